@@ -1,0 +1,102 @@
+// Actions: everything a core::Peer asks its driver to do. The driver drains
+// them with Peer::TakeActions() after every input and carries them out in
+// order.
+#ifndef SWARM_CORE_ACTION_H_
+#define SWARM_CORE_ACTION_H_
+
+#include <string_view>
+#include <variant>
+
+#include "core/announce.h"
+#include "core/message.h"
+#include "core/types.h"
+
+namespace swarm::core {
+
+enum class DisconnectReason : uint8_t {
+  kShutdown,               // we are leaving (OnStop)
+  kWrongInfoHash,          // handshake for another torrent
+  kSelfConnection,         // handshake carried our own peer id
+  kDuplicateConnection,    // already connected to that peer id
+  kBanned,                 // the peer id is banned for sending bad data
+  kTooManyConnections,     // inbound connection over max_connections
+  kMessageBeforeHandshake, // anything but a handshake came first
+  kUnexpectedHandshake,    // a second handshake
+  kBadBitfield,            // wrong size, spare bits set, or sent twice/late
+  kIndexOutOfRange,        // piece index or block range outside the torrent
+  kBadLength,              // block length zero or above max_request_length
+  kUnrequestedBlock,       // a Piece we never asked this peer for
+  kRequestForMissingPiece, // asked us for a piece we do not have
+  kTooManyRequests,        // request queue above max_queued_requests
+  kHashFailure,            // sent data that failed verification
+  kInactive,               // nothing received for inactivity_timeout
+  kNotUseful,              // both sides are seeds
+};
+std::string_view DisconnectReasonName(DisconnectReason r);
+// True when the reason is the remote peer breaking the protocol.
+bool IsProtocolViolation(DisconnectReason r);
+
+enum class Direction : uint8_t { kOutbound, kInbound };
+
+// Send a control message (anything but a Piece) on a connection.
+struct SendMessage {
+  ConnectionId conn;
+  Message message;
+  bool operator==(const SendMessage&) const = default;
+};
+// Read this block of a verified piece and send it as a Piece message. When
+// its bytes have left (real: write completed; sim: flow finished) the driver
+// calls Peer::OnBlockSent. The core keeps at most
+// PeerConfig::uploads_in_flight of these outstanding per connection.
+struct SendBlock {
+  ConnectionId conn;
+  BlockRef block;
+  bool operator==(const SendBlock&) const = default;
+};
+// Keep the payload that arrived with the Piece message just delivered on
+// `conn`: write it at the block's place. Emitted only for accepted blocks;
+// a Piece that yields no StoreBlock must be dropped by the driver.
+struct StoreBlock {
+  ConnectionId conn;
+  BlockRef block;
+  bool operator==(const StoreBlock&) const = default;
+};
+// All blocks of the piece are stored: hash it and call OnPieceVerified.
+struct VerifyPiece {
+  PieceIndex piece;
+  bool operator==(const VerifyPiece&) const = default;
+};
+// Open a connection; answer with OnConnected(kOutbound) or OnConnectFailed.
+struct Connect {
+  PeerAddress address;
+  bool operator==(const Connect&) const = default;
+};
+// Close the connection. The core has already forgotten it; the driver need
+// not (but may) call OnDisconnected for it.
+struct Disconnect {
+  ConnectionId conn;
+  DisconnectReason reason;
+  bool operator==(const Disconnect&) const = default;
+};
+// Send an announce to the tracker; answer with OnTrackerResponse (or nothing
+// if the tracker is unreachable: the core retries at its next interval).
+struct Announce {
+  AnnounceEvent event = AnnounceEvent::kNone;
+  Bytes uploaded = 0;
+  Bytes downloaded = 0;
+  Bytes left = 0;
+  uint32_t numwant = 0;
+  bool operator==(const Announce&) const = default;
+};
+// Every piece is verified. Emitted once, when the peer becomes a seed by
+// downloading (not when it starts as one).
+struct Completed {
+  bool operator==(const Completed&) const = default;
+};
+
+using Action = std::variant<SendMessage, SendBlock, StoreBlock, VerifyPiece,
+                            Connect, Disconnect, Announce, Completed>;
+
+}  // namespace swarm::core
+
+#endif  // SWARM_CORE_ACTION_H_

@@ -1,0 +1,49 @@
+#include "core/message.h"
+
+namespace swarm::core {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+}  // namespace
+
+std::string_view MessageName(const Message& m) {
+  return std::visit(
+      Overloaded{
+          [](const Handshake&) { return "handshake"; },
+          [](const KeepAlive&) { return "keep_alive"; },
+          [](const Choke&) { return "choke"; },
+          [](const Unchoke&) { return "unchoke"; },
+          [](const Interested&) { return "interested"; },
+          [](const NotInterested&) { return "not_interested"; },
+          [](const Have&) { return "have"; },
+          [](const BitfieldMessage&) { return "bitfield"; },
+          [](const Request&) { return "request"; },
+          [](const Piece&) { return "piece"; },
+          [](const Cancel&) { return "cancel"; },
+      },
+      m);
+}
+
+Bytes WireSize(const Message& m) {
+  // BEP 3: <len:4><id:1><payload>; keep-alive is just the 4-byte length. The
+  // BitTorrent handshake is 68 bytes; ours carries a 32-byte SHA-256
+  // info-hash and an 8-byte peer id, so it is 1 + 19 + 8 + 32 + 8 = 68 too.
+  return std::visit(
+      Overloaded{
+          [](const Handshake&) -> Bytes { return 68; },
+          [](const KeepAlive&) -> Bytes { return 4; },
+          [](const Have&) -> Bytes { return 9; },
+          [](const BitfieldMessage& b) -> Bytes { return 5 + Bytes(b.bits.size()); },
+          [](const Request&) -> Bytes { return 17; },
+          [](const Cancel&) -> Bytes { return 17; },
+          [](const Piece& p) -> Bytes { return 13 + Bytes(p.block.length); },
+          [](const auto&) -> Bytes { return 5; },
+      },
+      m);
+}
+
+}  // namespace swarm::core

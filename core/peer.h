@@ -1,0 +1,127 @@
+// Peer: one member of a swarm for one torrent, as a deterministic state
+// machine (sans-I/O). A driver (the simulator, or the gRPC runtime) feeds it
+// inputs stamped with `now`, then drains TakeActions() and carries them out,
+// and calls OnTimeout() once `now` reaches NextTimeout().
+//
+// The Peer never reads a clock, never does I/O and draws randomness only
+// from the Rng it was given, so the same inputs give the same actions.
+//
+// Remote misbehaviour never crashes it: every remote input is validated and a
+// violation becomes a Disconnect action with a reason. Inputs for unknown
+// connections (e.g. a message that raced a Disconnect) are ignored.
+//
+// Thread-compatible: one driver thread owns a Peer.
+#ifndef SWARM_CORE_PEER_H_
+#define SWARM_CORE_PEER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <vector>
+
+#include "core/action.h"
+#include "core/announce.h"
+#include "core/bitfield.h"
+#include "core/message.h"
+#include "core/peer_config.h"
+#include "core/rng.h"
+#include "core/torrent_info.h"
+#include "core/types.h"
+
+namespace swarm::core {
+
+class PiecePicker;
+class Connection;
+
+// Counters a driver may read at any time (metrics, progress lines).
+struct PeerStats {
+  Bytes uploaded = 0;         // payload bytes of blocks sent (OnBlockSent)
+  Bytes downloaded = 0;       // payload bytes of accepted blocks
+  Bytes wasted = 0;           // duplicate or failed-hash payload bytes
+  uint32_t pieces_failed = 0; // pieces that failed verification
+  uint32_t peers_banned = 0;
+  uint32_t protocol_disconnects = 0;  // disconnects for remote violations
+};
+
+class Peer {
+ public:
+  // REQUIRES: config.Validate() is nullopt; torrent has at least one piece.
+  Peer(PeerId self, const TorrentInfo& torrent, const PeerConfig& config,
+       Rng rng);
+  ~Peer();
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  // --- Inputs. REQUIRES: `now` never decreases between calls. ---
+
+  // Starts the peer with the pieces already verified (resume) or none/all.
+  // Emits Announce(started) (or completed state for a seed).
+  void OnStart(Time now, const Bitfield& have);
+  void OnStart(Time now, bool have_all);
+  // Answer to our last Announce. A non-empty failure_reason is ignored
+  // (retried at the next interval).
+  void OnTrackerResponse(Time now, const AnnounceResponse& response);
+  // A connection is up. `dialed` is the peer we asked to Connect to
+  // (outbound), nullopt for inbound. Both sides then send a Handshake.
+  void OnConnected(Time now, ConnectionId c, Direction d,
+                   std::optional<PeerId> dialed);
+  // Our Connect to `dialed` failed.
+  void OnConnectFailed(Time now, PeerId dialed);
+  void OnMessage(Time now, ConnectionId c, const Message& m);
+  // The bytes of a SendBlock have left.
+  void OnBlockSent(Time now, ConnectionId c, const BlockRef& block);
+  void OnDisconnected(Time now, ConnectionId c);
+  // Result of a VerifyPiece.
+  void OnPieceVerified(Time now, PieceIndex p, bool ok);
+  // REQUIRES: NextTimeout() has a value and now >= it.
+  void OnTimeout(Time now);
+  // Leaves the swarm: Announce(stopped), Disconnect every connection. Inputs
+  // after this are ignored.
+  void OnStop(Time now);
+
+  // --- Outputs. ---
+
+  // Actions produced since the last call, in the order to carry them out.
+  std::vector<Action> TakeActions();
+  // Earliest internal deadline, if any.
+  std::optional<Time> NextTimeout() const;
+
+  // --- Getters. ---
+  PeerId id() const { return self_; }
+  const TorrentInfo& torrent() const { return torrent_; }
+  const PeerConfig& config() const { return config_; }
+  const Bitfield& have() const { return have_; }
+  bool is_seed() const { return have_.All(); }
+  bool started() const { return started_; }
+  bool stopped() const { return stopped_; }
+  Bytes left() const;
+  const PeerStats& stats() const { return stats_; }
+  // Connections that completed the handshake.
+  size_t connection_count() const;
+  // Connections we are currently uploading to (unchoked and interested).
+  size_t unchoked_count() const;
+  bool is_banned(PeerId p) const { return banned_.count(p) > 0; }
+
+ private:
+  // Implementation in peer.cc and its helpers; see there for invariants.
+  struct Impl;
+  friend struct Impl;
+
+  PeerId self_;
+  TorrentInfo torrent_;
+  PeerConfig config_;
+  Rng rng_;
+  Bitfield have_;
+  bool started_ = false;
+  bool stopped_ = false;
+  PeerStats stats_;
+  std::set<PeerId> banned_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace swarm::core
+
+#endif  // SWARM_CORE_PEER_H_

@@ -1,0 +1,77 @@
+#include "core/peer_config.h"
+
+namespace swarm::core {
+namespace {
+
+template <typename E, size_t N>
+std::optional<E> Lookup(const std::pair<std::string_view, E> (&table)[N],
+                        std::string_view s) {
+  for (const auto& [name, value] : table) {
+    if (name == s) return value;
+  }
+  return std::nullopt;
+}
+
+template <typename E, size_t N>
+std::string_view NameOf(const std::pair<std::string_view, E> (&table)[N],
+                        E e) {
+  for (const auto& [name, value] : table) {
+    if (value == e) return name;
+  }
+  return "?";
+}
+
+constexpr std::pair<std::string_view, PieceSelection> kPieceSelections[] = {
+    {"rarest_first", PieceSelection::kRarestFirst},
+    {"random", PieceSelection::kRandom},
+    {"sequential", PieceSelection::kSequential},
+};
+constexpr std::pair<std::string_view, ChokerKind> kChokers[] = {
+    {"tit_for_tat", ChokerKind::kTitForTat},
+    {"round_robin", ChokerKind::kRoundRobin},
+    {"unchoke_all", ChokerKind::kUnchokeAll},
+};
+constexpr std::pair<std::string_view, SeedChoke> kSeedChokes[] = {
+    {"fastest_upload", SeedChoke::kFastestUpload},
+    {"round_robin", SeedChoke::kRoundRobin},
+};
+
+}  // namespace
+
+std::optional<PieceSelection> ParsePieceSelection(std::string_view s) {
+  return Lookup(kPieceSelections, s);
+}
+std::optional<ChokerKind> ParseChokerKind(std::string_view s) {
+  return Lookup(kChokers, s);
+}
+std::optional<SeedChoke> ParseSeedChoke(std::string_view s) {
+  return Lookup(kSeedChokes, s);
+}
+std::string_view Name(PieceSelection p) { return NameOf(kPieceSelections, p); }
+std::string_view Name(ChokerKind c) { return NameOf(kChokers, c); }
+std::string_view Name(SeedChoke c) { return NameOf(kSeedChokes, c); }
+
+std::optional<std::string> PeerConfig::Validate() const {
+  if (unchoke_slots < 1) return "unchoke_slots must be at least 1";
+  if (rechoke_interval <= Duration::Zero()) return "rechoke_interval must be positive";
+  if (optimistic_interval <= Duration::Zero()) return "optimistic_interval must be positive";
+  if (max_connections < 1) return "max_connections must be at least 1";
+  if (min_connections > max_connections) return "min_connections must not exceed max_connections";
+  if (block_size < 1024 || block_size > max_request_length)
+    return "block_size must be between 1 KiB and max_request_length";
+  if (request_pipeline < 1) return "request_pipeline must be at least 1";
+  if (max_queued_requests < request_pipeline)
+    return "max_queued_requests must be at least request_pipeline";
+  if (uploads_in_flight < 1) return "uploads_in_flight must be at least 1";
+  if (request_timeout <= Duration::Zero()) return "request_timeout must be positive";
+  if (keepalive_interval <= Duration::Zero()) return "keepalive_interval must be positive";
+  if (inactivity_timeout <= keepalive_interval)
+    return "inactivity_timeout must exceed keepalive_interval";
+  if (housekeeping_interval <= Duration::Zero()) return "housekeeping_interval must be positive";
+  if (announce_interval <= Duration::Zero()) return "announce_interval must be positive";
+  if (min_reannounce_interval <= Duration::Zero()) return "min_reannounce_interval must be positive";
+  if (ban_strikes < 1) return "ban_strikes must be at least 1";
+  return std::nullopt;
+}
+
+}  // namespace swarm::core

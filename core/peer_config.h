@@ -1,0 +1,92 @@
+// PeerConfig: every tunable of a core::Peer, with its default and why.
+// Parsed once (from a scenario or command-line flags) and validated with
+// Validate(); the Peer never changes it.
+#ifndef SWARM_CORE_PEER_CONFIG_H_
+#define SWARM_CORE_PEER_CONFIG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/types.h"
+
+namespace swarm::core {
+
+enum class PieceSelection : uint8_t { kRarestFirst, kRandom, kSequential };
+enum class ChokerKind : uint8_t { kTitForTat, kRoundRobin, kUnchokeAll };
+// How a seed (which downloads nothing) picks whom to upload to.
+enum class SeedChoke : uint8_t { kFastestUpload, kRoundRobin };
+
+// Name <-> enum, using the scenario spelling ("rarest_first", ...).
+std::optional<PieceSelection> ParsePieceSelection(std::string_view s);
+std::optional<ChokerKind> ParseChokerKind(std::string_view s);
+std::optional<SeedChoke> ParseSeedChoke(std::string_view s);
+std::string_view Name(PieceSelection p);
+std::string_view Name(ChokerKind c);
+std::string_view Name(SeedChoke c);
+
+struct PeerConfig {
+  // Piece selection. Rarest-first keeps rare pieces alive (Legout et al.
+  // 2006); the first `random_first_pieces` pieces are picked at random so a
+  // newcomer quickly has something to trade (BitTorrent's "random first").
+  PieceSelection piece_selection = PieceSelection::kRarestFirst;
+  uint32_t random_first_pieces = 4;
+  // End-game: once every missing block is requested, request the remaining
+  // ones from every peer that has them and cancel duplicates on arrival.
+  bool endgame = true;
+
+  // Choking. `unchoke_slots` counts the optimistic slot too (BitTorrent's
+  // default of 4 upload slots).
+  ChokerKind choker = ChokerKind::kTitForTat;
+  SeedChoke seed_choke = SeedChoke::kFastestUpload;
+  uint32_t unchoke_slots = 4;
+  Duration rechoke_interval = Duration::Seconds(10);
+  Duration optimistic_interval = Duration::Seconds(30);
+  // A free-rider never unchokes anyone and so uploads nothing.
+  bool free_rider = false;
+
+  // Connections.
+  uint32_t max_connections = 50;
+  // Below this many connections, dial known candidates.
+  uint32_t min_connections = 20;
+
+  // Requests. 16 KiB blocks as in BEP 3; 5 requests in flight per
+  // connection as in the original client.
+  uint32_t block_size = 16 * 1024;
+  uint32_t request_pipeline = 5;
+  // Largest block length we serve (BEP 3 clients drop above 128 KiB).
+  uint32_t max_request_length = 128 * 1024;
+  // More queued requests than this from one peer is abuse.
+  uint32_t max_queued_requests = 256;
+  // SendBlock actions outstanding per connection (see Action SendBlock).
+  uint32_t uploads_in_flight = 1;
+  // A request unanswered this long is given back to the picker and the
+  // peer is marked snubbed (excluded from regular unchoke).
+  Duration request_timeout = Duration::Seconds(60);
+
+  // Liveness: send a keep-alive after this much silence; drop a peer that
+  // sent nothing for inactivity_timeout (BEP 3: two minutes of silence is
+  // normal, so allow twice that).
+  Duration keepalive_interval = Duration::Seconds(120);
+  Duration inactivity_timeout = Duration::Seconds(240);
+  // Requests, snubbing, keep-alives and dialing are checked this often.
+  Duration housekeeping_interval = Duration::Seconds(5);
+
+  // Tracker. `announce_interval` applies until a tracker says otherwise.
+  uint32_t numwant = 50;
+  Duration announce_interval = Duration::Seconds(1800);
+  // If the tracker gave too few peers, ask again after this long.
+  Duration min_reannounce_interval = Duration::Seconds(60);
+
+  // A peer that contributed to this many pieces that failed verification is
+  // banned; one that alone supplied a failed piece is banned at once.
+  uint32_t ban_strikes = 3;
+
+  // Returns an error message naming the bad field, or nullopt.
+  std::optional<std::string> Validate() const;
+};
+
+}  // namespace swarm::core
+
+#endif  // SWARM_CORE_PEER_CONFIG_H_

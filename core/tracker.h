@@ -1,0 +1,98 @@
+// Tracker: the directory, as a deterministic state machine. It knows which
+// files are published (their TorrentInfo) and which peers hold or fetch each,
+// and answers announces with a random subset of the other peers.
+//
+// Request/response: each call returns its answer directly; the only timed
+// behaviour is peer expiry, driven by OnTimeout()/NextTimeout() like the
+// Peer. Randomness comes only from the injected Rng; peer lists are kept in
+// insertion order so answers repeat for the same inputs.
+//
+// Thread-compatible: one driver thread owns a Tracker.
+#ifndef SWARM_CORE_TRACKER_H_
+#define SWARM_CORE_TRACKER_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/announce.h"
+#include "core/rng.h"
+#include "core/torrent_info.h"
+#include "core/types.h"
+
+namespace swarm::core {
+
+struct TrackerConfig {
+  // Interval the tracker asks peers to announce at (BitTorrent's 30 min).
+  Duration announce_interval = Duration::Seconds(1800);
+  // A peer is forgotten after this long without an announce: one missed
+  // interval plus slack for slow networks.
+  Duration peer_timeout = Duration::Seconds(1800 + 300);
+  // Upper bound on numwant, whatever the peer asks.
+  uint32_t max_numwant = 200;
+  std::optional<std::string> Validate() const;
+};
+
+struct FileEntry {
+  std::string name;
+  Bytes length = 0;
+  Bytes piece_length = 0;
+  uint32_t piece_count = 0;
+  InfoHash info_hash{};
+  uint32_t seeds = 0;
+  uint32_t leechers = 0;
+};
+
+enum class PublishResult : uint8_t {
+  kPublished,         // new file
+  kAlreadyPublished,  // same info-hash: nothing changes
+  kNameTaken,         // another file already has that name
+  kInvalid,           // empty or unsafe name, no pieces
+};
+
+class Tracker {
+ public:
+  Tracker(const TrackerConfig& config, Rng rng);
+
+  PublishResult Publish(Time now, const TorrentInfo& info);
+  // Every published file, sorted by name, with live seed/leecher counts.
+  std::vector<FileEntry> ListFiles() const;
+  const TorrentInfo* FindByName(std::string_view name) const;
+  const TorrentInfo* FindByHash(const InfoHash& hash) const;
+  std::optional<FileEntry> Scrape(const InfoHash& hash) const;
+
+  // Records the peer's state and returns up to numwant other live peers,
+  // drawn at random. A `stopped` event removes the peer. An unknown
+  // info-hash gets a failure_reason.
+  AnnounceResponse Announce(Time now, const AnnounceRequest& request);
+
+  // Expires peers that missed their announce.
+  void OnTimeout(Time now);
+  std::optional<Time> NextTimeout() const;
+
+ private:
+  struct PeerRecord {
+    PeerAddress address;
+    bool seed = false;
+    Time last_seen;
+  };
+  struct Swarm {
+    TorrentInfo info;
+    std::vector<PeerRecord> peers;  // insertion order: deterministic
+  };
+  Swarm* FindSwarm(const InfoHash& hash);
+  const Swarm* FindSwarm(const InfoHash& hash) const;
+  FileEntry EntryFor(const Swarm& s) const;
+
+  TrackerConfig config_;
+  Rng rng_;
+  std::map<InfoHash, Swarm> swarms_;
+  std::optional<Time> next_expiry_;
+};
+
+}  // namespace swarm::core
+
+#endif  // SWARM_CORE_TRACKER_H_
