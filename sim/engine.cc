@@ -114,6 +114,7 @@ class Simulation::Impl {
   void RemovePeer(uint32_t p);
   void Reallocate();
   bool Finished() const;
+  double ProgressFraction() const;
   uint32_t StoreMessage(core::Message m);
   void Trace(uint32_t p, const char* what, const std::string& detail = "");
   std::string BlockText(const core::BlockRef& b) const;
@@ -201,7 +202,7 @@ RunResult Simulation::Impl::Run() {
     Dispatch(e);
     ++events;
     if (opt_.progress && (events & 0x3fff) == 0)
-      opt_.progress(Progress{now_, leechers_done_, leechers_total_, events});
+      opt_.progress(Progress{now_, leechers_done_, leechers_total_, events, ProgressFraction()});
   }
   Sample();
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -226,6 +227,13 @@ RunResult Simulation::Impl::Run() {
 
 bool Simulation::Impl::Finished() const {
   return s_.stop.all_complete && leechers_done_ == leechers_total_;
+}
+
+double Simulation::Impl::ProgressFraction() const {
+  double want = static_cast<double>(leechers_total_) * static_cast<double>(s_.file.size);
+  double bytes = want > 0 ? result_.stats.bytes_delivered / want : 0;
+  double time = now_.seconds() / s_.stop.max_time.seconds();
+  return std::min(1.0, std::max(bytes, time));
 }
 
 void Simulation::Impl::Reallocate() {
