@@ -326,10 +326,10 @@ bool Peer::ValidBlockRange(const BlockRef& b) const {
 
 void Peer::HandleRequest(Time now, Connection& c, const Request& m) {
   const BlockRef& b = m.block;
-  if (!ValidBlockRange(b)) return Drop(c.id, DisconnectReason::kIndexOutOfRange);
   if (b.length == 0 || b.length > config_.max_request_length) {
     return Drop(c.id, DisconnectReason::kBadLength);
   }
+  if (!ValidBlockRange(b)) return Drop(c.id, DisconnectReason::kIndexOutOfRange);
   if (!have_.Test(b.piece.value())) {
     return Drop(c.id, DisconnectReason::kRequestForMissingPiece);
   }
