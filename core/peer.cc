@@ -383,7 +383,8 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     }
     if (picker_.IsComplete(b.piece)) actions_.push_back(VerifyPiece{b.piece});
   }
-  if (config_.endgame) CancelElsewhere(now, c.id, b);
+  // Duplicates exist only once end-game has started.
+  if (config_.endgame && picker_.InEndgame()) CancelElsewhere(now, c.id, b);
   RequestMore(now, c);
 }
 
