@@ -111,3 +111,64 @@ TEST(ChokerTest, UnchokeAllAndFreeRider) {
 
 }  // namespace
 }  // namespace swarm::core
+
+namespace swarm::core {
+namespace {
+
+TEST(ChokerTest, PropShareWeightsByContribution) {
+  PeerConfig cfg;
+  cfg.choker = ChokerKind::kPropShare;
+  Choker choker(cfg);
+  Rng rng(1);
+  std::vector<ChokeCandidate> c = {Cand(1, 30), Cand(2, 10), Cand(3, 0), Cand(4, 0)};
+  ChokeDecision d = choker.Rechoke(c, false, true, rng);
+  ASSERT_EQ(d.unchoke.size(), 3u);  // both contributors + one optimistic
+  ASSERT_EQ(d.weight.size(), 3u);
+  EXPECT_EQ(d.unchoke[0], ConnectionId(1));
+  EXPECT_EQ(d.unchoke[1], ConnectionId(2));
+  EXPECT_DOUBLE_EQ(d.weight[0] / d.weight[1], 3.0);
+  // The optimistic share is the reserve: 10% of the 40 kB/s received.
+  EXPECT_NEAR(d.weight[2], 4000, 1e-6);
+  EXPECT_TRUE(*d.optimistic == ConnectionId(3) || *d.optimistic == ConnectionId(4));
+}
+
+TEST(ChokerTest, BitTyrantSpendsCapacityOnBestRatios) {
+  PeerConfig cfg;
+  cfg.choker = ChokerKind::kBitTyrant;
+  cfg.upload_capacity = Rate::BytesPerSecond(100000);  // 4 slots: 25 kB/s each
+  Choker choker(cfg);
+  Rng rng(1);
+  // Peers 1-3 reciprocate with different rates; 4-6 only announce pieces.
+  std::vector<ChokeCandidate> c = {Cand(1, 50), Cand(2, 40), Cand(3, 5), Cand(4, 0),
+                                   Cand(5, 0), Cand(6, 0)};
+  for (int i = 0; i < 3; ++i) c[i].unchoking_us = true;
+  c[3].announce_rate = Rate::BytesPerSecond(400000);
+  ChokeDecision d = choker.Rechoke(c, false, true, rng);
+  // Best expected download per upload first, until 100 kB/s is spent.
+  // Peer 4 is expected to give 400/4 = 100 kB/s for 25: ratio 4, then 1
+  // (ratio 2), 2 (1.6) and 3 (0.2); 5 and 6 promise nothing.
+  ASSERT_EQ(d.unchoke.size(), 4u);
+  EXPECT_EQ(d.unchoke, (std::vector<ConnectionId>{ConnectionId(4), ConnectionId(1),
+                                                  ConnectionId(2), ConnectionId(3)}));
+  EXPECT_EQ(d.weight[0], 25000);
+  // A peer we unchoked that does not reciprocate costs 20% more next round.
+  c[3].unchoked = true;
+  ChokeDecision d2 = choker.Rechoke(c, false, true, rng);
+  auto it = std::find(d2.unchoke.begin(), d2.unchoke.end(), ConnectionId(4));
+  ASSERT_NE(it, d2.unchoke.end());
+  EXPECT_DOUBLE_EQ(d2.weight[it - d2.unchoke.begin()], 30000);
+}
+
+TEST(ChokerTest, BitTyrantWithoutCapacityFallsBackToTitForTat) {
+  PeerConfig cfg;
+  cfg.choker = ChokerKind::kBitTyrant;
+  Choker choker(cfg);
+  Rng rng(1);
+  std::vector<ChokeCandidate> c = {Cand(1, 50), Cand(2, 40), Cand(3, 5), Cand(4, 0)};
+  ChokeDecision d = choker.Rechoke(c, false, true, rng);
+  EXPECT_TRUE(d.weight.empty());
+  EXPECT_EQ(d.unchoke.size(), 4u);
+}
+
+}  // namespace
+}  // namespace swarm::core

@@ -455,3 +455,126 @@ TEST_F(PeerTest, TooManyInboundConnectionsAreRefused) {
 
 }  // namespace
 }  // namespace swarm::core
+
+namespace swarm::core {
+namespace {
+
+class StrategyTest : public PeerTest {};
+
+TEST_F(StrategyTest, StrictTitForTatStopsAtTheDeficitAndResumesOnReceipt) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kStrictTitForTat;
+  cfg.strict_tft_allowance = 32 * 1024;  // two blocks
+  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, Bitfield::FromString("11110000"));
+  p->TakeActions();
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("00001111"));
+  p->OnMessage(now_, c1_, Interested{});
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->TakeActions();
+  for (uint32_t i = 0; i < 4; ++i) p->OnMessage(now_, c1_, Request{Blk(i / 2, i % 2)});
+  int sent = 0;
+  for (int round = 0; round < 6; ++round) {
+    for (const Action& a : p->TakeActions()) {
+      if (auto* s = std::get_if<SendBlock>(&a)) {
+        ++sent;
+        p->OnBlockSent(now_, c1_, s->block);
+      }
+    }
+  }
+  EXPECT_EQ(sent, 2);  // the allowance, then nothing
+  // One block back reopens one block's worth.
+  p->OnMessage(now_, c1_, Piece{Blk(4, 0)});
+  auto acts = p->TakeActions();
+  EXPECT_EQ(std::count_if(acts.begin(), acts.end(),
+                          [](const Action& a) { return std::holds_alternative<SendBlock>(a); }),
+            1);
+}
+
+TEST_F(StrategyTest, WeightedUploadsFollowPropShareWeights) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kPropShare;
+  cfg.propshare_reserve = 0.0;
+  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, Bitfield::FromString("11110000"));
+  p->TakeActions();
+  Handshaken(*p, c1_, remote_);
+  Handshaken(*p, c2_, other_);
+  // c1 gave us three blocks, c2 one: a 3:1 split.
+  p->OnMessage(now_, c1_, Bits("00001111"));
+  p->OnMessage(now_, c2_, Bits("00001111"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Piece{Blk(4, 0)});
+  p->OnMessage(now_, c1_, Piece{Blk(4, 1)});
+  p->OnMessage(now_, c1_, Piece{Blk(5, 0)});
+  p->OnMessage(now_, c1_, Choke{});
+  p->OnMessage(now_, c2_, Unchoke{});
+  p->TakeActions();
+  p->OnMessage(now_, c2_, Piece{Blk(5, 1)});
+  p->OnMessage(now_, c1_, Interested{});
+  p->OnMessage(now_, c2_, Interested{});
+  p->TakeActions();
+  // Rechoke with rates measured.
+  Time t = *p->NextTimeout();
+  while (t < now_ + cfg.rechoke_interval) {
+    p->OnTimeout(t);
+    t = *p->NextTimeout();
+  }
+  p->OnTimeout(t);
+  p->TakeActions();
+  for (int k = 0; k < 40; ++k) {
+    p->OnMessage(t, c1_, Request{Blk(k % 4 / 2 + (k / 4) % 2 * 2, k % 2)});
+    p->OnMessage(t, c2_, Request{Blk(k % 4 / 2 + (k / 4) % 2 * 2, k % 2)});
+  }
+  // Each queue holds the 8 distinct blocks; look at the first 8 served,
+  // while both queues still have work.
+  std::map<uint64_t, int> served;
+  int total = 0;
+  for (int round = 0; round < 40 && total < 8; ++round) {
+    for (const Action& a : p->TakeActions()) {
+      if (auto* s = std::get_if<SendBlock>(&a)) {
+        served[s->conn.value()]++;
+        ++total;
+        p->OnBlockSent(t, s->conn, s->block);
+      }
+    }
+  }
+  ASSERT_GT(served[2], 0);
+  EXPECT_EQ(served[1], 6);
+  EXPECT_EQ(served[2], 2);
+}
+
+TEST_F(StrategyTest, SuperSeedRevealsOnePieceAtATime) {
+  PeerConfig cfg = Sequential();
+  cfg.super_seeding = true;
+  auto p = Make(true, cfg);
+  Handshaken(*p, c1_, remote_);
+  // No bitfield: a single Have instead.
+  p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
+  p->TakeActions();
+  p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
+  auto acts = p->TakeActions();
+  ASSERT_EQ(acts.size(), 1u);
+  const auto* have = std::get_if<Have>(&std::get<SendMessage>(acts[0]).message);
+  ASSERT_NE(have, nullptr);
+  // c1 was shown some piece too; when c2 announces c1's piece, c1 gets a new one.
+  p->OnMessage(now_, c2_, Have{PieceIndex(0)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(1)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(2)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(3)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(4)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(5)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(6)});
+  int new_offers_to_c1 = 0;
+  for (const Action& a : p->TakeActions()) {
+    if (auto* s = std::get_if<SendMessage>(&a)) {
+      new_offers_to_c1 += s->conn == c1_ && std::holds_alternative<Have>(s->message);
+    }
+  }
+  EXPECT_EQ(new_offers_to_c1, 1);
+}
+
+}  // namespace
+}  // namespace swarm::core
