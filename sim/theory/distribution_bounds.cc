@@ -49,7 +49,8 @@ std::vector<double> KumarRossRankBounds(const DistributionProblem& problem) {
   const double seed_term = Seconds(f, SeedUploadSum(problem));
   const double total_upload = TotalUploadSum(problem);
 
-  std::vector<double> own;  // F/d_i, sorted: the k-th finisher waits >= own[k-1].
+  std::vector<double>
+      own;  // F/d_i, sorted: the k-th finisher waits >= own[k-1].
   own.reserve(n);
   for (const LeecherCapacity& l : problem.leechers) {
     own.push_back(KumarRossPeerBound(problem.file_size, l));
@@ -71,10 +72,12 @@ double KumarRossMinTime(const DistributionProblem& problem) {
   const double f = static_cast<double>(problem.file_size);
   double slowest_peer = 0;  // F/d_min.
   for (const LeecherCapacity& l : problem.leechers) {
-    slowest_peer = std::max(slowest_peer, KumarRossPeerBound(problem.file_size, l));
+    slowest_peer =
+        std::max(slowest_peer, KumarRossPeerBound(problem.file_size, l));
   }
-  return std::max({Seconds(f, SeedUploadSum(problem)), slowest_peer,
-                   Seconds(static_cast<double>(n) * f, TotalUploadSum(problem))});
+  return std::max(
+      {Seconds(f, SeedUploadSum(problem)), slowest_peer,
+       Seconds(static_cast<double>(n) * f, TotalUploadSum(problem))});
 }
 
 double PieceGranularBound(int64_t leechers, core::Bytes file_size,
@@ -90,7 +93,8 @@ double PieceGranularBound(int64_t leechers, core::Bytes file_size,
       static_cast<int>(std::bit_width(static_cast<uint64_t>(leechers))) - 1;
   const double u = CheckedRate(upload);
   return Seconds(static_cast<double>(file_size), u) +
-         Seconds(static_cast<double>(doublings) * static_cast<double>(smallest), u);
+         Seconds(static_cast<double>(doublings) * static_cast<double>(smallest),
+                 u);
 }
 
 std::optional<double> PieceGranularBoundIfApplies(

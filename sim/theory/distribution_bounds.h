@@ -5,31 +5,35 @@
 // node has an upload capacity, each leecher a download capacity; nobody
 // leaves before everybody is done. Two families of bounds:
 //
-// * Kumar & Ross, "Fundamental limits to P2P file distribution" (2006), a
-//   fluid bound (bits can be forwarded as soon as they arrive). For one seed
-//   of upload u_s and N leechers it is
+// * Kumar & Ross, "Peer-assisted file distribution: the minimum
+//   distribution time", IEEE HotWeb 2006: a fluid bound (bits can be
+//   forwarded as soon as they arrive). For one seed of upload u_s and N
+//   leechers it is
 //       T_min = max(F/u_s, F/d_min, N*F/(u_s + sum u_i)),
-//   and they show a fluid schedule achieves it. Its per-rank form says the
+//   and they show a fluid schedule achieves it. The per-rank form says the
 //   k-th leecher to finish cannot finish before
-//       max(F/u_s, k*F/(u_s + sum u_i), k-th smallest F/d_i),
-//   because each of the first k finishers must have received F bits (through
-//   total upload capacity) and each finisher i needs at least F/d_i.
-//   Several seeds: every bit must leave some seed at least once, so F/u_s
-//   becomes F/(sum of seed uploads), and the seeds' uploads all join the
-//   aggregate term. Seeds holding the whole file can split it between them
-//   and act as one server of the summed capacity, so the generalisation stays
-//   achievable in the fluid model; it is our extension, not a formula quoted
-//   from the paper.
+//       max(F/u_s, k*F/(u_s + sum u_i), k-th smallest F/d_i):
+//   the seed must send every bit once before anyone is complete, the first
+//   k finishers together received k*F bits through the total upload, and
+//   each finisher i needed F/d_i on its own link.
+//   Several seeds: u_s is their summed upload. Every bit must leave some
+//   seed at least once, so F/u_s becomes F/(sum of seed uploads), and every
+//   seed's upload joins the aggregate term. (Seeds that all hold the file
+//   can split it and act as one server of the summed capacity, so this is
+//   also what the fluid optimum reaches; we derived this form from the
+//   argument above rather than copying it from the paper.)
 //
-// * The piece-granular bound (Mundinger, Weber & Weiss 2008; Bar-Noy &
-//   Kipnis): when a piece may be forwarded only once complete, all nodes
-//   (seed included) upload at the same u and downloads are unlimited, the
-//   last finish is at least (F/u)(1 + floor(log2 N)/M) for M equal pieces.
-//   The seed needs F/u to send every piece once; the piece it completes last
-//   then reaches at most one leecher, and the number of holders can at most
-//   double per piece-time F/(M*u), so floor(log2 N) more piece-times are
-//   needed. Download caps only slow a schedule down, so the bound remains a
-//   valid lower bound when downloads are limited.
+// * The piece-granular bound (Mundinger, Weber & Weiss, "Optimal
+//   scheduling of peer-to-peer file dissemination", J. Scheduling 2008;
+//   Bar-Noy & Kipnis on broadcasting multiple messages, 1994): when a piece
+//   may be forwarded only once complete, all nodes (seed included) upload
+//   at the same u and downloads are unlimited, the last finish is at least
+//   (F/u)(1 + floor(log2 N)/M) for M equal pieces. The seed needs F/u to
+//   send every piece once; the piece it completes last then reaches at most
+//   one leecher, and the number of holders can at most double per
+//   piece-time F/(M*u), so floor(log2 N) more piece-times are needed.
+//   Download caps only slow a schedule down, so the bound remains a valid
+//   lower bound when downloads are limited.
 //
 // Sizes are core::Bytes and capacities core::Rate (bytes/s), so F/u is in
 // seconds with no bit/byte factor. Results are seconds (units.h); kNever

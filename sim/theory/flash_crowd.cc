@@ -12,14 +12,14 @@ void CheckCrowd(const FlashCrowd& c) {
   SWARM_CHECK(c.leechers >= 0);
   SWARM_CHECK(c.seeds >= 0);
   // Room to double holders without overflowing int64.
-  SWARM_CHECK(c.leechers <= (int64_t{1} << 60) && c.seeds <= (int64_t{1} << 60));
+  SWARM_CHECK(c.leechers <= (int64_t{1} << 60) &&
+              c.seeds <= (int64_t{1} << 60));
   SWARM_CHECK(c.file_size > 0);
   SWARM_CHECK(c.upload.bytes_per_second() >= 0);
 }
 
 bool NeverFinishes(const FlashCrowd& c) {
-  return c.leechers > 0 &&
-         (c.seeds == 0 || c.upload.bytes_per_second() == 0);
+  return c.leechers > 0 && (c.seeds == 0 || c.upload.bytes_per_second() == 0);
 }
 
 }  // namespace
@@ -36,8 +36,8 @@ int64_t FlashCrowdCompletedAfterRounds(const FlashCrowd& crowd,
   // Holders double each round; stop as soon as they can cover everyone,
   // which is before any overflow since N and s fit in int64.
   int64_t holders = crowd.seeds;
-  for (int64_t k = 0; k < rounds && holders - crowd.seeds < crowd.leechers &&
-                      holders > 0;
+  for (int64_t k = 0;
+       k < rounds && holders - crowd.seeds < crowd.leechers && holders > 0;
        ++k) {
     holders *= 2;
   }

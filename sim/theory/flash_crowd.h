@@ -26,10 +26,10 @@
 namespace swarm::sim::theory {
 
 struct FlashCrowd {
-  int64_t leechers = 0;  // N, >= 0.
-  int64_t seeds = 1;     // s, >= 0.
+  int64_t leechers = 0;       // N, >= 0.
+  int64_t seeds = 1;          // s, >= 0.
   core::Bytes file_size = 0;  // F, > 0.
-  core::Rate upload;     // u, every node's upload, >= 0.
+  core::Rate upload;          // u, every node's upload, >= 0.
 };
 
 // The length of one round, F/u seconds (kNever if u = 0).

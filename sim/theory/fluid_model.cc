@@ -17,9 +17,9 @@ FluidSteadyState PaperSteadyState(const FluidParams& p) {
   const double inv_c = Inverse(p.download);
   // (1/eta)(1/mu - 1/gamma); gamma > 0, so 1/gamma is finite.
   const double inv_upload =
-      p.upload == 0 ? kNever
-                    : (1.0 / p.upload - Inverse(p.seed_departure_rate)) /
-                          p.efficiency;
+      p.upload == 0
+          ? kNever
+          : (1.0 / p.upload - Inverse(p.seed_departure_rate)) / p.efficiency;
   FluidSteadyState s;
   s.regime = inv_upload > inv_c ? FluidRegime::kUploadConstrained
                                 : FluidRegime::kDownloadConstrained;
@@ -122,8 +122,10 @@ void FluidParams::CheckValid() const {
 
 const char* FluidRegimeName(FluidRegime r) {
   switch (r) {
-    case FluidRegime::kDownloadConstrained: return "download-constrained";
-    case FluidRegime::kUploadConstrained: return "upload-constrained";
+    case FluidRegime::kDownloadConstrained:
+      return "download-constrained";
+    case FluidRegime::kUploadConstrained:
+      return "upload-constrained";
   }
   return "?";
 }
@@ -137,8 +139,9 @@ FluidSteadyState FluidSteadyStateOf(const FluidParams& params) {
 Eigen::Vector2d FluidDerivative(const FluidParams& p,
                                 const Eigen::Vector2d& state) {
   const double x = state(0), y = state(1);
-  const double served = std::min(
-      p.download * x, p.upload * (p.efficiency * x + y) + p.permanent_seed_upload);
+  const double served =
+      std::min(p.download * x,
+               p.upload * (p.efficiency * x + y) + p.permanent_seed_upload);
   return Eigen::Vector2d(p.arrival_rate - p.abort_rate * x - served,
                          served - p.seed_departure_rate * y);
 }

@@ -28,8 +28,9 @@
 // closed form is exactly the paper's; with mu_s > 0 we solve the same two
 // steady-state equations (FluidSteadyStateOf()); with theta = 0 this
 // shortens T by mu_s/(mu*eta*lambda) in the upload-constrained regime (5 s
-// for VALIDATION.md V2's one seed at 1 Mb/s and lambda = 0.2/s, under 1%). VALIDATION.md's
-// published V2 values (ybar = 60, T = 538.9 s) are the paper's, mu_s = 0.
+// for VALIDATION.md V2's one seed at 1 Mb/s and lambda = 0.2/s, under 1%).
+// VALIDATION.md's published V2 values (ybar = 60, T = 538.9 s) are the paper's,
+// mu_s = 0.
 //
 // The ODE is integrated with a fixed-step classical Runge-Kutta (RK4) on an
 // Eigen 2-vector: deterministic, no adaptive step, same output everywhere.
@@ -38,22 +39,21 @@
 #ifndef SWARM_SIM_THEORY_FLUID_MODEL_H_
 #define SWARM_SIM_THEORY_FLUID_MODEL_H_
 
-#include <vector>
-
 #include <Eigen/Core>
+#include <vector>
 
 #include "core/types.h"
 
 namespace swarm::sim::theory {
 
 struct FluidParams {
-  double arrival_rate = 0;         // lambda, leechers per second. >= 0.
-  double upload = 0;               // mu, files per second per peer. >= 0.
-  double download = 0;             // c, files per second per leecher. >= 0.
-  double abort_rate = 0;           // theta, per leecher per second. >= 0.
-  double seed_departure_rate = 0;  // gamma, per seed per second. > 0; may be
-                                   // +infinity (seeds leave at once).
-  double efficiency = 1.0;         // eta, in (0, 1].
+  double arrival_rate = 0;           // lambda, leechers per second. >= 0.
+  double upload = 0;                 // mu, files per second per peer. >= 0.
+  double download = 0;               // c, files per second per leecher. >= 0.
+  double abort_rate = 0;             // theta, per leecher per second. >= 0.
+  double seed_departure_rate = 0;    // gamma, per seed per second. > 0; may be
+                                     // +infinity (seeds leave at once).
+  double efficiency = 1.0;           // eta, in (0, 1].
   double permanent_seed_upload = 0;  // mu_s, files per second in total. >= 0.
 
   // Builds the parameters from a scenario's units: mu = upload/F,

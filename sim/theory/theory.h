@@ -26,10 +26,11 @@
 namespace swarm::sim::theory {
 
 struct SwarmBounds {
-  double kumar_ross_s = 0;                  // KumarRossMinTime().
-  std::optional<double> piece_granular_s;   // When its assumptions hold.
-  std::vector<double> rank_bounds_s;        // KumarRossRankBounds().
-  // The tightest lower bound on the makespan: the larger of the two.
+  double kumar_ross_s = 0;                 // KumarRossMinTime().
+  std::optional<double> piece_granular_s;  // When its assumptions hold.
+  std::vector<double> rank_bounds_s;       // KumarRossRankBounds().
+  // The tightest lower bound on the makespan: the larger of the two. (The
+  // efficiency in summary.json is defined on kumar_ross_s: VALIDATION.md.)
   double makespan_bound_s = 0;
 };
 

@@ -1,9 +1,9 @@
 #include "sim/theory/distribution_bounds.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <gtest/gtest.h>
 
 #include "sim/theory/theory.h"
 #include "sim/theory/units.h"
@@ -55,7 +55,8 @@ TEST(KumarRossTest, SeveralSeedsActAsTheirSum) {
   EXPECT_DOUBLE_EQ(KumarRossMinTime(one), KumarRossMinTime(two));
   EXPECT_EQ(KumarRossRankBounds(one), KumarRossRankBounds(two));
   // The seed term uses the summed seed upload: 2 x 0.25 Mb/s -> F/0.5 Mb/s.
-  const auto slow = Homogeneous(2, Mbps(100), Mbps(100), {Mbps(0.25), Mbps(0.25)});
+  const auto slow =
+      Homogeneous(2, Mbps(100), Mbps(100), {Mbps(0.25), Mbps(0.25)});
   EXPECT_NEAR(KumarRossMinTime(slow), 1677.7216, 1e-6);
 }
 
@@ -63,8 +64,8 @@ TEST(KumarRossTest, RankBoundsOfV1) {
   const auto p = Homogeneous(1000, Mbps(1), Mbps(8), {Mbps(10)});
   const std::vector<double> b = KumarRossRankBounds(p);
   ASSERT_EQ(b.size(), 1000u);
-  EXPECT_NEAR(b[0], 104.8576, 1e-6);          // F/d dominates early ranks.
-  EXPECT_NEAR(b[499], 415.2776238, 1e-6);     // 500 * 838.8608 / 1010.
+  EXPECT_NEAR(b[0], 104.8576, 1e-6);       // F/d dominates early ranks.
+  EXPECT_NEAR(b[499], 415.2776238, 1e-6);  // 500 * 838.8608 / 1010.
   EXPECT_DOUBLE_EQ(b.back(), KumarRossMinTime(p));
   EXPECT_TRUE(std::is_sorted(b.begin(), b.end()));
 }
@@ -144,7 +145,8 @@ TEST(PieceGranularTest, ShortLastPieceUsesTheSmallestPiece) {
 }
 
 TEST(PieceGranularTest, ZeroUploadIsNever) {
-  EXPECT_EQ(PieceGranularBound(10, 100 * kMiB, 256 * kKiB, Rate::Zero()), kNever);
+  EXPECT_EQ(PieceGranularBound(10, 100 * kMiB, 256 * kKiB, Rate::Zero()),
+            kNever);
 }
 
 TEST(PieceGranularTest, AppliesOnlyToEqualUploadsAndOneSeed) {
@@ -152,11 +154,14 @@ TEST(PieceGranularTest, AppliesOnlyToEqualUploadsAndOneSeed) {
   ASSERT_TRUE(PieceGranularBoundIfApplies(equal).has_value());
   EXPECT_NEAR(*PieceGranularBoundIfApplies(equal), 857.735168, 1e-6);
   EXPECT_FALSE(PieceGranularBoundIfApplies(
-      Homogeneous(1000, Mbps(1), Mbps(8), {Mbps(10)})).has_value());
+                   Homogeneous(1000, Mbps(1), Mbps(8), {Mbps(10)}))
+                   .has_value());
   EXPECT_FALSE(PieceGranularBoundIfApplies(
-      Homogeneous(1000, Mbps(1), Mbps(8), {Mbps(1), Mbps(1)})).has_value());
-  EXPECT_FALSE(PieceGranularBoundIfApplies(
-      Homogeneous(0, Mbps(1), Mbps(8), {Mbps(1)})).has_value());
+                   Homogeneous(1000, Mbps(1), Mbps(8), {Mbps(1), Mbps(1)}))
+                   .has_value());
+  EXPECT_FALSE(
+      PieceGranularBoundIfApplies(Homogeneous(0, Mbps(1), Mbps(8), {Mbps(1)}))
+          .has_value());
   auto one_differs = equal;
   one_differs.leechers[17].upload = Mbps(1.001);
   EXPECT_FALSE(PieceGranularBoundIfApplies(one_differs).has_value());

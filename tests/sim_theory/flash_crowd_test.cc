@@ -12,7 +12,9 @@ using core::Rate;
 // VALIDATION.md V3: one piece, F = 1 MB (10^6 bytes), u = 1 Mb/s, one seed,
 // N = 1000. A round is 8e6 bit / 1e6 bit/s = 8 s.
 FlashCrowd V3() {
-  return FlashCrowd{.leechers = 1000, .seeds = 1, .file_size = 1'000'000,
+  return FlashCrowd{.leechers = 1000,
+                    .seeds = 1,
+                    .file_size = 1'000'000,
                     .upload = Rate::MegabitsPerSecond(1)};
 }
 

@@ -1,8 +1,8 @@
 #include "sim/theory/fluid_model.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "sim/theory/units.h"
 
@@ -49,7 +49,8 @@ TEST(FluidSteadyStateTest, DownloadTimeDoesNotDependOnArrivalRate) {
   for (int64_t seeding : {300, 1800}) {
     const double t = FluidSteadyStateOf(V2(seeding)).download_time_s;
     for (double lambda : {0.0, 0.05, 1.0}) {
-      EXPECT_DOUBLE_EQ(FluidSteadyStateOf(V2(seeding, lambda)).download_time_s, t);
+      EXPECT_DOUBLE_EQ(FluidSteadyStateOf(V2(seeding, lambda)).download_time_s,
+                       t);
     }
   }
 }
@@ -57,10 +58,13 @@ TEST(FluidSteadyStateTest, DownloadTimeDoesNotDependOnArrivalRate) {
 // The regimes meet where 1/mu - 1/gamma = 1/c: a mean seeding time of
 // 838.8608 - 209.7152 = 629.1456 s.
 TEST(FluidSteadyStateTest, RegimeSwitchesAtTheCrossover) {
-  EXPECT_EQ(FluidSteadyStateOf(V2(629)).regime, FluidRegime::kUploadConstrained);
+  EXPECT_EQ(FluidSteadyStateOf(V2(629)).regime,
+            FluidRegime::kUploadConstrained);
   EXPECT_NEAR(FluidSteadyStateOf(V2(629)).download_time_s, 209.8608, 1e-6);
-  EXPECT_EQ(FluidSteadyStateOf(V2(630)).regime, FluidRegime::kDownloadConstrained);
-  EXPECT_NEAR(FluidSteadyStateOf(V2(630)).download_time_s, kFileOverDownload, 1e-6);
+  EXPECT_EQ(FluidSteadyStateOf(V2(630)).regime,
+            FluidRegime::kDownloadConstrained);
+  EXPECT_NEAR(FluidSteadyStateOf(V2(630)).download_time_s, kFileOverDownload,
+              1e-6);
   EXPECT_STREQ(FluidRegimeName(FluidRegime::kUploadConstrained),
                "upload-constrained");
 }
@@ -125,8 +129,10 @@ TEST(FluidSteadyStateTest, DerivativeVanishesThere) {
         const FluidSteadyState s = FluidSteadyStateOf(p);
         const Eigen::Vector2d d =
             FluidDerivative(p, Eigen::Vector2d(s.leechers, s.seeds));
-        EXPECT_NEAR(d(0), 0.0, 1e-12) << seeding << " " << theta << " " << seed_mu;
-        EXPECT_NEAR(d(1), 0.0, 1e-12) << seeding << " " << theta << " " << seed_mu;
+        EXPECT_NEAR(d(0), 0.0, 1e-12)
+            << seeding << " " << theta << " " << seed_mu;
+        EXPECT_NEAR(d(1), 0.0, 1e-12)
+            << seeding << " " << theta << " " << seed_mu;
       }
     }
   }
@@ -153,7 +159,8 @@ TEST(FluidSteadyStateTest, NoCapacityGivesInfinityNotNaN) {
   EXPECT_EQ(s.regime, FluidRegime::kDownloadConstrained);
   EXPECT_EQ(s.download_time_s, kNever);
 
-  p.permanent_seed_upload = 1e-3;  // Seeds cannot help leechers that cannot download.
+  p.permanent_seed_upload =
+      1e-3;  // Seeds cannot help leechers that cannot download.
   s = FluidSteadyStateOf(p);
   EXPECT_EQ(s.download_time_s, kNever);
   EXPECT_EQ(s.leechers, kNever);
@@ -173,7 +180,8 @@ TEST(FluidSteadyStateTest, SeedsLeavingAtOnceAndUnlimitedDownload) {
   FluidParams p = V2(0);  // Mean seeding 0: gamma = infinity.
   EXPECT_EQ(p.seed_departure_rate, kNever);
   FluidSteadyState s = FluidSteadyStateOf(p);
-  EXPECT_NEAR(s.download_time_s, kFileOverUpload, 1e-6);  // Only leechers serve.
+  EXPECT_NEAR(s.download_time_s, kFileOverUpload,
+              1e-6);  // Only leechers serve.
   EXPECT_EQ(s.seeds, 0.0);
 
   p = V2(300);
@@ -189,8 +197,9 @@ TEST(FluidOdeTest, SamplesAtTheRequestedTimes) {
   EXPECT_EQ(traj[0].time_s, 0.0);
   EXPECT_EQ(traj[0].leechers, 0.0);
   EXPECT_EQ(traj[10].time_s, 1000.0);
-  EXPECT_EQ(IntegrateFluid(V2(300), Eigen::Vector2d::Zero(), 0.3, 0.1, 0.01).size(),
-            4u);
+  EXPECT_EQ(
+      IntegrateFluid(V2(300), Eigen::Vector2d::Zero(), 0.3, 0.1, 0.01).size(),
+      4u);
 }
 
 TEST(FluidOdeTest, Deterministic) {
@@ -227,7 +236,8 @@ TEST(FluidOdeTest, ConvergesToTheSteadyState) {
         p.abort_rate = theta;
         p.permanent_seed_upload = seed_mu;
         const FluidSteadyState s = FluidSteadyStateOf(p);
-        const auto traj = IntegrateFluid(p, Eigen::Vector2d::Zero(), 40000, 1000);
+        const auto traj =
+            IntegrateFluid(p, Eigen::Vector2d::Zero(), 40000, 1000);
         const FluidSample& end = traj.back();
         SCOPED_TRACE(testing::Message() << "seeding " << seeding << " theta "
                                         << theta << " seed " << seed_mu);

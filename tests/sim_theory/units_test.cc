@@ -1,8 +1,8 @@
 #include "sim/theory/units.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace swarm::sim::theory {
 namespace {
