@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""Plots one swarmlab result folder: writes PNGs into that folder.
+
+Usage: plot_run.py RESULT_DIR [--quiet]
+
+Writes overview.png (the four key panels on one page) and, one figure each,
+completion_cdf.png, population.png, upload_utilization.png, availability.png
+and class_ratio.png. Exit codes: 0 ok, 2 not a result folder, 3 matplotlib or
+numpy missing.
+"""
+
+import argparse
+import os
+import sys
+
+import resultdir
+
+resultdir.require_matplotlib()
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is set)
+import figures  # noqa: E402
+
+OUTPUTS = ("overview.png", "completion_cdf.png", "population.png",
+           "upload_utilization.png", "availability.png", "class_ratio.png")
+
+
+def headline(run):
+    """One line saying what ran and how close it came to the bound."""
+    s = run.summary
+    n = (s.get("peers") or {}).get("leechers")
+    parts = [run.name]
+    if n is not None:
+        parts.append(f"{n} leechers")
+    if s.get("seed") is not None:
+        parts.append(f"seed {s['seed']}")
+    if s.get("mode") == "real":
+        parts.append("real sockets")
+    text = ", ".join(parts)
+    makespan, bound = s.get("makespan_s"), run.kumar_ross_s
+    if isinstance(makespan, (int, float)):
+        text += f" — last finish {figures.fmt_duration(makespan)}"
+        if bound:
+            text += (f", Kumar–Ross bound {figures.fmt_duration(bound)} "
+                     f"(efficiency {bound / makespan:.0%})")
+    return text
+
+
+def save(fig, out_dir, name):
+    fig.savefig(os.path.join(out_dir, name), bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_overview(run, out_dir):
+    fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))
+    figures.draw_population(axes[0][0], [run])
+    figures.draw_completion_cdf(axes[0][1], [run])
+    figures.draw_utilization(axes[1][0], [run])
+    figures.draw_availability(axes[1][1], run, twin=True)
+    fig.suptitle(headline(run), fontsize=14, fontweight="bold")
+    if run.description:
+        fig.text(0.5, 0.945, run.description, ha="center", fontsize=10.5,
+                 style="italic", color="0.25")
+    fig.tight_layout(rect=(0, 0, 1, 0.945))
+    save(fig, out_dir, "overview.png")
+
+
+def plot_single(draw, out_dir, name, size=(8.5, 5.2)):
+    fig, ax = plt.subplots(figsize=size)
+    draw(ax)
+    fig.tight_layout()
+    save(fig, out_dir, name)
+
+
+def plot_availability(run, out_dir):
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.5, 7.5), sharex=True)
+    figures.draw_availability(top, run, twin=False)
+    top.set_xlabel("")
+    figures.draw_entropy(bottom, [run])
+    bottom.set_title("Evenness of piece copies (Shannon entropy / log M)")
+    fig.tight_layout()
+    save(fig, out_dir, "availability.png")
+
+
+def plot_classes(run, out_dir):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.2),
+                                      gridspec_kw={"width_ratios": [3, 2]})
+    figures.draw_class_ratio(left, run)
+    figures.draw_class_volume(right, run)
+    fig.tight_layout()
+    save(fig, out_dir, "class_ratio.png")
+
+
+def plot_all(run, out_dir):
+    plot_overview(run, out_dir)
+    plot_single(lambda ax: figures.draw_completion_cdf(ax, [run]), out_dir,
+                "completion_cdf.png")
+    plot_single(lambda ax: figures.draw_population(ax, [run]), out_dir,
+                "population.png")
+    plot_single(lambda ax: figures.draw_utilization(ax, [run]), out_dir,
+                "upload_utilization.png")
+    plot_availability(run, out_dir)
+    plot_classes(run, out_dir)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Plot a swarmlab result folder (PNGs written into it).")
+    parser.add_argument("result_dir")
+    parser.add_argument("--quiet", action="store_true",
+                        help="do not list the files written")
+    args = parser.parse_args()
+    run = resultdir.load(args.result_dir)
+    plot_all(run, args.result_dir)
+    if not args.quiet:
+        print(f"plots: {', '.join(os.path.join(args.result_dir, o) for o in OUTPUTS)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(resultdir.run_cli(main))

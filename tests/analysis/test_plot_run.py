@@ -1,0 +1,82 @@
+"""Tests for analysis/plot_run.py, run as a user would run it."""
+
+import os
+import unittest
+
+import helpers
+import synthetic
+
+PNGS = ("overview.png", "completion_cdf.png", "population.png",
+        "upload_utilization.png", "availability.png", "class_ratio.png")
+
+
+class PlotRunTest(helpers.TempDirTest):
+
+    def test_writes_every_png(self):
+        d = synthetic.write_result(os.path.join(self.tmp, "flash"),
+                                   leechers=25, free_riders=5)
+        r = helpers.run_script("plot_run.py", d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in PNGS:
+            with self.subTest(png=name):
+                self.assertGoodPng(os.path.join(d, name))
+        self.assertIn("overview.png", r.stdout)
+
+    def test_overview_is_large_enough_to_read(self):
+        import matplotlib.image as mpimg
+        d = synthetic.write_result(os.path.join(self.tmp, "flash"))
+        self.assertEqual(helpers.run_script("plot_run.py", d, "--quiet")
+                         .returncode, 0)
+        h, w = mpimg.imread(os.path.join(d, "overview.png")).shape[:2]
+        self.assertGreaterEqual(w, 1200)
+        self.assertGreaterEqual(h, 800)
+
+    def test_run_where_nobody_finished_still_plots(self):
+        d = synthetic.write_result(os.path.join(self.tmp, "stuck"),
+                                   leechers=8, free_riders=0)
+        path = os.path.join(d, "peers.csv")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        out = [lines[0], lines[1]]                     # header, the seed
+        for line in lines[2:]:
+            f = line.split(",")
+            f[4] = f[5] = ""                           # never completed
+            out.append(",".join(f))
+        with open(path, "w") as f:
+            f.write("\n".join(out) + "\n")
+        r = helpers.run_script("plot_run.py", d, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.isfile(os.path.join(d, "completion_cdf.png")))
+
+    def test_not_a_result_exits_2_with_one_line(self):
+        empty = os.path.join(self.tmp, "empty")
+        os.makedirs(empty)
+        with open(os.path.join(empty, "notes.txt"), "w") as f:
+            f.write("hello\n")
+        r = helpers.run_script("plot_run.py", empty)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+        self.assertIn("not a swarmlab result folder", r.stderr)
+        self.assertIn("peers.csv", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(empty, "overview.png")))
+
+    def test_bad_header_exits_2(self):
+        d = synthetic.write_result(os.path.join(self.tmp, "bad"), leechers=5)
+        path = os.path.join(d, "timeline.csv")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("availability_entropy", "entropy", 1))
+        r = helpers.run_script("plot_run.py", d)
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, r"^plot_run\.py: error: .*timeline\.csv: "
+                                   r"line 1: bad header.*availability_entropy")
+
+    def test_missing_directory_exits_2(self):
+        r = helpers.run_script("plot_run.py", os.path.join(self.tmp, "nope"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not a directory", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
