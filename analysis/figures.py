@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 MIB = 2 ** 20
 RUN_COLORS = plt.get_cmap("tab10").colors
@@ -44,6 +45,15 @@ def fmt_duration(s):
     return f"{s:.1f} s" if unit == "s" else f"{s / div:.{1 if unit == 'min' else 2}f} {unit}"
 
 
+def fmt_in(s, div):
+    """Seconds shown in the unit of an axis scaled by div, e.g. '8.2 min
+    (489 s)'; plain seconds when the axis is in seconds."""
+    unit = {1.0: "s", 60.0: "min", 3600.0: "h"}[div]
+    if unit == "s":
+        return f"{s:.1f} s"
+    return f"{s / div:.{1 if unit == 'min' else 2}f} {unit} ({s:.0f} s)"
+
+
 def run_color(i):
     return RUN_COLORS[i % len(RUN_COLORS)]
 
@@ -64,13 +74,15 @@ def draw_completion_cdf(ax, runs, labels=None):
     longest = max([d[-1] for d, _ in data if d.size] +
                   [r.kumar_ross_s or 0 for r in runs] + [1.0])
     div, unit = time_unit(longest)
+    by_class = len(runs) == 1 and len(_leecher_classes(runs[0])) > 1
     for i, (run, (done, n)) in enumerate(zip(runs, data)):
         color = LEECHER_COLOR if len(runs) == 1 else run_color(i)
-        label = (f"leechers ({done.size} of {n} finished)" if len(runs) == 1
-                 else f"{labels[i]} ({done.size}/{n})")
-        x = np.concatenate([[0.0], done]) / div
-        y = np.arange(done.size + 1) / max(n, 1)
-        ax.step(x, y, where="post", color=color, lw=2, label=label)
+        label = (f"all leechers ({done.size} of {n} finished)"
+                 if len(runs) == 1 else f"{labels[i]} ({done.size}/{n})")
+        _step_cdf(ax, done, n, div, color="0.15" if by_class else color,
+                  lw=2.2, label=label)
+    if by_class:
+        _draw_class_cdfs(ax, runs[0], div)
     _draw_bounds(ax, runs, div, labels)
     ax.set_xlim(left=0, right=longest / div * 1.05)
     ax.set_ylim(0, 1.04)
@@ -83,6 +95,56 @@ def draw_completion_cdf(ax, runs, labels=None):
                 ha="center", va="center", fontsize=12, color="0.3")
 
 
+def _step_cdf(ax, done, n, div, **style):
+    x = np.concatenate([[0.0], done]) / div
+    y = np.arange(done.size + 1) / max(n, 1)
+    ax.step(x, y, where="post", **style)
+
+
+def _leecher_classes(run):
+    klass = np.array(run.peers.klass)
+    return [c for c in run.peers.classes()
+            if (run.peers.leecher & (klass == c)).any()]
+
+
+def _draw_class_cdfs(ax, run, div):
+    """One thinner CDF per leecher class, coloured as in class_ratio.png."""
+    klass = np.array(run.peers.klass)
+    classes = run.peers.classes()
+    for c in _leecher_classes(run):
+        m = run.peers.leecher & (klass == c)
+        dt = run.peers.download_time_s[m]
+        done = np.sort(dt[np.isfinite(dt)])
+        _step_cdf(ax, done, int(m.sum()), div,
+                  color=run_color(classes.index(c)), lw=1.4,
+                  label=f"class {c} ({done.size} of {int(m.sum())})")
+
+
+def draw_growth(ax, run):
+    """Peers holding at least one piece, and peers complete, on a log scale:
+    a straight line is exponential growth."""
+    p = run.peers
+    start = float(np.nanmin(p.join_s[p.leecher])) if p.leecher.any() else 0.0
+    series = ((p.first_piece_s, "tab:purple", "leechers holding ≥ 1 piece"),
+              (p.completion_s, "tab:green", "leechers complete"))
+    longest = np.nanmax(np.concatenate([t[p.leecher] for t, _, _ in series]
+                                       + [[1.0]])) - start
+    div, unit = time_unit(longest)
+    for times, color, label in series:
+        t = np.sort(times[p.leecher & np.isfinite(times)]) - start
+        if t.size:
+            ax.step(np.concatenate([[0.0], t]) / div,
+                    np.concatenate([[0.8], np.arange(1, t.size + 1)]),
+                    where="post", color=color, lw=2, label=label)
+    ax.set_yscale("log")
+    ax.set_ylim(0.8, max(2.0, int(p.leecher.sum()) * 1.5))
+    ax.set_xlim(left=0)
+    ax.set_xlabel(f"time since the first leecher joined ({unit})")
+    ax.set_ylabel("number of peers (log scale)")
+    ax.set_title("Growth: a straight line on this log scale is exponential")
+    ax.legend(loc="lower right")
+
+
 def _draw_bounds(ax, runs, div, labels):
     bounds = [r.kumar_ross_s for r in runs]
     known = [b for b in bounds if b is not None]
@@ -90,8 +152,8 @@ def _draw_bounds(ax, runs, div, labels):
         return
     if len(runs) == 1 or max(known) - min(known) <= 1e-6 * max(known):
         ax.axvline(known[0] / div, color=BOUND_COLOR, ls="--", lw=1.6,
-                   label=f"Kumar–Ross bound {fmt_duration(known[0])}:\n"
-                         "the last peer cannot finish sooner")
+                   label=f"Kumar–Ross bound {fmt_in(known[0], div)}:\n"
+                         "no swarm can finish its last peer sooner")
         return
     for i, b in enumerate(bounds):
         if b is not None:
@@ -122,6 +184,7 @@ def draw_population(ax, runs, labels=None):
     ax.set_ylim(bottom=0)
     ax.set_xlabel(f"simulated time ({unit})")
     ax.set_ylabel("peers in the swarm")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Who is in the swarm?")
 
 
@@ -167,6 +230,7 @@ def draw_availability(ax, run, twin=True):
     ax.set_ylim(0, max(top, 1.0) * (1.45 if twin else 1.3))
     ax.set_xlabel(f"simulated time ({unit})")
     ax.set_ylabel("copies among present peers")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Are all pieces spread evenly?")
     handles = h1 + h2
     if twin:
@@ -208,6 +272,7 @@ def draw_min_availability(ax, runs, labels):
     ax.set_ylim(bottom=0)
     ax.set_xlabel(f"simulated time ({unit})")
     ax.set_ylabel("copies of the rarest piece")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Rarest piece: how many copies?")
     ax.legend(loc="best")
 

@@ -4,8 +4,8 @@
 Usage: plot_run.py RESULT_DIR [--quiet]
 
 Writes overview.png (the four key panels on one page) and, one figure each,
-completion_cdf.png, population.png, upload_utilization.png, availability.png
-and class_ratio.png. Exit codes: 0 ok, 2 not a result folder, 3 matplotlib or
+completion_cdf.png, population.png, upload_utilization.png, availability.png,
+class_ratio.png and growth.png (peers holding a first piece, log scale). Exit codes: 0 ok, 2 not a result folder, 3 matplotlib or
 numpy missing.
 """
 
@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402  (after the backend is set)
 import figures  # noqa: E402
 
 OUTPUTS = ("overview.png", "completion_cdf.png", "population.png",
-           "upload_utilization.png", "availability.png", "class_ratio.png")
+           "upload_utilization.png", "availability.png", "class_ratio.png",
+           "growth.png")
 
 
 def headline(run):
@@ -39,8 +40,11 @@ def headline(run):
     if isinstance(makespan, (int, float)):
         text += f" — last finish {figures.fmt_duration(makespan)}"
         if bound:
-            text += (f", Kumar–Ross bound {figures.fmt_duration(bound)} "
-                     f"(efficiency {bound / makespan:.0%})")
+            eff = s.get("efficiency")
+            eff = eff if isinstance(eff, (int, float)) else bound / makespan
+            div, _ = figures.time_unit(makespan)
+            text += (f", Kumar–Ross bound {figures.fmt_in(bound, div)} "
+                     f"(efficiency {eff:.0%})")
     return text
 
 
@@ -99,6 +103,8 @@ def plot_all(run, out_dir):
                 "upload_utilization.png")
     plot_availability(run, out_dir)
     plot_classes(run, out_dir)
+    plot_single(lambda ax: figures.draw_growth(ax, run), out_dir,
+                "growth.png")
 
 
 def main():

@@ -27,14 +27,15 @@ def kumar_ross_s(n_up, u_seed_bps, u_peer_bps, d_min_bps):
 
 
 def write_result(path, leechers=40, free_riders=6, seed=1, seeding_s=120.0,
-                 spread=0.35, scenario="flash_crowd", interval_s=10.0):
+                 spread=0.35, scenario="flash_crowd", interval_s=10.0,
+                 join_window_s=10.0):
     """Writes peers.csv, timeline.csv, summary.json, scenario.yaml to path."""
     os.makedirs(path, exist_ok=True)
     rng = np.random.RandomState(seed)
     n = leechers + free_riders
     bound = kumar_ross_s(n, 10e6, 1e6, 8e6) * leechers / n + \
         kumar_ross_s(n, 10e6, 1e6, 8e6) * free_riders / n
-    join = np.sort(rng.uniform(0.0, 10.0, n))
+    join = np.sort(rng.uniform(0.0, join_window_s, n))
     frac = np.sort(rng.beta(5.0, 1.5, n))
     dl = bound * (1.0 - spread + spread * 1.2 * frac) + 5.0
     klass = ["leecher"] * n

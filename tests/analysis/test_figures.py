@@ -42,7 +42,8 @@ class PanelTest(helpers.TempDirTest):
         self.assertAlmostEqual(cdf.get_ydata()[-1], 1.0)   # all 24 finished
         self.assertEqual(len(cdf.get_ydata()), 24 + 1)
         div, _ = figures.time_unit(max(self.run.peers.download_time_s[1:]))
-        bound = self.ax.get_lines()[1]
+        bound = next(l for l in self.ax.get_lines()
+                     if "Kumar" in l.get_label())
         self.assertAlmostEqual(bound.get_xdata()[0],
                                self.run.kumar_ross_s / div)
         self.assertIn("Kumar–Ross", bound.get_label())
@@ -52,6 +53,19 @@ class PanelTest(helpers.TempDirTest):
         figures.draw_completion_cdf(self.ax, [self.run])
         self.assertAlmostEqual(self.ax.get_lines()[0].get_ydata()[-1],
                                20 / 24)
+
+    def test_cdf_has_one_line_per_leecher_class(self):
+        figures.draw_completion_cdf(self.ax, [self.run])
+        labels = [l.get_label() for l in self.ax.get_lines()]
+        self.assertIn("class leecher (20 of 20)", labels)
+        self.assertIn("class free_rider (4 of 4)", labels)
+        self.assertFalse(any("class seed" in l for l in labels))
+
+    def test_growth_counts_first_pieces(self):
+        figures.draw_growth(self.ax, self.run)
+        first = self.ax.get_lines()[0]
+        self.assertEqual(first.get_ydata()[-1], 24)
+        self.assertEqual(self.ax.get_yscale(), "log")
 
     def test_population_plots_timeline_columns(self):
         figures.draw_population(self.ax, [self.run])

@@ -7,7 +7,8 @@ import helpers
 import synthetic
 
 PNGS = ("overview.png", "completion_cdf.png", "population.png",
-        "upload_utilization.png", "availability.png", "class_ratio.png")
+        "upload_utilization.png", "availability.png", "class_ratio.png",
+        "growth.png")
 
 
 class PlotRunTest(helpers.TempDirTest):
