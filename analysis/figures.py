@@ -58,6 +58,14 @@ def run_color(i):
     return RUN_COLORS[i % len(RUN_COLORS)]
 
 
+def time_label(runs):
+    """Axis name for time: simulated, wall-clock (sim --real) or both."""
+    modes = {r.summary.get("mode", "sim") for r in runs}
+    if modes == {"real"}:
+        return "wall-clock time since start"
+    return "simulated time" if modes <= {"sim"} else "time since start"
+
+
 def _timeline_unit(runs):
     return time_unit(max(float(r.timeline["time_s"].max()) for r in runs))
 
@@ -89,7 +97,11 @@ def draw_completion_cdf(ax, runs, labels=None):
     ax.set_xlabel(f"download time: completion − join ({unit})")
     ax.set_ylabel("fraction of leechers finished")
     ax.set_title("How long did peers take to download the file?")
-    ax.legend(loc="upper left")
+    if len(runs) == 1:
+        ax.legend(loc="best")
+    else:   # many long labels: below the axes, never over the curves
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2,
+                  fontsize=8.5)
     if not any(d.size for d, _ in data):
         ax.text(0.5, 0.5, "no leecher completed", transform=ax.transAxes,
                 ha="center", va="center", fontsize=12, color="0.3")
@@ -146,19 +158,29 @@ def draw_growth(ax, run):
 
 
 def _draw_bounds(ax, runs, div, labels):
-    bounds = [r.kumar_ross_s for r in runs]
-    known = [b for b in bounds if b is not None]
-    if not known:
-        return
-    if len(runs) == 1 or max(known) - min(known) <= 1e-6 * max(known):
-        ax.axvline(known[0] / div, color=BOUND_COLOR, ls="--", lw=1.6,
-                   label=f"Kumar–Ross bound {fmt_in(known[0], div)}:\n"
+    """One dashed line per distinct Kumar-Ross bound: red when all runs share
+    it, else in the colour of the first run having it, naming its runs."""
+    groups = []   # [bound, [run indices]]
+    for i, r in enumerate(runs):
+        b = r.kumar_ross_s
+        if b is None:
+            continue
+        for g in groups:
+            if abs(g[0] - b) <= 1e-6 * max(abs(b), 1.0):
+                g[1].append(i)
+                break
+        else:
+            groups.append([b, [i]])
+    if len(groups) == 1 and len(groups[0][1]) == len(runs):
+        b = groups[0][0]
+        ax.axvline(b / div, color=BOUND_COLOR, ls="--", lw=1.6,
+                   label=f"Kumar–Ross bound {fmt_in(b, div)}:\n"
                          "no swarm can finish its last peer sooner")
         return
-    for i, b in enumerate(bounds):
-        if b is not None:
-            ax.axvline(b / div, color=run_color(i), ls="--", lw=1.2,
-                       label=f"Kumar–Ross bound, {labels[i]}")
+    for b, members in groups:
+        names = ", ".join(labels[i] for i in members)
+        ax.axvline(b / div, color=run_color(members[0]), ls="--", lw=1.3,
+                   label=f"Kumar–Ross bound {fmt_in(b, div)} ({names})")
 
 
 def draw_population(ax, runs, labels=None):
@@ -182,7 +204,7 @@ def draw_population(ax, runs, labels=None):
         ax.legend(loc="best")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel(f"simulated time ({unit})")
+    ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("peers in the swarm")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Who is in the swarm?")
@@ -210,7 +232,7 @@ def draw_utilization(ax, runs, labels=None):
             ax.plot(t, u, color=run_color(i), lw=1.6, label=labels[i])
     ax.set_xlim(left=0)
     ax.set_ylim(0, 105)
-    ax.set_xlabel(f"simulated time ({unit})")
+    ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("upload utilisation (%)")
     ax.set_title("How much of the upload capacity is used?")
     ax.legend(loc="lower center")
@@ -228,7 +250,7 @@ def draw_availability(ax, run, twin=True):
     ax.set_xlim(left=0)
     top = float(np.nanmax(tl["availability_mean"])) if len(t) else 1.0
     ax.set_ylim(0, max(top, 1.0) * (1.45 if twin else 1.3))
-    ax.set_xlabel(f"simulated time ({unit})")
+    ax.set_xlabel(f"{time_label([run])} ({unit})")
     ax.set_ylabel("copies among present peers")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Are all pieces spread evenly?")
@@ -256,7 +278,7 @@ def draw_entropy(ax, runs, labels=None):
                 label=label)
     ax.set_xlim(left=0)
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel(f"simulated time ({unit})")
+    ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("normalised entropy (1 = perfectly even)")
     ax.set_title("Piece availability evenness")
     ax.legend(loc="lower right")
@@ -270,7 +292,7 @@ def draw_min_availability(ax, runs, labels):
                 color=run_color(i), lw=1.7, label=labels[i])
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel(f"simulated time ({unit})")
+    ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("copies of the rarest piece")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Rarest piece: how many copies?")

@@ -130,7 +130,9 @@ class Peers:
 
     @property
     def leecher(self):
-        return ~self.initial_seed
+        """Peers that joined and had to download (not initial seeds)."""
+        import numpy as np
+        return ~self.initial_seed & np.isfinite(self.join_s)
 
     @property
     def download_time_s(self):
@@ -222,6 +224,18 @@ def read_scenario_scalars(path):
     return out
 
 
+def _check_times(path, time_s):
+    """time_s must be present and non-decreasing (line numbers are 1-based,
+    the header is line 1)."""
+    import numpy as np
+    bad = np.flatnonzero(~np.isfinite(time_s))
+    if bad.size:
+        raise ResultError(f"{path}: line {bad[0] + 2}: column time_s is empty")
+    back = np.flatnonzero(np.diff(time_s) < 0)
+    if back.size:
+        raise ResultError(f"{path}: line {back[0] + 3}: time_s goes backwards")
+
+
 def load(path):
     """Loads and validates one result folder. Raises ResultError."""
     import numpy as np
@@ -240,6 +254,7 @@ def load(path):
     t = read_table(os.path.join(path, "timeline.csv"), TIMELINE_COLUMNS,
                    numeric=set(TIMELINE_COLUMNS))
     timeline = {c: np.array(t[c], dtype=float) for c in TIMELINE_COLUMNS}
+    _check_times(os.path.join(path, "timeline.csv"), timeline["time_s"])
     summary = _read_summary(os.path.join(path, "summary.json"))
     scenario = read_scenario_scalars(os.path.join(path, "scenario.yaml"))
     return Result(path=path, peers=peers, timeline=timeline, summary=summary,

@@ -67,6 +67,20 @@ class PanelTest(helpers.TempDirTest):
         self.assertEqual(first.get_ydata()[-1], 24)
         self.assertEqual(self.ax.get_yscale(), "log")
 
+    def test_equal_bounds_are_drawn_once(self):
+        other = resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, "other"), leechers=20, free_riders=4,
+            seed=5))
+        small = resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, "small"), leechers=5, free_riders=0))
+        figures.draw_completion_cdf(self.ax, [self.run, other, small],
+                                    ["a", "b", "c"])
+        bounds = [l.get_label() for l in self.ax.get_lines()
+                  if "Kumar" in l.get_label()]
+        self.assertEqual(len(bounds), 2)
+        self.assertTrue(bounds[0].endswith("(a, b)"), bounds)
+        self.assertTrue(bounds[1].endswith("(c)"), bounds)
+
     def test_population_plots_timeline_columns(self):
         figures.draw_population(self.ax, [self.run])
         leechers, seeds = self.ax.get_lines()[:2]
@@ -80,6 +94,11 @@ class PanelTest(helpers.TempDirTest):
         line = self.ax.get_lines()[0]
         np.testing.assert_allclose(line.get_ydata(),
                                    100 * self.run.timeline["upload_utilization"])
+
+    def test_real_runs_are_labelled_wall_clock(self):
+        self.run.summary["mode"] = "real"
+        figures.draw_population(self.ax, [self.run])
+        self.assertTrue(self.ax.get_xlabel().startswith("wall-clock time"))
 
     def test_class_table_sums_bytes(self):
         rows = {r[0]: r for r in figures.class_table(self.run)}

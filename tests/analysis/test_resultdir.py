@@ -40,6 +40,14 @@ class LoadTest(helpers.TempDirTest):
         self.assertTrue(run.peers.initial_seed[0])
         self.assertEqual(int(run.peers.leecher.sum()), 15)
 
+    def test_peer_that_never_joined_is_not_a_leecher(self):
+        path = os.path.join(self.dir, "peers.csv")
+        with open(path, "a") as f:
+            f.write("99,leecher,,,,,0,0\n")
+        run = resultdir.load(self.dir)
+        self.assertEqual(len(run.peers.peer), 17)
+        self.assertEqual(int(run.peers.leecher.sum()), 15)
+
     def test_download_time_is_completion_minus_join(self):
         run = resultdir.load(self.dir)
         p = run.peers
@@ -114,6 +122,19 @@ class RejectTest(helpers.TempDirTest):
                      lambda t: t.replace("\n0.000000,", "\nzero,", 1))
         self.assertRejected("timeline.csv: line 2: column time_s: 'zero' is "
                             "not a number")
+
+    def test_time_going_backwards(self):
+        def swap(t):
+            lines = t.splitlines()
+            lines[2], lines[3] = lines[3], lines[2]
+            return "\n".join(lines) + "\n"
+        self.rewrite("timeline.csv", swap)
+        self.assertRejected("timeline.csv: line 4: time_s goes backwards")
+
+    def test_empty_time(self):
+        self.rewrite("timeline.csv",
+                     lambda t: t.replace("\n0.000000,", "\n,", 1))
+        self.assertRejected("timeline.csv: line 2: column time_s is empty")
 
     def test_wrong_field_count(self):
         self.rewrite("peers.csv", lambda t: t + "99,leecher,1.0\n")
