@@ -1,5 +1,6 @@
 """Tests for analysis/plot_run.py, run as a user would run it."""
 
+import json
 import os
 import unittest
 
@@ -45,9 +46,26 @@ class PlotRunTest(helpers.TempDirTest):
             out.append(",".join(f))
         with open(path, "w") as f:
             f.write("\n".join(out) + "\n")
+        path = os.path.join(d, "summary.json")
+        with open(path) as f:
+            summary = json.load(f)
+        summary.update(completion_time_s=None, makespan_s=None,
+                       efficiency=None)
+        with open(path, "w") as f:
+            json.dump(summary, f)
         r = helpers.run_script("plot_run.py", d, "--quiet")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(os.path.isfile(os.path.join(d, "completion_cdf.png")))
+
+    def test_single_sample_timeline(self):
+        d = synthetic.write_result(os.path.join(self.tmp, "one"), leechers=3)
+        path = os.path.join(d, "timeline.csv")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        with open(path, "w") as f:
+            f.write("\n".join(lines[:2]) + "\n")
+        r = helpers.run_script("plot_run.py", d, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_not_a_result_exits_2_with_one_line(self):
         empty = os.path.join(self.tmp, "empty")
