@@ -42,7 +42,9 @@ def fmt_duration(s):
     if s is None or not math.isfinite(s):
         return "n/a"
     div, unit = time_unit(s)
-    return f"{s:.1f} s" if unit == "s" else f"{s / div:.{1 if unit == 'min' else 2}f} {unit}"
+    if unit == "s":
+        return f"{s:.1f} s"
+    return f"{s / div:.{1 if unit == 'min' else 2}f} {unit}"
 
 
 def fmt_in(s, div):
@@ -132,29 +134,38 @@ def _draw_class_cdfs(ax, run, div):
                   label=f"class {c} ({done.size} of {int(m.sum())})")
 
 
-def draw_growth(ax, run):
-    """Peers holding at least one piece, and peers complete, on a log scale:
-    a straight line is exponential growth."""
+GROWTH = {
+    "first_piece": ("first_piece_s", "tab:purple", "leechers holding ≥ 1 piece",
+                    "Spreading: peers that can upload something"),
+    "completion": ("completion_s", "tab:green", "leechers complete",
+                   "Finishing: peers that have the whole file"),
+}
+
+
+def draw_growth(ax, run, which="first_piece"):
+    """Cumulative count of leechers reaching a milestone (first piece or
+    completion) over time, on a log scale: a straight line is exponential
+    growth. Time starts when the first leecher joined."""
+    column, color, label, title = GROWTH[which]
     p = run.peers
+    times = getattr(p, column)
     start = float(np.nanmin(p.join_s[p.leecher])) if p.leecher.any() else 0.0
-    series = ((p.first_piece_s, "tab:purple", "leechers holding ≥ 1 piece"),
-              (p.completion_s, "tab:green", "leechers complete"))
-    longest = np.nanmax(np.concatenate([t[p.leecher] for t, _, _ in series]
-                                       + [[1.0]])) - start
-    div, unit = time_unit(longest)
-    for times, color, label in series:
-        t = np.sort(times[p.leecher & np.isfinite(times)]) - start
-        if t.size:
-            ax.step(np.concatenate([[0.0], t]) / div,
-                    np.concatenate([[0.8], np.arange(1, t.size + 1)]),
-                    where="post", color=color, lw=2, label=label)
+    t = np.sort(times[p.leecher & np.isfinite(times)]) - start
+    div, unit = time_unit(float(t[-1]) if t.size else 1.0)
+    if t.size:
+        ax.step(np.concatenate([[0.0], t]) / div,
+                np.concatenate([[0.8], np.arange(1, t.size + 1)]),
+                where="post", color=color, lw=2, label=label)
+        ax.legend(loc="lower right")
+    else:
+        ax.text(0.5, 0.5, f"no leecher reached this ({label})",
+                transform=ax.transAxes, ha="center", color="0.3")
     ax.set_yscale("log")
     ax.set_ylim(0.8, max(2.0, int(p.leecher.sum()) * 1.5))
     ax.set_xlim(left=0)
     ax.set_xlabel(f"time since the first leecher joined ({unit})")
-    ax.set_ylabel("number of peers (log scale)")
-    ax.set_title("Growth: a straight line on this log scale is exponential")
-    ax.legend(loc="lower right")
+    ax.set_ylabel("number of leechers (log scale)")
+    ax.set_title(title)
 
 
 def _draw_bounds(ax, runs, div, labels):
@@ -174,8 +185,8 @@ def _draw_bounds(ax, runs, div, labels):
     if len(groups) == 1 and len(groups[0][1]) == len(runs):
         b = groups[0][0]
         ax.axvline(b / div, color=BOUND_COLOR, ls="--", lw=1.6,
-                   label=f"Kumar–Ross bound {fmt_in(b, div)}:\n"
-                         "no swarm can finish its last peer sooner")
+                   label=f"Kumar–Ross bound {fmt_in(b, div)}: the earliest\n"
+                         "the last peer can finish if all join at once")
         return
     for b, members in groups:
         names = ", ".join(labels[i] for i in members)
@@ -190,14 +201,17 @@ def draw_population(ax, runs, labels=None):
         t, tl = run.timeline["time_s"] / div, run.timeline
         if len(runs) == 1:
             ax.plot(t, tl["leechers"], color=LEECHER_COLOR, lw=2,
-                    label="leechers (downloading)")
-            ax.plot(t, tl["seeds"], color=SEED_COLOR, lw=2,
+                    ds="steps-post", label="leechers (downloading)")
+            ax.plot(t, tl["seeds"], color=SEED_COLOR, lw=2, ds="steps-post",
                     label="seeds (have the whole file)")
-            ax.plot(t, tl["completed"], color=DONE_COLOR, lw=1.2, ls=":",
+            ax.plot(t, tl["completed"], color=DONE_COLOR, lw=1.4, ls=":",
+                    ds="steps-post", zorder=3,
                     label="completed so far (cumulative)")
         else:
-            ax.plot(t, tl["leechers"], color=run_color(i), lw=1.8)
-            ax.plot(t, tl["seeds"], color=run_color(i), lw=1.4, ls="--")
+            ax.plot(t, tl["leechers"], color=run_color(i), lw=1.8,
+                    ds="steps-post")
+            ax.plot(t, tl["seeds"], color=run_color(i), lw=1.4, ls="--",
+                    ds="steps-post")
     if len(runs) > 1:
         _style_legend(ax, labels, [("-", "leechers"), ("--", "seeds")])
     else:
@@ -314,6 +328,10 @@ def class_table(run):
     return rows
 
 
+def _peers(count):
+    return f"{count} peer" if count == 1 else f"{count} peers"
+
+
 def draw_class_ratio(ax, run):
     """Bar per class: bytes uploaded / bytes downloaded, peers as dots."""
     rows = class_table(run)
@@ -321,10 +339,11 @@ def draw_class_ratio(ax, run):
     top, ticks = 1.0, []
     for i, (name, count, up, down, ratios) in enumerate(rows):
         if down <= 0:
-            ax.text(i, 0.03, f"downloaded nothing\n(uploaded\n{up / MIB:,.0f} MiB)",
+            ax.text(i, 0.03, "downloaded nothing\n(uploaded\n"
+                    f"{up / MIB:,.0f} MiB)",
                     ha="center", va="bottom", fontsize=8.5, color="0.25",
                     transform=ax.get_xaxis_transform())
-            ticks.append(f"{name}\n({count} peer{'s' if count != 1 else ''})\nratio: n/a")
+            ticks.append(f"{name}\n({_peers(count)})\nratio: n/a")
             continue
         ratio = up / down
         ax.bar(i, ratio, width=0.6, color=run_color(i), alpha=0.6)
@@ -332,7 +351,7 @@ def draw_class_ratio(ax, run):
             x = i + jitter.uniform(-0.2, 0.2, ratios.size)
             ax.scatter(x, ratios, s=8, color="0.15", alpha=0.55, zorder=3,
                        lw=0)
-        ticks.append(f"{name}\n({count} peer{'s' if count != 1 else ''})\nratio: {ratio:.2f}")
+        ticks.append(f"{name}\n({_peers(count)})\nratio: {ratio:.2f}")
         top = max(top, ratio, float(ratios.max()) if ratios.size else 0)
     ax.axhline(1.0, color="0.3", ls=":", lw=1.2,
                label="ratio 1 (gave as much as got)")

@@ -5,13 +5,14 @@ Usage: plot_run.py RESULT_DIR [--quiet]
 
 Writes overview.png (the four key panels on one page) and, one figure each,
 completion_cdf.png, population.png, upload_utilization.png, availability.png,
-class_ratio.png and growth.png (peers holding a first piece, log scale). Exit codes: 0 ok, 2 not a result folder, 3 matplotlib or
-numpy missing.
+class_ratio.png and growth.png (first pieces and completions, log scale).
+Exit codes: 0 ok, 2 not a result folder, 3 matplotlib or numpy missing.
 """
 
 import argparse
 import os
 import sys
+import textwrap
 
 import resultdir
 
@@ -48,6 +49,15 @@ def headline(run):
     return text
 
 
+def description_lines(text, width=150, max_lines=3):
+    """The scenario's description wrapped to fit under the title."""
+    lines = textwrap.wrap(" ".join(text.split()), width)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:width - 1].rstrip() + "…"
+    return lines
+
+
 def save(fig, out_dir, name):
     fig.savefig(os.path.join(out_dir, name), bbox_inches="tight")
     plt.close(fig)
@@ -59,11 +69,12 @@ def plot_overview(run, out_dir):
     figures.draw_completion_cdf(axes[0][1], [run])
     figures.draw_utilization(axes[1][0], [run])
     figures.draw_availability(axes[1][1], run, twin=True)
-    fig.suptitle(headline(run), fontsize=14, fontweight="bold")
-    if run.description:
-        fig.text(0.5, 0.945, run.description, ha="center", fontsize=10.5,
-                 style="italic", color="0.25")
-    fig.tight_layout(rect=(0, 0, 1, 0.945))
+    fig.suptitle(headline(run), fontsize=14, fontweight="bold", y=0.995)
+    lines = description_lines(run.description)
+    if lines:
+        fig.text(0.5, 0.962, "\n".join(lines), ha="center", va="top",
+                 fontsize=10, style="italic", color="0.25")
+    fig.tight_layout(rect=(0, 0, 1, 0.985 - 0.022 * len(lines)))
     save(fig, out_dir, "overview.png")
 
 
@@ -93,6 +104,17 @@ def plot_classes(run, out_dir):
     save(fig, out_dir, "class_ratio.png")
 
 
+def plot_growth(run, out_dir):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2))
+    figures.draw_growth(left, run, "first_piece")
+    figures.draw_growth(right, run, "completion")
+    fig.suptitle("Growth on a log scale: a straight rise means exponential "
+                 "growth (each new holder becomes an uploader)",
+                 fontsize=12, fontweight="bold")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    save(fig, out_dir, "growth.png")
+
+
 def plot_all(run, out_dir):
     plot_overview(run, out_dir)
     plot_single(lambda ax: figures.draw_completion_cdf(ax, [run]), out_dir,
@@ -103,8 +125,7 @@ def plot_all(run, out_dir):
                 "upload_utilization.png")
     plot_availability(run, out_dir)
     plot_classes(run, out_dir)
-    plot_single(lambda ax: figures.draw_growth(ax, run), out_dir,
-                "growth.png")
+    plot_growth(run, out_dir)
 
 
 def main():
@@ -117,7 +138,8 @@ def main():
     run = resultdir.load(args.result_dir)
     plot_all(run, args.result_dir)
     if not args.quiet:
-        print(f"plots: {', '.join(os.path.join(args.result_dir, o) for o in OUTPUTS)}")
+        paths = (os.path.join(args.result_dir, o) for o in OUTPUTS)
+        print(f"plots: {', '.join(paths)}")
     return 0
 
 

@@ -120,13 +120,27 @@ class Peers:
     leave_s: object
     bytes_uploaded: object
     bytes_downloaded: object
+    # Classes that start with the whole file (scenario.yaml `start: complete`);
+    # None when unknown.
+    seed_classes: object = None
 
     @property
     def initial_seed(self):
-        """Peers that started complete: completed at join, downloaded nothing."""
+        """Peers that started with the whole file. From scenario.yaml when
+        known; otherwise peers of a class in which nobody downloaded a byte
+        or got a first piece, and peers complete at join with 0 downloaded."""
         import numpy as np
-        done_at_join = np.abs(self.completion_s - self.join_s) <= 1e-6
-        return done_at_join & (self.bytes_downloaded == 0)
+        klass = np.array(self.klass)
+        if self.seed_classes is not None:
+            return np.isin(klass, sorted(self.seed_classes))
+        mask = (np.abs(self.completion_s - self.join_s) <= 1e-6) & \
+            (self.bytes_downloaded == 0)
+        for c in self.classes():
+            m = klass == c
+            if (self.bytes_downloaded[m] == 0).all() and \
+                    np.isnan(self.first_piece_s[m]).all():
+                mask |= m
+        return mask
 
     @property
     def leecher(self):
@@ -193,35 +207,83 @@ def _read_summary(path):
 
 
 _TOP_SCALAR = re.compile(r"^([A-Za-z_][\w.-]*):\s*(.*?)\s*$")
+_ITEM_CLASS = re.compile(r"\bclass:\s*['\"]?([^,}'\"\s]+)")
+_ITEM_START = re.compile(r"\bstart:\s*['\"]?([^,}'\"\s]+)")
+
+
+def _scalar(value):
+    """A plain or quoted YAML scalar as text (quotes and escapes removed)."""
+    if value[:1] in ("'", '"'):
+        q = value[0]
+        body = value[1:value.rindex(q)] if value.rfind(q) > 0 else value[1:]
+        if q == '"':
+            body = body.replace("\\n", " ").replace('\\"', '"')
+        return body.strip()
+    return value.split(" #")[0].strip()
+
+
+def _read_lines(path):
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ResultError(f"{path}: cannot read: {e}") from None
 
 
 def read_scenario_scalars(path):
     """Top-level 'key: value' pairs of a YAML file (enough for name and
     description; analysis needs nothing deeper). Folded/literal blocks
     ('>' or '|') are joined into one line. Missing file -> {}."""
-    if not os.path.exists(path):
+    lines = _read_lines(path)
+    if lines is None:
         return {}
     out, block_key, block = {}, None, []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if block_key is not None:
-                if line.startswith((" ", "\t")) or not line.strip():
-                    block.append(line.strip())
-                    continue
-                out[block_key] = " ".join(x for x in block if x)
-                block_key, block = None, []
-            m = _TOP_SCALAR.match(line)
-            if not m:
+    for line in lines:
+        if block_key is not None:
+            if line.startswith((" ", "\t")) or not line.strip():
+                block.append(line.strip())
                 continue
-            key, value = m.groups()
-            if value in (">", "|", ">-", "|-"):
-                block_key = key
-            elif value and not value.startswith(("{", "[", "#")):
-                out[key] = value.split(" #")[0].strip().strip("'\"")
+            out[block_key] = " ".join(x for x in block if x)
+            block_key, block = None, []
+        m = _TOP_SCALAR.match(line)
+        if not m:
+            continue
+        key, value = m.groups()
+        if value in (">", "|", ">-", "|-"):
+            block_key = key
+        elif value and not value.startswith(("{", "[", "#")):
+            out[key] = _scalar(value)
     if block_key is not None:
         out[block_key] = " ".join(x for x in block if x)
     return out
+
+
+def read_seed_classes(path):
+    """Names of the peer classes with `start: complete` in the scenario's
+    `peers:` list (block or flow style), or None if the file or the list is
+    missing."""
+    lines = _read_lines(path)
+    if lines is None:
+        return None
+    items, in_peers = [], False
+    for line in lines:
+        if _TOP_SCALAR.match(line):
+            in_peers = line.startswith("peers:")
+            continue
+        if in_peers and line.lstrip().startswith("- "):
+            items.append(line)
+        elif in_peers and items:
+            items[-1] += " " + line
+    if not items:
+        return None
+    seeds = set()
+    for item in items:
+        c, st = _ITEM_CLASS.search(item), _ITEM_START.search(item)
+        if c and st and st.group(1) == "complete":
+            seeds.add(c.group(1))
+    return seeds
 
 
 def _check_times(path, time_s):
@@ -257,6 +319,7 @@ def load(path):
     _check_times(os.path.join(path, "timeline.csv"), timeline["time_s"])
     summary = _read_summary(os.path.join(path, "summary.json"))
     scenario = read_scenario_scalars(os.path.join(path, "scenario.yaml"))
+    peers.seed_classes = read_seed_classes(os.path.join(path, "scenario.yaml"))
     return Result(path=path, peers=peers, timeline=timeline, summary=summary,
                   scenario=scenario)
 

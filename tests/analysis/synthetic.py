@@ -50,7 +50,7 @@ def write_result(path, leechers=40, free_riders=6, seed=1, seeding_s=120.0,
     up = np.floor([0.0 if k == "free_rider" else FILE_BYTES *
                    rng.uniform(0.45, 1.2) for k in klass])
     seed_up = float(down.sum() - up.sum())
-    rows = [("0", "seed", 0.0, None, 0.0, None, seed_up, 0.0)]
+    rows = [("0", "seed", 0.0, None, None, None, seed_up, 0.0)]
     for i in range(n):
         rows.append((str(i + 1), klass[i], join[i], first_piece[i],
                      completion[i], leave[i], up[i], down[i]))
@@ -60,10 +60,29 @@ def write_result(path, leechers=40, free_riders=6, seed=1, seeding_s=120.0,
                     completion, leave, interval_s, end)
     _write_summary(os.path.join(path, "summary.json"), scenario, seed, n,
                    dl, completion, bound, klass, up, down, seed_up)
-    with open(os.path.join(path, "scenario.yaml"), "w") as f:
-        f.write(f"name: {scenario}\ndescription: >\n  synthetic flash crowd "
-                f"for the analysis tests\nseed: {seed}\n")
+    _write_scenario(os.path.join(path, "scenario.yaml"), scenario, seed,
+                    leechers, free_riders)
     return path
+
+
+def _write_scenario(path, name, seed, leechers, free_riders):
+    """Shaped like the resolved scenario `sim run` writes (yaml-cpp style)."""
+    classes = [("seed", 1, "10Mbit/s", "complete", "false"),
+               ("leecher", leechers, "1Mbit/s", "empty", "false")]
+    if free_riders:
+        classes.append(("free_rider", free_riders, "0bit/s", "empty", "true"))
+    with open(path, "w") as f:
+        f.write(f'name: {name}\ndescription: "synthetic flash crowd for the '
+                f'analysis tests\\n"\nseed: {seed}\n'
+                "stop: {all_complete: true, max_time: 4h}\n"
+                "file: {name: file, size: 100MiB, piece_size: 256KiB}\n"
+                "protocol:\n  piece_selection: rarest_first\npeers:\n")
+        for c, count, up, start, free in classes:
+            f.write(f"  - class: {c}\n    count: {count}\n    upload: {up}\n"
+                    f"    download: 8Mbit/s\n    start: {start}\n"
+                    "    arrival: {uniform: [0s, 10s]}\n    leave: never\n"
+                    f"    free_rider: {free}\n")
+        f.write("sample_interval: 10s\n")
 
 
 def _fmt(v):

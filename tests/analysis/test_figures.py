@@ -62,9 +62,13 @@ class PanelTest(helpers.TempDirTest):
         self.assertFalse(any("class seed" in l for l in labels))
 
     def test_growth_counts_first_pieces(self):
-        figures.draw_growth(self.ax, self.run)
+        figures.draw_growth(self.ax, self.run, "first_piece")
         first = self.ax.get_lines()[0]
         self.assertEqual(first.get_ydata()[-1], 24)
+        start = self.run.peers.join_s[1:].min()
+        last = np.nanmax(self.run.peers.first_piece_s) - start
+        div, _ = figures.time_unit(last)
+        self.assertAlmostEqual(first.get_xdata()[-1], last / div)
         self.assertEqual(self.ax.get_yscale(), "log")
 
     def test_equal_bounds_are_drawn_once(self):

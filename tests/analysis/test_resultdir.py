@@ -40,6 +40,13 @@ class LoadTest(helpers.TempDirTest):
         self.assertTrue(run.peers.initial_seed[0])
         self.assertEqual(int(run.peers.leecher.sum()), 15)
 
+    def test_seed_found_without_scenario_file(self):
+        os.remove(os.path.join(self.dir, "scenario.yaml"))
+        run = resultdir.load(self.dir)
+        self.assertIsNone(run.peers.seed_classes)
+        self.assertEqual(list(run.peers.initial_seed).count(True), 1)
+        self.assertTrue(run.peers.initial_seed[0])
+
     def test_peer_that_never_joined_is_not_a_leecher(self):
         path = os.path.join(self.dir, "peers.csv")
         with open(path, "a") as f:
@@ -154,6 +161,36 @@ class RejectTest(helpers.TempDirTest):
 
 
 class ScenarioScalarsTest(helpers.TempDirTest):
+
+    def write(self, text):
+        path = os.path.join(self.tmp, "s.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_seed_classes_block_style(self):
+        path = self.write("name: x\npeers:\n  - class: origin\n    count: 1\n"
+                          "    start: complete\n  - class: leecher\n"
+                          "    start: empty\n  - class: mirror\n"
+                          "    start: complete\nsample_interval: 1s\n")
+        self.assertEqual(resultdir.read_seed_classes(path),
+                         {"origin", "mirror"})
+
+    def test_seed_classes_flow_style(self):
+        path = self.write("peers:\n  - {class: seed, count: 1, start: complete,"
+                          "\n     arrival: {at: 0s}}\n"
+                          "  - {class: leecher, count: 9, start: empty}\n")
+        self.assertEqual(resultdir.read_seed_classes(path), {"seed"})
+
+    def test_no_peers_list_means_unknown(self):
+        self.assertIsNone(resultdir.read_seed_classes(self.write("name: x\n")))
+        self.assertIsNone(resultdir.read_seed_classes(
+            os.path.join(self.tmp, "missing.yaml")))
+
+    def test_quoted_description_with_escapes(self):
+        path = self.write('description: "a \\"flash\\" crowd # big\\n"\n')
+        self.assertEqual(resultdir.read_scenario_scalars(path)["description"],
+                         'a "flash" crowd # big')
 
     def test_reads_top_level_scalars_and_folded_blocks(self):
         path = os.path.join(self.tmp, "s.yaml")
