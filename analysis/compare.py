@@ -153,11 +153,11 @@ def main():
     runs = [resultdir.load(d) for d in args.dirs]
     os.makedirs(args.out, exist_ok=True)
     rows = table_rows(runs, labels)
-    sys.stdout.write(text_table(rows))
     with open(os.path.join(args.out, "compare.md"), "w") as f:
         f.write(markdown_table(rows))
     write_csv(rows, os.path.join(args.out, "compare.csv"))
     plot_all(runs, labels, args.out)
+    sys.stdout.write(text_table(rows))
     print(f"figures and table written to {args.out}/")
     return 0
 

@@ -37,6 +37,9 @@ def headline(run):
     if s.get("mode") == "real":
         parts.append("real sockets")
     text = ", ".join(parts)
+    done = (s.get("peers") or {}).get("completed")
+    if isinstance(done, int) and isinstance(n, int) and done < n:
+        text += f" — only {done} of {n} finished"
     makespan, bound = s.get("makespan_s"), run.kumar_ross_s
     if isinstance(makespan, (int, float)):
         text += f" — last finish {figures.fmt_duration(makespan)}"

@@ -57,6 +57,9 @@ def run_cli(main):
     except ResultError as e:
         sys.stderr.write(f"{prog}: error: {e}\n")
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # stdout closed early (| head): not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except OSError as e:  # e.g. --out is not writable
         sys.stderr.write(f"{prog}: error: {e.filename or ''}: {e.strerror}\n")
         return EXIT_BAD_INPUT

@@ -2,10 +2,15 @@
 
 import json
 import os
+import shutil
 import unittest
 
 import helpers
+import plot_run
+import resultdir
 import synthetic
+
+REAL = os.path.join(helpers.HERE, "data", "sim_flash_20")
 
 PNGS = ("overview.png", "completion_cdf.png", "population.png",
         "upload_utilization.png", "availability.png", "class_ratio.png",
@@ -23,6 +28,27 @@ class PlotRunTest(helpers.TempDirTest):
             with self.subTest(png=name):
                 self.assertGoodPng(os.path.join(d, name))
         self.assertIn("overview.png", r.stdout)
+
+    def test_real_simulator_output(self):
+        d = os.path.join(self.tmp, "real")
+        shutil.copytree(REAL, d)
+        r = helpers.run_script("plot_run.py", d, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in PNGS:
+            with self.subTest(png=name):
+                self.assertGoodPng(os.path.join(d, name))
+        run = resultdir.load(d)
+        self.assertEqual(run.peers.seed_classes, {"seed"})
+        self.assertEqual(int(run.peers.leecher.sum()), 20)
+
+    def test_headline_says_how_many_finished(self):
+        run = resultdir.load(REAL)
+        self.assertIn("efficiency 57%", plot_run.headline(run))
+        run.summary["peers"]["completed"] = 0
+        run.summary["makespan_s"] = None
+        text = plot_run.headline(run)
+        self.assertIn("only 0 of 20 finished", text)
+        self.assertNotIn("efficiency", text)
 
     def test_overview_is_large_enough_to_read(self):
         import matplotlib.image as mpimg
