@@ -82,7 +82,8 @@ def draw_completion_cdf(ax, runs, labels=None):
     """CDF of download time (completion - join) with the Kumar-Ross bound."""
     data = [_download_times(r) for r in runs]
     longest = max([d[-1] for d, _ in data if d.size] +
-                  [r.kumar_ross_s or 0 for r in runs] + [1.0])
+                  [r.kumar_ross_s or 0 for r in runs] +
+                  [r.piece_granular_s or 0 for r in runs] + [1.0])
     div, unit = time_unit(longest)
     by_class = len(runs) == 1 and len(_leecher_classes(runs[0])) > 1
     for i, (run, (done, n)) in enumerate(zip(runs, data)):
@@ -187,6 +188,11 @@ def _draw_bounds(ax, runs, div, labels):
         ax.axvline(b / div, color=BOUND_COLOR, ls="--", lw=1.6,
                    label=f"Kumar–Ross bound {fmt_in(b, div)}: the earliest\n"
                          "the last peer can finish if all join at once")
+        pg = runs[0].piece_granular_s if len(runs) == 1 else None
+        if pg is not None:
+            ax.axvline(pg / div, color=BOUND_COLOR, ls=":", lw=1.6,
+                       label=f"piece-granular bound {fmt_in(pg, div)}: the "
+                             "same,\nforwarding only whole pieces")
         return
     for b, members in groups:
         names = ", ".join(labels[i] for i in members)

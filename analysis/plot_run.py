@@ -47,8 +47,11 @@ def headline(run):
             eff = s.get("efficiency")
             eff = eff if isinstance(eff, (int, float)) else bound / makespan
             div, _ = figures.time_unit(makespan)
-            text += (f", Kumar–Ross bound {figures.fmt_in(bound, div)} "
-                     f"(efficiency {eff:.0%})")
+            text += f", Kumar–Ross bound {figures.fmt_in(bound, div)}"
+            if run.piece_granular_s is not None:
+                text += (", piece-granular bound "
+                         f"{figures.fmt_in(run.piece_granular_s, div)}")
+            text += f" (efficiency {eff:.0%})"
     return text
 
 
@@ -72,12 +75,16 @@ def plot_overview(run, out_dir):
     figures.draw_completion_cdf(axes[0][1], [run])
     figures.draw_utilization(axes[1][0], [run])
     figures.draw_availability(axes[1][1], run, twin=True)
-    fig.suptitle(headline(run), fontsize=14, fontweight="bold", y=0.995)
+    title = headline(run)
+    if len(title) > 105:          # keep the figure its own width
+        title = title.replace(" — ", "\n", 1)
+    extra = 0.028 * title.count("\n")
+    fig.suptitle(title, fontsize=14, fontweight="bold", y=0.995)
     lines = description_lines(run.description)
     if lines:
-        fig.text(0.5, 0.962, "\n".join(lines), ha="center", va="top",
-                 fontsize=10, style="italic", color="0.25")
-    fig.tight_layout(rect=(0, 0, 1, 0.985 - 0.022 * len(lines)))
+        fig.text(0.5, 0.962 - extra, "\n".join(lines), ha="center",
+                 va="top", fontsize=10, style="italic", color="0.25")
+    fig.tight_layout(rect=(0, 0, 1, 0.985 - extra - 0.022 * len(lines)))
     save(fig, out_dir, "overview.png")
 
 

@@ -185,6 +185,11 @@ class Result:
         return float(v) if isinstance(v, (int, float)) else None
 
     @property
+    def piece_granular_s(self):
+        v = (self.summary.get("bounds") or {}).get("piece_granular_s")
+        return float(v) if isinstance(v, (int, float)) else None
+
+    @property
     def description(self):
         return self.scenario.get("description", "")
 

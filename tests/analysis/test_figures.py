@@ -48,6 +48,14 @@ class PanelTest(helpers.TempDirTest):
                                self.run.kumar_ross_s / div)
         self.assertIn("Kumar–Ross", bound.get_label())
 
+    def test_piece_granular_bound_when_known(self):
+        self.run.summary["bounds"]["piece_granular_s"] = 900.0
+        figures.draw_completion_cdf(self.ax, [self.run])
+        line = next(l for l in self.ax.get_lines()
+                    if "piece-granular" in l.get_label())
+        div, _ = figures.time_unit(900.0)
+        self.assertAlmostEqual(line.get_xdata()[0], 900.0 / div)
+
     def test_cdf_counts_unfinished_peers_in_denominator(self):
         self.run.peers.completion_s[1:5] = np.nan       # 4 never finished
         figures.draw_completion_cdf(self.ax, [self.run])
