@@ -1,8 +1,8 @@
 """Loading and validating swarmlab result folders.
 
 A result folder is what `sim run` (and `sim run --real`) writes: peers.csv,
-timeline.csv, summary.json and scenario.yaml (format: docs/architecture.md and
-the "Result folder format" of the project brief). Every analysis script loads
+timeline.csv, summary.json and scenario.yaml (format: analysis/README.md,
+"Result folder format"). Every analysis script loads
 folders through `load()` here, so a folder is validated in one place and a bad
 one always gives the same kind of message.
 
