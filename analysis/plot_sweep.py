@@ -158,15 +158,15 @@ def plot(rows, args, groups):
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
     n = len(series)
     span = (max(pos.values()) - min(pos.values())) or 1.0
-    width = 0.08 if categories else 0.015 * span
+    width = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
     for i, (label, pts) in enumerate(series.items()):
         shift = (i - (n - 1) / 2) * width
         color = figures.run_color(i)
         pts = sorted(pts, key=lambda p: pos[p[0]])
         xs = [pos[p[0]] + shift for p in pts]
-        for xv, (_, _, _, vals) in zip(xs, pts):
-            ax.scatter([xv] * len(vals), np.array(vals) / div, s=12,
-                       color=color, alpha=0.3, lw=0)
+        for xv, (_, _, _, vals) in zip(xs, pts):   # beside the error bar
+            ax.scatter([xv + width * 0.6] * len(vals), np.array(vals) / div,
+                       s=14, color=color, alpha=0.45, lw=0)
         ax.errorbar(xs, [p[1] / div for p in pts], [p[2] / div for p in pts],
                     color=color, marker="o", ms=6, capsize=5, lw=1.6,
                     ls="-" if not categories else ":",
