@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Plots one swarmlab result folder: writes PNGs into that folder.
 
-Usage: plot_run.py RESULT_DIR [--quiet]
+Usage: plot_run.py RESULT_DIR [--out DIR] [--quiet]
 
 Writes overview.png (the four key panels on one page) and, one figure each,
 completion_cdf.png, population.png, upload_utilization.png, availability.png,
@@ -142,13 +142,17 @@ def main():
     parser = argparse.ArgumentParser(
         description="Plot a swarmlab result folder (PNGs written into it).")
     parser.add_argument("result_dir")
+    parser.add_argument("--out", help="write the PNGs here instead "
+                        "(default: into RESULT_DIR)")
     parser.add_argument("--quiet", action="store_true",
                         help="do not list the files written")
     args = parser.parse_args()
     run = resultdir.load(args.result_dir)
-    plot_all(run, args.result_dir)
+    out = args.out or args.result_dir
+    os.makedirs(out, exist_ok=True)
+    plot_all(run, out)
     if not args.quiet:
-        paths = (os.path.join(args.result_dir, o) for o in OUTPUTS)
+        paths = (os.path.join(out, o) for o in OUTPUTS)
         print(f"plots: {', '.join(paths)}")
     return 0
 

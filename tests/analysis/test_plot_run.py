@@ -41,6 +41,13 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertEqual(run.peers.seed_classes, {"seed"})
         self.assertEqual(int(run.peers.leecher.sum()), 20)
 
+    def test_out_writes_elsewhere(self):
+        out = os.path.join(self.tmp, "pictures")
+        r = helpers.run_script("plot_run.py", REAL, "--out", out, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(os.path.join(out, "overview.png"))
+        self.assertFalse(os.path.exists(os.path.join(REAL, "overview.png")))
+
     def test_headline_says_how_many_finished(self):
         run = resultdir.load(REAL)
         self.assertIn("efficiency 57%", plot_run.headline(run))
