@@ -276,10 +276,7 @@ void Peer::HandleBitfield(Time now, Connection& c, const BitfieldMessage& m) {
   if (!bits) return Drop(c.id, DisconnectReason::kBadBitfield);
   c.remote_have = std::move(*bits);
   picker_.AddPeer(c.remote_have);
-  c.interesting = 0;
-  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
-    c.interesting += c.remote_have.Test(p) && !have_.Test(p);
-  }
+  c.interesting = static_cast<uint32_t>(c.remote_have.CountNotIn(have_));
   if (is_seed() && c.remote_have.All()) {
     return Drop(c.id, DisconnectReason::kNotUseful);
   }

@@ -113,6 +113,7 @@ class PiecePicker {
   std::vector<uint32_t> availability_;
   std::vector<bool> parole_;
   std::map<uint32_t, Partial> partial_;  // ordered: deterministic scans
+  Bitfield started_;                     // pieces present in partial_
   uint64_t unrequested_ = 0;
   std::vector<uint32_t> scratch_;  // candidate list reused across picks
 };
