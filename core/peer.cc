@@ -125,12 +125,13 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
     actions_.push_back(Disconnect{id, DisconnectReason::kShutdown});
     return;
   }
-  SWARM_CHECK(conns_.count(id) == 0);  // drivers never reuse an id
+  SWARM_CHECK(Find(id) == nullptr);  // drivers never reuse an id
   if (d == Direction::kInbound && conns_.size() >= config_.max_connections) {
     actions_.push_back(Disconnect{id, DisconnectReason::kTooManyConnections});
     return;
   }
   Connection& c = conns_[id];
+  index_.insert(std::lower_bound(index_.begin(), index_.end(), id, IndexLess), {id, &c});
   c.id = id;
   c.direction = d;
   c.dialed = dialed;
@@ -154,9 +155,15 @@ void Peer::OnDisconnected(Time now, ConnectionId id) {
   ConnectMore(now);
 }
 
+bool Peer::IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id) {
+  return e.first < id;
+}
+
+// Every delivered message starts with this lookup; a binary search over a
+// small contiguous array costs far fewer cache misses than walking map nodes.
 Connection* Peer::Find(ConnectionId id) {
-  auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : &it->second;
+  auto it = std::lower_bound(index_.begin(), index_.end(), id, IndexLess);
+  return it != index_.end() && it->first == id ? it->second : nullptr;
 }
 
 void Peer::Drop(ConnectionId id, DisconnectReason reason) {
@@ -174,6 +181,7 @@ void Peer::RemoveConnection(ConnectionId id) {
   if (c.remote) known_.erase(*c.remote);
   uploads_in_flight_ -= c.uploads_in_flight;
   const bool was_uploading = c.uploads_in_flight > 0;
+  index_.erase(std::lower_bound(index_.begin(), index_.end(), id, IndexLess));
   conns_.erase(it);
   if (was_uploading && weighted_uploads_) PumpWeighted();
 }

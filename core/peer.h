@@ -140,6 +140,7 @@ class Peer {
   void Strike(PeerId p);
   bool ValidBlockRange(const BlockRef& b) const;
   Connection* Find(ConnectionId id);
+  static bool IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id);
   size_t UnchokedInterested() const;
 
   PeerId self_;
@@ -157,6 +158,8 @@ class Peer {
 
   // Ordered containers only: iteration order must not depend on addresses.
   std::map<ConnectionId, Connection> conns_;
+  // conns_ sorted by id for lookup (map nodes never move).
+  std::vector<std::pair<ConnectionId, Connection*>> index_;
   std::vector<PeerAddress> candidates_;   // known, not connected, FIFO
   std::set<PeerId> known_;                // ids in candidates_ or connected
   std::set<PeerId> connecting_;           // Connect sent, no answer yet
