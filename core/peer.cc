@@ -449,7 +449,7 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
   } else {
     stats_.downloaded += b.length;
     actions_.push_back(StoreBlock{c.id, b});
-    auto& who = contributors_[b.piece.value()];
+    auto& who = contributors_.try_emplace(b.piece.value()).first->second;
     if (std::find(who.begin(), who.end(), *c.remote) == who.end()) {
       who.push_back(*c.remote);
     }
@@ -489,7 +489,7 @@ void Peer::RequestMore(Time now, Connection& c) {
 }
 
 void Peer::RequestMoreEverywhere(Time now) {
-  for (auto& [id, c] : conns_) RequestMore(now, c);
+  for (auto& [id, c] : index_) RequestMore(now, *c);
 }
 
 void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
@@ -503,7 +503,8 @@ void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
 }
 
 void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
-  for (auto& [id, c] : conns_) {
+  for (auto& [id, cp] : index_) {
+    Connection& c = *cp;
     if (id == except) continue;
     auto it = std::find_if(c.requests.begin(), c.requests.end(),
                            [&](const OutstandingRequest& r) { return r.block == b; });
@@ -519,7 +520,7 @@ void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
 void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
   if (stopped_) return;
   SWARM_CHECK(picker_.IsComplete(p));
-  std::vector<PeerId> who = std::move(contributors_[p.value()]);
+  std::vector<PeerId> who = std::move(contributors_.try_emplace(p.value()).first->second);
   contributors_.erase(p.value());
   picker_.OnPieceVerified(p, ok);
   if (!ok) {
@@ -534,7 +535,8 @@ void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
     return;
   }
   have_.Set(p.value());
-  for (auto& [id, c] : conns_) {
+  for (auto& [id, cp] : index_) {
+    Connection& c = *cp;
     if (!c.handshake_received) continue;
     // The neighbour already holds p: a Have would tell it nothing.
     if (!c.remote_have.Test(p.value())) {

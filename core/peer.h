@@ -26,6 +26,7 @@
 #include "core/bitfield.h"
 #include "core/choker.h"
 #include "core/connection.h"
+#include "core/flat_map.h"
 #include "core/message.h"
 #include "core/peer_config.h"
 #include "core/piece_picker.h"
@@ -165,7 +166,7 @@ class Peer {
   std::set<PeerId> connecting_;           // Connect sent, no answer yet
   std::set<PeerId> banned_;
   std::map<PeerId, uint32_t> strikes_;
-  std::map<uint32_t, std::vector<PeerId>> contributors_;  // per partial piece
+  FlatMap<uint32_t, std::vector<PeerId>> contributors_;  // per partial piece
   bool weighted_uploads_ = false;         // last decision carried weights
   uint32_t uploads_in_flight_ = 0;        // SendBlocks not yet sent, all conns
   std::vector<uint32_t> super_offered_;   // times each piece was revealed
