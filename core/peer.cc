@@ -42,6 +42,7 @@ Peer::Peer(PeerId self, const TorrentInfo& torrent, const PeerConfig& config,
       have_(torrent.piece_count()),
       picker_(torrent_, config_),
       choker_(config_),
+      left_(torrent.length()),
       announce_interval_(config.announce_interval) {
   SWARM_CHECK(!config_.Validate().has_value());
   SWARM_CHECK(torrent_.piece_count() > 0);
@@ -61,6 +62,10 @@ void Peer::OnStart(Time now, const Bitfield& have) {
   started_ = true;
   have_ = have;
   picker_.SetHave(have_);
+  left_ = 0;
+  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
+    if (!have_.Test(p)) left_ += torrent_.PieceSize(PieceIndex(p));
+  }
   started_as_seed_ = have_.All();
   AnnounceNow(now, AnnounceEvent::kStarted);
   next_rechoke_ = now + config_.rechoke_interval;
@@ -205,13 +210,6 @@ size_t Peer::UnchokedInterested() const {
   return n;
 }
 
-Bytes Peer::left() const {
-  Bytes total = 0;
-  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
-    if (!have_.Test(p)) total += torrent_.PieceSize(PieceIndex(p));
-  }
-  return total;
-}
 
 // --------------------------------------------------------------------------
 // Messages.
@@ -535,6 +533,7 @@ void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
     return;
   }
   have_.Set(p.value());
+  left_ -= torrent_.PieceSize(p);
   for (auto& [id, cp] : index_) {
     Connection& c = *cp;
     if (!c.handshake_received) continue;
