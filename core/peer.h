@@ -16,7 +16,6 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -25,16 +24,16 @@
 #include "core/action.h"
 #include "core/announce.h"
 #include "core/bitfield.h"
+#include "core/choker.h"
+#include "core/connection.h"
 #include "core/message.h"
 #include "core/peer_config.h"
+#include "core/piece_picker.h"
 #include "core/rng.h"
 #include "core/torrent_info.h"
 #include "core/types.h"
 
 namespace swarm::core {
-
-class PiecePicker;
-class Connection;
 
 // Counters a driver may read at any time (metrics, progress lines).
 struct PeerStats {
@@ -106,20 +105,66 @@ class Peer {
   bool is_banned(PeerId p) const { return banned_.count(p) > 0; }
 
  private:
-  // Implementation in peer.cc and its helpers; see there for invariants.
-  struct Impl;
-  friend struct Impl;
+  // Input handlers per message type (peer.cc).
+  void HandleHandshake(Time now, Connection& c, const Handshake& m);
+  void HandleBitfield(Time now, Connection& c, const BitfieldMessage& m);
+  void HandleHave(Time now, Connection& c, const Have& m);
+  void HandleRequest(Time now, Connection& c, const Request& m);
+  void HandleCancel(Time now, Connection& c, const Cancel& m);
+  void HandlePiece(Time now, Connection& c, const Piece& m);
+  void HandleChoke(Time now, Connection& c);
+  void HandleUnchoke(Time now, Connection& c);
+  void HandleInterested(Time now, Connection& c);
+
+  // Helpers.
+  void Send(Time now, Connection& c, Message m);
+  void Drop(ConnectionId id, DisconnectReason reason);
+  void RemoveConnection(ConnectionId id);
+  void UpdateInterest(Time now, Connection& c);
+  void RequestMore(Time now, Connection& c);
+  void RequestMoreEverywhere(Time now);
+  void PumpUploads(Connection& c);
+  void UnchokePeer(Time now, Connection& c);
+  void ChokePeer(Time now, Connection& c);
+  void GiveUpRequests(Connection& c, bool send_cancel, Time now);
+  void CancelElsewhere(Time now, ConnectionId except, const BlockRef& b);
+  void Rechoke(Time now, bool rotate_optimistic);
+  void Housekeeping(Time now);
+  void ConnectMore(Time now);
+  void AnnounceNow(Time now, AnnounceEvent event);
+  void OnBecameSeed(Time now);
+  void Strike(PeerId p);
+  bool ValidBlockRange(const BlockRef& b) const;
+  Connection* Find(ConnectionId id);
+  size_t UnchokedInterested() const;
 
   PeerId self_;
   TorrentInfo torrent_;
   PeerConfig config_;
   Rng rng_;
   Bitfield have_;
+  PiecePicker picker_;
+  Choker choker_;
   bool started_ = false;
   bool stopped_ = false;
+  bool started_as_seed_ = false;
   PeerStats stats_;
+  std::vector<Action> actions_;
+
+  // Ordered containers only: iteration order must not depend on addresses.
+  std::map<ConnectionId, Connection> conns_;
+  std::vector<PeerAddress> candidates_;   // known, not connected, FIFO
+  std::set<PeerId> known_;                // ids in candidates_ or connected
+  std::set<PeerId> connecting_;           // Connect sent, no answer yet
   std::set<PeerId> banned_;
-  std::unique_ptr<Impl> impl_;
+  std::map<PeerId, uint32_t> strikes_;
+  std::map<uint32_t, std::vector<PeerId>> contributors_;  // per partial piece
+
+  Time next_announce_ = Time::Never();
+  Time next_rechoke_ = Time::Never();
+  Time next_optimistic_ = Time::Never();
+  Time next_housekeeping_ = Time::Never();
+  Duration announce_interval_;
 };
 
 }  // namespace swarm::core

@@ -79,9 +79,9 @@ struct PeerConfig {
   // If the tracker gave too few peers, ask again after this long.
   Duration min_reannounce_interval = Duration::Seconds(60);
 
-  // A peer that contributed to this many pieces that failed verification is
-  // banned; one that alone supplied a failed piece is banned at once.
-  uint32_t ban_strikes = 3;
+  // A peer that alone supplied this many pieces that failed verification is
+  // banned (pieces mixed from several peers are re-fetched on parole first).
+  uint32_t ban_strikes = 1;
 
   // Returns an error message naming the bad field, or nullopt.
   std::optional<std::string> Validate() const;

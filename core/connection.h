@@ -1,0 +1,74 @@
+// Connection: a Peer's view of one neighbour — handshake state, the four
+// choke/interest flags of BEP 3, the neighbour's pieces, our requests to it
+// and its requests to us, and transfer rates both ways. Plain data owned and
+// mutated only by core::Peer.
+#ifndef SWARM_CORE_CONNECTION_H_
+#define SWARM_CORE_CONNECTION_H_
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "core/action.h"
+#include "core/bitfield.h"
+#include "core/message.h"
+#include "core/rate_meter.h"
+#include "core/types.h"
+
+namespace swarm::core {
+
+struct OutstandingRequest {
+  BlockRef block;
+  Time sent;
+};
+
+struct Connection {
+  ConnectionId id;
+  Direction direction = Direction::kInbound;
+  std::optional<PeerId> dialed;  // outbound: whom we meant to reach
+  std::optional<PeerId> remote;  // set by a valid handshake
+  Time connected_at;
+
+  // Handshake and ordering state.
+  bool handshake_received = false;
+  bool got_message_after_handshake = false;
+
+  // BEP 3 flags; every connection starts choked and not interested.
+  bool am_choking = true;
+  bool am_interested = false;
+  bool peer_choking = true;
+  bool peer_interested = false;
+  bool optimistic = false;  // unchoked through the optimistic slot
+  bool snubbed = false;     // our requests went unanswered
+
+  Bitfield remote_have;
+  // Pieces the neighbour has and we lack; we are interested iff > 0.
+  uint32_t interesting = 0;
+
+  // Our requests to the neighbour, oldest first.
+  std::vector<OutstandingRequest> requests;
+  // Requests we gave up on (choke, timeout, cancel) whose blocks may still
+  // arrive; bounded, oldest dropped first.
+  std::deque<BlockRef> stale;
+  // The neighbour's requests to us not yet handed to the driver.
+  std::deque<BlockRef> upload_queue;
+  uint32_t uploads_in_flight = 0;
+
+  RateMeter download;  // bytes from the neighbour
+  RateMeter upload;    // bytes to the neighbour
+  Time last_received;
+  Time last_sent;
+  Time last_block;
+
+  bool HasOutstanding(const BlockRef& b) const {
+    for (const auto& r : requests) {
+      if (r.block == b) return true;
+    }
+    return false;
+  }
+};
+
+}  // namespace swarm::core
+
+#endif  // SWARM_CORE_CONNECTION_H_

@@ -1,0 +1,602 @@
+// core::Peer: connection lifecycle, message validation and the download and
+// upload state machines. Policies live in PiecePicker and Choker; this file
+// wires them to the wire protocol.
+//
+// Invariants:
+//   - every Connection in conns_ is live from the driver's point of view;
+//     a Disconnect action is emitted exactly when one is erased by us;
+//   - picker_ availability counts exactly the remote_have of conns_;
+//   - each OutstandingRequest in a Connection is counted once as outstanding
+//     in picker_;
+//   - have_ == picker_.have().
+#include "core/peer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/check.h"
+
+namespace swarm::core {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+// Stale requests remembered per connection: enough to cover a full pipeline
+// given up twice (choke, then timeout) without growing without bound.
+constexpr size_t kMaxStale = 64;
+
+// A peer counts as "new" for the optimistic unchoke for this long.
+constexpr Duration kNewPeerWindow = Duration::Seconds(60);
+
+}  // namespace
+
+Peer::Peer(PeerId self, const TorrentInfo& torrent, const PeerConfig& config,
+           Rng rng)
+    : self_(self),
+      torrent_(torrent),
+      config_(config),
+      rng_(rng),
+      have_(torrent.piece_count()),
+      picker_(torrent_, config_),
+      choker_(config_),
+      announce_interval_(config.announce_interval) {
+  SWARM_CHECK(!config_.Validate().has_value());
+  SWARM_CHECK(torrent_.piece_count() > 0);
+}
+
+Peer::~Peer() = default;
+
+// --------------------------------------------------------------------------
+// Lifecycle and tracker.
+
+void Peer::OnStart(Time now, bool have_all) {
+  OnStart(now, Bitfield(torrent_.piece_count(), have_all));
+}
+
+void Peer::OnStart(Time now, const Bitfield& have) {
+  SWARM_CHECK(!started_ && have.size() == torrent_.piece_count());
+  started_ = true;
+  have_ = have;
+  picker_.SetHave(have_);
+  started_as_seed_ = have_.All();
+  AnnounceNow(now, AnnounceEvent::kStarted);
+  next_rechoke_ = now + config_.rechoke_interval;
+  next_optimistic_ = now;
+  next_housekeeping_ = now + config_.housekeeping_interval;
+}
+
+void Peer::OnStop(Time now) {
+  if (!started_ || stopped_) return;
+  AnnounceNow(now, AnnounceEvent::kStopped);
+  while (!conns_.empty()) Drop(conns_.begin()->first, DisconnectReason::kShutdown);
+  stopped_ = true;
+  candidates_.clear();
+  connecting_.clear();
+}
+
+void Peer::AnnounceNow(Time now, AnnounceEvent event) {
+  actions_.push_back(Announce{event, stats_.uploaded, stats_.downloaded, left(),
+                              event == AnnounceEvent::kStopped ? 0u : config_.numwant});
+  next_announce_ = now + announce_interval_;
+}
+
+void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
+  if (!started_ || stopped_ || !response.failure_reason.empty()) return;
+  if (response.interval > Duration::Zero()) {
+    announce_interval_ = response.interval;
+    next_announce_ = std::min(next_announce_, now + announce_interval_);
+  }
+  for (const PeerAddress& a : response.peers) {
+    if (a.id == self_ || banned_.count(a.id) || known_.count(a.id)) continue;
+    known_.insert(a.id);
+    candidates_.push_back(a);
+  }
+  // Too few neighbours and the tracker had no more: ask again sooner.
+  if (conns_.size() + connecting_.size() + candidates_.size() <
+          config_.min_connections &&
+      !is_seed()) {
+    next_announce_ = std::min(next_announce_, now + config_.min_reannounce_interval);
+  }
+  ConnectMore(now);
+}
+
+void Peer::ConnectMore(Time now) {
+  if (stopped_) return;
+  while (!candidates_.empty() &&
+         conns_.size() + connecting_.size() < config_.min_connections) {
+    PeerAddress a = std::move(candidates_.front());
+    candidates_.erase(candidates_.begin());
+    if (banned_.count(a.id)) continue;
+    connecting_.insert(a.id);
+    actions_.push_back(Connect{std::move(a)});
+  }
+}
+
+// --------------------------------------------------------------------------
+// Connections.
+
+void Peer::OnConnected(Time now, ConnectionId id, Direction d,
+                       std::optional<PeerId> dialed) {
+  if (dialed) connecting_.erase(*dialed);
+  if (!started_ || stopped_) {
+    actions_.push_back(Disconnect{id, DisconnectReason::kShutdown});
+    return;
+  }
+  SWARM_CHECK(conns_.count(id) == 0);  // drivers never reuse an id
+  if (d == Direction::kInbound && conns_.size() >= config_.max_connections) {
+    actions_.push_back(Disconnect{id, DisconnectReason::kTooManyConnections});
+    return;
+  }
+  Connection& c = conns_[id];
+  c.id = id;
+  c.direction = d;
+  c.dialed = dialed;
+  c.connected_at = now;
+  c.last_received = now;
+  c.last_block = now;
+  c.remote_have = Bitfield(torrent_.piece_count());
+  Send(now, c, Handshake{torrent_.info_hash(), self_});
+}
+
+void Peer::OnConnectFailed(Time now, PeerId dialed) {
+  connecting_.erase(dialed);
+  known_.erase(dialed);  // may be offered again by the tracker
+  ConnectMore(now);
+}
+
+void Peer::OnDisconnected(Time now, ConnectionId id) {
+  if (!Find(id)) return;
+  RemoveConnection(id);
+  RequestMoreEverywhere(now);
+  ConnectMore(now);
+}
+
+Connection* Peer::Find(ConnectionId id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : &it->second;
+}
+
+void Peer::Drop(ConnectionId id, DisconnectReason reason) {
+  if (IsProtocolViolation(reason)) ++stats_.protocol_disconnects;
+  actions_.push_back(Disconnect{id, reason});
+  RemoveConnection(id);
+}
+
+void Peer::RemoveConnection(ConnectionId id) {
+  auto it = conns_.find(id);
+  SWARM_CHECK(it != conns_.end());
+  Connection& c = it->second;
+  if (c.handshake_received) picker_.RemovePeer(c.remote_have);
+  for (const auto& r : c.requests) picker_.AbortRequest(r.block);
+  if (c.remote) known_.erase(*c.remote);
+  conns_.erase(it);
+}
+
+void Peer::Send(Time now, Connection& c, Message m) {
+  c.last_sent = now;
+  actions_.push_back(SendMessage{c.id, std::move(m)});
+}
+
+size_t Peer::connection_count() const {
+  size_t n = 0;
+  for (const auto& [id, c] : conns_) n += c.handshake_received;
+  return n;
+}
+
+size_t Peer::unchoked_count() const { return UnchokedInterested(); }
+
+size_t Peer::UnchokedInterested() const {
+  size_t n = 0;
+  for (const auto& [id, c] : conns_) n += !c.am_choking && c.peer_interested;
+  return n;
+}
+
+Bytes Peer::left() const {
+  Bytes total = 0;
+  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
+    if (!have_.Test(p)) total += torrent_.PieceSize(PieceIndex(p));
+  }
+  return total;
+}
+
+// --------------------------------------------------------------------------
+// Messages.
+
+void Peer::OnMessage(Time now, ConnectionId id, const Message& m) {
+  if (stopped_) return;
+  Connection* c = Find(id);
+  if (!c) return;  // raced a Disconnect
+  c->last_received = now;
+  if (!c->handshake_received) {
+    if (const auto* h = std::get_if<Handshake>(&m)) {
+      HandleHandshake(now, *c, *h);
+    } else {
+      Drop(id, DisconnectReason::kMessageBeforeHandshake);
+    }
+    return;
+  }
+  const bool first = !c->got_message_after_handshake;
+  c->got_message_after_handshake = true;
+  std::visit(
+      Overloaded{
+          [&](const Handshake&) { Drop(id, DisconnectReason::kUnexpectedHandshake); },
+          [&](const KeepAlive&) {},
+          [&](const Choke&) { HandleChoke(now, *c); },
+          [&](const Unchoke&) { HandleUnchoke(now, *c); },
+          [&](const Interested&) { HandleInterested(now, *c); },
+          [&](const NotInterested&) { c->peer_interested = false; },
+          [&](const Have& h) { HandleHave(now, *c, h); },
+          [&](const BitfieldMessage& b) {
+            if (!first) {
+              Drop(id, DisconnectReason::kBadBitfield);  // BEP 3: only first
+            } else {
+              HandleBitfield(now, *c, b);
+            }
+          },
+          [&](const Request& r) { HandleRequest(now, *c, r); },
+          [&](const Piece& p) { HandlePiece(now, *c, p); },
+          [&](const Cancel& x) { HandleCancel(now, *c, x); },
+      },
+      m);
+}
+
+void Peer::HandleHandshake(Time now, Connection& c, const Handshake& m) {
+  if (m.info_hash != torrent_.info_hash()) {
+    return Drop(c.id, DisconnectReason::kWrongInfoHash);
+  }
+  if (m.peer_id == self_) return Drop(c.id, DisconnectReason::kSelfConnection);
+  if (banned_.count(m.peer_id)) return Drop(c.id, DisconnectReason::kBanned);
+  for (auto& [other_id, other] : conns_) {
+    if (other_id == c.id || other.remote != m.peer_id) continue;
+    // Both sides may dial each other at once. Keep the connection dialed by
+    // the lower peer id, so both ends make the same choice.
+    const Direction keep =
+        self_ < m.peer_id ? Direction::kOutbound : Direction::kInbound;
+    if (other.direction == keep || c.direction != keep) {
+      return Drop(c.id, DisconnectReason::kDuplicateConnection);
+    }
+    Drop(other_id, DisconnectReason::kDuplicateConnection);
+    break;  // `other` is gone; `c` is still valid (std::map)
+  }
+  c.handshake_received = true;
+  c.remote = m.peer_id;
+  known_.insert(m.peer_id);
+  if (!have_.None()) Send(now, c, BitfieldMessage{have_.ToWire()});
+}
+
+void Peer::HandleBitfield(Time now, Connection& c, const BitfieldMessage& m) {
+  std::optional<Bitfield> bits = Bitfield::FromWire(m.bits, torrent_.piece_count());
+  if (!bits) return Drop(c.id, DisconnectReason::kBadBitfield);
+  c.remote_have = std::move(*bits);
+  picker_.AddPeer(c.remote_have);
+  c.interesting = 0;
+  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
+    c.interesting += c.remote_have.Test(p) && !have_.Test(p);
+  }
+  if (is_seed() && c.remote_have.All()) {
+    return Drop(c.id, DisconnectReason::kNotUseful);
+  }
+  UpdateInterest(now, c);
+}
+
+void Peer::HandleHave(Time now, Connection& c, const Have& m) {
+  const uint32_t p = m.piece.value();
+  if (p >= torrent_.piece_count()) {
+    return Drop(c.id, DisconnectReason::kIndexOutOfRange);
+  }
+  if (c.remote_have.Test(p)) return;  // repeated Have is harmless
+  c.remote_have.Set(p);
+  picker_.AddHave(m.piece);
+  if (!have_.Test(p)) {
+    ++c.interesting;
+    UpdateInterest(now, c);
+  }
+  if (is_seed() && c.remote_have.All()) Drop(c.id, DisconnectReason::kNotUseful);
+}
+
+void Peer::HandleInterested(Time now, Connection& c) {
+  c.peer_interested = true;
+  // Fill a free upload slot at once rather than waiting up to a rechoke
+  // interval; the next rechoke may revise it.
+  if (c.am_choking && !config_.free_rider &&
+      UnchokedInterested() < config_.unchoke_slots) {
+    UnchokePeer(now, c);
+  }
+}
+
+void Peer::HandleChoke(Time now, Connection& c) {
+  c.peer_choking = true;
+  GiveUpRequests(c, /*send_cancel=*/false, now);
+  RequestMoreEverywhere(now);
+}
+
+void Peer::HandleUnchoke(Time now, Connection& c) {
+  c.peer_choking = false;
+  RequestMore(now, c);
+}
+
+bool Peer::ValidBlockRange(const BlockRef& b) const {
+  if (b.piece.value() >= torrent_.piece_count()) return false;
+  const Bytes size = torrent_.PieceSize(b.piece);
+  return Bytes(b.offset) + Bytes(b.length) <= size;
+}
+
+void Peer::HandleRequest(Time now, Connection& c, const Request& m) {
+  const BlockRef& b = m.block;
+  if (b.length == 0 || b.length > config_.max_request_length) {
+    return Drop(c.id, DisconnectReason::kBadLength);
+  }
+  if (!ValidBlockRange(b)) return Drop(c.id, DisconnectReason::kIndexOutOfRange);
+  if (!have_.Test(b.piece.value())) {
+    return Drop(c.id, DisconnectReason::kRequestForMissingPiece);
+  }
+  // BEP 3: requests that cross our Choke are silently dropped.
+  if (c.am_choking) return;
+  if (c.upload_queue.size() >= config_.max_queued_requests) {
+    return Drop(c.id, DisconnectReason::kTooManyRequests);
+  }
+  if (std::find(c.upload_queue.begin(), c.upload_queue.end(), b) !=
+      c.upload_queue.end()) {
+    return;  // duplicate request: serve once
+  }
+  c.upload_queue.push_back(b);
+  PumpUploads(c);
+}
+
+void Peer::HandleCancel(Time now, Connection& c, const Cancel& m) {
+  if (!ValidBlockRange(m.block)) return Drop(c.id, DisconnectReason::kIndexOutOfRange);
+  auto it = std::find(c.upload_queue.begin(), c.upload_queue.end(), m.block);
+  if (it != c.upload_queue.end()) c.upload_queue.erase(it);
+}
+
+void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
+  const BlockRef& b = m.block;
+  if (!ValidBlockRange(b)) return Drop(c.id, DisconnectReason::kIndexOutOfRange);
+  auto req = std::find_if(c.requests.begin(), c.requests.end(),
+                          [&](const OutstandingRequest& r) { return r.block == b; });
+  if (req != c.requests.end()) {
+    c.requests.erase(req);
+  } else {
+    auto st = std::find(c.stale.begin(), c.stale.end(), b);
+    if (st == c.stale.end()) return Drop(c.id, DisconnectReason::kUnrequestedBlock);
+    c.stale.erase(st);
+    if (!picker_.NeedsBlock(b)) {  // a cancelled duplicate: harmless
+      stats_.wasted += b.length;
+      return;
+    }
+    // A late answer to a request we gave up on: still useful.
+  }
+  c.last_block = now;
+  c.snubbed = false;
+  c.download.Add(now, b.length);
+  if (picker_.OnBlockReceived(b) == PiecePicker::Receipt::kDuplicate) {
+    stats_.wasted += b.length;
+  } else {
+    stats_.downloaded += b.length;
+    actions_.push_back(StoreBlock{c.id, b});
+    auto& who = contributors_[b.piece.value()];
+    if (std::find(who.begin(), who.end(), *c.remote) == who.end()) {
+      who.push_back(*c.remote);
+    }
+    if (picker_.IsComplete(b.piece)) actions_.push_back(VerifyPiece{b.piece});
+  }
+  if (config_.endgame) CancelElsewhere(now, c.id, b);
+  RequestMore(now, c);
+}
+
+// --------------------------------------------------------------------------
+// Downloading.
+
+void Peer::UpdateInterest(Time now, Connection& c) {
+  const bool want = c.interesting > 0 && !is_seed();
+  if (want == c.am_interested) return;
+  c.am_interested = want;
+  if (want) {
+    Send(now, c, Interested{});
+    RequestMore(now, c);
+  } else {
+    Send(now, c, NotInterested{});
+  }
+}
+
+void Peer::RequestMore(Time now, Connection& c) {
+  if (!c.remote || c.peer_choking || !c.am_interested || is_seed()) return;
+  if (c.requests.size() >= config_.request_pipeline) return;
+  const size_t want = config_.request_pipeline - c.requests.size();
+  std::vector<BlockRef> picks = picker_.Pick(
+      c.remote_have, *c.remote, want, rng_,
+      [&c](const BlockRef& b) { return c.HasOutstanding(b); });
+  for (const BlockRef& b : picks) {
+    c.requests.push_back(OutstandingRequest{b, now});
+    Send(now, c, Request{b});
+  }
+}
+
+void Peer::RequestMoreEverywhere(Time now) {
+  for (auto& [id, c] : conns_) RequestMore(now, c);
+}
+
+void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
+  for (const auto& r : c.requests) {
+    picker_.AbortRequest(r.block);
+    if (send_cancel) Send(now, c, Cancel{r.block});
+    c.stale.push_back(r.block);
+    if (c.stale.size() > kMaxStale) c.stale.pop_front();
+  }
+  c.requests.clear();
+}
+
+void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
+  for (auto& [id, c] : conns_) {
+    if (id == except) continue;
+    auto it = std::find_if(c.requests.begin(), c.requests.end(),
+                           [&](const OutstandingRequest& r) { return r.block == b; });
+    if (it == c.requests.end()) continue;
+    c.requests.erase(it);
+    picker_.AbortRequest(b);
+    Send(now, c, Cancel{b});
+    c.stale.push_back(b);
+    if (c.stale.size() > kMaxStale) c.stale.pop_front();
+  }
+}
+
+void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
+  if (stopped_) return;
+  SWARM_CHECK(picker_.IsComplete(p));
+  std::vector<PeerId> who = std::move(contributors_[p.value()]);
+  contributors_.erase(p.value());
+  picker_.OnPieceVerified(p, ok);
+  if (!ok) {
+    ++stats_.pieces_failed;
+    stats_.wasted += torrent_.PieceSize(p);
+    stats_.downloaded -= torrent_.PieceSize(p);
+    // Only a piece with a single source names a culprit; a piece mixed from
+    // several peers goes on parole (PiecePicker) and is fetched again from
+    // one peer, so a corrupting peer is caught on its next attempt.
+    if (who.size() == 1) Strike(who.front());
+    RequestMoreEverywhere(now);
+    return;
+  }
+  have_.Set(p.value());
+  for (auto& [id, c] : conns_) {
+    if (!c.handshake_received) continue;
+    // The neighbour already holds p: a Have would tell it nothing.
+    if (!c.remote_have.Test(p.value())) {
+      Send(now, c, Have{p});
+    } else {
+      --c.interesting;
+      UpdateInterest(now, c);
+    }
+  }
+  if (have_.All()) OnBecameSeed(now);
+}
+
+void Peer::OnBecameSeed(Time now) {
+  actions_.push_back(Completed{});
+  AnnounceNow(now, AnnounceEvent::kCompleted);
+  std::vector<ConnectionId> seeds;
+  for (auto& [id, c] : conns_) {
+    if (c.handshake_received && c.remote_have.All()) seeds.push_back(id);
+  }
+  for (ConnectionId id : seeds) Drop(id, DisconnectReason::kNotUseful);
+}
+
+void Peer::Strike(PeerId p) {
+  if (++strikes_[p] < config_.ban_strikes || banned_.count(p)) return;
+  banned_.insert(p);
+  ++stats_.peers_banned;
+  for (auto& [id, c] : conns_) {
+    if (c.remote == p) {
+      Drop(id, DisconnectReason::kHashFailure);
+      break;
+    }
+  }
+}
+
+// --------------------------------------------------------------------------
+// Uploading.
+
+void Peer::PumpUploads(Connection& c) {
+  while (!c.am_choking && !c.upload_queue.empty() &&
+         c.uploads_in_flight < config_.uploads_in_flight) {
+    BlockRef b = c.upload_queue.front();
+    c.upload_queue.pop_front();
+    ++c.uploads_in_flight;
+    actions_.push_back(SendBlock{c.id, b});
+  }
+}
+
+void Peer::OnBlockSent(Time now, ConnectionId id, const BlockRef& block) {
+  stats_.uploaded += block.length;
+  Connection* c = Find(id);
+  if (!c) return;
+  if (c->uploads_in_flight > 0) --c->uploads_in_flight;
+  c->upload.Add(now, block.length);
+  c->last_sent = now;
+  PumpUploads(*c);
+}
+
+void Peer::UnchokePeer(Time now, Connection& c) {
+  c.am_choking = false;
+  Send(now, c, Unchoke{});
+  PumpUploads(c);
+}
+
+void Peer::ChokePeer(Time now, Connection& c) {
+  c.am_choking = true;
+  c.optimistic = false;
+  c.upload_queue.clear();  // BEP 3: a choke discards pending requests
+  Send(now, c, Choke{});
+}
+
+void Peer::Rechoke(Time now, bool rotate_optimistic) {
+  std::vector<ChokeCandidate> cands;
+  cands.reserve(conns_.size());
+  for (const auto& [id, c] : conns_) {
+    if (!c.handshake_received) continue;
+    cands.push_back(ChokeCandidate{
+        id, c.peer_interested, c.snubbed, !c.am_choking, c.optimistic,
+        now - c.connected_at < kNewPeerWindow, c.download.Get(now),
+        c.upload.Get(now)});
+  }
+  ChokeDecision d = choker_.Rechoke(cands, is_seed(), rotate_optimistic, rng_);
+  for (auto& [id, c] : conns_) {
+    if (!c.handshake_received) continue;
+    const bool keep = std::find(d.unchoke.begin(), d.unchoke.end(), id) != d.unchoke.end();
+    if (keep && c.am_choking) UnchokePeer(now, c);
+    if (!keep && !c.am_choking) ChokePeer(now, c);
+    c.optimistic = d.optimistic == id;
+  }
+}
+
+// --------------------------------------------------------------------------
+// Timers.
+
+std::optional<Time> Peer::NextTimeout() const {
+  if (!started_ || stopped_) return std::nullopt;
+  return std::min({next_announce_, next_rechoke_, next_housekeeping_});
+}
+
+void Peer::OnTimeout(Time now) {
+  if (!started_ || stopped_) return;
+  if (now >= next_announce_) AnnounceNow(now, AnnounceEvent::kNone);
+  if (now >= next_rechoke_) {
+    const bool rotate = now >= next_optimistic_;
+    if (rotate) next_optimistic_ = now + config_.optimistic_interval;
+    next_rechoke_ = now + config_.rechoke_interval;
+    Rechoke(now, rotate);
+  }
+  if (now >= next_housekeeping_) {
+    next_housekeeping_ = now + config_.housekeeping_interval;
+    Housekeeping(now);
+  }
+}
+
+void Peer::Housekeeping(Time now) {
+  std::vector<ConnectionId> dead;
+  bool gave_up = false;
+  for (auto& [id, c] : conns_) {
+    if (now - c.last_received >= config_.inactivity_timeout) {
+      dead.push_back(id);
+      continue;
+    }
+    // Requests unanswered too long: the neighbour is snubbing us.
+    if (!c.requests.empty() && now - c.requests.front().sent >= config_.request_timeout &&
+        now - c.last_block >= config_.request_timeout) {
+      c.snubbed = true;
+      GiveUpRequests(c, /*send_cancel=*/true, now);
+      gave_up = true;
+    }
+    if (now - c.last_sent >= config_.keepalive_interval) Send(now, c, KeepAlive{});
+  }
+  for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
+  if (gave_up || !dead.empty()) RequestMoreEverywhere(now);
+  ConnectMore(now);
+}
+
+std::vector<Action> Peer::TakeActions() { return std::exchange(actions_, {}); }
+
+}  // namespace swarm::core

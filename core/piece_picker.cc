@@ -1,0 +1,214 @@
+#include "core/piece_picker.h"
+
+#include <algorithm>
+
+#include "core/check.h"
+
+namespace swarm::core {
+
+PiecePicker::PiecePicker(const TorrentInfo& torrent, const PeerConfig& config)
+    : torrent_(torrent),
+      config_(config),
+      have_(torrent.piece_count()),
+      availability_(torrent.piece_count(), 0),
+      parole_(torrent.piece_count(), false) {
+  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
+    unrequested_ += BlocksIn(PieceIndex(p));
+  }
+}
+
+uint32_t PiecePicker::BlocksIn(PieceIndex p) const {
+  const Bytes size = torrent_.PieceSize(p);
+  return static_cast<uint32_t>((size + config_.block_size - 1) / config_.block_size);
+}
+
+BlockRef PiecePicker::Block(PieceIndex p, uint32_t i) const {
+  const Bytes size = torrent_.PieceSize(p);
+  const uint32_t offset = i * config_.block_size;
+  const uint32_t length =
+      static_cast<uint32_t>(std::min<Bytes>(config_.block_size, size - offset));
+  return BlockRef{p, offset, length};
+}
+
+bool PiecePicker::IsValidBlock(const BlockRef& b) const {
+  if (b.piece.value() >= torrent_.piece_count()) return false;
+  if (b.offset % config_.block_size != 0) return false;
+  const uint32_t i = b.offset / config_.block_size;
+  if (i >= BlocksIn(b.piece)) return false;
+  return Block(b.piece, i).length == b.length;
+}
+
+void PiecePicker::SetHave(const Bitfield& have) {
+  SWARM_CHECK(have.size() == have_.size() && partial_.empty());
+  have_ = have;
+  unrequested_ = 0;
+  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
+    if (!have_.Test(p)) unrequested_ += BlocksIn(PieceIndex(p));
+  }
+}
+
+void PiecePicker::AddPeer(const Bitfield& remote) {
+  for (uint32_t p = 0; p < remote.size(); ++p) {
+    if (remote.Test(p)) ++availability_[p];
+  }
+}
+
+void PiecePicker::RemovePeer(const Bitfield& remote) {
+  for (uint32_t p = 0; p < remote.size(); ++p) {
+    if (remote.Test(p)) {
+      SWARM_CHECK(availability_[p] > 0);
+      --availability_[p];
+    }
+  }
+}
+
+PiecePicker::Partial& PiecePicker::StartPiece(PieceIndex p) {
+  auto [it, inserted] = partial_.try_emplace(p.value());
+  if (inserted) {
+    const uint32_t n = BlocksIn(p);
+    it->second.outstanding.assign(n, 0);
+    it->second.received.assign(n, false);
+  }
+  return it->second;
+}
+
+void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
+                           std::vector<BlockRef>& out) {
+  if (!MayTake(p, part, who)) return;
+  if (parole_[p.value()]) part.owner = who;
+  for (uint32_t i = 0; i < part.received.size() && out.size() < n; ++i) {
+    if (part.received[i] || part.outstanding[i] > 0) continue;
+    ++part.outstanding[i];
+    --unrequested_;
+    out.push_back(Block(p, i));
+  }
+}
+
+std::optional<PieceIndex> PiecePicker::ChooseNewPiece(const Bitfield& remote,
+                                                      Rng& rng) {
+  const bool random = config_.piece_selection == PieceSelection::kRandom ||
+                      have_.Count() < config_.random_first_pieces;
+  const bool sequential = config_.piece_selection == PieceSelection::kSequential;
+  scratch_.clear();
+  uint32_t rarest = UINT32_MAX;
+  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
+    if (!remote.Test(p) || have_.Test(p) || partial_.count(p)) continue;
+    if (sequential && !random) return PieceIndex(p);
+    if (!random) {
+      if (availability_[p] > rarest) continue;
+      if (availability_[p] < rarest) {
+        rarest = availability_[p];
+        scratch_.clear();
+      }
+    }
+    scratch_.push_back(p);
+  }
+  if (scratch_.empty()) return std::nullopt;
+  return PieceIndex(scratch_[rng.Below(scratch_.size())]);
+}
+
+void PiecePicker::AddEndgameBlocks(
+    const Bitfield& remote, PeerId who, size_t n,
+    const std::function<bool(const BlockRef&)>& from_peer,
+    std::vector<BlockRef>& out) {
+  for (auto& [index, part] : partial_) {
+    if (out.size() >= n) return;
+    const PieceIndex p(index);
+    if (!remote.Test(index) || !MayTake(p, part, who)) continue;
+    for (uint32_t i = 0; i < part.received.size() && out.size() < n; ++i) {
+      if (part.received[i]) continue;
+      const BlockRef b = Block(p, i);
+      if (std::find(out.begin(), out.end(), b) != out.end() || from_peer(b)) continue;
+      ++part.outstanding[i];
+      out.push_back(b);
+    }
+  }
+}
+
+std::vector<BlockRef> PiecePicker::Pick(
+    const Bitfield& remote, PeerId who, size_t n, Rng& rng,
+    const std::function<bool(const BlockRef&)>& requested_from_peer) {
+  std::vector<BlockRef> out;
+  if (n == 0) return out;
+  // 1. Strict priority: finish what we started.
+  for (auto& [index, part] : partial_) {
+    if (out.size() >= n) return out;
+    if (remote.Test(index)) TakeFrom(PieceIndex(index), part, who, n, out);
+  }
+  // 2. Start new pieces.
+  while (out.size() < n) {
+    std::optional<PieceIndex> p = ChooseNewPiece(remote, rng);
+    if (!p) break;
+    TakeFrom(*p, StartPiece(*p), who, n, out);
+  }
+  // 3. End-game.
+  if (out.size() < n && config_.endgame && InEndgame()) {
+    AddEndgameBlocks(remote, who, n, requested_from_peer, out);
+  }
+  return out;
+}
+
+void PiecePicker::AbortRequest(const BlockRef& b) {
+  auto it = partial_.find(b.piece.value());
+  if (it == partial_.end()) return;  // piece finished or reset meanwhile
+  Partial& part = it->second;
+  const uint32_t i = b.offset / config_.block_size;
+  if (part.outstanding[i] == 0) return;
+  --part.outstanding[i];
+  if (part.outstanding[i] == 0 && !part.received[i]) ++unrequested_;
+  // A parole piece nobody is fetching any more may go to another peer.
+  if (std::all_of(part.outstanding.begin(), part.outstanding.end(),
+                  [](uint16_t k) { return k == 0; })) {
+    part.owner.reset();
+  }
+}
+
+PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {
+  SWARM_CHECK(IsValidBlock(b));
+  if (have_.Test(b.piece.value())) return Receipt::kDuplicate;
+  Partial& part = StartPiece(b.piece);
+  const uint32_t i = b.offset / config_.block_size;
+  if (part.received[i]) {
+    if (part.outstanding[i] > 0) --part.outstanding[i];
+    return Receipt::kDuplicate;
+  }
+  // A block that arrives with no request outstanding (a stale request the
+  // sender honoured late) was counted as unrequested.
+  if (part.outstanding[i] == 0) {
+    --unrequested_;
+  } else {
+    --part.outstanding[i];
+  }
+  part.received[i] = true;
+  ++part.received_count;
+  return Receipt::kNew;
+}
+
+bool PiecePicker::IsComplete(PieceIndex p) const {
+  auto it = partial_.find(p.value());
+  return it != partial_.end() && it->second.received_count == it->second.received.size();
+}
+
+bool PiecePicker::NeedsBlock(const BlockRef& b) const {
+  if (!IsValidBlock(b) || have_.Test(b.piece.value())) return false;
+  auto it = partial_.find(b.piece.value());
+  if (it == partial_.end()) return true;
+  return !it->second.received[b.offset / config_.block_size];
+}
+
+void PiecePicker::OnPieceVerified(PieceIndex p, bool ok) {
+  SWARM_CHECK(IsComplete(p));
+  partial_.erase(p.value());
+  parole_[p.value()] = !ok;
+  if (ok) {
+    have_.Set(p.value());
+  } else {
+    unrequested_ += BlocksIn(p);
+  }
+}
+
+bool PiecePicker::InEndgame() const {
+  return unrequested_ == 0 && !have_.All();
+}
+
+}  // namespace swarm::core

@@ -1,0 +1,122 @@
+// PiecePicker: which blocks to request next, and the download state of every
+// piece (missing, partly requested/received, complete awaiting verification,
+// verified).
+//
+// Policy, in order of precedence for one remote peer:
+//   1. strict priority: blocks of pieces already started that the peer has;
+//   2. a new piece the peer has: random while we hold fewer than
+//      `random_first_pieces` pieces, otherwise by PieceSelection
+//      (rarest-first picks at random among the rarest);
+//   3. end-game: once no missing block is unrequested, blocks already
+//      requested from other peers (the caller cancels duplicates on arrival).
+//
+// Parole: a piece that failed verification with blocks from several peers
+// is downloaded again from a single peer at a time, so that a second failure
+// names the culprit (libtorrent calls this parole mode).
+//
+// Invariants:
+//   - availability_[p] = number of connected peers announcing piece p;
+//   - a piece is in partial_ iff it is not had and at least one of its blocks
+//     was ever requested since it was last reset;
+//   - unrequested_ counts blocks of not-had pieces that are neither received
+//     nor outstanding; end-game starts when it reaches 0.
+//
+// Thread-compatible; deterministic given the Rng passed in.
+#ifndef SWARM_CORE_PIECE_PICKER_H_
+#define SWARM_CORE_PIECE_PICKER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "core/bitfield.h"
+#include "core/message.h"
+#include "core/peer_config.h"
+#include "core/rng.h"
+#include "core/torrent_info.h"
+
+namespace swarm::core {
+
+class PiecePicker {
+ public:
+  PiecePicker(const TorrentInfo& torrent, const PeerConfig& config);
+
+  // Replaces the set of verified pieces (at start or resume). REQUIRES: no
+  // piece is partial.
+  void SetHave(const Bitfield& have);
+  const Bitfield& have() const { return have_; }
+
+  // Availability bookkeeping for connected peers' pieces.
+  void AddPeer(const Bitfield& remote);
+  void RemovePeer(const Bitfield& remote);
+  void AddHave(PieceIndex p) { ++availability_[p.value()]; }
+  uint32_t availability(PieceIndex p) const { return availability_[p.value()]; }
+
+  // Up to `n` blocks to request from a peer holding `remote`; each is marked
+  // outstanding. `requested_from_peer(b)` says whether b is already
+  // outstanding on that peer's connection (skipped in end-game).
+  // `who` is the peer the blocks will be requested from.
+  std::vector<BlockRef> Pick(
+      const Bitfield& remote, PeerId who, size_t n, Rng& rng,
+      const std::function<bool(const BlockRef&)>& requested_from_peer);
+
+  // An outstanding request will not be answered (choke, timeout, cancel,
+  // disconnect). The block becomes pickable again if nobody else has it
+  // outstanding.
+  void AbortRequest(const BlockRef& b);
+
+  enum class Receipt { kNew, kDuplicate };
+  // A requested block arrived. kNew the first time; kDuplicate if it was
+  // already received (end-game race) or the piece is already had.
+  // REQUIRES: the block lies within the torrent and is block-aligned.
+  Receipt OnBlockReceived(const BlockRef& b);
+  // True when every block of p has been received (VerifyPiece is due).
+  bool IsComplete(PieceIndex p) const;
+  // True while some block of p is still missing and p is not had.
+  bool NeedsBlock(const BlockRef& b) const;
+
+  // Verification outcome. ok: p becomes had. !ok: p is reset to missing and
+  // put on parole.
+  void OnPieceVerified(PieceIndex p, bool ok);
+  bool OnParole(PieceIndex p) const { return parole_[p.value()]; }
+
+  bool InEndgame() const;
+  // Whether `b` is one of this torrent's blocks (aligned, right length).
+  bool IsValidBlock(const BlockRef& b) const;
+  uint32_t BlocksIn(PieceIndex p) const;
+  BlockRef Block(PieceIndex p, uint32_t i) const;
+
+ private:
+  struct Partial {
+    std::vector<uint16_t> outstanding;  // requests in flight per block
+    std::vector<bool> received;
+    uint32_t received_count = 0;
+    std::optional<PeerId> owner;  // parole pieces: the one peer asked
+  };
+  // Whether `who` may be asked for blocks of this partial piece.
+  bool MayTake(PieceIndex p, const Partial& part, PeerId who) const {
+    return !parole_[p.value()] || !part.owner || *part.owner == who;
+  }
+  Partial& StartPiece(PieceIndex p);
+  void TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
+                std::vector<BlockRef>& out);
+  std::optional<PieceIndex> ChooseNewPiece(const Bitfield& remote, Rng& rng);
+  void AddEndgameBlocks(const Bitfield& remote, PeerId who, size_t n,
+                        const std::function<bool(const BlockRef&)>& from_peer,
+                        std::vector<BlockRef>& out);
+
+  const TorrentInfo& torrent_;
+  PeerConfig config_;
+  Bitfield have_;
+  std::vector<uint32_t> availability_;
+  std::vector<bool> parole_;
+  std::map<uint32_t, Partial> partial_;  // ordered: deterministic scans
+  uint64_t unrequested_ = 0;
+  std::vector<uint32_t> scratch_;  // candidate list reused across picks
+};
+
+}  // namespace swarm::core
+
+#endif  // SWARM_CORE_PIECE_PICKER_H_

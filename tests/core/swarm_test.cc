@@ -1,0 +1,106 @@
+// Mini-swarm tests: real core::Peers and a core::Tracker exchanging messages
+// through the in-memory harness.
+#include <gtest/gtest.h>
+
+#include "tests/core/swarm_harness.h"
+
+namespace swarm::core {
+namespace {
+
+using testing::SwarmHarness;
+
+TorrentInfo SmallFile() {
+  // 2 MiB in 32 pieces of 64 KiB (4 blocks each), last piece short.
+  return TorrentInfo::Synthetic("small.bin", 2 * kMiB - 5000, 64 * kKiB);
+}
+
+TEST(SwarmTest, TwoPeersSeedToLeecher) {
+  SwarmHarness h(SmallFile(), {});
+  h.AddPeer(/*seed=*/true);
+  h.AddPeer(/*seed=*/false, Time() + Duration::Seconds(1));
+  h.RunUntil([&] { return h.AllComplete(); });
+  ASSERT_TRUE(h.AllComplete()) << h.trace().substr(0, 4000);
+  EXPECT_EQ(h.peer(1).stats().downloaded, SmallFile().length());
+  EXPECT_EQ(h.peer(0).stats().uploaded, SmallFile().length());
+  EXPECT_EQ(h.peer(1).stats().wasted, 0);
+  EXPECT_EQ(h.completed_at.count(1), 1u);
+  EXPECT_EQ(h.completed_at.count(0), 0u);  // started as a seed
+}
+
+class MiniSwarmTest : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(MiniSwarmTest, OneSeedEightLeechersAllComplete) {
+  SwarmHarness::Options opt;
+  opt.seed = GetParam();
+  SwarmHarness h(SmallFile(), opt);
+  h.AddPeer(true);
+  for (int i = 0; i < 8; ++i) h.AddPeer(false, Time() + Duration::Millis(300 * i));
+  const size_t steps = h.RunUntil([&] { return h.AllComplete(); });
+  ASSERT_TRUE(h.AllComplete()) << "seed " << GetParam() << " after " << steps << " steps";
+  const uint32_t pieces = SmallFile().piece_count();
+  for (size_t p = 1; p < h.size(); ++p) {
+    for (uint32_t k = 0; k < pieces; ++k) {
+      EXPECT_EQ((h.verifications[{p, k}]), 1) << "peer " << p << " piece " << k;
+    }
+    EXPECT_EQ(h.peer(p).stats().downloaded, SmallFile().length());
+  }
+  // Leechers traded among themselves: the seed did not upload everything.
+  Bytes from_leechers = 0;
+  for (size_t p = 1; p < h.size(); ++p) from_leechers += h.peer(p).stats().uploaded;
+  EXPECT_GT(from_leechers, 0);
+  // Byte conservation: everything uploaded was downloaded or wasted, once
+  // the blocks in flight have landed.
+  const Time end = h.now() + Duration::Seconds(5);
+  h.RunUntil([&] { return h.now() >= end; });
+  for (const auto& [who, d] : h.disconnects) {
+    EXPECT_FALSE(IsProtocolViolation(d.reason)) << DisconnectReasonName(d.reason);
+  }
+  Bytes up = 0, down = 0;
+  for (size_t p = 0; p < h.size(); ++p) {
+    up += h.peer(p).stats().uploaded;
+    down += h.peer(p).stats().downloaded + h.peer(p).stats().wasted;
+  }
+  EXPECT_EQ(up, down + h.lost_in_flight);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, MiniSwarmTest, ::testing::Values(1, 2, 3, 42));
+
+TEST(SwarmTest, SameSeedSameTraceDifferentSeedDiffers) {
+  auto run = [](uint64_t seed) {
+    SwarmHarness::Options opt;
+    opt.seed = seed;
+    SwarmHarness h(SmallFile(), opt);
+    h.AddPeer(true);
+    for (int i = 0; i < 8; ++i) h.AddPeer(false, Time() + Duration::Millis(100 * i));
+    h.RunUntil([&] { return h.AllComplete(); });
+    return h.trace();
+  };
+  const std::string a = run(7), b = run(7), c = run(8);
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
+TEST(SwarmTest, CorruptingPeerIsBannedAndDownloadStillCompletes) {
+  SwarmHarness h(SmallFile(), {});
+  h.AddPeer(true);               // honest seed
+  h.AddPeer(true);               // seed that corrupts every block it sends
+  h.CorruptPiecesFrom(1);
+  for (int i = 0; i < 3; ++i) h.AddPeer(false, Time() + Duration::Millis(10));
+  h.RunUntil([&] { return h.AllComplete(); });
+  ASSERT_TRUE(h.AllComplete());
+  bool banned_somewhere = false;
+  for (size_t p = 2; p < h.size(); ++p) {
+    banned_somewhere |= h.peer(p).is_banned(PeerId(1));
+    EXPECT_FALSE(h.peer(p).is_banned(PeerId(0)));
+  }
+  EXPECT_TRUE(banned_somewhere);
+  bool saw_hash_failure = false;
+  for (const auto& [who, d] : h.disconnects) {
+    saw_hash_failure |= d.reason == DisconnectReason::kHashFailure;
+  }
+  EXPECT_TRUE(saw_hash_failure);
+}
+
+}  // namespace
+}  // namespace swarm::core
