@@ -42,6 +42,7 @@ PeerDriver::PeerDriver(const core::TorrentInfo& info, std::unique_ptr<PieceStore
       down_bucket_(options_.download_limit, BurstFor(options_.download_limit)) {
   progress_.piece_count = info_.piece_count();
   progress_.pieces = static_cast<uint32_t>(initial_have_.Count());
+  progress_.have = initial_have_;
 }
 
 PeerDriver::~PeerDriver() { Stop(core::Duration::Zero()); }
@@ -390,6 +391,7 @@ void PeerDriver::PumpUploads(core::Time now) {
 void PeerDriver::Publish(core::Time now) {
   std::lock_guard<std::mutex> lock(progress_mu_);
   progress_.pieces = static_cast<uint32_t>(peer_->have().Count());
+  progress_.have = peer_->have();
   progress_.left = peer_->left();
   progress_.stats = peer_->stats();
   progress_.connections = peer_->connection_count();

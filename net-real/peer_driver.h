@@ -64,6 +64,7 @@ struct DriverOptions {
 struct DriverProgress {
   uint32_t pieces = 0;
   uint32_t piece_count = 0;
+  core::Bitfield have;
   core::Bytes left = 0;
   core::PeerStats stats;
   size_t connections = 0;
