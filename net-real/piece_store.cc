@@ -94,17 +94,25 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
     *error = Errno("cannot create", part);
     return nullptr;
   }
+  struct stat part_st;
+  bool fresh = ::fstat(fd, &part_st) == 0 && part_st.st_size == 0;
+  // Pieces are read back only to verify what was just written: readahead
+  // would zero-fill the file's holes for nothing.
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
   if (::ftruncate(fd, info.length()) != 0) {
     *error = Errno("cannot size", part);
     ::close(fd);
     return nullptr;
   }
-  return std::unique_ptr<PieceStore>(
+  auto store = std::unique_ptr<PieceStore>(
       new PieceStore(fd, part, final_path, false, info));
+  store->fresh_ = fresh;
+  return store;
 }
 
 core::Bitfield PieceStore::Recheck() {
   core::Bitfield have(info_.piece_count());
+  if (fresh_) return have;  // created empty just now: nothing to find
   for (uint32_t i = 0; i < info_.piece_count(); ++i) {
     if (VerifyPiece(core::PieceIndex(i))) have.Set(i);
   }

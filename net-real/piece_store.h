@@ -65,6 +65,7 @@ class PieceStore {
   std::string path_;
   std::string final_path_;
   bool is_final_;
+  bool fresh_ = false;  // the partial file did not exist before
   const core::TorrentInfo& info_;
 };
 

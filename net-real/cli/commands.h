@@ -18,7 +18,7 @@ struct CommonOptions {
   uint32_t max_connections = 50;
   std::string log_level = "info";
   std::string listen = "0.0.0.0:0";
-  std::string block_size = "16KiB";
+  std::string block_size = "128KiB";  // see docs/real-network.md
   uint32_t pipeline = 16;
   uint32_t uploads_in_flight = 4;
   int tracker_retries = 10;

@@ -15,7 +15,7 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
   app->add_option("--max-connections", o->max_connections, "peer connections at most");
   app->add_option("--log-level", o->log_level, "error|warn|info|debug");
   app->add_option("--listen", o->listen, "HOST:PORT to accept peers on (port 0: any)");
-  app->add_option("--block-size", o->block_size, "request size, e.g. 16KiB (BEP 3)");
+  app->add_option("--block-size", o->block_size, "request size (16KiB as BEP 3 .. 1MiB; default 128KiB)");
   app->add_option("--pipeline", o->pipeline, "requests in flight per connection");
   app->add_option("--uploads-in-flight", o->uploads_in_flight,
                   "blocks being written per connection");
