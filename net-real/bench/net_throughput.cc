@@ -4,7 +4,7 @@
 //      arguments as swarmlab), at each block size;
 //   3. swarmlab: a LoopbackSwarm with 1 seed -> 1 peer, then 1 seed -> 8
 //      peers, the whole stack (core::Peer, drivers, disk, SHA-256).
-// Usage: net_throughput [MiB=256] [peers=8]
+// Usage: net_throughput [MiB=256] [peers=8] [swarm-only]
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
@@ -154,6 +154,11 @@ int main(int argc, char** argv) {
   int64_t mib = argc > 1 ? std::atoll(argv[1]) : 256;
   int peers = argc > 2 ? std::atoi(argv[2]) : 8;
   int64_t total = mib << 20;
+  if (argc > 3 && std::string(argv[3]) == "swarm-only") {  // for profiling
+    auto one = Swarmlab(total, 1, 128 << 10, 16, 4);
+    std::printf("swarmlab 1 seed -> 1 peer, 128 KiB blocks: %.1f MiB/s\n", one.per_peer_mibps);
+    return 0;
+  }
   std::printf("loopback throughput, %lld MiB per transfer (MiB/s)\n", (long long)mib);
   std::printf("%-52s %10.1f\n", "raw TCP, 128 KiB writes", RawTcp(total));
   for (uint32_t block : {16u << 10, 128u << 10, 256u << 10}) {
