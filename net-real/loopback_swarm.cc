@@ -136,6 +136,7 @@ std::optional<std::string> LoopbackSwarmConfig::Validate() const {
   }
   if (!any_seed) return "peers: at least one must start as a seed";
   if (sample_interval <= core::Duration::Zero()) return "sample_interval: must be positive";
+  if (auto e = tracker.Validate()) return "tracker: " + *e;
   return std::nullopt;
 }
 
@@ -169,8 +170,7 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
   if (!info) return std::nullopt;
   auto want = HashWholeFile(content);
 
-  core::TrackerConfig tconfig;
-  auto tracker = TrackerServer::Start("127.0.0.1:0", tconfig, config.seed, error);
+  auto tracker = TrackerServer::Start("127.0.0.1:0", config.tracker, config.seed, error);
   if (!tracker) return std::nullopt;
   TrackerClient client("127.0.0.1:" + std::to_string(tracker->port()));
   if (!client.Publish(*info, error)) return std::nullopt;
@@ -241,6 +241,10 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
         continue;
       }
       if (m.left) continue;
+      if (m.spec->leave_at && elapsed >= *m.spec->leave_at) {
+        leave(m, t0, true);
+        continue;
+      }
       DriverProgress p = m.driver->Progress();
       if (p.first_piece_time && !m.result.first_piece_s) {
         m.result.first_piece_s = Seconds(*p.first_piece_time, t0);
@@ -248,15 +252,13 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
       if (p.completion_time && !m.result.completion_s) {
         m.result.completion_s = Seconds(*p.completion_time, t0);
       }
+      // Like the simulator: the run ends when every leecher present has
+      // completed; pending scheduled leaves do not hold it open.
       if (!m.spec->seed && !m.result.completion_s) all_done = false;
-      if (m.spec->leave_after_completion) {
-        if (m.result.completion_s &&
-            elapsed.seconds() >=
-                *m.result.completion_s + m.spec->leave_after_completion->seconds()) {
-          leave(m, t0, true);
-        } else {
-          all_done = false;
-        }
+      if (m.spec->leave_after_completion && m.result.completion_s &&
+          elapsed.seconds() >=
+              *m.result.completion_s + m.spec->leave_after_completion->seconds()) {
+        leave(m, t0, true);
       }
     }
     if (now >= next_sample) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/peer_config.h"
+#include "core/tracker.h"
 #include "core/types.h"
 
 namespace swarm::net {
@@ -33,6 +34,8 @@ struct LoopbackPeerSpec {
   core::Duration added_delay = core::Duration::Zero();  // one-way, per message
   // Leave this long after completing; nullopt: stay until the run ends.
   std::optional<core::Duration> leave_after_completion;
+  // Leave at this time after the run starts, complete or not.
+  std::optional<core::Duration> leave_at;
   bool corrupt_uploads = false;  // for tests: serve bad data
 };
 
@@ -41,9 +44,10 @@ struct LoopbackSwarmConfig {
   core::Bytes file_length = 16 * core::kMiB;
   core::Bytes piece_length = 256 * core::kKiB;
   uint64_t seed = 1;
+  core::TrackerConfig tracker;
   std::vector<LoopbackPeerSpec> peers;
-  // The run ends when every leecher has completed (and the scheduled
-  // leaves are done), or at this limit.
+  // The run ends when every peer has joined and every leecher still present
+  // has completed (as in the simulator), or at this limit.
   core::Duration time_limit = core::Duration::Seconds(600);
   core::Duration sample_interval = core::Duration::Seconds(1);
   std::string work_dir;  // empty: a fresh temporary directory, removed after

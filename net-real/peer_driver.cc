@@ -43,6 +43,11 @@ PeerDriver::PeerDriver(const core::TorrentInfo& info, std::unique_ptr<PieceStore
   progress_.piece_count = info_.piece_count();
   progress_.pieces = static_cast<uint32_t>(initial_have_.Count());
   progress_.have = initial_have_;
+  progress_.seed = initial_have_.All();
+  progress_.left = info_.length();
+  for (uint32_t i = 0; i < info_.piece_count(); ++i) {
+    if (initial_have_.Test(i)) progress_.left -= info_.PieceSize(core::PieceIndex(i));
+  }
 }
 
 PeerDriver::~PeerDriver() { Stop(core::Duration::Zero()); }

@@ -6,6 +6,7 @@
 #define SWARM_NET_CLI_COMMANDS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
 int RunShare(const std::vector<std::string>& files, const std::string& tracker,
              const std::string& piece_length, const CommonOptions& common);
 int RunList(const std::string& tracker, int retries);
+// A simulator scenario on real sockets (run_scenario.cc).
+int RunScenario(const std::string& file, const std::vector<std::string>& sets,
+                std::optional<uint64_t> seed, std::string out_dir, double max_wall_s);
 int RunGet(const std::string& name, const std::string& tracker, const std::string& out_dir,
            const std::string& seed_after, const CommonOptions& common);
 

@@ -62,6 +62,19 @@ int main(int argc, char** argv) {
                   "(1.5x) or 'forever'");
   AddCommon(get, &get_opts);
 
+  std::string scenario_file, scenario_out;
+  std::vector<std::string> sets;
+  std::optional<uint64_t> scenario_seed;
+  double max_wall_s = 1800;
+  auto* scenario = app.add_subcommand(
+      "run-scenario", "run a simulator scenario's peers on real sockets (127.0.0.1)");
+  scenario->add_option("FILE", scenario_file, "scenario YAML")->required();
+  scenario->add_option("--out", scenario_out, "result folder (default results/NAME-real-seedN)");
+  scenario->add_option("--seed", scenario_seed, "run seed (overrides the scenario's)");
+  scenario->add_option("--set", sets, "override a field, e.g. file.size=8MiB");
+  scenario->add_option("--max-wall", max_wall_s,
+                       "refuse scenarios whose lower bound exceeds this many seconds");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -71,5 +84,8 @@ int main(int argc, char** argv) {
   if (*tracker) return cli::RunTracker(listen, interval, level);
   if (*share) return cli::RunShare(files, tracker_addr, piece_length, share_opts);
   if (*list) return cli::RunList(tracker_addr, retries);
+  if (*scenario) {
+    return cli::RunScenario(scenario_file, sets, scenario_seed, scenario_out, max_wall_s);
+  }
   return cli::RunGet(name, tracker_addr, out_dir, seed_after, get_opts);
 }
