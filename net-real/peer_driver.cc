@@ -173,7 +173,7 @@ Link::Handlers PeerDriver::MakeHandlers(core::ConnectionId c) {
     loop->Post([this, c] {
       auto it = dialing_.find(c);
       if (it == dialing_.end() || !links_.count(c)) return;
-      core::PeerId dialed = it->second;
+      core::PeerId dialed = it->second.id;
       dialing_.erase(it);
       core::Time now = SteadyNow();
       peer_->OnConnected(now, c, core::Direction::kOutbound, dialed);
@@ -275,10 +275,11 @@ void PeerDriver::OnLinkClosed(core::ConnectionId c) {
   auto dial = dialing_.find(c);
   bool known = links_.erase(c) > 0;
   if (dial != dialing_.end()) {
-    core::PeerId id = dial->second;
+    core::PeerAddress address = dial->second;
     dialing_.erase(dial);
-    Log(LogLevel::kDebug, "cannot reach peer " + std::to_string(id.value()));
-    peer_->OnConnectFailed(now, id);
+    Log(LogLevel::kInfo, "cannot reach peer at " + address.endpoint +
+                             " (the core will try others and retry later)");
+    peer_->OnConnectFailed(now, address.id);
   } else if (known) {
     peer_->OnDisconnected(now, c);
   } else {
@@ -295,7 +296,7 @@ void PeerDriver::DoConnect(const core::PeerAddress& address) {
     });
     return;
   }
-  dialing_[c] = address.id;
+  dialing_[c] = address;
   links_[c] = dialer_->Dial(address.endpoint, MakeHandlers(c));
 }
 

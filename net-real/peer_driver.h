@@ -138,7 +138,7 @@ class PeerDriver : public InboundSink {
 
   std::unique_ptr<core::Peer> peer_;
   std::map<core::ConnectionId, std::shared_ptr<Link>> links_;
-  std::map<core::ConnectionId, core::PeerId> dialing_;  // outbound, not up yet
+  std::map<core::ConnectionId, core::PeerAddress> dialing_;  // outbound, not up yet
   std::deque<Inbound> inbound_;
   std::deque<Upload> uploads_;
   TokenBucket up_bucket_;
