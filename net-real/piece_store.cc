@@ -122,7 +122,25 @@ core::Bitfield PieceStore::Recheck() {
 bool PieceStore::WriteBlock(const core::BlockRef& block, std::string_view data) {
   SWARM_CHECK(data.size() == block.length);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
-  return PwriteAll(fd_, data.data(), data.size(), off);
+  if (!PwriteAll(fd_, data.data(), data.size(), off)) return false;
+  HashOnArrival(block, data);
+  return true;
+}
+
+void PieceStore::HashOnArrival(const core::BlockRef& block, std::string_view data) {
+  auto it = running_.find(block.piece);
+  if (block.offset == 0) {  // a piece (re)starts: begin a fresh hash
+    if (it != running_.end()) running_.erase(it);
+    it = running_.emplace(block.piece, std::make_unique<Running>()).first;
+  }
+  if (it == running_.end()) return;
+  if (block.offset != it->second->next_offset) {  // out of order: read back later
+    running_.erase(it);
+    return;
+  }
+  it->second->hasher.Update(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  it->second->next_offset += block.length;
 }
 
 std::optional<std::string> PieceStore::ReadBlock(const core::BlockRef& block) {
@@ -133,6 +151,12 @@ std::optional<std::string> PieceStore::ReadBlock(const core::BlockRef& block) {
 }
 
 bool PieceStore::VerifyPiece(core::PieceIndex p) {
+  auto it = running_.find(p);
+  if (it != running_.end()) {
+    std::unique_ptr<Running> r = std::move(it->second);
+    running_.erase(it);
+    if (r->next_offset == info_.PieceSize(p)) return r->hasher.Finish() == info_.piece_hash(p);
+  }
   std::vector<uint8_t> buf(static_cast<size_t>(info_.PieceSize(p)));
   if (!PreadAll(fd_, reinterpret_cast<char*>(buf.data()), buf.size(),
                 info_.PieceOffset(p))) {

@@ -80,6 +80,34 @@ TEST_F(PieceStoreTest, CorruptPieceFailsVerification) {
   EXPECT_FALSE(s->VerifyPiece(core::PieceIndex(1)));
 }
 
+TEST_F(PieceStoreTest, OutOfOrderBlocksAreVerifiedFromDisk) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s);
+  core::BlockRef a{core::PieceIndex(2), 0, 1000};
+  core::BlockRef b{core::PieceIndex(2), 1000, 32 * 1024 - 1000};
+  ASSERT_TRUE(s->WriteBlock(b, Slice(b)));  // second half first
+  ASSERT_TRUE(s->WriteBlock(a, Slice(a)));
+  EXPECT_TRUE(s->VerifyPiece(core::PieceIndex(2)));
+}
+
+TEST_F(PieceStoreTest, BadInOrderPieceFailsThenRedownloadPasses) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s);
+  core::BlockRef a{core::PieceIndex(0), 0, 1000};
+  core::BlockRef b{core::PieceIndex(0), 1000, 32 * 1024 - 1000};
+  std::string bad = Slice(b);
+  bad[5] ^= 0x40;
+  ASSERT_TRUE(s->WriteBlock(a, Slice(a)));
+  ASSERT_TRUE(s->WriteBlock(b, bad));
+  EXPECT_FALSE(s->VerifyPiece(core::PieceIndex(0)));  // from the running hash
+  ASSERT_TRUE(s->WriteBlock(a, Slice(a)));  // the core fetches it again
+  ASSERT_TRUE(s->WriteBlock(b, Slice(b)));
+  EXPECT_TRUE(s->VerifyPiece(core::PieceIndex(0)));
+  EXPECT_TRUE(s->VerifyPiece(core::PieceIndex(0)));  // again: now from disk
+}
+
 TEST_F(PieceStoreTest, RecheckAfterReopenFindsVerifiedPieces) {
   std::string error;
   {
