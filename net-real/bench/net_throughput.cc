@@ -4,7 +4,7 @@
 //      arguments as swarmlab), at each block size;
 //   3. swarmlab: a LoopbackSwarm with 1 seed -> 1 peer, then 1 seed -> 8
 //      peers, the whole stack (core::Peer, drivers, disk, SHA-256).
-// Usage: net_throughput [MiB=256] [peers=8] [swarm-only]
+// Usage: net_throughput [MiB=256] [peers=8] [swarm-only [KiB pipeline uploads]]
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
@@ -154,9 +154,13 @@ int main(int argc, char** argv) {
   int64_t mib = argc > 1 ? std::atoll(argv[1]) : 256;
   int peers = argc > 2 ? std::atoi(argv[2]) : 8;
   int64_t total = mib << 20;
-  if (argc > 3 && std::string(argv[3]) == "swarm-only") {  // for profiling
-    auto one = Swarmlab(total, 1, 128 << 10, 16, 4);
-    std::printf("swarmlab 1 seed -> 1 peer, 128 KiB blocks: %.1f MiB/s\n", one.per_peer_mibps);
+  if (argc > 3 && std::string(argv[3]) == "swarm-only") {  // for profiling and tuning
+    uint32_t block = argc > 4 ? std::atoi(argv[4]) << 10 : 128 << 10;
+    uint32_t pipeline = argc > 5 ? std::atoi(argv[5]) : 16;
+    uint32_t uploads = argc > 6 ? std::atoi(argv[6]) : 4;
+    auto one = Swarmlab(total, 1, block, pipeline, uploads);
+    std::printf("swarmlab 1 seed -> 1 peer, %u KiB blocks, pipeline %u, %u uploads: %.1f MiB/s\n",
+                block >> 10, pipeline, uploads, one.per_peer_mibps);
     return 0;
   }
   std::printf("loopback throughput, %lld MiB per transfer (MiB/s)\n", (long long)mib);
