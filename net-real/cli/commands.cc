@@ -202,6 +202,13 @@ std::string Eta(double seconds) {
   return buf;
 }
 
+// Gives closed streams a moment to finish (their OnDone) before exit.
+void WaitForLinks() {
+  for (int i = 0; i < 100 && LiveLinks() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace
 
 // --- tracker -----------------------------------------------------------------
@@ -328,6 +335,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   Log(LogLevel::kInfo, "stopping: announcing to the tracker");
   for (auto& d : drivers) d->Stop();
   server->Shutdown();
+  WaitForLinks();
   return 0;
 }
 
@@ -477,6 +485,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   driver.Stop();
   DriverProgress p = driver.Progress();
   server->Shutdown();
+  WaitForLinks();
   double elapsed = p.start_time && p.completion_time
                        ? (*p.completion_time - *p.start_time).seconds()
                        : -1;
