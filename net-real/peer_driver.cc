@@ -27,6 +27,7 @@ void MinInto(std::optional<core::Time>* acc, core::Time t) {
 }
 
 constexpr core::Duration kProgressRefresh = core::Duration::Millis(200);
+constexpr core::Duration kPublishInterval = core::Duration::Millis(50);
 constexpr core::Duration kFirstAnnounceRetry = core::Duration::Seconds(2);
 constexpr core::Duration kMaxAnnounceRetry = core::Duration::Seconds(60);
 
@@ -88,6 +89,7 @@ void PeerDriver::Run() {
   loop_->Run([this] { return NextWake(); }, [this](core::Time t) { OnWake(t); });
   for (auto& [conn, link] : links_) link->Close();
   links_.clear();
+  Publish(SteadyNow());
   std::lock_guard<std::mutex> lock(progress_mu_);
   progress_.stopped = true;
 }
@@ -123,8 +125,13 @@ void PeerDriver::OnWake(core::Time now) {
   }
   PumpInbound(now);
   PumpUploads(now);
-  if (stopping_ && (announces_in_flight_ == 0 || now >= *stop_deadline_)) loop_->Quit();
-  Publish(now);
+  bool quitting = stopping_ && (announces_in_flight_ == 0 || now >= *stop_deadline_);
+  if (quitting) loop_->Quit();
+  // The snapshot costs O(pieces) (Peer::left); a few per second are plenty.
+  if (quitting || !last_publish_ || now - *last_publish_ >= kPublishInterval) {
+    Publish(now);
+    last_publish_ = now;
+  }
 }
 
 void PeerDriver::Drain(core::Time now) {

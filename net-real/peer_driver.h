@@ -152,6 +152,7 @@ class PeerDriver : public InboundSink {
   core::Duration announce_backoff_ = core::Duration::Zero();
   bool stopping_ = false;
   std::optional<core::Time> stop_deadline_;
+  std::optional<core::Time> last_publish_;
 
   mutable std::mutex progress_mu_;
   DriverProgress progress_;
