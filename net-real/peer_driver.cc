@@ -379,6 +379,7 @@ void PeerDriver::DoCompleted(core::Time now) {
   }
   Log(ok ? LogLevel::kInfo : LogLevel::kError,
       ok ? "completed: " + store_->path() : error);
+  Publish(now);  // readers see seed == true together with completion_time
 }
 
 void PeerDriver::PumpUploads(core::Time now) {
