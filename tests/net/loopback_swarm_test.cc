@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 namespace swarm::net {
 namespace {
 
@@ -87,6 +89,38 @@ TEST(LoopbackSwarmTest, RefusesWhatOneMachineCannotHonour) {
   EXPECT_NE(error.find("at most 64"), std::string::npos) << error;
   c.peers.assign(3, LoopbackPeerSpec());
   EXPECT_TRUE(c.Validate().has_value());  // no seed
+}
+
+}  // namespace
+}  // namespace swarm::net
+
+namespace swarm::net {
+namespace {
+
+TEST(LoopbackSwarmTest, CorruptingSeedIsBannedAndCopiesStayCorrect) {
+  LoopbackSwarmConfig c;
+  c.file_length = 8 * core::kMiB;
+  c.time_limit = core::Duration::Seconds(60);
+  c.peers.push_back(Seed());
+  LoopbackPeerSpec liar = Seed();
+  liar.peer_class = "liar";
+  liar.corrupt_uploads = true;
+  c.peers.push_back(liar);
+  for (int i = 0; i < 2; ++i) c.peers.push_back(LoopbackPeerSpec());
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->timed_out);
+  uint32_t failed = 0;
+  for (size_t i = 2; i < r->peers.size(); ++i) {
+    const auto& p = r->peers[i];
+    EXPECT_TRUE(p.completion_s && p.verified) << "peer " << i;
+    failed += p.pieces_failed;
+    std::printf("leecher %zu: pieces_failed=%u peers_banned=%u\n", i, p.pieces_failed,
+                p.peers_banned);
+    if (p.pieces_failed > 0) EXPECT_GE(p.peers_banned, 1u) << "peer " << i;
+  }
+  EXPECT_GE(failed, 1u) << "the liar served nothing: the test proved nothing";
 }
 
 }  // namespace
