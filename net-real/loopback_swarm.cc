@@ -199,7 +199,8 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
     }
     if (!store) return false;
     DriverOptions o;
-    o.id = core::PeerId(i + 1);
+    // As in the simulator: peer i is PeerId(i) with Rng stream i of the seed.
+    o.id = core::PeerId(i);
     o.run_seed = config.seed;
     o.peer = spec.config;
     o.endpoint = "127.0.0.1:" + std::to_string(m.server->port());
