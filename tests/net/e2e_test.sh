@@ -48,10 +48,13 @@ SHARE_PID=$!
 PIDS+=($SHARE_PID)
 port_of share.out > /dev/null
 
-get() {  # get OUTDIR LOGNAME [flags...]
+# get OUTDIR LOGNAME [flags...]. It execs, so `get ... &` gives the swarm
+# process's own PID (kill -9 must hit it, not a subshell); run it in the
+# foreground as `(get ...)`.
+get() {
   local out=$1 log=$2
   shift 2
-  "$SWARM" get payload.bin --tracker "$TRACKER" --out "$out" --listen 127.0.0.1:0 "$@" \
+  exec "$SWARM" get payload.bin --tracker "$TRACKER" --out "$out" --listen 127.0.0.1:0 "$@" \
     > "$log.out" 2> "$log.err"
 }
 field() { sed -n "s/.* $2=\([0-9.-]*\).*/\1/p" "$1" | tail -1; }
@@ -90,8 +93,10 @@ resume)
   sleep 1.5
   kill -9 "$P"
   wait "$P" 2>/dev/null || true
+  kill -0 "$P" 2>/dev/null && fail "the killed get is still running"
   [[ ! -e dl/payload.bin ]] || fail "final file appeared before completion"
-  get dl second
+  grep -q '^summary:' first.out && fail "the first get finished before the kill"
+  (get dl second)
   RESUMED=$(field second.out resumed_pieces)
   DOWN=$(field second.out downloaded)
   echo "resumed $RESUMED of 128 pieces, then downloaded $DOWN bytes"
@@ -105,7 +110,7 @@ corrupt)
     > liar.out 2> liar.err &
   PIDS+=($!)
   port_of liar.out > /dev/null
-  get dl victim
+  (get dl victim)
   FAILED=$(field victim.out pieces_failed)
   BANNED=$(field victim.out peers_banned)
   echo "pieces_failed=$FAILED peers_banned=$BANNED"
