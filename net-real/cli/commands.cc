@@ -138,7 +138,17 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     Print("sharing " + infos[i].name());
     drivers.push_back(std::move(driver));
   }
+  auto last_publish = std::chrono::steady_clock::now();
   while (!WaitForSignal(std::chrono::milliseconds(500))) {
+    // Publishing is idempotent; repeating it lets a restarted tracker
+    // learn the files again.
+    if (std::chrono::steady_clock::now() - last_publish > std::chrono::seconds(60)) {
+      last_publish = std::chrono::steady_clock::now();
+      for (const auto& info : infos) {
+        std::string error;
+        if (!client.Publish(info, &error)) Log(LogLevel::kWarn, error + "; will retry");
+      }
+    }
     core::Bytes up = 0;
     size_t peers = 0;
     for (const auto& d : drivers) {
