@@ -39,12 +39,14 @@ PeerDriver::PeerDriver(const core::TorrentInfo& info, std::unique_ptr<PieceStore
     : info_(info), store_(std::move(store)), initial_have_(std::move(have)),
       options_(std::move(options)), tracker_(tracker), dialer_(dialer),
       loop_(std::make_shared<EventLoop>()),
+      disk_loop_(std::make_shared<EventLoop>()),
       up_bucket_(options_.upload_limit, BurstFor(options_.upload_limit)),
       down_bucket_(options_.download_limit, BurstFor(options_.download_limit)) {
   progress_.piece_count = info_.piece_count();
   progress_.pieces = static_cast<uint32_t>(initial_have_.Count());
   progress_.have = initial_have_;
   progress_.seed = initial_have_.All();
+  progress_.file_complete = store_->is_final() && initial_have_.All();
   progress_.left = info_.length();
   for (uint32_t i = 0; i < info_.piece_count(); ++i) {
     if (initial_have_.Test(i)) progress_.left -= info_.PieceSize(core::PieceIndex(i));
@@ -55,6 +57,9 @@ PeerDriver::~PeerDriver() { Stop(core::Duration::Zero()); }
 
 void PeerDriver::Start() {
   SWARM_CHECK(!thread_.joinable());
+  disk_thread_ = std::thread([this] {
+    disk_loop_->Run([] { return std::nullopt; }, [](core::Time) {});
+  });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -68,6 +73,10 @@ void PeerDriver::Stop(core::Duration grace) {
     Drain(now);
   });
   thread_.join();
+  disk_loop_->Quit();  // after the writes already queued (and a rename)
+  disk_thread_.join();
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  progress_.stopped = true;
 }
 
 DriverProgress PeerDriver::Progress() const {
@@ -90,8 +99,6 @@ void PeerDriver::Run() {
   for (auto& [conn, link] : links_) link->Close();
   links_.clear();
   Publish(SteadyNow());
-  std::lock_guard<std::mutex> lock(progress_mu_);
-  progress_.stopped = true;
 }
 
 std::optional<core::Time> PeerDriver::NextWake() {
@@ -346,40 +353,59 @@ void PeerDriver::DoAnnounce(const core::Announce& a) {
   });
 }
 
+// Writes, hashes and the final rename run in order on the disk thread, so
+// the driver thread keeps serving the protocol meanwhile. Reads for uploads
+// stay on the driver thread: they touch only verified pieces, whose writes
+// finished before their verification was reported.
 void PeerDriver::DoStore(const core::StoreBlock& s) {
   SWARM_CHECK(s.conn == pending_conn_ && pending_payload_.size() == s.block.length);
-  if (!store_->WriteBlock(s.block, pending_payload_)) {
-    std::lock_guard<std::mutex> lock(progress_mu_);
-    progress_.fatal_error = "cannot write to " + store_->path();
-  }
+  disk_loop_->Post([this, block = s.block, data = std::move(pending_payload_)] {
+    if (!store_->WriteBlock(block, data)) {
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      progress_.fatal_error = "cannot write to " + store_->final_path() + ".part";
+    }
+  });
+  pending_payload_.clear();
 }
 
 void PeerDriver::DoVerify(core::PieceIndex p) {
-  deferred_.push_back([this, p](core::Time now) {
+  std::shared_ptr<EventLoop> loop = loop_;
+  disk_loop_->Post([this, loop, p] {
     bool ok = store_->VerifyPiece(p);
-    if (!ok) {
-      Log(LogLevel::kWarn, "piece " + std::to_string(p.value()) +
-                               " failed SHA-256 verification; discarded");
-    }
-    peer_->OnPieceVerified(now, p, ok);
-    if (ok && peer_->have().Count() > initial_have_.Count()) {
-      std::lock_guard<std::mutex> lock(progress_mu_);
-      if (!progress_.first_piece_time) progress_.first_piece_time = now;
-    }
+    loop->Post([this, p, ok] { OnVerified(SteadyNow(), p, ok); });
   });
 }
 
+void PeerDriver::OnVerified(core::Time now, core::PieceIndex p, bool ok) {
+  if (!ok) {
+    Log(LogLevel::kWarn, "piece " + std::to_string(p.value()) +
+                             " failed SHA-256 verification; discarded");
+  }
+  peer_->OnPieceVerified(now, p, ok);
+  if (ok && peer_->have().Count() > initial_have_.Count()) {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    if (!progress_.first_piece_time) progress_.first_piece_time = now;
+  }
+  Drain(now);
+}
+
 void PeerDriver::DoCompleted(core::Time now) {
-  std::string error;
-  bool ok = store_->Finalize(&error);
   {
     std::lock_guard<std::mutex> lock(progress_mu_);
     progress_.completion_time = now;
-    if (!ok) progress_.fatal_error = error;
   }
-  Log(ok ? LogLevel::kInfo : LogLevel::kError,
-      ok ? "completed: " + store_->path() : error);
   Publish(now);  // readers see seed == true together with completion_time
+  disk_loop_->Post([this] {
+    std::string error;
+    bool ok = store_->Finalize(&error);
+    {
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      if (ok) progress_.file_complete = true;
+      if (!ok) progress_.fatal_error = error;
+    }
+    Log(ok ? LogLevel::kInfo : LogLevel::kError,
+        ok ? "completed: " + store_->final_path() : error);
+  });
 }
 
 void PeerDriver::PumpUploads(core::Time now) {
@@ -391,7 +417,7 @@ void PeerDriver::PumpUploads(core::Time now) {
     std::optional<std::string> data = store_->ReadBlock(u.block);
     if (!data) {
       std::lock_guard<std::mutex> lock(progress_mu_);
-      progress_.fatal_error = "cannot read " + store_->path();
+      progress_.fatal_error = "cannot read " + store_->final_path();
       return;
     }
     if (options_.corrupt_uploads && !data->empty()) (*data)[0] ^= 0x5a;

@@ -1,7 +1,8 @@
 // PeerDriver: runs one unchanged core::Peer for one torrent on real sockets.
 //
-// One thread (an EventLoop) owns the Peer, its PieceStore and every
-// per-connection table. gRPC reactors post inputs to it; it feeds them to the
+// One thread (an EventLoop) owns the Peer and every per-connection table;
+// a second one does the PieceStore's writes, hashing and final rename in
+// order, reporting verification results back as inputs. gRPC reactors post inputs to it; it feeds them to the
 // Peer with `now` from the steady clock, drains TakeActions() after each
 // input and carries the actions out: control messages and blocks go to the
 // connection's Link, blocks are written/read/hashed through the PieceStore,
@@ -70,6 +71,7 @@ struct DriverProgress {
   size_t connections = 0;
   bool seed = false;
   bool stopped = false;  // OnStop done and the stopped announce answered
+  bool file_complete = false;  // every piece verified and the file renamed
   uint32_t malformed_messages = 0;  // links dropped for undecodable messages
   std::optional<core::Time> start_time, first_piece_time, completion_time;
   std::string fatal_error;  // disk failure: the driver gave up
@@ -116,6 +118,7 @@ class PeerDriver : public InboundSink {
   void DoAnnounce(const core::Announce& a);
   void DoStore(const core::StoreBlock& s);
   void DoVerify(core::PieceIndex p);
+  void OnVerified(core::Time now, core::PieceIndex p, bool ok);
   void DoCompleted(core::Time now);
   void PumpUploads(core::Time now);
   void PumpInbound(core::Time now);
@@ -134,6 +137,9 @@ class PeerDriver : public InboundSink {
   Dialer* dialer_;
   std::shared_ptr<EventLoop> loop_;
   std::thread thread_;
+  // Owns the PieceStore's writes, hashing and final rename (in order).
+  std::shared_ptr<EventLoop> disk_loop_;
+  std::thread disk_thread_;
   std::atomic<uint64_t> next_conn_{1};
 
   std::unique_ptr<core::Peer> peer_;

@@ -157,7 +157,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
       return 1;
     }
     ShowProgress(ProgressLine(p, down_rate, up_rate, info->length()));
-    if (!p.seed) continue;
+    if (!p.seed || !p.file_complete) continue;  // wait for the rename too
     if (!completed_at) {
       completed_at = now;
       ClearProgress();
