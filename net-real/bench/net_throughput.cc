@@ -4,7 +4,7 @@
 //      arguments as swarmlab), at each block size;
 //   3. swarmlab: a LoopbackSwarm with 1 seed -> 1 peer, then 1 seed -> 8
 //      peers, the whole stack (core::Peer, drivers, disk, SHA-256).
-// Usage: net_throughput [MiB=256] [peers=8] [swarm-only [KiB pipeline uploads]]
+// Usage: net_throughput [MiB=256] [peers=8] [swarm-only [KiB pipeline uploads] | paired [rounds]]
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -154,6 +155,22 @@ int main(int argc, char** argv) {
   int64_t mib = argc > 1 ? std::atoll(argv[1]) : 256;
   int peers = argc > 2 ? std::atoi(argv[2]) : 8;
   int64_t total = mib << 20;
+  if (argc > 3 && std::string(argv[3]) == "paired") {
+    // Alternates bare gRPC and swarmlab at 128 KiB so both see the same
+    // machine load; prints each pair's ratio and the median ratio.
+    int rounds = argc > 4 ? std::atoi(argv[4]) : 5;
+    std::vector<double> ratios;
+    for (int i = 0; i < rounds; ++i) {
+      double bare = BareGrpc(total, 128 << 10);
+      double swarm = Swarmlab(total, 1, 128 << 10, 16, 4).per_peer_mibps;
+      ratios.push_back(swarm / bare);
+      std::printf("round %d: bare gRPC %.1f, swarmlab %.1f MiB/s, ratio %.2f\n", i + 1, bare,
+                  swarm, swarm / bare);
+    }
+    std::sort(ratios.begin(), ratios.end());
+    std::printf("median ratio swarmlab / bare gRPC at 128 KiB: %.2f\n", ratios[ratios.size() / 2]);
+    return 0;
+  }
   if (argc > 3 && std::string(argv[3]) == "swarm-only") {  // for profiling and tuning
     uint32_t block = argc > 4 ? std::atoi(argv[4]) << 10 : 128 << 10;
     uint32_t pipeline = argc > 5 ? std::atoi(argv[5]) : 16;
