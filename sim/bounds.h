@@ -1,0 +1,37 @@
+// Bounds: the simple closed-form lower bounds on distribution time that every
+// run is compared with (see /work/shared/VALIDATION.md).
+//
+// Kumar & Ross (2006): with seed upload u_s, N leechers with uploads u_i and
+// downloads d_i, no leecher set can finish before
+//   T_min = max(F/u_s, F/d_min, N*F/(u_s + sum u_i)).
+// Piece-granular bound (Mundinger, Weber & Weiss 2008; Bar-Noy & Kipnis): with
+// all upload capacities equal to u, the last finish is >= (F/u)(1 +
+// floor(log2 N)/M) for M pieces; only reported when the uploads are equal.
+//
+// This is deliberately small and self-contained so that the richer theory
+// module (sim/theory/, with the Qiu-Srikant fluid model) can replace it.
+#ifndef SWARM_SIM_BOUNDS_H_
+#define SWARM_SIM_BOUNDS_H_
+
+#include <optional>
+
+#include "sim/scenario.h"
+
+namespace swarm::sim {
+
+struct SimpleBounds {
+  uint32_t leechers = 0;       // N: peers that start empty
+  double file_bits = 0;        // F
+  double seed_upload_bps = 0;  // u_s: sum over seeds
+  double leecher_upload_bps = 0;  // sum of u_i (free-riders count 0)
+  double min_download_bps = 0;    // d_min over leechers
+  double kumar_ross_s = 0;
+  std::optional<double> piece_granular_s;
+};
+
+// REQUIRES: scenario.Validate() passed.
+SimpleBounds ComputeSimpleBounds(const Scenario& scenario);
+
+}  // namespace swarm::sim
+
+#endif  // SWARM_SIM_BOUNDS_H_

@@ -1,0 +1,695 @@
+#include "sim/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <variant>
+
+#include "core/check.h"
+#include "core/peer.h"
+#include "core/tracker.h"
+#include "sim/event_queue.h"
+#include "sim/flow_network.h"
+#include "sim/latency.h"
+#include "sim/workload.h"
+
+namespace swarm::sim {
+namespace {
+
+using core::Time;
+
+// Puts `v` in a free slot of `pool` (or a new one) and returns its index.
+template <typename T>
+uint32_t Store(std::vector<T>& pool, std::vector<uint32_t>& free, T v) {
+  if (!free.empty()) {
+    uint32_t slot = free.back();
+    free.pop_back();
+    pool[slot] = std::move(v);
+    return slot;
+  }
+  pool.push_back(std::move(v));
+  return static_cast<uint32_t>(pool.size() - 1);
+}
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+enum EventKind : uint32_t {
+  kJoin,             // a = peer
+  kTimer,            // a = peer
+  kTrackerTimer,
+  kDeliver,          // a = endpoint (receiver), b = message slot
+  kPieceArrive,      // a = endpoint (receiver), b = piece, c = offset, d = length
+  kFlowDone,         // a = flow, b = generation
+  kConnectArrive,    // a = acceptor endpoint
+  kConnectDone,      // a = dialer endpoint
+  kConnectFail,      // a = dialer peer, b = target peer
+  kDisconnectArrive, // a = endpoint told that its remote closed
+  kAnnounceArrive,   // a = peer, b = announce slot
+  kAnnounceReply,    // a = peer, b = response slot
+  kVerify,           // a = peer, b = piece
+  kLeave,            // a = peer
+  kFail,             // a = peer
+  kSample,
+};
+
+constexpr uint32_t kNone = ~uint32_t{0};
+constexpr uint64_t kTrackerStream = (uint64_t{1} << 62) - 1;
+
+// One end of a simulated connection. Ids are never reused, so an endpoint
+// index doubles as the owner's ConnectionId.
+struct Endpoint {
+  uint32_t owner = 0;
+  uint32_t remote = 0;
+  bool open = false;      // owner's core knows this connection
+  bool closed = false;    // closed for good (no more traffic)
+  core::Duration latency;
+  std::vector<FlowId> flows;  // uploads in flight from this end
+};
+
+struct Node {
+  std::unique_ptr<core::Peer> peer;
+  PeerPlan plan;
+  bool present = false;  // joined and not yet gone
+  bool gone = false;
+  Time timer_at = Time::Never();
+  core::Bitfield verified;  // pieces we told the core verified
+  std::vector<uint32_t> endpoints;
+};
+
+struct FlowInfo {
+  uint32_t endpoint = 0;  // sender's end
+  core::BlockRef block;
+};
+
+}  // namespace
+
+class Simulation::Impl {
+ public:
+  Impl(const Scenario& s, SimOptions o);
+  RunResult Run();
+
+ private:
+  // Event handlers.
+  void Dispatch(const Event& e);
+  void Join(uint32_t p);
+  void OnTimer(uint32_t p, Time at);
+  void Deliver(uint32_t ep, uint64_t slot);
+  void PieceArrive(uint32_t ep, const core::BlockRef& b);
+  void FlowDone(FlowId f, uint64_t gen);
+  void ConnectArrive(uint32_t ep);
+  void ConnectDone(uint32_t ep);
+  void DisconnectArrive(uint32_t ep);
+  void AnnounceArrive(uint32_t p, uint64_t slot);
+  void AnnounceReply(uint32_t p, uint64_t slot);
+  void Verify(uint32_t p, core::PieceIndex piece);
+  void Leave(uint32_t p);
+  void Fail(uint32_t p);
+  void Sample();
+
+  // Carrying out a peer's actions.
+  void Drain(uint32_t p);
+  void DoSend(uint32_t p, core::SendMessage& a);
+  void DoSendBlock(uint32_t p, const core::SendBlock& a);
+  void DoConnect(uint32_t p, const core::Connect& a);
+  void DoDisconnect(uint32_t p, const core::Disconnect& a);
+  void DoAnnounce(uint32_t p, const core::Announce& a);
+  void DoCompleted(uint32_t p);
+  void ArmTimer(uint32_t p);
+  void ArmTrackerTimer();
+
+  // Helpers.
+  void CloseEndpoint(uint32_t ep);
+  void AbortFlows(uint32_t ep);
+  void RemovePeer(uint32_t p);
+  void Reallocate();
+  bool Finished() const;
+  double ProgressFraction() const;
+  uint32_t StoreMessage(core::Message m);
+  void Trace(uint32_t p, const char* what, const std::string& detail = "");
+  std::string BlockText(const core::BlockRef& b) const;
+
+  const Scenario& s_;
+  SimOptions opt_;
+  core::TorrentInfo torrent_;
+  std::vector<core::PeerConfig> class_config_;
+  core::Tracker tracker_;
+  Time tracker_timer_at_ = Time::Never();
+  std::vector<Node> nodes_;
+  std::vector<uint32_t> peer_class_;
+  LatencyModel latency_;
+  FlowNetwork net_;
+  std::vector<FlowInfo> flow_info_;
+  std::vector<Endpoint> endpoints_;
+  EventQueue queue_;
+  std::vector<core::Message> messages_;
+  std::vector<uint32_t> free_messages_;
+  std::vector<core::AnnounceRequest> announces_;    // slots, reused
+  std::vector<core::AnnounceResponse> responses_;   // slots, reused
+  std::vector<uint32_t> free_announces_, free_responses_;
+  std::vector<uint32_t> availability_;  // copies of each piece among present peers
+  Time now_;
+  uint32_t leechers_total_ = 0;
+  uint32_t leechers_done_ = 0;  // completed, or left/failed before completing
+  uint32_t completed_ = 0;
+  double present_upload_cap_ = 0;
+  RunResult result_;
+};
+
+Simulation::Impl::Impl(const Scenario& s, SimOptions o)
+    : s_(s),
+      opt_(std::move(o)),
+      torrent_(core::TorrentInfo::Synthetic(s.file.name, s.file.size, s.file.piece_size)),
+      tracker_(s.TrackerConfig(), core::Rng::ForStream(s.seed, kTrackerStream)),
+      latency_(s, {}) {
+  std::vector<PeerPlan> plans = PlanWorkload(s);
+  nodes_.resize(plans.size());
+  peer_class_.resize(plans.size());
+  result_.peers.resize(plans.size());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    nodes_[i].plan = plans[i];
+    peer_class_[i] = plans[i].class_index;
+    const PeerClassSpec& c = s.peers[plans[i].class_index];
+    result_.peers[i].class_index = plans[i].class_index;
+    result_.peers[i].started_complete = c.start_complete;
+    if (!c.start_complete) ++leechers_total_;
+  }
+  latency_ = LatencyModel(s, peer_class_);
+  for (const PeerClassSpec& c : s.peers) class_config_.push_back(s.PeerConfigFor(c));
+  net_.Resize(plans.size());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const PeerClassSpec& c = s.peers[plans[i].class_index];
+    net_.SetCapacity(static_cast<uint32_t>(i), c.upload, c.download);
+  }
+  availability_.assign(torrent_.piece_count(), 0);
+  tracker_.Publish(Time::Zero(), torrent_);
+  for (size_t i = 0; i < plans.size(); ++i) {
+    queue_.Push(plans[i].join, kJoin, static_cast<uint32_t>(i));
+  }
+  queue_.Push(Time::Zero(), kSample);
+}
+
+// ---------------------------------------------------------------------------
+// Main loop.
+
+RunResult Simulation::Impl::Run() {
+  auto wall_start = std::chrono::steady_clock::now();
+  const Time stop_at = Time::Zero() + s_.stop.max_time;
+  uint64_t events = 0;
+  while (!queue_.empty()) {
+    if (queue_.TopTime() > now_ && net_.dirty()) {
+      Reallocate();
+      continue;
+    }
+    if (Finished()) break;
+    if (queue_.TopTime() > stop_at) {
+      result_.stats.hit_max_time = true;
+      now_ = stop_at;
+      break;
+    }
+    Event e = queue_.Pop();
+    SWARM_CHECK(e.time_us >= now_.micros());
+    now_ = Time::FromMicros(e.time_us);
+    Dispatch(e);
+    ++events;
+    if (opt_.progress && (events & 0x3fff) == 0)
+      opt_.progress(Progress{now_, leechers_done_, leechers_total_, events, ProgressFraction()});
+  }
+  Sample();
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].peer) {
+      result_.stats.core_uploaded += nodes_[i].peer->stats().uploaded;
+      result_.stats.core_downloaded +=
+          nodes_[i].peer->stats().downloaded + nodes_[i].peer->stats().wasted;
+    }
+  }
+  // Pieces still travelling when the run stopped.
+  while (!queue_.empty()) {
+    Event e = queue_.Pop();
+    if (e.kind == kPieceArrive) result_.stats.bytes_in_flight += e.d;
+  }
+  result_.stats.events = events;
+  result_.stats.end_time = now_;
+  result_.stats.flows_solved = net_.solved_flows();
+  result_.stats.wall_time_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return std::move(result_);
+}
+
+bool Simulation::Impl::Finished() const {
+  return s_.stop.all_complete && leechers_done_ == leechers_total_;
+}
+
+double Simulation::Impl::ProgressFraction() const {
+  double want = static_cast<double>(leechers_total_) * static_cast<double>(s_.file.size);
+  double bytes = want > 0 ? result_.stats.bytes_delivered / want : 0;
+  double time = now_.seconds() / s_.stop.max_time.seconds();
+  return std::min(1.0, std::max(bytes, time));
+}
+
+void Simulation::Impl::Reallocate() {
+  net_.Reallocate(now_, [this](FlowId f, uint64_t gen, Time finish) {
+    if (finish != Time::Never()) queue_.Push(finish, kFlowDone, f, gen);
+  });
+  if (opt_.check_invariants) result_.stats.cap_violations += net_.CheckCaps();
+}
+
+void Simulation::Impl::Dispatch(const Event& e) {
+  switch (e.kind) {
+    case kJoin: Join(e.a); break;
+    case kTimer: OnTimer(e.a, Time::FromMicros(e.time_us)); break;
+    case kTrackerTimer:
+      if (Time::FromMicros(e.time_us) == tracker_timer_at_) {
+        tracker_timer_at_ = Time::Never();
+        tracker_.OnTimeout(now_);
+        ArmTrackerTimer();
+      }
+      break;
+    case kDeliver: Deliver(e.a, e.b); break;
+    case kPieceArrive:
+      PieceArrive(e.a, core::BlockRef{core::PieceIndex(static_cast<uint32_t>(e.b)), e.c, e.d});
+      break;
+    case kFlowDone: FlowDone(e.a, e.b); break;
+    case kConnectArrive: ConnectArrive(e.a); break;
+    case kConnectDone: ConnectDone(e.a); break;
+    case kConnectFail:
+      if (nodes_[e.a].present) {
+        Trace(e.a, "connect_failed", "peer=" + std::to_string(e.b));
+        nodes_[e.a].peer->OnConnectFailed(now_, core::PeerId(e.b));
+        Drain(e.a);
+      }
+      break;
+    case kDisconnectArrive: DisconnectArrive(e.a); break;
+    case kAnnounceArrive: AnnounceArrive(e.a, e.b); break;
+    case kAnnounceReply: AnnounceReply(e.a, e.b); break;
+    case kVerify: Verify(e.a, core::PieceIndex(static_cast<uint32_t>(e.b))); break;
+    case kLeave: Leave(e.a); break;
+    case kFail: Fail(e.a); break;
+    case kSample:
+      Sample();
+      queue_.Push(now_ + s_.sample_interval, kSample);
+      break;
+    default: SWARM_CHECK(false);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Peer lifecycle.
+
+void Simulation::Impl::Join(uint32_t p) {
+  Node& n = nodes_[p];
+  const PeerClassSpec& c = s_.peers[n.plan.class_index];
+  n.peer = std::make_unique<core::Peer>(core::PeerId(p), torrent_,
+                                        class_config_[n.plan.class_index],
+                                        core::Rng::ForStream(s_.seed, p));
+  n.present = true;
+  n.verified = core::Bitfield(torrent_.piece_count(), c.start_complete);
+  if (c.start_complete) {
+    for (uint32_t& a : availability_) ++a;
+  }
+  present_upload_cap_ += c.upload.bytes_per_second();
+  result_.peers[p].join = now_;
+  if (n.plan.leave_at != Time::Never()) queue_.Push(std::max(now_, n.plan.leave_at), kLeave, p);
+  if (n.plan.fail_at != Time::Never()) queue_.Push(n.plan.fail_at, kFail, p);
+  Trace(p, "join", c.start_complete ? "seed" : "leecher");
+  n.peer->OnStart(now_, c.start_complete);
+  Drain(p);
+}
+
+void Simulation::Impl::Leave(uint32_t p) {
+  Node& n = nodes_[p];
+  if (!n.present) return;
+  Trace(p, "leave");
+  n.peer->OnStop(now_);
+  Drain(p);
+  RemovePeer(p);
+}
+
+void Simulation::Impl::Fail(uint32_t p) {
+  Node& n = nodes_[p];
+  if (!n.present) return;
+  Trace(p, "fail");
+  RemovePeer(p);
+}
+
+// The peer is gone: its connections die (remote ends learn one latency
+// later), its pieces no longer count towards availability.
+void Simulation::Impl::RemovePeer(uint32_t p) {
+  Node& n = nodes_[p];
+  for (uint32_t ep : n.endpoints) {
+    Endpoint& e = endpoints_[ep];
+    if (e.closed) continue;
+    CloseEndpoint(ep);
+    queue_.Push(now_ + e.latency, kDisconnectArrive, e.remote);
+  }
+  n.endpoints.clear();
+  n.endpoints.shrink_to_fit();
+  for (uint32_t i = 0; i < torrent_.piece_count(); ++i) {
+    if (n.verified.Test(i)) --availability_[i];
+  }
+  present_upload_cap_ -= s_.peers[n.plan.class_index].upload.bytes_per_second();
+  n.present = false;
+  n.gone = true;
+  result_.peers[p].leave = now_;
+  if (!s_.peers[n.plan.class_index].start_complete && !result_.peers[p].completion)
+    ++leechers_done_;
+  // Keep the core object for its final statistics; it receives no input.
+}
+
+void Simulation::Impl::OnTimer(uint32_t p, Time at) {
+  Node& n = nodes_[p];
+  if (!n.present || at != n.timer_at) return;
+  n.timer_at = Time::Never();
+  auto next = n.peer->NextTimeout();
+  if (next && *next <= now_) {
+    n.peer->OnTimeout(now_);
+    Drain(p);
+  } else {
+    ArmTimer(p);
+  }
+}
+
+void Simulation::Impl::ArmTimer(uint32_t p) {
+  Node& n = nodes_[p];
+  auto next = n.peer->NextTimeout();
+  if (!next || *next >= n.timer_at) return;
+  n.timer_at = std::max(*next, now_);
+  queue_.Push(n.timer_at, kTimer, p);
+}
+
+void Simulation::Impl::ArmTrackerTimer() {
+  auto next = tracker_.NextTimeout();
+  if (!next || *next >= tracker_timer_at_) return;
+  tracker_timer_at_ = std::max(*next, now_);
+  queue_.Push(tracker_timer_at_, kTrackerTimer);
+}
+
+// ---------------------------------------------------------------------------
+// Actions.
+
+void Simulation::Impl::Drain(uint32_t p) {
+  std::vector<core::Action> actions = nodes_[p].peer->TakeActions();
+  for (core::Action& a : actions) {
+    std::visit(Overloaded{
+                   [&](core::SendMessage& m) { DoSend(p, m); },
+                   [&](core::SendBlock& m) { DoSendBlock(p, m); },
+                   [&](core::StoreBlock&) {},
+                   [&](core::VerifyPiece& m) { queue_.Push(now_, kVerify, p, m.piece.value()); },
+                   [&](core::Connect& m) { DoConnect(p, m); },
+                   [&](core::Disconnect& m) { DoDisconnect(p, m); },
+                   [&](core::Announce& m) { DoAnnounce(p, m); },
+                   [&](core::Completed&) { DoCompleted(p); },
+               },
+               a);
+  }
+  if (nodes_[p].present) ArmTimer(p);
+}
+
+uint32_t Simulation::Impl::StoreMessage(core::Message m) {
+  return Store(messages_, free_messages_, std::move(m));
+}
+
+void Simulation::Impl::DoSend(uint32_t p, core::SendMessage& a) {
+  uint32_t ep = static_cast<uint32_t>(a.conn.value());
+  SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p);
+  const Endpoint& e = endpoints_[ep];
+  if (e.closed) return;
+  queue_.Push(now_ + e.latency, kDeliver, e.remote, StoreMessage(std::move(a.message)));
+}
+
+void Simulation::Impl::DoSendBlock(uint32_t p, const core::SendBlock& a) {
+  uint32_t ep = static_cast<uint32_t>(a.conn.value());
+  SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p);
+  Endpoint& e = endpoints_[ep];
+  if (!nodes_[p].verified.Test(a.block.piece.value())) ++result_.stats.causality_violations;
+  if (e.closed || endpoints_[e.remote].closed) return;
+  if (opt_.trace) Trace(p, "upload", "conn=" + std::to_string(ep) + " " + BlockText(a.block));
+  double bytes = static_cast<double>(core::WireSize(core::Piece{a.block}));
+  FlowId f = net_.Start(now_, p, endpoints_[e.remote].owner, bytes, ep);
+  if (f >= flow_info_.size()) flow_info_.resize(f + 1);
+  flow_info_[f] = FlowInfo{ep, a.block};
+  e.flows.push_back(f);
+}
+
+void Simulation::Impl::DoConnect(uint32_t p, const core::Connect& a) {
+  uint64_t target = a.address.id.value();
+  SWARM_CHECK(target < nodes_.size() && target != p);
+  core::Duration l = latency_.Between(p, static_cast<uint32_t>(target));
+  Trace(p, "connect", "peer=" + std::to_string(target));
+  if (!nodes_[target].present) {
+    queue_.Push(now_ + l * 2, kConnectFail, p, target);
+    return;
+  }
+  uint32_t mine = static_cast<uint32_t>(endpoints_.size());
+  endpoints_.push_back(Endpoint{p, mine + 1, false, false, l, {}});
+  endpoints_.push_back(Endpoint{static_cast<uint32_t>(target), mine, false, false, l, {}});
+  nodes_[p].endpoints.push_back(mine);
+  queue_.Push(now_ + l, kConnectArrive, mine + 1);
+}
+
+void Simulation::Impl::ConnectArrive(uint32_t ep) {
+  Endpoint& e = endpoints_[ep];
+  Endpoint& dialer = endpoints_[e.remote];
+  if (!nodes_[e.owner].present || dialer.closed) {
+    e.closed = true;
+    queue_.Push(now_ + e.latency, kConnectFail, dialer.owner, e.owner);
+    dialer.closed = true;
+    return;
+  }
+  nodes_[e.owner].endpoints.push_back(ep);
+  e.open = true;
+  queue_.Push(now_ + e.latency, kConnectDone, e.remote);
+  Trace(e.owner, "accept", "conn=" + std::to_string(ep) + " peer=" + std::to_string(dialer.owner));
+  nodes_[e.owner].peer->OnConnected(now_, core::ConnectionId(ep), core::Direction::kInbound,
+                                    std::nullopt);
+  Drain(e.owner);
+}
+
+void Simulation::Impl::ConnectDone(uint32_t ep) {
+  Endpoint& e = endpoints_[ep];
+  if (!nodes_[e.owner].present) return;
+  uint32_t target = endpoints_[e.remote].owner;
+  if (e.closed) {  // the acceptor vanished while we were connecting
+    nodes_[e.owner].peer->OnConnectFailed(now_, core::PeerId(target));
+    Drain(e.owner);
+    return;
+  }
+  e.open = true;
+  uint32_t remote_peer = endpoints_[e.remote].owner;
+  Trace(e.owner, "connected", "conn=" + std::to_string(ep) + " peer=" + std::to_string(remote_peer));
+  nodes_[e.owner].peer->OnConnected(now_, core::ConnectionId(ep), core::Direction::kOutbound,
+                                    core::PeerId(remote_peer));
+  Drain(e.owner);
+}
+
+void Simulation::Impl::DoDisconnect(uint32_t p, const core::Disconnect& a) {
+  uint32_t ep = static_cast<uint32_t>(a.conn.value());
+  SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p);
+  Endpoint& e = endpoints_[ep];
+  Trace(p, "disconnect", "conn=" + std::to_string(ep) + " reason=" +
+                             std::string(core::DisconnectReasonName(a.reason)));
+  e.open = false;  // the core already forgot it
+  if (e.closed) return;
+  CloseEndpoint(ep);
+  queue_.Push(now_ + e.latency, kDisconnectArrive, e.remote);
+}
+
+// Closes `ep` and its remote end for data: flows both ways are aborted.
+void Simulation::Impl::CloseEndpoint(uint32_t ep) {
+  Endpoint& e = endpoints_[ep];
+  e.closed = true;
+  AbortFlows(ep);
+  endpoints_[e.remote].closed = true;
+  AbortFlows(e.remote);
+}
+
+void Simulation::Impl::AbortFlows(uint32_t ep) {
+  Endpoint& e = endpoints_[ep];
+  for (FlowId f : e.flows) {
+    net_.Remove(now_, f);
+    ++result_.stats.flows_aborted;
+  }
+  e.flows.clear();
+}
+
+void Simulation::Impl::DisconnectArrive(uint32_t ep) {
+  Endpoint& e = endpoints_[ep];
+  if (!e.open) return;
+  e.open = false;
+  e.closed = true;
+  if (!nodes_[e.owner].present) return;
+  Trace(e.owner, "disconnected", "conn=" + std::to_string(ep));
+  nodes_[e.owner].peer->OnDisconnected(now_, core::ConnectionId(ep));
+  Drain(e.owner);
+}
+
+void Simulation::Impl::DoAnnounce(uint32_t p, const core::Announce& a) {
+  core::AnnounceRequest r;
+  r.info_hash = torrent_.info_hash();
+  r.peer = core::PeerAddress{core::PeerId(p), ""};
+  r.event = a.event;
+  r.uploaded = a.uploaded;
+  r.downloaded = a.downloaded;
+  r.left = a.left;
+  r.numwant = a.numwant;
+  Trace(p, "announce", std::string(core::AnnounceEventName(a.event)));
+  queue_.Push(now_ + s_.tracker.latency, kAnnounceArrive, p,
+              Store(announces_, free_announces_, std::move(r)));
+}
+
+void Simulation::Impl::AnnounceArrive(uint32_t p, uint64_t slot) {
+  core::AnnounceResponse resp = tracker_.Announce(now_, announces_[slot]);
+  ArmTrackerTimer();
+  announces_[slot] = {};
+  free_announces_.push_back(static_cast<uint32_t>(slot));
+  queue_.Push(now_ + s_.tracker.latency, kAnnounceReply, p,
+              Store(responses_, free_responses_, std::move(resp)));
+}
+
+void Simulation::Impl::AnnounceReply(uint32_t p, uint64_t slot) {
+  core::AnnounceResponse resp = std::move(responses_[slot]);
+  responses_[slot] = {};
+  free_responses_.push_back(static_cast<uint32_t>(slot));
+  if (!nodes_[p].present) return;
+  Trace(p, "tracker_response", "peers=" + std::to_string(resp.peers.size()));
+  nodes_[p].peer->OnTrackerResponse(now_, resp);
+  Drain(p);
+}
+
+void Simulation::Impl::DoCompleted(uint32_t p) {
+  Node& n = nodes_[p];
+  result_.peers[p].completion = now_;
+  ++completed_;
+  ++leechers_done_;
+  Trace(p, "completed");
+  if (n.plan.seeding_time != core::Duration::Infinite())
+    queue_.Push(now_ + n.plan.seeding_time, kLeave, p);
+}
+
+// ---------------------------------------------------------------------------
+// Data path.
+
+void Simulation::Impl::FlowDone(FlowId f, uint64_t gen) {
+  if (!net_.active(f) || net_.generation(f) != gen) return;  // stale
+  FlowInfo info = flow_info_[f];
+  Endpoint& e = endpoints_[info.endpoint];
+  auto it = std::find(e.flows.begin(), e.flows.end(), f);
+  SWARM_CHECK(it != e.flows.end());
+  e.flows.erase(it);
+  net_.Remove(now_, f);
+  uint32_t sender = e.owner;
+  result_.peers[sender].uploaded += info.block.length;
+  result_.stats.bytes_sent += info.block.length;
+  queue_.Push(now_ + e.latency, kPieceArrive, e.remote, info.block.piece.value(),
+              info.block.offset, info.block.length);
+  if (e.open && nodes_[sender].present) {
+    nodes_[sender].peer->OnBlockSent(now_, core::ConnectionId(info.endpoint), info.block);
+    Drain(sender);
+  }
+}
+
+void Simulation::Impl::PieceArrive(uint32_t ep, const core::BlockRef& b) {
+  Endpoint& e = endpoints_[ep];
+  if (!e.open || !nodes_[e.owner].present) {
+    result_.stats.bytes_dropped += b.length;
+    return;
+  }
+  result_.peers[e.owner].downloaded += b.length;
+  result_.stats.bytes_delivered += b.length;
+  if (opt_.trace) Trace(e.owner, "piece", "conn=" + std::to_string(ep) + " " + BlockText(b));
+  nodes_[e.owner].peer->OnMessage(now_, core::ConnectionId(ep), core::Piece{b});
+  Drain(e.owner);
+}
+
+void Simulation::Impl::Deliver(uint32_t ep, uint64_t slot) {
+  core::Message m = std::move(messages_[slot]);
+  free_messages_.push_back(static_cast<uint32_t>(slot));
+  Endpoint& e = endpoints_[ep];
+  if (!e.open || !nodes_[e.owner].present) return;
+  if (opt_.trace) {
+    std::string detail = "conn=" + std::to_string(ep) + " " + std::string(core::MessageName(m));
+    if (auto* h = std::get_if<core::Have>(&m)) detail += " piece=" + std::to_string(h->piece.value());
+    if (auto* r = std::get_if<core::Request>(&m)) detail += " " + BlockText(r->block);
+    Trace(e.owner, "recv", detail);
+  }
+  nodes_[e.owner].peer->OnMessage(now_, core::ConnectionId(ep), m);
+  Drain(e.owner);
+}
+
+void Simulation::Impl::Verify(uint32_t p, core::PieceIndex piece) {
+  Node& n = nodes_[p];
+  if (!n.present) return;
+  if (!n.verified.Test(piece.value())) {
+    n.verified.Set(piece.value());
+    ++availability_[piece.value()];
+    if (!result_.peers[p].first_piece) result_.peers[p].first_piece = now_;
+  }
+  if (opt_.trace) Trace(p, "verify", "piece=" + std::to_string(piece.value()));
+  n.peer->OnPieceVerified(now_, piece, true);
+  Drain(p);
+}
+
+// ---------------------------------------------------------------------------
+// Metrics.
+
+void Simulation::Impl::Sample() {
+  TimelineRow row;
+  row.time = now_;
+  for (const Node& n : nodes_) {
+    if (!n.present) continue;
+    if (n.peer->is_seed()) ++row.seeds;
+    else ++row.leechers;
+  }
+  row.completed = completed_;
+  row.upload_utilization =
+      present_upload_cap_ > 0 ? std::min(1.0, net_.TotalRate() / present_upload_cap_) : 0;
+  if (!availability_.empty()) {
+    uint32_t mn = availability_[0];
+    double sum = 0;
+    for (uint32_t a : availability_) {
+      mn = std::min(mn, a);
+      sum += a;
+    }
+    row.availability_min = mn;
+    row.availability_mean = sum / availability_.size();
+    double h = 0;
+    if (sum > 0) {
+      for (uint32_t a : availability_) {
+        if (a == 0) continue;
+        double q = a / sum;
+        h -= q * std::log(q);
+      }
+      row.availability_entropy =
+          availability_.size() > 1 ? h / std::log(static_cast<double>(availability_.size())) : 1.0;
+    }
+  }
+  if (!result_.timeline.empty() && result_.timeline.back().time == now_) {
+    result_.timeline.back() = row;
+  } else {
+    result_.timeline.push_back(row);
+  }
+}
+
+void Simulation::Impl::Trace(uint32_t p, const char* what, const std::string& detail) {
+  if (!opt_.trace) return;
+  char head[64];
+  std::snprintf(head, sizeof head, "%.6f peer=%u ", now_.seconds(), p);
+  *opt_.trace << head << what;
+  if (!detail.empty()) *opt_.trace << ' ' << detail;
+  *opt_.trace << '\n';
+}
+
+std::string Simulation::Impl::BlockText(const core::BlockRef& b) const {
+  return "piece=" + std::to_string(b.piece.value()) + " offset=" + std::to_string(b.offset) +
+         " length=" + std::to_string(b.length);
+}
+
+Simulation::Simulation(const Scenario& scenario, SimOptions options)
+    : impl_(std::make_unique<Impl>(scenario, std::move(options))) {}
+Simulation::~Simulation() = default;
+RunResult Simulation::Run() { return impl_->Run(); }
+
+}  // namespace swarm::sim

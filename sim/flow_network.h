@@ -1,0 +1,142 @@
+// FlowNetwork: the flow-level model of the simulated network.
+//
+// Every host has an uplink and a downlink with a fixed capacity. A block
+// transfer is a flow from one host's uplink to another host's downlink.
+// Active flows share the capacities max-min fairly (progressive filling over
+// both uplink and downlink constraints, Bertsekas & Gallager, "Data
+// Networks", 6.5.2).
+//
+// Incremental recomputation. Starting or removing a flow only marks its two
+// links dirty; Reallocate() then re-solves a *region*: first the flows on the
+// dirty links, with every other flow's rate held fixed. A feasible allocation
+// is max-min fair iff every flow has a bottleneck link (a saturated link on
+// which no flow is faster). After solving the region we test that condition
+// for every flow on every link the region touches; flows that fail it join
+// the region (with the flows sharing their links) and the region is solved
+// again. Flows whose links the region never touched keep their loads and
+// rates, so their bottlenecks still hold. The loop ends with the exact
+// max-min allocation -- at worst the region is the whole connected component,
+// but typically it is the few flows on the two touched hosts.
+//
+// Each flow's progress is integrated piecewise: remaining bytes at `since`
+// and a rate. Reallocate reports every flow whose rate changed together with
+// its new finish time, so the driver can reschedule its completion.
+//
+// Invariants: for every link, the sum of its flows' rates <= capacity
+// (within float slack), checked by CheckCaps(). Thread-compatible.
+#ifndef SWARM_SIM_FLOW_NETWORK_H_
+#define SWARM_SIM_FLOW_NETWORK_H_
+
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "core/types.h"
+
+namespace swarm::sim {
+
+using FlowId = uint32_t;
+inline constexpr FlowId kNoFlow = ~FlowId{0};
+
+class FlowNetwork {
+ public:
+  explicit FlowNetwork(size_t hosts = 0);
+
+  // Adds hosts so that `hosts` exist. Capacities start at zero.
+  void Resize(size_t hosts);
+  size_t host_count() const { return links_.size() / 2; }
+  void SetCapacity(uint32_t host, core::Rate up, core::Rate down);
+  double up_capacity(uint32_t host) const { return links_[Up(host)].cap; }
+  double down_capacity(uint32_t host) const { return links_[Down(host)].cap; }
+
+  // Starts a flow of `bytes` from src's uplink to dst's downlink. Its rate is
+  // zero until the next Reallocate(). `tag` is the driver's cookie.
+  FlowId Start(core::Time now, uint32_t src, uint32_t dst, double bytes,
+               uint64_t tag);
+  // Removes a finished or aborted flow (its id may be reused).
+  void Remove(core::Time now, FlowId f);
+
+  // Re-solves the part of the allocation disturbed since the last call and
+  // calls `changed(flow, generation, finish_time)` for every flow whose
+  // rate changed (finish_time is Time::Never() for a zero rate).
+  using ChangedFn = std::function<void(FlowId, uint64_t, core::Time)>;
+  void Reallocate(core::Time now, const ChangedFn& changed);
+  bool dirty() const { return !dirty_links_.empty(); }
+
+  // --- Getters ---
+  bool active(FlowId f) const { return f < flows_.size() && flows_[f].active; }
+  uint64_t generation(FlowId f) const { return flows_[f].gen; }
+  uint64_t tag(FlowId f) const { return flows_[f].tag; }
+  uint32_t src(FlowId f) const { return flows_[f].src; }
+  uint32_t dst(FlowId f) const { return flows_[f].dst; }
+  double rate(FlowId f) const { return flows_[f].rate; }
+  // Bytes still to move at `now` under the current rate.
+  double Remaining(FlowId f, core::Time now) const;
+  // Sum of the rates of all active flows (bytes/s).
+  double TotalRate() const;
+  double UploadRate(uint32_t host) const;
+  double DownloadRate(uint32_t host) const;
+  size_t active_flows() const { return active_count_; }
+  // Flows re-solved so far (a cost measure for benchmarks).
+  uint64_t solved_flows() const { return solved_flows_; }
+  // Number of links whose load exceeds capacity by more than float slack.
+  int CheckCaps() const;
+
+ private:
+  struct Link {
+    double cap = 0;
+    std::vector<FlowId> flows;
+  };
+  struct Flow {
+    uint32_t src = 0, dst = 0;
+    uint32_t pos[2] = {0, 0};  // index in links_[up].flows / [down].flows
+    double rate = 0;
+    double remaining = 0;  // at `since`
+    core::Time since;
+    uint64_t gen = 0;
+    uint64_t tag = 0;
+    bool active = false;
+  };
+  static uint32_t Up(uint32_t h) { return 2 * h; }
+  static uint32_t Down(uint32_t h) { return 2 * h + 1; }
+  uint32_t LinkOf(const Flow& fl, int side) const {
+    return side == 0 ? Up(fl.src) : Down(fl.dst);
+  }
+  void MarkDirty(uint32_t link);
+  void AddLinkFlowsToRegion(uint32_t link);
+  void SolveRegion();
+  bool ExpandRegion();
+  bool HasBottleneck(FlowId f);
+  double Effective(FlowId f) const;
+  void LinkStats(uint32_t link, double* load, double* max_rate);
+
+  std::vector<Link> links_;
+  std::vector<Flow> flows_;
+  std::vector<FlowId> free_;
+  size_t active_count_ = 0;
+  uint64_t next_gen_ = 1;
+  uint64_t solved_flows_ = 0;
+
+  // Scratch state of one Reallocate(), reused to avoid allocation.
+  std::vector<uint32_t> dirty_links_;
+  std::vector<uint8_t> link_dirty_;
+  std::vector<FlowId> region_;
+  std::vector<uint32_t> region_links_;
+  std::vector<uint32_t> flow_mark_;   // == epoch_: in region
+  std::vector<uint32_t> link_mark_;   // == epoch_: in region_links_
+  std::vector<uint32_t> stat_mark_;   // == stat_epoch_: stats cached
+  std::vector<double> new_rate_;      // per flow, valid in region
+  std::vector<uint8_t> frozen_;       // per flow
+  std::vector<double> residual_;      // per link, valid in region_links_
+  std::vector<uint32_t> unfrozen_;    // per link
+  std::vector<double> stat_load_, stat_max_;
+  std::vector<std::pair<double, uint32_t>> heap_;
+  std::vector<FlowId> failing_;
+  uint32_t epoch_ = 0;
+  uint32_t stat_epoch_ = 0;
+};
+
+}  // namespace swarm::sim
+
+#endif  // SWARM_SIM_FLOW_NETWORK_H_

@@ -1,0 +1,180 @@
+// `sim`: run, check and bound simulation scenarios.
+//
+//   sim run FILE [--seed N] [--out DIR] [--set K=V]... [--quiet] [--plot] [--trace FILE]
+//   sim check FILE [--set K=V]...
+//   sim bounds FILE [--set K=V]...
+//
+// Scenario problems print one "FILE:LINE: field 'x': problem" line and exit
+// with code 2 without writing anything.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "sim/bounds.h"
+#include "sim/engine.h"
+#include "sim/results.h"
+#include "sim/scenario_yaml.h"
+
+namespace {
+
+using swarm::sim::Scenario;
+
+constexpr int kUserError = 2;
+
+std::optional<Scenario> Load(const std::string& file, const std::vector<std::string>& sets) {
+  auto r = swarm::sim::LoadScenario(file, sets);
+  if (auto* e = std::get_if<swarm::sim::ScenarioLoadError>(&r)) {
+    std::cerr << e->message << "\n";
+    return std::nullopt;
+  }
+  return std::get<Scenario>(std::move(r));
+}
+
+// Prints "sim 812.3 s | 73.1% done | 2.41 M ev/s | ETA 3 s" over itself.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : enabled_(enabled), start_(Clock::now()) {}
+  void Update(const swarm::sim::Progress& p) {
+    if (!enabled_) return;
+    double wall = Seconds(Clock::now() - start_);
+    if (wall < 1.0 || wall - last_ < 0.25) return;
+    last_ = wall;
+    double frac = p.leechers ? static_cast<double>(p.done) / p.leechers : 0;
+    char eta[32] = "?";
+    if (p.fraction > 0.01)
+      std::snprintf(eta, sizeof eta, "%.0f s", wall / p.fraction - wall);
+    std::fprintf(stderr, "\r  sim %.1f s | %5.1f%% done | %.2f M ev/s | ETA %s    ",
+                 p.now.seconds(), 100 * frac, p.events / wall / 1e6, eta);
+    shown_ = true;
+  }
+  void Finish() {
+    if (shown_) std::fprintf(stderr, "\r%80s\r", "");
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  static double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+  bool enabled_;
+  Clock::time_point start_;
+  double last_ = 0;
+  bool shown_ = false;
+};
+
+void Plot(const std::string& out_dir) {
+  std::string script = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_run.py";
+  if (!std::filesystem::exists(script)) {
+    std::cerr << "--plot: " << script << " not found (analysis/ not built yet)\n";
+    return;
+  }
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0) {
+    std::cerr << "--plot: matplotlib is missing; install it with "
+                 "`sudo apt-get install python3-matplotlib`\n";
+    return;
+  }
+  std::string cmd = "/usr/bin/python3 '" + script + "' '" + out_dir + "'";
+  if (std::system(cmd.c_str()) != 0) std::cerr << "--plot: " << cmd << " failed\n";
+}
+
+int Run(const std::string& file, const std::vector<std::string>& sets,
+        std::optional<uint64_t> seed, std::string out_dir, bool quiet, bool plot,
+        const std::string& trace_file) {
+  auto s = Load(file, sets);
+  if (!s) return kUserError;
+  if (seed) s->seed = *seed;
+  if (out_dir.empty()) out_dir = "results/" + s->name + "-seed" + std::to_string(s->seed);
+  std::ofstream trace;
+  swarm::sim::SimOptions opt;
+  if (!trace_file.empty()) {
+    trace.open(trace_file, std::ios::trunc);
+    if (!trace) {
+      std::cerr << trace_file << ": cannot open for writing\n";
+      return kUserError;
+    }
+    opt.trace = &trace;
+  }
+  ProgressLine progress(!quiet && isatty(STDERR_FILENO));
+  opt.progress = [&](const swarm::sim::Progress& p) { progress.Update(p); };
+  swarm::sim::Simulation sim(*s, opt);
+  swarm::sim::RunResult r = sim.Run();
+  progress.Finish();
+  if (auto err = swarm::sim::WriteResultFolder(out_dir, *s, r)) {
+    std::cerr << *err << "\n";
+    return 1;
+  }
+  std::cout << swarm::sim::HumanSummary(*s, r, swarm::sim::Summarize(*s, r));
+  std::cout << "  results        " << out_dir << "\n";
+  if (plot) Plot(out_dir);
+  return 0;
+}
+
+int Bounds(const std::string& file, const std::vector<std::string>& sets) {
+  auto s = Load(file, sets);
+  if (!s) return kUserError;
+  swarm::sim::SimpleBounds b = swarm::sim::ComputeSimpleBounds(*s);
+  std::printf("%s: N = %u leechers, F = %.0f bit, M = %u pieces\n", s->name.c_str(),
+              b.leechers, b.file_bits, s->PieceCount());
+  std::printf("  seed upload u_s      %.3f Mbit/s\n", b.seed_upload_bps / 1e6);
+  std::printf("  leecher upload sum   %.3f Mbit/s\n", b.leecher_upload_bps / 1e6);
+  std::printf("  min leecher download %.3f Mbit/s\n", b.min_download_bps / 1e6);
+  std::printf("  F/u_s                %.1f s\n", b.file_bits / b.seed_upload_bps);
+  std::printf("  F/d_min              %.1f s\n", b.file_bits / b.min_download_bps);
+  std::printf("  N F/(u_s + sum u_i)  %.1f s\n",
+              b.leechers * b.file_bits / (b.seed_upload_bps + b.leecher_upload_bps));
+  std::printf("  Kumar-Ross T_min     %.1f s\n", b.kumar_ross_s);
+  if (b.piece_granular_s)
+    std::printf("  piece-granular       %.1f s\n", *b.piece_granular_s);
+  else
+    std::printf("  piece-granular       n/a (upload capacities differ)\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"swarmlab simulator: thousands of virtual peers running the real core"};
+  app.require_subcommand(1);
+  std::string file, out_dir, trace_file;
+  std::vector<std::string> sets;
+  std::optional<uint64_t> seed;
+  bool quiet = false, plot = false;
+
+  CLI::App* run = app.add_subcommand("run", "run a scenario and write a result folder");
+  run->add_option("FILE", file, "scenario YAML")->required();
+  run->add_option("--seed", seed, "run seed (overrides the scenario's)");
+  run->add_option("--out", out_dir, "result folder (default results/NAME-seedN)");
+  run->add_option("--set", sets, "override a field, e.g. protocol.choker=round_robin");
+  run->add_flag("--quiet", quiet, "no progress line");
+  run->add_flag("--plot", plot, "plot the result folder with analysis/plot_run.py");
+  run->add_option("--trace", trace_file, "write one line per protocol event (small swarms)");
+
+  CLI::App* check = app.add_subcommand("check", "validate a scenario file");
+  check->add_option("FILE", file, "scenario YAML")->required();
+  check->add_option("--set", sets, "override a field");
+
+  CLI::App* bounds = app.add_subcommand("bounds", "print the theoretical bounds of a scenario");
+  bounds->add_option("FILE", file, "scenario YAML")->required();
+  bounds->add_option("--set", sets, "override a field");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kUserError;
+  }
+  if (*run) return Run(file, sets, seed, out_dir, quiet, plot, trace_file);
+  if (*check) {
+    auto s = Load(file, sets);
+    if (!s) return kUserError;
+    std::cout << file << ": ok (" << s->name << ", " << s->TotalPeers() << " peers, "
+              << s->PieceCount() << " pieces)\n";
+    return 0;
+  }
+  if (*bounds) return Bounds(file, sets);
+  return kUserError;
+}

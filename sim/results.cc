@@ -1,0 +1,202 @@
+#include "sim/results.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "sim/scenario_yaml.h"
+
+namespace swarm::sim {
+namespace {
+
+std::string Fixed(double v, int decimals = 6) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string TimeField(const std::optional<core::Time>& t) {
+  return t ? Fixed(t->seconds()) : "";
+}
+
+std::string JsonNum(const std::optional<double>& v) { return v ? Fixed(*v) : "null"; }
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+double Percentile(const std::vector<double>& sorted, double q) {
+  // Nearest rank: the smallest value with at least q of the data at or below.
+  size_t rank = static_cast<size_t>(std::ceil(q * sorted.size()));
+  return sorted[std::max<size_t>(rank, 1) - 1];
+}
+
+}  // namespace
+
+Summary Summarize(const Scenario& s, const RunResult& r) {
+  Summary sum;
+  sum.bounds = ComputeSimpleBounds(s);
+  std::vector<double> times;
+  double first_join = 1e300, last_done = -1;
+  for (const PeerRecord& p : r.peers) {
+    ++sum.total;
+    if (p.started_complete) continue;
+    ++sum.leechers;
+    if (p.join) first_join = std::min(first_join, p.join->seconds());
+    if (!p.completion) continue;
+    ++sum.completed;
+    times.push_back((*p.completion - *p.join).seconds());
+    last_done = std::max(last_done, p.completion->seconds());
+  }
+  if (!times.empty()) {
+    std::sort(times.begin(), times.end());
+    sum.mean = std::accumulate(times.begin(), times.end(), 0.0) / times.size();
+    size_t n = times.size();
+    sum.median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+    sum.p90 = Percentile(times, 0.9);
+    sum.min = times.front();
+    sum.max = times.back();
+  }
+  // Makespan: from the first leecher's arrival to the last completion, and
+  // only when every leecher completed (otherwise it is not defined).
+  if (sum.leechers > 0 && sum.completed == sum.leechers) {
+    sum.makespan_s = last_done - first_join;
+    if (*sum.makespan_s > 0) sum.efficiency = sum.bounds.kumar_ross_s / *sum.makespan_s;
+  }
+  return sum;
+}
+
+std::string PeersCsv(const Scenario& s, const RunResult& r) {
+  std::string out =
+      "peer,class,join_s,first_piece_s,completion_s,leave_s,bytes_uploaded,bytes_downloaded\n";
+  for (size_t i = 0; i < r.peers.size(); ++i) {
+    const PeerRecord& p = r.peers[i];
+    out += std::to_string(i) + "," + s.peers[p.class_index].name + "," + TimeField(p.join) +
+           "," + TimeField(p.first_piece) + "," + TimeField(p.completion) + "," +
+           TimeField(p.leave) + "," + std::to_string(p.uploaded) + "," +
+           std::to_string(p.downloaded) + "\n";
+  }
+  return out;
+}
+
+std::string TimelineCsv(const RunResult& r) {
+  std::string out =
+      "time_s,leechers,seeds,completed,upload_utilization,availability_min,"
+      "availability_mean,availability_entropy\n";
+  for (const TimelineRow& t : r.timeline) {
+    out += Fixed(t.time.seconds()) + "," + std::to_string(t.leechers) + "," +
+           std::to_string(t.seeds) + "," + std::to_string(t.completed) + "," +
+           Fixed(t.upload_utilization) + "," + Fixed(t.availability_min) + "," +
+           Fixed(t.availability_mean) + "," + Fixed(t.availability_entropy) + "\n";
+  }
+  return out;
+}
+
+std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& sum) {
+  std::ostringstream o;
+  o << "{\n";
+  o << "  \"scenario\": " << JsonString(s.name) << ",\n";
+  o << "  \"seed\": " << s.seed << ",\n";
+  o << "  \"version\": \"" << SWARMLAB_VERSION << "\",\n";
+  o << "  \"mode\": \"sim\",\n";
+  o << "  \"peers\": {\"total\": " << sum.total << ", \"leechers\": " << sum.leechers
+    << ", \"completed\": " << sum.completed << "},\n";
+  o << "  \"completion_time_s\": {\"mean\": " << JsonNum(sum.mean)
+    << ", \"median\": " << JsonNum(sum.median) << ", \"p90\": " << JsonNum(sum.p90)
+    << ", \"min\": " << JsonNum(sum.min) << ", \"max\": " << JsonNum(sum.max) << "},\n";
+  o << "  \"makespan_s\": " << JsonNum(sum.makespan_s) << ",\n";
+  o << "  \"bounds\": {\"kumar_ross_s\": " << Fixed(sum.bounds.kumar_ross_s)
+    << ", \"piece_granular_s\": " << JsonNum(sum.bounds.piece_granular_s) << "},\n";
+  o << "  \"efficiency\": " << JsonNum(sum.efficiency) << ",\n";
+  o << "  \"events\": " << r.stats.events << ",\n";
+  // Wall time is the one field that differs between identical runs.
+  o << "  \"wall_time_s\": " << Fixed(r.stats.wall_time_s, 3) << ",\n";
+  o << "  \"per_class\": {";
+  for (size_t c = 0; c < s.peers.size(); ++c) {
+    uint32_t count = 0, done = 0;
+    double total = 0;
+    core::Bytes up = 0, down = 0;
+    for (const PeerRecord& p : r.peers) {
+      if (p.class_index != c) continue;
+      ++count;
+      up += p.uploaded;
+      down += p.downloaded;
+      if (p.completion && p.join && !p.started_complete) {
+        ++done;
+        total += (*p.completion - *p.join).seconds();
+      }
+    }
+    std::optional<double> mean;
+    if (done) mean = total / done;
+    o << (c ? ",\n    " : "\n    ") << JsonString(s.peers[c].name) << ": {\"count\": " << count
+      << ", \"mean_completion_s\": " << JsonNum(mean) << ", \"bytes_uploaded\": " << up
+      << ", \"bytes_downloaded\": " << down << "}";
+  }
+  o << "\n  }\n}\n";
+  return o.str();
+}
+
+std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& sum) {
+  std::ostringstream o;
+  auto sec = [](const std::optional<double>& v) { return v ? Fixed(*v, 1) + " s" : "-"; };
+  o << s.name << " (seed " << s.seed << "): " << sum.completed << "/" << sum.leechers
+    << " leechers completed";
+  if (r.stats.hit_max_time) o << " (stopped at max_time)";
+  o << "\n";
+  o << "  download time  mean " << sec(sum.mean) << ", median " << sec(sum.median) << ", p90 "
+    << sec(sum.p90) << "\n";
+  o << "  makespan       " << sec(sum.makespan_s) << "   Kumar-Ross bound "
+    << Fixed(sum.bounds.kumar_ross_s, 1) << " s";
+  if (sum.bounds.piece_granular_s)
+    o << "   piece-granular " << Fixed(*sum.bounds.piece_granular_s, 1) << " s";
+  o << "\n";
+  o << "  efficiency     " << (sum.efficiency ? Fixed(*sum.efficiency, 3) : "-") << "\n";
+  o << "  events         " << r.stats.events << " in " << Fixed(r.stats.wall_time_s, 2)
+    << " s wall (" << Fixed(r.stats.events / std::max(1e-9, r.stats.wall_time_s) / 1e6, 2)
+    << " M events/s), simulated " << Fixed(r.stats.end_time.seconds(), 1) << " s\n";
+  return o.str();
+}
+
+std::optional<std::string> WriteResultFolder(const std::string& dir, const Scenario& s,
+                                             const RunResult& r) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return dir + ": cannot create directory: " + ec.message();
+  Summary sum = Summarize(s, r);
+  const std::pair<const char*, std::string> files[] = {
+      {"peers.csv", PeersCsv(s, r)},
+      {"timeline.csv", TimelineCsv(r)},
+      {"summary.json", SummaryJson(s, r, sum)},
+      {"scenario.yaml", EmitScenario(s)},
+  };
+  for (const auto& [name, text] : files) {
+    std::string path = dir + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) return path + ": cannot write";
+  }
+  return std::nullopt;
+}
+
+}  // namespace swarm::sim

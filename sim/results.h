@@ -1,0 +1,83 @@
+// Results of one run and the result folder they are written to.
+//
+// The folder format is shared with `sim --real` and analysis/ (see the
+// project brief): peers.csv, timeline.csv, summary.json and scenario.yaml.
+// Times are seconds with 6 decimals; an empty CSV field means "never".
+#ifndef SWARM_SIM_RESULTS_H_
+#define SWARM_SIM_RESULTS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+#include "sim/bounds.h"
+#include "sim/scenario.h"
+
+namespace swarm::sim {
+
+struct PeerRecord {
+  uint32_t class_index = 0;
+  bool started_complete = false;
+  std::optional<core::Time> join, first_piece, completion, leave;
+  core::Bytes uploaded = 0;    // payload bytes whose transfer finished
+  core::Bytes downloaded = 0;  // payload bytes delivered to this peer
+};
+
+struct TimelineRow {
+  core::Time time;
+  uint32_t leechers = 0, seeds = 0, completed = 0;
+  double upload_utilization = 0;
+  double availability_min = 0, availability_mean = 0, availability_entropy = 0;
+};
+
+struct RunStats {
+  uint64_t events = 0;
+  double wall_time_s = 0;
+  core::Time end_time;
+  bool hit_max_time = false;
+  // Invariant counters (all should be zero / balanced).
+  uint64_t causality_violations = 0;  // SendBlock of a piece not verified
+  uint64_t cap_violations = 0;        // links over capacity (checked runs)
+  core::Bytes bytes_sent = 0;         // payload whose flow finished
+  core::Bytes bytes_delivered = 0;    // payload handed to a receiver
+  core::Bytes bytes_dropped = 0;      // finished but receiver had closed
+  core::Bytes bytes_in_flight = 0;    // finished, not yet arrived at end
+  uint64_t flows_aborted = 0;
+  uint64_t flows_solved = 0;          // network model work measure
+  // Sum over peers of core::PeerStats::downloaded + wasted.
+  core::Bytes core_downloaded = 0;
+  core::Bytes core_uploaded = 0;
+};
+
+struct RunResult {
+  std::vector<PeerRecord> peers;
+  std::vector<TimelineRow> timeline;
+  RunStats stats;
+};
+
+// Completion-time statistics over the leechers that completed.
+struct Summary {
+  uint32_t total = 0, leechers = 0, completed = 0;
+  std::optional<double> mean, median, p90, min, max;
+  std::optional<double> makespan_s;
+  SimpleBounds bounds;
+  std::optional<double> efficiency;
+};
+
+Summary Summarize(const Scenario& s, const RunResult& r);
+
+std::string PeersCsv(const Scenario& s, const RunResult& r);
+std::string TimelineCsv(const RunResult& r);
+std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& sum);
+std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& sum);
+
+// Creates `dir` if needed and writes the four files. Returns an error
+// message or nullopt.
+std::optional<std::string> WriteResultFolder(const std::string& dir, const Scenario& s,
+                                             const RunResult& r);
+
+}  // namespace swarm::sim
+
+#endif  // SWARM_SIM_RESULTS_H_

@@ -1,0 +1,149 @@
+#include "sim/scenario.h"
+
+#include <set>
+
+namespace swarm::sim {
+namespace {
+
+std::optional<FieldError> Err(std::string field, std::string problem) {
+  return FieldError{std::move(field), std::move(problem)};
+}
+
+std::optional<FieldError> ValidateLatency(const Scenario& s) {
+  const LatencySpec& l = s.network.latency;
+  const std::string at = "network.latency";
+  switch (l.kind) {
+    case LatencySpec::Kind::kConstant:
+      return std::nullopt;
+    case LatencySpec::Kind::kUniform:
+      if (l.high < l.low) return Err(at + ".uniform", "upper bound below lower bound");
+      return std::nullopt;
+    case LatencySpec::Kind::kMatrix:
+      for (const PeerClassSpec& a : s.peers) {
+        for (const PeerClassSpec& b : s.peers) {
+          auto ia = l.matrix.find(a.name);
+          auto ib = l.matrix.find(b.name);
+          bool ab = ia != l.matrix.end() && ia->second.count(b.name);
+          bool ba = ib != l.matrix.end() && ib->second.count(a.name);
+          if (!ab && !ba)
+            return Err(at + ".matrix", "no delay between classes '" + a.name +
+                                           "' and '" + b.name + "'");
+        }
+      }
+      return std::nullopt;
+    case LatencySpec::Kind::kTopology: {
+      std::set<std::string> regions(l.regions.begin(), l.regions.end());
+      if (regions.size() != l.regions.size())
+        return Err(at + ".topology.regions", "duplicate region name");
+      for (size_t i = 0; i < l.links.size(); ++i) {
+        const TopologyLink& k = l.links[i];
+        std::string f = at + ".topology.links." + std::to_string(i);
+        if (!regions.count(k.from)) return Err(f + ".from", "unknown region '" + k.from + "'");
+        if (!regions.count(k.to)) return Err(f + ".to", "unknown region '" + k.to + "'");
+      }
+      for (size_t i = 0; i < s.peers.size(); ++i) {
+        if (!regions.count(s.peers[i].region))
+          return Err("peers." + std::to_string(i) + ".region",
+                     "topology latency needs a known region for every class");
+      }
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<FieldError> ValidateClass(const PeerClassSpec& c, size_t i) {
+  std::string p = "peers." + std::to_string(i);
+  if (c.name.empty()) return Err(p + ".class", "class name must not be empty");
+  if (c.count < 1) return Err(p + ".count", "must be at least 1");
+  if (c.download.bytes_per_second() <= 0 && !c.start_complete)
+    return Err(p + ".download", "a leecher needs a positive download rate");
+  if (c.upload.bytes_per_second() <= 0 && c.start_complete)
+    return Err(p + ".upload", "a seed needs a positive upload rate");
+  const ArrivalSpec& a = c.arrival;
+  if (a.kind == ArrivalSpec::Kind::kUniform && a.to < a.from)
+    return Err(p + ".arrival.uniform", "window ends before it starts");
+  if (a.kind == ArrivalSpec::Kind::kPoisson && a.rate_per_s <= 0)
+    return Err(p + ".arrival.poisson.rate", "must be positive");
+  if (a.kind == ArrivalSpec::Kind::kDecaying && a.tau <= core::Duration::Zero())
+    return Err(p + ".arrival.decaying.tau", "must be positive");
+  if (c.failure.probability < 0 || c.failure.probability > 1)
+    return Err(p + ".failure.probability", "must be between 0 and 1");
+  if (c.failure.probability > 0 && c.failure.after.exponential &&
+      c.failure.after.value <= core::Duration::Zero())
+    return Err(p + ".failure.after", "exponential mean must be positive");
+  if (c.leave.kind == LeaveSpec::Kind::kAfterComplete &&
+      c.leave.seeding_time.exponential &&
+      c.leave.seeding_time.value <= core::Duration::Zero())
+    return Err(p + ".leave.after_complete", "exponential mean must be positive");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<FieldError> Scenario::Validate() const {
+  if (name.empty()) return Err("name", "must not be empty");
+  if (stop.max_time <= core::Duration::Zero()) return Err("stop.max_time", "must be positive");
+  if (file.size <= 0) return Err("file.size", "must be positive");
+  if (file.piece_size <= 0) return Err("file.piece_size", "must be positive");
+  if (file.block_size <= 0) return Err("file.block_size", "must be positive");
+  if (file.piece_size % file.block_size != 0)
+    return Err("file.piece_size", "must be a multiple of file.block_size");
+  if (file.size / file.piece_size > 10'000'000)
+    return Err("file.piece_size", "too many pieces (over 10 million)");
+  if (sample_interval <= core::Duration::Zero())
+    return Err("sample_interval", "must be positive");
+  if (tracker.numwant < 1) return Err("tracker.numwant", "must be at least 1");
+  if (tracker.max_numwant < 1) return Err("tracker.max_numwant", "must be at least 1");
+  if (tracker.announce_interval <= core::Duration::Zero())
+    return Err("tracker.announce_interval", "must be positive");
+  if (tracker.peer_timeout <= core::Duration::Zero())
+    return Err("tracker.peer_timeout", "must be positive");
+  if (peers.empty()) return Err("peers", "at least one peer class is needed");
+  std::set<std::string> names;
+  bool any_seed = false;
+  for (size_t i = 0; i < peers.size(); ++i) {
+    if (auto e = ValidateClass(peers[i], i)) return e;
+    if (!names.insert(peers[i].name).second)
+      return Err("peers." + std::to_string(i) + ".class", "duplicate class name '" + peers[i].name + "'");
+    any_seed |= peers[i].start_complete;
+  }
+  if (!any_seed) return Err("peers", "no class starts complete: nobody has the file");
+  if (auto e = ValidateLatency(*this)) return e;
+  core::PeerConfig pc = PeerConfigFor(peers.front());
+  if (auto e = pc.Validate()) {
+    if (e->find("block_size") == 0) return Err("file.block_size", *e);
+    return Err("protocol", *e);
+  }
+  if (auto e = TrackerConfig().Validate()) return Err("tracker", *e);
+  return std::nullopt;
+}
+
+core::PeerConfig Scenario::PeerConfigFor(const PeerClassSpec& c) const {
+  core::PeerConfig pc = protocol;
+  pc.block_size = static_cast<uint32_t>(file.block_size);
+  pc.numwant = tracker.numwant;
+  pc.announce_interval = tracker.announce_interval;
+  pc.free_rider = c.free_rider;
+  return pc;
+}
+
+core::TrackerConfig Scenario::TrackerConfig() const {
+  core::TrackerConfig tc;
+  tc.announce_interval = tracker.announce_interval;
+  tc.peer_timeout = tracker.peer_timeout;
+  tc.max_numwant = tracker.max_numwant;
+  return tc;
+}
+
+uint32_t Scenario::PieceCount() const {
+  return static_cast<uint32_t>((file.size + file.piece_size - 1) / file.piece_size);
+}
+
+uint32_t Scenario::TotalPeers() const {
+  uint32_t n = 0;
+  for (const PeerClassSpec& c : peers) n += c.count;
+  return n;
+}
+
+}  // namespace swarm::sim

@@ -1,0 +1,662 @@
+#include "sim/scenario_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+
+#include "sim/units.h"
+
+namespace swarm::sim {
+namespace {
+
+// Thrown inside this file only; LoadScenario turns it into a message.
+struct ParseFail {
+  int line;  // 1-based; 0 when unknown
+  std::string field;
+  std::string problem;
+};
+
+struct Context {
+  std::vector<std::string> overridden;  // dotted paths set from the CLI
+  std::vector<std::string> override_text;
+  // Line of each field path seen in the file (for Validate() errors).
+  std::map<std::string, int> lines;
+};
+
+thread_local Context* g_ctx = nullptr;  // set for the duration of one parse
+
+int LineOf(const YAML::Node& n) {
+  return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
+}
+
+std::string Join(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+[[noreturn]] void Fail(const YAML::Node& n, const std::string& field,
+                       const std::string& problem) {
+  throw ParseFail{n ? LineOf(n) : 0, field, problem};
+}
+
+bool IsPlainNumber(const std::string& s) {
+  double v;
+  const char* b = s.data();
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) ++b;
+  auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::string Scalar(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) Fail(n, field, "expected a single value");
+  return n.Scalar();
+}
+
+template <typename T, typename ParseFn>
+T Quantity(const YAML::Node& n, const std::string& field, ParseFn parse,
+           const char* example) {
+  std::string s = Scalar(n, field);
+  if (!s.empty() && s[0] == '-') Fail(n, field, "must not be negative (got '" + s + "')");
+  if (IsPlainNumber(s))
+    Fail(n, field, "missing unit in '" + s + "' (write e.g. " + example + ")");
+  auto v = parse(s);
+  if (!v) Fail(n, field, "cannot read '" + s + "' (write e.g. " + example + ")");
+  return *v;
+}
+
+core::Duration Dur(const YAML::Node& n, const std::string& f) {
+  return Quantity<core::Duration>(n, f, ParseDuration, "25ms, 10s, 30min, 4h");
+}
+core::Bytes Size(const YAML::Node& n, const std::string& f) {
+  return Quantity<core::Bytes>(n, f, ParseBytes, "256KiB, 100MiB");
+}
+core::Rate RateOf(const YAML::Node& n, const std::string& f) {
+  return Quantity<core::Rate>(n, f, ParseRate, "10Mbit/s, 1MiB/s");
+}
+double Freq(const YAML::Node& n, const std::string& f) {
+  return Quantity<double>(n, f, ParseFrequency, "0.2/s, 12/min");
+}
+
+uint64_t UInt(const YAML::Node& n, const std::string& f, uint64_t max) {
+  std::string s = Scalar(n, f);
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (!s.empty() && s[0] == '-') Fail(n, f, "must not be negative (got '" + s + "')");
+  if (ec != std::errc() || p != s.data() + s.size())
+    Fail(n, f, "expected a whole number, got '" + s + "'");
+  if (v > max) Fail(n, f, "too large (at most " + std::to_string(max) + ")");
+  return v;
+}
+uint32_t U32(const YAML::Node& n, const std::string& f) {
+  return static_cast<uint32_t>(UInt(n, f, 0xffffffffu));
+}
+
+double Real(const YAML::Node& n, const std::string& f) {
+  std::string s = Scalar(n, f);
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size())
+    Fail(n, f, "expected a number, got '" + s + "'");
+  return v;
+}
+
+bool Bool(const YAML::Node& n, const std::string& f) {
+  std::string s = Scalar(n, f);
+  if (s == "true" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "no" || s == "off") return false;
+  Fail(n, f, "expected true or false, got '" + s + "'");
+}
+
+// A YAML mapping whose keys must all be known.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& n, std::string path,
+            std::initializer_list<const char*> allowed)
+      : node_(n), path_(std::move(path)) {
+    if (!n.IsMap()) Fail(n, path_.empty() ? "(top level)" : path_, "expected a mapping of fields");
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string key = it->first.Scalar();
+      bool ok = false;
+      for (const char* a : allowed) ok |= key == a;
+      std::string field = Join(path_, key);
+      if (!ok) {
+        std::string list;
+        for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        Fail(it->first, field, "unknown field (known here: " + list + ")");
+      }
+      g_ctx->lines[field] = LineOf(it->first);
+    }
+  }
+  bool Has(const char* key) const { return static_cast<bool>(node_[key]); }
+  YAML::Node operator[](const char* key) const { return node_[key]; }
+  std::string Path(const char* key) const { return Join(path_, key); }
+  const YAML::Node& node() const { return node_; }
+  // Exactly one of `keys` must be present; returns it.
+  std::string OneOf(std::initializer_list<const char*> keys) const {
+    std::string found;
+    for (const char* k : keys) {
+      if (!Has(k)) continue;
+      if (!found.empty()) Fail(node_, path_, "give only one of '" + found + "' and '" + k + "'");
+      found = k;
+    }
+    if (found.empty()) {
+      std::string list;
+      for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+      Fail(node_, path_, "expected one of: " + list);
+    }
+    return found;
+  }
+
+  template <typename T, typename Fn>
+  void Read(const char* key, T& out, Fn fn) const {
+    if (Has(key)) out = fn(node_[key], Path(key));
+  }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+};
+
+std::pair<core::Duration, core::Duration> Window(const YAML::Node& n,
+                                                 const std::string& f) {
+  if (!n.IsSequence() || n.size() != 2)
+    Fail(n, f, "expected [low, high], e.g. [0s, 10s]");
+  return {Dur(n[0], f + ".0"), Dur(n[1], f + ".1")};
+}
+
+RandomDuration RandomDur(const YAML::Node& n, const std::string& f) {
+  RandomDuration r;
+  if (n.IsScalar()) {
+    r.value = Dur(n, f);
+    return r;
+  }
+  MapReader m(n, f, {"fixed", "exponential"});
+  std::string k = m.OneOf({"fixed", "exponential"});
+  r.exponential = k == "exponential";
+  r.value = Dur(m[k.c_str()], m.Path(k.c_str()));
+  return r;
+}
+
+LatencySpec ReadLatency(const YAML::Node& n, const std::string& f) {
+  LatencySpec l;
+  MapReader m(n, f, {"constant", "uniform", "matrix", "topology"});
+  std::string k = m.OneOf({"constant", "uniform", "matrix", "topology"});
+  if (k == "constant") {
+    l.kind = LatencySpec::Kind::kConstant;
+    l.constant = Dur(m["constant"], m.Path("constant"));
+  } else if (k == "uniform") {
+    l.kind = LatencySpec::Kind::kUniform;
+    std::tie(l.low, l.high) = Window(m["uniform"], m.Path("uniform"));
+  } else if (k == "matrix") {
+    l.kind = LatencySpec::Kind::kMatrix;
+    YAML::Node mat = m["matrix"];
+    if (!mat.IsMap()) Fail(mat, m.Path("matrix"), "expected class: {class: delay, ...}");
+    for (auto a = mat.begin(); a != mat.end(); ++a) {
+      std::string fa = m.Path("matrix") + "." + a->first.Scalar();
+      if (!a->second.IsMap()) Fail(a->second, fa, "expected {class: delay, ...}");
+      for (auto b = a->second.begin(); b != a->second.end(); ++b)
+        l.matrix[a->first.Scalar()][b->first.Scalar()] =
+            Dur(b->second, fa + "." + b->first.Scalar());
+    }
+  } else {
+    l.kind = LatencySpec::Kind::kTopology;
+    MapReader t(m["topology"], m.Path("topology"), {"regions", "links", "access"});
+    t.Read("access", l.access, Dur);
+    YAML::Node regions = t["regions"];
+    if (!regions || !regions.IsSequence() || regions.size() == 0)
+      Fail(t.node(), t.Path("regions"), "expected a list of region names");
+    for (size_t i = 0; i < regions.size(); ++i)
+      l.regions.push_back(Scalar(regions[i], t.Path("regions") + "." + std::to_string(i)));
+    YAML::Node links = t["links"];
+    if (links && !links.IsSequence()) Fail(links, t.Path("links"), "expected a list");
+    for (size_t i = 0; links && i < links.size(); ++i) {
+      std::string fl = t.Path("links") + "." + std::to_string(i);
+      MapReader lr(links[i], fl, {"from", "to", "delay"});
+      if (!lr.Has("from") || !lr.Has("to") || !lr.Has("delay"))
+        Fail(links[i], fl, "a link needs from, to and delay");
+      l.links.push_back({Scalar(lr["from"], lr.Path("from")),
+                         Scalar(lr["to"], lr.Path("to")),
+                         Dur(lr["delay"], lr.Path("delay"))});
+    }
+  }
+  return l;
+}
+
+ArrivalSpec ReadArrival(const YAML::Node& n, const std::string& f) {
+  ArrivalSpec a;
+  MapReader m(n, f, {"at", "uniform", "poisson", "decaying"});
+  std::string k = m.OneOf({"at", "uniform", "poisson", "decaying"});
+  if (k == "at") {
+    a.kind = ArrivalSpec::Kind::kAt;
+    a.at = Dur(m["at"], m.Path("at"));
+  } else if (k == "uniform") {
+    a.kind = ArrivalSpec::Kind::kUniform;
+    std::tie(a.from, a.to) = Window(m["uniform"], m.Path("uniform"));
+  } else if (k == "poisson") {
+    a.kind = ArrivalSpec::Kind::kPoisson;
+    MapReader p(m["poisson"], m.Path("poisson"), {"rate", "start"});
+    if (!p.Has("rate")) Fail(p.node(), p.Path("rate"), "missing (e.g. rate: 0.2/s)");
+    a.rate_per_s = Freq(p["rate"], p.Path("rate"));
+    p.Read("start", a.at, Dur);
+  } else {
+    a.kind = ArrivalSpec::Kind::kDecaying;
+    MapReader p(m["decaying"], m.Path("decaying"), {"tau", "start"});
+    if (!p.Has("tau")) Fail(p.node(), p.Path("tau"), "missing (e.g. tau: 10min)");
+    a.tau = Dur(p["tau"], p.Path("tau"));
+    p.Read("start", a.at, Dur);
+  }
+  return a;
+}
+
+LeaveSpec ReadLeave(const YAML::Node& n, const std::string& f) {
+  LeaveSpec l;
+  if (n.IsScalar()) {
+    if (n.Scalar() != "never") Fail(n, f, "expected never, {after_complete: ...} or {at: ...}");
+    return l;
+  }
+  MapReader m(n, f, {"after_complete", "at"});
+  std::string k = m.OneOf({"after_complete", "at"});
+  if (k == "at") {
+    l.kind = LeaveSpec::Kind::kAt;
+    l.at = Dur(m["at"], m.Path("at"));
+  } else {
+    l.kind = LeaveSpec::Kind::kAfterComplete;
+    l.seeding_time = RandomDur(m["after_complete"], m.Path("after_complete"));
+  }
+  return l;
+}
+
+PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f) {
+  PeerClassSpec c;
+  MapReader m(n, f, {"class", "count", "upload", "download", "start", "arrival",
+                     "leave", "free_rider", "failure", "region"});
+  for (const char* req : {"class", "count", "upload", "download"})
+    if (!m.Has(req)) Fail(n, m.Path(req), "missing (every class needs class, count, upload, download)");
+  c.name = Scalar(m["class"], m.Path("class"));
+  c.count = U32(m["count"], m.Path("count"));
+  c.upload = RateOf(m["upload"], m.Path("upload"));
+  c.download = RateOf(m["download"], m.Path("download"));
+  if (m.Has("start")) {
+    std::string s = Scalar(m["start"], m.Path("start"));
+    if (s != "complete" && s != "empty") Fail(m["start"], m.Path("start"), "expected complete or empty");
+    c.start_complete = s == "complete";
+  }
+  if (m.Has("arrival")) c.arrival = ReadArrival(m["arrival"], m.Path("arrival"));
+  if (m.Has("leave")) c.leave = ReadLeave(m["leave"], m.Path("leave"));
+  m.Read("free_rider", c.free_rider, Bool);
+  if (m.Has("failure")) {
+    MapReader fr(m["failure"], m.Path("failure"), {"probability", "after"});
+    fr.Read("probability", c.failure.probability, Real);
+    if (fr.Has("after")) c.failure.after = RandomDur(fr["after"], fr.Path("after"));
+  }
+  if (m.Has("region")) c.region = Scalar(m["region"], m.Path("region"));
+  return c;
+}
+
+template <typename E, typename ParseFn>
+E Enum(const YAML::Node& n, const std::string& f, ParseFn parse, const char* list) {
+  std::string s = Scalar(n, f);
+  auto v = parse(s);
+  if (!v) Fail(n, f, "unknown value '" + s + "' (expected one of: " + list + ")");
+  return *v;
+}
+
+void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p) {
+  MapReader m(n, f, {"piece_selection", "random_first_pieces", "endgame", "choker",
+                     "seed_choke", "unchoke_slots", "rechoke_interval",
+                     "optimistic_interval", "max_connections", "min_connections",
+                     "request_pipeline", "max_request_length", "max_queued_requests",
+                     "uploads_in_flight", "request_timeout", "keepalive_interval",
+                     "inactivity_timeout", "housekeeping_interval",
+                     "min_reannounce_interval", "ban_strikes"});
+  if (m.Has("piece_selection"))
+    p.piece_selection = Enum<core::PieceSelection>(
+        m["piece_selection"], m.Path("piece_selection"), core::ParsePieceSelection,
+        "rarest_first, random, sequential");
+  if (m.Has("choker"))
+    p.choker = Enum<core::ChokerKind>(m["choker"], m.Path("choker"), core::ParseChokerKind,
+                                      "tit_for_tat, round_robin, unchoke_all");
+  if (m.Has("seed_choke"))
+    p.seed_choke = Enum<core::SeedChoke>(m["seed_choke"], m.Path("seed_choke"),
+                                         core::ParseSeedChoke, "fastest_upload, round_robin");
+  m.Read("random_first_pieces", p.random_first_pieces, U32);
+  m.Read("endgame", p.endgame, Bool);
+  m.Read("unchoke_slots", p.unchoke_slots, U32);
+  m.Read("rechoke_interval", p.rechoke_interval, Dur);
+  m.Read("optimistic_interval", p.optimistic_interval, Dur);
+  m.Read("max_connections", p.max_connections, U32);
+  m.Read("min_connections", p.min_connections, U32);
+  m.Read("request_pipeline", p.request_pipeline, U32);
+  if (m.Has("max_request_length"))
+    p.max_request_length = static_cast<uint32_t>(Size(m["max_request_length"], m.Path("max_request_length")));
+  m.Read("max_queued_requests", p.max_queued_requests, U32);
+  m.Read("uploads_in_flight", p.uploads_in_flight, U32);
+  m.Read("request_timeout", p.request_timeout, Dur);
+  m.Read("keepalive_interval", p.keepalive_interval, Dur);
+  m.Read("inactivity_timeout", p.inactivity_timeout, Dur);
+  m.Read("housekeeping_interval", p.housekeeping_interval, Dur);
+  m.Read("min_reannounce_interval", p.min_reannounce_interval, Dur);
+  m.Read("ban_strikes", p.ban_strikes, U32);
+}
+
+Scenario ReadScenario(const YAML::Node& root) {
+  Scenario s;
+  MapReader m(root, "", {"name", "description", "seed", "stop", "file", "network",
+                         "protocol", "tracker", "peers", "sample_interval"});
+  if (!m.Has("name")) Fail(root, "name", "missing");
+  if (!m.Has("peers")) Fail(root, "peers", "missing");
+  s.name = Scalar(m["name"], "name");
+  if (m.Has("description")) s.description = Scalar(m["description"], "description");
+  if (m.Has("seed")) s.seed = UInt(m["seed"], "seed", ~uint64_t{0});
+  if (m.Has("stop")) {
+    MapReader st(m["stop"], "stop", {"all_complete", "max_time"});
+    st.Read("all_complete", s.stop.all_complete, Bool);
+    st.Read("max_time", s.stop.max_time, Dur);
+  }
+  if (m.Has("file")) {
+    MapReader fl(m["file"], "file", {"name", "size", "piece_size", "block_size"});
+    if (fl.Has("name")) s.file.name = Scalar(fl["name"], "file.name");
+    fl.Read("size", s.file.size, Size);
+    fl.Read("piece_size", s.file.piece_size, Size);
+    fl.Read("block_size", s.file.block_size, Size);
+  }
+  if (m.Has("network")) {
+    MapReader nw(m["network"], "network", {"latency"});
+    if (nw.Has("latency")) s.network.latency = ReadLatency(nw["latency"], "network.latency");
+  }
+  if (m.Has("protocol")) ReadProtocol(m["protocol"], "protocol", s.protocol);
+  if (m.Has("tracker")) {
+    MapReader t(m["tracker"], "tracker", {"numwant", "announce_interval", "peer_timeout",
+                                          "max_numwant", "latency"});
+    t.Read("numwant", s.tracker.numwant, U32);
+    t.Read("announce_interval", s.tracker.announce_interval, Dur);
+    t.Read("peer_timeout", s.tracker.peer_timeout, Dur);
+    t.Read("max_numwant", s.tracker.max_numwant, U32);
+    t.Read("latency", s.tracker.latency, Dur);
+  }
+  YAML::Node peers = m["peers"];
+  if (!peers.IsSequence()) Fail(peers, "peers", "expected a list of peer classes");
+  for (size_t i = 0; i < peers.size(); ++i)
+    s.peers.push_back(ReadClass(peers[i], "peers." + std::to_string(i)));
+  m.Read("sample_interval", s.sample_interval, Dur);
+  return s;
+}
+
+// Applies "a.b.c=value" to the document. Missing map keys are created (the
+// unknown-field check then reports them); list indices must exist.
+void ApplyOverride(YAML::Node& root, const std::string& kv) {
+  size_t eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ParseFail{0, kv, "override must look like field.path=value"};
+  std::string path = kv.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(kv.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw ParseFail{0, path, "bad value: " + e.msg};
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+  YAML::Node cur = root;
+  std::string walked;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& key = parts[i];
+    walked = Join(walked, key);
+    bool last = i + 1 == parts.size();
+    if (cur.IsSequence()) {
+      uint64_t idx = 0;
+      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), idx);
+      if (ec != std::errc() || p != key.data() + key.size() || idx >= cur.size())
+        throw ParseFail{0, walked, "no such list element (the list has " +
+                                       std::to_string(cur.size()) + ")"};
+      if (last) { cur[idx] = value; return; }
+      YAML::Node next = cur[idx];
+      cur.reset(next);
+    } else {
+      if (!cur.IsMap() && !cur.IsNull())
+        throw ParseFail{0, walked, "cannot set a field inside a single value"};
+      if (last) { cur[key] = value; return; }
+      YAML::Node next = cur[key];
+      cur.reset(next);
+    }
+  }
+}
+
+std::string Locate(const std::string& file, const ParseFail& f) {
+  for (size_t i = 0; i < g_ctx->overridden.size(); ++i) {
+    const std::string& o = g_ctx->overridden[i];
+    if (f.field == o || f.field.rfind(o + ".", 0) == 0 || o.rfind(f.field + ".", 0) == 0)
+      return file + ": --set " + g_ctx->override_text[i];
+  }
+  int line = f.line;
+  if (line == 0) {
+    // Validate() errors: find the closest enclosing field we saw.
+    std::string p = f.field;
+    while (!p.empty()) {
+      auto it = g_ctx->lines.find(p);
+      if (it != g_ctx->lines.end()) { line = it->second; break; }
+      size_t dot = p.rfind('.');
+      p = dot == std::string::npos ? "" : p.substr(0, dot);
+    }
+  }
+  return line > 0 ? file + ":" + std::to_string(line) : file;
+}
+
+}  // namespace
+
+std::variant<Scenario, ScenarioLoadError> ParseScenario(
+    const std::string& path, const std::string& text,
+    const std::vector<std::string>& overrides) {
+  Context ctx;
+  g_ctx = &ctx;
+  auto fail = [&](const ParseFail& f) {
+    ScenarioLoadError e{Locate(path, f) + ": field '" + f.field + "': " + f.problem};
+    g_ctx = nullptr;
+    return e;
+  };
+  try {
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      g_ctx = nullptr;
+      return ScenarioLoadError{path + ":" + std::to_string(e.mark.line + 1) +
+                               ": bad YAML: " + e.msg};
+    }
+    for (const std::string& kv : overrides) {
+      ctx.overridden.push_back(kv.substr(0, kv.find('=')));
+      ctx.override_text.push_back(kv);
+      ApplyOverride(root, kv);
+    }
+    Scenario s = ReadScenario(root);
+    if (auto e = s.Validate()) return fail(ParseFail{0, e->field, e->problem});
+    g_ctx = nullptr;
+    return s;
+  } catch (const ParseFail& f) {
+    return fail(f);
+  } catch (const YAML::Exception& e) {
+    g_ctx = nullptr;
+    return ScenarioLoadError{path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg};
+  }
+}
+
+std::variant<Scenario, ScenarioLoadError> LoadScenario(
+    const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ScenarioLoadError{path + ": cannot open file"};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseScenario(path, ss.str(), overrides);
+}
+
+namespace {
+
+void EmitRandom(YAML::Emitter& e, const RandomDuration& r) {
+  if (!r.exponential) {
+    e << FormatDuration(r.value);
+  } else {
+    e << YAML::Flow << YAML::BeginMap << YAML::Key << "exponential" << YAML::Value
+      << FormatDuration(r.value) << YAML::EndMap;
+  }
+}
+
+void EmitLatency(YAML::Emitter& e, const LatencySpec& l) {
+  e << YAML::BeginMap;
+  switch (l.kind) {
+    case LatencySpec::Kind::kConstant:
+      e << YAML::Key << "constant" << YAML::Value << FormatDuration(l.constant);
+      break;
+    case LatencySpec::Kind::kUniform:
+      e << YAML::Key << "uniform" << YAML::Value << YAML::Flow << YAML::BeginSeq
+        << FormatDuration(l.low) << FormatDuration(l.high) << YAML::EndSeq;
+      break;
+    case LatencySpec::Kind::kMatrix:
+      e << YAML::Key << "matrix" << YAML::Value << YAML::BeginMap;
+      for (const auto& [a, row] : l.matrix) {
+        e << YAML::Key << a << YAML::Value << YAML::Flow << YAML::BeginMap;
+        for (const auto& [b, d] : row) e << YAML::Key << b << YAML::Value << FormatDuration(d);
+        e << YAML::EndMap;
+      }
+      e << YAML::EndMap;
+      break;
+    case LatencySpec::Kind::kTopology:
+      e << YAML::Key << "topology" << YAML::Value << YAML::BeginMap;
+      e << YAML::Key << "regions" << YAML::Value << YAML::Flow << l.regions;
+      e << YAML::Key << "links" << YAML::Value << YAML::BeginSeq;
+      for (const TopologyLink& k : l.links)
+        e << YAML::Flow << YAML::BeginMap << YAML::Key << "from" << YAML::Value << k.from
+          << YAML::Key << "to" << YAML::Value << k.to << YAML::Key << "delay"
+          << YAML::Value << FormatDuration(k.delay) << YAML::EndMap;
+      e << YAML::EndSeq;
+      e << YAML::Key << "access" << YAML::Value << FormatDuration(l.access);
+      e << YAML::EndMap;
+      break;
+  }
+  e << YAML::EndMap;
+}
+
+void EmitArrival(YAML::Emitter& e, const ArrivalSpec& a) {
+  e << YAML::Flow << YAML::BeginMap;
+  switch (a.kind) {
+    case ArrivalSpec::Kind::kAt:
+      e << YAML::Key << "at" << YAML::Value << FormatDuration(a.at);
+      break;
+    case ArrivalSpec::Kind::kUniform:
+      e << YAML::Key << "uniform" << YAML::Value << YAML::BeginSeq
+        << FormatDuration(a.from) << FormatDuration(a.to) << YAML::EndSeq;
+      break;
+    case ArrivalSpec::Kind::kPoisson:
+      e << YAML::Key << "poisson" << YAML::Value << YAML::BeginMap << YAML::Key << "rate"
+        << YAML::Value << FormatFrequency(a.rate_per_s) << YAML::Key << "start"
+        << YAML::Value << FormatDuration(a.at) << YAML::EndMap;
+      break;
+    case ArrivalSpec::Kind::kDecaying:
+      e << YAML::Key << "decaying" << YAML::Value << YAML::BeginMap << YAML::Key << "tau"
+        << YAML::Value << FormatDuration(a.tau) << YAML::Key << "start" << YAML::Value
+        << FormatDuration(a.at) << YAML::EndMap;
+      break;
+  }
+  e << YAML::EndMap;
+}
+
+void EmitClass(YAML::Emitter& e, const PeerClassSpec& c) {
+  e << YAML::BeginMap;
+  e << YAML::Key << "class" << YAML::Value << c.name;
+  e << YAML::Key << "count" << YAML::Value << c.count;
+  e << YAML::Key << "upload" << YAML::Value << FormatRate(c.upload);
+  e << YAML::Key << "download" << YAML::Value << FormatRate(c.download);
+  e << YAML::Key << "start" << YAML::Value << (c.start_complete ? "complete" : "empty");
+  e << YAML::Key << "arrival" << YAML::Value;
+  EmitArrival(e, c.arrival);
+  e << YAML::Key << "leave" << YAML::Value;
+  switch (c.leave.kind) {
+    case LeaveSpec::Kind::kNever: e << "never"; break;
+    case LeaveSpec::Kind::kAt:
+      e << YAML::Flow << YAML::BeginMap << YAML::Key << "at" << YAML::Value
+        << FormatDuration(c.leave.at) << YAML::EndMap;
+      break;
+    case LeaveSpec::Kind::kAfterComplete:
+      e << YAML::Flow << YAML::BeginMap << YAML::Key << "after_complete" << YAML::Value;
+      EmitRandom(e, c.leave.seeding_time);
+      e << YAML::EndMap;
+      break;
+  }
+  e << YAML::Key << "free_rider" << YAML::Value << c.free_rider;
+  e << YAML::Key << "failure" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
+    << "probability" << YAML::Value << c.failure.probability << YAML::Key << "after"
+    << YAML::Value;
+  EmitRandom(e, c.failure.after);
+  e << YAML::EndMap;
+  if (!c.region.empty()) e << YAML::Key << "region" << YAML::Value << c.region;
+  e << YAML::EndMap;
+}
+
+void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p) {
+  auto kv = [&](const char* k, const auto& v) { e << YAML::Key << k << YAML::Value << v; };
+  auto dur = [&](const char* k, core::Duration d) { kv(k, FormatDuration(d)); };
+  e << YAML::BeginMap;
+  kv("piece_selection", std::string(core::Name(p.piece_selection)));
+  kv("random_first_pieces", p.random_first_pieces);
+  kv("endgame", p.endgame);
+  kv("choker", std::string(core::Name(p.choker)));
+  kv("seed_choke", std::string(core::Name(p.seed_choke)));
+  kv("unchoke_slots", p.unchoke_slots);
+  dur("rechoke_interval", p.rechoke_interval);
+  dur("optimistic_interval", p.optimistic_interval);
+  kv("max_connections", p.max_connections);
+  kv("min_connections", p.min_connections);
+  kv("request_pipeline", p.request_pipeline);
+  kv("max_request_length", FormatBytes(p.max_request_length));
+  kv("max_queued_requests", p.max_queued_requests);
+  kv("uploads_in_flight", p.uploads_in_flight);
+  dur("request_timeout", p.request_timeout);
+  dur("keepalive_interval", p.keepalive_interval);
+  dur("inactivity_timeout", p.inactivity_timeout);
+  dur("housekeeping_interval", p.housekeeping_interval);
+  dur("min_reannounce_interval", p.min_reannounce_interval);
+  kv("ban_strikes", p.ban_strikes);
+  e << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string EmitScenario(const Scenario& s) {
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  e << YAML::Key << "name" << YAML::Value << s.name;
+  e << YAML::Key << "description" << YAML::Value << s.description;
+  e << YAML::Key << "seed" << YAML::Value << s.seed;
+  e << YAML::Key << "stop" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
+    << "all_complete" << YAML::Value << s.stop.all_complete << YAML::Key << "max_time"
+    << YAML::Value << FormatDuration(s.stop.max_time) << YAML::EndMap;
+  e << YAML::Key << "file" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
+    << "name" << YAML::Value << s.file.name << YAML::Key << "size" << YAML::Value
+    << FormatBytes(s.file.size) << YAML::Key << "piece_size" << YAML::Value
+    << FormatBytes(s.file.piece_size) << YAML::Key << "block_size" << YAML::Value
+    << FormatBytes(s.file.block_size) << YAML::EndMap;
+  e << YAML::Key << "network" << YAML::Value << YAML::BeginMap << YAML::Key << "latency"
+    << YAML::Value;
+  EmitLatency(e, s.network.latency);
+  e << YAML::EndMap;
+  e << YAML::Key << "protocol" << YAML::Value;
+  EmitProtocol(e, s.protocol);
+  e << YAML::Key << "tracker" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "numwant" << YAML::Value << s.tracker.numwant;
+  e << YAML::Key << "announce_interval" << YAML::Value << FormatDuration(s.tracker.announce_interval);
+  e << YAML::Key << "peer_timeout" << YAML::Value << FormatDuration(s.tracker.peer_timeout);
+  e << YAML::Key << "max_numwant" << YAML::Value << s.tracker.max_numwant;
+  e << YAML::Key << "latency" << YAML::Value << FormatDuration(s.tracker.latency);
+  e << YAML::EndMap;
+  e << YAML::Key << "peers" << YAML::Value << YAML::BeginSeq;
+  for (const PeerClassSpec& c : s.peers) EmitClass(e, c);
+  e << YAML::EndSeq;
+  e << YAML::Key << "sample_interval" << YAML::Value << FormatDuration(s.sample_interval);
+  e << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace swarm::sim

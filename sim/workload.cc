@@ -1,0 +1,79 @@
+#include "sim/workload.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/rng.h"
+
+namespace swarm::sim {
+namespace {
+
+constexpr uint64_t kClassStreamBase = uint64_t{1} << 62;
+
+core::Duration Draw(const RandomDuration& d, core::Rng& rng) {
+  if (!d.exponential) return d.value;
+  return core::Duration::SecondsF(rng.Exponential(d.value.seconds()));
+}
+
+// Join offsets for `count` peers of one class, in non-decreasing order.
+std::vector<core::Time> Arrivals(const ArrivalSpec& a, uint32_t count, core::Rng& rng) {
+  std::vector<core::Time> out;
+  out.reserve(count);
+  core::Time start = core::Time::Zero() + a.at;
+  switch (a.kind) {
+    case ArrivalSpec::Kind::kAt:
+      out.assign(count, start);
+      break;
+    case ArrivalSpec::Kind::kUniform: {
+      // Evenly spread order statistics would hide the randomness; draw and
+      // sort instead.
+      for (uint32_t i = 0; i < count; ++i)
+        out.push_back(core::Time::FromMicros(rng.UniformInt(a.from.micros(), a.to.micros())));
+      std::sort(out.begin(), out.end());
+      break;
+    }
+    case ArrivalSpec::Kind::kPoisson: {
+      double t = a.at.seconds();
+      for (uint32_t i = 0; i < count; ++i) {
+        t += rng.Exponential(1.0 / a.rate_per_s);
+        out.push_back(core::Time::Zero() + core::Duration::SecondsF(t));
+      }
+      break;
+    }
+    case ArrivalSpec::Kind::kDecaying: {
+      // Rate proportional to exp(-t/tau) (Guo et al. 2005): given the count,
+      // arrival offsets are i.i.d. exponential with mean tau.
+      for (uint32_t i = 0; i < count; ++i)
+        out.push_back(start + core::Duration::SecondsF(rng.Exponential(a.tau.seconds())));
+      std::sort(out.begin(), out.end());
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<PeerPlan> PlanWorkload(const Scenario& s) {
+  std::vector<PeerPlan> plans;
+  plans.reserve(s.TotalPeers());
+  for (uint32_t ci = 0; ci < s.peers.size(); ++ci) {
+    const PeerClassSpec& c = s.peers[ci];
+    core::Rng rng = core::Rng::ForStream(s.seed, kClassStreamBase + ci);
+    std::vector<core::Time> joins = Arrivals(c.arrival, c.count, rng);
+    for (uint32_t k = 0; k < c.count; ++k) {
+      PeerPlan p;
+      p.class_index = ci;
+      p.join = joins[k];
+      if (c.leave.kind == LeaveSpec::Kind::kAfterComplete)
+        p.seeding_time = Draw(c.leave.seeding_time, rng);
+      if (c.leave.kind == LeaveSpec::Kind::kAt) p.leave_at = core::Time::Zero() + c.leave.at;
+      if (c.failure.probability > 0 && rng.Bernoulli(c.failure.probability))
+        p.fail_at = p.join + Draw(c.failure.after, rng);
+      plans.push_back(p);
+    }
+  }
+  return plans;
+}
+
+}  // namespace swarm::sim

@@ -1,0 +1,35 @@
+// Workload: who joins when, and the per-peer random draws of a scenario
+// (seeding time after completion, whether and when a peer fails).
+//
+// Peers are numbered class by class in scenario order; peer i is PeerId(i)
+// and owns Rng stream i of the run seed (for its core::Peer). The draws here
+// use separate streams (one per class, far above any peer index), so adding
+// a class or a peer never changes another class's arrivals.
+#ifndef SWARM_SIM_WORKLOAD_H_
+#define SWARM_SIM_WORKLOAD_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "core/types.h"
+#include "sim/scenario.h"
+
+namespace swarm::sim {
+
+struct PeerPlan {
+  uint32_t class_index = 0;
+  core::Time join;
+  // kAfterComplete: time spent seeding before leaving.
+  core::Duration seeding_time = core::Duration::Infinite();
+  // kAt: absolute time of a graceful leave.
+  core::Time leave_at = core::Time::Never();
+  // Time of a silent failure (no `stopped` announce), or Never.
+  core::Time fail_at = core::Time::Never();
+};
+
+// REQUIRES: scenario.Validate() passed.
+std::vector<PeerPlan> PlanWorkload(const Scenario& scenario);
+
+}  // namespace swarm::sim
+
+#endif  // SWARM_SIM_WORKLOAD_H_

@@ -1,0 +1,119 @@
+#include "sim/scenario_yaml.h"
+
+#include <gtest/gtest.h>
+
+namespace swarm::sim {
+namespace {
+
+const char* kGood = R"(name: tiny
+description: two peers
+seed: 7
+stop: {all_complete: true, max_time: 1h}
+file: {size: 1MiB, piece_size: 256KiB, block_size: 16KiB}
+network: {latency: {constant: 25ms}}
+protocol: {piece_selection: rarest_first, choker: tit_for_tat, unchoke_slots: 4}
+tracker: {numwant: 50, announce_interval: 30min}
+peers:
+  - {class: seed, count: 1, upload: 10Mbit/s, download: 100Mbit/s, start: complete,
+     arrival: {at: 0s}, leave: never}
+  - {class: leecher, count: 10, upload: 1Mbit/s, download: 8Mbit/s,
+     arrival: {uniform: [0s, 10s]}, leave: {after_complete: 0s}}
+sample_interval: 2s
+)";
+
+Scenario MustParse(const std::string& text, std::vector<std::string> sets = {}) {
+  auto r = ParseScenario("t.yaml", text, sets);
+  if (auto* e = std::get_if<ScenarioLoadError>(&r)) ADD_FAILURE() << e->message;
+  return std::get<Scenario>(r);
+}
+
+std::string ErrorOf(const std::string& text, std::vector<std::string> sets = {}) {
+  auto r = ParseScenario("t.yaml", text, sets);
+  if (auto* e = std::get_if<ScenarioLoadError>(&r)) return e->message;
+  return "(no error)";
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  size_t p = s.find(from);
+  EXPECT_NE(p, std::string::npos) << from;
+  return s.replace(p, from.size(), to);
+}
+
+TEST(ScenarioYaml, ParsesEveryPart) {
+  Scenario s = MustParse(kGood);
+  EXPECT_EQ(s.name, "tiny");
+  EXPECT_EQ(s.seed, 7u);
+  EXPECT_EQ(s.stop.max_time, core::Duration::Seconds(3600));
+  EXPECT_EQ(s.PieceCount(), 4u);
+  ASSERT_EQ(s.peers.size(), 2u);
+  EXPECT_TRUE(s.peers[0].start_complete);
+  EXPECT_EQ(s.peers[1].count, 10u);
+  EXPECT_DOUBLE_EQ(s.peers[1].download.bits_per_second(), 8e6);
+  EXPECT_EQ(s.peers[1].arrival.kind, ArrivalSpec::Kind::kUniform);
+  EXPECT_EQ(s.peers[1].arrival.to, core::Duration::Seconds(10));
+  EXPECT_EQ(s.peers[1].leave.kind, LeaveSpec::Kind::kAfterComplete);
+  EXPECT_EQ(s.sample_interval, core::Duration::Seconds(2));
+}
+
+TEST(ScenarioYaml, OverridesAnyPath) {
+  Scenario s = MustParse(kGood, {"protocol.choker=round_robin", "peers.1.count=500",
+                                 "network.latency={uniform: [20ms, 50ms]}"});
+  EXPECT_EQ(s.protocol.choker, core::ChokerKind::kRoundRobin);
+  EXPECT_EQ(s.peers[1].count, 500u);
+  EXPECT_EQ(s.network.latency.kind, LatencySpec::Kind::kUniform);
+  EXPECT_EQ(s.network.latency.high, core::Duration::Millis(50));
+}
+
+TEST(ScenarioYaml, EmitThenParseIsIdentity) {
+  Scenario s = MustParse(kGood, {"peers.1.leave={after_complete: {exponential: 5min}}"});
+  std::string once = EmitScenario(s);
+  std::string twice = EmitScenario(MustParse(once));
+  EXPECT_EQ(once, twice);
+}
+
+TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_slotz: 4")),
+            "t.yaml:7: field 'protocol.unchoke_slotz': unknown field (known here: "
+            "piece_selection, random_first_pieces, endgame, choker, seed_choke, "
+            "unchoke_slots, rechoke_interval, optimistic_interval, max_connections, "
+            "min_connections, request_pipeline, max_request_length, "
+            "max_queued_requests, uploads_in_flight, request_timeout, "
+            "keepalive_interval, inactivity_timeout, housekeeping_interval, "
+            "min_reannounce_interval, ban_strikes)");
+}
+
+TEST(ScenarioYaml, MissingUnit) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "upload: 1Mbit/s", "upload: 1")),
+            "t.yaml:12: field 'peers.1.upload': missing unit in '1' (write e.g. "
+            "10Mbit/s, 1MiB/s)");
+}
+
+TEST(ScenarioYaml, NegativeRate) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "download: 8Mbit/s", "download: -8Mbit/s")),
+            "t.yaml:12: field 'peers.1.download': must not be negative (got '-8Mbit/s')");
+}
+
+TEST(ScenarioYaml, BadYaml) {
+  std::string e = ErrorOf(Replace(kGood, "seed: 7", "seed: [7"));
+  EXPECT_EQ(e.rfind("t.yaml:", 0), 0u) << e;
+  EXPECT_NE(e.find("bad YAML"), std::string::npos) << e;
+}
+
+TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "piece_size: 256KiB", "piece_size: 100KiB")),
+            "t.yaml:5: field 'file.piece_size': must be a multiple of file.block_size");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "start: complete,", "start: empty,")),
+            "t.yaml:9: field 'peers': no class starts complete: nobody has the file");
+}
+
+TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.choker=best"}),
+            "t.yaml: --set protocol.choker=best: field 'protocol.choker': unknown value "
+            "'best' (expected one of: tit_for_tat, round_robin, unchoke_all)");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.5.count=1"}),
+            "t.yaml: --set peers.5.count=1: field 'peers.5': no such list element (the "
+            "list has 2)");
+}
+
+}  // namespace
+}  // namespace swarm::sim
