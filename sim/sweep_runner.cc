@@ -99,9 +99,13 @@ std::string Tail(const std::string& path, size_t max_lines) {
 class Progress {
  public:
   Progress(const SweepRunnerOptions& o, size_t total) : o_(o), total_(total) {}
+  // Redraws at most four times a second, and whenever a run ends.
   void Show(size_t done, size_t running, size_t failed) {
     if (!o_.progress_line) return;
     double wall = Since(start_);
+    if (done == last_done_ && wall - last_shown_ < 0.25) return;
+    last_done_ = done;
+    last_shown_ = wall;
     std::string eta = "?";
     if (done > 0) eta = FormatClock(wall / done * (total_ - done));
     std::fprintf(stderr, "\r  sweep %zu/%zu runs done | %zu running | %zu failed | %s | ETA %s   ",
@@ -121,6 +125,8 @@ class Progress {
   size_t total_;
   Clock::time_point start_ = Clock::now();
   bool shown_ = false;
+  size_t last_done_ = ~size_t{0};
+  double last_shown_ = 0;
 };
 
 }  // namespace
