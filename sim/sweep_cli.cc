@@ -80,7 +80,7 @@ int MergeInto(const std::vector<std::string>& dirs, const std::string& csv) {
     return kFailed;
   }
   std::cout << "  sweep table    " << csv << " (" << m.rows << " of " << m.expected
-            << " runs)\n";
+            << " runs)" << std::endl;  // before plot_sweep.py prints
   return m.problems.empty() && m.rows == m.expected ? 0 : kFailed;
 }
 
