@@ -44,8 +44,14 @@ std::string Dir(const std::string& name) {
   return d;
 }
 
+// Files private to the running test: ctest may run tests in parallel.
+std::string TestFile(const std::string& suffix) {
+  return testing::TempDir() + "/sweep_" +
+         testing::UnitTest::GetInstance()->current_test_info()->name() + suffix;
+}
+
 std::string TinyFile() {
-  std::string path = testing::TempDir() + "/sweep_tiny.yaml";
+  std::string path = TestFile(".yaml");
   std::ofstream(path) << kTiny;
   return path;
 }
@@ -66,7 +72,7 @@ std::vector<std::string> Lines(const std::string& text) {
 
 // Runs `sim ARGS`; returns the exit code, stdout and stderr in *out, *err.
 int Sim(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
-  std::string o = testing::TempDir() + "/sweep_out.txt", e = testing::TempDir() + "/sweep_err.txt";
+  std::string o = TestFile(".out"), e = TestFile(".err");
   int rc = std::system((std::string(SIM_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
   if (out) *out = Read(o);
   if (err) *err = Read(e);
