@@ -497,7 +497,7 @@ void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
     picker_.AbortRequest(r.block);
     if (send_cancel) Send(now, c, Cancel{r.block});
     c.stale.push_back(r.block);
-    if (c.stale.size() > kMaxStale) c.stale.pop_front();
+    if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
   }
   c.requests.clear();
 }
@@ -513,7 +513,7 @@ void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
     picker_.AbortRequest(b);
     Send(now, c, Cancel{b});
     c.stale.push_back(b);
-    if (c.stale.size() > kMaxStale) c.stale.pop_front();
+    if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
   }
 }
 
@@ -589,7 +589,7 @@ void Peer::PumpUploads(Connection& c) {
   if (weighted_uploads_) return PumpWeighted();
   while (MaySend(c) && c.uploads_in_flight < config_.uploads_in_flight) {
     BlockRef b = c.upload_queue.front();
-    c.upload_queue.pop_front();
+    c.upload_queue.erase(c.upload_queue.begin());
     ++c.uploads_in_flight;
     ++uploads_in_flight_;
     actions_.push_back(SendBlock{c.id, b});
@@ -604,7 +604,7 @@ void Peer::PumpWeighted() {
     }
     if (!best) return;
     BlockRef b = best->upload_queue.front();
-    best->upload_queue.pop_front();
+    best->upload_queue.erase(best->upload_queue.begin());
     best->upload_pass += b.length / best->upload_weight;
     ++best->uploads_in_flight;
     ++uploads_in_flight_;
