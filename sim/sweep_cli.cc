@@ -25,10 +25,10 @@ struct PlotSpec {
   std::string x, metric;
 };
 
-// "X:METRIC" -> PlotSpec, or a message. `keys` are the varied fields (empty:
-// any column, checked by plot_sweep.py itself).
+// "X:METRIC" -> PlotSpec, or a message. X must be one of `params` (the varied
+// fields) unless `params` is null (merge: plot_sweep.py checks the column).
 std::variant<PlotSpec, std::string> ParsePlot(const std::string& text,
-                                              const std::vector<SweepParam>& params) {
+                                              const std::vector<SweepParam>* params) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
     return "--plot '" + text + "': expected X:METRIC, e.g. protocol.piece_selection:"
@@ -40,8 +40,8 @@ std::variant<PlotSpec, std::string> ParsePlot(const std::string& text,
     for (const char* m : kSweepMetrics) list += std::string(list.empty() ? "" : ", ") + m;
     return "--plot '" + text + "': unknown metric '" + p.metric + "' (one of " + list + ")";
   }
-  bool varied = params.empty();
-  for (const SweepParam& s : params) varied = varied || s.key == p.x;
+  bool varied = params == nullptr;
+  for (size_t i = 0; params && i < params->size(); ++i) varied = varied || (*params)[i].key == p.x;
   if (!varied) return "--plot '" + text + "': " + p.x + " is not a --vary field";
   return p;
 }
@@ -128,8 +128,7 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   }
   std::optional<PlotSpec> plot;
   if (!plot_.empty()) {
-    auto p = ParsePlot(plot_, spec.params.empty() ? std::vector<SweepParam>{{"", {}}}
-                                                  : spec.params);
+    auto p = ParsePlot(plot_, &spec.params);
     if (auto* e = std::get_if<std::string>(&p)) {
       std::cerr << *e << "\n";
       return kUserError;
@@ -179,7 +178,7 @@ int SweepCommands::Sweep(const std::string& argv0) const {
 int SweepCommands::Merge() const {
   std::optional<PlotSpec> plot;
   if (!plot_.empty()) {
-    auto p = ParsePlot(plot_, {});
+    auto p = ParsePlot(plot_, nullptr);
     if (auto* e = std::get_if<std::string>(&p)) {
       std::cerr << *e << "\n";
       return kUserError;
