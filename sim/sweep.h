@@ -100,6 +100,11 @@ struct MergeResult {
   std::optional<std::string> fatal;   // unreadable manifest, mismatched sweeps
 };
 
+// True when OUT/runs/NAME already holds a complete result of `run` made by
+// this version: the check MergeSweeps applies (values, seed) plus the
+// version. Lets an interrupted sweep resume.
+bool RunFolderDone(const SweepSpec& spec, const SweepRun& run);
+
 // Merges the sweep folders `dirs` (each with sweep.yaml and runs/) into one
 // table, rows in manifest order, folders in the order given. Every run's
 // scenario.yaml must already have its parameter values, fixed overrides

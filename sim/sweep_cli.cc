@@ -102,6 +102,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
   sweep_->add_option("--set", sets_, "override a field in every run");
   sweep_->add_flag("--emit-jobs", emit_jobs_, "print one `sim run` per line instead of running");
   sweep_->add_option("--plot", plot_, "X:METRIC: plot sweep.csv with analysis/plot_sweep.py");
+  sweep_->add_flag("--resume", resume_, "skip runs whose folder is already complete");
   sweep_->add_flag("--quiet", quiet_, "no progress output");
 
   merge_ = app.add_subcommand("merge", "build sweep.csv from sweep folders made anywhere");
@@ -162,10 +163,16 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   o.jobs = jobs_ ? jobs_ : std::max(1u, std::thread::hardware_concurrency());
   o.progress_line = !quiet_ && isatty(STDERR_FILENO);
   o.per_run_lines = !quiet_ && !o.progress_line;
+  std::vector<SweepRun> todo;
+  for (const SweepRun& r : runs)
+    if (!resume_ || !RunFolderDone(spec, r)) todo.push_back(r);
   if (!quiet_)
-    std::cerr << "sim sweep: " << runs.size() << " runs, " << o.jobs << " at a time, into "
-              << spec.out_dir << "/runs/\n";
-  std::vector<std::string> failed = RunSweep(spec, runs, o);
+    std::cerr << "sim sweep: " << runs.size() << " runs"
+              << (todo.size() < runs.size()
+                      ? " (" + std::to_string(runs.size() - todo.size()) + " already done)"
+                      : std::string())
+              << ", " << o.jobs << " at a time, into " << spec.out_dir << "/runs/\n";
+  std::vector<std::string> failed = RunSweep(spec, todo, o);
   int rc = MergeInto({spec.out_dir}, csv);
   if (!failed.empty()) {
     std::cerr << "sim sweep: " << failed.size() << " of " << runs.size() << " runs failed\n";

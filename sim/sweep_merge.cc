@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <variant>
 
 #include "sim/scenario_yaml.h"
 #include "sim/sweep.h"
@@ -175,6 +176,16 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
                            "); rerun them with one build");
   }
   return out;
+}
+
+bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {
+  Manifest m;
+  for (const SweepParam& p : spec.params) m.params.push_back(p.key);
+  m.sets = spec.sets;
+  Manifest::Run r{run.name, "", run.seed, run.values};
+  std::string version;
+  auto row = ReadRun(fs::path(spec.out_dir) / "runs" / run.name, m, r, &version);
+  return std::holds_alternative<std::vector<std::string>>(row) && version == SWARMLAB_VERSION;
 }
 
 }  // namespace swarm::sim

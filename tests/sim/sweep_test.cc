@@ -223,6 +223,21 @@ TEST(SimSweep, ResultsDoNotDependOnJobs) {
   EXPECT_EQ(Read(one + run), Read(two + run));
 }
 
+TEST(SimSweep, ResumeRunsOnlyWhatIsMissing) {
+  std::string out = Dir("resume"), err;
+  ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);
+  std::string table = Read(out + "/sweep.csv");
+  std::string runs = out + "/runs/protocol.piece_selection=";
+  fs::remove_all(runs + "random__seed=1");
+  std::ofstream(runs + "rarest_first__seed=1/peers.csv", std::ios::app) << "marker\n";
+  ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
+  EXPECT_TRUE(fs::exists(runs + "random__seed=1/summary.json"));
+  EXPECT_NE(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+  EXPECT_EQ(Read(out + "/sweep.csv"), table);
+  ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);  // without --resume everything runs again
+  EXPECT_EQ(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+}
+
 TEST(SimSweep, EmitJobsPrintsCommandsAndRunsNothing) {
   std::string out = Dir("emit"), stdout_text, err;
   ASSERT_EQ(Sim(SweepArgs(out, 1) + " --emit-jobs", &stdout_text, &err), 0) << err;
