@@ -76,7 +76,9 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     _exit(127);
   }
-  close(fd);
+  int fork_errno = errno;
+  close(fd);  // also when fork failed (pid -1)
+  errno = fork_errno;
   return pid;
 }
 
