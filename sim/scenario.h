@@ -117,6 +117,9 @@ struct PeerClassSpec {
   bool free_rider = false;
   FailureSpec failure;
   std::string region;  // topology latency only
+  // Class-specific protocol settings (e.g. one BitTyrant class), replacing
+  // the scenario's `protocol` for this class when present.
+  std::optional<core::PeerConfig> protocol;
 };
 
 struct Scenario {
