@@ -2,7 +2,7 @@
 """Simulator vs real sockets (issue 6, point 4; docs/validation.md).
 
 Usage: sim_vs_real_test.py SIM SWARM SCENARIO ANALYSIS_DIR OUT_DIR
-           [--seeds 1,2,3] [--tolerance 0.15] [--attempts 2]
+           [--seeds 1,2,3,4] [--tolerance 0.15] [--attempts 2]
 
 Runs SCENARIO with `sim run` and with `swarm run-scenario` (real gRPC peers on
 loopback, wall-clock time) for every seed, pools the leechers' download times
@@ -79,7 +79,7 @@ def main():
     ap = argparse.ArgumentParser()
     for name in ("sim", "swarm", "scenario", "analysis", "out"):
         ap.add_argument(name)
-    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--seeds", default="1,2,3,4")
     ap.add_argument("--tolerance", type=float, default=0.15)
     ap.add_argument("--attempts", type=int, default=2)
     args = ap.parse_args()
