@@ -1,0 +1,59 @@
+#include "core/units.h"
+
+#include <gtest/gtest.h>
+
+namespace swarm::core {
+namespace {
+
+
+TEST(Units, Durations) {
+  EXPECT_EQ(ParseDuration("25ms"), Duration::Millis(25));
+  EXPECT_EQ(ParseDuration("1.5s"), Duration::Millis(1500));
+  EXPECT_EQ(ParseDuration("30min"), Duration::Seconds(1800));
+  EXPECT_EQ(ParseDuration("4h"), Duration::Seconds(4 * 3600));
+  EXPECT_EQ(ParseDuration("0s"), Duration::Zero());
+  EXPECT_EQ(ParseDuration("10"), std::nullopt);     // no unit
+  EXPECT_EQ(ParseDuration("-5s"), std::nullopt);    // negative
+  EXPECT_EQ(ParseDuration("5 parsecs"), std::nullopt);
+}
+
+TEST(Units, Sizes) {
+  EXPECT_EQ(ParseBytes("100MiB"), 100 * kMiB);
+  EXPECT_EQ(ParseBytes("256KiB"), 256 * kKiB);
+  EXPECT_EQ(ParseBytes("1MB"), 1'000'000);
+  EXPECT_EQ(ParseBytes("512B"), 512);
+  EXPECT_EQ(ParseBytes("0.5B"), std::nullopt);
+  EXPECT_EQ(ParseBytes("100"), std::nullopt);
+}
+
+TEST(Units, Rates) {
+  EXPECT_DOUBLE_EQ(ParseRate("10Mbit/s")->bytes_per_second(), 1.25e6);
+  EXPECT_DOUBLE_EQ(ParseRate("1MiB/s")->bytes_per_second(), 1048576.0);
+  EXPECT_DOUBLE_EQ(ParseRate("512kbit/s")->bytes_per_second(), 64000.0);
+  EXPECT_EQ(ParseRate("10Mbps"), std::nullopt);
+  EXPECT_DOUBLE_EQ(*ParseFrequency("0.2/s"), 0.2);
+  EXPECT_DOUBLE_EQ(*ParseFrequency("12/min"), 0.2);
+}
+
+TEST(Units, FormatRoundTrips) {
+  for (const char* s : {"25ms", "10s", "30min", "4h", "0s", "1500us"})
+    EXPECT_EQ(FormatDuration(*ParseDuration(s)), s);
+  for (const char* s : {"100MiB", "256KiB", "16KiB", "1000B"})
+    EXPECT_EQ(FormatBytes(*ParseBytes(s)), s);
+  for (const char* s : {"10Mbit/s", "1Mbit/s", "512kbit/s", "1.5Mbit/s"})
+    EXPECT_EQ(FormatRate(*ParseRate(s)), s);
+}
+
+}  // namespace
+}  // namespace swarm::core
+
+namespace swarm::core {
+namespace {
+
+TEST(UnitsTest, MinutesHaveTwoSpellings) {
+  EXPECT_EQ(ParseDuration("5m"), Duration::Seconds(300));
+  EXPECT_EQ(ParseDuration("5min"), Duration::Seconds(300));
+}
+
+}  // namespace
+}  // namespace swarm::core
