@@ -48,6 +48,7 @@ def download_times(folder):
 
 
 def run_sim(args, seed, out):
+    shutil.rmtree(out, ignore_errors=True)
     subprocess.run([args.sim, "run", args.scenario, "--seed", str(seed), "--out", out],
                    check=True, stdout=subprocess.DEVNULL)
     return download_times(out)
@@ -84,8 +85,7 @@ def main():
     ap.add_argument("--attempts", type=int, default=2)
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    shutil.rmtree(args.out, ignore_errors=True)
-    os.makedirs(args.out)
+    os.makedirs(args.out, exist_ok=True)  # only its own subfolders are replaced
 
     pooled = {"sim": [], "real": []}
     folders, labels = [], []
