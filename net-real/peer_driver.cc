@@ -15,11 +15,16 @@ struct Overloaded : Ts... {
   using Ts::operator()...;
 };
 
-// Burst of a token bucket: a tenth of a second of traffic, but never less
-// than one large block so a block never waits on a burst it cannot fit.
+// Burst of a token bucket: 10 ms of traffic, at least 16 KiB. It stands in
+// for a link of the limit's capacity, which cannot send faster after an idle
+// spell: a bigger burst (it was 100 ms, at least 256 KiB) let every peer
+// send a whole piece at once on joining and after each pause, which the
+// simulator's links (and real access links) cannot. A block larger than the
+// burst still goes at once and leaves the bucket in debt (TokenBucket), so
+// the burst only absorbs the event loop's wake-up jitter.
 core::Bytes BurstFor(core::Rate r) {
-  return std::max<core::Bytes>(256 * core::kKiB,
-                               static_cast<core::Bytes>(r.bytes_per_second() / 10));
+  return std::max<core::Bytes>(16 * core::kKiB,
+                               static_cast<core::Bytes>(r.bytes_per_second() / 100));
 }
 
 void MinInto(std::optional<core::Time>* acc, core::Time t) {
