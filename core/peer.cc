@@ -35,14 +35,19 @@ constexpr Duration kNewPeerWindow = Duration::Seconds(60);
 
 Peer::Peer(PeerId self, const TorrentInfo& torrent, const PeerConfig& config,
            Rng rng)
+    : Peer(self, std::make_shared<const TorrentInfo>(torrent), config, rng) {}
+
+Peer::Peer(PeerId self, std::shared_ptr<const TorrentInfo> torrent,
+           const PeerConfig& config, Rng rng)
     : self_(self),
-      torrent_(torrent),
+      torrent_ptr_(std::move(torrent)),
+      torrent_(*torrent_ptr_),
       config_(config),
       rng_(rng),
-      have_(torrent.piece_count()),
+      have_(torrent_.piece_count()),
       picker_(torrent_, config_),
       choker_(config_),
-      left_(torrent.length()),
+      left_(torrent_.length()),
       announce_interval_(config.announce_interval) {
   SWARM_CHECK(!config_.Validate().has_value());
   SWARM_CHECK(torrent_.piece_count() > 0);

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -51,6 +52,10 @@ class Peer {
   // REQUIRES: config.Validate() is nullopt; torrent has at least one piece.
   Peer(PeerId self, const TorrentInfo& torrent, const PeerConfig& config,
        Rng rng);
+  // Shares one immutable TorrentInfo among many peers (the simulator runs
+  // thousands of peers of one torrent; each piece hash is 32 bytes).
+  Peer(PeerId self, std::shared_ptr<const TorrentInfo> torrent,
+       const PeerConfig& config, Rng rng);
   ~Peer();
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;
@@ -147,7 +152,8 @@ class Peer {
   size_t UnchokedInterested() const;
 
   PeerId self_;
-  TorrentInfo torrent_;
+  std::shared_ptr<const TorrentInfo> torrent_ptr_;
+  const TorrentInfo& torrent_;  // *torrent_ptr_
   PeerConfig config_;
   Rng rng_;
   Bitfield have_;

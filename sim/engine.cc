@@ -134,7 +134,7 @@ class Simulation::Impl {
 
   const Scenario& s_;
   SimOptions opt_;
-  core::TorrentInfo torrent_;
+  std::shared_ptr<const core::TorrentInfo> torrent_;  // shared by every peer
   std::vector<core::PeerConfig> class_config_;
   core::Tracker tracker_;
   Time tracker_timer_at_ = Time::Never();
@@ -162,7 +162,8 @@ class Simulation::Impl {
 Simulation::Impl::Impl(const Scenario& s, SimOptions o)
     : s_(s),
       opt_(std::move(o)),
-      torrent_(core::TorrentInfo::Synthetic(s.file.name, s.file.size, s.file.piece_size)),
+      torrent_(std::make_shared<const core::TorrentInfo>(
+          core::TorrentInfo::Synthetic(s.file.name, s.file.size, s.file.piece_size))),
       tracker_(s.TrackerConfig(), core::Rng::ForStream(s.seed, kTrackerStream)),
       latency_(s, {}) {
   std::vector<PeerPlan> plans = PlanWorkload(s);
@@ -184,8 +185,8 @@ Simulation::Impl::Impl(const Scenario& s, SimOptions o)
     const PeerClassSpec& c = s.peers[plans[i].class_index];
     net_.SetCapacity(static_cast<uint32_t>(i), c.upload, c.download);
   }
-  availability_.assign(torrent_.piece_count(), 0);
-  tracker_.Publish(Time::Zero(), torrent_);
+  availability_.assign(torrent_->piece_count(), 0);
+  tracker_.Publish(Time::Zero(), *torrent_);
   for (size_t i = 0; i < plans.size(); ++i) {
     queue_.Push(plans[i].join, kJoin, static_cast<uint32_t>(i));
   }
@@ -306,7 +307,7 @@ void Simulation::Impl::Join(uint32_t p) {
                                         class_config_[n.plan.class_index],
                                         core::Rng::ForStream(s_.seed, p));
   n.present = true;
-  n.verified = core::Bitfield(torrent_.piece_count(), c.start_complete);
+  n.verified = core::Bitfield(torrent_->piece_count(), c.start_complete);
   if (c.start_complete) {
     for (uint32_t& a : availability_) ++a;
   }
@@ -347,7 +348,7 @@ void Simulation::Impl::RemovePeer(uint32_t p) {
   }
   n.endpoints.clear();
   n.endpoints.shrink_to_fit();
-  for (uint32_t i = 0; i < torrent_.piece_count(); ++i) {
+  for (uint32_t i = 0; i < torrent_->piece_count(); ++i) {
     if (n.verified.Test(i)) --availability_[i];
   }
   present_upload_cap_ -= s_.peers[n.plan.class_index].upload.bytes_per_second();
@@ -528,7 +529,7 @@ void Simulation::Impl::DisconnectArrive(uint32_t ep) {
 
 void Simulation::Impl::DoAnnounce(uint32_t p, const core::Announce& a) {
   core::AnnounceRequest r;
-  r.info_hash = torrent_.info_hash();
+  r.info_hash = torrent_->info_hash();
   r.peer = core::PeerAddress{core::PeerId(p), ""};
   r.event = a.event;
   r.uploaded = a.uploaded;
