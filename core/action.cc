@@ -25,6 +25,42 @@ std::string_view DisconnectReasonName(DisconnectReason r) {
   return "unknown";
 }
 
+namespace {
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+std::string Conn(ConnectionId c) { return "c" + std::to_string(c.value()); }
+std::string Block(const BlockRef& b) {
+  return std::to_string(b.piece.value()) + "/" + std::to_string(b.offset) + "+" +
+         std::to_string(b.length);
+}
+}  // namespace
+
+std::string ToString(const Action& a) {
+  return std::visit(
+      Overloaded{
+          [](const SendMessage& x) { return "send " + Conn(x.conn) + " " + ToString(x.message); },
+          [](const SendBlock& x) { return "send_block " + Conn(x.conn) + " " + Block(x.block); },
+          [](const StoreBlock& x) { return "store " + Conn(x.conn) + " " + Block(x.block); },
+          [](const VerifyPiece& x) { return "verify " + std::to_string(x.piece.value()); },
+          [](const Connect& x) {
+            return "connect peer=" + std::to_string(x.address.id.value()) +
+                   (x.address.endpoint.empty() ? "" : " " + x.address.endpoint);
+          },
+          [](const Disconnect& x) {
+            return "disconnect " + Conn(x.conn) + " " + std::string(DisconnectReasonName(x.reason));
+          },
+          [](const Announce& x) {
+            return "announce " + std::string(AnnounceEventName(x.event)) +
+                   " up=" + std::to_string(x.uploaded) + " down=" + std::to_string(x.downloaded) +
+                   " left=" + std::to_string(x.left) + " numwant=" + std::to_string(x.numwant);
+          },
+          [](const Completed&) { return std::string("completed"); },
+      },
+      a);
+}
+
 bool IsProtocolViolation(DisconnectReason r) {
   switch (r) {
     case DisconnectReason::kWrongInfoHash:

@@ -4,6 +4,7 @@
 #ifndef SWARM_CORE_ACTION_H_
 #define SWARM_CORE_ACTION_H_
 
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -96,6 +97,10 @@ struct Completed {
 
 using Action = std::variant<SendMessage, SendBlock, StoreBlock, VerifyPiece,
                             Connect, Disconnect, Announce, Completed>;
+
+// One line for logs, traces and test failures, e.g.
+// "send c3 request 12/16384+16384" or "disconnect c3 bad_bitfield".
+std::string ToString(const Action& a);
 
 }  // namespace swarm::core
 

@@ -18,7 +18,16 @@ ChokeDecision Choker::Rechoke(std::span<const ChokeCandidate> candidates,
     }
     case ChokerKind::kRoundRobin:
       return RoundRobin(candidates, config_.unchoke_slots);
+    case ChokerKind::kPropShare:
+      if (!we_are_seed) return PropShare(candidates, rotate_optimistic, rng);
+      return TitForTat(candidates, true, rotate_optimistic, rng);
+    case ChokerKind::kBitTyrant:
+      if (!we_are_seed && config_.upload_capacity > Rate::Zero()) {
+        return BitTyrant(candidates, rotate_optimistic, rng);
+      }
+      return TitForTat(candidates, we_are_seed, rotate_optimistic, rng);
     case ChokerKind::kTitForTat:
+    case ChokerKind::kStrictTitForTat:
       if (we_are_seed && config_.seed_choke == SeedChoke::kRoundRobin) {
         return RoundRobin(candidates, config_.unchoke_slots);
       }
@@ -48,16 +57,22 @@ ChokeDecision Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed,
   }
   if (config_.unchoke_slots <= 1) return d;
 
-  auto is_regular = [&](ConnectionId id) {
+  AddOptimistic(c, rotate, rng, d);
+  return d;
+}
+
+void Choker::AddOptimistic(std::span<const ChokeCandidate> c, bool rotate,
+                           Rng& rng, ChokeDecision& d) {
+  auto chosen = [&](ConnectionId id) {
     return std::find(d.unchoke.begin(), d.unchoke.end(), id) != d.unchoke.end();
   };
   // Keep the current optimistic peer until the interval elapses.
   if (!rotate) {
     for (const auto& x : c) {
-      if (x.optimistic && x.interested && !is_regular(x.conn)) {
+      if (x.optimistic && x.interested && !chosen(x.conn)) {
         d.optimistic = x.conn;
         d.unchoke.push_back(x.conn);
-        return d;
+        return;
       }
     }
   }
@@ -65,12 +80,90 @@ ChokeDecision Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed,
   // weighted three times.
   std::vector<ConnectionId> pool;
   for (const auto& x : c) {
-    if (!x.interested || is_regular(x.conn)) continue;
+    if (!x.interested || chosen(x.conn)) continue;
     for (int k = 0; k < (x.is_new ? 3 : 1); ++k) pool.push_back(x.conn);
   }
   if (!pool.empty()) {
     d.optimistic = pool[rng.Below(pool.size())];
     d.unchoke.push_back(*d.optimistic);
+  }
+}
+
+ChokeDecision Choker::PropShare(std::span<const ChokeCandidate> c, bool rotate,
+                                Rng& rng) {
+  ChokeDecision d;
+  double total = 0;
+  for (const auto& x : c) {
+    if (x.interested && x.download_rate.bytes_per_second() > 0) {
+      d.unchoke.push_back(x.conn);
+      d.weight.push_back(x.download_rate.bytes_per_second());
+      total += x.download_rate.bytes_per_second();
+    }
+  }
+  if (d.unchoke.empty()) {
+    // Nobody gave anything yet: start like tit-for-tat, equal shares.
+    return TitForTat(c, /*seed=*/false, rotate, rng);
+  }
+  for (double& w : d.weight) w *= (1 - config_.propshare_reserve);
+  const size_t before = d.unchoke.size();
+  AddOptimistic(c, rotate, rng, d);
+  if (d.unchoke.size() > before) {
+    d.weight.push_back(std::max(total * config_.propshare_reserve, 1.0));
+  }
+  return d;
+}
+
+ChokeDecision Choker::BitTyrant(std::span<const ChokeCandidate> c, bool rotate,
+                                Rng& rng) {
+  const double capacity = config_.upload_capacity.bytes_per_second();
+  const double equal_split = capacity / std::max<uint32_t>(config_.unchoke_slots, 1);
+  std::map<ConnectionId, BitTyrantState> next;
+  struct Ranked {
+    ConnectionId conn;
+    double ratio;
+    double upload;
+  };
+  std::vector<Ranked> ranked;
+  for (const auto& x : c) {
+    BitTyrantState s;
+    auto it = tyrant_.find(x.conn);
+    if (it != tyrant_.end()) {
+      s = it->second;
+    } else {
+      s.upload = equal_split;
+    }
+    // Learn from the round that just ended.
+    if (x.unchoking_us && x.download_rate.bytes_per_second() > 0) {
+      s.download = x.download_rate.bytes_per_second();
+      if (x.unchoked && ++s.reciprocated_rounds >= 3) {
+        s.upload *= 0.9;
+        s.reciprocated_rounds = 0;
+      }
+    } else {
+      // Not reciprocating: estimate its download from its announcements.
+      s.download = std::max(s.download * 0.5, x.announce_rate.bytes_per_second() /
+                                                  std::max<uint32_t>(config_.unchoke_slots, 1));
+      if (x.unchoked) {
+        s.upload *= 1.2;
+        s.reciprocated_rounds = 0;
+      }
+    }
+    next[x.conn] = s;
+    if (x.interested) {
+      ranked.push_back({x.conn, s.download / std::max(s.upload, 1.0), s.upload});
+    }
+  }
+  tyrant_ = std::move(next);
+  rng.Shuffle(std::span(ranked));
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const Ranked& a, const Ranked& b) { return a.ratio > b.ratio; });
+  ChokeDecision d;
+  double spent = 0;
+  for (const Ranked& r : ranked) {
+    if (spent + r.upload > capacity && !d.unchoke.empty()) break;
+    d.unchoke.push_back(r.conn);
+    d.weight.push_back(r.upload);
+    spent += r.upload;
   }
   return d;
 }

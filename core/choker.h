@@ -10,12 +10,25 @@
 //   round_robin  every rechoke, the next `slots` interested peers in
 //                connection order, whatever they give back.
 //   unchoke_all  every interested peer.
+//   strict_tit_for_tat  as tit_for_tat; the deficit limit is applied by the
+//                Peer when it serves requests.
+//   propshare    every interested peer that gave us something in the last
+//                20 s, weighted by what it gave, plus an optimistic unchoke
+//                weighted by propshare_reserve (Levin et al. 2008).
+//   bittyrant    peers ranked by expected download per byte of upload
+//                needed to be reciprocated, unchoked until the upload
+//                capacity is spent; the estimates adapt every round
+//                (Piatek et al. 2007). See BitTyrantState.
 // A free-rider unchokes nobody.
+//
+// A decision may carry weights: the Peer then divides its upload among the
+// unchoked peers in those proportions (stride scheduling over requests).
 //
 // Thread-compatible; holds only the round-robin cursor.
 #ifndef SWARM_CORE_CHOKER_H_
 #define SWARM_CORE_CHOKER_H_
 
+#include <map>
 #include <optional>
 #include <span>
 #include <vector>
@@ -33,13 +46,28 @@ struct ChokeCandidate {
   bool unchoked = false;     // we currently upload to them
   bool optimistic = false;   // ... through the optimistic slot
   bool is_new = false;       // connected recently (optimistic weight x3)
+  bool unchoking_us = false; // they currently unchoke us
   Rate download_rate;        // from them to us
   Rate upload_rate;          // from us to them
+  Rate announce_rate;        // pieces they announced (Have) x piece size
 };
 
 struct ChokeDecision {
   std::vector<ConnectionId> unchoke;     // every peer to leave unchoked
   std::optional<ConnectionId> optimistic;  // included in `unchoke`
+  // Empty: share upload equally. Otherwise weight[i] > 0 for unchoke[i].
+  std::vector<double> weight;
+};
+
+// What a BitTyrant client learns about each neighbour across rounds: the
+// download d it can expect when reciprocated and the upload u it must give
+// to be reciprocated. Initial u is an equal split of capacity over the
+// default slots; u shrinks 10% after three reciprocated rounds in a row and
+// grows 20% after a round without reciprocation (Piatek et al. 2007, §4).
+struct BitTyrantState {
+  double download = 0;  // bytes/s expected from the peer
+  double upload = 0;    // bytes/s needed to be reciprocated
+  int reciprocated_rounds = 0;
 };
 
 class Choker {
@@ -55,9 +83,18 @@ class Choker {
   ChokeDecision TitForTat(std::span<const ChokeCandidate> c, bool seed,
                           bool rotate, Rng& rng);
   ChokeDecision RoundRobin(std::span<const ChokeCandidate> c, size_t slots);
+  ChokeDecision PropShare(std::span<const ChokeCandidate> c, bool rotate,
+                          Rng& rng);
+  ChokeDecision BitTyrant(std::span<const ChokeCandidate> c, bool rotate,
+                          Rng& rng);
+  // Adds an optimistic unchoke among interested peers not yet unchoked
+  // (kept from last round unless `rotate`), new peers weighted x3.
+  void AddOptimistic(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
+                     ChokeDecision& d);
 
   PeerConfig config_;
   uint64_t round_robin_cursor_ = 0;  // last connection id served
+  std::map<ConnectionId, BitTyrantState> tyrant_;
 };
 
 }  // namespace swarm::core

@@ -55,8 +55,18 @@ struct Connection {
   std::deque<BlockRef> upload_queue;
   uint32_t uploads_in_flight = 0;
 
-  RateMeter download;  // bytes from the neighbour
-  RateMeter upload;    // bytes to the neighbour
+  RateMeter download;   // bytes from the neighbour
+  RateMeter upload;     // bytes to the neighbour
+  RateMeter announced;  // piece bytes the neighbour announced (Have)
+
+  // Weighted uploads (propshare, bittyrant): share and stride-scheduling
+  // pass; the connection with the lowest pass is served next.
+  double upload_weight = 1;
+  double upload_pass = 0;
+
+  // Super-seeding: the one piece revealed to this neighbour, and whether it
+  // announced having fetched it.
+  std::optional<PieceIndex> super_offer;
   Time last_received;
   Time last_sent;
   Time last_block;

@@ -28,6 +28,33 @@ std::string_view MessageName(const Message& m) {
       m);
 }
 
+namespace {
+std::string BlockString(const BlockRef& b) {
+  return std::to_string(b.piece.value()) + "/" + std::to_string(b.offset) + "+" +
+         std::to_string(b.length);
+}
+}  // namespace
+
+std::string ToString(const Message& m) {
+  std::string name(MessageName(m));
+  return std::visit(
+      Overloaded{
+          [&](const Handshake& h) {
+            return name + " peer=" + std::to_string(h.peer_id.value()) + " info=" +
+                   ToHex(h.info_hash).substr(0, 8);
+          },
+          [&](const Have& h) { return name + " " + std::to_string(h.piece.value()); },
+          [&](const BitfieldMessage& b) {
+            return name + " " + std::to_string(b.bits.size()) + "B";
+          },
+          [&](const Request& r) { return name + " " + BlockString(r.block); },
+          [&](const Piece& p) { return name + " " + BlockString(p.block); },
+          [&](const Cancel& c) { return name + " " + BlockString(c.block); },
+          [&](const auto&) { return name; },
+      },
+      m);
+}
+
 Bytes WireSize(const Message& m) {
   // BEP 3: <len:4><id:1><payload>; keep-alive is just the 4-byte length. The
   // BitTorrent handshake is 68 bytes; ours carries a 32-byte SHA-256

@@ -9,6 +9,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -66,6 +67,9 @@ using Message = std::variant<Handshake, KeepAlive, Choke, Unchoke, Interested,
 
 // "handshake", "keep_alive", "choke", ... (for logs and traces).
 std::string_view MessageName(const Message& m);
+
+// One line, e.g. "have 12", "request 3/16384+16384", "bitfield 0110".
+std::string ToString(const Message& m);
 
 // Size of the message on a BEP 3 wire, payload included (4-byte length
 // prefix, 1-byte id, fields). The simulator charges this many bytes.

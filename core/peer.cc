@@ -172,7 +172,10 @@ void Peer::RemoveConnection(ConnectionId id) {
   if (c.handshake_received) picker_.RemovePeer(c.remote_have);
   for (const auto& r : c.requests) picker_.AbortRequest(r.block);
   if (c.remote) known_.erase(*c.remote);
+  uploads_in_flight_ -= c.uploads_in_flight;
+  const bool was_uploading = c.uploads_in_flight > 0;
   conns_.erase(it);
+  if (was_uploading && weighted_uploads_) PumpWeighted();
 }
 
 void Peer::Send(Time now, Connection& c, Message m) {
@@ -264,6 +267,7 @@ void Peer::HandleHandshake(Time now, Connection& c, const Handshake& m) {
   c.handshake_received = true;
   c.remote = m.peer_id;
   known_.insert(m.peer_id);
+  if (config_.super_seeding && is_seed()) return SuperSeedOffer(now, c);
   if (!have_.None()) Send(now, c, BitfieldMessage{have_.ToWire()});
 }
 
@@ -279,7 +283,60 @@ void Peer::HandleBitfield(Time now, Connection& c, const BitfieldMessage& m) {
   if (is_seed() && c.remote_have.All()) {
     return Drop(c.id, DisconnectReason::kNotUseful);
   }
+  if (config_.super_seeding && is_seed() && c.super_offer &&
+      c.remote_have.Test(c.super_offer->value())) {
+    c.super_offer.reset();  // it had our offer already: reveal another
+    SuperSeedOffer(now, c);
+  }
   UpdateInterest(now, c);
+}
+
+// BEP 16. Reveal to `c` the piece revealed least often so far (rarest among
+// ties, then random) that it lacks.
+void Peer::SuperSeedOffer(Time now, Connection& c) {
+  if (c.super_offer) return;
+  if (super_offered_.empty()) super_offered_.assign(torrent_.piece_count(), 0);
+  std::vector<uint32_t> best;
+  uint64_t best_key = UINT64_MAX;
+  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
+    if (c.remote_have.Test(p)) continue;
+    const uint64_t key = (uint64_t{super_offered_[p]} << 32) |
+                         picker_.availability(PieceIndex(p));
+    if (key < best_key) {
+      best_key = key;
+      best.clear();
+    }
+    if (key == best_key) best.push_back(p);
+  }
+  if (best.empty()) return;
+  const PieceIndex p(best[rng_.Below(best.size())]);
+  ++super_offered_[p.value()];
+  c.super_offer = p;
+  Send(now, c, Have{p});
+}
+
+// A Have for `p` from `from`: every other peer we revealed p to has shared
+// it, so each may be shown a new piece. The announcer itself gets a new
+// piece once its own offer was fetched.
+void Peer::SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p) {
+  for (auto& [id, c] : conns_) {
+    if (!c.super_offer || *c.super_offer != p) continue;
+    if (id != from) {
+      c.super_offer.reset();
+      SuperSeedOffer(now, c);
+    }
+  }
+  Connection* c = Find(from);
+  if (c && c->super_offer && c->remote_have.Test(c->super_offer->value())) {
+    // Its piece arrived; BEP 16 waits to see it spread before showing this
+    // peer more, unless no other peer exists to spread it to.
+    bool others = false;
+    for (const auto& [id, o] : conns_) others |= id != from && o.handshake_received;
+    if (!others) {
+      c->super_offer.reset();
+      SuperSeedOffer(now, *c);
+    }
+  }
 }
 
 void Peer::HandleHave(Time now, Connection& c, const Have& m) {
@@ -289,7 +346,16 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
   }
   if (c.remote_have.Test(p)) return;  // repeated Have is harmless
   c.remote_have.Set(p);
+  c.announced.Add(now, torrent_.PieceSize(m.piece));
   picker_.AddHave(m.piece);
+  if (config_.super_seeding && is_seed()) {
+    const ConnectionId from = c.id;
+    SuperSeedSawHave(now, from, m.piece);
+    Connection* again = Find(from);
+    if (!again) return;
+    if (again->remote_have.All()) Drop(from, DisconnectReason::kNotUseful);
+    return;
+  }
   if (!have_.Test(p)) {
     ++c.interesting;
     UpdateInterest(now, c);
@@ -326,10 +392,10 @@ bool Peer::ValidBlockRange(const BlockRef& b) const {
 
 void Peer::HandleRequest(Time now, Connection& c, const Request& m) {
   const BlockRef& b = m.block;
-  if (!ValidBlockRange(b)) return Drop(c.id, DisconnectReason::kIndexOutOfRange);
   if (b.length == 0 || b.length > config_.max_request_length) {
     return Drop(c.id, DisconnectReason::kBadLength);
   }
+  if (!ValidBlockRange(b)) return Drop(c.id, DisconnectReason::kIndexOutOfRange);
   if (!have_.Test(b.piece.value())) {
     return Drop(c.id, DisconnectReason::kRequestForMissingPiece);
   }
@@ -372,6 +438,7 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
   c.last_block = now;
   c.snubbed = false;
   c.download.Add(now, b.length);
+  if (config_.choker == ChokerKind::kStrictTitForTat) PumpUploads(c);
   if (picker_.OnBlockReceived(b) == PiecePicker::Receipt::kDuplicate) {
     stats_.wasted += b.length;
   } else {
@@ -383,7 +450,8 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     }
     if (picker_.IsComplete(b.piece)) actions_.push_back(VerifyPiece{b.piece});
   }
-  if (config_.endgame) CancelElsewhere(now, c.id, b);
+  // Duplicates exist only once end-game has started.
+  if (config_.endgame && picker_.InEndgame()) CancelElsewhere(now, c.id, b);
   RequestMore(now, c);
 }
 
@@ -499,13 +567,41 @@ void Peer::Strike(PeerId p) {
 // --------------------------------------------------------------------------
 // Uploading.
 
+bool Peer::MaySend(const Connection& c) const {
+  if (c.am_choking || c.upload_queue.empty()) return false;
+  // Block-level tit-for-tat: a leecher keeps the deficit to each peer
+  // bounded (seeds have nothing to receive and are exempt).
+  if (config_.choker == ChokerKind::kStrictTitForTat && !is_seed() &&
+      c.upload.total() - c.download.total() >= config_.strict_tft_allowance) {
+    return false;
+  }
+  return true;
+}
+
 void Peer::PumpUploads(Connection& c) {
-  while (!c.am_choking && !c.upload_queue.empty() &&
-         c.uploads_in_flight < config_.uploads_in_flight) {
+  if (weighted_uploads_) return PumpWeighted();
+  while (MaySend(c) && c.uploads_in_flight < config_.uploads_in_flight) {
     BlockRef b = c.upload_queue.front();
     c.upload_queue.pop_front();
     ++c.uploads_in_flight;
+    ++uploads_in_flight_;
     actions_.push_back(SendBlock{c.id, b});
+  }
+}
+
+void Peer::PumpWeighted() {
+  while (uploads_in_flight_ < config_.uploads_in_flight) {
+    Connection* best = nullptr;
+    for (auto& [id, c] : conns_) {
+      if (MaySend(c) && (!best || c.upload_pass < best->upload_pass)) best = &c;
+    }
+    if (!best) return;
+    BlockRef b = best->upload_queue.front();
+    best->upload_queue.pop_front();
+    best->upload_pass += b.length / best->upload_weight;
+    ++best->uploads_in_flight;
+    ++uploads_in_flight_;
+    actions_.push_back(SendBlock{best->id, b});
   }
 }
 
@@ -513,7 +609,10 @@ void Peer::OnBlockSent(Time now, ConnectionId id, const BlockRef& block) {
   stats_.uploaded += block.length;
   Connection* c = Find(id);
   if (!c) return;
-  if (c->uploads_in_flight > 0) --c->uploads_in_flight;
+  if (c->uploads_in_flight > 0) {
+    --c->uploads_in_flight;
+    --uploads_in_flight_;
+  }
   c->upload.Add(now, block.length);
   c->last_sent = now;
   PumpUploads(*c);
@@ -537,16 +636,44 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
   cands.reserve(conns_.size());
   for (const auto& [id, c] : conns_) {
     if (!c.handshake_received) continue;
-    cands.push_back(ChokeCandidate{
-        id, c.peer_interested, c.snubbed, !c.am_choking, c.optimistic,
-        now - c.connected_at < kNewPeerWindow, c.download.Get(now),
-        c.upload.Get(now)});
+    ChokeCandidate x;
+    x.conn = id;
+    x.interested = c.peer_interested;
+    x.snubbed = c.snubbed;
+    x.unchoked = !c.am_choking;
+    x.optimistic = c.optimistic;
+    x.is_new = now - c.connected_at < kNewPeerWindow;
+    x.unchoking_us = !c.peer_choking;
+    x.download_rate = c.download.Get(now);
+    x.upload_rate = c.upload.Get(now);
+    x.announce_rate = c.announced.Get(now);
+    cands.push_back(x);
   }
   ChokeDecision d = choker_.Rechoke(cands, is_seed(), rotate_optimistic, rng_);
+  weighted_uploads_ = !d.weight.empty();
+  // Stride scheduling: a connection (re)joining starts at the current
+  // minimum pass, so it cannot claim the upload for the time it was idle.
+  double min_pass = 0;
+  bool any = false;
+  for (const auto& [id, c] : conns_) {
+    if (!c.am_choking && (!any || c.upload_pass < min_pass)) {
+      min_pass = c.upload_pass;
+      any = true;
+    }
+  }
   for (auto& [id, c] : conns_) {
     if (!c.handshake_received) continue;
-    const bool keep = std::find(d.unchoke.begin(), d.unchoke.end(), id) != d.unchoke.end();
-    if (keep && c.am_choking) UnchokePeer(now, c);
+    auto it = std::find(d.unchoke.begin(), d.unchoke.end(), id);
+    const bool keep = it != d.unchoke.end();
+    if (keep && weighted_uploads_) {
+      c.upload_weight = std::max(d.weight[it - d.unchoke.begin()], 1e-9);
+    } else {
+      c.upload_weight = 1;
+    }
+    if (keep && c.am_choking) {
+      c.upload_pass = std::max(c.upload_pass, min_pass);
+      UnchokePeer(now, c);
+    }
     if (!keep && !c.am_choking) ChokePeer(now, c);
     c.optimistic = d.optimistic == id;
   }

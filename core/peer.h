@@ -124,6 +124,10 @@ class Peer {
   void RequestMore(Time now, Connection& c);
   void RequestMoreEverywhere(Time now);
   void PumpUploads(Connection& c);
+  void PumpWeighted();
+  bool MaySend(const Connection& c) const;
+  void SuperSeedOffer(Time now, Connection& c);
+  void SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p);
   void UnchokePeer(Time now, Connection& c);
   void ChokePeer(Time now, Connection& c);
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
@@ -159,6 +163,9 @@ class Peer {
   std::set<PeerId> banned_;
   std::map<PeerId, uint32_t> strikes_;
   std::map<uint32_t, std::vector<PeerId>> contributors_;  // per partial piece
+  bool weighted_uploads_ = false;         // last decision carried weights
+  uint32_t uploads_in_flight_ = 0;        // SendBlocks not yet sent, all conns
+  std::vector<uint32_t> super_offered_;   // times each piece was revealed
 
   Time next_announce_ = Time::Never();
   Time next_rechoke_ = Time::Never();

@@ -30,6 +30,9 @@ constexpr std::pair<std::string_view, ChokerKind> kChokers[] = {
     {"tit_for_tat", ChokerKind::kTitForTat},
     {"round_robin", ChokerKind::kRoundRobin},
     {"unchoke_all", ChokerKind::kUnchokeAll},
+    {"strict_tit_for_tat", ChokerKind::kStrictTitForTat},
+    {"propshare", ChokerKind::kPropShare},
+    {"bittyrant", ChokerKind::kBitTyrant},
 };
 constexpr std::pair<std::string_view, SeedChoke> kSeedChokes[] = {
     {"fastest_upload", SeedChoke::kFastestUpload},
@@ -71,6 +74,10 @@ std::optional<std::string> PeerConfig::Validate() const {
   if (announce_interval <= Duration::Zero()) return "announce_interval must be positive";
   if (min_reannounce_interval <= Duration::Zero()) return "min_reannounce_interval must be positive";
   if (ban_strikes < 1) return "ban_strikes must be at least 1";
+  if (strict_tft_allowance < 0) return "strict_tft_allowance must not be negative";
+  if (!(propshare_reserve >= 0 && propshare_reserve < 1))
+    return "propshare_reserve must be in [0, 1)";
+  if (upload_capacity < Rate::Zero()) return "upload_capacity must not be negative";
   return std::nullopt;
 }
 

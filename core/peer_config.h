@@ -14,7 +14,14 @@
 namespace swarm::core {
 
 enum class PieceSelection : uint8_t { kRarestFirst, kRandom, kSequential };
-enum class ChokerKind : uint8_t { kTitForTat, kRoundRobin, kUnchokeAll };
+enum class ChokerKind : uint8_t {
+  kTitForTat,        // BitTorrent's rate-based reciprocation (Cohen 2003)
+  kStrictTitForTat,  // tit-for-tat plus a per-peer byte deficit limit
+  kRoundRobin,
+  kUnchokeAll,
+  kPropShare,        // upload shared in proportion to what peers gave
+  kBitTyrant,        // strategic: best download per upload spent
+};
 // How a seed (which downloads nothing) picks whom to upload to.
 enum class SeedChoke : uint8_t { kFastestUpload, kRoundRobin };
 
@@ -45,6 +52,22 @@ struct PeerConfig {
   Duration optimistic_interval = Duration::Seconds(30);
   // A free-rider never unchokes anyone and so uploads nothing.
   bool free_rider = false;
+  // strict_tit_for_tat: a leecher stops sending to a peer once it has sent
+  // that peer this many bytes more than it received from it (block-level
+  // tit-for-tat, Bharambe et al. 2006). One 256 KiB piece lets a newcomer
+  // start.
+  Bytes strict_tft_allowance = 256 * 1024;
+  // propshare: fraction of upload kept for the optimistic unchoke (Levin et
+  // al. 2008 reserve a small share for newcomers; 10% is our choice).
+  double propshare_reserve = 0.1;
+  // bittyrant and propshare need our own upload capacity to divide; 0 means
+  // unknown (bittyrant then behaves as tit_for_tat). Set by the driver from
+  // the host's modelled or configured upload limit.
+  Rate upload_capacity;
+
+  // BEP 16 super-seeding: a seed hides its bitfield and reveals one piece at
+  // a time to each peer, the next only once that piece was seen elsewhere.
+  bool super_seeding = false;
 
   // Connections.
   uint32_t max_connections = 50;
@@ -60,6 +83,9 @@ struct PeerConfig {
   // More queued requests than this from one peer is abuse.
   uint32_t max_queued_requests = 256;
   // SendBlock actions outstanding per connection (see Action SendBlock).
+  // propshare and bittyrant divide upload by weight instead: they keep this
+  // many in flight for the whole peer and choose whom to serve next by
+  // stride scheduling.
   uint32_t uploads_in_flight = 1;
   // A request unanswered this long is given back to the picker and the
   // peer is marked snubbed (excluded from regular unchoke).

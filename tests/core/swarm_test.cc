@@ -104,3 +104,71 @@ TEST(SwarmTest, CorruptingPeerIsBannedAndDownloadStillCompletes) {
 
 }  // namespace
 }  // namespace swarm::core
+
+namespace swarm::core {
+namespace {
+
+// Every strategy must still deliver the file to everyone.
+class ChokerSwarmTest : public ::testing::TestWithParam<ChokerKind> {};
+
+TEST_P(ChokerSwarmTest, AllComplete) {
+  SwarmHarness::Options opt;
+  opt.config.choker = GetParam();
+  opt.config.upload_capacity = opt.upload;
+  SwarmHarness h(SmallFile(), opt);
+  h.AddPeer(true);
+  for (int i = 0; i < 8; ++i) h.AddPeer(false, Time() + Duration::Millis(100 * i));
+  h.RunUntil([&] { return h.AllComplete(); });
+  EXPECT_TRUE(h.AllComplete()) << Name(GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ChokerSwarmTest,
+                         ::testing::Values(ChokerKind::kTitForTat, ChokerKind::kStrictTitForTat,
+                                           ChokerKind::kRoundRobin, ChokerKind::kUnchokeAll,
+                                           ChokerKind::kPropShare, ChokerKind::kBitTyrant),
+                         [](const auto& info) { return std::string(Name(info.param)); });
+
+TEST(SwarmTest, FreeRiderStillFinishesThroughOthers) {
+  SwarmHarness h(SmallFile(), {});
+  h.AddPeer(true);
+  PeerConfig rider;
+  rider.free_rider = true;
+  for (int i = 0; i < 4; ++i) h.AddPeer(false, Time());
+  const size_t r = h.AddPeer(false, Time(), rider);
+  h.RunUntil([&] { return h.AllComplete(); });
+  ASSERT_TRUE(h.AllComplete());
+  EXPECT_EQ(h.peer(r).stats().uploaded, 0);
+}
+
+// BEP 16: a super-seed uploads little more than one copy before the first
+// leecher completes; a normal seed sends many pieces more than once.
+TEST(SwarmTest, SuperSeedingSendsFewerDuplicatePieces) {
+  auto seed_upload_at_first_completion = [](bool super) {
+    SwarmHarness::Options opt;
+    SwarmHarness h(SmallFile(), opt);
+    PeerConfig seed_cfg;
+    seed_cfg.super_seeding = super;
+    h.AddPeer(true, Time(), seed_cfg);
+    for (int i = 0; i < 8; ++i) h.AddPeer(false, Time());
+    h.RunUntil([&] { return !h.completed_at.empty(); });
+    EXPECT_FALSE(h.completed_at.empty());
+    return double(h.peer(0).stats().uploaded) / SmallFile().length();
+  };
+  const double normal = seed_upload_at_first_completion(false);
+  const double super = seed_upload_at_first_completion(true);
+  EXPECT_LT(super, normal);
+  EXPECT_LE(super, 1.2);
+}
+
+TEST(SwarmTest, SuperSeedSwarmCompletes) {
+  SwarmHarness h(SmallFile(), {});
+  PeerConfig seed_cfg;
+  seed_cfg.super_seeding = true;
+  h.AddPeer(true, Time(), seed_cfg);
+  for (int i = 0; i < 8; ++i) h.AddPeer(false, Time());
+  h.RunUntil([&] { return h.AllComplete(); });
+  EXPECT_TRUE(h.AllComplete());
+}
+
+}  // namespace
+}  // namespace swarm::core

@@ -1,0 +1,580 @@
+// core::Peer driven by hand: exact action lists for the protocol's happy
+// paths, and one test per rule that hostile input must trip.
+#include "core/peer.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/core/printers.h"
+
+namespace swarm::core {
+namespace {
+
+constexpr Bytes kPiece = 32 * kKiB;  // two 16 KiB blocks
+
+TorrentInfo File() { return TorrentInfo::Synthetic("t.bin", 8 * kPiece, kPiece); }
+
+PeerConfig Sequential() {
+  PeerConfig c;
+  c.piece_selection = PieceSelection::kSequential;
+  c.random_first_pieces = 0;
+  return c;
+}
+
+BlockRef Blk(uint32_t piece, uint32_t index) {
+  return BlockRef{PieceIndex(piece), index * 16384u, 16384u};
+}
+
+class PeerTest : public ::testing::Test {
+ protected:
+  const TorrentInfo torrent_ = File();
+  const ConnectionId c1_{1}, c2_{2};
+  const PeerId self_{100}, remote_{7}, other_{8};
+  Time now_ = Time() + Duration::Seconds(1);
+
+  std::unique_ptr<Peer> Make(bool seed, PeerConfig config = Sequential()) {
+    auto p = std::make_unique<Peer>(self_, torrent_, config, Rng(1));
+    p->OnStart(now_, seed);
+    p->TakeActions();
+    return p;
+  }
+  // Connects `c` to `who` and completes the handshake; drops the actions.
+  void Handshaken(Peer& p, ConnectionId c, PeerId who) {
+    p.OnConnected(now_, c, Direction::kInbound, std::nullopt);
+    p.OnMessage(now_, c, Handshake{torrent_.info_hash(), who});
+    p.TakeActions();
+  }
+  BitfieldMessage Bits(const char* s) {
+    return BitfieldMessage{Bitfield::FromString(s).ToWire()};
+  }
+  static Disconnect Dis(ConnectionId c, DisconnectReason r) { return Disconnect{c, r}; }
+};
+
+TEST_F(PeerTest, StartAnnouncesWithWhatIsLeft) {
+  Peer p(self_, torrent_, Sequential(), Rng(1));
+  EXPECT_FALSE(p.NextTimeout().has_value());
+  p.OnStart(now_, false);
+  EXPECT_EQ(p.TakeActions(),
+            (std::vector<Action>{Announce{AnnounceEvent::kStarted, 0, 0, 8 * kPiece, 50}}));
+  ASSERT_TRUE(p.NextTimeout().has_value());
+  EXPECT_GT(*p.NextTimeout(), now_);
+}
+
+TEST_F(PeerTest, TrackerPeersAreDialedSkippingSelf) {
+  auto p = Make(false);
+  AnnounceResponse r;
+  r.peers = {PeerAddress{self_, "a"}, PeerAddress{remote_, "b"}, PeerAddress{other_, "c"}};
+  p->OnTrackerResponse(now_, r);
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, "b"}},
+                                                   Connect{PeerAddress{other_, "c"}}}));
+  // The same peers again are not dialed twice.
+  p->OnTrackerResponse(now_, r);
+  EXPECT_TRUE(p->TakeActions().empty() ||
+              std::holds_alternative<Announce>(p->TakeActions().front()));
+}
+
+TEST_F(PeerTest, HandshakeThenSeedSendsBitfield) {
+  auto p = Make(/*seed=*/true);
+  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{SendMessage{c1_, Handshake{torrent_.info_hash(), self_}}}));
+  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{SendMessage{c1_, Bits("11111111")}}));
+  EXPECT_EQ(p->connection_count(), 1u);
+}
+
+TEST_F(PeerTest, LeecherRequestsPipelineAfterUnchoke) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("11110000"));
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, Interested{}}}));
+  p->OnMessage(now_, c1_, Unchoke{});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{
+                                  SendMessage{c1_, Request{Blk(0, 0)}},
+                                  SendMessage{c1_, Request{Blk(0, 1)}},
+                                  SendMessage{c1_, Request{Blk(1, 0)}},
+                                  SendMessage{c1_, Request{Blk(1, 1)}},
+                                  SendMessage{c1_, Request{Blk(2, 0)}},
+                              }));
+}
+
+TEST_F(PeerTest, CompletedPieceIsVerifiedThenAnnouncedWithHave) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c1_, Bits("10000000"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Piece{Blk(0, 0)});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{StoreBlock{c1_, Blk(0, 0)}}));
+  p->OnMessage(now_, c1_, Piece{Blk(0, 1)});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{StoreBlock{c1_, Blk(0, 1)},
+                                                   VerifyPiece{PieceIndex(0)}}));
+  EXPECT_FALSE(p->have().Test(0));  // not counted before verification
+  p->OnPieceVerified(now_, PieceIndex(0), true);
+  // c1 has piece 0 already: no Have, and nothing left to want from it.
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, NotInterested{}},
+                                                   SendMessage{c2_, Have{PieceIndex(0)}}}));
+  EXPECT_TRUE(p->have().Test(0));
+  EXPECT_EQ(p->stats().downloaded, kPiece);
+}
+
+TEST_F(PeerTest, LastPieceCompletesAnnouncesAndDropsSeeds) {
+  PeerConfig cfg = Sequential();
+  auto p = Make(false, cfg);
+  Bitfield all_but_last(8, true);
+  all_but_last.Clear(7);
+  // Restart as a peer resuming with seven verified pieces.
+  p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, all_but_last);
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Announce{AnnounceEvent::kStarted, 0, 0, kPiece, 50}}));
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Piece{Blk(7, 0)});
+  p->OnMessage(now_, c1_, Piece{Blk(7, 1)});
+  p->TakeActions();
+  p->OnPieceVerified(now_, PieceIndex(7), true);
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{SendMessage{c1_, NotInterested{}}, Completed{},
+                                 Announce{AnnounceEvent::kCompleted, 0, kPiece, 0, 50},
+                                 Dis(c1_, DisconnectReason::kNotUseful)}));
+  EXPECT_TRUE(p->is_seed());
+}
+
+TEST_F(PeerTest, SeedServesRequestsOneAtATimeAndStopsOnChoke) {
+  auto p = Make(true);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Interested{});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, Unchoke{}}}));
+  p->OnMessage(now_, c1_, Request{Blk(3, 0)});
+  p->OnMessage(now_, c1_, Request{Blk(3, 1)});
+  p->OnMessage(now_, c1_, Request{Blk(4, 0)});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendBlock{c1_, Blk(3, 0)}}));
+  p->OnMessage(now_, c1_, Cancel{Blk(3, 1)});
+  p->OnBlockSent(now_, c1_, Blk(3, 0));
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendBlock{c1_, Blk(4, 0)}}));
+  EXPECT_EQ(p->stats().uploaded, 16384);
+}
+
+TEST_F(PeerTest, RequestWhileChokedIsIgnoredNotPunished) {
+  auto p = Make(true);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Request{Blk(0, 0)});
+  EXPECT_TRUE(p->TakeActions().empty());
+  EXPECT_EQ(p->connection_count(), 1u);
+}
+
+TEST_F(PeerTest, ChokeGivesRequestsBackAndLateBlockIsStillAccepted) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  p->OnMessage(now_, c2_, Bits("11111111"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Choke{});
+  p->TakeActions();
+  // A block sent before the choke took effect: still good data.
+  p->OnMessage(now_, c1_, Piece{Blk(0, 0)});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{StoreBlock{c1_, Blk(0, 0)}}));
+  // The other blocks are requested from c2 once it unchokes.
+  p->OnMessage(now_, c2_, Unchoke{});
+  auto acts = p->TakeActions();
+  ASSERT_FALSE(acts.empty());
+  EXPECT_EQ(acts.front(), Action(SendMessage{c2_, Request{Blk(0, 1)}}));
+}
+
+TEST_F(PeerTest, UnansweredRequestsTimeOutAndPeerIsSnubbed) {
+  PeerConfig cfg = Sequential();
+  auto p = Make(false, cfg);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->TakeActions();
+  Time t = now_;
+  bool cancelled = false;
+  while (t < now_ + cfg.request_timeout + cfg.housekeeping_interval * 2) {
+    t = *p->NextTimeout();
+    p->OnMessage(t, c1_, KeepAlive{});  // alive, but sends no blocks
+    p->OnTimeout(t);
+    for (const Action& a : p->TakeActions()) {
+      if (auto* s = std::get_if<SendMessage>(&a)) {
+        cancelled |= std::holds_alternative<Cancel>(s->message);
+      }
+    }
+  }
+  EXPECT_TRUE(cancelled);
+}
+
+TEST_F(PeerTest, SilentPeerIsDisconnectedAsInactive) {
+  PeerConfig cfg = Sequential();
+  auto p = Make(false, cfg);
+  Handshaken(*p, c1_, remote_);
+  std::vector<Action> all;
+  Time t = now_;
+  while (t < now_ + cfg.inactivity_timeout + cfg.housekeeping_interval) {
+    t = *p->NextTimeout();
+    p->OnTimeout(t);
+    for (Action& a : p->TakeActions()) all.push_back(a);
+  }
+  EXPECT_NE(std::find(all.begin(), all.end(), Action(Dis(c1_, DisconnectReason::kInactive))),
+            all.end());
+  EXPECT_NE(std::find(all.begin(), all.end(), Action(SendMessage{c1_, KeepAlive{}})),
+            all.end());
+}
+
+TEST_F(PeerTest, StopAnnouncesAndClosesEverything) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  p->OnStop(now_);
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Announce{AnnounceEvent::kStopped, 0, 0, 8 * kPiece, 0},
+                                 Dis(c1_, DisconnectReason::kShutdown)}));
+  EXPECT_FALSE(p->NextTimeout().has_value());
+  p->OnMessage(now_, c1_, Have{PieceIndex(0)});  // ignored, no crash
+  EXPECT_TRUE(p->TakeActions().empty());
+}
+
+TEST_F(PeerTest, DuplicateConnectionKeepsTheOneDialedByLowerId) {
+  auto p = Make(false);  // self 100 > remote 7: keep the one remote dialed
+  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+  p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), remote_});
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(c1_, DisconnectReason::kDuplicateConnection)}));
+  EXPECT_EQ(p->connection_count(), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Hostile input: each rule ends the connection with its reason, never crashes
+// and never counts bad data.
+
+struct HostileCase {
+  const char* name;
+  bool seed;  // the Peer under test is a seed
+  std::function<Message(const TorrentInfo&)> message;
+  DisconnectReason expect;
+};
+
+class HostileTest : public PeerTest, public ::testing::WithParamInterface<HostileCase> {};
+
+TEST_P(HostileTest, Disconnects) {
+  const HostileCase& hc = GetParam();
+  auto p = Make(hc.seed);
+  Handshaken(*p, c1_, remote_);
+  if (hc.seed) {
+    p->OnMessage(now_, c1_, Interested{});  // unchoked at once: free slot
+    p->TakeActions();
+  }
+  p->OnMessage(now_, c1_, hc.message(torrent_));
+  auto acts = p->TakeActions();
+  ASSERT_FALSE(acts.empty()) << hc.name;
+  EXPECT_EQ(acts.back(), Action(Dis(c1_, hc.expect))) << hc.name;
+  EXPECT_EQ(p->connection_count(), 0u);
+  EXPECT_EQ(p->stats().protocol_disconnects, 1u);
+  EXPECT_EQ(p->stats().downloaded, 0);
+  for (const Action& a : acts) EXPECT_FALSE(std::holds_alternative<StoreBlock>(a));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, HostileTest,
+    ::testing::Values(
+        HostileCase{"second handshake", false,
+                    [](const TorrentInfo& t) -> Message { return Handshake{t.info_hash(), PeerId(7)}; },
+                    DisconnectReason::kUnexpectedHandshake},
+        HostileCase{"bitfield too short", false,
+                    [](const TorrentInfo&) -> Message { return BitfieldMessage{{}}; },
+                    DisconnectReason::kBadBitfield},
+        HostileCase{"bitfield too long", false,
+                    [](const TorrentInfo&) -> Message { return BitfieldMessage{{0xff, 0}}; },
+                    DisconnectReason::kBadBitfield},
+        HostileCase{"have out of range", false,
+                    [](const TorrentInfo&) -> Message { return Have{PieceIndex(8)}; },
+                    DisconnectReason::kIndexOutOfRange},
+        HostileCase{"have far out of range", false,
+                    [](const TorrentInfo&) -> Message { return Have{PieceIndex(0xffffffff)}; },
+                    DisconnectReason::kIndexOutOfRange},
+        HostileCase{"request piece out of range", true,
+                    [](const TorrentInfo&) -> Message { return Request{BlockRef{PieceIndex(99), 0, 16384}}; },
+                    DisconnectReason::kIndexOutOfRange},
+        HostileCase{"request past piece end", true,
+                    [](const TorrentInfo&) -> Message { return Request{BlockRef{PieceIndex(0), 30000, 16384}}; },
+                    DisconnectReason::kIndexOutOfRange},
+        HostileCase{"request offset overflow", true,
+                    [](const TorrentInfo&) -> Message { return Request{BlockRef{PieceIndex(0), 0xffffffff, 16384}}; },
+                    DisconnectReason::kIndexOutOfRange},
+        HostileCase{"request zero length", true,
+                    [](const TorrentInfo&) -> Message { return Request{BlockRef{PieceIndex(0), 0, 0}}; },
+                    DisconnectReason::kBadLength},
+        HostileCase{"piece never requested", false,
+                    [](const TorrentInfo&) -> Message { return Piece{BlockRef{PieceIndex(0), 0, 16384}}; },
+                    DisconnectReason::kUnrequestedBlock},
+        HostileCase{"piece out of range", false,
+                    [](const TorrentInfo&) -> Message { return Piece{BlockRef{PieceIndex(42), 0, 16384}}; },
+                    DisconnectReason::kIndexOutOfRange},
+        HostileCase{"cancel out of range", true,
+                    [](const TorrentInfo&) -> Message { return Cancel{BlockRef{PieceIndex(42), 0, 1}}; },
+                    DisconnectReason::kIndexOutOfRange}),
+    [](const auto& info) {
+      std::string n = info.param.name;
+      for (char& ch : n) if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return n;
+    });
+
+TEST_F(PeerTest, MessageBeforeHandshake) {
+  auto p = Make(false);
+  p->OnConnected(now_, c1_, Direction::kInbound, std::nullopt);
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Have{PieceIndex(0)});
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(c1_, DisconnectReason::kMessageBeforeHandshake)}));
+}
+
+TEST_F(PeerTest, WrongInfoHashAndSelfConnection) {
+  auto p = Make(false);
+  p->OnConnected(now_, c1_, Direction::kInbound, std::nullopt);
+  p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
+  p->TakeActions();
+  InfoHash wrong = torrent_.info_hash();
+  wrong[0] ^= 1;
+  p->OnMessage(now_, c1_, Handshake{wrong, remote_});
+  p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), self_});
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(c1_, DisconnectReason::kWrongInfoHash),
+                                 Dis(c2_, DisconnectReason::kSelfConnection)}));
+}
+
+TEST_F(PeerTest, BitfieldWithSpareBitsOrAfterHaveIsRejected) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  Bitfield nine(9, true);  // bit 8 lies in the spare bits of an 8-piece field
+  p->OnMessage(now_, c1_, BitfieldMessage{{0xff, 0x80}});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{Dis(c1_, DisconnectReason::kBadBitfield)}));
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c2_, Have{PieceIndex(1)});
+  p->OnMessage(now_, c2_, Bits("11111111"));
+  auto acts = p->TakeActions();
+  EXPECT_EQ(acts.back(), Action(Dis(c2_, DisconnectReason::kBadBitfield)));
+}
+
+TEST_F(PeerTest, RequestForMissingPieceAndOversizedRequest) {
+  PeerConfig cfg = Sequential();
+  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, Bitfield::FromString("10000000"));
+  p->TakeActions();
+  Handshaken(*p, c1_, remote_);
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c1_, Interested{});
+  p->OnMessage(now_, c2_, Interested{});
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Request{Blk(3, 0)});
+  p->OnMessage(now_, c2_, Request{BlockRef{PieceIndex(0), 0, 256 * 1024}});
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(c1_, DisconnectReason::kRequestForMissingPiece),
+                                 Dis(c2_, DisconnectReason::kBadLength)}));
+}
+
+TEST_F(PeerTest, FloodOfRequestsIsCutOff) {
+  PeerConfig cfg = Sequential();
+  cfg.max_queued_requests = 8;
+  auto p = Make(true, cfg);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Interested{});
+  for (uint32_t i = 0; i < 16; ++i) p->OnMessage(now_, c1_, Request{Blk(i / 2, i % 2)});
+  auto acts = p->TakeActions();
+  EXPECT_EQ(acts.back(), Action(Dis(c1_, DisconnectReason::kTooManyRequests)));
+}
+
+TEST_F(PeerTest, BlockOfWrongLengthIsUnrequested) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Piece{BlockRef{PieceIndex(0), 0, 100}});
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(c1_, DisconnectReason::kUnrequestedBlock)}));
+}
+
+TEST_F(PeerTest, PieceFailingHashFromOnePeerBansItAndIsRefetched) {
+  PeerConfig cfg = Sequential();
+  cfg.request_pipeline = 16;  // room to ask c2 for every missing block
+  auto p = Make(false, cfg);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->OnMessage(now_, c1_, Piece{Blk(0, 0)});
+  p->OnMessage(now_, c1_, Piece{Blk(0, 1)});
+  p->TakeActions();
+  p->OnPieceVerified(now_, PieceIndex(0), false);
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(c1_, DisconnectReason::kHashFailure)}));
+  EXPECT_FALSE(p->have().Test(0));
+  EXPECT_EQ(p->stats().downloaded, 0);
+  EXPECT_EQ(p->stats().pieces_failed, 1u);
+  EXPECT_TRUE(p->is_banned(remote_));
+  // The banned peer cannot come back under the same identity.
+  p->OnConnected(now_, ConnectionId(9), Direction::kInbound, std::nullopt);
+  p->TakeActions();
+  p->OnMessage(now_, ConnectionId(9), Handshake{torrent_.info_hash(), remote_});
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(ConnectionId(9), DisconnectReason::kBanned)}));
+  // An honest peer gets piece 0 requested again.
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c2_, Bits("11111111"));
+  p->OnMessage(now_, c2_, Unchoke{});
+  auto acts = p->TakeActions();
+  EXPECT_NE(std::find(acts.begin(), acts.end(), Action(SendMessage{c2_, Request{Blk(0, 0)}})),
+            acts.end());
+}
+
+TEST_F(PeerTest, InputsForUnknownConnectionsAreIgnored) {
+  auto p = Make(false);
+  p->OnMessage(now_, ConnectionId(55), Piece{Blk(0, 0)});
+  p->OnDisconnected(now_, ConnectionId(55));
+  p->OnBlockSent(now_, ConnectionId(55), Blk(0, 0));
+  EXPECT_TRUE(p->TakeActions().empty());
+}
+
+TEST_F(PeerTest, TooManyInboundConnectionsAreRefused) {
+  PeerConfig cfg = Sequential();
+  cfg.max_connections = 1;
+  cfg.min_connections = 1;
+  auto p = Make(false, cfg);
+  p->OnConnected(now_, c1_, Direction::kInbound, std::nullopt);
+  p->TakeActions();
+  p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(c2_, DisconnectReason::kTooManyConnections)}));
+}
+
+}  // namespace
+}  // namespace swarm::core
+
+namespace swarm::core {
+namespace {
+
+class StrategyTest : public PeerTest {};
+
+TEST_F(StrategyTest, StrictTitForTatStopsAtTheDeficitAndResumesOnReceipt) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kStrictTitForTat;
+  cfg.strict_tft_allowance = 32 * 1024;  // two blocks
+  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, Bitfield::FromString("11110000"));
+  p->TakeActions();
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("00001111"));
+  p->OnMessage(now_, c1_, Interested{});
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->TakeActions();
+  for (uint32_t i = 0; i < 4; ++i) p->OnMessage(now_, c1_, Request{Blk(i / 2, i % 2)});
+  int sent = 0;
+  for (int round = 0; round < 6; ++round) {
+    for (const Action& a : p->TakeActions()) {
+      if (auto* s = std::get_if<SendBlock>(&a)) {
+        ++sent;
+        p->OnBlockSent(now_, c1_, s->block);
+      }
+    }
+  }
+  EXPECT_EQ(sent, 2);  // the allowance, then nothing
+  // One block back reopens one block's worth.
+  p->OnMessage(now_, c1_, Piece{Blk(4, 0)});
+  auto acts = p->TakeActions();
+  EXPECT_EQ(std::count_if(acts.begin(), acts.end(),
+                          [](const Action& a) { return std::holds_alternative<SendBlock>(a); }),
+            1);
+}
+
+TEST_F(StrategyTest, WeightedUploadsFollowPropShareWeights) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kPropShare;
+  cfg.propshare_reserve = 0.0;
+  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, Bitfield::FromString("11110000"));
+  p->TakeActions();
+  Handshaken(*p, c1_, remote_);
+  Handshaken(*p, c2_, other_);
+  // c1 gave us three blocks, c2 one: a 3:1 split.
+  p->OnMessage(now_, c1_, Bits("00001111"));
+  p->OnMessage(now_, c2_, Bits("00001111"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Piece{Blk(4, 0)});
+  p->OnMessage(now_, c1_, Piece{Blk(4, 1)});
+  p->OnMessage(now_, c1_, Piece{Blk(5, 0)});
+  p->OnMessage(now_, c1_, Choke{});
+  p->OnMessage(now_, c2_, Unchoke{});
+  p->TakeActions();
+  p->OnMessage(now_, c2_, Piece{Blk(5, 1)});
+  p->OnMessage(now_, c1_, Interested{});
+  p->OnMessage(now_, c2_, Interested{});
+  p->TakeActions();
+  // Rechoke with rates measured.
+  Time t = *p->NextTimeout();
+  while (t < now_ + cfg.rechoke_interval) {
+    p->OnTimeout(t);
+    t = *p->NextTimeout();
+  }
+  p->OnTimeout(t);
+  p->TakeActions();
+  for (int k = 0; k < 40; ++k) {
+    p->OnMessage(t, c1_, Request{Blk(k % 4 / 2 + (k / 4) % 2 * 2, k % 2)});
+    p->OnMessage(t, c2_, Request{Blk(k % 4 / 2 + (k / 4) % 2 * 2, k % 2)});
+  }
+  // Each queue holds the 8 distinct blocks; look at the first 8 served,
+  // while both queues still have work.
+  std::map<uint64_t, int> served;
+  int total = 0;
+  for (int round = 0; round < 40 && total < 8; ++round) {
+    for (const Action& a : p->TakeActions()) {
+      if (auto* s = std::get_if<SendBlock>(&a)) {
+        served[s->conn.value()]++;
+        ++total;
+        p->OnBlockSent(t, s->conn, s->block);
+      }
+    }
+  }
+  ASSERT_GT(served[2], 0);
+  EXPECT_EQ(served[1], 6);
+  EXPECT_EQ(served[2], 2);
+}
+
+TEST_F(StrategyTest, SuperSeedRevealsOnePieceAtATime) {
+  PeerConfig cfg = Sequential();
+  cfg.super_seeding = true;
+  auto p = Make(true, cfg);
+  Handshaken(*p, c1_, remote_);
+  // No bitfield: a single Have instead.
+  p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
+  p->TakeActions();
+  p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
+  auto acts = p->TakeActions();
+  ASSERT_EQ(acts.size(), 1u);
+  const auto* have = std::get_if<Have>(&std::get<SendMessage>(acts[0]).message);
+  ASSERT_NE(have, nullptr);
+  // c1 was shown some piece too; when c2 announces c1's piece, c1 gets a new one.
+  p->OnMessage(now_, c2_, Have{PieceIndex(0)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(1)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(2)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(3)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(4)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(5)});
+  p->OnMessage(now_, c2_, Have{PieceIndex(6)});
+  int new_offers_to_c1 = 0;
+  for (const Action& a : p->TakeActions()) {
+    if (auto* s = std::get_if<SendMessage>(&a)) {
+      new_offers_to_c1 += s->conn == c1_ && std::holds_alternative<Have>(s->message);
+    }
+  }
+  EXPECT_EQ(new_offers_to_c1, 1);
+}
+
+}  // namespace
+}  // namespace swarm::core

@@ -1,0 +1,180 @@
+// PiecePicker with swarm state built from short strings, libtorrent-style:
+// availability "2103" (copies of each piece among neighbours), have "* * "
+// (pieces we hold), remote "****" (what the peer we ask holds).
+#include "core/piece_picker.h"
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+namespace swarm::core {
+namespace {
+
+constexpr uint32_t kBlock = 16384;
+
+class PickerTest : public ::testing::Test {
+ protected:
+  // One block per piece unless `blocks_per_piece` says otherwise.
+  void Build(const std::string& availability, const std::string& have,
+             PieceSelection policy = PieceSelection::kRarestFirst,
+             uint32_t blocks_per_piece = 1, uint32_t random_first = 0) {
+    torrent_ = TorrentInfo::Synthetic("x", Bytes(availability.size()) * blocks_per_piece * kBlock,
+                                      Bytes(blocks_per_piece) * kBlock);
+    config_.piece_selection = policy;
+    config_.random_first_pieces = random_first;
+    picker_ = std::make_unique<PiecePicker>(torrent_, config_);
+    picker_->SetHave(Bitfield::FromString(have));
+    for (size_t p = 0; p < availability.size(); ++p) {
+      for (int k = 0; k < availability[p] - '0'; ++k) picker_->AddHave(PieceIndex(p));
+    }
+  }
+  std::vector<BlockRef> Pick(const std::string& remote, size_t n, PeerId who = PeerId(1)) {
+    return picker_->Pick(Bitfield::FromString(remote), who, n, rng_,
+                         [](const BlockRef&) { return false; });
+  }
+  static std::vector<uint32_t> Pieces(const std::vector<BlockRef>& blocks) {
+    std::vector<uint32_t> out;
+    for (const auto& b : blocks) out.push_back(b.piece.value());
+    return out;
+  }
+
+  TorrentInfo torrent_;
+  PeerConfig config_;
+  std::unique_ptr<PiecePicker> picker_;
+  Rng rng_{5};
+};
+
+TEST_F(PickerTest, RarestFirstTakesTheRarestPieceThePeerHas) {
+  Build("2223133", "       ");
+  EXPECT_EQ(Pieces(Pick("*******", 1)), std::vector<uint32_t>{4});
+  // The peer lacks piece 4: the next rarest it has are 0, 1, 2.
+  auto next = Pieces(Pick("****.**", 1));
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_LE(next[0], 2u);
+}
+
+TEST_F(PickerTest, RarestFirstBreaksTiesAtRandom) {
+  std::map<uint32_t, int> seen;
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    Build("3111333", "       ");
+    rng_ = Rng(seed);
+    seen[Pieces(Pick("*******", 1)).at(0)]++;
+  }
+  EXPECT_EQ(seen.size(), 3u);  // pieces 1, 2, 3 only, all of them
+  for (const auto& [piece, count] : seen) {
+    EXPECT_GE(piece, 1u);
+    EXPECT_LE(piece, 3u);
+  }
+}
+
+TEST_F(PickerTest, NeverPicksWhatWeHaveOrThePeerLacks) {
+  Build("1111", "* * ");
+  auto got = Pieces(Pick("**. ", 4));
+  EXPECT_EQ(got, std::vector<uint32_t>{1});
+}
+
+TEST_F(PickerTest, SequentialGoesInOrder) {
+  Build("9199", "*   ", PieceSelection::kSequential);
+  EXPECT_EQ(Pieces(Pick("****", 3)), (std::vector<uint32_t>{1, 2, 3}));
+}
+
+TEST_F(PickerTest, RandomFirstIgnoresRarityUntilEnoughPieces) {
+  std::map<uint32_t, int> seen;
+  for (uint64_t seed = 0; seed < 80; ++seed) {
+    Build("5155", "    ", PieceSelection::kRarestFirst, 1, /*random_first=*/4);
+    rng_ = Rng(seed);
+    seen[Pieces(Pick("****", 1)).at(0)]++;
+  }
+  EXPECT_EQ(seen.size(), 4u);  // not only the rare piece 1
+}
+
+TEST_F(PickerTest, StartedPiecesComeFirst) {
+  Build("1199", "    ", PieceSelection::kRarestFirst, /*blocks_per_piece=*/4);
+  auto first = Pick("****", 2);  // starts a rare piece (0 or 1), two blocks
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].piece, first[1].piece);
+  // Another peer holding only the common pieces and that one gets the rest
+  // of the started piece before anything new.
+  std::string remote = "..**";
+  remote[first[0].piece.value()] = '*';
+  auto second = Pick(remote, 3, PeerId(2));
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_EQ(second[0].piece, first[0].piece);
+  EXPECT_EQ(second[1].piece, first[0].piece);
+  EXPECT_NE(second[2].piece, first[0].piece);
+}
+
+TEST_F(PickerTest, EndgameRequestsOutstandingBlocksAgain) {
+  Build("11", "* ", PieceSelection::kRarestFirst, 2);
+  auto a = Pick("**", 5);
+  EXPECT_EQ(a.size(), 2u);  // both blocks of piece 1
+  EXPECT_TRUE(picker_->InEndgame());
+  auto b = picker_->Pick(Bitfield::FromString("**"), PeerId(2), 5, rng_,
+                         [](const BlockRef&) { return false; });
+  EXPECT_EQ(b, a);  // duplicates, for the caller to cancel on arrival
+  config_.endgame = false;
+}
+
+TEST_F(PickerTest, NoEndgameWhenDisabled) {
+  config_.endgame = false;
+  Build("11", "* ", PieceSelection::kRarestFirst, 2);
+  Pick("**", 5);
+  EXPECT_TRUE(Pick("**", 5, PeerId(2)).empty());
+}
+
+TEST_F(PickerTest, AbortedRequestsArePickedAgain) {
+  Build("1", " ", PieceSelection::kRarestFirst, 2);
+  auto a = Pick("*", 2);
+  ASSERT_EQ(a.size(), 2u);
+  picker_->AbortRequest(a[1]);
+  EXPECT_FALSE(picker_->InEndgame());
+  EXPECT_EQ(Pick("*", 1, PeerId(2)), std::vector<BlockRef>{a[1]});
+}
+
+TEST_F(PickerTest, ReceiveCompleteVerify) {
+  Build("1", " ", PieceSelection::kRarestFirst, 2);
+  auto a = Pick("*", 2);
+  EXPECT_EQ(picker_->OnBlockReceived(a[0]), PiecePicker::Receipt::kNew);
+  EXPECT_EQ(picker_->OnBlockReceived(a[0]), PiecePicker::Receipt::kDuplicate);
+  EXPECT_FALSE(picker_->IsComplete(PieceIndex(0)));
+  picker_->OnBlockReceived(a[1]);
+  EXPECT_TRUE(picker_->IsComplete(PieceIndex(0)));
+  picker_->OnPieceVerified(PieceIndex(0), true);
+  EXPECT_TRUE(picker_->have().Test(0));
+  EXPECT_FALSE(picker_->InEndgame());  // nothing missing: no end-game
+}
+
+TEST_F(PickerTest, FailedPieceGoesOnParoleWithOneOwner) {
+  Build("22", "  ", PieceSelection::kSequential, 2);
+  auto a = Pick("*.", 1, PeerId(1));
+  auto b = Pick("*.", 1, PeerId(2));
+  picker_->OnBlockReceived(a[0]);
+  picker_->OnBlockReceived(b[0]);
+  picker_->OnPieceVerified(PieceIndex(0), false);
+  EXPECT_TRUE(picker_->OnParole(PieceIndex(0)));
+  EXPECT_FALSE(picker_->have().Test(0));
+  auto first = Pick("*.", 1, PeerId(1));  // peer 1 takes the parole piece
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(Pick("*.", 2, PeerId(2)).empty());  // peer 2 may not join in
+  EXPECT_EQ(Pick("*.", 1, PeerId(1)).size(), 1u);  // the owner finishes it
+}
+
+TEST_F(PickerTest, AvailabilityFollowsPeers) {
+  Build("00", "  ");
+  picker_->AddPeer(Bitfield::FromString("*."));
+  picker_->AddPeer(Bitfield::FromString("**"));
+  EXPECT_EQ(picker_->availability(PieceIndex(0)), 2u);
+  picker_->RemovePeer(Bitfield::FromString("**"));
+  EXPECT_EQ(picker_->availability(PieceIndex(1)), 0u);
+}
+
+TEST_F(PickerTest, ValidBlocksOnly) {
+  Build("1", " ", PieceSelection::kRarestFirst, 2);
+  EXPECT_TRUE(picker_->IsValidBlock(BlockRef{PieceIndex(0), kBlock, kBlock}));
+  EXPECT_FALSE(picker_->IsValidBlock(BlockRef{PieceIndex(0), 1, kBlock}));
+  EXPECT_FALSE(picker_->IsValidBlock(BlockRef{PieceIndex(0), 0, 100}));
+  EXPECT_FALSE(picker_->IsValidBlock(BlockRef{PieceIndex(1), 0, kBlock}));
+}
+
+}  // namespace
+}  // namespace swarm::core
