@@ -110,21 +110,26 @@ std::optional<FieldError> Scenario::Validate() const {
   }
   if (!any_seed) return Err("peers", "no class starts complete: nobody has the file");
   if (auto e = ValidateLatency(*this)) return e;
-  core::PeerConfig pc = PeerConfigFor(peers.front());
-  if (auto e = pc.Validate()) {
-    if (e->find("block_size") == 0) return Err("file.block_size", *e);
-    return Err("protocol", *e);
+  for (size_t i = 0; i < peers.size(); ++i) {
+    core::PeerConfig pc = PeerConfigFor(peers[i]);
+    if (auto e = pc.Validate()) {
+      if (e->find("block_size") == 0) return Err("file.block_size", *e);
+      if (peers[i].protocol) return Err("peers." + std::to_string(i) + ".protocol", *e);
+      return Err("protocol", *e);
+    }
   }
   if (auto e = TrackerConfig().Validate()) return Err("tracker", *e);
   return std::nullopt;
 }
 
 core::PeerConfig Scenario::PeerConfigFor(const PeerClassSpec& c) const {
-  core::PeerConfig pc = protocol;
+  core::PeerConfig pc = c.protocol ? *c.protocol : protocol;
   pc.block_size = static_cast<uint32_t>(file.block_size);
   pc.numwant = tracker.numwant;
   pc.announce_interval = tracker.announce_interval;
   pc.free_rider = c.free_rider;
+  // propshare and bittyrant divide the host's upload; the driver knows it.
+  pc.upload_capacity = c.upload;
   return pc;
 }
 

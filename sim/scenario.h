@@ -117,6 +117,10 @@ struct PeerClassSpec {
   bool free_rider = false;
   FailureSpec failure;
   std::string region;  // topology latency only
+  // The class's own protocol settings (e.g. a different choker or
+  // super-seeding), given as `protocol:` inside the class: the scenario's
+  // protocol with those fields replaced. Empty: the scenario's protocol.
+  std::optional<core::PeerConfig> protocol;
 };
 
 struct Scenario {

@@ -269,10 +269,14 @@ LeaveSpec ReadLeave(const YAML::Node& n, const std::string& f) {
   return l;
 }
 
-PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f) {
+void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p);
+
+// `base`: the scenario's protocol, which a class's `protocol:` amends.
+PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
+                        const core::PeerConfig& base) {
   PeerClassSpec c;
   MapReader m(n, f, {"class", "count", "upload", "download", "start", "arrival",
-                     "leave", "free_rider", "failure", "region"});
+                     "leave", "free_rider", "failure", "region", "protocol"});
   for (const char* req : {"class", "count", "upload", "download"})
     if (!m.Has(req)) Fail(n, m.Path(req), "missing (every class needs class, count, upload, download)");
   c.name = Scalar(m["class"], m.Path("class"));
@@ -293,6 +297,10 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f) {
     if (fr.Has("after")) c.failure.after = RandomDur(fr["after"], fr.Path("after"));
   }
   if (m.Has("region")) c.region = Scalar(m["region"], m.Path("region"));
+  if (m.Has("protocol")) {
+    c.protocol = base;
+    ReadProtocol(m["protocol"], m.Path("protocol"), *c.protocol);
+  }
   return c;
 }
 
@@ -311,14 +319,16 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
                      "request_pipeline", "max_request_length", "max_queued_requests",
                      "uploads_in_flight", "request_timeout", "keepalive_interval",
                      "inactivity_timeout", "housekeeping_interval",
-                     "min_reannounce_interval", "ban_strikes"});
+                     "min_reannounce_interval", "ban_strikes", "super_seeding",
+                     "strict_tft_allowance", "propshare_reserve"});
   if (m.Has("piece_selection"))
     p.piece_selection = Enum<core::PieceSelection>(
         m["piece_selection"], m.Path("piece_selection"), core::ParsePieceSelection,
         "rarest_first, random, sequential");
   if (m.Has("choker"))
     p.choker = Enum<core::ChokerKind>(m["choker"], m.Path("choker"), core::ParseChokerKind,
-                                      "tit_for_tat, round_robin, unchoke_all");
+                                      "tit_for_tat, strict_tit_for_tat, round_robin, unchoke_all, "
+                                      "propshare, bittyrant");
   if (m.Has("seed_choke"))
     p.seed_choke = Enum<core::SeedChoke>(m["seed_choke"], m.Path("seed_choke"),
                                          core::ParseSeedChoke, "fastest_upload, round_robin");
@@ -340,6 +350,10 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
   m.Read("housekeeping_interval", p.housekeeping_interval, Dur);
   m.Read("min_reannounce_interval", p.min_reannounce_interval, Dur);
   m.Read("ban_strikes", p.ban_strikes, U32);
+  m.Read("super_seeding", p.super_seeding, Bool);
+  if (m.Has("strict_tft_allowance"))
+    p.strict_tft_allowance = Size(m["strict_tft_allowance"], m.Path("strict_tft_allowance"));
+  m.Read("propshare_reserve", p.propshare_reserve, Real);
 }
 
 Scenario ReadScenario(const YAML::Node& root) {
@@ -380,7 +394,7 @@ Scenario ReadScenario(const YAML::Node& root) {
   YAML::Node peers = m["peers"];
   if (!peers.IsSequence()) Fail(peers, "peers", "expected a list of peer classes");
   for (size_t i = 0; i < peers.size(); ++i)
-    s.peers.push_back(ReadClass(peers[i], "peers." + std::to_string(i)));
+    s.peers.push_back(ReadClass(peers[i], "peers." + std::to_string(i), s.protocol));
   m.Read("sample_interval", s.sample_interval, Dur);
   return s;
 }
@@ -563,6 +577,8 @@ void EmitArrival(YAML::Emitter& e, const ArrivalSpec& a) {
   e << YAML::EndMap;
 }
 
+void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p);
+
 void EmitClass(YAML::Emitter& e, const PeerClassSpec& c) {
   e << YAML::BeginMap;
   e << YAML::Key << "class" << YAML::Value << c.name;
@@ -592,6 +608,10 @@ void EmitClass(YAML::Emitter& e, const PeerClassSpec& c) {
   EmitRandom(e, c.failure.after);
   e << YAML::EndMap;
   if (!c.region.empty()) e << YAML::Key << "region" << YAML::Value << c.region;
+  if (c.protocol) {
+    e << YAML::Key << "protocol" << YAML::Value;
+    EmitProtocol(e, *c.protocol);
+  }
   e << YAML::EndMap;
 }
 
@@ -619,6 +639,9 @@ void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p) {
   dur("housekeeping_interval", p.housekeeping_interval);
   dur("min_reannounce_interval", p.min_reannounce_interval);
   kv("ban_strikes", p.ban_strikes);
+  kv("super_seeding", p.super_seeding);
+  kv("strict_tft_allowance", FormatBytes(p.strict_tft_allowance));
+  kv("propshare_reserve", p.propshare_reserve);
   e << YAML::EndMap;
 }
 
