@@ -41,10 +41,15 @@ class Runner:
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
         self.runs = 0
         self.wall = 0.0
+        self.reuse = args.reuse
 
     def submit(self, scenario, seed, sets=(), tag="", seed_cost=False):
         name = os.path.splitext(scenario)[0]
         out = os.path.join(self.work, f"{name}{tag}-seed{seed}")
+        if self.reuse and os.path.exists(os.path.join(out, "checks.json")):
+            done = concurrent.futures.Future()
+            done.set_result(Run(out))
+            return done
         cmd = [self.runner, os.path.join(self.scenarios, scenario), "--seed", str(seed),
                "--out", out]
         for s in sets:
@@ -146,16 +151,21 @@ class Check:
         gate=False is reported (verdict "deviates" when not met) but does not
         fail the check: used only where the published number rests on an
         idealisation the protocol does not share, explained in the notes."""
-        if not isinstance(values, (list, tuple)):
-            values = [values]
-        m, sd = mean_sd(values)
-        measured = fmt(m, unit)
-        if len(values) > 1:
-            measured += f" ± {fmt(sd, unit)} (n={len(values)})"
+        if isinstance(values, str):
+            m, sd, measured, values = float("nan"), float("nan"), values, [values]
+        else:
+            if not isinstance(values, (list, tuple)):
+                values = [values]
+            m, sd = mean_sd(values)
+            measured = fmt(m, unit)
+            if len(values) > 1:
+                measured += f" ± {fmt(sd, unit)} (n={len(values)})"
         self.rows.append({"what": what, "expected": expected, "measured": measured,
                           "mean": m, "sd": sd, "n": len(values), "ok": bool(ok) or not gate,
                           "met": bool(ok), "hard": hard, "gate": gate})
         verdict = "PASS" if ok else ("FAIL" if gate else "DEVIATES (not gating)")
+        if str(expected).startswith("report"):
+            verdict = "REPORT"
         print(f"  [{verdict}] {what}\n         expected {expected}\n         measured {measured}",
               flush=True)
 
@@ -353,7 +363,8 @@ def check_v3(r, c):
         late = [sum(1 for x in done if x <= round_s * k * 1.02) for k in range(1, 11)]
         per_k.append(late)
         exact3.append(late[:3] == [1, 3, 7])
-        growth.append((late[7] / late[0]) ** (1 / 7))  # rounds 1..8
+        # Holders (seed included) per round: ideally 2^k, a factor 2.
+        growth.append(((late[7] + 1) / (late[0] + 1)) ** (1 / 7))  # rounds 1..8
         at80.append(late[9])
         last.append(done[-1] if len(done) == 1000 else float("nan"))
     c.row("M=1: completed at t = 8k s above 2^k - 1 for some k (hard: doubling is the "
@@ -365,8 +376,8 @@ def check_v3(r, c):
           "ideal " + ", ".join(str(x) for x in ideal) + "; random matching " +
           ", ".join(str(round(x)) for x in rnd),
           ", ".join(str(round(x)) for x in mean_k), True, gate=False)
-    c.row("M=1: growth factor per round over rounds 1-8", ">= 1.7 (exponential; ideal 2, "
-          "random matching 1.98)", growth, all(g >= 1.7 for g in growth))
+    c.row("M=1: growth factor of holders per round over rounds 1-8",
+          ">= 1.7 (exponential; ideal 2, random matching 1.98)", growth, all(g >= 1.7 for g in growth))
     c.row("M=1: completed by 80 s", "1000 (ideal matching)", at80,
           all(x == 1000 for x in at80), gate=False)
     c.row("M=1: last of 1000 completes", "80 s (ideal matching)", last,
@@ -449,11 +460,11 @@ def check_v4(r, c):
     c.row("min copies: rarest-first > random > sequential on average",
           "strictly higher", " > ".join(fmt(statistics.fmean(mn[p])) for p in pol),
           statistics.fmean(mn["rarest_first"]) > statistics.fmean(mn["random"]) >
-          statistics.fmean(mn["sequential"]), gate=False)
+          statistics.fmean(mn["sequential"]))
     for p in pol:
         c.row(f"{p}: mean download time", "report", dl[p], True, " s")
-    c.row("mean download time: rarest-first <= random (mean over paired seeds)",
-          "rarest-first <= random", statistics.fmean(dl["rarest_first"]) /
+    c.row("mean download time, rarest-first / random (means over paired seeds)",
+          "<= 1", statistics.fmean(dl["rarest_first"]) /
           statistics.fmean(dl["random"]),
           statistics.fmean(dl["rarest_first"]) <= statistics.fmean(dl["random"]))
 
@@ -566,6 +577,8 @@ def main():
     ap.add_argument("--scenarios", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--reuse", action="store_true",
+                    help="judge existing result folders instead of re-running (development)")
     args = ap.parse_args()
     title, source, fn = CHECKS[args.check]
     print(f"{args.check} - {title} ({source})", flush=True)
