@@ -37,9 +37,13 @@ Bitfield Bitfield::FromString(std::string_view s) {
   return b;
 }
 
-bool Bitfield::Test(size_t i) const {
-  SWARM_CHECK(i < size_);
-  return (words_[i / 64] >> (i % 64)) & 1;
+size_t Bitfield::CountNotIn(const Bitfield& other) const {
+  SWARM_CHECK(size_ == other.size_);
+  size_t n = 0;
+  for (size_t w = 0; w < words_.size(); ++w) {
+    n += static_cast<size_t>(std::popcount(words_[w] & ~other.words_[w]));
+  }
+  return n;
 }
 
 void Bitfield::Set(size_t i) {

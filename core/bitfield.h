@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/check.h"
+
 namespace swarm::core {
 
 class Bitfield {
@@ -29,12 +31,20 @@ class Bitfield {
   static Bitfield FromString(std::string_view s);
 
   size_t size() const { return size_; }
-  bool Test(size_t i) const;
+  bool Test(size_t i) const {
+    SWARM_CHECK(i < size_);
+    return (words_[i / 64] >> (i % 64)) & 1;
+  }
   void Set(size_t i);
   void Clear(size_t i);
   size_t Count() const { return count_; }
   bool All() const { return count_ == size_; }
   bool None() const { return count_ == 0; }
+
+  // Number of bits set here and clear in `other`. REQUIRES: same size.
+  size_t CountNotIn(const Bitfield& other) const;
+  // 64 bits per word, bit i in word i/64 at position i%64; spare bits zero.
+  const std::vector<uint64_t>& words() const { return words_; }
 
   std::vector<uint8_t> ToWire() const;
   std::string ToString() const;  // '1' and '0' per bit

@@ -125,12 +125,13 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
     actions_.push_back(Disconnect{id, DisconnectReason::kShutdown});
     return;
   }
-  SWARM_CHECK(conns_.count(id) == 0);  // drivers never reuse an id
+  SWARM_CHECK(Find(id) == nullptr);  // drivers never reuse an id
   if (d == Direction::kInbound && conns_.size() >= config_.max_connections) {
     actions_.push_back(Disconnect{id, DisconnectReason::kTooManyConnections});
     return;
   }
   Connection& c = conns_[id];
+  index_.insert(std::lower_bound(index_.begin(), index_.end(), id, IndexLess), {id, &c});
   c.id = id;
   c.direction = d;
   c.dialed = dialed;
@@ -154,9 +155,15 @@ void Peer::OnDisconnected(Time now, ConnectionId id) {
   ConnectMore(now);
 }
 
+bool Peer::IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id) {
+  return e.first < id;
+}
+
+// Every delivered message starts with this lookup; a binary search over a
+// small contiguous array costs far fewer cache misses than walking map nodes.
 Connection* Peer::Find(ConnectionId id) {
-  auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : &it->second;
+  auto it = std::lower_bound(index_.begin(), index_.end(), id, IndexLess);
+  return it != index_.end() && it->first == id ? it->second : nullptr;
 }
 
 void Peer::Drop(ConnectionId id, DisconnectReason reason) {
@@ -174,6 +181,7 @@ void Peer::RemoveConnection(ConnectionId id) {
   if (c.remote) known_.erase(*c.remote);
   uploads_in_flight_ -= c.uploads_in_flight;
   const bool was_uploading = c.uploads_in_flight > 0;
+  index_.erase(std::lower_bound(index_.begin(), index_.end(), id, IndexLess));
   conns_.erase(it);
   if (was_uploading && weighted_uploads_) PumpWeighted();
 }
@@ -276,10 +284,7 @@ void Peer::HandleBitfield(Time now, Connection& c, const BitfieldMessage& m) {
   if (!bits) return Drop(c.id, DisconnectReason::kBadBitfield);
   c.remote_have = std::move(*bits);
   picker_.AddPeer(c.remote_have);
-  c.interesting = 0;
-  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
-    c.interesting += c.remote_have.Test(p) && !have_.Test(p);
-  }
+  c.interesting = static_cast<uint32_t>(c.remote_have.CountNotIn(have_));
   if (is_seed() && c.remote_have.All()) {
     return Drop(c.id, DisconnectReason::kNotUseful);
   }
@@ -444,7 +449,7 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
   } else {
     stats_.downloaded += b.length;
     actions_.push_back(StoreBlock{c.id, b});
-    auto& who = contributors_[b.piece.value()];
+    auto& who = contributors_.try_emplace(b.piece.value()).first->second;
     if (std::find(who.begin(), who.end(), *c.remote) == who.end()) {
       who.push_back(*c.remote);
     }
@@ -484,7 +489,7 @@ void Peer::RequestMore(Time now, Connection& c) {
 }
 
 void Peer::RequestMoreEverywhere(Time now) {
-  for (auto& [id, c] : conns_) RequestMore(now, c);
+  for (auto& [id, c] : index_) RequestMore(now, *c);
 }
 
 void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
@@ -498,7 +503,8 @@ void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
 }
 
 void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
-  for (auto& [id, c] : conns_) {
+  for (auto& [id, cp] : index_) {
+    Connection& c = *cp;
     if (id == except) continue;
     auto it = std::find_if(c.requests.begin(), c.requests.end(),
                            [&](const OutstandingRequest& r) { return r.block == b; });
@@ -514,7 +520,7 @@ void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
 void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
   if (stopped_) return;
   SWARM_CHECK(picker_.IsComplete(p));
-  std::vector<PeerId> who = std::move(contributors_[p.value()]);
+  std::vector<PeerId> who = std::move(contributors_.try_emplace(p.value()).first->second);
   contributors_.erase(p.value());
   picker_.OnPieceVerified(p, ok);
   if (!ok) {
@@ -529,7 +535,8 @@ void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
     return;
   }
   have_.Set(p.value());
-  for (auto& [id, c] : conns_) {
+  for (auto& [id, cp] : index_) {
+    Connection& c = *cp;
     if (!c.handshake_received) continue;
     // The neighbour already holds p: a Have would tell it nothing.
     if (!c.remote_have.Test(p.value())) {

@@ -26,6 +26,7 @@
 #include "core/bitfield.h"
 #include "core/choker.h"
 #include "core/connection.h"
+#include "core/flat_map.h"
 #include "core/message.h"
 #include "core/peer_config.h"
 #include "core/piece_picker.h"
@@ -140,6 +141,7 @@ class Peer {
   void Strike(PeerId p);
   bool ValidBlockRange(const BlockRef& b) const;
   Connection* Find(ConnectionId id);
+  static bool IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id);
   size_t UnchokedInterested() const;
 
   PeerId self_;
@@ -157,12 +159,14 @@ class Peer {
 
   // Ordered containers only: iteration order must not depend on addresses.
   std::map<ConnectionId, Connection> conns_;
+  // conns_ sorted by id for lookup (map nodes never move).
+  std::vector<std::pair<ConnectionId, Connection*>> index_;
   std::vector<PeerAddress> candidates_;   // known, not connected, FIFO
   std::set<PeerId> known_;                // ids in candidates_ or connected
   std::set<PeerId> connecting_;           // Connect sent, no answer yet
   std::set<PeerId> banned_;
   std::map<PeerId, uint32_t> strikes_;
-  std::map<uint32_t, std::vector<PeerId>> contributors_;  // per partial piece
+  FlatMap<uint32_t, std::vector<PeerId>> contributors_;  // per partial piece
   bool weighted_uploads_ = false;         // last decision carried weights
   uint32_t uploads_in_flight_ = 0;        // SendBlocks not yet sent, all conns
   std::vector<uint32_t> super_offered_;   // times each piece was revealed

@@ -1,6 +1,7 @@
 #include "core/piece_picker.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "core/check.h"
 
@@ -11,7 +12,8 @@ PiecePicker::PiecePicker(const TorrentInfo& torrent, const PeerConfig& config)
       config_(config),
       have_(torrent.piece_count()),
       availability_(torrent.piece_count(), 0),
-      parole_(torrent.piece_count(), false) {
+      parole_(torrent.piece_count(), false),
+      started_(torrent.piece_count()) {
   for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
     unrequested_ += BlocksIn(PieceIndex(p));
   }
@@ -65,6 +67,7 @@ void PiecePicker::RemovePeer(const Bitfield& remote) {
 PiecePicker::Partial& PiecePicker::StartPiece(PieceIndex p) {
   auto [it, inserted] = partial_.try_emplace(p.value());
   if (inserted) {
+    started_.Set(p.value());
     const uint32_t n = BlocksIn(p);
     it->second.outstanding.assign(n, 0);
     it->second.received.assign(n, false);
@@ -91,17 +94,26 @@ std::optional<PieceIndex> PiecePicker::ChooseNewPiece(const Bitfield& remote,
   const bool sequential = config_.piece_selection == PieceSelection::kSequential;
   scratch_.clear();
   uint32_t rarest = UINT32_MAX;
-  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
-    if (!remote.Test(p) || have_.Test(p) || partial_.count(p)) continue;
-    if (sequential && !random) return PieceIndex(p);
-    if (!random) {
-      if (availability_[p] > rarest) continue;
-      if (availability_[p] < rarest) {
-        rarest = availability_[p];
-        scratch_.clear();
+  // Candidates: pieces the peer has that we neither have nor started, found
+  // a word (64 pieces) at a time.
+  const auto& rw = remote.words();
+  const auto& hw = have_.words();
+  const auto& sw = started_.words();
+  for (size_t w = 0; w < rw.size(); ++w) {
+    uint64_t bits = rw[w] & ~hw[w] & ~sw[w];
+    while (bits) {
+      const uint32_t p = static_cast<uint32_t>(w * 64 + std::countr_zero(bits));
+      bits &= bits - 1;
+      if (sequential && !random) return PieceIndex(p);
+      if (!random) {
+        if (availability_[p] > rarest) continue;
+        if (availability_[p] < rarest) {
+          rarest = availability_[p];
+          scratch_.clear();
+        }
       }
+      scratch_.push_back(p);
     }
-    scratch_.push_back(p);
   }
   if (scratch_.empty()) return std::nullopt;
   return PieceIndex(scratch_[rng.Below(scratch_.size())]);
@@ -199,6 +211,7 @@ bool PiecePicker::NeedsBlock(const BlockRef& b) const {
 void PiecePicker::OnPieceVerified(PieceIndex p, bool ok) {
   SWARM_CHECK(IsComplete(p));
   partial_.erase(p.value());
+  started_.Clear(p.value());
   parole_[p.value()] = !ok;
   if (ok) {
     have_.Set(p.value());

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/bitfield.h"
+#include "core/flat_map.h"
 #include "core/message.h"
 #include "core/peer_config.h"
 #include "core/rng.h"
@@ -112,7 +113,8 @@ class PiecePicker {
   Bitfield have_;
   std::vector<uint32_t> availability_;
   std::vector<bool> parole_;
-  std::map<uint32_t, Partial> partial_;  // ordered: deterministic scans
+  FlatMap<uint32_t, Partial> partial_;  // ordered: deterministic scans
+  Bitfield started_;                     // pieces present in partial_
   uint64_t unrequested_ = 0;
   std::vector<uint32_t> scratch_;  // candidate list reused across picks
 };

@@ -1,0 +1,390 @@
+"""Drawing functions shared by plot_run.py and compare.py.
+
+Each `draw_*` function draws one kind of panel onto a matplotlib Axes for one
+or several loaded results (resultdir.Result), so a single run and an overlay
+of runs look the same. With one run, series are told apart by colour; with
+several, each run has a colour and series are told apart by line style.
+
+REQUIRES: resultdir.require_matplotlib() was called (Agg backend).
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+MIB = 2 ** 20
+RUN_COLORS = plt.get_cmap("tab10").colors
+LEECHER_COLOR, SEED_COLOR, DONE_COLOR = "tab:blue", "tab:green", "0.45"
+BOUND_COLOR = "tab:red"
+
+plt.rcParams.update({
+    "figure.dpi": 110, "savefig.dpi": 110, "font.size": 10,
+    "axes.titlesize": 11.5, "axes.titleweight": "bold", "axes.grid": True,
+    "grid.alpha": 0.3, "legend.fontsize": 9, "legend.framealpha": 0.9,
+})
+
+
+def time_unit(max_s):
+    """(divisor, unit) that keeps a time axis in a readable range."""
+    if not max_s or not math.isfinite(max_s) or max_s <= 600:
+        return 1.0, "s"
+    if max_s <= 5 * 3600:
+        return 60.0, "min"
+    return 3600.0, "h"
+
+
+def fmt_duration(s):
+    """'830.6 s', '13.8 min' or '2.50 h'."""
+    if s is None or not math.isfinite(s):
+        return "n/a"
+    div, unit = time_unit(s)
+    if unit == "s":
+        return f"{s:.1f} s"
+    return f"{s / div:.{1 if unit == 'min' else 2}f} {unit}"
+
+
+def fmt_in(s, div):
+    """Seconds shown in the unit of an axis scaled by div, e.g. '8.2 min
+    (489 s)'; plain seconds when the axis is in seconds."""
+    unit = {1.0: "s", 60.0: "min", 3600.0: "h"}[div]
+    if unit == "s":
+        return f"{s:.1f} s"
+    return f"{s / div:.{1 if unit == 'min' else 2}f} {unit} ({s:.0f} s)"
+
+
+def run_color(i):
+    return RUN_COLORS[i % len(RUN_COLORS)]
+
+
+def time_label(runs):
+    """Axis name for time: simulated, wall-clock (sim --real) or both."""
+    modes = {r.summary.get("mode", "sim") for r in runs}
+    if modes == {"real"}:
+        return "wall-clock time since start"
+    return "simulated time" if modes <= {"sim"} else "time since start"
+
+
+def _timeline_unit(runs):
+    return time_unit(max(float(r.timeline["time_s"].max()) for r in runs))
+
+
+def _download_times(run):
+    """Sorted download times of leechers that completed, and #leechers."""
+    dt = run.peers.download_time_s[run.peers.leecher]
+    return np.sort(dt[np.isfinite(dt)]), int(run.peers.leecher.sum())
+
+
+def draw_completion_cdf(ax, runs, labels=None):
+    """CDF of download time (completion - join) with the Kumar-Ross bound."""
+    data = [_download_times(r) for r in runs]
+    longest = max([d[-1] for d, _ in data if d.size] +
+                  [r.kumar_ross_s or 0 for r in runs] +
+                  [r.piece_granular_s or 0 for r in runs] + [1.0])
+    div, unit = time_unit(longest)
+    by_class = len(runs) == 1 and len(_leecher_classes(runs[0])) > 1
+    for i, (run, (done, n)) in enumerate(zip(runs, data)):
+        color = LEECHER_COLOR if len(runs) == 1 else run_color(i)
+        label = (f"all leechers ({done.size} of {n} finished)"
+                 if len(runs) == 1 else f"{labels[i]} ({done.size}/{n})")
+        _step_cdf(ax, done, n, div, color="0.15" if by_class else color,
+                  lw=2.2, label=label)
+    if by_class:
+        _draw_class_cdfs(ax, runs[0], div)
+    _draw_bounds(ax, runs, div, labels)
+    ax.set_xlim(left=0, right=longest / div * 1.05)
+    ax.set_ylim(0, 1.04)
+    ax.set_xlabel(f"download time: completion − join ({unit})")
+    ax.set_ylabel("fraction of leechers finished")
+    ax.set_title("How long did peers take to download the file?")
+    if len(runs) == 1:
+        ax.legend(loc="best")
+    else:   # many long labels: below the axes, never over the curves
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2,
+                  fontsize=8.5)
+    if not any(d.size for d, _ in data):
+        ax.text(0.5, 0.5, "no leecher completed", transform=ax.transAxes,
+                ha="center", va="center", fontsize=12, color="0.3")
+
+
+def _step_cdf(ax, done, n, div, **style):
+    x = np.concatenate([[0.0], done]) / div
+    y = np.arange(done.size + 1) / max(n, 1)
+    ax.step(x, y, where="post", **style)
+
+
+def _leecher_classes(run):
+    klass = np.array(run.peers.klass)
+    return [c for c in run.peers.classes()
+            if (run.peers.leecher & (klass == c)).any()]
+
+
+def _draw_class_cdfs(ax, run, div):
+    """One thinner CDF per leecher class, coloured as in class_ratio.png."""
+    klass = np.array(run.peers.klass)
+    classes = run.peers.classes()
+    for c in _leecher_classes(run):
+        m = run.peers.leecher & (klass == c)
+        dt = run.peers.download_time_s[m]
+        done = np.sort(dt[np.isfinite(dt)])
+        _step_cdf(ax, done, int(m.sum()), div,
+                  color=run_color(classes.index(c)), lw=1.4,
+                  label=f"class {c} ({done.size} of {int(m.sum())})")
+
+
+GROWTH = {
+    "first_piece": ("first_piece_s", "tab:purple", "leechers holding ≥ 1 piece",
+                    "Spreading: peers that can upload something"),
+    "completion": ("completion_s", "tab:green", "leechers complete",
+                   "Finishing: peers that have the whole file"),
+}
+
+
+def draw_growth(ax, run, which="first_piece"):
+    """Cumulative count of leechers reaching a milestone (first piece or
+    completion) over time, on a log scale: a straight line is exponential
+    growth. Time starts when the first leecher joined."""
+    column, color, label, title = GROWTH[which]
+    p = run.peers
+    times = getattr(p, column)
+    start = float(np.nanmin(p.join_s[p.leecher])) if p.leecher.any() else 0.0
+    t = np.sort(times[p.leecher & np.isfinite(times)]) - start
+    div, unit = time_unit(float(t[-1]) if t.size else 1.0)
+    if t.size:
+        ax.step(np.concatenate([[0.0], t]) / div,
+                np.concatenate([[0.8], np.arange(1, t.size + 1)]),
+                where="post", color=color, lw=2, label=label)
+        ax.legend(loc="lower right")
+    else:
+        ax.text(0.5, 0.5, f"no leecher reached this ({label})",
+                transform=ax.transAxes, ha="center", color="0.3")
+    ax.set_yscale("log")
+    ax.set_ylim(0.8, max(2.0, int(p.leecher.sum()) * 1.5))
+    ax.set_xlim(left=0)
+    ax.set_xlabel(f"time since the first leecher joined ({unit})")
+    ax.set_ylabel("number of leechers (log scale)")
+    ax.set_title(title)
+
+
+def _draw_bounds(ax, runs, div, labels):
+    """One dashed line per distinct Kumar-Ross bound: red when all runs share
+    it, else in the colour of the first run having it, naming its runs."""
+    groups = []   # [bound, [run indices]]
+    for i, r in enumerate(runs):
+        b = r.kumar_ross_s
+        if b is None:
+            continue
+        for g in groups:
+            if abs(g[0] - b) <= 1e-6 * max(abs(b), 1.0):
+                g[1].append(i)
+                break
+        else:
+            groups.append([b, [i]])
+    if len(groups) == 1 and len(groups[0][1]) == len(runs):
+        b = groups[0][0]
+        ax.axvline(b / div, color=BOUND_COLOR, ls="--", lw=1.6,
+                   label=f"Kumar–Ross bound {fmt_in(b, div)}: the earliest\n"
+                         "the last peer can finish if all join at once")
+        pg = runs[0].piece_granular_s if len(runs) == 1 else None
+        if pg is not None:
+            ax.axvline(pg / div, color=BOUND_COLOR, ls=":", lw=1.6,
+                       label=f"piece-granular bound {fmt_in(pg, div)}: the "
+                             "same,\nforwarding only whole pieces")
+        return
+    for b, members in groups:
+        names = ", ".join(labels[i] for i in members)
+        ax.axvline(b / div, color=run_color(members[0]), ls="--", lw=1.3,
+                   label=f"Kumar–Ross bound {fmt_in(b, div)} ({names})")
+
+
+def draw_population(ax, runs, labels=None):
+    """Leechers and seeds present over time (plus completed, for one run)."""
+    div, unit = _timeline_unit(runs)
+    for i, run in enumerate(runs):
+        t, tl = run.timeline["time_s"] / div, run.timeline
+        if len(runs) == 1:
+            ax.plot(t, tl["leechers"], color=LEECHER_COLOR, lw=2,
+                    ds="steps-post", label="leechers (downloading)")
+            ax.plot(t, tl["seeds"], color=SEED_COLOR, lw=2, ds="steps-post",
+                    label="seeds (have the whole file)")
+            ax.plot(t, tl["completed"], color=DONE_COLOR, lw=1.4, ls=":",
+                    ds="steps-post", zorder=3,
+                    label="completed so far (cumulative)")
+        else:
+            ax.plot(t, tl["leechers"], color=run_color(i), lw=1.8,
+                    ds="steps-post")
+            ax.plot(t, tl["seeds"], color=run_color(i), lw=1.4, ls="--",
+                    ds="steps-post")
+    if len(runs) > 1:
+        _style_legend(ax, labels, [("-", "leechers"), ("--", "seeds")])
+    else:
+        ax.legend(loc="best")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(f"{time_label(runs)} ({unit})")
+    ax.set_ylabel("peers in the swarm")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title("Who is in the swarm?")
+
+
+def _style_legend(ax, labels, styles):
+    handles = [Line2D([], [], color=run_color(i), lw=2, label=l)
+               for i, l in enumerate(labels)]
+    handles += [Line2D([], [], color="0.2", ls=ls, lw=1.5, label=name)
+                for ls, name in styles]
+    ax.legend(handles=handles, loc="best")
+
+
+def draw_utilization(ax, runs, labels=None):
+    """Aggregate upload rate / aggregate upload capacity, in percent."""
+    div, unit = _timeline_unit(runs)
+    for i, run in enumerate(runs):
+        t = run.timeline["time_s"] / div
+        u = 100.0 * run.timeline["upload_utilization"]
+        if len(runs) == 1:
+            ax.fill_between(t, u, color="tab:orange", alpha=0.25, lw=0)
+            ax.plot(t, u, color="tab:orange", lw=1.8,
+                    label="upload used / upload capacity of present peers")
+        else:
+            ax.plot(t, u, color=run_color(i), lw=1.6, label=labels[i])
+    ax.set_xlim(left=0)
+    ax.set_ylim(0, 105)
+    ax.set_xlabel(f"{time_label(runs)} ({unit})")
+    ax.set_ylabel("upload utilisation (%)")
+    ax.set_title("How much of the upload capacity is used?")
+    ax.legend(loc="lower center")
+
+
+def draw_availability(ax, run, twin=True):
+    """Min/mean copies of a piece among present peers; entropy on a twin
+    axis (twin=True) or not at all (twin=False, see draw_entropy)."""
+    div, unit = _timeline_unit([run])
+    t, tl = run.timeline["time_s"] / div, run.timeline
+    h1 = ax.plot(t, tl["availability_mean"], color="tab:purple", lw=1.8,
+                 label="mean copies per piece")
+    h2 = ax.plot(t, tl["availability_min"], color="tab:brown", lw=1.8,
+                 label="copies of the rarest piece (min)")
+    ax.set_xlim(left=0)
+    top = float(np.nanmax(tl["availability_mean"])) if len(t) else 1.0
+    ax.set_ylim(0, max(top, 1.0) * (1.45 if twin else 1.3))
+    ax.set_xlabel(f"{time_label([run])} ({unit})")
+    ax.set_ylabel("copies among present peers")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title("Are all pieces spread evenly?")
+    handles = h1 + h2
+    if twin:
+        ax2 = ax.twinx()
+        h3 = ax2.plot(t, tl["availability_entropy"], color="tab:cyan", lw=1.6,
+                      ls="--", label="evenness: normalised entropy (right axis)")
+        ax2.set_ylim(0, 1.45)
+        ax2.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        ax2.set_ylabel("normalised entropy (0 = uneven, 1 = even)")
+        ax2.grid(False)
+        handles += h3
+    ax.legend(handles=handles, loc="upper left", ncol=1 if twin else 2)
+
+
+def draw_entropy(ax, runs, labels=None):
+    """Normalised availability entropy over time, one line per run."""
+    div, unit = _timeline_unit(runs)
+    for i, run in enumerate(runs):
+        color = "tab:cyan" if len(runs) == 1 else run_color(i)
+        label = "normalised entropy" if len(runs) == 1 else labels[i]
+        ax.plot(run.timeline["time_s"] / div,
+                run.timeline["availability_entropy"], color=color, lw=1.7,
+                label=label)
+    ax.set_xlim(left=0)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel(f"{time_label(runs)} ({unit})")
+    ax.set_ylabel("normalised entropy (1 = perfectly even)")
+    ax.set_title("Piece availability evenness")
+    ax.legend(loc="lower right")
+
+
+def draw_min_availability(ax, runs, labels):
+    """Copies of the rarest piece over time, one line per run."""
+    div, unit = _timeline_unit(runs)
+    for i, run in enumerate(runs):
+        ax.plot(run.timeline["time_s"] / div, run.timeline["availability_min"],
+                color=run_color(i), lw=1.7, label=labels[i])
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(f"{time_label(runs)} ({unit})")
+    ax.set_ylabel("copies of the rarest piece")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title("Rarest piece: how many copies?")
+    ax.legend(loc="best")
+
+
+def class_table(run):
+    """Per class: (name, count, bytes up, bytes down, per-peer ratios)."""
+    p = run.peers
+    klass = np.array(p.klass)
+    rows = []
+    for c in p.classes():
+        m = klass == c
+        up, down = p.bytes_uploaded[m], p.bytes_downloaded[m]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.where(down > 0, up / down, np.nan)
+        rows.append((c, int(m.sum()), float(up.sum()), float(down.sum()),
+                     ratios[np.isfinite(ratios)]))
+    return rows
+
+
+def _peers(count):
+    return f"{count} peer" if count == 1 else f"{count} peers"
+
+
+def draw_class_ratio(ax, run):
+    """Bar per class: bytes uploaded / bytes downloaded, peers as dots."""
+    rows = class_table(run)
+    jitter = np.random.RandomState(0)   # fixed: same picture every time
+    top, ticks = 1.0, []
+    for i, (name, count, up, down, ratios) in enumerate(rows):
+        if down <= 0:
+            ax.text(i, 0.03, "downloaded nothing\n(uploaded\n"
+                    f"{up / MIB:,.0f} MiB)",
+                    ha="center", va="bottom", fontsize=8.5, color="0.25",
+                    transform=ax.get_xaxis_transform())
+            ticks.append(f"{name}\n({_peers(count)})\nratio: n/a")
+            continue
+        ratio = up / down
+        ax.bar(i, ratio, width=0.6, color=run_color(i), alpha=0.6)
+        if ratios.size > 1:
+            x = i + jitter.uniform(-0.2, 0.2, ratios.size)
+            ax.scatter(x, ratios, s=8, color="0.15", alpha=0.55, zorder=3,
+                       lw=0)
+        ticks.append(f"{name}\n({_peers(count)})\nratio: {ratio:.2f}")
+        top = max(top, ratio, float(ratios.max()) if ratios.size else 0)
+    ax.axhline(1.0, color="0.3", ls=":", lw=1.2,
+               label="ratio 1 (gave as much as got)")
+    ax.set_xticks(np.arange(len(rows)), ticks)
+    ax.set_xlim(-0.6, len(rows) - 0.4)
+    ax.set_ylim(0, top * 1.2)
+    ax.set_ylabel("bytes uploaded / bytes downloaded")
+    ax.set_title("Who gave back? Upload/download ratio per class")
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Patch(color="0.6", label="whole class (bar)"),
+                Line2D([], [], ls="", marker="o", ms=3.5, color="0.15",
+                       label="one peer (dot)")]
+    ax.legend(handles=handles, loc="upper right")
+
+
+def draw_class_volume(ax, run):
+    """Grouped bars: mean MiB uploaded and downloaded per peer, per class."""
+    rows = class_table(run)
+    x = np.arange(len(rows))
+    up = [r[2] / r[1] / MIB for r in rows]
+    down = [r[3] / r[1] / MIB for r in rows]
+    bars = ax.bar(x - 0.2, up, 0.4, color="tab:orange", label="uploaded")
+    ax.bar_label(bars, fmt="%.0f", fontsize=8.5, padding=2)
+    bars = ax.bar(x + 0.2, down, 0.4, color="tab:blue", label="downloaded")
+    ax.bar_label(bars, fmt="%.0f", fontsize=8.5, padding=2)
+    ax.set_xticks(x, [r[0] for r in rows])
+    ax.set_ylim(0, max(up + down + [1.0]) * 1.15)
+    ax.set_ylabel("MiB per peer (mean)")
+    ax.set_title("Traffic per peer, by class")
+    ax.legend(loc="best")

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Plots one swarmlab result folder: writes PNGs into that folder.
+
+Usage: plot_run.py RESULT_DIR [--out DIR] [--quiet]
+
+Writes overview.png (the four key panels on one page) and, one figure each,
+completion_cdf.png, population.png, upload_utilization.png, availability.png,
+class_ratio.png and growth.png (first pieces and completions, log scale).
+Exit codes: 0 ok, 2 not a result folder, 3 matplotlib or numpy missing.
+"""
+
+import argparse
+import os
+import sys
+import textwrap
+
+import resultdir
+
+resultdir.require_matplotlib()
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is set)
+import figures  # noqa: E402
+
+OUTPUTS = ("overview.png", "completion_cdf.png", "population.png",
+           "upload_utilization.png", "availability.png", "class_ratio.png",
+           "growth.png")
+
+
+def headline(run):
+    """One line saying what ran and how close it came to the bound."""
+    s = run.summary
+    n = (s.get("peers") or {}).get("leechers")
+    parts = [run.name]
+    if n is not None:
+        parts.append(f"{n} leechers")
+    if s.get("seed") is not None:
+        parts.append(f"seed {s['seed']}")
+    if s.get("mode") == "real":
+        parts.append("real sockets")
+    text = ", ".join(parts)
+    done = (s.get("peers") or {}).get("completed")
+    if isinstance(done, int) and isinstance(n, int) and done < n:
+        text += f" — only {done} of {n} finished"
+    makespan, bound = s.get("makespan_s"), run.kumar_ross_s
+    if isinstance(makespan, (int, float)):
+        text += f" — last finish {figures.fmt_duration(makespan)}"
+        if bound:
+            eff = s.get("efficiency")
+            eff = eff if isinstance(eff, (int, float)) else bound / makespan
+            div, _ = figures.time_unit(makespan)
+            text += f", Kumar–Ross bound {figures.fmt_in(bound, div)}"
+            if run.piece_granular_s is not None:
+                text += (", piece-granular bound "
+                         f"{figures.fmt_in(run.piece_granular_s, div)}")
+            text += f" (efficiency {eff:.0%})"
+    return text
+
+
+def description_lines(text, width=150, max_lines=3):
+    """The scenario's description wrapped to fit under the title."""
+    lines = textwrap.wrap(" ".join(text.split()), width)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:width - 1].rstrip() + "…"
+    return lines
+
+
+def save(fig, out_dir, name):
+    fig.savefig(os.path.join(out_dir, name), bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_overview(run, out_dir):
+    fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))
+    figures.draw_population(axes[0][0], [run])
+    figures.draw_completion_cdf(axes[0][1], [run])
+    figures.draw_utilization(axes[1][0], [run])
+    figures.draw_availability(axes[1][1], run, twin=True)
+    title = headline(run)
+    if len(title) > 105:          # keep the figure its own width
+        title = title.replace(" — ", "\n", 1)
+    extra = 0.028 * title.count("\n")
+    fig.suptitle(title, fontsize=14, fontweight="bold", y=0.995)
+    lines = description_lines(run.description)
+    if lines:
+        fig.text(0.5, 0.962 - extra, "\n".join(lines), ha="center",
+                 va="top", fontsize=10, style="italic", color="0.25")
+    fig.tight_layout(rect=(0, 0, 1, 0.985 - extra - 0.022 * len(lines)))
+    save(fig, out_dir, "overview.png")
+
+
+def plot_single(draw, out_dir, name, size=(8.5, 5.2)):
+    fig, ax = plt.subplots(figsize=size)
+    draw(ax)
+    fig.tight_layout()
+    save(fig, out_dir, name)
+
+
+def plot_availability(run, out_dir):
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.5, 7.5), sharex=True)
+    figures.draw_availability(top, run, twin=False)
+    top.set_xlabel("")
+    figures.draw_entropy(bottom, [run])
+    bottom.set_title("Evenness of piece copies (Shannon entropy / log M)")
+    fig.tight_layout()
+    save(fig, out_dir, "availability.png")
+
+
+def plot_classes(run, out_dir):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.2),
+                                      gridspec_kw={"width_ratios": [3, 2]})
+    figures.draw_class_ratio(left, run)
+    figures.draw_class_volume(right, run)
+    fig.tight_layout()
+    save(fig, out_dir, "class_ratio.png")
+
+
+def plot_growth(run, out_dir):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2))
+    figures.draw_growth(left, run, "first_piece")
+    figures.draw_growth(right, run, "completion")
+    fig.suptitle("Growth on a log scale: a straight rise means exponential "
+                 "growth (each new holder becomes an uploader)",
+                 fontsize=12, fontweight="bold")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    save(fig, out_dir, "growth.png")
+
+
+def plot_all(run, out_dir):
+    plot_overview(run, out_dir)
+    plot_single(lambda ax: figures.draw_completion_cdf(ax, [run]), out_dir,
+                "completion_cdf.png")
+    plot_single(lambda ax: figures.draw_population(ax, [run]), out_dir,
+                "population.png")
+    plot_single(lambda ax: figures.draw_utilization(ax, [run]), out_dir,
+                "upload_utilization.png")
+    plot_availability(run, out_dir)
+    plot_classes(run, out_dir)
+    plot_growth(run, out_dir)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Plot a swarmlab result folder (PNGs written into it).")
+    parser.add_argument("result_dir")
+    parser.add_argument("--out", help="write the PNGs here instead "
+                        "(default: into RESULT_DIR)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="do not list the files written")
+    args = parser.parse_args()
+    run = resultdir.load(args.result_dir)
+    out = args.out or args.result_dir
+    os.makedirs(out, exist_ok=True)
+    plot_all(run, out)
+    if not args.quiet:
+        paths = (os.path.join(out, o) for o in OUTPUTS)
+        print(f"plots: {', '.join(paths)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(resultdir.run_cli(main))

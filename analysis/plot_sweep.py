@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""Plots one metric of a sweep against one parameter, with error bars over seeds.
+
+Usage: plot_sweep.py SWEEP_CSV --x PARAM --y METRIC [--err ci95|std]
+                     [--group PARAM|none] [--out PNG]
+
+SWEEP_CSV is what `sim sweep` writes: `run,seed,<parameter columns>,completed,
+mean_completion_s,...`, parameter columns named by their dotted scenario path
+(e.g. protocol.piece_selection). Columns it does not know are ignored. Rows
+with the same x (and the same values of the other varied parameters) are
+aggregated: mean with a 95% confidence interval (Student t) or ± one standard
+deviation. Numeric x values get a numeric axis; others are categories, in the
+order they first appear (the order given to --vary). When other dotted
+parameters vary too, each combination becomes its own series (or pool them
+with --group none). Exit codes: 0 ok, 2 bad file or column, 3 matplotlib or
+numpy missing.
+"""
+
+import argparse
+import csv
+import math
+import os
+import sys
+
+import resultdir
+from resultdir import ResultError
+
+resultdir.require_matplotlib()
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is set)
+import numpy as np  # noqa: E402
+import figures  # noqa: E402
+
+TIME_METRICS = ("mean_completion_s", "median_completion_s", "p90_completion_s",
+                "makespan_s", "kumar_ross_s")
+METRIC_TITLES = {
+    "completed": "peers completed",
+    "mean_completion_s": "mean download time",
+    "median_completion_s": "median download time",
+    "p90_completion_s": "90th percentile download time",
+    "makespan_s": "makespan (last finish)",
+    "efficiency": "efficiency (Kumar–Ross bound / makespan)",
+    "kumar_ross_s": "Kumar–Ross bound",
+}
+# Student t quantile t(0.975, df) for df = 1..30; beyond that ~ normal.
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def read_sweep(path):
+    """Returns (header, rows as dicts). Raises ResultError."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            header = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise ResultError(f"{path}: cannot read sweep file: {e}") from None
+    if not header:
+        raise ResultError(f"{path}: empty file, expected a sweep.csv header")
+    for lineno, row in enumerate(rows, start=2):
+        if None in row or None in row.values():
+            raise ResultError(f"{path}: line {lineno}: number of fields does "
+                              "not match the header")
+    if not rows:
+        raise ResultError(f"{path}: no data rows")
+    return header, rows
+
+
+def require_column(path, header, name, flag):
+    if name not in header:
+        params = [h for h in header if "." in h]
+        raise ResultError(
+            f"{path}: {flag} {name}: no such column; parameters: "
+            f"{', '.join(params) or 'none'}; columns: {', '.join(header)}")
+
+
+def as_float(text):
+    try:
+        v = float(text)
+        return v if math.isfinite(v) else None
+    except ValueError:
+        return None
+
+
+def stats(values, err):
+    """(mean, half-width of the error bar) over a list of floats."""
+    a = np.array(values, dtype=float)
+    if a.size < 2:
+        return float(a.mean()), 0.0
+    sd = float(a.std(ddof=1))
+    if err == "std":
+        return float(a.mean()), sd
+    t = T975[a.size - 2] if a.size - 1 <= len(T975) else 1.96
+    return float(a.mean()), t * sd / math.sqrt(a.size)
+
+
+def series_columns(header, x, group):
+    """Other dotted parameters that split the data into series."""
+    if group == "none":
+        return []
+    if group:
+        return [group]
+    return [h for h in header if "." in h and h != x]
+
+
+def aggregate(rows, x, y, groups, err):
+    """{series label: [(x value, mean, err, samples)]} in first-seen order."""
+    buckets = {}
+    for r in rows:
+        v = as_float(r[y])
+        if v is None:
+            continue
+        label = ", ".join(f"{g}={r[g]}" for g in groups)
+        buckets.setdefault(label, {}).setdefault(r[x], []).append(v)
+    out = {}
+    for label, by_x in buckets.items():
+        out[label] = [(xv, *stats(vals, err), vals) for xv, vals in by_x.items()]
+    return out
+
+
+def drop_constant_groups(rows, groups):
+    return [g for g in groups if len({r[g] for r in rows}) > 1]
+
+
+def y_scale(y, series):
+    """(divisor, axis label) for the metric."""
+    title = METRIC_TITLES.get(y, y)
+    if y in TIME_METRICS or y.endswith("_s"):
+        top = max((m + e for pts in series.values() for _, m, e, _ in pts),
+                  default=1.0)
+        div, unit = figures.time_unit(top)
+        return div, f"{title} ({unit})"
+    if y == "efficiency":
+        return 0.01, f"{title} (%)"
+    return 1.0, title
+
+
+def x_positions(series):
+    """Numeric positions and tick labels: numbers if every x parses."""
+    xs = []
+    for pts in series.values():
+        for xv, *_ in pts:
+            if xv not in xs:
+                xs.append(xv)
+    if all(as_float(v) is not None for v in xs):
+        return {v: as_float(v) for v in xs}, None
+    return {v: i for i, v in enumerate(xs)}, xs
+
+
+def plot(rows, args, groups):
+    series = aggregate(rows, args.x, args.y, groups, args.err)
+    if not series:
+        raise ResultError(f"{args.sweep_csv}: column {args.y} has no numeric "
+                          "values")
+    pos, categories = x_positions(series)
+    div, ylabel = y_scale(args.y, series)
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    n = len(series)
+    span = (max(pos.values()) - min(pos.values())) or 1.0
+    width = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
+    for i, (label, pts) in enumerate(series.items()):
+        shift = (i - (n - 1) / 2) * width
+        color = figures.run_color(i)
+        pts = sorted(pts, key=lambda p: pos[p[0]])
+        xs = [pos[p[0]] + shift for p in pts]
+        for xv, (_, _, _, vals) in zip(xs, pts):   # beside the error bar
+            ax.scatter([xv + width * 0.6] * len(vals), np.array(vals) / div,
+                       s=14, color=color, alpha=0.45, lw=0)
+        ax.errorbar(xs, [p[1] / div for p in pts], [p[2] / div for p in pts],
+                    color=color, marker="o", ms=6, capsize=5, lw=1.6,
+                    ls="-" if not categories else ":",
+                    label=label or f"mean {error_name(args.err)}")
+    draw_bound(ax, rows, args, pos, div)
+    if categories:
+        ax.set_xticks(range(len(categories)), categories)
+        ax.set_xlim(-0.5, len(categories) - 0.5)
+    seeds = {r.get("seed") for r in rows}
+    ax.set_xlabel(args.x)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"
+                 f"mean {error_name(args.err)} over {len(seeds)} seed(s); "
+                 "faint dots = single runs", fontsize=11)
+    ax.legend(loc="best")
+    fig.tight_layout()
+    fig.savefig(args.out, bbox_inches="tight")
+    plt.close(fig)
+    return series
+
+
+def draw_bound(ax, rows, args, pos, div):
+    """Kumar-Ross bound per x on a makespan plot (it bounds the last finish,
+    not a mean or median), when the sweep has it."""
+    if args.y != "makespan_s" or "kumar_ross_s" not in rows[0]:
+        return
+    by_x = {}
+    for r in rows:
+        v = as_float(r["kumar_ross_s"])
+        if v is not None:
+            by_x.setdefault(r[args.x], []).append(v)
+    if not by_x:
+        return
+    xs = sorted(by_x, key=lambda v: pos[v])
+    ax.plot([pos[v] for v in xs], [np.mean(by_x[v]) / div for v in xs],
+            color=figures.BOUND_COLOR, ls="--", marker="_", ms=18, lw=1.2,
+            label="Kumar–Ross bound (mean over runs)")
+
+
+def error_name(err):
+    return "± 95% CI" if err == "ci95" else "± 1 std"
+
+
+def print_table(series, args):
+    print(f"{args.x:<24} {'series':<30} {'n':>3} {'mean':>12} "
+          f"{error_name(args.err):>12}")
+    for label, pts in series.items():
+        for xv, mean, e, vals in pts:
+            print(f"{xv:<24} {label or '-':<30} {len(vals):>3} {mean:>12.3f} "
+                  f"{e:>12.3f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Plot a sweep metric against a parameter with error bars.")
+    parser.add_argument("sweep_csv")
+    parser.add_argument("--x", required=True, help="parameter column, e.g. "
+                        "protocol.piece_selection")
+    parser.add_argument("--y", required=True, help="metric column, e.g. "
+                        "mean_completion_s")
+    parser.add_argument("--err", choices=("ci95", "std"), default="ci95",
+                        help="error bar: 95%% confidence interval of the mean "
+                        "(default) or one standard deviation")
+    parser.add_argument("--group", help="parameter that splits series "
+                        "(default: every other varied dotted column; "
+                        "'none' pools them)")
+    parser.add_argument("--out", help="PNG path (default: next to the CSV, "
+                        "sweep_<y>_vs_<x>.png)")
+    args = parser.parse_args()
+    header, rows = read_sweep(args.sweep_csv)
+    require_column(args.sweep_csv, header, args.x, "--x")
+    require_column(args.sweep_csv, header, args.y, "--y")
+    if args.group and args.group != "none":
+        require_column(args.sweep_csv, header, args.group, "--group")
+    groups = drop_constant_groups(rows, series_columns(header, args.x,
+                                                       args.group))
+    if not args.out:
+        args.out = os.path.join(os.path.dirname(args.sweep_csv) or ".",
+                                f"sweep_{args.y}_vs_{args.x}.png")
+    series = plot(rows, args, groups)
+    print_table(series, args)
+    print(f"plot: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(resultdir.run_cli(main))

@@ -1,0 +1,366 @@
+"""Loading and validating swarmlab result folders.
+
+A result folder is what `sim run` (and `sim run --real`) writes: peers.csv,
+timeline.csv, summary.json and scenario.yaml (format: analysis/README.md,
+"Result folder format"). Every analysis script loads
+folders through `load()` here, so a folder is validated in one place and a bad
+one always gives the same kind of message.
+
+Errors: a folder or file that is not a valid result raises `ResultError` whose
+text names the file, and where it applies the line and column. `run_cli()`
+turns it into a one-line message on stderr and exit code 2. Exit code 3 means
+numpy/matplotlib are missing (see `require_matplotlib()`).
+"""
+
+import csv
+import json
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+PEERS_COLUMNS = ("peer", "class", "join_s", "first_piece_s", "completion_s",
+                 "leave_s", "bytes_uploaded", "bytes_downloaded")
+TIMELINE_COLUMNS = ("time_s", "leechers", "seeds", "completed",
+                    "upload_utilization", "availability_min",
+                    "availability_mean", "availability_entropy")
+REQUIRED_FILES = ("peers.csv", "timeline.csv", "summary.json")
+
+EXIT_BAD_INPUT = 2
+EXIT_NO_MATPLOTLIB = 3
+
+
+class ResultError(Exception):
+    """A path that is not a readable swarmlab result (user input error)."""
+
+
+def require_matplotlib():
+    """Imports numpy and matplotlib (Agg backend) or exits with code 3."""
+    try:
+        import numpy  # noqa: F401
+        import matplotlib
+    except ImportError as e:
+        sys.stderr.write(
+            f"{os.path.basename(sys.argv[0])}: error: {e.name} is not installed "
+            "for this Python; on Debian 12: sudo apt-get install "
+            "python3-matplotlib python3-numpy (and run with /usr/bin/python3)\n")
+        sys.exit(EXIT_NO_MATPLOTLIB)
+    matplotlib.use("Agg")
+
+
+def run_cli(main):
+    """Runs main() and maps ResultError to a one-line message and exit 2."""
+    prog = os.path.basename(sys.argv[0])
+    try:
+        return main()
+    except ResultError as e:
+        sys.stderr.write(f"{prog}: error: {e}\n")
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # stdout closed early (| head): not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
+    except OSError as e:  # e.g. --out is not writable
+        sys.stderr.write(f"{prog}: error: {e.filename or ''}: {e.strerror}\n")
+        return EXIT_BAD_INPUT
+
+
+def _number(text, where):
+    """Parses a float; empty means 'never' and becomes NaN."""
+    if text == "":
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise ResultError(f"{where}: '{text}' is not a number") from None
+
+
+def read_table(path, columns, numeric):
+    """Reads a CSV with the given leading columns into {column: list}.
+
+    Extra columns after the required ones are kept as strings. Columns named
+    in `numeric` are parsed as floats (empty -> NaN).
+    REQUIRES: path exists.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise ResultError(f"{path}: cannot read: {e}") from None
+    if not rows:
+        raise ResultError(f"{path}: empty file, expected header "
+                          f"'{','.join(columns)}'")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ResultError(
+            f"{path}: line 1: bad header, missing column(s) "
+            f"{', '.join(missing)} (expected '{','.join(columns)}')")
+    table = {h: [] for h in header}
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise ResultError(f"{path}: line {lineno}: {len(row)} fields, "
+                              f"header has {len(header)}")
+        for h, v in zip(header, row):
+            v = v.strip()
+            table[h].append(_number(v, f"{path}: line {lineno}: column {h}")
+                            if h in numeric else v)
+    if not table[header[0]]:
+        raise ResultError(f"{path}: no data rows")
+    return table
+
+
+@dataclass
+class Peers:
+    """peers.csv as numpy arrays; times in seconds, NaN = never."""
+    peer: list
+    klass: list
+    join_s: object
+    first_piece_s: object
+    completion_s: object
+    leave_s: object
+    bytes_uploaded: object
+    bytes_downloaded: object
+    # Classes that start with the whole file (scenario.yaml `start: complete`);
+    # None when unknown.
+    seed_classes: object = None
+
+    @property
+    def initial_seed(self):
+        """Peers that started with the whole file. From scenario.yaml when
+        known; otherwise peers of a class in which nobody downloaded a byte
+        or got a first piece, and peers complete at join with 0 downloaded."""
+        import numpy as np
+        klass = np.array(self.klass)
+        if self.seed_classes is not None:
+            return np.isin(klass, sorted(self.seed_classes))
+        mask = (np.abs(self.completion_s - self.join_s) <= 1e-6) & \
+            (self.bytes_downloaded == 0)
+        for c in self.classes():
+            m = klass == c
+            if (self.bytes_downloaded[m] == 0).all() and \
+                    np.isnan(self.first_piece_s[m]).all():
+                mask |= m
+        return mask
+
+    @property
+    def leecher(self):
+        """Peers that joined and had to download (not initial seeds)."""
+        import numpy as np
+        return ~self.initial_seed & np.isfinite(self.join_s)
+
+    @property
+    def download_time_s(self):
+        """completion_s - join_s per peer (NaN if it never completed)."""
+        return self.completion_s - self.join_s
+
+    def classes(self):
+        """Class names in order of first appearance."""
+        seen = []
+        for c in self.klass:
+            if c not in seen:
+                seen.append(c)
+        return seen
+
+
+@dataclass
+class Result:
+    """One loaded result folder."""
+    path: str
+    peers: Peers
+    timeline: dict          # column -> numpy array (see TIMELINE_COLUMNS)
+    summary: dict
+    scenario: dict = field(default_factory=dict)  # top-level scalars only
+
+    @property
+    def name(self):
+        return str(self.summary.get("scenario") or self.scenario.get("name")
+                   or os.path.basename(os.path.normpath(self.path)))
+
+    @property
+    def kumar_ross_s(self):
+        v = (self.summary.get("bounds") or {}).get("kumar_ross_s")
+        return float(v) if isinstance(v, (int, float)) else None
+
+    @property
+    def piece_granular_s(self):
+        v = (self.summary.get("bounds") or {}).get("piece_granular_s")
+        return float(v) if isinstance(v, (int, float)) else None
+
+    @property
+    def description(self):
+        return self.scenario.get("description", "")
+
+
+def _read_summary(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            summary = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ResultError(f"{path}: line {e.lineno}: invalid JSON: {e.msg}") \
+            from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ResultError(f"{path}: cannot read: {e}") from None
+    if not isinstance(summary, dict):
+        raise ResultError(f"{path}: expected a JSON object at top level")
+    for key in ("scenario", "peers"):
+        if key not in summary:
+            raise ResultError(f"{path}: missing field '{key}'")
+    bounds = summary.get("bounds")
+    if bounds is not None and not isinstance(bounds, dict):
+        raise ResultError(f"{path}: field 'bounds' must be an object")
+    return summary
+
+
+_TOP_SCALAR = re.compile(r"^([A-Za-z_][\w.-]*):\s*(.*?)\s*$")
+_ITEM_CLASS = re.compile(r"\bclass:\s*['\"]?([^,}'\"\s]+)")
+_ITEM_START = re.compile(r"\bstart:\s*['\"]?([^,}'\"\s]+)")
+
+
+def _scalar(value):
+    """A plain or quoted YAML scalar as text (quotes and escapes removed)."""
+    if value[:1] in ("'", '"'):
+        q = value[0]
+        body = value[1:value.rindex(q)] if value.rfind(q) > 0 else value[1:]
+        if q == '"':
+            body = body.replace("\\n", " ").replace('\\"', '"')
+        return body.strip()
+    return value.split(" #")[0].strip()
+
+
+def _read_lines(path):
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ResultError(f"{path}: cannot read: {e}") from None
+
+
+def read_scenario_scalars(path):
+    """Top-level 'key: value' pairs of a YAML file (enough for name and
+    description; analysis needs nothing deeper). Folded/literal blocks
+    ('>' or '|') are joined into one line. Missing file -> {}."""
+    lines = _read_lines(path)
+    if lines is None:
+        return {}
+    out, block_key, block = {}, None, []
+    for line in lines:
+        if block_key is not None:
+            if line.startswith((" ", "\t")) or not line.strip():
+                block.append(line.strip())
+                continue
+            out[block_key] = " ".join(x for x in block if x)
+            block_key, block = None, []
+        m = _TOP_SCALAR.match(line)
+        if not m:
+            continue
+        key, value = m.groups()
+        if value in (">", "|", ">-", "|-"):
+            block_key = key
+        elif value and not value.startswith(("{", "[", "#")):
+            out[key] = _scalar(value)
+    if block_key is not None:
+        out[block_key] = " ".join(x for x in block if x)
+    return out
+
+
+def read_seed_classes(path):
+    """Names of the peer classes with `start: complete` in the scenario's
+    `peers:` list (block or flow style), or None if the file or the list is
+    missing."""
+    lines = _read_lines(path)
+    if lines is None:
+        return None
+    items, in_peers = [], False
+    for line in lines:
+        if _TOP_SCALAR.match(line):
+            in_peers = line.startswith("peers:")
+            continue
+        if in_peers and line.lstrip().startswith("- "):
+            items.append(line)
+        elif in_peers and items:
+            items[-1] += " " + line
+    if not items:
+        return None
+    seeds = set()
+    for item in items:
+        c, st = _ITEM_CLASS.search(item), _ITEM_START.search(item)
+        if c and st and st.group(1) == "complete":
+            seeds.add(c.group(1))
+    return seeds
+
+
+def _check_times(path, time_s):
+    """time_s must be present and non-decreasing (line numbers are 1-based,
+    the header is line 1)."""
+    import numpy as np
+    bad = np.flatnonzero(~np.isfinite(time_s))
+    if bad.size:
+        raise ResultError(f"{path}: line {bad[0] + 2}: column time_s is empty")
+    back = np.flatnonzero(np.diff(time_s) < 0)
+    if back.size:
+        raise ResultError(f"{path}: line {back[0] + 3}: time_s goes backwards")
+
+
+def load(path):
+    """Loads and validates one result folder. Raises ResultError."""
+    import numpy as np
+    if not os.path.isdir(path):
+        raise ResultError(f"{path}: not a directory (expected a result folder "
+                          "written by `sim run --out DIR`)")
+    missing = [f for f in REQUIRED_FILES
+               if not os.path.isfile(os.path.join(path, f))]
+    if missing:
+        raise ResultError(f"{path}: not a swarmlab result folder, missing "
+                          f"{', '.join(missing)}")
+    p = read_table(os.path.join(path, "peers.csv"), PEERS_COLUMNS,
+                   numeric=set(PEERS_COLUMNS[2:]))
+    peers = Peers(peer=p["peer"], klass=p["class"],
+                  **{c: np.array(p[c], dtype=float) for c in PEERS_COLUMNS[2:]})
+    t = read_table(os.path.join(path, "timeline.csv"), TIMELINE_COLUMNS,
+                   numeric=set(TIMELINE_COLUMNS))
+    timeline = {c: np.array(t[c], dtype=float) for c in TIMELINE_COLUMNS}
+    _check_times(os.path.join(path, "timeline.csv"), timeline["time_s"])
+    summary = _read_summary(os.path.join(path, "summary.json"))
+    scenario = read_scenario_scalars(os.path.join(path, "scenario.yaml"))
+    peers.seed_classes = read_seed_classes(os.path.join(path, "scenario.yaml"))
+    return Result(path=path, peers=peers, timeline=timeline, summary=summary,
+                  scenario=scenario)
+
+
+def time_during_run(result):
+    """Mask of timeline samples while at least one leecher is present."""
+    return result.timeline["leechers"] > 0
+
+
+def key_metrics(result):
+    """A flat dict of the numbers compare.py tabulates (None = not known)."""
+    import numpy as np
+    s, ct = result.summary, result.summary.get("completion_time_s") or {}
+    active = time_during_run(result)
+    tl = result.timeline
+
+    def avg(col):
+        return float(np.mean(tl[col][active])) if active.any() else None
+
+    peers = s.get("peers") or {}
+    return {
+        "scenario": result.name,
+        "seed": s.get("seed"),
+        "mode": s.get("mode"),
+        "leechers": peers.get("leechers"),
+        "completed": peers.get("completed"),
+        "mean_completion_s": ct.get("mean"),
+        "median_completion_s": ct.get("median"),
+        "p90_completion_s": ct.get("p90"),
+        "makespan_s": s.get("makespan_s"),
+        "kumar_ross_s": result.kumar_ross_s,
+        "efficiency": s.get("efficiency"),
+        "mean_upload_utilization": avg("upload_utilization"),
+        "mean_availability_entropy": avg("availability_entropy"),
+        "mean_availability_min": avg("availability_min"),
+    }

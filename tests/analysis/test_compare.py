@@ -1,0 +1,69 @@
+"""Tests for analysis/compare.py."""
+
+import csv
+import os
+import unittest
+
+import helpers
+import synthetic
+
+PNGS = ("compare_overview.png", "compare_completion_cdf.png",
+        "compare_population.png", "compare_entropy.png",
+        "compare_min_availability.png")
+
+
+class CompareTest(helpers.TempDirTest):
+
+    def setUp(self):
+        super().setUp()
+        self.a = synthetic.write_result(os.path.join(self.tmp, "rarest"),
+                                        leechers=20, spread=0.2, seed=2)
+        self.b = synthetic.write_result(os.path.join(self.tmp, "random"),
+                                        leechers=20, spread=0.5, seed=3)
+        self.out = os.path.join(self.tmp, "cmp")
+
+    def test_figures_and_tables(self):
+        r = helpers.run_script("compare.py", self.a, self.b, "--labels",
+                               "rarest_first,random", "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in PNGS:
+            with self.subTest(png=name):
+                self.assertGoodPng(os.path.join(self.out, name))
+        self.assertIn("rarest_first", r.stdout)
+        self.assertIn("makespan", r.stdout)
+        with open(os.path.join(self.out, "compare.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([row["label"] for row in rows],
+                         ["rarest_first", "random"])
+        self.assertEqual(rows[1]["seed"], "3")
+        self.assertGreater(float(rows[0]["efficiency"]),
+                           float(rows[1]["efficiency"]))  # smaller spread
+        with open(os.path.join(self.out, "compare.md")) as f:
+            md = f.read()
+        self.assertTrue(md.startswith("| run |"))
+        rows = [l for l in md.splitlines() if l.startswith("| ")]
+        self.assertEqual(len(rows), 3)                      # header + 2 runs
+
+    def test_default_labels_are_folder_names(self):
+        r = helpers.run_script("compare.py", self.a, self.b, cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("rarest", r.stdout)
+        self.assertTrue(os.path.isfile(os.path.join(
+            self.tmp, "comparison", "compare.md")))
+
+    def test_label_count_mismatch_exits_2(self):
+        r = helpers.run_script("compare.py", self.a, self.b, "--labels", "x",
+                               "--out", self.out)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("1 label(s) for 2 folder(s)", r.stderr)
+
+    def test_one_bad_folder_exits_2_before_writing(self):
+        r = helpers.run_script("compare.py", self.a, self.tmp, "--out",
+                               self.out)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("missing peers.csv", r.stderr)
+        self.assertFalse(os.path.exists(self.out))
+
+
+if __name__ == "__main__":
+    unittest.main()

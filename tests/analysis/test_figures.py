@@ -1,0 +1,136 @@
+"""Tests for analysis/figures.py: the panels show the numbers in the files."""
+
+import os
+import unittest
+
+import helpers
+import resultdir
+
+resultdir.require_matplotlib()
+import figures  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import synthetic  # noqa: E402
+
+
+class TimeUnitTest(unittest.TestCase):
+
+    def test_units(self):
+        self.assertEqual(figures.time_unit(120), (1.0, "s"))
+        self.assertEqual(figures.time_unit(900), (60.0, "min"))
+        self.assertEqual(figures.time_unit(8 * 3600), (3600.0, "h"))
+        self.assertEqual(figures.fmt_duration(830.6), "13.8 min")
+        self.assertEqual(figures.fmt_duration(42.25), "42.2 s")
+        self.assertEqual(figures.fmt_duration(None), "n/a")
+
+
+class PanelTest(helpers.TempDirTest):
+
+    def setUp(self):
+        super().setUp()
+        self.run = resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, "run"), leechers=20, free_riders=4))
+        self.fig, self.ax = plt.subplots()
+
+    def tearDown(self):
+        plt.close(self.fig)
+        super().tearDown()
+
+    def test_cdf_reaches_completed_fraction_and_marks_bound(self):
+        figures.draw_completion_cdf(self.ax, [self.run])
+        cdf = self.ax.get_lines()[0]
+        self.assertAlmostEqual(cdf.get_ydata()[-1], 1.0)   # all 24 finished
+        self.assertEqual(len(cdf.get_ydata()), 24 + 1)
+        div, _ = figures.time_unit(max(self.run.peers.download_time_s[1:]))
+        bound = next(l for l in self.ax.get_lines()
+                     if "Kumar" in l.get_label())
+        self.assertAlmostEqual(bound.get_xdata()[0],
+                               self.run.kumar_ross_s / div)
+        self.assertIn("Kumar–Ross", bound.get_label())
+
+    def test_piece_granular_bound_when_known(self):
+        self.run.summary["bounds"]["piece_granular_s"] = 900.0
+        figures.draw_completion_cdf(self.ax, [self.run])
+        line = next(l for l in self.ax.get_lines()
+                    if "piece-granular" in l.get_label())
+        div, _ = figures.time_unit(900.0)
+        self.assertAlmostEqual(line.get_xdata()[0], 900.0 / div)
+
+    def test_cdf_counts_unfinished_peers_in_denominator(self):
+        self.run.peers.completion_s[1:5] = np.nan       # 4 never finished
+        figures.draw_completion_cdf(self.ax, [self.run])
+        self.assertAlmostEqual(self.ax.get_lines()[0].get_ydata()[-1],
+                               20 / 24)
+
+    def test_cdf_has_one_line_per_leecher_class(self):
+        figures.draw_completion_cdf(self.ax, [self.run])
+        labels = [l.get_label() for l in self.ax.get_lines()]
+        self.assertIn("class leecher (20 of 20)", labels)
+        self.assertIn("class free_rider (4 of 4)", labels)
+        self.assertFalse(any("class seed" in l for l in labels))
+
+    def test_growth_counts_first_pieces(self):
+        figures.draw_growth(self.ax, self.run, "first_piece")
+        first = self.ax.get_lines()[0]
+        self.assertEqual(first.get_ydata()[-1], 24)
+        start = self.run.peers.join_s[1:].min()
+        last = np.nanmax(self.run.peers.first_piece_s) - start
+        div, _ = figures.time_unit(last)
+        self.assertAlmostEqual(first.get_xdata()[-1], last / div)
+        self.assertEqual(self.ax.get_yscale(), "log")
+
+    def test_equal_bounds_are_drawn_once(self):
+        other = resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, "other"), leechers=20, free_riders=4,
+            seed=5))
+        small = resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, "small"), leechers=5, free_riders=0))
+        figures.draw_completion_cdf(self.ax, [self.run, other, small],
+                                    ["a", "b", "c"])
+        bounds = [l.get_label() for l in self.ax.get_lines()
+                  if "Kumar" in l.get_label()]
+        self.assertEqual(len(bounds), 2)
+        self.assertTrue(bounds[0].endswith("(a, b)"), bounds)
+        self.assertTrue(bounds[1].endswith("(c)"), bounds)
+
+    def test_population_plots_timeline_columns(self):
+        figures.draw_population(self.ax, [self.run])
+        leechers, seeds = self.ax.get_lines()[:2]
+        np.testing.assert_array_equal(leechers.get_ydata(),
+                                      self.run.timeline["leechers"])
+        np.testing.assert_array_equal(seeds.get_ydata(),
+                                      self.run.timeline["seeds"])
+
+    def test_utilization_in_percent(self):
+        figures.draw_utilization(self.ax, [self.run])
+        line = self.ax.get_lines()[0]
+        np.testing.assert_allclose(line.get_ydata(),
+                                   100 * self.run.timeline["upload_utilization"])
+
+    def test_real_runs_are_labelled_wall_clock(self):
+        self.run.summary["mode"] = "real"
+        figures.draw_population(self.ax, [self.run])
+        self.assertTrue(self.ax.get_xlabel().startswith("wall-clock time"))
+
+    def test_class_table_sums_bytes(self):
+        rows = {r[0]: r for r in figures.class_table(self.run)}
+        self.assertEqual(rows["free_rider"][1], 4)
+        self.assertEqual(rows["free_rider"][2], 0.0)           # uploaded
+        self.assertEqual(rows["seed"][3], 0.0)                 # downloaded
+        self.assertEqual(rows["seed"][4].size, 0)              # no ratio
+        total_up = sum(r[2] for r in rows.values())
+        total_down = sum(r[3] for r in rows.values())
+        self.assertEqual(total_up, total_down)   # bytes are conserved
+
+    def test_overlay_one_colour_per_run(self):
+        other = resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, "other"), leechers=20, seed=9))
+        figures.draw_entropy(self.ax, [self.run, other], ["a", "b"])
+        colours = {l.get_color() for l in self.ax.get_lines()}
+        self.assertEqual(len(colours), 2)
+        self.assertEqual([t.get_text() for t in self.ax.get_legend().texts],
+                         ["a", "b"])
+
+
+if __name__ == "__main__":
+    unittest.main()

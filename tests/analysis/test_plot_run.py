@@ -1,0 +1,134 @@
+"""Tests for analysis/plot_run.py, run as a user would run it."""
+
+import json
+import os
+import shutil
+import unittest
+
+import helpers
+import plot_run
+import resultdir
+import synthetic
+
+REAL = os.path.join(helpers.HERE, "data", "sim_flash_20")
+
+PNGS = ("overview.png", "completion_cdf.png", "population.png",
+        "upload_utilization.png", "availability.png", "class_ratio.png",
+        "growth.png")
+
+
+class PlotRunTest(helpers.TempDirTest):
+
+    def test_writes_every_png(self):
+        d = synthetic.write_result(os.path.join(self.tmp, "flash"),
+                                   leechers=25, free_riders=5)
+        r = helpers.run_script("plot_run.py", d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in PNGS:
+            with self.subTest(png=name):
+                self.assertGoodPng(os.path.join(d, name))
+        self.assertIn("overview.png", r.stdout)
+
+    def test_real_simulator_output(self):
+        d = os.path.join(self.tmp, "real")
+        shutil.copytree(REAL, d)
+        r = helpers.run_script("plot_run.py", d, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in PNGS:
+            with self.subTest(png=name):
+                self.assertGoodPng(os.path.join(d, name))
+        run = resultdir.load(d)
+        self.assertEqual(run.peers.seed_classes, {"seed"})
+        self.assertEqual(int(run.peers.leecher.sum()), 20)
+
+    def test_out_writes_elsewhere(self):
+        out = os.path.join(self.tmp, "pictures")
+        r = helpers.run_script("plot_run.py", REAL, "--out", out, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(os.path.join(out, "overview.png"))
+        self.assertFalse(os.path.exists(os.path.join(REAL, "overview.png")))
+
+    def test_headline_says_how_many_finished(self):
+        run = resultdir.load(REAL)
+        self.assertIn("efficiency 57%", plot_run.headline(run))
+        run.summary["peers"]["completed"] = 0
+        run.summary["makespan_s"] = None
+        text = plot_run.headline(run)
+        self.assertIn("only 0 of 20 finished", text)
+        self.assertNotIn("efficiency", text)
+
+    def test_overview_is_large_enough_to_read(self):
+        import matplotlib.image as mpimg
+        d = synthetic.write_result(os.path.join(self.tmp, "flash"))
+        self.assertEqual(helpers.run_script("plot_run.py", d, "--quiet")
+                         .returncode, 0)
+        h, w = mpimg.imread(os.path.join(d, "overview.png")).shape[:2]
+        self.assertGreaterEqual(w, 1200)
+        self.assertGreaterEqual(h, 800)
+
+    def test_run_where_nobody_finished_still_plots(self):
+        d = synthetic.write_result(os.path.join(self.tmp, "stuck"),
+                                   leechers=8, free_riders=0)
+        path = os.path.join(d, "peers.csv")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        out = [lines[0], lines[1]]                     # header, the seed
+        for line in lines[2:]:
+            f = line.split(",")
+            f[4] = f[5] = ""                           # never completed
+            out.append(",".join(f))
+        with open(path, "w") as f:
+            f.write("\n".join(out) + "\n")
+        path = os.path.join(d, "summary.json")
+        with open(path) as f:
+            summary = json.load(f)
+        summary.update(completion_time_s=None, makespan_s=None,
+                       efficiency=None)
+        with open(path, "w") as f:
+            json.dump(summary, f)
+        r = helpers.run_script("plot_run.py", d, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.isfile(os.path.join(d, "completion_cdf.png")))
+
+    def test_single_sample_timeline(self):
+        d = synthetic.write_result(os.path.join(self.tmp, "one"), leechers=3)
+        path = os.path.join(d, "timeline.csv")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        with open(path, "w") as f:
+            f.write("\n".join(lines[:2]) + "\n")
+        r = helpers.run_script("plot_run.py", d, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_not_a_result_exits_2_with_one_line(self):
+        empty = os.path.join(self.tmp, "empty")
+        os.makedirs(empty)
+        with open(os.path.join(empty, "notes.txt"), "w") as f:
+            f.write("hello\n")
+        r = helpers.run_script("plot_run.py", empty)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+        self.assertIn("not a swarmlab result folder", r.stderr)
+        self.assertIn("peers.csv", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(empty, "overview.png")))
+
+    def test_bad_header_exits_2(self):
+        d = synthetic.write_result(os.path.join(self.tmp, "bad"), leechers=5)
+        path = os.path.join(d, "timeline.csv")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("availability_entropy", "entropy", 1))
+        r = helpers.run_script("plot_run.py", d)
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, r"^plot_run\.py: error: .*timeline\.csv: "
+                                   r"line 1: bad header.*availability_entropy")
+
+    def test_missing_directory_exits_2(self):
+        r = helpers.run_script("plot_run.py", os.path.join(self.tmp, "nope"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not a directory", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,88 @@
+"""Tests for analysis/plot_sweep.py."""
+
+import math
+import os
+import re
+import unittest
+
+import helpers
+import synthetic
+
+
+class PlotSweepTest(helpers.TempDirTest):
+
+    def setUp(self):
+        super().setUp()
+        self.csv = synthetic.write_sweep(os.path.join(self.tmp, "sweep.csv"),
+                                         seeds=5)
+
+    def test_categorical_x_with_ci(self):
+        out = os.path.join(self.tmp, "pieces.png")
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s", "--group", "none",
+                               "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(out)
+        # The printed mean and CI match a computation from the CSV itself.
+        import csv
+        with open(self.csv) as f:
+            vals = [float(row["mean_completion_s"]) for row in csv.DictReader(f)
+                    if row["protocol.piece_selection"] == "random"]
+        mean = sum(vals) / len(vals)
+        sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
+        ci = 2.145 * sd / math.sqrt(len(vals))          # t(0.975, 14)
+        line = next(l for l in r.stdout.splitlines() if l.startswith("random"))
+        n, got_mean, got_ci = line.split()[-3:]
+        self.assertEqual(int(n), 15)
+        self.assertAlmostEqual(float(got_mean), mean, places=2)
+        self.assertAlmostEqual(float(got_ci), ci, places=2)
+
+    def test_numeric_x_splits_series_by_other_parameter(self):
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.unchoke_slots", "--y", "makespan_s",
+                               "--err", "std")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(os.path.join(
+            self.tmp, "sweep_makespan_s_vs_protocol.unchoke_slots.png"))
+        series = {l.split()[1] for l in r.stdout.splitlines()[1:]
+                  if re.match(r"^\d", l)}
+        self.assertEqual(series, {"protocol.piece_selection=rarest_first",
+                                  "protocol.piece_selection=random",
+                                  "protocol.piece_selection=sequential"})
+
+    def test_unknown_column_exits_2_and_lists_parameters(self):
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x", "protocol.nope",
+                               "--y", "makespan_s")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--x protocol.nope: no such column", r.stderr)
+        self.assertIn("protocol.piece_selection", r.stderr)
+
+    def test_empty_metric_values_are_skipped(self):
+        with open(self.csv) as f:
+            lines = f.read().splitlines()
+        head = lines[0].split(",")
+        col = head.index("mean_completion_s")
+        fields = lines[1].split(",")
+        fields[col] = ""                        # a run where nobody finished
+        lines[1] = ",".join(fields)
+        with open(self.csv, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s", "--group", "none")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        line = next(l for l in r.stdout.splitlines()
+                    if l.startswith("rarest_first"))
+        self.assertEqual(line.split()[-3], "14")
+
+    def test_not_a_sweep_exits_2(self):
+        path = os.path.join(self.tmp, "empty.csv")
+        open(path, "w").close()
+        r = helpers.run_script("plot_sweep.py", path, "--x", "a", "--y", "b")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("empty file", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

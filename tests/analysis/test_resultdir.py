@@ -1,0 +1,210 @@
+"""Tests for analysis/resultdir.py: loading and validating result folders."""
+
+import json
+import math
+import os
+import unittest
+
+import helpers
+import resultdir
+import synthetic
+from resultdir import ResultError
+
+
+class LoadTest(helpers.TempDirTest):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = synthetic.write_result(os.path.join(self.tmp, "run"),
+                                          leechers=12, free_riders=3)
+
+    def test_loads_every_file(self):
+        run = resultdir.load(self.dir)
+        self.assertEqual(len(run.peers.peer), 16)          # 1 seed + 15
+        classes = run.peers.classes()
+        self.assertEqual(classes[0], "seed")
+        self.assertEqual(sorted(classes), ["free_rider", "leecher", "seed"])
+        self.assertEqual(run.name, "flash_crowd")
+        self.assertGreater(run.kumar_ross_s, 0)
+        self.assertEqual(run.timeline["time_s"][0], 0.0)
+        self.assertIn("synthetic", run.description)
+
+    def test_empty_field_is_never(self):
+        run = resultdir.load(self.dir)
+        self.assertTrue(math.isnan(run.peers.leave_s[0]))   # the seed stays
+        self.assertTrue(math.isnan(run.peers.first_piece_s[0]))
+
+    def test_initial_seed_is_not_a_leecher(self):
+        run = resultdir.load(self.dir)
+        self.assertEqual(list(run.peers.initial_seed).count(True), 1)
+        self.assertTrue(run.peers.initial_seed[0])
+        self.assertEqual(int(run.peers.leecher.sum()), 15)
+
+    def test_seed_found_without_scenario_file(self):
+        os.remove(os.path.join(self.dir, "scenario.yaml"))
+        run = resultdir.load(self.dir)
+        self.assertIsNone(run.peers.seed_classes)
+        self.assertEqual(list(run.peers.initial_seed).count(True), 1)
+        self.assertTrue(run.peers.initial_seed[0])
+
+    def test_peer_that_never_joined_is_not_a_leecher(self):
+        path = os.path.join(self.dir, "peers.csv")
+        with open(path, "a") as f:
+            f.write("99,leecher,,,,,0,0\n")
+        run = resultdir.load(self.dir)
+        self.assertEqual(len(run.peers.peer), 17)
+        self.assertEqual(int(run.peers.leecher.sum()), 15)
+
+    def test_download_time_is_completion_minus_join(self):
+        run = resultdir.load(self.dir)
+        p = run.peers
+        self.assertAlmostEqual(p.download_time_s[3],
+                               p.completion_s[3] - p.join_s[3])
+
+    def test_key_metrics(self):
+        run = resultdir.load(self.dir)
+        m = resultdir.key_metrics(run)
+        with open(os.path.join(self.dir, "summary.json")) as f:
+            s = json.load(f)
+        self.assertEqual(m["makespan_s"], s["makespan_s"])
+        self.assertEqual(m["leechers"], 15)
+        self.assertGreater(m["mean_availability_entropy"], 0)
+        self.assertLessEqual(m["mean_upload_utilization"], 1.0)
+
+    def test_null_bound_is_none(self):
+        path = os.path.join(self.dir, "summary.json")
+        with open(path) as f:
+            s = json.load(f)
+        s["bounds"]["kumar_ross_s"] = None
+        with open(path, "w") as f:
+            json.dump(s, f)
+        self.assertIsNone(resultdir.load(self.dir).kumar_ross_s)
+
+    def test_extra_columns_are_tolerated(self):
+        path = os.path.join(self.dir, "timeline.csv")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        lines = [lines[0] + ",extra"] + [l + ",x" for l in lines[1:]]
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        run = resultdir.load(self.dir)
+        self.assertGreater(len(run.timeline["time_s"]), 10)
+
+
+class RejectTest(helpers.TempDirTest):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = synthetic.write_result(os.path.join(self.tmp, "run"),
+                                          leechers=5, free_riders=0)
+
+    def assertRejected(self, fragment, path=None):
+        with self.assertRaises(ResultError) as cm:
+            resultdir.load(path or self.dir)
+        self.assertIn(fragment, str(cm.exception))
+        self.assertNotIn("\n", str(cm.exception))
+
+    def rewrite(self, name, fn):
+        path = os.path.join(self.dir, name)
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(fn(text))
+
+    def test_not_a_directory(self):
+        self.assertRejected("not a directory",
+                            os.path.join(self.tmp, "nothing-here"))
+
+    def test_missing_file(self):
+        os.remove(os.path.join(self.dir, "timeline.csv"))
+        self.assertRejected("missing timeline.csv")
+
+    def test_bad_header(self):
+        self.rewrite("peers.csv", lambda t: t.replace("join_s", "joined", 1))
+        self.assertRejected("peers.csv: line 1: bad header, missing column(s) "
+                            "join_s")
+
+    def test_bad_number_names_line_and_column(self):
+        self.rewrite("timeline.csv",
+                     lambda t: t.replace("\n0.000000,", "\nzero,", 1))
+        self.assertRejected("timeline.csv: line 2: column time_s: 'zero' is "
+                            "not a number")
+
+    def test_time_going_backwards(self):
+        def swap(t):
+            lines = t.splitlines()
+            lines[2], lines[3] = lines[3], lines[2]
+            return "\n".join(lines) + "\n"
+        self.rewrite("timeline.csv", swap)
+        self.assertRejected("timeline.csv: line 4: time_s goes backwards")
+
+    def test_empty_time(self):
+        self.rewrite("timeline.csv",
+                     lambda t: t.replace("\n0.000000,", "\n,", 1))
+        self.assertRejected("timeline.csv: line 2: column time_s is empty")
+
+    def test_wrong_field_count(self):
+        self.rewrite("peers.csv", lambda t: t + "99,leecher,1.0\n")
+        self.assertRejected("fields, header has 8")
+
+    def test_header_only(self):
+        self.rewrite("peers.csv", lambda t: t.splitlines()[0] + "\n")
+        self.assertRejected("peers.csv: no data rows")
+
+    def test_invalid_json(self):
+        self.rewrite("summary.json", lambda t: t[:-5])
+        self.assertRejected("summary.json: line")
+
+    def test_summary_without_scenario(self):
+        self.rewrite("summary.json", lambda t: '{"peers": {}}')
+        self.assertRejected("missing field 'scenario'")
+
+
+class ScenarioScalarsTest(helpers.TempDirTest):
+
+    def write(self, text):
+        path = os.path.join(self.tmp, "s.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_seed_classes_block_style(self):
+        path = self.write("name: x\npeers:\n  - class: origin\n    count: 1\n"
+                          "    start: complete\n  - class: leecher\n"
+                          "    start: empty\n  - class: mirror\n"
+                          "    start: complete\nsample_interval: 1s\n")
+        self.assertEqual(resultdir.read_seed_classes(path),
+                         {"origin", "mirror"})
+
+    def test_seed_classes_flow_style(self):
+        path = self.write("peers:\n  - {class: seed, count: 1, start: complete,"
+                          "\n     arrival: {at: 0s}}\n"
+                          "  - {class: leecher, count: 9, start: empty}\n")
+        self.assertEqual(resultdir.read_seed_classes(path), {"seed"})
+
+    def test_no_peers_list_means_unknown(self):
+        self.assertIsNone(resultdir.read_seed_classes(self.write("name: x\n")))
+        self.assertIsNone(resultdir.read_seed_classes(
+            os.path.join(self.tmp, "missing.yaml")))
+
+    def test_quoted_description_with_escapes(self):
+        path = self.write('description: "a \\"flash\\" crowd # big\\n"\n')
+        self.assertEqual(resultdir.read_scenario_scalars(path)["description"],
+                         'a "flash" crowd # big')
+
+    def test_reads_top_level_scalars_and_folded_blocks(self):
+        path = os.path.join(self.tmp, "s.yaml")
+        with open(path, "w") as f:
+            f.write("name: churn  # a comment\n"
+                    "description: >\n  seeds leave\n  and the swarm dies\n"
+                    "file: {size: 1MiB}\npeers:\n  - {class: seed}\n"
+                    "seed: 7\n")
+        s = resultdir.read_scenario_scalars(path)
+        self.assertEqual(s["name"], "churn")
+        self.assertEqual(s["description"], "seeds leave and the swarm dies")
+        self.assertEqual(s["seed"], "7")
+        self.assertNotIn("file", s)
+
+
+if __name__ == "__main__":
+    unittest.main()
