@@ -19,6 +19,19 @@ namespace {
 
 using core::Time;
 
+// Puts `v` in a free slot of `pool` (or a new one) and returns its index.
+template <typename T>
+uint32_t Store(std::vector<T>& pool, std::vector<uint32_t>& free, T v) {
+  if (!free.empty()) {
+    uint32_t slot = free.back();
+    free.pop_back();
+    pool[slot] = std::move(v);
+    return slot;
+  }
+  pool.push_back(std::move(v));
+  return static_cast<uint32_t>(pool.size() - 1);
+}
+
 template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
@@ -114,6 +127,7 @@ class Simulation::Impl {
   void RemovePeer(uint32_t p);
   void Reallocate();
   bool Finished() const;
+  double ProgressFraction() const;
   uint32_t StoreMessage(core::Message m);
   void Trace(uint32_t p, const char* what, const std::string& detail = "");
   std::string BlockText(const core::BlockRef& b) const;
@@ -133,8 +147,9 @@ class Simulation::Impl {
   EventQueue queue_;
   std::vector<core::Message> messages_;
   std::vector<uint32_t> free_messages_;
-  std::vector<core::AnnounceRequest> announces_;
-  std::vector<core::AnnounceResponse> responses_;
+  std::vector<core::AnnounceRequest> announces_;    // slots, reused
+  std::vector<core::AnnounceResponse> responses_;   // slots, reused
+  std::vector<uint32_t> free_announces_, free_responses_;
   std::vector<uint32_t> availability_;  // copies of each piece among present peers
   Time now_;
   uint32_t leechers_total_ = 0;
@@ -201,7 +216,7 @@ RunResult Simulation::Impl::Run() {
     Dispatch(e);
     ++events;
     if (opt_.progress && (events & 0x3fff) == 0)
-      opt_.progress(Progress{now_, leechers_done_, leechers_total_, events});
+      opt_.progress(Progress{now_, leechers_done_, leechers_total_, events, ProgressFraction()});
   }
   Sample();
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -226,6 +241,13 @@ RunResult Simulation::Impl::Run() {
 
 bool Simulation::Impl::Finished() const {
   return s_.stop.all_complete && leechers_done_ == leechers_total_;
+}
+
+double Simulation::Impl::ProgressFraction() const {
+  double want = static_cast<double>(leechers_total_) * static_cast<double>(s_.file.size);
+  double bytes = want > 0 ? result_.stats.bytes_delivered / want : 0;
+  double time = now_.seconds() / s_.stop.max_time.seconds();
+  return std::min(1.0, std::max(bytes, time));
 }
 
 void Simulation::Impl::Reallocate() {
@@ -387,14 +409,7 @@ void Simulation::Impl::Drain(uint32_t p) {
 }
 
 uint32_t Simulation::Impl::StoreMessage(core::Message m) {
-  if (!free_messages_.empty()) {
-    uint32_t slot = free_messages_.back();
-    free_messages_.pop_back();
-    messages_[slot] = std::move(m);
-    return slot;
-  }
-  messages_.push_back(std::move(m));
-  return static_cast<uint32_t>(messages_.size() - 1);
+  return Store(messages_, free_messages_, std::move(m));
 }
 
 void Simulation::Impl::DoSend(uint32_t p, core::SendMessage& a) {
@@ -521,21 +536,23 @@ void Simulation::Impl::DoAnnounce(uint32_t p, const core::Announce& a) {
   r.left = a.left;
   r.numwant = a.numwant;
   Trace(p, "announce", std::string(core::AnnounceEventName(a.event)));
-  announces_.push_back(std::move(r));
-  queue_.Push(now_ + s_.tracker.latency, kAnnounceArrive, p, announces_.size() - 1);
+  queue_.Push(now_ + s_.tracker.latency, kAnnounceArrive, p,
+              Store(announces_, free_announces_, std::move(r)));
 }
 
 void Simulation::Impl::AnnounceArrive(uint32_t p, uint64_t slot) {
   core::AnnounceResponse resp = tracker_.Announce(now_, announces_[slot]);
   ArmTrackerTimer();
   announces_[slot] = {};
-  responses_.push_back(std::move(resp));
-  queue_.Push(now_ + s_.tracker.latency, kAnnounceReply, p, responses_.size() - 1);
+  free_announces_.push_back(static_cast<uint32_t>(slot));
+  queue_.Push(now_ + s_.tracker.latency, kAnnounceReply, p,
+              Store(responses_, free_responses_, std::move(resp)));
 }
 
 void Simulation::Impl::AnnounceReply(uint32_t p, uint64_t slot) {
   core::AnnounceResponse resp = std::move(responses_[slot]);
   responses_[slot] = {};
+  free_responses_.push_back(static_cast<uint32_t>(slot));
   if (!nodes_[p].present) return;
   Trace(p, "tracker_response", "peers=" + std::to_string(resp.peers.size()));
   nodes_[p].peer->OnTrackerResponse(now_, resp);

@@ -48,10 +48,14 @@ class EventQueue {
   }
 
  private:
-  static bool Later(const Event& x, const Event& y) {
-    if (x.time_us != y.time_us) return x.time_us > y.time_us;
-    return x.seq > y.seq;
-  }
+  // A function object (not a function pointer) so the heap code inlines it.
+  struct LaterT {
+    bool operator()(const Event& x, const Event& y) const {
+      if (x.time_us != y.time_us) return x.time_us > y.time_us;
+      return x.seq > y.seq;
+    }
+  };
+  static constexpr LaterT Later{};
   std::vector<Event> heap_;
   uint64_t next_seq_ = 0;
 };

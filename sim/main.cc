@@ -47,7 +47,8 @@ class ProgressLine {
     last_ = wall;
     double frac = p.leechers ? static_cast<double>(p.done) / p.leechers : 0;
     char eta[32] = "?";
-    if (frac > 0.01) std::snprintf(eta, sizeof eta, "%.0f s", wall / frac - wall);
+    if (p.fraction > 0.01)
+      std::snprintf(eta, sizeof eta, "%.0f s", wall / p.fraction - wall);
     std::fprintf(stderr, "\r  sim %.1f s | %5.1f%% done | %.2f M ev/s | ETA %s    ",
                  p.now.seconds(), 100 * frac, p.events / wall / 1e6, eta);
     shown_ = true;

@@ -1,0 +1,207 @@
+// Whole-run invariants of the simulator on small scenarios: byte
+// conservation, rate caps, causality (no upload of an unverified piece),
+// the Kumar-Ross bound, determinism, and the CLI's handling of bad files.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sim/bounds.h"
+#include "sim/engine.h"
+#include "sim/results.h"
+#include "sim/scenario_yaml.h"
+
+namespace swarm::sim {
+namespace {
+
+const char* kSmall = R"(name: small
+seed: 3
+stop: {all_complete: true, max_time: 2h}
+file: {size: 2MiB, piece_size: 64KiB, block_size: 16KiB}
+network: {latency: {uniform: [20ms, 50ms]}}
+protocol: {max_connections: 10, min_connections: 5}
+tracker: {numwant: 10}
+peers:
+  - {class: seed, count: 1, upload: 4Mbit/s, download: 100Mbit/s, start: complete}
+  - {class: fast, count: 10, upload: 2Mbit/s, download: 8Mbit/s,
+     arrival: {uniform: [0s, 5s]}}
+  - {class: slow, count: 10, upload: 512kbit/s, download: 2Mbit/s,
+     arrival: {uniform: [0s, 5s]}}
+sample_interval: 1s
+)";
+
+Scenario Parse(const std::string& text, std::vector<std::string> sets = {}) {
+  auto r = ParseScenario("test.yaml", text, sets);
+  if (auto* e = std::get_if<ScenarioLoadError>(&r)) {
+    ADD_FAILURE() << e->message;
+    return {};
+  }
+  return std::get<Scenario>(r);
+}
+
+RunResult RunChecked(const Scenario& s) {
+  SimOptions o;
+  o.check_invariants = true;
+  return Simulation(s, o).Run();
+}
+
+void ExpectConservation(const RunResult& r) {
+  const RunStats& st = r.stats;
+  EXPECT_EQ(st.bytes_sent, st.bytes_delivered + st.bytes_dropped + st.bytes_in_flight);
+  core::Bytes up = 0, down = 0;
+  for (const PeerRecord& p : r.peers) {
+    up += p.uploaded;
+    down += p.downloaded;
+  }
+  EXPECT_EQ(up, st.bytes_sent);
+  EXPECT_EQ(down, st.bytes_delivered);
+  // What the cores counted matches what the network carried.
+  EXPECT_EQ(st.core_uploaded, st.bytes_sent);
+  EXPECT_EQ(st.core_downloaded, st.bytes_delivered);
+}
+
+TEST(Invariants, SmallFlashCrowd) {
+  Scenario s = Parse(kSmall);
+  RunResult r = RunChecked(s);
+  Summary sum = Summarize(s, r);
+  EXPECT_EQ(sum.completed, 20u);
+  ExpectConservation(r);
+  EXPECT_EQ(r.stats.cap_violations, 0u);
+  EXPECT_EQ(r.stats.causality_violations, 0u);
+  for (const TimelineRow& t : r.timeline) EXPECT_LE(t.upload_utilization, 1.0);
+  ASSERT_TRUE(sum.makespan_s);
+  EXPECT_GE(*sum.makespan_s, sum.bounds.kumar_ross_s);
+  // Every leecher individually: no faster than F / d_i.
+  for (const PeerRecord& p : r.peers) {
+    if (p.started_complete) continue;
+    ASSERT_TRUE(p.completion);
+    double d = s.peers[p.class_index].download.bytes_per_second();
+    EXPECT_GE((*p.completion - *p.join).seconds(), s.file.size / d);
+    EXPECT_GE(p.downloaded, s.file.size);
+  }
+}
+
+TEST(Invariants, KumarRossHoldsAcrossPoliciesAndSeeds) {
+  for (const char* sel : {"rarest_first", "random", "sequential"}) {
+    for (uint64_t seed : {1, 2}) {
+      SCOPED_TRACE(std::string(sel) + " seed " + std::to_string(seed));
+      Scenario s = Parse(kSmall, {std::string("protocol.piece_selection=") + sel,
+                                  "seed=" + std::to_string(seed)});
+      RunResult r = RunChecked(s);
+      Summary sum = Summarize(s, r);
+      ASSERT_EQ(sum.completed, sum.leechers);
+      EXPECT_GE(*sum.makespan_s, sum.bounds.kumar_ross_s);
+      EXPECT_EQ(r.stats.causality_violations, 0u);
+      EXPECT_EQ(r.stats.cap_violations, 0u);
+      ExpectConservation(r);
+    }
+  }
+}
+
+TEST(Invariants, ChurnFreeRidersAndLeavingSeed) {
+  Scenario s = Parse(kSmall, {
+      "peers.1.failure={probability: 0.3, after: {exponential: 20s}}",
+      "peers.2.free_rider=true",
+      "peers.1.leave={after_complete: {exponential: 10s}}",
+      "peers.0.leave={at: 3s}",
+      "stop.max_time=20min",
+  });
+  RunResult r = RunChecked(s);
+  ExpectConservation(r);
+  EXPECT_EQ(r.stats.cap_violations, 0u);
+  EXPECT_EQ(r.stats.causality_violations, 0u);
+  // Free-riders never upload.
+  for (const PeerRecord& p : r.peers)
+    if (p.class_index == 2) EXPECT_EQ(p.uploaded, 0);
+  // The seed left at 3 s.
+  ASSERT_TRUE(r.peers[0].leave);
+  EXPECT_EQ(r.peers[0].leave->seconds(), 3.0);
+}
+
+std::string WithoutWallTime(const std::string& json) {
+  std::istringstream in(json);
+  std::string out, line;
+  while (std::getline(in, line))
+    if (line.find("wall_time_s") == std::string::npos) out += line + "\n";
+  return out;
+}
+
+TEST(Invariants, SameSeedSameBytesOtherSeedDiffers) {
+  Scenario s = Parse(kSmall);
+  RunResult a = Simulation(s).Run();
+  RunResult b = Simulation(s).Run();
+  EXPECT_EQ(PeersCsv(s, a), PeersCsv(s, b));
+  EXPECT_EQ(TimelineCsv(a), TimelineCsv(b));
+  EXPECT_EQ(WithoutWallTime(SummaryJson(s, a, Summarize(s, a))),
+            WithoutWallTime(SummaryJson(s, b, Summarize(s, b))));
+  EXPECT_EQ(a.stats.events, b.stats.events);
+  Scenario t = s;
+  t.seed = 4;
+  RunResult c = Simulation(t).Run();
+  EXPECT_NE(PeersCsv(s, a), PeersCsv(t, c));
+}
+
+TEST(Invariants, TraceNamesProtocolEvents) {
+  Scenario s = Parse(kSmall, {"peers.1.count=2", "peers.2.count=1"});
+  std::ostringstream trace;
+  SimOptions o;
+  o.trace = &trace;
+  Simulation(s, o).Run();
+  std::string t = trace.str();
+  for (const char* ev : {"connect", "handshake", "bitfield", "interested", "unchoke",
+                         "request", "piece", "have", "verify", "announce", "completed"})
+    EXPECT_NE(t.find(ev), std::string::npos) << ev;
+}
+
+// --- The CLI on bad files: one message, exit code 2, nothing written. ---
+
+int RunSim(const std::string& args, std::string* err) {
+  std::string errfile = testing::TempDir() + "/sim_err.txt";
+  std::string cmd = std::string(SIM_BINARY) + " " + args + " 2>" + errfile + " >/dev/null";
+  int rc = std::system(cmd.c_str());
+  std::ifstream in(errfile);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *err = ss.str();
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+TEST(Cli, BadScenarioExitsTwoWithOneLineAndWritesNothing) {
+  std::string dir = testing::TempDir() + "/bad_scenario_out";
+  std::filesystem::remove_all(dir);
+  std::string bad = testing::TempDir() + "/bad.yaml";
+  {
+    std::string text = kSmall;
+    text.replace(text.find("upload: 2Mbit/s"), 15, "upload: 2");
+    std::ofstream(bad) << text;
+  }
+  std::string err;
+  EXPECT_EQ(RunSim("run " + bad + " --quiet --out " + dir, &err), 2);
+  EXPECT_EQ(err, bad + ":10: field 'peers.1.upload': missing unit in '2' (write e.g. "
+                       "10Mbit/s, 1MiB/s)\n");
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  EXPECT_EQ(RunSim("check " + bad, &err), 2);
+  EXPECT_EQ(RunSim("check " + std::string(SWARMLAB_SOURCE_DIR) +
+                       "/scenarios/flash_crowd.yaml --set protocol.choker=round_robin",
+                   &err),
+            0)
+      << err;
+}
+
+TEST(Cli, EveryShippedScenarioPassesCheck) {
+  int n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(
+           std::string(SWARMLAB_SOURCE_DIR) + "/scenarios")) {
+    if (f.path().extension() != ".yaml") continue;
+    ++n;
+    std::string err;
+    EXPECT_EQ(RunSim("check " + f.path().string(), &err), 0) << err;
+  }
+  EXPECT_GE(n, 6);
+}
+
+}  // namespace
+}  // namespace swarm::sim

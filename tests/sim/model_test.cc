@@ -1,0 +1,119 @@
+// Latency models, workload generation and the closed-form bounds.
+#include <gtest/gtest.h>
+
+#include "sim/bounds.h"
+#include "sim/latency.h"
+#include "sim/scenario_yaml.h"
+#include "sim/workload.h"
+
+namespace swarm::sim {
+namespace {
+
+Scenario Parse(const std::string& text) {
+  auto r = ParseScenario("t.yaml", text);
+  if (auto* e = std::get_if<ScenarioLoadError>(&r)) ADD_FAILURE() << e->message;
+  return std::get<Scenario>(r);
+}
+
+const char* kFlash = R"(name: flash
+file: {size: 100MiB, piece_size: 256KiB}
+peers:
+  - {class: seed, count: 1, upload: 10Mbit/s, download: 100Mbit/s, start: complete}
+  - {class: leecher, count: 1000, upload: 1Mbit/s, download: 8Mbit/s})";
+
+TEST(Bounds, KumarRossForTheReferenceFlashCrowd) {
+  // VALIDATION.md: N F / (u_s + N u) = 1000 * 838860800 / 1.01e9 = 830.6 s.
+  SimpleBounds b = ComputeSimpleBounds(Parse(kFlash));
+  EXPECT_NEAR(b.kumar_ross_s, 830.555, 1e-3);
+  EXPECT_FALSE(b.piece_granular_s);  // seed upload differs
+}
+
+TEST(Bounds, PieceGranularWhenUploadsAreEqual) {
+  std::string text = kFlash;
+  text.replace(text.find("10Mbit/s"), 8, "1Mbit/s");
+  SimpleBounds b = ComputeSimpleBounds(Parse(text));
+  // (F/u)(1 + floor(log2 1000)/400) = 838.86 * (1 + 9/400) = 857.7 s.
+  ASSERT_TRUE(b.piece_granular_s);
+  EXPECT_NEAR(*b.piece_granular_s, 857.73, 0.01);
+  // Seed-limited: F/u_s = 838.9 s dominates.
+  EXPECT_NEAR(b.kumar_ross_s, 838.86, 0.01);
+}
+
+TEST(Bounds, DownloadLimited) {
+  std::string text = kFlash;
+  text.replace(text.find("8Mbit/s"), 7, "0.5Mbit/s");
+  EXPECT_NEAR(ComputeSimpleBounds(Parse(text)).kumar_ross_s, 838860800 / 0.5e6, 1e-6);
+}
+
+TEST(Latency, TopologyUsesShortestPathPlusAccess) {
+  Scenario s = Parse(R"(name: topo
+network: {latency: {topology: {regions: [a, b, c],
+  links: [{from: a, to: b, delay: 10ms}, {from: b, to: c, delay: 10ms},
+          {from: a, to: c, delay: 50ms}], access: 1ms}}}
+peers:
+  - {class: x, count: 1, upload: 1Mbit/s, download: 1Mbit/s, start: complete, region: a}
+  - {class: y, count: 1, upload: 1Mbit/s, download: 1Mbit/s, region: c}
+  - {class: z, count: 1, upload: 1Mbit/s, download: 1Mbit/s, region: a})");
+  LatencyModel m(s, {0, 1, 2});
+  EXPECT_EQ(m.Between(0, 1), core::Duration::Millis(22));  // a-b-c + 2 x 1 ms
+  EXPECT_EQ(m.Between(1, 0), core::Duration::Millis(22));
+  EXPECT_EQ(m.Between(0, 2), core::Duration::Millis(2));   // same region
+}
+
+TEST(Latency, UniformIsSymmetricAndInRange) {
+  Scenario s = Parse(R"(name: u
+network: {latency: {uniform: [20ms, 50ms]}}
+peers:
+  - {class: x, count: 50, upload: 1Mbit/s, download: 1Mbit/s, start: complete})");
+  LatencyModel m(s, std::vector<uint32_t>(50, 0));
+  bool differ = false;
+  for (uint32_t a = 0; a < 50; ++a) {
+    for (uint32_t b = a + 1; b < 50; ++b) {
+      EXPECT_EQ(m.Between(a, b), m.Between(b, a));
+      EXPECT_GE(m.Between(a, b), core::Duration::Millis(20));
+      EXPECT_LE(m.Between(a, b), core::Duration::Millis(50));
+      differ |= m.Between(a, b) != m.Between(0, 1);
+    }
+  }
+  EXPECT_TRUE(differ);
+}
+
+TEST(Latency, MatrixIsSymmetricWhenHalfGiven) {
+  Scenario s = Parse(R"(name: m
+network: {latency: {matrix: {x: {x: 5ms, y: 30ms}, y: {y: 7ms}}}}
+peers:
+  - {class: x, count: 1, upload: 1Mbit/s, download: 1Mbit/s, start: complete}
+  - {class: y, count: 1, upload: 1Mbit/s, download: 1Mbit/s})");
+  LatencyModel m(s, {0, 1});
+  EXPECT_EQ(m.Between(1, 0), core::Duration::Millis(30));
+}
+
+TEST(Workload, PoissonArrivalsHaveTheRightRate) {
+  Scenario s = Parse(R"(name: p
+peers:
+  - {class: x, count: 1, upload: 1Mbit/s, download: 1Mbit/s, start: complete}
+  - {class: y, count: 4000, upload: 1Mbit/s, download: 1Mbit/s,
+     arrival: {poisson: {rate: 0.5/s, start: 100s}},
+     leave: {after_complete: {exponential: 300s}},
+     failure: {probability: 0.25, after: 1min}})");
+  std::vector<PeerPlan> plans = PlanWorkload(s);
+  ASSERT_EQ(plans.size(), 4001u);
+  double last = plans.back().join.seconds();
+  // 4000 arrivals at 0.5/s take about 8000 s (sd ~ 126 s).
+  EXPECT_NEAR(last - 100, 8000, 500);
+  double seeding = 0;
+  int failing = 0;
+  for (size_t i = 1; i < plans.size(); ++i) {
+    EXPECT_GE(plans[i].join, plans[i - 1].join);
+    seeding += plans[i].seeding_time.seconds();
+    if (plans[i].fail_at != core::Time::Never()) {
+      ++failing;
+      EXPECT_EQ(plans[i].fail_at - plans[i].join, core::Duration::Seconds(60));
+    }
+  }
+  EXPECT_NEAR(seeding / 4000, 300, 20);
+  EXPECT_NEAR(failing, 1000, 100);
+}
+
+}  // namespace
+}  // namespace swarm::sim
