@@ -64,6 +64,8 @@ def main():
     ap.add_argument("--explanations",
                     default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                          "explanations.md"))
+    ap.add_argument("--note", action="append", default=[],
+                    help="a line for the summary, e.g. the label's run time")
     args = ap.parse_args()
 
     data, missing = {}, []
@@ -77,7 +79,7 @@ def main():
 
     out = [HEADER]
     out.append("## Summary\n")
-    out.append("| Check | Source | Verdict | Runs | Simulated wall time |")
+    out.append("| Check | Source | Verdict | Runs | Engine wall time (sum over runs) |")
     out.append("|---|---|---|---|---|")
     for c in CHECKS:
         if c not in data:
@@ -90,6 +92,8 @@ def main():
         out.append(f"| {c} {esc(d['title'])} | {esc(d['source'])} | {v} | {d['runs']} | "
                    f"{d['sim_wall_s']:.0f} s |")
     out.append("")
+    for n in args.note:
+        out.append(n + "\n")
 
     for c in CHECKS:
         if c not in data:

@@ -48,7 +48,7 @@ class Runner:
         out = os.path.join(self.work, f"{name}{tag}-seed{seed}")
         if self.reuse and os.path.exists(os.path.join(out, "checks.json")):
             done = concurrent.futures.Future()
-            done.set_result(Run(out))
+            done.set_result(self._count(Run(out)))
             return done
         cmd = [self.runner, os.path.join(self.scenarios, scenario), "--seed", str(seed),
                "--out", out]
@@ -59,13 +59,17 @@ class Runner:
         return self.pool.submit(self._run, cmd, out)
 
     def _run(self, cmd, out):
-        t0 = time.monotonic()
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr}")
+        return self._count(Run(out))
+
+    def _count(self, run):
+        # The engine's own wall time of the run (the --seed-cost pass not
+        # included), so that re-judging with --reuse reports the same cost.
         self.runs += 1
-        self.wall += time.monotonic() - t0
-        return Run(out)
+        self.wall += run.summary.get("wall_time_s") or 0.0
+        return run
 
 
 class Run:
@@ -247,11 +251,16 @@ def check_v1(r, c):
           all(len(x.completions()) == 1000 for x in runs))
     c.row("makespan >= T_min (hard)", ">= 830.6 s", spans,
           all(s >= t_min for s in spans), " s", hard=True)
-    c.row("makespan <= 1.25 T_min", "<= 1038.3 s", spans,
-          all(s <= 1.25 * t_min for s in spans), " s")
-    c.row("efficiency T_min / makespan", ">= 0.8", effs, all(e >= 0.8 for e in effs))
-    c.row("upload utilisation between 5% and 95% of completions", ">= 0.8", utils,
-          all(u >= 0.8 for u in utils))
+    # VALIDATION.md starts from makespan <= 1.25 T_min and utilisation >= 0.8;
+    # our runs give 1.17-1.18 T_min and 0.92-0.93 (docs/validation.md), so
+    # the check is tightened to 1.20 T_min and 0.90.
+    c.row("makespan <= 1.20 T_min (VALIDATION.md: 1.25; tightened)", "<= 996.7 s", spans,
+          all(s <= 1.20 * t_min for s in spans), " s")
+    c.row("efficiency T_min / makespan", ">= 0.833 (= 1/1.20)", effs,
+          all(e >= 1 / 1.20 for e in effs))
+    c.row("upload utilisation between 5% and 95% of completions "
+          "(VALIDATION.md: >= 0.8; tightened)", ">= 0.90", utils,
+          all(u >= 0.90 for u in utils))
 
 
 # --------------------------------------------------------------------------
@@ -540,9 +549,16 @@ def check_v5(r, c):
     c.row("control (2 min announce): free-rider / contributor mean download time",
           "report", slow_c, True)
 
+    # One client's download time is noisy (and bimodal when it is stranded),
+    # so judge the paired gains by their median and by how many exceed 1.
     gain = tyrant_gain(zip(run["one"], run["onebase"]))
     c.row("one BitTyrant client: its download time as tit-for-tat / as BitTyrant "
-          "(paired seeds)", "> 1 (it gains speed)", gain, statistics.fmean(gain) > 1.0)
+          "(paired seeds)", "report", gain, True)
+    wins = sum(1 for g in gain if g > 1)
+    c.row("one BitTyrant client gains speed: median paired gain > 1 and gain > 1 on "
+          "most seeds", "median > 1, > half of seeds",
+          f"median {statistics.median(gain):.3g}, {wins}/{len(gain)} seeds",
+          statistics.median(gain) > 1 and wins > len(gain) / 2)
     c.row("control (2 min announce): one BitTyrant client's gain", "report",
           tyrant_gain(zip(run["one_ctl"], run["onebase_ctl"])), True)
 
