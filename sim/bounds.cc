@@ -4,18 +4,34 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/theory/theory.h"
+
 namespace swarm::sim {
+
+theory::DistributionProblem ToDistributionProblem(const Scenario& s) {
+  theory::DistributionProblem p;
+  p.file_size = s.file.size;
+  p.piece_length = s.file.piece_size;
+  for (const PeerClassSpec& c : s.peers) {
+    // A free-rider's capacity exists but is never offered.
+    core::Rate up = c.free_rider ? core::Rate::Zero() : c.upload;
+    for (uint32_t k = 0; k < c.count; ++k) {
+      if (c.start_complete) {
+        p.seed_uploads.push_back(up);
+      } else {
+        p.leechers.push_back(theory::LeecherCapacity{up, c.download});
+      }
+    }
+  }
+  return p;
+}
 
 SimpleBounds ComputeSimpleBounds(const Scenario& s) {
   SimpleBounds b;
   b.file_bits = static_cast<double>(s.file.size) * 8;
   b.min_download_bps = std::numeric_limits<double>::infinity();
-  bool equal_uploads = true;
-  double first_upload = -1;
   for (const PeerClassSpec& c : s.peers) {
     double u = c.free_rider ? 0 : c.upload.bits_per_second();
-    if (first_upload < 0) first_upload = u;
-    equal_uploads &= u == first_upload;
     if (c.start_complete) {
       b.seed_upload_bps += u * c.count;
     } else {
@@ -25,14 +41,9 @@ SimpleBounds ComputeSimpleBounds(const Scenario& s) {
     }
   }
   if (b.leechers == 0) return b;
-  double f = b.file_bits;
-  b.kumar_ross_s = std::max({f / b.seed_upload_bps, f / b.min_download_bps,
-                             b.leechers * f / (b.seed_upload_bps + b.leecher_upload_bps)});
-  if (equal_uploads && first_upload > 0) {
-    double m = s.PieceCount();
-    double log2n = std::floor(std::log2(static_cast<double>(b.leechers)));
-    b.piece_granular_s = f / first_upload * (1 + log2n / m);
-  }
+  theory::SwarmBounds t = theory::ComputeSwarmBounds(ToDistributionProblem(s));
+  b.kumar_ross_s = t.kumar_ross_s;
+  b.piece_granular_s = t.piece_granular_s;
   return b;
 }
 

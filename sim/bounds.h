@@ -8,14 +8,17 @@
 // all upload capacities equal to u, the last finish is >= (F/u)(1 +
 // floor(log2 N)/M) for M pieces; only reported when the uploads are equal.
 //
-// This is deliberately small and self-contained so that the richer theory
-// module (sim/theory/, with the Qiu-Srikant fluid model) can replace it.
+// The numbers come from the theory module (sim/theory/, docs/theory.md); this
+// file only maps a Scenario onto its DistributionProblem (free-riders offer
+// zero upload) and keeps the capacity sums `sim bounds` prints. The
+// piece-granular bound applies with exactly one seed and equal uploads.
 #ifndef SWARM_SIM_BOUNDS_H_
 #define SWARM_SIM_BOUNDS_H_
 
 #include <optional>
 
 #include "sim/scenario.h"
+#include "sim/theory/distribution_bounds.h"
 
 namespace swarm::sim {
 
@@ -31,6 +34,7 @@ struct SimpleBounds {
 
 // REQUIRES: scenario.Validate() passed.
 SimpleBounds ComputeSimpleBounds(const Scenario& scenario);
+theory::DistributionProblem ToDistributionProblem(const Scenario& scenario);
 
 }  // namespace swarm::sim
 

@@ -28,6 +28,7 @@ void FlowNetwork::Resize(size_t hosts) {
   residual_.resize(hosts * 2, 0);
   unfrozen_.resize(hosts * 2, 0);
   stat_load_.resize(hosts * 2, 0);
+  change_mark_.resize(hosts * 2, 0);
   stat_max_.resize(hosts * 2, 0);
 }
 
@@ -200,9 +201,21 @@ bool FlowNetwork::HasBottleneck(FlowId f) {
 // bottleneck. Returns whether the region grew.
 bool FlowNetwork::ExpandRegion() {
   ++stat_epoch_;
+  changed_links_.clear();
+  auto mark = [&](uint32_t li) {
+    if (change_mark_[li] == stat_epoch_) return;
+    change_mark_[li] = stat_epoch_;
+    changed_links_.push_back(li);
+  };
+  for (uint32_t li : seed_links_) mark(li);
+  for (FlowId f : region_) {
+    if (new_rate_[f] == flows_[f].rate) continue;
+    mark(LinkOf(flows_[f], 0));
+    mark(LinkOf(flows_[f], 1));
+  }
   std::vector<FlowId>& failing = failing_;
   failing.clear();
-  for (uint32_t li : region_links_) {
+  for (uint32_t li : changed_links_) {
     for (FlowId f : links_[li].flows) {
       if (!HasBottleneck(f)) failing.push_back(f);
     }
@@ -220,11 +233,12 @@ void FlowNetwork::Reallocate(core::Time now, const ChangedFn& changed) {
   ++epoch_;
   region_.clear();
   region_links_.clear();
-  for (uint32_t li : dirty_links_) {
+  seed_links_.swap(dirty_links_);
+  dirty_links_.clear();
+  for (uint32_t li : seed_links_) {
     link_dirty_[li] = 0;
     AddLinkFlowsToRegion(li);
   }
-  dirty_links_.clear();
   if (region_.empty()) return;
   do {
     SolveRegion();

@@ -136,6 +136,9 @@ class FlowNetwork {
   std::vector<double> residual_;      // per link, valid in region_links_
   std::vector<uint32_t> unfrozen_;    // per link
   std::vector<double> stat_load_, stat_max_;
+  std::vector<uint32_t> seed_links_;     // the dirty links of this call
+  std::vector<uint32_t> changed_links_;  // links whose load or max may differ
+  std::vector<uint32_t> change_mark_;    // == stat_epoch_: in changed_links_
   std::vector<std::pair<double, uint32_t>> heap_;
   std::vector<FlowId> failing_;
   uint32_t epoch_ = 0;

@@ -20,6 +20,7 @@
 #include "sim/engine.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
+#include "sim/theory/fluid_model.h"
 
 namespace {
 
@@ -113,6 +114,29 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   return 0;
 }
 
+// Qiu-Srikant steady state for each class that arrives as a Poisson process
+// and leaves after seeding (the fluid model's assumptions).
+void PrintFluid(const Scenario& s) {
+  double permanent = 0;
+  for (const auto& c : s.peers) {
+    if (c.start_complete && c.leave.kind == swarm::sim::LeaveSpec::Kind::kNever)
+      permanent += c.upload.bytes_per_second() * c.count;
+  }
+  for (const auto& c : s.peers) {
+    if (c.arrival.kind != swarm::sim::ArrivalSpec::Kind::kPoisson ||
+        c.leave.kind != swarm::sim::LeaveSpec::Kind::kAfterComplete)
+      continue;
+    auto p = swarm::sim::theory::FluidParams::FromSwarm(
+        c.arrival.rate_per_s, s.file.size, c.upload, c.download, c.leave.seeding_time.value,
+        0, 1.0, swarm::core::Rate::BytesPerSecond(permanent));
+    auto ss = swarm::sim::theory::FluidSteadyStateOf(p);
+    std::printf("  fluid model (Qiu-Srikant), class %s: %s, leechers %.1f, seeds %.1f, "
+                "download time %.1f s\n",
+                c.name.c_str(), swarm::sim::theory::FluidRegimeName(ss.regime), ss.leechers,
+                ss.seeds, ss.download_time_s);
+  }
+}
+
 int Bounds(const std::string& file, const std::vector<std::string>& sets) {
   auto s = Load(file, sets);
   if (!s) return kUserError;
@@ -130,7 +154,8 @@ int Bounds(const std::string& file, const std::vector<std::string>& sets) {
   if (b.piece_granular_s)
     std::printf("  piece-granular       %.1f s\n", *b.piece_granular_s);
   else
-    std::printf("  piece-granular       n/a (upload capacities differ)\n");
+    std::printf("  piece-granular       n/a (needs one seed and equal uploads)\n");
+  PrintFluid(*s);
   return 0;
 }
 

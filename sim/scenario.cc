@@ -114,8 +114,8 @@ std::optional<FieldError> Scenario::Validate() const {
     core::PeerConfig pc = PeerConfigFor(peers[i]);
     if (auto e = pc.Validate()) {
       if (e->find("block_size") == 0) return Err("file.block_size", *e);
-      if (peers[i].protocol) return Err("peers." + std::to_string(i) + ".protocol", *e);
-      return Err("protocol", *e);
+      std::string at = peers[i].protocol ? "peers." + std::to_string(i) + ".protocol" : "protocol";
+      return Err(at, *e);
     }
   }
   if (auto e = TrackerConfig().Validate()) return Err("tracker", *e);
@@ -128,7 +128,7 @@ core::PeerConfig Scenario::PeerConfigFor(const PeerClassSpec& c) const {
   pc.numwant = tracker.numwant;
   pc.announce_interval = tracker.announce_interval;
   pc.free_rider = c.free_rider;
-  // propshare and bittyrant divide the host's upload; the driver knows it.
+  // propshare and bittyrant divide the host's upload; tell them what it is.
   pc.upload_capacity = c.upload;
   return pc;
 }

@@ -117,9 +117,8 @@ struct PeerClassSpec {
   bool free_rider = false;
   FailureSpec failure;
   std::string region;  // topology latency only
-  // The class's own protocol settings (e.g. a different choker or
-  // super-seeding), given as `protocol:` inside the class: the scenario's
-  // protocol with those fields replaced. Empty: the scenario's protocol.
+  // Class-specific protocol settings (e.g. one BitTyrant class), replacing
+  // the scenario's `protocol` for this class when present.
   std::optional<core::PeerConfig> protocol;
 };
 

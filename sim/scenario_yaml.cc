@@ -271,7 +271,6 @@ LeaveSpec ReadLeave(const YAML::Node& n, const std::string& f) {
 
 void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p);
 
-// `base`: the scenario's protocol, which a class's `protocol:` amends.
 PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
                         const core::PeerConfig& base) {
   PeerClassSpec c;
@@ -319,16 +318,16 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
                      "request_pipeline", "max_request_length", "max_queued_requests",
                      "uploads_in_flight", "request_timeout", "keepalive_interval",
                      "inactivity_timeout", "housekeeping_interval",
-                     "min_reannounce_interval", "ban_strikes", "super_seeding",
-                     "strict_tft_allowance", "propshare_reserve"});
+                     "min_reannounce_interval", "ban_strikes", "strict_tft_allowance",
+                     "propshare_reserve", "super_seeding"});
   if (m.Has("piece_selection"))
     p.piece_selection = Enum<core::PieceSelection>(
         m["piece_selection"], m.Path("piece_selection"), core::ParsePieceSelection,
         "rarest_first, random, sequential");
   if (m.Has("choker"))
     p.choker = Enum<core::ChokerKind>(m["choker"], m.Path("choker"), core::ParseChokerKind,
-                                      "tit_for_tat, strict_tit_for_tat, round_robin, unchoke_all, "
-                                      "propshare, bittyrant");
+                                      "tit_for_tat, strict_tit_for_tat, round_robin, "
+                                      "unchoke_all, propshare, bittyrant");
   if (m.Has("seed_choke"))
     p.seed_choke = Enum<core::SeedChoke>(m["seed_choke"], m.Path("seed_choke"),
                                          core::ParseSeedChoke, "fastest_upload, round_robin");
@@ -350,10 +349,9 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
   m.Read("housekeeping_interval", p.housekeeping_interval, Dur);
   m.Read("min_reannounce_interval", p.min_reannounce_interval, Dur);
   m.Read("ban_strikes", p.ban_strikes, U32);
-  m.Read("super_seeding", p.super_seeding, Bool);
-  if (m.Has("strict_tft_allowance"))
-    p.strict_tft_allowance = Size(m["strict_tft_allowance"], m.Path("strict_tft_allowance"));
+  m.Read("strict_tft_allowance", p.strict_tft_allowance, Size);
   m.Read("propshare_reserve", p.propshare_reserve, Real);
+  m.Read("super_seeding", p.super_seeding, Bool);
 }
 
 Scenario ReadScenario(const YAML::Node& root) {
@@ -639,9 +637,9 @@ void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p) {
   dur("housekeeping_interval", p.housekeeping_interval);
   dur("min_reannounce_interval", p.min_reannounce_interval);
   kv("ban_strikes", p.ban_strikes);
-  kv("super_seeding", p.super_seeding);
   kv("strict_tft_allowance", FormatBytes(p.strict_tft_allowance));
   kv("propshare_reserve", p.propshare_reserve);
+  kv("super_seeding", p.super_seeding);
   e << YAML::EndMap;
 }
 

@@ -1,6 +1,7 @@
 // Latency models, workload generation and the closed-form bounds.
 #include <gtest/gtest.h>
 
+#include "core/rng.h"
 #include "sim/bounds.h"
 #include "sim/latency.h"
 #include "sim/scenario_yaml.h"
@@ -113,6 +114,31 @@ peers:
   }
   EXPECT_NEAR(seeding / 4000, 300, 20);
   EXPECT_NEAR(failing, 1000, 100);
+}
+
+}  // namespace
+}  // namespace swarm::sim
+
+#include "sim/event_queue.h"
+
+namespace swarm::sim {
+namespace {
+
+TEST(EventQueue, PopsInTimeThenSequenceOrder) {
+  EventQueue q;
+  core::Rng rng(5);
+  for (uint32_t i = 0; i < 5000; ++i)
+    q.Push(core::Time::FromMicros(static_cast<int64_t>(rng.Below(100))), 0, i);
+  int64_t last_t = -1;
+  uint64_t last_seq = 0;
+  for (int i = 0; i < 5000; ++i) {
+    Event e = q.Pop();
+    ASSERT_TRUE(e.time_us > last_t || (e.time_us == last_t && e.seq > last_seq));
+    EXPECT_EQ(e.a, e.seq);  // the payload travels with its event
+    last_t = e.time_us;
+    last_seq = e.seq;
+  }
+  EXPECT_TRUE(q.empty());
 }
 
 }  // namespace

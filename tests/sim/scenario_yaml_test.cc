@@ -64,6 +64,17 @@ TEST(ScenarioYaml, OverridesAnyPath) {
   EXPECT_EQ(s.network.latency.high, core::Duration::Millis(50));
 }
 
+TEST(ScenarioYaml, ClassProtocolOverridesTheScenarioProtocol) {
+  Scenario s = MustParse(kGood, {"peers.1.protocol={choker: bittyrant}"});
+  ASSERT_TRUE(s.peers[1].protocol);
+  EXPECT_EQ(s.peers[1].protocol->choker, core::ChokerKind::kBitTyrant);
+  // Inherits the rest from the scenario's protocol.
+  EXPECT_EQ(s.peers[1].protocol->unchoke_slots, 4u);
+  EXPECT_EQ(s.PeerConfigFor(s.peers[0]).choker, core::ChokerKind::kTitForTat);
+  EXPECT_DOUBLE_EQ(s.PeerConfigFor(s.peers[1]).upload_capacity.bits_per_second(), 1e6);
+  EXPECT_EQ(EmitScenario(MustParse(EmitScenario(s))), EmitScenario(s));
+}
+
 TEST(ScenarioYaml, EmitThenParseIsIdentity) {
   Scenario s = MustParse(kGood, {"peers.1.leave={after_complete: {exponential: 5min}}"});
   std::string once = EmitScenario(s);
@@ -79,7 +90,8 @@ TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
             "min_connections, request_pipeline, max_request_length, "
             "max_queued_requests, uploads_in_flight, request_timeout, "
             "keepalive_interval, inactivity_timeout, housekeeping_interval, "
-            "min_reannounce_interval, ban_strikes)");
+            "min_reannounce_interval, ban_strikes, strict_tft_allowance, "
+            "propshare_reserve, super_seeding)");
 }
 
 TEST(ScenarioYaml, MissingUnit) {
@@ -109,7 +121,8 @@ TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
 TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
   EXPECT_EQ(ErrorOf(kGood, {"protocol.choker=best"}),
             "t.yaml: --set protocol.choker=best: field 'protocol.choker': unknown value "
-            "'best' (expected one of: tit_for_tat, round_robin, unchoke_all)");
+            "'best' (expected one of: tit_for_tat, strict_tit_for_tat, round_robin, "
+            "unchoke_all, propshare, bittyrant)");
   EXPECT_EQ(ErrorOf(kGood, {"peers.5.count=1"}),
             "t.yaml: --set peers.5.count=1: field 'peers.5': no such list element (the "
             "list has 2)");
