@@ -42,6 +42,7 @@ Peer::Peer(PeerId self, const TorrentInfo& torrent, const PeerConfig& config,
       have_(torrent.piece_count()),
       picker_(torrent_, config_),
       choker_(config_),
+      left_(torrent.length()),
       announce_interval_(config.announce_interval) {
   SWARM_CHECK(!config_.Validate().has_value());
   SWARM_CHECK(torrent_.piece_count() > 0);
@@ -61,6 +62,10 @@ void Peer::OnStart(Time now, const Bitfield& have) {
   started_ = true;
   have_ = have;
   picker_.SetHave(have_);
+  left_ = 0;
+  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
+    if (!have_.Test(p)) left_ += torrent_.PieceSize(PieceIndex(p));
+  }
   started_as_seed_ = have_.All();
   AnnounceNow(now, AnnounceEvent::kStarted);
   next_rechoke_ = now + config_.rechoke_interval;
@@ -205,13 +210,6 @@ size_t Peer::UnchokedInterested() const {
   return n;
 }
 
-Bytes Peer::left() const {
-  Bytes total = 0;
-  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
-    if (!have_.Test(p)) total += torrent_.PieceSize(PieceIndex(p));
-  }
-  return total;
-}
 
 // --------------------------------------------------------------------------
 // Messages.
@@ -497,7 +495,7 @@ void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
     picker_.AbortRequest(r.block);
     if (send_cancel) Send(now, c, Cancel{r.block});
     c.stale.push_back(r.block);
-    if (c.stale.size() > kMaxStale) c.stale.pop_front();
+    if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
   }
   c.requests.clear();
 }
@@ -513,7 +511,7 @@ void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
     picker_.AbortRequest(b);
     Send(now, c, Cancel{b});
     c.stale.push_back(b);
-    if (c.stale.size() > kMaxStale) c.stale.pop_front();
+    if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
   }
 }
 
@@ -535,6 +533,7 @@ void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
     return;
   }
   have_.Set(p.value());
+  left_ -= torrent_.PieceSize(p);
   for (auto& [id, cp] : index_) {
     Connection& c = *cp;
     if (!c.handshake_received) continue;
@@ -589,7 +588,7 @@ void Peer::PumpUploads(Connection& c) {
   if (weighted_uploads_) return PumpWeighted();
   while (MaySend(c) && c.uploads_in_flight < config_.uploads_in_flight) {
     BlockRef b = c.upload_queue.front();
-    c.upload_queue.pop_front();
+    c.upload_queue.erase(c.upload_queue.begin());
     ++c.uploads_in_flight;
     ++uploads_in_flight_;
     actions_.push_back(SendBlock{c.id, b});
@@ -604,7 +603,7 @@ void Peer::PumpWeighted() {
     }
     if (!best) return;
     BlockRef b = best->upload_queue.front();
-    best->upload_queue.pop_front();
+    best->upload_queue.erase(best->upload_queue.begin());
     best->upload_pass += b.length / best->upload_weight;
     ++best->uploads_in_flight;
     ++uploads_in_flight_;

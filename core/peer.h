@@ -97,7 +97,8 @@ class Peer {
   bool is_seed() const { return have_.All(); }
   bool started() const { return started_; }
   bool stopped() const { return stopped_; }
-  Bytes left() const;
+  // Bytes of the pieces not yet verified.
+  Bytes left() const { return left_; }
   const PeerStats& stats() const { return stats_; }
   // Connections that completed the handshake.
   size_t connection_count() const;
@@ -154,6 +155,7 @@ class Peer {
   bool started_ = false;
   bool stopped_ = false;
   bool started_as_seed_ = false;
+  Bytes left_ = 0;
   PeerStats stats_;
   std::vector<Action> actions_;
 

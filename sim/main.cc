@@ -3,6 +3,7 @@
 //   sim run FILE [--seed N] [--out DIR] [--set K=V]... [--quiet] [--plot] [--trace FILE]
 //   sim check FILE [--set K=V]...
 //   sim bounds FILE [--set K=V]...
+//   sim sweep FILE --vary K=V1,V2,... --seeds N ...  /  sim merge DIR...  (sweep_cli.h)
 //
 // Scenario problems print one "FILE:LINE: field 'x': problem" line and exit
 // with code 2 without writing anything.
@@ -20,6 +21,7 @@
 #include "sim/engine.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
+#include "sim/sweep_cli.h"
 #include "sim/theory/fluid_model.h"
 
 namespace {
@@ -186,6 +188,8 @@ int main(int argc, char** argv) {
   bounds->add_option("FILE", file, "scenario YAML")->required();
   bounds->add_option("--set", sets, "override a field");
 
+  swarm::sim::SweepCommands sweep_commands(app);  // sim sweep, sim merge
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -201,5 +205,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*bounds) return Bounds(file, sets);
+  if (auto rc = sweep_commands.RunIfChosen(argv[0])) return *rc;
   return kUserError;
 }

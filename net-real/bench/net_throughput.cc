@@ -1,0 +1,207 @@
+// Loopback throughput, measured side by side in one run:
+//   1. raw TCP: one socket, 128 KiB writes;
+//   2. a bare gRPC bidi stream of peer.proto Piece messages (same channel
+//      arguments as swarmlab), at each block size;
+//   3. swarmlab: a LoopbackSwarm with 1 seed -> 1 peer, then 1 seed -> 8
+//      peers, the whole stack (core::Peer, drivers, disk, SHA-256).
+// Usage: net_throughput [MiB=256] [peers=8] [swarm-only [KiB pipeline uploads] | paired [rounds]]
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net-real/loopback_swarm.h"
+#include "net-real/peer_transport.h"
+#include "net-real/wire_codec.h"
+#include "proto/peer.grpc.pb.h"
+
+namespace swarm::net {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double MiBps(double bytes, double s) { return bytes / s / (1 << 20); }
+
+double RawTcp(int64_t total) {
+  int ls = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::listen(ls, 1);
+  socklen_t len = sizeof addr;
+  ::getsockname(ls, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread reader([ls, total] {
+    int s = ::accept(ls, nullptr, nullptr);
+    std::vector<char> buf(1 << 17);
+    int64_t got = 0;
+    while (got < total) {
+      ssize_t r = ::read(s, buf.data(), buf.size());
+      if (r <= 0) break;
+      got += r;
+    }
+    ::close(s);
+  });
+  int c = ::socket(AF_INET, SOCK_STREAM, 0);
+  ::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  std::vector<char> buf(1 << 17, 'x');
+  auto t0 = Clock::now();
+  for (int64_t sent = 0; sent < total;) {
+    ssize_t w = ::write(c, buf.data(), std::min<int64_t>(buf.size(), total - sent));
+    if (w <= 0) break;
+    sent += w;
+  }
+  reader.join();
+  double s = Since(t0);
+  ::close(c);
+  ::close(ls);
+  return MiBps(double(total), s);
+}
+
+// Counts what arrives; answers nothing until the client is done.
+class SinkService : public wire::PeerWire::Service {
+ public:
+  grpc::Status Connect(grpc::ServerContext*,
+                       grpc::ServerReaderWriter<wire::WireMessage, wire::WireMessage>* s) override {
+    wire::WireMessage m;
+    while (s->Read(&m)) {
+    }
+    return grpc::Status::OK;
+  }
+};
+
+double BareGrpc(int64_t total, uint32_t block) {
+  SinkService service;
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
+  b.RegisterService(&service);
+  auto server = b.BuildAndStart();
+  auto stub = wire::PeerWire::NewStub(MakeChannel("127.0.0.1:" + std::to_string(port)));
+  grpc::ClientContext ctx;
+  auto stream = stub->Connect(&ctx);
+  wire::WireMessage msg;
+  EncodePiece(core::BlockRef{core::PieceIndex(0), 0, block}, std::string(block, 'x'), &msg);
+  auto t0 = Clock::now();
+  for (int64_t sent = 0; sent < total; sent += block) {
+    if (!stream->Write(msg)) break;
+  }
+  stream->WritesDone();
+  stream->Finish();
+  double s = Since(t0);
+  server->Shutdown();
+  return MiBps(double(total), s);
+}
+
+struct SwarmNumbers {
+  double per_peer_mibps = 0;   // mean over leechers of size / download time
+  double aggregate_mibps = 0;  // all leechers' bytes / makespan
+};
+
+SwarmNumbers Swarmlab(int64_t total, int leechers, uint32_t block, uint32_t pipeline,
+                      uint32_t uploads) {
+  LoopbackSwarmConfig c;
+  c.file_length = total;
+  c.sample_interval = core::Duration::Seconds(5);
+  LoopbackPeerSpec seed;
+  seed.seed = true;
+  c.peers.push_back(seed);
+  for (int i = 0; i < leechers; ++i) c.peers.push_back(LoopbackPeerSpec());
+  for (auto& p : c.peers) {
+    p.config.block_size = block;
+    p.config.max_request_length = std::max(p.config.max_request_length, block);
+    p.config.request_pipeline = pipeline;
+    p.config.uploads_in_flight = uploads;
+  }
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  SwarmNumbers n;
+  if (!r) {
+    std::fprintf(stderr, "swarm failed: %s\n", error.c_str());
+    return n;
+  }
+  double first_join = 1e18, last_done = 0, sum = 0;
+  for (const auto& p : r->peers) {
+    if (p.seed) continue;
+    if (!p.completion_s || !p.verified) {
+      std::fprintf(stderr, "a leecher did not finish correctly\n");
+      return n;
+    }
+    first_join = std::min(first_join, *p.join_s);
+    last_done = std::max(last_done, *p.completion_s);
+    sum += MiBps(double(total), *p.completion_s - *p.join_s);
+  }
+  n.per_peer_mibps = sum / leechers;
+  n.aggregate_mibps = MiBps(double(total) * leechers, last_done - first_join);
+  return n;
+}
+
+}  // namespace
+}  // namespace swarm::net
+
+int main(int argc, char** argv) {
+  using namespace swarm::net;
+  int64_t mib = argc > 1 ? std::atoll(argv[1]) : 256;
+  int peers = argc > 2 ? std::atoi(argv[2]) : 8;
+  int64_t total = mib << 20;
+  if (argc > 3 && std::string(argv[3]) == "paired") {
+    // Alternates bare gRPC and swarmlab at 128 KiB so both see the same
+    // machine load; prints each pair's ratio and the median ratio.
+    int rounds = argc > 4 ? std::atoi(argv[4]) : 5;
+    std::vector<double> ratios;
+    for (int i = 0; i < rounds; ++i) {
+      double bare = BareGrpc(total, 128 << 10);
+      double swarm = Swarmlab(total, 1, 128 << 10, 16, 4).per_peer_mibps;
+      ratios.push_back(swarm / bare);
+      std::printf("round %d: bare gRPC %.1f, swarmlab %.1f MiB/s, ratio %.2f\n", i + 1, bare,
+                  swarm, swarm / bare);
+    }
+    std::sort(ratios.begin(), ratios.end());
+    std::printf("median ratio swarmlab / bare gRPC at 128 KiB: %.2f\n", ratios[ratios.size() / 2]);
+    return 0;
+  }
+  if (argc > 3 && std::string(argv[3]) == "swarm-only") {  // for profiling and tuning
+    uint32_t block = argc > 4 ? std::atoi(argv[4]) << 10 : 128 << 10;
+    uint32_t pipeline = argc > 5 ? std::atoi(argv[5]) : 16;
+    uint32_t uploads = argc > 6 ? std::atoi(argv[6]) : 4;
+    auto one = Swarmlab(total, 1, block, pipeline, uploads);
+    std::printf("swarmlab 1 seed -> 1 peer, %u KiB blocks, pipeline %u, %u uploads: %.1f MiB/s\n",
+                block >> 10, pipeline, uploads, one.per_peer_mibps);
+    return 0;
+  }
+  std::printf("loopback throughput, %lld MiB per transfer (MiB/s)\n", (long long)mib);
+  std::printf("%-52s %10.1f\n", "raw TCP, 128 KiB writes", RawTcp(total));
+  for (uint32_t block : {16u << 10, 128u << 10, 256u << 10}) {
+    std::printf("%-52s %10.1f\n",
+                ("bare gRPC bidi stream, " + std::to_string(block >> 10) + " KiB Piece msgs").c_str(),
+                BareGrpc(total, block));
+  }
+  struct Tuning {
+    const char* name;
+    uint32_t block, pipeline, uploads;
+  } tunings[] = {{"16 KiB blocks, pipeline 5, 1 upload in flight (core defaults)", 16 << 10, 5, 1},
+                 {"16 KiB blocks, pipeline 16, 4 uploads in flight", 16 << 10, 16, 4},
+                 {"128 KiB blocks, pipeline 16, 4 uploads in flight (swarm CLI)", 128 << 10, 16, 4},
+                 {"256 KiB blocks (= piece), pipeline 8, 4 uploads in flight", 256 << 10, 8, 4}};
+  for (const auto& t : tunings) {
+    auto one = Swarmlab(total, 1, t.block, t.pipeline, t.uploads);
+    std::printf("%-52s %10.1f   [%s]\n", "swarmlab 1 seed -> 1 peer", one.per_peer_mibps, t.name);
+  }
+  const auto& t = tunings[2];
+  auto many = Swarmlab(total, peers, t.block, t.pipeline, t.uploads);
+  std::printf("%-52s %10.1f   per peer, %.1f aggregate [%s]\n",
+              ("swarmlab 1 seed -> " + std::to_string(peers) + " peers").c_str(),
+              many.per_peer_mibps, many.aggregate_mibps, t.name);
+  return 0;
+}

@@ -1,0 +1,171 @@
+// `swarm tracker`, `swarm list` and `swarm share`.
+#include "net-real/cli/commands.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "core/rng.h"
+#include "core/tracker.h"
+#include "net-real/cli/console.h"
+#include "net-real/event_loop.h"
+#include "net-real/peer_driver.h"
+#include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
+#include "net-real/torrent_meta.h"
+#include "net-real/tracker_rpc.h"
+#include "net-real/units.h"
+
+namespace swarm::net::cli {
+
+// --- tracker -----------------------------------------------------------------
+
+int RunTracker(const std::string& listen, const std::string& announce_interval,
+               const std::string& log_level) {
+  if (!ParseLevel(log_level)) return UserError("--log-level: expected error|warn|info|debug");
+  auto interval = ParseDuration(announce_interval);
+  if (!interval || *interval <= core::Duration::Zero()) {
+    return UserError("--announce-interval: cannot parse '" + announce_interval + "' (e.g. 30m)");
+  }
+  core::TrackerConfig config;
+  config.announce_interval = *interval;
+  config.peer_timeout = *interval + *interval / 2 + core::Duration::Seconds(10);
+  if (auto err = config.Validate()) return UserError("tracker configuration: " + *err);
+  BlockSignals();
+  std::string error;
+  auto server = TrackerServer::Start(listen, config, DrawSeed(0), &error);
+  if (!server) return UserError(error);
+  Print("tracker listening on " + PrintableAddress(listen, server->port()));
+  while (!WaitForSignal(std::chrono::seconds(1))) {
+  }
+  Log(LogLevel::kInfo, "tracker shutting down");
+  server->Shutdown();
+  return 0;
+}
+
+// --- list --------------------------------------------------------------------
+
+int RunList(const std::string& tracker, int retries) {
+  BlockSignals();
+  TrackerClient client(tracker);
+  std::vector<core::FileEntry> files;
+  bool ok = WithRetries(retries, [&](std::string* error) {
+    auto got = client.ListFiles(error);
+    if (got) files = std::move(*got);
+    return got.has_value();
+  });
+  if (!ok) return 1;
+  std::printf("%-32s %12s %8s %6s %9s\n", "NAME", "SIZE", "PIECES", "SEEDS", "LEECHERS");
+  for (const auto& f : files) {
+    std::printf("%-32s %12s %8u %6u %9u\n", f.name.c_str(),
+                FormatBytes(static_cast<double>(f.length)).c_str(), f.piece_count, f.seeds,
+                f.leechers);
+  }
+  if (files.empty()) std::printf("(no files published)\n");
+  return 0;
+}
+
+// --- share -------------------------------------------------------------------
+
+int RunShare(const std::vector<std::string>& files, const std::string& tracker,
+             const std::string& piece_length, const CommonOptions& common) {
+  DriverOptions base;
+  if (auto err = MakeDriverOptions(common, &base)) return UserError(*err);
+  auto plen = ParseBytes(piece_length);
+  if (!plen || *plen < 16 * core::kKiB || *plen > 64 * core::kMiB) {
+    return UserError("--piece-length: expected 16KiB..64MiB, got '" + piece_length + "'");
+  }
+  std::vector<core::TorrentInfo> infos;
+  for (const std::string& path : files) {
+    std::string base_name = std::filesystem::path(path).filename().string();
+    if (!SafeFileName(base_name)) return UserError(path + ": not a shareable file name");
+    std::string error;
+    auto info = HashFile(path, base_name, *plen, &error);
+    if (!info) return UserError(error);
+    Log(LogLevel::kInfo, "hashed " + path + ": " +
+                             FormatBytes(static_cast<double>(info->length())) + ", " +
+                             std::to_string(info->piece_count()) + " pieces, info-hash " +
+                             core::ToHex(info->info_hash()).substr(0, 16));
+    infos.push_back(std::move(*info));
+  }
+  BlockSignals();
+  TrackerClient client(tracker);
+  for (const auto& info : infos) {
+    std::optional<core::PublishResult> result;
+    bool ok = WithRetries(common.tracker_retries, [&](std::string* error) {
+      result = client.Publish(info, error);
+      return result.has_value();
+    });
+    if (!ok) return 1;
+    if (*result == core::PublishResult::kNameTaken) {
+      Log(LogLevel::kError, "tracker already lists a different file named " + info.name());
+      return 1;
+    }
+    if (*result == core::PublishResult::kInvalid) {
+      Log(LogLevel::kError, "tracker refused " + info.name() + " as invalid");
+      return 1;
+    }
+  }
+  std::string error;
+  auto server = PeerServer::Start(common.listen, &error);
+  if (!server) return UserError("--listen: " + error);
+  Print("listening on " + PrintableAddress(common.listen, server->port()));
+  Dialer dialer;
+  std::vector<std::unique_ptr<PeerDriver>> drivers;
+  for (size_t i = 0; i < infos.size(); ++i) {
+    auto store = PieceStore::OpenComplete(files[i], infos[i], &error);
+    if (!store) return UserError(error);
+    DriverOptions o = base;
+    o.id = core::PeerId(core::Rng::ForStream(base.run_seed, i).NextU64());
+    o.endpoint = AdvertisedEndpoint(common.listen, server->port());
+    auto driver = std::make_unique<PeerDriver>(infos[i], std::move(store),
+                                               core::Bitfield(infos[i].piece_count(), true),
+                                               o, &client, &dialer);
+    server->Register(infos[i].info_hash(), driver.get());
+    driver->Start();
+    Print("sharing " + infos[i].name());
+    drivers.push_back(std::move(driver));
+  }
+  auto last_publish = std::chrono::steady_clock::now();
+  while (!WaitForSignal(std::chrono::milliseconds(500))) {
+    // Publishing is idempotent; repeating it lets a restarted tracker
+    // learn the files again.
+    if (std::chrono::steady_clock::now() - last_publish > std::chrono::seconds(60)) {
+      last_publish = std::chrono::steady_clock::now();
+      for (const auto& info : infos) {
+        std::string error;
+        if (!client.Publish(info, &error)) Log(LogLevel::kWarn, error + "; will retry");
+      }
+    }
+    core::Bytes up = 0;
+    size_t peers = 0;
+    for (const auto& d : drivers) {
+      auto p = d->Progress();
+      up += p.stats.uploaded;
+      peers += p.connections;
+    }
+    ShowProgress("seeding " + std::to_string(drivers.size()) + " file(s): uploaded " +
+                 FormatBytes(static_cast<double>(up)) + ", " + std::to_string(peers) +
+                 " peers");
+  }
+  ClearProgress();
+  Log(LogLevel::kInfo, "stopping: announcing to the tracker");
+  for (auto& d : drivers) d->Stop();
+  server->Shutdown();
+  WaitForLinks();
+  return 0;
+}
+
+}  // namespace swarm::net::cli

@@ -1,0 +1,43 @@
+// The `swarm` subcommands. Each takes its parsed options and returns the
+// process exit code: 0 success, 1 runtime failure (unreachable tracker after
+// retries, disk error, file not found on the tracker), 2 bad user input,
+// 130 interrupted before finishing a download.
+#ifndef SWARM_NET_CLI_COMMANDS_H_
+#define SWARM_NET_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace swarm::net::cli {
+
+// Flags shared by the peer-running commands, as typed by the user.
+struct CommonOptions {
+  std::string upload_limit = "0";
+  std::string download_limit = "0";
+  uint32_t max_connections = 50;
+  std::string log_level = "info";
+  std::string listen = "0.0.0.0:0";
+  std::string block_size = "128KiB";  // see docs/real-network.md
+  uint32_t pipeline = 16;
+  uint32_t uploads_in_flight = 4;
+  int tracker_retries = 10;
+  uint64_t seed = 0;  // 0: draw one
+  bool corrupt_uploads = false;  // hidden, for tests
+};
+
+int RunTracker(const std::string& listen, const std::string& announce_interval,
+               const std::string& log_level);
+int RunShare(const std::vector<std::string>& files, const std::string& tracker,
+             const std::string& piece_length, const CommonOptions& common);
+int RunList(const std::string& tracker, int retries);
+// A simulator scenario on real sockets (run_scenario.cc).
+int RunScenario(const std::string& file, const std::vector<std::string>& sets,
+                std::optional<uint64_t> seed, std::string out_dir, double max_wall_s);
+int RunGet(const std::string& name, const std::string& tracker, const std::string& out_dir,
+           const std::string& seed_after, const CommonOptions& common);
+
+}  // namespace swarm::net::cli
+
+#endif  // SWARM_NET_CLI_COMMANDS_H_

@@ -1,0 +1,216 @@
+#include "net-real/cli/console.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "core/rng.h"
+#include "core/tracker.h"
+#include "net-real/event_loop.h"
+#include "net-real/peer_driver.h"
+#include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
+#include "net-real/torrent_meta.h"
+#include "net-real/tracker_rpc.h"
+#include "net-real/units.h"
+
+namespace swarm::net::cli {
+
+// --- Logging and the progress line ---------------------------------------
+
+namespace {
+
+std::mutex g_out_mu;
+LogLevel g_level = LogLevel::kInfo;
+bool g_progress_shown = false;
+
+const char* LevelName(LogLevel l) {
+  switch (l) {
+    case LogLevel::kError: return "error";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kDebug: return "debug";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void Log(LogLevel level, const std::string& msg) {
+  if (level > g_level) return;
+  std::lock_guard<std::mutex> lock(g_out_mu);
+  if (g_progress_shown) std::fputs("\r\033[K", stderr);
+  g_progress_shown = false;
+  std::fprintf(stderr, "swarm: %s: %s\n", LevelName(level), msg.c_str());
+}
+
+void ShowProgress(const std::string& line) {
+  if (!::isatty(STDERR_FILENO)) return;
+  std::lock_guard<std::mutex> lock(g_out_mu);
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+  g_progress_shown = true;
+}
+
+void ClearProgress() {
+  std::lock_guard<std::mutex> lock(g_out_mu);
+  if (g_progress_shown) std::fputs("\r\033[K", stderr);
+  g_progress_shown = false;
+}
+
+// Lines tests and scripts parse go to stdout, flushed at once.
+void Print(const std::string& line) {
+  std::lock_guard<std::mutex> lock(g_out_mu);
+  std::fprintf(stdout, "%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+int UserError(const std::string& msg) {
+  Log(LogLevel::kError, msg);
+  return 2;
+}
+
+bool ParseLevel(const std::string& s) {
+  static const std::pair<const char*, LogLevel> kLevels[] = {
+      {"error", LogLevel::kError}, {"warn", LogLevel::kWarn},
+      {"info", LogLevel::kInfo},   {"debug", LogLevel::kDebug}};
+  for (const auto& [name, level] : kLevels) {
+    if (s == name) {
+      g_level = level;
+      return true;
+    }
+  }
+  return false;
+}
+
+// --- Signals ---------------------------------------------------------------
+
+// Blocks SIGINT/SIGTERM in every thread (call before starting any), so the
+// main thread can take them synchronously with WaitForSignal.
+void BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+bool WaitForSignal(std::chrono::milliseconds timeout) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  timespec ts{static_cast<time_t>(timeout.count() / 1000),
+              static_cast<long>((timeout.count() % 1000) * 1000000)};
+  return sigtimedwait(&set, nullptr, &ts) > 0;
+}
+
+// --- Tracker access with retries -------------------------------------------
+
+// Runs `attempt` until it succeeds (returns true) or `retries` attempts
+// failed; `error` is what went wrong last. Backs off 1, 2, 4, 5, 5... s and
+// gives up early on a signal.
+bool WithRetries(int retries, const std::function<bool(std::string*)>& attempt) {
+  std::string error;
+  for (int i = 1; i <= std::max(1, retries); ++i) {
+    if (attempt(&error)) return true;
+    if (i == std::max(1, retries)) break;
+    int wait_s = std::min(5, 1 << (i - 1));
+    Log(LogLevel::kWarn, error + "; retry " + std::to_string(i) + "/" +
+                             std::to_string(retries - 1) + " in " +
+                             std::to_string(wait_s) + "s");
+    if (WaitForSignal(std::chrono::seconds(wait_s))) return false;
+  }
+  Log(LogLevel::kError, error + "; giving up");
+  return false;
+}
+
+// --- Peer options ----------------------------------------------------------
+
+uint64_t DrawSeed(uint64_t given) {
+  if (given != 0) return given;
+  std::random_device rd;  // only to seed; draws go through core::Rng
+  uint64_t s = (uint64_t{rd()} << 32) ^ rd() ^
+               static_cast<uint64_t>(std::time(nullptr)) ^ (uint64_t(::getpid()) << 16);
+  return s == 0 ? 1 : s;
+}
+
+// Fills `o` from the user's flags; returns a message naming the bad flag.
+std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptions* o) {
+  if (!ParseLevel(c.log_level)) return "--log-level: expected error|warn|info|debug";
+  auto up = ParseRate(c.upload_limit);
+  if (!up) return "--upload-limit: cannot parse '" + c.upload_limit + "' (e.g. 2MiB/s)";
+  auto down = ParseRate(c.download_limit);
+  if (!down) return "--download-limit: cannot parse '" + c.download_limit + "' (e.g. 2MiB/s)";
+  auto block = ParseBytes(c.block_size);
+  if (!block || *block <= 0 || *block > kMaxBlockBytes) {
+    return "--block-size: expected 1B..1MiB, got '" + c.block_size + "'";
+  }
+  uint64_t seed = DrawSeed(c.seed);
+  o->run_seed = seed;
+  o->id = core::PeerId(core::Rng(seed).NextU64());
+  o->upload_limit = *up;
+  o->download_limit = *down;
+  o->peer.max_connections = c.max_connections;
+  o->peer.min_connections = std::min(o->peer.min_connections, c.max_connections);
+  o->peer.block_size = static_cast<uint32_t>(*block);
+  o->peer.max_request_length = std::max<uint32_t>(o->peer.max_request_length,
+                                                  static_cast<uint32_t>(*block));
+  o->peer.request_pipeline = c.pipeline;
+  o->peer.uploads_in_flight = c.uploads_in_flight;
+  o->corrupt_uploads = c.corrupt_uploads;
+  o->log = [](LogLevel l, const std::string& m) { Log(l, m); };
+  if (auto err = o->peer.Validate()) return "peer configuration: " + *err;
+  return std::nullopt;
+}
+
+// "0.0.0.0:0" bound to port P -> what to announce (":P": tracker fills the
+// host in) and what to print.
+std::string AdvertisedEndpoint(const std::string& listen, int port) {
+  auto colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+  if (host == "0.0.0.0" || host == "[::]") host.clear();
+  return host + ":" + std::to_string(port);
+}
+
+std::string PrintableAddress(const std::string& listen, int port) {
+  auto colon = listen.rfind(':');
+  return (colon == std::string::npos ? listen : listen.substr(0, colon)) + ":" +
+         std::to_string(port);
+}
+
+std::string Percent(double x) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%5.1f%%", 100 * x);
+  return buf;
+}
+
+std::string Eta(double seconds) {
+  if (seconds < 0 || seconds > 99 * 3600) return "--:--";
+  char buf[32];
+  int s = static_cast<int>(seconds);
+  std::snprintf(buf, sizeof buf, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+  return buf;
+}
+
+// Gives closed streams a moment to finish (their OnDone) before exit.
+void WaitForLinks() {
+  for (int i = 0; i < 100 && LiveLinks() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+
+}  // namespace swarm::net::cli

@@ -1,0 +1,55 @@
+// Shared plumbing of the `swarm` subcommands: logging with a progress line
+// that log lines do not tear, synchronous signal handling, tracker retries,
+// and turning the user's flags into DriverOptions. Errors in user input are
+// reported here with the flag's name (exit code 2 by convention).
+#ifndef SWARM_NET_CLI_CONSOLE_H_
+#define SWARM_NET_CLI_CONSOLE_H_
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "net-real/cli/commands.h"
+#include "net-real/peer_driver.h"
+
+namespace swarm::net::cli {
+
+// stderr: "swarm: LEVEL: msg", clearing a progress line first.
+void Log(LogLevel level, const std::string& msg);
+// Redraws the one-line progress display (only if stderr is a terminal).
+void ShowProgress(const std::string& line);
+void ClearProgress();
+// A line for scripts and tests, on stdout, flushed.
+void Print(const std::string& line);
+// Logs `msg` as an error and returns 2.
+int UserError(const std::string& msg);
+// Sets the log level from "error|warn|info|debug"; false if unknown.
+bool ParseLevel(const std::string& s);
+
+// Blocks SIGINT/SIGTERM in every thread (call before starting any), so
+// WaitForSignal can take them synchronously.
+void BlockSignals();
+// True if SIGINT/SIGTERM arrived within `timeout`.
+bool WaitForSignal(std::chrono::milliseconds timeout);
+
+// Runs `attempt` until it succeeds or `retries` attempts failed, backing off
+// 1, 2, 4, 5, 5... s with a warning each time; gives up early on a signal.
+bool WithRetries(int retries, const std::function<bool(std::string*)>& attempt);
+
+// The seed to use: `given`, or one drawn from the OS if 0.
+uint64_t DrawSeed(uint64_t given);
+// Fills `o` from the user's flags; returns a message naming the bad flag.
+std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptions* o);
+// "0.0.0.0:0" bound to port P -> ":P" (the tracker fills the host in).
+std::string AdvertisedEndpoint(const std::string& listen, int port);
+// "HOST:P" for the "listening on" line.
+std::string PrintableAddress(const std::string& listen, int port);
+std::string Percent(double x);
+std::string Eta(double seconds);
+// Gives closed streams a moment to finish before the process exits.
+void WaitForLinks();
+
+}  // namespace swarm::net::cli
+
+#endif  // SWARM_NET_CLI_CONSOLE_H_

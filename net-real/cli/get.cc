@@ -1,0 +1,197 @@
+// `swarm get`: look a file up, resume or start it, download with a
+// progress line, seed for a while, announce stopped.
+#include "net-real/cli/commands.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "core/rng.h"
+#include "core/tracker.h"
+#include "net-real/cli/console.h"
+#include "net-real/event_loop.h"
+#include "net-real/peer_driver.h"
+#include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
+#include "net-real/torrent_meta.h"
+#include "net-real/tracker_rpc.h"
+#include "net-real/units.h"
+
+namespace swarm::net::cli {
+
+// --- get -----------------------------------------------------------------------
+
+namespace {
+
+// When a finished download may stop seeding.
+struct SeedAfter {
+  std::optional<core::Duration> duration;
+  std::optional<double> ratio;
+  bool forever = false;
+};
+
+std::optional<SeedAfter> ParseSeedAfter(const std::string& s) {
+  SeedAfter out;
+  if (s == "forever") {
+    out.forever = true;
+    return out;
+  }
+  if (!s.empty() && s.back() == 'x') {
+    char* end = nullptr;
+    double r = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() + s.size() - 1 || r < 0) return std::nullopt;
+    out.ratio = r;
+    return out;
+  }
+  auto d = ParseDuration(s);
+  if (!d) return std::nullopt;
+  out.duration = *d;
+  return out;
+}
+
+std::string ProgressLine(const DriverProgress& p, double down_rate, double up_rate,
+                         core::Bytes length) {
+  double frac = p.piece_count ? double(p.pieces) / p.piece_count : 0;
+  double eta = down_rate > 1 ? double(p.left) / down_rate : -1;
+  return Percent(frac) + "  " + std::to_string(p.pieces) + "/" +
+         std::to_string(p.piece_count) + " pieces  down " + FormatBytes(down_rate) +
+         "/s  up " + FormatBytes(up_rate) + "/s  peers " + std::to_string(p.connections) +
+         "  eta " + (p.seed ? "done" : Eta(eta));
+}
+
+}  // namespace
+
+int RunGet(const std::string& name, const std::string& tracker, const std::string& out_dir,
+           const std::string& seed_after, const CommonOptions& common) {
+  DriverOptions options;
+  if (auto err = MakeDriverOptions(common, &options)) return UserError(*err);
+  if (!SafeFileName(name)) {
+    return UserError("NAME '" + name + "' is not a plain file name (no '/', '..')");
+  }
+  auto linger = ParseSeedAfter(seed_after);
+  if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec || !std::filesystem::is_directory(out_dir)) {
+    return UserError("--out " + out_dir + ": not a directory (" + ec.message() + ")");
+  }
+  BlockSignals();
+  TrackerClient client(tracker);
+  std::optional<core::TorrentInfo> info;
+  bool missing = false;
+  bool ok = WithRetries(common.tracker_retries, [&](std::string* error) {
+    info = client.Lookup(name, error);
+    missing = !info && error->empty();
+    return info.has_value() || missing;
+  });
+  if (!ok) return 1;
+  if (missing) {
+    Log(LogLevel::kError, "tracker " + tracker + " has no file named '" + name + "'");
+    return 1;
+  }
+  if (info->name() != name || !SafeFileName(info->name())) {
+    Log(LogLevel::kError, "tracker answered with unsafe or different name '" + info->name() + "'");
+    return 1;
+  }
+  std::string error;
+  auto store = PieceStore::OpenForDownload(out_dir, *info, &error);
+  if (!store) return UserError(error);
+  auto t0 = std::chrono::steady_clock::now();
+  core::Bitfield have = store->Recheck();
+  double recheck_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  size_t resumed = have.Count();
+  Print("resume: " + std::to_string(resumed) + " of " + std::to_string(info->piece_count()) +
+        " pieces verified on disk (" + std::to_string(recheck_s) + " s)");
+  if (store->is_final() && !have.All()) {
+    Log(LogLevel::kError, store->path() + " exists but does not match '" + name +
+                              "'; move it away first");
+    return 1;
+  }
+
+  auto server = PeerServer::Start(common.listen, &error);
+  if (!server) return UserError("--listen: " + error);
+  Print("listening on " + PrintableAddress(common.listen, server->port()));
+  options.endpoint = AdvertisedEndpoint(common.listen, server->port());
+  Dialer dialer;
+  PeerDriver driver(*info, std::move(store), have, options, &client, &dialer);
+  server->Register(info->info_hash(), &driver);
+  driver.Start();
+
+  bool interrupted = false;
+  std::optional<std::chrono::steady_clock::time_point> completed_at;
+  DriverProgress last = driver.Progress();
+  auto last_t = std::chrono::steady_clock::now();
+  double down_rate = 0, up_rate = 0;
+  for (;;) {
+    if (WaitForSignal(std::chrono::milliseconds(500))) {
+      interrupted = true;
+      break;
+    }
+    DriverProgress p = driver.Progress();
+    auto now = std::chrono::steady_clock::now();
+    double dt = std::chrono::duration<double>(now - last_t).count();
+    if (dt > 0) {
+      // Exponential smoothing over ~2 s keeps the line readable.
+      double a = std::min(1.0, dt / 2.0);
+      down_rate += a * ((p.stats.downloaded - last.stats.downloaded) / dt - down_rate);
+      up_rate += a * ((p.stats.uploaded - last.stats.uploaded) / dt - up_rate);
+    }
+    last = p;
+    last_t = now;
+    if (!p.fatal_error.empty()) {
+      ClearProgress();
+      Log(LogLevel::kError, p.fatal_error);
+      driver.Stop();
+      return 1;
+    }
+    ShowProgress(ProgressLine(p, down_rate, up_rate, info->length()));
+    if (!p.seed || !p.file_complete) continue;  // wait for the rename too
+    if (!completed_at) {
+      completed_at = now;
+      ClearProgress();
+      Print("complete: " + std::string(out_dir) + "/" + name);
+    }
+    if (linger->forever) continue;
+    if (linger->ratio && double(p.stats.uploaded) < *linger->ratio * double(info->length())) {
+      continue;
+    }
+    if (linger->duration &&
+        now - *completed_at < std::chrono::microseconds(linger->duration->micros())) {
+      continue;
+    }
+    break;
+  }
+  ClearProgress();
+  driver.Stop();
+  DriverProgress p = driver.Progress();
+  server->Shutdown();
+  WaitForLinks();
+  double elapsed = p.start_time && p.completion_time
+                       ? (*p.completion_time - *p.start_time).seconds()
+                       : -1;
+  Print("summary: complete=" + std::to_string(p.seed ? 1 : 0) +
+        " resumed_pieces=" + std::to_string(resumed) +
+        " downloaded=" + std::to_string(p.stats.downloaded) +
+        " uploaded=" + std::to_string(p.stats.uploaded) +
+        " wasted=" + std::to_string(p.stats.wasted) +
+        " pieces_failed=" + std::to_string(p.stats.pieces_failed) +
+        " peers_banned=" + std::to_string(p.stats.peers_banned) +
+        " malformed=" + std::to_string(p.malformed_messages) +
+        " download_s=" + std::to_string(elapsed));
+  if (interrupted && !p.seed) return 130;
+  return 0;
+}
+
+}  // namespace swarm::net::cli

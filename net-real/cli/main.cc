@@ -1,0 +1,91 @@
+// `swarm`: share and fetch files over a real swarm (tracker, share, list,
+// get). Parses flags with CLI11 and hands over to cli/commands.cc.
+#include <CLI/CLI.hpp>
+
+#include "net-real/cli/commands.h"
+
+namespace cli = swarm::net::cli;
+
+namespace {
+
+void AddCommon(CLI::App* app, cli::CommonOptions* o) {
+  app->add_option("--upload-limit", o->upload_limit,
+                  "upload cap, e.g. 2MiB/s or 10Mbit/s (0 = unlimited)");
+  app->add_option("--download-limit", o->download_limit, "download cap (0 = unlimited)");
+  app->add_option("--max-connections", o->max_connections, "peer connections at most");
+  app->add_option("--log-level", o->log_level, "error|warn|info|debug");
+  app->add_option("--listen", o->listen, "HOST:PORT to accept peers on (port 0: any)");
+  app->add_option("--block-size", o->block_size, "request size (16KiB as BEP 3 .. 1MiB; default 128KiB)");
+  app->add_option("--pipeline", o->pipeline, "requests in flight per connection");
+  app->add_option("--uploads-in-flight", o->uploads_in_flight,
+                  "blocks being written per connection");
+  app->add_option("--tracker-retries", o->tracker_retries,
+                  "attempts to reach the tracker before giving up");
+  app->add_option("--seed", o->seed, "random seed (0: draw one)");
+  app->add_flag("--corrupt-uploads", o->corrupt_uploads)->group("");  // tests only
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"swarmlab real swarms: tracker, share, list, get"};
+  app.require_subcommand(1);
+
+  std::string listen = "0.0.0.0:7070", interval = "30m", level = "info";
+  auto* tracker = app.add_subcommand("tracker", "run the directory (tracker)");
+  tracker->add_option("--listen", listen, "HOST:PORT (port 0: any)");
+  tracker->add_option("--announce-interval", interval, "how often peers re-announce");
+  tracker->add_option("--log-level", level, "error|warn|info|debug");
+
+  std::vector<std::string> files;
+  std::string tracker_addr, piece_length = "256KiB";
+  cli::CommonOptions share_opts;
+  auto* share = app.add_subcommand("share", "publish files and seed them");
+  share->add_option("FILE", files, "files to share")->required();
+  share->add_option("--tracker", tracker_addr, "tracker HOST:PORT")->required();
+  share->add_option("--piece-length", piece_length, "piece size, e.g. 256KiB");
+  AddCommon(share, &share_opts);
+
+  int retries = 3;
+  auto* list = app.add_subcommand("list", "list the files a tracker knows");
+  list->add_option("--tracker", tracker_addr, "tracker HOST:PORT")->required();
+  list->add_option("--tracker-retries", retries, "attempts before giving up");
+
+  std::string name, out_dir = ".", seed_after = "0s";
+  cli::CommonOptions get_opts;
+  auto* get = app.add_subcommand("get", "download a file, then seed it for a while");
+  get->add_option("NAME", name, "file name as listed by the tracker")->required();
+  get->add_option("--tracker", tracker_addr, "tracker HOST:PORT")->required();
+  get->add_option("--out", out_dir, "directory to write into");
+  get->add_option("--seed-after", seed_after,
+                  "keep seeding after completion: a duration (30s, 5m), a ratio "
+                  "(1.5x) or 'forever'");
+  AddCommon(get, &get_opts);
+
+  std::string scenario_file, scenario_out;
+  std::vector<std::string> sets;
+  std::optional<uint64_t> scenario_seed;
+  double max_wall_s = 1800;
+  auto* scenario = app.add_subcommand(
+      "run-scenario", "run a simulator scenario's peers on real sockets (127.0.0.1)");
+  scenario->add_option("FILE", scenario_file, "scenario YAML")->required();
+  scenario->add_option("--out", scenario_out, "result folder (default results/NAME-real-seedN)");
+  scenario->add_option("--seed", scenario_seed, "run seed (overrides the scenario's)");
+  scenario->add_option("--set", sets, "override a field, e.g. file.size=8MiB");
+  scenario->add_option("--max-wall", max_wall_s,
+                       "refuse scenarios whose lower bound exceeds this many seconds");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (*tracker) return cli::RunTracker(listen, interval, level);
+  if (*share) return cli::RunShare(files, tracker_addr, piece_length, share_opts);
+  if (*list) return cli::RunList(tracker_addr, retries);
+  if (*scenario) {
+    return cli::RunScenario(scenario_file, sets, scenario_seed, scenario_out, max_wall_s);
+  }
+  return cli::RunGet(name, tracker_addr, out_dir, seed_after, get_opts);
+}

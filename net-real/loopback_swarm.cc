@@ -1,0 +1,335 @@
+#include "net-real/loopback_swarm.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "core/rng.h"
+#include "core/sha256.h"
+#include "core/tracker.h"
+#include "net-real/event_loop.h"
+#include "net-real/peer_driver.h"
+#include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
+#include "net-real/torrent_meta.h"
+#include "net-real/tracker_rpc.h"
+
+namespace swarm::net {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxPeers = 64;
+constexpr core::Bytes kMaxFile = core::kGiB;
+constexpr auto kPoll = std::chrono::milliseconds(20);
+
+struct Member {
+  const LoopbackPeerSpec* spec = nullptr;
+  std::unique_ptr<PeerServer> server;
+  std::unique_ptr<Dialer> dialer;
+  std::unique_ptr<PeerDriver> driver;
+  bool joined = false, left = false;
+  DriverProgress last;  // progress at the previous sample (or leave)
+  core::Bytes uploaded_at_sample = 0;
+  LoopbackPeerResult result;
+};
+
+bool WriteContent(const std::string& path, core::Bytes length, uint64_t seed) {
+  std::ofstream out(path, std::ios::binary);
+  core::Rng rng = core::Rng::ForStream(seed, 0xc0ffee);
+  std::vector<uint64_t> buf(1 << 17);
+  for (core::Bytes done = 0; done < length;) {
+    for (auto& w : buf) w = rng.NextU64();
+    core::Bytes n = std::min<core::Bytes>(length - done, core::Bytes(buf.size() * 8));
+    out.write(reinterpret_cast<const char*>(buf.data()), n);
+    done += n;
+  }
+  return static_cast<bool>(out);
+}
+
+std::optional<core::Sha256Digest> HashWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  core::Sha256Hasher h;
+  std::vector<uint8_t> buf(1 << 20);
+  while (in) {
+    in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(buf.size()));
+    h.Update(std::span<const uint8_t>(buf.data(), size_t(in.gcount())));
+  }
+  return h.Finish();
+}
+
+double Seconds(core::Time t, core::Time t0) { return (t - t0).seconds(); }
+
+// Availability statistics over the pieces' copy counts among present peers.
+void Availability(const std::vector<Member>& members, uint32_t piece_count,
+                  LoopbackSample* s) {
+  std::vector<uint32_t> copies(piece_count, 0);
+  for (const Member& m : members) {
+    if (!m.joined || m.left) continue;
+    for (uint32_t i = 0; i < piece_count && i < m.last.have.size(); ++i) {
+      if (m.last.have.Test(i)) ++copies[i];
+    }
+  }
+  double total = 0;
+  uint32_t lo = piece_count ? copies[0] : 0;
+  for (uint32_t c : copies) {
+    total += c;
+    lo = std::min(lo, c);
+  }
+  s->availability_min = lo;
+  s->availability_mean = piece_count ? total / piece_count : 0;
+  double h = 0;
+  if (total > 0 && piece_count > 1) {
+    for (uint32_t c : copies) {
+      if (c == 0) continue;
+      double p = c / total;
+      h -= p * std::log(p);
+    }
+    h /= std::log(double(piece_count));
+  }
+  s->availability_entropy = h;
+}
+
+LoopbackSample Sample(std::vector<Member>& members, uint32_t piece_count, double t_s,
+                      double interval_s) {
+  LoopbackSample s;
+  s.time_s = t_s;
+  double rate = 0, capacity = 0;
+  for (Member& m : members) {
+    if (m.result.completion_s) ++s.completed;
+    if (!m.joined || m.left) continue;
+    m.last = m.driver->Progress();
+    (m.last.seed ? s.seeds : s.leechers)++;
+    double cap = m.spec->upload_limit.bytes_per_second();
+    if (cap > 0) {
+      capacity += cap;
+      rate += double(m.last.stats.uploaded - m.uploaded_at_sample) / interval_s;
+    }
+    m.uploaded_at_sample = m.last.stats.uploaded;
+  }
+  s.upload_utilization = capacity > 0 ? std::min(1.0, rate / capacity) : 0;
+  Availability(members, piece_count, &s);
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> LoopbackSwarmConfig::Validate() const {
+  if (peers.empty()) return "peers: none configured";
+  if (peers.size() > kMaxPeers) {
+    return "peers: " + std::to_string(peers.size()) + " is more than one machine can run "
+           "in real time (at most " + std::to_string(kMaxPeers) + ")";
+  }
+  if (file_length <= 0 || file_length > kMaxFile) return "file_length: must be 1 B .. 1 GiB";
+  if (piece_length <= 0) return "piece_length: must be positive";
+  bool any_seed = false;
+  for (size_t i = 0; i < peers.size(); ++i) {
+    any_seed |= peers[i].seed;
+    if (auto e = peers[i].config.Validate()) return "peers[" + std::to_string(i) + "]: " + *e;
+  }
+  if (!any_seed) return "peers: at least one must start as a seed";
+  if (sample_interval <= core::Duration::Zero()) return "sample_interval: must be positive";
+  if (auto e = tracker.Validate()) return "tracker: " + *e;
+  return std::nullopt;
+}
+
+std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config,
+                                               std::string* error) {
+  if (auto e = config.Validate()) {
+    *error = *e;
+    return std::nullopt;
+  }
+  bool temp_dir = config.work_dir.empty();
+  fs::path work = temp_dir ? fs::temp_directory_path() /
+                                 ("swarm_loopback_" + std::to_string(::getpid()) + "_" +
+                                  std::to_string(SteadyNow().micros()))
+                           : fs::path(config.work_dir);
+  fs::create_directories(work);
+  struct Cleanup {
+    fs::path p;
+    bool on;
+    ~Cleanup() {
+      std::error_code ec;
+      if (on) fs::remove_all(p, ec);
+    }
+  } cleanup{work, temp_dir};
+
+  std::string content = (work / config.file_name).string();
+  if (!WriteContent(content, config.file_length, config.seed)) {
+    *error = "cannot write " + content;
+    return std::nullopt;
+  }
+  auto info = HashFile(content, config.file_name, config.piece_length, error);
+  if (!info) return std::nullopt;
+  auto want = HashWholeFile(content);
+
+  auto tracker = TrackerServer::Start("127.0.0.1:0", config.tracker, config.seed, error);
+  if (!tracker) return std::nullopt;
+  TrackerClient client("127.0.0.1:" + std::to_string(tracker->port()));
+  if (!client.Publish(*info, error)) return std::nullopt;
+
+  std::vector<Member> members(config.peers.size());
+  for (size_t i = 0; i < members.size(); ++i) {
+    members[i].spec = &config.peers[i];
+    members[i].result.peer_class = config.peers[i].peer_class;
+    members[i].result.seed = config.peers[i].seed;
+  }
+  auto join = [&](size_t i, core::Time t0) -> bool {
+    Member& m = members[i];
+    const LoopbackPeerSpec& spec = *m.spec;
+    m.server = PeerServer::Start("127.0.0.1:0", error);
+    if (!m.server) return false;
+    std::unique_ptr<PieceStore> store;
+    core::Bitfield have;
+    if (spec.seed) {
+      store = PieceStore::OpenComplete(content, *info, error);
+      have = core::Bitfield(info->piece_count(), true);
+    } else {
+      fs::path dir = work / ("peer-" + std::to_string(i));
+      fs::create_directories(dir);
+      store = PieceStore::OpenForDownload(dir.string(), *info, error);
+      if (store) have = store->Recheck();
+    }
+    if (!store) return false;
+    DriverOptions o;
+    // As in the simulator: peer i is PeerId(i) with Rng stream i of the seed.
+    o.id = core::PeerId(i);
+    o.run_seed = config.seed;
+    o.peer = spec.config;
+    o.endpoint = "127.0.0.1:" + std::to_string(m.server->port());
+    o.upload_limit = spec.upload_limit;
+    o.download_limit = spec.download_limit;
+    o.added_delay = spec.added_delay;
+    o.corrupt_uploads = spec.corrupt_uploads;
+    m.dialer = std::make_unique<Dialer>();
+    m.driver = std::make_unique<PeerDriver>(*info, std::move(store), have, o, &client,
+                                            m.dialer.get());
+    m.server->Register(info->info_hash(), m.driver.get());
+    m.driver->Start();
+    m.joined = true;
+    m.result.join_s = Seconds(SteadyNow(), t0);
+    return true;
+  };
+  // A scheduled leave records leave_s; the end of the run does not.
+  auto leave = [&](Member& m, core::Time t0, bool scheduled) {
+    m.driver->Stop(core::Duration::Millis(500));
+    m.last = m.driver->Progress();
+    m.server->Shutdown();
+    m.left = true;
+    if (scheduled) m.result.leave_s = Seconds(SteadyNow(), t0);
+  };
+
+  LoopbackResult result;
+  core::Time t0 = SteadyNow();
+  core::Time next_sample = t0;
+  double interval_s = config.sample_interval.seconds();
+  for (;;) {
+    core::Time now = SteadyNow();
+    core::Duration elapsed = now - t0;
+    bool all_done = true;
+    for (size_t i = 0; i < members.size(); ++i) {
+      Member& m = members[i];
+      if (!m.joined) {
+        if (m.spec->join_at <= elapsed && !join(i, t0)) return std::nullopt;
+        all_done = false;
+        continue;
+      }
+      if (m.left) continue;
+      if (m.spec->leave_at && elapsed >= *m.spec->leave_at) {
+        leave(m, t0, true);
+        continue;
+      }
+      DriverProgress p = m.driver->Progress();
+      if (p.first_piece_time && !m.result.first_piece_s) {
+        m.result.first_piece_s = Seconds(*p.first_piece_time, t0);
+      }
+      if (p.completion_time && !m.result.completion_s) {
+        m.result.completion_s = Seconds(*p.completion_time, t0);
+      }
+      // Like the simulator: the run ends when every leecher present has
+      // completed; pending scheduled leaves do not hold it open.
+      if (!m.spec->seed && !m.result.completion_s) all_done = false;
+      if (m.spec->leave_after_completion && m.result.completion_s &&
+          elapsed.seconds() >=
+              *m.result.completion_s + m.spec->leave_after_completion->seconds()) {
+        leave(m, t0, true);
+      }
+    }
+    if (now >= next_sample) {
+      result.timeline.push_back(Sample(members, info->piece_count(), Seconds(now, t0), interval_s));
+      next_sample = next_sample + config.sample_interval;
+    }
+    if (all_done) break;
+    if (elapsed >= config.time_limit) {
+      result.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+  result.timeline.push_back(
+      Sample(members, info->piece_count(), Seconds(SteadyNow(), t0), interval_s));
+  for (Member& m : members) {
+    if (m.joined && !m.left) leave(m, t0, false);
+  }
+  result.wall_time_s = Seconds(SteadyNow(), t0);
+  tracker->Shutdown();
+  for (size_t i = 0; i < members.size(); ++i) {
+    Member& m = members[i];
+    m.result.bytes_uploaded = m.last.stats.uploaded;
+    m.result.bytes_downloaded = m.last.stats.downloaded;
+    m.result.bytes_wasted = m.last.stats.wasted;
+    m.result.peers_banned = m.last.stats.peers_banned;
+    m.result.pieces_failed = m.last.stats.pieces_failed;
+    if (m.spec->seed) {
+      m.result.verified = true;
+    } else if (m.result.completion_s) {
+      auto got = HashWholeFile((work / ("peer-" + std::to_string(i)) / config.file_name).string());
+      m.result.verified = got && want && *got == *want;
+    }
+    result.peers.push_back(m.result);
+  }
+  return result;
+}
+
+bool WriteLoopbackCsv(const LoopbackResult& result, const std::string& dir,
+                      std::string* error) {
+  auto opt = [](const std::optional<double>& v) {
+    if (!v) return std::string();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", *v);
+    return std::string(buf);
+  };
+  std::ofstream peers(dir + "/peers.csv");
+  peers << "peer,class,join_s,first_piece_s,completion_s,leave_s,bytes_uploaded,"
+           "bytes_downloaded\n";
+  for (size_t i = 0; i < result.peers.size(); ++i) {
+    const auto& p = result.peers[i];
+    peers << i << ',' << p.peer_class << ',' << opt(p.join_s) << ',' << opt(p.first_piece_s)
+          << ',' << opt(p.completion_s) << ',' << opt(p.leave_s) << ',' << p.bytes_uploaded
+          << ',' << p.bytes_downloaded << '\n';
+  }
+  std::ofstream tl(dir + "/timeline.csv");
+  tl << "time_s,leechers,seeds,completed,upload_utilization,availability_min,"
+        "availability_mean,availability_entropy\n";
+  for (const auto& s : result.timeline) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%.6f,%u,%u,%u,%.6f,%.6f,%.6f,%.6f\n", s.time_s,
+                  s.leechers, s.seeds, s.completed, s.upload_utilization,
+                  s.availability_min, s.availability_mean, s.availability_entropy);
+    tl << buf;
+  }
+  if (!peers || !tl) {
+    *error = "cannot write peers.csv/timeline.csv in " + dir;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace swarm::net

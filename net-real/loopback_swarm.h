@@ -1,0 +1,98 @@
+// LoopbackSwarm: a whole real swarm inside one process — a tracker and N
+// peers, each an unchanged core::Peer behind its own PeerDriver, gRPC server
+// and channels on 127.0.0.1 — run in wall-clock time.
+//
+// It is how a scenario is checked against reality (`sim run --real`): each
+// peer gets the class's token-bucket upload/download limits and an added
+// one-way delay on every message it receives, joins at its scheduled time,
+// optionally leaves some time after completing, and the run reports the same
+// per-peer times and byte counts (and a sampled timeline) as the simulator.
+// The content is random bytes drawn from the run seed; every finished copy
+// is checked against it with SHA-256.
+//
+// Not thread-safe: one call runs one swarm; the function blocks until done.
+#ifndef SWARM_NET_LOOPBACK_SWARM_H_
+#define SWARM_NET_LOOPBACK_SWARM_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/peer_config.h"
+#include "core/tracker.h"
+#include "core/types.h"
+
+namespace swarm::net {
+
+struct LoopbackPeerSpec {
+  std::string peer_class = "default";
+  bool seed = false;  // starts with the whole file
+  core::Duration join_at = core::Duration::Zero();  // after the run starts
+  core::PeerConfig config;
+  core::Rate upload_limit = core::Rate::Zero();    // zero: unlimited
+  core::Rate download_limit = core::Rate::Zero();  // zero: unlimited
+  core::Duration added_delay = core::Duration::Zero();  // one-way, per message
+  // Leave this long after completing; nullopt: stay until the run ends.
+  std::optional<core::Duration> leave_after_completion;
+  // Leave at this time after the run starts, complete or not.
+  std::optional<core::Duration> leave_at;
+  bool corrupt_uploads = false;  // for tests: serve bad data
+};
+
+struct LoopbackSwarmConfig {
+  std::string file_name = "content.bin";
+  core::Bytes file_length = 16 * core::kMiB;
+  core::Bytes piece_length = 256 * core::kKiB;
+  uint64_t seed = 1;
+  core::TrackerConfig tracker;
+  std::vector<LoopbackPeerSpec> peers;
+  // The run ends when every peer has joined and every leecher still present
+  // has completed (as in the simulator), or at this limit.
+  core::Duration time_limit = core::Duration::Seconds(600);
+  core::Duration sample_interval = core::Duration::Seconds(1);
+  std::string work_dir;  // empty: a fresh temporary directory, removed after
+  // Refuses what one machine cannot honour: more than 64 peers, files over
+  // 1 GiB, no seed. Returns a message naming the field.
+  std::optional<std::string> Validate() const;
+};
+
+struct LoopbackPeerResult {
+  std::string peer_class;
+  bool seed = false;
+  // Seconds since the run started; nullopt: never happened.
+  std::optional<double> join_s, first_piece_s, completion_s, leave_s;
+  core::Bytes bytes_uploaded = 0;
+  core::Bytes bytes_downloaded = 0;
+  core::Bytes bytes_wasted = 0;  // duplicate or failed-hash payload received
+  bool verified = false;  // final file matches the content (seeds: true)
+  uint32_t peers_banned = 0;
+  uint32_t pieces_failed = 0;
+};
+
+// One row of timeline.csv (see /work/brief.md for the meaning of fields).
+struct LoopbackSample {
+  double time_s = 0;
+  uint32_t leechers = 0, seeds = 0, completed = 0;
+  double upload_utilization = 0;  // over present peers with a finite upload limit
+  double availability_min = 0, availability_mean = 0, availability_entropy = 0;
+};
+
+struct LoopbackResult {
+  std::vector<LoopbackPeerResult> peers;
+  std::vector<LoopbackSample> timeline;
+  double wall_time_s = 0;
+  bool timed_out = false;
+};
+
+// Runs the swarm. nullopt and *error on a setup failure (invalid config,
+// cannot listen, disk).
+std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config,
+                                               std::string* error);
+
+// Writes peers.csv and timeline.csv in the simulator's format into `dir`.
+bool WriteLoopbackCsv(const LoopbackResult& result, const std::string& dir,
+                      std::string* error);
+
+}  // namespace swarm::net
+
+#endif  // SWARM_NET_LOOPBACK_SWARM_H_

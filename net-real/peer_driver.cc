@@ -1,0 +1,445 @@
+#include "net-real/peer_driver.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "core/check.h"
+#include "core/rng.h"
+#include "net-real/peer_transport.h"
+
+namespace swarm::net {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+// Burst of a token bucket: a tenth of a second of traffic, but never less
+// than one large block so a block never waits on a burst it cannot fit.
+core::Bytes BurstFor(core::Rate r) {
+  return std::max<core::Bytes>(256 * core::kKiB,
+                               static_cast<core::Bytes>(r.bytes_per_second() / 10));
+}
+
+void MinInto(std::optional<core::Time>* acc, core::Time t) {
+  if (!*acc || t < **acc) *acc = t;
+}
+
+constexpr core::Duration kProgressRefresh = core::Duration::Millis(200);
+constexpr core::Duration kPublishInterval = core::Duration::Millis(50);
+constexpr core::Duration kFirstAnnounceRetry = core::Duration::Seconds(2);
+constexpr core::Duration kMaxAnnounceRetry = core::Duration::Seconds(60);
+
+}  // namespace
+
+PeerDriver::PeerDriver(const core::TorrentInfo& info, std::unique_ptr<PieceStore> store,
+                       core::Bitfield have, DriverOptions options,
+                       AnnounceClient* tracker, Dialer* dialer)
+    : info_(info), store_(std::move(store)), initial_have_(std::move(have)),
+      options_(std::move(options)), tracker_(tracker), dialer_(dialer),
+      loop_(std::make_shared<EventLoop>()),
+      disk_loop_(std::make_shared<EventLoop>()),
+      up_bucket_(options_.upload_limit, BurstFor(options_.upload_limit)),
+      down_bucket_(options_.download_limit, BurstFor(options_.download_limit)) {
+  progress_.piece_count = info_.piece_count();
+  progress_.pieces = static_cast<uint32_t>(initial_have_.Count());
+  progress_.have = initial_have_;
+  progress_.seed = initial_have_.All();
+  progress_.file_complete = store_->is_final() && initial_have_.All();
+  progress_.left = info_.length();
+  for (uint32_t i = 0; i < info_.piece_count(); ++i) {
+    if (initial_have_.Test(i)) progress_.left -= info_.PieceSize(core::PieceIndex(i));
+  }
+}
+
+PeerDriver::~PeerDriver() { Stop(core::Duration::Zero()); }
+
+void PeerDriver::Start() {
+  SWARM_CHECK(!thread_.joinable());
+  disk_thread_ = std::thread([this] {
+    disk_loop_->Run([] { return std::nullopt; }, [](core::Time) {});
+  });
+  thread_ = std::thread([this] { Run(); });
+}
+
+void PeerDriver::Stop(core::Duration grace) {
+  if (!thread_.joinable()) return;
+  loop_->Post([this, grace] {
+    core::Time now = SteadyNow();
+    stopping_ = true;
+    stop_deadline_ = now + grace;
+    peer_->OnStop(now);
+    Drain(now);
+  });
+  thread_.join();
+  disk_loop_->Quit();  // after the writes already queued (and a rename)
+  disk_thread_.join();
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  progress_.stopped = true;
+}
+
+DriverProgress PeerDriver::Progress() const {
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  return progress_;
+}
+
+void PeerDriver::Run() {
+  peer_ = std::make_unique<core::Peer>(options_.id, info_, options_.peer,
+                                       core::Rng::ForStream(options_.run_seed,
+                                                            options_.id.value()));
+  core::Time now = SteadyNow();
+  {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    progress_.start_time = now;
+  }
+  peer_->OnStart(now, initial_have_);
+  Drain(now);
+  loop_->Run([this] { return NextWake(); }, [this](core::Time t) { OnWake(t); });
+  for (auto& [conn, link] : links_) link->Close();
+  links_.clear();
+  Publish(SteadyNow());
+}
+
+std::optional<core::Time> PeerDriver::NextWake() {
+  core::Time now = SteadyNow();
+  std::optional<core::Time> t = now + kProgressRefresh;
+  if (auto next = peer_->NextTimeout()) MinInto(&t, *next);
+  if (!uploads_.empty()) MinInto(&t, up_bucket_.ReadyAt(now));
+  if (!inbound_.empty()) {
+    core::Time due = inbound_.front().due;
+    if (std::holds_alternative<core::Piece>(inbound_.front().decoded.message)) {
+      due = std::max(due, down_bucket_.ReadyAt(now));
+    }
+    MinInto(&t, due);
+  }
+  if (announce_retry_) MinInto(&t, announce_retry_->first);
+  if (stop_deadline_) MinInto(&t, *stop_deadline_);
+  return t;
+}
+
+void PeerDriver::OnWake(core::Time now) {
+  for (int i = 0; i < 1000; ++i) {
+    auto next = peer_->NextTimeout();
+    if (!next || *next > now) break;
+    peer_->OnTimeout(now);
+    Drain(now);
+  }
+  if (announce_retry_ && announce_retry_->first <= now) {
+    core::Announce a = announce_retry_->second;
+    announce_retry_.reset();
+    DoAnnounce(a);
+  }
+  PumpInbound(now);
+  PumpUploads(now);
+  bool quitting = stopping_ && (announces_in_flight_ == 0 || now >= *stop_deadline_);
+  if (quitting) loop_->Quit();
+  // The snapshot costs O(pieces) (Peer::left); a few per second are plenty.
+  if (quitting || !last_publish_ || now - *last_publish_ >= kPublishInterval) {
+    Publish(now);
+    last_publish_ = now;
+  }
+}
+
+void PeerDriver::Drain(core::Time now) {
+  for (;;) {
+    for (const core::Action& a : peer_->TakeActions()) Carry(now, a);
+    if (deferred_.empty()) return;
+    auto input = std::move(deferred_.front());
+    deferred_.pop_front();
+    input(now);
+  }
+}
+
+void PeerDriver::Carry(core::Time now, const core::Action& action) {
+  std::visit(
+      Overloaded{
+          [&](const core::SendMessage& s) {
+            auto it = links_.find(s.conn);
+            if (it == links_.end()) return;
+            wire::WireMessage msg;
+            EncodeMessage(s.message, &msg);
+            it->second->Send(std::move(msg), std::nullopt);
+          },
+          [&](const core::SendBlock& s) { uploads_.push_back(Upload{s.conn, s.block}); },
+          [&](const core::StoreBlock& s) { DoStore(s); },
+          [&](const core::VerifyPiece& v) { DoVerify(v.piece); },
+          [&](const core::Connect& c) { DoConnect(c.address); },
+          [&](const core::Disconnect& d) {
+            Log(LogLevel::kDebug, "disconnect conn " + std::to_string(d.conn.value()) +
+                                      ": " + std::string(DisconnectReasonName(d.reason)));
+            dialing_.erase(d.conn);
+            auto it = links_.find(d.conn);
+            if (it == links_.end()) return;
+            it->second->Close();
+            links_.erase(it);
+          },
+          [&](const core::Announce& a) { DoAnnounce(a); },
+          [&](const core::Completed&) { DoCompleted(now); },
+      },
+      action);
+}
+
+Link::Handlers PeerDriver::MakeHandlers(core::ConnectionId c) {
+  std::shared_ptr<EventLoop> loop = loop_;
+  Link::Handlers h;
+  h.on_up = [this, loop, c] {
+    loop->Post([this, c] {
+      auto it = dialing_.find(c);
+      if (it == dialing_.end() || !links_.count(c)) return;
+      core::PeerId dialed = it->second.id;
+      dialing_.erase(it);
+      core::Time now = SteadyNow();
+      peer_->OnConnected(now, c, core::Direction::kOutbound, dialed);
+      Drain(now);
+    });
+  };
+  h.on_message = [this, loop, c](wire::WireMessage& m) {
+    std::string error;
+    std::optional<Decoded> d = DecodeMessage(&m, &error);
+    loop->Post([this, c, d = std::move(d), error]() mutable {
+      OnLinkMessage(c, std::move(d), error);
+    });
+  };
+  h.on_sent = [this, loop, c](const core::BlockRef& b) {
+    loop->Post([this, c, b] {
+      core::Time now = SteadyNow();
+      peer_->OnBlockSent(now, c, b);
+      Drain(now);
+    });
+  };
+  h.on_closed = [this, loop, c] { loop->Post([this, c] { OnLinkClosed(c); }); };
+  return h;
+}
+
+void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const core::Handshake& first,
+                              Link::Handlers* handlers) {
+  core::ConnectionId c(next_conn_++);
+  *handlers = MakeHandlers(c);
+  loop_->Post([this, c, link, first] {
+    if (stopping_) {
+      link->Close();
+      return;
+    }
+    links_[c] = link;
+    core::Time now = SteadyNow();
+    peer_->OnConnected(now, c, core::Direction::kInbound, std::nullopt);
+    Drain(now);
+    OnLinkMessage(c, Decoded{first, {}}, "");
+  });
+}
+
+void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
+                               std::string error) {
+  auto it = links_.find(c);
+  if (it == links_.end()) return;  // we already closed it
+  core::Time now = SteadyNow();
+  if (!d) {
+    Log(LogLevel::kWarn, "conn " + std::to_string(c.value()) +
+                             ": malformed message (" + error + "), disconnecting");
+    {
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      ++progress_.malformed_messages;
+    }
+    it->second->Close();
+    links_.erase(it);
+    dialing_.erase(c);
+    peer_->OnDisconnected(now, c);
+    Drain(now);
+    return;
+  }
+  bool is_piece = std::holds_alternative<core::Piece>(d->message);
+  bool direct = inbound_.empty() && options_.added_delay == core::Duration::Zero() &&
+                (!is_piece || down_bucket_.Ready(now));
+  if (direct) {
+    Deliver(now, c, std::move(*d));
+  } else {
+    inbound_.push_back(Inbound{now + options_.added_delay, c, std::move(*d)});
+  }
+}
+
+void PeerDriver::PumpInbound(core::Time now) {
+  while (!inbound_.empty()) {
+    Inbound& front = inbound_.front();
+    if (front.due > now) return;
+    if (std::holds_alternative<core::Piece>(front.decoded.message) &&
+        !down_bucket_.Ready(now)) {
+      return;
+    }
+    Inbound in = std::move(front);
+    inbound_.pop_front();
+    Deliver(now, in.conn, std::move(in.decoded));
+  }
+}
+
+void PeerDriver::Deliver(core::Time now, core::ConnectionId c, Decoded d) {
+  if (!links_.count(c)) return;
+  if (auto* p = std::get_if<core::Piece>(&d.message)) {
+    down_bucket_.Take(now, p->block.length);
+  }
+  pending_conn_ = c;
+  pending_payload_ = std::move(d.payload);
+  peer_->OnMessage(now, c, d.message);
+  Drain(now);
+  pending_payload_.clear();
+}
+
+void PeerDriver::OnLinkClosed(core::ConnectionId c) {
+  core::Time now = SteadyNow();
+  auto dial = dialing_.find(c);
+  bool known = links_.erase(c) > 0;
+  if (dial != dialing_.end()) {
+    core::PeerAddress address = dial->second;
+    dialing_.erase(dial);
+    Log(LogLevel::kInfo, "cannot reach peer at " + address.endpoint +
+                             " (the core will try others and retry later)");
+    peer_->OnConnectFailed(now, address.id);
+  } else if (known) {
+    peer_->OnDisconnected(now, c);
+  } else {
+    return;  // closed by us: the core already forgot it
+  }
+  Drain(now);
+}
+
+void PeerDriver::DoConnect(const core::PeerAddress& address) {
+  core::ConnectionId c(next_conn_++);
+  if (address.endpoint.empty()) {
+    deferred_.push_back([this, id = address.id](core::Time now) {
+      peer_->OnConnectFailed(now, id);
+    });
+    return;
+  }
+  dialing_[c] = address;
+  links_[c] = dialer_->Dial(address.endpoint, MakeHandlers(c));
+}
+
+void PeerDriver::DoAnnounce(const core::Announce& a) {
+  core::AnnounceRequest req;
+  req.info_hash = info_.info_hash();
+  req.peer = core::PeerAddress{options_.id, options_.endpoint};
+  req.event = a.event;
+  req.uploaded = a.uploaded;
+  req.downloaded = a.downloaded;
+  req.left = a.left;
+  req.numwant = a.numwant;
+  ++announces_in_flight_;
+  std::shared_ptr<EventLoop> loop = loop_;
+  tracker_->Announce(req, [this, loop, a](std::optional<core::AnnounceResponse> resp,
+                                          std::string error) {
+    loop->Post([this, a, resp = std::move(resp), error] {
+      --announces_in_flight_;
+      core::Time now = SteadyNow();
+      if (!resp) {
+        if (stopping_) return;
+        announce_backoff_ = std::min(kMaxAnnounceRetry,
+                                     announce_backoff_ == core::Duration::Zero()
+                                         ? kFirstAnnounceRetry
+                                         : announce_backoff_ * 2);
+        Log(LogLevel::kWarn, error + "; retrying announce in " +
+                                 std::to_string(announce_backoff_.micros() / 1000000) + "s");
+        announce_retry_ = std::make_pair(now + announce_backoff_, a);
+        return;
+      }
+      announce_backoff_ = core::Duration::Zero();
+      if (!resp->failure_reason.empty()) {
+        Log(LogLevel::kWarn, "tracker refused announce: " + resp->failure_reason);
+      }
+      Log(LogLevel::kDebug, "tracker: " + std::to_string(resp->peers.size()) + " peers, " +
+                                std::to_string(resp->seeds) + " seeds");
+      peer_->OnTrackerResponse(now, *resp);
+      Drain(now);
+    });
+  });
+}
+
+// Writes, hashes and the final rename run in order on the disk thread, so
+// the driver thread keeps serving the protocol meanwhile. Reads for uploads
+// stay on the driver thread: they touch only verified pieces, whose writes
+// finished before their verification was reported.
+void PeerDriver::DoStore(const core::StoreBlock& s) {
+  SWARM_CHECK(s.conn == pending_conn_ && pending_payload_.size() == s.block.length);
+  disk_loop_->Post([this, block = s.block, data = std::move(pending_payload_)] {
+    if (!store_->WriteBlock(block, data)) {
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      progress_.fatal_error = "cannot write to " + store_->final_path() + ".part";
+    }
+  });
+  pending_payload_.clear();
+}
+
+void PeerDriver::DoVerify(core::PieceIndex p) {
+  std::shared_ptr<EventLoop> loop = loop_;
+  disk_loop_->Post([this, loop, p] {
+    bool ok = store_->VerifyPiece(p);
+    loop->Post([this, p, ok] { OnVerified(SteadyNow(), p, ok); });
+  });
+}
+
+void PeerDriver::OnVerified(core::Time now, core::PieceIndex p, bool ok) {
+  if (!ok) {
+    Log(LogLevel::kWarn, "piece " + std::to_string(p.value()) +
+                             " failed SHA-256 verification; discarded");
+  }
+  peer_->OnPieceVerified(now, p, ok);
+  if (ok && peer_->have().Count() > initial_have_.Count()) {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    if (!progress_.first_piece_time) progress_.first_piece_time = now;
+  }
+  Drain(now);
+}
+
+void PeerDriver::DoCompleted(core::Time now) {
+  {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    progress_.completion_time = now;
+  }
+  Publish(now);  // readers see seed == true together with completion_time
+  disk_loop_->Post([this] {
+    std::string error;
+    bool ok = store_->Finalize(&error);
+    {
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      if (ok) progress_.file_complete = true;
+      if (!ok) progress_.fatal_error = error;
+    }
+    Log(ok ? LogLevel::kInfo : LogLevel::kError,
+        ok ? "completed: " + store_->final_path() : error);
+  });
+}
+
+void PeerDriver::PumpUploads(core::Time now) {
+  while (!uploads_.empty() && up_bucket_.Ready(now)) {
+    Upload u = uploads_.front();
+    uploads_.pop_front();
+    auto it = links_.find(u.conn);
+    if (it == links_.end()) continue;
+    std::optional<std::string> data = store_->ReadBlock(u.block);
+    if (!data) {
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      progress_.fatal_error = "cannot read " + store_->final_path();
+      return;
+    }
+    if (options_.corrupt_uploads && !data->empty()) (*data)[0] ^= 0x5a;
+    up_bucket_.Take(now, u.block.length);
+    wire::WireMessage msg;
+    EncodePiece(u.block, std::move(*data), &msg);
+    it->second->Send(std::move(msg), u.block);
+  }
+}
+
+void PeerDriver::Publish(core::Time now) {
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  progress_.pieces = static_cast<uint32_t>(peer_->have().Count());
+  progress_.have = peer_->have();
+  progress_.left = peer_->left();
+  progress_.stats = peer_->stats();
+  progress_.connections = peer_->connection_count();
+  progress_.seed = peer_->is_seed();
+}
+
+void PeerDriver::Log(LogLevel level, const std::string& msg) {
+  if (options_.log) options_.log(level, msg);
+}
+
+}  // namespace swarm::net

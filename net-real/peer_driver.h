@@ -1,0 +1,169 @@
+// PeerDriver: runs one unchanged core::Peer for one torrent on real sockets.
+//
+// One thread (an EventLoop) owns the Peer and every per-connection table;
+// a second one does the PieceStore's writes, hashing and final rename in
+// order, reporting verification results back as inputs. gRPC reactors post inputs to it; it feeds them to the
+// Peer with `now` from the steady clock, drains TakeActions() after each
+// input and carries the actions out: control messages and blocks go to the
+// connection's Link, blocks are written/read/hashed through the PieceStore,
+// announces go to the tracker. It makes no protocol decisions.
+//
+// Shaping, for running a swarm configured like a scenario: upload and
+// download token buckets (blocks wait for tokens before being sent or
+// delivered to the Peer), and an added one-way delay applied to every
+// received message.
+//
+// Thread-safe: public methods may be called from any thread.
+#ifndef SWARM_NET_PEER_DRIVER_H_
+#define SWARM_NET_PEER_DRIVER_H_
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/peer.h"
+#include "core/peer_config.h"
+#include "core/torrent_info.h"
+#include "net-real/event_loop.h"
+#include "net-real/link.h"
+#include "net-real/piece_store.h"
+#include "net-real/token_bucket.h"
+#include "net-real/tracker_rpc.h"
+#include "net-real/wire_codec.h"
+
+namespace swarm::net {
+
+class Dialer;
+
+enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
+using LogFn = std::function<void(LogLevel, const std::string&)>;
+
+struct DriverOptions {
+  core::PeerId id;
+  uint64_t run_seed = 1;
+  core::PeerConfig peer;
+  // What the tracker tells others to dial: "host:port"; an empty host lets
+  // the tracker fill in the address it sees.
+  std::string endpoint;
+  // Zero: unlimited.
+  core::Rate upload_limit = core::Rate::Zero();
+  core::Rate download_limit = core::Rate::Zero();
+  // Added to every received message before the Peer sees it.
+  core::Duration added_delay = core::Duration::Zero();
+  // Test-only: flip a byte in every block served (a corrupting peer).
+  bool corrupt_uploads = false;
+  LogFn log;
+};
+
+// A snapshot of the driver's state for progress lines and metrics.
+struct DriverProgress {
+  uint32_t pieces = 0;
+  uint32_t piece_count = 0;
+  core::Bitfield have;
+  core::Bytes left = 0;
+  core::PeerStats stats;
+  size_t connections = 0;
+  bool seed = false;
+  bool stopped = false;  // OnStop done and the stopped announce answered
+  bool file_complete = false;  // every piece verified and the file renamed
+  uint32_t malformed_messages = 0;  // links dropped for undecodable messages
+  std::optional<core::Time> start_time, first_piece_time, completion_time;
+  std::string fatal_error;  // disk failure: the driver gave up
+};
+
+class PeerDriver : public InboundSink {
+ public:
+  // `have` is what the store's Recheck() verified. REQUIRES: tracker and
+  // dialer outlive the driver.
+  PeerDriver(const core::TorrentInfo& info, std::unique_ptr<PieceStore> store,
+             core::Bitfield have, DriverOptions options, AnnounceClient* tracker,
+             Dialer* dialer);
+  ~PeerDriver() override;
+
+  void Start();
+  // Graceful leave: OnStop (announce stopped, disconnect all), waits up to
+  // `grace` for the stopped announce, then ends the thread.
+  void Stop(core::Duration grace = core::Duration::Seconds(2));
+
+  DriverProgress Progress() const;
+  const core::TorrentInfo& torrent() const { return info_; }
+
+  void AdoptInbound(std::shared_ptr<Link> link, const core::Handshake& first,
+                    Link::Handlers* handlers) override;
+
+ private:
+  struct Inbound {
+    core::Time due;
+    core::ConnectionId conn;
+    Decoded decoded;
+  };
+  struct Upload {
+    core::ConnectionId conn;
+    core::BlockRef block;
+  };
+
+  // Loop-thread only below this line.
+  void Run();
+  std::optional<core::Time> NextWake();
+  void OnWake(core::Time now);
+  void Drain(core::Time now);
+  void Carry(core::Time now, const core::Action& a);
+  void DoConnect(const core::PeerAddress& address);
+  void DoAnnounce(const core::Announce& a);
+  void DoStore(const core::StoreBlock& s);
+  void DoVerify(core::PieceIndex p);
+  void OnVerified(core::Time now, core::PieceIndex p, bool ok);
+  void DoCompleted(core::Time now);
+  void PumpUploads(core::Time now);
+  void PumpInbound(core::Time now);
+  void Deliver(core::Time now, core::ConnectionId c, Decoded d);
+  void OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d, std::string error);
+  void OnLinkClosed(core::ConnectionId c);
+  Link::Handlers MakeHandlers(core::ConnectionId c);
+  void Publish(core::Time now);
+  void Log(LogLevel level, const std::string& msg);
+
+  const core::TorrentInfo info_;
+  std::unique_ptr<PieceStore> store_;
+  const core::Bitfield initial_have_;
+  const DriverOptions options_;
+  AnnounceClient* tracker_;
+  Dialer* dialer_;
+  std::shared_ptr<EventLoop> loop_;
+  std::thread thread_;
+  // Owns the PieceStore's writes, hashing and final rename (in order).
+  std::shared_ptr<EventLoop> disk_loop_;
+  std::thread disk_thread_;
+  std::atomic<uint64_t> next_conn_{1};
+
+  std::unique_ptr<core::Peer> peer_;
+  std::map<core::ConnectionId, std::shared_ptr<Link>> links_;
+  std::map<core::ConnectionId, core::PeerAddress> dialing_;  // outbound, not up yet
+  std::deque<Inbound> inbound_;
+  std::deque<Upload> uploads_;
+  TokenBucket up_bucket_;
+  TokenBucket down_bucket_;
+  std::deque<std::function<void(core::Time)>> deferred_;  // inputs raised by actions
+  std::string pending_payload_;  // payload of the Piece being delivered
+  core::ConnectionId pending_conn_;
+  int announces_in_flight_ = 0;
+  // A failed announce is retried (transport retry, same request) with backoff.
+  std::optional<std::pair<core::Time, core::Announce>> announce_retry_;
+  core::Duration announce_backoff_ = core::Duration::Zero();
+  bool stopping_ = false;
+  std::optional<core::Time> stop_deadline_;
+  std::optional<core::Time> last_publish_;
+
+  mutable std::mutex progress_mu_;
+  DriverProgress progress_;
+};
+
+}  // namespace swarm::net
+
+#endif  // SWARM_NET_PEER_DRIVER_H_

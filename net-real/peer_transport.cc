@@ -1,0 +1,302 @@
+// gRPC callback-API reactors for the peer wire. They translate and queue;
+// every decision is the driver's (and the core's).
+#include "net-real/peer_transport.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <deque>
+
+#include "net-real/wire_codec.h"
+#include "proto/peer.grpc.pb.h"
+
+namespace swarm::net {
+namespace {
+
+using W = wire::WireMessage;
+std::atomic<int> g_live_links{0};
+
+// Write queue and handler plumbing shared by both reactor kinds. `Base` is
+// grpc::ServerBidiReactor<W, W> or grpc::ClientBidiReactor<W, W>.
+template <class Base>
+class LinkImpl : public Base, public Link {
+ public:
+  LinkImpl() { ++g_live_links; }
+  ~LinkImpl() override { --g_live_links; }
+
+  void Send(W msg, std::optional<core::BlockRef> block) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) return;
+    queue_.push_back(Out{std::move(msg), block});
+    PumpLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::optional<core::BlockRef> sent;
+    bool finish = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writing_ = false;
+      if (ok) sent = in_flight_;
+      in_flight_.reset();
+      if (!ok) closing_ = true;
+      PumpLocked();
+      finish = closing_ && !writing_ && TakeFinishLocked();
+    }
+    if (sent && handlers_.on_sent) handlers_.on_sent(*sent);
+    if (finish) EndStream();
+  }
+
+  void Close() override {
+    bool finish = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closing_ = true;
+      queue_.clear();
+      finish = !writing_ && TakeFinishLocked();
+    }
+    if (finish) EndStream();
+  }
+
+ protected:
+  struct Out {
+    W msg;
+    std::optional<core::BlockRef> block;
+  };
+
+  // Ends the call: Finish on a server, TryCancel on a client.
+  virtual void EndStream() = 0;
+
+  bool TakeFinishLocked() {
+    if (ended_) return false;
+    ended_ = true;
+    return true;
+  }
+
+  void PumpLocked() {
+    if (writing_ || closing_ || queue_.empty()) return;
+    out_ = std::move(queue_.front().msg);
+    in_flight_ = queue_.front().block;
+    queue_.pop_front();
+    writing_ = true;
+    this->StartWrite(&out_);
+  }
+
+  // Called from OnReadDone(false) and the like.
+  void CloseFromTransport() { Close(); }
+
+  std::mutex mu_;
+  std::deque<Out> queue_;
+  std::optional<core::BlockRef> in_flight_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool ended_ = false;
+  W out_;
+  W in_;
+  Link::Handlers handlers_;
+  std::shared_ptr<Link> self_;  // released in OnDone
+};
+
+}  // namespace
+
+struct PeerServer::Router {
+  std::mutex mu;
+  std::map<core::InfoHash, InboundSink*> sinks;
+};
+
+namespace {
+
+class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
+ public:
+  static ServerLink* Create(std::shared_ptr<PeerServer::Router> router) {
+    auto link = std::shared_ptr<ServerLink>(new ServerLink(std::move(router)));
+    link->self_ = link;
+    link->StartSendInitialMetadata();
+    link->StartRead(&link->in_);
+    return link.get();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      CloseFromTransport();
+      return;
+    }
+    if (!routed_) {
+      if (!Route()) return;
+    } else if (handlers_.on_message) {
+      handlers_.on_message(in_);
+    }
+    StartRead(&in_);
+  }
+
+  void OnCancel() override { CloseFromTransport(); }
+
+  void OnDone() override {
+    if (handlers_.on_closed) handlers_.on_closed();
+    handlers_ = {};
+    self_.reset();  // may delete this
+  }
+
+ private:
+  explicit ServerLink(std::shared_ptr<PeerServer::Router> router)
+      : router_(std::move(router)) {}
+
+  void EndStream() override { Finish(finish_status_); }
+
+  // Hands the stream to the torrent named by its handshake.
+  bool Route() {
+    std::string error;
+    auto decoded = DecodeMessage(&in_, &error);
+    const core::Handshake* hs =
+        decoded ? std::get_if<core::Handshake>(&decoded->message) : nullptr;
+    if (hs == nullptr) {
+      Reject(grpc::StatusCode::INVALID_ARGUMENT,
+             decoded ? "first message must be a handshake" : error);
+      return false;
+    }
+    std::lock_guard<std::mutex> lock(router_->mu);
+    auto it = router_->sinks.find(hs->info_hash);
+    if (it == router_->sinks.end()) {
+      Reject(grpc::StatusCode::NOT_FOUND, "no such torrent here");
+      return false;
+    }
+    routed_ = true;
+    it->second->AdoptInbound(std::static_pointer_cast<Link>(self_), *hs, &handlers_);
+    return true;
+  }
+
+  void Reject(grpc::StatusCode code, const std::string& why) {
+    finish_status_ = grpc::Status(code, why);
+    Close();
+  }
+
+  std::shared_ptr<PeerServer::Router> router_;
+  bool routed_ = false;
+  grpc::Status finish_status_ = grpc::Status::OK;
+};
+
+class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
+ public:
+  static std::shared_ptr<Link> Create(std::shared_ptr<grpc::Channel> channel,
+                                      Link::Handlers h) {
+    auto link = std::shared_ptr<ClientLink>(new ClientLink());
+    link->handlers_ = std::move(h);
+    link->channel_ = channel;
+    wire::PeerWire::Stub stub(channel);
+    link->self_ = link;
+    stub.async()->Connect(&link->context_, link.get());
+    // Writes start from the driver thread, outside reactions: hold the
+    // stream until EndStream.
+    link->AddHold();
+    link->StartRead(&link->in_);
+    link->StartCall();
+    return link;
+  }
+
+  void OnReadInitialMetadataDone(bool ok) override {
+    if (ok && handlers_.on_up) handlers_.on_up();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      CloseFromTransport();
+      return;
+    }
+    if (handlers_.on_message) handlers_.on_message(in_);
+    StartRead(&in_);
+  }
+
+  void OnDone(const grpc::Status&) override {
+    if (handlers_.on_closed) handlers_.on_closed();
+    handlers_ = {};
+    self_.reset();  // may delete this
+  }
+
+ private:
+  void EndStream() override {
+    context_.TryCancel();
+    RemoveHold();
+  }
+  std::shared_ptr<grpc::Channel> channel_;  // outlives the call
+  grpc::ClientContext context_;
+};
+
+}  // namespace
+
+class PeerWireService : public wire::PeerWire::CallbackService {
+ public:
+  explicit PeerWireService(std::shared_ptr<PeerServer::Router> router)
+      : router_(std::move(router)) {}
+  grpc::ServerBidiReactor<W, W>* Connect(grpc::CallbackServerContext*) override {
+    return ServerLink::Create(router_);
+  }
+
+ private:
+  std::shared_ptr<PeerServer::Router> router_;
+};
+
+PeerServer::~PeerServer() { Shutdown(); }
+
+std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen,
+                                              std::string* error) {
+  std::unique_ptr<PeerServer> s(new PeerServer());
+  s->router_ = std::make_shared<Router>();
+  s->service_ = std::make_unique<PeerWireService>(s->router_);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
+  builder.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxWireMessageBytes);
+  builder.RegisterService(s->service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (!s->server_ || s->port_ == 0) {
+    *error = "cannot listen on " + listen + " (address in use or invalid?)";
+    return nullptr;
+  }
+  return s;
+}
+
+void PeerServer::Register(const core::InfoHash& hash, InboundSink* sink) {
+  std::lock_guard<std::mutex> lock(router_->mu);
+  router_->sinks[hash] = sink;
+}
+
+void PeerServer::Unregister(const core::InfoHash& hash) {
+  std::lock_guard<std::mutex> lock(router_->mu);
+  router_->sinks.erase(hash);
+}
+
+void PeerServer::Shutdown() {
+  if (!server_) return;
+  {
+    std::lock_guard<std::mutex> lock(router_->mu);
+    router_->sinks.clear();
+  }
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server_.reset();
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
+  args.SetMaxSendMessageSize(kMaxWireMessageBytes);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+Dialer::Dialer() = default;
+Dialer::~Dialer() = default;
+
+std::shared_ptr<Link> Dialer::Dial(const std::string& endpoint, Link::Handlers h) {
+  std::shared_ptr<grpc::Channel> channel;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& c = channels_[endpoint];
+    if (!c) c = MakeChannel(endpoint);
+    channel = c;
+  }
+  return ClientLink::Create(std::move(channel), std::move(h));
+}
+
+int LiveLinks() { return g_live_links.load(); }
+
+}  // namespace swarm::net

@@ -1,0 +1,71 @@
+// The gRPC side of the peer wire: PeerServer accepts streams and routes each
+// by the info-hash of its first (handshake) message to a registered
+// InboundSink; Dialer opens outbound streams, keeping one channel per remote
+// endpoint. Both cap received messages at kMaxWireMessageBytes.
+//
+// Thread-safe.
+#ifndef SWARM_NET_PEER_TRANSPORT_H_
+#define SWARM_NET_PEER_TRANSPORT_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/torrent_info.h"
+#include "net-real/link.h"
+
+namespace grpc {
+class Channel;
+class Server;
+}  // namespace grpc
+
+namespace swarm::net {
+
+class PeerServer {
+ public:
+  ~PeerServer();
+  // Listens on "host:port" (port 0: ephemeral). nullptr and *error on failure.
+  static std::unique_ptr<PeerServer> Start(const std::string& listen, std::string* error);
+  int port() const { return port_; }
+
+  // REQUIRES: sink outlives its registration.
+  void Register(const core::InfoHash& hash, InboundSink* sink);
+  void Unregister(const core::InfoHash& hash);
+  // Stops accepting and ends every stream. Idempotent.
+  void Shutdown();
+
+  struct Router;  // shared with the reactors
+
+ private:
+  PeerServer() = default;
+  std::shared_ptr<Router> router_;
+  std::unique_ptr<class PeerWireService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+class Dialer {
+ public:
+  Dialer();
+  ~Dialer();
+  // Starts a stream to `endpoint`; handlers.on_up fires when the remote
+  // accepts, on_closed (without on_up) if it cannot be reached.
+  std::shared_ptr<Link> Dial(const std::string& endpoint, Link::Handlers handlers);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
+};
+
+// Channel arguments for every swarmlab channel: message caps and a private
+// subchannel pool (so two in-process peers never share a TCP connection).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+
+// Links not yet done, process-wide: lets a process wait for its streams to
+// wind down before exiting.
+int LiveLinks();
+
+}  // namespace swarm::net
+
+#endif  // SWARM_NET_PEER_TRANSPORT_H_

@@ -1,0 +1,183 @@
+#include "net-real/piece_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "core/check.h"
+#include "core/sha256.h"
+
+namespace swarm::net {
+namespace {
+
+std::string Errno(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+bool PreadAll(int fd, char* buf, size_t n, off_t off) {
+  while (n > 0) {
+    ssize_t r = ::pread(fd, buf, n, off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    buf += r;
+    n -= static_cast<size_t>(r);
+    off += r;
+  }
+  return true;
+}
+
+bool PwriteAll(int fd, const char* buf, size_t n, off_t off) {
+  while (n > 0) {
+    ssize_t r = ::pwrite(fd, buf, n, off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    buf += r;
+    n -= static_cast<size_t>(r);
+    off += r;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> SafeFileName(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") {
+    return std::nullopt;
+  }
+  for (char c : name) {
+    if (c == '/' || c == '\\' || c == '\0') return std::nullopt;
+  }
+  return std::string(name);
+}
+
+PieceStore::PieceStore(int fd, std::string path, std::string final_path,
+                       bool is_final, const core::TorrentInfo& info)
+    : fd_(fd), path_(std::move(path)), final_path_(std::move(final_path)),
+      is_final_(is_final), info_(info) {}
+
+PieceStore::~PieceStore() { ::close(fd_); }
+
+std::unique_ptr<PieceStore> PieceStore::OpenComplete(const std::string& path,
+                                                     const core::TorrentInfo& info,
+                                                     std::string* error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = Errno("cannot open", path);
+    return nullptr;
+  }
+  return std::unique_ptr<PieceStore>(new PieceStore(fd, path, path, true, info));
+}
+
+std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
+                                                        const core::TorrentInfo& info,
+                                                        std::string* error) {
+  auto name = SafeFileName(info.name());
+  SWARM_CHECK(name.has_value());
+  std::string final_path = dir + "/" + *name;
+  struct stat st;
+  if (::stat(final_path.c_str(), &st) == 0) {
+    int fd = ::open(final_path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      *error = Errno("cannot open", final_path);
+      return nullptr;
+    }
+    return std::unique_ptr<PieceStore>(
+        new PieceStore(fd, final_path, final_path, true, info));
+  }
+  std::string part = final_path + ".part";
+  int fd = ::open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = Errno("cannot create", part);
+    return nullptr;
+  }
+  struct stat part_st;
+  bool fresh = ::fstat(fd, &part_st) == 0 && part_st.st_size == 0;
+  // Pieces are read back only to verify what was just written: readahead
+  // would zero-fill the file's holes for nothing.
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+  if (::ftruncate(fd, info.length()) != 0) {
+    *error = Errno("cannot size", part);
+    ::close(fd);
+    return nullptr;
+  }
+  auto store = std::unique_ptr<PieceStore>(
+      new PieceStore(fd, part, final_path, false, info));
+  store->fresh_ = fresh;
+  return store;
+}
+
+core::Bitfield PieceStore::Recheck() {
+  core::Bitfield have(info_.piece_count());
+  if (fresh_) return have;  // created empty just now: nothing to find
+  for (uint32_t i = 0; i < info_.piece_count(); ++i) {
+    if (VerifyPiece(core::PieceIndex(i))) have.Set(i);
+  }
+  return have;
+}
+
+bool PieceStore::WriteBlock(const core::BlockRef& block, std::string_view data) {
+  SWARM_CHECK(data.size() == block.length);
+  off_t off = info_.PieceOffset(block.piece) + block.offset;
+  if (!PwriteAll(fd_, data.data(), data.size(), off)) return false;
+  HashOnArrival(block, data);
+  return true;
+}
+
+void PieceStore::HashOnArrival(const core::BlockRef& block, std::string_view data) {
+  auto it = running_.find(block.piece);
+  if (block.offset == 0) {  // a piece (re)starts: begin a fresh hash
+    if (it != running_.end()) running_.erase(it);
+    it = running_.emplace(block.piece, std::make_unique<Running>()).first;
+  }
+  if (it == running_.end()) return;
+  if (block.offset != it->second->next_offset) {  // out of order: read back later
+    running_.erase(it);
+    return;
+  }
+  it->second->hasher.Update(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  it->second->next_offset += block.length;
+}
+
+std::optional<std::string> PieceStore::ReadBlock(const core::BlockRef& block) {
+  std::string out(block.length, '\0');
+  off_t off = info_.PieceOffset(block.piece) + block.offset;
+  if (!PreadAll(fd_, out.data(), out.size(), off)) return std::nullopt;
+  return out;
+}
+
+bool PieceStore::VerifyPiece(core::PieceIndex p) {
+  auto it = running_.find(p);
+  if (it != running_.end()) {
+    std::unique_ptr<Running> r = std::move(it->second);
+    running_.erase(it);
+    if (r->next_offset == info_.PieceSize(p)) return r->hasher.Finish() == info_.piece_hash(p);
+  }
+  std::vector<uint8_t> buf(static_cast<size_t>(info_.PieceSize(p)));
+  if (!PreadAll(fd_, reinterpret_cast<char*>(buf.data()), buf.size(),
+                info_.PieceOffset(p))) {
+    return false;
+  }
+  return core::Sha256(buf) == info_.piece_hash(p);
+}
+
+bool PieceStore::Finalize(std::string* error) {
+  if (is_final_) return true;
+  if (::fsync(fd_) != 0) {
+    *error = Errno("cannot sync", path_);
+    return false;
+  }
+  if (::rename(path_.c_str(), final_path_.c_str()) != 0) {
+    *error = Errno("cannot rename to", final_path_);
+    return false;
+  }
+  path_ = final_path_;
+  is_final_ = true;
+  return true;
+}
+
+}  // namespace swarm::net

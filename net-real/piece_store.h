@@ -1,0 +1,91 @@
+// PieceStore: a torrent's bytes on disk.
+//
+// Downloading writes blocks in place into DIR/NAME.part (sized up front),
+// verifies a whole piece with SHA-256 against the torrent before the core
+// counts it, and when every piece is verified renames NAME.part to NAME
+// atomically. Resume after a crash or kill -9 needs no journal: Recheck()
+// hashes whatever is in the partial file and reports the pieces that verify.
+// Seeding opens an existing complete file read-only.
+//
+// Thread-compatible: owned by one driver thread.
+#ifndef SWARM_NET_PIECE_STORE_H_
+#define SWARM_NET_PIECE_STORE_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/bitfield.h"
+#include "core/message.h"
+#include "core/sha256.h"
+#include "core/torrent_info.h"
+
+namespace swarm::net {
+
+class PieceStore {
+ public:
+  ~PieceStore();
+  PieceStore(const PieceStore&) = delete;
+  PieceStore& operator=(const PieceStore&) = delete;
+
+  // Seeds `path`, which must hold exactly the torrent's bytes (not checked
+  // here; call Recheck() to check). Returns nullptr and sets *error on an
+  // I/O error.
+  static std::unique_ptr<PieceStore> OpenComplete(const std::string& path,
+                                                  const core::TorrentInfo& info,
+                                                  std::string* error);
+  // Downloads into directory `dir`. If DIR/NAME already exists it is opened
+  // as the (candidate) complete file; otherwise DIR/NAME.part is created or
+  // reopened. REQUIRES: info.name() is a safe file name (see SafeFileName).
+  static std::unique_ptr<PieceStore> OpenForDownload(const std::string& dir,
+                                                     const core::TorrentInfo& info,
+                                                     std::string* error);
+
+  // Hashes every piece on disk; the result has the verified ones set.
+  core::Bitfield Recheck();
+  // Writes a block's payload at its place. False on an I/O error. Blocks
+  // that arrive in order within their piece are also hashed on the way, so
+  // VerifyPiece need not read them back.
+  // REQUIRES: data.size() == block.length and the block lies in the torrent.
+  bool WriteBlock(const core::BlockRef& block, std::string_view data);
+  // Reads a block. nullopt on an I/O error.
+  std::optional<std::string> ReadBlock(const core::BlockRef& block);
+  // True if the piece's bytes hash to the torrent's piece hash: from the
+  // running hash if every block came in order, else read back from disk.
+  bool VerifyPiece(core::PieceIndex p);
+  // Syncs and renames NAME.part to NAME (no-op if already final).
+  bool Finalize(std::string* error);
+
+  bool is_final() const { return is_final_; }
+  const std::string& path() const { return path_; }
+  const std::string& final_path() const { return final_path_; }
+
+ private:
+  PieceStore(int fd, std::string path, std::string final_path, bool is_final,
+             const core::TorrentInfo& info);
+
+  // A piece being hashed as its blocks arrive in order.
+  struct Running {
+    core::Sha256Hasher hasher;
+    uint32_t next_offset = 0;
+  };
+  void HashOnArrival(const core::BlockRef& block, std::string_view data);
+
+  int fd_;
+  std::map<core::PieceIndex, std::unique_ptr<Running>> running_;
+  std::string path_;
+  std::string final_path_;
+  bool is_final_;
+  bool fresh_ = false;  // the partial file did not exist before
+  const core::TorrentInfo& info_;
+};
+
+// The torrent name as a file name, or nullopt if it is unsafe: empty, ".",
+// "..", containing '/', '\\' or NUL, or over 255 bytes.
+std::optional<std::string> SafeFileName(std::string_view name);
+
+}  // namespace swarm::net
+
+#endif  // SWARM_NET_PIECE_STORE_H_

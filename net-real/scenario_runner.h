@@ -1,0 +1,42 @@
+// Runs a simulator scenario (sim/scenario.h) on real sockets: the same
+// workload plan (who joins when, how long each seeds) becomes a
+// LoopbackSwarm, each class's upload/download capacities become token
+// buckets and the latency model becomes an added one-way delay per peer;
+// the result is converted into the simulator's RunResult so the same result
+// folder (peers.csv, timeline.csv, summary.json, scenario.yaml) is written.
+//
+// What cannot be honoured is refused with a reason (more than 64 peers,
+// files over 1 GiB, a run whose Kumar-Ross bound exceeds the wall-clock
+// budget) or approximated with a note (per-pair latency models become one
+// per-peer delay; silent failures are not injected).
+#ifndef SWARM_NET_SCENARIO_RUNNER_H_
+#define SWARM_NET_SCENARIO_RUNNER_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/results.h"
+#include "sim/scenario.h"
+
+namespace swarm::net {
+
+struct RealRunOptions {
+  // Refuse scenarios whose lower bound on completion exceeds this.
+  double max_wall_s = 1800;
+};
+
+// Notes about approximations go to *notes; setup failures to *error.
+std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
+                                                    const RealRunOptions& options,
+                                                    std::vector<std::string>* notes,
+                                                    std::string* error);
+
+// WriteResultFolder, with summary.json's "mode" set to "real".
+std::optional<std::string> WriteRealResultFolder(const std::string& dir,
+                                                 const sim::Scenario& s,
+                                                 const sim::RunResult& r);
+
+}  // namespace swarm::net
+
+#endif  // SWARM_NET_SCENARIO_RUNNER_H_

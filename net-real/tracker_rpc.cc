@@ -1,0 +1,334 @@
+#include "net-real/tracker_rpc.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/rng.h"
+#include "net-real/event_loop.h"
+#include "net-real/peer_transport.h"
+#include "net-real/torrent_meta.h"
+#include "proto/tracker.grpc.pb.h"
+
+namespace swarm::net {
+namespace {
+
+constexpr auto kRpcDeadline = std::chrono::seconds(5);
+
+std::optional<core::InfoHash> HashFromBytes(const std::string& b) {
+  core::InfoHash h;
+  if (b.size() != h.size()) return std::nullopt;
+  std::copy(b.begin(), b.end(), h.begin());
+  return h;
+}
+
+// "ipv4:127.0.0.1:5555" -> "127.0.0.1"; "ipv6:[::1]:5555" -> "[::1]".
+std::string HostOfPeer(const std::string& peer) {
+  std::string s = peer;
+  auto colon = s.find(':');
+  if (colon != std::string::npos) s = s.substr(colon + 1);
+  auto last = s.rfind(':');
+  return last == std::string::npos ? s : s.substr(0, last);
+}
+
+// Fills an empty or wildcard host in "host:port" with the observed address.
+std::string ResolveEndpoint(const std::string& endpoint, const std::string& peer) {
+  auto last = endpoint.rfind(':');
+  if (last == std::string::npos) return endpoint;
+  std::string host = endpoint.substr(0, last);
+  if (host.empty() || host == "0.0.0.0" || host == "[::]") {
+    return HostOfPeer(peer) + endpoint.substr(last);
+  }
+  return endpoint;
+}
+
+void ToProto(const core::FileEntry& e, wire::FileSummary* out) {
+  out->set_name(e.name);
+  out->set_length(static_cast<uint64_t>(e.length));
+  out->set_piece_length(static_cast<uint64_t>(e.piece_length));
+  out->set_piece_count(e.piece_count);
+  out->set_info_hash(e.info_hash.data(), e.info_hash.size());
+  out->set_seeds(e.seeds);
+  out->set_leechers(e.leechers);
+}
+
+core::FileEntry FromProto(const wire::FileSummary& f) {
+  core::FileEntry e;
+  e.name = f.name();
+  e.length = static_cast<core::Bytes>(f.length());
+  e.piece_length = static_cast<core::Bytes>(f.piece_length());
+  e.piece_count = f.piece_count();
+  if (auto h = HashFromBytes(f.info_hash())) e.info_hash = *h;
+  e.seeds = f.seeds();
+  e.leechers = f.leechers();
+  return e;
+}
+
+}  // namespace
+
+// --- Server ---------------------------------------------------------------
+
+class TrackerService : public wire::Tracker::CallbackService {
+ public:
+  TrackerService(std::shared_ptr<EventLoop> loop, core::Tracker* tracker)
+      : loop_(std::move(loop)), tracker_(tracker) {}
+
+  grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* ctx,
+                                    const wire::PublishRequest* req,
+                                    wire::PublishResponse* resp) override {
+    auto* r = ctx->DefaultReactor();
+    auto info = net::FromProto(req->torrent());
+    if (!info) {
+      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed torrent"));
+      return r;
+    }
+    loop_->Post([this, r, resp, info = std::move(*info)] {
+      core::PublishResult result = tracker_->Publish(SteadyNow(), info);
+      resp->set_result(static_cast<wire::PublishResponse::Result>(result));
+      resp->set_info_hash(info.info_hash().data(), info.info_hash().size());
+      r->Finish(grpc::Status::OK);
+    });
+    return r;
+  }
+
+  grpc::ServerUnaryReactor* ListFiles(grpc::CallbackServerContext* ctx,
+                                      const wire::ListFilesRequest*,
+                                      wire::ListFilesResponse* resp) override {
+    auto* r = ctx->DefaultReactor();
+    loop_->Post([this, r, resp] {
+      for (const auto& e : tracker_->ListFiles()) ToProto(e, resp->add_files());
+      r->Finish(grpc::Status::OK);
+    });
+    return r;
+  }
+
+  grpc::ServerUnaryReactor* Lookup(grpc::CallbackServerContext* ctx,
+                                   const wire::LookupRequest* req,
+                                   wire::LookupResponse* resp) override {
+    auto* r = ctx->DefaultReactor();
+    loop_->Post([this, r, req, resp] {
+      if (const core::TorrentInfo* info = tracker_->FindByName(req->name())) {
+        resp->set_found(true);
+        net::ToProto(*info, resp->mutable_torrent());
+      }
+      r->Finish(grpc::Status::OK);
+    });
+    return r;
+  }
+
+  grpc::ServerUnaryReactor* Announce(grpc::CallbackServerContext* ctx,
+                                     const wire::AnnounceRequest* req,
+                                     wire::AnnounceResponse* resp) override {
+    auto* r = ctx->DefaultReactor();
+    auto hash = HashFromBytes(req->info_hash());
+    if (!hash || req->event() < 0 || req->event() > 3) {
+      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed announce"));
+      return r;
+    }
+    core::AnnounceRequest a;
+    a.info_hash = *hash;
+    a.peer = core::PeerAddress{core::PeerId(req->peer_id()),
+                               ResolveEndpoint(req->endpoint(), ctx->peer())};
+    a.event = static_cast<core::AnnounceEvent>(req->event());
+    a.uploaded = static_cast<core::Bytes>(req->uploaded());
+    a.downloaded = static_cast<core::Bytes>(req->downloaded());
+    a.left = static_cast<core::Bytes>(req->left());
+    a.numwant = req->numwant();
+    loop_->Post([this, r, resp, a] {
+      core::AnnounceResponse out = tracker_->Announce(SteadyNow(), a);
+      resp->set_failure_reason(out.failure_reason);
+      resp->set_interval_us(static_cast<uint64_t>(out.interval.micros()));
+      for (const auto& p : out.peers) {
+        auto* e = resp->add_peers();
+        e->set_peer_id(p.id.value());
+        e->set_endpoint(p.endpoint);
+      }
+      resp->set_seeds(out.seeds);
+      resp->set_leechers(out.leechers);
+      r->Finish(grpc::Status::OK);
+    });
+    return r;
+  }
+
+  grpc::ServerUnaryReactor* Scrape(grpc::CallbackServerContext* ctx,
+                                   const wire::ScrapeRequest* req,
+                                   wire::ScrapeResponse* resp) override {
+    auto* r = ctx->DefaultReactor();
+    auto hash = HashFromBytes(req->info_hash());
+    if (!hash) {
+      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "info_hash is not 32 bytes"));
+      return r;
+    }
+    loop_->Post([this, r, resp, h = *hash] {
+      if (auto e = tracker_->Scrape(h)) {
+        resp->set_found(true);
+        ToProto(*e, resp->mutable_file());
+      }
+      r->Finish(grpc::Status::OK);
+    });
+    return r;
+  }
+
+ private:
+  std::shared_ptr<EventLoop> loop_;
+  core::Tracker* tracker_;
+};
+
+TrackerServer::~TrackerServer() { Shutdown(); }
+
+std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
+                                                    const core::TrackerConfig& config,
+                                                    uint64_t seed, std::string* error) {
+  std::unique_ptr<TrackerServer> s(new TrackerServer());
+  s->loop_ = std::make_shared<EventLoop>();
+  s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
+  s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
+  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // piece-hash lists
+  builder.RegisterService(s->service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (!s->server_ || s->port_ == 0) {
+    *error = "cannot listen on " + listen + " (address in use or invalid?)";
+    return nullptr;
+  }
+  core::Tracker* t = s->tracker_.get();
+  EventLoop* loop = s->loop_.get();
+  s->thread_ = std::thread([t, loop] {
+    loop->Run([t] { return t->NextTimeout(); },
+              [t](core::Time now) {
+                auto next = t->NextTimeout();
+                if (next && now >= *next) t->OnTimeout(now);
+              });
+  });
+  return s;
+}
+
+void TrackerServer::Shutdown() {
+  if (!server_) return;
+  // Stop the server first: pending handlers still need the loop to finish.
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  loop_->Quit();
+  thread_.join();
+  server_.reset();
+}
+
+// --- Client ---------------------------------------------------------------
+
+class TrackerStub {
+ public:
+  explicit TrackerStub(std::shared_ptr<grpc::Channel> c) : stub(wire::Tracker::NewStub(c)) {}
+  std::unique_ptr<wire::Tracker::Stub> stub;
+};
+
+namespace {
+
+void SetDeadline(grpc::ClientContext* ctx) {
+  ctx->set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
+}
+
+std::string Describe(const std::string& target, const grpc::Status& s) {
+  return "tracker " + target + ": " +
+         (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                  s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+              ? "unreachable (" + s.error_message() + ")"
+              : s.error_message());
+}
+
+}  // namespace
+
+TrackerClient::TrackerClient(const std::string& target)
+    : target_(target), channel_(MakeChannel(target)),
+      stub_(std::make_unique<TrackerStub>(channel_)) {}
+
+TrackerClient::~TrackerClient() = default;
+
+std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInfo& info,
+                                                          std::string* error) {
+  wire::PublishRequest req;
+  net::ToProto(info, req.mutable_torrent());
+  wire::PublishResponse resp;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  grpc::Status s = stub_->stub->Publish(&ctx, req, &resp);
+  if (!s.ok()) {
+    *error = Describe(target_, s);
+    return std::nullopt;
+  }
+  return static_cast<core::PublishResult>(resp.result());
+}
+
+std::optional<std::vector<core::FileEntry>> TrackerClient::ListFiles(std::string* error) {
+  wire::ListFilesResponse resp;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  grpc::Status s = stub_->stub->ListFiles(&ctx, wire::ListFilesRequest(), &resp);
+  if (!s.ok()) {
+    *error = Describe(target_, s);
+    return std::nullopt;
+  }
+  std::vector<core::FileEntry> out;
+  for (const auto& f : resp.files()) out.push_back(FromProto(f));
+  return out;
+}
+
+std::optional<core::TorrentInfo> TrackerClient::Lookup(const std::string& name,
+                                                       std::string* error) {
+  wire::LookupRequest req;
+  req.set_name(name);
+  wire::LookupResponse resp;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  grpc::Status s = stub_->stub->Lookup(&ctx, req, &resp);
+  error->clear();
+  if (!s.ok()) {
+    *error = Describe(target_, s);
+    return std::nullopt;
+  }
+  if (!resp.found()) return std::nullopt;
+  auto info = net::FromProto(resp.torrent());
+  if (!info) *error = "tracker " + target_ + " sent malformed metadata for " + name;
+  return info;
+}
+
+void TrackerClient::Announce(
+    const core::AnnounceRequest& request,
+    std::function<void(std::optional<core::AnnounceResponse>, std::string)> done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    wire::AnnounceRequest req;
+    wire::AnnounceResponse resp;
+  };
+  auto call = std::make_shared<Call>();
+  SetDeadline(&call->ctx);
+  call->req.set_info_hash(request.info_hash.data(), request.info_hash.size());
+  call->req.set_peer_id(request.peer.id.value());
+  call->req.set_endpoint(request.peer.endpoint);
+  call->req.set_event(static_cast<wire::AnnounceRequest::Event>(request.event));
+  call->req.set_uploaded(static_cast<uint64_t>(request.uploaded));
+  call->req.set_downloaded(static_cast<uint64_t>(request.downloaded));
+  call->req.set_left(static_cast<uint64_t>(request.left));
+  call->req.set_numwant(request.numwant);
+  std::string target = target_;
+  stub_->stub->async()->Announce(
+      &call->ctx, &call->req, &call->resp,
+      [call, done = std::move(done), target](grpc::Status s) {
+        if (!s.ok()) {
+          done(std::nullopt, Describe(target, s));
+          return;
+        }
+        core::AnnounceResponse out;
+        out.failure_reason = call->resp.failure_reason();
+        out.interval = core::Duration::Micros(
+            static_cast<int64_t>(std::min<uint64_t>(call->resp.interval_us(), 1ull << 40)));
+        for (const auto& p : call->resp.peers()) {
+          out.peers.push_back(core::PeerAddress{core::PeerId(p.peer_id()), p.endpoint()});
+        }
+        out.seeds = call->resp.seeds();
+        out.leechers = call->resp.leechers();
+        done(std::move(out), "");
+      });
+}
+
+}  // namespace swarm::net

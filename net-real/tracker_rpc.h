@@ -1,0 +1,85 @@
+// The tracker over gRPC. TrackerServer runs an unchanged core::Tracker on
+// its own EventLoop thread; the gRPC handlers only translate a request, post
+// it to that thread and finish the call with the answer. TrackerClient is
+// what `swarm` commands and peer drivers use to talk to it.
+//
+// Thread-safe.
+#ifndef SWARM_NET_TRACKER_RPC_H_
+#define SWARM_NET_TRACKER_RPC_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/announce.h"
+#include "core/torrent_info.h"
+#include "core/tracker.h"
+
+namespace grpc {
+class Channel;
+class Server;
+}  // namespace grpc
+
+namespace swarm::net {
+
+class EventLoop;
+
+class TrackerServer {
+ public:
+  ~TrackerServer();
+  static std::unique_ptr<TrackerServer> Start(const std::string& listen,
+                                              const core::TrackerConfig& config,
+                                              uint64_t seed, std::string* error);
+  int port() const { return port_; }
+  void Shutdown();
+
+ private:
+  TrackerServer() = default;
+  std::shared_ptr<EventLoop> loop_;
+  std::unique_ptr<core::Tracker> tracker_;  // touched only on loop_'s thread
+  std::unique_ptr<class TrackerService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// How a peer driver reaches the tracker (an interface so tests and the
+// in-process LoopbackSwarm can substitute their own).
+class AnnounceClient {
+ public:
+  virtual ~AnnounceClient() = default;
+  // `done` runs on a gRPC thread with the response, or nullopt and a message
+  // if the tracker could not be reached.
+  virtual void Announce(const core::AnnounceRequest& request,
+                        std::function<void(std::optional<core::AnnounceResponse>,
+                                           std::string error)> done) = 0;
+};
+
+class TrackerClient : public AnnounceClient {
+ public:
+  explicit TrackerClient(const std::string& target);
+  ~TrackerClient() override;
+
+  // Synchronous calls with a deadline; on failure nullopt and *error.
+  std::optional<core::PublishResult> Publish(const core::TorrentInfo& info,
+                                             std::string* error);
+  std::optional<std::vector<core::FileEntry>> ListFiles(std::string* error);
+  // nullopt + empty *error: no such file.
+  std::optional<core::TorrentInfo> Lookup(const std::string& name, std::string* error);
+
+  void Announce(const core::AnnounceRequest& request,
+                std::function<void(std::optional<core::AnnounceResponse>,
+                                   std::string error)> done) override;
+
+ private:
+  std::string target_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<class TrackerStub> stub_;
+};
+
+}  // namespace swarm::net
+
+#endif  // SWARM_NET_TRACKER_RPC_H_

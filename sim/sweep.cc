@@ -1,0 +1,235 @@
+#include "sim/sweep.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "sim/scenario_yaml.h"
+
+namespace swarm::sim {
+
+const char* const kSweepMetrics[7] = {"completed",         "mean_completion_s",
+                                      "median_completion_s", "p90_completion_s",
+                                      "makespan_s",        "efficiency",
+                                      "kumar_ross_s"};
+
+namespace {
+
+constexpr size_t kMaxNameLength = 200;  // NAME_MAX is 255 on Linux
+
+const char* kVaryExample = "(e.g. --vary protocol.piece_selection=rarest_first,random)";
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t pos = s.find(sep, start);
+    out.push_back(s.substr(start, pos - start));
+    if (pos == std::string::npos) return out;
+    start = pos + 1;
+  }
+}
+
+bool SafeNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '.' || c == '_' || c == '-';
+}
+
+// Percent-encodes every byte that is not safe in a file name, so distinct
+// values give distinct names ("1Mbit/s" -> "1Mbit%2Fs").
+std::string EscapeName(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (SafeNameChar(c)) {
+      out += c;
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string RunName(const SweepSpec& spec, const std::vector<std::string>& values,
+                    uint64_t seed) {
+  std::string name;
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    name += EscapeName(spec.params[i].key) + "=" + EscapeName(values[i]) + "__";
+  return name + "seed=" + std::to_string(seed);
+}
+
+std::string Assignment(const std::string& key, const std::string& value) {
+  return key + "=" + value;
+}
+
+// Overrides of one run: fixed --set values first, then the varied ones.
+std::vector<std::string> Overrides(const SweepSpec& spec,
+                                   const std::vector<std::string>& values) {
+  std::vector<std::string> out = spec.sets;
+  for (size_t i = 0; i < spec.params.size(); ++i)
+    out.push_back(Assignment(spec.params[i].key, values[i]));
+  return out;
+}
+
+// Every combination of parameter values, first parameter slowest.
+std::vector<std::vector<std::string>> Combinations(const SweepSpec& spec) {
+  std::vector<std::vector<std::string>> out = {{}};
+  for (const SweepParam& p : spec.params) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& prefix : out) {
+      for (const std::string& v : p.values) {
+        next.push_back(prefix);
+        next.back().push_back(v);
+      }
+    }
+    out = std::move(next);
+  }
+  return out;
+}
+
+std::string KeyOf(const std::string& assignment) {
+  return assignment.substr(0, assignment.find('='));
+}
+
+// The loader names overrides "--set K=V"; say --vary for the varied ones.
+std::string BlameVary(std::string message, const SweepSpec& spec,
+                      const std::vector<std::string>& values) {
+  for (size_t i = 0; i < spec.params.size(); ++i) {
+    std::string as_set = "--set " + Assignment(spec.params[i].key, values[i]);
+    size_t pos = message.find(as_set);
+    if (pos != std::string::npos)
+      message.replace(pos, as_set.size(), "--vary " + Assignment(spec.params[i].key, values[i]));
+  }
+  return message;
+}
+
+}  // namespace
+
+std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
+  std::string where = "--vary '" + text + "': ";
+  size_t eq = text.find('=');
+  if (eq == std::string::npos)
+    return where + "expected KEY=V1,V2,... " + kVaryExample;
+  SweepParam p;
+  p.key = text.substr(0, eq);
+  if (p.key.empty()) return where + "no field path before '=' " + kVaryExample;
+  for (char c : p.key) {
+    if (!SafeNameChar(c))
+      return where + "field path '" + p.key + "' may only contain letters, digits, '.', "
+                                              "'_' and '-' " + kVaryExample;
+  }
+  std::string list = text.substr(eq + 1);
+  if (list.empty()) return where + "no values after '=' " + kVaryExample;
+  std::set<std::string> seen;
+  std::vector<std::string> values = Split(list, ',');
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i].empty())
+      return where + "value " + std::to_string(i + 1) + " is empty (stray comma?)";
+    if (!seen.insert(values[i]).second)
+      return where + "value '" + values[i] + "' is given twice";
+  }
+  p.values = std::move(values);
+  return p;
+}
+
+std::optional<std::string> CheckSweepSpec(const SweepSpec& spec) {
+  if (spec.seeds == 0) return "--seeds must be at least 1";
+  std::set<std::string> keys;
+  for (const std::string& s : spec.sets) {
+    if (KeyOf(s) == "seed") return "--set seed=...: give seeds with --seeds/--seed-base";
+    keys.insert(KeyOf(s));
+  }
+  std::set<std::string> varied;
+  for (const SweepParam& p : spec.params) {
+    if (p.key == "seed") return "--vary seed=...: give seeds with --seeds/--seed-base";
+    if (!varied.insert(p.key).second) return "--vary " + p.key + " is given twice";
+    if (keys.count(p.key)) return p.key + " is given both with --set and with --vary";
+  }
+  for (const auto& values : Combinations(spec)) {
+    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
+    if (auto* e = std::get_if<ScenarioLoadError>(&r)) return BlameVary(e->message, spec, values);
+    std::string name = RunName(spec, values, spec.seed_base + spec.seeds - 1);
+    if (name.size() > kMaxNameLength)
+      return "run folder name too long (" + std::to_string(name.size()) + " > " +
+             std::to_string(kMaxNameLength) + " characters): " + name +
+             "; vary fewer fields or shorter values";
+  }
+  return std::nullopt;
+}
+
+std::vector<SweepRun> PlanSweep(const SweepSpec& spec) {
+  std::vector<SweepRun> runs;
+  for (const auto& values : Combinations(spec)) {
+    for (uint64_t seed = spec.seed_base; seed < spec.seed_base + spec.seeds; ++seed)
+      runs.push_back(SweepRun{RunName(spec, values, seed), seed, values});
+  }
+  return runs;
+}
+
+std::vector<std::string> RunArguments(const SweepSpec& spec, const SweepRun& run) {
+  std::vector<std::string> args = {"run", spec.scenario_file, "--seed",
+                                   std::to_string(run.seed)};
+  for (const std::string& o : Overrides(spec, run.values)) {
+    args.push_back("--set");
+    args.push_back(o);
+  }
+  args.push_back("--out");
+  args.push_back((std::filesystem::path(spec.out_dir) / "runs" / run.name).string());
+  args.push_back("--quiet");
+  return args;
+}
+
+std::string ShellCommand(const std::string& program, const std::vector<std::string>& args) {
+  auto quote = [](const std::string& a) {
+    bool plain = !a.empty();
+    for (char c : a) plain = plain && (SafeNameChar(c) || std::string("/=:,%+@").find(c) !=
+                                                                std::string::npos);
+    if (plain) return a;
+    std::string q = "'";
+    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  std::string cmd = quote(program);
+  for (const std::string& a : args) cmd.append(" ").append(quote(a));
+  return cmd;
+}
+
+std::optional<std::string> WriteSweepManifest(const SweepSpec& spec,
+                                              const std::vector<SweepRun>& runs,
+                                              const std::string& program) {
+  std::error_code ec;
+  std::filesystem::create_directories(spec.out_dir, ec);
+  if (ec) return spec.out_dir + ": cannot create directory: " + ec.message();
+  YAML::Emitter y;
+  y << YAML::BeginMap << YAML::Key << "scenario" << YAML::Value << spec.scenario_file;
+  y << YAML::Key << "params" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const SweepParam& p : spec.params) y << p.key;
+  y << YAML::EndSeq << YAML::Key << "sets" << YAML::Value << YAML::Flow << spec.sets;
+  y << YAML::Key << "runs" << YAML::Value << YAML::BeginSeq;
+  std::string jobs;
+  for (const SweepRun& r : runs) {
+    std::string cmd = ShellCommand(program, RunArguments(spec, r));
+    jobs += cmd + "\n";
+    y << YAML::BeginMap << YAML::Key << "run" << YAML::Value << r.name;
+    y << YAML::Key << "seed" << YAML::Value << r.seed;
+    y << YAML::Key << "values" << YAML::Value << YAML::Flow << r.values;
+    y << YAML::Key << "command" << YAML::Value << cmd << YAML::EndMap;
+  }
+  y << YAML::EndSeq << YAML::EndMap;
+  const std::pair<const char*, std::string> files[] = {
+      {"sweep.yaml", std::string(y.c_str()) + "\n"}, {"jobs.txt", jobs}};
+  for (const auto& [name, text] : files) {
+    std::string path = (std::filesystem::path(spec.out_dir) / name).string();
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) return path + ": cannot write";
+  }
+  return std::nullopt;
+}
+
+}  // namespace swarm::sim

@@ -1,0 +1,116 @@
+// Sweeps: one scenario run many times over the cross product of some
+// parameter values and a range of seeds, and the table that merges them.
+//
+// A sweep is a list of independent, deterministic `sim run` commands. Each
+// run writes an ordinary result folder OUT/runs/NAME, where NAME is built
+// from the run's parameter values and seed (filesystem-safe, unique within
+// the sweep). The sweep folder also holds a manifest, OUT/sweep.yaml (the
+// scenario, the varied keys, the fixed overrides and every run with its
+// values, seed and command), and OUT/jobs.txt (one command per line, the
+// same commands a local sweep executes). Merging reads the manifest and the
+// run folders' summary.json into OUT/sweep.csv, whether the runs were made
+// here in parallel or copied back from other machines.
+//
+// Everything here is a plain function over plain data except RunSweep,
+// which starts child processes. Not thread-safe (RunSweep waits for its own
+// children); call from one thread.
+#ifndef SWARM_SIM_SWEEP_H_
+#define SWARM_SIM_SWEEP_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace swarm::sim {
+
+// One `--vary KEY=V1,V2,...`: a dotted scenario path and its values in the
+// order given.
+struct SweepParam {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+struct SweepSpec {
+  std::string scenario_file;
+  std::vector<SweepParam> params;
+  std::vector<std::string> sets;  // fixed "K=V" overrides for every run
+  uint64_t seed_base = 1;         // seeds seed_base .. seed_base+seeds-1
+  uint32_t seeds = 1;
+  std::string out_dir;
+};
+
+// One run of the sweep.
+struct SweepRun {
+  std::string name;                 // folder name under OUT/runs/
+  uint64_t seed = 1;
+  std::vector<std::string> values;  // one per SweepSpec::params
+};
+
+// The metric columns of sweep.csv, after run, seed and the parameters.
+extern const char* const kSweepMetrics[7];
+
+// Parses "KEY=V1,V2,...". Returns the parameter or a message saying what
+// is wrong with `text` (the caller exits with code 2).
+std::variant<SweepParam, std::string> ParseVary(const std::string& text);
+
+// Checks the spec as a whole: distinct keys, no key both varied and set, no
+// varied seed, at least one seed, and that the scenario loads with every
+// combination of values. Returns the first problem, or nullopt.
+std::optional<std::string> CheckSweepSpec(const SweepSpec& spec);
+
+// The cross product in a fixed order: the first parameter varies slowest,
+// the seed fastest. Names look like
+//   protocol.piece_selection=random__seed=3
+// with every byte outside [A-Za-z0-9._-] written as %XX.
+std::vector<SweepRun> PlanSweep(const SweepSpec& spec);
+
+// "run FILE --seed S --set K=V ... --out OUT/runs/NAME --quiet": the
+// arguments of the `sim run` that makes `run` (without the program name).
+std::vector<std::string> RunArguments(const SweepSpec& spec, const SweepRun& run);
+// `program` and `args` as one POSIX shell command line (quoted as needed).
+std::string ShellCommand(const std::string& program, const std::vector<std::string>& args);
+
+// Writes OUT/sweep.yaml and OUT/jobs.txt (commands start with `program`).
+// Returns an error message or nullopt.
+std::optional<std::string> WriteSweepManifest(const SweepSpec& spec,
+                                              const std::vector<SweepRun>& runs,
+                                              const std::string& program);
+
+struct SweepRunnerOptions {
+  std::string sim_binary;  // executed for every run
+  unsigned jobs = 1;       // runs at once; >= 1
+  bool progress_line = false;  // "\r"-updated line on stderr (a TTY)
+  bool per_run_lines = false;  // one stderr line per finished run (logs)
+};
+
+// Runs every run of the plan, up to `jobs` at once, each as a child process
+// `sim_binary run ...` with its output in OUT/logs/NAME.log (deleted when
+// the run succeeds). Returns the names of the runs that failed; each
+// failure has already been reported on stderr with its log and command.
+std::vector<std::string> RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                                  const SweepRunnerOptions& options);
+
+struct MergeResult {
+  std::string csv;                    // sweep.csv content (complete runs only)
+  uint32_t rows = 0;
+  uint32_t expected = 0;
+  std::vector<std::string> problems;  // missing / bad runs, with redo commands
+  std::optional<std::string> fatal;   // unreadable manifest, mismatched sweeps
+};
+
+// True when OUT/runs/NAME already holds a complete result of `run` made by
+// this version: the check MergeSweeps applies (values, seed) plus the
+// version. Lets an interrupted sweep resume.
+bool RunFolderDone(const SweepSpec& spec, const SweepRun& run);
+
+// Merges the sweep folders `dirs` (each with sweep.yaml and runs/) into one
+// table, rows in manifest order, folders in the order given. Every run's
+// scenario.yaml must already have its parameter values, fixed overrides
+// and seed (a folder from another sweep is rejected).
+MergeResult MergeSweeps(const std::vector<std::string>& dirs);
+
+}  // namespace swarm::sim
+
+#endif  // SWARM_SIM_SWEEP_H_

@@ -1,0 +1,208 @@
+#include "sim/sweep_cli.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "sim/scenario_yaml.h"
+#include "sim/sweep.h"
+
+namespace swarm::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kFailed = 1;
+constexpr int kUserError = 2;
+
+struct PlotSpec {
+  std::string x, metric;
+};
+
+// "X:METRIC" -> PlotSpec, or a message. X must be one of `params` (the varied
+// fields) unless `params` is null (merge: plot_sweep.py checks the column).
+std::variant<PlotSpec, std::string> ParsePlot(const std::string& text,
+                                              const std::vector<SweepParam>* params) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return "--plot '" + text + "': expected X:METRIC, e.g. protocol.piece_selection:"
+           "mean_completion_s";
+  PlotSpec p{text.substr(0, colon), text.substr(colon + 1)};
+  const auto* end = std::end(kSweepMetrics);
+  if (std::find(std::begin(kSweepMetrics), end, p.metric) == end) {
+    std::string list;
+    for (const char* m : kSweepMetrics) list += std::string(list.empty() ? "" : ", ") + m;
+    return "--plot '" + text + "': unknown metric '" + p.metric + "' (one of " + list + ")";
+  }
+  bool varied = params == nullptr;
+  for (size_t i = 0; params && i < params->size(); ++i) varied = varied || (*params)[i].key == p.x;
+  if (!varied) return "--plot '" + text + "': " + p.x + " is not a --vary field";
+  return p;
+}
+
+int Plot(const std::string& csv, const PlotSpec& p) {
+  std::string script = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_sweep.py";
+  if (!fs::exists(script)) {
+    std::cerr << "--plot: " << script << " not found\n";
+    return kFailed;
+  }
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0) {
+    std::cerr << "--plot: matplotlib is missing; install it with "
+                 "`sudo apt-get install python3-matplotlib`\n";
+    return kFailed;
+  }
+  std::string cmd = ShellCommand("/usr/bin/python3", {script, csv, "--x", p.x, "--y", p.metric});
+  if (std::system(cmd.c_str()) != 0) {
+    std::cerr << "--plot: " << cmd << " failed\n";
+    return kFailed;
+  }
+  return 0;
+}
+
+// Merges `dirs` into `csv`, reports problems; returns the exit code.
+int MergeInto(const std::vector<std::string>& dirs, const std::string& csv) {
+  MergeResult m = MergeSweeps(dirs);
+  if (m.fatal) {
+    std::cerr << *m.fatal << "\n";
+    return kUserError;
+  }
+  for (const std::string& p : m.problems) std::cerr << "sim merge: " << p << "\n";
+  std::ofstream out(csv, std::ios::binary | std::ios::trunc);
+  out << m.csv;
+  if (!out) {
+    std::cerr << csv << ": cannot write\n";
+    return kFailed;
+  }
+  std::cout << "  sweep table    " << csv << " (" << m.rows << " of " << m.expected
+            << " runs)" << std::endl;  // before plot_sweep.py prints
+  return m.problems.empty() && m.rows == m.expected ? 0 : kFailed;
+}
+
+std::string DisplayProgram(const std::string& argv0) {
+  return argv0.find('/') == std::string::npos ? "sim" : argv0;
+}
+
+}  // namespace
+
+SweepCommands::SweepCommands(CLI::App& app) {
+  sweep_ = app.add_subcommand("sweep", "run a scenario over a cross product of values x seeds");
+  sweep_->add_option("FILE", file_, "scenario YAML")->required();
+  sweep_->add_option("--vary", vary_, "K=V1,V2,...: values of a field (repeat for a cross "
+                                      "product)");
+  sweep_->add_option("--seeds", seeds_, "seeds per combination")->required();
+  sweep_->add_option("--seed-base", seed_base_, "first seed (default 1)");
+  sweep_->add_option("--jobs", jobs_, "runs at once (default: number of cores)");
+  sweep_->add_option("--out", out_, "sweep folder (default results/NAME-sweep)");
+  sweep_->add_option("--set", sets_, "override a field in every run");
+  sweep_->add_flag("--emit-jobs", emit_jobs_, "print one `sim run` per line instead of running");
+  sweep_->add_option("--plot", plot_, "X:METRIC: plot sweep.csv with analysis/plot_sweep.py");
+  sweep_->add_flag("--resume", resume_, "skip runs whose folder is already complete");
+  sweep_->add_flag("--quiet", quiet_, "no progress output");
+
+  merge_ = app.add_subcommand("merge", "build sweep.csv from sweep folders made anywhere");
+  merge_->add_option("DIR", dirs_, "sweep folders (each with sweep.yaml and runs/)")->required();
+  merge_->add_option("--out", out_, "table to write (default DIR/sweep.csv for one DIR)");
+  merge_->add_option("--plot", plot_, "X:METRIC: plot the table with analysis/plot_sweep.py");
+}
+
+std::optional<int> SweepCommands::RunIfChosen(const std::string& argv0) const {
+  if (*sweep_) return Sweep(argv0);
+  if (*merge_) return Merge();
+  return std::nullopt;
+}
+
+int SweepCommands::Sweep(const std::string& argv0) const {
+  SweepSpec spec{file_, {}, sets_, seed_base_, seeds_, out_};
+  for (const std::string& v : vary_) {
+    auto p = ParseVary(v);
+    if (auto* e = std::get_if<std::string>(&p)) {
+      std::cerr << *e << "\n";
+      return kUserError;
+    }
+    spec.params.push_back(std::get<SweepParam>(std::move(p)));
+  }
+  std::optional<PlotSpec> plot;
+  if (!plot_.empty()) {
+    auto p = ParsePlot(plot_, &spec.params);
+    if (auto* e = std::get_if<std::string>(&p)) {
+      std::cerr << *e << "\n";
+      return kUserError;
+    }
+    plot = std::get<PlotSpec>(p);
+  }
+  if (auto e = CheckSweepSpec(spec)) {
+    std::cerr << *e << "\n";
+    return kUserError;
+  }
+  if (spec.out_dir.empty()) {
+    auto s = LoadScenario(spec.scenario_file, spec.sets);  // loads: checked above
+    spec.out_dir = "results/" + std::get<Scenario>(s).name + "-sweep";
+  }
+  std::vector<SweepRun> runs = PlanSweep(spec);
+  if (auto e = WriteSweepManifest(spec, runs, DisplayProgram(argv0))) {
+    std::cerr << *e << "\n";
+    return kFailed;
+  }
+  std::string csv = (fs::path(spec.out_dir) / "sweep.csv").string();
+  if (emit_jobs_) {
+    std::ifstream jobs(fs::path(spec.out_dir) / "jobs.txt");
+    std::cout << jobs.rdbuf();
+    std::cerr << "sim sweep: " << runs.size() << " commands (also in " << spec.out_dir
+              << "/jobs.txt); when they are done: " << DisplayProgram(argv0) << " merge "
+              << spec.out_dir << "\n";
+    return 0;
+  }
+  SweepRunnerOptions o;
+  o.sim_binary = fs::read_symlink("/proc/self/exe").string();
+  o.jobs = jobs_ ? jobs_ : std::max(1u, std::thread::hardware_concurrency());
+  o.progress_line = !quiet_ && isatty(STDERR_FILENO);
+  o.per_run_lines = !quiet_ && !o.progress_line;
+  std::vector<SweepRun> todo;
+  for (const SweepRun& r : runs)
+    if (!resume_ || !RunFolderDone(spec, r)) todo.push_back(r);
+  if (!quiet_)
+    std::cerr << "sim sweep: " << runs.size() << " runs"
+              << (todo.size() < runs.size()
+                      ? " (" + std::to_string(runs.size() - todo.size()) + " already done)"
+                      : std::string())
+              << ", " << o.jobs << " at a time, into " << spec.out_dir << "/runs/\n";
+  std::vector<std::string> failed = RunSweep(spec, todo, o);
+  int rc = MergeInto({spec.out_dir}, csv);
+  if (!failed.empty()) {
+    std::cerr << "sim sweep: " << failed.size() << " of " << runs.size() << " runs failed\n";
+    rc = kFailed;
+  }
+  if (plot && rc == 0) rc = Plot(csv, *plot);
+  return rc;
+}
+
+int SweepCommands::Merge() const {
+  std::optional<PlotSpec> plot;
+  if (!plot_.empty()) {
+    auto p = ParsePlot(plot_, nullptr);
+    if (auto* e = std::get_if<std::string>(&p)) {
+      std::cerr << *e << "\n";
+      return kUserError;
+    }
+    plot = std::get<PlotSpec>(p);
+  }
+  std::string csv = out_;
+  if (csv.empty()) {
+    if (dirs_.size() > 1) {
+      std::cerr << "sim merge: several folders: say where the table goes with --out FILE\n";
+      return kUserError;
+    }
+    csv = (fs::path(dirs_[0]) / "sweep.csv").string();
+  }
+  int rc = MergeInto(dirs_, csv);
+  if (plot && rc == 0) rc = Plot(csv, *plot);
+  return rc;
+}
+
+}  // namespace swarm::sim

@@ -1,0 +1,50 @@
+// `sim sweep` and `sim merge`: the command-line side of sweep.h.
+//
+//   sim sweep FILE --vary K=V1,V2,... [--vary ...] --seeds N [--seed-base B]
+//             [--jobs J] [--out DIR] [--set K=V]... [--emit-jobs]
+//             [--plot X:METRIC] [--resume] [--quiet]
+//   sim merge DIR... [--out CSV] [--plot X:METRIC]
+//
+// Exit codes: 0 every run present and merged; 1 a run failed or is missing
+// (reported with its log and the command that redoes it); 2 bad input
+// (a --vary, --plot or scenario problem), before anything runs.
+#ifndef SWARM_SIM_SWEEP_CLI_H_
+#define SWARM_SIM_SWEEP_CLI_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace swarm::sim {
+
+class SweepCommands {
+ public:
+  // Adds the `sweep` and `merge` subcommands to `app`.
+  explicit SweepCommands(CLI::App& app);
+
+  // After app.parse(): the exit code when `sweep` or `merge` was chosen,
+  // nullopt otherwise. `argv0` starts the commands of --emit-jobs.
+  std::optional<int> RunIfChosen(const std::string& argv0) const;
+
+ private:
+  int Sweep(const std::string& argv0) const;
+  int Merge() const;
+
+  CLI::App* sweep_ = nullptr;
+  CLI::App* merge_ = nullptr;
+  std::string file_, out_, plot_;
+  std::vector<std::string> vary_, sets_, dirs_;
+  uint32_t seeds_ = 0;
+  uint64_t seed_base_ = 1;
+  unsigned jobs_ = 0;
+  bool emit_jobs_ = false, quiet_ = false, resume_ = false;
+};
+
+}  // namespace swarm::sim
+
+#endif  // SWARM_SIM_SWEEP_CLI_H_

@@ -1,0 +1,191 @@
+// MergeSweeps (sweep.h): sweep folders -> one sweep.csv.
+//
+// summary.json is read with yaml-cpp (JSON is YAML); numbers are copied as
+// the simulator printed them, so merging never changes a digit.
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <variant>
+
+#include "sim/scenario_yaml.h"
+#include "sim/sweep.h"
+
+namespace swarm::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Manifest {
+  std::vector<std::string> params;
+  std::vector<std::string> sets;
+  struct Run {
+    std::string name, command;
+    uint64_t seed = 0;
+    std::vector<std::string> values;
+  };
+  std::vector<Run> runs;
+};
+
+std::optional<std::string> ReadText(const fs::path& path, std::string* text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return path.string() + ": missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *text = ss.str();
+  return std::nullopt;
+}
+
+std::variant<Manifest, std::string> ReadManifest(const std::string& dir) {
+  std::string path = (fs::path(dir) / "sweep.yaml").string();
+  try {
+    YAML::Node y = YAML::LoadFile(path);
+    Manifest m;
+    m.params = y["params"].as<std::vector<std::string>>();
+    m.sets = y["sets"].as<std::vector<std::string>>();
+    for (const YAML::Node& r : y["runs"]) {
+      m.runs.push_back({r["run"].as<std::string>(), r["command"].as<std::string>(),
+                        r["seed"].as<uint64_t>(), r["values"].as<std::vector<std::string>>()});
+      if (m.runs.back().values.size() != m.params.size())
+        return path + ": run " + m.runs.back().name + " has the wrong number of values";
+    }
+    return m;
+  } catch (const YAML::BadFile&) {
+    return path + ": cannot read (not a sweep folder? it needs sweep.yaml from `sim sweep`)";
+  } catch (const YAML::Exception& e) {
+    return path + ": not a sweep manifest: " + e.what();
+  }
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// The number as printed in summary.json, or "" for null.
+std::string Number(const YAML::Node& n, const char* field) {
+  if (!n || n.IsNull()) return "";
+  if (!n.IsScalar()) throw YAML::Exception(YAML::Mark::null_mark(),
+                                           std::string("field ") + field + " is not a number");
+  return n.Scalar();
+}
+
+// The metric cells of one run, in kSweepMetrics order.
+std::vector<std::string> Metrics(const YAML::Node& s) {
+  return {Number(s["peers"]["completed"], "peers.completed"),
+          Number(s["completion_time_s"]["mean"], "completion_time_s.mean"),
+          Number(s["completion_time_s"]["median"], "completion_time_s.median"),
+          Number(s["completion_time_s"]["p90"], "completion_time_s.p90"),
+          Number(s["makespan_s"], "makespan_s"),
+          Number(s["efficiency"], "efficiency"),
+          Number(s["bounds"]["kumar_ross_s"], "bounds.kumar_ross_s")};
+}
+
+// Does the run's resolved scenario already have the values and seed it
+// should? Applying them again must change nothing.
+std::optional<std::string> CheckScenario(const fs::path& run_dir, const Manifest& m,
+                                         const Manifest::Run& r) {
+  fs::path path = run_dir / "scenario.yaml";
+  std::string text;
+  if (auto e = ReadText(path, &text)) return e;
+  std::vector<std::string> overrides = m.sets;
+  for (size_t i = 0; i < m.params.size(); ++i) overrides.push_back(m.params[i] + "=" + r.values[i]);
+  overrides.push_back("seed=" + std::to_string(r.seed));
+  auto parsed = ParseScenario(path.string(), text, overrides);
+  if (auto* e = std::get_if<ScenarioLoadError>(&parsed)) return e->message;
+  if (EmitScenario(std::get<Scenario>(parsed)) != text)
+    return path.string() + ": was not made with this run's parameters and seed "
+                           "(a folder from another sweep?)";
+  return std::nullopt;
+}
+
+// Reads one run folder into a CSV row (without the leading run,seed,values).
+std::variant<std::vector<std::string>, std::string> ReadRun(
+    const fs::path& run_dir, const Manifest& m, const Manifest::Run& r, std::string* version) {
+  fs::path summary = run_dir / "summary.json";
+  if (!fs::exists(summary)) return summary.string() + ": missing (run not done?)";
+  if (auto e = CheckScenario(run_dir, m, r)) return *e;
+  try {
+    YAML::Node s = YAML::LoadFile(summary.string());
+    if (s["seed"].as<uint64_t>() != r.seed) return summary.string() + ": wrong seed";
+    *version = s["version"].as<std::string>();
+    return Metrics(s);
+  } catch (const YAML::Exception& e) {
+    return summary.string() + ": cannot read: " + e.what();
+  }
+}
+
+std::string Header(const std::vector<std::string>& params) {
+  std::string h = "run,seed";
+  for (const std::string& p : params) h.append(",").append(CsvField(p));
+  for (const char* metric : kSweepMetrics) h.append(",").append(metric);
+  return h + "\n";
+}
+
+}  // namespace
+
+MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
+  MergeResult out;
+  std::optional<std::vector<std::string>> params;
+  std::map<std::string, std::string> seen;  // run name -> sweep folder
+  std::set<std::string> versions;
+  for (const std::string& dir : dirs) {
+    auto read = ReadManifest(dir);
+    if (auto* e = std::get_if<std::string>(&read)) {
+      out.fatal = *e;
+      return out;
+    }
+    const Manifest& m = std::get<Manifest>(read);
+    if (!params) {
+      params = m.params;
+      out.csv = Header(m.params);
+    } else if (*params != m.params) {
+      out.fatal = dir + ": varies different fields than " + dirs[0] + "; cannot merge them";
+      return out;
+    }
+    for (const Manifest::Run& r : m.runs) {
+      ++out.expected;
+      if (auto [it, fresh] = seen.emplace(r.name, dir); !fresh) {
+        out.problems.push_back(r.name + ": in both " + it->second + " and " + dir +
+                               "; kept the first");
+        continue;
+      }
+      std::string version;
+      auto row = ReadRun(fs::path(dir) / "runs" / r.name, m, r, &version);
+      if (auto* e = std::get_if<std::string>(&row)) {
+        out.problems.push_back(*e + "\n    redo: " + r.command);
+        continue;
+      }
+      versions.insert(version);
+      std::string line = CsvField(r.name) + "," + std::to_string(r.seed);
+      for (const std::string& v : r.values) line.append(",").append(CsvField(v));
+      for (const std::string& cell : std::get<std::vector<std::string>>(row)) line.append(",").append(cell);
+      out.csv += line + "\n";
+      ++out.rows;
+    }
+  }
+  if (versions.size() > 1) {
+    std::string list;
+    for (const std::string& v : versions) list += (list.empty() ? "" : ", ") + v;
+    out.problems.push_back("runs come from different versions (" + list +
+                           "); rerun them with one build");
+  }
+  return out;
+}
+
+bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {
+  Manifest m;
+  for (const SweepParam& p : spec.params) m.params.push_back(p.key);
+  m.sets = spec.sets;
+  Manifest::Run r{run.name, "", run.seed, run.values};
+  std::string version;
+  auto row = ReadRun(fs::path(spec.out_dir) / "runs" / run.name, m, r, &version);
+  return std::holds_alternative<std::vector<std::string>>(row) && version == SWARMLAB_VERSION;
+}
+
+}  // namespace swarm::sim

@@ -1,0 +1,127 @@
+// LoopbackSwarm: a small real swarm in one process, with shaping.
+#include "net-real/loopback_swarm.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+namespace swarm::net {
+namespace {
+
+LoopbackPeerSpec Seed() {
+  LoopbackPeerSpec s;
+  s.peer_class = "seed";
+  s.seed = true;
+  return s;
+}
+
+TEST(LoopbackSwarmTest, EveryLeecherCompletesWithVerifiedCopy) {
+  LoopbackSwarmConfig c;
+  c.file_length = 4 * core::kMiB + 12345;  // short last piece
+  c.sample_interval = core::Duration::Millis(100);
+  c.peers.push_back(Seed());
+  for (int i = 0; i < 4; ++i) {
+    LoopbackPeerSpec l;
+    l.peer_class = "leecher";
+    l.join_at = core::Duration::Millis(100 * i);
+    l.added_delay = core::Duration::Millis(5);
+    c.peers.push_back(l);
+  }
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->timed_out);
+  ASSERT_EQ(r->peers.size(), 5u);
+  core::Bytes downloaded = 0;
+  for (size_t i = 1; i < r->peers.size(); ++i) {
+    const auto& p = r->peers[i];
+    ASSERT_TRUE(p.completion_s) << "peer " << i;
+    ASSERT_TRUE(p.first_piece_s);
+    EXPECT_TRUE(p.verified) << "peer " << i;
+    EXPECT_LE(*p.join_s, *p.first_piece_s);
+    EXPECT_LE(*p.first_piece_s, *p.completion_s);
+    EXPECT_EQ(p.bytes_downloaded, c.file_length);
+    downloaded += p.bytes_downloaded;
+  }
+  core::Bytes uploaded = 0, wasted = 0;
+  for (const auto& p : r->peers) {
+    uploaded += p.bytes_uploaded;
+    wasted += p.bytes_wasted;
+  }
+  // Every accepted byte was sent by someone. Extra sends are end-game
+  // duplicates the receivers counted as waste, or blocks that were in
+  // flight when their connection was dropped (at most a pipeline's worth
+  // per connection; allow two per leecher).
+  EXPECT_GE(uploaded, downloaded);
+  core::PeerConfig pc;
+  core::Bytes in_flight = 4 * 2 * core::Bytes(pc.request_pipeline) * pc.block_size;
+  EXPECT_LE(uploaded, downloaded + wasted + in_flight);
+  ASSERT_GE(r->timeline.size(), 2u);
+  EXPECT_EQ(r->timeline.back().completed, 4u);
+  EXPECT_EQ(r->timeline.back().seeds, 5u);
+}
+
+TEST(LoopbackSwarmTest, UploadLimitBoundsTheDownloadTime) {
+  LoopbackSwarmConfig c;
+  c.file_length = 4 * core::kMiB;
+  LoopbackPeerSpec seed = Seed();
+  seed.upload_limit = core::Rate::BytesPerSecond(2 * core::kMiB);
+  c.peers.push_back(seed);
+  LoopbackPeerSpec l;
+  c.peers.push_back(l);
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  const auto& p = r->peers[1];
+  ASSERT_TRUE(p.completion_s);
+  EXPECT_TRUE(p.verified);
+  // 4 MiB at 2 MiB/s, less the 256 KiB burst: at least ~1.87 s.
+  EXPECT_GE(*p.completion_s - *p.join_s, 1.7);
+  EXPECT_LE(*p.completion_s - *p.join_s, 6.0);
+}
+
+TEST(LoopbackSwarmTest, RefusesWhatOneMachineCannotHonour) {
+  LoopbackSwarmConfig c;
+  c.peers.assign(65, LoopbackPeerSpec());
+  c.peers[0].seed = true;
+  std::string error;
+  EXPECT_FALSE(RunLoopbackSwarm(c, &error));
+  EXPECT_NE(error.find("at most 64"), std::string::npos) << error;
+  c.peers.assign(3, LoopbackPeerSpec());
+  EXPECT_TRUE(c.Validate().has_value());  // no seed
+}
+
+}  // namespace
+}  // namespace swarm::net
+
+namespace swarm::net {
+namespace {
+
+TEST(LoopbackSwarmTest, CorruptingSeedIsBannedAndCopiesStayCorrect) {
+  LoopbackSwarmConfig c;
+  c.file_length = 8 * core::kMiB;
+  c.time_limit = core::Duration::Seconds(60);
+  c.peers.push_back(Seed());
+  LoopbackPeerSpec liar = Seed();
+  liar.peer_class = "liar";
+  liar.corrupt_uploads = true;
+  c.peers.push_back(liar);
+  for (int i = 0; i < 2; ++i) c.peers.push_back(LoopbackPeerSpec());
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->timed_out);
+  uint32_t failed = 0;
+  for (size_t i = 2; i < r->peers.size(); ++i) {
+    const auto& p = r->peers[i];
+    EXPECT_TRUE(p.completion_s && p.verified) << "peer " << i;
+    failed += p.pieces_failed;
+    std::printf("leecher %zu: pieces_failed=%u peers_banned=%u\n", i, p.pieces_failed,
+                p.peers_banned);
+    if (p.pieces_failed > 0) EXPECT_GE(p.peers_banned, 1u) << "peer " << i;
+  }
+  EXPECT_GE(failed, 1u) << "the liar served nothing: the test proved nothing";
+}
+
+}  // namespace
+}  // namespace swarm::net

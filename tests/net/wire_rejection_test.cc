@@ -1,0 +1,165 @@
+// Hostile input on a real socket: a raw gRPC client talks to an in-process
+// seed (PeerServer + PeerDriver + TrackerServer) and sends malformed,
+// misrouted and oversized messages. Each must end that stream only; the
+// seed keeps serving.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/rng.h"
+#include "net-real/peer_driver.h"
+#include "net-real/peer_transport.h"
+#include "net-real/torrent_meta.h"
+#include "net-real/tracker_rpc.h"
+#include "net-real/wire_codec.h"
+#include "proto/peer.grpc.pb.h"
+
+namespace swarm::net {
+namespace {
+
+namespace fs = std::filesystem;
+using Stream = grpc::ClientReaderWriter<wire::WireMessage, wire::WireMessage>;
+
+class WireRejectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("swarm_wire_rej_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    std::string path = (dir_ / "f.bin").string();
+    {
+      core::Rng rng(7);
+      std::ofstream out(path, std::ios::binary);
+      for (int i = 0; i < 1 << 20; ++i) out.put(static_cast<char>(rng.NextU64()));
+    }
+    std::string error;
+    info_ = *HashFile(path, "f.bin", 256 * 1024, &error);
+    tracker_ = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error);
+    ASSERT_TRUE(tracker_) << error;
+    client_ = std::make_unique<TrackerClient>("127.0.0.1:" + std::to_string(tracker_->port()));
+    ASSERT_TRUE(client_->Publish(info_, &error)) << error;
+    server_ = PeerServer::Start("127.0.0.1:0", &error);
+    ASSERT_TRUE(server_) << error;
+    DriverOptions o;
+    o.id = core::PeerId(1);
+    o.endpoint = "127.0.0.1:" + std::to_string(server_->port());
+    driver_ = std::make_unique<PeerDriver>(info_, PieceStore::OpenComplete(path, info_, &error),
+                                           core::Bitfield(info_.piece_count(), true), o,
+                                           client_.get(), &dialer_);
+    server_->Register(info_.info_hash(), driver_.get());
+    driver_->Start();
+  }
+
+  void TearDown() override {
+    driver_->Stop(core::Duration::Zero());
+    server_->Shutdown();
+    tracker_->Shutdown();
+    fs::remove_all(dir_);
+  }
+
+  // A channel with no send limit, so we can push oversized messages.
+  std::unique_ptr<wire::PeerWire::Stub> RawStub() {
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(-1);
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return wire::PeerWire::NewStub(grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials(),
+        args));
+  }
+
+  wire::WireMessage Handshake(const core::InfoHash& hash) {
+    wire::WireMessage w;
+    EncodeMessage(core::Handshake{hash, core::PeerId(99)}, &w);
+    return w;
+  }
+
+  // Reads until the server ends the stream; returns the final status.
+  grpc::Status DrainToEnd(Stream* s) {
+    wire::WireMessage in;
+    while (s->Read(&in)) {
+    }
+    return s->Finish();
+  }
+
+  static void SetDeadline(grpc::ClientContext* ctx) {
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  }
+
+  fs::path dir_;
+  core::TorrentInfo info_;
+  std::unique_ptr<TrackerServer> tracker_;
+  std::unique_ptr<TrackerClient> client_;
+  std::unique_ptr<PeerServer> server_;
+  Dialer dialer_;
+  std::unique_ptr<PeerDriver> driver_;
+};
+
+TEST_F(WireRejectionTest, EmptyFirstMessageIsRejected) {
+  auto stub = RawStub();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  auto s = stub->Connect(&ctx);
+  s->Write(wire::WireMessage());
+  EXPECT_EQ(DrainToEnd(s.get()).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(WireRejectionTest, UnknownTorrentIsRejected) {
+  auto stub = RawStub();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  auto s = stub->Connect(&ctx);
+  s->Write(Handshake(core::InfoHash{}));
+  EXPECT_EQ(DrainToEnd(s.get()).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(WireRejectionTest, MalformedPieceAfterHandshakeDisconnects) {
+  auto stub = RawStub();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  auto s = stub->Connect(&ctx);
+  ASSERT_TRUE(s->Write(Handshake(info_.info_hash())));
+  wire::WireMessage reply;
+  ASSERT_TRUE(s->Read(&reply));
+  EXPECT_TRUE(reply.has_handshake());
+  wire::WireMessage bad;
+  bad.mutable_piece()->mutable_block()->set_length(100);
+  bad.mutable_piece()->set_data("only a few bytes");
+  s->Write(bad);
+  DrainToEnd(s.get());  // ends: the seed dropped us
+  for (int i = 0; i < 50 && driver_->Progress().malformed_messages == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(driver_->Progress().malformed_messages, 1u);
+}
+
+TEST_F(WireRejectionTest, OversizedMessageIsRefusedAndSeedSurvives) {
+  auto stub = RawStub();
+  {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    auto s = stub->Connect(&ctx);
+    ASSERT_TRUE(s->Write(Handshake(info_.info_hash())));
+    wire::WireMessage big;
+    big.mutable_piece()->mutable_block()->set_length(2 << 20);
+    big.mutable_piece()->set_data(std::string(2 << 20, 'x'));
+    s->Write(big);
+    EXPECT_EQ(DrainToEnd(s.get()).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  // The seed still answers a well-behaved peer.
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  auto s = stub->Connect(&ctx);
+  ASSERT_TRUE(s->Write(Handshake(info_.info_hash())));
+  wire::WireMessage reply;
+  ASSERT_TRUE(s->Read(&reply));
+  EXPECT_TRUE(reply.has_handshake());
+  ctx.TryCancel();
+  s->Finish();
+}
+
+}  // namespace
+}  // namespace swarm::net

@@ -1,0 +1,344 @@
+// Sweeps: --vary parsing, the cross product and its folder names, the
+// commands of --emit-jobs, and (through the real `sim` binary) sweep.csv
+// from tiny scenarios, independence from --jobs, merging folders made
+// elsewhere, and the handling of bad input and failing runs.
+#include "sim/sweep.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "sim/engine.h"
+#include "sim/results.h"
+#include "sim/scenario_yaml.h"
+
+namespace swarm::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kTiny = R"(name: tiny
+seed: 1
+stop: {all_complete: true, max_time: 1h}
+file: {size: 2MiB, piece_size: 64KiB, block_size: 16KiB}
+network: {latency: {uniform: [10ms, 30ms]}}
+protocol: {piece_selection: rarest_first}
+tracker: {numwant: 10}
+peers:
+  - {class: seed, count: 1, upload: 4Mbit/s, download: 8Mbit/s, start: complete}
+  - {class: leecher, count: 5, upload: 1Mbit/s, download: 8Mbit/s,
+     arrival: {uniform: [0s, 2s]}}
+sample_interval: 1s
+)";
+
+std::string Dir(const std::string& name) {
+  std::string d = testing::TempDir() + "/sweep_test/" + name;
+  fs::remove_all(d);
+  return d;
+}
+
+// Files private to the running test: ctest may run tests in parallel.
+std::string TestFile(const std::string& suffix) {
+  return testing::TempDir() + "/sweep_" +
+         testing::UnitTest::GetInstance()->current_test_info()->name() + suffix;
+}
+
+std::string TinyFile() {
+  std::string path = TestFile(".yaml");
+  std::ofstream(path) << kTiny;
+  return path;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string l; std::getline(ss, l);) out.push_back(l);
+  return out;
+}
+
+// Runs `sim ARGS`; returns the exit code, stdout and stderr in *out, *err.
+int Sim(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
+  std::string o = TestFile(".out"), e = TestFile(".err");
+  int rc = std::system((std::string(SIM_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
+  if (out) *out = Read(o);
+  if (err) *err = Read(e);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+SweepParam Vary(const std::string& text) {
+  auto p = ParseVary(text);
+  if (auto* e = std::get_if<std::string>(&p)) ADD_FAILURE() << *e;
+  return std::get_if<SweepParam>(&p) ? std::get<SweepParam>(p) : SweepParam{};
+}
+
+std::string VaryError(const std::string& text) {
+  auto p = ParseVary(text);
+  return std::get_if<std::string>(&p) ? std::get<std::string>(p) : "(parsed)";
+}
+
+TEST(ParseVary, KeyAndValuesInOrder) {
+  SweepParam p = Vary("protocol.piece_selection=rarest_first,random,sequential");
+  EXPECT_EQ(p.key, "protocol.piece_selection");
+  EXPECT_EQ(p.values, (std::vector<std::string>{"rarest_first", "random", "sequential"}));
+  EXPECT_EQ(Vary("peers.1.upload=1Mbit/s").values, std::vector<std::string>{"1Mbit/s"});
+}
+
+TEST(ParseVary, BadSyntaxSaysWhatIsWrong) {
+  EXPECT_EQ(VaryError("protocol.choker"),
+            "--vary 'protocol.choker': expected KEY=V1,V2,... (e.g. --vary "
+            "protocol.piece_selection=rarest_first,random)");
+  EXPECT_NE(VaryError("=a,b").find("no field path"), std::string::npos);
+  EXPECT_NE(VaryError("protocol.choker=").find("no values"), std::string::npos);
+  EXPECT_EQ(VaryError("a.b=x,,y"), "--vary 'a.b=x,,y': value 2 is empty (stray comma?)");
+  EXPECT_EQ(VaryError("a.b=x,"), "--vary 'a.b=x,': value 2 is empty (stray comma?)");
+  EXPECT_EQ(VaryError("a.b=x,y,x"), "--vary 'a.b=x,y,x': value 'x' is given twice");
+  EXPECT_NE(VaryError("a b=1").find("may only contain"), std::string::npos);
+}
+
+TEST(PlanSweep, CrossProductFirstParameterSlowestSeedFastest) {
+  SweepSpec spec{"s.yaml", {Vary("protocol.choker=tit_for_tat,round_robin"),
+                            Vary("peers.1.upload=1Mbit/s,2Mbit/s,512kbit/s")},
+                 {}, 7, 2, "out"};
+  std::vector<SweepRun> runs = PlanSweep(spec);
+  ASSERT_EQ(runs.size(), 2u * 3u * 2u);
+  EXPECT_EQ(runs[0].name, "protocol.choker=tit_for_tat__peers.1.upload=1Mbit%2Fs__seed=7");
+  EXPECT_EQ(runs[1].name, "protocol.choker=tit_for_tat__peers.1.upload=1Mbit%2Fs__seed=8");
+  EXPECT_EQ(runs[2].values, (std::vector<std::string>{"tit_for_tat", "2Mbit/s"}));
+  EXPECT_EQ(runs[6].values, (std::vector<std::string>{"round_robin", "1Mbit/s"}));
+  EXPECT_EQ(runs[11].name, "protocol.choker=round_robin__peers.1.upload=512kbit%2Fs__seed=8");
+  EXPECT_EQ(runs[11].seed, 8u);
+  std::set<std::string> names;
+  for (const SweepRun& r : runs) {
+    names.insert(r.name);
+    for (char c : r.name) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) ||
+                                      std::string("._-=%").find(c) != std::string::npos)
+        << r.name;
+  }
+  EXPECT_EQ(names.size(), runs.size());
+}
+
+TEST(PlanSweep, NoVaryMeansSeedsOnly) {
+  SweepSpec spec{"s.yaml", {}, {}, 1, 3, "out"};
+  std::vector<SweepRun> runs = PlanSweep(spec);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[2].name, "seed=3");
+}
+
+TEST(RunArguments, SameCommandAsSimRun) {
+  SweepSpec spec{"scenarios/x.yaml", {Vary("protocol.choker=round_robin")},
+                 {"file.size=1MiB", "network.latency={constant: 5ms}"}, 1, 1, "res/sw"};
+  SweepRun run = PlanSweep(spec)[0];
+  EXPECT_EQ(ShellCommand("build/bin/sim", RunArguments(spec, run)),
+            "build/bin/sim run scenarios/x.yaml --seed 1 --set file.size=1MiB "
+            "--set 'network.latency={constant: 5ms}' --set protocol.choker=round_robin "
+            "--out res/sw/runs/protocol.choker=round_robin__seed=1 --quiet");
+  EXPECT_EQ(ShellCommand("a b", {"it's"}), "'a b' 'it'\\''s'");
+}
+
+TEST(CheckSweepSpec, RejectsConflictsAndBadFields) {
+  std::string file = TinyFile();
+  SweepSpec ok{file, {Vary("protocol.piece_selection=random,sequential")}, {}, 1, 2, "o"};
+  EXPECT_EQ(CheckSweepSpec(ok), std::nullopt);
+  SweepSpec bad_field = ok;
+  bad_field.params.push_back(Vary("protocol.nope=1,2"));
+  EXPECT_EQ(CheckSweepSpec(bad_field).value_or("").rfind(
+                file + ": --vary protocol.nope=1: field 'protocol.nope': unknown field", 0),
+            0u) << *CheckSweepSpec(bad_field);
+  SweepSpec bad_value{file, {Vary("protocol.piece_selection=random,fastest")}, {}, 1, 1, "o"};
+  EXPECT_NE(CheckSweepSpec(bad_value).value_or("").find("--vary protocol.piece_selection=fastest"),
+            std::string::npos);
+  SweepSpec both = ok;
+  both.sets = {"protocol.piece_selection=random"};
+  EXPECT_EQ(CheckSweepSpec(both).value_or(""),
+            "protocol.piece_selection is given both with --set and with --vary");
+  SweepSpec twice = ok;
+  twice.params.push_back(twice.params[0]);
+  EXPECT_EQ(CheckSweepSpec(twice).value_or(""), "--vary protocol.piece_selection is given twice");
+  SweepSpec seed{file, {Vary("seed=1,2")}, {}, 1, 1, "o"};
+  EXPECT_NE(CheckSweepSpec(seed).value_or("").find("--seeds"), std::string::npos);
+  SweepSpec none = ok;
+  none.seeds = 0;
+  EXPECT_EQ(CheckSweepSpec(none).value_or(""), "--seeds must be at least 1");
+}
+
+const char* kHeader =
+    "run,seed,protocol.piece_selection,completed,mean_completion_s,median_completion_s,"
+    "p90_completion_s,makespan_s,efficiency,kumar_ross_s";
+
+std::string SweepArgs(const std::string& out, int jobs) {
+  return "sweep " + TinyFile() +
+         " --vary protocol.piece_selection=rarest_first,random --seeds 2 --quiet --jobs " +
+         std::to_string(jobs) + " --out " + out;
+}
+
+TEST(SimSweep, WritesOneFolderPerRunAndTheTable) {
+  std::string out = Dir("j1"), err;
+  ASSERT_EQ(Sim(SweepArgs(out, 1), nullptr, &err), 0) << err;
+  std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], kHeader);
+  EXPECT_EQ(rows[1].rfind("protocol.piece_selection=rarest_first__seed=1,1,rarest_first,5,", 0),
+            0u) << rows[1];
+  EXPECT_EQ(rows[4].rfind("protocol.piece_selection=random__seed=2,2,random,5,", 0), 0u);
+  for (const char* name :
+       {"rarest_first__seed=1", "rarest_first__seed=2", "random__seed=1", "random__seed=2"}) {
+    std::string dir = out + "/runs/protocol.piece_selection=" + std::string(name);
+    for (const char* f : {"peers.csv", "timeline.csv", "summary.json", "scenario.yaml"})
+      EXPECT_TRUE(fs::exists(dir + "/" + f)) << dir << "/" << f;
+  }
+  EXPECT_FALSE(fs::exists(out + "/logs"));  // logs of successful runs are removed
+
+  // Row 4 holds exactly what an in-process run of the same scenario gives.
+  auto parsed = LoadScenario(TinyFile(), {"protocol.piece_selection=random", "seed=2"});
+  Scenario s = std::get<Scenario>(parsed);
+  Summary sum = Summarize(s, Simulation(s).Run());
+  char expect[512];
+  std::snprintf(expect, sizeof expect, ",%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f", sum.completed,
+                *sum.mean, *sum.median, *sum.p90, *sum.makespan_s, *sum.efficiency,
+                sum.bounds.kumar_ross_s);
+  EXPECT_EQ(rows[4], "protocol.piece_selection=random__seed=2,2,random" + std::string(expect));
+}
+
+TEST(SimSweep, ResultsDoNotDependOnJobs) {
+  std::string one = Dir("jobs1"), two = Dir("jobs2"), err;
+  ASSERT_EQ(Sim(SweepArgs(one, 1), nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim(SweepArgs(two, 2), nullptr, &err), 0) << err;
+  EXPECT_EQ(Read(one + "/sweep.csv"), Read(two + "/sweep.csv"));
+  EXPECT_EQ(Lines(Read(one + "/sweep.csv")).size(), 5u);
+  std::string run = "/runs/protocol.piece_selection=random__seed=1/peers.csv";
+  EXPECT_EQ(Read(one + run), Read(two + run));
+}
+
+TEST(SimSweep, ResumeRunsOnlyWhatIsMissing) {
+  std::string out = Dir("resume"), err;
+  ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);
+  std::string table = Read(out + "/sweep.csv");
+  std::string runs = out + "/runs/protocol.piece_selection=";
+  fs::remove_all(runs + "random__seed=1");
+  std::ofstream(runs + "rarest_first__seed=1/peers.csv", std::ios::app) << "marker\n";
+  ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
+  EXPECT_TRUE(fs::exists(runs + "random__seed=1/summary.json"));
+  EXPECT_NE(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+  EXPECT_EQ(Read(out + "/sweep.csv"), table);
+  ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);  // without --resume everything runs again
+  EXPECT_EQ(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+}
+
+TEST(SimSweep, EmitJobsPrintsCommandsAndRunsNothing) {
+  std::string out = Dir("emit"), stdout_text, err;
+  ASSERT_EQ(Sim(SweepArgs(out, 1) + " --emit-jobs", &stdout_text, &err), 0) << err;
+  std::vector<std::string> lines = Lines(stdout_text);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], std::string(SIM_BINARY) + " run " + TinyFile() +
+                          " --seed 1 --set protocol.piece_selection=rarest_first --out " + out +
+                          "/runs/protocol.piece_selection=rarest_first__seed=1 --quiet");
+  EXPECT_EQ(Read(out + "/jobs.txt"), stdout_text);
+  EXPECT_FALSE(fs::exists(out + "/runs"));
+  EXPECT_NE(err.find("merge " + out), std::string::npos) << err;
+}
+
+TEST(SimMerge, FoldersMadeElsewhereGiveTheSameTable) {
+  std::string local = Dir("merge_local"), remote = Dir("merge_remote"), out, err;
+  ASSERT_EQ(Sim(SweepArgs(local, 2), nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim(SweepArgs(remote, 1) + " --emit-jobs", &out, &err), 0) << err;
+  // "Other machines": every line run on its own, in reverse order.
+  std::vector<std::string> jobs = Lines(out);
+  for (auto it = jobs.rbegin(); it != jobs.rend(); ++it)
+    ASSERT_EQ(std::system((*it + " >/dev/null").c_str()), 0) << *it;
+  ASSERT_EQ(Sim("merge " + remote, &out, &err), 0) << err;
+  EXPECT_EQ(Read(remote + "/sweep.csv"), Read(local + "/sweep.csv"));
+  EXPECT_NE(out.find("(4 of 4 runs)"), std::string::npos) << out;
+}
+
+TEST(SimMerge, SeveralSweepFoldersConcatenate) {
+  std::string a = Dir("part_a"), b = Dir("part_b"), err;
+  std::string base = "sweep " + TinyFile() +
+                     " --vary protocol.piece_selection=rarest_first,random --seeds 1 --quiet";
+  ASSERT_EQ(Sim(base + " --out " + a), 0);
+  ASSERT_EQ(Sim(base + " --seed-base 2 --out " + b), 0);
+  std::string merged = Dir("part_merged") + ".csv";
+  EXPECT_EQ(Sim("merge " + a + " " + b, nullptr, &err), 2);
+  EXPECT_NE(err.find("--out"), std::string::npos);
+  ASSERT_EQ(Sim("merge " + a + " " + b + " --out " + merged, nullptr, &err), 0) << err;
+  std::vector<std::string> rows = Lines(Read(merged));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], kHeader);
+  EXPECT_EQ(rows[1].substr(0, rows[1].find(',')),
+            "protocol.piece_selection=rarest_first__seed=1");
+  EXPECT_EQ(rows[3].substr(0, rows[3].find(',')),
+            "protocol.piece_selection=rarest_first__seed=2");
+  // The same folder twice: duplicates are reported, kept once.
+  EXPECT_EQ(Sim("merge " + a + " " + a + " --out " + merged, nullptr, &err), 1);
+  EXPECT_NE(err.find("in both"), std::string::npos) << err;
+  EXPECT_EQ(Lines(Read(merged)).size(), 3u);
+}
+
+TEST(SimMerge, MissingAndForeignRunsAreReportedWithTheirCommand) {
+  std::string out = Dir("holes"), err;
+  ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);
+  std::string runs = out + "/runs/protocol.piece_selection=";
+  fs::remove_all(runs + "random__seed=1");
+  // A folder of another run copied over this one (wrong seed and values).
+  fs::remove_all(runs + "random__seed=2");
+  fs::copy(runs + "rarest_first__seed=1", runs + "random__seed=2");
+  EXPECT_EQ(Sim("merge " + out, nullptr, &err), 1);
+  EXPECT_NE(err.find("random__seed=1/summary.json: missing"), std::string::npos) << err;
+  EXPECT_NE(err.find("redo: "), std::string::npos) << err;
+  EXPECT_NE(err.find("--set protocol.piece_selection=random --out"), std::string::npos) << err;
+  EXPECT_NE(err.find("random__seed=2/scenario.yaml: was not made with this run's"),
+            std::string::npos) << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 3u);
+  EXPECT_EQ(Sim("merge " + Dir("nothing_here"), nullptr, &err), 2);
+  EXPECT_NE(err.find("sweep.yaml"), std::string::npos) << err;
+}
+
+TEST(SimSweep, BadInputExitsTwoBeforeRunningAnything) {
+  std::string out = Dir("bad"), err;
+  std::string head = "sweep " + TinyFile() + " --seeds 1 --out " + out;
+  EXPECT_EQ(Sim(head + " --vary protocol.piece_selection", nullptr, &err), 2);
+  EXPECT_EQ(err, "--vary 'protocol.piece_selection': expected KEY=V1,V2,... (e.g. --vary "
+                 "protocol.piece_selection=rarest_first,random)\n");
+  EXPECT_EQ(Sim(head + " --vary protocol.piece_selection=random,", nullptr, &err), 2);
+  EXPECT_EQ(Sim(head + " --vary protocol.piece_selectio=random", nullptr, &err), 2);
+  EXPECT_NE(err.find("--vary protocol.piece_selectio=random: field 'protocol.piece_selectio'"),
+            std::string::npos) << err;
+  EXPECT_EQ(Sim(head + " --vary protocol.piece_selection=random --plot x:speed", nullptr, &err),
+            2);
+  EXPECT_NE(err.find("unknown metric 'speed'"), std::string::npos) << err;
+  EXPECT_EQ(Sim(head + " --vary protocol.piece_selection=random --plot "
+                       "protocol.choker:makespan_s", nullptr, &err), 2);
+  EXPECT_EQ(Sim("sweep " + TinyFile() + " --vary protocol.piece_selection=random", nullptr,
+                &err), 2);  // --seeds is required
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(SimSweep, FailingRunIsReportedAndTheExitCodeIsNonZero) {
+  std::string out = Dir("failing"), err;
+  // The run cannot create its folder: a plain file is in the way.
+  fs::create_directories(out + "/runs");
+  std::ofstream(out + "/runs/protocol.piece_selection=random__seed=1") << "in the way";
+  EXPECT_EQ(Sim(SweepArgs(out, 2), nullptr, &err), 1);
+  EXPECT_NE(err.find("run protocol.piece_selection=random__seed=1 failed (exit code 1)"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("cannot create directory"), std::string::npos) << err;  // the log's tail
+  EXPECT_NE(err.find("1 of 4 runs failed"), std::string::npos) << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 4u);  // the three good runs
+  EXPECT_TRUE(fs::exists(out + "/logs/protocol.piece_selection=random__seed=1.log"));
+}
+
+}  // namespace
+}  // namespace swarm::sim
