@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-CHECKS = ["V1", "V2", "V3", "V4", "V5", "V6"]
+CHECKS = ["V1", "V2", "V3", "V4", "V5", "V6", "V7"]
 
 HEADER = """# Validation: the simulator against published theory
 
@@ -83,7 +83,8 @@ def main():
     out.append("|---|---|---|---|---|")
     for c in CHECKS:
         if c not in data:
-            out.append(f"| {c} | | not run | | |")
+            why = "not run (needs the gRPC runtime, target `swarm`)" if c == "V7" else "not run"
+            out.append(f"| {c} | | {why} | | |")
             continue
         d = data[c]
         v = "pass" if d["ok"] else "**FAIL**"
@@ -125,8 +126,11 @@ def main():
             out.append(f.read())
     with open(args.out, "w") as f:
         f.write("\n".join(out).rstrip() + "\n")
+    # V7 needs the gRPC runtime (target `swarm`); its absence is not an error.
+    required = [c for c in missing if c != "V7"]
     if missing:
         print(f"report.py: no results for {', '.join(missing)}", file=sys.stderr)
+    if required:
         return 1
     return 0
 

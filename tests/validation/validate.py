@@ -622,6 +622,74 @@ def check_v6(r, c):
 
 
 # --------------------------------------------------------------------------
+# V7 - simulator vs real runtime (issue 6, point 4).
+
+def leecher_times(folder, seed_class="seed"):
+    with open(os.path.join(folder, "peers.csv")) as f:
+        return [float(r["completion_s"]) - float(r["join_s"]) for r in csv.DictReader(f)
+                if r["class"] != seed_class and r["completion_s"]]
+
+
+def quantile(xs, q):
+    xs = sorted(xs)
+    pos = q * (len(xs) - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def check_v7(r, c, args):
+    seeds = (1, 2, 3)
+    scen = "v7_sim_vs_real.yaml"
+    sim_runs = results([r.submit(scen, s) for s in seeds])
+    for x in sim_runs:
+        c.hard_bounds(x)
+    # Real runs one at a time, after the simulations: they run in wall-clock
+    # time and compete for the CPU.
+    real_dirs = []
+    for s in seeds:
+        out = os.path.join(r.work, f"v7_sim_vs_real-real-seed{s}")
+        if not (args.reuse and os.path.exists(os.path.join(out, "summary.json"))):
+            p = subprocess.run([args.swarm, "run-scenario", os.path.join(r.scenarios, scen),
+                                "--seed", str(s), "--out", out, "--max-wall", "600"],
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                raise RuntimeError(f"swarm run-scenario failed ({p.returncode}): {p.stderr}")
+        real_dirs.append(out)
+    sim_t = [t for x in sim_runs for t in leecher_times(x.folder)]
+    real_t = [t for d in real_dirs for t in leecher_times(d)]
+    c.row("real runs: leechers that complete", f"{12 * len(seeds)}", len(real_t),
+          len(real_t) == 12 * len(seeds))
+    for q, name in ((0.5, "median"), (0.9, "p90")):
+        a, b = quantile(sim_t, q), quantile(real_t, q)
+        c.row(f"{name} download time, real vs sim (pooled over seeds {seeds})",
+              "|real - sim| / sim <= 15%",
+              f"sim {a:.2f} s, real {b:.2f} s ({(b - a) / a:+.1%})", abs(b - a) / a <= 0.15)
+    try:
+        plot_cdfs(sim_t, real_t, os.path.join(r.work, "..", "v7_sim_vs_real.png"))
+        c.note("CDF plot: v7_sim_vs_real.png next to the results")
+    except ImportError:
+        c.note("matplotlib missing: no CDF plot")
+
+
+def plot_cdfs(sim_t, real_t, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for xs, label in ((sim_t, "simulator"), (real_t, "real gRPC (LoopbackSwarm)")):
+        xs = sorted(xs)
+        ax.step(xs, [(i + 1) / len(xs) for i in range(len(xs))], where="post", label=label)
+    ax.set_xlabel("download time (s)")
+    ax.set_ylabel("fraction of leechers")
+    ax.set_title("v7_sim_vs_real: 1 seed, 12 leechers, 16 MiB")
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+# --------------------------------------------------------------------------
 
 CHECKS = {
     "V1": ("Homogeneous flash crowd", "Kumar & Ross 2006; Bharambe et al. 2006", check_v1),
@@ -631,6 +699,8 @@ CHECKS = {
     "V5": ("Incentives", "Bharambe et al. 2006; Qiu & Srikant 2004; Piatek et al. 2007",
            check_v5),
     "V6": ("Seeding cost and super-seeding", "BEP 16 (Hoffman)", check_v6),
+    "V7": ("Simulator vs real gRPC runtime", "issue 6, point 4 (sim and net::LoopbackSwarm)",
+           check_v7),
 }
 
 
@@ -641,6 +711,7 @@ def main():
     ap.add_argument("--scenarios", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--swarm", help="the real runtime's CLI (V7 only)")
     ap.add_argument("--reuse", action="store_true",
                     help="judge existing result folders instead of re-running (development)")
     args = ap.parse_args()
@@ -650,7 +721,10 @@ def main():
     check = Check(args.check, title, source)
     t0 = time.monotonic()
     try:
-        fn(runner, check)
+        if args.check == "V7":
+            fn(runner, check, args)
+        else:
+            fn(runner, check)
     except Exception as e:  # a run that crashes is a failed check
         check.row("all runs completed", "no errors", "error", False)
         check.note(f"error: {e}")
