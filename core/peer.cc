@@ -154,9 +154,12 @@ void Peer::OnConnectFailed(Time now, PeerId dialed) {
 }
 
 void Peer::OnDisconnected(Time now, ConnectionId id) {
-  if (!Find(id)) return;
+  Connection* c = Find(id);
+  if (!c) return;
+  const bool held_slot = !c->am_choking && c->peer_interested;
   RemoveConnection(id);
   RequestMoreEverywhere(now);
+  if (held_slot) FillFreeSlots(now, nullptr);
   ConnectMore(now);
 }
 
@@ -236,7 +239,10 @@ void Peer::OnMessage(Time now, ConnectionId id, const Message& m) {
           [&](const Choke&) { HandleChoke(now, *c); },
           [&](const Unchoke&) { HandleUnchoke(now, *c); },
           [&](const Interested&) { HandleInterested(now, *c); },
-          [&](const NotInterested&) { c->peer_interested = false; },
+          [&](const NotInterested&) {
+            c->peer_interested = false;
+            if (!c->am_choking) FillFreeSlots(now, nullptr);
+          },
           [&](const Have& h) { HandleHave(now, *c, h); },
           [&](const BitfieldMessage& b) {
             if (!first) {
@@ -368,12 +374,23 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
 
 void Peer::HandleInterested(Time now, Connection& c) {
   c.peer_interested = true;
-  // Fill a free upload slot at once rather than waiting up to a rechoke
-  // interval; the next rechoke may revise it.
-  if (c.am_choking && !config_.free_rider &&
-      UnchokedInterested() < config_.unchoke_slots) {
-    UnchokePeer(now, c);
+  if (c.am_choking) FillFreeSlots(now, &c);
+}
+
+// An upload slot is free (a peer lost interest or left, or a new one became
+// interested while slots were free). As the original client did (Cohen
+// 2003), decide again at once rather than leaving the slot idle until the
+// next rechoke interval — but with the choker's own criteria, so that
+// asking first does not buy a slot. Round-robin, whose cursor must advance
+// once per interval, just gives the slot to `asker`.
+void Peer::FillFreeSlots(Time now, Connection* asker) {
+  if (config_.free_rider || stopped_ || !started_) return;
+  if (UnchokedInterested() >= config_.unchoke_slots) return;
+  if (config_.choker == ChokerKind::kRoundRobin) {
+    if (asker && asker->am_choking) UnchokePeer(now, *asker);
+    return;
   }
+  Rechoke(now, /*rotate_optimistic=*/false);
 }
 
 void Peer::HandleChoke(Time now, Connection& c) {
@@ -727,6 +744,7 @@ void Peer::Housekeeping(Time now) {
   }
   for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
   if (gave_up || !dead.empty()) RequestMoreEverywhere(now);
+  if (!dead.empty()) FillFreeSlots(now, nullptr);
   ConnectMore(now);
 }
 

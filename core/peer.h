@@ -135,6 +135,7 @@ class Peer {
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
   void CancelElsewhere(Time now, ConnectionId except, const BlockRef& b);
   void Rechoke(Time now, bool rotate_optimistic);
+  void FillFreeSlots(Time now, Connection* asker);
   void Housekeeping(Time now);
   void ConnectMore(Time now);
   void AnnounceNow(Time now, AnnounceEvent event);

@@ -1,38 +1,21 @@
-// Units: parsing and printing the quantities of a scenario file.
-//
-// Every duration, size and rate in a scenario carries its unit, as in
-// OMNeT++/ns-3 configurations: "25ms", "100MiB", "10Mbit/s", "0.2/s".
-// Binary prefixes (KiB, MiB, GiB) are powers of 1024; SI prefixes (KB/kB,
-// MB, GB, kbit, Mbit, Gbit) are powers of 1000, so 1 Mbit/s = 10^6 bit/s.
-// A bare number is rejected: the caller turns nullopt into a user error.
-//
-// The Format* functions print a value back in a form the parsers accept, so
-// a resolved scenario written by `sim` can be read again unchanged.
+// Units for scenario files: the one quantity grammar of core/units.h
+// ("25ms", "100MiB", "10Mbit/s", "0.2/s"; a bare number is rejected),
+// re-exported into swarm::sim where the scenario parser uses it.
 #ifndef SWARM_SIM_UNITS_H_
 #define SWARM_SIM_UNITS_H_
 
-#include <optional>
-#include <string>
-#include <string_view>
-
-#include "core/types.h"
+#include "core/units.h"
 
 namespace swarm::sim {
 
-// "250ms", "1.5s", "30min", "4h", "2d", "0s", "100us". Must be >= 0.
-std::optional<core::Duration> ParseDuration(std::string_view s);
-// "100MiB", "256KiB", "16KiB", "1GB", "512B". Must be >= 0.
-std::optional<core::Bytes> ParseBytes(std::string_view s);
-// "10Mbit/s", "512kbit/s", "1MiB/s", "100KB/s", "0bit/s". Must be >= 0.
-std::optional<core::Rate> ParseRate(std::string_view s);
-// Events per unit of time: "0.2/s", "12/min", "100/h". Must be >= 0.
-// Returned in events per second.
-std::optional<double> ParseFrequency(std::string_view s);
-
-std::string FormatDuration(core::Duration d);
-std::string FormatBytes(core::Bytes b);
-std::string FormatRate(core::Rate r);
-std::string FormatFrequency(double per_second);
+using core::FormatBytes;
+using core::FormatDuration;
+using core::FormatFrequency;
+using core::FormatRate;
+using core::ParseBytes;
+using core::ParseDuration;
+using core::ParseFrequency;
+using core::ParseRate;
 
 }  // namespace swarm::sim
 

@@ -578,3 +578,40 @@ TEST_F(StrategyTest, SuperSeedRevealsOnePieceAtATime) {
 
 }  // namespace
 }  // namespace swarm::core
+
+namespace swarm::core {
+namespace {
+
+TEST_F(PeerTest, FreedSlotIsFilledAtOnceNotAtTheNextRechoke) {
+  PeerConfig cfg = Sequential();
+  cfg.unchoke_slots = 1;
+  auto p = Make(true, cfg);
+  Handshaken(*p, c1_, remote_);
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c1_, Interested{});
+  p->OnMessage(now_, c2_, Interested{});  // the only slot is taken
+  auto first = p->TakeActions();
+  ASSERT_EQ(first.size(), 1u);
+  const ConnectionId holder = std::get<SendMessage>(first[0]).conn;
+  const ConnectionId waiting = holder == c1_ ? c2_ : c1_;
+  // The holder loses interest: the waiting peer is unchoked immediately.
+  p->OnMessage(now_, holder, NotInterested{});
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{SendMessage{holder, Choke{}}, SendMessage{waiting, Unchoke{}}}));
+}
+
+TEST_F(PeerTest, SlotFreedByADisconnectIsFilled) {
+  PeerConfig cfg = Sequential();
+  cfg.unchoke_slots = 1;
+  auto p = Make(true, cfg);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Interested{});
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c2_, Interested{});
+  p->TakeActions();
+  p->OnDisconnected(now_, c1_);
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c2_, Unchoke{}}}));
+}
+
+}  // namespace
+}  // namespace swarm::core

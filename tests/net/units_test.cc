@@ -6,7 +6,8 @@ namespace swarm::net {
 namespace {
 
 TEST(UnitsTest, Bytes) {
-  EXPECT_EQ(ParseBytes("1024"), 1024);
+  EXPECT_EQ(ParseBytes("1024B"), 1024);
+  EXPECT_FALSE(ParseBytes("1024").has_value());  // a unit is required
   EXPECT_EQ(ParseBytes("16KiB"), 16384);
   EXPECT_EQ(ParseBytes("1.5MiB"), 1572864);
   EXPECT_EQ(ParseBytes("1MB"), 1000000);

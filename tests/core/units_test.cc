@@ -1,11 +1,10 @@
-#include "sim/units.h"
+#include "core/units.h"
 
 #include <gtest/gtest.h>
 
-namespace swarm::sim {
+namespace swarm::core {
 namespace {
 
-using core::Duration;
 
 TEST(Units, Durations) {
   EXPECT_EQ(ParseDuration("25ms"), Duration::Millis(25));
@@ -19,8 +18,8 @@ TEST(Units, Durations) {
 }
 
 TEST(Units, Sizes) {
-  EXPECT_EQ(ParseBytes("100MiB"), 100 * core::kMiB);
-  EXPECT_EQ(ParseBytes("256KiB"), 256 * core::kKiB);
+  EXPECT_EQ(ParseBytes("100MiB"), 100 * kMiB);
+  EXPECT_EQ(ParseBytes("256KiB"), 256 * kKiB);
   EXPECT_EQ(ParseBytes("1MB"), 1'000'000);
   EXPECT_EQ(ParseBytes("512B"), 512);
   EXPECT_EQ(ParseBytes("0.5B"), std::nullopt);
@@ -46,4 +45,15 @@ TEST(Units, FormatRoundTrips) {
 }
 
 }  // namespace
-}  // namespace swarm::sim
+}  // namespace swarm::core
+
+namespace swarm::core {
+namespace {
+
+TEST(UnitsTest, MinutesHaveTwoSpellings) {
+  EXPECT_EQ(ParseDuration("5m"), Duration::Seconds(300));
+  EXPECT_EQ(ParseDuration("5min"), Duration::Seconds(300));
+}
+
+}  // namespace
+}  // namespace swarm::core

@@ -1,11 +1,11 @@
-#include "sim/units.h"
+#include "core/units.h"
 
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <utility>
 
-namespace swarm::sim {
+namespace swarm::core {
 namespace {
 
 struct Unit {
@@ -45,7 +45,7 @@ std::optional<double> ParseWith(std::string_view s, const Unit (&units)[N]) {
 }
 
 constexpr Unit kDurationUnits[] = {
-    {"us", 1e-6}, {"ms", 1e-3}, {"s", 1},       {"min", 60},
+    {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"min", 60}, {"m", 60},
     {"h", 3600},  {"d", 86400},
 };
 constexpr Unit kByteUnits[] = {
@@ -71,31 +71,31 @@ std::string Trim(double v) {
 
 }  // namespace
 
-std::optional<core::Duration> ParseDuration(std::string_view s) {
+std::optional<Duration> ParseDuration(std::string_view s) {
   auto v = ParseWith(s, kDurationUnits);
   if (!v || *v > 1e12) return std::nullopt;
-  return core::Duration::SecondsF(*v);
+  return Duration::SecondsF(*v);
 }
 
-std::optional<core::Bytes> ParseBytes(std::string_view s) {
+std::optional<Bytes> ParseBytes(std::string_view s) {
   auto v = ParseWith(s, kByteUnits);
   if (!v || *v > 9e18) return std::nullopt;
   double r = std::round(*v);
   if (std::fabs(r - *v) > 1e-6) return std::nullopt;  // fractional byte
-  return static_cast<core::Bytes>(r);
+  return static_cast<Bytes>(r);
 }
 
-std::optional<core::Rate> ParseRate(std::string_view s) {
+std::optional<Rate> ParseRate(std::string_view s) {
   auto v = ParseWith(s, kRateUnits);
   if (!v) return std::nullopt;
-  return core::Rate::BytesPerSecond(*v);
+  return Rate::BytesPerSecond(*v);
 }
 
 std::optional<double> ParseFrequency(std::string_view s) {
   return ParseWith(s, kFrequencyUnits);
 }
 
-std::string FormatDuration(core::Duration d) {
+std::string FormatDuration(Duration d) {
   int64_t us = d.micros();
   if (us % 3600000000LL == 0 && us != 0) return std::to_string(us / 3600000000LL) + "h";
   if (us % 60000000LL == 0 && us != 0) return std::to_string(us / 60000000LL) + "min";
@@ -104,14 +104,14 @@ std::string FormatDuration(core::Duration d) {
   return std::to_string(us) + "us";
 }
 
-std::string FormatBytes(core::Bytes b) {
-  if (b != 0 && b % core::kGiB == 0) return std::to_string(b / core::kGiB) + "GiB";
-  if (b != 0 && b % core::kMiB == 0) return std::to_string(b / core::kMiB) + "MiB";
-  if (b != 0 && b % core::kKiB == 0) return std::to_string(b / core::kKiB) + "KiB";
+std::string FormatBytes(Bytes b) {
+  if (b != 0 && b % kGiB == 0) return std::to_string(b / kGiB) + "GiB";
+  if (b != 0 && b % kMiB == 0) return std::to_string(b / kMiB) + "MiB";
+  if (b != 0 && b % kKiB == 0) return std::to_string(b / kKiB) + "KiB";
   return std::to_string(b) + "B";
 }
 
-std::string FormatRate(core::Rate r) {
+std::string FormatRate(Rate r) {
   double bits = r.bits_per_second();
   double mbit = bits / 1e6;
   if (mbit >= 1 && std::fabs(mbit - std::round(mbit * 1e6) / 1e6) < 1e-9)
@@ -124,4 +124,4 @@ std::string FormatRate(core::Rate r) {
 
 std::string FormatFrequency(double per_second) { return Trim(per_second) + "/s"; }
 
-}  // namespace swarm::sim
+}  // namespace swarm::core
