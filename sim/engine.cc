@@ -255,7 +255,7 @@ void Simulation::Impl::Reallocate() {
   net_.Reallocate(now_, [this](FlowId f, uint64_t gen, Time finish) {
     if (finish != Time::Never()) queue_.Push(finish, kFlowDone, f, gen);
   });
-  if (opt_.check_invariants) result_.stats.cap_violations += net_.CheckCaps();
+  if (opt_.check_invariants) result_.stats.cap_violations += net_.CheckCapsOfLastRegion();
 }
 
 void Simulation::Impl::Dispatch(const Event& e) {

@@ -291,4 +291,18 @@ int FlowNetwork::CheckCaps() const {
   return bad;
 }
 
+int FlowNetwork::CheckCapsOfLastRegion() const {
+  int bad = 0;
+  for (FlowId f : region_) {
+    if (!flows_[f].active) continue;
+    for (int side = 0; side < 2; ++side) {
+      const Link& l = links_[LinkOf(flows_[f], side)];
+      double load = 0;
+      for (FlowId g : l.flows) load += flows_[g].rate;
+      if (load > l.cap * (1 + 1e-9) + 1e-6) ++bad;
+    }
+  }
+  return bad;
+}
+
 }  // namespace swarm::sim

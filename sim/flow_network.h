@@ -82,6 +82,11 @@ class FlowNetwork {
   uint64_t solved_flows() const { return solved_flows_; }
   // Number of links whose load exceeds capacity by more than float slack.
   int CheckCaps() const;
+  // CheckCaps() restricted to the links of the flows the last Reallocate()
+  // re-solved. Only those flows changed rate and a removed flow only lowers
+  // a load, so checking this after every Reallocate() checks every link at
+  // every instant, at the cost of the region instead of the whole network.
+  int CheckCapsOfLastRegion() const;
 
  private:
   struct Link {
