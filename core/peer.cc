@@ -90,6 +90,7 @@ void Peer::OnStop(Time now) {
 void Peer::AnnounceNow(Time now, AnnounceEvent event) {
   actions_.push_back(Announce{event, stats_.uploaded, stats_.downloaded, left(),
                               event == AnnounceEvent::kStopped ? 0u : config_.numwant});
+  last_announce_ = now;
   next_announce_ = now + announce_interval_;
 }
 
@@ -104,13 +105,19 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
     known_.insert(a.id);
     candidates_.push_back(a);
   }
-  // Too few neighbours and the tracker had no more: ask again sooner.
-  if (conns_.size() + connecting_.size() + candidates_.size() <
-          config_.min_connections &&
-      !is_seed()) {
-    next_announce_ = std::min(next_announce_, now + config_.min_reannounce_interval);
-  }
   ConnectMore(now);
+  AnnounceEarlyIfStranded(now);
+}
+
+// A leecher with too few neighbours and no candidates left asks the tracker
+// again after min_reannounce_interval instead of waiting a whole announce
+// interval: otherwise a peer whose neighbours all finished and left would sit
+// idle for up to 30 minutes.
+void Peer::AnnounceEarlyIfStranded(Time now) {
+  if (is_seed() || stopped_ || !started_ || !candidates_.empty()) return;
+  if (conns_.size() + connecting_.size() >= config_.min_connections) return;
+  const Time early = std::max(now, last_announce_ + config_.min_reannounce_interval);
+  next_announce_ = std::min(next_announce_, early);
 }
 
 void Peer::ConnectMore(Time now) {
@@ -166,6 +173,7 @@ void Peer::OnDisconnected(Time now, ConnectionId id) {
   RequestMoreEverywhere(now);
   if (held_slot) FillFreeSlots(now, nullptr);
   ConnectMore(now);
+  AnnounceEarlyIfStranded(now);
 }
 
 bool Peer::IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id) {
@@ -751,6 +759,7 @@ void Peer::Housekeeping(Time now) {
   if (gave_up || !dead.empty()) RequestMoreEverywhere(now);
   if (!dead.empty()) FillFreeSlots(now, nullptr);
   ConnectMore(now);
+  AnnounceEarlyIfStranded(now);
 }
 
 std::vector<Action> Peer::TakeActions() { return std::exchange(actions_, {}); }

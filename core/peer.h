@@ -143,6 +143,7 @@ class Peer {
   void FillFreeSlots(Time now, Connection* asker);
   void Housekeeping(Time now);
   void ConnectMore(Time now);
+  void AnnounceEarlyIfStranded(Time now);
   void AnnounceNow(Time now, AnnounceEvent event);
   void OnBecameSeed(Time now);
   void Strike(PeerId p);
@@ -181,6 +182,7 @@ class Peer {
   std::vector<uint32_t> super_offered_;   // times each piece was revealed
 
   Time next_announce_ = Time::Never();
+  Time last_announce_;
   Time next_rechoke_ = Time::Never();
   Time next_optimistic_ = Time::Never();
   Time next_housekeeping_ = Time::Never();

@@ -615,3 +615,35 @@ TEST_F(PeerTest, SlotFreedByADisconnectIsFilled) {
 
 }  // namespace
 }  // namespace swarm::core
+
+namespace swarm::core {
+namespace {
+
+TEST_F(PeerTest, StrandedLeecherAsksTheTrackerAgainSoon) {
+  PeerConfig cfg = Sequential();
+  auto p = Make(false, cfg);  // announced at now_
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, ""}};
+  p->OnTrackerResponse(now_, r);
+  p->TakeActions();
+  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+  p->TakeActions();
+  // Its only neighbour leaves: the next announce comes after
+  // min_reannounce_interval, not after the 30-minute interval.
+  p->OnDisconnected(now_ + Duration::Seconds(5), c1_);
+  p->TakeActions();
+  ASSERT_TRUE(p->NextTimeout().has_value());
+  EXPECT_LE(*p->NextTimeout(), now_ + cfg.min_reannounce_interval);
+  Time t = now_;
+  bool announced = false;
+  while (!announced && t <= now_ + cfg.min_reannounce_interval) {
+    t = *p->NextTimeout();
+    p->OnTimeout(t);
+    for (const Action& a : p->TakeActions()) announced |= std::holds_alternative<Announce>(a);
+  }
+  EXPECT_TRUE(announced);
+  EXPECT_EQ(t, now_ + cfg.min_reannounce_interval);
+}
+
+}  // namespace
+}  // namespace swarm::core
