@@ -113,17 +113,32 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
 // again after min_reannounce_interval instead of waiting a whole announce
 // interval: otherwise a peer whose neighbours all finished and left would sit
 // idle for up to 30 minutes.
+//
+// "Too few" also covers a leecher none of whose neighbours has anything it
+// lacks (starved): it then dials up to max_connections and asks the tracker
+// for fresh peers, much as libtorrent turns peers over when a download
+// stalls. Without this, peers whose neighbours all hold the same incomplete
+// set of pieces waited for the 30-minute announce although the seed had
+// free slots again.
 void Peer::AnnounceEarlyIfStranded(Time now) {
   if (is_seed() || stopped_ || !started_ || !candidates_.empty()) return;
-  if (conns_.size() + connecting_.size() >= config_.min_connections) return;
+  if (conns_.size() + connecting_.size() >= config_.min_connections && !Starved()) return;
   const Time early = std::max(now, last_announce_ + config_.min_reannounce_interval);
   next_announce_ = std::min(next_announce_, early);
 }
 
+bool Peer::Starved() const {
+  if (is_seed()) return false;
+  for (const auto& [id, c] : index_) {
+    if (!c->handshake_received || c->interesting > 0) return false;
+  }
+  return true;
+}
+
 void Peer::ConnectMore(Time now) {
   if (stopped_) return;
-  while (!candidates_.empty() &&
-         conns_.size() + connecting_.size() < config_.min_connections) {
+  const size_t target = Starved() ? config_.max_connections : config_.min_connections;
+  while (!candidates_.empty() && conns_.size() + connecting_.size() < target) {
     PeerAddress a = std::move(candidates_.front());
     candidates_.erase(candidates_.begin());
     if (banned_.count(a.id)) continue;
@@ -163,6 +178,7 @@ void Peer::OnConnectFailed(Time now, PeerId dialed) {
   connecting_.erase(dialed);
   known_.erase(dialed);  // may be offered again by the tracker
   ConnectMore(now);
+  AnnounceEarlyIfStranded(now);
 }
 
 void Peer::OnDisconnected(Time now, ConnectionId id) {

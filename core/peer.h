@@ -144,6 +144,8 @@ class Peer {
   void Housekeeping(Time now);
   void ConnectMore(Time now);
   void AnnounceEarlyIfStranded(Time now);
+  // A leecher none of whose handshaken neighbours has a piece it lacks.
+  bool Starved() const;
   void AnnounceNow(Time now, AnnounceEvent event);
   void OnBecameSeed(Time now);
   void Strike(PeerId p);
