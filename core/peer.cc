@@ -115,16 +115,31 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
 // idle for up to 30 minutes.
 //
 // "Too few" also covers a leecher none of whose neighbours has anything it
-// lacks (starved): it then dials up to max_connections and asks the tracker
-// for fresh peers, much as libtorrent turns peers over when a download
-// stalls. Without this, peers whose neighbours all hold the same incomplete
-// set of pieces waited for the 30-minute announce although the seed had
-// free slots again.
+// lacks (starved): it asks the tracker for fresh peers, and Housekeeping
+// turns one useless connection over for a new candidate at a time (as
+// libtorrent's peer turnover does when a download stalls). Without this,
+// peers whose neighbours all held the same incomplete set of pieces waited
+// for the 30-minute announce although the seed had free slots again.
+// (Dialing up to max_connections instead was tried and made flash crowds
+// far slower: 1551 s instead of 872 s for 200 peers.)
 void Peer::AnnounceEarlyIfStranded(Time now) {
   if (is_seed() || stopped_ || !started_ || !candidates_.empty()) return;
   if (conns_.size() + connecting_.size() >= config_.min_connections && !Starved()) return;
   const Time early = std::max(now, last_announce_ + config_.min_reannounce_interval);
   next_announce_ = std::min(next_announce_, early);
+}
+
+// Starved with candidates waiting and no room to dial them: drop the oldest
+// connection that is useless both ways, so ConnectMore can try a new peer.
+void Peer::TurnOverIfStarved() {
+  if (candidates_.empty() || !Starved()) return;
+  if (conns_.size() + connecting_.size() < config_.min_connections) return;
+  for (const auto& [id, c] : index_) {
+    if (!c->peer_interested && c->interesting == 0) {
+      Drop(id, DisconnectReason::kNotUseful);
+      return;
+    }
+  }
 }
 
 bool Peer::Starved() const {
@@ -137,8 +152,8 @@ bool Peer::Starved() const {
 
 void Peer::ConnectMore(Time now) {
   if (stopped_) return;
-  const size_t target = Starved() ? config_.max_connections : config_.min_connections;
-  while (!candidates_.empty() && conns_.size() + connecting_.size() < target) {
+  while (!candidates_.empty() &&
+         conns_.size() + connecting_.size() < config_.min_connections) {
     PeerAddress a = std::move(candidates_.front());
     candidates_.erase(candidates_.begin());
     if (banned_.count(a.id)) continue;
@@ -774,6 +789,7 @@ void Peer::Housekeeping(Time now) {
   for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
   if (gave_up || !dead.empty()) RequestMoreEverywhere(now);
   if (!dead.empty()) FillFreeSlots(now, nullptr);
+  TurnOverIfStarved();
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
 }

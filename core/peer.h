@@ -146,6 +146,7 @@ class Peer {
   void AnnounceEarlyIfStranded(Time now);
   // A leecher none of whose handshaken neighbours has a piece it lacks.
   bool Starved() const;
+  void TurnOverIfStarved();
   void AnnounceNow(Time now, AnnounceEvent event);
   void OnBecameSeed(Time now);
   void Strike(PeerId p);
