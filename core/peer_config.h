@@ -23,13 +23,16 @@ enum class ChokerKind : uint8_t {
   kBitTyrant,        // strategic: best download per upload spent
 };
 // How a seed (which downloads nothing) picks whom to upload to.
+//   fastest_upload  the peers we upload to fastest (BitTorrent 3.x, the
+//                   behaviour the published results we validate against
+//                   assume). Sticky: whoever got the seed first tends to
+//                   keep it until done, which limits duplicate uploads.
 //   round_robin     every rechoke, the next `unchoke_slots` interested peers,
-//                   so every leecher gets an equal share of each seed (the
-//                   seed-state algorithm of BitTorrent 4.x described by
-//                   Legout et al. 2006, simplified);
-//   fastest_upload  the peers we upload to fastest (BitTorrent 3.x). Sticky:
-//                   whoever got the seed first tends to keep it.
-enum class SeedChoke : uint8_t { kRoundRobin, kFastestUpload };
+//                   so every leecher gets an equal share of each seed (closer
+//                   to BitTorrent 4.x's seed state, Legout et al. 2006, but
+//                   without its 20-second hold: with a fast rechoke it
+//                   spreads a seed over everyone and nobody finishes early).
+enum class SeedChoke : uint8_t { kFastestUpload, kRoundRobin };
 
 // Name <-> enum, using the scenario spelling ("rarest_first", ...).
 std::optional<PieceSelection> ParsePieceSelection(std::string_view s);
@@ -52,7 +55,7 @@ struct PeerConfig {
   // Choking. `unchoke_slots` counts the optimistic slot too (BitTorrent's
   // default of 4 upload slots).
   ChokerKind choker = ChokerKind::kTitForTat;
-  SeedChoke seed_choke = SeedChoke::kRoundRobin;
+  SeedChoke seed_choke = SeedChoke::kFastestUpload;
   uint32_t unchoke_slots = 4;
   Duration rechoke_interval = Duration::Seconds(10);
   Duration optimistic_interval = Duration::Seconds(30);
