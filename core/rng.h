@@ -1,9 +1,10 @@
 // Rng: the only source of randomness in swarmlab's protocol and simulator.
 //
 // A xoshiro256** generator seeded through SplitMix64, with our own
-// distributions. We do not use <random> distributions or std::shuffle because
-// their output differs between standard library versions, which would break
-// "same scenario + same seed => byte-identical results".
+// distributions. We use neither the standard library's distributions nor its
+// shuffle algorithm, because their output differs between standard library
+// versions, which would break "same scenario + same seed => byte-identical
+// results".
 //
 // Each peer gets its own stream: Rng::ForStream(run_seed, stream) mixes the
 // two so that adding a peer never changes the draws of another.
