@@ -1,4 +1,5 @@
 #include "core/action.h"
+#include "core/overloaded.h"
 
 namespace swarm::core {
 
@@ -26,10 +27,6 @@ std::string_view DisconnectReasonName(DisconnectReason r) {
 }
 
 namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 std::string Conn(ConnectionId c) { return "c" + std::to_string(c.value()); }
 std::string Block(const BlockRef& b) {
   return std::to_string(b.piece.value()) + "/" + std::to_string(b.offset) + "+" +

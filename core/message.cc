@@ -1,14 +1,7 @@
 #include "core/message.h"
+#include "core/overloaded.h"
 
 namespace swarm::core {
-namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-
-}  // namespace
 
 std::string_view MessageName(const Message& m) {
   return std::visit(

@@ -10,6 +10,7 @@
 //     in picker_;
 //   - have_ == picker_.have().
 #include "core/peer.h"
+#include "core/overloaded.h"
 
 #include <algorithm>
 #include <utility>
@@ -18,11 +19,6 @@
 
 namespace swarm::core {
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 // Stale requests remembered per connection: enough to cover a full pipeline
 // given up twice (choke, then timeout) without growing without bound.

@@ -1,4 +1,5 @@
 #include "net-real/peer_driver.h"
+#include "core/overloaded.h"
 
 #include <algorithm>
 #include <variant>
@@ -10,10 +11,7 @@
 namespace swarm::net {
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
+using core::Overloaded;
 
 // Burst of a token bucket: 10 ms of traffic, at least 16 KiB. It stands in
 // for a link of the limit's capacity, which cannot send faster after an idle

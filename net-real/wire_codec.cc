@@ -1,4 +1,5 @@
 #include "net-real/wire_codec.h"
+#include "core/overloaded.h"
 
 #include <algorithm>
 #include <utility>
@@ -8,10 +9,7 @@
 namespace swarm::net {
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
+using core::Overloaded;
 
 void SetBlock(const core::BlockRef& b, wire::BlockRef* out) {
   out->set_piece(b.piece.value());

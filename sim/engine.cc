@@ -1,4 +1,5 @@
 #include "sim/engine.h"
+#include "core/overloaded.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +18,8 @@
 namespace swarm::sim {
 namespace {
 
+using core::Overloaded;
+
 using core::Time;
 
 // Puts `v` in a free slot of `pool` (or a new one) and returns its index.
@@ -31,11 +34,6 @@ uint32_t Store(std::vector<T>& pool, std::vector<uint32_t>& free, T v) {
   pool.push_back(std::move(v));
   return static_cast<uint32_t>(pool.size() - 1);
 }
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 enum EventKind : uint32_t {
   kJoin,             // a = peer

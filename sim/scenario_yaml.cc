@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "sim/units.h"
+#include "core/units.h"
 
 namespace swarm::sim {
 namespace {
@@ -68,16 +68,16 @@ T Quantity(const YAML::Node& n, const std::string& field, ParseFn parse,
 }
 
 core::Duration Dur(const YAML::Node& n, const std::string& f) {
-  return Quantity<core::Duration>(n, f, ParseDuration, "25ms, 10s, 30min, 4h");
+  return Quantity<core::Duration>(n, f, core::ParseDuration, "25ms, 10s, 30min, 4h");
 }
 core::Bytes Size(const YAML::Node& n, const std::string& f) {
-  return Quantity<core::Bytes>(n, f, ParseBytes, "256KiB, 100MiB");
+  return Quantity<core::Bytes>(n, f, core::ParseBytes, "256KiB, 100MiB");
 }
 core::Rate RateOf(const YAML::Node& n, const std::string& f) {
-  return Quantity<core::Rate>(n, f, ParseRate, "10Mbit/s, 1MiB/s");
+  return Quantity<core::Rate>(n, f, core::ParseRate, "10Mbit/s, 1MiB/s");
 }
 double Freq(const YAML::Node& n, const std::string& f) {
-  return Quantity<double>(n, f, ParseFrequency, "0.2/s, 12/min");
+  return Quantity<double>(n, f, core::ParseFrequency, "0.2/s, 12/min");
 }
 
 uint64_t UInt(const YAML::Node& n, const std::string& f, uint64_t max) {
@@ -509,10 +509,10 @@ namespace {
 
 void EmitRandom(YAML::Emitter& e, const RandomDuration& r) {
   if (!r.exponential) {
-    e << FormatDuration(r.value);
+    e << core::FormatDuration(r.value);
   } else {
     e << YAML::Flow << YAML::BeginMap << YAML::Key << "exponential" << YAML::Value
-      << FormatDuration(r.value) << YAML::EndMap;
+      << core::FormatDuration(r.value) << YAML::EndMap;
   }
 }
 
@@ -520,17 +520,17 @@ void EmitLatency(YAML::Emitter& e, const LatencySpec& l) {
   e << YAML::BeginMap;
   switch (l.kind) {
     case LatencySpec::Kind::kConstant:
-      e << YAML::Key << "constant" << YAML::Value << FormatDuration(l.constant);
+      e << YAML::Key << "constant" << YAML::Value << core::FormatDuration(l.constant);
       break;
     case LatencySpec::Kind::kUniform:
       e << YAML::Key << "uniform" << YAML::Value << YAML::Flow << YAML::BeginSeq
-        << FormatDuration(l.low) << FormatDuration(l.high) << YAML::EndSeq;
+        << core::FormatDuration(l.low) << core::FormatDuration(l.high) << YAML::EndSeq;
       break;
     case LatencySpec::Kind::kMatrix:
       e << YAML::Key << "matrix" << YAML::Value << YAML::BeginMap;
       for (const auto& [a, row] : l.matrix) {
         e << YAML::Key << a << YAML::Value << YAML::Flow << YAML::BeginMap;
-        for (const auto& [b, d] : row) e << YAML::Key << b << YAML::Value << FormatDuration(d);
+        for (const auto& [b, d] : row) e << YAML::Key << b << YAML::Value << core::FormatDuration(d);
         e << YAML::EndMap;
       }
       e << YAML::EndMap;
@@ -542,9 +542,9 @@ void EmitLatency(YAML::Emitter& e, const LatencySpec& l) {
       for (const TopologyLink& k : l.links)
         e << YAML::Flow << YAML::BeginMap << YAML::Key << "from" << YAML::Value << k.from
           << YAML::Key << "to" << YAML::Value << k.to << YAML::Key << "delay"
-          << YAML::Value << FormatDuration(k.delay) << YAML::EndMap;
+          << YAML::Value << core::FormatDuration(k.delay) << YAML::EndMap;
       e << YAML::EndSeq;
-      e << YAML::Key << "access" << YAML::Value << FormatDuration(l.access);
+      e << YAML::Key << "access" << YAML::Value << core::FormatDuration(l.access);
       e << YAML::EndMap;
       break;
   }
@@ -555,21 +555,21 @@ void EmitArrival(YAML::Emitter& e, const ArrivalSpec& a) {
   e << YAML::Flow << YAML::BeginMap;
   switch (a.kind) {
     case ArrivalSpec::Kind::kAt:
-      e << YAML::Key << "at" << YAML::Value << FormatDuration(a.at);
+      e << YAML::Key << "at" << YAML::Value << core::FormatDuration(a.at);
       break;
     case ArrivalSpec::Kind::kUniform:
       e << YAML::Key << "uniform" << YAML::Value << YAML::BeginSeq
-        << FormatDuration(a.from) << FormatDuration(a.to) << YAML::EndSeq;
+        << core::FormatDuration(a.from) << core::FormatDuration(a.to) << YAML::EndSeq;
       break;
     case ArrivalSpec::Kind::kPoisson:
       e << YAML::Key << "poisson" << YAML::Value << YAML::BeginMap << YAML::Key << "rate"
-        << YAML::Value << FormatFrequency(a.rate_per_s) << YAML::Key << "start"
-        << YAML::Value << FormatDuration(a.at) << YAML::EndMap;
+        << YAML::Value << core::FormatFrequency(a.rate_per_s) << YAML::Key << "start"
+        << YAML::Value << core::FormatDuration(a.at) << YAML::EndMap;
       break;
     case ArrivalSpec::Kind::kDecaying:
       e << YAML::Key << "decaying" << YAML::Value << YAML::BeginMap << YAML::Key << "tau"
-        << YAML::Value << FormatDuration(a.tau) << YAML::Key << "start" << YAML::Value
-        << FormatDuration(a.at) << YAML::EndMap;
+        << YAML::Value << core::FormatDuration(a.tau) << YAML::Key << "start" << YAML::Value
+        << core::FormatDuration(a.at) << YAML::EndMap;
       break;
   }
   e << YAML::EndMap;
@@ -581,8 +581,8 @@ void EmitClass(YAML::Emitter& e, const PeerClassSpec& c) {
   e << YAML::BeginMap;
   e << YAML::Key << "class" << YAML::Value << c.name;
   e << YAML::Key << "count" << YAML::Value << c.count;
-  e << YAML::Key << "upload" << YAML::Value << FormatRate(c.upload);
-  e << YAML::Key << "download" << YAML::Value << FormatRate(c.download);
+  e << YAML::Key << "upload" << YAML::Value << core::FormatRate(c.upload);
+  e << YAML::Key << "download" << YAML::Value << core::FormatRate(c.download);
   e << YAML::Key << "start" << YAML::Value << (c.start_complete ? "complete" : "empty");
   e << YAML::Key << "arrival" << YAML::Value;
   EmitArrival(e, c.arrival);
@@ -591,7 +591,7 @@ void EmitClass(YAML::Emitter& e, const PeerClassSpec& c) {
     case LeaveSpec::Kind::kNever: e << "never"; break;
     case LeaveSpec::Kind::kAt:
       e << YAML::Flow << YAML::BeginMap << YAML::Key << "at" << YAML::Value
-        << FormatDuration(c.leave.at) << YAML::EndMap;
+        << core::FormatDuration(c.leave.at) << YAML::EndMap;
       break;
     case LeaveSpec::Kind::kAfterComplete:
       e << YAML::Flow << YAML::BeginMap << YAML::Key << "after_complete" << YAML::Value;
@@ -615,7 +615,7 @@ void EmitClass(YAML::Emitter& e, const PeerClassSpec& c) {
 
 void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p) {
   auto kv = [&](const char* k, const auto& v) { e << YAML::Key << k << YAML::Value << v; };
-  auto dur = [&](const char* k, core::Duration d) { kv(k, FormatDuration(d)); };
+  auto dur = [&](const char* k, core::Duration d) { kv(k, core::FormatDuration(d)); };
   e << YAML::BeginMap;
   kv("piece_selection", std::string(core::Name(p.piece_selection)));
   kv("random_first_pieces", p.random_first_pieces);
@@ -628,7 +628,7 @@ void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p) {
   kv("max_connections", p.max_connections);
   kv("min_connections", p.min_connections);
   kv("request_pipeline", p.request_pipeline);
-  kv("max_request_length", FormatBytes(p.max_request_length));
+  kv("max_request_length", core::FormatBytes(p.max_request_length));
   kv("max_queued_requests", p.max_queued_requests);
   kv("uploads_in_flight", p.uploads_in_flight);
   dur("request_timeout", p.request_timeout);
@@ -637,7 +637,7 @@ void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p) {
   dur("housekeeping_interval", p.housekeeping_interval);
   dur("min_reannounce_interval", p.min_reannounce_interval);
   kv("ban_strikes", p.ban_strikes);
-  kv("strict_tft_allowance", FormatBytes(p.strict_tft_allowance));
+  kv("strict_tft_allowance", core::FormatBytes(p.strict_tft_allowance));
   kv("propshare_reserve", p.propshare_reserve);
   kv("super_seeding", p.super_seeding);
   e << YAML::EndMap;
@@ -653,12 +653,12 @@ std::string EmitScenario(const Scenario& s) {
   e << YAML::Key << "seed" << YAML::Value << s.seed;
   e << YAML::Key << "stop" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
     << "all_complete" << YAML::Value << s.stop.all_complete << YAML::Key << "max_time"
-    << YAML::Value << FormatDuration(s.stop.max_time) << YAML::EndMap;
+    << YAML::Value << core::FormatDuration(s.stop.max_time) << YAML::EndMap;
   e << YAML::Key << "file" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
     << "name" << YAML::Value << s.file.name << YAML::Key << "size" << YAML::Value
-    << FormatBytes(s.file.size) << YAML::Key << "piece_size" << YAML::Value
-    << FormatBytes(s.file.piece_size) << YAML::Key << "block_size" << YAML::Value
-    << FormatBytes(s.file.block_size) << YAML::EndMap;
+    << core::FormatBytes(s.file.size) << YAML::Key << "piece_size" << YAML::Value
+    << core::FormatBytes(s.file.piece_size) << YAML::Key << "block_size" << YAML::Value
+    << core::FormatBytes(s.file.block_size) << YAML::EndMap;
   e << YAML::Key << "network" << YAML::Value << YAML::BeginMap << YAML::Key << "latency"
     << YAML::Value;
   EmitLatency(e, s.network.latency);
@@ -667,15 +667,15 @@ std::string EmitScenario(const Scenario& s) {
   EmitProtocol(e, s.protocol);
   e << YAML::Key << "tracker" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "numwant" << YAML::Value << s.tracker.numwant;
-  e << YAML::Key << "announce_interval" << YAML::Value << FormatDuration(s.tracker.announce_interval);
-  e << YAML::Key << "peer_timeout" << YAML::Value << FormatDuration(s.tracker.peer_timeout);
+  e << YAML::Key << "announce_interval" << YAML::Value << core::FormatDuration(s.tracker.announce_interval);
+  e << YAML::Key << "peer_timeout" << YAML::Value << core::FormatDuration(s.tracker.peer_timeout);
   e << YAML::Key << "max_numwant" << YAML::Value << s.tracker.max_numwant;
-  e << YAML::Key << "latency" << YAML::Value << FormatDuration(s.tracker.latency);
+  e << YAML::Key << "latency" << YAML::Value << core::FormatDuration(s.tracker.latency);
   e << YAML::EndMap;
   e << YAML::Key << "peers" << YAML::Value << YAML::BeginSeq;
   for (const PeerClassSpec& c : s.peers) EmitClass(e, c);
   e << YAML::EndSeq;
-  e << YAML::Key << "sample_interval" << YAML::Value << FormatDuration(s.sample_interval);
+  e << YAML::Key << "sample_interval" << YAML::Value << core::FormatDuration(s.sample_interval);
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }
