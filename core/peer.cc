@@ -8,7 +8,9 @@
 //   - picker_ availability counts exactly the remote_have of conns_;
 //   - each OutstandingRequest in a Connection is counted once as outstanding
 //     in picker_;
-//   - have_ == picker_.have().
+//   - have_ == picker_.have();
+//   - unchoked_interested_ counts the connections with HoldsSlot() and
+//     uploads_in_flight_ sums theirs (CheckInvariants() recounts both).
 #include "core/peer.h"
 #include "core/overloaded.h"
 
@@ -228,6 +230,7 @@ void Peer::RemoveConnection(ConnectionId id) {
   for (const auto& r : c.requests) picker_.AbortRequest(r.block);
   if (c.remote) known_.erase(*c.remote);
   uploads_in_flight_ -= c.uploads_in_flight;
+  unchoked_interested_ -= HoldsSlot(c);
   const bool was_uploading = c.uploads_in_flight > 0;
   index_.erase(std::lower_bound(index_.begin(), index_.end(), id, IndexLess));
   conns_.erase(it);
@@ -241,16 +244,27 @@ void Peer::Send(Time now, Connection& c, Message m) {
 
 size_t Peer::connection_count() const {
   size_t n = 0;
-  for (const auto& [id, c] : conns_) n += c.handshake_received;
+  for (const auto& [id, c] : index_) n += c->handshake_received;
   return n;
 }
 
-size_t Peer::unchoked_count() const { return UnchokedInterested(); }
+size_t Peer::unchoked_count() const { return unchoked_interested_; }
 
-size_t Peer::UnchokedInterested() const {
-  size_t n = 0;
-  for (const auto& [id, c] : conns_) n += !c.am_choking && c.peer_interested;
-  return n;
+bool Peer::CheckInvariants() const {
+  size_t slots = 0;
+  uint32_t in_flight = 0;
+  for (const auto& [id, c] : conns_) {
+    slots += HoldsSlot(c);
+    in_flight += c.uploads_in_flight;
+  }
+  if (slots != unchoked_interested_ || in_flight != uploads_in_flight_) return false;
+  if (index_.size() != conns_.size()) return false;
+  size_t i = 0;
+  for (const auto& [id, c] : conns_) {
+    if (index_[i].first != id || index_[i].second != &c) return false;
+    ++i;
+  }
+  return true;
 }
 
 
@@ -280,6 +294,7 @@ void Peer::OnMessage(Time now, ConnectionId id, const Message& m) {
           [&](const Unchoke&) { HandleUnchoke(now, *c); },
           [&](const Interested&) { HandleInterested(now, *c); },
           [&](const NotInterested&) {
+            unchoked_interested_ -= HoldsSlot(*c);
             c->peer_interested = false;
             if (!c->am_choking) FillFreeSlots(now, nullptr);
           },
@@ -413,6 +428,7 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
 }
 
 void Peer::HandleInterested(Time now, Connection& c) {
+  unchoked_interested_ += !c.am_choking && !c.peer_interested;
   c.peer_interested = true;
   if (c.am_choking) FillFreeSlots(now, &c);
 }
@@ -425,7 +441,7 @@ void Peer::HandleInterested(Time now, Connection& c) {
 // once per interval, just gives the slot to `asker`.
 void Peer::FillFreeSlots(Time now, Connection* asker) {
   if (config_.free_rider || stopped_ || !started_) return;
-  if (UnchokedInterested() >= config_.unchoke_slots) return;
+  if (unchoked_interested_ >= config_.unchoke_slots) return;
   if (config_.choker == ChokerKind::kRoundRobin) {
     if (asker && asker->am_choking) UnchokePeer(now, *asker);
     return;
@@ -655,8 +671,8 @@ void Peer::PumpUploads(Connection& c) {
 void Peer::PumpWeighted() {
   while (uploads_in_flight_ < config_.uploads_in_flight) {
     Connection* best = nullptr;
-    for (auto& [id, c] : conns_) {
-      if (MaySend(c) && (!best || c.upload_pass < best->upload_pass)) best = &c;
+    for (auto& [id, c] : index_) {
+      if (MaySend(*c) && (!best || c->upload_pass < best->upload_pass)) best = c;
     }
     if (!best) return;
     BlockRef b = best->upload_queue.front();
@@ -682,12 +698,14 @@ void Peer::OnBlockSent(Time now, ConnectionId id, const BlockRef& block) {
 }
 
 void Peer::UnchokePeer(Time now, Connection& c) {
+  unchoked_interested_ += c.am_choking && c.peer_interested;
   c.am_choking = false;
   Send(now, c, Unchoke{});
   PumpUploads(c);
 }
 
 void Peer::ChokePeer(Time now, Connection& c) {
+  unchoked_interested_ -= !c.am_choking && c.peer_interested;
   c.am_choking = true;
   c.optimistic = false;
   c.upload_queue.clear();  // BEP 3: a choke discards pending requests
@@ -695,9 +713,11 @@ void Peer::ChokePeer(Time now, Connection& c) {
 }
 
 void Peer::Rechoke(Time now, bool rotate_optimistic) {
-  std::vector<ChokeCandidate> cands;
-  cands.reserve(conns_.size());
-  for (const auto& [id, c] : conns_) {
+  // index_, not conns_: the same order, but a walk over a contiguous array.
+  std::vector<ChokeCandidate>& cands = choke_scratch_;
+  cands.clear();
+  for (const auto& [id, cp] : index_) {
+    const Connection& c = *cp;
     if (!c.handshake_received) continue;
     ChokeCandidate x;
     x.conn = id;
@@ -718,13 +738,15 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
   // minimum pass, so it cannot claim the upload for the time it was idle.
   double min_pass = 0;
   bool any = false;
-  for (const auto& [id, c] : conns_) {
+  for (const auto& [id, cp] : index_) {
+    const Connection& c = *cp;
     if (!c.am_choking && (!any || c.upload_pass < min_pass)) {
       min_pass = c.upload_pass;
       any = true;
     }
   }
-  for (auto& [id, c] : conns_) {
+  for (auto& [id, cp] : index_) {
+    Connection& c = *cp;
     if (!c.handshake_received) continue;
     auto it = std::find(d.unchoke.begin(), d.unchoke.end(), id);
     const bool keep = it != d.unchoke.end();
@@ -768,7 +790,8 @@ void Peer::OnTimeout(Time now) {
 void Peer::Housekeeping(Time now) {
   std::vector<ConnectionId> dead;
   bool gave_up = false;
-  for (auto& [id, c] : conns_) {
+  for (auto& [id, cp] : index_) {
+    Connection& c = *cp;
     if (now - c.last_received >= config_.inactivity_timeout) {
       dead.push_back(id);
       continue;

@@ -110,6 +110,9 @@ class Peer {
   // Connections we are currently uploading to (unchoked and interested).
   size_t unchoked_count() const;
   bool is_banned(PeerId p) const { return banned_.count(p) > 0; }
+  // Recounts the running totals kept for speed (slot holders, uploads in
+  // flight, the connection index) and compares. For tests; O(connections).
+  bool CheckInvariants() const;
 
  private:
   // Input handlers per message type (peer.cc).
@@ -153,7 +156,8 @@ class Peer {
   bool ValidBlockRange(const BlockRef& b) const;
   Connection* Find(ConnectionId id);
   static bool IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id);
-  size_t UnchokedInterested() const;
+  // Whether `c` occupies one of our upload slots.
+  static bool HoldsSlot(const Connection& c) { return !c.am_choking && c.peer_interested; }
 
   PeerId self_;
   std::shared_ptr<const TorrentInfo> torrent_ptr_;
@@ -182,7 +186,9 @@ class Peer {
   FlatMap<uint32_t, std::vector<PeerId>> contributors_;  // per partial piece
   bool weighted_uploads_ = false;         // last decision carried weights
   uint32_t uploads_in_flight_ = 0;        // SendBlocks not yet sent, all conns
+  size_t unchoked_interested_ = 0;        // connections with HoldsSlot()
   std::vector<uint32_t> super_offered_;   // times each piece was revealed
+  std::vector<ChokeCandidate> choke_scratch_;  // Rechoke's, kept to reuse
 
   Time next_announce_ = Time::Never();
   Time last_announce_;

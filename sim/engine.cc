@@ -40,6 +40,7 @@ enum EventKind : uint32_t {
   kTimer,            // a = peer
   kTrackerTimer,
   kDeliver,          // a = endpoint (receiver), b = message slot
+  kDeliverInline,    // a = endpoint (receiver), c = message type, b/d = fields
   kPieceArrive,      // a = endpoint (receiver), b = piece, c = offset, d = length
   kFlowDone,         // a = flow, b = generation
   kConnectArrive,    // a = acceptor endpoint
@@ -56,6 +57,52 @@ enum EventKind : uint32_t {
 
 constexpr uint32_t kNone = ~uint32_t{0};
 constexpr uint64_t kTrackerStream = (uint64_t{1} << 62) - 1;
+
+// Messages without a variable-length payload travel inside the event itself
+// (no pool slot): c = the Message alternative, b = piece | offset << 32,
+// d = length.
+bool PackInline(const core::Message& m, uint32_t* type, uint64_t* b, uint32_t* d) {
+  const core::BlockRef* block = nullptr;
+  if (const auto* h = std::get_if<core::Have>(&m)) {
+    *b = h->piece.value();
+  } else if (const auto* r = std::get_if<core::Request>(&m)) {
+    block = &r->block;
+  } else if (const auto* x = std::get_if<core::Cancel>(&m)) {
+    block = &x->block;
+  } else if (const auto* p = std::get_if<core::Piece>(&m)) {
+    block = &p->block;
+  } else if (std::holds_alternative<core::Handshake>(m) ||
+             std::holds_alternative<core::BitfieldMessage>(m)) {
+    return false;
+  } else {
+    *b = 0;  // a flag message
+  }
+  *d = 0;
+  if (block) {
+    *b = block->piece.value() | (uint64_t{block->offset} << 32);
+    *d = block->length;
+  }
+  *type = static_cast<uint32_t>(m.index());
+  return true;
+}
+
+core::Message UnpackInline(uint32_t type, uint64_t b, uint32_t d) {
+  core::BlockRef block{core::PieceIndex(static_cast<uint32_t>(b)),
+                       static_cast<uint32_t>(b >> 32), d};
+  switch (type) {
+    case 1: return core::KeepAlive{};
+    case 2: return core::Choke{};
+    case 3: return core::Unchoke{};
+    case 4: return core::Interested{};
+    case 5: return core::NotInterested{};
+    case 6: return core::Have{block.piece};
+    case 8: return core::Request{block};
+    case 9: return core::Piece{block};
+    case 10: return core::Cancel{block};
+  }
+  SWARM_CHECK(false);
+  return core::KeepAlive{};
+}
 
 // One end of a simulated connection. Ids are never reused, so an endpoint
 // index doubles as the owner's ConnectionId.
@@ -78,6 +125,14 @@ struct Node {
   std::vector<uint32_t> endpoints;
 };
 
+// A flow whose block has just been sent, kept while the sender's actions
+// are carried out so that its next block on the same connection can reuse
+// it (FlowNetwork::Restart).
+struct RetiringFlow {
+  uint32_t endpoint = kNone;
+  FlowId flow = kNoFlow;
+};
+
 struct FlowInfo {
   uint32_t endpoint = 0;  // sender's end
   core::BlockRef block;
@@ -95,7 +150,7 @@ class Simulation::Impl {
   void Dispatch(const Event& e);
   void Join(uint32_t p);
   void OnTimer(uint32_t p, Time at);
-  void Deliver(uint32_t ep, uint64_t slot);
+  void Deliver(uint32_t ep, const core::Message& m);
   void PieceArrive(uint32_t ep, const core::BlockRef& b);
   void FlowDone(FlowId f, uint64_t gen);
   void ConnectArrive(uint32_t ep);
@@ -141,6 +196,7 @@ class Simulation::Impl {
   LatencyModel latency_;
   FlowNetwork net_;
   std::vector<FlowInfo> flow_info_;
+  RetiringFlow retiring_;
   std::vector<Endpoint> endpoints_;
   EventQueue queue_;
   std::vector<core::Message> messages_;
@@ -267,7 +323,13 @@ void Simulation::Impl::Dispatch(const Event& e) {
         ArmTrackerTimer();
       }
       break;
-    case kDeliver: Deliver(e.a, e.b); break;
+    case kDeliver: {
+      core::Message m = std::move(messages_[e.b]);
+      free_messages_.push_back(static_cast<uint32_t>(e.b));
+      Deliver(e.a, m);
+      break;
+    }
+    case kDeliverInline: Deliver(e.a, UnpackInline(e.c, e.b, e.d)); break;
     case kPieceArrive:
       PieceArrive(e.a, core::BlockRef{core::PieceIndex(static_cast<uint32_t>(e.b)), e.c, e.d});
       break;
@@ -289,7 +351,7 @@ void Simulation::Impl::Dispatch(const Event& e) {
     case kFail: Fail(e.a); break;
     case kSample:
       Sample();
-      queue_.Push(now_ + s_.sample_interval, kSample);
+      queue_.PushAfter(now_, s_.sample_interval, kSample);
       break;
     default: SWARM_CHECK(false);
   }
@@ -342,7 +404,7 @@ void Simulation::Impl::RemovePeer(uint32_t p) {
     Endpoint& e = endpoints_[ep];
     if (e.closed) continue;
     CloseEndpoint(ep);
-    queue_.Push(now_ + e.latency, kDisconnectArrive, e.remote);
+    queue_.PushAfter(now_, e.latency, kDisconnectArrive, e.remote);
   }
   n.endpoints.clear();
   n.endpoints.shrink_to_fit();
@@ -396,7 +458,9 @@ void Simulation::Impl::Drain(uint32_t p) {
                    [&](core::SendMessage& m) { DoSend(p, m); },
                    [&](core::SendBlock& m) { DoSendBlock(p, m); },
                    [&](core::StoreBlock&) {},
-                   [&](core::VerifyPiece& m) { queue_.Push(now_, kVerify, p, m.piece.value()); },
+                   [&](core::VerifyPiece& m) {
+                     queue_.PushAfter(now_, core::Duration::Zero(), kVerify, p, m.piece.value());
+                   },
                    [&](core::Connect& m) { DoConnect(p, m); },
                    [&](core::Disconnect& m) { DoDisconnect(p, m); },
                    [&](core::Announce& m) { DoAnnounce(p, m); },
@@ -416,7 +480,13 @@ void Simulation::Impl::DoSend(uint32_t p, core::SendMessage& a) {
   SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p);
   const Endpoint& e = endpoints_[ep];
   if (e.closed) return;
-  queue_.Push(now_ + e.latency, kDeliver, e.remote, StoreMessage(std::move(a.message)));
+  uint32_t type, d;
+  uint64_t b;
+  if (PackInline(a.message, &type, &b, &d)) {
+    queue_.PushAfter(now_, e.latency, kDeliverInline, e.remote, b, type, d);
+  } else {
+    queue_.PushAfter(now_, e.latency, kDeliver, e.remote, StoreMessage(std::move(a.message)));
+  }
 }
 
 void Simulation::Impl::DoSendBlock(uint32_t p, const core::SendBlock& a) {
@@ -427,7 +497,15 @@ void Simulation::Impl::DoSendBlock(uint32_t p, const core::SendBlock& a) {
   if (e.closed || endpoints_[e.remote].closed) return;
   if (opt_.trace) Trace(p, "upload", "conn=" + std::to_string(ep) + " " + BlockText(a.block));
   double bytes = static_cast<double>(core::WireSize(core::Piece{a.block}));
-  FlowId f = net_.Start(now_, p, endpoints_[e.remote].owner, bytes, ep);
+  FlowId f;
+  if (retiring_.endpoint == ep && retiring_.flow != kNoFlow) {
+    f = retiring_.flow;
+    retiring_.flow = kNoFlow;
+    Time finish = net_.Restart(now_, f, bytes, ep);
+    if (finish != Time::Never()) queue_.Push(finish, kFlowDone, f, net_.generation(f));
+  } else {
+    f = net_.Start(now_, p, endpoints_[e.remote].owner, bytes, ep);
+  }
   if (f >= flow_info_.size()) flow_info_.resize(f + 1);
   flow_info_[f] = FlowInfo{ep, a.block};
   e.flows.push_back(f);
@@ -439,14 +517,14 @@ void Simulation::Impl::DoConnect(uint32_t p, const core::Connect& a) {
   core::Duration l = latency_.Between(p, static_cast<uint32_t>(target));
   Trace(p, "connect", "peer=" + std::to_string(target));
   if (!nodes_[target].present) {
-    queue_.Push(now_ + l * 2, kConnectFail, p, target);
+    queue_.PushAfter(now_, l * 2, kConnectFail, p, target);
     return;
   }
   uint32_t mine = static_cast<uint32_t>(endpoints_.size());
   endpoints_.push_back(Endpoint{p, mine + 1, false, false, l, {}});
   endpoints_.push_back(Endpoint{static_cast<uint32_t>(target), mine, false, false, l, {}});
   nodes_[p].endpoints.push_back(mine);
-  queue_.Push(now_ + l, kConnectArrive, mine + 1);
+  queue_.PushAfter(now_, l, kConnectArrive, mine + 1);
 }
 
 void Simulation::Impl::ConnectArrive(uint32_t ep) {
@@ -454,13 +532,13 @@ void Simulation::Impl::ConnectArrive(uint32_t ep) {
   Endpoint& dialer = endpoints_[e.remote];
   if (!nodes_[e.owner].present || dialer.closed) {
     e.closed = true;
-    queue_.Push(now_ + e.latency, kConnectFail, dialer.owner, e.owner);
+    queue_.PushAfter(now_, e.latency, kConnectFail, dialer.owner, e.owner);
     dialer.closed = true;
     return;
   }
   nodes_[e.owner].endpoints.push_back(ep);
   e.open = true;
-  queue_.Push(now_ + e.latency, kConnectDone, e.remote);
+  queue_.PushAfter(now_, e.latency, kConnectDone, e.remote);
   Trace(e.owner, "accept", "conn=" + std::to_string(ep) + " peer=" + std::to_string(dialer.owner));
   nodes_[e.owner].peer->OnConnected(now_, core::ConnectionId(ep), core::Direction::kInbound,
                                     std::nullopt);
@@ -493,7 +571,7 @@ void Simulation::Impl::DoDisconnect(uint32_t p, const core::Disconnect& a) {
   e.open = false;  // the core already forgot it
   if (e.closed) return;
   CloseEndpoint(ep);
-  queue_.Push(now_ + e.latency, kDisconnectArrive, e.remote);
+  queue_.PushAfter(now_, e.latency, kDisconnectArrive, e.remote);
 }
 
 // Closes `ep` and its remote end for data: flows both ways are aborted.
@@ -535,7 +613,7 @@ void Simulation::Impl::DoAnnounce(uint32_t p, const core::Announce& a) {
   r.left = a.left;
   r.numwant = a.numwant;
   Trace(p, "announce", std::string(core::AnnounceEventName(a.event)));
-  queue_.Push(now_ + s_.tracker.latency, kAnnounceArrive, p,
+  queue_.PushAfter(now_, s_.tracker.latency, kAnnounceArrive, p,
               Store(announces_, free_announces_, std::move(r)));
 }
 
@@ -544,7 +622,7 @@ void Simulation::Impl::AnnounceArrive(uint32_t p, uint64_t slot) {
   ArmTrackerTimer();
   announces_[slot] = {};
   free_announces_.push_back(static_cast<uint32_t>(slot));
-  queue_.Push(now_ + s_.tracker.latency, kAnnounceReply, p,
+  queue_.PushAfter(now_, s_.tracker.latency, kAnnounceReply, p,
               Store(responses_, free_responses_, std::move(resp)));
 }
 
@@ -578,16 +656,21 @@ void Simulation::Impl::FlowDone(FlowId f, uint64_t gen) {
   auto it = std::find(e.flows.begin(), e.flows.end(), f);
   SWARM_CHECK(it != e.flows.end());
   e.flows.erase(it);
-  net_.Remove(now_, f);
   uint32_t sender = e.owner;
   result_.peers[sender].uploaded += info.block.length;
   result_.stats.bytes_sent += info.block.length;
-  queue_.Push(now_ + e.latency, kPieceArrive, e.remote, info.block.piece.value(),
+  queue_.PushAfter(now_, e.latency, kPieceArrive, e.remote, info.block.piece.value(),
               info.block.offset, info.block.length);
   if (e.open && nodes_[sender].present) {
+    // Usually the sender answers with the next block on this connection;
+    // DoSendBlock then reuses the flow instead of removing and starting one.
+    retiring_ = RetiringFlow{info.endpoint, f};
     nodes_[sender].peer->OnBlockSent(now_, core::ConnectionId(info.endpoint), info.block);
     Drain(sender);
+    f = retiring_.flow;
+    retiring_ = RetiringFlow{};
   }
+  if (f != kNoFlow) net_.Remove(now_, f);
 }
 
 void Simulation::Impl::PieceArrive(uint32_t ep, const core::BlockRef& b) {
@@ -603,9 +686,7 @@ void Simulation::Impl::PieceArrive(uint32_t ep, const core::BlockRef& b) {
   Drain(e.owner);
 }
 
-void Simulation::Impl::Deliver(uint32_t ep, uint64_t slot) {
-  core::Message m = std::move(messages_[slot]);
-  free_messages_.push_back(static_cast<uint32_t>(slot));
+void Simulation::Impl::Deliver(uint32_t ep, const core::Message& m) {
   Endpoint& e = endpoints_[ep];
   if (!e.open || !nodes_[e.owner].present) return;
   if (opt_.trace) {

@@ -99,6 +99,23 @@ void FlowNetwork::Remove(core::Time now, FlowId f) {
   --active_count_;
 }
 
+core::Time FlowNetwork::Restart(core::Time now, FlowId f, double bytes, uint64_t tag) {
+  SWARM_CHECK(active(f));
+  Flow& fl = flows_[f];
+  fl.remaining = bytes;
+  fl.since = now;
+  fl.gen = next_gen_++;
+  fl.tag = tag;
+  return FinishTime(now, fl.remaining, fl.rate);
+}
+
+core::Time FlowNetwork::FinishTime(core::Time now, double remaining, double rate) {
+  if (rate <= 0) return core::Time::Never();
+  double us = std::ceil(std::max(0.0, remaining) / rate * 1e6);
+  if (us >= 1e15) return core::Time::Never();
+  return now + core::Duration::Micros(static_cast<int64_t>(us));
+}
+
 double FlowNetwork::Remaining(FlowId f, core::Time now) const {
   const Flow& fl = flows_[f];
   return fl.remaining - fl.rate * (now - fl.since).seconds();
@@ -252,12 +269,7 @@ void FlowNetwork::Reallocate(core::Time now, const ChangedFn& changed) {
     fl.since = now;
     fl.rate = new_rate_[f];
     fl.gen = next_gen_++;
-    core::Time finish = core::Time::Never();
-    if (fl.rate > 0) {
-      double us = std::ceil(std::max(0.0, fl.remaining) / fl.rate * 1e6);
-      if (us < 1e15) finish = now + core::Duration::Micros(static_cast<int64_t>(us));
-    }
-    changed(f, fl.gen, finish);
+    changed(f, fl.gen, FinishTime(now, fl.remaining, fl.rate));
   }
 }
 

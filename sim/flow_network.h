@@ -56,6 +56,15 @@ class FlowNetwork {
                uint64_t tag);
   // Removes a finished or aborted flow (its id may be reused).
   void Remove(core::Time now, FlowId f);
+  // Reuses the active flow `f` for a new transfer of `bytes` between the same
+  // two hosts, starting at `now`. The set of flows on every link is
+  // unchanged, so the max-min allocation is too: the flow keeps its rate and
+  // nothing is marked dirty. This is the common "one block finished, the
+  // next block on the same connection starts" step, and it costs O(1)
+  // instead of a region solve. The generation changes, so completions
+  // scheduled for the old transfer go stale. Returns the new transfer's
+  // finish time under the current rate (Time::Never() for a zero rate).
+  core::Time Restart(core::Time now, FlowId f, double bytes, uint64_t tag);
 
   // Re-solves the part of the allocation disturbed since the last call and
   // calls `changed(flow, generation, finish_time)` for every flow whose
@@ -114,6 +123,7 @@ class FlowNetwork {
   bool ExpandRegion();
   bool HasBottleneck(FlowId f);
   double Effective(FlowId f) const;
+  static core::Time FinishTime(core::Time now, double remaining, double rate);
   void LinkStats(uint32_t link, double* load, double* max_rate);
 
   std::vector<Link> links_;

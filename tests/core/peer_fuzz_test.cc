@@ -144,6 +144,7 @@ TEST_P(PeerFuzzTest, SurvivesArbitraryInput) {
         std::erase(open, d->conn);
       }
     }
+    ASSERT_TRUE(p.CheckInvariants()) << "step " << step;
   }
   // Accepted payload = counted download + failed pieces + stored but unverified.
   EXPECT_GE(stored, p.stats().downloaded);

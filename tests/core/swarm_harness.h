@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/check.h"
 #include "core/peer.h"
 #include "core/tracker.h"
 
@@ -115,6 +116,7 @@ class SwarmHarness {
   void Drain(size_t i) {
     Node& n = *nodes_[i];
     for (Action& a : n.peer->TakeActions()) Carry(i, a);
+    SWARM_CHECK(n.peer->CheckInvariants());
     std::optional<Time> t = n.peer->NextTimeout();
     if (t && *t < n.timer) {
       n.timer = *t;

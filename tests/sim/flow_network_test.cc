@@ -146,6 +146,25 @@ TEST(FlowNetwork, ZeroCapacityNeverFinishes) {
   EXPECT_EQ(h.net.rate(a), 0);
 }
 
+TEST(FlowNetwork, RestartKeepsTheRateAndStartsAFreshTransfer) {
+  // One flow alone on a 1 Mbit/s uplink runs at 125000 B/s. Restarted after
+  // 1 s with 250000 bytes it keeps that rate (the allocation is unchanged),
+  // nothing is left to re-solve, and it finishes 2 s later.
+  Harness h(2);
+  h.net.SetCapacity(0, Rate::MegabitsPerSecond(1), Rate::MegabitsPerSecond(10));
+  h.net.SetCapacity(1, Rate::MegabitsPerSecond(10), Rate::MegabitsPerSecond(10));
+  FlowId a = h.net.Start(Time::Zero(), 0, 1, 125000, 7);
+  h.Solve();
+  EXPECT_EQ(h.finish[a], Time::FromMicros(1'000'000));
+  const uint64_t gen = h.net.generation(a);
+  Time t1 = Time::FromMicros(1'000'000);
+  EXPECT_EQ(h.net.Restart(t1, a, 250000, 8), Time::FromMicros(3'000'000));
+  EXPECT_GT(h.net.generation(a), gen);
+  EXPECT_EQ(h.net.tag(a), 8u);
+  EXPECT_FALSE(h.net.dirty());
+  EXPECT_NEAR(h.net.Remaining(a, Time::FromMicros(2'000'000)), 125000, 1e-6);
+}
+
 // Random churn of flows on a small heterogeneous network: after every step
 // the incremental allocation equals a from-scratch progressive filling.
 TEST(FlowNetwork, IncrementalMatchesReferenceUnderChurn) {
@@ -171,6 +190,12 @@ TEST(FlowNetwork, IncrementalMatchesReferenceUnderChurn) {
           uint32_t d = static_cast<uint32_t>(rng.Below(hosts - 1));
           if (d >= s) ++d;
           live.push_back(net.Start(now, s, d, 1e9, 0));
+        } else if (rng.Bernoulli(0.3)) {
+          // Next block on the same pair: the flow is reused in place.
+          size_t i = rng.Below(live.size());
+          uint64_t gen = net.generation(live[i]);
+          net.Restart(now, live[i], 1e9, 0);
+          ASSERT_NE(net.generation(live[i]), gen);
         } else {
           size_t i = rng.Below(live.size());
           net.Remove(now, live[i]);

@@ -119,6 +119,9 @@ peers:
 }  // namespace
 }  // namespace swarm::sim
 
+#include <algorithm>
+#include <vector>
+
 #include "sim/event_queue.h"
 
 namespace swarm::sim {
@@ -139,6 +142,46 @@ TEST(EventQueue, PopsInTimeThenSequenceOrder) {
     last_seq = e.seq;
   }
   EXPECT_TRUE(q.empty());
+}
+
+// Fixed-delay events go to FIFO lanes; the pop order must be exactly the
+// (time, sequence) order one heap would give, across more distinct delays
+// than there are lanes, with arbitrary-time events interleaved.
+TEST(EventQueue, LanesKeepTheGlobalOrder) {
+  EventQueue q;
+  core::Rng rng(11);
+  std::vector<Event> pushed;  // (time, seq, a) of every event, as a reference
+  core::Time now;
+  uint64_t seq = 0;
+  uint32_t id = 0;
+  auto push_some = [&] {
+    for (int k = 0; k < 3; ++k) {
+      if (rng.Bernoulli(0.3)) {
+        core::Time t = now + core::Duration::Micros(static_cast<int64_t>(rng.Below(500)));
+        q.Push(t, 0, id);
+        pushed.push_back(Event{t.micros(), seq++, 0, id++});
+      } else {
+        // 12 distinct delays (more than the lanes), including zero.
+        core::Duration d = core::Duration::Micros(static_cast<int64_t>(rng.Below(12)) * 37);
+        q.PushAfter(now, d, 0, id);
+        pushed.push_back(Event{(now + d).micros(), seq++, 0, id++});
+      }
+    }
+  };
+  for (int i = 0; i < 50; ++i) push_some();
+  std::vector<uint32_t> popped;
+  while (!q.empty()) {
+    Event e = q.Pop();
+    ASSERT_GE(e.time_us, now.micros());
+    now = core::Time::FromMicros(e.time_us);
+    popped.push_back(e.a);
+    if (popped.size() < 20000) push_some();
+  }
+  std::sort(pushed.begin(), pushed.end(), [](const Event& x, const Event& y) {
+    return x.time_us != y.time_us ? x.time_us < y.time_us : x.seq < y.seq;
+  });
+  ASSERT_EQ(popped.size(), pushed.size());
+  for (size_t i = 0; i < pushed.size(); ++i) ASSERT_EQ(popped[i], pushed[i].a) << "at " << i;
 }
 
 }  // namespace
