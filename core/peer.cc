@@ -815,4 +815,9 @@ void Peer::Housekeeping(Time now) {
 
 std::vector<Action> Peer::TakeActions() { return std::exchange(actions_, {}); }
 
+void Peer::TakeActions(std::vector<Action>& out) {
+  out.clear();
+  out.swap(actions_);
+}
+
 }  // namespace swarm::core

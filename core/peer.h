@@ -91,6 +91,9 @@ class Peer {
 
   // Actions produced since the last call, in the order to carry them out.
   std::vector<Action> TakeActions();
+  // The same into `out` (cleared first); the two buffers trade places, so a
+  // driver that passes the same vector each time stops allocating.
+  void TakeActions(std::vector<Action>& out);
   // Earliest internal deadline, if any.
   std::optional<Time> NextTimeout() const;
 

@@ -112,7 +112,10 @@ struct Endpoint {
   bool open = false;      // owner's core knows this connection
   bool closed = false;    // closed for good (no more traffic)
   core::Duration latency;
-  std::vector<FlowId> flows;  // uploads in flight from this end
+  // Uploads in flight from this end, oldest first: a list threaded through
+  // FlowInfo, so finishing a block needs no search and no allocation.
+  FlowId first_flow = kNoFlow;
+  FlowId last_flow = kNoFlow;
 };
 
 struct Node {
@@ -136,6 +139,7 @@ struct RetiringFlow {
 struct FlowInfo {
   uint32_t endpoint = 0;  // sender's end
   core::BlockRef block;
+  FlowId prev = kNoFlow, next = kNoFlow;  // the endpoint's list
 };
 
 }  // namespace
@@ -177,6 +181,8 @@ class Simulation::Impl {
   // Helpers.
   void CloseEndpoint(uint32_t ep);
   void AbortFlows(uint32_t ep);
+  void LinkFlow(Endpoint& e, FlowId f);
+  void UnlinkFlow(Endpoint& e, FlowId f);
   void RemovePeer(uint32_t p);
   void Reallocate();
   bool Finished() const;
@@ -197,6 +203,7 @@ class Simulation::Impl {
   FlowNetwork net_;
   std::vector<FlowInfo> flow_info_;
   RetiringFlow retiring_;
+  std::vector<core::Action> actions_scratch_;
   std::vector<Endpoint> endpoints_;
   EventQueue queue_;
   std::vector<core::Message> messages_;
@@ -452,7 +459,9 @@ void Simulation::Impl::ArmTrackerTimer() {
 // Actions.
 
 void Simulation::Impl::Drain(uint32_t p) {
-  std::vector<core::Action> actions = nodes_[p].peer->TakeActions();
+  // Carrying out actions never drains another peer, so one buffer serves all.
+  std::vector<core::Action>& actions = actions_scratch_;
+  nodes_[p].peer->TakeActions(actions);
   for (core::Action& a : actions) {
     std::visit(Overloaded{
                    [&](core::SendMessage& m) { DoSend(p, m); },
@@ -508,7 +517,7 @@ void Simulation::Impl::DoSendBlock(uint32_t p, const core::SendBlock& a) {
   }
   if (f >= flow_info_.size()) flow_info_.resize(f + 1);
   flow_info_[f] = FlowInfo{ep, a.block};
-  e.flows.push_back(f);
+  LinkFlow(e, f);
 }
 
 void Simulation::Impl::DoConnect(uint32_t p, const core::Connect& a) {
@@ -521,8 +530,8 @@ void Simulation::Impl::DoConnect(uint32_t p, const core::Connect& a) {
     return;
   }
   uint32_t mine = static_cast<uint32_t>(endpoints_.size());
-  endpoints_.push_back(Endpoint{p, mine + 1, false, false, l, {}});
-  endpoints_.push_back(Endpoint{static_cast<uint32_t>(target), mine, false, false, l, {}});
+  endpoints_.push_back(Endpoint{p, mine + 1, false, false, l});
+  endpoints_.push_back(Endpoint{static_cast<uint32_t>(target), mine, false, false, l});
   nodes_[p].endpoints.push_back(mine);
   queue_.PushAfter(now_, l, kConnectArrive, mine + 1);
 }
@@ -583,13 +592,41 @@ void Simulation::Impl::CloseEndpoint(uint32_t ep) {
   AbortFlows(e.remote);
 }
 
+void Simulation::Impl::LinkFlow(Endpoint& e, FlowId f) {
+  FlowInfo& info = flow_info_[f];
+  info.prev = e.last_flow;
+  info.next = kNoFlow;
+  if (e.last_flow != kNoFlow) {
+    flow_info_[e.last_flow].next = f;
+  } else {
+    e.first_flow = f;
+  }
+  e.last_flow = f;
+}
+
+void Simulation::Impl::UnlinkFlow(Endpoint& e, FlowId f) {
+  FlowInfo& info = flow_info_[f];
+  if (info.prev != kNoFlow) {
+    flow_info_[info.prev].next = info.next;
+  } else {
+    SWARM_CHECK(e.first_flow == f);
+    e.first_flow = info.next;
+  }
+  if (info.next != kNoFlow) {
+    flow_info_[info.next].prev = info.prev;
+  } else {
+    e.last_flow = info.prev;
+  }
+  info.prev = info.next = kNoFlow;
+}
+
 void Simulation::Impl::AbortFlows(uint32_t ep) {
   Endpoint& e = endpoints_[ep];
-  for (FlowId f : e.flows) {
+  for (FlowId f = e.first_flow; f != kNoFlow; f = flow_info_[f].next) {
     net_.Remove(now_, f);
     ++result_.stats.flows_aborted;
   }
-  e.flows.clear();
+  e.first_flow = e.last_flow = kNoFlow;
 }
 
 void Simulation::Impl::DisconnectArrive(uint32_t ep) {
@@ -653,9 +690,7 @@ void Simulation::Impl::FlowDone(FlowId f, uint64_t gen) {
   if (!net_.active(f) || net_.generation(f) != gen) return;  // stale
   FlowInfo info = flow_info_[f];
   Endpoint& e = endpoints_[info.endpoint];
-  auto it = std::find(e.flows.begin(), e.flows.end(), f);
-  SWARM_CHECK(it != e.flows.end());
-  e.flows.erase(it);
+  UnlinkFlow(e, f);
   uint32_t sender = e.owner;
   result_.peers[sender].uploaded += info.block.length;
   result_.stats.bytes_sent += info.block.length;

@@ -59,6 +59,18 @@ TEST_F(PeerTest, StartAnnouncesWithWhatIsLeft) {
   EXPECT_GT(*p.NextTimeout(), now_);
 }
 
+TEST_F(PeerTest, TakeActionsIntoABufferReplacesItsContents) {
+  Peer p(self_, torrent_, Sequential(), Rng(1));
+  std::vector<Action> buffer = {Completed{}};  // stale contents are dropped
+  p.OnStart(now_, false);
+  p.TakeActions(buffer);
+  EXPECT_EQ(buffer,
+            (std::vector<Action>{Announce{AnnounceEvent::kStarted, 0, 0, 8 * kPiece, 50}}));
+  p.TakeActions(buffer);
+  EXPECT_TRUE(buffer.empty());
+  EXPECT_TRUE(p.TakeActions().empty());
+}
+
 TEST_F(PeerTest, TrackerPeersAreDialedSkippingSelf) {
   auto p = Make(false);
   AnnounceResponse r;
