@@ -48,8 +48,11 @@ struct ChokeCandidate {
   bool is_new = false;       // connected recently (optimistic weight x3)
   bool unchoking_us = false; // they currently unchoke us
   Rate download_rate;        // from them to us
-  Rate upload_rate;          // from us to them
-  Rate announce_rate;        // pieces they announced (Have) x piece size
+  // Only the policies that read them need these; Peer::Rechoke leaves them
+  // zero otherwise (three rate meters per neighbour on every rechoke add up).
+  Rate upload_rate;          // from us to them; read when we are a seed
+  Rate announce_rate;        // pieces they announced (Have) x piece size;
+                             // read by BitTyrant
 };
 
 struct ChokeDecision {

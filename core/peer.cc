@@ -716,6 +716,8 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
   // index_, not conns_: the same order, but a walk over a contiguous array.
   std::vector<ChokeCandidate>& cands = choke_scratch_;
   cands.clear();
+  const bool seed = is_seed();
+  const bool tyrant = config_.choker == ChokerKind::kBitTyrant;
   for (const auto& [id, cp] : index_) {
     const Connection& c = *cp;
     if (!c.handshake_received) continue;
@@ -728,11 +730,11 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
     x.is_new = now - c.connected_at < kNewPeerWindow;
     x.unchoking_us = !c.peer_choking;
     x.download_rate = c.download.Get(now);
-    x.upload_rate = c.upload.Get(now);
-    x.announce_rate = c.announced.Get(now);
+    if (seed) x.upload_rate = c.upload.Get(now);
+    if (tyrant) x.announce_rate = c.announced.Get(now);
     cands.push_back(x);
   }
-  ChokeDecision d = choker_.Rechoke(cands, is_seed(), rotate_optimistic, rng_);
+  ChokeDecision d = choker_.Rechoke(cands, seed, rotate_optimistic, rng_);
   weighted_uploads_ = !d.weight.empty();
   // Stride scheduling: a connection (re)joining starts at the current
   // minimum pass, so it cannot claim the upload for the time it was idle.
