@@ -60,7 +60,8 @@ struct Connection {
 
   RateMeter download;   // bytes from the neighbour
   RateMeter upload;     // bytes to the neighbour
-  RateMeter announced;  // piece bytes the neighbour announced (Have)
+  RateMeter announced;  // piece bytes the neighbour announced (Have);
+                        // kept for BitTyrant only
 
   // Weighted uploads (propshare, bittyrant): share and stride-scheduling
   // pass; the connection with the lowest pass is served next.

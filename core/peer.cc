@@ -410,7 +410,9 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
   }
   if (c.remote_have.Test(p)) return;  // repeated Have is harmless
   c.remote_have.Set(p);
-  c.announced.Add(now, torrent_.PieceSize(m.piece));
+  // Only BitTyrant reads it (a policy is fixed for a peer's life); skipping
+  // it spares a cache miss on each of the millions of Haves in a big swarm.
+  if (config_.choker == ChokerKind::kBitTyrant) c.announced.Add(now, torrent_.PieceSize(m.piece));
   picker_.AddHave(m.piece);
   if (config_.super_seeding && is_seed()) {
     const ConnectionId from = c.id;
