@@ -1,9 +1,12 @@
 #include "net-real/piece_store.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -30,14 +33,29 @@ bool PreadAll(int fd, char* buf, size_t n, off_t off) {
   return true;
 }
 
-bool PwriteAll(int fd, const char* buf, size_t n, off_t off) {
-  while (n > 0) {
-    ssize_t r = ::pwrite(fd, buf, n, off);
+// Writes every part of `data` at `off` onwards (pwritev, resuming after a
+// short write).
+bool PwriteAll(int fd, const Payload& data, off_t off) {
+  std::vector<iovec> iov;
+  for (std::string_view p : data.parts()) {
+    iov.push_back(iovec{const_cast<char*>(p.data()), p.size()});
+  }
+  size_t i = 0;
+  while (i < iov.size()) {
+    int n = static_cast<int>(std::min<size_t>(iov.size() - i, IOV_MAX));
+    ssize_t r = ::pwritev(fd, iov.data() + i, n, off);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
-    buf += r;
-    n -= static_cast<size_t>(r);
     off += r;
+    auto done = static_cast<size_t>(r);
+    while (i < iov.size() && done >= iov[i].iov_len) {
+      done -= iov[i].iov_len;
+      ++i;
+    }
+    if (done > 0) {
+      iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + done;
+      iov[i].iov_len -= done;
+    }
   }
   return true;
 }
@@ -119,15 +137,15 @@ core::Bitfield PieceStore::Recheck() {
   return have;
 }
 
-bool PieceStore::WriteBlock(const core::BlockRef& block, std::string_view data) {
+bool PieceStore::WriteBlock(const core::BlockRef& block, const Payload& data) {
   SWARM_CHECK(data.size() == block.length);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
-  if (!PwriteAll(fd_, data.data(), data.size(), off)) return false;
+  if (!PwriteAll(fd_, data, off)) return false;
   HashOnArrival(block, data);
   return true;
 }
 
-void PieceStore::HashOnArrival(const core::BlockRef& block, std::string_view data) {
+void PieceStore::HashOnArrival(const core::BlockRef& block, const Payload& data) {
   auto it = running_.find(block.piece);
   if (block.offset == 0) {  // a piece (re)starts: begin a fresh hash
     if (it != running_.end()) running_.erase(it);
@@ -138,8 +156,10 @@ void PieceStore::HashOnArrival(const core::BlockRef& block, std::string_view dat
     running_.erase(it);
     return;
   }
-  it->second->hasher.Update(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  for (std::string_view p : data.parts()) {
+    it->second->hasher.Update(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
+  }
   it->second->next_offset += block.length;
 }
 
