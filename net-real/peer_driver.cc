@@ -415,15 +415,19 @@ void PeerDriver::PumpUploads(core::Time now) {
     uploads_.pop_front();
     auto it = links_.find(u.conn);
     if (it == links_.end()) continue;
-    std::optional<std::string> data = store_->ReadBlock(u.block);
+    std::optional<Payload> data = store_->ReadBlock(u.block);
     if (!data) {
       std::lock_guard<std::mutex> lock(progress_mu_);
       progress_.fatal_error = "cannot read " + store_->final_path();
       return;
     }
-    if (options_.corrupt_uploads && !data->empty()) (*data)[0] ^= 0x5a;
+    if (options_.corrupt_uploads && !data->empty()) {
+      std::string bad = data->ToString();
+      bad[0] ^= 0x5a;
+      data = Payload(std::move(bad));
+    }
     up_bucket_.Take(now, u.block.length);
-    it->second->Send(EncodePieceFrame(u.block, Payload(std::move(*data))), u.block);
+    it->second->Send(EncodePieceFrame(u.block, std::move(*data)), u.block);
   }
 }
 

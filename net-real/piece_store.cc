@@ -163,11 +163,12 @@ void PieceStore::HashOnArrival(const core::BlockRef& block, const Payload& data)
   it->second->next_offset += block.length;
 }
 
-std::optional<std::string> PieceStore::ReadBlock(const core::BlockRef& block) {
-  std::string out(block.length, '\0');
+std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block) {
+  std::shared_ptr<char[]> buf(new char[block.length]);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
-  if (!PreadAll(fd_, out.data(), out.size(), off)) return std::nullopt;
-  return out;
+  if (!PreadAll(fd_, buf.get(), block.length, off)) return std::nullopt;
+  std::string_view bytes(buf.get(), block.length);
+  return Payload(std::move(buf), {bytes});
 }
 
 bool PieceStore::VerifyPiece(core::PieceIndex p) {

@@ -54,8 +54,9 @@ class PieceStore {
   bool WriteBlock(const core::BlockRef& block, std::string_view data) {
     return WriteBlock(block, Payload(nullptr, {data}));
   }
-  // Reads a block. nullopt on an I/O error.
-  std::optional<std::string> ReadBlock(const core::BlockRef& block);
+  // Reads a block into a fresh buffer (not zero-filled first). nullopt on an
+  // I/O error.
+  std::optional<Payload> ReadBlock(const core::BlockRef& block);
   // True if the piece's bytes hash to the torrent's piece hash: from the
   // running hash if every block came in order, else read back from disk.
   bool VerifyPiece(core::PieceIndex p);
