@@ -5,6 +5,8 @@
 //   3. swarmlab: a LoopbackSwarm with 1 seed -> 1 peer, then 1 seed -> 8
 //      peers, the whole stack (core::Peer, drivers, disk, SHA-256).
 // Usage: net_throughput [MiB=256] [peers=8] [swarm-only [KiB pipeline uploads] | paired [rounds]]
+//   swarm-only: just swarmlab, 1 seed -> `peers` peers (for profiling);
+//   paired: bare stream and swarmlab 1 -> 1 alternately at 128 KiB.
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
@@ -244,11 +246,12 @@ int main(int argc, char** argv) {
     uint32_t block = argc > 4 ? std::atoi(argv[4]) << 10 : 128 << 10;
     uint32_t pipeline = argc > 5 ? std::atoi(argv[5]) : 16;
     uint32_t uploads = argc > 6 ? std::atoi(argv[6]) : 4;
-    auto one = Swarmlab(total, 1, block, pipeline, uploads);
+    auto one = Swarmlab(total, peers, block, pipeline, uploads);
     std::printf(
-        "swarmlab 1 seed -> 1 peer, %u KiB blocks, pipeline %u, %u uploads: %.1f MiB/s "
-        "(first piece after %.3f s, %.2f CPU s)\n",
-        block >> 10, pipeline, uploads, one.per_peer_mibps, one.first_piece_s, one.cpu_s);
+        "swarmlab 1 seed -> %d peer(s), %u KiB blocks, pipeline %u, %u uploads: %.1f MiB/s "
+        "per peer, %.1f aggregate (first piece after %.3f s, %.2f CPU s)\n",
+        peers, block >> 10, pipeline, uploads, one.per_peer_mibps, one.aggregate_mibps,
+        one.first_piece_s, one.cpu_s);
     return 0;
   }
   std::printf("loopback throughput, %lld MiB per transfer (MiB/s)\n", (long long)mib);
