@@ -118,7 +118,12 @@ class LinkImpl : public Base, public Link {
     in_flight_ = queue_.front().block;
     queue_.pop_front();
     writing_ = true;
-    this->StartWrite(&out_);
+    // More queued behind it: let gRPC hold this one and send both in one
+    // go (the last queued message is always written without the hint, so
+    // nothing waits for a later Send).
+    grpc::WriteOptions options;
+    if (!queue_.empty()) options.set_buffer_hint();
+    this->StartWrite(&out_, options);
   }
 
   // Called from OnReadDone(false) and the like.
