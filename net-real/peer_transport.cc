@@ -7,9 +7,8 @@
 // as views into gRPC's receive slices, so protobuf never copies a block.
 #include "net-real/peer_transport.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <deque>
