@@ -15,7 +15,8 @@
 #include <optional>
 
 #include "core/message.h"
-#include "proto/peer.pb.h"
+#include "net-real/payload.h"
+#include "net-real/wire_codec.h"
 
 namespace swarm::net {
 
@@ -23,7 +24,9 @@ class Link {
  public:
   struct Handlers {
     std::function<void()> on_up;  // outbound only: the remote accepted
-    std::function<void(wire::WireMessage&)> on_message;
+    // The serialized bytes of one WireMessage (see DecodeFrame), sharing
+    // the transport's receive buffers.
+    std::function<void(Payload)> on_message;
     // The write of a message sent with a block tag completed.
     std::function<void(const core::BlockRef&)> on_sent;
     std::function<void()> on_closed;
@@ -31,8 +34,8 @@ class Link {
 
   virtual ~Link() = default;
   // Queues a message; `block` tags a Piece so on_sent can report it. Ignored
-  // once the link is closing.
-  virtual void Send(wire::WireMessage msg, std::optional<core::BlockRef> block) = 0;
+  // once the link is closing. A Piece's payload is sent without a copy.
+  virtual void Send(WireFrame frame, std::optional<core::BlockRef> block) = 0;
   // Drops queued messages and ends the stream; on_closed follows.
   virtual void Close() = 0;
 };

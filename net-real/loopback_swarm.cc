@@ -228,6 +228,7 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
 
   LoopbackResult result;
   core::Time t0 = SteadyNow();
+  result.started = t0;
   core::Time next_sample = t0;
   double interval_s = config.sample_interval.seconds();
   for (;;) {

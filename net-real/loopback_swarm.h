@@ -82,6 +82,9 @@ struct LoopbackResult {
   std::vector<LoopbackSample> timeline;
   double wall_time_s = 0;
   bool timed_out = false;
+  // SteadyNow() when the run's clock started: the *_s fields above are
+  // seconds after it (lets a benchmark line up its own measurements).
+  core::Time started;
 };
 
 // Runs the swarm. nullopt and *error on a setup failure (invalid config,

@@ -160,9 +160,7 @@ void PeerDriver::Carry(core::Time now, const core::Action& action) {
           [&](const core::SendMessage& s) {
             auto it = links_.find(s.conn);
             if (it == links_.end()) return;
-            wire::WireMessage msg;
-            EncodeMessage(s.message, &msg);
-            it->second->Send(std::move(msg), std::nullopt);
+            it->second->Send(EncodeFrame(s.message), std::nullopt);
           },
           [&](const core::SendBlock& s) { uploads_.push_back(Upload{s.conn, s.block}); },
           [&](const core::StoreBlock& s) { DoStore(s); },
@@ -197,9 +195,9 @@ Link::Handlers PeerDriver::MakeHandlers(core::ConnectionId c) {
       Drain(now);
     });
   };
-  h.on_message = [this, loop, c](wire::WireMessage& m) {
+  h.on_message = [this, loop, c](Payload bytes) {
     std::string error;
-    std::optional<Decoded> d = DecodeMessage(&m, &error);
+    std::optional<Decoded> d = DecodeFrame(bytes, &error);
     loop->Post([this, c, d = std::move(d), error]() mutable {
       OnLinkMessage(c, std::move(d), error);
     });
@@ -284,7 +282,7 @@ void PeerDriver::Deliver(core::Time now, core::ConnectionId c, Decoded d) {
   pending_payload_ = std::move(d.payload);
   peer_->OnMessage(now, c, d.message);
   Drain(now);
-  pending_payload_.clear();
+  pending_payload_ = Payload();
 }
 
 void PeerDriver::OnLinkClosed(core::ConnectionId c) {
@@ -368,7 +366,7 @@ void PeerDriver::DoStore(const core::StoreBlock& s) {
       progress_.fatal_error = "cannot write to " + store_->final_path() + ".part";
     }
   });
-  pending_payload_.clear();
+  pending_payload_ = Payload();
 }
 
 void PeerDriver::DoVerify(core::PieceIndex p) {
@@ -417,17 +415,19 @@ void PeerDriver::PumpUploads(core::Time now) {
     uploads_.pop_front();
     auto it = links_.find(u.conn);
     if (it == links_.end()) continue;
-    std::optional<std::string> data = store_->ReadBlock(u.block);
+    std::optional<Payload> data = store_->ReadBlock(u.block);
     if (!data) {
       std::lock_guard<std::mutex> lock(progress_mu_);
       progress_.fatal_error = "cannot read " + store_->final_path();
       return;
     }
-    if (options_.corrupt_uploads && !data->empty()) (*data)[0] ^= 0x5a;
+    if (options_.corrupt_uploads && !data->empty()) {
+      std::string bad = data->ToString();
+      bad[0] ^= 0x5a;
+      data = Payload(std::move(bad));
+    }
     up_bucket_.Take(now, u.block.length);
-    wire::WireMessage msg;
-    EncodePiece(u.block, std::move(*data), &msg);
-    it->second->Send(std::move(msg), u.block);
+    it->second->Send(EncodePieceFrame(u.block, std::move(*data)), u.block);
   }
 }
 

@@ -150,7 +150,7 @@ class PeerDriver : public InboundSink {
   TokenBucket up_bucket_;
   TokenBucket down_bucket_;
   std::deque<std::function<void(core::Time)>> deferred_;  // inputs raised by actions
-  std::string pending_payload_;  // payload of the Piece being delivered
+  Payload pending_payload_;  // payload of the Piece being delivered
   core::ConnectionId pending_conn_;
   int announces_in_flight_ = 0;
   // A failed announce is retried (transport retry, same request) with backoff.

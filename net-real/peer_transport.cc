@@ -1,11 +1,18 @@
 // gRPC callback-API reactors for the peer wire. They translate and queue;
 // every decision is the driver's (and the core's).
+//
+// The stream carries raw serialized WireMessages (grpc::ByteBuffer; the
+// bytes on the wire are exactly those of PeerWire.Connect): a Piece's
+// payload goes out as a slice referring to the driver's buffer and comes in
+// as views into gRPC's receive slices, so protobuf never copies a block.
 #include "net-real/peer_transport.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <deque>
+#include <vector>
 
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
@@ -13,8 +20,38 @@
 namespace swarm::net {
 namespace {
 
-using W = wire::WireMessage;
+using W = grpc::ByteBuffer;
 std::atomic<int> g_live_links{0};
+// The one method of service PeerWire (proto/peer.proto).
+const char kConnectMethod[] = "/swarm.wire.PeerWire/Connect";
+
+// A WireFrame as gRPC slices: the header copied (a few bytes), each payload
+// part referenced, keeping the payload's owner alive until gRPC is done.
+grpc::ByteBuffer ToByteBuffer(WireFrame frame) {
+  std::vector<grpc::Slice> slices;
+  slices.reserve(1 + frame.body.parts().size());
+  slices.emplace_back(frame.head.data(), frame.head.size());
+  for (std::string_view part : frame.body.parts()) {
+    auto* keep = new std::shared_ptr<const void>(frame.body.owner());
+    slices.emplace_back(
+        const_cast<char*>(part.data()), part.size(),
+        [](void* p) { delete static_cast<std::shared_ptr<const void>*>(p); }, keep);
+  }
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+// The received bytes as a Payload sharing gRPC's (reference-counted) slices.
+Payload FromByteBuffer(grpc::ByteBuffer* in) {
+  auto slices = std::make_shared<std::vector<grpc::Slice>>();
+  if (!in->Dump(slices.get()).ok()) slices->clear();
+  in->Clear();
+  std::vector<std::string_view> parts;
+  parts.reserve(slices->size());
+  for (const grpc::Slice& s : *slices) {
+    parts.emplace_back(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return Payload(std::move(slices), std::move(parts));
+}
 
 // Write queue and handler plumbing shared by both reactor kinds. `Base` is
 // grpc::ServerBidiReactor<W, W> or grpc::ClientBidiReactor<W, W>.
@@ -24,7 +61,8 @@ class LinkImpl : public Base, public Link {
   LinkImpl() { ++g_live_links; }
   ~LinkImpl() override { --g_live_links; }
 
-  void Send(W msg, std::optional<core::BlockRef> block) override {
+  void Send(WireFrame frame, std::optional<core::BlockRef> block) override {
+    W msg = ToByteBuffer(std::move(frame));
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) return;
     queue_.push_back(Out{std::move(msg), block});
@@ -79,7 +117,12 @@ class LinkImpl : public Base, public Link {
     in_flight_ = queue_.front().block;
     queue_.pop_front();
     writing_ = true;
-    this->StartWrite(&out_);
+    // More queued behind it: let gRPC hold this one and send both in one
+    // go (the last queued message is always written without the hint, so
+    // nothing waits for a later Send).
+    grpc::WriteOptions options;
+    if (!queue_.empty()) options.set_buffer_hint();
+    this->StartWrite(&out_, options);
   }
 
   // Called from OnReadDone(false) and the like.
@@ -124,7 +167,7 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
     if (!routed_) {
       if (!Route()) return;
     } else if (handlers_.on_message) {
-      handlers_.on_message(in_);
+      handlers_.on_message(FromByteBuffer(&in_));
     }
     StartRead(&in_);
   }
@@ -146,7 +189,7 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
   // Hands the stream to the torrent named by its handshake.
   bool Route() {
     std::string error;
-    auto decoded = DecodeMessage(&in_, &error);
+    auto decoded = DecodeFrame(FromByteBuffer(&in_), &error);
     const core::Handshake* hs =
         decoded ? std::get_if<core::Handshake>(&decoded->message) : nullptr;
     if (hs == nullptr) {
@@ -182,9 +225,10 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
     auto link = std::shared_ptr<ClientLink>(new ClientLink());
     link->handlers_ = std::move(h);
     link->channel_ = channel;
-    wire::PeerWire::Stub stub(channel);
+    grpc::GenericStub stub(channel);
     link->self_ = link;
-    stub.async()->Connect(&link->context_, link.get());
+    stub.PrepareBidiStreamingCall(&link->context_, kConnectMethod, grpc::StubOptions(),
+                                  link.get());
     // Writes start from the driver thread, outside reactions: hold the
     // stream until EndStream.
     link->AddHold();
@@ -202,7 +246,7 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
       CloseFromTransport();
       return;
     }
-    if (handlers_.on_message) handlers_.on_message(in_);
+    if (handlers_.on_message) handlers_.on_message(FromByteBuffer(&in_));
     StartRead(&in_);
   }
 
@@ -223,7 +267,8 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
 
 }  // namespace
 
-class PeerWireService : public wire::PeerWire::CallbackService {
+class PeerWireService
+    : public wire::PeerWire::WithRawCallbackMethod_Connect<wire::PeerWire::Service> {
  public:
   explicit PeerWireService(std::shared_ptr<PeerServer::Router> router)
       : router_(std::move(router)) {}

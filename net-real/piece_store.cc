@@ -1,9 +1,12 @@
 #include "net-real/piece_store.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -30,14 +33,29 @@ bool PreadAll(int fd, char* buf, size_t n, off_t off) {
   return true;
 }
 
-bool PwriteAll(int fd, const char* buf, size_t n, off_t off) {
-  while (n > 0) {
-    ssize_t r = ::pwrite(fd, buf, n, off);
+// Writes every part of `data` at `off` onwards (pwritev, resuming after a
+// short write).
+bool PwriteAll(int fd, const Payload& data, off_t off) {
+  std::vector<iovec> iov;
+  for (std::string_view p : data.parts()) {
+    iov.push_back(iovec{const_cast<char*>(p.data()), p.size()});
+  }
+  size_t i = 0;
+  while (i < iov.size()) {
+    int n = static_cast<int>(std::min<size_t>(iov.size() - i, IOV_MAX));
+    ssize_t r = ::pwritev(fd, iov.data() + i, n, off);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
-    buf += r;
-    n -= static_cast<size_t>(r);
     off += r;
+    auto done = static_cast<size_t>(r);
+    while (i < iov.size() && done >= iov[i].iov_len) {
+      done -= iov[i].iov_len;
+      ++i;
+    }
+    if (done > 0) {
+      iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + done;
+      iov[i].iov_len -= done;
+    }
   }
   return true;
 }
@@ -99,6 +117,17 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
   // Pieces are read back only to verify what was just written: readahead
   // would zero-fill the file's holes for nothing.
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+  // Reserve the disk space up front (as libtorrent's "allocate" mode does):
+  // a full disk shows now rather than mid-download, and ext4 no longer
+  // reserves and maps blocks page by page on every write (a quarter less
+  // CPU per pwrite here). Filesystems without fallocate just get a sparse
+  // file; existing data is never touched (mode 0 only fills holes).
+  if (info.length() > 0 && ::fallocate(fd, 0, 0, info.length()) != 0 &&
+      errno != EOPNOTSUPP && errno != ENOSYS) {
+    *error = Errno("cannot allocate space for", part);
+    ::close(fd);
+    return nullptr;
+  }
   if (::ftruncate(fd, info.length()) != 0) {
     *error = Errno("cannot size", part);
     ::close(fd);
@@ -119,15 +148,15 @@ core::Bitfield PieceStore::Recheck() {
   return have;
 }
 
-bool PieceStore::WriteBlock(const core::BlockRef& block, std::string_view data) {
+bool PieceStore::WriteBlock(const core::BlockRef& block, const Payload& data) {
   SWARM_CHECK(data.size() == block.length);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
-  if (!PwriteAll(fd_, data.data(), data.size(), off)) return false;
+  if (!PwriteAll(fd_, data, off)) return false;
   HashOnArrival(block, data);
   return true;
 }
 
-void PieceStore::HashOnArrival(const core::BlockRef& block, std::string_view data) {
+void PieceStore::HashOnArrival(const core::BlockRef& block, const Payload& data) {
   auto it = running_.find(block.piece);
   if (block.offset == 0) {  // a piece (re)starts: begin a fresh hash
     if (it != running_.end()) running_.erase(it);
@@ -138,16 +167,19 @@ void PieceStore::HashOnArrival(const core::BlockRef& block, std::string_view dat
     running_.erase(it);
     return;
   }
-  it->second->hasher.Update(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  for (std::string_view p : data.parts()) {
+    it->second->hasher.Update(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
+  }
   it->second->next_offset += block.length;
 }
 
-std::optional<std::string> PieceStore::ReadBlock(const core::BlockRef& block) {
-  std::string out(block.length, '\0');
+std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block) {
+  std::shared_ptr<char[]> buf(new char[block.length]);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
-  if (!PreadAll(fd_, out.data(), out.size(), off)) return std::nullopt;
-  return out;
+  if (!PreadAll(fd_, buf.get(), block.length, off)) return std::nullopt;
+  std::string_view bytes(buf.get(), block.length);
+  return Payload(std::move(buf), {bytes});
 }
 
 bool PieceStore::VerifyPiece(core::PieceIndex p) {

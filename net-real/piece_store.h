@@ -21,6 +21,7 @@
 #include "core/message.h"
 #include "core/sha256.h"
 #include "core/torrent_info.h"
+#include "net-real/payload.h"
 
 namespace swarm::net {
 
@@ -49,9 +50,13 @@ class PieceStore {
   // that arrive in order within their piece are also hashed on the way, so
   // VerifyPiece need not read them back.
   // REQUIRES: data.size() == block.length and the block lies in the torrent.
-  bool WriteBlock(const core::BlockRef& block, std::string_view data);
-  // Reads a block. nullopt on an I/O error.
-  std::optional<std::string> ReadBlock(const core::BlockRef& block);
+  bool WriteBlock(const core::BlockRef& block, const Payload& data);
+  bool WriteBlock(const core::BlockRef& block, std::string_view data) {
+    return WriteBlock(block, Payload(nullptr, {data}));
+  }
+  // Reads a block into a fresh buffer (not zero-filled first). nullopt on an
+  // I/O error.
+  std::optional<Payload> ReadBlock(const core::BlockRef& block);
   // True if the piece's bytes hash to the torrent's piece hash: from the
   // running hash if every block came in order, else read back from disk.
   bool VerifyPiece(core::PieceIndex p);
@@ -71,7 +76,7 @@ class PieceStore {
     core::Sha256Hasher hasher;
     uint32_t next_offset = 0;
   };
-  void HashOnArrival(const core::BlockRef& block, std::string_view data);
+  void HashOnArrival(const core::BlockRef& block, const Payload& data);
 
   int fd_;
   std::map<core::PieceIndex, std::unique_ptr<Running>> running_;

@@ -71,6 +71,134 @@ void EncodePiece(const core::BlockRef& block, std::string payload,
   p->set_data(std::move(payload));
 }
 
+namespace {
+
+// Protobuf wire format (https://protobuf.dev/programming-guides/encoding/):
+// a length-delimited field is tag (field << 3 | 2), varint length, bytes.
+constexpr char kPieceTag = (10 << 3) | 2;  // WireMessage.piece
+constexpr char kBlockTag = (1 << 3) | 2;   // Piece.block
+constexpr char kDataTag = (2 << 3) | 2;    // Piece.data
+// Longest header EncodePieceFrame writes: three tags, three varints of at
+// most 5 bytes, a BlockRef of at most 18 bytes.
+constexpr size_t kMaxPieceHead = 3 + 3 * 5 + 18;
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// Reads the header bytes of a frame laid out as EncodePieceFrame writes it.
+class HeadReader {
+ public:
+  HeadReader(const char* data, size_t size) : data_(data), size_(size) {}
+  bool Tag(char tag) {
+    if (pos_ >= size_ || data_[pos_] != tag) return false;
+    ++pos_;
+    return true;
+  }
+  bool Varint32(uint32_t* v) {
+    uint64_t acc = 0;
+    for (int shift = 0; shift < 35 && pos_ < size_; shift += 7) {
+      uint8_t byte = static_cast<uint8_t>(data_[pos_++]);
+      acc |= uint64_t(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) {
+        if (acc > UINT32_MAX) return false;
+        *v = static_cast<uint32_t>(acc);
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Bytes(uint32_t n, const char** out) {
+    if (n > size_ - pos_) return false;
+    *out = data_ + pos_;
+    pos_ += n;
+    return true;
+  }
+  size_t pos() const { return pos_; }
+
+ private:
+  const char* data_;
+  size_t size_;
+  size_t pos_ = 0;
+};
+
+// The fast path: a Piece in EncodePieceFrame's layout whose declared length
+// matches the bytes carried. Anything else returns nullopt and is decoded
+// (and, if need be, rejected with a reason) by protobuf and DecodeMessage.
+std::optional<Decoded> DecodePieceInPlace(const Payload& bytes) {
+  char head[kMaxPieceHead];
+  size_t got = bytes.CopyPrefix(head, sizeof head);
+  HeadReader r(head, got);
+  uint32_t piece_len = 0, block_len = 0, data_len = 0;
+  const char* block_bytes = nullptr;
+  if (!r.Tag(kPieceTag) || !r.Varint32(&piece_len) ||
+      r.pos() + piece_len != bytes.size() || !r.Tag(kBlockTag) ||
+      !r.Varint32(&block_len) || !r.Bytes(block_len, &block_bytes) ||
+      !r.Tag(kDataTag) || !r.Varint32(&data_len) ||
+      r.pos() + data_len != bytes.size()) {
+    return std::nullopt;
+  }
+  wire::BlockRef ref;
+  if (!ref.ParseFromArray(block_bytes, static_cast<int>(block_len))) return std::nullopt;
+  core::BlockRef b = GetBlock(ref);
+  if (b.length == 0 || b.length > kMaxBlockBytes || b.length != data_len) return std::nullopt;
+  Decoded d;
+  d.message = core::Piece{b};
+  d.payload = bytes.Suffix(r.pos());
+  return d;
+}
+
+}  // namespace
+
+WireFrame EncodeFrame(const core::Message& m) {
+  wire::WireMessage w;
+  EncodeMessage(m, &w);
+  return WireFrame{w.SerializeAsString(), Payload()};
+}
+
+WireFrame EncodePieceFrame(const core::BlockRef& block, Payload payload) {
+  SWARM_CHECK(payload.size() == block.length);
+  wire::BlockRef ref;
+  SetBlock(block, &ref);
+  std::string ref_bytes = ref.SerializeAsString();
+  size_t n = payload.size();
+  size_t piece_len = 1 + VarintSize(ref_bytes.size()) + ref_bytes.size() + 1 + VarintSize(n) + n;
+  WireFrame f;
+  f.head.reserve(kMaxPieceHead);
+  f.head.push_back(kPieceTag);
+  PutVarint(&f.head, piece_len);
+  f.head.push_back(kBlockTag);
+  PutVarint(&f.head, ref_bytes.size());
+  f.head += ref_bytes;
+  f.head.push_back(kDataTag);
+  PutVarint(&f.head, n);
+  f.body = std::move(payload);
+  return f;
+}
+
+std::optional<Decoded> DecodeFrame(const Payload& bytes, std::string* error) {
+  if (auto d = DecodePieceInPlace(bytes)) return d;
+  wire::WireMessage m;
+  if (!m.ParseFromString(bytes.ToString())) {
+    *error = "not a WireMessage (protobuf parse failed)";
+    return std::nullopt;
+  }
+  return DecodeMessage(&m, error);
+}
+
 std::optional<Decoded> DecodeMessage(wire::WireMessage* in, std::string* error) {
   using K = wire::WireMessage::KindCase;
   Decoded d;
@@ -111,7 +239,7 @@ std::optional<Decoded> DecodeMessage(wire::WireMessage* in, std::string* error) 
         return std::nullopt;
       }
       d.message = core::Piece{b};
-      d.payload = std::move(*p->mutable_data());
+      d.payload = Payload(std::move(*p->mutable_data()));
       return d;
     }
     case K::KIND_NOT_SET:

@@ -6,6 +6,14 @@
 // was requested: that is the core's job). A message that fails decoding is a
 // remote protocol violation: the driver drops the connection.
 //
+// Messages travel as serialized WireMessage bytes (WireFrame out, Payload
+// in) so that a Piece's payload is never copied by the codec: EncodePieceFrame
+// writes the few header bytes a protobuf serializer would and leaves the
+// payload in place; DecodeFrame recognises that layout and hands back the
+// payload as a view into the received buffers. Any other layout (another
+// encoder's field order, unknown fields) goes through protobuf parsing, so
+// every valid WireMessage is accepted and all checks stay in DecodeMessage.
+//
 // Stateless functions; thread-safe.
 #ifndef SWARM_NET_WIRE_CODEC_H_
 #define SWARM_NET_WIRE_CODEC_H_
@@ -15,6 +23,7 @@
 #include <string_view>
 
 #include "core/message.h"
+#include "net-real/payload.h"
 #include "proto/peer.pb.h"
 
 namespace swarm::net {
@@ -29,7 +38,15 @@ inline constexpr int kMaxWireMessageBytes = kMaxBlockBytes + 64 * 1024;
 // A decoded message and, for a Piece, its payload.
 struct Decoded {
   core::Message message;
-  std::string payload;  // empty unless message is a Piece
+  Payload payload;  // empty unless message is a Piece
+};
+
+// A serialized WireMessage: `head` followed by `body` (a Piece's payload,
+// shared, not copied; empty for other messages).
+struct WireFrame {
+  std::string head;
+  Payload body;
+  size_t size() const { return head.size() + body.size(); }
 };
 
 // Encodes a control message (anything but a Piece).
@@ -41,6 +58,16 @@ void EncodePiece(const core::BlockRef& block, std::string payload,
 // Decodes `in`, moving a Piece's payload out of it. On failure returns
 // nullopt and sets *error to a short reason for the log.
 std::optional<Decoded> DecodeMessage(wire::WireMessage* in, std::string* error);
+
+// The wire bytes of a control message (anything but a Piece).
+WireFrame EncodeFrame(const core::Message& m);
+// The wire bytes of a Piece, byte for byte what protobuf would produce, with
+// the payload shared. REQUIRES: payload.size() == block.length.
+WireFrame EncodePieceFrame(const core::BlockRef& block, Payload payload);
+// Decodes the serialized bytes of one WireMessage. A Piece's payload comes
+// back as a view sharing `bytes`' owner. Same checks and errors as
+// DecodeMessage, plus "not a WireMessage" for bytes protobuf cannot parse.
+std::optional<Decoded> DecodeFrame(const Payload& bytes, std::string* error);
 
 }  // namespace swarm::net
 

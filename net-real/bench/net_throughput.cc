@@ -5,6 +5,8 @@
 //   3. swarmlab: a LoopbackSwarm with 1 seed -> 1 peer, then 1 seed -> 8
 //      peers, the whole stack (core::Peer, drivers, disk, SHA-256).
 // Usage: net_throughput [MiB=256] [peers=8] [swarm-only [KiB pipeline uploads] | paired [rounds]]
+//   swarm-only: just swarmlab, 1 seed -> `peers` peers (for profiling);
+//   paired: bare stream and swarmlab 1 -> 1 alternately at 128 KiB.
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
@@ -12,14 +14,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "net-real/event_loop.h"
 #include "net-real/loopback_swarm.h"
 #include "net-real/peer_transport.h"
 #include "net-real/wire_codec.h"
@@ -31,6 +38,58 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 double MiBps(double bytes, double s) { return bytes / s / (1 << 20); }
+
+// CPU seconds used by the whole process (every thread, user + system).
+double ProcessCpu() {
+  timespec t;
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
+
+// Samples (SteadyNow, ProcessCpu) every 2 ms on its own thread, so the CPU
+// a swarm used between two of its reported instants (join, completion) can
+// be read off afterwards without counting the run's setup (writing and
+// hashing the content) or teardown (checking the outputs).
+class CpuSampler {
+ public:
+  CpuSampler() : thread_([this] { Loop(); }) {}
+  ~CpuSampler() {
+    stop_ = true;
+    thread_.join();
+  }
+  // Process CPU seconds between two SteadyNow instants (nearest samples).
+  double Between(swarm::core::Time a, swarm::core::Time b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return At(b) - At(a);
+  }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        samples_.emplace_back(SteadyNow(), ProcessCpu());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  double At(swarm::core::Time t) const {
+    auto it = std::lower_bound(samples_.begin(), samples_.end(), t,
+                               [](const auto& s, swarm::core::Time x) { return s.first < x; });
+    if (it == samples_.end()) return samples_.empty() ? 0 : samples_.back().second;
+    return it->second;
+  }
+  std::mutex mu_;
+  std::vector<std::pair<swarm::core::Time, double>> samples_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// A transfer's speed and what it cost the machine.
+struct Measured {
+  double mibps = 0;
+  double cpu_s = 0;  // process CPU seconds during the transfer
+};
 
 double RawTcp(int64_t total) {
   int ls = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -80,7 +139,7 @@ class SinkService : public wire::PeerWire::Service {
   }
 };
 
-double BareGrpc(int64_t total, uint32_t block) {
+Measured BareGrpc(int64_t total, uint32_t block) {
   SinkService service;
   grpc::ServerBuilder b;
   int port = 0;
@@ -93,6 +152,7 @@ double BareGrpc(int64_t total, uint32_t block) {
   auto stream = stub->Connect(&ctx);
   wire::WireMessage msg;
   EncodePiece(core::BlockRef{core::PieceIndex(0), 0, block}, std::string(block, 'x'), &msg);
+  double cpu0 = ProcessCpu();
   auto t0 = Clock::now();
   for (int64_t sent = 0; sent < total; sent += block) {
     if (!stream->Write(msg)) break;
@@ -100,13 +160,16 @@ double BareGrpc(int64_t total, uint32_t block) {
   stream->WritesDone();
   stream->Finish();
   double s = Since(t0);
+  double cpu = ProcessCpu() - cpu0;
   server->Shutdown();
-  return MiBps(double(total), s);
+  return Measured{MiBps(double(total), s), cpu};
 }
 
 struct SwarmNumbers {
   double per_peer_mibps = 0;   // mean over leechers of size / download time
   double aggregate_mibps = 0;  // all leechers' bytes / makespan
+  double first_piece_s = 0;    // first leecher: join to first verified piece
+  double cpu_s = 0;  // process CPU seconds from the first join to the last completion
 };
 
 SwarmNumbers Swarmlab(int64_t total, int leechers, uint32_t block, uint32_t pipeline,
@@ -125,6 +188,7 @@ SwarmNumbers Swarmlab(int64_t total, int leechers, uint32_t block, uint32_t pipe
     p.config.uploads_in_flight = uploads;
   }
   std::string error;
+  CpuSampler cpu;
   auto r = RunLoopbackSwarm(c, &error);
   SwarmNumbers n;
   if (!r) {
@@ -141,8 +205,11 @@ SwarmNumbers Swarmlab(int64_t total, int leechers, uint32_t block, uint32_t pipe
     first_join = std::min(first_join, *p.join_s);
     last_done = std::max(last_done, *p.completion_s);
     sum += MiBps(double(total), *p.completion_s - *p.join_s);
+    if (n.first_piece_s == 0 && p.first_piece_s) n.first_piece_s = *p.first_piece_s - *p.join_s;
   }
   n.per_peer_mibps = sum / leechers;
+  auto at = [&](double s) { return r->started + core::Duration::Micros(int64_t(s * 1e6)); };
+  n.cpu_s = cpu.Between(at(first_join), at(last_done));
   n.aggregate_mibps = MiBps(double(total) * leechers, last_done - first_join);
   return n;
 }
@@ -159,13 +226,17 @@ int main(int argc, char** argv) {
     // Alternates bare gRPC and swarmlab at 128 KiB so both see the same
     // machine load; prints each pair's ratio and the median ratio.
     int rounds = argc > 4 ? std::atoi(argv[4]) : 5;
+    // Also prints the CPU each transfer cost the process (all threads): on
+    // a loaded machine the ratio follows the CPU ratio.
     std::vector<double> ratios;
     for (int i = 0; i < rounds; ++i) {
-      double bare = BareGrpc(total, 128 << 10);
-      double swarm = Swarmlab(total, 1, 128 << 10, 16, 4).per_peer_mibps;
-      ratios.push_back(swarm / bare);
-      std::printf("round %d: bare gRPC %.1f, swarmlab %.1f MiB/s, ratio %.2f\n", i + 1, bare,
-                  swarm, swarm / bare);
+      Measured bare = BareGrpc(total, 128 << 10);
+      SwarmNumbers swarm = Swarmlab(total, 1, 128 << 10, 16, 4);
+      double ratio = swarm.per_peer_mibps / bare.mibps;
+      ratios.push_back(ratio);
+      std::printf("round %d: bare gRPC %.1f, swarmlab %.1f MiB/s, ratio %.2f"
+                  "   (CPU s: bare %.2f, swarmlab %.2f)\n",
+                  i + 1, bare.mibps, swarm.per_peer_mibps, ratio, bare.cpu_s, swarm.cpu_s);
     }
     std::sort(ratios.begin(), ratios.end());
     std::printf("median ratio swarmlab / bare gRPC at 128 KiB: %.2f\n", ratios[ratios.size() / 2]);
@@ -175,17 +246,21 @@ int main(int argc, char** argv) {
     uint32_t block = argc > 4 ? std::atoi(argv[4]) << 10 : 128 << 10;
     uint32_t pipeline = argc > 5 ? std::atoi(argv[5]) : 16;
     uint32_t uploads = argc > 6 ? std::atoi(argv[6]) : 4;
-    auto one = Swarmlab(total, 1, block, pipeline, uploads);
-    std::printf("swarmlab 1 seed -> 1 peer, %u KiB blocks, pipeline %u, %u uploads: %.1f MiB/s\n",
-                block >> 10, pipeline, uploads, one.per_peer_mibps);
+    auto one = Swarmlab(total, peers, block, pipeline, uploads);
+    std::printf(
+        "swarmlab 1 seed -> %d peer(s), %u KiB blocks, pipeline %u, %u uploads: %.1f MiB/s "
+        "per peer, %.1f aggregate (first piece after %.3f s, %.2f CPU s)\n",
+        peers, block >> 10, pipeline, uploads, one.per_peer_mibps, one.aggregate_mibps,
+        one.first_piece_s, one.cpu_s);
     return 0;
   }
   std::printf("loopback throughput, %lld MiB per transfer (MiB/s)\n", (long long)mib);
   std::printf("%-52s %10.1f\n", "raw TCP, 128 KiB writes", RawTcp(total));
   for (uint32_t block : {16u << 10, 128u << 10, 256u << 10}) {
-    std::printf("%-52s %10.1f\n",
+    Measured bare = BareGrpc(total, block);
+    std::printf("%-52s %10.1f   (%.2f CPU s)\n",
                 ("bare gRPC bidi stream, " + std::to_string(block >> 10) + " KiB Piece msgs").c_str(),
-                BareGrpc(total, block));
+                bare.mibps, bare.cpu_s);
   }
   struct Tuning {
     const char* name;
@@ -196,12 +271,13 @@ int main(int argc, char** argv) {
                  {"256 KiB blocks (= piece), pipeline 8, 4 uploads in flight", 256 << 10, 8, 4}};
   for (const auto& t : tunings) {
     auto one = Swarmlab(total, 1, t.block, t.pipeline, t.uploads);
-    std::printf("%-52s %10.1f   [%s]\n", "swarmlab 1 seed -> 1 peer", one.per_peer_mibps, t.name);
+    std::printf("%-52s %10.1f   (%.2f CPU s) [%s]\n", "swarmlab 1 seed -> 1 peer",
+                one.per_peer_mibps, one.cpu_s, t.name);
   }
   const auto& t = tunings[2];
   auto many = Swarmlab(total, peers, t.block, t.pipeline, t.uploads);
-  std::printf("%-52s %10.1f   per peer, %.1f aggregate [%s]\n",
+  std::printf("%-52s %10.1f   per peer, %.1f aggregate (%.2f CPU s) [%s]\n",
               ("swarmlab 1 seed -> " + std::to_string(peers) + " peers").c_str(),
-              many.per_peer_mibps, many.aggregate_mibps, t.name);
+              many.per_peer_mibps, many.aggregate_mibps, many.cpu_s, t.name);
   return 0;
 }

@@ -66,7 +66,7 @@ TEST_F(PieceStoreTest, DownloadVerifyAndFinalize) {
   EXPECT_FALSE(fs::exists(dir_ / "file.bin.part"));
   auto block = s->ReadBlock(core::BlockRef{core::PieceIndex(3), 10, 20});
   ASSERT_TRUE(block);
-  EXPECT_EQ(*block, Slice(core::BlockRef{core::PieceIndex(3), 10, 20}));
+  EXPECT_EQ(block->ToString(), Slice(core::BlockRef{core::PieceIndex(3), 10, 20}));
 }
 
 TEST_F(PieceStoreTest, CorruptPieceFailsVerification) {
@@ -149,6 +149,25 @@ TEST(SafeFileNameTest, RejectsPathsAndDots) {
   EXPECT_FALSE(SafeFileName("a\\b").has_value());
   EXPECT_FALSE(SafeFileName(std::string("a\0b", 3)).has_value());
   EXPECT_FALSE(SafeFileName(std::string(256, 'x')).has_value());
+}
+
+TEST_F(PieceStoreTest, BlocksInSeveralPartsAreWrittenAndHashed) {
+  // A received block arrives as views into several transport buffers.
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  uint32_t size = static_cast<uint32_t>(info_.PieceSize(core::PieceIndex(1)));
+  core::BlockRef whole{core::PieceIndex(1), 0, size};
+  std::string bytes = Slice(whole);
+  std::vector<std::string_view> parts;
+  for (size_t i = 0; i < bytes.size(); i += 1000) {
+    parts.push_back(std::string_view(bytes).substr(i, 1000));
+  }
+  ASSERT_TRUE(s->WriteBlock(whole, Payload(nullptr, parts)));
+  EXPECT_TRUE(s->VerifyPiece(core::PieceIndex(1)));
+  auto back = s->ReadBlock(whole);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->ToString(), bytes);
 }
 
 }  // namespace
