@@ -91,5 +91,24 @@ void BM_EventQueuePushPop(benchmark::State& state) {
 }
 BENCHMARK(BM_EventQueuePushPop)->Arg(10'000)->Arg(1'000'000);
 
+// The same steady state for message deliveries: every event is scheduled a
+// fixed latency after the current time, so it goes to a FIFO lane.
+void BM_EventQueueLanePushPop(benchmark::State& state) {
+  EventQueue q;
+  const core::Duration latency = core::Duration::Micros(25'000);
+  Time now;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    now = Time::FromMicros(i * 25'000 / state.range(0));
+    q.PushAfter(now, latency, 0, 1, 2);
+  }
+  for (auto _ : state) {
+    Event e = q.Pop();
+    now = Time::FromMicros(e.time_us);
+    q.PushAfter(now, latency, 0, 1, 2);
+  }
+  benchmark::DoNotOptimize(now);
+}
+BENCHMARK(BM_EventQueueLanePushPop)->Arg(10'000)->Arg(1'000'000);
+
 }  // namespace
 }  // namespace swarm::sim

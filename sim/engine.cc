@@ -695,7 +695,7 @@ void Simulation::Impl::FlowDone(FlowId f, uint64_t gen) {
   result_.peers[sender].uploaded += info.block.length;
   result_.stats.bytes_sent += info.block.length;
   queue_.PushAfter(now_, e.latency, kPieceArrive, e.remote, info.block.piece.value(),
-              info.block.offset, info.block.length);
+                   info.block.offset, info.block.length);
   if (e.open && nodes_[sender].present) {
     // Usually the sender answers with the next block on this connection;
     // DoSendBlock then reuses the flow instead of removing and starting one.
