@@ -23,11 +23,11 @@ struct OutstandingRequest {
 };
 
 struct Connection {
+  // Hot fields first: a simulated swarm touches thousands of other
+  // connections between two messages on this one, so every message pays a
+  // cache miss per line it touches. The first line holds what every message
+  // reads or writes; the second what blocks and requests need.
   ConnectionId id;
-  Direction direction = Direction::kInbound;
-  std::optional<PeerId> dialed;  // outbound: whom we meant to reach
-  std::optional<PeerId> remote;  // set by a valid handshake
-  Time connected_at;
 
   // Handshake and ordering state.
   bool handshake_received = false;
@@ -41,27 +41,36 @@ struct Connection {
   bool optimistic = false;  // unchoked through the optimistic slot
   bool snubbed = false;     // our requests went unanswered
 
-  Bitfield remote_have;
+  Time last_received;
+  Time last_sent;
+  Time last_block;
   // Pieces the neighbour has and we lack; we are interested iff > 0.
   uint32_t interesting = 0;
+  uint32_t uploads_in_flight = 0;
+  std::optional<PeerId> remote;  // set by a valid handshake
 
+  Bitfield remote_have;
   // Our requests to the neighbour, oldest first.
   std::vector<OutstandingRequest> requests;
+  // The neighbour's requests to us not yet handed to the driver, oldest
+  // first.
+  std::vector<BlockRef> upload_queue;
   // Requests we gave up on (choke, timeout, cancel) whose blocks may still
   // arrive; bounded, oldest dropped first.
   // Vectors, not deques: these are short (a pipeline's worth), and an empty
   // std::deque already allocates ~600 bytes, which at 10^5-10^6 simulated
   // connections dominated memory.
   std::vector<BlockRef> stale;
-  // The neighbour's requests to us not yet handed to the driver, oldest
-  // first.
-  std::vector<BlockRef> upload_queue;
-  uint32_t uploads_in_flight = 0;
 
   RateMeter download;   // bytes from the neighbour
   RateMeter upload;     // bytes to the neighbour
   RateMeter announced;  // piece bytes the neighbour announced (Have);
                         // kept for BitTyrant only
+
+  // Colder state.
+  Direction direction = Direction::kInbound;
+  std::optional<PeerId> dialed;  // outbound: whom we meant to reach
+  Time connected_at;
 
   // Weighted uploads (propshare, bittyrant): share and stride-scheduling
   // pass; the connection with the lowest pass is served next.
@@ -71,9 +80,6 @@ struct Connection {
   // Super-seeding: the one piece revealed to this neighbour, and whether it
   // announced having fetched it.
   std::optional<PieceIndex> super_offer;
-  Time last_received;
-  Time last_sent;
-  Time last_block;
 
   bool HasOutstanding(const BlockRef& b) const {
     for (const auto& r : requests) {
