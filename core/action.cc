@@ -1,4 +1,5 @@
 #include "core/action.h"
+
 #include "core/overloaded.h"
 
 namespace swarm::core {

@@ -1,4 +1,5 @@
 #include "core/message.h"
+
 #include "core/overloaded.h"
 
 namespace swarm::core {

@@ -12,12 +12,12 @@
 //   - unchoked_interested_ counts the connections with HoldsSlot() and
 //     uploads_in_flight_ sums theirs (CheckInvariants() recounts both).
 #include "core/peer.h"
-#include "core/overloaded.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "core/check.h"
+#include "core/overloaded.h"
 
 namespace swarm::core {
 namespace {

@@ -1,10 +1,10 @@
 #include "net-real/peer_driver.h"
-#include "core/overloaded.h"
 
 #include <algorithm>
 #include <variant>
 
 #include "core/check.h"
+#include "core/overloaded.h"
 #include "core/rng.h"
 #include "net-real/peer_transport.h"
 

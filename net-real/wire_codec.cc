@@ -1,10 +1,10 @@
 #include "net-real/wire_codec.h"
-#include "core/overloaded.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "core/check.h"
+#include "core/overloaded.h"
 
 namespace swarm::net {
 namespace {

@@ -1,5 +1,4 @@
 #include "sim/engine.h"
-#include "core/overloaded.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,6 +7,7 @@
 #include <variant>
 
 #include "core/check.h"
+#include "core/overloaded.h"
 #include "core/peer.h"
 #include "core/tracker.h"
 #include "sim/event_queue.h"

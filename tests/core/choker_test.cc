@@ -109,11 +109,6 @@ TEST(ChokerTest, UnchokeAllAndFreeRider) {
   EXPECT_TRUE(Choker(rider).Rechoke(c, false, true, rng).unchoke.empty());
 }
 
-}  // namespace
-}  // namespace swarm::core
-
-namespace swarm::core {
-namespace {
 
 TEST(ChokerTest, PropShareWeightsByContribution) {
   PeerConfig cfg;

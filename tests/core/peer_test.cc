@@ -465,11 +465,6 @@ TEST_F(PeerTest, TooManyInboundConnectionsAreRefused) {
             (std::vector<Action>{Dis(c2_, DisconnectReason::kTooManyConnections)}));
 }
 
-}  // namespace
-}  // namespace swarm::core
-
-namespace swarm::core {
-namespace {
 
 class StrategyTest : public PeerTest {};
 
@@ -588,11 +583,6 @@ TEST_F(StrategyTest, SuperSeedRevealsOnePieceAtATime) {
   EXPECT_EQ(new_offers_to_c1, 1);
 }
 
-}  // namespace
-}  // namespace swarm::core
-
-namespace swarm::core {
-namespace {
 
 TEST_F(PeerTest, FreedSlotIsFilledAtOnceNotAtTheNextRechoke) {
   PeerConfig cfg = Sequential();
@@ -625,11 +615,6 @@ TEST_F(PeerTest, SlotFreedByADisconnectIsFilled) {
   EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c2_, Unchoke{}}}));
 }
 
-}  // namespace
-}  // namespace swarm::core
-
-namespace swarm::core {
-namespace {
 
 TEST_F(PeerTest, StrandedLeecherAsksTheTrackerAgainSoon) {
   PeerConfig cfg = Sequential();

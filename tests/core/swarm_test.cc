@@ -102,11 +102,6 @@ TEST(SwarmTest, CorruptingPeerIsBannedAndDownloadStillCompletes) {
   EXPECT_TRUE(saw_hash_failure);
 }
 
-}  // namespace
-}  // namespace swarm::core
-
-namespace swarm::core {
-namespace {
 
 // Every strategy must still deliver the file to everyone.
 class ChokerSwarmTest : public ::testing::TestWithParam<ChokerKind> {};

@@ -44,11 +44,6 @@ TEST(Units, FormatRoundTrips) {
     EXPECT_EQ(FormatRate(*ParseRate(s)), s);
 }
 
-}  // namespace
-}  // namespace swarm::core
-
-namespace swarm::core {
-namespace {
 
 TEST(UnitsTest, MinutesHaveTwoSpellings) {
   EXPECT_EQ(ParseDuration("5m"), Duration::Seconds(300));

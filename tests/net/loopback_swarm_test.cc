@@ -91,11 +91,6 @@ TEST(LoopbackSwarmTest, RefusesWhatOneMachineCannotHonour) {
   EXPECT_TRUE(c.Validate().has_value());  // no seed
 }
 
-}  // namespace
-}  // namespace swarm::net
-
-namespace swarm::net {
-namespace {
 
 TEST(LoopbackSwarmTest, CorruptingSeedIsBannedAndCopiesStayCorrect) {
   LoopbackSwarmConfig c;

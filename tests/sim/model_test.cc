@@ -1,8 +1,13 @@
-// Latency models, workload generation and the closed-form bounds.
+// Latency models, workload generation, the closed-form bounds and the event
+// queue.
+#include <algorithm>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "core/rng.h"
 #include "sim/bounds.h"
+#include "sim/event_queue.h"
 #include "sim/latency.h"
 #include "sim/scenario_yaml.h"
 #include "sim/workload.h"
@@ -116,16 +121,6 @@ peers:
   EXPECT_NEAR(failing, 1000, 100);
 }
 
-}  // namespace
-}  // namespace swarm::sim
-
-#include <algorithm>
-#include <vector>
-
-#include "sim/event_queue.h"
-
-namespace swarm::sim {
-namespace {
 
 TEST(EventQueue, PopsInTimeThenSequenceOrder) {
   EventQueue q;
