@@ -228,7 +228,10 @@ void Peer::RemoveConnection(ConnectionId id) {
   Connection& c = it->second;
   if (c.handshake_received) picker_.RemovePeer(c.remote_have);
   for (const auto& r : c.requests) picker_.AbortRequest(r.block);
-  if (c.remote) known_.erase(*c.remote);
+  if (c.remote) {
+    picker_.ForgetOwner(*c.remote);
+    known_.erase(*c.remote);
+  }
   uploads_in_flight_ -= c.uploads_in_flight;
   unchoked_interested_ -= HoldsSlot(c);
   const bool was_uploading = c.uploads_in_flight > 0;
@@ -249,6 +252,22 @@ size_t Peer::connection_count() const {
 }
 
 size_t Peer::unchoked_count() const { return unchoked_interested_; }
+
+std::string Peer::DebugString() const {
+  std::string out = "peer " + std::to_string(self_.value()) + ": " + picker_.DebugString();
+  for (const auto& [id, c] : index_) {
+    out += "  conn " + std::to_string(id.value()) + " remote ";
+    out += c->remote ? std::to_string(c->remote->value()) : "?";
+    out += c->handshake_received ? "" : " no-handshake";
+    out += c->peer_choking ? " choked-us" : " unchoked-us";
+    out += c->am_interested ? " interested" : "";
+    out += c->snubbed ? " snubbed" : "";
+    out += " requests " + std::to_string(c->requests.size()) + " remote-has " +
+           std::to_string(c->remote_have.Count()) + " interesting " +
+           std::to_string(c->interesting) + "\n";
+  }
+  return out;
+}
 
 bool Peer::CheckInvariants() const {
   size_t slots = 0;
@@ -573,6 +592,7 @@ void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
     if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
   }
   c.requests.clear();
+  if (c.remote) picker_.ForgetOwner(*c.remote);
 }
 
 void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/action.h"
@@ -116,6 +117,9 @@ class Peer {
   // Recounts the running totals kept for speed (slot holders, uploads in
   // flight, the connection index) and compares. For tests; O(connections).
   bool CheckInvariants() const;
+  // The download state and every connection, one per line, for diagnosing
+  // a stalled peer (drivers log it when a run ends with the peer incomplete).
+  std::string DebugString() const;
 
  private:
   // Input handlers per message type (peer.cc).

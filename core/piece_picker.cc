@@ -175,6 +175,12 @@ void PiecePicker::AbortRequest(const BlockRef& b) {
   }
 }
 
+void PiecePicker::ForgetOwner(PeerId who) {
+  for (auto& [index, part] : partial_) {
+    if (part.owner == who) part.owner.reset();
+  }
+}
+
 PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {
   SWARM_CHECK(IsValidBlock(b));
   if (have_.Test(b.piece.value())) return Receipt::kDuplicate;
@@ -218,6 +224,25 @@ void PiecePicker::OnPieceVerified(PieceIndex p, bool ok) {
   } else {
     unrequested_ += BlocksIn(p);
   }
+}
+
+std::string PiecePicker::DebugString() const {
+  std::string out = "have " + std::to_string(have_.Count()) + "/" +
+                    std::to_string(have_.size()) + ", unrequested blocks " +
+                    std::to_string(unrequested_) + "\n";
+  for (const auto& [index, part] : partial_) {
+    out += "  piece " + std::to_string(index) + " ";
+    for (uint32_t i = 0; i < part.received.size(); ++i) {
+      const uint16_t k = part.outstanding[i];
+      out += part.received[i] ? 'R' : k == 0 ? '.' : k < 10 ? char('0' + k) : '+';
+    }
+    if (parole_[index]) {
+      out += " parole, owner ";
+      out += part.owner ? std::to_string(part.owner->value()) : "none";
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 bool PiecePicker::InEndgame() const {

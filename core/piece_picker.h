@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/bitfield.h"
@@ -67,6 +68,11 @@ class PiecePicker {
   // disconnect). The block becomes pickable again if nobody else has it
   // outstanding.
   void AbortRequest(const BlockRef& b);
+  // `who` will send nothing more for now (it left, choked us, or snubbed
+  // us): the parole pieces it was fetching may pass to another peer. Without
+  // this, a parole piece whose owner left between two requests would wait
+  // for it forever.
+  void ForgetOwner(PeerId who);
 
   enum class Receipt { kNew, kDuplicate };
   // A requested block arrived. kNew the first time; kDuplicate if it was
@@ -88,6 +94,11 @@ class PiecePicker {
   bool IsValidBlock(const BlockRef& b) const;
   uint32_t BlocksIn(PieceIndex p) const;
   BlockRef Block(PieceIndex p, uint32_t i) const;
+
+  // The pieces in progress, one per line, for diagnosing a stalled download:
+  // index, per-block state (R received, digit = requests in flight, . none),
+  // parole owner.
+  std::string DebugString() const;
 
  private:
   struct Partial {

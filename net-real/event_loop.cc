@@ -11,13 +11,14 @@ core::Time SteadyNow() {
       std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
 
-void EventLoop::Post(std::function<void()> fn) {
+bool EventLoop::Post(std::function<void()> fn) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (quit_) return;
+    if (quit_) return false;
     queue_.push_back(std::move(fn));
   }
   cv_.notify_one();
+  return true;
 }
 
 void EventLoop::Quit() {

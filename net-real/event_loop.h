@@ -29,8 +29,10 @@ class EventLoop {
   using Deadline = std::function<std::optional<core::Time>()>;
   using Wake = std::function<void(core::Time)>;
 
-  // Queues `fn` to run on the loop thread. Dropped after Quit().
-  void Post(std::function<void()> fn);
+  // Queues `fn` to run on the loop thread. After Quit() `fn` is dropped and
+  // Post returns false: a caller handing over a resource (a stream) must
+  // then release it itself.
+  bool Post(std::function<void()> fn);
   // Asks Run() to return after the closures already queued.
   void Quit();
   // Runs until Quit(). Each round: run queued closures, call on_wake(now),

@@ -72,6 +72,8 @@ void PeerDriver::Stop(core::Duration grace) {
     core::Time now = SteadyNow();
     stopping_ = true;
     stop_deadline_ = now + grace;
+    // Leaving unfinished: the core's view helps tell a stall from a slow swarm.
+    if (!peer_->is_seed()) Log(LogLevel::kDebug, "leaving unfinished; " + peer_->DebugString());
     peer_->OnStop(now);
     Drain(now);
   });
@@ -217,7 +219,7 @@ void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const core::Handshake&
                               Link::Handlers* handlers) {
   core::ConnectionId c(next_conn_++);
   *handlers = MakeHandlers(c);
-  loop_->Post([this, c, link, first] {
+  const bool posted = loop_->Post([this, c, link, first] {
     if (stopping_) {
       link->Close();
       return;
@@ -228,6 +230,9 @@ void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const core::Handshake&
     Drain(now);
     OnLinkMessage(c, Decoded{first, {}}, "");
   });
+  // The driver has already stopped: nobody else will end this stream, and
+  // an open stream holds up the server's shutdown.
+  if (!posted) link->Close();
 }
 
 void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,

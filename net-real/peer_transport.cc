@@ -169,6 +169,10 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
     } else if (handlers_.on_message) {
       handlers_.on_message(FromByteBuffer(&in_));
     }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (ended_) return;  // refused or closed meanwhile: read no more
+    }
     StartRead(&in_);
   }
 

@@ -445,6 +445,44 @@ TEST_F(PeerTest, PieceFailingHashFromOnePeerBansItAndIsRefetched) {
             acts.end());
 }
 
+// A parole piece is fetched from one owner at a time. If the owner leaves
+// between requests (all it was asked for arrived, the piece is unfinished),
+// the piece must pass to another peer, or the download stalls for good.
+TEST_F(PeerTest, ParolePieceOutlivesItsOwnersDeparture) {
+  // Two pieces of four blocks; two requests in flight per connection.
+  const TorrentInfo t = TorrentInfo::Synthetic("p.bin", 2 * 4 * 16 * kKiB, 4 * 16 * kKiB);
+  PeerConfig cfg = Sequential();
+  cfg.request_pipeline = 2;
+  Peer p(self_, t, cfg, Rng(1));
+  p.OnStart(now_, false);
+  const ConnectionId c3{3};
+  const PeerId third{9};
+  auto join = [&](ConnectionId c, PeerId who, const char* bits) {
+    p.OnConnected(now_, c, Direction::kInbound, std::nullopt);
+    p.OnMessage(now_, c, Handshake{t.info_hash(), who});
+    p.OnMessage(now_, c, Bits(bits));
+    p.OnMessage(now_, c, Unchoke{});
+  };
+  join(c2_, other_, ".*");  // asked for (1,0) (1,1)
+  join(c1_, remote_, "**");  // asked for (1,2) (1,3)
+  for (uint32_t i : {0u, 1u}) p.OnMessage(now_, c2_, Piece{Blk(1, i)});
+  for (uint32_t i : {2u, 3u}) p.OnMessage(now_, c1_, Piece{Blk(1, i)});  // c1 moves to (0,0) (0,1)
+  p.OnMessage(now_, c2_, Choke{});
+  p.OnPieceVerified(now_, PieceIndex(1), false);  // two sources: parole, no culprit
+  ASSERT_TRUE(p.CheckInvariants());
+  join(c3, third, "*.");                           // asked for (0,2) (0,3)
+  p.OnMessage(now_, c1_, Piece{Blk(0, 0)});        // c1 takes parole piece 1: (1,0)
+  p.OnMessage(now_, c3, Choke{});                  // (0,2) (0,3) free again
+  p.OnMessage(now_, c1_, Piece{Blk(1, 0)});        // c1 prefers piece 0: (0,2)
+  p.TakeActions();
+  p.OnDisconnected(now_, c1_);  // the owner leaves with piece 1 unfinished
+  p.OnMessage(now_, c2_, Unchoke{});
+  auto acts = p.TakeActions();
+  EXPECT_NE(std::find(acts.begin(), acts.end(), Action(SendMessage{c2_, Request{Blk(1, 1)}})),
+            acts.end())
+      << p.DebugString();
+}
+
 TEST_F(PeerTest, InputsForUnknownConnectionsAreIgnored) {
   auto p = Make(false);
   p->OnMessage(now_, ConnectionId(55), Piece{Blk(0, 0)});

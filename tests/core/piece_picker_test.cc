@@ -159,6 +159,25 @@ TEST_F(PickerTest, FailedPieceGoesOnParoleWithOneOwner) {
   EXPECT_EQ(Pick("*.", 1, PeerId(1)).size(), 1u);  // the owner finishes it
 }
 
+TEST_F(PickerTest, ForgottenOwnerHandsTheParolePieceOn) {
+  Build("22", "  ", PieceSelection::kSequential, 3);
+  auto a = Pick("*.", 2, PeerId(1));
+  auto b = Pick("*.", 1, PeerId(2));
+  for (const auto& blk : a) picker_->OnBlockReceived(blk);
+  picker_->OnBlockReceived(b[0]);
+  picker_->OnPieceVerified(PieceIndex(0), false);
+  // Peer 1 takes the parole piece, and everything it was asked for arrives.
+  auto owned = Pick("*.", 1, PeerId(1));
+  ASSERT_EQ(owned.size(), 1u);
+  picker_->OnBlockReceived(owned[0]);
+  EXPECT_TRUE(Pick("*.", 2, PeerId(2)).empty());  // still peer 1's
+  picker_->ForgetOwner(PeerId(3));                // someone else: no change
+  EXPECT_TRUE(Pick("*.", 2, PeerId(2)).empty());
+  picker_->ForgetOwner(PeerId(1));
+  EXPECT_EQ(Pick("*.", 2, PeerId(2)).size(), 2u);  // the rest goes to peer 2
+  EXPECT_TRUE(Pick("*.", 1, PeerId(1)).empty());   // and is now peer 2's
+}
+
 TEST_F(PickerTest, AvailabilityFollowsPeers) {
   Build("00", "  ");
   picker_->AddPeer(Bitfield::FromString("*."));

@@ -91,7 +91,6 @@ TEST(LoopbackSwarmTest, RefusesWhatOneMachineCannotHonour) {
   EXPECT_TRUE(c.Validate().has_value());  // no seed
 }
 
-
 TEST(LoopbackSwarmTest, CorruptingSeedIsBannedAndCopiesStayCorrect) {
   LoopbackSwarmConfig c;
   c.file_length = 8 * core::kMiB;
@@ -113,7 +112,9 @@ TEST(LoopbackSwarmTest, CorruptingSeedIsBannedAndCopiesStayCorrect) {
     failed += p.pieces_failed;
     std::printf("leecher %zu: pieces_failed=%u peers_banned=%u\n", i, p.pieces_failed,
                 p.peers_banned);
-    if (p.pieces_failed > 0) EXPECT_GE(p.peers_banned, 1u) << "peer " << i;
+    if (p.pieces_failed > 0) {
+      EXPECT_GE(p.peers_banned, 1u) << "peer " << i;
+    }
   }
   EXPECT_GE(failed, 1u) << "the liar served nothing: the test proved nothing";
 }
