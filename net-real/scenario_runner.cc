@@ -78,6 +78,7 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     spec.upload_limit = cls.upload;
     spec.download_limit = cls.download;
     spec.added_delay = DelayFor(s, cls, notes);
+    spec.corrupt_uploads = cls.corrupt_uploads;
     if (p.seeding_time < core::Duration::Infinite()) spec.leave_after_completion = p.seeding_time;
     if (p.leave_at < core::Time::Never()) spec.leave_at = p.leave_at - core::Time::Zero();
     failures |= p.fail_at < core::Time::Never();
@@ -101,6 +102,8 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     rec.leave = At(p.leave_s);
     rec.uploaded = p.bytes_uploaded;
     rec.downloaded = p.bytes_downloaded;
+    rec.pieces_failed = p.pieces_failed;
+    rec.peers_banned = p.peers_banned;
     if (!p.seed && p.completion_s && !p.verified) {
       *error = "peer " + std::to_string(i) + " completed with a copy that does not match";
       return std::nullopt;

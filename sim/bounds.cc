@@ -13,8 +13,9 @@ theory::DistributionProblem ToDistributionProblem(const Scenario& s) {
   p.file_size = s.file.size;
   p.piece_length = s.file.piece_size;
   for (const PeerClassSpec& c : s.peers) {
-    // A free-rider's capacity exists but is never offered.
-    core::Rate up = c.free_rider ? core::Rate::Zero() : c.upload;
+    // A free-rider's capacity exists but is never offered; a polluter's
+    // uploads are all discarded.
+    core::Rate up = c.free_rider || c.corrupt_uploads ? core::Rate::Zero() : c.upload;
     for (uint32_t k = 0; k < c.count; ++k) {
       if (c.start_complete) {
         p.seed_uploads.push_back(up);
@@ -31,7 +32,7 @@ SimpleBounds ComputeSimpleBounds(const Scenario& s) {
   b.file_bits = static_cast<double>(s.file.size) * 8;
   b.min_download_bps = std::numeric_limits<double>::infinity();
   for (const PeerClassSpec& c : s.peers) {
-    double u = c.free_rider ? 0 : c.upload.bits_per_second();
+    double u = c.free_rider || c.corrupt_uploads ? 0 : c.upload.bits_per_second();
     if (c.start_complete) {
       b.seed_upload_bps += u * c.count;
     } else {

@@ -125,6 +125,9 @@ struct Node {
   bool gone = false;
   Time timer_at = Time::Never();
   core::Bitfield verified;  // pieces we told the core verified
+  // Pieces holding a block stored from a polluter since their last check;
+  // they fail verification. Sized only when the scenario has polluters.
+  core::Bitfield tainted;
   std::vector<uint32_t> endpoints;
 };
 
@@ -175,6 +178,7 @@ class Simulation::Impl {
   void DoDisconnect(uint32_t p, const core::Disconnect& a);
   void DoAnnounce(uint32_t p, const core::Announce& a);
   void DoCompleted(uint32_t p);
+  void DoStore(uint32_t p, const core::StoreBlock& a);
   void ArmTimer(uint32_t p);
   void ArmTrackerTimer();
 
@@ -217,6 +221,7 @@ class Simulation::Impl {
   uint32_t leechers_done_ = 0;  // completed, or left/failed before completing
   uint32_t completed_ = 0;
   double present_upload_cap_ = 0;
+  bool polluters_ = false;  // some class has corrupt_uploads
   RunResult result_;
 };
 
@@ -238,6 +243,7 @@ Simulation::Impl::Impl(const Scenario& s, SimOptions o)
     result_.peers[i].class_index = plans[i].class_index;
     result_.peers[i].started_complete = c.start_complete;
     if (!c.start_complete) ++leechers_total_;
+    polluters_ |= c.corrupt_uploads;
   }
   latency_ = LatencyModel(s, peer_class_);
   for (const PeerClassSpec& c : s.peers) class_config_.push_back(s.PeerConfigFor(c));
@@ -283,9 +289,11 @@ RunResult Simulation::Impl::Run() {
   Sample();
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i].peer) {
-      result_.stats.core_uploaded += nodes_[i].peer->stats().uploaded;
-      result_.stats.core_downloaded +=
-          nodes_[i].peer->stats().downloaded + nodes_[i].peer->stats().wasted;
+      const core::PeerStats& st = nodes_[i].peer->stats();
+      result_.stats.core_uploaded += st.uploaded;
+      result_.stats.core_downloaded += st.downloaded + st.wasted;
+      result_.peers[i].pieces_failed = st.pieces_failed;
+      result_.peers[i].peers_banned = st.peers_banned;
     }
   }
   // Pieces still travelling when the run stopped.
@@ -375,6 +383,7 @@ void Simulation::Impl::Join(uint32_t p) {
                                         core::Rng::ForStream(s_.seed, p));
   n.present = true;
   n.verified = core::Bitfield(torrent_->piece_count(), c.start_complete);
+  if (polluters_) n.tainted = core::Bitfield(torrent_->piece_count());
   if (c.start_complete) {
     for (uint32_t& a : availability_) ++a;
   }
@@ -466,7 +475,7 @@ void Simulation::Impl::Drain(uint32_t p) {
     std::visit(Overloaded{
                    [&](core::SendMessage& m) { DoSend(p, m); },
                    [&](core::SendBlock& m) { DoSendBlock(p, m); },
-                   [&](core::StoreBlock&) {},
+                   [&](core::StoreBlock& m) { DoStore(p, m); },
                    [&](core::VerifyPiece& m) {
                      queue_.PushAfter(now_, core::Duration::Zero(), kVerify, p, m.piece.value());
                    },
@@ -478,6 +487,17 @@ void Simulation::Impl::Drain(uint32_t p) {
                a);
   }
   if (nodes_[p].present) ArmTimer(p);
+}
+
+// The model has no payload bytes: a block "is corrupt" when it came from a
+// polluter, and the piece it joins fails its check (Verify).
+void Simulation::Impl::DoStore(uint32_t p, const core::StoreBlock& a) {
+  if (!polluters_) return;
+  const Endpoint& e = endpoints_[static_cast<uint32_t>(a.conn.value())];
+  const uint32_t sender = endpoints_[e.remote].owner;
+  if (s_.peers[peer_class_[sender]].corrupt_uploads) {
+    nodes_[p].tainted.Set(a.block.piece.value());
+  }
 }
 
 uint32_t Simulation::Impl::StoreMessage(core::Message m) {
@@ -737,13 +757,17 @@ void Simulation::Impl::Deliver(uint32_t ep, const core::Message& m) {
 void Simulation::Impl::Verify(uint32_t p, core::PieceIndex piece) {
   Node& n = nodes_[p];
   if (!n.present) return;
-  if (!n.verified.Test(piece.value())) {
+  const bool ok = !polluters_ || !n.tainted.Test(piece.value());
+  if (polluters_) n.tainted.Clear(piece.value());  // the core refetches it whole
+  if (ok && !n.verified.Test(piece.value())) {
     n.verified.Set(piece.value());
     ++availability_[piece.value()];
     if (!result_.peers[p].first_piece) result_.peers[p].first_piece = now_;
   }
-  if (opt_.trace) Trace(p, "verify", "piece=" + std::to_string(piece.value()));
-  n.peer->OnPieceVerified(now_, piece, true);
+  if (opt_.trace) {
+    Trace(p, ok ? "verify" : "verify-failed", "piece=" + std::to_string(piece.value()));
+  }
+  n.peer->OnPieceVerified(now_, piece, ok);
   Drain(p);
 }
 

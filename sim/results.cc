@@ -137,11 +137,14 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
     uint32_t count = 0, done = 0;
     double total = 0;
     core::Bytes up = 0, down = 0;
+    uint64_t failed = 0, banned = 0;
     for (const PeerRecord& p : r.peers) {
       if (p.class_index != c) continue;
       ++count;
       up += p.uploaded;
       down += p.downloaded;
+      failed += p.pieces_failed;
+      banned += p.peers_banned;
       if (p.completion && p.join && !p.started_complete) {
         ++done;
         total += (*p.completion - *p.join).seconds();
@@ -151,7 +154,8 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
     if (done) mean = total / done;
     o << (c ? ",\n    " : "\n    ") << JsonString(s.peers[c].name) << ": {\"count\": " << count
       << ", \"mean_completion_s\": " << JsonNum(mean) << ", \"bytes_uploaded\": " << up
-      << ", \"bytes_downloaded\": " << down << "}";
+      << ", \"bytes_downloaded\": " << down << ", \"pieces_failed\": " << failed
+      << ", \"peers_banned\": " << banned << "}";
   }
   o << "\n  }\n}\n";
   return o.str();
@@ -172,6 +176,15 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
     o << "   piece-granular " << Fixed(*sum.bounds.piece_granular_s, 1) << " s";
   o << "\n";
   o << "  efficiency     " << (sum.efficiency ? Fixed(*sum.efficiency, 3) : "-") << "\n";
+  uint64_t failed = 0, banned = 0;
+  for (const PeerRecord& p : r.peers) {
+    failed += p.pieces_failed;
+    banned += p.peers_banned;
+  }
+  if (failed > 0) {
+    o << "  bad data       " << failed << " pieces failed their hash check, " << banned
+      << " bans\n";
+  }
   o << "  events         " << r.stats.events << " in " << Fixed(r.stats.wall_time_s, 2)
     << " s wall (" << Fixed(r.stats.events / std::max(1e-9, r.stats.wall_time_s) / 1e6, 2)
     << " M events/s), simulated " << Fixed(r.stats.end_time.seconds(), 1) << " s\n";

@@ -23,6 +23,8 @@ struct PeerRecord {
   std::optional<core::Time> join, first_piece, completion, leave;
   core::Bytes uploaded = 0;    // payload bytes whose transfer finished
   core::Bytes downloaded = 0;  // payload bytes delivered to this peer
+  uint32_t pieces_failed = 0;  // pieces that failed their hash check here
+  uint32_t peers_banned = 0;   // neighbours this peer banned for bad data
 };
 
 struct TimelineRow {

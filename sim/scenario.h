@@ -115,6 +115,10 @@ struct PeerClassSpec {
   ArrivalSpec arrival;
   LeaveSpec leave;
   bool free_rider = false;
+  // A polluter: every block it uploads arrives corrupted, so each piece it
+  // contributes to fails its receiver's hash check (the real driver sends
+  // flipped bytes; the simulator marks the piece).
+  bool corrupt_uploads = false;
   FailureSpec failure;
   std::string region;  // topology latency only
   // Class-specific protocol settings (e.g. one BitTyrant class), replacing

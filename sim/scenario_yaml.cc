@@ -275,7 +275,8 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
                         const core::PeerConfig& base) {
   PeerClassSpec c;
   MapReader m(n, f, {"class", "count", "upload", "download", "start", "arrival",
-                     "leave", "free_rider", "failure", "region", "protocol"});
+                     "leave", "free_rider", "corrupt_uploads", "failure", "region",
+                     "protocol"});
   for (const char* req : {"class", "count", "upload", "download"})
     if (!m.Has(req)) Fail(n, m.Path(req), "missing (every class needs class, count, upload, download)");
   c.name = Scalar(m["class"], m.Path("class"));
@@ -290,6 +291,7 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
   if (m.Has("arrival")) c.arrival = ReadArrival(m["arrival"], m.Path("arrival"));
   if (m.Has("leave")) c.leave = ReadLeave(m["leave"], m.Path("leave"));
   m.Read("free_rider", c.free_rider, Bool);
+  m.Read("corrupt_uploads", c.corrupt_uploads, Bool);
   if (m.Has("failure")) {
     MapReader fr(m["failure"], m.Path("failure"), {"probability", "after"});
     fr.Read("probability", c.failure.probability, Real);
@@ -600,6 +602,7 @@ void EmitClass(YAML::Emitter& e, const PeerClassSpec& c) {
       break;
   }
   e << YAML::Key << "free_rider" << YAML::Value << c.free_rider;
+  e << YAML::Key << "corrupt_uploads" << YAML::Value << c.corrupt_uploads;
   e << YAML::Key << "failure" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
     << "probability" << YAML::Value << c.failure.probability << YAML::Key << "after"
     << YAML::Value;

@@ -2,7 +2,8 @@
 # `swarm run-scenario` on a small scenario: the result folder has the
 # simulator's four files, says "mode": "real", every leecher completed, and
 # the join <= first piece <= completion order holds for every leecher.
-# Also: a scenario too big for one machine is refused with exit code 2.
+# A polluter class corrupts on the wire and is caught. Also: a scenario too
+# big for one machine is refused with exit code 2.
 set -euo pipefail
 SWARM=$1
 SCENARIO=$2
@@ -21,6 +22,16 @@ awk -F, 'NR > 1 && $2 == "leecher" {
   if ($3 == "" || $4 == "" || $5 == "" || !($3 <= $4 && $4 <= $5)) bad = 1
 } END { exit bad }' "$OUT/r/peers.csv" || { cat "$OUT/r/peers.csv"; fail "bad leecher times"; }
 [[ $(wc -l < "$OUT/r/timeline.csv") -ge 3 ]] || fail "timeline too short"
+
+# A polluter class on real sockets: its blocks are corrupted on the wire, the
+# leechers' hash checks catch them, and every copy still ends up complete.
+sed 's/^sample_interval:/  - {class: polluter, count: 1, upload: 40Mbit\/s, download: 100Mbit\/s,\n     start: complete, corrupt_uploads: true}\nsample_interval:/' \
+  "$SCENARIO" > "$OUT/polluted.yaml"
+"$SWARM" run-scenario "$OUT/polluted.yaml" --out "$OUT/p" > "$OUT/p.stdout" 2> "$OUT/p.stderr" \
+  || { cat "$OUT/p.stderr"; fail "polluted run-scenario exited with $?"; }
+grep -q '"completed": 6' "$OUT/p/summary.json" || { cat "$OUT/p/summary.json"; fail "polluted: not 6/6"; }
+grep -Eq '"leecher": .*"pieces_failed": [1-9]' "$OUT/p/summary.json" \
+  || { cat "$OUT/p/summary.json"; fail "polluted: no failed piece counted"; }
 
 refused() {  # refused REASON ARGS...: must exit 2 quickly, naming REASON
   local reason=$1

@@ -114,11 +114,71 @@ TEST(Invariants, ChurnFreeRidersAndLeavingSeed) {
   EXPECT_EQ(r.stats.cap_violations, 0u);
   EXPECT_EQ(r.stats.causality_violations, 0u);
   // Free-riders never upload.
-  for (const PeerRecord& p : r.peers)
-    if (p.class_index == 2) EXPECT_EQ(p.uploaded, 0);
+  for (const PeerRecord& p : r.peers) {
+    if (p.class_index == 2) {
+      EXPECT_EQ(p.uploaded, 0);
+    }
+  }
   // The seed left at 3 s.
   ASSERT_TRUE(r.peers[0].leave);
   EXPECT_EQ(r.peers[0].leave->seconds(), 3.0);
+}
+
+// kSmall plus two polluting seeds: every block they upload is corrupt.
+std::string WithPolluters() {
+  std::string text = kSmall;
+  text.insert(text.find("sample_interval"),
+              "  - {class: polluter, count: 2, upload: 4Mbit/s, download: 100Mbit/s,\n"
+              "     start: complete, corrupt_uploads: true}\n");
+  return text;
+}
+
+TEST(Invariants, PollutersAreBannedAndEveryoneStillCompletes) {
+  Scenario s = Parse(WithPolluters());
+  ASSERT_EQ(s.peers.size(), 4u);
+  RunResult r = RunChecked(s);
+  Summary sum = Summarize(s, r);
+  EXPECT_EQ(sum.completed, 20u);
+  ExpectConservation(r);
+  EXPECT_EQ(r.stats.causality_violations, 0u);
+  uint32_t failed = 0, banned = 0, fast_failed = 0;
+  core::Bytes polluted = 0;
+  for (const PeerRecord& p : r.peers) {
+    failed += p.pieces_failed;
+    banned += p.peers_banned;
+    if (p.class_index == 1) fast_failed += p.pieces_failed;
+    if (p.class_index == 3) polluted += p.uploaded;
+  }
+  EXPECT_GT(polluted, 0) << "the polluters sent nothing: the test proved nothing";
+  EXPECT_GT(failed, 0u);
+  EXPECT_GT(banned, 0u);
+  // The failures cost time: no faster than the same swarm without them.
+  Scenario clean = Parse(kSmall);
+  Summary base = Summarize(clean, RunChecked(clean));
+  EXPECT_GE(*sum.mean, *base.mean * 0.95);
+  // Same seed, same bytes, polluters included.
+  RunResult again = Simulation(s).Run();
+  EXPECT_EQ(PeersCsv(s, r), PeersCsv(s, again));
+  const std::string json = SummaryJson(s, r, sum);
+  EXPECT_NE(json.find("\"fast\": {\"count\": 10, "), std::string::npos) << json;
+  EXPECT_NE(json.find("\"pieces_failed\": " + std::to_string(fast_failed)), std::string::npos)
+      << json;
+}
+
+TEST(Invariants, NothingCorruptIsEverVerified) {
+  // The only seed pollutes: no leecher may ever count a piece.
+  Scenario s = Parse(kSmall, {"peers.0.corrupt_uploads=true", "stop.max_time=5min"});
+  RunResult r = RunChecked(s);
+  EXPECT_TRUE(r.stats.hit_max_time);
+  EXPECT_EQ(r.stats.causality_violations, 0u);
+  uint32_t failed = 0;
+  for (const PeerRecord& p : r.peers) {
+    if (p.started_complete) continue;
+    EXPECT_FALSE(p.first_piece);
+    EXPECT_EQ(p.uploaded, 0);  // nothing verified, nothing to pass on
+    failed += p.pieces_failed;
+  }
+  EXPECT_GT(failed, 0u);
 }
 
 std::string WithoutWallTime(const std::string& json) {
