@@ -207,6 +207,7 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
     o.upload_limit = spec.upload_limit;
     o.download_limit = spec.download_limit;
     o.added_delay = spec.added_delay;
+    o.delay_from = spec.delay_from;
     o.corrupt_uploads = spec.corrupt_uploads;
     m.dialer = std::make_unique<Dialer>();
     m.driver = std::make_unique<PeerDriver>(*info, std::move(store), have, o, &client,

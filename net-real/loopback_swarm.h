@@ -14,6 +14,7 @@
 #ifndef SWARM_NET_LOOPBACK_SWARM_H_
 #define SWARM_NET_LOOPBACK_SWARM_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct LoopbackPeerSpec {
   core::Rate upload_limit = core::Rate::Zero();    // zero: unlimited
   core::Rate download_limit = core::Rate::Zero();  // zero: unlimited
   core::Duration added_delay = core::Duration::Zero();  // one-way, per message
+  // If set, replaces added_delay: the one-way delay from the peer with this
+  // id (peers are numbered by their place in LoopbackSwarmConfig::peers).
+  std::function<core::Duration(core::PeerId from)> delay_from;
   // Leave this long after completing; nullopt: stay until the run ends.
   std::optional<core::Duration> leave_after_completion;
   // Leave at this time after the run starts, complete or not.

@@ -101,7 +101,7 @@ void PeerDriver::Run() {
   peer_->OnStart(now, initial_have_);
   Drain(now);
   loop_->Run([this] { return NextWake(); }, [this](core::Time t) { OnWake(t); });
-  for (auto& [conn, link] : links_) link->Close();
+  for (auto& [conn, state] : links_) state.link->Close();
   links_.clear();
   Publish(SteadyNow());
 }
@@ -162,7 +162,7 @@ void PeerDriver::Carry(core::Time now, const core::Action& action) {
           [&](const core::SendMessage& s) {
             auto it = links_.find(s.conn);
             if (it == links_.end()) return;
-            it->second->Send(EncodeFrame(s.message), std::nullopt);
+            it->second.link->Send(EncodeFrame(s.message), std::nullopt);
           },
           [&](const core::SendBlock& s) { uploads_.push_back(Upload{s.conn, s.block}); },
           [&](const core::StoreBlock& s) { DoStore(s); },
@@ -174,7 +174,7 @@ void PeerDriver::Carry(core::Time now, const core::Action& action) {
             dialing_.erase(d.conn);
             auto it = links_.find(d.conn);
             if (it == links_.end()) return;
-            it->second->Close();
+            it->second.link->Close();
             links_.erase(it);
           },
           [&](const core::Announce& a) { DoAnnounce(a); },
@@ -224,7 +224,7 @@ void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const core::Handshake&
       link->Close();
       return;
     }
-    links_[c] = link;
+    links_[c] = LinkState{link, DelayFrom(first.peer_id)};
     core::Time now = SteadyNow();
     peer_->OnConnected(now, c, core::Direction::kInbound, std::nullopt);
     Drain(now);
@@ -247,7 +247,7 @@ void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
       std::lock_guard<std::mutex> lock(progress_mu_);
       ++progress_.malformed_messages;
     }
-    it->second->Close();
+    it->second.link->Close();
     links_.erase(it);
     dialing_.erase(c);
     peer_->OnDisconnected(now, c);
@@ -255,25 +255,32 @@ void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
     return;
   }
   bool is_piece = std::holds_alternative<core::Piece>(d->message);
-  bool direct = inbound_.empty() && options_.added_delay == core::Duration::Zero() &&
+  const core::Duration delay = it->second.delay;
+  bool direct = inbound_.empty() && delay == core::Duration::Zero() &&
                 (!is_piece || down_bucket_.Ready(now));
   if (direct) {
     Deliver(now, c, std::move(*d));
   } else {
-    inbound_.push_back(Inbound{now + options_.added_delay, c, std::move(*d)});
+    inbound_.push_back(Inbound{now + delay, inbound_seq_++, c, std::move(*d)});
+    std::push_heap(inbound_.begin(), inbound_.end(), LaterInbound());
   }
+}
+
+core::Duration PeerDriver::DelayFrom(core::PeerId remote) const {
+  return options_.delay_from ? options_.delay_from(remote) : options_.added_delay;
 }
 
 void PeerDriver::PumpInbound(core::Time now) {
   while (!inbound_.empty()) {
-    Inbound& front = inbound_.front();
+    const Inbound& front = inbound_.front();
     if (front.due > now) return;
     if (std::holds_alternative<core::Piece>(front.decoded.message) &&
         !down_bucket_.Ready(now)) {
       return;
     }
-    Inbound in = std::move(front);
-    inbound_.pop_front();
+    std::pop_heap(inbound_.begin(), inbound_.end(), LaterInbound());
+    Inbound in = std::move(inbound_.back());
+    inbound_.pop_back();
     Deliver(now, in.conn, std::move(in.decoded));
   }
 }
@@ -317,7 +324,7 @@ void PeerDriver::DoConnect(const core::PeerAddress& address) {
     return;
   }
   dialing_[c] = address;
-  links_[c] = dialer_->Dial(address.endpoint, MakeHandlers(c));
+  links_[c] = LinkState{dialer_->Dial(address.endpoint, MakeHandlers(c)), DelayFrom(address.id)};
 }
 
 void PeerDriver::DoAnnounce(const core::Announce& a) {
@@ -432,7 +439,7 @@ void PeerDriver::PumpUploads(core::Time now) {
       data = Payload(std::move(bad));
     }
     up_bucket_.Take(now, u.block.length);
-    it->second->Send(EncodePieceFrame(u.block, std::move(*data)), u.block);
+    it->second.link->Send(EncodePieceFrame(u.block, std::move(*data)), u.block);
   }
 }
 

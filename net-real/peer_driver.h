@@ -54,8 +54,11 @@ struct DriverOptions {
   // Zero: unlimited.
   core::Rate upload_limit = core::Rate::Zero();
   core::Rate download_limit = core::Rate::Zero();
-  // Added to every received message before the Peer sees it.
+  // Added to every received message before the Peer sees it: the one-way
+  // delay from the sending peer, when `delay_from` is set (a scenario's
+  // latency model, pair by pair), otherwise `added_delay` for everyone.
   core::Duration added_delay = core::Duration::Zero();
+  std::function<core::Duration(core::PeerId remote)> delay_from;
   // Test-only: flip a byte in every block served (a corrupting peer).
   bool corrupt_uploads = false;
   LogFn log;
@@ -100,8 +103,21 @@ class PeerDriver : public InboundSink {
  private:
   struct Inbound {
     core::Time due;
+    uint64_t seq;  // arrival order: equal due times keep it
     core::ConnectionId conn;
     Decoded decoded;
+  };
+  // Min-heap order on (due, seq): per-pair delays differ, so a message may
+  // be due before one that arrived earlier on another connection.
+  struct LaterInbound {
+    bool operator()(const Inbound& a, const Inbound& b) const {
+      return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+    }
+  };
+  // A live stream and the delay added to what arrives on it.
+  struct LinkState {
+    std::shared_ptr<Link> link;
+    core::Duration delay;
   };
   struct Upload {
     core::ConnectionId conn;
@@ -123,6 +139,7 @@ class PeerDriver : public InboundSink {
   void PumpUploads(core::Time now);
   void PumpInbound(core::Time now);
   void Deliver(core::Time now, core::ConnectionId c, Decoded d);
+  core::Duration DelayFrom(core::PeerId remote) const;
   void OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d, std::string error);
   void OnLinkClosed(core::ConnectionId c);
   Link::Handlers MakeHandlers(core::ConnectionId c);
@@ -143,9 +160,10 @@ class PeerDriver : public InboundSink {
   std::atomic<uint64_t> next_conn_{1};
 
   std::unique_ptr<core::Peer> peer_;
-  std::map<core::ConnectionId, std::shared_ptr<Link>> links_;
+  std::map<core::ConnectionId, LinkState> links_;
   std::map<core::ConnectionId, core::PeerAddress> dialing_;  // outbound, not up yet
-  std::deque<Inbound> inbound_;
+  std::vector<Inbound> inbound_;  // heap (LaterInbound)
+  uint64_t inbound_seq_ = 0;
   std::deque<Upload> uploads_;
   TokenBucket up_bucket_;
   TokenBucket down_bucket_;

@@ -1,42 +1,16 @@
 #include "net-real/scenario_runner.h"
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "sim/bounds.h"
+#include "sim/latency.h"
 #include "sim/workload.h"
 #include "net-real/loopback_swarm.h"
 
 namespace swarm::net {
 namespace {
-
-using sim::LatencySpec;
-
-// One per-peer one-way delay standing in for the scenario's latency model.
-core::Duration DelayFor(const sim::Scenario& s, const sim::PeerClassSpec& c,
-                        std::vector<std::string>* notes) {
-  const LatencySpec& l = s.network.latency;
-  switch (l.kind) {
-    case LatencySpec::Kind::kConstant:
-      return l.constant;
-    case LatencySpec::Kind::kUniform:
-      notes->push_back("latency uniform[low, high] approximated by its midpoint per peer");
-      return (l.low + l.high) / 2;
-    case LatencySpec::Kind::kMatrix: {
-      auto row = l.matrix.find(c.name);
-      if (row == l.matrix.end() || row->second.empty()) return core::Duration::Zero();
-      core::Duration sum = core::Duration::Zero();
-      for (const auto& [to, d] : row->second) sum += d;
-      notes->push_back("latency matrix approximated by the mean of class '" + c.name +
-                       "' row");
-      return sum / static_cast<int64_t>(row->second.size());
-    }
-    case LatencySpec::Kind::kTopology:
-      notes->push_back("latency topology approximated by twice the access delay");
-      return l.access * 2;
-  }
-  return core::Duration::Zero();
-}
 
 std::optional<core::Time> At(const std::optional<double>& s) {
   if (!s) return std::nullopt;
@@ -68,7 +42,13 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
   c.sample_interval = s.sample_interval;
   bool failures = false;
   std::vector<sim::PeerPlan> plan = sim::PlanWorkload(s);
-  for (const sim::PeerPlan& p : plan) {
+  // The simulator's latency model, pair by pair: peer i here is peer i
+  // there, so each pair gets the very delay it gets in `sim run`.
+  std::vector<uint32_t> classes;
+  for (const sim::PeerPlan& p : plan) classes.push_back(p.class_index);
+  auto latency = std::make_shared<const sim::LatencyModel>(s, classes);
+  for (uint32_t i = 0; i < plan.size(); ++i) {
+    const sim::PeerPlan& p = plan[i];
     const sim::PeerClassSpec& cls = s.peers[p.class_index];
     LoopbackPeerSpec spec;
     spec.peer_class = cls.name;
@@ -77,7 +57,10 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     spec.config = s.PeerConfigFor(cls);
     spec.upload_limit = cls.upload;
     spec.download_limit = cls.download;
-    spec.added_delay = DelayFor(s, cls, notes);
+    spec.delay_from = [latency, i, n = uint32_t(plan.size())](core::PeerId from) {
+      return from.value() < n ? latency->Between(i, static_cast<uint32_t>(from.value()))
+                              : core::Duration::Zero();
+    };
     spec.corrupt_uploads = cls.corrupt_uploads;
     if (p.seeding_time < core::Duration::Infinite()) spec.leave_after_completion = p.seeding_time;
     if (p.leave_at < core::Time::Never()) spec.leave_at = p.leave_at - core::Time::Zero();

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <mutex>
+#include <set>
 
 namespace swarm::net {
 namespace {
@@ -78,6 +80,42 @@ TEST(LoopbackSwarmTest, UploadLimitBoundsTheDownloadTime) {
   // 4 MiB at 2 MiB/s, less the 256 KiB burst: at least ~1.87 s.
   EXPECT_GE(*p.completion_s - *p.join_s, 1.7);
   EXPECT_LE(*p.completion_s - *p.join_s, 6.0);
+}
+
+// Delays are per pair: each message waits the delay its receiver assigns to
+// the peer that sent it (a scenario's latency model in swarm run-scenario).
+TEST(LoopbackSwarmTest, DelayIsChosenPerSendingPeer) {
+  LoopbackSwarmConfig c;
+  c.file_length = 512 * core::kKiB;
+  c.peers.push_back(Seed());
+  std::mutex mu;
+  std::set<uint64_t> asked[3];
+  for (int i = 1; i <= 2; ++i) {
+    LoopbackPeerSpec l;
+    l.config.request_pipeline = 32;  // the whole file in one round trip
+    const core::Duration d = core::Duration::Millis(i == 1 ? 700 : 0);
+    l.delay_from = [&mu, &asked, i, d](core::PeerId from) {
+      std::lock_guard<std::mutex> lock(mu);
+      asked[i].insert(from.value());
+      return d;
+    };
+    c.peers.push_back(l);
+  }
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  ASSERT_FALSE(r->timed_out);
+  const auto& slow = r->peers[1];
+  const auto& fast = r->peers[2];
+  ASSERT_TRUE(slow.first_piece_s && fast.first_piece_s);
+  EXPECT_TRUE(slow.verified && fast.verified);
+  // Peer 1 hears the seed's handshake and then its first block 700 ms late.
+  EXPECT_GE(*slow.first_piece_s - *slow.join_s, 1.4);
+  EXPECT_LT(*fast.first_piece_s - *fast.join_s, *slow.first_piece_s - *slow.join_s);
+  // Each asked about exactly the peers it talked to, by their ids.
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(asked[1], (std::set<uint64_t>{0, 2}));
+  EXPECT_EQ(asked[2], (std::set<uint64_t>{0, 1}));
 }
 
 TEST(LoopbackSwarmTest, RefusesWhatOneMachineCannotHonour) {
