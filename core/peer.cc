@@ -112,8 +112,11 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
 // interval: otherwise a peer whose neighbours all finished and left would sit
 // idle for up to 30 minutes.
 //
-// "Too few" also covers a leecher none of whose neighbours has anything it
-// lacks (starved): it asks the tracker for fresh peers, and Housekeeping
+// "Too few" also covers a leecher none of whose neighbours feeds it (starved:
+// none has anything it lacks, or those that have keep it choked for a whole
+// request timeout, like a seed that never uploads; such seeds used to
+// strand groups of leechers until the 30-minute announce, Starved()):
+// it asks the tracker for fresh peers, and Housekeeping
 // turns one useless connection over for a new candidate at a time (as
 // libtorrent's peer turnover does when a download stalls). Without this,
 // peers whose neighbours all held the same incomplete set of pieces waited
@@ -122,15 +125,15 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
 // far slower: 1551 s instead of 872 s for 200 peers.)
 void Peer::AnnounceEarlyIfStranded(Time now) {
   if (is_seed() || stopped_ || !started_ || !candidates_.empty()) return;
-  if (conns_.size() + connecting_.size() >= config_.min_connections && !Starved()) return;
+  if (conns_.size() + connecting_.size() >= config_.min_connections && !Starved(now)) return;
   const Time early = std::max(now, last_announce_ + config_.min_reannounce_interval);
   next_announce_ = std::min(next_announce_, early);
 }
 
 // Starved with candidates waiting and no room to dial them: drop the oldest
 // connection that is useless both ways, so ConnectMore can try a new peer.
-void Peer::TurnOverIfStarved() {
-  if (candidates_.empty() || !Starved()) return;
+void Peer::TurnOverIfStarved(Time now) {
+  if (candidates_.empty() || !Starved(now)) return;
   if (conns_.size() + connecting_.size() < config_.min_connections) return;
   for (const auto& [id, c] : index_) {
     if (!c->peer_interested && c->interesting == 0) {
@@ -140,10 +143,18 @@ void Peer::TurnOverIfStarved() {
   }
 }
 
-bool Peer::Starved() const {
+bool Peer::Starved(Time now) const {
   if (is_seed()) return false;
   for (const auto& [id, c] : index_) {
-    if (!c->handshake_received || c->interesting > 0) return false;
+    if (!c->handshake_received) return false;
+    // A neighbour with pieces we lack feeds us only if it lets us ask: it
+    // unchokes us now or sent us a block lately. One that has kept us
+    // choked for a whole request timeout (a seed that never uploads, a
+    // full seed) does not count.
+    if (c->interesting > 0 &&
+        (!c->peer_choking || now - c->last_block < config_.request_timeout)) {
+      return false;
+    }
   }
   return true;
 }
@@ -832,7 +843,7 @@ void Peer::Housekeeping(Time now) {
   for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
   if (gave_up || !dead.empty()) RequestMoreEverywhere(now);
   if (!dead.empty()) FillFreeSlots(now, nullptr);
-  TurnOverIfStarved();
+  TurnOverIfStarved(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
 }

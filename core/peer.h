@@ -155,8 +155,8 @@ class Peer {
   void ConnectMore(Time now);
   void AnnounceEarlyIfStranded(Time now);
   // A leecher none of whose handshaken neighbours has a piece it lacks.
-  bool Starved() const;
-  void TurnOverIfStarved();
+  bool Starved(Time now) const;
+  void TurnOverIfStarved(Time now);
   void AnnounceNow(Time now, AnnounceEvent event);
   void OnBecameSeed(Time now);
   void Strike(PeerId p);

@@ -680,5 +680,29 @@ TEST_F(PeerTest, StrandedLeecherAsksTheTrackerAgainSoon) {
   EXPECT_EQ(t, now_ + cfg.min_reannounce_interval);
 }
 
+// A neighbour that holds pieces we lack but keeps us choked (a full seed, a
+// seed that never uploads) is no source: after a request timeout of that,
+// the leecher asks the tracker for other peers instead of waiting for the
+// 30-minute announce (in simulations, such peers stranded whole groups).
+TEST_F(PeerTest, NeighbourThatKeepsUsChokedIsNoSource) {
+  PeerConfig cfg = Sequential();
+  cfg.min_connections = 1;  // one neighbour is enough, if it is useful
+  auto p = Make(false, cfg);  // announced at now_
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  p->TakeActions();
+  std::optional<Time> announced;
+  while (!announced && *p->NextTimeout() < now_ + Duration::Seconds(600)) {
+    const Time t = *p->NextTimeout();
+    p->OnTimeout(t);
+    for (const Action& a : p->TakeActions()) {
+      if (std::holds_alternative<Announce>(a)) announced = t;
+    }
+  }
+  ASSERT_TRUE(announced);
+  EXPECT_GE(*announced, now_ + cfg.request_timeout);
+  EXPECT_LE(*announced, now_ + cfg.request_timeout + cfg.housekeeping_interval);
+}
+
 }  // namespace
 }  // namespace swarm::core
