@@ -154,7 +154,9 @@ class Peer {
   void Housekeeping(Time now);
   void ConnectMore(Time now);
   void AnnounceEarlyIfStranded(Time now);
-  // A leecher none of whose handshaken neighbours has a piece it lacks.
+  // A leecher none of whose handshaken neighbours feeds it: none has a
+  // piece it lacks, or each that has keeps it choked and sent no block for
+  // a request timeout.
   bool Starved(Time now) const;
   void TurnOverIfStarved(Time now);
   void AnnounceNow(Time now, AnnounceEvent event);
