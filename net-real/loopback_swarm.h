@@ -40,7 +40,7 @@ struct LoopbackPeerSpec {
   std::optional<core::Duration> leave_after_completion;
   // Leave at this time after the run starts, complete or not.
   std::optional<core::Duration> leave_at;
-  bool corrupt_uploads = false;  // for tests: serve bad data
+  bool corrupt_uploads = false;  // serve bad data (a polluter)
 };
 
 struct LoopbackSwarmConfig {

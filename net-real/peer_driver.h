@@ -59,7 +59,8 @@ struct DriverOptions {
   // latency model, pair by pair), otherwise `added_delay` for everyone.
   core::Duration added_delay = core::Duration::Zero();
   std::function<core::Duration(core::PeerId remote)> delay_from;
-  // Test-only: flip a byte in every block served (a corrupting peer).
+  // Flip a byte in every block served: a polluter (tests, and scenario
+  // classes with corrupt_uploads in swarm run-scenario).
   bool corrupt_uploads = false;
   LogFn log;
 };
