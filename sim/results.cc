@@ -185,9 +185,13 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
     o << "  bad data       " << failed << " pieces failed their hash check, " << banned
       << " bans\n";
   }
-  o << "  events         " << r.stats.events << " in " << Fixed(r.stats.wall_time_s, 2)
-    << " s wall (" << Fixed(r.stats.events / std::max(1e-9, r.stats.wall_time_s) / 1e6, 2)
-    << " M events/s), simulated " << Fixed(r.stats.end_time.seconds(), 1) << " s\n";
+  if (r.stats.events == 0) {  // a real run (swarm run-scenario): no event loop
+    o << "  wall time      " << Fixed(r.stats.wall_time_s, 2) << " s\n";
+  } else {
+    o << "  events         " << r.stats.events << " in " << Fixed(r.stats.wall_time_s, 2)
+      << " s wall (" << Fixed(r.stats.events / std::max(1e-9, r.stats.wall_time_s) / 1e6, 2)
+      << " M events/s), simulated " << Fixed(r.stats.end_time.seconds(), 1) << " s\n";
+  }
   return o.str();
 }
 

@@ -159,6 +159,17 @@ TEST(Invariants, PollutersAreBannedAndEveryoneStillCompletes) {
   // Same seed, same bytes, polluters included.
   RunResult again = Simulation(s).Run();
   EXPECT_EQ(PeersCsv(s, r), PeersCsv(s, again));
+  const std::string human = HumanSummary(s, r, sum);
+  EXPECT_NE(human.find("bad data       " + std::to_string(failed) + " pieces failed"),
+            std::string::npos)
+      << human;
+  EXPECT_NE(human.find("M events/s"), std::string::npos) << human;
+  // A real run (swarm run-scenario) has no event loop: wall time only.
+  RunResult real = r;
+  real.stats.events = 0;
+  const std::string real_human = HumanSummary(s, real, sum);
+  EXPECT_EQ(real_human.find("events"), std::string::npos) << real_human;
+  EXPECT_NE(real_human.find("wall time"), std::string::npos) << real_human;
   const std::string json = SummaryJson(s, r, sum);
   EXPECT_NE(json.find("\"fast\": {\"count\": 10, "), std::string::npos) << json;
   EXPECT_NE(json.find("\"pieces_failed\": " + std::to_string(fast_failed)), std::string::npos)
