@@ -3,6 +3,7 @@
 // the Kumar-Ross bound, determinism, and the CLI's handling of bad files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -229,21 +230,29 @@ TEST(Invariants, TraceNamesProtocolEvents) {
 
 // --- The CLI on bad files: one message, exit code 2, nothing written. ---
 
+// A path under the test temp directory that no other test process uses
+// (ctest runs the test cases of this binary as concurrent processes, and they
+// share TempDir()).
+std::string PrivateTempPath(const std::string& name) {
+  return testing::TempDir() + "/" + std::to_string(getpid()) + "_" + name;
+}
+
 int RunSim(const std::string& args, std::string* err) {
-  std::string errfile = testing::TempDir() + "/sim_err.txt";
+  std::string errfile = PrivateTempPath("sim_err.txt");
   std::string cmd = std::string(SIM_BINARY) + " " + args + " 2>" + errfile + " >/dev/null";
   int rc = std::system(cmd.c_str());
   std::ifstream in(errfile);
   std::stringstream ss;
   ss << in.rdbuf();
   *err = ss.str();
+  std::filesystem::remove(errfile);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 TEST(Cli, BadScenarioExitsTwoWithOneLineAndWritesNothing) {
-  std::string dir = testing::TempDir() + "/bad_scenario_out";
+  std::string dir = PrivateTempPath("bad_scenario_out");
   std::filesystem::remove_all(dir);
-  std::string bad = testing::TempDir() + "/bad.yaml";
+  std::string bad = PrivateTempPath("bad.yaml");
   {
     std::string text = kSmall;
     text.replace(text.find("upload: 2Mbit/s"), 15, "upload: 2");
@@ -260,6 +269,7 @@ TEST(Cli, BadScenarioExitsTwoWithOneLineAndWritesNothing) {
                    &err),
             0)
       << err;
+  std::filesystem::remove(bad);
 }
 
 TEST(Cli, EveryShippedScenarioPassesCheck) {
