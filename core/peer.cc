@@ -324,8 +324,7 @@ void Peer::OnMessage(Time now, ConnectionId id, const Message& m) {
           [&](const Unchoke&) { HandleUnchoke(now, *c); },
           [&](const Interested&) { HandleInterested(now, *c); },
           [&](const NotInterested&) {
-            unchoked_interested_ -= HoldsSlot(*c);
-            c->peer_interested = false;
+            SetPeerInterested(*c, false);
             if (!c->am_choking) FillFreeSlots(now, nullptr);
           },
           [&](const Have& h) { HandleHave(now, *c, h); },
@@ -460,8 +459,7 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
 }
 
 void Peer::HandleInterested(Time now, Connection& c) {
-  unchoked_interested_ += !c.am_choking && !c.peer_interested;
-  c.peer_interested = true;
+  SetPeerInterested(c, true);
   if (c.am_choking) FillFreeSlots(now, &c);
 }
 
@@ -730,16 +728,28 @@ void Peer::OnBlockSent(Time now, ConnectionId id, const BlockRef& block) {
   PumpUploads(*c);
 }
 
+// The only writers of am_choking and peer_interested: they keep
+// unchoked_interested_ equal to the number of connections with HoldsSlot().
+void Peer::SetAmChoking(Connection& c, bool choking) {
+  unchoked_interested_ -= HoldsSlot(c);
+  c.am_choking = choking;
+  unchoked_interested_ += HoldsSlot(c);
+}
+
+void Peer::SetPeerInterested(Connection& c, bool interested) {
+  unchoked_interested_ -= HoldsSlot(c);
+  c.peer_interested = interested;
+  unchoked_interested_ += HoldsSlot(c);
+}
+
 void Peer::UnchokePeer(Time now, Connection& c) {
-  unchoked_interested_ += c.am_choking && c.peer_interested;
-  c.am_choking = false;
+  SetAmChoking(c, false);
   Send(now, c, Unchoke{});
   PumpUploads(c);
 }
 
 void Peer::ChokePeer(Time now, Connection& c) {
-  unchoked_interested_ -= !c.am_choking && c.peer_interested;
-  c.am_choking = true;
+  SetAmChoking(c, true);
   c.optimistic = false;
   c.upload_queue.clear();  // BEP 3: a choke discards pending requests
   Send(now, c, Choke{});

@@ -167,6 +167,8 @@ class Peer {
   static bool IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id);
   // Whether `c` occupies one of our upload slots.
   static bool HoldsSlot(const Connection& c) { return !c.am_choking && c.peer_interested; }
+  void SetAmChoking(Connection& c, bool choking);
+  void SetPeerInterested(Connection& c, bool interested);
 
   PeerId self_;
   std::shared_ptr<const TorrentInfo> torrent_ptr_;
