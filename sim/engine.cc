@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <type_traits>
 #include <variant>
 
 #include "core/check.h"
@@ -86,19 +87,29 @@ bool PackInline(const core::Message& m, uint32_t* type, uint64_t* b, uint32_t* d
   return true;
 }
 
+// The position of alternative T in core::Message (what Message::index() gives).
+template <class T, size_t I = 0>
+constexpr uint32_t IndexOf() {
+  if constexpr (std::is_same_v<T, std::variant_alternative_t<I, core::Message>>) {
+    return I;
+  } else {
+    return IndexOf<T, I + 1>();
+  }
+}
+
 core::Message UnpackInline(uint32_t type, uint64_t b, uint32_t d) {
   core::BlockRef block{core::PieceIndex(static_cast<uint32_t>(b)),
                        static_cast<uint32_t>(b >> 32), d};
   switch (type) {
-    case 1: return core::KeepAlive{};
-    case 2: return core::Choke{};
-    case 3: return core::Unchoke{};
-    case 4: return core::Interested{};
-    case 5: return core::NotInterested{};
-    case 6: return core::Have{block.piece};
-    case 8: return core::Request{block};
-    case 9: return core::Piece{block};
-    case 10: return core::Cancel{block};
+    case IndexOf<core::KeepAlive>(): return core::KeepAlive{};
+    case IndexOf<core::Choke>(): return core::Choke{};
+    case IndexOf<core::Unchoke>(): return core::Unchoke{};
+    case IndexOf<core::Interested>(): return core::Interested{};
+    case IndexOf<core::NotInterested>(): return core::NotInterested{};
+    case IndexOf<core::Have>(): return core::Have{block.piece};
+    case IndexOf<core::Request>(): return core::Request{block};
+    case IndexOf<core::Piece>(): return core::Piece{block};
+    case IndexOf<core::Cancel>(): return core::Cancel{block};
   }
   SWARM_CHECK(false);
   return core::KeepAlive{};
