@@ -5,6 +5,7 @@
 
 #include "core/check.h"
 #include "core/overloaded.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace swarm::net {
 namespace {
@@ -73,82 +74,37 @@ void EncodePiece(const core::BlockRef& block, std::string payload,
 
 namespace {
 
+using google::protobuf::io::CodedInputStream;
+using google::protobuf::io::CodedOutputStream;
+
 // Protobuf wire format (https://protobuf.dev/programming-guides/encoding/):
 // a length-delimited field is tag (field << 3 | 2), varint length, bytes.
-constexpr char kPieceTag = (10 << 3) | 2;  // WireMessage.piece
-constexpr char kBlockTag = (1 << 3) | 2;   // Piece.block
-constexpr char kDataTag = (2 << 3) | 2;    // Piece.data
+// The varints are read and written with protobuf's own coded streams.
+constexpr uint8_t kPieceTag = (10 << 3) | 2;  // WireMessage.piece
+constexpr uint8_t kBlockTag = (1 << 3) | 2;   // Piece.block
+constexpr uint8_t kDataTag = (2 << 3) | 2;    // Piece.data
 // Longest header EncodePieceFrame writes: three tags, three varints of at
 // most 5 bytes, a BlockRef of at most 18 bytes.
 constexpr size_t kMaxPieceHead = 3 + 3 * 5 + 18;
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-// Reads the header bytes of a frame laid out as EncodePieceFrame writes it.
-class HeadReader {
- public:
-  HeadReader(const char* data, size_t size) : data_(data), size_(size) {}
-  bool Tag(char tag) {
-    if (pos_ >= size_ || data_[pos_] != tag) return false;
-    ++pos_;
-    return true;
-  }
-  bool Varint32(uint32_t* v) {
-    uint64_t acc = 0;
-    for (int shift = 0; shift < 35 && pos_ < size_; shift += 7) {
-      uint8_t byte = static_cast<uint8_t>(data_[pos_++]);
-      acc |= uint64_t(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) {
-        if (acc > UINT32_MAX) return false;
-        *v = static_cast<uint32_t>(acc);
-        return true;
-      }
-    }
-    return false;
-  }
-  bool Bytes(uint32_t n, const char** out) {
-    if (n > size_ - pos_) return false;
-    *out = data_ + pos_;
-    pos_ += n;
-    return true;
-  }
-  size_t pos() const { return pos_; }
-
- private:
-  const char* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
 
 // The fast path: a Piece in EncodePieceFrame's layout whose declared length
 // matches the bytes carried. Anything else returns nullopt and is decoded
 // (and, if need be, rejected with a reason) by protobuf and DecodeMessage.
 std::optional<Decoded> DecodePieceInPlace(const Payload& bytes) {
-  char head[kMaxPieceHead];
-  size_t got = bytes.CopyPrefix(head, sizeof head);
-  HeadReader r(head, got);
+  uint8_t head[kMaxPieceHead];
+  const size_t got = bytes.CopyPrefix(reinterpret_cast<char*>(head), sizeof head);
+  CodedInputStream in(head, static_cast<int>(got));
+  auto ends_frame = [&](uint32_t len) {  // the field's bytes run to the end
+    return static_cast<size_t>(in.CurrentPosition()) + len == bytes.size();
+  };
   uint32_t piece_len = 0, block_len = 0, data_len = 0;
-  const char* block_bytes = nullptr;
-  if (!r.Tag(kPieceTag) || !r.Varint32(&piece_len) ||
-      r.pos() + piece_len != bytes.size() || !r.Tag(kBlockTag) ||
-      !r.Varint32(&block_len) || !r.Bytes(block_len, &block_bytes) ||
-      !r.Tag(kDataTag) || !r.Varint32(&data_len) ||
-      r.pos() + data_len != bytes.size()) {
+  if (in.ReadTag() != kPieceTag || !in.ReadVarint32(&piece_len) || !ends_frame(piece_len) ||
+      in.ReadTag() != kBlockTag || !in.ReadVarint32(&block_len) || block_len > got) {
+    return std::nullopt;
+  }
+  const uint8_t* block_bytes = head + in.CurrentPosition();
+  if (!in.Skip(static_cast<int>(block_len)) || in.ReadTag() != kDataTag ||
+      !in.ReadVarint32(&data_len) || !ends_frame(data_len)) {
     return std::nullopt;
   }
   wire::BlockRef ref;
@@ -157,7 +113,7 @@ std::optional<Decoded> DecodePieceInPlace(const Payload& bytes) {
   if (b.length == 0 || b.length > kMaxBlockBytes || b.length != data_len) return std::nullopt;
   Decoded d;
   d.message = core::Piece{b};
-  d.payload = bytes.Suffix(r.pos());
+  d.payload = bytes.Suffix(static_cast<size_t>(in.CurrentPosition()));
   return d;
 }
 
@@ -173,18 +129,22 @@ WireFrame EncodePieceFrame(const core::BlockRef& block, Payload payload) {
   SWARM_CHECK(payload.size() == block.length);
   wire::BlockRef ref;
   SetBlock(block, &ref);
-  std::string ref_bytes = ref.SerializeAsString();
-  size_t n = payload.size();
-  size_t piece_len = 1 + VarintSize(ref_bytes.size()) + ref_bytes.size() + 1 + VarintSize(n) + n;
+  const std::string ref_bytes = ref.SerializeAsString();
+  const auto ref_len = static_cast<uint32_t>(ref_bytes.size());
+  const auto n = static_cast<uint32_t>(payload.size());
+  const uint32_t piece_len = 1 + CodedOutputStream::VarintSize32(ref_len) + ref_len + 1 +
+                             CodedOutputStream::VarintSize32(n) + n;
+  uint8_t head[kMaxPieceHead];
+  uint8_t* p = head;
+  *p++ = kPieceTag;
+  p = CodedOutputStream::WriteVarint32ToArray(piece_len, p);
+  *p++ = kBlockTag;
+  p = CodedOutputStream::WriteVarint32ToArray(ref_len, p);
+  p = std::copy(ref_bytes.begin(), ref_bytes.end(), p);
+  *p++ = kDataTag;
+  p = CodedOutputStream::WriteVarint32ToArray(n, p);
   WireFrame f;
-  f.head.reserve(kMaxPieceHead);
-  f.head.push_back(kPieceTag);
-  PutVarint(&f.head, piece_len);
-  f.head.push_back(kBlockTag);
-  PutVarint(&f.head, ref_bytes.size());
-  f.head += ref_bytes;
-  f.head.push_back(kDataTag);
-  PutVarint(&f.head, n);
+  f.head.assign(reinterpret_cast<const char*>(head), static_cast<size_t>(p - head));
   f.body = std::move(payload);
   return f;
 }
