@@ -24,7 +24,8 @@
 // A decision may carry weights: the Peer then divides its upload among the
 // unchoked peers in those proportions (stride scheduling over requests).
 //
-// Thread-compatible; holds only the round-robin cursor.
+// Thread-compatible; holds the round-robin cursor, BitTyrant's estimates
+// and scratch space.
 #ifndef SWARM_CORE_CHOKER_H_
 #define SWARM_CORE_CHOKER_H_
 
@@ -98,6 +99,9 @@ class Choker {
   PeerConfig config_;
   uint64_t round_robin_cursor_ = 0;  // last connection id served
   std::map<ConnectionId, BitTyrantState> tyrant_;
+  // Kept between rounds so that a rechoke does not allocate.
+  std::vector<const ChokeCandidate*> ranked_scratch_;
+  std::vector<ConnectionId> pool_scratch_;
 };
 
 }  // namespace swarm::core

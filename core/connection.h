@@ -41,6 +41,7 @@ struct Connection {
   bool optimistic = false;  // unchoked through the optimistic slot
   bool snubbed = false;     // our requests went unanswered
 
+  Time connected_at;  // every rechoke reads it (new peers' optimistic odds)
   Time last_received;
   Time last_sent;
   Time last_block;
@@ -70,7 +71,6 @@ struct Connection {
   // Colder state.
   Direction direction = Direction::kInbound;
   std::optional<PeerId> dialed;  // outbound: whom we meant to reach
-  Time connected_at;
 
   // Weighted uploads (propshare, bittyrant): share and stride-scheduling
   // pass; the connection with the lowest pass is served next.

@@ -761,8 +761,16 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
   cands.clear();
   const bool seed = is_seed();
   const bool tyrant = config_.choker == ChokerKind::kBitTyrant;
+  // Stride scheduling: a connection (re)joining starts at the current
+  // minimum pass, so it cannot claim the upload for the time it was idle.
+  double min_pass = 0;
+  bool any = false;
   for (const auto& [id, cp] : index_) {
     const Connection& c = *cp;
+    if (!c.am_choking && (!any || c.upload_pass < min_pass)) {
+      min_pass = c.upload_pass;
+      any = true;
+    }
     if (!c.handshake_received) continue;
     ChokeCandidate x;
     x.conn = id;
@@ -779,17 +787,6 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
   }
   ChokeDecision d = choker_.Rechoke(cands, seed, rotate_optimistic, rng_);
   weighted_uploads_ = !d.weight.empty();
-  // Stride scheduling: a connection (re)joining starts at the current
-  // minimum pass, so it cannot claim the upload for the time it was idle.
-  double min_pass = 0;
-  bool any = false;
-  for (const auto& [id, cp] : index_) {
-    const Connection& c = *cp;
-    if (!c.am_choking && (!any || c.upload_pass < min_pass)) {
-      min_pass = c.upload_pass;
-      any = true;
-    }
-  }
   for (auto& [id, cp] : index_) {
     Connection& c = *cp;
     if (!c.handshake_received) continue;
