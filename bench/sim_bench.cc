@@ -91,24 +91,31 @@ void BM_EventQueuePushPop(benchmark::State& state) {
 }
 BENCHMARK(BM_EventQueuePushPop)->Arg(10'000)->Arg(1'000'000);
 
-// The same steady state for message deliveries: every event is scheduled a
-// fixed latency after the current time, so it goes to a FIFO lane.
-void BM_EventQueueLanePushPop(benchmark::State& state) {
+// Message deliveries: every event is scheduled one pair's latency after
+// the current time. arg 0 / 1: every pair has the same 25 ms latency / its
+// own, uniform in 20-50 ms (flash_crowd.yaml). arg 1: events queued.
+void BM_EventQueueLatencyPushPop(benchmark::State& state) {
   EventQueue q;
-  const core::Duration latency = core::Duration::Micros(25'000);
+  core::Rng rng(7);
+  const bool spread = state.range(0) != 0;
+  auto latency = [&] {
+    return core::Duration::Micros(spread ? 20'000 + static_cast<int64_t>(rng.Below(30'000))
+                                         : 25'000);
+  };
   Time now;
-  for (int64_t i = 0; i < state.range(0); ++i) {
-    now = Time::FromMicros(i * 25'000 / state.range(0));
-    q.PushAfter(now, latency, 0, 1, 2);
+  for (int64_t i = 0; i < state.range(1); ++i) {
+    now = Time::FromMicros(i * 25'000 / state.range(1));
+    q.PushAfter(now, latency(), 0, 1, 2);
   }
   for (auto _ : state) {
     Event e = q.Pop();
     now = Time::FromMicros(e.time_us);
-    q.PushAfter(now, latency, 0, 1, 2);
+    q.PushAfter(now, latency(), 0, 1, 2);
   }
   benchmark::DoNotOptimize(now);
 }
-BENCHMARK(BM_EventQueueLanePushPop)->Arg(10'000)->Arg(1'000'000);
+BENCHMARK(BM_EventQueueLatencyPushPop)
+    ->Args({0, 10'000})->Args({1, 10'000})->Args({0, 1'000'000})->Args({1, 1'000'000});
 
 }  // namespace
 }  // namespace swarm::sim

@@ -139,44 +139,53 @@ TEST(EventQueue, PopsInTimeThenSequenceOrder) {
   EXPECT_TRUE(q.empty());
 }
 
-// Fixed-delay events go to FIFO lanes; the pop order must be exactly the
-// (time, sequence) order one heap would give, across more distinct delays
-// than there are lanes, with arbitrary-time events interleaved.
-TEST(EventQueue, LanesKeepTheGlobalOrder) {
+// The calendar's buckets, the far heap and the jumps over empty stretches
+// must together give exactly the (time, sequence) order one heap would:
+// delays from zero (into the bucket being consumed) through a bucket width
+// to several seconds (beyond the ring), repeated times, and long quiet gaps.
+TEST(EventQueue, CalendarKeepsTheGlobalOrder) {
   EventQueue q;
   core::Rng rng(11);
   std::vector<Event> pushed;  // (time, seq, a) of every event, as a reference
   core::Time now;
   uint64_t seq = 0;
   uint32_t id = 0;
+  auto push_one = [&](core::Duration d) {
+    q.PushAfter(now, d, 0, id);
+    pushed.push_back(Event{(now + d).micros(), seq++, 0, id++});
+  };
   auto push_some = [&] {
     for (int k = 0; k < 3; ++k) {
-      if (rng.Bernoulli(0.3)) {
-        core::Time t = now + core::Duration::Micros(static_cast<int64_t>(rng.Below(500)));
-        q.Push(t, 0, id);
-        pushed.push_back(Event{t.micros(), seq++, 0, id++});
-      } else {
-        // 12 distinct delays (more than the lanes), including zero.
-        core::Duration d = core::Duration::Micros(static_cast<int64_t>(rng.Below(12)) * 37);
-        q.PushAfter(now, d, 0, id);
-        pushed.push_back(Event{(now + d).micros(), seq++, 0, id++});
+      switch (rng.Below(6)) {
+        case 0: push_one(core::Duration::Zero()); break;
+        case 1: push_one(core::Duration::Micros(static_cast<int64_t>(rng.Below(600)))); break;
+        case 2: push_one(core::Duration::Micros(20'000 + static_cast<int64_t>(rng.Below(30'000)))); break;
+        case 3: push_one(core::Duration::Micros(static_cast<int64_t>(rng.Below(12)) * 37)); break;
+        case 4: push_one(core::Duration::Micros(static_cast<int64_t>(rng.Below(3'000'000)))); break;
+        default:
+          // Rarely, far beyond everything queued: the ring runs dry and
+          // the clock must jump.
+          if (rng.Bernoulli(0.01)) push_one(core::Duration::Seconds(60));
+          break;
       }
     }
   };
   for (int i = 0; i < 50; ++i) push_some();
   std::vector<uint32_t> popped;
   while (!q.empty()) {
+    ASSERT_EQ(q.TopTime(), core::Time::FromMicros(q.Top().time_us));
     Event e = q.Pop();
     ASSERT_GE(e.time_us, now.micros());
     now = core::Time::FromMicros(e.time_us);
     popped.push_back(e.a);
-    if (popped.size() < 20000) push_some();
+    if (popped.size() < 40000) push_some();
   }
   std::sort(pushed.begin(), pushed.end(), [](const Event& x, const Event& y) {
     return x.time_us != y.time_us ? x.time_us < y.time_us : x.seq < y.seq;
   });
   ASSERT_EQ(popped.size(), pushed.size());
   for (size_t i = 0; i < pushed.size(); ++i) ASSERT_EQ(popped[i], pushed[i].a) << "at " << i;
+  EXPECT_GT(now.seconds(), 60);  // the far heap and the jumps were exercised
 }
 
 }  // namespace
