@@ -220,6 +220,22 @@ bool Peer::IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId
   return e.first < id;
 }
 
+void Peer::PrefetchState() const {
+  __builtin_prefetch(&stopped_);
+  __builtin_prefetch(&index_);
+  __builtin_prefetch(&actions_);
+  __builtin_prefetch(&next_announce_);
+}
+
+void Peer::PrefetchIndex() const {
+  // The first probes of Find's binary search.
+  const size_t n = index_.size();
+  if (n == 0) return;
+  __builtin_prefetch(&index_[n / 2]);
+  __builtin_prefetch(&index_[n / 4]);
+  __builtin_prefetch(&index_[n * 3 / 4]);
+}
+
 // Every delivered message starts with this lookup; a binary search over a
 // small contiguous array costs far fewer cache misses than walking map nodes.
 Connection* Peer::Find(ConnectionId id) {

@@ -98,6 +98,14 @@ class Peer {
   // Earliest internal deadline, if any.
   std::optional<Time> NextTimeout() const;
 
+  // Hints for a driver that knows which peer its next events are for (the
+  // simulator, where a peer's state is cold when its turn comes): ask the
+  // memory system for the lines the next event will touch first. No effect
+  // on behaviour. PrefetchIndex reads what PrefetchState fetches, so call it
+  // one event later.
+  void PrefetchState() const;
+  void PrefetchIndex() const;
+
   // --- Getters. ---
   PeerId id() const { return self_; }
   const TorrentInfo& torrent() const { return torrent_; }

@@ -191,6 +191,8 @@ class Simulation::Impl {
   void DoCompleted(uint32_t p);
   void DoStore(uint32_t p, const core::StoreBlock& a);
   void ArmTimer(uint32_t p);
+  void PrefetchAhead() const;
+  uint32_t PeerOf(const Event& e) const;
   void ArmTrackerTimer();
 
   // Helpers.
@@ -213,6 +215,9 @@ class Simulation::Impl {
   core::Tracker tracker_;
   Time tracker_timer_at_ = Time::Never();
   std::vector<Node> nodes_;
+  // nodes_[p].peer.get(), or null before p joins: a dense array that stays
+  // cached, so PrefetchAhead can reach a peer without touching its Node.
+  std::vector<const core::Peer*> peer_of_;
   std::vector<uint32_t> peer_class_;
   LatencyModel latency_;
   FlowNetwork net_;
@@ -245,6 +250,7 @@ Simulation::Impl::Impl(const Scenario& s, SimOptions o)
       latency_(s, {}) {
   std::vector<PeerPlan> plans = PlanWorkload(s);
   nodes_.resize(plans.size());
+  peer_of_.assign(plans.size(), nullptr);
   peer_class_.resize(plans.size());
   result_.peers.resize(plans.size());
   for (size_t i = 0; i < plans.size(); ++i) {
@@ -292,6 +298,7 @@ RunResult Simulation::Impl::Run() {
     Event e = queue_.Pop();
     SWARM_CHECK(e.time_us >= now_.micros());
     now_ = Time::FromMicros(e.time_us);
+    PrefetchAhead();
     Dispatch(e);
     ++events;
     if (opt_.progress && (events & 0x3fff) == 0)
@@ -318,6 +325,50 @@ RunResult Simulation::Impl::Run() {
   result_.stats.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return std::move(result_);
+}
+
+// Every event touches one peer whose state has usually left the cache
+// since its last event (a run's working set is far larger than the cache),
+// and the handler then stalls on a chain of dependent misses: endpoint ->
+// node -> peer -> connection index -> connection. The next few events are
+// already known, so walk that chain ahead of time, one link per event:
+// the record of the event three places ahead, the peer of the one two
+// ahead, its connection index for the next one.
+void Simulation::Impl::PrefetchAhead() const {
+  if (const Event* e = queue_.Peek(2)) {
+    switch (e->kind) {
+      case kDeliver:
+      case kDeliverInline:
+      case kPieceArrive: __builtin_prefetch(&endpoints_[e->a]); break;
+      case kFlowDone: __builtin_prefetch(&flow_info_[e->a]); break;
+      default: break;
+    }
+  }
+  if (const Event* e = queue_.Peek(1)) {
+    const uint32_t p = PeerOf(*e);
+    if (p != kNone && peer_of_[p]) {
+      peer_of_[p]->PrefetchState();
+      __builtin_prefetch(&nodes_[p].present);
+    }
+  }
+  if (const Event* e = queue_.Peek(0)) {
+    const uint32_t p = PeerOf(*e);
+    if (p != kNone && peer_of_[p]) peer_of_[p]->PrefetchIndex();
+  }
+}
+
+// The peer an event is for, or kNone (only the kinds PrefetchAhead follows).
+uint32_t Simulation::Impl::PeerOf(const Event& e) const {
+  switch (e.kind) {
+    case kDeliver:
+    case kDeliverInline:
+    case kPieceArrive: return e.a < endpoints_.size() ? endpoints_[e.a].owner : kNone;
+    case kFlowDone:
+      return e.a < flow_info_.size() ? endpoints_[flow_info_[e.a].endpoint].owner : kNone;
+    case kTimer:
+    case kVerify: return e.a;
+    default: return kNone;
+  }
 }
 
 bool Simulation::Impl::Finished() const {
@@ -392,6 +443,7 @@ void Simulation::Impl::Join(uint32_t p) {
   n.peer = std::make_unique<core::Peer>(core::PeerId(p), torrent_,
                                         class_config_[n.plan.class_index],
                                         core::Rng::ForStream(s_.seed, p));
+  peer_of_[p] = n.peer.get();
   n.present = true;
   n.verified = core::Bitfield(torrent_->piece_count(), c.start_complete);
   if (polluters_) n.tainted = core::Bitfield(torrent_->piece_count());

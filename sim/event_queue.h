@@ -75,6 +75,13 @@ class EventQueue {
     --size_;
     return current_[head_++];
   }
+  // The event the (k+1)-th Pop from now returns (Peek(0) is the next one),
+  // if it is known without advancing the ring (it is in the bucket being
+  // consumed); else null. For prefetching only: a later push may still come
+  // before it.
+  const Event* Peek(size_t k) const {
+    return head_ + k < current_.size() ? &current_[head_ + k] : nullptr;
+  }
 
  private:
   // 256 us x 4096 buckets: ~1 s of near future. At 1000 peers a bucket

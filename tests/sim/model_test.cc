@@ -188,5 +188,24 @@ TEST(EventQueue, CalendarKeepsTheGlobalOrder) {
   EXPECT_GT(now.seconds(), 60);  // the far heap and the jumps were exercised
 }
 
+// Peek shows the coming events in pop order, as far as the bucket being
+// consumed reaches; beyond it, nothing (never a wrong event).
+TEST(EventQueue, PeekShowsWhatPopWillReturn) {
+  EventQueue q;
+  core::Rng rng(3);
+  for (uint32_t i = 0; i < 3000; ++i)
+    q.Push(core::Time::FromMicros(static_cast<int64_t>(rng.Below(2'000'000))), 0, i);
+  size_t peeked = 0;
+  while (!q.empty()) {
+    q.Top();  // settle on the next event
+    std::vector<uint32_t> ahead;
+    for (size_t k = 0; const Event* e = q.Peek(k); ++k) ahead.push_back(e->a);
+    ASSERT_FALSE(ahead.empty());  // the next event is always in the bucket
+    peeked += ahead.size();
+    for (uint32_t a : ahead) ASSERT_EQ(q.Pop().a, a);
+  }
+  EXPECT_EQ(peeked, 3000u);  // each event seen once, before its pop
+}
+
 }  // namespace
 }  // namespace swarm::sim
