@@ -560,6 +560,7 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
   c.last_block = now;
   c.snubbed = false;
   c.download.Add(now, b.length);
+  c.downloaded += b.length;
   if (config_.choker == ChokerKind::kStrictTitForTat) PumpUploads(c);
   if (picker_.OnBlockReceived(b) == PiecePicker::Receipt::kDuplicate) {
     stats_.wasted += b.length;
@@ -698,7 +699,7 @@ bool Peer::MaySend(const Connection& c) const {
   // Block-level tit-for-tat: a leecher keeps the deficit to each peer
   // bounded (seeds have nothing to receive and are exempt).
   if (config_.choker == ChokerKind::kStrictTitForTat && !is_seed() &&
-      c.upload.total() - c.download.total() >= config_.strict_tft_allowance) {
+      c.uploaded - c.downloaded >= config_.strict_tft_allowance) {
     return false;
   }
   return true;
@@ -740,6 +741,7 @@ void Peer::OnBlockSent(Time now, ConnectionId id, const BlockRef& block) {
     --uploads_in_flight_;
   }
   c->upload.Add(now, block.length);
+  c->uploaded += block.length;
   c->last_sent = now;
   PumpUploads(*c);
 }
@@ -802,23 +804,27 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
     cands.push_back(x);
   }
   ChokeDecision d = choker_.Rechoke(cands, seed, rotate_optimistic, rng_);
+  // Weights are all 1 unless this decision or the last one carried some;
+  // skipping them otherwise keeps this walk on each connection's first
+  // cache line.
+  const bool set_weights = weighted_uploads_ || !d.weight.empty();
   weighted_uploads_ = !d.weight.empty();
   for (auto& [id, cp] : index_) {
     Connection& c = *cp;
     if (!c.handshake_received) continue;
     auto it = std::find(d.unchoke.begin(), d.unchoke.end(), id);
     const bool keep = it != d.unchoke.end();
-    if (keep && weighted_uploads_) {
-      c.upload_weight = std::max(d.weight[it - d.unchoke.begin()], 1e-9);
-    } else {
-      c.upload_weight = 1;
+    if (set_weights) {
+      c.upload_weight =
+          keep && weighted_uploads_ ? std::max(d.weight[it - d.unchoke.begin()], 1e-9) : 1;
     }
     if (keep && c.am_choking) {
       c.upload_pass = std::max(c.upload_pass, min_pass);
       UnchokePeer(now, c);
     }
     if (!keep && !c.am_choking) ChokePeer(now, c);
-    c.optimistic = d.optimistic == id;
+    const bool optimistic = d.optimistic == id;
+    if (c.optimistic != optimistic) c.optimistic = optimistic;  // no needless store
   }
 }
 
