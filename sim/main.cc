@@ -19,6 +19,7 @@
 
 #include "sim/bounds.h"
 #include "sim/engine.h"
+#include "sim/huge_pages.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
 #include "sim/sweep_cli.h"
@@ -196,7 +197,10 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kUserError;
   }
-  if (*run) return Run(file, sets, seed, out_dir, quiet, plot, trace_file);
+  if (*run) {
+    swarm::sim::ReexecWithHugePages(argv);  // returns at once after the re-exec
+    return Run(file, sets, seed, out_dir, quiet, plot, trace_file);
+  }
   if (*check) {
     auto s = Load(file, sets);
     if (!s) return kUserError;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "sim/engine.h"
+#include "sim/huge_pages.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
 #include "sim/theory/distribution_bounds.h"
@@ -153,6 +154,7 @@ std::string ChecksJson(const Scenario& s, const RunResult& r, const BoundCheck& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  swarm::sim::ReexecWithHugePages(argv);  // as `sim run` does
   CLI::App app{"Run one validation scenario with invariant checks (see validate.py)"};
   std::string file, out_dir;
   std::vector<std::string> sets;
