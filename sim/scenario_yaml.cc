@@ -434,6 +434,8 @@ void ApplyOverride(YAML::Node& root, const std::string& kv) {
       if (!cur.IsMap() && !cur.IsNull())
         throw ParseFail{0, walked, "cannot set a field inside a single value"};
       if (last) { cur[key] = value; return; }
+      // A section the file leaves out (e.g. no `protocol:`) starts empty.
+      if (!cur[key].IsDefined()) cur[key] = YAML::Node(YAML::NodeType::Map);
       YAML::Node next = cur[key];
       cur.reset(next);
     }

@@ -118,6 +118,33 @@ TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
             "t.yaml:9: field 'peers': no class starts complete: nobody has the file");
 }
 
+// A scenario that leaves sections out still takes overrides inside them.
+const char* kSparse = R"(name: sparse
+peers:
+  - {class: seed, count: 1, upload: 10Mbit/s, download: 100Mbit/s, start: complete}
+  - {class: leecher, count: 3, upload: 1Mbit/s, download: 8Mbit/s}
+)";
+
+TEST(ScenarioYaml, OverridesCreateMissingSections) {
+  Scenario s = MustParse(kSparse, {"protocol.choker=round_robin", "tracker.numwant=7",
+                                   "file.size=2MiB", "peers.1.protocol.choker=bittyrant"});
+  EXPECT_EQ(s.protocol.choker, core::ChokerKind::kRoundRobin);
+  EXPECT_EQ(s.tracker.numwant, 7u);
+  EXPECT_EQ(s.file.size, 2 << 20);
+  ASSERT_TRUE(s.peers[1].protocol);
+  EXPECT_EQ(s.peers[1].protocol->choker, core::ChokerKind::kBitTyrant);
+  EXPECT_EQ(s.PeerConfigFor(s.peers[0]).choker, core::ChokerKind::kRoundRobin);
+  // A misspelt section is still an unknown field, not a puzzle.
+  EXPECT_EQ(ErrorOf(kSparse, {"protocl.choker=round_robin"}).rfind(
+                "t.yaml: --set protocl.choker=round_robin: field 'protocl': unknown field", 0),
+            0u)
+      << ErrorOf(kSparse, {"protocl.choker=round_robin"});
+  // Setting inside a plain value is still refused.
+  EXPECT_EQ(ErrorOf(kGood, {"seed.x=1"}),
+            "t.yaml: --set seed.x=1: field 'seed.x': cannot set a field inside a single "
+            "value");
+}
+
 TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
   EXPECT_EQ(ErrorOf(kGood, {"protocol.choker=best"}),
             "t.yaml: --set protocol.choker=best: field 'protocol.choker': unknown value "
