@@ -293,6 +293,9 @@ std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen,
   s->service_ = std::make_unique<PeerWireService>(s->router_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
+  // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
+  // port and silently take half of its connections. A busy port must fail.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
   builder.SetMaxSendMessageSize(kMaxWireMessageBytes);
   builder.RegisterService(s->service_.get());

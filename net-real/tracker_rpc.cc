@@ -186,6 +186,9 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
+  // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
+  // port and silently take half of its connections. A busy port must fail.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // piece-hash lists
   builder.RegisterService(s->service_.get());
   s->server_ = builder.BuildAndStart();

@@ -163,3 +163,24 @@ TEST_F(WireRejectionTest, OversizedMessageIsRefusedAndSeedSurvives) {
 
 }  // namespace
 }  // namespace swarm::net
+
+namespace swarm::net {
+namespace {
+
+// gRPC would otherwise share a busy port (SO_REUSEPORT) between two
+// processes, each getting some of the connections.
+TEST(ListenTest, ABusyPortIsRefused) {
+  std::string error;
+  auto tracker = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error);
+  ASSERT_TRUE(tracker) << error;
+  const std::string busy = "127.0.0.1:" + std::to_string(tracker->port());
+  EXPECT_FALSE(TrackerServer::Start(busy, core::TrackerConfig(), 1, &error));
+  EXPECT_NE(error.find("cannot listen on " + busy), std::string::npos) << error;
+  error.clear();
+  EXPECT_FALSE(PeerServer::Start(busy, &error));
+  EXPECT_NE(error.find("cannot listen on " + busy), std::string::npos) << error;
+  tracker->Shutdown();
+}
+
+}  // namespace
+}  // namespace swarm::net
