@@ -115,6 +115,9 @@ std::optional<FieldError> Scenario::Validate() const {
     if (auto e = pc.Validate()) {
       if (e->find("block_size") == 0) return Err("file.block_size", *e);
       std::string at = peers[i].protocol ? "peers." + std::to_string(i) + ".protocol" : "protocol";
+      // PeerConfig's messages start with the setting they are about.
+      const std::string setting = e->substr(0, e->find(' '));
+      if (setting != "upload_capacity") at += "." + setting;
       return Err(at, *e);
     }
   }

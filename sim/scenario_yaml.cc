@@ -340,6 +340,8 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
   m.Read("optimistic_interval", p.optimistic_interval, Dur);
   m.Read("max_connections", p.max_connections, U32);
   m.Read("min_connections", p.min_connections, U32);
+  // Unless given, the dialing threshold follows a lowered connection cap.
+  if (!m.Has("min_connections")) p.min_connections = std::min(p.min_connections, p.max_connections);
   m.Read("request_pipeline", p.request_pipeline, U32);
   if (m.Has("max_request_length"))
     p.max_request_length = static_cast<uint32_t>(Size(m["max_request_length"], m.Path("max_request_length")));

@@ -145,6 +145,24 @@ TEST(ScenarioYaml, OverridesCreateMissingSections) {
             "value");
 }
 
+TEST(ScenarioYaml, ProtocolErrorsNameTheSetting) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_slots: 0")),
+            "t.yaml:7: field 'protocol.unchoke_slots': unchoke_slots must be at least 1");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.protocol.request_pipeline=0"}),
+            "t.yaml: --set peers.1.protocol.request_pipeline=0: field "
+            "'peers.1.protocol.request_pipeline': request_pipeline must be at least 1");
+}
+
+TEST(ScenarioYaml, MinConnectionsFollowsALoweredCap) {
+  Scenario s = MustParse(kGood, {"protocol.max_connections=10"});
+  EXPECT_EQ(s.protocol.max_connections, 10u);
+  EXPECT_EQ(s.protocol.min_connections, 10u);
+  // Given explicitly, a minimum above the cap is still an error.
+  EXPECT_EQ(ErrorOf(kGood, {"protocol={max_connections: 10, min_connections: 12}"}),
+            "t.yaml: --set protocol={max_connections: 10, min_connections: 12}: field "
+            "'protocol.min_connections': min_connections must not exceed max_connections");
+}
+
 TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
   EXPECT_EQ(ErrorOf(kGood, {"protocol.choker=best"}),
             "t.yaml: --set protocol.choker=best: field 'protocol.choker': unknown value "
