@@ -61,12 +61,12 @@ int RunList(const std::string& tracker, int retries) {
   BlockSignals();
   TrackerClient client(tracker);
   std::vector<core::FileEntry> files;
-  bool ok = WithRetries(retries, [&](std::string* error) {
+  RetryOutcome outcome = WithRetries(retries, [&](std::string* error) {
     auto got = client.ListFiles(error);
     if (got) files = std::move(*got);
     return got.has_value();
   });
-  if (!ok) return 1;
+  if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
   std::printf("%-32s %12s %8s %6s %9s\n", "NAME", "SIZE", "PIECES", "SEEDS", "LEECHERS");
   for (const auto& f : files) {
     std::printf("%-32s %12s %8u %6u %9u\n", f.name.c_str(),
@@ -104,11 +104,11 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   TrackerClient client(tracker);
   for (const auto& info : infos) {
     std::optional<core::PublishResult> result;
-    bool ok = WithRetries(common.tracker_retries, [&](std::string* error) {
+    RetryOutcome outcome = WithRetries(common.tracker_retries, [&](std::string* error) {
       result = client.Publish(info, error);
       return result.has_value();
     });
-    if (!ok) return 1;
+    if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
     if (*result == core::PublishResult::kNameTaken) {
       Log(LogLevel::kError, "tracker already lists a different file named " + info.name());
       return 1;

@@ -122,19 +122,26 @@ bool WaitForSignal(std::chrono::milliseconds timeout) {
 // Runs `attempt` until it succeeds (returns true) or `retries` attempts
 // failed; `error` is what went wrong last. Backs off 1, 2, 4, 5, 5... s and
 // gives up early on a signal.
-bool WithRetries(int retries, const std::function<bool(std::string*)>& attempt) {
+RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& attempt) {
   std::string error;
   for (int i = 1; i <= std::max(1, retries); ++i) {
-    if (attempt(&error)) return true;
+    if (attempt(&error)) return RetryOutcome::kDone;
     if (i == std::max(1, retries)) break;
     int wait_s = std::min(5, 1 << (i - 1));
     Log(LogLevel::kWarn, error + "; retry " + std::to_string(i) + "/" +
                              std::to_string(retries - 1) + " in " +
                              std::to_string(wait_s) + "s");
-    if (WaitForSignal(std::chrono::seconds(wait_s))) return false;
+    if (WaitForSignal(std::chrono::seconds(wait_s))) {
+      Log(LogLevel::kWarn, "interrupted while waiting for the tracker");
+      return RetryOutcome::kInterrupted;
+    }
   }
   Log(LogLevel::kError, error + "; giving up");
-  return false;
+  return RetryOutcome::kGaveUp;
+}
+
+int ExitCodeOf(RetryOutcome outcome) {
+  return outcome == RetryOutcome::kInterrupted ? 130 : 1;
 }
 
 // --- Peer options ----------------------------------------------------------
@@ -155,8 +162,8 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
   auto down = ParseRate(c.download_limit);
   if (!down) return "--download-limit: cannot parse '" + c.download_limit + "' (e.g. 2MiB/s)";
   auto block = ParseBytes(c.block_size);
-  if (!block || *block <= 0 || *block > kMaxBlockBytes) {
-    return "--block-size: expected 1B..1MiB, got '" + c.block_size + "'";
+  if (!block || *block < 1024 || *block > kMaxBlockBytes) {
+    return "--block-size: expected 1KiB..1MiB, got '" + c.block_size + "'";
   }
   uint64_t seed = DrawSeed(c.seed);
   o->run_seed = seed;

@@ -34,8 +34,11 @@ void BlockSignals();
 bool WaitForSignal(std::chrono::milliseconds timeout);
 
 // Runs `attempt` until it succeeds or `retries` attempts failed, backing off
-// 1, 2, 4, 5, 5... s with a warning each time; gives up early on a signal.
-bool WithRetries(int retries, const std::function<bool(std::string*)>& attempt);
+// 1, 2, 4, 5, 5... s with a warning each time; stops early on a signal.
+enum class RetryOutcome { kDone, kGaveUp, kInterrupted };
+RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& attempt);
+// The exit code for a failed outcome: 1 gave up, 130 interrupted.
+int ExitCodeOf(RetryOutcome outcome);
 
 // The seed to use: `given`, or one drawn from the OS if 0.
 uint64_t DrawSeed(uint64_t given);

@@ -83,20 +83,19 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   auto linger = ParseSeedAfter(seed_after);
   if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");
   std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec || !std::filesystem::is_directory(out_dir)) {
-    return UserError("--out " + out_dir + ": not a directory (" + ec.message() + ")");
+  if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec)) {
+    return UserError("--out " + out_dir + ": not a directory");
   }
   BlockSignals();
   TrackerClient client(tracker);
   std::optional<core::TorrentInfo> info;
   bool missing = false;
-  bool ok = WithRetries(common.tracker_retries, [&](std::string* error) {
+  RetryOutcome outcome = WithRetries(common.tracker_retries, [&](std::string* error) {
     info = client.Lookup(name, error);
     missing = !info && error->empty();
     return info.has_value() || missing;
   });
-  if (!ok) return 1;
+  if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
   if (missing) {
     Log(LogLevel::kError, "tracker " + tracker + " has no file named '" + name + "'");
     return 1;
@@ -104,6 +103,12 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   if (info->name() != name || !SafeFileName(info->name())) {
     Log(LogLevel::kError, "tracker answered with unsafe or different name '" + info->name() + "'");
     return 1;
+  }
+  // Created only now, so that asking for a name the tracker lacks leaves
+  // nothing behind.
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec || !std::filesystem::is_directory(out_dir)) {
+    return UserError("--out " + out_dir + ": cannot create (" + ec.message() + ")");
   }
   std::string error;
   auto store = PieceStore::OpenForDownload(out_dir, *info, &error);

@@ -1,5 +1,6 @@
 // `swarm`: share and fetch files over a real swarm (tracker, share, list,
-// get). Parses flags with CLI11 and hands over to cli/commands.cc.
+// get), and run a simulator scenario on real sockets (run-scenario). Parses
+// flags with CLI11 and hands over to cli/commands.cc.
 #include <CLI/CLI.hpp>
 
 #include "net-real/cli/commands.h"
@@ -15,10 +16,11 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
   app->add_option("--max-connections", o->max_connections, "peer connections at most");
   app->add_option("--log-level", o->log_level, "error|warn|info|debug");
   app->add_option("--listen", o->listen, "HOST:PORT to accept peers on (port 0: any)");
-  app->add_option("--block-size", o->block_size, "request size (16KiB as BEP 3 .. 1MiB; default 128KiB)");
+  app->add_option("--block-size", o->block_size,
+                  "request size, 1KiB..1MiB (BEP 3 clients use 16KiB)");
   app->add_option("--pipeline", o->pipeline, "requests in flight per connection");
   app->add_option("--uploads-in-flight", o->uploads_in_flight,
-                  "blocks being written per connection");
+                  "blocks being sent to one peer at a time");
   app->add_option("--tracker-retries", o->tracker_retries,
                   "attempts to reach the tracker before giving up");
   app->add_option("--seed", o->seed, "random seed (0: draw one)");
@@ -28,8 +30,9 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"swarmlab real swarms: tracker, share, list, get"};
+  CLI::App app{"swarmlab real swarms: tracker, share, list, get, run-scenario"};
   app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();  // --help shows each default
 
   std::string listen = "0.0.0.0:7070", interval = "30m", level = "info";
   auto* tracker = app.add_subcommand("tracker", "run the directory (tracker)");
@@ -53,7 +56,7 @@ int main(int argc, char** argv) {
 
   std::string name, out_dir = ".", seed_after = "0s";
   cli::CommonOptions get_opts;
-  auto* get = app.add_subcommand("get", "download a file, then seed it for a while");
+  auto* get = app.add_subcommand("get", "download a file (and seed it on, see --seed-after)");
   get->add_option("NAME", name, "file name as listed by the tracker")->required();
   get->add_option("--tracker", tracker_addr, "tracker HOST:PORT")->required();
   get->add_option("--out", out_dir, "directory to write into");

@@ -10,6 +10,10 @@
 #   e2e_test.sh SWARM_BINARY corrupt  a seed that corrupts every block it
 #                                     serves beside an honest one: the get
 #                                     ends correct and bans the liar.
+#   e2e_test.sh SWARM_BINARY cli      exit codes at the edges: a busy port
+#                                     (2), a name the tracker lacks (1, no
+#                                     --out left behind), Ctrl-C while
+#                                     retrying an unreachable tracker (130).
 set -euo pipefail
 SWARM=$1
 MODE=$2
@@ -117,6 +121,25 @@ corrupt)
   (( BANNED >= 1 )) || fail "the corrupting seed was not banned"
   (( FAILED >= 1 )) || fail "no piece failed: the liar served nothing?"
   [[ $(sha256sum dl/payload.bin | cut -d' ' -f1) == "$WANT" ]] || fail "SHA-256 mismatch"
+  ;;
+cli)
+  RC=0
+  "$SWARM" tracker --listen "$TRACKER" > busy.out 2> busy.err || RC=$?
+  (( RC == 2 )) && grep -q "cannot listen on $TRACKER" busy.err || fail "busy port: rc $RC"
+  RC=0
+  "$SWARM" get nosuch.bin --tracker "$TRACKER" --out never > missing.out 2> missing.err || RC=$?
+  (( RC == 1 )) && grep -q "has no file named 'nosuch.bin'" missing.err || fail "missing: rc $RC"
+  [[ ! -e never ]] || fail "a failed lookup left its --out directory behind"
+  # Port 1 on loopback refuses connections: the get backs off 1 s, 2 s, ...
+  "$SWARM" get payload.bin --tracker 127.0.0.1:1 --out never > retry.out 2> retry.err &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 100); do grep -q "retry 1/" retry.err && break; sleep 0.1; done
+  kill -INT "$P"
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 130 )) || fail "Ctrl-C while retrying: rc $RC (want 130)"
+  echo "busy port 2, missing name 1, Ctrl-C while retrying 130"
   ;;
 *)
   fail "unknown mode $MODE"
