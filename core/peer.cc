@@ -469,7 +469,12 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
   }
   if (!have_.Test(p)) {
     ++c.interesting;
-    UpdateInterest(now, c);
+    const bool was_interested = c.am_interested;
+    UpdateInterest(now, c);  // asks at once if this made us interested
+    // Already interested, the pipeline may still be empty: every piece the
+    // neighbour had was being fetched elsewhere. Nothing else would refill
+    // it until the next unchoke, so this piece must be asked for now.
+    if (was_interested) RequestMore(now, c);
   }
   if (is_seed() && c.remote_have.All()) Drop(c.id, DisconnectReason::kNotUseful);
 }

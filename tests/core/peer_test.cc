@@ -110,6 +110,33 @@ TEST_F(PeerTest, LeecherRequestsPipelineAfterUnchoke) {
                               }));
 }
 
+// A neighbour whose pieces were all being fetched elsewhere leaves us
+// interested with nothing to ask it for; its next Have must be asked for at
+// once (a stall found in a two-leecher swarm that traded almost nothing).
+TEST_F(PeerTest, HaveOnAnIdleInterestedConnectionIsRequestedAtOnce) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  p->OnMessage(now_, c1_, Unchoke{});  // pieces 0, 1 and half of 2 requested here
+  p->OnMessage(now_, c2_, Bits("10000000"));
+  p->OnMessage(now_, c2_, Unchoke{});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{
+                                  SendMessage{c1_, Interested{}},
+                                  SendMessage{c1_, Request{Blk(0, 0)}},
+                                  SendMessage{c1_, Request{Blk(0, 1)}},
+                                  SendMessage{c1_, Request{Blk(1, 0)}},
+                                  SendMessage{c1_, Request{Blk(1, 1)}},
+                                  SendMessage{c1_, Request{Blk(2, 0)}},
+                                  SendMessage{c2_, Interested{}},
+                              }));
+  p->OnMessage(now_, c2_, Have{PieceIndex(5)});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{
+                                  SendMessage{c2_, Request{Blk(5, 0)}},
+                                  SendMessage{c2_, Request{Blk(5, 1)}},
+                              }));
+}
+
 TEST_F(PeerTest, CompletedPieceIsVerifiedThenAnnouncedWithHave) {
   auto p = Make(false);
   Handshaken(*p, c1_, remote_);
