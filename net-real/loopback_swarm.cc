@@ -25,8 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxPeers = 64;
-constexpr core::Bytes kMaxFile = core::kGiB;
 constexpr auto kPoll = std::chrono::milliseconds(20);
 
 struct Member {
@@ -123,11 +121,11 @@ LoopbackSample Sample(std::vector<Member>& members, uint32_t piece_count, double
 
 std::optional<std::string> LoopbackSwarmConfig::Validate() const {
   if (peers.empty()) return "peers: none configured";
-  if (peers.size() > kMaxPeers) {
+  if (peers.size() > LoopbackSwarmConfig::kMaxPeers) {
     return "peers: " + std::to_string(peers.size()) + " is more than one machine can run "
-           "in real time (at most " + std::to_string(kMaxPeers) + ")";
+           "in real time (at most " + std::to_string(LoopbackSwarmConfig::kMaxPeers) + ")";
   }
-  if (file_length <= 0 || file_length > kMaxFile) return "file_length: must be 1 B .. 1 GiB";
+  if (file_length <= 0 || file_length > LoopbackSwarmConfig::kMaxFile) return "file_length: must be 1 B .. 1 GiB";
   if (piece_length <= 0) return "piece_length: must be positive";
   bool any_seed = false;
   for (size_t i = 0; i < peers.size(); ++i) {

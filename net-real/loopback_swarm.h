@@ -44,6 +44,10 @@ struct LoopbackPeerSpec {
 };
 
 struct LoopbackSwarmConfig {
+  // What one machine can honour in real time (Validate refuses more).
+  static constexpr size_t kMaxPeers = 64;
+  static constexpr core::Bytes kMaxFile = core::kGiB;
+
   std::string file_name = "content.bin";
   core::Bytes file_length = 16 * core::kMiB;
   core::Bytes piece_length = 256 * core::kKiB;

@@ -1,9 +1,11 @@
 #include "net-real/scenario_runner.h"
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "core/units.h"
 #include "sim/bounds.h"
 #include "sim/latency.h"
 #include "sim/workload.h"
@@ -19,17 +21,37 @@ std::optional<core::Time> At(const std::optional<double>& s) {
 
 }  // namespace
 
+std::optional<std::string> RealRunRefusal(const sim::Scenario& s, const RealRunOptions& options) {
+  char buf[256];
+  if (s.TotalPeers() > LoopbackSwarmConfig::kMaxPeers) {
+    std::snprintf(buf, sizeof buf,
+                  "peers: %zu peers are more than one machine can run in real time (at "
+                  "most %zu)",
+                  static_cast<size_t>(s.TotalPeers()), LoopbackSwarmConfig::kMaxPeers);
+    return std::string(buf);
+  }
+  if (s.file.size > LoopbackSwarmConfig::kMaxFile) {
+    return "file.size: " + core::FormatBytes(s.file.size) +
+           " is more than real sockets take here (at most 1 GiB)";
+  }
+  const double bound_s = sim::ComputeSimpleBounds(s).kumar_ross_s;
+  if (bound_s > options.max_wall_s) {
+    std::snprintf(buf, sizeof buf,
+                  "needs at least %.1f s of wall-clock time on real sockets (Kumar-Ross "
+                  "bound) and --max-wall is %.1f s; shrink file.size or the peer counts, "
+                  "or raise the capacities",
+                  bound_s, options.max_wall_s);
+    return std::string(buf);
+  }
+  return std::nullopt;
+}
+
 std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
                                                     const RealRunOptions& options,
                                                     std::vector<std::string>* notes,
                                                     std::string* error) {
-  sim::SimpleBounds b = sim::ComputeSimpleBounds(s);
-  if (b.kumar_ross_s > options.max_wall_s) {
-    *error = "scenario '" + s.name + "' needs at least " +
-             std::to_string(static_cast<int>(b.kumar_ross_s)) +
-             " s of wall-clock time on real sockets (Kumar-Ross bound); the limit is " +
-             std::to_string(static_cast<int>(options.max_wall_s)) +
-             " s. Shrink file.size or the peer counts, or raise the capacities.";
+  if (auto refusal = RealRunRefusal(s, options)) {
+    *error = *refusal;
     return std::nullopt;
   }
   LoopbackSwarmConfig c;

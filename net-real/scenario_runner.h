@@ -7,8 +7,8 @@
 //
 // What cannot be honoured is refused with a reason (more than 64 peers,
 // files over 1 GiB, a run whose Kumar-Ross bound exceeds the wall-clock
-// budget) or approximated with a note (per-pair latency models become one
-// per-peer delay; silent failures are not injected).
+// budget) or approximated with a note (silent failures are not injected).
+// Latency is reproduced pair by pair, with the simulator's own draws.
 #ifndef SWARM_NET_SCENARIO_RUNNER_H_
 #define SWARM_NET_SCENARIO_RUNNER_H_
 
@@ -26,7 +26,12 @@ struct RealRunOptions {
   double max_wall_s = 1800;
 };
 
-// Notes about approximations go to *notes; setup failures to *error.
+// Why `s` cannot run on real sockets on this machine, naming the scenario
+// field (or the wall-clock budget); nullopt if it can.
+std::optional<std::string> RealRunRefusal(const sim::Scenario& s, const RealRunOptions& options);
+
+// Notes about approximations go to *notes; a refusal (RealRunRefusal) or a
+// setup failure to *error.
 std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
                                                     const RealRunOptions& options,
                                                     std::vector<std::string>* notes,

@@ -23,6 +23,10 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
   RealRunOptions options;
   options.max_wall_s = max_wall_s;
   std::vector<std::string> notes;
+  if (auto refusal = RealRunRefusal(s, options)) {
+    std::cerr << "swarm: " << file << ": " << *refusal << "\n";
+    return 2;
+  }
   std::string error;
   std::cerr << "swarm: running " << s.name << " (" << s.TotalPeers()
             << " peers) on 127.0.0.1 in wall-clock time\n";
@@ -30,10 +34,7 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
   for (const auto& n : notes) std::cerr << "swarm: note: " << n << "\n";
   if (!r) {
     std::cerr << "swarm: " << file << ": " << error << "\n";
-    return error.find("needs at least") != std::string::npos ||
-                   error.find("peers:") == 0 || error.find("file_length") == 0
-               ? 2
-               : 1;
+    return 1;
   }
   if (auto err = WriteRealResultFolder(out_dir, s, *r)) {
     std::cerr << "swarm: " << *err << "\n";

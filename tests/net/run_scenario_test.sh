@@ -42,7 +42,10 @@ refused() {  # refused REASON ARGS...: must exit 2 quickly, naming REASON
   set -e
   [[ $rc == 2 ]] || { cat "$OUT/refused.err"; fail "$*: exit $rc, want 2"; }
   grep -q "$reason" "$OUT/refused.err" || { cat "$OUT/refused.err"; fail "$*: no '$reason'"; }
+  ! grep -q "running" "$OUT/refused.err" || fail "$*: announced a run it then refused"
+  [[ ! -e "$OUT/refused" ]] || fail "$*: wrote a result folder"
 }
-refused "needs at least" --max-wall 1          # bound 1.5 s > 1 s of wall time
-refused "at most 64" --set peers.1.count=100   # more peers than one machine runs
+refused "1.5 s of wall-clock time.*--max-wall is 1.0 s" --max-wall 1  # bound 1.5 s > 1 s
+refused "peers: 101 peers .*at most 64" --set peers.1.count=100  # more than one machine runs
+refused "file.size: 2GiB .*at most 1 GiB" --set file.size=2GiB
 echo PASS
