@@ -95,6 +95,10 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   std::ofstream trace;
   swarm::sim::SimOptions opt;
   if (!trace_file.empty()) {
+    // The trace may go inside the result folder, which does not exist yet.
+    const auto parent = std::filesystem::path(trace_file).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     trace.open(trace_file, std::ios::trunc);
     if (!trace) {
       std::cerr << trace_file << ": cannot open for writing\n";

@@ -272,6 +272,22 @@ TEST(Cli, BadScenarioExitsTwoWithOneLineAndWritesNothing) {
   std::filesystem::remove(bad);
 }
 
+TEST(Cli, TraceMayGoInsideTheResultFolder) {
+  std::string dir = PrivateTempPath("trace_run");
+  std::filesystem::remove_all(dir);
+  std::string file = PrivateTempPath("small.yaml");
+  std::ofstream(file) << kSmall;
+  std::string err;
+  ASSERT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + dir + "/trace.log",
+                   &err),
+            0)
+      << err;
+  EXPECT_GT(std::filesystem::file_size(dir + "/trace.log"), 0u);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(file);
+}
+
 TEST(Cli, EveryShippedScenarioPassesCheck) {
   int n = 0;
   for (const auto& f : std::filesystem::directory_iterator(
