@@ -217,10 +217,40 @@ SwarmNumbers Swarmlab(int64_t total, int leechers, uint32_t block, uint32_t pipe
 }  // namespace
 }  // namespace swarm::net
 
+namespace {
+
+constexpr const char* kUsage =
+    "usage: net_throughput [MiB=256] [peers=8] [swarm-only [KiB pipeline uploads] | "
+    "paired [rounds=5]]\n"
+    "  no mode: raw TCP, bare gRPC stream and swarmlab side by side\n"
+    "  swarm-only: swarmlab alone, 1 seed -> `peers` peers (for profiling)\n"
+    "  paired: bare gRPC and swarmlab 1 -> 1 alternately at 128 KiB, with the median ratio\n";
+
+// A positive whole number, or -1.
+long long Count(const char* s) {
+  char* end = nullptr;
+  long long v = std::strtoll(s, &end, 10);
+  return end != s && *end == '\0' && v > 0 ? v : -1;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace swarm::net;
-  int64_t mib = argc > 1 ? std::atoll(argv[1]) : 256;
-  int peers = argc > 2 ? std::atoi(argv[2]) : 8;
+  bool ok = argc <= 7;
+  for (int i = 1; ok && i < argc; ++i) {
+    if (i == 3) {
+      ok = std::string(argv[3]) == "swarm-only" || std::string(argv[3]) == "paired";
+    } else {
+      ok = Count(argv[i]) > 0;
+    }
+  }
+  if (!ok) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  int64_t mib = argc > 1 ? Count(argv[1]) : 256;
+  int peers = argc > 2 ? static_cast<int>(Count(argv[2])) : 8;
   int64_t total = mib << 20;
   if (argc > 3 && std::string(argv[3]) == "paired") {
     // Alternates bare gRPC and swarmlab at 128 KiB so both see the same
