@@ -117,6 +117,8 @@ class MapReader {
             std::initializer_list<const char*> allowed)
       : node_(n), path_(std::move(path)) {
     if (!n.IsMap()) Fail(n, path_.empty() ? "(top level)" : path_, "expected a mapping of fields");
+    // A list element has no key line of its own (e.g. `- {class: seed, ...}`).
+    if (!path_.empty()) g_ctx->lines.try_emplace(path_, LineOf(n));
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string key = it->first.Scalar();
       bool ok = false;

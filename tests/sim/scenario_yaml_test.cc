@@ -125,6 +125,16 @@ peers:
   - {class: leecher, count: 3, upload: 1Mbit/s, download: 8Mbit/s}
 )";
 
+TEST(ScenarioYaml, AClassWithoutTheFieldIsPointedAtByItsOwnLine) {
+  // kGood's classes are flow maps under `peers:` (line 9); the seed's starts
+  // on line 10, and the error names that line, not the list's.
+  EXPECT_EQ(ErrorOf(Replace(kGood, "network: {latency: {constant: 25ms}}",
+                            "network: {latency: {topology: {regions: [eu], links: [], "
+                            "access: 5ms}}}")),
+            "t.yaml:10: field 'peers.0.region': topology latency needs a known region for "
+            "every class");
+}
+
 TEST(ScenarioYaml, OverridesCreateMissingSections) {
   Scenario s = MustParse(kSparse, {"protocol.choker=round_robin", "tracker.numwant=7",
                                    "file.size=2MiB", "peers.1.protocol.choker=bittyrant"});
