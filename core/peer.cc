@@ -313,6 +313,16 @@ bool Peer::CheckInvariants() const {
   return true;
 }
 
+size_t Peer::IdleConnections() const {
+  if (!started_ || stopped_ || is_seed() || picker_.InEndgame()) return 0;
+  size_t idle = 0;
+  for (const auto& [id, c] : conns_) {
+    if (!c.remote || !c.am_interested || c.peer_choking) continue;
+    if (c.requests.size() >= config_.request_pipeline) continue;
+    idle += picker_.HasUnrequestedBlockFor(c.remote_have, *c.remote);
+  }
+  return idle;
+}
 
 // --------------------------------------------------------------------------
 // Messages.

@@ -125,6 +125,12 @@ class Peer {
   // Recounts the running totals kept for speed (slot holders, uploads in
   // flight, the connection index) and compares. For tests; O(connections).
   bool CheckInvariants() const;
+  // Connections that could ask their neighbour for a block now and are not:
+  // unchoked, interested, with room in the request pipeline, and the picker
+  // holds an unrequested block the neighbour has (outside end-game). A
+  // correct peer has none after every input; each one is a stalled
+  // connection. For tests; O(connections x pieces / 64).
+  size_t IdleConnections() const;
   // The download state and every connection, one per line, for diagnosing
   // a stalled peer (drivers log it when a run ends with the peer incomplete).
   std::string DebugString() const;

@@ -160,6 +160,22 @@ std::vector<BlockRef> PiecePicker::Pick(
   return out;
 }
 
+bool PiecePicker::HasUnrequestedBlockFor(const Bitfield& remote, PeerId who) const {
+  for (const auto& [index, part] : partial_) {
+    if (!remote.Test(index) || !MayTake(PieceIndex(index), part, who)) continue;
+    for (uint32_t i = 0; i < part.received.size(); ++i) {
+      if (!part.received[i] && part.outstanding[i] == 0) return true;
+    }
+  }
+  const auto& rw = remote.words();
+  const auto& hw = have_.words();
+  const auto& sw = started_.words();
+  for (size_t w = 0; w < rw.size(); ++w) {
+    if (rw[w] & ~hw[w] & ~sw[w]) return true;
+  }
+  return false;
+}
+
 void PiecePicker::AbortRequest(const BlockRef& b) {
   auto it = partial_.find(b.piece.value());
   if (it == partial_.end()) return;  // piece finished or reset meanwhile

@@ -64,6 +64,11 @@ class PiecePicker {
       const Bitfield& remote, PeerId who, size_t n, Rng& rng,
       const std::function<bool(const BlockRef&)>& requested_from_peer);
 
+  // Whether Pick would find a block for `who` without end-game: an
+  // unrequested, missing block of a started piece `who` has (and may be
+  // asked for), or a piece `who` has that we neither have nor started.
+  // Changes nothing; for invariant checks.
+  bool HasUnrequestedBlockFor(const Bitfield& remote, PeerId who) const;
   // An outstanding request will not be answered (choke, timeout, cancel,
   // disconnect). The block becomes pickable again if nobody else has it
   // outstanding.

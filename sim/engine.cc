@@ -550,6 +550,9 @@ void Simulation::Impl::Drain(uint32_t p) {
                a);
   }
   if (nodes_[p].present) ArmTimer(p);
+  if (opt_.check_invariants && nodes_[p].peer->IdleConnections() > 0) {
+    ++result_.stats.idle_violations;
+  }
 }
 
 // The model has no payload bytes: a block "is corrupt" when it came from a

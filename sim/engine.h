@@ -49,7 +49,8 @@ struct Progress {
 struct SimOptions {
   // One readable line per protocol event (small swarms only).
   std::ostream* trace = nullptr;
-  // Check rate caps after every reallocation (slow; for tests).
+  // Check rate caps after every reallocation, and that no connection is
+  // left idle with blocks to ask for after a peer's input (slow; for tests).
   bool check_invariants = false;
   // Called every few thousand events.
   std::function<void(const Progress&)> progress;

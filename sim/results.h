@@ -42,6 +42,9 @@ struct RunStats {
   // Invariant counters (all should be zero / balanced).
   uint64_t causality_violations = 0;  // SendBlock of a piece not verified
   uint64_t cap_violations = 0;        // links over capacity (checked runs)
+  // Peer inputs after which a connection could have asked for a block and
+  // did not (core::Peer::IdleConnections; checked runs).
+  uint64_t idle_violations = 0;
   core::Bytes bytes_sent = 0;         // payload whose flow finished
   core::Bytes bytes_delivered = 0;    // payload handed to a receiver
   core::Bytes bytes_dropped = 0;      // finished but receiver had closed

@@ -145,6 +145,7 @@ TEST_P(PeerFuzzTest, SurvivesArbitraryInput) {
       }
     }
     ASSERT_TRUE(p.CheckInvariants()) << "step " << step;
+    ASSERT_EQ(p.IdleConnections(), 0u) << "step " << step << "\n" << p.DebugString();
   }
   // Accepted payload = counted download + failed pieces + stored but unverified.
   EXPECT_GE(stored, p.stats().downloaded);

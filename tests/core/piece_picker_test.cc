@@ -44,6 +44,21 @@ class PickerTest : public ::testing::Test {
   Rng rng_{5};
 };
 
+TEST_F(PickerTest, HasUnrequestedBlockForFollowsWhatPickWouldFind) {
+  Build("11", "  ", PieceSelection::kRarestFirst, /*blocks_per_piece=*/2);
+  const Bitfield first = Bitfield::FromString("* ");
+  EXPECT_TRUE(picker_->HasUnrequestedBlockFor(first, PeerId(1)));  // a new piece
+  auto got = Pick("* ", 2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(picker_->HasUnrequestedBlockFor(first, PeerId(1)));  // all requested
+  EXPECT_TRUE(picker_->HasUnrequestedBlockFor(Bitfield::FromString("**"), PeerId(1)));
+  picker_->AbortRequest(got[1]);  // a started piece with a block free again
+  EXPECT_TRUE(picker_->HasUnrequestedBlockFor(first, PeerId(2)));
+  picker_->OnBlockReceived(got[0]);
+  picker_->OnBlockReceived(got[1]);
+  EXPECT_FALSE(picker_->HasUnrequestedBlockFor(first, PeerId(1)));  // awaiting its check
+}
+
 TEST_F(PickerTest, RarestFirstTakesTheRarestPieceThePeerHas) {
   Build("2223133", "       ");
   EXPECT_EQ(Pieces(Pick("*******", 1)), std::vector<uint32_t>{4});

@@ -117,6 +117,7 @@ class SwarmHarness {
     Node& n = *nodes_[i];
     for (Action& a : n.peer->TakeActions()) Carry(i, a);
     SWARM_CHECK(n.peer->CheckInvariants());
+    SWARM_CHECK(n.peer->IdleConnections() == 0);
     std::optional<Time> t = n.peer->NextTimeout();
     if (t && *t < n.timer) {
       n.timer = *t;

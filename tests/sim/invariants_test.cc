@@ -71,6 +71,7 @@ TEST(Invariants, SmallFlashCrowd) {
   EXPECT_EQ(sum.completed, 20u);
   ExpectConservation(r);
   EXPECT_EQ(r.stats.cap_violations, 0u);
+  EXPECT_EQ(r.stats.idle_violations, 0u);
   EXPECT_EQ(r.stats.causality_violations, 0u);
   for (const TimelineRow& t : r.timeline) EXPECT_LE(t.upload_utilization, 1.0);
   ASSERT_TRUE(sum.makespan_s);
@@ -97,6 +98,7 @@ TEST(Invariants, KumarRossHoldsAcrossPoliciesAndSeeds) {
       EXPECT_GE(*sum.makespan_s, sum.bounds.kumar_ross_s);
       EXPECT_EQ(r.stats.causality_violations, 0u);
       EXPECT_EQ(r.stats.cap_violations, 0u);
+      EXPECT_EQ(r.stats.idle_violations, 0u);
       ExpectConservation(r);
     }
   }
@@ -113,6 +115,7 @@ TEST(Invariants, ChurnFreeRidersAndLeavingSeed) {
   RunResult r = RunChecked(s);
   ExpectConservation(r);
   EXPECT_EQ(r.stats.cap_violations, 0u);
+  EXPECT_EQ(r.stats.idle_violations, 0u);
   EXPECT_EQ(r.stats.causality_violations, 0u);
   // Free-riders never upload.
   for (const PeerRecord& p : r.peers) {

@@ -37,7 +37,9 @@ Rows marked (hard) are bounds no correct run can violate.
 
 Every run is made with `validation_run`, which switches on the simulator's
 invariant checks (rate caps on every link after every reallocation,
-causality of every upload) and evaluates byte conservation and the
+causality of every upload, no connection left idle after any peer's input
+while it could ask its neighbour for a block) and evaluates byte
+conservation and the
 Kumar–Ross per-rank and per-peer bounds; the last row of each check sums
 those up.
 """

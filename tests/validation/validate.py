@@ -12,8 +12,8 @@ Each check runs its scenarios from scenarios/validation/ over several seeds
 with validation_run (which writes a result folder plus checks.json), computes
 the measured values from those folders, compares them with the expected ones
 and prints a table of measured vs expected. Every run must also respect the
-hard bounds (byte conservation, rate caps, causality, Kumar-Ross per-rank and
-per-peer bounds). The verdicts go to DIR/results/CHECK.json, from which
+hard bounds (byte conservation, rate caps, causality, no idle connection,
+Kumar-Ross per-rank and per-peer bounds). The verdicts go to DIR/results/CHECK.json, from which
 report.py writes docs/validation.md. Exit status 1 if anything failed.
 
 Nothing here is tuned to make a check pass: the expected values and sources
@@ -191,6 +191,8 @@ class Check:
             bad.append(f"{c['causality_violations']} uploads of unverified pieces")
         if c["cap_violations"]:
             bad.append(f"{c['cap_violations']} link-capacity violations")
+        if c["idle_violations"]:
+            bad.append(f"{c['idle_violations']} inputs left a connection idle with blocks to ask for")
         if c["bytes_sent"] != c["bytes_delivered"] + c["bytes_dropped"] + c["bytes_in_flight"]:
             bad.append("bytes sent != delivered + dropped (receiver gone) + in flight")
         if c["peers_uploaded"] != c["bytes_sent"] or c["peers_downloaded"] != c["bytes_delivered"]:
@@ -212,7 +214,7 @@ class Check:
         hard_ok = not self.hard["violations"]
         self.rows.append({
             "what": "hard bounds on every run (conservation, rate caps, causality, "
-                    "Kumar-Ross per-rank and per-peer)",
+                    "no idle connection, Kumar-Ross per-rank and per-peer)",
             "expected": "0 violations",
             "measured": f"{len(self.hard['violations'])} violations in {self.hard['runs']} runs",
             "ok": hard_ok, "hard": True, "n": self.hard["runs"]})

@@ -127,6 +127,7 @@ std::string ChecksJson(const Scenario& s, const RunResult& r, const BoundCheck& 
   };
   kv("causality_violations", std::to_string(st.causality_violations));
   kv("cap_violations", std::to_string(st.cap_violations));
+  kv("idle_violations", std::to_string(st.idle_violations));
   kv("bytes_sent", std::to_string(st.bytes_sent));
   kv("bytes_delivered", std::to_string(st.bytes_delivered));
   kv("bytes_dropped", std::to_string(st.bytes_dropped));
