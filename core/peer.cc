@@ -254,6 +254,7 @@ void Peer::RemoveConnection(ConnectionId id) {
   SWARM_CHECK(it != conns_.end());
   Connection& c = it->second;
   if (c.handshake_received) picker_.RemovePeer(c.remote_have);
+  requests_returned_ |= !c.requests.empty();
   for (const auto& r : c.requests) picker_.AbortRequest(r.block);
   if (c.remote) {
     picker_.ForgetOwner(*c.remote);
@@ -316,8 +317,9 @@ bool Peer::CheckInvariants() const {
 size_t Peer::IdleConnections() const {
   if (!started_ || stopped_ || is_seed() || picker_.InEndgame()) return 0;
   size_t idle = 0;
-  for (const auto& [id, c] : conns_) {
-    if (!c.remote || !c.am_interested || c.peer_choking) continue;
+  for (const auto& [id, cp] : index_) {
+    const Connection& c = *cp;
+    if (!c.am_interested || c.peer_choking || !c.remote) continue;  // flags first
     if (c.requests.size() >= config_.request_pipeline) continue;
     idle += picker_.HasUnrequestedBlockFor(c.remote_have, *c.remote);
   }
@@ -334,10 +336,11 @@ void Peer::OnMessage(Time now, ConnectionId id, const Message& m) {
   c->last_received = now;
   if (!c->handshake_received) {
     if (const auto* h = std::get_if<Handshake>(&m)) {
-      HandleHandshake(now, *c, *h);
+      HandleHandshake(now, *c, *h);  // may drop an older duplicate connection
     } else {
       Drop(id, DisconnectReason::kMessageBeforeHandshake);
     }
+    RefillAfterDrops(now);
     return;
   }
   const bool first = !c->got_message_after_handshake;
@@ -366,6 +369,7 @@ void Peer::OnMessage(Time now, ConnectionId id, const Message& m) {
           [&](const Cancel& x) { HandleCancel(now, *c, x); },
       },
       m);
+  RefillAfterDrops(now);  // e.g. a protocol violation, a duplicate connection
 }
 
 void Peer::HandleHandshake(Time now, Connection& c, const Handshake& m) {
@@ -622,7 +626,13 @@ void Peer::RequestMore(Time now, Connection& c) {
 }
 
 void Peer::RequestMoreEverywhere(Time now) {
+  requests_returned_ = false;
   for (auto& [id, c] : index_) RequestMore(now, *c);
+}
+
+void Peer::RefillAfterDrops(Time now) {
+  if (requests_returned_ && !stopped_) RequestMoreEverywhere(now);
+  requests_returned_ = false;
 }
 
 void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
@@ -864,6 +874,7 @@ void Peer::OnTimeout(Time now) {
     next_housekeeping_ = now + config_.housekeeping_interval;
     Housekeeping(now);
   }
+  RefillAfterDrops(now);
 }
 
 void Peer::Housekeeping(Time now) {

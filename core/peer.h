@@ -154,6 +154,9 @@ class Peer {
   void UpdateInterest(Time now, Connection& c);
   void RequestMore(Time now, Connection& c);
   void RequestMoreEverywhere(Time now);
+  // After an input that dropped connections: if one gave requests back,
+  // let every connection ask again (a drop has no later OnDisconnected).
+  void RefillAfterDrops(Time now);
   void PumpUploads(Connection& c);
   void PumpWeighted();
   bool MaySend(const Connection& c) const;
@@ -210,6 +213,9 @@ class Peer {
   std::map<PeerId, uint32_t> strikes_;
   FlatMap<uint32_t, std::vector<PeerId>> contributors_;  // per partial piece
   bool weighted_uploads_ = false;         // last decision carried weights
+  // A removed connection gave requests back to the picker: other
+  // connections may have work now (RefillAfterDrops).
+  bool requests_returned_ = false;
   uint32_t uploads_in_flight_ = 0;        // SendBlocks not yet sent, all conns
   size_t unchoked_interested_ = 0;        // connections with HoldsSlot()
   std::vector<uint32_t> super_offered_;   // times each piece was revealed

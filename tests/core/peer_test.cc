@@ -137,6 +137,27 @@ TEST_F(PeerTest, HaveOnAnIdleInterestedConnectionIsRequestedAtOnce) {
                               }));
 }
 
+// The same stall by another route: requests given back by a connection we
+// drop (here for a block we never asked for) must be asked of the others at
+// once; a drop gets no OnDisconnected to do it later.
+TEST_F(PeerTest, RequestsOfADroppedConnectionGoElsewhereAtOnce) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  p->OnMessage(now_, c1_, Unchoke{});  // pieces 0, 1 and half of 2 requested here
+  p->OnMessage(now_, c2_, Bits("10000000"));
+  p->OnMessage(now_, c2_, Unchoke{});  // piece 0 is taken: nothing to ask c2
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Piece{Blk(7, 0)});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{
+                                  Dis(c1_, DisconnectReason::kUnrequestedBlock),
+                                  SendMessage{c2_, Request{Blk(0, 0)}},
+                                  SendMessage{c2_, Request{Blk(0, 1)}},
+                              }));
+  EXPECT_EQ(p->IdleConnections(), 0u);
+}
+
 TEST_F(PeerTest, CompletedPieceIsVerifiedThenAnnouncedWithHave) {
   auto p = Make(false);
   Handshaken(*p, c1_, remote_);
