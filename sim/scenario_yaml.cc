@@ -447,9 +447,21 @@ void ApplyOverride(YAML::Node& root, const std::string& kv) {
 }
 
 std::string Locate(const std::string& file, const ParseFail& f) {
+  // A Validate() error (no line) naming a sibling of an overridden setting
+  // is the override's too: --set protocol.request_pipeline=300 is refused
+  // as 'protocol.max_queued_requests'.
+  auto section = [](const std::string& field) {
+    const size_t dot = field.rfind('.');
+    return dot == std::string::npos ? std::string() : field.substr(0, dot);
+  };
   for (size_t i = 0; i < g_ctx->overridden.size(); ++i) {
     const std::string& o = g_ctx->overridden[i];
     if (f.field == o || f.field.rfind(o + ".", 0) == 0 || o.rfind(f.field + ".", 0) == 0)
+      return file + ": --set " + g_ctx->override_text[i];
+  }
+  for (size_t i = 0; f.line == 0 && i < g_ctx->overridden.size(); ++i) {
+    const std::string& o = g_ctx->overridden[i];
+    if (!section(o).empty() && section(o) == section(f.field))
       return file + ": --set " + g_ctx->override_text[i];
   }
   int line = f.line;

@@ -163,6 +163,13 @@ TEST(ScenarioYaml, ProtocolErrorsNameTheSetting) {
             "'peers.1.protocol.request_pipeline': request_pipeline must be at least 1");
 }
 
+TEST(ScenarioYaml, AnErrorNamingASiblingSettingBlamesTheOverride) {
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.request_pipeline=300"}),
+            "t.yaml: --set protocol.request_pipeline=300: field "
+            "'protocol.max_queued_requests': max_queued_requests must be at least "
+            "request_pipeline");
+}
+
 TEST(ScenarioYaml, MinConnectionsFollowsALoweredCap) {
   Scenario s = MustParse(kGood, {"protocol.max_connections=10"});
   EXPECT_EQ(s.protocol.max_connections, 10u);
