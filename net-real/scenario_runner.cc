@@ -1,5 +1,6 @@
 #include "net-real/scenario_runner.h"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -40,7 +41,7 @@ std::optional<std::string> RealRunRefusal(const sim::Scenario& s, const RealRunO
                   "needs at least %.1f s of wall-clock time on real sockets (Kumar-Ross "
                   "bound) and --max-wall is %.1f s; shrink file.size or the peer counts, "
                   "or raise the capacities",
-                  bound_s, options.max_wall_s);
+                  std::ceil(bound_s * 10) / 10, options.max_wall_s);
     return std::string(buf);
   }
   return std::nullopt;

@@ -136,6 +136,11 @@ RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& a
       return RetryOutcome::kInterrupted;
     }
   }
+  // A Ctrl-C during the last attempt is still pending (signals are blocked).
+  if (WaitForSignal(std::chrono::milliseconds(0))) {
+    Log(LogLevel::kWarn, "interrupted while waiting for the tracker");
+    return RetryOutcome::kInterrupted;
+  }
   Log(LogLevel::kError, error + "; giving up");
   return RetryOutcome::kGaveUp;
 }

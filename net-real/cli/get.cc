@@ -71,6 +71,21 @@ std::string ProgressLine(const DriverProgress& p, double down_rate, double up_ra
          "  eta " + (p.seed ? "done" : Eta(eta));
 }
 
+// Whether DIR can be created or written: the nearest existing directory at
+// or above it must be a writable directory. Checked before the tracker is
+// asked; DIR itself is created only after the lookup.
+std::optional<std::string> OutDirProblem(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(dir, ec);
+  if (ec) return ec.message();
+  while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
+    p = p.parent_path();
+  }
+  if (!std::filesystem::is_directory(p, ec)) return p.string() + " is not a directory";
+  if (::access(p.c_str(), W_OK) != 0) return p.string() + " is not writable";
+  return std::nullopt;
+}
+
 }  // namespace
 
 int RunGet(const std::string& name, const std::string& tracker, const std::string& out_dir,
@@ -82,10 +97,8 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   }
   auto linger = ParseSeedAfter(seed_after);
   if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");
+  if (auto problem = OutDirProblem(out_dir)) return UserError("--out " + out_dir + ": " + *problem);
   std::error_code ec;
-  if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec)) {
-    return UserError("--out " + out_dir + ": not a directory");
-  }
   BlockSignals();
   TrackerClient client(tracker);
   std::optional<core::TorrentInfo> info;

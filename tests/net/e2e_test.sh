@@ -124,7 +124,7 @@ corrupt)
   ;;
 cli)
   RC=0
-  "$SWARM" tracker --listen "$TRACKER" > busy.out 2> busy.err || RC=$?
+  timeout 10 "$SWARM" tracker --listen "$TRACKER" > busy.out 2> busy.err || RC=$?
   (( RC == 2 )) && grep -q "cannot listen on $TRACKER" busy.err || fail "busy port: rc $RC"
   RC=0
   "$SWARM" get nosuch.bin --tracker "$TRACKER" --out never > missing.out 2> missing.err || RC=$?
@@ -139,6 +139,7 @@ cli)
   RC=0
   wait "$P" || RC=$?
   (( RC == 130 )) || fail "Ctrl-C while retrying: rc $RC (want 130)"
+  grep -q "interrupted while waiting for the tracker" retry.err || fail "no interruption message"
   echo "busy port 2, missing name 1, Ctrl-C while retrying 130"
   ;;
 *)

@@ -42,7 +42,7 @@ refused() {  # refused REASON ARGS...: must exit 2 quickly, naming REASON
   set -e
   [[ $rc == 2 ]] || { cat "$OUT/refused.err"; fail "$*: exit $rc, want 2"; }
   grep -q "$reason" "$OUT/refused.err" || { cat "$OUT/refused.err"; fail "$*: no '$reason'"; }
-  ! grep -q "running" "$OUT/refused.err" || fail "$*: announced a run it then refused"
+  ! grep -q "swarm: running " "$OUT/refused.err" || fail "$*: announced a run it then refused"
   [[ ! -e "$OUT/refused" ]] || fail "$*: wrote a result folder"
 }
 refused "1.5 s of wall-clock time.*--max-wall is 1.0 s" --max-wall 1  # bound 1.5 s > 1 s
