@@ -12,9 +12,10 @@
 //
 // Returns (doing nothing) when the kernel's THP mode is not "madvise" (under
 // "always" the heap gets huge pages anyway, under "never" it cannot),
-// when GLIBC_TUNABLES already names the tunable (so also after the
-// re-exec), under valgrind (which would not follow the exec), when
-// SWARMLAB_HUGEPAGES=0, or when the exec fails.
+// after the one re-exec (a marker variable says so), when GLIBC_TUNABLES
+// already names the tunable, under valgrind (which would not follow the
+// exec), for a set-user-ID binary, when started through the dynamic
+// loader, when SWARMLAB_HUGEPAGES=0, or when the exec fails.
 #ifndef SWARM_SIM_HUGE_PAGES_H_
 #define SWARM_SIM_HUGE_PAGES_H_
 
