@@ -237,7 +237,12 @@ long long Count(const char* s) {
 
 int main(int argc, char** argv) {
   using namespace swarm::net;
-  bool ok = argc <= 7;
+  if (argc > 1 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  const bool paired = argc > 3 && std::string(argv[3]) == "paired";
+  bool ok = argc <= (paired ? 5 : 7);
   for (int i = 1; ok && i < argc; ++i) {
     if (i == 3) {
       ok = std::string(argv[3]) == "swarm-only" || std::string(argv[3]) == "paired";
