@@ -52,11 +52,6 @@ struct SimOptions {
   // Check rate caps after every reallocation, and that no connection is
   // left idle with blocks to ask for after a peer's input (slow; for tests).
   bool check_invariants = false;
-  // With check_invariants, look for idle connections after one peer input
-  // in this many (1: after every input). Each look visits every connection
-  // of the peer, several times the cost of the input itself, so large
-  // checked runs sample; a stalled connection stays stalled for many inputs.
-  uint32_t idle_check_stride = 1;
   // Called every few thousand events.
   std::function<void(const Progress&)> progress;
 };

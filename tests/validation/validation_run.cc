@@ -177,7 +177,6 @@ int main(int argc, char** argv) {
   if (seed) s.seed = *seed;
   swarm::sim::SimOptions opt;
   opt.check_invariants = true;
-  opt.idle_check_stride = 8;  // these runs are large; a stall lasts many inputs
   swarm::sim::Simulation sim(s, opt);
   RunResult r = sim.Run();
   BoundCheck b = CheckBounds(s, r);
