@@ -171,6 +171,9 @@ TEST_F(PickerTest, FailedPieceGoesOnParoleWithOneOwner) {
   auto first = Pick("*.", 1, PeerId(1));  // peer 1 takes the parole piece
   ASSERT_EQ(first.size(), 1u);
   EXPECT_TRUE(Pick("*.", 2, PeerId(2)).empty());  // peer 2 may not join in
+  // The idle-connection check agrees: nothing for peer 2, more for peer 1.
+  EXPECT_FALSE(picker_->HasUnrequestedBlockFor(Bitfield::FromString("*."), PeerId(2)));
+  EXPECT_TRUE(picker_->HasUnrequestedBlockFor(Bitfield::FromString("*."), PeerId(1)));
   EXPECT_EQ(Pick("*.", 1, PeerId(1)).size(), 1u);  // the owner finishes it
 }
 
