@@ -124,22 +124,21 @@ bool WaitForSignal(std::chrono::milliseconds timeout) {
 // gives up early on a signal.
 RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& attempt) {
   std::string error;
-  for (int i = 1; i <= std::max(1, retries); ++i) {
+  const int attempts = std::max(1, retries);
+  for (int i = 1; i <= attempts; ++i) {
     if (attempt(&error)) return RetryOutcome::kDone;
-    if (i == std::max(1, retries)) break;
-    int wait_s = std::min(5, 1 << (i - 1));
-    Log(LogLevel::kWarn, error + "; retry " + std::to_string(i) + "/" +
-                             std::to_string(retries - 1) + " in " +
-                             std::to_string(wait_s) + "s");
+    // After the last attempt only poll: a Ctrl-C during it is still pending
+    // (signals are blocked).
+    const int wait_s = i == attempts ? 0 : std::min(5, 1 << (i - 1));
+    if (wait_s > 0) {
+      Log(LogLevel::kWarn, error + "; retry " + std::to_string(i) + "/" +
+                               std::to_string(retries - 1) + " in " +
+                               std::to_string(wait_s) + "s");
+    }
     if (WaitForSignal(std::chrono::seconds(wait_s))) {
       Log(LogLevel::kWarn, "interrupted while waiting for the tracker");
       return RetryOutcome::kInterrupted;
     }
-  }
-  // A Ctrl-C during the last attempt is still pending (signals are blocked).
-  if (WaitForSignal(std::chrono::milliseconds(0))) {
-    Log(LogLevel::kWarn, "interrupted while waiting for the tracker");
-    return RetryOutcome::kInterrupted;
   }
   Log(LogLevel::kError, error + "; giving up");
   return RetryOutcome::kGaveUp;

@@ -47,6 +47,19 @@ class PeerTest : public ::testing::Test {
     return BitfieldMessage{Bitfield::FromString(s).ToWire()};
   }
   static Disconnect Dis(ConnectionId c, DisconnectReason r) { return Disconnect{c, r}; }
+  // A leecher fetching pieces 0, 1 and half of 2 from c1 (which has all),
+  // and interested in c2 (which has only piece 0, already taken): c2 is
+  // unchoked with nothing to ask for. Actions are left for the caller.
+  std::unique_ptr<Peer> SecondSourceWithNothingToAsk() {
+    auto p = Make(false);
+    Handshaken(*p, c1_, remote_);
+    Handshaken(*p, c2_, other_);
+    p->OnMessage(now_, c1_, Bits("11111111"));
+    p->OnMessage(now_, c1_, Unchoke{});
+    p->OnMessage(now_, c2_, Bits("10000000"));
+    p->OnMessage(now_, c2_, Unchoke{});
+    return p;
+  }
 };
 
 TEST_F(PeerTest, StartAnnouncesWithWhatIsLeft) {
@@ -114,13 +127,7 @@ TEST_F(PeerTest, LeecherRequestsPipelineAfterUnchoke) {
 // interested with nothing to ask it for; its next Have must be asked for at
 // once (a stall found in a two-leecher swarm that traded almost nothing).
 TEST_F(PeerTest, HaveOnAnIdleInterestedConnectionIsRequestedAtOnce) {
-  auto p = Make(false);
-  Handshaken(*p, c1_, remote_);
-  Handshaken(*p, c2_, other_);
-  p->OnMessage(now_, c1_, Bits("11111111"));
-  p->OnMessage(now_, c1_, Unchoke{});  // pieces 0, 1 and half of 2 requested here
-  p->OnMessage(now_, c2_, Bits("10000000"));
-  p->OnMessage(now_, c2_, Unchoke{});
+  auto p = SecondSourceWithNothingToAsk();
   EXPECT_EQ(p->TakeActions(), (std::vector<Action>{
                                   SendMessage{c1_, Interested{}},
                                   SendMessage{c1_, Request{Blk(0, 0)}},
@@ -141,13 +148,7 @@ TEST_F(PeerTest, HaveOnAnIdleInterestedConnectionIsRequestedAtOnce) {
 // drop (here for a block we never asked for) must be asked of the others at
 // once; a drop gets no OnDisconnected to do it later.
 TEST_F(PeerTest, RequestsOfADroppedConnectionGoElsewhereAtOnce) {
-  auto p = Make(false);
-  Handshaken(*p, c1_, remote_);
-  Handshaken(*p, c2_, other_);
-  p->OnMessage(now_, c1_, Bits("11111111"));
-  p->OnMessage(now_, c1_, Unchoke{});  // pieces 0, 1 and half of 2 requested here
-  p->OnMessage(now_, c2_, Bits("10000000"));
-  p->OnMessage(now_, c2_, Unchoke{});  // piece 0 is taken: nothing to ask c2
+  auto p = SecondSourceWithNothingToAsk();
   p->TakeActions();
   p->OnMessage(now_, c1_, Piece{Blk(7, 0)});
   EXPECT_EQ(p->TakeActions(), (std::vector<Action>{
