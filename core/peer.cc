@@ -616,10 +616,9 @@ void Peer::RequestMore(Time now, Connection& c) {
   if (!c.remote || c.peer_choking || !c.am_interested || is_seed()) return;
   if (c.requests.size() >= config_.request_pipeline) return;
   const size_t want = config_.request_pipeline - c.requests.size();
-  std::vector<BlockRef> picks = picker_.Pick(
-      c.remote_have, *c.remote, want, rng_,
-      [&c](const BlockRef& b) { return c.HasOutstanding(b); });
-  for (const BlockRef& b : picks) {
+  picker_.Pick(c.remote_have, *c.remote, want, rng_,
+               [&c](const BlockRef& b) { return c.HasOutstanding(b); }, picks_);
+  for (const BlockRef& b : picks_) {
     c.requests.push_back(OutstandingRequest{b, now});
     Send(now, c, Request{b});
   }
@@ -828,7 +827,7 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
     if (tyrant) x.announce_rate = c.announced.Get(now);
     cands.push_back(x);
   }
-  ChokeDecision d = choker_.Rechoke(cands, seed, rotate_optimistic, rng_);
+  const ChokeDecision& d = choker_.Rechoke(cands, seed, rotate_optimistic, rng_);
   // Weights are all 1 unless this decision or the last one carried some;
   // skipping them otherwise keeps this walk on each connection's first
   // cache line.

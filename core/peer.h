@@ -220,6 +220,7 @@ class Peer {
   size_t unchoked_interested_ = 0;        // connections with HoldsSlot()
   std::vector<uint32_t> super_offered_;   // times each piece was revealed
   std::vector<ChokeCandidate> choke_scratch_;  // Rechoke's, kept to reuse
+  std::vector<BlockRef> picks_;                // RequestMore's, kept to reuse
 
   Time next_announce_ = Time::Never();
   Time last_announce_;

@@ -137,14 +137,14 @@ void PiecePicker::AddEndgameBlocks(
   }
 }
 
-std::vector<BlockRef> PiecePicker::Pick(
-    const Bitfield& remote, PeerId who, size_t n, Rng& rng,
-    const std::function<bool(const BlockRef&)>& requested_from_peer) {
-  std::vector<BlockRef> out;
-  if (n == 0) return out;
+void PiecePicker::Pick(const Bitfield& remote, PeerId who, size_t n, Rng& rng,
+                       const std::function<bool(const BlockRef&)>& requested_from_peer,
+                       std::vector<BlockRef>& out) {
+  out.clear();
+  if (n == 0) return;
   // 1. Strict priority: finish what we started.
   for (auto& [index, part] : partial_) {
-    if (out.size() >= n) return out;
+    if (out.size() >= n) return;
     if (remote.Test(index)) TakeFrom(PieceIndex(index), part, who, n, out);
   }
   // 2. Start new pieces.
@@ -157,7 +157,6 @@ std::vector<BlockRef> PiecePicker::Pick(
   if (out.size() < n && config_.endgame && InEndgame()) {
     AddEndgameBlocks(remote, who, n, requested_from_peer, out);
   }
-  return out;
 }
 
 bool PiecePicker::HasUnrequestedBlockFor(const Bitfield& remote, PeerId who) const {

@@ -59,10 +59,11 @@ class PiecePicker {
   // Up to `n` blocks to request from a peer holding `remote`; each is marked
   // outstanding. `requested_from_peer(b)` says whether b is already
   // outstanding on that peer's connection (skipped in end-game).
-  // `who` is the peer the blocks will be requested from.
-  std::vector<BlockRef> Pick(
-      const Bitfield& remote, PeerId who, size_t n, Rng& rng,
-      const std::function<bool(const BlockRef&)>& requested_from_peer);
+  // `who` is the peer the blocks will be requested from. `out` is cleared
+  // first; passing the same vector each time spares an allocation per call.
+  void Pick(const Bitfield& remote, PeerId who, size_t n, Rng& rng,
+            const std::function<bool(const BlockRef&)>& requested_from_peer,
+            std::vector<BlockRef>& out);
 
   // Whether Pick would find a block for `who` without end-game: an
   // unrequested, missing block of a started piece `who` has (and may be

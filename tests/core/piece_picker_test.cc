@@ -29,8 +29,10 @@ class PickerTest : public ::testing::Test {
     }
   }
   std::vector<BlockRef> Pick(const std::string& remote, size_t n, PeerId who = PeerId(1)) {
-    return picker_->Pick(Bitfield::FromString(remote), who, n, rng_,
-                         [](const BlockRef&) { return false; });
+    std::vector<BlockRef> out;
+    picker_->Pick(Bitfield::FromString(remote), who, n, rng_,
+                  [](const BlockRef&) { return false; }, out);
+    return out;
   }
   static std::vector<uint32_t> Pieces(const std::vector<BlockRef>& blocks) {
     std::vector<uint32_t> out;
@@ -124,8 +126,7 @@ TEST_F(PickerTest, EndgameRequestsOutstandingBlocksAgain) {
   auto a = Pick("**", 5);
   EXPECT_EQ(a.size(), 2u);  // both blocks of piece 1
   EXPECT_TRUE(picker_->InEndgame());
-  auto b = picker_->Pick(Bitfield::FromString("**"), PeerId(2), 5, rng_,
-                         [](const BlockRef&) { return false; });
+  auto b = Pick("**", 5, PeerId(2));
   EXPECT_EQ(b, a);  // duplicates, for the caller to cancel on arrival
   config_.endgame = false;
 }
