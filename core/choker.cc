@@ -4,40 +4,49 @@
 
 namespace swarm::core {
 
-ChokeDecision Choker::Rechoke(std::span<const ChokeCandidate> candidates,
-                              bool we_are_seed, bool rotate_optimistic,
-                              Rng& rng) {
-  if (config_.free_rider) return {};
+const ChokeDecision& Choker::Rechoke(std::span<const ChokeCandidate> candidates,
+                                     bool we_are_seed, bool rotate_optimistic,
+                                     Rng& rng) {
+  ChokeDecision& d = decision_;
+  d.Clear();
+  if (config_.free_rider) return d;
   switch (config_.choker) {
-    case ChokerKind::kUnchokeAll: {
-      ChokeDecision d;
+    case ChokerKind::kUnchokeAll:
       for (const auto& c : candidates) {
         if (c.interested) d.unchoke.push_back(c.conn);
       }
-      return d;
-    }
+      break;
     case ChokerKind::kRoundRobin:
-      return RoundRobin(candidates, config_.unchoke_slots);
+      RoundRobin(candidates, config_.unchoke_slots, d);
+      break;
     case ChokerKind::kPropShare:
-      if (!we_are_seed) return PropShare(candidates, rotate_optimistic, rng);
-      return TitForTat(candidates, true, rotate_optimistic, rng);
+      if (!we_are_seed) {
+        PropShare(candidates, rotate_optimistic, rng, d);
+      } else {
+        TitForTat(candidates, true, rotate_optimistic, rng, d);
+      }
+      break;
     case ChokerKind::kBitTyrant:
       if (!we_are_seed && config_.upload_capacity > Rate::Zero()) {
-        return BitTyrant(candidates, rotate_optimistic, rng);
+        BitTyrant(candidates, rotate_optimistic, rng, d);
+      } else {
+        TitForTat(candidates, we_are_seed, rotate_optimistic, rng, d);
       }
-      return TitForTat(candidates, we_are_seed, rotate_optimistic, rng);
+      break;
     case ChokerKind::kTitForTat:
     case ChokerKind::kStrictTitForTat:
       if (we_are_seed && config_.seed_choke == SeedChoke::kRoundRobin) {
-        return RoundRobin(candidates, config_.unchoke_slots);
+        RoundRobin(candidates, config_.unchoke_slots, d);
+      } else {
+        TitForTat(candidates, we_are_seed, rotate_optimistic, rng, d);
       }
-      return TitForTat(candidates, we_are_seed, rotate_optimistic, rng);
+      break;
   }
-  return {};
+  return d;
 }
 
-ChokeDecision Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed,
-                                bool rotate, Rng& rng) {
+void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, bool rotate,
+                       Rng& rng, ChokeDecision& d) {
   // Rank the interested peers. Shuffle first so that ties (common at the
   // start, when every rate is zero) are broken at random, not by id.
   std::vector<const ChokeCandidate*>& ranked = ranked_scratch_;
@@ -55,7 +64,6 @@ ChokeDecision Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed,
   auto rate = [seed](const ChokeCandidate* x) {
     return seed ? x->upload_rate : x->download_rate;
   };
-  ChokeDecision d;
   const size_t regular = config_.unchoke_slots > 1 ? config_.unchoke_slots - 1 : 1;
   for (size_t i = 0; i < ranked.size() && d.unchoke.size() < regular; ++i) {
     size_t best = i;
@@ -67,10 +75,9 @@ ChokeDecision Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed,
                 ranked.begin() + static_cast<std::ptrdiff_t>(best) + 1);
     d.unchoke.push_back(ranked[i]->conn);
   }
-  if (config_.unchoke_slots <= 1) return d;
+  if (config_.unchoke_slots <= 1) return;
 
   AddOptimistic(c, rotate, rng, d);
-  return d;
 }
 
 void Choker::AddOptimistic(std::span<const ChokeCandidate> c, bool rotate,
@@ -102,9 +109,8 @@ void Choker::AddOptimistic(std::span<const ChokeCandidate> c, bool rotate,
   }
 }
 
-ChokeDecision Choker::PropShare(std::span<const ChokeCandidate> c, bool rotate,
-                                Rng& rng) {
-  ChokeDecision d;
+void Choker::PropShare(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
+                       ChokeDecision& d) {
   double total = 0;
   for (const auto& x : c) {
     if (x.interested && x.download_rate.bytes_per_second() > 0) {
@@ -115,7 +121,9 @@ ChokeDecision Choker::PropShare(std::span<const ChokeCandidate> c, bool rotate,
   }
   if (d.unchoke.empty()) {
     // Nobody gave anything yet: start like tit-for-tat, equal shares.
-    return TitForTat(c, /*seed=*/false, rotate, rng);
+    d.Clear();
+    TitForTat(c, /*seed=*/false, rotate, rng, d);
+    return;
   }
   for (double& w : d.weight) w *= (1 - config_.propshare_reserve);
   const size_t before = d.unchoke.size();
@@ -123,11 +131,10 @@ ChokeDecision Choker::PropShare(std::span<const ChokeCandidate> c, bool rotate,
   if (d.unchoke.size() > before) {
     d.weight.push_back(std::max(total * config_.propshare_reserve, 1.0));
   }
-  return d;
 }
 
-ChokeDecision Choker::BitTyrant(std::span<const ChokeCandidate> c, bool rotate,
-                                Rng& rng) {
+void Choker::BitTyrant(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
+                       ChokeDecision& d) {
   const double capacity = config_.upload_capacity.bytes_per_second();
   const double equal_split = capacity / std::max<uint32_t>(config_.unchoke_slots, 1);
   std::map<ConnectionId, BitTyrantState> next;
@@ -170,7 +177,6 @@ ChokeDecision Choker::BitTyrant(std::span<const ChokeCandidate> c, bool rotate,
   rng.Shuffle(std::span(ranked));
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const Ranked& a, const Ranked& b) { return a.ratio > b.ratio; });
-  ChokeDecision d;
   double spent = 0;
   for (const Ranked& r : ranked) {
     if (spent + r.upload > capacity && !d.unchoke.empty()) break;
@@ -178,19 +184,17 @@ ChokeDecision Choker::BitTyrant(std::span<const ChokeCandidate> c, bool rotate,
     d.weight.push_back(r.upload);
     spent += r.upload;
   }
-  return d;
 }
 
-ChokeDecision Choker::RoundRobin(std::span<const ChokeCandidate> c,
-                                 size_t slots) {
+void Choker::RoundRobin(std::span<const ChokeCandidate> c, size_t slots,
+                        ChokeDecision& d) {
   // Candidates arrive in connection-id order; start after the cursor and
   // wrap around.
   std::vector<ConnectionId> interested;
   for (const auto& x : c) {
     if (x.interested) interested.push_back(x.conn);
   }
-  ChokeDecision d;
-  if (interested.empty()) return d;
+  if (interested.empty()) return;
   size_t start = 0;
   while (start < interested.size() &&
          interested[start].value() <= round_robin_cursor_) {
@@ -200,7 +204,6 @@ ChokeDecision Choker::RoundRobin(std::span<const ChokeCandidate> c,
     d.unchoke.push_back(interested[(start + k) % interested.size()]);
   }
   round_robin_cursor_ = d.unchoke.back().value();
-  return d;
 }
 
 }  // namespace swarm::core

@@ -61,6 +61,12 @@ struct ChokeDecision {
   std::optional<ConnectionId> optimistic;  // included in `unchoke`
   // Empty: share upload equally. Otherwise weight[i] > 0 for unchoke[i].
   std::vector<double> weight;
+
+  void Clear() {
+    unchoke.clear();
+    optimistic.reset();
+    weight.clear();
+  }
 };
 
 // What a BitTyrant client learns about each neighbour across rounds: the
@@ -80,17 +86,20 @@ class Choker {
 
   // `rotate_optimistic`: the optimistic interval elapsed; pick a new one.
   // Otherwise a still-eligible current optimistic peer keeps its slot.
-  ChokeDecision Rechoke(std::span<const ChokeCandidate> candidates,
-                        bool we_are_seed, bool rotate_optimistic, Rng& rng);
+  // The decision stays valid until the next call (it is reused, so that a
+  // rechoke does not allocate).
+  const ChokeDecision& Rechoke(std::span<const ChokeCandidate> candidates,
+                               bool we_are_seed, bool rotate_optimistic, Rng& rng);
 
  private:
-  ChokeDecision TitForTat(std::span<const ChokeCandidate> c, bool seed,
-                          bool rotate, Rng& rng);
-  ChokeDecision RoundRobin(std::span<const ChokeCandidate> c, size_t slots);
-  ChokeDecision PropShare(std::span<const ChokeCandidate> c, bool rotate,
-                          Rng& rng);
-  ChokeDecision BitTyrant(std::span<const ChokeCandidate> c, bool rotate,
-                          Rng& rng);
+  // Each fills `d`, which the caller has cleared.
+  void TitForTat(std::span<const ChokeCandidate> c, bool seed, bool rotate,
+                 Rng& rng, ChokeDecision& d);
+  void RoundRobin(std::span<const ChokeCandidate> c, size_t slots, ChokeDecision& d);
+  void PropShare(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
+                 ChokeDecision& d);
+  void BitTyrant(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
+                 ChokeDecision& d);
   // Adds an optimistic unchoke among interested peers not yet unchoked
   // (kept from last round unless `rotate`), new peers weighted x3.
   void AddOptimistic(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
@@ -100,6 +109,7 @@ class Choker {
   uint64_t round_robin_cursor_ = 0;  // last connection id served
   std::map<ConnectionId, BitTyrantState> tyrant_;
   // Kept between rounds so that a rechoke does not allocate.
+  ChokeDecision decision_;
   std::vector<const ChokeCandidate*> ranked_scratch_;
   std::vector<ConnectionId> pool_scratch_;
 };
