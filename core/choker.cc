@@ -45,6 +45,18 @@ const ChokeDecision& Choker::Rechoke(std::span<const ChokeCandidate> candidates,
   return d;
 }
 
+bool Choker::TakesTurns(bool we_are_seed) const {
+  switch (config_.choker) {
+    case ChokerKind::kRoundRobin:
+      return true;
+    case ChokerKind::kTitForTat:
+    case ChokerKind::kStrictTitForTat:
+      return we_are_seed && config_.seed_choke == SeedChoke::kRoundRobin;
+    default:
+      return false;
+  }
+}
+
 void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, bool rotate,
                        Rng& rng, ChokeDecision& d) {
   // Rank the interested peers. Shuffle first so that ties (common at the

@@ -91,6 +91,10 @@ class Choker {
   const ChokeDecision& Rechoke(std::span<const ChokeCandidate> candidates,
                                bool we_are_seed, bool rotate_optimistic, Rng& rng);
 
+  // Whether Rechoke takes turns (round-robin) rather than ranking: such a
+  // cursor must advance once per interval, not whenever a slot frees.
+  bool TakesTurns(bool we_are_seed) const;
+
  private:
   // Each fills `d`, which the caller has cleared.
   void TitForTat(std::span<const ChokeCandidate> c, bool seed, bool rotate,

@@ -259,6 +259,10 @@ void Peer::RemoveConnection(ConnectionId id) {
   if (c.remote) {
     picker_.ForgetOwner(*c.remote);
     known_.erase(*c.remote);
+  } else if (c.dialed) {
+    // Closed before its handshake (e.g. the remote was full): the tracker
+    // may offer it again later, and then it is worth another try.
+    known_.erase(*c.dialed);
   }
   uploads_in_flight_ -= c.uploads_in_flight;
   unchoked_interested_ -= HoldsSlot(c);
@@ -320,7 +324,7 @@ size_t Peer::IdleConnections() const {
   for (const auto& [id, cp] : index_) {
     const Connection& c = *cp;
     if (!c.am_interested || c.peer_choking || !c.remote) continue;  // flags first
-    if (c.requests.size() >= config_.request_pipeline) continue;
+    if (c.requests.size() >= PipelineOf(c)) continue;
     idle += picker_.HasUnrequestedBlockFor(c.remote_have, *c.remote);
   }
   return idle;
@@ -502,12 +506,13 @@ void Peer::HandleInterested(Time now, Connection& c) {
 // interested while slots were free). As the original client did (Cohen
 // 2003), decide again at once rather than leaving the slot idle until the
 // next rechoke interval — but with the choker's own criteria, so that
-// asking first does not buy a slot. Round-robin, whose cursor must advance
-// once per interval, just gives the slot to `asker`.
+// asking first does not buy a slot. Round-robin (also a seed's, under
+// seed_choke: round_robin), whose cursor must advance once per interval,
+// just gives the slot to `asker`.
 void Peer::FillFreeSlots(Time now, Connection* asker) {
   if (config_.free_rider || stopped_ || !started_) return;
   if (unchoked_interested_ >= config_.unchoke_slots) return;
-  if (config_.choker == ChokerKind::kRoundRobin) {
+  if (choker_.TakesTurns(is_seed())) {
     if (asker && asker->am_choking) UnchokePeer(now, *asker);
     return;
   }
@@ -564,7 +569,8 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
   if (!ValidBlockRange(b)) return Drop(c.id, DisconnectReason::kIndexOutOfRange);
   auto req = std::find_if(c.requests.begin(), c.requests.end(),
                           [&](const OutstandingRequest& r) { return r.block == b; });
-  if (req != c.requests.end()) {
+  const bool late = req == c.requests.end();
+  if (!late) {
     c.requests.erase(req);
   } else {
     auto st = std::find(c.stale.begin(), c.stale.end(), b);
@@ -592,8 +598,10 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     }
     if (picker_.IsComplete(b.piece)) actions_.push_back(VerifyPiece{b.piece});
   }
-  // Duplicates exist only once end-game has started.
-  if (config_.endgame && picker_.InEndgame()) CancelElsewhere(now, c.id, b);
+  // Another connection may have the same block outstanding: in end-game,
+  // or because we gave this request up (a choke, a timeout) and asked
+  // elsewhere, and then the answer came after all.
+  if (late || (config_.endgame && picker_.InEndgame())) CancelElsewhere(now, c.id, b);
   RequestMore(now, c);
 }
 
@@ -614,13 +622,23 @@ void Peer::UpdateInterest(Time now, Connection& c) {
 
 void Peer::RequestMore(Time now, Connection& c) {
   if (!c.remote || c.peer_choking || !c.am_interested || is_seed()) return;
-  if (c.requests.size() >= config_.request_pipeline) return;
-  const size_t want = config_.request_pipeline - c.requests.size();
+  const size_t pipeline = PipelineOf(c);
+  if (c.requests.size() >= pipeline) return;
+  const size_t want = pipeline - c.requests.size();
+  const bool endgame_before = picker_.InEndgame();
   picker_.Pick(c.remote_have, *c.remote, want, rng_,
                [&c](const BlockRef& b) { return c.HasOutstanding(b); }, picks_);
   for (const BlockRef& b : picks_) {
     c.requests.push_back(OutstandingRequest{b, now});
     Send(now, c, Request{b});
+  }
+  // This pick took the last unrequested block: from now on the other
+  // connections may duplicate outstanding blocks, so give them the chance
+  // now rather than at their next delivery (some have none in flight).
+  if (!endgame_before && config_.endgame && picker_.InEndgame()) {
+    for (auto& [id, other] : index_) {
+      if (other != &c) RequestMore(now, *other);
+    }
   }
 }
 
@@ -657,6 +675,7 @@ void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
     Send(now, c, Cancel{b});
     c.stale.push_back(b);
     if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
+    RequestMore(now, c);  // the room the cancel made
   }
 }
 
@@ -895,6 +914,13 @@ void Peer::Housekeeping(Time now) {
     if (now - c.last_sent >= config_.keepalive_interval) Send(now, c, KeepAlive{});
   }
   for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
+  if (gave_up) {
+    // The given-up blocks go to responsive neighbours first; a snubbing one
+    // is then asked for at most one block (PipelineOf).
+    for (auto& [id, c] : index_) {
+      if (!c->snubbed) RequestMore(now, *c);
+    }
+  }
   if (gave_up || !dead.empty()) RequestMoreEverywhere(now);
   if (!dead.empty()) FillFreeSlots(now, nullptr);
   TurnOverIfStarved(now);

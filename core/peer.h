@@ -152,6 +152,12 @@ class Peer {
   void Drop(ConnectionId id, DisconnectReason reason);
   void RemoveConnection(ConnectionId id);
   void UpdateInterest(Time now, Connection& c);
+  // Requests to keep in flight on `c`: the configured pipeline, or one
+  // while the neighbour snubs us (as libtorrent does), so that blocks it
+  // sits on are few and the rest go to neighbours that answer.
+  size_t PipelineOf(const Connection& c) const {
+    return c.snubbed ? 1 : config_.request_pipeline;
+  }
   void RequestMore(Time now, Connection& c);
   void RequestMoreEverywhere(Time now);
   // After an input that dropped connections: if one gave requests back,
