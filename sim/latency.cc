@@ -68,9 +68,8 @@ LatencyModel::LatencyModel(const Scenario& s, std::vector<uint32_t> peer_class)
     for (size_t a = 0; a < classes_; ++a) {
       for (size_t b = 0; b < classes_; ++b) {
         int64_t d = delays[index.at(s.peers[a].region)][index.at(s.peers[b].region)];
-        // Unreachable regions: treat as a very long (10 s) path rather than
-        // failing a run; `sim check` warns about it.
-        if (d >= std::numeric_limits<int64_t>::max() / 4) d = 10'000'000;
+        // Scenario::Validate refuses regions with no path between them.
+        SWARM_CHECK(d < std::numeric_limits<int64_t>::max() / 4);
         class_delay_[a * classes_ + b] = core::Duration::Micros(d) + l.access * 2;
       }
     }

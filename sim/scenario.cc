@@ -1,6 +1,8 @@
 #include "sim/scenario.h"
 
+#include <map>
 #include <set>
+#include <vector>
 
 namespace swarm::sim {
 namespace {
@@ -46,6 +48,27 @@ std::optional<FieldError> ValidateLatency(const Scenario& s) {
           return Err("peers." + std::to_string(i) + ".region",
                      "topology latency needs a known region for every class");
       }
+      // Every class's region must reach every other's over the links.
+      std::map<std::string, std::vector<std::string>> next;
+      for (const TopologyLink& k : l.links) {
+        next[k.from].push_back(k.to);
+        next[k.to].push_back(k.from);
+      }
+      std::set<std::string> reached{s.peers[0].region};
+      std::vector<std::string> todo{s.peers[0].region};
+      while (!todo.empty()) {
+        std::string r = todo.back();
+        todo.pop_back();
+        for (const std::string& n : next[r]) {
+          if (reached.insert(n).second) todo.push_back(n);
+        }
+      }
+      for (size_t i = 1; i < s.peers.size(); ++i) {
+        if (!reached.count(s.peers[i].region))
+          return Err("peers." + std::to_string(i) + ".region",
+                     "region '" + s.peers[i].region + "' has no path of links to region '" +
+                         s.peers[0].region + "' (of class '" + s.peers[0].name + "')");
+      }
       return std::nullopt;
     }
   }
@@ -87,6 +110,7 @@ std::optional<FieldError> Scenario::Validate() const {
   if (file.size <= 0) return Err("file.size", "must be positive");
   if (file.piece_size <= 0) return Err("file.piece_size", "must be positive");
   if (file.block_size <= 0) return Err("file.block_size", "must be positive");
+  if (file.piece_size > kMaxPieceSize) return Err("file.piece_size", "at most 2GiB");
   if (file.piece_size % file.block_size != 0)
     return Err("file.piece_size", "must be a multiple of file.block_size");
   if (file.size / file.piece_size > 10'000'000)
@@ -100,6 +124,11 @@ std::optional<FieldError> Scenario::Validate() const {
   if (tracker.peer_timeout <= core::Duration::Zero())
     return Err("tracker.peer_timeout", "must be positive");
   if (peers.empty()) return Err("peers", "at least one peer class is needed");
+  uint64_t total = 0;
+  for (const PeerClassSpec& c : peers) total += c.count;
+  if (total > kMaxPeers)
+    return Err("peers", "too many peers (" + std::to_string(total) + "; at most " +
+                            std::to_string(kMaxPeers) + " in all)");
   std::set<std::string> names;
   bool any_seed = false;
   for (size_t i = 0; i < peers.size(); ++i) {

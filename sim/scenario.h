@@ -126,6 +126,11 @@ struct PeerClassSpec {
   std::optional<core::PeerConfig> protocol;
 };
 
+// Limits that keep every count and offset inside its type; far beyond what
+// one machine simulates (10,000 peers take ~600 MB).
+inline constexpr uint32_t kMaxPeers = 1'000'000;         // in all classes
+inline constexpr int64_t kMaxPieceSize = int64_t{1} << 31;  // block offsets are 32-bit
+
 struct Scenario {
   std::string name;
   std::string description;

@@ -2,9 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <initializer_list>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -100,6 +103,7 @@ double Real(const YAML::Node& n, const std::string& f) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size())
     Fail(n, f, "expected a number, got '" + s + "'");
+  if (!std::isfinite(v)) Fail(n, f, "expected a finite number, got '" + s + "'");
   return v;
 }
 
@@ -119,6 +123,7 @@ class MapReader {
     if (!n.IsMap()) Fail(n, path_.empty() ? "(top level)" : path_, "expected a mapping of fields");
     // A list element has no key line of its own (e.g. `- {class: seed, ...}`).
     if (!path_.empty()) g_ctx->lines.try_emplace(path_, LineOf(n));
+    std::map<std::string, int> seen;  // key -> its line
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string key = it->first.Scalar();
       bool ok = false;
@@ -129,6 +134,10 @@ class MapReader {
         for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
         Fail(it->first, field, "unknown field (known here: " + list + ")");
       }
+      // yaml-cpp keeps both entries and a lookup finds the first, so the
+      // later value would be ignored without a word.
+      auto [first, fresh] = seen.try_emplace(key, LineOf(it->first));
+      if (!fresh) Fail(it->first, field, "given twice (first on line " + std::to_string(first->second) + ")");
       g_ctx->lines[field] = LineOf(it->first);
     }
   }
@@ -282,7 +291,13 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
   for (const char* req : {"class", "count", "upload", "download"})
     if (!m.Has(req)) Fail(n, m.Path(req), "missing (every class needs class, count, upload, download)");
   c.name = Scalar(m["class"], m.Path("class"));
-  c.count = U32(m["count"], m.Path("count"));
+  // Class names end up in CSV files, plot legends and --set paths.
+  for (char ch : c.name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-' && ch != '.')
+      Fail(m["class"], m.Path("class"),
+           "use letters, digits, '_', '-' and '.' only (got '" + c.name + "')");
+  }
+  c.count = static_cast<uint32_t>(UInt(m["count"], m.Path("count"), kMaxPeers));
   c.upload = RateOf(m["upload"], m.Path("upload"));
   c.download = RateOf(m["download"], m.Path("download"));
   if (m.Has("start")) {
@@ -297,7 +312,12 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
   if (m.Has("failure")) {
     MapReader fr(m["failure"], m.Path("failure"), {"probability", "after"});
     fr.Read("probability", c.failure.probability, Real);
-    if (fr.Has("after")) c.failure.after = RandomDur(fr["after"], fr.Path("after"));
+    if (fr.Has("after")) {
+      c.failure.after = RandomDur(fr["after"], fr.Path("after"));
+    } else if (c.failure.probability > 0) {
+      Fail(m["failure"], fr.Path("after"),
+           "missing: when after joining a failing peer vanishes (e.g. after: 10min)");
+    }
   }
   if (m.Has("region")) c.region = Scalar(m["region"], m.Path("region"));
   if (m.Has("protocol")) {
@@ -345,8 +365,12 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
   // Unless given, the dialing threshold follows a lowered connection cap.
   if (!m.Has("min_connections")) p.min_connections = std::min(p.min_connections, p.max_connections);
   m.Read("request_pipeline", p.request_pipeline, U32);
-  if (m.Has("max_request_length"))
-    p.max_request_length = static_cast<uint32_t>(Size(m["max_request_length"], m.Path("max_request_length")));
+  if (m.Has("max_request_length")) {
+    const core::Bytes max = Size(m["max_request_length"], m.Path("max_request_length"));
+    if (max > core::Bytes{UINT32_MAX})
+      Fail(m["max_request_length"], m.Path("max_request_length"), "too large (at most 4GiB - 1B)");
+    p.max_request_length = static_cast<uint32_t>(max);
+  }
   m.Read("max_queued_requests", p.max_queued_requests, U32);
   m.Read("uploads_in_flight", p.uploads_in_flight, U32);
   m.Read("request_timeout", p.request_timeout, Dur);
@@ -505,7 +529,23 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
       ApplyOverride(root, kv);
     }
     Scenario s = ReadScenario(root);
-    if (auto e = s.Validate()) return fail(ParseFail{0, e->field, e->problem});
+    if (auto e = s.Validate()) {
+      // The file alone may already be wrong here; then it, not an override
+      // of a neighbouring setting, gets the blame.
+      if (!overrides.empty()) {
+        Context* ours = g_ctx;
+        auto plain = ParseScenario(path, text, {});
+        g_ctx = ours;
+        const std::string same = ": field '" + e->field + "': " + e->problem;
+        auto* err = std::get_if<ScenarioLoadError>(&plain);
+        if (err && err->message.size() >= same.size() &&
+            err->message.compare(err->message.size() - same.size(), same.size(), same) == 0) {
+          g_ctx = nullptr;
+          return *err;
+        }
+      }
+      return fail(ParseFail{0, e->field, e->problem});
+    }
     g_ctx = nullptr;
     return s;
   } catch (const ParseFail& f) {

@@ -190,5 +190,81 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
             "list has 2)");
 }
 
+// The file itself is wrong; an override of a neighbouring setting must not
+// take the blame for it.
+TEST(ScenarioYaml, AnErrorAlreadyInTheFileBlamesTheFile) {
+  const std::string bad = Replace(kGood, "unchoke_slots: 4", "unchoke_slots: 4, request_pipeline: 300");
+  EXPECT_EQ(ErrorOf(bad, {"protocol.choker=round_robin"}),
+            "t.yaml:7: field 'protocol.max_queued_requests': max_queued_requests must be at "
+            "least request_pipeline");
+}
+
+TEST(ScenarioYaml, AKeyGivenTwiceIsAnError) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "description: two peers", "name: other")),
+            "t.yaml:2: field 'name': given twice (first on line 1)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "count: 10,", "count: 10, count: 20,")),
+            "t.yaml:12: field 'peers.1.count': given twice (first on line 12)");
+}
+
+TEST(ScenarioYaml, NumbersMustBeFinite) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.failure={probability: nan, after: 1s}"}),
+            "t.yaml: --set peers.1.failure={probability: nan, after: 1s}: field "
+            "'peers.1.failure.probability': expected a finite number, got 'nan'");
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.propshare_reserve=inf"}),
+            "t.yaml: --set protocol.propshare_reserve=inf: field "
+            "'protocol.propshare_reserve': expected a finite number, got 'inf'");
+}
+
+// Sizes and counts beyond what the types behind them hold are refused,
+// not wrapped (a 5 GiB piece used to loop forever on a wrapped offset).
+TEST(ScenarioYaml, SizesAndCountsStayWithinTheirTypes) {
+  EXPECT_EQ(ErrorOf(kGood, {"file={size: 5GiB, piece_size: 5GiB, block_size: 16KiB}"}),
+            "t.yaml: --set file={size: 5GiB, piece_size: 5GiB, block_size: 16KiB}: field "
+            "'file.piece_size': at most 2GiB");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.count=4294967295"}),
+            "t.yaml: --set peers.1.count=4294967295: field 'peers.1.count': too large (at "
+            "most 1000000)");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.count=600000", "peers.1.count=600000"}),
+            "t.yaml: --set peers.0.count=600000: field 'peers': too many peers (1200000; at most "
+            "1000000 in all)");
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.max_request_length=4194320KiB"}),
+            "t.yaml: --set protocol.max_request_length=4194320KiB: field "
+            "'protocol.max_request_length': too large (at most 4GiB - 1B)");
+}
+
+TEST(ScenarioYaml, ClassNamesAreSafeInCsv) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.class=\"fast, cable\""}),
+            "t.yaml: --set peers.1.class=\"fast, cable\": field 'peers.1.class': use letters, "
+            "digits, '_', '-' and '.' only (got 'fast, cable')");
+  EXPECT_EQ(MustParse(kGood, {"peers.1.class=dsl-2.0_eu"}).peers[1].name, "dsl-2.0_eu");
+}
+
+TEST(ScenarioYaml, AFailureNeedsItsTime) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.failure={probability: 1}"}),
+            "t.yaml: --set peers.1.failure={probability: 1}: field 'peers.1.failure.after': "
+            "missing: when after joining a failing peer vanishes (e.g. after: 10min)");
+}
+
+TEST(ScenarioYaml, RegionsWithoutAPathAreRefused) {
+  const std::string topo =
+      "network.latency={topology: {regions: [eu, na, asia], access: 5ms, links: "
+      "[{from: eu, to: asia, delay: 80ms}]}}";
+  EXPECT_EQ(ErrorOf(kGood, {topo, "peers.0.region=eu", "peers.1.region=na"}),
+            "t.yaml: --set peers.1.region=na: field 'peers.1.region': region 'na' has no path "
+            "of links to region 'eu' (of class 'seed')");
+  MustParse(kGood, {topo, "peers.0.region=eu", "peers.1.region=asia"});
+}
+
+// The resolved scenario a run writes must reproduce it: rates and
+// frequencies read back as the very same numbers.
+TEST(ScenarioYaml, EmittedRatesReadBackExactly) {
+  Scenario s = MustParse(kGood, {"peers.1.upload=1.23456789012Mbit/s",
+                                 "peers.1.arrival={poisson: {rate: 7/min}}"});
+  Scenario again = MustParse(EmitScenario(s));
+  EXPECT_EQ(again.peers[1].upload.bytes_per_second(), s.peers[1].upload.bytes_per_second());
+  EXPECT_EQ(again.peers[1].arrival.rate_per_s, s.peers[1].arrival.rate_per_s);
+  EXPECT_EQ(EmitScenario(again), EmitScenario(s));
+}
+
 }  // namespace
 }  // namespace swarm::sim
