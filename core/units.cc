@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <utility>
 
 namespace swarm::core {
@@ -63,10 +64,25 @@ constexpr Unit kFrequencyUnits[] = {
     {"/s", 1}, {"/min", 1.0 / 60}, {"/h", 1.0 / 3600}, {"/d", 1.0 / 86400},
 };
 
-std::string Trim(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
+// The shortest decimal that reads back as exactly `v`, without an exponent
+// (the unit parsers take plain decimals only).
+std::string Shortest(double v) {
+  char buf[400];  // the longest double in fixed notation has ~330 characters
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return std::string(buf, end);
+}
+
+// `v` in `unit` if that reads back as exactly `v` and looks like a number a
+// person would write (at most six decimals), else nothing.
+template <typename Parse>
+std::optional<std::string> InUnit(double v, double unit, const char* name, Parse parse,
+                                  double at_least = 1) {
+  const double x = v / unit;
+  if (x < at_least || std::fabs(x - std::round(x * 1e6) / 1e6) > 1e-9) return std::nullopt;
+  std::string text = Shortest(std::round(x * 1e6) / 1e6) + name;
+  auto back = parse(text);
+  if (!back || *back != v) return std::nullopt;
+  return text;
 }
 
 }  // namespace
@@ -111,17 +127,26 @@ std::string FormatBytes(Bytes b) {
   return std::to_string(b) + "B";
 }
 
+// Both formats below must read back exactly: a resolved scenario written
+// with them has to reproduce the run it came from.
 std::string FormatRate(Rate r) {
-  double bits = r.bits_per_second();
-  double mbit = bits / 1e6;
-  if (mbit >= 1 && std::fabs(mbit - std::round(mbit * 1e6) / 1e6) < 1e-9)
-    return Trim(mbit) + "Mbit/s";
-  double kbit = bits / 1e3;
-  if (kbit >= 1 && std::fabs(kbit - std::round(kbit * 1e6) / 1e6) < 1e-9)
-    return Trim(kbit) + "kbit/s";
-  return Trim(bits) + "bit/s";
+  const double bits = r.bits_per_second();
+  auto parse = [](std::string_view t) -> std::optional<double> {
+    auto rate = ParseRate(t);
+    return rate ? std::optional(rate->bits_per_second()) : std::nullopt;
+  };
+  if (auto t = InUnit(bits, 1e6, "Mbit/s", parse)) return *t;
+  if (auto t = InUnit(bits, 1e3, "kbit/s", parse)) return *t;
+  std::string t = Shortest(bits) + "bit/s";
+  if (parse(t) == bits) return t;
+  return Shortest(r.bytes_per_second()) + "B/s";  // exact: factor 1
 }
 
-std::string FormatFrequency(double per_second) { return Trim(per_second) + "/s"; }
+std::string FormatFrequency(double per_second) {
+  if (auto t = InUnit(per_second, 1, "/s", ParseFrequency, 1e-6)) return *t;
+  if (auto t = InUnit(per_second, 1.0 / 60, "/min", ParseFrequency)) return *t;
+  if (auto t = InUnit(per_second, 1.0 / 3600, "/h", ParseFrequency)) return *t;
+  return Shortest(per_second) + "/s";  // exact: factor 1
+}
 
 }  // namespace swarm::core

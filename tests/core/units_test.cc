@@ -42,6 +42,22 @@ TEST(Units, FormatRoundTrips) {
     EXPECT_EQ(FormatBytes(*ParseBytes(s)), s);
   for (const char* s : {"10Mbit/s", "1Mbit/s", "512kbit/s", "1.5Mbit/s"})
     EXPECT_EQ(FormatRate(*ParseRate(s)), s);
+  for (const char* s : {"7/min", "0.2/s", "3/h"})
+    EXPECT_EQ(FormatFrequency(*ParseFrequency(s)), s);
+}
+
+// A resolved scenario must reproduce its run: whatever a value was written
+// as, its formatted text reads back as exactly the same double.
+TEST(Units, FormattedValuesReadBackExactly) {
+  for (const char* s : {"1.23456789012Mbit/s", "1234567.89bit/s", "1MiB/s", "3bit/s",
+                        "0.1Mbit/s", "12.5MB/s"}) {
+    const Rate r = *ParseRate(s);
+    EXPECT_EQ(ParseRate(FormatRate(r))->bytes_per_second(), r.bytes_per_second()) << s;
+  }
+  for (const char* s : {"7/min", "0.00001/d", "1/h", "0.1166666667/s", "1000000/s"}) {
+    const double f = *ParseFrequency(s);
+    EXPECT_EQ(*ParseFrequency(FormatFrequency(f)), f) << s << " -> " << FormatFrequency(f);
+  }
 }
 
 
