@@ -453,6 +453,10 @@ void Simulation::Impl::Join(uint32_t p) {
   present_upload_cap_ += c.upload.bytes_per_second();
   result_.peers[p].join = now_;
   if (n.plan.leave_at != Time::Never()) queue_.Push(std::max(now_, n.plan.leave_at), kLeave, p);
+  // A peer that starts complete completed at its join: `after_complete`
+  // counts from there.
+  if (c.start_complete && n.plan.seeding_time != core::Duration::Infinite())
+    queue_.Push(now_ + n.plan.seeding_time, kLeave, p);
   if (n.plan.fail_at != Time::Never()) queue_.Push(n.plan.fail_at, kFail, p);
   Trace(p, "join", c.start_complete ? "seed" : "leecher");
   n.peer->OnStart(now_, c.start_complete);

@@ -23,7 +23,11 @@ std::string TimeField(const std::optional<core::Time>& t) {
   return t ? Fixed(t->seconds()) : "";
 }
 
-std::string JsonNum(const std::optional<double>& v) { return v ? Fixed(*v) : "null"; }
+// JSON has no infinity or NaN: such a value (e.g. the Kumar-Ross bound when
+// no seed uploads anything) is written as null.
+std::string JsonNum(const std::optional<double>& v) {
+  return v && std::isfinite(*v) ? Fixed(*v) : "null";
+}
 
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
@@ -82,7 +86,8 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
   // only when every leecher completed (otherwise it is not defined).
   if (sum.leechers > 0 && sum.completed == sum.leechers) {
     sum.makespan_s = last_done - first_join;
-    if (*sum.makespan_s > 0) sum.efficiency = sum.bounds.kumar_ross_s / *sum.makespan_s;
+    if (*sum.makespan_s > 0 && std::isfinite(sum.bounds.kumar_ross_s))
+      sum.efficiency = sum.bounds.kumar_ross_s / *sum.makespan_s;
   }
   return sum;
 }
@@ -126,7 +131,7 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
     << ", \"median\": " << JsonNum(sum.median) << ", \"p90\": " << JsonNum(sum.p90)
     << ", \"min\": " << JsonNum(sum.min) << ", \"max\": " << JsonNum(sum.max) << "},\n";
   o << "  \"makespan_s\": " << JsonNum(sum.makespan_s) << ",\n";
-  o << "  \"bounds\": {\"kumar_ross_s\": " << Fixed(sum.bounds.kumar_ross_s)
+  o << "  \"bounds\": {\"kumar_ross_s\": " << JsonNum(sum.bounds.kumar_ross_s)
     << ", \"piece_granular_s\": " << JsonNum(sum.bounds.piece_granular_s) << "},\n";
   o << "  \"efficiency\": " << JsonNum(sum.efficiency) << ",\n";
   o << "  \"events\": " << r.stats.events << ",\n";
@@ -171,7 +176,8 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
   o << "  download time  mean " << sec(sum.mean) << ", median " << sec(sum.median) << ", p90 "
     << sec(sum.p90) << "\n";
   o << "  makespan       " << sec(sum.makespan_s) << "   Kumar-Ross bound "
-    << Fixed(sum.bounds.kumar_ross_s, 1) << " s";
+    << (std::isfinite(sum.bounds.kumar_ross_s) ? Fixed(sum.bounds.kumar_ross_s, 1) + " s"
+                                               : std::string("none (the seeds upload nothing)"));
   if (sum.bounds.piece_granular_s)
     o << "   piece-granular " << Fixed(*sum.bounds.piece_granular_s, 1) << " s";
   o << "\n";

@@ -10,9 +10,16 @@ namespace {
 
 constexpr uint64_t kClassStreamBase = uint64_t{1} << 62;
 
+// Random offsets are capped here, far past any stop.max_time (durations in
+// a scenario are at most 1e12 s), so that a tiny rate or a huge mean cannot
+// overflow the microsecond clock; an event this late simply never happens.
+constexpr double kLatestS = 2e12;  // 2e18 us, a quarter of the clock's range
+
+core::Duration SecondsCapped(double s) { return core::Duration::SecondsF(std::min(s, kLatestS)); }
+
 core::Duration Draw(const RandomDuration& d, core::Rng& rng) {
   if (!d.exponential) return d.value;
-  return core::Duration::SecondsF(rng.Exponential(d.value.seconds()));
+  return SecondsCapped(rng.Exponential(d.value.seconds()));
 }
 
 // Join offsets for `count` peers of one class, in non-decreasing order.
@@ -36,7 +43,7 @@ std::vector<core::Time> Arrivals(const ArrivalSpec& a, uint32_t count, core::Rng
       double t = a.at.seconds();
       for (uint32_t i = 0; i < count; ++i) {
         t += rng.Exponential(1.0 / a.rate_per_s);
-        out.push_back(core::Time::Zero() + core::Duration::SecondsF(t));
+        out.push_back(core::Time::Zero() + SecondsCapped(t));
       }
       break;
     }
@@ -44,7 +51,7 @@ std::vector<core::Time> Arrivals(const ArrivalSpec& a, uint32_t count, core::Rng
       // Rate proportional to exp(-t/tau) (Guo et al. 2005): given the count,
       // arrival offsets are i.i.d. exponential with mean tau.
       for (uint32_t i = 0; i < count; ++i)
-        out.push_back(start + core::Duration::SecondsF(rng.Exponential(a.tau.seconds())));
+        out.push_back(start + SecondsCapped(rng.Exponential(a.tau.seconds())));
       std::sort(out.begin(), out.end());
       break;
     }

@@ -128,6 +128,27 @@ TEST(Invariants, ChurnFreeRidersAndLeavingSeed) {
   EXPECT_EQ(r.peers[0].leave->seconds(), 3.0);
 }
 
+// A class that starts complete has completed at its join, so its
+// `after_complete` seeding time counts from there (it used to be ignored).
+TEST(Invariants, ASeedsSeedingTimeCountsFromItsJoin) {
+  Scenario s = Parse(kSmall, {"peers.0.leave={after_complete: 4s}",
+                              "peers.0.arrival={at: 1s}", "stop.max_time=10min"});
+  RunResult r = RunChecked(s);
+  ASSERT_TRUE(r.peers[0].leave);
+  EXPECT_EQ(r.peers[0].leave->seconds(), 5.0);
+}
+
+// With no seed uploading anything the Kumar-Ross bound is infinite; JSON
+// has no infinity, so summary.json says null (it used to write `inf`).
+TEST(Invariants, AnInfiniteBoundIsNullInSummaryJson) {
+  Scenario s = Parse(kSmall, {"peers.0.free_rider=true", "stop.max_time=30s"});
+  RunResult r = Simulation(s).Run();
+  const std::string json = SummaryJson(s, r, Summarize(s, r));
+  EXPECT_NE(json.find("\"kumar_ross_s\": null"), std::string::npos) << json;
+  EXPECT_EQ(json.find("inf"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"efficiency\": null"), std::string::npos) << json;
+}
+
 // kSmall plus two polluting seeds: every block they upload is corrupt.
 std::string WithPolluters() {
   std::string text = kSmall;

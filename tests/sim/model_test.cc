@@ -122,6 +122,25 @@ peers:
 }
 
 
+// A rate so low that the arrivals lie past the clock's range used to
+// overflow it (a CHECK failure at run time); they are capped far beyond any
+// max_time instead, so those peers simply never join.
+TEST(Workload, ArrivalsPastTheClocksRangeAreCapped) {
+  Scenario s = Parse(R"(name: p
+peers:
+  - {class: x, count: 1, upload: 1Mbit/s, download: 1Mbit/s, start: complete}
+  - {class: y, count: 2000, upload: 1Mbit/s, download: 1Mbit/s,
+     arrival: {poisson: {rate: 0.00001/d}},
+     leave: {after_complete: {exponential: 1000000000000s}}})");
+  std::vector<PeerPlan> plans = PlanWorkload(s);
+  for (size_t i = 1; i < plans.size(); ++i) {
+    EXPECT_GE(plans[i].join, plans[i - 1].join);
+    EXPECT_GT(plans[i].join.micros(), 0);
+    EXPECT_GT(plans[i].seeding_time.micros(), 0);
+  }
+  EXPECT_EQ(plans.back().join, core::Time::Zero() + core::Duration::Seconds(2'000'000'000'000));
+}
+
 TEST(EventQueue, PopsInTimeThenSequenceOrder) {
   EventQueue q;
   core::Rng rng(5);
