@@ -18,6 +18,7 @@
 #include <iostream>
 
 #include "sim/bounds.h"
+#include "sim/cli_checks.h"
 #include "sim/engine.h"
 #include "sim/huge_pages.h"
 #include "sim/results.h"
@@ -178,7 +179,8 @@ int main(int argc, char** argv) {
 
   CLI::App* run = app.add_subcommand("run", "run a scenario and write a result folder");
   run->add_option("FILE", file, "scenario YAML")->required();
-  run->add_option("--seed", seed, "run seed (overrides the scenario's)");
+  run->add_option("--seed", seed, "run seed (overrides the scenario's)")
+      ->check(swarm::sim::UnsignedWhole());
   run->add_option("--out", out_dir, "result folder (default results/NAME-seedN)");
   run->add_option("--set", sets, "override a field, e.g. protocol.choker=round_robin");
   run->add_flag("--quiet", quiet, "no progress line");

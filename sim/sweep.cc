@@ -139,6 +139,8 @@ std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
 
 std::optional<std::string> CheckSweepSpec(const SweepSpec& spec) {
   if (spec.seeds == 0) return "--seeds must be at least 1";
+  if (spec.seed_base > UINT64_MAX - (spec.seeds - 1))
+    return "--seed-base + --seeds runs past the largest seed (2^64 - 1)";
   std::set<std::string> keys;
   for (const std::string& s : spec.sets) {
     if (KeyOf(s) == "seed") return "--set seed=...: give seeds with --seeds/--seed-base";

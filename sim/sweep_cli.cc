@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "sim/cli_checks.h"
 #include "sim/scenario_yaml.h"
 #include "sim/sweep.h"
 
@@ -73,6 +74,10 @@ int MergeInto(const std::vector<std::string>& dirs, const std::string& csv) {
     return kUserError;
   }
   for (const std::string& p : m.problems) std::cerr << "sim merge: " << p << "\n";
+  std::error_code ec;  // like `sim run --out`, create the folder it goes in
+  if (fs::path parent = fs::path(csv).parent_path(); !parent.empty()) {
+    fs::create_directories(parent, ec);
+  }
   std::ofstream out(csv, std::ios::binary | std::ios::trunc);
   out << m.csv;
   if (!out) {
@@ -95,8 +100,11 @@ SweepCommands::SweepCommands(CLI::App& app) {
   sweep_->add_option("FILE", file_, "scenario YAML")->required();
   sweep_->add_option("--vary", vary_, "K=V1,V2,...: values of a field (repeat for a cross "
                                       "product)");
-  sweep_->add_option("--seeds", seeds_, "seeds per combination")->required();
-  sweep_->add_option("--seed-base", seed_base_, "first seed (default 1)");
+  sweep_->add_option("--seeds", seeds_, "seeds per combination")
+      ->required()
+      ->check(UnsignedWhole());
+  sweep_->add_option("--seed-base", seed_base_, "first seed (default 1)")
+      ->check(UnsignedWhole());
   sweep_->add_option("--jobs", jobs_, "runs at once (default: number of cores)");
   sweep_->add_option("--out", out_, "sweep folder (default results/NAME-sweep)");
   sweep_->add_option("--set", sets_, "override a field in every run");

@@ -120,6 +120,24 @@ std::variant<std::vector<std::string>, std::string> ReadRun(
   }
 }
 
+// The run's resolved scenario with the varied fields set to `values` and
+// the seed to 0: the same text for every run of one experiment, whatever
+// its values and seed. Returns an error, or nothing and sets `*out`.
+std::optional<std::string> Experiment(const fs::path& run_dir,
+                                      const std::vector<std::string>& params,
+                                      const std::vector<std::string>& values, std::string* out) {
+  fs::path path = run_dir / "scenario.yaml";
+  std::string text;
+  if (auto e = ReadText(path, &text)) return e;
+  std::vector<std::string> overrides;
+  for (size_t i = 0; i < params.size(); ++i) overrides.push_back(params[i] + "=" + values[i]);
+  overrides.push_back("seed=0");
+  auto parsed = ParseScenario(path.string(), text, overrides);
+  if (auto* e = std::get_if<ScenarioLoadError>(&parsed)) return e->message;
+  *out = EmitScenario(std::get<Scenario>(parsed));
+  return std::nullopt;
+}
+
 std::string Header(const std::vector<std::string>& params) {
   std::string h = "run,seed";
   for (const std::string& p : params) h.append(",").append(CsvField(p));
@@ -134,6 +152,9 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
   std::optional<std::vector<std::string>> params;
   std::map<std::string, std::string> seen;  // run name -> sweep folder
   std::set<std::string> versions;
+  std::optional<std::string> reference;  // Experiment() of the first good run
+  std::vector<std::string> reference_values;
+  std::string reference_dir;
   for (const std::string& dir : dirs) {
     auto read = ReadManifest(dir);
     if (auto* e = std::get_if<std::string>(&read)) {
@@ -160,6 +181,25 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
       if (auto* e = std::get_if<std::string>(&row)) {
         out.problems.push_back(*e + "\n    redo: " + r.command);
         continue;
+      }
+      // Sweeps of other scenarios or other --set values vary the same
+      // fields too; their runs must not land in one table.
+      const fs::path run_dir = fs::path(dir) / "runs" / r.name;
+      if (!reference) reference_values = r.values;
+      std::string experiment;
+      if (auto e = Experiment(run_dir, *params, reference_values, &experiment)) {
+        out.problems.push_back(*e + "\n    redo: " + r.command);
+        continue;
+      }
+      if (!reference) {
+        reference = experiment;
+        reference_dir = dir;
+      } else if (*reference != experiment) {
+        out.fatal = dir + ": run " + r.name + " is a different experiment from those in " +
+                    reference_dir +
+                    " (its scenario differs in more than the varied fields and the seed: "
+                    "another scenario file or other --set values); cannot merge them";
+        return out;
       }
       versions.insert(version);
       std::string line = CsvField(r.name) + "," + std::to_string(r.seed);

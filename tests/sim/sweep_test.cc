@@ -287,6 +287,37 @@ TEST(SimMerge, SeveralSweepFoldersConcatenate) {
   EXPECT_EQ(Lines(Read(merged)).size(), 3u);
 }
 
+// Two sweeps varying the same field over different experiments (here other
+// --set values) used to merge into one table without a word.
+TEST(SimMerge, SweepsOfDifferentExperimentsAreRefused) {
+  std::string a = Dir("exp_a"), b = Dir("exp_b"), err;
+  std::string base = "sweep " + TinyFile() +
+                     " --vary protocol.piece_selection=rarest_first,random --seeds 1 --quiet";
+  ASSERT_EQ(Sim(base + " --out " + a), 0);
+  ASSERT_EQ(Sim(base + " --seed-base 2 --set peers.1.count=3 --out " + b), 0);
+  std::string merged = Dir("exp_merged") + "/new/table.csv";
+  EXPECT_EQ(Sim("merge " + a + " " + b + " --out " + merged, nullptr, &err), 2);
+  EXPECT_NE(err.find("is a different experiment from those in " + a), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(merged));
+  // The same experiment merges, into a folder that did not exist yet.
+  std::string c = Dir("exp_c");
+  ASSERT_EQ(Sim(base + " --seed-base 3 --out " + c), 0);
+  EXPECT_EQ(Sim("merge " + a + " " + c + " --out " + merged, nullptr, &err), 0) << err;
+  EXPECT_EQ(Lines(Read(merged)).size(), 5u);
+}
+
+TEST(SimSweep, SeedsMustBeWholeNumbersThatFit) {
+  std::string err;
+  EXPECT_EQ(Sim("sweep " + TinyFile() + " --seeds 2 --seed-base 18446744073709551615 --quiet "
+                "--out " + Dir("seed_overflow"), nullptr, &err), 2);
+  EXPECT_NE(err.find("runs past the largest seed"), std::string::npos) << err;
+  EXPECT_EQ(Sim("run " + TinyFile() + " --seed -1 --out " + Dir("seed_neg"), nullptr, &err), 2);
+  EXPECT_NE(err.find("'-1' is not a non-negative whole number"), std::string::npos) << err;
+  EXPECT_EQ(Sim("run " + TinyFile() + " --seed 18446744073709551616 --out " + Dir("seed_big"),
+                nullptr, &err), 2);
+  EXPECT_NE(err.find("not a whole number below 2^64"), std::string::npos) << err;
+}
+
 TEST(SimMerge, MissingAndForeignRunsAreReportedWithTheirCommand) {
   std::string out = Dir("holes"), err;
   ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);
