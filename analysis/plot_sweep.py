@@ -215,8 +215,9 @@ def print_table(series, args):
           f"{error_name(args.err):>12}")
     for label, pts in series.items():
         for xv, mean, e, vals in pts:
-            print(f"{xv:<24} {label or '-':<30} {len(vals):>3} {mean:>12.3f} "
-                  f"{e:>12.3f}")
+            # One run has no spread to estimate: say so rather than ±0.
+            spread = f"{e:>12.3f}" if len(vals) > 1 else f"{'n/a (n=1)':>12}"
+            print(f"{xv:<24} {label or '-':<30} {len(vals):>3} {mean:>12.3f} {spread}")
 
 
 def main():

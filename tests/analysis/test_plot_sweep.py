@@ -51,6 +51,16 @@ class PlotSweepTest(helpers.TempDirTest):
                                   "protocol.piece_selection=random",
                                   "protocol.piece_selection=sequential"})
 
+    def test_a_single_run_has_no_error_bar(self):
+        csv1 = synthetic.write_sweep(os.path.join(self.tmp, "one.csv"), seeds=1)
+        r = helpers.run_script("plot_sweep.py", csv1, "--x",
+                               "protocol.unchoke_slots", "--y", "makespan_s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = [l for l in r.stdout.splitlines() if re.match(r"^\d", l)]
+        self.assertTrue(rows)
+        for row in rows:
+            self.assertTrue(row.endswith("n/a (n=1)"), row)
+
     def test_unknown_column_exits_2_and_lists_parameters(self):
         r = helpers.run_script("plot_sweep.py", self.csv, "--x", "protocol.nope",
                                "--y", "makespan_s")
