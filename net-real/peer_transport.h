@@ -60,7 +60,8 @@ class Dialer {
 
 // Channel arguments for every swarmlab channel: message caps and a private
 // subchannel pool (so two in-process peers never share a TCP connection).
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                          int max_message_bytes = kMaxWireMessageBytes);
 
 // Links not yet done, process-wide: lets a process wait for its streams to
 // wind down before exiting.

@@ -189,7 +189,8 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
   // port and silently take half of its connections. A busy port must fail.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // piece-hash lists
+  builder.SetMaxReceiveMessageSize(kMaxTrackerMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
   builder.RegisterService(s->service_.get());
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0) {
@@ -242,7 +243,7 @@ std::string Describe(const std::string& target, const grpc::Status& s) {
 }  // namespace
 
 TrackerClient::TrackerClient(const std::string& target)
-    : target_(target), channel_(MakeChannel(target)),
+    : target_(target), channel_(MakeChannel(target, kMaxTrackerMessageBytes)),
       stub_(std::make_unique<TrackerStub>(channel_)) {}
 
 TrackerClient::~TrackerClient() = default;

@@ -27,6 +27,11 @@ namespace swarm::net {
 
 class EventLoop;
 
+// Tracker messages carry a file's piece-hash list (32 bytes per piece): 64 MiB
+// is two million pieces, 512 GiB at 256 KiB pieces. Peer messages keep the
+// much smaller kMaxWireMessageBytes.
+inline constexpr int kMaxTrackerMessageBytes = 64 * 1024 * 1024;
+
 class TrackerServer {
  public:
   ~TrackerServer();

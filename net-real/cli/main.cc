@@ -9,13 +9,33 @@ namespace cli = swarm::net::cli;
 
 namespace {
 
+// HOST:PORT with a port in range (gRPC would silently wrap 99999 to 34463,
+// and take a missing port for a name to resolve, retried for half a minute).
+CLI::Validator Address(bool port_zero_ok) {
+  return CLI::Validator(
+      [port_zero_ok](std::string& s) -> std::string {
+        const size_t colon = s.rfind(':');
+        if (colon == std::string::npos || colon == 0) return "'" + s + "' is not HOST:PORT";
+        const std::string port = s.substr(colon + 1);
+        if (port.empty() || port.size() > 5 ||
+            port.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoi(port) > 65535 || (!port_zero_ok && std::stoi(port) == 0)) {
+          return "'" + s + "': the port must be a number in " +
+                 std::string(port_zero_ok ? "0" : "1") + "..65535";
+        }
+        return "";
+      },
+      "HOST:PORT");
+}
+
 void AddCommon(CLI::App* app, cli::CommonOptions* o) {
   app->add_option("--upload-limit", o->upload_limit,
                   "upload cap, e.g. 2MiB/s or 10Mbit/s (0 = unlimited)");
   app->add_option("--download-limit", o->download_limit, "download cap (0 = unlimited)");
   app->add_option("--max-connections", o->max_connections, "peer connections at most");
   app->add_option("--log-level", o->log_level, "error|warn|info|debug");
-  app->add_option("--listen", o->listen, "HOST:PORT to accept peers on (port 0: any)");
+  app->add_option("--listen", o->listen, "HOST:PORT to accept peers on (port 0: any)")
+      ->check(Address(/*port_zero_ok=*/true));
   app->add_option("--block-size", o->block_size,
                   "request size, 1KiB..1MiB (BEP 3 clients use 16KiB)");
   app->add_option("--pipeline", o->pipeline, "requests in flight per connection");
@@ -36,7 +56,8 @@ int main(int argc, char** argv) {
 
   std::string listen = "0.0.0.0:7070", interval = "30m", level = "info";
   auto* tracker = app.add_subcommand("tracker", "run the directory (tracker)");
-  tracker->add_option("--listen", listen, "HOST:PORT (port 0: any)");
+  tracker->add_option("--listen", listen, "HOST:PORT (port 0: any)")
+      ->check(Address(/*port_zero_ok=*/true));
   tracker->add_option("--announce-interval", interval, "how often peers re-announce");
   tracker->add_option("--log-level", level, "error|warn|info|debug");
 
@@ -45,20 +66,26 @@ int main(int argc, char** argv) {
   cli::CommonOptions share_opts;
   auto* share = app.add_subcommand("share", "publish files and seed them");
   share->add_option("FILE", files, "files to share")->required();
-  share->add_option("--tracker", tracker_addr, "tracker HOST:PORT")->required();
+  share->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
+      ->required()
+      ->check(Address(/*port_zero_ok=*/false));
   share->add_option("--piece-length", piece_length, "piece size, e.g. 256KiB");
   AddCommon(share, &share_opts);
 
   int retries = 3;
   auto* list = app.add_subcommand("list", "list the files a tracker knows");
-  list->add_option("--tracker", tracker_addr, "tracker HOST:PORT")->required();
+  list->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
+      ->required()
+      ->check(Address(/*port_zero_ok=*/false));
   list->add_option("--tracker-retries", retries, "attempts before giving up");
 
   std::string name, out_dir = ".", seed_after = "0s";
   cli::CommonOptions get_opts;
   auto* get = app.add_subcommand("get", "download a file (and seed it on, see --seed-after)");
   get->add_option("NAME", name, "file name as listed by the tracker")->required();
-  get->add_option("--tracker", tracker_addr, "tracker HOST:PORT")->required();
+  get->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
+      ->required()
+      ->check(Address(/*port_zero_ok=*/false));
   get->add_option("--out", out_dir, "directory to write into");
   get->add_option("--seed-after", seed_after,
                   "keep seeding after completion: a duration (30s, 5m), a ratio "
