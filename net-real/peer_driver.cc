@@ -375,7 +375,7 @@ void PeerDriver::DoStore(const core::StoreBlock& s) {
   disk_loop_->Post([this, block = s.block, data = std::move(pending_payload_)] {
     if (!store_->WriteBlock(block, data)) {
       std::lock_guard<std::mutex> lock(progress_mu_);
-      progress_.fatal_error = "cannot write to " + store_->final_path() + ".part";
+      progress_.fatal_error = "cannot write to " + store_->path();
     }
   });
   pending_payload_ = Payload();

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -60,14 +61,33 @@ bool PwriteAll(int fd, const Payload& data, off_t off) {
   return true;
 }
 
+// Takes an exclusive advisory lock on `fd`, so that two `swarm get`s of
+// one file into one folder cannot write the same bytes at once.
+bool LockExclusive(int fd) { return ::flock(fd, LOCK_EX | LOCK_NB) == 0; }
+
 }  // namespace
+
+std::string PieceStore::PartialPath(const std::string& final_path,
+                                    const core::TorrentInfo& info) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string tag;
+  for (size_t i = 0; i < 6; ++i) {
+    tag += kHex[info.info_hash()[i] >> 4];
+    tag += kHex[info.info_hash()[i] & 15];
+  }
+  return final_path + "." + tag + ".part";
+}
 
 std::optional<std::string> SafeFileName(std::string_view name) {
   if (name.empty() || name.size() > 255 || name == "." || name == "..") {
     return std::nullopt;
   }
   for (char c : name) {
-    if (c == '/' || c == '\\' || c == '\0') return std::nullopt;
+    // No separators, and no control characters (a name is printed to
+    // terminals by `list` and in messages).
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return std::nullopt;
+    }
   }
   return std::string(name);
 }
@@ -98,7 +118,15 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
   std::string final_path = dir + "/" + *name;
   struct stat st;
   if (::stat(final_path.c_str(), &st) == 0) {
-    int fd = ::open(final_path.c_str(), O_RDWR | O_CLOEXEC);
+    // Only the very file counts as done: same size, and (Recheck) every
+    // piece verifies. Anything else is the user's and is left alone.
+    if (!S_ISREG(st.st_mode) || st.st_size != static_cast<off_t>(info.length())) {
+      *error = final_path + " exists and is not " + info.name() + " from the tracker (" +
+               std::to_string(st.st_size) + " bytes, expected " +
+               std::to_string(info.length()) + "); move it away first";
+      return nullptr;
+    }
+    int fd = ::open(final_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       *error = Errno("cannot open", final_path);
       return nullptr;
@@ -106,10 +134,18 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
     return std::unique_ptr<PieceStore>(
         new PieceStore(fd, final_path, final_path, true, info));
   }
-  std::string part = final_path + ".part";
+  // The partial file's name carries the info-hash: a file of the user's
+  // called NAME.part, or another torrent of the same name, is never taken
+  // for it.
+  std::string part = PartialPath(final_path, info);
   int fd = ::open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     *error = Errno("cannot create", part);
+    return nullptr;
+  }
+  if (!LockExclusive(fd)) {
+    *error = part + ": another swarm get is downloading into it";
+    ::close(fd);
     return nullptr;
   }
   struct stat part_st;

@@ -1,9 +1,10 @@
 // PieceStore: a torrent's bytes on disk.
 //
-// Downloading writes blocks in place into DIR/NAME.part (sized up front),
-// verifies a whole piece with SHA-256 against the torrent before the core
-// counts it, and when every piece is verified renames NAME.part to NAME
-// atomically. Resume after a crash or kill -9 needs no journal: Recheck()
+// Downloading writes blocks in place into a partial file DIR/NAME.HASH.part
+// (HASH: the first 12 hex digits of the info-hash; sized up front, locked
+// against a second writer), verifies a whole piece with SHA-256 against the
+// torrent before the core counts it, and when every piece is verified
+// renames the partial file to NAME atomically. Resume after a crash or kill -9 needs no journal: Recheck()
 // hashes whatever is in the partial file and reports the pieces that verify.
 // Seeding opens an existing complete file read-only.
 //
@@ -37,12 +38,18 @@ class PieceStore {
   static std::unique_ptr<PieceStore> OpenComplete(const std::string& path,
                                                   const core::TorrentInfo& info,
                                                   std::string* error);
-  // Downloads into directory `dir`. If DIR/NAME already exists it is opened
-  // as the (candidate) complete file; otherwise DIR/NAME.part is created or
-  // reopened. REQUIRES: info.name() is a safe file name (see SafeFileName).
+  // Downloads into directory `dir`. If DIR/NAME already exists with the
+  // torrent's size it is opened read-only as the (candidate) complete file
+  // (of another size: an error, the file is left alone); otherwise the
+  // partial file is created or reopened. An error too if another process
+  // holds the partial file. REQUIRES: info.name() is a safe file name (see
+  // SafeFileName).
   static std::unique_ptr<PieceStore> OpenForDownload(const std::string& dir,
                                                      const core::TorrentInfo& info,
                                                      std::string* error);
+
+  // DIR/NAME -> DIR/NAME.<first 12 hex digits of the info-hash>.part
+  static std::string PartialPath(const std::string& final_path, const core::TorrentInfo& info);
 
   // Hashes every piece on disk; the result has the verified ones set.
   core::Bitfield Recheck();
@@ -60,7 +67,7 @@ class PieceStore {
   // True if the piece's bytes hash to the torrent's piece hash: from the
   // running hash if every block came in order, else read back from disk.
   bool VerifyPiece(core::PieceIndex p);
-  // Syncs and renames NAME.part to NAME (no-op if already final).
+  // Syncs and renames the partial file to NAME (no-op if already final).
   bool Finalize(std::string* error);
 
   bool is_final() const { return is_final_; }

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -49,9 +51,14 @@ std::optional<SeedAfter> ParseSeedAfter(const std::string& s) {
     return out;
   }
   if (!s.empty() && s.back() == 'x') {
-    char* end = nullptr;
-    double r = std::strtod(s.c_str(), &end);
-    if (end != s.c_str() + s.size() - 1 || r < 0) return std::nullopt;
+    // A plain decimal before the x: not "x" alone, "nanx" or "1e400x".
+    const char* first = s.data();
+    const char* last = s.data() + s.size() - 1;
+    double r = 0;
+    auto [end, ec] = std::from_chars(first, last, r, std::chars_format::fixed);
+    if (first == last || ec != std::errc() || end != last || !std::isfinite(r) || r < 0) {
+      return std::nullopt;
+    }
     out.ratio = r;
     return out;
   }
@@ -69,21 +76,6 @@ std::string ProgressLine(const DriverProgress& p, double down_rate, double up_ra
          std::to_string(p.piece_count) + " pieces  down " + FormatBytes(down_rate) +
          "/s  up " + FormatBytes(up_rate) + "/s  peers " + std::to_string(p.connections) +
          "  eta " + (p.seed ? "done" : Eta(eta));
-}
-
-// Whether DIR can be created or written: the nearest existing directory at
-// or above it must be a writable directory. Checked before the tracker is
-// asked; DIR itself is created only after the lookup.
-std::optional<std::string> OutDirProblem(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::absolute(dir, ec);
-  if (ec) return ec.message();
-  while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
-    p = p.parent_path();
-  }
-  if (!std::filesystem::is_directory(p, ec)) return p.string() + " is not a directory";
-  if (::access(p.c_str(), W_OK) != 0) return p.string() + " is not writable";
-  return std::nullopt;
 }
 
 }  // namespace
@@ -117,15 +109,22 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     Log(LogLevel::kError, "tracker answered with unsafe or different name '" + info->name() + "'");
     return 1;
   }
+  // Bound before anything is written, so that a bad or busy --listen
+  // leaves no folder or partial file behind.
+  std::string error;
+  auto server = PeerServer::Start(common.listen, &error);
+  if (!server) return UserError("--listen: " + error);
   // Created only now, so that asking for a name the tracker lacks leaves
   // nothing behind.
   std::filesystem::create_directories(out_dir, ec);
   if (ec || !std::filesystem::is_directory(out_dir)) {
     return UserError("--out " + out_dir + ": cannot create (" + ec.message() + ")");
   }
-  std::string error;
   auto store = PieceStore::OpenForDownload(out_dir, *info, &error);
-  if (!store) return UserError(error);
+  if (!store) {
+    Log(LogLevel::kError, error);
+    return 1;
+  }
   auto t0 = std::chrono::steady_clock::now();
   core::Bitfield have = store->Recheck();
   double recheck_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -138,8 +137,6 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     return 1;
   }
 
-  auto server = PeerServer::Start(common.listen, &error);
-  if (!server) return UserError("--listen: " + error);
   Print("listening on " + PrintableAddress(common.listen, server->port()));
   options.endpoint = AdvertisedEndpoint(common.listen, server->port());
   Dialer dialer;

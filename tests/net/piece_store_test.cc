@@ -54,7 +54,7 @@ TEST_F(PieceStoreTest, DownloadVerifyAndFinalize) {
   auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
   ASSERT_TRUE(s) << error;
   EXPECT_FALSE(s->is_final());
-  EXPECT_TRUE(fs::exists(dir_ / "file.bin.part"));
+  EXPECT_TRUE(fs::exists(PieceStore::PartialPath((dir_ / "file.bin").string(), info_)));
   EXPECT_TRUE(s->Recheck().None());
   for (uint32_t p = 0; p < info_.piece_count(); ++p) {
     WritePiece(s.get(), p);
@@ -63,7 +63,7 @@ TEST_F(PieceStoreTest, DownloadVerifyAndFinalize) {
   EXPECT_FALSE(fs::exists(dir_ / "file.bin"));
   ASSERT_TRUE(s->Finalize(&error)) << error;
   EXPECT_TRUE(fs::exists(dir_ / "file.bin"));
-  EXPECT_FALSE(fs::exists(dir_ / "file.bin.part"));
+  EXPECT_FALSE(fs::exists(PieceStore::PartialPath((dir_ / "file.bin").string(), info_)));
   auto block = s->ReadBlock(core::BlockRef{core::PieceIndex(3), 10, 20});
   ASSERT_TRUE(block);
   EXPECT_EQ(block->ToString(), Slice(core::BlockRef{core::PieceIndex(3), 10, 20}));
