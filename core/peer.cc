@@ -93,7 +93,13 @@ void Peer::AnnounceNow(Time now, AnnounceEvent event) {
 }
 
 void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
-  if (!started_ || stopped_ || !response.failure_reason.empty()) return;
+  if (!started_ || stopped_) return;
+  if (!response.failure_reason.empty()) {
+    // E.g. "unknown info-hash" from a tracker that restarted and has not
+    // been told of the file again yet: try again soon, not in 30 minutes.
+    next_announce_ = std::min(next_announce_, now + config_.min_reannounce_interval);
+    return;
+  }
   if (response.interval > Duration::Zero()) {
     announce_interval_ = response.interval;
     next_announce_ = std::min(next_announce_, now + announce_interval_);
@@ -105,6 +111,11 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
   }
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
+}
+
+void Peer::OnTrackerReset(Time now) {
+  if (!started_ || stopped_) return;
+  AnnounceNow(now, AnnounceEvent::kNone);
 }
 
 // A leecher with too few neighbours and no candidates left asks the tracker

@@ -67,9 +67,13 @@ class Peer {
   // Emits Announce(started) (or completed state for a seed).
   void OnStart(Time now, const Bitfield& have);
   void OnStart(Time now, bool have_all);
-  // Answer to our last Announce. A non-empty failure_reason is ignored
-  // (retried at the next interval).
+  // Answer to our last Announce. One with a failure_reason brings nothing
+  // and is retried after min_reannounce_interval.
   void OnTrackerResponse(Time now, const AnnounceResponse& response);
+  // The tracker has lost its record of this swarm (the driver saw it learn
+  // the file anew, e.g. after a restart): announce now rather than at the
+  // next interval, or it would not list us until then.
+  void OnTrackerReset(Time now);
   // A connection is up. `dialed` is the peer we asked to Connect to
   // (outbound), nullopt for inbound. Both sides then send a Handshake.
   void OnConnected(Time now, ConnectionId c, Direction d,

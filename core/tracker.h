@@ -49,7 +49,7 @@ struct FileEntry {
 enum class PublishResult : uint8_t {
   kPublished,         // new file
   kAlreadyPublished,  // same info-hash: nothing changes
-  kNameTaken,         // another file already has that name
+  kNameTaken,         // another file with peers in its swarm has that name
   kInvalid,           // empty or unsafe name, no pieces
 };
 

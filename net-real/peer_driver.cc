@@ -84,6 +84,15 @@ void PeerDriver::Stop(core::Duration grace) {
   progress_.stopped = true;
 }
 
+void PeerDriver::TrackerReset() {
+  loop_->Post([this] {
+    if (stopping_) return;
+    core::Time now = SteadyNow();
+    peer_->OnTrackerReset(now);
+    Drain(now);
+  });
+}
+
 DriverProgress PeerDriver::Progress() const {
   std::lock_guard<std::mutex> lock(progress_mu_);
   return progress_;

@@ -96,6 +96,9 @@ class PeerDriver : public InboundSink {
   void Stop(core::Duration grace = core::Duration::Seconds(2));
 
   DriverProgress Progress() const;
+  // The tracker had to be told of the file again (it restarted): announce
+  // now (core::Peer::OnTrackerReset). Thread-safe.
+  void TrackerReset();
   const core::TorrentInfo& torrent() const { return info_; }
 
   void AdoptInbound(std::shared_ptr<Link> link, const core::Handshake& first,

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "core/rng.h"
@@ -69,7 +70,12 @@ int RunList(const std::string& tracker, int retries) {
   if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
   std::printf("%-32s %12s %8s %6s %9s\n", "NAME", "SIZE", "PIECES", "SEEDS", "LEECHERS");
   for (const auto& f : files) {
-    std::printf("%-32s %12s %8u %6u %9u\n", f.name.c_str(),
+    // Whatever a tracker sends, no control characters reach the terminal.
+    std::string name = f.name;
+    for (char& c : name) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    std::printf("%-32s %12s %8u %6u %9u\n", name.c_str(),
                 FormatBytes(static_cast<double>(f.length)).c_str(), f.piece_count, f.seeds,
                 f.leechers);
   }
@@ -88,9 +94,14 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     return UserError("--piece-length: expected 16KiB..64MiB, got '" + piece_length + "'");
   }
   std::vector<core::TorrentInfo> infos;
+  std::set<std::string> names;
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
     if (!SafeFileName(base_name)) return UserError(path + ": not a shareable file name");
+    // Checked before anything is published: the tracker lists files by name.
+    if (!names.insert(base_name).second) {
+      return UserError(path + ": another FILE is also named " + base_name);
+    }
     std::string error;
     auto info = HashFile(path, base_name, *plen, &error);
     if (!info) return UserError(error);
@@ -100,6 +111,11 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
                              core::ToHex(info->info_hash()).substr(0, 16));
     infos.push_back(std::move(*info));
   }
+  // Bound before publishing, so that a busy --listen leaves no file listed
+  // without its seed.
+  std::string error;
+  auto server = PeerServer::Start(common.listen, &error);
+  if (!server) return UserError("--listen: " + error);
   BlockSignals();
   TrackerClient client(tracker);
   for (const auto& info : infos) {
@@ -110,7 +126,8 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     });
     if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
     if (*result == core::PublishResult::kNameTaken) {
-      Log(LogLevel::kError, "tracker already lists a different file named " + info.name());
+      Log(LogLevel::kError, "tracker already lists a different file named " + info.name() +
+                                " with peers in its swarm");
       return 1;
     }
     if (*result == core::PublishResult::kInvalid) {
@@ -118,9 +135,6 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
       return 1;
     }
   }
-  std::string error;
-  auto server = PeerServer::Start(common.listen, &error);
-  if (!server) return UserError("--listen: " + error);
   Print("listening on " + PrintableAddress(common.listen, server->port()));
   Dialer dialer;
   std::vector<std::unique_ptr<PeerDriver>> drivers;
@@ -144,15 +158,30 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     // learn the files again.
     if (std::chrono::steady_clock::now() - last_publish > std::chrono::seconds(60)) {
       last_publish = std::chrono::steady_clock::now();
-      for (const auto& info : infos) {
+      for (size_t i = 0; i < infos.size(); ++i) {
         std::string error;
-        if (!client.Publish(info, &error)) Log(LogLevel::kWarn, error + "; will retry");
+        auto result = client.Publish(infos[i], &error);
+        if (!result) {
+          Log(LogLevel::kWarn, error + "; will retry");
+        } else if (*result == core::PublishResult::kPublished) {
+          // New to the tracker: it restarted, and has no peers for it either.
+          Log(LogLevel::kInfo, "tracker relearned " + infos[i].name() + "; announcing");
+          drivers[i]->TrackerReset();
+        }
       }
     }
     core::Bytes up = 0;
     size_t peers = 0;
-    for (const auto& d : drivers) {
-      auto p = d->Progress();
+    for (size_t i = 0; i < drivers.size(); ++i) {
+      auto p = drivers[i]->Progress();
+      if (!p.fatal_error.empty()) {  // e.g. the file shrank: cannot read
+        ClearProgress();
+        Log(LogLevel::kError, infos[i].name() + ": " + p.fatal_error);
+        for (auto& d : drivers) d->Stop();
+        server->Shutdown();
+        WaitForLinks();
+        return 1;
+      }
       up += p.stats.uploaded;
       peers += p.connections;
     }

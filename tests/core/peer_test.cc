@@ -97,6 +97,36 @@ TEST_F(PeerTest, TrackerPeersAreDialedSkippingSelf) {
               std::holds_alternative<Announce>(p->TakeActions().front()));
 }
 
+// A refused announce ("unknown info-hash" from a restarted tracker) is
+// retried after min_reannounce_interval, not at the next 30-minute interval.
+TEST_F(PeerTest, ARefusedAnnounceIsRetriedSoon) {
+  const PeerConfig cfg = Sequential();
+  auto p = Make(true, cfg);
+  AnnounceResponse refused;
+  refused.failure_reason = "unknown info-hash";
+  p->OnTrackerResponse(now_, refused);
+  Time t = now_;
+  std::vector<Action> acts;
+  while (acts.empty() || !std::holds_alternative<Announce>(acts.back())) {
+    t = *p->NextTimeout();
+    ASSERT_LE(t, now_ + cfg.min_reannounce_interval);
+    p->OnTimeout(t);
+    for (Action& a : p->TakeActions()) {
+      if (std::holds_alternative<Announce>(a)) acts.push_back(a);
+    }
+  }
+  EXPECT_EQ(t, now_ + cfg.min_reannounce_interval);
+}
+
+// A driver that sees the tracker learn the file anew asks for an announce
+// at once; otherwise the tracker would list no peer until the next interval.
+TEST_F(PeerTest, TrackerResetAnnouncesNow) {
+  auto p = Make(true);
+  p->OnTrackerReset(now_ + Duration::Seconds(90));
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Announce{AnnounceEvent::kNone, 0, 0, 0, 50}}));
+}
+
 TEST_F(PeerTest, HandshakeThenSeedSendsBitfield) {
   auto p = Make(/*seed=*/true);
   p->OnConnected(now_, c1_, Direction::kOutbound, remote_);

@@ -30,6 +30,7 @@ class TrackerTest : public ::testing::Test {
 TEST_F(TrackerTest, PublishAndList) {
   EXPECT_EQ(tracker_.Publish(Time(), file_), PublishResult::kPublished);
   EXPECT_EQ(tracker_.Publish(Time(), file_), PublishResult::kAlreadyPublished);
+  tracker_.Announce(Time(), Req(file_, 1, AnnounceEvent::kStarted, 0));
   TorrentInfo other = TorrentInfo::Synthetic("movie.mkv", kMiB, 256 * kKiB);
   EXPECT_EQ(tracker_.Publish(Time(), other), PublishResult::kNameTaken);
   EXPECT_EQ(tracker_.Publish(Time(), TorrentInfo::Synthetic("../etc", kMiB, kKiB)),
@@ -43,6 +44,21 @@ TEST_F(TrackerTest, PublishAndList) {
   EXPECT_EQ(files[1].piece_count, 40u);
   EXPECT_EQ(tracker_.FindByName("movie.mkv")->info_hash(), file_.info_hash());
   EXPECT_EQ(tracker_.FindByName("nope"), nullptr);
+}
+
+// A name is held while its swarm has peers; once the last one has left, a
+// different file (e.g. an edited one) may be published under it.
+TEST_F(TrackerTest, AnAbandonedNameCanBeReused) {
+  tracker_.Publish(Time(), file_);
+  tracker_.Announce(Time(), Req(file_, 1, AnnounceEvent::kStarted, 0));
+  TorrentInfo edited = TorrentInfo::Synthetic("movie.mkv", 11 * kMiB, 256 * kKiB);
+  EXPECT_EQ(tracker_.Publish(Time(), edited), PublishResult::kNameTaken);
+  tracker_.Announce(Time(), Req(file_, 1, AnnounceEvent::kStopped, 0));
+  EXPECT_EQ(tracker_.Publish(Time(), edited), PublishResult::kPublished);
+  EXPECT_EQ(tracker_.FindByName("movie.mkv")->info_hash(), edited.info_hash());
+  EXPECT_EQ(tracker_.ListFiles().size(), 1u);
+  EXPECT_FALSE(tracker_.Announce(Time(), Req(file_, 2, AnnounceEvent::kStarted, 0))
+                   .failure_reason.empty());
 }
 
 TEST_F(TrackerTest, UnknownTorrentFails) {
