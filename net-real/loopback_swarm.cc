@@ -271,6 +271,10 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
       result.timed_out = true;
       break;
     }
+    if (config.interrupted && config.interrupted()) {
+      result.interrupted = true;
+      break;
+    }
     std::this_thread::sleep_for(kPoll);
   }
   result.timeline.push_back(

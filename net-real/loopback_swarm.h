@@ -59,6 +59,9 @@ struct LoopbackSwarmConfig {
   core::Duration time_limit = core::Duration::Seconds(600);
   core::Duration sample_interval = core::Duration::Seconds(1);
   std::string work_dir;  // empty: a fresh temporary directory, removed after
+  // Polled a few times a second; true stops the run early (Ctrl-C), with
+  // the usual teardown (peers leave, the temporary directory is removed).
+  std::function<bool()> interrupted;
   // Refuses what one machine cannot honour: more than 64 peers, files over
   // 1 GiB, no seed. Returns a message naming the field.
   std::optional<std::string> Validate() const;
@@ -90,6 +93,7 @@ struct LoopbackResult {
   std::vector<LoopbackSample> timeline;
   double wall_time_s = 0;
   bool timed_out = false;
+  bool interrupted = false;  // stopped early by config.interrupted
   // SteadyNow() when the run's clock started: the *_s fields above are
   // seconds after it (lets a benchmark line up its own measurements).
   core::Time started;

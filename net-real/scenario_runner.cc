@@ -35,13 +35,25 @@ std::optional<std::string> RealRunRefusal(const sim::Scenario& s, const RealRunO
     return "file.size: " + core::FormatBytes(s.file.size) +
            " is more than real sockets take here (at most 1 GiB)";
   }
-  const double bound_s = sim::ComputeSimpleBounds(s).kumar_ross_s;
+  // Two lower bounds on the run's length: Kumar-Ross, and for each leecher
+  // its (planned) arrival plus the file at its own download rate.
+  double bound_s = sim::ComputeSimpleBounds(s).kumar_ross_s;
+  const char* what = "Kumar-Ross bound";
+  for (const sim::PeerPlan& p : sim::PlanWorkload(s)) {
+    const sim::PeerClassSpec& c = s.peers[p.class_index];
+    if (c.start_complete) continue;
+    const double t = p.join.seconds() + double(s.file.size) / c.download.bytes_per_second();
+    if (t > bound_s) {
+      bound_s = t;
+      what = "a leecher's arrival plus the file at its download rate";
+    }
+  }
   if (bound_s > options.max_wall_s) {
     std::snprintf(buf, sizeof buf,
-                  "needs at least %.1f s of wall-clock time on real sockets (Kumar-Ross "
-                  "bound) and --max-wall is %.1f s; shrink file.size or the peer counts, "
-                  "or raise the capacities",
-                  std::ceil(bound_s * 10) / 10, options.max_wall_s);
+                  "needs at least %.1f s of wall-clock time on real sockets (%s) and "
+                  "--max-wall is %.1f s; shrink file.size, the peer counts or the arrival "
+                  "times, or raise the capacities",
+                  std::ceil(bound_s * 10) / 10, what, options.max_wall_s);
     return std::string(buf);
   }
   return std::nullopt;
@@ -63,6 +75,7 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
   c.tracker = s.TrackerConfig();
   c.time_limit = s.stop.max_time;
   c.sample_interval = s.sample_interval;
+  c.interrupted = options.interrupted;
   bool failures = false;
   std::vector<sim::PeerPlan> plan = sim::PlanWorkload(s);
   // The simulator's latency model, pair by pair: peer i here is peer i
@@ -96,6 +109,10 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
 
   auto real = RunLoopbackSwarm(c, error);
   if (!real) return std::nullopt;
+  if (real->interrupted) {
+    *error = "interrupted";
+    return std::nullopt;
+  }
   sim::RunResult r;
   for (size_t i = 0; i < real->peers.size(); ++i) {
     const LoopbackPeerResult& p = real->peers[i];

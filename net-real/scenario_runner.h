@@ -12,6 +12,7 @@
 #ifndef SWARM_NET_SCENARIO_RUNNER_H_
 #define SWARM_NET_SCENARIO_RUNNER_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ namespace swarm::net {
 struct RealRunOptions {
   // Refuse scenarios whose lower bound on completion exceeds this.
   double max_wall_s = 1800;
+  // Polled during the run; true stops it (RunScenarioOnLoopback then fails
+  // with "interrupted").
+  std::function<bool()> interrupted;
 };
 
 // Why `s` cannot run on real sockets on this machine, naming the scenario

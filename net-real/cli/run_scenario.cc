@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "net-real/cli/commands.h"
+#include "net-real/cli/console.h"
 #include "net-real/scenario_runner.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
@@ -20,8 +21,21 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
   sim::Scenario s = std::get<sim::Scenario>(std::move(loaded));
   if (seed) s.seed = *seed;
   if (out_dir.empty()) out_dir = "results/" + s.name + "-real-seed" + std::to_string(s.seed);
+  // Checked now: a run takes up to --max-wall, and its results must land.
+  if (auto problem = OutDirProblem(out_dir)) {
+    std::cerr << "swarm: --out " << out_dir << ": " << *problem << "\n";
+    return 2;
+  }
   RealRunOptions options;
   options.max_wall_s = max_wall_s;
+  // Ctrl-C stops the run with the usual teardown, so the peers' temporary
+  // folder (up to 64 copies of the file) is removed.
+  BlockSignals();
+  bool interrupted = false;
+  options.interrupted = [&interrupted] {
+    interrupted = interrupted || WaitForSignal(std::chrono::milliseconds(0));
+    return interrupted;
+  };
   std::vector<std::string> notes;
   if (auto refusal = RealRunRefusal(s, options)) {
     std::cerr << "swarm: " << file << ": " << *refusal << "\n";
@@ -32,6 +46,10 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
             << " peers) on 127.0.0.1 in wall-clock time\n";
   auto r = RunScenarioOnLoopback(s, options, &notes, &error);
   for (const auto& n : notes) std::cerr << "swarm: note: " << n << "\n";
+  if (!r && interrupted) {
+    std::cerr << "swarm: interrupted; nothing written\n";
+    return 130;
+  }
   if (!r) {
     std::cerr << "swarm: " << file << ": " << error << "\n";
     return 1;

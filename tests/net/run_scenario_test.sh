@@ -37,7 +37,7 @@ refused() {  # refused REASON ARGS...: must exit 2 quickly, naming REASON
   local reason=$1
   shift
   set +e
-  timeout 20 "$SWARM" run-scenario "$SCENARIO" "$@" --out "$OUT/refused" 2> "$OUT/refused.err"
+  timeout 20 "$SWARM" run-scenario "$SCENARIO" "$@" 2> "$OUT/refused.err"
   local rc=$?
   set -e
   [[ $rc == 2 ]] || { cat "$OUT/refused.err"; fail "$*: exit $rc, want 2"; }
@@ -45,7 +45,32 @@ refused() {  # refused REASON ARGS...: must exit 2 quickly, naming REASON
   ! grep -q "swarm: running " "$OUT/refused.err" || fail "$*: announced a run it then refused"
   [[ ! -e "$OUT/refused" ]] || fail "$*: wrote a result folder"
 }
-refused "1.5 s of wall-clock time.*--max-wall is 1.0 s" --max-wall 1  # bound 1.5 s > 1 s
-refused "peers: 101 peers .*at most 64" --set peers.1.count=100  # more than one machine runs
-refused "file.size: 2GiB .*at most 1 GiB" --set file.size=2GiB
+# The bound: Kumar-Ross (1.5 s here), or a leecher's arrival plus the file at
+# its download rate when later (1.6 s); a late arrival counts too.
+refused "1.6 s of wall-clock time.*--max-wall is 1.0 s" --max-wall 1 --out "$OUT/refused"
+refused "20.6 s of wall-clock time on real sockets (a leecher's arrival" --max-wall 5 \
+  --set 'peers.1.arrival={at: 20s}' --out "$OUT/refused"
+touch "$OUT/a_file"
+refused "out .*a_file is not a directory" --out "$OUT/a_file/sub"  # checked before running
+refused "peers: 101 peers .*at most 64" --set peers.1.count=100 --out "$OUT/refused"
+refused "file.size: 2GiB .*at most 1 GiB" --set file.size=2GiB --out "$OUT/refused"
+# Interrupted mid-run (SIGTERM: a background job of a script ignores
+# SIGINT): exit 130, nothing written, the peers' temporary folder
+# (swarm_loopback_PID_*) removed.
+"$SWARM" run-scenario "$SCENARIO" --set 'peers.1.arrival={at: 30s}' --out "$OUT/int" \
+  2> "$OUT/int.err" &
+P=$!
+sleep 3
+compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null \
+  || { cat "$OUT/int.err"; fail "no temporary folder while running"; }
+kill -TERM "$P"
+set +e
+wait "$P"
+RC=$?
+set -e
+[[ $RC == 130 ]] || { cat "$OUT/int.err"; fail "interrupted run-scenario exited $RC, want 130"; }
+[[ ! -e "$OUT/int" ]] || fail "an interrupted run wrote a result folder"
+if compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null; then
+  fail "an interrupted run left its temporary folder"
+fi
 echo PASS
