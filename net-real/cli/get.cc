@@ -148,6 +148,10 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   std::optional<std::chrono::steady_clock::time_point> completed_at;
   DriverProgress last = driver.Progress();
   auto last_t = std::chrono::steady_clock::now();
+  // Without a terminal there is no progress line: say so when nothing has
+  // arrived for a while (e.g. no seed is online), instead of staying silent.
+  auto last_data = last_t;
+  constexpr auto kQuietWarning = std::chrono::seconds(30);
   double down_rate = 0, up_rate = 0;
   for (;;) {
     if (WaitForSignal(std::chrono::milliseconds(500))) {
@@ -162,6 +166,15 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
       double a = std::min(1.0, dt / 2.0);
       down_rate += a * ((p.stats.downloaded - last.stats.downloaded) / dt - down_rate);
       up_rate += a * ((p.stats.uploaded - last.stats.uploaded) / dt - up_rate);
+    }
+    if (p.stats.downloaded != last.stats.downloaded || p.seed) last_data = now;
+    if (!p.seed && now - last_data >= kQuietWarning) {
+      ClearProgress();
+      Log(LogLevel::kWarn, "nothing received for 30 s (" + std::to_string(p.connections) +
+                               " peers connected, " + std::to_string(p.pieces) + "/" +
+                               std::to_string(p.piece_count) +
+                               " pieces); waiting for peers that have the rest");
+      last_data = now;
     }
     last = p;
     last_t = now;
