@@ -175,10 +175,11 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
   return store;
 }
 
-core::Bitfield PieceStore::Recheck() {
+core::Bitfield PieceStore::Recheck(const std::function<bool()>& stop) {
   core::Bitfield have(info_.piece_count());
   if (fresh_) return have;  // created empty just now: nothing to find
   for (uint32_t i = 0; i < info_.piece_count(); ++i) {
+    if (stop && i % 16 == 0 && stop()) break;
     if (VerifyPiece(core::PieceIndex(i))) have.Set(i);
   }
   return have;

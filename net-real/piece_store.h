@@ -4,14 +4,16 @@
 // (HASH: the first 12 hex digits of the info-hash; sized up front, locked
 // against a second writer), verifies a whole piece with SHA-256 against the
 // torrent before the core counts it, and when every piece is verified
-// renames the partial file to NAME atomically. Resume after a crash or kill -9 needs no journal: Recheck()
-// hashes whatever is in the partial file and reports the pieces that verify.
+// renames the partial file to NAME atomically. Resume after a crash or
+// kill -9 needs no journal: Recheck() hashes whatever is in the partial file
+// and reports the pieces that verify.
 // Seeding opens an existing complete file read-only.
 //
 // Thread-compatible: owned by one driver thread.
 #ifndef SWARM_NET_PIECE_STORE_H_
 #define SWARM_NET_PIECE_STORE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -52,7 +54,9 @@ class PieceStore {
   static std::string PartialPath(const std::string& final_path, const core::TorrentInfo& info);
 
   // Hashes every piece on disk; the result has the verified ones set.
-  core::Bitfield Recheck();
+  // `stop`, if given, is asked between pieces; when it says true the scan
+  // ends early and the result holds only the pieces checked so far.
+  core::Bitfield Recheck(const std::function<bool()>& stop = {});
   // Writes a block's payload at its place. False on an I/O error. Blocks
   // that arrive in order within their piece are also hashed on the way, so
   // VerifyPiece need not read them back.

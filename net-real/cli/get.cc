@@ -126,7 +126,17 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     return 1;
   }
   auto t0 = std::chrono::steady_clock::now();
-  core::Bitfield have = store->Recheck();
+  // Rechecking a large file takes a while; Ctrl-C stops it (the partial
+  // file stays as it was).
+  bool interrupted_recheck = false;
+  core::Bitfield have = store->Recheck([&interrupted_recheck] {
+    interrupted_recheck = WaitForSignal(std::chrono::milliseconds(0));
+    return interrupted_recheck;
+  });
+  if (interrupted_recheck) {
+    Log(LogLevel::kWarn, "interrupted while checking " + store->path());
+    return 130;
+  }
   double recheck_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   size_t resumed = have.Count();
   Print("resume: " + std::to_string(resumed) + " of " + std::to_string(info->piece_count()) +

@@ -122,6 +122,26 @@ TEST_F(PieceStoreTest, RecheckAfterReopenFindsVerifiedPieces) {
   auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->Recheck().ToString(), "1010");
+  // Asked to stop (Ctrl-C), the scan ends before reading a piece.
+  EXPECT_EQ(s->Recheck([] { return true; }).ToString(), "0000");
+}
+
+// A second download into the same folder finds the partial file locked,
+// and a file in the way that is not the torrent's size is left alone.
+TEST_F(PieceStoreTest, OneWriterAndForeignFilesUntouched) {
+  std::string error;
+  auto first = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(first) << error;
+  EXPECT_EQ(PieceStore::OpenForDownload(dir_.string(), info_, &error), nullptr);
+  EXPECT_NE(error.find("another swarm get is downloading into it"), std::string::npos) << error;
+  first.reset();
+  { std::ofstream(dir_ / "file.bin") << "not the file"; }
+  EXPECT_EQ(PieceStore::OpenForDownload(dir_.string(), info_, &error), nullptr);
+  EXPECT_NE(error.find("exists and is not file.bin"), std::string::npos) << error;
+  std::ifstream in(dir_ / "file.bin");
+  std::string text;
+  std::getline(in, text);
+  EXPECT_EQ(text, "not the file");
 }
 
 TEST_F(PieceStoreTest, SeedsExistingFile) {
