@@ -635,9 +635,10 @@ void EmitArrival(YAML::Emitter& e, const ArrivalSpec& a) {
   e << YAML::EndMap;
 }
 
-void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p);
+void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p,
+                  const core::PeerConfig* base = nullptr);
 
-void EmitClass(YAML::Emitter& e, const PeerClassSpec& c) {
+void EmitClass(YAML::Emitter& e, const PeerClassSpec& c, const core::PeerConfig& global) {
   e << YAML::BeginMap;
   e << YAML::Key << "class" << YAML::Value << c.name;
   e << YAML::Key << "count" << YAML::Value << c.count;
@@ -669,38 +670,49 @@ void EmitClass(YAML::Emitter& e, const PeerClassSpec& c) {
   if (!c.region.empty()) e << YAML::Key << "region" << YAML::Value << c.region;
   if (c.protocol) {
     e << YAML::Key << "protocol" << YAML::Value;
-    EmitProtocol(e, *c.protocol);
+    EmitProtocol(e, *c.protocol, &global);
   }
   e << YAML::EndMap;
 }
 
-void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p) {
-  auto kv = [&](const char* k, const auto& v) { e << YAML::Key << k << YAML::Value << v; };
-  auto dur = [&](const char* k, core::Duration d) { kv(k, core::FormatDuration(d)); };
+// With `base`, only the settings that differ from it: a class's protocol
+// is the scenario's plus its own changes, and written that way it follows
+// an override of the scenario's setting as it did when read (so that `sim
+// merge` can tell runs of one experiment apart from another's).
+void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p, const core::PeerConfig* base) {
+  auto field = [&](const char* k, auto member, auto format) {
+    if (base && (*base).*member == p.*member) return;
+    e << YAML::Key << k << YAML::Value << format(p.*member);
+  };
+  auto same = [](const auto& v) { return v; };
+  auto name = [](auto v) { return std::string(core::Name(v)); };
+  auto dur = [](core::Duration d) { return core::FormatDuration(d); };
+  auto bytes = [](auto b) { return core::FormatBytes(b); };
+  using P = core::PeerConfig;
   e << YAML::BeginMap;
-  kv("piece_selection", std::string(core::Name(p.piece_selection)));
-  kv("random_first_pieces", p.random_first_pieces);
-  kv("endgame", p.endgame);
-  kv("choker", std::string(core::Name(p.choker)));
-  kv("seed_choke", std::string(core::Name(p.seed_choke)));
-  kv("unchoke_slots", p.unchoke_slots);
-  dur("rechoke_interval", p.rechoke_interval);
-  dur("optimistic_interval", p.optimistic_interval);
-  kv("max_connections", p.max_connections);
-  kv("min_connections", p.min_connections);
-  kv("request_pipeline", p.request_pipeline);
-  kv("max_request_length", core::FormatBytes(p.max_request_length));
-  kv("max_queued_requests", p.max_queued_requests);
-  kv("uploads_in_flight", p.uploads_in_flight);
-  dur("request_timeout", p.request_timeout);
-  dur("keepalive_interval", p.keepalive_interval);
-  dur("inactivity_timeout", p.inactivity_timeout);
-  dur("housekeeping_interval", p.housekeeping_interval);
-  dur("min_reannounce_interval", p.min_reannounce_interval);
-  kv("ban_strikes", p.ban_strikes);
-  kv("strict_tft_allowance", core::FormatBytes(p.strict_tft_allowance));
-  kv("propshare_reserve", p.propshare_reserve);
-  kv("super_seeding", p.super_seeding);
+  field("piece_selection", &P::piece_selection, name);
+  field("random_first_pieces", &P::random_first_pieces, same);
+  field("endgame", &P::endgame, same);
+  field("choker", &P::choker, name);
+  field("seed_choke", &P::seed_choke, name);
+  field("unchoke_slots", &P::unchoke_slots, same);
+  field("rechoke_interval", &P::rechoke_interval, dur);
+  field("optimistic_interval", &P::optimistic_interval, dur);
+  field("max_connections", &P::max_connections, same);
+  field("min_connections", &P::min_connections, same);
+  field("request_pipeline", &P::request_pipeline, same);
+  field("max_request_length", &P::max_request_length, bytes);
+  field("max_queued_requests", &P::max_queued_requests, same);
+  field("uploads_in_flight", &P::uploads_in_flight, same);
+  field("request_timeout", &P::request_timeout, dur);
+  field("keepalive_interval", &P::keepalive_interval, dur);
+  field("inactivity_timeout", &P::inactivity_timeout, dur);
+  field("housekeeping_interval", &P::housekeeping_interval, dur);
+  field("min_reannounce_interval", &P::min_reannounce_interval, dur);
+  field("ban_strikes", &P::ban_strikes, same);
+  field("strict_tft_allowance", &P::strict_tft_allowance, bytes);
+  field("propshare_reserve", &P::propshare_reserve, same);
+  field("super_seeding", &P::super_seeding, same);
   e << YAML::EndMap;
 }
 
@@ -734,7 +746,7 @@ std::string EmitScenario(const Scenario& s) {
   e << YAML::Key << "latency" << YAML::Value << core::FormatDuration(s.tracker.latency);
   e << YAML::EndMap;
   e << YAML::Key << "peers" << YAML::Value << YAML::BeginSeq;
-  for (const PeerClassSpec& c : s.peers) EmitClass(e, c);
+  for (const PeerClassSpec& c : s.peers) EmitClass(e, c, s.protocol);
   e << YAML::EndSeq;
   e << YAML::Key << "sample_interval" << YAML::Value << core::FormatDuration(s.sample_interval);
   e << YAML::EndMap;

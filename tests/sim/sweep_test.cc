@@ -306,6 +306,20 @@ TEST(SimMerge, SweepsOfDifferentExperimentsAreRefused) {
   EXPECT_EQ(Lines(Read(merged)).size(), 5u);
 }
 
+// A class with its own protocol settings inherits the scenario's others;
+// varying one of those is still one experiment (the class's copy follows).
+TEST(SimMerge, AClassProtocolFollowsTheVariedSetting) {
+  std::string out = Dir("class_protocol"), err;
+  ASSERT_EQ(Sim("sweep " + TinyFile() + " --set 'peers.1.protocol={request_pipeline: 4}'" +
+                    " --vary protocol.unchoke_slots=3,4 --seeds 1 --quiet --out " + out,
+                nullptr, &err),
+            0) << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 3u);
+  // The class's block lists only what differs from the scenario's.
+  const std::string resolved = Read(out + "/runs/protocol.unchoke_slots=3__seed=1/scenario.yaml");
+  EXPECT_NE(resolved.find("protocol:\n      request_pipeline: 4"), std::string::npos) << resolved;
+}
+
 TEST(SimSweep, SeedsMustBeWholeNumbersThatFit) {
   std::string err;
   EXPECT_EQ(Sim("sweep " + TinyFile() + " --seeds 2 --seed-base 18446744073709551615 --quiet "
