@@ -267,13 +267,20 @@ void Peer::RemoveConnection(ConnectionId id) {
   if (c.handshake_received) picker_.RemovePeer(c.remote_have);
   requests_returned_ |= !c.requests.empty();
   for (const auto& r : c.requests) picker_.AbortRequest(r.block);
+  // The peer may be offered again by the tracker, and then it is worth
+  // another try, unless another connection to it lives on (a duplicate
+  // dropped in the handshake).
+  auto forget = [&](PeerId who) {
+    for (const auto& [other_id, other] : conns_) {
+      if (other_id != id && (other.remote == who || (!other.remote && other.dialed == who))) return;
+    }
+    known_.erase(who);
+  };
   if (c.remote) {
     picker_.ForgetOwner(*c.remote);
-    known_.erase(*c.remote);
+    forget(*c.remote);
   } else if (c.dialed) {
-    // Closed before its handshake (e.g. the remote was full): the tracker
-    // may offer it again later, and then it is worth another try.
-    known_.erase(*c.dialed);
+    forget(*c.dialed);  // closed before its handshake, e.g. the remote was full
   }
   uploads_in_flight_ -= c.uploads_in_flight;
   unchoked_interested_ -= HoldsSlot(c);

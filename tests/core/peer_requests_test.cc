@@ -93,6 +93,26 @@ TEST_F(PeerRequestsTest, PeerThatRefusedUsIsDialledAgainWhenOfferedAgain) {
   EXPECT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{a_, ""}}}));
 }
 
+// ... but a duplicate connection dropped in the handshake (both sides dialled)
+// must not make it forget a peer the kept connection still reaches.
+TEST_F(PeerRequestsTest, ADroppedDuplicateKeepsThePeerKnown) {
+  PeerConfig cfg = Sequential();
+  auto p = Make(false, cfg);
+  AnnounceResponse r;
+  r.peers = {PeerAddress{a_, ""}};
+  p->OnTrackerResponse(now_, r);
+  ASSERT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{a_, ""}}}));
+  Handshaken(*p, c2_, a_);  // its inbound connection is kept (a_ < self_)
+  p->OnConnected(now_, c3_, Direction::kOutbound, a_);
+  p->OnMessage(now_, c3_, Handshake{torrent_.info_hash(), a_});  // our dial: the duplicate
+  p->TakeActions();
+  ASSERT_EQ(p->connection_count(), 1u);
+  p->OnTrackerResponse(now_ + Duration::Seconds(60), r);
+  for (const Action& act : p->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Connect>(act)) << "dials a peer it is connected to";
+  }
+}
+
 // At a request timeout the given-up blocks used to be asked of the same
 // unresponsive neighbour again at once (it came first in connection order).
 // Now they go to one that answers, and the snubbing one gets one block.
