@@ -35,14 +35,17 @@ PublishResult Tracker::Publish(Time now, const TorrentInfo& info) {
   if (!IsSafeName(info.name()) || info.piece_count() == 0) return PublishResult::kInvalid;
   if (swarms_.count(info.info_hash())) return PublishResult::kAlreadyPublished;
   if (const TorrentInfo* other = FindByName(info.name())) {
-    // A name stays with its file while anyone is in that swarm; an abandoned
-    // one (every peer gone or timed out) may be reused, e.g. for an edited
-    // file shared again under the same name.
+    // A name stays with its file while anyone is in that swarm, and for a
+    // while after it was published (its seed has not announced yet); an
+    // abandoned one may be reused, e.g. for an edited file shared again
+    // under the same name.
     const auto old = swarms_.find(other->info_hash());
-    if (!old->second.peers.empty()) return PublishResult::kNameTaken;
+    if (!old->second.peers.empty() || now - old->second.published_at < kNameHeldAfterPublish) {
+      return PublishResult::kNameTaken;
+    }
     swarms_.erase(old);
   }
-  swarms_.emplace(info.info_hash(), Swarm{info, {}});
+  swarms_.emplace(info.info_hash(), Swarm{info, {}, now});
   return PublishResult::kPublished;
 }
 

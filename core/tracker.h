@@ -49,7 +49,7 @@ struct FileEntry {
 enum class PublishResult : uint8_t {
   kPublished,         // new file
   kAlreadyPublished,  // same info-hash: nothing changes
-  kNameTaken,         // another file with peers in its swarm has that name
+  kNameTaken,         // another file with peers (or just published) has that name
   kInvalid,           // empty or unsafe name, no pieces
 };
 
@@ -82,7 +82,10 @@ class Tracker {
   struct Swarm {
     TorrentInfo info;
     std::vector<PeerRecord> peers;  // insertion order: deterministic
+    Time published_at;
   };
+  // How long a newly published name is held even with no peer yet.
+  static constexpr Duration kNameHeldAfterPublish = Duration::Seconds(60);
   Swarm* FindSwarm(const InfoHash& hash);
   const Swarm* FindSwarm(const InfoHash& hash) const;
   FileEntry EntryFor(const Swarm& s) const;

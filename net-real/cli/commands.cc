@@ -115,12 +115,14 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
                              core::ToHex(info->info_hash()).substr(0, 16));
     infos.push_back(std::move(*info));
   }
+  // Before any thread starts (gRPC's inherit the mask): a signal must not
+  // land on a thread that would let it kill us without a stopped announce.
+  BlockSignals();
   // Bound before publishing, so that a busy --listen leaves no file listed
   // without its seed.
   std::string error;
   auto server = PeerServer::Start(common.listen, &error);
   if (!server) return UserError("--listen: " + error);
-  BlockSignals();
   TrackerClient client(tracker);
   for (const auto& info : infos) {
     std::optional<core::PublishResult> result;
@@ -171,6 +173,11 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
           // New to the tracker: it restarted, and has no peers for it either.
           Log(LogLevel::kInfo, "tracker relearned " + infos[i].name() + "; announcing");
           drivers[i]->TrackerReset();
+        } else if (*result == core::PublishResult::kNameTaken) {
+          // The tracker forgot this file and someone published another
+          // under its name meanwhile: peers can no longer find it by name.
+          Log(LogLevel::kWarn, "tracker now lists a different file named " + infos[i].name() +
+                                   "; this one cannot be found by name any more");
         }
       }
     }

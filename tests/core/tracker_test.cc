@@ -54,7 +54,11 @@ TEST_F(TrackerTest, AnAbandonedNameCanBeReused) {
   TorrentInfo edited = TorrentInfo::Synthetic("movie.mkv", 11 * kMiB, 256 * kKiB);
   EXPECT_EQ(tracker_.Publish(Time(), edited), PublishResult::kNameTaken);
   tracker_.Announce(Time(), Req(file_, 1, AnnounceEvent::kStopped, 0));
-  EXPECT_EQ(tracker_.Publish(Time(), edited), PublishResult::kPublished);
+  // Held for a minute after publishing even without peers (its seed may
+  // not have announced yet)...
+  EXPECT_EQ(tracker_.Publish(Time() + Duration::Seconds(59), edited), PublishResult::kNameTaken);
+  // ... then free.
+  EXPECT_EQ(tracker_.Publish(Time() + Duration::Seconds(60), edited), PublishResult::kPublished);
   EXPECT_EQ(tracker_.FindByName("movie.mkv")->info_hash(), edited.info_hash());
   EXPECT_EQ(tracker_.ListFiles().size(), 1u);
   EXPECT_FALSE(tracker_.Announce(Time(), Req(file_, 2, AnnounceEvent::kStarted, 0))
