@@ -1,6 +1,7 @@
 #include "net-real/piece_store.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -240,8 +241,22 @@ bool PieceStore::Finalize(std::string* error) {
     *error = Errno("cannot sync", path_);
     return false;
   }
-  if (::rename(path_.c_str(), final_path_.c_str()) != 0) {
-    *error = Errno("cannot rename to", final_path_);
+  // Never over a file that appeared under the final name meanwhile: that
+  // one is the user's (the complete download stays in the partial file).
+  int r = ::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, final_path_.c_str(), RENAME_NOREPLACE);
+  if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {
+    // A file system without the flag: check, then rename (a race remains).
+    struct stat st;
+    if (::stat(final_path_.c_str(), &st) == 0) {
+      errno = EEXIST;
+    } else {
+      r = ::rename(path_.c_str(), final_path_.c_str());
+    }
+  }
+  if (r != 0) {
+    *error = errno == EEXIST ? final_path_ + " appeared during the download and is kept; the "
+                                             "complete file is " + path_
+                             : Errno("cannot rename to", final_path_);
     return false;
   }
   path_ = final_path_;

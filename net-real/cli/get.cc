@@ -192,6 +192,8 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
       ClearProgress();
       Log(LogLevel::kError, p.fatal_error);
       driver.Stop();
+      server->Shutdown();  // before `driver` goes: it is registered there
+      WaitForLinks();
       return 1;
     }
     ShowProgress(ProgressLine(p, down_rate, up_rate, info->length()));

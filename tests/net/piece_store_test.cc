@@ -69,6 +69,23 @@ TEST_F(PieceStoreTest, DownloadVerifyAndFinalize) {
   EXPECT_EQ(block->ToString(), Slice(core::BlockRef{core::PieceIndex(3), 10, 20}));
 }
 
+// A file that appears under the final name during the download is the
+// user's: the finished download stays in its partial file instead.
+TEST_F(PieceStoreTest, FinalizeNeverReplacesAFileThatAppeared) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  for (uint32_t p = 0; p < info_.piece_count(); ++p) WritePiece(s.get(), p);
+  { std::ofstream(dir_ / "file.bin") << "mine"; }
+  EXPECT_FALSE(s->Finalize(&error));
+  EXPECT_NE(error.find("appeared during the download and is kept"), std::string::npos) << error;
+  std::ifstream in(dir_ / "file.bin");
+  std::string text;
+  std::getline(in, text);
+  EXPECT_EQ(text, "mine");
+  EXPECT_TRUE(fs::exists(PieceStore::PartialPath((dir_ / "file.bin").string(), info_)));
+}
+
 TEST_F(PieceStoreTest, CorruptPieceFailsVerification) {
   std::string error;
   auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
