@@ -1,5 +1,6 @@
 #include "net-real/scenario_runner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -47,6 +48,11 @@ std::optional<std::string> RealRunRefusal(const sim::Scenario& s, const RealRunO
       bound_s = t;
       what = "a leecher's arrival plus the file at its download rate";
     }
+  }
+  // A run ends at stop.max_time in any case.
+  if (bound_s > s.stop.max_time.seconds()) {
+    bound_s = s.stop.max_time.seconds();
+    what = "stop.max_time";
   }
   if (bound_s > options.max_wall_s) {
     std::snprintf(buf, sizeof buf,
@@ -98,8 +104,17 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
                               : core::Duration::Zero();
     };
     spec.corrupt_uploads = cls.corrupt_uploads;
-    if (p.seeding_time < core::Duration::Infinite()) spec.leave_after_completion = p.seeding_time;
     if (p.leave_at < core::Time::Never()) spec.leave_at = p.leave_at - core::Time::Zero();
+    if (p.seeding_time < core::Duration::Infinite()) {
+      if (cls.start_complete) {
+        // As in the simulator, a peer that starts complete completed at its
+        // join: its seeding time counts from there.
+        const core::Duration at = spec.join_at + p.seeding_time;
+        spec.leave_at = spec.leave_at ? std::min(*spec.leave_at, at) : at;
+      } else {
+        spec.leave_after_completion = p.seeding_time;
+      }
+    }
     failures |= p.fail_at < core::Time::Never();
     c.peers.push_back(spec);
   }

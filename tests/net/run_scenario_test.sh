@@ -33,6 +33,13 @@ grep -q '"completed": 6' "$OUT/p/summary.json" || { cat "$OUT/p/summary.json"; f
 grep -Eq '"leecher": .*"pieces_failed": [1-9]' "$OUT/p/summary.json" \
   || { cat "$OUT/p/summary.json"; fail "polluted: no failed piece counted"; }
 
+# A seed class's after_complete counts from its join (as in the simulator).
+"$SWARM" run-scenario "$SCENARIO" --set 'peers.0.leave={after_complete: 1s}' \
+  --set stop.max_time=4s --out "$OUT/s" > /dev/null 2> "$OUT/s.err" \
+  || { cat "$OUT/s.err"; fail "seed-leave run exited with $?"; }
+awk -F, '$1 == 0 { exit !($6 >= 1 && $6 < 2.5) }' "$OUT/s/peers.csv" \
+  || { cat "$OUT/s/peers.csv"; fail "the seed did not leave 1 s after joining"; }
+
 refused() {  # refused REASON ARGS...: must exit 2 quickly, naming REASON
   local reason=$1
   shift
