@@ -529,6 +529,11 @@ void Peer::HandleInterested(Time now, Connection& c) {
 // just gives the slot to `asker`.
 void Peer::FillFreeSlots(Time now, Connection* asker) {
   if (config_.free_rider || stopped_ || !started_) return;
+  // unchoke_all has no slots: whoever becomes interested is served at once.
+  if (config_.choker == ChokerKind::kUnchokeAll) {
+    if (asker && asker->am_choking) UnchokePeer(now, *asker);
+    return;
+  }
   if (unchoked_interested_ >= config_.unchoke_slots) return;
   if (choker_.TakesTurns(is_seed())) {
     if (asker && asker->am_choking) UnchokePeer(now, *asker);

@@ -235,5 +235,20 @@ TEST_F(PeerRequestsTest, RoundRobinSeedKeepsItsUnchokesWhenASlotFrees) {
   EXPECT_EQ(Count<Choke>(acts, unchoked.back()), 0) << "a peer still holding its slot was choked";
 }
 
+// unchoke_all has no slot limit: a peer that becomes interested is unchoked
+// at once, not at the next rechoke (it used to wait once unchoke_slots
+// peers were served).
+TEST_F(PeerRequestsTest, UnchokeAllServesEveryAskerAtOnce) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kUnchokeAll;
+  cfg.unchoke_slots = 2;
+  auto p = Make(true, cfg);
+  const std::vector<std::pair<ConnectionId, PeerId>> peers = {
+      {c1_, a_}, {c2_, b_}, {c3_, c_}, {c4_, d_}};
+  for (auto [conn, who] : peers) Handshaken(*p, conn, who);
+  for (auto [conn, who] : peers) p->OnMessage(now_, conn, Interested{});
+  EXPECT_EQ(Count<Unchoke>(p->TakeActions()), 4);
+}
+
 }  // namespace
 }  // namespace swarm::core
