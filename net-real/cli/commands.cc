@@ -133,7 +133,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
     if (*result == core::PublishResult::kNameTaken) {
       Log(LogLevel::kError, "tracker already lists a different file named " + info.name() +
-                                " with peers in its swarm");
+                                " (it has peers, or was published less than a minute ago)");
       return 1;
     }
     if (*result == core::PublishResult::kInvalid) {

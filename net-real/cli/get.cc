@@ -141,6 +141,14 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   size_t resumed = have.Count();
   Print("resume: " + std::to_string(resumed) + " of " + std::to_string(info->piece_count()) +
         " pieces verified on disk (" + std::to_string(recheck_s) + " s)");
+  if (have.All() && !store->is_final()) {
+    // Every piece was already in the partial file (e.g. a kill -9 just
+    // before the rename, or the rename refused earlier): finish it now.
+    if (!store->Finalize(&error)) {
+      Log(LogLevel::kError, error);
+      return 1;
+    }
+  }
   if (store->is_final() && !have.All()) {
     Log(LogLevel::kError, store->path() + " exists but does not match '" + name +
                               "'; move it away first");

@@ -1,6 +1,7 @@
 // `swarm run-scenario FILE`: a simulator scenario on real sockets (the
 // issue's `sim run --real`). Writes the same result folder as `sim run`,
 // with "mode": "real".
+#include <cmath>
 #include <iostream>
 
 #include "net-real/cli/commands.h"
@@ -13,6 +14,10 @@ namespace swarm::net::cli {
 
 int RunScenario(const std::string& file, const std::vector<std::string>& sets,
                 std::optional<uint64_t> seed, std::string out_dir, double max_wall_s) {
+  if (!std::isfinite(max_wall_s) || max_wall_s <= 0) {
+    std::cerr << "swarm: --max-wall: expected a positive number of seconds\n";
+    return 2;
+  }
   auto loaded = sim::LoadScenario(file, sets);
   if (auto* e = std::get_if<sim::ScenarioLoadError>(&loaded)) {
     std::cerr << e->message << "\n";

@@ -161,6 +161,15 @@ cli)
   (get mine mine --seed-after 0s) || fail "get next to a user's .part file failed"
   [[ "$(sha256sum mine/payload.bin | cut -d' ' -f1)" == "$WANT" ]] || fail "bad copy in mine/"
   [[ "$(cat mine/payload.bin.part)" == "my notes" ]] || fail "a user's .part file was changed"
+  # A partial file that already holds every piece (killed just before the
+  # rename) is finished at once.
+  HASH=$(sed -n 's/.*info-hash \([0-9a-f]\{12\}\).*/\1/p' share.err | head -n 1)
+  [[ -n "$HASH" ]] || fail "no info-hash in share.err"
+  mkdir -p full
+  cp payload.bin "full/payload.bin.$HASH.part"
+  (get full full) || fail "get of a complete partial file failed"
+  grep -q "complete: full/payload.bin" full.out || fail "no complete line for a complete partial file"
+  [[ "$(sha256sum full/payload.bin | cut -d' ' -f1)" == "$WANT" ]] || fail "bad copy in full/"
   # Two gets into one folder: the second finds the partial file locked.
   get twice first --download-limit 4MiB/s &
   P=$!
@@ -172,7 +181,7 @@ cli)
     || fail "second get into one folder: rc $RC"
   kill -TERM "$P" 2>/dev/null || true
   echo "busy port 2, missing name 1, Ctrl-C while retrying 130, bad port and" \
-       "--seed-after 2, foreign files kept, second writer 1"
+       "--seed-after 2, foreign files kept, complete partial finished, second writer 1"
   ;;
 *)
   fail "unknown mode $MODE"
