@@ -86,21 +86,31 @@ std::vector<std::string> Metrics(const YAML::Node& s) {
           Number(s["bounds"]["kumar_ross_s"], "bounds.kumar_ross_s")};
 }
 
+// Reads the run's scenario.yaml into *text and resolves it again with
+// `overrides` applied on top; *resolved is the result as it would be written.
+std::optional<std::string> Reresolve(const fs::path& run_dir,
+                                     const std::vector<std::string>& overrides,
+                                     std::string* text, std::string* resolved) {
+  fs::path path = run_dir / "scenario.yaml";
+  if (auto e = ReadText(path, text)) return e;
+  auto parsed = ParseScenario(path.string(), *text, overrides);
+  if (auto* e = std::get_if<ScenarioLoadError>(&parsed)) return e->message;
+  *resolved = EmitScenario(std::get<Scenario>(parsed));
+  return std::nullopt;
+}
+
 // Does the run's resolved scenario already have the values and seed it
 // should? Applying them again must change nothing.
 std::optional<std::string> CheckScenario(const fs::path& run_dir, const Manifest& m,
                                          const Manifest::Run& r) {
-  fs::path path = run_dir / "scenario.yaml";
-  std::string text;
-  if (auto e = ReadText(path, &text)) return e;
   std::vector<std::string> overrides = m.sets;
   for (size_t i = 0; i < m.params.size(); ++i) overrides.push_back(m.params[i] + "=" + r.values[i]);
   overrides.push_back("seed=" + std::to_string(r.seed));
-  auto parsed = ParseScenario(path.string(), text, overrides);
-  if (auto* e = std::get_if<ScenarioLoadError>(&parsed)) return e->message;
-  if (EmitScenario(std::get<Scenario>(parsed)) != text)
-    return path.string() + ": was not made with this run's parameters and seed "
-                           "(a folder from another sweep?)";
+  std::string text, resolved;
+  if (auto e = Reresolve(run_dir, overrides, &text, &resolved)) return e;
+  if (resolved != text)
+    return (run_dir / "scenario.yaml").string() +
+           ": was not made with this run's parameters and seed (a folder from another sweep?)";
   return std::nullopt;
 }
 
@@ -126,16 +136,11 @@ std::variant<std::vector<std::string>, std::string> ReadRun(
 std::optional<std::string> Experiment(const fs::path& run_dir,
                                       const std::vector<std::string>& params,
                                       const std::vector<std::string>& values, std::string* out) {
-  fs::path path = run_dir / "scenario.yaml";
-  std::string text;
-  if (auto e = ReadText(path, &text)) return e;
   std::vector<std::string> overrides;
   for (size_t i = 0; i < params.size(); ++i) overrides.push_back(params[i] + "=" + values[i]);
   overrides.push_back("seed=0");
-  auto parsed = ParseScenario(path.string(), text, overrides);
-  if (auto* e = std::get_if<ScenarioLoadError>(&parsed)) return e->message;
-  *out = EmitScenario(std::get<Scenario>(parsed));
-  return std::nullopt;
+  std::string text;
+  return Reresolve(run_dir, overrides, &text, out);
 }
 
 std::string Header(const std::vector<std::string>& params) {

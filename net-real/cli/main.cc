@@ -17,9 +17,10 @@ CLI::Validator Address(bool port_zero_ok) {
         const size_t colon = s.rfind(':');
         if (colon == std::string::npos || colon == 0) return "'" + s + "' is not HOST:PORT";
         const std::string port = s.substr(colon + 1);
-        if (port.empty() || port.size() > 5 ||
-            port.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoi(port) > 65535 || (!port_zero_ok && std::stoi(port) == 0)) {
+        const bool digits = !port.empty() && port.size() <= 5 &&
+                            port.find_first_not_of("0123456789") == std::string::npos;
+        const int value = digits ? std::stoi(port) : -1;
+        if (value < (port_zero_ok ? 0 : 1) || value > 65535) {
           return "'" + s + "': the port must be a number in " +
                  std::string(port_zero_ok ? "0" : "1") + "..65535";
         }
