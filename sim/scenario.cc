@@ -131,13 +131,18 @@ std::optional<FieldError> Scenario::Validate() const {
                             std::to_string(kMaxPeers) + " in all)");
   std::set<std::string> names;
   bool any_seed = false;
+  bool any_leecher = false;
   for (size_t i = 0; i < peers.size(); ++i) {
     if (auto e = ValidateClass(peers[i], i)) return e;
     if (!names.insert(peers[i].name).second)
       return Err("peers." + std::to_string(i) + ".class", "duplicate class name '" + peers[i].name + "'");
     any_seed |= peers[i].start_complete;
+    any_leecher |= !peers[i].start_complete;
   }
   if (!any_seed) return Err("peers", "no class starts complete: nobody has the file");
+  // Without a leecher the run would end before anyone joined, with nothing
+  // to measure and a bound of zero.
+  if (!any_leecher) return Err("peers", "every class starts complete: nobody downloads the file");
   if (auto e = ValidateLatency(*this)) return e;
   for (size_t i = 0; i < peers.size(); ++i) {
     core::PeerConfig pc = PeerConfigFor(peers[i]);

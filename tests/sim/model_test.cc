@@ -70,7 +70,8 @@ TEST(Latency, UniformIsSymmetricAndInRange) {
   Scenario s = Parse(R"(name: u
 network: {latency: {uniform: [20ms, 50ms]}}
 peers:
-  - {class: x, count: 50, upload: 1Mbit/s, download: 1Mbit/s, start: complete})");
+  - {class: x, count: 1, upload: 1Mbit/s, download: 1Mbit/s, start: complete}
+  - {class: y, count: 49, upload: 1Mbit/s, download: 1Mbit/s})");
   LatencyModel m(s, std::vector<uint32_t>(50, 0));
   bool differ = false;
   for (uint32_t a = 0; a < 50; ++a) {

@@ -116,6 +116,9 @@ TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
             "t.yaml:5: field 'file.piece_size': must be a multiple of file.block_size");
   EXPECT_EQ(ErrorOf(Replace(kGood, "start: complete,", "start: empty,")),
             "t.yaml:9: field 'peers': no class starts complete: nobody has the file");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "count: 10, upload: 1Mbit/s, download: 8Mbit/s,",
+                            "count: 10, upload: 1Mbit/s, download: 8Mbit/s, start: complete,")),
+            "t.yaml:9: field 'peers': every class starts complete: nobody downloads the file");
 }
 
 // A scenario that leaves sections out still takes overrides inside them.

@@ -59,7 +59,8 @@ TEST(ClassProtocol, NewProtocolFieldsParse) {
   Scenario s = Parse(R"(name: t
 protocol: {choker: strict_tit_for_tat, strict_tft_allowance: 512KiB, propshare_reserve: 0.2}
 peers:
-  - {class: seed, count: 1, upload: 1Mbit/s, download: 1Mbit/s, start: complete})");
+  - {class: seed, count: 1, upload: 1Mbit/s, download: 1Mbit/s, start: complete}
+  - {class: leecher, count: 1, upload: 1Mbit/s, download: 1Mbit/s})");
   EXPECT_EQ(s.protocol.choker, core::ChokerKind::kStrictTitForTat);
   EXPECT_EQ(s.protocol.strict_tft_allowance, 512 * 1024);
   EXPECT_DOUBLE_EQ(s.protocol.propshare_reserve, 0.2);
