@@ -439,7 +439,13 @@ void PeerDriver::PumpUploads(core::Time now) {
     std::optional<Payload> data = store_->ReadBlock(u.block);
     if (!data) {
       std::lock_guard<std::mutex> lock(progress_mu_);
-      progress_.fatal_error = "cannot read " + store_->final_path();
+      progress_.fatal_error =
+          store_->changed_on_disk()
+              ? store_->final_path() +
+                    " was modified after it was hashed; its pieces no longer match what "
+                    "was published, so it is no longer served (share it again to publish "
+                    "the new content)"
+              : "cannot read " + store_->final_path();
       return;
     }
     if (options_.corrupt_uploads && !data->empty()) {

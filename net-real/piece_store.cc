@@ -62,6 +62,13 @@ bool PwriteAll(int fd, const Payload& data, off_t off) {
   return true;
 }
 
+std::optional<PieceStore::Stamp> StampOfFd(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return std::nullopt;
+  return PieceStore::Stamp{st.st_size, int64_t{st.st_mtim.tv_sec} * 1'000'000'000 +
+                                           st.st_mtim.tv_nsec};
+}
+
 // Takes an exclusive advisory lock on `fd`, so that two `swarm get`s of
 // one file into one folder cannot write the same bytes at once.
 bool LockExclusive(int fd) { return ::flock(fd, LOCK_EX | LOCK_NB) == 0; }
@@ -77,6 +84,12 @@ std::string PieceStore::PartialPath(const std::string& final_path,
     tag += kHex[info.info_hash()[i] & 15];
   }
   return final_path + "." + tag + ".part";
+}
+
+std::optional<PieceStore::Stamp> PieceStore::StampOf(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return Stamp{st.st_size, int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
 std::optional<std::string> SafeFileName(std::string_view name) {
@@ -108,7 +121,9 @@ std::unique_ptr<PieceStore> PieceStore::OpenComplete(const std::string& path,
     *error = Errno("cannot open", path);
     return nullptr;
   }
-  return std::unique_ptr<PieceStore>(new PieceStore(fd, path, path, true, info));
+  auto store = std::unique_ptr<PieceStore>(new PieceStore(fd, path, path, true, info));
+  store->stamp_ = StampOfFd(fd);
+  return store;
 }
 
 std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
@@ -132,8 +147,10 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
       *error = Errno("cannot open", final_path);
       return nullptr;
     }
-    return std::unique_ptr<PieceStore>(
+    auto store = std::unique_ptr<PieceStore>(
         new PieceStore(fd, final_path, final_path, true, info));
+    store->stamp_ = StampOfFd(fd);
+    return store;
   }
   // The partial file's name carries the info-hash: a file of the user's
   // called NAME.part, or another torrent of the same name, is never taken
@@ -216,6 +233,13 @@ std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block) {
   std::shared_ptr<char[]> buf(new char[block.length]);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
   if (!PreadAll(fd_, buf.get(), block.length, off)) return std::nullopt;
+  // Checked after the read: a write that lands before it shows in the
+  // stamp. (A user who edits the file and then restores its mtime defeats
+  // this; leechers' hash checks still catch the bytes.)
+  if (stamp_ && StampOfFd(fd_) != stamp_) {
+    changed_on_disk_ = true;
+    return std::nullopt;
+  }
   std::string_view bytes(buf.get(), block.length);
   return Payload(std::move(buf), {bytes});
 }
@@ -261,6 +285,7 @@ bool PieceStore::Finalize(std::string* error) {
   }
   path_ = final_path_;
   is_final_ = true;
+  stamp_ = StampOfFd(fd_);  // from now on the file is the user's to edit
   return true;
 }
 

@@ -7,7 +7,8 @@
 // renames the partial file to NAME atomically. Resume after a crash or
 // kill -9 needs no journal: Recheck() hashes whatever is in the partial file
 // and reports the pieces that verify.
-// Seeding opens an existing complete file read-only.
+// Seeding opens an existing complete file read-only, and notices when the
+// file is edited in place afterwards (see Stamp).
 //
 // Thread-compatible: owned by one driver thread.
 #ifndef SWARM_NET_PIECE_STORE_H_
@@ -30,6 +31,17 @@ namespace swarm::net {
 
 class PieceStore {
  public:
+  // A file's size and modification time at one moment. Writing into the
+  // file changes them; replacing it by a rename does not affect a store
+  // that already has the old file open, whose bytes stay as they were.
+  struct Stamp {
+    int64_t size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const Stamp&) const = default;
+  };
+  // nullopt if `path` cannot be stat()ed.
+  static std::optional<Stamp> StampOf(const std::string& path);
+
   ~PieceStore();
   PieceStore(const PieceStore&) = delete;
   PieceStore& operator=(const PieceStore&) = delete;
@@ -66,8 +78,14 @@ class PieceStore {
     return WriteBlock(block, Payload(nullptr, {data}));
   }
   // Reads a block into a fresh buffer (not zero-filled first). nullopt on an
-  // I/O error.
+  // I/O error, or if the complete file was written to since it was opened
+  // (or finalized): its bytes may no longer match the piece hashes, and a
+  // seed must not send them. changed_on_disk() then says which.
   std::optional<Payload> ReadBlock(const core::BlockRef& block);
+  bool changed_on_disk() const { return changed_on_disk_; }
+  // The complete file's stamp when it was opened or finalized; nullopt
+  // while downloading (the partial file is ours to write).
+  const std::optional<Stamp>& stamp() const { return stamp_; }
   // True if the piece's bytes hash to the torrent's piece hash: from the
   // running hash if every block came in order, else read back from disk.
   bool VerifyPiece(core::PieceIndex p);
@@ -95,6 +113,8 @@ class PieceStore {
   std::string final_path_;
   bool is_final_;
   bool fresh_ = false;  // the partial file did not exist before
+  std::optional<Stamp> stamp_;
+  bool changed_on_disk_ = false;
   const core::TorrentInfo& info_;
 };
 

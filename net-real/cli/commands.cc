@@ -98,6 +98,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     return UserError("--piece-length: expected 16KiB..64MiB, got '" + piece_length + "'");
   }
   std::vector<core::TorrentInfo> infos;
+  std::vector<std::optional<PieceStore::Stamp>> stamps;  // taken before hashing
   std::set<std::string> names;
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
@@ -107,6 +108,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
       return UserError(path + ": another FILE is also named " + base_name);
     }
     std::string error;
+    std::optional<PieceStore::Stamp> before = PieceStore::StampOf(path);
     auto info = HashFile(path, base_name, *plen, &error);
     if (!info) return UserError(error);
     Log(LogLevel::kInfo, "hashed " + path + ": " +
@@ -114,6 +116,22 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
                              std::to_string(info->piece_count()) + " pieces, info-hash " +
                              core::ToHex(info->info_hash()).substr(0, 16));
     infos.push_back(std::move(*info));
+    stamps.push_back(before);
+  }
+  // Opened once `infos` no longer moves: a store keeps a reference to its
+  // torrent.
+  std::vector<std::unique_ptr<PieceStore>> stores;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string error;
+    auto store = PieceStore::OpenComplete(files[i], infos[i], &error);
+    if (!store) return UserError(error);
+    // Written to since before it was hashed: the hashes to be published
+    // may describe neither the old bytes nor the new.
+    if (!stamps[i] || store->stamp() != stamps[i]) {
+      return UserError(files[i] + " changed while it was being hashed; share it again "
+                                  "once it is written");
+    }
+    stores.push_back(std::move(store));
   }
   // Before any thread starts (gRPC's inherit the mask): a signal must not
   // land on a thread that would let it kill us without a stopped announce.
@@ -145,12 +163,10 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   Dialer dialer;
   std::vector<std::unique_ptr<PeerDriver>> drivers;
   for (size_t i = 0; i < infos.size(); ++i) {
-    auto store = PieceStore::OpenComplete(files[i], infos[i], &error);
-    if (!store) return UserError(error);
     DriverOptions o = base;
     o.id = core::PeerId(core::Rng::ForStream(base.run_seed, i).NextU64());
     o.endpoint = AdvertisedEndpoint(common.listen, server->port());
-    auto driver = std::make_unique<PeerDriver>(infos[i], std::move(store),
+    auto driver = std::make_unique<PeerDriver>(infos[i], std::move(stores[i]),
                                                core::Bitfield(infos[i].piece_count(), true),
                                                o, &client, &dialer);
     server->Register(infos[i].info_hash(), driver.get());

@@ -2,7 +2,9 @@
 // re-check after "crash", atomic finalisation, unsafe names.
 #include "net-real/piece_store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -173,6 +175,78 @@ TEST_F(PieceStoreTest, SeedsExistingFile) {
   EXPECT_TRUE(s->Recheck().All());
   EXPECT_FALSE(PieceStore::OpenComplete((dir_ / "missing").string(), info_, &error));
   EXPECT_NE(error.find("missing"), std::string::npos);
+}
+
+// Sets a file's modification time well into the past, so that a write in
+// this same clock tick still shows as a change.
+void AgeFile(const fs::path& path) {
+  struct timespec times[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+}
+
+// Overwrites one byte of `path` in place, as an editor saving into the
+// same file would.
+void EditInPlace(const fs::path& path) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(5);
+  f.put('!');
+}
+
+TEST_F(PieceStoreTest, SeedStopsReadingAFileEditedInPlace) {
+  fs::path path = dir_ / "seed.bin";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data_.data()), std::streamsize(data_.size()));
+  }
+  AgeFile(path);
+  std::string error;
+  auto s = PieceStore::OpenComplete(path.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_EQ(s->stamp(), PieceStore::StampOf(path.string()));
+  core::BlockRef block{core::PieceIndex(2), 0, 1000};
+  ASSERT_TRUE(s->ReadBlock(block).has_value());
+  EditInPlace(path);
+  EXPECT_FALSE(s->ReadBlock(block).has_value());
+  EXPECT_TRUE(s->changed_on_disk());
+}
+
+TEST_F(PieceStoreTest, SeedKeepsServingTheOpenFileWhenItIsReplaced) {
+  // Replacing by rename (what most editors and `cp` to a temp + mv do)
+  // leaves the open file's bytes intact: they still match the hashes.
+  fs::path path = dir_ / "seed.bin";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data_.data()), std::streamsize(data_.size()));
+  }
+  AgeFile(path);
+  std::string error;
+  auto s = PieceStore::OpenComplete(path.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  {
+    std::ofstream out(dir_ / "new.bin", std::ios::binary);
+    out << "something else";
+  }
+  fs::rename(dir_ / "new.bin", path);
+  core::BlockRef block{core::PieceIndex(1), 0, 1000};
+  auto back = s->ReadBlock(block);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->ToString(), Slice(block));
+  EXPECT_FALSE(s->changed_on_disk());
+}
+
+TEST_F(PieceStoreTest, FinishedDownloadIsWatchedLikeASharedFile) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_FALSE(s->stamp());  // the partial file is ours to write
+  for (uint32_t p = 0; p < info_.piece_count(); ++p) WritePiece(s.get(), p);
+  AgeFile(s->path());
+  ASSERT_TRUE(s->Finalize(&error)) << error;
+  core::BlockRef block{core::PieceIndex(0), 0, 1000};
+  ASSERT_TRUE(s->ReadBlock(block).has_value());
+  EditInPlace(dir_ / "file.bin");
+  EXPECT_FALSE(s->ReadBlock(block).has_value());
+  EXPECT_TRUE(s->changed_on_disk());
 }
 
 TEST(SafeFileNameTest, RejectsPathsAndDots) {
