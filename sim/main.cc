@@ -124,7 +124,7 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     return 1;
   }
   std::cout << swarm::sim::HumanSummary(*s, r, swarm::sim::Summarize(*s, r));
-  std::cout << "  results        " << out_dir << "\n";
+  std::cout << "  results        " << out_dir << std::endl;  // before plot_run.py prints
   if (plot && !Plot(out_dir)) return 1;  // the results are written; the plots are not
   return 0;
 }

@@ -367,10 +367,12 @@ TEST(SimMerge, MissingAndForeignRunsAreReportedWithTheirCommand) {
 TEST(SimRunPlot, FolderNameWithQuoteAndSpaceIsPlotted) {
   if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
     GTEST_SKIP() << "no matplotlib for /usr/bin/python3";
-  std::string out = Dir("plot") + "/it's a run", err;
-  ASSERT_EQ(Sim("run " + TinyFile() + " --quiet --plot --out \"" + out + "\"", nullptr, &err), 0)
+  std::string out = Dir("plot") + "/it's a run", text, err;
+  ASSERT_EQ(Sim("run " + TinyFile() + " --quiet --plot --out \"" + out + "\"", &text, &err), 0)
       << err;
   EXPECT_TRUE(fs::exists(out + "/overview.png")) << err;
+  // Into a file or pipe too, the summary comes first, then the plots.
+  EXPECT_LT(text.find("  results"), text.find("plots: ")) << text;
   EXPECT_EQ(err.find("failed"), std::string::npos) << err;
 }
 
