@@ -93,6 +93,41 @@ def text_table(rows):
     return "\n".join(lines) + "\n"
 
 
+def active_span_s(run):
+    """Time of the last timeline sample with a leecher present (the stretch
+    the time averages of key_metrics() cover)."""
+    active = resultdir.time_during_run(run)
+    t = run.timeline["time_s"]
+    return float(t[active].max()) if active.any() else 0.0
+
+
+def caveats(runs, labels, rows):
+    """Warnings about numbers in the table that do not compare like with
+    like; one line each, empty when there is nothing to say."""
+    notes = []
+    names = sorted({r["scenario"] for r in rows})
+    if len(names) > 1:
+        notes.append("the runs are of different scenarios "
+                     f"({', '.join(names)}): compare their numbers with care")
+    spans = [active_span_s(r) for r in runs]
+    if min(spans) > 0 and max(spans) > 1.1 * min(spans):
+        short = labels[spans.index(min(spans))]
+        long = labels[spans.index(max(spans))]
+        notes.append(
+            f"leechers were present for {min(spans):.0f} s ({short}) to "
+            f"{max(spans):.0f} s ({long}): upload util, entropy and min copies "
+            "average each run over its own span, not over the same period "
+            "(compare the curves instead)")
+    partial = [f"{r['label']} {r['completed']} of {r['leechers']}"
+               for r in rows if isinstance(r["completed"], int)
+               and isinstance(r["leechers"], int)
+               and r["completed"] < r["leechers"]]
+    if partial:
+        notes.append("not every leecher finished (" + ", ".join(partial) +
+                     "): dl times are over those that did")
+    return notes
+
+
 def markdown_table(rows):
     head = "| " + " | ".join(t for _, t, _ in COLUMNS) + " |\n"
     rule = "|" + "|".join("---" if kind == "text" else "--:"
@@ -153,11 +188,15 @@ def main():
     runs = [resultdir.load(d) for d in args.dirs]
     os.makedirs(args.out, exist_ok=True)
     rows = table_rows(runs, labels)
+    notes = caveats(runs, labels, rows)
     with open(os.path.join(args.out, "compare.md"), "w") as f:
         f.write(markdown_table(rows))
+        f.write("".join(f"\n**Note:** {n}.\n" for n in notes))
     write_csv(rows, os.path.join(args.out, "compare.csv"))
     plot_all(runs, labels, args.out)
     sys.stdout.write(text_table(rows))
+    for n in notes:
+        print(f"note: {n}")
     print(f"figures and table written to {args.out}/")
     return 0
 

@@ -105,7 +105,8 @@ def series_columns(header, x, group):
 
 
 def aggregate(rows, x, y, groups, err):
-    """{series label: [(x value, mean, err, samples)]} in first-seen order."""
+    """{series label: [(x value, mean, err, samples)]} in first-seen order.
+    Rows without a value of y (empty cell) are left out."""
     buckets = {}
     for r in rows:
         v = as_float(r[y])
@@ -137,13 +138,15 @@ def y_scale(y, series):
 
 
 def x_positions(series):
-    """Numeric positions and tick labels: numbers if every x parses."""
+    """Numeric positions and tick labels: numbers if every x parses and there
+    are at least two of them (a single value is shown as one category: a
+    numeric axis around one point has no scale to show)."""
     xs = []
     for pts in series.values():
         for xv, *_ in pts:
             if xv not in xs:
                 xs.append(xv)
-    if all(as_float(v) is not None for v in xs):
+    if len(xs) > 1 and all(as_float(v) is not None for v in xs):
         return {v: as_float(v) for v in xs}, None
     return {v: i for i, v in enumerate(xs)}, xs
 
@@ -157,6 +160,7 @@ def plot(rows, args, groups):
     div, ylabel = y_scale(args.y, series)
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
     n = len(series)
+    most = max(len(p[3]) for pts in series.values() for p in pts)
     span = (max(pos.values()) - min(pos.values())) or 1.0
     width = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
     for i, (label, pts) in enumerate(series.items()):
@@ -170,17 +174,19 @@ def plot(rows, args, groups):
         ax.errorbar(xs, [p[1] / div for p in pts], [p[2] / div for p in pts],
                     color=color, marker="o", ms=6, capsize=5, lw=1.6,
                     ls="-" if not categories else ":",
-                    label=label or f"mean {error_name(args.err)}")
+                    label=label or (f"mean {error_name(args.err)}"
+                                    if most > 1 else "single run"))
     draw_bound(ax, rows, args, pos, div)
     if categories:
         ax.set_xticks(range(len(categories)), categories)
         ax.set_xlim(-0.5, len(categories) - 0.5)
     seeds = {r.get("seed") for r in rows}
+    spread = (f"mean {error_name(args.err)} over {len(seeds)} seed(s)"
+              if most > 1 else "one run per point: no error bar")
     ax.set_xlabel(args.x)
     ax.set_ylabel(ylabel)
     ax.set_title(f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"
-                 f"mean {error_name(args.err)} over {len(seeds)} seed(s); "
-                 "faint dots = single runs", fontsize=11)
+                 f"{spread}; faint dots = single runs", fontsize=11)
     ax.legend(loc="best")
     fig.tight_layout()
     fig.savefig(args.out, bbox_inches="tight")
@@ -249,6 +255,12 @@ def main():
                                 f"sweep_{args.y}_vs_{args.x}.png")
     series = plot(rows, args, groups)
     print_table(series, args)
+    empty = sum(1 for r in rows if as_float(r[args.y]) is None)
+    if empty:
+        # e.g. makespan_s is empty unless every leecher finished: the means
+        # above are over the other runs only.
+        print(f"note: {empty} of {len(rows)} run(s) have no {args.y} "
+              "(empty cell) and are left out of the means")
     print(f"plot: {args.out}")
     return 0
 

@@ -208,9 +208,25 @@ def _read_summary(path):
     for key in ("scenario", "peers"):
         if key not in summary:
             raise ResultError(f"{path}: missing field '{key}'")
-    bounds = summary.get("bounds")
-    if bounds is not None and not isinstance(bounds, dict):
-        raise ResultError(f"{path}: field 'bounds' must be an object")
+    # The fields the scripts read must have the documented types, so that a
+    # hand-edited or foreign file gives this message, not a traceback.
+    for key in ("peers", "completion_time_s", "bounds"):
+        if key in summary and not isinstance(summary[key], dict) and \
+                not (key != "peers" and summary[key] is None):
+            raise ResultError(f"{path}: field '{key}' must be an object")
+    numbers = [("makespan_s",), ("efficiency",), ("peers", "leechers"),
+               ("peers", "completed"), ("bounds", "kumar_ross_s"),
+               ("bounds", "piece_granular_s")]
+    numbers += [("completion_time_s", k) for k in ("mean", "median", "p90")]
+    for keys in numbers:
+        obj = summary
+        for k in keys[:-1]:
+            obj = obj.get(k) or {}
+        v = obj.get(keys[-1])
+        if v is not None and (isinstance(v, bool) or
+                              not isinstance(v, (int, float))):
+            raise ResultError(f"{path}: field '{'.'.join(keys)}' must be a "
+                              f"number or null, got {json.dumps(v)}")
     return summary
 
 

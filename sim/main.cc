@@ -23,6 +23,7 @@
 #include "sim/huge_pages.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
+#include "sim/sweep.h"
 #include "sim/sweep_cli.h"
 #include "sim/theory/fluid_model.h"
 
@@ -71,19 +72,25 @@ class ProgressLine {
   bool shown_ = false;
 };
 
-void Plot(const std::string& out_dir) {
+// Returns false (after saying why) when no plots were made.
+bool Plot(const std::string& out_dir) {
   std::string script = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_run.py";
   if (!std::filesystem::exists(script)) {
     std::cerr << "--plot: " << script << " not found (analysis/ not built yet)\n";
-    return;
+    return false;
   }
   if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0) {
     std::cerr << "--plot: matplotlib is missing; install it with "
                  "`sudo apt-get install python3-matplotlib`\n";
-    return;
+    return false;
   }
-  std::string cmd = "/usr/bin/python3 '" + script + "' '" + out_dir + "'";
-  if (std::system(cmd.c_str()) != 0) std::cerr << "--plot: " << cmd << " failed\n";
+  // Quoted for the shell whatever the folder is called (spaces, quotes).
+  std::string cmd = swarm::sim::ShellCommand("/usr/bin/python3", {script, out_dir});
+  if (std::system(cmd.c_str()) != 0) {
+    std::cerr << "--plot: " << cmd << " failed\n";
+    return false;
+  }
+  return true;
 }
 
 int Run(const std::string& file, const std::vector<std::string>& sets,
@@ -117,8 +124,8 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     return 1;
   }
   std::cout << swarm::sim::HumanSummary(*s, r, swarm::sim::Summarize(*s, r));
-  std::cout << "  results        " << out_dir << "\n";
-  if (plot) Plot(out_dir);
+  std::cout << "  results        " << out_dir << std::endl;  // before plot_run.py prints
+  if (plot && !Plot(out_dir)) return 1;  // the results are written; the plots are not
   return 0;
 }
 

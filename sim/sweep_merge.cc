@@ -119,6 +119,11 @@ std::variant<std::vector<std::string>, std::string> ReadRun(
     const fs::path& run_dir, const Manifest& m, const Manifest::Run& r, std::string* version) {
   fs::path summary = run_dir / "summary.json";
   if (!fs::exists(summary)) return summary.string() + ": missing (run not done?)";
+  // summary.json is written after these: without one, the folder was
+  // damaged or copied back in part, and plot_run.py could not read it.
+  for (const char* name : {"peers.csv", "timeline.csv"}) {
+    if (!fs::exists(run_dir / name)) return (run_dir / name).string() + ": missing";
+  }
   if (auto e = CheckScenario(run_dir, m, r)) return *e;
   try {
     YAML::Node s = YAML::LoadFile(summary.string());

@@ -1,6 +1,7 @@
 """Tests for analysis/compare.py."""
 
 import csv
+import json
 import os
 import unittest
 
@@ -43,6 +44,44 @@ class CompareTest(helpers.TempDirTest):
         self.assertTrue(md.startswith("| run |"))
         rows = [l for l in md.splitlines() if l.startswith("| ")]
         self.assertEqual(len(rows), 3)                      # header + 2 runs
+
+    def test_like_runs_get_no_caveats(self):
+        r = helpers.run_script("compare.py", self.a, self.a, "--labels",
+                               "x,y", "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("note:", r.stdout)
+        with open(os.path.join(self.out, "compare.md")) as f:
+            self.assertNotIn("**Note:**", f.read())
+
+    def test_caveats_for_unlike_runs(self):
+        # A run twice as long, of another scenario, where not all finished:
+        # its time averages cover another period (sequential looked the most
+        # even of the three policies in compare.md, the least in the plot).
+        c = synthetic.write_result(os.path.join(self.tmp, "long"),
+                                   leechers=20, seed=4, seeding_s=2000.0,
+                                   scenario="other")
+        with open(os.path.join(c, "summary.json")) as f:
+            summary = json.load(f)
+        summary["peers"]["completed"] = 15
+        with open(os.path.join(c, "summary.json"), "w") as f:
+            json.dump(summary, f)
+        tl = os.path.join(c, "timeline.csv")
+        with open(tl) as f:
+            lines = f.read().splitlines()
+        with open(tl, "w") as f:      # a leecher stays to the end
+            f.write("\n".join(lines[:1] + [l.split(",", 2)[0] + ",1," +
+                                           l.split(",", 2)[2]
+                                           for l in lines[1:]]) + "\n")
+        r = helpers.run_script("compare.py", self.a, c, "--labels", "a,c",
+                               "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("note: the runs are of different scenarios "
+                      "(flash_crowd, other)", r.stdout)
+        self.assertRegex(r.stdout, r"note: leechers were present for \d+ s "
+                         r"\(a\) to \d+ s \(c\)")
+        self.assertIn("not every leecher finished (c 15 of 26)", r.stdout)
+        with open(os.path.join(self.out, "compare.md")) as f:
+            self.assertEqual(f.read().count("**Note:**"), 3)
 
     def test_default_labels_are_folder_names(self):
         r = helpers.run_script("compare.py", self.a, self.b, cwd=self.tmp)

@@ -85,6 +85,29 @@ class PlotSweepTest(helpers.TempDirTest):
         line = next(l for l in r.stdout.splitlines()
                     if l.startswith("rarest_first"))
         self.assertEqual(line.split()[-3], "14")
+        # The reader is told that the means leave a run out.
+        self.assertIn("note: 1 of 45 run(s) have no mean_completion_s", r.stdout)
+
+    def test_single_numeric_x_is_one_category(self):
+        # One --vary value (2 slots): a numeric axis around one point had
+        # ticks 2.000, 2.002, ... and the run's dot far off to the side.
+        import plot_sweep
+        series = {"": [("2", 56.2, 0.0, [56.2])]}
+        pos, categories = plot_sweep.x_positions(series)
+        self.assertEqual(categories, ["2"])
+        self.assertEqual(pos, {"2": 0})
+        with open(self.csv) as f:
+            rows = [l for l in f.read().splitlines()
+                    if ",4," not in l and ",8," not in l]
+        one = os.path.join(self.tmp, "one.csv")
+        with open(one, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        out = os.path.join(self.tmp, "one.png")
+        r = helpers.run_script("plot_sweep.py", one, "--x",
+                               "protocol.unchoke_slots", "--y", "makespan_s",
+                               "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(out, min_colour_fraction=0.001)  # 3 points
 
     def test_not_a_sweep_exits_2(self):
         path = os.path.join(self.tmp, "empty.csv")

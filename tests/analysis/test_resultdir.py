@@ -159,6 +159,39 @@ class RejectTest(helpers.TempDirTest):
         self.rewrite("summary.json", lambda t: '{"peers": {}}')
         self.assertRejected("missing field 'scenario'")
 
+    def edit_summary(self, change):
+        def edit(text):
+            s = json.loads(text)
+            change(s)
+            return json.dumps(s)
+        self.rewrite("summary.json", edit)
+
+    def test_summary_peers_not_an_object(self):
+        # Was an AttributeError traceback in plot_run.py and compare.py.
+        self.edit_summary(lambda s: s.update(peers=[1, 2]))
+        self.assertRejected("field 'peers' must be an object")
+
+    def test_summary_number_of_wrong_type(self):
+        # Was a ValueError traceback when compare.py formatted the table.
+        self.edit_summary(lambda s: s["completion_time_s"].update(mean="fast"))
+        self.assertRejected("field 'completion_time_s.mean' must be a number "
+                            'or null, got "fast"')
+
+    def test_summary_nulls_are_accepted(self):
+        def nulls(s):
+            s.update(makespan_s=None, efficiency=None, completion_time_s=None)
+        self.edit_summary(nulls)
+        run = resultdir.load(self.dir)
+        self.assertIsNone(resultdir.key_metrics(run)["makespan_s"])
+
+    def test_compare_rejects_bad_summary_with_exit_2(self):
+        self.edit_summary(lambda s: s.update(makespan_s=[1]))
+        r = helpers.run_script("compare.py", self.dir, self.dir, "--out",
+                               os.path.join(self.tmp, "cmp"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertIn("field 'makespan_s' must be a number or null", r.stderr)
+
 
 class ScenarioScalarsTest(helpers.TempDirTest):
 

@@ -347,8 +347,43 @@ TEST(SimMerge, MissingAndForeignRunsAreReportedWithTheirCommand) {
   EXPECT_NE(err.find("random__seed=2/scenario.yaml: was not made with this run's"),
             std::string::npos) << err;
   EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 3u);
+  // A run copied back in part (no timeline.csv) is not complete either,
+  // and --resume runs it again.
+  fs::remove(runs + "rarest_first__seed=2/timeline.csv");
+  EXPECT_EQ(Sim("merge " + out, nullptr, &err), 1);
+  EXPECT_NE(err.find("rarest_first__seed=2/timeline.csv: missing"), std::string::npos) << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 2u);
+  fs::remove_all(runs + "random__seed=2");
+  ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
+  EXPECT_TRUE(fs::exists(runs + "rarest_first__seed=2/timeline.csv"));
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 5u);
   EXPECT_EQ(Sim("merge " + Dir("nothing_here"), nullptr, &err), 2);
   EXPECT_NE(err.find("sweep.yaml"), std::string::npos) << err;
+}
+
+// `sim run --plot` (here rather than in a file of its own: it needs the
+// binary and Sim()). The plot script is called through the shell, so the
+// folder name must be quoted whatever it holds.
+TEST(SimRunPlot, FolderNameWithQuoteAndSpaceIsPlotted) {
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
+    GTEST_SKIP() << "no matplotlib for /usr/bin/python3";
+  std::string out = Dir("plot") + "/it's a run", text, err;
+  ASSERT_EQ(Sim("run " + TinyFile() + " --quiet --plot --out \"" + out + "\"", &text, &err), 0)
+      << err;
+  EXPECT_TRUE(fs::exists(out + "/overview.png")) << err;
+  // Into a file or pipe too, the summary comes first, then the plots.
+  EXPECT_LT(text.find("  results"), text.find("plots: ")) << text;
+  EXPECT_EQ(err.find("failed"), std::string::npos) << err;
+}
+
+TEST(SimRunPlot, FailedPlotIsANonZeroExit) {
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
+    GTEST_SKIP() << "no matplotlib for /usr/bin/python3";
+  std::string out = Dir("plot_fails"), err;
+  fs::create_directories(out + "/overview.png");  // cannot be written as a file
+  EXPECT_EQ(Sim("run " + TinyFile() + " --quiet --plot --out " + out, nullptr, &err), 1);
+  EXPECT_NE(err.find("--plot: "), std::string::npos) << err;
+  EXPECT_TRUE(fs::exists(out + "/summary.json"));  // the results are there
 }
 
 TEST(SimSweep, BadInputExitsTwoBeforeRunningAnything) {
