@@ -117,6 +117,18 @@ std::optional<FieldError> Scenario::Validate() const {
     return Err("file.piece_size", "too many pieces (over 10 million)");
   if (sample_interval <= core::Duration::Zero())
     return Err("sample_interval", "must be positive");
+  // Finer than any latency in a scenario, and a timeline row per
+  // microsecond would fill the disk.
+  if (sample_interval < core::Duration::Millis(1))
+    return Err("sample_interval", "must be at least 1ms");
+  // A run that does not stop when everyone is done lasts max_time.
+  if (!stop.all_complete &&
+      stop.max_time.micros() / sample_interval.micros() > kMaxTimelineRows) {
+    return Err("sample_interval",
+               "too small for stop.max_time: timeline.csv would get " +
+                   std::to_string(stop.max_time.micros() / sample_interval.micros()) +
+                   " rows (at most " + std::to_string(kMaxTimelineRows) + ")");
+  }
   if (tracker.numwant < 1) return Err("tracker.numwant", "must be at least 1");
   if (tracker.max_numwant < 1) return Err("tracker.max_numwant", "must be at least 1");
   if (tracker.announce_interval <= core::Duration::Zero())

@@ -130,6 +130,7 @@ struct PeerClassSpec {
 // one machine simulates (10,000 peers take ~600 MB).
 inline constexpr uint32_t kMaxPeers = 1'000'000;         // in all classes
 inline constexpr int64_t kMaxPieceSize = int64_t{1} << 31;  // block offsets are 32-bit
+inline constexpr int64_t kMaxTimelineRows = 10'000'000;  // samples of a fixed-length run
 
 struct Scenario {
   std::string name;
@@ -142,6 +143,9 @@ struct Scenario {
   TrackerSpec tracker;
   std::vector<PeerClassSpec> peers;
   core::Duration sample_interval = core::Duration::Seconds(1);
+  // The --set K=V overrides this scenario was read with, in order: a
+  // record for summary.json and plots (the fields above already hold them).
+  std::vector<std::string> overrides;
 
   std::optional<FieldError> Validate() const;
   // The protocol settings for a peer of class `c`.

@@ -121,6 +121,17 @@ TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
             "t.yaml:9: field 'peers': every class starts complete: nobody downloads the file");
 }
 
+TEST(ScenarioYaml, SampleIntervalKeepsTheTimelineFinite) {
+  EXPECT_EQ(ErrorOf(kGood, {"sample_interval=500us"}),
+            "t.yaml: --set sample_interval=500us: field 'sample_interval': must be at least 1ms");
+  // Without all_complete the run lasts max_time: 1h / 0.1 ms would be 36 M rows.
+  EXPECT_EQ(ErrorOf(kGood, {"stop.all_complete=false", "sample_interval=1ms", "stop.max_time=3h"}),
+            "t.yaml: --set sample_interval=1ms: field 'sample_interval': too small for stop.max_time: "
+            "timeline.csv would get 10800000 rows (at most 10000000)");
+  MustParse(kGood, {"stop.all_complete=false", "sample_interval=1ms", "stop.max_time=2h"});
+  MustParse(kGood, {"sample_interval=1ms", "stop.max_time=1000h"});
+}
+
 // A scenario that leaves sections out still takes overrides inside them.
 const char* kSparse = R"(name: sparse
 peers:
