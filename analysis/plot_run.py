@@ -64,6 +64,17 @@ def description_lines(text, width=150, max_lines=3):
     return lines
 
 
+def subtitle_lines(run):
+    """The lines under the overview's title: the scenario's description,
+    then what this run changed with --set, since the description is the
+    file's and may no longer be true of the run."""
+    lines = description_lines(run.description)
+    if run.overrides:
+        lines += description_lines("run with --set " + ", ".join(run.overrides),
+                                   max_lines=2)
+    return lines
+
+
 def save(fig, out_dir, name):
     fig.savefig(os.path.join(out_dir, name), bbox_inches="tight")
     plt.close(fig)
@@ -80,7 +91,7 @@ def plot_overview(run, out_dir):
         title = title.replace(" — ", "\n", 1)
     extra = 0.028 * title.count("\n")
     fig.suptitle(title, fontsize=14, fontweight="bold", y=0.995)
-    lines = description_lines(run.description)
+    lines = subtitle_lines(run)
     if lines:
         fig.text(0.5, 0.962 - extra, "\n".join(lines), ha="center",
                  va="top", fontsize=10, style="italic", color="0.25")

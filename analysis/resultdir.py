@@ -193,6 +193,12 @@ class Result:
     def description(self):
         return self.scenario.get("description", "")
 
+    @property
+    def overrides(self):
+        """The run's --set K=V overrides: what it changed from the file
+        (and from what the description says)."""
+        return list(self.summary.get("overrides") or [])
+
 
 def _read_summary(path):
     try:
@@ -218,6 +224,11 @@ def _read_summary(path):
                ("peers", "completed"), ("bounds", "kumar_ross_s"),
                ("bounds", "piece_granular_s")]
     numbers += [("completion_time_s", k) for k in ("mean", "median", "p90")]
+    overrides = summary.get("overrides")
+    if overrides is not None and (not isinstance(overrides, list) or not all(
+            isinstance(o, str) for o in overrides)):
+        raise ResultError(f"{path}: field 'overrides' must be a list of "
+                          f"strings")
     for keys in numbers:
         obj = summary
         for k in keys[:-1]:

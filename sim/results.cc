@@ -125,6 +125,11 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
   o << "  \"seed\": " << s.seed << ",\n";
   o << "  \"version\": \"" << SWARMLAB_VERSION << "\",\n";
   o << "  \"mode\": \"sim\",\n";
+  o << "  \"overrides\": [";
+  for (size_t i = 0; i < s.overrides.size(); ++i) {
+    o << (i ? ", " : "") << JsonString(s.overrides[i]);
+  }
+  o << "],\n";
   o << "  \"peers\": {\"total\": " << sum.total << ", \"leechers\": " << sum.leechers
     << ", \"completed\": " << sum.completed << "},\n";
   o << "  \"completion_time_s\": {\"mean\": " << JsonNum(sum.mean)

@@ -547,6 +547,7 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
       return fail(ParseFail{0, e->field, e->problem});
     }
     g_ctx = nullptr;
+    s.overrides = overrides;
     return s;
   } catch (const ParseFail& f) {
     return fail(f);

@@ -57,6 +57,14 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertIn("only 0 of 20 finished", text)
         self.assertNotIn("efficiency", text)
 
+    def test_subtitle_says_what_the_run_changed(self):
+        run = resultdir.load(REAL)
+        self.assertEqual(plot_run.subtitle_lines(run),
+                         plot_run.description_lines(run.description))
+        run.summary["overrides"] = ["peers.1.count=20", "file.size=4MiB"]
+        self.assertEqual(plot_run.subtitle_lines(run)[-1],
+                         "run with --set peers.1.count=20, file.size=4MiB")
+
     def test_overview_is_large_enough_to_read(self):
         import matplotlib.image as mpimg
         d = synthetic.write_result(os.path.join(self.tmp, "flash"))

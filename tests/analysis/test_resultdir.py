@@ -177,6 +177,14 @@ class RejectTest(helpers.TempDirTest):
         self.assertRejected("field 'completion_time_s.mean' must be a number "
                             'or null, got "fast"')
 
+    def test_summary_overrides_must_be_strings(self):
+        self.edit_summary(lambda s: s.update(overrides="file.size=4MiB"))
+        self.assertRejected("field 'overrides' must be a list of strings")
+
+    def test_summary_overrides_default_to_none(self):
+        run = resultdir.load(self.dir)   # synthetic summaries have none
+        self.assertEqual(run.overrides, [])
+
     def test_summary_nulls_are_accepted(self):
         def nulls(s):
             s.update(makespan_s=None, efficiency=None, completion_time_s=None)
