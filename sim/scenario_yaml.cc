@@ -8,6 +8,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -470,10 +471,11 @@ void ApplyOverride(YAML::Node& root, const std::string& kv) {
   }
 }
 
-std::string Locate(const std::string& file, const ParseFail& f) {
-  // A Validate() error (no line) naming a sibling of an overridden setting
-  // is the override's too: --set protocol.request_pipeline=300 is refused
-  // as 'protocol.max_queued_requests'.
+// The override an error is about, if any: one that names its field, a
+// field inside it or a section holding it, or -- for a Validate() error (no
+// line) -- a sibling setting: --set protocol.request_pipeline=300 is refused
+// as 'protocol.max_queued_requests'.
+std::optional<size_t> OverrideOf(const ParseFail& f) {
   auto section = [](const std::string& field) {
     const size_t dot = field.rfind('.');
     return dot == std::string::npos ? std::string() : field.substr(0, dot);
@@ -481,13 +483,17 @@ std::string Locate(const std::string& file, const ParseFail& f) {
   for (size_t i = 0; i < g_ctx->overridden.size(); ++i) {
     const std::string& o = g_ctx->overridden[i];
     if (f.field == o || f.field.rfind(o + ".", 0) == 0 || o.rfind(f.field + ".", 0) == 0)
-      return file + ": --set " + g_ctx->override_text[i];
+      return i;
   }
   for (size_t i = 0; f.line == 0 && i < g_ctx->overridden.size(); ++i) {
     const std::string& o = g_ctx->overridden[i];
-    if (!section(o).empty() && section(o) == section(f.field))
-      return file + ": --set " + g_ctx->override_text[i];
+    if (!section(o).empty() && section(o) == section(f.field)) return i;
   }
+  return std::nullopt;
+}
+
+std::string Locate(const std::string& file, const ParseFail& f) {
+  if (auto i = OverrideOf(f)) return file + ": --set " + g_ctx->override_text[*i];
   int line = f.line;
   if (line == 0) {
     // Validate() errors: find the closest enclosing field we saw.
@@ -530,6 +536,7 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
     }
     Scenario s = ReadScenario(root);
     if (auto e = s.Validate()) {
+      const ParseFail f{0, e->field, e->problem};
       // The file alone may already be wrong here; then it, not an override
       // of a neighbouring setting, gets the blame.
       if (!overrides.empty()) {
@@ -543,8 +550,19 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
           g_ctx = nullptr;
           return *err;
         }
+        // The file alone is fine, so the overrides caused this even when
+        // none of them names the field (a topology set from the command
+        // line leaves the file's classes without a region): name them all
+        // rather than a line of the file.
+        if (!err && !OverrideOf(f)) {
+          std::string sets;
+          for (const std::string& kv : ctx.override_text) sets += " --set " + kv;
+          ScenarioLoadError blamed{path + ":" + sets + ": field '" + f.field + "': " + f.problem};
+          g_ctx = nullptr;
+          return blamed;
+        }
       }
-      return fail(ParseFail{0, e->field, e->problem});
+      return fail(f);
     }
     g_ctx = nullptr;
     s.overrides = overrides;

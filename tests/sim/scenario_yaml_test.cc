@@ -269,6 +269,20 @@ TEST(ScenarioYaml, RegionsWithoutAPathAreRefused) {
   MustParse(kGood, {topo, "peers.0.region=eu", "peers.1.region=asia"});
 }
 
+// The file alone is valid, and the overrides make a field none of them
+// names wrong: they, not a line of the file, take the blame.
+TEST(ScenarioYaml, AnErrorOnlyTheOverridesCauseBlamesThem) {
+  const std::string topo = "network.latency={topology: {regions: [eu]}}";
+  EXPECT_EQ(ErrorOf(kGood, {topo}),
+            "t.yaml: --set " + topo +
+                ": field 'peers.0.region': topology latency needs a known region for every "
+                "class");
+  EXPECT_EQ(ErrorOf(kGood, {topo, "protocol.choker=round_robin"}),
+            "t.yaml: --set " + topo +
+                " --set protocol.choker=round_robin: field 'peers.0.region': topology "
+                "latency needs a known region for every class");
+}
+
 // The resolved scenario a run writes must reproduce it: rates and
 // frequencies read back as the very same numbers.
 TEST(ScenarioYaml, EmittedRatesReadBackExactly) {
