@@ -160,6 +160,22 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     row.availability_entropy = t.availability_entropy;
     r.timeline.push_back(row);
   }
+  if (real->lost_pieces > 0) {
+    size_t waiting = 0;
+    for (const LoopbackPeerResult& p : real->peers) waiting += !p.seed && !p.completion_s;
+    const uint32_t pieces = static_cast<uint32_t>((s.file.size + s.file.piece_size - 1) /
+                                                  s.file.piece_size);
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "stopped at %.1f s, before stop.max_time (%s): from %.1f s on, %u of the "
+                  "%u pieces %s held by no peer present (every holder had left) and no "
+                  "seed was due to join, so %zu leecher%s could never complete (`sim run` "
+                  "goes on to stop.max_time in such a case)",
+                  real->wall_time_s, core::FormatDuration(s.stop.max_time).c_str(),
+                  real->lost_since_s, real->lost_pieces, pieces,
+                  real->lost_pieces == 1 ? "was" : "were", waiting, waiting == 1 ? "" : "s");
+    notes->push_back(buf);
+  }
   r.stats.wall_time_s = real->wall_time_s;
   r.stats.end_time = core::Time::Zero() + core::Duration::SecondsF(real->wall_time_s);
   r.stats.hit_max_time = real->timed_out;
