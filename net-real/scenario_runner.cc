@@ -79,7 +79,10 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
   c.piece_length = s.file.piece_size;
   c.seed = s.seed;
   c.tracker = s.TrackerConfig();
-  c.time_limit = s.stop.max_time;
+  // The wall-clock budget bounds the run as well as the check above.
+  const core::Duration wall_budget = core::Duration::SecondsF(options.max_wall_s);
+  const bool budget_first = wall_budget < s.stop.max_time;
+  c.time_limit = budget_first ? wall_budget : s.stop.max_time;
   c.sample_interval = s.sample_interval;
   c.interrupted = options.interrupted;
   bool failures = false;
@@ -159,6 +162,14 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     row.availability_mean = t.availability_mean;
     row.availability_entropy = t.availability_entropy;
     r.timeline.push_back(row);
+  }
+  if (real->timed_out && budget_first) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "stopped by --max-wall at %.1f s, before stop.max_time (%s): the results "
+                  "cover only that much of the scenario",
+                  real->wall_time_s, core::FormatDuration(s.stop.max_time).c_str());
+    notes->push_back(buf);
   }
   if (real->lost_pieces > 0) {
     size_t waiting = 0;
