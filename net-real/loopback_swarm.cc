@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -117,6 +118,29 @@ LoopbackSample Sample(std::vector<Member>& members, uint32_t piece_count, double
   return s;
 }
 
+// How many pieces no peer in the swarm can supply any more: none of the
+// honest peers present holds them and no honest seed is still to join.
+// (Peers that have not joined yet start empty, and a peer serving corrupt
+// data never passes on a copy that verifies.) Zero while anyone could still
+// supply every piece.
+uint32_t PiecesNobodyHolds(const std::vector<Member>& members, uint32_t piece_count) {
+  std::vector<uint64_t> held((piece_count + 63) / 64, 0);
+  for (const Member& m : members) {
+    if (m.spec->corrupt_uploads || m.left) continue;
+    if (!m.joined) {
+      if (m.spec->seed) return 0;
+      continue;
+    }
+    const DriverProgress p = m.driver->Progress();
+    if (p.have.All()) return 0;
+    const auto& words = p.have.words();
+    for (size_t w = 0; w < held.size() && w < words.size(); ++w) held[w] |= words[w];
+  }
+  uint32_t count = 0;
+  for (uint64_t w : held) count += static_cast<uint32_t>(std::popcount(w));
+  return piece_count - count;
+}
+
 }  // namespace
 
 std::optional<std::string> LoopbackSwarmConfig::Validate() const {
@@ -134,6 +158,7 @@ std::optional<std::string> LoopbackSwarmConfig::Validate() const {
   }
   if (!any_seed) return "peers: at least one must start as a seed";
   if (sample_interval <= core::Duration::Zero()) return "sample_interval: must be positive";
+  if (lost_piece_grace < core::Duration::Zero()) return "lost_piece_grace: must not be negative";
   if (auto e = tracker.Validate()) return "tracker: " + *e;
   return std::nullopt;
 }
@@ -230,6 +255,7 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
   result.started = t0;
   core::Time next_sample = t0;
   double interval_s = config.sample_interval.seconds();
+  std::optional<core::Time> lost_since;  // since when some piece has had no holder
   for (;;) {
     core::Time now = SteadyNow();
     core::Duration elapsed = now - t0;
@@ -267,6 +293,19 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
       next_sample = next_sample + config.sample_interval;
     }
     if (all_done) break;
+    // Leechers still wait, but a piece has nobody left to send it: waiting
+    // for the time limit (minutes, or hours of wall-clock time) would only
+    // record the same stalled state over and over.
+    const uint32_t lost = PiecesNobodyHolds(members, info->piece_count());
+    if (lost == 0) {
+      lost_since.reset();
+    } else if (!lost_since) {
+      lost_since = now;
+    } else if (now - *lost_since >= config.lost_piece_grace) {
+      result.lost_pieces = lost;
+      result.lost_since_s = Seconds(*lost_since, t0);
+      break;
+    }
     if (elapsed >= config.time_limit) {
       result.timed_out = true;
       break;

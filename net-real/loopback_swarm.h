@@ -55,8 +55,13 @@ struct LoopbackSwarmConfig {
   core::TrackerConfig tracker;
   std::vector<LoopbackPeerSpec> peers;
   // The run ends when every peer has joined and every leecher still present
-  // has completed (as in the simulator), or at this limit.
+  // has completed (as in the simulator), or at this limit. It also ends once
+  // the swarm has lost a piece for good (LoopbackResult::lost_pieces).
   core::Duration time_limit = core::Duration::Seconds(600);
+  // How long a piece must have had no holder before the run gives up on it:
+  // covers a piece whose last block arrived but whose verification has not
+  // yet shown up in the driver's progress snapshot.
+  core::Duration lost_piece_grace = core::Duration::Seconds(2);
   core::Duration sample_interval = core::Duration::Seconds(1);
   std::string work_dir;  // empty: a fresh temporary directory, removed after
   // Polled a few times a second; true stops the run early (Ctrl-C), with
@@ -94,6 +99,13 @@ struct LoopbackResult {
   double wall_time_s = 0;
   bool timed_out = false;
   bool interrupted = false;  // stopped early by config.interrupted
+  // Nonzero: the run stopped early because this many pieces were held by no
+  // peer present (corrupting peers aside) and no seed was still due to
+  // join, so the leechers left could never complete. A peer that leaves
+  // does not come back, so such a piece is gone; the simulator would simply
+  // run on, unchanged, to its time limit. lost_since_s: when that began.
+  uint32_t lost_pieces = 0;
+  double lost_since_s = 0;
   // SteadyNow() when the run's clock started: the *_s fields above are
   // seconds after it (lets a benchmark line up its own measurements).
   core::Time started;

@@ -79,7 +79,10 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
   c.piece_length = s.file.piece_size;
   c.seed = s.seed;
   c.tracker = s.TrackerConfig();
-  c.time_limit = s.stop.max_time;
+  // The wall-clock budget bounds the run as well as the check above.
+  const core::Duration wall_budget = core::Duration::SecondsF(options.max_wall_s);
+  const bool budget_first = wall_budget < s.stop.max_time;
+  c.time_limit = budget_first ? wall_budget : s.stop.max_time;
   c.sample_interval = s.sample_interval;
   c.interrupted = options.interrupted;
   bool failures = false;
@@ -159,6 +162,30 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     row.availability_mean = t.availability_mean;
     row.availability_entropy = t.availability_entropy;
     r.timeline.push_back(row);
+  }
+  if (real->timed_out && budget_first) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "stopped by --max-wall at %.1f s, before stop.max_time (%s): the results "
+                  "cover only that much of the scenario",
+                  real->wall_time_s, core::FormatDuration(s.stop.max_time).c_str());
+    notes->push_back(buf);
+  }
+  if (real->lost_pieces > 0) {
+    size_t waiting = 0;
+    for (const LoopbackPeerResult& p : real->peers) waiting += !p.seed && !p.completion_s;
+    const uint32_t pieces = static_cast<uint32_t>((s.file.size + s.file.piece_size - 1) /
+                                                  s.file.piece_size);
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "stopped at %.1f s, before stop.max_time (%s): from %.1f s on, %u of the "
+                  "%u pieces %s held by no peer present (every holder had left) and no "
+                  "seed was due to join, so %zu leecher%s could never complete (`sim run` "
+                  "goes on to stop.max_time in such a case)",
+                  real->wall_time_s, core::FormatDuration(s.stop.max_time).c_str(),
+                  real->lost_since_s, real->lost_pieces, pieces,
+                  real->lost_pieces == 1 ? "was" : "were", waiting, waiting == 1 ? "" : "s");
+    notes->push_back(buf);
   }
   r.stats.wall_time_s = real->wall_time_s;
   r.stats.end_time = core::Time::Zero() + core::Duration::SecondsF(real->wall_time_s);

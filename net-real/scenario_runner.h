@@ -23,7 +23,9 @@
 namespace swarm::net {
 
 struct RealRunOptions {
-  // Refuse scenarios whose lower bound on completion exceeds this.
+  // The wall-clock budget: scenarios whose lower bound on completion
+  // exceeds it are refused, and a run still going when it runs out is
+  // stopped there (as at stop.max_time, with a note).
   double max_wall_s = 1800;
   // Polled during the run; true stops it (RunScenarioOnLoopback then fails
   // with "interrupted").

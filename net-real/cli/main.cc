@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
   scenario->add_option("--seed", scenario_seed, "run seed (overrides the scenario's)");
   scenario->add_option("--set", sets, "override a field, e.g. file.size=8MiB");
   scenario->add_option("--max-wall", max_wall_s,
-                       "refuse scenarios whose lower bound exceeds this many seconds");
+                       "wall-clock budget in seconds: refuse scenarios whose lower bound "
+                       "exceeds it, stop a run that reaches it");
 
   try {
     app.parse(argc, argv);

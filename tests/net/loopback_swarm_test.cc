@@ -157,5 +157,79 @@ TEST(LoopbackSwarmTest, CorruptingSeedIsBannedAndCopiesStayCorrect) {
   EXPECT_GE(failed, 1u) << "the liar served nothing: the test proved nothing";
 }
 
+// The only seed leaves after sending at most a few of the 16 pieces: the
+// leechers can never complete, and the run says so soon after instead of
+// waiting for its time limit.
+TEST(LoopbackSwarmTest, StopsOnceAPieceHasNoHolderLeft) {
+  LoopbackSwarmConfig c;
+  c.file_length = 4 * core::kMiB;
+  c.time_limit = core::Duration::Seconds(60);
+  LoopbackPeerSpec seed = Seed();
+  seed.upload_limit = core::Rate::BytesPerSecond(core::kMiB);
+  seed.leave_at = core::Duration::Millis(500);
+  c.peers.push_back(seed);
+  for (int i = 0; i < 2; ++i) c.peers.push_back(LoopbackPeerSpec());
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->timed_out);
+  // At 1 MiB/s for half a second, the seed sent no more than 3 pieces.
+  EXPECT_GE(r->lost_pieces, 13u);
+  EXPECT_GE(r->lost_since_s, 0.5);
+  EXPECT_LT(r->lost_since_s, 1.5);
+  EXPECT_LT(r->wall_time_s, 10.0);  // grace 2 s after the seed left
+  EXPECT_TRUE(r->peers[0].leave_s);
+  for (size_t i = 1; i < r->peers.size(); ++i) EXPECT_FALSE(r->peers[i].completion_s);
+}
+
+// Pieces nobody present holds are not lost while a seed is still to join:
+// the second seed arrives after the grace period and everyone completes.
+TEST(LoopbackSwarmTest, WaitsForASeedStillDueToJoin) {
+  LoopbackSwarmConfig c;
+  c.file_length = 4 * core::kMiB;
+  c.time_limit = core::Duration::Seconds(60);
+  c.lost_piece_grace = core::Duration::Seconds(1);
+  LoopbackPeerSpec early = Seed();
+  early.upload_limit = core::Rate::BytesPerSecond(core::kMiB);
+  early.leave_at = core::Duration::Millis(300);
+  c.peers.push_back(early);
+  LoopbackPeerSpec late = Seed();
+  late.join_at = core::Duration::Millis(2500);
+  c.peers.push_back(late);
+  for (int i = 0; i < 2; ++i) c.peers.push_back(LoopbackPeerSpec());
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_EQ(r->lost_pieces, 0u);
+  for (size_t i = 2; i < r->peers.size(); ++i) {
+    EXPECT_TRUE(r->peers[i].completion_s && r->peers[i].verified) << "peer " << i;
+  }
+}
+
+// A peer serving corrupt data holds every piece, yet no copy it sends
+// passes the hash check: once the honest seed has left, pieces are lost.
+TEST(LoopbackSwarmTest, CorruptCopiesDoNotKeepAPieceAlive) {
+  LoopbackSwarmConfig c;
+  c.file_length = 4 * core::kMiB;
+  c.time_limit = core::Duration::Seconds(60);
+  c.lost_piece_grace = core::Duration::Seconds(1);
+  LoopbackPeerSpec seed = Seed();
+  seed.upload_limit = core::Rate::BytesPerSecond(core::kMiB);
+  seed.leave_at = core::Duration::Millis(300);
+  c.peers.push_back(seed);
+  LoopbackPeerSpec liar = Seed();
+  liar.peer_class = "liar";
+  liar.corrupt_uploads = true;
+  c.peers.push_back(liar);
+  for (int i = 0; i < 2; ++i) c.peers.push_back(LoopbackPeerSpec());
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_GE(r->lost_pieces, 1u);
+  EXPECT_LT(r->wall_time_s, 10.0);
+}
+
 }  // namespace
 }  // namespace swarm::net

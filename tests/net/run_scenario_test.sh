@@ -2,8 +2,9 @@
 # `swarm run-scenario` on a small scenario: the result folder has the
 # simulator's four files, says "mode": "real", every leecher completed, and
 # the join <= first piece <= completion order holds for every leecher.
-# A polluter class corrupts on the wire and is caught. Also: a scenario too
-# big for one machine is refused with exit code 2.
+# A polluter class corrupts on the wire and is caught. A swarm whose only
+# seed leaves early stops once pieces are lost, and --max-wall stops a slow
+# run. Also: a scenario too big for one machine is refused with exit code 2.
 set -euo pipefail
 SWARM=$1
 SCENARIO=$2
@@ -39,6 +40,33 @@ grep -Eq '"leecher": .*"pieces_failed": [1-9]' "$OUT/p/summary.json" \
   || { cat "$OUT/s.err"; fail "seed-leave run exited with $?"; }
 awk -F, '$1 == 0 { exit !($6 >= 1 && $6 < 2.5) }' "$OUT/s/peers.csv" \
   || { cat "$OUT/s/peers.csv"; fail "the seed did not leave 1 s after joining"; }
+
+# The only seed leaves at 0.5 s, having sent about one piece (4 Mbit/s):
+# most of the 16 pieces are gone for good. The run ends a few seconds later
+# with a note saying so, not at stop.max_time (2 min here), and still
+# writes its results (exit 0).
+START=$SECONDS
+RC=0
+timeout 60 "$SWARM" run-scenario "$SCENARIO" --set 'peers.0.leave={at: 0.5s}' \
+  --set peers.0.upload=4Mbit/s --out "$OUT/lost" > "$OUT/lost.out" 2> "$OUT/lost.err" || RC=$?
+[[ $RC == 0 ]] || { cat "$OUT/lost.err"; fail "lost-piece run exited with $RC"; }
+(( SECONDS - START < 20 )) || fail "lost-piece run took $((SECONDS - START)) s"
+grep -Eq "note: stopped at .*from [0-9.]* s on, 1[5-6] of the 16 pieces were held by no peer" \
+  "$OUT/lost.err" || { cat "$OUT/lost.err"; fail "lost-piece run: no note naming the lost pieces"; }
+grep -q '"completed": 0' "$OUT/lost/summary.json" || fail "lost-piece run: a leecher completed"
+
+# --max-wall bounds the run too: with 1 s one-way latency the scenario takes
+# over a minute of wall-clock time (its lower bound, 1.6 s, ignores latency);
+# --max-wall 3 stops it after 3 s, with a note.
+START=$SECONDS
+RC=0
+timeout 60 "$SWARM" run-scenario "$SCENARIO" --max-wall 3 \
+  --set 'network.latency={constant: 1s}' --out "$OUT/wall" > /dev/null 2> "$OUT/wall.err" || RC=$?
+[[ $RC == 0 ]] || { cat "$OUT/wall.err"; fail "max-wall run exited with $RC"; }
+(( SECONDS - START < 15 )) || fail "max-wall run took $((SECONDS - START)) s"
+grep -q "note: stopped by --max-wall at 3\.[0-9] s" "$OUT/wall.err" \
+  || { cat "$OUT/wall.err"; fail "max-wall run: no note"; }
+[[ -s "$OUT/wall/summary.json" ]] || fail "max-wall run: no results"
 
 refused() {  # refused REASON ARGS...: must exit 2 quickly, naming REASON
   local reason=$1
