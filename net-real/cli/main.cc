@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "net-real/cli/commands.h"
+#include "sim/cli_checks.h"  // header-only: CLI11 validators
 
 namespace cli = swarm::net::cli;
 
@@ -44,7 +45,8 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
                   "blocks being sent to one peer at a time");
   app->add_option("--tracker-retries", o->tracker_retries,
                   "attempts to reach the tracker before giving up");
-  app->add_option("--seed", o->seed, "random seed (0: draw one)");
+  app->add_option("--seed", o->seed, "random seed (0: draw one)")
+      ->check(swarm::sim::UnsignedWhole());
   app->add_flag("--corrupt-uploads", o->corrupt_uploads)->group("");  // tests only
 }
 
@@ -101,7 +103,8 @@ int main(int argc, char** argv) {
       "run-scenario", "run a simulator scenario's peers on real sockets (127.0.0.1)");
   scenario->add_option("FILE", scenario_file, "scenario YAML")->required();
   scenario->add_option("--out", scenario_out, "result folder (default results/NAME-real-seedN)");
-  scenario->add_option("--seed", scenario_seed, "run seed (overrides the scenario's)");
+  scenario->add_option("--seed", scenario_seed, "run seed (overrides the scenario's)")
+      ->check(swarm::sim::UnsignedWhole());
   scenario->add_option("--set", sets, "override a field, e.g. file.size=8MiB");
   scenario->add_option("--max-wall", max_wall_s,
                        "wall-clock budget in seconds: refuse scenarios whose lower bound "

@@ -86,6 +86,7 @@ refused "1.6 s of wall-clock time.*--max-wall is 1.0 s" --max-wall 1 --out "$OUT
 refused "20.6 s of wall-clock time on real sockets (a leecher's arrival" --max-wall 5 \
   --set 'peers.1.arrival={at: 20s}' --out "$OUT/refused"
 refused "max-wall: expected a positive number" --max-wall nan --out "$OUT/refused"
+refused "seed: .-1. is not a non-negative whole number" --seed -1 --out "$OUT/refused"
 touch "$OUT/a_file"
 refused "out .*a_file is not a directory" --out "$OUT/a_file/sub"  # checked before running
 refused "peers: 101 peers .*at most 64" --set peers.1.count=100 --out "$OUT/refused"
