@@ -365,8 +365,11 @@ void Peer::OnMessage(Time now, ConnectionId id, const Message& m) {
     RefillAfterDrops(now);
     return;
   }
+  // BEP 3: a bitfield is only valid as the first message after the
+  // handshake. A keep-alive (no message id, no content) does not take that
+  // place: a neighbour may send one before anything else.
   const bool first = !c->got_message_after_handshake;
-  c->got_message_after_handshake = true;
+  if (!std::holds_alternative<KeepAlive>(m)) c->got_message_after_handshake = true;
   std::visit(
       Overloaded{
           [&](const Handshake&) { Drop(id, DisconnectReason::kUnexpectedHandshake); },

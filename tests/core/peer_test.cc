@@ -453,6 +453,27 @@ TEST_F(PeerTest, BitfieldWithSpareBitsOrAfterHaveIsRejected) {
   EXPECT_EQ(acts.back(), Action(Dis(c2_, DisconnectReason::kBadBitfield)));
 }
 
+// A keep-alive carries no message id and says nothing about the sender's
+// pieces, so it does not use up the bitfield's place as the first message
+// (a neighbour with nothing to say for two minutes sends one).
+TEST_F(PeerTest, KeepAliveBeforeBitfieldIsNoViolation) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, KeepAlive{});
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, Interested{}}}));
+  EXPECT_EQ(p->connection_count(), 1u);
+  EXPECT_EQ(p->stats().protocol_disconnects, 0u);
+  // Any other message still takes the first place.
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c2_, KeepAlive{});
+  p->OnMessage(now_, c2_, Interested{});
+  p->OnMessage(now_, c2_, Bits("11111111"));
+  auto acts = p->TakeActions();
+  ASSERT_FALSE(acts.empty());
+  EXPECT_EQ(acts.back(), Action(Dis(c2_, DisconnectReason::kBadBitfield)));
+}
+
 TEST_F(PeerTest, RequestForMissingPieceAndOversizedRequest) {
   PeerConfig cfg = Sequential();
   auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
