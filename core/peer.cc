@@ -542,7 +542,7 @@ void Peer::FillFreeSlots(Time now, Connection* asker) {
     if (asker && asker->am_choking) UnchokePeer(now, *asker);
     return;
   }
-  Rechoke(now, /*rotate_optimistic=*/false);
+  Rechoke(now, RechokeKind::kSlotFreed);
 }
 
 void Peer::HandleChoke(Time now, Connection& c) {
@@ -842,7 +842,7 @@ void Peer::ChokePeer(Time now, Connection& c) {
   Send(now, c, Choke{});
 }
 
-void Peer::Rechoke(Time now, bool rotate_optimistic) {
+void Peer::Rechoke(Time now, RechokeKind kind) {
   // index_, not conns_: the same order, but a walk over a contiguous array.
   std::vector<ChokeCandidate>& cands = choke_scratch_;
   cands.clear();
@@ -872,7 +872,7 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
     if (tyrant) x.announce_rate = c.announced.Get(now);
     cands.push_back(x);
   }
-  const ChokeDecision& d = choker_.Rechoke(cands, seed, rotate_optimistic, rng_);
+  const ChokeDecision& d = choker_.Rechoke(cands, seed, kind, rng_);
   // Weights are all 1 unless this decision or the last one carried some;
   // skipping them otherwise keeps this walk on each connection's first
   // cache line.
@@ -912,7 +912,7 @@ void Peer::OnTimeout(Time now) {
     const bool rotate = now >= next_optimistic_;
     if (rotate) next_optimistic_ = now + config_.optimistic_interval;
     next_rechoke_ = now + config_.rechoke_interval;
-    Rechoke(now, rotate);
+    Rechoke(now, rotate ? RechokeKind::kOptimistic : RechokeKind::kRound);
   }
   if (now >= next_housekeeping_) {
     next_housekeeping_ = now + config_.housekeeping_interval;

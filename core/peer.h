@@ -176,7 +176,7 @@ class Peer {
   void ChokePeer(Time now, Connection& c);
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
   void CancelElsewhere(Time now, ConnectionId except, const BlockRef& b);
-  void Rechoke(Time now, bool rotate_optimistic);
+  void Rechoke(Time now, RechokeKind kind);
   void FillFreeSlots(Time now, Connection* asker);
   void Housekeeping(Time now);
   void ConnectMore(Time now);
