@@ -161,11 +161,16 @@ void Choker::BitTyrant(std::span<const ChokeCandidate> c, RechokeKind kind, Rng&
                        ChokeDecision& d) {
   const double capacity = config_.upload_capacity.bytes_per_second();
   const double equal_split = capacity / std::max<uint32_t>(config_.unchoke_slots, 1);
+  // The estimates learn once per round. A rechoke between rounds (a freed
+  // slot) reuses them: counting it as a round would move them faster the
+  // more often peers come and go.
+  const bool learn = kind != RechokeKind::kSlotFreed;
   std::map<ConnectionId, BitTyrantState> next;
   struct Ranked {
     ConnectionId conn;
     double ratio;
     double upload;
+    bool unchoked;
   };
   std::vector<Ranked> ranked;
   for (const auto& x : c) {
@@ -176,37 +181,46 @@ void Choker::BitTyrant(std::span<const ChokeCandidate> c, RechokeKind kind, Rng&
     } else {
       s.upload = equal_split;
     }
-    // Learn from the round that just ended.
-    if (x.unchoking_us && x.download_rate.bytes_per_second() > 0) {
-      s.download = x.download_rate.bytes_per_second();
-      if (x.unchoked && ++s.reciprocated_rounds >= 3) {
-        s.upload *= 0.9;
-        s.reciprocated_rounds = 0;
-      }
-    } else {
-      // Not reciprocating: estimate its download from its announcements.
-      s.download = std::max(s.download * 0.5, x.announce_rate.bytes_per_second() /
-                                                  std::max<uint32_t>(config_.unchoke_slots, 1));
-      if (x.unchoked) {
-        s.upload *= 1.2;
-        s.reciprocated_rounds = 0;
-      }
+    if (learn) {
+      LearnFromRound(x, s);
+      next[x.conn] = s;
     }
-    next[x.conn] = s;
     if (x.interested) {
-      ranked.push_back({x.conn, s.download / std::max(s.upload, 1.0), s.upload});
+      ranked.push_back({x.conn, s.download / std::max(s.upload, 1.0), s.upload, x.unchoked});
     }
   }
-  tyrant_ = std::move(next);
+  if (learn) tyrant_ = std::move(next);
+  // Ties at random, except between rounds, when they go to the peers
+  // already unchoked (as in TitForTat).
   rng.Shuffle(std::span(ranked));
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const Ranked& a, const Ranked& b) { return a.ratio > b.ratio; });
+  std::stable_sort(ranked.begin(), ranked.end(), [learn](const Ranked& a, const Ranked& b) {
+    if (a.ratio != b.ratio) return a.ratio > b.ratio;
+    return !learn && a.unchoked && !b.unchoked;
+  });
   double spent = 0;
   for (const Ranked& r : ranked) {
     if (spent + r.upload > capacity && !d.unchoke.empty()) break;
     d.unchoke.push_back(r.conn);
     d.weight.push_back(r.upload);
     spent += r.upload;
+  }
+}
+
+void Choker::LearnFromRound(const ChokeCandidate& x, BitTyrantState& s) const {
+  if (x.unchoking_us && x.download_rate.bytes_per_second() > 0) {
+    s.download = x.download_rate.bytes_per_second();
+    if (x.unchoked && ++s.reciprocated_rounds >= 3) {
+      s.upload *= 0.9;
+      s.reciprocated_rounds = 0;
+    }
+  } else {
+    // Not reciprocating: estimate its download from its announcements.
+    s.download = std::max(s.download * 0.5, x.announce_rate.bytes_per_second() /
+                                                std::max<uint32_t>(config_.unchoke_slots, 1));
+    if (x.unchoked) {
+      s.upload *= 1.2;
+      s.reciprocated_rounds = 0;
+    }
   }
 }
 

@@ -119,6 +119,8 @@ class Choker {
                  ChokeDecision& d);
   void BitTyrant(std::span<const ChokeCandidate> c, RechokeKind kind, Rng& rng,
                  ChokeDecision& d);
+  // BitTyrant's update of one neighbour's estimates at the end of a round.
+  void LearnFromRound(const ChokeCandidate& x, BitTyrantState& s) const;
   // Adds an optimistic unchoke among interested peers not yet unchoked
   // (kept from last round unless `rotate`), new peers weighted x3.
   void AddOptimistic(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,

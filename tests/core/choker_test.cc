@@ -154,6 +154,32 @@ TEST(ChokerTest, BitTyrantSpendsCapacityOnBestRatios) {
   EXPECT_DOUBLE_EQ(d2.weight[it - d2.unchoke.begin()], 30000);
 }
 
+// BitTyrant's estimates move once per round. A rechoke between rounds (a
+// slot fell free, a peer became interested) must not count as one: a peer
+// that does not reciprocate would otherwise cost 20% more at every such
+// event, so the estimates would drift with how often peers come and go.
+TEST(ChokerTest, BitTyrantLearnsOnlyAtTheEndOfARound) {
+  PeerConfig cfg;
+  cfg.choker = ChokerKind::kBitTyrant;
+  cfg.upload_capacity = Rate::BytesPerSecond(100000);  // 4 slots: 25 kB/s each
+  Choker choker(cfg);
+  Rng rng(1);
+  std::vector<ChokeCandidate> c = {Cand(1, 50), Cand(2, 0)};
+  c[0].unchoking_us = true;
+  c[1].announce_rate = Rate::BytesPerSecond(400000);
+  c[1].unchoked = true;  // served, but gives nothing back
+  auto weight_of = [](const ChokeDecision& d, uint64_t id) {
+    auto it = std::find(d.unchoke.begin(), d.unchoke.end(), ConnectionId(id));
+    return it == d.unchoke.end() ? 0.0 : d.weight[it - d.unchoke.begin()];
+  };
+  EXPECT_DOUBLE_EQ(weight_of(choker.Rechoke(c, false, RechokeKind::kRound, rng), 2), 30000);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_DOUBLE_EQ(weight_of(choker.Rechoke(c, false, RechokeKind::kSlotFreed, rng), 2),
+                     30000);
+  }
+  EXPECT_DOUBLE_EQ(weight_of(choker.Rechoke(c, false, RechokeKind::kRound, rng), 2), 36000);
+}
+
 TEST(ChokerTest, BitTyrantWithoutCapacityFallsBackToTitForTat) {
   PeerConfig cfg;
   cfg.choker = ChokerKind::kBitTyrant;
