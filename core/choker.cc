@@ -57,6 +57,19 @@ bool Choker::TakesTurns(bool we_are_seed) const {
   }
 }
 
+bool Choker::CountsSlots(bool we_are_seed) const {
+  switch (config_.choker) {
+    case ChokerKind::kUnchokeAll:
+      return false;
+    case ChokerKind::kPropShare:
+      return we_are_seed;  // a seed falls back to tit-for-tat
+    case ChokerKind::kBitTyrant:
+      return we_are_seed || config_.upload_capacity <= Rate::Zero();  // as Rechoke
+    default:
+      return true;
+  }
+}
+
 void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, RechokeKind kind,
                        Rng& rng, ChokeDecision& d) {
   // Rank the interested peers. Shuffle first so that ties (common at the

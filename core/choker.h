@@ -110,6 +110,12 @@ class Choker {
   // cursor must advance once per interval, not whenever a slot frees.
   bool TakesTurns(bool we_are_seed) const;
 
+  // Whether Rechoke unchokes at most `unchoke_slots` peers. unchoke_all,
+  // and propshare and bittyrant as leechers, size their decisions
+  // themselves (every contributor; as many as the upload capacity pays
+  // for), so a free slot cannot be told from the count.
+  bool CountsSlots(bool we_are_seed) const;
+
  private:
   // Each fills `d`, which the caller has cleared.
   void TitForTat(std::span<const ChokeCandidate> c, bool seed, RechokeKind kind,

@@ -529,7 +529,9 @@ void Peer::HandleInterested(Time now, Connection& c) {
 // next rechoke interval — but with the choker's own criteria, so that
 // asking first does not buy a slot. Round-robin (also a seed's, under
 // seed_choke: round_robin), whose cursor must advance once per interval,
-// just gives the slot to `asker`.
+// just gives the slot to `asker`. Chokers that do not count slots
+// (propshare, bittyrant) decide again on every such change: a peer that
+// should be served under their rules is served at once.
 void Peer::FillFreeSlots(Time now, Connection* asker) {
   if (config_.free_rider || stopped_ || !started_) return;
   // unchoke_all has no slots: whoever becomes interested is served at once.
@@ -537,10 +539,13 @@ void Peer::FillFreeSlots(Time now, Connection* asker) {
     if (asker && asker->am_choking) UnchokePeer(now, *asker);
     return;
   }
-  if (unchoked_interested_ >= config_.unchoke_slots) return;
-  if (choker_.TakesTurns(is_seed())) {
-    if (asker && asker->am_choking) UnchokePeer(now, *asker);
-    return;
+  const bool seed = is_seed();
+  if (choker_.CountsSlots(seed)) {
+    if (unchoked_interested_ >= config_.unchoke_slots) return;
+    if (choker_.TakesTurns(seed)) {
+      if (asker && asker->am_choking) UnchokePeer(now, *asker);
+      return;
+    }
   }
   Rechoke(now, RechokeKind::kSlotFreed);
 }

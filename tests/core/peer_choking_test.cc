@@ -93,5 +93,44 @@ TEST_F(PeerChokingTest, FillingAFreedSlotKeepsEqualHoldersUnchoked) {
   }
 }
 
+// propshare serves every interested peer that gave us something, whatever
+// unchoke_slots says (the slots only bound the tit-for-tat start). A
+// contributor that became interested once `unchoke_slots` peers were served
+// used to wait for the next rechoke, up to 10 s, because filling free slots
+// stopped at unchoke_slots for every choker.
+TEST_F(PeerChokingTest, PropShareServesANewlyInterestedContributorAtOnce) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kPropShare;
+  cfg.unchoke_slots = 2;
+  cfg.upload_capacity = Rate::BytesPerSecond(100000);
+  auto p = Make("11110000", cfg);
+  // Three neighbours with what we lack; each sends us the block we ask for.
+  for (uint64_t i = 1; i <= 3; ++i) {
+    const ConnectionId c(i);
+    Handshaken(*p, i);
+    p->OnMessage(now_, c, Bits("00001111"));
+    p->OnMessage(now_, c, Unchoke{});
+    const BlockRef* asked = nullptr;
+    const auto acts = p->TakeActions();
+    for (const Action& a : acts) {
+      if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
+        if (auto* r = std::get_if<Request>(&s->message)) asked = &r->block;
+      }
+    }
+    ASSERT_NE(asked, nullptr) << i;
+    p->OnMessage(now_, c, Piece{*asked});
+    p->TakeActions();
+  }
+  // They want our pieces too: all three gave, so all three are served.
+  std::vector<ConnectionId> unchoked;
+  for (uint64_t i = 1; i <= 3; ++i) {
+    p->OnMessage(now_, ConnectionId(i), Interested{});
+    for (ConnectionId c : Sent<Unchoke>(p->TakeActions())) unchoked.push_back(c);
+  }
+  EXPECT_EQ(unchoked, (std::vector<ConnectionId>{ConnectionId(1), ConnectionId(2),
+                                                 ConnectionId(3)}));
+  EXPECT_EQ(p->unchoked_count(), 3u);
+}
+
 }  // namespace
 }  // namespace swarm::core
