@@ -223,6 +223,7 @@ void Peer::OnDisconnected(Time now, ConnectionId id) {
   RemoveConnection(id);
   RequestMoreEverywhere(now);
   if (held_slot) FillFreeSlots(now, nullptr);
+  SuperSeedRevealIfUnspreadableEverywhere(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
 }
@@ -436,6 +437,7 @@ void Peer::HandleBitfield(Time now, Connection& c, const BitfieldMessage& m) {
     c.super_offer.reset();  // it had our offer already: reveal another
     SuperSeedOffer(now, c);
   }
+  SuperSeedRevealIfUnspreadableEverywhere(now);
   UpdateInterest(now, c);
 }
 
@@ -474,17 +476,30 @@ void Peer::SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p) {
       SuperSeedOffer(now, c);
     }
   }
-  Connection* c = Find(from);
-  if (c && c->super_offer && c->remote_have.Test(c->super_offer->value())) {
-    // Its piece arrived; BEP 16 waits to see it spread before showing this
-    // peer more, unless no other peer exists to spread it to.
-    bool others = false;
-    for (const auto& [id, o] : conns_) others |= id != from && o.handshake_received;
-    if (!others) {
-      c->super_offer.reset();
-      SuperSeedOffer(now, *c);
+  // Its own piece may have arrived: BEP 16 waits to see it spread before
+  // showing this peer more, if anyone is left to spread it to.
+  if (Connection* c = Find(from)) SuperSeedRevealIfUnspreadable(now, *c);
+}
+
+// `c` holds the piece last revealed to it, and no other neighbour lacks that
+// piece: nobody will ever announce it, so waiting to see it spread would
+// leave `c` without a new piece for good. Reveal the next one now.
+void Peer::SuperSeedRevealIfUnspreadable(Time now, Connection& c) {
+  if (!c.super_offer || !c.remote_have.Test(c.super_offer->value())) return;
+  for (const auto& [id, o] : index_) {
+    if (id != c.id && o->handshake_received && !o->remote_have.Test(c.super_offer->value())) {
+      return;  // o may still fetch it from c and announce it
     }
   }
+  c.super_offer.reset();
+  SuperSeedOffer(now, c);
+}
+
+// After a neighbour left or showed its bitfield, fewer neighbours may lack a
+// piece revealed to someone else.
+void Peer::SuperSeedRevealIfUnspreadableEverywhere(Time now) {
+  if (!config_.super_seeding || !is_seed()) return;
+  for (auto& [id, c] : index_) SuperSeedRevealIfUnspreadable(now, *c);
 }
 
 void Peer::HandleHave(Time now, Connection& c, const Have& m) {

@@ -172,6 +172,8 @@ class Peer {
   bool MaySend(const Connection& c) const;
   void SuperSeedOffer(Time now, Connection& c);
   void SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p);
+  void SuperSeedRevealIfUnspreadable(Time now, Connection& c);
+  void SuperSeedRevealIfUnspreadableEverywhere(Time now);
   void UnchokePeer(Time now, Connection& c);
   void ChokePeer(Time now, Connection& c);
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
