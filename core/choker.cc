@@ -5,7 +5,7 @@
 namespace swarm::core {
 
 const ChokeDecision& Choker::Rechoke(std::span<const ChokeCandidate> candidates,
-                                     bool we_are_seed, bool rotate_optimistic,
+                                     bool we_are_seed, RechokeKind kind,
                                      Rng& rng) {
   ChokeDecision& d = decision_;
   d.Clear();
@@ -21,16 +21,16 @@ const ChokeDecision& Choker::Rechoke(std::span<const ChokeCandidate> candidates,
       break;
     case ChokerKind::kPropShare:
       if (!we_are_seed) {
-        PropShare(candidates, rotate_optimistic, rng, d);
+        PropShare(candidates, kind, rng, d);
       } else {
-        TitForTat(candidates, true, rotate_optimistic, rng, d);
+        TitForTat(candidates, true, kind, rng, d);
       }
       break;
     case ChokerKind::kBitTyrant:
       if (!we_are_seed && config_.upload_capacity > Rate::Zero()) {
-        BitTyrant(candidates, rotate_optimistic, rng, d);
+        BitTyrant(candidates, kind, rng, d);
       } else {
-        TitForTat(candidates, we_are_seed, rotate_optimistic, rng, d);
+        TitForTat(candidates, we_are_seed, kind, rng, d);
       }
       break;
     case ChokerKind::kTitForTat:
@@ -38,7 +38,7 @@ const ChokeDecision& Choker::Rechoke(std::span<const ChokeCandidate> candidates,
       if (we_are_seed && config_.seed_choke == SeedChoke::kRoundRobin) {
         RoundRobin(candidates, config_.unchoke_slots, d);
       } else {
-        TitForTat(candidates, we_are_seed, rotate_optimistic, rng, d);
+        TitForTat(candidates, we_are_seed, kind, rng, d);
       }
       break;
   }
@@ -57,7 +57,20 @@ bool Choker::TakesTurns(bool we_are_seed) const {
   }
 }
 
-void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, bool rotate,
+bool Choker::CountsSlots(bool we_are_seed) const {
+  switch (config_.choker) {
+    case ChokerKind::kUnchokeAll:
+      return false;
+    case ChokerKind::kPropShare:
+      return we_are_seed;  // a seed falls back to tit-for-tat
+    case ChokerKind::kBitTyrant:
+      return we_are_seed || config_.upload_capacity <= Rate::Zero();  // as Rechoke
+    default:
+      return true;
+  }
+}
+
+void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, RechokeKind kind,
                        Rng& rng, ChokeDecision& d) {
   // Rank the interested peers. Shuffle first so that ties (common at the
   // start, when every rate is zero) are broken at random, not by id.
@@ -76,11 +89,23 @@ void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, bool rotate
   auto rate = [seed](const ChokeCandidate* x) {
     return seed ? x->upload_rate : x->download_rate;
   };
+  // Between intervals, equal rates go to the peers holding slots: regular
+  // holders first, then the optimistic one (which, promoted, hands its
+  // slot to a new optimistic draw), so that nobody still interested is
+  // choked for an equal peer. At an interval ties stay random.
+  const bool keep_holders = kind == RechokeKind::kSlotFreed;
+  auto holding = [](const ChokeCandidate* x) {
+    return x->unchoked ? (x->optimistic ? 1 : 2) : 0;
+  };
+  auto better = [&](const ChokeCandidate* a, const ChokeCandidate* b) {
+    if (rate(a) != rate(b)) return rate(a) > rate(b);
+    return keep_holders && holding(a) > holding(b);
+  };
   const size_t regular = config_.unchoke_slots > 1 ? config_.unchoke_slots - 1 : 1;
   for (size_t i = 0; i < ranked.size() && d.unchoke.size() < regular; ++i) {
     size_t best = i;
     for (size_t j = i + 1; j < ranked.size(); ++j) {
-      if (rate(ranked[j]) > rate(ranked[best])) best = j;
+      if (better(ranked[j], ranked[best])) best = j;
     }
     std::rotate(ranked.begin() + static_cast<std::ptrdiff_t>(i),
                 ranked.begin() + static_cast<std::ptrdiff_t>(best),
@@ -89,7 +114,7 @@ void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, bool rotate
   }
   if (config_.unchoke_slots <= 1) return;
 
-  AddOptimistic(c, rotate, rng, d);
+  AddOptimistic(c, kind == RechokeKind::kOptimistic, rng, d);
 }
 
 void Choker::AddOptimistic(std::span<const ChokeCandidate> c, bool rotate,
@@ -121,7 +146,7 @@ void Choker::AddOptimistic(std::span<const ChokeCandidate> c, bool rotate,
   }
 }
 
-void Choker::PropShare(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
+void Choker::PropShare(std::span<const ChokeCandidate> c, RechokeKind kind, Rng& rng,
                        ChokeDecision& d) {
   double total = 0;
   for (const auto& x : c) {
@@ -134,26 +159,31 @@ void Choker::PropShare(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
   if (d.unchoke.empty()) {
     // Nobody gave anything yet: start like tit-for-tat, equal shares.
     d.Clear();
-    TitForTat(c, /*seed=*/false, rotate, rng, d);
+    TitForTat(c, /*seed=*/false, kind, rng, d);
     return;
   }
   for (double& w : d.weight) w *= (1 - config_.propshare_reserve);
   const size_t before = d.unchoke.size();
-  AddOptimistic(c, rotate, rng, d);
+  AddOptimistic(c, kind == RechokeKind::kOptimistic, rng, d);
   if (d.unchoke.size() > before) {
     d.weight.push_back(std::max(total * config_.propshare_reserve, 1.0));
   }
 }
 
-void Choker::BitTyrant(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
+void Choker::BitTyrant(std::span<const ChokeCandidate> c, RechokeKind kind, Rng& rng,
                        ChokeDecision& d) {
   const double capacity = config_.upload_capacity.bytes_per_second();
   const double equal_split = capacity / std::max<uint32_t>(config_.unchoke_slots, 1);
+  // The estimates learn once per round. A rechoke between rounds (a freed
+  // slot) reuses them: counting it as a round would move them faster the
+  // more often peers come and go.
+  const bool learn = kind != RechokeKind::kSlotFreed;
   std::map<ConnectionId, BitTyrantState> next;
   struct Ranked {
     ConnectionId conn;
     double ratio;
     double upload;
+    bool unchoked;
   };
   std::vector<Ranked> ranked;
   for (const auto& x : c) {
@@ -164,37 +194,46 @@ void Choker::BitTyrant(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
     } else {
       s.upload = equal_split;
     }
-    // Learn from the round that just ended.
-    if (x.unchoking_us && x.download_rate.bytes_per_second() > 0) {
-      s.download = x.download_rate.bytes_per_second();
-      if (x.unchoked && ++s.reciprocated_rounds >= 3) {
-        s.upload *= 0.9;
-        s.reciprocated_rounds = 0;
-      }
-    } else {
-      // Not reciprocating: estimate its download from its announcements.
-      s.download = std::max(s.download * 0.5, x.announce_rate.bytes_per_second() /
-                                                  std::max<uint32_t>(config_.unchoke_slots, 1));
-      if (x.unchoked) {
-        s.upload *= 1.2;
-        s.reciprocated_rounds = 0;
-      }
+    if (learn) {
+      LearnFromRound(x, s);
+      next[x.conn] = s;
     }
-    next[x.conn] = s;
     if (x.interested) {
-      ranked.push_back({x.conn, s.download / std::max(s.upload, 1.0), s.upload});
+      ranked.push_back({x.conn, s.download / std::max(s.upload, 1.0), s.upload, x.unchoked});
     }
   }
-  tyrant_ = std::move(next);
+  if (learn) tyrant_ = std::move(next);
+  // Ties at random, except between rounds, when they go to the peers
+  // already unchoked (as in TitForTat).
   rng.Shuffle(std::span(ranked));
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const Ranked& a, const Ranked& b) { return a.ratio > b.ratio; });
+  std::stable_sort(ranked.begin(), ranked.end(), [learn](const Ranked& a, const Ranked& b) {
+    if (a.ratio != b.ratio) return a.ratio > b.ratio;
+    return !learn && a.unchoked && !b.unchoked;
+  });
   double spent = 0;
   for (const Ranked& r : ranked) {
     if (spent + r.upload > capacity && !d.unchoke.empty()) break;
     d.unchoke.push_back(r.conn);
     d.weight.push_back(r.upload);
     spent += r.upload;
+  }
+}
+
+void Choker::LearnFromRound(const ChokeCandidate& x, BitTyrantState& s) const {
+  if (x.unchoking_us && x.download_rate.bytes_per_second() > 0) {
+    s.download = x.download_rate.bytes_per_second();
+    if (x.unchoked && ++s.reciprocated_rounds >= 3) {
+      s.upload *= 0.9;
+      s.reciprocated_rounds = 0;
+    }
+  } else {
+    // Not reciprocating: estimate its download from its announcements.
+    s.download = std::max(s.download * 0.5, x.announce_rate.bytes_per_second() /
+                                                std::max<uint32_t>(config_.unchoke_slots, 1));
+    if (x.unchoked) {
+      s.upload *= 1.2;
+      s.reciprocated_rounds = 0;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Choker: whom to upload to. A policy over plain data — the Peer gathers one
-// ChokeCandidate per connection every rechoke interval, and applies the
-// decision — so it is testable without a Peer.
+// ChokeCandidate per connection every rechoke interval (and between
+// intervals when an upload slot falls free, see RechokeKind), and applies
+// the decision — so it is testable without a Peer.
 //
 //   tit_for_tat  leecher: the (slots-1) interested, non-snubbed peers that
 //                gave us the most in the last 20 s, plus one optimistic
@@ -56,6 +57,20 @@ struct ChokeCandidate {
                              // read by BitTyrant
 };
 
+// Why a rechoke runs.
+//   kRound       the rechoke interval elapsed: decide afresh (ties between
+//                equally ranked peers are drawn at random, so peers that
+//                gave nothing take turns; BitTyrant learns from the round).
+//   kOptimistic  as kRound, and the optimistic interval elapsed too: draw a
+//                new optimistic peer.
+//   kSlotFreed   between intervals, a slot fell free or a peer asked while
+//                one was free: the same criteria, but the round goes on.
+//                Peers already unchoked win ties (a fresh draw would choke
+//                a holder in favour of an equal peer), the optimistic peer
+//                keeps its slot while still interested, and BitTyrant's
+//                estimates do not change.
+enum class RechokeKind : uint8_t { kRound, kOptimistic, kSlotFreed };
+
 struct ChokeDecision {
   std::vector<ConnectionId> unchoke;     // every peer to leave unchoked
   std::optional<ConnectionId> optimistic;  // included in `unchoke`
@@ -84,26 +99,34 @@ class Choker {
  public:
   explicit Choker(const PeerConfig& config) : config_(config) {}
 
-  // `rotate_optimistic`: the optimistic interval elapsed; pick a new one.
-  // Otherwise a still-eligible current optimistic peer keeps its slot.
+  // Decides whom to unchoke; see RechokeKind. Unless `kind` is
+  // kOptimistic, a still-eligible current optimistic peer keeps its slot.
   // The decision stays valid until the next call (it is reused, so that a
   // rechoke does not allocate).
   const ChokeDecision& Rechoke(std::span<const ChokeCandidate> candidates,
-                               bool we_are_seed, bool rotate_optimistic, Rng& rng);
+                               bool we_are_seed, RechokeKind kind, Rng& rng);
 
   // Whether Rechoke takes turns (round-robin) rather than ranking: such a
   // cursor must advance once per interval, not whenever a slot frees.
   bool TakesTurns(bool we_are_seed) const;
 
+  // Whether Rechoke unchokes at most `unchoke_slots` peers. unchoke_all,
+  // and propshare and bittyrant as leechers, size their decisions
+  // themselves (every contributor; as many as the upload capacity pays
+  // for), so a free slot cannot be told from the count.
+  bool CountsSlots(bool we_are_seed) const;
+
  private:
   // Each fills `d`, which the caller has cleared.
-  void TitForTat(std::span<const ChokeCandidate> c, bool seed, bool rotate,
+  void TitForTat(std::span<const ChokeCandidate> c, bool seed, RechokeKind kind,
                  Rng& rng, ChokeDecision& d);
   void RoundRobin(std::span<const ChokeCandidate> c, size_t slots, ChokeDecision& d);
-  void PropShare(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
+  void PropShare(std::span<const ChokeCandidate> c, RechokeKind kind, Rng& rng,
                  ChokeDecision& d);
-  void BitTyrant(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,
+  void BitTyrant(std::span<const ChokeCandidate> c, RechokeKind kind, Rng& rng,
                  ChokeDecision& d);
+  // BitTyrant's update of one neighbour's estimates at the end of a round.
+  void LearnFromRound(const ChokeCandidate& x, BitTyrantState& s) const;
   // Adds an optimistic unchoke among interested peers not yet unchoked
   // (kept from last round unless `rotate`), new peers weighted x3.
   void AddOptimistic(std::span<const ChokeCandidate> c, bool rotate, Rng& rng,

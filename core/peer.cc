@@ -223,6 +223,7 @@ void Peer::OnDisconnected(Time now, ConnectionId id) {
   RemoveConnection(id);
   RequestMoreEverywhere(now);
   if (held_slot) FillFreeSlots(now, nullptr);
+  SuperSeedRevealIfUnspreadableEverywhere(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
 }
@@ -365,8 +366,11 @@ void Peer::OnMessage(Time now, ConnectionId id, const Message& m) {
     RefillAfterDrops(now);
     return;
   }
+  // BEP 3: a bitfield is only valid as the first message after the
+  // handshake. A keep-alive (no message id, no content) does not take that
+  // place: a neighbour may send one before anything else.
   const bool first = !c->got_message_after_handshake;
-  c->got_message_after_handshake = true;
+  if (!std::holds_alternative<KeepAlive>(m)) c->got_message_after_handshake = true;
   std::visit(
       Overloaded{
           [&](const Handshake&) { Drop(id, DisconnectReason::kUnexpectedHandshake); },
@@ -433,6 +437,7 @@ void Peer::HandleBitfield(Time now, Connection& c, const BitfieldMessage& m) {
     c.super_offer.reset();  // it had our offer already: reveal another
     SuperSeedOffer(now, c);
   }
+  SuperSeedRevealIfUnspreadableEverywhere(now);
   UpdateInterest(now, c);
 }
 
@@ -471,17 +476,30 @@ void Peer::SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p) {
       SuperSeedOffer(now, c);
     }
   }
-  Connection* c = Find(from);
-  if (c && c->super_offer && c->remote_have.Test(c->super_offer->value())) {
-    // Its piece arrived; BEP 16 waits to see it spread before showing this
-    // peer more, unless no other peer exists to spread it to.
-    bool others = false;
-    for (const auto& [id, o] : conns_) others |= id != from && o.handshake_received;
-    if (!others) {
-      c->super_offer.reset();
-      SuperSeedOffer(now, *c);
+  // Its own piece may have arrived: BEP 16 waits to see it spread before
+  // showing this peer more, if anyone is left to spread it to.
+  if (Connection* c = Find(from)) SuperSeedRevealIfUnspreadable(now, *c);
+}
+
+// `c` holds the piece last revealed to it, and no other neighbour lacks that
+// piece: nobody will ever announce it, so waiting to see it spread would
+// leave `c` without a new piece for good. Reveal the next one now.
+void Peer::SuperSeedRevealIfUnspreadable(Time now, Connection& c) {
+  if (!c.super_offer || !c.remote_have.Test(c.super_offer->value())) return;
+  for (const auto& [id, o] : index_) {
+    if (id != c.id && o->handshake_received && !o->remote_have.Test(c.super_offer->value())) {
+      return;  // o may still fetch it from c and announce it
     }
   }
+  c.super_offer.reset();
+  SuperSeedOffer(now, c);
+}
+
+// After a neighbour left or showed its bitfield, fewer neighbours may lack a
+// piece revealed to someone else.
+void Peer::SuperSeedRevealIfUnspreadableEverywhere(Time now) {
+  if (!config_.super_seeding || !is_seed()) return;
+  for (auto& [id, c] : index_) SuperSeedRevealIfUnspreadable(now, *c);
 }
 
 void Peer::HandleHave(Time now, Connection& c, const Have& m) {
@@ -526,7 +544,9 @@ void Peer::HandleInterested(Time now, Connection& c) {
 // next rechoke interval — but with the choker's own criteria, so that
 // asking first does not buy a slot. Round-robin (also a seed's, under
 // seed_choke: round_robin), whose cursor must advance once per interval,
-// just gives the slot to `asker`.
+// just gives the slot to `asker`. Chokers that do not count slots
+// (propshare, bittyrant) decide again on every such change: a peer that
+// should be served under their rules is served at once.
 void Peer::FillFreeSlots(Time now, Connection* asker) {
   if (config_.free_rider || stopped_ || !started_) return;
   // unchoke_all has no slots: whoever becomes interested is served at once.
@@ -534,12 +554,15 @@ void Peer::FillFreeSlots(Time now, Connection* asker) {
     if (asker && asker->am_choking) UnchokePeer(now, *asker);
     return;
   }
-  if (unchoked_interested_ >= config_.unchoke_slots) return;
-  if (choker_.TakesTurns(is_seed())) {
-    if (asker && asker->am_choking) UnchokePeer(now, *asker);
-    return;
+  const bool seed = is_seed();
+  if (choker_.CountsSlots(seed)) {
+    if (unchoked_interested_ >= config_.unchoke_slots) return;
+    if (choker_.TakesTurns(seed)) {
+      if (asker && asker->am_choking) UnchokePeer(now, *asker);
+      return;
+    }
   }
-  Rechoke(now, /*rotate_optimistic=*/false);
+  Rechoke(now, RechokeKind::kSlotFreed);
 }
 
 void Peer::HandleChoke(Time now, Connection& c) {
@@ -839,7 +862,7 @@ void Peer::ChokePeer(Time now, Connection& c) {
   Send(now, c, Choke{});
 }
 
-void Peer::Rechoke(Time now, bool rotate_optimistic) {
+void Peer::Rechoke(Time now, RechokeKind kind) {
   // index_, not conns_: the same order, but a walk over a contiguous array.
   std::vector<ChokeCandidate>& cands = choke_scratch_;
   cands.clear();
@@ -869,7 +892,7 @@ void Peer::Rechoke(Time now, bool rotate_optimistic) {
     if (tyrant) x.announce_rate = c.announced.Get(now);
     cands.push_back(x);
   }
-  const ChokeDecision& d = choker_.Rechoke(cands, seed, rotate_optimistic, rng_);
+  const ChokeDecision& d = choker_.Rechoke(cands, seed, kind, rng_);
   // Weights are all 1 unless this decision or the last one carried some;
   // skipping them otherwise keeps this walk on each connection's first
   // cache line.
@@ -909,7 +932,7 @@ void Peer::OnTimeout(Time now) {
     const bool rotate = now >= next_optimistic_;
     if (rotate) next_optimistic_ = now + config_.optimistic_interval;
     next_rechoke_ = now + config_.rechoke_interval;
-    Rechoke(now, rotate);
+    Rechoke(now, rotate ? RechokeKind::kOptimistic : RechokeKind::kRound);
   }
   if (now >= next_housekeeping_) {
     next_housekeeping_ = now + config_.housekeeping_interval;

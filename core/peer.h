@@ -172,11 +172,13 @@ class Peer {
   bool MaySend(const Connection& c) const;
   void SuperSeedOffer(Time now, Connection& c);
   void SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p);
+  void SuperSeedRevealIfUnspreadable(Time now, Connection& c);
+  void SuperSeedRevealIfUnspreadableEverywhere(Time now);
   void UnchokePeer(Time now, Connection& c);
   void ChokePeer(Time now, Connection& c);
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
   void CancelElsewhere(Time now, ConnectionId except, const BlockRef& b);
-  void Rechoke(Time now, bool rotate_optimistic);
+  void Rechoke(Time now, RechokeKind kind);
   void FillFreeSlots(Time now, Connection* asker);
   void Housekeeping(Time now);
   void ConnectMore(Time now);

@@ -453,6 +453,27 @@ TEST_F(PeerTest, BitfieldWithSpareBitsOrAfterHaveIsRejected) {
   EXPECT_EQ(acts.back(), Action(Dis(c2_, DisconnectReason::kBadBitfield)));
 }
 
+// A keep-alive carries no message id and says nothing about the sender's
+// pieces, so it does not use up the bitfield's place as the first message
+// (a neighbour with nothing to say for two minutes sends one).
+TEST_F(PeerTest, KeepAliveBeforeBitfieldIsNoViolation) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, KeepAlive{});
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, Interested{}}}));
+  EXPECT_EQ(p->connection_count(), 1u);
+  EXPECT_EQ(p->stats().protocol_disconnects, 0u);
+  // Any other message still takes the first place.
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c2_, KeepAlive{});
+  p->OnMessage(now_, c2_, Interested{});
+  p->OnMessage(now_, c2_, Bits("11111111"));
+  auto acts = p->TakeActions();
+  ASSERT_FALSE(acts.empty());
+  EXPECT_EQ(acts.back(), Action(Dis(c2_, DisconnectReason::kBadBitfield)));
+}
+
 TEST_F(PeerTest, RequestForMissingPieceAndOversizedRequest) {
   PeerConfig cfg = Sequential();
   auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
@@ -700,6 +721,73 @@ TEST_F(StrategyTest, SuperSeedRevealsOnePieceAtATime) {
   EXPECT_EQ(new_offers_to_c1, 1);
 }
 
+
+// BEP 16 shows a peer its next piece once the last one was seen elsewhere.
+// When every other neighbour already holds the piece shown, nobody will
+// ever announce it again: the peer that fetched it used to wait for good.
+// Now it is shown a new piece as soon as it announces the one it has.
+TEST_F(StrategyTest, SuperSeedRevealsMoreWhenNoNeighbourCanSpreadTheLast) {
+  PeerConfig cfg = Sequential();
+  cfg.super_seeding = true;
+  auto p = Make(true, cfg);
+  // c2 holds everything but piece 7, so 7 is what it is shown.
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c2_, Bits("11111110"));
+  p->TakeActions();
+  // c1 has nothing; it is shown one of the pieces c2 already holds (those
+  // revealed least often and still rarest).
+  p->OnConnected(now_, c1_, Direction::kInbound, std::nullopt);
+  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  auto acts = p->TakeActions();
+  std::optional<PieceIndex> shown;
+  for (const Action& a : acts) {
+    if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c1_) {
+      if (auto* h = std::get_if<Have>(&s->message)) shown = h->piece;
+    }
+  }
+  ASSERT_TRUE(shown.has_value());
+  ASSERT_LT(shown->value(), 7u) << "expected a piece c2 already holds";
+  // c1 fetches it (from c2, say) and announces it; c2 never will.
+  p->OnMessage(now_, c1_, Have{*shown});
+  std::vector<PieceIndex> next;
+  for (const Action& a : p->TakeActions()) {
+    if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c1_) {
+      if (auto* h = std::get_if<Have>(&s->message)) next.push_back(h->piece);
+    }
+  }
+  ASSERT_EQ(next.size(), 1u) << "c1 is shown nothing more";
+  EXPECT_NE(next[0], *shown);
+}
+
+// The same when the last neighbour that lacked the piece leaves.
+TEST_F(StrategyTest, SuperSeedRevealsMoreWhenTheLastNeighbourLackingItLeaves) {
+  PeerConfig cfg = Sequential();
+  cfg.super_seeding = true;
+  auto p = Make(true, cfg);
+  Handshaken(*p, c1_, remote_);
+  auto shown_to = [&](ConnectionId c, const std::vector<Action>& acts) {
+    std::vector<PieceIndex> out;
+    for (const Action& a : acts) {
+      if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
+        if (auto* h = std::get_if<Have>(&s->message)) out.push_back(h->piece);
+      }
+    }
+    return out;
+  };
+  p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
+  p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
+  const auto first = shown_to(c2_, p->TakeActions());
+  ASSERT_EQ(first.size(), 1u);
+  // c2 fetches its piece; c1 (which lacks it) could still spread it, so
+  // c2 waits, as BEP 16 says.
+  p->OnMessage(now_, c2_, Have{first[0]});
+  EXPECT_TRUE(shown_to(c2_, p->TakeActions()).empty());
+  // c1 leaves before fetching it: nobody else can announce it now.
+  p->OnDisconnected(now_, c1_);
+  const auto next = shown_to(c2_, p->TakeActions());
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_NE(next[0], first[0]);
+}
 
 TEST_F(PeerTest, FreedSlotIsFilledAtOnceNotAtTheNextRechoke) {
   PeerConfig cfg = Sequential();
