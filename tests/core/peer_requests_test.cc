@@ -141,7 +141,9 @@ TEST_F(PeerRequestsTest, TimedOutBlocksGoToAResponsiveNeighbour) {
   EXPECT_EQ(RequestsOn(at_timeout, c2_), (std::vector<BlockRef>{Blk(0, 0), Blk(0, 1)}));
   const auto again = RequestsOn(at_timeout, c1_);
   ASSERT_LE(again.size(), 1u) << "a snubbing neighbour gets one request at a time";
-  if (!again.empty()) EXPECT_NE(again[0].piece, PieceIndex(0));
+  if (!again.empty()) {
+    EXPECT_NE(again[0].piece, PieceIndex(0));
+  }
   EXPECT_EQ(p->IdleConnections(), 0u);
 }
 
