@@ -97,9 +97,16 @@ refused "file.size: 2GiB .*at most 1 GiB" --set file.size=2GiB --out "$OUT/refus
 "$SWARM" run-scenario "$SCENARIO" --set 'peers.1.arrival={at: 30s}' --out "$OUT/int" \
   2> "$OUT/int.err" &
 P=$!
-sleep 3
+# Wait for the run to be under way (its temporary folder exists: the signal
+# mask is set by then), not a fixed 3 s that a loaded machine may not meet.
+for _ in $(seq 300); do
+  compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null && break
+  kill -0 "$P" 2> /dev/null || break
+  sleep 0.1
+done
 compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null \
   || { cat "$OUT/int.err"; fail "no temporary folder while running"; }
+sleep 0.5  # into the run proper
 kill -TERM "$P"
 set +e
 wait "$P"

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -38,15 +39,37 @@ peers:
 sample_interval: 1s
 )";
 
+// Everything a test writes goes under a folder private to this process:
+// ctest runs each test case as its own process, two at a time, and another
+// build tree's tests may be running on the same machine (a fixed
+// TempDir()/sweep_test/NAME was shared by all of them). Removed at exit.
+const std::string& Private() {
+  static const std::string dir = [] {
+    std::string d = testing::TempDir() + "/sweep_test_" + std::to_string(getpid());
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+class RemovePrivateFolder : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (std::getenv("SWARMLAB_KEEP_TEST_FILES") == nullptr) fs::remove_all(Private());
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kRemovePrivateFolder =
+    ::testing::AddGlobalTestEnvironment(new RemovePrivateFolder);
+
 std::string Dir(const std::string& name) {
-  std::string d = testing::TempDir() + "/sweep_test/" + name;
+  std::string d = Private() + "/" + name;
   fs::remove_all(d);
   return d;
 }
 
-// Files private to the running test: ctest may run tests in parallel.
 std::string TestFile(const std::string& suffix) {
-  return testing::TempDir() + "/sweep_" +
+  return Private() + "/" +
          testing::UnitTest::GetInstance()->current_test_info()->name() + suffix;
 }
 
