@@ -153,7 +153,9 @@ TEST_P(PeerFuzzTest, SurvivesArbitraryInput) {
   // for its check) unless its piece failed, which takes it back.
   EXPECT_EQ(stored, p.stats().downloaded + failed);
   EXPECT_LE(p.stats().downloaded, t.length());
-  if (!start.All()) EXPECT_GT(stored, 0) << "no block was ever accepted: no deep state reached";
+  if (!start.All()) {
+    EXPECT_GT(stored, 0) << "no block was ever accepted: no deep state reached";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PeerFuzzTest, ::testing::Range<uint64_t>(1, 41));
