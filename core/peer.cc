@@ -259,6 +259,8 @@ void Peer::Drop(ConnectionId id, DisconnectReason reason) {
   if (IsProtocolViolation(reason)) ++stats_.protocol_disconnects;
   actions_.push_back(Disconnect{id, reason});
   RemoveConnection(id);
+  // It may have been the last neighbour lacking a piece shown to another.
+  super_seed_recheck_ |= config_.super_seeding && is_seed();
 }
 
 void Peer::RemoveConnection(ConnectionId id) {
@@ -696,6 +698,8 @@ void Peer::RequestMoreEverywhere(Time now) {
 void Peer::RefillAfterDrops(Time now) {
   if (requests_returned_ && !stopped_) RequestMoreEverywhere(now);
   requests_returned_ = false;
+  if (super_seed_recheck_ && !stopped_) SuperSeedRevealIfUnspreadableEverywhere(now);
+  super_seed_recheck_ = false;
 }
 
 void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {

@@ -228,6 +228,9 @@ class Peer {
   // A removed connection gave requests back to the picker: other
   // connections may have work now (RefillAfterDrops).
   bool requests_returned_ = false;
+  // A connection was dropped while super-seeding: RefillAfterDrops() looks
+  // again for peers waiting on a piece nobody is left to spread.
+  bool super_seed_recheck_ = false;
   uint32_t uploads_in_flight_ = 0;        // SendBlocks not yet sent, all conns
   size_t unchoked_interested_ = 0;        // connections with HoldsSlot()
   std::vector<uint32_t> super_offered_;   // times each piece was revealed

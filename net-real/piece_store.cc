@@ -236,12 +236,17 @@ std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block) {
   // Checked after the read: a write that lands before it shows in the
   // stamp. (A user who edits the file and then restores its mtime defeats
   // this; leechers' hash checks still catch the bytes.)
-  if (stamp_ && StampOfFd(fd_) != stamp_) {
+  if (const std::optional<Stamp> watched = stamp(); watched && StampOfFd(fd_) != watched) {
     changed_on_disk_ = true;
     return std::nullopt;
   }
   std::string_view bytes(buf.get(), block.length);
   return Payload(std::move(buf), {bytes});
+}
+
+std::optional<PieceStore::Stamp> PieceStore::stamp() const {
+  std::lock_guard<std::mutex> lock(stamp_mu_);
+  return stamp_;
 }
 
 bool PieceStore::VerifyPiece(core::PieceIndex p) {
@@ -285,7 +290,9 @@ bool PieceStore::Finalize(std::string* error) {
   }
   path_ = final_path_;
   is_final_ = true;
-  stamp_ = StampOfFd(fd_);  // from now on the file is the user's to edit
+  std::optional<Stamp> now = StampOfFd(fd_);  // from now on the file is the user's to edit
+  std::lock_guard<std::mutex> lock(stamp_mu_);
+  stamp_ = now;
   return true;
 }
 

@@ -10,13 +10,17 @@
 // Seeding opens an existing complete file read-only, and notices when the
 // file is edited in place afterwards (see Stamp).
 //
-// Thread-compatible: owned by one driver thread.
+// Thread-compatible: owned by one driver thread, which reads blocks for
+// uploads, while writes, hashes and Finalize() run on its disk thread. The
+// stamp, which Finalize() sets while the driver may be reading, is
+// guarded.
 #ifndef SWARM_NET_PIECE_STORE_H_
 #define SWARM_NET_PIECE_STORE_H_
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,7 +89,7 @@ class PieceStore {
   bool changed_on_disk() const { return changed_on_disk_; }
   // The complete file's stamp when it was opened or finalized; nullopt
   // while downloading (the partial file is ours to write).
-  const std::optional<Stamp>& stamp() const { return stamp_; }
+  std::optional<Stamp> stamp() const;
   // True if the piece's bytes hash to the torrent's piece hash: from the
   // running hash if every block came in order, else read back from disk.
   bool VerifyPiece(core::PieceIndex p);
@@ -113,7 +117,10 @@ class PieceStore {
   std::string final_path_;
   bool is_final_;
   bool fresh_ = false;  // the partial file did not exist before
-  std::optional<Stamp> stamp_;
+  // Set by Finalize() on the disk thread, read by ReadBlock() on the
+  // driver's: a leecher that just completed goes on serving meanwhile.
+  mutable std::mutex stamp_mu_;
+  std::optional<Stamp> stamp_;  // guarded by stamp_mu_
   bool changed_on_disk_ = false;
   const core::TorrentInfo& info_;
 };

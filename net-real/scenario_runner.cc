@@ -80,9 +80,11 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
   c.seed = s.seed;
   c.tracker = s.TrackerConfig();
   // The wall-clock budget bounds the run as well as the check above.
-  const core::Duration wall_budget = core::Duration::SecondsF(options.max_wall_s);
-  const bool budget_first = wall_budget < s.stop.max_time;
-  c.time_limit = budget_first ? wall_budget : s.stop.max_time;
+  // Compared in seconds: a budget meant as "no limit" (--max-wall 1e300)
+  // would overflow a Duration and stop the run at once.
+  const bool budget_first = options.max_wall_s < s.stop.max_time.seconds();
+  c.time_limit =
+      budget_first ? core::Duration::SecondsF(options.max_wall_s) : s.stop.max_time;
   c.sample_interval = s.sample_interval;
   c.interrupted = options.interrupted;
   bool failures = false;

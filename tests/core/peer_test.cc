@@ -792,6 +792,52 @@ TEST_F(StrategyTest, SuperSeedRevealsMoreWhenTheLastNeighbourLackingItLeaves) {
   EXPECT_NE(next[0], first[0]);
 }
 
+// The same when the super-seed itself drops the last neighbour lacking the
+// piece (a protocol violation, or silence for inactivity_timeout): Drop()
+// goes through neither OnDisconnected nor a bitfield.
+TEST_F(StrategyTest, SuperSeedRevealsMoreWhenItDropsTheLastNeighbourLackingIt) {
+  for (const bool violation : {false, true}) {
+    SCOPED_TRACE(violation ? "protocol violation" : "inactivity");
+    PeerConfig cfg = Sequential();
+    cfg.super_seeding = true;
+    auto p = Make(true, cfg);
+    Handshaken(*p, c1_, remote_);
+    auto shown_to = [&](ConnectionId c, const std::vector<Action>& acts) {
+      std::vector<PieceIndex> out;
+      for (const Action& a : acts) {
+        if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
+          if (auto* h = std::get_if<Have>(&s->message)) out.push_back(h->piece);
+        }
+      }
+      return out;
+    };
+    p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
+    p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
+    const auto first = shown_to(c2_, p->TakeActions());
+    ASSERT_EQ(first.size(), 1u);
+    p->OnMessage(now_, c2_, Have{first[0]});
+    EXPECT_TRUE(shown_to(c2_, p->TakeActions()).empty());
+    std::vector<Action> acts;
+    if (violation) {
+      p->OnMessage(now_, c1_, Have{PieceIndex(99)});  // out of range: dropped
+      acts = p->TakeActions();
+    } else {
+      // c2 keeps talking; c1 falls silent until it times out.
+      Time t = now_;
+      while (t - now_ < cfg.inactivity_timeout + cfg.housekeeping_interval) {
+        t = t + Duration::Seconds(1);
+        p->OnMessage(t, c2_, KeepAlive{});
+        p->OnTimeout(t);
+        for (Action& a : p->TakeActions()) acts.push_back(std::move(a));
+      }
+    }
+    ASSERT_EQ(p->connection_count(), 1u) << "c1 was not dropped";
+    const auto next = shown_to(c2_, acts);
+    ASSERT_EQ(next.size(), 1u) << "c2 is shown nothing more";
+    EXPECT_NE(next[0], first[0]);
+  }
+}
+
 TEST_F(PeerTest, FreedSlotIsFilledAtOnceNotAtTheNextRechoke) {
   PeerConfig cfg = Sequential();
   cfg.unchoke_slots = 1;

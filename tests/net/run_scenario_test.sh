@@ -67,6 +67,13 @@ timeout 60 "$SWARM" run-scenario "$SCENARIO" --max-wall 3 \
 grep -q "note: stopped by --max-wall at 3\.[0-9] s" "$OUT/wall.err" \
   || { cat "$OUT/wall.err"; fail "max-wall run: no note"; }
 [[ -s "$OUT/wall/summary.json" ]] || fail "max-wall run: no results"
+# A budget too large to matter (meant as "no limit") is not one that has
+# run out: the run goes on to completion. (1e300 s used to overflow the
+# microsecond Duration and stop the run at 0.0 s.)
+"$SWARM" run-scenario "$SCENARIO" --max-wall 1e300 --out "$OUT/huge" > /dev/null \
+  2> "$OUT/huge.err" || { cat "$OUT/huge.err"; fail "--max-wall 1e300 run exited with $?"; }
+grep -q '"completed": 6' "$OUT/huge/summary.json" \
+  || { cat "$OUT/huge.err"; fail "--max-wall 1e300: not 6/6 completed"; }
 
 refused() {  # refused REASON ARGS...: must exit 2 quickly, naming REASON
   local reason=$1
