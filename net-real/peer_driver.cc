@@ -442,7 +442,7 @@ void PeerDriver::PumpUploads(core::Time now) {
       progress_.fatal_error =
           store_->changed_on_disk()
               ? store_->final_path() +
-                    " was modified after it was hashed; its pieces no longer match what "
+                    " was modified after it was hashed; its pieces may no longer match what "
                     "was published, so it is no longer served (share it again to publish "
                     "the new content)"
               : "cannot read " + store_->final_path();

@@ -191,7 +191,8 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
   }
   r.stats.wall_time_s = real->wall_time_s;
   r.stats.end_time = core::Time::Zero() + core::Duration::SecondsF(real->wall_time_s);
-  r.stats.hit_max_time = real->timed_out;
+  // Cut short by --max-wall is not "stopped at max_time": the note above says so.
+  r.stats.hit_max_time = real->timed_out && !budget_first;
   return r;
 }
 

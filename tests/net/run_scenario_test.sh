@@ -61,12 +61,14 @@ grep -q '"completed": 0' "$OUT/lost/summary.json" || fail "lost-piece run: a lee
 START=$SECONDS
 RC=0
 timeout 60 "$SWARM" run-scenario "$SCENARIO" --max-wall 3 \
-  --set 'network.latency={constant: 1s}' --out "$OUT/wall" > /dev/null 2> "$OUT/wall.err" || RC=$?
+  --set 'network.latency={constant: 1s}' --out "$OUT/wall" > "$OUT/wall.out" 2> "$OUT/wall.err" || RC=$?
 [[ $RC == 0 ]] || { cat "$OUT/wall.err"; fail "max-wall run exited with $RC"; }
 (( SECONDS - START < 15 )) || fail "max-wall run took $((SECONDS - START)) s"
 grep -q "note: stopped by --max-wall at 3\.[0-9] s" "$OUT/wall.err" \
   || { cat "$OUT/wall.err"; fail "max-wall run: no note"; }
 [[ -s "$OUT/wall/summary.json" ]] || fail "max-wall run: no results"
+! grep -q "stopped at max_time" "$OUT/wall.out" \
+  || { cat "$OUT/wall.out"; fail "max-wall run: summary blames max_time"; }
 # A budget too large to matter (meant as "no limit") is not one that has
 # run out: the run goes on to completion. (1e300 s used to overflow the
 # microsecond Duration and stop the run at 0.0 s.)
