@@ -191,8 +191,13 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
   }
   r.stats.wall_time_s = real->wall_time_s;
   r.stats.end_time = core::Time::Zero() + core::Duration::SecondsF(real->wall_time_s);
-  // Cut short by --max-wall is not "stopped at max_time": the note above says so.
-  r.stats.hit_max_time = real->timed_out && !budget_first;
+  if (real->lost_pieces > 0) {
+    r.stats.stop = sim::StopReason::kPiecesLost;
+  } else if (real->timed_out) {
+    r.stats.stop = budget_first ? sim::StopReason::kMaxWall : sim::StopReason::kMaxTime;
+  } else {
+    r.stats.stop = sim::StopReason::kLeechersDone;
+  }
   return r;
 }
 

@@ -289,9 +289,12 @@ RunResult Simulation::Impl::Run() {
       Reallocate();
       continue;
     }
-    if (Finished()) break;
+    if (Finished()) {
+      result_.stats.stop = StopReason::kLeechersDone;
+      break;
+    }
     if (queue_.TopTime() > stop_at) {
-      result_.stats.hit_max_time = true;
+      result_.stats.stop = StopReason::kMaxTime;
       now_ = stop_at;
       break;
     }

@@ -118,6 +118,17 @@ std::string TimelineCsv(const RunResult& r) {
   return out;
 }
 
+const char* StopReasonName(StopReason r) {
+  switch (r) {
+    case StopReason::kLeechersDone: return "leechers_done";
+    case StopReason::kMaxTime: return "max_time";
+    case StopReason::kNothingLeft: return "nothing_left";
+    case StopReason::kMaxWall: return "max_wall";
+    case StopReason::kPiecesLost: return "pieces_lost";
+  }
+  return "?";
+}
+
 std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& sum) {
   std::ostringstream o;
   o << "{\n";
@@ -125,6 +136,7 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
   o << "  \"seed\": " << s.seed << ",\n";
   o << "  \"version\": \"" << SWARMLAB_VERSION << "\",\n";
   o << "  \"mode\": \"sim\",\n";
+  o << "  \"stopped\": \"" << StopReasonName(r.stats.stop) << "\",\n";
   o << "  \"overrides\": [";
   for (size_t i = 0; i < s.overrides.size(); ++i) {
     o << (i ? ", " : "") << JsonString(s.overrides[i]);
@@ -176,7 +188,13 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
   auto sec = [](const std::optional<double>& v) { return v ? Fixed(*v, 1) + " s" : "-"; };
   o << s.name << " (seed " << s.seed << "): " << sum.completed << "/" << sum.leechers
     << " leechers completed";
-  if (r.stats.hit_max_time) o << " (stopped at max_time)";
+  switch (r.stats.stop) {
+    case StopReason::kLeechersDone: break;
+    case StopReason::kMaxTime: o << " (stopped at max_time)"; break;
+    case StopReason::kNothingLeft: o << " (nothing left to happen)"; break;
+    case StopReason::kMaxWall: o << " (stopped by --max-wall)"; break;
+    case StopReason::kPiecesLost: o << " (stopped: pieces lost)"; break;
+  }
   o << "\n";
   o << "  download time  mean " << sec(sum.mean) << ", median " << sec(sum.median) << ", p90 "
     << sec(sum.p90) << "\n";

@@ -34,11 +34,21 @@ struct TimelineRow {
   double availability_min = 0, availability_mean = 0, availability_entropy = 0;
 };
 
+// Why a run ended (summary.json's "stopped").
+enum class StopReason : uint8_t {
+  kLeechersDone,  // stop.all_complete: every leecher completed, left or failed
+  kMaxTime,       // stop.max_time reached first
+  kNothingLeft,   // no event left to process (everyone gone, nothing scheduled)
+  kMaxWall,       // real runs: swarm run-scenario's --max-wall reached first
+  kPiecesLost,    // real runs: a piece had no holder left and no seed was due
+};
+const char* StopReasonName(StopReason r);
+
 struct RunStats {
   uint64_t events = 0;
   double wall_time_s = 0;
   core::Time end_time;
-  bool hit_max_time = false;
+  StopReason stop = StopReason::kNothingLeft;
   // Invariant counters (all should be zero / balanced).
   uint64_t causality_violations = 0;  // SendBlock of a piece not verified
   uint64_t cap_violations = 0;        // links over capacity (checked runs)

@@ -19,6 +19,7 @@ for f in peers.csv timeline.csv summary.json scenario.yaml; do
 done
 grep -q '"mode": "real"' "$OUT/r/summary.json" || fail "summary.json does not say mode real"
 grep -q '"completed": 6' "$OUT/r/summary.json" || { cat "$OUT/r/summary.json"; fail "not 6/6 completed"; }
+grep -q '"stopped": "leechers_done"' "$OUT/r/summary.json" || fail "full run: stop reason"
 awk -F, 'NR > 1 && $2 == "leecher" {
   if ($3 == "" || $4 == "" || $5 == "" || !($3 <= $4 && $4 <= $5)) bad = 1
 } END { exit bad }' "$OUT/r/peers.csv" || { cat "$OUT/r/peers.csv"; fail "bad leecher times"; }
@@ -54,6 +55,7 @@ timeout 60 "$SWARM" run-scenario "$SCENARIO" --set 'peers.0.leave={at: 0.5s}' \
 grep -Eq "note: stopped at .*from [0-9.]* s on, 1[5-6] of the 16 pieces were held by no peer" \
   "$OUT/lost.err" || { cat "$OUT/lost.err"; fail "lost-piece run: no note naming the lost pieces"; }
 grep -q '"completed": 0' "$OUT/lost/summary.json" || fail "lost-piece run: a leecher completed"
+grep -q '"stopped": "pieces_lost"' "$OUT/lost/summary.json" || fail "lost-piece run: stop reason"
 
 # --max-wall bounds the run too: with 1 s one-way latency the scenario takes
 # over a minute of wall-clock time (its lower bound, 1.6 s, ignores latency);
@@ -67,6 +69,7 @@ timeout 60 "$SWARM" run-scenario "$SCENARIO" --max-wall 3 \
 grep -q "note: stopped by --max-wall at 3\.[0-9] s" "$OUT/wall.err" \
   || { cat "$OUT/wall.err"; fail "max-wall run: no note"; }
 [[ -s "$OUT/wall/summary.json" ]] || fail "max-wall run: no results"
+grep -q '"stopped": "max_wall"' "$OUT/wall/summary.json" || fail "max-wall run: stop reason"
 ! grep -q "stopped at max_time" "$OUT/wall.out" \
   || { cat "$OUT/wall.out"; fail "max-wall run: summary blames max_time"; }
 # A budget too large to matter (meant as "no limit") is not one that has

@@ -89,6 +89,7 @@ TEST(Invariants, SmallFlashCrowd) {
   RunResult r = RunChecked(s);
   Summary sum = Summarize(s, r);
   EXPECT_EQ(sum.completed, 20u);
+  EXPECT_EQ(r.stats.stop, StopReason::kLeechersDone);
   ExpectConservation(r);
   EXPECT_EQ(r.stats.cap_violations, 0u);
   EXPECT_EQ(r.stats.idle_violations, 0u);
@@ -196,6 +197,7 @@ TEST(Invariants, AnInfiniteBoundIsNullInSummaryJson) {
   EXPECT_NE(json.find("\"kumar_ross_s\": null"), std::string::npos) << json;
   EXPECT_EQ(json.find("inf"), std::string::npos) << json;
   EXPECT_NE(json.find("\"efficiency\": null"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"stopped\": \"max_time\""), std::string::npos) << json;
 }
 
 // kSmall plus two polluting seeds: every block they upload is corrupt.
@@ -254,7 +256,7 @@ TEST(Invariants, NothingCorruptIsEverVerified) {
   // The only seed pollutes: no leecher may ever count a piece.
   Scenario s = Parse(kSmall, {"peers.0.corrupt_uploads=true", "stop.max_time=5min"});
   RunResult r = RunChecked(s);
-  EXPECT_TRUE(r.stats.hit_max_time);
+  EXPECT_EQ(r.stats.stop, StopReason::kMaxTime);
   EXPECT_EQ(r.stats.causality_violations, 0u);
   uint32_t failed = 0;
   for (const PeerRecord& p : r.peers) {

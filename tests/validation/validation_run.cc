@@ -134,7 +134,7 @@ std::string ChecksJson(const Scenario& s, const RunResult& r, const BoundCheck& 
   kv("bytes_in_flight", std::to_string(st.bytes_in_flight));
   kv("peers_uploaded", std::to_string(up));
   kv("peers_downloaded", std::to_string(down));
-  kv("hit_max_time", st.hit_max_time ? "true" : "false");
+  kv("hit_max_time", st.stop == swarm::sim::StopReason::kMaxTime ? "true" : "false");
   kv("kumar_ross_s", Num(b.kumar_ross_s));
   kv("rank_bound_violations", std::to_string(b.rank_violations));
   kv("worst_rank_margin_s", b.worst_rank_margin_s < 1e299 ? Num(b.worst_rank_margin_s) : "null");
