@@ -62,11 +62,15 @@ bool PwriteAll(int fd, const Payload& data, off_t off) {
   return true;
 }
 
+PieceStore::Stamp StampOfStat(const struct stat& st) {
+  return PieceStore::Stamp{st.st_size,
+                           int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
 std::optional<PieceStore::Stamp> StampOfFd(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return std::nullopt;
-  return PieceStore::Stamp{st.st_size, int64_t{st.st_mtim.tv_sec} * 1'000'000'000 +
-                                           st.st_mtim.tv_nsec};
+  return StampOfStat(st);
 }
 
 // Takes an exclusive advisory lock on `fd`, so that two `swarm get`s of
@@ -89,7 +93,7 @@ std::string PieceStore::PartialPath(const std::string& final_path,
 std::optional<PieceStore::Stamp> PieceStore::StampOf(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return Stamp{st.st_size, int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+  return StampOfStat(st);
 }
 
 std::optional<std::string> SafeFileName(std::string_view name) {
