@@ -179,9 +179,24 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
       out.fatal = dir + ": varies different fields than " + dirs[0] + "; cannot merge them";
       return out;
     }
+    auto other_experiment = [&](const Manifest::Run& r) {
+      return dir + ": run " + r.name + " is a different experiment from those in " +
+             reference_dir +
+             " (its scenario differs in more than the varied fields and the seed: "
+             "another scenario file or other --set values); cannot merge them";
+    };
     for (const Manifest::Run& r : m.runs) {
       ++out.expected;
       if (auto [it, fresh] = seen.emplace(r.name, dir); !fresh) {
+        // A run of the same name from another experiment is not a copy:
+        // like any other run of it, it stops the merge.
+        std::string experiment;
+        if (reference && !Experiment(fs::path(dir) / "runs" / r.name, *params,
+                                     reference_values, &experiment) &&
+            experiment != *reference) {
+          out.fatal = other_experiment(r);
+          return out;
+        }
         out.problems.push_back(r.name + ": in both " + it->second + " and " + dir +
                                "; kept the first");
         continue;
@@ -205,10 +220,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
         reference = experiment;
         reference_dir = dir;
       } else if (*reference != experiment) {
-        out.fatal = dir + ": run " + r.name + " is a different experiment from those in " +
-                    reference_dir +
-                    " (its scenario differs in more than the varied fields and the seed: "
-                    "another scenario file or other --set values); cannot merge them";
+        out.fatal = other_experiment(r);
         return out;
       }
       versions.insert(version);

@@ -322,6 +322,14 @@ TEST(SimMerge, SweepsOfDifferentExperimentsAreRefused) {
   EXPECT_EQ(Sim("merge " + a + " " + b + " --out " + merged, nullptr, &err), 2);
   EXPECT_NE(err.find("is a different experiment from those in " + a), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(merged));
+  // Also when every run of the other experiment has a name already merged
+  // (same values and seed): it was kept out as a "duplicate" and the merge
+  // went on.
+  std::string d = Dir("exp_d");
+  ASSERT_EQ(Sim(base + " --set peers.1.count=3 --out " + d), 0);
+  EXPECT_EQ(Sim("merge " + a + " " + d + " --out " + merged, nullptr, &err), 2);
+  EXPECT_NE(err.find("is a different experiment from those in " + a), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(merged));
   // The same experiment merges, into a folder that did not exist yet.
   std::string c = Dir("exp_c");
   ASSERT_EQ(Sim(base + " --seed-base 3 --out " + c), 0);
