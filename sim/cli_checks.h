@@ -1,11 +1,16 @@
-// CLI11 validators shared by the `sim` subcommands.
+// Command-line checks shared by `sim` and `swarm` (header-only: CLI11
+// validators, and the --out check both run before any work).
 #ifndef SWARM_SIM_CLI_CHECKS_H_
 #define SWARM_SIM_CLI_CHECKS_H_
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 
 namespace swarm::sim {
@@ -24,6 +29,21 @@ inline CLI::Validator UnsignedWhole() {
         return "";
       },
       "UINT64");
+}
+
+// Whether DIR can be created or written: the nearest existing directory at
+// or above it must be a writable directory. For checking --out before a
+// long run rather than after it.
+inline std::optional<std::string> OutDirProblem(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(dir, ec);
+  if (ec) return ec.message();
+  while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
+    p = p.parent_path();
+  }
+  if (!std::filesystem::is_directory(p, ec)) return p.string() + " is not a directory";
+  if (::access(p.c_str(), W_OK) != 0) return p.string() + " is not writable";
+  return std::nullopt;
 }
 
 }  // namespace swarm::sim

@@ -100,6 +100,17 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   if (!s) return kUserError;
   if (seed) s->seed = *seed;
   if (out_dir.empty()) out_dir = "results/" + s->name + "-seed" + std::to_string(s->seed);
+  // Checked and created now, not after a run that may take minutes.
+  if (auto problem = swarm::sim::OutDirProblem(out_dir)) {
+    std::cerr << "--out " << out_dir << ": " << *problem << "\n";
+    return kUserError;
+  }
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(out_dir, mkdir_error);
+  if (mkdir_error) {
+    std::cerr << "--out " << out_dir << ": cannot create: " << mkdir_error.message() << "\n";
+    return 1;
+  }
   std::ofstream trace;
   swarm::sim::SimOptions opt;
   if (!trace_file.empty()) {

@@ -224,16 +224,4 @@ void WaitForLinks() {
 }
 
 
-std::optional<std::string> OutDirProblem(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::absolute(dir, ec);
-  if (ec) return ec.message();
-  while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
-    p = p.parent_path();
-  }
-  if (!std::filesystem::is_directory(p, ec)) return p.string() + " is not a directory";
-  if (::access(p.c_str(), W_OK) != 0) return p.string() + " is not writable";
-  return std::nullopt;
-}
-
 }  // namespace swarm::net::cli

@@ -24,10 +24,6 @@ void ClearProgress();
 void Print(const std::string& line);
 // Logs `msg` as an error and returns 2.
 int UserError(const std::string& msg);
-// Whether DIR can be created or written: the nearest existing directory at
-// or above it must be a writable directory. For checking --out before any
-// work is done.
-std::optional<std::string> OutDirProblem(const std::string& dir);
 // Sets the log level from "error|warn|info|debug"; false if unknown.
 bool ParseLevel(const std::string& s);
 

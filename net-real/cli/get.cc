@@ -30,6 +30,7 @@
 #include "net-real/torrent_meta.h"
 #include "net-real/tracker_rpc.h"
 #include "net-real/units.h"
+#include "sim/cli_checks.h"  // OutDirProblem
 
 namespace swarm::net::cli {
 
@@ -89,7 +90,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   }
   auto linger = ParseSeedAfter(seed_after);
   if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");
-  if (auto problem = OutDirProblem(out_dir)) return UserError("--out " + out_dir + ": " + *problem);
+  if (auto problem = sim::OutDirProblem(out_dir)) return UserError("--out " + out_dir + ": " + *problem);
   std::error_code ec;
   BlockSignals();
   TrackerClient client(tracker);

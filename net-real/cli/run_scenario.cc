@@ -7,6 +7,7 @@
 #include "net-real/cli/commands.h"
 #include "net-real/cli/console.h"
 #include "net-real/scenario_runner.h"
+#include "sim/cli_checks.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
 
@@ -27,7 +28,7 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
   if (seed) s.seed = *seed;
   if (out_dir.empty()) out_dir = "results/" + s.name + "-real-seed" + std::to_string(s.seed);
   // Checked now: a run takes up to --max-wall, and its results must land.
-  if (auto problem = OutDirProblem(out_dir)) {
+  if (auto problem = sim::OutDirProblem(out_dir)) {
     std::cerr << "swarm: --out " << out_dir << ": " << *problem << "\n";
     return 2;
   }

@@ -347,6 +347,19 @@ TEST(Cli, BadScenarioExitsTwoWithOneLineAndWritesNothing) {
   std::filesystem::remove(bad);
 }
 
+// An --out that cannot be used is refused before the run, not after it.
+TEST(Cli, UnusableOutIsRefusedBeforeRunning) {
+  std::string file = PrivateTempPath("a_file");
+  std::ofstream(file) << "in the way\n";
+  std::string err;
+  const std::string flash = std::string(SWARMLAB_SOURCE_DIR) + "/scenarios/flash_crowd.yaml";
+  // Exit code 2 with only this line: after a run, writing would have
+  // failed with exit code 1 and a summary on stdout.
+  EXPECT_EQ(RunSim("run " + flash + " --quiet --out " + file + "/sub", &err), 2);
+  EXPECT_EQ(err, "--out " + file + "/sub: " + file + " is not a directory\n");
+  std::filesystem::remove(file);
+}
+
 TEST(Cli, TraceMayGoInsideTheResultFolder) {
   std::string dir = PrivateTempPath("trace_run");
   std::filesystem::remove_all(dir);
