@@ -25,6 +25,15 @@ OUTPUTS = ("overview.png", "completion_cdf.png", "population.png",
            "growth.png")
 
 
+# summary.json's "stopped", as said after "only K of N finished".
+STOP_REASONS = {
+    "max_time": "stopped at max_time",
+    "max_wall": "cut short by --max-wall",
+    "pieces_lost": "stopped: some pieces had no holder left",
+    "nothing_left": "nothing left to happen",
+}
+
+
 def headline(run):
     """One line saying what ran and how close it came to the bound."""
     s = run.summary
@@ -40,6 +49,9 @@ def headline(run):
     done = (s.get("peers") or {}).get("completed")
     if isinstance(done, int) and isinstance(n, int) and done < n:
         text += f" — only {done} of {n} finished"
+        why = STOP_REASONS.get(s.get("stopped"))
+        if why:
+            text += f" ({why})"
     makespan, bound = s.get("makespan_s"), run.kumar_ross_s
     if isinstance(makespan, (int, float)):
         text += f" — last finish {figures.fmt_duration(makespan)}"

@@ -56,6 +56,9 @@ class PlotRunTest(helpers.TempDirTest):
         text = plot_run.headline(run)
         self.assertIn("only 0 of 20 finished", text)
         self.assertNotIn("efficiency", text)
+        run.summary["stopped"] = "pieces_lost"
+        self.assertIn("only 0 of 20 finished (stopped: some pieces had no "
+                      "holder left)", plot_run.headline(run))
 
     def test_subtitle_says_what_the_run_changed(self):
         run = resultdir.load(REAL)
