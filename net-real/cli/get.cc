@@ -172,6 +172,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   auto last_data = last_t;
   constexpr auto kQuietWarning = std::chrono::seconds(30);
   double down_rate = 0, up_rate = 0;
+  bool down_seen = false, up_seen = false;
   for (;;) {
     if (WaitForSignal(std::chrono::milliseconds(500))) {
       interrupted = true;
@@ -181,10 +182,20 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     auto now = std::chrono::steady_clock::now();
     double dt = std::chrono::duration<double>(now - last_t).count();
     if (dt > 0) {
-      // Exponential smoothing over ~2 s keeps the line readable.
-      double a = std::min(1.0, dt / 2.0);
-      down_rate += a * ((p.stats.downloaded - last.stats.downloaded) / dt - down_rate);
-      up_rate += a * ((p.stats.uploaded - last.stats.uploaded) / dt - up_rate);
+      // Exponential smoothing over ~2 s keeps the line readable. The first
+      // sample with data sets the rate outright: smoothing up from zero
+      // made the early ETA several times too long.
+      const double a = std::min(1.0, dt / 2.0);
+      auto smooth = [a](double& rate, bool& seen, double sample) {
+        if (!seen && sample > 0) {
+          rate = sample;
+          seen = true;
+        } else {
+          rate += a * (sample - rate);
+        }
+      };
+      smooth(down_rate, down_seen, (p.stats.downloaded - last.stats.downloaded) / dt);
+      smooth(up_rate, up_seen, (p.stats.uploaded - last.stats.uploaded) / dt);
     }
     if (p.stats.downloaded != last.stats.downloaded || p.seed) last_data = now;
     if (!p.seed && now - last_data >= kQuietWarning) {
