@@ -48,7 +48,7 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   BlockSignals();
   std::string error;
   auto server = TrackerServer::Start(listen, config, DrawSeed(0), &error);
-  if (!server) return UserError(error);
+  if (!server) return UserError("--listen: " + error);
   Print("tracker listening on " + PrintableAddress(listen, server->port()));
   while (!WaitForSignal(std::chrono::seconds(1))) {
   }

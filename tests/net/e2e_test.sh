@@ -144,7 +144,7 @@ corrupt)
 cli)
   RC=0
   timeout 10 "$SWARM" tracker --listen "$TRACKER" > busy.out 2> busy.err || RC=$?
-  (( RC == 2 )) && grep -q "cannot listen on $TRACKER" busy.err || fail "busy port: rc $RC"
+  (( RC == 2 )) && grep -q -- "--listen: cannot listen on $TRACKER" busy.err || fail "busy port: rc $RC"
   RC=0
   "$SWARM" get nosuch.bin --tracker "$TRACKER" --out never > missing.out 2> missing.err || RC=$?
   (( RC == 1 )) && grep -q "has no file named 'nosuch.bin'" missing.err || fail "missing: rc $RC"
