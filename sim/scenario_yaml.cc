@@ -523,7 +523,15 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
   try {
     YAML::Node root;
     try {
-      root = YAML::Load(text);
+      std::vector<YAML::Node> docs = YAML::LoadAll(text);
+      if (docs.size() > 1) {
+        // YAML::Load would read the first and drop the rest without a word.
+        g_ctx = nullptr;
+        return ScenarioLoadError{path + ":" + std::to_string(docs[1].Mark().line + 1) +
+                                 ": a second YAML document (after '---'); a scenario "
+                                 "file holds one"};
+      }
+      if (!docs.empty()) root = docs[0];
     } catch (const YAML::ParserException& e) {
       g_ctx = nullptr;
       return ScenarioLoadError{path + ":" + std::to_string(e.mark.line + 1) +

@@ -121,6 +121,14 @@ TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
             "t.yaml:9: field 'peers': every class starts complete: nobody downloads the file");
 }
 
+TEST(ScenarioYaml, ASecondDocumentIsRefusedNotIgnored) {
+  // kGood's 14 lines, then '---' and the second document from line 16.
+  EXPECT_EQ(ErrorOf(std::string(kGood) + "---\nname: other\n"),
+            "t.yaml:16: a second YAML document (after '---'); a scenario file holds one");
+  // A lone document may still be framed by --- and ...
+  MustParse("---\n" + std::string(kGood) + "...\n");
+}
+
 TEST(ScenarioYaml, SampleIntervalKeepsTheTimelineFinite) {
   EXPECT_EQ(ErrorOf(kGood, {"sample_interval=500us"}),
             "t.yaml: --set sample_interval=500us: field 'sample_interval': must be at least 1ms");
