@@ -35,7 +35,8 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
 int RunList(const std::string& tracker, int retries);
 // A simulator scenario on real sockets (run_scenario.cc).
 int RunScenario(const std::string& file, const std::vector<std::string>& sets,
-                std::optional<uint64_t> seed, std::string out_dir, double max_wall_s);
+                std::optional<uint64_t> seed, std::string out_dir,
+                const std::string& max_wall);
 int RunGet(const std::string& name, const std::string& tracker, const std::string& out_dir,
            const std::string& seed_after, const CommonOptions& common);
 

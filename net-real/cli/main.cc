@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   std::string scenario_file, scenario_out;
   std::vector<std::string> sets;
   std::optional<uint64_t> scenario_seed;
-  double max_wall_s = 1800;
+  std::string max_wall = "1800";
   auto* scenario = app.add_subcommand(
       "run-scenario", "run a simulator scenario's peers on real sockets (127.0.0.1)");
   scenario->add_option("FILE", scenario_file, "scenario YAML")->required();
@@ -106,9 +106,9 @@ int main(int argc, char** argv) {
   scenario->add_option("--seed", scenario_seed, "run seed (overrides the scenario's)")
       ->check(swarm::sim::UnsignedWhole());
   scenario->add_option("--set", sets, "override a field, e.g. file.size=8MiB");
-  scenario->add_option("--max-wall", max_wall_s,
-                       "wall-clock budget in seconds: refuse scenarios whose lower bound "
-                       "exceeds it, stop a run that reaches it");
+  scenario->add_option("--max-wall", max_wall,
+                       "wall-clock budget, seconds or a duration (90, 90s, 30min): refuse "
+                       "scenarios whose lower bound exceeds it, stop a run that reaches it");
 
   try {
     app.parse(argc, argv);
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   if (*share) return cli::RunShare(files, tracker_addr, piece_length, share_opts);
   if (*list) return cli::RunList(tracker_addr, retries);
   if (*scenario) {
-    return cli::RunScenario(scenario_file, sets, scenario_seed, scenario_out, max_wall_s);
+    return cli::RunScenario(scenario_file, sets, scenario_seed, scenario_out, max_wall);
   }
   return cli::RunGet(name, tracker_addr, out_dir, seed_after, get_opts);
 }

@@ -2,8 +2,10 @@
 // issue's `sim run --real`). Writes the same result folder as `sim run`,
 // with "mode": "real".
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 
+#include "core/units.h"
 #include "net-real/cli/commands.h"
 #include "net-real/cli/console.h"
 #include "net-real/scenario_runner.h"
@@ -12,11 +14,32 @@
 #include "sim/scenario_yaml.h"
 
 namespace swarm::net::cli {
+namespace {
+
+// --max-wall: bare seconds (any size: 1e300 means "no limit") or a
+// duration with its unit, as everywhere else.
+std::optional<double> WallBudgetSeconds(const std::string& text) {
+  char* end = nullptr;
+  const double plain = std::strtod(text.c_str(), &end);
+  if (!text.empty() && end == text.c_str() + text.size()) {
+    if (std::isfinite(plain) && plain > 0) return plain;
+    return std::nullopt;
+  }
+  const std::optional<core::Duration> d = core::ParseDuration(text);
+  if (!d || *d <= core::Duration::Zero()) return std::nullopt;
+  return d->seconds();
+}
+
+}  // namespace
 
 int RunScenario(const std::string& file, const std::vector<std::string>& sets,
-                std::optional<uint64_t> seed, std::string out_dir, double max_wall_s) {
-  if (!std::isfinite(max_wall_s) || max_wall_s <= 0) {
-    std::cerr << "swarm: --max-wall: expected a positive number of seconds\n";
+                std::optional<uint64_t> seed, std::string out_dir,
+                const std::string& max_wall) {
+  const std::optional<double> max_wall_s = WallBudgetSeconds(max_wall);
+  if (!max_wall_s) {
+    std::cerr << "swarm: --max-wall: expected a positive number of seconds or a duration "
+                 "(e.g. 90, 90s, 30min), got '"
+              << max_wall << "'\n";
     return 2;
   }
   auto loaded = sim::LoadScenario(file, sets);
@@ -33,7 +56,7 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
     return 2;
   }
   RealRunOptions options;
-  options.max_wall_s = max_wall_s;
+  options.max_wall_s = *max_wall_s;
   // Ctrl-C stops the run with the usual teardown, so the peers' temporary
   // folder (up to 64 copies of the file) is removed.
   BlockSignals();

@@ -59,10 +59,10 @@ grep -q '"stopped": "pieces_lost"' "$OUT/lost/summary.json" || fail "lost-piece 
 
 # --max-wall bounds the run too: with 1 s one-way latency the scenario takes
 # over a minute of wall-clock time (its lower bound, 1.6 s, ignores latency);
-# --max-wall 3 stops it after 3 s, with a note.
+# --max-wall 3s stops it after 3 s, with a note.
 START=$SECONDS
 RC=0
-timeout 60 "$SWARM" run-scenario "$SCENARIO" --max-wall 3 \
+timeout 60 "$SWARM" run-scenario "$SCENARIO" --max-wall 3s \
   --set 'network.latency={constant: 1s}' --out "$OUT/wall" > "$OUT/wall.out" 2> "$OUT/wall.err" || RC=$?
 [[ $RC == 0 ]] || { cat "$OUT/wall.err"; fail "max-wall run exited with $RC"; }
 (( SECONDS - START < 15 )) || fail "max-wall run took $((SECONDS - START)) s"
@@ -98,6 +98,7 @@ refused "1.6 s of wall-clock time.*--max-wall is 1.0 s" --max-wall 1 --out "$OUT
 refused "20.6 s of wall-clock time on real sockets (a leecher's arrival" --max-wall 5 \
   --set 'peers.1.arrival={at: 20s}' --out "$OUT/refused"
 refused "max-wall: expected a positive number" --max-wall nan --out "$OUT/refused"
+refused "max-wall: expected a positive number.*got .5 parsecs." --max-wall "5 parsecs" --out "$OUT/refused"
 refused "seed: .-1. is not a non-negative whole number" --seed -1 --out "$OUT/refused"
 touch "$OUT/a_file"
 refused "out .*a_file is not a directory" --out "$OUT/a_file/sub"  # checked before running
