@@ -63,8 +63,22 @@ def headline(run):
             if run.piece_granular_s is not None:
                 text += (", piece-granular bound "
                          f"{figures.fmt_in(run.piece_granular_s, div)}")
-            text += f" (efficiency {eff:.0%})"
+            spread = arrival_spread_s(run)
+            if spread > 0.5 * makespan:
+                # The bound assumes everyone joins at once; with arrivals
+                # spread over most of the run (a steady state, not a flash
+                # crowd) the ratio would measure the arrivals.
+                text += (f" (arrivals span {figures.fmt_duration(spread)}: "
+                         "no flash-crowd efficiency)")
+            else:
+                text += f" (efficiency {eff:.0%})"
     return text
+
+
+def arrival_spread_s(run):
+    """Seconds between the first and the last leecher's join."""
+    joins = run.peers.join_s[run.peers.leecher]
+    return float(joins.max() - joins.min()) if len(joins) else 0.0
 
 
 def description_lines(text, width=150, max_lines=3):

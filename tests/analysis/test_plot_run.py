@@ -60,6 +60,17 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertIn("only 0 of 20 finished (stopped: some pieces had no "
                       "holder left)", plot_run.headline(run))
 
+    def test_spread_arrivals_get_no_efficiency(self):
+        run = resultdir.load(REAL)
+        self.assertIn("efficiency", plot_run.headline(run))
+        # Leechers joining over most of the run: a steady-state swarm.
+        makespan = run.summary["makespan_s"]
+        leechers = run.peers.leecher.nonzero()[0]
+        run.peers.join_s[leechers[-1]] = run.peers.join_s[leechers[0]] + 0.6 * makespan
+        text = plot_run.headline(run)
+        self.assertIn("no flash-crowd efficiency", text)
+        self.assertNotIn("(efficiency", text)
+
     def test_subtitle_says_what_the_run_changed(self):
         run = resultdir.load(REAL)
         self.assertEqual(plot_run.subtitle_lines(run),
