@@ -99,14 +99,19 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   }
   std::vector<core::TorrentInfo> infos;
   std::vector<std::optional<PieceStore::Stamp>> stamps;  // taken before hashing
+  // Names are checked before any file is hashed (which takes a while for
+  // big files) and before anything is published: the tracker lists files
+  // by name.
   std::set<std::string> names;
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
     if (!SafeFileName(base_name)) return UserError(path + ": not a shareable file name");
-    // Checked before anything is published: the tracker lists files by name.
     if (!names.insert(base_name).second) {
       return UserError(path + ": another FILE is also named " + base_name);
     }
+  }
+  for (const std::string& path : files) {
+    std::string base_name = std::filesystem::path(path).filename().string();
     std::string error;
     std::optional<PieceStore::Stamp> before = PieceStore::StampOf(path);
     auto info = HashFile(path, base_name, *plen, &error);

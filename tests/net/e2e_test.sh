@@ -159,6 +159,13 @@ cli)
   wait "$P" || RC=$?
   (( RC == 130 )) || fail "Ctrl-C while retrying: rc $RC (want 130)"
   grep -q "interrupted while waiting for the tracker" retry.err || fail "no interruption message"
+  # Two FILEs with one base name are refused before any file is hashed
+  # (here the first is a directory, which hashing would report instead).
+  mkdir -p dup_a/x dup_b && echo data > dup_b/x
+  RC=0
+  "$SWARM" share dup_a/x dup_b/x --tracker "$TRACKER" > dup.out 2> dup.err || RC=$?
+  (( RC == 2 )) && grep -q "dup_b/x: another FILE is also named x" dup.err \
+    || { cat dup.err; fail "duplicate base name: rc $RC"; }
   # Out-of-range ports and odd --seed-after values are refused up front.
   RC=0
   "$SWARM" tracker --listen 127.0.0.1:99999 > range.out 2> range.err || RC=$?
