@@ -725,6 +725,17 @@ TEST_F(StrategyTest, SuperSeedRevealsOnePieceAtATime) {
 }
 
 
+// The pieces a super-seed reveals to connection `c`: its Haves there.
+std::vector<PieceIndex> HavesSentOn(ConnectionId c, const std::vector<Action>& acts) {
+  std::vector<PieceIndex> out;
+  for (const Action& a : acts) {
+    if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
+      if (auto* h = std::get_if<Have>(&s->message)) out.push_back(h->piece);
+    }
+  }
+  return out;
+}
+
 // BEP 16 shows a peer its next piece once the last one was seen elsewhere.
 // When every other neighbour already holds the piece shown, nobody will
 // ever announce it again: the peer that fetched it used to wait for good.
@@ -768,26 +779,17 @@ TEST_F(StrategyTest, SuperSeedRevealsMoreWhenTheLastNeighbourLackingItLeaves) {
   cfg.super_seeding = true;
   auto p = Make(true, cfg);
   Handshaken(*p, c1_, remote_);
-  auto shown_to = [&](ConnectionId c, const std::vector<Action>& acts) {
-    std::vector<PieceIndex> out;
-    for (const Action& a : acts) {
-      if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
-        if (auto* h = std::get_if<Have>(&s->message)) out.push_back(h->piece);
-      }
-    }
-    return out;
-  };
   p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
   p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
-  const auto first = shown_to(c2_, p->TakeActions());
+  const auto first = HavesSentOn(c2_, p->TakeActions());
   ASSERT_EQ(first.size(), 1u);
   // c2 fetches its piece; c1 (which lacks it) could still spread it, so
   // c2 waits, as BEP 16 says.
   p->OnMessage(now_, c2_, Have{first[0]});
-  EXPECT_TRUE(shown_to(c2_, p->TakeActions()).empty());
+  EXPECT_TRUE(HavesSentOn(c2_, p->TakeActions()).empty());
   // c1 leaves before fetching it: nobody else can announce it now.
   p->OnDisconnected(now_, c1_);
-  const auto next = shown_to(c2_, p->TakeActions());
+  const auto next = HavesSentOn(c2_, p->TakeActions());
   ASSERT_EQ(next.size(), 1u);
   EXPECT_NE(next[0], first[0]);
 }
@@ -802,21 +804,12 @@ TEST_F(StrategyTest, SuperSeedRevealsMoreWhenItDropsTheLastNeighbourLackingIt) {
     cfg.super_seeding = true;
     auto p = Make(true, cfg);
     Handshaken(*p, c1_, remote_);
-    auto shown_to = [&](ConnectionId c, const std::vector<Action>& acts) {
-      std::vector<PieceIndex> out;
-      for (const Action& a : acts) {
-        if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
-          if (auto* h = std::get_if<Have>(&s->message)) out.push_back(h->piece);
-        }
-      }
-      return out;
-    };
     p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
     p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
-    const auto first = shown_to(c2_, p->TakeActions());
+    const auto first = HavesSentOn(c2_, p->TakeActions());
     ASSERT_EQ(first.size(), 1u);
     p->OnMessage(now_, c2_, Have{first[0]});
-    EXPECT_TRUE(shown_to(c2_, p->TakeActions()).empty());
+    EXPECT_TRUE(HavesSentOn(c2_, p->TakeActions()).empty());
     std::vector<Action> acts;
     if (violation) {
       p->OnMessage(now_, c1_, Have{PieceIndex(99)});  // out of range: dropped
@@ -832,7 +825,7 @@ TEST_F(StrategyTest, SuperSeedRevealsMoreWhenItDropsTheLastNeighbourLackingIt) {
       }
     }
     ASSERT_EQ(p->connection_count(), 1u) << "c1 was not dropped";
-    const auto next = shown_to(c2_, acts);
+    const auto next = HavesSentOn(c2_, acts);
     ASSERT_EQ(next.size(), 1u) << "c2 is shown nothing more";
     EXPECT_NE(next[0], first[0]);
   }

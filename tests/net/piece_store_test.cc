@@ -36,6 +36,13 @@ class PieceStoreTest : public ::testing::Test {
     auto off = info_.PieceOffset(b.piece) + b.offset;
     return std::string(reinterpret_cast<const char*>(data_.data()) + off, b.length);
   }
+  // Writes the torrent's bytes to DIR/seed.bin, for a seed to open.
+  fs::path WriteCompleteFile() {
+    fs::path path = dir_ / "seed.bin";
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data_.data()), std::streamsize(data_.size()));
+    return path;
+  }
   // Writes piece p as two blocks.
   void WritePiece(PieceStore* s, uint32_t p) {
     uint32_t size = static_cast<uint32_t>(info_.PieceSize(core::PieceIndex(p)));
@@ -164,11 +171,7 @@ TEST_F(PieceStoreTest, OneWriterAndForeignFilesUntouched) {
 }
 
 TEST_F(PieceStoreTest, SeedsExistingFile) {
-  fs::path path = dir_ / "seed.bin";
-  {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(data_.data()), std::streamsize(data_.size()));
-  }
+  fs::path path = WriteCompleteFile();
   std::string error;
   auto s = PieceStore::OpenComplete(path.string(), info_, &error);
   ASSERT_TRUE(s) << error;
@@ -193,11 +196,7 @@ void EditInPlace(const fs::path& path) {
 }
 
 TEST_F(PieceStoreTest, SeedStopsReadingAFileEditedInPlace) {
-  fs::path path = dir_ / "seed.bin";
-  {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(data_.data()), std::streamsize(data_.size()));
-  }
+  fs::path path = WriteCompleteFile();
   AgeFile(path);
   std::string error;
   auto s = PieceStore::OpenComplete(path.string(), info_, &error);
@@ -213,11 +212,7 @@ TEST_F(PieceStoreTest, SeedStopsReadingAFileEditedInPlace) {
 TEST_F(PieceStoreTest, SeedKeepsServingTheOpenFileWhenItIsReplaced) {
   // Replacing by rename (what most editors and `cp` to a temp + mv do)
   // leaves the open file's bytes intact: they still match the hashes.
-  fs::path path = dir_ / "seed.bin";
-  {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(data_.data()), std::streamsize(data_.size()));
-  }
+  fs::path path = WriteCompleteFile();
   AgeFile(path);
   std::string error;
   auto s = PieceStore::OpenComplete(path.string(), info_, &error);
