@@ -210,24 +210,43 @@ def draw_population(ax, runs, labels=None):
                     ds="steps-post", label="leechers (downloading)")
             ax.plot(t, tl["seeds"], color=SEED_COLOR, lw=2, ds="steps-post",
                     label="seeds (have the whole file)")
-            ax.plot(t, tl["completed"], color=DONE_COLOR, lw=1.4, ls=":",
-                    ds="steps-post", zorder=3,
-                    label="completed so far (cumulative)")
         else:
             ax.plot(t, tl["leechers"], color=run_color(i), lw=1.8,
                     ds="steps-post")
             ax.plot(t, tl["seeds"], color=run_color(i), lw=1.4, ls="--",
                     ds="steps-post")
-    if len(runs) > 1:
-        _style_legend(ax, labels, [("-", "leechers"), ("--", "seeds")])
-    else:
-        ax.legend(loc="best")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("peers in the swarm")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Who is in the swarm?")
+    if len(runs) > 1:
+        _style_legend(ax, labels, [("-", "leechers"), ("--", "seeds")])
+    else:
+        _draw_completed(ax, runs[0], div)
+
+
+def _draw_completed(ax, run, div):
+    """The cumulative completions of one run, and the legend. When they
+    dwarf the peers present (arrivals over a long run: a steady state), they
+    go on a right-hand axis, so the populations keep a readable scale."""
+    t, tl = run.timeline["time_s"] / div, run.timeline
+    present = float(np.max(tl["leechers"] + tl["seeds"], initial=0.0))
+    done_ax, label = ax, "completed so far (cumulative)"
+    twin = float(np.max(tl["completed"], initial=0.0)) > 3 * max(present, 1.0)
+    if twin:
+        done_ax = ax.twinx()
+        done_ax.grid(False)
+        done_ax.set_ylabel("leechers completed so far")
+        done_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        label += ", right axis"
+        ax.set_ylim(0, max(present, 1.0) * 1.6)   # room for the legend
+    done_ax.plot(t, tl["completed"], color=DONE_COLOR, lw=1.4, ls=":",
+                 ds="steps-post", zorder=3, label=label)
+    done_ax.set_ylim(bottom=0)
+    handles = ax.get_lines() + (done_ax.get_lines() if twin else [])
+    done_ax.legend(handles=handles, loc="upper left" if twin else "best")
 
 
 def _style_legend(ax, labels, styles):

@@ -101,6 +101,30 @@ class PanelTest(helpers.TempDirTest):
         np.testing.assert_array_equal(seeds.get_ydata(),
                                       self.run.timeline["seeds"])
 
+    def test_completions_share_the_axis_in_a_flash_crowd(self):
+        figures.draw_population(self.ax, [self.run])
+        done = self.ax.get_lines()[2]
+        self.assertIn("completed so far", done.get_label())
+        np.testing.assert_array_equal(done.get_ydata(),
+                                      self.run.timeline["completed"])
+
+    def test_many_completions_go_on_a_right_axis(self):
+        # Arrivals over a long run: completions climb far above the few
+        # peers present, which on one axis would be squashed flat.
+        tl = self.run.timeline
+        tl["completed"] = tl["completed"] * 50
+        figures.draw_population(self.ax, [self.run])
+        self.assertEqual(len(self.ax.get_lines()), 2)
+        present = float(np.max(tl["leechers"] + tl["seeds"]))
+        self.assertLess(self.ax.get_ylim()[1], 2 * present)
+        twin = [a for a in self.fig.axes if a is not self.ax]
+        self.assertEqual(len(twin), 1)
+        done = twin[0].get_lines()[0]
+        self.assertIn("right axis", done.get_label())
+        self.assertGreaterEqual(twin[0].get_ylim()[1], tl["completed"].max())
+        legend = [t.get_text() for t in twin[0].get_legend().texts]
+        self.assertEqual(len(legend), 3)
+
     def test_utilization_in_percent(self):
         figures.draw_utilization(self.ax, [self.run])
         line = self.ax.get_lines()[0]
