@@ -224,7 +224,36 @@ def draw_population(ax, runs, labels=None):
     if len(runs) > 1:
         _style_legend(ax, labels, [("-", "leechers"), ("--", "seeds")])
     else:
+        _draw_fluid_model(ax, runs[0], div)
         _draw_completed(ax, runs[0], div)
+
+
+def _draw_fluid_model(ax, run, div):
+    """Qiu–Srikant's steady-state leechers and seeds (summary.json's
+    fluid_model, present only when the model describes the whole swarm),
+    drawn while the modelled class keeps arriving: a steady state needs
+    arrivals. The model's seeds count finished leechers only; the timeline's
+    also count the permanent seeds, so these are added."""
+    f = run.fluid_model
+    if not f:
+        return
+    klass = np.array(run.peers.klass)
+    joins = run.peers.join_s[(klass == f.get("class")) &
+                             np.isfinite(run.peers.join_s)]
+    if joins.size < 2:
+        return
+    span = np.array([joins.min(), joins.max()]) / div
+    x, y = f.get("leechers"), f.get("seeds")
+    permanent = int(f.get("permanent_seeds") or 0)
+    if isinstance(x, (int, float)):
+        ax.plot(span, [x, x], color="navy", ls="--", lw=1.6, zorder=4,
+                label=f"Qiu–Srikant steady state: {x:.1f} leechers")
+    if isinstance(y, (int, float)):
+        parts = f"{y:.1f} + {permanent} permanent" if permanent else ""
+        ax.plot(span, [y + permanent] * 2, color="darkgreen", ls="--",
+                lw=1.6, zorder=4,
+                label=f"Qiu–Srikant steady state: {y + permanent:.1f} seeds"
+                      + (f" ({parts})" if parts else ""))
 
 
 def _draw_completed(ax, run, div):

@@ -190,6 +190,14 @@ class Result:
         return float(v) if isinstance(v, (int, float)) else None
 
     @property
+    def fluid_model(self):
+        """summary.json's Qiu–Srikant steady state ({class, regime, leechers,
+        seeds, download_time_s, permanent_seeds}), present only when the
+        model describes the whole swarm; None otherwise."""
+        f = self.summary.get("fluid_model")
+        return f if isinstance(f, dict) else None
+
+    @property
     def description(self):
         return self.scenario.get("description", "")
 
@@ -216,7 +224,7 @@ def _read_summary(path):
             raise ResultError(f"{path}: missing field '{key}'")
     # The fields the scripts read must have the documented types, so that a
     # hand-edited or foreign file gives this message, not a traceback.
-    for key in ("peers", "completion_time_s", "bounds"):
+    for key in ("peers", "completion_time_s", "bounds", "fluid_model"):
         if key in summary and not isinstance(summary[key], dict) and \
                 not (key != "peers" and summary[key] is None):
             raise ResultError(f"{path}: field '{key}' must be an object")
@@ -224,6 +232,9 @@ def _read_summary(path):
                ("peers", "completed"), ("bounds", "kumar_ross_s"),
                ("bounds", "piece_granular_s")]
     numbers += [("completion_time_s", k) for k in ("mean", "median", "p90")]
+    numbers += [("fluid_model", k) for k in ("leechers", "seeds",
+                                             "download_time_s",
+                                             "permanent_seeds")]
     overrides = summary.get("overrides")
     if overrides is not None and (not isinstance(overrides, list) or not all(
             isinstance(o, str) for o in overrides)):

@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import synthetic  # noqa: E402
 
+STEADY = os.path.join(helpers.HERE, "data", "sim_steady_100")
+
 
 class TimeUnitTest(unittest.TestCase):
 
@@ -124,6 +126,30 @@ class PanelTest(helpers.TempDirTest):
         self.assertGreaterEqual(twin[0].get_ylim()[1], tl["completed"].max())
         legend = [t.get_text() for t in twin[0].get_legend().texts]
         self.assertEqual(len(legend), 3)
+
+    def test_no_fluid_model_lines_for_a_flash_crowd(self):
+        figures.draw_population(self.ax, [self.run])
+        self.assertFalse(any("steady state" in l.get_label()
+                             for l in self.ax.get_lines()))
+
+    def test_fluid_model_steady_state_while_arrivals_last(self):
+        # A real steady-state run: summary.json has fluid_model.
+        run = resultdir.load(STEADY)
+        f = run.fluid_model
+        self.assertEqual((f["class"], f["permanent_seeds"]), ("leecher", 1))
+        figures.draw_population(self.ax, [run])
+        lines = {l.get_label(): l for l in self.ax.get_lines()}
+        leechers = lines["Qiu–Srikant steady state: 2.1 leechers"]
+        seeds = lines["Qiu–Srikant steady state: 16.0 seeds "
+                      "(15.0 + 1 permanent)"]
+        np.testing.assert_allclose(leechers.get_ydata(), [f["leechers"]] * 2)
+        np.testing.assert_allclose(seeds.get_ydata(), [f["seeds"] + 1] * 2)
+        joins = run.peers.join_s[np.array(run.peers.klass) == "leecher"]
+        div, _ = figures.time_unit(run.timeline["time_s"].max())
+        np.testing.assert_allclose(leechers.get_xdata(),
+                                   [joins.min() / div, joins.max() / div])
+        legend = [t.get_text() for t in self.fig.axes[-1].get_legend().texts]
+        self.assertIn(seeds.get_label(), legend)
 
     def test_utilization_in_percent(self):
         figures.draw_utilization(self.ax, [self.run])
