@@ -81,9 +81,12 @@ def _download_times(run):
 def draw_completion_cdf(ax, runs, labels=None):
     """CDF of download time (completion - join) with the Kumar-Ross bound."""
     data = [_download_times(r) for r in runs]
+    flash = [is_flash_crowd(r) for r in runs]
+    fluid_t = _fluid_download_time(runs[0]) if len(runs) == 1 else None
     longest = max([d[-1] for d, _ in data if d.size] +
-                  [r.kumar_ross_s or 0 for r in runs] +
-                  [r.piece_granular_s or 0 for r in runs] + [1.0])
+                  [r.kumar_ross_s or 0 for r, f in zip(runs, flash) if f] +
+                  [r.piece_granular_s or 0 for r, f in zip(runs, flash) if f] +
+                  [fluid_t or 0, 1.0])
     div, unit = time_unit(longest)
     by_class = len(runs) == 1 and len(_leecher_classes(runs[0])) > 1
     for i, (run, (done, n)) in enumerate(zip(runs, data)):
@@ -94,7 +97,12 @@ def draw_completion_cdf(ax, runs, labels=None):
                   lw=2.2, label=label)
     if by_class:
         _draw_class_cdfs(ax, runs[0], div)
-    _draw_bounds(ax, runs, div, labels)
+    _draw_bounds(ax, [r if f else None for r, f in zip(runs, flash)], div,
+                 labels)
+    if fluid_t is not None:
+        ax.axvline(fluid_t / div, color=BOUND_COLOR, ls="--", lw=1.6,
+                   label=f"Qiu–Srikant steady state: mean download\n"
+                         f"time {fmt_in(fluid_t, div)} (fluid model)")
     ax.set_xlim(left=0, right=longest / div * 1.05)
     ax.set_ylim(0, 1.04)
     ax.set_xlabel(f"download time: completion − join ({unit})")
@@ -108,6 +116,33 @@ def draw_completion_cdf(ax, runs, labels=None):
     if not any(d.size for d, _ in data):
         ax.text(0.5, 0.5, "no leecher completed", transform=ax.transAxes,
                 ha="center", va="center", fontsize=12, color="0.3")
+
+
+def arrival_spread_s(run):
+    """Seconds between the first and the last leecher's join."""
+    joins = run.peers.join_s[run.peers.leecher]
+    return float(joins.max() - joins.min()) if len(joins) else 0.0
+
+
+def is_flash_crowd(run):
+    """False when leechers kept joining over more than half of the run (from
+    the first join to the last finish, or to the end of the timeline if not
+    all finished): the Kumar–Ross and piece-granular bounds assume everyone
+    joins at once and say nothing about such a swarm's download times."""
+    joins = run.peers.join_s[run.peers.leecher]
+    if not joins.size:
+        return True
+    span = run.summary.get("makespan_s")
+    if not isinstance(span, (int, float)):
+        span = float(run.timeline["time_s"].max()) - float(joins.min())
+    return arrival_spread_s(run) <= 0.5 * span
+
+
+def _fluid_download_time(run):
+    """The fluid model's steady-state download time, when summary.json has
+    it (a steady-state swarm) and it is finite; else None."""
+    t = (run.fluid_model or {}).get("download_time_s")
+    return float(t) if isinstance(t, (int, float)) and t > 0 else None
 
 
 def _step_cdf(ax, done, n, div, **style):
@@ -171,10 +206,11 @@ def draw_growth(ax, run, which="first_piece"):
 
 def _draw_bounds(ax, runs, div, labels):
     """One dashed line per distinct Kumar-Ross bound: red when all runs share
-    it, else in the colour of the first run having it, naming its runs."""
+    it, else in the colour of the first run having it, naming its runs.
+    A None in `runs` is a run whose bound is not drawn."""
     groups = []   # [bound, [run indices]]
     for i, r in enumerate(runs):
-        b = r.kumar_ross_s
+        b = r.kumar_ross_s if r is not None else None   # None: not drawn
         if b is None:
             continue
         for g in groups:
