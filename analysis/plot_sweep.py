@@ -14,6 +14,10 @@ order they first appear (the order given to --vary). When other dotted
 parameters vary too, each combination becomes its own series (or pool them
 with --group none). Exit codes: 0 ok, 2 bad file or column, 3 matplotlib or
 numpy missing.
+
+The figure names the scenario file and the sweep's fixed --set values, read
+from the sweep.yaml beside the table (written by `sim sweep`), when that
+manifest lists every run of the table.
 """
 
 import argparse
@@ -21,6 +25,7 @@ import csv
 import math
 import os
 import sys
+import textwrap
 
 import resultdir
 from resultdir import ResultError
@@ -65,6 +70,84 @@ def read_sweep(path):
     if not rows:
         raise ResultError(f"{path}: no data rows")
     return header, rows
+
+
+def _flow_items(text):
+    """The items of a one-line YAML flow sequence of scalars, as yaml-cpp
+    writes them ('[a=1, "b=x, y", \'c\']'), or None if it is not one."""
+    text = text.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    items, i, body = [], 0, text[1:-1]
+    while i < len(body):
+        while i < len(body) and body[i] == " ":
+            i += 1
+        if i == len(body):
+            break
+        if body[i] == '"':
+            j, item = i + 1, ""
+            while j < len(body) and body[j] != '"':
+                if body[j] == "\\" and j + 1 < len(body):
+                    j += 1
+                item += body[j]
+                j += 1
+            i = j + 1
+        elif body[i] == "'":
+            j, item = i + 1, ""
+            while j < len(body):
+                if body[j] == "'" and body[j + 1:j + 2] == "'":
+                    item, j = item + "'", j + 2
+                elif body[j] == "'":
+                    break
+                else:
+                    item, j = item + body[j], j + 1
+            i = j + 1
+        else:
+            j = body.find(",", i)
+            j = len(body) if j < 0 else j
+            item, i = body[i:j].strip(), j
+        items.append(item)
+        while i < len(body) and body[i] == " ":
+            i += 1
+        if i < len(body) and body[i] != ",":
+            return None
+        i += 1
+    return items
+
+
+def read_manifest(csv_path, rows):
+    """(scenario file, fixed --set values) from the sweep.yaml `sim sweep`
+    wrote beside the table, or None when there is none, it cannot be read,
+    or it does not list every run of the table (another sweep's). A table
+    merged elsewhere with `sim merge --out` has none beside it."""
+    path = os.path.join(os.path.dirname(csv_path) or ".", "sweep.yaml")
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    scenario, sets, runs = None, None, set()
+    for line in lines:
+        if line.startswith("scenario:"):
+            scenario = resultdir._scalar(line[len("scenario:"):].strip())
+        elif line.startswith("sets:"):
+            sets = _flow_items(line[len("sets:"):])
+        elif line.lstrip().startswith("- run:"):
+            runs.add(resultdir._scalar(line.split("- run:", 1)[1].strip()))
+    if sets is None or not {r.get("run") for r in rows} <= runs:
+        return None
+    return scenario, sets
+
+
+def settings_line(manifest):
+    """What every point of the sweep shares: its scenario file and fixed
+    --set values (sweep.yaml), for the figure and the printed table."""
+    if manifest is None:
+        return None
+    scenario, sets = manifest
+    text = scenario or "the scenario"
+    return text + (" with --set " + ", ".join(sets) if sets
+                   else ", no fixed --set")
 
 
 def require_column(path, header, name, flag):
@@ -151,7 +234,17 @@ def x_positions(series):
     return {v: i for i, v in enumerate(xs)}, xs
 
 
-def plot(rows, args, groups):
+def plot(rows, args, groups, settings=None):
+    """Draws and saves the figure; returns the series."""
+    fig, series = figure(rows, args, groups, settings)
+    fig.savefig(args.out, bbox_inches="tight")
+    plt.close(fig)
+    return series
+
+
+def figure(rows, args, groups, settings=None):
+    """The figure (not saved) and the series behind it. `settings` is
+    settings_line()'s text, shown under the title."""
     series = aggregate(rows, args.x, args.y, groups, args.err)
     if not series:
         raise ResultError(f"{args.sweep_csv}: column {args.y} has no numeric "
@@ -185,13 +278,18 @@ def plot(rows, args, groups):
               if most > 1 else "one run per point: no error bar")
     ax.set_xlabel(args.x)
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"
-                 f"{spread}; faint dots = single runs", fontsize=11)
+    title = (f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"
+             f"{spread}; faint dots = single runs")
+    if settings:
+        fig.suptitle(title, fontsize=11, fontweight="bold")
+        ax.set_title("\n".join(textwrap.wrap(settings, 110)[:3]),
+                     fontsize=9, style="italic", color="0.25",
+                     fontweight="normal")
+    else:
+        ax.set_title(title, fontsize=11)
     ax.legend(loc="best")
     fig.tight_layout()
-    fig.savefig(args.out, bbox_inches="tight")
-    plt.close(fig)
-    return series
+    return fig, series
 
 
 def draw_bound(ax, rows, args, pos, div):
@@ -253,7 +351,13 @@ def main():
     if not args.out:
         args.out = os.path.join(os.path.dirname(args.sweep_csv) or ".",
                                 f"sweep_{args.y}_vs_{args.x}.png")
-    series = plot(rows, args, groups)
+    settings = settings_line(read_manifest(args.sweep_csv, rows))
+    series = plot(rows, args, groups, settings)
+    if settings:
+        print(f"sweep: {settings}")
+    else:
+        print("note: no sweep.yaml of this table beside it: its fixed "
+              "--set values are unknown and not shown")
     print_table(series, args)
     empty = sum(1 for r in rows if as_float(r[args.y]) is None)
     if empty:
