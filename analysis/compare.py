@@ -118,6 +118,12 @@ def caveats(runs, labels, rows):
             f"{max(spans):.0f} s ({long}): upload util, entropy and min copies "
             "average each run over its own span, not over the same period "
             "(compare the curves instead)")
+    spread = [l for run, l in zip(runs, labels)
+              if not resultdir.is_flash_crowd(run)]
+    if spread:
+        notes.append(f"leechers of {', '.join(spread)} kept arriving over "
+                     "most of the run (not a flash crowd): efficiency n/a, "
+                     "the makespan measures the arrivals")
     partial = [f"{r['label']} {r['completed']} of {r['leechers']}"
                for r in rows if isinstance(r["completed"], int)
                and isinstance(r["leechers"], int)

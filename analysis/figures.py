@@ -12,6 +12,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+import resultdir
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
@@ -81,7 +82,7 @@ def _download_times(run):
 def draw_completion_cdf(ax, runs, labels=None):
     """CDF of download time (completion - join) with the Kumar-Ross bound."""
     data = [_download_times(r) for r in runs]
-    flash = [is_flash_crowd(r) for r in runs]
+    flash = [resultdir.is_flash_crowd(r) for r in runs]
     fluid_t = _fluid_download_time(runs[0]) if len(runs) == 1 else None
     longest = max([d[-1] for d, _ in data if d.size] +
                   [r.kumar_ross_s or 0 for r, f in zip(runs, flash) if f] +
@@ -116,26 +117,6 @@ def draw_completion_cdf(ax, runs, labels=None):
     if not any(d.size for d, _ in data):
         ax.text(0.5, 0.5, "no leecher completed", transform=ax.transAxes,
                 ha="center", va="center", fontsize=12, color="0.3")
-
-
-def arrival_spread_s(run):
-    """Seconds between the first and the last leecher's join."""
-    joins = run.peers.join_s[run.peers.leecher]
-    return float(joins.max() - joins.min()) if len(joins) else 0.0
-
-
-def is_flash_crowd(run):
-    """False when leechers kept joining over more than half of the run (from
-    the first join to the last finish, or to the end of the timeline if not
-    all finished): the Kumar–Ross and piece-granular bounds assume everyone
-    joins at once and say nothing about such a swarm's download times."""
-    joins = run.peers.join_s[run.peers.leecher]
-    if not joins.size:
-        return True
-    span = run.summary.get("makespan_s")
-    if not isinstance(span, (int, float)):
-        span = float(run.timeline["time_s"].max()) - float(joins.min())
-    return arrival_spread_s(run) <= 0.5 * span
 
 
 def _fluid_download_time(run):

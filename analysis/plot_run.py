@@ -53,11 +53,11 @@ def headline(run):
         if why:
             text += f" ({why})"
     makespan, bound = s.get("makespan_s"), run.kumar_ross_s
-    if not figures.is_flash_crowd(run):
+    if not resultdir.is_flash_crowd(run):
         # The flash-crowd bounds assume everyone joins at once; with
         # arrivals spread over most of the run (a steady state) the last
         # finish and the efficiency would measure the arrivals.
-        spread = figures.arrival_spread_s(run)
+        spread = resultdir.arrival_spread_s(run)
         text += (f" — arrivals over {figures.fmt_duration(spread)}: not a "
                  "flash crowd, no efficiency")
     elif isinstance(makespan, (int, float)):

@@ -375,6 +375,27 @@ def time_during_run(result):
     return result.timeline["leechers"] > 0
 
 
+def arrival_spread_s(result):
+    """Seconds between the first and the last leecher's join."""
+    joins = result.peers.join_s[result.peers.leecher]
+    return float(joins.max() - joins.min()) if len(joins) else 0.0
+
+
+def is_flash_crowd(result):
+    """False when leechers kept joining over more than half of the run (from
+    the first join to the last finish, or to the end of the timeline if not
+    all finished): the Kumar–Ross and piece-granular bounds assume everyone
+    joins at once, so they say nothing about such a swarm (a steady state),
+    and bound / makespan would measure the arrivals, not the swarm."""
+    joins = result.peers.join_s[result.peers.leecher]
+    if not joins.size:
+        return True
+    span = result.summary.get("makespan_s")
+    if not isinstance(span, (int, float)):
+        span = float(result.timeline["time_s"].max()) - float(joins.min())
+    return arrival_spread_s(result) <= 0.5 * span
+
+
 def key_metrics(result):
     """A flat dict of the numbers compare.py tabulates (None = not known)."""
     import numpy as np
@@ -397,7 +418,8 @@ def key_metrics(result):
         "p90_completion_s": ct.get("p90"),
         "makespan_s": s.get("makespan_s"),
         "kumar_ross_s": result.kumar_ross_s,
-        "efficiency": s.get("efficiency"),
+        # Not a flash crowd: no efficiency (see is_flash_crowd()).
+        "efficiency": s.get("efficiency") if is_flash_crowd(result) else None,
         "mean_upload_utilization": avg("upload_utilization"),
         "mean_availability_entropy": avg("availability_entropy"),
         "mean_availability_min": avg("availability_min"),

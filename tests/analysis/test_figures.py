@@ -155,7 +155,7 @@ class PanelTest(helpers.TempDirTest):
         # Kumar–Ross bounds a flash crowd's last finish; with arrivals over
         # the whole run it says nothing about download times.
         run = resultdir.load(STEADY)
-        self.assertFalse(figures.is_flash_crowd(run))
+        self.assertFalse(resultdir.is_flash_crowd(run))
         figures.draw_completion_cdf(self.ax, [run])
         labels = [l.get_label() for l in self.ax.get_lines()]
         self.assertFalse(any("bound" in l for l in labels), labels)
@@ -165,11 +165,11 @@ class PanelTest(helpers.TempDirTest):
                                run.fluid_model["download_time_s"])
 
     def test_flash_crowd_test_without_makespan(self):
-        self.assertTrue(figures.is_flash_crowd(self.run))
+        self.assertTrue(resultdir.is_flash_crowd(self.run))
         self.run.summary["makespan_s"] = None    # not all finished
-        self.assertTrue(figures.is_flash_crowd(self.run))
+        self.assertTrue(resultdir.is_flash_crowd(self.run))
         self.run.peers.join_s[1] = self.run.timeline["time_s"].max() * 0.8
-        self.assertFalse(figures.is_flash_crowd(self.run))
+        self.assertFalse(resultdir.is_flash_crowd(self.run))
 
     def test_utilization_in_percent(self):
         figures.draw_utilization(self.ax, [self.run])
