@@ -16,6 +16,7 @@ import argparse
 import csv
 import os
 import sys
+import textwrap
 
 import resultdir
 
@@ -43,10 +44,19 @@ COLUMNS = (
 
 
 def default_labels(paths):
-    """Folder names; the full given path where two folder names collide."""
+    """Folder names; the full given path where two folder names collide.
+    Parts of sweep run names (KEY=VALUE__KEY=VALUE__seed=N) that every
+    folder shares are left out: `seed=1` of four seed-1 runs says nothing."""
     names = [os.path.basename(os.path.normpath(p)) for p in paths]
-    return [n if names.count(n) == 1 else os.path.normpath(p)
-            for n, p in zip(names, paths)]
+    labels = [n if names.count(n) == 1 else os.path.normpath(p)
+              for n, p in zip(names, paths)]
+    parts = [l.split("__") for l in labels]
+    shared = set.intersection(*(set(p) for p in parts)) if parts else set()
+    short = ["__".join(x for x in p if x not in shared) for p in parts]
+    if len(paths) > 1 and all(short) and len(set(short)) == len(short):
+        return short
+    return labels
+
 
 
 def parse_labels(text, paths):
@@ -160,14 +170,15 @@ def save(fig, out, name):
 
 
 def plot_all(runs, labels, out):
+    title = "Comparison: " + " vs ".join(labels)
     fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))
     figures.draw_completion_cdf(axes[0][0], runs, labels)
     figures.draw_population(axes[0][1], runs, labels)
     figures.draw_entropy(axes[1][0], runs, labels)
     figures.draw_min_availability(axes[1][1], runs, labels)
-    fig.suptitle("Comparison: " + " vs ".join(labels), fontsize=14,
-                 fontweight="bold")
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    title = textwrap.wrap(title, 110)
+    fig.suptitle("\n".join(title), fontsize=14, fontweight="bold")
+    fig.tight_layout(rect=(0, 0, 1, 0.985 - 0.025 * len(title)))
     save(fig, out, "compare_overview.png")
     for name, draw in (
             ("compare_completion_cdf.png", figures.draw_completion_cdf),

@@ -9,6 +9,7 @@ REQUIRES: resultdir.require_matplotlib() was called (Agg backend).
 """
 
 import math
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -57,6 +58,12 @@ def fmt_in(s, div):
     return f"{s / div:.{1 if unit == 'min' else 2}f} {unit} ({s:.0f} s)"
 
 
+def legend_label(text, width=30):
+    """A run's label for a legend, wrapped so that the legend stays narrower
+    than its panel (sweep run names are long and have no spaces)."""
+    return textwrap.fill(text, width, break_on_hyphens=False)
+
+
 def run_color(i):
     return RUN_COLORS[i % len(RUN_COLORS)]
 
@@ -93,7 +100,7 @@ def draw_completion_cdf(ax, runs, labels=None):
     for i, (run, (done, n)) in enumerate(zip(runs, data)):
         color = LEECHER_COLOR if len(runs) == 1 else run_color(i)
         label = (f"all leechers ({done.size} of {n} finished)"
-                 if len(runs) == 1 else f"{labels[i]} ({done.size}/{n})")
+                 if len(runs) == 1 else legend_label(f"{labels[i]} ({done.size}/{n})"))
         _step_cdf(ax, done, n, div, color="0.15" if by_class else color,
                   lw=2.2, label=label)
     if by_class:
@@ -214,7 +221,8 @@ def _draw_bounds(ax, runs, div, labels):
     for b, members in groups:
         names = ", ".join(labels[i] for i in members)
         ax.axvline(b / div, color=run_color(members[0]), ls="--", lw=1.3,
-                   label=f"Kumar–Ross bound {fmt_in(b, div)} ({names})")
+                   label=legend_label(
+                       f"Kumar–Ross bound {fmt_in(b, div)} ({names})", 45))
 
 
 def draw_population(ax, runs, labels=None):
@@ -296,7 +304,7 @@ def _draw_completed(ax, run, div):
 
 
 def _style_legend(ax, labels, styles):
-    handles = [Line2D([], [], color=run_color(i), lw=2, label=l)
+    handles = [Line2D([], [], color=run_color(i), lw=2, label=legend_label(l))
                for i, l in enumerate(labels)]
     handles += [Line2D([], [], color="0.2", ls=ls, lw=1.5, label=name)
                 for ls, name in styles]
@@ -314,7 +322,8 @@ def draw_utilization(ax, runs, labels=None):
             ax.plot(t, u, color="tab:orange", lw=1.8,
                     label="upload used / upload capacity of present peers")
         else:
-            ax.plot(t, u, color=run_color(i), lw=1.6, label=labels[i])
+            ax.plot(t, u, color=run_color(i), lw=1.6,
+                    label=legend_label(labels[i]))
     ax.set_xlim(left=0)
     ax.set_ylim(0, 105)
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
@@ -357,7 +366,8 @@ def draw_entropy(ax, runs, labels=None):
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         color = "tab:cyan" if len(runs) == 1 else run_color(i)
-        label = "normalised entropy" if len(runs) == 1 else labels[i]
+        label = ("normalised entropy" if len(runs) == 1
+                 else legend_label(labels[i]))
         ax.plot(run.timeline["time_s"] / div,
                 run.timeline["availability_entropy"], color=color, lw=1.7,
                 label=label)
@@ -374,7 +384,7 @@ def draw_min_availability(ax, runs, labels):
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         ax.plot(run.timeline["time_s"] / div, run.timeline["availability_min"],
-                color=run_color(i), lw=1.7, label=labels[i])
+                color=run_color(i), lw=1.7, label=legend_label(labels[i]))
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.set_xlabel(f"{time_label(runs)} ({unit})")

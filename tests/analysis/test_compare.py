@@ -104,6 +104,35 @@ class CompareTest(helpers.TempDirTest):
         self.assertTrue(os.path.isfile(os.path.join(
             self.tmp, "comparison", "compare.md")))
 
+    def test_default_labels_drop_what_sweep_runs_share(self):
+        import compare
+        runs = ["sw/runs/protocol.piece_selection=rarest_first__seed=1",
+                "sw/runs/protocol.piece_selection=random__seed=1/"]
+        self.assertEqual(compare.default_labels(runs),
+                         ["protocol.piece_selection=rarest_first",
+                          "protocol.piece_selection=random"])
+        other = ["a/x__seed=1", "b/x__seed=2", "c/ss"]
+        self.assertEqual(compare.default_labels(other),
+                         ["x__seed=1", "x__seed=2", "ss"])
+        self.assertEqual(compare.default_labels(["a/x__seed=1", "b/x__seed=1"]),
+                         ["a/x", "b/x"])
+
+    def test_long_labels_keep_the_overview_its_width(self):
+        # Sweep run names as labels used to widen the page by ~120 px and
+        # push the legends out of their panels.
+        import matplotlib.image as mpimg
+        steady = os.path.join(helpers.HERE, "data", "sim_steady_100")
+        widths = []
+        for labels in ("a,b,c", "protocol.piece_selection=rarest_first__seed="
+                       "1,protocol.piece_selection=random__seed=1,steady"):
+            out = os.path.join(self.tmp, str(len(widths)))
+            r = helpers.run_script("compare.py", self.a, self.b, steady,
+                                   "--labels", labels, "--out", out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            widths.append(mpimg.imread(os.path.join(
+                out, "compare_overview.png")).shape[1])
+        self.assertLessEqual(widths[1], widths[0] * 1.02)
+
     def test_label_count_mismatch_exits_2(self):
         r = helpers.run_script("compare.py", self.a, self.b, "--labels", "x",
                                "--out", self.out)
