@@ -256,6 +256,8 @@ def figure(rows, args, groups, settings=None):
     most = max(len(p[3]) for pts in series.values() for p in pts)
     span = (max(pos.values()) - min(pos.values())) or 1.0
     width = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
+    # Categories have no order between them: their means are not joined
+    # by a line (which would read as a trend); numeric x values are.
     for i, (label, pts) in enumerate(series.items()):
         shift = (i - (n - 1) / 2) * width
         color = figures.run_color(i)
@@ -266,10 +268,10 @@ def figure(rows, args, groups, settings=None):
                        s=14, color=color, alpha=0.45, lw=0)
         ax.errorbar(xs, [p[1] / div for p in pts], [p[2] / div for p in pts],
                     color=color, marker="o", ms=6, capsize=5, lw=1.6,
-                    ls="-" if not categories else ":",
+                    ls="-" if not categories else "none",
                     label=label or (f"mean {error_name(args.err)}"
                                     if most > 1 else "single run"))
-    draw_bound(ax, rows, args, pos, div)
+    draw_bound(ax, rows, args, pos, div, joined=not categories)
     if categories:
         ax.set_xticks(range(len(categories)), categories)
         ax.set_xlim(-0.5, len(categories) - 0.5)
@@ -292,9 +294,10 @@ def figure(rows, args, groups, settings=None):
     return fig, series
 
 
-def draw_bound(ax, rows, args, pos, div):
+def draw_bound(ax, rows, args, pos, div, joined=True):
     """Kumar-Ross bound per x on a makespan plot (it bounds the last finish,
-    not a mean or median), when the sweep has it."""
+    not a mean or median), when the sweep has it: a short bar at each x,
+    joined by a dashed line when x is numeric."""
     if args.y != "makespan_s" or "kumar_ross_s" not in rows[0]:
         return
     by_x = {}
@@ -305,9 +308,16 @@ def draw_bound(ax, rows, args, pos, div):
     if not by_x:
         return
     xs = sorted(by_x, key=lambda v: pos[v])
-    ax.plot([pos[v] for v in xs], [np.mean(by_x[v]) / div for v in xs],
-            color=figures.BOUND_COLOR, ls="--", marker="_", ms=18, lw=1.2,
-            label="Kumar–Ross bound (mean over runs)")
+    ys = [np.mean(by_x[v]) / div for v in xs]
+    label = "Kumar–Ross bound (mean over runs)"
+    if joined:
+        ax.plot([pos[v] for v in xs], ys, color=figures.BOUND_COLOR, ls="--",
+                marker="_", ms=18, lw=1.2, label=label)
+    else:
+        # One short bar per category: one line with NaN gaps between.
+        bx = [x for v in xs for x in (pos[v] - 0.3, pos[v] + 0.3, np.nan)]
+        by = [y for y in ys for y in (y, y, np.nan)]
+        ax.plot(bx, by, color=figures.BOUND_COLOR, lw=1.6, label=label)
 
 
 def error_name(err):

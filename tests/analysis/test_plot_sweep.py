@@ -159,6 +159,32 @@ class PlotSweepTest(helpers.TempDirTest):
                                "mean_completion_s")
         self.assertIn("note: no sweep.yaml of this table beside it", r.stdout)
 
+    def test_categories_are_not_joined_by_a_line(self):
+        import argparse
+        import plot_sweep
+        import matplotlib.pyplot as plt
+        import numpy as np
+        _, rows = plot_sweep.read_sweep(self.csv)
+        for x, style in (("protocol.piece_selection", "None"),
+                         ("protocol.unchoke_slots", "-")):
+            args = argparse.Namespace(x=x, y="mean_completion_s",
+                                      err="ci95", sweep_csv=self.csv)
+            fig, _ = plot_sweep.figure(rows, args, [])
+            means = fig.axes[0].get_lines()[0]
+            self.assertEqual(means.get_linestyle(), style, x)
+            plt.close(fig)
+            args.y = "makespan_s"    # and the Kumar–Ross bound
+            fig, _ = plot_sweep.figure(rows, args, [])
+            ax = fig.axes[0]
+            bound = [a for a in ax.get_lines() if "Kumar" in a.get_label()]
+            self.assertEqual(len(bound), 1)
+            gaps = int(np.isnan(bound[0].get_ydata()).sum())
+            if style == "-":     # numeric: one dashed line through them all
+                self.assertEqual((bound[0].get_linestyle(), gaps), ("--", 0))
+            else:                # categories: a short bar at each, apart
+                self.assertEqual(gaps, 3)
+            plt.close(fig)
+
     def test_not_a_sweep_exits_2(self):
         path = os.path.join(self.tmp, "empty.csv")
         open(path, "w").close()
