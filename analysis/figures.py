@@ -420,10 +420,11 @@ def draw_class_ratio(ax, run):
     top, ticks = 1.0, []
     for i, (name, count, up, down, ratios) in enumerate(rows):
         if down <= 0:
-            ax.text(i, 0.03, "downloaded nothing\n(uploaded\n"
-                    f"{up / MIB:,.0f} MiB)",
-                    ha="center", va="bottom", fontsize=8.5, color="0.25",
-                    transform=ax.get_xaxis_transform())
+            # Just above the ratio-1 line, which would cross it lower down.
+            ax.annotate("downloaded nothing\n(uploaded\n"
+                        f"{up / MIB:,.0f} MiB)", (i, 1.0),
+                        xytext=(0, 5), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=8.5, color="0.25")
             ticks.append(f"{name}\n({_peers(count)})\nratio: n/a")
             continue
         ratio = up / down
@@ -438,14 +439,16 @@ def draw_class_ratio(ax, run):
                label="ratio 1 (gave as much as got)")
     ax.set_xticks(np.arange(len(rows)), ticks)
     ax.set_xlim(-0.6, len(rows) - 0.4)
-    ax.set_ylim(0, top * 1.2)
+    # Headroom above the highest dot for the legend, in one row, so that
+    # it never hides peers.
+    ax.set_ylim(0, top * 1.22)
     ax.set_ylabel("bytes uploaded / bytes downloaded")
     ax.set_title("Who gave back? Upload/download ratio per class")
     handles, _ = ax.get_legend_handles_labels()
     handles += [Patch(color="0.6", label="whole class (bar)"),
                 Line2D([], [], ls="", marker="o", ms=3.5, color="0.15",
                        label="one peer (dot)")]
-    ax.legend(handles=handles, loc="upper right")
+    ax.legend(handles=handles, loc="upper center", ncol=3, fontsize=8.5)
 
 
 def draw_class_volume(ax, run):

@@ -171,6 +171,33 @@ class PanelTest(helpers.TempDirTest):
         self.run.peers.join_s[1] = self.run.timeline["time_s"].max() * 0.8
         self.assertFalse(resultdir.is_flash_crowd(self.run))
 
+    def test_class_ratio_legend_hides_no_peer(self):
+        # The legend sat in the upper right, over the dots of the
+        # contributors with the highest ratios.
+        # One generous peer (ratio 8) stretches the axis, as in the 600-peer
+        # steady state: the seed's note then crossed the ratio-1 line.
+        p = self.run.peers
+        p.bytes_uploaded[2] = 8 * p.bytes_downloaded[2]
+        for run in (resultdir.load(STEADY), self.run):
+            fig, (ax, right) = plt.subplots(     # as in class_ratio.png
+                1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [3, 2]})
+            figures.draw_class_ratio(ax, run)
+            figures.draw_class_volume(right, run)
+            fig.tight_layout()
+            fig.canvas.draw()
+            box = ax.get_legend().get_window_extent()
+            dots = np.concatenate([c.get_offset_transform().transform(
+                c.get_offsets()) for c in ax.collections])
+            self.assertGreater(len(dots), 20)
+            inside = [d for d in dots if box.contains(*d)]
+            self.assertEqual(inside, [], run.path)
+            # The seed's note is not crossed by the ratio-1 line.
+            note = next(t for t in ax.texts if "downloaded nothing" in t.get_text())
+            extent = note.get_window_extent()
+            one = ax.transData.transform((0, 1.0))[1]
+            self.assertFalse(extent.y0 <= one <= extent.y1, run.path)
+            plt.close(fig)
+
     def test_utilization_in_percent(self):
         figures.draw_utilization(self.ax, [self.run])
         line = self.ax.get_lines()[0]
