@@ -417,14 +417,11 @@ def draw_class_ratio(ax, run):
     """Bar per class: bytes uploaded / bytes downloaded, peers as dots."""
     rows = class_table(run)
     jitter = np.random.RandomState(0)   # fixed: same picture every time
-    top, ticks = 1.0, []
+    top, ticks, notes = 1.0, [], []
     for i, (name, count, up, down, ratios) in enumerate(rows):
         if down <= 0:
-            # Just above the ratio-1 line, which would cross it lower down.
-            ax.annotate("downloaded nothing\n(uploaded\n"
-                        f"{up / MIB:,.0f} MiB)", (i, 1.0),
-                        xytext=(0, 5), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=8.5, color="0.25")
+            notes.append((i, "downloaded nothing\n(uploaded\n"
+                          f"{up / MIB:,.0f} MiB)"))
             ticks.append(f"{name}\n({_peers(count)})\nratio: n/a")
             continue
         ratio = up / down
@@ -442,6 +439,14 @@ def draw_class_ratio(ax, run):
     # Headroom above the highest dot for the legend, in one row, so that
     # it never hides peers.
     ax.set_ylim(0, top * 1.22)
+    # Notes for classes without a ratio go next to the ratio-1 line, on the
+    # roomier side of it (the line crossed them when they sat at the bottom).
+    above = 1.0 / (top * 1.22) < 0.5
+    for i, text in notes:
+        ax.annotate(text, (i, 1.0), xytext=(0, 5 if above else -5),
+                    textcoords="offset points", ha="center",
+                    va="bottom" if above else "top", fontsize=8.5,
+                    color="0.25")
     ax.set_ylabel("bytes uploaded / bytes downloaded")
     ax.set_title("Who gave back? Upload/download ratio per class")
     handles, _ = ax.get_legend_handles_labels()

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import synthetic  # noqa: E402
 
 STEADY = os.path.join(helpers.HERE, "data", "sim_steady_100")
+REAL = os.path.join(helpers.HERE, "data", "sim_flash_20")
 
 
 class TimeUnitTest(unittest.TestCase):
@@ -178,7 +179,11 @@ class PanelTest(helpers.TempDirTest):
         # steady state: the seed's note then crossed the ratio-1 line.
         p = self.run.peers
         p.bytes_uploaded[2] = 8 * p.bytes_downloaded[2]
-        for run in (resultdir.load(STEADY), self.run):
+        flat = resultdir.load(REAL)     # every ratio <= 1: note below
+        flat.peers.bytes_uploaded = np.minimum(flat.peers.bytes_uploaded,
+                                               flat.peers.bytes_downloaded)
+        flat.peers.bytes_uploaded[0] = 10 * 2 ** 20        # the seed
+        for run in (resultdir.load(STEADY), self.run, flat):
             fig, (ax, right) = plt.subplots(     # as in class_ratio.png
                 1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [3, 2]})
             figures.draw_class_ratio(ax, run)
@@ -188,7 +193,7 @@ class PanelTest(helpers.TempDirTest):
             box = ax.get_legend().get_window_extent()
             dots = np.concatenate([c.get_offset_transform().transform(
                 c.get_offsets()) for c in ax.collections])
-            self.assertGreater(len(dots), 20)
+            self.assertGreaterEqual(len(dots), 20)
             inside = [d for d in dots if box.contains(*d)]
             self.assertEqual(inside, [], run.path)
             # The seed's note is not crossed by the ratio-1 line.
@@ -196,6 +201,10 @@ class PanelTest(helpers.TempDirTest):
             extent = note.get_window_extent()
             one = ax.transData.transform((0, 1.0))[1]
             self.assertFalse(extent.y0 <= one <= extent.y1, run.path)
+            # ... and clear of the legend, with a visible gap (it came
+            # within 2 px of it when every ratio was at most 1).
+            self.assertTrue(extent.y1 + 4 < box.y0 or extent.y0 > box.y1 + 4,
+                            run.path)
             plt.close(fig)
 
     def test_utilization_in_percent(self):
