@@ -228,6 +228,13 @@ class PanelTest(helpers.TempDirTest):
         total_down = sum(r[3] for r in rows.values())
         self.assertEqual(total_up, total_down)   # bytes are conserved
 
+    def test_no_run_is_drawn_in_the_bounds_colour(self):
+        from matplotlib.colors import to_rgb
+        bound = to_rgb(figures.BOUND_COLOR)
+        colours = [to_rgb(figures.run_color(i)) for i in range(12)]
+        self.assertNotIn(bound, colours)
+        self.assertEqual(len(set(colours[:9])), 9)   # still 9 distinct
+
     def test_overlay_one_colour_per_run(self):
         other = resultdir.load(synthetic.write_result(
             os.path.join(self.tmp, "other"), leechers=20, seed=9))
