@@ -9,6 +9,7 @@ REQUIRES: resultdir.require_matplotlib() was called (Agg backend).
 """
 
 import math
+import re
 import textwrap
 
 import matplotlib
@@ -64,8 +65,21 @@ def fmt_in(s, div):
 
 def legend_label(text, width=30):
     """A run's label for a legend, wrapped so that the legend stays narrower
-    than its panel (sweep run names are long and have no spaces)."""
-    return textwrap.fill(text, width, break_on_hyphens=False)
+    than its panel. Sweep run names have no spaces: they break after a
+    space or '__' (between KEY=VALUE parts), a part longer than the width
+    also after its '=', and only what is still too long is cut inside."""
+    parts = []
+    for part in re.split(r"(?<=__)|(?<= )", text):
+        parts += re.split(r"(?<==)", part) if len(part) > width else [part]
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(lines[-1]) + len(part.rstrip()) > width:
+            lines.append("")
+        lines[-1] += part
+    out = []
+    for line in lines:
+        out += textwrap.wrap(line, width, break_on_hyphens=False) or [""]
+    return "\n".join(out)
 
 
 def run_color(i):

@@ -228,6 +228,18 @@ class PanelTest(helpers.TempDirTest):
         total_down = sum(r[3] for r in rows.values())
         self.assertEqual(total_up, total_down)   # bytes are conserved
 
+    def test_long_labels_wrap_between_their_parts(self):
+        # textwrap cut sweep run names anywhere: 'rando' / 'm__seed=1'.
+        self.assertEqual(figures.legend_label(
+            "protocol.piece_selection=random__seed=1 (200/200)"),
+            "protocol.piece_selection=\nrandom__seed=1 (200/200)")
+        self.assertEqual(figures.legend_label("rarest_first (20/20)"),
+                         "rarest_first (20/20)")
+        long = "peers.1.arrival=" + "x" * 40 + "__seed=3"
+        lines = figures.legend_label(long).split("\n")
+        self.assertTrue(all(len(l) <= 30 for l in lines), lines)
+        self.assertEqual("".join(lines), long)
+
     def test_no_run_is_drawn_in_the_bounds_colour(self):
         from matplotlib.colors import to_rgb
         bound = to_rgb(figures.BOUND_COLOR)
