@@ -19,6 +19,7 @@ import resultdir
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import ScaledTranslation
 
 MIB = 2 ** 20
 LEECHER_COLOR, SEED_COLOR, DONE_COLOR = "tab:blue", "tab:green", "0.45"
@@ -137,8 +138,13 @@ def draw_completion_cdf(ax, runs, labels=None):
     if len(runs) == 1:
         ax.legend(loc="best")
     else:   # many long labels: below the axes, never over the curves
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2,
-                  fontsize=8.5)
+        # Anchored a fixed 40 points below the axes, under the tick labels
+        # and the axis label (a fraction of the axes height overlapped the
+        # axis label when the panel was short).
+        below = ax.transAxes + ScaledTranslation(0, -40 / 72,
+                                                 ax.figure.dpi_scale_trans)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0),
+                  bbox_transform=below, ncol=2, fontsize=8.5)
     if not any(d.size for d, _ in data):
         ax.text(0.5, 0.5, "no leecher completed", transform=ax.transAxes,
                 ha="center", va="center", fontsize=12, color="0.3")

@@ -240,6 +240,27 @@ class PanelTest(helpers.TempDirTest):
         self.assertTrue(all(len(l) <= 30 for l in lines), lines)
         self.assertEqual("".join(lines), long)
 
+    def test_overlay_cdf_legend_leaves_the_axis_label_visible(self):
+        # In compare_overview.png (short panels) the legend below the CDF
+        # used to cover its x-axis label.
+        runs = [resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, f"r{i}"), leechers=10, seed=i + 1))
+            for i in range(6)]
+        labels = [f"protocol.piece_selection=random__seed={i}"
+                  for i in range(6)]
+        fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))
+        figures.draw_completion_cdf(axes[0][0], runs, labels)
+        figures.draw_population(axes[0][1], runs, labels)
+        figures.draw_entropy(axes[1][0], runs, labels)
+        figures.draw_min_availability(axes[1][1], runs, labels)
+        fig.tight_layout(rect=(0, 0, 1, 0.9))
+        fig.canvas.draw()
+        ax = axes[0][0]
+        label = ax.xaxis.label.get_window_extent()
+        legend = ax.get_legend().get_window_extent()
+        self.assertLess(legend.y1, label.y0)
+        plt.close(fig)
+
     def test_no_run_is_drawn_in_the_bounds_colour(self):
         from matplotlib.colors import to_rgb
         bound = to_rgb(figures.BOUND_COLOR)
