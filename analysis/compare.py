@@ -5,8 +5,10 @@ Usage: compare.py DIR DIR... [--labels a,b,c] [--out OUTDIR]
 
 Writes into OUTDIR (default ./comparison): compare_overview.png (the four
 panels below on one page), compare_completion_cdf.png, compare_population.png,
-compare_entropy.png, compare_min_availability.png, and the key metrics per run
-as compare.md (Markdown table) and compare.csv; the table is also printed.
+compare_entropy.png, compare_min_availability.png (on the overview only the
+CDF's legend names the runs: one colour per run throughout), and the key
+metrics per run as compare.md (Markdown table) and compare.csv; the table is
+also printed.
 Typical use: rarest-first vs random vs sequential, tit-for-tat vs round-robin.
 Exit codes: 0 ok, 2 bad arguments or a folder that is not a result, 3
 matplotlib or numpy missing.
@@ -172,10 +174,12 @@ def save(fig, out, name):
 def plot_all(runs, labels, out):
     title = "Comparison: " + " vs ".join(labels)
     fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))
+    # The CDF's legend names the runs; the other panels use the same
+    # colours, so repeating it would only cover their curves.
     figures.draw_completion_cdf(axes[0][0], runs, labels)
-    figures.draw_population(axes[0][1], runs, labels)
-    figures.draw_entropy(axes[1][0], runs, labels)
-    figures.draw_min_availability(axes[1][1], runs, labels)
+    figures.draw_population(axes[0][1], runs, labels, run_legend=False)
+    figures.draw_entropy(axes[1][0], runs, labels, run_legend=False)
+    figures.draw_min_availability(axes[1][1], runs, labels, run_legend=False)
     title = textwrap.wrap(title, 110)
     fig.suptitle("\n".join(title), fontsize=14, fontweight="bold")
     fig.tight_layout(rect=(0, 0, 1, 0.985 - 0.025 * len(title)))

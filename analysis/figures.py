@@ -249,8 +249,10 @@ def _draw_bounds(ax, runs, div, labels):
                        f"Kumar–Ross bound {fmt_in(b, div)} ({names})", 45))
 
 
-def draw_population(ax, runs, labels=None):
-    """Leechers and seeds present over time (plus completed, for one run)."""
+def draw_population(ax, runs, labels=None, run_legend=True):
+    """Leechers and seeds present over time (plus completed, for one run).
+    run_legend=False leaves the runs' colours out of an overlay's legend
+    (a page where another panel's legend names them)."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         t, tl = run.timeline["time_s"] / div, run.timeline
@@ -271,7 +273,8 @@ def draw_population(ax, runs, labels=None):
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Who is in the swarm?")
     if len(runs) > 1:
-        _style_legend(ax, labels, [("-", "leechers"), ("--", "seeds")])
+        _style_legend(ax, labels if run_legend else [],
+                      [("-", "leechers"), ("--", "seeds")])
     else:
         _draw_fluid_model(ax, runs[0], div)
         _draw_completed(ax, runs[0], div)
@@ -385,8 +388,9 @@ def draw_availability(ax, run, twin=True):
     ax.legend(handles=handles, loc="upper left", ncol=1 if twin else 2)
 
 
-def draw_entropy(ax, runs, labels=None):
-    """Normalised availability entropy over time, one line per run."""
+def draw_entropy(ax, runs, labels=None, run_legend=True):
+    """Normalised availability entropy over time, one line per run;
+    run_legend=False: no legend for an overlay (see draw_population)."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         color = "tab:cyan" if len(runs) == 1 else run_color(i)
@@ -400,11 +404,13 @@ def draw_entropy(ax, runs, labels=None):
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("normalised entropy (1 = perfectly even)")
     ax.set_title("Piece availability evenness")
-    ax.legend(loc="lower right")
+    if run_legend or len(runs) == 1:
+        ax.legend(loc="lower right")
 
 
-def draw_min_availability(ax, runs, labels):
-    """Copies of the rarest piece over time, one line per run."""
+def draw_min_availability(ax, runs, labels, run_legend=True):
+    """Copies of the rarest piece over time, one line per run;
+    run_legend=False: no legend (see draw_population)."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         ax.plot(run.timeline["time_s"] / div, run.timeline["availability_min"],
@@ -415,7 +421,8 @@ def draw_min_availability(ax, runs, labels):
     ax.set_ylabel("copies of the rarest piece")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Rarest piece: how many copies?")
-    ax.legend(loc="best")
+    if run_legend:
+        ax.legend(loc="best")
 
 
 def class_table(run):

@@ -133,6 +133,36 @@ class CompareTest(helpers.TempDirTest):
                 out, "compare_overview.png")).shape[1])
         self.assertLessEqual(widths[1], widths[0] * 1.02)
 
+    def test_overview_names_the_runs_once(self):
+        # Six runs named in every panel's legend covered the curves and the
+        # population panel's title; the overview's CDF legend names them,
+        # the other panels keep only what the CDF's does not say.
+        import compare
+        import figures
+        import matplotlib.pyplot as plt
+        import resultdir
+        runs = [resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, f"r{i}"), leechers=10, seed=i + 1))
+            for i in range(6)]
+        saved = []
+        real_save = compare.save
+        compare.save = lambda fig, out, name: saved.append((fig, name))
+        try:
+            compare.plot_all(runs, [f"run {i}" for i in range(6)], self.tmp)
+        finally:
+            compare.save = real_save
+        overview = dict((n, f) for f, n in saved)["compare_overview.png"]
+        cdf, population, entropy, rarest = overview.axes[:4]
+        self.assertEqual(len(cdf.get_legend().texts), 7)   # runs + bound
+        self.assertEqual([t.get_text() for t in population.get_legend().texts],
+                         ["leechers", "seeds"])
+        self.assertIsNone(entropy.get_legend())
+        self.assertIsNone(rarest.get_legend())
+        alone = dict((n, f) for f, n in saved)["compare_entropy.png"]
+        self.assertEqual(len(alone.axes[0].get_legend().texts), 6)
+        for fig, _ in saved:
+            plt.close(fig)
+
     def test_label_count_mismatch_exits_2(self):
         r = helpers.run_script("compare.py", self.a, self.b, "--labels", "x",
                                "--out", self.out)

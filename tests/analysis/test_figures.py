@@ -250,9 +250,10 @@ class PanelTest(helpers.TempDirTest):
                   for i in range(6)]
         fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))
         figures.draw_completion_cdf(axes[0][0], runs, labels)
-        figures.draw_population(axes[0][1], runs, labels)
-        figures.draw_entropy(axes[1][0], runs, labels)
-        figures.draw_min_availability(axes[1][1], runs, labels)
+        figures.draw_population(axes[0][1], runs, labels, run_legend=False)
+        figures.draw_entropy(axes[1][0], runs, labels, run_legend=False)
+        figures.draw_min_availability(axes[1][1], runs, labels,
+                                      run_legend=False)
         fig.tight_layout(rect=(0, 0, 1, 0.9))
         fig.canvas.draw()
         ax = axes[0][0]
