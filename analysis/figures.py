@@ -119,7 +119,8 @@ def draw_completion_cdf(ax, runs, labels=None):
     for i, (run, (done, n)) in enumerate(zip(runs, data)):
         color = LEECHER_COLOR if len(runs) == 1 else run_color(i)
         label = (f"all leechers ({done.size} of {n} finished)"
-                 if len(runs) == 1 else legend_label(f"{labels[i]} ({done.size}/{n})"))
+                 if len(runs) == 1
+                 else legend_label(f"{labels[i]} ({done.size}/{n})"))
         _step_cdf(ax, done, n, div, color="0.15" if by_class else color,
                   lw=2.2, label=label)
     if by_class:

@@ -197,7 +197,8 @@ class PanelTest(helpers.TempDirTest):
             inside = [d for d in dots if box.contains(*d)]
             self.assertEqual(inside, [], run.path)
             # The seed's note is not crossed by the ratio-1 line.
-            note = next(t for t in ax.texts if "downloaded nothing" in t.get_text())
+            note = next(t for t in ax.texts
+                        if "downloaded nothing" in t.get_text())
             extent = note.get_window_extent()
             one = ax.transData.transform((0, 1.0))[1]
             self.assertFalse(extent.y0 <= one <= extent.y1, run.path)
