@@ -267,18 +267,20 @@ def draw_population(ax, runs, labels=None, run_legend=True):
                     ds="steps-post")
             ax.plot(t, tl["seeds"], color=run_color(i), lw=1.4, ls="--",
                     ds="steps-post")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel(f"{time_label(runs)} ({unit})")
-    ax.set_ylabel("peers in the swarm")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title("Who is in the swarm?")
     if len(runs) > 1:
         _style_legend(ax, labels if run_legend else [],
                       [("-", "leechers"), ("--", "seeds")])
     else:
         _draw_fluid_model(ax, runs[0], div)
         _draw_completed(ax, runs[0], div)
+    # After every line is drawn: set_ylim fixes the top too, and a line
+    # drawn later would be cut off.
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(f"{time_label(runs)} ({unit})")
+    ax.set_ylabel("peers in the swarm")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title("Who is in the swarm?")
 
 
 def _draw_fluid_model(ax, run, div):
