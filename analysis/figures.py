@@ -454,8 +454,10 @@ def draw_class_ratio(ax, run):
     top, ticks, notes = 1.0, [], []
     for i, (name, count, up, down, ratios) in enumerate(rows):
         if down <= 0:
+            # A class total: say so beside the per-peer panel's numbers.
             notes.append((i, "downloaded nothing\n(uploaded\n"
-                          f"{up / MIB:,.0f} MiB)"))
+                          f"{up / MIB:,.0f} MiB"
+                          + (" in all)" if count > 1 else ")")))
             ticks.append(f"{name}\n({_peers(count)})\nratio: n/a")
             continue
         ratio = up / down

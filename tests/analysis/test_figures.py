@@ -214,6 +214,20 @@ class PanelTest(helpers.TempDirTest):
                             run.path)
             plt.close(fig)
 
+    def test_class_ratio_note_says_a_class_total(self):
+        # pollution.yaml: '(uploaded 282 MiB)' for ten polluters, next to a
+        # per-peer panel showing 28 MiB.
+        self.run.peers.klass[0] = "seed"
+        klass = np.array(self.run.peers.klass)
+        self.run.peers.bytes_downloaded[klass == "free_rider"] = 0
+        self.run.peers.bytes_uploaded[klass == "free_rider"] = 10 * 2 ** 20
+        figures.draw_class_ratio(self.ax, self.run)
+        seed_mib = self.run.peers.bytes_uploaded[0] / 2 ** 20
+        notes = sorted(t.get_text() for t in self.ax.texts)
+        self.assertEqual(notes, [
+            "downloaded nothing\n(uploaded\n40 MiB in all)",
+            f"downloaded nothing\n(uploaded\n{seed_mib:,.0f} MiB)"])
+
     def test_utilization_in_percent(self):
         figures.draw_utilization(self.ax, [self.run])
         line = self.ax.get_lines()[0]
