@@ -5,8 +5,10 @@ Usage: compare.py DIR DIR... [--labels a,b,c] [--out OUTDIR]
 
 Writes into OUTDIR (default ./comparison): compare_overview.png (the four
 panels below on one page), compare_completion_cdf.png, compare_population.png,
-compare_entropy.png, compare_min_availability.png, and the key metrics per run
-as compare.md (Markdown table) and compare.csv; the table is also printed.
+compare_entropy.png, compare_min_availability.png (on the overview only the
+CDF's legend names the runs: one colour per run throughout), and the key
+metrics per run as compare.md (Markdown table) and compare.csv; the table is
+also printed.
 Typical use: rarest-first vs random vs sequential, tit-for-tat vs round-robin.
 Exit codes: 0 ok, 2 bad arguments or a folder that is not a result, 3
 matplotlib or numpy missing.
@@ -16,6 +18,7 @@ import argparse
 import csv
 import os
 import sys
+import textwrap
 
 import resultdir
 
@@ -43,10 +46,19 @@ COLUMNS = (
 
 
 def default_labels(paths):
-    """Folder names; the full given path where two folder names collide."""
+    """Folder names; the full given path where two folder names collide.
+    Parts of sweep run names (KEY=VALUE__KEY=VALUE__seed=N) that every
+    folder shares are left out: `seed=1` of four seed-1 runs says nothing."""
     names = [os.path.basename(os.path.normpath(p)) for p in paths]
-    return [n if names.count(n) == 1 else os.path.normpath(p)
-            for n, p in zip(names, paths)]
+    labels = [n if names.count(n) == 1 else os.path.normpath(p)
+              for n, p in zip(names, paths)]
+    parts = [l.split("__") for l in labels]
+    shared = set.intersection(*(set(p) for p in parts)) if parts else set()
+    short = ["__".join(x for x in p if x not in shared) for p in parts]
+    if len(paths) > 1 and all(short) and len(set(short)) == len(short):
+        return short
+    return labels
+
 
 
 def parse_labels(text, paths):
@@ -118,6 +130,12 @@ def caveats(runs, labels, rows):
             f"{max(spans):.0f} s ({long}): upload util, entropy and min copies "
             "average each run over its own span, not over the same period "
             "(compare the curves instead)")
+    spread = [l for run, l in zip(runs, labels)
+              if not resultdir.is_flash_crowd(run)]
+    if spread:
+        notes.append(f"leechers of {', '.join(spread)} kept arriving over "
+                     "most of the run (not a flash crowd): efficiency n/a, "
+                     "the makespan measures the arrivals")
     partial = [f"{r['label']} {r['completed']} of {r['leechers']}"
                for r in rows if isinstance(r["completed"], int)
                and isinstance(r["leechers"], int)
@@ -154,14 +172,17 @@ def save(fig, out, name):
 
 
 def plot_all(runs, labels, out):
+    title = "Comparison: " + " vs ".join(labels)
     fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))
+    # The CDF's legend names the runs; the other panels use the same
+    # colours, so repeating it would only cover their curves.
     figures.draw_completion_cdf(axes[0][0], runs, labels)
-    figures.draw_population(axes[0][1], runs, labels)
-    figures.draw_entropy(axes[1][0], runs, labels)
-    figures.draw_min_availability(axes[1][1], runs, labels)
-    fig.suptitle("Comparison: " + " vs ".join(labels), fontsize=14,
-                 fontweight="bold")
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    figures.draw_population(axes[0][1], runs, labels, run_legend=False)
+    figures.draw_entropy(axes[1][0], runs, labels, run_legend=False)
+    figures.draw_min_availability(axes[1][1], runs, labels, run_legend=False)
+    title = textwrap.wrap(title, 110)
+    fig.suptitle("\n".join(title), fontsize=14, fontweight="bold")
+    fig.tight_layout(rect=(0, 0, 1, 0.985 - 0.025 * len(title)))
     save(fig, out, "compare_overview.png")
     for name, draw in (
             ("compare_completion_cdf.png", figures.draw_completion_cdf),

@@ -9,17 +9,25 @@ REQUIRES: resultdir.require_matplotlib() was called (Agg backend).
 """
 
 import math
+import re
+import textwrap
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import resultdir
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import ScaledTranslation
 
 MIB = 2 ** 20
-RUN_COLORS = plt.get_cmap("tab10").colors
 LEECHER_COLOR, SEED_COLOR, DONE_COLOR = "tab:blue", "tab:green", "0.45"
 BOUND_COLOR = "tab:red"
+# tab10 without its red, which marks bounds: a fourth run drawn in red was
+# indistinguishable from the Kumar–Ross line.
+RUN_COLORS = tuple(c for c in plt.get_cmap("tab10").colors
+                   if c != matplotlib.colors.to_rgb(BOUND_COLOR))
 
 plt.rcParams.update({
     "figure.dpi": 110, "savefig.dpi": 110, "font.size": 10,
@@ -56,6 +64,25 @@ def fmt_in(s, div):
     return f"{s / div:.{1 if unit == 'min' else 2}f} {unit} ({s:.0f} s)"
 
 
+def legend_label(text, width=30):
+    """A run's label for a legend, wrapped so that the legend stays narrower
+    than its panel. Sweep run names have no spaces: they break after a
+    space or '__' (between KEY=VALUE parts), a part longer than the width
+    also after its '=', and only what is still too long is cut inside."""
+    parts = []
+    for part in re.split(r"(?<=__)|(?<= )", text):
+        parts += re.split(r"(?<==)", part) if len(part) > width else [part]
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(lines[-1]) + len(part.rstrip()) > width:
+            lines.append("")
+        lines[-1] += part
+    out = []
+    for line in lines:
+        out += textwrap.wrap(line, width, break_on_hyphens=False) or [""]
+    return "\n".join(out)
+
+
 def run_color(i):
     return RUN_COLORS[i % len(RUN_COLORS)]
 
@@ -81,20 +108,29 @@ def _download_times(run):
 def draw_completion_cdf(ax, runs, labels=None):
     """CDF of download time (completion - join) with the Kumar-Ross bound."""
     data = [_download_times(r) for r in runs]
+    flash = [resultdir.is_flash_crowd(r) for r in runs]
+    fluid_t = _fluid_download_time(runs[0]) if len(runs) == 1 else None
     longest = max([d[-1] for d, _ in data if d.size] +
-                  [r.kumar_ross_s or 0 for r in runs] +
-                  [r.piece_granular_s or 0 for r in runs] + [1.0])
+                  [r.kumar_ross_s or 0 for r, f in zip(runs, flash) if f] +
+                  [r.piece_granular_s or 0 for r, f in zip(runs, flash) if f] +
+                  [fluid_t or 0, 1.0])
     div, unit = time_unit(longest)
     by_class = len(runs) == 1 and len(_leecher_classes(runs[0])) > 1
     for i, (run, (done, n)) in enumerate(zip(runs, data)):
         color = LEECHER_COLOR if len(runs) == 1 else run_color(i)
         label = (f"all leechers ({done.size} of {n} finished)"
-                 if len(runs) == 1 else f"{labels[i]} ({done.size}/{n})")
+                 if len(runs) == 1
+                 else legend_label(f"{labels[i]} ({done.size}/{n})"))
         _step_cdf(ax, done, n, div, color="0.15" if by_class else color,
                   lw=2.2, label=label)
     if by_class:
         _draw_class_cdfs(ax, runs[0], div)
-    _draw_bounds(ax, runs, div, labels)
+    _draw_bounds(ax, [r if f else None for r, f in zip(runs, flash)], div,
+                 labels)
+    if fluid_t is not None:
+        ax.axvline(fluid_t / div, color=BOUND_COLOR, ls="--", lw=1.6,
+                   label=f"Qiu–Srikant steady state: mean download\n"
+                         f"time {fmt_in(fluid_t, div)} (fluid model)")
     ax.set_xlim(left=0, right=longest / div * 1.05)
     ax.set_ylim(0, 1.04)
     ax.set_xlabel(f"download time: completion − join ({unit})")
@@ -103,11 +139,23 @@ def draw_completion_cdf(ax, runs, labels=None):
     if len(runs) == 1:
         ax.legend(loc="best")
     else:   # many long labels: below the axes, never over the curves
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2,
-                  fontsize=8.5)
+        # Anchored a fixed 40 points below the axes, under the tick labels
+        # and the axis label (a fraction of the axes height overlapped the
+        # axis label when the panel was short).
+        below = ax.transAxes + ScaledTranslation(0, -40 / 72,
+                                                 ax.figure.dpi_scale_trans)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0),
+                  bbox_transform=below, ncol=2, fontsize=8.5)
     if not any(d.size for d, _ in data):
         ax.text(0.5, 0.5, "no leecher completed", transform=ax.transAxes,
                 ha="center", va="center", fontsize=12, color="0.3")
+
+
+def _fluid_download_time(run):
+    """The fluid model's steady-state download time, when summary.json has
+    it (a steady-state swarm) and it is finite; else None."""
+    t = (run.fluid_model or {}).get("download_time_s")
+    return float(t) if isinstance(t, (int, float)) and t > 0 else None
 
 
 def _step_cdf(ax, done, n, div, **style):
@@ -171,10 +219,11 @@ def draw_growth(ax, run, which="first_piece"):
 
 def _draw_bounds(ax, runs, div, labels):
     """One dashed line per distinct Kumar-Ross bound: red when all runs share
-    it, else in the colour of the first run having it, naming its runs."""
+    it, else in the colour of the first run having it, naming its runs.
+    A None in `runs` is a run whose bound is not drawn."""
     groups = []   # [bound, [run indices]]
     for i, r in enumerate(runs):
-        b = r.kumar_ross_s
+        b = r.kumar_ross_s if r is not None else None   # None: not drawn
         if b is None:
             continue
         for g in groups:
@@ -197,11 +246,14 @@ def _draw_bounds(ax, runs, div, labels):
     for b, members in groups:
         names = ", ".join(labels[i] for i in members)
         ax.axvline(b / div, color=run_color(members[0]), ls="--", lw=1.3,
-                   label=f"Kumar–Ross bound {fmt_in(b, div)} ({names})")
+                   label=legend_label(
+                       f"Kumar–Ross bound {fmt_in(b, div)} ({names})", 45))
 
 
-def draw_population(ax, runs, labels=None):
-    """Leechers and seeds present over time (plus completed, for one run)."""
+def draw_population(ax, runs, labels=None, run_legend=True):
+    """Leechers and seeds present over time (plus completed, for one run).
+    run_legend=False leaves the runs' colours out of an overlay's legend
+    (a page where another panel's legend names them)."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         t, tl = run.timeline["time_s"] / div, run.timeline
@@ -210,18 +262,19 @@ def draw_population(ax, runs, labels=None):
                     ds="steps-post", label="leechers (downloading)")
             ax.plot(t, tl["seeds"], color=SEED_COLOR, lw=2, ds="steps-post",
                     label="seeds (have the whole file)")
-            ax.plot(t, tl["completed"], color=DONE_COLOR, lw=1.4, ls=":",
-                    ds="steps-post", zorder=3,
-                    label="completed so far (cumulative)")
         else:
             ax.plot(t, tl["leechers"], color=run_color(i), lw=1.8,
                     ds="steps-post")
             ax.plot(t, tl["seeds"], color=run_color(i), lw=1.4, ls="--",
                     ds="steps-post")
     if len(runs) > 1:
-        _style_legend(ax, labels, [("-", "leechers"), ("--", "seeds")])
+        _style_legend(ax, labels if run_legend else [],
+                      [("-", "leechers"), ("--", "seeds")])
     else:
-        ax.legend(loc="best")
+        _draw_fluid_model(ax, runs[0], div)
+        _draw_completed(ax, runs[0], div)
+    # After every line is drawn: set_ylim fixes the top too, and a line
+    # drawn later would be cut off.
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
@@ -230,8 +283,58 @@ def draw_population(ax, runs, labels=None):
     ax.set_title("Who is in the swarm?")
 
 
+def _draw_fluid_model(ax, run, div):
+    """Qiu–Srikant's steady-state leechers and seeds (summary.json's
+    fluid_model, present only when the model describes the whole swarm),
+    drawn while the modelled class keeps arriving: a steady state needs
+    arrivals. The model's seeds count finished leechers only; the timeline's
+    also count the permanent seeds, so these are added."""
+    f = run.fluid_model
+    if not f:
+        return
+    klass = np.array(run.peers.klass)
+    joins = run.peers.join_s[(klass == f.get("class")) &
+                             np.isfinite(run.peers.join_s)]
+    if joins.size < 2:
+        return
+    span = np.array([joins.min(), joins.max()]) / div
+    x, y = f.get("leechers"), f.get("seeds")
+    permanent = int(f.get("permanent_seeds") or 0)
+    if isinstance(x, (int, float)):
+        ax.plot(span, [x, x], color="navy", ls="--", lw=1.6, zorder=4,
+                label=f"Qiu–Srikant steady state: {x:.1f} leechers")
+    if isinstance(y, (int, float)):
+        parts = f"{y:.1f} + {permanent} permanent" if permanent else ""
+        ax.plot(span, [y + permanent] * 2, color="darkgreen", ls="--",
+                lw=1.6, zorder=4,
+                label=f"Qiu–Srikant steady state: {y + permanent:.1f} seeds"
+                      + (f" ({parts})" if parts else ""))
+
+
+def _draw_completed(ax, run, div):
+    """The cumulative completions of one run, and the legend. When they
+    dwarf the peers present (arrivals over a long run: a steady state), they
+    go on a right-hand axis, so the populations keep a readable scale."""
+    t, tl = run.timeline["time_s"] / div, run.timeline
+    present = float(np.max(tl["leechers"] + tl["seeds"], initial=0.0))
+    done_ax, label = ax, "completed so far (cumulative)"
+    twin = float(np.max(tl["completed"], initial=0.0)) > 3 * max(present, 1.0)
+    if twin:
+        done_ax = ax.twinx()
+        done_ax.grid(False)
+        done_ax.set_ylabel("leechers completed so far")
+        done_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        label += ", right axis"
+        ax.set_ylim(0, max(present, 1.0) * 1.6)   # room for the legend
+    done_ax.plot(t, tl["completed"], color=DONE_COLOR, lw=1.4, ls=":",
+                 ds="steps-post", zorder=3, label=label)
+    done_ax.set_ylim(bottom=0)
+    handles = ax.get_lines() + (done_ax.get_lines() if twin else [])
+    done_ax.legend(handles=handles, loc="upper left" if twin else "best")
+
+
 def _style_legend(ax, labels, styles):
-    handles = [Line2D([], [], color=run_color(i), lw=2, label=l)
+    handles = [Line2D([], [], color=run_color(i), lw=2, label=legend_label(l))
                for i, l in enumerate(labels)]
     handles += [Line2D([], [], color="0.2", ls=ls, lw=1.5, label=name)
                 for ls, name in styles]
@@ -249,7 +352,8 @@ def draw_utilization(ax, runs, labels=None):
             ax.plot(t, u, color="tab:orange", lw=1.8,
                     label="upload used / upload capacity of present peers")
         else:
-            ax.plot(t, u, color=run_color(i), lw=1.6, label=labels[i])
+            ax.plot(t, u, color=run_color(i), lw=1.6,
+                    label=legend_label(labels[i]))
     ax.set_xlim(left=0)
     ax.set_ylim(0, 105)
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
@@ -287,12 +391,14 @@ def draw_availability(ax, run, twin=True):
     ax.legend(handles=handles, loc="upper left", ncol=1 if twin else 2)
 
 
-def draw_entropy(ax, runs, labels=None):
-    """Normalised availability entropy over time, one line per run."""
+def draw_entropy(ax, runs, labels=None, run_legend=True):
+    """Normalised availability entropy over time, one line per run;
+    run_legend=False: no legend for an overlay (see draw_population)."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         color = "tab:cyan" if len(runs) == 1 else run_color(i)
-        label = "normalised entropy" if len(runs) == 1 else labels[i]
+        label = ("normalised entropy" if len(runs) == 1
+                 else legend_label(labels[i]))
         ax.plot(run.timeline["time_s"] / div,
                 run.timeline["availability_entropy"], color=color, lw=1.7,
                 label=label)
@@ -301,22 +407,25 @@ def draw_entropy(ax, runs, labels=None):
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("normalised entropy (1 = perfectly even)")
     ax.set_title("Piece availability evenness")
-    ax.legend(loc="lower right")
+    if run_legend or len(runs) == 1:
+        ax.legend(loc="lower right")
 
 
-def draw_min_availability(ax, runs, labels):
-    """Copies of the rarest piece over time, one line per run."""
+def draw_min_availability(ax, runs, labels, run_legend=True):
+    """Copies of the rarest piece over time, one line per run;
+    run_legend=False: no legend (see draw_population)."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         ax.plot(run.timeline["time_s"] / div, run.timeline["availability_min"],
-                color=run_color(i), lw=1.7, label=labels[i])
+                color=run_color(i), lw=1.7, label=legend_label(labels[i]))
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("copies of the rarest piece")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Rarest piece: how many copies?")
-    ax.legend(loc="best")
+    if run_legend:
+        ax.legend(loc="best")
 
 
 def class_table(run):
@@ -342,13 +451,13 @@ def draw_class_ratio(ax, run):
     """Bar per class: bytes uploaded / bytes downloaded, peers as dots."""
     rows = class_table(run)
     jitter = np.random.RandomState(0)   # fixed: same picture every time
-    top, ticks = 1.0, []
+    top, ticks, notes = 1.0, [], []
     for i, (name, count, up, down, ratios) in enumerate(rows):
         if down <= 0:
-            ax.text(i, 0.03, "downloaded nothing\n(uploaded\n"
-                    f"{up / MIB:,.0f} MiB)",
-                    ha="center", va="bottom", fontsize=8.5, color="0.25",
-                    transform=ax.get_xaxis_transform())
+            # A class total: say so beside the per-peer panel's numbers.
+            notes.append((i, "downloaded nothing\n(uploaded\n"
+                          f"{up / MIB:,.0f} MiB"
+                          + (" in all)" if count > 1 else ")")))
             ticks.append(f"{name}\n({_peers(count)})\nratio: n/a")
             continue
         ratio = up / down
@@ -363,14 +472,24 @@ def draw_class_ratio(ax, run):
                label="ratio 1 (gave as much as got)")
     ax.set_xticks(np.arange(len(rows)), ticks)
     ax.set_xlim(-0.6, len(rows) - 0.4)
-    ax.set_ylim(0, top * 1.2)
+    # Headroom above the highest dot for the legend, in one row, so that
+    # it never hides peers.
+    ax.set_ylim(0, top * 1.22)
+    # Notes for classes without a ratio go next to the ratio-1 line, on the
+    # roomier side of it (the line crossed them when they sat at the bottom).
+    above = 1.0 / (top * 1.22) < 0.5
+    for i, text in notes:
+        ax.annotate(text, (i, 1.0), xytext=(0, 5 if above else -5),
+                    textcoords="offset points", ha="center",
+                    va="bottom" if above else "top", fontsize=8.5,
+                    color="0.25")
     ax.set_ylabel("bytes uploaded / bytes downloaded")
     ax.set_title("Who gave back? Upload/download ratio per class")
     handles, _ = ax.get_legend_handles_labels()
     handles += [Patch(color="0.6", label="whole class (bar)"),
                 Line2D([], [], ls="", marker="o", ms=3.5, color="0.15",
                        label="one peer (dot)")]
-    ax.legend(handles=handles, loc="upper right")
+    ax.legend(handles=handles, loc="upper center", ncol=3, fontsize=8.5)
 
 
 def draw_class_volume(ax, run):

@@ -53,7 +53,14 @@ def headline(run):
         if why:
             text += f" ({why})"
     makespan, bound = s.get("makespan_s"), run.kumar_ross_s
-    if isinstance(makespan, (int, float)):
+    if not resultdir.is_flash_crowd(run):
+        # The flash-crowd bounds assume everyone joins at once; with
+        # arrivals spread over most of the run (a steady state) the last
+        # finish and the efficiency would measure the arrivals.
+        spread = resultdir.arrival_spread_s(run)
+        text += (f" — arrivals over {figures.fmt_duration(spread)}: not a "
+                 "flash crowd, no efficiency")
+    elif isinstance(makespan, (int, float)):
         text += f" — last finish {figures.fmt_duration(makespan)}"
         if bound:
             eff = s.get("efficiency")
@@ -63,22 +70,13 @@ def headline(run):
             if run.piece_granular_s is not None:
                 text += (", piece-granular bound "
                          f"{figures.fmt_in(run.piece_granular_s, div)}")
-            spread = arrival_spread_s(run)
-            if spread > 0.5 * makespan:
-                # The bound assumes everyone joins at once; with arrivals
-                # spread over most of the run (a steady state, not a flash
-                # crowd) the ratio would measure the arrivals.
-                text += (f" (arrivals span {figures.fmt_duration(spread)}: "
-                         "no flash-crowd efficiency)")
-            else:
-                text += f" (efficiency {eff:.0%})"
+            text += f" (efficiency {eff:.0%})"
+    fluid = (run.fluid_model or {}).get("download_time_s")
+    mean = (s.get("completion_time_s") or {}).get("mean")
+    if isinstance(fluid, (int, float)) and isinstance(mean, (int, float)):
+        text += (f" — mean download {figures.fmt_duration(mean)}, "
+                 f"Qiu–Srikant {figures.fmt_duration(fluid)}")
     return text
-
-
-def arrival_spread_s(run):
-    """Seconds between the first and the last leecher's join."""
-    joins = run.peers.join_s[run.peers.leecher]
-    return float(joins.max() - joins.min()) if len(joins) else 0.0
 
 
 def description_lines(text, width=150, max_lines=3):

@@ -14,6 +14,10 @@ order they first appear (the order given to --vary). When other dotted
 parameters vary too, each combination becomes its own series (or pool them
 with --group none). Exit codes: 0 ok, 2 bad file or column, 3 matplotlib or
 numpy missing.
+
+The figure names the scenario file and the sweep's fixed --set values, read
+from the sweep.yaml beside the table (written by `sim sweep`), when that
+manifest lists every run of the table.
 """
 
 import argparse
@@ -21,6 +25,7 @@ import csv
 import math
 import os
 import sys
+import textwrap
 
 import resultdir
 from resultdir import ResultError
@@ -65,6 +70,84 @@ def read_sweep(path):
     if not rows:
         raise ResultError(f"{path}: no data rows")
     return header, rows
+
+
+def _flow_items(text):
+    """The items of a one-line YAML flow sequence of scalars, as yaml-cpp
+    writes them ('[a=1, "b=x, y", \'c\']'), or None if it is not one."""
+    text = text.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    items, i, body = [], 0, text[1:-1]
+    while i < len(body):
+        while i < len(body) and body[i] == " ":
+            i += 1
+        if i == len(body):
+            break
+        if body[i] == '"':
+            j, item = i + 1, ""
+            while j < len(body) and body[j] != '"':
+                if body[j] == "\\" and j + 1 < len(body):
+                    j += 1
+                item += body[j]
+                j += 1
+            i = j + 1
+        elif body[i] == "'":
+            j, item = i + 1, ""
+            while j < len(body):
+                if body[j] == "'" and body[j + 1:j + 2] == "'":
+                    item, j = item + "'", j + 2
+                elif body[j] == "'":
+                    break
+                else:
+                    item, j = item + body[j], j + 1
+            i = j + 1
+        else:
+            j = body.find(",", i)
+            j = len(body) if j < 0 else j
+            item, i = body[i:j].strip(), j
+        items.append(item)
+        while i < len(body) and body[i] == " ":
+            i += 1
+        if i < len(body) and body[i] != ",":
+            return None
+        i += 1
+    return items
+
+
+def read_manifest(csv_path, rows):
+    """(scenario file, fixed --set values) from the sweep.yaml `sim sweep`
+    wrote beside the table, or None when there is none, it cannot be read,
+    or it does not list every run of the table (another sweep's). A table
+    merged elsewhere with `sim merge --out` has none beside it."""
+    path = os.path.join(os.path.dirname(csv_path) or ".", "sweep.yaml")
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    scenario, sets, runs = None, None, set()
+    for line in lines:
+        if line.startswith("scenario:"):
+            scenario = resultdir._scalar(line[len("scenario:"):].strip())
+        elif line.startswith("sets:"):
+            sets = _flow_items(line[len("sets:"):])
+        elif line.lstrip().startswith("- run:"):
+            runs.add(resultdir._scalar(line.split("- run:", 1)[1].strip()))
+    if sets is None or not {r.get("run") for r in rows} <= runs:
+        return None
+    return scenario, sets
+
+
+def settings_line(manifest):
+    """What every point of the sweep shares: its scenario file and fixed
+    --set values (sweep.yaml), for the figure and the printed table."""
+    if manifest is None:
+        return None
+    scenario, sets = manifest
+    text = scenario or "the scenario"
+    return text + (" with --set " + ", ".join(sets) if sets
+                   else ", no fixed --set")
 
 
 def require_column(path, header, name, flag):
@@ -151,7 +234,17 @@ def x_positions(series):
     return {v: i for i, v in enumerate(xs)}, xs
 
 
-def plot(rows, args, groups):
+def plot(rows, args, groups, settings=None):
+    """Draws and saves the figure; returns the series."""
+    fig, series = figure(rows, args, groups, settings)
+    fig.savefig(args.out, bbox_inches="tight")
+    plt.close(fig)
+    return series
+
+
+def figure(rows, args, groups, settings=None):
+    """The figure (not saved) and the series behind it. `settings` is
+    settings_line()'s text, shown under the title."""
     series = aggregate(rows, args.x, args.y, groups, args.err)
     if not series:
         raise ResultError(f"{args.sweep_csv}: column {args.y} has no numeric "
@@ -163,6 +256,8 @@ def plot(rows, args, groups):
     most = max(len(p[3]) for pts in series.values() for p in pts)
     span = (max(pos.values()) - min(pos.values())) or 1.0
     width = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
+    # Categories have no order between them: their means are not joined
+    # by a line (which would read as a trend); numeric x values are.
     for i, (label, pts) in enumerate(series.items()):
         shift = (i - (n - 1) / 2) * width
         color = figures.run_color(i)
@@ -173,10 +268,10 @@ def plot(rows, args, groups):
                        s=14, color=color, alpha=0.45, lw=0)
         ax.errorbar(xs, [p[1] / div for p in pts], [p[2] / div for p in pts],
                     color=color, marker="o", ms=6, capsize=5, lw=1.6,
-                    ls="-" if not categories else ":",
+                    ls="-" if not categories else "none",
                     label=label or (f"mean {error_name(args.err)}"
                                     if most > 1 else "single run"))
-    draw_bound(ax, rows, args, pos, div)
+    draw_bound(ax, rows, args, pos, div, joined=not categories)
     if categories:
         ax.set_xticks(range(len(categories)), categories)
         ax.set_xlim(-0.5, len(categories) - 0.5)
@@ -185,18 +280,24 @@ def plot(rows, args, groups):
               if most > 1 else "one run per point: no error bar")
     ax.set_xlabel(args.x)
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"
-                 f"{spread}; faint dots = single runs", fontsize=11)
+    title = (f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"
+             f"{spread}; faint dots = single runs")
+    if settings:
+        fig.suptitle(title, fontsize=11, fontweight="bold")
+        ax.set_title("\n".join(textwrap.wrap(settings, 110)[:3]),
+                     fontsize=9, style="italic", color="0.25",
+                     fontweight="normal")
+    else:
+        ax.set_title(title, fontsize=11)
     ax.legend(loc="best")
     fig.tight_layout()
-    fig.savefig(args.out, bbox_inches="tight")
-    plt.close(fig)
-    return series
+    return fig, series
 
 
-def draw_bound(ax, rows, args, pos, div):
+def draw_bound(ax, rows, args, pos, div, joined=True):
     """Kumar-Ross bound per x on a makespan plot (it bounds the last finish,
-    not a mean or median), when the sweep has it."""
+    not a mean or median), when the sweep has it: a short bar at each x,
+    joined by a dashed line when x is numeric."""
     if args.y != "makespan_s" or "kumar_ross_s" not in rows[0]:
         return
     by_x = {}
@@ -207,9 +308,16 @@ def draw_bound(ax, rows, args, pos, div):
     if not by_x:
         return
     xs = sorted(by_x, key=lambda v: pos[v])
-    ax.plot([pos[v] for v in xs], [np.mean(by_x[v]) / div for v in xs],
-            color=figures.BOUND_COLOR, ls="--", marker="_", ms=18, lw=1.2,
-            label="Kumar–Ross bound (mean over runs)")
+    ys = [np.mean(by_x[v]) / div for v in xs]
+    label = "Kumar–Ross bound (mean over runs)"
+    if joined:
+        ax.plot([pos[v] for v in xs], ys, color=figures.BOUND_COLOR, ls="--",
+                marker="_", ms=18, lw=1.2, label=label)
+    else:
+        # One short bar per category: one line with NaN gaps between.
+        bx = [x for v in xs for x in (pos[v] - 0.3, pos[v] + 0.3, np.nan)]
+        by = [y for y in ys for y in (y, y, np.nan)]
+        ax.plot(bx, by, color=figures.BOUND_COLOR, lw=1.6, label=label)
 
 
 def error_name(err):
@@ -253,7 +361,13 @@ def main():
     if not args.out:
         args.out = os.path.join(os.path.dirname(args.sweep_csv) or ".",
                                 f"sweep_{args.y}_vs_{args.x}.png")
-    series = plot(rows, args, groups)
+    settings = settings_line(read_manifest(args.sweep_csv, rows))
+    series = plot(rows, args, groups, settings)
+    if settings:
+        print(f"sweep: {settings}")
+    else:
+        print("note: no sweep.yaml of this table beside it: its fixed "
+              "--set values are unknown and not shown")
     print_table(series, args)
     empty = sum(1 for r in rows if as_float(r[args.y]) is None)
     if empty:

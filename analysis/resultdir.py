@@ -190,6 +190,14 @@ class Result:
         return float(v) if isinstance(v, (int, float)) else None
 
     @property
+    def fluid_model(self):
+        """summary.json's Qiu–Srikant steady state ({class, regime, leechers,
+        seeds, download_time_s, permanent_seeds}), present only when the
+        model describes the whole swarm; None otherwise."""
+        f = self.summary.get("fluid_model")
+        return f if isinstance(f, dict) else None
+
+    @property
     def description(self):
         return self.scenario.get("description", "")
 
@@ -216,7 +224,7 @@ def _read_summary(path):
             raise ResultError(f"{path}: missing field '{key}'")
     # The fields the scripts read must have the documented types, so that a
     # hand-edited or foreign file gives this message, not a traceback.
-    for key in ("peers", "completion_time_s", "bounds"):
+    for key in ("peers", "completion_time_s", "bounds", "fluid_model"):
         if key in summary and not isinstance(summary[key], dict) and \
                 not (key != "peers" and summary[key] is None):
             raise ResultError(f"{path}: field '{key}' must be an object")
@@ -224,6 +232,9 @@ def _read_summary(path):
                ("peers", "completed"), ("bounds", "kumar_ross_s"),
                ("bounds", "piece_granular_s")]
     numbers += [("completion_time_s", k) for k in ("mean", "median", "p90")]
+    numbers += [("fluid_model", k) for k in ("leechers", "seeds",
+                                             "download_time_s",
+                                             "permanent_seeds")]
     overrides = summary.get("overrides")
     if overrides is not None and (not isinstance(overrides, list) or not all(
             isinstance(o, str) for o in overrides)):
@@ -364,6 +375,27 @@ def time_during_run(result):
     return result.timeline["leechers"] > 0
 
 
+def arrival_spread_s(result):
+    """Seconds between the first and the last leecher's join."""
+    joins = result.peers.join_s[result.peers.leecher]
+    return float(joins.max() - joins.min()) if len(joins) else 0.0
+
+
+def is_flash_crowd(result):
+    """False when leechers kept joining over more than half of the run (from
+    the first join to the last finish, or to the end of the timeline if not
+    all finished): the Kumar–Ross and piece-granular bounds assume everyone
+    joins at once, so they say nothing about such a swarm (a steady state),
+    and bound / makespan would measure the arrivals, not the swarm."""
+    joins = result.peers.join_s[result.peers.leecher]
+    if not joins.size:
+        return True
+    span = result.summary.get("makespan_s")
+    if not isinstance(span, (int, float)):
+        span = float(result.timeline["time_s"].max()) - float(joins.min())
+    return arrival_spread_s(result) <= 0.5 * span
+
+
 def key_metrics(result):
     """A flat dict of the numbers compare.py tabulates (None = not known)."""
     import numpy as np
@@ -386,7 +418,8 @@ def key_metrics(result):
         "p90_completion_s": ct.get("p90"),
         "makespan_s": s.get("makespan_s"),
         "kumar_ross_s": result.kumar_ross_s,
-        "efficiency": s.get("efficiency"),
+        # Not a flash crowd: no efficiency (see is_flash_crowd()).
+        "efficiency": s.get("efficiency") if is_flash_crowd(result) else None,
         "mean_upload_utilization": avg("upload_utilization"),
         "mean_availability_entropy": avg("availability_entropy"),
         "mean_availability_min": avg("availability_min"),

@@ -27,6 +27,49 @@ theory::DistributionProblem ToDistributionProblem(const Scenario& s) {
   return p;
 }
 
+namespace {
+
+bool IsPermanentSeed(const PeerClassSpec& c) {
+  return c.start_complete && c.leave.kind == LeaveSpec::Kind::kNever;
+}
+
+bool IsFluidClass(const PeerClassSpec& c) {
+  return c.arrival.kind == ArrivalSpec::Kind::kPoisson &&
+         c.leave.kind == LeaveSpec::Kind::kAfterComplete;
+}
+
+}  // namespace
+
+std::vector<FluidClassSteadyState> FluidSteadyStates(const Scenario& s) {
+  double permanent_bps = 0;
+  uint32_t permanent = 0;
+  for (const PeerClassSpec& c : s.peers) {
+    if (!IsPermanentSeed(c)) continue;
+    permanent_bps += c.upload.bytes_per_second() * c.count;
+    permanent += c.count;
+  }
+  std::vector<FluidClassSteadyState> out;
+  for (size_t i = 0; i < s.peers.size(); ++i) {
+    const PeerClassSpec& c = s.peers[i];
+    if (!IsFluidClass(c)) continue;
+    auto p = theory::FluidParams::FromSwarm(c.arrival.rate_per_s, s.file.size, c.upload,
+                                            c.download, c.leave.seeding_time.value, 0, 1.0,
+                                            core::Rate::BytesPerSecond(permanent_bps));
+    out.push_back({i, theory::FluidSteadyStateOf(p), permanent});
+  }
+  return out;
+}
+
+std::optional<FluidClassSteadyState> SwarmFluidSteadyState(const Scenario& s) {
+  std::vector<FluidClassSteadyState> fluid = FluidSteadyStates(s);
+  if (fluid.size() != 1) return std::nullopt;
+  for (const PeerClassSpec& c : s.peers) {
+    if (c.free_rider || c.corrupt_uploads || c.failure.probability > 0) return std::nullopt;
+    if (!IsPermanentSeed(c) && !IsFluidClass(c)) return std::nullopt;
+  }
+  return fluid.front();
+}
+
 SimpleBounds ComputeSimpleBounds(const Scenario& s) {
   SimpleBounds b;
   b.file_bits = static_cast<double>(s.file.size) * 8;

@@ -12,13 +12,21 @@
 // file only maps a Scenario onto its DistributionProblem (free-riders offer
 // zero upload) and keeps the capacity sums `sim bounds` prints. The
 // piece-granular bound applies with exactly one seed and equal uploads.
+//
+// Qiu & Srikant's fluid steady state (sim/theory/fluid_model.h) is computed
+// per class that arrives as a Poisson process and leaves after seeding, with
+// the upload of the permanent seeds (start complete, never leave) added as
+// the model's mu_s. It describes the whole swarm's population only when that
+// class is the only one besides permanent seeds: see SwarmFluidSteadyState().
 #ifndef SWARM_SIM_BOUNDS_H_
 #define SWARM_SIM_BOUNDS_H_
 
 #include <optional>
+#include <vector>
 
 #include "sim/scenario.h"
 #include "sim/theory/distribution_bounds.h"
+#include "sim/theory/fluid_model.h"
 
 namespace swarm::sim {
 
@@ -31,6 +39,26 @@ struct SimpleBounds {
   double kumar_ross_s = 0;
   std::optional<double> piece_granular_s;
 };
+
+// The fluid model's steady state for one peer class.
+struct FluidClassSteadyState {
+  size_t class_index = 0;
+  theory::FluidSteadyState state;
+  uint32_t permanent_seeds = 0;  // peers that start complete and never leave
+};
+
+// One entry per class with Poisson arrivals and `leave: after_complete`, in
+// file order (what `sim bounds` prints). Eta = 1, no aborts.
+// REQUIRES: scenario.Validate() passed.
+std::vector<FluidClassSteadyState> FluidSteadyStates(const Scenario& scenario);
+
+// The steady state of the whole swarm, when the model's assumptions hold for
+// every peer: exactly one Poisson/after-complete class, every other class a
+// permanent seed, nobody free-riding, polluting or failing. Then the
+// timeline's leechers should settle near `state.leechers` and its seeds
+// near `state.seeds + permanent_seeds`. nullopt otherwise.
+// REQUIRES: scenario.Validate() passed.
+std::optional<FluidClassSteadyState> SwarmFluidSteadyState(const Scenario& scenario);
 
 // REQUIRES: scenario.Validate() passed.
 SimpleBounds ComputeSimpleBounds(const Scenario& scenario);

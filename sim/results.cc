@@ -151,6 +151,16 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
   o << "  \"bounds\": {\"kumar_ross_s\": " << JsonNum(sum.bounds.kumar_ross_s)
     << ", \"piece_granular_s\": " << JsonNum(sum.bounds.piece_granular_s) << "},\n";
   o << "  \"efficiency\": " << JsonNum(sum.efficiency) << ",\n";
+  o << "  \"fluid_model\": ";
+  if (auto f = SwarmFluidSteadyState(s)) {
+    o << "{\"class\": " << JsonString(s.peers[f->class_index].name) << ", \"regime\": \""
+      << theory::FluidRegimeName(f->state.regime) << "\", \"leechers\": "
+      << JsonNum(f->state.leechers) << ", \"seeds\": " << JsonNum(f->state.seeds)
+      << ", \"download_time_s\": " << JsonNum(f->state.download_time_s)
+      << ", \"permanent_seeds\": " << f->permanent_seeds << "},\n";
+  } else {
+    o << "null,\n";
+  }
   o << "  \"events\": " << r.stats.events << ",\n";
   // Wall time is the one field that differs between identical runs.
   o << "  \"wall_time_s\": " << Fixed(r.stats.wall_time_s, 3) << ",\n";

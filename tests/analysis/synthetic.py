@@ -174,3 +174,19 @@ def write_sweep(path, seeds=5):
                                 "node-a"])
                     run += 1
     return path
+
+
+def write_manifest(sweep_dir, runs, sets, scenario="scenarios/x.yaml"):
+    """A sweep.yaml as `sim sweep` writes it (yaml-cpp style: the fixed
+    --set values a flow sequence, quoted where they need it)."""
+    def flow(v):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' \
+            if any(c in v for c in ',"{}[]: ') else v
+    path = os.path.join(sweep_dir, "sweep.yaml")
+    with open(path, "w") as f:
+        f.write(f"scenario: {scenario}\nparams: [protocol.piece_selection]\n"
+                f"sets: [{', '.join(flow(v) for v in sets)}]\nruns:\n")
+        for run in runs:
+            f.write(f"  - run: {run}\n    seed: 1\n    values: [x]\n"
+                    f"    command: sim run {scenario} --quiet\n")
+    return path

@@ -23,6 +23,20 @@ class CompareTest(helpers.TempDirTest):
                                         leechers=20, spread=0.5, seed=3)
         self.out = os.path.join(self.tmp, "cmp")
 
+    def test_steady_state_run_has_no_efficiency(self):
+        # Arrivals over the whole run: Kumar–Ross / makespan measured the
+        # arrivals (the table said 9% for this run).
+        steady = os.path.join(helpers.HERE, "data", "sim_steady_100")
+        r = helpers.run_script("compare.py", self.a, steady, "--labels",
+                               "flash,steady", "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out, "compare.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertNotEqual(rows[0]["efficiency"], "")
+        self.assertEqual(rows[1]["efficiency"], "")
+        self.assertIn("note: leechers of steady kept arriving over most of "
+                      "the run (not a flash crowd): efficiency n/a", r.stdout)
+
     def test_figures_and_tables(self):
         r = helpers.run_script("compare.py", self.a, self.b, "--labels",
                                "rarest_first,random", "--out", self.out)
@@ -89,6 +103,65 @@ class CompareTest(helpers.TempDirTest):
         self.assertIn("rarest", r.stdout)
         self.assertTrue(os.path.isfile(os.path.join(
             self.tmp, "comparison", "compare.md")))
+
+    def test_default_labels_drop_what_sweep_runs_share(self):
+        import compare
+        runs = ["sw/runs/protocol.piece_selection=rarest_first__seed=1",
+                "sw/runs/protocol.piece_selection=random__seed=1/"]
+        self.assertEqual(compare.default_labels(runs),
+                         ["protocol.piece_selection=rarest_first",
+                          "protocol.piece_selection=random"])
+        other = ["a/x__seed=1", "b/x__seed=2", "c/ss"]
+        self.assertEqual(compare.default_labels(other),
+                         ["x__seed=1", "x__seed=2", "ss"])
+        self.assertEqual(compare.default_labels(["a/x__seed=1", "b/x__seed=1"]),
+                         ["a/x", "b/x"])
+
+    def test_long_labels_keep_the_overview_its_width(self):
+        # Sweep run names as labels used to widen the page by ~120 px and
+        # push the legends out of their panels.
+        import matplotlib.image as mpimg
+        steady = os.path.join(helpers.HERE, "data", "sim_steady_100")
+        widths = []
+        for labels in ("a,b,c", "protocol.piece_selection=rarest_first__seed="
+                       "1,protocol.piece_selection=random__seed=1,steady"):
+            out = os.path.join(self.tmp, str(len(widths)))
+            r = helpers.run_script("compare.py", self.a, self.b, steady,
+                                   "--labels", labels, "--out", out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            widths.append(mpimg.imread(os.path.join(
+                out, "compare_overview.png")).shape[1])
+        self.assertLessEqual(widths[1], widths[0] * 1.02)
+
+    def test_overview_names_the_runs_once(self):
+        # Six runs named in every panel's legend covered the curves and the
+        # population panel's title; the overview's CDF legend names them,
+        # the other panels keep only what the CDF's does not say.
+        import compare
+        import figures
+        import matplotlib.pyplot as plt
+        import resultdir
+        runs = [resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, f"r{i}"), leechers=10, seed=i + 1))
+            for i in range(6)]
+        saved = []
+        real_save = compare.save
+        compare.save = lambda fig, out, name: saved.append((fig, name))
+        try:
+            compare.plot_all(runs, [f"run {i}" for i in range(6)], self.tmp)
+        finally:
+            compare.save = real_save
+        overview = dict((n, f) for f, n in saved)["compare_overview.png"]
+        cdf, population, entropy, rarest = overview.axes[:4]
+        self.assertEqual(len(cdf.get_legend().texts), 7)   # runs + bound
+        self.assertEqual([t.get_text() for t in population.get_legend().texts],
+                         ["leechers", "seeds"])
+        self.assertIsNone(entropy.get_legend())
+        self.assertIsNone(rarest.get_legend())
+        alone = dict((n, f) for f, n in saved)["compare_entropy.png"]
+        self.assertEqual(len(alone.axes[0].get_legend().texts), 6)
+        for fig, _ in saved:
+            plt.close(fig)
 
     def test_label_count_mismatch_exits_2(self):
         r = helpers.run_script("compare.py", self.a, self.b, "--labels", "x",

@@ -12,6 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import synthetic  # noqa: E402
 
+STEADY = os.path.join(helpers.HERE, "data", "sim_steady_100")
+REAL = os.path.join(helpers.HERE, "data", "sim_flash_20")
+
 
 class TimeUnitTest(unittest.TestCase):
 
@@ -101,6 +104,130 @@ class PanelTest(helpers.TempDirTest):
         np.testing.assert_array_equal(seeds.get_ydata(),
                                       self.run.timeline["seeds"])
 
+    def test_completions_share_the_axis_in_a_flash_crowd(self):
+        # Up to 3x the peers present (churn: 290 completions, at most ~150
+        # present) they share the axis, which must reach their top (it was
+        # cut off at the populations' top).
+        tl = self.run.timeline
+        tl["completed"] = tl["completed"] * 2
+        figures.draw_population(self.ax, [self.run])
+        done = self.ax.get_lines()[2]
+        self.assertIn("completed so far", done.get_label())
+        np.testing.assert_array_equal(done.get_ydata(), tl["completed"])
+        self.assertGreaterEqual(self.ax.get_ylim()[1], tl["completed"].max())
+        self.assertEqual(self.ax.get_ylim()[0], 0)
+
+    def test_many_completions_go_on_a_right_axis(self):
+        # Arrivals over a long run: completions climb far above the few
+        # peers present, which on one axis would be squashed flat.
+        tl = self.run.timeline
+        tl["completed"] = tl["completed"] * 50
+        figures.draw_population(self.ax, [self.run])
+        self.assertEqual(len(self.ax.get_lines()), 2)
+        present = float(np.max(tl["leechers"] + tl["seeds"]))
+        self.assertLess(self.ax.get_ylim()[1], 2 * present)
+        twin = [a for a in self.fig.axes if a is not self.ax]
+        self.assertEqual(len(twin), 1)
+        done = twin[0].get_lines()[0]
+        self.assertIn("right axis", done.get_label())
+        self.assertGreaterEqual(twin[0].get_ylim()[1], tl["completed"].max())
+        legend = [t.get_text() for t in twin[0].get_legend().texts]
+        self.assertEqual(len(legend), 3)
+
+    def test_no_fluid_model_lines_for_a_flash_crowd(self):
+        figures.draw_population(self.ax, [self.run])
+        self.assertFalse(any("steady state" in l.get_label()
+                             for l in self.ax.get_lines()))
+
+    def test_fluid_model_steady_state_while_arrivals_last(self):
+        # A real steady-state run: summary.json has fluid_model.
+        run = resultdir.load(STEADY)
+        f = run.fluid_model
+        self.assertEqual((f["class"], f["permanent_seeds"]), ("leecher", 1))
+        figures.draw_population(self.ax, [run])
+        lines = {l.get_label(): l for l in self.ax.get_lines()}
+        leechers = lines["Qiu–Srikant steady state: 2.1 leechers"]
+        seeds = lines["Qiu–Srikant steady state: 16.0 seeds "
+                      "(15.0 + 1 permanent)"]
+        np.testing.assert_allclose(leechers.get_ydata(), [f["leechers"]] * 2)
+        np.testing.assert_allclose(seeds.get_ydata(), [f["seeds"] + 1] * 2)
+        joins = run.peers.join_s[np.array(run.peers.klass) == "leecher"]
+        div, _ = figures.time_unit(run.timeline["time_s"].max())
+        np.testing.assert_allclose(leechers.get_xdata(),
+                                   [joins.min() / div, joins.max() / div])
+        legend = [t.get_text() for t in self.fig.axes[-1].get_legend().texts]
+        self.assertIn(seeds.get_label(), legend)
+
+    def test_steady_state_cdf_shows_the_fluid_model_not_flash_bounds(self):
+        # Kumar–Ross bounds a flash crowd's last finish; with arrivals over
+        # the whole run it says nothing about download times.
+        run = resultdir.load(STEADY)
+        self.assertFalse(resultdir.is_flash_crowd(run))
+        figures.draw_completion_cdf(self.ax, [run])
+        labels = [l.get_label() for l in self.ax.get_lines()]
+        self.assertFalse(any("bound" in l for l in labels), labels)
+        fluid = next(l for l in self.ax.get_lines()
+                     if "Qiu–Srikant" in l.get_label())
+        self.assertAlmostEqual(fluid.get_xdata()[0],
+                               run.fluid_model["download_time_s"])
+
+    def test_flash_crowd_test_without_makespan(self):
+        self.assertTrue(resultdir.is_flash_crowd(self.run))
+        self.run.summary["makespan_s"] = None    # not all finished
+        self.assertTrue(resultdir.is_flash_crowd(self.run))
+        self.run.peers.join_s[1] = self.run.timeline["time_s"].max() * 0.8
+        self.assertFalse(resultdir.is_flash_crowd(self.run))
+
+    def test_class_ratio_legend_hides_no_peer(self):
+        # The legend sat in the upper right, over the dots of the
+        # contributors with the highest ratios.
+        # One generous peer (ratio 8) stretches the axis, as in the 600-peer
+        # steady state: the seed's note then crossed the ratio-1 line.
+        p = self.run.peers
+        p.bytes_uploaded[2] = 8 * p.bytes_downloaded[2]
+        flat = resultdir.load(REAL)     # every ratio <= 1: note below
+        flat.peers.bytes_uploaded = np.minimum(flat.peers.bytes_uploaded,
+                                               flat.peers.bytes_downloaded)
+        flat.peers.bytes_uploaded[0] = 10 * 2 ** 20        # the seed
+        for run in (resultdir.load(STEADY), self.run, flat):
+            fig, (ax, right) = plt.subplots(     # as in class_ratio.png
+                1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [3, 2]})
+            figures.draw_class_ratio(ax, run)
+            figures.draw_class_volume(right, run)
+            fig.tight_layout()
+            fig.canvas.draw()
+            box = ax.get_legend().get_window_extent()
+            dots = np.concatenate([c.get_offset_transform().transform(
+                c.get_offsets()) for c in ax.collections])
+            self.assertGreaterEqual(len(dots), 20)
+            inside = [d for d in dots if box.contains(*d)]
+            self.assertEqual(inside, [], run.path)
+            # The seed's note is not crossed by the ratio-1 line.
+            note = next(t for t in ax.texts
+                        if "downloaded nothing" in t.get_text())
+            extent = note.get_window_extent()
+            one = ax.transData.transform((0, 1.0))[1]
+            self.assertFalse(extent.y0 <= one <= extent.y1, run.path)
+            # ... and clear of the legend, with a visible gap (it came
+            # within 2 px of it when every ratio was at most 1).
+            self.assertTrue(extent.y1 + 4 < box.y0 or extent.y0 > box.y1 + 4,
+                            run.path)
+            plt.close(fig)
+
+    def test_class_ratio_note_says_a_class_total(self):
+        # pollution.yaml: '(uploaded 282 MiB)' for ten polluters, next to a
+        # per-peer panel showing 28 MiB.
+        self.run.peers.klass[0] = "seed"
+        klass = np.array(self.run.peers.klass)
+        self.run.peers.bytes_downloaded[klass == "free_rider"] = 0
+        self.run.peers.bytes_uploaded[klass == "free_rider"] = 10 * 2 ** 20
+        figures.draw_class_ratio(self.ax, self.run)
+        seed_mib = self.run.peers.bytes_uploaded[0] / 2 ** 20
+        notes = sorted(t.get_text() for t in self.ax.texts)
+        self.assertEqual(notes, [
+            "downloaded nothing\n(uploaded\n40 MiB in all)",
+            f"downloaded nothing\n(uploaded\n{seed_mib:,.0f} MiB)"])
+
     def test_utilization_in_percent(self):
         figures.draw_utilization(self.ax, [self.run])
         line = self.ax.get_lines()[0]
@@ -121,6 +248,47 @@ class PanelTest(helpers.TempDirTest):
         total_up = sum(r[2] for r in rows.values())
         total_down = sum(r[3] for r in rows.values())
         self.assertEqual(total_up, total_down)   # bytes are conserved
+
+    def test_long_labels_wrap_between_their_parts(self):
+        # textwrap cut sweep run names anywhere: 'rando' / 'm__seed=1'.
+        self.assertEqual(figures.legend_label(
+            "protocol.piece_selection=random__seed=1 (200/200)"),
+            "protocol.piece_selection=\nrandom__seed=1 (200/200)")
+        self.assertEqual(figures.legend_label("rarest_first (20/20)"),
+                         "rarest_first (20/20)")
+        long = "peers.1.arrival=" + "x" * 40 + "__seed=3"
+        lines = figures.legend_label(long).split("\n")
+        self.assertTrue(all(len(l) <= 30 for l in lines), lines)
+        self.assertEqual("".join(lines), long)
+
+    def test_overlay_cdf_legend_leaves_the_axis_label_visible(self):
+        # In compare_overview.png (short panels) the legend below the CDF
+        # used to cover its x-axis label.
+        runs = [resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, f"r{i}"), leechers=10, seed=i + 1))
+            for i in range(6)]
+        labels = [f"protocol.piece_selection=random__seed={i}"
+                  for i in range(6)]
+        fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))
+        figures.draw_completion_cdf(axes[0][0], runs, labels)
+        figures.draw_population(axes[0][1], runs, labels, run_legend=False)
+        figures.draw_entropy(axes[1][0], runs, labels, run_legend=False)
+        figures.draw_min_availability(axes[1][1], runs, labels,
+                                      run_legend=False)
+        fig.tight_layout(rect=(0, 0, 1, 0.9))
+        fig.canvas.draw()
+        ax = axes[0][0]
+        label = ax.xaxis.label.get_window_extent()
+        legend = ax.get_legend().get_window_extent()
+        self.assertLess(legend.y1, label.y0)
+        plt.close(fig)
+
+    def test_no_run_is_drawn_in_the_bounds_colour(self):
+        from matplotlib.colors import to_rgb
+        bound = to_rgb(figures.BOUND_COLOR)
+        colours = [to_rgb(figures.run_color(i)) for i in range(12)]
+        self.assertNotIn(bound, colours)
+        self.assertEqual(len(set(colours[:9])), 9)   # still 9 distinct
 
     def test_overlay_one_colour_per_run(self):
         other = resultdir.load(synthetic.write_result(

@@ -11,6 +11,7 @@ import resultdir
 import synthetic
 
 REAL = os.path.join(helpers.HERE, "data", "sim_flash_20")
+STEADY = os.path.join(helpers.HERE, "data", "sim_steady_100")
 
 PNGS = ("overview.png", "completion_cdf.png", "population.png",
         "upload_utilization.png", "availability.png", "class_ratio.png",
@@ -68,8 +69,29 @@ class PlotRunTest(helpers.TempDirTest):
         leechers = run.peers.leecher.nonzero()[0]
         run.peers.join_s[leechers[-1]] = run.peers.join_s[leechers[0]] + 0.6 * makespan
         text = plot_run.headline(run)
-        self.assertIn("no flash-crowd efficiency", text)
+        self.assertIn("not a flash crowd, no efficiency", text)
+        self.assertNotIn("Kumar–Ross", text)
         self.assertNotIn("(efficiency", text)
+
+    def test_steady_state_headline_compares_with_the_fluid_model(self):
+        run = resultdir.load(STEADY)
+        self.assertEqual(plot_run.headline(run),
+                         "steady_state, 100 leechers, seed 1 — arrivals over "
+                         "29.1 min: not a flash crowd, no efficiency — mean "
+                         "download 69.7 s, Qiu–Srikant 41.9 s")
+
+    def test_steady_state_overview_keeps_its_width(self):
+        # Its headline used to be so long that the PNG grew 250 px wider.
+        import matplotlib.image as mpimg
+        widths = []
+        for src in (REAL, STEADY):
+            d = os.path.join(self.tmp, os.path.basename(src))
+            shutil.copytree(src, d)
+            r = helpers.run_script("plot_run.py", d, "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            widths.append(mpimg.imread(os.path.join(d, "overview.png"))
+                          .shape[1])
+        self.assertLessEqual(widths[1], widths[0] * 1.02)
 
     def test_subtitle_says_what_the_run_changed(self):
         run = resultdir.load(REAL)

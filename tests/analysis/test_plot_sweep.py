@@ -109,6 +109,82 @@ class PlotSweepTest(helpers.TempDirTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertGoodPng(out, min_colour_fraction=0.001)  # 3 points
 
+    def runs(self):
+        import csv
+        with open(self.csv) as f:
+            return [row["run"] for row in csv.DictReader(f)]
+
+    def figure_title(self, csv_path):
+        """The subtitle under the plot's title, drawn in-process."""
+        import argparse
+        import plot_sweep
+        import matplotlib.pyplot as plt
+        _, rows = plot_sweep.read_sweep(csv_path)
+        args = argparse.Namespace(x="protocol.piece_selection",
+                                  y="mean_completion_s", err="ci95",
+                                  sweep_csv=csv_path)
+        settings = plot_sweep.settings_line(
+            plot_sweep.read_manifest(csv_path, rows))
+        fig, _ = plot_sweep.figure(rows, args, [], settings)
+        title = fig.axes[0].get_title()
+        plt.close(fig)
+        return title
+
+    def test_fixed_sets_are_shown(self):
+        sets = ["peers.1.count=100",
+                "peers.1.arrival={poisson: {rate: 0.1/s, start: 0s}}"]
+        synthetic.write_manifest(self.tmp, self.runs(), sets)
+        want = ("scenarios/x.yaml with --set peers.1.count=100, "
+                "peers.1.arrival={poisson: {rate: 0.1/s, start: 0s}}")
+        self.assertEqual(self.figure_title(self.csv), want)
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"sweep: {want}\n", r.stdout)
+
+    def test_sweep_without_fixed_sets_says_so(self):
+        synthetic.write_manifest(self.tmp, self.runs(), [])
+        self.assertEqual(self.figure_title(self.csv),
+                         "scenarios/x.yaml, no fixed --set")
+
+    def test_unknown_fixed_sets_are_reported(self):
+        # No sweep.yaml beside the table (e.g. merged with --out), or one
+        # of another sweep: nothing on the figure, a note on stdout.
+        self.assertIn("mean download time", self.figure_title(self.csv))
+        synthetic.write_manifest(self.tmp, self.runs()[:3], ["a=1"])
+        self.assertIn("mean download time", self.figure_title(self.csv))
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s")
+        self.assertIn("note: no sweep.yaml of this table beside it", r.stdout)
+
+    def test_categories_are_not_joined_by_a_line(self):
+        import argparse
+        import plot_sweep
+        import matplotlib.pyplot as plt
+        import numpy as np
+        _, rows = plot_sweep.read_sweep(self.csv)
+        for x, style in (("protocol.piece_selection", "None"),
+                         ("protocol.unchoke_slots", "-")):
+            args = argparse.Namespace(x=x, y="mean_completion_s",
+                                      err="ci95", sweep_csv=self.csv)
+            fig, _ = plot_sweep.figure(rows, args, [])
+            means = fig.axes[0].get_lines()[0]
+            self.assertEqual(means.get_linestyle(), style, x)
+            plt.close(fig)
+            args.y = "makespan_s"    # and the Kumar–Ross bound
+            fig, _ = plot_sweep.figure(rows, args, [])
+            ax = fig.axes[0]
+            bound = [a for a in ax.get_lines() if "Kumar" in a.get_label()]
+            self.assertEqual(len(bound), 1)
+            gaps = int(np.isnan(bound[0].get_ydata()).sum())
+            if style == "-":     # numeric: one dashed line through them all
+                self.assertEqual((bound[0].get_linestyle(), gaps), ("--", 0))
+            else:                # categories: a short bar at each, apart
+                self.assertEqual(gaps, 3)
+            plt.close(fig)
+
     def test_not_a_sweep_exits_2(self):
         path = os.path.join(self.tmp, "empty.csv")
         open(path, "w").close()

@@ -177,6 +177,14 @@ class RejectTest(helpers.TempDirTest):
         self.assertRejected("field 'completion_time_s.mean' must be a number "
                             'or null, got "fast"')
 
+    def test_summary_fluid_model_must_be_an_object(self):
+        self.edit_summary(lambda s: s.update(fluid_model=[2.1, 15.0]))
+        self.assertRejected("field 'fluid_model' must be an object")
+
+    def test_summary_fluid_model_numbers(self):
+        self.edit_summary(lambda s: s.update(fluid_model={"leechers": "2"}))
+        self.assertRejected("field 'fluid_model.leechers' must be a number")
+
     def test_summary_overrides_must_be_strings(self):
         self.edit_summary(lambda s: s.update(overrides="file.size=4MiB"))
         self.assertRejected("field 'overrides' must be a list of strings")

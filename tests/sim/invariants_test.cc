@@ -200,6 +200,39 @@ TEST(Invariants, AnInfiniteBoundIsNullInSummaryJson) {
   EXPECT_NE(json.find("\"stopped\": \"max_time\""), std::string::npos) << json;
 }
 
+// The steady-state scenario's shape: one permanent seed, Poisson arrivals
+// that seed for a while and leave (the fluid model's assumptions).
+const char* kSteady = R"(name: steady
+file: {size: 20MiB, piece_size: 256KiB}
+peers:
+  - {class: origin, count: 1, upload: 1Mbit/s, download: 4Mbit/s, start: complete}
+  - {class: leecher, count: 600, upload: 1Mbit/s, download: 4Mbit/s,
+     arrival: {poisson: {rate: 0.05/s, start: 0s}},
+     leave: {after_complete: {exponential: 300s}}}
+)";
+
+// summary.json carries the fluid model's steady state (what `sim bounds`
+// prints) when it describes the whole swarm, so plots can draw it.
+TEST(Invariants, SummaryJsonHasTheFluidSteadyStateWhenItApplies) {
+  Scenario s = Parse(kSteady);
+  RunResult none;
+  std::string json = SummaryJson(s, none, Summarize(s, none));
+  // Download-constrained: T = F/d = 41.94 s, x = 0.05 T, y = 0.05 * 300.
+  EXPECT_NE(json.find("\"fluid_model\": {\"class\": \"leecher\", \"regime\": "
+                      "\"download-constrained\", \"leechers\": 2.097152, \"seeds\": "
+                      "15.000000, \"download_time_s\": 41.943040, \"permanent_seeds\": 1},"),
+            std::string::npos)
+      << json;
+  // Not the model's swarm: a flash crowd, a second class, a free-rider.
+  for (const Scenario& t : {Parse(kSmall), Parse(kSteady, {"peers.1.free_rider=true"}),
+                            Parse(std::string(kSteady) +
+                                  "  - {class: extra, count: 5, upload: 1Mbit/s, "
+                                  "download: 4Mbit/s}\n")}) {
+    json = SummaryJson(t, none, Summarize(t, none));
+    EXPECT_NE(json.find("\"fluid_model\": null,"), std::string::npos) << json;
+  }
+}
+
 // kSmall plus two polluting seeds: every block they upload is corrupt.
 std::string WithPolluters() {
   std::string text = kSmall;
