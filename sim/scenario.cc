@@ -4,6 +4,8 @@
 #include <set>
 #include <vector>
 
+#include "core/units.h"
+
 namespace swarm::sim {
 namespace {
 
@@ -20,7 +22,29 @@ std::optional<FieldError> ValidateLatency(const Scenario& s) {
     case LatencySpec::Kind::kUniform:
       if (l.high < l.low) return Err(at + ".uniform", "upper bound below lower bound");
       return std::nullopt;
-    case LatencySpec::Kind::kMatrix:
+    case LatencySpec::Kind::kMatrix: {
+      // A misspelt class would otherwise be ignored without a word.
+      std::set<std::string> classes;
+      for (const PeerClassSpec& c : s.peers) classes.insert(c.name);
+      for (const auto& [a, row] : l.matrix) {
+        if (!classes.count(a)) return Err(at + ".matrix." + a, "no peer class '" + a + "'");
+        for (const auto& [b, d] : row) {
+          if (!classes.count(b))
+            return Err(at + ".matrix." + a + "." + b, "no peer class '" + b + "'");
+          // A connection carries both directions with one delay (and the
+          // real-network driver looks the pair up receiver first), so a
+          // pair cannot have two different delays.
+          auto back = l.matrix.find(b);
+          if (a < b && back != l.matrix.end() && back->second.count(a) &&
+              back->second.at(a) != d) {
+            return Err(at + ".matrix." + b + "." + a,
+                       core::FormatDuration(back->second.at(a)) + " differs from matrix." + a +
+                           "." + b + " (" + core::FormatDuration(d) +
+                           "): the delay between two classes is the same both ways "
+                           "(give one of the two)");
+          }
+        }
+      }
       for (const PeerClassSpec& a : s.peers) {
         for (const PeerClassSpec& b : s.peers) {
           auto ia = l.matrix.find(a.name);
@@ -33,6 +57,7 @@ std::optional<FieldError> ValidateLatency(const Scenario& s) {
         }
       }
       return std::nullopt;
+    }
     case LatencySpec::Kind::kTopology: {
       std::set<std::string> regions(l.regions.begin(), l.regions.end());
       if (regions.size() != l.regions.size())

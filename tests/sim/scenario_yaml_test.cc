@@ -277,6 +277,26 @@ TEST(ScenarioYaml, RegionsWithoutAPathAreRefused) {
   MustParse(kGood, {topo, "peers.0.region=eu", "peers.1.region=asia"});
 }
 
+// A connection carries both directions with one delay, so a matrix giving
+// a pair two different delays would make it depend on who dialed; and a
+// misspelt class would be ignored.
+TEST(ScenarioYaml, LatencyMatrixNamesClassesAndGivesOneDelayPerPair) {
+  const std::string half = Replace(
+      kGood, "{constant: 25ms}",
+      "{matrix: {seed: {seed: 5ms, leecher: 30ms}, leecher: {leecher: 7ms}}}");
+  MustParse(half);
+  MustParse(half, {"network.latency.matrix.leecher.seed=30ms"});
+  EXPECT_EQ(ErrorOf(half, {"network.latency.matrix.leecher.seed=80ms"}),
+            "t.yaml: --set network.latency.matrix.leecher.seed=80ms: field "
+            "'network.latency.matrix.seed.leecher': 30ms differs from matrix.leecher.seed "
+            "(80ms): the delay between two classes is the same both ways (give one of the two)");
+  EXPECT_EQ(ErrorOf(half, {"network.latency.matrix.leechr={leechr: 1ms}"}),
+            "t.yaml: --set network.latency.matrix.leechr={leechr: 1ms}: field "
+            "'network.latency.matrix.leechr': no peer class 'leechr'");
+  EXPECT_EQ(ErrorOf(Replace(half, "leecher: 30ms}", "leecher: 30ms, leechr: 1ms}")),
+            "t.yaml:6: field 'network.latency.matrix.seed.leechr': no peer class 'leechr'");
+}
+
 // The file alone is valid, and the overrides make a field none of them
 // names wrong: they, not a line of the file, take the blame.
 TEST(ScenarioYaml, AnErrorOnlyTheOverridesCauseBlamesThem) {
