@@ -435,6 +435,15 @@ void ApplyOverride(YAML::Node& root, const std::string& kv) {
   if (eq == std::string::npos || eq == 0)
     throw ParseFail{0, kv, "override must look like field.path=value"};
   std::string path = kv.substr(0, eq);
+  if (path.find('[') != std::string::npos) {
+    // peers[1].count would become an unknown top-level field 'peers[1]'.
+    std::string dotted;
+    for (char c : path) {
+      if (c == '[') dotted += '.';
+      else if (c != ']') dotted += c;
+    }
+    throw ParseFail{0, path, "list elements take a dot, not brackets: write " + dotted};
+  }
   YAML::Node value;
   try {
     value = YAML::Load(kv.substr(eq + 1));

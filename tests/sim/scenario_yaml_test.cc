@@ -214,6 +214,12 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
 
 // The file itself is wrong; an override of a neighbouring setting must not
 // take the blame for it.
+TEST(ScenarioYaml, BracketsInAnOverridePathSayHowToWriteIt) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers[1].count=5"}),
+            "t.yaml: --set peers[1].count=5: field 'peers[1].count': list elements take a "
+            "dot, not brackets: write peers.1.count");
+}
+
 TEST(ScenarioYaml, AnErrorAlreadyInTheFileBlamesTheFile) {
   const std::string bad = Replace(kGood, "unchoke_slots: 4", "unchoke_slots: 4, request_pipeline: 300");
   EXPECT_EQ(ErrorOf(bad, {"protocol.choker=round_robin"}),
