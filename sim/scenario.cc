@@ -115,6 +115,14 @@ std::optional<FieldError> ValidateClass(const PeerClassSpec& c, size_t i) {
     return Err(p + ".arrival.poisson.rate", "must be positive");
   if (a.kind == ArrivalSpec::Kind::kDecaying && a.tau <= core::Duration::Zero())
     return Err(p + ".arrival.decaying.tau", "must be positive");
+  if (c.leave.kind == LeaveSpec::Kind::kAt) {
+    // Poisson and decaying arrivals come after their start.
+    const core::Duration first = a.kind == ArrivalSpec::Kind::kUniform ? a.from : a.at;
+    if (c.leave.at <= first)
+      return Err(p + ".leave.at", "not after the class's first arrival (" +
+                                      core::FormatDuration(first) +
+                                      "): every peer would leave as it joins");
+  }
   if (c.failure.probability < 0 || c.failure.probability > 1)
     return Err(p + ".failure.probability", "must be between 0 and 1");
   if (c.failure.probability > 0 && c.failure.after.exponential &&

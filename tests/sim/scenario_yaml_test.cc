@@ -214,6 +214,24 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
 
 // The file itself is wrong; an override of a neighbouring setting must not
 // take the blame for it.
+// A peer joining after its class's leave time used to join and leave at
+// once; when that is every peer of the class, the file is wrong.
+TEST(ScenarioYaml, ALeaveTimeBeforeEveryArrivalIsRefused) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.arrival={at: 50s}", "peers.0.leave={at: 30s}"}),
+            "t.yaml: --set peers.0.leave={at: 30s}: field 'peers.0.leave.at': not after the "
+            "class's first arrival (50s): every peer would leave as it joins");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.leave={at: 0s}"}),
+            "t.yaml: --set peers.1.leave={at: 0s}: field 'peers.1.leave.at': not after the "
+            "class's first arrival (0s): every peer would leave as it joins");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.arrival={poisson: {rate: 1/s, start: 1min}}",
+                            "peers.1.leave={at: 1min}"}),
+            "t.yaml: --set peers.1.leave={at: 1min}: field 'peers.1.leave.at': not after the "
+            "class's first arrival (1min): every peer would leave as it joins");
+  // Some peers of a window still arrive before the leave time.
+  MustParse(kGood, {"peers.1.leave={at: 5s}"});
+  MustParse(kGood, {"peers.0.arrival={at: 50s}", "peers.0.leave={at: 50.001s}"});
+}
+
 TEST(ScenarioYaml, BracketsInAnOverridePathSayHowToWriteIt) {
   EXPECT_EQ(ErrorOf(kGood, {"peers[1].count=5"}),
             "t.yaml: --set peers[1].count=5: field 'peers[1].count': list elements take a "
