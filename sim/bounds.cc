@@ -48,4 +48,37 @@ SimpleBounds ComputeSimpleBounds(const Scenario& s) {
   return b;
 }
 
+std::vector<ClassFluid> ComputeFluid(const Scenario& s) {
+  // What a peer offers: a free-rider's capacity is never used and a
+  // polluter's uploads are all thrown away.
+  auto offered = [](const PeerClassSpec& c) {
+    return c.free_rider || c.corrupt_uploads ? core::Rate::Zero() : c.upload;
+  };
+  double permanent = 0;
+  for (const PeerClassSpec& c : s.peers) {
+    if (c.start_complete && c.leave.kind == LeaveSpec::Kind::kNever &&
+        c.failure.probability == 0)
+      permanent += offered(c).bytes_per_second() * c.count;
+  }
+  std::vector<ClassFluid> out;
+  for (uint32_t i = 0; i < s.peers.size(); ++i) {
+    const PeerClassSpec& c = s.peers[i];
+    if (c.arrival.kind != ArrivalSpec::Kind::kPoisson ||
+        c.leave.kind != LeaveSpec::Kind::kAfterComplete)
+      continue;
+    ClassFluid f;
+    f.class_index = i;
+    if (c.failure.probability > 0) {
+      f.skipped = "its peers may fail, which the model leaves out";
+    } else {
+      auto p = theory::FluidParams::FromSwarm(
+          c.arrival.rate_per_s, s.file.size, offered(c), c.download, c.leave.seeding_time.value,
+          0, 1.0, core::Rate::BytesPerSecond(permanent));
+      f.state = theory::FluidSteadyStateOf(p);
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
 }  // namespace swarm::sim

@@ -16,9 +16,12 @@
 #define SWARM_SIM_BOUNDS_H_
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "sim/scenario.h"
 #include "sim/theory/distribution_bounds.h"
+#include "sim/theory/fluid_model.h"
 
 namespace swarm::sim {
 
@@ -34,6 +37,18 @@ struct SimpleBounds {
 
 // REQUIRES: scenario.Validate() passed.
 SimpleBounds ComputeSimpleBounds(const Scenario& scenario);
+
+// The Qiu-Srikant steady state of one class that arrives as a Poisson
+// process and leaves after seeding (the fluid model's assumptions), with
+// the scenario's permanent seeds (never leaving, never failing) helping.
+// Free-riders and polluters upload 0, as in the Kumar-Ross bound. The
+// model has no crashes: a class whose peers may fail gets `skipped`.
+struct ClassFluid {
+  uint32_t class_index = 0;
+  std::string skipped;  // why no steady state was computed, or empty
+  theory::FluidSteadyState state;
+};
+std::vector<ClassFluid> ComputeFluid(const Scenario& scenario);
 theory::DistributionProblem ToDistributionProblem(const Scenario& scenario);
 
 }  // namespace swarm::sim

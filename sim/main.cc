@@ -143,23 +143,17 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
 // Qiu-Srikant steady state for each class that arrives as a Poisson process
 // and leaves after seeding (the fluid model's assumptions).
 void PrintFluid(const Scenario& s) {
-  double permanent = 0;
-  for (const auto& c : s.peers) {
-    if (c.start_complete && c.leave.kind == swarm::sim::LeaveSpec::Kind::kNever)
-      permanent += c.upload.bytes_per_second() * c.count;
-  }
-  for (const auto& c : s.peers) {
-    if (c.arrival.kind != swarm::sim::ArrivalSpec::Kind::kPoisson ||
-        c.leave.kind != swarm::sim::LeaveSpec::Kind::kAfterComplete)
+  for (const swarm::sim::ClassFluid& f : swarm::sim::ComputeFluid(s)) {
+    const char* name = s.peers[f.class_index].name.c_str();
+    if (!f.skipped.empty()) {
+      std::printf("  fluid model (Qiu-Srikant), class %s: not computed (%s)\n", name,
+                  f.skipped.c_str());
       continue;
-    auto p = swarm::sim::theory::FluidParams::FromSwarm(
-        c.arrival.rate_per_s, s.file.size, c.upload, c.download, c.leave.seeding_time.value,
-        0, 1.0, swarm::core::Rate::BytesPerSecond(permanent));
-    auto ss = swarm::sim::theory::FluidSteadyStateOf(p);
+    }
     std::printf("  fluid model (Qiu-Srikant), class %s: %s, leechers %.1f, seeds %.1f, "
                 "download time %.1f s\n",
-                c.name.c_str(), swarm::sim::theory::FluidRegimeName(ss.regime), ss.leechers,
-                ss.seeds, ss.download_time_s);
+                name, swarm::sim::theory::FluidRegimeName(f.state.regime), f.state.leechers,
+                f.state.seeds, f.state.download_time_s);
   }
 }
 
