@@ -146,7 +146,8 @@ std::optional<FieldError> Scenario::Validate() const {
   if (file.piece_size > kMaxPieceSize) return Err("file.piece_size", "at most 2GiB");
   if (file.piece_size % file.block_size != 0)
     return Err("file.piece_size", "must be a multiple of file.block_size");
-  if (file.size / file.piece_size > 10'000'000)
+  // Counted as PieceCount() does: a short last piece is a piece.
+  if ((file.size - 1) / file.piece_size + 1 > 10'000'000)
     return Err("file.piece_size", "too many pieces (over 10 million)");
   if (sample_interval <= core::Duration::Zero())
     return Err("sample_interval", "must be positive");

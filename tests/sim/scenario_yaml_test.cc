@@ -278,6 +278,13 @@ TEST(ScenarioYaml, SizesAndCountsStayWithinTheirTypes) {
             "'protocol.max_request_length': too large (at most 4GiB - 1B)");
 }
 
+TEST(ScenarioYaml, AtMostTenMillionPiecesCountingAShortLastOne) {
+  MustParse(kGood, {"file={size: 10000000KiB, piece_size: 1KiB, block_size: 1KiB}"});
+  EXPECT_EQ(ErrorOf(kGood, {"file={size: 10240000001B, piece_size: 1KiB, block_size: 1KiB}"}),
+            "t.yaml: --set file={size: 10240000001B, piece_size: 1KiB, block_size: 1KiB}: "
+            "field 'file.piece_size': too many pieces (over 10 million)");
+}
+
 TEST(ScenarioYaml, ClassNamesAreSafeInCsv) {
   EXPECT_EQ(ErrorOf(kGood, {"peers.1.class=\"fast, cable\""}),
             "t.yaml: --set peers.1.class=\"fast, cable\": field 'peers.1.class': use letters, "
