@@ -312,6 +312,9 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
   m.Read("corrupt_uploads", c.corrupt_uploads, Bool);
   if (m.Has("failure")) {
     MapReader fr(m["failure"], m.Path("failure"), {"probability", "after"});
+    // Without it nobody fails, whatever `after` says.
+    if (!fr.Has("probability"))
+      Fail(m["failure"], fr.Path("probability"), "missing: the chance that a peer fails (e.g. 0.2)");
     fr.Read("probability", c.failure.probability, Real);
     if (fr.Has("after")) {
       c.failure.after = RandomDur(fr["after"], fr.Path("after"));

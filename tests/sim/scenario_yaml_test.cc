@@ -298,6 +298,14 @@ TEST(ScenarioYaml, AFailureNeedsItsTime) {
             "missing: when after joining a failing peer vanishes (e.g. after: 10min)");
 }
 
+// {after: 10min} alone used to mean probability 0: nobody failed.
+TEST(ScenarioYaml, AFailureNeedsItsProbability) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.failure={after: 10min}"}),
+            "t.yaml: --set peers.1.failure={after: 10min}: field "
+            "'peers.1.failure.probability': missing: the chance that a peer fails (e.g. 0.2)");
+  MustParse(kGood, {"peers.1.failure={probability: 0}"});
+}
+
 TEST(ScenarioYaml, RegionsWithoutAPathAreRefused) {
   const std::string topo =
       "network.latency={topology: {regions: [eu, na, asia], access: 5ms, links: "
