@@ -63,7 +63,8 @@ std::vector<ClassFluid> ComputeFluid(const Scenario& s) {
   std::vector<ClassFluid> out;
   for (uint32_t i = 0; i < s.peers.size(); ++i) {
     const PeerClassSpec& c = s.peers[i];
-    if (c.arrival.kind != ArrivalSpec::Kind::kPoisson ||
+    // Seeds arriving as a Poisson process download nothing.
+    if (c.start_complete || c.arrival.kind != ArrivalSpec::Kind::kPoisson ||
         c.leave.kind != LeaveSpec::Kind::kAfterComplete)
       continue;
     ClassFluid f;

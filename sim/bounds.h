@@ -38,8 +38,8 @@ struct SimpleBounds {
 // REQUIRES: scenario.Validate() passed.
 SimpleBounds ComputeSimpleBounds(const Scenario& scenario);
 
-// The Qiu-Srikant steady state of one class that arrives as a Poisson
-// process and leaves after seeding (the fluid model's assumptions), with
+// The Qiu-Srikant steady state of one class of leechers that arrives as a
+// Poisson process and leaves after seeding (the fluid model's assumptions), with
 // the scenario's permanent seeds (never leaving, never failing) helping.
 // Free-riders and polluters upload 0, as in the Kumar-Ross bound. The
 // model has no crashes: a class whose peers may fail gets `skipped`.

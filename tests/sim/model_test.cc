@@ -88,6 +88,14 @@ TEST(Bounds, FluidSteadyStateCountsFreeRidersAsZeroUploadAndSkipsFailures) {
   f = ComputeFluid(Parse(text));
   ASSERT_EQ(f.size(), 1u);
   EXPECT_FALSE(f[0].skipped.empty());
+
+  // Seeds that come and go as a Poisson process are not a downloading class.
+  text = kSteady;
+  text.insert(text.find("start: complete") + 15,
+              ", arrival: {poisson: {rate: 0.01/s}}, leave: {after_complete: 100s}");
+  f = ComputeFluid(Parse(text));
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].class_index, 1u);
 }
 
 TEST(Latency, TopologyUsesShortestPathPlusAccess) {
