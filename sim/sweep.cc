@@ -130,6 +130,14 @@ std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i].empty())
       return where + "value " + std::to_string(i + 1) + " is empty (stray comma?)";
+    // {uniform: [1ms, 9ms]} was cut at its comma and then refused by the
+    // YAML parser with a message about a sequence flow.
+    int open = 0;
+    for (char c : values[i]) open += (c == '{' || c == '[') - (c == '}' || c == ']');
+    if (open != 0)
+      return where + "value '" + values[i] +
+             "' is cut at a comma inside brackets: values are split at every comma; "
+             "vary a field inside instead (e.g. network.latency.uniform.1=40ms,60ms)";
     if (!seen.insert(values[i]).second)
       return where + "value '" + values[i] + "' is given twice";
   }
