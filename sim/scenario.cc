@@ -68,6 +68,15 @@ std::optional<FieldError> ValidateLatency(const Scenario& s) {
         if (!regions.count(k.from)) return Err(f + ".from", "unknown region '" + k.from + "'");
         if (!regions.count(k.to)) return Err(f + ".to", "unknown region '" + k.to + "'");
       }
+      // A delay may be at most 1e12 s, but a path adds links up; the
+      // simulator's clock overflowed on a chain of ten such links. Every
+      // path is at most the sum of all links.
+      double total_s = 2 * l.access.seconds();
+      for (const TopologyLink& k : l.links) total_s += k.delay.seconds();
+      if (total_s > 1e12)
+        return Err(at + ".topology.links",
+                   "the link delays and both access delays add up to over 1e12 s, the "
+                   "longest delay a path may have");
       for (size_t i = 0; i < s.peers.size(); ++i) {
         if (!regions.count(s.peers[i].region))
           return Err("peers." + std::to_string(i) + ".region",

@@ -316,6 +316,23 @@ TEST(ScenarioYaml, RegionsWithoutAPathAreRefused) {
   MustParse(kGood, {topo, "peers.0.region=eu", "peers.1.region=asia"});
 }
 
+// Each delay is at most 1e12 s; a path through several such links used to
+// overflow the simulator's clock (a failed CHECK in the middle of the run).
+TEST(ScenarioYaml, TopologyPathsStayWithinTheLongestDelay) {
+  const std::string topo =
+      "network.latency={topology: {regions: [eu, na, asia], access: 0s, links: "
+      "[{from: eu, to: na, delay: 500000000000s}, {from: na, to: asia, delay: X}]}}";
+  std::string fits = topo;
+  fits.replace(fits.find('X'), 1, "500000000000s");
+  MustParse(kGood, {fits, "peers.0.region=eu", "peers.1.region=asia"});
+  std::string over = topo;
+  over.replace(over.find('X'), 1, "500000000001s");
+  EXPECT_EQ(ErrorOf(kGood, {over, "peers.0.region=eu", "peers.1.region=asia"}),
+            "t.yaml: --set " + over +
+                ": field 'network.latency.topology.links': the link delays and both access "
+                "delays add up to over 1e12 s, the longest delay a path may have");
+}
+
 // A connection carries both directions with one delay, so a matrix giving
 // a pair two different delays would make it depend on who dialed; and a
 // misspelt class would be ignored.
