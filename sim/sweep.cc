@@ -118,6 +118,14 @@ std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
   SweepParam p;
   p.key = text.substr(0, eq);
   if (p.key.empty()) return where + "no field path before '=' " + kVaryExample;
+  if (p.key.find('[') != std::string::npos) {
+    std::string dotted;
+    for (char c : p.key) {
+      if (c == '[') dotted += '.';
+      else if (c != ']') dotted += c;
+    }
+    return where + "list elements take a dot, not brackets: write " + dotted;
+  }
   for (char c : p.key) {
     if (!SafeNameChar(c))
       return where + "field path '" + p.key + "' may only contain letters, digits, '.', "
