@@ -27,49 +27,6 @@ theory::DistributionProblem ToDistributionProblem(const Scenario& s) {
   return p;
 }
 
-namespace {
-
-bool IsPermanentSeed(const PeerClassSpec& c) {
-  return c.start_complete && c.leave.kind == LeaveSpec::Kind::kNever;
-}
-
-bool IsFluidClass(const PeerClassSpec& c) {
-  return c.arrival.kind == ArrivalSpec::Kind::kPoisson &&
-         c.leave.kind == LeaveSpec::Kind::kAfterComplete;
-}
-
-}  // namespace
-
-std::vector<FluidClassSteadyState> FluidSteadyStates(const Scenario& s) {
-  double permanent_bps = 0;
-  uint32_t permanent = 0;
-  for (const PeerClassSpec& c : s.peers) {
-    if (!IsPermanentSeed(c)) continue;
-    permanent_bps += c.upload.bytes_per_second() * c.count;
-    permanent += c.count;
-  }
-  std::vector<FluidClassSteadyState> out;
-  for (size_t i = 0; i < s.peers.size(); ++i) {
-    const PeerClassSpec& c = s.peers[i];
-    if (!IsFluidClass(c)) continue;
-    auto p = theory::FluidParams::FromSwarm(c.arrival.rate_per_s, s.file.size, c.upload,
-                                            c.download, c.leave.seeding_time.value, 0, 1.0,
-                                            core::Rate::BytesPerSecond(permanent_bps));
-    out.push_back({i, theory::FluidSteadyStateOf(p), permanent});
-  }
-  return out;
-}
-
-std::optional<FluidClassSteadyState> SwarmFluidSteadyState(const Scenario& s) {
-  std::vector<FluidClassSteadyState> fluid = FluidSteadyStates(s);
-  if (fluid.size() != 1) return std::nullopt;
-  for (const PeerClassSpec& c : s.peers) {
-    if (c.free_rider || c.corrupt_uploads || c.failure.probability > 0) return std::nullopt;
-    if (!IsPermanentSeed(c) && !IsFluidClass(c)) return std::nullopt;
-  }
-  return fluid.front();
-}
-
 SimpleBounds ComputeSimpleBounds(const Scenario& s) {
   SimpleBounds b;
   b.file_bits = static_cast<double>(s.file.size) * 8;
@@ -89,6 +46,64 @@ SimpleBounds ComputeSimpleBounds(const Scenario& s) {
   b.kumar_ross_s = t.kumar_ross_s;
   b.piece_granular_s = t.piece_granular_s;
   return b;
+}
+
+namespace {
+
+bool IsPermanentSeed(const PeerClassSpec& c) {
+  return c.start_complete && c.leave.kind == LeaveSpec::Kind::kNever &&
+         c.failure.probability == 0;
+}
+
+// Seeds arriving as a Poisson process download nothing: not a fluid class.
+bool IsFluidClass(const PeerClassSpec& c) {
+  return !c.start_complete && c.arrival.kind == ArrivalSpec::Kind::kPoisson &&
+         c.leave.kind == LeaveSpec::Kind::kAfterComplete;
+}
+
+}  // namespace
+
+std::vector<ClassFluid> ComputeFluid(const Scenario& s) {
+  // What a peer offers: a free-rider's capacity is never used and a
+  // polluter's uploads are all thrown away.
+  auto offered = [](const PeerClassSpec& c) {
+    return c.free_rider || c.corrupt_uploads ? core::Rate::Zero() : c.upload;
+  };
+  double permanent_bps = 0;
+  uint32_t permanent = 0;
+  for (const PeerClassSpec& c : s.peers) {
+    if (!IsPermanentSeed(c)) continue;
+    permanent_bps += offered(c).bytes_per_second() * c.count;
+    permanent += c.count;
+  }
+  std::vector<ClassFluid> out;
+  for (uint32_t i = 0; i < s.peers.size(); ++i) {
+    const PeerClassSpec& c = s.peers[i];
+    if (!IsFluidClass(c)) continue;
+    ClassFluid f;
+    f.class_index = i;
+    f.permanent_seeds = permanent;
+    if (c.failure.probability > 0) {
+      f.skipped = "its peers may fail, which the model leaves out";
+    } else {
+      auto p = theory::FluidParams::FromSwarm(
+          c.arrival.rate_per_s, s.file.size, offered(c), c.download, c.leave.seeding_time.value,
+          0, 1.0, core::Rate::BytesPerSecond(permanent_bps));
+      f.state = theory::FluidSteadyStateOf(p);
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+std::optional<ClassFluid> SwarmFluidSteadyState(const Scenario& s) {
+  std::vector<ClassFluid> fluid = ComputeFluid(s);
+  if (fluid.size() != 1 || !fluid.front().skipped.empty()) return std::nullopt;
+  for (const PeerClassSpec& c : s.peers) {
+    if (c.free_rider || c.corrupt_uploads || c.failure.probability > 0) return std::nullopt;
+    if (!IsPermanentSeed(c) && !IsFluidClass(c)) return std::nullopt;
+  }
+  return fluid.front();
 }
 
 }  // namespace swarm::sim

@@ -22,6 +22,7 @@
 #define SWARM_SIM_BOUNDS_H_
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "sim/scenario.h"
@@ -40,28 +41,32 @@ struct SimpleBounds {
   std::optional<double> piece_granular_s;
 };
 
-// The fluid model's steady state for one peer class.
-struct FluidClassSteadyState {
-  size_t class_index = 0;
-  theory::FluidSteadyState state;
-  uint32_t permanent_seeds = 0;  // peers that start complete and never leave
-};
-
-// One entry per class with Poisson arrivals and `leave: after_complete`, in
-// file order (what `sim bounds` prints). Eta = 1, no aborts.
-// REQUIRES: scenario.Validate() passed.
-std::vector<FluidClassSteadyState> FluidSteadyStates(const Scenario& scenario);
-
-// The steady state of the whole swarm, when the model's assumptions hold for
-// every peer: exactly one Poisson/after-complete class, every other class a
-// permanent seed, nobody free-riding, polluting or failing. Then the
-// timeline's leechers should settle near `state.leechers` and its seeds
-// near `state.seeds + permanent_seeds`. nullopt otherwise.
-// REQUIRES: scenario.Validate() passed.
-std::optional<FluidClassSteadyState> SwarmFluidSteadyState(const Scenario& scenario);
-
 // REQUIRES: scenario.Validate() passed.
 SimpleBounds ComputeSimpleBounds(const Scenario& scenario);
+
+// The Qiu-Srikant steady state of one class of leechers that arrives as a
+// Poisson process and leaves after seeding (the fluid model's assumptions), with
+// the scenario's permanent seeds (never leaving, never failing) helping.
+// Free-riders and polluters upload 0, as in the Kumar-Ross bound. The
+// model has no crashes: a class whose peers may fail gets `skipped`.
+struct ClassFluid {
+  uint32_t class_index = 0;
+  std::string skipped;  // why no steady state was computed, or empty
+  theory::FluidSteadyState state;
+  uint32_t permanent_seeds = 0;  // peers that start complete, never leave or fail
+};
+// One entry per such class, in file order (what `sim bounds` prints).
+// REQUIRES: scenario.Validate() passed.
+std::vector<ClassFluid> ComputeFluid(const Scenario& scenario);
+
+// The steady state of the whole swarm, when the model's assumptions hold for
+// every peer: exactly one Poisson/after-complete class of leechers, every
+// other class a permanent seed, nobody free-riding, polluting or failing.
+// Then the timeline's leechers should settle near `state.leechers` and its
+// seeds near `state.seeds + permanent_seeds`. nullopt otherwise.
+// REQUIRES: scenario.Validate() passed.
+std::optional<ClassFluid> SwarmFluidSteadyState(const Scenario& scenario);
+
 theory::DistributionProblem ToDistributionProblem(const Scenario& scenario);
 
 }  // namespace swarm::sim

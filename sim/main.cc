@@ -143,11 +143,16 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
 // Qiu-Srikant steady state for each class that arrives as a Poisson process
 // and leaves after seeding (the fluid model's assumptions).
 void PrintFluid(const Scenario& s) {
-  for (const auto& f : swarm::sim::FluidSteadyStates(s)) {
+  for (const swarm::sim::ClassFluid& f : swarm::sim::ComputeFluid(s)) {
+    const char* name = s.peers[f.class_index].name.c_str();
+    if (!f.skipped.empty()) {
+      std::printf("  fluid model (Qiu-Srikant), class %s: not computed (%s)\n", name,
+                  f.skipped.c_str());
+      continue;
+    }
     std::printf("  fluid model (Qiu-Srikant), class %s: %s, leechers %.1f, seeds %.1f, "
                 "download time %.1f s\n",
-                s.peers[f.class_index].name.c_str(),
-                swarm::sim::theory::FluidRegimeName(f.state.regime), f.state.leechers,
+                name, swarm::sim::theory::FluidRegimeName(f.state.regime), f.state.leechers,
                 f.state.seeds, f.state.download_time_s);
   }
 }

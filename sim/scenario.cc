@@ -4,6 +4,8 @@
 #include <set>
 #include <vector>
 
+#include "core/units.h"
+
 namespace swarm::sim {
 namespace {
 
@@ -20,7 +22,29 @@ std::optional<FieldError> ValidateLatency(const Scenario& s) {
     case LatencySpec::Kind::kUniform:
       if (l.high < l.low) return Err(at + ".uniform", "upper bound below lower bound");
       return std::nullopt;
-    case LatencySpec::Kind::kMatrix:
+    case LatencySpec::Kind::kMatrix: {
+      // A misspelt class would otherwise be ignored without a word.
+      std::set<std::string> classes;
+      for (const PeerClassSpec& c : s.peers) classes.insert(c.name);
+      for (const auto& [a, row] : l.matrix) {
+        if (!classes.count(a)) return Err(at + ".matrix." + a, "no peer class '" + a + "'");
+        for (const auto& [b, d] : row) {
+          if (!classes.count(b))
+            return Err(at + ".matrix." + a + "." + b, "no peer class '" + b + "'");
+          // A connection carries both directions with one delay (and the
+          // real-network driver looks the pair up receiver first), so a
+          // pair cannot have two different delays.
+          auto back = l.matrix.find(b);
+          if (a < b && back != l.matrix.end() && back->second.count(a) &&
+              back->second.at(a) != d) {
+            return Err(at + ".matrix." + b + "." + a,
+                       core::FormatDuration(back->second.at(a)) + " differs from matrix." + a +
+                           "." + b + " (" + core::FormatDuration(d) +
+                           "): the delay between two classes is the same both ways "
+                           "(give one of the two)");
+          }
+        }
+      }
       for (const PeerClassSpec& a : s.peers) {
         for (const PeerClassSpec& b : s.peers) {
           auto ia = l.matrix.find(a.name);
@@ -33,6 +57,7 @@ std::optional<FieldError> ValidateLatency(const Scenario& s) {
         }
       }
       return std::nullopt;
+    }
     case LatencySpec::Kind::kTopology: {
       std::set<std::string> regions(l.regions.begin(), l.regions.end());
       if (regions.size() != l.regions.size())
@@ -43,6 +68,15 @@ std::optional<FieldError> ValidateLatency(const Scenario& s) {
         if (!regions.count(k.from)) return Err(f + ".from", "unknown region '" + k.from + "'");
         if (!regions.count(k.to)) return Err(f + ".to", "unknown region '" + k.to + "'");
       }
+      // A delay may be at most 1e12 s, but a path adds links up; the
+      // simulator's clock overflowed on a chain of ten such links. Every
+      // path is at most the sum of all links.
+      double total_s = 2 * l.access.seconds();
+      for (const TopologyLink& k : l.links) total_s += k.delay.seconds();
+      if (total_s > 1e12)
+        return Err(at + ".topology.links",
+                   "the link delays and both access delays add up to over 1e12 s, the "
+                   "longest delay a path may have");
       for (size_t i = 0; i < s.peers.size(); ++i) {
         if (!regions.count(s.peers[i].region))
           return Err("peers." + std::to_string(i) + ".region",
@@ -90,6 +124,14 @@ std::optional<FieldError> ValidateClass(const PeerClassSpec& c, size_t i) {
     return Err(p + ".arrival.poisson.rate", "must be positive");
   if (a.kind == ArrivalSpec::Kind::kDecaying && a.tau <= core::Duration::Zero())
     return Err(p + ".arrival.decaying.tau", "must be positive");
+  if (c.leave.kind == LeaveSpec::Kind::kAt) {
+    // Poisson and decaying arrivals come after their start.
+    const core::Duration first = a.kind == ArrivalSpec::Kind::kUniform ? a.from : a.at;
+    if (c.leave.at <= first)
+      return Err(p + ".leave.at", "not after the class's first arrival (" +
+                                      core::FormatDuration(first) +
+                                      "): every peer would leave as it joins");
+  }
   if (c.failure.probability < 0 || c.failure.probability > 1)
     return Err(p + ".failure.probability", "must be between 0 and 1");
   if (c.failure.probability > 0 && c.failure.after.exponential &&
@@ -113,7 +155,8 @@ std::optional<FieldError> Scenario::Validate() const {
   if (file.piece_size > kMaxPieceSize) return Err("file.piece_size", "at most 2GiB");
   if (file.piece_size % file.block_size != 0)
     return Err("file.piece_size", "must be a multiple of file.block_size");
-  if (file.size / file.piece_size > 10'000'000)
+  // Counted as PieceCount() does: a short last piece is a piece.
+  if ((file.size - 1) / file.piece_size + 1 > 10'000'000)
     return Err("file.piece_size", "too many pieces (over 10 million)");
   if (sample_interval <= core::Duration::Zero())
     return Err("sample_interval", "must be positive");

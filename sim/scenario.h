@@ -41,7 +41,7 @@ struct FileSpec {
   core::Bytes block_size = 16 * core::kKiB;
 };
 
-// A directed or undirected link between two regions of a topology.
+// A link between two regions of a topology (both ways, one delay).
 struct TopologyLink {
   std::string from;
   std::string to;
@@ -55,7 +55,7 @@ struct LatencySpec {
   // kUniform: each pair of peers draws one delay in [low, high].
   core::Duration low, high;
   // kMatrix: one-way delay between peer classes, matrix[a][b] (symmetric:
-  // a missing [b][a] uses [a][b]).
+  // a missing [b][a] uses [a][b]; Validate refuses a different [b][a]).
   std::map<std::string, std::map<std::string, core::Duration>> matrix;
   // kTopology: regions (routers) and links between them; each peer class
   // names its region; delay = shortest path + both access delays.

@@ -312,6 +312,9 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
   m.Read("corrupt_uploads", c.corrupt_uploads, Bool);
   if (m.Has("failure")) {
     MapReader fr(m["failure"], m.Path("failure"), {"probability", "after"});
+    // Without it nobody fails, whatever `after` says.
+    if (!fr.Has("probability"))
+      Fail(m["failure"], fr.Path("probability"), "missing: the chance that a peer fails (e.g. 0.2)");
     fr.Read("probability", c.failure.probability, Real);
     if (fr.Has("after")) {
       c.failure.after = RandomDur(fr["after"], fr.Path("after"));
@@ -435,6 +438,15 @@ void ApplyOverride(YAML::Node& root, const std::string& kv) {
   if (eq == std::string::npos || eq == 0)
     throw ParseFail{0, kv, "override must look like field.path=value"};
   std::string path = kv.substr(0, eq);
+  if (path.find('[') != std::string::npos) {
+    // peers[1].count would become an unknown top-level field 'peers[1]'.
+    std::string dotted;
+    for (char c : path) {
+      if (c == '[') dotted += '.';
+      else if (c != ']') dotted += c;
+    }
+    throw ParseFail{0, path, "list elements take a dot, not brackets: write " + dotted};
+  }
   YAML::Node value;
   try {
     value = YAML::Load(kv.substr(eq + 1));

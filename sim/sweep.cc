@@ -118,6 +118,14 @@ std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
   SweepParam p;
   p.key = text.substr(0, eq);
   if (p.key.empty()) return where + "no field path before '=' " + kVaryExample;
+  if (p.key.find('[') != std::string::npos) {
+    std::string dotted;
+    for (char c : p.key) {
+      if (c == '[') dotted += '.';
+      else if (c != ']') dotted += c;
+    }
+    return where + "list elements take a dot, not brackets: write " + dotted;
+  }
   for (char c : p.key) {
     if (!SafeNameChar(c))
       return where + "field path '" + p.key + "' may only contain letters, digits, '.', "
@@ -130,6 +138,14 @@ std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i].empty())
       return where + "value " + std::to_string(i + 1) + " is empty (stray comma?)";
+    // {uniform: [1ms, 9ms]} was cut at its comma and then refused by the
+    // YAML parser with a message about a sequence flow.
+    int open = 0;
+    for (char c : values[i]) open += (c == '{' || c == '[') - (c == '}' || c == ']');
+    if (open != 0)
+      return where + "value '" + values[i] +
+             "' is cut at a comma inside brackets: values are split at every comma; "
+             "vary a field inside instead (e.g. network.latency.uniform.1=40ms,60ms)";
     if (!seen.insert(values[i]).second)
       return where + "value '" + values[i] + "' is given twice";
   }

@@ -3,8 +3,10 @@
 //
 // Peers are numbered class by class in scenario order; peer i is PeerId(i)
 // and owns Rng stream i of the run seed (for its core::Peer). The draws here
-// use separate streams (one per class, far above any peer index), so adding
-// a class or a peer never changes another class's arrivals.
+// use separate streams (one per class index, far above any peer index), so
+// adding peers to a class, or a class after the others, never changes another
+// class's arrivals (a class inserted before it shifts its index, and so its
+// draws).
 #ifndef SWARM_SIM_WORKLOAD_H_
 #define SWARM_SIM_WORKLOAD_H_
 

@@ -1,6 +1,8 @@
 // Latency models, workload generation, the closed-form bounds and the event
 // queue.
 #include <algorithm>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -49,6 +51,51 @@ TEST(Bounds, DownloadLimited) {
   std::string text = kFlash;
   text.replace(text.find("8Mbit/s"), 7, "0.5Mbit/s");
   EXPECT_NEAR(ComputeSimpleBounds(Parse(text)).kumar_ross_s, 838860800 / 0.5e6, 1e-6);
+}
+
+// Qiu-Srikant for steady_state.yaml's swarm: F = 167772160 bit, download
+// 4 Mbit/s (c = 1/41.94 s), mean seeding 300 s, arrivals 0.05/s.
+const char* kSteady = R"(name: steady
+file: {size: 20MiB, piece_size: 256KiB}
+peers:
+  - {class: seed, count: 1, upload: 1Mbit/s, download: 4Mbit/s, start: complete}
+  - {class: leecher, count: 600, upload: 1Mbit/s, download: 4Mbit/s,
+     arrival: {poisson: {rate: 0.05/s}}, leave: {after_complete: {exponential: 300s}}})";
+
+TEST(Bounds, FluidSteadyStateCountsFreeRidersAsZeroUploadAndSkipsFailures) {
+  std::vector<ClassFluid> f = ComputeFluid(Parse(kSteady));
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].class_index, 1u);
+  EXPECT_TRUE(f[0].skipped.empty());
+  EXPECT_NEAR(f[0].state.download_time_s, 167.77216 / 4, 1e-6);  // download-bound
+  EXPECT_NEAR(f[0].state.seeds, 0.05 * 300, 1e-9);
+
+  // Free-riders upload nothing, as leechers or as seeds: only the permanent
+  // seed's 1 Mbit/s serves a demand of 0.05/s x 167.8 Mbit, so the leecher
+  // population has no bound, and the seeds are what it finishes times 300 s.
+  std::string text = kSteady;
+  text.insert(text.rfind("}"), ", free_rider: true");
+  f = ComputeFluid(Parse(text));
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].state.download_time_s, std::numeric_limits<double>::infinity());
+  EXPECT_NEAR(f[0].state.seeds, 1e6 / 167772160.0 * 300, 1e-6);
+  // A free-riding seed is no permanent seed either.
+  text.insert(text.find("start: complete") + 15, ", free_rider: true");
+  EXPECT_EQ(ComputeFluid(Parse(text))[0].state.seeds, 0);
+
+  text = kSteady;
+  text.insert(text.rfind("}"), ", failure: {probability: 0.1, after: 1min}");
+  f = ComputeFluid(Parse(text));
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_FALSE(f[0].skipped.empty());
+
+  // Seeds that come and go as a Poisson process are not a downloading class.
+  text = kSteady;
+  text.insert(text.find("start: complete") + 15,
+              ", arrival: {poisson: {rate: 0.01/s}}, leave: {after_complete: 100s}");
+  f = ComputeFluid(Parse(text));
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].class_index, 1u);
 }
 
 TEST(Latency, TopologyUsesShortestPathPlusAccess) {

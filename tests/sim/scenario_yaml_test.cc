@@ -214,6 +214,30 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
 
 // The file itself is wrong; an override of a neighbouring setting must not
 // take the blame for it.
+// A peer joining after its class's leave time used to join and leave at
+// once; when that is every peer of the class, the file is wrong.
+TEST(ScenarioYaml, ALeaveTimeBeforeEveryArrivalIsRefused) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.arrival={at: 50s}", "peers.0.leave={at: 30s}"}),
+            "t.yaml: --set peers.0.leave={at: 30s}: field 'peers.0.leave.at': not after the "
+            "class's first arrival (50s): every peer would leave as it joins");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.leave={at: 0s}"}),
+            "t.yaml: --set peers.1.leave={at: 0s}: field 'peers.1.leave.at': not after the "
+            "class's first arrival (0s): every peer would leave as it joins");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.arrival={poisson: {rate: 1/s, start: 1min}}",
+                            "peers.1.leave={at: 1min}"}),
+            "t.yaml: --set peers.1.leave={at: 1min}: field 'peers.1.leave.at': not after the "
+            "class's first arrival (1min): every peer would leave as it joins");
+  // Some peers of a window still arrive before the leave time.
+  MustParse(kGood, {"peers.1.leave={at: 5s}"});
+  MustParse(kGood, {"peers.0.arrival={at: 50s}", "peers.0.leave={at: 50.001s}"});
+}
+
+TEST(ScenarioYaml, BracketsInAnOverridePathSayHowToWriteIt) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers[1].count=5"}),
+            "t.yaml: --set peers[1].count=5: field 'peers[1].count': list elements take a "
+            "dot, not brackets: write peers.1.count");
+}
+
 TEST(ScenarioYaml, AnErrorAlreadyInTheFileBlamesTheFile) {
   const std::string bad = Replace(kGood, "unchoke_slots: 4", "unchoke_slots: 4, request_pipeline: 300");
   EXPECT_EQ(ErrorOf(bad, {"protocol.choker=round_robin"}),
@@ -254,6 +278,13 @@ TEST(ScenarioYaml, SizesAndCountsStayWithinTheirTypes) {
             "'protocol.max_request_length': too large (at most 4GiB - 1B)");
 }
 
+TEST(ScenarioYaml, AtMostTenMillionPiecesCountingAShortLastOne) {
+  MustParse(kGood, {"file={size: 10000000KiB, piece_size: 1KiB, block_size: 1KiB}"});
+  EXPECT_EQ(ErrorOf(kGood, {"file={size: 10240000001B, piece_size: 1KiB, block_size: 1KiB}"}),
+            "t.yaml: --set file={size: 10240000001B, piece_size: 1KiB, block_size: 1KiB}: "
+            "field 'file.piece_size': too many pieces (over 10 million)");
+}
+
 TEST(ScenarioYaml, ClassNamesAreSafeInCsv) {
   EXPECT_EQ(ErrorOf(kGood, {"peers.1.class=\"fast, cable\""}),
             "t.yaml: --set peers.1.class=\"fast, cable\": field 'peers.1.class': use letters, "
@@ -267,6 +298,14 @@ TEST(ScenarioYaml, AFailureNeedsItsTime) {
             "missing: when after joining a failing peer vanishes (e.g. after: 10min)");
 }
 
+// {after: 10min} alone used to mean probability 0: nobody failed.
+TEST(ScenarioYaml, AFailureNeedsItsProbability) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.failure={after: 10min}"}),
+            "t.yaml: --set peers.1.failure={after: 10min}: field "
+            "'peers.1.failure.probability': missing: the chance that a peer fails (e.g. 0.2)");
+  MustParse(kGood, {"peers.1.failure={probability: 0}"});
+}
+
 TEST(ScenarioYaml, RegionsWithoutAPathAreRefused) {
   const std::string topo =
       "network.latency={topology: {regions: [eu, na, asia], access: 5ms, links: "
@@ -275,6 +314,43 @@ TEST(ScenarioYaml, RegionsWithoutAPathAreRefused) {
             "t.yaml: --set peers.1.region=na: field 'peers.1.region': region 'na' has no path "
             "of links to region 'eu' (of class 'seed')");
   MustParse(kGood, {topo, "peers.0.region=eu", "peers.1.region=asia"});
+}
+
+// Each delay is at most 1e12 s; a path through several such links used to
+// overflow the simulator's clock (a failed CHECK in the middle of the run).
+TEST(ScenarioYaml, TopologyPathsStayWithinTheLongestDelay) {
+  const std::string topo =
+      "network.latency={topology: {regions: [eu, na, asia], access: 0s, links: "
+      "[{from: eu, to: na, delay: 500000000000s}, {from: na, to: asia, delay: X}]}}";
+  std::string fits = topo;
+  fits.replace(fits.find('X'), 1, "500000000000s");
+  MustParse(kGood, {fits, "peers.0.region=eu", "peers.1.region=asia"});
+  std::string over = topo;
+  over.replace(over.find('X'), 1, "500000000001s");
+  EXPECT_EQ(ErrorOf(kGood, {over, "peers.0.region=eu", "peers.1.region=asia"}),
+            "t.yaml: --set " + over +
+                ": field 'network.latency.topology.links': the link delays and both access "
+                "delays add up to over 1e12 s, the longest delay a path may have");
+}
+
+// A connection carries both directions with one delay, so a matrix giving
+// a pair two different delays would make it depend on who dialed; and a
+// misspelt class would be ignored.
+TEST(ScenarioYaml, LatencyMatrixNamesClassesAndGivesOneDelayPerPair) {
+  const std::string half = Replace(
+      kGood, "{constant: 25ms}",
+      "{matrix: {seed: {seed: 5ms, leecher: 30ms}, leecher: {leecher: 7ms}}}");
+  MustParse(half);
+  MustParse(half, {"network.latency.matrix.leecher.seed=30ms"});
+  EXPECT_EQ(ErrorOf(half, {"network.latency.matrix.leecher.seed=80ms"}),
+            "t.yaml: --set network.latency.matrix.leecher.seed=80ms: field "
+            "'network.latency.matrix.seed.leecher': 30ms differs from matrix.leecher.seed "
+            "(80ms): the delay between two classes is the same both ways (give one of the two)");
+  EXPECT_EQ(ErrorOf(half, {"network.latency.matrix.leechr={leechr: 1ms}"}),
+            "t.yaml: --set network.latency.matrix.leechr={leechr: 1ms}: field "
+            "'network.latency.matrix.leechr': no peer class 'leechr'");
+  EXPECT_EQ(ErrorOf(Replace(half, "leecher: 30ms}", "leecher: 30ms, leechr: 1ms}")),
+            "t.yaml:6: field 'network.latency.matrix.seed.leechr': no peer class 'leechr'");
 }
 
 // The file alone is valid, and the overrides make a field none of them

@@ -130,6 +130,14 @@ TEST(ParseVary, BadSyntaxSaysWhatIsWrong) {
   EXPECT_EQ(VaryError("a.b=x,"), "--vary 'a.b=x,': value 2 is empty (stray comma?)");
   EXPECT_EQ(VaryError("a.b=x,y,x"), "--vary 'a.b=x,y,x': value 'x' is given twice");
   EXPECT_NE(VaryError("a b=1").find("may only contain"), std::string::npos);
+  EXPECT_EQ(VaryError("peers[1].count=5,10"),
+            "--vary 'peers[1].count=5,10': list elements take a dot, not brackets: write "
+            "peers.1.count");
+  EXPECT_EQ(VaryError("network.latency={constant: 5ms},{uniform: [1ms, 9ms]}"),
+            "--vary 'network.latency={constant: 5ms},{uniform: [1ms, 9ms]}': value "
+            "'{uniform: [1ms' is cut at a comma inside brackets: values are split at every "
+            "comma; vary a field inside instead (e.g. network.latency.uniform.1=40ms,60ms)");
+  EXPECT_EQ(Vary("network.latency={constant: 5ms},{constant: 9ms}").values.size(), 2u);
 }
 
 TEST(PlanSweep, CrossProductFirstParameterSlowestSeedFastest) {
