@@ -44,6 +44,11 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   core::TrackerConfig config;
   config.announce_interval = *interval;
   config.peer_timeout = *interval + *interval / 2 + core::Duration::Seconds(10);
+  // A directory lists what can be fetched: a file no peer is in any more is
+  // dropped a minute after its last peer left, or after it was published
+  // if no peer came (the time its seed has to announce). A `share` still
+  // running publishes it again within a minute should the tracker drop it.
+  config.forget_file_after = core::Duration::Seconds(60);
   if (auto err = config.Validate()) return UserError("tracker configuration: " + *err);
   BlockSignals();
   std::string error;
