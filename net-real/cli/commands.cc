@@ -22,6 +22,7 @@
 #include "core/rng.h"
 #include "core/tracker.h"
 #include "net-real/cli/console.h"
+#include "net-real/cli/file_table.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_driver.h"
 #include "net-real/peer_transport.h"
@@ -74,21 +75,7 @@ int RunList(const std::string& tracker, int retries) {
     return got.has_value();
   });
   if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
-  // The name column is as wide as the longest name (at least 32).
-  int width = 32;
-  for (const auto& f : files) width = std::max(width, static_cast<int>(f.name.size()));
-  std::printf("%-*s %12s %8s %6s %9s\n", width, "NAME", "SIZE", "PIECES", "SEEDS", "LEECHERS");
-  for (const auto& f : files) {
-    // Whatever a tracker sends, no control characters reach the terminal.
-    std::string name = f.name;
-    for (char& c : name) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-    }
-    std::printf("%-*s %12s %8u %6u %9u\n", width, name.c_str(),
-                FormatBytes(static_cast<double>(f.length)).c_str(), f.piece_count, f.seeds,
-                f.leechers);
-  }
-  if (files.empty()) std::printf("(no files published)\n");
+  std::fputs(FormatFileTable(files).c_str(), stdout);
   return 0;
 }
 
