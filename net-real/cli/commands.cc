@@ -23,6 +23,7 @@
 #include "core/tracker.h"
 #include "net-real/cli/console.h"
 #include "net-real/cli/file_table.h"
+#include "net-real/cli/listen_probe.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_driver.h"
 #include "net-real/peer_transport.h"
@@ -51,6 +52,7 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   // running publishes it again within a minute should the tracker drop it.
   config.forget_file_after = core::Duration::Seconds(60);
   if (auto err = config.Validate()) return UserError("tracker configuration: " + *err);
+  if (auto problem = ListenProblem(listen)) return UserError("--listen: " + *problem);
   BlockSignals();
   std::string error;
   auto server = TrackerServer::Start(listen, config, DrawSeed(0), &error);
@@ -102,6 +104,11 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
       return UserError(path + ": another FILE is also named " + base_name);
     }
   }
+  // --listen too is checked before hashing: a busy port must not cost the
+  // minutes a big file takes to hash. The check opens and closes a plain
+  // socket; gRPC, whose threads must not start before BlockSignals below,
+  // binds the port only after it.
+  if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
     std::string error;

@@ -23,6 +23,7 @@
 #include "core/rng.h"
 #include "core/tracker.h"
 #include "net-real/cli/console.h"
+#include "net-real/cli/listen_probe.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_driver.h"
 #include "net-real/peer_transport.h"
@@ -91,6 +92,8 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   auto linger = ParseSeedAfter(seed_after);
   if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");
   if (auto problem = sim::OutDirProblem(out_dir)) return UserError("--out " + out_dir + ": " + *problem);
+  // A busy --listen fails now, not after the tracker lookup and its retries.
+  if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
   std::error_code ec;
   BlockSignals();
   TrackerClient client(tracker);

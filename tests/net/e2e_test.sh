@@ -12,9 +12,11 @@
 #                                     serves beside an honest one: the get
 #                                     ends correct and bans the liar.
 #   e2e_test.sh SWARM_BINARY cli      exit codes at the edges: a busy port
-#                                     (2), a name the tracker lacks (1, no
-#                                     --out left behind), Ctrl-C while
-#                                     retrying an unreachable tracker (130).
+#                                     (2, one line, before share hashes or
+#                                     get asks the tracker), a name the
+#                                     tracker lacks (1, no --out left
+#                                     behind), Ctrl-C while retrying an
+#                                     unreachable tracker (130).
 set -euo pipefail
 SWARM=$1
 MODE=$2
@@ -144,7 +146,23 @@ corrupt)
 cli)
   RC=0
   timeout 10 "$SWARM" tracker --listen "$TRACKER" > busy.out 2> busy.err || RC=$?
-  (( RC == 2 )) && grep -q -- "--listen: cannot listen on $TRACKER" busy.err || fail "busy port: rc $RC"
+  (( RC == 2 )) && grep -q -- "--listen: cannot listen on $TRACKER: Address already in use" busy.err \
+    || fail "busy port: rc $RC"
+  # One line, ours: the port is tried with a plain socket before gRPC sees it.
+  [[ $(wc -l < busy.err) == 1 ]] || { cat busy.err; fail "busy port: gRPC's log as well"; }
+  # share finds a busy --listen before hashing; get before asking the
+  # tracker (port 1: it would retry for a minute).
+  RC=0
+  timeout 10 "$SWARM" share payload.bin --tracker "$TRACKER" --listen "$TRACKER" \
+    > busy_share.out 2> busy_share.err || RC=$?
+  (( RC == 2 )) && [[ $(cat busy_share.err) == "swarm: error: --listen: cannot listen on $TRACKER: Address already in use" ]] \
+    || { cat busy_share.err; fail "share with a busy --listen: rc $RC (hashed first?)"; }
+  RC=0
+  timeout 10 "$SWARM" get payload.bin --tracker 127.0.0.1:1 --listen "$TRACKER" --out never \
+    > busy_get.out 2> busy_get.err || RC=$?
+  (( RC == 2 )) && [[ $(wc -l < busy_get.err) == 1 ]] \
+    || { cat busy_get.err; fail "get with a busy --listen: rc $RC"; }
+  [[ ! -e never ]] || fail "a busy --listen left its --out directory behind"
   RC=0
   "$SWARM" get nosuch.bin --tracker "$TRACKER" --out never > missing.out 2> missing.err || RC=$?
   (( RC == 1 )) && grep -q "has no file named 'nosuch.bin'" missing.err || fail "missing: rc $RC"
