@@ -23,6 +23,7 @@
 #include "core/tracker.h"
 #include "net-real/cli/console.h"
 #include "net-real/cli/file_table.h"
+#include "net-real/cli/grpc_log.h"
 #include "net-real/cli/listen_probe.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_driver.h"
@@ -55,7 +56,9 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   if (auto problem = ListenProblem(listen)) return UserError("--listen: " + *problem);
   BlockSignals();
   std::string error;
+  GrpcLogHold hold;  // the port was free just now, but may not be any more
   auto server = TrackerServer::Start(listen, config, DrawSeed(0), &error);
+  hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
   Print("tracker listening on " + PrintableAddress(listen, server->port()));
   while (!WaitForSignal(std::chrono::seconds(1))) {
@@ -143,7 +146,9 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   // Bound before publishing, so that a busy --listen leaves no file listed
   // without its seed.
   std::string error;
+  GrpcLogHold hold;  // the port was free before hashing, but may not be now
   auto server = PeerServer::Start(common.listen, &error);
+  hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
   TrackerClient client(tracker);
   for (const auto& info : infos) {

@@ -23,6 +23,7 @@
 #include "core/rng.h"
 #include "core/tracker.h"
 #include "net-real/cli/console.h"
+#include "net-real/cli/grpc_log.h"
 #include "net-real/cli/listen_probe.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_driver.h"
@@ -116,7 +117,9 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   // Bound before anything is written, so that a bad or busy --listen
   // leaves no folder or partial file behind.
   std::string error;
+  GrpcLogHold hold;  // the port was free before the lookup, but may not be now
   auto server = PeerServer::Start(common.listen, &error);
+  hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
   // Created only now, so that asking for a name the tracker lacks leaves
   // nothing behind.
