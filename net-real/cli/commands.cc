@@ -1,13 +1,16 @@
 // `swarm tracker`, `swarm list` and `swarm share`.
 #include "net-real/cli/commands.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <functional>
@@ -34,6 +37,27 @@
 #include "net-real/units.h"
 
 namespace swarm::net::cli {
+namespace {
+
+// Why `path` cannot be shared, or nullopt: it must open for reading and be
+// a regular file (hashing a directory fails with a vague read error, and a
+// FIFO or device would never end). Opened without blocking, so a FIFO with
+// no writer does not hang the check.
+std::optional<std::string> UnshareableFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
+  struct stat st {};
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  const int stat_errno = errno;
+  ::close(fd);
+  if (!stat_ok) return "cannot stat " + path + ": " + std::strerror(stat_errno);
+  if (S_ISDIR(st.st_mode)) return path + " is a directory, not a file";
+  if (!S_ISREG(st.st_mode)) return path + " is not a regular file";
+  if (st.st_size == 0) return path + " is empty: nothing to share";
+  return std::nullopt;
+}
+
+}  // namespace
 
 // --- tracker -----------------------------------------------------------------
 
@@ -106,6 +130,11 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     if (!names.insert(base_name).second) {
       return UserError(path + ": another FILE is also named " + base_name);
     }
+  }
+  // So is every FILE's type, lest the last be missing after the first took
+  // minutes to hash.
+  for (const std::string& path : files) {
+    if (auto problem = UnshareableFile(path)) return UserError(*problem);
   }
   // --listen too is checked before hashing: a busy port must not cost the
   // minutes a big file takes to hash. The check opens and closes a plain

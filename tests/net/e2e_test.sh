@@ -184,6 +184,14 @@ cli)
   "$SWARM" share dup_a/x dup_b/x --tracker "$TRACKER" > dup.out 2> dup.err || RC=$?
   (( RC == 2 )) && grep -q "dup_b/x: another FILE is also named x" dup.err \
     || { cat dup.err; fail "duplicate base name: rc $RC"; }
+  # So is a FILE that cannot be read, before the others are hashed.
+  RC=0
+  "$SWARM" share payload.bin missing.bin --tracker "$TRACKER" > miss.out 2> miss.err || RC=$?
+  (( RC == 2 )) && [[ $(cat miss.err) == "swarm: error: cannot open missing.bin: No such file or directory" ]] \
+    || { cat miss.err; fail "share of a missing FILE: rc $RC (hashed first?)"; }
+  RC=0
+  "$SWARM" share dup_a --tracker "$TRACKER" > dir.out 2> dir.err || RC=$?
+  (( RC == 2 )) && grep -q "dup_a is a directory, not a file" dir.err || { cat dir.err; fail "share of a directory: rc $RC"; }
   # Out-of-range ports and odd --seed-after values are refused up front.
   RC=0
   "$SWARM" tracker --listen 127.0.0.1:99999 > range.out 2> range.err || RC=$?
