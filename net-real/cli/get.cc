@@ -162,6 +162,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     return 1;
   }
 
+  const std::string partial_path = store->path();  // for the message on Ctrl-C
   Print("listening on " + PrintableAddress(common.listen, server->port()));
   options.endpoint = AdvertisedEndpoint(common.listen, server->port());
   Dialer dialer;
@@ -256,7 +257,12 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
         " peers_banned=" + std::to_string(p.stats.peers_banned) +
         " malformed=" + std::to_string(p.malformed_messages) +
         " download_s=" + std::to_string(elapsed));
-  if (interrupted && !p.seed) return 130;
+  if (interrupted && !p.seed) {
+    Log(LogLevel::kInfo, "interrupted: " + std::to_string(p.pieces) + " of " +
+                             std::to_string(p.piece_count) + " pieces kept in " +
+                             partial_path + "; the same command resumes");
+    return 130;
+  }
   return 0;
 }
 

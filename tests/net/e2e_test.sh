@@ -231,6 +231,10 @@ cli)
   (( RC == 1 )) && grep -q "another swarm get is downloading into it" second.err \
     || fail "second get into one folder: rc $RC"
   kill -TERM "$P" 2>/dev/null || true
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 130 )) && grep -q "interrupted: .* pieces kept in twice/payload.bin\..*\.part; the same command resumes" first.err \
+    || { cat first.err; fail "interrupted get: rc $RC, or no word on what was kept"; }
   echo "busy port 2, missing name 1, Ctrl-C while retrying 130, bad port and" \
        "--seed-after 2, foreign files kept, complete partial finished, second writer 1"
   ;;
