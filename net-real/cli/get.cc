@@ -19,6 +19,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "core/rng.h"
 #include "core/tracker.h"
@@ -68,6 +69,20 @@ std::optional<SeedAfter> ParseSeedAfter(const std::string& s) {
   auto d = ParseDuration(s);
   if (!d) return std::nullopt;
   out.duration = *d;
+  return out;
+}
+
+// The folders create_directories(dir) would make, innermost first.
+std::vector<std::filesystem::path> MissingFolders(const std::string& dir) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  std::filesystem::path d = std::filesystem::absolute(dir, ec).lexically_normal();
+  if (!d.has_filename()) d = d.parent_path();  // "a/b/" -> "a/b"
+  while (!d.empty() && !std::filesystem::exists(d, ec) && !ec) {
+    out.push_back(d);
+    if (d == d.parent_path()) break;
+    d = d.parent_path();
+  }
   return out;
 }
 
@@ -123,6 +138,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   if (!server) return UserError("--listen: " + error);
   // Created only now, so that asking for a name the tracker lacks leaves
   // nothing behind.
+  const std::vector<std::filesystem::path> made = MissingFolders(out_dir);
   std::filesystem::create_directories(out_dir, ec);
   if (ec || !std::filesystem::is_directory(out_dir)) {
     return UserError("--out " + out_dir + ": cannot create (" + ec.message() + ")");
@@ -258,9 +274,20 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
         " malformed=" + std::to_string(p.malformed_messages) +
         " download_s=" + std::to_string(elapsed));
   if (interrupted && !p.seed) {
-    Log(LogLevel::kInfo, "interrupted: " + std::to_string(p.pieces) + " of " +
-                             std::to_string(p.piece_count) + " pieces kept in " +
-                             partial_path + "; the same command resumes");
+    if (p.pieces > 0) {
+      Log(LogLevel::kInfo, "interrupted: " + std::to_string(p.pieces) + " of " +
+                               std::to_string(p.piece_count) + " pieces kept in " +
+                               partial_path + "; the same command resumes");
+    } else {
+      // Not one verified piece: the partial file, space reserved for the
+      // whole torrent, holds nothing a rerun could use; nor do the folders
+      // made for it (each removed only if empty).
+      std::filesystem::remove(partial_path, ec);
+      for (const auto& d : made) {
+        if (!std::filesystem::remove(d, ec)) break;
+      }
+      Log(LogLevel::kInfo, "interrupted before any piece arrived; nothing kept");
+    }
     return 130;
   }
   return 0;

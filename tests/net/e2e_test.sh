@@ -235,6 +235,21 @@ cli)
   wait "$P" || RC=$?
   (( RC == 130 )) && grep -q "interrupted: .* pieces kept in twice/payload.bin\..*\.part; the same command resumes" first.err \
     || { cat first.err; fail "interrupted get: rc $RC, or no word on what was kept"; }
+  # With the seed gone, a get interrupted before any piece arrived leaves
+  # neither its partial file (space for all 32 MiB) nor the --out it made.
+  kill -INT "$SHARE_PID"
+  wait "$SHARE_PID" || fail "share did not exit cleanly on SIGINT"
+  get nothing/here nothing &
+  P=$!
+  PIDS+=($P)
+  port_of nothing.out > /dev/null
+  compgen -G "nothing/here/payload.bin.*.part" > /dev/null || fail "no partial file while waiting"
+  kill -INT "$P"
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 130 )) && grep -q "interrupted before any piece arrived; nothing kept" nothing.err \
+    || { cat nothing.err; fail "get interrupted with nothing: rc $RC"; }
+  [[ ! -e nothing ]] || { ls -R nothing; fail "an empty partial file or --out was left"; }
   echo "busy port 2, missing name 1, Ctrl-C while retrying 130, bad port and" \
        "--seed-after 2, foreign files kept, complete partial finished, second writer 1"
   ;;
