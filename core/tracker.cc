@@ -23,6 +23,9 @@ std::optional<std::string> TrackerConfig::Validate() const {
   if (announce_interval <= Duration::Zero()) return "announce_interval must be positive";
   if (peer_timeout < announce_interval) return "peer_timeout must be at least announce_interval";
   if (max_numwant < 1) return "max_numwant must be at least 1";
+  if (forget_file_after && *forget_file_after <= Duration::Zero()) {
+    return "forget_file_after must be positive";
+  }
   return std::nullopt;
 }
 
@@ -45,8 +48,18 @@ PublishResult Tracker::Publish(Time now, const TorrentInfo& info) {
     }
     swarms_.erase(old);
   }
-  swarms_.emplace(info.info_hash(), Swarm{info, {}, now});
+  Swarm& added = swarms_.emplace(info.info_hash(), Swarm{info, {}, now, now}).first->second;
+  MarkEmpty(added, now);
   return PublishResult::kPublished;
+}
+
+void Tracker::MarkEmpty(Swarm& s, Time now) {
+  s.empty_since = now;
+  if (config_.forget_file_after) WakeAt(now + *config_.forget_file_after);
+}
+
+void Tracker::WakeAt(Time t) {
+  if (!next_expiry_ || t < *next_expiry_) next_expiry_ = t;
 }
 
 FileEntry Tracker::EntryFor(const Swarm& s) const {
@@ -108,7 +121,10 @@ AnnounceResponse Tracker::Announce(Time now, const AnnounceRequest& request) {
     return r.address.id == request.peer.id;
   });
   if (request.event == AnnounceEvent::kStopped) {
-    if (it != peers.end()) peers.erase(it);
+    if (it != peers.end()) {
+      peers.erase(it);
+      if (peers.empty()) MarkEmpty(*swarm, now);
+    }
   } else {
     if (it == peers.end()) {
       peers.push_back(PeerRecord{request.peer, false, now});
@@ -117,8 +133,7 @@ AnnounceResponse Tracker::Announce(Time now, const AnnounceRequest& request) {
     it->address = request.peer;
     it->seed = request.left == 0;
     it->last_seen = now;
-    const Time expiry = now + config_.peer_timeout;
-    if (!next_expiry_ || expiry < *next_expiry_) next_expiry_ = expiry;
+    WakeAt(now + config_.peer_timeout);
   }
 
   // A random subset of the other peers: partial Fisher-Yates over indices.
@@ -144,20 +159,30 @@ AnnounceResponse Tracker::Announce(Time now, const AnnounceRequest& request) {
 }
 
 void Tracker::OnTimeout(Time now) {
-  std::optional<Time> next;
-  for (auto& [hash, swarm] : swarms_) {
+  next_expiry_.reset();
+  for (auto it = swarms_.begin(); it != swarms_.end();) {
+    Swarm& swarm = it->second;
     auto& peers = swarm.peers;
+    const bool had_peers = !peers.empty();
     peers.erase(std::remove_if(peers.begin(), peers.end(),
                                [&](const PeerRecord& r) {
                                  return now - r.last_seen >= config_.peer_timeout;
                                }),
                 peers.end());
-    for (const PeerRecord& r : peers) {
-      const Time expiry = r.last_seen + config_.peer_timeout;
-      if (!next || expiry < *next) next = expiry;
+    for (const PeerRecord& r : peers) WakeAt(r.last_seen + config_.peer_timeout);
+    if (!peers.empty() || !config_.forget_file_after) {
+      ++it;
+      continue;
+    }
+    if (had_peers) swarm.empty_since = now;  // its last peer expired just now
+    const Time forget_at = swarm.empty_since + *config_.forget_file_after;
+    if (now >= forget_at) {
+      it = swarms_.erase(it);
+    } else {
+      WakeAt(forget_at);
+      ++it;
     }
   }
-  next_expiry_ = next;
 }
 
 std::optional<Time> Tracker::NextTimeout() const { return next_expiry_; }

@@ -3,8 +3,8 @@
 // and answers announces with a random subset of the other peers.
 //
 // Request/response: each call returns its answer directly; the only timed
-// behaviour is peer expiry, driven by OnTimeout()/NextTimeout() like the
-// Peer. Randomness comes only from the injected Rng; peer lists are kept in
+// behaviour is expiry (of silent peers, and optionally of files no peer is
+// in any more), driven by OnTimeout()/NextTimeout() like the Peer. Randomness comes only from the injected Rng; peer lists are kept in
 // insertion order so answers repeat for the same inputs.
 //
 // Thread-compatible: one driver thread owns a Tracker.
@@ -33,6 +33,11 @@ struct TrackerConfig {
   Duration peer_timeout = Duration::Seconds(1800 + 300);
   // Upper bound on numwant, whatever the peer asks.
   uint32_t max_numwant = 200;
+  // A file whose swarm has had no peer for this long (since its last peer
+  // left or expired, or since it was published if none came) is forgotten:
+  // no longer listed, its name free. Unset: files are kept for good, as the
+  // simulator's one file must be (a late arrival still finds it).
+  std::optional<Duration> forget_file_after;
   std::optional<std::string> Validate() const;
 };
 
@@ -69,7 +74,8 @@ class Tracker {
   // info-hash gets a failure_reason.
   AnnounceResponse Announce(Time now, const AnnounceRequest& request);
 
-  // Expires peers that missed their announce.
+  // Expires peers that missed their announce, then files left without
+  // peers for forget_file_after.
   void OnTimeout(Time now);
   std::optional<Time> NextTimeout() const;
 
@@ -83,12 +89,16 @@ class Tracker {
     TorrentInfo info;
     std::vector<PeerRecord> peers;  // insertion order: deterministic
     Time published_at;
+    Time empty_since;  // when `peers` last became empty (or published_at)
   };
   // How long a newly published name is held even with no peer yet.
   static constexpr Duration kNameHeldAfterPublish = Duration::Seconds(60);
   Swarm* FindSwarm(const InfoHash& hash);
   const Swarm* FindSwarm(const InfoHash& hash) const;
   FileEntry EntryFor(const Swarm& s) const;
+  // Records that `s` has no peers as of `now`; schedules its forgetting.
+  void MarkEmpty(Swarm& s, Time now);
+  void WakeAt(Time t);
 
   TrackerConfig config_;
   Rng rng_;

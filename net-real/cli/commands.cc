@@ -1,13 +1,16 @@
 // `swarm tracker`, `swarm list` and `swarm share`.
 #include "net-real/cli/commands.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <functional>
@@ -22,6 +25,9 @@
 #include "core/rng.h"
 #include "core/tracker.h"
 #include "net-real/cli/console.h"
+#include "net-real/cli/file_table.h"
+#include "net-real/cli/grpc_log.h"
+#include "net-real/cli/listen_probe.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_driver.h"
 #include "net-real/peer_transport.h"
@@ -31,6 +37,27 @@
 #include "net-real/units.h"
 
 namespace swarm::net::cli {
+namespace {
+
+// Why `path` cannot be shared, or nullopt: it must open for reading and be
+// a regular file (hashing a directory fails with a vague read error, and a
+// FIFO or device would never end). Opened without blocking, so a FIFO with
+// no writer does not hang the check.
+std::optional<std::string> UnshareableFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
+  struct stat st {};
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  const int stat_errno = errno;
+  ::close(fd);
+  if (!stat_ok) return "cannot stat " + path + ": " + std::strerror(stat_errno);
+  if (S_ISDIR(st.st_mode)) return path + " is a directory, not a file";
+  if (!S_ISREG(st.st_mode)) return path + " is not a regular file";
+  if (st.st_size == 0) return path + " is empty: nothing to share";
+  return std::nullopt;
+}
+
+}  // namespace
 
 // --- tracker -----------------------------------------------------------------
 
@@ -44,10 +71,18 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   core::TrackerConfig config;
   config.announce_interval = *interval;
   config.peer_timeout = *interval + *interval / 2 + core::Duration::Seconds(10);
+  // A directory lists what can be fetched: a file no peer is in any more is
+  // dropped a minute after its last peer left, or after it was published
+  // if no peer came (the time its seed has to announce). A `share` still
+  // running publishes it again within a minute should the tracker drop it.
+  config.forget_file_after = core::Duration::Seconds(60);
   if (auto err = config.Validate()) return UserError("tracker configuration: " + *err);
+  if (auto problem = ListenProblem(listen)) return UserError("--listen: " + *problem);
   BlockSignals();
   std::string error;
+  GrpcLogHold hold;  // the port was free just now, but may not be any more
   auto server = TrackerServer::Start(listen, config, DrawSeed(0), &error);
+  hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
   Print("tracker listening on " + PrintableAddress(listen, server->port()));
   while (!WaitForSignal(std::chrono::seconds(1))) {
@@ -69,21 +104,7 @@ int RunList(const std::string& tracker, int retries) {
     return got.has_value();
   });
   if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
-  // The name column is as wide as the longest name (at least 32).
-  int width = 32;
-  for (const auto& f : files) width = std::max(width, static_cast<int>(f.name.size()));
-  std::printf("%-*s %12s %8s %6s %9s\n", width, "NAME", "SIZE", "PIECES", "SEEDS", "LEECHERS");
-  for (const auto& f : files) {
-    // Whatever a tracker sends, no control characters reach the terminal.
-    std::string name = f.name;
-    for (char& c : name) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-    }
-    std::printf("%-*s %12s %8u %6u %9u\n", width, name.c_str(),
-                FormatBytes(static_cast<double>(f.length)).c_str(), f.piece_count, f.seeds,
-                f.leechers);
-  }
-  if (files.empty()) std::printf("(no files published)\n");
+  std::fputs(FormatFileTable(files).c_str(), stdout);
   return 0;
 }
 
@@ -110,6 +131,16 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
       return UserError(path + ": another FILE is also named " + base_name);
     }
   }
+  // So is every FILE's type, lest the last be missing after the first took
+  // minutes to hash.
+  for (const std::string& path : files) {
+    if (auto problem = UnshareableFile(path)) return UserError(*problem);
+  }
+  // --listen too is checked before hashing: a busy port must not cost the
+  // minutes a big file takes to hash. The check opens and closes a plain
+  // socket; gRPC, whose threads must not start before BlockSignals below,
+  // binds the port only after it.
+  if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
     std::string error;
@@ -144,7 +175,9 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   // Bound before publishing, so that a busy --listen leaves no file listed
   // without its seed.
   std::string error;
+  GrpcLogHold hold;  // the port was free before hashing, but may not be now
   auto server = PeerServer::Start(common.listen, &error);
+  hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
   TrackerClient client(tracker);
   for (const auto& info : infos) {

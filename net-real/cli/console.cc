@@ -48,8 +48,10 @@ const char* LevelName(LogLevel l) {
 
 }  // namespace
 
+bool Logs(LogLevel level) { return level <= g_level; }
+
 void Log(LogLevel level, const std::string& msg) {
-  if (level > g_level) return;
+  if (!Logs(level)) return;
   std::lock_guard<std::mutex> lock(g_out_mu);
   if (g_progress_shown) std::fputs("\r\033[K", stderr);
   g_progress_shown = false;

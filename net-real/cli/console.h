@@ -26,6 +26,8 @@ void Print(const std::string& line);
 int UserError(const std::string& msg);
 // Sets the log level from "error|warn|info|debug"; false if unknown.
 bool ParseLevel(const std::string& s);
+// True if messages of `level` are shown.
+bool Logs(LogLevel level);
 
 // Blocks SIGINT/SIGTERM in every thread (call before starting any), so
 // WaitForSignal can take them synchronously.

@@ -19,10 +19,13 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "core/rng.h"
 #include "core/tracker.h"
 #include "net-real/cli/console.h"
+#include "net-real/cli/grpc_log.h"
+#include "net-real/cli/listen_probe.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_driver.h"
 #include "net-real/peer_transport.h"
@@ -69,6 +72,20 @@ std::optional<SeedAfter> ParseSeedAfter(const std::string& s) {
   return out;
 }
 
+// The folders create_directories(dir) would make, innermost first.
+std::vector<std::filesystem::path> MissingFolders(const std::string& dir) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  std::filesystem::path d = std::filesystem::absolute(dir, ec).lexically_normal();
+  if (!d.has_filename()) d = d.parent_path();  // "a/b/" -> "a/b"
+  while (!d.empty() && !std::filesystem::exists(d, ec) && !ec) {
+    out.push_back(d);
+    if (d == d.parent_path()) break;
+    d = d.parent_path();
+  }
+  return out;
+}
+
 std::string ProgressLine(const DriverProgress& p, double down_rate, double up_rate,
                          core::Bytes length) {
   double frac = p.piece_count ? double(p.pieces) / p.piece_count : 0;
@@ -91,6 +108,8 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   auto linger = ParseSeedAfter(seed_after);
   if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");
   if (auto problem = sim::OutDirProblem(out_dir)) return UserError("--out " + out_dir + ": " + *problem);
+  // A busy --listen fails now, not after the tracker lookup and its retries.
+  if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
   std::error_code ec;
   BlockSignals();
   TrackerClient client(tracker);
@@ -113,10 +132,13 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   // Bound before anything is written, so that a bad or busy --listen
   // leaves no folder or partial file behind.
   std::string error;
+  GrpcLogHold hold;  // the port was free before the lookup, but may not be now
   auto server = PeerServer::Start(common.listen, &error);
+  hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
   // Created only now, so that asking for a name the tracker lacks leaves
   // nothing behind.
+  const std::vector<std::filesystem::path> made = MissingFolders(out_dir);
   std::filesystem::create_directories(out_dir, ec);
   if (ec || !std::filesystem::is_directory(out_dir)) {
     return UserError("--out " + out_dir + ": cannot create (" + ec.message() + ")");
@@ -156,6 +178,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     return 1;
   }
 
+  const std::string partial_path = store->path();  // for the message on Ctrl-C
   Print("listening on " + PrintableAddress(common.listen, server->port()));
   options.endpoint = AdvertisedEndpoint(common.listen, server->port());
   Dialer dialer;
@@ -250,7 +273,23 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
         " peers_banned=" + std::to_string(p.stats.peers_banned) +
         " malformed=" + std::to_string(p.malformed_messages) +
         " download_s=" + std::to_string(elapsed));
-  if (interrupted && !p.seed) return 130;
+  if (interrupted && !p.seed) {
+    if (p.pieces > 0) {
+      Log(LogLevel::kInfo, "interrupted: " + std::to_string(p.pieces) + " of " +
+                               std::to_string(p.piece_count) + " pieces kept in " +
+                               partial_path + "; the same command resumes");
+    } else {
+      // Not one verified piece: the partial file, space reserved for the
+      // whole torrent, holds nothing a rerun could use; nor do the folders
+      // made for it (each removed only if empty).
+      std::filesystem::remove(partial_path, ec);
+      for (const auto& d : made) {
+        if (!std::filesystem::remove(d, ec)) break;
+      }
+      Log(LogLevel::kInfo, "interrupted before any piece arrived; nothing kept");
+    }
+    return 130;
+  }
   return 0;
 }
 

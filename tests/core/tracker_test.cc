@@ -113,6 +113,124 @@ TEST_F(TrackerTest, PeersExpireAfterMissedInterval) {
   EXPECT_EQ(*tracker_.NextTimeout(), later + TrackerConfig{}.peer_timeout);
 }
 
+// With forget_file_after set (as `swarm tracker` does), a file stays listed
+// while its swarm has peers and for that long after the last one left; then
+// it is forgotten and its name is free.
+class ForgettingTrackerTest : public ::testing::Test {
+ protected:
+  static TrackerConfig Forgetting() {
+    TrackerConfig c;
+    c.forget_file_after = Duration::Seconds(60);
+    return c;
+  }
+  ForgettingTrackerTest()
+      : tracker_(Forgetting(), Rng(1)),
+        file_(TorrentInfo::Synthetic("movie.mkv", 10 * kMiB, 256 * kKiB)) {}
+  static Time At(int64_t seconds) { return Time() + Duration::Seconds(seconds); }
+  // Drives the tracker's timeouts as a driver does, up to `until`.
+  // A deadline that does not move on after OnTimeout is a bug: bounded.
+  void RunUntil(Time until) {
+    for (int step = 0; tracker_.NextTimeout() && *tracker_.NextTimeout() <= until; ++step) {
+      ASSERT_LT(step, 100) << "the next timeout stays at " << tracker_.NextTimeout()->micros();
+      tracker_.OnTimeout(*tracker_.NextTimeout());
+    }
+  }
+  Tracker tracker_;
+  TorrentInfo file_;
+};
+
+TEST_F(ForgettingTrackerTest, FileForgottenAMinuteAfterItsLastPeerStopped) {
+  tracker_.Publish(At(0), file_);
+  tracker_.Announce(At(0), Req(file_, 1, AnnounceEvent::kStarted, 0));
+  tracker_.Announce(At(5), Req(file_, 2, AnnounceEvent::kStarted, 100));
+  tracker_.Announce(At(10), Req(file_, 1, AnnounceEvent::kStopped, 0));
+  tracker_.Announce(At(20), Req(file_, 2, AnnounceEvent::kStopped, 100));
+  RunUntil(At(80) - Duration::Micros(1));
+  ASSERT_EQ(tracker_.ListFiles().size(), 1u);  // listed with 0 seeds, 0 leechers
+  EXPECT_EQ(tracker_.ListFiles()[0].seeds + tracker_.ListFiles()[0].leechers, 0u);
+  EXPECT_EQ(tracker_.NextTimeout(), At(80));
+  RunUntil(At(80));
+  EXPECT_TRUE(tracker_.ListFiles().empty());
+  EXPECT_FALSE(tracker_.NextTimeout().has_value());
+  EXPECT_EQ(tracker_.FindByName("movie.mkv"), nullptr);
+  EXPECT_FALSE(tracker_.Scrape(file_.info_hash()).has_value());
+  EXPECT_FALSE(tracker_.Announce(At(81), Req(file_, 3, AnnounceEvent::kStarted, 100))
+                   .failure_reason.empty());
+  // Sharing it again brings it back.
+  EXPECT_EQ(tracker_.Publish(At(82), file_), PublishResult::kPublished);
+  EXPECT_EQ(tracker_.ListFiles().size(), 1u);
+}
+
+TEST_F(ForgettingTrackerTest, APeerReturningInTimeKeepsTheFile) {
+  tracker_.Publish(At(0), file_);
+  tracker_.Announce(At(0), Req(file_, 1, AnnounceEvent::kStarted, 0));
+  tracker_.Announce(At(10), Req(file_, 1, AnnounceEvent::kStopped, 0));
+  tracker_.Announce(At(40), Req(file_, 1, AnnounceEvent::kStarted, 0));
+  RunUntil(At(70));
+  ASSERT_EQ(tracker_.ListFiles().size(), 1u);
+  EXPECT_EQ(tracker_.ListFiles()[0].seeds, 1u);
+  // Its next deadline is the peer's own expiry, not the old forgetting.
+  EXPECT_EQ(tracker_.NextTimeout(), At(40) + TrackerConfig{}.peer_timeout);
+}
+
+TEST_F(ForgettingTrackerTest, PublishedFileNoPeerJoinedIsForgotten) {
+  tracker_.Publish(At(0), file_);
+  EXPECT_EQ(tracker_.NextTimeout(), At(60));
+  RunUntil(At(60) - Duration::Micros(1));
+  EXPECT_EQ(tracker_.ListFiles().size(), 1u);
+  RunUntil(At(60));
+  EXPECT_TRUE(tracker_.ListFiles().empty());
+  EXPECT_FALSE(tracker_.NextTimeout().has_value());
+}
+
+// A peer that vanished without a stopped announce expires first; the file
+// goes a minute after that.
+TEST_F(ForgettingTrackerTest, FileForgottenAMinuteAfterItsLastPeerExpired) {
+  tracker_.Publish(At(0), file_);
+  tracker_.Announce(At(0), Req(file_, 1, AnnounceEvent::kStarted, 0));
+  const Time expiry = At(0) + TrackerConfig{}.peer_timeout;
+  RunUntil(expiry);
+  ASSERT_EQ(tracker_.ListFiles().size(), 1u);
+  EXPECT_EQ(tracker_.ListFiles()[0].seeds, 0u);
+  EXPECT_EQ(tracker_.NextTimeout(), expiry + Duration::Seconds(60));
+  RunUntil(expiry + Duration::Seconds(60) - Duration::Micros(1));
+  EXPECT_EQ(tracker_.ListFiles().size(), 1u);
+  RunUntil(expiry + Duration::Seconds(60));
+  EXPECT_TRUE(tracker_.ListFiles().empty());
+}
+
+// Only the abandoned file goes; one with peers stays.
+TEST_F(ForgettingTrackerTest, OtherFilesAreKept) {
+  TorrentInfo other = TorrentInfo::Synthetic("a.txt", kMiB, 256 * kKiB);
+  tracker_.Publish(At(0), file_);
+  tracker_.Publish(At(0), other);
+  tracker_.Announce(At(1), Req(other, 1, AnnounceEvent::kStarted, 0));
+  RunUntil(At(60));
+  ASSERT_EQ(tracker_.ListFiles().size(), 1u);
+  EXPECT_EQ(tracker_.ListFiles()[0].name, "a.txt");
+}
+
+// The default (the simulator's) keeps a file with no peers for good: a late
+// arrival must still find it.
+TEST_F(TrackerTest, ByDefaultAFileIsNeverForgotten) {
+  tracker_.Publish(Time(), file_);
+  tracker_.Announce(Time(), Req(file_, 1, AnnounceEvent::kStarted, 0));
+  tracker_.Announce(Time(), Req(file_, 1, AnnounceEvent::kStopped, 0));
+  tracker_.OnTimeout(Time() + Duration::Seconds(100000));
+  EXPECT_EQ(tracker_.ListFiles().size(), 1u);
+  EXPECT_TRUE(tracker_.Announce(Time() + Duration::Seconds(100000),
+                                Req(file_, 2, AnnounceEvent::kStarted, 100))
+                  .failure_reason.empty());
+}
+
+TEST(TrackerConfigTest, ForgetFileAfterMustBePositive) {
+  TrackerConfig c;
+  c.forget_file_after = Duration::Zero();
+  EXPECT_TRUE(c.Validate().has_value());
+  c.forget_file_after = Duration::Seconds(1);
+  EXPECT_FALSE(c.Validate().has_value());
+}
+
 TEST_F(TrackerTest, SameSeedSameAnswers) {
   Tracker a(TrackerConfig{}, Rng(9)), b(TrackerConfig{}, Rng(9));
   for (Tracker* t : {&a, &b}) {

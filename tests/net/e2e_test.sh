@@ -12,9 +12,11 @@
 #                                     serves beside an honest one: the get
 #                                     ends correct and bans the liar.
 #   e2e_test.sh SWARM_BINARY cli      exit codes at the edges: a busy port
-#                                     (2), a name the tracker lacks (1, no
-#                                     --out left behind), Ctrl-C while
-#                                     retrying an unreachable tracker (130).
+#                                     (2, one line, before share hashes or
+#                                     get asks the tracker), a name the
+#                                     tracker lacks (1, no --out left
+#                                     behind), Ctrl-C while retrying an
+#                                     unreachable tracker (130).
 set -euo pipefail
 SWARM=$1
 MODE=$2
@@ -144,7 +146,23 @@ corrupt)
 cli)
   RC=0
   timeout 10 "$SWARM" tracker --listen "$TRACKER" > busy.out 2> busy.err || RC=$?
-  (( RC == 2 )) && grep -q -- "--listen: cannot listen on $TRACKER" busy.err || fail "busy port: rc $RC"
+  (( RC == 2 )) && grep -q -- "--listen: cannot listen on $TRACKER: Address already in use" busy.err \
+    || fail "busy port: rc $RC"
+  # One line, ours: the port is tried with a plain socket before gRPC sees it.
+  [[ $(wc -l < busy.err) == 1 ]] || { cat busy.err; fail "busy port: gRPC's log as well"; }
+  # share finds a busy --listen before hashing; get before asking the
+  # tracker (port 1: it would retry for a minute).
+  RC=0
+  timeout 10 "$SWARM" share payload.bin --tracker "$TRACKER" --listen "$TRACKER" \
+    > busy_share.out 2> busy_share.err || RC=$?
+  (( RC == 2 )) && [[ $(cat busy_share.err) == "swarm: error: --listen: cannot listen on $TRACKER: Address already in use" ]] \
+    || { cat busy_share.err; fail "share with a busy --listen: rc $RC (hashed first?)"; }
+  RC=0
+  timeout 10 "$SWARM" get payload.bin --tracker 127.0.0.1:1 --listen "$TRACKER" --out never \
+    > busy_get.out 2> busy_get.err || RC=$?
+  (( RC == 2 )) && [[ $(wc -l < busy_get.err) == 1 ]] \
+    || { cat busy_get.err; fail "get with a busy --listen: rc $RC"; }
+  [[ ! -e never ]] || fail "a busy --listen left its --out directory behind"
   RC=0
   "$SWARM" get nosuch.bin --tracker "$TRACKER" --out never > missing.out 2> missing.err || RC=$?
   (( RC == 1 )) && grep -q "has no file named 'nosuch.bin'" missing.err || fail "missing: rc $RC"
@@ -166,6 +184,14 @@ cli)
   "$SWARM" share dup_a/x dup_b/x --tracker "$TRACKER" > dup.out 2> dup.err || RC=$?
   (( RC == 2 )) && grep -q "dup_b/x: another FILE is also named x" dup.err \
     || { cat dup.err; fail "duplicate base name: rc $RC"; }
+  # So is a FILE that cannot be read, before the others are hashed.
+  RC=0
+  "$SWARM" share payload.bin missing.bin --tracker "$TRACKER" > miss.out 2> miss.err || RC=$?
+  (( RC == 2 )) && [[ $(cat miss.err) == "swarm: error: cannot open missing.bin: No such file or directory" ]] \
+    || { cat miss.err; fail "share of a missing FILE: rc $RC (hashed first?)"; }
+  RC=0
+  "$SWARM" share dup_a --tracker "$TRACKER" > dir.out 2> dir.err || RC=$?
+  (( RC == 2 )) && grep -q "dup_a is a directory, not a file" dir.err || { cat dir.err; fail "share of a directory: rc $RC"; }
   # Out-of-range ports and odd --seed-after values are refused up front.
   RC=0
   "$SWARM" tracker --listen 127.0.0.1:99999 > range.out 2> range.err || RC=$?
@@ -205,6 +231,25 @@ cli)
   (( RC == 1 )) && grep -q "another swarm get is downloading into it" second.err \
     || fail "second get into one folder: rc $RC"
   kill -TERM "$P" 2>/dev/null || true
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 130 )) && grep -q "interrupted: .* pieces kept in twice/payload.bin\..*\.part; the same command resumes" first.err \
+    || { cat first.err; fail "interrupted get: rc $RC, or no word on what was kept"; }
+  # With the seed gone, a get interrupted before any piece arrived leaves
+  # neither its partial file (space for all 32 MiB) nor the --out it made.
+  kill -INT "$SHARE_PID"
+  wait "$SHARE_PID" || fail "share did not exit cleanly on SIGINT"
+  get nothing/here nothing &
+  P=$!
+  PIDS+=($P)
+  port_of nothing.out > /dev/null
+  compgen -G "nothing/here/payload.bin.*.part" > /dev/null || fail "no partial file while waiting"
+  kill -INT "$P"
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 130 )) && grep -q "interrupted before any piece arrived; nothing kept" nothing.err \
+    || { cat nothing.err; fail "get interrupted with nothing: rc $RC"; }
+  [[ ! -e nothing ]] || { ls -R nothing; fail "an empty partial file or --out was left"; }
   echo "busy port 2, missing name 1, Ctrl-C while retrying 130, bad port and" \
        "--seed-after 2, foreign files kept, complete partial finished, second writer 1"
   ;;

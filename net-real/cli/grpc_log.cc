@@ -1,0 +1,47 @@
+#include "net-real/cli/grpc_log.h"
+
+#include <grpc/support/log.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace swarm::net::cli {
+namespace {
+
+struct HeldLine {
+  const char* file;  // gRPC passes __FILE__: static storage
+  int line;
+  gpr_log_severity severity;
+  std::string message;
+};
+
+std::mutex g_mu;
+std::vector<HeldLine> g_held;
+
+void Hold(gpr_log_func_args* args) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_held.push_back(HeldLine{args->file, args->line, args->severity, args->message});
+}
+
+}  // namespace
+
+GrpcLogHold::GrpcLogHold() { gpr_set_log_function(&Hold); }
+
+GrpcLogHold::~GrpcLogHold() { Release(true); }
+
+void GrpcLogHold::Release(bool show) {
+  if (released_) return;
+  released_ = true;
+  gpr_set_log_function(nullptr);  // gRPC's default again
+  std::vector<HeldLine> held;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    held.swap(g_held);
+  }
+  if (!show) return;
+  // Severity was already filtered (GRPC_VERBOSITY) before Hold saw them.
+  for (const HeldLine& h : held) gpr_log_message(h.file, h.line, h.severity, h.message.c_str());
+}
+
+}  // namespace swarm::net::cli
