@@ -4,7 +4,8 @@
 //
 // Request/response: each call returns its answer directly; the only timed
 // behaviour is expiry (of silent peers, and optionally of files no peer is
-// in any more), driven by OnTimeout()/NextTimeout() like the Peer. Randomness comes only from the injected Rng; peer lists are kept in
+// in any more), driven by OnTimeout()/NextTimeout() like the Peer.
+// Randomness comes only from the injected Rng; peer lists are kept in
 // insertion order so answers repeat for the same inputs.
 //
 // Thread-compatible: one driver thread owns a Tracker.
