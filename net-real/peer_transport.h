@@ -22,11 +22,17 @@ class Server;
 
 namespace swarm::net {
 
+// Streams a PeerServer holds open before their handshake arrives; past
+// this the oldest is closed (RESOURCE_EXHAUSTED). A remote sends its
+// handshake first thing, so only idle or hostile streams wait long.
+inline constexpr size_t kMaxUnroutedStreams = 256;
+
 class PeerServer {
  public:
   ~PeerServer();
   // Listens on "host:port" (port 0: ephemeral). nullptr and *error on failure.
-  static std::unique_ptr<PeerServer> Start(const std::string& listen, std::string* error);
+  static std::unique_ptr<PeerServer> Start(const std::string& listen, std::string* error,
+                                           size_t max_unrouted = kMaxUnroutedStreams);
   int port() const { return port_; }
 
   // REQUIRES: sink outlives its registration.
