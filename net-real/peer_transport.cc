@@ -366,10 +366,35 @@ class PeerWireService
   std::shared_ptr<PeerServer::Router> router_;
 };
 
+void PinCallbackQueue() {
+  static const bool pinned = [] {
+    // Never released: the process keeps this channel, and with it a
+    // reference on the callback queue, until it exits. Its one call (to a
+    // socket path that cannot exist) takes that reference when it is
+    // created and fails at once.
+    auto* channel = new std::shared_ptr<grpc::Channel>(
+        grpc::CreateChannel("unix:/dev/null/swarmlab-pin", grpc::InsecureChannelCredentials()));
+    struct Call {
+      grpc::ClientContext ctx;
+      grpc::ByteBuffer request, response;
+    };
+    auto* call = new Call;
+    grpc::Slice empty(std::string{});
+    call->request = grpc::ByteBuffer(&empty, 1);  // a valid (empty) message
+    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::GenericStub stub(*channel);
+    stub.UnaryCall(&call->ctx, "/swarmlab.Pin/Pin", grpc::StubOptions(), &call->request,
+                   &call->response, [call](grpc::Status) { delete call; });
+    return true;
+  }();
+  (void)pinned;
+}
+
 PeerServer::~PeerServer() { Shutdown(); }
 
 std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::string* error,
                                               size_t max_unrouted) {
+  PinCallbackQueue();
   std::unique_ptr<PeerServer> s(new PeerServer());
   s->router_ = std::make_shared<Router>();
   s->router_->max_unrouted = max_unrouted;
@@ -411,6 +436,7 @@ void PeerServer::Shutdown() {
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int max_message_bytes) {
+  PinCallbackQueue();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);

@@ -217,6 +217,7 @@ TrackerServer::~TrackerServer() { Shutdown(); }
 std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
                                                     const core::TrackerConfig& config,
                                                     uint64_t seed, std::string* error) {
+  PinCallbackQueue();
   std::unique_ptr<TrackerServer> s(new TrackerServer());
   s->loop_ = std::make_shared<EventLoop>();
   s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
