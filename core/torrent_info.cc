@@ -43,7 +43,13 @@ std::optional<TorrentInfo> TorrentInfo::FromHashes(
     std::string name, Bytes length, Bytes piece_length,
     std::vector<Sha256Digest> hashes) {
   if (length <= 0 || piece_length <= 0) return std::nullopt;
-  if (hashes.size() != PieceCountFor(length, piece_length)) return std::nullopt;
+  // Counted in 64 bits: metadata from a tracker or a publisher is hostile
+  // input, and a count that wraps in 32 bits (e.g. 2^32 pieces "matching"
+  // an empty hash list) would leave most of the file covered by no hash.
+  const Bytes count = (length - 1) / piece_length + 1;
+  if (count > Bytes{UINT32_MAX} || hashes.size() != static_cast<uint64_t>(count)) {
+    return std::nullopt;
+  }
   TorrentInfo t;
   t.name_ = std::move(name);
   t.length_ = length;

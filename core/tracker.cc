@@ -46,11 +46,40 @@ PublishResult Tracker::Publish(Time now, const TorrentInfo& info) {
     if (!old->second.peers.empty() || now - old->second.published_at < kNameHeldAfterPublish) {
       return PublishResult::kNameTaken;
     }
-    swarms_.erase(old);
+    Erase(old);
   }
+  if (!Fits(info.piece_count())) EvictAbandoned(now, info.piece_count());
+  if (!Fits(info.piece_count())) return PublishResult::kFull;
   Swarm& added = swarms_.emplace(info.info_hash(), Swarm{info, {}, now, now}).first->second;
+  total_pieces_ += info.piece_count();
   MarkEmpty(added, now);
   return PublishResult::kPublished;
+}
+
+bool Tracker::Fits(uint64_t pieces) const {
+  return (config_.max_files == 0 || swarms_.size() < config_.max_files) &&
+         (config_.max_total_pieces == 0 || total_pieces_ + pieces <= config_.max_total_pieces);
+}
+
+void Tracker::EvictAbandoned(Time now, uint64_t pieces) {
+  std::vector<std::pair<Time, InfoHash>> abandoned;
+  for (const auto& [hash, swarm] : swarms_) {
+    if (swarm.peers.empty() && now - swarm.published_at >= kNameHeldAfterPublish) {
+      abandoned.emplace_back(swarm.published_at, hash);
+    }
+  }
+  std::sort(abandoned.begin(), abandoned.end());
+  for (const auto& [published, hash] : abandoned) {
+    if (Fits(pieces)) return;
+    Erase(swarms_.find(hash));
+  }
+}
+
+std::map<InfoHash, Tracker::Swarm>::iterator Tracker::Erase(
+    std::map<InfoHash, Swarm>::iterator it) {
+  total_pieces_ -= it->second.info.piece_count();
+  total_peers_ -= it->second.peers.size();
+  return swarms_.erase(it);
 }
 
 void Tracker::MarkEmpty(Swarm& s, Time now) {
@@ -123,11 +152,17 @@ AnnounceResponse Tracker::Announce(Time now, const AnnounceRequest& request) {
   if (request.event == AnnounceEvent::kStopped) {
     if (it != peers.end()) {
       peers.erase(it);
+      --total_peers_;
       if (peers.empty()) MarkEmpty(*swarm, now);
     }
   } else {
     if (it == peers.end()) {
+      if (config_.max_peers != 0 && total_peers_ >= config_.max_peers) {
+        response.failure_reason = "tracker full: too many peers";
+        return response;
+      }
       peers.push_back(PeerRecord{request.peer, false, now});
+      ++total_peers_;
       it = peers.end() - 1;
     }
     it->address = request.peer;
@@ -164,11 +199,13 @@ void Tracker::OnTimeout(Time now) {
     Swarm& swarm = it->second;
     auto& peers = swarm.peers;
     const bool had_peers = !peers.empty();
+    const size_t before = peers.size();
     peers.erase(std::remove_if(peers.begin(), peers.end(),
                                [&](const PeerRecord& r) {
                                  return now - r.last_seen >= config_.peer_timeout;
                                }),
                 peers.end());
+    total_peers_ -= before - peers.size();
     for (const PeerRecord& r : peers) WakeAt(r.last_seen + config_.peer_timeout);
     if (!peers.empty() || !config_.forget_file_after) {
       ++it;
@@ -177,7 +214,7 @@ void Tracker::OnTimeout(Time now) {
     if (had_peers) swarm.empty_since = now;  // its last peer expired just now
     const Time forget_at = swarm.empty_since + *config_.forget_file_after;
     if (now >= forget_at) {
-      it = swarms_.erase(it);
+      it = Erase(it);
     } else {
       WakeAt(forget_at);
       ++it;

@@ -39,6 +39,14 @@ struct TrackerConfig {
   // no longer listed, its name free. Unset: files are kept for good, as the
   // simulator's one file must be (a late arrival still finds it).
   std::optional<Duration> forget_file_after;
+  // Bounds on what clients can make the tracker hold (0: no bound, as in
+  // the simulator, whose inputs are trusted). A publish over a bound first
+  // evicts abandoned files (no peers, and past the name's hold after
+  // publishing), oldest first, and is refused (kFull) if that is not
+  // enough; an announce from a new peer over max_peers gets a failure.
+  uint32_t max_files = 0;
+  uint64_t max_total_pieces = 0;  // piece hashes held, over every file
+  uint64_t max_peers = 0;         // peer records, over every file
   std::optional<std::string> Validate() const;
 };
 
@@ -57,6 +65,7 @@ enum class PublishResult : uint8_t {
   kAlreadyPublished,  // same info-hash: nothing changes
   kNameTaken,         // another file with peers (or just published) has that name
   kInvalid,           // empty or unsafe name, no pieces
+  kFull,              // over max_files or max_total_pieces, nothing to evict
 };
 
 class Tracker {
@@ -100,10 +109,18 @@ class Tracker {
   // Records that `s` has no peers as of `now`; schedules its forgetting.
   void MarkEmpty(Swarm& s, Time now);
   void WakeAt(Time t);
+  // Whether one more file of `pieces` pieces stays within the bounds.
+  bool Fits(uint64_t pieces) const;
+  // Forgets abandoned swarms, oldest first, until Fits(pieces).
+  void EvictAbandoned(Time now, uint64_t pieces);
+  // Forgets a swarm, keeping the totals; returns the next one.
+  std::map<InfoHash, Swarm>::iterator Erase(std::map<InfoHash, Swarm>::iterator it);
 
   TrackerConfig config_;
   Rng rng_;
   std::map<InfoHash, Swarm> swarms_;
+  uint64_t total_pieces_ = 0;  // over swarms_
+  uint64_t total_peers_ = 0;   // over swarms_
   std::optional<Time> next_expiry_;
 };
 

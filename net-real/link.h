@@ -20,8 +20,25 @@
 
 namespace swarm::net {
 
+// Received bytes a link hands to its driver ahead of the driver's Consumed()
+// before it stops reading: from then on TCP and HTTP/2 flow control hold the
+// sender back, so a peer cannot fill our memory with messages that wait for
+// the download limit or an added delay. Far above what a well-behaved peer
+// has in flight (a request pipeline of blocks).
+inline constexpr size_t kDefaultReadAheadBytes = 16 * 1024 * 1024;
+// Messages queued to send on one link at most. A peer that stops reading
+// while making us send (e.g. flapping Choke/Unchoke, each Unchoke answered
+// with a pipeline of Requests) would otherwise grow the queue without bound;
+// the link is closed instead (blocks are few: the core caps uploads in
+// flight).
+inline constexpr size_t kMaxQueuedSends = 1 << 16;
+
 class Link {
  public:
+  // What a received message counts against the read-ahead: its bytes plus
+  // a fixed charge, so that a flood of tiny messages is bounded too.
+  static constexpr size_t ReadCost(size_t message_bytes) { return message_bytes + 256; }
+
   struct Handlers {
     std::function<void()> on_up;  // outbound only: the remote accepted
     // The serialized bytes of one WireMessage (see DecodeFrame), sharing
@@ -30,14 +47,25 @@ class Link {
     // The write of a message sent with a block tag completed.
     std::function<void(const core::BlockRef&)> on_sent;
     std::function<void()> on_closed;
+    // Reading pauses while the ReadCost of messages handed to on_message
+    // and not yet Consumed() reaches this.
+    size_t read_ahead_bytes = kDefaultReadAheadBytes;
+    // Send() closes the link when this many messages wait to be written.
+    size_t max_queued_sends = kMaxQueuedSends;
   };
 
   virtual ~Link() = default;
   // Queues a message; `block` tags a Piece so on_sent can report it. Ignored
-  // once the link is closing. A Piece's payload is sent without a copy.
+  // once the link is closing. A Piece's payload is sent without a copy. With
+  // kMaxQueuedSends already queued (the remote does not read) the link is
+  // closed instead (Handlers::max_queued_sends).
   virtual void Send(WireFrame frame, std::optional<core::BlockRef> block) = 0;
   // Drops queued messages and ends the stream; on_closed follows.
   virtual void Close() = 0;
+  // The driver is done with a message handed to on_message whose ReadCost
+  // was `cost`: reading resumes if it had paused. Every message must be
+  // consumed once, unless the link is closed.
+  virtual void Consumed(size_t cost) = 0;
 };
 
 // A torrent that accepts inbound streams (a driver), found by info-hash.

@@ -184,6 +184,12 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
     }
   } cleanup{work, temp_dir};
 
+  // The name is joined to folders and written: a path ("../x") would
+  // write outside them.
+  if (!SafeFileName(config.file_name)) {
+    *error = "file name '" + config.file_name + "' is not a plain file name";
+    return std::nullopt;
+  }
   std::string content = (work / config.file_name).string();
   if (!WriteContent(content, config.file_length, config.seed)) {
     *error = "cannot write " + content;

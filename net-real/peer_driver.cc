@@ -208,9 +208,10 @@ Link::Handlers PeerDriver::MakeHandlers(core::ConnectionId c) {
   };
   h.on_message = [this, loop, c](Payload bytes) {
     std::string error;
+    const size_t cost = Link::ReadCost(bytes.size());
     std::optional<Decoded> d = DecodeFrame(bytes, &error);
-    loop->Post([this, c, d = std::move(d), error]() mutable {
-      OnLinkMessage(c, std::move(d), error);
+    loop->Post([this, c, d = std::move(d), error, cost]() mutable {
+      OnLinkMessage(c, std::move(d), error, cost);
     });
   };
   h.on_sent = [this, loop, c](const core::BlockRef& b) {
@@ -237,7 +238,7 @@ void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const core::Handshake&
     core::Time now = SteadyNow();
     peer_->OnConnected(now, c, core::Direction::kInbound, std::nullopt);
     Drain(now);
-    OnLinkMessage(c, Decoded{first, {}}, "");
+    OnLinkMessage(c, Decoded{first, {}}, "", 0);  // read during routing: no cost
   });
   // The driver has already stopped: nobody else will end this stream, and
   // an open stream holds up the server's shutdown.
@@ -245,7 +246,7 @@ void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const core::Handshake&
 }
 
 void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
-                               std::string error) {
+                               std::string error, size_t cost) {
   auto it = links_.find(c);
   if (it == links_.end()) return;  // we already closed it
   core::Time now = SteadyNow();
@@ -268,9 +269,9 @@ void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
   bool direct = inbound_.empty() && delay == core::Duration::Zero() &&
                 (!is_piece || down_bucket_.Ready(now));
   if (direct) {
-    Deliver(now, c, std::move(*d));
+    Deliver(now, c, std::move(*d), cost);
   } else {
-    inbound_.push_back(Inbound{now + delay, inbound_seq_++, c, std::move(*d)});
+    inbound_.push_back(Inbound{now + delay, inbound_seq_++, c, std::move(*d), cost});
     std::push_heap(inbound_.begin(), inbound_.end(), LaterInbound());
   }
 }
@@ -290,12 +291,15 @@ void PeerDriver::PumpInbound(core::Time now) {
     std::pop_heap(inbound_.begin(), inbound_.end(), LaterInbound());
     Inbound in = std::move(inbound_.back());
     inbound_.pop_back();
-    Deliver(now, in.conn, std::move(in.decoded));
+    Deliver(now, in.conn, std::move(in.decoded), in.cost);
   }
 }
 
-void PeerDriver::Deliver(core::Time now, core::ConnectionId c, Decoded d) {
-  if (!links_.count(c)) return;
+void PeerDriver::Deliver(core::Time now, core::ConnectionId c, Decoded d, size_t cost) {
+  auto it = links_.find(c);
+  if (it == links_.end()) return;  // closed: its link reads no more anyway
+  // Held here, not looked up again: the core may drop the connection.
+  const std::shared_ptr<Link> link = it->second.link;
   if (auto* p = std::get_if<core::Piece>(&d.message)) {
     down_bucket_.Take(now, p->block.length);
   }
@@ -304,6 +308,7 @@ void PeerDriver::Deliver(core::Time now, core::ConnectionId c, Decoded d) {
   peer_->OnMessage(now, c, d.message);
   Drain(now);
   pending_payload_ = Payload();
+  if (cost > 0) link->Consumed(cost);
 }
 
 void PeerDriver::OnLinkClosed(core::ConnectionId c) {

@@ -110,6 +110,7 @@ class PeerDriver : public InboundSink {
     uint64_t seq;  // arrival order: equal due times keep it
     core::ConnectionId conn;
     Decoded decoded;
+    size_t cost;  // Link::ReadCost, consumed once delivered
   };
   // Min-heap order on (due, seq): per-pair delays differ, so a message may
   // be due before one that arrived earlier on another connection.
@@ -142,9 +143,11 @@ class PeerDriver : public InboundSink {
   void DoCompleted(core::Time now);
   void PumpUploads(core::Time now);
   void PumpInbound(core::Time now);
-  void Deliver(core::Time now, core::ConnectionId c, Decoded d);
+  // Hands `d` to the core, then tells its link that `cost` is consumed.
+  void Deliver(core::Time now, core::ConnectionId c, Decoded d, size_t cost);
   core::Duration DelayFrom(core::PeerId remote) const;
-  void OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d, std::string error);
+  void OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d, std::string error,
+                     size_t cost);
   void OnLinkClosed(core::ConnectionId c);
   Link::Handlers MakeHandlers(core::ConnectionId c);
   void Publish(core::Time now);

@@ -63,10 +63,27 @@ class LinkImpl : public Base, public Link {
 
   void Send(WireFrame frame, std::optional<core::BlockRef> block) override {
     W msg = ToByteBuffer(std::move(frame));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closing_) return;
+      if (queue_.size() < max_queued_) {
+        queue_.push_back(Out{std::move(msg), block});
+        PumpLocked();
+        return;
+      }
+    }
+    Overflowed();
+  }
+
+  void Consumed(size_t cost) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closing_) return;
-    queue_.push_back(Out{std::move(msg), block});
-    PumpLocked();
+    unconsumed_ -= std::min(cost, unconsumed_);
+    // Under the lock: Close() cannot end the call between the check and
+    // the read (gRPC runs no reaction inline from StartRead).
+    if (read_paused_ && !closing_ && unconsumed_ < read_ahead_) {
+      read_paused_ = false;
+      this->StartRead(&in_);
+    }
   }
 
   void OnWriteDone(bool ok) override {
@@ -104,6 +121,27 @@ class LinkImpl : public Base, public Link {
 
   // Ends the call: Finish on a server, TryCancel on a client.
   virtual void EndStream() = 0;
+  // The remote lets max_queued_ messages pile up: close.
+  virtual void Overflowed() { Close(); }
+
+  // Hands a received message to the driver, then reads the next one unless
+  // the driver is too far behind (Consumed resumes) or the link is ending.
+  void DeliverAndReadOn() {
+    Payload bytes = FromByteBuffer(&in_);
+    const size_t cost = ReadCost(bytes.size());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      unconsumed_ += cost;
+    }
+    if (handlers_.on_message) handlers_.on_message(std::move(bytes));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) return;  // refused or closed meanwhile: read no more
+    if (unconsumed_ >= read_ahead_) {
+      read_paused_ = true;
+      return;
+    }
+    this->StartRead(&in_);
+  }
 
   bool TakeFinishLocked() {
     if (ended_) return false;
@@ -134,6 +172,10 @@ class LinkImpl : public Base, public Link {
   bool writing_ = false;
   bool closing_ = false;
   bool ended_ = false;
+  size_t read_ahead_ = kDefaultReadAheadBytes;  // handlers_.read_ahead_bytes
+  size_t max_queued_ = kMaxQueuedSends;         // handlers_.max_queued_sends
+  size_t unconsumed_ = 0;     // ReadCost handed to on_message, not Consumed
+  bool read_paused_ = false;  // no read outstanding until Consumed
   W out_;
   W in_;
   Link::Handlers handlers_;
@@ -145,6 +187,11 @@ class LinkImpl : public Base, public Link {
 struct PeerServer::Router {
   std::mutex mu;
   std::map<core::InfoHash, InboundSink*> sinks;
+  // Streams whose first message has not arrived, oldest first, by arrival
+  // number: at most max_unrouted, the oldest closed to make room.
+  std::map<uint64_t, std::weak_ptr<Link>> unrouted;
+  uint64_t next_stream = 0;
+  size_t max_unrouted = kMaxUnroutedStreams;
 };
 
 namespace {
@@ -152,10 +199,26 @@ namespace {
 class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
  public:
   static ServerLink* Create(std::shared_ptr<PeerServer::Router> router) {
-    auto link = std::shared_ptr<ServerLink>(new ServerLink(std::move(router)));
+    auto link = std::shared_ptr<ServerLink>(new ServerLink(router));
     link->self_ = link;
+    // A stream that never sends its handshake would otherwise be held for
+    // good; many would pile up. Past the limit the oldest one goes.
+    std::shared_ptr<Link> evict;
+    {
+      std::lock_guard<std::mutex> lock(router->mu);
+      link->stream_no_ = router->next_stream++;
+      router->unrouted[link->stream_no_] = link;
+      if (router->unrouted.size() > router->max_unrouted) {
+        evict = router->unrouted.begin()->second.lock();
+        router->unrouted.erase(router->unrouted.begin());
+      }
+    }
     link->StartSendInitialMetadata();
     link->StartRead(&link->in_);
+    if (evict) {
+      std::static_pointer_cast<ServerLink>(evict)->Reject(
+          grpc::StatusCode::RESOURCE_EXHAUSTED, "no handshake yet, and newer streams wait");
+    }
     return link.get();
   }
 
@@ -166,22 +229,33 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
     }
     if (!routed_) {
       if (!Route()) return;
-    } else if (handlers_.on_message) {
-      handlers_.on_message(FromByteBuffer(&in_));
-    }
-    {
+      // Under the lock, as in DeliverAndReadOn: a Close() on the driver's
+      // thread must not end the call between the check and the read.
       std::lock_guard<std::mutex> lock(mu_);
-      if (ended_) return;  // refused or closed meanwhile: read no more
+      if (!closing_) StartRead(&in_);
+      return;
     }
-    StartRead(&in_);
+    DeliverAndReadOn();
   }
 
   void OnCancel() override { CloseFromTransport(); }
 
   void OnDone() override {
+    {
+      std::lock_guard<std::mutex> lock(router_->mu);
+      router_->unrouted.erase(stream_no_);
+    }
     if (handlers_.on_closed) handlers_.on_closed();
     handlers_ = {};
     self_.reset();  // may delete this
+  }
+
+  void Reject(grpc::StatusCode code, const std::string& why) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!closing_) finish_status_ = grpc::Status(code, why);  // EndStream reads it
+    }
+    Close();
   }
 
  private:
@@ -192,6 +266,10 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
 
   // Hands the stream to the torrent named by its handshake.
   bool Route() {
+    {
+      std::lock_guard<std::mutex> lock(router_->mu);
+      router_->unrouted.erase(stream_no_);
+    }
     std::string error;
     auto decoded = DecodeFrame(FromByteBuffer(&in_), &error);
     const core::Handshake* hs =
@@ -209,15 +287,18 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
     }
     routed_ = true;
     it->second->AdoptInbound(std::static_pointer_cast<Link>(self_), *hs, &handlers_);
+    std::lock_guard<std::mutex> link_lock(mu_);
+    read_ahead_ = handlers_.read_ahead_bytes;
+    max_queued_ = handlers_.max_queued_sends;
     return true;
   }
 
-  void Reject(grpc::StatusCode code, const std::string& why) {
-    finish_status_ = grpc::Status(code, why);
-    Close();
+  void Overflowed() override {
+    Reject(grpc::StatusCode::RESOURCE_EXHAUSTED, "peer does not read what it is sent");
   }
 
   std::shared_ptr<PeerServer::Router> router_;
+  uint64_t stream_no_ = 0;  // key in router_->unrouted
   bool routed_ = false;
   grpc::Status finish_status_ = grpc::Status::OK;
 };
@@ -227,6 +308,8 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
   static std::shared_ptr<Link> Create(std::shared_ptr<grpc::Channel> channel,
                                       Link::Handlers h) {
     auto link = std::shared_ptr<ClientLink>(new ClientLink());
+    link->read_ahead_ = h.read_ahead_bytes;
+    link->max_queued_ = h.max_queued_sends;
     link->handlers_ = std::move(h);
     link->channel_ = channel;
     grpc::GenericStub stub(channel);
@@ -250,8 +333,7 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
       CloseFromTransport();
       return;
     }
-    if (handlers_.on_message) handlers_.on_message(FromByteBuffer(&in_));
-    StartRead(&in_);
+    DeliverAndReadOn();
   }
 
   void OnDone(const grpc::Status&) override {
@@ -284,12 +366,38 @@ class PeerWireService
   std::shared_ptr<PeerServer::Router> router_;
 };
 
+void PinCallbackQueue() {
+  static const bool pinned = [] {
+    // Never released: the process keeps this channel, and with it a
+    // reference on the callback queue, until it exits. Its one call (to a
+    // socket path that cannot exist) takes that reference when it is
+    // created and fails at once.
+    auto* channel = new std::shared_ptr<grpc::Channel>(
+        grpc::CreateChannel("unix:/dev/null/swarmlab-pin", grpc::InsecureChannelCredentials()));
+    struct Call {
+      grpc::ClientContext ctx;
+      grpc::ByteBuffer request, response;
+    };
+    auto* call = new Call;
+    grpc::Slice empty(std::string{});
+    call->request = grpc::ByteBuffer(&empty, 1);  // a valid (empty) message
+    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::GenericStub stub(*channel);
+    stub.UnaryCall(&call->ctx, "/swarmlab.Pin/Pin", grpc::StubOptions(), &call->request,
+                   &call->response, [call](grpc::Status) { delete call; });
+    return true;
+  }();
+  (void)pinned;
+}
+
 PeerServer::~PeerServer() { Shutdown(); }
 
-std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen,
-                                              std::string* error) {
+std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::string* error,
+                                              size_t max_unrouted) {
+  PinCallbackQueue();
   std::unique_ptr<PeerServer> s(new PeerServer());
   s->router_ = std::make_shared<Router>();
+  s->router_->max_unrouted = max_unrouted;
   s->service_ = std::make_unique<PeerWireService>(s->router_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
@@ -328,6 +436,7 @@ void PeerServer::Shutdown() {
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int max_message_bytes) {
+  PinCallbackQueue();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);

@@ -22,11 +22,17 @@ class Server;
 
 namespace swarm::net {
 
+// Streams a PeerServer holds open before their handshake arrives; past
+// this the oldest is closed (RESOURCE_EXHAUSTED). A remote sends its
+// handshake first thing, so only idle or hostile streams wait long.
+inline constexpr size_t kMaxUnroutedStreams = 256;
+
 class PeerServer {
  public:
   ~PeerServer();
   // Listens on "host:port" (port 0: ephemeral). nullptr and *error on failure.
-  static std::unique_ptr<PeerServer> Start(const std::string& listen, std::string* error);
+  static std::unique_ptr<PeerServer> Start(const std::string& listen, std::string* error,
+                                           size_t max_unrouted = kMaxUnroutedStreams);
   int port() const { return port_; }
 
   // REQUIRES: sink outlives its registration.
@@ -62,6 +68,17 @@ class Dialer {
 // subchannel pool (so two in-process peers never share a TCP connection).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                           int max_message_bytes = kMaxWireMessageBytes);
+
+// gRPC (1.51, as in Debian 12) serves the callback API from one
+// process-wide completion queue with its own threads, reference-counted by
+// the channels and servers that use it and torn down each time the count
+// reaches zero. That teardown races those threads (an intermittent abort:
+// "ref_counted.h: assertion failed: prior > 0"), and cannot join them when
+// the last reference goes on one of them (a link freed in its OnDone
+// holding a channel's last reference). Pins the queue for the life of the
+// process, so the count never reaches zero. Idempotent and thread-safe;
+// MakeChannel, PeerServer::Start and TrackerServer::Start call it.
+void PinCallbackQueue();
 
 // Links not yet done, process-wide: lets a process wait for its streams to
 // wind down before exiting.

@@ -97,7 +97,7 @@ std::optional<PieceStore::Stamp> PieceStore::StampOf(const std::string& path) {
 }
 
 std::optional<std::string> SafeFileName(std::string_view name) {
-  if (name.empty() || name.size() > 255 || name == "." || name == "..") {
+  if (name.empty() || name.size() > kMaxFileNameBytes || name == "." || name == "..") {
     return std::nullopt;
   }
   for (char c : name) {

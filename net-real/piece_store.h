@@ -125,8 +125,13 @@ class PieceStore {
   const core::TorrentInfo& info_;
 };
 
+// Longest torrent name we store: the partial file adds ".<12 hex>.part"
+// (18 bytes) and Linux file names hold at most 255.
+inline constexpr size_t kMaxFileNameBytes = 255 - 18;
+
 // The torrent name as a file name, or nullopt if it is unsafe: empty, ".",
-// "..", containing '/', '\\' or NUL, or over 255 bytes.
+// "..", containing '/', '\\' or a control character, or over
+// kMaxFileNameBytes.
 std::optional<std::string> SafeFileName(std::string_view name);
 
 }  // namespace swarm::net

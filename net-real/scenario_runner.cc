@@ -12,6 +12,7 @@
 #include "sim/latency.h"
 #include "sim/workload.h"
 #include "net-real/loopback_swarm.h"
+#include "net-real/piece_store.h"
 
 namespace swarm::net {
 namespace {
@@ -25,6 +26,11 @@ std::optional<core::Time> At(const std::optional<double>& s) {
 
 std::optional<std::string> RealRunRefusal(const sim::Scenario& s, const RealRunOptions& options) {
   char buf[256];
+  // Each peer writes the file under this name in its own folder.
+  if (!SafeFileName(s.file.name)) {
+    return "file.name: '" + s.file.name + "' is not a plain file name (no '/', '\\', '..', "
+           "control characters; at most " + std::to_string(kMaxFileNameBytes) + " bytes)";
+  }
   if (s.TotalPeers() > LoopbackSwarmConfig::kMaxPeers) {
     std::snprintf(buf, sizeof buf,
                   "peers: %zu peers are more than one machine can run in real time (at "

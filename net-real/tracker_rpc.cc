@@ -3,7 +3,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <string_view>
 
 #include "core/rng.h"
 #include "net-real/event_loop.h"
@@ -15,6 +17,7 @@ namespace swarm::net {
 namespace {
 
 constexpr auto kRpcDeadline = std::chrono::seconds(5);
+constexpr uint64_t kMinAnnounceIntervalUs = 1'000'000;
 
 std::optional<core::InfoHash> HashFromBytes(const std::string& b) {
   core::InfoHash h;
@@ -65,7 +68,34 @@ core::FileEntry FromProto(const wire::FileSummary& f) {
   return e;
 }
 
+bool ValidHost(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+  }
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+  });
+}
+
 }  // namespace
+
+bool ValidPeerEndpoint(const std::string& endpoint) {
+  constexpr size_t kMaxEndpoint = 300;
+  if (endpoint.empty()) return true;  // not reachable: never dialed (PeerDriver)
+  auto colon = endpoint.rfind(':');
+  if (endpoint.size() > kMaxEndpoint || colon == std::string::npos) return false;
+  std::string_view port(endpoint);
+  port.remove_prefix(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  const int p = std::stoi(std::string(port));
+  return p >= 1 && p <= 65535 && ValidHost(std::string_view(endpoint).substr(0, colon));
+}
 
 // --- Server ---------------------------------------------------------------
 
@@ -126,6 +156,13 @@ class TrackerService : public wire::Tracker::CallbackService {
       r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed announce"));
       return r;
     }
+    // Stored and handed to every other peer: a huge or hostile endpoint
+    // would fill the tracker's memory or make every answer too big to send.
+    if (!ValidPeerEndpoint(req->endpoint())) {
+      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                             "endpoint is not HOST:PORT (port 1..65535)"));
+      return r;
+    }
     core::AnnounceRequest a;
     a.info_hash = *hash;
     a.peer = core::PeerAddress{core::PeerId(req->peer_id()),
@@ -180,6 +217,7 @@ TrackerServer::~TrackerServer() { Shutdown(); }
 std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
                                                     const core::TrackerConfig& config,
                                                     uint64_t seed, std::string* error) {
+  PinCallbackQueue();
   std::unique_ptr<TrackerServer> s(new TrackerServer());
   s->loop_ = std::make_shared<EventLoop>();
   s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
@@ -324,9 +362,16 @@ void TrackerClient::Announce(
         }
         core::AnnounceResponse out;
         out.failure_reason = call->resp.failure_reason();
-        out.interval = core::Duration::Micros(
-            static_cast<int64_t>(std::min<uint64_t>(call->resp.interval_us(), 1ull << 40)));
+        // At least a second (0: none given, the core keeps its own): an
+        // interval of a microsecond from a broken or hostile tracker would
+        // have the peer announce in a tight loop.
+        const uint64_t us = call->resp.interval_us();
+        out.interval = core::Duration::Micros(static_cast<int64_t>(
+            us == 0 ? 0 : std::clamp<uint64_t>(us, kMinAnnounceIntervalUs, 1ull << 40)));
         for (const auto& p : call->resp.peers()) {
+          // Only addresses we would dial (not "unix:/...", say): a tracker
+          // is trusted for the list, not for what a peer connects to.
+          if (!ValidPeerEndpoint(p.endpoint())) continue;
           out.peers.push_back(core::PeerAddress{core::PeerId(p.peer_id()), p.endpoint()});
         }
         out.seeds = call->resp.seeds();

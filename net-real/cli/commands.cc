@@ -76,6 +76,11 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   // if no peer came (the time its seed has to announce). A `share` still
   // running publishes it again within a minute should the tracker drop it.
   config.forget_file_after = core::Duration::Seconds(60);
+  // What any client can make it hold: 10000 files, 2^23 piece hashes
+  // (256 MiB, 2 TiB of files at 256 KiB pieces), 200000 peer records.
+  config.max_files = 10000;
+  config.max_total_pieces = uint64_t{1} << 23;
+  config.max_peers = 200000;
   if (auto err = config.Validate()) return UserError("tracker configuration: " + *err);
   if (auto problem = ListenProblem(listen)) return UserError("--listen: " + *problem);
   BlockSignals();
@@ -194,6 +199,11 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     }
     if (*result == core::PublishResult::kInvalid) {
       Log(LogLevel::kError, "tracker refused " + info.name() + " as invalid");
+      return 1;
+    }
+    if (*result == core::PublishResult::kFull) {
+      Log(LogLevel::kError, "tracker refused " + info.name() +
+                                ": it lists as many files (or piece hashes) as it may");
       return 1;
     }
   }

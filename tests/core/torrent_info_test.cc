@@ -44,6 +44,18 @@ TEST(TorrentInfoTest, FromHashesRejectsWrongCount) {
   EXPECT_FALSE(TorrentInfo::FromHashes("x", 0, 1024, {}).has_value());
 }
 
+// Metadata comes from the network: a piece count that only matches the
+// hash list modulo 2^32 must not make a torrent whose pieces cover a
+// fraction of its length (or none of it).
+TEST(TorrentInfoTest, FromHashesRejectsAPieceCountBeyond32Bits) {
+  const Bytes four_g = Bytes{1} << 32;
+  EXPECT_FALSE(TorrentInfo::FromHashes("x", four_g, 1, {}).has_value());
+  EXPECT_FALSE(TorrentInfo::FromHashes("x", four_g * 16384, 16384, {}).has_value());
+  std::vector<Sha256Digest> one(1);
+  EXPECT_FALSE(TorrentInfo::FromHashes("x", four_g + 1, 1, one).has_value());
+  EXPECT_TRUE(TorrentInfo::FromHashes("x", 1, 1, one).has_value());
+}
+
 TEST(TorrentInfoTest, SyntheticIsDeterministic) {
   TorrentInfo a = TorrentInfo::Synthetic("sim", 100 * kMiB, 256 * kKiB);
   TorrentInfo b = TorrentInfo::Synthetic("sim", 100 * kMiB, 256 * kKiB);

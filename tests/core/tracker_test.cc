@@ -243,5 +243,57 @@ TEST_F(TrackerTest, SameSeedSameAnswers) {
   EXPECT_EQ(ra.peers, rb.peers);
 }
 
+// Bounds for a tracker facing the network: a client cannot make it hold
+// files, piece hashes or peers without end. Abandoned files (no peers,
+// published over a minute ago) make room; live ones never do.
+TEST(TrackerLimitsTest, PublishOverTheFileBoundEvictsAnAbandonedFileOrIsRefused) {
+  TrackerConfig config;
+  config.max_files = 2;
+  Tracker tracker(config, Rng(1));
+  const TorrentInfo a = TorrentInfo::Synthetic("a", kMiB, 256 * kKiB);
+  const TorrentInfo b = TorrentInfo::Synthetic("b", kMiB, 256 * kKiB);
+  const TorrentInfo c = TorrentInfo::Synthetic("c", kMiB, 256 * kKiB);
+  EXPECT_EQ(tracker.Publish(Time(), a), PublishResult::kPublished);
+  EXPECT_EQ(tracker.Publish(Time(), b), PublishResult::kPublished);
+  tracker.Announce(Time(), Req(b, 1, AnnounceEvent::kStarted, 0));
+  // a is held for a minute after publishing: nothing to evict yet.
+  EXPECT_EQ(tracker.Publish(Time() + Duration::Seconds(30), c), PublishResult::kFull);
+  EXPECT_EQ(tracker.Publish(Time() + Duration::Seconds(61), c), PublishResult::kPublished);
+  std::vector<std::string> names;
+  for (const FileEntry& e : tracker.ListFiles()) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"b", "c"}));
+}
+
+TEST(TrackerLimitsTest, PublishOverThePieceBoundIsRefused) {
+  TrackerConfig config;
+  config.max_total_pieces = 6;
+  Tracker tracker(config, Rng(1));
+  const TorrentInfo four = TorrentInfo::Synthetic("four", kMiB, 256 * kKiB);
+  EXPECT_EQ(tracker.Publish(Time(), four), PublishResult::kPublished);
+  tracker.Announce(Time(), Req(four, 1, AnnounceEvent::kStarted, 0));
+  EXPECT_EQ(tracker.Publish(Time(), TorrentInfo::Synthetic("x", 3 * 256 * kKiB, 256 * kKiB)),
+            PublishResult::kFull);
+  EXPECT_EQ(tracker.Publish(Time(), TorrentInfo::Synthetic("y", 2 * 256 * kKiB, 256 * kKiB)),
+            PublishResult::kPublished);
+}
+
+TEST(TrackerLimitsTest, ANewPeerOverThePeerBoundGetsAFailure) {
+  TrackerConfig config;
+  config.max_peers = 2;
+  Tracker tracker(config, Rng(1));
+  const TorrentInfo f = TorrentInfo::Synthetic("f", kMiB, 256 * kKiB);
+  ASSERT_EQ(tracker.Publish(Time(), f), PublishResult::kPublished);
+  EXPECT_TRUE(tracker.Announce(Time(), Req(f, 1, AnnounceEvent::kStarted, 0)).failure_reason.empty());
+  EXPECT_TRUE(tracker.Announce(Time(), Req(f, 2, AnnounceEvent::kStarted, kMiB)).failure_reason.empty());
+  EXPECT_FALSE(tracker.Announce(Time(), Req(f, 3, AnnounceEvent::kStarted, kMiB)).failure_reason.empty());
+  // Peers already known go on; one leaving makes room.
+  EXPECT_TRUE(tracker.Announce(Time(), Req(f, 2, AnnounceEvent::kNone, kMiB)).failure_reason.empty());
+  tracker.Announce(Time(), Req(f, 2, AnnounceEvent::kStopped, kMiB));
+  const AnnounceResponse r = tracker.Announce(Time(), Req(f, 3, AnnounceEvent::kStarted, kMiB));
+  EXPECT_TRUE(r.failure_reason.empty());
+  EXPECT_EQ(r.seeds, 1u);
+  EXPECT_EQ(r.leechers, 1u);
+}
+
 }  // namespace
 }  // namespace swarm::core

@@ -257,6 +257,21 @@ TEST(SafeFileNameTest, RejectsPathsAndDots) {
   EXPECT_FALSE(SafeFileName(std::string(256, 'x')).has_value());
 }
 
+// The partial file's name adds ".<12 hex digits>.part" (18 bytes) to the
+// torrent's: a name is safe only if that still fits in 255 bytes, or the
+// download fails after the tracker listed the file.
+TEST_F(PieceStoreTest, TheLongestSafeNameCanBeDownloaded) {
+  EXPECT_FALSE(SafeFileName(std::string(kMaxFileNameBytes + 1, 'x')).has_value());
+  const std::string longest(kMaxFileNameBytes, 'x');
+  ASSERT_TRUE(SafeFileName(longest).has_value());
+  core::TorrentInfo info = core::TorrentInfo::FromData(longest, data_, 32 * 1024);
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info, &error);
+  ASSERT_TRUE(s) << error;
+  core::BlockRef whole{core::PieceIndex(0), 0, 32 * 1024};
+  ASSERT_TRUE(s->WriteBlock(whole, Slice(whole)));
+}
+
 TEST_F(PieceStoreTest, BlocksInSeveralPartsAreWrittenAndHashed) {
   // A received block arrives as views into several transport buffers.
   std::string error;

@@ -1,0 +1,142 @@
+// The tracker over gRPC facing hostile clients: requests are sent with a raw
+// stub, so anything the proto allows can be tried.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "core/torrent_info.h"
+#include "core/tracker.h"
+#include "net-real/peer_transport.h"
+#include "net-real/tracker_rpc.h"
+#include "proto/tracker.grpc.pb.h"
+
+namespace swarm::net {
+namespace {
+
+TEST(ValidPeerEndpointTest, AcceptsHostPortForms) {
+  EXPECT_TRUE(ValidPeerEndpoint("127.0.0.1:7070"));
+  EXPECT_TRUE(ValidPeerEndpoint("peer-3.example.org:1"));
+  EXPECT_TRUE(ValidPeerEndpoint("[::1]:65535"));
+  EXPECT_TRUE(ValidPeerEndpoint(":7070"));  // the tracker fills in the host
+  EXPECT_TRUE(ValidPeerEndpoint(""));       // takes no connections
+}
+
+TEST(ValidPeerEndpointTest, RefusesOtherTargetsAndPorts) {
+  EXPECT_FALSE(ValidPeerEndpoint("127.0.0.1"));
+  EXPECT_FALSE(ValidPeerEndpoint("127.0.0.1:0"));
+  EXPECT_FALSE(ValidPeerEndpoint("127.0.0.1:65536"));
+  EXPECT_FALSE(ValidPeerEndpoint("127.0.0.1:-1"));
+  EXPECT_FALSE(ValidPeerEndpoint("127.0.0.1:0x50"));
+  EXPECT_FALSE(ValidPeerEndpoint("unix:/run/docker.sock:80"));
+  EXPECT_FALSE(ValidPeerEndpoint("dns:///internal:80"));
+  EXPECT_FALSE(ValidPeerEndpoint("ipv4:10.0.0.1:80"));
+  EXPECT_FALSE(ValidPeerEndpoint("a b:80"));
+  EXPECT_FALSE(ValidPeerEndpoint("[]:80"));
+  EXPECT_FALSE(ValidPeerEndpoint(std::string(400, 'a') + ":80"));
+}
+
+class TrackerRpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    server_ = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error);
+    ASSERT_TRUE(server_) << error;
+    const std::string target = "127.0.0.1:" + std::to_string(server_->port());
+    stub_ = wire::Tracker::NewStub(MakeChannel(target, kMaxTrackerMessageBytes));
+    TrackerClient client(target);
+    ASSERT_TRUE(client.Publish(info_, &error)) << error;
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  grpc::Status Announce(const std::string& endpoint, uint64_t peer_id,
+                        wire::AnnounceResponse* resp) {
+    wire::AnnounceRequest req;
+    req.set_info_hash(info_.info_hash().data(), info_.info_hash().size());
+    req.set_peer_id(peer_id);
+    req.set_endpoint(endpoint);
+    req.set_numwant(50);
+    req.set_left(1);  // a leecher
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return stub_->Announce(&ctx, req, resp);
+  }
+
+  core::TorrentInfo info_ = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
+  std::unique_ptr<TrackerServer> server_;
+  std::unique_ptr<wire::Tracker::Stub> stub_;
+};
+
+// Endpoints are stored and handed to every other peer: a megabyte each
+// would fill the tracker and soon make every answer too big to send, and
+// a gRPC target such as unix:/path would make peers dial local sockets.
+TEST_F(TrackerRpcTest, AnnounceWithAHostileEndpointIsRefused) {
+  wire::AnnounceResponse resp;
+  EXPECT_EQ(Announce(std::string(1 << 20, 'a') + ":80", 7, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Announce("unix:/run/docker.sock:80", 8, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Announce("127.0.0.1:70000", 9, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // None of them was recorded: a good peer sees nobody else.
+  ASSERT_TRUE(Announce("127.0.0.1:7000", 10, &resp).ok());
+  EXPECT_EQ(resp.peers_size(), 0);
+  EXPECT_EQ(resp.leechers(), 1u);
+}
+
+// A tracker that answers with a microsecond interval and peers at
+// addresses that are no peer's (a local socket, a megabyte of text).
+class HostileTracker final : public wire::Tracker::Service {
+ public:
+  grpc::Status Announce(grpc::ServerContext*, const wire::AnnounceRequest*,
+                        wire::AnnounceResponse* resp) override {
+    resp->set_interval_us(1);
+    auto add = [&](uint64_t id, const std::string& endpoint) {
+      auto* p = resp->add_peers();
+      p->set_peer_id(id);
+      p->set_endpoint(endpoint);
+    };
+    add(1, "unix:/run/docker.sock:80");
+    add(2, std::string(1 << 20, 'a') + ":80");
+    add(3, "127.0.0.1:7001");
+    return grpc::Status::OK;
+  }
+};
+
+TEST(TrackerClientTest, AHostileAnswerIsTamed) {
+  HostileTracker service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  ASSERT_TRUE(server && port != 0);
+  TrackerClient client("127.0.0.1:" + std::to_string(port));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<core::AnnounceResponse> got;
+  bool done = false;
+  client.Announce(core::AnnounceRequest{}, [&](std::optional<core::AnnounceResponse> r,
+                                               std::string) {
+    std::lock_guard<std::mutex> lock(mu);
+    got = std::move(r);
+    done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
+  }
+  ASSERT_TRUE(got.has_value());
+  EXPECT_GE(got->interval, core::Duration::Seconds(1));
+  ASSERT_EQ(got->peers.size(), 1u);
+  EXPECT_EQ(got->peers[0].endpoint, "127.0.0.1:7001");
+  server->Shutdown();
+}
+
+}  // namespace
+}  // namespace swarm::net
