@@ -16,11 +16,13 @@ with --group none). Exit codes: 0 ok, 2 bad file or column, 3 matplotlib or
 numpy missing.
 
 The figure names the scenario file and the sweep's fixed --set values, read
-from the sweep.yaml beside the table (written by `sim sweep`), when that
-manifest lists every run of the table.
+from the manifest beside the table when it lists every run of the table:
+TABLE.sweep.yaml (written by `sim merge DIR... --out TABLE.csv`) or else
+sweep.yaml (a sweep folder's own, written by `sim sweep`).
 """
 
 import argparse
+import collections
 import csv
 import math
 import os
@@ -115,28 +117,55 @@ def _flow_items(text):
     return items
 
 
+# What a sweep manifest says about a table: its scenario file, fixed --set
+# values, the manifest's path, and {run name: result folder}.
+Manifest = collections.namedtuple("Manifest", "scenario sets path folders")
+
+
+def manifest_paths(csv_path):
+    """Where a table's manifest may be, in the order they are tried:
+    TABLE.sweep.yaml (`sim merge --out TABLE.csv`), then sweep.yaml (the
+    sweep folder's own, for its sweep.csv)."""
+    folder = os.path.dirname(csv_path) or "."
+    stem = os.path.splitext(os.path.basename(csv_path))[0]
+    return [os.path.join(folder, stem + ".sweep.yaml"),
+            os.path.join(folder, "sweep.yaml")]
+
+
 def read_manifest(csv_path, rows):
-    """(scenario file, fixed --set values) from the sweep.yaml `sim sweep`
-    wrote beside the table, or None when there is none, it cannot be read,
-    or it does not list every run of the table (another sweep's). A table
-    merged elsewhere with `sim merge --out` has none beside it."""
-    path = os.path.join(os.path.dirname(csv_path) or ".", "sweep.yaml")
+    """The Manifest of the table: the first of manifest_paths() that can be
+    read and lists every run of the table; None when there is none."""
+    for path in manifest_paths(csv_path):
+        m = _read_one_manifest(path)
+        if m is not None and {r.get("run") for r in rows} <= set(m.folders):
+            return m
+    return None
+
+
+def _read_one_manifest(path):
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    scenario, sets, runs = None, None, set()
+    folder = os.path.dirname(path) or "."
+    scenario, sets, folders, run = None, None, {}, None
     for line in lines:
         if line.startswith("scenario:"):
             scenario = resultdir._scalar(line[len("scenario:"):].strip())
         elif line.startswith("sets:"):
             sets = _flow_items(line[len("sets:"):])
         elif line.lstrip().startswith("- run:"):
-            runs.add(resultdir._scalar(line.split("- run:", 1)[1].strip()))
-    if sets is None or not {r.get("run") for r in rows} <= runs:
+            run = resultdir._scalar(line.split("- run:", 1)[1].strip())
+            # A sweep folder's runs are under its runs/; a merged table's
+            # manifest names each run's folder (relative to the manifest).
+            folders[run] = os.path.join(folder, "runs", run)
+        elif line.lstrip().startswith("folder:") and run is not None:
+            rel = resultdir._scalar(line.split("folder:", 1)[1].strip())
+            folders[run] = os.path.join(folder, rel)
+    if sets is None:
         return None
-    return scenario, sets
+    return Manifest(scenario, sets, path, folders)
 
 
 def settings_line(manifest):
@@ -144,7 +173,7 @@ def settings_line(manifest):
     --set values (sweep.yaml), for the figure and the printed table."""
     if manifest is None:
         return None
-    scenario, sets = manifest
+    scenario, sets = manifest.scenario, manifest.sets
     text = scenario or "the scenario"
     return text + (" with --set " + ", ".join(sets) if sets
                    else ", no fixed --set")
@@ -366,8 +395,10 @@ def main():
     if settings:
         print(f"sweep: {settings}")
     else:
-        print("note: no sweep.yaml of this table beside it: its fixed "
-              "--set values are unknown and not shown")
+        names = " or ".join(os.path.basename(p)
+                            for p in manifest_paths(args.sweep_csv))
+        print(f"note: no {names} of this table beside it: its scenario and "
+              "fixed --set values are unknown and not shown")
     print_table(series, args)
     empty = sum(1 for r in rows if as_float(r[args.y]) is None)
     if empty:

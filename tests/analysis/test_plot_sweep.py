@@ -114,14 +114,13 @@ class PlotSweepTest(helpers.TempDirTest):
         with open(self.csv) as f:
             return [row["run"] for row in csv.DictReader(f)]
 
-    def figure_title(self, csv_path):
+    def figure_title(self, csv_path, x="protocol.piece_selection"):
         """The subtitle under the plot's title, drawn in-process."""
         import argparse
         import plot_sweep
         import matplotlib.pyplot as plt
         _, rows = plot_sweep.read_sweep(csv_path)
-        args = argparse.Namespace(x="protocol.piece_selection",
-                                  y="mean_completion_s", err="ci95",
+        args = argparse.Namespace(x=x, y="mean_completion_s", err="ci95",
                                   sweep_csv=csv_path)
         settings = plot_sweep.settings_line(
             plot_sweep.read_manifest(csv_path, rows))
@@ -157,7 +156,32 @@ class PlotSweepTest(helpers.TempDirTest):
         r = helpers.run_script("plot_sweep.py", self.csv, "--x",
                                "protocol.piece_selection", "--y",
                                "mean_completion_s")
-        self.assertIn("note: no sweep.yaml of this table beside it", r.stdout)
+        self.assertIn("note: no sweep.sweep.yaml or sweep.yaml of this table "
+                      "beside it", r.stdout)
+
+    def test_a_merged_tables_own_manifest_comes_first(self):
+        # `sim merge A B --out t.csv` writes t.sweep.yaml beside the table;
+        # it was not read, so the figure could not name the fixed --set
+        # values. It wins over a sweep.yaml of the same folder.
+        import plot_sweep
+        table = synthetic.write_run_sweep(self.tmp)
+        _, rows = plot_sweep.read_sweep(table)
+        synthetic.write_manifest(os.path.dirname(table),
+                                 [r["run"] for r in rows], ["other=1"])
+        self.assertEqual(self.figure_title(table, "peers.1.window"),
+                         "scenarios/x.yaml with --set peers.1.count=46")
+        m = plot_sweep.read_manifest(table, rows)
+        self.assertEqual(m.path, os.path.join(os.path.dirname(table),
+                                              "t.sweep.yaml"))
+        self.assertTrue(all(os.path.isfile(os.path.join(f, "summary.json"))
+                            for f in m.folders.values()))
+        # One that does not list every run of the table is not its own.
+        with open(m.path) as f:
+            text = f.read()
+        with open(m.path, "w") as f:
+            f.write(text[:text.index("  - run:")])
+        self.assertEqual(self.figure_title(table, "peers.1.window"),
+                         "scenarios/x.yaml with --set other=1")
 
     def test_categories_are_not_joined_by_a_line(self):
         import argparse
