@@ -128,7 +128,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
 
   merge_ = app.add_subcommand("merge", "build sweep.csv from sweep folders made anywhere");
   merge_->add_option("DIR", dirs_, "sweep folders (each with sweep.yaml and runs/)")->required();
-  merge_->add_option("--out", out_, "table to write (default DIR/sweep.csv for one DIR)");
+  merge_->add_option("--out", out_,
+                    "table to write (default DIR/sweep.csv for one DIR); any other "
+                    "FILE.csv also gets FILE.sweep.yaml, its manifest");
   merge_->add_option("--plot", plot_, "X:METRIC: plot the table with analysis/plot_sweep.py");
 }
 
