@@ -16,11 +16,20 @@ with --group none). Exit codes: 0 ok, 2 bad file or column, 3 matplotlib or
 numpy missing.
 
 The figure names the scenario file and the sweep's fixed --set values, read
-from the sweep.yaml beside the table (written by `sim sweep`), when that
-manifest lists every run of the table.
+from the manifest beside the table when it lists every run of the table:
+TABLE.sweep.yaml (written by `sim merge DIR... --out TABLE.csv`) or else
+sweep.yaml (a sweep folder's own, written by `sim sweep`).
+
+The Kumar-Ross bound and efficiency (bound / makespan) assume a flash crowd.
+For makespan and efficiency plots the runs' folders (found through that
+manifest) are checked with the rule plot_run.py and compare.py use
+(resultdir.is_flash_crowd: leechers did not keep arriving over more than half
+of the run); runs that are not flash crowds get no bound line and no
+efficiency, and a note says why.
 """
 
 import argparse
+import collections
 import csv
 import math
 import os
@@ -115,28 +124,55 @@ def _flow_items(text):
     return items
 
 
+# What a sweep manifest says about a table: its scenario file, fixed --set
+# values, the manifest's path, and {run name: result folder}.
+Manifest = collections.namedtuple("Manifest", "scenario sets path folders")
+
+
+def manifest_paths(csv_path):
+    """Where a table's manifest may be, in the order they are tried:
+    TABLE.sweep.yaml (`sim merge --out TABLE.csv`), then sweep.yaml (the
+    sweep folder's own, for its sweep.csv)."""
+    folder = os.path.dirname(csv_path) or "."
+    stem = os.path.splitext(os.path.basename(csv_path))[0]
+    return [os.path.join(folder, stem + ".sweep.yaml"),
+            os.path.join(folder, "sweep.yaml")]
+
+
 def read_manifest(csv_path, rows):
-    """(scenario file, fixed --set values) from the sweep.yaml `sim sweep`
-    wrote beside the table, or None when there is none, it cannot be read,
-    or it does not list every run of the table (another sweep's). A table
-    merged elsewhere with `sim merge --out` has none beside it."""
-    path = os.path.join(os.path.dirname(csv_path) or ".", "sweep.yaml")
+    """The Manifest of the table: the first of manifest_paths() that can be
+    read and lists every run of the table; None when there is none."""
+    for path in manifest_paths(csv_path):
+        m = _read_one_manifest(path)
+        if m is not None and {r.get("run") for r in rows} <= set(m.folders):
+            return m
+    return None
+
+
+def _read_one_manifest(path):
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    scenario, sets, runs = None, None, set()
+    folder = os.path.dirname(path) or "."
+    scenario, sets, folders, run = None, None, {}, None
     for line in lines:
         if line.startswith("scenario:"):
             scenario = resultdir._scalar(line[len("scenario:"):].strip())
         elif line.startswith("sets:"):
             sets = _flow_items(line[len("sets:"):])
         elif line.lstrip().startswith("- run:"):
-            runs.add(resultdir._scalar(line.split("- run:", 1)[1].strip()))
-    if sets is None or not {r.get("run") for r in rows} <= runs:
+            run = resultdir._scalar(line.split("- run:", 1)[1].strip())
+            # A sweep folder's runs are under its runs/; a merged table's
+            # manifest names each run's folder (relative to the manifest).
+            folders[run] = os.path.join(folder, "runs", run)
+        elif line.lstrip().startswith("folder:") and run is not None:
+            rel = resultdir._scalar(line.split("folder:", 1)[1].strip())
+            folders[run] = os.path.join(folder, rel)
+    if sets is None:
         return None
-    return scenario, sets
+    return Manifest(scenario, sets, path, folders)
 
 
 def settings_line(manifest):
@@ -144,10 +180,34 @@ def settings_line(manifest):
     --set values (sweep.yaml), for the figure and the printed table."""
     if manifest is None:
         return None
-    scenario, sets = manifest
+    scenario, sets = manifest.scenario, manifest.sets
     text = scenario or "the scenario"
     return text + (" with --set " + ", ".join(sets) if sets
                    else ", no fixed --set")
+
+
+# Metrics that only mean something for a flash crowd (the bound is drawn on
+# makespan plots; efficiency is bound / makespan).
+FLASH_CROWD_METRICS = ("makespan_s", "efficiency")
+
+
+def flash_crowds(rows, manifest):
+    """{run name: is it a flash crowd?} for the runs of the table whose
+    result folder (found through the manifest) can be loaded, by
+    resultdir.is_flash_crowd(), the rule plot_run.py and compare.py use.
+    Runs missing here are unknown."""
+    out = {}
+    if manifest is None:
+        return out
+    for r in rows:
+        folder = manifest.folders.get(r.get("run"))
+        try:
+            run = resultdir.load(folder) if folder else None
+        except ResultError:
+            run = None
+        if run is not None:
+            out[r["run"]] = resultdir.is_flash_crowd(run)
+    return out
 
 
 def require_column(path, header, name, flag):
@@ -187,13 +247,14 @@ def series_columns(header, x, group):
     return [h for h in header if "." in h and h != x]
 
 
-def aggregate(rows, x, y, groups, err):
+def aggregate(rows, x, y, groups, err, not_flash=frozenset()):
     """{series label: [(x value, mean, err, samples)]} in first-seen order.
-    Rows without a value of y (empty cell) are left out."""
+    Rows without a value of y (empty cell) are left out, and so is the
+    efficiency of runs in `not_flash` (not flash crowds: it means nothing)."""
     buckets = {}
     for r in rows:
         v = as_float(r[y])
-        if v is None:
+        if v is None or (y == "efficiency" and r.get("run") in not_flash):
             continue
         label = ", ".join(f"{g}={r[g]}" for g in groups)
         buckets.setdefault(label, {}).setdefault(r[x], []).append(v)
@@ -234,18 +295,25 @@ def x_positions(series):
     return {v: i for i, v in enumerate(xs)}, xs
 
 
-def plot(rows, args, groups, settings=None):
+def plot(rows, args, groups, settings=None, not_flash=frozenset()):
     """Draws and saves the figure; returns the series."""
-    fig, series = figure(rows, args, groups, settings)
+    fig, series = figure(rows, args, groups, settings, not_flash)
     fig.savefig(args.out, bbox_inches="tight")
     plt.close(fig)
     return series
 
 
-def figure(rows, args, groups, settings=None):
+def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     """The figure (not saved) and the series behind it. `settings` is
-    settings_line()'s text, shown under the title."""
-    series = aggregate(rows, args.x, args.y, groups, args.err)
+    settings_line()'s text, shown under the title; `not_flash` the runs
+    that are not flash crowds (no bound, no efficiency for them)."""
+    series = aggregate(rows, args.x, args.y, groups, args.err, not_flash)
+    if not series and args.y == "efficiency" and not_flash:
+        raise ResultError(
+            f"{args.sweep_csv}: --y efficiency: no run of this sweep is a "
+            "flash crowd (leechers kept arriving over more than half of the "
+            "run), so Kumar–Ross bound / makespan measures the arrivals, not "
+            "the swarm: nothing to plot (try mean_completion_s)")
     if not series:
         raise ResultError(f"{args.sweep_csv}: column {args.y} has no numeric "
                           "values")
@@ -271,7 +339,15 @@ def figure(rows, args, groups, settings=None):
                     ls="-" if not categories else "none",
                     label=label or (f"mean {error_name(args.err)}"
                                     if most > 1 else "single run"))
-    draw_bound(ax, rows, args, pos, div, joined=not categories)
+    draw_bound(ax, rows, args, pos, div, joined=not categories,
+               not_flash=not_flash)
+    if not_flash and args.y in FLASH_CROWD_METRICS:
+        what = ("no Kumar–Ross bound" if args.y == "makespan_s"
+                else "no efficiency")
+        ax.text(0.01, 0.01, f"{len(not_flash)} of {len(rows)} run(s) not a "
+                f"flash crowd (arrivals over most of the run): {what} for "
+                "them", transform=ax.transAxes, fontsize=8, color="0.3",
+                va="bottom", ha="left")
     if categories:
         ax.set_xticks(range(len(categories)), categories)
         ax.set_xlim(-0.5, len(categories) - 0.5)
@@ -294,14 +370,17 @@ def figure(rows, args, groups, settings=None):
     return fig, series
 
 
-def draw_bound(ax, rows, args, pos, div, joined=True):
+def draw_bound(ax, rows, args, pos, div, joined=True, not_flash=frozenset()):
     """Kumar-Ross bound per x on a makespan plot (it bounds the last finish,
     not a mean or median), when the sweep has it: a short bar at each x,
-    joined by a dashed line when x is numeric."""
+    joined by a dashed line when x is numeric. Runs in `not_flash` are left
+    out: the bound assumes everyone joins at once."""
     if args.y != "makespan_s" or "kumar_ross_s" not in rows[0]:
         return
     by_x = {}
     for r in rows:
+        if r.get("run") in not_flash:
+            continue
         v = as_float(r["kumar_ross_s"])
         if v is not None:
             by_x.setdefault(r[args.x], []).append(v)
@@ -309,7 +388,8 @@ def draw_bound(ax, rows, args, pos, div, joined=True):
         return
     xs = sorted(by_x, key=lambda v: pos[v])
     ys = [np.mean(by_x[v]) / div for v in xs]
-    label = "Kumar–Ross bound (mean over runs)"
+    label = ("Kumar–Ross bound (mean over flash-crowd runs)" if not_flash
+             else "Kumar–Ross bound (mean over runs)")
     if joined:
         ax.plot([pos[v] for v in xs], ys, color=figures.BOUND_COLOR, ls="--",
                 marker="_", ms=18, lw=1.2, label=label)
@@ -318,6 +398,30 @@ def draw_bound(ax, rows, args, pos, div, joined=True):
         bx = [x for v in xs for x in (pos[v] - 0.3, pos[v] + 0.3, np.nan)]
         by = [y for y in ys for y in (y, y, np.nan)]
         ax.plot(bx, by, color=figures.BOUND_COLOR, lw=1.6, label=label)
+
+
+def flash_notes(rows, y, flash, not_flash):
+    """Why the bound or efficiency is missing, or why it may mislead."""
+    notes = []
+    if y not in FLASH_CROWD_METRICS:
+        return notes
+    if not_flash:
+        what = ("it is not drawn for them" if y == "makespan_s"
+                else "their efficiency is left out of the means")
+        notes.append(
+            f"{len(not_flash)} of {len(rows)} run(s) are not flash crowds "
+            "(leechers kept arriving over more than half of the run): the "
+            f"Kumar–Ross bound assumes everyone joins at once, so {what}; "
+            "their makespan measures the arrivals")
+    unknown = len(rows) - len(flash)
+    if unknown:
+        notes.append(
+            f"{unknown} of {len(rows)} run folder(s) could not be read (no "
+            "manifest beside the table, or the runs are elsewhere): whether "
+            "they are flash crowds is not known, and their "
+            f"{'Kumar–Ross bound' if y == 'makespan_s' else 'efficiency'} "
+            "is shown as if they were")
+    return notes
 
 
 def error_name(err):
@@ -361,13 +465,21 @@ def main():
     if not args.out:
         args.out = os.path.join(os.path.dirname(args.sweep_csv) or ".",
                                 f"sweep_{args.y}_vs_{args.x}.png")
-    settings = settings_line(read_manifest(args.sweep_csv, rows))
-    series = plot(rows, args, groups, settings)
+    manifest = read_manifest(args.sweep_csv, rows)
+    settings = settings_line(manifest)
+    flash = (flash_crowds(rows, manifest)
+             if args.y in FLASH_CROWD_METRICS else {})
+    not_flash = frozenset(run for run, f in flash.items() if not f)
+    series = plot(rows, args, groups, settings, not_flash)
     if settings:
         print(f"sweep: {settings}")
     else:
-        print("note: no sweep.yaml of this table beside it: its fixed "
-              "--set values are unknown and not shown")
+        names = " or ".join(os.path.basename(p)
+                            for p in manifest_paths(args.sweep_csv))
+        print(f"note: no {names} of this table beside it: its scenario and "
+              "fixed --set values are unknown and not shown")
+    for note in flash_notes(rows, args.y, flash, not_flash):
+        print(f"note: {note}")
     print_table(series, args)
     empty = sum(1 for r in rows if as_float(r[args.y]) is None)
     if empty:

@@ -92,12 +92,28 @@ struct SweepRunnerOptions {
 std::vector<std::string> RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
                                   const SweepRunnerOptions& options);
 
+// One run that made it into a merged table.
+struct MergedRun {
+  std::string name;                 // folder name under DIR/runs/
+  std::string folder;               // DIR/runs/NAME, DIR as given
+  uint64_t seed = 0;
+  std::vector<std::string> values;  // one per MergeResult::params
+  std::string command;              // the `sim run` that makes it
+};
+
 struct MergeResult {
   std::string csv;                    // sweep.csv content (complete runs only)
   uint32_t rows = 0;
   uint32_t expected = 0;
   std::vector<std::string> problems;  // missing / bad runs, with redo commands
   std::optional<std::string> fatal;   // unreadable manifest, mismatched sweeps
+  // What the table's rows share, from the first folder's manifest (merged
+  // folders are one experiment, so it describes them all), and its rows.
+  std::string scenario;
+  std::vector<std::string> params;
+  std::vector<std::string> sets;
+  std::vector<std::string> dirs;      // the sweep folders, as given
+  std::vector<MergedRun> runs;        // in table order
 };
 
 // True when OUT/runs/NAME already holds a complete result of `run` made by
@@ -110,6 +126,18 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run);
 // scenario.yaml must already have its parameter values, fixed overrides
 // and seed (a folder from another sweep is rejected).
 MergeResult MergeSweeps(const std::vector<std::string>& dirs);
+
+// A table merged to a file of its own (`sim merge DIR... --out FILE.csv`)
+// has no sweep.yaml beside it; it gets FILE.sweep.yaml instead (the path
+// without its last extension, plus ".sweep.yaml"), which plot_sweep.py
+// reads to name the scenario and fixed --set values in the figure.
+std::string MergedManifestPath(const std::string& csv_path);
+
+// The text of that manifest: scenario, params, sets, the sweep folders
+// merged and every run of the table with its folder, seed, values and
+// command. Folders are written relative to the table's folder (absolute if
+// there is no relative path), so the table and its sweeps can move together.
+std::string MergedManifest(const MergeResult& merged, const std::string& csv_path);
 
 }  // namespace swarm::sim
 

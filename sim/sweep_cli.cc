@@ -66,8 +66,11 @@ int Plot(const std::string& csv, const PlotSpec& p) {
   return 0;
 }
 
-// Merges `dirs` into `csv`, reports problems; returns the exit code.
-int MergeInto(const std::vector<std::string>& dirs, const std::string& csv) {
+// Merges `dirs` into `csv`, reports problems; returns the exit code. With
+// `with_manifest`, also writes MergedManifestPath(csv): the table is not a
+// sweep folder's own sweep.csv, so no sweep.yaml beside it describes it.
+int MergeInto(const std::vector<std::string>& dirs, const std::string& csv,
+              bool with_manifest) {
   MergeResult m = MergeSweeps(dirs);
   if (m.fatal) {
     std::cerr << *m.fatal << "\n";
@@ -84,8 +87,18 @@ int MergeInto(const std::vector<std::string>& dirs, const std::string& csv) {
     std::cerr << csv << ": cannot write\n";
     return kFailed;
   }
+  if (with_manifest) {
+    std::string path = MergedManifestPath(csv);
+    std::ofstream manifest(path, std::ios::binary | std::ios::trunc);
+    manifest << MergedManifest(m, csv);
+    if (!manifest) {
+      std::cerr << path << ": cannot write\n";
+      return kFailed;
+    }
+  }
   std::cout << "  sweep table    " << csv << " (" << m.rows << " of " << m.expected
             << " runs)" << std::endl;  // before plot_sweep.py prints
+  if (with_manifest) std::cout << "  its manifest   " << MergedManifestPath(csv) << std::endl;
   return m.problems.empty() && m.rows == m.expected ? 0 : kFailed;
 }
 
@@ -115,7 +128,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
 
   merge_ = app.add_subcommand("merge", "build sweep.csv from sweep folders made anywhere");
   merge_->add_option("DIR", dirs_, "sweep folders (each with sweep.yaml and runs/)")->required();
-  merge_->add_option("--out", out_, "table to write (default DIR/sweep.csv for one DIR)");
+  merge_->add_option("--out", out_,
+                    "table to write (default DIR/sweep.csv for one DIR); any other "
+                    "FILE.csv also gets FILE.sweep.yaml, its manifest");
   merge_->add_option("--plot", plot_, "X:METRIC: plot the table with analysis/plot_sweep.py");
 }
 
@@ -181,7 +196,7 @@ int SweepCommands::Sweep(const std::string& argv0) const {
                       : std::string())
               << ", " << o.jobs << " at a time, into " << spec.out_dir << "/runs/\n";
   std::vector<std::string> failed = RunSweep(spec, todo, o);
-  int rc = MergeInto({spec.out_dir}, csv);
+  int rc = MergeInto({spec.out_dir}, csv, false);
   if (!failed.empty()) {
     std::cerr << "sim sweep: " << failed.size() << " of " << runs.size() << " runs failed\n";
     rc = kFailed;
@@ -208,7 +223,13 @@ int SweepCommands::Merge() const {
     }
     csv = (fs::path(dirs_[0]) / "sweep.csv").string();
   }
-  int rc = MergeInto(dirs_, csv);
+  // A single folder's own table has its sweep.yaml beside it already.
+  auto same = [](const fs::path& a, const fs::path& b) {
+    std::error_code ec;
+    return fs::weakly_canonical(fs::absolute(a), ec) == fs::weakly_canonical(fs::absolute(b), ec);
+  };
+  bool own_table = dirs_.size() == 1 && same(csv, fs::path(dirs_[0]) / "sweep.csv");
+  int rc = MergeInto(dirs_, csv, !own_table);
   if (plot && rc == 0) rc = Plot(csv, *plot);
   return rc;
 }

@@ -20,6 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Manifest {
+  std::string scenario;
   std::vector<std::string> params;
   std::vector<std::string> sets;
   struct Run {
@@ -44,6 +45,7 @@ std::variant<Manifest, std::string> ReadManifest(const std::string& dir) {
   try {
     YAML::Node y = YAML::LoadFile(path);
     Manifest m;
+    m.scenario = y["scenario"].as<std::string>();
     m.params = y["params"].as<std::vector<std::string>>();
     m.sets = y["sets"].as<std::vector<std::string>>();
     for (const YAML::Node& r : y["runs"]) {
@@ -172,9 +174,13 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
       return out;
     }
     const Manifest& m = std::get<Manifest>(read);
+    out.dirs.push_back(dir);
     if (!params) {
       params = m.params;
       out.csv = Header(m.params);
+      out.scenario = m.scenario;
+      out.params = m.params;
+      out.sets = m.sets;
     } else if (*params != m.params) {
       out.fatal = dir + ": varies different fields than " + dirs[0] + "; cannot merge them";
       return out;
@@ -229,6 +235,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
       for (const std::string& cell : std::get<std::vector<std::string>>(row)) line.append(",").append(cell);
       out.csv += line + "\n";
       ++out.rows;
+      out.runs.push_back({r.name, run_dir.string(), r.seed, r.values, r.command});
     }
   }
   if (versions.size() > 1) {
@@ -238,6 +245,38 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
                            "); rerun them with one build");
   }
   return out;
+}
+
+std::string MergedManifestPath(const std::string& csv_path) {
+  fs::path p(csv_path);
+  return (p.parent_path() / (p.stem().string() + ".sweep.yaml")).string();
+}
+
+std::string MergedManifest(const MergeResult& merged, const std::string& csv_path) {
+  std::error_code ec;
+  const fs::path base = fs::absolute(fs::path(csv_path), ec).parent_path();
+  auto from_table = [&](const std::string& path) {
+    std::error_code e;
+    fs::path rel = fs::relative(fs::absolute(path, e), base, e);
+    if (e || rel.empty()) return fs::absolute(path, e).lexically_normal().string();
+    return rel.string();
+  };
+  YAML::Emitter y;
+  y << YAML::BeginMap << YAML::Key << "scenario" << YAML::Value << merged.scenario;
+  y << YAML::Key << "params" << YAML::Value << YAML::Flow << merged.params;
+  y << YAML::Key << "sets" << YAML::Value << YAML::Flow << merged.sets;
+  y << YAML::Key << "merged" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const std::string& d : merged.dirs) y << from_table(d);
+  y << YAML::EndSeq << YAML::Key << "runs" << YAML::Value << YAML::BeginSeq;
+  for (const MergedRun& r : merged.runs) {
+    y << YAML::BeginMap << YAML::Key << "run" << YAML::Value << r.name;
+    y << YAML::Key << "folder" << YAML::Value << from_table(r.folder);
+    y << YAML::Key << "seed" << YAML::Value << r.seed;
+    y << YAML::Key << "values" << YAML::Value << YAML::Flow << r.values;
+    y << YAML::Key << "command" << YAML::Value << r.command << YAML::EndMap;
+  }
+  y << YAML::EndSeq << YAML::EndMap;
+  return std::string(y.c_str()) + "\n";
 }
 
 bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {

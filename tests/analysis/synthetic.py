@@ -190,3 +190,51 @@ def write_manifest(sweep_dir, runs, sets, scenario="scenarios/x.yaml"):
             f.write(f"  - run: {run}\n    seed: 1\n    values: [x]\n"
                     f"    command: sim run {scenario} --quiet\n")
     return path
+
+
+def write_run_sweep(folder, windows=(10.0, 4000.0), seeds=2, merged=True):
+    """A small sweep with real (synthetic) result folders behind it: one
+    varied parameter, peers.1.window, whose value is the leechers' join
+    window in s (10 s: a flash crowd; 4000 s: arrivals over most of the
+    run), `seeds` runs each. With `merged`, laid out as `sim merge A
+    --out tables/t.csv` leaves it: runs under folder/a/runs/, the table in
+    folder/tables/ with t.sweep.yaml naming each run's folder; otherwise as
+    `sim sweep` does: folder/sweep.csv, sweep.yaml, runs/. Returns the
+    table's path."""
+    sweep = os.path.join(folder, "a") if merged else folder
+    names, lines = [], []
+    for w in windows:
+        for s in range(1, seeds + 1):
+            name = f"peers.1.window={w:g}__seed={s}"
+            run = write_result(os.path.join(sweep, "runs", name), seed=s,
+                               join_window_s=w)
+            with open(os.path.join(run, "summary.json")) as f:
+                sm = json.load(f)
+            ct = sm["completion_time_s"]
+            cells = [name, s, f"{w:g}", sm["peers"]["completed"], ct["mean"],
+                     ct["median"], ct["p90"], sm["makespan_s"],
+                     sm["efficiency"], sm["bounds"]["kumar_ross_s"]]
+            lines.append(",".join(str(c) for c in cells))
+            names.append((name, s, f"{w:g}"))
+    table_dir = os.path.join(folder, "tables") if merged else folder
+    os.makedirs(table_dir, exist_ok=True)
+    table = os.path.join(table_dir, "t.csv" if merged else "sweep.csv")
+    with open(table, "w") as f:
+        f.write("run,seed,peers.1.window,completed,mean_completion_s,"
+                "median_completion_s,p90_completion_s,makespan_s,efficiency,"
+                "kumar_ross_s\n" + "\n".join(lines) + "\n")
+    manifest = os.path.join(table_dir, "t.sweep.yaml" if merged
+                            else "sweep.yaml")
+    with open(manifest, "w") as f:
+        f.write("scenario: scenarios/x.yaml\nparams: [peers.1.window]\n"
+                "sets: [peers.1.count=46]\n")
+        if merged:
+            f.write("merged: [../a]\n")
+        f.write("runs:\n")
+        for name, s, w in names:
+            f.write(f"  - run: {name}\n")
+            if merged:
+                f.write(f"    folder: ../a/runs/{name}\n")
+            f.write(f"    seed: {s}\n    values: [{w}]\n"
+                    f"    command: sim run scenarios/x.yaml --quiet\n")
+    return table

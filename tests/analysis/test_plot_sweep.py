@@ -114,14 +114,13 @@ class PlotSweepTest(helpers.TempDirTest):
         with open(self.csv) as f:
             return [row["run"] for row in csv.DictReader(f)]
 
-    def figure_title(self, csv_path):
+    def figure_title(self, csv_path, x="protocol.piece_selection"):
         """The subtitle under the plot's title, drawn in-process."""
         import argparse
         import plot_sweep
         import matplotlib.pyplot as plt
         _, rows = plot_sweep.read_sweep(csv_path)
-        args = argparse.Namespace(x="protocol.piece_selection",
-                                  y="mean_completion_s", err="ci95",
+        args = argparse.Namespace(x=x, y="mean_completion_s", err="ci95",
                                   sweep_csv=csv_path)
         settings = plot_sweep.settings_line(
             plot_sweep.read_manifest(csv_path, rows))
@@ -157,7 +156,115 @@ class PlotSweepTest(helpers.TempDirTest):
         r = helpers.run_script("plot_sweep.py", self.csv, "--x",
                                "protocol.piece_selection", "--y",
                                "mean_completion_s")
-        self.assertIn("note: no sweep.yaml of this table beside it", r.stdout)
+        self.assertIn("note: no sweep.sweep.yaml or sweep.yaml of this table "
+                      "beside it", r.stdout)
+
+    def test_a_merged_tables_own_manifest_comes_first(self):
+        # `sim merge A B --out t.csv` writes t.sweep.yaml beside the table;
+        # it was not read, so the figure could not name the fixed --set
+        # values. It wins over a sweep.yaml of the same folder.
+        import plot_sweep
+        table = synthetic.write_run_sweep(self.tmp)
+        _, rows = plot_sweep.read_sweep(table)
+        synthetic.write_manifest(os.path.dirname(table),
+                                 [r["run"] for r in rows], ["other=1"])
+        self.assertEqual(self.figure_title(table, "peers.1.window"),
+                         "scenarios/x.yaml with --set peers.1.count=46")
+        m = plot_sweep.read_manifest(table, rows)
+        self.assertEqual(m.path, os.path.join(os.path.dirname(table),
+                                              "t.sweep.yaml"))
+        self.assertTrue(all(os.path.isfile(os.path.join(f, "summary.json"))
+                            for f in m.folders.values()))
+        # One that does not list every run of the table is not its own.
+        with open(m.path) as f:
+            text = f.read()
+        with open(m.path, "w") as f:
+            f.write(text[:text.index("  - run:")])
+        self.assertEqual(self.figure_title(table, "peers.1.window"),
+                         "scenarios/x.yaml with --set other=1")
+
+    def steady(self, y, **kw):
+        table = synthetic.write_run_sweep(self.tmp, **kw)
+        r = helpers.run_script("plot_sweep.py", table, "--x",
+                               "peers.1.window", "--y", y)
+        return table, r
+
+    def figure_lines(self, table, y):
+        """The labels and data of the figure's lines, drawn in-process the
+        way main() does."""
+        import argparse
+        import plot_sweep
+        import matplotlib.pyplot as plt
+        _, rows = plot_sweep.read_sweep(table)
+        flash = plot_sweep.flash_crowds(
+            rows, plot_sweep.read_manifest(table, rows))
+        args = argparse.Namespace(x="peers.1.window", y=y, err="ci95",
+                                  sweep_csv=table)
+        fig, series = plot_sweep.figure(
+            rows, args, [], None,
+            frozenset(k for k, v in flash.items() if not v))
+        lines = {l.get_label(): l.get_xydata()
+                 for l in fig.axes[0].get_lines()}
+        plt.close(fig)
+        return flash, lines, series
+
+    def test_no_bound_for_runs_that_are_not_flash_crowds(self):
+        # A steady state (arrivals over most of the run) used to get the
+        # Kumar–Ross bound drawn beside makespans it does not describe.
+        table, r = self.steady("makespan_s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("note: 2 of 4 run(s) are not flash crowds", r.stdout)
+        self.assertIn("so it is not drawn for them", r.stdout)
+        flash, lines, _ = self.figure_lines(table, "makespan_s")
+        self.assertEqual(flash, {"peers.1.window=10__seed=1": True,
+                                 "peers.1.window=10__seed=2": True,
+                                 "peers.1.window=4000__seed=1": False,
+                                 "peers.1.window=4000__seed=2": False})
+        bound = [v for k, v in lines.items() if "Kumar" in k]
+        self.assertEqual(len(bound), 1)
+        self.assertEqual(sorted(set(bound[0][:, 0])), [10.0])  # only there
+        # All of them steady: no bound line at all.
+        import shutil
+        shutil.rmtree(self.tmp)
+        os.makedirs(self.tmp)
+        table, r = self.steady("makespan_s", windows=(3000.0, 4000.0))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("note: 4 of 4 run(s) are not flash crowds", r.stdout)
+        _, lines, _ = self.figure_lines(table, "makespan_s")
+        self.assertFalse([k for k in lines if "Kumar" in k], lines.keys())
+
+    def test_no_efficiency_for_runs_that_are_not_flash_crowds(self):
+        table, r = self.steady("efficiency")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("their efficiency is left out of the means", r.stdout)
+        _, _, series = self.figure_lines(table, "efficiency")
+        self.assertEqual([p[0] for p in series[""]], ["10"])
+        # Not one flash crowd: nothing to plot, and it says why.
+        import shutil
+        shutil.rmtree(self.tmp)
+        os.makedirs(self.tmp)
+        _, r = self.steady("efficiency", windows=(4000.0,))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no run of this sweep is a flash crowd", r.stderr)
+
+    def test_flash_crowds_of_a_sweep_folder_keep_their_bound(self):
+        table, r = self.steady("makespan_s", windows=(10.0, 20.0),
+                               merged=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("flash crowd", r.stdout)
+        self.assertIn("sweep: scenarios/x.yaml with --set peers.1.count=46",
+                      r.stdout)
+        _, lines, _ = self.figure_lines(table, "makespan_s")
+        bound = [v for k, v in lines.items() if "Kumar" in k]
+        self.assertEqual(sorted(set(bound[0][:, 0])), [10.0, 20.0])
+
+    def test_unknown_runs_are_said_to_be_unchecked(self):
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "makespan_s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("note: 45 of 45 run folder(s) could not be read",
+                      r.stdout)
 
     def test_categories_are_not_joined_by_a_line(self):
         import argparse

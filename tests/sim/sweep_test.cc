@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <yaml-cpp/yaml.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -318,6 +319,55 @@ TEST(SimMerge, SeveralSweepFoldersConcatenate) {
   EXPECT_EQ(Lines(Read(merged)).size(), 3u);
 }
 
+// A table merged to a file of its own had no manifest beside it, so
+// plot_sweep.py could not name the scenario and the fixed --set values of
+// its runs. It now gets FILE.sweep.yaml; a sweep folder's own sweep.csv
+// still has only the folder's sweep.yaml.
+TEST(SimMerge, AMergedTableGetsAManifestOfItsOwn) {
+  std::string a = Dir("mf_a"), b = Dir("mf_b"), err, out;
+  std::string scenario = TinyFile();
+  std::string base = "sweep " + scenario + " --set peers.1.count=4" +
+                     " --vary protocol.piece_selection=rarest_first,random --seeds 1 --quiet";
+  ASSERT_EQ(Sim(base + " --out " + a), 0);
+  ASSERT_EQ(Sim(base + " --seed-base 2 --out " + b), 0);
+  EXPECT_FALSE(fs::exists(a + "/sweep.sweep.yaml"));
+  std::string dir = Dir("mf_m"), table = dir + "/t.csv";
+  ASSERT_EQ(Sim("merge " + a + " " + b + " --out " + table, &out, &err), 0) << err;
+  EXPECT_EQ(MergedManifestPath(table), dir + "/t.sweep.yaml");
+  EXPECT_NE(out.find("its manifest   " + dir + "/t.sweep.yaml"), std::string::npos) << out;
+  YAML::Node m = YAML::LoadFile(dir + "/t.sweep.yaml");
+  EXPECT_EQ(m["scenario"].as<std::string>(), scenario);
+  EXPECT_EQ(m["params"].as<std::vector<std::string>>(),
+            std::vector<std::string>{"protocol.piece_selection"});
+  EXPECT_EQ(m["sets"].as<std::vector<std::string>>(),
+            std::vector<std::string>{"peers.1.count=4"});
+  EXPECT_EQ(m["merged"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"../mf_a", "../mf_b"}));
+  // Every row of the table, in its order, with a folder that leads to the
+  // run from where the table is.
+  std::vector<std::string> rows = Lines(Read(table));
+  ASSERT_EQ(rows.size(), 5u);
+  ASSERT_EQ(m["runs"].size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    const YAML::Node& r = m["runs"][i];
+    std::string name = r["run"].as<std::string>();
+    EXPECT_EQ(rows[i + 1].substr(0, rows[i + 1].find(',')), name);
+    EXPECT_TRUE(fs::equivalent(dir + "/" + r["folder"].as<std::string>(),
+                               (i < 2 ? a : b) + "/runs/" + name));
+    EXPECT_EQ(r["seed"].as<uint64_t>(), i < 2 ? 1u : 2u);
+    EXPECT_NE(r["command"].as<std::string>().find("--set peers.1.count=4"), std::string::npos);
+  }
+  // A single folder merged into its own sweep.csv, by default or by name:
+  // no second manifest.
+  ASSERT_EQ(Sim("merge " + a, &out, &err), 0) << err;
+  ASSERT_EQ(Sim("merge " + a + " --out " + a + "/sweep.csv", &out, &err), 0) << err;
+  EXPECT_EQ(out.find("its manifest"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(a + "/sweep.sweep.yaml"));
+  // ... but merged elsewhere it is a table of its own.
+  ASSERT_EQ(Sim("merge " + a + " --out " + dir + "/a_only.csv", &out, &err), 0) << err;
+  EXPECT_EQ(YAML::LoadFile(dir + "/a_only.sweep.yaml")["runs"].size(), 2u);
+}
+
 // Two sweeps varying the same field over different experiments (here other
 // --set values) used to merge into one table without a word.
 TEST(SimMerge, SweepsOfDifferentExperimentsAreRefused) {
@@ -330,6 +380,7 @@ TEST(SimMerge, SweepsOfDifferentExperimentsAreRefused) {
   EXPECT_EQ(Sim("merge " + a + " " + b + " --out " + merged, nullptr, &err), 2);
   EXPECT_NE(err.find("is a different experiment from those in " + a), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(merged));
+  EXPECT_FALSE(fs::exists(MergedManifestPath(merged)));
   // Also when every run of the other experiment has a name already merged
   // (same values and seed): it was kept out as a "duplicate" and the merge
   // went on.
