@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <iterator>
 #include <string_view>
 
 #include "core/rng.h"
@@ -68,7 +69,23 @@ core::FileEntry FromProto(const wire::FileSummary& f) {
   return e;
 }
 
+// Names gRPC reads as a target scheme when they come before the first ':'
+// ("unix:6881" is the Unix socket "6881", not host "unix" port 6881).
+bool IsGrpcScheme(std::string_view host) {
+  static const char* const kSchemes[] = {"dns",  "unix", "unix-abstract", "ipv4", "ipv6",
+                                         "xds",  "google-c2p", "google-c2p-experimental",
+                                         "vsock", "fake"};
+  return std::any_of(std::begin(kSchemes), std::end(kSchemes), [&](const char* s) {
+    const std::string_view scheme(s);
+    return host.size() == scheme.size() &&
+           std::equal(host.begin(), host.end(), scheme.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  });
+}
+
 bool ValidHost(std::string_view host) {
+  if (IsGrpcScheme(host)) return false;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
     return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {

@@ -34,6 +34,14 @@ TEST(ValidPeerEndpointTest, RefusesOtherTargetsAndPorts) {
   EXPECT_FALSE(ValidPeerEndpoint("unix:/run/docker.sock:80"));
   EXPECT_FALSE(ValidPeerEndpoint("dns:///internal:80"));
   EXPECT_FALSE(ValidPeerEndpoint("ipv4:10.0.0.1:80"));
+  // A bare scheme before the port is a gRPC target too ("unix:6881" dials
+  // the Unix socket "6881" in the current folder).
+  EXPECT_FALSE(ValidPeerEndpoint("unix:6881"));
+  EXPECT_FALSE(ValidPeerEndpoint("UNIX:6881"));
+  EXPECT_FALSE(ValidPeerEndpoint("unix-abstract:80"));
+  EXPECT_FALSE(ValidPeerEndpoint("dns:80"));
+  EXPECT_FALSE(ValidPeerEndpoint("ipv4:80"));
+  EXPECT_TRUE(ValidPeerEndpoint("unixhost:80"));
   EXPECT_FALSE(ValidPeerEndpoint("a b:80"));
   EXPECT_FALSE(ValidPeerEndpoint("[]:80"));
   EXPECT_FALSE(ValidPeerEndpoint(std::string(400, 'a') + ":80"));
