@@ -95,6 +95,37 @@ TEST_F(TrackerRpcTest, AnnounceWithAHostileEndpointIsRefused) {
   EXPECT_EQ(resp.leechers(), 1u);
 }
 
+// A peer listening on every interface announces ":PORT" (or "[::]:PORT")
+// and the tracker fills in the address it sees. Over IPv6 gRPC reports
+// that address percent-encoded ("ipv6:%5B::1%5D:PORT"); the endpoint
+// handed out must be the dialable "[::1]:PORT".
+TEST(TrackerRpcIpv6Test, AWildcardEndpointGetsTheIpv6AddressSeen) {
+  std::string error;
+  auto server = TrackerServer::Start("[::1]:0", core::TrackerConfig(), 1, &error);
+  if (!server) GTEST_SKIP() << "no IPv6 loopback here: " << error;
+  const std::string target = "[::1]:" + std::to_string(server->port());
+  auto stub = wire::Tracker::NewStub(MakeChannel(target, kMaxTrackerMessageBytes));
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
+  ASSERT_TRUE(TrackerClient(target).Publish(info, &error)) << error;
+  wire::AnnounceResponse resp;
+  for (uint64_t id : {1, 2}) {
+    wire::AnnounceRequest req;
+    req.set_info_hash(info.info_hash().data(), info.info_hash().size());
+    req.set_peer_id(id);
+    req.set_endpoint(id == 1 ? "[::]:7000" : ":7001");
+    req.set_numwant(50);
+    req.set_left(1);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    resp.Clear();
+    ASSERT_TRUE(stub->Announce(&ctx, req, &resp).ok());
+  }
+  ASSERT_EQ(resp.peers_size(), 1);
+  EXPECT_EQ(resp.peers(0).endpoint(), "[::1]:7000");
+  EXPECT_TRUE(ValidPeerEndpoint(resp.peers(0).endpoint()));
+  server->Shutdown();
+}
+
 // A tracker that answers with a microsecond interval and peers at
 // addresses that are no peer's (a local socket, a megabyte of text).
 class HostileTracker final : public wire::Tracker::Service {
