@@ -184,6 +184,14 @@ cli)
   "$SWARM" share dup_a/x dup_b/x --tracker "$TRACKER" > dup.out 2> dup.err || RC=$?
   (( RC == 2 )) && grep -q "dup_b/x: another FILE is also named x" dup.err \
     || { cat dup.err; fail "duplicate base name: rc $RC"; }
+  # A name too long for the partial file's suffix is refused, saying why.
+  LONG=$(printf 'n%.0s' {1..238})
+  echo data > "$LONG"
+  RC=0
+  "$SWARM" share "$LONG" --tracker "$TRACKER" > long.out 2> long.err || RC=$?
+  (( RC == 2 )) && grep -q "not a shareable file name (it has 238 bytes; at most 237," long.err \
+    || { cat long.err; fail "share of a 238-byte name: rc $RC, or no reason given"; }
+  rm -f "$LONG"
   # So is a FILE that cannot be read, before the others are hashed.
   RC=0
   "$SWARM" share payload.bin missing.bin --tracker "$TRACKER" > miss.out 2> miss.err || RC=$?
