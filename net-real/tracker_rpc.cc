@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
 #include "net-real/torrent_meta.h"
 #include "proto/tracker.grpc.pb.h"
 
@@ -143,7 +144,12 @@ class TrackerService : public wire::Tracker::CallbackService {
       return r;
     }
     loop_->Post([this, r, resp, info = std::move(*info)] {
-      core::PublishResult result = tracker_->Publish(SteadyNow(), info);
+      // A name no `swarm get` can store (over kMaxFileNameBytes: its
+      // partial file's name would not fit) is not listed: the core's own
+      // rule, for the simulator, allows up to 255 bytes.
+      core::PublishResult result = SafeFileName(info.name())
+                                       ? tracker_->Publish(SteadyNow(), info)
+                                       : core::PublishResult::kInvalid;
       resp->set_result(static_cast<wire::PublishResponse::Result>(result));
       resp->set_info_hash(info.info_hash().data(), info.info_hash().size());
       r->Finish(grpc::Status::OK);

@@ -11,6 +11,7 @@
 #include "core/torrent_info.h"
 #include "core/tracker.h"
 #include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
 #include "net-real/tracker_rpc.h"
 #include "proto/tracker.grpc.pb.h"
 
@@ -77,6 +78,20 @@ class TrackerRpcTest : public ::testing::Test {
   std::unique_ptr<TrackerServer> server_;
   std::unique_ptr<wire::Tracker::Stub> stub_;
 };
+
+// A name of 238..255 bytes passes the core's check, but no `swarm get` can
+// store it (the partial file's name would be over 255 bytes): the tracker
+// must not list it.
+TEST_F(TrackerRpcTest, ANameTooLongToDownloadIsNotPublished) {
+  std::string error;
+  TrackerClient client("127.0.0.1:" + std::to_string(server_->port()));
+  const auto too_long = core::TorrentInfo::Synthetic(std::string(kMaxFileNameBytes + 1, 'n'),
+                                                     1 << 20, 1 << 18);
+  EXPECT_EQ(client.Publish(too_long, &error), core::PublishResult::kInvalid) << error;
+  const auto longest = core::TorrentInfo::Synthetic(std::string(kMaxFileNameBytes, 'n'),
+                                                    1 << 20, 1 << 18);
+  EXPECT_EQ(client.Publish(longest, &error), core::PublishResult::kPublished) << error;
+}
 
 // Endpoints are stored and handed to every other peer: a megabyte each
 // would fill the tracker and soon make every answer too big to send, and
