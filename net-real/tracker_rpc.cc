@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <iterator>
 #include <string_view>
 
 #include "core/rng.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
 #include "net-real/torrent_meta.h"
 #include "proto/tracker.grpc.pb.h"
 
@@ -27,8 +29,20 @@ std::optional<core::InfoHash> HashFromBytes(const std::string& b) {
 }
 
 // "ipv4:127.0.0.1:5555" -> "127.0.0.1"; "ipv6:[::1]:5555" -> "[::1]".
+// gRPC writes the peer as a URI, IPv6 brackets percent-encoded
+// ("ipv6:%5B::1%5D:5555"): decoded here, or the host would be "%5B::1%5D",
+// which no peer can dial (and ValidPeerEndpoint drops).
 std::string HostOfPeer(const std::string& peer) {
-  std::string s = peer;
+  std::string s;
+  for (size_t i = 0; i < peer.size(); ++i) {
+    auto hex = [&](size_t k) { return std::isxdigit(static_cast<unsigned char>(peer[k])); };
+    if (peer[i] == '%' && i + 2 < peer.size() && hex(i + 1) && hex(i + 2)) {
+      s.push_back(static_cast<char>(std::stoi(peer.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      s.push_back(peer[i]);
+    }
+  }
   auto colon = s.find(':');
   if (colon != std::string::npos) s = s.substr(colon + 1);
   auto last = s.rfind(':');
@@ -68,7 +82,23 @@ core::FileEntry FromProto(const wire::FileSummary& f) {
   return e;
 }
 
+// Names gRPC reads as a target scheme when they come before the first ':'
+// ("unix:6881" is the Unix socket "6881", not host "unix" port 6881).
+bool IsGrpcScheme(std::string_view host) {
+  static const char* const kSchemes[] = {"dns",  "unix", "unix-abstract", "ipv4", "ipv6",
+                                         "xds",  "google-c2p", "google-c2p-experimental",
+                                         "vsock", "fake"};
+  return std::any_of(std::begin(kSchemes), std::end(kSchemes), [&](const char* s) {
+    const std::string_view scheme(s);
+    return host.size() == scheme.size() &&
+           std::equal(host.begin(), host.end(), scheme.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  });
+}
+
 bool ValidHost(std::string_view host) {
+  if (IsGrpcScheme(host)) return false;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
     return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
@@ -114,7 +144,12 @@ class TrackerService : public wire::Tracker::CallbackService {
       return r;
     }
     loop_->Post([this, r, resp, info = std::move(*info)] {
-      core::PublishResult result = tracker_->Publish(SteadyNow(), info);
+      // A name no `swarm get` can store (over kMaxFileNameBytes: its
+      // partial file's name would not fit) is not listed: the core's own
+      // rule, for the simulator, allows up to 255 bytes.
+      core::PublishResult result = SafeFileName(info.name())
+                                       ? tracker_->Publish(SteadyNow(), info)
+                                       : core::PublishResult::kInvalid;
       resp->set_result(static_cast<wire::PublishResponse::Result>(result));
       resp->set_info_hash(info.info_hash().data(), info.info_hash().size());
       r->Finish(grpc::Status::OK);

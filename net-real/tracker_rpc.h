@@ -35,9 +35,10 @@ inline constexpr int kMaxTrackerMessageBytes = 64 * 1024 * 1024;
 // Whether `endpoint` is a peer address we store and dial: "HOST:PORT" with
 // PORT in 1..65535 and HOST a host name, an IPv4 address, a bracketed IPv6
 // address, or empty (the tracker fills in the address it sees); at most
-// 300 bytes. An empty endpoint (a peer that takes no connections) is valid. Anything else (a gRPC target scheme such as "unix:/path", a
-// megabyte of text) is refused by the tracker and dropped by a peer that
-// gets it in an announce answer.
+// 300 bytes. An empty endpoint (a peer that takes no connections) is
+// valid. Anything else (a gRPC target such as "unix:/path", or "unix:6881"
+// whose host is a gRPC scheme name; a megabyte of text) is refused by the
+// tracker and dropped by a peer that gets it in an announce answer.
 bool ValidPeerEndpoint(const std::string& endpoint);
 
 class TrackerServer {

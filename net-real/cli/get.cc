@@ -103,7 +103,9 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   DriverOptions options;
   if (auto err = MakeDriverOptions(common, &options)) return UserError(*err);
   if (!SafeFileName(name)) {
-    return UserError("NAME '" + name + "' is not a plain file name (no '/', '..')");
+    return UserError("NAME '" + name + "' is not a plain file name (no '/', '\\', '..' or "
+                     "control characters; at most " + std::to_string(kMaxFileNameBytes) +
+                     " bytes, this one has " + std::to_string(name.size()) + ")");
   }
   auto linger = ParseSeedAfter(seed_after);
   if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");

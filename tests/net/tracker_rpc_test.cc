@@ -11,6 +11,7 @@
 #include "core/torrent_info.h"
 #include "core/tracker.h"
 #include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
 #include "net-real/tracker_rpc.h"
 #include "proto/tracker.grpc.pb.h"
 
@@ -34,6 +35,14 @@ TEST(ValidPeerEndpointTest, RefusesOtherTargetsAndPorts) {
   EXPECT_FALSE(ValidPeerEndpoint("unix:/run/docker.sock:80"));
   EXPECT_FALSE(ValidPeerEndpoint("dns:///internal:80"));
   EXPECT_FALSE(ValidPeerEndpoint("ipv4:10.0.0.1:80"));
+  // A bare scheme before the port is a gRPC target too ("unix:6881" dials
+  // the Unix socket "6881" in the current folder).
+  EXPECT_FALSE(ValidPeerEndpoint("unix:6881"));
+  EXPECT_FALSE(ValidPeerEndpoint("UNIX:6881"));
+  EXPECT_FALSE(ValidPeerEndpoint("unix-abstract:80"));
+  EXPECT_FALSE(ValidPeerEndpoint("dns:80"));
+  EXPECT_FALSE(ValidPeerEndpoint("ipv4:80"));
+  EXPECT_TRUE(ValidPeerEndpoint("unixhost:80"));
   EXPECT_FALSE(ValidPeerEndpoint("a b:80"));
   EXPECT_FALSE(ValidPeerEndpoint("[]:80"));
   EXPECT_FALSE(ValidPeerEndpoint(std::string(400, 'a') + ":80"));
@@ -70,6 +79,20 @@ class TrackerRpcTest : public ::testing::Test {
   std::unique_ptr<wire::Tracker::Stub> stub_;
 };
 
+// A name of 238..255 bytes passes the core's check, but no `swarm get` can
+// store it (the partial file's name would be over 255 bytes): the tracker
+// must not list it.
+TEST_F(TrackerRpcTest, ANameTooLongToDownloadIsNotPublished) {
+  std::string error;
+  TrackerClient client("127.0.0.1:" + std::to_string(server_->port()));
+  const auto too_long = core::TorrentInfo::Synthetic(std::string(kMaxFileNameBytes + 1, 'n'),
+                                                     1 << 20, 1 << 18);
+  EXPECT_EQ(client.Publish(too_long, &error), core::PublishResult::kInvalid) << error;
+  const auto longest = core::TorrentInfo::Synthetic(std::string(kMaxFileNameBytes, 'n'),
+                                                    1 << 20, 1 << 18);
+  EXPECT_EQ(client.Publish(longest, &error), core::PublishResult::kPublished) << error;
+}
+
 // Endpoints are stored and handed to every other peer: a megabyte each
 // would fill the tracker and soon make every answer too big to send, and
 // a gRPC target such as unix:/path would make peers dial local sockets.
@@ -85,6 +108,37 @@ TEST_F(TrackerRpcTest, AnnounceWithAHostileEndpointIsRefused) {
   ASSERT_TRUE(Announce("127.0.0.1:7000", 10, &resp).ok());
   EXPECT_EQ(resp.peers_size(), 0);
   EXPECT_EQ(resp.leechers(), 1u);
+}
+
+// A peer listening on every interface announces ":PORT" (or "[::]:PORT")
+// and the tracker fills in the address it sees. Over IPv6 gRPC reports
+// that address percent-encoded ("ipv6:%5B::1%5D:PORT"); the endpoint
+// handed out must be the dialable "[::1]:PORT".
+TEST(TrackerRpcIpv6Test, AWildcardEndpointGetsTheIpv6AddressSeen) {
+  std::string error;
+  auto server = TrackerServer::Start("[::1]:0", core::TrackerConfig(), 1, &error);
+  if (!server) GTEST_SKIP() << "no IPv6 loopback here: " << error;
+  const std::string target = "[::1]:" + std::to_string(server->port());
+  auto stub = wire::Tracker::NewStub(MakeChannel(target, kMaxTrackerMessageBytes));
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
+  ASSERT_TRUE(TrackerClient(target).Publish(info, &error)) << error;
+  wire::AnnounceResponse resp;
+  for (uint64_t id : {1, 2}) {
+    wire::AnnounceRequest req;
+    req.set_info_hash(info.info_hash().data(), info.info_hash().size());
+    req.set_peer_id(id);
+    req.set_endpoint(id == 1 ? "[::]:7000" : ":7001");
+    req.set_numwant(50);
+    req.set_left(1);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    resp.Clear();
+    ASSERT_TRUE(stub->Announce(&ctx, req, &resp).ok());
+  }
+  ASSERT_EQ(resp.peers_size(), 1);
+  EXPECT_EQ(resp.peers(0).endpoint(), "[::1]:7000");
+  EXPECT_TRUE(ValidPeerEndpoint(resp.peers(0).endpoint()));
+  server->Shutdown();
 }
 
 // A tracker that answers with a microsecond interval and peers at
