@@ -18,15 +18,33 @@ struct HeldLine {
 
 std::mutex g_mu;
 std::vector<HeldLine> g_held;
+bool g_holding = false;  // guarded by g_mu
 
 void Hold(gpr_log_func_args* args) {
-  std::lock_guard<std::mutex> lock(g_mu);
-  g_held.push_back(HeldLine{args->file, args->line, args->severity, args->message});
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (g_holding) {
+      g_held.push_back(HeldLine{args->file, args->line, args->severity, args->message});
+      return;
+    }
+  }
+  // A thread that fetched this function just before Release restored
+  // gRPC's default: print its line through that default now, rather than
+  // append it to a list already taken (it would be lost). g_holding is only
+  // false while the default is installed (the constructor sets it before
+  // installing Hold, Release clears it after restoring the default).
+  gpr_log_message(args->file, args->line, args->severity, args->message);
 }
 
 }  // namespace
 
-GrpcLogHold::GrpcLogHold() { gpr_set_log_function(&Hold); }
+GrpcLogHold::GrpcLogHold() {
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_holding = true;
+  }
+  gpr_set_log_function(&Hold);
+}
 
 GrpcLogHold::~GrpcLogHold() { Release(true); }
 
@@ -37,6 +55,7 @@ void GrpcLogHold::Release(bool show) {
   std::vector<HeldLine> held;
   {
     std::lock_guard<std::mutex> lock(g_mu);
+    g_holding = false;
     held.swap(g_held);
   }
   if (!show) return;
