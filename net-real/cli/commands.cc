@@ -248,6 +248,13 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
           // under its name meanwhile: peers can no longer find it by name.
           Log(LogLevel::kWarn, "tracker now lists a different file named " + infos[i].name() +
                                    "; this one cannot be found by name any more");
+        } else if (*result == core::PublishResult::kFull) {
+          // It forgot this file (no peer for a minute) and is full now.
+          Log(LogLevel::kWarn, "tracker is full and no longer lists " + infos[i].name() +
+                                   "; will retry");
+        } else if (*result == core::PublishResult::kInvalid) {
+          // Accepted at start: a tracker with other rules took its place.
+          Log(LogLevel::kWarn, "tracker now refuses " + infos[i].name() + " as invalid");
         }
       }
     }
