@@ -347,38 +347,4 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
   return result;
 }
 
-bool WriteLoopbackCsv(const LoopbackResult& result, const std::string& dir,
-                      std::string* error) {
-  auto opt = [](const std::optional<double>& v) {
-    if (!v) return std::string();
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6f", *v);
-    return std::string(buf);
-  };
-  std::ofstream peers(dir + "/peers.csv");
-  peers << "peer,class,join_s,first_piece_s,completion_s,leave_s,bytes_uploaded,"
-           "bytes_downloaded\n";
-  for (size_t i = 0; i < result.peers.size(); ++i) {
-    const auto& p = result.peers[i];
-    peers << i << ',' << p.peer_class << ',' << opt(p.join_s) << ',' << opt(p.first_piece_s)
-          << ',' << opt(p.completion_s) << ',' << opt(p.leave_s) << ',' << p.bytes_uploaded
-          << ',' << p.bytes_downloaded << '\n';
-  }
-  std::ofstream tl(dir + "/timeline.csv");
-  tl << "time_s,leechers,seeds,completed,upload_utilization,availability_min,"
-        "availability_mean,availability_entropy\n";
-  for (const auto& s : result.timeline) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "%.6f,%u,%u,%u,%.6f,%.6f,%.6f,%.6f\n", s.time_s,
-                  s.leechers, s.seeds, s.completed, s.upload_utilization,
-                  s.availability_min, s.availability_mean, s.availability_entropy);
-    tl << buf;
-  }
-  if (!peers || !tl) {
-    *error = "cannot write peers.csv/timeline.csv in " + dir;
-    return false;
-  }
-  return true;
-}
-
 }  // namespace swarm::net

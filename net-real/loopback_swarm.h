@@ -116,10 +116,6 @@ struct LoopbackResult {
 std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config,
                                                std::string* error);
 
-// Writes peers.csv and timeline.csv in the simulator's format into `dir`.
-bool WriteLoopbackCsv(const LoopbackResult& result, const std::string& dir,
-                      std::string* error);
-
 }  // namespace swarm::net
 
 #endif  // SWARM_NET_LOOPBACK_SWARM_H_

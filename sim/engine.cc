@@ -479,6 +479,7 @@ void Simulation::Impl::Fail(uint32_t p) {
   Node& n = nodes_[p];
   if (!n.present) return;
   Trace(p, "fail");
+  result_.peers[p].failed = true;
   RemovePeer(p);
 }
 

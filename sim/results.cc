@@ -94,13 +94,14 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
 
 std::string PeersCsv(const Scenario& s, const RunResult& r) {
   std::string out =
-      "peer,class,join_s,first_piece_s,completion_s,leave_s,bytes_uploaded,bytes_downloaded\n";
+      "peer,class,join_s,first_piece_s,completion_s,leave_s,bytes_uploaded,bytes_downloaded,"
+      "failed\n";
   for (size_t i = 0; i < r.peers.size(); ++i) {
     const PeerRecord& p = r.peers[i];
     out += std::to_string(i) + "," + s.peers[p.class_index].name + "," + TimeField(p.join) +
            "," + TimeField(p.first_piece) + "," + TimeField(p.completion) + "," +
            TimeField(p.leave) + "," + std::to_string(p.uploaded) + "," +
-           std::to_string(p.downloaded) + "\n";
+           std::to_string(p.downloaded) + "," + (p.failed ? "1" : "0") + "\n";
   }
   return out;
 }

@@ -21,6 +21,7 @@ struct PeerRecord {
   uint32_t class_index = 0;
   bool started_complete = false;
   std::optional<core::Time> join, first_piece, completion, leave;
+  bool failed = false;  // `leave` was a failure: vanished without `stopped`
   core::Bytes uploaded = 0;    // payload bytes whose transfer finished
   core::Bytes downloaded = 0;  // payload bytes delivered to this peer
   uint32_t pieces_failed = 0;  // pieces that failed their hash check here

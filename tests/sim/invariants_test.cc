@@ -178,6 +178,39 @@ TEST(Invariants, ChurnFreeRidersAndLeavingSeed) {
   EXPECT_EQ(r.peers[0].leave->seconds(), 3.0);
 }
 
+// peers.csv tells a failure (vanished without `stopped`) from a departure.
+TEST(Invariants, PeersCsvMarksFailedPeers) {
+  Scenario s = Parse(kSmall, {"peers.1.failure={probability: 1, after: 2s}",
+                              "peers.2.leave={after_complete: 1s}", "stop.max_time=20min"});
+  RunResult r = RunChecked(s);
+  const std::string csv = PeersCsv(s, r);
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "peer,class,join_s,first_piece_s,completion_s,leave_s,bytes_uploaded,"
+                  "bytes_downloaded,failed");
+  int failed = 0, left = 0;
+  while (std::getline(lines, line)) {
+    const bool fast = line.find(",fast,") != std::string::npos;
+    const char flag = line.back();
+    if (fast) {
+      // Every fast peer fails 2 s after joining (too soon to complete 2 MiB).
+      EXPECT_EQ(flag, '1') << line;
+      ++failed;
+    } else {
+      EXPECT_EQ(flag, '0') << line;
+      if (line.find(",slow,") != std::string::npos) ++left;
+    }
+  }
+  EXPECT_EQ(failed, 10);
+  EXPECT_EQ(left, 10);
+  for (const PeerRecord& p : r.peers) {
+    if (p.class_index != 1) continue;
+    ASSERT_TRUE(p.join && p.leave);
+    EXPECT_EQ((*p.leave - *p.join).seconds(), 2.0);
+  }
+}
+
 // A class that starts complete has completed at its join, so its
 // `after_complete` seeding time counts from there (it used to be ignored).
 TEST(Invariants, ASeedsSeedingTimeCountsFromItsJoin) {
