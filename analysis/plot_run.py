@@ -34,6 +34,16 @@ STOP_REASONS = {
 }
 
 
+def crashed_unfinished(run):
+    """Leechers that failed (peers.csv `failed`) before completing; 0 when
+    the folder predates that column."""
+    import numpy as np
+    p = run.peers
+    if p.failed is None:
+        return 0
+    return int(np.sum(p.failed & p.leecher & np.isnan(p.completion_s)))
+
+
 def headline(run):
     """One line saying what ran and how close it came to the bound."""
     s = run.summary
@@ -49,6 +59,9 @@ def headline(run):
     done = (s.get("peers") or {}).get("completed")
     if isinstance(done, int) and isinstance(n, int) and done < n:
         text += f" — only {done} of {n} finished"
+        crashed = crashed_unfinished(run)
+        if crashed:
+            text += f", {crashed} crashed first"
         why = STOP_REASONS.get(s.get("stopped"))
         if why:
             text += f" ({why})"

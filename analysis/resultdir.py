@@ -126,6 +126,9 @@ class Peers:
     # Classes that start with the whole file (scenario.yaml `start: complete`);
     # None when unknown.
     seed_classes: object = None
+    # Per peer, whether its leave was a failure (peers.csv `failed`, written
+    # since 2026-11-26); None for older result folders.
+    failed: object = None
 
     @property
     def initial_seed(self):
@@ -359,6 +362,13 @@ def load(path):
                    numeric=set(PEERS_COLUMNS[2:]))
     peers = Peers(peer=p["peer"], klass=p["class"],
                   **{c: np.array(p[c], dtype=float) for c in PEERS_COLUMNS[2:]})
+    if "failed" in p:
+        bad = [i for i, v in enumerate(p["failed"]) if v not in ("0", "1")]
+        if bad:
+            raise ResultError(f"{os.path.join(path, 'peers.csv')}: line "
+                              f"{bad[0] + 2}: column failed: expected 0 or 1, "
+                              f"got {p['failed'][bad[0]]!r}")
+        peers.failed = np.array([v == "1" for v in p["failed"]])
     t = read_table(os.path.join(path, "timeline.csv"), TIMELINE_COLUMNS,
                    numeric=set(TIMELINE_COLUMNS))
     timeline = {c: np.array(t[c], dtype=float) for c in TIMELINE_COLUMNS}

@@ -61,6 +61,25 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertIn("only 0 of 20 finished (stopped: some pieces had no "
                       "holder left)", plot_run.headline(run))
 
+    def test_headline_counts_leechers_that_crashed_before_finishing(self):
+        run = resultdir.load(STEADY)
+        self.assertIsNotNone(run.peers.failed)  # the folder has the column
+        self.assertFalse(run.peers.failed.any())
+        run.summary["peers"]["completed"] = 97
+        self.assertNotIn("crashed", plot_run.headline(run))
+        leechers = [i for i in range(len(run.peers.peer)) if run.peers.leecher[i]]
+        for i in leechers[:3]:
+            run.peers.failed[i] = True
+            run.peers.completion_s[i] = float("nan")
+        run.peers.failed[leechers[3]] = True  # crashed after finishing
+        self.assertIn("only 97 of 100 finished, 3 crashed first",
+                      plot_run.headline(run))
+        # A folder from before the column: nothing said, nothing breaks.
+        old = resultdir.load(REAL)
+        self.assertIsNone(old.peers.failed)
+        old.summary["peers"]["completed"] = 0
+        self.assertNotIn("crashed", plot_run.headline(old))
+
     def test_spread_arrivals_get_no_efficiency(self):
         run = resultdir.load(REAL)
         self.assertIn("efficiency", plot_run.headline(run))

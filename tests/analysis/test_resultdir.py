@@ -130,6 +130,24 @@ class RejectTest(helpers.TempDirTest):
         self.assertRejected("timeline.csv: line 2: column time_s: 'zero' is "
                             "not a number")
 
+    def test_failed_column_is_read_and_checked(self):
+        def add_failed(bad):
+            def fn(t):
+                lines = t.splitlines()
+                out = [lines[0] + ",failed"]
+                for i, line in enumerate(lines[1:]):
+                    out.append(line + ("," + bad if i == 1 else ",1" if i == 2
+                                       else ",0"))
+                return "\n".join(out) + "\n"
+            return fn
+        self.rewrite("peers.csv", add_failed("0"))
+        run = resultdir.load(self.dir)
+        self.assertEqual(list(run.peers.failed[:4]), [False, False, True, False])
+        self.rewrite("peers.csv", lambda t: t.replace(",0\n", ",yes\n", 2)
+                     .replace(",yes\n", ",0\n", 1))
+        self.assertRejected("peers.csv: line 3: column failed: expected 0 or 1, "
+                            "got 'yes'")
+
     def test_time_going_backwards(self):
         def swap(t):
             lines = t.splitlines()
