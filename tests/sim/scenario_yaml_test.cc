@@ -212,8 +212,6 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
             "list has 2)");
 }
 
-// The file itself is wrong; an override of a neighbouring setting must not
-// take the blame for it.
 // A peer joining after its class's leave time used to join and leave at
 // once; when that is every peer of the class, the file is wrong.
 TEST(ScenarioYaml, ALeaveTimeBeforeEveryArrivalIsRefused) {
@@ -238,6 +236,8 @@ TEST(ScenarioYaml, BracketsInAnOverridePathSayHowToWriteIt) {
             "dot, not brackets: write peers.1.count");
 }
 
+// The file itself is wrong; an override of a neighbouring setting must not
+// take the blame for it.
 TEST(ScenarioYaml, AnErrorAlreadyInTheFileBlamesTheFile) {
   const std::string bad = Replace(kGood, "unchoke_slots: 4", "unchoke_slots: 4, request_pipeline: 300");
   EXPECT_EQ(ErrorOf(bad, {"protocol.choker=round_robin"}),
