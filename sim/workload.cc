@@ -9,6 +9,12 @@ namespace swarm::sim {
 namespace {
 
 constexpr uint64_t kClassStreamBase = uint64_t{1} << 62;
+// Failures draw from two more streams per class (whether a peer fails;
+// after how long), so that switching failures on, or changing their
+// probability or delay, leaves every arrival and seeding time as it was:
+// common random numbers for comparing runs with and without churn.
+constexpr uint64_t kFailStreamBase = kClassStreamBase + (uint64_t{1} << 60);
+constexpr uint64_t kFailDelayStreamBase = kClassStreamBase + (uint64_t{1} << 61);
 
 // Random offsets are capped here, far past any stop.max_time (durations in
 // a scenario are at most 1e12 s), so that a tiny rate or a huge mean cannot
@@ -67,6 +73,8 @@ std::vector<PeerPlan> PlanWorkload(const Scenario& s) {
   for (uint32_t ci = 0; ci < s.peers.size(); ++ci) {
     const PeerClassSpec& c = s.peers[ci];
     core::Rng rng = core::Rng::ForStream(s.seed, kClassStreamBase + ci);
+    core::Rng fail_rng = core::Rng::ForStream(s.seed, kFailStreamBase + ci);
+    core::Rng fail_delay_rng = core::Rng::ForStream(s.seed, kFailDelayStreamBase + ci);
     std::vector<core::Time> joins = Arrivals(c.arrival, c.count, rng);
     for (uint32_t k = 0; k < c.count; ++k) {
       PeerPlan p;
@@ -75,8 +83,14 @@ std::vector<PeerPlan> PlanWorkload(const Scenario& s) {
       if (c.leave.kind == LeaveSpec::Kind::kAfterComplete)
         p.seeding_time = Draw(c.leave.seeding_time, rng);
       if (c.leave.kind == LeaveSpec::Kind::kAt) p.leave_at = core::Time::Zero() + c.leave.at;
-      if (c.failure.probability > 0 && rng.Bernoulli(c.failure.probability))
-        p.fail_at = p.join + Draw(c.failure.after, rng);
+      if (c.failure.probability > 0) {
+        // One uniform and one delay per peer whether or not it fails: the
+        // k-th peer's draws stay its own, so a higher probability fails a
+        // superset of the peers a lower one fails, each at the same time.
+        const bool fails = fail_rng.UniformReal() < c.failure.probability;
+        const core::Duration after = Draw(c.failure.after, fail_delay_rng);
+        if (fails) p.fail_at = p.join + after;
+      }
       plans.push_back(p);
     }
   }

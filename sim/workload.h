@@ -3,10 +3,11 @@
 //
 // Peers are numbered class by class in scenario order; peer i is PeerId(i)
 // and owns Rng stream i of the run seed (for its core::Peer). The draws here
-// use separate streams (one per class index, far above any peer index), so
-// adding peers to a class, or a class after the others, never changes another
-// class's arrivals (a class inserted before it shifts its index, and so its
-// draws).
+// use separate streams, three per class index and far above any peer index
+// (arrivals and seeding times; whether a peer fails; when), so adding peers
+// to a class, or a class after the others, never changes another class's
+// draws (a class inserted before it shifts its index, and so its draws), and
+// failures never change arrivals or seeding times.
 #ifndef SWARM_SIM_WORKLOAD_H_
 #define SWARM_SIM_WORKLOAD_H_
 

@@ -169,6 +169,40 @@ peers:
   EXPECT_NEAR(failing, 1000, 100);
 }
 
+// Failures have streams of their own: switching them on, or raising their
+// probability, leaves arrivals and seeding times alone, and a higher
+// probability fails a superset of the peers, each at the same moment.
+TEST(Workload, FailuresDoNotMoveArrivalsOrSeedingTimes) {
+  auto plan = [](const std::string& failure) {
+    return PlanWorkload(Parse(R"(name: p
+peers:
+  - {class: x, count: 1, upload: 1Mbit/s, download: 1Mbit/s, start: complete}
+  - {class: y, count: 500, upload: 1Mbit/s, download: 1Mbit/s,
+     arrival: {poisson: {rate: 1/s}},
+     leave: {after_complete: {exponential: 60s}})" + failure + "}"));
+  };
+  std::vector<PeerPlan> none = plan("");
+  std::vector<PeerPlan> few = plan(", failure: {probability: 0.2, after: {exponential: 30s}}");
+  std::vector<PeerPlan> many = plan(", failure: {probability: 0.6, after: {exponential: 30s}}");
+  ASSERT_EQ(none.size(), 501u);
+  ASSERT_EQ(few.size(), 501u);
+  ASSERT_EQ(many.size(), 501u);
+  int failing_few = 0, failing_many = 0;
+  for (size_t i = 0; i < none.size(); ++i) {
+    EXPECT_EQ(few[i].join, none[i].join) << i;
+    EXPECT_EQ(many[i].join, none[i].join) << i;
+    EXPECT_EQ(few[i].seeding_time, none[i].seeding_time) << i;
+    EXPECT_EQ(many[i].seeding_time, none[i].seeding_time) << i;
+    EXPECT_EQ(none[i].fail_at, core::Time::Never());
+    if (few[i].fail_at != core::Time::Never()) {
+      ++failing_few;
+      EXPECT_EQ(many[i].fail_at, few[i].fail_at) << i;
+    }
+    if (many[i].fail_at != core::Time::Never()) ++failing_many;
+  }
+  EXPECT_NEAR(failing_few, 100, 30);
+  EXPECT_NEAR(failing_many, 300, 40);
+}
 
 // A rate so low that the arrivals lie past the clock's range used to
 // overflow it (a CHECK failure at run time); they are capped far beyond any
