@@ -164,13 +164,14 @@ std::optional<FieldError> Scenario::Validate() const {
   // microsecond would fill the disk.
   if (sample_interval < core::Duration::Millis(1))
     return Err("sample_interval", "must be at least 1ms");
-  // A run that does not stop when everyone is done lasts max_time.
-  if (!stop.all_complete &&
-      stop.max_time.micros() / sample_interval.micros() > kMaxTimelineRows) {
+  // A run lasts max_time when it does not stop once everyone is done, and
+  // also when it should but some leecher never completes (the last copy of
+  // a piece left): either way timeline.csv gets a row per interval.
+  if (stop.max_time.micros() / sample_interval.micros() > kMaxTimelineRows) {
     return Err("sample_interval",
-               "too small for stop.max_time: timeline.csv would get " +
+               "too small for stop.max_time: a run that lasts max_time writes " +
                    std::to_string(stop.max_time.micros() / sample_interval.micros()) +
-                   " rows (at most " + std::to_string(kMaxTimelineRows) + ")");
+                   " rows of timeline.csv (at most " + std::to_string(kMaxTimelineRows) + ")");
   }
   if (tracker.numwant < 1) return Err("tracker.numwant", "must be at least 1");
   if (tracker.max_numwant < 1) return Err("tracker.max_numwant", "must be at least 1");

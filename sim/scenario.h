@@ -130,7 +130,7 @@ struct PeerClassSpec {
 // one machine simulates (10,000 peers take ~600 MB).
 inline constexpr uint32_t kMaxPeers = 1'000'000;         // in all classes
 inline constexpr int64_t kMaxPieceSize = int64_t{1} << 31;  // block offsets are 32-bit
-inline constexpr int64_t kMaxTimelineRows = 10'000'000;  // samples of a fixed-length run
+inline constexpr int64_t kMaxTimelineRows = 10'000'000;  // timeline samples of a run to max_time
 
 struct Scenario {
   std::string name;

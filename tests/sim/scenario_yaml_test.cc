@@ -132,12 +132,17 @@ TEST(ScenarioYaml, ASecondDocumentIsRefusedNotIgnored) {
 TEST(ScenarioYaml, SampleIntervalKeepsTheTimelineFinite) {
   EXPECT_EQ(ErrorOf(kGood, {"sample_interval=500us"}),
             "t.yaml: --set sample_interval=500us: field 'sample_interval': must be at least 1ms");
-  // Without all_complete the run lasts max_time: 1h / 0.1 ms would be 36 M rows.
+  // A run that lasts max_time gets a row per interval: 3h / 1 ms is 10.8 M.
   EXPECT_EQ(ErrorOf(kGood, {"stop.all_complete=false", "sample_interval=1ms", "stop.max_time=3h"}),
             "t.yaml: --set sample_interval=1ms: field 'sample_interval': too small for stop.max_time: "
-            "timeline.csv would get 10800000 rows (at most 10000000)");
+            "a run that lasts max_time writes 10800000 rows of timeline.csv (at most 10000000)");
   MustParse(kGood, {"stop.all_complete=false", "sample_interval=1ms", "stop.max_time=2h"});
-  MustParse(kGood, {"sample_interval=1ms", "stop.max_time=1000h"});
+  // So does one meant to stop when all are done in which some leecher
+  // never completes: all_complete does not bound the rows.
+  EXPECT_EQ(ErrorOf(kGood, {"sample_interval=1ms", "stop.max_time=1000h"}),
+            "t.yaml: --set sample_interval=1ms: field 'sample_interval': too small for stop.max_time: "
+            "a run that lasts max_time writes 3600000000 rows of timeline.csv (at most 10000000)");
+  MustParse(kGood, {"sample_interval=1ms", "stop.max_time=2h"});
 }
 
 // A scenario that leaves sections out still takes overrides inside them.
