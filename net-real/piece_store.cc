@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -96,17 +97,29 @@ std::optional<PieceStore::Stamp> PieceStore::StampOf(const std::string& path) {
   return StampOfStat(st);
 }
 
-std::optional<std::string> SafeFileName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxFileNameBytes || name == "." || name == "..") {
-    return std::nullopt;
+std::optional<std::string> FileNameProblem(std::string_view name) {
+  if (name.empty()) return "it is empty";
+  if (name == "." || name == "..") return "it is '" + std::string(name) + "'";
+  if (name.size() > kMaxFileNameBytes) {
+    return "it has " + std::to_string(name.size()) + " bytes (at most " +
+           std::to_string(kMaxFileNameBytes) + ")";
   }
   for (char c : name) {
     // No separators, and no control characters (a name is printed to
     // terminals by `list` and in messages).
-    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return std::nullopt;
+    if (c == '/' || c == '\\') return std::string("it contains '") + c + "'";
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", byte);
+      return std::string("it contains a control character (byte ") + hex + ")";
     }
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> SafeFileName(std::string_view name) {
+  if (FileNameProblem(name)) return std::nullopt;
   return std::string(name);
 }
 

@@ -129,9 +129,13 @@ class PieceStore {
 // (18 bytes) and Linux file names hold at most 255.
 inline constexpr size_t kMaxFileNameBytes = 255 - 18;
 
-// The torrent name as a file name, or nullopt if it is unsafe: empty, ".",
-// "..", containing '/', '\\' or a control character, or over
-// kMaxFileNameBytes.
+// Why `name` cannot be a torrent's file name (e.g. "it contains '/'"), or
+// nullopt if it can: it must not be empty, "." or "..", contain '/', '\\'
+// or a control character, or be longer than kMaxFileNameBytes. Every
+// message that refuses a name says this.
+std::optional<std::string> FileNameProblem(std::string_view name);
+
+// The torrent name as a file name, or nullopt if FileNameProblem has one.
 std::optional<std::string> SafeFileName(std::string_view name);
 
 }  // namespace swarm::net

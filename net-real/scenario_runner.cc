@@ -27,9 +27,8 @@ std::optional<core::Time> At(const std::optional<double>& s) {
 std::optional<std::string> RealRunRefusal(const sim::Scenario& s, const RealRunOptions& options) {
   char buf[256];
   // Each peer writes the file under this name in its own folder.
-  if (!SafeFileName(s.file.name)) {
-    return "file.name: '" + s.file.name + "' is not a plain file name (no '/', '\\', '..', "
-           "control characters; at most " + std::to_string(kMaxFileNameBytes) + " bytes)";
+  if (auto problem = FileNameProblem(s.file.name)) {
+    return "file.name: '" + s.file.name + "' is not a plain file name: " + *problem;
   }
   if (s.TotalPeers() > LoopbackSwarmConfig::kMaxPeers) {
     std::snprintf(buf, sizeof buf,

@@ -131,12 +131,8 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   std::set<std::string> names;
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
-    if (!SafeFileName(base_name)) {
-      // Say why: a name of 240 ordinary bytes looks fine to whoever typed it.
-      return UserError(path + ": not a shareable file name (it has " +
-                       std::to_string(base_name.size()) + " bytes; at most " +
-                       std::to_string(kMaxFileNameBytes) +
-                       ", not '.' or '..', with no '\\' or control characters)");
+    if (auto problem = FileNameProblem(base_name)) {
+      return UserError(path + ": not a shareable file name: " + *problem);
     }
     if (!names.insert(base_name).second) {
       return UserError(path + ": another FILE is also named " + base_name);

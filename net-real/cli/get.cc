@@ -102,10 +102,8 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
            const std::string& seed_after, const CommonOptions& common) {
   DriverOptions options;
   if (auto err = MakeDriverOptions(common, &options)) return UserError(*err);
-  if (!SafeFileName(name)) {
-    return UserError("NAME '" + name + "' is not a plain file name (no '/', '\\', '..' or "
-                     "control characters; at most " + std::to_string(kMaxFileNameBytes) +
-                     " bytes, this one has " + std::to_string(name.size()) + ")");
+  if (auto problem = FileNameProblem(name)) {
+    return UserError("NAME '" + name + "' is not a plain file name: " + *problem);
   }
   auto linger = ParseSeedAfter(seed_after);
   if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");

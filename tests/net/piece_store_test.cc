@@ -257,6 +257,18 @@ TEST(SafeFileNameTest, RejectsPathsAndDots) {
   EXPECT_FALSE(SafeFileName(std::string(256, 'x')).has_value());
 }
 
+// Every refusal of a name (share, get, run-scenario) says which rule it broke.
+TEST(SafeFileNameTest, TheProblemNamesTheRule) {
+  EXPECT_EQ(FileNameProblem("movie.mkv"), std::nullopt);
+  EXPECT_EQ(FileNameProblem(""), "it is empty");
+  EXPECT_EQ(FileNameProblem(".."), "it is '..'");
+  EXPECT_EQ(FileNameProblem("../etc/passwd"), "it contains '/'");
+  EXPECT_EQ(FileNameProblem("a\\b"), "it contains '\\'");
+  EXPECT_EQ(FileNameProblem("bell\a"), "it contains a control character (byte 0x07)");
+  EXPECT_EQ(FileNameProblem("del\x7f"), "it contains a control character (byte 0x7f)");
+  EXPECT_EQ(FileNameProblem(std::string(238, 'x')), "it has 238 bytes (at most 237)");
+}
+
 // The partial file's name adds ".<12 hex digits>.part" (18 bytes) to the
 // torrent's: a name is safe only if that still fits in 255 bytes, or the
 // download fails after the tracker listed the file.
