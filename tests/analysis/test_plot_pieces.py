@@ -1,0 +1,142 @@
+"""Tests for analysis/plot_pieces.py: the piece map and per-piece copies
+computed from a `sim run --trace` file, and the script run as a user would."""
+
+import math
+import os
+import random
+import unittest
+
+import helpers
+import numpy as np
+import plot_pieces
+
+# A seed and two leechers, three pieces. Leecher 1 leaves at 7 s, the seed
+# crashes at 9 s; leecher 2's first try at piece 0 fails its hash check.
+SMALL = """\
+0.000000 peer=0 join seed
+0.000000 peer=0 announce started
+1.000000 peer=1 join leecher
+2.000000 peer=2 join leecher
+3.000000 peer=1 verify piece=1
+4.000000 peer=1 recv conn=0 have piece=1
+5.000000 peer=2 verify piece=1
+6.000000 peer=1 verify piece=0
+6.500000 peer=2 verify-failed piece=0
+7.000000 peer=1 leave
+8.000000 peer=2 verify piece=0
+9.000000 peer=0 fail
+"""
+
+SCENARIO = """\
+name: tiny_pieces
+file: {name: f, size: 768KiB, piece_size: 256KiB, block_size: 16KiB}
+"""
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def synthetic_trace(leechers=30, pieces=20, seed=7):
+    """A plausible trace: leechers join over 5 s and verify every piece in
+    a random order, one every ~2 s."""
+    rng = random.Random(seed)
+    events = [(0.0, 0, "join seed")]
+    for p in range(1, leechers + 1):
+        t = rng.uniform(0, 5)
+        events.append((t, p, "join leecher"))
+        for piece in rng.sample(range(pieces), pieces):
+            t += rng.uniform(1, 3)
+            events.append((t, p, f"verify piece={piece}"))
+        events.append((t + 10, p, "leave"))
+    events.sort()
+    return "".join(f"{t:.6f} peer={p} {what}\n" for t, p, what in events)
+
+
+class ReadTraceTest(helpers.TempDirTest):
+
+    def test_piece_map_holds_verify_times_of_leechers_only(self):
+        trace = plot_pieces.read_trace(write(os.path.join(self.tmp, "t.log"), SMALL))
+        ids, grid = plot_pieces.piece_map(trace, 3)
+        self.assertEqual(ids, [1, 2])
+        np.testing.assert_array_equal(grid[0], [6.0, 3.0, math.nan])
+        np.testing.assert_array_equal(grid[1], [8.0, 5.0, math.nan])
+        self.assertEqual(trace.pieces_seen, 2)
+        self.assertEqual(trace.end_s, 9.0)
+
+    def test_copies_count_holders_present(self):
+        trace = plot_pieces.read_trace(write(os.path.join(self.tmp, "t.log"), SMALL))
+        samples = np.array([0.5, 3.5, 5.5, 6.7, 7.5, 8.5, 9.5])
+        copies = plot_pieces.copies_over_time(trace, 3, samples)
+        # Piece 0: the seed; + leecher 1 at 6 s until it leaves at 7 s;
+        # + leecher 2 at 8 s (its failed check at 6.5 s adds nothing); the
+        # seed's crash at 9 s takes its copy away.
+        np.testing.assert_array_equal(copies[0], [1, 1, 1, 2, 1, 2, 1])
+        np.testing.assert_array_equal(copies[1], [1, 2, 3, 3, 2, 2, 1])
+        np.testing.assert_array_equal(copies[2], [1, 1, 1, 1, 1, 1, 0])
+
+    def test_pieces_from_the_resolved_scenario(self):
+        path = write(os.path.join(self.tmp, "scenario.yaml"), SCENARIO)
+        self.assertEqual(plot_pieces.pieces_from_scenario(path), 3)
+        write(path, "name: x\nfile: {name: f, size: 1000B, piece_size: 256KiB}\n")
+        self.assertEqual(plot_pieces.pieces_from_scenario(path), 1)
+        write(path, "name: x\n")
+        self.assertIsNone(plot_pieces.pieces_from_scenario(path))
+        self.assertIsNone(plot_pieces.pieces_from_scenario(
+            os.path.join(self.tmp, "missing.yaml")))
+
+
+class PlotPiecesCliTest(helpers.TempDirTest):
+
+    def test_writes_the_png_beside_the_trace(self):
+        write(os.path.join(self.tmp, "scenario.yaml"),
+              "name: synthetic\nfile: {name: f, size: 5MiB, piece_size: 256KiB}\n")
+        trace = write(os.path.join(self.tmp, "trace.log"), synthetic_trace())
+        r = helpers.run_script("plot_pieces.py", trace)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        png = os.path.join(self.tmp, "pieces.png")
+        self.assertIn(png, r.stdout)
+        self.assertGoodPng(png)
+
+    def test_without_a_scenario_it_says_what_it_assumed(self):
+        trace = write(os.path.join(self.tmp, "trace.log"), synthetic_trace())
+        out = os.path.join(self.tmp, "elsewhere.png")
+        r = helpers.run_script("plot_pieces.py", trace, "--out", out, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("assuming 20 pieces", r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertGoodPng(out)
+
+    def test_bad_lines_name_the_line(self):
+        bad = SMALL.splitlines(keepends=True)
+        cases = {
+            "garbage": (bad[:2] + ["this is not a trace line\n"] + bad[2:], "line 3"),
+            "time backwards": (bad[:3] + ["0.500000 peer=1 verify piece=0\n"] + bad[3:],
+                               "line 4: time 0.500000 is not after"),
+            "before join": (["0.000000 peer=5 verify piece=0\n"], "peer 5 verify before it joined"),
+        }
+        for name, (lines, expected) in cases.items():
+            with self.subTest(name):
+                trace = write(os.path.join(self.tmp, "t.log"), "".join(lines))
+                r = helpers.run_script("plot_pieces.py", trace, "--pieces", "3")
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(expected, r.stderr)
+                self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+
+    def test_a_piece_past_the_file_is_refused(self):
+        trace = write(os.path.join(self.tmp, "t.log"), SMALL)
+        r = helpers.run_script("plot_pieces.py", trace, "--pieces", "1")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("verified piece 1, but the file has 1 pieces", r.stderr)
+
+    def test_missing_trace(self):
+        r = helpers.run_script("plot_pieces.py", os.path.join(self.tmp, "nope.log"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("nope.log: cannot read", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
