@@ -41,6 +41,9 @@ struct LoopbackPeerSpec {
   // Leave at this time after the run starts, complete or not.
   std::optional<core::Duration> leave_at;
   bool corrupt_uploads = false;  // serve bad data (a polluter)
+  // False: accepts no connections (as behind a NAT): its server refuses
+  // every inbound stream, so others' dials to it fail; it still dials out.
+  bool connectable = true;
 };
 
 struct LoopbackSwarmConfig {

@@ -114,6 +114,7 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
                               : core::Duration::Zero();
     };
     spec.corrupt_uploads = cls.corrupt_uploads;
+    spec.connectable = cls.connectable;
     if (p.leave_at < core::Time::Never()) spec.leave_at = p.leave_at - core::Time::Zero();
     if (p.seeding_time < core::Duration::Infinite()) {
       if (cls.start_complete) {

@@ -619,7 +619,9 @@ void Simulation::Impl::DoConnect(uint32_t p, const core::Connect& a) {
   SWARM_CHECK(target < nodes_.size() && target != p);
   core::Duration l = latency_.Between(p, static_cast<uint32_t>(target));
   Trace(p, "connect", "peer=" + std::to_string(target));
-  if (!nodes_[target].present) {
+  // An absent peer, or one that accepts no connections: the dial fails
+  // after a round trip, as if refused.
+  if (!nodes_[target].present || !s_.peers[peer_class_[target]].connectable) {
     queue_.PushAfter(now_, l * 2, kConnectFail, p, target);
     return;
   }

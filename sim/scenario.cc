@@ -188,14 +188,18 @@ std::optional<FieldError> Scenario::Validate() const {
   std::set<std::string> names;
   bool any_seed = false;
   bool any_leecher = false;
+  bool any_connectable = false;
   for (size_t i = 0; i < peers.size(); ++i) {
     if (auto e = ValidateClass(peers[i], i)) return e;
     if (!names.insert(peers[i].name).second)
       return Err("peers." + std::to_string(i) + ".class", "duplicate class name '" + peers[i].name + "'");
     any_seed |= peers[i].start_complete;
     any_leecher |= !peers[i].start_complete;
+    any_connectable |= peers[i].connectable;
   }
   if (!any_seed) return Err("peers", "no class starts complete: nobody has the file");
+  if (!any_connectable)
+    return Err("peers", "no class is connectable: no peer could accept a connection");
   // Without a leecher the run would end before anyone joined, with nothing
   // to measure and a bound of zero.
   if (!any_leecher) return Err("peers", "every class starts complete: nobody downloads the file");

@@ -119,6 +119,10 @@ struct PeerClassSpec {
   // contributes to fails its receiver's hash check (the real driver sends
   // flipped bytes; the simulator marks the piece).
   bool corrupt_uploads = false;
+  // False: the peer accepts no connections (behind a NAT or a firewall). It
+  // still dials out, and the tracker still lists it, so others' dials to it
+  // fail; two such peers never meet.
+  bool connectable = true;
   FailureSpec failure;
   std::string region;  // topology latency only
   // Class-specific protocol settings (e.g. one BitTyrant class), replacing

@@ -287,8 +287,8 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
                         const core::PeerConfig& base) {
   PeerClassSpec c;
   MapReader m(n, f, {"class", "count", "upload", "download", "start", "arrival",
-                     "leave", "free_rider", "corrupt_uploads", "failure", "region",
-                     "protocol"});
+                     "leave", "free_rider", "corrupt_uploads", "connectable", "failure",
+                     "region", "protocol"});
   for (const char* req : {"class", "count", "upload", "download"})
     if (!m.Has(req)) Fail(n, m.Path(req), "missing (every class needs class, count, upload, download)");
   c.name = Scalar(m["class"], m.Path("class"));
@@ -310,6 +310,7 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
   if (m.Has("leave")) c.leave = ReadLeave(m["leave"], m.Path("leave"));
   m.Read("free_rider", c.free_rider, Bool);
   m.Read("corrupt_uploads", c.corrupt_uploads, Bool);
+  m.Read("connectable", c.connectable, Bool);
   if (m.Has("failure")) {
     MapReader fr(m["failure"], m.Path("failure"), {"probability", "after"});
     // Without it nobody fails, whatever `after` says.
@@ -701,6 +702,7 @@ void EmitClass(YAML::Emitter& e, const PeerClassSpec& c, const core::PeerConfig&
   }
   e << YAML::Key << "free_rider" << YAML::Value << c.free_rider;
   e << YAML::Key << "corrupt_uploads" << YAML::Value << c.corrupt_uploads;
+  e << YAML::Key << "connectable" << YAML::Value << c.connectable;
   e << YAML::Key << "failure" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
     << "probability" << YAML::Value << c.failure.probability << YAML::Key << "after"
     << YAML::Value;

@@ -63,6 +63,33 @@ TEST(LoopbackSwarmTest, EveryLeecherCompletesWithVerifiedCopy) {
   EXPECT_EQ(r->timeline.back().seeds, 5u);
 }
 
+// Leechers that accept no connections (connectable = false) can only dial
+// out: with nobody else connectable but the seed, each gets everything from
+// the seed and uploads nothing.
+TEST(LoopbackSwarmTest, UnconnectableLeechersReachOnlyTheSeed) {
+  LoopbackSwarmConfig c;
+  c.file_length = 2 * core::kMiB;
+  c.sample_interval = core::Duration::Millis(100);
+  c.peers.push_back(Seed());
+  for (int i = 0; i < 3; ++i) {
+    LoopbackPeerSpec l;
+    l.peer_class = "natted";
+    l.connectable = false;
+    l.join_at = core::Duration::Millis(50 * i);
+    c.peers.push_back(l);
+  }
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_FALSE(r->timed_out);
+  for (size_t i = 1; i < r->peers.size(); ++i) {
+    ASSERT_TRUE(r->peers[i].completion_s) << "peer " << i;
+    EXPECT_TRUE(r->peers[i].verified) << "peer " << i;
+    EXPECT_EQ(r->peers[i].bytes_uploaded, 0) << "peer " << i << " was reached";
+  }
+  EXPECT_GE(r->peers[0].bytes_uploaded, 3 * c.file_length);
+}
+
 TEST(LoopbackSwarmTest, UploadLimitBoundsTheDownloadTime) {
   LoopbackSwarmConfig c;
   c.file_length = 4 * core::kMiB;

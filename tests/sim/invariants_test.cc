@@ -357,6 +357,48 @@ TEST(Invariants, SameSeedSameBytesOtherSeedDiffers) {
   EXPECT_NE(PeersCsv(s, a), PeersCsv(t, c));
 }
 
+// Peers that accept no connections (behind a NAT) reach others only by
+// dialing out: none of them ever accepts, two of them never meet, and a
+// swarm of them downloads from the seed alone.
+TEST(Invariants, UnconnectablePeersOnlyDialOut) {
+  Scenario s = Parse(kSmall, {"peers.2.connectable=false"});
+  std::ostringstream trace;
+  SimOptions o;
+  o.check_invariants = true;
+  o.trace = &trace;
+  RunResult r = Simulation(s, o).Run();
+  EXPECT_EQ(Summarize(s, r).completed, 20u);
+  ExpectConservation(r);
+  EXPECT_EQ(r.stats.causality_violations, 0u);
+  // "T peer=P accept conn=C peer=Q": P accepted Q's dial.
+  std::istringstream lines(trace.str());
+  std::string line;
+  int accepts = 0, by_unconnectable = 0, dial_failures = 0;
+  while (std::getline(lines, line)) {
+    if (line.find(" connect_failed ") != std::string::npos) ++dial_failures;
+    const size_t at = line.find(" accept ");
+    if (at == std::string::npos) continue;
+    ++accepts;
+    const uint32_t acceptor = std::stoul(line.substr(line.find("peer=") + 5));
+    if (s.peers[r.peers[acceptor].class_index].name == "slow") ++by_unconnectable;
+  }
+  EXPECT_GT(accepts, 0);
+  EXPECT_EQ(by_unconnectable, 0);
+  EXPECT_GT(dial_failures, 0) << "nobody tried to dial a slow peer: the test proved nothing";
+  core::Bytes slow_up = 0;
+  for (const PeerRecord& p : r.peers)
+    if (p.class_index == 2) slow_up += p.uploaded;
+  EXPECT_GT(slow_up, 0) << "slow peers dial out to fast ones and trade with them";
+
+  // Every leecher unconnectable: each can reach only the seed.
+  Scenario alone = Parse(kSmall, {"peers.1.connectable=false", "peers.2.connectable=false"});
+  RunResult ra = RunChecked(alone);
+  EXPECT_EQ(Summarize(alone, ra).completed, 20u);
+  ExpectConservation(ra);
+  for (const PeerRecord& p : ra.peers)
+    if (!p.started_complete) EXPECT_EQ(p.uploaded, 0);
+}
+
 TEST(Invariants, TraceNamesProtocolEvents) {
   Scenario s = Parse(kSmall, {"peers.1.count=2", "peers.2.count=1"});
   std::ostringstream trace;

@@ -119,6 +119,13 @@ TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
   EXPECT_EQ(ErrorOf(Replace(kGood, "count: 10, upload: 1Mbit/s, download: 8Mbit/s,",
                             "count: 10, upload: 1Mbit/s, download: 8Mbit/s, start: complete,")),
             "t.yaml:9: field 'peers': every class starts complete: nobody downloads the file");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.connectable=false", "peers.1.connectable=false"}),
+            "t.yaml: --set peers.0.connectable=false: field 'peers': no class is connectable: "
+            "no peer could accept a connection");
+  MustParse(kGood, {"peers.1.connectable=false"});
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.connectable=maybe"}),
+            "t.yaml: --set peers.1.connectable=maybe: field 'peers.1.connectable': expected true "
+            "or false, got 'maybe'");
 }
 
 TEST(ScenarioYaml, ASecondDocumentIsRefusedNotIgnored) {
