@@ -93,6 +93,16 @@ bool Plot(const std::string& out_dir) {
   return true;
 }
 
+// Why the --trace file could not be written, or nullopt (also for no
+// --trace): it must not be a folder, and its folder must be creatable.
+std::optional<std::string> TraceFileProblem(const std::string& trace_file) {
+  if (trace_file.empty()) return std::nullopt;
+  std::error_code ec;
+  if (std::filesystem::is_directory(trace_file, ec)) return "is a directory";
+  const std::string parent = std::filesystem::path(trace_file).parent_path().string();
+  return swarm::sim::OutDirProblem(parent.empty() ? "." : parent);
+}
+
 int Run(const std::string& file, const std::vector<std::string>& sets,
         std::optional<uint64_t> seed, std::string out_dir, bool quiet, bool plot,
         const std::string& trace_file) {
@@ -103,6 +113,11 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   // Checked and created now, not after a run that may take minutes.
   if (auto problem = swarm::sim::OutDirProblem(out_dir)) {
     std::cerr << "--out " << out_dir << ": " << *problem << "\n";
+    return kUserError;
+  }
+  // Before the result folder is made: bad input writes nothing.
+  if (auto problem = TraceFileProblem(trace_file)) {
+    std::cerr << "--trace " << trace_file << ": " << *problem << "\n";
     return kUserError;
   }
   std::error_code mkdir_error;
@@ -120,7 +135,7 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     trace.open(trace_file, std::ios::trunc);
     if (!trace) {
-      std::cerr << trace_file << ": cannot open for writing\n";
+      std::cerr << "--trace " << trace_file << ": cannot open for writing\n";
       return kUserError;
     }
     opt.trace = &trace;

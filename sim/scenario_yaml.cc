@@ -46,12 +46,13 @@ std::string Join(const std::string& path, const std::string& key) {
   throw ParseFail{n ? LineOf(n) : 0, field, problem};
 }
 
+// A number without a unit. nan and inf are not numbers one forgot a unit on.
 bool IsPlainNumber(const std::string& s) {
   double v;
   const char* b = s.data();
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) ++b;
   auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
-  return ec == std::errc() && p == s.data() + s.size();
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(v);
 }
 
 std::string Scalar(const YAML::Node& n, const std::string& field) {

@@ -167,6 +167,10 @@ int SweepCommands::Sweep(const std::string& argv0) const {
     auto s = LoadScenario(spec.scenario_file, spec.sets);  // loads: checked above
     spec.out_dir = "results/" + std::get<Scenario>(s).name + "-sweep";
   }
+  if (auto problem = OutDirProblem(spec.out_dir)) {  // as `sim run --out`
+    std::cerr << "--out " << spec.out_dir << ": " << *problem << "\n";
+    return kUserError;
+  }
   std::vector<SweepRun> runs = PlanSweep(spec);
   if (auto e = WriteSweepManifest(spec, runs, DisplayProgram(argv0))) {
     std::cerr << *e << "\n";
@@ -222,6 +226,13 @@ int SweepCommands::Merge() const {
       return kUserError;
     }
     csv = (fs::path(dirs_[0]) / "sweep.csv").string();
+  }
+  if (!out_.empty()) {
+    const std::string parent = fs::path(csv).parent_path().string();
+    if (auto problem = OutDirProblem(parent.empty() ? "." : parent)) {
+      std::cerr << "--out " << csv << ": " << *problem << "\n";
+      return kUserError;
+    }
   }
   // A single folder's own table has its sweep.yaml beside it already.
   auto same = [](const fs::path& a, const fs::path& b) {

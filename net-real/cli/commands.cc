@@ -65,8 +65,11 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
                const std::string& log_level) {
   if (!ParseLevel(log_level)) return UserError("--log-level: expected error|warn|info|debug");
   auto interval = ParseDuration(announce_interval);
-  if (!interval || *interval <= core::Duration::Zero()) {
+  if (!interval) {
     return UserError("--announce-interval: cannot parse '" + announce_interval + "' (e.g. 30m)");
+  }
+  if (*interval <= core::Duration::Zero()) {
+    return UserError("--announce-interval: must be positive, got '" + announce_interval + "'");
   }
   core::TrackerConfig config;
   config.announce_interval = *interval;

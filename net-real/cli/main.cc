@@ -68,11 +68,11 @@ int main(int argc, char** argv) {
   std::string tracker_addr, piece_length = "256KiB";
   cli::CommonOptions share_opts;
   auto* share = app.add_subcommand("share", "publish files and seed them");
-  share->add_option("FILE", files, "files to share")->required();
+  share->add_option("FILE", files, "files to share")->required()->default_str("");
   share->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
       ->required()
       ->check(Address(/*port_zero_ok=*/false));
-  share->add_option("--piece-length", piece_length, "piece size, e.g. 256KiB");
+  share->add_option("--piece-length", piece_length, "piece size, 16KiB..64MiB");
   AddCommon(share, &share_opts);
 
   int retries = 3;
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   scenario->add_option("--out", scenario_out, "result folder (default results/NAME-real-seedN)");
   scenario->add_option("--seed", scenario_seed, "run seed (overrides the scenario's)")
       ->check(swarm::sim::UnsignedWhole());
-  scenario->add_option("--set", sets, "override a field, e.g. file.size=8MiB");
+  scenario->add_option("--set", sets, "override a field, e.g. file.size=8MiB")->default_str("");
   scenario->add_option("--max-wall", max_wall,
                        "wall-clock budget, seconds or a duration (90, 90s, 30min): refuse "
                        "scenarios whose lower bound exceeds it, stop a run that reaches it");

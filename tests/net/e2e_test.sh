@@ -211,6 +211,11 @@ cli)
   RC=0
   "$SWARM" get payload.bin --tracker "$TRACKER" --out never --seed-after x 2> x.err || RC=$?
   (( RC == 2 )) && grep -q "seed-after" x.err || fail "--seed-after x: rc $RC"
+  # A zero interval parses; the message says what is wrong with it.
+  RC=0
+  "$SWARM" tracker --listen 127.0.0.1:0 --announce-interval 0s > ai.out 2> ai.err || RC=$?
+  (( RC == 2 )) && grep -q -- "--announce-interval: must be positive, got '0s'" ai.err \
+    || { cat ai.err; fail "--announce-interval 0s: rc $RC"; }
   # A file of the user's named like a partial file, and a file in --out with
   # the right name but extra bytes, are left alone.
   mkdir -p mine

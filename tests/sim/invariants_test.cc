@@ -468,6 +468,30 @@ TEST(Cli, UnusableOutIsRefusedBeforeRunning) {
   std::filesystem::remove(file);
 }
 
+// A --trace that cannot be written is bad input like an unusable --out:
+// exit code 2 and nothing written, not even an empty result folder.
+TEST(Cli, UnusableTraceIsRefusedWithoutCreatingTheResultFolder) {
+  std::string dir = PrivateTempPath("trace_refused_out");
+  std::filesystem::remove_all(dir);
+  std::string file = PrivateTempPath("trace_refused.yaml");
+  std::ofstream(file) << kSmall;
+  std::string blocker = PrivateTempPath("trace_blocker");
+  std::ofstream(blocker) << "a file, not a folder\n";
+  std::string err;
+  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + blocker + "/t.log",
+                   &err),
+            2);
+  EXPECT_NE(err.find("--trace " + blocker + "/t.log: "), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  // A folder where the trace file should be is refused the same way.
+  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + testing::TempDir(),
+                   &err),
+            2);
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  std::filesystem::remove(blocker);
+  std::filesystem::remove(file);
+}
+
 TEST(Cli, TraceMayGoInsideTheResultFolder) {
   std::string dir = PrivateTempPath("trace_run");
   std::filesystem::remove_all(dir);

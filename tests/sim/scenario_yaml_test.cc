@@ -271,6 +271,13 @@ TEST(ScenarioYaml, NumbersMustBeFinite) {
   EXPECT_EQ(ErrorOf(kGood, {"protocol.propshare_reserve=inf"}),
             "t.yaml: --set protocol.propshare_reserve=inf: field "
             "'protocol.propshare_reserve': expected a finite number, got 'inf'");
+  // A quantity's nan or inf is not a number missing its unit ("nanms").
+  EXPECT_EQ(ErrorOf(kGood, {"stop.max_time=nan"}),
+            "t.yaml: --set stop.max_time=nan: field 'stop.max_time': cannot read 'nan' "
+            "(write e.g. 25ms, 10s, 30min, 4h)");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.upload=inf"}),
+            "t.yaml: --set peers.1.upload=inf: field 'peers.1.upload': cannot read 'inf' "
+            "(write e.g. 10Mbit/s, 1MiB/s)");
 }
 
 // Sizes and counts beyond what the types behind them hold are refused,

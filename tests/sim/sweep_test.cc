@@ -496,6 +496,22 @@ TEST(SimSweep, BadInputExitsTwoBeforeRunningAnything) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// An --out that cannot be used is bad input, as for `sim run`: exit code 2
+// before anything is run or written.
+TEST(SimSweep, UnusableOutIsBadInput) {
+  const std::string blocker = TestFile(".blocker");
+  std::ofstream(blocker) << "a file, not a folder\n";
+  std::string err;
+  EXPECT_EQ(Sim("sweep " + TinyFile() + " --seeds 1 --quiet --out " + blocker + "/sweep",
+                nullptr, &err), 2);
+  EXPECT_EQ(err, "--out " + blocker + "/sweep: " + blocker + " is not a directory\n");
+  const std::string out = Dir("merge_out_src");
+  ASSERT_EQ(Sim("sweep " + TinyFile() + " --seeds 1 --quiet --out " + out, nullptr, &err), 0)
+      << err;
+  EXPECT_EQ(Sim("merge " + out + " --out " + blocker + "/t.csv", nullptr, &err), 2);
+  EXPECT_EQ(err, "--out " + blocker + "/t.csv: " + blocker + " is not a directory\n");
+}
+
 TEST(SimSweep, FailingRunIsReportedAndTheExitCodeIsNonZero) {
   std::string out = Dir("failing"), err;
   // The run cannot create its folder: a plain file is in the way.
