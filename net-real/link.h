@@ -10,9 +10,12 @@
 #ifndef SWARM_NET_LINK_H_
 #define SWARM_NET_LINK_H_
 
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 #include "core/message.h"
 #include "net-real/payload.h"
@@ -24,14 +27,86 @@ namespace swarm::net {
 // before it stops reading: from then on TCP and HTTP/2 flow control hold the
 // sender back, so a peer cannot fill our memory with messages that wait for
 // the download limit or an added delay. Far above what a well-behaved peer
-// has in flight (a request pipeline of blocks).
+// has in flight (a request pipeline of blocks), so one fast link alone is
+// never held back by it.
 inline constexpr size_t kDefaultReadAheadBytes = 16 * 1024 * 1024;
+// Received bytes all the links of one driver together hand to it ahead of
+// its Consumed() (ReadBudget): without it a driver with 50 connections
+// (max_connections) could hold 50 times the read-ahead from peers that send
+// faster than it consumes. Four links' worth of read-ahead.
+inline constexpr size_t kDefaultReadBudgetBytes = 64 * 1024 * 1024;
 // Messages queued to send on one link at most. A peer that stops reading
 // while making us send (e.g. flapping Choke/Unchoke, each Unchoke answered
 // with a pipeline of Requests) would otherwise grow the queue without bound;
 // the link is closed instead (blocks are few: the core caps uploads in
 // flight).
 inline constexpr size_t kMaxQueuedSends = 1 << 16;
+
+// Received-but-not-consumed bytes counted across several links (a driver's).
+// A link with messages waiting reads on only while the total is under the
+// limit; a link with nothing waiting always reads its next message, so
+// links that fill the budget (hostile, or just ahead of a slow driver)
+// delay the others but never stall them. Each open link may therefore add
+// one message beyond the limit: the total stays under
+//   limit + links * ReadCost(kMaxWireMessageBytes)  (about 1 MiB a link).
+// A link paused on the total waits here and is woken when a release
+// (any link's Consumed, or a link's end) brings the total under the limit.
+//
+// Lock order: a link's lock, then the budget's; a link is woken with no
+// lock held (Release returns whom to wake), so no link ever takes another
+// link's lock while holding its own.
+//
+// Thread-safe.
+class ReadBudget {
+ public:
+  class Waiter {
+   public:
+    virtual ~Waiter() = default;
+    // The total went under the limit: read on if still paused and allowed.
+    virtual void OnBudgetFreed() = 0;
+  };
+  using Wakeups = std::vector<std::weak_ptr<Waiter>>;
+
+  explicit ReadBudget(size_t limit) : limit_(limit) {}
+  size_t limit() const { return limit_; }
+  size_t used() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return used_;
+  }
+  void Charge(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    used_ += bytes;
+  }
+  // REQUIRES: `bytes` were charged and not released yet. Returns the
+  // waiters to wake (each with OnBudgetFreed, no lock held) if the total
+  // is now under the limit.
+  [[nodiscard]] Wakeups Release(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    used_ -= bytes;
+    Wakeups wake;
+    if (used_ < limit_) wake.swap(waiting_);
+    return wake;
+  }
+  // True if the total is under the limit; otherwise false, and `w` is
+  // among those a later Release returns.
+  bool HasRoomOrWait(std::weak_ptr<Waiter> w) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (used_ < limit_) return true;
+    waiting_.push_back(std::move(w));
+    return false;
+  }
+  static void Wake(const Wakeups& wake) {
+    for (const auto& weak : wake) {
+      if (auto w = weak.lock()) w->OnBudgetFreed();
+    }
+  }
+
+ private:
+  const size_t limit_;
+  mutable std::mutex mu_;
+  size_t used_ = 0;
+  Wakeups waiting_;  // may hold a link twice, or one gone: waking is idempotent
+};
 
 class Link {
  public:
@@ -50,6 +125,11 @@ class Link {
     // Reading pauses while the ReadCost of messages handed to on_message
     // and not yet Consumed() reaches this.
     size_t read_ahead_bytes = kDefaultReadAheadBytes;
+    // Shared with the driver's other links (optional): reading also pauses
+    // while its total is exhausted and this link has a message waiting.
+    // The link releases what it charged as it is consumed, and the rest
+    // when the stream is done.
+    std::shared_ptr<ReadBudget> read_budget;
     // Send() closes the link when this many messages wait to be written.
     size_t max_queued_sends = kMaxQueuedSends;
   };
@@ -64,7 +144,9 @@ class Link {
   virtual void Close() = 0;
   // The driver is done with a message handed to on_message whose ReadCost
   // was `cost`: reading resumes if it had paused. Every message must be
-  // consumed once, unless the link is closed.
+  // consumed once, unless the link is closed (once the stream is done, its
+  // unconsumed messages no longer count, so the driver must drop any it
+  // still holds as soon as it learns the link closed).
   virtual void Consumed(size_t cost) = 0;
 };
 

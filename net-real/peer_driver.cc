@@ -42,6 +42,7 @@ PeerDriver::PeerDriver(const core::TorrentInfo& info, std::unique_ptr<PieceStore
     : info_(info), store_(std::move(store)), initial_have_(std::move(have)),
       options_(std::move(options)), tracker_(tracker), dialer_(dialer),
       loop_(std::make_shared<EventLoop>()),
+      read_budget_(std::make_shared<ReadBudget>(options_.read_budget_bytes)),
       disk_loop_(std::make_shared<EventLoop>()),
       up_bucket_(options_.upload_limit, BurstFor(options_.upload_limit)),
       down_bucket_(options_.download_limit, BurstFor(options_.download_limit)) {
@@ -184,7 +185,7 @@ void PeerDriver::Carry(core::Time now, const core::Action& action) {
             auto it = links_.find(d.conn);
             if (it == links_.end()) return;
             it->second.link->Close();
-            links_.erase(it);
+            ForgetLink(d.conn);
           },
           [&](const core::Announce& a) { DoAnnounce(a); },
           [&](const core::Completed&) { DoCompleted(now); },
@@ -222,6 +223,7 @@ Link::Handlers PeerDriver::MakeHandlers(core::ConnectionId c) {
     });
   };
   h.on_closed = [this, loop, c] { loop->Post([this, c] { OnLinkClosed(c); }); };
+  h.read_budget = read_budget_;
   return h;
 }
 
@@ -258,7 +260,7 @@ void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
       ++progress_.malformed_messages;
     }
     it->second.link->Close();
-    links_.erase(it);
+    ForgetLink(c);
     dialing_.erase(c);
     peer_->OnDisconnected(now, c);
     Drain(now);
@@ -272,6 +274,7 @@ void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
     Deliver(now, c, std::move(*d), cost);
   } else {
     inbound_.push_back(Inbound{now + delay, inbound_seq_++, c, std::move(*d), cost});
+    inbound_cost_ += cost;
     std::push_heap(inbound_.begin(), inbound_.end(), LaterInbound());
   }
 }
@@ -291,6 +294,7 @@ void PeerDriver::PumpInbound(core::Time now) {
     std::pop_heap(inbound_.begin(), inbound_.end(), LaterInbound());
     Inbound in = std::move(inbound_.back());
     inbound_.pop_back();
+    inbound_cost_ -= in.cost;
     Deliver(now, in.conn, std::move(in.decoded), in.cost);
   }
 }
@@ -314,7 +318,8 @@ void PeerDriver::Deliver(core::Time now, core::ConnectionId c, Decoded d, size_t
 void PeerDriver::OnLinkClosed(core::ConnectionId c) {
   core::Time now = SteadyNow();
   auto dial = dialing_.find(c);
-  bool known = links_.erase(c) > 0;
+  bool known = links_.count(c) > 0;
+  ForgetLink(c);
   if (dial != dialing_.end()) {
     core::PeerAddress address = dial->second;
     dialing_.erase(dial);
@@ -327,6 +332,20 @@ void PeerDriver::OnLinkClosed(core::ConnectionId c) {
     return;  // closed by us: the core already forgot it
   }
   Drain(now);
+}
+
+void PeerDriver::ForgetLink(core::ConnectionId c) {
+  links_.erase(c);
+  // Each entry holds a received message (a Piece: its block), which would
+  // otherwise wait for its turn at the download limit although nothing
+  // counts it any more: a peer reconnecting over and over could pile up
+  // blocks without bound.
+  auto from_c = [c](const Inbound& in) { return in.conn == c; };
+  if (std::none_of(inbound_.begin(), inbound_.end(), from_c)) return;
+  inbound_.erase(std::remove_if(inbound_.begin(), inbound_.end(), from_c), inbound_.end());
+  std::make_heap(inbound_.begin(), inbound_.end(), LaterInbound());
+  inbound_cost_ = 0;
+  for (const Inbound& in : inbound_) inbound_cost_ += in.cost;
 }
 
 void PeerDriver::DoConnect(const core::PeerAddress& address) {
@@ -470,6 +489,8 @@ void PeerDriver::Publish(core::Time now) {
   progress_.left = peer_->left();
   progress_.stats = peer_->stats();
   progress_.connections = peer_->connection_count();
+  progress_.read_buffered = read_budget_->used();
+  progress_.inbound_waiting = inbound_cost_;
   progress_.seed = peer_->is_seed();
 }
 

@@ -62,6 +62,14 @@ struct DriverOptions {
   // Flip a byte in every block served: a polluter (tests, and scenario
   // classes with corrupt_uploads in swarm run-scenario).
   bool corrupt_uploads = false;
+  // Received messages all this driver's links together may hold before it
+  // has consumed them (ReadBudget; each link also stops at
+  // kDefaultReadAheadBytes). One budget per driver rather than per
+  // process: a driver is what consumes, at its own download limit and
+  // delay, and the peers of `swarm run-scenario` share a process while
+  // standing for separate machines, so one simulated peer's backlog must
+  // not slow another's reads.
+  size_t read_budget_bytes = kDefaultReadBudgetBytes;
   LogFn log;
 };
 
@@ -77,6 +85,12 @@ struct DriverProgress {
   bool stopped = false;  // OnStop done and the stopped announce answered
   bool file_complete = false;  // every piece verified and the file renamed
   uint32_t malformed_messages = 0;  // links dropped for undecodable messages
+  // Received messages (their Link::ReadCost) not yet consumed: all the
+  // links hold for the driver (at most about
+  // DriverOptions::read_budget_bytes), and of that what waits in the
+  // driver for its added delay or the download limit.
+  size_t read_buffered = 0;
+  size_t inbound_waiting = 0;
   std::optional<core::Time> start_time, first_piece_time, completion_time;
   std::string fatal_error;  // disk failure: the driver gave up
 };
@@ -149,6 +163,10 @@ class PeerDriver : public InboundSink {
   void OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d, std::string error,
                      size_t cost);
   void OnLinkClosed(core::ConnectionId c);
+  // Forgets a link the driver closed or learnt closed, with the messages
+  // from it still waiting in inbound_ (they no longer count against the
+  // read budget).
+  void ForgetLink(core::ConnectionId c);
   Link::Handlers MakeHandlers(core::ConnectionId c);
   void Publish(core::Time now);
   void Log(LogLevel level, const std::string& msg);
@@ -161,6 +179,7 @@ class PeerDriver : public InboundSink {
   Dialer* dialer_;
   std::shared_ptr<EventLoop> loop_;
   std::thread thread_;
+  const std::shared_ptr<ReadBudget> read_budget_;  // shared by every link
   // Owns the PieceStore's writes, hashing and final rename (in order).
   std::shared_ptr<EventLoop> disk_loop_;
   std::thread disk_thread_;
@@ -170,6 +189,7 @@ class PeerDriver : public InboundSink {
   std::map<core::ConnectionId, LinkState> links_;
   std::map<core::ConnectionId, core::PeerAddress> dialing_;  // outbound, not up yet
   std::vector<Inbound> inbound_;  // heap (LaterInbound)
+  size_t inbound_cost_ = 0;       // sum of inbound_[i].cost
   uint64_t inbound_seq_ = 0;
   std::deque<Upload> uploads_;
   TokenBucket up_bucket_;

@@ -56,7 +56,7 @@ Payload FromByteBuffer(grpc::ByteBuffer* in) {
 // Write queue and handler plumbing shared by both reactor kinds. `Base` is
 // grpc::ServerBidiReactor<W, W> or grpc::ClientBidiReactor<W, W>.
 template <class Base>
-class LinkImpl : public Base, public Link {
+class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
  public:
   LinkImpl() { ++g_live_links; }
   ~LinkImpl() override { --g_live_links; }
@@ -76,14 +76,21 @@ class LinkImpl : public Base, public Link {
   }
 
   void Consumed(size_t cost) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    unconsumed_ -= std::min(cost, unconsumed_);
-    // Under the lock: Close() cannot end the call between the check and
-    // the read (gRPC runs no reaction inline from StartRead).
-    if (read_paused_ && !closing_ && unconsumed_ < read_ahead_) {
-      read_paused_ = false;
-      this->StartRead(&in_);
+    ReadBudget::Wakeups wake;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cost = std::min(cost, unconsumed_);  // none once the stream is done
+      unconsumed_ -= cost;
+      if (budget_) wake = budget_->Release(cost);
+      ResumeReadingLocked();
     }
+    ReadBudget::Wake(wake);  // other links paused on the budget
+  }
+
+  void OnBudgetFreed() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting_on_budget_ = false;
+    ResumeReadingLocked();
   }
 
   void OnWriteDone(bool ok) override {
@@ -132,15 +139,53 @@ class LinkImpl : public Base, public Link {
     {
       std::lock_guard<std::mutex> lock(mu_);
       unconsumed_ += cost;
+      if (budget_) budget_->Charge(cost);
     }
     if (handlers_.on_message) handlers_.on_message(std::move(bytes));
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) return;  // refused or closed meanwhile: read no more
-    if (unconsumed_ >= read_ahead_) {
+    if (!MayReadLocked()) {
       read_paused_ = true;
       return;
     }
     this->StartRead(&in_);
+  }
+
+  // With nothing waiting a link always reads (so it is never stalled by
+  // others filling the budget); otherwise while under its own read-ahead
+  // and the shared budget. Paused on the budget, it waits there to be
+  // woken (OnBudgetFreed).
+  bool MayReadLocked() {
+    if (unconsumed_ == 0) return true;
+    if (unconsumed_ >= read_ahead_) return false;
+    if (!budget_) return true;
+    if (waiting_on_budget_) return false;  // a wake-up is due
+    if (budget_->HasRoomOrWait(as_waiter_)) return true;
+    waiting_on_budget_ = true;
+    return false;
+  }
+
+  // Under the lock: Close() cannot end the call between the check and the
+  // read (gRPC runs no reaction inline from StartRead).
+  void ResumeReadingLocked() {
+    if (read_paused_ && !closing_ && !done_ && MayReadLocked()) {
+      read_paused_ = false;
+      this->StartRead(&in_);
+    }
+  }
+
+  // From OnDone: nothing more is read, so what the driver has not consumed
+  // no longer counts against the budget (the driver drops it when it
+  // learns of the close, which on_closed, called next, tells it).
+  void ReleaseUnconsumed() {
+    ReadBudget::Wakeups wake;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      if (budget_) wake = budget_->Release(unconsumed_);
+      unconsumed_ = 0;
+    }
+    ReadBudget::Wake(wake);
   }
 
   bool TakeFinishLocked() {
@@ -175,7 +220,11 @@ class LinkImpl : public Base, public Link {
   size_t read_ahead_ = kDefaultReadAheadBytes;  // handlers_.read_ahead_bytes
   size_t max_queued_ = kMaxQueuedSends;         // handlers_.max_queued_sends
   size_t unconsumed_ = 0;     // ReadCost handed to on_message, not Consumed
+  std::shared_ptr<ReadBudget> budget_;  // handlers_.read_budget; charged unconsumed_
   bool read_paused_ = false;  // no read outstanding until Consumed
+  bool waiting_on_budget_ = false;  // among budget_'s waiters
+  bool done_ = false;               // OnDone came: nothing more to read
+  std::weak_ptr<ReadBudget::Waiter> as_waiter_;  // this; set on creation
   W out_;
   W in_;
   Link::Handlers handlers_;
@@ -201,6 +250,7 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
   static ServerLink* Create(std::shared_ptr<PeerServer::Router> router) {
     auto link = std::shared_ptr<ServerLink>(new ServerLink(router));
     link->self_ = link;
+    link->as_waiter_ = link;
     // A stream that never sends its handshake would otherwise be held for
     // good; many would pile up. Past the limit the oldest one goes.
     std::shared_ptr<Link> evict;
@@ -245,6 +295,7 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
       std::lock_guard<std::mutex> lock(router_->mu);
       router_->unrouted.erase(stream_no_);
     }
+    ReleaseUnconsumed();
     if (handlers_.on_closed) handlers_.on_closed();
     handlers_ = {};
     self_.reset();  // may delete this
@@ -289,6 +340,7 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
     it->second->AdoptInbound(std::static_pointer_cast<Link>(self_), *hs, &handlers_);
     std::lock_guard<std::mutex> link_lock(mu_);
     read_ahead_ = handlers_.read_ahead_bytes;
+    budget_ = handlers_.read_budget;
     max_queued_ = handlers_.max_queued_sends;
     return true;
   }
@@ -309,11 +361,13 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
                                       Link::Handlers h) {
     auto link = std::shared_ptr<ClientLink>(new ClientLink());
     link->read_ahead_ = h.read_ahead_bytes;
+    link->budget_ = h.read_budget;
     link->max_queued_ = h.max_queued_sends;
     link->handlers_ = std::move(h);
     link->channel_ = channel;
     grpc::GenericStub stub(channel);
     link->self_ = link;
+    link->as_waiter_ = link;
     stub.PrepareBidiStreamingCall(&link->context_, kConnectMethod, grpc::StubOptions(),
                                   link.get());
     // Writes start from the driver thread, outside reactions: hold the
@@ -337,6 +391,7 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
   }
 
   void OnDone(const grpc::Status&) override {
+    ReleaseUnconsumed();
     if (handlers_.on_closed) handlers_.on_closed();
     handlers_ = {};
     self_.reset();  // may delete this

@@ -159,6 +159,197 @@ TEST_F(PeerTransportTest, ALinkWhoseRemoteNeverReadsIsClosedWhenItsQueueIsFull) 
   EXPECT_LT(got, kSent);
 }
 
+// Several links into one torrent, sharing one ReadBudget; counts what each
+// receives and consumes nothing until told to.
+class SharedSink : public InboundSink {
+ public:
+  SharedSink(size_t read_ahead, std::shared_ptr<ReadBudget> budget)
+      : read_ahead_(read_ahead), budget_(std::move(budget)) {}
+
+  void AdoptInbound(std::shared_ptr<Link> link, const core::Handshake&,
+                    Link::Handlers* handlers) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const size_t i = links_.size();
+    links_.push_back(std::move(link));
+    received_.push_back(0);
+    unconsumed_.push_back(0);
+    closed_.push_back(false);
+    handlers->read_ahead_bytes = read_ahead_;
+    handlers->read_budget = budget_;
+    handlers->on_message = [this, i](Payload bytes) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++received_[i];
+      unconsumed_[i] += Link::ReadCost(bytes.size());
+      cv_.notify_all();
+    };
+    // A driver drops what it holds from a link as it learns the link closed.
+    handlers->on_closed = [this, i] {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_[i] = true;
+      unconsumed_[i] = 0;
+      cv_.notify_all();
+    };
+    cv_.notify_all();
+  }
+
+  template <class Pred>
+  bool WaitFor(Pred pred) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return pred(); });
+  }
+  // What the links hold for us, by our own count.
+  size_t UnconsumedLocked() const {
+    size_t sum = 0;
+    for (size_t u : unconsumed_) sum += u;
+    return sum;
+  }
+  size_t Unconsumed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return UnconsumedLocked();
+  }
+  std::vector<size_t> Received() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return received_;
+  }
+  void Consume(size_t i) {
+    std::lock_guard<std::mutex> lock(mu_);
+    links_[i]->Consumed(unconsumed_[i]);
+    unconsumed_[i] = 0;
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Link>> links_;
+  std::vector<size_t> received_;
+  std::vector<size_t> unconsumed_;
+  std::vector<bool> closed_;
+
+ private:
+  const size_t read_ahead_;
+  const std::shared_ptr<ReadBudget> budget_;
+};
+
+// kLinks raw clients (one channel, so one TCP connection, each) flooding
+// keep-alives into one SharedSink.
+class ReadBudgetTest : public ::testing::Test {
+ protected:
+  static constexpr size_t kLinks = 4;
+  static constexpr size_t kKeepAliveCost = Link::ReadCost(2);  // 258
+  // 16 keep-alives a link, 32 for all links together: without the budget
+  // the four links would hold 64.
+  static constexpr size_t kReadAhead = 16 * kKeepAliveCost;
+  static constexpr size_t kBudget = 32 * kKeepAliveCost;
+  // Each link may have one message in flight past the budget.
+  static constexpr size_t kBound = kBudget + kLinks * kKeepAliveCost;
+
+  void SetUp() override {
+    std::string error;
+    server_ = PeerServer::Start("127.0.0.1:0", &error);
+    ASSERT_TRUE(server_) << error;
+    server_->Register(info_.info_hash(), &sink_);
+    for (size_t i = 0; i < kLinks; ++i) {
+      Client& c = clients_[i];
+      c.stub = wire::PeerWire::NewStub(
+          MakeChannel("127.0.0.1:" + std::to_string(server_->port())));
+      c.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      c.stream = c.stub->Connect(&c.ctx);
+      wire::WireMessage hs;
+      EncodeMessage(core::Handshake{info_.info_hash(), core::PeerId(5 + i)}, &hs);
+      ASSERT_TRUE(c.stream->Write(hs));
+      // In order, so link i of the sink is client i.
+      ASSERT_TRUE(sink_.WaitFor([&] { return sink_.links_.size() == i + 1; }));
+    }
+  }
+
+  void TearDown() override {
+    for (Client& c : clients_) c.ctx.TryCancel();
+    for (Client& c : clients_) {
+      if (c.writer.joinable()) c.writer.join();
+      if (c.stream) c.stream->Finish();
+    }
+    server_->Shutdown();
+  }
+
+  void Flood(size_t i) {
+    Client& c = clients_[i];
+    c.writer = std::thread([&c] {
+      wire::WireMessage ka;
+      EncodeMessage(core::KeepAlive{}, &ka);
+      for (int n = 0; n < 100000 && c.stream->Write(ka); ++n) {
+      }
+    });
+  }
+
+  // Waits until the links hold at least the budget, then gives links that
+  // would not pause the time to show it (the floods are thousands of
+  // messages per millisecond on loopback).
+  void SettleFull() {
+    ASSERT_TRUE(sink_.WaitFor([&] { return sink_.UnconsumedLocked() >= kBudget; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+
+  struct Client {
+    std::unique_ptr<wire::PeerWire::Stub> stub;
+    grpc::ClientContext ctx;
+    std::unique_ptr<Stream> stream;
+    std::thread writer;
+  };
+
+  core::TorrentInfo info_ = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
+  std::shared_ptr<ReadBudget> budget_ = std::make_shared<ReadBudget>(kBudget);
+  SharedSink sink_{kReadAhead, budget_};
+  std::unique_ptr<PeerServer> server_;
+  Client clients_[kLinks];
+};
+
+// Peers flooding a driver that does not keep up: together its links hold
+// about the budget, not each link its read-ahead; a link that has nothing
+// waiting still reads (others filling the budget do not stall it); and a
+// link paused on the budget reads on as soon as the driver consumes from
+// any link.
+TEST_F(ReadBudgetTest, LinksTogetherStayWithinTheBudgetAndResumeWhenConsumed) {
+  // Two links fill their read-ahead, which exhausts the budget...
+  Flood(0);
+  Flood(1);
+  SettleFull();
+  EXPECT_LE(sink_.Unconsumed(), kBound);
+  EXPECT_EQ(budget_->used(), sink_.Unconsumed());
+  // ...then two more start: each gets a message through, and no more.
+  Flood(2);
+  Flood(3);
+  ASSERT_TRUE(sink_.WaitFor([&] { return sink_.received_[2] > 0 && sink_.received_[3] > 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LE(sink_.Unconsumed(), kBound);
+  EXPECT_EQ(budget_->used(), sink_.Unconsumed());
+
+  // Links 0 and 1 consumed: 2 and 3, paused on the budget with a message
+  // each, read on (and so do 0 and 1), filling the budget again.
+  const std::vector<size_t> before = sink_.Received();
+  sink_.Consume(0);
+  sink_.Consume(1);
+  ASSERT_TRUE(sink_.WaitFor([&] {
+    return sink_.received_[2] > before[2] && sink_.received_[3] > before[3];
+  })) << "links 2 and 3 got " << sink_.Received()[2] << " and " << sink_.Received()[3];
+  SettleFull();
+  EXPECT_LE(sink_.Unconsumed(), kBound);
+  EXPECT_EQ(budget_->used(), sink_.Unconsumed());
+}
+
+// What a link held when its stream ended no longer counts (the driver drops
+// it on on_closed), so the other links get the budget back.
+TEST_F(ReadBudgetTest, AClosedLinkReturnsWhatItHeldToTheBudget) {
+  Flood(0);
+  Flood(1);
+  SettleFull();
+  ASSERT_GT(sink_.Received()[1], 0u);
+  clients_[1].ctx.TryCancel();
+  ASSERT_TRUE(sink_.WaitFor([&] { return sink_.closed_[1]; }));
+  EXPECT_EQ(budget_->used(), sink_.Unconsumed());
+  // Link 2 now reads up to its own read-ahead, not one message.
+  Flood(2);
+  EXPECT_TRUE(sink_.WaitFor([&] { return sink_.received_[2] * kKeepAliveCost >= kReadAhead; }))
+      << "link 2 got " << sink_.Received()[2] << " messages";
+}
+
 // Streams that never send their handshake are not held for good: past the
 // limit the oldest is closed, and a stream that does handshake still gets
 // through.

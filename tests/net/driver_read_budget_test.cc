@@ -1,0 +1,135 @@
+// A driver's memory for received messages against a hostile peer: a raw
+// gRPC client floods an in-process seed (PeerServer + PeerDriver +
+// TrackerServer) whose added delay keeps every message waiting, so nothing
+// is consumed. What the seed holds must stay within its read budget, also
+// when the peer reconnects and floods again.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "core/rng.h"
+#include "net-real/peer_driver.h"
+#include "net-real/peer_transport.h"
+#include "net-real/torrent_meta.h"
+#include "net-real/tracker_rpc.h"
+#include "net-real/wire_codec.h"
+#include "proto/peer.grpc.pb.h"
+
+namespace swarm::net {
+namespace {
+
+namespace fs = std::filesystem;
+using Stream = grpc::ClientReaderWriter<wire::WireMessage, wire::WireMessage>;
+
+class DriverReadBudgetTest : public ::testing::Test {
+ protected:
+  static constexpr size_t kKeepAliveCost = Link::ReadCost(2);  // 258
+  static constexpr size_t kBudget = 64 * 1024;
+  // One link: one message in flight past the budget.
+  static constexpr size_t kBound = kBudget + kKeepAliveCost;
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("swarm_read_budget_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    std::string path = (dir_ / "f.bin").string();
+    {
+      core::Rng rng(7);
+      std::ofstream out(path, std::ios::binary);
+      for (int i = 0; i < 1 << 20; ++i) out.put(static_cast<char>(rng.NextU64()));
+    }
+    std::string error;
+    info_ = *HashFile(path, "f.bin", 256 * 1024, &error);
+    tracker_ = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error);
+    ASSERT_TRUE(tracker_) << error;
+    client_ = std::make_unique<TrackerClient>("127.0.0.1:" + std::to_string(tracker_->port()));
+    ASSERT_TRUE(client_->Publish(info_, &error)) << error;
+    server_ = PeerServer::Start("127.0.0.1:0", &error);
+    ASSERT_TRUE(server_) << error;
+    DriverOptions o;
+    o.id = core::PeerId(1);
+    o.endpoint = "127.0.0.1:" + std::to_string(server_->port());
+    // Everything received waits a minute: the driver consumes nothing
+    // while the test runs.
+    o.added_delay = core::Duration::Seconds(60);
+    o.read_budget_bytes = kBudget;
+    driver_ = std::make_unique<PeerDriver>(info_, PieceStore::OpenComplete(path, info_, &error),
+                                           core::Bitfield(info_.piece_count(), true), o,
+                                           client_.get(), &dialer_);
+    server_->Register(info_.info_hash(), driver_.get());
+    driver_->Start();
+    stub_ = wire::PeerWire::NewStub(
+        MakeChannel("127.0.0.1:" + std::to_string(server_->port())));
+  }
+
+  void TearDown() override {
+    driver_->Stop(core::Duration::Zero());
+    server_->Shutdown();
+    tracker_->Shutdown();
+    fs::remove_all(dir_);
+  }
+
+  // Polls the driver's progress (published every 50-200 ms) for up to 10 s.
+  bool WaitForProgress(const std::function<bool(const DriverProgress&)>& pred) {
+    for (int i = 0; i < 1000; ++i) {
+      if (pred(driver_->Progress())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  core::TorrentInfo info_;
+  fs::path dir_;
+  std::unique_ptr<TrackerServer> tracker_;
+  std::unique_ptr<TrackerClient> client_;
+  std::unique_ptr<PeerServer> server_;
+  Dialer dialer_;
+  std::unique_ptr<PeerDriver> driver_;
+  std::unique_ptr<wire::PeerWire::Stub> stub_;
+};
+
+// A peer floods keep-alives until the seed stops reading, leaves, comes
+// back and does it again. The seed holds one budget's worth, not one per
+// visit: the links share the budget, and what a closed link left waiting
+// in the driver is dropped with it.
+TEST_F(DriverReadBudgetTest, AFloodingPeerThatReconnectsStaysWithinTheBudget) {
+  for (int visit = 0; visit < 3; ++visit) {
+    SCOPED_TRACE("visit " + std::to_string(visit));
+    const size_t before = driver_->Progress().inbound_waiting;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    std::unique_ptr<Stream> stream = stub_->Connect(&ctx);
+    wire::WireMessage hs;
+    EncodeMessage(core::Handshake{info_.info_hash(), core::PeerId(99)}, &hs);
+    ASSERT_TRUE(stream->Write(hs));
+    std::thread writer([&] {
+      wire::WireMessage ka;
+      EncodeMessage(core::KeepAlive{}, &ka);
+      for (int n = 0; n < 100000 && stream->Write(ka); ++n) {
+      }
+    });
+    const bool filled = WaitForProgress(
+        [&](const DriverProgress& p) { return p.inbound_waiting >= before + kBudget; });
+    // A link that would not pause gets the time to show it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const DriverProgress p = driver_->Progress();
+    ctx.TryCancel();
+    writer.join();
+    stream->Finish();
+    EXPECT_TRUE(filled) << p.inbound_waiting << " bytes waiting";
+    EXPECT_LE(p.inbound_waiting, kBound);
+    EXPECT_LE(p.read_buffered, kBound);
+    // The seed learns the peer left, and drops what it held from it.
+    EXPECT_TRUE(WaitForProgress([](const DriverProgress& q) {
+      return q.inbound_waiting == 0 && q.read_buffered == 0;
+    })) << driver_->Progress().inbound_waiting << " bytes still waiting";
+  }
+}
+
+}  // namespace
+}  // namespace swarm::net
