@@ -110,10 +110,16 @@ std::optional<std::string> CheckScenario(const fs::path& run_dir, const Manifest
   overrides.push_back("seed=" + std::to_string(r.seed));
   std::string text, resolved;
   if (auto e = Reresolve(run_dir, overrides, &text, &resolved)) return e;
-  if (resolved != text)
+  if (resolved == text) return std::nullopt;
+  // Say which: a folder this binary would have written differently even
+  // without the run's values came from another version of sim (a new field,
+  // another number format), whose results may differ too.
+  std::string rewritten;
+  if (!Reresolve(run_dir, {}, &text, &rewritten) && rewritten != text)
     return (run_dir / "scenario.yaml").string() +
-           ": was not made with this run's parameters and seed (a folder from another sweep?)";
-  return std::nullopt;
+           ": written by another version of sim (this one writes it differently); run it again";
+  return (run_dir / "scenario.yaml").string() +
+         ": was not made with this run's parameters and seed (a folder from another sweep?)";
 }
 
 // Reads one run folder into a CSV row (without the leading run,seed,values).

@@ -437,6 +437,19 @@ TEST(SimMerge, MissingAndForeignRunsAreReportedWithTheirCommand) {
   EXPECT_NE(err.find("random__seed=2/scenario.yaml: was not made with this run's"),
             std::string::npos) << err;
   EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 3u);
+  // A folder written by another version of sim (here: without a field this
+  // one writes) is refused as such, not as a foreign run.
+  const std::string own = runs + "rarest_first__seed=1/scenario.yaml";
+  const std::string original = Read(own);
+  std::string older;
+  for (const std::string& line : Lines(original))
+    if (line.find("connectable:") == std::string::npos) older += line + "\n";
+  ASSERT_NE(older, original);
+  std::ofstream(own, std::ios::trunc) << older;
+  EXPECT_EQ(Sim("merge " + out, nullptr, &err), 1);
+  EXPECT_NE(err.find("rarest_first__seed=1/scenario.yaml: written by another version of sim"),
+            std::string::npos) << err;
+  std::ofstream(own, std::ios::trunc) << original;
   // A run copied back in part (no timeline.csv) is not complete either,
   // and --resume runs it again.
   fs::remove(runs + "rarest_first__seed=2/timeline.csv");
