@@ -608,6 +608,15 @@ std::variant<Scenario, ScenarioLoadError> LoadScenario(
 
 namespace {
 
+// The shortest text that reads back as exactly `v` (0.1, not yaml-cpp's
+// 0.10000000000000001): a resolved scenario must reproduce its run, and a
+// person reads it too.
+std::string ShortestReal(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
+}
+
 void EmitRandom(YAML::Emitter& e, const RandomDuration& r) {
   if (!r.exponential) {
     e << core::FormatDuration(r.value);
@@ -705,7 +714,7 @@ void EmitClass(YAML::Emitter& e, const PeerClassSpec& c, const core::PeerConfig&
   e << YAML::Key << "corrupt_uploads" << YAML::Value << c.corrupt_uploads;
   e << YAML::Key << "connectable" << YAML::Value << c.connectable;
   e << YAML::Key << "failure" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
-    << "probability" << YAML::Value << c.failure.probability << YAML::Key << "after"
+    << "probability" << YAML::Value << ShortestReal(c.failure.probability) << YAML::Key << "after"
     << YAML::Value;
   EmitRandom(e, c.failure.after);
   e << YAML::EndMap;
@@ -753,7 +762,7 @@ void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p, const core::PeerC
   field("min_reannounce_interval", &P::min_reannounce_interval, dur);
   field("ban_strikes", &P::ban_strikes, same);
   field("strict_tft_allowance", &P::strict_tft_allowance, bytes);
-  field("propshare_reserve", &P::propshare_reserve, same);
+  field("propshare_reserve", &P::propshare_reserve, ShortestReal);
   field("super_seeding", &P::super_seeding, same);
   e << YAML::EndMap;
 }

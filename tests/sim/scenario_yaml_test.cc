@@ -82,6 +82,22 @@ TEST(ScenarioYaml, EmitThenParseIsIdentity) {
   EXPECT_EQ(once, twice);
 }
 
+// Real numbers are written as the shortest text that reads back exactly:
+// 0.1, not 0.10000000000000001, and a tiny probability survives the trip.
+TEST(ScenarioYaml, RealsAreWrittenShortAndReadBackExactly) {
+  for (const char* p : {"0.1", "0.3", "1e-05", "0.123456789012345"}) {
+    Scenario s = MustParse(kGood, {std::string("peers.1.failure={probability: ") + p +
+                                       ", after: 1min}",
+                                   "protocol.propshare_reserve=0.1"});
+    const std::string text = EmitScenario(s);
+    EXPECT_NE(text.find(std::string("probability: ") + p + ","), std::string::npos) << text;
+    EXPECT_NE(text.find("propshare_reserve: 0.1\n"), std::string::npos) << text;
+    Scenario again = MustParse(text);
+    EXPECT_EQ(again.peers[1].failure.probability, s.peers[1].failure.probability) << p;
+    EXPECT_EQ(EmitScenario(again), text);
+  }
+}
+
 TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
   EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_slotz: 4")),
             "t.yaml:7: field 'protocol.unchoke_slotz': unknown field (known here: "
