@@ -1,5 +1,5 @@
 // Bounds: the simple closed-form lower bounds on distribution time that every
-// run is compared with (see /work/shared/VALIDATION.md).
+// run is compared with (docs/theory.md, docs/validation.md).
 //
 // Kumar & Ross (2006): with seed upload u_s, N leechers with uploads u_i and
 // downloads d_i, no leecher set can finish before

@@ -27,8 +27,11 @@ tables by hand. Regenerate with
     ctest --test-dir build -L validation
     python3 tests/validation/report.py build/tests/validation/results docs/validation.md
 
-The checks and their tolerances are those of `VALIDATION.md`; scenarios are
-in `scenarios/validation/`, each citing its source. *Measured* is the mean
+The checks and their tolerances are those of `VALIDATION.md`, the project's
+validation brief (kept with its design notes, outside this repository; every
+check, tolerance and published figure it sets is restated on this page, and
+where we tightened one the row says so); scenarios are in
+`scenarios/validation/`, each citing its source. *Measured* is the mean
 ± standard deviation over the seeds (n = number of runs) unless the row says
 otherwise. Verdicts: **pass**; **FAIL** (the check fails the test);
 *deviates* (reported, does not fail the test: the published figure rests on
