@@ -15,20 +15,23 @@
 
 namespace swarm::sim {
 
-// A whole number in [0, 2^64): CLI11 alone would take "-1" as 2^64 - 1 and
-// quietly clamp a number too large for 64 bits.
-inline CLI::Validator UnsignedWhole() {
+// A whole number in [0, 2^bits) (bits is 32 or 64): CLI11 alone would take
+// "-1" as 2^64 - 1 and quietly clamp a number too large for the option's
+// type, or refuse it with a bare "Could not convert".
+inline CLI::Validator UnsignedWhole(int bits = 64) {
+  const uint64_t max = bits >= 64 ? UINT64_MAX : (uint64_t{1} << bits) - 1;
+  const std::string limit = "2^" + std::to_string(bits);
   return CLI::Validator(
-      [](std::string& s) -> std::string {
+      [max, limit](std::string& s) -> std::string {
         uint64_t v = 0;
         auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (s.empty() || ec == std::errc::result_out_of_range)
-          return "'" + s + "' is not a whole number below 2^64";
+        if (s.empty() || ec == std::errc::result_out_of_range || (ec == std::errc() && v > max))
+          return "'" + s + "' is not a whole number below " + limit;
         if (ec != std::errc() || p != s.data() + s.size())
           return "'" + s + "' is not a non-negative whole number";
         return "";
       },
-      "UINT64");
+      "UINT" + std::to_string(bits));
 }
 
 // Whether DIR can be created or written: the nearest existing directory at

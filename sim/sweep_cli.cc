@@ -115,7 +115,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
                                       "product)");
   sweep_->add_option("--seeds", seeds_, "seeds per combination")
       ->required()
-      ->check(UnsignedWhole());
+      ->check(UnsignedWhole(32));
   sweep_->add_option("--seed-base", seed_base_, "first seed (default 1)")
       ->check(UnsignedWhole());
   sweep_->add_option("--jobs", jobs_, "runs at once (default: number of cores)");

@@ -420,6 +420,10 @@ TEST(SimSweep, SeedsMustBeWholeNumbersThatFit) {
   EXPECT_EQ(Sim("run " + TinyFile() + " --seed 18446744073709551616 --out " + Dir("seed_big"),
                 nullptr, &err), 2);
   EXPECT_NE(err.find("not a whole number below 2^64"), std::string::npos) << err;
+  // --seeds counts seeds in 32 bits; CLI11 alone said only "Could not convert".
+  EXPECT_EQ(Sim("sweep " + TinyFile() + " --seeds 5000000000 --emit-jobs", nullptr, &err), 2);
+  EXPECT_NE(err.find("--seeds: '5000000000' is not a whole number below 2^32"), std::string::npos)
+      << err;
 }
 
 TEST(SimMerge, MissingAndForeignRunsAreReportedWithTheirCommand) {
