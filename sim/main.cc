@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
     auto s = Load(file, sets);
     if (!s) return kUserError;
     std::cout << file << ": ok (" << s->name << ", " << s->TotalPeers() << " peers, "
-              << s->PieceCount() << " pieces)\n";
+              << s->PieceCount() << (s->PieceCount() == 1 ? " piece)\n" : " pieces)\n");
     return 0;
   }
   if (*bounds) return Bounds(file, sets);

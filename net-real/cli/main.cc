@@ -44,7 +44,8 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
   app->add_option("--uploads-in-flight", o->uploads_in_flight,
                   "blocks being sent to one peer at a time");
   app->add_option("--tracker-retries", o->tracker_retries,
-                  "attempts to reach the tracker before giving up");
+                  "attempts to reach the tracker before giving up")
+      ->check(CLI::Range(1, 1000000));
   app->add_option("--seed", o->seed, "random seed (0: draw one)")
       ->check(swarm::sim::UnsignedWhole());
   app->add_flag("--corrupt-uploads", o->corrupt_uploads)->group("");  // tests only
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
   list->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
       ->required()
       ->check(Address(/*port_zero_ok=*/false));
-  list->add_option("--tracker-retries", retries, "attempts before giving up");
+  list->add_option("--tracker-retries", retries, "attempts before giving up")
+      ->check(CLI::Range(1, 1000000));
 
   std::string name, out_dir = ".", seed_after = "0s";
   cli::CommonOptions get_opts;

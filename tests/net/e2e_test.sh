@@ -216,6 +216,18 @@ cli)
   "$SWARM" tracker --listen 127.0.0.1:0 --announce-interval 0s > ai.out 2> ai.err || RC=$?
   (( RC == 2 )) && grep -q -- "--announce-interval: must be positive, got '0s'" ai.err \
     || { cat ai.err; fail "--announce-interval 0s: rc $RC"; }
+  # Zero attempts used to mean one, silently.
+  for cmd in list get; do
+    RC=0
+    if [[ $cmd == list ]]; then
+      "$SWARM" list --tracker "$TRACKER" --tracker-retries 0 > tr.out 2> tr.err || RC=$?
+    else
+      "$SWARM" get payload.bin --tracker "$TRACKER" --out never --tracker-retries 0 \
+        > tr.out 2> tr.err || RC=$?
+    fi
+    (( RC == 2 )) && grep -q -- "--tracker-retries: Value 0 not in range" tr.err \
+      || { cat tr.err; fail "$cmd --tracker-retries 0: rc $RC"; }
+  done
   # A file of the user's named like a partial file, and a file in --out with
   # the right name but extra bytes, are left alone.
   mkdir -p mine
