@@ -18,8 +18,8 @@ The trace lines read are `join`, `verify`, `leave` and `fail` (format:
 docs/teaching.md, "Read the protocol, message by message"); other lines are
 checked for shape and skipped. The number of pieces comes from --pieces, else
 from the `file:` line of a scenario.yaml beside TRACE (as `sim run --out DIR
---trace DIR/trace.log` leaves it), else from the highest piece any leecher
-verified. A trace is one line per protocol event: keep the swarm small (tens
+--trace DIR/trace.log` leaves it) or beside the PNG, else from the highest
+piece any leecher verified. A trace is one line per protocol event: keep the swarm small (tens
 of peers; 1000 peers and 100 MiB give tens of millions of lines).
 Exit codes: 0 ok, 2 bad input (the message names the line), 3 matplotlib or
 numpy missing.
@@ -170,10 +170,14 @@ def copies_over_time(trace, pieces, samples):
     return np.cumsum(diff, axis=1)[:, :len(samples)]
 
 
-def title_of(trace_path):
-    scalars = resultdir.read_scenario_scalars(
-        os.path.join(os.path.dirname(os.path.abspath(trace_path)), "scenario.yaml"))
-    return scalars.get("name") or os.path.basename(trace_path)
+def title_of(trace_path, folders):
+    """The scenario's name from the first scenario.yaml in `folders`."""
+    for folder in folders:
+        name = resultdir.read_scenario_scalars(
+            os.path.join(folder, "scenario.yaml")).get("name")
+        if name:
+            return name
+    return os.path.basename(trace_path)
 
 
 def plot(trace, pieces, title, out_png):
@@ -214,8 +218,9 @@ def main():
         description="Piece map and per-piece copies from a sim --trace file.")
     parser.add_argument("trace")
     parser.add_argument("--pieces", type=int,
-                        help="number of pieces (default: from scenario.yaml "
-                        "beside TRACE, else the highest piece verified + 1)")
+                        help="number of pieces (default: from a scenario.yaml "
+                        "beside TRACE or the PNG, else the highest piece "
+                        "verified + 1)")
     parser.add_argument("--out", help="PNG to write (default: pieces.png "
                         "beside TRACE)")
     parser.add_argument("--quiet", action="store_true",
@@ -225,18 +230,23 @@ def main():
         raise resultdir.ResultError(f"--pieces: expected at least 1, got {args.pieces}")
     trace = read_trace(args.trace)
     folder = os.path.dirname(args.trace) or "."
-    pieces = args.pieces or pieces_from_scenario(os.path.join(folder, "scenario.yaml"))
+    out = args.out or os.path.join(folder, "pieces.png")
+    # A result folder's scenario.yaml: beside the trace, or where the PNG goes
+    # (`sim run --out DIR --trace ELSEWHERE --plot`).
+    folders = [folder, os.path.dirname(out) or "."]
+    pieces = args.pieces
+    for f in folders:
+        pieces = pieces or pieces_from_scenario(os.path.join(f, "scenario.yaml"))
     if pieces is None:
         pieces = max(trace.pieces_seen, 1)
-        sys.stderr.write(f"plot_pieces.py: no scenario.yaml beside {args.trace}: "
+        sys.stderr.write(f"plot_pieces.py: no scenario.yaml beside {args.trace} or the PNG: "
                          f"assuming {pieces} pieces (the highest verified + 1; "
                          "use --pieces N)\n")
     if trace.pieces_seen > pieces:
         raise resultdir.ResultError(
             f"{args.trace}: a leecher verified piece {trace.pieces_seen - 1}, "
             f"but the file has {pieces} pieces")
-    out = args.out or os.path.join(folder, "pieces.png")
-    plot(trace, pieces, title_of(args.trace), out)
+    plot(trace, pieces, title_of(args.trace, folders), out)
     if not args.quiet:
         print(f"plot: {out}")
     return 0

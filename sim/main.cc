@@ -72,9 +72,11 @@ class ProgressLine {
   bool shown_ = false;
 };
 
-// Returns false (after saying why) when no plots were made.
-bool Plot(const std::string& out_dir) {
-  std::string script = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_run.py";
+// Returns false (after saying why) when no plots were made. With a trace,
+// its piece map goes into the result folder too (pieces.png).
+bool Plot(const std::string& out_dir, const std::string& trace_file, uint32_t pieces) {
+  const std::string analysis = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/";
+  std::string script = analysis + "plot_run.py";
   if (!std::filesystem::exists(script)) {
     std::cerr << "--plot: " << script << " not found (analysis/ not built yet)\n";
     return false;
@@ -86,6 +88,14 @@ bool Plot(const std::string& out_dir) {
   }
   // Quoted for the shell whatever the folder is called (spaces, quotes).
   std::string cmd = swarm::sim::ShellCommand("/usr/bin/python3", {script, out_dir});
+  if (std::system(cmd.c_str()) != 0) {
+    std::cerr << "--plot: " << cmd << " failed\n";
+    return false;
+  }
+  if (trace_file.empty()) return true;
+  cmd = swarm::sim::ShellCommand(
+      "/usr/bin/python3", {analysis + "plot_pieces.py", trace_file, "--pieces",
+                           std::to_string(pieces), "--out", out_dir + "/pieces.png"});
   if (std::system(cmd.c_str()) != 0) {
     std::cerr << "--plot: " << cmd << " failed\n";
     return false;
@@ -145,13 +155,21 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   swarm::sim::Simulation sim(*s, opt);
   swarm::sim::RunResult r = sim.Run();
   progress.Finish();
+  if (trace.is_open()) {
+    // Complete on disk before anything reads it (--plot's piece map).
+    trace.close();
+    if (trace.fail()) {
+      std::cerr << "--trace " << trace_file << ": write failed (disk full?)\n";
+      return 1;
+    }
+  }
   if (auto err = swarm::sim::WriteResultFolder(out_dir, *s, r)) {
     std::cerr << *err << "\n";
     return 1;
   }
   std::cout << swarm::sim::HumanSummary(*s, r, swarm::sim::Summarize(*s, r));
   std::cout << "  results        " << out_dir << std::endl;  // before plot_run.py prints
-  if (plot && !Plot(out_dir)) return 1;  // the results are written; the plots are not
+  if (plot && !Plot(out_dir, trace_file, s->PieceCount())) return 1;  // the results are written; the plots are not
   return 0;
 }
 

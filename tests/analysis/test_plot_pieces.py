@@ -110,6 +110,20 @@ class PlotPiecesCliTest(helpers.TempDirTest):
         self.assertEqual(r.stdout, "")
         self.assertGoodPng(out)
 
+    def test_a_scenario_beside_the_png_counts_too(self):
+        # sim run --out DIR --trace ELSEWHERE --plot: the result folder,
+        # with its scenario.yaml, is where the PNG goes.
+        trace = write(os.path.join(self.tmp, "trace.log"), synthetic_trace(pieces=20))
+        result = os.path.join(self.tmp, "result")
+        os.makedirs(result)
+        write(os.path.join(result, "scenario.yaml"),
+              "name: beside_png\nfile: {name: f, size: 6MiB, piece_size: 256KiB}\n")
+        r = helpers.run_script("plot_pieces.py", trace, "--out",
+                               os.path.join(result, "pieces.png"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")  # 24 pieces from the scenario, nothing assumed
+        self.assertGoodPng(os.path.join(result, "pieces.png"))
+
     def test_bad_lines_name_the_line(self):
         bad = SMALL.splitlines(keepends=True)
         cases = {

@@ -483,6 +483,20 @@ TEST(SimRunPlot, FolderNameWithQuoteAndSpaceIsPlotted) {
   EXPECT_EQ(err.find("failed"), std::string::npos) << err;
 }
 
+// With --trace, --plot also draws the piece map, from the whole trace
+// (the trace file is complete before the script reads it).
+TEST(SimRunPlot, ATraceAddsThePieceMap) {
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
+    GTEST_SKIP() << "no matplotlib for /usr/bin/python3";
+  std::string out = Dir("plot_trace"), trace = Dir("plot_trace_log") + "/t.log", text, err;
+  ASSERT_EQ(Sim("run " + TinyFile() + " --quiet --plot --out " + out + " --trace " + trace,
+                &text, &err), 0)
+      << err;
+  EXPECT_TRUE(fs::exists(out + "/pieces.png")) << err;
+  EXPECT_NE(text.find("plot: " + out + "/pieces.png"), std::string::npos) << text;
+  EXPECT_EQ(err, "");
+}
+
 TEST(SimRunPlot, FailedPlotIsANonZeroExit) {
   if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
     GTEST_SKIP() << "no matplotlib for /usr/bin/python3";
