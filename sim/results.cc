@@ -62,12 +62,15 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
   Summary sum;
   sum.bounds = ComputeSimpleBounds(s);
   std::vector<double> times;
-  double first_join = 1e300, last_done = -1;
+  double first_join = 1e300, last_join = -1, last_done = -1;
   for (const PeerRecord& p : r.peers) {
     ++sum.total;
     if (p.started_complete) continue;
     ++sum.leechers;
-    if (p.join) first_join = std::min(first_join, p.join->seconds());
+    if (p.join) {
+      first_join = std::min(first_join, p.join->seconds());
+      last_join = std::max(last_join, p.join->seconds());
+    }
     if (!p.completion) continue;
     ++sum.completed;
     times.push_back((*p.completion - *p.join).seconds());
@@ -86,7 +89,9 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
   // only when every leecher completed (otherwise it is not defined).
   if (sum.leechers > 0 && sum.completed == sum.leechers) {
     sum.makespan_s = last_done - first_join;
-    if (*sum.makespan_s > 0 && std::isfinite(sum.bounds.kumar_ross_s))
+    // The makespan of a steady state measures its arrivals, not the swarm.
+    sum.kept_arriving = last_join - first_join > 0.5 * *sum.makespan_s;
+    if (*sum.makespan_s > 0 && std::isfinite(sum.bounds.kumar_ross_s) && !sum.kept_arriving)
       sum.efficiency = sum.bounds.kumar_ross_s / *sum.makespan_s;
   }
   return sum;
@@ -215,7 +220,11 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
   if (sum.bounds.piece_granular_s)
     o << "   piece-granular " << Fixed(*sum.bounds.piece_granular_s, 1) << " s";
   o << "\n";
-  o << "  efficiency     " << (sum.efficiency ? Fixed(*sum.efficiency, 3) : "-") << "\n";
+  o << "  efficiency     "
+    << (sum.efficiency     ? Fixed(*sum.efficiency, 3)
+        : sum.kept_arriving ? "- (leechers kept arriving: not a flash crowd)"
+                            : "-")
+    << "\n";
   uint64_t failed = 0, banned = 0;
   for (const PeerRecord& p : r.peers) {
     failed += p.pieces_failed;

@@ -79,7 +79,12 @@ struct Summary {
   std::optional<double> mean, median, p90, min, max;
   std::optional<double> makespan_s;
   SimpleBounds bounds;
+  // Kumar-Ross bound / makespan; only for a flash crowd (the bound assumes
+  // everyone joins at once): not when leechers kept joining over more than
+  // half of the makespan (kept_arriving), the rule analysis/resultdir.py's
+  // is_flash_crowd() applies to the plots.
   std::optional<double> efficiency;
+  bool kept_arriving = false;
 };
 
 Summary Summarize(const Scenario& s, const RunResult& r);

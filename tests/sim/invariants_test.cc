@@ -266,6 +266,45 @@ TEST(Invariants, SummaryJsonHasTheFluidSteadyStateWhenItApplies) {
   }
 }
 
+// Efficiency (Kumar-Ross bound / makespan) only for a flash crowd: when the
+// leechers' joins spread over more than half the makespan, it is null, as
+// the plots decide (analysis/resultdir.py, is_flash_crowd).
+TEST(Invariants, EfficiencyOnlyForAFlashCrowd) {
+  Scenario s = Parse(kSmall);
+  auto run = [](double join_spread_s) {
+    RunResult r;
+    PeerRecord seed;
+    seed.started_complete = true;
+    seed.join = core::Time::Zero();
+    r.peers.push_back(seed);
+    for (int i = 0; i <= 10; ++i) {
+      PeerRecord p;
+      p.join = core::Time::Zero() + core::Duration::SecondsF(join_spread_s * i / 10);
+      p.completion = *p.join + core::Duration::Seconds(100);
+      r.peers.push_back(p);
+    }
+    return r;
+  };
+  // Joins over 100 s, makespan 200 s: a flash crowd, just.
+  RunResult crowd = run(100);
+  Summary c = Summarize(s, crowd);
+  ASSERT_TRUE(c.makespan_s);
+  EXPECT_DOUBLE_EQ(*c.makespan_s, 200);
+  ASSERT_TRUE(c.efficiency);
+  EXPECT_DOUBLE_EQ(*c.efficiency, c.bounds.kumar_ross_s / 200);
+  EXPECT_FALSE(c.kept_arriving);
+  // Joins over 101 s of a 201 s makespan: leechers kept arriving.
+  RunResult steady = run(101);
+  Summary st = Summarize(s, steady);
+  ASSERT_TRUE(st.makespan_s);
+  EXPECT_FALSE(st.efficiency);
+  EXPECT_TRUE(st.kept_arriving);
+  EXPECT_NE(SummaryJson(s, steady, st).find("\"efficiency\": null,"), std::string::npos);
+  EXPECT_NE(HumanSummary(s, steady, st).find("efficiency     - (leechers kept arriving"),
+            std::string::npos)
+      << HumanSummary(s, steady, st);
+}
+
 // kSmall plus two polluting seeds: every block they upload is corrupt.
 std::string WithPolluters() {
   std::string text = kSmall;
