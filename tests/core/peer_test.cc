@@ -213,6 +213,27 @@ TEST_F(PeerTest, CompletedPieceIsVerifiedThenAnnouncedWithHave) {
   EXPECT_EQ(p->stats().downloaded, kPiece);
 }
 
+// The Have reaches every neighbour lacking the piece, whichever side dialed.
+TEST_F(PeerTest, HaveGoesToDialedAndAcceptedNeighboursAlike) {
+  const ConnectionId c3{3};
+  const PeerId third{9};
+  auto p = Make(false);
+  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  Handshaken(*p, c2_, other_);  // inbound
+  p->OnConnected(now_, c3, Direction::kOutbound, third);
+  p->OnMessage(now_, c3, Handshake{torrent_.info_hash(), third});
+  p->OnMessage(now_, c1_, Bits("10000000"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->OnMessage(now_, c1_, Piece{Blk(0, 0)});
+  p->OnMessage(now_, c1_, Piece{Blk(0, 1)});
+  p->TakeActions();
+  p->OnPieceVerified(now_, PieceIndex(0), true);
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, NotInterested{}},
+                                                   SendMessage{c2_, Have{PieceIndex(0)}},
+                                                   SendMessage{c3, Have{PieceIndex(0)}}}));
+}
+
 TEST_F(PeerTest, LastPieceCompletesAnnouncesAndDropsSeeds) {
   PeerConfig cfg = Sequential();
   auto p = Make(false, cfg);

@@ -450,6 +450,148 @@ TEST(Invariants, TraceNamesProtocolEvents) {
     EXPECT_NE(t.find(ev), std::string::npos) << ev;
 }
 
+// --- Properties a broken engine could violate without failing the whole-run
+// invariants above (each found by deliberately breaking the engine). ---
+
+// One seed, one leecher, one 16 KiB piece, slow links only between them.
+const char* kPair = R"(name: pair
+seed: 1
+stop: {all_complete: true, max_time: 10min}
+file: {size: 16KiB, piece_size: 16KiB, block_size: 16KiB}
+network: {latency: {constant: 500ms}}
+peers:
+  - {class: seed, count: 1, upload: 100Mbit/s, download: 100Mbit/s, start: complete}
+  - {class: leecher, count: 1, upload: 100Mbit/s, download: 100Mbit/s}
+)";
+
+// Every message pays its one-way latency: the leecher's download is a chain
+// of eight dependent one-way trips after the tracker's round trip (connect,
+// the seed's handshake back, our handshake, its bitfield, Interested,
+// Unchoke, Request, the block), plus the block's transfer time.
+TEST(Invariants, EveryMessagePaysItsLatency) {
+  Scenario s = Parse(kPair);
+  RunResult r = RunChecked(s);
+  ASSERT_TRUE(r.peers[1].completion);
+  const double tracker_round_trip = 2 * 0.025;
+  const double transfer = (16384 + 13) / (100e6 / 8);
+  const double chain = tracker_round_trip + 8 * 0.5 + transfer;
+  EXPECT_GE(r.peers[1].completion->seconds(), chain);
+  EXPECT_LE(r.peers[1].completion->seconds(), chain + 0.001);
+}
+
+// With nothing random but the peers' own draws (arrivals fixed, constant
+// latency, only one peer for the tracker to hand out), two run seeds must
+// still give two runs: each peer's Rng comes from the run seed.
+TEST(Invariants, PeersDrawFromTheRunSeed) {
+  Scenario s = Parse(kPair, {"file.size=2MiB", "file.piece_size=64KiB",
+                             "protocol.piece_selection=random",
+                             "network.latency={constant: 10ms}"});
+  auto trace_of = [&](uint64_t seed) {
+    Scenario t = s;
+    t.seed = seed;
+    std::ostringstream trace;
+    SimOptions o;
+    o.trace = &trace;
+    Simulation(t, o).Run();
+    return trace.str();
+  };
+  const std::string one = trace_of(1);
+  EXPECT_EQ(one, trace_of(1));
+  EXPECT_NE(one, trace_of(2));
+}
+
+// timeline.csv: a row at t = 0 and then one every sample_interval.
+TEST(Invariants, TimelineStartsAtZeroAndKeepsItsInterval) {
+  Scenario s = Parse(kSmall);
+  RunResult r = Simulation(s).Run();
+  ASSERT_GE(r.timeline.size(), 3u);
+  for (size_t i = 0; i + 1 < r.timeline.size(); ++i) {
+    EXPECT_EQ(r.timeline[i].time.micros(), static_cast<int64_t>(i) * 1'000'000) << i;
+  }
+  EXPECT_EQ(r.timeline.back().time, r.stats.end_time);
+}
+
+// A peer that left no longer counts: neither its upload capacity (in the
+// denominator of upload_utilization) nor its pieces (availability).
+TEST(Invariants, TimelineForgetsAPeerThatLeft) {
+  Scenario s = Parse(R"(name: leaving_seed
+seed: 2
+stop: {all_complete: true, max_time: 10min}
+file: {size: 2MiB, piece_size: 64KiB, block_size: 16KiB}
+network: {latency: {constant: 10ms}}
+peers:
+  - {class: going, count: 1, upload: 1Mbit/s, download: 10Mbit/s, start: complete,
+     leave: {at: 2s}}
+  - {class: staying, count: 1, upload: 1Mbit/s, download: 10Mbit/s, start: complete}
+  - {class: leecher, count: 1, upload: 1Mbit/s, download: 100Mbit/s}
+)");
+  RunResult r = RunChecked(s);
+  ASSERT_TRUE(r.peers[2].completion);
+  // 2 MiB at 1-2 Mbit/s: the leecher is still downloading from the staying
+  // seed, at that seed's full rate, from 4 s to 10 s.
+  ASSERT_GT(r.peers[2].completion->seconds(), 11.0);
+  int checked = 0;
+  for (const TimelineRow& row : r.timeline) {
+    if (row.time.seconds() < 4 || row.time.seconds() > 10) continue;
+    ++checked;
+    EXPECT_EQ(row.seeds, 1u) << row.time.seconds();
+    // One seed saturated; the leecher's upload has nobody to serve.
+    EXPECT_NEAR(row.upload_utilization, 0.5, 0.01) << row.time.seconds();
+    // Only the staying seed holds the pieces the leecher still lacks.
+    EXPECT_EQ(row.availability_min, 1.0) << row.time.seconds();
+  }
+  EXPECT_EQ(checked, 7);
+  // At the end the leecher has completed: two seeds, no leecher.
+  EXPECT_EQ(r.timeline.back().seeds, 2u);
+  EXPECT_EQ(r.timeline.back().leechers, 0u);
+}
+
+// A failure is not a departure: a crashed peer vanishes without a
+// `stopped` announce, so the tracker keeps listing it and later peers' dials
+// to it fail; a peer that leaves says `stopped` and is no longer handed out
+// (docs/scenarios.md, `failure` and `leave`).
+TEST(Invariants, AFailedPeerStaysListedALeavingOneDoesNot) {
+  Scenario s = Parse(R"(name: crash
+seed: 1
+stop: {all_complete: false, max_time: 30s}
+file: {size: 2MiB, piece_size: 64KiB, block_size: 16KiB}
+network: {latency: {constant: 10ms}}
+peers:
+  - {class: seed, count: 1, upload: 1Mbit/s, download: 10Mbit/s, start: complete}
+  - {class: doomed, count: 1, upload: 1Mbit/s, download: 10Mbit/s,
+     failure: {probability: 1, after: 2s}}
+  - {class: quitter, count: 1, upload: 1Mbit/s, download: 10Mbit/s, leave: {at: 2s}}
+  - {class: late, count: 3, upload: 1Mbit/s, download: 10Mbit/s, arrival: {at: 10s}}
+)");
+  std::ostringstream trace;
+  SimOptions o;
+  o.trace = &trace;
+  RunResult r = Simulation(s, o).Run();
+  ASSERT_TRUE(r.peers[1].failed);
+  ASSERT_FALSE(r.peers[2].failed);
+  ASSERT_TRUE(r.peers[2].leave);
+  const std::string t = trace.str();
+  EXPECT_EQ(t.find("peer=1 announce stopped"), std::string::npos);
+  EXPECT_NE(t.find("peer=2 announce stopped"), std::string::npos);
+  EXPECT_NE(t.find("connect_failed peer=1\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("connect_failed peer=2\n"), std::string::npos) << t;
+}
+
+// leave: {after_complete: D}: a leecher seeds exactly D after completing.
+TEST(Invariants, LeechersSeedForTheirSeedingTimeThenLeave) {
+  Scenario s = Parse(kSmall, {"peers.1.leave={after_complete: 7s}"});
+  RunResult r = RunChecked(s);
+  int checked = 0;
+  for (const PeerRecord& p : r.peers) {
+    if (p.class_index != 1 || !p.completion) continue;
+    if (*p.completion + core::Duration::Seconds(7) >= r.stats.end_time) continue;
+    ++checked;
+    ASSERT_TRUE(p.leave);
+    EXPECT_EQ(*p.leave - *p.completion, core::Duration::Seconds(7));
+  }
+  EXPECT_GT(checked, 0);
+}
+
 // --- The CLI on bad files: one message, exit code 2, nothing written. ---
 
 // A path under the test temp directory that no other test process uses
