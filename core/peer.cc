@@ -193,7 +193,11 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
     return;
   }
   SWARM_CHECK(Find(id) == nullptr);  // drivers never reuse an id
-  if (d == Direction::kInbound && conns_.size() >= config_.max_connections) {
+  // Full. An answer to our own dial can find us so too: inbound
+  // connections may have taken the places while it was on its way. That
+  // peer may be offered (and dialed) again later.
+  if (conns_.size() >= config_.max_connections) {
+    if (dialed && !InTouchWith(*dialed, std::nullopt)) known_.erase(*dialed);
     actions_.push_back(Disconnect{id, DisconnectReason::kTooManyConnections});
     return;
   }
@@ -211,7 +215,9 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
 
 void Peer::OnConnectFailed(Time now, PeerId dialed) {
   connecting_.erase(dialed);
-  known_.erase(dialed);  // may be offered again by the tracker
+  // It may be offered again by the tracker, unless it reached us on a
+  // connection of its own meanwhile.
+  if (!InTouchWith(dialed, std::nullopt)) known_.erase(dialed);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
 }
@@ -226,6 +232,14 @@ void Peer::OnDisconnected(Time now, ConnectionId id) {
   SuperSeedRevealIfUnspreadableEverywhere(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
+}
+
+bool Peer::InTouchWith(PeerId who, std::optional<ConnectionId> except) const {
+  if (connecting_.count(who)) return true;
+  for (const auto& [id, c] : conns_) {
+    if (id != except && (c.remote == who || (!c.remote && c.dialed == who))) return true;
+  }
+  return false;
 }
 
 bool Peer::IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id) {
@@ -272,12 +286,9 @@ void Peer::RemoveConnection(ConnectionId id) {
   for (const auto& r : c.requests) picker_.AbortRequest(r.block);
   // The peer may be offered again by the tracker, and then it is worth
   // another try, unless another connection to it lives on (a duplicate
-  // dropped in the handshake).
+  // dropped in the handshake) or we are dialing it.
   auto forget = [&](PeerId who) {
-    for (const auto& [other_id, other] : conns_) {
-      if (other_id != id && (other.remote == who || (!other.remote && other.dialed == who))) return;
-    }
-    known_.erase(who);
+    if (!InTouchWith(who, id)) known_.erase(who);
   };
   if (c.remote) {
     picker_.ForgetOwner(*c.remote);
@@ -421,6 +432,8 @@ void Peer::HandleHandshake(Time now, Connection& c, const Handshake& m) {
   c.handshake_received = true;
   c.remote = m.peer_id;
   known_.insert(m.peer_id);
+  // The tracker may have listed it before it reached us: no need to dial.
+  std::erase_if(candidates_, [&](const PeerAddress& a) { return a.id == m.peer_id; });
   if (config_.super_seeding && is_seed()) return SuperSeedOffer(now, c);
   if (!have_.None()) Send(now, c, BitfieldMessage{have_.ToWire()});
 }

@@ -606,6 +606,82 @@ TEST_F(PeerTest, TooManyInboundConnectionsAreRefused) {
             (std::vector<Action>{Dis(c2_, DisconnectReason::kTooManyConnections)}));
 }
 
+// Inbound connections may fill the last places while our dial is on its
+// way; its answer is then refused too, or we would hold more than
+// max_connections.
+TEST_F(PeerTest, ADialAnsweredWhenFullIsRefused) {
+  PeerConfig cfg = Sequential();
+  cfg.max_connections = 1;
+  cfg.min_connections = 1;
+  auto p = Make(false, cfg);
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, "b"}};
+  p->OnTrackerResponse(now_, r);
+  ASSERT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, "b"}}}));
+  Handshaken(*p, c1_, other_);  // inbound, takes the only place
+  p->OnConnected(now_, c2_, Direction::kOutbound, remote_);
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(c2_, DisconnectReason::kTooManyConnections)}));
+  // Once there is room the tracker's next offer of it is dialed again.
+  p->OnDisconnected(now_, c1_);
+  p->TakeActions();
+  p->OnTrackerResponse(now_, r);
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, "b"}}}));
+}
+
+// A peer the tracker listed while we had enough connections, and which
+// then connected to us, is not dialed when we later want more.
+TEST_F(PeerTest, AListedPeerThatConnectedIsNotDialed) {
+  PeerConfig cfg = Sequential();
+  cfg.max_connections = 5;
+  cfg.min_connections = 2;
+  auto p = Make(false, cfg);
+  Handshaken(*p, c1_, other_);
+  Handshaken(*p, ConnectionId(3), PeerId(9));
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, "b"}};
+  p->OnTrackerResponse(now_, r);  // enough connections: kept as a candidate
+  EXPECT_TRUE(p->TakeActions().empty());
+  Handshaken(*p, c2_, remote_);
+  p->OnDisconnected(now_, c1_);
+  p->OnDisconnected(now_, ConnectionId(3));  // below min_connections now
+  for (const Action& a : p->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
+  }
+}
+
+// Our dial to a peer fails while that peer is connected to us on its own
+// connection: it stays known, so the tracker's next offer is not dialed.
+TEST_F(PeerTest, AFailedDialDoesNotForgetAConnectedPeer) {
+  auto p = Make(false);
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, "b"}};
+  p->OnTrackerResponse(now_, r);
+  ASSERT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, "b"}}}));
+  Handshaken(*p, c1_, remote_);
+  p->OnConnectFailed(now_, remote_);
+  p->OnTrackerResponse(now_, r);
+  for (const Action& a : p->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
+  }
+}
+
+// A connection claiming a peer we are dialing closes: the dial is still on
+// its way, so the tracker's next offer of that peer is not dialed again.
+TEST_F(PeerTest, ADialOnItsWayIsNotRepeated) {
+  auto p = Make(false);
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, "b"}};
+  p->OnTrackerResponse(now_, r);
+  ASSERT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, "b"}}}));
+  Handshaken(*p, c1_, remote_);
+  p->OnDisconnected(now_, c1_);
+  p->OnTrackerResponse(now_, r);
+  for (const Action& a : p->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
+  }
+}
+
 
 class StrategyTest : public PeerTest {};
 
