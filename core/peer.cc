@@ -550,7 +550,14 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
 
 void Peer::HandleInterested(Time now, Connection& c) {
   SetPeerInterested(c, true);
-  if (c.am_choking) FillFreeSlots(now, &c);
+  if (c.am_choking) return FillFreeSlots(now, &c);
+  // Unchoked while it wanted nothing: a turn-taking choker leaves such a
+  // peer unchoked and gives its slot to the next one that asks. Back in the
+  // running it waits for its next turn rather than serve one peer more than
+  // unchoke_slots.
+  if (choker_.CountsSlots(is_seed()) && unchoked_interested_ > config_.unchoke_slots) {
+    ChokePeer(now, c);
+  }
 }
 
 // An upload slot is free (a peer lost interest or left, or a new one became
@@ -783,6 +790,9 @@ void Peer::OnBecameSeed(Time now) {
     if (c.handshake_received && c.remote_have.All()) seeds.push_back(id);
   }
   for (ConnectionId id : seeds) Drop(id, DisconnectReason::kNotUseful);
+  // Strict tit-for-tat holds a leecher's uploads to a deficit; a seed is
+  // exempt, so requests held back may go now.
+  PumpAll();
 }
 
 void Peer::Strike(PeerId p) {
@@ -836,6 +846,11 @@ void Peer::PumpWeighted() {
     ++uploads_in_flight_;
     actions_.push_back(SendBlock{best->id, b});
   }
+}
+
+void Peer::PumpAll() {
+  if (weighted_uploads_) return PumpWeighted();
+  for (auto& [id, c] : index_) PumpUploads(*c);
 }
 
 void Peer::OnBlockSent(Time now, ConnectionId id, const BlockRef& block) {
@@ -932,6 +947,10 @@ void Peer::Rechoke(Time now, RechokeKind kind) {
     const bool optimistic = d.optimistic == id;
     if (c.optimistic != optimistic) c.optimistic = optimistic;  // no needless store
   }
+  // Sharing by weight started or stopped: the allowance of uploads in
+  // flight changed from one per connection to one for the peer or back,
+  // and requests kept waiting under the old rule may go now.
+  if (set_weights) PumpAll();
 }
 
 // --------------------------------------------------------------------------

@@ -169,6 +169,9 @@ class Peer {
   void RefillAfterDrops(Time now);
   void PumpUploads(Connection& c);
   void PumpWeighted();
+  // PumpUploads on every connection (PumpWeighted while weighted): after a
+  // change that may let several send at once.
+  void PumpAll();
   bool MaySend(const Connection& c) const;
   void SuperSeedOffer(Time now, Connection& c);
   void SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p);
