@@ -666,10 +666,13 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     }
     if (picker_.IsComplete(b.piece)) actions_.push_back(VerifyPiece{b.piece});
   }
-  // Another connection may have the same block outstanding: in end-game,
+  // Another connection may have the same block outstanding: in end-game
+  // (which may have ended since: a dropped connection gives blocks back),
   // or because we gave this request up (a choke, a timeout) and asked
   // elsewhere, and then the answer came after all.
-  if (late || (config_.endgame && picker_.InEndgame())) CancelElsewhere(now, c.id, b);
+  if (late || (config_.endgame && picker_.InEndgame()) || picker_.IsOutstanding(b)) {
+    CancelElsewhere(now, c.id, b);
+  }
   RequestMore(now, c);
 }
 
