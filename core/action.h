@@ -20,7 +20,8 @@ enum class DisconnectReason : uint8_t {
   kSelfConnection,         // handshake carried our own peer id
   kDuplicateConnection,    // already connected to that peer id
   kBanned,                 // the peer id is banned for sending bad data
-  kTooManyConnections,     // inbound connection over max_connections
+  kTooManyConnections,     // a connection (inbound, or our dial answered
+                           // late) over max_connections
   kMessageBeforeHandshake, // anything but a handshake came first
   kUnexpectedHandshake,    // a second handshake
   kBadBitfield,            // wrong size, spare bits set, or sent twice/late

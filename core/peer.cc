@@ -193,7 +193,11 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
     return;
   }
   SWARM_CHECK(Find(id) == nullptr);  // drivers never reuse an id
-  if (d == Direction::kInbound && conns_.size() >= config_.max_connections) {
+  // Full. An answer to our own dial can find us so too: inbound
+  // connections may have taken the places while it was on its way. That
+  // peer may be offered (and dialed) again later.
+  if (conns_.size() >= config_.max_connections) {
+    if (dialed && !InTouchWith(*dialed, std::nullopt)) known_.erase(*dialed);
     actions_.push_back(Disconnect{id, DisconnectReason::kTooManyConnections});
     return;
   }
@@ -211,7 +215,9 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
 
 void Peer::OnConnectFailed(Time now, PeerId dialed) {
   connecting_.erase(dialed);
-  known_.erase(dialed);  // may be offered again by the tracker
+  // It may be offered again by the tracker, unless it reached us on a
+  // connection of its own meanwhile.
+  if (!InTouchWith(dialed, std::nullopt)) known_.erase(dialed);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
 }
@@ -226,6 +232,14 @@ void Peer::OnDisconnected(Time now, ConnectionId id) {
   SuperSeedRevealIfUnspreadableEverywhere(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
+}
+
+bool Peer::InTouchWith(PeerId who, std::optional<ConnectionId> except) const {
+  if (connecting_.count(who)) return true;
+  for (const auto& [id, c] : conns_) {
+    if (id != except && (c.remote == who || (!c.remote && c.dialed == who))) return true;
+  }
+  return false;
 }
 
 bool Peer::IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id) {
@@ -272,12 +286,9 @@ void Peer::RemoveConnection(ConnectionId id) {
   for (const auto& r : c.requests) picker_.AbortRequest(r.block);
   // The peer may be offered again by the tracker, and then it is worth
   // another try, unless another connection to it lives on (a duplicate
-  // dropped in the handshake).
+  // dropped in the handshake) or we are dialing it.
   auto forget = [&](PeerId who) {
-    for (const auto& [other_id, other] : conns_) {
-      if (other_id != id && (other.remote == who || (!other.remote && other.dialed == who))) return;
-    }
-    known_.erase(who);
+    if (!InTouchWith(who, id)) known_.erase(who);
   };
   if (c.remote) {
     picker_.ForgetOwner(*c.remote);
@@ -421,6 +432,8 @@ void Peer::HandleHandshake(Time now, Connection& c, const Handshake& m) {
   c.handshake_received = true;
   c.remote = m.peer_id;
   known_.insert(m.peer_id);
+  // The tracker may have listed it before it reached us: no need to dial.
+  std::erase_if(candidates_, [&](const PeerAddress& a) { return a.id == m.peer_id; });
   if (config_.super_seeding && is_seed()) return SuperSeedOffer(now, c);
   if (!have_.None()) Send(now, c, BitfieldMessage{have_.ToWire()});
 }
@@ -537,7 +550,14 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
 
 void Peer::HandleInterested(Time now, Connection& c) {
   SetPeerInterested(c, true);
-  if (c.am_choking) FillFreeSlots(now, &c);
+  if (c.am_choking) return FillFreeSlots(now, &c);
+  // Unchoked while it wanted nothing: a turn-taking choker leaves such a
+  // peer unchoked and gives its slot to the next one that asks. Back in the
+  // running it waits for its next turn rather than serve one peer more than
+  // unchoke_slots.
+  if (choker_.CountsSlots(is_seed()) && unchoked_interested_ > config_.unchoke_slots) {
+    ChokePeer(now, c);
+  }
 }
 
 // An upload slot is free (a peer lost interest or left, or a new one became
@@ -646,10 +666,13 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     }
     if (picker_.IsComplete(b.piece)) actions_.push_back(VerifyPiece{b.piece});
   }
-  // Another connection may have the same block outstanding: in end-game,
+  // Another connection may have the same block outstanding: in end-game
+  // (which may have ended since: a dropped connection gives blocks back),
   // or because we gave this request up (a choke, a timeout) and asked
   // elsewhere, and then the answer came after all.
-  if (late || (config_.endgame && picker_.InEndgame())) CancelElsewhere(now, c.id, b);
+  if (late || (config_.endgame && picker_.InEndgame()) || picker_.IsOutstanding(b)) {
+    CancelElsewhere(now, c.id, b);
+  }
   RequestMore(now, c);
 }
 
@@ -770,6 +793,9 @@ void Peer::OnBecameSeed(Time now) {
     if (c.handshake_received && c.remote_have.All()) seeds.push_back(id);
   }
   for (ConnectionId id : seeds) Drop(id, DisconnectReason::kNotUseful);
+  // Strict tit-for-tat holds a leecher's uploads to a deficit; a seed is
+  // exempt, so requests held back may go now.
+  PumpAll();
 }
 
 void Peer::Strike(PeerId p) {
@@ -823,6 +849,11 @@ void Peer::PumpWeighted() {
     ++uploads_in_flight_;
     actions_.push_back(SendBlock{best->id, b});
   }
+}
+
+void Peer::PumpAll() {
+  if (weighted_uploads_) return PumpWeighted();
+  for (auto& [id, c] : index_) PumpUploads(*c);
 }
 
 void Peer::OnBlockSent(Time now, ConnectionId id, const BlockRef& block) {
@@ -919,6 +950,10 @@ void Peer::Rechoke(Time now, RechokeKind kind) {
     const bool optimistic = d.optimistic == id;
     if (c.optimistic != optimistic) c.optimistic = optimistic;  // no needless store
   }
+  // Sharing by weight started or stopped: the allowance of uploads in
+  // flight changed from one per connection to one for the peer or back,
+  // and requests kept waiting under the old rule may go now.
+  if (set_weights) PumpAll();
 }
 
 // --------------------------------------------------------------------------

@@ -169,6 +169,9 @@ class Peer {
   void RefillAfterDrops(Time now);
   void PumpUploads(Connection& c);
   void PumpWeighted();
+  // PumpUploads on every connection (PumpWeighted while weighted): after a
+  // change that may let several send at once.
+  void PumpAll();
   bool MaySend(const Connection& c) const;
   void SuperSeedOffer(Time now, Connection& c);
   void SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p);
@@ -193,6 +196,9 @@ class Peer {
   void Strike(PeerId p);
   bool ValidBlockRange(const BlockRef& b) const;
   Connection* Find(ConnectionId id);
+  // Whether we are dialing `who` or hold a connection to it (other than
+  // `except`): then it stays in known_ and is not dialed again.
+  bool InTouchWith(PeerId who, std::optional<ConnectionId> except) const;
   static bool IndexLess(const std::pair<ConnectionId, Connection*>& e, ConnectionId id);
   // Whether `c` occupies one of our upload slots.
   static bool HoldsSlot(const Connection& c) { return !c.am_choking && c.peer_interested; }

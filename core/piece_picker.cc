@@ -229,6 +229,11 @@ bool PiecePicker::NeedsBlock(const BlockRef& b) const {
   return !it->second.received[b.offset / config_.block_size];
 }
 
+bool PiecePicker::IsOutstanding(const BlockRef& b) const {
+  auto it = partial_.find(b.piece.value());
+  return it != partial_.end() && it->second.outstanding[b.offset / config_.block_size] > 0;
+}
+
 void PiecePicker::OnPieceVerified(PieceIndex p, bool ok) {
   SWARM_CHECK(IsComplete(p));
   partial_.erase(p.value());

@@ -89,6 +89,9 @@ class PiecePicker {
   bool IsComplete(PieceIndex p) const;
   // True while some block of p is still missing and p is not had.
   bool NeedsBlock(const BlockRef& b) const;
+  // Whether a request for `b` is counted as in flight (e.g. an end-game
+  // duplicate on another connection after `b` arrived).
+  bool IsOutstanding(const BlockRef& b) const;
 
   // Verification outcome. ok: p becomes had. !ok: p is reset to missing and
   // put on parole.

@@ -132,5 +132,31 @@ TEST_F(PeerChokingTest, PropShareServesANewlyInterestedContributorAtOnce) {
   EXPECT_EQ(p->unchoked_count(), 3u);
 }
 
+// Round-robin serves `unchoke_slots` interested peers in turn. A peer that
+// lost interest keeps its unchoke (nothing to send it anyway) and its slot
+// goes to the next peer that asks; when the first became interested again
+// (we got a piece it lacks) it used to hold a slot on top of them: more
+// peers served than unchoke_slots until the next rechoke. It waits for its
+// next turn now.
+TEST_F(PeerChokingTest, RoundRobinServesNoMoreThanItsSlotsWhenInterestReturns) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kRoundRobin;
+  cfg.unchoke_slots = 2;
+  auto p = Make("11110000", cfg);
+  for (uint64_t i = 1; i <= 3; ++i) {
+    Handshaken(*p, i);
+    p->OnMessage(now_, ConnectionId(i), Bits("00000000"));
+  }
+  p->OnMessage(now_, ConnectionId(1), Interested{});
+  p->OnMessage(now_, ConnectionId(2), Interested{});
+  p->OnMessage(now_, ConnectionId(1), NotInterested{});
+  p->OnMessage(now_, ConnectionId(3), Interested{});
+  ASSERT_EQ(Sent<Unchoke>(p->TakeActions()),
+            (std::vector<ConnectionId>{ConnectionId(1), ConnectionId(2), ConnectionId(3)}));
+  p->OnMessage(now_, ConnectionId(1), Interested{});
+  EXPECT_EQ(Sent<Choke>(p->TakeActions()), (std::vector<ConnectionId>{ConnectionId(1)}));
+  EXPECT_EQ(p->unchoked_count(), 2u);
+}
+
 }  // namespace
 }  // namespace swarm::core

@@ -252,5 +252,30 @@ TEST_F(PeerRequestsTest, UnchokeAllServesEveryAskerAtOnce) {
   EXPECT_EQ(Count<Unchoke>(p->TakeActions()), 4);
 }
 
+// End-game can end again: a dropped connection gives back blocks nobody
+// else was asked for. A block duplicated during end-game that then arrives
+// must still be cancelled on the other connection: the duplicate used to
+// stay outstanding there, and once its piece failed verification and was
+// fetched anew, giving it up (a timeout) took the new request's place in
+// the picker's count, so the block was asked for twice on one connection.
+TEST_F(PeerRequestsTest, ADuplicateFromAnEndedEndGameIsCancelledOnArrival) {
+  auto p = Make(AllBut6And7(), Sequential(/*pipeline=*/2));
+  Handshaken(*p, c1_, a_);
+  Handshaken(*p, c2_, b_);
+  Handshaken(*p, c3_, c_);
+  p->OnMessage(now_, c1_, Bits("00000010"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->OnMessage(now_, c3_, Bits("00000001"));
+  p->OnMessage(now_, c3_, Unchoke{});  // every block asked for: end-game
+  p->OnMessage(now_, c2_, Bits("00000010"));
+  p->OnMessage(now_, c2_, Unchoke{});
+  ASSERT_EQ(RequestsOn(p->TakeActions(), c2_), (std::vector<BlockRef>{Blk(6, 0), Blk(6, 1)}));
+  p->OnDisconnected(now_, c3_);  // 7/0 and 7/1 unrequested again
+  p->TakeActions();
+  p->OnMessage(now_, c1_, Piece{Blk(6, 0)});
+  const auto acts = p->TakeActions();
+  EXPECT_EQ(std::count(acts.begin(), acts.end(), Action(SendMessage{c2_, Cancel{Blk(6, 0)}})), 1);
+}
+
 }  // namespace
 }  // namespace swarm::core

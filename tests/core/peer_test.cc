@@ -627,6 +627,82 @@ TEST_F(PeerTest, TooManyInboundConnectionsAreRefused) {
             (std::vector<Action>{Dis(c2_, DisconnectReason::kTooManyConnections)}));
 }
 
+// Inbound connections may fill the last places while our dial is on its
+// way; its answer is then refused too, or we would hold more than
+// max_connections.
+TEST_F(PeerTest, ADialAnsweredWhenFullIsRefused) {
+  PeerConfig cfg = Sequential();
+  cfg.max_connections = 1;
+  cfg.min_connections = 1;
+  auto p = Make(false, cfg);
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, "b"}};
+  p->OnTrackerResponse(now_, r);
+  ASSERT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, "b"}}}));
+  Handshaken(*p, c1_, other_);  // inbound, takes the only place
+  p->OnConnected(now_, c2_, Direction::kOutbound, remote_);
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Dis(c2_, DisconnectReason::kTooManyConnections)}));
+  // Once there is room the tracker's next offer of it is dialed again.
+  p->OnDisconnected(now_, c1_);
+  p->TakeActions();
+  p->OnTrackerResponse(now_, r);
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, "b"}}}));
+}
+
+// A peer the tracker listed while we had enough connections, and which
+// then connected to us, is not dialed when we later want more.
+TEST_F(PeerTest, AListedPeerThatConnectedIsNotDialed) {
+  PeerConfig cfg = Sequential();
+  cfg.max_connections = 5;
+  cfg.min_connections = 2;
+  auto p = Make(false, cfg);
+  Handshaken(*p, c1_, other_);
+  Handshaken(*p, ConnectionId(3), PeerId(9));
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, "b"}};
+  p->OnTrackerResponse(now_, r);  // enough connections: kept as a candidate
+  EXPECT_TRUE(p->TakeActions().empty());
+  Handshaken(*p, c2_, remote_);
+  p->OnDisconnected(now_, c1_);
+  p->OnDisconnected(now_, ConnectionId(3));  // below min_connections now
+  for (const Action& a : p->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
+  }
+}
+
+// Our dial to a peer fails while that peer is connected to us on its own
+// connection: it stays known, so the tracker's next offer is not dialed.
+TEST_F(PeerTest, AFailedDialDoesNotForgetAConnectedPeer) {
+  auto p = Make(false);
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, "b"}};
+  p->OnTrackerResponse(now_, r);
+  ASSERT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, "b"}}}));
+  Handshaken(*p, c1_, remote_);
+  p->OnConnectFailed(now_, remote_);
+  p->OnTrackerResponse(now_, r);
+  for (const Action& a : p->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
+  }
+}
+
+// A connection claiming a peer we are dialing closes: the dial is still on
+// its way, so the tracker's next offer of that peer is not dialed again.
+TEST_F(PeerTest, ADialOnItsWayIsNotRepeated) {
+  auto p = Make(false);
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, "b"}};
+  p->OnTrackerResponse(now_, r);
+  ASSERT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, "b"}}}));
+  Handshaken(*p, c1_, remote_);
+  p->OnDisconnected(now_, c1_);
+  p->OnTrackerResponse(now_, r);
+  for (const Action& a : p->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
+  }
+}
+
 
 class StrategyTest : public PeerTest {};
 
@@ -659,6 +735,84 @@ TEST_F(StrategyTest, StrictTitForTatStopsAtTheDeficitAndResumesOnReceipt) {
   EXPECT_EQ(std::count_if(acts.begin(), acts.end(),
                           [](const Action& a) { return std::holds_alternative<SendBlock>(a); }),
             1);
+}
+
+// Strict tit-for-tat exempts seeds from the deficit limit. Requests held
+// back by it are served the moment the peer becomes a seed: the neighbour's
+// pipeline is full, so no later request of its own would restart them.
+TEST_F(StrategyTest, StrictTitForTatServesHeldRequestsOnBecomingASeed) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kStrictTitForTat;
+  cfg.strict_tft_allowance = 32 * 1024;  // two blocks
+  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, Bitfield::FromString("11111110"));
+  p->TakeActions();
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("00000000"));
+  p->OnMessage(now_, c1_, Interested{});
+  for (uint32_t i = 0; i < 4; ++i) p->OnMessage(now_, c1_, Request{Blk(i / 2, i % 2)});
+  int sent = 0;
+  for (int round = 0; round < 4; ++round) {
+    for (const Action& a : p->TakeActions()) {
+      if (auto* s = std::get_if<SendBlock>(&a)) {
+        ++sent;
+        p->OnBlockSent(now_, c1_, s->block);
+      }
+    }
+  }
+  ASSERT_EQ(sent, 2);  // the allowance
+  // The last piece comes from another neighbour.
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c2_, Bits("00000001"));
+  p->OnMessage(now_, c2_, Unchoke{});
+  p->OnMessage(now_, c2_, Piece{Blk(7, 0)});
+  p->OnMessage(now_, c2_, Piece{Blk(7, 1)});
+  p->TakeActions();
+  p->OnPieceVerified(now_, PieceIndex(7), true);
+  const auto acts = p->TakeActions();
+  EXPECT_EQ(std::count(acts.begin(), acts.end(), Action(SendBlock{c1_, Blk(1, 0)})), 1);
+}
+
+// propshare divides one upload allowance among its neighbours by weight;
+// when a rechoke falls back to equal shares (nobody gave anything lately),
+// each unchoked neighbour has its own allowance again, and one whose
+// requests waited for the shared one is served at once.
+TEST_F(StrategyTest, PropShareFallingBackToEqualSharesServesWaitingRequests) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kPropShare;
+  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, Bitfield::FromString("11110000"));
+  p->TakeActions();
+  Handshaken(*p, c1_, remote_);
+  Handshaken(*p, c2_, other_);
+  p->OnMessage(now_, c1_, Bits("00001111"));
+  p->OnMessage(now_, c2_, Bits("00000000"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->OnMessage(now_, c1_, Piece{Blk(4, 0)});  // c1 gave us something
+  p->OnMessage(now_, c1_, Interested{});
+  p->OnMessage(now_, c2_, Interested{});
+  p->TakeActions();
+  // Runs the timers up to `until`; returns the blocks sent meanwhile.
+  Time t = now_;
+  auto run_until = [&](Time until) {
+    std::vector<SendBlock> blocks;
+    while (*p->NextTimeout() <= until) {
+      t = *p->NextTimeout();
+      p->OnTimeout(t);
+      for (const Action& a : p->TakeActions()) {
+        if (auto* s = std::get_if<SendBlock>(&a)) blocks.push_back(*s);
+      }
+    }
+    return blocks;
+  };
+  run_until(now_ + cfg.rechoke_interval);  // a weighted round: c1 by rate, c2 optimistic
+  p->OnMessage(t, c1_, Request{Blk(0, 0)});
+  p->OnMessage(t, c2_, Request{Blk(0, 1)});
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendBlock{c1_, Blk(0, 0)}}));
+  // c1's block is still on its way when c1's rate has aged out of the
+  // 20-second window and a rechoke shares equally.
+  const auto later = run_until(now_ + Duration::Seconds(35));
+  EXPECT_EQ(later, (std::vector<SendBlock>{SendBlock{c2_, Blk(0, 1)}}));
 }
 
 TEST_F(StrategyTest, WeightedUploadsFollowPropShareWeights) {
