@@ -47,6 +47,10 @@ struct Connection {
   bool snubbed = false;     // our requests went unanswered
 
   Time connected_at;  // every rechoke reads it (new peers' optimistic odds)
+  // When the last of am_interested and peer_interested went down
+  // (connected_at until one goes up); read by the idle_timeout check, next
+  // to the flags it goes with.
+  Time interest_ended;
 
   // --- every message
   ConnectionId id;
