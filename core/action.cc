@@ -23,6 +23,7 @@ std::string_view DisconnectReasonName(DisconnectReason r) {
     case DisconnectReason::kHashFailure: return "hash_failure";
     case DisconnectReason::kInactive: return "inactive";
     case DisconnectReason::kNotUseful: return "not_useful";
+    case DisconnectReason::kIdle: return "idle";
   }
   return "unknown";
 }

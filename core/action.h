@@ -33,6 +33,7 @@ enum class DisconnectReason : uint8_t {
   kHashFailure,            // sent data that failed verification
   kInactive,               // nothing received for inactivity_timeout
   kNotUseful,              // both sides are seeds
+  kIdle,                   // neither side interested for idle_timeout
 };
 std::string_view DisconnectReasonName(DisconnectReason r);
 // True when the reason is the remote peer breaking the protocol.

@@ -87,6 +87,10 @@ struct Connection {
   RateMeter announced;  // piece bytes the neighbour announced (Have);
                         // kept for BitTyrant only
   Direction direction = Direction::kInbound;
+  // When the last of am_interested and peer_interested went down
+  // (connected_at until one goes up). Only the idle_timeout check in
+  // housekeeping reads it, and only once both flags are down.
+  Time interest_ended;
   std::optional<PeerId> dialed;  // outbound: whom we meant to reach
 
   // Super-seeding: the one piece revealed to this neighbour, and whether it

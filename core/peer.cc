@@ -207,6 +207,7 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   c.direction = d;
   c.dialed = dialed;
   c.connected_at = now;
+  c.interest_ended = now;
   c.last_received = now;
   c.last_block = now;
   c.remote_have = Bitfield(torrent_.piece_count());
@@ -392,6 +393,9 @@ void Peer::OnMessage(Time now, ConnectionId id, const Message& m) {
           [&](const Unchoke&) { HandleUnchoke(now, *c); },
           [&](const Interested&) { HandleInterested(now, *c); },
           [&](const NotInterested&) {
+            // Only a real change restarts the idle clock: a repeated
+            // NotInterested must not keep a useless connection open.
+            if (c->peer_interested) c->interest_ended = now;
             SetPeerInterested(*c, false);
             if (!c->am_choking) FillFreeSlots(now, nullptr);
           },
@@ -687,6 +691,7 @@ void Peer::UpdateInterest(Time now, Connection& c) {
     Send(now, c, Interested{});
     RequestMore(now, c);
   } else {
+    c.interest_ended = now;
     Send(now, c, NotInterested{});
   }
 }
@@ -982,11 +987,20 @@ void Peer::OnTimeout(Time now) {
 
 void Peer::Housekeeping(Time now) {
   std::vector<ConnectionId> dead;
+  std::vector<ConnectionId> idle;
   bool gave_up = false;
   for (auto& [id, cp] : index_) {
     Connection& c = *cp;
     if (now - c.last_received >= config_.inactivity_timeout) {
       dead.push_back(id);
+      continue;
+    }
+    // Alive, but neither side has wanted anything of the other for
+    // idle_timeout: free the slot for a neighbour that might (keep-alives
+    // alone would hold it for good).
+    if (config_.idle_timeout > Duration::Zero() && !c.am_interested && !c.peer_interested &&
+        now - c.interest_ended >= config_.idle_timeout) {
+      idle.push_back(id);
       continue;
     }
     // Requests unanswered too long: the neighbour is snubbing us.
@@ -999,6 +1013,10 @@ void Peer::Housekeeping(Time now) {
     if (now - c.last_sent >= config_.keepalive_interval) Send(now, c, KeepAlive{});
   }
   for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
+  // An idle connection holds no upload slot (its neighbour is not
+  // interested); requests it gave back, if any, are asked again by
+  // RefillAfterDrops, and ConnectMore below may dial in its place.
+  for (ConnectionId id : idle) Drop(id, DisconnectReason::kIdle);
   if (gave_up) {
     // The given-up blocks go to responsive neighbours first; a snubbing one
     // is then asked for at most one block (PipelineOf).

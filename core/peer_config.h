@@ -105,6 +105,15 @@ struct PeerConfig {
   // normal, so allow twice that).
   Duration keepalive_interval = Duration::Seconds(120);
   Duration inactivity_timeout = Duration::Seconds(240);
+  // Drop a connection on which neither side has been interested for this
+  // long (libtorrent's 10-minute timeout for connections "uninteresting and
+  // uninterested"). Keep-alives keep a connection from looking silent, so
+  // without this a neighbour that only ever sends them would hold one of
+  // our max_connections for good and a full seed would refuse everyone
+  // else. Counted from the connection's start or from the moment the last
+  // side lost interest, so the handshake and bitfield exchange are never cut
+  // short. Duration::Zero() turns it off.
+  Duration idle_timeout = Duration::Seconds(600);
   // Requests, snubbing, keep-alives and dialing are checked this often.
   Duration housekeeping_interval = Duration::Seconds(5);
 

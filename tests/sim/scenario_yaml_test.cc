@@ -82,6 +82,17 @@ TEST(ScenarioYaml, EmitThenParseIsIdentity) {
   EXPECT_EQ(once, twice);
 }
 
+// idle_timeout is read, written back, and may be 0s (off).
+TEST(ScenarioYaml, IdleTimeoutIsReadWrittenAndMayBeOff) {
+  EXPECT_EQ(MustParse(kGood).protocol.idle_timeout, core::Duration::Seconds(600));
+  EXPECT_NE(EmitScenario(MustParse(kGood)).find("idle_timeout: 10min\n"), std::string::npos);
+  Scenario s = MustParse(kGood, {"protocol.idle_timeout=0s"});
+  EXPECT_EQ(s.protocol.idle_timeout, core::Duration::Zero());
+  const std::string text = EmitScenario(s);
+  EXPECT_NE(text.find("idle_timeout: 0s\n"), std::string::npos) << text;
+  EXPECT_EQ(MustParse(text).protocol.idle_timeout, core::Duration::Zero());
+}
+
 // Real numbers are written as the shortest text that reads back exactly:
 // 0.1, not 0.10000000000000001, and a tiny probability survives the trip.
 TEST(ScenarioYaml, RealsAreWrittenShortAndReadBackExactly) {
@@ -105,7 +116,7 @@ TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
             "unchoke_slots, rechoke_interval, optimistic_interval, max_connections, "
             "min_connections, request_pipeline, max_request_length, "
             "max_queued_requests, uploads_in_flight, request_timeout, "
-            "keepalive_interval, inactivity_timeout, housekeeping_interval, "
+            "keepalive_interval, inactivity_timeout, idle_timeout, housekeeping_interval, "
             "min_reannounce_interval, ban_strikes, strict_tft_allowance, "
             "propshare_reserve, super_seeding)");
 }
