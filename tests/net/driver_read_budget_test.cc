@@ -5,73 +5,41 @@
 // when the peer reconnects and floods again.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <thread>
 
-#include "core/rng.h"
-#include "net-real/peer_driver.h"
-#include "net-real/peer_transport.h"
-#include "net-real/torrent_meta.h"
-#include "net-real/tracker_rpc.h"
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
+#include "tests/net/in_process_seed.h"
 
 namespace swarm::net {
 namespace {
 
-namespace fs = std::filesystem;
 using Stream = grpc::ClientReaderWriter<wire::WireMessage, wire::WireMessage>;
 
-class DriverReadBudgetTest : public ::testing::Test {
+class DriverReadBudgetTest : public InProcessSeedTest {
  protected:
   static constexpr size_t kKeepAliveCost = Link::ReadCost(2);  // 258
   static constexpr size_t kBudget = 64 * 1024;
   // One link: one message in flight past the budget.
   static constexpr size_t kBound = kBudget + kKeepAliveCost;
 
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("swarm_read_budget_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    std::string path = (dir_ / "f.bin").string();
-    {
-      core::Rng rng(7);
-      std::ofstream out(path, std::ios::binary);
-      for (int i = 0; i < 1 << 20; ++i) out.put(static_cast<char>(rng.NextU64()));
-    }
-    std::string error;
-    info_ = *HashFile(path, "f.bin", 256 * 1024, &error);
-    tracker_ = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error);
-    ASSERT_TRUE(tracker_) << error;
-    client_ = std::make_unique<TrackerClient>("127.0.0.1:" + std::to_string(tracker_->port()));
-    ASSERT_TRUE(client_->Publish(info_, &error)) << error;
-    server_ = PeerServer::Start("127.0.0.1:0", &error);
-    ASSERT_TRUE(server_) << error;
-    DriverOptions o;
-    o.id = core::PeerId(1);
-    o.endpoint = "127.0.0.1:" + std::to_string(server_->port());
+  DriverReadBudgetTest() : InProcessSeedTest("swarm_read_budget_") {}
+
+  void SeedOptions(DriverOptions& o) override {
     // Everything received waits a minute: the driver consumes nothing
     // while the test runs.
     o.added_delay = core::Duration::Seconds(60);
     o.read_budget_bytes = kBudget;
-    driver_ = std::make_unique<PeerDriver>(info_, PieceStore::OpenComplete(path, info_, &error),
-                                           core::Bitfield(info_.piece_count(), true), o,
-                                           client_.get(), &dialer_);
-    server_->Register(info_.info_hash(), driver_.get());
-    driver_->Start();
-    stub_ = wire::PeerWire::NewStub(
-        MakeChannel("127.0.0.1:" + std::to_string(server_->port())));
   }
 
-  void TearDown() override {
-    driver_->Stop(core::Duration::Zero());
-    server_->Shutdown();
-    tracker_->Shutdown();
-    fs::remove_all(dir_);
+  void SetUp() override {
+    InProcessSeedTest::SetUp();
+    if (HasFatalFailure()) return;
+    stub_ = wire::PeerWire::NewStub(
+        MakeChannel("127.0.0.1:" + std::to_string(server_->port())));
   }
 
   // Polls the driver's progress (published every 50-200 ms) for up to 10 s.
@@ -83,13 +51,6 @@ class DriverReadBudgetTest : public ::testing::Test {
     return false;
   }
 
-  core::TorrentInfo info_;
-  fs::path dir_;
-  std::unique_ptr<TrackerServer> tracker_;
-  std::unique_ptr<TrackerClient> client_;
-  std::unique_ptr<PeerServer> server_;
-  Dialer dialer_;
-  std::unique_ptr<PeerDriver> driver_;
   std::unique_ptr<wire::PeerWire::Stub> stub_;
 };
 

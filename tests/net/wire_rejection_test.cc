@@ -4,62 +4,22 @@
 // seed keeps serving.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <thread>
 
-#include "core/rng.h"
-#include "net-real/peer_driver.h"
-#include "net-real/peer_transport.h"
-#include "net-real/torrent_meta.h"
-#include "net-real/tracker_rpc.h"
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
+#include "tests/net/in_process_seed.h"
 
 namespace swarm::net {
 namespace {
 
-namespace fs = std::filesystem;
 using Stream = grpc::ClientReaderWriter<wire::WireMessage, wire::WireMessage>;
 
-class WireRejectionTest : public ::testing::Test {
+class WireRejectionTest : public InProcessSeedTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("swarm_wire_rej_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    std::string path = (dir_ / "f.bin").string();
-    {
-      core::Rng rng(7);
-      std::ofstream out(path, std::ios::binary);
-      for (int i = 0; i < 1 << 20; ++i) out.put(static_cast<char>(rng.NextU64()));
-    }
-    std::string error;
-    info_ = *HashFile(path, "f.bin", 256 * 1024, &error);
-    tracker_ = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error);
-    ASSERT_TRUE(tracker_) << error;
-    client_ = std::make_unique<TrackerClient>("127.0.0.1:" + std::to_string(tracker_->port()));
-    ASSERT_TRUE(client_->Publish(info_, &error)) << error;
-    server_ = PeerServer::Start("127.0.0.1:0", &error);
-    ASSERT_TRUE(server_) << error;
-    DriverOptions o;
-    o.id = core::PeerId(1);
-    o.endpoint = "127.0.0.1:" + std::to_string(server_->port());
-    driver_ = std::make_unique<PeerDriver>(info_, PieceStore::OpenComplete(path, info_, &error),
-                                           core::Bitfield(info_.piece_count(), true), o,
-                                           client_.get(), &dialer_);
-    server_->Register(info_.info_hash(), driver_.get());
-    driver_->Start();
-  }
-
-  void TearDown() override {
-    driver_->Stop(core::Duration::Zero());
-    server_->Shutdown();
-    tracker_->Shutdown();
-    fs::remove_all(dir_);
-  }
+  WireRejectionTest() : InProcessSeedTest("swarm_wire_rej_") {}
 
   // A channel with no send limit, so we can push oversized messages.
   std::unique_ptr<wire::PeerWire::Stub> RawStub() {
@@ -89,13 +49,6 @@ class WireRejectionTest : public ::testing::Test {
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
 
-  fs::path dir_;
-  core::TorrentInfo info_;
-  std::unique_ptr<TrackerServer> tracker_;
-  std::unique_ptr<TrackerClient> client_;
-  std::unique_ptr<PeerServer> server_;
-  Dialer dialer_;
-  std::unique_ptr<PeerDriver> driver_;
 };
 
 TEST_F(WireRejectionTest, EmptyFirstMessageIsRejected) {
