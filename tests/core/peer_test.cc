@@ -43,6 +43,12 @@ class PeerTest : public ::testing::Test {
     p.OnMessage(now_, c, Handshake{torrent_.info_hash(), who});
     p.TakeActions();
   }
+  // The peer's pending actions dial nobody.
+  static void ExpectNoDial(Peer& p) {
+    for (const Action& a : p.TakeActions()) {
+      EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
+    }
+  }
   BitfieldMessage Bits(const char* s) {
     return BitfieldMessage{Bitfield::FromString(s).ToWire()};
   }
@@ -95,9 +101,7 @@ TEST_F(PeerTest, TrackerPeersAreDialedSkippingSelf) {
   // TakeActions() twice and read front() of the second, empty, result: a
   // duplicate dial was undefined behaviour, not a failure.)
   p->OnTrackerResponse(now_, r);
-  for (const Action& a : p->TakeActions()) {
-    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
-  }
+  ExpectNoDial(*p);
 }
 
 // A refused announce ("unknown info-hash" from a restarted tracker) is
@@ -666,9 +670,7 @@ TEST_F(PeerTest, AListedPeerThatConnectedIsNotDialed) {
   Handshaken(*p, c2_, remote_);
   p->OnDisconnected(now_, c1_);
   p->OnDisconnected(now_, ConnectionId(3));  // below min_connections now
-  for (const Action& a : p->TakeActions()) {
-    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
-  }
+  ExpectNoDial(*p);
 }
 
 // Our dial to a peer fails while that peer is connected to us on its own
@@ -682,9 +684,7 @@ TEST_F(PeerTest, AFailedDialDoesNotForgetAConnectedPeer) {
   Handshaken(*p, c1_, remote_);
   p->OnConnectFailed(now_, remote_);
   p->OnTrackerResponse(now_, r);
-  for (const Action& a : p->TakeActions()) {
-    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
-  }
+  ExpectNoDial(*p);
 }
 
 // A connection claiming a peer we are dialing closes: the dial is still on
@@ -698,9 +698,7 @@ TEST_F(PeerTest, ADialOnItsWayIsNotRepeated) {
   Handshaken(*p, c1_, remote_);
   p->OnDisconnected(now_, c1_);
   p->OnTrackerResponse(now_, r);
-  for (const Action& a : p->TakeActions()) {
-    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
-  }
+  ExpectNoDial(*p);
 }
 
 
