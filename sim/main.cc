@@ -18,6 +18,7 @@
 #include <iostream>
 
 #include "sim/bounds.h"
+#include "sim/build_info.h"
 #include "sim/cli_checks.h"
 #include "sim/engine.h"
 #include "sim/huge_pages.h"
@@ -217,6 +218,8 @@ int Bounds(const std::string& file, const std::vector<std::string>& sets) {
 int main(int argc, char** argv) {
   CLI::App app{"swarmlab simulator: thousands of virtual peers running the real core"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("sim ") + swarm::Version() + " (build " +
+                                        swarm::BuildId() + ")");
   std::string file, out_dir, trace_file;
   std::vector<std::string> sets;
   std::optional<uint64_t> seed;

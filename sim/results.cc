@@ -8,6 +8,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "sim/build_info.h"
 #include "sim/scenario_yaml.h"
 
 namespace swarm::sim {
@@ -140,7 +141,8 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
   o << "{\n";
   o << "  \"scenario\": " << JsonString(s.name) << ",\n";
   o << "  \"seed\": " << s.seed << ",\n";
-  o << "  \"version\": \"" << SWARMLAB_VERSION << "\",\n";
+  o << "  \"version\": \"" << Version() << "\",\n";
+  o << "  \"build\": " << JsonString(BuildId()) << ",\n";
   o << "  \"mode\": \"sim\",\n";
   o << "  \"stopped\": \"" << StopReasonName(r.stats.stop) << "\",\n";
   o << "  \"overrides\": [";

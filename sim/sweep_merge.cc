@@ -11,6 +11,7 @@
 #include <sstream>
 #include <variant>
 
+#include "sim/build_info.h"
 #include "sim/scenario_yaml.h"
 #include "sim/sweep.h"
 
@@ -136,7 +137,10 @@ std::variant<std::vector<std::string>, std::string> ReadRun(
   try {
     YAML::Node s = YAML::LoadFile(summary.string());
     if (s["seed"].as<uint64_t>() != r.seed) return summary.string() + ": wrong seed";
-    *version = s["version"].as<std::string>();
+    // The project version alone is the same at every commit; the build id
+    // (missing in folders from before it was written) tells commits apart.
+    *version = s["version"].as<std::string>() + " build " +
+               (s["build"] ? s["build"].as<std::string>() : std::string("unknown"));
     return Metrics(s);
   } catch (const YAML::Exception& e) {
     return summary.string() + ": cannot read: " + e.what();
@@ -247,7 +251,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
   if (versions.size() > 1) {
     std::string list;
     for (const std::string& v : versions) list += (list.empty() ? "" : ", ") + v;
-    out.problems.push_back("runs come from different versions (" + list +
+    out.problems.push_back("runs come from different builds (" + list +
                            "); rerun them with one build");
   }
   return out;
@@ -292,7 +296,8 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {
   Manifest::Run r{run.name, "", run.seed, run.values};
   std::string version;
   auto row = ReadRun(fs::path(spec.out_dir) / "runs" / run.name, m, r, &version);
-  return std::holds_alternative<std::vector<std::string>>(row) && version == SWARMLAB_VERSION;
+  return std::holds_alternative<std::vector<std::string>>(row) &&
+         version == std::string(Version()) + " build " + BuildId();
 }
 
 }  // namespace swarm::sim

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "net-real/cli/commands.h"
+#include "sim/build_info.h"
 #include "sim/cli_checks.h"  // header-only: CLI11 validators
 
 namespace cli = swarm::net::cli;
@@ -56,6 +57,8 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
 int main(int argc, char** argv) {
   CLI::App app{"swarmlab real swarms: tracker, share, list, get, run-scenario"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("swarm ") + swarm::Version() + " (build " +
+                                        swarm::BuildId() + ")");
   app.option_defaults()->always_capture_default();  // --help shows each default
 
   std::string listen = "0.0.0.0:7070", interval = "30m", level = "info";

@@ -270,6 +270,43 @@ TEST(SimSweep, ResumeRunsOnlyWhatIsMissing) {
   EXPECT_EQ(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
 }
 
+// Replaces summary.json's "build" value, as if another commit had made the run.
+void SetBuild(const std::string& summary, const std::string& build) {
+  std::string text = Read(summary);
+  const std::string key = "\"build\": \"";
+  size_t at = text.find(key);
+  ASSERT_NE(at, std::string::npos) << text;
+  at += key.size();
+  text.replace(at, text.find('"', at) - at, build);
+  std::ofstream(summary, std::ios::trunc) << text;
+}
+
+TEST(SimSweep, RunsOfAnotherBuildAreReportedAndResumedAgain) {
+  std::string out = Dir("builds"), err, version;
+  ASSERT_EQ(Sim("--version", &version), 0);
+  ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);
+  std::string runs = out + "/runs/protocol.piece_selection=";
+  // summary.json names the build that `sim --version` reports.
+  const std::string summary = runs + "random__seed=1/summary.json";
+  size_t at = version.find("(build ");
+  ASSERT_NE(at, std::string::npos) << version;
+  const std::string build = version.substr(at + 7, version.find(')', at) - at - 7);
+  EXPECT_NE(Read(summary).find("\"build\": \"" + build + "\""), std::string::npos);
+  // The project version is the same at every commit; the build is not.
+  SetBuild(summary, "0123456789ab");
+  EXPECT_EQ(Sim("merge " + out, nullptr, &err), 1);
+  EXPECT_NE(err.find("runs come from different builds (0.1.0 build 0123456789ab, 0.1.0 build " +
+                     build + ")"),
+            std::string::npos) << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 5u);  // the table still has every run
+  // --resume runs that one again with this build, and only that one.
+  std::ofstream(runs + "rarest_first__seed=1/peers.csv", std::ios::app) << "marker\n";
+  ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
+  EXPECT_NE(Read(summary).find("\"build\": \"" + build + "\""), std::string::npos);
+  EXPECT_NE(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+  EXPECT_EQ(Sim("merge " + out, nullptr, &err), 0) << err;
+}
+
 TEST(SimSweep, EmitJobsPrintsCommandsAndRunsNothing) {
   std::string out = Dir("emit"), stdout_text, err;
   ASSERT_EQ(Sim(SweepArgs(out, 1) + " --emit-jobs", &stdout_text, &err), 0) << err;
