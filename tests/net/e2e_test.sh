@@ -187,6 +187,14 @@ cli)
   wait "$P" || RC=$?
   (( RC == 130 )) || fail "Ctrl-C while retrying: rc $RC (want 130)"
   grep -q "interrupted while waiting for the tracker" retry.err || fail "no interruption message"
+  # share asks the tracker before it hashes: an unreachable one costs no
+  # hashing (no "hashed" line), just the usual retries.
+  RC=0
+  "$SWARM" share payload.bin --tracker 127.0.0.1:1 --tracker-retries 2 \
+    > unreach.out 2> unreach.err || RC=$?
+  (( RC == 1 )) && grep -q "tracker 127.0.0.1:1: unreachable.*; retry 1/1 in 1s" unreach.err \
+    && grep -q "unreachable.*; giving up" unreach.err || { cat unreach.err; fail "share, unreachable tracker: rc $RC"; }
+  grep -q "hashed" unreach.err && { cat unreach.err; fail "share hashed before finding the tracker unreachable"; }
   # Two FILEs with one base name are refused before any file is hashed
   # (here the first is a directory, which hashing would report instead).
   mkdir -p dup_a/x dup_b && echo data > dup_b/x
