@@ -195,6 +195,23 @@ cli)
   (( RC == 1 )) && grep -q "tracker 127.0.0.1:1: unreachable.*; retry 1/1 in 1s" unreach.err \
     && grep -q "unreachable.*; giving up" unreach.err || { cat unreach.err; fail "share, unreachable tracker: rc $RC"; }
   grep -q "hashed" unreach.err && { cat unreach.err; fail "share hashed before finding the tracker unreachable"; }
+  # Ctrl-C while share hashes (a sparse 64 GiB file: minutes of hashing)
+  # ends it with 130 and says so; nothing is published.
+  truncate -s 64G huge.bin
+  "$SWARM" share huge.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > huge.out 2> huge.err &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 100); do
+    ls -l /proc/$P/fd 2> /dev/null | grep -q "huge.bin" && break
+    sleep 0.1
+  done
+  kill -INT "$P"
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 130 )) && grep -q "interrupted while hashing huge.bin; nothing published" huge.err \
+    || { cat huge.err; fail "Ctrl-C while hashing: rc $RC"; }
+  rm -f huge.bin
+  "$SWARM" list --tracker "$TRACKER" | grep -q huge.bin && fail "an interrupted share published its file"
   # Two FILEs with one base name are refused before any file is hashed
   # (here the first is a directory, which hashing would report instead).
   mkdir -p dup_a/x dup_b && echo data > dup_b/x
