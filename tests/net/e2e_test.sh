@@ -16,7 +16,10 @@
 #                                     get asks the tracker), a name the
 #                                     tracker lacks (1, no --out left
 #                                     behind), Ctrl-C while retrying an
-#                                     unreachable tracker (130).
+#                                     unreachable tracker (130); share
+#                                     with an unreachable tracker (1, no
+#                                     hashing); Ctrl-C while share hashes
+#                                     (130, nothing published).
 #   e2e_test.sh SWARM_BINARY disk     storage failures: a get under a file
 #                                     size limit (RLIMIT_FSIZE, standing in
 #                                     for a full disk) stops with the file
