@@ -332,9 +332,11 @@ disk)
   grep -q "cannot allocate space for fresh/dir/payload.bin.$HASH.part: File too large" fresh.err \
     || { cat fresh.err; fail "no file and reason when the space cannot be reserved"; }
   [[ ! -e fresh ]] || { ls -R fresh; fail "an empty partial file or --out was left behind"; }
-  # Mid-download: the partial file exists at full size (as after an earlier
-  # run), so only writes past 16 MiB fail, once pieces there arrive.
+  # Mid-download: the partial file exists at full size, its first 32 pieces
+  # already in (as after an earlier run), so only writes past 16 MiB fail,
+  # once pieces there arrive.
   mkdir -p dl
+  head -c $((8 * 1024 * 1024)) payload.bin > "dl/payload.bin.$HASH.part"
   truncate -s $((32 * 1024 * 1024)) "dl/payload.bin.$HASH.part"
   RC=0
   (exec prlimit --fsize=$((16 * 1024 * 1024)) "$SWARM" get payload.bin --tracker "$TRACKER" \
@@ -344,6 +346,8 @@ disk)
     || { cat full.err; fail "no file and reason for the failed write"; }
   KEPT=$(sed -n 's/.*stopped: \([0-9]*\) of 128 pieces verified in dl\/payload.bin\..*\.part; the same command resumes once the problem is fixed/\1/p' full.err)
   [[ -n "$KEPT" ]] || { cat full.err; fail "no word on the partial file kept"; }
+  grep -q "^resume: 32 of 128 pieces" full.out || { cat full.out; fail "the first 32 pieces not found"; }
+  (( KEPT >= 32 )) || fail "only $KEPT pieces reported verified (the 32 found are still there)"
   [[ -f "dl/payload.bin.$HASH.part" && ! -e dl/payload.bin ]] || fail "partial file lost"
   # Our disk is not the peers' fault: no piece counted failed, no one banned.
   [[ $(field full.out pieces_failed) == 0 && $(field full.out peers_banned) == 0 ]] \
