@@ -406,9 +406,12 @@ void PeerDriver::DoAnnounce(const core::Announce& a) {
 void PeerDriver::DoStore(const core::StoreBlock& s) {
   SWARM_CHECK(s.conn == pending_conn_ && pending_payload_.size() == s.block.length);
   disk_loop_->Post([this, block = s.block, data = std::move(pending_payload_)] {
-    if (!store_->WriteBlock(block, data)) {
+    if (disk_failed_) return;  // the driver is about to stop; keep the disk as it is
+    std::string error;
+    if (!store_->WriteBlock(block, data, &error)) {
+      disk_failed_ = true;
       std::lock_guard<std::mutex> lock(progress_mu_);
-      progress_.fatal_error = "cannot write to " + store_->path();
+      progress_.fatal_error = error;
     }
   });
   pending_payload_ = Payload();
@@ -417,7 +420,22 @@ void PeerDriver::DoStore(const core::StoreBlock& s) {
 void PeerDriver::DoVerify(core::PieceIndex p) {
   std::shared_ptr<EventLoop> loop = loop_;
   disk_loop_->Post([this, loop, p] {
+    // After a failed write a piece is neither good nor bad: reporting it
+    // failed would blame (and ban) the peers that sent it for our disk. It
+    // stays unverified; the driver is about to stop.
+    if (disk_failed_) return;
     bool ok = store_->VerifyPiece(p);
+    // Checked once per piece (one fstat): a partial file deleted under us
+    // (e.g. with its folder) would otherwise take the whole download into
+    // oblivion, noticed only when the final rename fails.
+    if (!store_->is_final() && store_->Unlinked()) {
+      disk_failed_ = true;
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      progress_.fatal_error = store_->path() +
+                              " was deleted during the download; stopping (what it held "
+                              "is gone with it)";
+      return;
+    }
     loop->Post([this, p, ok] { OnVerified(SteadyNow(), p, ok); });
   });
 }
@@ -460,7 +478,8 @@ void PeerDriver::PumpUploads(core::Time now) {
     uploads_.pop_front();
     auto it = links_.find(u.conn);
     if (it == links_.end()) continue;
-    std::optional<Payload> data = store_->ReadBlock(u.block);
+    std::string error;
+    std::optional<Payload> data = store_->ReadBlock(u.block, &error);
     if (!data) {
       std::lock_guard<std::mutex> lock(progress_mu_);
       progress_.fatal_error =
@@ -469,7 +488,7 @@ void PeerDriver::PumpUploads(core::Time now) {
                     " was modified after it was hashed; its pieces may no longer match what "
                     "was published, so it is no longer served (share it again to publish "
                     "the new content)"
-              : "cannot read " + store_->final_path();
+              : error;
       return;
     }
     if (options_.corrupt_uploads && !data->empty()) {

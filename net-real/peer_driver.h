@@ -183,6 +183,9 @@ class PeerDriver : public InboundSink {
   // Owns the PieceStore's writes, hashing and final rename (in order).
   std::shared_ptr<EventLoop> disk_loop_;
   std::thread disk_thread_;
+  // A write failed (disk full, file size limit) or the partial file was
+  // deleted: nothing more is written or verified. Disk thread only.
+  bool disk_failed_ = false;
   std::atomic<uint64_t> next_conn_{1};
 
   std::unique_ptr<core::Peer> peer_;

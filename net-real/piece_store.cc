@@ -24,21 +24,25 @@ std::string Errno(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
 }
 
-bool PreadAll(int fd, char* buf, size_t n, off_t off) {
+// Reads exactly n bytes at `off`. 0, or the errno of the failure (EIO for
+// a file that ends before off + n: it was truncated).
+int PreadAll(int fd, char* buf, size_t n, off_t off) {
   while (n > 0) {
     ssize_t r = ::pread(fd, buf, n, off);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
+    if (r < 0) return errno;
+    if (r == 0) return EIO;
     buf += r;
     n -= static_cast<size_t>(r);
     off += r;
   }
-  return true;
+  return 0;
 }
 
 // Writes every part of `data` at `off` onwards (pwritev, resuming after a
-// short write).
-bool PwriteAll(int fd, const Payload& data, off_t off) {
+// short write). 0, or the errno of the failure; part of the data may have
+// been written by then.
+int PwriteAll(int fd, const Payload& data, off_t off) {
   std::vector<iovec> iov;
   for (std::string_view p : data.parts()) {
     iov.push_back(iovec{const_cast<char*>(p.data()), p.size()});
@@ -48,7 +52,8 @@ bool PwriteAll(int fd, const Payload& data, off_t off) {
     int n = static_cast<int>(std::min<size_t>(iov.size() - i, IOV_MAX));
     ssize_t r = ::pwritev(fd, iov.data() + i, n, off);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
+    if (r < 0) return errno;
+    if (r == 0) return EIO;
     off += r;
     auto done = static_cast<size_t>(r);
     while (i < iov.size() && done >= iov[i].iov_len) {
@@ -60,7 +65,7 @@ bool PwriteAll(int fd, const Payload& data, off_t off) {
       iov[i].iov_len -= done;
     }
   }
-  return true;
+  return 0;
 }
 
 PieceStore::Stamp StampOfStat(const struct stat& st) {
@@ -193,17 +198,19 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
   // reserves and maps blocks page by page on every write (a quarter less
   // CPU per pwrite here). Filesystems without fallocate just get a sparse
   // file; existing data is never touched (mode 0 only fills holes).
+  // A partial file made just now is removed again if it cannot be sized
+  // (a full disk, a file size limit): it holds nothing.
+  auto give_up = [&](const char* what) {
+    *error = Errno(what, part);
+    if (fresh) ::unlink(part.c_str());
+    ::close(fd);
+    return nullptr;
+  };
   if (info.length() > 0 && ::fallocate(fd, 0, 0, info.length()) != 0 &&
       errno != EOPNOTSUPP && errno != ENOSYS) {
-    *error = Errno("cannot allocate space for", part);
-    ::close(fd);
-    return nullptr;
+    return give_up("cannot allocate space for");
   }
-  if (::ftruncate(fd, info.length()) != 0) {
-    *error = Errno("cannot size", part);
-    ::close(fd);
-    return nullptr;
-  }
+  if (::ftruncate(fd, info.length()) != 0) return give_up("cannot size");
   auto store = std::unique_ptr<PieceStore>(
       new PieceStore(fd, part, final_path, false, info));
   store->fresh_ = fresh;
@@ -220,10 +227,17 @@ core::Bitfield PieceStore::Recheck(const std::function<bool()>& stop) {
   return have;
 }
 
-bool PieceStore::WriteBlock(const core::BlockRef& block, const Payload& data) {
+bool PieceStore::WriteBlock(const core::BlockRef& block, const Payload& data,
+                            std::string* error) {
   SWARM_CHECK(data.size() == block.length);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
-  if (!PwriteAll(fd_, data, off)) return false;
+  if (int e = PwriteAll(fd_, data, off); e != 0) {
+    // Part of the block may be on disk: the piece's running hash (of what
+    // was there before) no longer describes the file, so it is read back.
+    running_.erase(block.piece);
+    if (error) *error = "cannot write to " + path_ + ": " + std::strerror(e);
+    return false;
+  }
   HashOnArrival(block, data);
   return true;
 }
@@ -246,15 +260,21 @@ void PieceStore::HashOnArrival(const core::BlockRef& block, const Payload& data)
   it->second->next_offset += block.length;
 }
 
-std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block) {
+std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block, std::string* error) {
   std::shared_ptr<char[]> buf(new char[block.length]);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
-  if (!PreadAll(fd_, buf.get(), block.length, off)) return std::nullopt;
-  // Checked after the read: a write that lands before it shows in the
+  const int e = PreadAll(fd_, buf.get(), block.length, off);
+  // Checked after the read, and after a failed one too (a file truncated
+  // under us fails to read): a write that lands before it shows in the
   // stamp. (A user who edits the file and then restores its mtime defeats
   // this; leechers' hash checks still catch the bytes.)
   if (const std::optional<Stamp> watched = stamp(); watched && StampOfFd(fd_) != watched) {
     changed_on_disk_ = true;
+    if (error) *error = path_ + " changed on disk";
+    return std::nullopt;
+  }
+  if (e != 0) {
+    if (error) *error = "cannot read " + path_ + ": " + std::strerror(e);
     return std::nullopt;
   }
   std::string_view bytes(buf.get(), block.length);
@@ -274,11 +294,16 @@ bool PieceStore::VerifyPiece(core::PieceIndex p) {
     if (r->next_offset == info_.PieceSize(p)) return r->hasher.Finish() == info_.piece_hash(p);
   }
   std::vector<uint8_t> buf(static_cast<size_t>(info_.PieceSize(p)));
-  if (!PreadAll(fd_, reinterpret_cast<char*>(buf.data()), buf.size(),
-                info_.PieceOffset(p))) {
+  if (PreadAll(fd_, reinterpret_cast<char*>(buf.data()), buf.size(),
+               info_.PieceOffset(p)) != 0) {
     return false;
   }
   return core::Sha256(buf) == info_.piece_hash(p);
+}
+
+bool PieceStore::Unlinked() const {
+  struct stat st;
+  return ::fstat(fd_, &st) == 0 && st.st_nlink == 0;
 }
 
 bool PieceStore::Finalize(std::string* error) {

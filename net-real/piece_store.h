@@ -73,19 +73,25 @@ class PieceStore {
   // `stop`, if given, is asked between pieces; when it says true the scan
   // ends early and the result holds only the pieces checked so far.
   core::Bitfield Recheck(const std::function<bool()>& stop = {});
-  // Writes a block's payload at its place. False on an I/O error. Blocks
-  // that arrive in order within their piece are also hashed on the way, so
-  // VerifyPiece need not read them back.
+  // Writes a block's payload at its place. False on an I/O error (a full
+  // disk, EFBIG past a file size limit), with *error (if given) naming the
+  // file and the OS error; part of the block may then be on disk, and its
+  // piece will be verified from disk, never from what was meant to be
+  // written. Blocks that arrive in order within their piece are also
+  // hashed on the way, so VerifyPiece need not read them back.
   // REQUIRES: data.size() == block.length and the block lies in the torrent.
-  bool WriteBlock(const core::BlockRef& block, const Payload& data);
-  bool WriteBlock(const core::BlockRef& block, std::string_view data) {
-    return WriteBlock(block, Payload(nullptr, {data}));
+  bool WriteBlock(const core::BlockRef& block, const Payload& data,
+                  std::string* error = nullptr);
+  bool WriteBlock(const core::BlockRef& block, std::string_view data,
+                  std::string* error = nullptr) {
+    return WriteBlock(block, Payload(nullptr, {data}), error);
   }
   // Reads a block into a fresh buffer (not zero-filled first). nullopt on an
-  // I/O error, or if the complete file was written to since it was opened
-  // (or finalized): its bytes may no longer match the piece hashes, and a
-  // seed must not send them. changed_on_disk() then says which.
-  std::optional<Payload> ReadBlock(const core::BlockRef& block);
+  // I/O error (a file truncated under us reads short), or if the complete
+  // file was written to since it was opened (or finalized): its bytes may
+  // no longer match the piece hashes, and a seed must not send them.
+  // changed_on_disk() then says which; *error (if given) says what failed.
+  std::optional<Payload> ReadBlock(const core::BlockRef& block, std::string* error = nullptr);
   bool changed_on_disk() const { return changed_on_disk_; }
   // The complete file's stamp when it was opened or finalized; nullopt
   // while downloading (the partial file is ours to write).
@@ -93,6 +99,9 @@ class PieceStore {
   // True if the piece's bytes hash to the torrent's piece hash: from the
   // running hash if every block came in order, else read back from disk.
   bool VerifyPiece(core::PieceIndex p);
+  // True if the file has no name left (its folder, or the file itself, was
+  // deleted): whatever is written to it now is lost when it is closed.
+  bool Unlinked() const;
   // Syncs and renames the partial file to NAME (no-op if already final).
   bool Finalize(std::string* error);
 

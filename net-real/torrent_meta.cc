@@ -40,7 +40,8 @@ std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta) {
 std::optional<core::TorrentInfo> HashFile(const std::string& path,
                                           const std::string& name,
                                           core::Bytes piece_length,
-                                          std::string* error) {
+                                          std::string* error,
+                                          const std::function<bool()>& stop) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     *error = "cannot open " + path + ": " + std::strerror(errno);
@@ -50,6 +51,10 @@ std::optional<core::TorrentInfo> HashFile(const std::string& path,
   std::vector<uint8_t> buf(static_cast<size_t>(piece_length));
   core::Bytes total = 0;
   while (in) {
+    if (stop && stop()) {
+      error->clear();
+      return std::nullopt;
+    }
     in.read(reinterpret_cast<char*>(buf.data()), piece_length);
     std::streamsize got = in.gcount();
     if (got <= 0) break;

@@ -3,6 +3,7 @@
 #ifndef SWARM_NET_TORRENT_META_H_
 #define SWARM_NET_TORRENT_META_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -16,11 +17,14 @@ void ToProto(const core::TorrentInfo& info, wire::TorrentMeta* out);
 std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta);
 
 // Streams `path` through SHA-256 piece by piece. `name` is what the torrent
-// will be called (usually the file's base name).
+// will be called (usually the file's base name). `stop`, if given, is asked
+// between pieces; when it says true hashing ends with nullopt and an empty
+// *error.
 std::optional<core::TorrentInfo> HashFile(const std::string& path,
                                           const std::string& name,
                                           core::Bytes piece_length,
-                                          std::string* error);
+                                          std::string* error,
+                                          const std::function<bool()>& stop = {});
 
 }  // namespace swarm::net
 

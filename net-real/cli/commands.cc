@@ -151,11 +151,28 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   // socket; gRPC, whose threads must not start before BlockSignals below,
   // binds the port only after it.
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
+  // Before any thread starts (gRPC's inherit the mask): a signal must not
+  // land on a thread that would let it kill us without a stopped announce.
+  BlockSignals();
+  // And the tracker must answer before hashing, too: an unreachable one
+  // fails (or is retried) now, not after minutes of hashing. The probe
+  // looks up the empty name, which no file has: the answer is a few bytes.
+  TrackerClient client(tracker);
+  RetryOutcome reached = WithRetries(common.tracker_retries, [&](std::string* error) {
+    return client.Lookup("", error).has_value() || error->empty();
+  });
+  if (reached != RetryOutcome::kDone) return ExitCodeOf(reached);
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
     std::string error;
     std::optional<PieceStore::Stamp> before = PieceStore::StampOf(path);
-    auto info = HashFile(path, base_name, *plen, &error);
+    // Signals are blocked now: Ctrl-C is looked for between pieces.
+    auto info = HashFile(path, base_name, *plen, &error,
+                         [] { return WaitForSignal(std::chrono::milliseconds(0)); });
+    if (!info && error.empty()) {
+      Log(LogLevel::kWarn, "interrupted while hashing " + path + "; nothing published");
+      return 130;
+    }
     if (!info) return UserError(error);
     Log(LogLevel::kInfo, "hashed " + path + ": " +
                              FormatBytes(static_cast<double>(info->length())) + ", " +
@@ -179,9 +196,6 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     }
     stores.push_back(std::move(store));
   }
-  // Before any thread starts (gRPC's inherit the mask): a signal must not
-  // land on a thread that would let it kill us without a stopped announce.
-  BlockSignals();
   // Bound before publishing, so that a busy --listen leaves no file listed
   // without its seed.
   std::string error;
@@ -189,7 +203,6 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   auto server = PeerServer::Start(common.listen, &error);
   hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
-  TrackerClient client(tracker);
   for (const auto& info : infos) {
     std::optional<core::PublishResult> result;
     RetryOutcome outcome = WithRetries(common.tracker_retries, [&](std::string* error) {

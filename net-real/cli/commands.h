@@ -1,8 +1,8 @@
 // The `swarm` subcommands. Each takes its parsed options and returns the
 // process exit code: 0 success, 1 runtime failure (unreachable tracker after
 // retries, disk error, file not found on the tracker), 2 bad user input,
-// 130 interrupted before finishing (a download, or while retrying the
-// tracker).
+// 130 interrupted before finishing (a download, hashing for `share`, or
+// while retrying the tracker).
 #ifndef SWARM_NET_CLI_COMMANDS_H_
 #define SWARM_NET_CLI_COMMANDS_H_
 

@@ -146,6 +146,9 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   auto store = PieceStore::OpenForDownload(out_dir, *info, &error);
   if (!store) {
     Log(LogLevel::kError, error);
+    for (const auto& d : made) {  // nothing was written into them
+      if (!std::filesystem::remove(d, ec)) break;
+    }
     return 1;
   }
   auto t0 = std::chrono::steady_clock::now();
@@ -187,6 +190,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   driver.Start();
 
   bool interrupted = false;
+  bool fatal = false;
   std::optional<std::chrono::steady_clock::time_point> completed_at;
   DriverProgress last = driver.Progress();
   auto last_t = std::chrono::steady_clock::now();
@@ -232,12 +236,10 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     last = p;
     last_t = now;
     if (!p.fatal_error.empty()) {
+      fatal = true;  // e.g. the disk is full: stop as on Ctrl-C, exit 1
       ClearProgress();
       Log(LogLevel::kError, p.fatal_error);
-      driver.Stop();
-      server->Shutdown();  // before `driver` goes: it is registered there
-      WaitForLinks();
-      return 1;
+      break;
     }
     ShowProgress(ProgressLine(p, down_rate, up_rate, info->length()));
     if (!p.seed || !p.file_complete) continue;  // wait for the rename too
@@ -257,14 +259,14 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     break;
   }
   ClearProgress();
-  driver.Stop();
+  driver.Stop();  // announces `stopped`
   DriverProgress p = driver.Progress();
-  server->Shutdown();
+  server->Shutdown();  // before `driver` goes: it is registered there
   WaitForLinks();
   double elapsed = p.start_time && p.completion_time
                        ? (*p.completion_time - *p.start_time).seconds()
                        : -1;
-  Print("summary: complete=" + std::to_string(p.seed ? 1 : 0) +
+  Print("summary: complete=" + std::to_string(p.seed && p.file_complete ? 1 : 0) +
         " resumed_pieces=" + std::to_string(resumed) +
         " downloaded=" + std::to_string(p.stats.downloaded) +
         " uploaded=" + std::to_string(p.stats.uploaded) +
@@ -273,6 +275,19 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
         " peers_banned=" + std::to_string(p.stats.peers_banned) +
         " malformed=" + std::to_string(p.malformed_messages) +
         " download_s=" + std::to_string(elapsed));
+  if (fatal) {
+    // The partial file stays whatever it holds: pieces written before the
+    // failure but not yet verified are found by the next run's recheck.
+    if (!p.file_complete && !std::filesystem::exists(partial_path, ec)) {
+      Log(LogLevel::kInfo, "stopped: nothing kept (" + partial_path + " no longer exists)");
+    } else if (!p.file_complete) {
+      Log(LogLevel::kInfo, "stopped: " + std::to_string(p.pieces) + " of " +
+                               std::to_string(p.piece_count) + " pieces verified in " +
+                               partial_path +
+                               "; the same command resumes once the problem is fixed");
+    }
+    return 1;
+  }
   if (interrupted && !p.seed) {
     if (p.pieces > 0) {
       Log(LogLevel::kInfo, "interrupted: " + std::to_string(p.pieces) + " of " +

@@ -1,6 +1,8 @@
 // `swarm`: share and fetch files over a real swarm (tracker, share, list,
 // get), and run a simulator scenario on real sockets (run-scenario). Parses
 // flags with CLI11 and hands over to cli/commands.cc.
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 
 #include "net-real/cli/commands.h"
@@ -55,6 +57,10 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write past a file size limit (ulimit -f) would kill us with SIGXFSZ
+  // and a core dump; ignored, it fails with EFBIG instead, which `get`
+  // reports like any other disk error (file, reason, partial file kept).
+  ::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"swarmlab real swarms: tracker, share, list, get, run-scenario"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("swarm ") + swarm::Version() + " (build " +

@@ -16,7 +16,20 @@
 #                                     get asks the tracker), a name the
 #                                     tracker lacks (1, no --out left
 #                                     behind), Ctrl-C while retrying an
-#                                     unreachable tracker (130).
+#                                     unreachable tracker (130); share
+#                                     with an unreachable tracker (1, no
+#                                     hashing); Ctrl-C while share hashes
+#                                     (130, nothing published).
+#   e2e_test.sh SWARM_BINARY disk     storage failures: a get under a file
+#                                     size limit (RLIMIT_FSIZE, standing in
+#                                     for a full disk) stops with the file
+#                                     and the OS error, exit 1, keeps its
+#                                     partial file, announces stopped and
+#                                     blames no peer; the rerun resumes.
+#                                     A seed whose file is truncated stops
+#                                     (1) saying so; one whose file is
+#                                     deleted serves the bytes it has open.
+#                                     A get whose folder is deleted stops.
 set -euo pipefail
 SWARM=$1
 MODE=$2
@@ -177,6 +190,31 @@ cli)
   wait "$P" || RC=$?
   (( RC == 130 )) || fail "Ctrl-C while retrying: rc $RC (want 130)"
   grep -q "interrupted while waiting for the tracker" retry.err || fail "no interruption message"
+  # share asks the tracker before it hashes: an unreachable one costs no
+  # hashing (no "hashed" line), just the usual retries.
+  RC=0
+  "$SWARM" share payload.bin --tracker 127.0.0.1:1 --tracker-retries 2 \
+    > unreach.out 2> unreach.err || RC=$?
+  (( RC == 1 )) && grep -q "tracker 127.0.0.1:1: unreachable.*; retry 1/1 in 1s" unreach.err \
+    && grep -q "unreachable.*; giving up" unreach.err || { cat unreach.err; fail "share, unreachable tracker: rc $RC"; }
+  grep -q "hashed" unreach.err && { cat unreach.err; fail "share hashed before finding the tracker unreachable"; }
+  # Ctrl-C while share hashes (a sparse 64 GiB file: minutes of hashing)
+  # ends it with 130 and says so; nothing is published.
+  truncate -s 64G huge.bin
+  "$SWARM" share huge.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > huge.out 2> huge.err &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 100); do
+    ls -l /proc/$P/fd 2> /dev/null | grep -q "huge.bin" && break
+    sleep 0.1
+  done
+  kill -INT "$P"
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 130 )) && grep -q "interrupted while hashing huge.bin; nothing published" huge.err \
+    || { cat huge.err; fail "Ctrl-C while hashing: rc $RC"; }
+  rm -f huge.bin
+  "$SWARM" list --tracker "$TRACKER" | grep -q huge.bin && fail "an interrupted share published its file"
   # Two FILEs with one base name are refused before any file is hashed
   # (here the first is a directory, which hashing would report instead).
   mkdir -p dup_a/x dup_b && echo data > dup_b/x
@@ -281,6 +319,100 @@ cli)
   [[ ! -e nothing ]] || { ls -R nothing; fail "an empty partial file or --out was left"; }
   echo "busy port 2, missing name 1, Ctrl-C while retrying 130, bad port and" \
        "--seed-after 2, foreign files kept, complete partial finished, second writer 1"
+  ;;
+disk)
+  HASH=$(sed -n 's/.*info-hash \([0-9a-f]\{12\}\).*/\1/p' share.err | head -n 1)
+  [[ -n "$HASH" ]] || fail "no info-hash in share.err"
+  # A new download under a 16 MiB file size limit cannot reserve its 32 MiB.
+  # SIGXFSZ is left at its default: swarm must not die of it (rc 153).
+  RC=0
+  (exec prlimit --fsize=$((16 * 1024 * 1024)) "$SWARM" get payload.bin --tracker "$TRACKER" \
+     --out fresh/dir --listen 127.0.0.1:0 > fresh.out 2> fresh.err) || RC=$?
+  (( RC == 1 )) || { cat fresh.err; fail "get that cannot reserve its file: rc $RC (want 1)"; }
+  grep -q "cannot allocate space for fresh/dir/payload.bin.$HASH.part: File too large" fresh.err \
+    || { cat fresh.err; fail "no file and reason when the space cannot be reserved"; }
+  [[ ! -e fresh ]] || { ls -R fresh; fail "an empty partial file or --out was left behind"; }
+  # Mid-download: the partial file exists at full size, its first 32 pieces
+  # already in (as after an earlier run), so only writes past 16 MiB fail,
+  # once pieces there arrive.
+  mkdir -p dl
+  head -c $((8 * 1024 * 1024)) payload.bin > "dl/payload.bin.$HASH.part"
+  truncate -s $((32 * 1024 * 1024)) "dl/payload.bin.$HASH.part"
+  RC=0
+  (exec prlimit --fsize=$((16 * 1024 * 1024)) "$SWARM" get payload.bin --tracker "$TRACKER" \
+     --out dl --listen 127.0.0.1:0 > full.out 2> full.err) || RC=$?
+  (( RC == 1 )) || { cat full.err; fail "get hitting the limit: rc $RC (want 1)"; }
+  grep -q "error: cannot write to dl/payload.bin.$HASH.part: File too large" full.err \
+    || { cat full.err; fail "no file and reason for the failed write"; }
+  KEPT=$(sed -n 's/.*stopped: \([0-9]*\) of 128 pieces verified in dl\/payload.bin\..*\.part; the same command resumes once the problem is fixed/\1/p' full.err)
+  [[ -n "$KEPT" ]] || { cat full.err; fail "no word on the partial file kept"; }
+  grep -q "^resume: 32 of 128 pieces" full.out || { cat full.out; fail "the first 32 pieces not found"; }
+  (( KEPT >= 32 )) || fail "only $KEPT pieces reported verified (the 32 found are still there)"
+  [[ -f "dl/payload.bin.$HASH.part" && ! -e dl/payload.bin ]] || fail "partial file lost"
+  # Our disk is not the peers' fault: no piece counted failed, no one banned.
+  [[ $(field full.out pieces_failed) == 0 && $(field full.out peers_banned) == 0 ]] \
+    || { cat full.out; fail "a local write error was blamed on the seed"; }
+  # The stopped announce arrived: the seed is the only peer listed.
+  "$SWARM" list --tracker "$TRACKER" > list.out
+  grep -Eq '^payload\.bin +32\.0 MiB +128 +1 +0$' list.out \
+    || { cat list.out; fail "the failed get is still listed as a leecher"; }
+  # The limit lifted, the same command resumes: every piece it reported is
+  # still there, none past the limit could be, and only the rest is fetched.
+  (get dl again) || fail "the rerun failed"
+  RESUMED=$(field again.out resumed_pieces)
+  DOWN=$(field again.out downloaded)
+  echo "disk full after $KEPT verified pieces; the rerun resumed $RESUMED and downloaded $DOWN bytes"
+  (( RESUMED >= KEPT && RESUMED <= 64 )) || fail "resumed_pieces=$RESUMED (want $KEPT..64)"
+  (( DOWN <= (128 - RESUMED) * 262144 )) || fail "downloaded $DOWN > missing pieces"
+  [[ $(sha256sum dl/payload.bin | cut -d' ' -f1) == "$WANT" ]] || fail "SHA-256 mismatch"
+  # The folder of a running get deleted: it stops at once (1) saying so,
+  # instead of downloading the rest into a file nobody can reach.
+  get doomed doomed --download-limit 4MiB/s &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 100); do compgen -G "doomed/payload.bin.*.part" > /dev/null && break; sleep 0.1; done
+  rm -rf doomed
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 1 )) && grep -q "doomed/payload.bin.$HASH.part was deleted during the download" doomed.err \
+    && grep -q "stopped: nothing kept (doomed/payload.bin.$HASH.part no longer exists)" doomed.err \
+    || { cat doomed.err; fail "get into a deleted folder: rc $RC"; }
+  # A seed's file truncated while a get is fetching it: the seed stops (1)
+  # saying why, and the get never takes what it has as complete.
+  head -c $((8 * 1024 * 1024)) /dev/urandom > cut.bin
+  "$SWARM" share cut.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > cut_share.out 2> cut_share.err &
+  CUT_PID=$!
+  PIDS+=($CUT_PID)
+  port_of cut_share.out > /dev/null
+  "$SWARM" get cut.bin --tracker "$TRACKER" --out cut --listen 127.0.0.1:0 \
+    --download-limit 2MiB/s > cut_get.out 2> cut_get.err &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 100); do
+    [[ $(compgen -G "cut/cut.bin.*.part" | head -n 1) ]] && break
+    sleep 0.1
+  done
+  sleep 0.5
+  : > cut.bin
+  RC=0
+  for _ in $(seq 100); do kill -0 "$CUT_PID" 2> /dev/null || break; sleep 0.1; done
+  wait "$CUT_PID" || RC=$?
+  (( RC == 1 )) && grep -q "cut.bin was modified after it was hashed" cut_share.err \
+    || { cat cut_share.err; fail "seed of a truncated file: rc $RC, or no reason given"; }
+  kill -INT "$P"
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 130 )) && [[ ! -e cut/cut.bin ]] || { cat cut_get.err; fail "get from a truncated seed: rc $RC"; }
+  # A seed's file deleted: the bytes it has open are still the published ones.
+  head -c $((4 * 1024 * 1024)) /dev/urandom > gone.bin
+  GONE=$(sha256sum gone.bin | cut -d' ' -f1)
+  "$SWARM" share gone.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > gone_share.out 2> gone_share.err &
+  PIDS+=($!)
+  port_of gone_share.out > /dev/null
+  rm gone.bin
+  "$SWARM" get gone.bin --tracker "$TRACKER" --out gone --listen 127.0.0.1:0 > gone_get.out 2> gone_get.err \
+    || { cat gone_get.err; fail "get from a seed whose file was deleted"; }
+  [[ $(sha256sum gone/gone.bin | cut -d' ' -f1) == "$GONE" ]] || fail "deleted seed: SHA-256 mismatch"
   ;;
 *)
   fail "unknown mode $MODE"

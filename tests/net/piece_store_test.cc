@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -209,6 +211,20 @@ TEST_F(PieceStoreTest, SeedStopsReadingAFileEditedInPlace) {
   EXPECT_TRUE(s->changed_on_disk());
 }
 
+// A file truncated under a seed reads short: that too is a change to the
+// file (not a bare read error), reported as such.
+TEST_F(PieceStoreTest, SeedNoticesItsFileTruncated) {
+  fs::path path = WriteCompleteFile();
+  AgeFile(path);
+  std::string error;
+  auto s = PieceStore::OpenComplete(path.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  fs::resize_file(path, 10);
+  EXPECT_FALSE(s->ReadBlock(core::BlockRef{core::PieceIndex(2), 0, 1000}, &error));
+  EXPECT_TRUE(s->changed_on_disk());
+  EXPECT_NE(error.find("changed on disk"), std::string::npos) << error;
+}
+
 TEST_F(PieceStoreTest, SeedKeepsServingTheOpenFileWhenItIsReplaced) {
   // Replacing by rename (what most editors and `cp` to a temp + mv do)
   // leaves the open file's bytes intact: they still match the hashes.
@@ -301,6 +317,92 @@ TEST_F(PieceStoreTest, BlocksInSeveralPartsAreWrittenAndHashed) {
   auto back = s->ReadBlock(whole);
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->ToString(), bytes);
+}
+
+// Limits the size of files this process writes (RLIMIT_FSIZE) for its
+// lifetime, with SIGXFSZ ignored so that writes past it fail with EFBIG:
+// a full disk, as far as the store can tell, without root.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &old_);
+    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = old_;
+    limit.rlim_cur = bytes;
+    ok_ = ::setrlimit(RLIMIT_FSIZE, &limit) == 0;
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_);
+    ::signal(SIGXFSZ, old_handler_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit old_{};
+  sighandler_t old_handler_;
+  bool ok_ = false;
+};
+
+TEST_F(PieceStoreTest, AWriteErrorNamesTheFileAndTheReason) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  core::BlockRef block{core::PieceIndex(3), 0, 1000};
+  {
+    FileSizeLimit limit(static_cast<rlim_t>(info_.PieceOffset(core::PieceIndex(3))));
+    ASSERT_TRUE(limit.ok());
+    EXPECT_FALSE(s->WriteBlock(block, Slice(block), &error));
+  }
+  EXPECT_EQ(error, "cannot write to " + s->path() + ": File too large");
+  EXPECT_FALSE(s->VerifyPiece(core::PieceIndex(3)));
+}
+
+// A block written only in part (the limit falls inside it) must not leave
+// the piece's running hash standing: that hash is of the bytes meant to be
+// on disk, not of those that are, and the piece would pass verification
+// with the file holding something else.
+TEST_F(PieceStoreTest, APartWrittenBlockIsNeverVerifiedFromItsRunningHash) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  const core::PieceIndex p(1);
+  core::BlockRef a{p, 0, 16 * 1024};
+  core::BlockRef b{p, 16 * 1024, 16 * 1024};
+  ASSERT_TRUE(s->WriteBlock(a, Slice(a)));  // the piece's hash starts
+  std::string other(a.length, 'x');         // a resend of a, cut short
+  {
+    FileSizeLimit limit(static_cast<rlim_t>(info_.PieceOffset(p) + 8 * 1024));
+    ASSERT_TRUE(limit.ok());
+    EXPECT_FALSE(s->WriteBlock(a, other, &error));
+  }
+  ASSERT_TRUE(s->WriteBlock(b, Slice(b)));
+  EXPECT_FALSE(s->VerifyPiece(p)) << "verified with 8 KiB of 'x' on disk";
+  ASSERT_TRUE(s->WriteBlock(a, Slice(a)));  // fetched again, written whole
+  ASSERT_TRUE(s->WriteBlock(b, Slice(b)));
+  EXPECT_TRUE(s->VerifyPiece(p));
+}
+
+TEST_F(PieceStoreTest, KnowsWhenItsPartialFileWasDeleted) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_FALSE(s->Unlinked());
+  fs::remove(s->path());
+  EXPECT_TRUE(s->Unlinked());
+}
+
+// A partial file that cannot be given its size (a full disk, a file size
+// limit) is not left behind, empty, when it was created for this download.
+TEST_F(PieceStoreTest, APartialFileThatCannotBeSizedIsRemoved) {
+  std::string error;
+  {
+    FileSizeLimit limit(1000);
+    ASSERT_TRUE(limit.ok());
+    EXPECT_FALSE(PieceStore::OpenForDownload(dir_.string(), info_, &error));
+  }
+  const std::string part = PieceStore::PartialPath((dir_ / "file.bin").string(), info_);
+  EXPECT_EQ(error, "cannot allocate space for " + part + ": File too large");
+  EXPECT_FALSE(fs::exists(part));
 }
 
 }  // namespace
