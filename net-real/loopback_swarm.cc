@@ -264,6 +264,7 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
   core::Time next_sample = t0;
   double interval_s = config.sample_interval.seconds();
   std::optional<core::Time> lost_since;  // since when some piece has had no holder
+  std::string fatal;  // a peer's driver gave up (its disk failed): the run is void
   for (;;) {
     core::Time now = SteadyNow();
     core::Duration elapsed = now - t0;
@@ -281,6 +282,10 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
         continue;
       }
       DriverProgress p = m.driver->Progress();
+      if (!p.fatal_error.empty()) {
+        fatal = "peer " + std::to_string(i) + " (" + m.spec->peer_class + "): " + p.fatal_error;
+        break;
+      }
       if (p.first_piece_time && !m.result.first_piece_s) {
         m.result.first_piece_s = Seconds(*p.first_piece_time, t0);
       }
@@ -300,7 +305,7 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
       result.timeline.push_back(Sample(members, info->piece_count(), Seconds(now, t0), interval_s));
       next_sample = next_sample + config.sample_interval;
     }
-    if (all_done) break;
+    if (all_done || !fatal.empty()) break;
     // Leechers still wait, but a piece has nobody left to send it: waiting
     // for the time limit (minutes, or hours of wall-clock time) would only
     // record the same stalled state over and over.
@@ -331,6 +336,12 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
   }
   result.wall_time_s = Seconds(SteadyNow(), t0);
   tracker->Shutdown();
+  if (!fatal.empty()) {
+    // A peer that cannot write stops downloading for a reason the scenario
+    // does not describe; its times would read as the swarm's behaviour.
+    *error = fatal + "; the run stopped, nothing written";
+    return std::nullopt;
+  }
   for (size_t i = 0; i < members.size(); ++i) {
     Member& m = members[i];
     m.result.bytes_uploaded = m.last.stats.uploaded;

@@ -3,9 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace swarm::net {
 namespace {
@@ -261,6 +267,44 @@ TEST(LoopbackSwarmTest, CorruptCopiesDoNotKeepAPieceAlive) {
   EXPECT_FALSE(r->timed_out);
   EXPECT_GE(r->lost_pieces, 1u);
   EXPECT_LT(r->wall_time_s, 30.0);  // not the 60 s limit
+}
+
+// A leecher whose disk fails (here: its partial file is deleted under it)
+// gives up; the run must say so, not go on as if that peer were just slow
+// and report its stall as the swarm's behaviour.
+TEST(LoopbackSwarmTest, APeersDiskFailureStopsTheRunWithItsReason) {
+  namespace fs = std::filesystem;
+  const fs::path work = fs::path(testing::TempDir()) /
+                        ("loopback_disk_" + std::to_string(::getpid()));
+  fs::remove_all(work);
+  LoopbackSwarmConfig c;
+  c.work_dir = work.string();
+  c.file_length = 4 * core::kMiB;
+  c.time_limit = core::Duration::Seconds(60);
+  LoopbackPeerSpec seed = Seed();
+  seed.upload_limit = core::Rate::BytesPerSecond(core::kMiB);  // about 4 s
+  c.peers.push_back(seed);
+  c.peers.push_back(LoopbackPeerSpec());
+  // Deletes peer 1's partial file as soon as it exists.
+  std::atomic<bool> deleted = false, done = false;
+  std::thread remover([&] {
+    while (!done && !deleted) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(work / "peer-1", ec)) {
+        if (e.path().extension() == ".part" && fs::remove(e.path(), ec)) deleted = true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  done = true;
+  remover.join();
+  fs::remove_all(work);
+  ASSERT_TRUE(deleted);
+  EXPECT_FALSE(r);
+  EXPECT_NE(error.find("peer 1 (default): "), std::string::npos) << error;
+  EXPECT_NE(error.find("was deleted during the download"), std::string::npos) << error;
 }
 
 }  // namespace
