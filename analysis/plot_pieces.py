@@ -37,6 +37,7 @@ import resultdir
 resultdir.require_matplotlib()
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is set)
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import figures  # noqa: E402,F401  (the shared plot style)
 
 # Samples across the run in the copies panel.
@@ -180,7 +181,8 @@ def title_of(trace_path, folders):
     return os.path.basename(trace_path)
 
 
-def plot(trace, pieces, title, out_png):
+def draw(trace, pieces, title):
+    """The two panels as a matplotlib figure (the caller saves and closes it)."""
     ids, grid = piece_map(trace, pieces)
     end_s = max(trace.end_s, 1e-6)
     samples = np.linspace(0.0, end_s, TIME_SAMPLES)
@@ -197,6 +199,10 @@ def plot(trace, pieces, title, out_png):
     top.set_title("Piece map: when each leecher got each piece (grey: never)")
     top.set_xlabel("piece")
     top.set_ylabel(f"leecher, in order of joining ({len(ids)})")
+    # Pieces and leechers are counted: ticks at whole numbers only, not at
+    # 2.5 or 7.5 as matplotlib picks for a short axis.
+    top.xaxis.set_major_locator(MaxNLocator(integer=True))
+    top.yaxis.set_major_locator(MaxNLocator(integer=True))
     top.grid(False)
     heat = bottom.imshow(copies, aspect="auto", interpolation="nearest",
                          cmap="magma", origin="lower",
@@ -205,10 +211,16 @@ def plot(trace, pieces, title, out_png):
     bottom.set_title("Copies of each piece over time")
     bottom.set_xlabel("simulated time (s)")
     bottom.set_ylabel("piece")
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     bottom.grid(False)
     fig.suptitle(f"{title}: {len(ids)} leechers, {pieces} pieces",
                  fontsize=12, fontweight="bold")
     fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return fig
+
+
+def plot(trace, pieces, title, out_png):
+    fig = draw(trace, pieces, title)
     fig.savefig(out_png)
     plt.close(fig)
 

@@ -77,6 +77,26 @@ class ReadTraceTest(helpers.TempDirTest):
         np.testing.assert_array_equal(copies[1], [1, 2, 3, 3, 2, 2, 1])
         np.testing.assert_array_equal(copies[2], [1, 1, 1, 1, 1, 1, 0])
 
+    def test_piece_and_leecher_ticks_are_whole_numbers(self):
+        # 20 pieces and 40 leechers, as in the lab's piece-by-piece run: left
+        # to itself matplotlib ticks such axes at 0, 2.5, 5, 7.5 ...
+        text = synthetic_trace(leechers=40, pieces=20)
+        trace = plot_pieces.read_trace(write(os.path.join(self.tmp, "t.log"), text))
+        fig = plot_pieces.draw(trace, 20, "ticks")
+        try:
+            fig.canvas.draw()
+            top = [a for a in fig.axes if a.get_xlabel() == "piece"]
+            bottom = [a for a in fig.axes if a.get_ylabel() == "piece"]
+            self.assertEqual((len(top), len(bottom)), (1, 1))
+            top, bottom = top[0], bottom[0]
+            for axis in (top.xaxis, top.yaxis, bottom.yaxis):
+                ticks = axis.get_ticklocs()
+                self.assertGreater(len(ticks), 1)
+                for t in ticks:
+                    self.assertEqual(t, round(t), f"tick {t} on {axis.get_label_text()}")
+        finally:
+            plot_pieces.plt.close(fig)
+
     def test_pieces_from_the_resolved_scenario(self):
         path = write(os.path.join(self.tmp, "scenario.yaml"), SCENARIO)
         self.assertEqual(plot_pieces.pieces_from_scenario(path), 3)
