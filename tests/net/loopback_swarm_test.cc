@@ -168,7 +168,16 @@ TEST(LoopbackSwarmTest, CorruptingSeedIsBannedAndCopiesStayCorrect) {
   LoopbackSwarmConfig c;
   c.file_length = 8 * core::kMiB;
   c.time_limit = core::Duration::Seconds(60);
-  c.peers.push_back(Seed());
+  // The honest seed comes a little later, so that the liar alone serves the
+  // first pieces: a piece that fails with a single supplier gets it banned.
+  // (Side by side, a leecher's failed pieces could all be mixed, re-fetched
+  // on parole from the honest seed, and blame nobody: correct, but then
+  // nothing here would show a ban. With both seeds from the start the test
+  // failed about once in seven suite runs under load, output not kept; this
+  // is the likeliest reason.)
+  LoopbackPeerSpec honest = Seed();
+  honest.join_at = core::Duration::Millis(300);
+  c.peers.push_back(honest);
   LoopbackPeerSpec liar = Seed();
   liar.peer_class = "liar";
   liar.corrupt_uploads = true;
@@ -178,18 +187,18 @@ TEST(LoopbackSwarmTest, CorruptingSeedIsBannedAndCopiesStayCorrect) {
   auto r = RunLoopbackSwarm(c, &error);
   ASSERT_TRUE(r) << error;
   EXPECT_FALSE(r->timed_out);
-  uint32_t failed = 0;
+  uint32_t failed = 0, banned = 0;
   for (size_t i = 2; i < r->peers.size(); ++i) {
     const auto& p = r->peers[i];
     EXPECT_TRUE(p.completion_s && p.verified) << "peer " << i;
     failed += p.pieces_failed;
+    banned += p.peers_banned;
     std::printf("leecher %zu: pieces_failed=%u peers_banned=%u\n", i, p.pieces_failed,
                 p.peers_banned);
-    if (p.pieces_failed > 0) {
-      EXPECT_GE(p.peers_banned, 1u) << "peer " << i;
-    }
+    EXPECT_LE(p.peers_banned, 1u) << "peer " << i << " banned the honest seed too";
   }
   EXPECT_GE(failed, 1u) << "the liar served nothing: the test proved nothing";
+  EXPECT_GE(banned, 1u) << "pieces failed, yet nobody banned the liar";
 }
 
 // The only seed leaves after sending at most a few of the 16 pieces: the
