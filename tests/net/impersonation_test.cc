@@ -66,9 +66,10 @@ class ImpersonationTest : public ::testing::Test {
   }
 
   // A leecher with nothing yet, listening on an ephemeral port.
-  std::unique_ptr<PeerDriver> StartPeer(std::shared_ptr<const PeerIdentity> identity,
-                                        const std::string& name,
-                                        std::unique_ptr<PeerServer>* server) {
+  std::unique_ptr<PeerDriver> StartPeer(
+      std::shared_ptr<const PeerIdentity> identity, const std::string& name,
+      std::unique_ptr<PeerServer>* server,
+      core::Duration auth_timeout = core::Duration::Seconds(2)) {
     std::string error;
     *server = PeerServer::Start("127.0.0.1:0", &error);
     EXPECT_TRUE(*server) << error;
@@ -80,7 +81,7 @@ class ImpersonationTest : public ::testing::Test {
     DriverOptions o;
     o.identity = std::move(identity);
     o.endpoint = "127.0.0.1:" + std::to_string((*server)->port());
-    o.auth_timeout = core::Duration::Seconds(2);
+    o.auth_timeout = auth_timeout;
     auto d = std::make_unique<PeerDriver>(info_, std::move(store),
                                           core::Bitfield(info_.piece_count()), o, &tracker_,
                                           &dialer_);
@@ -299,6 +300,39 @@ TEST_F(ImpersonationTest, ADialedPeerMustBeTheOneTheTrackerListed) {
   victim_->TrackerReset();  // announces again, and so dials
   EXPECT_TRUE(WaitFor([](const DriverProgress& p) { return p.auth_failures >= 1; }));
   EXPECT_EQ(victim_->Progress().connections, 0u);
+}
+
+// Streams that send a handshake and never prove it are held only up to
+// kMaxPendingAuth at a time: past that a new one is closed at once,
+// without even our handshake.
+TEST_F(ImpersonationTest, StreamsThatNeverProveTheirIdsAreBounded) {
+  other_ = StartPeer(impostor_, "other", &other_server_, core::Duration::Seconds(60));
+  ASSERT_TRUE(other_);
+  auto stub = wire::PeerWire::NewStub(
+      MakeChannel("127.0.0.1:" + std::to_string(other_server_->port())));
+  struct Idle {
+    grpc::ClientContext ctx;
+    std::unique_ptr<RawStream> s;
+  };
+  std::vector<std::unique_ptr<Idle>> idle;
+  std::string error;
+  for (size_t i = 0; i <= kMaxPendingAuth; ++i) {
+    idle.push_back(std::make_unique<Idle>());
+    Idle& x = *idle.back();
+    x.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    x.s = stub->Connect(&x.ctx);
+    ASSERT_TRUE(x.s->Write(ToWire(AuthHello{info_.info_hash(), honest_->id(),
+                                            honest_->public_key(), RandomNonce()})));
+    AuthHello hello;
+    AuthProof proof;
+    const bool answered = ReadHelloAndProof(x.s.get(), &hello, &proof, &error);
+    // The first kMaxPendingAuth wait for their proofs; the next is closed.
+    EXPECT_EQ(answered, i < kMaxPendingAuth) << "stream " << i << ": " << error;
+  }
+  for (auto& x : idle) {
+    x->ctx.TryCancel();
+    x->s->Finish();
+  }
 }
 
 // What the tracker hears is the id the key names.
