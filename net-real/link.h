@@ -155,9 +155,10 @@ class InboundSink {
  public:
   virtual ~InboundSink() = default;
   // Called on a gRPC thread with the stream's first message, a handshake
-  // for this sink's torrent. Must install the link's handlers before
-  // returning (no message is read before that).
-  virtual void AdoptInbound(std::shared_ptr<Link> link, const core::Handshake& first,
+  // for this sink's torrent whose fields have the right lengths (nothing in
+  // it is proven yet: see peer_auth.h). Must install the link's handlers
+  // before returning (no message is read before that).
+  virtual void AdoptInbound(std::shared_ptr<Link> link, const AuthHello& first,
                             Link::Handlers* handlers) = 0;
 };
 

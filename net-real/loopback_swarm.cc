@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -33,6 +34,7 @@ struct Member {
   std::unique_ptr<PeerServer> server;
   std::unique_ptr<Dialer> dialer;
   std::unique_ptr<PeerDriver> driver;
+  std::shared_ptr<const PeerIdentity> identity;
   bool joined = false, left = false;
   DriverProgress last;  // progress at the previous sample (or leave)
   core::Bytes uploaded_at_sample = 0;
@@ -205,10 +207,16 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
   if (!client.Publish(*info, error)) return std::nullopt;
 
   std::vector<Member> members(config.peers.size());
+  // Each peer proves its id with its own key (peer_auth.h), so ids are the
+  // keys' and no longer the peers' places. The places, which a spec's
+  // delay_from speaks of, are looked up by id.
+  auto places = std::make_shared<std::map<core::PeerId, uint64_t>>();
   for (size_t i = 0; i < members.size(); ++i) {
     members[i].spec = &config.peers[i];
     members[i].result.peer_class = config.peers[i].peer_class;
     members[i].result.seed = config.peers[i].seed;
+    members[i].identity = PeerIdentity::Generate();
+    (*places)[members[i].identity->id()] = i;
   }
   auto join = [&](size_t i, core::Time t0) -> bool {
     Member& m = members[i];
@@ -228,15 +236,21 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
     }
     if (!store) return false;
     DriverOptions o;
-    // As in the simulator: peer i is PeerId(i) with Rng stream i of the seed.
-    o.id = core::PeerId(i);
+    // As in the simulator, peer i draws from Rng stream i of the seed.
+    o.identity = m.identity;
+    o.rng_stream = i;
     o.run_seed = config.seed;
     o.peer = spec.config;
     o.endpoint = "127.0.0.1:" + std::to_string(m.server->port());
     o.upload_limit = spec.upload_limit;
     o.download_limit = spec.download_limit;
     o.added_delay = spec.added_delay;
-    o.delay_from = spec.delay_from;
+    if (spec.delay_from) {
+      o.delay_from = [f = spec.delay_from, places](core::PeerId remote) {
+        auto it = places->find(remote);
+        return it == places->end() ? core::Duration::Zero() : f(core::PeerId(it->second));
+      };
+    }
     o.corrupt_uploads = spec.corrupt_uploads;
     m.dialer = std::make_unique<Dialer>();
     m.driver = std::make_unique<PeerDriver>(*info, std::move(store), have, o, &client,

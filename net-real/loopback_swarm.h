@@ -33,8 +33,9 @@ struct LoopbackPeerSpec {
   core::Rate upload_limit = core::Rate::Zero();    // zero: unlimited
   core::Rate download_limit = core::Rate::Zero();  // zero: unlimited
   core::Duration added_delay = core::Duration::Zero();  // one-way, per message
-  // If set, replaces added_delay: the one-way delay from the peer with this
-  // id (peers are numbered by their place in LoopbackSwarmConfig::peers).
+  // If set, replaces added_delay: the one-way delay from the peer at this
+  // place in LoopbackSwarmConfig::peers (given as a PeerId; the peers' real
+  // ids come from their keys, and the swarm translates).
   std::function<core::Duration(core::PeerId from)> delay_from;
   // Leave this long after completing; nullopt: stay until the run ends.
   std::optional<core::Duration> leave_after_completion;

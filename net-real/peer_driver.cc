@@ -40,7 +40,9 @@ PeerDriver::PeerDriver(const core::TorrentInfo& info, std::unique_ptr<PieceStore
                        core::Bitfield have, DriverOptions options,
                        AnnounceClient* tracker, Dialer* dialer)
     : info_(info), store_(std::move(store)), initial_have_(std::move(have)),
-      options_(std::move(options)), tracker_(tracker), dialer_(dialer),
+      options_(std::move(options)),
+      identity_(options_.identity ? options_.identity : PeerIdentity::Generate()),
+      tracker_(tracker), dialer_(dialer),
       loop_(std::make_shared<EventLoop>()),
       read_budget_(std::make_shared<ReadBudget>(options_.read_budget_bytes)),
       disk_loop_(std::make_shared<EventLoop>()),
@@ -100,9 +102,8 @@ DriverProgress PeerDriver::Progress() const {
 }
 
 void PeerDriver::Run() {
-  peer_ = std::make_unique<core::Peer>(options_.id, info_, options_.peer,
-                                       core::Rng::ForStream(options_.run_seed,
-                                                            options_.id.value()));
+  peer_ = std::make_unique<core::Peer>(
+      id(), info_, options_.peer, core::Rng::ForStream(options_.run_seed, options_.rng_stream));
   core::Time now = SteadyNow();
   {
     std::lock_guard<std::mutex> lock(progress_mu_);
@@ -129,11 +130,13 @@ std::optional<core::Time> PeerDriver::NextWake() {
     MinInto(&t, due);
   }
   if (announce_retry_) MinInto(&t, announce_retry_->first);
+  for (const auto& [c, pending] : authenticating_) MinInto(&t, pending.deadline);
   if (stop_deadline_) MinInto(&t, *stop_deadline_);
   return t;
 }
 
 void PeerDriver::OnWake(core::Time now) {
+  ExpireAuth(now);
   for (int i = 0; i < 1000; ++i) {
     auto next = peer_->NextTimeout();
     if (!next || *next > now) break;
@@ -170,6 +173,9 @@ void PeerDriver::Carry(core::Time now, const core::Action& action) {
   std::visit(
       Overloaded{
           [&](const core::SendMessage& s) {
+            // Our handshake went out with the authentication exchange,
+            // before the Peer heard of the connection.
+            if (std::holds_alternative<core::Handshake>(s.message)) return;
             auto it = links_.find(s.conn);
             if (it == links_.end()) return;
             it->second.link->Send(EncodeFrame(s.message), std::nullopt);
@@ -193,23 +199,29 @@ void PeerDriver::Carry(core::Time now, const core::Action& action) {
       action);
 }
 
-Link::Handlers PeerDriver::MakeHandlers(core::ConnectionId c) {
+Link::Handlers PeerDriver::MakeHandlers(core::ConnectionId c, int auth_messages) {
   std::shared_ptr<EventLoop> loop = loop_;
   Link::Handlers h;
   h.on_up = [this, loop, c] {
     loop->Post([this, c] {
       auto it = dialing_.find(c);
       if (it == dialing_.end() || !links_.count(c)) return;
-      core::PeerId dialed = it->second.id;
-      dialing_.erase(it);
-      core::Time now = SteadyNow();
-      peer_->OnConnected(now, c, core::Direction::kOutbound, dialed);
-      Drain(now);
+      StartAuth(SteadyNow(), c, AuthRole::kDialer, it->second.id, nullptr);
     });
   };
-  h.on_message = [this, loop, c](Payload bytes) {
+  // A link delivers its messages one at a time, in order: the counter
+  // needs no lock.
+  h.on_message = [this, loop, c, auth_left = auth_messages](Payload bytes) mutable {
     std::string error;
     const size_t cost = Link::ReadCost(bytes.size());
+    if (auth_left > 0) {
+      --auth_left;
+      std::optional<AuthMessage> m = DecodeAuthFrame(bytes, &error);
+      loop->Post([this, c, m = std::move(m), error, cost]() mutable {
+        OnAuthMessage(c, std::move(m), error, cost);
+      });
+      return;
+    }
     std::optional<Decoded> d = DecodeFrame(bytes, &error);
     loop->Post([this, c, d = std::move(d), error, cost]() mutable {
       OnLinkMessage(c, std::move(d), error, cost);
@@ -227,24 +239,130 @@ Link::Handlers PeerDriver::MakeHandlers(core::ConnectionId c) {
   return h;
 }
 
-void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const core::Handshake& first,
+void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const AuthHello& first,
                               Link::Handlers* handlers) {
   core::ConnectionId c(next_conn_++);
-  *handlers = MakeHandlers(c);
+  *handlers = MakeHandlers(c, 1);  // the handshake was read during routing
   const bool posted = loop_->Post([this, c, link, first] {
     if (stopping_) {
       link->Close();
       return;
     }
+    const auto inbound = std::count_if(authenticating_.begin(), authenticating_.end(),
+                                       [](const auto& p) {
+                                         return p.second.auth.role() == AuthRole::kListener;
+                                       });
+    if (static_cast<size_t>(inbound) >= kMaxPendingAuth) {
+      Log(LogLevel::kWarn, "conn " + std::to_string(c.value()) + ": " +
+                               std::to_string(inbound) +
+                               " inbound connections are still proving their ids; closing");
+      link->Close();
+      return;
+    }
+    // Until the id is proven this delay is only a guess (it merely shapes
+    // timing); Authenticated sets it again.
     links_[c] = LinkState{link, DelayFrom(first.peer_id)};
-    core::Time now = SteadyNow();
-    peer_->OnConnected(now, c, core::Direction::kInbound, std::nullopt);
-    Drain(now);
-    OnLinkMessage(c, Decoded{first, {}}, "", 0);  // read during routing: no cost
+    StartAuth(SteadyNow(), c, AuthRole::kListener, std::nullopt, &first);
   });
   // The driver has already stopped: nobody else will end this stream, and
   // an open stream holds up the server's shutdown.
   if (!posted) link->Close();
+}
+
+void PeerDriver::StartAuth(core::Time now, core::ConnectionId c, AuthRole role,
+                           std::optional<core::PeerId> expect, const AuthHello* first) {
+  auto [it, fresh] = authenticating_.emplace(
+      c, Pending{PeerAuth(identity_, info_.info_hash(), role, expect),
+                 now + options_.auth_timeout});
+  SWARM_CHECK(fresh);
+  links_.at(c).link->Send(EncodeAuthFrame(it->second.auth.hello()), std::nullopt);
+  if (first) TakeAuthMessage(now, c, *first);
+}
+
+void PeerDriver::OnAuthMessage(core::ConnectionId c, std::optional<AuthMessage> m,
+                               std::string error, size_t cost) {
+  auto it = links_.find(c);
+  if (it == links_.end()) return;  // we already closed it
+  const std::shared_ptr<Link> link = it->second.link;
+  core::Time now = SteadyNow();
+  if (!authenticating_.count(c)) {
+    // A dialer's remote that spoke before our handshake (an honest one
+    // never does): ignored; its exchange then fails or times out.
+  } else if (!m) {
+    FailAuth(now, c, "malformed handshake message: " + error);
+  } else {
+    TakeAuthMessage(now, c, *m);
+  }
+  link->Consumed(cost);
+}
+
+void PeerDriver::TakeAuthMessage(core::Time now, core::ConnectionId c, const AuthMessage& m) {
+  PeerAuth& auth = authenticating_.at(c).auth;
+  std::string error;
+  if (const auto* hello = std::get_if<AuthHello>(&m)) {
+    std::optional<AuthProof> proof = auth.OnHello(*hello, &error);
+    if (!proof) return FailAuth(now, c, error);
+    links_.at(c).link->Send(EncodeAuthFrame(*proof), std::nullopt);
+    return;
+  }
+  if (!auth.OnProof(std::get<AuthProof>(m), &error)) return FailAuth(now, c, error);
+  Authenticated(now, c);
+}
+
+void PeerDriver::Authenticated(core::Time now, core::ConnectionId c) {
+  auto it = authenticating_.find(c);
+  const AuthHello remote = it->second.auth.remote();
+  const AuthRole role = it->second.auth.role();
+  authenticating_.erase(it);
+  Log(LogLevel::kDebug, "conn " + std::to_string(c.value()) + ": peer " +
+                            std::to_string(remote.peer_id.value()) + " proved its id");
+  links_.at(c).delay = DelayFrom(remote.peer_id);
+  std::optional<core::PeerId> dialed;
+  if (role == AuthRole::kDialer) {
+    auto d = dialing_.find(c);
+    SWARM_CHECK(d != dialing_.end());
+    dialed = d->second.id;
+    dialing_.erase(d);
+  }
+  peer_->OnConnected(now, c,
+                     role == AuthRole::kDialer ? core::Direction::kOutbound
+                                               : core::Direction::kInbound,
+                     dialed);
+  Drain(now);
+  // The remote's handshake, now proven, is the Peer's first message (it
+  // arrived first, so it pays the added delay like any other).
+  OnLinkMessage(c, Decoded{core::Handshake{remote.info_hash, remote.peer_id}, {}}, "", 0);
+}
+
+void PeerDriver::FailAuth(core::Time now, core::ConnectionId c, const std::string& why) {
+  Log(LogLevel::kWarn, "conn " + std::to_string(c.value()) +
+                           ": peer authentication failed (" + why +
+                           "); closed, and no strike against the id it claimed");
+  {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    ++progress_.auth_failures;
+  }
+  authenticating_.erase(c);
+  auto it = links_.find(c);
+  if (it != links_.end()) it->second.link->Close();
+  ForgetLink(c);
+  auto dial = dialing_.find(c);
+  if (dial == dialing_.end()) return;
+  const core::PeerId dialed = dial->second.id;
+  dialing_.erase(dial);
+  peer_->OnConnectFailed(now, dialed);
+  Drain(now);
+}
+
+void PeerDriver::ExpireAuth(core::Time now) {
+  std::vector<core::ConnectionId> late;
+  for (const auto& [c, pending] : authenticating_) {
+    if (pending.deadline <= now) late.push_back(c);
+  }
+  for (core::ConnectionId c : late) {
+    FailAuth(now, c, "no valid proof within " +
+                         std::to_string(options_.auth_timeout.micros() / 1000) + " ms");
+  }
 }
 
 void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
@@ -319,13 +437,18 @@ void PeerDriver::OnLinkClosed(core::ConnectionId c) {
   core::Time now = SteadyNow();
   auto dial = dialing_.find(c);
   bool known = links_.count(c) > 0;
+  const bool authenticating = authenticating_.erase(c) > 0;
   ForgetLink(c);
   if (dial != dialing_.end()) {
     core::PeerAddress address = dial->second;
     dialing_.erase(dial);
-    Log(LogLevel::kInfo, "cannot reach peer at " + address.endpoint +
+    Log(LogLevel::kInfo, (authenticating ? "peer at " + address.endpoint +
+                                               " closed the connection during the handshake"
+                                         : "cannot reach peer at " + address.endpoint) +
                              " (the core will try others and retry later)");
     peer_->OnConnectFailed(now, address.id);
+  } else if (authenticating) {
+    return;  // inbound, never handed to the Peer
   } else if (known) {
     peer_->OnDisconnected(now, c);
   } else {
@@ -357,13 +480,14 @@ void PeerDriver::DoConnect(const core::PeerAddress& address) {
     return;
   }
   dialing_[c] = address;
-  links_[c] = LinkState{dialer_->Dial(address.endpoint, MakeHandlers(c)), DelayFrom(address.id)};
+  links_[c] = LinkState{dialer_->Dial(address.endpoint, MakeHandlers(c, 2)),
+                        DelayFrom(address.id)};
 }
 
 void PeerDriver::DoAnnounce(const core::Announce& a) {
   core::AnnounceRequest req;
   req.info_hash = info_.info_hash();
-  req.peer = core::PeerAddress{options_.id, options_.endpoint};
+  req.peer = core::PeerAddress{id(), options_.endpoint};
   req.event = a.event;
   req.uploaded = a.uploaded;
   req.downloaded = a.downloaded;

@@ -8,6 +8,13 @@
 // connection's Link, blocks are written/read/hashed through the PieceStore,
 // announces go to the tracker. It makes no protocol decisions.
 //
+// Before the Peer hears of a connection, the driver runs the peer
+// authentication exchange on it (peer_auth.h): the remote must prove it
+// holds the key of the peer id it claims, and a dialed remote must be the
+// peer the tracker listed. A connection that fails (or takes longer than
+// auth_timeout) is closed with a log line; the Peer never sees it, so the
+// id it claimed gets no strike.
+//
 // Shaping, for running a swarm configured like a scenario: upload and
 // download token buckets (blocks wait for tokens before being sent or
 // delivered to the Peer), and an added one-way delay applied to every
@@ -32,6 +39,7 @@
 #include "core/torrent_info.h"
 #include "net-real/event_loop.h"
 #include "net-real/link.h"
+#include "net-real/peer_auth.h"
 #include "net-real/piece_store.h"
 #include "net-real/token_bucket.h"
 #include "net-real/tracker_rpc.h"
@@ -44,9 +52,22 @@ class Dialer;
 enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 using LogFn = std::function<void(LogLevel, const std::string&)>;
 
+// Inbound connections at most waiting to finish the authentication
+// exchange: past this, new ones are closed at once. Honest peers finish in
+// a round trip, so only a flood of idle or hostile streams hits it.
+inline constexpr size_t kMaxPendingAuth = 64;
+
 struct DriverOptions {
-  core::PeerId id;
+  // Who this peer is on the wire: a key pair whose public key names its
+  // peer id (peer_auth.h). nullptr: the driver makes a fresh one.
+  std::shared_ptr<const PeerIdentity> identity;
   uint64_t run_seed = 1;
+  // Which of run_seed's random streams the Peer draws from. (The peer id
+  // used to double as this; it now comes from the key.)
+  uint64_t rng_stream = 0;
+  // A new connection must complete the authentication exchange within
+  // this, or it is closed.
+  core::Duration auth_timeout = core::Duration::Seconds(10);
   core::PeerConfig peer;
   // What the tracker tells others to dial: "host:port"; an empty host lets
   // the tracker fill in the address it sees.
@@ -85,6 +106,10 @@ struct DriverProgress {
   bool stopped = false;  // OnStop done and the stopped announce answered
   bool file_complete = false;  // every piece verified and the file renamed
   uint32_t malformed_messages = 0;  // links dropped for undecodable messages
+  // Connections closed because the remote did not prove its peer id (bad
+  // or missing proof, key not matching the id, not the peer dialed, time
+  // out). The Peer never saw them.
+  uint32_t auth_failures = 0;
   // Received messages (their Link::ReadCost) not yet consumed: all the
   // links hold for the driver (at most about
   // DriverOptions::read_budget_bytes), and of that what waits in the
@@ -114,8 +139,10 @@ class PeerDriver : public InboundSink {
   // now (core::Peer::OnTrackerReset). Thread-safe.
   void TrackerReset();
   const core::TorrentInfo& torrent() const { return info_; }
+  // This peer's id, the one its key names.
+  core::PeerId id() const { return identity_->id(); }
 
-  void AdoptInbound(std::shared_ptr<Link> link, const core::Handshake& first,
+  void AdoptInbound(std::shared_ptr<Link> link, const AuthHello& first,
                     Link::Handlers* handlers) override;
 
  private:
@@ -142,6 +169,12 @@ class PeerDriver : public InboundSink {
     core::ConnectionId conn;
     core::BlockRef block;
   };
+  // A connection the Peer has not heard of yet: its authentication
+  // exchange is under way.
+  struct Pending {
+    PeerAuth auth;
+    core::Time deadline;
+  };
 
   // Loop-thread only below this line.
   void Run();
@@ -150,6 +183,21 @@ class PeerDriver : public InboundSink {
   void Drain(core::Time now);
   void Carry(core::Time now, const core::Action& a);
   void DoConnect(const core::PeerAddress& address);
+  // The authentication exchange (peer_auth.h), before the Peer hears of a
+  // connection. StartAuth sends our handshake (and, for a listener, takes
+  // the remote's).
+  void StartAuth(core::Time now, core::ConnectionId c, AuthRole role,
+                 std::optional<core::PeerId> expect, const AuthHello* first);
+  void OnAuthMessage(core::ConnectionId c, std::optional<AuthMessage> m, std::string error,
+                     size_t cost);
+  void TakeAuthMessage(core::Time now, core::ConnectionId c, const AuthMessage& m);
+  // The remote proved its id: the Peer gets the connection and its
+  // handshake.
+  void Authenticated(core::Time now, core::ConnectionId c);
+  // Closes c, which never reached the Peer, logging why; a dial counts as
+  // failed.
+  void FailAuth(core::Time now, core::ConnectionId c, const std::string& why);
+  void ExpireAuth(core::Time now);
   void DoAnnounce(const core::Announce& a);
   void DoStore(const core::StoreBlock& s);
   void DoVerify(core::PieceIndex p);
@@ -167,7 +215,10 @@ class PeerDriver : public InboundSink {
   // from it still waiting in inbound_ (they no longer count against the
   // read budget).
   void ForgetLink(core::ConnectionId c);
-  Link::Handlers MakeHandlers(core::ConnectionId c);
+  // `auth_messages`: how many of the first messages received belong to the
+  // authentication exchange (two for a dialer; one for a listener, whose
+  // first came with the stream).
+  Link::Handlers MakeHandlers(core::ConnectionId c, int auth_messages);
   void Publish(core::Time now);
   void Log(LogLevel level, const std::string& msg);
 
@@ -175,6 +226,7 @@ class PeerDriver : public InboundSink {
   std::unique_ptr<PieceStore> store_;
   const core::Bitfield initial_have_;
   const DriverOptions options_;
+  const std::shared_ptr<const PeerIdentity> identity_;
   AnnounceClient* tracker_;
   Dialer* dialer_;
   std::shared_ptr<EventLoop> loop_;
@@ -190,7 +242,9 @@ class PeerDriver : public InboundSink {
 
   std::unique_ptr<core::Peer> peer_;
   std::map<core::ConnectionId, LinkState> links_;
-  std::map<core::ConnectionId, core::PeerAddress> dialing_;  // outbound, not up yet
+  // Outbound, not handed to the Peer yet (not up, or not authenticated).
+  std::map<core::ConnectionId, core::PeerAddress> dialing_;
+  std::map<core::ConnectionId, Pending> authenticating_;  // each also in links_
   std::vector<Inbound> inbound_;  // heap (LaterInbound)
   size_t inbound_cost_ = 0;       // sum of inbound_[i].cost
   uint64_t inbound_seq_ = 0;

@@ -322,9 +322,8 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
       router_->unrouted.erase(stream_no_);
     }
     std::string error;
-    auto decoded = DecodeFrame(FromByteBuffer(&in_), &error);
-    const core::Handshake* hs =
-        decoded ? std::get_if<core::Handshake>(&decoded->message) : nullptr;
+    auto decoded = DecodeAuthFrame(FromByteBuffer(&in_), &error);
+    const AuthHello* hs = decoded ? std::get_if<AuthHello>(&*decoded) : nullptr;
     if (hs == nullptr) {
       Reject(grpc::StatusCode::INVALID_ARGUMENT,
              decoded ? "first message must be a handshake" : error);

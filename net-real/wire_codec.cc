@@ -202,11 +202,85 @@ std::optional<Decoded> DecodeMessage(wire::WireMessage* in, std::string* error) 
       d.payload = Payload(std::move(*p->mutable_data()));
       return d;
     }
+    case K::kProof:
+      *error = "proof outside the handshake";
+      return std::nullopt;
     case K::KIND_NOT_SET:
       break;
   }
   *error = "message kind not set (or unknown)";
   return std::nullopt;
+}
+
+void EncodeAuth(const AuthMessage& m, wire::WireMessage* out) {
+  out->Clear();
+  std::visit(Overloaded{
+                 [&](const AuthHello& h) {
+                   auto* w = out->mutable_handshake();
+                   w->set_info_hash(h.info_hash.data(), h.info_hash.size());
+                   w->set_peer_id(h.peer_id.value());
+                   w->set_public_key(h.public_key);
+                   w->set_nonce(h.nonce);
+                 },
+                 [&](const AuthProof& p) { out->mutable_proof()->set_signature(p.signature); },
+             },
+             m);
+}
+
+WireFrame EncodeAuthFrame(const AuthMessage& m) {
+  wire::WireMessage w;
+  EncodeAuth(m, &w);
+  return WireFrame{w.SerializeAsString(), Payload()};
+}
+
+std::optional<AuthMessage> DecodeAuthFrame(const Payload& bytes, std::string* error) {
+  if (bytes.size() > kMaxAuthMessageBytes) {
+    *error = "handshake-phase message of " + std::to_string(bytes.size()) +
+             " bytes (at most " + std::to_string(kMaxAuthMessageBytes) + ")";
+    return std::nullopt;
+  }
+  wire::WireMessage m;
+  if (!m.ParseFromString(bytes.ToString())) {
+    *error = "not a WireMessage (protobuf parse failed)";
+    return std::nullopt;
+  }
+  return DecodeAuthMessage(m, error);
+}
+
+std::optional<AuthMessage> DecodeAuthMessage(const wire::WireMessage& in, std::string* error) {
+  if (in.has_proof()) {
+    if (in.proof().signature().size() != kSignatureBytes) {
+      *error = "proof signature is not " + std::to_string(kSignatureBytes) + " bytes";
+      return std::nullopt;
+    }
+    return AuthProof{in.proof().signature()};
+  }
+  if (!in.has_handshake()) {
+    *error = "expected a handshake or a proof, got " +
+             (in.kind_case() == wire::WireMessage::KIND_NOT_SET
+                  ? std::string("an empty message")
+                  : in.GetDescriptor()->FindFieldByNumber(in.kind_case())->name());
+    return std::nullopt;
+  }
+  const wire::Handshake& h = in.handshake();
+  AuthHello out;
+  if (h.info_hash().size() != out.info_hash.size()) {
+    *error = "handshake info_hash is not 32 bytes";
+    return std::nullopt;
+  }
+  if (h.public_key().size() != kPublicKeyBytes) {
+    *error = "handshake public_key is not " + std::to_string(kPublicKeyBytes) + " bytes";
+    return std::nullopt;
+  }
+  if (h.nonce().size() != kNonceBytes) {
+    *error = "handshake nonce is not " + std::to_string(kNonceBytes) + " bytes";
+    return std::nullopt;
+  }
+  std::copy(h.info_hash().begin(), h.info_hash().end(), out.info_hash.begin());
+  out.peer_id = core::PeerId(h.peer_id());
+  out.public_key = h.public_key();
+  out.nonce = h.nonce();
+  return out;
 }
 
 }  // namespace swarm::net

@@ -1,5 +1,11 @@
 // Translation between the protobuf wire (proto/peer.proto) and core::Message.
 //
+// The authentication exchange that opens every stream (a Handshake with a
+// public key and nonce, then a Proof; see peer_auth.h) has its own
+// functions, EncodeAuth and DecodeAuthFrame; DecodeFrame, for what follows,
+// refuses a Proof and hands a Handshake to the core (which drops a
+// connection that sends a second one).
+//
 // Decoding validates the *shape* of a message only — a oneof that is set, a
 // 32-byte info-hash, a Piece whose data is exactly block.length bytes and at
 // most kMaxBlockBytes — and never its meaning (index ranges, whether a block
@@ -21,9 +27,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "core/message.h"
 #include "net-real/payload.h"
+#include "net-real/peer_auth.h"
 #include "proto/peer.pb.h"
 
 namespace swarm::net {
@@ -34,6 +42,12 @@ inline constexpr uint32_t kMaxBlockBytes = 1024 * 1024;
 // Largest encoded message either end accepts: one block plus headroom for
 // the envelope and a bitfield of a very large torrent.
 inline constexpr int kMaxWireMessageBytes = kMaxBlockBytes + 64 * 1024;
+
+// Largest message of the authentication exchange either end accepts (a
+// Handshake is about 120 bytes, a Proof about 70): the first messages of a
+// stream are from a peer not yet known, so they get a tight cap of their
+// own, under the stream's kMaxWireMessageBytes.
+inline constexpr size_t kMaxAuthMessageBytes = 256;
 
 // A decoded message and, for a Piece, its payload.
 struct Decoded {
@@ -68,6 +82,19 @@ WireFrame EncodePieceFrame(const core::BlockRef& block, Payload payload);
 // back as a view sharing `bytes`' owner. Same checks and errors as
 // DecodeMessage, plus "not a WireMessage" for bytes protobuf cannot parse.
 std::optional<Decoded> DecodeFrame(const Payload& bytes, std::string* error);
+
+// The two messages that open every stream in each direction (peer_auth.h):
+// a Handshake (AuthHello), then a Proof.
+using AuthMessage = std::variant<AuthHello, AuthProof>;
+
+void EncodeAuth(const AuthMessage& m, wire::WireMessage* out);
+WireFrame EncodeAuthFrame(const AuthMessage& m);
+// Decodes a message of the authentication exchange: a Handshake whose
+// info-hash, public key and nonce have their exact lengths, or a Proof with
+// a signature of kSignatureBytes; at most kMaxAuthMessageBytes in all.
+// Anything else: nullopt and *error.
+std::optional<AuthMessage> DecodeAuthFrame(const Payload& bytes, std::string* error);
+std::optional<AuthMessage> DecodeAuthMessage(const wire::WireMessage& in, std::string* error);
 
 }  // namespace swarm::net
 

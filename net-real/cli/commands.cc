@@ -230,7 +230,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   std::vector<std::unique_ptr<PeerDriver>> drivers;
   for (size_t i = 0; i < infos.size(); ++i) {
     DriverOptions o = base;
-    o.id = core::PeerId(core::Rng::ForStream(base.run_seed, i).NextU64());
+    o.rng_stream = core::Rng::ForStream(base.run_seed, i).NextU64();
     o.endpoint = AdvertisedEndpoint(common.listen, server->port());
     auto driver = std::make_unique<PeerDriver>(infos[i], std::move(stores[i]),
                                                core::Bitfield(infos[i].piece_count(), true),

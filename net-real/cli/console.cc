@@ -173,7 +173,8 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
   }
   uint64_t seed = DrawSeed(c.seed);
   o->run_seed = seed;
-  o->id = core::PeerId(core::Rng(seed).NextU64());
+  // The peer id comes from the driver's fresh key pair (peer_auth.h).
+  o->rng_stream = core::Rng(seed).NextU64();
   o->upload_limit = *up;
   o->download_limit = *down;
   o->peer.max_connections = c.max_connections;

@@ -274,6 +274,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
         " pieces_failed=" + std::to_string(p.stats.pieces_failed) +
         " peers_banned=" + std::to_string(p.stats.peers_banned) +
         " malformed=" + std::to_string(p.malformed_messages) +
+        " auth_failures=" + std::to_string(p.auth_failures) +
         " download_s=" + std::to_string(elapsed));
   if (fatal) {
     // The partial file stays whatever it holds: pieces written before the

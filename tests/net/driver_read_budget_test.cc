@@ -13,6 +13,7 @@
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
 #include "tests/net/in_process_seed.h"
+#include "tests/net/raw_peer.h"
 
 namespace swarm::net {
 namespace {
@@ -65,9 +66,10 @@ TEST_F(DriverReadBudgetTest, AFloodingPeerThatReconnectsStaysWithinTheBudget) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     std::unique_ptr<Stream> stream = stub_->Connect(&ctx);
-    wire::WireMessage hs;
-    EncodeMessage(core::Handshake{info_.info_hash(), core::PeerId(99)}, &hs);
-    ASSERT_TRUE(stream->Write(hs));
+    std::string error;
+    ASSERT_TRUE(RawAuthenticate(stream.get(), info_.info_hash(), PeerIdentity::Generate(),
+                                &error))
+        << error;
     std::thread writer([&] {
       wire::WireMessage ka;
       EncodeMessage(core::KeepAlive{}, &ka);

@@ -94,6 +94,10 @@ swarm)
     GOT=$(sha256sum "dl$i/payload.bin" | cut -d' ' -f1)
     [[ "$GOT" == "$WANT" ]] || fail "dl$i SHA-256 $GOT != $WANT"
   done
+  # Every connection between honest peers proves its ids (peer_auth.h).
+  for i in 1 2 3 4 5 6 7 8; do
+    [[ $(field "get$i.out" auth_failures) == 0 ]] || fail "get$i: auth_failures not 0"
+  done
   UP_BY_GETS=0
   for i in 1 2 3 4 5 6 7 8; do UP_BY_GETS=$((UP_BY_GETS + $(field "get$i.out" uploaded))); done
   echo "8 downloads verified; leechers uploaded $UP_BY_GETS bytes to each other"

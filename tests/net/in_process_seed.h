@@ -26,8 +26,8 @@ class InProcessSeedTest : public ::testing::Test {
   // `folder`: the temporary folder's name, made unique per process.
   explicit InProcessSeedTest(std::string folder) : folder_(std::move(folder)) {}
 
-  // Changes to the seed's driver options before it starts (id and endpoint
-  // are set already).
+  // Changes to the seed's driver options before it starts (the endpoint is
+  // set already; the driver makes its own key pair unless one is set).
   virtual void SeedOptions(DriverOptions&) {}
 
   void SetUp() override {
@@ -49,7 +49,6 @@ class InProcessSeedTest : public ::testing::Test {
     server_ = PeerServer::Start("127.0.0.1:0", &error);
     ASSERT_TRUE(server_) << error;
     DriverOptions o;
-    o.id = core::PeerId(1);
     o.endpoint = "127.0.0.1:" + std::to_string(server_->port());
     SeedOptions(o);
     driver_ = std::make_unique<PeerDriver>(info_, PieceStore::OpenComplete(path, info_, &error),

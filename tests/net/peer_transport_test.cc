@@ -17,6 +17,7 @@
 #include "net-real/peer_transport.h"
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
+#include "tests/net/raw_peer.h"
 
 namespace swarm::net {
 namespace {
@@ -29,7 +30,7 @@ class Sink : public InboundSink {
   static constexpr size_t kMaxQueued = 64;
   explicit Sink(size_t read_ahead) : read_ahead_(read_ahead) {}
 
-  void AdoptInbound(std::shared_ptr<Link> link, const core::Handshake&,
+  void AdoptInbound(std::shared_ptr<Link> link, const AuthHello&,
                     Link::Handlers* handlers) override {
     handlers->read_ahead_bytes = read_ahead_;
     handlers->max_queued_sends = kMaxQueued;
@@ -85,8 +86,7 @@ class PeerTransportTest : public ::testing::Test {
         MakeChannel("127.0.0.1:" + std::to_string(server_->port())));
     ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     stream_ = stub_->Connect(&ctx_);
-    wire::WireMessage hs;
-    EncodeMessage(core::Handshake{info_.info_hash(), core::PeerId(5)}, &hs);
+    const wire::WireMessage hs = ToWire(ShapedHello(info_.info_hash(), 5));
     ASSERT_TRUE(stream_->Write(hs));
     ASSERT_TRUE(sink_.WaitFor([&] { return sink_.link_ != nullptr; }));
   }
@@ -166,7 +166,7 @@ class SharedSink : public InboundSink {
   SharedSink(size_t read_ahead, std::shared_ptr<ReadBudget> budget)
       : read_ahead_(read_ahead), budget_(std::move(budget)) {}
 
-  void AdoptInbound(std::shared_ptr<Link> link, const core::Handshake&,
+  void AdoptInbound(std::shared_ptr<Link> link, const AuthHello&,
                     Link::Handlers* handlers) override {
     std::lock_guard<std::mutex> lock(mu_);
     const size_t i = links_.size();
@@ -252,8 +252,7 @@ class ReadBudgetTest : public ::testing::Test {
           MakeChannel("127.0.0.1:" + std::to_string(server_->port())));
       c.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
       c.stream = c.stub->Connect(&c.ctx);
-      wire::WireMessage hs;
-      EncodeMessage(core::Handshake{info_.info_hash(), core::PeerId(5 + i)}, &hs);
+      const wire::WireMessage hs = ToWire(ShapedHello(info_.info_hash(), 5 + i));
       ASSERT_TRUE(c.stream->Write(hs));
       // In order, so link i of the sink is client i.
       ASSERT_TRUE(sink_.WaitFor([&] { return sink_.links_.size() == i + 1; }));
@@ -374,8 +373,7 @@ TEST(PeerServerTest, TheOldestStreamWithoutAHandshakeMakesRoomForANewOne) {
   EXPECT_FALSE(idle[0]->Read(&in));
   EXPECT_EQ(idle[0]->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // The others wait on; one of them now handshakes and is routed.
-  wire::WireMessage hs;
-  EncodeMessage(core::Handshake{info.info_hash(), core::PeerId(5)}, &hs);
+  const wire::WireMessage hs = ToWire(ShapedHello(info.info_hash(), 5));
   ASSERT_TRUE(idle[1]->Write(hs));
   EXPECT_TRUE(sink.WaitFor([&] { return sink.link_ != nullptr; }));
   for (size_t i = 1; i < idle.size(); ++i) {
@@ -418,7 +416,7 @@ TEST(CallbackQueueTest, ServersAndChannelsComingAndGoingDoNotAbort) {
         cv.notify_all();
       };
       auto link = dialer.Dial("127.0.0.1:" + std::to_string(server->port()), h);
-      link->Send(EncodeFrame(core::Handshake{info.info_hash(), core::PeerId(5)}), std::nullopt);
+      link->Send(EncodeAuthFrame(ShapedHello(info.info_hash(), 5)), std::nullopt);
       ASSERT_TRUE(sink.WaitFor([&] { return sink.link_ != nullptr; }));
       link->Close();
       std::unique_lock<std::mutex> lock(mu);

@@ -11,6 +11,7 @@
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
 #include "tests/net/in_process_seed.h"
+#include "tests/net/raw_peer.h"
 
 namespace swarm::net {
 namespace {
@@ -31,10 +32,18 @@ class WireRejectionTest : public InProcessSeedTest {
         args));
   }
 
+  // A well-formed first message (its key is not a real one).
   wire::WireMessage Handshake(const core::InfoHash& hash) {
-    wire::WireMessage w;
-    EncodeMessage(core::Handshake{hash, core::PeerId(99)}, &w);
-    return w;
+    return ToWire(ShapedHello(hash, 99));
+  }
+
+  // The authentication exchange with the seed, as an honest peer.
+  ::testing::AssertionResult Authenticate(Stream* s) {
+    std::string error;
+    if (RawAuthenticate(s, info_.info_hash(), PeerIdentity::Generate(), &error)) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << error;
   }
 
   // Reads until the server ends the stream; returns the final status.
@@ -69,15 +78,26 @@ TEST_F(WireRejectionTest, UnknownTorrentIsRejected) {
   EXPECT_EQ(DrainToEnd(s.get()).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// A first message shaped like the handshake of old, with no key and nonce.
+TEST_F(WireRejectionTest, AHandshakeWithoutKeyAndNonceIsRejected) {
+  auto stub = RawStub();
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  auto s = stub->Connect(&ctx);
+  wire::WireMessage old;
+  EncodeMessage(core::Handshake{info_.info_hash(), core::PeerId(99)}, &old);
+  s->Write(old);
+  grpc::Status status = DrainToEnd(s.get());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "handshake public_key is not 32 bytes");
+}
+
 TEST_F(WireRejectionTest, MalformedPieceAfterHandshakeDisconnects) {
   auto stub = RawStub();
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
   auto s = stub->Connect(&ctx);
-  ASSERT_TRUE(s->Write(Handshake(info_.info_hash())));
-  wire::WireMessage reply;
-  ASSERT_TRUE(s->Read(&reply));
-  EXPECT_TRUE(reply.has_handshake());
+  ASSERT_TRUE(Authenticate(s.get()));
   wire::WireMessage bad;
   bad.mutable_piece()->mutable_block()->set_length(100);
   bad.mutable_piece()->set_data("only a few bytes");
@@ -95,7 +115,7 @@ TEST_F(WireRejectionTest, OversizedMessageIsRefusedAndSeedSurvives) {
     grpc::ClientContext ctx;
     SetDeadline(&ctx);
     auto s = stub->Connect(&ctx);
-    ASSERT_TRUE(s->Write(Handshake(info_.info_hash())));
+    ASSERT_TRUE(Authenticate(s.get()));
     wire::WireMessage big;
     big.mutable_piece()->mutable_block()->set_length(2 << 20);
     big.mutable_piece()->set_data(std::string(2 << 20, 'x'));
@@ -106,10 +126,7 @@ TEST_F(WireRejectionTest, OversizedMessageIsRefusedAndSeedSurvives) {
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
   auto s = stub->Connect(&ctx);
-  ASSERT_TRUE(s->Write(Handshake(info_.info_hash())));
-  wire::WireMessage reply;
-  ASSERT_TRUE(s->Read(&reply));
-  EXPECT_TRUE(reply.has_handshake());
+  ASSERT_TRUE(Authenticate(s.get()));
   ctx.TryCancel();
   s->Finish();
 }
