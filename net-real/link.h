@@ -42,7 +42,9 @@ inline constexpr size_t kDefaultReadBudgetBytes = 64 * 1024 * 1024;
 // flight).
 inline constexpr size_t kMaxQueuedSends = 1 << 16;
 
-// Received-but-not-consumed bytes counted across several links (a driver's).
+// Received-but-not-consumed bytes counted across several links (a driver's),
+// including the blocks they delivered that wait for the disk thread
+// (Link::Retain).
 // A link with messages waiting reads on only while the total is under the
 // limit; a link with nothing waiting always reads its next message, so
 // links that fill the budget (hostile, or just ahead of a slow driver)
@@ -123,7 +125,8 @@ class Link {
     std::function<void(const core::BlockRef&)> on_sent;
     std::function<void()> on_closed;
     // Reading pauses while the ReadCost of messages handed to on_message
-    // and not yet Consumed() reaches this.
+    // and not yet Consumed() (or retained and not yet released) reaches
+    // this.
     size_t read_ahead_bytes = kDefaultReadAheadBytes;
     // Shared with the driver's other links (optional): reading also pauses
     // while its total is exhausted and this link has a message waiting.
@@ -148,6 +151,16 @@ class Link {
   // unconsumed messages no longer count, so the driver must drop any it
   // still holds as soon as it learns the link closed).
   virtual void Consumed(size_t cost) = 0;
+  // Instead of Consumed(cost): the driver keeps the bytes of a message
+  // handed to on_message beyond its delivery (a block queued for the disk
+  // thread). They go on counting, against this link's read-ahead and the
+  // read budget, until ReleaseRetained(cost) — even after the stream is
+  // done, so a peer that reconnects cannot leave uncounted bytes behind.
+  // May be called after the stream is done (the cost is charged again).
+  virtual void Retain(size_t cost) = 0;
+  // The retained message is gone (written): reading resumes if it had
+  // paused. REQUIRES: Retain(cost) was called and not yet released.
+  virtual void ReleaseRetained(size_t cost) = 0;
 };
 
 // A torrent that accepts inbound streams (a driver), found by info-hash.

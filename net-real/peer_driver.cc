@@ -427,10 +427,15 @@ void PeerDriver::Deliver(core::Time now, core::ConnectionId c, Decoded d, size_t
   }
   pending_conn_ = c;
   pending_payload_ = std::move(d.payload);
+  pending_link_ = link;
+  pending_cost_ = cost;
+  pending_retained_ = false;
   peer_->OnMessage(now, c, d.message);
   Drain(now);
   pending_payload_ = Payload();
-  if (cost > 0) link->Consumed(cost);
+  pending_link_.reset();
+  // A stored block stays counted until the disk thread has written it.
+  if (cost > 0 && !pending_retained_) link->Consumed(cost);
 }
 
 void PeerDriver::OnLinkClosed(core::ConnectionId c) {
@@ -527,16 +532,42 @@ void PeerDriver::DoAnnounce(const core::Announce& a) {
 // the driver thread keeps serving the protocol meanwhile. Reads for uploads
 // stay on the driver thread: they touch only verified pieces, whose writes
 // finished before their verification was reported.
+//
+// A block waiting for the disk keeps its received bytes, so it stays
+// counted against its link's read-ahead and the read budget (Link::Retain)
+// until written: a slow disk holds the links back instead of letting the
+// queue grow. That cannot deadlock: the disk thread never waits for the
+// network, so every retained block is released in time.
 void PeerDriver::DoStore(const core::StoreBlock& s) {
-  SWARM_CHECK(s.conn == pending_conn_ && pending_payload_.size() == s.block.length);
-  disk_loop_->Post([this, block = s.block, data = std::move(pending_payload_)] {
-    if (disk_failed_) return;  // the driver is about to stop; keep the disk as it is
+  SWARM_CHECK(s.conn == pending_conn_ && pending_payload_.size() == s.block.length &&
+              !pending_retained_);
+  std::shared_ptr<Link> link;
+  const size_t cost = pending_cost_;
+  if (pending_link_ && cost > 0) {
+    link = pending_link_;
+    link->Retain(cost);
+    pending_retained_ = true;
+    disk_queued_peak_ = std::max(disk_queued_peak_, disk_queued_ += cost);
+  }
+  disk_loop_->Post([this, link, cost, block = s.block, data = std::move(pending_payload_)] {
+    // Written or not, the block leaves the queue.
+    auto release = [&] {
+      if (!link) return;
+      disk_queued_ -= cost;
+      link->ReleaseRetained(cost);
+    };
+    if (disk_failed_) {  // the driver is about to stop; keep the disk as it is
+      release();
+      return;
+    }
+    if (options_.before_block_write) options_.before_block_write();
     std::string error;
     if (!store_->WriteBlock(block, data, &error)) {
       disk_failed_ = true;
       std::lock_guard<std::mutex> lock(progress_mu_);
       progress_.fatal_error = error;
     }
+    release();
   });
   pending_payload_ = Payload();
 }
@@ -634,6 +665,8 @@ void PeerDriver::Publish(core::Time now) {
   progress_.connections = peer_->connection_count();
   progress_.read_buffered = read_budget_->used();
   progress_.inbound_waiting = inbound_cost_;
+  progress_.disk_queued = disk_queued_.load();
+  progress_.disk_queued_peak = disk_queued_peak_;
   progress_.seed = peer_->is_seed();
 }
 

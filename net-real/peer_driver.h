@@ -90,8 +90,13 @@ struct DriverOptions {
   // delay, and the peers of `swarm run-scenario` share a process while
   // standing for separate machines, so one simulated peer's backlog must
   // not slow another's reads.
+  // Blocks received and waiting for the disk thread count against it too
+  // (Link::Retain) until they are written.
   size_t read_budget_bytes = kDefaultReadBudgetBytes;
   LogFn log;
+  // Tests only: called on the disk thread before each received block is
+  // written, e.g. to stand for a slow disk. Null: nothing.
+  std::function<void()> before_block_write;
 };
 
 // A snapshot of the driver's state for progress lines and metrics.
@@ -111,11 +116,16 @@ struct DriverProgress {
   // out). The Peer never saw them.
   uint32_t auth_failures = 0;
   // Received messages (their Link::ReadCost) not yet consumed: all the
-  // links hold for the driver (at most about
-  // DriverOptions::read_budget_bytes), and of that what waits in the
-  // driver for its added delay or the download limit.
+  // links hold for the driver, blocks waiting for the disk thread
+  // included (at most about DriverOptions::read_budget_bytes), and of
+  // that what waits in the driver for its added delay or the download
+  // limit.
   size_t read_buffered = 0;
   size_t inbound_waiting = 0;
+  // Received blocks (their ReadCost) handed to the disk thread and not yet
+  // written, now and at most so far; counted in read_buffered.
+  size_t disk_queued = 0;
+  size_t disk_queued_peak = 0;
   std::optional<core::Time> start_time, first_piece_time, completion_time;
   std::string fatal_error;  // disk failure: the driver gave up
 };
@@ -254,6 +264,11 @@ class PeerDriver : public InboundSink {
   std::deque<std::function<void(core::Time)>> deferred_;  // inputs raised by actions
   Payload pending_payload_;  // payload of the Piece being delivered
   core::ConnectionId pending_conn_;
+  std::shared_ptr<Link> pending_link_;  // its link, and its ReadCost:
+  size_t pending_cost_ = 0;             // retained by DoStore until written
+  bool pending_retained_ = false;
+  std::atomic<size_t> disk_queued_{0};  // ReadCost of blocks not yet written
+  size_t disk_queued_peak_ = 0;
   int announces_in_flight_ = 0;
   // A failed announce is retried (transport retry, same request) with backoff.
   std::optional<std::pair<core::Time, core::Announce>> announce_retry_;

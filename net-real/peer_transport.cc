@@ -14,6 +14,7 @@
 #include <deque>
 #include <vector>
 
+#include "core/check.h"
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
 
@@ -87,6 +88,28 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
     ReadBudget::Wake(wake);  // other links paused on the budget
   }
 
+  void Retain(size_t cost) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Moved from unconsumed_; once the stream is done unconsumed_ was
+    // released to the budget, so what is missing is charged again.
+    const size_t held = std::min(cost, unconsumed_);
+    unconsumed_ -= held;
+    if (budget_) budget_->Charge(cost - held);
+    retained_ += cost;
+  }
+
+  void ReleaseRetained(size_t cost) override {
+    ReadBudget::Wakeups wake;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      SWARM_CHECK(cost <= retained_);
+      retained_ -= cost;
+      if (budget_) wake = budget_->Release(cost);
+      ResumeReadingLocked();
+    }
+    ReadBudget::Wake(wake);
+  }
+
   void OnBudgetFreed() override {
     std::lock_guard<std::mutex> lock(mu_);
     waiting_on_budget_ = false;
@@ -156,8 +179,9 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
   // and the shared budget. Paused on the budget, it waits there to be
   // woken (OnBudgetFreed).
   bool MayReadLocked() {
-    if (unconsumed_ == 0) return true;
-    if (unconsumed_ >= read_ahead_) return false;
+    const size_t held = unconsumed_ + retained_;
+    if (held == 0) return true;
+    if (held >= read_ahead_) return false;
     if (!budget_) return true;
     if (waiting_on_budget_) return false;  // a wake-up is due
     if (budget_->HasRoomOrWait(as_waiter_)) return true;
@@ -176,7 +200,8 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
 
   // From OnDone: nothing more is read, so what the driver has not consumed
   // no longer counts against the budget (the driver drops it when it
-  // learns of the close, which on_closed, called next, tells it).
+  // learns of the close, which on_closed, called next, tells it). What it
+  // retained counts on until released.
   void ReleaseUnconsumed() {
     ReadBudget::Wakeups wake;
     {
@@ -220,7 +245,9 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
   size_t read_ahead_ = kDefaultReadAheadBytes;  // handlers_.read_ahead_bytes
   size_t max_queued_ = kMaxQueuedSends;         // handlers_.max_queued_sends
   size_t unconsumed_ = 0;     // ReadCost handed to on_message, not Consumed
-  std::shared_ptr<ReadBudget> budget_;  // handlers_.read_budget; charged unconsumed_
+  size_t retained_ = 0;       // ReadCost Retain()ed, not yet released
+  // handlers_.read_budget; charged unconsumed_ (until OnDone) + retained_.
+  std::shared_ptr<ReadBudget> budget_;
   bool read_paused_ = false;  // no read outstanding until Consumed
   bool waiting_on_budget_ = false;  // among budget_'s waiters
   bool done_ = false;               // OnDone came: nothing more to read

@@ -1,13 +1,21 @@
-// A driver's memory for received messages against a hostile peer: a raw
+// A driver's memory for received messages. Against a hostile peer: a raw
 // gRPC client floods an in-process seed (PeerServer + PeerDriver +
 // TrackerServer) whose added delay keeps every message waiting, so nothing
 // is consumed. What the seed holds must stay within its read budget, also
-// when the peer reconnects and floods again.
+// when the peer reconnects and floods again. Against a slow disk: a
+// leecher whose disk thread is held still must stop reading once the
+// blocks waiting to be written fill its budget, and complete once the disk
+// moves again.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <mutex>
 #include <thread>
 
 #include "net-real/wire_codec.h"
@@ -92,6 +100,101 @@ TEST_F(DriverReadBudgetTest, AFloodingPeerThatReconnectsStaysWithinTheBudget) {
       return q.inbound_waiting == 0 && q.read_buffered == 0;
     })) << driver_->Progress().inbound_waiting << " bytes still waiting";
   }
+}
+
+// Polls `driver`'s progress every 10 ms for up to `seconds`.
+bool WaitForProgress(const PeerDriver& driver, int seconds,
+                     const std::function<bool(const DriverProgress&)>& pred) {
+  for (int i = 0; i < seconds * 100; ++i) {
+    if (pred(driver.Progress())) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+std::string ReadAll(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A gate the disk thread waits at before every block write.
+class DiskGate {
+ public:
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+class SlowDiskTest : public InProcessSeedTest {
+ protected:
+  static constexpr size_t kBudget = 128 * 1024;
+  // One link (to the seed), so one message past the budget: a Piece of
+  // one 16 KiB block (core default) and its few header bytes.
+  static constexpr size_t kBound = kBudget + Link::ReadCost(16 * 1024 + 64);
+
+  SlowDiskTest() : InProcessSeedTest("swarm_slow_disk_") {}
+};
+
+// The leecher's disk thread stops before its first write. Without a bound
+// the transport would read the whole 1 MiB file into the disk queue; the
+// blocks waiting there count against the read budget, so reading stops
+// near 128 KiB. Once the disk moves the download completes, correct: the
+// link, paused with its blocks retained, resumes as they are written.
+TEST_F(SlowDiskTest, BlocksWaitingForTheDiskCountAgainstTheReadBudget) {
+  std::string error;
+  // The leecher must learn of the seed from its first announce: wait
+  // until the tracker lists the seed.
+  bool seed_listed = false;
+  for (int i = 0; i < 1000 && !seed_listed; ++i) {
+    auto files = client_->ListFiles(&error);
+    seed_listed = files && !files->empty() && files->front().seeds > 0;
+    if (!seed_listed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(seed_listed) << error;
+  const std::filesystem::path out = dir_ / "out";
+  std::filesystem::create_directories(out);
+  auto store = PieceStore::OpenForDownload(out.string(), info_, &error);
+  ASSERT_TRUE(store) << error;
+  DiskGate gate;
+  DriverOptions o;
+  o.rng_stream = 2;
+  o.endpoint = "127.0.0.1:1";  // not dialed back: the seed has all it needs
+  o.read_budget_bytes = kBudget;
+  o.before_block_write = [&gate] { gate.Wait(); };
+  PeerDriver leecher(info_, std::move(store), core::Bitfield(info_.piece_count(), false), o,
+                     client_.get(), &dialer_);
+  leecher.Start();
+  const bool filled = WaitForProgress(
+      leecher, 10, [](const DriverProgress& p) { return p.read_buffered >= kBudget; });
+  // A leecher that would read on gets the time to show it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const DriverProgress held = leecher.Progress();
+  gate.Open();
+  EXPECT_TRUE(filled) << held.read_buffered << " bytes held, " << held.disk_queued
+                      << " waiting for the disk (at most " << held.disk_queued_peak << ")";
+  EXPECT_LE(held.read_buffered, kBound);
+  EXPECT_LE(held.disk_queued_peak, kBound);
+  EXPECT_GT(held.disk_queued, 0u);
+  EXPECT_TRUE(WaitForProgress(leecher, 30, [](const DriverProgress& p) {
+    return p.file_complete && p.disk_queued == 0;
+  }));
+  const DriverProgress done = leecher.Progress();
+  leecher.Stop(core::Duration::Zero());
+  EXPECT_EQ(done.fatal_error, "");
+  EXPECT_LE(done.disk_queued_peak, kBound);
+  EXPECT_EQ(done.disk_queued, 0u);
+  EXPECT_TRUE(ReadAll(out / "f.bin") == ReadAll(dir_ / "f.bin"));
 }
 
 }  // namespace
