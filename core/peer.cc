@@ -22,8 +22,9 @@
 namespace swarm::core {
 namespace {
 
-// Stale requests remembered per connection: enough to cover a full pipeline
-// given up twice (choke, then timeout) without growing without bound.
+// Stale requests remembered by block per connection: enough to cover a full
+// pipeline given up twice (choke, then timeout) without growing without
+// bound. Older ones are only counted (Connection::stale_forgotten).
 constexpr size_t kMaxStale = 64;
 
 // A peer counts as "new" for the optimistic unchoke for this long.
@@ -646,7 +647,18 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     c.requests.erase(req);
   } else {
     auto st = std::find(c.stale.begin(), c.stale.end(), b);
-    if (st == c.stale.end()) return Drop(c.id, DisconnectReason::kUnrequestedBlock);
+    if (st == c.stale.end()) {
+      // Not a request we remember. While requests pushed out of `stale`
+      // are unanswered, it may be the late answer to one of them (an
+      // honest neighbour snubbing us for over an hour gives up that many):
+      // discard it unused, as we cannot tell which block it is for. No more
+      // such blocks than the requests we forgot, so a neighbour cannot push
+      // more than we once asked it for.
+      if (c.stale_forgotten == 0) return Drop(c.id, DisconnectReason::kUnrequestedBlock);
+      --c.stale_forgotten;
+      stats_.wasted += b.length;
+      return;
+    }
     c.stale.erase(st);
     if (!picker_.NeedsBlock(b)) {  // a cancelled duplicate: harmless
       stats_.wasted += b.length;
@@ -734,11 +746,18 @@ void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
   for (const auto& r : c.requests) {
     picker_.AbortRequest(r.block);
     if (send_cancel) Send(now, c, Cancel{r.block});
-    c.stale.push_back(r.block);
-    if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
+    RememberStale(c, r.block);
   }
   c.requests.clear();
   if (c.remote) picker_.ForgetOwner(*c.remote);
+}
+
+void Peer::RememberStale(Connection& c, const BlockRef& b) {
+  c.stale.push_back(b);
+  if (c.stale.size() > kMaxStale) {
+    c.stale.erase(c.stale.begin());
+    ++c.stale_forgotten;
+  }
 }
 
 void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
@@ -751,8 +770,7 @@ void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
     c.requests.erase(it);
     picker_.AbortRequest(b);
     Send(now, c, Cancel{b});
-    c.stale.push_back(b);
-    if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
+    RememberStale(c, b);
     RequestMore(now, c);  // the room the cancel made
   }
 }

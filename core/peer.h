@@ -180,6 +180,8 @@ class Peer {
   void UnchokePeer(Time now, Connection& c);
   void ChokePeer(Time now, Connection& c);
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
+  // Records a request given up on `c` whose block may still come.
+  static void RememberStale(Connection& c, const BlockRef& b);
   void CancelElsewhere(Time now, ConnectionId except, const BlockRef& b);
   void Rechoke(Time now, RechokeKind kind);
   void FillFreeSlots(Time now, Connection* asker);
