@@ -1005,7 +1005,9 @@ void Peer::OnTimeout(Time now) {
 
 void Peer::Housekeeping(Time now) {
   std::vector<ConnectionId> dead;
-  std::vector<ConnectionId> idle;
+  // The connection idle longest, if any has been for idle_timeout.
+  std::optional<ConnectionId> idle;
+  Time idle_since = Time::Never();
   bool gave_up = false;
   for (auto& [id, cp] : index_) {
     Connection& c = *cp;
@@ -1014,11 +1016,13 @@ void Peer::Housekeeping(Time now) {
       continue;
     }
     // Alive, but neither side has wanted anything of the other for
-    // idle_timeout: free the slot for a neighbour that might (keep-alives
-    // alone would hold it for good).
+    // idle_timeout: a candidate to free its slot, should one be wanted.
     if (config_.idle_timeout > Duration::Zero() && !c.am_interested && !c.peer_interested &&
         now - c.interest_ended >= config_.idle_timeout) {
-      idle.push_back(id);
+      if (c.interest_ended < idle_since) {
+        idle = id;
+        idle_since = c.interest_ended;
+      }
       continue;
     }
     // Requests unanswered too long: the neighbour is snubbing us.
@@ -1033,8 +1037,12 @@ void Peer::Housekeeping(Time now) {
   for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
   // An idle connection holds no upload slot (its neighbour is not
   // interested); requests it gave back, if any, are asked again by
-  // RefillAfterDrops, and ConnectMore below may dial in its place.
-  for (ConnectionId id : idle) Drop(id, DisconnectReason::kIdle);
+  // RefillAfterDrops, and ConnectMore below may dial in its place. One a
+  // round at most, and only while a slot is wanted: a neighbour waiting
+  // for a piece to spread (a super-seed's next reveal, a seed-starved
+  // swarm) may have nothing to trade for longer than idle_timeout and is
+  // still worth keeping.
+  if (idle && SlotWanted()) Drop(*idle, DisconnectReason::kIdle);
   if (gave_up) {
     // The given-up blocks go to responsive neighbours first; a snubbing one
     // is then asked for at most one block (PipelineOf).
@@ -1047,6 +1055,17 @@ void Peer::Housekeeping(Time now) {
   TurnOverIfStarved(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
+}
+
+// As libtorrent, which times out connections uninteresting both ways only
+// at its connection limit: a newcomer would be refused (full), or a
+// candidate waits that ConnectMore would dial were one connection fewer
+// (dialing stops at min_connections; above it, one fewer would dial
+// nobody).
+bool Peer::SlotWanted() const {
+  if (conns_.size() >= config_.max_connections) return true;
+  return !candidates_.empty() &&
+         conns_.size() + connecting_.size() == config_.min_connections;
 }
 
 std::vector<Action> Peer::TakeActions() { return std::exchange(actions_, {}); }

@@ -186,6 +186,9 @@ class Peer {
   void Rechoke(Time now, RechokeKind kind);
   void FillFreeSlots(Time now, Connection* asker);
   void Housekeeping(Time now);
+  // Whether a connection slot is wanted, so that an idle one may be
+  // dropped (idle_timeout): we are full, or a candidate waits to be dialed.
+  bool SlotWanted() const;
   void ConnectMore(Time now);
   void AnnounceEarlyIfStranded(Time now);
   // A leecher none of whose handshaken neighbours feeds it: none has a

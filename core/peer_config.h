@@ -105,14 +105,21 @@ struct PeerConfig {
   // normal, so allow twice that).
   Duration keepalive_interval = Duration::Seconds(120);
   Duration inactivity_timeout = Duration::Seconds(240);
-  // Drop a connection on which neither side has been interested for this
-  // long (libtorrent's 10-minute timeout for connections "uninteresting and
-  // uninterested"). Keep-alives keep a connection from looking silent, so
-  // without this a neighbour that only ever sends them would hold one of
-  // our max_connections for good and a full seed would refuse everyone
-  // else. Counted from the connection's start or from the moment the last
-  // side lost interest, so the handshake and bitfield exchange are never cut
-  // short. Duration::Zero() turns it off.
+  // A connection on which neither side has been interested for this long
+  // is idle (libtorrent's 10-minute timeout for connections "uninteresting
+  // and uninterested"), and is dropped when its slot is wanted: we are at
+  // max_connections (a newcomer would be refused), or candidates wait and
+  // our connections and dials in progress number exactly min_connections
+  // (ConnectMore would dial one in its place). Then the one idle longest goes, one per housekeeping round.
+  // Keep-alives keep a connection from looking silent, so without this a
+  // neighbour that only ever sends them would hold one of our
+  // max_connections for good and a full seed would refuse everyone else;
+  // but an idle neighbour may only be waiting for a piece to spread (a
+  // super-seed's next reveal, a seed-starved swarm), so while nobody needs
+  // the slot it stays, as in libtorrent. Counted from the connection's
+  // start or from the moment the last side lost interest, so the handshake
+  // and bitfield exchange are never cut short. Duration::Zero() turns it
+  // off.
   Duration idle_timeout = Duration::Seconds(600);
   // Requests, snubbing, keep-alives and dialing are checked this often.
   Duration housekeeping_interval = Duration::Seconds(5);
