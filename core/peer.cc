@@ -101,8 +101,9 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
     next_announce_ = std::min(next_announce_, now + config_.min_reannounce_interval);
     return;
   }
+  // Zero or less: the tracker named no interval; keep ours.
   if (response.interval > Duration::Zero()) {
-    announce_interval_ = response.interval;
+    announce_interval_ = config_.AnnounceIntervalFrom(response.interval);
     next_announce_ = std::min(next_announce_, now + announce_interval_);
   }
   for (const PeerAddress& a : response.peers) {

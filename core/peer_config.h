@@ -42,6 +42,12 @@ std::string_view Name(PieceSelection p);
 std::string_view Name(ChokerKind c);
 std::string_view Name(SeedChoke c);
 
+// The longest announce interval a peer accepts from a tracker (or is
+// configured with). Trackers ask for 30 minutes to an hour; a much longer
+// interval would let the tracker forget us (its peer timeout) and, near the
+// top of the int64 range, overflow `now + interval`.
+inline constexpr Duration kMaxAnnounceInterval = Duration::Seconds(24 * 3600);
+
 struct PeerConfig {
   // Piece selection. Rarest-first keeps rare pieces alive (Legout et al.
   // 2006); the first `random_first_pieces` pieces are picked at random so a
@@ -124,10 +130,15 @@ struct PeerConfig {
   // Requests, snubbing, keep-alives and dialing are checked this often.
   Duration housekeeping_interval = Duration::Seconds(5);
 
-  // Tracker. `announce_interval` applies until a tracker says otherwise.
+  // Tracker. `announce_interval` applies until a tracker says otherwise;
+  // what a tracker says is taken within [min_reannounce_interval,
+  // kMaxAnnounceInterval] (AnnounceIntervalFrom), and so must be our own.
   uint32_t numwant = 50;
   Duration announce_interval = Duration::Seconds(1800);
-  // If the tracker gave too few peers, ask again after this long.
+  // If the tracker gave too few peers, ask again after this long. Also the
+  // shortest announce interval we accept from a tracker: a broken or hostile
+  // one answering 0 s or a microsecond would have us announce in a tight
+  // loop (libtorrent keeps such a floor too, its min_announce_interval).
   Duration min_reannounce_interval = Duration::Seconds(60);
 
   // A peer that alone supplied this many pieces that failed verification is
@@ -136,6 +147,12 @@ struct PeerConfig {
 
   // Returns an error message naming the bad field, or nullopt.
   std::optional<std::string> Validate() const;
+
+  // The announce interval to use when a tracker asks for `tracker_says`:
+  // clamped to [min_reannounce_interval, kMaxAnnounceInterval]. The core,
+  // not a driver, applies it, so simulated and real peers obey the same
+  // rule. REQUIRES: Validate() is nullopt.
+  Duration AnnounceIntervalFrom(Duration tracker_says) const;
 };
 
 }  // namespace swarm::core
