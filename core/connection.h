@@ -68,7 +68,7 @@ struct Connection {
   // first.
   std::vector<BlockRef> upload_queue;
   // Requests we gave up on (choke, timeout, cancel) whose blocks may still
-  // arrive; bounded, oldest dropped first.
+  // arrive; bounded, oldest dropped first (counted in stale_forgotten).
   // Vectors, not deques: these are short (a pipeline's worth), and an empty
   // std::deque already allocates ~600 bytes, which at 10^5-10^6 simulated
   // connections dominated memory.
@@ -87,6 +87,10 @@ struct Connection {
   RateMeter announced;  // piece bytes the neighbour announced (Have);
                         // kept for BitTyrant only
   Direction direction = Direction::kInbound;
+  // Stale requests pushed out of `stale` by newer ones and not answered
+  // since: so many unknown blocks may still come as their late answers,
+  // and are discarded rather than taken as unrequested (see HandlePiece).
+  uint32_t stale_forgotten = 0;
   // When the last of am_interested and peer_interested went down
   // (connected_at until one goes up). Only the idle_timeout check in
   // housekeeping reads it, and only once both flags are down.

@@ -22,8 +22,9 @@
 namespace swarm::core {
 namespace {
 
-// Stale requests remembered per connection: enough to cover a full pipeline
-// given up twice (choke, then timeout) without growing without bound.
+// Stale requests remembered by block per connection: enough to cover a full
+// pipeline given up twice (choke, then timeout) without growing without
+// bound. Older ones are only counted (Connection::stale_forgotten).
 constexpr size_t kMaxStale = 64;
 
 // A peer counts as "new" for the optimistic unchoke for this long.
@@ -100,8 +101,9 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
     next_announce_ = std::min(next_announce_, now + config_.min_reannounce_interval);
     return;
   }
+  // Zero or less: the tracker named no interval; keep ours.
   if (response.interval > Duration::Zero()) {
-    announce_interval_ = response.interval;
+    announce_interval_ = config_.AnnounceIntervalFrom(response.interval);
     next_announce_ = std::min(next_announce_, now + announce_interval_);
   }
   for (const PeerAddress& a : response.peers) {
@@ -646,7 +648,18 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     c.requests.erase(req);
   } else {
     auto st = std::find(c.stale.begin(), c.stale.end(), b);
-    if (st == c.stale.end()) return Drop(c.id, DisconnectReason::kUnrequestedBlock);
+    if (st == c.stale.end()) {
+      // Not a request we remember. While requests pushed out of `stale`
+      // are unanswered, it may be the late answer to one of them (an
+      // honest neighbour snubbing us for over an hour gives up that many):
+      // discard it unused, as we cannot tell which block it is for. No more
+      // such blocks than the requests we forgot, so a neighbour cannot push
+      // more than we once asked it for.
+      if (c.stale_forgotten == 0) return Drop(c.id, DisconnectReason::kUnrequestedBlock);
+      --c.stale_forgotten;
+      stats_.wasted += b.length;
+      return;
+    }
     c.stale.erase(st);
     if (!picker_.NeedsBlock(b)) {  // a cancelled duplicate: harmless
       stats_.wasted += b.length;
@@ -734,11 +747,18 @@ void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
   for (const auto& r : c.requests) {
     picker_.AbortRequest(r.block);
     if (send_cancel) Send(now, c, Cancel{r.block});
-    c.stale.push_back(r.block);
-    if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
+    RememberStale(c, r.block);
   }
   c.requests.clear();
   if (c.remote) picker_.ForgetOwner(*c.remote);
+}
+
+void Peer::RememberStale(Connection& c, const BlockRef& b) {
+  c.stale.push_back(b);
+  if (c.stale.size() > kMaxStale) {
+    c.stale.erase(c.stale.begin());
+    ++c.stale_forgotten;
+  }
 }
 
 void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
@@ -751,8 +771,7 @@ void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
     c.requests.erase(it);
     picker_.AbortRequest(b);
     Send(now, c, Cancel{b});
-    c.stale.push_back(b);
-    if (c.stale.size() > kMaxStale) c.stale.erase(c.stale.begin());
+    RememberStale(c, b);
     RequestMore(now, c);  // the room the cancel made
   }
 }
@@ -987,7 +1006,9 @@ void Peer::OnTimeout(Time now) {
 
 void Peer::Housekeeping(Time now) {
   std::vector<ConnectionId> dead;
-  std::vector<ConnectionId> idle;
+  // The connection idle longest, if any has been for idle_timeout.
+  std::optional<ConnectionId> idle;
+  Time idle_since = Time::Never();
   bool gave_up = false;
   for (auto& [id, cp] : index_) {
     Connection& c = *cp;
@@ -996,11 +1017,13 @@ void Peer::Housekeeping(Time now) {
       continue;
     }
     // Alive, but neither side has wanted anything of the other for
-    // idle_timeout: free the slot for a neighbour that might (keep-alives
-    // alone would hold it for good).
+    // idle_timeout: a candidate to free its slot, should one be wanted.
     if (config_.idle_timeout > Duration::Zero() && !c.am_interested && !c.peer_interested &&
         now - c.interest_ended >= config_.idle_timeout) {
-      idle.push_back(id);
+      if (c.interest_ended < idle_since) {
+        idle = id;
+        idle_since = c.interest_ended;
+      }
       continue;
     }
     // Requests unanswered too long: the neighbour is snubbing us.
@@ -1015,8 +1038,12 @@ void Peer::Housekeeping(Time now) {
   for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
   // An idle connection holds no upload slot (its neighbour is not
   // interested); requests it gave back, if any, are asked again by
-  // RefillAfterDrops, and ConnectMore below may dial in its place.
-  for (ConnectionId id : idle) Drop(id, DisconnectReason::kIdle);
+  // RefillAfterDrops, and ConnectMore below may dial in its place. One a
+  // round at most, and only while a slot is wanted: a neighbour waiting
+  // for a piece to spread (a super-seed's next reveal, a seed-starved
+  // swarm) may have nothing to trade for longer than idle_timeout and is
+  // still worth keeping.
+  if (idle && SlotWanted()) Drop(*idle, DisconnectReason::kIdle);
   if (gave_up) {
     // The given-up blocks go to responsive neighbours first; a snubbing one
     // is then asked for at most one block (PipelineOf).
@@ -1029,6 +1056,17 @@ void Peer::Housekeeping(Time now) {
   TurnOverIfStarved(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
+}
+
+// As libtorrent, which times out connections uninteresting both ways only
+// at its connection limit: a newcomer would be refused (full), or a
+// candidate waits that ConnectMore would dial were one connection fewer
+// (dialing stops at min_connections; above it, one fewer would dial
+// nobody).
+bool Peer::SlotWanted() const {
+  if (conns_.size() >= config_.max_connections) return true;
+  return !candidates_.empty() &&
+         conns_.size() + connecting_.size() == config_.min_connections;
 }
 
 std::vector<Action> Peer::TakeActions() { return std::exchange(actions_, {}); }

@@ -180,10 +180,15 @@ class Peer {
   void UnchokePeer(Time now, Connection& c);
   void ChokePeer(Time now, Connection& c);
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
+  // Records a request given up on `c` whose block may still come.
+  static void RememberStale(Connection& c, const BlockRef& b);
   void CancelElsewhere(Time now, ConnectionId except, const BlockRef& b);
   void Rechoke(Time now, RechokeKind kind);
   void FillFreeSlots(Time now, Connection* asker);
   void Housekeeping(Time now);
+  // Whether a connection slot is wanted, so that an idle one may be
+  // dropped (idle_timeout): we are full, or a candidate waits to be dialed.
+  bool SlotWanted() const;
   void ConnectMore(Time now);
   void AnnounceEarlyIfStranded(Time now);
   // A leecher none of whose handshaken neighbours feeds it: none has a

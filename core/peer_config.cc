@@ -1,5 +1,9 @@
 #include "core/peer_config.h"
 
+#include <algorithm>
+
+#include "core/units.h"
+
 namespace swarm::core {
 namespace {
 
@@ -72,14 +76,23 @@ std::optional<std::string> PeerConfig::Validate() const {
     return "inactivity_timeout must exceed keepalive_interval";
   if (idle_timeout < Duration::Zero()) return "idle_timeout must not be negative (0s turns it off)";
   if (housekeeping_interval <= Duration::Zero()) return "housekeeping_interval must be positive";
-  if (announce_interval <= Duration::Zero()) return "announce_interval must be positive";
   if (min_reannounce_interval <= Duration::Zero()) return "min_reannounce_interval must be positive";
+  if (min_reannounce_interval > kMaxAnnounceInterval)
+    return "min_reannounce_interval must be at most " + FormatDuration(kMaxAnnounceInterval);
+  if (announce_interval < min_reannounce_interval || announce_interval > kMaxAnnounceInterval) {
+    return "announce_interval must be between min_reannounce_interval (" +
+           FormatDuration(min_reannounce_interval) + ") and " + FormatDuration(kMaxAnnounceInterval);
+  }
   if (ban_strikes < 1) return "ban_strikes must be at least 1";
   if (strict_tft_allowance < 0) return "strict_tft_allowance must not be negative";
   if (!(propshare_reserve >= 0 && propshare_reserve < 1))
     return "propshare_reserve must be in [0, 1)";
   if (upload_capacity < Rate::Zero()) return "upload_capacity must not be negative";
   return std::nullopt;
+}
+
+Duration PeerConfig::AnnounceIntervalFrom(Duration tracker_says) const {
+  return std::clamp(tracker_says, min_reannounce_interval, kMaxAnnounceInterval);
 }
 
 }  // namespace swarm::core

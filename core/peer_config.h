@@ -42,6 +42,12 @@ std::string_view Name(PieceSelection p);
 std::string_view Name(ChokerKind c);
 std::string_view Name(SeedChoke c);
 
+// The longest announce interval a peer accepts from a tracker (or is
+// configured with). Trackers ask for 30 minutes to an hour; a much longer
+// interval would let the tracker forget us (its peer timeout) and, near the
+// top of the int64 range, overflow `now + interval`.
+inline constexpr Duration kMaxAnnounceInterval = Duration::Seconds(24 * 3600);
+
 struct PeerConfig {
   // Piece selection. Rarest-first keeps rare pieces alive (Legout et al.
   // 2006); the first `random_first_pieces` pieces are picked at random so a
@@ -105,22 +111,34 @@ struct PeerConfig {
   // normal, so allow twice that).
   Duration keepalive_interval = Duration::Seconds(120);
   Duration inactivity_timeout = Duration::Seconds(240);
-  // Drop a connection on which neither side has been interested for this
-  // long (libtorrent's 10-minute timeout for connections "uninteresting and
-  // uninterested"). Keep-alives keep a connection from looking silent, so
-  // without this a neighbour that only ever sends them would hold one of
-  // our max_connections for good and a full seed would refuse everyone
-  // else. Counted from the connection's start or from the moment the last
-  // side lost interest, so the handshake and bitfield exchange are never cut
-  // short. Duration::Zero() turns it off.
+  // A connection on which neither side has been interested for this long
+  // is idle (libtorrent's 10-minute timeout for connections "uninteresting
+  // and uninterested"), and is dropped when its slot is wanted: we are at
+  // max_connections (a newcomer would be refused), or candidates wait and
+  // our connections and dials in progress number exactly min_connections
+  // (ConnectMore would dial one in its place). Then the one idle longest goes, one per housekeeping round.
+  // Keep-alives keep a connection from looking silent, so without this a
+  // neighbour that only ever sends them would hold one of our
+  // max_connections for good and a full seed would refuse everyone else;
+  // but an idle neighbour may only be waiting for a piece to spread (a
+  // super-seed's next reveal, a seed-starved swarm), so while nobody needs
+  // the slot it stays, as in libtorrent. Counted from the connection's
+  // start or from the moment the last side lost interest, so the handshake
+  // and bitfield exchange are never cut short. Duration::Zero() turns it
+  // off.
   Duration idle_timeout = Duration::Seconds(600);
   // Requests, snubbing, keep-alives and dialing are checked this often.
   Duration housekeeping_interval = Duration::Seconds(5);
 
-  // Tracker. `announce_interval` applies until a tracker says otherwise.
+  // Tracker. `announce_interval` applies until a tracker says otherwise;
+  // what a tracker says is taken within [min_reannounce_interval,
+  // kMaxAnnounceInterval] (AnnounceIntervalFrom), and so must be our own.
   uint32_t numwant = 50;
   Duration announce_interval = Duration::Seconds(1800);
-  // If the tracker gave too few peers, ask again after this long.
+  // If the tracker gave too few peers, ask again after this long. Also the
+  // shortest announce interval we accept from a tracker: a broken or hostile
+  // one answering 0 s or a microsecond would have us announce in a tight
+  // loop (libtorrent keeps such a floor too, its min_announce_interval).
   Duration min_reannounce_interval = Duration::Seconds(60);
 
   // A peer that alone supplied this many pieces that failed verification is
@@ -129,6 +147,12 @@ struct PeerConfig {
 
   // Returns an error message naming the bad field, or nullopt.
   std::optional<std::string> Validate() const;
+
+  // The announce interval to use when a tracker asks for `tracker_says`:
+  // clamped to [min_reannounce_interval, kMaxAnnounceInterval]. The core,
+  // not a driver, applies it, so simulated and real peers obey the same
+  // rule. REQUIRES: Validate() is nullopt.
+  Duration AnnounceIntervalFrom(Duration tracker_says) const;
 };
 
 }  // namespace swarm::core

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <iterator>
+#include <limits>
 #include <string_view>
 
 #include "core/rng.h"
@@ -19,7 +20,6 @@ namespace swarm::net {
 namespace {
 
 constexpr auto kRpcDeadline = std::chrono::seconds(5);
-constexpr uint64_t kMinAnnounceIntervalUs = 1'000'000;
 
 std::optional<core::InfoHash> HashFromBytes(const std::string& b) {
   core::InfoHash h;
@@ -397,12 +397,13 @@ void TrackerClient::Announce(
         }
         core::AnnounceResponse out;
         out.failure_reason = call->resp.failure_reason();
-        // At least a second (0: none given, the core keeps its own): an
-        // interval of a microsecond from a broken or hostile tracker would
-        // have the peer announce in a tight loop.
+        // Translated as it is (0: none given, the core keeps its own);
+        // core::Peer bounds what a tracker may ask (AnnounceIntervalFrom),
+        // as it does in the simulator. Only a value beyond int64 is capped,
+        // so that it stays a long interval rather than turn negative.
         const uint64_t us = call->resp.interval_us();
         out.interval = core::Duration::Micros(static_cast<int64_t>(
-            us == 0 ? 0 : std::clamp<uint64_t>(us, kMinAnnounceIntervalUs, 1ull << 40)));
+            std::min<uint64_t>(us, std::numeric_limits<int64_t>::max())));
         for (const auto& p : call->resp.peers()) {
           // Only addresses we would dial (not "unix:/...", say): a tracker
           // is trusted for the list, not for what a peer connects to.

@@ -211,6 +211,14 @@ std::optional<FieldError> Scenario::Validate() const {
       std::string at = peers[i].protocol ? "peers." + std::to_string(i) + ".protocol" : "protocol";
       // PeerConfig's messages start with the setting they are about.
       const std::string setting = e->substr(0, e->find(' '));
+      // The peers' announce interval is the tracker's (PeerConfigFor).
+      if (setting == "announce_interval") {
+        return Err("tracker.announce_interval",
+                   "must be between " + at + ".min_reannounce_interval (" +
+                       core::FormatDuration(pc.min_reannounce_interval) + ") and " +
+                       core::FormatDuration(core::kMaxAnnounceInterval) +
+                       ", the intervals a peer accepts from a tracker");
+      }
       if (setting != "upload_capacity") at += "." + setting;
       return Err(at, *e);
     }

@@ -1,6 +1,8 @@
 // PeerConfig::idle_timeout: a connection on which neither side has been
-// interested for that long is dropped, so that a neighbour sending nothing
-// but keep-alives cannot hold one of our connection slots for good.
+// interested for that long is dropped when its slot is wanted (we are full,
+// or a candidate waits to be dialed), so that a neighbour sending nothing
+// but keep-alives cannot hold one of our connection slots for good, while
+// one merely waiting for a piece to spread is kept.
 //
 // Each test drives one Peer by hand: its remotes send a keep-alive every
 // 100 s (well inside inactivity_timeout) and only the messages a test names,
@@ -38,6 +40,8 @@ class PeerIdleTest : public ::testing::Test {
   std::map<ConnectionId, Time> keepalive_at_;
   // Every Disconnect the peer asked for, with its time.
   std::vector<std::pair<Time, Disconnect>> drops_;
+  // Every peer it dialed.
+  std::vector<PeerId> dials_;
 
   static PeerConfig Config() {
     PeerConfig c;
@@ -74,6 +78,7 @@ class PeerIdleTest : public ::testing::Test {
         drops_.emplace_back(now_, *d);
         keepalive_at_.erase(d->conn);
       }
+      if (const auto* c = std::get_if<Connect>(&a)) dials_.push_back(c->address.id);
     }
   }
   // Advances time to `until`: remotes send keep-alives, timers fire.
@@ -104,6 +109,11 @@ class PeerIdleTest : public ::testing::Test {
     }
     return std::nullopt;
   }
+  // A peer whose connection slots are all taken by `n` connections.
+  void FullAt(uint32_t n) {
+    cfg_.max_connections = n;
+    cfg_.min_connections = n;
+  }
   // `c` was dropped as idle within one housekeeping interval of `deadline`.
   void ExpectIdleDropNear(ConnectionId c, Time deadline) {
     auto d = DropOf(c);
@@ -115,7 +125,10 @@ class PeerIdleTest : public ::testing::Test {
 };
 
 // The reported lock-out: a seed full of neighbours that only send
-// keep-alives refused every newcomer for as long as they stayed.
+// keep-alives refused every newcomer for as long as they stayed. Now, once
+// idle for the timeout, one goes per housekeeping round while the seed is
+// full: the one idle longest, so a newcomer gets in; the other stays while
+// nobody needs its slot, and goes when the seed is full again.
 TEST_F(PeerIdleTest, KeepAliveOnlyNeighboursAreDroppedAndANewcomerIsAccepted) {
   Start(/*seed=*/true);
   Accept(ConnectionId(1), PeerId(7));
@@ -129,17 +142,54 @@ TEST_F(PeerIdleTest, KeepAliveOnlyNeighboursAreDroppedAndANewcomerIsAccepted) {
             (std::vector<Action>{
                 Disconnect{ConnectionId(3), DisconnectReason::kTooManyConnections}}));
 
-  RunUntil(start_ + cfg_.idle_timeout + cfg_.housekeeping_interval);
+  RunUntil(start_ + cfg_.idle_timeout + cfg_.housekeeping_interval * 3);
   ExpectIdleDropNear(ConnectionId(1), start_ + cfg_.idle_timeout);
-  ExpectIdleDropNear(ConnectionId(2), start_ + cfg_.idle_timeout);
-  EXPECT_EQ(peer_->connection_count(), 0u);
+  EXPECT_FALSE(Dropped(ConnectionId(2))) << "dropped with a slot free";
+  EXPECT_EQ(peer_->connection_count(), 1u);
 
   // A newcomer now gets in: the seed answers with its handshake.
+  const Time joined = now_;
   EXPECT_EQ(Accept(ConnectionId(4), PeerId(10)),
             (std::vector<Action>{
                 SendMessage{ConnectionId(4), Handshake{torrent_.info_hash(), PeerId(100)}}}));
+  Deliver(ConnectionId(4), Interested{});
+  EXPECT_FALSE(Dropped(ConnectionId(4)));
+  // Full again: the other idle neighbour makes room at the next round.
+  RunUntil(joined + cfg_.housekeeping_interval);
+  ExpectIdleDropNear(ConnectionId(2), joined + cfg_.housekeeping_interval);
   EXPECT_FALSE(Dropped(ConnectionId(4)));
   EXPECT_EQ(peer_->connection_count(), 1u);
+  EXPECT_TRUE(peer_->CheckInvariants());
+}
+
+// The same at the default limits: fifty keep-alive-only neighbours fill a
+// seed, and after the timeout fifty newcomers take their places one round
+// at a time, each squatter leaving in turn, oldest first.
+TEST_F(PeerIdleTest, FiftySquattersGiveWayToNewcomersOnePerRound) {
+  cfg_ = PeerConfig();
+  ASSERT_EQ(cfg_.max_connections, 50u);
+  Start(/*seed=*/true);
+  for (uint32_t i = 1; i <= 50; ++i) Accept(ConnectionId(i), PeerId(1000 + i));
+  ASSERT_EQ(peer_->connection_count(), 50u);
+  RunUntil(start_ + cfg_.idle_timeout - Duration::Seconds(1));
+  EXPECT_TRUE(drops_.empty());
+  EXPECT_EQ(Accept(ConnectionId(100), PeerId(2000)),
+            (std::vector<Action>{
+                Disconnect{ConnectionId(100), DisconnectReason::kTooManyConnections}}));
+
+  for (uint32_t k = 0; k < 50; ++k) {
+    const Time round = start_ + cfg_.idle_timeout + cfg_.housekeeping_interval * k;
+    RunUntil(round);
+    ExpectIdleDropNear(ConnectionId(k + 1), round);
+    const ConnectionId newcomer(101 + k);
+    Accept(newcomer, PeerId(2001 + k));
+    ASSERT_FALSE(Dropped(newcomer)) << "newcomer " << k << " refused";
+    Deliver(newcomer, Interested{});
+  }
+  EXPECT_EQ(drops_.size(), 51u);  // the refused one and the fifty squatters
+  EXPECT_EQ(peer_->connection_count(), 50u);
+  RunUntil(now_ + cfg_.idle_timeout * 3);  // the newcomers stay
+  EXPECT_EQ(drops_.size(), 51u);
   EXPECT_TRUE(peer_->CheckInvariants());
 }
 
@@ -147,6 +197,7 @@ TEST_F(PeerIdleTest, KeepAliveOnlyNeighboursAreDroppedAndANewcomerIsAccepted) {
 // a neighbour waiting for a seed's slot, or one we wait on that keeps us
 // choked.
 TEST_F(PeerIdleTest, AnInterestedConnectionIsNeverDroppedAsIdle) {
+  FullAt(1);  // its slot is wanted, were it idle
   Start(/*seed=*/true);
   Accept(ConnectionId(1), PeerId(7));
   Deliver(ConnectionId(1), Interested{});  // it wants our pieces
@@ -166,7 +217,7 @@ TEST_F(PeerIdleTest, AnInterestedConnectionIsNeverDroppedAsIdle) {
 // The clock runs from the connection's start, so a young connection is
 // kept while an older one goes.
 TEST_F(PeerIdleTest, AConnectionYoungerThanTheTimeoutIsKept) {
-  Start(/*seed=*/true);
+  Start(/*seed=*/true);  // full at two connections
   Accept(ConnectionId(1), PeerId(7));
   RunUntil(start_ + Duration::Seconds(300));
   const Time second = now_;
@@ -175,14 +226,18 @@ TEST_F(PeerIdleTest, AConnectionYoungerThanTheTimeoutIsKept) {
   RunUntil(start_ + cfg_.idle_timeout + cfg_.housekeeping_interval);
   ExpectIdleDropNear(ConnectionId(1), start_ + cfg_.idle_timeout);
   EXPECT_FALSE(Dropped(ConnectionId(2)));
+  Accept(ConnectionId(3), PeerId(9));  // full again, with one that wants ours
+  Deliver(ConnectionId(3), Interested{});
 
   RunUntil(second + cfg_.idle_timeout + cfg_.housekeeping_interval);
   ExpectIdleDropNear(ConnectionId(2), second + cfg_.idle_timeout);
+  EXPECT_FALSE(Dropped(ConnectionId(3)));
 }
 
 // ...and from the moment the last side lost interest: the neighbour's
 // NotInterested (a repeated one does not restart it), or our own.
 TEST_F(PeerIdleTest, TheTimeoutRunsFromTheLastLossOfInterest) {
+  FullAt(1);
   Start(/*seed=*/true);
   Accept(ConnectionId(1), PeerId(7));
   Deliver(ConnectionId(1), Interested{});
@@ -214,7 +269,75 @@ TEST_F(PeerIdleTest, TheTimeoutRunsFromTheLastLossOfInterest) {
   ExpectIdleDropNear(ConnectionId(1), done + cfg_.idle_timeout);
 }
 
+// The reported loss: a leecher shown one piece by a super-seed fetched it
+// and then had nothing to ask for while the piece spread, with the seed
+// interested in nothing; after idle_timeout it dropped the seed. With a
+// slot free and no candidate waiting it now keeps it, and the seed's next
+// reveal finds it there.
+TEST_F(PeerIdleTest, ANeighbourWaitingForAPieceToSpreadIsKept) {
+  Start(/*seed=*/false);
+  Accept(ConnectionId(1), PeerId(7));
+  Deliver(ConnectionId(1), Have{PieceIndex(3)});  // BEP 16: one piece shown
+  Deliver(ConnectionId(1), Unchoke{});
+  Deliver(ConnectionId(1), Piece{Blk(3, 0)});
+  Deliver(ConnectionId(1), Piece{Blk(3, 1)});
+  peer_->OnPieceVerified(now_, PieceIndex(3), true);
+  std::vector<Action> acts = peer_->TakeActions();
+  ASSERT_NE(std::find(acts.begin(), acts.end(), Action(SendMessage{ConnectionId(1), NotInterested{}})),
+            acts.end());
+  RunUntil(now_ + cfg_.idle_timeout * 5);
+  EXPECT_TRUE(drops_.empty()) << DisconnectReasonName(drops_.front().second.reason);
+
+  peer_->OnMessage(now_, ConnectionId(1), Have{PieceIndex(5)});  // the next reveal
+  acts = peer_->TakeActions();
+  EXPECT_NE(std::find(acts.begin(), acts.end(), Action(SendMessage{ConnectionId(1), Interested{}})),
+            acts.end());
+  EXPECT_NE(std::find(acts.begin(), acts.end(), Action(SendMessage{ConnectionId(1), Request{Blk(5, 0)}})),
+            acts.end());
+}
+
+// A candidate from the tracker that we would dial but for the connections
+// we hold (min_connections of them) wants a slot too: the idle connection
+// goes, the candidate is dialed in its place, and the other idle one stays
+// once nobody waits. Above min_connections one fewer would dial nobody, so
+// nothing is dropped there.
+TEST_F(PeerIdleTest, AnIdleConnectionMakesRoomForACandidate) {
+  cfg_.max_connections = 3;
+  cfg_.min_connections = 2;
+  Start(/*seed=*/true);
+  Accept(ConnectionId(1), PeerId(7));
+  Accept(ConnectionId(2), PeerId(8));
+  AnnounceResponse r;
+  r.peers = {PeerAddress{PeerId(20), "h:20"}};
+  peer_->OnTrackerResponse(now_, r);
+  Record(peer_->TakeActions());
+  EXPECT_TRUE(dials_.empty()) << "dialed at min_connections";
+
+  RunUntil(start_ + cfg_.idle_timeout + cfg_.housekeeping_interval);
+  ExpectIdleDropNear(ConnectionId(1), start_ + cfg_.idle_timeout);
+  EXPECT_EQ(dials_, std::vector<PeerId>{PeerId(20)});
+  peer_->OnConnectFailed(now_, PeerId(20));  // it was gone
+  Record(peer_->TakeActions());
+  RunUntil(start_ + cfg_.idle_timeout * 5);
+  EXPECT_FALSE(Dropped(ConnectionId(2)));
+
+  // Three connections, one more than min_connections, and a candidate.
+  now_ = start_;
+  drops_.clear();
+  dials_.clear();
+  keepalive_at_.clear();
+  cfg_.max_connections = 4;
+  Start(/*seed=*/true);
+  for (uint32_t i = 1; i <= 3; ++i) Accept(ConnectionId(i), PeerId(6 + i));
+  peer_->OnTrackerResponse(now_, r);
+  Record(peer_->TakeActions());
+  RunUntil(start_ + cfg_.idle_timeout * 5);
+  EXPECT_TRUE(drops_.empty()) << DisconnectReasonName(drops_.front().second.reason);
+  EXPECT_TRUE(dials_.empty());
+}
+
 TEST_F(PeerIdleTest, ZeroTurnsItOff) {
+  FullAt(1);
   cfg_.idle_timeout = Duration::Zero();
   Start(/*seed=*/true);
   Accept(ConnectionId(1), PeerId(7));

@@ -147,6 +147,60 @@ TEST_F(PeerRequestsTest, TimedOutBlocksGoToAResponsiveNeighbour) {
   EXPECT_EQ(p->IdleConnections(), 0u);
 }
 
+// A neighbour that snubs us for over an hour makes us give up more
+// requests than we remember by block (64). Its answer to one of the first
+// of them, held up all that time, used to be taken for an unrequested block
+// and the neighbour was dropped. Now such a block is discarded, and no more
+// of them are taken than requests were forgotten: past that, an unknown
+// block still costs the connection.
+TEST_F(PeerRequestsTest, ALateAnswerAfterALongSnubIsNotUnrequested) {
+  const PeerConfig cfg = Sequential();
+  auto p = Make(false, cfg);
+  Handshaken(*p, c1_, a_);
+  p->OnMessage(now_, c1_, Bits("11111111"));
+  p->OnMessage(now_, c1_, Unchoke{});
+  ASSERT_EQ(RequestsOn(p->TakeActions(), c1_),
+            (std::vector<BlockRef>{Blk(0, 0), Blk(0, 1), Blk(1, 0), Blk(1, 1), Blk(2, 0)}));
+  // It stays alive (keep-alives) and never answers: every request timeout
+  // gives up what is in flight (one block once it is snubbed) with a Cancel.
+  int cancels = 0;
+  while (cancels < 90) {
+    now_ = *p->NextTimeout();
+    p->OnMessage(now_, c1_, KeepAlive{});
+    p->OnTimeout(now_);
+    const auto acts = p->TakeActions();
+    for (const Action& a : acts) {
+      ASSERT_FALSE(std::holds_alternative<Disconnect>(a)) << ToString(a);
+    }
+    cancels += Count<Cancel>(acts);
+  }
+  ASSERT_GT(now_ - (Time() + Duration::Seconds(1)), cfg.request_timeout * 80);
+  // The snubbed connection asks for one block at a time, always 0/0 (the
+  // first the picker has): 0/1 was given up once, in the first timeout,
+  // and has long left the remembered stale requests.
+  p->OnMessage(now_, c1_, Piece{Blk(0, 1)});
+  for (const Action& a : p->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Disconnect>(a)) << ToString(a);
+    EXPECT_FALSE(std::holds_alternative<StoreBlock>(a)) << ToString(a);
+  }
+  EXPECT_EQ(p->stats().wasted, 16384);
+  EXPECT_EQ(p->stats().protocol_disconnects, 0u);
+  // A neighbour cannot use that to push data: it may send one unknown
+  // block per request forgotten (cancels - 64, one already used), then
+  // the next one is unrequested.
+  for (int i = 0; i < cancels - 64 - 1; ++i) {
+    p->OnMessage(now_, c1_, Piece{Blk(7, 1)});
+    for (const Action& a : p->TakeActions()) {
+      ASSERT_FALSE(std::holds_alternative<Disconnect>(a)) << i << ": " << ToString(a);
+    }
+  }
+  p->OnMessage(now_, c1_, Piece{Blk(7, 1)});
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Disconnect{c1_, DisconnectReason::kUnrequestedBlock}}));
+  EXPECT_EQ(p->stats().wasted, 16384 * Bytes(cancels - 64));
+  EXPECT_TRUE(p->CheckInvariants());
+}
+
 // The pick that takes the last unrequested block starts end-game; a
 // connection with nothing in flight used to wait for a delivery it would
 // never get before duplicating anything.

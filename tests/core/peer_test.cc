@@ -2,6 +2,8 @@
 // paths, and one test per rule that hostile input must trip.
 #include "core/peer.h"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "tests/core/printers.h"
@@ -123,6 +125,62 @@ TEST_F(PeerTest, ARefusedAnnounceIsRetriedSoon) {
     }
   }
   EXPECT_EQ(t, now_ + cfg.min_reannounce_interval);
+}
+
+// The interval a tracker asks for is bounded by the core, the same for the
+// simulator and the real driver: a broken or hostile tracker's 0-ish
+// interval would otherwise have the peer announce in a tight loop, and a
+// huge one would let the tracker forget it (or overflow the deadline).
+TEST_F(PeerTest, ATrackersAnnounceIntervalIsBounded) {
+  // The time between the two announces after a tracker answer at now_.
+  auto GapAfterAnswer = [&](const PeerConfig& cfg, Duration interval) {
+    auto p = Make(/*seed=*/true, cfg);
+    AnnounceResponse r;
+    r.interval = interval;
+    p->OnTrackerResponse(now_, r);
+    p->TakeActions();
+    std::vector<Time> at;
+    while (at.size() < 2) {
+      const Time t = *p->NextTimeout();
+      p->OnTimeout(t);
+      for (const Action& a : p->TakeActions()) {
+        if (std::holds_alternative<Announce>(a)) at.push_back(t);
+      }
+    }
+    return at[1] - at[0];
+  };
+  const PeerConfig cfg = Sequential();
+  ASSERT_EQ(cfg.min_reannounce_interval, Duration::Seconds(60));
+  ASSERT_EQ(cfg.announce_interval, Duration::Seconds(1800));
+  EXPECT_EQ(GapAfterAnswer(cfg, Duration::Micros(1)), Duration::Seconds(60));
+  EXPECT_EQ(GapAfterAnswer(cfg, Duration::Millis(1)), Duration::Seconds(60));
+  EXPECT_EQ(GapAfterAnswer(cfg, Duration::Seconds(59)), Duration::Seconds(60));
+  EXPECT_EQ(GapAfterAnswer(cfg, Duration::Seconds(61)), Duration::Seconds(61));
+  EXPECT_EQ(GapAfterAnswer(cfg, Duration::Seconds(2700)), Duration::Seconds(2700));
+  EXPECT_EQ(GapAfterAnswer(cfg, kMaxAnnounceInterval), kMaxAnnounceInterval);
+  EXPECT_EQ(GapAfterAnswer(cfg, Duration::Seconds(100 * 86400)), kMaxAnnounceInterval);
+  EXPECT_EQ(GapAfterAnswer(cfg, Duration::Micros(std::numeric_limits<int64_t>::max())),
+            kMaxAnnounceInterval);
+  // No interval named (the real driver's 0, or nonsense): our own stays.
+  EXPECT_EQ(GapAfterAnswer(cfg, Duration::Zero()), Duration::Seconds(1800));
+  EXPECT_EQ(GapAfterAnswer(cfg, Duration::Seconds(-5)), Duration::Seconds(1800));
+  // The floor is the peer's own min_reannounce_interval.
+  PeerConfig eager = cfg;
+  eager.min_reannounce_interval = Duration::Seconds(20);
+  EXPECT_EQ(GapAfterAnswer(eager, Duration::Micros(1)), Duration::Seconds(20));
+  EXPECT_EQ(GapAfterAnswer(eager, Duration::Seconds(30)), Duration::Seconds(30));
+
+  // Our own interval must obey the same bounds.
+  PeerConfig bad = cfg;
+  bad.announce_interval = Duration::Seconds(30);
+  EXPECT_EQ(bad.Validate(),
+            "announce_interval must be between min_reannounce_interval (1min) and 24h");
+  bad.announce_interval = Duration::Seconds(2 * 86400);
+  EXPECT_EQ(bad.Validate(),
+            "announce_interval must be between min_reannounce_interval (1min) and 24h");
+  bad.announce_interval = Duration::Seconds(1800);
+  bad.min_reannounce_interval = Duration::Seconds(2 * 86400);
+  EXPECT_EQ(bad.Validate(), "min_reannounce_interval must be at most 24h");
 }
 
 // A driver that sees the tracker learn the file anew asks for an announce

@@ -186,7 +186,9 @@ TEST(TrackerClientTest, AHostileAnswerIsTamed) {
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
   }
   ASSERT_TRUE(got.has_value());
-  EXPECT_GE(got->interval, core::Duration::Seconds(1));
+  // The interval is passed on as it came: the core bounds it
+  // (PeerConfig::AnnounceIntervalFrom, tests/core/peer_test.cc).
+  EXPECT_EQ(got->interval, core::Duration::Micros(1));
   ASSERT_EQ(got->peers.size(), 1u);
   EXPECT_EQ(got->peers[0].endpoint, "127.0.0.1:7001");
   server->Shutdown();

@@ -93,6 +93,33 @@ TEST(ScenarioYaml, IdleTimeoutIsReadWrittenAndMayBeOff) {
   EXPECT_EQ(MustParse(text).protocol.idle_timeout, core::Duration::Zero());
 }
 
+// The peers take the tracker's interval as theirs, within the bounds a
+// peer accepts from any tracker (PeerConfig::AnnounceIntervalFrom): one
+// outside them is an error, not a silent change.
+TEST(ScenarioYaml, AnnounceIntervalMustBeOneThePeersAccept) {
+  auto With = [](const char* interval) {
+    return Replace(kGood, "announce_interval: 30min", std::string("announce_interval: ") + interval);
+  };
+  const std::string scenario_wide =
+      "t.yaml:8: field 'tracker.announce_interval': must be between "
+      "protocol.min_reannounce_interval (1min) and 24h, the intervals a peer accepts from a "
+      "tracker";
+  EXPECT_EQ(ErrorOf(With("30s")), scenario_wide);
+  EXPECT_EQ(ErrorOf(With("2d")), scenario_wide);
+  // A class that amends the protocol is checked with its own minimum.
+  EXPECT_EQ(ErrorOf(With("30s"), {"peers.1.protocol={min_reannounce_interval: 2min}"}),
+            scenario_wide);
+  EXPECT_EQ(ErrorOf(With("90s"), {"peers.1.protocol={min_reannounce_interval: 2min}"}),
+            "t.yaml: --set peers.1.protocol={min_reannounce_interval: 2min}: field "
+            "'tracker.announce_interval': must be between "
+            "peers.1.protocol.min_reannounce_interval (2min) and 24h, the intervals a peer "
+            "accepts from a tracker");
+  Scenario s = MustParse(With("30s"), {"protocol.min_reannounce_interval=30s"});
+  EXPECT_EQ(s.PeerConfigFor(s.peers[1]).announce_interval, core::Duration::Seconds(30));
+  EXPECT_EQ(MustParse(With("24h"), {"tracker.peer_timeout=25h"}).tracker.announce_interval,
+            core::kMaxAnnounceInterval);
+}
+
 // Real numbers are written as the shortest text that reads back exactly:
 // 0.1, not 0.10000000000000001, and a tiny probability survives the trip.
 TEST(ScenarioYaml, RealsAreWrittenShortAndReadBackExactly) {
