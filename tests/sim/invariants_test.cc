@@ -434,8 +434,11 @@ TEST(Invariants, UnconnectablePeersOnlyDialOut) {
   RunResult ra = RunChecked(alone);
   EXPECT_EQ(Summarize(alone, ra).completed, 20u);
   ExpectConservation(ra);
-  for (const PeerRecord& p : ra.peers)
-    if (!p.started_complete) EXPECT_EQ(p.uploaded, 0);
+  for (const PeerRecord& p : ra.peers) {
+    if (!p.started_complete) {
+      EXPECT_EQ(p.uploaded, 0);
+    }
+  }
 }
 
 TEST(Invariants, TraceNamesProtocolEvents) {
