@@ -248,21 +248,29 @@ void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const AuthHello& first
       link->Close();
       return;
     }
-    const auto inbound = std::count_if(authenticating_.begin(), authenticating_.end(),
-                                       [](const auto& p) {
-                                         return p.second.auth.role() == AuthRole::kListener;
-                                       });
-    if (static_cast<size_t>(inbound) >= kMaxPendingAuth) {
-      Log(LogLevel::kWarn, "conn " + std::to_string(c.value()) + ": " +
-                               std::to_string(inbound) +
-                               " inbound connections are still proving their ids; closing");
-      link->Close();
-      return;
+    // At most kMaxPendingAuth inbound exchanges at once. Past that the
+    // oldest makes room, as for streams that never handshake: refusing the
+    // newest instead would let 64 streams that never send their proof,
+    // renewed every auth_timeout, shut out every honest peer, whereas an
+    // honest exchange takes a round trip and is done long before 64 newer
+    // streams push it out.
+    const core::Time now = SteadyNow();
+    size_t inbound = 0;
+    std::optional<core::ConnectionId> oldest;
+    for (const auto& [id, pending] : authenticating_) {
+      if (pending.auth.role() != AuthRole::kListener) continue;
+      ++inbound;
+      if (!oldest || pending.deadline < authenticating_.at(*oldest).deadline) oldest = id;
+    }
+    if (inbound >= kMaxPendingAuth) {
+      FailAuth(now, *oldest,
+               std::to_string(inbound) +
+                   " inbound connections were proving their ids; the oldest made room");
     }
     // Until the id is proven this delay is only a guess (it merely shapes
     // timing); Authenticated sets it again.
     links_[c] = LinkState{link, DelayFrom(first.peer_id)};
-    StartAuth(SteadyNow(), c, AuthRole::kListener, std::nullopt, &first);
+    StartAuth(now, c, AuthRole::kListener, std::nullopt, &first);
   });
   // The driver has already stopped: nobody else will end this stream, and
   // an open stream holds up the server's shutdown.
@@ -286,8 +294,11 @@ void PeerDriver::OnAuthMessage(core::ConnectionId c, std::optional<AuthMessage> 
   const std::shared_ptr<Link> link = it->second.link;
   core::Time now = SteadyNow();
   if (!authenticating_.count(c)) {
-    // A dialer's remote that spoke before our handshake (an honest one
-    // never does): ignored; its exchange then fails or times out.
+    // A dialed remote that spoke before our handshake (an honest one never
+    // does: it answers ours). Ignoring it would leave the link's count of
+    // handshake messages one short, and the remote's proof would then be
+    // read as a protocol message.
+    FailAuth(now, c, "it spoke before our handshake");
   } else if (!m) {
     FailAuth(now, c, "malformed handshake message: " + error);
   } else {
@@ -370,6 +381,14 @@ void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
   auto it = links_.find(c);
   if (it == links_.end()) return;  // we already closed it
   core::Time now = SteadyNow();
+  if (authenticating_.count(c)) {
+    // The core has not heard of this connection yet: a message here is the
+    // remote's, out of turn, and ends the exchange like a bad proof (for a
+    // dial, the core hears that the dial failed).
+    return FailAuth(now, c,
+                    d ? "a protocol message before its proof"
+                      : "malformed message during the handshake: " + error);
+  }
   if (!d) {
     Log(LogLevel::kWarn, "conn " + std::to_string(c.value()) +
                              ": malformed message (" + error + "), disconnecting");

@@ -53,8 +53,10 @@ enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 using LogFn = std::function<void(LogLevel, const std::string&)>;
 
 // Inbound connections at most waiting to finish the authentication
-// exchange: past this, new ones are closed at once. Honest peers finish in
-// a round trip, so only a flood of idle or hostile streams hits it.
+// exchange: past this, the one waiting longest is closed to make room for
+// the newcomer. Honest peers finish in a round trip, so only a flood of idle
+// or hostile streams fills it, and such a flood cannot keep honest peers
+// out (as refusing newcomers would).
 inline constexpr size_t kMaxPendingAuth = 64;
 
 struct DriverOptions {

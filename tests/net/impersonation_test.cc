@@ -303,9 +303,10 @@ TEST_F(ImpersonationTest, ADialedPeerMustBeTheOneTheTrackerListed) {
 }
 
 // Streams that send a handshake and never prove it are held only up to
-// kMaxPendingAuth at a time: past that a new one is closed at once,
-// without even our handshake.
-TEST_F(ImpersonationTest, StreamsThatNeverProveTheirIdsAreBounded) {
+// kMaxPendingAuth at a time: past that the oldest is closed to make room.
+// Refusing the newest instead let 64 such streams (renewed every
+// auth_timeout) shut every honest peer out.
+TEST_F(ImpersonationTest, StreamsThatNeverProveTheirIdsMakeRoomForAnHonestOne) {
   other_ = StartPeer(impostor_, "other", &other_server_, core::Duration::Seconds(60));
   ASSERT_TRUE(other_);
   auto stub = wire::PeerWire::NewStub(
@@ -316,7 +317,7 @@ TEST_F(ImpersonationTest, StreamsThatNeverProveTheirIdsAreBounded) {
   };
   std::vector<std::unique_ptr<Idle>> idle;
   std::string error;
-  for (size_t i = 0; i <= kMaxPendingAuth; ++i) {
+  for (size_t i = 0; i < kMaxPendingAuth; ++i) {
     idle.push_back(std::make_unique<Idle>());
     Idle& x = *idle.back();
     x.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -325,13 +326,21 @@ TEST_F(ImpersonationTest, StreamsThatNeverProveTheirIdsAreBounded) {
                                             honest_->public_key(), RandomNonce()})));
     AuthHello hello;
     AuthProof proof;
-    const bool answered = ReadHelloAndProof(x.s.get(), &hello, &proof, &error);
-    // The first kMaxPendingAuth wait for their proofs; the next is closed.
-    EXPECT_EQ(answered, i < kMaxPendingAuth) << "stream " << i << ": " << error;
+    EXPECT_TRUE(ReadHelloAndProof(x.s.get(), &hello, &proof, &error))
+        << "stream " << i << ": " << error;
   }
-  for (auto& x : idle) {
-    x->ctx.TryCancel();
-    x->s->Finish();
+  // All kMaxPendingAuth slots are held; an honest peer still gets in, and
+  // the stream that has waited longest is the one closed.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto honest = stub->Connect(&ctx);
+  EXPECT_TRUE(RawAuthenticate(honest.get(), info_.info_hash(), honest_, &error)) << error;
+  EXPECT_TRUE(EndedByRemote(idle.front()->s.get()));
+  ctx.TryCancel();
+  honest->Finish();
+  for (size_t i = 1; i < idle.size(); ++i) {
+    idle[i]->ctx.TryCancel();
+    idle[i]->s->Finish();
   }
 }
 
