@@ -256,14 +256,16 @@ void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const AuthHello& first
     // streams push it out.
     const core::Time now = SteadyNow();
     size_t inbound = 0;
-    std::optional<core::ConnectionId> oldest;
-    for (const auto& [id, pending] : authenticating_) {
-      if (pending.auth.role() != AuthRole::kListener) continue;
+    auto oldest = authenticating_.end();
+    for (auto p = authenticating_.begin(); p != authenticating_.end(); ++p) {
+      if (p->second.auth.role() != AuthRole::kListener) continue;
       ++inbound;
-      if (!oldest || pending.deadline < authenticating_.at(*oldest).deadline) oldest = id;
+      if (oldest == authenticating_.end() || p->second.deadline < oldest->second.deadline) {
+        oldest = p;
+      }
     }
     if (inbound >= kMaxPendingAuth) {
-      FailAuth(now, *oldest,
+      FailAuth(now, oldest->first,
                std::to_string(inbound) +
                    " inbound connections were proving their ids; the oldest made room");
     }

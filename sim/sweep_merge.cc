@@ -63,6 +63,12 @@ std::variant<Manifest, std::string> ReadManifest(const std::string& dir) {
   }
 }
 
+// What tells two builds apart in a run's summary.json: the project version
+// (the same at every commit) and the commit it was built from.
+std::string BuildLabel(const std::string& version, const std::string& build) {
+  return version + " build " + build;
+}
+
 std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string q = "\"";
@@ -137,10 +143,9 @@ std::variant<std::vector<std::string>, std::string> ReadRun(
   try {
     YAML::Node s = YAML::LoadFile(summary.string());
     if (s["seed"].as<uint64_t>() != r.seed) return summary.string() + ": wrong seed";
-    // The project version alone is the same at every commit; the build id
-    // (missing in folders from before it was written) tells commits apart.
-    *version = s["version"].as<std::string>() + " build " +
-               (s["build"] ? s["build"].as<std::string>() : std::string("unknown"));
+    // `build` is missing in folders written before it was recorded.
+    *version = BuildLabel(s["version"].as<std::string>(),
+                          s["build"] ? s["build"].as<std::string>() : "unknown");
     return Metrics(s);
   } catch (const YAML::Exception& e) {
     return summary.string() + ": cannot read: " + e.what();
@@ -297,7 +302,7 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {
   std::string version;
   auto row = ReadRun(fs::path(spec.out_dir) / "runs" / run.name, m, r, &version);
   return std::holds_alternative<std::vector<std::string>>(row) &&
-         version == std::string(Version()) + " build " + BuildId();
+         version == BuildLabel(Version(), BuildId());
 }
 
 }  // namespace swarm::sim

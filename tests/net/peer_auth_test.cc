@@ -134,27 +134,21 @@ TEST_F(PeerAuthTest, AProofReplayedOnAnotherConnectionIsRefused) {
 TEST_F(PeerAuthTest, AProofIsBoundToItsRoleAndToTheVerifier) {
   const std::string nonce = RandomNonce();
   PeerAuth dialer(a_, hash_, AuthRole::kDialer, std::nullopt);
-  PeerAuth listener(b_, hash_, AuthRole::kListener, std::nullopt, nonce);
-  ASSERT_TRUE(listener.OnHello(dialer.hello(), &error_));
+  // Whether a fresh listener b (with `nonce`) takes a's signature over a
+  // transcript naming a in `role` and `verifier` as the one it proves to.
+  auto b_accepts = [&](AuthRole role, core::PeerId verifier) {
+    PeerAuth listener(b_, hash_, AuthRole::kListener, std::nullopt, nonce);
+    EXPECT_TRUE(listener.OnHello(dialer.hello(), &error_)) << error_;
+    const std::string transcript = ProofTranscript(hash_, role, a_->id(), a_->public_key(),
+                                                   verifier, nonce, dialer.hello().nonce);
+    return listener.OnProof(AuthProof{a_->Sign(transcript)}, &error_);
+  };
   // a's proof as a listener, over the same nonces, is not a's proof as a dialer.
-  const std::string as_listener = ProofTranscript(hash_, AuthRole::kListener, a_->id(),
-                                                  a_->public_key(), b_->id(), nonce,
-                                                  dialer.hello().nonce);
-  EXPECT_FALSE(listener.OnProof(AuthProof{a_->Sign(as_listener)}, &error_));
+  EXPECT_FALSE(b_accepts(AuthRole::kListener, b_->id()));
   // Nor is a proof a made for someone else (m) over the same nonce.
-  PeerAuth listener2(b_, hash_, AuthRole::kListener, std::nullopt, nonce);
-  ASSERT_TRUE(listener2.OnHello(dialer.hello(), &error_));
-  const std::string for_m = ProofTranscript(hash_, AuthRole::kDialer, a_->id(),
-                                            a_->public_key(), m_->id(), nonce,
-                                            dialer.hello().nonce);
-  EXPECT_FALSE(listener2.OnProof(AuthProof{a_->Sign(for_m)}, &error_));
+  EXPECT_FALSE(b_accepts(AuthRole::kDialer, m_->id()));
   // The right transcript does verify (the two above failed for their fields).
-  PeerAuth listener3(b_, hash_, AuthRole::kListener, std::nullopt, nonce);
-  ASSERT_TRUE(listener3.OnHello(dialer.hello(), &error_));
-  const std::string right = ProofTranscript(hash_, AuthRole::kDialer, a_->id(),
-                                            a_->public_key(), b_->id(), nonce,
-                                            dialer.hello().nonce);
-  EXPECT_TRUE(listener3.OnProof(AuthProof{a_->Sign(right)}, &error_)) << error_;
+  EXPECT_TRUE(b_accepts(AuthRole::kDialer, b_->id())) << error_;
 }
 
 TEST_F(PeerAuthTest, ADialerRefusesSomeoneElseAtTheAddressItDialed) {
