@@ -10,8 +10,10 @@ namespace swarm {
 const char* Version();
 
 // `git describe --always --dirty` of the source tree at build time, e.g.
-// "0716078e1a2b" or "0716078e1a2b-dirty" (uncommitted changes were built);
-// "unknown" when built outside a git checkout.
+// "0716078e1a2b", or "0716078e1a2b-dirty-3f09c2a1be" when uncommitted
+// changes were built (the suffix is a digest of `git diff HEAD`, so two
+// different sets of edits get different ids); "unknown" when built outside
+// a git checkout.
 const char* BuildId();
 
 }  // namespace swarm
