@@ -197,8 +197,12 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
     *error = "cannot write " + content;
     return std::nullopt;
   }
-  auto info = HashFile(content, config.file_name, config.piece_length, error);
-  if (!info) return std::nullopt;
+  HashError hash_error;
+  auto info = HashFile(content, config.file_name, config.piece_length, &hash_error);
+  if (!info) {
+    *error = hash_error.message;
+    return std::nullopt;
+  }
   auto want = HashWholeFile(content);
 
   auto tracker = TrackerServer::Start("127.0.0.1:0", config.tracker, config.seed, error);

@@ -1,9 +1,11 @@
 #include "net-real/torrent_meta.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
 #include "core/sha256.h"
@@ -37,40 +39,59 @@ std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta) {
                                        std::move(hashes));
 }
 
+namespace {
+
+// Reads until `buf` is full or the file ends; -1 with errno on a read error.
+ssize_t ReadFull(int fd, uint8_t* buf, size_t size) {
+  size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::read(fd, buf + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(got);
+}
+
+}  // namespace
+
 std::optional<core::TorrentInfo> HashFile(const std::string& path,
                                           const std::string& name,
                                           core::Bytes piece_length,
-                                          std::string* error,
+                                          HashError* error,
                                           const std::function<bool()>& stop) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot open " + path + ": " + std::strerror(errno);
+  using Kind = HashError::Kind;
+  auto fail = [error](Kind kind, std::string message) {
+    *error = HashError{kind, std::move(message)};
     return std::nullopt;
-  }
+  };
+  // POSIX read rather than a stream: a failed read must say why (EIO from a
+  // failing disk, say), and iostreams keep errno to themselves.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(Kind::kReadError, "cannot open " + path + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   std::vector<core::Sha256Digest> hashes;
   std::vector<uint8_t> buf(static_cast<size_t>(piece_length));
   core::Bytes total = 0;
-  while (in) {
-    if (stop && stop()) {
-      error->clear();
-      return std::nullopt;
+  for (;;) {
+    if (stop && stop()) return fail(Kind::kStopped, "interrupted while hashing " + path);
+    const ssize_t got = ReadFull(fd, buf.data(), buf.size());
+    if (got < 0) {
+      return fail(Kind::kReadError, "cannot read " + path + " at byte " +
+                                        std::to_string(total) + ": " + std::strerror(errno));
     }
-    in.read(reinterpret_cast<char*>(buf.data()), piece_length);
-    std::streamsize got = in.gcount();
-    if (got <= 0) break;
+    if (got == 0) break;
     hashes.push_back(core::Sha256(std::span<const uint8_t>(buf.data(), size_t(got))));
     total += got;
+    if (static_cast<size_t>(got) < buf.size()) break;
   }
-  if (in.bad()) {
-    *error = "read error on " + path;
-    return std::nullopt;
-  }
-  if (total == 0) {
-    *error = path + " is empty: nothing to share";
-    return std::nullopt;
-  }
+  if (total == 0) return fail(Kind::kEmpty, path + " is empty: nothing to share");
   auto info = core::TorrentInfo::FromHashes(name, total, piece_length, std::move(hashes));
-  if (!info) *error = "internal: hash count mismatch for " + path;
+  if (!info) return fail(Kind::kInternal, "internal: hash count mismatch for " + path);
   return info;
 }
 

@@ -16,14 +16,23 @@ void ToProto(const core::TorrentInfo& info, wire::TorrentMeta* out);
 // nullopt if the hashes are not 32 bytes each or do not match the length.
 std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta);
 
+// Why HashFile gave no TorrentInfo. The kinds map to different exit codes
+// in `swarm share`: a stop request is an interruption, an empty file is the
+// user's input, a failed open or read is the machine's (message names the
+// file and the OS error).
+struct HashError {
+  enum class Kind { kNone, kStopped, kEmpty, kReadError, kInternal };
+  Kind kind = Kind::kNone;
+  std::string message;
+};
+
 // Streams `path` through SHA-256 piece by piece. `name` is what the torrent
 // will be called (usually the file's base name). `stop`, if given, is asked
-// between pieces; when it says true hashing ends with nullopt and an empty
-// *error.
+// between pieces; when it says true hashing ends with nullopt and kStopped.
 std::optional<core::TorrentInfo> HashFile(const std::string& path,
                                           const std::string& name,
                                           core::Bytes piece_length,
-                                          std::string* error,
+                                          HashError* error,
                                           const std::function<bool()>& stop = {});
 
 }  // namespace swarm::net

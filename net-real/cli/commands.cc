@@ -22,8 +22,10 @@
 #include <set>
 #include <thread>
 
+#include "core/peer_config.h"
 #include "core/rng.h"
 #include "core/tracker.h"
+#include "core/units.h"
 #include "net-real/cli/console.h"
 #include "net-real/cli/file_table.h"
 #include "net-real/cli/grpc_log.h"
@@ -70,6 +72,17 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   }
   if (*interval <= core::Duration::Zero()) {
     return UserError("--announce-interval: must be positive, got '" + announce_interval + "'");
+  }
+  // `swarm` peers take a tracker's interval only within these bounds (the
+  // core clamps it). Below the lower one they would announce less often
+  // than the tracker expects and be forgotten between announces; the
+  // scenario files refuse the same range.
+  const core::Duration min_interval = core::PeerConfig().min_reannounce_interval;
+  if (*interval < min_interval || *interval > core::kMaxAnnounceInterval) {
+    return UserError("--announce-interval: must be between " + core::FormatDuration(min_interval) +
+                     " and " + core::FormatDuration(core::kMaxAnnounceInterval) +
+                     ", the intervals a peer accepts from a tracker; got '" + announce_interval +
+                     "'");
   }
   core::TrackerConfig config;
   config.announce_interval = *interval;
@@ -164,16 +177,23 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   if (reached != RetryOutcome::kDone) return ExitCodeOf(reached);
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
-    std::string error;
+    HashError error;
     std::optional<PieceStore::Stamp> before = PieceStore::StampOf(path);
     // Signals are blocked now: Ctrl-C is looked for between pieces.
     auto info = HashFile(path, base_name, *plen, &error,
                          [] { return WaitForSignal(std::chrono::milliseconds(0)); });
-    if (!info && error.empty()) {
-      Log(LogLevel::kWarn, "interrupted while hashing " + path + "; nothing published");
-      return 130;
+    if (!info) {
+      switch (error.kind) {
+        case HashError::Kind::kStopped:
+          Log(LogLevel::kWarn, error.message + "; nothing published");
+          return 130;
+        case HashError::Kind::kEmpty:
+          return UserError(error.message);
+        default:  // the file checked out above, so this is the machine's fault
+          Log(LogLevel::kError, error.message + "; nothing published");
+          return 1;
+      }
     }
-    if (!info) return UserError(error);
     Log(LogLevel::kInfo, "hashed " + path + ": " +
                              FormatBytes(static_cast<double>(info->length())) + ", " +
                              std::to_string(info->piece_count()) + " pieces, info-hash " +

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -14,10 +15,12 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "core/rng.h"
 #include "core/tracker.h"
+#include "net-real/cli/file_table.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_driver.h"
 #include "net-real/peer_transport.h"
@@ -55,7 +58,16 @@ void Log(LogLevel level, const std::string& msg) {
   std::lock_guard<std::mutex> lock(g_out_mu);
   if (g_progress_shown) std::fputs("\r\033[K", stderr);
   g_progress_shown = false;
-  std::fprintf(stderr, "swarm: %s: %s\n", LevelName(level), msg.c_str());
+  // Messages quote file names, tracker listings and flags: a control
+  // character in one must not steer the terminal. Line breaks stay.
+  std::string shown;
+  for (size_t from = 0; from <= msg.size();) {
+    size_t end = std::min(msg.find('\n', from), msg.size());
+    shown += PrintableName(std::string_view(msg).substr(from, end - from));
+    if (end < msg.size()) shown += '\n';
+    from = end + 1;
+  }
+  std::fprintf(stderr, "swarm: %s: %s\n", LevelName(level), shown.c_str());
 }
 
 void ShowProgress(const std::string& line) {
@@ -171,6 +183,15 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
   if (!block || *block < 1024 || *block > kMaxBlockBytes) {
     return "--block-size: expected 1KiB..1MiB, got '" + c.block_size + "'";
   }
+  // Checked here, by flag, rather than left to PeerConfig::Validate, whose
+  // messages name the core's fields (request_pipeline, ...) not the flags.
+  if (c.max_connections < 1) return "--max-connections: must be at least 1, got 0";
+  const uint32_t max_pipeline = o->peer.max_queued_requests;
+  if (c.pipeline < 1 || c.pipeline > max_pipeline) {
+    return "--pipeline: expected 1.." + std::to_string(max_pipeline) + ", got " +
+           std::to_string(c.pipeline);
+  }
+  if (c.uploads_in_flight < 1) return "--uploads-in-flight: must be at least 1, got 0";
   uint64_t seed = DrawSeed(c.seed);
   o->run_seed = seed;
   // The peer id comes from the driver's fresh key pair (peer_auth.h).

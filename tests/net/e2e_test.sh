@@ -258,6 +258,12 @@ cli)
   "$SWARM" tracker --listen 127.0.0.1:0 --announce-interval 0s > ai.out 2> ai.err || RC=$?
   (( RC == 2 )) && grep -q -- "--announce-interval: must be positive, got '0s'" ai.err \
     || { cat ai.err; fail "--announce-interval 0s: rc $RC"; }
+  # Shorter than peers re-announce: they would drop off the listing between
+  # announces (a seed listed 1,1,0,0,0,1,... with 10s).
+  RC=0
+  "$SWARM" tracker --listen 127.0.0.1:0 --announce-interval 10s > ai.out 2> ai.err || RC=$?
+  (( RC == 2 )) && grep -q -- "--announce-interval: must be between 1min and 24h" ai.err \
+    || { cat ai.err; fail "--announce-interval 10s: rc $RC"; }
   # Zero attempts used to mean one, silently.
   for cmd in list get; do
     RC=0

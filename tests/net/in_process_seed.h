@@ -40,8 +40,9 @@ class InProcessSeedTest : public ::testing::Test {
       std::ofstream out(path, std::ios::binary);
       for (int i = 0; i < 1 << 20; ++i) out.put(static_cast<char>(rng.NextU64()));
     }
+    HashError hash_error;
+    info_ = *HashFile(path, "f.bin", 256 * 1024, &hash_error);
     std::string error;
-    info_ = *HashFile(path, "f.bin", 256 * 1024, &error);
     tracker_ = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error);
     ASSERT_TRUE(tracker_) << error;
     client_ = std::make_unique<TrackerClient>("127.0.0.1:" + std::to_string(tracker_->port()));

@@ -1,0 +1,44 @@
+// The `swarm` console plumbing: flag checks that name the flag, and log
+// lines that cannot steer the terminal.
+#include "net-real/cli/console.h"
+
+#include <gtest/gtest.h>
+
+namespace swarm::net::cli {
+namespace {
+
+std::string ProblemWith(void (*change)(CommonOptions*)) {
+  CommonOptions c;
+  c.seed = 1;
+  change(&c);
+  DriverOptions o;
+  return MakeDriverOptions(c, &o).value_or("");
+}
+
+TEST(MakeDriverOptionsTest, DefaultsAreAccepted) {
+  EXPECT_EQ(ProblemWith([](CommonOptions*) {}), "");
+}
+
+// These used to come back as "peer configuration: request_pipeline must be
+// at least 1" and the like: the core's field, not the flag the user typed.
+TEST(MakeDriverOptionsTest, OutOfRangeCountsNameTheirFlag) {
+  EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->pipeline = 0; }),
+            "--pipeline: expected 1..256, got 0");
+  EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->pipeline = 257; }),
+            "--pipeline: expected 1..256, got 257");
+  EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->max_connections = 0; }),
+            "--max-connections: must be at least 1, got 0");
+  EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->uploads_in_flight = 0; }),
+            "--uploads-in-flight: must be at least 1, got 0");
+}
+
+TEST(LogTest, ControlCharactersInAMessageAreNotPassedToTheTerminal) {
+  ASSERT_TRUE(ParseLevel("info"));
+  ::testing::internal::CaptureStderr();
+  Log(LogLevel::kError, "e\x1b[31mred.bin: not a shareable file name\nsecond\x07 line");
+  const std::string shown = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(shown, "swarm: error: e?[31mred.bin: not a shareable file name\nsecond? line\n");
+}
+
+}  // namespace
+}  // namespace swarm::net::cli
