@@ -306,11 +306,30 @@ void SetDeadline(grpc::ClientContext* ctx) {
 }
 
 std::string Describe(const std::string& target, const grpc::Status& s) {
-  return "tracker " + target + ": " +
-         (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                  s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
-              ? "unreachable (" + s.error_message() + ")"
-              : s.error_message());
+  std::string why;
+  switch (s.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      why = "unreachable (" + s.error_message() + ")";
+      break;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      // Another gRPC server, e.g. a peer's port given as --tracker: it
+      // answers, with no message, that it has no Tracker service.
+      why = "not a swarm tracker (the server there has no Tracker service)";
+      break;
+    default:
+      why = s.error_message().empty()
+                ? "failed with gRPC status " + std::to_string(int(s.error_code()))
+                : s.error_message();
+  }
+  return "tracker " + target + ": " + why;
+}
+
+// Whether asking again could help: a server without the Tracker service,
+// or one that calls our request malformed, will say the same next time.
+bool Hopeless(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNIMPLEMENTED ||
+         s.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
 }
 
 }  // namespace
@@ -329,6 +348,7 @@ std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInf
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
   grpc::Status s = stub_->stub->Publish(&ctx, req, &resp);
+  hopeless_ = Hopeless(s);
   if (!s.ok()) {
     *error = Describe(target_, s);
     return std::nullopt;
@@ -341,6 +361,7 @@ std::optional<std::vector<core::FileEntry>> TrackerClient::ListFiles(std::string
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
   grpc::Status s = stub_->stub->ListFiles(&ctx, wire::ListFilesRequest(), &resp);
+  hopeless_ = Hopeless(s);
   if (!s.ok()) {
     *error = Describe(target_, s);
     return std::nullopt;
@@ -358,6 +379,7 @@ std::optional<core::TorrentInfo> TrackerClient::Lookup(const std::string& name,
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
   grpc::Status s = stub_->stub->Lookup(&ctx, req, &resp);
+  hopeless_ = Hopeless(s);
   error->clear();
   if (!s.ok()) {
     *error = Describe(target_, s);

@@ -83,6 +83,10 @@ class TrackerClient : public AnnounceClient {
   std::optional<std::vector<core::FileEntry>> ListFiles(std::string* error);
   // nullopt + empty *error: no such file.
   std::optional<core::TorrentInfo> Lookup(const std::string& name, std::string* error);
+  // True if the last synchronous call failed in a way a retry cannot mend
+  // (the server has no Tracker service, or refused the request as
+  // malformed); WithRetries then stops at once.
+  bool last_failure_hopeless() const { return hopeless_; }
 
   void Announce(const core::AnnounceRequest& request,
                 std::function<void(std::optional<core::AnnounceResponse>,
@@ -92,6 +96,7 @@ class TrackerClient : public AnnounceClient {
   std::string target_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<class TrackerStub> stub_;
+  bool hopeless_ = false;
 };
 
 }  // namespace swarm::net

@@ -123,7 +123,7 @@ int RunList(const std::string& tracker, int retries) {
     auto got = client.ListFiles(error);
     if (got) files = std::move(*got);
     return got.has_value();
-  });
+  }, [&] { return client.last_failure_hopeless(); });
   if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
   std::fputs(FormatFileTable(files).c_str(), stdout);
   return 0;
@@ -173,7 +173,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   TrackerClient client(tracker);
   RetryOutcome reached = WithRetries(common.tracker_retries, [&](std::string* error) {
     return client.Lookup("", error).has_value() || error->empty();
-  });
+  }, [&] { return client.last_failure_hopeless(); });
   if (reached != RetryOutcome::kDone) return ExitCodeOf(reached);
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
@@ -228,7 +228,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     RetryOutcome outcome = WithRetries(common.tracker_retries, [&](std::string* error) {
       result = client.Publish(info, error);
       return result.has_value();
-    });
+    }, [&] { return client.last_failure_hopeless(); });
     if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
     if (*result == core::PublishResult::kNameTaken) {
       Log(LogLevel::kError, "tracker already lists a different file named " + info.name() +

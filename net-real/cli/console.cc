@@ -136,11 +136,13 @@ bool WaitForSignal(std::chrono::milliseconds timeout) {
 // Runs `attempt` until it succeeds (returns true) or `retries` attempts
 // failed; `error` is what went wrong last. Backs off 1, 2, 4, 5, 5... s and
 // gives up early on a signal.
-RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& attempt) {
+RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& attempt,
+                         const std::function<bool()>& hopeless) {
   std::string error;
   const int attempts = std::max(1, retries);
   for (int i = 1; i <= attempts; ++i) {
     if (attempt(&error)) return RetryOutcome::kDone;
+    if (hopeless && hopeless()) break;
     // After the last attempt only poll: a Ctrl-C during it is still pending
     // (signals are blocked).
     const int wait_s = i == attempts ? 0 : std::min(5, 1 << (i - 1));

@@ -36,9 +36,11 @@ void BlockSignals();
 bool WaitForSignal(std::chrono::milliseconds timeout);
 
 // Runs `attempt` until it succeeds or `retries` attempts failed, backing off
-// 1, 2, 4, 5, 5... s with a warning each time; stops early on a signal.
+// 1, 2, 4, 5, 5... s with a warning each time; stops early on a signal, and
+// gives up at once after a failure for which `hopeless` (if given) is true.
 enum class RetryOutcome { kDone, kGaveUp, kInterrupted };
-RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& attempt);
+RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& attempt,
+                         const std::function<bool()>& hopeless = {});
 // The exit code for a failed outcome: 1 gave up, 130 interrupted.
 int ExitCodeOf(RetryOutcome outcome);
 

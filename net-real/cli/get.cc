@@ -119,7 +119,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     info = client.Lookup(name, error);
     missing = !info && error->empty();
     return info.has_value() || missing;
-  });
+  }, [&] { return client.last_failure_hopeless(); });
   if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
   if (missing) {
     Log(LogLevel::kError, "tracker " + tracker + " has no file named '" + name + "'");

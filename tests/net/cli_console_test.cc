@@ -40,5 +40,22 @@ TEST(LogTest, ControlCharactersInAMessageAreNotPassedToTheTerminal) {
   EXPECT_EQ(shown, "swarm: error: e?[31mred.bin: not a shareable file name\nsecond? line\n");
 }
 
+TEST(WithRetriesTest, AHopelessFailureIsNotRetried) {
+  int attempts = 0;
+  ::testing::internal::CaptureStderr();
+  RetryOutcome outcome = WithRetries(
+      5,
+      [&](std::string* error) {
+        ++attempts;
+        *error = "tracker t: not a swarm tracker";
+        return false;
+      },
+      [] { return true; });
+  const std::string shown = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(outcome, RetryOutcome::kGaveUp);
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(shown, "swarm: error: tracker t: not a swarm tracker; giving up\n");
+}
+
 }  // namespace
 }  // namespace swarm::net::cli

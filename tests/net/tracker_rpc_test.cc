@@ -18,6 +18,32 @@
 namespace swarm::net {
 namespace {
 
+// A --tracker that points at another gRPC server (here a peer's port) used
+// to fail with an empty reason ("tracker ADDR: ; retry 1/9 in 1s") and be
+// retried as if it were down.
+TEST(TrackerClientTest, AServerWithoutTheTrackerServiceIsNamedAndNotRetried) {
+  std::string error;
+  auto peer_server = PeerServer::Start("127.0.0.1:0", &error);
+  ASSERT_TRUE(peer_server) << error;
+  const std::string target = "127.0.0.1:" + std::to_string(peer_server->port());
+  TrackerClient client(target);
+  EXPECT_FALSE(client.ListFiles(&error));
+  EXPECT_EQ(error, "tracker " + target +
+                       ": not a swarm tracker (the server there has no Tracker service)");
+  EXPECT_TRUE(client.last_failure_hopeless());
+  EXPECT_FALSE(client.Lookup("x", &error));
+  EXPECT_TRUE(client.last_failure_hopeless());
+}
+
+TEST(TrackerClientTest, AnUnreachableTrackerIsWorthRetrying) {
+  // Port 1 (tcpmux, a privileged port nothing here listens on): refused.
+  std::string error;
+  TrackerClient client("127.0.0.1:1");
+  EXPECT_FALSE(client.ListFiles(&error));
+  EXPECT_NE(error.find("unreachable"), std::string::npos) << error;
+  EXPECT_FALSE(client.last_failure_hopeless());
+}
+
 TEST(ValidPeerEndpointTest, AcceptsHostPortForms) {
   EXPECT_TRUE(ValidPeerEndpoint("127.0.0.1:7070"));
   EXPECT_TRUE(ValidPeerEndpoint("peer-3.example.org:1"));
