@@ -18,11 +18,16 @@
 // feeds it what arrives, sends what it returns, and hands the connection to
 // the core only once Done(). It keeps the timeout itself.
 //
-// What this does not do: encrypt or integrity-protect what follows the
-// proofs (the stream is plain gRPC), or prove anything to the tracker; see
-// docs/real-network.md, "Limits and known gaps".
+// The same key signs every announce to the tracker (SignAnnounce below):
+// the tracker checks the signature and a counter before its core sees the
+// announce (tracker_rpc.cc), so nobody can announce under another's id.
 //
-// PeerIdentity is immutable once made and thread-safe. PeerAuth is
+// What this does not do: encrypt or integrity-protect what follows the
+// proofs (the stream is plain gRPC); see docs/real-network.md, "Limits and
+// known gaps".
+//
+// PeerIdentity is thread-safe; apart from its announce counter (an atomic)
+// it is immutable once made. PeerAuth is
 // thread-compatible (one per connection, on its driver's thread).
 #ifndef SWARM_NET_PEER_AUTH_H_
 #define SWARM_NET_PEER_AUTH_H_
@@ -32,6 +37,10 @@
 #include <string>
 #include <string_view>
 
+#include <atomic>
+#include <cstdint>
+
+#include "core/announce.h"
 #include "core/torrent_info.h"
 #include "core/types.h"
 
@@ -74,12 +83,56 @@ class PeerIdentity {
   // The Ed25519 signature (kSignatureBytes) of `message`.
   std::string Sign(std::string_view message) const;
 
+  // The counter for this key's next announce: `now_us` (microseconds of
+  // the wall clock since the Unix epoch), or one more than the last one
+  // handed out if that is not below it, so that the counters of one key
+  // strictly increase even when the clock steps back or two announces
+  // share a microsecond.
+  uint64_t NextAnnounceCounter(uint64_t now_us) const;
+
  private:
   explicit PeerIdentity(::evp_pkey_st* key);
   ::evp_pkey_st* key_;  // owned
   std::string public_key_;
   core::PeerId id_;
+  mutable std::atomic<uint64_t> last_counter_{0};
 };
+
+// --- Signed announces -------------------------------------------------------
+//
+// An announce carries the announcer's public key, a counter and a signature
+// over AnnounceTranscript. The tracker (tracker_rpc.cc) refuses it unless
+// the key names the announced id, the signature verifies, and the counter
+// is recent and above every counter it has accepted for that id and file
+// (AnnounceReplayGuard): so nobody can announce under another's id, and a
+// copy of an announce is worth nothing once the original has arrived.
+
+struct AnnounceSignature {
+  std::string public_key;  // kPublicKeyBytes
+  uint64_t counter = 0;    // PeerIdentity::NextAnnounceCounter
+  std::string signature;   // kSignatureBytes
+  bool operator==(const AnnounceSignature&) const = default;
+};
+
+// The bytes an announce's signature covers: a versioned domain-separation
+// label (so it means nothing as a peer-auth proof, or to any other
+// protocol), then every field of `request` (info-hash, peer id, endpoint
+// exactly as sent, before the tracker fills in a host; event, uploaded,
+// downloaded, left, numwant), the public key and the counter.
+std::string AnnounceTranscript(const core::AnnounceRequest& request,
+                               std::string_view public_key, uint64_t counter);
+
+// Signs `request` (whose peer id must be `self`'s) with the next counter of
+// `self` at wall-clock time `now_us`.
+AnnounceSignature SignAnnounce(const PeerIdentity& self, const core::AnnounceRequest& request,
+                               uint64_t now_us);
+
+// Why `request` is not proven by `sig` (missing or malformed key or
+// signature, a key that names another id, a signature that does not
+// verify), or nullopt if it is. The counter's freshness is the tracker's
+// to judge (AnnounceReplayGuard).
+std::optional<std::string> VerifyAnnounce(const core::AnnounceRequest& request,
+                                          const AnnounceSignature& sig);
 
 enum class AuthRole { kDialer, kListener };
 

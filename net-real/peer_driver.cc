@@ -521,8 +521,9 @@ void PeerDriver::DoAnnounce(const core::Announce& a) {
   req.numwant = a.numwant;
   ++announces_in_flight_;
   std::shared_ptr<EventLoop> loop = loop_;
-  tracker_->Announce(req, [this, loop, a](std::optional<core::AnnounceResponse> resp,
-                                          std::string error) {
+  tracker_->Announce(req, *identity_,
+                     [this, loop, a](std::optional<core::AnnounceResponse> resp,
+                                     std::string error) {
     loop->Post([this, a, resp = std::move(resp), error] {
       --announces_in_flight_;
       core::Time now = SteadyNow();
@@ -539,7 +540,10 @@ void PeerDriver::DoAnnounce(const core::Announce& a) {
       }
       announce_backoff_ = core::Duration::Zero();
       if (!resp->failure_reason.empty()) {
-        Log(LogLevel::kWarn, "tracker refused announce: " + resp->failure_reason);
+        // The core asks again after min_reannounce_interval.
+        Log(LogLevel::kWarn, "tracker refused announce (event " +
+                                 std::string(core::AnnounceEventName(a.event)) +
+                                 "): " + resp->failure_reason);
       }
       Log(LogLevel::kDebug, "tracker: " + std::to_string(resp->peers.size()) + " peers, " +
                                 std::to_string(resp->seeds) + " seeds");

@@ -9,6 +9,7 @@
 #include <limits>
 #include <string_view>
 
+#include "core/check.h"
 #include "core/rng.h"
 #include "net-real/event_loop.h"
 #include "net-real/peer_transport.h"
@@ -127,12 +128,86 @@ bool ValidPeerEndpoint(const std::string& endpoint) {
   return p >= 1 && p <= 65535 && ValidHost(std::string_view(endpoint).substr(0, colon));
 }
 
+uint64_t WallClockMicros() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count();
+  return us < 0 ? 0 : static_cast<uint64_t>(us);
+}
+
+// --- Replay guard ----------------------------------------------------------
+
+namespace {
+
+// "12.3 s" for a count of microseconds.
+std::string Seconds(uint64_t us) {
+  return std::to_string(us / 1000000) + "." + std::to_string(us / 100000 % 10) + " s";
+}
+
+}  // namespace
+
+AnnounceReplayGuard::AnnounceReplayGuard(uint64_t window_us, size_t capacity)
+    : window_us_(window_us), capacity_(capacity) {
+  SWARM_CHECK(capacity_ > 0);
+}
+
+std::optional<std::string> AnnounceReplayGuard::Check(const core::InfoHash& hash,
+                                                      core::PeerId id, uint64_t counter,
+                                                      uint64_t now_us) const {
+  if (counter > now_us && counter - now_us > window_us_) {
+    return "announce counter is " + Seconds(counter - now_us) +
+           " ahead of the tracker's clock (at most " + Seconds(window_us_) +
+           " allowed): check the announcing machine's clock";
+  }
+  if (counter < now_us && now_us - counter > window_us_) {
+    return "announce counter is " + Seconds(now_us - counter) +
+           " behind the tracker's clock (at most " + Seconds(window_us_) +
+           " allowed): a replay, or the announcing machine's clock is wrong";
+  }
+  auto it = last_.find(Key(hash, id.value()));
+  if (it != last_.end()) {
+    if (counter <= it->second) {
+      return "replayed or out-of-order announce: counter " + std::to_string(counter) +
+             " is not above " + std::to_string(it->second) +
+             ", the last one accepted from peer " + std::to_string(id.value()) +
+             " for this file";
+    }
+  } else if (counter <= floor_) {
+    return "announce counter " + std::to_string(counter) +
+           " is older than the announces the tracker still remembers (a replay, or a " +
+           "stale announce: a new one will do)";
+  }
+  return std::nullopt;
+}
+
+void AnnounceReplayGuard::Accept(const core::InfoHash& hash, core::PeerId id, uint64_t counter,
+                                 uint64_t now_us) {
+  // Counters the window refuses anyway need no remembering.
+  const uint64_t too_old = now_us > window_us_ ? now_us - window_us_ : 0;
+  while (!by_counter_.empty() && by_counter_.begin()->first <= too_old) ForgetOldest();
+  const Key key(hash, id.value());
+  auto [it, fresh] = last_.try_emplace(key, counter);
+  if (!fresh) {
+    by_counter_.erase({it->second, key});
+    it->second = counter;
+  }
+  by_counter_.insert({counter, key});
+  while (last_.size() > capacity_) ForgetOldest();
+}
+
+void AnnounceReplayGuard::ForgetOldest() {
+  auto oldest = by_counter_.begin();
+  floor_ = std::max(floor_, oldest->first);
+  last_.erase(oldest->second);
+  by_counter_.erase(oldest);
+}
+
 // --- Server ---------------------------------------------------------------
 
 class TrackerService : public wire::Tracker::CallbackService {
  public:
-  TrackerService(std::shared_ptr<EventLoop> loop, core::Tracker* tracker)
-      : loop_(std::move(loop)), tracker_(tracker) {}
+  TrackerService(std::shared_ptr<EventLoop> loop, core::Tracker* tracker,
+                 AnnounceReplayGuard* guard)
+      : loop_(std::move(loop)), tracker_(tracker), guard_(guard) {}
 
   grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* ctx,
                                     const wire::PublishRequest* req,
@@ -200,14 +275,31 @@ class TrackerService : public wire::Tracker::CallbackService {
     }
     core::AnnounceRequest a;
     a.info_hash = *hash;
-    a.peer = core::PeerAddress{core::PeerId(req->peer_id()),
-                               ResolveEndpoint(req->endpoint(), ctx->peer())};
+    a.peer = core::PeerAddress{core::PeerId(req->peer_id()), req->endpoint()};
     a.event = static_cast<core::AnnounceEvent>(req->event());
     a.uploaded = static_cast<core::Bytes>(req->uploaded());
     a.downloaded = static_cast<core::Bytes>(req->downloaded());
     a.left = static_cast<core::Bytes>(req->left());
     a.numwant = req->numwant();
-    loop_->Post([this, r, resp, a] {
+    // The signature covers the endpoint as sent: checked before a host is
+    // filled in. (Verifying is pure CPU: done here, off the core's thread.)
+    const AnnounceSignature sig{req->public_key(), req->counter(), req->signature()};
+    if (auto why = VerifyAnnounce(a, sig)) {
+      resp->set_failure_reason(*why);
+      r->Finish(grpc::Status::OK);
+      return r;
+    }
+    a.peer.endpoint = ResolveEndpoint(req->endpoint(), ctx->peer());
+    loop_->Post([this, r, resp, a, counter = sig.counter] {
+      // Checked and recorded on the core's thread, in arrival order. A
+      // signed announce is used once, whatever the core makes of it.
+      const uint64_t now_us = WallClockMicros();
+      if (auto why = guard_->Check(a.info_hash, a.peer.id, counter, now_us)) {
+        resp->set_failure_reason(*why);
+        r->Finish(grpc::Status::OK);
+        return;
+      }
+      guard_->Accept(a.info_hash, a.peer.id, counter, now_us);
       core::AnnounceResponse out = tracker_->Announce(SteadyNow(), a);
       resp->set_failure_reason(out.failure_reason);
       resp->set_interval_us(static_cast<uint64_t>(out.interval.micros()));
@@ -245,6 +337,7 @@ class TrackerService : public wire::Tracker::CallbackService {
  private:
   std::shared_ptr<EventLoop> loop_;
   core::Tracker* tracker_;
+  AnnounceReplayGuard* guard_;
 };
 
 TrackerServer::~TrackerServer() { Shutdown(); }
@@ -256,7 +349,8 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   std::unique_ptr<TrackerServer> s(new TrackerServer());
   s->loop_ = std::make_shared<EventLoop>();
   s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
-  s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get());
+  s->guard_ = std::make_unique<AnnounceReplayGuard>();
+  s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get(), s->guard_.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
   // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
@@ -392,7 +486,7 @@ std::optional<core::TorrentInfo> TrackerClient::Lookup(const std::string& name,
 }
 
 void TrackerClient::Announce(
-    const core::AnnounceRequest& request,
+    const core::AnnounceRequest& request, const PeerIdentity& signer,
     std::function<void(std::optional<core::AnnounceResponse>, std::string)> done) {
   struct Call {
     grpc::ClientContext ctx;
@@ -409,6 +503,10 @@ void TrackerClient::Announce(
   call->req.set_downloaded(static_cast<uint64_t>(request.downloaded));
   call->req.set_left(static_cast<uint64_t>(request.left));
   call->req.set_numwant(request.numwant);
+  const AnnounceSignature sig = SignAnnounce(signer, request, WallClockMicros());
+  call->req.set_public_key(sig.public_key);
+  call->req.set_counter(sig.counter);
+  call->req.set_signature(sig.signature);
   std::string target = target_;
   stub_->stub->async()->Announce(
       &call->ctx, &call->req, &call->resp,

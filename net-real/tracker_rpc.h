@@ -3,20 +3,31 @@
 // it to that thread and finish the call with the answer. TrackerClient is
 // what `swarm` commands and peer drivers use to talk to it.
 //
+// Announces are signed by the announcer's key (peer_auth.h): the server
+// checks the signature before the core sees an announce, and its
+// AnnounceReplayGuard refuses a counter it has seen (or one too old to
+// tell), so the core only ever hears from the holder of an id's key, once
+// per signed announce.
+//
 // Thread-safe.
 #ifndef SWARM_NET_TRACKER_RPC_H_
 #define SWARM_NET_TRACKER_RPC_H_
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/announce.h"
 #include "core/torrent_info.h"
 #include "core/tracker.h"
+#include "net-real/peer_auth.h"
 
 namespace grpc {
 class Channel;
@@ -41,6 +52,61 @@ inline constexpr int kMaxTrackerMessageBytes = 64 * 1024 * 1024;
 // tracker and dropped by a peer that gets it in an announce answer.
 bool ValidPeerEndpoint(const std::string& endpoint);
 
+// How far an announce's counter (microseconds of the announcer's wall
+// clock) may be from the tracker's wall clock, either way: clocks a few
+// minutes apart still work, and older counters need not be remembered.
+inline constexpr uint64_t kAnnounceWindowMicros = 300ull * 1000 * 1000;
+// Counters an AnnounceReplayGuard remembers at most (some 170 bytes each).
+inline constexpr size_t kAnnounceGuardCapacity = size_t{1} << 17;
+
+// Microseconds since the Unix epoch, by the system clock: what announce
+// counters are made of and checked against.
+uint64_t WallClockMicros();
+
+// The tracker's memory of announce counters: refuses a signed announce
+// that was already accepted (a replay), or is older than the last one
+// accepted from that peer for that file (out of order), so a copy of an
+// announce never counts twice.
+//
+// It remembers, for each (info-hash, peer id), the last counter accepted,
+// but only while that counter is within the window of the clock and only
+// up to `capacity` entries; memory is bounded whatever keys a client
+// makes up. Whatever it forgets raises `floor`: a counter at or below the
+// highest one forgotten is refused from a peer it no longer remembers. A
+// counter more than the window behind or ahead of the clock is refused
+// outright. So forgetting never lets a replay in (even if the tracker's
+// clock steps back); it can only refuse an honest announce whose counter
+// is stale, which its peer retries with a new counter.
+//
+// No I/O, no clock (`now_us` is passed in). Thread-compatible.
+class AnnounceReplayGuard {
+ public:
+  explicit AnnounceReplayGuard(uint64_t window_us = kAnnounceWindowMicros,
+                               size_t capacity = kAnnounceGuardCapacity);
+
+  // Why an announce of (hash, id) with `counter` is refused at `now_us`,
+  // or nullopt if it may be accepted. Changes nothing.
+  std::optional<std::string> Check(const core::InfoHash& hash, core::PeerId id,
+                                   uint64_t counter, uint64_t now_us) const;
+  // Records an announce that passed Check (same arguments, no call to
+  // Accept in between).
+  void Accept(const core::InfoHash& hash, core::PeerId id, uint64_t counter, uint64_t now_us);
+
+  size_t size() const { return last_.size(); }
+  uint64_t floor() const { return floor_; }
+
+ private:
+  using Key = std::pair<core::InfoHash, uint64_t>;
+  // Drops the entry with the lowest counter, raising floor_ to it.
+  void ForgetOldest();
+
+  uint64_t window_us_;
+  size_t capacity_;
+  std::map<Key, uint64_t> last_;               // last accepted counter
+  std::set<std::pair<uint64_t, Key>> by_counter_;  // the same, by counter
+  uint64_t floor_ = 0;  // highest counter forgotten
+};
+
 class TrackerServer {
  public:
   ~TrackerServer();
@@ -54,6 +120,7 @@ class TrackerServer {
   TrackerServer() = default;
   std::shared_ptr<EventLoop> loop_;
   std::unique_ptr<core::Tracker> tracker_;  // touched only on loop_'s thread
+  std::unique_ptr<AnnounceReplayGuard> guard_;  // likewise
   std::unique_ptr<class TrackerService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread thread_;
@@ -65,9 +132,11 @@ class TrackerServer {
 class AnnounceClient {
  public:
   virtual ~AnnounceClient() = default;
-  // `done` runs on a gRPC thread with the response, or nullopt and a message
-  // if the tracker could not be reached.
-  virtual void Announce(const core::AnnounceRequest& request,
+  // Announces `request`, signed by `signer` (whose id request.peer.id must
+  // be). `done` runs on a gRPC thread with the response (a failure_reason
+  // if the tracker refused it), or nullopt and a message if the tracker
+  // could not be reached.
+  virtual void Announce(const core::AnnounceRequest& request, const PeerIdentity& signer,
                         std::function<void(std::optional<core::AnnounceResponse>,
                                            std::string error)> done) = 0;
 };
@@ -88,7 +157,7 @@ class TrackerClient : public AnnounceClient {
   // malformed); WithRetries then stops at once.
   bool last_failure_hopeless() const { return hopeless_; }
 
-  void Announce(const core::AnnounceRequest& request,
+  void Announce(const core::AnnounceRequest& request, const PeerIdentity& signer,
                 std::function<void(std::optional<core::AnnounceResponse>,
                                    std::string error)> done) override;
 

@@ -25,7 +25,7 @@ namespace {
 // announced.
 class FakeTracker : public AnnounceClient {
  public:
-  void Announce(const core::AnnounceRequest& request,
+  void Announce(const core::AnnounceRequest& request, const PeerIdentity&,
                 std::function<void(std::optional<core::AnnounceResponse>, std::string)> done)
       override {
     core::AnnounceResponse r;

@@ -14,6 +14,7 @@
 #include "net-real/piece_store.h"
 #include "net-real/tracker_rpc.h"
 #include "proto/tracker.grpc.pb.h"
+#include "tests/net/signed_announce.h"
 
 namespace swarm::net {
 namespace {
@@ -87,17 +88,11 @@ class TrackerRpcTest : public ::testing::Test {
   }
   void TearDown() override { server_->Shutdown(); }
 
-  grpc::Status Announce(const std::string& endpoint, uint64_t peer_id,
-                        wire::AnnounceResponse* resp) {
-    wire::AnnounceRequest req;
-    req.set_info_hash(info_.info_hash().data(), info_.info_hash().size());
-    req.set_peer_id(peer_id);
-    req.set_endpoint(endpoint);
-    req.set_numwant(50);
-    req.set_left(1);  // a leecher
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return stub_->Announce(&ctx, req, resp);
+  // A leecher's announce, signed by a fresh key.
+  grpc::Status Announce(const std::string& endpoint, wire::AnnounceResponse* resp) {
+    auto key = PeerIdentity::Generate();
+    return testing::CallAnnounce(
+        stub_.get(), testing::SignedAnnounce(*key, info_.info_hash(), endpoint), resp);
   }
 
   core::TorrentInfo info_ = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
@@ -124,14 +119,14 @@ TEST_F(TrackerRpcTest, ANameTooLongToDownloadIsNotPublished) {
 // a gRPC target such as unix:/path would make peers dial local sockets.
 TEST_F(TrackerRpcTest, AnnounceWithAHostileEndpointIsRefused) {
   wire::AnnounceResponse resp;
-  EXPECT_EQ(Announce(std::string(1 << 20, 'a') + ":80", 7, &resp).error_code(),
+  EXPECT_EQ(Announce(std::string(1 << 20, 'a') + ":80", &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Announce("unix:/run/docker.sock:80", 8, &resp).error_code(),
+  EXPECT_EQ(Announce("unix:/run/docker.sock:80", &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Announce("127.0.0.1:70000", 9, &resp).error_code(),
+  EXPECT_EQ(Announce("127.0.0.1:70000", &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   // None of them was recorded: a good peer sees nobody else.
-  ASSERT_TRUE(Announce("127.0.0.1:7000", 10, &resp).ok());
+  ASSERT_TRUE(Announce("127.0.0.1:7000", &resp).ok());
   EXPECT_EQ(resp.peers_size(), 0);
   EXPECT_EQ(resp.leechers(), 1u);
 }
@@ -149,17 +144,12 @@ TEST(TrackerRpcIpv6Test, AWildcardEndpointGetsTheIpv6AddressSeen) {
   const core::TorrentInfo info = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
   ASSERT_TRUE(TrackerClient(target).Publish(info, &error)) << error;
   wire::AnnounceResponse resp;
-  for (uint64_t id : {1, 2}) {
-    wire::AnnounceRequest req;
-    req.set_info_hash(info.info_hash().data(), info.info_hash().size());
-    req.set_peer_id(id);
-    req.set_endpoint(id == 1 ? "[::]:7000" : ":7001");
-    req.set_numwant(50);
-    req.set_left(1);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    resp.Clear();
-    ASSERT_TRUE(stub->Announce(&ctx, req, &resp).ok());
+  for (const char* endpoint : {"[::]:7000", ":7001"}) {
+    auto key = PeerIdentity::Generate();
+    ASSERT_TRUE(testing::CallAnnounce(
+                    stub.get(), testing::SignedAnnounce(*key, info.info_hash(), endpoint), &resp)
+                    .ok());
+    EXPECT_EQ(resp.failure_reason(), "");
   }
   ASSERT_EQ(resp.peers_size(), 1);
   EXPECT_EQ(resp.peers(0).endpoint(), "[::1]:7000");
@@ -200,8 +190,10 @@ TEST(TrackerClientTest, AHostileAnswerIsTamed) {
   std::condition_variable cv;
   std::optional<core::AnnounceResponse> got;
   bool done = false;
-  client.Announce(core::AnnounceRequest{}, [&](std::optional<core::AnnounceResponse> r,
-                                               std::string) {
+  auto key = PeerIdentity::Generate();
+  core::AnnounceRequest request;
+  request.peer.id = key->id();
+  client.Announce(request, *key, [&](std::optional<core::AnnounceResponse> r, std::string) {
     std::lock_guard<std::mutex> lock(mu);
     got = std::move(r);
     done = true;
