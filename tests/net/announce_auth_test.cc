@@ -4,7 +4,10 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -15,6 +18,7 @@
 #include "core/torrent_info.h"
 #include "core/tracker.h"
 #include "net-real/peer_auth.h"
+#include "net-real/peer_driver.h"
 #include "net-real/peer_transport.h"
 #include "net-real/tracker_rpc.h"
 #include "proto/tracker.grpc.pb.h"
@@ -353,6 +357,70 @@ TEST_F(SignedAnnounceRpcTest, TrackerClientSignsAndReportsRefusals) {
   skewed->NextAnnounceCounter(WallClockMicros() + kAnnounceWindowMicros + 60 * kSecond);
   const std::string why = announce(*skewed);
   EXPECT_NE(why.find("ahead of the tracker's clock"), std::string::npos) << why;
+}
+
+// A signed announce counts once even if the core refused it: held back
+// while the tracker does not know the file yet, it is worth nothing later.
+TEST_F(SignedAnnounceRpcTest, AnAnnounceTheCoreRefusedCannotBeReplayedLater) {
+  const core::TorrentInfo later = core::TorrentInfo::Synthetic("g.bin", 1 << 20, 1 << 18);
+  const wire::AnnounceRequest early = SignedAnnounce(*victim_, later.info_hash(), ":7000",
+                                                     wire::AnnounceRequest::STARTED);
+  EXPECT_EQ(Send(early), "unknown info-hash");
+  std::string error;
+  ASSERT_TRUE(TrackerClient(target_).Publish(later, &error)) << error;
+  const std::string why = Send(early);
+  EXPECT_NE(why.find("replayed"), std::string::npos) << why;
+  EXPECT_EQ(Send(SignedAnnounce(*observer_, later.info_hash(), ":7001")), "");
+  wire::ScrapeRequest scrape;
+  scrape.set_info_hash(later.info_hash().data(), later.info_hash().size());
+  wire::ScrapeResponse counts;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->Scrape(&ctx, scrape, &counts).ok());
+  EXPECT_EQ(counts.file().leechers(), 1u);  // the observer alone
+}
+
+// A peer whose announce is refused says why (here its clock is an hour
+// ahead of the tracker's), and is not listed.
+TEST_F(SignedAnnounceRpcTest, ADriverSaysWhyItsAnnounceWasRefused) {
+  auto key = PeerIdentity::Generate();
+  key->NextAnnounceCounter(WallClockMicros() + 3600 * kSecond);
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("swarm_announce_auth_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string error;
+  auto store = PieceStore::OpenForDownload(dir.string(), info_, &error);
+  ASSERT_TRUE(store) << error;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> warnings;
+  DriverOptions o;
+  o.identity = key;
+  o.endpoint = "127.0.0.1:7000";
+  o.log = [&](LogLevel level, const std::string& msg) {
+    if (level != LogLevel::kWarn) return;
+    std::lock_guard<std::mutex> lock(mu);
+    warnings.push_back(msg);
+    cv.notify_all();
+  };
+  TrackerClient client(target_);
+  Dialer dialer;
+  auto driver = std::make_unique<PeerDriver>(info_, std::move(store),
+                                             core::Bitfield(info_.piece_count()), o, &client,
+                                             &dialer);
+  driver->Start();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !warnings.empty(); }));
+    ASSERT_FALSE(warnings.empty());
+    EXPECT_EQ(warnings[0].rfind("tracker refused announce (event started): ", 0), 0u)
+        << warnings[0];
+    EXPECT_NE(warnings[0].find("ahead of the tracker's clock"), std::string::npos)
+        << warnings[0];
+  }
+  driver->Stop();
+  driver.reset();
+  EXPECT_EQ(Listing(), std::vector<std::string>{});
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
