@@ -56,7 +56,8 @@ bool ValidPeerEndpoint(const std::string& endpoint);
 // clock) may be from the tracker's wall clock, either way: clocks a few
 // minutes apart still work, and older counters need not be remembered.
 inline constexpr uint64_t kAnnounceWindowMicros = 300ull * 1000 * 1000;
-// Counters an AnnounceReplayGuard remembers at most (some 170 bytes each).
+// Counters an AnnounceReplayGuard remembers at most (two tree nodes, 192
+// bytes, each: 24 MiB in all).
 inline constexpr size_t kAnnounceGuardCapacity = size_t{1} << 17;
 
 // Microseconds since the Unix epoch, by the system clock: what announce
