@@ -24,8 +24,11 @@ namespace swarm::net {
 
 // Streams a PeerServer holds open before their handshake arrives; past
 // this the oldest is closed (RESOURCE_EXHAUSTED). A remote sends its
-// handshake first thing, so only idle or hostile streams wait long.
-inline constexpr size_t kMaxUnroutedStreams = 256;
+// handshake with the stream's opening, so only idle or hostile streams
+// wait long. Each may hold gRPC's buffers with a first message it never
+// finishes (a whole message's worth, 1 MiB + 64 KiB, or more up to
+// kPeerServerMemoryQuota): 64 of them keep that well under the quota.
+inline constexpr size_t kMaxUnroutedStreams = 64;
 
 // What gRPC may allocate for a PeerServer's connections (a gRPC resource
 // quota: receive buffers, and so every received message until we drop

@@ -350,13 +350,12 @@ TEST_F(ReadBudgetTest, AClosedLinkReturnsWhatItHeldToTheBudget) {
       << "link 2 got " << sink_.Received()[2] << " messages";
 }
 
-// Streams that never send their handshake are not held for good: past the
-// limit the oldest is closed, and a stream that does handshake still gets
-// through.
-TEST(PeerServerTest, TheOldestStreamWithoutAHandshakeMakesRoomForANewOne) {
-  constexpr size_t kMaxUnrouted = 4;
+// Streams that never send their handshake are not held for good: with
+// `limit` of them waiting, a new one closes the oldest, and a stream that
+// does handshake still gets through.
+void CheckTheOldestUnroutedStreamMakesRoom(PeerServerOptions options, size_t limit) {
   std::string error;
-  auto server = PeerServer::Start("127.0.0.1:0", &error, {.max_unrouted = kMaxUnrouted});
+  auto server = PeerServer::Start("127.0.0.1:0", &error, options);
   ASSERT_TRUE(server) << error;
   const core::TorrentInfo info = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
   Sink sink(kDefaultReadAheadBytes);
@@ -364,7 +363,7 @@ TEST(PeerServerTest, TheOldestStreamWithoutAHandshakeMakesRoomForANewOne) {
   auto stub = wire::PeerWire::NewStub(MakeChannel("127.0.0.1:" + std::to_string(server->port())));
   std::vector<std::unique_ptr<grpc::ClientContext>> ctx;
   std::vector<std::unique_ptr<Stream>> idle;
-  for (size_t i = 0; i <= kMaxUnrouted; ++i) {
+  for (size_t i = 0; i <= limit; ++i) {
     ctx.push_back(std::make_unique<grpc::ClientContext>());
     ctx.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     idle.push_back(stub->Connect(ctx.back().get()));
@@ -382,6 +381,17 @@ TEST(PeerServerTest, TheOldestStreamWithoutAHandshakeMakesRoomForANewOne) {
     idle[i]->Finish();
   }
   server->Shutdown();
+}
+
+TEST(PeerServerTest, TheOldestStreamWithoutAHandshakeMakesRoomForANewOne) {
+  CheckTheOldestUnroutedStreamMakesRoom({.max_unrouted = 4}, 4);
+}
+
+// The default, as measured in docs/real-network.md: 64 waiting streams,
+// not 256, so what their unfinished first messages hold stays well under
+// the memory quota.
+TEST(PeerServerTest, ByDefaultSixtyFourStreamsWaitForTheirHandshake) {
+  CheckTheOldestUnroutedStreamMakesRoom({}, 64);
 }
 
 // gRPC 1.51 compares a message with the size cap only once it has arrived
