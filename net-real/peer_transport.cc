@@ -9,6 +9,7 @@
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 
 #include <atomic>
 #include <deque>
@@ -474,11 +475,11 @@ void PinCallbackQueue() {
 PeerServer::~PeerServer() { Shutdown(); }
 
 std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::string* error,
-                                              size_t max_unrouted) {
+                                              PeerServerOptions options) {
   PinCallbackQueue();
   std::unique_ptr<PeerServer> s(new PeerServer());
   s->router_ = std::make_shared<Router>();
-  s->router_->max_unrouted = max_unrouted;
+  s->router_->max_unrouted = options.max_unrouted;
   s->service_ = std::make_unique<PeerWireService>(s->router_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
@@ -487,6 +488,10 @@ std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::st
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
   builder.SetMaxSendMessageSize(kMaxWireMessageBytes);
+  // The builder and the server take their own references on the quota.
+  grpc::ResourceQuota quota("swarmlab peer server");
+  quota.Resize(options.memory_quota_bytes);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(s->service_.get());
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0) {

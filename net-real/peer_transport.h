@@ -24,15 +24,36 @@ namespace swarm::net {
 
 // Streams a PeerServer holds open before their handshake arrives; past
 // this the oldest is closed (RESOURCE_EXHAUSTED). A remote sends its
-// handshake first thing, so only idle or hostile streams wait long.
-inline constexpr size_t kMaxUnroutedStreams = 256;
+// handshake with the stream's opening, so only idle or hostile streams
+// wait long. Each may hold gRPC's buffers with a first message it never
+// finishes (a whole message's worth, 1 MiB + 64 KiB, or more up to
+// kPeerServerMemoryQuota): 64 of them keep that well under the quota.
+inline constexpr size_t kMaxUnroutedStreams = 64;
+
+// What gRPC may allocate for a PeerServer's connections (a gRPC resource
+// quota: receive buffers, and so every received message until we drop
+// it). gRPC 1.51 checks a message against kMaxWireMessageBytes only once
+// it has arrived whole, and a stream with a read started takes in all of
+// a message however long it claims to be, so without a quota one stream
+// can make us buffer without bound. Near the quota gRPC shrinks the
+// connections' flow-control windows; past it, it cancels streams
+// (RESOURCE_EXHAUSTED), one at a time and not necessarily the culprit's,
+// until it is under again. Twice a torrent's read budget
+// (kDefaultReadBudgetBytes): honest links held back by it fit with room
+// to spare.
+inline constexpr size_t kPeerServerMemoryQuota = 2 * kDefaultReadBudgetBytes;
+
+struct PeerServerOptions {
+  size_t max_unrouted = kMaxUnroutedStreams;
+  size_t memory_quota_bytes = kPeerServerMemoryQuota;
+};
 
 class PeerServer {
  public:
   ~PeerServer();
   // Listens on "host:port" (port 0: ephemeral). nullptr and *error on failure.
   static std::unique_ptr<PeerServer> Start(const std::string& listen, std::string* error,
-                                           size_t max_unrouted = kMaxUnroutedStreams);
+                                           PeerServerOptions options = {});
   int port() const { return port_; }
 
   // REQUIRES: sink outlives its registration.

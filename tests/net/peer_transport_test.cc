@@ -1,6 +1,7 @@
 // The peer-wire transport against a remote that floods us or never reads:
 // a raw gRPC client talks to a PeerServer whose torrent is a test sink, so
 // what the Link does is seen without a driver in between.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -349,13 +350,12 @@ TEST_F(ReadBudgetTest, AClosedLinkReturnsWhatItHeldToTheBudget) {
       << "link 2 got " << sink_.Received()[2] << " messages";
 }
 
-// Streams that never send their handshake are not held for good: past the
-// limit the oldest is closed, and a stream that does handshake still gets
-// through.
-TEST(PeerServerTest, TheOldestStreamWithoutAHandshakeMakesRoomForANewOne) {
-  constexpr size_t kMaxUnrouted = 4;
+// Streams that never send their handshake are not held for good: with
+// `limit` of them waiting, a new one closes the oldest, and a stream that
+// does handshake still gets through.
+void CheckTheOldestUnroutedStreamMakesRoom(PeerServerOptions options, size_t limit) {
   std::string error;
-  auto server = PeerServer::Start("127.0.0.1:0", &error, kMaxUnrouted);
+  auto server = PeerServer::Start("127.0.0.1:0", &error, options);
   ASSERT_TRUE(server) << error;
   const core::TorrentInfo info = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
   Sink sink(kDefaultReadAheadBytes);
@@ -363,7 +363,7 @@ TEST(PeerServerTest, TheOldestStreamWithoutAHandshakeMakesRoomForANewOne) {
   auto stub = wire::PeerWire::NewStub(MakeChannel("127.0.0.1:" + std::to_string(server->port())));
   std::vector<std::unique_ptr<grpc::ClientContext>> ctx;
   std::vector<std::unique_ptr<Stream>> idle;
-  for (size_t i = 0; i <= kMaxUnrouted; ++i) {
+  for (size_t i = 0; i <= limit; ++i) {
     ctx.push_back(std::make_unique<grpc::ClientContext>());
     ctx.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     idle.push_back(stub->Connect(ctx.back().get()));
@@ -380,6 +380,73 @@ TEST(PeerServerTest, TheOldestStreamWithoutAHandshakeMakesRoomForANewOne) {
     ctx[i]->TryCancel();
     idle[i]->Finish();
   }
+  server->Shutdown();
+}
+
+TEST(PeerServerTest, TheOldestStreamWithoutAHandshakeMakesRoomForANewOne) {
+  CheckTheOldestUnroutedStreamMakesRoom({.max_unrouted = 4}, 4);
+}
+
+// The default, as measured in docs/real-network.md: 64 waiting streams,
+// not 256, so what their unfinished first messages hold stays well under
+// the memory quota.
+TEST(PeerServerTest, ByDefaultSixtyFourStreamsWaitForTheirHandshake) {
+  CheckTheOldestUnroutedStreamMakesRoom({}, 64);
+}
+
+// gRPC 1.51 compares a message with the size cap only once it has arrived
+// whole, so a first message far over the cap (a client may send what it
+// likes) would be buffered to its end; the server's memory quota cuts the
+// stream off long before. The server then still routes a handshake.
+TEST(PeerServerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
+  constexpr size_t kQuota = 8u << 20;
+  constexpr size_t kChunk = 1u << 20;
+  constexpr size_t kHuge = 256 * kChunk;  // 32 times the quota
+  std::string error;
+  auto server = PeerServer::Start("127.0.0.1:0", &error, {.memory_quota_bytes = kQuota});
+  ASSERT_TRUE(server) << error;
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
+  Sink sink(kDefaultReadAheadBytes);
+  server->Register(info.info_hash(), &sink);
+  const std::string target = "127.0.0.1:" + std::to_string(server->port());
+
+  // One message of kHuge bytes, all slices of one static buffer, through a
+  // channel whose own cap lets it go.
+  static const std::string chunk(kChunk, 'x');
+  std::vector<grpc::Slice> slices(kHuge / kChunk,
+                                  grpc::Slice(chunk.data(), chunk.size(), grpc::Slice::STATIC_SLICE));
+  grpc::ByteBuffer huge(slices.data(), slices.size());
+  grpc::GenericStub stub(MakeChannel(target, static_cast<int>(2 * kHuge)));
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto call = stub.PrepareCall(&ctx, "/swarm.wire.PeerWire/Connect", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  ASSERT_TRUE(ok);
+  // The write completes only once gRPC has sent the whole message, which
+  // the server's flow control allows only if it buffered it all.
+  call->Write(huge, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_FALSE(ok) << "the server took in all " << kHuge << " bytes";
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+
+  auto typed = wire::PeerWire::NewStub(MakeChannel(target));
+  grpc::ClientContext hs_ctx;
+  hs_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = typed->Connect(&hs_ctx);
+  ASSERT_TRUE(stream->Write(ToWire(ShapedHello(info.info_hash(), 5))));
+  EXPECT_TRUE(sink.WaitFor([&] { return sink.link_ != nullptr; }));
+  hs_ctx.TryCancel();
+  stream->Finish();
   server->Shutdown();
 }
 
