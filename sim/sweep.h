@@ -12,8 +12,9 @@
 // here in parallel or copied back from other machines.
 //
 // Everything here is a plain function over plain data except RunSweep,
-// which starts child processes. Not thread-safe (RunSweep waits for its own
-// children); call from one thread.
+// which starts child processes and handles SIGINT, SIGTERM and SIGHUP
+// while it runs. Not thread-safe (RunSweep waits for its own children and
+// owns those signals); call from one thread.
 #ifndef SWARM_SIM_SWEEP_H_
 #define SWARM_SIM_SWEEP_H_
 
@@ -85,12 +86,25 @@ struct SweepRunnerOptions {
   bool per_run_lines = false;  // one stderr line per finished run (logs)
 };
 
+struct SweepOutcome {
+  // The runs that failed; each was reported on stderr with its log and the
+  // command that redoes it.
+  std::vector<std::string> failed;
+  // The stop signal (SIGINT, SIGTERM or SIGHUP) that ended the sweep before
+  // every run was done, or 0; and how many running runs it stopped then.
+  int stopped_by = 0;
+  size_t stopped_runs = 0;
+};
+
 // Runs every run of the plan, up to `jobs` at once, each as a child process
 // `sim_binary run ...` with its output in OUT/logs/NAME.log (deleted when
-// the run succeeds). Returns the names of the runs that failed; each
-// failure has already been reported on stderr with its log and command.
-std::vector<std::string> RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
-                                  const SweepRunnerOptions& options);
+// the run succeeds). A stop signal (SIGINT, SIGTERM, SIGHUP) received
+// meanwhile starts no further run: it is passed on to the running ones, and
+// RunSweep returns once they have all ended (a second stop signal kills them
+// with SIGKILL); their logs are deleted. Signals ignored on entry stay
+// ignored. The previous signal handlers are back when it returns.
+SweepOutcome RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                      const SweepRunnerOptions& options);
 
 // One run that made it into a merged table.
 struct MergedRun {

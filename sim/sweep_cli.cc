@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -106,6 +107,21 @@ std::string DisplayProgram(const std::string& argv0) {
   return argv0.find('/') == std::string::npos ? "sim" : argv0;
 }
 
+// After RunSweep stopped its runs on a signal: says so, then ends the
+// process by that same signal (default action), as a shell or `make` expects
+// of an interrupted program: exit status 128 + N (130 for SIGINT, 143 for
+// SIGTERM, 129 for SIGHUP). Returns only if the signal does not end it.
+int EndByStopSignal(const SweepOutcome& outcome) {
+  const int sig = outcome.stopped_by;
+  const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+  std::cerr << "sim sweep: stopped by " << name << " (" << outcome.stopped_runs
+            << " running run(s) stopped; no table written); the same command with --resume "
+               "runs what is missing\n";
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+  return 128 + sig;
+}
+
 }  // namespace
 
 SweepCommands::SweepCommands(CLI::App& app) {
@@ -199,10 +215,12 @@ int SweepCommands::Sweep(const std::string& argv0) const {
                       ? " (" + std::to_string(runs.size() - todo.size()) + " already done)"
                       : std::string())
               << ", " << o.jobs << " at a time, into " << spec.out_dir << "/runs/\n";
-  std::vector<std::string> failed = RunSweep(spec, todo, o);
+  SweepOutcome outcome = RunSweep(spec, todo, o);
+  if (outcome.stopped_by != 0) return EndByStopSignal(outcome);
   int rc = MergeInto({spec.out_dir}, csv, false);
-  if (!failed.empty()) {
-    std::cerr << "sim sweep: " << failed.size() << " of " << runs.size() << " runs failed\n";
+  if (!outcome.failed.empty()) {
+    std::cerr << "sim sweep: " << outcome.failed.size() << " of " << runs.size()
+              << " runs failed\n";
     rc = kFailed;
   }
   if (plot && rc == 0) rc = Plot(csv, *plot);

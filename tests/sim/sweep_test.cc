@@ -4,13 +4,16 @@
 // elsewhere, and the handling of bad input and failing runs.
 #include "sim/sweep.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <yaml-cpp/yaml.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -305,6 +308,100 @@ TEST(SimSweep, RunsOfAnotherBuildAreReportedAndResumedAgain) {
   EXPECT_NE(Read(summary).find("\"build\": \"" + build + "\""), std::string::npos);
   EXPECT_NE(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
   EXPECT_EQ(Sim("merge " + out, nullptr, &err), 0) << err;
+}
+
+// Starts `sim ARGS...` as a shell starts a job (default signal actions,
+// nothing blocked), output to `log`, without waiting for it.
+pid_t StartSim(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> all = {SIM_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// The processes whose parent is `parent`, from /proc/PID/stat.
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = Read(entry.path().string() + "/stat");  // "" if it is gone
+    const size_t paren = stat.rfind(')');  // the command name may hold anything
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat.substr(paren + 1));
+    std::string state;
+    long ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// Whether process `pid` exists and its command line contains `text` (so a
+// pid reused by another process does not count).
+bool Running(pid_t pid, const std::string& text) {
+  return Read("/proc/" + std::to_string(pid) + "/cmdline").find(text) != std::string::npos;
+}
+
+// Waits for child `pid` to end, up to `seconds`; true with its status.
+bool WaitEnded(pid_t pid, int seconds, int* status) {
+  for (int i = 0; i < seconds * 100; ++i) {
+    if (waitpid(pid, status, WNOHANG) == pid) return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+// A sweep told to stop (kill, Ctrl-C, a closed terminal) stops its runs
+// too. They used to go on without it, adopted by init, and a following
+// --resume raced with them for their folders.
+TEST(SimSweep, AStopSignalStopsTheRunsToo) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    SCOPED_TRACE(strsignal(sig));
+    const std::string out = Dir("stopped_" + std::to_string(sig)), log = out + ".log";
+    // Runs that would take minutes: the sweep is stopped in the middle.
+    pid_t sweep = StartSim({"sweep", TinyFile(), "--set", "file.size=1GiB", "--set",
+                            "peers.1.count=300", "--vary",
+                            "protocol.piece_selection=rarest_first,random", "--seeds", "1",
+                            "--jobs", "2", "--quiet", "--out", out},
+                           log);
+    ASSERT_GT(sweep, 0);
+    std::vector<pid_t> runs;
+    for (int i = 0; i < 6000 && runs.size() < 2; ++i) {  // up to a minute
+      runs = ChildrenOf(sweep);
+      if (runs.size() < 2) usleep(10000);
+    }
+    EXPECT_EQ(runs.size(), 2u) << Read(log);
+    kill(sweep, sig);
+    int status = 0;
+    if (!WaitEnded(sweep, 120, &status)) {
+      kill(sweep, SIGKILL);
+      waitpid(sweep, &status, 0);
+      ADD_FAILURE() << "the sweep did not end within 2 minutes of the signal";
+    }
+    // Ended by the signal itself, as a shell expects: $? is 128 + N.
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << status << "\n" << Read(log);
+    EXPECT_NE(Read(log).find("sim sweep: stopped by SIG"), std::string::npos) << Read(log);
+    for (pid_t run : runs) {
+      EXPECT_FALSE(Running(run, out)) << "run " << run << " is still running";
+      if (Running(run, out)) kill(run, SIGKILL);  // an orphan of this test: clean up
+    }
+    EXPECT_FALSE(fs::exists(out + "/logs"));  // stopped runs did not fail
+  }
 }
 
 TEST(SimSweep, EmitJobsPrintsCommandsAndRunsNothing) {
