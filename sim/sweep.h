@@ -112,7 +112,7 @@ struct MergedRun {
   std::string folder;               // DIR/runs/NAME, DIR as given
   uint64_t seed = 0;
   std::vector<std::string> values;  // one per MergeResult::params
-  std::string command;              // the `sim run` that makes it
+  std::string command;              // the `sim run` that makes it in `folder`
 };
 
 struct MergeResult {
@@ -138,8 +138,11 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run);
 // Merges the sweep folders `dirs` (each with sweep.yaml and runs/) into one
 // table, rows in manifest order, folders in the order given. Every run's
 // scenario.yaml must already have its parameter values, fixed overrides
-// and seed (a folder from another sweep is rejected).
-MergeResult MergeSweeps(const std::vector<std::string>& dirs);
+// and seed (a folder from another sweep is rejected). The commands that
+// redo a run (in `problems`, and MergedRun::command) start with `program`
+// and write to DIR/runs/NAME of the folder as given, wherever the sweep
+// was first made: a sweep folder may have been copied or moved since.
+MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string& program);
 
 // A table merged to a file of its own (`sim merge DIR... --out FILE.csv`)
 // has no sweep.yaml beside it; it gets FILE.sweep.yaml instead (the path

@@ -67,12 +67,13 @@ int Plot(const std::string& csv, const PlotSpec& p) {
   return 0;
 }
 
-// Merges `dirs` into `csv`, reports problems; returns the exit code. With
+// Merges `dirs` into `csv`, reports problems (with commands that start with
+// `program`); returns the exit code. With
 // `with_manifest`, also writes MergedManifestPath(csv): the table is not a
 // sweep folder's own sweep.csv, so no sweep.yaml beside it describes it.
 int MergeInto(const std::vector<std::string>& dirs, const std::string& csv,
-              bool with_manifest) {
-  MergeResult m = MergeSweeps(dirs);
+              bool with_manifest, const std::string& program) {
+  MergeResult m = MergeSweeps(dirs, program);
   if (m.fatal) {
     std::cerr << *m.fatal << "\n";
     return kUserError;
@@ -152,7 +153,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
 
 std::optional<int> SweepCommands::RunIfChosen(const std::string& argv0) const {
   if (*sweep_) return Sweep(argv0);
-  if (*merge_) return Merge();
+  if (*merge_) return Merge(argv0);
   return std::nullopt;
 }
 
@@ -217,7 +218,7 @@ int SweepCommands::Sweep(const std::string& argv0) const {
               << ", " << o.jobs << " at a time, into " << spec.out_dir << "/runs/\n";
   SweepOutcome outcome = RunSweep(spec, todo, o);
   if (outcome.stopped_by != 0) return EndByStopSignal(outcome);
-  int rc = MergeInto({spec.out_dir}, csv, false);
+  int rc = MergeInto({spec.out_dir}, csv, false, DisplayProgram(argv0));
   if (!outcome.failed.empty()) {
     std::cerr << "sim sweep: " << outcome.failed.size() << " of " << runs.size()
               << " runs failed\n";
@@ -227,7 +228,7 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   return rc;
 }
 
-int SweepCommands::Merge() const {
+int SweepCommands::Merge(const std::string& argv0) const {
   std::optional<PlotSpec> plot;
   if (!plot_.empty()) {
     auto p = ParsePlot(plot_, nullptr);
@@ -258,7 +259,7 @@ int SweepCommands::Merge() const {
     return fs::weakly_canonical(fs::absolute(a), ec) == fs::weakly_canonical(fs::absolute(b), ec);
   };
   bool own_table = dirs_.size() == 1 && same(csv, fs::path(dirs_[0]) / "sweep.csv");
-  int rc = MergeInto(dirs_, csv, !own_table);
+  int rc = MergeInto(dirs_, csv, !own_table, DisplayProgram(argv0));
   if (plot && rc == 0) rc = Plot(csv, *plot);
   return rc;
 }

@@ -30,12 +30,13 @@ class SweepCommands {
   explicit SweepCommands(CLI::App& app);
 
   // After app.parse(): the exit code when `sweep` or `merge` was chosen,
-  // nullopt otherwise. `argv0` starts the commands of --emit-jobs.
+  // nullopt otherwise. `argv0` starts the commands of --emit-jobs and
+  // those that redo a run.
   std::optional<int> RunIfChosen(const std::string& argv0) const;
 
  private:
   int Sweep(const std::string& argv0) const;
-  int Merge() const;
+  int Merge(const std::string& argv0) const;
 
   CLI::App* sweep_ = nullptr;
   CLI::App* merge_ = nullptr;

@@ -25,7 +25,7 @@ struct Manifest {
   std::vector<std::string> params;
   std::vector<std::string> sets;
   struct Run {
-    std::string name, command;
+    std::string name;
     uint64_t seed = 0;
     std::vector<std::string> values;
   };
@@ -50,8 +50,8 @@ std::variant<Manifest, std::string> ReadManifest(const std::string& dir) {
     m.params = y["params"].as<std::vector<std::string>>();
     m.sets = y["sets"].as<std::vector<std::string>>();
     for (const YAML::Node& r : y["runs"]) {
-      m.runs.push_back({r["run"].as<std::string>(), r["command"].as<std::string>(),
-                        r["seed"].as<uint64_t>(), r["values"].as<std::vector<std::string>>()});
+      m.runs.push_back({r["run"].as<std::string>(), r["seed"].as<uint64_t>(),
+                        r["values"].as<std::vector<std::string>>()});
       if (m.runs.back().values.size() != m.params.size())
         return path + ": run " + m.runs.back().name + " has the wrong number of values";
     }
@@ -165,6 +165,21 @@ std::optional<std::string> Experiment(const fs::path& run_dir,
   return Reresolve(run_dir, overrides, &text, out);
 }
 
+// The `sim run` that makes run `r` in DIR/runs/NAME of the folder `dir`
+// being merged, starting with `program`. Not the command in sweep.yaml:
+// that one writes where the sweep was made, and a sweep folder may have
+// been copied or moved since (docs/sweeps.md suggests copying run folders
+// between machines); redone there, a run would land in the old folder.
+std::string RedoCommand(const Manifest& m, const std::string& dir, const Manifest::Run& r,
+                        const std::string& program) {
+  SweepSpec spec;
+  spec.scenario_file = m.scenario;
+  for (const std::string& key : m.params) spec.params.push_back({key, {}});
+  spec.sets = m.sets;
+  spec.out_dir = dir;
+  return ShellCommand(program, RunArguments(spec, SweepRun{r.name, r.seed, r.values}));
+}
+
 std::string Header(const std::vector<std::string>& params) {
   std::string h = "run,seed";
   for (const std::string& p : params) h.append(",").append(CsvField(p));
@@ -174,7 +189,7 @@ std::string Header(const std::vector<std::string>& params) {
 
 }  // namespace
 
-MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
+MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string& program) {
   MergeResult out;
   std::optional<std::vector<std::string>> params;
   std::map<std::string, std::string> seen;  // run name -> sweep folder
@@ -222,10 +237,11 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
                                "; kept the first");
         continue;
       }
+      const std::string command = RedoCommand(m, dir, r, program);
       std::string version;
       auto row = ReadRun(fs::path(dir) / "runs" / r.name, m, r, &version);
       if (auto* e = std::get_if<std::string>(&row)) {
-        out.problems.push_back(*e + "\n    redo: " + r.command);
+        out.problems.push_back(*e + "\n    redo: " + command);
         continue;
       }
       // Sweeps of other scenarios or other --set values vary the same
@@ -234,7 +250,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
       if (!reference) reference_values = r.values;
       std::string experiment;
       if (auto e = Experiment(run_dir, *params, reference_values, &experiment)) {
-        out.problems.push_back(*e + "\n    redo: " + r.command);
+        out.problems.push_back(*e + "\n    redo: " + command);
         continue;
       }
       if (!reference) {
@@ -250,7 +266,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
       for (const std::string& cell : std::get<std::vector<std::string>>(row)) line.append(",").append(cell);
       out.csv += line + "\n";
       ++out.rows;
-      out.runs.push_back({r.name, run_dir.string(), r.seed, r.values, r.command});
+      out.runs.push_back({r.name, run_dir.string(), r.seed, r.values, command});
     }
   }
   if (versions.size() > 1) {
@@ -298,7 +314,7 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {
   Manifest m;
   for (const SweepParam& p : spec.params) m.params.push_back(p.key);
   m.sets = spec.sets;
-  Manifest::Run r{run.name, "", run.seed, run.values};
+  Manifest::Run r{run.name, run.seed, run.values};
   std::string version;
   auto row = ReadRun(fs::path(spec.out_dir) / "runs" / run.name, m, r, &version);
   return std::holds_alternative<std::vector<std::string>>(row) &&

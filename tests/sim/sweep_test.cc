@@ -602,6 +602,39 @@ TEST(SimMerge, MissingAndForeignRunsAreReportedWithTheirCommand) {
   EXPECT_NE(err.find("sweep.yaml"), std::string::npos) << err;
 }
 
+// The line after "redo: " in `err`, or "".
+std::string RedoLine(const std::string& err) {
+  size_t at = err.find("redo: ");
+  if (at == std::string::npos) return "";
+  at += 6;
+  return err.substr(at, err.find('\n', at) - at);
+}
+
+// A sweep folder copied elsewhere (as from another machine) keeps in
+// sweep.yaml the commands of the place it was made; the redo commands of
+// `sim merge` used to write there instead of into the folder merged.
+TEST(SimMerge, ACopiedSweepFolderIsRedoneWhereItIsNow) {
+  std::string made = Dir("made_here"), copy = Dir("copied_there"), err, out;
+  ASSERT_EQ(Sim(SweepArgs(made, 2), nullptr, &err), 0) << err;
+  fs::copy(made, copy, fs::copy_options::recursive);
+  const std::string run = "/runs/protocol.piece_selection=random__seed=1";
+  fs::remove(copy + run + "/summary.json");
+  fs::remove_all(made + run);
+  EXPECT_EQ(Sim("merge " + copy, nullptr, &err), 1);
+  const std::string redo = RedoLine(err);
+  EXPECT_EQ(redo, std::string(SIM_BINARY) + " run " + TinyFile() +
+                      " --seed 1 --set protocol.piece_selection=random --out " + copy + run +
+                      " --quiet") << err;
+  ASSERT_EQ(std::system((redo + " >/dev/null").c_str()), 0) << redo;
+  EXPECT_FALSE(fs::exists(made + run));
+  ASSERT_EQ(Sim("merge " + copy + " --out " + copy + "/t.csv", &out, &err), 0) << err;
+  EXPECT_NE(out.find("(4 of 4 runs)"), std::string::npos) << out;
+  // The table's manifest gives every run the command that makes it there.
+  for (const YAML::Node& r : YAML::LoadFile(copy + "/t.sweep.yaml")["runs"])
+    EXPECT_NE(r["command"].as<std::string>().find(" --out " + copy + "/runs/"),
+              std::string::npos) << r["command"];
+}
+
 // `sim run --plot` (here rather than in a file of its own: it needs the
 // binary and Sim()). The plot script is called through the shell, so the
 // folder name must be quoted whatever it holds.
