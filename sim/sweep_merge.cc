@@ -129,6 +129,26 @@ std::optional<std::string> CheckScenario(const fs::path& run_dir, const Manifest
          ": was not made with this run's parameters and seed (a folder from another sweep?)";
 }
 
+// Are the run's CSV files as long as its summary.json says they were
+// written? A truncated or half-copied peers.csv would otherwise pass for a
+// finished run. Folders written before the sizes were recorded have no
+// `csv_bytes` and are not checked.
+std::optional<std::string> CheckCsvBytes(const fs::path& run_dir, const YAML::Node& summary) {
+  const YAML::Node sizes = summary["csv_bytes"];
+  if (!sizes) return std::nullopt;
+  for (const char* name : {"peers.csv", "timeline.csv"}) {
+    const uint64_t written = sizes[name].as<uint64_t>();  // throws if missing
+    std::error_code ec;
+    const uint64_t now = fs::file_size(run_dir / name, ec);
+    if (ec) return (run_dir / name).string() + ": cannot read: " + ec.message();
+    if (now != written)
+      return (run_dir / name).string() + ": " + std::to_string(now) + " bytes, but " +
+             std::to_string(written) +
+             " were written (summary.json's csv_bytes): cut short or changed since";
+  }
+  return std::nullopt;
+}
+
 // Reads one run folder into a CSV row (without the leading run,seed,values).
 std::variant<std::vector<std::string>, std::string> ReadRun(
     const fs::path& run_dir, const Manifest& m, const Manifest::Run& r, std::string* version) {
@@ -143,6 +163,7 @@ std::variant<std::vector<std::string>, std::string> ReadRun(
   try {
     YAML::Node s = YAML::LoadFile(summary.string());
     if (s["seed"].as<uint64_t>() != r.seed) return summary.string() + ": wrong seed";
+    if (auto e = CheckCsvBytes(run_dir, s)) return *e;
     // `build` is missing in folders written before it was recorded.
     *version = BuildLabel(s["version"].as<std::string>(),
                           s["build"] ? s["build"].as<std::string>() : "unknown");

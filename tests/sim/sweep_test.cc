@@ -258,19 +258,35 @@ TEST(SimSweep, ResultsDoNotDependOnJobs) {
   EXPECT_EQ(Read(one + run), Read(two + run));
 }
 
+// Marks a run's summary.json so that a test can tell whether the run was
+// made again: its wall_time_s, the one field that differs between
+// identical runs, becomes 9999.999 (no real run of these takes that long).
+const char* kMarkedWallTime = "\"wall_time_s\": 9999.999,";
+void MarkWallTime(const std::string& summary) {
+  std::string text = Read(summary);
+  const size_t at = text.find("\"wall_time_s\": ");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, text.find(',', at) + 1 - at, kMarkedWallTime);
+  std::ofstream(summary, std::ios::trunc) << text;
+}
+
+bool Marked(const std::string& summary) {
+  return Read(summary).find(kMarkedWallTime) != std::string::npos;
+}
+
 TEST(SimSweep, ResumeRunsOnlyWhatIsMissing) {
   std::string out = Dir("resume"), err;
   ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);
   std::string table = Read(out + "/sweep.csv");
   std::string runs = out + "/runs/protocol.piece_selection=";
   fs::remove_all(runs + "random__seed=1");
-  std::ofstream(runs + "rarest_first__seed=1/peers.csv", std::ios::app) << "marker\n";
+  MarkWallTime(runs + "rarest_first__seed=1/summary.json");
   ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
   EXPECT_TRUE(fs::exists(runs + "random__seed=1/summary.json"));
-  EXPECT_NE(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+  EXPECT_TRUE(Marked(runs + "rarest_first__seed=1/summary.json"));
   EXPECT_EQ(Read(out + "/sweep.csv"), table);
   ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);  // without --resume everything runs again
-  EXPECT_EQ(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+  EXPECT_FALSE(Marked(runs + "rarest_first__seed=1/summary.json"));
 }
 
 // Replaces summary.json's "build" value, as if another commit had made the run.
@@ -303,10 +319,10 @@ TEST(SimSweep, RunsOfAnotherBuildAreReportedAndResumedAgain) {
             std::string::npos) << err;
   EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 5u);  // the table still has every run
   // --resume runs that one again with this build, and only that one.
-  std::ofstream(runs + "rarest_first__seed=1/peers.csv", std::ios::app) << "marker\n";
+  MarkWallTime(runs + "rarest_first__seed=1/summary.json");
   ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
   EXPECT_NE(Read(summary).find("\"build\": \"" + build + "\""), std::string::npos);
-  EXPECT_NE(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+  EXPECT_TRUE(Marked(runs + "rarest_first__seed=1/summary.json"));
   EXPECT_EQ(Sim("merge " + out, nullptr, &err), 0) << err;
 }
 
@@ -633,6 +649,35 @@ TEST(SimMerge, ACopiedSweepFolderIsRedoneWhereItIsNow) {
   for (const YAML::Node& r : YAML::LoadFile(copy + "/t.sweep.yaml")["runs"])
     EXPECT_NE(r["command"].as<std::string>().find(" --out " + copy + "/runs/"),
               std::string::npos) << r["command"];
+}
+
+// summary.json records the size of each CSV file beside it; a run whose
+// peers.csv or timeline.csv was cut short (an interrupted copy, a full
+// disk) passed for complete, in `sim merge` and in --resume.
+TEST(SimMerge, ACutShortCsvFileIsAnUnfinishedRun) {
+  std::string out = Dir("cut_short"), err;
+  ASSERT_EQ(Sim(SweepArgs(out, 2), nullptr, &err), 0) << err;
+  const std::string runs = out + "/runs/protocol.piece_selection=";
+  for (const char* run : {"random__seed=1", "rarest_first__seed=2"}) {
+    const std::string dir = runs + run;
+    YAML::Node sizes = YAML::LoadFile(dir + "/summary.json")["csv_bytes"];
+    EXPECT_EQ(sizes["peers.csv"].as<uint64_t>(), fs::file_size(dir + "/peers.csv"));
+    EXPECT_EQ(sizes["timeline.csv"].as<uint64_t>(), fs::file_size(dir + "/timeline.csv"));
+  }
+  fs::resize_file(runs + "random__seed=1/peers.csv", 100);
+  fs::resize_file(runs + "rarest_first__seed=2/timeline.csv", 100);
+  MarkWallTime(runs + "rarest_first__seed=1/summary.json");
+  EXPECT_EQ(Sim("merge " + out, nullptr, &err), 1);
+  EXPECT_NE(err.find("random__seed=1/peers.csv: 100 bytes, but "), std::string::npos) << err;
+  EXPECT_NE(err.find("rarest_first__seed=2/timeline.csv: 100 bytes, but "), std::string::npos)
+      << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 3u);
+  // --resume makes those two again, and only those.
+  ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
+  EXPECT_GT(fs::file_size(runs + "random__seed=1/peers.csv"), 100u);
+  EXPECT_GT(fs::file_size(runs + "rarest_first__seed=2/timeline.csv"), 100u);
+  EXPECT_TRUE(Marked(runs + "rarest_first__seed=1/summary.json"));
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 5u);
 }
 
 // `sim run --plot` (here rather than in a file of its own: it needs the
