@@ -246,6 +246,12 @@ int SweepCommands::Merge(const std::string& argv0) const {
     }
     csv = (fs::path(dirs_[0]) / "sweep.csv").string();
   }
+  if (std::error_code ec; fs::is_directory(csv, ec)) {  // an --out given as a folder
+    std::cerr << (out_.empty() ? csv : "--out " + csv)
+              << ": is a directory; the table is a file (e.g. "
+              << (fs::path(csv) / "sweep.csv").string() << ")\n";
+    return kUserError;
+  }
   if (!out_.empty()) {
     const std::string parent = fs::path(csv).parent_path().string();
     if (auto problem = OutDirProblem(parent.empty() ? "." : parent)) {

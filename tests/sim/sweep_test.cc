@@ -753,6 +753,14 @@ TEST(SimSweep, UnusableOutIsBadInput) {
       << err;
   EXPECT_EQ(Sim("merge " + out + " --out " + blocker + "/t.csv", nullptr, &err), 2);
   EXPECT_EQ(err, "--out " + blocker + "/t.csv: " + blocker + " is not a directory\n");
+  // A folder for the table: it said "cannot write", exit code 1.
+  const std::string folder = Dir("merge_out_folder");
+  fs::create_directories(folder);
+  EXPECT_EQ(Sim("merge " + out + " --out " + folder, nullptr, &err), 2);
+  EXPECT_EQ(err, "--out " + folder + ": is a directory; the table is a file (e.g. " + folder +
+                     "/sweep.csv)\n");
+  EXPECT_TRUE(fs::is_empty(folder));
+  EXPECT_FALSE(fs::exists(MergedManifestPath(folder)));
 }
 
 TEST(SimSweep, FailingRunIsReportedAndTheExitCodeIsNonZero) {
