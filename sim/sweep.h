@@ -81,6 +81,9 @@ std::optional<std::string> WriteSweepManifest(const SweepSpec& spec,
 
 struct SweepRunnerOptions {
   std::string sim_binary;  // executed for every run
+  // Starts the `redo:` command printed for a failed run: `sim` as the user
+  // typed it, as in jobs.txt, so that command is the run's line there.
+  std::string redo_program;
   unsigned jobs = 1;       // runs at once; >= 1
   bool progress_line = false;  // "\r"-updated line on stderr (a TTY)
   bool per_run_lines = false;  // one stderr line per finished run (logs)

@@ -203,7 +203,11 @@ int SweepCommands::Sweep(const std::string& argv0) const {
     return 0;
   }
   SweepRunnerOptions o;
+  // The runs execute this very binary, wherever the current directory and
+  // PATH lead; what is printed for a human to rerun is what they typed,
+  // like every other command of the sweep (jobs.txt, sweep.yaml, merge).
   o.sim_binary = fs::read_symlink("/proc/self/exe").string();
+  o.redo_program = DisplayProgram(argv0);
   o.jobs = jobs_ ? jobs_ : std::max(1u, std::thread::hardware_concurrency());
   o.progress_line = !quiet_ && isatty(STDERR_FILENO);
   o.per_run_lines = !quiet_ && !o.progress_line;

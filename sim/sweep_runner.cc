@@ -283,7 +283,7 @@ SweepOutcome RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
         progress.Clear();
         std::cerr << "sim sweep: run " << r.name << " failed (" << Describe(status) << ")\n"
                   << Tail(log_of(run), 5) << "    log:  " << log_of(run) << "\n    redo: "
-                  << ShellCommand(options.sim_binary, RunArguments(spec, r)) << "\n";
+                  << ShellCommand(options.redo_program, RunArguments(spec, r)) << "\n";
         outcome.failed.push_back(r.name);
       }
       it = running.erase(it);

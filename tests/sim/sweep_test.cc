@@ -97,13 +97,27 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-// Runs `sim ARGS`; returns the exit code, stdout and stderr in *out, *err.
-int Sim(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
+// Runs `PROGRAM ARGS`; returns the exit code, stdout and stderr in *out, *err.
+int SimAs(const std::string& program, const std::string& args, std::string* out = nullptr,
+          std::string* err = nullptr) {
   std::string o = TestFile(".out"), e = TestFile(".err");
-  int rc = std::system((std::string(SIM_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
+  int rc = std::system((program + " " + args + " >" + o + " 2>" + e).c_str());
   if (out) *out = Read(o);
   if (err) *err = Read(e);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+// Runs `sim ARGS`, the binary under test by its full path.
+int Sim(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
+  return SimAs(SIM_BINARY, args, out, err);
+}
+
+// The line after "redo: " in `err`, or "".
+std::string RedoLine(const std::string& err) {
+  size_t at = err.find("redo: ");
+  if (at == std::string::npos) return "";
+  at += 6;
+  return err.substr(at, err.find('\n', at) - at);
 }
 
 SweepParam Vary(const std::string& text) {
@@ -618,13 +632,6 @@ TEST(SimMerge, MissingAndForeignRunsAreReportedWithTheirCommand) {
   EXPECT_NE(err.find("sweep.yaml"), std::string::npos) << err;
 }
 
-// The line after "redo: " in `err`, or "".
-std::string RedoLine(const std::string& err) {
-  size_t at = err.find("redo: ");
-  if (at == std::string::npos) return "";
-  at += 6;
-  return err.substr(at, err.find('\n', at) - at);
-}
 
 // A sweep folder copied elsewhere (as from another machine) keeps in
 // sweep.yaml the commands of the place it was made; the redo commands of
@@ -761,6 +768,27 @@ TEST(SimSweep, UnusableOutIsBadInput) {
                      "/sweep.csv)\n");
   EXPECT_TRUE(fs::is_empty(folder));
   EXPECT_FALSE(fs::exists(MergedManifestPath(folder)));
+}
+
+// The redo command of a failed run started with the binary's resolved path,
+// that of `sim merge` with `sim` as typed. Both are now the run's line in
+// jobs.txt: the program as typed, like every command a sweep writes.
+TEST(SimSweep, RedoCommandsStartWithTheProgramAsTyped) {
+  const std::string typed = Private() + "/typed-sim";  // resolves to SIM_BINARY
+  fs::remove(typed);
+  fs::create_symlink(SIM_BINARY, typed);
+  std::string out = Dir("redo_typed"), err;
+  fs::create_directories(out + "/runs");  // a file in the way makes one run fail
+  std::ofstream(out + "/runs/protocol.piece_selection=random__seed=1") << "in the way";
+  EXPECT_EQ(SimAs(typed, SweepArgs(out, 2), nullptr, &err), 1);
+  const std::string sweep_redo = RedoLine(err);
+  std::string job;
+  for (const std::string& line : Lines(Read(out + "/jobs.txt")))
+    if (line.find("random__seed=1 ") != std::string::npos) job = line;
+  EXPECT_EQ(job.rfind(typed + " run ", 0), 0u) << job;
+  EXPECT_EQ(sweep_redo, job) << err;
+  EXPECT_EQ(SimAs(typed, "merge " + out, nullptr, &err), 1);
+  EXPECT_EQ(RedoLine(err), job) << err;
 }
 
 TEST(SimSweep, FailingRunIsReportedAndTheExitCodeIsNonZero) {
