@@ -48,6 +48,18 @@ std::variant<PlotSpec, std::string> ParsePlot(const std::string& text,
   return p;
 }
 
+// --jobs 0 means "as many as possible" to xargs -P and ninja -j, "one per
+// core" to xz -T and an error to make -j; here it quietly meant the default.
+// Refused, so no one gets what another tool would have given them.
+CLI::Validator AtLeastOneJob() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s.find_first_not_of('0') != std::string::npos) return "";
+        return "'" + s + "': at least 1 run at a time (leave --jobs out for one per core)";
+      },
+      "JOBS>=1");
+}
+
 int Plot(const std::string& csv, const PlotSpec& p) {
   std::string script = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_sweep.py";
   if (!fs::exists(script)) {
@@ -135,7 +147,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
       ->check(UnsignedWhole(32));
   sweep_->add_option("--seed-base", seed_base_, "first seed (default 1)")
       ->check(UnsignedWhole());
-  sweep_->add_option("--jobs", jobs_, "runs at once (default: number of cores)");
+  sweep_->add_option("--jobs", jobs_, "runs at once, at least 1 (default: number of cores)")
+      ->check(UnsignedWhole(32))
+      ->check(AtLeastOneJob());
   sweep_->add_option("--out", out_, "sweep folder (default results/NAME-sweep)");
   sweep_->add_option("--set", sets_, "override a field in every run");
   sweep_->add_flag("--emit-jobs", emit_jobs_, "print one `sim run` per line instead of running");

@@ -743,6 +743,13 @@ TEST(SimSweep, BadInputExitsTwoBeforeRunningAnything) {
                        "protocol.choker:makespan_s", nullptr, &err), 2);
   EXPECT_EQ(Sim("sweep " + TinyFile() + " --vary protocol.piece_selection=random", nullptr,
                 &err), 2);  // --seeds is required
+  // --jobs 0 quietly meant the default; xargs -P 0 means "no limit".
+  EXPECT_EQ(Sim(head + " --jobs 0", nullptr, &err), 2);
+  EXPECT_NE(err.find("--jobs: '0': at least 1 run at a time (leave --jobs out for one per core)"),
+            std::string::npos) << err;
+  EXPECT_EQ(Sim(head + " --jobs -1", nullptr, &err), 2);
+  EXPECT_NE(err.find("--jobs: '-1' is not a non-negative whole number"), std::string::npos)
+      << err;
   EXPECT_FALSE(fs::exists(out));
 }
 
