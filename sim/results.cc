@@ -137,6 +137,11 @@ const char* StopReasonName(StopReason r) {
 }
 
 std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& sum) {
+  return SummaryJson(s, r, sum, {PeersCsv(s, r).size(), TimelineCsv(r).size()});
+}
+
+std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& sum,
+                        const CsvBytes& csv) {
   std::ostringstream o;
   o << "{\n";
   o << "  \"scenario\": " << JsonString(s.name) << ",\n";
@@ -172,6 +177,8 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
   o << "  \"events\": " << r.stats.events << ",\n";
   // Wall time is the one field that differs between identical runs.
   o << "  \"wall_time_s\": " << Fixed(r.stats.wall_time_s, 3) << ",\n";
+  o << "  \"csv_bytes\": {\"peers.csv\": " << csv.peers << ", \"timeline.csv\": " << csv.timeline
+    << "},\n";
   o << "  \"per_class\": {";
   for (size_t c = 0; c < s.peers.size(); ++c) {
     uint32_t count = 0, done = 0;
@@ -252,10 +259,12 @@ std::optional<std::string> WriteResultFolder(const std::string& dir, const Scena
   std::filesystem::create_directories(dir, ec);
   if (ec) return dir + ": cannot create directory: " + ec.message();
   Summary sum = Summarize(s, r);
+  std::string peers = PeersCsv(s, r), timeline = TimelineCsv(r);
+  const CsvBytes sizes{peers.size(), timeline.size()};
   const std::pair<const char*, std::string> files[] = {
-      {"peers.csv", PeersCsv(s, r)},
-      {"timeline.csv", TimelineCsv(r)},
-      {"summary.json", SummaryJson(s, r, sum)},
+      {"peers.csv", std::move(peers)},
+      {"timeline.csv", std::move(timeline)},
+      {"summary.json", SummaryJson(s, r, sum, sizes)},
       {"scenario.yaml", EmitScenario(s)},
   };
   for (const auto& [name, text] : files) {

@@ -91,6 +91,18 @@ Summary Summarize(const Scenario& s, const RunResult& r);
 
 std::string PeersCsv(const Scenario& s, const RunResult& r);
 std::string TimelineCsv(const RunResult& r);
+// Byte sizes of a result folder's CSV files, which summary.json records
+// ("csv_bytes") so that a reader (`sim merge`, `sim sweep --resume`) can
+// tell a complete folder from one whose files were cut short by an
+// interrupted copy or a full disk.
+struct CsvBytes {
+  uint64_t peers = 0;     // peers.csv
+  uint64_t timeline = 0;  // timeline.csv
+};
+
+std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& sum,
+                        const CsvBytes& csv);
+// The same, measuring the CSV text of `s` and `r` itself.
 std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& sum);
 std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& sum);
 

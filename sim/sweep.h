@@ -12,8 +12,9 @@
 // here in parallel or copied back from other machines.
 //
 // Everything here is a plain function over plain data except RunSweep,
-// which starts child processes. Not thread-safe (RunSweep waits for its own
-// children); call from one thread.
+// which starts child processes and handles SIGINT, SIGTERM and SIGHUP
+// while it runs. Not thread-safe (RunSweep waits for its own children and
+// owns those signals); call from one thread.
 #ifndef SWARM_SIM_SWEEP_H_
 #define SWARM_SIM_SWEEP_H_
 
@@ -80,17 +81,33 @@ std::optional<std::string> WriteSweepManifest(const SweepSpec& spec,
 
 struct SweepRunnerOptions {
   std::string sim_binary;  // executed for every run
+  // Starts the `redo:` command printed for a failed run: `sim` as the user
+  // typed it, as in jobs.txt, so that command is the run's line there.
+  std::string redo_program;
   unsigned jobs = 1;       // runs at once; >= 1
   bool progress_line = false;  // "\r"-updated line on stderr (a TTY)
   bool per_run_lines = false;  // one stderr line per finished run (logs)
 };
 
+struct SweepOutcome {
+  // The runs that failed; each was reported on stderr with its log and the
+  // command that redoes it.
+  std::vector<std::string> failed;
+  // The stop signal (SIGINT, SIGTERM or SIGHUP) that ended the sweep before
+  // every run was done, or 0; and how many running runs it stopped then.
+  int stopped_by = 0;
+  size_t stopped_runs = 0;
+};
+
 // Runs every run of the plan, up to `jobs` at once, each as a child process
 // `sim_binary run ...` with its output in OUT/logs/NAME.log (deleted when
-// the run succeeds). Returns the names of the runs that failed; each
-// failure has already been reported on stderr with its log and command.
-std::vector<std::string> RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
-                                  const SweepRunnerOptions& options);
+// the run succeeds). A stop signal (SIGINT, SIGTERM, SIGHUP) received
+// meanwhile starts no further run: it is passed on to the running ones, and
+// RunSweep returns once they have all ended (a second stop signal kills them
+// with SIGKILL); their logs are deleted. Signals ignored on entry stay
+// ignored. The previous signal handlers are back when it returns.
+SweepOutcome RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                      const SweepRunnerOptions& options);
 
 // One run that made it into a merged table.
 struct MergedRun {
@@ -98,7 +115,7 @@ struct MergedRun {
   std::string folder;               // DIR/runs/NAME, DIR as given
   uint64_t seed = 0;
   std::vector<std::string> values;  // one per MergeResult::params
-  std::string command;              // the `sim run` that makes it
+  std::string command;              // the `sim run` that makes it in `folder`
 };
 
 struct MergeResult {
@@ -124,8 +141,11 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run);
 // Merges the sweep folders `dirs` (each with sweep.yaml and runs/) into one
 // table, rows in manifest order, folders in the order given. Every run's
 // scenario.yaml must already have its parameter values, fixed overrides
-// and seed (a folder from another sweep is rejected).
-MergeResult MergeSweeps(const std::vector<std::string>& dirs);
+// and seed (a folder from another sweep is rejected). The commands that
+// redo a run (in `problems`, and MergedRun::command) start with `program`
+// and write to DIR/runs/NAME of the folder as given, wherever the sweep
+// was first made: a sweep folder may have been copied or moved since.
+MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string& program);
 
 // A table merged to a file of its own (`sim merge DIR... --out FILE.csv`)
 // has no sweep.yaml beside it; it gets FILE.sweep.yaml instead (the path

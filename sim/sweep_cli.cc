@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -47,6 +48,18 @@ std::variant<PlotSpec, std::string> ParsePlot(const std::string& text,
   return p;
 }
 
+// --jobs 0 means "as many as possible" to xargs -P and ninja -j, "one per
+// core" to xz -T and an error to make -j; here it quietly meant the default.
+// Refused, so no one gets what another tool would have given them.
+CLI::Validator AtLeastOneJob() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s.find_first_not_of('0') != std::string::npos) return "";
+        return "'" + s + "': at least 1 run at a time (leave --jobs out for one per core)";
+      },
+      "JOBS>=1");
+}
+
 int Plot(const std::string& csv, const PlotSpec& p) {
   std::string script = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_sweep.py";
   if (!fs::exists(script)) {
@@ -66,12 +79,13 @@ int Plot(const std::string& csv, const PlotSpec& p) {
   return 0;
 }
 
-// Merges `dirs` into `csv`, reports problems; returns the exit code. With
+// Merges `dirs` into `csv`, reports problems (with commands that start with
+// `program`); returns the exit code. With
 // `with_manifest`, also writes MergedManifestPath(csv): the table is not a
 // sweep folder's own sweep.csv, so no sweep.yaml beside it describes it.
 int MergeInto(const std::vector<std::string>& dirs, const std::string& csv,
-              bool with_manifest) {
-  MergeResult m = MergeSweeps(dirs);
+              bool with_manifest, const std::string& program) {
+  MergeResult m = MergeSweeps(dirs, program);
   if (m.fatal) {
     std::cerr << *m.fatal << "\n";
     return kUserError;
@@ -106,6 +120,21 @@ std::string DisplayProgram(const std::string& argv0) {
   return argv0.find('/') == std::string::npos ? "sim" : argv0;
 }
 
+// After RunSweep stopped its runs on a signal: says so, then ends the
+// process by that same signal (default action), as a shell or `make` expects
+// of an interrupted program: exit status 128 + N (130 for SIGINT, 143 for
+// SIGTERM, 129 for SIGHUP). Returns only if the signal does not end it.
+int EndByStopSignal(const SweepOutcome& outcome) {
+  const int sig = outcome.stopped_by;
+  const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+  std::cerr << "sim sweep: stopped by " << name << " (" << outcome.stopped_runs
+            << " running run(s) stopped; no table written); the same command with --resume "
+               "runs what is missing\n";
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+  return 128 + sig;
+}
+
 }  // namespace
 
 SweepCommands::SweepCommands(CLI::App& app) {
@@ -118,7 +147,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
       ->check(UnsignedWhole(32));
   sweep_->add_option("--seed-base", seed_base_, "first seed (default 1)")
       ->check(UnsignedWhole());
-  sweep_->add_option("--jobs", jobs_, "runs at once (default: number of cores)");
+  sweep_->add_option("--jobs", jobs_, "runs at once, at least 1 (default: number of cores)")
+      ->check(UnsignedWhole(32))
+      ->check(AtLeastOneJob());
   sweep_->add_option("--out", out_, "sweep folder (default results/NAME-sweep)");
   sweep_->add_option("--set", sets_, "override a field in every run");
   sweep_->add_flag("--emit-jobs", emit_jobs_, "print one `sim run` per line instead of running");
@@ -136,7 +167,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
 
 std::optional<int> SweepCommands::RunIfChosen(const std::string& argv0) const {
   if (*sweep_) return Sweep(argv0);
-  if (*merge_) return Merge();
+  if (*merge_) return Merge(argv0);
   return std::nullopt;
 }
 
@@ -186,7 +217,11 @@ int SweepCommands::Sweep(const std::string& argv0) const {
     return 0;
   }
   SweepRunnerOptions o;
+  // The runs execute this very binary, wherever the current directory and
+  // PATH lead; what is printed for a human to rerun is what they typed,
+  // like every other command of the sweep (jobs.txt, sweep.yaml, merge).
   o.sim_binary = fs::read_symlink("/proc/self/exe").string();
+  o.redo_program = DisplayProgram(argv0);
   o.jobs = jobs_ ? jobs_ : std::max(1u, std::thread::hardware_concurrency());
   o.progress_line = !quiet_ && isatty(STDERR_FILENO);
   o.per_run_lines = !quiet_ && !o.progress_line;
@@ -199,17 +234,19 @@ int SweepCommands::Sweep(const std::string& argv0) const {
                       ? " (" + std::to_string(runs.size() - todo.size()) + " already done)"
                       : std::string())
               << ", " << o.jobs << " at a time, into " << spec.out_dir << "/runs/\n";
-  std::vector<std::string> failed = RunSweep(spec, todo, o);
-  int rc = MergeInto({spec.out_dir}, csv, false);
-  if (!failed.empty()) {
-    std::cerr << "sim sweep: " << failed.size() << " of " << runs.size() << " runs failed\n";
+  SweepOutcome outcome = RunSweep(spec, todo, o);
+  if (outcome.stopped_by != 0) return EndByStopSignal(outcome);
+  int rc = MergeInto({spec.out_dir}, csv, false, DisplayProgram(argv0));
+  if (!outcome.failed.empty()) {
+    std::cerr << "sim sweep: " << outcome.failed.size() << " of " << runs.size()
+              << " runs failed\n";
     rc = kFailed;
   }
   if (plot && rc == 0) rc = Plot(csv, *plot);
   return rc;
 }
 
-int SweepCommands::Merge() const {
+int SweepCommands::Merge(const std::string& argv0) const {
   std::optional<PlotSpec> plot;
   if (!plot_.empty()) {
     auto p = ParsePlot(plot_, nullptr);
@@ -227,6 +264,12 @@ int SweepCommands::Merge() const {
     }
     csv = (fs::path(dirs_[0]) / "sweep.csv").string();
   }
+  if (std::error_code ec; fs::is_directory(csv, ec)) {  // an --out given as a folder
+    std::cerr << (out_.empty() ? csv : "--out " + csv)
+              << ": is a directory; the table is a file (e.g. "
+              << (fs::path(csv) / "sweep.csv").string() << ")\n";
+    return kUserError;
+  }
   if (!out_.empty()) {
     const std::string parent = fs::path(csv).parent_path().string();
     if (auto problem = OutDirProblem(parent.empty() ? "." : parent)) {
@@ -240,7 +283,7 @@ int SweepCommands::Merge() const {
     return fs::weakly_canonical(fs::absolute(a), ec) == fs::weakly_canonical(fs::absolute(b), ec);
   };
   bool own_table = dirs_.size() == 1 && same(csv, fs::path(dirs_[0]) / "sweep.csv");
-  int rc = MergeInto(dirs_, csv, !own_table);
+  int rc = MergeInto(dirs_, csv, !own_table, DisplayProgram(argv0));
   if (plot && rc == 0) rc = Plot(csv, *plot);
   return rc;
 }

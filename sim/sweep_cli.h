@@ -7,7 +7,9 @@
 //
 // Exit codes: 0 every run present and merged; 1 a run failed or is missing
 // (reported with its log and the command that redoes it); 2 bad input
-// (a --vary, --plot or scenario problem), before anything runs.
+// (a --vary, --plot or scenario problem), before anything runs. A sweep
+// stopped by SIGINT, SIGTERM or SIGHUP stops its runs, then ends by that
+// signal (a shell's 130, 143, 129).
 #ifndef SWARM_SIM_SWEEP_CLI_H_
 #define SWARM_SIM_SWEEP_CLI_H_
 
@@ -28,12 +30,13 @@ class SweepCommands {
   explicit SweepCommands(CLI::App& app);
 
   // After app.parse(): the exit code when `sweep` or `merge` was chosen,
-  // nullopt otherwise. `argv0` starts the commands of --emit-jobs.
+  // nullopt otherwise. `argv0` starts the commands of --emit-jobs and
+  // those that redo a run.
   std::optional<int> RunIfChosen(const std::string& argv0) const;
 
  private:
   int Sweep(const std::string& argv0) const;
-  int Merge() const;
+  int Merge(const std::string& argv0) const;
 
   CLI::App* sweep_ = nullptr;
   CLI::App* merge_ = nullptr;

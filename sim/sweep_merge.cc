@@ -25,7 +25,7 @@ struct Manifest {
   std::vector<std::string> params;
   std::vector<std::string> sets;
   struct Run {
-    std::string name, command;
+    std::string name;
     uint64_t seed = 0;
     std::vector<std::string> values;
   };
@@ -50,8 +50,8 @@ std::variant<Manifest, std::string> ReadManifest(const std::string& dir) {
     m.params = y["params"].as<std::vector<std::string>>();
     m.sets = y["sets"].as<std::vector<std::string>>();
     for (const YAML::Node& r : y["runs"]) {
-      m.runs.push_back({r["run"].as<std::string>(), r["command"].as<std::string>(),
-                        r["seed"].as<uint64_t>(), r["values"].as<std::vector<std::string>>()});
+      m.runs.push_back({r["run"].as<std::string>(), r["seed"].as<uint64_t>(),
+                        r["values"].as<std::vector<std::string>>()});
       if (m.runs.back().values.size() != m.params.size())
         return path + ": run " + m.runs.back().name + " has the wrong number of values";
     }
@@ -129,6 +129,26 @@ std::optional<std::string> CheckScenario(const fs::path& run_dir, const Manifest
          ": was not made with this run's parameters and seed (a folder from another sweep?)";
 }
 
+// Are the run's CSV files as long as its summary.json says they were
+// written? A truncated or half-copied peers.csv would otherwise pass for a
+// finished run. Folders written before the sizes were recorded have no
+// `csv_bytes` and are not checked.
+std::optional<std::string> CheckCsvBytes(const fs::path& run_dir, const YAML::Node& summary) {
+  const YAML::Node sizes = summary["csv_bytes"];
+  if (!sizes) return std::nullopt;
+  for (const char* name : {"peers.csv", "timeline.csv"}) {
+    const uint64_t written = sizes[name].as<uint64_t>();  // throws if missing
+    std::error_code ec;
+    const uint64_t now = fs::file_size(run_dir / name, ec);
+    if (ec) return (run_dir / name).string() + ": cannot read: " + ec.message();
+    if (now != written)
+      return (run_dir / name).string() + ": " + std::to_string(now) + " bytes, but " +
+             std::to_string(written) +
+             " were written (summary.json's csv_bytes): cut short or changed since";
+  }
+  return std::nullopt;
+}
+
 // Reads one run folder into a CSV row (without the leading run,seed,values).
 std::variant<std::vector<std::string>, std::string> ReadRun(
     const fs::path& run_dir, const Manifest& m, const Manifest::Run& r, std::string* version) {
@@ -143,6 +163,7 @@ std::variant<std::vector<std::string>, std::string> ReadRun(
   try {
     YAML::Node s = YAML::LoadFile(summary.string());
     if (s["seed"].as<uint64_t>() != r.seed) return summary.string() + ": wrong seed";
+    if (auto e = CheckCsvBytes(run_dir, s)) return *e;
     // `build` is missing in folders written before it was recorded.
     *version = BuildLabel(s["version"].as<std::string>(),
                           s["build"] ? s["build"].as<std::string>() : "unknown");
@@ -165,6 +186,21 @@ std::optional<std::string> Experiment(const fs::path& run_dir,
   return Reresolve(run_dir, overrides, &text, out);
 }
 
+// The `sim run` that makes run `r` in DIR/runs/NAME of the folder `dir`
+// being merged, starting with `program`. Not the command in sweep.yaml:
+// that one writes where the sweep was made, and a sweep folder may have
+// been copied or moved since (docs/sweeps.md suggests copying run folders
+// between machines); redone there, a run would land in the old folder.
+std::string RedoCommand(const Manifest& m, const std::string& dir, const Manifest::Run& r,
+                        const std::string& program) {
+  SweepSpec spec;
+  spec.scenario_file = m.scenario;
+  for (const std::string& key : m.params) spec.params.push_back({key, {}});
+  spec.sets = m.sets;
+  spec.out_dir = dir;
+  return ShellCommand(program, RunArguments(spec, SweepRun{r.name, r.seed, r.values}));
+}
+
 std::string Header(const std::vector<std::string>& params) {
   std::string h = "run,seed";
   for (const std::string& p : params) h.append(",").append(CsvField(p));
@@ -174,7 +210,7 @@ std::string Header(const std::vector<std::string>& params) {
 
 }  // namespace
 
-MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
+MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string& program) {
   MergeResult out;
   std::optional<std::vector<std::string>> params;
   std::map<std::string, std::string> seen;  // run name -> sweep folder
@@ -222,10 +258,11 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
                                "; kept the first");
         continue;
       }
+      const std::string command = RedoCommand(m, dir, r, program);
       std::string version;
       auto row = ReadRun(fs::path(dir) / "runs" / r.name, m, r, &version);
       if (auto* e = std::get_if<std::string>(&row)) {
-        out.problems.push_back(*e + "\n    redo: " + r.command);
+        out.problems.push_back(*e + "\n    redo: " + command);
         continue;
       }
       // Sweeps of other scenarios or other --set values vary the same
@@ -234,7 +271,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
       if (!reference) reference_values = r.values;
       std::string experiment;
       if (auto e = Experiment(run_dir, *params, reference_values, &experiment)) {
-        out.problems.push_back(*e + "\n    redo: " + r.command);
+        out.problems.push_back(*e + "\n    redo: " + command);
         continue;
       }
       if (!reference) {
@@ -250,7 +287,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs) {
       for (const std::string& cell : std::get<std::vector<std::string>>(row)) line.append(",").append(cell);
       out.csv += line + "\n";
       ++out.rows;
-      out.runs.push_back({r.name, run_dir.string(), r.seed, r.values, r.command});
+      out.runs.push_back({r.name, run_dir.string(), r.seed, r.values, command});
     }
   }
   if (versions.size() > 1) {
@@ -298,7 +335,7 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {
   Manifest m;
   for (const SweepParam& p : spec.params) m.params.push_back(p.key);
   m.sets = spec.sets;
-  Manifest::Run r{run.name, "", run.seed, run.values};
+  Manifest::Run r{run.name, run.seed, run.values};
   std::string version;
   auto row = ReadRun(fs::path(spec.out_dir) / "runs" / run.name, m, r, &version);
   return std::holds_alternative<std::vector<std::string>>(row) &&

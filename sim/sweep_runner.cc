@@ -12,6 +12,12 @@
 // Results cannot depend on the number of jobs: runs share nothing, each
 // writes only its own folder, and sweep.csv is built afterwards in plan
 // order, not in the order runs finish.
+//
+// A sweep that is told to stop (SIGINT, SIGTERM, SIGHUP) passes the signal
+// on to its running children and waits for them before it returns: a
+// `kill` of the sweep alone used to leave its runs going on without it,
+// where a following `--resume` would race with them. Ctrl-C reaches the
+// children from the terminal anyway; forwarding it again does no harm.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +25,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -49,6 +56,65 @@ std::string FormatClock(double seconds) {
   return buf;
 }
 
+// The stop signals and what the handler saw. `g_stop_signal` is the last
+// stop signal received (0: none), `g_stop_count` how many arrived.
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+volatile std::sig_atomic_t g_stop_signal = 0;
+volatile std::sig_atomic_t g_stop_count = 0;
+
+void OnStopSignal(int sig) {
+  g_stop_signal = sig;
+  g_stop_count = g_stop_count + 1;
+}
+
+// While it exists, the stop signals set g_stop_signal instead of killing
+// the process; the previous handlers come back when it is destroyed. A
+// signal that was ignored when the sweep started (`nohup` ignores SIGHUP)
+// stays ignored, for the sweep and its children.
+class StopSignalHandlers {
+ public:
+  StopSignalHandlers() {
+    g_stop_signal = 0;
+    g_stop_count = 0;
+    struct sigaction sa = {};
+    sa.sa_handler = OnStopSignal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : kStopSignals) sigaddset(&sa.sa_mask, sig);
+    for (size_t i = 0; i < std::size(kStopSignals); ++i) {
+      sigaction(kStopSignals[i], nullptr, &old_[i]);
+      if (old_[i].sa_handler != SIG_IGN) sigaction(kStopSignals[i], &sa, nullptr);
+    }
+  }
+  ~StopSignalHandlers() {
+    for (size_t i = 0; i < std::size(kStopSignals); ++i)
+      sigaction(kStopSignals[i], &old_[i], nullptr);
+  }
+  StopSignalHandlers(const StopSignalHandlers&) = delete;
+  StopSignalHandlers& operator=(const StopSignalHandlers&) = delete;
+
+ private:
+  struct sigaction old_[std::size(kStopSignals)];
+};
+
+// Blocks the stop signals while it exists (a signal that arrives meanwhile
+// is delivered when it ends).
+class BlockStopSignals {
+ public:
+  BlockStopSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kStopSignals) sigaddset(&set, sig);
+    sigprocmask(SIG_BLOCK, &set, &old_);
+  }
+  ~BlockStopSignals() { sigprocmask(SIG_SETMASK, &old_, nullptr); }
+  const sigset_t& previous() const { return old_; }
+  BlockStopSignals(const BlockStopSignals&) = delete;
+  BlockStopSignals& operator=(const BlockStopSignals&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
 // A child process running one `sim run`.
 struct Child {
   size_t run = 0;
@@ -65,8 +131,20 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
   argv.push_back(nullptr);
   int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return -1;
+  // Until the child has put the default stop-signal actions back, a signal
+  // forwarded to it would only run the sweep's handler, in the child, and
+  // be lost at exec: the run would go on. So they wait, blocked.
+  BlockStopSignals blocked;
   pid_t pid = fork();
   if (pid == 0) {  // child: only async-signal-safe calls until exec
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig : kStopSignals) {
+      struct sigaction now;
+      if (sigaction(sig, nullptr, &now) == 0 && now.sa_handler != SIG_IGN)
+        sigaction(sig, &dfl, nullptr);
+    }
+    sigprocmask(SIG_SETMASK, &blocked.previous(), nullptr);
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0) dup2(null, STDIN_FILENO);
     dup2(fd, STDOUT_FILENO);
@@ -96,6 +174,27 @@ std::string Tail(const std::string& path, size_t max_lines) {
   for (size_t i = lines.size() > max_lines ? lines.size() - max_lines : 0; i < lines.size(); ++i)
     out += "    | " + lines[i] + "\n";
   return out;
+}
+
+// Sends `sig` to every child in `running` and waits until all of them have
+// ended. A second stop signal meanwhile (an impatient user) kills them
+// outright with SIGKILL.
+void StopChildren(std::map<pid_t, Child>& running, int sig) {
+  for (const auto& entry : running) kill(entry.first, sig);
+  const int signals_before = g_stop_count;
+  bool killed = false;
+  for (auto it = running.begin(); it != running.end();) {
+    int status = 0;
+    pid_t r = waitpid(it->first, &status, 0);  // EINTR when a signal arrives
+    if (r == it->first || (r < 0 && errno != EINTR)) {
+      it = running.erase(it);
+      continue;
+    }
+    if (!killed && g_stop_count != signals_before) {
+      for (const auto& entry : running) kill(entry.first, SIGKILL);
+      killed = true;
+    }
+  }
 }
 
 class Progress {
@@ -133,25 +232,27 @@ class Progress {
 
 }  // namespace
 
-std::vector<std::string> RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
-                                  const SweepRunnerOptions& options) {
+SweepOutcome RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                      const SweepRunnerOptions& options) {
   fs::path logs = fs::path(spec.out_dir) / "logs";
   std::error_code ec;
   fs::create_directories(logs, ec);
-  std::vector<std::string> failed;
+  auto log_of = [&](size_t run) { return (logs / (runs[run].name + ".log")).string(); };
+  SweepOutcome outcome;
   std::map<pid_t, Child> running;
   Progress progress(options, runs.size());
+  StopSignalHandlers stop_signals;
   size_t next = 0, done = 0;
-  while (next < runs.size() || !running.empty()) {
-    while (running.size() < std::max(1u, options.jobs) && next < runs.size()) {
+  while ((next < runs.size() || !running.empty()) && g_stop_signal == 0) {
+    while (running.size() < std::max(1u, options.jobs) && next < runs.size() &&
+           g_stop_signal == 0) {
       const SweepRun& r = runs[next];
-      std::string log = (logs / (r.name + ".log")).string();
-      pid_t pid = Spawn(options.sim_binary, RunArguments(spec, r), log);
+      pid_t pid = Spawn(options.sim_binary, RunArguments(spec, r), log_of(next));
       if (pid < 0) {
         progress.Clear();
         std::cerr << "sim sweep: cannot start run " << r.name << ": " << std::strerror(errno)
                   << "\n";
-        failed.push_back(r.name);
+        outcome.failed.push_back(r.name);
         ++done;
       } else {
         running[pid] = Child{next, Clock::now()};
@@ -166,27 +267,39 @@ std::vector<std::string> RunSweep(const SweepSpec& spec, const std::vector<Sweep
         continue;
       }
       reaped = true;
+      const size_t run = it->second.run;
+      if (g_stop_signal != 0) {  // it ended with the sweep (Ctrl-C reaches both)
+        fs::remove(log_of(run), ec);
+        ++outcome.stopped_runs;
+        it = running.erase(it);
+        continue;
+      }
       ++done;
-      const SweepRun& r = runs[it->second.run];
-      std::string log = (logs / (r.name + ".log")).string();
+      const SweepRun& r = runs[run];
       if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        fs::remove(log, ec);
+        fs::remove(log_of(run), ec);
         progress.RunDone(done, r.name, Since(it->second.start));
       } else {
         progress.Clear();
         std::cerr << "sim sweep: run " << r.name << " failed (" << Describe(status) << ")\n"
-                  << Tail(log, 5) << "    log:  " << log << "\n    redo: "
-                  << ShellCommand(options.sim_binary, RunArguments(spec, r)) << "\n";
-        failed.push_back(r.name);
+                  << Tail(log_of(run), 5) << "    log:  " << log_of(run) << "\n    redo: "
+                  << ShellCommand(options.redo_program, RunArguments(spec, r)) << "\n";
+        outcome.failed.push_back(r.name);
       }
       it = running.erase(it);
     }
-    progress.Show(done, running.size(), failed.size());
-    if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    progress.Show(done, running.size(), outcome.failed.size());
+    if (!reaped && g_stop_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   progress.Clear();
+  if (g_stop_signal != 0) {
+    outcome.stopped_by = g_stop_signal;
+    outcome.stopped_runs += running.size();
+    for (const auto& [pid, child] : running) fs::remove(log_of(child.run), ec);
+    StopChildren(running, g_stop_signal);
+  }
   fs::remove(logs, ec);  // only succeeds when no log was kept
-  return failed;
+  return outcome;
 }
 
 }  // namespace swarm::sim

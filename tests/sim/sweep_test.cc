@@ -4,13 +4,16 @@
 // elsewhere, and the handling of bad input and failing runs.
 #include "sim/sweep.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <yaml-cpp/yaml.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -94,13 +97,27 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-// Runs `sim ARGS`; returns the exit code, stdout and stderr in *out, *err.
-int Sim(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
+// Runs `PROGRAM ARGS`; returns the exit code, stdout and stderr in *out, *err.
+int SimAs(const std::string& program, const std::string& args, std::string* out = nullptr,
+          std::string* err = nullptr) {
   std::string o = TestFile(".out"), e = TestFile(".err");
-  int rc = std::system((std::string(SIM_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
+  int rc = std::system((program + " " + args + " >" + o + " 2>" + e).c_str());
   if (out) *out = Read(o);
   if (err) *err = Read(e);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+// Runs `sim ARGS`, the binary under test by its full path.
+int Sim(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
+  return SimAs(SIM_BINARY, args, out, err);
+}
+
+// The line after "redo: " in `err`, or "".
+std::string RedoLine(const std::string& err) {
+  size_t at = err.find("redo: ");
+  if (at == std::string::npos) return "";
+  at += 6;
+  return err.substr(at, err.find('\n', at) - at);
 }
 
 SweepParam Vary(const std::string& text) {
@@ -255,19 +272,35 @@ TEST(SimSweep, ResultsDoNotDependOnJobs) {
   EXPECT_EQ(Read(one + run), Read(two + run));
 }
 
+// Marks a run's summary.json so that a test can tell whether the run was
+// made again: its wall_time_s, the one field that differs between
+// identical runs, becomes 9999.999 (no real run of these takes that long).
+const char* kMarkedWallTime = "\"wall_time_s\": 9999.999,";
+void MarkWallTime(const std::string& summary) {
+  std::string text = Read(summary);
+  const size_t at = text.find("\"wall_time_s\": ");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, text.find(',', at) + 1 - at, kMarkedWallTime);
+  std::ofstream(summary, std::ios::trunc) << text;
+}
+
+bool Marked(const std::string& summary) {
+  return Read(summary).find(kMarkedWallTime) != std::string::npos;
+}
+
 TEST(SimSweep, ResumeRunsOnlyWhatIsMissing) {
   std::string out = Dir("resume"), err;
   ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);
   std::string table = Read(out + "/sweep.csv");
   std::string runs = out + "/runs/protocol.piece_selection=";
   fs::remove_all(runs + "random__seed=1");
-  std::ofstream(runs + "rarest_first__seed=1/peers.csv", std::ios::app) << "marker\n";
+  MarkWallTime(runs + "rarest_first__seed=1/summary.json");
   ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
   EXPECT_TRUE(fs::exists(runs + "random__seed=1/summary.json"));
-  EXPECT_NE(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+  EXPECT_TRUE(Marked(runs + "rarest_first__seed=1/summary.json"));
   EXPECT_EQ(Read(out + "/sweep.csv"), table);
   ASSERT_EQ(Sim(SweepArgs(out, 2)), 0);  // without --resume everything runs again
-  EXPECT_EQ(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+  EXPECT_FALSE(Marked(runs + "rarest_first__seed=1/summary.json"));
 }
 
 // Replaces summary.json's "build" value, as if another commit had made the run.
@@ -300,11 +333,105 @@ TEST(SimSweep, RunsOfAnotherBuildAreReportedAndResumedAgain) {
             std::string::npos) << err;
   EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 5u);  // the table still has every run
   // --resume runs that one again with this build, and only that one.
-  std::ofstream(runs + "rarest_first__seed=1/peers.csv", std::ios::app) << "marker\n";
+  MarkWallTime(runs + "rarest_first__seed=1/summary.json");
   ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
   EXPECT_NE(Read(summary).find("\"build\": \"" + build + "\""), std::string::npos);
-  EXPECT_NE(Read(runs + "rarest_first__seed=1/peers.csv").find("marker"), std::string::npos);
+  EXPECT_TRUE(Marked(runs + "rarest_first__seed=1/summary.json"));
   EXPECT_EQ(Sim("merge " + out, nullptr, &err), 0) << err;
+}
+
+// Starts `sim ARGS...` as a shell starts a job (default signal actions,
+// nothing blocked), output to `log`, without waiting for it.
+pid_t StartSim(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> all = {SIM_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// The processes whose parent is `parent`, from /proc/PID/stat.
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = Read(entry.path().string() + "/stat");  // "" if it is gone
+    const size_t paren = stat.rfind(')');  // the command name may hold anything
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat.substr(paren + 1));
+    std::string state;
+    long ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// Whether process `pid` exists and its command line contains `text` (so a
+// pid reused by another process does not count).
+bool Running(pid_t pid, const std::string& text) {
+  return Read("/proc/" + std::to_string(pid) + "/cmdline").find(text) != std::string::npos;
+}
+
+// Waits for child `pid` to end, up to `seconds`; true with its status.
+bool WaitEnded(pid_t pid, int seconds, int* status) {
+  for (int i = 0; i < seconds * 100; ++i) {
+    if (waitpid(pid, status, WNOHANG) == pid) return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+// A sweep told to stop (kill, Ctrl-C, a closed terminal) stops its runs
+// too. They used to go on without it, adopted by init, and a following
+// --resume raced with them for their folders.
+TEST(SimSweep, AStopSignalStopsTheRunsToo) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    SCOPED_TRACE(strsignal(sig));
+    const std::string out = Dir("stopped_" + std::to_string(sig)), log = out + ".log";
+    // Runs that would take minutes: the sweep is stopped in the middle.
+    pid_t sweep = StartSim({"sweep", TinyFile(), "--set", "file.size=1GiB", "--set",
+                            "peers.1.count=300", "--vary",
+                            "protocol.piece_selection=rarest_first,random", "--seeds", "1",
+                            "--jobs", "2", "--quiet", "--out", out},
+                           log);
+    ASSERT_GT(sweep, 0);
+    std::vector<pid_t> runs;
+    for (int i = 0; i < 6000 && runs.size() < 2; ++i) {  // up to a minute
+      runs = ChildrenOf(sweep);
+      if (runs.size() < 2) usleep(10000);
+    }
+    EXPECT_EQ(runs.size(), 2u) << Read(log);
+    kill(sweep, sig);
+    int status = 0;
+    if (!WaitEnded(sweep, 120, &status)) {
+      kill(sweep, SIGKILL);
+      waitpid(sweep, &status, 0);
+      ADD_FAILURE() << "the sweep did not end within 2 minutes of the signal";
+    }
+    // Ended by the signal itself, as a shell expects: $? is 128 + N.
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << status << "\n" << Read(log);
+    EXPECT_NE(Read(log).find("sim sweep: stopped by SIG"), std::string::npos) << Read(log);
+    for (pid_t run : runs) {
+      EXPECT_FALSE(Running(run, out)) << "run " << run << " is still running";
+      if (Running(run, out)) kill(run, SIGKILL);  // an orphan of this test: clean up
+    }
+    EXPECT_FALSE(fs::exists(out + "/logs"));  // stopped runs did not fail
+  }
 }
 
 TEST(SimSweep, EmitJobsPrintsCommandsAndRunsNothing) {
@@ -505,6 +632,61 @@ TEST(SimMerge, MissingAndForeignRunsAreReportedWithTheirCommand) {
   EXPECT_NE(err.find("sweep.yaml"), std::string::npos) << err;
 }
 
+
+// A sweep folder copied elsewhere (as from another machine) keeps in
+// sweep.yaml the commands of the place it was made; the redo commands of
+// `sim merge` used to write there instead of into the folder merged.
+TEST(SimMerge, ACopiedSweepFolderIsRedoneWhereItIsNow) {
+  std::string made = Dir("made_here"), copy = Dir("copied_there"), err, out;
+  ASSERT_EQ(Sim(SweepArgs(made, 2), nullptr, &err), 0) << err;
+  fs::copy(made, copy, fs::copy_options::recursive);
+  const std::string run = "/runs/protocol.piece_selection=random__seed=1";
+  fs::remove(copy + run + "/summary.json");
+  fs::remove_all(made + run);
+  EXPECT_EQ(Sim("merge " + copy, nullptr, &err), 1);
+  const std::string redo = RedoLine(err);
+  EXPECT_EQ(redo, std::string(SIM_BINARY) + " run " + TinyFile() +
+                      " --seed 1 --set protocol.piece_selection=random --out " + copy + run +
+                      " --quiet") << err;
+  ASSERT_EQ(std::system((redo + " >/dev/null").c_str()), 0) << redo;
+  EXPECT_FALSE(fs::exists(made + run));
+  ASSERT_EQ(Sim("merge " + copy + " --out " + copy + "/t.csv", &out, &err), 0) << err;
+  EXPECT_NE(out.find("(4 of 4 runs)"), std::string::npos) << out;
+  // The table's manifest gives every run the command that makes it there.
+  for (const YAML::Node& r : YAML::LoadFile(copy + "/t.sweep.yaml")["runs"])
+    EXPECT_NE(r["command"].as<std::string>().find(" --out " + copy + "/runs/"),
+              std::string::npos) << r["command"];
+}
+
+// summary.json records the size of each CSV file beside it; a run whose
+// peers.csv or timeline.csv was cut short (an interrupted copy, a full
+// disk) passed for complete, in `sim merge` and in --resume.
+TEST(SimMerge, ACutShortCsvFileIsAnUnfinishedRun) {
+  std::string out = Dir("cut_short"), err;
+  ASSERT_EQ(Sim(SweepArgs(out, 2), nullptr, &err), 0) << err;
+  const std::string runs = out + "/runs/protocol.piece_selection=";
+  for (const char* run : {"random__seed=1", "rarest_first__seed=2"}) {
+    const std::string dir = runs + run;
+    YAML::Node sizes = YAML::LoadFile(dir + "/summary.json")["csv_bytes"];
+    EXPECT_EQ(sizes["peers.csv"].as<uint64_t>(), fs::file_size(dir + "/peers.csv"));
+    EXPECT_EQ(sizes["timeline.csv"].as<uint64_t>(), fs::file_size(dir + "/timeline.csv"));
+  }
+  fs::resize_file(runs + "random__seed=1/peers.csv", 100);
+  fs::resize_file(runs + "rarest_first__seed=2/timeline.csv", 100);
+  MarkWallTime(runs + "rarest_first__seed=1/summary.json");
+  EXPECT_EQ(Sim("merge " + out, nullptr, &err), 1);
+  EXPECT_NE(err.find("random__seed=1/peers.csv: 100 bytes, but "), std::string::npos) << err;
+  EXPECT_NE(err.find("rarest_first__seed=2/timeline.csv: 100 bytes, but "), std::string::npos)
+      << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 3u);
+  // --resume makes those two again, and only those.
+  ASSERT_EQ(Sim(SweepArgs(out, 2) + " --resume", nullptr, &err), 0) << err;
+  EXPECT_GT(fs::file_size(runs + "random__seed=1/peers.csv"), 100u);
+  EXPECT_GT(fs::file_size(runs + "rarest_first__seed=2/timeline.csv"), 100u);
+  EXPECT_TRUE(Marked(runs + "rarest_first__seed=1/summary.json"));
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 5u);
+}
+
 // `sim run --plot` (here rather than in a file of its own: it needs the
 // binary and Sim()). The plot script is called through the shell, so the
 // folder name must be quoted whatever it holds.
@@ -561,6 +743,13 @@ TEST(SimSweep, BadInputExitsTwoBeforeRunningAnything) {
                        "protocol.choker:makespan_s", nullptr, &err), 2);
   EXPECT_EQ(Sim("sweep " + TinyFile() + " --vary protocol.piece_selection=random", nullptr,
                 &err), 2);  // --seeds is required
+  // --jobs 0 quietly meant the default; xargs -P 0 means "no limit".
+  EXPECT_EQ(Sim(head + " --jobs 0", nullptr, &err), 2);
+  EXPECT_NE(err.find("--jobs: '0': at least 1 run at a time (leave --jobs out for one per core)"),
+            std::string::npos) << err;
+  EXPECT_EQ(Sim(head + " --jobs -1", nullptr, &err), 2);
+  EXPECT_NE(err.find("--jobs: '-1' is not a non-negative whole number"), std::string::npos)
+      << err;
   EXPECT_FALSE(fs::exists(out));
 }
 
@@ -578,6 +767,35 @@ TEST(SimSweep, UnusableOutIsBadInput) {
       << err;
   EXPECT_EQ(Sim("merge " + out + " --out " + blocker + "/t.csv", nullptr, &err), 2);
   EXPECT_EQ(err, "--out " + blocker + "/t.csv: " + blocker + " is not a directory\n");
+  // A folder for the table: it said "cannot write", exit code 1.
+  const std::string folder = Dir("merge_out_folder");
+  fs::create_directories(folder);
+  EXPECT_EQ(Sim("merge " + out + " --out " + folder, nullptr, &err), 2);
+  EXPECT_EQ(err, "--out " + folder + ": is a directory; the table is a file (e.g. " + folder +
+                     "/sweep.csv)\n");
+  EXPECT_TRUE(fs::is_empty(folder));
+  EXPECT_FALSE(fs::exists(MergedManifestPath(folder)));
+}
+
+// The redo command of a failed run started with the binary's resolved path,
+// that of `sim merge` with `sim` as typed. Both are now the run's line in
+// jobs.txt: the program as typed, like every command a sweep writes.
+TEST(SimSweep, RedoCommandsStartWithTheProgramAsTyped) {
+  const std::string typed = Private() + "/typed-sim";  // resolves to SIM_BINARY
+  fs::remove(typed);
+  fs::create_symlink(SIM_BINARY, typed);
+  std::string out = Dir("redo_typed"), err;
+  fs::create_directories(out + "/runs");  // a file in the way makes one run fail
+  std::ofstream(out + "/runs/protocol.piece_selection=random__seed=1") << "in the way";
+  EXPECT_EQ(SimAs(typed, SweepArgs(out, 2), nullptr, &err), 1);
+  const std::string sweep_redo = RedoLine(err);
+  std::string job;
+  for (const std::string& line : Lines(Read(out + "/jobs.txt")))
+    if (line.find("random__seed=1 ") != std::string::npos) job = line;
+  EXPECT_EQ(job.rfind(typed + " run ", 0), 0u) << job;
+  EXPECT_EQ(sweep_redo, job) << err;
+  EXPECT_EQ(SimAs(typed, "merge " + out, nullptr, &err), 1);
+  EXPECT_EQ(RedoLine(err), job) << err;
 }
 
 TEST(SimSweep, FailingRunIsReportedAndTheExitCodeIsNonZero) {
