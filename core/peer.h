@@ -182,6 +182,9 @@ class Peer {
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
   // Records a request given up on `c` whose block may still come.
   static void RememberStale(Connection& c, const BlockRef& b);
+  // Starts a new stale epoch: forgotten requests counted in the one before
+  // expire (see the comment at its definition).
+  void RotateStaleEpoch(Time now);
   void CancelElsewhere(Time now, ConnectionId except, const BlockRef& b);
   void Rechoke(Time now, RechokeKind kind);
   void FillFreeSlots(Time now, Connection* asker);
@@ -253,6 +256,7 @@ class Peer {
   Time next_rechoke_ = Time::Never();
   Time next_optimistic_ = Time::Never();
   Time next_housekeeping_ = Time::Never();
+  Time next_stale_epoch_ = Time::Never();  // RotateStaleEpoch
   Duration announce_interval_;
 };
 
