@@ -1077,8 +1077,10 @@ void Peer::Housekeeping(Time now) {
     }
     // Alive, but neither side has wanted anything of the other for
     // idle_timeout: a candidate to free its slot, should one be wanted.
+    // Not a neighbour waiting for our next super-seed reveal: it lacks
+    // pieces we hide from it, and would want them if shown.
     if (config_.idle_timeout > Duration::Zero() && !c.am_interested && !c.peer_interested &&
-        now - c.interest_ended >= config_.idle_timeout) {
+        now - c.interest_ended >= config_.idle_timeout && !WaitsForOurReveal(c)) {
       if (c.interest_ended < idle_since) {
         idle = id;
         idle_since = c.interest_ended;

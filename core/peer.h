@@ -177,6 +177,13 @@ class Peer {
   void SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p);
   void SuperSeedRevealIfUnspreadable(Time now, Connection& c);
   void SuperSeedRevealIfUnspreadableEverywhere(Time now);
+  // We super-seed and `c` holds the piece we revealed to it last: it waits
+  // for that piece to spread before we reveal the next (BEP 16), and is not
+  // interested in us only because we hide the rest.
+  bool WaitsForOurReveal(const Connection& c) const {
+    return config_.super_seeding && is_seed() && c.super_offer &&
+           c.remote_have.Test(c.super_offer->value()) && !c.remote_have.All();
+  }
   void UnchokePeer(Time now, Connection& c);
   void ChokePeer(Time now, Connection& c);
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
