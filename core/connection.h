@@ -68,7 +68,8 @@ struct Connection {
   // first.
   std::vector<BlockRef> upload_queue;
   // Requests we gave up on (choke, timeout, cancel) whose blocks may still
-  // arrive; bounded, oldest dropped first (counted in stale_forgotten).
+  // arrive; bounded, oldest dropped first (counted in stale_forgotten for
+  // a while).
   // Vectors, not deques: these are short (a pipeline's worth), and an empty
   // std::deque already allocates ~600 bytes, which at 10^5-10^6 simulated
   // connections dominated memory.
@@ -90,7 +91,13 @@ struct Connection {
   // Stale requests pushed out of `stale` by newer ones and not answered
   // since: so many unknown blocks may still come as their late answers,
   // and are discarded rather than taken as unrequested (see HandlePiece).
-  uint32_t stale_forgotten = 0;
+  // Counted by stale epoch (Peer::RotateStaleEpoch), as those pushed out
+  // in the current epoch and those pushed out in the one before; older
+  // ones have expired. Each count saturates (a neighbour would have to
+  // make us forget 65535 requests within one epoch, a gigabyte of 16 KiB
+  // blocks asked of it).
+  uint16_t stale_forgotten = 0;
+  uint16_t stale_forgotten_old = 0;
   // When the last of am_interested and peer_interested went down
   // (connected_at until one goes up). Only the idle_timeout check in
   // housekeeping reads it, and only once both flags are down.

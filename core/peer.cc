@@ -14,6 +14,7 @@
 #include "core/peer.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "core/check.h"
@@ -24,7 +25,8 @@ namespace {
 
 // Stale requests remembered by block per connection: enough to cover a full
 // pipeline given up twice (choke, then timeout) without growing without
-// bound. Older ones are only counted (Connection::stale_forgotten).
+// bound. Older ones are only counted (Connection::stale_forgotten), and
+// only for a stale epoch or two (Peer::RotateStaleEpoch).
 constexpr size_t kMaxStale = 64;
 
 // A peer counts as "new" for the optimistic unchoke for this long.
@@ -75,6 +77,7 @@ void Peer::OnStart(Time now, const Bitfield& have) {
   next_rechoke_ = now + config_.rechoke_interval;
   next_optimistic_ = now;
   next_housekeeping_ = now + config_.housekeeping_interval;
+  next_stale_epoch_ = now + config_.inactivity_timeout;
 }
 
 void Peer::OnStop(Time now) {
@@ -650,13 +653,21 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     auto st = std::find(c.stale.begin(), c.stale.end(), b);
     if (st == c.stale.end()) {
       // Not a request we remember. While requests pushed out of `stale`
-      // are unanswered, it may be the late answer to one of them (an
-      // honest neighbour snubbing us for over an hour gives up that many):
+      // lately are unanswered, it may be the late answer to one of them
+      // (a neighbour snubbing us for over an hour gives up that many):
       // discard it unused, as we cannot tell which block it is for. No more
       // such blocks than the requests we forgot, so a neighbour cannot push
-      // more than we once asked it for.
-      if (c.stale_forgotten == 0) return Drop(c.id, DisconnectReason::kUnrequestedBlock);
-      --c.stale_forgotten;
+      // more than we once asked it for; and only for an epoch or two after
+      // they were forgotten (RotateStaleEpoch), so it cannot bank that
+      // allowance and spend it long after. The older epoch's goes first:
+      // it expires first.
+      if (c.stale_forgotten_old > 0) {
+        --c.stale_forgotten_old;
+      } else if (c.stale_forgotten > 0) {
+        --c.stale_forgotten;
+      } else {
+        return Drop(c.id, DisconnectReason::kUnrequestedBlock);
+      }
       stats_.wasted += b.length;
       return;
     }
@@ -757,7 +768,54 @@ void Peer::RememberStale(Connection& c, const BlockRef& b) {
   c.stale.push_back(b);
   if (c.stale.size() > kMaxStale) {
     c.stale.erase(c.stale.begin());
-    ++c.stale_forgotten;
+    if (c.stale_forgotten < std::numeric_limits<uint16_t>::max()) ++c.stale_forgotten;
+  }
+}
+
+// The excuse a forgotten request gives (an unknown block taken as its late
+// answer, see HandlePiece) lasts from the moment it is pushed out of
+// `stale` to the second epoch boundary after: at least one epoch, at most
+// two (boundaries fall on housekeeping rounds, so an epoch may run a round
+// longer). It was given up before that, so its answer has had longer
+// still.
+//
+// Why a time and not an event. An honest neighbour answers a request we
+// gave up with a block it had already handed to its driver when our
+// Cancel reached it or when it choked us (a Cancel takes the request out
+// of its queue, a Choke empties the queue), or with one we asked for just
+// before its Choke reached us, if the request reached it after it had
+// unchoked us again (we give requests up at a Choke without a Cancel).
+// No later message of the neighbour proves that such a block has arrived.
+// The second kind is served after its next Unchoke on any transport. The
+// first kind may be overtaken by control messages sent after it: in the
+// simulator they pay latency only and never wait behind a block's flow,
+// and on real sockets the driver holds blocks back for its upload token
+// bucket while control messages go straight onto the stream. So a late
+// answer may come after the next Unchoke, and resetting the count then
+// would drop an honest neighbour. (Where a neighbour sends one block at a
+// time per connection, in order, an answer to a request sent after the
+// push-out would prove it; but a hostile neighbour that banked allowance
+// simply never answers again, which is the case to bound.) What the core
+// does know is the time, and that a late answer is on its way or queued
+// behind a few blocks, at some share of the neighbour's upload.
+//
+// Why inactivity_timeout (default 240 s): we wait for a block's bytes as
+// long as we wait for any sign of life from a neighbour before calling the
+// connection dead. A 16 KiB block still on its way after that crawled at
+// under 550 bit/s; in the shipped scenarios the latest answer to a
+// given-up request came 120 s after it was given up (nat.yaml; 80 s in
+// the flash crowd), and none needed this count at all. Beyond it, a
+// neighbour can no longer spend allowance banked long ago (choke/unchoke
+// cycles and cancels make us forget requests): unknown blocks are excused
+// only for requests forgotten in the last one to two epochs, and a
+// neighbour sending them later is dropped (unrequested_block). Two
+// counters per connection and one boundary per peer keep Connection its
+// size; a time per forgotten request would not.
+void Peer::RotateStaleEpoch(Time now) {
+  next_stale_epoch_ = now + config_.inactivity_timeout;
+  for (auto& [id, c] : index_) {
+    c->stale_forgotten_old = c->stale_forgotten;
+    c->stale_forgotten = 0;
   }
 }
 
@@ -1005,6 +1063,7 @@ void Peer::OnTimeout(Time now) {
 }
 
 void Peer::Housekeeping(Time now) {
+  if (now >= next_stale_epoch_) RotateStaleEpoch(now);
   std::vector<ConnectionId> dead;
   // The connection idle longest, if any has been for idle_timeout.
   std::optional<ConnectionId> idle;
@@ -1018,8 +1077,10 @@ void Peer::Housekeeping(Time now) {
     }
     // Alive, but neither side has wanted anything of the other for
     // idle_timeout: a candidate to free its slot, should one be wanted.
+    // Not a neighbour waiting for our next super-seed reveal: it lacks
+    // pieces we hide from it, and would want them if shown.
     if (config_.idle_timeout > Duration::Zero() && !c.am_interested && !c.peer_interested &&
-        now - c.interest_ended >= config_.idle_timeout) {
+        now - c.interest_ended >= config_.idle_timeout && !WaitsForOurReveal(c)) {
       if (c.interest_ended < idle_since) {
         idle = id;
         idle_since = c.interest_ended;

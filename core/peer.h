@@ -177,11 +177,21 @@ class Peer {
   void SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p);
   void SuperSeedRevealIfUnspreadable(Time now, Connection& c);
   void SuperSeedRevealIfUnspreadableEverywhere(Time now);
+  // We super-seed and `c` holds the piece we revealed to it last: it waits
+  // for that piece to spread before we reveal the next (BEP 16), and is not
+  // interested in us only because we hide the rest.
+  bool WaitsForOurReveal(const Connection& c) const {
+    return config_.super_seeding && is_seed() && c.super_offer &&
+           c.remote_have.Test(c.super_offer->value()) && !c.remote_have.All();
+  }
   void UnchokePeer(Time now, Connection& c);
   void ChokePeer(Time now, Connection& c);
   void GiveUpRequests(Connection& c, bool send_cancel, Time now);
   // Records a request given up on `c` whose block may still come.
   static void RememberStale(Connection& c, const BlockRef& b);
+  // Starts a new stale epoch: forgotten requests counted in the one before
+  // expire (see the comment at its definition).
+  void RotateStaleEpoch(Time now);
   void CancelElsewhere(Time now, ConnectionId except, const BlockRef& b);
   void Rechoke(Time now, RechokeKind kind);
   void FillFreeSlots(Time now, Connection* asker);
@@ -253,6 +263,7 @@ class Peer {
   Time next_rechoke_ = Time::Never();
   Time next_optimistic_ = Time::Never();
   Time next_housekeeping_ = Time::Never();
+  Time next_stale_epoch_ = Time::Never();  // RotateStaleEpoch
   Duration announce_interval_;
 };
 

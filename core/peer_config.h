@@ -122,10 +122,11 @@ struct PeerConfig {
   // max_connections for good and a full seed would refuse everyone else;
   // but an idle neighbour may only be waiting for a piece to spread (a
   // super-seed's next reveal, a seed-starved swarm), so while nobody needs
-  // the slot it stays, as in libtorrent. Counted from the connection's
-  // start or from the moment the last side lost interest, so the handshake
-  // and bitfield exchange are never cut short. Duration::Zero() turns it
-  // off.
+  // the slot it stays, as in libtorrent. A super-seed's neighbour holding
+  // the piece revealed to it last waits on the seed for the next, so the
+  // seed never counts it idle. Counted from the connection's start or from
+  // the moment the last side lost interest, so the handshake and bitfield
+  // exchange are never cut short. Duration::Zero() turns it off.
   Duration idle_timeout = Duration::Seconds(600);
   // Requests, snubbing, keep-alives and dialing are checked this often.
   Duration housekeeping_interval = Duration::Seconds(5);

@@ -103,6 +103,15 @@ class PeerIdleTest : public ::testing::Test {
     }
   }
   bool Dropped(ConnectionId c) const { return DropOf(c).has_value(); }
+  static std::vector<PieceIndex> HavesOn(ConnectionId c, const std::vector<Action>& acts) {
+    std::vector<PieceIndex> out;
+    for (const Action& a : acts) {
+      if (const auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
+        if (const auto* h = std::get_if<Have>(&s->message)) out.push_back(h->piece);
+      }
+    }
+    return out;
+  }
   std::optional<std::pair<Time, Disconnect>> DropOf(ConnectionId c) const {
     for (const auto& d : drops_) {
       if (d.second.conn == c) return d;
@@ -294,6 +303,58 @@ TEST_F(PeerIdleTest, ANeighbourWaitingForAPieceToSpreadIsKept) {
             acts.end());
   EXPECT_NE(std::find(acts.begin(), acts.end(), Action(SendMessage{ConnectionId(1), Request{Blk(5, 0)}})),
             acts.end());
+}
+
+// The seed's side of that wait. A full super-seed took a leecher that had
+// fetched the piece shown to it, and waited for it to spread, for idle
+// (neither side interested) and dropped it ten minutes into the wait,
+// though the leecher lacks everything the seed hides from it. Now it
+// stays and is shown its next piece when its last one is seen elsewhere;
+// a neighbour that only sends keep-alives still makes room.
+TEST_F(PeerIdleTest, AFullSuperSeedKeepsALeecherWaitingForItsNextReveal) {
+  FullAt(3);
+  cfg_.super_seeding = true;
+  Start(/*seed=*/true);
+  // Accepts `c` and returns the piece the seed shows it.
+  auto accept_shown = [&](ConnectionId c, PeerId who) {
+    peer_->OnConnected(now_, c, Direction::kInbound, std::nullopt);
+    Record(peer_->TakeActions());
+    keepalive_at_[c] = now_ + kKeepAliveEvery;
+    peer_->OnMessage(now_, c, Handshake{torrent_.info_hash(), who});
+    const std::vector<Action> acts = peer_->TakeActions();
+    Record(acts);
+    std::optional<PieceIndex> shown;
+    for (const Action& a : acts) {
+      if (const auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
+        if (const auto* h = std::get_if<Have>(&s->message)) shown = h->piece;
+      }
+    }
+    return shown;
+  };
+  const auto shown1 = accept_shown(ConnectionId(1), PeerId(7));
+  accept_shown(ConnectionId(2), PeerId(8));  // keep-alives only
+  accept_shown(ConnectionId(4), PeerId(10));
+  ASSERT_TRUE(shown1.has_value());
+  Deliver(ConnectionId(1), Interested{});
+  Deliver(ConnectionId(4), Interested{});  // still fetching its piece
+  RunUntil(now_ + Duration::Seconds(30));
+  Deliver(ConnectionId(1), Have{*shown1});  // fetched; 4 could spread it
+  Deliver(ConnectionId(1), NotInterested{});
+  const Time waiting = now_;
+
+  RunUntil(start_ + cfg_.idle_timeout + cfg_.housekeeping_interval);
+  ExpectIdleDropNear(ConnectionId(2), start_ + cfg_.idle_timeout);
+  ASSERT_TRUE(accept_shown(ConnectionId(3), PeerId(9)).has_value());  // full again
+  Deliver(ConnectionId(3), Interested{});
+  RunUntil(waiting + cfg_.idle_timeout * 3);
+  EXPECT_FALSE(Dropped(ConnectionId(1))) << "dropped while waiting for the seed";
+  EXPECT_EQ(drops_.size(), 1u);
+
+  peer_->OnMessage(now_, ConnectionId(4), Have{*shown1});  // seen elsewhere
+  const auto next = HavesOn(ConnectionId(1), peer_->TakeActions());
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_NE(next[0], *shown1);
+  EXPECT_TRUE(peer_->CheckInvariants());
 }
 
 // A candidate from the tracker that we would dial but for the connections
