@@ -305,6 +305,29 @@ TEST(Invariants, EfficiencyOnlyForAFlashCrowd) {
       << HumanSummary(s, steady, st);
 }
 
+// With one class of leechers, its mean download time is the swarm's, to
+// the last printed digit. These six times sum to a mean just at a rounding
+// tie: summed in peer order the mean printed 93.966102, sorted 93.966101.
+TEST(Invariants, AClassHoldingEveryLeecherHasTheSwarmsMean) {
+  Scenario s = Parse(kSmall);
+  s.peers.erase(s.peers.begin() + 2);  // one leecher class only
+  RunResult r;
+  PeerRecord seed;
+  seed.started_complete = true;
+  seed.join = core::Time::Zero();
+  r.peers.push_back(seed);
+  for (int64_t us : {89707182, 55582217, 35050107, 196404674, 151410377, 35642052}) {
+    PeerRecord p;
+    p.class_index = 1;
+    p.join = core::Time::Zero();
+    p.completion = core::Time::Zero() + core::Duration::Micros(us);
+    r.peers.push_back(p);
+  }
+  const std::string json = SummaryJson(s, r, Summarize(s, r));
+  EXPECT_NE(json.find("\"completion_time_s\": {\"mean\": 93.966101,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"mean_completion_s\": 93.966101,"), std::string::npos) << json;
+}
+
 // kSmall plus two polluting seeds: every block they upload is corrupt.
 std::string WithPolluters() {
   std::string text = kSmall;
