@@ -114,6 +114,35 @@ std::optional<std::string> TraceFileProblem(const std::string& trace_file) {
   return swarm::sim::OutDirProblem(parent.empty() ? "." : parent);
 }
 
+// Whether two paths name one file: the same inode when both exist, else the
+// same canonical path (symbolic links and ".." resolved as far as they go).
+bool SamePath(const std::filesystem::path& a, const std::filesystem::path& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  return fs::weakly_canonical(fs::absolute(a, ec), ec) ==
+         fs::weakly_canonical(fs::absolute(b, ec), ec);
+}
+
+// Why --trace must not go where it points, or nullopt: the scenario being
+// run, the --out folder, or a file the run (or --plot) writes there would
+// be overwritten by the trace or overwrite it.
+std::optional<std::string> TraceClash(const std::string& trace_file, const std::string& file,
+                                      const std::string& out_dir) {
+  if (trace_file.empty()) return std::nullopt;
+  if (SamePath(trace_file, file)) return "is the scenario file being run";
+  if (SamePath(trace_file, out_dir)) return "is the --out folder";
+  const std::filesystem::path out(out_dir);
+  std::optional<std::string> clash;
+  auto check = [&](const char* name) {
+    if (!clash && SamePath(trace_file, out / name))
+      clash = std::string("is the run's own ") + name + " in --out " + out_dir;
+  };
+  for (const char* name : swarm::sim::kResultFiles) check(name);
+  for (const char* name : swarm::sim::kPlotFiles) check(name);
+  return clash;
+}
+
 int Run(const std::string& file, const std::vector<std::string>& sets,
         std::optional<uint64_t> seed, std::string out_dir, bool quiet, bool plot,
         const std::string& trace_file) {
@@ -127,6 +156,10 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     return kUserError;
   }
   // Before the result folder is made: bad input writes nothing.
+  if (auto problem = TraceClash(trace_file, file, out_dir)) {
+    std::cerr << "--trace " << trace_file << ": " << *problem << " (choose another path)\n";
+    return kUserError;
+  }
   if (auto problem = TraceFileProblem(trace_file)) {
     std::cerr << "--trace " << trace_file << ": " << *problem << "\n";
     return kUserError;

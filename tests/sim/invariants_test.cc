@@ -722,6 +722,45 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// A trace written over the scenario being run or over one of the run's own
+// files would destroy one of the two: refused like any bad flag, exit code
+// 2 and nothing written (the scenario and an earlier result stay as they were).
+TEST(Cli, ATraceOverTheScenarioOrAResultFileIsRefused) {
+  std::string dir = PrivateTempPath("trace_clash_out");
+  std::filesystem::remove_all(dir);
+  std::string file = PrivateTempPath("trace_clash.yaml");
+  std::ofstream(file) << kSmall;
+  std::string err;
+  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + file, &err), 2);
+  EXPECT_EQ(err, "--trace " + file + ": is the scenario file being run (choose another path)\n");
+  EXPECT_EQ(ReadFile(file), kSmall);
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  // The same file by another name.
+  const std::string other = std::filesystem::path(file).parent_path().string() + "/./" +
+                            std::filesystem::path(file).filename().string();
+  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + other, &err), 2);
+  EXPECT_EQ(ReadFile(file), kSmall);
+  for (const char* name : {"peers.csv", "summary.json", "scenario.yaml", "pieces.png"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + dir + "/" + name,
+                     &err),
+              2);
+    EXPECT_EQ(err, "--trace " + dir + "/" + name + ": is the run's own " + name + " in --out " +
+                       dir + " (choose another path)\n");
+    EXPECT_FALSE(std::filesystem::exists(dir));
+  }
+  // A folder holding an earlier run: its summary is left alone.
+  ASSERT_EQ(RunSim("run " + file + " --quiet --out " + dir, &err), 0) << err;
+  const std::string summary = ReadFile(dir + "/summary.json");
+  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + "/ --trace " + dir + "/summary.json",
+                   &err),
+            2);
+  EXPECT_NE(err.find("is the run's own summary.json"), std::string::npos) << err;
+  EXPECT_EQ(ReadFile(dir + "/summary.json"), summary);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(file);
+}
+
 // The README's promise, through the binary and the files it writes (the
 // in-memory comparison above does not see what only the writer adds): the
 // same scenario and seed give byte-identical files but for summary.json's
