@@ -662,6 +662,22 @@ TEST(Cli, BadScenarioExitsTwoWithOneLineAndWritesNothing) {
   std::filesystem::remove(bad);
 }
 
+// A folder given as the scenario is said to be one (it used to read as an
+// empty scenario: "expected a mapping of fields").
+TEST(Cli, AFolderIsNotAScenario) {
+  const std::string folder = PrivateTempPath("not_a_scenario");
+  std::filesystem::create_directories(folder);
+  const std::string out = PrivateTempPath("not_a_scenario_out");
+  std::filesystem::remove_all(out);
+  std::string err;
+  EXPECT_EQ(RunSim("check " + folder, &err), 2);
+  EXPECT_EQ(err, folder + ": is a directory, not a scenario file\n");
+  EXPECT_EQ(RunSim("run " + folder + " --quiet --out " + out, &err), 2);
+  EXPECT_EQ(err, folder + ": is a directory, not a scenario file\n");
+  EXPECT_FALSE(std::filesystem::exists(out));
+  std::filesystem::remove_all(folder);
+}
+
 // An --out that cannot be used is refused before the run, not after it.
 TEST(Cli, UnusableOutIsRefusedBeforeRunning) {
   std::string file = PrivateTempPath("a_file");
