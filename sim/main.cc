@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -143,6 +145,41 @@ std::optional<std::string> TraceClash(const std::string& trace_file, const std::
   return clash;
 }
 
+// What an interrupted run removes: the folders it created (deepest first;
+// rmdir leaves one that is not empty) and the trace when it is inside one
+// of them. Filled before the handler is installed, not changed after.
+struct MadeByRun {
+  std::vector<std::string> dirs;
+  std::string trace;
+};
+const MadeByRun* g_made = nullptr;
+
+extern "C" void RemoveWhatTheRunMade(int sig) {
+  // Only async-signal-safe calls here.
+  if (g_made) {
+    if (!g_made->trace.empty()) ::unlink(g_made->trace.c_str());
+    for (const std::string& d : g_made->dirs) ::rmdir(d.c_str());
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);  // so the shell sees the signal (exit status 128 + sig)
+}
+
+// The folders creating `dir` would make, deepest first.
+std::vector<std::string> MissingFolders(const std::string& dir) {
+  std::vector<std::string> missing;
+  std::error_code ec;
+  for (std::filesystem::path p = std::filesystem::absolute(dir, ec).lexically_normal();
+       !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+    if (p.filename().empty()) {  // a trailing '/'
+      p = p.parent_path();
+      if (std::filesystem::exists(p, ec)) break;
+    }
+    missing.push_back(p.string());
+    if (p == p.parent_path()) break;
+  }
+  return missing;
+}
+
 int Run(const std::string& file, const std::vector<std::string>& sets,
         std::optional<uint64_t> seed, std::string out_dir, bool quiet, bool plot,
         const std::string& trace_file) {
@@ -163,6 +200,31 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   if (auto problem = TraceFileProblem(trace_file)) {
     std::cerr << "--trace " << trace_file << ": " << *problem << "\n";
     return kUserError;
+  }
+  // Interrupted (Ctrl-C, kill), the run leaves no folder it made empty.
+  MadeByRun made;
+  made.dirs = MissingFolders(out_dir);
+  if (!trace_file.empty()) {
+    const std::string trace_dir =
+        std::filesystem::absolute(trace_file).lexically_normal().parent_path().string();
+    for (const std::string& d : MissingFolders(trace_dir)) made.dirs.push_back(d);
+    for (const std::string& d : made.dirs)
+      if (d == trace_dir) made.trace = trace_file;
+  }
+  // Deepest first: the trace's folder may be inside the result folder.
+  std::sort(made.dirs.begin(), made.dirs.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  g_made = &made;
+  struct sigaction on_interrupt = {};
+  on_interrupt.sa_handler = RemoveWhatTheRunMade;
+  sigemptyset(&on_interrupt.sa_mask);
+  // A signal ignored when sim started (a background job of a script
+  // ignores SIGINT) stays ignored; each is put back as it was after the run.
+  constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction before[3];
+  for (int i = 0; i < 3; ++i) {
+    sigaction(kSignals[i], nullptr, &before[i]);
+    if (before[i].sa_handler != SIG_IGN) sigaction(kSignals[i], &on_interrupt, nullptr);
   }
   std::error_code mkdir_error;
   std::filesystem::create_directories(out_dir, mkdir_error);
@@ -188,6 +250,9 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   opt.progress = [&](const swarm::sim::Progress& p) { progress.Update(p); };
   swarm::sim::Simulation sim(*s, opt);
   swarm::sim::RunResult r = sim.Run();
+  // From here on the folder gets results; an interrupt leaves what is there.
+  for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &before[i], nullptr);
+  g_made = nullptr;
   progress.Finish();
   if (trace.is_open()) {
     // Complete on disk before anything reads it (--plot's piece map).

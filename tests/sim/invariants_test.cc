@@ -3,6 +3,7 @@
 // the Kumar-Ross bound, determinism, and the CLI's handling of bad files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -729,6 +730,45 @@ TEST(Cli, TraceMayGoInsideTheResultFolder) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
   std::filesystem::remove_all(dir);
   std::filesystem::remove(file);
+}
+
+// Ctrl-C during a run: the folders the run created are gone (with the
+// trace it started in one of them), and the shell still sees the signal.
+TEST(Cli, AnInterruptedRunLeavesNoFolderItMade) {
+  const std::string base = PrivateTempPath("interrupted");
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  const std::string out = base + "/new/run", trace = out + "/trace.log";
+  const std::string flash = std::string(SWARMLAB_SOURCE_DIR) + "/scenarios/flash_crowd.yaml";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    signal(SIGINT, SIG_DFL);  // as at a terminal, even if ctest runs in the background
+    execl(SIM_BINARY, SIM_BINARY, "run", flash.c_str(), "--quiet", "--out", out.c_str(),
+          "--trace", trace.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Once the trace has a line the run is under way (1000 peers for
+  // minutes of simulated time: it is far from done).
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 60000; ++i) {
+    std::error_code ec;
+    if (std::filesystem::file_size(trace, ec) > 0 && !ec) break;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    usleep(1000);
+  }
+  ASSERT_FALSE(exited) << "sim ended before it was interrupted, status " << status;
+  kill(pid, SIGINT);
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  EXPECT_FALSE(std::filesystem::exists(base + "/new"));
+  EXPECT_TRUE(std::filesystem::exists(base));  // there before the run
+  std::filesystem::remove_all(base);
 }
 
 std::string ReadFile(const std::string& path) {
