@@ -262,6 +262,15 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
       return 1;
     }
   }
+  // A folder of an earlier run keeps no plot of it beside these results
+  // (--plot makes them anew). Only the files sim writes: a result folder is
+  // rewritten, not emptied (sim sweep redoes its runs in their folders).
+  if (std::filesystem::exists(std::filesystem::path(out_dir) / "summary.json")) {
+    for (const char* name : swarm::sim::kPlotFiles) {
+      std::error_code ec;
+      std::filesystem::remove(std::filesystem::path(out_dir) / name, ec);
+    }
+  }
   if (auto err = swarm::sim::WriteResultFolder(out_dir, *s, r)) {
     std::cerr << *err << "\n";
     return 1;

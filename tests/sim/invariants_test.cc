@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -776,6 +777,46 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Run again into its folder, a run replaces the results and removes the
+// plots of the earlier one, which would no longer match them; files sim
+// does not write stay.
+TEST(Cli, ARunAgainInItsFolderLeavesNoPlotOfTheEarlierRun) {
+  std::string dir = PrivateTempPath("rerun_out");
+  std::filesystem::remove_all(dir);
+  std::string file = PrivateTempPath("rerun.yaml");
+  std::ofstream(file) << kSmall;
+  std::string err;
+  ASSERT_EQ(RunSim("run " + file + " --quiet --out " + dir, &err), 0) << err;
+  for (const char* name : {"overview.png", "pieces.png", "notes.txt"})
+    std::ofstream(dir + "/" + name) << "from before\n";
+  ASSERT_EQ(RunSim("run " + file + " --quiet --seed 9 --out " + dir, &err), 0) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/overview.png"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/pieces.png"));
+  EXPECT_EQ(ReadFile(dir + "/notes.txt"), "from before\n");
+  EXPECT_NE(ReadFile(dir + "/summary.json").find("\"seed\": 9,"), std::string::npos);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(file);
+}
+
+// analysis/plot_run.py's figures are the ones sim knows it writes.
+TEST(Cli, PlotFilesListEveryFigureOfPlotRun) {
+  const std::string script = ReadFile(std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_run.py");
+  const size_t from = script.find("OUTPUTS = (");
+  ASSERT_NE(from, std::string::npos);
+  const std::string outputs = script.substr(from, script.find(')', from) - from);
+  size_t figures = 0;
+  for (size_t q = outputs.find('"'); q != std::string::npos; q = outputs.find('"', q + 1)) {
+    const size_t end = outputs.find('"', q + 1);
+    const std::string name = outputs.substr(q + 1, end - q - 1);
+    ++figures;
+    EXPECT_NE(std::find(std::begin(kPlotFiles), std::end(kPlotFiles), std::string_view(name)),
+              std::end(kPlotFiles))
+        << name;
+    q = end;
+  }
+  EXPECT_GE(figures, 7u);
 }
 
 // A trace written over the scenario being run or over one of the run's own
