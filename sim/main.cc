@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -114,6 +116,70 @@ std::optional<std::string> TraceFileProblem(const std::string& trace_file) {
   return swarm::sim::OutDirProblem(parent.empty() ? "." : parent);
 }
 
+// Whether two paths name one file: the same inode when both exist, else the
+// same canonical path (symbolic links and ".." resolved as far as they go).
+bool SamePath(const std::filesystem::path& a, const std::filesystem::path& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  return fs::weakly_canonical(fs::absolute(a, ec), ec) ==
+         fs::weakly_canonical(fs::absolute(b, ec), ec);
+}
+
+// Why --trace must not go where it points, or nullopt: the scenario being
+// run, the --out folder, or a file the run (or --plot) writes there would
+// be overwritten by the trace or overwrite it.
+std::optional<std::string> TraceClash(const std::string& trace_file, const std::string& file,
+                                      const std::string& out_dir) {
+  if (trace_file.empty()) return std::nullopt;
+  if (SamePath(trace_file, file)) return "is the scenario file being run";
+  if (SamePath(trace_file, out_dir)) return "is the --out folder";
+  const std::filesystem::path out(out_dir);
+  std::optional<std::string> clash;
+  auto check = [&](const char* name) {
+    if (!clash && SamePath(trace_file, out / name))
+      clash = std::string("is the run's own ") + name + " in --out " + out_dir;
+  };
+  for (const char* name : swarm::sim::kResultFiles) check(name);
+  for (const char* name : swarm::sim::kPlotFiles) check(name);
+  return clash;
+}
+
+// What an interrupted run removes: the folders it created (deepest first;
+// rmdir leaves one that is not empty) and the trace when it is inside one
+// of them. Filled before the handler is installed, not changed after.
+struct MadeByRun {
+  std::vector<std::string> dirs;
+  std::string trace;
+};
+const MadeByRun* g_made = nullptr;
+
+extern "C" void RemoveWhatTheRunMade(int sig) {
+  // Only async-signal-safe calls here.
+  if (g_made) {
+    if (!g_made->trace.empty()) ::unlink(g_made->trace.c_str());
+    for (const std::string& d : g_made->dirs) ::rmdir(d.c_str());
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);  // so the shell sees the signal (exit status 128 + sig)
+}
+
+// The folders creating `dir` would make, deepest first.
+std::vector<std::string> MissingFolders(const std::string& dir) {
+  std::vector<std::string> missing;
+  std::error_code ec;
+  for (std::filesystem::path p = std::filesystem::absolute(dir, ec).lexically_normal();
+       !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+    if (p.filename().empty()) {  // a trailing '/'
+      p = p.parent_path();
+      if (std::filesystem::exists(p, ec)) break;
+    }
+    missing.push_back(p.string());
+    if (p == p.parent_path()) break;
+  }
+  return missing;
+}
+
 int Run(const std::string& file, const std::vector<std::string>& sets,
         std::optional<uint64_t> seed, std::string out_dir, bool quiet, bool plot,
         const std::string& trace_file) {
@@ -127,9 +193,38 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     return kUserError;
   }
   // Before the result folder is made: bad input writes nothing.
+  if (auto problem = TraceClash(trace_file, file, out_dir)) {
+    std::cerr << "--trace " << trace_file << ": " << *problem << " (choose another path)\n";
+    return kUserError;
+  }
   if (auto problem = TraceFileProblem(trace_file)) {
     std::cerr << "--trace " << trace_file << ": " << *problem << "\n";
     return kUserError;
+  }
+  // Interrupted (Ctrl-C, kill), the run leaves no folder it made empty.
+  MadeByRun made;
+  made.dirs = MissingFolders(out_dir);
+  if (!trace_file.empty()) {
+    const std::string trace_dir =
+        std::filesystem::absolute(trace_file).lexically_normal().parent_path().string();
+    for (const std::string& d : MissingFolders(trace_dir)) made.dirs.push_back(d);
+    for (const std::string& d : made.dirs)
+      if (d == trace_dir) made.trace = trace_file;
+  }
+  // Deepest first: the trace's folder may be inside the result folder.
+  std::sort(made.dirs.begin(), made.dirs.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  g_made = &made;
+  struct sigaction on_interrupt = {};
+  on_interrupt.sa_handler = RemoveWhatTheRunMade;
+  sigemptyset(&on_interrupt.sa_mask);
+  // A signal ignored when sim started (a background job of a script
+  // ignores SIGINT) stays ignored; each is put back as it was after the run.
+  constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction before[3];
+  for (int i = 0; i < 3; ++i) {
+    sigaction(kSignals[i], nullptr, &before[i]);
+    if (before[i].sa_handler != SIG_IGN) sigaction(kSignals[i], &on_interrupt, nullptr);
   }
   std::error_code mkdir_error;
   std::filesystem::create_directories(out_dir, mkdir_error);
@@ -155,6 +250,9 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   opt.progress = [&](const swarm::sim::Progress& p) { progress.Update(p); };
   swarm::sim::Simulation sim(*s, opt);
   swarm::sim::RunResult r = sim.Run();
+  // From here on the folder gets results; an interrupt leaves what is there.
+  for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &before[i], nullptr);
+  g_made = nullptr;
   progress.Finish();
   if (trace.is_open()) {
     // Complete on disk before anything reads it (--plot's piece map).
@@ -162,6 +260,15 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     if (trace.fail()) {
       std::cerr << "--trace " << trace_file << ": write failed (disk full?)\n";
       return 1;
+    }
+  }
+  // A folder of an earlier run keeps no plot of it beside these results
+  // (--plot makes them anew). Only the files sim writes: a result folder is
+  // rewritten, not emptied (sim sweep redoes its runs in their folders).
+  if (std::filesystem::exists(std::filesystem::path(out_dir) / "summary.json")) {
+    for (const char* name : swarm::sim::kPlotFiles) {
+      std::error_code ec;
+      std::filesystem::remove(std::filesystem::path(out_dir) / name, ec);
     }
   }
   if (auto err = swarm::sim::WriteResultFolder(out_dir, *s, r)) {

@@ -57,6 +57,14 @@ double Percentile(const std::vector<double>& sorted, double q) {
   return sorted[std::max<size_t>(rank, 1) - 1];
 }
 
+// The mean of download times, summed smallest first: the swarm's mean and
+// a class's are then the very same number when the class holds every
+// leecher (summed in two orders, they differed in the last digit).
+double MeanTime(std::vector<double> times) {
+  std::sort(times.begin(), times.end());
+  return std::accumulate(times.begin(), times.end(), 0.0) / times.size();
+}
+
 }  // namespace
 
 Summary Summarize(const Scenario& s, const RunResult& r) {
@@ -79,7 +87,7 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
   }
   if (!times.empty()) {
     std::sort(times.begin(), times.end());
-    sum.mean = std::accumulate(times.begin(), times.end(), 0.0) / times.size();
+    sum.mean = MeanTime(times);
     size_t n = times.size();
     sum.median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
     sum.p90 = Percentile(times, 0.9);
@@ -181,8 +189,8 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
     << "},\n";
   o << "  \"per_class\": {";
   for (size_t c = 0; c < s.peers.size(); ++c) {
-    uint32_t count = 0, done = 0;
-    double total = 0;
+    uint32_t count = 0;
+    std::vector<double> times;
     core::Bytes up = 0, down = 0;
     uint64_t failed = 0, banned = 0;
     for (const PeerRecord& p : r.peers) {
@@ -192,13 +200,11 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
       down += p.downloaded;
       failed += p.pieces_failed;
       banned += p.peers_banned;
-      if (p.completion && p.join && !p.started_complete) {
-        ++done;
-        total += (*p.completion - *p.join).seconds();
-      }
+      if (p.completion && p.join && !p.started_complete)
+        times.push_back((*p.completion - *p.join).seconds());
     }
     std::optional<double> mean;
-    if (done) mean = total / done;
+    if (!times.empty()) mean = MeanTime(std::move(times));
     o << (c ? ",\n    " : "\n    ") << JsonString(s.peers[c].name) << ": {\"count\": " << count
       << ", \"mean_completion_s\": " << JsonNum(mean) << ", \"bytes_uploaded\": " << up
       << ", \"bytes_downloaded\": " << down << ", \"pieces_failed\": " << failed

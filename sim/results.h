@@ -106,6 +106,15 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
 std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& sum);
 std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& sum);
 
+// The files WriteResultFolder writes into a result folder, and those
+// `sim run --plot` adds to it (analysis/plot_run.py's OUTPUTS, and
+// plot_pieces.py's piece map of a --trace).
+inline constexpr const char* kResultFiles[] = {"peers.csv", "timeline.csv", "summary.json",
+                                               "scenario.yaml"};
+inline constexpr const char* kPlotFiles[] = {
+    "overview.png",     "completion_cdf.png", "population.png", "upload_utilization.png",
+    "availability.png", "class_ratio.png",    "growth.png",     "pieces.png"};
+
 // Creates `dir` if needed and writes the four files. Returns an error
 // message or nullopt.
 std::optional<std::string> WriteResultFolder(const std::string& dir, const Scenario& s,

@@ -78,9 +78,14 @@ std::optional<FieldError> ValidateLatency(const Scenario& s) {
                    "the link delays and both access delays add up to over 1e12 s, the "
                    "longest delay a path may have");
       for (size_t i = 0; i < s.peers.size(); ++i) {
-        if (!regions.count(s.peers[i].region))
-          return Err("peers." + std::to_string(i) + ".region",
-                     "topology latency needs a known region for every class");
+        if (regions.count(s.peers[i].region)) continue;
+        std::string known;
+        for (const std::string& r : l.regions) known += (known.empty() ? "" : ", ") + r;
+        return Err("peers." + std::to_string(i) + ".region",
+                   (s.peers[i].region.empty()
+                        ? std::string("missing: topology latency needs a region for every class")
+                        : "unknown region '" + s.peers[i].region + "'") +
+                       " (network.latency.topology.regions: " + known + ")");
       }
       // Every class's region must reach every other's over the links.
       std::map<std::string, std::vector<std::string>> next;
@@ -155,9 +160,14 @@ std::optional<FieldError> Scenario::Validate() const {
   if (file.piece_size > kMaxPieceSize) return Err("file.piece_size", "at most 2GiB");
   if (file.piece_size % file.block_size != 0)
     return Err("file.piece_size", "must be a multiple of file.block_size");
-  // Counted as PieceCount() does: a short last piece is a piece.
-  if ((file.size - 1) / file.piece_size + 1 > 10'000'000)
-    return Err("file.piece_size", "too many pieces (over 10 million)");
+  // Counted as PieceCount() does: a short last piece is a piece. Named
+  // after the size: a piece size may be at most 2GiB, so a file of over
+  // 20000TiB has too many pieces whatever the piece size.
+  if (const int64_t pieces = (file.size - 1) / file.piece_size + 1; pieces > 10'000'000)
+    return Err("file.size", "too many pieces: " + core::FormatBytes(file.size) + " in pieces of " +
+                                core::FormatBytes(file.piece_size) + " (file.piece_size) makes " +
+                                std::to_string(pieces) +
+                                " (at most 10 million; use a smaller file or larger pieces)");
   if (sample_interval <= core::Duration::Zero())
     return Err("sample_interval", "must be positive");
   // Finer than any latency in a scenario, and a timeline row per

@@ -4,7 +4,9 @@
 
 #include <cctype>
 #include <charconv>
+#include <cfloat>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <map>
@@ -60,29 +62,67 @@ std::string Scalar(const YAML::Node& n, const std::string& field) {
   return n.Scalar();
 }
 
-template <typename T, typename ParseFn>
+// The largest value of a kind of quantity, in the base unit `Magnitude`
+// returns (seconds, bytes, ...), and how a message says it.
+struct Largest {
+  double value;
+  const char* text;
+};
+
+// Whether `s`, which `parse` refused, is a well-formed number and unit
+// whose value is beyond `largest` (rather than a misspelling).
+template <typename ParseFn, typename MagnitudeFn>
+bool TooLarge(const std::string& s, ParseFn parse, MagnitudeFn magnitude, Largest largest) {
+  size_t i = 0;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+  if (i == 0) return false;
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + i, v);
+  if (ec == std::errc::result_out_of_range && p == s.data() + i) {
+    v = HUGE_VAL;
+  } else if (ec != std::errc() || p != s.data() + i) {
+    return false;
+  }
+  auto one = parse("1" + s.substr(i));  // the unit alone, if it is one
+  return one && !(v * magnitude(*one) <= largest.value);
+}
+
+template <typename T, typename ParseFn, typename MagnitudeFn>
 T Quantity(const YAML::Node& n, const std::string& field, ParseFn parse,
-           const char* example) {
+           const char* example, MagnitudeFn magnitude, Largest largest) {
   std::string s = Scalar(n, field);
   if (!s.empty() && s[0] == '-') Fail(n, field, "must not be negative (got '" + s + "')");
   if (IsPlainNumber(s))
     Fail(n, field, "missing unit in '" + s + "' (write e.g. " + example + ")");
   auto v = parse(s);
+  if (!v && TooLarge(s, parse, magnitude, largest))
+    Fail(n, field, "'" + s + "' is too large (at most " + largest.text + ")");
   if (!v) Fail(n, field, "cannot read '" + s + "' (write e.g. " + example + ")");
   return *v;
 }
 
+// The limits of core/units.cc's parsers.
 core::Duration Dur(const YAML::Node& n, const std::string& f) {
-  return Quantity<core::Duration>(n, f, core::ParseDuration, "25ms, 10s, 30min, 4h");
+  return Quantity<core::Duration>(
+      n, f, core::ParseDuration, "25ms, 10s, 30min, 4h",
+      [](core::Duration d) { return d.seconds(); },
+      Largest{1e12, "1000000000000s, some 31,700 years"});
 }
 core::Bytes Size(const YAML::Node& n, const std::string& f) {
-  return Quantity<core::Bytes>(n, f, core::ParseBytes, "256KiB, 100MiB");
+  return Quantity<core::Bytes>(
+      n, f, core::ParseBytes, "256KiB, 100MiB", [](core::Bytes b) { return double(b); },
+      Largest{9e18, "9000000000000000000B, some 7.8 EiB"});
 }
 core::Rate RateOf(const YAML::Node& n, const std::string& f) {
-  return Quantity<core::Rate>(n, f, core::ParseRate, "10Mbit/s, 1MiB/s");
+  return Quantity<core::Rate>(
+      n, f, core::ParseRate, "10Mbit/s, 1MiB/s",
+      [](core::Rate r) { return r.bytes_per_second(); },
+      Largest{DBL_MAX, "a double's range, some 1.8e308 B/s"});
 }
 double Freq(const YAML::Node& n, const std::string& f) {
-  return Quantity<double>(n, f, core::ParseFrequency, "0.2/s, 12/min");
+  return Quantity<double>(
+      n, f, core::ParseFrequency, "0.2/s, 12/min", [](double per_s) { return per_s; },
+      Largest{DBL_MAX, "a double's range, some 1.8e308/s"});
 }
 
 uint64_t UInt(const YAML::Node& n, const std::string& f, uint64_t max) {
@@ -523,6 +563,48 @@ std::string Locate(const std::string& file, const ParseFail& f) {
   return line > 0 ? file + ":" + std::to_string(line) : file;
 }
 
+// The field a Validate() error is about when `root` (left unchanged) is
+// read with `overrides`: "" when the scenario is valid, "\n" when it cannot
+// even be read.
+std::string ValidateErrorField(const YAML::Node& root, const std::vector<std::string>& overrides) {
+  Context scratch;
+  Context* const ours = g_ctx;
+  g_ctx = &scratch;
+  std::string field;
+  try {
+    YAML::Node copy = YAML::Clone(root);
+    for (const std::string& kv : overrides) ApplyOverride(copy, kv);
+    if (auto e = ReadScenario(copy).Validate()) field = e->field;
+  } catch (const ParseFail&) {
+    field = "\n";
+  } catch (const YAML::Exception&) {
+    field = "\n";
+  }
+  g_ctx = ours;
+  return field;
+}
+
+// The overrides that together cause a Validate() error on `f.field`: each
+// one without which the scenario would be valid, and each that names the
+// field, a field inside it or a section holding it (two overrides may each
+// cause the error alone). In the order given. (One without which another
+// error comes up first is not counted: it may well be unrelated.)
+std::vector<size_t> OverridesInvolved(const YAML::Node& root, const ParseFail& f) {
+  const std::vector<std::string>& all = g_ctx->override_text;
+  std::vector<size_t> involved;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const std::string& o = g_ctx->overridden[i];
+    bool names = f.field == o || f.field.rfind(o + ".", 0) == 0 || o.rfind(f.field + ".", 0) == 0;
+    if (!names) {
+      std::vector<std::string> others = all;
+      others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
+      names = ValidateErrorField(root, others).empty();
+    }
+    if (names) involved.push_back(i);
+  }
+  return involved;
+}
+
 }  // namespace
 
 std::variant<Scenario, ScenarioLoadError> ParseScenario(
@@ -552,8 +634,20 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
       return ScenarioLoadError{path + ":" + std::to_string(e.mark.line + 1) +
                                ": bad YAML: " + e.msg};
     }
+    // The file as read, for finding out which overrides an error needs.
+    const YAML::Node pristine = overrides.empty() ? YAML::Node() : YAML::Clone(root);
     for (const std::string& kv : overrides) {
-      ctx.overridden.push_back(kv.substr(0, kv.find('=')));
+      const std::string key = kv.substr(0, kv.find('='));
+      // The later one would win without a word, and a script that appends
+      // a --set to a command line holding one would be silently ignored
+      // (or silently win): refused like a key given twice in the file.
+      for (size_t i = 0; i < ctx.overridden.size(); ++i) {
+        if (ctx.overridden[i] != key) continue;
+        g_ctx = nullptr;
+        return ScenarioLoadError{path + ": --set " + ctx.override_text[i] + " --set " + kv +
+                                 ": field '" + key + "': set twice; give it once"};
+      }
+      ctx.overridden.push_back(key);
       ctx.override_text.push_back(kv);
       ApplyOverride(root, kv);
     }
@@ -573,13 +667,18 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
           g_ctx = nullptr;
           return *err;
         }
-        // The file alone is fine, so the overrides caused this even when
-        // none of them names the field (a topology set from the command
-        // line leaves the file's classes without a region): name them all
-        // rather than a line of the file.
-        if (!err && !OverrideOf(f)) {
+        // Name every override involved, even one that does not name the
+        // field (a topology set from the command line leaves the file's
+        // classes without a region; a longer max_time makes the file's
+        // sample_interval too small). When the file alone is fine and no
+        // single override is to blame, all of them are.
+        std::vector<size_t> involved = OverridesInvolved(pristine, f);
+        if (involved.empty() && !err) {
+          for (size_t i = 0; i < ctx.override_text.size(); ++i) involved.push_back(i);
+        }
+        if (!involved.empty()) {
           std::string sets;
-          for (const std::string& kv : ctx.override_text) sets += " --set " + kv;
+          for (size_t i : involved) sets += " --set " + ctx.override_text[i];
           ScenarioLoadError blamed{path + ":" + sets + ": field '" + f.field + "': " + f.problem};
           g_ctx = nullptr;
           return blamed;
@@ -600,6 +699,10 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
 
 std::variant<Scenario, ScenarioLoadError> LoadScenario(
     const std::string& path, const std::vector<std::string>& overrides) {
+  // A folder opens as an empty stream and would read as an empty scenario.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return ScenarioLoadError{path + ": is a directory, not a scenario file"};
   std::ifstream in(path, std::ios::binary);
   if (!in) return ScenarioLoadError{path + ": cannot open file"};
   std::stringstream ss;

@@ -3,8 +3,10 @@
 // the Kumar-Ross bound, determinism, and the CLI's handling of bad files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -303,6 +305,29 @@ TEST(Invariants, EfficiencyOnlyForAFlashCrowd) {
   EXPECT_NE(HumanSummary(s, steady, st).find("efficiency     - (leechers kept arriving"),
             std::string::npos)
       << HumanSummary(s, steady, st);
+}
+
+// With one class of leechers, its mean download time is the swarm's, to
+// the last printed digit. These six times sum to a mean just at a rounding
+// tie: summed in peer order the mean printed 93.966102, sorted 93.966101.
+TEST(Invariants, AClassHoldingEveryLeecherHasTheSwarmsMean) {
+  Scenario s = Parse(kSmall);
+  s.peers.erase(s.peers.begin() + 2);  // one leecher class only
+  RunResult r;
+  PeerRecord seed;
+  seed.started_complete = true;
+  seed.join = core::Time::Zero();
+  r.peers.push_back(seed);
+  for (int64_t us : {89707182, 55582217, 35050107, 196404674, 151410377, 35642052}) {
+    PeerRecord p;
+    p.class_index = 1;
+    p.join = core::Time::Zero();
+    p.completion = core::Time::Zero() + core::Duration::Micros(us);
+    r.peers.push_back(p);
+  }
+  const std::string json = SummaryJson(s, r, Summarize(s, r));
+  EXPECT_NE(json.find("\"completion_time_s\": {\"mean\": 93.966101,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"mean_completion_s\": 93.966101,"), std::string::npos) << json;
 }
 
 // kSmall plus two polluting seeds: every block they upload is corrupt.
@@ -639,6 +664,22 @@ TEST(Cli, BadScenarioExitsTwoWithOneLineAndWritesNothing) {
   std::filesystem::remove(bad);
 }
 
+// A folder given as the scenario is said to be one (it used to read as an
+// empty scenario: "expected a mapping of fields").
+TEST(Cli, AFolderIsNotAScenario) {
+  const std::string folder = PrivateTempPath("not_a_scenario");
+  std::filesystem::create_directories(folder);
+  const std::string out = PrivateTempPath("not_a_scenario_out");
+  std::filesystem::remove_all(out);
+  std::string err;
+  EXPECT_EQ(RunSim("check " + folder, &err), 2);
+  EXPECT_EQ(err, folder + ": is a directory, not a scenario file\n");
+  EXPECT_EQ(RunSim("run " + folder + " --quiet --out " + out, &err), 2);
+  EXPECT_EQ(err, folder + ": is a directory, not a scenario file\n");
+  EXPECT_FALSE(std::filesystem::exists(out));
+  std::filesystem::remove_all(folder);
+}
+
 // An --out that cannot be used is refused before the run, not after it.
 TEST(Cli, UnusableOutIsRefusedBeforeRunning) {
   std::string file = PrivateTempPath("a_file");
@@ -692,11 +733,129 @@ TEST(Cli, TraceMayGoInsideTheResultFolder) {
   std::filesystem::remove(file);
 }
 
+// Ctrl-C during a run: the folders the run created are gone (with the
+// trace it started in one of them), and the shell still sees the signal.
+TEST(Cli, AnInterruptedRunLeavesNoFolderItMade) {
+  const std::string base = PrivateTempPath("interrupted");
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  const std::string out = base + "/new/run", trace = out + "/trace.log";
+  const std::string flash = std::string(SWARMLAB_SOURCE_DIR) + "/scenarios/flash_crowd.yaml";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    signal(SIGINT, SIG_DFL);  // as at a terminal, even if ctest runs in the background
+    execl(SIM_BINARY, SIM_BINARY, "run", flash.c_str(), "--quiet", "--out", out.c_str(),
+          "--trace", trace.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Once the trace has a line the run is under way (1000 peers for
+  // minutes of simulated time: it is far from done).
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 60000; ++i) {
+    std::error_code ec;
+    if (std::filesystem::file_size(trace, ec) > 0 && !ec) break;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    usleep(1000);
+  }
+  ASSERT_FALSE(exited) << "sim ended before it was interrupted, status " << status;
+  kill(pid, SIGINT);
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  EXPECT_FALSE(std::filesystem::exists(base + "/new"));
+  EXPECT_TRUE(std::filesystem::exists(base));  // there before the run
+  std::filesystem::remove_all(base);
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Run again into its folder, a run replaces the results and removes the
+// plots of the earlier one, which would no longer match them; files sim
+// does not write stay.
+TEST(Cli, ARunAgainInItsFolderLeavesNoPlotOfTheEarlierRun) {
+  std::string dir = PrivateTempPath("rerun_out");
+  std::filesystem::remove_all(dir);
+  std::string file = PrivateTempPath("rerun.yaml");
+  std::ofstream(file) << kSmall;
+  std::string err;
+  ASSERT_EQ(RunSim("run " + file + " --quiet --out " + dir, &err), 0) << err;
+  for (const char* name : {"overview.png", "pieces.png", "notes.txt"})
+    std::ofstream(dir + "/" + name) << "from before\n";
+  ASSERT_EQ(RunSim("run " + file + " --quiet --seed 9 --out " + dir, &err), 0) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/overview.png"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/pieces.png"));
+  EXPECT_EQ(ReadFile(dir + "/notes.txt"), "from before\n");
+  EXPECT_NE(ReadFile(dir + "/summary.json").find("\"seed\": 9,"), std::string::npos);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(file);
+}
+
+// analysis/plot_run.py's figures are the ones sim knows it writes.
+TEST(Cli, PlotFilesListEveryFigureOfPlotRun) {
+  const std::string script = ReadFile(std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_run.py");
+  const size_t from = script.find("OUTPUTS = (");
+  ASSERT_NE(from, std::string::npos);
+  const std::string outputs = script.substr(from, script.find(')', from) - from);
+  size_t figures = 0;
+  for (size_t q = outputs.find('"'); q != std::string::npos; q = outputs.find('"', q + 1)) {
+    const size_t end = outputs.find('"', q + 1);
+    const std::string name = outputs.substr(q + 1, end - q - 1);
+    ++figures;
+    EXPECT_NE(std::find(std::begin(kPlotFiles), std::end(kPlotFiles), std::string_view(name)),
+              std::end(kPlotFiles))
+        << name;
+    q = end;
+  }
+  EXPECT_GE(figures, 7u);
+}
+
+// A trace written over the scenario being run or over one of the run's own
+// files would destroy one of the two: refused like any bad flag, exit code
+// 2 and nothing written (the scenario and an earlier result stay as they were).
+TEST(Cli, ATraceOverTheScenarioOrAResultFileIsRefused) {
+  std::string dir = PrivateTempPath("trace_clash_out");
+  std::filesystem::remove_all(dir);
+  std::string file = PrivateTempPath("trace_clash.yaml");
+  std::ofstream(file) << kSmall;
+  std::string err;
+  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + file, &err), 2);
+  EXPECT_EQ(err, "--trace " + file + ": is the scenario file being run (choose another path)\n");
+  EXPECT_EQ(ReadFile(file), kSmall);
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  // The same file by another name.
+  const std::string other = std::filesystem::path(file).parent_path().string() + "/./" +
+                            std::filesystem::path(file).filename().string();
+  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + other, &err), 2);
+  EXPECT_EQ(ReadFile(file), kSmall);
+  for (const char* name : {"peers.csv", "summary.json", "scenario.yaml", "pieces.png"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + dir + "/" + name,
+                     &err),
+              2);
+    EXPECT_EQ(err, "--trace " + dir + "/" + name + ": is the run's own " + name + " in --out " +
+                       dir + " (choose another path)\n");
+    EXPECT_FALSE(std::filesystem::exists(dir));
+  }
+  // A folder holding an earlier run: its summary is left alone.
+  ASSERT_EQ(RunSim("run " + file + " --quiet --out " + dir, &err), 0) << err;
+  const std::string summary = ReadFile(dir + "/summary.json");
+  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + "/ --trace " + dir + "/summary.json",
+                   &err),
+            2);
+  EXPECT_NE(err.find("is the run's own summary.json"), std::string::npos) << err;
+  EXPECT_EQ(ReadFile(dir + "/summary.json"), summary);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(file);
 }
 
 // The README's promise, through the binary and the files it writes (the

@@ -174,8 +174,8 @@ TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
                             "count: 10, upload: 1Mbit/s, download: 8Mbit/s, start: complete,")),
             "t.yaml:9: field 'peers': every class starts complete: nobody downloads the file");
   EXPECT_EQ(ErrorOf(kGood, {"peers.0.connectable=false", "peers.1.connectable=false"}),
-            "t.yaml: --set peers.0.connectable=false: field 'peers': no class is connectable: "
-            "no peer could accept a connection");
+            "t.yaml: --set peers.0.connectable=false --set peers.1.connectable=false: field "
+            "'peers': no class is connectable: no peer could accept a connection");
   MustParse(kGood, {"peers.1.connectable=false"});
   EXPECT_EQ(ErrorOf(kGood, {"peers.1.connectable=maybe"}),
             "t.yaml: --set peers.1.connectable=maybe: field 'peers.1.connectable': expected true "
@@ -195,14 +195,15 @@ TEST(ScenarioYaml, SampleIntervalKeepsTheTimelineFinite) {
             "t.yaml: --set sample_interval=500us: field 'sample_interval': must be at least 1ms");
   // A run that lasts max_time gets a row per interval: 3h / 1 ms is 10.8 M.
   EXPECT_EQ(ErrorOf(kGood, {"stop.all_complete=false", "sample_interval=1ms", "stop.max_time=3h"}),
-            "t.yaml: --set sample_interval=1ms: field 'sample_interval': too small for stop.max_time: "
+            "t.yaml: --set sample_interval=1ms --set stop.max_time=3h: field 'sample_interval': "
+            "too small for stop.max_time: "
             "a run that lasts max_time writes 10800000 rows of timeline.csv (at most 10000000)");
   MustParse(kGood, {"stop.all_complete=false", "sample_interval=1ms", "stop.max_time=2h"});
   // So does one meant to stop when all are done in which some leecher
   // never completes: all_complete does not bound the rows.
   EXPECT_EQ(ErrorOf(kGood, {"sample_interval=1ms", "stop.max_time=1000h"}),
-            "t.yaml: --set sample_interval=1ms: field 'sample_interval': too small for stop.max_time: "
-            "a run that lasts max_time writes 3600000000 rows of timeline.csv (at most 10000000)");
+            "t.yaml: --set sample_interval=1ms --set stop.max_time=1000h: field 'sample_interval': "
+            "too small for stop.max_time: a run that lasts max_time writes 3600000000 rows of timeline.csv (at most 10000000)");
   MustParse(kGood, {"sample_interval=1ms", "stop.max_time=2h"});
 }
 
@@ -219,8 +220,8 @@ TEST(ScenarioYaml, AClassWithoutTheFieldIsPointedAtByItsOwnLine) {
   EXPECT_EQ(ErrorOf(Replace(kGood, "network: {latency: {constant: 25ms}}",
                             "network: {latency: {topology: {regions: [eu], links: [], "
                             "access: 5ms}}}")),
-            "t.yaml:10: field 'peers.0.region': topology latency needs a known region for "
-            "every class");
+            "t.yaml:10: field 'peers.0.region': missing: topology latency needs a region for "
+            "every class (network.latency.topology.regions: eu)");
 }
 
 TEST(ScenarioYaml, OverridesCreateMissingSections) {
@@ -282,14 +283,16 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
 // once; when that is every peer of the class, the file is wrong.
 TEST(ScenarioYaml, ALeaveTimeBeforeEveryArrivalIsRefused) {
   EXPECT_EQ(ErrorOf(kGood, {"peers.0.arrival={at: 50s}", "peers.0.leave={at: 30s}"}),
-            "t.yaml: --set peers.0.leave={at: 30s}: field 'peers.0.leave.at': not after the "
+            "t.yaml: --set peers.0.arrival={at: 50s} --set peers.0.leave={at: 30s}: field "
+            "'peers.0.leave.at': not after the "
             "class's first arrival (50s): every peer would leave as it joins");
   EXPECT_EQ(ErrorOf(kGood, {"peers.1.leave={at: 0s}"}),
             "t.yaml: --set peers.1.leave={at: 0s}: field 'peers.1.leave.at': not after the "
             "class's first arrival (0s): every peer would leave as it joins");
   EXPECT_EQ(ErrorOf(kGood, {"peers.1.arrival={poisson: {rate: 1/s, start: 1min}}",
                             "peers.1.leave={at: 1min}"}),
-            "t.yaml: --set peers.1.leave={at: 1min}: field 'peers.1.leave.at': not after the "
+            "t.yaml: --set peers.1.arrival={poisson: {rate: 1/s, start: 1min}} --set "
+            "peers.1.leave={at: 1min}: field 'peers.1.leave.at': not after the "
             "class's first arrival (1min): every peer would leave as it joins");
   // Some peers of a window still arrive before the leave time.
   MustParse(kGood, {"peers.1.leave={at: 5s}"});
@@ -344,7 +347,8 @@ TEST(ScenarioYaml, SizesAndCountsStayWithinTheirTypes) {
             "t.yaml: --set peers.1.count=4294967295: field 'peers.1.count': too large (at "
             "most 1000000)");
   EXPECT_EQ(ErrorOf(kGood, {"peers.0.count=600000", "peers.1.count=600000"}),
-            "t.yaml: --set peers.0.count=600000: field 'peers': too many peers (1200000; at most "
+            "t.yaml: --set peers.0.count=600000 --set peers.1.count=600000: field 'peers': too "
+            "many peers (1200000; at most "
             "1000000 in all)");
   EXPECT_EQ(ErrorOf(kGood, {"protocol.max_request_length=4194320KiB"}),
             "t.yaml: --set protocol.max_request_length=4194320KiB: field "
@@ -355,7 +359,9 @@ TEST(ScenarioYaml, AtMostTenMillionPiecesCountingAShortLastOne) {
   MustParse(kGood, {"file={size: 10000000KiB, piece_size: 1KiB, block_size: 1KiB}"});
   EXPECT_EQ(ErrorOf(kGood, {"file={size: 10240000001B, piece_size: 1KiB, block_size: 1KiB}"}),
             "t.yaml: --set file={size: 10240000001B, piece_size: 1KiB, block_size: 1KiB}: "
-            "field 'file.piece_size': too many pieces (over 10 million)");
+            "field 'file.size': too many pieces: 10240000001B in pieces of 1KiB "
+            "(file.piece_size) makes 10000001 (at most 10 million; use a smaller file or larger "
+            "pieces)");
 }
 
 TEST(ScenarioYaml, ClassNamesAreSafeInCsv) {
@@ -384,7 +390,9 @@ TEST(ScenarioYaml, RegionsWithoutAPathAreRefused) {
       "network.latency={topology: {regions: [eu, na, asia], access: 5ms, links: "
       "[{from: eu, to: asia, delay: 80ms}]}}";
   EXPECT_EQ(ErrorOf(kGood, {topo, "peers.0.region=eu", "peers.1.region=na"}),
-            "t.yaml: --set peers.1.region=na: field 'peers.1.region': region 'na' has no path "
+            "t.yaml: --set " + topo +
+                " --set peers.1.region=na: field 'peers.1.region': "
+                "region 'na' has no path "
             "of links to region 'eu' (of class 'seed')");
   MustParse(kGood, {topo, "peers.0.region=eu", "peers.1.region=asia"});
 }
@@ -432,12 +440,101 @@ TEST(ScenarioYaml, AnErrorOnlyTheOverridesCauseBlamesThem) {
   const std::string topo = "network.latency={topology: {regions: [eu]}}";
   EXPECT_EQ(ErrorOf(kGood, {topo}),
             "t.yaml: --set " + topo +
-                ": field 'peers.0.region': topology latency needs a known region for every "
-                "class");
-  EXPECT_EQ(ErrorOf(kGood, {topo, "protocol.choker=round_robin"}),
+                ": field 'peers.0.region': missing: topology latency needs a region for every "
+                "class (network.latency.topology.regions: eu)");
+  // An override that has nothing to do with it is not named.
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.choker=round_robin", topo}),
             "t.yaml: --set " + topo +
-                " --set protocol.choker=round_robin: field 'peers.0.region': topology "
-                "latency needs a known region for every class");
+                ": field 'peers.0.region': missing: topology latency needs a region for every "
+                "class (network.latency.topology.regions: eu)");
+}
+
+// Two overrides that are each fine make the error together: both are
+// named, also when one of them names the field (the audit's two cases).
+TEST(ScenarioYaml, AnErrorTwoOverridesCauseTogetherNamesBoth) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.count=999000", "peers.1.count=1001"}),
+            "t.yaml: --set peers.0.count=999000 --set peers.1.count=1001: field 'peers': too "
+            "many peers (1000001; at most 1000000 in all)");
+  EXPECT_EQ(ErrorOf(kGood, {"stop.max_time=1000h", "sample_interval=100ms"}),
+            "t.yaml: --set stop.max_time=1000h --set sample_interval=100ms: field "
+            "'sample_interval': too small for stop.max_time: a run that lasts max_time writes "
+            "36000000 rows of timeline.csv (at most 10000000)");
+  // Each alone is enough: both named too.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.count=1000000", "peers.1.count=1000000"}),
+            "t.yaml: --set peers.0.count=1000000 --set peers.1.count=1000000: field 'peers': "
+            "too many peers (2000000; at most 1000000 in all)");
+  // The one that does not matter is left out.
+  EXPECT_EQ(ErrorOf(kGood, {"stop.max_time=1000h", "protocol.choker=round_robin",
+                            "sample_interval=100ms"}),
+            "t.yaml: --set stop.max_time=1000h --set sample_interval=100ms: field "
+            "'sample_interval': too small for stop.max_time: a run that lasts max_time writes "
+            "36000000 rows of timeline.csv (at most 10000000)");
+}
+
+// The same field set twice on the command line is refused, as a key given
+// twice in the file is: the later one would win without a word.
+TEST(ScenarioYaml, AnOverrideGivenTwiceIsAnError) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.count=5", "protocol.choker=round_robin", "peers.1.count=7"}),
+            "t.yaml: --set peers.1.count=5 --set peers.1.count=7: field 'peers.1.count': set "
+            "twice; give it once");
+  EXPECT_EQ(ErrorOf(kGood, {"seed=1", "seed=1"}),
+            "t.yaml: --set seed=1 --set seed=1: field 'seed': set twice; give it once");
+  // A section and a field inside it are two settings, applied in order.
+  EXPECT_EQ(MustParse(kGood, {"protocol={choker: round_robin}", "protocol.unchoke_slots=3"})
+                .protocol.unchoke_slots,
+            3u);
+}
+
+// A value beyond what its field can hold is too large, not unreadable.
+TEST(ScenarioYaml, AQuantityTooLargeSaysSo) {
+  EXPECT_EQ(ErrorOf(kGood, {"file.size=99999999999999999999999GiB"}),
+            "t.yaml: --set file.size=99999999999999999999999GiB: field 'file.size': "
+            "'99999999999999999999999GiB' is too large (at most 9000000000000000000B, some "
+            "7.8 EiB)");
+  EXPECT_EQ(ErrorOf(kGood, {"stop.max_time=100000000000d"}),
+            "t.yaml: --set stop.max_time=100000000000d: field 'stop.max_time': "
+            "'100000000000d' is too large (at most 1000000000000s, some 31,700 years)");
+  const std::string huge = std::string(400, '9') + "Mbit/s";
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.upload=" + huge}),
+            "t.yaml: --set peers.1.upload=" + huge + ": field 'peers.1.upload': '" + huge +
+                "' is too large (at most a double's range, some 1.8e308 B/s)");
+  // Just within the limits.
+  MustParse(kGood, {"stop.max_time=1000000000000s", "sample_interval=1000000s"});
+  // Misspellings and fractions of a byte are still unreadable.
+  EXPECT_EQ(ErrorOf(kGood, {"file.size=99999999999999999999999gib"}),
+            "t.yaml: --set file.size=99999999999999999999999gib: field 'file.size': cannot "
+            "read '99999999999999999999999gib' (write e.g. 256KiB, 100MiB)");
+  EXPECT_EQ(ErrorOf(kGood, {"file.size=0.5B"}),
+            "t.yaml: --set file.size=0.5B: field 'file.size': cannot read '0.5B' (write e.g. "
+            "256KiB, 100MiB)");
+}
+
+// A file too large for 10 million pieces is the file's size's fault; a
+// piece size cannot make up for it beyond 2GiB.
+TEST(ScenarioYaml, TooManyPiecesNamesTheFileSize) {
+  EXPECT_EQ(ErrorOf(kGood, {"file.size=100000000GiB"}),
+            "t.yaml: --set file.size=100000000GiB: field 'file.size': too many pieces: "
+            "100000000GiB in pieces of 256KiB (file.piece_size) makes 409600000000 (at most 10 "
+            "million; use a smaller file or larger pieces)");
+}
+
+// An unknown region is named, with the regions there are.
+TEST(ScenarioYaml, AnUnknownRegionIsNamedWithTheKnownOnes) {
+  const std::string topo =
+      "network.latency={topology: {regions: [eu, na], links: [{from: eu, to: na, delay: "
+      "40ms}]}}";
+  EXPECT_EQ(ErrorOf(kGood, {topo, "peers.0.region=eu", "peers.1.region=as"}),
+            "t.yaml: --set " + topo +
+                " --set peers.1.region=as: field 'peers.1.region': unknown region 'as' "
+                "(network.latency.topology.regions: eu, na)");
+  // Given in the file, the topology is not an override's doing.
+  const std::string in_file = Replace(
+      kGood, "{constant: 25ms}",
+      "{topology: {regions: [eu, na], links: [{from: eu, to: na, delay: 40ms}]}}");
+  EXPECT_EQ(ErrorOf(Replace(Replace(in_file, "start: complete,", "start: complete, region: eu,"),
+                            "count: 10,", "count: 10, region: as,")),
+            "t.yaml:12: field 'peers.1.region': unknown region 'as' "
+            "(network.latency.topology.regions: eu, na)");
 }
 
 // The resolved scenario a run writes must reproduce it: rates and
