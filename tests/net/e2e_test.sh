@@ -188,7 +188,7 @@ cli)
   "$SWARM" get payload.bin --tracker 127.0.0.1:1 --out never > retry.out 2> retry.err &
   P=$!
   PIDS+=($P)
-  for _ in $(seq 100); do grep -q "retry 1/" retry.err && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q "retry 1/" retry.err && break; sleep 0.1; done
   kill -INT "$P"
   RC=0
   wait "$P" || RC=$?
@@ -208,8 +208,16 @@ cli)
   "$SWARM" share huge.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > huge.out 2> huge.err &
   P=$!
   PIDS+=($P)
-  for _ in $(seq 100); do
-    ls -l /proc/$P/fd 2> /dev/null | grep -q "huge.bin" && break
+  # Seen open twice in a row: share also opens the file for a moment to
+  # check it, before it blocks signals, and a SIGINT then would kill it
+  # without a word. (Up to 30 s: the machine may be loaded.)
+  SEEN=0
+  for _ in $(seq 300); do
+    if ls -l /proc/$P/fd 2> /dev/null | grep -q "huge.bin"; then
+      (( ++SEEN >= 2 )) && break
+    else
+      SEEN=0
+    fi
     sleep 0.1
   done
   kill -INT "$P"
