@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
+#include "core/units.h"
 #include "sim/theory/theory.h"
 
 namespace swarm::sim {
@@ -46,6 +48,24 @@ SimpleBounds ComputeSimpleBounds(const Scenario& s) {
   b.kumar_ross_s = t.kumar_ross_s;
   b.piece_granular_s = t.piece_granular_s;
   return b;
+}
+
+std::optional<std::string> StopsBeforeBound(const Scenario& s) {
+  if (!s.stop.all_complete) return std::nullopt;
+  for (const PeerClassSpec& c : s.peers) {
+    if (c.failure.probability > 0) return std::nullopt;
+  }
+  const SimpleBounds b = ComputeSimpleBounds(s);
+  const double stop_s = s.stop.max_time.seconds();
+  if (b.leechers == 0 || !std::isfinite(b.kumar_ross_s) || b.kumar_ross_s <= stop_s) {
+    return std::nullopt;
+  }
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "stop.max_time (%s) is shorter than the Kumar-Ross bound (%.1f s): "
+                "the run will stop before every leecher completes",
+                core::FormatDuration(s.stop.max_time).c_str(), b.kumar_ross_s);
+  return std::string(text);
 }
 
 namespace {

@@ -44,6 +44,14 @@ struct SimpleBounds {
 // REQUIRES: scenario.Validate() passed.
 SimpleBounds ComputeSimpleBounds(const Scenario& scenario);
 
+// A warning for a scenario that asks for every leecher to complete
+// (stop.all_complete) but stops (stop.max_time) before the Kumar-Ross
+// bound: no run of it can get there, which a user should hear before
+// waiting for one. nullopt otherwise, and when a class may fail (the bound
+// then counts leechers that need not finish).
+// REQUIRES: scenario.Validate() passed.
+std::optional<std::string> StopsBeforeBound(const Scenario& scenario);
+
 // The Qiu-Srikant steady state of one class of leechers that arrives as a
 // Poisson process and leaves after seeding (the fluid model's assumptions), with
 // the scenario's permanent seeds (never leaving, never failing) helping.

@@ -185,6 +185,9 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
         const std::string& trace_file) {
   auto s = Load(file, sets);
   if (!s) return kUserError;
+  if (auto warning = swarm::sim::StopsBeforeBound(*s)) {
+    std::cerr << "sim: warning: " << file << ": " << *warning << "\n";
+  }
   if (seed) s->seed = *seed;
   if (out_dir.empty()) out_dir = "results/" + s->name + "-seed" + std::to_string(s->seed);
   // Checked and created now, not after a run that may take minutes.
@@ -367,6 +370,9 @@ int main(int argc, char** argv) {
     if (!s) return kUserError;
     std::cout << file << ": ok (" << s->name << ", " << s->TotalPeers() << " peers, "
               << s->PieceCount() << (s->PieceCount() == 1 ? " piece)\n" : " pieces)\n");
+    if (auto warning = swarm::sim::StopsBeforeBound(*s)) {
+      std::cerr << "sim: warning: " << file << ": " << *warning << "\n";
+    }
     return 0;
   }
   if (*bounds) return Bounds(file, sets);

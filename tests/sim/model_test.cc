@@ -53,6 +53,23 @@ TEST(Bounds, DownloadLimited) {
   EXPECT_NEAR(ComputeSimpleBounds(Parse(text)).kumar_ross_s, 838860800 / 0.5e6, 1e-6);
 }
 
+// A scenario that wants every leecher done but stops before the bound
+// cannot succeed: say so up front (sim check, sim run, swarm run-scenario).
+TEST(Bounds, WarnsWhenTheRunStopsBeforeTheBound) {
+  EXPECT_FALSE(StopsBeforeBound(Parse(kFlash)));  // 4 h against 830.6 s
+  const std::string short_stop = "\nstop: {all_complete: true, max_time: 10min}";
+  EXPECT_EQ(StopsBeforeBound(Parse(kFlash + short_stop)).value_or(""),
+            "stop.max_time (10min) is shorter than the Kumar-Ross bound (830.6 s): the run "
+            "will stop before every leecher completes");
+  // Not when the run is meant to stop at max_time, nor when peers may fail
+  // (the bound then counts leechers that need not finish).
+  EXPECT_FALSE(StopsBeforeBound(
+      Parse(kFlash + std::string("\nstop: {all_complete: false, max_time: 10min}"))));
+  std::string failing = kFlash;
+  failing.insert(failing.rfind("}"), ", failure: {probability: 0.1, after: 60s}");
+  EXPECT_FALSE(StopsBeforeBound(Parse(failing + short_stop)));
+}
+
 // Qiu-Srikant for steady_state.yaml's swarm: F = 167772160 bit, download
 // 4 Mbit/s (c = 1/41.94 s), mean seeding 300 s, arrivals 0.05/s.
 const char* kSteady = R"(name: steady
