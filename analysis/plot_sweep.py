@@ -9,8 +9,9 @@ mean_completion_s,...`, parameter columns named by their dotted scenario path
 (e.g. protocol.piece_selection). Columns it does not know are ignored. Rows
 with the same x (and the same values of the other varied parameters) are
 aggregated: mean with a 95% confidence interval (Student t) or ± one standard
-deviation. Numeric x values get a numeric axis; others are categories, in the
-order they first appear (the order given to --vary). When other dotted
+deviation. Numeric x values get a numeric axis, and so do quantities of one
+kind (1Mbit/s, 2Mbit/s, 512KiB/s: placed by value, labelled as written);
+others are categories, in the order they first appear (the order given to --vary). When other dotted
 parameters vary too, each combination becomes its own series (or pool them
 with --group none). Exit codes: 0 ok, 2 bad file or column, 3 matplotlib or
 numpy missing.
@@ -281,10 +282,45 @@ def y_scale(y, series):
     return 1.0, title
 
 
+# The units of scenario quantities (core/units.cc), in base units of their
+# kind: seconds, bytes, bytes per second, events per second.
+UNITS = {
+    "time": {"us": 1e-6, "ms": 1e-3, "s": 1, "min": 60, "m": 60, "h": 3600,
+             "d": 86400},
+    "size": {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3,
+             "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9},
+    "rate": {"bit/s": 1 / 8, "kbit/s": 1e3 / 8, "Kbit/s": 1e3 / 8,
+             "Mbit/s": 1e6 / 8, "Gbit/s": 1e9 / 8, "B/s": 1, "KiB/s": 1024,
+             "MiB/s": 1024 ** 2, "GiB/s": 1024 ** 3, "kB/s": 1e3,
+             "KB/s": 1e3, "MB/s": 1e6, "GB/s": 1e9},
+    "frequency": {"/s": 1, "/min": 1 / 60, "/h": 1 / 3600, "/d": 1 / 86400},
+}
+
+
+def as_quantity(text):
+    """(kind, value in base units) of a scenario quantity such as 2Mbit/s or
+    30min, or None."""
+    text = text.strip()
+    i = 0
+    while i < len(text) and (text[i].isdigit() or text[i] == "."):
+        i += 1
+    number, unit = text[:i], text[i:].strip()
+    value = as_float(number) if number else None
+    if value is None:
+        return None
+    for kind, units in UNITS.items():
+        if unit in units:
+            return kind, value * units[unit]
+    return None
+
+
 def x_positions(series):
     """Numeric positions and tick labels: numbers if every x parses and there
     are at least two of them (a single value is shown as one category: a
-    numeric axis around one point has no scale to show)."""
+    numeric axis around one point has no scale to show). Quantities of one
+    kind (2Mbit/s, 512KiB/s; 30s, 2min) are placed by their value too, and
+    labelled as written: tick labels are returned for them, with positions
+    that are not 0, 1, 2... (so `categories` is not how to tell)."""
     xs = []
     for pts in series.values():
         for xv, *_ in pts:
@@ -292,7 +328,21 @@ def x_positions(series):
                 xs.append(xv)
     if len(xs) > 1 and all(as_float(v) is not None for v in xs):
         return {v: as_float(v) for v in xs}, None
+    quantities = [as_quantity(v) for v in xs]
+    if (len(xs) > 1 and all(quantities)
+            and len({kind for kind, _ in quantities}) == 1
+            and len({value for _, value in quantities}) == len(xs)):
+        return {v: q[1] for v, q in zip(xs, quantities)}, None
     return {v: i for i, v in enumerate(xs)}, xs
+
+
+def quantity_ticks(pos):
+    """Tick positions and labels for an axis of quantities (x_positions
+    placed them by value), or None when the x values are plain numbers."""
+    if all(as_float(v) is not None for v in pos):
+        return None
+    ordered = sorted(pos.items(), key=lambda kv: kv[1])
+    return [p for _, p in ordered], [v for v, _ in ordered]
 
 
 def plot(rows, args, groups, settings=None, not_flash=frozenset()):
@@ -351,6 +401,8 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     if categories:
         ax.set_xticks(range(len(categories)), categories)
         ax.set_xlim(-0.5, len(categories) - 0.5)
+    elif (ticks := quantity_ticks(pos)) is not None:
+        ax.set_xticks(*ticks)
     seeds = {r.get("seed") for r in rows}
     spread = (f"mean {error_name(args.err)} over {len(seeds)} seed(s)"
               if most > 1 else "one run per point: no error bar")

@@ -88,6 +88,31 @@ class PlotSweepTest(helpers.TempDirTest):
         # The reader is told that the means leave a run out.
         self.assertIn("note: 1 of 45 run(s) have no mean_completion_s", r.stdout)
 
+    def test_quantities_of_one_kind_get_a_numeric_axis(self):
+        # --vary peers.1.upload=512KiB/s,1Mbit/s,2Mbit/s used to be three
+        # categories in the order given, evenly spaced and not joined.
+        import plot_sweep
+        series = {"": [("1Mbit/s", 60.0, 1.0, [60.0]),
+                       ("512KiB/s", 70.0, 1.0, [70.0]),
+                       ("2Mbit/s", 40.0, 1.0, [40.0])]}
+        pos, categories = plot_sweep.x_positions(series)
+        self.assertIsNone(categories)
+        self.assertEqual(pos, {"1Mbit/s": 125000.0, "512KiB/s": 524288.0,
+                               "2Mbit/s": 250000.0})
+        self.assertEqual(plot_sweep.quantity_ticks(pos),
+                         ([125000.0, 250000.0, 524288.0],
+                          ["1Mbit/s", "2Mbit/s", "512KiB/s"]))
+        # Durations too; but different kinds, or an unknown unit, stay
+        # categories.
+        pos, categories = plot_sweep.x_positions(
+            {"": [("30s", 1, 0, [1]), ("2min", 2, 0, [2])]})
+        self.assertEqual((pos, categories), ({"30s": 30.0, "2min": 120.0}, None))
+        for xs in (["30s", "1MiB"], ["2Mbit/s", "3furlongs"], ["1min", "60s"]):
+            pos, categories = plot_sweep.x_positions(
+                {"": [(x, 1, 0, [1]) for x in xs]})
+            self.assertEqual(categories, xs)
+        self.assertIsNone(plot_sweep.quantity_ticks({"2": 2.0, "4": 4.0}))
+
     def test_single_numeric_x_is_one_category(self):
         # One --vary value (2 slots): a numeric axis around one point had
         # ticks 2.000, 2.002, ... and the run's dot far off to the side.
