@@ -171,6 +171,12 @@ class MapReader {
       bool ok = false;
       for (const char* a : allowed) ok |= key == a;
       std::string field = Join(path_, key);
+      if (!ok && key == "<<") {
+        // yaml-cpp reads a merge key as a plain key named "<<".
+        Fail(it->first, field,
+             "YAML merge keys (<<) are not supported: write the fields out, or "
+             "vary them with --set");
+      }
       if (!ok) {
         std::string list;
         for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);

@@ -136,6 +136,17 @@ TEST(ScenarioYaml, RealsAreWrittenShortAndReadBackExactly) {
   }
 }
 
+// A YAML merge key reaches us as a field named "<<": say what it is.
+TEST(ScenarioYaml, AMergeKeyIsNamedAsSuch) {
+  std::string text = Replace(kGood, "  - {class: leecher, count: 10, upload: 1Mbit/s, "
+                                    "download: 8Mbit/s,\n",
+                             "  - {<<: {count: 10}, class: leecher, upload: 1Mbit/s, "
+                             "download: 8Mbit/s,\n");
+  EXPECT_EQ(ErrorOf(text),
+            "t.yaml:12: field 'peers.1.<<': YAML merge keys (<<) are not supported: write "
+            "the fields out, or vary them with --set");
+}
+
 TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
   EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_slotz: 4")),
             "t.yaml:7: field 'protocol.unchoke_slotz': unknown field (known here: "
