@@ -481,13 +481,18 @@ def error_name(err):
 
 
 def print_table(series, args):
-    print(f"{args.x:<24} {'series':<30} {'n':>3} {'mean':>12} "
+    # Columns as wide as their longest entry (at least 24 and 30), so long
+    # series labels (several varied parameters) keep the rows aligned.
+    wx = max([24, len(args.x)] + [len(p[0]) for pts in series.values() for p in pts])
+    ws = max([30] + [len(label or "-") for label in series])
+    print(f"{args.x:<{wx}} {'series':<{ws}} {'n':>3} {'mean':>12} "
           f"{error_name(args.err):>12}")
     for label, pts in series.items():
         for xv, mean, e, vals in pts:
             # One run has no spread to estimate: say so rather than ±0.
             spread = f"{e:>12.3f}" if len(vals) > 1 else f"{'n/a (n=1)':>12}"
-            print(f"{xv:<24} {label or '-':<30} {len(vals):>3} {mean:>12.3f} {spread}")
+            print(f"{xv:<{wx}} {label or '-':<{ws}} {len(vals):>3} {mean:>12.3f} "
+                  f"{spread}")
 
 
 def main():

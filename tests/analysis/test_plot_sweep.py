@@ -113,6 +113,22 @@ class PlotSweepTest(helpers.TempDirTest):
             self.assertEqual(categories, xs)
         self.assertIsNone(plot_sweep.quantity_ticks({"2": 2.0, "4": 4.0}))
 
+    def test_table_columns_fit_long_series_labels(self):
+        import contextlib
+        import io
+        import types
+        import plot_sweep
+        label = "protocol.choker=tit_for_tat, protocol.piece_selection=rarest_first"
+        series = {label: [("4", 60.0, 1.5, [59.0, 61.0])],
+                  "short": [("16", 50.0, 0.0, [50.0])]}
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            plot_sweep.print_table(series, types.SimpleNamespace(
+                x="protocol.unchoke_slots", err="ci95"))
+        lines = out.getvalue().splitlines()
+        self.assertEqual(len({len(l) for l in lines}), 1, lines)
+        self.assertEqual(lines[1].split()[-3:], ["2", "60.000", "1.500"])
+
     def test_single_numeric_x_is_one_category(self):
         # One --vary value (2 slots): a numeric axis around one point had
         # ticks 2.000, 2.002, ... and the run's dot far off to the side.
