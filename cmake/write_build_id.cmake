@@ -16,7 +16,10 @@ elseif(build_id MATCHES "-dirty$")
   # digest of the diff against HEAD (tracked files; untracked ones are not
   # part of `--dirty` either).
   execute_process(
-    COMMAND git -C "${SOURCE_DIR}" diff HEAD --binary
+    # Pinned format: the user's git config (color.ui=always, diff.noprefix,
+    # diff.external, textconv drivers) must not change the digest.
+    COMMAND git -C "${SOURCE_DIR}" -c color.ui=never diff HEAD --binary --no-color
+            --no-ext-diff --no-textconv --src-prefix=a/ --dst-prefix=b/
     OUTPUT_VARIABLE diff
     RESULT_VARIABLE diff_rc
     ERROR_QUIET)

@@ -141,7 +141,7 @@ uint64_t PeerIdentity::NextAnnounceCounter(uint64_t now_us) const {
   uint64_t last = last_counter_.load();
   uint64_t next;
   do {
-    next = std::max(now_us, last + 1);
+    next = last + 1 > now_us + kAnnounceWindowMicros ? now_us : std::max(now_us, last + 1);
   } while (!last_counter_.compare_exchange_weak(last, next));
   return next;
 }

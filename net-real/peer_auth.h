@@ -66,6 +66,11 @@ bool VerifySignature(std::string_view public_key, std::string_view message,
 // kNonceBytes from OpenSSL's random generator.
 std::string RandomNonce();
 
+// How far an announce's counter (microseconds of the announcer's wall
+// clock) may be from the tracker's wall clock, either way: clocks a few
+// minutes apart still work, and older counters need not be remembered.
+inline constexpr uint64_t kAnnounceWindowMicros = 300ull * 1000 * 1000;
+
 class PeerIdentity {
  public:
   // A fresh key pair from OpenSSL's random generator.
@@ -87,7 +92,10 @@ class PeerIdentity {
   // the wall clock since the Unix epoch), or one more than the last one
   // handed out if that is not below it, so that the counters of one key
   // strictly increase even when the clock steps back or two announces
-  // share a microsecond.
+  // share a microsecond. Except after a correction of more than
+  // kAnnounceWindowMicros: counters that far ahead are refused by every
+  // tracker, so keeping them would shut the peer out until real time
+  // caught up; the counter starts again from `now_us`.
   uint64_t NextAnnounceCounter(uint64_t now_us) const;
 
  private:

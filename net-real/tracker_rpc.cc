@@ -503,7 +503,7 @@ void TrackerClient::Announce(
   call->req.set_downloaded(static_cast<uint64_t>(request.downloaded));
   call->req.set_left(static_cast<uint64_t>(request.left));
   call->req.set_numwant(request.numwant);
-  const AnnounceSignature sig = SignAnnounce(signer, request, WallClockMicros());
+  const AnnounceSignature sig = SignAnnounce(signer, request, wall_clock_());
   call->req.set_public_key(sig.public_key);
   call->req.set_counter(sig.counter);
   call->req.set_signature(sig.signature);

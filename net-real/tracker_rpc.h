@@ -13,6 +13,7 @@
 #ifndef SWARM_NET_TRACKER_RPC_H_
 #define SWARM_NET_TRACKER_RPC_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -52,13 +53,12 @@ inline constexpr int kMaxTrackerMessageBytes = 64 * 1024 * 1024;
 // tracker and dropped by a peer that gets it in an announce answer.
 bool ValidPeerEndpoint(const std::string& endpoint);
 
-// How far an announce's counter (microseconds of the announcer's wall
-// clock) may be from the tracker's wall clock, either way: clocks a few
-// minutes apart still work, and older counters need not be remembered.
-inline constexpr uint64_t kAnnounceWindowMicros = 300ull * 1000 * 1000;
 // Counters an AnnounceReplayGuard remembers at most (two tree nodes, 192
-// bytes, each: 24 MiB in all).
-inline constexpr size_t kAnnounceGuardCapacity = size_t{1} << 17;
+// bytes, each: 48 MiB in all). Above the 200000 peer records `swarm
+// tracker` keeps: with every record announcing within the window (a
+// 1-minute interval), a smaller guard would forget counters younger than
+// the window and refuse peers whose clocks lag by less than it allows.
+inline constexpr size_t kAnnounceGuardCapacity = size_t{1} << 18;
 
 // Microseconds since the Unix epoch, by the system clock: what announce
 // counters are made of and checked against.
@@ -153,10 +153,13 @@ class TrackerClient : public AnnounceClient {
   std::optional<std::vector<core::FileEntry>> ListFiles(std::string* error);
   // nullopt + empty *error: no such file.
   std::optional<core::TorrentInfo> Lookup(const std::string& name, std::string* error);
-  // True if the last synchronous call failed in a way a retry cannot mend
-  // (the server has no Tracker service, or refused the request as
-  // malformed); WithRetries then stops at once.
+  // True if the last synchronous call to finish failed in a way a retry
+  // cannot mend (the server has no Tracker service, or refused the request
+  // as malformed); WithRetries then stops at once.
   bool last_failure_hopeless() const { return hopeless_; }
+  // The wall clock announce counters are taken from (WallClockMicros);
+  // tests set a skewed one. Call before the first Announce.
+  void SetWallClock(std::function<uint64_t()> clock) { wall_clock_ = std::move(clock); }
 
   void Announce(const core::AnnounceRequest& request, const PeerIdentity& signer,
                 std::function<void(std::optional<core::AnnounceResponse>,
@@ -166,7 +169,8 @@ class TrackerClient : public AnnounceClient {
   std::string target_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<class TrackerStub> stub_;
-  bool hopeless_ = false;
+  std::atomic<bool> hopeless_{false};  // of the last call to finish
+  std::function<uint64_t()> wall_clock_ = WallClockMicros;
 };
 
 }  // namespace swarm::net

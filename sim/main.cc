@@ -154,15 +154,51 @@ struct MadeByRun {
 };
 const MadeByRun* g_made = nullptr;
 
+// Async-signal-safe.
+void RemoveMade(const MadeByRun& made) {
+  if (!made.trace.empty()) ::unlink(made.trace.c_str());
+  for (const std::string& d : made.dirs) ::rmdir(d.c_str());
+}
+
 extern "C" void RemoveWhatTheRunMade(int sig) {
   // Only async-signal-safe calls here.
-  if (g_made) {
-    if (!g_made->trace.empty()) ::unlink(g_made->trace.c_str());
-    for (const std::string& d : g_made->dirs) ::rmdir(d.c_str());
-  }
+  if (g_made) RemoveMade(*g_made);
   ::signal(sig, SIG_DFL);
   ::raise(sig);  // so the shell sees the signal (exit status 128 + sig)
 }
+
+// While it exists, SIGINT, SIGTERM and SIGHUP remove what the run made and
+// end sim by the signal. A signal ignored when sim started (a background
+// job of a script ignores SIGINT) stays ignored. Destroyed on every way out
+// of the run's setup and after the run, it puts the handlers back as they
+// were and forgets `made` (which it must not outlive).
+class RemoveOnInterrupt {
+ public:
+  explicit RemoveOnInterrupt(const MadeByRun* made) {
+    g_made = made;
+    struct sigaction on_interrupt = {};
+    on_interrupt.sa_handler = RemoveWhatTheRunMade;
+    sigemptyset(&on_interrupt.sa_mask);
+    for (int i = 0; i < 3; ++i) {
+      sigaction(kSignals[i], nullptr, &before_[i]);
+      if (before_[i].sa_handler != SIG_IGN) sigaction(kSignals[i], &on_interrupt, nullptr);
+    }
+  }
+  ~RemoveOnInterrupt() { Release(); }
+  void Release() {
+    if (released_) return;
+    released_ = true;
+    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &before_[i], nullptr);
+    g_made = nullptr;
+  }
+  RemoveOnInterrupt(const RemoveOnInterrupt&) = delete;
+  RemoveOnInterrupt& operator=(const RemoveOnInterrupt&) = delete;
+
+ private:
+  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction before_[3];
+  bool released_ = false;
+};
 
 // The folders creating `dir` would make, deepest first.
 std::vector<std::string> MissingFolders(const std::string& dir) {
@@ -217,22 +253,12 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   // Deepest first: the trace's folder may be inside the result folder.
   std::sort(made.dirs.begin(), made.dirs.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  g_made = &made;
-  struct sigaction on_interrupt = {};
-  on_interrupt.sa_handler = RemoveWhatTheRunMade;
-  sigemptyset(&on_interrupt.sa_mask);
-  // A signal ignored when sim started (a background job of a script
-  // ignores SIGINT) stays ignored; each is put back as it was after the run.
-  constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
-  struct sigaction before[3];
-  for (int i = 0; i < 3; ++i) {
-    sigaction(kSignals[i], nullptr, &before[i]);
-    if (before[i].sa_handler != SIG_IGN) sigaction(kSignals[i], &on_interrupt, nullptr);
-  }
+  RemoveOnInterrupt remove_on_interrupt(&made);
   std::error_code mkdir_error;
   std::filesystem::create_directories(out_dir, mkdir_error);
   if (mkdir_error) {
     std::cerr << "--out " << out_dir << ": cannot create: " << mkdir_error.message() << "\n";
+    RemoveMade(made);  // the part of the path that was made, if any
     return 1;
   }
   std::ofstream trace;
@@ -245,6 +271,7 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     trace.open(trace_file, std::ios::trunc);
     if (!trace) {
       std::cerr << "--trace " << trace_file << ": cannot open for writing\n";
+      RemoveMade(made);  // nothing written: no folder made for it stays
       return kUserError;
     }
     opt.trace = &trace;
@@ -254,8 +281,7 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   swarm::sim::Simulation sim(*s, opt);
   swarm::sim::RunResult r = sim.Run();
   // From here on the folder gets results; an interrupt leaves what is there.
-  for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &before[i], nullptr);
-  g_made = nullptr;
+  remove_on_interrupt.Release();
   progress.Finish();
   if (trace.is_open()) {
     // Complete on disk before anything reads it (--plot's piece map).

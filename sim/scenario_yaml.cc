@@ -574,7 +574,12 @@ std::string Locate(const std::string& file, const ParseFail& f) {
 // even be read.
 std::string ValidateErrorField(const YAML::Node& root, const std::vector<std::string>& overrides) {
   Context scratch;
-  Context* const ours = g_ctx;
+  // Puts the caller's context back however this ends (an exception other
+  // than the two caught below would otherwise leave g_ctx on `scratch`).
+  struct Restore {
+    Context* ours;
+    ~Restore() { g_ctx = ours; }
+  } restore{g_ctx};
   g_ctx = &scratch;
   std::string field;
   try {
@@ -586,7 +591,6 @@ std::string ValidateErrorField(const YAML::Node& root, const std::vector<std::st
   } catch (const YAML::Exception&) {
     field = "\n";
   }
-  g_ctx = ours;
   return field;
 }
 

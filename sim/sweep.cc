@@ -225,6 +225,11 @@ std::optional<std::string> WriteSweepManifest(const SweepSpec& spec,
   if (ec) return spec.out_dir + ": cannot create directory: " + ec.message();
   YAML::Emitter y;
   y << YAML::BeginMap << YAML::Key << "scenario" << YAML::Value << spec.scenario_file;
+  // The folder the sweep ran in: the relative paths above and in the
+  // commands below are relative to it. `sim merge` run from elsewhere
+  // uses it to find the scenario for its redo commands.
+  const std::filesystem::path made_in = std::filesystem::current_path(ec);
+  if (!ec) y << YAML::Key << "made_in" << YAML::Value << made_in.string();
   y << YAML::Key << "params" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const SweepParam& p : spec.params) y << p.key;
   y << YAML::EndSeq << YAML::Key << "sets" << YAML::Value << YAML::Flow << spec.sets;

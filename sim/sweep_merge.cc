@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 
 struct Manifest {
   std::string scenario;
+  std::string made_in;  // where the sweep ran; empty in older manifests
   std::vector<std::string> params;
   std::vector<std::string> sets;
   struct Run {
@@ -47,6 +48,7 @@ std::variant<Manifest, std::string> ReadManifest(const std::string& dir) {
     YAML::Node y = YAML::LoadFile(path);
     Manifest m;
     m.scenario = y["scenario"].as<std::string>();
+    if (y["made_in"]) m.made_in = y["made_in"].as<std::string>();
     m.params = y["params"].as<std::vector<std::string>>();
     m.sets = y["sets"].as<std::vector<std::string>>();
     for (const YAML::Node& r : y["runs"]) {
@@ -195,6 +197,15 @@ std::string RedoCommand(const Manifest& m, const std::string& dir, const Manifes
                         const std::string& program) {
   SweepSpec spec;
   spec.scenario_file = m.scenario;
+  // A relative scenario path is relative to where the sweep ran; merged
+  // from another folder, the command names the file that sweep used.
+  if (fs::path(m.scenario).is_relative() && !m.made_in.empty()) {
+    const fs::path there = (fs::path(m.made_in) / m.scenario).lexically_normal();
+    std::error_code ec;
+    if (fs::exists(there, ec) && !fs::equivalent(m.scenario, there, ec)) {
+      spec.scenario_file = there.string();
+    }
+  }
   for (const std::string& key : m.params) spec.params.push_back({key, {}});
   spec.sets = m.sets;
   spec.out_dir = dir;

@@ -268,7 +268,10 @@ SweepOutcome RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
       }
       reaped = true;
       const size_t run = it->second.run;
-      if (g_stop_signal != 0) {  // it ended with the sweep (Ctrl-C reaches both)
+      // Ended by the signal with the sweep (Ctrl-C reaches both): stopped,
+      // not failed. One that finished or failed on its own just then is
+      // counted as such, its failure log kept.
+      if (g_stop_signal != 0 && WIFSIGNALED(status)) {
         fs::remove(log_of(run), ec);
         ++outcome.stopped_runs;
         it = running.erase(it);

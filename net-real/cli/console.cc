@@ -15,7 +15,6 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <string_view>
 #include <thread>
 
 #include "core/rng.h"
@@ -58,15 +57,10 @@ void Log(LogLevel level, const std::string& msg) {
   std::lock_guard<std::mutex> lock(g_out_mu);
   if (g_progress_shown) std::fputs("\r\033[K", stderr);
   g_progress_shown = false;
-  // Messages quote file names, tracker listings and flags: a control
-  // character in one must not steer the terminal. Line breaks stay.
-  std::string shown;
-  for (size_t from = 0; from <= msg.size();) {
-    size_t end = std::min(msg.find('\n', from), msg.size());
-    shown += PrintableName(std::string_view(msg).substr(from, end - from));
-    if (end < msg.size()) shown += '\n';
-    from = end + 1;
-  }
+  // Messages quote file names, flags and what remotes say (a tracker's
+  // failure reason): a control character in one must not steer the
+  // terminal, and a line break must not start a line that looks like ours.
+  const std::string shown = PrintableName(msg);
   std::fprintf(stderr, "swarm: %s: %s\n", LevelName(level), shown.c_str());
 }
 

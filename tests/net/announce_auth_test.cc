@@ -136,6 +136,18 @@ TEST(PeerIdentityTest, AnnounceCountersStrictlyIncrease) {
   EXPECT_EQ(key->NextAnnounceCounter(kNow + kSecond), kNow + kSecond);
 }
 
+// A clock an hour fast, then corrected: counters an hour ahead would be
+// refused by every tracker until real time caught up, so they start again
+// from the clock. A smaller correction keeps them increasing.
+TEST(PeerIdentityTest, AnnounceCountersFollowAClockCorrectedBackByMoreThanTheWindow) {
+  auto key = PeerIdentity::Generate();
+  EXPECT_EQ(key->NextAnnounceCounter(kNow + 3600 * kSecond), kNow + 3600 * kSecond);
+  EXPECT_EQ(key->NextAnnounceCounter(kNow), kNow);
+  EXPECT_EQ(key->NextAnnounceCounter(kNow), kNow + 1);
+  EXPECT_EQ(key->NextAnnounceCounter(kNow + 60 * kSecond), kNow + 60 * kSecond);
+  EXPECT_EQ(key->NextAnnounceCounter(kNow), kNow + 60 * kSecond + 1);  // within the window
+}
+
 // --- AnnounceReplayGuard ----------------------------------------------------
 
 const core::InfoHash kHash = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18).info_hash();
@@ -331,10 +343,10 @@ TEST_F(SignedAnnounceRpcTest, UnsignedAndBadlySignedAnnouncesAreRefused) {
 }
 
 // TrackerClient signs what it sends, and hands on the tracker's reason
-// when an announce is refused (here: a counter far ahead of the clock).
+// when an announce is refused (here: a clock far ahead of the tracker's).
 TEST_F(SignedAnnounceRpcTest, TrackerClientSignsAndReportsRefusals) {
   TrackerClient client(target_);
-  auto announce = [&](const PeerIdentity& key) {
+  auto announce = [&](const PeerIdentity& key, TrackerClient& via) {
     core::AnnounceRequest r;
     r.info_hash = hash();
     r.peer = core::PeerAddress{key.id(), "127.0.0.1:7000"};
@@ -342,7 +354,7 @@ TEST_F(SignedAnnounceRpcTest, TrackerClientSignsAndReportsRefusals) {
     std::mutex mu;
     std::condition_variable cv;
     std::optional<std::optional<core::AnnounceResponse>> got;
-    client.Announce(r, key, [&](std::optional<core::AnnounceResponse> resp, std::string) {
+    via.Announce(r, key, [&](std::optional<core::AnnounceResponse> resp, std::string) {
       std::lock_guard<std::mutex> lock(mu);
       got = std::move(resp);
       cv.notify_all();
@@ -351,11 +363,13 @@ TEST_F(SignedAnnounceRpcTest, TrackerClientSignsAndReportsRefusals) {
     EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return got.has_value(); }));
     return got && *got ? (*got)->failure_reason : std::string("no answer");
   };
-  EXPECT_EQ(announce(*victim_), "");
-  EXPECT_EQ(announce(*victim_), "");  // the next counter
+  EXPECT_EQ(announce(*victim_, client), "");
+  EXPECT_EQ(announce(*victim_, client), "");  // the next counter
+  TrackerClient skewed_client(target_);
+  skewed_client.SetWallClock(
+      [] { return WallClockMicros() + kAnnounceWindowMicros + 60 * kSecond; });
   auto skewed = PeerIdentity::Generate();
-  skewed->NextAnnounceCounter(WallClockMicros() + kAnnounceWindowMicros + 60 * kSecond);
-  const std::string why = announce(*skewed);
+  const std::string why = announce(*skewed, skewed_client);
   EXPECT_NE(why.find("ahead of the tracker's clock"), std::string::npos) << why;
 }
 
@@ -383,7 +397,6 @@ TEST_F(SignedAnnounceRpcTest, AnAnnounceTheCoreRefusedCannotBeReplayedLater) {
 // ahead of the tracker's), and is not listed.
 TEST_F(SignedAnnounceRpcTest, ADriverSaysWhyItsAnnounceWasRefused) {
   auto key = PeerIdentity::Generate();
-  key->NextAnnounceCounter(WallClockMicros() + 3600 * kSecond);
   const auto dir = std::filesystem::temp_directory_path() /
                    ("swarm_announce_auth_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -403,6 +416,7 @@ TEST_F(SignedAnnounceRpcTest, ADriverSaysWhyItsAnnounceWasRefused) {
     cv.notify_all();
   };
   TrackerClient client(target_);
+  client.SetWallClock([] { return WallClockMicros() + 3600 * kSecond; });
   Dialer dialer;
   auto driver = std::make_unique<PeerDriver>(info_, std::move(store),
                                              core::Bitfield(info_.piece_count()), o, &client,

@@ -38,4 +38,10 @@ echo two > "$work/repo/a.txt"
 again=$(id_of)
 [[ $again == "$first" ]] || fail "the same edit got '$again', then '$first'"
 
+# The user's diff settings do not change it.
+git -C "$work/repo" config color.ui always
+git -C "$work/repo" config diff.noprefix true
+styled=$(id_of)
+[[ $styled == "$first" ]] || fail "git config changed the id: '$styled', not '$first'"
+
 echo "build ids: clean $clean, edits $first / $second"

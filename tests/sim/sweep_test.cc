@@ -658,6 +658,34 @@ TEST(SimMerge, ACopiedSweepFolderIsRedoneWhereItIsNow) {
               std::string::npos) << r["command"];
 }
 
+// A sweep made with a relative scenario path, merged from another folder
+// (here: the results folder inside the project): the redo command used to
+// name the scenario as typed, which that folder does not have.
+TEST(SimMerge, ARedoCommandFromAnotherFolderNamesTheScenarioTheSweepUsed) {
+  const std::string project = Dir("project"), sim = SIM_BINARY;
+  std::string err;
+  fs::create_directories(project + "/scen");
+  std::ofstream(project + "/scen/tiny.yaml") << kTiny;
+  ASSERT_EQ(SimAs("cd " + project + " && " + sim,
+                  "sweep scen/tiny.yaml --vary protocol.piece_selection=rarest_first,random "
+                  "--seeds 2 --quiet --out results/sw",
+                  nullptr, &err),
+            0) << err;
+  const std::string run = "/runs/protocol.piece_selection=random__seed=1";
+  fs::remove(project + "/results/sw" + run + "/summary.json");
+  EXPECT_EQ(SimAs("cd " + project + "/results && " + sim, "merge sw", nullptr, &err), 1);
+  const std::string redo = RedoLine(err);
+  EXPECT_EQ(redo, sim + " run " + fs::canonical(project + "/scen/tiny.yaml").string() +
+                      " --seed 1 --set protocol.piece_selection=random --out sw" + run +
+                      " --quiet") << err;
+  ASSERT_EQ(std::system(("cd " + project + "/results && " + redo + " >/dev/null").c_str()), 0);
+  EXPECT_EQ(SimAs("cd " + project + "/results && " + sim, "merge sw", nullptr, &err), 0) << err;
+  // From the folder the sweep ran in, the path stays as typed.
+  fs::remove(project + "/results/sw" + run + "/summary.json");
+  EXPECT_EQ(SimAs("cd " + project + " && " + sim, "merge results/sw", nullptr, &err), 1);
+  EXPECT_NE(RedoLine(err).find(" run scen/tiny.yaml "), std::string::npos) << err;
+}
+
 // summary.json records the size of each CSV file beside it; a run whose
 // peers.csv or timeline.csv was cut short (an interrupted copy, a full
 // disk) passed for complete, in `sim merge` and in --resume.
