@@ -26,6 +26,7 @@
 #include "sim/huge_pages.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
+#include "sim/stop_signals.h"
 #include "sim/sweep.h"
 #include "sim/sweep_cli.h"
 #include "sim/theory/fluid_model.h"
@@ -167,37 +168,25 @@ extern "C" void RemoveWhatTheRunMade(int sig) {
   ::raise(sig);  // so the shell sees the signal (exit status 128 + sig)
 }
 
-// While it exists, SIGINT, SIGTERM and SIGHUP remove what the run made and
-// end sim by the signal. A signal ignored when sim started (a background
-// job of a script ignores SIGINT) stays ignored. Destroyed on every way out
-// of the run's setup and after the run, it puts the handlers back as they
-// were and forgets `made` (which it must not outlive).
+// While it exists, a stop signal removes what the run made and ends sim by
+// the signal (StopSignalScope: one ignored when sim started stays
+// ignored). Destroyed on every way out of the run's setup, or released
+// after the run, it puts the handlers back and forgets `made` (which it
+// must not outlive).
 class RemoveOnInterrupt {
  public:
-  explicit RemoveOnInterrupt(const MadeByRun* made) {
+  // Nothing is made yet when the handlers go in, so g_made may follow.
+  explicit RemoveOnInterrupt(const MadeByRun* made) : scope_(RemoveWhatTheRunMade) {
     g_made = made;
-    struct sigaction on_interrupt = {};
-    on_interrupt.sa_handler = RemoveWhatTheRunMade;
-    sigemptyset(&on_interrupt.sa_mask);
-    for (int i = 0; i < 3; ++i) {
-      sigaction(kSignals[i], nullptr, &before_[i]);
-      if (before_[i].sa_handler != SIG_IGN) sigaction(kSignals[i], &on_interrupt, nullptr);
-    }
   }
   ~RemoveOnInterrupt() { Release(); }
   void Release() {
-    if (released_) return;
-    released_ = true;
-    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &before_[i], nullptr);
+    scope_.Release();
     g_made = nullptr;
   }
-  RemoveOnInterrupt(const RemoveOnInterrupt&) = delete;
-  RemoveOnInterrupt& operator=(const RemoveOnInterrupt&) = delete;
 
  private:
-  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
-  struct sigaction before_[3];
-  bool released_ = false;
+  swarm::sim::StopSignalScope scope_;
 };
 
 // The folders creating `dir` would make, deepest first.

@@ -34,6 +34,7 @@
 #include <map>
 #include <thread>
 
+#include "sim/stop_signals.h"
 #include "sim/sweep.h"
 
 namespace swarm::sim {
@@ -56,9 +57,8 @@ std::string FormatClock(double seconds) {
   return buf;
 }
 
-// The stop signals and what the handler saw. `g_stop_signal` is the last
-// stop signal received (0: none), `g_stop_count` how many arrived.
-constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+// What the stop-signal handler saw: `g_stop_signal` is the last stop
+// signal received (0: none), `g_stop_count` how many arrived.
 volatile std::sig_atomic_t g_stop_signal = 0;
 volatile std::sig_atomic_t g_stop_count = 0;
 
@@ -66,35 +66,6 @@ void OnStopSignal(int sig) {
   g_stop_signal = sig;
   g_stop_count = g_stop_count + 1;
 }
-
-// While it exists, the stop signals set g_stop_signal instead of killing
-// the process; the previous handlers come back when it is destroyed. A
-// signal that was ignored when the sweep started (`nohup` ignores SIGHUP)
-// stays ignored, for the sweep and its children.
-class StopSignalHandlers {
- public:
-  StopSignalHandlers() {
-    g_stop_signal = 0;
-    g_stop_count = 0;
-    struct sigaction sa = {};
-    sa.sa_handler = OnStopSignal;
-    sigemptyset(&sa.sa_mask);
-    for (int sig : kStopSignals) sigaddset(&sa.sa_mask, sig);
-    for (size_t i = 0; i < std::size(kStopSignals); ++i) {
-      sigaction(kStopSignals[i], nullptr, &old_[i]);
-      if (old_[i].sa_handler != SIG_IGN) sigaction(kStopSignals[i], &sa, nullptr);
-    }
-  }
-  ~StopSignalHandlers() {
-    for (size_t i = 0; i < std::size(kStopSignals); ++i)
-      sigaction(kStopSignals[i], &old_[i], nullptr);
-  }
-  StopSignalHandlers(const StopSignalHandlers&) = delete;
-  StopSignalHandlers& operator=(const StopSignalHandlers&) = delete;
-
- private:
-  struct sigaction old_[std::size(kStopSignals)];
-};
 
 // Blocks the stop signals while it exists (a signal that arrives meanwhile
 // is delivered when it ends).
@@ -241,7 +212,12 @@ SweepOutcome RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
   SweepOutcome outcome;
   std::map<pid_t, Child> running;
   Progress progress(options, runs.size());
-  StopSignalHandlers stop_signals;
+  // While runs go, a stop signal sets g_stop_signal instead of killing the
+  // sweep (one ignored when the sweep started stays ignored, for the sweep
+  // and its children).
+  g_stop_signal = 0;
+  g_stop_count = 0;
+  StopSignalScope stop_signals(OnStopSignal);
   size_t next = 0, done = 0;
   while ((next < runs.size() || !running.empty()) && g_stop_signal == 0) {
     while (running.size() < std::max(1u, options.jobs) && next < runs.size() &&

@@ -47,6 +47,15 @@ class PeerRequestsTest : public ::testing::Test {
     have.Clear(7);
     return have;
   }
+  // One step of a wait in which c1 and c2 stay alive and say nothing else:
+  // to the next timeout, their keep-alives first; the actions are dropped.
+  void QuietStep(Peer& p) {
+    now_ = *p.NextTimeout();
+    p.OnMessage(now_, c1_, KeepAlive{});
+    p.OnMessage(now_, c2_, KeepAlive{});
+    p.OnTimeout(now_);
+    p.TakeActions();
+  }
   void Handshaken(Peer& p, ConnectionId c, PeerId who) {
     p.OnConnected(now_, c, Direction::kInbound, std::nullopt);
     p.OnMessage(now_, c, Handshake{torrent_.info_hash(), who});
@@ -268,11 +277,7 @@ TEST_F(PeerRequestsTest, LateBlockAfterUnchokeAndEpochBoundaryIsExcused) {
   // Alive (keep-alives), both choking us, until just before the first
   // epoch boundary.
   while (*p->NextTimeout() < start + cfg.inactivity_timeout - Duration::Seconds(10)) {
-    now_ = *p->NextTimeout();
-    p->OnMessage(now_, c1_, KeepAlive{});
-    p->OnMessage(now_, c2_, KeepAlive{});
-    p->OnTimeout(now_);
-    p->TakeActions();
+    QuietStep(*p);
   }
   p->OnMessage(now_, c1_, Unchoke{});
   ASSERT_EQ(RequestsOn(p->TakeActions(), c1_), (std::vector<BlockRef>{Blk(0, 0)}));
@@ -288,13 +293,7 @@ TEST_F(PeerRequestsTest, LateBlockAfterUnchokeAndEpochBoundaryIsExcused) {
   }
   p->TakeActions();
   const Time forgotten = now_;
-  while (now_ < start + cfg.inactivity_timeout + Duration::Seconds(10)) {
-    now_ = *p->NextTimeout();
-    p->OnMessage(now_, c1_, KeepAlive{});
-    p->OnMessage(now_, c2_, KeepAlive{});
-    p->OnTimeout(now_);
-    p->TakeActions();
-  }
+  while (now_ < start + cfg.inactivity_timeout + Duration::Seconds(10)) QuietStep(*p);
   p->OnMessage(now_, c1_, Unchoke{});
   p->TakeActions();
   ASSERT_LT(now_ - forgotten, Duration::Seconds(30));
