@@ -4,12 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <sstream>
 
 #include "sim/build_info.h"
 #include "sim/scenario_yaml.h"
+#include "sim/write_file.h"
 
 namespace swarm::sim {
 namespace {
@@ -267,17 +267,21 @@ std::optional<std::string> WriteResultFolder(const std::string& dir, const Scena
   Summary sum = Summarize(s, r);
   std::string peers = PeersCsv(s, r), timeline = TimelineCsv(r);
   const CsvBytes sizes{peers.size(), timeline.size()};
+  // summary.json says the folder is complete (sim merge and --resume read
+  // it so): an earlier run's goes first and this run's comes last, so a
+  // rewrite that fails or is killed half-way leaves a folder that reads as
+  // not done rather than one whose summary describes other files.
+  const std::filesystem::path folder(dir);
+  std::filesystem::remove(folder / "summary.json", ec);
+  if (ec) return (folder / "summary.json").string() + ": cannot remove: " + ec.message();
   const std::pair<const char*, std::string> files[] = {
       {"peers.csv", std::move(peers)},
       {"timeline.csv", std::move(timeline)},
-      {"summary.json", SummaryJson(s, r, sum, sizes)},
       {"scenario.yaml", EmitScenario(s)},
+      {"summary.json", SummaryJson(s, r, sum, sizes)},
   };
   for (const auto& [name, text] : files) {
-    std::string path = dir + "/" + name;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) return path + ": cannot write";
+    if (auto err = WriteFileWhole(folder / name, text)) return err;
   }
   return std::nullopt;
 }

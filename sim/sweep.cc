@@ -4,11 +4,11 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "sim/scenario_yaml.h"
+#include "sim/write_file.h"
 
 namespace swarm::sim {
 
@@ -247,10 +247,7 @@ std::optional<std::string> WriteSweepManifest(const SweepSpec& spec,
   const std::pair<const char*, std::string> files[] = {
       {"sweep.yaml", std::string(y.c_str()) + "\n"}, {"jobs.txt", jobs}};
   for (const auto& [name, text] : files) {
-    std::string path = (std::filesystem::path(spec.out_dir) / name).string();
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) return path + ": cannot write";
+    if (auto err = WriteFileWhole(std::filesystem::path(spec.out_dir) / name, text)) return err;
   }
   return std::nullopt;
 }

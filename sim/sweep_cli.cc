@@ -14,6 +14,7 @@
 #include "sim/cli_checks.h"
 #include "sim/scenario_yaml.h"
 #include "sim/sweep.h"
+#include "sim/write_file.h"
 
 namespace swarm::sim {
 namespace {
@@ -95,18 +96,13 @@ int MergeInto(const std::vector<std::string>& dirs, const std::string& csv,
   if (fs::path parent = fs::path(csv).parent_path(); !parent.empty()) {
     fs::create_directories(parent, ec);
   }
-  std::ofstream out(csv, std::ios::binary | std::ios::trunc);
-  out << m.csv;
-  if (!out) {
-    std::cerr << csv << ": cannot write\n";
+  if (auto err = WriteFileWhole(csv, m.csv)) {
+    std::cerr << *err << "\n";
     return kFailed;
   }
   if (with_manifest) {
-    std::string path = MergedManifestPath(csv);
-    std::ofstream manifest(path, std::ios::binary | std::ios::trunc);
-    manifest << MergedManifest(m, csv);
-    if (!manifest) {
-      std::cerr << path << ": cannot write\n";
+    if (auto err = WriteFileWhole(MergedManifestPath(csv), MergedManifest(m, csv))) {
+      std::cerr << *err << "\n";
       return kFailed;
     }
   }

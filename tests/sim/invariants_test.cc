@@ -2,6 +2,7 @@
 // conservation, rate caps, causality (no upload of an unverified piece),
 // the Kumar-Ross bound, determinism, and the CLI's handling of bad files.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
@@ -798,6 +799,46 @@ TEST(Cli, ARunAgainInItsFolderLeavesNoPlotOfTheEarlierRun) {
   EXPECT_NE(ReadFile(dir + "/summary.json").find("\"seed\": 9,"), std::string::npos);
   std::filesystem::remove_all(dir);
   std::filesystem::remove(file);
+}
+
+// A write cut short, as by a full disk (here a file-size limit, which
+// fails write() with EFBIG), leaves the earlier run's file whole and no
+// summary.json: sim merge and --resume read the folder as not done, rather
+// than as done with another run's summary.
+TEST(Results, AWriteCutShortKeepsTheEarlierFileAndLeavesNoSummary) {
+  const std::string dir = PrivateTempPath("cut_short_out");
+  std::filesystem::remove_all(dir);
+  Scenario s = Parse(kSmall);
+  RunResult r = Simulation(s).Run();
+  ASSERT_EQ(WriteResultFolder(dir, s, r), std::nullopt);
+  const std::string earlier = ReadFile(dir + "/peers.csv");
+  ASSERT_GT(earlier.size(), 1000u);
+  ASSERT_TRUE(std::filesystem::exists(dir + "/summary.json"));
+
+  Scenario t = s;
+  t.seed = 4;
+  RunResult other = Simulation(t).Run();
+  ASSERT_NE(PeersCsv(t, other), earlier);
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  rlimit small = before;
+  small.rlim_cur = 1000;  // bytes per file
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const std::optional<std::string> err = WriteResultFolder(dir, t, other);
+  setrlimit(RLIMIT_FSIZE, &before);
+  ::signal(SIGXFSZ, old_handler);
+
+  ASSERT_TRUE(err.has_value());
+  EXPECT_NE(err->find(dir + "/peers.csv: cannot write: File too large"), std::string::npos) << *err;
+  EXPECT_EQ(ReadFile(dir + "/peers.csv"), earlier);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/summary.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/.peers.csv.partial"));
+  // Written whole the next time, the folder is complete again.
+  ASSERT_EQ(WriteResultFolder(dir, t, other), std::nullopt);
+  EXPECT_EQ(ReadFile(dir + "/peers.csv"), PeersCsv(t, other));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
+  std::filesystem::remove_all(dir);
 }
 
 // analysis/plot_run.py's figures are the ones sim knows it writes.
