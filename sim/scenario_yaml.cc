@@ -482,6 +482,27 @@ Scenario ReadScenario(const YAML::Node& root) {
 
 // Applies "a.b.c=value" to the document. Missing map keys are created (the
 // unknown-field check then reports them); list indices must exist.
+// The field an override sets, spelled as errors spell it: a list index
+// without leading zeros (peers.01.count sets peers.1.count; ApplyOverride
+// reads both as element 1). Scenario sections have no numeric keys of
+// their own, so an all-digit part is always an index.
+std::string OverrideKey(const std::string& kv) {
+  const std::string path = kv.substr(0, kv.find('='));
+  std::string key;
+  std::stringstream ss(path);
+  for (std::string part; std::getline(ss, part, '.');) {
+    const bool index = !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
+    if (index) part.erase(0, std::min(part.find_first_not_of('0'), part.size() - 1));
+    key = Join(key, part);
+  }
+  return key;
+}
+
+// Is `field` the field `section` names or one inside it?
+bool Within(const std::string& field, const std::string& section) {
+  return field == section || field.rfind(section + ".", 0) == 0;
+}
+
 void ApplyOverride(YAML::Node& root, const std::string& kv) {
   size_t eq = kv.find('=');
   if (eq == std::string::npos || eq == 0)
@@ -647,15 +668,19 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
     // The file as read, for finding out which overrides an error needs.
     const YAML::Node pristine = overrides.empty() ? YAML::Node() : YAML::Clone(root);
     for (const std::string& kv : overrides) {
-      const std::string key = kv.substr(0, kv.find('='));
+      const std::string key = OverrideKey(kv);
       // The later one would win without a word, and a script that appends
       // a --set to a command line holding one would be silently ignored
-      // (or silently win): refused like a key given twice in the file.
+      // (or silently win): refused like a key given twice in the file. So
+      // is a section set after a field inside it (protocol.x=... then
+      // protocol={...}), which drops the field's setting; a field after its
+      // section (the section, then one change to it) is fine.
       for (size_t i = 0; i < ctx.overridden.size(); ++i) {
-        if (ctx.overridden[i] != key) continue;
+        const std::string& earlier = ctx.overridden[i];
+        if (!Within(earlier, key)) continue;
         g_ctx = nullptr;
         return ScenarioLoadError{path + ": --set " + ctx.override_text[i] + " --set " + kv +
-                                 ": field '" + key + "': set twice; give it once"};
+                                 ": field '" + earlier + "': set twice; give it once"};
       }
       ctx.overridden.push_back(key);
       ctx.override_text.push_back(kv);

@@ -490,10 +490,25 @@ TEST(ScenarioYaml, AnOverrideGivenTwiceIsAnError) {
             "twice; give it once");
   EXPECT_EQ(ErrorOf(kGood, {"seed=1", "seed=1"}),
             "t.yaml: --set seed=1 --set seed=1: field 'seed': set twice; give it once");
-  // A section and a field inside it are two settings, applied in order.
+  // A list index is the same element however it is spelled.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.count=5", "peers.01.count=7"}),
+            "t.yaml: --set peers.1.count=5 --set peers.01.count=7: field 'peers.1.count': set "
+            "twice; give it once");
+  // A section set after a field inside it would drop that field's setting.
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.unchoke_slots=3", "protocol={choker: round_robin}"}),
+            "t.yaml: --set protocol.unchoke_slots=3 --set protocol={choker: round_robin}: field "
+            "'protocol.unchoke_slots': set twice; give it once");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.count=2", "peers.00={class: s, count: 1}"}),
+            "t.yaml: --set peers.0.count=2 --set peers.00={class: s, count: 1}: field "
+            "'peers.0.count': set twice; give it once");
+  // A section, then a field inside it, are two settings applied in order.
   EXPECT_EQ(MustParse(kGood, {"protocol={choker: round_robin}", "protocol.unchoke_slots=3"})
                 .protocol.unchoke_slots,
             3u);
+  // Neighbours are not the same field.
+  const Scenario s = MustParse(kGood, {"peers.1.count=5", "peers.1.upload=2Mbit/s", "peers.0.count=2"});
+  EXPECT_EQ(s.peers[1].count, 5u);
+  EXPECT_EQ(s.peers[0].count, 2u);
 }
 
 // A value beyond what its field can hold is too large, not unreadable.
