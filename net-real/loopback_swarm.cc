@@ -320,7 +320,11 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
       }
     }
     if (now >= next_sample) {
-      result.timeline.push_back(Sample(members, info->piece_count(), Seconds(now, t0), interval_s));
+      // Stamped after this round's joins and leaves, whose join_s and
+      // leave_s are read as they finish: a row then counts exactly the peers
+      // that peers.csv says were present at its time.
+      result.timeline.push_back(
+          Sample(members, info->piece_count(), Seconds(SteadyNow(), t0), interval_s));
       next_sample = next_sample + config.sample_interval;
     }
     if (all_done || !fatal.empty()) break;

@@ -150,7 +150,10 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     rec.completion = At(p.completion_s);
     rec.leave = At(p.leave_s);
     rec.uploaded = p.bytes_uploaded;
-    rec.downloaded = p.bytes_downloaded;
+    // As the simulator counts it: every block payload delivered to the
+    // peer, duplicates and pieces that fail their hash included (the core
+    // keeps those apart, as wasted, from the useful bytes).
+    rec.downloaded = p.bytes_downloaded + p.bytes_wasted;
     rec.pieces_failed = p.pieces_failed;
     rec.peers_banned = p.peers_banned;
     if (!p.seed && p.completion_s && !p.verified) {

@@ -24,6 +24,24 @@ awk -F, 'NR > 1 && $2 == "leecher" {
   if ($3 == "" || $4 == "" || $5 == "" || !($3 <= $4 && $4 <= $5)) bad = 1
 } END { exit bad }' "$OUT/r/peers.csv" || { cat "$OUT/r/peers.csv"; fail "bad leecher times"; }
 [[ $(wc -l < "$OUT/r/timeline.csv") -ge 3 ]] || fail "timeline too short"
+# Every timeline row counts the peers that peers.csv has present at its time
+# (joined at or before it, not yet left), as the simulator's rows do.
+present_matches() {
+  /usr/bin/python3 - "$1/peers.csv" "$1/timeline.csv" <<'PY'
+import csv, sys
+peers = list(csv.DictReader(open(sys.argv[1])))
+bad = []
+for row in csv.DictReader(open(sys.argv[2])):
+    t = float(row["time_s"])
+    present = sum(1 for p in peers if p["join_s"] and float(p["join_s"]) <= t
+                  and not (p["leave_s"] and float(p["leave_s"]) <= t))
+    if present != int(row["leechers"]) + int(row["seeds"]):
+        bad.append(f"t={t}: {present} present by peers.csv, timeline {row['leechers']}+{row['seeds']}")
+print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+present_matches "$OUT/r" || fail "timeline rows disagree with peers.csv"
 
 # A polluter class on real sockets: its blocks are corrupted on the wire, the
 # leechers' hash checks catch them, and every copy still ends up complete.
@@ -34,6 +52,14 @@ sed 's/^sample_interval:/  - {class: polluter, count: 1, upload: 40Mbit\/s, down
 grep -q '"completed": 6' "$OUT/p/summary.json" || { cat "$OUT/p/summary.json"; fail "polluted: not 6/6"; }
 grep -Eq '"leecher": .*"pieces_failed": [1-9]' "$OUT/p/summary.json" \
   || { cat "$OUT/p/summary.json"; fail "polluted: no failed piece counted"; }
+# bytes_downloaded counts what was delivered, as in the simulator: the six
+# whole copies and every failed piece (256 KiB each) on top.
+/usr/bin/python3 - "$OUT/p/summary.json" <<'PY' \
+  || { cat "$OUT/p/summary.json"; fail "polluted: bytes_downloaded leaves out failed pieces"; }
+import json, sys
+leechers = json.load(open(sys.argv[1]))["per_class"]["leecher"]
+sys.exit(leechers["bytes_downloaded"] < 6 * 4 * 2**20 + leechers["pieces_failed"] * 256 * 2**10)
+PY
 
 # A seed class's after_complete counts from its join (as in the simulator).
 "$SWARM" run-scenario "$SCENARIO" --set 'peers.0.leave={after_complete: 1s}' \
@@ -41,6 +67,7 @@ grep -Eq '"leecher": .*"pieces_failed": [1-9]' "$OUT/p/summary.json" \
   || { cat "$OUT/s.err"; fail "seed-leave run exited with $?"; }
 awk -F, '$1 == 0 { exit !($6 >= 1 && $6 < 2.5) }' "$OUT/s/peers.csv" \
   || { cat "$OUT/s/peers.csv"; fail "the seed did not leave 1 s after joining"; }
+present_matches "$OUT/s" || fail "seed-leave run: timeline rows disagree with peers.csv"
 
 # The only seed leaves at 0.5 s, having sent about one piece (4 Mbit/s):
 # most of the 16 pieces are gone for good. The run ends a few seconds later
