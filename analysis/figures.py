@@ -205,7 +205,10 @@ def draw_growth(ax, run, which="first_piece"):
         ax.step(np.concatenate([[0.0], t]) / div,
                 np.concatenate([[0.8], np.arange(1, t.size + 1)]),
                 where="post", color=color, lw=2, label=label)
-        ax.legend(loc="lower right")
+        # Not a fixed corner: late milestones (a flash crowd's completions)
+        # start in the bottom right, early ones (first pieces, all within
+        # seconds) fill the top left. "best" avoids the curve.
+        ax.legend(loc="best")
     else:
         ax.text(0.5, 0.5, f"no leecher reached this ({label})",
                 transform=ax.transAxes, ha="center", color="0.3")
@@ -408,7 +411,7 @@ def draw_entropy(ax, runs, labels=None, run_legend=True):
     ax.set_ylabel("normalised entropy (1 = perfectly even)")
     ax.set_title("Piece availability evenness")
     if run_legend or len(runs) == 1:
-        ax.legend(loc="lower right")
+        ax.legend(loc="best")
 
 
 def draw_min_availability(ax, runs, labels, run_legend=True):

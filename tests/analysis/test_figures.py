@@ -82,6 +82,27 @@ class PanelTest(helpers.TempDirTest):
         self.assertAlmostEqual(first.get_xdata()[-1], last / div)
         self.assertEqual(self.ax.get_yscale(), "log")
 
+    def test_growth_legend_hides_no_part_of_the_curve(self):
+        # In a flash crowd completions come late: the count-1 step ran
+        # along the bottom right, under the legend there.
+        early = resultdir.load(REAL)    # every first piece in the first 2 s
+        early.peers.first_piece_s[2:] = early.peers.join_s[2:] + 0.5
+        for run in (self.run, resultdir.load(REAL), early):
+            for which in ("first_piece", "completion"):
+                fig, ax = plt.subplots(figsize=(6.4, 5.2))   # growth.png's panels
+                figures.draw_growth(ax, run, which)
+                fig.canvas.draw()
+                box = ax.get_legend().get_window_extent()
+                line = ax.get_lines()[0]
+                xs, ys = line.get_xdata(), line.get_ydata()
+                # where="post": each value holds until the next x.
+                points = [(x, y) for a, b, y in zip(xs, xs[1:], ys)
+                          for x in np.linspace(a, b, 40)]
+                shown = ax.transData.transform(points)
+                inside = [p for p in shown if box.contains(*p)]
+                self.assertEqual(inside, [], (run.path, which))
+                plt.close(fig)
+
     def test_equal_bounds_are_drawn_once(self):
         other = resultdir.load(synthetic.write_result(
             os.path.join(self.tmp, "other"), leechers=20, free_riders=4,
