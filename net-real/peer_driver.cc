@@ -190,6 +190,9 @@ void PeerDriver::Carry(core::Time now, const core::Action& action) {
             dialing_.erase(d.conn);
             auto it = links_.find(d.conn);
             if (it == links_.end()) return;
+            if (d.reason == core::DisconnectReason::kHashFailure) {
+              WarnBanned(it->second.remote);
+            }
             it->second.link->Close();
             ForgetLink(d.conn);
           },
@@ -330,6 +333,7 @@ void PeerDriver::Authenticated(core::Time now, core::ConnectionId c) {
   Log(LogLevel::kDebug, "conn " + std::to_string(c.value()) + ": peer " +
                             std::to_string(remote.peer_id.value()) + " proved its id");
   links_.at(c).delay = DelayFrom(remote.peer_id);
+  links_.at(c).remote = remote.peer_id;
   std::optional<core::PeerId> dialed;
   if (role == AuthRole::kDialer) {
     auto d = dialing_.find(c);
@@ -581,16 +585,16 @@ void PeerDriver::DoStore(const core::StoreBlock& s) {
       disk_queued_ -= cost;
       link->ReleaseRetained(cost);
     };
-    if (disk_failed_) {  // the driver is about to stop; keep the disk as it is
+    if (disk_failed_) {  // the driver is stopping; keep the disk as it is
+      discarded_bytes_ += block.length;
       release();
       return;
     }
     if (options_.before_block_write) options_.before_block_write();
     std::string error;
     if (!store_->WriteBlock(block, data, &error)) {
-      disk_failed_ = true;
-      std::lock_guard<std::mutex> lock(progress_mu_);
-      progress_.fatal_error = error;
+      discarded_bytes_ += block.length;
+      FailDisk(error, false);
     }
     release();
   });
@@ -609,15 +613,49 @@ void PeerDriver::DoVerify(core::PieceIndex p) {
     // (e.g. with its folder) would otherwise take the whole download into
     // oblivion, noticed only when the final rename fails.
     if (!store_->is_final() && store_->Unlinked()) {
-      disk_failed_ = true;
-      std::lock_guard<std::mutex> lock(progress_mu_);
-      progress_.fatal_error = store_->path() +
-                              " was deleted during the download; stopping (what it held "
-                              "is gone with it)";
+      // Another file under the name (moved there) is not ours: it is
+      // neither resumed from now nor described as our download.
+      const bool replaced = PieceStore::StampOf(store_->path()).has_value();
+      FailDisk(store_->path() +
+                   (replaced ? " was replaced by another file during the download"
+                             : " was deleted during the download") +
+                   "; stopping (what it held is gone with it)",
+               true);
       return;
     }
     loop->Post([this, p, ok] { OnVerified(SteadyNow(), p, ok); });
   });
+}
+
+void PeerDriver::FailDisk(std::string error, bool partial_file_lost) {
+  disk_failed_ = true;
+  {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    progress_.fatal_error = std::move(error);
+    progress_.partial_file_lost = partial_file_lost;
+  }
+  // Leave now, as Stop() would, instead of receiving (and discarding)
+  // blocks until the owner notices the error.
+  loop_->Post([this] {
+    if (stopping_) return;
+    core::Time now = SteadyNow();
+    stopping_ = true;
+    stop_deadline_ = now + core::Duration::Seconds(2);
+    peer_->OnStop(now);
+    Drain(now);
+  });
+}
+
+void PeerDriver::WarnBanned(std::optional<core::PeerId> remote) {
+  std::string who = remote ? "peer " + std::to_string(remote->value()) : "a peer";
+  std::string msg = who + " is banned: it sent data that failed SHA-256 verification";
+  // The core forgets a banned peer and never dials it again: if it was the
+  // only one, nothing will arrive until the tracker names another.
+  if (!peer_->is_seed() && peer_->connection_count() == 0) {
+    msg += "; no other peer is connected, so the download cannot progress until "
+           "another peer (one whose copy is intact) appears";
+  }
+  Log(LogLevel::kWarn, msg);
 }
 
 void PeerDriver::OnVerified(core::Time now, core::PieceIndex p, bool ok) {
@@ -687,6 +725,7 @@ void PeerDriver::Publish(core::Time now) {
   progress_.have = peer_->have();
   progress_.left = peer_->left();
   progress_.stats = peer_->stats();
+  progress_.stats.wasted += discarded_bytes_.load();
   progress_.connections = peer_->connection_count();
   progress_.read_buffered = read_budget_->used();
   progress_.inbound_waiting = inbound_cost_;

@@ -130,6 +130,9 @@ struct DriverProgress {
   size_t disk_queued_peak = 0;
   std::optional<core::Time> start_time, first_piece_time, completion_time;
   std::string fatal_error;  // disk failure: the driver gave up
+  // The partial file was deleted, or replaced by another file, during the
+  // download: nothing of it is kept under its name.
+  bool partial_file_lost = false;
 };
 
 class PeerDriver : public InboundSink {
@@ -176,6 +179,7 @@ class PeerDriver : public InboundSink {
   struct LinkState {
     std::shared_ptr<Link> link;
     core::Duration delay;
+    std::optional<core::PeerId> remote;  // once it proved its id
   };
   struct Upload {
     core::ConnectionId conn;
@@ -212,6 +216,13 @@ class PeerDriver : public InboundSink {
   void ExpireAuth(core::Time now);
   void DoAnnounce(const core::Announce& a);
   void DoStore(const core::StoreBlock& s);
+  // On the disk thread: records a failure that ends the download and has
+  // the driver leave at once (stopped announced, every connection closed),
+  // so that nothing more is received only to be thrown away.
+  void FailDisk(std::string error, bool partial_file_lost);
+  // A peer was banned for bad data: a warning naming it, and saying so
+  // when no other peer is left to download from.
+  void WarnBanned(std::optional<core::PeerId> remote);
   void DoVerify(core::PieceIndex p);
   void OnVerified(core::Time now, core::PieceIndex p, bool ok);
   void DoCompleted(core::Time now);
@@ -250,6 +261,9 @@ class PeerDriver : public InboundSink {
   // A write failed (disk full, file size limit) or the partial file was
   // deleted: nothing more is written or verified. Disk thread only.
   bool disk_failed_ = false;
+  // Payload bytes received but never stored: the block whose write failed
+  // and every one after it. Reported as wasted.
+  std::atomic<uint64_t> discarded_bytes_{0};
   std::atomic<uint64_t> next_conn_{1};
 
   std::unique_ptr<core::Peer> peer_;

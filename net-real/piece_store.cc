@@ -155,10 +155,24 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
   SWARM_CHECK(name.has_value());
   std::string final_path = dir + "/" + *name;
   struct stat st;
+  // A symbolic link under the final name that points nowhere would let the
+  // final rename put the download in its place only on file systems
+  // without RENAME_NOREPLACE; it is the user's either way.
+  if (::lstat(final_path.c_str(), &st) == 0 && S_ISLNK(st.st_mode) &&
+      ::stat(final_path.c_str(), &st) != 0) {
+    *error = final_path + " is a symbolic link to nothing; move it away first";
+    return nullptr;
+  }
   if (::stat(final_path.c_str(), &st) == 0) {
     // Only the very file counts as done: same size, and (Recheck) every
     // piece verifies. Anything else is the user's and is left alone.
-    if (!S_ISREG(st.st_mode) || st.st_size != static_cast<off_t>(info.length())) {
+    if (!S_ISREG(st.st_mode)) {
+      *error = final_path + " exists and is " +
+               (S_ISDIR(st.st_mode) ? "a folder" : "not a plain file") + ", not " +
+               info.name() + " from the tracker; move it away first";
+      return nullptr;
+    }
+    if (st.st_size != static_cast<off_t>(info.length())) {
       *error = final_path + " exists and is not " + info.name() + " from the tracker (" +
                std::to_string(st.st_size) + " bytes, expected " +
                std::to_string(info.length()) + "); move it away first";
@@ -178,11 +192,29 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
   // called NAME.part, or another torrent of the same name, is never taken
   // for it.
   std::string part = PartialPath(final_path, info);
-  int fd = ::open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // The partial file's name is predictable: whoever can write into the
+  // folder could put a symbolic link there (or a hard link, or a FIFO) and
+  // have the download written over a file of their choice. Only a plain
+  // file of our own is written into; anything else is refused and left
+  // alone. (O_NONBLOCK: opening a FIFO must not hang; it is not kept.)
+  int fd = ::open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  if (fd < 0 && errno == ELOOP) {
+    *error = part + " is a symbolic link; refusing to write through it (move it away first)";
+    return nullptr;
+  }
   if (fd < 0) {
     *error = Errno("cannot create", part);
     return nullptr;
   }
+  struct stat opened {};
+  if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode) || opened.st_nlink != 1) {
+    *error = part + (S_ISREG(opened.st_mode)
+                         ? " has other hard links; refusing to write into it (move it away first)"
+                         : " is not a plain file; refusing to write into it (move it away first)");
+    ::close(fd);
+    return nullptr;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   if (!LockExclusive(fd)) {
     *error = part + ": another swarm get is downloading into it";
     ::close(fd);
@@ -318,7 +350,7 @@ bool PieceStore::Finalize(std::string* error) {
   if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {
     // A file system without the flag: check, then rename (a race remains).
     struct stat st;
-    if (::stat(final_path_.c_str(), &st) == 0) {
+    if (::lstat(final_path_.c_str(), &st) == 0) {  // a link too, even to nothing
       errno = EEXIST;
     } else {
       r = ::rename(path_.c_str(), final_path_.c_str());

@@ -105,24 +105,37 @@ bool ParseLevel(const std::string& s) {
 
 // --- Signals ---------------------------------------------------------------
 
-// Blocks SIGINT/SIGTERM in every thread (call before starting any), so the
-// main thread can take them synchronously with WaitForSignal.
-void BlockSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+namespace {
+
+// The signals that stop every subcommand: Ctrl-C, kill, and the terminal
+// closing (SIGHUP), all alike. SIGHUP is left out when it was ignored at
+// the start (`nohup swarm share ...`): a blocked signal stays pending even
+// if ignored, and the user asked for the terminal's close to be ignored.
+const sigset_t& StopSignals() {
+  static const sigset_t set = [] {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    struct sigaction hup;
+    if (sigaction(SIGHUP, nullptr, &hup) != 0 || hup.sa_handler != SIG_IGN) {
+      sigaddset(&s, SIGHUP);
+    }
+    return s;
+  }();
+  return set;
 }
 
+}  // namespace
+
+// Blocks the stop signals in every thread (call before starting any), so
+// the main thread can take them synchronously with WaitForSignal.
+void BlockSignals() { pthread_sigmask(SIG_BLOCK, &StopSignals(), nullptr); }
+
 bool WaitForSignal(std::chrono::milliseconds timeout) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
   timespec ts{static_cast<time_t>(timeout.count() / 1000),
               static_cast<long>((timeout.count() % 1000) * 1000000)};
-  return sigtimedwait(&set, nullptr, &ts) > 0;
+  return sigtimedwait(&StopSignals(), nullptr, &ts) > 0;
 }
 
 // --- Tracker access with retries -------------------------------------------

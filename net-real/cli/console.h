@@ -29,10 +29,12 @@ bool ParseLevel(const std::string& s);
 // True if messages of `level` are shown.
 bool Logs(LogLevel level);
 
-// Blocks SIGINT/SIGTERM in every thread (call before starting any), so
-// WaitForSignal can take them synchronously.
+// Blocks the stop signals, SIGINT, SIGTERM and SIGHUP (a closed terminal;
+// not when SIGHUP was ignored at the start, as under nohup), in every
+// thread (call before starting any), so WaitForSignal can take them
+// synchronously: each subcommand stops on any of them as on Ctrl-C.
 void BlockSignals();
-// True if SIGINT/SIGTERM arrived within `timeout`.
+// True if a stop signal arrived within `timeout`.
 bool WaitForSignal(std::chrono::milliseconds timeout);
 
 // Runs `attempt` until it succeeds or `retries` attempts failed, backing off

@@ -122,7 +122,14 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   }, [&] { return client.last_failure_hopeless(); });
   if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
   if (missing) {
-    Log(LogLevel::kError, "tracker " + tracker + " has no file named '" + name + "'");
+    // A tracker keeps its listing in memory: one restarted a moment ago
+    // knows no file until its sharers publish again (each does every
+    // minute). A typo must not cost a minute of retries, so this says so
+    // rather than waiting.
+    Log(LogLevel::kError, "tracker " + tracker + " has no file named '" + name +
+                              "' (check `swarm list`; a tracker that restarted just now "
+                              "relearns its files as sharers publish them again, within a "
+                              "minute)");
     return 1;
   }
   if (info->name() != name || !SafeFileName(info->name())) {
@@ -279,8 +286,13 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   if (fatal) {
     // The partial file stays whatever it holds: pieces written before the
     // failure but not yet verified are found by the next run's recheck.
-    if (!p.file_complete && !std::filesystem::exists(partial_path, ec)) {
-      Log(LogLevel::kInfo, "stopped: nothing kept (" + partial_path + " no longer exists)");
+    const bool gone = !std::filesystem::exists(partial_path, ec);
+    if (!p.file_complete && (gone || p.partial_file_lost)) {
+      // Deleted, or replaced by another file: what the same command would
+      // find there is not this download.
+      Log(LogLevel::kInfo, "stopped: nothing kept (" + partial_path +
+                               (gone ? " no longer exists)"
+                                     : " is now another file, which was left alone)"));
     } else if (!p.file_complete) {
       Log(LogLevel::kInfo, "stopped: " + std::to_string(p.pieces) + " of " +
                                std::to_string(p.piece_count) + " pieces verified in " +

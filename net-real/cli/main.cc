@@ -3,8 +3,13 @@
 // flags with CLI11 and hands over to cli/commands.cc.
 #include <signal.h>
 
+#include <cstdio>
+#include <functional>
+#include <utility>
+
 #include <CLI/CLI.hpp>
 
+#include "core/peer_config.h"
 #include "net-real/cli/commands.h"
 #include "sim/build_info.h"
 #include "sim/cli_checks.h"  // header-only: CLI11 validators
@@ -33,24 +38,54 @@ CLI::Validator Address(bool port_zero_ok) {
       "HOST:PORT");
 }
 
+// A validator that adds nothing to --help's type column: CLI11 appends
+// each validator's description to the option's type name, which gave
+// columns like "UINT:UINT64" or "INT:INT in [1 - 1000000]". The type names
+// set with type_name() say what to write; the help text gives any range.
+CLI::Validator Quiet(CLI::Validator v) {
+  v.description("");
+  return v;
+}
+
+// An empty value would mean "here" to some commands and fail obscurely
+// ("--out : Invalid argument") in others.
+CLI::Validator NotEmpty(const std::string& what) {
+  return CLI::Validator(
+      [what](std::string& s) -> std::string {
+        return s.empty() ? "expected " + what + ", got an empty string" : "";
+      },
+      "");
+}
+
 void AddCommon(CLI::App* app, cli::CommonOptions* o) {
   app->add_option("--upload-limit", o->upload_limit,
-                  "upload cap, e.g. 2MiB/s or 10Mbit/s (0 = unlimited)");
-  app->add_option("--download-limit", o->download_limit, "download cap (0 = unlimited)");
-  app->add_option("--max-connections", o->max_connections, "peer connections at most");
-  app->add_option("--log-level", o->log_level, "error|warn|info|debug");
+                  "upload cap, e.g. 2MiB/s or 10Mbit/s (0 = unlimited)")
+      ->type_name("RATE");
+  app->add_option("--download-limit", o->download_limit, "download cap (0 = unlimited)")
+      ->type_name("RATE");
+  app->add_option("--max-connections", o->max_connections, "peer connections at most (1 or more)")
+      ->type_name("N");
+  app->add_option("--log-level", o->log_level, "error|warn|info|debug")->type_name("LEVEL");
   app->add_option("--listen", o->listen, "HOST:PORT to accept peers on (port 0: any)")
-      ->check(Address(/*port_zero_ok=*/true));
+      ->type_name("HOST:PORT")
+      ->check(Quiet(Address(/*port_zero_ok=*/true)));
   app->add_option("--block-size", o->block_size,
-                  "request size, 1KiB..1MiB (BEP 3 clients use 16KiB)");
-  app->add_option("--pipeline", o->pipeline, "requests in flight per connection");
+                  "request size, 1KiB..1MiB (BEP 3 clients use 16KiB)")
+      ->type_name("SIZE");
+  app->add_option("--pipeline", o->pipeline,
+                  "requests in flight per connection, 1.." +
+                      std::to_string(swarm::core::PeerConfig{}.max_queued_requests))
+      ->type_name("N");
   app->add_option("--uploads-in-flight", o->uploads_in_flight,
-                  "blocks being sent to one peer at a time");
+                  "blocks being sent to one peer at a time (1 or more)")
+      ->type_name("N");
   app->add_option("--tracker-retries", o->tracker_retries,
-                  "attempts to reach the tracker before giving up")
-      ->check(CLI::Range(1, 1000000));
+                  "attempts to reach the tracker before giving up, 1..1000000")
+      ->type_name("N")
+      ->check(Quiet(CLI::Range(1, 1000000)));
   app->add_option("--seed", o->seed, "random seed (0: draw one)")
-      ->check(swarm::sim::UnsignedWhole());
+      ->type_name("N")
+      ->check(Quiet(swarm::sim::UnsignedWhole()));
   app->add_flag("--corrupt-uploads", o->corrupt_uploads)->group("");  // tests only
 }
 
@@ -70,40 +105,56 @@ int main(int argc, char** argv) {
   std::string listen = "0.0.0.0:7070", interval = "30m", level = "info";
   auto* tracker = app.add_subcommand("tracker", "run the directory (tracker)");
   tracker->add_option("--listen", listen, "HOST:PORT (port 0: any)")
-      ->check(Address(/*port_zero_ok=*/true));
-  tracker->add_option("--announce-interval", interval, "how often peers re-announce");
-  tracker->add_option("--log-level", level, "error|warn|info|debug");
+      ->type_name("HOST:PORT")
+      ->check(Quiet(Address(/*port_zero_ok=*/true)));
+  tracker->add_option("--announce-interval", interval,
+                      "how often peers re-announce, 1min..24h")
+      ->type_name("DURATION");
+  tracker->add_option("--log-level", level, "error|warn|info|debug")->type_name("LEVEL");
 
   std::vector<std::string> files;
   std::string tracker_addr, piece_length = "256KiB";
   cli::CommonOptions share_opts;
   auto* share = app.add_subcommand("share", "publish files and seed them");
-  share->add_option("FILE", files, "files to share")->required()->default_str("");
+  share->add_option("FILE", files, "files to share")
+      ->required()
+      ->default_str("")
+      ->type_name("FILE");
   share->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
       ->required()
-      ->check(Address(/*port_zero_ok=*/false));
-  share->add_option("--piece-length", piece_length, "piece size, 16KiB..64MiB");
+      ->type_name("HOST:PORT")
+      ->check(Quiet(Address(/*port_zero_ok=*/false)));
+  share->add_option("--piece-length", piece_length, "piece size, 16KiB..64MiB")
+      ->type_name("SIZE");
   AddCommon(share, &share_opts);
 
   int retries = 3;
   auto* list = app.add_subcommand("list", "list the files a tracker knows");
   list->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
       ->required()
-      ->check(Address(/*port_zero_ok=*/false));
-  list->add_option("--tracker-retries", retries, "attempts before giving up")
-      ->check(CLI::Range(1, 1000000));
+      ->type_name("HOST:PORT")
+      ->check(Quiet(Address(/*port_zero_ok=*/false)));
+  list->add_option("--tracker-retries", retries, "attempts before giving up, 1..1000000")
+      ->type_name("N")
+      ->check(Quiet(CLI::Range(1, 1000000)));
 
   std::string name, out_dir = ".", seed_after = "0s";
   cli::CommonOptions get_opts;
   auto* get = app.add_subcommand("get", "download a file (and seed it on, see --seed-after)");
-  get->add_option("NAME", name, "file name as listed by the tracker")->required();
+  get->add_option("NAME", name, "file name as listed by the tracker")
+      ->required()
+      ->type_name("NAME");
   get->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
       ->required()
-      ->check(Address(/*port_zero_ok=*/false));
-  get->add_option("--out", out_dir, "directory to write into");
+      ->type_name("HOST:PORT")
+      ->check(Quiet(Address(/*port_zero_ok=*/false)));
+  get->add_option("--out", out_dir, "directory to write into")
+      ->type_name("DIR")
+      ->check(NotEmpty("a folder"));
   get->add_option("--seed-after", seed_after,
                   "keep seeding after completion: a duration (30s, 5m), a ratio "
-                  "(1.5x) or 'forever'");
+                  "(1.5x) or 'forever'")
+      ->type_name("WHEN");
   AddCommon(get, &get_opts);
 
   std::string scenario_file, scenario_out;
@@ -112,14 +163,35 @@ int main(int argc, char** argv) {
   std::string max_wall = "1800";
   auto* scenario = app.add_subcommand(
       "run-scenario", "run a simulator scenario's peers on real sockets (127.0.0.1)");
-  scenario->add_option("FILE", scenario_file, "scenario YAML")->required();
-  scenario->add_option("--out", scenario_out, "result folder (default results/NAME-real-seedN)");
+  scenario->add_option("FILE", scenario_file, "scenario YAML")->required()->type_name("FILE");
+  scenario->add_option("--out", scenario_out, "result folder (default results/NAME-real-seedN)")
+      ->type_name("DIR")
+      ->check(NotEmpty("a folder"));
   scenario->add_option("--seed", scenario_seed, "run seed (overrides the scenario's)")
-      ->check(swarm::sim::UnsignedWhole());
-  scenario->add_option("--set", sets, "override a field, e.g. file.size=8MiB")->default_str("");
+      ->type_name("N")
+      ->check(Quiet(swarm::sim::UnsignedWhole()));
+  scenario->add_option("--set", sets, "override a field, e.g. file.size=8MiB")
+      ->default_str("")
+      ->type_name("FIELD=VALUE");
   scenario->add_option("--max-wall", max_wall,
                        "wall-clock budget, seconds or a duration (90, 90s, 30min): refuse "
-                       "scenarios whose lower bound exceeds it, stop a run that reaches it");
+                       "scenarios whose lower bound exceeds it, stop a run that reaches it")
+      ->type_name("DURATION");
+
+  // An unknown subcommand is named (CLI11 would only say that a
+  // subcommand is required).
+  bool known = argc < 2 || argv[1][0] == '-';
+  for (const CLI::App* sub : std::as_const(app).get_subcommands(
+           std::function<bool(const CLI::App*)>())) {
+    known = known || sub->check_name(argv[1]);
+  }
+  if (!known) {
+    std::fprintf(stderr,
+                 "swarm: error: unknown subcommand '%s' (expected tracker, share, list, get "
+                 "or run-scenario; see swarm --help)\n",
+                 argv[1]);
+    return 2;
+  }
 
   try {
     app.parse(argc, argv);

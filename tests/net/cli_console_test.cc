@@ -3,6 +3,7 @@
 #include "net-real/cli/console.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 namespace swarm::net::cli {
 namespace {
@@ -57,6 +58,20 @@ TEST(WithRetriesTest, AHopelessFailureIsNotRetried) {
   EXPECT_EQ(outcome, RetryOutcome::kGaveUp);
   EXPECT_EQ(attempts, 1);
   EXPECT_EQ(shown, "swarm: error: tracker t: not a swarm tracker; giving up\n");
+}
+
+// A closed terminal (SIGHUP) stops every subcommand as Ctrl-C does: it is
+// taken by WaitForSignal, not left to kill the process (exit 129, no
+// summary, no stopped announce). (Each test runs in its own process.)
+TEST(StopSignalsTest, HangupIsTakenLikeCtrlC) {
+  struct sigaction hup;
+  ASSERT_EQ(sigaction(SIGHUP, nullptr, &hup), 0);
+  if (hup.sa_handler == SIG_IGN) GTEST_SKIP() << "started with SIGHUP ignored (nohup)";
+  BlockSignals();
+  EXPECT_FALSE(WaitForSignal(std::chrono::milliseconds(0)));
+  ASSERT_EQ(::raise(SIGHUP), 0);
+  EXPECT_TRUE(WaitForSignal(std::chrono::milliseconds(0)));
+  EXPECT_FALSE(WaitForSignal(std::chrono::milliseconds(0)));  // taken once
 }
 
 }  // namespace

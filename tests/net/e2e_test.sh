@@ -19,7 +19,8 @@
 #                                     unreachable tracker (130); share
 #                                     with an unreachable tracker (1, no
 #                                     hashing); Ctrl-C while share hashes
-#                                     (130, nothing published).
+#                                     (130, nothing published); SIGHUP
+#                                     stops a get like Ctrl-C (130).
 #   e2e_test.sh SWARM_BINARY disk     storage failures: a get under a file
 #                                     size limit (RLIMIT_FSIZE, standing in
 #                                     for a full disk) stops with the file
@@ -159,6 +160,22 @@ corrupt)
   (( BANNED >= 1 )) || fail "the corrupting seed was not banned"
   (( FAILED >= 1 )) || fail "no piece failed: the liar served nothing?"
   [[ $(sha256sum dl/payload.bin | cut -d' ' -f1) == "$WANT" ]] || fail "SHA-256 mismatch"
+  # The only seed lies: once it is banned, the get says that nothing can
+  # arrive until another peer appears (instead of sitting at peers 0).
+  head -c $((4 * 1024 * 1024)) /dev/urandom > lonely.bin
+  "$SWARM" share lonely.bin --tracker "$TRACKER" --listen 127.0.0.1:0 --corrupt-uploads \
+    > lonely_share.out 2> lonely_share.err &
+  PIDS+=($!)
+  port_of lonely_share.out > /dev/null
+  "$SWARM" get lonely.bin --tracker "$TRACKER" --out lonely --listen 127.0.0.1:0 \
+    > lonely.out 2> lonely.err &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 300); do grep -q "is banned" lonely.err && break; sleep 0.1; done
+  kill -INT "$P"
+  wait "$P" || true
+  grep -q "peer [0-9]* is banned: it sent data that failed SHA-256 verification; no other peer is connected, so the download cannot progress until another peer" lonely.err \
+    || { cat lonely.err; fail "no word that the only seed was banned"; }
   ;;
 cli)
   RC=0
@@ -182,7 +199,8 @@ cli)
   [[ ! -e never ]] || fail "a busy --listen left its --out directory behind"
   RC=0
   "$SWARM" get nosuch.bin --tracker "$TRACKER" --out never > missing.out 2> missing.err || RC=$?
-  (( RC == 1 )) && grep -q "has no file named 'nosuch.bin'" missing.err || fail "missing: rc $RC"
+  (( RC == 1 )) && grep -q "has no file named 'nosuch.bin' (check .swarm list.; a tracker that restarted just now relearns its files as sharers publish them again, within a minute)" missing.err \
+    || { cat missing.err; fail "missing: rc $RC"; }
   [[ ! -e never ]] || fail "a failed lookup left its --out directory behind"
   # Port 1 on loopback refuses connections: the get backs off 1 s, 2 s, ...
   "$SWARM" get payload.bin --tracker 127.0.0.1:1 --out never > retry.out 2> retry.err &
@@ -254,6 +272,24 @@ cli)
   RC=0
   "$SWARM" share dup_a --tracker "$TRACKER" > dir.out 2> dir.err || RC=$?
   (( RC == 2 )) && grep -q "dup_a is a directory, not a file" dir.err || { cat dir.err; fail "share of a directory: rc $RC"; }
+  # An unknown subcommand is named; an empty --out is refused by name.
+  RC=0
+  "$SWARM" frob > frob.out 2> frob.err || RC=$?
+  (( RC == 2 )) && grep -q "unknown subcommand 'frob' (expected tracker, share, list, get or run-scenario" frob.err \
+    || { cat frob.err; fail "unknown subcommand: rc $RC"; }
+  RC=0
+  "$SWARM" get payload.bin --tracker "$TRACKER" --out "" > empty.out 2> empty.err || RC=$?
+  (( RC == 2 )) && grep -q -- "--out: expected a folder, got an empty string" empty.err \
+    || { cat empty.err; fail "--out '': rc $RC"; }
+  # --help shows readable value names, not CLI11's type strings, and the
+  # ranges in words.
+  for cmd in tracker share list get run-scenario; do
+    "$SWARM" $cmd --help > help.out 2>&1 || true
+    grep -Eq 'UINT|INT:|TEXT|FLOAT' help.out && { cat help.out; fail "$cmd --help shows CLI11 type names"; }
+  done
+  "$SWARM" get --help > help.out
+  grep -q -- "--pipeline N=16 .*requests in flight per connection, 1\.\.256" help.out \
+    || { cat help.out; fail "--pipeline's range not in --help"; }
   # Out-of-range ports and odd --seed-after values are refused up front.
   RC=0
   "$SWARM" tracker --listen 127.0.0.1:99999 > range.out 2> range.err || RC=$?
@@ -320,6 +356,25 @@ cli)
   wait "$P" || RC=$?
   (( RC == 130 )) && grep -q "interrupted: .* pieces kept in twice/payload.bin\..*\.part; the same command resumes" first.err \
     || { cat first.err; fail "interrupted get: rc $RC, or no word on what was kept"; }
+  # The terminal closed (SIGHUP) stops a get as Ctrl-C does: summary,
+  # pieces kept, `stopped` announced (the tracker lists the seed alone).
+  # Not when this shell ignores SIGHUP (run under nohup): so does the get.
+  if (( (0x$(sed -n 's/^SigIgn:\t*//p' /proc/$$/status) & 1) == 0 )); then
+    get hup hup --download-limit 4MiB/s &
+    P=$!
+    PIDS+=($P)
+    port_of hup.out > /dev/null
+    sleep 1
+    kill -HUP "$P"
+    RC=0
+    wait "$P" || RC=$?
+    (( RC == 130 )) && grep -q '^summary: complete=0' hup.out \
+      && grep -q "interrupted: .* pieces kept in hup/payload.bin\..*\.part; the same command resumes" hup.err \
+      || { cat hup.err; fail "get stopped by SIGHUP: rc $RC, or no summary and word on what was kept"; }
+    "$SWARM" list --tracker "$TRACKER" > hup_list.out
+    grep -Eq '^payload\.bin +32\.0 MiB +128 +1 +0$' hup_list.out \
+      || { cat hup_list.out; fail "a get stopped by SIGHUP is still listed as a leecher"; }
+  fi
   # With the seed gone, a get interrupted before any piece arrived leaves
   # neither its partial file (space for all 32 MiB) nor the --out it made.
   kill -INT "$SHARE_PID"
@@ -370,6 +425,9 @@ disk)
   # Our disk is not the peers' fault: no piece counted failed, no one banned.
   [[ $(field full.out pieces_failed) == 0 && $(field full.out peers_banned) == 0 ]] \
     || { cat full.out; fail "a local write error was blamed on the seed"; }
+  # What arrived but was never stored (the failed block, and any after it
+  # before the connections closed) is counted wasted.
+  (( $(field full.out wasted) > 0 )) || { cat full.out; fail "discarded blocks not counted wasted"; }
   # The stopped announce arrived: the seed is the only peer listed.
   "$SWARM" list --tracker "$TRACKER" > list.out
   grep -Eq '^payload\.bin +32\.0 MiB +128 +1 +0$' list.out \
@@ -395,6 +453,22 @@ disk)
   (( RC == 1 )) && grep -q "doomed/payload.bin.$HASH.part was deleted during the download" doomed.err \
     && grep -q "stopped: nothing kept (doomed/payload.bin.$HASH.part no longer exists)" doomed.err \
     || { cat doomed.err; fail "get into a deleted folder: rc $RC"; }
+  # The partial file replaced by another file during the download: the get
+  # stops (1), says so, and neither calls that file its pieces nor offers
+  # to resume from it.
+  get swapped swapped --download-limit 4MiB/s &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 100); do compgen -G "swapped/payload.bin.*.part" > /dev/null && break; sleep 0.1; done
+  sleep 0.5
+  echo other > other.txt
+  mv other.txt "swapped/payload.bin.$HASH.part"
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 1 )) && grep -q "swapped/payload.bin.$HASH.part was replaced by another file during the download" swapped.err \
+    && grep -q "stopped: nothing kept (swapped/payload.bin.$HASH.part is now another file, which was left alone)" swapped.err \
+    && ! grep -q "resumes" swapped.err || { cat swapped.err; fail "get whose partial file was replaced: rc $RC"; }
+  [[ $(cat "swapped/payload.bin.$HASH.part") == other ]] || fail "the file moved in was changed"
   # A seed's file truncated while a get is fetching it: the seed stops (1)
   # saying why, and the get never takes what it has as complete.
   head -c $((8 * 1024 * 1024)) /dev/urandom > cut.bin

@@ -405,5 +405,64 @@ TEST_F(PieceStoreTest, APartialFileThatCannotBeSizedIsRemoved) {
   EXPECT_FALSE(fs::exists(part));
 }
 
+// The partial file's name is predictable, so whoever can write into the
+// folder could plant a link there: the download must never be written
+// through it into another file.
+TEST_F(PieceStoreTest, NeverWritesThroughALinkAtThePartialPath) {
+  const fs::path victim = dir_ / "victim.txt";
+  { std::ofstream(victim) << "precious"; }
+  const std::string part = PieceStore::PartialPath((dir_ / "file.bin").string(), info_);
+  fs::create_symlink(victim, part);
+  std::string error;
+  EXPECT_EQ(PieceStore::OpenForDownload(dir_.string(), info_, &error), nullptr);
+  EXPECT_EQ(error, part + " is a symbolic link; refusing to write through it (move it away first)");
+  // A link to nothing is not followed to create its target either.
+  fs::remove(part);
+  fs::create_symlink(dir_ / "created.txt", part);
+  EXPECT_EQ(PieceStore::OpenForDownload(dir_.string(), info_, &error), nullptr);
+  EXPECT_FALSE(fs::exists(dir_ / "created.txt"));
+  // Nor is a hard link to the victim written into.
+  fs::remove(part);
+  fs::create_hard_link(victim, part);
+  EXPECT_EQ(PieceStore::OpenForDownload(dir_.string(), info_, &error), nullptr);
+  EXPECT_EQ(error, part + " has other hard links; refusing to write into it (move it away first)");
+  std::ifstream in(victim);
+  std::string text;
+  std::getline(in, text);
+  EXPECT_EQ(text, "precious");
+  EXPECT_EQ(fs::file_size(victim), 8u);
+}
+
+// Under the final name: a link to nothing is refused up front (the rename
+// would replace it), and a folder is called one.
+TEST_F(PieceStoreTest, ALinkToNothingOrAFolderAtTheFinalNameIsRefused) {
+  fs::create_symlink(dir_ / "nowhere", dir_ / "file.bin");
+  std::string error;
+  EXPECT_EQ(PieceStore::OpenForDownload(dir_.string(), info_, &error), nullptr);
+  EXPECT_EQ(error, (dir_ / "file.bin").string() +
+                       " is a symbolic link to nothing; move it away first");
+  EXPECT_FALSE(fs::exists(dir_ / "nowhere"));
+  fs::remove(dir_ / "file.bin");
+  fs::create_directory(dir_ / "file.bin");
+  EXPECT_EQ(PieceStore::OpenForDownload(dir_.string(), info_, &error), nullptr);
+  EXPECT_EQ(error, (dir_ / "file.bin").string() +
+                       " exists and is a folder, not file.bin from the tracker; move it away "
+                       "first");
+}
+
+// A link planted under the final name during the download is not replaced
+// by the finished file, nor followed.
+TEST_F(PieceStoreTest, FinalizeLeavesALinkThatAppearedAlone) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  for (uint32_t p = 0; p < info_.piece_count(); ++p) WritePiece(s.get(), p);
+  fs::create_symlink(dir_ / "nowhere", dir_ / "file.bin");
+  EXPECT_FALSE(s->Finalize(&error));
+  EXPECT_TRUE(fs::is_symlink(dir_ / "file.bin"));
+  EXPECT_FALSE(fs::exists(dir_ / "nowhere"));
+  EXPECT_NE(error.find("appeared during the download and is kept"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace swarm::net

@@ -139,29 +139,39 @@ refused "out .*a_file is not a directory" --out "$OUT/a_file/sub"  # checked bef
 refused "peers: 101 peers .*at most 64" --set peers.1.count=100 --out "$OUT/refused"
 refused "file.size: 2GiB .*at most 1 GiB" --set file.size=2GiB --out "$OUT/refused"
 # Interrupted mid-run (SIGTERM: a background job of a script ignores
-# SIGINT): exit 130, nothing written, the peers' temporary folder
-# (swarm_loopback_PID_*) removed.
-"$SWARM" run-scenario "$SCENARIO" --set 'peers.1.arrival={at: 30s}' --out "$OUT/int" \
-  2> "$OUT/int.err" &
-P=$!
-# Wait for the run to be under way (its temporary folder exists: the signal
-# mask is set by then), not a fixed 3 s that a loaded machine may not meet.
-for _ in $(seq 300); do
-  compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null && break
-  kill -0 "$P" 2> /dev/null || break
-  sleep 0.1
-done
-compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null \
-  || { cat "$OUT/int.err"; fail "no temporary folder while running"; }
-sleep 0.5  # into the run proper
-kill -TERM "$P"
-set +e
-wait "$P"
-RC=$?
-set -e
-[[ $RC == 130 ]] || { cat "$OUT/int.err"; fail "interrupted run-scenario exited $RC, want 130"; }
-[[ ! -e "$OUT/int" ]] || fail "an interrupted run wrote a result folder"
-if compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null; then
-  fail "an interrupted run left its temporary folder"
+# SIGINT; SIGHUP: the terminal closed): exit 130, nothing written, the
+# peers' temporary folder (swarm_loopback_PID_*) removed.
+interrupt_run() {
+  local sig=$1
+  "$SWARM" run-scenario "$SCENARIO" --set 'peers.1.arrival={at: 30s}' --out "$OUT/int" \
+    2> "$OUT/int.err" &
+  local P=$!
+  # Wait for the run to be under way (its temporary folder exists: the
+  # signal mask is set by then), not a fixed 3 s that a loaded machine may
+  # not meet.
+  for _ in $(seq 300); do
+    compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null && break
+    kill -0 "$P" 2> /dev/null || break
+    sleep 0.1
+  done
+  compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null \
+    || { cat "$OUT/int.err"; fail "no temporary folder while running"; }
+  sleep 0.5  # into the run proper
+  kill -"$sig" "$P"
+  set +e
+  wait "$P"
+  local RC=$?
+  set -e
+  [[ $RC == 130 ]] || { cat "$OUT/int.err"; fail "run-scenario stopped by SIG$sig exited $RC, want 130"; }
+  [[ ! -e "$OUT/int" ]] || fail "an interrupted run wrote a result folder"
+  if compgen -G "${TMPDIR:-/tmp}/swarm_loopback_${P}_*" > /dev/null; then
+    fail "a run stopped by SIG$sig left its temporary folder"
+  fi
+}
+interrupt_run TERM
+# (Unless this shell was started with SIGHUP ignored, as under nohup: so is
+# the run then, by design.)
+if (( (0x$(sed -n 's/^SigIgn:\t*//p' /proc/$$/status) & 1) == 0 )); then
+  interrupt_run HUP
 fi
 echo PASS
