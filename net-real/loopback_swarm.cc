@@ -172,11 +172,21 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
     return std::nullopt;
   }
   bool temp_dir = config.work_dir.empty();
-  fs::path work = temp_dir ? fs::temp_directory_path() /
-                                 ("swarm_loopback_" + std::to_string(::getpid()) + "_" +
-                                  std::to_string(SteadyNow().micros()))
-                           : fs::path(config.work_dir);
-  fs::create_directories(work);
+  fs::path work = config.work_dir;
+  if (temp_dir) {
+    std::error_code ec;  // TMPDIR naming no folder: said, not thrown
+    const fs::path tmp = fs::temp_directory_path(ec);
+    if (ec) {
+      *error = "no temporary folder: " + ec.message() + " (check TMPDIR)";
+      return std::nullopt;
+    }
+    work = tmp / ("swarm_loopback_" + std::to_string(::getpid()) + "_" +
+                  std::to_string(SteadyNow().micros()));
+  }
+  if (std::error_code ec; !fs::create_directories(work, ec) && ec) {
+    *error = "cannot create " + work.string() + ": " + ec.message();
+    return std::nullopt;
+  }
   struct Cleanup {
     fs::path p;
     bool on;
@@ -234,7 +244,11 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
       have = core::Bitfield(info->piece_count(), true);
     } else {
       fs::path dir = work / ("peer-" + std::to_string(i));
-      fs::create_directories(dir);
+      std::error_code ec;  // the throwing form would end the process
+      if (!fs::create_directories(dir, ec) && ec) {
+        *error = "cannot create " + dir.string() + ": " + ec.message();
+        return false;
+      }
       store = PieceStore::OpenForDownload(dir.string(), *info, error);
       if (store) have = store->Recheck();
     }
@@ -290,7 +304,13 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
     for (size_t i = 0; i < members.size(); ++i) {
       Member& m = members[i];
       if (!m.joined) {
-        if (m.spec->join_at <= elapsed && !join(i, t0)) return std::nullopt;
+        if (m.spec->join_at <= elapsed && !join(i, t0)) {
+          // As a disk failure later on is reported (below): which peer,
+          // and that the run is void.
+          *error = "peer " + std::to_string(i) + " (" + m.spec->peer_class + "): " + *error +
+                   "; the run stopped, nothing written";
+          return std::nullopt;
+        }
         all_done = false;
         continue;
       }

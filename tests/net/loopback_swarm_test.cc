@@ -316,5 +316,35 @@ TEST(LoopbackSwarmTest, APeersDiskFailureStopsTheRunWithItsReason) {
   EXPECT_NE(error.find("was deleted during the download"), std::string::npos) << error;
 }
 
+// A peer that cannot even start (its folder cannot be made, its partial
+// file not created) is named, and the run is void, as for a disk failure
+// later on.
+TEST(LoopbackSwarmTest, APeerThatCannotStartStopsTheRunWithItsName) {
+  namespace fs = std::filesystem;
+  const fs::path work = fs::path(testing::TempDir()) /
+                        ("loopback_start_" + std::to_string(::getpid()));
+  fs::remove_all(work);
+  fs::create_directories(work);
+  std::FILE* in_the_way = std::fopen((work / "peer-1").c_str(), "w");  // not a folder
+  ASSERT_NE(in_the_way, nullptr);
+  std::fclose(in_the_way);
+  LoopbackSwarmConfig c;
+  c.work_dir = work.string();
+  c.file_length = core::kMiB;
+  c.peers.push_back(Seed());
+  LoopbackPeerSpec leecher;
+  leecher.peer_class = "leecher";
+  c.peers.push_back(leecher);
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  fs::remove_all(work);
+  EXPECT_FALSE(r);
+  EXPECT_EQ(error.rfind("peer 1 (leecher): ", 0), 0u) << error;
+  EXPECT_NE(error.find("peer-1"), std::string::npos) << error;
+  const std::string tail = "; the run stopped, nothing written";
+  ASSERT_GE(error.size(), tail.size());
+  EXPECT_EQ(error.substr(error.size() - tail.size()), tail) << error;
+}
+
 }  // namespace
 }  // namespace swarm::net

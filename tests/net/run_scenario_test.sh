@@ -107,6 +107,18 @@ grep -q '"stopped": "max_wall"' "$OUT/wall/summary.json" || fail "max-wall run: 
 grep -q '"completed": 6' "$OUT/huge/summary.json" \
   || { cat "$OUT/huge.err"; fail "--max-wall 1e300: not 6/6 completed"; }
 
+# A TMPDIR that names no folder is said, not a crash (an uncaught
+# filesystem error aborted the run, exit 134).
+set +e
+TMPDIR="$OUT/no_such_folder" timeout 20 "$SWARM" run-scenario "$SCENARIO" --out "$OUT/notmp" \
+  > /dev/null 2> "$OUT/notmp.err"
+RC=$?
+set -e
+[[ $RC == 1 ]] || { cat "$OUT/notmp.err"; fail "TMPDIR missing: exit $RC, want 1"; }
+grep -q "no temporary folder: .*(check TMPDIR)" "$OUT/notmp.err" \
+  || { cat "$OUT/notmp.err"; fail "TMPDIR missing: no reason given"; }
+[[ ! -e "$OUT/notmp" ]] || fail "TMPDIR missing: wrote a result folder"
+
 refused() {  # refused REASON ARGS...: must exit 2 quickly, naming REASON
   local reason=$1
   shift
