@@ -31,7 +31,7 @@ inline CLI::Validator UnsignedWhole(int bits = 64) {
           return "'" + s + "' is not a non-negative whole number";
         return "";
       },
-      "UINT" + std::to_string(bits));
+      "");  // nothing added to --help's type column (the option's type_name says it)
 }
 
 // Whether DIR can be created or written: the nearest existing directory at

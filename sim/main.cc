@@ -351,22 +351,26 @@ int main(int argc, char** argv) {
   bool quiet = false, plot = false;
 
   CLI::App* run = app.add_subcommand("run", "run a scenario and write a result folder");
-  run->add_option("FILE", file, "scenario YAML")->required();
+  run->add_option("FILE", file, "scenario YAML")->required()->type_name("");
   run->add_option("--seed", seed, "run seed (overrides the scenario's)")
+      ->type_name("N")
       ->check(swarm::sim::UnsignedWhole());
-  run->add_option("--out", out_dir, "result folder (default results/NAME-seedN)");
-  run->add_option("--set", sets, "override a field, e.g. protocol.choker=round_robin");
+  run->add_option("--out", out_dir, "result folder (default results/NAME-seedN)")
+      ->type_name("DIR");
+  run->add_option("--set", sets, "override a field, e.g. protocol.choker=round_robin")
+      ->type_name("FIELD=VALUE");
   run->add_flag("--quiet", quiet, "no progress line");
   run->add_flag("--plot", plot, "plot the result folder with analysis/plot_run.py");
-  run->add_option("--trace", trace_file, "write one line per protocol event (small swarms)");
+  run->add_option("--trace", trace_file, "write one line per protocol event (small swarms)")
+      ->type_name("FILE");
 
   CLI::App* check = app.add_subcommand("check", "validate a scenario file");
-  check->add_option("FILE", file, "scenario YAML")->required();
-  check->add_option("--set", sets, "override a field");
+  check->add_option("FILE", file, "scenario YAML")->required()->type_name("");
+  check->add_option("--set", sets, "override a field")->type_name("FIELD=VALUE");
 
   CLI::App* bounds = app.add_subcommand("bounds", "print the theoretical bounds of a scenario");
-  bounds->add_option("FILE", file, "scenario YAML")->required();
-  bounds->add_option("--set", sets, "override a field");
+  bounds->add_option("FILE", file, "scenario YAML")->required()->type_name("");
+  bounds->add_option("--set", sets, "override a field")->type_name("FIELD=VALUE");
 
   swarm::sim::SweepCommands sweep_commands(app);  // sim sweep, sim merge
 

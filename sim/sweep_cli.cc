@@ -58,7 +58,7 @@ CLI::Validator AtLeastOneJob() {
         if (s.find_first_not_of('0') != std::string::npos) return "";
         return "'" + s + "': at least 1 run at a time (leave --jobs out for one per core)";
       },
-      "JOBS>=1");
+      "");
 }
 
 int Plot(const std::string& csv, const PlotSpec& p) {
@@ -135,30 +135,39 @@ int EndByStopSignal(const SweepOutcome& outcome) {
 
 SweepCommands::SweepCommands(CLI::App& app) {
   sweep_ = app.add_subcommand("sweep", "run a scenario over a cross product of values x seeds");
-  sweep_->add_option("FILE", file_, "scenario YAML")->required();
-  sweep_->add_option("--vary", vary_, "K=V1,V2,...: values of a field (repeat for a cross "
-                                      "product)");
-  sweep_->add_option("--seeds", seeds_, "seeds per combination")
+  sweep_->add_option("FILE", file_, "scenario YAML")->required()->type_name("");
+  sweep_->add_option("--vary", vary_, "values of a field (repeat for a cross product)")
+      ->type_name("FIELD=V1,V2,...");
+  sweep_->add_option("--seeds", seeds_, "seeds per combination (1 or more)")
       ->required()
+      ->type_name("N")
       ->check(UnsignedWhole(32));
   sweep_->add_option("--seed-base", seed_base_, "first seed (default 1)")
+      ->type_name("N")
       ->check(UnsignedWhole());
   sweep_->add_option("--jobs", jobs_, "runs at once, at least 1 (default: number of cores)")
+      ->type_name("N")
       ->check(UnsignedWhole(32))
       ->check(AtLeastOneJob());
-  sweep_->add_option("--out", out_, "sweep folder (default results/NAME-sweep)");
-  sweep_->add_option("--set", sets_, "override a field in every run");
+  sweep_->add_option("--out", out_, "sweep folder (default results/NAME-sweep)")
+      ->type_name("DIR");
+  sweep_->add_option("--set", sets_, "override a field in every run")->type_name("FIELD=VALUE");
   sweep_->add_flag("--emit-jobs", emit_jobs_, "print one `sim run` per line instead of running");
-  sweep_->add_option("--plot", plot_, "X:METRIC: plot sweep.csv with analysis/plot_sweep.py");
+  sweep_->add_option("--plot", plot_, "plot sweep.csv with analysis/plot_sweep.py")
+      ->type_name("X:METRIC");
   sweep_->add_flag("--resume", resume_, "skip runs whose folder is already complete");
   sweep_->add_flag("--quiet", quiet_, "no progress output");
 
   merge_ = app.add_subcommand("merge", "build sweep.csv from sweep folders made anywhere");
-  merge_->add_option("DIR", dirs_, "sweep folders (each with sweep.yaml and runs/)")->required();
+  merge_->add_option("DIR", dirs_, "sweep folders (each with sweep.yaml and runs/)")
+      ->required()
+      ->type_name("");
   merge_->add_option("--out", out_,
                     "table to write (default DIR/sweep.csv for one DIR); any other "
-                    "FILE.csv also gets FILE.sweep.yaml, its manifest");
-  merge_->add_option("--plot", plot_, "X:METRIC: plot the table with analysis/plot_sweep.py");
+                    "FILE.csv also gets FILE.sweep.yaml, its manifest")
+      ->type_name("FILE.csv");
+  merge_->add_option("--plot", plot_, "plot the table with analysis/plot_sweep.py")
+      ->type_name("X:METRIC");
 }
 
 std::optional<int> SweepCommands::RunIfChosen(const std::string& argv0) const {

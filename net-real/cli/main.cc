@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   share->add_option("FILE", files, "files to share")
       ->required()
       ->default_str("")
-      ->type_name("FILE");
+      ->type_name("");
   share->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
       ->required()
       ->type_name("HOST:PORT")
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   auto* get = app.add_subcommand("get", "download a file (and seed it on, see --seed-after)");
   get->add_option("NAME", name, "file name as listed by the tracker")
       ->required()
-      ->type_name("NAME");
+      ->type_name("");
   get->add_option("--tracker", tracker_addr, "tracker HOST:PORT")
       ->required()
       ->type_name("HOST:PORT")
@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
   std::string max_wall = "1800";
   auto* scenario = app.add_subcommand(
       "run-scenario", "run a simulator scenario's peers on real sockets (127.0.0.1)");
-  scenario->add_option("FILE", scenario_file, "scenario YAML")->required()->type_name("FILE");
+  scenario->add_option("FILE", scenario_file, "scenario YAML")->required()->type_name("");
   scenario->add_option("--out", scenario_out, "result folder (default results/NAME-real-seedN)")
       ->type_name("DIR")
       ->check(NotEmpty("a folder"));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -839,6 +840,31 @@ TEST(Results, AWriteCutShortKeepsTheEarlierFileAndLeavesNoSummary) {
   EXPECT_EQ(ReadFile(dir + "/peers.csv"), PeersCsv(t, other));
   EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
   std::filesystem::remove_all(dir);
+}
+
+// --help names what to write (N, DIR, FIELD=VALUE), not CLI11's type
+// strings ("UINT:UINT64", "UINT:UINT32:JOBS>=1", "TEXT"), and gives every
+// option a description.
+TEST(Cli, HelpShowsReadableValueNames) {
+  for (const char* command : {"run", "check", "bounds", "sweep", "merge"}) {
+    std::string help;
+    {
+      const std::string cmd = std::string(SIM_BINARY) + " " + command + " --help 2>&1";
+      std::FILE* p = ::popen(cmd.c_str(), "r");
+      ASSERT_NE(p, nullptr);
+      char buf[4096];
+      for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) help.append(buf, n);
+      ASSERT_EQ(::pclose(p), 0) << command;
+    }
+    ASSERT_NE(help.find("Options:"), std::string::npos) << command << ":\n" << help;
+    for (const char* cli11 : {"UINT", "TEXT", "INT:", "FLOAT", ">=", "FILE FILE", "DIR DIR"})
+      EXPECT_EQ(help.find(cli11), std::string::npos) << command << " shows " << cli11 << ":\n" << help;
+    std::istringstream lines(help);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("  --", 0) != 0) continue;  // an option's line
+      EXPECT_GT(line.size(), 30u) << command << ": no description: " << line;
+    }
+  }
 }
 
 // analysis/plot_run.py's figures are the ones sim knows it writes.
