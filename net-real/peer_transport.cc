@@ -521,16 +521,43 @@ void PeerServer::Shutdown() {
   server_.reset();
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int max_message_bytes) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                          const ChannelLimits& limits) {
   PinCallbackQueue();
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(max_message_bytes);
-  args.SetMaxSendMessageSize(max_message_bytes);
+  args.SetMaxReceiveMessageSize(limits.max_message_bytes);
+  args.SetMaxSendMessageSize(limits.max_message_bytes);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (limits.quota != nullptr) args.SetResourceQuota(*limits.quota);
+  if (!limits.max_response_bytes.empty()) {
+    // The effective limit of a call is the lower of the channel's and its
+    // method's.
+    std::string config = "{\"methodConfig\": [";
+    for (const auto& [method, bytes] : limits.max_response_bytes) {
+      const size_t slash = method.find('/', 1);
+      SWARM_CHECK(method.size() > 1 && method[0] == '/' && slash != std::string::npos);
+      if (config.back() == '}') config += ", ";
+      config += "{\"name\": [{\"service\": \"" + method.substr(1, slash - 1) +
+                "\", \"method\": \"" + method.substr(slash + 1) +
+                "\"}], \"maxResponseMessageBytes\": " + std::to_string(bytes) + "}";
+    }
+    config += "]}";
+    args.SetServiceConfigJSON(config);
+  }
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 
-Dialer::Dialer() = default;
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int max_message_bytes) {
+  ChannelLimits limits;
+  limits.max_message_bytes = max_message_bytes;
+  return MakeChannel(target, limits);
+}
+
+Dialer::Dialer(DialerOptions options)
+    : quota_(std::make_unique<grpc::ResourceQuota>("swarmlab dialer")) {
+  quota_->Resize(options.memory_quota_bytes);
+}
+
 Dialer::~Dialer() = default;
 
 std::shared_ptr<Link> Dialer::Dial(const std::string& endpoint, Link::Handlers h) {
@@ -538,7 +565,11 @@ std::shared_ptr<Link> Dialer::Dial(const std::string& endpoint, Link::Handlers h
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto& c = channels_[endpoint];
-    if (!c) c = MakeChannel(endpoint);
+    if (!c) {
+      ChannelLimits limits;
+      limits.quota = quota_.get();
+      c = MakeChannel(endpoint, limits);
+    }
     channel = c;
   }
   return ClientLink::Create(std::move(channel), std::move(h));
