@@ -553,10 +553,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int max_me
   return MakeChannel(target, limits);
 }
 
-Dialer::Dialer(DialerOptions options)
-    : quota_(std::make_unique<grpc::ResourceQuota>("swarmlab dialer")) {
-  quota_->Resize(options.memory_quota_bytes);
-}
+Dialer::Dialer(DialerOptions options) : options_(options) {}
 
 Dialer::~Dialer() = default;
 
@@ -566,8 +563,11 @@ std::shared_ptr<Link> Dialer::Dial(const std::string& endpoint, Link::Handlers h
     std::lock_guard<std::mutex> lock(mu_);
     auto& c = channels_[endpoint];
     if (!c) {
+      // The channel takes its own reference on the quota.
+      grpc::ResourceQuota quota("swarmlab dialer " + endpoint);
+      quota.Resize(options_.memory_quota_bytes);
       ChannelLimits limits;
-      limits.quota = quota_.get();
+      limits.quota = &quota;
       c = MakeChannel(endpoint, limits);
     }
     channel = c;

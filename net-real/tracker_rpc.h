@@ -54,7 +54,7 @@ inline constexpr int kMaxTrackerMessageBytes = 64 * 1024 * 1024;
 inline constexpr int kMaxAnnounceReplyBytes = 256 * 1024;
 
 // What gRPC may allocate for a TrackerClient's channel (see
-// kDialerMemoryQuota: a message is taken in whole before its size is
+// kDialedChannelMemoryQuota: a message is taken in whole before its size is
 // checked). Twice the largest message, so an honest Lookup answer of
 // kMaxTrackerMessageBytes is taken in with room to spare, while a tracker
 // answering without end is cut off (RESOURCE_EXHAUSTED).
