@@ -237,7 +237,7 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
   // Called from OnReadDone(false) and the like.
   void CloseFromTransport() { Close(); }
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::deque<Out> queue_;
   std::optional<core::BlockRef> in_flight_;
   bool writing_ = false;
@@ -417,20 +417,40 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
     DeliverAndReadOn();
   }
 
-  void OnDone(const grpc::Status&) override {
+  void OnDone(const grpc::Status& status) override {
+    if (!status.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      close_reason_ = CodeName(status.error_code()) + ": " + status.error_message();
+    }
     ReleaseUnconsumed();
     if (handlers_.on_closed) handlers_.on_closed();
     handlers_ = {};
     self_.reset();  // may delete this
   }
 
+  std::string CloseReason() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return close_reason_;
+  }
+
  private:
+  static std::string CodeName(grpc::StatusCode code) {
+    switch (code) {
+      case grpc::StatusCode::CANCELLED: return "CANCELLED";
+      case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+      case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+      case grpc::StatusCode::INTERNAL: return "INTERNAL";
+      default: return "gRPC status " + std::to_string(int(code));
+    }
+  }
+
   void EndStream() override {
     context_.TryCancel();
     RemoveHold();
   }
   std::shared_ptr<grpc::Channel> channel_;  // outlives the call
   grpc::ClientContext context_;
+  std::string close_reason_;  // under mu_; set in OnDone
 };
 
 }  // namespace

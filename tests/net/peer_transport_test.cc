@@ -506,8 +506,8 @@ class FloodingPeer final : public grpc::CallbackGenericService {
 // The dialling side of AMessageFarOverTheMemoryQuotaIsCutOff: a remote we
 // dial (a tracker may list any address) sends what it likes on our own
 // stream, and gRPC 1.51 would buffer all of a message however long; the
-// Dialer's memory quota cuts the stream off long before, the link closes,
-// and the Dialer still reaches an honest peer.
+// Dialer's memory quota cuts the stream off long before, the link closes
+// saying so, and the Dialer still reaches an honest peer.
 TEST(DialerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
   constexpr size_t kQuota = 8u << 20;
   constexpr size_t kHuge = 256u << 20;  // 32 times the quota
@@ -543,6 +543,8 @@ TEST(DialerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return closed; }));
     EXPECT_EQ(received, 0u);
   }
+  // What the driver logs as the reason.
+  EXPECT_EQ(link->CloseReason().rfind("RESOURCE_EXHAUSTED: ", 0), 0u) << link->CloseReason();
   flooding_server->Shutdown();
 
   std::string error;
