@@ -145,6 +145,10 @@ class Link {
   virtual void Send(WireFrame frame, std::optional<core::BlockRef> block) = 0;
   // Drops queued messages and ends the stream; on_closed follows.
   virtual void Close() = 0;
+  // Why the stream ended, as gRPC told it (e.g. "RESOURCE_EXHAUSTED: ..."
+  // when a memory quota cut it off); "" while it is open, or when it ended
+  // without an error. For log lines; set before on_closed is called.
+  virtual std::string CloseReason() const { return ""; }
   // The driver is done with a message handed to on_message whose ReadCost
   // was `cost`: reading resumes if it had paused. Every message must be
   // consumed once, unless the link is closed (once the stream is done, its

@@ -468,6 +468,10 @@ void PeerDriver::OnLinkClosed(core::ConnectionId c) {
   auto dial = dialing_.find(c);
   bool known = links_.count(c) > 0;
   const bool authenticating = authenticating_.erase(c) > 0;
+  // What gRPC said, e.g. that the remote overran the channel's memory quota.
+  const auto state = links_.find(c);
+  const std::string why =
+      state != links_.end() && state->second.link ? state->second.link->CloseReason() : "";
   ForgetLink(c);
   if (dial != dialing_.end()) {
     core::PeerAddress address = dial->second;
@@ -475,11 +479,13 @@ void PeerDriver::OnLinkClosed(core::ConnectionId c) {
     Log(LogLevel::kInfo, (authenticating ? "peer at " + address.endpoint +
                                                " closed the connection during the handshake"
                                          : "cannot reach peer at " + address.endpoint) +
+                             (why.empty() ? "" : " (" + why + ")") +
                              " (the core will try others and retry later)");
     peer_->OnConnectFailed(now, address.id);
   } else if (authenticating) {
     return;  // inbound, never handed to the Peer
   } else if (known) {
+    if (!why.empty()) Log(LogLevel::kInfo, "conn " + std::to_string(c.value()) + " ended: " + why);
     peer_->OnDisconnected(now, c);
   } else {
     return;  // closed by us: the core already forgot it

@@ -237,7 +237,7 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
   // Called from OnReadDone(false) and the like.
   void CloseFromTransport() { Close(); }
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::deque<Out> queue_;
   std::optional<core::BlockRef> in_flight_;
   bool writing_ = false;
@@ -417,20 +417,40 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
     DeliverAndReadOn();
   }
 
-  void OnDone(const grpc::Status&) override {
+  void OnDone(const grpc::Status& status) override {
+    if (!status.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      close_reason_ = CodeName(status.error_code()) + ": " + status.error_message();
+    }
     ReleaseUnconsumed();
     if (handlers_.on_closed) handlers_.on_closed();
     handlers_ = {};
     self_.reset();  // may delete this
   }
 
+  std::string CloseReason() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return close_reason_;
+  }
+
  private:
+  static std::string CodeName(grpc::StatusCode code) {
+    switch (code) {
+      case grpc::StatusCode::CANCELLED: return "CANCELLED";
+      case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+      case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+      case grpc::StatusCode::INTERNAL: return "INTERNAL";
+      default: return "gRPC status " + std::to_string(int(code));
+    }
+  }
+
   void EndStream() override {
     context_.TryCancel();
     RemoveHold();
   }
   std::shared_ptr<grpc::Channel> channel_;  // outlives the call
   grpc::ClientContext context_;
+  std::string close_reason_;  // under mu_; set in OnDone
 };
 
 }  // namespace
@@ -521,16 +541,40 @@ void PeerServer::Shutdown() {
   server_.reset();
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int max_message_bytes) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                          const ChannelLimits& limits) {
   PinCallbackQueue();
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(max_message_bytes);
-  args.SetMaxSendMessageSize(max_message_bytes);
+  args.SetMaxReceiveMessageSize(limits.max_message_bytes);
+  args.SetMaxSendMessageSize(limits.max_message_bytes);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (limits.quota != nullptr) args.SetResourceQuota(*limits.quota);
+  if (!limits.max_response_bytes.empty()) {
+    // The effective limit of a call is the lower of the channel's and its
+    // method's.
+    std::string config = "{\"methodConfig\": [";
+    for (const auto& [method, bytes] : limits.max_response_bytes) {
+      const size_t slash = method.find('/', 1);
+      SWARM_CHECK(method.size() > 1 && method[0] == '/' && slash != std::string::npos);
+      if (config.back() == '}') config += ", ";
+      config += "{\"name\": [{\"service\": \"" + method.substr(1, slash - 1) +
+                "\", \"method\": \"" + method.substr(slash + 1) +
+                "\"}], \"maxResponseMessageBytes\": " + std::to_string(bytes) + "}";
+    }
+    config += "]}";
+    args.SetServiceConfigJSON(config);
+  }
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 
-Dialer::Dialer() = default;
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int max_message_bytes) {
+  ChannelLimits limits;
+  limits.max_message_bytes = max_message_bytes;
+  return MakeChannel(target, limits);
+}
+
+Dialer::Dialer(DialerOptions options) : options_(options) {}
+
 Dialer::~Dialer() = default;
 
 std::shared_ptr<Link> Dialer::Dial(const std::string& endpoint, Link::Handlers h) {
@@ -538,7 +582,14 @@ std::shared_ptr<Link> Dialer::Dial(const std::string& endpoint, Link::Handlers h
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto& c = channels_[endpoint];
-    if (!c) c = MakeChannel(endpoint);
+    if (!c) {
+      // The channel takes its own reference on the quota.
+      grpc::ResourceQuota quota("swarmlab dialer " + endpoint);
+      quota.Resize(options_.memory_quota_bytes);
+      ChannelLimits limits;
+      limits.quota = &quota;
+      c = MakeChannel(endpoint, limits);
+    }
     channel = c;
   }
   return ClientLink::Create(std::move(channel), std::move(h));

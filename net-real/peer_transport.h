@@ -1,7 +1,8 @@
 // The gRPC side of the peer wire: PeerServer accepts streams and routes each
 // by the info-hash of its first (handshake) message to a registered
 // InboundSink; Dialer opens outbound streams, keeping one channel per remote
-// endpoint. Both cap received messages at kMaxWireMessageBytes.
+// endpoint. Both cap received messages at kMaxWireMessageBytes, and bound
+// what gRPC may hold for their connections with a memory quota each.
 //
 // Thread-safe.
 #ifndef SWARM_NET_PEER_TRANSPORT_H_
@@ -17,6 +18,7 @@
 
 namespace grpc {
 class Channel;
+class ResourceQuota;
 class Server;
 }  // namespace grpc
 
@@ -72,21 +74,60 @@ class PeerServer {
   int port_ = 0;
 };
 
+// What gRPC may allocate for each channel a Dialer opens (one per remote
+// endpoint): the streams we open carry whatever the remote sends, and
+// gRPC 1.51 takes in all of a message we have started to read, however
+// long it claims to be (as on the server side, kPeerServerMemoryQuota), so
+// a remote we dial — any address a tracker lists — could otherwise make us
+// buffer without bound. Near the quota gRPC shrinks the channel's
+// flow-control windows; past it, it cancels the channel's streams
+// (RESOURCE_EXHAUSTED). A quota per channel, not one per Dialer, so that
+// only the flooding remote's stream is cancelled: with one shared quota
+// gRPC cancels streams of any channel, one at a time, and an honest seed's
+// went first in about half the runs measured (docs/real-network.md). A
+// torrent's core dials only below min_connections (20), which bounds the
+// total: at most 20 dialled streams per torrent at once. Four times a
+// link's read-ahead (kDefaultReadAheadBytes): gRPC narrows a channel's
+// windows well before its quota is full, and at twice the read-ahead an
+// honest link alone fell from about 600 MiB/s to 2 MiB/s.
+inline constexpr size_t kDialedChannelMemoryQuota = 4 * kDefaultReadAheadBytes;
+
+struct DialerOptions {
+  size_t memory_quota_bytes = kDialedChannelMemoryQuota;  // per channel
+};
+
 class Dialer {
  public:
-  Dialer();
+  explicit Dialer(DialerOptions options = {});
   ~Dialer();
   // Starts a stream to `endpoint`; handlers.on_up fires when the remote
   // accepts, on_closed (without on_up) if it cannot be reached.
   std::shared_ptr<Link> Dial(const std::string& endpoint, Link::Handlers handlers);
 
  private:
+  const DialerOptions options_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
 };
 
-// Channel arguments for every swarmlab channel: message caps and a private
-// subchannel pool (so two in-process peers never share a TCP connection).
+// What a channel made by MakeChannel accepts.
+struct ChannelLimits {
+  int max_message_bytes = kMaxWireMessageBytes;  // both ways
+  // Lower receive limits for single methods (full names, as
+  // "/swarm.wire.Tracker/Announce"), set through gRPC's service config.
+  std::map<std::string, int> max_response_bytes;
+  // Bounds what gRPC may allocate for the channel; nullptr: gRPC's
+  // process-wide default quota, which is unbounded. The channel keeps its
+  // own reference.
+  const grpc::ResourceQuota* quota = nullptr;
+};
+
+// Channel arguments for every swarmlab channel: message caps, the limits'
+// quota, and a private subchannel pool (so two in-process peers never
+// share a TCP connection).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                          const ChannelLimits& limits);
+// With no quota: for tests and benchmarks, whose remotes are our own.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                           int max_message_bytes = kMaxWireMessageBytes);
 

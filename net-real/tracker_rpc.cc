@@ -1,6 +1,7 @@
 #include "net-real/tracker_rpc.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 
 #include <algorithm>
 #include <cctype>
@@ -411,6 +412,10 @@ std::string Describe(const std::string& target, const grpc::Status& s) {
       // answers, with no message, that it has no Tracker service.
       why = "not a swarm tracker (the server there has no Tracker service)";
       break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      // An answer over its size limit, or more than our memory quota.
+      why = "answered more than we accept (" + s.error_message() + ")";
+      break;
     default:
       why = s.error_message().empty()
                 ? "failed with gRPC status " + std::to_string(int(s.error_code()))
@@ -428,8 +433,27 @@ bool Hopeless(const grpc::Status& s) {
 
 }  // namespace
 
+namespace {
+
+std::unique_ptr<grpc::ResourceQuota> TrackerClientQuota() {
+  auto quota = std::make_unique<grpc::ResourceQuota>("swarmlab tracker client");
+  quota->Resize(kTrackerClientMemoryQuota);
+  return quota;
+}
+
+ChannelLimits TrackerClientLimits(const grpc::ResourceQuota* quota) {
+  ChannelLimits limits;
+  limits.max_message_bytes = kMaxTrackerMessageBytes;
+  limits.max_response_bytes["/swarm.wire.Tracker/Announce"] = kMaxAnnounceReplyBytes;
+  limits.quota = quota;
+  return limits;
+}
+
+}  // namespace
+
 TrackerClient::TrackerClient(const std::string& target)
-    : target_(target), channel_(MakeChannel(target, kMaxTrackerMessageBytes)),
+    : target_(target), quota_(TrackerClientQuota()),
+      channel_(MakeChannel(target, TrackerClientLimits(quota_.get()))),
       stub_(std::make_unique<TrackerStub>(channel_)) {}
 
 TrackerClient::~TrackerClient() = default;

@@ -32,6 +32,7 @@
 
 namespace grpc {
 class Channel;
+class ResourceQuota;
 class Server;
 }  // namespace grpc
 
@@ -43,6 +44,21 @@ class EventLoop;
 // is two million pieces, 512 GiB at 256 KiB pieces. Peer messages keep the
 // much smaller kMaxWireMessageBytes.
 inline constexpr int kMaxTrackerMessageBytes = 64 * 1024 * 1024;
+
+// An Announce answer is far smaller: at most max_numwant (200) peers of at
+// most 317 bytes each as encoded (a 300-byte endpoint, the id as a varint
+// of up to 10 bytes, tags and lengths) and a few counts, about 63.5 KB in
+// all. A TrackerClient refuses a larger one: 256 KiB, four times that, so
+// a tracker answering up to 800 peers still gets through. (A Lookup answer
+// carries a file's piece hashes and keeps kMaxTrackerMessageBytes.)
+inline constexpr int kMaxAnnounceReplyBytes = 256 * 1024;
+
+// What gRPC may allocate for a TrackerClient's channel (see
+// kDialedChannelMemoryQuota: a message is taken in whole before its size is
+// checked). Twice the largest message, so an honest Lookup answer of
+// kMaxTrackerMessageBytes is taken in with room to spare, while a tracker
+// answering without end is cut off (RESOURCE_EXHAUSTED).
+inline constexpr size_t kTrackerClientMemoryQuota = 2 * size_t{kMaxTrackerMessageBytes};
 
 // Whether `endpoint` is a peer address we store and dial: "HOST:PORT" with
 // PORT in 1..65535 and HOST a host name, an IPv4 address, a bracketed IPv6
@@ -167,6 +183,7 @@ class TrackerClient : public AnnounceClient {
 
  private:
   std::string target_;
+  std::unique_ptr<grpc::ResourceQuota> quota_;  // the channel's
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<class TrackerStub> stub_;
   std::atomic<bool> hopeless_{false};  // of the last call to finish

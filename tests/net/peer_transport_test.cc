@@ -1,6 +1,7 @@
 // The peer-wire transport against a remote that floods us or never reads:
 // a raw gRPC client talks to a PeerServer whose torrent is a test sink, so
 // what the Link does is seen without a driver in between.
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -448,6 +450,114 @@ TEST(PeerServerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
   hs_ctx.TryCancel();
   stream->Finish();
   server->Shutdown();
+}
+
+// A remote we dial that answers every stream with one message of `bytes`
+// (all slices of one static buffer) and records whether gRPC finished
+// sending it: it can only if the dialler's flow control let it all in.
+class FloodingPeer final : public grpc::CallbackGenericService {
+ public:
+  explicit FloodingPeer(size_t bytes) {
+    static const std::string chunk(1u << 20, 'x');
+    std::vector<grpc::Slice> slices(
+        bytes / chunk.size(), grpc::Slice(chunk.data(), chunk.size(), grpc::Slice::STATIC_SLICE));
+    huge_ = grpc::ByteBuffer(slices.data(), slices.size());
+  }
+
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
+    return new Reactor(this);
+  }
+
+  // Waits (up to 60 s) for the write to end; true if it completed.
+  std::optional<bool> WriteOutcome() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(60), [&] { return outcome_.has_value(); });
+    return outcome_;
+  }
+
+ private:
+  class Reactor : public grpc::ServerGenericBidiReactor {
+   public:
+    explicit Reactor(FloodingPeer* peer) : peer_(peer), out_(peer->huge_) {
+      StartSendInitialMetadata();
+      StartWrite(&out_);
+    }
+    void OnWriteDone(bool ok) override {
+      {
+        std::lock_guard<std::mutex> lock(peer_->mu_);
+        if (!peer_->outcome_) peer_->outcome_ = ok;
+        peer_->cv_.notify_all();
+      }
+      Finish(grpc::Status::OK);
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    FloodingPeer* peer_;
+    grpc::ByteBuffer out_;
+  };
+
+  grpc::ByteBuffer huge_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<bool> outcome_;
+};
+
+// The dialling side of AMessageFarOverTheMemoryQuotaIsCutOff: a remote we
+// dial (a tracker may list any address) sends what it likes on our own
+// stream, and gRPC 1.51 would buffer all of a message however long; the
+// Dialer's memory quota cuts the stream off long before, the link closes
+// saying so, and the Dialer still reaches an honest peer.
+TEST(DialerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
+  constexpr size_t kQuota = 8u << 20;
+  constexpr size_t kHuge = 256u << 20;  // 32 times the quota
+  FloodingPeer flooder(kHuge);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterCallbackGenericService(&flooder);
+  auto flooding_server = builder.BuildAndStart();
+  ASSERT_TRUE(flooding_server && port != 0);
+
+  Dialer dialer({.memory_quota_bytes = kQuota});
+  std::mutex mu;
+  std::condition_variable cv;
+  bool closed = false;
+  size_t received = 0;
+  Link::Handlers h;
+  h.on_message = [&](Payload) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++received;
+  };
+  h.on_closed = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    closed = true;
+    cv.notify_all();
+  };
+  auto link = dialer.Dial("127.0.0.1:" + std::to_string(port), h);
+  const std::optional<bool> sent_all = flooder.WriteOutcome();
+  ASSERT_TRUE(sent_all.has_value()) << "the write neither completed nor failed";
+  EXPECT_FALSE(*sent_all) << "the dialler took in all " << kHuge << " bytes";
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return closed; }));
+    EXPECT_EQ(received, 0u);
+  }
+  // What the driver logs as the reason.
+  EXPECT_EQ(link->CloseReason().rfind("RESOURCE_EXHAUSTED: ", 0), 0u) << link->CloseReason();
+  flooding_server->Shutdown();
+
+  std::string error;
+  auto honest = PeerServer::Start("127.0.0.1:0", &error);
+  ASSERT_TRUE(honest) << error;
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
+  Sink sink(kDefaultReadAheadBytes);
+  honest->Register(info.info_hash(), &sink);
+  auto good = dialer.Dial("127.0.0.1:" + std::to_string(honest->port()), {});
+  good->Send(EncodeAuthFrame(ShapedHello(info.info_hash(), 5)), std::nullopt);
+  EXPECT_TRUE(sink.WaitFor([&] { return sink.link_ != nullptr; }));
+  good->Close();
+  honest->Shutdown();
 }
 
 }  // namespace

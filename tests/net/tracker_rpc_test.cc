@@ -12,6 +12,7 @@
 #include "core/tracker.h"
 #include "net-real/peer_transport.h"
 #include "net-real/piece_store.h"
+#include "net-real/torrent_meta.h"
 #include "net-real/tracker_rpc.h"
 #include "proto/tracker.grpc.pb.h"
 #include "tests/net/signed_announce.h"
@@ -158,7 +159,7 @@ TEST(TrackerRpcIpv6Test, AWildcardEndpointGetsTheIpv6AddressSeen) {
 }
 
 // A tracker that answers with a microsecond interval and peers at
-// addresses that are no peer's (a local socket, a megabyte of text).
+// addresses that are no peer's (a local socket, 64 KiB of text).
 class HostileTracker final : public wire::Tracker::Service {
  public:
   grpc::Status Announce(grpc::ServerContext*, const wire::AnnounceRequest*,
@@ -170,7 +171,7 @@ class HostileTracker final : public wire::Tracker::Service {
       p->set_endpoint(endpoint);
     };
     add(1, "unix:/run/docker.sock:80");
-    add(2, std::string(1 << 20, 'a') + ":80");
+    add(2, std::string(64 << 10, 'a') + ":80");
     add(3, "127.0.0.1:7001");
     return grpc::Status::OK;
   }
@@ -209,6 +210,115 @@ TEST(TrackerClientTest, AHostileAnswerIsTamed) {
   EXPECT_EQ(got->interval, core::Duration::Micros(1));
   ASSERT_EQ(got->peers.size(), 1u);
   EXPECT_EQ(got->peers[0].endpoint, "127.0.0.1:7001");
+  server->Shutdown();
+}
+
+
+// Waits (up to 10 s) for the answer to one TrackerClient::Announce.
+struct AnnounceResult {
+  std::optional<core::AnnounceResponse> response;
+  std::string error;
+};
+AnnounceResult AnnounceAndWait(TrackerClient* client, core::AnnounceRequest request,
+                               const PeerIdentity& key) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  AnnounceResult result;
+  request.peer.id = key.id();
+  client->Announce(request, key, [&](std::optional<core::AnnounceResponse> r, std::string e) {
+    std::lock_guard<std::mutex> lock(mu);
+    result = {std::move(r), std::move(e)};
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
+  return result;
+}
+
+// A tracker whose Announce answers are just over the limit, and whose
+// Lookup answers carry 256 Ki piece hashes (8.5 MiB).
+class OversizedTracker final : public wire::Tracker::Service {
+ public:
+  grpc::Status Announce(grpc::ServerContext*, const wire::AnnounceRequest*,
+                        wire::AnnounceResponse* resp) override {
+    for (int i = 0; resp->ByteSizeLong() <= size_t{kMaxAnnounceReplyBytes}; ++i) {
+      auto* p = resp->add_peers();
+      p->set_peer_id(1000 + i);
+      p->set_endpoint(std::string(294, 'a') + ":65535");
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status Lookup(grpc::ServerContext*, const wire::LookupRequest*,
+                      wire::LookupResponse* resp) override {
+    resp->set_found(true);
+    ToProto(big_, resp->mutable_torrent());
+    return grpc::Status::OK;
+  }
+  const core::TorrentInfo big_ =
+      core::TorrentInfo::Synthetic("big", core::Bytes{1} << 36, core::Bytes{1} << 18);
+};
+
+// Announce answers are a few dozen KB at most (kMaxAnnounceReplyBytes): a
+// larger one is refused with a reason, where the channel-wide limit for
+// Lookup answers (a file's piece hashes) would have let 64 MiB through.
+TEST(TrackerClientTest, AnAnnounceAnswerOverItsLimitIsRefused) {
+  OversizedTracker service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  ASSERT_TRUE(server && port != 0);
+  TrackerClient client("127.0.0.1:" + std::to_string(port));
+  auto key = PeerIdentity::Generate();
+  const AnnounceResult r = AnnounceAndWait(&client, core::AnnounceRequest{}, *key);
+  EXPECT_FALSE(r.response.has_value());
+  EXPECT_NE(r.error.find("answered more than we accept"), std::string::npos) << r.error;
+  // Lookup answers keep the channel's limit.
+  std::string error;
+  auto info = client.Lookup("big", &error);
+  ASSERT_TRUE(info.has_value()) << error;
+  EXPECT_EQ(info->info_hash(), service.big_.info_hash());
+  server->Shutdown();
+}
+
+// The largest answer a `swarm tracker` gives, max_numwant (200) peers with
+// 300-byte endpoints, is within kMaxAnnounceReplyBytes.
+TEST(TrackerClientTest, TheLargestHonestAnnounceAnswerIsTaken) {
+  std::string error;
+  core::TrackerConfig config;
+  ASSERT_EQ(config.max_numwant, 200u);
+  auto server = TrackerServer::Start("127.0.0.1:0", config, 1, &error);
+  ASSERT_TRUE(server) << error;
+  const std::string target = "127.0.0.1:" + std::to_string(server->port());
+  const auto info = core::TorrentInfo::Synthetic("f", 1 << 20, 1 << 18);
+  TrackerClient client(target);
+  ASSERT_TRUE(client.Publish(info, &error)) << error;
+  auto stub = wire::Tracker::NewStub(MakeChannel(target, kMaxTrackerMessageBytes));
+  const std::string longest = std::string(294, 'a') + ":65535";
+  ASSERT_EQ(longest.size(), 300u);
+  ASSERT_TRUE(ValidPeerEndpoint(longest));
+  for (int i = 0; i < 200; ++i) {
+    auto key = PeerIdentity::Generate();
+    wire::AnnounceResponse resp;
+    ASSERT_TRUE(testing::CallAnnounce(
+                    stub.get(), testing::SignedAnnounce(*key, info.info_hash(), longest), &resp)
+                    .ok());
+    ASSERT_EQ(resp.failure_reason(), "");
+  }
+  auto key = PeerIdentity::Generate();
+  core::AnnounceRequest request;
+  request.info_hash = info.info_hash();
+  request.peer.endpoint = longest;
+  request.left = 1;
+  request.numwant = 1000;
+  const AnnounceResult r = AnnounceAndWait(&client, request, *key);
+  ASSERT_TRUE(r.response.has_value()) << r.error;
+  EXPECT_EQ(r.response->failure_reason, "");
+  EXPECT_EQ(r.response->peers.size(), 200u);
   server->Shutdown();
 }
 
