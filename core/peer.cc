@@ -688,9 +688,11 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
   } else {
     stats_.downloaded += b.length;
     actions_.push_back(StoreBlock{c.id, b});
-    auto& who = contributors_.try_emplace(b.piece.value()).first->second;
-    if (std::find(who.begin(), who.end(), *c.remote) == who.end()) {
-      who.push_back(*c.remote);
+    auto [src, first_block] = sources_.try_emplace(b.piece.value());
+    if (first_block) {
+      src->second.first = *c.remote;
+    } else if (src->second.first != *c.remote) {
+      src->second.several = true;
     }
     if (picker_.IsComplete(b.piece)) actions_.push_back(VerifyPiece{b.piece});
   }
@@ -837,8 +839,11 @@ void Peer::CancelElsewhere(Time now, ConnectionId except, const BlockRef& b) {
 void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
   if (stopped_) return;
   SWARM_CHECK(picker_.IsComplete(p));
-  std::vector<PeerId> who = std::move(contributors_.try_emplace(p.value()).first->second);
-  contributors_.erase(p.value());
+  std::optional<PeerId> only_source;  // the one peer that sent all of p
+  if (auto src = sources_.find(p.value()); src != sources_.end()) {
+    if (!src->second.several) only_source = src->second.first;
+    sources_.erase(p.value());
+  }
   picker_.OnPieceVerified(p, ok);
   if (!ok) {
     ++stats_.pieces_failed;
@@ -847,7 +852,7 @@ void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
     // Only a piece with a single source names a culprit; a piece mixed from
     // several peers goes on parole (PiecePicker) and is fetched again from
     // one peer, so a corrupting peer is caught on its next attempt.
-    if (who.size() == 1) Strike(who.front());
+    if (only_source) Strike(*only_source);
     RequestMoreEverywhere(now);
     return;
   }

@@ -244,7 +244,15 @@ class Peer {
   std::set<PeerId> connecting_;           // Connect sent, no answer yet
   std::set<PeerId> banned_;
   std::map<PeerId, uint32_t> strikes_;
-  FlatMap<uint32_t, std::vector<PeerId>> contributors_;  // per partial piece
+  // Who sent the blocks of each piece being assembled. A failed piece names
+  // a culprit only when one peer sent all of it, so the first sender and
+  // whether anyone else sent a block is all that is kept: no list on the
+  // heap, which every block arrival would otherwise touch (a cold line).
+  struct PieceSources {
+    PeerId first;
+    bool several = false;
+  };
+  FlatMap<uint32_t, PieceSources> sources_;  // per partial piece
   bool weighted_uploads_ = false;         // last decision carried weights
   // A removed connection gave requests back to the picker: other
   // connections may have work now (RefillAfterDrops).

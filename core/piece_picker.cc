@@ -17,6 +17,8 @@ PiecePicker::PiecePicker(const TorrentInfo& torrent, const PeerConfig& config)
   for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
     unrequested_ += BlocksIn(PieceIndex(p));
   }
+  if (torrent_.piece_count() > 0) blocks_per_piece_ = BlocksIn(PieceIndex(0));
+  blocks_.assign(unrequested_, 0);
 }
 
 uint32_t PiecePicker::BlocksIn(PieceIndex p) const {
@@ -66,12 +68,7 @@ void PiecePicker::RemovePeer(const Bitfield& remote) {
 
 PiecePicker::Partial& PiecePicker::StartPiece(PieceIndex p) {
   auto [it, inserted] = partial_.try_emplace(p.value());
-  if (inserted) {
-    started_.Set(p.value());
-    const uint32_t n = BlocksIn(p);
-    it->second.outstanding.assign(n, 0);
-    it->second.received.assign(n, false);
-  }
+  if (inserted) started_.Set(p.value());  // its blocks_ are all zero
   return it->second;
 }
 
@@ -79,9 +76,11 @@ void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
                            std::vector<BlockRef>& out) {
   if (!MayTake(p, part, who)) return;
   if (parole_[p.value()]) part.owner = who;
-  for (uint32_t i = 0; i < part.received.size() && out.size() < n; ++i) {
-    if (part.received[i] || part.outstanding[i] > 0) continue;
-    ++part.outstanding[i];
+  const uint32_t blocks = BlocksIn(p);
+  uint16_t* state = &blocks_[Slot(p, 0)];
+  for (uint32_t i = 0; i < blocks && out.size() < n; ++i) {
+    if (state[i] != 0) continue;  // received or requested
+    ++state[i];
     --unrequested_;
     out.push_back(Block(p, i));
   }
@@ -127,11 +126,14 @@ void PiecePicker::AddEndgameBlocks(
     if (out.size() >= n) return;
     const PieceIndex p(index);
     if (!remote.Test(index) || !MayTake(p, part, who)) continue;
-    for (uint32_t i = 0; i < part.received.size() && out.size() < n; ++i) {
-      if (part.received[i]) continue;
+    const uint32_t blocks = BlocksIn(p);
+    uint16_t* state = &blocks_[Slot(p, 0)];
+    for (uint32_t i = 0; i < blocks && out.size() < n; ++i) {
+      if (state[i] & kReceived) continue;
       const BlockRef b = Block(p, i);
       if (std::find(out.begin(), out.end(), b) != out.end() || from_peer(b)) continue;
-      ++part.outstanding[i];
+      SWARM_CHECK((state[i] & kInFlight) < kInFlight);
+      ++state[i];
       out.push_back(b);
     }
   }
@@ -162,8 +164,10 @@ void PiecePicker::Pick(const Bitfield& remote, PeerId who, size_t n, Rng& rng,
 bool PiecePicker::HasUnrequestedBlockFor(const Bitfield& remote, PeerId who) const {
   for (const auto& [index, part] : partial_) {
     if (!remote.Test(index) || !MayTake(PieceIndex(index), part, who)) continue;
-    for (uint32_t i = 0; i < part.received.size(); ++i) {
-      if (!part.received[i] && part.outstanding[i] == 0) return true;
+    const uint32_t blocks = BlocksIn(PieceIndex(index));
+    const uint16_t* state = &blocks_[Slot(PieceIndex(index), 0)];
+    for (uint32_t i = 0; i < blocks; ++i) {
+      if (state[i] == 0) return true;
     }
   }
   const auto& rw = remote.words();
@@ -179,13 +183,14 @@ void PiecePicker::AbortRequest(const BlockRef& b) {
   auto it = partial_.find(b.piece.value());
   if (it == partial_.end()) return;  // piece finished or reset meanwhile
   Partial& part = it->second;
-  const uint32_t i = b.offset / config_.block_size;
-  if (part.outstanding[i] == 0) return;
-  --part.outstanding[i];
-  if (part.outstanding[i] == 0 && !part.received[i]) ++unrequested_;
+  uint16_t& state = blocks_[Slot(b)];
+  if ((state & kInFlight) == 0) return;
+  --state;
+  if (state == 0) ++unrequested_;  // neither received nor requested
   // A parole piece nobody is fetching any more may go to another peer.
-  if (std::all_of(part.outstanding.begin(), part.outstanding.end(),
-                  [](uint16_t k) { return k == 0; })) {
+  const uint16_t* first = &blocks_[Slot(b.piece, 0)];
+  if (std::all_of(first, first + BlocksIn(b.piece),
+                  [](uint16_t k) { return (k & kInFlight) == 0; })) {
     part.owner.reset();
   }
 }
@@ -200,43 +205,41 @@ PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {
   SWARM_CHECK(IsValidBlock(b));
   if (have_.Test(b.piece.value())) return Receipt::kDuplicate;
   Partial& part = StartPiece(b.piece);
-  const uint32_t i = b.offset / config_.block_size;
-  if (part.received[i]) {
-    if (part.outstanding[i] > 0) --part.outstanding[i];
+  uint16_t& state = blocks_[Slot(b)];
+  if (state & kReceived) {
+    if (state & kInFlight) --state;
     return Receipt::kDuplicate;
   }
   // A block that arrives with no request outstanding (a stale request the
   // sender honoured late) was counted as unrequested.
-  if (part.outstanding[i] == 0) {
+  if (state == 0) {
     --unrequested_;
   } else {
-    --part.outstanding[i];
+    --state;
   }
-  part.received[i] = true;
+  state |= kReceived;
   ++part.received_count;
   return Receipt::kNew;
 }
 
 bool PiecePicker::IsComplete(PieceIndex p) const {
   auto it = partial_.find(p.value());
-  return it != partial_.end() && it->second.received_count == it->second.received.size();
+  return it != partial_.end() && it->second.received_count == BlocksIn(p);
 }
 
 bool PiecePicker::NeedsBlock(const BlockRef& b) const {
   if (!IsValidBlock(b) || have_.Test(b.piece.value())) return false;
-  auto it = partial_.find(b.piece.value());
-  if (it == partial_.end()) return true;
-  return !it->second.received[b.offset / config_.block_size];
+  return !(blocks_[Slot(b)] & kReceived);  // zero if the piece is not started
 }
 
 bool PiecePicker::IsOutstanding(const BlockRef& b) const {
-  auto it = partial_.find(b.piece.value());
-  return it != partial_.end() && it->second.outstanding[b.offset / config_.block_size] > 0;
+  return (blocks_[Slot(b)] & kInFlight) != 0;  // zero if the piece is not started
 }
 
 void PiecePicker::OnPieceVerified(PieceIndex p, bool ok) {
   SWARM_CHECK(IsComplete(p));
   partial_.erase(p.value());
+  std::fill_n(blocks_.begin() + Slot(p, 0), BlocksIn(p), uint16_t{0});
   started_.Clear(p.value());
   parole_[p.value()] = !ok;
   if (ok) {
@@ -252,9 +255,10 @@ std::string PiecePicker::DebugString() const {
                     std::to_string(unrequested_) + "\n";
   for (const auto& [index, part] : partial_) {
     out += "  piece " + std::to_string(index) + " ";
-    for (uint32_t i = 0; i < part.received.size(); ++i) {
-      const uint16_t k = part.outstanding[i];
-      out += part.received[i] ? 'R' : k == 0 ? '.' : k < 10 ? char('0' + k) : '+';
+    const uint16_t* state = &blocks_[Slot(PieceIndex(index), 0)];
+    for (uint32_t i = 0; i < BlocksIn(PieceIndex(index)); ++i) {
+      const uint16_t k = state[i] & kInFlight;
+      out += (state[i] & kReceived) ? 'R' : k == 0 ? '.' : k < 10 ? char('0' + k) : '+';
     }
     if (parole_[index]) {
       out += " parole, owner ";

@@ -669,6 +669,35 @@ TEST_F(PeerTest, ParolePieceOutlivesItsOwnersDeparture) {
       << p.DebugString();
 }
 
+// A failed piece names a culprit only when one peer sent all of it. Here
+// the first sender also sends the last block; another peer sent one in
+// between, so nobody is banned.
+TEST_F(PeerTest, PieceMixedFromTwoPeersBansNobody) {
+  const TorrentInfo t = TorrentInfo::Synthetic("p.bin", 2 * 4 * 16 * kKiB, 4 * 16 * kKiB);
+  PeerConfig cfg = Sequential();
+  cfg.request_pipeline = 2;
+  Peer p(self_, t, cfg, Rng(1));
+  p.OnStart(now_, false);
+  auto join = [&](ConnectionId c, PeerId who, const char* bits) {
+    p.OnConnected(now_, c, Direction::kInbound, std::nullopt);
+    p.OnMessage(now_, c, Handshake{t.info_hash(), who});
+    p.OnMessage(now_, c, Bits(bits));
+    p.OnMessage(now_, c, Unchoke{});
+  };
+  join(c2_, other_, ".*");   // asked for (1,0) (1,1)
+  join(c1_, remote_, "**");  // asked for (1,2) (1,3)
+  p.OnMessage(now_, c2_, Piece{Blk(1, 0)});
+  p.OnMessage(now_, c1_, Piece{Blk(1, 2)});
+  p.OnMessage(now_, c1_, Piece{Blk(1, 3)});
+  p.OnMessage(now_, c2_, Piece{Blk(1, 1)});  // the first sender again
+  p.TakeActions();
+  p.OnPieceVerified(now_, PieceIndex(1), false);
+  EXPECT_EQ(p.stats().pieces_failed, 1u);
+  EXPECT_FALSE(p.is_banned(other_));
+  EXPECT_FALSE(p.is_banned(remote_));
+  for (const Action& a : p.TakeActions()) EXPECT_FALSE(std::holds_alternative<Disconnect>(a));
+}
+
 TEST_F(PeerTest, InputsForUnknownConnectionsAreIgnored) {
   auto p = Make(false);
   p->OnMessage(now_, ConnectionId(55), Piece{Blk(0, 0)});

@@ -160,6 +160,46 @@ TEST_F(PickerTest, ReceiveCompleteVerify) {
   EXPECT_FALSE(picker_->InEndgame());  // nothing missing: no end-game
 }
 
+// Every block's state lives in one array indexed by piece and block: a
+// piece's requests, arrivals and reset must not leak into its neighbours,
+// including a short last piece.
+TEST_F(PickerTest, BlockStatesAreKeptPerPieceAndClearedWhenAPieceEnds) {
+  torrent_ = TorrentInfo::Synthetic("x", 7 * Bytes(kBlock), 3 * Bytes(kBlock));  // 3+3+1
+  config_.piece_selection = PieceSelection::kSequential;
+  config_.random_first_pieces = 0;
+  picker_ = std::make_unique<PiecePicker>(torrent_, config_);
+  picker_->SetHave(Bitfield::FromString("   "));
+  auto all = Pick("***", 7);
+  ASSERT_EQ(all.size(), 7u);
+  EXPECT_EQ(all.back(), (BlockRef{PieceIndex(2), 0, kBlock}));
+  EXPECT_TRUE(picker_->InEndgame());
+  picker_->OnBlockReceived(all[0]);  // (0,0)
+  picker_->AbortRequest(all[1]);     // (0,1) free again
+  for (int i : {3, 4, 5, 6}) picker_->OnBlockReceived(all[i]);  // pieces 1 and 2
+  EXPECT_FALSE(picker_->InEndgame());
+  EXPECT_EQ(picker_->DebugString(),
+            "have 0/3, unrequested blocks 1\n  piece 0 R.1\n  piece 1 RRR\n  piece 2 R\n");
+  EXPECT_TRUE(picker_->IsComplete(PieceIndex(1)));
+  EXPECT_TRUE(picker_->IsComplete(PieceIndex(2)));
+  EXPECT_FALSE(picker_->IsComplete(PieceIndex(0)));
+  picker_->OnPieceVerified(PieceIndex(1), false);  // reset: nothing received, nothing asked
+  picker_->OnPieceVerified(PieceIndex(2), true);
+  for (uint32_t i = 0; i < 3; ++i) {
+    const BlockRef b = picker_->Block(PieceIndex(1), i);
+    EXPECT_TRUE(picker_->NeedsBlock(b));
+    EXPECT_FALSE(picker_->IsOutstanding(b));
+  }
+  EXPECT_FALSE(picker_->NeedsBlock(all[6]));
+  EXPECT_FALSE(picker_->IsOutstanding(all[6]));
+  EXPECT_TRUE(picker_->IsOutstanding(all[2]));  // (0,2) untouched by its neighbours
+  EXPECT_EQ(picker_->OnBlockReceived(all[6]), PiecePicker::Receipt::kDuplicate);
+  // Piece 0's free block first, then piece 1 again from scratch.
+  auto again = Pick("***", 4);
+  ASSERT_EQ(again.size(), 4u);
+  EXPECT_EQ(again[0], all[1]);
+  for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(again[i + 1], picker_->Block(PieceIndex(1), i));
+}
+
 TEST_F(PickerTest, FailedPieceGoesOnParoleWithOneOwner) {
   Build("22", "  ", PieceSelection::kSequential, 2);
   auto a = Pick("*.", 1, PeerId(1));
