@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "core/units.h"
 #include "sim/bounds.h"
@@ -140,6 +138,7 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     return std::nullopt;
   }
   sim::RunResult r;
+  r.mode = "real";
   for (size_t i = 0; i < real->peers.size(); ++i) {
     const LoopbackPeerResult& p = real->peers[i];
     sim::PeerRecord rec;
@@ -208,27 +207,6 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     r.stats.stop = sim::StopReason::kLeechersDone;
   }
   return r;
-}
-
-std::optional<std::string> WriteRealResultFolder(const std::string& dir,
-                                                 const sim::Scenario& s,
-                                                 const sim::RunResult& r) {
-  if (auto err = sim::WriteResultFolder(dir, s, r)) return err;
-  // SummaryJson writes "mode": "sim"; a real run says so. (A mode field in
-  // sim::RunResult would be cleaner: asked of the simulator's owner.)
-  std::string path = dir + "/summary.json";
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string json = text.str();
-  const std::string from = "\"mode\": \"sim\"";
-  auto pos = json.find(from);
-  if (pos == std::string::npos) return path + ": no mode field to set";
-  json.replace(pos, from.size(), "\"mode\": \"real\"");
-  std::ofstream out(path, std::ios::trunc);
-  out << json;
-  if (!out) return path + ": cannot write";
-  return std::nullopt;
 }
 
 }  // namespace swarm::net

@@ -43,11 +43,6 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
                                                     std::vector<std::string>* notes,
                                                     std::string* error);
 
-// WriteResultFolder, with summary.json's "mode" set to "real".
-std::optional<std::string> WriteRealResultFolder(const std::string& dir,
-                                                 const sim::Scenario& s,
-                                                 const sim::RunResult& r);
-
 }  // namespace swarm::net
 
 #endif  // SWARM_NET_SCENARIO_RUNNER_H_

@@ -283,7 +283,14 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   // A folder of an earlier run keeps no plot of it beside these results
   // (--plot makes them anew). Only the files sim writes: a result folder is
   // rewritten, not emptied (sim sweep redoes its runs in their folders).
-  if (std::filesystem::exists(std::filesystem::path(out_dir) / "summary.json")) {
+  // Any of the result files marks an earlier run, also one whose rewrite
+  // failed part-way (WriteResultFolder removes its summary.json first).
+  bool earlier_run = false;
+  for (const char* name : swarm::sim::kResultFiles) {
+    std::error_code ec;
+    earlier_run = earlier_run || std::filesystem::exists(std::filesystem::path(out_dir) / name, ec);
+  }
+  if (earlier_run) {
     for (const char* name : swarm::sim::kPlotFiles) {
       std::error_code ec;
       std::filesystem::remove(std::filesystem::path(out_dir) / name, ec);

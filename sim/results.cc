@@ -156,7 +156,7 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
   o << "  \"seed\": " << s.seed << ",\n";
   o << "  \"version\": \"" << Version() << "\",\n";
   o << "  \"build\": " << JsonString(BuildId()) << ",\n";
-  o << "  \"mode\": \"sim\",\n";
+  o << "  \"mode\": \"" << r.mode << "\",\n";
   o << "  \"stopped\": \"" << StopReasonName(r.stats.stop) << "\",\n";
   o << "  \"overrides\": [";
   for (size_t i = 0; i < s.overrides.size(); ++i) {

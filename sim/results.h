@@ -71,6 +71,9 @@ struct RunResult {
   std::vector<PeerRecord> peers;
   std::vector<TimelineRow> timeline;
   RunStats stats;
+  // summary.json's "mode": "sim", or "real" for a scenario run on real
+  // sockets (swarm run-scenario), which writes the same files.
+  std::string mode = "sim";
 };
 
 // Completion-time statistics over the leechers that completed.

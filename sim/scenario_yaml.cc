@@ -480,8 +480,6 @@ Scenario ReadScenario(const YAML::Node& root) {
   return s;
 }
 
-// Applies "a.b.c=value" to the document. Missing map keys are created (the
-// unknown-field check then reports them); list indices must exist.
 // The field an override sets, spelled as errors spell it: a list index
 // without leading zeros (peers.01.count sets peers.1.count; ApplyOverride
 // reads both as element 1). Scenario sections have no numeric keys of
@@ -503,6 +501,8 @@ bool Within(const std::string& field, const std::string& section) {
   return field == section || field.rfind(section + ".", 0) == 0;
 }
 
+// Applies "a.b.c=value" to the document. Missing map keys are created (the
+// unknown-field check then reports them); list indices must exist.
 void ApplyOverride(YAML::Node& root, const std::string& kv) {
   size_t eq = kv.find('=');
   if (eq == std::string::npos || eq == 0)

@@ -87,7 +87,7 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
     std::cerr << "swarm: " << file << ": " << error << "\n";
     return 1;
   }
-  if (auto err = WriteRealResultFolder(out_dir, s, *r)) {
+  if (auto err = sim::WriteResultFolder(out_dir, s, *r)) {  // "mode": "real"
     std::cerr << "swarm: " << *err << "\n";
     return 1;
   }

@@ -2,7 +2,9 @@
 // conservation, rate caps, causality (no upload of an unverified piece),
 // the Kumar-Ross bound, determinism, and the CLI's handling of bad files.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include "sim/engine.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
+#include "sim/write_file.h"
 
 namespace swarm::sim {
 namespace {
@@ -798,6 +801,11 @@ TEST(Cli, ARunAgainInItsFolderLeavesNoPlotOfTheEarlierRun) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/pieces.png"));
   EXPECT_EQ(ReadFile(dir + "/notes.txt"), "from before\n");
   EXPECT_NE(ReadFile(dir + "/summary.json").find("\"seed\": 9,"), std::string::npos);
+  // Also after a rewrite that failed part-way, which leaves no summary.json.
+  std::filesystem::remove(dir + "/summary.json");
+  std::ofstream(dir + "/overview.png") << "from before\n";
+  ASSERT_EQ(RunSim("run " + file + " --quiet --seed 10 --out " + dir, &err), 0) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/overview.png"));
   std::filesystem::remove_all(dir);
   std::filesystem::remove(file);
 }
@@ -834,7 +842,8 @@ TEST(Results, AWriteCutShortKeepsTheEarlierFileAndLeavesNoSummary) {
   EXPECT_NE(err->find(dir + "/peers.csv: cannot write: File too large"), std::string::npos) << *err;
   EXPECT_EQ(ReadFile(dir + "/peers.csv"), earlier);
   EXPECT_FALSE(std::filesystem::exists(dir + "/summary.json"));
-  EXPECT_FALSE(std::filesystem::exists(dir + "/.peers.csv.partial"));
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    EXPECT_NE(e.path().extension(), ".partial") << e.path();  // none left behind
   // Written whole the next time, the folder is complete again.
   ASSERT_EQ(WriteResultFolder(dir, t, other), std::nullopt);
   EXPECT_EQ(ReadFile(dir + "/peers.csv"), PeersCsv(t, other));
@@ -865,6 +874,39 @@ TEST(Cli, HelpShowsReadableValueNames) {
       EXPECT_GT(line.size(), 30u) << command << ": no description: " << line;
     }
   }
+}
+
+// A file that is not a plain one (here a pipe: sim merge --out
+// /dev/stdout) is written into, not replaced; a plain one is replaced,
+// and a link planted at a partial name of another process is never
+// written through.
+TEST(Results, WriteFileWholeWritesIntoAPipeAndReplacesAFile) {
+  const std::string dir = PrivateTempPath("write_whole");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string fifo = dir + "/table.csv";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // A reader is there first (so the writer's open does not wait), and the
+  // text fits in the pipe's buffer: no thread needed.
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  EXPECT_EQ(WriteFileWhole(fifo, "a,b\n1,2\n"), std::nullopt);
+  char buf[64];
+  const ssize_t n = ::read(reader, buf, sizeof buf);
+  ::close(reader);
+  EXPECT_EQ(std::string(buf, n > 0 ? size_t(n) : 0), "a,b\n1,2\n");
+  EXPECT_FALSE(std::filesystem::is_regular_file(fifo));
+
+  const std::string victim = dir + "/victim", file = dir + "/peers.csv";
+  std::ofstream(victim) << "keep\n";
+  std::ofstream(file) << "old\n";
+  // A link where this process's partial file goes.
+  std::filesystem::create_symlink(victim,
+                                  dir + "/.peers.csv." + std::to_string(::getpid()) + ".partial");
+  EXPECT_EQ(WriteFileWhole(file, "new\n"), std::nullopt);
+  EXPECT_EQ(ReadFile(file), "new\n");
+  EXPECT_EQ(ReadFile(victim), "keep\n");
+  std::filesystem::remove_all(dir);
 }
 
 // analysis/plot_run.py's figures are the ones sim knows it writes.
