@@ -37,6 +37,10 @@ void NameThread(const char* name) { ::pthread_setname_np(::pthread_self(), name)
 
 constexpr core::Duration kProgressRefresh = core::Duration::Millis(200);
 constexpr core::Duration kPublishInterval = core::Duration::Millis(50);
+// After a disk failure the driver leaves as Stop() does; this long it waits
+// for the stopped announce, so the tracker stops listing us as a source
+// (Stop()'s default grace). Bounded: a dead tracker cannot hold it.
+constexpr core::Duration kDiskFailureGrace = core::Duration::Seconds(2);
 constexpr core::Duration kFirstAnnounceRetry = core::Duration::Seconds(2);
 constexpr core::Duration kMaxAnnounceRetry = core::Duration::Seconds(60);
 
@@ -108,7 +112,12 @@ void PeerDriver::TrackerReset() {
 
 DriverProgress PeerDriver::Progress() const {
   std::lock_guard<std::mutex> lock(progress_mu_);
-  return progress_;
+  DriverProgress p = progress_;
+  // Added here, not in Publish(): the disk thread may discard blocks after
+  // the driver thread published for the last time (Stop() joins the
+  // driver thread first), and those bytes were received for nothing too.
+  p.stats.wasted += discarded_bytes_.load();
+  return p;
 }
 
 void PeerDriver::Run() {
@@ -172,6 +181,7 @@ void PeerDriver::OnWake(core::Time now) {
 void PeerDriver::Drain(core::Time now) {
   for (;;) {
     for (const core::Action& a : peer_->TakeActions()) Carry(now, a);
+    WarnNewBans();
     if (deferred_.empty()) return;
     auto input = std::move(deferred_.front());
     deferred_.pop_front();
@@ -200,8 +210,9 @@ void PeerDriver::Carry(core::Time now, const core::Action& action) {
             dialing_.erase(d.conn);
             auto it = links_.find(d.conn);
             if (it == links_.end()) return;
-            if (d.reason == core::DisconnectReason::kHashFailure) {
-              WarnBanned(it->second.remote);
+            // Named in the ban's warning, given after the batch (WarnNewBans).
+            if (d.reason == core::DisconnectReason::kHashFailure && it->second.remote) {
+              banned_names_.push_back(*it->second.remote);
             }
             it->second.link->Close();
             ForgetLink(d.conn);
@@ -610,7 +621,7 @@ void PeerDriver::DoStore(const core::StoreBlock& s) {
     std::string error;
     if (!store_->WriteBlock(block, data, &error)) {
       discarded_bytes_ += block.length;
-      FailDisk(error, false);
+      FailDisk(error, /*partial_file_lost=*/false);
     }
     release();
   });
@@ -636,7 +647,7 @@ void PeerDriver::DoVerify(core::PieceIndex p) {
                    (replaced ? " was replaced by another file during the download"
                              : " was deleted during the download") +
                    "; stopping (what it held is gone with it)",
-               true);
+               /*partial_file_lost=*/true);
       return;
     }
     loop->Post([this, p, ok] { OnVerified(SteadyNow(), p, ok); });
@@ -656,10 +667,26 @@ void PeerDriver::FailDisk(std::string error, bool partial_file_lost) {
     if (stopping_) return;
     core::Time now = SteadyNow();
     stopping_ = true;
-    stop_deadline_ = now + core::Duration::Seconds(2);
+    stop_deadline_ = now + kDiskFailureGrace;
     peer_->OnStop(now);
     Drain(now);
   });
+}
+
+// One warning per ban, counted by the core: a peer banned while not
+// connected (its last bad piece verified after it left) is warned of too,
+// unnamed, and a ban is never warned of twice.
+void PeerDriver::WarnNewBans() {
+  const uint32_t banned = peer_->stats().peers_banned;
+  std::sort(banned_names_.begin(), banned_names_.end());
+  banned_names_.erase(std::unique(banned_names_.begin(), banned_names_.end()),
+                      banned_names_.end());
+  size_t named = 0;
+  for (; bans_warned_ < banned; ++bans_warned_) {
+    WarnBanned(named < banned_names_.size() ? std::optional(banned_names_[named++])
+                                            : std::nullopt);
+  }
+  banned_names_.clear();
 }
 
 void PeerDriver::WarnBanned(std::optional<core::PeerId> remote) {
@@ -740,8 +767,7 @@ void PeerDriver::Publish(core::Time now) {
   progress_.pieces = static_cast<uint32_t>(peer_->have().Count());
   progress_.have = peer_->have();
   progress_.left = peer_->left();
-  progress_.stats = peer_->stats();
-  progress_.stats.wasted += discarded_bytes_.load();
+  progress_.stats = peer_->stats();  // Progress() adds discarded_bytes_
   progress_.connections = peer_->connection_count();
   progress_.read_buffered = read_budget_->used();
   progress_.inbound_waiting = inbound_cost_;

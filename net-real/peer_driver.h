@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/peer.h"
 #include "core/peer_config.h"
@@ -222,6 +223,7 @@ class PeerDriver : public InboundSink {
   void FailDisk(std::string error, bool partial_file_lost);
   // A peer was banned for bad data: a warning naming it, and saying so
   // when no other peer is left to download from.
+  void WarnNewBans();
   void WarnBanned(std::optional<core::PeerId> remote);
   void DoVerify(core::PieceIndex p);
   void OnVerified(core::Time now, core::PieceIndex p, bool ok);
@@ -264,6 +266,10 @@ class PeerDriver : public InboundSink {
   // Payload bytes received but never stored: the block whose write failed
   // and every one after it. Reported as wasted.
   std::atomic<uint64_t> discarded_bytes_{0};
+  // Bans warned of so far (the core's stats().peers_banned), and the peers
+  // the current batch of actions disconnected for a failed hash.
+  uint32_t bans_warned_ = 0;
+  std::vector<core::PeerId> banned_names_;
   std::atomic<uint64_t> next_conn_{1};
 
   std::unique_ptr<core::Peer> peer_;

@@ -548,6 +548,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
   args.SetMaxReceiveMessageSize(limits.max_message_bytes);
   args.SetMaxSendMessageSize(limits.max_message_bytes);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // Our service config below carries the per-method caps (the Announce
+  // answer limit): a resolver (e.g. DNS TXT records) must never supply
+  // one that replaces it.
+  args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
   if (limits.quota != nullptr) args.SetResourceQuota(*limits.quota);
   if (!limits.max_response_bytes.empty()) {
     // The effective limit of a call is the lower of the channel's and its

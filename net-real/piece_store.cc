@@ -207,7 +207,12 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
     return nullptr;
   }
   struct stat opened {};
-  if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode) || opened.st_nlink != 1) {
+  if (::fstat(fd, &opened) != 0) {
+    *error = Errno("cannot inspect", part);
+    ::close(fd);
+    return nullptr;
+  }
+  if (!S_ISREG(opened.st_mode) || opened.st_nlink != 1) {
     *error = part + (S_ISREG(opened.st_mode)
                          ? " has other hard links; refusing to write into it (move it away first)"
                          : " is not a plain file; refusing to write into it (move it away first)");
@@ -331,6 +336,18 @@ bool PieceStore::VerifyPiece(core::PieceIndex p) {
     return false;
   }
   return core::Sha256(buf) == info_.piece_hash(p);
+}
+
+std::optional<PieceStore::FileId> PieceStore::FileIdOf(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+std::optional<PieceStore::FileId> PieceStore::file_id() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return std::nullopt;
+  return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
 }
 
 bool PieceStore::Unlinked() const {

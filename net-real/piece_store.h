@@ -45,6 +45,15 @@ class PieceStore {
   };
   // nullopt if `path` cannot be stat()ed.
   static std::optional<Stamp> StampOf(const std::string& path);
+  // Which file a name or descriptor refers to (device and inode): a file
+  // moved over a name has another.
+  struct FileId {
+    uint64_t dev = 0;
+    uint64_t ino = 0;
+    bool operator==(const FileId&) const = default;
+  };
+  // nullopt if `path` cannot be lstat()ed.
+  static std::optional<FileId> FileIdOf(const std::string& path);
 
   ~PieceStore();
   PieceStore(const PieceStore&) = delete;
@@ -102,6 +111,9 @@ class PieceStore {
   // True if the file has no name left (its folder, or the file itself, was
   // deleted): whatever is written to it now is lost when it is closed.
   bool Unlinked() const;
+  // The open file's identity; compare with FileIdOf(path()) to tell
+  // whether the name still refers to it. nullopt if fstat fails.
+  std::optional<FileId> file_id() const;
   // Syncs and renames the partial file to NAME (no-op if already final).
   bool Finalize(std::string* error);
 

@@ -413,8 +413,9 @@ std::string Describe(const std::string& target, const grpc::Status& s) {
       why = "not a swarm tracker (the server there has no Tracker service)";
       break;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      // An answer over its size limit, or more than our memory quota.
-      why = "answered more than we accept (" + s.error_message() + ")";
+      // An answer over its size limit or our memory quota, but also our
+      // own request over the send limit: gRPC's message says which.
+      why = "over a size or memory limit (" + s.error_message() + ")";
       break;
     default:
       why = s.error_message().empty()

@@ -189,6 +189,9 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   }
 
   const std::string partial_path = store->path();  // for the message on Ctrl-C
+  // What the name must still refer to before we remove the file or offer
+  // to resume from it: a file moved over it since is the user's.
+  const std::optional<PieceStore::FileId> partial_id = store->file_id();
   Print("listening on " + PrintableAddress(common.listen, server->port()));
   options.endpoint = AdvertisedEndpoint(common.listen, server->port());
   Dialer dialer;
@@ -283,16 +286,18 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
         " malformed=" + std::to_string(p.malformed_messages) +
         " auth_failures=" + std::to_string(p.auth_failures) +
         " download_s=" + std::to_string(elapsed));
+  const bool gone = !p.file_complete && !std::filesystem::exists(partial_path, ec);
+  const bool still_ours = !p.file_complete && !p.partial_file_lost && partial_id &&
+                          PieceStore::FileIdOf(partial_path) == partial_id;
+  // Deleted, or replaced by another file: what the same command would find
+  // there is not this download.
+  const std::string lost_note =
+      partial_path + (gone ? " no longer exists)" : " is now another file, which was left alone)");
   if (fatal) {
     // The partial file stays whatever it holds: pieces written before the
     // failure but not yet verified are found by the next run's recheck.
-    const bool gone = !std::filesystem::exists(partial_path, ec);
-    if (!p.file_complete && (gone || p.partial_file_lost)) {
-      // Deleted, or replaced by another file: what the same command would
-      // find there is not this download.
-      Log(LogLevel::kInfo, "stopped: nothing kept (" + partial_path +
-                               (gone ? " no longer exists)"
-                                     : " is now another file, which was left alone)"));
+    if (!p.file_complete && !still_ours) {
+      Log(LogLevel::kInfo, "stopped: nothing kept (" + lost_note);
     } else if (!p.file_complete) {
       Log(LogLevel::kInfo, "stopped: " + std::to_string(p.pieces) + " of " +
                                std::to_string(p.piece_count) + " pieces verified in " +
@@ -302,7 +307,9 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     return 1;
   }
   if (interrupted && !p.seed) {
-    if (p.pieces > 0) {
+    if (!p.file_complete && !still_ours) {
+      Log(LogLevel::kInfo, "interrupted: nothing kept (" + lost_note);
+    } else if (p.pieces > 0) {
       Log(LogLevel::kInfo, "interrupted: " + std::to_string(p.pieces) + " of " +
                                std::to_string(p.piece_count) + " pieces kept in " +
                                partial_path + "; the same command resumes");

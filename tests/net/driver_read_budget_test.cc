@@ -6,8 +6,10 @@
 // leecher whose disk thread is held still must stop reading once the
 // blocks waiting to be written fill its budget, and complete once the disk
 // moves again.
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +19,7 @@
 #include <iterator>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
@@ -195,6 +198,119 @@ TEST_F(SlowDiskTest, BlocksWaitingForTheDiskCountAgainstTheReadBudget) {
   EXPECT_LE(done.disk_queued_peak, kBound);
   EXPECT_EQ(done.disk_queued, 0u);
   EXPECT_TRUE(ReadAll(out / "f.bin") == ReadAll(dir_ / "f.bin"));
+}
+
+// The leecher's first block write fails (its file descriptor is swapped for
+// a read-only one) while more blocks wait for the disk, and the driver is
+// stopped before the disk thread moves: every block discarded after the
+// driver thread's last snapshot still counts as wasted.
+TEST_F(SlowDiskTest, BlocksDiscardedAfterAFailedWriteCountAsWastedAfterStop) {
+  std::string error;
+  bool seed_listed = false;
+  for (int i = 0; i < 1000 && !seed_listed; ++i) {
+    auto files = client_->ListFiles(&error);
+    seed_listed = files && !files->empty() && files->front().seeds > 0;
+    if (!seed_listed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(seed_listed) << error;
+  const std::filesystem::path out = dir_ / "out";
+  std::filesystem::create_directories(out);
+  auto store = PieceStore::OpenForDownload(out.string(), info_, &error);
+  ASSERT_TRUE(store) << error;
+  const std::string partial = std::filesystem::canonical(store->path()).string();
+  DiskGate gate;
+  bool broken = false;  // disk thread only
+  DriverOptions o;
+  o.rng_stream = 2;
+  o.endpoint = "127.0.0.1:1";
+  o.read_budget_bytes = kBudget;
+  o.before_block_write = [&] {
+    gate.Wait();
+    if (broken) return;
+    broken = true;
+    // Whatever descriptor names the partial file now refuses writes.
+    const int ro = ::open("/dev/null", O_RDONLY);
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      if (std::filesystem::read_symlink(e.path(), ec).string() != partial) continue;
+      ::dup2(ro, std::stoi(e.path().filename().string()));
+    }
+    ::close(ro);
+  };
+  PeerDriver leecher(info_, std::move(store), core::Bitfield(info_.piece_count(), false), o,
+                     client_.get(), &dialer_);
+  leecher.Start();
+  // Several blocks wait behind the held one.
+  const bool queued = WaitForProgress(leecher, 10, [](const DriverProgress& p) {
+    return p.disk_queued >= 4 * Link::ReadCost(16 * 1024);
+  });
+  std::thread stopper([&] { leecher.Stop(core::Duration::Zero()); });
+  // Gives the driver thread the time to end (its last snapshot taken)
+  // while the disk thread is still held; the result does not depend on it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  gate.Open();
+  stopper.join();
+  const DriverProgress done = leecher.Progress();
+  EXPECT_TRUE(queued);
+  EXPECT_NE(done.fatal_error.find("cannot write to"), std::string::npos) << done.fatal_error;
+  // The failed block and at least three queued after it.
+  EXPECT_GE(done.stats.wasted, 4u * 16 * 1024);
+}
+
+class CorruptSeedTest : public InProcessSeedTest {
+ protected:
+  CorruptSeedTest() : InProcessSeedTest("swarm_corrupt_seed_") {}
+  void SeedOptions(DriverOptions& o) override { o.corrupt_uploads = true; }
+};
+
+// The only seed corrupts every block and leaves before the leecher's disk
+// thread verifies what it sent: it is banned while not connected, and that
+// ban, like any other, is one warning.
+TEST_F(CorruptSeedTest, APeerBannedAfterItLeftIsWarnedOfOnce) {
+  std::string error;
+  bool seed_listed = false;
+  for (int i = 0; i < 1000 && !seed_listed; ++i) {
+    auto files = client_->ListFiles(&error);
+    seed_listed = files && !files->empty() && files->front().seeds > 0;
+    if (!seed_listed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(seed_listed) << error;
+  const std::filesystem::path out = dir_ / "out";
+  std::filesystem::create_directories(out);
+  auto store = PieceStore::OpenForDownload(out.string(), info_, &error);
+  ASSERT_TRUE(store) << error;
+  DiskGate gate;
+  std::mutex log_mu;
+  std::vector<std::string> warnings;
+  DriverOptions o;
+  o.rng_stream = 2;
+  o.endpoint = "127.0.0.1:1";
+  o.read_budget_bytes = 2 << 20;  // the whole file may wait for the disk
+  o.before_block_write = [&gate] { gate.Wait(); };
+  o.log = [&](LogLevel level, const std::string& msg) {
+    std::lock_guard<std::mutex> lock(log_mu);
+    if (level == LogLevel::kWarn && msg.find("is banned") != std::string::npos) {
+      warnings.push_back(msg);
+    }
+  };
+  PeerDriver leecher(info_, std::move(store), core::Bitfield(info_.piece_count(), false), o,
+                     client_.get(), &dialer_);
+  leecher.Start();
+  // A whole piece (16 blocks) waits for the disk.
+  EXPECT_TRUE(WaitForProgress(leecher, 10, [](const DriverProgress& p) {
+    return p.disk_queued >= 16 * Link::ReadCost(16 * 1024);
+  }));
+  driver_->Stop(core::Duration::Zero());
+  EXPECT_TRUE(
+      WaitForProgress(leecher, 10, [](const DriverProgress& p) { return p.connections == 0; }));
+  gate.Open();
+  EXPECT_TRUE(WaitForProgress(leecher, 10, [](const DriverProgress& p) {
+    return p.stats.peers_banned == 1 && p.disk_queued == 0;
+  }));
+  leecher.Stop(core::Duration::Zero());
+  std::lock_guard<std::mutex> lock(log_mu);
+  EXPECT_EQ(warnings.size(), 1u);
+  for (const std::string& w : warnings) EXPECT_EQ(w.rfind("a peer is banned", 0), 0u) << w;
 }
 
 }  // namespace
