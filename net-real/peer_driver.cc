@@ -295,7 +295,7 @@ void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const AuthHello& first
     }
     // Until the id is proven this delay is only a guess (it merely shapes
     // timing); Authenticated sets it again.
-    links_[c] = LinkState{link, DelayFrom(first.peer_id)};
+    links_[c] = LinkState{link, DelayFrom(first.peer_id), std::nullopt};
     StartAuth(now, c, AuthRole::kListener, std::nullopt, &first);
   });
   // The driver has already stopped: nobody else will end this stream, and
@@ -538,7 +538,7 @@ void PeerDriver::DoConnect(const core::PeerAddress& address) {
   }
   dialing_[c] = address;
   links_[c] = LinkState{dialer_->Dial(address.endpoint, MakeHandlers(c, 2)),
-                        DelayFrom(address.id)};
+                        DelayFrom(address.id), std::nullopt};
 }
 
 void PeerDriver::DoAnnounce(const core::Announce& a) {
