@@ -19,77 +19,28 @@ import argparse
 import select
 import signal
 import socket
-import struct
 import time
 
-import h2.config
-import h2.connection
 import h2.events
-import h2.exceptions
 
-MIB = 1 << 20
+from h2_flood import MIB, FloodConn, serve
 
 
-class Conn:
+class Conn(FloodConn):
+    """An accepted dialler: every stream it opens gets response headers (so
+    it sees the stream up), then the endless message."""
+
     def __init__(self, sock, announce, send):
-        self.sock = sock
-        self.sock.setblocking(False)
-        self.h2 = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
-        self.h2.initiate_connection()
-        # Not-compressed flag, then the length the dialler will wait for.
-        self.prefix = struct.pack(">BI", 0, min(announce, 0xFFFFFFFF))
-        self.total = len(self.prefix) + send
-        self.sent = {}
-        self.closed = set()
-        self.dead = False
-        self.out = self.h2.data_to_send()
+        super().__init__(sock, False, announce, send)
 
-    def chunk(self, offset, n):
-        head = self.prefix[offset:offset + n] if offset < len(self.prefix) else b""
-        return head + b"x" * (n - len(head))
-
-    def pump(self):
-        for sid in self.sent:
-            # Keep what waits for the socket bounded: a few MiB at a time.
-            while (sid not in self.closed and self.sent[sid] < self.total
-                   and len(self.out) < 4 * MIB):
-                try:
-                    n = min(self.h2.local_flow_control_window(sid),
-                            self.h2.max_outbound_frame_size, self.total - self.sent[sid])
-                except h2.exceptions.StreamClosedError:
-                    self.closed.add(sid)
-                    break
-                if n <= 0:
-                    break
-                self.h2.send_data(sid, self.chunk(self.sent[sid], n))
-                self.sent[sid] += n
-                self.out += self.h2.data_to_send()
-        self.out += self.h2.data_to_send()
-
-    def on_readable(self):
-        data = self.sock.recv(1 << 16)
-        if not data:
-            self.dead = True
-            return
-        for ev in self.h2.receive_data(data):
-            if isinstance(ev, h2.events.RequestReceived):
-                self.h2.send_headers(ev.stream_id, [(":status", "200"),
-                                                    ("content-type", "application/grpc")])
-                self.sent[ev.stream_id] = 0
-            elif isinstance(ev, h2.events.DataReceived):
-                # Whatever the dialler says (its handshake) is read and dropped.
-                self.h2.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-            elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
-                self.closed.add(ev.stream_id)
-            elif isinstance(ev, h2.events.ConnectionTerminated):
-                self.dead = True
-        self.pump()
-
-    def on_writable(self):
-        self.out = self.out[self.sock.send(self.out):]
-        if len(self.out) < MIB:
-            self.pump()
+    def on_event(self, ev):
+        if isinstance(ev, h2.events.RequestReceived):
+            self.h2.send_headers(ev.stream_id, [(":status", "200"),
+                                                ("content-type", "application/grpc")])
+            self.sent[ev.stream_id] = 0
+        elif isinstance(ev, h2.events.DataReceived):
+            # Whatever the dialler says (its handshake) is read and dropped.
+            self.h2.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
 
 
 def main():
@@ -117,16 +68,7 @@ def main():
             sock, _ = listener.accept()
             conns.append(Conn(sock, a.announce, send))
             live.append(conns[-1])
-        for c in live:
-            try:
-                if c.sock in w:
-                    c.on_writable()
-                if c.sock in r:
-                    c.on_readable()
-            except BlockingIOError:
-                pass
-            except (ConnectionError, h2.exceptions.ProtocolError):
-                c.dead = True
+        serve(live, r, w)
     streams = sum(len(c.sent) for c in conns)
     sent = sum(sum(c.sent.values()) for c in conns)
     ended = sum(len(c.sent) if c.dead else len(c.closed) for c in conns)

@@ -18,26 +18,8 @@ set -euo pipefail
 SWARM=$(realpath "$1")
 shift
 HERE=$(dirname "$(realpath "$0")")
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/dialed_memory.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-port_of() {
-  for _ in $(seq 200); do
-    if grep -q "listening on" "$1" 2>/dev/null; then
-      sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$1" | head -1
-      return
-    fi
-    sleep 0.1
-  done
-  echo "no listening line in $1" >&2
-  exit 1
-}
+source "$HERE/bench_lib.sh"
+bench_workdir dialed_memory
 
 cd "$WORK"
 head -c $((32 * 1024 * 1024)) /dev/urandom > file.bin

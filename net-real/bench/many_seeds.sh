@@ -15,25 +15,8 @@ set -euo pipefail
 SWARM=$(realpath "$1")
 MODE=$2
 SEEDS=${3:-50}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/many_seeds.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-port_of() {
-  for _ in $(seq 600); do
-    if grep -q "listening on" "$1" 2>/dev/null; then
-      sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$1" | head -1
-      return
-    fi
-    sleep 0.1
-  done
-  echo "no listening line in $1" >&2
-  exit 1
-}
+source "$(dirname "$(realpath "$0")")/bench_lib.sh"
+bench_workdir many_seeds
 seed() {
   "$SWARM" share file.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > "seed$1.out" 2> "seed$1.err" &
   PIDS+=($!)
@@ -51,7 +34,7 @@ cd "$WORK"
 head -c $((64 * 1024 * 1024)) /dev/urandom > file.bin
 "$SWARM" tracker --listen 127.0.0.1:0 > tracker.out 2> tracker.err &
 PIDS+=($!)
-TRACKER=127.0.0.1:$(port_of tracker.out)
+TRACKER=127.0.0.1:$(port_of tracker.out 600)
 BEFORE=1
 [[ "$MODE" == dialled ]] && BEFORE=$SEEDS
 for i in $(seq "$BEFORE"); do seed "$i"; done

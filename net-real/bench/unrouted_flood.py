@@ -19,30 +19,16 @@ how many streams the peer closed.
 import argparse
 import select
 import socket
-import struct
 import time
 
-import h2.config
-import h2.connection
-import h2.events
-import h2.exceptions
-
-MIB = 1 << 20
+from h2_flood import MIB, FloodConn, serve
 
 
-class Conn:
+class Conn(FloodConn):
+    """Dials the peer and opens `streams` PeerWire.Connect streams."""
+
     def __init__(self, port, streams, announce, send):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setblocking(False)
-        self.h2 = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-        self.h2.initiate_connection()
-        # Not-compressed flag, then the length gRPC will wait for.
-        self.prefix = struct.pack(">BI", 0, announce)
-        self.total = len(self.prefix) + send
-        self.sent = {}
-        self.closed = set()
-        self.dead = False
+        super().__init__(socket.create_connection(("127.0.0.1", port)), True, announce, send)
         for i in range(streams):
             sid = 1 + 2 * i
             self.h2.send_headers(sid, [(":method", "POST"), (":scheme", "http"),
@@ -51,42 +37,7 @@ class Conn:
                                        ("content-type", "application/grpc"),
                                        ("te", "trailers")])
             self.sent[sid] = 0
-        self.out = b""
         self.pump()
-
-    def chunk(self, offset, n):
-        head = self.prefix[offset:offset + n] if offset < len(self.prefix) else b""
-        return head + b"x" * (n - len(head))
-
-    def pump(self):
-        for sid in self.sent:
-            while sid not in self.closed and self.sent[sid] < self.total:
-                try:
-                    n = min(self.h2.local_flow_control_window(sid),
-                            self.h2.max_outbound_frame_size, self.total - self.sent[sid])
-                except h2.exceptions.StreamClosedError:
-                    self.closed.add(sid)
-                    break
-                if n <= 0:
-                    break
-                self.h2.send_data(sid, self.chunk(self.sent[sid], n))
-                self.sent[sid] += n
-        self.out += self.h2.data_to_send()
-
-    def on_readable(self):
-        data = self.sock.recv(1 << 16)
-        if not data:
-            self.dead = True
-            return
-        for ev in self.h2.receive_data(data):
-            if isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
-                self.closed.add(ev.stream_id)
-            elif isinstance(ev, h2.events.ConnectionTerminated):
-                self.dead = True
-        self.pump()
-
-    def on_writable(self):
-        self.out = self.out[self.sock.send(self.out):]
 
 
 def main():
@@ -109,16 +60,7 @@ def main():
             break
         r, w, _ = select.select([c.sock for c in live],
                                 [c.sock for c in live if c.out], [], 0.1)
-        for c in live:
-            try:
-                if c.sock in w:
-                    c.on_writable()
-                if c.sock in r:
-                    c.on_readable()
-            except BlockingIOError:
-                pass
-            except (ConnectionError, h2.exceptions.ProtocolError):
-                c.dead = True
+        serve(live, r, w)
     sent = sum(sum(c.sent.values()) for c in conns)
     streams = a.connections * a.streams
     closed = sum(a.streams if c.dead else len(c.closed) for c in conns)
