@@ -156,18 +156,9 @@ class SlowDiskTest : public InProcessSeedTest {
 // link, paused with its blocks retained, resumes as they are written.
 TEST_F(SlowDiskTest, BlocksWaitingForTheDiskCountAgainstTheReadBudget) {
   std::string error;
-  // The leecher must learn of the seed from its first announce: wait
-  // until the tracker lists the seed.
-  bool seed_listed = false;
-  for (int i = 0; i < 1000 && !seed_listed; ++i) {
-    auto files = client_->ListFiles(&error);
-    seed_listed = files && !files->empty() && files->front().seeds > 0;
-    if (!seed_listed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(seed_listed) << error;
-  const std::filesystem::path out = dir_ / "out";
-  std::filesystem::create_directories(out);
-  auto store = PieceStore::OpenForDownload(out.string(), info_, &error);
+  ASSERT_TRUE(WaitUntilSeedListed(&error)) << error;
+  const std::filesystem::path out = LeecherDir();
+  auto store = OpenLeecherStore(&error);
   ASSERT_TRUE(store) << error;
   DiskGate gate;
   DriverOptions o;
@@ -206,16 +197,8 @@ TEST_F(SlowDiskTest, BlocksWaitingForTheDiskCountAgainstTheReadBudget) {
 // driver thread's last snapshot still counts as wasted.
 TEST_F(SlowDiskTest, BlocksDiscardedAfterAFailedWriteCountAsWastedAfterStop) {
   std::string error;
-  bool seed_listed = false;
-  for (int i = 0; i < 1000 && !seed_listed; ++i) {
-    auto files = client_->ListFiles(&error);
-    seed_listed = files && !files->empty() && files->front().seeds > 0;
-    if (!seed_listed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(seed_listed) << error;
-  const std::filesystem::path out = dir_ / "out";
-  std::filesystem::create_directories(out);
-  auto store = PieceStore::OpenForDownload(out.string(), info_, &error);
+  ASSERT_TRUE(WaitUntilSeedListed(&error)) << error;
+  auto store = OpenLeecherStore(&error);
   ASSERT_TRUE(store) << error;
   const std::string partial = std::filesystem::canonical(store->path()).string();
   DiskGate gate;
@@ -268,16 +251,8 @@ class CorruptSeedTest : public InProcessSeedTest {
 // ban, like any other, is one warning.
 TEST_F(CorruptSeedTest, APeerBannedAfterItLeftIsWarnedOfOnce) {
   std::string error;
-  bool seed_listed = false;
-  for (int i = 0; i < 1000 && !seed_listed; ++i) {
-    auto files = client_->ListFiles(&error);
-    seed_listed = files && !files->empty() && files->front().seeds > 0;
-    if (!seed_listed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(seed_listed) << error;
-  const std::filesystem::path out = dir_ / "out";
-  std::filesystem::create_directories(out);
-  auto store = PieceStore::OpenForDownload(out.string(), info_, &error);
+  ASSERT_TRUE(WaitUntilSeedListed(&error)) << error;
+  auto store = OpenLeecherStore(&error);
   ASSERT_TRUE(store) << error;
   DiskGate gate;
   std::mutex log_mu;

@@ -8,14 +8,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "core/rng.h"
 #include "net-real/peer_driver.h"
 #include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
 #include "net-real/torrent_meta.h"
 #include "net-real/tracker_rpc.h"
 
@@ -65,6 +68,24 @@ class InProcessSeedTest : public ::testing::Test {
     if (tracker_) tracker_->Shutdown();
     std::filesystem::remove_all(dir_);
   }
+
+  // Waits (up to 10 s) until the tracker lists the seed, so that a
+  // leecher started now learns of it from its first announce.
+  bool WaitUntilSeedListed(std::string* error) {
+    for (int i = 0; i < 1000; ++i) {
+      auto files = client_->ListFiles(error);
+      if (files && !files->empty() && files->front().seeds > 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  // A leecher's empty partial file in LeecherDir().
+  std::unique_ptr<PieceStore> OpenLeecherStore(std::string* error) {
+    std::filesystem::create_directories(LeecherDir());
+    return PieceStore::OpenForDownload(LeecherDir().string(), info_, error);
+  }
+  std::filesystem::path LeecherDir() const { return dir_ / "out"; }
 
   std::filesystem::path dir_;
   core::TorrentInfo info_;

@@ -159,61 +159,6 @@ TEST(TrackerRpcIpv6Test, AWildcardEndpointGetsTheIpv6AddressSeen) {
   server->Shutdown();
 }
 
-// A tracker that answers with a microsecond interval and peers at
-// addresses that are no peer's (a local socket, 64 KiB of text).
-class HostileTracker final : public wire::Tracker::Service {
- public:
-  grpc::Status Announce(grpc::ServerContext*, const wire::AnnounceRequest*,
-                        wire::AnnounceResponse* resp) override {
-    resp->set_interval_us(1);
-    auto add = [&](uint64_t id, const std::string& endpoint) {
-      auto* p = resp->add_peers();
-      p->set_peer_id(id);
-      p->set_endpoint(endpoint);
-    };
-    add(1, "unix:/run/docker.sock:80");
-    add(2, std::string(64 << 10, 'a') + ":80");
-    add(3, "127.0.0.1:7001");
-    return grpc::Status::OK;
-  }
-};
-
-TEST(TrackerClientTest, AHostileAnswerIsTamed) {
-  HostileTracker service;
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
-  builder.RegisterService(&service);
-  auto server = builder.BuildAndStart();
-  ASSERT_TRUE(server && port != 0);
-  TrackerClient client("127.0.0.1:" + std::to_string(port));
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<core::AnnounceResponse> got;
-  bool done = false;
-  auto key = PeerIdentity::Generate();
-  core::AnnounceRequest request;
-  request.peer.id = key->id();
-  client.Announce(request, *key, [&](std::optional<core::AnnounceResponse> r, std::string) {
-    std::lock_guard<std::mutex> lock(mu);
-    got = std::move(r);
-    done = true;
-    cv.notify_all();
-  });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
-  }
-  ASSERT_TRUE(got.has_value());
-  // The interval is passed on as it came: the core bounds it
-  // (PeerConfig::AnnounceIntervalFrom, tests/core/peer_test.cc).
-  EXPECT_EQ(got->interval, core::Duration::Micros(1));
-  ASSERT_EQ(got->peers.size(), 1u);
-  EXPECT_EQ(got->peers[0].endpoint, "127.0.0.1:7001");
-  server->Shutdown();
-}
-
 // Waits (up to 10 s) for the answer to one TrackerClient::Announce.
 struct AnnounceResult {
   std::optional<core::AnnounceResponse> response;
@@ -240,6 +185,53 @@ AnnounceResult AnnounceAndWait(TrackerClient* client, core::AnnounceRequest requ
   std::unique_lock<std::mutex> lock(state->mu);
   EXPECT_TRUE(state->cv.wait_for(lock, std::chrono::seconds(10), [&] { return state->done; }));
   return state->result;
+}
+
+// Serves `service` (a fake tracker) on a free loopback port, sending
+// messages up to the tracker's limit; *port is the port.
+std::unique_ptr<grpc::Server> StartFakeTracker(grpc::Service* service, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
+  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
+  builder.RegisterService(service);
+  return builder.BuildAndStart();
+}
+
+// A tracker that answers with a microsecond interval and peers at
+// addresses that are no peer's (a local socket, 64 KiB of text).
+class HostileTracker final : public wire::Tracker::Service {
+ public:
+  grpc::Status Announce(grpc::ServerContext*, const wire::AnnounceRequest*,
+                        wire::AnnounceResponse* resp) override {
+    resp->set_interval_us(1);
+    auto add = [&](uint64_t id, const std::string& endpoint) {
+      auto* p = resp->add_peers();
+      p->set_peer_id(id);
+      p->set_endpoint(endpoint);
+    };
+    add(1, "unix:/run/docker.sock:80");
+    add(2, std::string(64 << 10, 'a') + ":80");
+    add(3, "127.0.0.1:7001");
+    return grpc::Status::OK;
+  }
+};
+
+TEST(TrackerClientTest, AHostileAnswerIsTamed) {
+  HostileTracker service;
+  int port = 0;
+  auto server = StartFakeTracker(&service, &port);
+  ASSERT_TRUE(server && port != 0);
+  TrackerClient client("127.0.0.1:" + std::to_string(port));
+  auto key = PeerIdentity::Generate();
+  const std::optional<core::AnnounceResponse> got =
+      AnnounceAndWait(&client, core::AnnounceRequest{}, *key).response;
+  ASSERT_TRUE(got.has_value());
+  // The interval is passed on as it came: the core bounds it
+  // (PeerConfig::AnnounceIntervalFrom, tests/core/peer_test.cc).
+  EXPECT_EQ(got->interval, core::Duration::Micros(1));
+  ASSERT_EQ(got->peers.size(), 1u);
+  EXPECT_EQ(got->peers[0].endpoint, "127.0.0.1:7001");
+  server->Shutdown();
 }
 
 // A tracker whose Announce answers are just over the limit, and whose
@@ -270,12 +262,8 @@ class OversizedTracker final : public wire::Tracker::Service {
 // Lookup answers (a file's piece hashes) would have let 64 MiB through.
 TEST(TrackerClientTest, AnAnnounceAnswerOverItsLimitIsRefused) {
   OversizedTracker service;
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
-  builder.RegisterService(&service);
-  auto server = builder.BuildAndStart();
+  auto server = StartFakeTracker(&service, &port);
   ASSERT_TRUE(server && port != 0);
   TrackerClient client("127.0.0.1:" + std::to_string(port));
   auto key = PeerIdentity::Generate();
