@@ -14,21 +14,37 @@ struct Unit {
   double factor;
 };
 
-// Splits "12.5MiB" into 12.5 and "MiB". Rejects signs, exponents and
-// missing numbers.
-std::optional<std::pair<double, std::string_view>> SplitNumber(
-    std::string_view s) {
+// Splits "12.5MiB" (or "12.5 MiB") into its number's text and "MiB". The
+// number is digits, optionally a point and more digits: no signs, no
+// exponents, and a point needs a digit on each side (".5h" and "1.h" are
+// refused, as typos more often than not).
+std::optional<std::pair<std::string_view, std::string_view>> SplitText(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  size_t i = 0;
-  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+  auto digits = [&](size_t i) {
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i;
+  };
+  size_t i = digits(0);
   if (i == 0) return std::nullopt;
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + i, v);
-  if (ec != std::errc() || ptr != s.data() + i) return std::nullopt;
+  if (i < s.size() && s[i] == '.') {
+    const size_t j = digits(i + 1);
+    if (j == i + 1) return std::nullopt;
+    i = j;
+  }
   std::string_view unit = s.substr(i);
   while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
-  return std::make_pair(v, unit);
+  return std::make_pair(s.substr(0, i), unit);
+}
+
+std::optional<std::pair<double, std::string_view>> SplitNumber(std::string_view s) {
+  auto split = SplitText(s);
+  if (!split) return std::nullopt;
+  const std::string_view num = split->first;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+  if (ec != std::errc() || ptr != num.data() + num.size()) return std::nullopt;
+  return std::make_pair(v, split->second);
 }
 
 template <size_t N>
@@ -94,8 +110,30 @@ std::optional<Duration> ParseDuration(std::string_view s) {
 }
 
 std::optional<Bytes> ParseBytes(std::string_view s) {
+  constexpr uint64_t kMax = 9'000'000'000'000'000'000u;
+  auto split = SplitText(s);
+  if (!split) return std::nullopt;
+  if (split->first.find('.') == std::string_view::npos) {
+    // A whole number, counted exactly: a double would read
+    // 9000000000000000001B as the largest size, 9000000000000000000B.
+    uint64_t n = 0;
+    const std::string_view num = split->first;
+    auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+    if (ec != std::errc() || ptr != num.data() + num.size()) return std::nullopt;
+    for (const Unit& u : kByteUnits) {
+      if (u.name != split->second) continue;
+      uint64_t v = 0;
+      if (__builtin_mul_overflow(n, static_cast<uint64_t>(u.factor), &v) || v > kMax)
+        return std::nullopt;
+      return static_cast<Bytes>(v);
+    }
+    return std::nullopt;
+  }
+  // With a point, a double holds it; up to 2^53 it tells a whole byte from
+  // a fraction of one, beyond that it cannot, so a larger size is written
+  // as a whole number.
   auto v = ParseWith(s, kByteUnits);
-  if (!v || *v > 9e18) return std::nullopt;
+  if (!v || *v >= 9007199254740992.0) return std::nullopt;
   double r = std::round(*v);
   if (std::fabs(r - *v) > 1e-6) return std::nullopt;  // fractional byte
   return static_cast<Bytes>(r);
@@ -103,7 +141,7 @@ std::optional<Bytes> ParseBytes(std::string_view s) {
 
 std::optional<Rate> ParseRate(std::string_view s) {
   auto v = ParseWith(s, kRateUnits);
-  if (!v) return std::nullopt;
+  if (!v || *v > kMaxRate.bytes_per_second()) return std::nullopt;
   return Rate::BytesPerSecond(*v);
 }
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "core/units.h"
 
@@ -35,6 +37,10 @@ struct Context {
 
 thread_local Context* g_ctx = nullptr;  // set for the duration of one parse
 
+// The longest scenario name: with "-real-seed" and a 20-digit seed it still
+// fits the 255 bytes of one file name.
+constexpr size_t kMaxNameLength = 200;
+
 int LineOf(const YAML::Node& n) {
   return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
 }
@@ -55,6 +61,79 @@ bool IsPlainNumber(const std::string& s) {
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) ++b;
   auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
   return ec == std::errc() && p == s.data() + s.size() && std::isfinite(v);
+}
+
+// The offset of the first byte of `s` that is not part of well-formed UTF-8
+// (no overlong forms, no surrogates, nothing beyond U+10FFFF), or npos.
+// Text goes into summary.json, scenario.yaml, CSV files and plots, all of
+// which are read as UTF-8.
+size_t Utf8ErrorAt(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      len = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      len = 3;
+      if (b == 0xe0) lo = 0xa0;  // overlong
+      if (b == 0xed) hi = 0x9f;  // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      len = 4;
+      if (b == 0xf0) lo = 0x90;  // overlong
+      if (b == 0xf4) hi = 0x8f;  // beyond U+10FFFF
+    } else {
+      return i;
+    }
+    for (size_t k = 1; k < len; ++k) {
+      if (i + k >= s.size()) return i;
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xbf)) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+// `s` with each byte that is not UTF-8 written as \xNN, for messages.
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (size_t at; (at = Utf8ErrorAt(s)) != std::string_view::npos;) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[at]));
+    out.append(s.substr(0, at)).append(buf);
+    s.remove_prefix(at + 1);
+  }
+  return out.append(s);
+}
+
+std::optional<std::string> Utf8Problem(std::string_view s) {
+  const size_t at = Utf8ErrorAt(s);
+  if (at == std::string_view::npos) return std::nullopt;
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "not valid UTF-8 at byte %zu (0x%02x)", at + 1,
+                static_cast<unsigned char>(s[at]));
+  return std::string(buf);
+}
+
+// Every key and value of the document, whatever field it is, must be UTF-8.
+void CheckUtf8(const YAML::Node& n, const std::string& path) {
+  if (n.IsScalar()) {
+    if (auto p = Utf8Problem(n.Scalar())) Fail(n, path.empty() ? "(top level)" : path, *p);
+  } else if (n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i) CheckUtf8(n[i], Join(path, std::to_string(i)));
+  } else if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      const std::string field = Join(path, Printable(key));
+      if (auto p = Utf8Problem(key)) Fail(it->first, field, "name " + *p);
+      CheckUtf8(it->second, field);
+    }
+  }
 }
 
 std::string Scalar(const YAML::Node& n, const std::string& field) {
@@ -84,7 +163,11 @@ bool TooLarge(const std::string& s, ParseFn parse, MagnitudeFn magnitude, Larges
     return false;
   }
   auto one = parse("1" + s.substr(i));  // the unit alone, if it is one
-  return one && !(v * magnitude(*one) <= largest.value);
+  if (!one) return false;
+  // A whole number in a known unit is refused only for its size (sizes are
+  // counted exactly, beyond what the double `v` tells apart).
+  if (s.find('.') == std::string::npos) return true;
+  return !(v * magnitude(*one) <= largest.value);
 }
 
 template <typename T, typename ParseFn, typename MagnitudeFn>
@@ -117,7 +200,7 @@ core::Rate RateOf(const YAML::Node& n, const std::string& f) {
   return Quantity<core::Rate>(
       n, f, core::ParseRate, "10Mbit/s, 1MiB/s",
       [](core::Rate r) { return r.bytes_per_second(); },
-      Largest{DBL_MAX, "a double's range, some 1.8e308 B/s"});
+      Largest{core::kMaxRate.bytes_per_second(), "1000Gbit/s"});
 }
 double Freq(const YAML::Node& n, const std::string& f) {
   return Quantity<double>(
@@ -130,6 +213,8 @@ uint64_t UInt(const YAML::Node& n, const std::string& f, uint64_t max) {
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (!s.empty() && s[0] == '-') Fail(n, f, "must not be negative (got '" + s + "')");
+  if (ec == std::errc::result_out_of_range && p == s.data() + s.size())
+    Fail(n, f, "too large (at most " + std::to_string(max) + ")");
   if (ec != std::errc() || p != s.data() + s.size())
     Fail(n, f, "expected a whole number, got '" + s + "'");
   if (v > max) Fail(n, f, "too large (at most " + std::to_string(max) + ")");
@@ -146,7 +231,9 @@ double Real(const YAML::Node& n, const std::string& f) {
   if (ec != std::errc() || p != s.data() + s.size())
     Fail(n, f, "expected a number, got '" + s + "'");
   if (!std::isfinite(v)) Fail(n, f, "expected a finite number, got '" + s + "'");
-  return v;
+  // -0 is 0 (every real field is a non-negative fraction); kept, it would be
+  // written back as -0.
+  return v == 0 ? 0.0 : v;
 }
 
 bool Bool(const YAML::Node& n, const std::string& f) {
@@ -439,11 +526,24 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
 
 Scenario ReadScenario(const YAML::Node& root) {
   Scenario s;
+  CheckUtf8(root, "");
   MapReader m(root, "", {"name", "description", "seed", "stop", "file", "network",
                          "protocol", "tracker", "peers", "sample_interval"});
   if (!m.Has("name")) Fail(root, "name", "missing");
   if (!m.Has("peers")) Fail(root, "peers", "missing");
   s.name = Scalar(m["name"], "name");
+  // The name makes the default result folders (results/NAME-seedN,
+  // results/NAME-sweep, results/NAME-real-seedN): it must stay one plain
+  // folder name inside results/, neither hidden nor too long for one.
+  if (s.name.empty()) Fail(m["name"], "name", "must not be empty");
+  for (char ch : s.name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-' && ch != '.')
+      Fail(m["name"], "name", "use letters, digits, '_', '-' and '.' only (got '" + s.name + "')");
+  }
+  if (s.name[0] == '.') Fail(m["name"], "name", "must not start with '.' (got '" + s.name + "')");
+  if (s.name.size() > kMaxNameLength)
+    Fail(m["name"], "name", "too long (" + std::to_string(s.name.size()) + " characters; at most " +
+                                std::to_string(kMaxNameLength) + ")");
   if (m.Has("description")) s.description = Scalar(m["description"], "description");
   if (m.Has("seed")) s.seed = UInt(m["seed"], "seed", ~uint64_t{0});
   if (m.Has("stop")) {
@@ -668,6 +768,11 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
     // The file as read, for finding out which overrides an error needs.
     const YAML::Node pristine = overrides.empty() ? YAML::Node() : YAML::Clone(root);
     for (const std::string& kv : overrides) {
+      // Written as given into summary.json, which is UTF-8.
+      if (auto problem = Utf8Problem(kv)) {
+        g_ctx = nullptr;
+        return ScenarioLoadError{path + ": --set " + Printable(kv) + ": " + *problem};
+      }
       const std::string key = OverrideKey(kv);
       // The later one would win without a word, and a script that appends
       // a --set to a command line holding one would be silently ignored

@@ -66,5 +66,27 @@ TEST(UnitsTest, MinutesHaveTwoSpellings) {
   EXPECT_EQ(ParseDuration("5min"), Duration::Seconds(300));
 }
 
+// A point needs a digit on each side; a space may stand before the unit.
+TEST(Units, DecimalsAndSpaces) {
+  EXPECT_EQ(ParseDuration(".5h"), std::nullopt);
+  EXPECT_EQ(ParseDuration("1.h"), std::nullopt);
+  EXPECT_EQ(ParseDuration("1.2.3s"), std::nullopt);
+  EXPECT_EQ(ParseDuration("0.5h"), Duration::Seconds(1800));
+  EXPECT_EQ(ParseBytes("2 MiB"), 2 * kMiB);
+}
+
+// Sizes are counted exactly up to the largest; rates stop at 1 Tbit/s.
+TEST(Units, Limits) {
+  EXPECT_EQ(ParseBytes("9000000000000000000B"), 9'000'000'000'000'000'000);
+  EXPECT_EQ(ParseBytes("9000000000000000001B"), std::nullopt);
+  EXPECT_EQ(ParseBytes("9007199254740993B"), 9'007'199'254'740'993);
+  EXPECT_EQ(ParseBytes("8388607.5GiB"), 9'007'199'254'740'992 - 512 * kMiB);
+  EXPECT_EQ(ParseBytes("8388608.5GiB"), std::nullopt);  // a point, beyond 2^53
+  EXPECT_EQ(ParseBytes("99999999999999999999B"), std::nullopt);
+  EXPECT_EQ(ParseRate("1000Gbit/s")->bits_per_second(), 1e12);
+  EXPECT_EQ(ParseRate("1000.001Gbit/s"), std::nullopt);
+  EXPECT_EQ(ParseRate("200GB/s"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace swarm::core

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "sim/results.h"
+
 namespace swarm::sim {
 namespace {
 
@@ -523,7 +527,7 @@ TEST(ScenarioYaml, AQuantityTooLargeSaysSo) {
   const std::string huge = std::string(400, '9') + "Mbit/s";
   EXPECT_EQ(ErrorOf(kGood, {"peers.1.upload=" + huge}),
             "t.yaml: --set peers.1.upload=" + huge + ": field 'peers.1.upload': '" + huge +
-                "' is too large (at most a double's range, some 1.8e308 B/s)");
+                "' is too large (at most 1000Gbit/s)");
   // Just within the limits.
   MustParse(kGood, {"stop.max_time=1000000000000s", "sample_interval=1000000s"});
   // Misspellings and fractions of a byte are still unreadable.
@@ -572,6 +576,116 @@ TEST(ScenarioYaml, EmittedRatesReadBackExactly) {
   EXPECT_EQ(again.peers[1].upload.bytes_per_second(), s.peers[1].upload.bytes_per_second());
   EXPECT_EQ(again.peers[1].arrival.rate_per_s, s.peers[1].arrival.rate_per_s);
   EXPECT_EQ(EmitScenario(again), EmitScenario(s));
+}
+
+// Every text of a scenario is UTF-8: it goes into summary.json,
+// scenario.yaml, the CSV files and the plots, all read as UTF-8.
+TEST(ScenarioYaml, TextMustBeUtf8) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "two peers", "caf\xe9")),
+            "t.yaml:2: field 'description': not valid UTF-8 at byte 4 (0xe9)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "name: tiny", "name: \xff\xfe")),
+            "t.yaml:1: field 'name': not valid UTF-8 at byte 1 (0xff)");
+  EXPECT_EQ(ErrorOf(kGood, {"file.name=a\xc0\xaf" "b"}),  // an overlong '/'
+            "t.yaml: --set file.name=a\\xc0\\xafb: not valid UTF-8 at byte 12 (0xc0)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "{constant: 25ms}",
+                            "{topology: {regions: [eu, \"n\xed\xa0\x80\"], links: []}}")),
+            "t.yaml:6: field 'network.latency.topology.regions.1': not valid UTF-8 at byte 2 "
+            "(0xed)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "description: two peers", "descr\xe2\x82: two peers")),
+            "t.yaml:2: field 'descr\\xe2\\x82': name not valid UTF-8 at byte 6 (0xe2)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "class: leecher", "class: \"l\xf4\x90\x80\x80\"")),
+            "t.yaml:12: field 'peers.1.class': not valid UTF-8 at byte 2 (0xf4)");
+  // Well-formed text of any script is fine; so are control characters,
+  // written escaped.
+  Scenario s = MustParse(Replace(kGood, "two peers", "\"caf\xc3\xa9 \xf0\x9f\x90\x9d\\x01\\t\""));
+  EXPECT_EQ(s.description, "caf\xc3\xa9 \xf0\x9f\x90\x9d\x01\t");
+  EXPECT_EQ(MustParse(EmitScenario(s)).description, s.description);
+}
+
+TEST(ScenarioYaml, SummaryJsonEscapesControlCharacters) {
+  Scenario s = MustParse(kGood);
+  s.overrides = {std::string("description=a\x01\x1f\"\\\n\x7f\xc3\xa9")};
+  RunResult none;
+  const std::string json = SummaryJson(s, none, Summarize(s, none));
+  EXPECT_NE(json.find("\"overrides\": [\"description=a\\u0001\\u001f\\\"\\\\\\n\x7f\xc3\xa9\"]"),
+            std::string::npos)
+      << json;
+}
+
+// The name makes the default result folders results/NAME-seedN and
+// results/NAME-sweep: it may not lead out of results/ or into a subfolder.
+TEST(ScenarioYaml, TheNameIsOneSafeFolderName) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "name: tiny", "name: ../../evil")),
+            "t.yaml:1: field 'name': use letters, digits, '_', '-' and '.' only (got "
+            "'../../evil')");
+  EXPECT_EQ(ErrorOf(kGood, {"name=a/b"}),
+            "t.yaml: --set name=a/b: field 'name': use letters, digits, '_', '-' and '.' only "
+            "(got 'a/b')");
+  EXPECT_EQ(ErrorOf(kGood, {"name=.x"}),
+            "t.yaml: --set name=.x: field 'name': must not start with '.' (got '.x')");
+  EXPECT_EQ(ErrorOf(kGood, {"name=.."}),
+            "t.yaml: --set name=..: field 'name': must not start with '.' (got '..')");
+  EXPECT_EQ(ErrorOf(kGood, {"name=\"\""}),
+            "t.yaml: --set name=\"\": field 'name': must not be empty");
+  EXPECT_EQ(ErrorOf(kGood, {"name=" + std::string(201, 'n')}),
+            "t.yaml: --set name=" + std::string(201, 'n') +
+                ": field 'name': too long (201 characters; at most 200)");
+  EXPECT_EQ(MustParse(kGood, {"name=" + std::string(200, 'n')}).name, std::string(200, 'n'));
+  EXPECT_EQ(MustParse(kGood, {"name=v1.2_flash-crowd"}).name, "v1.2_flash-crowd");
+}
+
+// A whole number too large for its field says so, with the largest, and
+// so does a rate beyond 1000Gbit/s and a size beyond 9000000000000000000B.
+TEST(ScenarioYaml, ValuesBeyondTheirFieldSayTooLarge) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.count=99999999999999999999"}),
+            "t.yaml: --set peers.1.count=99999999999999999999: field 'peers.1.count': too large "
+            "(at most 1000000)");
+  EXPECT_EQ(ErrorOf(kGood, {"seed=99999999999999999999"}),
+            "t.yaml: --set seed=99999999999999999999: field 'seed': too large (at most "
+            "18446744073709551615)");
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.unchoke_slots=99999999999999999999"}),
+            "t.yaml: --set protocol.unchoke_slots=99999999999999999999: field "
+            "'protocol.unchoke_slots': too large (at most 4294967295)");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.upload=99999999999999999999Gbit/s"}),
+            "t.yaml: --set peers.1.upload=99999999999999999999Gbit/s: field 'peers.1.upload': "
+            "'99999999999999999999Gbit/s' is too large (at most 1000Gbit/s)");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.download=1000.5Gbit/s"}),
+            "t.yaml: --set peers.1.download=1000.5Gbit/s: field 'peers.1.download': "
+            "'1000.5Gbit/s' is too large (at most 1000Gbit/s)");
+  EXPECT_EQ(MustParse(kGood, {"peers.1.download=1000Gbit/s"}).peers[1].download.bits_per_second(),
+            1e12);
+  EXPECT_EQ(ErrorOf(kGood, {"file.size=9000000000000000001B"}),
+            "t.yaml: --set file.size=9000000000000000001B: field 'file.size': "
+            "'9000000000000000001B' is too large (at most 9000000000000000000B, some 7.8 EiB)");
+}
+
+// -0 is 0, and is written back as 0.
+TEST(ScenarioYaml, MinusZeroIsZero) {
+  Scenario s = MustParse(kGood, {"protocol.propshare_reserve=-0",
+                                 "peers.1.failure={probability: -0.0}"});
+  EXPECT_FALSE(std::signbit(s.protocol.propshare_reserve));
+  EXPECT_FALSE(std::signbit(s.peers[1].failure.probability));
+  EXPECT_EQ(EmitScenario(s).find("-0"), std::string::npos) << EmitScenario(s);
+}
+
+// The grammar docs/scenarios.md gives: YAML 1.1's yes/no/on/off, a space
+// before a unit; a decimal point needs a digit on each side.
+TEST(ScenarioYaml, DocumentedSpellings) {
+  Scenario s = MustParse(kGood, {"protocol.endgame=no", "protocol.super_seeding=on",
+                                 "stop.all_complete=yes", "peers.1.connectable=off",
+                                 "file.size=2 MiB", "stop.max_time=0.5h"});
+  EXPECT_FALSE(s.protocol.endgame);
+  EXPECT_TRUE(s.protocol.super_seeding);
+  EXPECT_TRUE(s.stop.all_complete);
+  EXPECT_FALSE(s.peers[1].connectable);
+  EXPECT_EQ(s.file.size, 2 * core::kMiB);
+  EXPECT_EQ(s.stop.max_time, core::Duration::Seconds(1800));
+  EXPECT_EQ(ErrorOf(kGood, {"stop.max_time=.5h"}),
+            "t.yaml: --set stop.max_time=.5h: field 'stop.max_time': cannot read '.5h' (write "
+            "e.g. 25ms, 10s, 30min, 4h)");
+  EXPECT_EQ(ErrorOf(kGood, {"stop.max_time=1.h"}),
+            "t.yaml: --set stop.max_time=1.h: field 'stop.max_time': cannot read '1.h' (write "
+            "e.g. 25ms, 10s, 30min, 4h)");
 }
 
 }  // namespace
