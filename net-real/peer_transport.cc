@@ -42,17 +42,33 @@ grpc::ByteBuffer ToByteBuffer(WireFrame frame) {
   return grpc::ByteBuffer(slices.data(), slices.size());
 }
 
+// A received message, kept as gRPC handed it over. Its slices are counted
+// against the connection's memory quota until their last reference goes,
+// and that may be on any thread (the disk thread lets a written block go).
+// Once the quota has been under pressure, giving memory back may wake
+// gRPC's reclaimer, which gRPC 1.51 schedules on the current thread's
+// ExecCtx: a bare grpc::Slice unref on a thread gRPC never entered has
+// none and crashes (SIGSEGV in grpc_core::ExecCtx::Run). So the last
+// references are always the ByteBuffer's, whose destruction
+// (grpc_byte_buffer_destroy) sets one up; members go in reverse order, so
+// `slices` (which the views point into: a short slice keeps its bytes
+// inline) drop their extra references first.
+struct ReceivedBytes {
+  grpc::ByteBuffer buffer;
+  std::vector<grpc::Slice> slices;
+};
+
 // The received bytes as a Payload sharing gRPC's (reference-counted) slices.
 Payload FromByteBuffer(grpc::ByteBuffer* in) {
-  auto slices = std::make_shared<std::vector<grpc::Slice>>();
-  if (!in->Dump(slices.get()).ok()) slices->clear();
-  in->Clear();
+  auto received = std::make_shared<ReceivedBytes>();
+  received->buffer.Swap(in);  // leaves *in empty, ready for the next read
+  if (!received->buffer.Dump(&received->slices).ok()) received->slices.clear();
   std::vector<std::string_view> parts;
-  parts.reserve(slices->size());
-  for (const grpc::Slice& s : *slices) {
+  parts.reserve(received->slices.size());
+  for (const grpc::Slice& s : received->slices) {
     parts.emplace_back(reinterpret_cast<const char*>(s.begin()), s.size());
   }
-  return Payload(std::move(slices), std::move(parts));
+  return Payload(std::move(received), std::move(parts));
 }
 
 // Write queue and handler plumbing shared by both reactor kinds. `Base` is

@@ -452,6 +452,141 @@ TEST(PeerServerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
   server->Shutdown();
 }
 
+// Keeps every message it is given (its Payload, and so gRPC's receive
+// slices), link by link, until the test takes them.
+class Keeper : public InboundSink {
+ public:
+  void AdoptInbound(std::shared_ptr<Link> link, const AuthHello&,
+                    Link::Handlers* handlers) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const size_t i = links_.size();
+    links_.push_back(std::move(link));
+    held_.emplace_back();
+    handlers->read_ahead_bytes = 1u << 30;
+    handlers->on_message = [this, i](Payload bytes) {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_[i].push_back(std::move(bytes));
+      ++count_;
+      cv_.notify_all();
+    };
+  }
+  // Waits (up to 10 s) until `n` messages are held, then hands them over,
+  // by link.
+  std::vector<std::vector<Payload>> Take(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return count_ >= n; });
+    count_ = 0;
+    std::vector<std::vector<Payload>> taken(links_.size());
+    taken.swap(held_);
+    return taken;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::vector<Payload>> held_;
+  size_t count_ = 0;
+  std::vector<std::shared_ptr<Link>> links_;
+};
+
+// One round of MessagesLetGoOnAPlainThreadDuringAQuotaFloodAreSafe: honest
+// streams deliver messages, which the sink holds; then fresh connections
+// flood the server's quota one after another while the held messages are
+// let go one by one on a plain thread.
+void LetGoOfMessagesDuringAQuotaFlood() {
+  constexpr size_t kQuota = 8u << 20;
+  constexpr int kHonest = 16;        // connections, each left open once it has sent
+  constexpr int kMessagesEach = 64;  // of 4 KiB: 4 MiB held in all
+  std::string error;
+  auto server = PeerServer::Start("127.0.0.1:0", &error, {.memory_quota_bytes = kQuota});
+  ASSERT_TRUE(server) << error;
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
+  Keeper keeper;
+  server->Register(info.info_hash(), &keeper);
+  const std::string target = "127.0.0.1:" + std::to_string(server->port());
+
+  struct Honest {
+    std::unique_ptr<wire::PeerWire::Stub> stub;
+    grpc::ClientContext ctx;
+    std::unique_ptr<Stream> stream;
+  } honest[kHonest];
+  wire::WireMessage msg;
+  EncodeMessage(core::BitfieldMessage{std::vector<uint8_t>(4096, 0xff)}, &msg);
+  for (Honest& h : honest) {
+    h.stub = wire::PeerWire::NewStub(MakeChannel(target));
+    h.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    h.stream = h.stub->Connect(&h.ctx);
+    ASSERT_TRUE(h.stream->Write(ToWire(ShapedHello(info.info_hash(), 5))));
+    for (int i = 0; i < kMessagesEach; ++i) ASSERT_TRUE(h.stream->Write(msg));
+  }
+  std::vector<std::vector<Payload>> by_link = keeper.Take(size_t{kHonest} * kMessagesEach);
+  ASSERT_EQ(by_link.size(), size_t{kHonest});
+
+  // The flood: one message of 32 times the quota after another, each on a
+  // connection of its own (the quota cuts each off), until told to stop.
+  std::atomic<bool> stop{false};
+  std::thread flood([&] {
+    static const std::string chunk(1u << 20, 'x');
+    std::vector<grpc::Slice> slices(
+        32 * kQuota / chunk.size(),
+        grpc::Slice(chunk.data(), chunk.size(), grpc::Slice::STATIC_SLICE));
+    const grpc::ByteBuffer huge(slices.data(), slices.size());
+    while (!stop) {
+      grpc::GenericStub stub(MakeChannel(target, static_cast<int>(64 * kQuota)));
+      grpc::CompletionQueue cq;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+      auto call = stub.PrepareCall(&ctx, "/swarm.wire.PeerWire/Connect", &cq);
+      void* tag = nullptr;
+      bool ok = false;
+      call->StartCall(reinterpret_cast<void*>(1));
+      cq.Next(&tag, &ok);
+      if (ok) {
+        call->Write(huge, reinterpret_cast<void*>(2));
+        cq.Next(&tag, &ok);
+      }
+      grpc::Status status;
+      call->Finish(&status, reinterpret_cast<void*>(3));
+      cq.Next(&tag, &ok);
+      cq.Shutdown();
+      while (cq.Next(&tag, &ok)) {
+      }
+      // A pause between floods, when gRPC itself gives nothing back.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  // Meanwhile the held messages go, one a millisecond, a link after
+  // another, on a plain thread: as the disk thread lets written blocks go.
+  std::thread([&by_link] {
+    for (bool any = true; any;) {
+      any = false;
+      for (std::vector<Payload>& held : by_link) {
+        if (held.empty()) continue;
+        held.pop_back();
+        any = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+  }).join();
+  stop = true;
+  flood.join();
+  for (Honest& h : honest) h.ctx.TryCancel();
+  for (Honest& h : honest) h.stream->Finish();
+  server->Shutdown();
+}
+
+// A received message shares gRPC's receive slices, which gRPC counts
+// against the connection's memory quota until the last reference goes,
+// and the driver and disk threads let go of blocks: once the quota has
+// been under pressure, memory given back may wake gRPC's reclaimer, which
+// gRPC 1.51 schedules on the calling thread's ExecCtx. A thread gRPC never
+// entered has none: a bare slice let go there killed the process
+// (SIGSEGV in grpc_core::ExecCtx::Run; docs/real-network.md). A timing
+// race: without the fix this crashed in about one round of four.
+TEST(PeerServerTest, MessagesLetGoOnAPlainThreadDuringAQuotaFloodAreSafe) {
+  for (int round = 0; round < 6 && !HasFatalFailure(); ++round) LetGoOfMessagesDuringAQuotaFlood();
+}
+
 // A remote we dial that answers every stream with one message of `bytes`
 // (all slices of one static buffer) and records whether gRPC finished
 // sending it: it can only if the dialler's flow control let it all in.
