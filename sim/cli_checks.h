@@ -42,6 +42,10 @@ inline std::optional<std::string> OutDirProblem(const std::string& dir) {
   std::filesystem::path p = std::filesystem::absolute(dir, ec);
   if (ec) return ec.message();
   while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
+    // mkdir would fail on it with a bare "File exists".
+    if (std::filesystem::is_symlink(std::filesystem::symlink_status(p, ec)))
+      return p.string() + " is a symbolic link to " +
+             std::filesystem::read_symlink(p, ec).string() + ", which does not exist";
     p = p.parent_path();
   }
   if (!std::filesystem::is_directory(p, ec)) return p.string() + " is not a directory";

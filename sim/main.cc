@@ -1,6 +1,7 @@
 // `sim`: run, check and bound simulation scenarios.
 //
 //   sim run FILE [--seed N] [--out DIR] [--set K=V]... [--quiet] [--plot] [--trace FILE]
+//           [--no-memory-check]
 //   sim check FILE [--set K=V]...
 //   sim bounds FILE [--set K=V]...
 //   sim sweep FILE --vary K=V1,V2,... --seeds N ...  /  sim merge DIR...  (sweep_cli.h)
@@ -24,11 +25,13 @@
 #include "sim/cli_checks.h"
 #include "sim/engine.h"
 #include "sim/huge_pages.h"
+#include "sim/memory_estimate.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
 #include "sim/stop_signals.h"
 #include "sim/sweep.h"
 #include "sim/sweep_cli.h"
+#include "sim/write_file.h"
 #include "sim/theory/fluid_model.h"
 
 namespace {
@@ -76,6 +79,24 @@ class ProgressLine {
   bool shown_ = false;
 };
 
+// After a stop signal stopped a --plot script: says so and ends sim by it.
+void EndPlotBySignal(int sig, const std::string& out_dir) {
+  std::cerr << "sim run: --plot stopped by " << swarm::sim::StopSignalName(sig)
+            << "; the results in " << out_dir << " are complete, the plots are not\n";
+  swarm::sim::EndBySignal(sig);
+}
+
+// Runs one plotting command; false (after saying why) when it failed. A
+// stop signal meanwhile stops the script and ends sim by that signal.
+bool RunPlotCommand(const std::vector<std::string>& argv, const std::string& out_dir) {
+  const swarm::sim::ChildOutcome c = swarm::sim::RunStoppably(argv);
+  if (c.stopped_by) EndPlotBySignal(c.stopped_by, out_dir);
+  if (c.ok()) return true;
+  std::cerr << "--plot: " << swarm::sim::ShellCommand(argv[0], {argv.begin() + 1, argv.end()})
+            << " failed\n";
+  return false;
+}
+
 // Returns false (after saying why) when no plots were made. With a trace,
 // its piece map goes into the result folder too (pieces.png).
 bool Plot(const std::string& out_dir, const std::string& trace_file, uint32_t pieces) {
@@ -85,26 +106,20 @@ bool Plot(const std::string& out_dir, const std::string& trace_file, uint32_t pi
     std::cerr << "--plot: " << script << " not found (analysis/ not built yet)\n";
     return false;
   }
-  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0) {
+  const swarm::sim::ChildOutcome has_matplotlib =
+      swarm::sim::RunStoppably({"/usr/bin/python3", "-c", "import matplotlib"}, true);
+  if (has_matplotlib.stopped_by) EndPlotBySignal(has_matplotlib.stopped_by, out_dir);
+  if (!has_matplotlib.ok()) {
     std::cerr << "--plot: matplotlib is missing; install it with "
                  "`sudo apt-get install python3-matplotlib`\n";
     return false;
   }
-  // Quoted for the shell whatever the folder is called (spaces, quotes).
-  std::string cmd = swarm::sim::ShellCommand("/usr/bin/python3", {script, out_dir});
-  if (std::system(cmd.c_str()) != 0) {
-    std::cerr << "--plot: " << cmd << " failed\n";
-    return false;
-  }
+  // Run directly (no shell): any folder name reaches the script as it is.
+  if (!RunPlotCommand({"/usr/bin/python3", script, out_dir}, out_dir)) return false;
   if (trace_file.empty()) return true;
-  cmd = swarm::sim::ShellCommand(
-      "/usr/bin/python3", {analysis + "plot_pieces.py", trace_file, "--pieces",
-                           std::to_string(pieces), "--out", out_dir + "/pieces.png"});
-  if (std::system(cmd.c_str()) != 0) {
-    std::cerr << "--plot: " << cmd << " failed\n";
-    return false;
-  }
-  return true;
+  return RunPlotCommand({"/usr/bin/python3", analysis + "plot_pieces.py", trace_file, "--pieces",
+                         std::to_string(pieces), "--out", out_dir + "/pieces.png"},
+                        out_dir);
 }
 
 // Why the --trace file could not be written, or nullopt (also for no
@@ -147,16 +162,31 @@ std::optional<std::string> TraceClash(const std::string& trace_file, const std::
 }
 
 // What an interrupted run removes: the folders it created (deepest first;
-// rmdir leaves one that is not empty) and the trace when it is inside one
-// of them. Filled before the handler is installed, not changed after.
+// rmdir leaves one that is not empty), the trace when it is inside one of
+// them, the hidden .partial files of a result write cut short, and, when
+// the run created the result folder, the result files written so far.
+// Filled before the handler is installed, not changed after.
 struct MadeByRun {
   std::vector<std::string> dirs;
   std::string trace;
+  bool made_out = false;             // the result folder did not exist
+  std::vector<std::string> results;  // its result files
+  std::vector<std::string> partials;
+  std::string summary;  // written last: once there, the results are whole
 };
 const MadeByRun* g_made = nullptr;
+// Set once the result folder holds no earlier run's summary.json and this
+// run's are being written: from then on a summary.json there is this run's.
+volatile sig_atomic_t g_writing_results = 0;
 
 // Async-signal-safe.
 void RemoveMade(const MadeByRun& made) {
+  // Interrupted after the last result file went in: the run is complete
+  // and stays (sim still ends by the signal).
+  if (g_writing_results && ::access(made.summary.c_str(), F_OK) == 0) return;
+  for (const std::string& p : made.partials) ::unlink(p.c_str());
+  if (made.made_out)
+    for (const std::string& f : made.results) ::unlink(f.c_str());
   if (!made.trace.empty()) ::unlink(made.trace.c_str());
   for (const std::string& d : made.dirs) ::rmdir(d.c_str());
 }
@@ -205,15 +235,45 @@ std::vector<std::string> MissingFolders(const std::string& dir) {
   return missing;
 }
 
+// Refuses (false, after saying why) a run whose estimated memory exceeds
+// the machine's: it would swap or be killed, after hours. Notes a large one.
+bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check) {
+  const double need = swarm::sim::EstimateRunMemory(s), have = swarm::sim::PhysicalMemory();
+  if (have > 0 && need > have && !no_memory_check) {
+    std::cerr << file << ": this run needs about " << swarm::sim::FormatMemory(need)
+              << " of memory (estimated from its peers, pieces and connections), more than "
+                 "this machine's "
+              << swarm::sim::FormatMemory(have)
+              << " (physical memory); fewer peers or a smaller file would fit, or "
+                 "--no-memory-check runs it anyway\n";
+    return false;
+  }
+  if (need >= 1e9) {
+    std::cerr << "sim: note: this run needs about " << swarm::sim::FormatMemory(need)
+              << " of memory (estimate; this machine has " << swarm::sim::FormatMemory(have)
+              << ")\n";
+  }
+  return true;
+}
+
 int Run(const std::string& file, const std::vector<std::string>& sets,
         std::optional<uint64_t> seed, std::string out_dir, bool quiet, bool plot,
-        const std::string& trace_file) {
+        const std::string& trace_file, bool no_memory_check) {
+  // As in sim sweep: the seed has its own flag, and a --set seed= next to
+  // --seed would leave one of the two silently unused.
+  for (const std::string& set : sets) {
+    if (set.substr(0, set.find('=')) == "seed") {
+      std::cerr << "--set seed=...: give the seed with --seed\n";
+      return kUserError;
+    }
+  }
   auto s = Load(file, sets);
   if (!s) return kUserError;
   if (auto warning = swarm::sim::StopsBeforeBound(*s)) {
     std::cerr << "sim: warning: " << file << ": " << *warning << "\n";
   }
   if (seed) s->seed = *seed;
+  if (!MemoryFits(*s, file, no_memory_check)) return kUserError;
   if (out_dir.empty()) out_dir = "results/" + s->name + "-seed" + std::to_string(s->seed);
   // Checked and created now, not after a run that may take minutes.
   if (auto problem = swarm::sim::OutDirProblem(out_dir)) {
@@ -232,6 +292,7 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   // Interrupted (Ctrl-C, kill), the run leaves no folder it made empty.
   MadeByRun made;
   made.dirs = MissingFolders(out_dir);
+  made.made_out = !made.dirs.empty();  // before the trace's folders join the list
   if (!trace_file.empty()) {
     const std::string trace_dir =
         std::filesystem::absolute(trace_file).lexically_normal().parent_path().string();
@@ -239,16 +300,23 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     for (const std::string& d : made.dirs)
       if (d == trace_dir) made.trace = trace_file;
   }
+  for (const char* name : swarm::sim::kResultFiles) {
+    const std::filesystem::path f = std::filesystem::path(out_dir) / name;
+    made.results.push_back(f.string());
+    made.partials.push_back(swarm::sim::PartialPath(f).string());
+  }
+  made.summary = (std::filesystem::path(out_dir) / "summary.json").string();
   // Deepest first: the trace's folder may be inside the result folder.
   std::sort(made.dirs.begin(), made.dirs.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   RemoveOnInterrupt remove_on_interrupt(&made);
   std::error_code mkdir_error;
   std::filesystem::create_directories(out_dir, mkdir_error);
-  if (mkdir_error) {
-    std::cerr << "--out " << out_dir << ": cannot create: " << mkdir_error.message() << "\n";
+  if (mkdir_error) {  // e.g. under /proc, which OutDirProblem cannot foresee
+    std::cerr << "--out " << out_dir << ": cannot create the folder: " << mkdir_error.message()
+              << "\n";
     RemoveMade(made);  // the part of the path that was made, if any
-    return 1;
+    return kUserError;  // nothing run, nothing written: a bad flag
   }
   std::ofstream trace;
   swarm::sim::SimOptions opt;
@@ -269,8 +337,6 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   opt.progress = [&](const swarm::sim::Progress& p) { progress.Update(p); };
   swarm::sim::Simulation sim(*s, opt);
   swarm::sim::RunResult r = sim.Run();
-  // From here on the folder gets results; an interrupt leaves what is there.
-  remove_on_interrupt.Release();
   progress.Finish();
   if (trace.is_open()) {
     // Complete on disk before anything reads it (--plot's piece map).
@@ -296,10 +362,23 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
       std::filesystem::remove(std::filesystem::path(out_dir) / name, ec);
     }
   }
+  // The handler stays through the writing: interrupted before this run's
+  // summary.json is in place, a folder the run made goes, and no .partial
+  // file stays in any folder (an earlier run's files stay as they are).
+  {
+    std::error_code ec;
+    std::filesystem::remove(made.summary, ec);  // WriteResultFolder would, but later
+    if (ec) {
+      std::cerr << made.summary << ": cannot remove: " << ec.message() << "\n";
+      return 1;
+    }
+  }
+  g_writing_results = 1;
   if (auto err = swarm::sim::WriteResultFolder(out_dir, *s, r)) {
     std::cerr << *err << "\n";
     return 1;
   }
+  remove_on_interrupt.Release();  // the results are whole
   std::cout << swarm::sim::HumanSummary(*s, r, swarm::sim::Summarize(*s, r));
   std::cout << "  results        " << out_dir << std::endl;  // before plot_run.py prints
   if (plot && !Plot(out_dir, trace_file, s->PieceCount())) return 1;  // the results are written; the plots are not
@@ -355,7 +434,7 @@ int main(int argc, char** argv) {
   std::string file, out_dir, trace_file;
   std::vector<std::string> sets;
   std::optional<uint64_t> seed;
-  bool quiet = false, plot = false;
+  bool quiet = false, plot = false, no_memory_check = false;
 
   CLI::App* run = app.add_subcommand("run", "run a scenario and write a result folder");
   run->add_option("FILE", file, "scenario YAML")->required()->type_name("");
@@ -370,6 +449,8 @@ int main(int argc, char** argv) {
   run->add_flag("--plot", plot, "plot the result folder with analysis/plot_run.py");
   run->add_option("--trace", trace_file, "write one line per protocol event (small swarms)")
       ->type_name("FILE");
+  run->add_flag("--no-memory-check", no_memory_check,
+                "run even if the estimated memory exceeds the machine's");
 
   CLI::App* check = app.add_subcommand("check", "validate a scenario file");
   check->add_option("FILE", file, "scenario YAML")->required()->type_name("");
@@ -381,6 +462,22 @@ int main(int argc, char** argv) {
 
   swarm::sim::SweepCommands sweep_commands(app);  // sim sweep, sim merge
 
+  // CLI11 would say only "A subcommand is required" for `sim frob`. Only
+  // --help and --version come before the subcommand.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string name = argv[1];
+    std::string known;
+    bool found = false;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      found = found || sub->get_name() == name;
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!found) {
+      std::cerr << "sim: unknown subcommand '" << name << "' (one of " << known
+                << "; see sim --help)\n";
+      return kUserError;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -389,13 +486,20 @@ int main(int argc, char** argv) {
   }
   if (*run) {
     swarm::sim::ReexecWithHugePages(argv);  // returns at once after the re-exec
-    return Run(file, sets, seed, out_dir, quiet, plot, trace_file);
+    return Run(file, sets, seed, out_dir, quiet, plot, trace_file, no_memory_check);
   }
   if (*check) {
     auto s = Load(file, sets);
     if (!s) return kUserError;
+    const double need = swarm::sim::EstimateRunMemory(*s), have = swarm::sim::PhysicalMemory();
     std::cout << file << ": ok (" << s->name << ", " << s->TotalPeers() << " peers, "
-              << s->PieceCount() << (s->PieceCount() == 1 ? " piece)\n" : " pieces)\n");
+              << s->PieceCount() << (s->PieceCount() == 1 ? " piece" : " pieces") << ", about "
+              << swarm::sim::FormatMemory(need) << " of memory)\n";
+    if (have > 0 && need > have) {
+      std::cerr << "sim: warning: " << file << ": about " << swarm::sim::FormatMemory(need)
+                << " of memory is more than this machine's " << swarm::sim::FormatMemory(have)
+                << "; sim run refuses it without --no-memory-check\n";
+    }
     if (auto warning = swarm::sim::StopsBeforeBound(*s)) {
       std::cerr << "sim: warning: " << file << ": " << *warning << "\n";
     }

@@ -13,6 +13,7 @@
 
 #include "sim/cli_checks.h"
 #include "sim/scenario_yaml.h"
+#include "sim/stop_signals.h"
 #include "sim/sweep.h"
 #include "sim/write_file.h"
 
@@ -61,20 +62,33 @@ CLI::Validator AtLeastOneJob() {
       "");
 }
 
+// A stop signal while a script runs stops it and ends sim by the signal.
 int Plot(const std::string& csv, const PlotSpec& p) {
   std::string script = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_sweep.py";
   if (!fs::exists(script)) {
     std::cerr << "--plot: " << script << " not found\n";
     return kFailed;
   }
-  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0) {
+  auto stopped = [&](int sig) {
+    std::cerr << "sim: --plot stopped by " << StopSignalName(sig) << "; " << csv
+              << " is complete, the plot is not\n";
+    return EndBySignal(sig);
+  };
+  const ChildOutcome has_matplotlib =
+      RunStoppably({"/usr/bin/python3", "-c", "import matplotlib"}, true);
+  if (has_matplotlib.stopped_by) return stopped(has_matplotlib.stopped_by);
+  if (!has_matplotlib.ok()) {
     std::cerr << "--plot: matplotlib is missing; install it with "
                  "`sudo apt-get install python3-matplotlib`\n";
     return kFailed;
   }
-  std::string cmd = ShellCommand("/usr/bin/python3", {script, csv, "--x", p.x, "--y", p.metric});
-  if (std::system(cmd.c_str()) != 0) {
-    std::cerr << "--plot: " << cmd << " failed\n";
+  const std::vector<std::string> args{script, csv, "--x", p.x, "--y", p.metric};
+  std::vector<std::string> argv{"/usr/bin/python3"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const ChildOutcome c = RunStoppably(argv);
+  if (c.stopped_by) return stopped(c.stopped_by);
+  if (!c.ok()) {
+    std::cerr << "--plot: " << ShellCommand("/usr/bin/python3", args) << " failed\n";
     return kFailed;
   }
   return 0;

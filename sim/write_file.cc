@@ -24,6 +24,11 @@ bool WriteAll(int fd, std::string_view text) {
 
 }  // namespace
 
+std::filesystem::path PartialPath(const std::filesystem::path& path) {
+  return path.parent_path() /
+         ("." + path.filename().string() + "." + std::to_string(::getpid()) + ".partial");
+}
+
 std::optional<std::string> WriteFileWhole(const std::filesystem::path& path,
                                           std::string_view text) {
   auto failed = [&](const char* what, int err) {
@@ -42,9 +47,7 @@ std::optional<std::string> WriteFileWhole(const std::filesystem::path& path,
   // Our own name, made afresh (O_EXCL, O_NOFOLLOW): no other writer's file
   // and no link planted there is ever written into. One left by a killed
   // process of the same pid is stale and goes.
-  const std::filesystem::path partial =
-      path.parent_path() /
-      ("." + path.filename().string() + "." + std::to_string(::getpid()) + ".partial");
+  const std::filesystem::path partial = PartialPath(path);
   constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
   int fd = ::open(partial.c_str(), kCreate, 0666);
   if (fd < 0 && errno == EEXIST && ::unlink(partial.c_str()) == 0) {

@@ -26,6 +26,10 @@ namespace swarm::sim {
 std::optional<std::string> WriteFileWhole(const std::filesystem::path& path,
                                           std::string_view text);
 
+// The hidden sibling WriteFileWhole writes `path`'s text to in this process
+// (".NAME.PID.partial"): what an interrupted writer removes on its way out.
+std::filesystem::path PartialPath(const std::filesystem::path& path);
+
 }  // namespace swarm::sim
 
 #endif  // SWARMLAB_SIM_WRITE_FILE_H_

@@ -1,0 +1,73 @@
+// How much memory a simulated run needs, estimated from its scenario before
+// it starts, so that `sim run` can refuse one that cannot fit (a million
+// peers would need ~45 GB and run for hours before failing). Header-only.
+//
+// Calibrated against peak RSS (`/usr/bin/time -v`, huge pages on) of runs on
+// 2026-11-26/27; see docs/performance.md, "Memory estimate". It errs high:
+// every calibration run used 0-30 % less than its estimate.
+#ifndef SWARM_SIM_MEMORY_ESTIMATE_H_
+#define SWARM_SIM_MEMORY_ESTIMATE_H_
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "sim/scenario.h"
+
+namespace swarm::sim {
+
+// Bytes. Each peer: a fixed part, a part per connection it may hold
+// (min(max_connections, peers - 1)), its piece state (per piece) and its
+// picker's two bytes per block of the torrent. The timeline: one sample
+// row in memory plus its CSV text per sample_interval up to stop.max_time
+// (an upper bound: a run that stops when its leechers are done samples
+// less). Plus the program and its buffers.
+inline double EstimateRunMemory(const Scenario& s) {
+  constexpr double kFixed = 20e6;
+  constexpr double kPerPeer = 24e3;
+  constexpr double kPerConnection = 480;
+  constexpr double kPerPiecePerPeer = 32;
+  constexpr double kPerBlockPerPeer = 2;
+  constexpr double kPerTimelineRow = 150;
+  const double peers = s.TotalPeers();
+  const double pieces = s.PieceCount();
+  const double blocks =
+      s.file.block_size > 0 ? static_cast<double>((s.file.size + s.file.block_size - 1) /
+                                                  s.file.block_size)
+                            : 0;
+  double bytes = kFixed;
+  for (const PeerClassSpec& c : s.peers) {
+    const double connections =
+        std::min<double>(s.PeerConfigFor(c).max_connections, std::max(0.0, peers - 1));
+    bytes += c.count * (kPerPeer + kPerConnection * connections + kPerPiecePerPeer * pieces +
+                        kPerBlockPerPeer * blocks);
+  }
+  const double interval = s.sample_interval.seconds();
+  if (interval > 0) bytes += kPerTimelineRow * (s.stop.max_time.seconds() / interval + 1);
+  return bytes;
+}
+
+// The machine's physical memory in bytes, or 0 when unknown.
+inline double PhysicalMemory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? static_cast<double>(pages) * size : 0;
+}
+
+// "89 MB", "4.8 GB", "268.5 TB" (SI, as in docs/performance.md).
+inline std::string FormatMemory(double bytes) {
+  char buf[32];
+  if (bytes >= 1e12)
+    std::snprintf(buf, sizeof buf, "%.1f TB", bytes / 1e12);
+  else if (bytes >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f MB", bytes / 1e6);
+  return buf;
+}
+
+}  // namespace swarm::sim
+
+#endif  // SWARM_SIM_MEMORY_ESTIMATE_H_

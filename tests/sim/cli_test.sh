@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `sim` command-line behaviour that needs no run to finish: refusals with
+# exit code 2 and the message that says why.
+# Usage: cli_test.sh SIM SOURCE_DIR
+set -uo pipefail
+sim=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# expect RC PATTERN CMD...: CMD exits with RC and its stderr matches PATTERN
+# (is empty for an empty PATTERN).
+expect() {
+  local want=$1 pattern=$2
+  shift 2
+  local got
+  timeout 60 "$@" >"$work/out" 2>"$work/err"
+  got=$?
+  [[ $got == "$want" ]] || fail "$*: exit $got, want $want; stderr: $(cat "$work/err")"
+  if [[ -z $pattern ]]; then
+    [[ ! -s $work/err ]] || fail "$*: stderr not empty: $(cat "$work/err")"
+  else
+    grep -qE -- "$pattern" "$work/err" || fail "$*: stderr lacks /$pattern/: $(cat "$work/err")"
+  fi
+}
+
+small=$work/small.yaml
+cat >"$small" <<'YAML'
+name: small
+stop: {all_complete: true, max_time: 1h}
+file: {size: 2MiB, piece_size: 256KiB, block_size: 16KiB}
+peers:
+  - {class: seed, count: 1, upload: 10Mbit/s, download: 100Mbit/s, start: complete}
+  - {class: leecher, count: 5, upload: 1Mbit/s, download: 8Mbit/s}
+YAML
+
+# An unknown subcommand is named (CLI11 said "A subcommand is required").
+expect 2 "unknown subcommand 'frob' \(one of run, check, bounds, sweep, merge" "$sim" frob x.yaml
+
+# --set seed= is refused as in sim sweep, with or without --seed, and
+# nothing is written (it used to be ignored next to --seed, yet recorded).
+expect 2 '^--set seed=\.\.\.: give the seed with --seed$' \
+  "$sim" run "$small" --quiet --seed 3 --set seed=5 --out "$work/seeded"
+expect 2 '^--set seed=\.\.\.: give the seed with --seed$' \
+  "$sim" run "$small" --quiet --set seed=5 --out "$work/seeded"
+[[ ! -e $work/seeded ]] || fail "--set seed: a result folder was made"
+
+# --out on a dangling symbolic link: a clear refusal before the run (mkdir
+# said "File exists", exit 1).
+ln -s "$work/nowhere" "$work/dangling"
+expect 2 "dangling is a symbolic link to $work/nowhere, which does not exist" \
+  "$sim" run "$small" --quiet --out "$work/dangling"
+expect 2 "which does not exist" "$sim" run "$small" --quiet --out "$work/dangling/sub"
+# A folder that cannot be made (under /proc): exit 2, nothing run.
+expect 2 '^--out /proc/swarmlab_x: cannot create the folder: ' \
+  "$sim" run "$small" --quiet --out /proc/swarmlab_x
+grep -q "leechers completed" "$work/out" && fail "/proc: the run went ahead"
+
+# Memory: sim check states the estimate; a run that cannot fit in this
+# machine's memory (a million peers on a 1 TiB file: terabytes) is refused
+# at once, naming the estimate and the machine's memory.
+expect 0 '' "$sim" check "$small"
+grep -qE '^.*small.yaml: ok \(small, 6 peers, 8 pieces, about [0-9]+ MB of memory\)$' "$work/out" ||
+  fail "sim check: no memory estimate: $(cat "$work/out")"
+huge=(--set peers.1.count=999999 --set file.size=1024GiB)
+expect 0 "sim run refuses it without --no-memory-check" "$sim" check "$small" "${huge[@]}"
+expect 2 "this run needs about [0-9.]+ [GT]B of memory .*more than this machine's [0-9.]+ GB \(physical memory\).*--no-memory-check" \
+  "$sim" run "$small" --quiet "${huge[@]}" --out "$work/huge"
+[[ ! -e $work/huge ]] || fail "a refused run made its folder"
+
+exit $((failures > 0))
