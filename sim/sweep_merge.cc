@@ -529,8 +529,15 @@ std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<Swe
     const fs::path run_dir = fs::path(spec.out_dir) / "runs" / run.name;
     std::error_code ec;
     if (!fs::exists(run_dir / "summary.json", ec)) continue;  // not finished: made again
+    // The run's own values and seed applied again: a folder of another run
+    // of this sweep (copied to the wrong name) is not a changed scenario;
+    // it fails RunFolderDone and is made again.
+    std::vector<std::string> own;
+    for (size_t i = 0; i < spec.params.size(); ++i)
+      own.push_back(spec.params[i].key + "=" + run.values[i]);
+    own.push_back("seed=" + std::to_string(run.seed));
     std::string text, there;
-    if (Reresolve(run_dir, {}, &text, &there)) continue;  // unreadable here: made again
+    if (Reresolve(run_dir, own, &text, &there)) continue;  // unreadable here: made again
     auto [it, fresh] = now.try_emplace(run.values);
     if (fresh) {
       std::vector<std::string> overrides = spec.sets;

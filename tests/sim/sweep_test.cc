@@ -941,6 +941,12 @@ TEST(SimSweep, ResumeRefusesRunsOfAnotherScenario) {
   // The scenario as it was: the missing run is made, the table rebuilt.
   ASSERT_EQ(Sim(args + " --resume", nullptr, &err), 0) << err;
   EXPECT_EQ(Read(out + "/sweep.csv"), table);
+  // A folder of another run of this sweep under the wrong name is not a
+  // changed scenario: it is made again.
+  fs::remove_all(runs + "3__seed=1");
+  fs::copy(runs + "4__seed=1", runs + "3__seed=1");
+  ASSERT_EQ(Sim(args + " --resume", nullptr, &err), 0) << err;
+  EXPECT_EQ(Read(out + "/sweep.csv"), table);
 }
 
 // Replaces the value of the first "KEY": in a run's summary.json.
