@@ -185,8 +185,10 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
 // whose first line is a sweep.csv header ("run,seed,", the varied fields,
 // then every metric column of kSweepMetrics).
 bool IsSweepTable(const std::string& path);
-// Whether `path` holds a manifest MergedManifest wrote (a YAML map with
-// `merged` and `runs`).
+// Whether `path` holds a manifest MergedManifest wrote: its first line is
+// the comment MergedManifest starts with (`scenario:` in older ones), and
+// it is a YAML map with `merged` and `runs`. Both read at most the first
+// 64 KiB of a file that is neither.
 bool IsMergedManifest(const std::string& path);
 
 }  // namespace swarm::sim

@@ -502,10 +502,19 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
   return std::string(y.c_str()) + "\n";
 }
 
-bool IsSweepTable(const std::string& path) {
+// The first line of the file at `path`, read no further than 64 KiB (the
+// file may be anything, a disk image say); "" if it cannot be read.
+std::string FirstLine(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  std::string header;
-  if (!in || !std::getline(in, header) || header.rfind("run,seed,", 0) != 0) return false;
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head.substr(0, head.find('\n'));
+}
+
+bool IsSweepTable(const std::string& path) {
+  const std::string header = FirstLine(path);
+  if (header.rfind("run,seed,", 0) != 0) return false;
   std::set<std::string> columns;
   std::stringstream ss(header);
   for (std::string column; std::getline(ss, column, ',');) columns.insert(column);
@@ -515,6 +524,11 @@ bool IsSweepTable(const std::string& path) {
 }
 
 bool IsMergedManifest(const std::string& path) {
+  // What MergedManifest writes first (before it said where paths start
+  // from, the scenario): anything else is not parsed at all.
+  const std::string first = FirstLine(path);
+  if (first.rfind("# Written by `sim merge`", 0) != 0 && first.rfind("scenario:", 0) != 0)
+    return false;
   try {
     YAML::Node y = YAML::LoadFile(path);
     return y.IsMap() && y["merged"] && y["runs"];
