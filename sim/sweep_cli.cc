@@ -207,7 +207,8 @@ SweepCommands::SweepCommands(CLI::App& app) {
       ->type_name("");
   merge_->add_option("--out", out_,
                     "table to write (default DIR/sweep.csv for one DIR); any other "
-                    "FILE.csv also gets FILE.sweep.yaml, its manifest")
+                    "FILE.csv also gets FILE.sweep.yaml, its manifest; replaces only a "
+                    "table written before or an empty file")
       ->type_name("FILE.csv");
   merge_->add_option("--plot", plot_, "plot the table with analysis/plot_sweep.py")
       ->type_name("X:METRIC");
