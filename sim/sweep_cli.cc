@@ -115,11 +115,15 @@ int MergeInto(const std::vector<std::string>& dirs, const std::string& csv,
 
 // Whether `inner` is `outer` or inside it, both resolved (symlinks, ..).
 bool Within(const fs::path& inner, const fs::path& outer) {
-  std::error_code ec;
-  const fs::path a = fs::weakly_canonical(fs::absolute(inner, ec), ec);
-  const fs::path b = fs::weakly_canonical(fs::absolute(outer, ec), ec);
+  auto resolved = [](const fs::path& p) {
+    std::error_code ec;
+    fs::path full = fs::absolute(p, ec).lexically_normal();
+    fs::path real = fs::weakly_canonical(full, ec);
+    return ec || real.empty() ? full : real;
+  };
+  const fs::path a = resolved(inner), b = resolved(outer);
   auto [end_b, end_a] = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
-  return end_b == b.end();
+  return !b.empty() && end_b == b.end();
 }
 
 // Why `sim merge` must not write `path` (the table, or with `manifest` the
@@ -342,14 +346,15 @@ int SweepCommands::Merge(const std::string& argv0) const {
   bool own_table = dirs_.size() == 1 && same(csv, fs::path(dirs_[0]) / "sweep.csv");
   // Never over a file that is not a table (the scenario, a sweep's
   // manifest, a run's results): nothing is written then.
+  const std::string label = out_.empty() ? csv : "--out " + csv;
   if (auto problem = OutputProblem(csv, false, dirs_, own_table)) {
-    std::cerr << "--out " << csv << ": " << *problem << "; choose another path\n";
+    std::cerr << label << ": " << *problem << "; choose another path\n";
     return kUserError;
   }
   if (!own_table) {
     const std::string manifest = MergedManifestPath(csv);
     if (auto problem = OutputProblem(manifest, true, dirs_, own_table)) {
-      std::cerr << "--out " << csv << ": its manifest " << manifest << " " << *problem
+      std::cerr << label << ": its manifest " << manifest << " " << *problem
                 << "; choose another path\n";
       return kUserError;
     }

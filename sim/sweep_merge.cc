@@ -407,21 +407,21 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       alike = false;
       out.problems.push_back(name + ": the copies in " + used_dir + " and " +
                              out.dirs[good[g].folder] + " disagree (" + differences +
-                             "); the table has the first. Runs are deterministic: one of "
-                             "them was changed or made differently; remove it or redo it");
+                             "); the table has the one in " + used_dir +
+                             ". Runs are deterministic, so one of them was changed or made "
+                             "by another build: remove or redo it");
     }
     if (alike && good.size() > 1) ++shared;
-    const Manifest::Run& r = *copies[name][0].run;
+    const Manifest::Run* used_run = first.run;
+    for (const Copy& c : copies[name])
+      if (c.folder == used.folder) used_run = c.run;
     versions.insert(used.version);
-    std::string line = CsvField(name) + "," + std::to_string(r.seed);
-    for (const std::string& v : r.values) line.append(",").append(CsvField(v));
+    std::string line = CsvField(name) + "," + std::to_string(used_run->seed);
+    for (const std::string& v : used_run->values) line.append(",").append(CsvField(v));
     for (const std::string& cell : used.cells) line.append(",").append(cell);
     out.csv += line + "\n";
     ++out.rows;
     const Manifest& m = manifests[used.folder];
-    const Manifest::Run* used_run = nullptr;
-    for (const Copy& c : copies[name])
-      if (c.folder == used.folder) used_run = c.run;
     out.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / name).string(),
                         ScenarioFromHere(m), used_run->seed, used_run->values,
                         RedoCommand(m, used_dir, *used_run, program)});
