@@ -19,7 +19,9 @@ numpy missing.
 The figure names the scenario file and the sweep's fixed --set values, read
 from the manifest beside the table when it lists every run of the table:
 TABLE.sweep.yaml (written by `sim merge DIR... --out TABLE.csv`) or else
-sweep.yaml (a sweep folder's own, written by `sim sweep`).
+sweep.yaml (a sweep folder's own, written by `sim sweep`). A merged table's
+manifest gives its paths relative to its own folder; its scenario is shown
+relative to the current folder.
 
 The Kumar-Ross bound and efficiency (bound / makespan) assume a flash crowd.
 For makespan and efficiency plots the runs' folders (found through that
@@ -157,6 +159,10 @@ def _read_one_manifest(path):
     except (OSError, UnicodeDecodeError):
         return None
     folder = os.path.dirname(path) or "."
+    # `sim merge` now writes every relative path of a table's manifest
+    # relative to the manifest's folder, and says so on its first line;
+    # in older ones the scenario was relative to where the sweep ran.
+    from_here = bool(lines) and lines[0].startswith("# Written by `sim merge`")
     scenario, sets, folders, run = None, None, {}, None
     for line in lines:
         if line.startswith("scenario:"):
@@ -173,6 +179,8 @@ def _read_one_manifest(path):
             folders[run] = os.path.join(folder, rel)
     if sets is None:
         return None
+    if from_here and scenario and not os.path.isabs(scenario):
+        scenario = os.path.relpath(os.path.join(folder, scenario))
     return Manifest(scenario, sets, path, folders)
 
 

@@ -112,7 +112,9 @@ SweepOutcome RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
 // One run that made it into a merged table.
 struct MergedRun {
   std::string name;                 // folder name under DIR/runs/
-  std::string folder;               // DIR/runs/NAME, DIR as given
+  std::string dir;                  // the sweep folder DIR it was read from, as given
+  std::string folder;               // DIR/runs/NAME
+  std::string scenario;             // its scenario file, usable from here
   uint64_t seed = 0;
   std::vector<std::string> values;  // one per MergeResult::params
   std::string command;              // the `sim run` that makes it in `folder`
@@ -121,16 +123,21 @@ struct MergedRun {
 struct MergeResult {
   std::string csv;                    // sweep.csv content (complete runs only)
   uint32_t rows = 0;
-  uint32_t expected = 0;
+  uint32_t expected = 0;              // distinct runs listed by the manifests
   std::vector<std::string> problems;  // missing / bad runs, with redo commands
+  // What needs saying but leaves the table complete: a folder given twice,
+  // a damaged copy of a run that has a good one elsewhere, runs found in
+  // several folders.
+  std::vector<std::string> notes;
   std::optional<std::string> fatal;   // unreadable manifest, mismatched sweeps
   // What the table's rows share, from the first folder's manifest (merged
   // folders are one experiment, so it describes them all), and its rows.
-  std::string scenario;
+  std::string scenario;               // usable from here (see MergedRun)
   std::vector<std::string> params;
   std::vector<std::string> sets;
-  std::vector<std::string> dirs;      // the sweep folders, as given
+  std::vector<std::string> dirs;      // the sweep folders, as given, each once
   std::vector<MergedRun> runs;        // in table order
+  std::string program;                // starts every command
 };
 
 // True when OUT/runs/NAME already holds a complete result of `run` made by
@@ -138,10 +145,21 @@ struct MergeResult {
 // version. Lets an interrupted sweep resume.
 bool RunFolderDone(const SweepSpec& spec, const SweepRun& run);
 
+// With --resume: the first run of `runs` that has finished in
+// OUT/runs/NAME (its summary.json is there) but whose resolved scenario is
+// not the one `spec` gives it now, because the scenario file or the --set
+// values changed since. Returns a message naming that run and the first
+// field that differs, or nullopt when every finished run still matches.
+// Folders this binary cannot read are left out: --resume makes them again.
+std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs);
+
 // Merges the sweep folders `dirs` (each with sweep.yaml and runs/) into one
 // table, rows in manifest order, folders in the order given. Every run's
 // scenario.yaml must already have its parameter values, fixed overrides
-// and seed (a folder from another sweep is rejected). The commands that
+// and seed (a folder from another sweep is rejected). A run listed in
+// several folders is one row, from the first folder (in the order given)
+// whose copy is complete; copies that give other results are problems,
+// damaged copies beside a good one are notes. The commands that
 // redo a run (in `problems`, and MergedRun::command) start with `program`
 // and write to DIR/runs/NAME of the folder as given, wherever the sweep
 // was first made: a sweep folder may have been copied or moved since.
@@ -155,9 +173,23 @@ std::string MergedManifestPath(const std::string& csv_path);
 
 // The text of that manifest: scenario, params, sets, the sweep folders
 // merged and every run of the table with its folder, seed, values and
-// command. Folders are written relative to the table's folder (absolute if
-// there is no relative path), so the table and its sweeps can move together.
+// command. Every relative path in it, those inside the commands included,
+// is relative to the manifest's own folder (the table's), as its first
+// line says: the commands run from there, and the table and its sweep
+// folders can move together. Folders are always written that way (absolute
+// only if there is no relative path); the scenario file and the program
+// are absolute when they were given so.
 std::string MergedManifest(const MergeResult& merged, const std::string& csv_path);
+
+// Whether `path` holds a table `sim sweep` or `sim merge` wrote: a file
+// whose first line is a sweep.csv header ("run,seed,", the varied fields,
+// then every metric column of kSweepMetrics).
+bool IsSweepTable(const std::string& path);
+// Whether `path` holds a manifest MergedManifest wrote: its first line is
+// the comment MergedManifest starts with (`scenario:` in older ones), and
+// it is a YAML map with `merged` and `runs`. Both read at most the first
+// 64 KiB of a file that is neither.
+bool IsMergedManifest(const std::string& path);
 
 }  // namespace swarm::sim
 

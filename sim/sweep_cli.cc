@@ -105,6 +105,7 @@ int MergeInto(const std::vector<std::string>& dirs, const std::string& csv,
     std::cerr << *m.fatal << "\n";
     return kUserError;
   }
+  for (const std::string& n : m.notes) std::cerr << "sim merge: note: " << n << "\n";
   for (const std::string& p : m.problems) std::cerr << "sim merge: " << p << "\n";
   std::error_code ec;  // like `sim run --out`, create the folder it goes in
   if (fs::path parent = fs::path(csv).parent_path(); !parent.empty()) {
@@ -124,6 +125,52 @@ int MergeInto(const std::vector<std::string>& dirs, const std::string& csv,
             << " runs)" << std::endl;  // before plot_sweep.py prints
   if (with_manifest) std::cout << "  its manifest   " << MergedManifestPath(csv) << std::endl;
   return m.problems.empty() && m.rows == m.expected ? 0 : kFailed;
+}
+
+// Whether `inner` is `outer` or inside it, both resolved (symlinks, ..).
+bool Within(const fs::path& inner, const fs::path& outer) {
+  auto resolved = [](const fs::path& p) {
+    std::error_code ec;
+    fs::path full = fs::absolute(p, ec).lexically_normal();
+    fs::path real = fs::weakly_canonical(full, ec);
+    return ec || real.empty() ? full : real;
+  };
+  const fs::path a = resolved(inner), b = resolved(outer);
+  auto [end_b, end_a] = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
+  return !b.empty() && end_b == b.end();
+}
+
+// Why `sim merge` must not write `path` (the table, or with `manifest` the
+// table's manifest), or nullopt. It writes only where nothing is, over an
+// empty file, or over what it wrote before: a table (IsSweepTable) or a
+// table's manifest (IsMergedManifest); never into the files a sweep folder
+// being merged keeps (sweep.yaml, jobs.txt, runs/, logs/, and its own
+// sweep.csv unless that is the table of that one folder).
+std::optional<std::string> OutputProblem(const std::string& path, bool manifest,
+                                          const std::vector<std::string>& dirs,
+                                          bool own_table) {
+  for (const std::string& dir : dirs) {
+    const fs::path d(dir);
+    for (const char* name : {"sweep.yaml", "jobs.txt"}) {
+      if (Within(path, d / name))
+        return std::string("is the ") + name + " of sweep folder " + dir;
+    }
+    for (const char* name : {"runs", "logs"}) {
+      if (Within(path, d / name))
+        return std::string("is inside ") + name + "/ of sweep folder " + dir;
+    }
+    if (!own_table && Within(path, d / "sweep.csv"))
+      return "is the own table of sweep folder " + dir + " (its sweep.yaml describes it)";
+  }
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(path, ec);
+  if (fs::is_symlink(st)) return "is a symbolic link; sim merge replaces only files it wrote";
+  if (!fs::is_regular_file(st)) return std::nullopt;  // nothing there, or a pipe
+  if (fs::file_size(path, ec) == 0 && !ec) return std::nullopt;
+  if (manifest ? IsMergedManifest(path) : IsSweepTable(path)) return std::nullopt;
+  return manifest ? "exists and is not the manifest of a table sim merge wrote"
+                  : "exists and is not a table sim merge or sim sweep wrote (its first line is "
+                    "not a sweep.csv header)";
 }
 
 std::string DisplayProgram(const std::string& argv0) {
@@ -178,7 +225,8 @@ SweepCommands::SweepCommands(CLI::App& app) {
       ->type_name("");
   merge_->add_option("--out", out_,
                     "table to write (default DIR/sweep.csv for one DIR); any other "
-                    "FILE.csv also gets FILE.sweep.yaml, its manifest")
+                    "FILE.csv also gets FILE.sweep.yaml, its manifest; replaces only a "
+                    "table written before or an empty file")
       ->type_name("FILE.csv");
   merge_->add_option("--plot", plot_, "plot the table with analysis/plot_sweep.py")
       ->type_name("X:METRIC");
@@ -222,6 +270,14 @@ int SweepCommands::Sweep(const std::string& argv0) const {
     return kUserError;
   }
   std::vector<SweepRun> runs = PlanSweep(spec);
+  // Runs already made must be runs of this experiment: before anything is
+  // run or written (the manifest, the table).
+  if (resume_ && !emit_jobs_) {
+    if (auto stale = StaleRun(spec, runs)) {
+      std::cerr << *stale << "\n";
+      return kUserError;
+    }
+  }
   if (auto e = WriteSweepManifest(spec, runs, DisplayProgram(argv0))) {
     std::cerr << *e << "\n";
     return kFailed;
@@ -231,8 +287,8 @@ int SweepCommands::Sweep(const std::string& argv0) const {
     std::ifstream jobs(fs::path(spec.out_dir) / "jobs.txt");
     std::cout << jobs.rdbuf();
     std::cerr << "sim sweep: " << runs.size() << " commands (also in " << spec.out_dir
-              << "/jobs.txt); when they are done: " << DisplayProgram(argv0) << " merge "
-              << spec.out_dir << "\n";
+              << "/jobs.txt); when they are done: "
+              << ShellCommand(DisplayProgram(argv0), {"merge", spec.out_dir}) << "\n";
     return 0;
   }
   SweepRunnerOptions o;
@@ -302,6 +358,21 @@ int SweepCommands::Merge(const std::string& argv0) const {
     return fs::weakly_canonical(fs::absolute(a), ec) == fs::weakly_canonical(fs::absolute(b), ec);
   };
   bool own_table = dirs_.size() == 1 && same(csv, fs::path(dirs_[0]) / "sweep.csv");
+  // Never over a file that is not a table (the scenario, a sweep's
+  // manifest, a run's results): nothing is written then.
+  const std::string label = out_.empty() ? csv : "--out " + csv;
+  if (auto problem = OutputProblem(csv, false, dirs_, own_table)) {
+    std::cerr << label << ": " << *problem << "; choose another path\n";
+    return kUserError;
+  }
+  if (!own_table) {
+    const std::string manifest = MergedManifestPath(csv);
+    if (auto problem = OutputProblem(manifest, true, dirs_, own_table)) {
+      std::cerr << label << ": its manifest " << manifest << " " << *problem
+                << "; choose another path\n";
+      return kUserError;
+    }
+  }
   int rc = MergeInto(dirs_, csv, !own_table, DisplayProgram(argv0));
   if (plot && rc == 0) rc = Plot(csv, *plot);
   return rc;

@@ -4,6 +4,7 @@
 // the simulator printed them, so merging never changes a digit.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -188,6 +189,34 @@ std::optional<std::string> Experiment(const fs::path& run_dir,
   return Reresolve(run_dir, overrides, &text, out);
 }
 
+// The scenario file of a manifest, as a path usable from the current
+// folder. A relative path is relative to where the sweep ran; merged from
+// another folder, it names the file that sweep used (made_in joined to the
+// path) when that file is still there.
+std::string ScenarioFromHere(const Manifest& m) {
+  if (fs::path(m.scenario).is_relative() && !m.made_in.empty()) {
+    const fs::path there = (fs::path(m.made_in) / m.scenario).lexically_normal();
+    std::error_code ec;
+    if (fs::exists(there, ec) && !fs::equivalent(m.scenario, there, ec)) return there.string();
+  }
+  return m.scenario;
+}
+
+// The `sim run` that makes run `name` in DIR/runs/NAME of the folder `dir`,
+// starting with `program`, with the scenario file `scenario`.
+std::string RunCommand(const std::string& program, const std::string& scenario,
+                       const std::vector<std::string>& params,
+                       const std::vector<std::string>& sets, const std::string& dir,
+                       const std::string& name, uint64_t seed,
+                       const std::vector<std::string>& values) {
+  SweepSpec spec;
+  spec.scenario_file = scenario;
+  for (const std::string& key : params) spec.params.push_back({key, {}});
+  spec.sets = sets;
+  spec.out_dir = dir;
+  return ShellCommand(program, RunArguments(spec, SweepRun{name, seed, values}));
+}
+
 // The `sim run` that makes run `r` in DIR/runs/NAME of the folder `dir`
 // being merged, starting with `program`. Not the command in sweep.yaml:
 // that one writes where the sweep was made, and a sweep folder may have
@@ -195,21 +224,50 @@ std::optional<std::string> Experiment(const fs::path& run_dir,
 // between machines); redone there, a run would land in the old folder.
 std::string RedoCommand(const Manifest& m, const std::string& dir, const Manifest::Run& r,
                         const std::string& program) {
-  SweepSpec spec;
-  spec.scenario_file = m.scenario;
-  // A relative scenario path is relative to where the sweep ran; merged
-  // from another folder, the command names the file that sweep used.
-  if (fs::path(m.scenario).is_relative() && !m.made_in.empty()) {
-    const fs::path there = (fs::path(m.made_in) / m.scenario).lexically_normal();
-    std::error_code ec;
-    if (fs::exists(there, ec) && !fs::equivalent(m.scenario, there, ec)) {
-      spec.scenario_file = there.string();
+  return RunCommand(program, ScenarioFromHere(m), m.params, m.sets, dir, r.name, r.seed,
+                    r.values);
+}
+
+// The first place where two YAML trees differ, as a dotted path ("" for the
+// root) and the value at that place in each ("(none)" where there is none).
+bool FirstDifference(const YAML::Node& a, const YAML::Node& b, const std::string& path,
+                     std::string* where, std::string* in_a, std::string* in_b) {
+  auto show = [](const YAML::Node& n) -> std::string {
+    if (!n.IsDefined() || n.IsNull()) return "(none)";
+    if (n.IsScalar()) return n.Scalar();
+    YAML::Emitter e;
+    e << YAML::Flow << n;
+    return e.c_str();
+  };
+  auto child = [&](const std::string& key) { return path.empty() ? key : path + "." + key; };
+  if (a.IsDefined() && b.IsDefined() && a.Type() == b.Type()) {
+    if (a.IsMap()) {
+      for (const auto& kv : a) {
+        const std::string key = kv.first.Scalar();
+        if (FirstDifference(kv.second, b[key], child(key), where, in_a, in_b)) return true;
+      }
+      for (const auto& kv : b) {
+        const std::string key = kv.first.Scalar();
+        if (!a[key] && FirstDifference(a[key], kv.second, child(key), where, in_a, in_b))
+          return true;
+      }
+      return false;
     }
+    if (a.IsSequence()) {
+      for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+        if (FirstDifference(a[i], b[i], child(std::to_string(i)), where, in_a, in_b))
+          return true;
+      }
+      return false;
+    }
+    if (!a.IsScalar() || a.Scalar() == b.Scalar()) return false;
+  } else if (!a.IsDefined() && !b.IsDefined()) {
+    return false;
   }
-  for (const std::string& key : m.params) spec.params.push_back({key, {}});
-  spec.sets = m.sets;
-  spec.out_dir = dir;
-  return ShellCommand(program, RunArguments(spec, SweepRun{r.name, r.seed, r.values}));
+  *where = path;
+  *in_a = show(a);
+  *in_b = show(b);
+  return true;
 }
 
 std::string Header(const std::vector<std::string>& params) {
@@ -223,83 +281,154 @@ std::string Header(const std::vector<std::string>& params) {
 
 MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string& program) {
   MergeResult out;
-  std::optional<std::vector<std::string>> params;
-  std::map<std::string, std::string> seen;  // run name -> sweep folder
-  std::set<std::string> versions;
-  std::optional<std::string> reference;  // Experiment() of the first good run
-  std::vector<std::string> reference_values;
-  std::string reference_dir;
+  out.program = program;
+  // Every folder's manifest first: the runs of one name are compared
+  // across all the folders that list it.
+  std::vector<Manifest> manifests;
+  std::vector<std::string> canonical;
   for (const std::string& dir : dirs) {
+    std::error_code ec;
+    std::string id = fs::weakly_canonical(fs::absolute(dir, ec), ec).string();
+    if (std::find(canonical.begin(), canonical.end(), id) != canonical.end()) {
+      out.notes.push_back(dir + ": given twice; read once");
+      continue;
+    }
     auto read = ReadManifest(dir);
     if (auto* e = std::get_if<std::string>(&read)) {
       out.fatal = *e;
       return out;
     }
-    const Manifest& m = std::get<Manifest>(read);
-    out.dirs.push_back(dir);
-    if (!params) {
-      params = m.params;
+    Manifest& m = std::get<Manifest>(read);
+    if (manifests.empty()) {
       out.csv = Header(m.params);
-      out.scenario = m.scenario;
+      out.scenario = ScenarioFromHere(m);
       out.params = m.params;
       out.sets = m.sets;
-    } else if (*params != m.params) {
-      out.fatal = dir + ": varies different fields than " + dirs[0] + "; cannot merge them";
+    } else if (m.params != out.params) {
+      out.fatal = dir + ": varies different fields than " + out.dirs[0] + "; cannot merge them";
       return out;
     }
-    auto other_experiment = [&](const Manifest::Run& r) {
-      return dir + ": run " + r.name + " is a different experiment from those in " +
-             reference_dir +
-             " (its scenario differs in more than the varied fields and the seed: "
-             "another scenario file or other --set values); cannot merge them";
-    };
-    for (const Manifest::Run& r : m.runs) {
-      ++out.expected;
-      if (auto [it, fresh] = seen.emplace(r.name, dir); !fresh) {
-        // A run of the same name from another experiment is not a copy:
-        // like any other run of it, it stops the merge.
-        std::string experiment;
-        if (reference && !Experiment(fs::path(dir) / "runs" / r.name, *params,
-                                     reference_values, &experiment) &&
-            experiment != *reference) {
-          out.fatal = other_experiment(r);
-          return out;
-        }
-        out.problems.push_back(r.name + ": in both " + it->second + " and " + dir +
-                               "; kept the first");
-        continue;
-      }
-      const std::string command = RedoCommand(m, dir, r, program);
+    canonical.push_back(id);
+    out.dirs.push_back(dir);
+    manifests.push_back(std::move(m));
+  }
+  // Each run name once, where it first appears; with every folder listing it.
+  struct Copy {
+    size_t folder;  // index into manifests / out.dirs
+    const Manifest::Run* run;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<Copy>> copies;
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    for (const Manifest::Run& r : manifests[i].runs) {
+      auto [it, fresh] = copies.try_emplace(r.name);
+      if (fresh) order.push_back(r.name);
+      it->second.push_back({i, &r});
+    }
+  }
+  out.expected = static_cast<uint32_t>(order.size());
+
+  std::set<std::string> versions;
+  std::optional<std::string> reference;  // Experiment() of the first good run
+  std::vector<std::string> reference_values;
+  std::string reference_dir;
+  size_t shared = 0;  // runs with more than one good copy, all alike
+  for (const std::string& name : order) {
+    struct Good {
+      size_t folder;
+      std::vector<std::string> cells;
       std::string version;
-      auto row = ReadRun(fs::path(dir) / "runs" / r.name, m, r, &version);
+    };
+    std::vector<Good> good;
+    std::vector<std::pair<size_t, std::string>> bad;  // folder, why
+    for (const Copy& c : copies[name]) {
+      const Manifest& m = manifests[c.folder];
+      const std::string& dir = out.dirs[c.folder];
+      const fs::path run_dir = fs::path(dir) / "runs" / name;
+      std::string version;
+      auto row = ReadRun(run_dir, m, *c.run, &version);
       if (auto* e = std::get_if<std::string>(&row)) {
-        out.problems.push_back(*e + "\n    redo: " + command);
+        bad.emplace_back(c.folder, *e);
         continue;
       }
       // Sweeps of other scenarios or other --set values vary the same
-      // fields too; their runs must not land in one table.
-      const fs::path run_dir = fs::path(dir) / "runs" / r.name;
-      if (!reference) reference_values = r.values;
+      // fields too; their runs must not land in one table, not even as
+      // copies of a run of the same name.
+      if (!reference) reference_values = c.run->values;
       std::string experiment;
-      if (auto e = Experiment(run_dir, *params, reference_values, &experiment)) {
-        out.problems.push_back(*e + "\n    redo: " + command);
+      if (auto e = Experiment(run_dir, out.params, reference_values, &experiment)) {
+        bad.emplace_back(c.folder, *e);
         continue;
       }
       if (!reference) {
         reference = experiment;
         reference_dir = dir;
       } else if (*reference != experiment) {
-        out.fatal = other_experiment(r);
+        out.fatal = dir + ": run " + name + " is a different experiment from those in " +
+                    reference_dir +
+                    " (its scenario differs in more than the varied fields and the seed: "
+                    "another scenario file or other --set values); cannot merge them";
         return out;
       }
-      versions.insert(version);
-      std::string line = CsvField(r.name) + "," + std::to_string(r.seed);
-      for (const std::string& v : r.values) line.append(",").append(CsvField(v));
-      for (const std::string& cell : std::get<std::vector<std::string>>(row)) line.append(",").append(cell);
-      out.csv += line + "\n";
-      ++out.rows;
-      out.runs.push_back({r.name, run_dir.string(), r.seed, r.values, command});
+      good.push_back({c.folder, std::get<std::vector<std::string>>(std::move(row)), version});
     }
+    const Copy& first = copies[name].front();
+    if (good.empty()) {
+      // Every copy's reason, then one command: the run belongs where it
+      // was first listed.
+      std::string text;
+      for (const auto& [folder, why] : bad) text += (text.empty() ? "" : "\n    ") + why;
+      out.problems.push_back(text + "\n    redo: " +
+                             RedoCommand(manifests[first.folder], out.dirs[first.folder],
+                                         *first.run, program));
+      continue;
+    }
+    const Good& used = good.front();
+    const std::string& used_dir = out.dirs[used.folder];
+    for (const auto& [folder, why] : bad) {
+      // A folder without this run at all is the usual case of copies that
+      // split the runs between them; one that has it damaged is worth a note.
+      std::error_code ec;
+      if (fs::exists(fs::path(out.dirs[folder]) / "runs" / name, ec))
+        out.notes.push_back(why + "\n    used the copy in " + used_dir + " instead");
+    }
+    bool alike = true;
+    for (size_t g = 1; g < good.size(); ++g) {
+      std::string differences;
+      for (size_t k = 0; k < used.cells.size(); ++k) {
+        if (used.cells[k] != good[g].cells[k])
+          differences += std::string(differences.empty() ? "" : ", ") + kSweepMetrics[k] + " " +
+                         used.cells[k] + " vs " + good[g].cells[k];
+      }
+      if (used.version != good[g].version)
+        differences += std::string(differences.empty() ? "" : ", ") + "made by " + used.version +
+                       " vs " + good[g].version;
+      if (differences.empty()) continue;
+      alike = false;
+      out.problems.push_back(name + ": the copies in " + used_dir + " and " +
+                             out.dirs[good[g].folder] + " disagree (" + differences +
+                             "); the table has the one in " + used_dir +
+                             ". Runs are deterministic, so one of them was changed or made "
+                             "by another build: remove or redo it");
+    }
+    if (alike && good.size() > 1) ++shared;
+    const Manifest::Run* used_run = first.run;
+    for (const Copy& c : copies[name])
+      if (c.folder == used.folder) used_run = c.run;
+    versions.insert(used.version);
+    std::string line = CsvField(name) + "," + std::to_string(used_run->seed);
+    for (const std::string& v : used_run->values) line.append(",").append(CsvField(v));
+    for (const std::string& cell : used.cells) line.append(",").append(cell);
+    out.csv += line + "\n";
+    ++out.rows;
+    const Manifest& m = manifests[used.folder];
+    out.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / name).string(),
+                        ScenarioFromHere(m), used_run->seed, used_run->values,
+                        RedoCommand(m, used_dir, *used_run, program)});
+  }
+  if (shared > 0) {
+    out.notes.push_back(std::to_string(shared) + (shared == 1 ? " run is" : " runs are") +
+                        " in more than one folder, alike in each: counted once");
   }
   if (versions.size() > 1) {
     std::string list;
@@ -317,15 +446,43 @@ std::string MergedManifestPath(const std::string& csv_path) {
 
 std::string MergedManifest(const MergeResult& merged, const std::string& csv_path) {
   std::error_code ec;
-  const fs::path base = fs::absolute(fs::path(csv_path), ec).parent_path();
+  const fs::path base =
+      fs::weakly_canonical(fs::absolute(fs::path(csv_path), ec).parent_path(), ec);
+  // `path` (relative to the current folder, or absolute) from the table's
+  // folder; absolute if there is no relative path. The folders above it
+  // are resolved (a `..` must lead where it says), not the last part: a
+  // program reached through a link stays that link.
   auto from_table = [&](const std::string& path) {
     std::error_code e;
-    fs::path rel = fs::relative(fs::absolute(path, e), base, e);
-    if (e || rel.empty()) return fs::absolute(path, e).lexically_normal().string();
+    const fs::path full = fs::absolute(path, e).lexically_normal();
+    fs::path last = full.filename();
+    fs::path parent = full.parent_path();
+    if (last.empty()) {  // "dir/"
+      last = parent.filename();
+      parent = parent.parent_path();
+    }
+    const fs::path resolved = fs::weakly_canonical(parent, e) / last;
+    fs::path rel = resolved.lexically_relative(base);
+    if (e || rel.empty()) return full.string();
     return rel.string();
   };
+  // The same, but an absolute path stays as it was given.
+  auto rebased = [&](const std::string& path) {
+    return fs::path(path).is_absolute() ? path : from_table(path);
+  };
+  // A program found on PATH (no '/') stays a bare name; a relative one
+  // keeps a '/' so that the shell does not look it up on PATH instead.
+  std::string program = merged.program;
+  if (program.find('/') != std::string::npos && fs::path(program).is_relative()) {
+    program = from_table(program);
+    if (program.find('/') == std::string::npos) program = "./" + program;
+  }
   YAML::Emitter y;
-  y << YAML::BeginMap << YAML::Key << "scenario" << YAML::Value << merged.scenario;
+  y << YAML::Comment(
+      "Written by `sim merge` for the table beside it. Every relative path here, those in "
+      "the commands too, is relative to the folder this file is in: run the commands from "
+      "there.");
+  y << YAML::BeginMap << YAML::Key << "scenario" << YAML::Value << rebased(merged.scenario);
   y << YAML::Key << "params" << YAML::Value << YAML::Flow << merged.params;
   y << YAML::Key << "sets" << YAML::Value << YAML::Flow << merged.sets;
   y << YAML::Key << "merged" << YAML::Value << YAML::Flow << YAML::BeginSeq;
@@ -336,10 +493,91 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
     y << YAML::Key << "folder" << YAML::Value << from_table(r.folder);
     y << YAML::Key << "seed" << YAML::Value << r.seed;
     y << YAML::Key << "values" << YAML::Value << YAML::Flow << r.values;
-    y << YAML::Key << "command" << YAML::Value << r.command << YAML::EndMap;
+    y << YAML::Key << "command" << YAML::Value
+      << RunCommand(program, rebased(r.scenario), merged.params, merged.sets, from_table(r.dir),
+                    r.name, r.seed, r.values)
+      << YAML::EndMap;
   }
   y << YAML::EndSeq << YAML::EndMap;
   return std::string(y.c_str()) + "\n";
+}
+
+// The first line of the file at `path`, read no further than 64 KiB (the
+// file may be anything, a disk image say); "" if it cannot be read.
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head.substr(0, head.find('\n'));
+}
+
+bool IsSweepTable(const std::string& path) {
+  const std::string header = FirstLine(path);
+  if (header.rfind("run,seed,", 0) != 0) return false;
+  std::set<std::string> columns;
+  std::stringstream ss(header);
+  for (std::string column; std::getline(ss, column, ',');) columns.insert(column);
+  for (const char* metric : kSweepMetrics)
+    if (!columns.count(metric)) return false;
+  return true;
+}
+
+bool IsMergedManifest(const std::string& path) {
+  // What MergedManifest writes first (before it said where paths start
+  // from, the scenario): anything else is not parsed at all.
+  const std::string first = FirstLine(path);
+  if (first.rfind("# Written by `sim merge`", 0) != 0 && first.rfind("scenario:", 0) != 0)
+    return false;
+  try {
+    YAML::Node y = YAML::LoadFile(path);
+    return y.IsMap() && y["merged"] && y["runs"];
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs) {
+  std::map<std::vector<std::string>, std::optional<Scenario>> now;  // by values
+  for (const SweepRun& run : runs) {
+    const fs::path run_dir = fs::path(spec.out_dir) / "runs" / run.name;
+    std::error_code ec;
+    if (!fs::exists(run_dir / "summary.json", ec)) continue;  // not finished: made again
+    // The run's own values and seed applied again: a folder of another run
+    // of this sweep (copied to the wrong name) is not a changed scenario;
+    // it fails RunFolderDone and is made again.
+    std::vector<std::string> own;
+    for (size_t i = 0; i < spec.params.size(); ++i)
+      own.push_back(spec.params[i].key + "=" + run.values[i]);
+    own.push_back("seed=" + std::to_string(run.seed));
+    std::string text, there;
+    if (Reresolve(run_dir, own, &text, &there)) continue;  // unreadable here: made again
+    auto [it, fresh] = now.try_emplace(run.values);
+    if (fresh) {
+      std::vector<std::string> overrides = spec.sets;
+      for (size_t i = 0; i < spec.params.size(); ++i)
+        overrides.push_back(spec.params[i].key + "=" + run.values[i]);
+      auto loaded = LoadScenario(spec.scenario_file, overrides);  // loads: CheckSweepSpec
+      if (auto* s = std::get_if<Scenario>(&loaded)) it->second = std::move(*s);
+    }
+    if (!it->second) continue;
+    Scenario s = *it->second;
+    s.seed = run.seed;  // as `sim run --seed` sets it
+    const std::string here = EmitScenario(s);
+    if (here == there) continue;
+    std::string where, in_run, in_now, detail;
+    try {
+      if (FirstDifference(YAML::Load(there), YAML::Load(here), "", &where, &in_run, &in_now))
+        detail = where + ": " + in_run + " in that run, " + in_now + " now; ";
+    } catch (const YAML::Exception&) {
+    }
+    return "--resume: " + run_dir.string() +
+           ": made from another scenario than this command gives it (" + detail +
+           spec.scenario_file + " or the --set values changed since). Resuming would mix two "
+           "experiments in one table: give this sweep a new --out, or remove " +
+           spec.out_dir + " first";
+  }
+  return std::nullopt;
 }
 
 bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {

@@ -200,6 +200,28 @@ class PlotSweepTest(helpers.TempDirTest):
         self.assertIn("note: no sweep.sweep.yaml or sweep.yaml of this table "
                       "beside it", r.stdout)
 
+    def test_a_merged_manifests_scenario_is_relative_to_its_folder(self):
+        # `sim merge` writes every relative path of TABLE.sweep.yaml
+        # relative to its folder (first line says so); the figure names the
+        # scenario from where the script runs, not from the table's folder.
+        import plot_sweep
+        table = synthetic.write_run_sweep(self.tmp)
+        manifest = os.path.join(os.path.dirname(table), "t.sweep.yaml")
+        with open(manifest) as f:
+            text = f.read()
+        with open(manifest, "w") as f:
+            f.write("# Written by `sim merge` for the table beside it. ...\n" +
+                    text.replace("scenario: scenarios/x.yaml",
+                                 "scenario: ../scenarios/x.yaml"))
+        want = os.path.relpath(os.path.join(self.tmp, "scenarios", "x.yaml"))
+        self.assertEqual(self.figure_title(table, "peers.1.window"),
+                         want + " with --set peers.1.count=46")
+        # Without that line (an older manifest), shown as written.
+        with open(manifest, "w") as f:
+            f.write(text)
+        self.assertEqual(self.figure_title(table, "peers.1.window"),
+                         "scenarios/x.yaml with --set peers.1.count=46")
+
     def test_a_merged_tables_own_manifest_comes_first(self):
         # `sim merge A B --out t.csv` writes t.sweep.yaml beside the table;
         # it was not read, so the figure could not name the fixed --set

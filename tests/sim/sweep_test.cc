@@ -477,9 +477,9 @@ TEST(SimMerge, SeveralSweepFoldersConcatenate) {
             "protocol.piece_selection=rarest_first__seed=1");
   EXPECT_EQ(rows[3].substr(0, rows[3].find(',')),
             "protocol.piece_selection=rarest_first__seed=2");
-  // The same folder twice: duplicates are reported, kept once.
-  EXPECT_EQ(Sim("merge " + a + " " + a + " --out " + merged, nullptr, &err), 1);
-  EXPECT_NE(err.find("in both"), std::string::npos) << err;
+  // The same folder twice is read once.
+  EXPECT_EQ(Sim("merge " + a + " " + a + " --out " + merged, nullptr, &err), 0) << err;
+  EXPECT_NE(err.find(a + ": given twice; read once"), std::string::npos) << err;
   EXPECT_EQ(Lines(Read(merged)).size(), 3u);
 }
 
@@ -652,10 +652,11 @@ TEST(SimMerge, ACopiedSweepFolderIsRedoneWhereItIsNow) {
   EXPECT_FALSE(fs::exists(made + run));
   ASSERT_EQ(Sim("merge " + copy + " --out " + copy + "/t.csv", &out, &err), 0) << err;
   EXPECT_NE(out.find("(4 of 4 runs)"), std::string::npos) << out;
-  // The table's manifest gives every run the command that makes it there.
+  // The table's manifest gives every run the command that makes it there
+  // (run from the table's folder, here the copy).
   for (const YAML::Node& r : YAML::LoadFile(copy + "/t.sweep.yaml")["runs"])
-    EXPECT_NE(r["command"].as<std::string>().find(" --out " + copy + "/runs/"),
-              std::string::npos) << r["command"];
+    EXPECT_NE(r["command"].as<std::string>().find(" --out ./runs/"), std::string::npos)
+        << r["command"];
 }
 
 // A sweep made with a relative scenario path, merged from another folder
@@ -838,6 +839,232 @@ TEST(SimSweep, FailingRunIsReportedAndTheExitCodeIsNonZero) {
   EXPECT_NE(err.find("1 of 4 runs failed"), std::string::npos) << err;
   EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 4u);  // the three good runs
   EXPECT_TRUE(fs::exists(out + "/logs/protocol.piece_selection=random__seed=1.log"));
+}
+
+
+// `sim merge --out` wrote wherever it was told: over the scenario file, a
+// sweep folder's manifest or jobs.txt, a run's summary.json. It now
+// replaces only a table (or the manifest of one) written before, an empty
+// file, or nothing; anything else is refused with exit code 2, untouched.
+TEST(SimMerge, OutNeverReplacesAFileThatIsNotATable) {
+  const std::string scenario = TinyFile(), out = Dir("guard"), other = Dir("guard_other");
+  std::string err, text;
+  const std::string sweep = "sweep " + scenario +
+                            " --vary protocol.piece_selection=rarest_first,random --seeds 1 "
+                            "--quiet --out ";
+  ASSERT_EQ(Sim(sweep + out, nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim(sweep + other + " --seed-base 2", nullptr, &err), 0) << err;
+  const std::string run = out + "/runs/protocol.piece_selection=random__seed=1";
+  const std::string notes = TestFile(".notes.csv");
+  std::ofstream(notes) << "a,b\n1,2\n";
+  const std::string in_the_way = TestFile(".t2.csv");  // its manifest's place is taken
+  std::ofstream(MergedManifestPath(in_the_way)) << "my own notes\n";
+  const std::string link = TestFile(".link.csv");
+  fs::remove(link);
+  fs::create_symlink(notes, link);
+  const std::vector<std::string> kept = {scenario, out + "/sweep.yaml", out + "/jobs.txt",
+                                         run + "/summary.json", notes,
+                                         MergedManifestPath(in_the_way)};
+  std::vector<std::string> before;
+  for (const std::string& f : kept) before.push_back(Read(f));
+  struct Case {
+    std::string args, says;
+  };
+  const std::vector<Case> cases = {
+      {out + " --out " + scenario, "not a table"},
+      {out + " --out " + out + "/sweep.yaml", "sweep.yaml of sweep folder " + out},
+      {out + " --out " + out + "/jobs.txt", "jobs.txt of sweep folder " + out},
+      {out + " --out " + run + "/summary.json", "inside runs/ of sweep folder " + out},
+      {out + " --out " + out + "/runs/new.csv", "inside runs/ of sweep folder " + out},
+      {out + " " + other + " --out " + out + "/sweep.csv", "own table of sweep folder " + out},
+      {out + " --out " + notes, "not a table"},
+      {out + " --out " + in_the_way, "not the manifest of a table"},
+      {out + " --out " + link, "symbolic link"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Sim("merge " + c.args, nullptr, &err), 2) << c.args << "\n" << err;
+    EXPECT_NE(err.find(c.says), std::string::npos) << c.args << "\n" << err;
+    EXPECT_EQ(err.rfind("--out ", 0), 0u) << err;
+  }
+  for (size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(Read(kept[i]), before[i]) << kept[i];
+  EXPECT_FALSE(fs::exists(out + "/runs/new.csv"));
+  EXPECT_FALSE(fs::exists(in_the_way));
+  EXPECT_TRUE(fs::is_symlink(link));
+  // What stays allowed: a table written before (the same merge again), an
+  // empty file, a sweep folder's own table.
+  const std::string table = TestFile(".t.csv"), empty = TestFile(".empty.csv");
+  ASSERT_EQ(Sim("merge " + out + " " + other + " --out " + table, nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim("merge " + out + " " + other + " --out " + table, nullptr, &err), 0) << err;
+  EXPECT_EQ(Lines(Read(table)).size(), 5u);
+  std::ofstream(empty).flush();
+  ASSERT_EQ(Sim("merge " + out + " --out " + empty, nullptr, &err), 0) << err;
+  EXPECT_EQ(Lines(Read(empty)).size(), 3u);
+  EXPECT_EQ(Sim("merge " + out, nullptr, &err), 0) << err;
+  EXPECT_EQ(Sim("merge " + out + " --out " + out + "/sweep.csv", nullptr, &err), 0) << err;
+  EXPECT_EQ(Sim(sweep + out + " --resume", nullptr, &err), 0) << err;
+}
+
+// --resume kept the runs already made even when the scenario file or the
+// --set values had been changed since: the table mixed (or only held) runs
+// of the old experiment. It now compares every finished run with what this
+// command would make of it and refuses, before running or writing anything.
+TEST(SimSweep, ResumeRefusesRunsOfAnotherScenario) {
+  const std::string file = TestFile(".edited.yaml"), out = Dir("resume_edited");
+  std::ofstream(file) << kTiny;
+  const std::string args = "sweep " + file +
+                           " --vary peers.1.count=3,4 --seeds 1 --quiet --jobs 2 --out " + out;
+  std::string err;
+  ASSERT_EQ(Sim(args, nullptr, &err), 0) << err;
+  const std::string table = Read(out + "/sweep.csv"), manifest = Read(out + "/sweep.yaml");
+  const std::string runs = out + "/runs/peers.1.count=";
+  MarkWallTime(runs + "3__seed=1/summary.json");
+  std::string edited = kTiny;
+  edited.replace(edited.find("size: 2MiB"), 10, "size: 4MiB");
+  std::ofstream(file, std::ios::trunc) << edited;
+  EXPECT_EQ(Sim(args + " --resume", nullptr, &err), 2) << err;
+  EXPECT_NE(err.find(runs + "3__seed=1"), std::string::npos) << err;
+  EXPECT_NE(err.find("file.size"), std::string::npos) << err;
+  EXPECT_NE(err.find("new --out"), std::string::npos) << err;
+  EXPECT_TRUE(Marked(runs + "3__seed=1/summary.json"));
+  EXPECT_EQ(Read(out + "/sweep.csv"), table);
+  EXPECT_EQ(Read(out + "/sweep.yaml"), manifest);
+  // Some runs missing: the others still say it, and none is made.
+  fs::remove_all(runs + "3__seed=1");
+  EXPECT_EQ(Sim(args + " --resume", nullptr, &err), 2) << err;
+  EXPECT_NE(err.find(runs + "4__seed=1"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(runs + "3__seed=1"));
+  EXPECT_EQ(Read(out + "/sweep.csv"), table);
+  // Another fixed --set is another experiment too.
+  std::ofstream(file, std::ios::trunc) << kTiny;
+  EXPECT_EQ(Sim(args + " --set peers.1.upload=2Mbit/s --resume", nullptr, &err), 2) << err;
+  EXPECT_NE(err.find("peers.1.upload"), std::string::npos) << err;
+  // The scenario as it was: the missing run is made, the table rebuilt.
+  ASSERT_EQ(Sim(args + " --resume", nullptr, &err), 0) << err;
+  EXPECT_EQ(Read(out + "/sweep.csv"), table);
+  // A folder of another run of this sweep under the wrong name is not a
+  // changed scenario: it is made again.
+  fs::remove_all(runs + "3__seed=1");
+  fs::copy(runs + "4__seed=1", runs + "3__seed=1");
+  ASSERT_EQ(Sim(args + " --resume", nullptr, &err), 0) << err;
+  EXPECT_EQ(Read(out + "/sweep.csv"), table);
+}
+
+// Replaces the value of the first "KEY": in a run's summary.json.
+void SetSummaryNumber(const std::string& summary, const std::string& key,
+                      const std::string& value) {
+  std::string text = Read(summary);
+  size_t at = text.find("\"" + key + "\": ");
+  ASSERT_NE(at, std::string::npos) << text;
+  at += key.size() + 4;
+  text.replace(at, text.find_first_of(",\n}", at) - at, value);
+  std::ofstream(summary, std::ios::trunc) << text;
+}
+
+// Two copies of one sweep folder, each missing the runs the other has, were
+// merged as "4 of 16 runs" with the runs only in the second reported as
+// duplicates and needless redo commands; a damaged first copy of a run hid
+// a good second one. Each run now counts once, from its first good copy.
+TEST(SimMerge, FoldersThatShareRunsCountEachRunOnce) {
+  const std::string made = Dir("shared"), a = Dir("shared_a"), b = Dir("shared_b");
+  std::string out, err;
+  ASSERT_EQ(Sim(SweepArgs(made, 2), nullptr, &err), 0) << err;
+  const std::string table = Read(made + "/sweep.csv");
+  for (const std::string& copy : {a, b}) fs::copy(made, copy, fs::copy_options::recursive);
+  const std::string runs = "/runs/protocol.piece_selection=";
+  for (const char* seed : {"1", "2"}) {
+    fs::remove_all(a + runs + "random__seed=" + seed);
+    fs::remove_all(b + runs + "rarest_first__seed=" + seed);
+  }
+  const std::string merged = Dir("shared_t") + "/t.csv";
+  ASSERT_EQ(Sim("merge " + a + " " + b + " --out " + merged, &out, &err), 0) << err;
+  EXPECT_NE(out.find("(4 of 4 runs)"), std::string::npos) << out;
+  EXPECT_EQ(err.find("redo"), std::string::npos) << err;
+  EXPECT_EQ(Read(merged), table);
+  YAML::Node m = YAML::LoadFile(MergedManifestPath(merged));
+  ASSERT_EQ(m["runs"].size(), 4u);
+  EXPECT_NE(m["runs"][0]["folder"].as<std::string>().find("shared_a/"), std::string::npos);
+  EXPECT_NE(m["runs"][2]["folder"].as<std::string>().find("shared_b/"), std::string::npos);
+  // A damaged first copy: the second is used, and the message says so.
+  fs::remove_all(a);
+  fs::copy(made, a, fs::copy_options::recursive);
+  const std::string cut = runs + "random__seed=2";
+  fs::resize_file(a + cut + "/peers.csv", 10);
+  ASSERT_EQ(Sim("merge " + a + " " + b + " --out " + merged, &out, &err), 0) << err;
+  EXPECT_NE(out.find("(4 of 4 runs)"), std::string::npos) << out;
+  EXPECT_NE(err.find(a + cut + "/peers.csv: 10 bytes"), std::string::npos) << err;
+  EXPECT_NE(err.find("used the copy in " + b), std::string::npos) << err;
+  EXPECT_EQ(Read(merged), table);
+  m = YAML::LoadFile(MergedManifestPath(merged));
+  EXPECT_NE(m["runs"][3]["folder"].as<std::string>().find("shared_b/"), std::string::npos);
+  // Identical copies count once, with a note.
+  const std::string c = Dir("shared_c");
+  fs::copy(made, c, fs::copy_options::recursive);
+  ASSERT_EQ(Sim("merge " + made + " " + c + " --out " + merged, &out, &err), 0) << err;
+  EXPECT_NE(out.find("(4 of 4 runs)"), std::string::npos) << out;
+  EXPECT_NE(err.find("4 runs are in more than one folder"), std::string::npos) << err;
+  EXPECT_EQ(Read(merged), table);
+  // Copies that disagree are reported (exit code 1); the first is used.
+  SetSummaryNumber(b + runs + "random__seed=1/summary.json", "mean", "1.000000");
+  EXPECT_EQ(Sim("merge " + made + " " + b + " --out " + merged, &out, &err), 1) << err;
+  EXPECT_NE(err.find("random__seed=1: the copies in " + made + " and " + b + " disagree"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("mean_completion_s"), std::string::npos) << err;
+  EXPECT_EQ(Read(merged), table);
+  // Missing everywhere: one problem, one redo command, counted once.
+  fs::remove_all(a + runs + "random__seed=1");
+  fs::remove_all(b + runs + "random__seed=1");
+  EXPECT_EQ(Sim("merge " + a + " " + b + " --out " + merged, &out, &err), 1) << err;
+  EXPECT_NE(out.find("(3 of 4 runs)"), std::string::npos) << out;
+  EXPECT_EQ(err.find("redo: "), err.rfind("redo: ")) << err;
+  EXPECT_NE(err.find(a + runs + "random__seed=1/summary.json: missing"), std::string::npos)
+      << err;
+  EXPECT_NE(err.find(b + runs + "random__seed=1/summary.json: missing"), std::string::npos)
+      << err;
+}
+
+// The merge command printed after --emit-jobs was the only one not quoted
+// for the shell.
+TEST(SimSweep, EmitJobsQuotesTheMergeCommand) {
+  const std::string out = Dir("emit it's here"), quoted = ShellCommand("sim", {"merge", out});
+  std::string err;
+  ASSERT_EQ(Sim("sweep " + TinyFile() + " --seeds 1 --emit-jobs --out \"" + out + "\"", nullptr,
+                &err), 0) << err;
+  EXPECT_NE(err.find("when they are done: " + std::string(SIM_BINARY) + " merge '"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find(quoted.substr(4)), std::string::npos) << err;
+}
+
+// The merged manifest gave folders relative to the table's folder but the
+// scenario and the commands relative to where the sweep ran. Every
+// relative path in it, the commands' included, is now relative to the
+// manifest's own folder: its commands run from there.
+TEST(SimMerge, EveryPathInAMergedManifestIsRelativeToItsFolder) {
+  const std::string project = Dir("paths_project"), sim = SIM_BINARY;
+  std::string err, out;
+  fs::create_directories(project + "/scen");
+  fs::create_directories(project + "/bin");
+  fs::create_symlink(sim, project + "/bin/sim");
+  std::ofstream(project + "/scen/tiny.yaml") << kTiny;
+  const std::string cd = "cd " + project + " && bin/sim";
+  ASSERT_EQ(SimAs(cd, "sweep scen/tiny.yaml --vary protocol.piece_selection=rarest_first,random "
+                      "--seeds 1 --quiet --out results/sw", nullptr, &err), 0) << err;
+  ASSERT_EQ(SimAs(cd, "merge results/sw --out tables/t.csv", &out, &err), 0) << err;
+  const std::string text = Read(project + "/tables/t.sweep.yaml");
+  EXPECT_EQ(text.rfind("# ", 0), 0u) << text;  // says so first
+  YAML::Node m = YAML::LoadFile(project + "/tables/t.sweep.yaml");
+  EXPECT_EQ(m["scenario"].as<std::string>(), "../scen/tiny.yaml");
+  EXPECT_EQ(m["merged"].as<std::vector<std::string>>(), std::vector<std::string>{"../results/sw"});
+  const std::string name = "protocol.piece_selection=random__seed=1";
+  const YAML::Node run = m["runs"][1];
+  EXPECT_EQ(run["folder"].as<std::string>(), "../results/sw/runs/" + name);
+  const std::string command = run["command"].as<std::string>();
+  EXPECT_EQ(command, "../bin/sim run ../scen/tiny.yaml --seed 1 --set "
+                     "protocol.piece_selection=random --out ../results/sw/runs/" + name +
+                     " --quiet");
+  // Run from the manifest's folder, the command remakes the run.
+  fs::remove_all(project + "/results/sw/runs/" + name);
+  ASSERT_EQ(std::system(("cd " + project + "/tables && " + command + " >/dev/null").c_str()), 0);
+  EXPECT_EQ(SimAs(cd, "merge results/sw --out tables/t.csv", &out, &err), 0) << err;
 }
 
 }  // namespace
