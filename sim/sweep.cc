@@ -2,11 +2,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <set>
 #include <sstream>
 
+#include "sim/memory_estimate.h"
 #include "sim/scenario_yaml.h"
 #include "sim/write_file.h"
 
@@ -187,6 +190,22 @@ std::vector<SweepRun> PlanSweep(const SweepSpec& spec) {
       runs.push_back(SweepRun{RunName(spec, values, seed), seed, values});
   }
   return runs;
+}
+
+double LargestRunMemory(const SweepSpec& spec) {
+  double largest = 0;
+  for (const auto& values : Combinations(spec)) {
+    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
+    if (const Scenario* s = std::get_if<Scenario>(&r))
+      largest = std::max(largest, EstimateRunMemory(*s));
+  }
+  return largest;
+}
+
+unsigned JobsThatFit(unsigned jobs, double per_run, double have) {
+  if (per_run <= 0 || have <= 0) return jobs;
+  const double fit = std::floor(have / per_run);
+  return fit < 1 ? 1 : fit < jobs ? static_cast<unsigned>(fit) : jobs;
 }
 
 std::vector<std::string> RunArguments(const SweepSpec& spec, const SweepRun& run) {

@@ -67,6 +67,16 @@ std::optional<std::string> CheckSweepSpec(const SweepSpec& spec);
 // with every byte outside [A-Za-z0-9._-] written as %XX.
 std::vector<SweepRun> PlanSweep(const SweepSpec& spec);
 
+// The estimated memory (EstimateRunMemory) of the sweep's most demanding
+// run, over every combination of values (the seed does not change it).
+// The spec must have passed CheckSweepSpec.
+double LargestRunMemory(const SweepSpec& spec);
+
+// How many of `jobs` runs, each needing up to `per_run` bytes, can run at
+// once within `have` bytes: at least 1, at most `jobs`; `jobs` when either
+// amount is unknown (0).
+unsigned JobsThatFit(unsigned jobs, double per_run, double have);
+
 // "run FILE --seed S --set K=V ... --out OUT/runs/NAME --quiet": the
 // arguments of the `sim run` that makes `run` (without the program name).
 std::vector<std::string> RunArguments(const SweepSpec& spec, const SweepRun& run);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "sim/cli_checks.h"
+#include "sim/memory_estimate.h"
 #include "sim/scenario_yaml.h"
 #include "sim/stop_signals.h"
 #include "sim/sweep.h"
@@ -261,6 +262,17 @@ int SweepCommands::Sweep(const std::string& argv0) const {
     std::cerr << *e << "\n";
     return kUserError;
   }
+  // As `sim run` would refuse each run, refuse the sweep before anything is
+  // written; emitted jobs may run on other machines, which check for
+  // themselves.
+  const double per_run = LargestRunMemory(spec), have = PhysicalMemory();
+  if (!emit_jobs_ && have > 0 && per_run > have) {
+    std::cerr << spec.scenario_file << ": its largest run needs about " << FormatMemory(per_run)
+              << " of memory (estimated from its peers, pieces and connections), more than "
+                 "this machine's "
+              << FormatMemory(have) << " (physical memory); sim run would refuse it\n";
+    return kUserError;
+  }
   if (spec.out_dir.empty()) {
     auto s = LoadScenario(spec.scenario_file, spec.sets);  // loads: checked above
     spec.out_dir = "results/" + std::get<Scenario>(s).name + "-sweep";
@@ -298,6 +310,13 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   o.sim_binary = fs::read_symlink("/proc/self/exe").string();
   o.redo_program = DisplayProgram(argv0);
   o.jobs = jobs_ ? jobs_ : std::max(1u, std::thread::hardware_concurrency());
+  // Runs at once must fit in memory together, or they swap or get killed.
+  if (const unsigned fit = JobsThatFit(o.jobs, per_run, have); fit < o.jobs) {
+    std::cerr << "sim sweep: note: " << fit << " at a time instead of " << o.jobs
+              << ": a run needs up to about " << FormatMemory(per_run) << " of this machine's "
+              << FormatMemory(have) << "\n";
+    o.jobs = fit;
+  }
   o.progress_line = !quiet_ && isatty(STDERR_FILENO);
   o.per_run_lines = !quiet_ && !o.progress_line;
   std::vector<SweepRun> todo;

@@ -782,6 +782,29 @@ TEST(SimSweep, BadInputExitsTwoBeforeRunningAnything) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// Runs at once are limited so that their estimated memory fits together.
+TEST(JobsThatFit, AsManyAsFitAtLeastOneAtMostAsked) {
+  EXPECT_EQ(JobsThatFit(8, 1e9, 24e9), 8u);
+  EXPECT_EQ(JobsThatFit(8, 5e9, 24e9), 4u);
+  EXPECT_EQ(JobsThatFit(8, 24e9, 24e9), 1u);
+  EXPECT_EQ(JobsThatFit(8, 30e9, 24e9), 1u);  // sim run refuses it, not the sweep's planner
+  EXPECT_EQ(JobsThatFit(8, 0, 24e9), 8u);     // unknown: as asked
+  EXPECT_EQ(JobsThatFit(8, 1e9, 0), 8u);
+}
+
+// A sweep whose largest run could not fit in this machine's memory (every
+// `sim run` of it would be refused) is refused before anything is written.
+TEST(SimSweep, ARunBeyondTheMachinesMemoryIsRefusedBeforeAnything) {
+  std::string out = Dir("too_big"), err;
+  EXPECT_EQ(Sim("sweep " + TinyFile() + " --seeds 1 --out " + out +
+                    " --set file.size=512GiB --vary peers.1.count=5,999999",
+                nullptr, &err),
+            2);
+  EXPECT_NE(err.find("its largest run needs about "), std::string::npos) << err;
+  EXPECT_NE(err.find("(physical memory); sim run would refuse it"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
 // An --out that cannot be used is bad input, as for `sim run`: exit code 2
 // before anything is run or written.
 TEST(SimSweep, UnusableOutIsBadInput) {
