@@ -572,8 +572,7 @@ void Simulation::Impl::OnTimer(uint32_t p, Time at) {
   Node& n = nodes_[p];
   if (!n.present || at != n.timer_at) return;
   n.timer_at = Time::Never();
-  auto next = n.peer->NextTimeout();
-  if (next && *next <= now_) {
+  if (n.peer->NextDeadline() <= now_) {
     n.peer->OnTimeout(now_);
     Drain(p);
   } else {
@@ -583,9 +582,10 @@ void Simulation::Impl::OnTimer(uint32_t p, Time at) {
 
 void Simulation::Impl::ArmTimer(uint32_t p) {
   Node& n = nodes_[p];
-  auto next = n.peer->NextTimeout();
-  if (!next || *next >= n.timer_at) return;
-  n.timer_at = std::max(*next, now_);
+  // NextDeadline, not NextTimeout: no optional on this path (see there).
+  const Time next = n.peer->NextDeadline();
+  if (next >= n.timer_at) return;
+  n.timer_at = std::max(next, now_);
   queue_.Push(n.timer_at, kTimer, p);
 }
 
