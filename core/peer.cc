@@ -14,6 +14,7 @@
 #include "core/peer.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <utility>
 
@@ -208,6 +209,7 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   }
   Connection& c = conns_[id];
   index_.insert(std::lower_bound(index_.begin(), index_.end(), id, IndexLess), {id, &c});
+  TableInsert(id, &c);
   c.id = id;
   c.direction = d;
   c.dialed = dialed;
@@ -257,22 +259,111 @@ void Peer::PrefetchState() const {
   __builtin_prefetch(&index_);
   __builtin_prefetch(&actions_);
   __builtin_prefetch(&next_announce_);
+  __builtin_prefetch(&next_housekeeping_);
+  // The configuration every handler reads, and the sets a Have or a block
+  // updates.
+  __builtin_prefetch(&config_);
+  __builtin_prefetch(reinterpret_cast<const char*>(&config_) + 64);
+  __builtin_prefetch(reinterpret_cast<const char*>(&config_) + 128);
+  __builtin_prefetch(&have_);
+  __builtin_prefetch(&picker_);
 }
 
-void Peer::PrefetchIndex() const {
-  // The first probes of Find's binary search.
-  const size_t n = index_.size();
-  if (n == 0) return;
-  __builtin_prefetch(&index_[n / 2]);
-  __builtin_prefetch(&index_[n / 4]);
-  __builtin_prefetch(&index_[n * 3 / 4]);
+void Peer::PrefetchIndex(ConnectionId id) const {
+  if (!table_.empty()) __builtin_prefetch(&table_[Home(id)]);
+  // The buffer the input's actions go to (it came from the driver at the
+  // peer's last TakeActions and has gone cold since).
+  __builtin_prefetch(actions_.data(), 1);
 }
 
-// Every delivered message starts with this lookup; a binary search over a
-// small contiguous array costs far fewer cache misses than walking map nodes.
+void Peer::PrefetchConnection(ConnectionId id) const {
+  const Connection* c = Find(id);
+  if (!c) return;
+  // Its first five lines: flags, the per-message fields, the neighbour's
+  // bitfield and request lists, the upload meter.
+  const char* p = reinterpret_cast<const char*>(c);
+  for (size_t off = 0; off < 320; off += 64) __builtin_prefetch(p + off);
+}
+
+void Peer::PrefetchConnectionData(ConnectionId id, Upcoming what, const BlockRef& block) const {
+  const Connection* c = Find(id);
+  if (!c) return;
+  switch (what) {
+    case Upcoming::kHave:
+      if (block.piece.value() < c->remote_have.size()) {
+        __builtin_prefetch(&c->remote_have.words()[block.piece.value() / 64]);
+        __builtin_prefetch(&picker_.availability_ref(block.piece));
+      }
+      break;
+    case Upcoming::kPiece: {
+      __builtin_prefetch(c->requests.data());
+      // What RequestMore's Pick reads next: the neighbour's bitfield (the
+      // started pieces it has) and the arriving block's piece.
+      const auto& words = c->remote_have.words();
+      if (!words.empty()) {
+        __builtin_prefetch(words.data());
+        __builtin_prefetch(&words.back());
+      }
+      picker_.PrefetchPiece(block.piece);
+      break;
+    }
+    case Upcoming::kRequest:
+    case Upcoming::kBlockSent: __builtin_prefetch(c->upload_queue.data()); break;
+    case Upcoming::kOther: break;
+  }
+}
+
+// Every delivered message starts with this lookup.
 Connection* Peer::Find(ConnectionId id) {
-  auto it = std::lower_bound(index_.begin(), index_.end(), id, IndexLess);
-  return it != index_.end() && it->first == id ? it->second : nullptr;
+  return const_cast<Connection*>(std::as_const(*this).Find(id));
+}
+
+const Connection* Peer::Find(ConnectionId id) const {
+  if (table_.empty()) return nullptr;
+  const size_t mask = table_.size() - 1;
+  for (size_t i = Home(id);; i = (i + 1) & mask) {
+    const TableSlot& s = table_[i];
+    if (s.conn == nullptr) return nullptr;
+    if (s.id == id) return s.conn;
+  }
+}
+
+void Peer::TableInsert(ConnectionId id, Connection* c) {
+  if (2 * index_.size() > table_.size()) {
+    // Grow: rebuild from index_, which already holds the new connection.
+    size_t size = 16;
+    while (size < 2 * index_.size()) size *= 2;
+    table_.assign(size, TableSlot{});
+    table_shift_ = 64 - std::countr_zero(size);
+    for (const auto& [other, conn] : index_) {
+      if (other != id) TableInsert(other, conn);
+    }
+  }
+  const size_t mask = table_.size() - 1;
+  size_t i = Home(id);
+  while (table_[i].conn != nullptr) i = (i + 1) & mask;
+  table_[i] = TableSlot{id, c};
+}
+
+void Peer::TableErase(ConnectionId id) {
+  const size_t mask = table_.size() - 1;
+  size_t i = Home(id);
+  while (table_[i].conn == nullptr || table_[i].id != id) {
+    SWARM_CHECK(table_[i].conn != nullptr);
+    i = (i + 1) & mask;
+  }
+  // Backward-shift deletion: move up every later entry of the run that
+  // the hole would cut off from its home slot, so no tombstones are needed.
+  for (size_t j = (i + 1) & mask; table_[j].conn != nullptr; j = (j + 1) & mask) {
+    const size_t home = Home(table_[j].id);
+    // Entry j may move to the hole i unless its home lies cyclically in (i, j].
+    const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (!stays) {
+      table_[i] = table_[j];
+      i = j;
+    }
+  }
+  table_[i] = TableSlot{};
 }
 
 void Peer::Drop(ConnectionId id, DisconnectReason reason) {
@@ -311,6 +402,7 @@ void Peer::RemoveConnection(ConnectionId id) {
   unchoked_interested_ -= HoldsSlot(c);
   const bool was_uploading = c.uploads_in_flight > 0;
   index_.erase(std::lower_bound(index_.begin(), index_.end(), id, IndexLess));
+  TableErase(id);
   conns_.erase(it);
   if (was_uploading && weighted_uploads_) PumpWeighted();
 }
@@ -353,6 +445,12 @@ bool Peer::CheckInvariants() const {
   }
   if (slots != unchoked_interested_ || in_flight != uploads_in_flight_) return false;
   if (index_.size() != conns_.size()) return false;
+  size_t in_table = 0;
+  for (const TableSlot& slot : table_) in_table += slot.conn != nullptr;
+  if (in_table != index_.size()) return false;
+  for (const auto& [id, c] : index_) {
+    if (std::as_const(*this).Find(id) != c) return false;
+  }
   size_t i = 0;
   for (const auto& [id, c] : conns_) {
     if (index_[i].first != id || index_[i].second != &c) return false;
@@ -866,8 +964,25 @@ void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
   }
   have_.Set(p.value());
   left_ -= torrent_.PieceSize(p);
-  for (auto& [id, cp] : index_) {
-    Connection& c = *cp;
+  // Every connection and its neighbour's bitfield, most of them cold: fetch
+  // the connection four steps ahead and, once it is there, the word of the
+  // bitfield two steps ahead, so that the misses overlap.
+  constexpr size_t kAhead = 4;
+  const size_t n = index_.size();
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) {
+    __builtin_prefetch(&index_[i].second->handshake_received);
+    __builtin_prefetch(&index_[i].second->remote_have);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) {
+      __builtin_prefetch(&index_[i + kAhead].second->handshake_received);
+      __builtin_prefetch(&index_[i + kAhead].second->remote_have);
+    }
+    if (i + kAhead / 2 < n) {
+      const auto& words = index_[i + kAhead / 2].second->remote_have.words();
+      if (p.value() / 64 < words.size()) __builtin_prefetch(&words[p.value() / 64]);
+    }
+    Connection& c = *index_[i].second;
     if (!c.handshake_received) continue;
     // Every neighbour hears of p (BEP 3), also one that holds p itself: the
     // Have is how it learns what we hold. A super-seed sees that the piece

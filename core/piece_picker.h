@@ -55,6 +55,12 @@ class PiecePicker {
   void RemovePeer(const Bitfield& remote);
   void AddHave(PieceIndex p) { ++availability_[p.value()]; }
   uint32_t availability(PieceIndex p) const { return availability_[p.value()]; }
+  // A hint: the state of piece p's blocks will be read soon.
+  void PrefetchPiece(PieceIndex p) const {
+    if (p.value() < torrent_.piece_count()) __builtin_prefetch(&blocks_[Slot(p, 0)]);
+  }
+  // Where availability(p) is kept (for a prefetch hint).
+  const uint32_t& availability_ref(PieceIndex p) const { return availability_[p.value()]; }
 
   // Up to `n` blocks to request from a peer holding `remote`; each is marked
   // outstanding. `requested_from_peer(b)` says whether b is already

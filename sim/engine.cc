@@ -152,6 +152,7 @@ struct RetiringFlow {
 
 struct FlowInfo {
   uint32_t endpoint = 0;  // sender's end
+  uint32_t sender = 0;    // its owner (saves PrefetchAhead a hop)
   core::BlockRef block;
   FlowId prev = kNoFlow, next = kNoFlow;  // the endpoint's list
 };
@@ -193,6 +194,7 @@ class Simulation::Impl {
   void ArmTimer(uint32_t p);
   void PrefetchAhead() const;
   uint32_t PeerOf(const Event& e) const;
+  uint32_t ConnectionOf(const Event& e) const;
   void ArmTrackerTimer();
 
   // Helpers.
@@ -332,31 +334,79 @@ RunResult Simulation::Impl::Run() {
 
 // Every event touches one peer whose state has usually left the cache
 // since its last event (a run's working set is far larger than the cache),
-// and the handler then stalls on a chain of dependent misses: endpoint ->
-// node -> peer -> connection index -> connection. The next few events are
-// already known, so walk that chain ahead of time, one link per event:
-// the record of the event three places ahead, the peer of the one two
-// ahead, its connection index for the next one.
+// and the handler then stalls on a chain of dependent misses: endpoint or
+// flow record -> peer -> connection index -> connection -> the connection's
+// arrays. The next few events are already known (EventQueue::Peek), so walk
+// that chain ahead of time, one link per event: the record of the event
+// four places ahead, the peer of the one three ahead, its connection index
+// two ahead, its connection one ahead, and the array the next event reads
+// first (its request list, upload queue or the neighbour's bitfield).
 void Simulation::Impl::PrefetchAhead() const {
-  if (const Event* e = queue_.Peek(2)) {
+  if (const Event* e = queue_.Peek(4)) {
     switch (e->kind) {
       case kDeliver:
       case kDeliverInline:
       case kPieceArrive: __builtin_prefetch(&endpoints_[e->a]); break;
-      case kFlowDone: __builtin_prefetch(&flow_info_[e->a]); break;
+      case kFlowDone:
+        __builtin_prefetch(&flow_info_[e->a]);
+        net_.Prefetch(e->a);
+        break;
       default: break;
+    }
+  }
+  if (const Event* e = queue_.Peek(3)) {
+    const uint32_t p = PeerOf(*e);
+    if (p != kNone && peer_of_[p]) {
+      peer_of_[p]->PrefetchState();
+      __builtin_prefetch(&nodes_[p].present);
+      if (e->kind == kFlowDone) {
+        __builtin_prefetch(&endpoints_[flow_info_[e->a].endpoint]);
+        __builtin_prefetch(&nodes_[p].verified);
+      }
+    }
+  }
+  if (const Event* e = queue_.Peek(2)) {
+    const uint32_t p = PeerOf(*e);
+    if (p != kNone && peer_of_[p]) {
+      const uint32_t c = ConnectionOf(*e);
+      if (c != kNone) peer_of_[p]->PrefetchIndex(core::ConnectionId(c));
+      if (e->kind == kFlowDone) __builtin_prefetch(nodes_[p].verified.words().data());
     }
   }
   if (const Event* e = queue_.Peek(1)) {
     const uint32_t p = PeerOf(*e);
     if (p != kNone && peer_of_[p]) {
-      peer_of_[p]->PrefetchState();
-      __builtin_prefetch(&nodes_[p].present);
+      const uint32_t c = ConnectionOf(*e);
+      if (c != kNone) peer_of_[p]->PrefetchConnection(core::ConnectionId(c));
     }
   }
   if (const Event* e = queue_.Peek(0)) {
     const uint32_t p = PeerOf(*e);
-    if (p != kNone && peer_of_[p]) peer_of_[p]->PrefetchIndex();
+    if (p != kNone && peer_of_[p]) {
+      const uint32_t c = ConnectionOf(*e);
+      if (c != kNone) {
+        using core::Peer;
+        Peer::Upcoming what = Peer::Upcoming::kOther;
+        core::BlockRef b{core::PieceIndex(static_cast<uint32_t>(e->b)),
+                         static_cast<uint32_t>(e->b >> 32), e->d};
+        switch (e->kind) {
+          case kDeliverInline:
+            if (e->c == IndexOf<core::Have>()) what = Peer::Upcoming::kHave;
+            if (e->c == IndexOf<core::Request>()) what = Peer::Upcoming::kRequest;
+            break;
+          case kPieceArrive:
+            what = Peer::Upcoming::kPiece;
+            b = core::BlockRef{core::PieceIndex(static_cast<uint32_t>(e->b)), e->c, e->d};
+            break;
+          case kFlowDone:
+            what = Peer::Upcoming::kBlockSent;
+            b = flow_info_[e->a].block;
+            break;
+          default: break;
+        }
+        peer_of_[p]->PrefetchConnectionData(core::ConnectionId(c), what, b);
+      }
+    }
   }
 }
 
@@ -366,10 +416,21 @@ uint32_t Simulation::Impl::PeerOf(const Event& e) const {
     case kDeliver:
     case kDeliverInline:
     case kPieceArrive: return e.a < endpoints_.size() ? endpoints_[e.a].owner : kNone;
-    case kFlowDone:
-      return e.a < flow_info_.size() ? endpoints_[flow_info_[e.a].endpoint].owner : kNone;
+    case kFlowDone: return e.a < flow_info_.size() ? flow_info_[e.a].sender : kNone;
     case kTimer:
     case kVerify: return e.a;
+    default: return kNone;
+  }
+}
+
+// The connection (the receiver's or sender's endpoint) an event is for, or
+// kNone.
+uint32_t Simulation::Impl::ConnectionOf(const Event& e) const {
+  switch (e.kind) {
+    case kDeliver:
+    case kDeliverInline:
+    case kPieceArrive: return e.a;
+    case kFlowDone: return e.a < flow_info_.size() ? flow_info_[e.a].endpoint : kNone;
     default: return kNone;
   }
 }
@@ -511,8 +572,7 @@ void Simulation::Impl::OnTimer(uint32_t p, Time at) {
   Node& n = nodes_[p];
   if (!n.present || at != n.timer_at) return;
   n.timer_at = Time::Never();
-  auto next = n.peer->NextTimeout();
-  if (next && *next <= now_) {
+  if (n.peer->NextDeadline() <= now_) {
     n.peer->OnTimeout(now_);
     Drain(p);
   } else {
@@ -522,9 +582,10 @@ void Simulation::Impl::OnTimer(uint32_t p, Time at) {
 
 void Simulation::Impl::ArmTimer(uint32_t p) {
   Node& n = nodes_[p];
-  auto next = n.peer->NextTimeout();
-  if (!next || *next >= n.timer_at) return;
-  n.timer_at = std::max(*next, now_);
+  // NextDeadline, not NextTimeout: no optional on this path (see there).
+  const Time next = n.peer->NextDeadline();
+  if (next >= n.timer_at) return;
+  n.timer_at = std::max(next, now_);
   queue_.Push(n.timer_at, kTimer, p);
 }
 
@@ -542,6 +603,16 @@ void Simulation::Impl::Drain(uint32_t p) {
   // Carrying out actions never drains another peer, so one buffer serves all.
   std::vector<core::Action>& actions = actions_scratch_;
   nodes_[p].peer->TakeActions(actions);
+  // A piece verified sends a Have to every neighbour: fetch their
+  // endpoints at once rather than one miss after the other.
+  if (actions.size() > 2) {
+    for (const core::Action& a : actions) {
+      if (const auto* m = std::get_if<core::SendMessage>(&a)) {
+        const uint64_t ep = m->conn.value();
+        if (ep < endpoints_.size()) __builtin_prefetch(&endpoints_[ep]);
+      }
+    }
+  }
   for (core::Action& a : actions) {
     std::visit(Overloaded{
                    [&](core::SendMessage& m) { DoSend(p, m); },
@@ -610,7 +681,7 @@ void Simulation::Impl::DoSendBlock(uint32_t p, const core::SendBlock& a) {
     f = net_.Start(now_, p, endpoints_[e.remote].owner, bytes, ep);
   }
   if (f >= flow_info_.size()) flow_info_.resize(f + 1);
-  flow_info_[f] = FlowInfo{ep, a.block};
+  flow_info_[f] = FlowInfo{ep, p, a.block};
   LinkFlow(e, f);
 }
 

@@ -80,6 +80,10 @@ class FlowNetwork {
   uint32_t src(FlowId f) const { return flows_[f].src; }
   uint32_t dst(FlowId f) const { return flows_[f].dst; }
   double rate(FlowId f) const { return flows_[f].rate; }
+  // A hint for a driver about to look at `f` (no effect on behaviour).
+  void Prefetch(FlowId f) const {
+    if (f < flows_.size()) __builtin_prefetch(&flows_[f]);
+  }
   // Bytes still to move at `now` under the current rate.
   double Remaining(FlowId f, core::Time now) const;
   // Sum of the rates of all active flows (bytes/s).

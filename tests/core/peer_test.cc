@@ -480,6 +480,57 @@ TEST_F(PeerTest, StopAnnouncesAndClosesEverything) {
   EXPECT_TRUE(p->TakeActions().empty());
 }
 
+// Connections are looked up by id in an open-addressing table that grows
+// and closes the gaps of removed entries: every live connection is found,
+// a removed one never, through growth and removals all over the table.
+TEST_F(PeerTest, EveryLiveConnectionIsFoundThroughGrowthAndRemovals) {
+  PeerConfig cfg = Sequential();
+  cfg.max_connections = 50;
+  auto p = Make(false, cfg);
+  std::vector<ConnectionId> live;
+  uint64_t next_id = 1000;
+  auto add = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      // Ids far apart and close together, as a driver may hand them out.
+      const ConnectionId c(next_id);
+      next_id += (i % 3 == 0) ? 1 : 977;
+      Handshaken(*p, c, PeerId(c.value()));
+      live.push_back(c);
+    }
+  };
+  auto remove_every = [&](size_t step) {
+    std::vector<ConnectionId> kept;
+    for (size_t i = 0; i < live.size(); ++i) {
+      if (i % step == 0) {
+        p->OnDisconnected(now_, live[i]);
+        p->TakeActions();
+        // Gone: its messages are ignored.
+        p->OnMessage(now_, live[i], Have{PieceIndex(0)});
+        EXPECT_TRUE(p->TakeActions().empty());
+      } else {
+        kept.push_back(live[i]);
+      }
+    }
+    live = kept;
+  };
+  add(45);
+  ASSERT_TRUE(p->CheckInvariants());
+  remove_every(2);
+  ASSERT_TRUE(p->CheckInvariants());
+  add(20);
+  remove_every(3);
+  add(10);
+  ASSERT_TRUE(p->CheckInvariants());
+  // Each live connection still answers: a Have of a missing piece makes
+  // us interested in that neighbour.
+  for (ConnectionId c : live) {
+    p->OnMessage(now_, c, Have{PieceIndex(0)});
+    const std::vector<Action> out = p->TakeActions();
+    ASSERT_FALSE(out.empty()) << c.value();
+    EXPECT_EQ(out.front(), Action(SendMessage{c, Interested{}})) << c.value();
+  }
+}
+
 TEST_F(PeerTest, DuplicateConnectionKeepsTheOneDialedByLowerId) {
   auto p = Make(false);  // self 100 > remote 7: keep the one remote dialed
   p->OnConnected(now_, c1_, Direction::kOutbound, remote_);

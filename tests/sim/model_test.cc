@@ -307,7 +307,7 @@ TEST(EventQueue, CalendarKeepsTheGlobalOrder) {
 }
 
 // Peek shows the coming events in pop order, as far as the bucket being
-// consumed reaches; beyond it, nothing (never a wrong event).
+// consumed and the one after it reach; beyond them, nothing.
 TEST(EventQueue, PeekShowsWhatPopWillReturn) {
   EventQueue q;
   core::Rng rng(3);
@@ -323,6 +323,28 @@ TEST(EventQueue, PeekShowsWhatPopWillReturn) {
     for (uint32_t a : ahead) ASSERT_EQ(q.Pop().a, a);
   }
   EXPECT_EQ(peeked, 3000u);  // each event seen once, before its pop
+}
+
+// Near the end of a bucket the prefetcher needs the first events of the
+// next one: Peek reaches into it, in pop order, although they were pushed
+// out of order; an event pushed there afterwards still pops in its place.
+TEST(EventQueue, PeekSeesIntoTheNextBucket) {
+  EventQueue q;
+  // Buckets are 256 us wide: 1024-1279 us is one, 1280-1535 us the next.
+  q.Push(core::Time::FromMicros(1034), 0, 1);
+  q.Push(core::Time::FromMicros(1044), 0, 2);
+  q.Push(core::Time::FromMicros(1320), 0, 5);
+  q.Push(core::Time::FromMicros(1284), 0, 3);
+  q.Push(core::Time::FromMicros(1300), 0, 4);
+  q.Top();  // the clock steps to the first bucket and sorts the next
+  std::vector<uint32_t> ahead;
+  for (size_t k = 0; const Event* e = q.Peek(k); ++k) ahead.push_back(e->a);
+  EXPECT_EQ(ahead, (std::vector<uint32_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(q.Pop().a, 1u);
+  q.Push(core::Time::FromMicros(1290), 0, 6);  // lands in the sorted next bucket
+  std::vector<uint32_t> popped;
+  while (!q.empty()) popped.push_back(q.Pop().a);
+  EXPECT_EQ(popped, (std::vector<uint32_t>{2, 3, 6, 4, 5}));
 }
 
 }  // namespace
