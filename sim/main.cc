@@ -262,22 +262,33 @@ std::vector<std::string> MissingFolders(const std::string& dir) {
 }
 
 // Refuses (false, after saying why) a run whose estimated memory exceeds
-// the machine's: it would swap or be killed, after hours. Notes a large one.
-bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check) {
+// the machine's: it would swap or be killed, after hours. The estimate
+// assumes every peer present at once, so a run whose peers can leave or
+// fail is only warned about, and runs. Notes a large one (not --quiet).
+bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check, bool quiet) {
+  using swarm::sim::FormatMemory;
   const double need = swarm::sim::EstimateRunMemory(s), have = swarm::sim::PhysicalMemory();
+  const bool firm = swarm::sim::EveryPeerStays(s);
   if (have > 0 && need > have && !no_memory_check) {
-    std::cerr << file << ": this run needs about " << swarm::sim::FormatMemory(need)
-              << " of memory (estimated from its peers, pieces and connections), more than "
-                 "this machine's "
-              << swarm::sim::FormatMemory(have)
-              << " (physical memory); fewer peers or a smaller file would fit, or "
-                 "--no-memory-check runs it anyway\n";
-    return false;
+    if (firm) {
+      std::cerr << file << ": this run needs about " << FormatMemory(need)
+                << " of memory (estimated from its peers, pieces and connections, every peer "
+                   "present at once), more than this machine's "
+                << FormatMemory(have)
+                << " (physical memory); fewer peers or a smaller file would fit, or "
+                   "--no-memory-check runs it anyway\n";
+      return false;
+    }
+    std::cerr << "sim: warning: " << file << ": this run may need up to " << FormatMemory(need)
+              << " of memory, more than this machine's " << FormatMemory(have)
+              << " (physical memory), if its peers were all present at once; they leave or "
+                 "fail, so it likely needs less: running it\n";
+    return true;
   }
-  if (need >= 1e9) {
-    std::cerr << "sim: note: this run needs about " << swarm::sim::FormatMemory(need)
-              << " of memory (estimate; this machine has " << swarm::sim::FormatMemory(have)
-              << ")\n";
+  if (need >= 1e9 && !quiet) {
+    std::cerr << "sim: note: this run " << (firm ? "needs about " : "may need up to ")
+              << FormatMemory(need) << " of memory (estimate; this machine has "
+              << FormatMemory(have) << ")\n";
   }
   return true;
 }
@@ -299,7 +310,7 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     std::cerr << "sim: warning: " << file << ": " << *warning << "\n";
   }
   if (seed) s->seed = *seed;
-  if (!MemoryFits(*s, file, no_memory_check)) return kUserError;
+  if (!MemoryFits(*s, file, no_memory_check, quiet)) return kUserError;
   if (out_dir.empty()) out_dir = "results/" + s->name + "-seed" + std::to_string(s->seed);
   // Checked and created now, not after a run that may take minutes.
   if (auto problem = swarm::sim::OutDirProblem(out_dir)) {
@@ -543,7 +554,10 @@ int main(int argc, char** argv) {
     if (have > 0 && need > have) {
       std::cerr << "sim: warning: " << file << ": about " << swarm::sim::FormatMemory(need)
                 << " of memory is more than this machine's " << swarm::sim::FormatMemory(have)
-                << "; sim run refuses it without --no-memory-check\n";
+                << (swarm::sim::EveryPeerStays(*s)
+                        ? "; sim run refuses it without --no-memory-check\n"
+                        : " (if every peer were present at once; its peers leave or fail, so "
+                          "sim run warns and runs it)\n");
     }
     if (auto warning = swarm::sim::StopsBeforeBound(*s)) {
       std::cerr << "sim: warning: " << file << ": " << *warning << "\n";
