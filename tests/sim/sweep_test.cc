@@ -848,6 +848,36 @@ TEST(SimSweep, NoMemoryCheckIsPassedOnToEveryRun) {
   EXPECT_NE(err.find("--no-memory-check runs it anyway"), std::string::npos) << err;
 }
 
+// `sim merge` redoes a run of a --no-memory-check sweep with the flag.
+TEST(SimMerge, RedoKeepsNoMemoryCheck) {
+  std::string dir = Dir("merge_no_memory_check"), err;
+  ASSERT_EQ(Sim("sweep " + TinyFile() + " --seeds 2 --quiet --no-memory-check --out " + dir,
+                nullptr, &err),
+            0)
+      << err;
+  fs::remove(dir + "/runs/seed=1/summary.json");
+  EXPECT_EQ(Sim("merge " + dir, nullptr, &err), 1);
+  const std::string redo = RedoLine(err);
+  EXPECT_EQ(redo.substr(redo.size() - std::string(" --quiet --no-memory-check").size()),
+            " --quiet --no-memory-check")
+      << err;
+}
+
+// A scenario named with a space or a non-ASCII letter, as older ones are,
+// sweeps and merges: the strict name rule made `sim merge` of such a sweep
+// find none of its runs.
+TEST(SimMerge, ANameWithASpaceOrAccentMerges) {
+  for (const std::string name : {"base run", "caf\xc3\xa9"}) {
+    std::string file = TestFile(".yaml"), dir = Dir("named"), out, err;
+    std::string text = kTiny;
+    text.replace(text.find("name: tiny"), 10, "name: \"" + name + "\"");
+    std::ofstream(file) << text;
+    ASSERT_EQ(Sim("sweep " + file + " --seeds 2 --quiet --out " + dir, nullptr, &err), 0) << err;
+    ASSERT_EQ(Sim("merge " + dir, &out, &err), 0) << err;
+    EXPECT_NE(out.find("(2 of 2 runs)"), std::string::npos) << out;
+  }
+}
+
 // An --out that cannot be used is bad input, as for `sim run`: exit code 2
 // before anything is run or written.
 TEST(SimSweep, UnusableOutIsBadInput) {
