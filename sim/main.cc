@@ -8,14 +8,18 @@
 //
 // Scenario problems print one "FILE:LINE: field 'x': problem" line and exit
 // with code 2 without writing anything.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -161,34 +165,56 @@ std::optional<std::string> TraceClash(const std::string& trace_file, const std::
   return clash;
 }
 
-// What an interrupted run removes: the folders it created (deepest first;
-// rmdir leaves one that is not empty), the trace when it is inside one of
-// them, the hidden .partial files of a result write cut short, and, when
-// the run created the result folder, the result files written so far.
-// Filled before the handler is installed, not changed after.
+// A path this run made, and the device and inode it made there, so that
+// an interrupt removes it only while the path still holds that very file
+// or folder: another run that shares the --out folder (both found it
+// missing, say) keeps its own. `known` is set last, once the rest is.
+struct Owned {
+  std::string path;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  volatile sig_atomic_t known = 0;
+  void Record(const struct stat& st) {
+    dev = st.st_dev;
+    ino = st.st_ino;
+    std::atomic_signal_fence(std::memory_order_release);
+    known = 1;
+  }
+  // Async-signal-safe.
+  bool StillThere() const {
+    struct stat st;
+    return known && ::lstat(path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+  }
+};
+
+// What an interrupted run removes: the folders it created itself (deepest
+// first; rmdir leaves one that is not empty), its trace when the trace's
+// folder is one of them, the hidden .partial files of a result write cut
+// short (named by this process's pid) and the result files it renamed into
+// place. The paths are filled before the handler is installed, and only
+// their identities change after.
 struct MadeByRun {
-  std::vector<std::string> dirs;
-  std::string trace;
-  bool made_out = false;             // the result folder did not exist
-  std::vector<std::string> results;  // its result files
+  explicit MadeByRun(size_t folders)
+      : dirs(folders), results(std::size(swarm::sim::kResultFiles)) {}
+  std::vector<Owned> dirs;  // candidates: those missing before the run
+  Owned trace;
+  std::vector<Owned> results;  // as kResultFiles
   std::vector<std::string> partials;
-  std::string summary;  // written last: once there, the results are whole
+  const Owned* summary = nullptr;  // written last: once there, the results are whole
 };
 const MadeByRun* g_made = nullptr;
-// Set once the result folder holds no earlier run's summary.json and this
-// run's are being written: from then on a summary.json there is this run's.
-volatile sig_atomic_t g_writing_results = 0;
 
 // Async-signal-safe.
 void RemoveMade(const MadeByRun& made) {
-  // Interrupted after the last result file went in: the run is complete
+  // Interrupted after this run's summary.json went in: the run is complete
   // and stays (sim still ends by the signal).
-  if (g_writing_results && ::access(made.summary.c_str(), F_OK) == 0) return;
+  if (made.summary && made.summary->StillThere()) return;
   for (const std::string& p : made.partials) ::unlink(p.c_str());
-  if (made.made_out)
-    for (const std::string& f : made.results) ::unlink(f.c_str());
-  if (!made.trace.empty()) ::unlink(made.trace.c_str());
-  for (const std::string& d : made.dirs) ::rmdir(d.c_str());
+  for (const Owned& f : made.results)
+    if (f.StillThere()) ::unlink(f.path.c_str());
+  if (made.trace.StillThere()) ::unlink(made.trace.path.c_str());
+  for (const Owned& d : made.dirs)
+    if (d.StillThere()) ::rmdir(d.path.c_str());
 }
 
 extern "C" void RemoveWhatTheRunMade(int sig) {
@@ -236,22 +262,33 @@ std::vector<std::string> MissingFolders(const std::string& dir) {
 }
 
 // Refuses (false, after saying why) a run whose estimated memory exceeds
-// the machine's: it would swap or be killed, after hours. Notes a large one.
-bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check) {
+// the machine's: it would swap or be killed, after hours. The estimate
+// assumes every peer present at once, so a run whose peers can leave or
+// fail is only warned about, and runs. Notes a large one (not --quiet).
+bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check, bool quiet) {
+  using swarm::sim::FormatMemory;
   const double need = swarm::sim::EstimateRunMemory(s), have = swarm::sim::PhysicalMemory();
+  const bool firm = swarm::sim::EveryPeerStays(s);
   if (have > 0 && need > have && !no_memory_check) {
-    std::cerr << file << ": this run needs about " << swarm::sim::FormatMemory(need)
-              << " of memory (estimated from its peers, pieces and connections), more than "
-                 "this machine's "
-              << swarm::sim::FormatMemory(have)
-              << " (physical memory); fewer peers or a smaller file would fit, or "
-                 "--no-memory-check runs it anyway\n";
-    return false;
+    if (firm) {
+      std::cerr << file << ": this run needs about " << FormatMemory(need)
+                << " of memory (estimated from its peers, pieces and connections, every peer "
+                   "present at once), more than this machine's "
+                << FormatMemory(have)
+                << " (physical memory); fewer peers or a smaller file would fit, or "
+                   "--no-memory-check runs it anyway\n";
+      return false;
+    }
+    std::cerr << "sim: warning: " << file << ": this run may need up to " << FormatMemory(need)
+              << " of memory, more than this machine's " << FormatMemory(have)
+              << " (physical memory), if its peers were all present at once; they leave or "
+                 "fail, so it likely needs less: running it\n";
+    return true;
   }
-  if (need >= 1e9) {
-    std::cerr << "sim: note: this run needs about " << swarm::sim::FormatMemory(need)
-              << " of memory (estimate; this machine has " << swarm::sim::FormatMemory(have)
-              << ")\n";
+  if (need >= 1e9 && !quiet) {
+    std::cerr << "sim: note: this run " << (firm ? "needs about " : "may need up to ")
+              << FormatMemory(need) << " of memory (estimate; this machine has "
+              << FormatMemory(have) << ")\n";
   }
   return true;
 }
@@ -273,7 +310,7 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     std::cerr << "sim: warning: " << file << ": " << *warning << "\n";
   }
   if (seed) s->seed = *seed;
-  if (!MemoryFits(*s, file, no_memory_check)) return kUserError;
+  if (!MemoryFits(*s, file, no_memory_check, quiet)) return kUserError;
   if (out_dir.empty()) out_dir = "results/" + s->name + "-seed" + std::to_string(s->seed);
   // Checked and created now, not after a run that may take minutes.
   if (auto problem = swarm::sim::OutDirProblem(out_dir)) {
@@ -289,47 +326,62 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     std::cerr << "--trace " << trace_file << ": " << *problem << "\n";
     return kUserError;
   }
-  // Interrupted (Ctrl-C, kill), the run leaves no folder it made empty.
-  MadeByRun made;
-  made.dirs = MissingFolders(out_dir);
-  made.made_out = !made.dirs.empty();  // before the trace's folders join the list
+  // Interrupted (Ctrl-C, kill), the run leaves nothing it made itself.
+  std::vector<std::string> missing = MissingFolders(out_dir);
+  std::string trace_dir;
   if (!trace_file.empty()) {
-    const std::string trace_dir =
-        std::filesystem::absolute(trace_file).lexically_normal().parent_path().string();
-    for (const std::string& d : MissingFolders(trace_dir)) made.dirs.push_back(d);
-    for (const std::string& d : made.dirs)
-      if (d == trace_dir) made.trace = trace_file;
+    trace_dir = std::filesystem::absolute(trace_file).lexically_normal().parent_path().string();
+    for (const std::string& d : MissingFolders(trace_dir))
+      if (std::find(missing.begin(), missing.end(), d) == missing.end()) missing.push_back(d);
   }
-  for (const char* name : swarm::sim::kResultFiles) {
-    const std::filesystem::path f = std::filesystem::path(out_dir) / name;
-    made.results.push_back(f.string());
-    made.partials.push_back(swarm::sim::PartialPath(f).string());
-  }
-  made.summary = (std::filesystem::path(out_dir) / "summary.json").string();
   // Deepest first: the trace's folder may be inside the result folder.
-  std::sort(made.dirs.begin(), made.dirs.end(),
+  std::sort(missing.begin(), missing.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  MadeByRun made(missing.size());
+  for (size_t i = 0; i < missing.size(); ++i) made.dirs[i].path = missing[i];
+  made.trace.path = trace_file;
+  for (size_t i = 0; i < std::size(swarm::sim::kResultFiles); ++i) {
+    const std::filesystem::path f = std::filesystem::path(out_dir) / swarm::sim::kResultFiles[i];
+    made.results[i].path = f.string();
+    made.partials.push_back(swarm::sim::PartialPath(f).string());
+    if (std::string_view(swarm::sim::kResultFiles[i]) == "summary.json")
+      made.summary = &made.results[i];
+  }
   RemoveOnInterrupt remove_on_interrupt(&made);
-  std::error_code mkdir_error;
-  std::filesystem::create_directories(out_dir, mkdir_error);
-  if (mkdir_error) {  // e.g. under /proc, which OutDirProblem cannot foresee
-    std::cerr << "--out " << out_dir << ": cannot create the folder: " << mkdir_error.message()
-              << "\n";
+  // Shallowest first; a folder counts as this run's only when its own mkdir
+  // made it (not when another process got there first).
+  auto make_folders = [&]() -> std::optional<std::string> {
+    for (auto d = made.dirs.rbegin(); d != made.dirs.rend(); ++d) {
+      if (::mkdir(d->path.c_str(), 0777) == 0) {
+        struct stat st;
+        if (::lstat(d->path.c_str(), &st) == 0) d->Record(st);
+      } else if (errno != EEXIST) {
+        return d->path + ": " + std::strerror(errno);
+      }
+    }
+    return std::nullopt;
+  };
+  if (auto problem = make_folders(); problem || !std::filesystem::is_directory(out_dir)) {
+    // e.g. under /proc, which OutDirProblem cannot foresee
+    std::cerr << "--out " << out_dir << ": cannot create the folder: "
+              << (problem ? *problem : std::string("it is not a folder")) << "\n";
     RemoveMade(made);  // the part of the path that was made, if any
     return kUserError;  // nothing run, nothing written: a bad flag
   }
   std::ofstream trace;
   swarm::sim::SimOptions opt;
   if (!trace_file.empty()) {
-    // The trace may go inside the result folder, which does not exist yet.
-    const auto parent = std::filesystem::path(trace_file).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     trace.open(trace_file, std::ios::trunc);
     if (!trace) {
       std::cerr << "--trace " << trace_file << ": cannot open for writing\n";
       RemoveMade(made);  // nothing written: no folder made for it stays
       return kUserError;
+    }
+    // Removed when interrupted only if this run made the folder it is in.
+    for (const Owned& d : made.dirs) {
+      struct stat st;
+      if (d.path == trace_dir && d.known && ::lstat(trace_file.c_str(), &st) == 0)
+        made.trace.Record(st);
     }
     opt.trace = &trace;
   }
@@ -363,18 +415,22 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     }
   }
   // The handler stays through the writing: interrupted before this run's
-  // summary.json is in place, a folder the run made goes, and no .partial
-  // file stays in any folder (an earlier run's files stay as they are).
+  // summary.json is in place, the result files this run put in place go,
+  // and so does a folder it made; no .partial file stays. An earlier run's
+  // files that were not yet replaced stay, less its summary.json.
   {
     std::error_code ec;
-    std::filesystem::remove(made.summary, ec);  // WriteResultFolder would, but later
+    std::filesystem::remove(made.summary->path, ec);  // WriteResultFolder would, but later
     if (ec) {
-      std::cerr << made.summary << ": cannot remove: " << ec.message() << "\n";
+      std::cerr << made.summary->path << ": cannot remove: " << ec.message() << "\n";
       return 1;
     }
   }
-  g_writing_results = 1;
-  if (auto err = swarm::sim::WriteResultFolder(out_dir, *s, r)) {
+  auto record = [&](const char* name, const struct stat& st) {
+    for (size_t i = 0; i < std::size(swarm::sim::kResultFiles); ++i)
+      if (std::string_view(swarm::sim::kResultFiles[i]) == name) made.results[i].Record(st);
+  };
+  if (auto err = swarm::sim::WriteResultFolder(out_dir, *s, r, record)) {
     std::cerr << *err << "\n";
     return 1;
   }
@@ -498,7 +554,10 @@ int main(int argc, char** argv) {
     if (have > 0 && need > have) {
       std::cerr << "sim: warning: " << file << ": about " << swarm::sim::FormatMemory(need)
                 << " of memory is more than this machine's " << swarm::sim::FormatMemory(have)
-                << "; sim run refuses it without --no-memory-check\n";
+                << (swarm::sim::EveryPeerStays(*s)
+                        ? "; sim run refuses it without --no-memory-check\n"
+                        : " (if every peer were present at once; its peers leave or fail, so "
+                          "sim run warns and runs it)\n");
     }
     if (auto warning = swarm::sim::StopsBeforeBound(*s)) {
       std::cerr << "sim: warning: " << file << ": " << *warning << "\n";

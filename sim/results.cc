@@ -292,8 +292,9 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
   return o.str();
 }
 
-std::optional<std::string> WriteResultFolder(const std::string& dir, const Scenario& s,
-                                             const RunResult& r) {
+std::optional<std::string> WriteResultFolder(
+    const std::string& dir, const Scenario& s, const RunResult& r,
+    const std::function<void(const char* name, const struct stat&)>& before_rename) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return dir + ": cannot create directory: " + ec.message();
@@ -314,7 +315,10 @@ std::optional<std::string> WriteResultFolder(const std::string& dir, const Scena
       {"summary.json", SummaryJson(s, r, sum, sizes)},
   };
   for (const auto& [name, text] : files) {
-    if (auto err = WriteFileWhole(folder / name, text)) return err;
+    auto told = [&, name = name](const struct stat& st) {
+      if (before_rename) before_rename(name, st);
+    };
+    if (auto err = WriteFileWhole(folder / name, text, told)) return err;
   }
   return std::nullopt;
 }

@@ -7,6 +7,9 @@
 #define SWARM_SIM_RESULTS_H_
 
 #include <cstdint>
+#include <sys/stat.h>
+
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -118,10 +121,13 @@ inline constexpr const char* kPlotFiles[] = {
     "overview.png",     "completion_cdf.png", "population.png", "upload_utilization.png",
     "availability.png", "class_ratio.png",    "growth.png",     "pieces.png"};
 
-// Creates `dir` if needed and writes the four files. Returns an error
-// message or nullopt.
-std::optional<std::string> WriteResultFolder(const std::string& dir, const Scenario& s,
-                                             const RunResult& r);
+// Creates `dir` if needed and writes the four files. `before_rename`, if
+// given, is told each file's name (as in kResultFiles) and identity just
+// before it takes its place (WriteFileWhole). Returns an error message or
+// nullopt.
+std::optional<std::string> WriteResultFolder(
+    const std::string& dir, const Scenario& s, const RunResult& r,
+    const std::function<void(const char* name, const struct stat&)>& before_rename = {});
 
 }  // namespace swarm::sim
 

@@ -146,12 +146,18 @@ std::string Scalar(const YAML::Node& n, const std::string& field) {
 struct Largest {
   double value;
   const char* text;
+  // Below `value`, the largest written with a decimal point (sizes: 2^53
+  // bytes, beyond which a double cannot tell whole bytes), or 0 for none.
+  double with_point = 0;
+  const char* with_point_text = "";
 };
 
 // Whether `s`, which `parse` refused, is a well-formed number and unit
-// whose value is beyond `largest` (rather than a misspelling).
+// whose value is beyond `largest` (rather than a misspelling); with a
+// decimal point, beyond `limit` (largest.value unless given).
 template <typename ParseFn, typename MagnitudeFn>
-bool TooLarge(const std::string& s, ParseFn parse, MagnitudeFn magnitude, Largest largest) {
+bool TooLarge(const std::string& s, ParseFn parse, MagnitudeFn magnitude, Largest largest,
+              double limit = 0) {
   size_t i = 0;
   while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
   if (i == 0) return false;
@@ -167,7 +173,8 @@ bool TooLarge(const std::string& s, ParseFn parse, MagnitudeFn magnitude, Larges
   // A whole number in a known unit is refused only for its size (sizes are
   // counted exactly, beyond what the double `v` tells apart).
   if (s.find('.') == std::string::npos) return true;
-  return !(v * magnitude(*one) <= largest.value);
+  const double value = v * magnitude(*one);
+  return limit > 0 ? !(value < limit) : !(value <= largest.value);
 }
 
 template <typename T, typename ParseFn, typename MagnitudeFn>
@@ -180,6 +187,9 @@ T Quantity(const YAML::Node& n, const std::string& field, ParseFn parse,
   auto v = parse(s);
   if (!v && TooLarge(s, parse, magnitude, largest))
     Fail(n, field, "'" + s + "' is too large (at most " + largest.text + ")");
+  if (!v && largest.with_point > 0 && TooLarge(s, parse, magnitude, largest, largest.with_point))
+    Fail(n, field, "'" + s + "' is too large for a number with a decimal point (" +
+                       largest.with_point_text + ")");
   if (!v) Fail(n, field, "cannot read '" + s + "' (write e.g. " + example + ")");
   return *v;
 }
@@ -194,7 +204,9 @@ core::Duration Dur(const YAML::Node& n, const std::string& f) {
 core::Bytes Size(const YAML::Node& n, const std::string& f) {
   return Quantity<core::Bytes>(
       n, f, core::ParseBytes, "256KiB, 100MiB", [](core::Bytes b) { return double(b); },
-      Largest{9e18, "9000000000000000000B, some 7.8 EiB"});
+      Largest{9e18, "9000000000000000000B, some 7.8 EiB", 9007199254740992.0,
+              "below 2^53 bytes, 8 PiB; write a larger size as a whole number, e.g. in a "
+              "smaller unit"});
 }
 core::Rate RateOf(const YAML::Node& n, const std::string& f) {
   return Quantity<core::Rate>(
@@ -533,12 +545,20 @@ Scenario ReadScenario(const YAML::Node& root) {
   if (!m.Has("peers")) Fail(root, "peers", "missing");
   s.name = Scalar(m["name"], "name");
   // The name makes the default result folders (results/NAME-seedN,
-  // results/NAME-sweep, results/NAME-real-seedN): it must stay one plain
-  // folder name inside results/, neither hidden nor too long for one.
+  // results/NAME-sweep, results/NAME-real-seedN): it must stay one folder
+  // name inside results/, neither hidden nor too long for one. Spaces and
+  // any UTF-8 letter are fine (older scenarios use them); a '/' or a
+  // control character is not.
   if (s.name.empty()) Fail(m["name"], "name", "must not be empty");
-  for (char ch : s.name) {
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-' && ch != '.')
-      Fail(m["name"], "name", "use letters, digits, '_', '-' and '.' only (got '" + s.name + "')");
+  if (s.name.find('/') != std::string::npos)
+    Fail(m["name"], "name", "must not contain '/' (got '" + s.name + "')");
+  for (size_t i = 0; i < s.name.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s.name[i]);
+    if (u >= 0x20 && u != 0x7f) continue;
+    char what[96];
+    std::snprintf(what, sizeof what, "must not contain control characters (byte 0x%02x at %zu)",
+                  u, i + 1);
+    Fail(m["name"], "name", what);
   }
   if (s.name[0] == '.') Fail(m["name"], "name", "must not start with '.' (got '" + s.name + "')");
   if (s.name.size() > kMaxNameLength)

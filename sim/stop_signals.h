@@ -1,14 +1,13 @@
 // The signals that ask `sim run` and `sim sweep` to stop (SIGINT, SIGTERM,
-// SIGHUP), and a scope that handles them. Header-only: two small users.
+// SIGHUP), a scope that handles them, and running a helper program that
+// such a signal stops (sim/stop_signals.cc).
 #ifndef SWARM_SIM_STOP_SIGNALS_H_
 #define SWARM_SIM_STOP_SIGNALS_H_
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -48,78 +47,31 @@ class StopSignalScope {
   bool released_ = false;
 };
 
-inline const char* StopSignalName(int sig) {
-  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
-}
+const char* StopSignalName(int sig);
 
 // How a program run by RunStoppably ended.
 struct ChildOutcome {
   bool started = false;  // false: fork or exec failed
-  int status = 0;        // from waitpid, when started
+  bool reaped = false;   // its status is known (false: waiting for it failed)
+  int status = 0;        // from waitpid, when reaped
   int stopped_by = 0;    // the stop signal sim got meanwhile, or 0
-  bool ok() const { return started && stopped_by == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+  bool ok() const {
+    return started && reaped && stopped_by == 0 && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
+  }
 };
 
-inline volatile sig_atomic_t g_child_stop_signal = 0;
-inline volatile pid_t g_stoppable_child = 0;
-
-extern "C" inline void StopTheChild(int sig) {
-  // Only async-signal-safe calls here.
-  g_child_stop_signal = sig;
-  if (g_stoppable_child > 0) ::kill(g_stoppable_child, SIGTERM);
-}
-
-// Runs argv[0] (a path) with `args` and waits for it. A stop signal sim
-// gets meanwhile ends the child with SIGTERM and is reported in
-// `stopped_by` (the caller then ends sim by it). The child starts with
-// SIGINT ignored, so Ctrl-C at a terminal, which reaches the whole process
-// group, stops it only through sim: a Python script dies from the SIGTERM
-// without a KeyboardInterrupt traceback. A stop signal ignored when sim
-// started is ignored by the child too (its SIGINT always is).
-inline ChildOutcome RunStoppably(const std::vector<std::string>& argv, bool quiet_stderr = false) {
-  ChildOutcome out;
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  g_child_stop_signal = 0;
-  StopSignalScope scope(StopTheChild);
-  // Blocked across fork, so the handler never sees a half-set pid.
-  sigset_t stops, before;
-  sigemptyset(&stops);
-  for (int sig : kStopSignals) sigaddset(&stops, sig);
-  sigprocmask(SIG_BLOCK, &stops, &before);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    struct sigaction sa = {};
-    for (int sig : kStopSignals) {
-      struct sigaction now;
-      sigaction(sig, nullptr, &now);
-      // Our handler does not survive exec anyway; an ignored signal would.
-      sa.sa_handler = sig == SIGINT ? SIG_IGN : now.sa_handler == SIG_IGN ? SIG_IGN : SIG_DFL;
-      sigaction(sig, &sa, nullptr);
-    }
-    sigprocmask(SIG_SETMASK, &before, nullptr);
-    if (quiet_stderr) {
-      const int null = ::open("/dev/null", O_WRONLY);
-      if (null >= 0) ::dup2(null, STDERR_FILENO);
-    }
-    ::execv(args[0], args.data());
-    _exit(127);
-  }
-  if (pid < 0) {
-    sigprocmask(SIG_SETMASK, &before, nullptr);
-    return out;
-  }
-  g_stoppable_child = pid;
-  // A stop signal that came while blocked runs the handler now.
-  sigprocmask(SIG_SETMASK, &before, nullptr);
-  while (::waitpid(pid, &out.status, 0) < 0 && errno == EINTR) {
-  }
-  g_stoppable_child = 0;
-  out.started = !(WIFEXITED(out.status) && WEXITSTATUS(out.status) == 127);
-  out.stopped_by = g_child_stop_signal;
-  return out;
-}
+// Runs argv[0] (a path) with the rest of `argv` and waits for it. A stop
+// signal sim gets meanwhile, even one that comes before the child exists,
+// ends the child with SIGTERM and is reported in `stopped_by` (the caller
+// then ends sim by it). The child starts with SIGINT ignored, so Ctrl-C at
+// a terminal, which reaches the whole process group, stops it only through
+// sim: a Python script dies from the SIGTERM without a KeyboardInterrupt
+// traceback. A stop signal ignored when sim started is ignored by the
+// child too (its SIGINT always is). SIGCHLD ignored by sim (which would
+// reap the child unseen) is set to its default meanwhile, so the child's
+// status is known. `quiet_stderr` sends the child's stderr to /dev/null.
+ChildOutcome RunStoppably(const std::vector<std::string>& argv, bool quiet_stderr = false);
 
 // Ends sim by `sig` (default action), as a shell expects of an interrupted
 // program: exit status 128 + sig. Returns 128 + sig only if it did not end.

@@ -192,14 +192,17 @@ std::vector<SweepRun> PlanSweep(const SweepSpec& spec) {
   return runs;
 }
 
-double LargestRunMemory(const SweepSpec& spec) {
-  double largest = 0;
+SweepMemory LargestRunMemory(const SweepSpec& spec) {
+  SweepMemory m;
   for (const auto& values : Combinations(spec)) {
     auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
-    if (const Scenario* s = std::get_if<Scenario>(&r))
-      largest = std::max(largest, EstimateRunMemory(*s));
+    if (const Scenario* s = std::get_if<Scenario>(&r)) {
+      const double need = EstimateRunMemory(*s);
+      m.largest = std::max(m.largest, need);
+      if (EveryPeerStays(*s)) m.largest_firm = std::max(m.largest_firm, need);
+    }
   }
-  return largest;
+  return m;
 }
 
 unsigned JobsThatFit(unsigned jobs, double per_run, double have) {
@@ -218,6 +221,7 @@ std::vector<std::string> RunArguments(const SweepSpec& spec, const SweepRun& run
   args.push_back("--out");
   args.push_back((std::filesystem::path(spec.out_dir) / "runs" / run.name).string());
   args.push_back("--quiet");
+  if (spec.no_memory_check) args.push_back("--no-memory-check");
   return args;
 }
 
@@ -252,6 +256,7 @@ std::optional<std::string> WriteSweepManifest(const SweepSpec& spec,
   y << YAML::Key << "params" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const SweepParam& p : spec.params) y << p.key;
   y << YAML::EndSeq << YAML::Key << "sets" << YAML::Value << YAML::Flow << spec.sets;
+  if (spec.no_memory_check) y << YAML::Key << "no_memory_check" << YAML::Value << true;
   y << YAML::Key << "runs" << YAML::Value << YAML::BeginSeq;
   std::string jobs;
   for (const SweepRun& r : runs) {

@@ -40,6 +40,7 @@ struct SweepSpec {
   uint64_t seed_base = 1;         // seeds seed_base .. seed_base+seeds-1
   uint32_t seeds = 1;
   std::string out_dir;
+  bool no_memory_check = false;  // passed on to every run (`sim run --no-memory-check`)
 };
 
 // One run of the sweep.
@@ -68,9 +69,15 @@ std::optional<std::string> CheckSweepSpec(const SweepSpec& spec);
 std::vector<SweepRun> PlanSweep(const SweepSpec& spec);
 
 // The estimated memory (EstimateRunMemory) of the sweep's most demanding
-// run, over every combination of values (the seed does not change it).
-// The spec must have passed CheckSweepSpec.
-double LargestRunMemory(const SweepSpec& spec);
+// runs, over every combination of values (the seed does not change it):
+// of all of them, and of those whose every peer stays to the end
+// (EveryPeerStays), for which the estimate is firm enough to refuse a run
+// or limit how many run at once. The spec must have passed CheckSweepSpec.
+struct SweepMemory {
+  double largest = 0;       // any run
+  double largest_firm = 0;  // runs whose peers neither leave nor fail
+};
+SweepMemory LargestRunMemory(const SweepSpec& spec);
 
 // How many of `jobs` runs, each needing up to `per_run` bytes, can run at
 // once within `have` bytes: at least 1, at most `jobs`; `jobs` when either
@@ -145,6 +152,7 @@ struct MergeResult {
   std::string scenario;               // usable from here (see MergedRun)
   std::vector<std::string> params;
   std::vector<std::string> sets;
+  bool no_memory_check = false;  // as the first folder's sweep.yaml
   std::vector<std::string> dirs;      // the sweep folders, as given, each once
   std::vector<MergedRun> runs;        // in table order
   std::string program;                // starts every command

@@ -219,6 +219,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
       ->type_name("X:METRIC");
   sweep_->add_flag("--resume", resume_, "skip runs whose folder is already complete");
   sweep_->add_flag("--quiet", quiet_, "no progress output");
+  sweep_->add_flag("--no-memory-check", no_memory_check_,
+                   "run even if a run's estimated memory exceeds the machine's (passed on to "
+                   "each `sim run`); --jobs is then not lowered to fit either");
 
   merge_ = app.add_subcommand("merge", "build sweep.csv from sweep folders made anywhere");
   merge_->add_option("DIR", dirs_, "sweep folders (each with sweep.yaml and runs/)")
@@ -240,7 +243,7 @@ std::optional<int> SweepCommands::RunIfChosen(const std::string& argv0) const {
 }
 
 int SweepCommands::Sweep(const std::string& argv0) const {
-  SweepSpec spec{file_, {}, sets_, seed_base_, seeds_, out_};
+  SweepSpec spec{file_, {}, sets_, seed_base_, seeds_, out_, no_memory_check_};
   for (const std::string& v : vary_) {
     auto p = ParseVary(v);
     if (auto* e = std::get_if<std::string>(&p)) {
@@ -264,14 +267,26 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   }
   // As `sim run` would refuse each run, refuse the sweep before anything is
   // written; emitted jobs may run on other machines, which check for
-  // themselves.
-  const double per_run = LargestRunMemory(spec), have = PhysicalMemory();
-  if (!emit_jobs_ && have > 0 && per_run > have) {
-    std::cerr << spec.scenario_file << ": its largest run needs about " << FormatMemory(per_run)
-              << " of memory (estimated from its peers, pieces and connections), more than "
-                 "this machine's "
-              << FormatMemory(have) << " (physical memory); sim run would refuse it\n";
+  // themselves. As there, only a run whose peers all stay to the end is
+  // refused by its estimate (for the others it is an upper bound).
+  const SweepMemory need = LargestRunMemory(spec);
+  const double have = PhysicalMemory();
+  if (!emit_jobs_ && !no_memory_check_ && have > 0 && need.largest_firm > have) {
+    std::cerr << spec.scenario_file << ": its largest run needs about "
+              << FormatMemory(need.largest_firm)
+              << " of memory (estimated from its peers, pieces and connections, every peer "
+                 "present at once), more than this machine's "
+              << FormatMemory(have)
+              << " (physical memory); sim run would refuse it (--no-memory-check runs it "
+                 "anyway)\n";
     return kUserError;
+  }
+  if (!emit_jobs_ && !no_memory_check_ && !quiet_ && have > 0 && need.largest > have &&
+      need.largest > need.largest_firm) {
+    std::cerr << "sim sweep: warning: a run may need up to " << FormatMemory(need.largest)
+              << " of memory, more than this machine's " << FormatMemory(have)
+              << ", if its peers were all present at once; they leave or fail, so it likely "
+                 "needs less\n";
   }
   if (spec.out_dir.empty()) {
     auto s = LoadScenario(spec.scenario_file, spec.sets);  // loads: checked above
@@ -310,11 +325,14 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   o.sim_binary = fs::read_symlink("/proc/self/exe").string();
   o.redo_program = DisplayProgram(argv0);
   o.jobs = jobs_ ? jobs_ : std::max(1u, std::thread::hardware_concurrency());
-  // Runs at once must fit in memory together, or they swap or get killed.
-  if (const unsigned fit = JobsThatFit(o.jobs, per_run, have); fit < o.jobs) {
+  // Runs at once must fit in memory together, or they swap or get killed:
+  // counted by the runs whose estimate is firm (every peer stays).
+  const unsigned fit =
+      no_memory_check_ ? o.jobs : JobsThatFit(o.jobs, need.largest_firm, have);
+  if (fit < o.jobs) {
     std::cerr << "sim sweep: note: " << fit << " at a time instead of " << o.jobs
-              << ": a run needs up to about " << FormatMemory(per_run) << " of this machine's "
-              << FormatMemory(have) << "\n";
+              << ": a run needs up to about " << FormatMemory(need.largest_firm)
+              << " of this machine's " << FormatMemory(have) << "\n";
     o.jobs = fit;
   }
   o.progress_line = !quiet_ && isatty(STDERR_FILENO);

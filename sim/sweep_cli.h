@@ -2,7 +2,7 @@
 //
 //   sim sweep FILE --vary K=V1,V2,... [--vary ...] --seeds N [--seed-base B]
 //             [--jobs J] [--out DIR] [--set K=V]... [--emit-jobs]
-//             [--plot X:METRIC] [--resume] [--quiet]
+//             [--plot X:METRIC] [--resume] [--quiet] [--no-memory-check]
 //   sim merge DIR... [--out CSV] [--plot X:METRIC]
 //
 // Exit codes: 0 every run present and merged; 1 a run failed or is missing
@@ -47,7 +47,7 @@ class SweepCommands {
   uint32_t seeds_ = 0;
   uint64_t seed_base_ = 1;
   unsigned jobs_ = 0;
-  bool emit_jobs_ = false, quiet_ = false, resume_ = false;
+  bool emit_jobs_ = false, quiet_ = false, resume_ = false, no_memory_check_ = false;
 };
 
 }  // namespace swarm::sim

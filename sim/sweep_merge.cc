@@ -26,6 +26,7 @@ struct Manifest {
   std::string made_in;  // where the sweep ran; empty in older manifests
   std::vector<std::string> params;
   std::vector<std::string> sets;
+  bool no_memory_check = false;  // the sweep ran with --no-memory-check
   struct Run {
     std::string name;
     uint64_t seed = 0;
@@ -52,6 +53,7 @@ std::variant<Manifest, std::string> ReadManifest(const std::string& dir) {
     if (y["made_in"]) m.made_in = y["made_in"].as<std::string>();
     m.params = y["params"].as<std::vector<std::string>>();
     m.sets = y["sets"].as<std::vector<std::string>>();
+    m.no_memory_check = y["no_memory_check"] && y["no_memory_check"].as<bool>();
     for (const YAML::Node& r : y["runs"]) {
       m.runs.push_back({r["run"].as<std::string>(), r["seed"].as<uint64_t>(),
                         r["values"].as<std::vector<std::string>>()});
@@ -208,8 +210,9 @@ std::string RunCommand(const std::string& program, const std::string& scenario,
                        const std::vector<std::string>& params,
                        const std::vector<std::string>& sets, const std::string& dir,
                        const std::string& name, uint64_t seed,
-                       const std::vector<std::string>& values) {
+                       const std::vector<std::string>& values, bool no_memory_check) {
   SweepSpec spec;
+  spec.no_memory_check = no_memory_check;
   spec.scenario_file = scenario;
   for (const std::string& key : params) spec.params.push_back({key, {}});
   spec.sets = sets;
@@ -225,7 +228,7 @@ std::string RunCommand(const std::string& program, const std::string& scenario,
 std::string RedoCommand(const Manifest& m, const std::string& dir, const Manifest::Run& r,
                         const std::string& program) {
   return RunCommand(program, ScenarioFromHere(m), m.params, m.sets, dir, r.name, r.seed,
-                    r.values);
+                    r.values, m.no_memory_check);
 }
 
 // The first place where two YAML trees differ, as a dotted path ("" for the
@@ -304,6 +307,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       out.scenario = ScenarioFromHere(m);
       out.params = m.params;
       out.sets = m.sets;
+      out.no_memory_check = m.no_memory_check;
     } else if (m.params != out.params) {
       out.fatal = dir + ": varies different fields than " + out.dirs[0] + "; cannot merge them";
       return out;
@@ -485,6 +489,7 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
   y << YAML::BeginMap << YAML::Key << "scenario" << YAML::Value << rebased(merged.scenario);
   y << YAML::Key << "params" << YAML::Value << YAML::Flow << merged.params;
   y << YAML::Key << "sets" << YAML::Value << YAML::Flow << merged.sets;
+  if (merged.no_memory_check) y << YAML::Key << "no_memory_check" << YAML::Value << true;
   y << YAML::Key << "merged" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const std::string& d : merged.dirs) y << from_table(d);
   y << YAML::EndSeq << YAML::Key << "runs" << YAML::Value << YAML::BeginSeq;
@@ -495,7 +500,7 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
     y << YAML::Key << "values" << YAML::Value << YAML::Flow << r.values;
     y << YAML::Key << "command" << YAML::Value
       << RunCommand(program, rebased(r.scenario), merged.params, merged.sets, from_table(r.dir),
-                    r.name, r.seed, r.values)
+                    r.name, r.seed, r.values, merged.no_memory_check)
       << YAML::EndMap;
   }
   y << YAML::EndSeq << YAML::EndMap;

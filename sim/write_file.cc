@@ -29,8 +29,9 @@ std::filesystem::path PartialPath(const std::filesystem::path& path) {
          ("." + path.filename().string() + "." + std::to_string(::getpid()) + ".partial");
 }
 
-std::optional<std::string> WriteFileWhole(const std::filesystem::path& path,
-                                          std::string_view text) {
+std::optional<std::string> WriteFileWhole(
+    const std::filesystem::path& path, std::string_view text,
+    const std::function<void(const struct stat&)>& before_rename) {
   auto failed = [&](const char* what, int err) {
     return path.string() + ": cannot " + what + ": " + std::strerror(err);
   };
@@ -63,8 +64,11 @@ std::optional<std::string> WriteFileWhole(const std::filesystem::path& path,
     ::close(fd);
     return abandon("write", err);
   }
+  struct stat written;
+  const bool known = ::fstat(fd, &written) == 0;
   // Some file systems (NFS) report a failed write only at close.
   if (::close(fd) != 0) return abandon("write", errno);
+  if (known && before_rename) before_rename(written);
   if (std::rename(partial.c_str(), path.c_str()) != 0) return abandon("replace", errno);
   return std::nullopt;
 }

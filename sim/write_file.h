@@ -6,7 +6,10 @@
 #ifndef SWARMLAB_SIM_WRITE_FILE_H_
 #define SWARMLAB_SIM_WRITE_FILE_H_
 
+#include <sys/stat.h>
+
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,8 +26,13 @@ namespace swarm::sim {
 // written directly: there is nothing to replace. No fsync: results can be
 // made again, a power cut is not worth a disk flush per file. Returns why
 // it failed, naming `path`, or nullopt.
-std::optional<std::string> WriteFileWhole(const std::filesystem::path& path,
-                                          std::string_view text);
+// `before_rename`, if given, is told the written file (its device and
+// inode, which the rename keeps) just before it takes `path`'s place, so
+// that an interrupt handler can later tell this process's file from any
+// other's at `path`. Not called for a file written directly.
+std::optional<std::string> WriteFileWhole(
+    const std::filesystem::path& path, std::string_view text,
+    const std::function<void(const struct stat&)>& before_rename = {});
 
 // The hidden sibling WriteFileWhole writes `path`'s text to in this process
 // (".NAME.PID.partial"): what an interrupted writer removes on its way out.

@@ -149,6 +149,57 @@ TEST(CliInterrupt, WhileWritingResultsLeavesNoFolderAndNoPartialFile) {
   fs::remove_all(base);
 }
 
+// Two runs share one --out folder that both found missing (the default
+// results/NAME-seedN, say): run A finishes there while run B, which made
+// the folder, still simulates. Interrupting B must not touch A's files.
+// (sim used to decide "the run made this folder, so every result file in
+// it is its own" and unlinked A's peers.csv, summary.json, ... on Ctrl-C.)
+TEST(CliInterrupt, KeepsResultsAnotherRunWroteIntoTheFolderItMade) {
+  const std::string base = TempPath("shared_out");
+  fs::remove_all(base);
+  fs::create_directories(base);
+  const std::string file = base + "/big.yaml", err = base + "/err.txt";
+  const std::string out = base + "/shared";
+  std::ofstream(file) << BigTimelineScenario(5000);  // simulates for seconds
+  const pid_t pid = StartSim({"run", file, "--quiet", "--out", out}, err);
+  int status = 0;
+  bool ended = false;
+  ASSERT_TRUE(WaitFor(pid, [&] { return fs::exists(out); }, &status, &ended)) << ReadFile(err);
+  // Run A's results, written while B simulates.
+  for (const char* name : {"peers.csv", "timeline.csv", "scenario.yaml", "summary.json"})
+    std::ofstream(out + "/" + name) << "run A\n";
+  kill(pid, SIGINT);
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "status " << status << ": " << ReadFile(err);
+  for (const char* name : {"peers.csv", "timeline.csv", "scenario.yaml", "summary.json"})
+    EXPECT_EQ(ReadFile(out + "/" + name), "run A\n") << name;
+  EXPECT_EQ(Partials(out), std::vector<std::string>{});
+  fs::remove_all(base);
+}
+
+// Whether a child of `parent` runs a program whose command line holds
+// `needle` (read from /proc: the parent pid in stat, the arguments in
+// cmdline; a child between fork and exec still shows sim's own).
+bool ChildRuns(pid_t parent, const std::string& needle) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = ReadFile(e.path().string() + "/stat");
+    const size_t close = stat.rfind(')');  // the name in (...) may hold spaces
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (!(fields >> state >> ppid) || ppid != parent) continue;
+    std::string cmdline = ReadFile(e.path().string() + "/cmdline");
+    for (char& c : cmdline)
+      if (c == '\0') c = ' ';
+    if (cmdline.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
 bool HaveMatplotlib() {
   return std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") == 0;
 }
@@ -173,9 +224,13 @@ TEST(CliInterrupt, DuringPlotEndsBySignalWithoutTraceback) {
     bool ended = false;
     ASSERT_TRUE(WaitFor(pid, [&] { return fs::exists(out + "/summary.json"); }, &status, &ended))
         << ReadFile(err);
-    // SIGINT most likely into plot_run.py, SIGTERM into the matplotlib
-    // check before it (both stop the same way).
-    std::this_thread::sleep_for(std::chrono::milliseconds(sig == SIGINT ? 1500 : 300));
+    // SIGINT into plot_run.py, SIGTERM into whichever Python sim runs first
+    // (the matplotlib check, or plot_run.py if that check was too quick to
+    // see): polled, not timed, so neither a fast machine nor a loaded one
+    // sends it before or after the script.
+    const std::string needle = sig == SIGINT ? "plot_run.py" : "python3";
+    ASSERT_TRUE(WaitFor(pid, [&] { return ChildRuns(pid, needle); }, &status, &ended))
+        << "sim ended before it ran " << needle << ": " << ReadFile(err);
     if (sig == SIGINT)
       kill(-pid, SIGINT);
     else

@@ -534,6 +534,17 @@ TEST(ScenarioYaml, AQuantityTooLargeSaysSo) {
   EXPECT_EQ(ErrorOf(kGood, {"file.size=99999999999999999999999gib"}),
             "t.yaml: --set file.size=99999999999999999999999gib: field 'file.size': cannot "
             "read '99999999999999999999999gib' (write e.g. 256KiB, 100MiB)");
+  // A size with a decimal point beyond 2^53 bytes names that rule, not
+  // "cannot read" (10000000.5GiB, ~1.07e16 B, is within 9e18 bytes, but
+  // not exact as a double). No unit beyond GiB exists: 10.5PiB stays unread.
+  EXPECT_EQ(ErrorOf(kGood, {"file.size=10000000.5GiB"}),
+            "t.yaml: --set file.size=10000000.5GiB: field 'file.size': '10000000.5GiB' is too "
+            "large for a number with a decimal point (below 2^53 bytes, 8 PiB; write a larger "
+            "size as a whole number, e.g. in a smaller unit)");
+  EXPECT_NE(ErrorOf(kGood, {"file.size=9007199254740992.0B"}).find("decimal point (below 2^53"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(kGood, {"file.size=10.5PiB"}).find("cannot read '10.5PiB'"),
+            std::string::npos);
   EXPECT_EQ(ErrorOf(kGood, {"file.size=0.5B"}),
             "t.yaml: --set file.size=0.5B: field 'file.size': cannot read '0.5B' (write e.g. "
             "256KiB, 100MiB)");
@@ -613,25 +624,31 @@ TEST(ScenarioYaml, SummaryJsonEscapesControlCharacters) {
 }
 
 // The name makes the default result folders results/NAME-seedN and
-// results/NAME-sweep: it may not lead out of results/ or into a subfolder.
+// results/NAME-sweep: it may not lead out of results/ or into a subfolder,
+// nor hold a control character; spaces and non-ASCII letters are fine (older
+// scenarios and result folders use them).
 TEST(ScenarioYaml, TheNameIsOneSafeFolderName) {
   EXPECT_EQ(ErrorOf(Replace(kGood, "name: tiny", "name: ../../evil")),
-            "t.yaml:1: field 'name': use letters, digits, '_', '-' and '.' only (got "
-            "'../../evil')");
+            "t.yaml:1: field 'name': must not contain '/' (got '../../evil')");
   EXPECT_EQ(ErrorOf(kGood, {"name=a/b"}),
-            "t.yaml: --set name=a/b: field 'name': use letters, digits, '_', '-' and '.' only "
-            "(got 'a/b')");
+            "t.yaml: --set name=a/b: field 'name': must not contain '/' (got 'a/b')");
   EXPECT_EQ(ErrorOf(kGood, {"name=.x"}),
             "t.yaml: --set name=.x: field 'name': must not start with '.' (got '.x')");
   EXPECT_EQ(ErrorOf(kGood, {"name=.."}),
             "t.yaml: --set name=..: field 'name': must not start with '.' (got '..')");
   EXPECT_EQ(ErrorOf(kGood, {"name=\"\""}),
             "t.yaml: --set name=\"\": field 'name': must not be empty");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "name: tiny", "name: \"a\\tb\"")),
+            "t.yaml:1: field 'name': must not contain control characters (byte 0x09 at 2)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "name: tiny", "name: \"a\\0b\"")),
+            "t.yaml:1: field 'name': must not contain control characters (byte 0x00 at 2)");
   EXPECT_EQ(ErrorOf(kGood, {"name=" + std::string(201, 'n')}),
             "t.yaml: --set name=" + std::string(201, 'n') +
                 ": field 'name': too long (201 characters; at most 200)");
   EXPECT_EQ(MustParse(kGood, {"name=" + std::string(200, 'n')}).name, std::string(200, 'n'));
   EXPECT_EQ(MustParse(kGood, {"name=v1.2_flash-crowd"}).name, "v1.2_flash-crowd");
+  EXPECT_EQ(MustParse(Replace(kGood, "name: tiny", "name: \"base run\"")).name, "base run");
+  EXPECT_EQ(MustParse(Replace(kGood, "name: tiny", "name: caf\xc3\xa9")).name, "caf\xc3\xa9");
 }
 
 // A whole number too large for its field says so, with the largest, and

@@ -805,6 +805,79 @@ TEST(SimSweep, ARunBeyondTheMachinesMemoryIsRefusedBeforeAnything) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// The estimate is firm only for runs whose every peer stays to the end:
+// those alone refuse a sweep or limit --jobs. Peers that leave or fail
+// need less than the estimate (it counts them all at once).
+TEST(LargestRunMemory, CountsOnlyRunsWhosePeersStayAsFirm) {
+  SweepSpec stay{TinyFile(), {Vary("peers.1.count=5,999999")}, {"file.size=512GiB"}, 1, 1, ""};
+  const SweepMemory s = LargestRunMemory(stay);
+  EXPECT_GT(s.largest, 1e12);
+  EXPECT_EQ(s.largest_firm, s.largest);
+  SweepSpec leave = stay;
+  leave.sets.push_back("peers.1.leave={after_complete: {fixed: 0s}}");
+  const SweepMemory l = LargestRunMemory(leave);
+  EXPECT_EQ(l.largest, s.largest);
+  EXPECT_EQ(l.largest_firm, 0);  // no run of it has all its peers staying
+  SweepSpec fail = stay;
+  fail.sets.push_back("peers.1.failure={probability: 0.1, after: 10s}");
+  EXPECT_EQ(LargestRunMemory(fail).largest_firm, 0);
+}
+
+// --no-memory-check reaches every run: its command (jobs.txt, sweep.yaml,
+// redo lines) and the sweep's own check.
+TEST(SimSweep, NoMemoryCheckIsPassedOnToEveryRun) {
+  SweepSpec spec{"s.yaml", {}, {}, 1, 1, "res/sw"};
+  spec.no_memory_check = true;
+  EXPECT_EQ(ShellCommand("sim", RunArguments(spec, PlanSweep(spec)[0])),
+            "sim run s.yaml --seed 1 --out res/sw/runs/seed=1 --quiet --no-memory-check");
+  std::string out = Dir("no_memory_check"), text, err;
+  ASSERT_EQ(Sim("sweep " + TinyFile() + " --seeds 2 --emit-jobs --no-memory-check --out " + out,
+                &text, &err),
+            0)
+      << err;
+  EXPECT_EQ(text.find("--quiet\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("--quiet --no-memory-check\n"), std::string::npos) << text;
+  EXPECT_NE(Read(out + "/sweep.yaml").find("no_memory_check: true"), std::string::npos);
+  // Without it, a run beyond the machine's memory is refused (below); with
+  // it, the refusal names the flag that overrides it.
+  EXPECT_EQ(Sim("sweep " + TinyFile() + " --seeds 1 --out " + out + "2" +
+                    " --set file.size=512GiB --vary peers.1.count=5,999999",
+                nullptr, &err),
+            2);
+  EXPECT_NE(err.find("every peer present at once"), std::string::npos) << err;
+  EXPECT_NE(err.find("--no-memory-check runs it anyway"), std::string::npos) << err;
+}
+
+// `sim merge` redoes a run of a --no-memory-check sweep with the flag.
+TEST(SimMerge, RedoKeepsNoMemoryCheck) {
+  std::string dir = Dir("merge_no_memory_check"), err;
+  ASSERT_EQ(Sim("sweep " + TinyFile() + " --seeds 2 --quiet --no-memory-check --out " + dir,
+                nullptr, &err),
+            0)
+      << err;
+  fs::remove(dir + "/runs/seed=1/summary.json");
+  EXPECT_EQ(Sim("merge " + dir, nullptr, &err), 1);
+  const std::string redo = RedoLine(err);
+  EXPECT_EQ(redo.substr(redo.size() - std::string(" --quiet --no-memory-check").size()),
+            " --quiet --no-memory-check")
+      << err;
+}
+
+// A scenario named with a space or a non-ASCII letter, as older ones are,
+// sweeps and merges: the strict name rule made `sim merge` of such a sweep
+// find none of its runs.
+TEST(SimMerge, ANameWithASpaceOrAccentMerges) {
+  for (const std::string name : {"base run", "caf\xc3\xa9"}) {
+    std::string file = TestFile(".yaml"), dir = Dir("named"), out, err;
+    std::string text = kTiny;
+    text.replace(text.find("name: tiny"), 10, "name: \"" + name + "\"");
+    std::ofstream(file) << text;
+    ASSERT_EQ(Sim("sweep " + file + " --seeds 2 --quiet --out " + dir, nullptr, &err), 0) << err;
+    ASSERT_EQ(Sim("merge " + dir, &out, &err), 0) << err;
+    EXPECT_NE(out.find("(2 of 2 runs)"), std::string::npos) << out;
+  }
+}
+
 // An --out that cannot be used is bad input, as for `sim run`: exit code 2
 // before anything is run or written.
 TEST(SimSweep, UnusableOutIsBadInput) {
