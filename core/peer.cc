@@ -369,6 +369,11 @@ void Peer::TableErase(ConnectionId id) {
 void Peer::Drop(ConnectionId id, DisconnectReason reason) {
   if (IsProtocolViolation(reason)) ++stats_.protocol_disconnects;
   actions_.push_back(Disconnect{id, reason});
+  // A neighbour we drop ourselves (not useful, banned, a duplicate, a
+  // protocol violation) may hold one of our upload slots: like a neighbour
+  // that leaves (OnDisconnected), its slot goes to another at once rather
+  // than lying empty until the next rechoke.
+  if (const Connection* c = Find(id)) slot_freed_ |= HoldsSlot(*c);
   RemoveConnection(id);
   // It may have been the last neighbour lacking a piece shown to another.
   super_seed_recheck_ |= config_.super_seeding && is_seed();
@@ -852,6 +857,8 @@ void Peer::RefillAfterDrops(Time now) {
   requests_returned_ = false;
   if (super_seed_recheck_ && !stopped_) SuperSeedRevealIfUnspreadableEverywhere(now);
   super_seed_recheck_ = false;
+  if (slot_freed_ && !stopped_) FillFreeSlots(now, nullptr);
+  slot_freed_ = false;
 }
 
 void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
@@ -952,6 +959,7 @@ void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
     // one peer, so a corrupting peer is caught on its next attempt.
     if (only_source) Strike(*only_source);
     RequestMoreEverywhere(now);
+    RefillAfterDrops(now);
     return;
   }
   have_.Set(p.value());
@@ -976,15 +984,21 @@ void Peer::OnPieceVerified(Time now, PieceIndex p, bool ok) {
     }
     Connection& c = *index_[i].second;
     if (!c.handshake_received) continue;
-    // The neighbour already holds p: a Have would tell it nothing.
-    if (!c.remote_have.Test(p.value())) {
-      Send(now, c, Have{p});
-    } else {
-      --c.interesting;
+    // Every neighbour hears of p (BEP 3), also one that holds p itself: the
+    // Have is how it learns what we hold. A super-seed sees that the piece
+    // it revealed to us arrived (and may reveal the next), a seed or a
+    // completed neighbour sees when we complete and parts as not useful,
+    // and BitTyrant's estimate of our download rate counts every piece.
+    Send(now, c, Have{p});
+    if (c.remote_have.Test(p.value())) {
+      --c.interesting;  // one piece fewer it could give us
       UpdateInterest(now, c);
     }
   }
   if (have_.All()) OnBecameSeed(now);
+  // A peer banned above or a seed dropped on completion may have held an
+  // upload slot, or left a piece nobody else can spread.
+  RefillAfterDrops(now);
 }
 
 void Peer::OnBecameSeed(Time now) {
@@ -1195,6 +1209,10 @@ void Peer::Housekeeping(Time now) {
       dead.push_back(id);
       continue;
     }
+    // Before the idle check below: an idle connection is still a live one,
+    // kept open until a slot is wanted, and without keep-alives both ends
+    // would drop it as inactive instead.
+    if (now - c.last_sent >= config_.keepalive_interval) Send(now, c, KeepAlive{});
     // Alive, but neither side has wanted anything of the other for
     // idle_timeout: a candidate to free its slot, should one be wanted.
     // Not a neighbour waiting for our next super-seed reveal: it lacks
@@ -1214,7 +1232,6 @@ void Peer::Housekeeping(Time now) {
       GiveUpRequests(c, /*send_cancel=*/true, now);
       gave_up = true;
     }
-    if (now - c.last_sent >= config_.keepalive_interval) Send(now, c, KeepAlive{});
   }
   for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
   // An idle connection holds no upload slot (its neighbour is not
@@ -1233,7 +1250,10 @@ void Peer::Housekeeping(Time now) {
     }
   }
   if (gave_up || !dead.empty()) RequestMoreEverywhere(now);
-  if (!dead.empty()) FillFreeSlots(now, nullptr);
+  if (!dead.empty()) {
+    FillFreeSlots(now, nullptr);
+    slot_freed_ = false;  // filled just now: RefillAfterDrops need not again
+  }
   TurnOverIfStarved(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);

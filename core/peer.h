@@ -295,6 +295,9 @@ class Peer {
   // A connection was dropped while super-seeding: RefillAfterDrops() looks
   // again for peers waiting on a piece nobody is left to spread.
   bool super_seed_recheck_ = false;
+  // A dropped connection held an upload slot: RefillAfterDrops() gives it
+  // to another neighbour.
+  bool slot_freed_ = false;
   uint32_t uploads_in_flight_ = 0;        // SendBlocks not yet sent, all conns
   size_t unchoked_interested_ = 0;        // connections with HoldsSlot()
   std::vector<uint32_t> super_offered_;   // times each piece was revealed

@@ -93,6 +93,42 @@ TEST_F(PeerChokingTest, FillingAFreedSlotKeepsEqualHoldersUnchoked) {
   }
 }
 
+// A neighbour we drop ourselves while it holds an upload slot (it told us
+// of its last piece before losing interest, or broke the protocol) frees
+// that slot as one that leaves does: another interested peer is unchoked at
+// once. It used to wait for the next rechoke, up to 10 s of a seed's upload
+// lost on every completed leecher.
+TEST_F(PeerChokingTest, ASlotFreedByOurOwnDropIsFilledAtOnce) {
+  const PeerConfig cfg = Sequential();  // 4 slots
+  for (int how = 0; how < 2; ++how) {
+    SCOPED_TRACE(how == 0 ? "completed" : "protocol violation");
+    auto p = Make("11111111", cfg);
+    std::vector<ConnectionId> unchoked;
+    // Eight interested leechers, each lacking only piece 7.
+    for (uint64_t i = 1; i <= 8; ++i) {
+      Handshaken(*p, i);
+      p->OnMessage(now_, ConnectionId(i), Bits("11111110"));
+      p->OnMessage(now_, ConnectionId(i), Interested{});
+      for (ConnectionId c : Sent<Unchoke>(p->TakeActions())) unchoked.push_back(c);
+    }
+    ASSERT_EQ(unchoked.size(), 4u);
+    const ConnectionId holder = unchoked[0];
+    if (how == 0) {
+      p->OnMessage(now_, holder, Have{PieceIndex(7)});  // complete: not useful
+    } else {
+      p->OnMessage(now_, holder, Have{PieceIndex(99)});  // out of range
+    }
+    const auto acts = p->TakeActions();
+    ASSERT_FALSE(acts.empty());
+    ASSERT_TRUE(std::holds_alternative<Disconnect>(acts.front())) << ToString(acts.front());
+    EXPECT_EQ(std::get<Disconnect>(acts.front()).conn, holder);
+    const auto fresh = Sent<Unchoke>(acts);
+    ASSERT_EQ(fresh.size(), 1u);
+    EXPECT_EQ(std::count(unchoked.begin(), unchoked.end(), fresh[0]), 0);
+    EXPECT_EQ(p->unchoked_count(), 4u);
+  }
+}
+
 // propshare serves every interested peer that gave us something, whatever
 // unchoke_slots says (the slots only bound the tit-for-tat start). A
 // contributor that became interested once `unchoke_slots` peers were served

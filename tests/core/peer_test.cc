@@ -268,14 +268,17 @@ TEST_F(PeerTest, CompletedPieceIsVerifiedThenAnnouncedWithHave) {
                                                    VerifyPiece{PieceIndex(0)}}));
   EXPECT_FALSE(p->have().Test(0));  // not counted before verification
   p->OnPieceVerified(now_, PieceIndex(0), true);
-  // c1 has piece 0 already: no Have, and nothing left to want from it.
-  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, NotInterested{}},
+  // Every neighbour hears of it, c1 too though it has piece 0 (BEP 3: it
+  // learns what we hold, e.g. a super-seed sees its piece arrive); and there
+  // is nothing left to want from c1.
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, Have{PieceIndex(0)}},
+                                                   SendMessage{c1_, NotInterested{}},
                                                    SendMessage{c2_, Have{PieceIndex(0)}}}));
   EXPECT_TRUE(p->have().Test(0));
   EXPECT_EQ(p->stats().downloaded, kPiece);
 }
 
-// The Have reaches every neighbour lacking the piece, whichever side dialed.
+// The Have reaches every neighbour, whichever side dialed.
 TEST_F(PeerTest, HaveGoesToDialedAndAcceptedNeighboursAlike) {
   const ConnectionId c3{3};
   const PeerId third{9};
@@ -291,7 +294,8 @@ TEST_F(PeerTest, HaveGoesToDialedAndAcceptedNeighboursAlike) {
   p->OnMessage(now_, c1_, Piece{Blk(0, 1)});
   p->TakeActions();
   p->OnPieceVerified(now_, PieceIndex(0), true);
-  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, NotInterested{}},
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, Have{PieceIndex(0)}},
+                                                   SendMessage{c1_, NotInterested{}},
                                                    SendMessage{c2_, Have{PieceIndex(0)}},
                                                    SendMessage{c3, Have{PieceIndex(0)}}}));
 }
@@ -314,11 +318,72 @@ TEST_F(PeerTest, LastPieceCompletesAnnouncesAndDropsSeeds) {
   p->OnMessage(now_, c1_, Piece{Blk(7, 1)});
   p->TakeActions();
   p->OnPieceVerified(now_, PieceIndex(7), true);
+  // The seed hears of the last piece too before we part: had it been the
+  // one to drop us, it would now know we are complete.
   EXPECT_EQ(p->TakeActions(),
-            (std::vector<Action>{SendMessage{c1_, NotInterested{}}, Completed{},
+            (std::vector<Action>{SendMessage{c1_, Have{PieceIndex(7)}},
+                                 SendMessage{c1_, NotInterested{}}, Completed{},
                                  Announce{AnnounceEvent::kCompleted, 0, kPiece, 0, 50},
                                  Dis(c1_, DisconnectReason::kNotUseful)}));
   EXPECT_TRUE(p->is_seed());
+}
+
+// A super-seed shows a leecher one piece at a time (BEP 16), as a Have,
+// and shows it the next once it sees the piece arrive: the leecher's Have
+// for that piece, which used to be skipped because the super-seed "had it
+// already". A super-seed with a single leecher then waited for good.
+TEST_F(PeerTest, ASuperSeedHearsOfThePieceItRevealed) {
+  auto p = Make(false);
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("00000000"));  // a super-seed hides its pieces
+  p->OnMessage(now_, c1_, Have{PieceIndex(3)});
+  p->OnMessage(now_, c1_, Unchoke{});
+  p->OnMessage(now_, c1_, Piece{Blk(3, 0)});
+  p->OnMessage(now_, c1_, Piece{Blk(3, 1)});
+  p->TakeActions();
+  p->OnPieceVerified(now_, PieceIndex(3), true);
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{SendMessage{c1_, Have{PieceIndex(3)}},
+                                                   SendMessage{c1_, NotInterested{}}}));
+}
+
+// The other side: a super-seed with one leecher reveals the next piece when
+// that Have comes back, and the leecher completes.
+TEST_F(PeerTest, ASuperSeedWithOneLeecherRevealsEveryPiece) {
+  PeerConfig cfg = Sequential();
+  cfg.super_seeding = true;
+  auto seed = Make(true, cfg);
+  auto leecher = std::make_unique<Peer>(remote_, torrent_, Sequential(), Rng(2));
+  leecher->OnStart(now_, false);
+  leecher->TakeActions();
+  seed->OnConnected(now_, c1_, Direction::kInbound, std::nullopt);
+  leecher->OnConnected(now_, c2_, Direction::kOutbound, self_);
+  // Carries messages both ways (no latency) until neither has more to say;
+  // a piece stored by the leecher is verified at once.
+  std::vector<Action> to_leecher = seed->TakeActions(), to_seed = leecher->TakeActions();
+  for (int round = 0; round < 1000 && !(to_leecher.empty() && to_seed.empty()); ++round) {
+    std::vector<PieceIndex> verify;
+    for (const Action& a : to_leecher) {
+      if (const auto* m = std::get_if<SendMessage>(&a)) leecher->OnMessage(now_, c2_, m->message);
+      if (const auto* b = std::get_if<SendBlock>(&a)) {
+        seed->OnBlockSent(now_, c1_, b->block);
+        leecher->OnMessage(now_, c2_, Piece{b->block});
+      }
+    }
+    for (const Action& a : to_seed) {
+      if (const auto* m = std::get_if<SendMessage>(&a)) seed->OnMessage(now_, c1_, m->message);
+    }
+    to_seed = leecher->TakeActions();
+    for (const Action& a : to_seed) {
+      if (const auto* v = std::get_if<VerifyPiece>(&a)) verify.push_back(v->piece);
+    }
+    for (PieceIndex v : verify) leecher->OnPieceVerified(now_, v, true);
+    if (!verify.empty()) {
+      std::vector<Action> more = leecher->TakeActions();
+      to_seed.insert(to_seed.end(), more.begin(), more.end());
+    }
+    to_leecher = seed->TakeActions();
+  }
+  EXPECT_TRUE(leecher->is_seed()) << leecher->have().ToString();
 }
 
 TEST_F(PeerTest, SeedServesRequestsOneAtATimeAndStopsOnChoke) {

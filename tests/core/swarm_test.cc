@@ -165,5 +165,43 @@ TEST(SwarmTest, SuperSeedSwarmCompletes) {
   EXPECT_TRUE(h.AllComplete());
 }
 
+// BEP 16 with a single leecher: the super-seed reveals the next piece once
+// the leecher announces the last one, so the leecher must announce pieces
+// to the very neighbour that revealed them. It used to finish a few pieces
+// and then wait for good.
+TEST(SwarmTest, ASuperSeedAloneWithOneLeecherCompletesIt) {
+  SwarmHarness h(SmallFile(), {});
+  PeerConfig seed_cfg;
+  seed_cfg.super_seeding = true;
+  h.AddPeer(true, Time(), seed_cfg);
+  h.AddPeer(false, Time() + Duration::Seconds(1));
+  const Time limit = Time() + Duration::Seconds(600);
+  h.RunUntil([&] { return h.AllComplete() || h.now() > limit; });
+  EXPECT_TRUE(h.AllComplete()) << h.peer(1).have().ToString();
+}
+
+// Two leechers with nothing yet and no seed: neither is interested in the
+// other, and nobody needs the connection's slot, so it stays open. Both
+// ends must keep it alive: Housekeeping used to skip the keep-alive of an
+// idle connection, and each end dropped the other as inactive.
+TEST(SwarmTest, AnIdleConnectionIsKeptAliveByBothEnds) {
+  SwarmHarness h(SmallFile(), {});
+  h.AddPeer(false);
+  h.AddPeer(false, Time() + Duration::Seconds(1));
+  const PeerConfig cfg;
+  ASSERT_GT(cfg.idle_timeout, Duration::Zero());
+  // Idle from the start: past idle_timeout, and past inactivity_timeout
+  // after that several times over.
+  const Time limit = Time() + cfg.idle_timeout + Duration::Seconds(1200);
+  h.RunUntil([&] { return h.now() > limit; });
+  EXPECT_EQ(h.peer(0).connection_count(), 1u);
+  EXPECT_EQ(h.peer(1).connection_count(), 1u);
+  for (const auto& [who, d] : h.disconnects) {
+    ADD_FAILURE() << "p" << who << " dropped c" << d.conn.value() << " as "
+                  << DisconnectReasonName(d.reason);
+  }
+  EXPECT_NE(h.trace().find("keep_alive"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace swarm::core
