@@ -263,22 +263,25 @@ std::vector<std::string> MissingFolders(const std::string& dir) {
 
 // Refuses (false, after saying why) a run whose estimated memory exceeds
 // the machine's: it would swap or be killed, after hours. The estimate
-// assumes every peer present at once, so a run whose peers can leave or
-// fail is only warned about, and runs. Notes a large one (not --quiet).
+// assumes every peer present at once, so only the part of the classes that
+// stay to the end (FirmRunMemory) refuses a run; beyond that, a run whose
+// peers leave or fail is only warned about, and runs. Notes a large one
+// (not --quiet).
 bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check, bool quiet) {
   using swarm::sim::FormatMemory;
   const double need = swarm::sim::EstimateRunMemory(s), have = swarm::sim::PhysicalMemory();
-  const bool firm = swarm::sim::EveryPeerStays(s);
+  const double firm_need = swarm::sim::FirmRunMemory(s);
+  const bool firm = firm_need >= need;
+  if (have > 0 && firm_need > have && !no_memory_check) {
+    std::cerr << file << ": this run needs about " << FormatMemory(firm_need)
+              << " of memory (estimated from its peers, pieces and connections, "
+              << (firm ? "every peer present at once" : "the peers of its classes that stay")
+              << "), more than this machine's " << FormatMemory(have)
+              << " (physical memory); fewer peers or a smaller file would fit, or "
+                 "--no-memory-check runs it anyway\n";
+    return false;
+  }
   if (have > 0 && need > have && !no_memory_check) {
-    if (firm) {
-      std::cerr << file << ": this run needs about " << FormatMemory(need)
-                << " of memory (estimated from its peers, pieces and connections, every peer "
-                   "present at once), more than this machine's "
-                << FormatMemory(have)
-                << " (physical memory); fewer peers or a smaller file would fit, or "
-                   "--no-memory-check runs it anyway\n";
-      return false;
-    }
     std::cerr << "sim: warning: " << file << ": this run may need up to " << FormatMemory(need)
               << " of memory, more than this machine's " << FormatMemory(have)
               << " (physical memory), if its peers were all present at once; they leave or "
@@ -554,7 +557,7 @@ int main(int argc, char** argv) {
     if (have > 0 && need > have) {
       std::cerr << "sim: warning: " << file << ": about " << swarm::sim::FormatMemory(need)
                 << " of memory is more than this machine's " << swarm::sim::FormatMemory(have)
-                << (swarm::sim::EveryPeerStays(*s)
+                << (swarm::sim::FirmRunMemory(*s) > have
                         ? "; sim run refuses it without --no-memory-check\n"
                         : " (if every peer were present at once; its peers leave or fail, so "
                           "sim run warns and runs it)\n");

@@ -5,7 +5,8 @@
 // The estimate assumes every peer in the swarm at once, each holding its
 // full share of connections: true of a flash crowd whose peers stay, an
 // upper bound (often far above) when peers leave or fail, for then only
-// the peers present at a time count (EveryPeerStays tells the two apart).
+// the peers present at a time count. FirmRunMemory counts only the classes
+// that stay, which a run surely needs; sim refuses a run by that part.
 // Calibrated against peak RSS (`/usr/bin/time -v`, huge pages on) of runs
 // on 2026-11-26/27; see docs/performance.md, "Memory estimate". For peers
 // that all stay it errs high: every calibration run used 7-48 % less.
@@ -23,13 +24,25 @@
 
 namespace swarm::sim {
 
+// Whether the peers of class `c` stay to the end of the run once they have
+// come: they neither leave before stop.max_time nor fail.
+inline bool ClassStays(const Scenario& s, const PeerClassSpec& c) {
+  if (c.failure.probability > 0) return false;
+  if (c.leave.kind == LeaveSpec::Kind::kNever) return true;
+  return c.leave.kind == LeaveSpec::Kind::kAt && c.leave.at >= s.stop.max_time;
+}
+
 // Bytes. Each peer: a fixed part, a part per connection it may hold
 // (min(max_connections, peers - 1)), its piece state (per piece) and its
 // picker's two bytes per block of the torrent. The timeline: one sample
 // row in memory plus its CSV text per sample_interval up to stop.max_time
 // (an upper bound: a run that stops when its leechers are done samples
 // less). Plus the program and its buffers.
-inline double EstimateRunMemory(const Scenario& s) {
+//
+// Over every class, or with `only_staying` over the classes that stay
+// (ClassStays) only: the part a run surely needs once their peers have
+// come, whatever the others do.
+inline double EstimateMemoryOf(const Scenario& s, bool only_staying) {
   constexpr double kFixed = 20e6;
   constexpr double kPerPeer = 32e3;
   constexpr double kPerConnection = 800;
@@ -44,6 +57,7 @@ inline double EstimateRunMemory(const Scenario& s) {
                             : 0;
   double bytes = kFixed;
   for (const PeerClassSpec& c : s.peers) {
+    if (only_staying && !ClassStays(s, c)) continue;
     const double connections =
         std::min<double>(s.PeerConfigFor(c).max_connections, std::max(0.0, peers - 1));
     bytes += c.count * (kPerPeer + kPerConnection * connections + kPerPiecePerPeer * pieces +
@@ -54,21 +68,17 @@ inline double EstimateRunMemory(const Scenario& s) {
   return bytes;
 }
 
+inline double EstimateRunMemory(const Scenario& s) { return EstimateMemoryOf(s, false); }
+
+// The part of the estimate the classes that stay need at once: firm
+// enough to refuse a run by (peers that come and go may need far less
+// than EstimateRunMemory; these cannot).
+inline double FirmRunMemory(const Scenario& s) { return EstimateMemoryOf(s, true); }
+
 // The machine's physical memory in bytes, or 0 when unknown.
 inline double PhysicalMemory() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGESIZE);
   return pages > 0 && size > 0 ? static_cast<double>(pages) * size : 0;
-}
-
-// Whether every peer of `s` may be in the swarm at once, which the
-// estimate assumes: no class can leave (leave: never) or fail before the
-// end. Peers that come and go (Poisson arrivals leaving after they are
-// done) need far less, so the estimate is then only an upper bound and
-// sim does not refuse a run by it.
-inline bool EveryPeerStays(const Scenario& s) {
-  for (const PeerClassSpec& c : s.peers)
-    if (c.leave.kind != LeaveSpec::Kind::kNever || c.failure.probability > 0) return false;
-  return true;
 }
 
 // "89 MB", "4.8 GB", "268.5 TB" (SI, as in docs/performance.md).

@@ -197,9 +197,8 @@ SweepMemory LargestRunMemory(const SweepSpec& spec) {
   for (const auto& values : Combinations(spec)) {
     auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
     if (const Scenario* s = std::get_if<Scenario>(&r)) {
-      const double need = EstimateRunMemory(*s);
-      m.largest = std::max(m.largest, need);
-      if (EveryPeerStays(*s)) m.largest_firm = std::max(m.largest_firm, need);
+      m.largest = std::max(m.largest, EstimateRunMemory(*s));
+      m.largest_firm = std::max(m.largest_firm, FirmRunMemory(*s));
     }
   }
   return m;

@@ -70,12 +70,12 @@ std::vector<SweepRun> PlanSweep(const SweepSpec& spec);
 
 // The estimated memory (EstimateRunMemory) of the sweep's most demanding
 // runs, over every combination of values (the seed does not change it):
-// of all of them, and of those whose every peer stays to the end
-// (EveryPeerStays), for which the estimate is firm enough to refuse a run
-// or limit how many run at once. The spec must have passed CheckSweepSpec.
+// in all, and of the classes that stay to the end only (FirmRunMemory),
+// which is firm enough to refuse a run or limit how many run at once. The
+// spec must have passed CheckSweepSpec.
 struct SweepMemory {
-  double largest = 0;       // any run
-  double largest_firm = 0;  // runs whose peers neither leave nor fail
+  double largest = 0;       // any run, every peer present at once
+  double largest_firm = 0;  // any run, its classes that stay only
 };
 SweepMemory LargestRunMemory(const SweepSpec& spec);
 

@@ -267,15 +267,17 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   }
   // As `sim run` would refuse each run, refuse the sweep before anything is
   // written; emitted jobs may run on other machines, which check for
-  // themselves. As there, only a run whose peers all stay to the end is
-  // refused by its estimate (for the others it is an upper bound).
+  // themselves. As there, only the part of the classes that stay to the end
+  // refuses a run (for the others the estimate is an upper bound).
   const SweepMemory need = LargestRunMemory(spec);
   const double have = PhysicalMemory();
   if (!emit_jobs_ && !no_memory_check_ && have > 0 && need.largest_firm > have) {
     std::cerr << spec.scenario_file << ": its largest run needs about "
               << FormatMemory(need.largest_firm)
-              << " of memory (estimated from its peers, pieces and connections, every peer "
-                 "present at once), more than this machine's "
+              << " of memory (estimated from its peers, pieces and connections, "
+              << (need.largest_firm >= need.largest ? "every peer"
+                                                    : "the peers of its classes that stay")
+              << " present at once), more than this machine's "
               << FormatMemory(have)
               << " (physical memory); sim run would refuse it (--no-memory-check runs it "
                  "anyway)\n";

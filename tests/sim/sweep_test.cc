@@ -805,10 +805,12 @@ TEST(SimSweep, ARunBeyondTheMachinesMemoryIsRefusedBeforeAnything) {
   EXPECT_FALSE(fs::exists(out));
 }
 
-// The estimate is firm only for runs whose every peer stays to the end:
-// those alone refuse a sweep or limit --jobs. Peers that leave or fail
-// need less than the estimate (it counts them all at once).
-TEST(LargestRunMemory, CountsOnlyRunsWhosePeersStayAsFirm) {
+// The estimate is firm only for the classes whose peers stay to the end:
+// that part alone refuses a sweep or limits --jobs. Peers that leave or
+// fail need less than the estimate (it counts them all at once), but a
+// class that leaves cannot make the ones that stay need less: one seed
+// leaving after the run's end, or failing, leaves the leechers' part firm.
+TEST(LargestRunMemory, CountsTheClassesThatStayAsFirm) {
   SweepSpec stay{TinyFile(), {Vary("peers.1.count=5,999999")}, {"file.size=512GiB"}, 1, 1, ""};
   const SweepMemory s = LargestRunMemory(stay);
   EXPECT_GT(s.largest, 1e12);
@@ -817,10 +819,16 @@ TEST(LargestRunMemory, CountsOnlyRunsWhosePeersStayAsFirm) {
   leave.sets.push_back("peers.1.leave={after_complete: {fixed: 0s}}");
   const SweepMemory l = LargestRunMemory(leave);
   EXPECT_EQ(l.largest, s.largest);
-  EXPECT_EQ(l.largest_firm, 0);  // no run of it has all its peers staying
+  EXPECT_LT(l.largest_firm, 1e9);  // only the seed, the timeline and the program
   SweepSpec fail = stay;
   fail.sets.push_back("peers.1.failure={probability: 0.1, after: 10s}");
-  EXPECT_EQ(LargestRunMemory(fail).largest_firm, 0);
+  EXPECT_LT(LargestRunMemory(fail).largest_firm, 1e9);
+  SweepSpec seed_leaves_late = stay;  // after stop.max_time (1h): it stays
+  seed_leaves_late.sets.push_back("peers.0.leave={at: 2h}");
+  EXPECT_EQ(LargestRunMemory(seed_leaves_late).largest_firm, s.largest);
+  SweepSpec seed_fails = stay;
+  seed_fails.sets.push_back("peers.0.failure={probability: 0.001, after: 10s}");
+  EXPECT_GT(LargestRunMemory(seed_fails).largest_firm, 1e12);
 }
 
 // --no-memory-check reaches every run: its command (jobs.txt, sweep.yaml,
