@@ -29,10 +29,14 @@ BOUND_COLOR = "tab:red"
 RUN_COLORS = tuple(c for c in plt.get_cmap("tab10").colors
                    if c != matplotlib.colors.to_rgb(BOUND_COLOR))
 
+# Titles and legends carry text from the user (scenario names, folder
+# names, --set values), which may hold "$": matplotlib would read it as
+# mathematical notation and fail on an unbalanced one. No figure uses it.
 plt.rcParams.update({
     "figure.dpi": 110, "savefig.dpi": 110, "font.size": 10,
     "axes.titlesize": 11.5, "axes.titleweight": "bold", "axes.grid": True,
     "grid.alpha": 0.3, "legend.fontsize": 9, "legend.framealpha": 0.9,
+    "text.parse_math": False,
 })
 
 

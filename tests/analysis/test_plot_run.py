@@ -30,6 +30,16 @@ class PlotRunTest(helpers.TempDirTest):
                 self.assertGoodPng(os.path.join(d, name))
         self.assertIn("overview.png", r.stdout)
 
+    def test_a_dollar_in_the_name_is_plain_text(self):
+        # matplotlib reads "$...$" as mathematical notation and fails on
+        # an unbalanced one; scenario names may hold "$".
+        d = synthetic.write_result(os.path.join(self.tmp, "dollar"),
+                                   leechers=10, free_riders=0,
+                                   scenario=r"p $\frac$ q")
+        r = helpers.run_script("plot_run.py", d, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(os.path.join(d, "overview.png"))
+
     def test_real_simulator_output(self):
         d = os.path.join(self.tmp, "real")
         shutil.copytree(REAL, d)

@@ -96,8 +96,9 @@ TEST_F(PeerChokingTest, FillingAFreedSlotKeepsEqualHoldersUnchoked) {
 // A neighbour we drop ourselves while it holds an upload slot (it told us
 // of its last piece before losing interest, or broke the protocol) frees
 // that slot as one that leaves does: another interested peer is unchoked at
-// once. It used to wait for the next rechoke, up to 10 s of a seed's upload
-// lost on every completed leecher.
+// once. It used to wait for the next rechoke, up to 10 s of a slot lost on
+// every ban or duplicate (and, once every neighbour hears of every piece,
+// on every completed leecher a seed drops).
 TEST_F(PeerChokingTest, ASlotFreedByOurOwnDropIsFilledAtOnce) {
   const PeerConfig cfg = Sequential();  // 4 slots
   for (int how = 0; how < 2; ++how) {
