@@ -17,27 +17,6 @@ extern "C" void StopTheChild(int sig) {
   if (g_stoppable_child > 0) ::kill(g_stoppable_child, SIGTERM);
 }
 
-// Blocks the stop signals (and SIGCHLD set to its default) for a scope.
-class BlockStops {
- public:
-  BlockStops() {
-    sigset_t stops;
-    sigemptyset(&stops);
-    for (int sig : kStopSignals) sigaddset(&stops, sig);
-    sigprocmask(SIG_BLOCK, &stops, &before_);
-  }
-  ~BlockStops() { Unblock(); }
-  void Unblock() {
-    if (blocked_) sigprocmask(SIG_SETMASK, &before_, nullptr);
-    blocked_ = false;
-  }
-  const sigset_t& before() const { return before_; }
-
- private:
-  sigset_t before_;
-  bool blocked_ = true;
-};
-
 // While it exists, SIGCHLD is not ignored (an ignored SIGCHLD makes the
 // kernel reap children at once: waitpid then fails with ECHILD).
 class SigchldNotIgnored {
@@ -78,7 +57,7 @@ ChildOutcome RunStoppably(const std::vector<std::string>& argv, bool quiet_stder
   // Blocked before the handler goes in, and across fork: a stop signal
   // that comes before the child exists waits until its pid is known, and
   // the handler never sees a half-set pid.
-  BlockStops blocked;
+  BlockStopSignals blocked;
   g_child_stop_signal = 0;
   g_stoppable_child = 0;
   StopSignalScope scope(StopTheChild);
@@ -93,7 +72,7 @@ ChildOutcome RunStoppably(const std::vector<std::string>& argv, bool quiet_stder
       sa.sa_handler = sig == SIGINT ? SIG_IGN : now.sa_handler == SIG_IGN ? SIG_IGN : SIG_DFL;
       sigaction(sig, &sa, nullptr);
     }
-    sigprocmask(SIG_SETMASK, &blocked.before(), nullptr);
+    sigprocmask(SIG_SETMASK, &blocked.previous(), nullptr);
     if (quiet_stderr) {
       const int null = ::open("/dev/null", O_WRONLY);
       if (null >= 0) ::dup2(null, STDERR_FILENO);

@@ -16,6 +16,31 @@ namespace swarm::sim {
 
 inline constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
+// Blocks the stop signals while it exists, or until Unblock() (a signal
+// that arrives meanwhile is delivered then). previous() is the mask before,
+// for a forked child to restore.
+class BlockStopSignals {
+ public:
+  BlockStopSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kStopSignals) sigaddset(&set, sig);
+    sigprocmask(SIG_BLOCK, &set, &previous_);
+  }
+  ~BlockStopSignals() { Unblock(); }
+  void Unblock() {
+    if (blocked_) sigprocmask(SIG_SETMASK, &previous_, nullptr);
+    blocked_ = false;
+  }
+  const sigset_t& previous() const { return previous_; }
+  BlockStopSignals(const BlockStopSignals&) = delete;
+  BlockStopSignals& operator=(const BlockStopSignals&) = delete;
+
+ private:
+  sigset_t previous_;
+  bool blocked_ = true;
+};
+
 // While it exists (or until Release), the stop signals run `handler`, with
 // all three blocked meanwhile; then the previous actions come back. A
 // signal ignored when the scope began (`nohup` ignores SIGHUP, a script's

@@ -67,25 +67,6 @@ void OnStopSignal(int sig) {
   g_stop_count = g_stop_count + 1;
 }
 
-// Blocks the stop signals while it exists (a signal that arrives meanwhile
-// is delivered when it ends).
-class BlockStopSignals {
- public:
-  BlockStopSignals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : kStopSignals) sigaddset(&set, sig);
-    sigprocmask(SIG_BLOCK, &set, &old_);
-  }
-  ~BlockStopSignals() { sigprocmask(SIG_SETMASK, &old_, nullptr); }
-  const sigset_t& previous() const { return old_; }
-  BlockStopSignals(const BlockStopSignals&) = delete;
-  BlockStopSignals& operator=(const BlockStopSignals&) = delete;
-
- private:
-  sigset_t old_;
-};
-
 // A child process running one `sim run`.
 struct Child {
   size_t run = 0;

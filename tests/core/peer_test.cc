@@ -54,6 +54,15 @@ class PeerTest : public ::testing::Test {
   BitfieldMessage Bits(const char* s) {
     return BitfieldMessage{Bitfield::FromString(s).ToWire()};
   }
+  // Connects `c` to `who` on torrent `t`, which has the pieces `bits`, and
+  // is unchoked by it; the actions are left for the caller.
+  void JoinUnchoked(Peer& p, const TorrentInfo& t, ConnectionId c, PeerId who,
+                    const char* bits) {
+    p.OnConnected(now_, c, Direction::kInbound, std::nullopt);
+    p.OnMessage(now_, c, Handshake{t.info_hash(), who});
+    p.OnMessage(now_, c, Bits(bits));
+    p.OnMessage(now_, c, Unchoke{});
+  }
   static Disconnect Dis(ConnectionId c, DisconnectReason r) { return Disconnect{c, r}; }
   // A leecher fetching pieces 0, 1 and half of 2 from c1 (which has all),
   // and interested in c2 (which has only piece 0, already taken): c2 is
@@ -759,20 +768,14 @@ TEST_F(PeerTest, ParolePieceOutlivesItsOwnersDeparture) {
   p.OnStart(now_, false);
   const ConnectionId c3{3};
   const PeerId third{9};
-  auto join = [&](ConnectionId c, PeerId who, const char* bits) {
-    p.OnConnected(now_, c, Direction::kInbound, std::nullopt);
-    p.OnMessage(now_, c, Handshake{t.info_hash(), who});
-    p.OnMessage(now_, c, Bits(bits));
-    p.OnMessage(now_, c, Unchoke{});
-  };
-  join(c2_, other_, ".*");  // asked for (1,0) (1,1)
-  join(c1_, remote_, "**");  // asked for (1,2) (1,3)
+  JoinUnchoked(p, t, c2_, other_, ".*");  // asked for (1,0) (1,1)
+  JoinUnchoked(p, t, c1_, remote_, "**");  // asked for (1,2) (1,3)
   for (uint32_t i : {0u, 1u}) p.OnMessage(now_, c2_, Piece{Blk(1, i)});
   for (uint32_t i : {2u, 3u}) p.OnMessage(now_, c1_, Piece{Blk(1, i)});  // c1 moves to (0,0) (0,1)
   p.OnMessage(now_, c2_, Choke{});
   p.OnPieceVerified(now_, PieceIndex(1), false);  // two sources: parole, no culprit
   ASSERT_TRUE(p.CheckInvariants());
-  join(c3, third, "*.");                           // asked for (0,2) (0,3)
+  JoinUnchoked(p, t, c3, third, "*.");  // asked for (0,2) (0,3)
   p.OnMessage(now_, c1_, Piece{Blk(0, 0)});        // c1 takes parole piece 1: (1,0)
   p.OnMessage(now_, c3, Choke{});                  // (0,2) (0,3) free again
   p.OnMessage(now_, c1_, Piece{Blk(1, 0)});        // c1 prefers piece 0: (0,2)
@@ -794,14 +797,8 @@ TEST_F(PeerTest, PieceMixedFromTwoPeersBansNobody) {
   cfg.request_pipeline = 2;
   Peer p(self_, t, cfg, Rng(1));
   p.OnStart(now_, false);
-  auto join = [&](ConnectionId c, PeerId who, const char* bits) {
-    p.OnConnected(now_, c, Direction::kInbound, std::nullopt);
-    p.OnMessage(now_, c, Handshake{t.info_hash(), who});
-    p.OnMessage(now_, c, Bits(bits));
-    p.OnMessage(now_, c, Unchoke{});
-  };
-  join(c2_, other_, ".*");   // asked for (1,0) (1,1)
-  join(c1_, remote_, "**");  // asked for (1,2) (1,3)
+  JoinUnchoked(p, t, c2_, other_, ".*");   // asked for (1,0) (1,1)
+  JoinUnchoked(p, t, c1_, remote_, "**");  // asked for (1,2) (1,3)
   p.OnMessage(now_, c2_, Piece{Blk(1, 0)});
   p.OnMessage(now_, c1_, Piece{Blk(1, 2)});
   p.OnMessage(now_, c1_, Piece{Blk(1, 3)});
