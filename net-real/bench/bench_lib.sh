@@ -5,6 +5,11 @@
 #                        # trap that kills PIDS and removes WORK (KEEP=1 keeps it)
 #   port_of FILE [TRIES] # waits for "listening on HOST:PORT" in FILE (0.1 s a
 #                        # try, default 200) and prints PORT; exits 1 if none
+#   start_tracker        # `$SWARM tracker` on a free loopback port, in PIDS;
+#                        # sets TRACKER=127.0.0.1:PORT
+#   lure_and_vanish FILE [PAUSE]  # a `$SWARM share FILE` that announces, is
+#                        # listed, waits PAUSE s (default 0) and is killed
+#                        # with -9 (no `stopped`); sets LURE_PORT, its port
 
 bench_workdir() {
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
@@ -28,4 +33,23 @@ port_of() {
   done
   echo "no listening line in $1" >&2
   exit 1
+}
+
+start_tracker() {
+  "$SWARM" tracker --listen 127.0.0.1:0 > tracker.out 2> tracker.err &
+  PIDS+=($!)
+  TRACKER=127.0.0.1:$(port_of tracker.out)
+}
+
+lure_and_vanish() {
+  "$SWARM" share "$1" --tracker "$TRACKER" --listen 127.0.0.1:0 > lure.out 2> lure.err &
+  local lure=$!
+  LURE_PORT=$(port_of lure.out)
+  for _ in $(seq 100); do
+    "$SWARM" list --tracker "$TRACKER" 2>/dev/null | grep -q "$(basename "$1") .* 1 " && break
+    sleep 0.1
+  done
+  sleep "${2:-0}"
+  kill -9 "$lure"
+  wait "$lure" 2>/dev/null || true
 }

@@ -23,21 +23,11 @@ bench_workdir dialed_memory
 
 cd "$WORK"
 head -c $((32 * 1024 * 1024)) /dev/urandom > file.bin
-"$SWARM" tracker --listen 127.0.0.1:0 > tracker.out 2> tracker.err &
-PIDS+=($!)
-TRACKER=127.0.0.1:$(port_of tracker.out)
+start_tracker
 
 # The listing: a seed that announces, then vanishes without a word.
-"$SWARM" share file.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > lure.out 2> lure.err &
-LURE=$!
-HOSTILE_PORT=$(port_of lure.out)
-for _ in $(seq 100); do
-  "$SWARM" list --tracker "$TRACKER" 2>/dev/null | grep -q "file.bin .* 1 " && break
-  sleep 0.1
-done
-sleep 1
-kill -9 "$LURE"
-wait "$LURE" 2>/dev/null || true
+lure_and_vanish file.bin 1
+HOSTILE_PORT=$LURE_PORT
 # shellcheck disable=SC2086
 /usr/bin/python3 "$HERE/dialed_flood.py" "$HOSTILE_PORT" 20 ${FLOOD:-} "$@" > hostile.out &
 HOSTILE=$!

@@ -28,18 +28,8 @@ ulimit -c unlimited
 
 cd "$WORK"
 head -c $((32 * 1024 * 1024)) /dev/urandom > file.bin
-"$SWARM" tracker --listen 127.0.0.1:0 > tracker.out 2> tracker.err &
-PIDS+=($!)
-TRACKER=127.0.0.1:$(port_of tracker.out)
-"$SWARM" share file.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > lure.out 2> lure.err &
-LURE=$!
-port_of lure.out > /dev/null
-for _ in $(seq 100); do
-  "$SWARM" list --tracker "$TRACKER" 2>/dev/null | grep -q "file.bin .* 1 " && break
-  sleep 0.1
-done
-kill -9 "$LURE"
-wait "$LURE" 2>/dev/null || true
+start_tracker
+lure_and_vanish file.bin
 
 ( rc=0
   timeout 120 "$SWARM" get file.bin --tracker "$TRACKER" --out dl --listen 127.0.0.1:0 \

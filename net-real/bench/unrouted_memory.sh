@@ -23,9 +23,7 @@ kib() { awk -v k="$2" '$1 == k ":" { print $2 }' "/proc/$1/status"; }
 
 cd "$WORK"
 head -c $((4 * 1024 * 1024)) /dev/urandom > file.bin
-"$SWARM" tracker --listen 127.0.0.1:0 > tracker.out 2> tracker.err &
-PIDS+=($!)
-TRACKER=127.0.0.1:$(port_of tracker.out)
+start_tracker
 "$SWARM" share file.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > share.out 2> share.err &
 SEED=$!
 PIDS+=($SEED)
