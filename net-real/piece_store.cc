@@ -16,6 +16,7 @@
 
 #include "core/check.h"
 #include "core/sha256.h"
+#include "core/utf8.h"
 
 namespace swarm::net {
 namespace {
@@ -109,6 +110,9 @@ std::optional<std::string> FileNameProblem(std::string_view name) {
     return "it has " + std::to_string(name.size()) + " bytes (at most " +
            std::to_string(kMaxFileNameBytes) + ")";
   }
+  // Names travel in protobuf `string` fields, which must be UTF-8: a
+  // tracker (gRPC) cannot even parse a request that carries anything else.
+  if (auto problem = core::Utf8Problem(name)) return "it is " + *problem;
   for (char c : name) {
     // No separators, and no control characters (a name is printed to
     // terminals by `list` and in messages).

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "core/units.h"
+#include "core/utf8.h"
 
 namespace swarm::sim {
 namespace {
@@ -63,74 +64,17 @@ bool IsPlainNumber(const std::string& s) {
   return ec == std::errc() && p == s.data() + s.size() && std::isfinite(v);
 }
 
-// The offset of the first byte of `s` that is not part of well-formed UTF-8
-// (no overlong forms, no surrogates, nothing beyond U+10FFFF), or npos.
-// Text goes into summary.json, scenario.yaml, CSV files and plots, all of
-// which are read as UTF-8.
-size_t Utf8ErrorAt(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
-    if (b < 0x80) {
-      ++i;
-      continue;
-    } else if (b >= 0xc2 && b <= 0xdf) {
-      len = 2;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      len = 3;
-      if (b == 0xe0) lo = 0xa0;  // overlong
-      if (b == 0xed) hi = 0x9f;  // surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      len = 4;
-      if (b == 0xf0) lo = 0x90;  // overlong
-      if (b == 0xf4) hi = 0x8f;  // beyond U+10FFFF
-    } else {
-      return i;
-    }
-    for (size_t k = 1; k < len; ++k) {
-      if (i + k >= s.size()) return i;
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xbf)) return i;
-    }
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
-// `s` with each byte that is not UTF-8 written as \xNN, for messages.
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (size_t at; (at = Utf8ErrorAt(s)) != std::string_view::npos;) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[at]));
-    out.append(s.substr(0, at)).append(buf);
-    s.remove_prefix(at + 1);
-  }
-  return out.append(s);
-}
-
-std::optional<std::string> Utf8Problem(std::string_view s) {
-  const size_t at = Utf8ErrorAt(s);
-  if (at == std::string_view::npos) return std::nullopt;
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "not valid UTF-8 at byte %zu (0x%02x)", at + 1,
-                static_cast<unsigned char>(s[at]));
-  return std::string(buf);
-}
-
 // Every key and value of the document, whatever field it is, must be UTF-8.
 void CheckUtf8(const YAML::Node& n, const std::string& path) {
   if (n.IsScalar()) {
-    if (auto p = Utf8Problem(n.Scalar())) Fail(n, path.empty() ? "(top level)" : path, *p);
+    if (auto p = core::Utf8Problem(n.Scalar())) Fail(n, path.empty() ? "(top level)" : path, *p);
   } else if (n.IsSequence()) {
     for (size_t i = 0; i < n.size(); ++i) CheckUtf8(n[i], Join(path, std::to_string(i)));
   } else if (n.IsMap()) {
     for (auto it = n.begin(); it != n.end(); ++it) {
       const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
-      const std::string field = Join(path, Printable(key));
-      if (auto p = Utf8Problem(key)) Fail(it->first, field, "name " + *p);
+      const std::string field = Join(path, core::EscapeNonUtf8(key));
+      if (auto p = core::Utf8Problem(key)) Fail(it->first, field, "name " + *p);
       CheckUtf8(it->second, field);
     }
   }
@@ -789,9 +733,9 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
     const YAML::Node pristine = overrides.empty() ? YAML::Node() : YAML::Clone(root);
     for (const std::string& kv : overrides) {
       // Written as given into summary.json, which is UTF-8.
-      if (auto problem = Utf8Problem(kv)) {
+      if (auto problem = core::Utf8Problem(kv)) {
         g_ctx = nullptr;
-        return ScenarioLoadError{path + ": --set " + Printable(kv) + ": " + *problem};
+        return ScenarioLoadError{path + ": --set " + core::EscapeNonUtf8(kv) + ": " + *problem};
       }
       const std::string key = OverrideKey(kv);
       // The later one would win without a word, and a script that appends

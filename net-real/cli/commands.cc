@@ -68,7 +68,8 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   if (!ParseLevel(log_level)) return UserError("--log-level: expected error|warn|info|debug");
   auto interval = ParseDuration(announce_interval);
   if (!interval) {
-    return UserError("--announce-interval: cannot parse '" + announce_interval + "' (e.g. 30m)");
+    return UserError("--announce-interval: expected a duration with its unit (e.g. 30min), got '" +
+                     announce_interval + "'");
   }
   if (*interval <= core::Duration::Zero()) {
     return UserError("--announce-interval: must be positive, got '" + announce_interval + "'");
@@ -196,7 +197,8 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     }
     Log(LogLevel::kInfo, "hashed " + path + ": " +
                              FormatBytes(static_cast<double>(info->length())) + ", " +
-                             std::to_string(info->piece_count()) + " pieces, info-hash " +
+                             std::to_string(info->piece_count()) +
+                             (info->piece_count() == 1 ? " piece" : " pieces") + ", info-hash " +
                              core::ToHex(info->info_hash()).substr(0, 16));
     infos.push_back(std::move(*info));
     stamps.push_back(before);

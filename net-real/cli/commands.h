@@ -13,6 +13,10 @@
 
 namespace swarm::net::cli {
 
+// --max-connections at most: each connection is a gRPC stream, and the
+// process's file descriptors run out long before this.
+inline constexpr uint32_t kMaxConnectionsFlag = 10000;
+
 // Flags shared by the peer-running commands, as typed by the user.
 struct CommonOptions {
   std::string upload_limit = "0";

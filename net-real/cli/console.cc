@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -184,23 +185,34 @@ uint64_t DrawSeed(uint64_t given) {
 // Fills `o` from the user's flags; returns a message naming the bad flag.
 std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptions* o) {
   if (!ParseLevel(c.log_level)) return "--log-level: expected error|warn|info|debug";
+  // ParseRate refuses a missing unit, a negative rate and one above
+  // kMaxRate alike; the message covers all three.
+  auto rate_problem = [](const char* flag, const std::string& value) {
+    return std::string(flag) + ": expected a rate with its unit, 0 to " +
+           core::FormatRate(core::kMaxRate) + " (e.g. 2MiB/s or 10Mbit/s), got '" + value + "'";
+  };
   auto up = ParseRate(c.upload_limit);
-  if (!up) return "--upload-limit: cannot parse '" + c.upload_limit + "' (e.g. 2MiB/s)";
+  if (!up) return rate_problem("--upload-limit", c.upload_limit);
   auto down = ParseRate(c.download_limit);
-  if (!down) return "--download-limit: cannot parse '" + c.download_limit + "' (e.g. 2MiB/s)";
+  if (!down) return rate_problem("--download-limit", c.download_limit);
   auto block = ParseBytes(c.block_size);
   if (!block || *block < 1024 || *block > kMaxBlockBytes) {
     return "--block-size: expected 1KiB..1MiB, got '" + c.block_size + "'";
   }
   // Checked here, by flag, rather than left to PeerConfig::Validate, whose
   // messages name the core's fields (request_pipeline, ...) not the flags.
-  if (c.max_connections < 1) return "--max-connections: must be at least 1, got 0";
-  const uint32_t max_pipeline = o->peer.max_queued_requests;
-  if (c.pipeline < 1 || c.pipeline > max_pipeline) {
-    return "--pipeline: expected 1.." + std::to_string(max_pipeline) + ", got " +
-           std::to_string(c.pipeline);
-  }
-  if (c.uploads_in_flight < 1) return "--uploads-in-flight: must be at least 1, got 0";
+  // (Empty, negative and non-numeric values were refused by the parser.)
+  auto out_of_range = [](const char* flag, uint32_t value, uint32_t max) -> std::optional<std::string> {
+    if (value >= 1 && value <= max) return std::nullopt;
+    return std::string(flag) + ": expected 1.." + std::to_string(max) + ", got " +
+           std::to_string(value);
+  };
+  if (auto p = out_of_range("--max-connections", c.max_connections, kMaxConnectionsFlag)) return p;
+  // A neighbour may have at most max_queued_requests of ours queued, and we
+  // serve at most as many of its own at once.
+  const uint32_t max_queued = o->peer.max_queued_requests;
+  if (auto p = out_of_range("--pipeline", c.pipeline, max_queued)) return p;
+  if (auto p = out_of_range("--uploads-in-flight", c.uploads_in_flight, max_queued)) return p;
   uint64_t seed = DrawSeed(c.seed);
   o->run_seed = seed;
   // The peer id comes from the driver's fresh key pair (peer_auth.h).
@@ -244,7 +256,8 @@ std::string Percent(double x) {
 std::string Eta(double seconds) {
   if (seconds < 0 || seconds > 99 * 3600) return "--:--";
   char buf[32];
-  int s = static_cast<int>(seconds);
+  // Rounded up: "0:00:00" while bytes are still missing would be a lie.
+  int s = static_cast<int>(std::ceil(seconds));
   std::snprintf(buf, sizeof buf, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
   return buf;
 }

@@ -232,6 +232,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
         }
       };
       smooth(down_rate, down_seen, (p.stats.downloaded - last.stats.downloaded) / dt);
+      if (p.seed) down_rate = 0;  // complete: nothing more will come
       smooth(up_rate, up_seen, (p.stats.uploaded - last.stats.uploaded) / dt);
     }
     if (p.stats.downloaded != last.stats.downloaded || p.seed) last_data = now;

@@ -63,8 +63,11 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
       ->type_name("RATE");
   app->add_option("--download-limit", o->download_limit, "download cap (0 = unlimited)")
       ->type_name("RATE");
-  app->add_option("--max-connections", o->max_connections, "peer connections at most (1 or more)")
-      ->type_name("N");
+  app->add_option("--max-connections", o->max_connections,
+                  "peer connections at most, 1.." + std::to_string(cli::kMaxConnectionsFlag))
+      ->type_name("N")
+      ->check(NotEmpty("a number"))
+      ->check(Quiet(swarm::sim::UnsignedWhole(32)));
   app->add_option("--log-level", o->log_level, "error|warn|info|debug")->type_name("LEVEL");
   app->add_option("--listen", o->listen, "HOST:PORT to accept peers on (port 0: any)")
       ->type_name("HOST:PORT")
@@ -75,10 +78,15 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
   app->add_option("--pipeline", o->pipeline,
                   "requests in flight per connection, 1.." +
                       std::to_string(swarm::core::PeerConfig{}.max_queued_requests))
-      ->type_name("N");
+      ->type_name("N")
+      ->check(NotEmpty("a number"))
+      ->check(Quiet(swarm::sim::UnsignedWhole(32)));
   app->add_option("--uploads-in-flight", o->uploads_in_flight,
-                  "blocks being sent to one peer at a time (1 or more)")
-      ->type_name("N");
+                  "blocks being sent to one peer at a time, 1.." +
+                      std::to_string(swarm::core::PeerConfig{}.max_queued_requests))
+      ->type_name("N")
+      ->check(NotEmpty("a number"))
+      ->check(Quiet(swarm::sim::UnsignedWhole(32)));
   app->add_option("--tracker-retries", o->tracker_retries,
                   "attempts to reach the tracker before giving up, 1..1000000")
       ->type_name("N")
@@ -97,6 +105,10 @@ int main(int argc, char** argv) {
   // reports like any other disk error (file, reason, partial file kept).
   ::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"swarmlab real swarms: tracker, share, list, get, run-scenario"};
+  // The parser's own refusals in the format of every other error of ours.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("swarm: error: ") + e.what() + "\nRun with --help for more information.\n";
+  });
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("swarm ") + swarm::Version() + " (build " +
                                         swarm::BuildId() + ")");
@@ -160,7 +172,7 @@ int main(int argc, char** argv) {
   std::string scenario_file, scenario_out;
   std::vector<std::string> sets;
   std::optional<uint64_t> scenario_seed;
-  std::string max_wall = "1800";
+  std::string max_wall = "30min";
   auto* scenario = app.add_subcommand(
       "run-scenario", "run a simulator scenario's peers on real sockets (127.0.0.1)");
   scenario->add_option("FILE", scenario_file, "scenario YAML")->required()->type_name("");

@@ -28,9 +28,30 @@ TEST(MakeDriverOptionsTest, OutOfRangeCountsNameTheirFlag) {
   EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->pipeline = 257; }),
             "--pipeline: expected 1..256, got 257");
   EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->max_connections = 0; }),
-            "--max-connections: must be at least 1, got 0");
+            "--max-connections: expected 1..10000, got 0");
+  EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->max_connections = 10001; }),
+            "--max-connections: expected 1..10000, got 10001");
   EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->uploads_in_flight = 0; }),
-            "--uploads-in-flight: must be at least 1, got 0");
+            "--uploads-in-flight: expected 1..256, got 0");
+  EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->uploads_in_flight = 257; }),
+            "--uploads-in-flight: expected 1..256, got 257");
+}
+
+// A rate that is too large used to be "cannot parse", like one without a
+// unit; the message now gives the range and the form.
+TEST(MakeDriverOptionsTest, ARateOutOfRangeSaysTheRange) {
+  EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->upload_limit = "9999999TiB/s"; }),
+            "--upload-limit: expected a rate with its unit, 0 to 1000000Mbit/s (e.g. 2MiB/s "
+            "or 10Mbit/s), got '9999999TiB/s'");
+}
+
+// Rounded up: the line said 0:00:00 with 0.6 s of the download left.
+TEST(EtaTest, RoundsUpAndShowsHours) {
+  EXPECT_EQ(Eta(0.6), "0:00:01");
+  EXPECT_EQ(Eta(0), "0:00:00");
+  EXPECT_EQ(Eta(3599.2), "1:00:00");
+  EXPECT_EQ(Eta(-1), "--:--");         // no rate yet
+  EXPECT_EQ(Eta(100 * 3600), "--:--");  // too long to mean anything
 }
 
 TEST(LogTest, ControlCharactersInAMessageAreNotPassedToTheTerminal) {

@@ -320,6 +320,24 @@ cli)
     (( RC == 2 )) && grep -q -- "--tracker-retries: Value 0 not in range" tr.err \
       || { cat tr.err; fail "$cmd --tracker-retries 0: rc $RC"; }
   done
+  # Counts: empty, negative and out-of-range values are refused with the
+  # flag's name (an empty one used to read as 0), in our error format.
+  for bad in '' -1 20000; do
+    RC=0
+    "$SWARM" get payload.bin --tracker "$TRACKER" --out never --max-connections "$bad" \
+      > mc.out 2> mc.err || RC=$?
+    (( RC == 2 )) && grep -q -- "^swarm: error: --max-connections: " mc.err \
+      || { cat mc.err; fail "--max-connections '$bad': rc $RC"; }
+  done
+  # A name that is not UTF-8 cannot travel in the tracker's messages: it is
+  # refused before hashing, not reported as "not a swarm tracker".
+  BAD_NAME=$(printf 'bad\xff.bin')
+  head -c 1000 /dev/urandom > "$BAD_NAME"
+  RC=0
+  "$SWARM" share --tracker "$TRACKER" -- "$BAD_NAME" > bn.out 2> bn.err || RC=$?
+  (( RC == 2 )) && grep -q "not valid UTF-8 at byte 4" bn.err && ! grep -q hashed bn.err \
+    || { cat bn.err; fail "share of a non-UTF-8 name: rc $RC"; }
+  rm -f "$BAD_NAME"
   # A file of the user's named like a partial file, and a file in --out with
   # the right name but extra bytes, are left alone.
   mkdir -p mine

@@ -283,6 +283,11 @@ TEST(SafeFileNameTest, TheProblemNamesTheRule) {
   EXPECT_EQ(FileNameProblem("bell\a"), "it contains a control character (byte 0x07)");
   EXPECT_EQ(FileNameProblem("del\x7f"), "it contains a control character (byte 0x7f)");
   EXPECT_EQ(FileNameProblem(std::string(238, 'x')), "it has 238 bytes (at most 237)");
+  // A name travels in protobuf string fields: a tracker could not parse a
+  // request carrying one that is not UTF-8 (and would look like no tracker).
+  EXPECT_EQ(FileNameProblem("bad\xff.bin"), "it is not valid UTF-8 at byte 4 (0xff)");
+  EXPECT_EQ(FileNameProblem("caf\xc3"), "it is not valid UTF-8 at byte 4 (0xc3)");
+  EXPECT_EQ(FileNameProblem("caf\u00e9 \u65e5\u672c.bin"), std::nullopt);
 }
 
 // The partial file's name adds ".<12 hex digits>.part" (18 bytes) to the
