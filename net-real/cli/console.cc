@@ -1,5 +1,7 @@
 #include "net-real/cli/console.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,6 +91,15 @@ void Print(const std::string& line) {
 int UserError(const std::string& msg) {
   Log(LogLevel::kError, msg);
   return 2;
+}
+
+void RouteProtobufLogs() {
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char* file, int line,
+                                     const std::string& message) {
+    const bool fatal = level == google::protobuf::LOGLEVEL_FATAL;
+    Log(fatal ? LogLevel::kError : LogLevel::kDebug,
+        "protobuf (" + std::string(file) + ":" + std::to_string(line) + "): " + message);
+  });
 }
 
 bool ParseLevel(const std::string& s) {

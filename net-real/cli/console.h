@@ -29,6 +29,13 @@ bool ParseLevel(const std::string& s);
 // True if messages of `level` are shown.
 bool Logs(LogLevel level);
 
+// protobuf logs a line of its own for each message it cannot parse, e.g.
+// one whose `string` field is not UTF-8: any client could fill a tracker's
+// log with them, and our own code already reports the refused message.
+// Sends protobuf's lines through Log at debug level instead (fatal ones as
+// errors). Call once, before any thread starts.
+void RouteProtobufLogs();
+
 // Blocks the stop signals, SIGINT, SIGTERM and SIGHUP (a closed terminal;
 // not when SIGHUP was ignored at the start, as under nohup), in every
 // thread (call before starting any), so WaitForSignal can take them

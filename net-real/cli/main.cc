@@ -11,6 +11,7 @@
 
 #include "core/peer_config.h"
 #include "net-real/cli/commands.h"
+#include "net-real/cli/console.h"
 #include "sim/build_info.h"
 #include "sim/cli_checks.h"  // header-only: CLI11 validators
 
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
   // and a core dump; ignored, it fails with EFBIG instead, which `get`
   // reports like any other disk error (file, reason, partial file kept).
   ::signal(SIGXFSZ, SIG_IGN);
+  cli::RouteProtobufLogs();
   CLI::App app{"swarmlab real swarms: tracker, share, list, get, run-scenario"};
   // The parser's own refusals in the format of every other error of ours.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {

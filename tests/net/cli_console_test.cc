@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include "proto/tracker.pb.h"
+
 namespace swarm::net::cli {
 namespace {
 
@@ -52,6 +54,27 @@ TEST(EtaTest, RoundsUpAndShowsHours) {
   EXPECT_EQ(Eta(3599.2), "1:00:00");
   EXPECT_EQ(Eta(-1), "--:--");         // no rate yet
   EXPECT_EQ(Eta(100 * 3600), "--:--");  // too long to mean anything
+}
+
+// A tracker used to print protobuf's own line for every request whose name
+// was not UTF-8 (a line per request: any client could fill its log).
+TEST(LogTest, ProtobufsParseComplaintsAreDebugLines) {
+  RouteProtobufLogs();
+  swarm::wire::TorrentMeta meta;
+  meta.set_name("ok");
+  std::string bytes = meta.SerializeAsString();
+  bytes.back() = '\xff';  // the name's last byte: no longer UTF-8
+  ASSERT_TRUE(ParseLevel("info"));
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(swarm::wire::TorrentMeta().ParseFromString(bytes));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  ASSERT_TRUE(ParseLevel("debug"));
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(swarm::wire::TorrentMeta().ParseFromString(bytes));
+  const std::string shown = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(shown.rfind("swarm: debug: protobuf (", 0), 0u) << shown;
+  EXPECT_NE(shown.find("invalid UTF-8"), std::string::npos) << shown;
+  ASSERT_TRUE(ParseLevel("info"));
 }
 
 TEST(LogTest, ControlCharactersInAMessageAreNotPassedToTheTerminal) {
