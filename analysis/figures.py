@@ -18,7 +18,7 @@ import numpy as np
 import resultdir
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogFormatter, MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
 MIB = 2 ** 20
@@ -31,7 +31,8 @@ RUN_COLORS = tuple(c for c in plt.get_cmap("tab10").colors
 
 # Titles and legends carry text from the user (scenario names, folder
 # names, --set values), which may hold "$": matplotlib would read it as
-# mathematical notation and fail on an unbalanced one. No figure uses it.
+# mathematical notation and fail on an unbalanced one. No figure uses it
+# (the log axis of draw_growth is given plain tick labels).
 plt.rcParams.update({
     "figure.dpi": 110, "savefig.dpi": 110, "font.size": 10,
     "axes.titlesize": 11.5, "axes.titleweight": "bold", "axes.grid": True,
@@ -217,6 +218,10 @@ def draw_growth(ax, run, which="first_piece"):
         ax.text(0.5, 0.5, f"no leecher reached this ({label})",
                 transform=ax.transAxes, ha="center", color="0.3")
     ax.set_yscale("log")
+    # The log axis' own formatters write ticks as math text ("10^2"), which
+    # is off (see rcParams above): these are their plain-text parents.
+    ax.yaxis.set_major_formatter(LogFormatter())
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
     ax.set_ylim(0.8, max(2.0, int(p.leecher.sum()) * 1.5))
     ax.set_xlim(left=0)
     ax.set_xlabel(f"time since the first leecher joined ({unit})")

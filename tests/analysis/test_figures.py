@@ -82,6 +82,21 @@ class PanelTest(helpers.TempDirTest):
         self.assertAlmostEqual(first.get_xdata()[-1], last / div)
         self.assertEqual(self.ax.get_yscale(), "log")
 
+    def test_growth_ticks_are_plain_numbers(self):
+        # Math text is off (figures.py), and the log axis' default
+        # formatter writes its ticks as math: they came out as the raw
+        # "$\\mathdefault{10^{2}}$".
+        fig, ax = plt.subplots()
+        figures.draw_growth(ax, resultdir.load(STEADY), "completion")
+        fig.canvas.draw()
+        lo, hi = ax.get_ylim()
+        shown = [t.get_text() for t in ax.get_yticklabels()
+                 if lo <= t.get_position()[1] <= hi and t.get_text()]
+        self.assertIn("10", shown)
+        self.assertIn("100", shown)
+        self.assertFalse([t for t in shown if "$" in t or "mathdefault" in t], shown)
+        plt.close(fig)
+
     def test_growth_legend_hides_no_part_of_the_curve(self):
         # In a flash crowd completions come late: the count-1 step ran
         # along the bottom right, under the legend there.
