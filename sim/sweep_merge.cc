@@ -273,6 +273,21 @@ bool FirstDifference(const YAML::Node& a, const YAML::Node& b, const std::string
   return true;
 }
 
+// The first field in which two resolved scenarios differ, as
+// "FIELD: VALUE_A LABEL_A, VALUE_B LABEL_B", or "" when none is found (or
+// a text is not YAML). The one comparison behind both --resume (StaleRun)
+// and merge's one-experiment check.
+std::string ScenarioDifference(const std::string& a, const std::string& b,
+                               const std::string& label_a, const std::string& label_b) {
+  std::string where, in_a, in_b;
+  try {
+    if (FirstDifference(YAML::Load(a), YAML::Load(b), "", &where, &in_a, &in_b))
+      return where + ": " + in_a + " " + label_a + ", " + in_b + " " + label_b;
+  } catch (const YAML::Exception&) {
+  }
+  return "";
+}
+
 std::string Header(const std::vector<std::string>& params) {
   std::string h = "run,seed";
   for (const std::string& p : params) h.append(",").append(CsvField(p));
@@ -335,7 +350,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
   std::set<std::string> versions;
   std::optional<std::string> reference;  // Experiment() of the first good run
   std::vector<std::string> reference_values;
-  std::string reference_dir;
+  std::string reference_dir, reference_name;
   size_t shared = 0;  // runs with more than one good copy, all alike
   for (const std::string& name : order) {
     struct Good {
@@ -367,11 +382,17 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       if (!reference) {
         reference = experiment;
         reference_dir = dir;
+        reference_name = name;
       } else if (*reference != experiment) {
+        // Both texts have the varied fields at the first run's values and
+        // seed 0, so the field named is one the sweeps did not vary.
+        std::string field = ScenarioDifference(experiment, *reference, "in this run",
+                                               "in " + reference_dir + "/runs/" + reference_name);
         out.fatal = dir + ": run " + name + " is a different experiment from those in " +
-                    reference_dir +
-                    " (its scenario differs in more than the varied fields and the seed: "
-                    "another scenario file or other --set values); cannot merge them";
+                    reference_dir + " (" + (field.empty() ? "" : field + "; ") +
+                    "apart from the varied fields and the seed, the runs of one table must "
+                    "have the same scenario: was the scenario file edited, or another file or "
+                    "other --set values given, between the sweeps?); cannot merge them";
         return out;
       }
       good.push_back({c.folder, std::get<std::vector<std::string>>(std::move(row)), version});
@@ -570,12 +591,8 @@ std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<Swe
     s.seed = run.seed;  // as `sim run --seed` sets it
     const std::string here = EmitScenario(s);
     if (here == there) continue;
-    std::string where, in_run, in_now, detail;
-    try {
-      if (FirstDifference(YAML::Load(there), YAML::Load(here), "", &where, &in_run, &in_now))
-        detail = where + ": " + in_run + " in that run, " + in_now + " now; ";
-    } catch (const YAML::Exception&) {
-    }
+    std::string detail = ScenarioDifference(there, here, "in that run", "now");
+    if (!detail.empty()) detail += "; ";
     return "--resume: " + run_dir.string() +
            ": made from another scenario than this command gives it (" + detail +
            spec.scenario_file + " or the --set values changed since). Resuming would mix two "

@@ -560,6 +560,39 @@ TEST(SimMerge, SweepsOfDifferentExperimentsAreRefused) {
   EXPECT_EQ(Lines(Read(merged)).size(), 5u);
 }
 
+// Two sweeps of one scenario file, edited between them in a field neither
+// varies (file.size): the message said "another scenario file or other
+// --set values" and named no field. It now names both folders, the run and
+// the field, with the value in each, as --resume does.
+TEST(SimMerge, AScenarioEditedBetweenSweepsIsRefusedNamingTheField) {
+  const std::string file = TestFile(".edited.yaml"), a = Dir("edit_a"), b = Dir("edit_b");
+  std::ofstream(file) << kTiny;
+  const std::string base = "sweep " + file +
+                           " --vary protocol.piece_selection=rarest_first,random --seeds 1 "
+                           "--quiet --jobs 2";
+  std::string err;
+  ASSERT_EQ(Sim(base + " --out " + a, nullptr, &err), 0) << err;
+  std::string edited = kTiny;
+  edited.replace(edited.find("size: 2MiB"), 10, "size: 4MiB");
+  std::ofstream(file, std::ios::trunc) << edited;
+  ASSERT_EQ(Sim(base + " --seed-base 2 --out " + b, nullptr, &err), 0) << err;
+  const std::string merged = Dir("edit_m") + "/t.csv";
+  EXPECT_EQ(Sim("merge " + a + " " + b + " --out " + merged, nullptr, &err), 2) << err;
+  EXPECT_NE(err.find(b + ": run protocol.piece_selection=rarest_first__seed=2 is a different "
+                         "experiment from those in " + a),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("file.size: 4MiB in this run, 2MiB in " + a +
+                     "/runs/protocol.piece_selection=rarest_first__seed=1"),
+            std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(merged));
+  // Within one folder too: a run redone after the edit.
+  ASSERT_EQ(Sim("run " + file + " --seed 1 --set protocol.piece_selection=random --out " + a +
+                    "/runs/protocol.piece_selection=random__seed=1 --quiet",
+                nullptr, &err), 0) << err;
+  EXPECT_EQ(Sim("merge " + a, nullptr, &err), 2) << err;
+  EXPECT_NE(err.find("file.size: 4MiB in this run, 2MiB in " + a), std::string::npos) << err;
+}
+
 // A class with its own protocol settings inherits the scenario's others;
 // varying one of those is still one experiment (the class's copy follows).
 TEST(SimMerge, AClassProtocolFollowsTheVariedSetting) {
