@@ -169,7 +169,19 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run);
 // values changed since. Returns a message naming that run and the first
 // field that differs, or nullopt when every finished run still matches.
 // Folders this binary cannot read are left out: --resume makes them again.
-std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs);
+// `flag` starts the message ("--resume").
+std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                                    const std::string& flag = "--resume");
+
+// With --emit-jobs into a folder that already holds a sweep (its
+// sweep.yaml): why the manifest must not be replaced, or nullopt. Without
+// `resume` the folder must hold this very sweep (scenario file, varied
+// fields and values, fixed --set values, seeds); with it the plan may
+// differ, as for a resumed run. Either way every finished run there must
+// still be what this command gives it (StaleRun). A folder without
+// sweep.yaml is nobody's sweep: nullopt.
+std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
+                                           const std::vector<SweepRun>& runs, bool resume);
 
 // Merges the sweep folders `dirs` (each with sweep.yaml and runs/) into one
 // table, rows in manifest order, folders in the order given. Every run's

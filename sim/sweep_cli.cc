@@ -307,16 +307,39 @@ int SweepCommands::Sweep(const std::string& argv0) const {
       return kUserError;
     }
   }
+  // Emitted jobs do not replace the runs already there as a local sweep
+  // does: the folder must hold this sweep, or --resume extend it.
+  if (emit_jobs_) {
+    if (auto problem = EmitJobsProblem(spec, runs, resume_)) {
+      std::cerr << *problem << "\n";
+      return kUserError;
+    }
+  }
   if (auto e = WriteSweepManifest(spec, runs, DisplayProgram(argv0))) {
     std::cerr << *e << "\n";
     return kFailed;
   }
   std::string csv = (fs::path(spec.out_dir) / "sweep.csv").string();
   if (emit_jobs_) {
+    // jobs.txt has every run, one line each in plan order; with --resume
+    // only those of runs not done yet are printed.
     std::ifstream jobs(fs::path(spec.out_dir) / "jobs.txt");
-    std::cout << jobs.rdbuf();
-    std::cerr << "sim sweep: " << runs.size() << " commands (also in " << spec.out_dir
-              << "/jobs.txt); when they are done: "
+    size_t printed = 0;
+    std::string line;
+    for (const SweepRun& r : runs) {
+      if (!std::getline(jobs, line)) break;
+      if (resume_ && RunFolderDone(spec, r)) continue;
+      std::cout << line << "\n";
+      ++printed;
+    }
+    std::cout << std::flush;
+    std::cerr << "sim sweep: " << printed << " commands ";
+    if (printed < runs.size())
+      std::cerr << "(" << runs.size() - printed << " already done; " << spec.out_dir
+                << "/jobs.txt has all " << runs.size() << ")";
+    else
+      std::cerr << "(also in " << spec.out_dir << "/jobs.txt)";
+    std::cerr << "; when they are done: "
               << ShellCommand(DisplayProgram(argv0), {"merge", spec.out_dir}) << "\n";
     return 0;
   }

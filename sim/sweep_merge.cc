@@ -563,7 +563,8 @@ bool IsMergedManifest(const std::string& path) {
   }
 }
 
-std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs) {
+std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                                    const std::string& flag) {
   std::map<std::vector<std::string>, std::optional<Scenario>> now;  // by values
   for (const SweepRun& run : runs) {
     const fs::path run_dir = fs::path(spec.out_dir) / "runs" / run.name;
@@ -593,13 +594,62 @@ std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<Swe
     if (here == there) continue;
     std::string detail = ScenarioDifference(there, here, "in that run", "now");
     if (!detail.empty()) detail += "; ";
-    return "--resume: " + run_dir.string() +
+    return flag + ": " + run_dir.string() +
            ": made from another scenario than this command gives it (" + detail +
-           spec.scenario_file + " or the --set values changed since). Resuming would mix two "
-           "experiments in one table: give this sweep a new --out, or remove " +
-           spec.out_dir + " first";
+           spec.scenario_file + " or the --set values changed since). Its runs and this "
+           "command's would mix two experiments in one table: give this sweep a new --out, "
+           "or remove " + spec.out_dir + " first";
   }
   return std::nullopt;
+}
+
+std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
+                                           const std::vector<SweepRun>& runs, bool resume) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(spec.out_dir) / "sweep.yaml", ec)) return std::nullopt;
+  const std::string where = "--emit-jobs --out " + spec.out_dir;
+  auto read = ReadManifest(spec.out_dir);
+  if (auto* e = std::get_if<std::string>(&read))
+    return where + ": holds a sweep.yaml that cannot be read (" + *e +
+           "); give this sweep a new --out, or remove " + spec.out_dir + " first";
+  const Manifest& m = std::get<Manifest>(read);
+  if (!resume) {
+    // The same sweep: the same scenario file (by where it is, from the
+    // folder each command runs in), varied fields, fixed values and runs.
+    // The program, --no-memory-check and where the paths start may differ:
+    // they do not change a result.
+    auto file = [](const std::string& made_in, const std::string& path) {
+      fs::path p(path);
+      if (p.is_relative() && !made_in.empty()) p = fs::path(made_in) / p;
+      std::error_code e;
+      fs::path full = fs::weakly_canonical(fs::absolute(p, e), e);
+      return e ? p.lexically_normal() : full;
+    };
+    std::error_code e;
+    std::string difference;
+    std::vector<std::string> keys;
+    for (const SweepParam& p : spec.params) keys.push_back(p.key);
+    if (file(m.made_in, m.scenario) != file(fs::current_path(e).string(), spec.scenario_file))
+      difference = "scenario " + m.scenario + " there, " + spec.scenario_file + " now";
+    else if (m.params != keys)
+      difference = "other --vary fields";
+    else if (m.sets != spec.sets)
+      difference = "other --set values";
+    else if (m.runs.size() != runs.size())
+      difference = std::to_string(m.runs.size()) + " runs there, " +
+                   std::to_string(runs.size()) + " now";
+    for (size_t i = 0; difference.empty() && i < runs.size(); ++i) {
+      if (m.runs[i].name != runs[i].name || m.runs[i].seed != runs[i].seed ||
+          m.runs[i].values != runs[i].values)
+        difference = "run " + m.runs[i].name + " there, " + runs[i].name + " now";
+    }
+    if (!difference.empty())
+      return where + ": holds another sweep (" + difference +
+             "); its runs would stay beside this one's jobs. Give this sweep a new --out, "
+             "remove " + spec.out_dir + " first, or add --resume to extend that sweep "
+             "(its finished runs must be runs of this command)";
+  }
+  return StaleRun(spec, runs, where);
 }
 
 bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {

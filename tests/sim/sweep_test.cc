@@ -447,6 +447,53 @@ TEST(SimSweep, EmitJobsPrintsCommandsAndRunsNothing) {
   EXPECT_NE(err.find("merge " + out), std::string::npos) << err;
 }
 
+// --emit-jobs into a folder that held a sweep rewrote its manifest without
+// a check: the runs of the old sweep (other values, or an edited scenario)
+// stayed under runs/ and a merge took them for the new sweep's. Now only
+// the same sweep may be emitted again; --resume extends one whose finished
+// runs are still runs of this command, and prints only what is missing.
+TEST(SimSweep, EmitJobsIntoAnotherSweepIsRefused) {
+  const std::string file = TestFile(".emit.yaml"), out = Dir("emit_again");
+  std::ofstream(file) << kTiny;
+  const std::string args = "sweep " + file + " --vary peers.1.count=3,4 --quiet --out " + out;
+  std::string jobs, err;
+  ASSERT_EQ(Sim(args + " --seeds 1 --emit-jobs", &jobs, &err), 0) << err;
+  const std::string manifest = Read(out + "/sweep.yaml");
+  // The same sweep again: fine, the same commands.
+  std::string again;
+  ASSERT_EQ(Sim(args + " --seeds 1 --emit-jobs", &again, &err), 0) << err;
+  EXPECT_EQ(again, jobs);
+  // Other values, other seeds, other --set: another sweep. Nothing written.
+  for (const std::string& other :
+       {"sweep " + file + " --vary peers.1.count=3,5 --quiet --out " + out + " --seeds 1",
+        args + " --seeds 2", args + " --seeds 1 --set peers.1.upload=2Mbit/s"}) {
+    EXPECT_EQ(Sim(other + " --emit-jobs", nullptr, &err), 2) << other;
+    EXPECT_NE(err.find("--emit-jobs --out " + out + ": holds another sweep"),
+              std::string::npos) << err;
+    EXPECT_EQ(Read(out + "/sweep.yaml"), manifest);
+  }
+  // One job done, then the scenario edited: its run is of another
+  // experiment, with or without --resume.
+  ASSERT_EQ(std::system((Lines(jobs)[0] + " >/dev/null").c_str()), 0);
+  std::string edited = kTiny;
+  edited.replace(edited.find("size: 2MiB"), 10, "size: 4MiB");
+  std::ofstream(file, std::ios::trunc) << edited;
+  for (const std::string& resume : {"", " --resume"}) {
+    EXPECT_EQ(Sim(args + " --seeds 1 --emit-jobs" + resume, nullptr, &err), 2) << resume;
+    EXPECT_NE(err.find(out + "/runs/peers.1.count=3__seed=1: made from another scenario"),
+              std::string::npos) << err;
+    EXPECT_NE(err.find("file.size"), std::string::npos) << err;
+    EXPECT_EQ(Read(out + "/sweep.yaml"), manifest);
+  }
+  // As it was, with --resume and a second seed: the three runs not done.
+  std::ofstream(file, std::ios::trunc) << kTiny;
+  ASSERT_EQ(Sim(args + " --seeds 2 --emit-jobs --resume", &again, &err), 0) << err;
+  EXPECT_EQ(Lines(again).size(), 3u) << again;
+  EXPECT_EQ(again.find("count=3__seed=1"), std::string::npos) << again;
+  EXPECT_EQ(Lines(Read(out + "/jobs.txt")).size(), 4u);
+  EXPECT_NE(err.find("(1 already done; " + out + "/jobs.txt has all 4)"), std::string::npos) << err;
+}
+
 TEST(SimMerge, FoldersMadeElsewhereGiveTheSameTable) {
   std::string local = Dir("merge_local"), remote = Dir("merge_remote"), out, err;
   ASSERT_EQ(Sim(SweepArgs(local, 2), nullptr, &err), 0) << err;
