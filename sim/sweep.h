@@ -135,6 +135,7 @@ struct MergedRun {
   uint64_t seed = 0;
   std::vector<std::string> values;  // one per MergeResult::params
   std::string command;              // the `sim run` that makes it in `folder`
+  bool no_memory_check = false;     // as the sweep.yaml of its folder
 };
 
 struct MergeResult {
@@ -152,7 +153,9 @@ struct MergeResult {
   std::string scenario;               // usable from here (see MergedRun)
   std::vector<std::string> params;
   std::vector<std::string> sets;
-  bool no_memory_check = false;  // as the first folder's sweep.yaml
+  // Whether any run of the table was made by a sweep with
+  // --no-memory-check (each run's command keeps its own folder's flag).
+  bool no_memory_check = false;
   std::vector<std::string> dirs;      // the sweep folders, as given, each once
   std::vector<MergedRun> runs;        // in table order
   std::string program;                // starts every command

@@ -322,7 +322,6 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       out.scenario = ScenarioFromHere(m);
       out.params = m.params;
       out.sets = m.sets;
-      out.no_memory_check = m.no_memory_check;
     } else if (m.params != out.params) {
       out.fatal = dir + ": varies different fields than " + out.dirs[0] + "; cannot merge them";
       return out;
@@ -449,7 +448,8 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
     const Manifest& m = manifests[used.folder];
     out.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / name).string(),
                         ScenarioFromHere(m), used_run->seed, used_run->values,
-                        RedoCommand(m, used_dir, *used_run, program)});
+                        RedoCommand(m, used_dir, *used_run, program), m.no_memory_check});
+    out.no_memory_check = out.no_memory_check || m.no_memory_check;
   }
   if (shared > 0) {
     out.notes.push_back(std::to_string(shared) + (shared == 1 ? " run is" : " runs are") +
@@ -521,7 +521,7 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
     y << YAML::Key << "values" << YAML::Value << YAML::Flow << r.values;
     y << YAML::Key << "command" << YAML::Value
       << RunCommand(program, rebased(r.scenario), merged.params, merged.sets, from_table(r.dir),
-                    r.name, r.seed, r.values, merged.no_memory_check)
+                    r.name, r.seed, r.values, r.no_memory_check)
       << YAML::EndMap;
   }
   y << YAML::EndSeq << YAML::EndMap;

@@ -951,6 +951,34 @@ TEST(SimMerge, RedoKeepsNoMemoryCheck) {
       << err;
 }
 
+// Folders of one experiment, one swept with --no-memory-check and one
+// without: the merged manifest took the flag of the first folder for every
+// command. Each run's command now keeps its own folder's flag, and the
+// manifest says `no_memory_check: true` when any run of the table had it.
+TEST(SimMerge, NoMemoryCheckOfEachFolderIsKept) {
+  const std::string scenario = TinyFile(), a = Dir("nmc_a"), b = Dir("nmc_b");
+  const std::string base = "sweep " + scenario + " --seeds 1 --quiet";
+  ASSERT_EQ(Sim(base + " --out " + a), 0);
+  ASSERT_EQ(Sim(base + " --seed-base 2 --no-memory-check --out " + b), 0);
+  const std::string dir = Dir("nmc_m");
+  for (const std::string& order : {a + " " + b, b + " " + a}) {
+    std::string e;
+    ASSERT_EQ(Sim("merge " + order + " --out " + dir + "/t.csv", nullptr, &e), 0) << e;
+    YAML::Node m = YAML::LoadFile(dir + "/t.sweep.yaml");
+    EXPECT_TRUE(m["no_memory_check"] && m["no_memory_check"].as<bool>()) << order;
+    ASSERT_EQ(m["runs"].size(), 2u);
+    for (const YAML::Node& r : m["runs"]) {
+      const std::string command = r["command"].as<std::string>();
+      const bool flagged = command.find("--no-memory-check") != std::string::npos;
+      EXPECT_EQ(flagged, r["seed"].as<uint64_t>() == 2) << command;
+    }
+  }
+  // Without the flag anywhere, the manifest does not say it.
+  std::string e;
+  ASSERT_EQ(Sim("merge " + a + " --out " + dir + "/a.csv", nullptr, &e), 0) << e;
+  EXPECT_FALSE(YAML::LoadFile(dir + "/a.sweep.yaml")["no_memory_check"]);
+}
+
 // A scenario named with a space or a non-ASCII letter, as older ones are,
 // sweeps and merges: the strict name rule made `sim merge` of such a sweep
 // find none of its runs.
