@@ -269,7 +269,8 @@ std::vector<std::string> MissingFolders(const std::string& dir) {
 // (not --quiet).
 bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check, bool quiet) {
   using swarm::sim::FormatMemory;
-  const double need = swarm::sim::EstimateRunMemory(s), have = swarm::sim::PhysicalMemory();
+  const swarm::sim::MemoryLimit limit = swarm::sim::AvailableMemory();
+  const double need = swarm::sim::EstimateRunMemory(s), have = limit.bytes;
   const double firm_need = swarm::sim::FirmRunMemory(s);
   const bool firm = firm_need >= need;
   if (have > 0 && firm_need > have && !no_memory_check) {
@@ -277,21 +278,23 @@ bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check
               << " of memory (estimated from its peers, pieces and connections, "
               << (firm ? "every peer present at once" : "the peers of its classes that stay")
               << "), more than this machine's " << FormatMemory(have)
-              << " (physical memory); fewer peers or a smaller file would fit, or "
+              << " (" << limit.source
+              << "); fewer peers or a smaller file would fit, or "
                  "--no-memory-check runs it anyway\n";
     return false;
   }
   if (have > 0 && need > have && !no_memory_check) {
     std::cerr << "sim: warning: " << file << ": this run may need up to " << FormatMemory(need)
               << " of memory, more than this machine's " << FormatMemory(have)
-              << " (physical memory), if its peers were all present at once; they leave or "
+              << " (" << limit.source
+              << "), if its peers were all present at once; they leave or "
                  "fail, so it likely needs less: running it\n";
     return true;
   }
   if (need >= 1e9 && !quiet) {
     std::cerr << "sim: note: this run " << (firm ? "needs about " : "may need up to ")
               << FormatMemory(need) << " of memory (estimate; this machine has "
-              << FormatMemory(have) << ")\n";
+              << FormatMemory(have) << ", " << limit.source << ")\n";
   }
   return true;
 }
@@ -550,13 +553,15 @@ int main(int argc, char** argv) {
   if (*check) {
     auto s = Load(file, sets);
     if (!s) return kUserError;
-    const double need = swarm::sim::EstimateRunMemory(*s), have = swarm::sim::PhysicalMemory();
+    const swarm::sim::MemoryLimit limit = swarm::sim::AvailableMemory();
+    const double need = swarm::sim::EstimateRunMemory(*s), have = limit.bytes;
     std::cout << file << ": ok (" << s->name << ", " << s->TotalPeers() << " peers, "
               << s->PieceCount() << (s->PieceCount() == 1 ? " piece" : " pieces") << ", about "
               << swarm::sim::FormatMemory(need) << " of memory)\n";
     if (have > 0 && need > have) {
       std::cerr << "sim: warning: " << file << ": about " << swarm::sim::FormatMemory(need)
                 << " of memory is more than this machine's " << swarm::sim::FormatMemory(have)
+                << " (" << limit.source << ")"
                 << (swarm::sim::FirmRunMemory(*s) > have
                         ? "; sim run refuses it without --no-memory-check\n"
                         : " (if every peer were present at once; its peers leave or fail, so "

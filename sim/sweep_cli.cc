@@ -270,7 +270,8 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   // themselves. As there, only the part of the classes that stay to the end
   // refuses a run (for the others the estimate is an upper bound).
   const SweepMemory need = LargestRunMemory(spec);
-  const double have = PhysicalMemory();
+  const MemoryLimit limit = AvailableMemory();
+  const double have = limit.bytes;
   if (!emit_jobs_ && !no_memory_check_ && have > 0 && need.largest_firm > have) {
     std::cerr << spec.scenario_file << ": its largest run needs about "
               << FormatMemory(need.largest_firm)
@@ -279,15 +280,17 @@ int SweepCommands::Sweep(const std::string& argv0) const {
                                                     : "the peers of its classes that stay")
               << " present at once), more than this machine's "
               << FormatMemory(have)
-              << " (physical memory); sim run would refuse it (--no-memory-check runs it "
+              << " (" << limit.source
+              << "); sim run would refuse it (--no-memory-check runs it "
                  "anyway)\n";
     return kUserError;
   }
   if (!emit_jobs_ && !no_memory_check_ && !quiet_ && have > 0 && need.largest > have &&
       need.largest > need.largest_firm) {
     std::cerr << "sim sweep: warning: a run may need up to " << FormatMemory(need.largest)
-              << " of memory, more than this machine's " << FormatMemory(have)
-              << ", if its peers were all present at once; they leave or fail, so it likely "
+              << " of memory, more than this machine's " << FormatMemory(have) << " ("
+              << limit.source
+              << "), if its peers were all present at once; they leave or fail, so it likely "
                  "needs less\n";
   }
   if (spec.out_dir.empty()) {
@@ -357,7 +360,8 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   if (fit < o.jobs) {
     std::cerr << "sim sweep: note: " << fit << " at a time instead of " << o.jobs
               << ": a run needs up to about " << FormatMemory(need.largest_firm)
-              << " of this machine's " << FormatMemory(have) << "\n";
+              << " of this machine's " << FormatMemory(have) << " (" << limit.source
+              << ")\n";
     o.jobs = fit;
   }
   o.progress_line = !quiet_ && isatty(STDERR_FILENO);

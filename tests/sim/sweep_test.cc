@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "sim/engine.h"
+#include "sim/memory_estimate.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
 
@@ -874,6 +875,66 @@ TEST(JobsThatFit, AsManyAsFitAtLeastOneAtMostAsked) {
 
 // A sweep whose largest run could not fit in this machine's memory (every
 // `sim run` of it would be refused) is refused before anything is written.
+// Writes `text` to ROOT/PATH, making the folders on the way.
+void Put(const std::string& root, const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(root + "/" + path).parent_path());
+  std::ofstream(root + "/" + path, std::ios::trunc) << text;
+}
+
+// The memory check compared with the physical memory only, which a
+// container or a systemd slice may not have: the smallest cgroup limit, up
+// the tree, now counts too. Here with fake /proc and /sys under a folder.
+TEST(CgroupMemoryLimit, TheSmallestLimitOfTheCgroupAndItsParents) {
+  const std::string root = Dir("cgroup_v2");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 0);  // no /proc/self/cgroup at all
+  Put(root, "proc/self/cgroup", "0::/user.slice/job.scope\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 0);  // no limit files
+  Put(root, "sys/fs/cgroup/user.slice/job.scope/memory.max", "max\n");
+  Put(root, "sys/fs/cgroup/user.slice/memory.max", "4294967296\n");
+  MemoryLimit l = CgroupMemoryLimit(root);
+  EXPECT_EQ(l.bytes, 4294967296.0);
+  EXPECT_EQ(l.source, "cgroup limit, /sys/fs/cgroup/user.slice/memory.max");
+  Put(root, "sys/fs/cgroup/user.slice/job.scope/memory.max", "1073741824\n");
+  l = CgroupMemoryLimit(root);
+  EXPECT_EQ(l.bytes, 1073741824.0);
+  EXPECT_EQ(l.source, "cgroup limit, /sys/fs/cgroup/user.slice/job.scope/memory.max");
+  // Smaller than any machine's memory: it is what a run may use.
+  l = AvailableMemory(root);
+  EXPECT_EQ(l.bytes, 1073741824.0);
+  EXPECT_EQ(l.source, "cgroup limit, /sys/fs/cgroup/user.slice/job.scope/memory.max");
+  // Larger than the machine: the physical memory counts.
+  Put(root, "sys/fs/cgroup/user.slice/job.scope/memory.max", "max\n");
+  Put(root, "sys/fs/cgroup/user.slice/memory.max", "1125899906842624\n");  // 1 PiB
+  EXPECT_EQ(AvailableMemory(root).source, "physical memory");
+  EXPECT_EQ(AvailableMemory(root).bytes, PhysicalMemory());
+  // The root's own limit counts (a cgroup namespace's root), junk does not.
+  Put(root, "sys/fs/cgroup/memory.max", "2147483648\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).source, "cgroup limit, /sys/fs/cgroup/memory.max");
+  Put(root, "sys/fs/cgroup/memory.max", "lots\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).source, "cgroup limit, /sys/fs/cgroup/user.slice/memory.max");
+  // A path outside this process's namespace is not looked up.
+  Put(root, "proc/self/cgroup", "0::/../../other\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 0);
+}
+
+TEST(CgroupMemoryLimit, VersionOneMemoryHierarchy) {
+  const std::string root = Dir("cgroup_v1");
+  // A hybrid machine: v1 hierarchies, "memory" one of them, and v2's "0::".
+  Put(root, "proc/self/cgroup",
+      "5:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/\n");
+  // v1 writes "no limit" as a huge number.
+  Put(root, "sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+  Put(root, "sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "9223372036854771712\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 0);
+  Put(root, "sys/fs/cgroup/memory/docker/memory.limit_in_bytes", "536870912\n");
+  const MemoryLimit l = CgroupMemoryLimit(root);
+  EXPECT_EQ(l.bytes, 536870912.0);
+  EXPECT_EQ(l.source, "cgroup limit, /sys/fs/cgroup/memory/docker/memory.limit_in_bytes");
+  // Listed with other controllers ("memory,cpu") it is found too.
+  Put(root, "proc/self/cgroup", "4:cpu,memory:/docker/abc\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 536870912.0);
+}
+
 TEST(SimSweep, ARunBeyondTheMachinesMemoryIsRefusedBeforeAnything) {
   std::string out = Dir("too_big"), err;
   EXPECT_EQ(Sim("sweep " + TinyFile() + " --seeds 1 --out " + out +
