@@ -355,9 +355,12 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   }
   RemoveOnInterrupt remove_on_interrupt(&made);
   // Shallowest first; a folder counts as this run's only when its own mkdir
-  // made it (not when another process got there first).
+  // made it (not when another process got there first). The stop signals
+  // wait while a folder is made and recorded: one that came in between
+  // would find it not yet this run's and leave it behind.
   auto make_folders = [&]() -> std::optional<std::string> {
     for (auto d = made.dirs.rbegin(); d != made.dirs.rend(); ++d) {
+      swarm::sim::BlockStopSignals block;
       if (::mkdir(d->path.c_str(), 0777) == 0) {
         struct stat st;
         if (::lstat(d->path.c_str(), &st) == 0) d->Record(st);
@@ -377,8 +380,12 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   std::ofstream trace;
   swarm::sim::SimOptions opt;
   if (!trace_file.empty()) {
+    // As for the folders: the trace is created and recorded with the stop
+    // signals held back, so one that comes meanwhile finds it recorded.
+    swarm::sim::BlockStopSignals block;
     trace.open(trace_file, std::ios::trunc);
     if (!trace) {
+      block.Unblock();
       std::cerr << "--trace " << trace_file << ": cannot open for writing\n";
       RemoveMade(made);  // nothing written: no folder made for it stays
       return kUserError;
