@@ -135,6 +135,7 @@ struct MergedRun {
   uint64_t seed = 0;
   std::vector<std::string> values;  // one per MergeResult::params
   std::string command;              // the `sim run` that makes it in `folder`
+  std::vector<std::string> sets;    // the fixed --set values of its folder's sweep
   bool no_memory_check = false;     // as the sweep.yaml of its folder
 };
 
@@ -149,7 +150,9 @@ struct MergeResult {
   std::vector<std::string> notes;
   std::optional<std::string> fatal;   // unreadable manifest, mismatched sweeps
   // What the table's rows share, from the first folder's manifest (merged
-  // folders are one experiment, so it describes them all), and its rows.
+  // folders are one experiment, so it describes them all: the scenario
+  // file and --set values of another folder may differ, but give the same
+  // resolved scenario), and its rows.
   std::string scenario;               // usable from here (see MergedRun)
   std::vector<std::string> params;
   std::vector<std::string> sets;

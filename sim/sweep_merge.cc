@@ -448,7 +448,8 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
     const Manifest& m = manifests[used.folder];
     out.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / name).string(),
                         ScenarioFromHere(m), used_run->seed, used_run->values,
-                        RedoCommand(m, used_dir, *used_run, program), m.no_memory_check});
+                        RedoCommand(m, used_dir, *used_run, program), m.sets,
+                        m.no_memory_check});
     out.no_memory_check = out.no_memory_check || m.no_memory_check;
   }
   if (shared > 0) {
@@ -520,7 +521,7 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
     y << YAML::Key << "seed" << YAML::Value << r.seed;
     y << YAML::Key << "values" << YAML::Value << YAML::Flow << r.values;
     y << YAML::Key << "command" << YAML::Value
-      << RunCommand(program, rebased(r.scenario), merged.params, merged.sets, from_table(r.dir),
+      << RunCommand(program, rebased(r.scenario), merged.params, r.sets, from_table(r.dir),
                     r.name, r.seed, r.values, r.no_memory_check)
       << YAML::EndMap;
   }

@@ -1040,6 +1040,36 @@ TEST(SimMerge, NoMemoryCheckOfEachFolderIsKept) {
   EXPECT_FALSE(YAML::LoadFile(dir + "/a.sweep.yaml")["no_memory_check"]);
 }
 
+// One experiment from two scenario files: A's sets the leechers to 4 in
+// the file, B's file has 3 and its sweep --set peers.1.count=4. The merged
+// manifest gave every run the first folder's --set values, so the command
+// of B's run made 3 leechers: another experiment. Each run's command now
+// has its own folder's --set values.
+TEST(SimMerge, EachRunsCommandHasItsOwnFoldersSetValues) {
+  std::string four = kTiny, three = kTiny;
+  four.replace(four.find("count: 5"), 8, "count: 4");
+  three.replace(three.find("count: 5"), 8, "count: 3");
+  const std::string x = TestFile(".four.yaml"), y = TestFile(".three.yaml");
+  std::ofstream(x) << four;
+  std::ofstream(y) << three;
+  const std::string a = Dir("sets_a"), b = Dir("sets_b"), dir = Dir("sets_m");
+  std::string err;
+  ASSERT_EQ(Sim("sweep " + x + " --seeds 1 --quiet --out " + a, nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim("sweep " + y + " --seeds 1 --seed-base 2 --set peers.1.count=4 --quiet --out " +
+                    b, nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim("merge " + a + " " + b + " --out " + dir + "/t.csv", nullptr, &err), 0) << err;
+  const std::string table = Read(dir + "/t.csv");
+  YAML::Node m = YAML::LoadFile(dir + "/t.sweep.yaml");
+  ASSERT_EQ(m["runs"].size(), 2u);
+  const std::string command = m["runs"][1]["command"].as<std::string>();
+  EXPECT_NE(command.find("--set peers.1.count=4"), std::string::npos) << command;
+  // Run from the table's folder, it makes that very run again.
+  fs::remove_all(b + "/runs/seed=2");
+  ASSERT_EQ(std::system(("cd " + dir + " && " + command + " >/dev/null").c_str()), 0) << command;
+  ASSERT_EQ(Sim("merge " + a + " " + b + " --out " + dir + "/t.csv", nullptr, &err), 0) << err;
+  EXPECT_EQ(Read(dir + "/t.csv"), table);
+}
+
 // A scenario named with a space or a non-ASCII letter, as older ones are,
 // sweeps and merges: the strict name rule made `sim merge` of such a sweep
 // find none of its runs.
