@@ -217,7 +217,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
   sweep_->add_flag("--emit-jobs", emit_jobs_, "print one `sim run` per line instead of running");
   sweep_->add_option("--plot", plot_, "plot sweep.csv with analysis/plot_sweep.py")
       ->type_name("X:METRIC");
-  sweep_->add_flag("--resume", resume_, "skip runs whose folder is already complete");
+  sweep_->add_flag("--resume", resume_,
+                   "skip runs whose folder is already complete (with --emit-jobs: print only "
+                   "the others)");
   sweep_->add_flag("--quiet", quiet_, "no progress output");
   sweep_->add_flag("--no-memory-check", no_memory_check_,
                    "run even if a run's estimated memory exceeds the machine's (passed on to "
