@@ -269,7 +269,8 @@ std::vector<std::string> MissingFolders(const std::string& dir) {
 // (not --quiet).
 bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check, bool quiet) {
   using swarm::sim::FormatMemory;
-  const double need = swarm::sim::EstimateRunMemory(s), have = swarm::sim::PhysicalMemory();
+  const swarm::sim::MemoryLimit limit = swarm::sim::AvailableMemory();
+  const double need = swarm::sim::EstimateRunMemory(s), have = limit.bytes;
   const double firm_need = swarm::sim::FirmRunMemory(s);
   const bool firm = firm_need >= need;
   if (have > 0 && firm_need > have && !no_memory_check) {
@@ -277,21 +278,23 @@ bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check
               << " of memory (estimated from its peers, pieces and connections, "
               << (firm ? "every peer present at once" : "the peers of its classes that stay")
               << "), more than this machine's " << FormatMemory(have)
-              << " (physical memory); fewer peers or a smaller file would fit, or "
+              << " (" << limit.source
+              << "); fewer peers or a smaller file would fit, or "
                  "--no-memory-check runs it anyway\n";
     return false;
   }
   if (have > 0 && need > have && !no_memory_check) {
     std::cerr << "sim: warning: " << file << ": this run may need up to " << FormatMemory(need)
               << " of memory, more than this machine's " << FormatMemory(have)
-              << " (physical memory), if its peers were all present at once; they leave or "
+              << " (" << limit.source
+              << "), if its peers were all present at once; they leave or "
                  "fail, so it likely needs less: running it\n";
     return true;
   }
   if (need >= 1e9 && !quiet) {
     std::cerr << "sim: note: this run " << (firm ? "needs about " : "may need up to ")
               << FormatMemory(need) << " of memory (estimate; this machine has "
-              << FormatMemory(have) << ")\n";
+              << FormatMemory(have) << ", " << limit.source << ")\n";
   }
   return true;
 }
@@ -352,9 +355,12 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   }
   RemoveOnInterrupt remove_on_interrupt(&made);
   // Shallowest first; a folder counts as this run's only when its own mkdir
-  // made it (not when another process got there first).
+  // made it (not when another process got there first). The stop signals
+  // wait while a folder is made and recorded: one that came in between
+  // would find it not yet this run's and leave it behind.
   auto make_folders = [&]() -> std::optional<std::string> {
     for (auto d = made.dirs.rbegin(); d != made.dirs.rend(); ++d) {
+      swarm::sim::BlockStopSignals block;
       if (::mkdir(d->path.c_str(), 0777) == 0) {
         struct stat st;
         if (::lstat(d->path.c_str(), &st) == 0) d->Record(st);
@@ -374,8 +380,12 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   std::ofstream trace;
   swarm::sim::SimOptions opt;
   if (!trace_file.empty()) {
+    // As for the folders: the trace is created and recorded with the stop
+    // signals held back, so one that comes meanwhile finds it recorded.
+    swarm::sim::BlockStopSignals block;
     trace.open(trace_file, std::ios::trunc);
     if (!trace) {
+      block.Unblock();
       std::cerr << "--trace " << trace_file << ": cannot open for writing\n";
       RemoveMade(made);  // nothing written: no folder made for it stays
       return kUserError;
@@ -550,13 +560,15 @@ int main(int argc, char** argv) {
   if (*check) {
     auto s = Load(file, sets);
     if (!s) return kUserError;
-    const double need = swarm::sim::EstimateRunMemory(*s), have = swarm::sim::PhysicalMemory();
+    const swarm::sim::MemoryLimit limit = swarm::sim::AvailableMemory();
+    const double need = swarm::sim::EstimateRunMemory(*s), have = limit.bytes;
     std::cout << file << ": ok (" << s->name << ", " << s->TotalPeers() << " peers, "
               << s->PieceCount() << (s->PieceCount() == 1 ? " piece" : " pieces") << ", about "
               << swarm::sim::FormatMemory(need) << " of memory)\n";
     if (have > 0 && need > have) {
       std::cerr << "sim: warning: " << file << ": about " << swarm::sim::FormatMemory(need)
                 << " of memory is more than this machine's " << swarm::sim::FormatMemory(have)
+                << " (" << limit.source << ")"
                 << (swarm::sim::FirmRunMemory(*s) > have
                         ? "; sim run refuses it without --no-memory-check\n"
                         : " (if every peer were present at once; its peers leave or fail, so "

@@ -81,6 +81,25 @@ inline double PhysicalMemory() {
   return pages > 0 && size > 0 ? static_cast<double>(pages) * size : 0;
 }
 
+// An amount of memory a run may use and where it comes from.
+struct MemoryLimit {
+  double bytes = 0;    // 0: unknown, or no limit
+  std::string source;  // "physical memory", "cgroup limit, /sys/fs/cgroup/X/memory.max"
+};
+
+// The smallest memory limit set on the cgroups this process is in and
+// their parents, 0 bytes when none is: cgroup v2's memory.max ("max" is
+// none) under /sys/fs/cgroup, and v1's memory.limit_in_bytes under
+// /sys/fs/cgroup/memory, each cgroup found in /proc/self/cgroup. Every
+// path is read under `root` ("" or "/" for the real one; tests give a
+// folder of their own); `source` names the file without it.
+MemoryLimit CgroupMemoryLimit(const std::string& root = "");
+
+// What a run may use: the smaller of the physical memory and the cgroup
+// limit (a container's, a CI runner's, a systemd slice's), with its source;
+// 0 bytes when neither is known.
+MemoryLimit AvailableMemory(const std::string& root = "");
+
 // "89 MB", "4.8 GB", "268.5 TB" (SI, as in docs/performance.md).
 inline std::string FormatMemory(double bytes) {
   char buf[32];

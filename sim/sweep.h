@@ -135,6 +135,8 @@ struct MergedRun {
   uint64_t seed = 0;
   std::vector<std::string> values;  // one per MergeResult::params
   std::string command;              // the `sim run` that makes it in `folder`
+  std::vector<std::string> sets;    // the fixed --set values of its folder's sweep
+  bool no_memory_check = false;     // as the sweep.yaml of its folder
 };
 
 struct MergeResult {
@@ -148,11 +150,15 @@ struct MergeResult {
   std::vector<std::string> notes;
   std::optional<std::string> fatal;   // unreadable manifest, mismatched sweeps
   // What the table's rows share, from the first folder's manifest (merged
-  // folders are one experiment, so it describes them all), and its rows.
+  // folders are one experiment, so it describes them all: the scenario
+  // file and --set values of another folder may differ, but give the same
+  // resolved scenario), and its rows.
   std::string scenario;               // usable from here (see MergedRun)
   std::vector<std::string> params;
   std::vector<std::string> sets;
-  bool no_memory_check = false;  // as the first folder's sweep.yaml
+  // Whether any run of the table was made by a sweep with
+  // --no-memory-check (each run's command keeps its own folder's flag).
+  bool no_memory_check = false;
   std::vector<std::string> dirs;      // the sweep folders, as given, each once
   std::vector<MergedRun> runs;        // in table order
   std::string program;                // starts every command
@@ -169,7 +175,19 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run);
 // values changed since. Returns a message naming that run and the first
 // field that differs, or nullopt when every finished run still matches.
 // Folders this binary cannot read are left out: --resume makes them again.
-std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs);
+// `flag` starts the message ("--resume").
+std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                                    const std::string& flag = "--resume");
+
+// With --emit-jobs into a folder that already holds a sweep (its
+// sweep.yaml): why the manifest must not be replaced, or nullopt. Without
+// `resume` the folder must hold this very sweep (scenario file, varied
+// fields and values, fixed --set values, seeds); with it the plan may
+// differ, as for a resumed run. Either way every finished run there must
+// still be what this command gives it (StaleRun). A folder without
+// sweep.yaml is nobody's sweep: nullopt.
+std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
+                                           const std::vector<SweepRun>& runs, bool resume);
 
 // Merges the sweep folders `dirs` (each with sweep.yaml and runs/) into one
 // table, rows in manifest order, folders in the order given. Every run's

@@ -217,7 +217,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
   sweep_->add_flag("--emit-jobs", emit_jobs_, "print one `sim run` per line instead of running");
   sweep_->add_option("--plot", plot_, "plot sweep.csv with analysis/plot_sweep.py")
       ->type_name("X:METRIC");
-  sweep_->add_flag("--resume", resume_, "skip runs whose folder is already complete");
+  sweep_->add_flag("--resume", resume_,
+                   "skip runs whose folder is already complete (with --emit-jobs: print only "
+                   "the others)");
   sweep_->add_flag("--quiet", quiet_, "no progress output");
   sweep_->add_flag("--no-memory-check", no_memory_check_,
                    "run even if a run's estimated memory exceeds the machine's (passed on to "
@@ -270,7 +272,8 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   // themselves. As there, only the part of the classes that stay to the end
   // refuses a run (for the others the estimate is an upper bound).
   const SweepMemory need = LargestRunMemory(spec);
-  const double have = PhysicalMemory();
+  const MemoryLimit limit = AvailableMemory();
+  const double have = limit.bytes;
   if (!emit_jobs_ && !no_memory_check_ && have > 0 && need.largest_firm > have) {
     std::cerr << spec.scenario_file << ": its largest run needs about "
               << FormatMemory(need.largest_firm)
@@ -279,15 +282,17 @@ int SweepCommands::Sweep(const std::string& argv0) const {
                                                     : "the peers of its classes that stay")
               << " present at once), more than this machine's "
               << FormatMemory(have)
-              << " (physical memory); sim run would refuse it (--no-memory-check runs it "
+              << " (" << limit.source
+              << "); sim run would refuse it (--no-memory-check runs it "
                  "anyway)\n";
     return kUserError;
   }
   if (!emit_jobs_ && !no_memory_check_ && !quiet_ && have > 0 && need.largest > have &&
       need.largest > need.largest_firm) {
     std::cerr << "sim sweep: warning: a run may need up to " << FormatMemory(need.largest)
-              << " of memory, more than this machine's " << FormatMemory(have)
-              << ", if its peers were all present at once; they leave or fail, so it likely "
+              << " of memory, more than this machine's " << FormatMemory(have) << " ("
+              << limit.source
+              << "), if its peers were all present at once; they leave or fail, so it likely "
                  "needs less\n";
   }
   if (spec.out_dir.empty()) {
@@ -307,16 +312,39 @@ int SweepCommands::Sweep(const std::string& argv0) const {
       return kUserError;
     }
   }
+  // Emitted jobs do not replace the runs already there as a local sweep
+  // does: the folder must hold this sweep, or --resume extend it.
+  if (emit_jobs_) {
+    if (auto problem = EmitJobsProblem(spec, runs, resume_)) {
+      std::cerr << *problem << "\n";
+      return kUserError;
+    }
+  }
   if (auto e = WriteSweepManifest(spec, runs, DisplayProgram(argv0))) {
     std::cerr << *e << "\n";
     return kFailed;
   }
   std::string csv = (fs::path(spec.out_dir) / "sweep.csv").string();
   if (emit_jobs_) {
+    // jobs.txt has every run, one line each in plan order; with --resume
+    // only those of runs not done yet are printed.
     std::ifstream jobs(fs::path(spec.out_dir) / "jobs.txt");
-    std::cout << jobs.rdbuf();
-    std::cerr << "sim sweep: " << runs.size() << " commands (also in " << spec.out_dir
-              << "/jobs.txt); when they are done: "
+    size_t printed = 0;
+    std::string line;
+    for (const SweepRun& r : runs) {
+      if (!std::getline(jobs, line)) break;
+      if (resume_ && RunFolderDone(spec, r)) continue;
+      std::cout << line << "\n";
+      ++printed;
+    }
+    std::cout << std::flush;
+    std::cerr << "sim sweep: " << printed << " commands ";
+    if (printed < runs.size())
+      std::cerr << "(" << runs.size() - printed << " already done; " << spec.out_dir
+                << "/jobs.txt has all " << runs.size() << ")";
+    else
+      std::cerr << "(also in " << spec.out_dir << "/jobs.txt)";
+    std::cerr << "; when they are done: "
               << ShellCommand(DisplayProgram(argv0), {"merge", spec.out_dir}) << "\n";
     return 0;
   }
@@ -334,7 +362,8 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   if (fit < o.jobs) {
     std::cerr << "sim sweep: note: " << fit << " at a time instead of " << o.jobs
               << ": a run needs up to about " << FormatMemory(need.largest_firm)
-              << " of this machine's " << FormatMemory(have) << "\n";
+              << " of this machine's " << FormatMemory(have) << " (" << limit.source
+              << ")\n";
     o.jobs = fit;
   }
   o.progress_line = !quiet_ && isatty(STDERR_FILENO);

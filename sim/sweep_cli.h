@@ -8,8 +8,9 @@
 // Exit codes: 0 every run present and merged; 1 a run failed or is missing
 // (reported with its log and the command that redoes it); 2 bad input
 // (a --vary, --plot or scenario problem, a merge --out that is not a table
-// it may replace, a --resume over runs of another scenario), before
-// anything runs or is written. A sweep
+// it may replace, a --resume or --emit-jobs over runs of another scenario,
+// an --emit-jobs into another sweep's folder, a merge of different
+// experiments), before anything runs or is written. A sweep
 // stopped by SIGINT, SIGTERM or SIGHUP stops its runs, then ends by that
 // signal (a shell's 130, 143, 129).
 #ifndef SWARM_SIM_SWEEP_CLI_H_

@@ -273,6 +273,21 @@ bool FirstDifference(const YAML::Node& a, const YAML::Node& b, const std::string
   return true;
 }
 
+// The first field in which two resolved scenarios differ, as
+// "FIELD: VALUE_A LABEL_A, VALUE_B LABEL_B", or "" when none is found (or
+// a text is not YAML). The one comparison behind both --resume (StaleRun)
+// and merge's one-experiment check.
+std::string ScenarioDifference(const std::string& a, const std::string& b,
+                               const std::string& label_a, const std::string& label_b) {
+  std::string where, in_a, in_b;
+  try {
+    if (FirstDifference(YAML::Load(a), YAML::Load(b), "", &where, &in_a, &in_b))
+      return where + ": " + in_a + " " + label_a + ", " + in_b + " " + label_b;
+  } catch (const YAML::Exception&) {
+  }
+  return "";
+}
+
 std::string Header(const std::vector<std::string>& params) {
   std::string h = "run,seed";
   for (const std::string& p : params) h.append(",").append(CsvField(p));
@@ -307,7 +322,6 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       out.scenario = ScenarioFromHere(m);
       out.params = m.params;
       out.sets = m.sets;
-      out.no_memory_check = m.no_memory_check;
     } else if (m.params != out.params) {
       out.fatal = dir + ": varies different fields than " + out.dirs[0] + "; cannot merge them";
       return out;
@@ -335,7 +349,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
   std::set<std::string> versions;
   std::optional<std::string> reference;  // Experiment() of the first good run
   std::vector<std::string> reference_values;
-  std::string reference_dir;
+  std::string reference_dir, reference_name;
   size_t shared = 0;  // runs with more than one good copy, all alike
   for (const std::string& name : order) {
     struct Good {
@@ -367,11 +381,17 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       if (!reference) {
         reference = experiment;
         reference_dir = dir;
+        reference_name = name;
       } else if (*reference != experiment) {
+        // Both texts have the varied fields at the first run's values and
+        // seed 0, so the field named is one the sweeps did not vary.
+        std::string field = ScenarioDifference(experiment, *reference, "in this run",
+                                               "in " + reference_dir + "/runs/" + reference_name);
         out.fatal = dir + ": run " + name + " is a different experiment from those in " +
-                    reference_dir +
-                    " (its scenario differs in more than the varied fields and the seed: "
-                    "another scenario file or other --set values); cannot merge them";
+                    reference_dir + " (" + (field.empty() ? "" : field + "; ") +
+                    "apart from the varied fields and the seed, the runs of one table must "
+                    "have the same scenario: was the scenario file edited, or another file or "
+                    "other --set values given, between the sweeps?); cannot merge them";
         return out;
       }
       good.push_back({c.folder, std::get<std::vector<std::string>>(std::move(row)), version});
@@ -428,7 +448,9 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
     const Manifest& m = manifests[used.folder];
     out.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / name).string(),
                         ScenarioFromHere(m), used_run->seed, used_run->values,
-                        RedoCommand(m, used_dir, *used_run, program)});
+                        RedoCommand(m, used_dir, *used_run, program), m.sets,
+                        m.no_memory_check});
+    out.no_memory_check = out.no_memory_check || m.no_memory_check;
   }
   if (shared > 0) {
     out.notes.push_back(std::to_string(shared) + (shared == 1 ? " run is" : " runs are") +
@@ -499,8 +521,8 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
     y << YAML::Key << "seed" << YAML::Value << r.seed;
     y << YAML::Key << "values" << YAML::Value << YAML::Flow << r.values;
     y << YAML::Key << "command" << YAML::Value
-      << RunCommand(program, rebased(r.scenario), merged.params, merged.sets, from_table(r.dir),
-                    r.name, r.seed, r.values, merged.no_memory_check)
+      << RunCommand(program, rebased(r.scenario), merged.params, r.sets, from_table(r.dir),
+                    r.name, r.seed, r.values, r.no_memory_check)
       << YAML::EndMap;
   }
   y << YAML::EndSeq << YAML::EndMap;
@@ -542,7 +564,8 @@ bool IsMergedManifest(const std::string& path) {
   }
 }
 
-std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs) {
+std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                                    const std::string& flag) {
   std::map<std::vector<std::string>, std::optional<Scenario>> now;  // by values
   for (const SweepRun& run : runs) {
     const fs::path run_dir = fs::path(spec.out_dir) / "runs" / run.name;
@@ -570,19 +593,64 @@ std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<Swe
     s.seed = run.seed;  // as `sim run --seed` sets it
     const std::string here = EmitScenario(s);
     if (here == there) continue;
-    std::string where, in_run, in_now, detail;
-    try {
-      if (FirstDifference(YAML::Load(there), YAML::Load(here), "", &where, &in_run, &in_now))
-        detail = where + ": " + in_run + " in that run, " + in_now + " now; ";
-    } catch (const YAML::Exception&) {
-    }
-    return "--resume: " + run_dir.string() +
+    std::string detail = ScenarioDifference(there, here, "in that run", "now");
+    if (!detail.empty()) detail += "; ";
+    return flag + ": " + run_dir.string() +
            ": made from another scenario than this command gives it (" + detail +
-           spec.scenario_file + " or the --set values changed since). Resuming would mix two "
-           "experiments in one table: give this sweep a new --out, or remove " +
-           spec.out_dir + " first";
+           spec.scenario_file + " or the --set values changed since). Its runs and this "
+           "command's would mix two experiments in one table: give this sweep a new --out, "
+           "or remove " + spec.out_dir + " first";
   }
   return std::nullopt;
+}
+
+std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
+                                           const std::vector<SweepRun>& runs, bool resume) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(spec.out_dir) / "sweep.yaml", ec)) return std::nullopt;
+  const std::string where = "--emit-jobs --out " + spec.out_dir;
+  auto read = ReadManifest(spec.out_dir);
+  if (auto* e = std::get_if<std::string>(&read))
+    return where + ": holds a sweep.yaml that cannot be read (" + *e +
+           "); give this sweep a new --out, or remove " + spec.out_dir + " first";
+  const Manifest& m = std::get<Manifest>(read);
+  if (!resume) {
+    // The same sweep: the same scenario file (by where it is, from the
+    // folder each command runs in), varied fields, fixed values and runs.
+    // The program, --no-memory-check and where the paths start may differ:
+    // they do not change a result.
+    auto file = [](const std::string& made_in, const std::string& path) {
+      fs::path p(path);
+      if (p.is_relative() && !made_in.empty()) p = fs::path(made_in) / p;
+      std::error_code e;
+      fs::path full = fs::weakly_canonical(fs::absolute(p, e), e);
+      return e ? p.lexically_normal() : full;
+    };
+    std::error_code e;
+    std::string difference;
+    std::vector<std::string> keys;
+    for (const SweepParam& p : spec.params) keys.push_back(p.key);
+    if (file(m.made_in, m.scenario) != file(fs::current_path(e).string(), spec.scenario_file))
+      difference = "scenario " + m.scenario + " there, " + spec.scenario_file + " now";
+    else if (m.params != keys)
+      difference = "other --vary fields";
+    else if (m.sets != spec.sets)
+      difference = "other --set values";
+    else if (m.runs.size() != runs.size())
+      difference = std::to_string(m.runs.size()) + " runs there, " +
+                   std::to_string(runs.size()) + " now";
+    for (size_t i = 0; difference.empty() && i < runs.size(); ++i) {
+      if (m.runs[i].name != runs[i].name || m.runs[i].seed != runs[i].seed ||
+          m.runs[i].values != runs[i].values)
+        difference = "run " + m.runs[i].name + " there, " + runs[i].name + " now";
+    }
+    if (!difference.empty())
+      return where + ": holds another sweep (" + difference +
+             "); its runs would stay beside this one's jobs. Give this sweep a new --out, "
+             "remove " + spec.out_dir + " first, or add --resume to extend that sweep "
+             "(its finished runs must be runs of this command)";
+  }
+  return StaleRun(spec, runs, where);
 }
 
 bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {

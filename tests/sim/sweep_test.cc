@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "sim/engine.h"
+#include "sim/memory_estimate.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
 
@@ -447,6 +448,53 @@ TEST(SimSweep, EmitJobsPrintsCommandsAndRunsNothing) {
   EXPECT_NE(err.find("merge " + out), std::string::npos) << err;
 }
 
+// --emit-jobs into a folder that held a sweep rewrote its manifest without
+// a check: the runs of the old sweep (other values, or an edited scenario)
+// stayed under runs/ and a merge took them for the new sweep's. Now only
+// the same sweep may be emitted again; --resume extends one whose finished
+// runs are still runs of this command, and prints only what is missing.
+TEST(SimSweep, EmitJobsIntoAnotherSweepIsRefused) {
+  const std::string file = TestFile(".emit.yaml"), out = Dir("emit_again");
+  std::ofstream(file) << kTiny;
+  const std::string args = "sweep " + file + " --vary peers.1.count=3,4 --quiet --out " + out;
+  std::string jobs, err;
+  ASSERT_EQ(Sim(args + " --seeds 1 --emit-jobs", &jobs, &err), 0) << err;
+  const std::string manifest = Read(out + "/sweep.yaml");
+  // The same sweep again: fine, the same commands.
+  std::string again;
+  ASSERT_EQ(Sim(args + " --seeds 1 --emit-jobs", &again, &err), 0) << err;
+  EXPECT_EQ(again, jobs);
+  // Other values, other seeds, other --set: another sweep. Nothing written.
+  for (const std::string& other :
+       {"sweep " + file + " --vary peers.1.count=3,5 --quiet --out " + out + " --seeds 1",
+        args + " --seeds 2", args + " --seeds 1 --set peers.1.upload=2Mbit/s"}) {
+    EXPECT_EQ(Sim(other + " --emit-jobs", nullptr, &err), 2) << other;
+    EXPECT_NE(err.find("--emit-jobs --out " + out + ": holds another sweep"),
+              std::string::npos) << err;
+    EXPECT_EQ(Read(out + "/sweep.yaml"), manifest);
+  }
+  // One job done, then the scenario edited: its run is of another
+  // experiment, with or without --resume.
+  ASSERT_EQ(std::system((Lines(jobs)[0] + " >/dev/null").c_str()), 0);
+  std::string edited = kTiny;
+  edited.replace(edited.find("size: 2MiB"), 10, "size: 4MiB");
+  std::ofstream(file, std::ios::trunc) << edited;
+  for (const std::string& resume : {"", " --resume"}) {
+    EXPECT_EQ(Sim(args + " --seeds 1 --emit-jobs" + resume, nullptr, &err), 2) << resume;
+    EXPECT_NE(err.find(out + "/runs/peers.1.count=3__seed=1: made from another scenario"),
+              std::string::npos) << err;
+    EXPECT_NE(err.find("file.size"), std::string::npos) << err;
+    EXPECT_EQ(Read(out + "/sweep.yaml"), manifest);
+  }
+  // As it was, with --resume and a second seed: the three runs not done.
+  std::ofstream(file, std::ios::trunc) << kTiny;
+  ASSERT_EQ(Sim(args + " --seeds 2 --emit-jobs --resume", &again, &err), 0) << err;
+  EXPECT_EQ(Lines(again).size(), 3u) << again;
+  EXPECT_EQ(again.find("count=3__seed=1"), std::string::npos) << again;
+  EXPECT_EQ(Lines(Read(out + "/jobs.txt")).size(), 4u);
+  EXPECT_NE(err.find("(1 already done; " + out + "/jobs.txt has all 4)"), std::string::npos) << err;
+}
+
 TEST(SimMerge, FoldersMadeElsewhereGiveTheSameTable) {
   std::string local = Dir("merge_local"), remote = Dir("merge_remote"), out, err;
   ASSERT_EQ(Sim(SweepArgs(local, 2), nullptr, &err), 0) << err;
@@ -558,6 +606,39 @@ TEST(SimMerge, SweepsOfDifferentExperimentsAreRefused) {
   ASSERT_EQ(Sim(base + " --seed-base 3 --out " + c), 0);
   EXPECT_EQ(Sim("merge " + a + " " + c + " --out " + merged, nullptr, &err), 0) << err;
   EXPECT_EQ(Lines(Read(merged)).size(), 5u);
+}
+
+// Two sweeps of one scenario file, edited between them in a field neither
+// varies (file.size): the message said "another scenario file or other
+// --set values" and named no field. It now names both folders, the run and
+// the field, with the value in each, as --resume does.
+TEST(SimMerge, AScenarioEditedBetweenSweepsIsRefusedNamingTheField) {
+  const std::string file = TestFile(".edited.yaml"), a = Dir("edit_a"), b = Dir("edit_b");
+  std::ofstream(file) << kTiny;
+  const std::string base = "sweep " + file +
+                           " --vary protocol.piece_selection=rarest_first,random --seeds 1 "
+                           "--quiet --jobs 2";
+  std::string err;
+  ASSERT_EQ(Sim(base + " --out " + a, nullptr, &err), 0) << err;
+  std::string edited = kTiny;
+  edited.replace(edited.find("size: 2MiB"), 10, "size: 4MiB");
+  std::ofstream(file, std::ios::trunc) << edited;
+  ASSERT_EQ(Sim(base + " --seed-base 2 --out " + b, nullptr, &err), 0) << err;
+  const std::string merged = Dir("edit_m") + "/t.csv";
+  EXPECT_EQ(Sim("merge " + a + " " + b + " --out " + merged, nullptr, &err), 2) << err;
+  EXPECT_NE(err.find(b + ": run protocol.piece_selection=rarest_first__seed=2 is a different "
+                         "experiment from those in " + a),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("file.size: 4MiB in this run, 2MiB in " + a +
+                     "/runs/protocol.piece_selection=rarest_first__seed=1"),
+            std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(merged));
+  // Within one folder too: a run redone after the edit.
+  ASSERT_EQ(Sim("run " + file + " --seed 1 --set protocol.piece_selection=random --out " + a +
+                    "/runs/protocol.piece_selection=random__seed=1 --quiet",
+                nullptr, &err), 0) << err;
+  EXPECT_EQ(Sim("merge " + a, nullptr, &err), 2) << err;
+  EXPECT_NE(err.find("file.size: 4MiB in this run, 2MiB in " + a), std::string::npos) << err;
 }
 
 // A class with its own protocol settings inherits the scenario's others;
@@ -794,6 +875,66 @@ TEST(JobsThatFit, AsManyAsFitAtLeastOneAtMostAsked) {
 
 // A sweep whose largest run could not fit in this machine's memory (every
 // `sim run` of it would be refused) is refused before anything is written.
+// Writes `text` to ROOT/PATH, making the folders on the way.
+void Put(const std::string& root, const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(root + "/" + path).parent_path());
+  std::ofstream(root + "/" + path, std::ios::trunc) << text;
+}
+
+// The memory check compared with the physical memory only, which a
+// container or a systemd slice may not have: the smallest cgroup limit, up
+// the tree, now counts too. Here with fake /proc and /sys under a folder.
+TEST(CgroupMemoryLimit, TheSmallestLimitOfTheCgroupAndItsParents) {
+  const std::string root = Dir("cgroup_v2");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 0);  // no /proc/self/cgroup at all
+  Put(root, "proc/self/cgroup", "0::/user.slice/job.scope\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 0);  // no limit files
+  Put(root, "sys/fs/cgroup/user.slice/job.scope/memory.max", "max\n");
+  Put(root, "sys/fs/cgroup/user.slice/memory.max", "4294967296\n");
+  MemoryLimit l = CgroupMemoryLimit(root);
+  EXPECT_EQ(l.bytes, 4294967296.0);
+  EXPECT_EQ(l.source, "cgroup limit, /sys/fs/cgroup/user.slice/memory.max");
+  Put(root, "sys/fs/cgroup/user.slice/job.scope/memory.max", "1073741824\n");
+  l = CgroupMemoryLimit(root);
+  EXPECT_EQ(l.bytes, 1073741824.0);
+  EXPECT_EQ(l.source, "cgroup limit, /sys/fs/cgroup/user.slice/job.scope/memory.max");
+  // Smaller than any machine's memory: it is what a run may use.
+  l = AvailableMemory(root);
+  EXPECT_EQ(l.bytes, 1073741824.0);
+  EXPECT_EQ(l.source, "cgroup limit, /sys/fs/cgroup/user.slice/job.scope/memory.max");
+  // Larger than the machine: the physical memory counts.
+  Put(root, "sys/fs/cgroup/user.slice/job.scope/memory.max", "max\n");
+  Put(root, "sys/fs/cgroup/user.slice/memory.max", "1125899906842624\n");  // 1 PiB
+  EXPECT_EQ(AvailableMemory(root).source, "physical memory");
+  EXPECT_EQ(AvailableMemory(root).bytes, PhysicalMemory());
+  // The root's own limit counts (a cgroup namespace's root), junk does not.
+  Put(root, "sys/fs/cgroup/memory.max", "2147483648\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).source, "cgroup limit, /sys/fs/cgroup/memory.max");
+  Put(root, "sys/fs/cgroup/memory.max", "lots\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).source, "cgroup limit, /sys/fs/cgroup/user.slice/memory.max");
+  // A path outside this process's namespace is not looked up.
+  Put(root, "proc/self/cgroup", "0::/../../other\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 0);
+}
+
+TEST(CgroupMemoryLimit, VersionOneMemoryHierarchy) {
+  const std::string root = Dir("cgroup_v1");
+  // A hybrid machine: v1 hierarchies, "memory" one of them, and v2's "0::".
+  Put(root, "proc/self/cgroup",
+      "5:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/\n");
+  // v1 writes "no limit" as a huge number.
+  Put(root, "sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+  Put(root, "sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "9223372036854771712\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 0);
+  Put(root, "sys/fs/cgroup/memory/docker/memory.limit_in_bytes", "536870912\n");
+  const MemoryLimit l = CgroupMemoryLimit(root);
+  EXPECT_EQ(l.bytes, 536870912.0);
+  EXPECT_EQ(l.source, "cgroup limit, /sys/fs/cgroup/memory/docker/memory.limit_in_bytes");
+  // Listed with other controllers ("memory,cpu") it is found too.
+  Put(root, "proc/self/cgroup", "4:cpu,memory:/docker/abc\n");
+  EXPECT_EQ(CgroupMemoryLimit(root).bytes, 536870912.0);
+}
+
 TEST(SimSweep, ARunBeyondTheMachinesMemoryIsRefusedBeforeAnything) {
   std::string out = Dir("too_big"), err;
   EXPECT_EQ(Sim("sweep " + TinyFile() + " --seeds 1 --out " + out +
@@ -869,6 +1010,64 @@ TEST(SimMerge, RedoKeepsNoMemoryCheck) {
   EXPECT_EQ(redo.substr(redo.size() - std::string(" --quiet --no-memory-check").size()),
             " --quiet --no-memory-check")
       << err;
+}
+
+// Folders of one experiment, one swept with --no-memory-check and one
+// without: the merged manifest took the flag of the first folder for every
+// command. Each run's command now keeps its own folder's flag, and the
+// manifest says `no_memory_check: true` when any run of the table had it.
+TEST(SimMerge, NoMemoryCheckOfEachFolderIsKept) {
+  const std::string scenario = TinyFile(), a = Dir("nmc_a"), b = Dir("nmc_b");
+  const std::string base = "sweep " + scenario + " --seeds 1 --quiet";
+  ASSERT_EQ(Sim(base + " --out " + a), 0);
+  ASSERT_EQ(Sim(base + " --seed-base 2 --no-memory-check --out " + b), 0);
+  const std::string dir = Dir("nmc_m");
+  for (const std::string& order : {a + " " + b, b + " " + a}) {
+    std::string e;
+    ASSERT_EQ(Sim("merge " + order + " --out " + dir + "/t.csv", nullptr, &e), 0) << e;
+    YAML::Node m = YAML::LoadFile(dir + "/t.sweep.yaml");
+    EXPECT_TRUE(m["no_memory_check"] && m["no_memory_check"].as<bool>()) << order;
+    ASSERT_EQ(m["runs"].size(), 2u);
+    for (const YAML::Node& r : m["runs"]) {
+      const std::string command = r["command"].as<std::string>();
+      const bool flagged = command.find("--no-memory-check") != std::string::npos;
+      EXPECT_EQ(flagged, r["seed"].as<uint64_t>() == 2) << command;
+    }
+  }
+  // Without the flag anywhere, the manifest does not say it.
+  std::string e;
+  ASSERT_EQ(Sim("merge " + a + " --out " + dir + "/a.csv", nullptr, &e), 0) << e;
+  EXPECT_FALSE(YAML::LoadFile(dir + "/a.sweep.yaml")["no_memory_check"]);
+}
+
+// One experiment from two scenario files: A's sets the leechers to 4 in
+// the file, B's file has 3 and its sweep --set peers.1.count=4. The merged
+// manifest gave every run the first folder's --set values, so the command
+// of B's run made 3 leechers: another experiment. Each run's command now
+// has its own folder's --set values.
+TEST(SimMerge, EachRunsCommandHasItsOwnFoldersSetValues) {
+  std::string four = kTiny, three = kTiny;
+  four.replace(four.find("count: 5"), 8, "count: 4");
+  three.replace(three.find("count: 5"), 8, "count: 3");
+  const std::string x = TestFile(".four.yaml"), y = TestFile(".three.yaml");
+  std::ofstream(x) << four;
+  std::ofstream(y) << three;
+  const std::string a = Dir("sets_a"), b = Dir("sets_b"), dir = Dir("sets_m");
+  std::string err;
+  ASSERT_EQ(Sim("sweep " + x + " --seeds 1 --quiet --out " + a, nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim("sweep " + y + " --seeds 1 --seed-base 2 --set peers.1.count=4 --quiet --out " +
+                    b, nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim("merge " + a + " " + b + " --out " + dir + "/t.csv", nullptr, &err), 0) << err;
+  const std::string table = Read(dir + "/t.csv");
+  YAML::Node m = YAML::LoadFile(dir + "/t.sweep.yaml");
+  ASSERT_EQ(m["runs"].size(), 2u);
+  const std::string command = m["runs"][1]["command"].as<std::string>();
+  EXPECT_NE(command.find("--set peers.1.count=4"), std::string::npos) << command;
+  // Run from the table's folder, it makes that very run again.
+  fs::remove_all(b + "/runs/seed=2");
+  ASSERT_EQ(std::system(("cd " + dir + " && " + command + " >/dev/null").c_str()), 0) << command;
+  ASSERT_EQ(Sim("merge " + a + " " + b + " --out " + dir + "/t.csv", nullptr, &err), 0) << err;
+  EXPECT_EQ(Read(dir + "/t.csv"), table);
 }
 
 // A scenario named with a space or a non-ASCII letter, as older ones are,
