@@ -399,21 +399,37 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
                                     if most > 1 else "single run"))
     draw_bound(ax, rows, args, pos, div, joined=not categories,
                not_flash=not_flash)
+    notes = []
     if not_flash and args.y in FLASH_CROWD_METRICS:
         what = ("no Kumar–Ross bound" if args.y == "makespan_s"
                 else "no efficiency")
-        ax.text(0.01, 0.01, f"{len(not_flash)} of {len(rows)} run(s) not a "
-                f"flash crowd (arrivals over most of the run): {what} for "
-                "them", transform=ax.transAxes, fontsize=8, color="0.3",
-                va="bottom", ha="left")
+        notes.append(f"{len(not_flash)} of {len(rows)} run(s) not a flash "
+                     f"crowd (arrivals over most of the run): {what} for them")
+    empty = sum(1 for r in rows if as_float(r[args.y]) is None)
+    if empty:
+        # Said on the figure too, not only on stdout: a point may stand for
+        # fewer runs than the others, or a whole series may be missing.
+        notes.append(f"{empty} of {len(rows)} run(s) have no {args.y} "
+                     "(empty cell): left out")
+    if notes:
+        ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
+                fontsize=8, color="0.3", va="bottom", ha="left")
     if categories:
         ax.set_xticks(range(len(categories)), categories)
         ax.set_xlim(-0.5, len(categories) - 0.5)
     elif (ticks := quantity_ticks(pos)) is not None:
         ax.set_xticks(*ticks)
-    seeds = {r.get("seed") for r in rows}
-    spread = (f"mean {error_name(args.err)} over {len(seeds)} seed(s)"
-              if most > 1 else "one run per point: no error bar")
+    counts = {len(p[3]) for pts in series.values() for p in pts}
+    if most == 1:
+        spread = "one run per point: no error bar"
+    elif len(counts) > 1:
+        # Runs without a value (empty cells) are left out, so the points
+        # stand for different numbers of runs: "over 5 seeds" would be false.
+        spread = (f"mean {error_name(args.err)} over {min(counts)}–"
+                  f"{max(counts)} runs per point")
+    else:
+        seeds = {r.get("seed") for r in rows if as_float(r[args.y]) is not None}
+        spread = f"mean {error_name(args.err)} over {len(seeds)} seed(s)"
     ax.set_xlabel(args.x)
     ax.set_ylabel(ylabel)
     title = (f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"

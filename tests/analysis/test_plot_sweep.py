@@ -88,6 +88,33 @@ class PlotSweepTest(helpers.TempDirTest):
         # The reader is told that the means leave a run out.
         self.assertIn("note: 1 of 45 run(s) have no mean_completion_s", r.stdout)
 
+    def test_title_and_figure_say_when_runs_are_left_out(self):
+        # A run without a value (nobody finished) is left out of its
+        # point's mean: the title used to say "over 5 seed(s)" for every
+        # point all the same, and only stdout said a run was missing.
+        import argparse
+        import plot_sweep
+        import matplotlib.pyplot as plt
+        _, rows = plot_sweep.read_sweep(self.csv)
+        args = argparse.Namespace(x="protocol.piece_selection",
+                                  y="mean_completion_s", err="ci95",
+                                  sweep_csv=self.csv)
+
+        def texts(fig):
+            ax = fig.axes[0]
+            return " ".join([ax.get_title()] + [t.get_text() for t in ax.texts])
+
+        fig, _ = plot_sweep.figure(rows, args, [])
+        self.assertIn("over 5 seed(s)", texts(fig))
+        self.assertNotIn("left out", texts(fig))
+        plt.close(fig)
+        rows[0]["mean_completion_s"] = ""
+        fig, _ = plot_sweep.figure(rows, args, [])
+        self.assertNotIn("over 5 seed(s)", texts(fig))
+        self.assertIn("over 14–15 runs per point", texts(fig))
+        self.assertIn("1 of 45 run(s) have no mean_completion_s", texts(fig))
+        plt.close(fig)
+
     def test_quantities_of_one_kind_get_a_numeric_axis(self):
         # --vary peers.1.upload=512KiB/s,1Mbit/s,2Mbit/s used to be three
         # categories in the order given, evenly spaced and not joined.
