@@ -46,6 +46,7 @@ resultdir.require_matplotlib()
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is set)
 import numpy as np  # noqa: E402
 import figures  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 TIME_METRICS = ("mean_completion_s", "median_completion_s", "p90_completion_s",
                 "makespan_s", "kumar_ross_s")
@@ -419,6 +420,10 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
         ax.set_xlim(-0.5, len(categories) - 0.5)
     elif (ticks := quantity_ticks(pos)) is not None:
         ax.set_xticks(*ticks)
+    elif all(float(p).is_integer() for p in pos.values()):
+        # Whole numbers (peer counts, unchoke slots): no tick at 42.5
+        # between 40 and 60.
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     counts = {len(p[3]) for pts in series.values() for p in pts}
     if most == 1:
         spread = "one run per point: no error bar"

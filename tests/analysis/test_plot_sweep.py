@@ -115,6 +115,29 @@ class PlotSweepTest(helpers.TempDirTest):
         self.assertIn("1 of 45 run(s) have no mean_completion_s", texts(fig))
         plt.close(fig)
 
+    def test_whole_numbers_get_whole_ticks(self):
+        # --vary peers.1.count=40,60 had ticks at 42.5, 47.5, ... peers.
+        import argparse
+        import plot_sweep
+        import matplotlib.pyplot as plt
+        _, rows = plot_sweep.read_sweep(self.csv)
+        rows = [r for r in rows if r["protocol.unchoke_slots"] in ("2", "4")]
+        for r in rows:
+            r["protocol.unchoke_slots"] = {"2": "40", "4": "60"}[
+                r["protocol.unchoke_slots"]]
+        args = argparse.Namespace(x="protocol.unchoke_slots",
+                                  y="mean_completion_s", err="ci95",
+                                  sweep_csv=self.csv)
+        fig, _ = plot_sweep.figure(rows, args, [])
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+        self.assertGreaterEqual(len(ticks), 2)
+        for t in ticks:
+            self.assertTrue(float(t).is_integer(), ticks)
+        plt.close(fig)
+
     def test_quantities_of_one_kind_get_a_numeric_axis(self):
         # --vary peers.1.upload=512KiB/s,1Mbit/s,2Mbit/s used to be three
         # categories in the order given, evenly spaced and not joined.
