@@ -117,15 +117,27 @@ def save(fig, out_dir, name):
     plt.close(fig)
 
 
+def title_lines(text, width=105):
+    """The headline in lines of at most `width` characters, so that the
+    figure keeps its own width: broken at its " — " first, and a part
+    still too long (a long scenario name) at spaces or, failing that,
+    inside a word."""
+    lines = []
+    for part in text.split(" — "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " — " + part
+        else:
+            lines += textwrap.wrap(part, width) or [""]
+    return "\n".join(lines)
+
+
 def plot_overview(run, out_dir):
     fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))
     figures.draw_population(axes[0][0], [run])
     figures.draw_completion_cdf(axes[0][1], [run])
     figures.draw_utilization(axes[1][0], [run])
     figures.draw_availability(axes[1][1], run, twin=True)
-    title = headline(run)
-    if len(title) > 105:          # keep the figure its own width
-        title = title.replace(" — ", "\n", 1)
+    title = title_lines(headline(run))
     extra = 0.028 * title.count("\n")
     fig.suptitle(title, fontsize=14, fontweight="bold", y=0.995)
     lines = subtitle_lines(run)

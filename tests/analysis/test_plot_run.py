@@ -122,6 +122,24 @@ class PlotRunTest(helpers.TempDirTest):
                           .shape[1])
         self.assertLessEqual(widths[1], widths[0] * 1.02)
 
+    def test_a_long_scenario_name_keeps_the_overview_width(self):
+        # A 130-character headline used to widen the PNG past the figure
+        # (only its first " — " was turned into a line break).
+        import matplotlib.image as mpimg
+        widths = []
+        for name in ("flash_crowd", "a rather long scenario name " * 4
+                     + "x" * 120):
+            d = synthetic.write_result(os.path.join(self.tmp, str(len(name))),
+                                       scenario=name)
+            r = helpers.run_script("plot_run.py", d, "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            widths.append(mpimg.imread(os.path.join(d, "overview.png"))
+                          .shape[1])
+        self.assertLessEqual(widths[1], widths[0] * 1.02)
+        for line in plot_run.title_lines("n" * 250 + " — 40 leechers").split(
+                "\n"):
+            self.assertLessEqual(len(line), 105)
+
     def test_subtitle_says_what_the_run_changed(self):
         run = resultdir.load(REAL)
         self.assertEqual(plot_run.subtitle_lines(run),
