@@ -59,6 +59,11 @@ def headline(run):
     done = (s.get("peers") or {}).get("completed")
     if isinstance(done, int) and isinstance(n, int) and done < n:
         text += f" — only {done} of {n} finished"
+        # A run stopped before every leecher arrived: say so, or the count
+        # reads as failures and disagrees with the CDF's ("of 601").
+        absent = n - int(run.peers.leecher.sum())
+        if 0 < absent < n:
+            text += f", {absent} had not joined yet"
         crashed = crashed_unfinished(run)
         if crashed:
             text += f", {crashed} crashed first"
@@ -87,8 +92,12 @@ def headline(run):
     fluid = (run.fluid_model or {}).get("download_time_s")
     mean = (s.get("completion_time_s") or {}).get("mean")
     if isinstance(fluid, (int, float)) and isinstance(mean, (int, float)):
-        text += (f" — mean download {figures.fmt_duration(mean)}, "
-                 f"Qiu–Srikant {figures.fmt_duration(fluid)}")
+        # One unit for both, so that they compare at a glance (was
+        # "10.7 min, Qiu–Srikant 533.9 s").
+        div, unit = figures.time_unit(max(mean, fluid))
+        digits = 2 if unit == "h" else 1
+        text += (f" — mean download {mean / div:.{digits}f} {unit}, "
+                 f"Qiu–Srikant {fluid / div:.{digits}f} {unit}")
     return text
 
 

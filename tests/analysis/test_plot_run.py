@@ -71,6 +71,28 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertIn("only 0 of 20 finished (stopped: some pieces had no "
                       "holder left)", plot_run.headline(run))
 
+    def test_headline_counts_leechers_that_never_joined(self):
+        # A steady state cut by max_time: 4400 leechers in summary.json,
+        # 601 joined; "only 482 of 4400 finished" read as 3918 failures
+        # beside a CDF saying "482 of 601".
+        run = resultdir.load(STEADY)
+        self.assertNotIn("not joined", plot_run.headline(run))
+        run.summary["peers"]["completed"] = 90
+        leechers = run.peers.leecher.nonzero()[0]
+        for i in leechers[-7:]:
+            run.peers.join_s[i] = run.peers.first_piece_s[i] = float("nan")
+            run.peers.completion_s[i] = float("nan")
+        self.assertIn("only 90 of 100 finished, 7 had not joined yet",
+                      plot_run.headline(run))
+
+    def test_headline_gives_both_download_times_in_one_unit(self):
+        run = resultdir.load(STEADY)
+        run.summary["completion_time_s"]["mean"] = 642.0
+        run.fluid_model["download_time_s"] = 533.9
+        self.assertTrue(plot_run.headline(run).endswith(
+            "mean download 10.7 min, Qiu–Srikant 8.9 min"),
+            plot_run.headline(run))
+
     def test_headline_counts_leechers_that_crashed_before_finishing(self):
         run = resultdir.load(STEADY)
         self.assertIsNotNone(run.peers.failed)  # the folder has the column
