@@ -515,7 +515,10 @@ def draw_class_volume(ax, run):
     bars = ax.bar(x + 0.2, down, 0.4, color="tab:blue", label="downloaded")
     ax.bar_label(bars, fmt="%.0f", fontsize=8.5, padding=2)
     ax.set_xticks(x, [r[0] for r in rows])
-    ax.set_ylim(0, max(up + down + [1.0]) * 1.15)
+    # Headroom for the legend, in one row above the tallest bar and its
+    # number ("best" put it over the number when the tallest bars stood at
+    # both ends: one seed and one leecher).
+    ax.set_ylim(0, max(up + down + [1.0]) * 1.32)
     ax.set_ylabel("MiB per peer (mean)")
     ax.set_title("Traffic per peer, by class")
-    ax.legend(loc="best")
+    ax.legend(loc="upper center", ncol=2)

@@ -250,6 +250,26 @@ class PanelTest(helpers.TempDirTest):
                             run.path)
             plt.close(fig)
 
+    def test_class_volume_legend_hides_no_bar_or_number(self):
+        # One seed and one leecher: the seed's upload and the leecher's
+        # download are the two tallest bars, at either end, and the legend
+        # hid the leecher's "20" above its bar.
+        level = resultdir.load(REAL)
+        p = level.peers
+        p.bytes_uploaded[0] = p.bytes_downloaded[p.leecher].mean()
+        for run in (resultdir.load(STEADY), self.run, level):
+            fig, (left, ax) = plt.subplots(     # as in class_ratio.png
+                1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [3, 2]})
+            figures.draw_class_ratio(left, run)
+            figures.draw_class_volume(ax, run)
+            fig.tight_layout()
+            fig.canvas.draw()
+            box = ax.get_legend().get_window_extent()
+            for artist in list(ax.texts) + list(ax.patches):
+                self.assertFalse(box.overlaps(artist.get_window_extent()),
+                                 (run.path, artist))
+            plt.close(fig)
+
     def test_class_ratio_note_says_a_class_total(self):
         # pollution.yaml: '(uploaded 282 MiB)' for ten polluters, next to a
         # per-peer panel showing 28 MiB.
