@@ -201,8 +201,10 @@ def draw(trace, pieces, title):
     top.set_ylabel(f"leecher, in order of joining ({len(ids)})")
     # Pieces and leechers are counted: ticks at whole numbers only, not at
     # 2.5 or 7.5 as matplotlib picks for a short axis.
-    top.xaxis.set_major_locator(MaxNLocator(integer=True))
-    top.yaxis.set_major_locator(MaxNLocator(integer=True))
+    # min_n_ticks=1: with one piece or one leecher the locator otherwise
+    # falls back to ticks at -0.4, -0.3, ... (it wants two whole numbers).
+    top.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    top.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     top.grid(False)
     heat = bottom.imshow(copies, aspect="auto", interpolation="nearest",
                          cmap="magma", origin="lower",
@@ -211,7 +213,7 @@ def draw(trace, pieces, title):
     bottom.set_title("Copies of each piece over time")
     bottom.set_xlabel("simulated time (s)")
     bottom.set_ylabel("piece")
-    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     bottom.grid(False)
     fig.suptitle(f"{title}: {len(ids)} leechers, {pieces} pieces",
                  fontsize=12, fontweight="bold")

@@ -80,9 +80,15 @@ class ReadTraceTest(helpers.TempDirTest):
     def test_piece_and_leecher_ticks_are_whole_numbers(self):
         # 20 pieces and 40 leechers, as in the lab's piece-by-piece run: left
         # to itself matplotlib ticks such axes at 0, 2.5, 5, 7.5 ...
-        text = synthetic_trace(leechers=40, pieces=20)
+        # One piece and one leecher (v3_one_piece shrunk) had ticks at
+        # -0.5, -0.4, ..., 0.5.
+        for leechers, pieces in ((40, 20), (1, 1)):
+            self._whole_number_ticks(leechers, pieces)
+
+    def _whole_number_ticks(self, leechers, pieces):
+        text = synthetic_trace(leechers=leechers, pieces=pieces)
         trace = plot_pieces.read_trace(write(os.path.join(self.tmp, "t.log"), text))
-        fig = plot_pieces.draw(trace, 20, "ticks")
+        fig = plot_pieces.draw(trace, pieces, "ticks")
         try:
             fig.canvas.draw()
             top = [a for a in fig.axes if a.get_xlabel() == "piece"]
@@ -91,7 +97,7 @@ class ReadTraceTest(helpers.TempDirTest):
             top, bottom = top[0], bottom[0]
             for axis in (top.xaxis, top.yaxis, bottom.yaxis):
                 ticks = axis.get_ticklocs()
-                self.assertGreater(len(ticks), 1)
+                self.assertGreater(len(ticks), 1 if pieces > 1 else 0)
                 for t in ticks:
                     self.assertEqual(t, round(t), f"tick {t} on {axis.get_label_text()}")
         finally:
