@@ -215,7 +215,8 @@ def draw(trace, pieces, title):
     bottom.set_ylabel("piece")
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     bottom.grid(False)
-    fig.suptitle(f"{title}: {len(ids)} leechers, {pieces} pieces",
+    fig.suptitle(f"{title}: {len(ids)} leecher{'' if len(ids) == 1 else 's'}"
+                 f", {pieces} piece{'' if pieces == 1 else 's'}",
                  fontsize=12, fontweight="bold")
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return fig

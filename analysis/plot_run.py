@@ -50,7 +50,7 @@ def headline(run):
     n = (s.get("peers") or {}).get("leechers")
     parts = [run.name]
     if n is not None:
-        parts.append(f"{n} leechers")
+        parts.append(f"{n} leecher" + ("" if n == 1 else "s"))
     if s.get("seed") is not None:
         parts.append(f"seed {s['seed']}")
     if s.get("mode") == "real":

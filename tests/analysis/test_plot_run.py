@@ -71,6 +71,11 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertIn("only 0 of 20 finished (stopped: some pieces had no "
                       "holder left)", plot_run.headline(run))
 
+    def test_headline_says_one_leecher(self):
+        run = resultdir.load(REAL)
+        run.summary["peers"]["leechers"] = 1
+        self.assertIn(", 1 leecher, seed 1", plot_run.headline(run))
+
     def test_headline_counts_leechers_that_never_joined(self):
         # A steady state cut by max_time: 4400 leechers in summary.json,
         # 601 joined; "only 482 of 4400 finished" read as 3918 failures
