@@ -205,7 +205,10 @@ def draw_growth(ax, run, which="first_piece"):
     times = getattr(p, column)
     start = float(np.nanmin(p.join_s[p.leecher])) if p.leecher.any() else 0.0
     t = np.sort(times[p.leecher & np.isfinite(times)]) - start
-    div, unit = time_unit(float(t[-1]) if t.size else 1.0)
+    # Nobody reached it: the axis spans the run (it spanned 0..1 s).
+    end = float(run.timeline["time_s"].max()) - start if len(
+        run.timeline["time_s"]) else 1.0
+    div, unit = time_unit(float(t[-1]) if t.size else end)
     if t.size:
         ax.step(np.concatenate([[0.0], t]) / div,
                 np.concatenate([[0.8], np.arange(1, t.size + 1)]),
@@ -223,7 +226,10 @@ def draw_growth(ax, run, which="first_piece"):
     ax.yaxis.set_major_formatter(LogFormatter())
     ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
     ax.set_ylim(0.8, max(2.0, int(p.leecher.sum()) * 1.5))
-    ax.set_xlim(left=0)
+    if t.size or end <= 0:
+        ax.set_xlim(left=0)
+    else:
+        ax.set_xlim(0, end / div)
     ax.set_xlabel(f"time since the first leecher joined ({unit})")
     ax.set_ylabel("number of leechers (log scale)")
     ax.set_title(title)

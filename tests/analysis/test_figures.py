@@ -82,6 +82,18 @@ class PanelTest(helpers.TempDirTest):
         self.assertAlmostEqual(first.get_xdata()[-1], last / div)
         self.assertEqual(self.ax.get_yscale(), "log")
 
+    def test_growth_without_completions_spans_the_run(self):
+        # The panel's axis ran from 0 to 1 s when nobody finished.
+        self.run.peers.completion_s[:] = np.nan
+        figures.draw_growth(self.ax, self.run, "completion")
+        start = self.run.peers.join_s[self.run.peers.leecher].min()
+        end = float(self.run.timeline["time_s"].max()) - start
+        div, unit = figures.time_unit(end)
+        self.assertAlmostEqual(self.ax.get_xlim()[1], end / div)
+        self.assertIn(f"({unit})", self.ax.get_xlabel())
+        self.assertIn("no leecher reached this",
+                      " ".join(t.get_text() for t in self.ax.texts))
+
     def test_growth_ticks_are_plain_numbers(self):
         # Math text is off (figures.py), and the log axis' default
         # formatter writes its ticks as math: they came out as the raw
