@@ -141,9 +141,11 @@ def draw_completion_cdf(ax, runs, labels=None):
     ax.set_xlabel(f"download time: completion − join ({unit})")
     ax.set_ylabel("fraction of leechers finished")
     ax.set_title("How long did peers take to download the file?")
-    if len(runs) == 1:
+    if len(runs) == 1 and not by_class:
         ax.legend(loc="best")
-    else:   # many long labels: below the axes, never over the curves
+    else:   # many (long) labels: below the axes, never over the curves
+        # (one curve per class left "best" no free corner: nat.yaml's
+        # legend hid the top of the connectable class's curve)
         # Anchored a fixed 40 points below the axes, under the tick labels
         # and the axis label (a fraction of the axes height overlapped the
         # axis label when the panel was short).

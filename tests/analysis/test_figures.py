@@ -14,6 +14,7 @@ import synthetic  # noqa: E402
 
 STEADY = os.path.join(helpers.HERE, "data", "sim_steady_100")
 REAL = os.path.join(helpers.HERE, "data", "sim_flash_20")
+NAT = os.path.join(helpers.HERE, "data", "sim_nat_200")
 
 
 class TimeUnitTest(unittest.TestCase):
@@ -129,6 +130,29 @@ class PanelTest(helpers.TempDirTest):
                 inside = [p for p in shown if box.contains(*p)]
                 self.assertEqual(inside, [], (run.path, which))
                 plt.close(fig)
+
+    def test_class_cdf_legend_hides_no_part_of_a_curve(self):
+        # nat.yaml (and heterogeneous.yaml): one class finishes early and
+        # steeply, the other spreads over the whole panel; "best" found no
+        # free corner and the legend hid the top of the early class's curve.
+        for path in (NAT, REAL):
+            r = resultdir.load(path)
+            fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))  # the overview
+            ax = axes[0][1]
+            figures.draw_completion_cdf(ax, [r])
+            fig.tight_layout()
+            fig.canvas.draw()
+            box = ax.get_legend().get_window_extent()
+            for line in ax.get_lines():
+                xs, ys = line.get_xdata(), line.get_ydata()
+                if len(xs) < 3:          # a bound: a vertical line
+                    continue
+                points = [(x, y) for a, b, y in zip(xs, xs[1:], ys)
+                          for x in np.linspace(a, b, 10)]
+                shown = ax.transData.transform(points)
+                inside = [q for q in shown if box.contains(*q)]
+                self.assertEqual(inside, [], (path, line.get_label()))
+            plt.close(fig)
 
     def test_equal_bounds_are_drawn_once(self):
         other = resultdir.load(synthetic.write_result(
