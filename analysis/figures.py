@@ -375,11 +375,14 @@ def draw_utilization(ax, runs, labels=None):
             ax.plot(t, u, color=run_color(i), lw=1.6,
                     label=legend_label(labels[i]))
     ax.set_xlim(left=0)
-    ax.set_ylim(0, 105)
+    # Headroom above 100% for the legend, in one row: at the bottom centre
+    # it hid the curve wherever it dipped there (a steady state's swings).
+    ax.set_ylim(0, 100 + 12 + 6 * max(0, len(runs) - 1))
+    ax.set_yticks(range(0, 101, 20))
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("upload utilisation (%)")
     ax.set_title("How much of the upload capacity is used?")
-    ax.legend(loc="lower center")
+    ax.legend(loc="upper center", ncol=max(1, min(len(runs), 3)))
 
 
 def draw_availability(ax, run, twin=True):

@@ -326,6 +326,26 @@ class PanelTest(helpers.TempDirTest):
         np.testing.assert_allclose(line.get_ydata(),
                                    100 * self.run.timeline["upload_utilization"])
 
+    def test_utilization_legend_hides_no_part_of_the_curve(self):
+        # The legend sat at the bottom centre, over the curve wherever it
+        # dipped there (a steady state's utilisation swings 0..100%).
+        for path in (STEADY, REAL, NAT):
+            fig, axes = plt.subplots(2, 2, figsize=(14, 9.2))  # the overview
+            ax = axes[1][0]
+            figures.draw_utilization(ax, [resultdir.load(path)])
+            fig.tight_layout()
+            fig.canvas.draw()
+            box = ax.get_legend().get_window_extent()
+            line = ax.get_lines()[0]
+            xs, ys = line.get_xdata(), line.get_ydata()
+            points = [(a + f * (b - a), y0 + f * (y1 - y0))
+                      for a, b, y0, y1 in zip(xs, xs[1:], ys, ys[1:])
+                      for f in np.linspace(0, 1, 10)]
+            shown = ax.transData.transform(points)
+            self.assertEqual([q for q in shown if box.contains(*q)], [], path)
+            self.assertEqual(ax.get_yticks()[-1], 100)   # no "120 %" tick
+            plt.close(fig)
+
     def test_real_runs_are_labelled_wall_clock(self):
         self.run.summary["mode"] = "real"
         figures.draw_population(self.ax, [self.run])
