@@ -59,6 +59,13 @@ class PiecePicker {
   void PrefetchPiece(PieceIndex p) const {
     if (p.value() < torrent_.piece_count()) __builtin_prefetch(&blocks_[Slot(p, 0)]);
   }
+  // A hint: the headers of the arrays a Have or a block reads (the
+  // availability counts, the block states) will be read soon.
+  void PrefetchHeaders() const {
+    __builtin_prefetch(&availability_);
+    __builtin_prefetch(&blocks_);
+    __builtin_prefetch(&blocks_per_piece_);
+  }
   // Where availability(p) is kept (for a prefetch hint).
   const uint32_t& availability_ref(PieceIndex p) const { return availability_[p.value()]; }
 
