@@ -376,13 +376,27 @@ void Simulation::Impl::PrefetchAhead() const {
       const uint32_t c = ConnectionOf(*e);
       if (c != kNone) peer_of_[p]->PrefetchIndex(core::ConnectionId(c));
       if (e->kind == kFlowDone) __builtin_prefetch(nodes_[p].verified.words().data());
+      // A finished upload pushes the block's arrival, and an arriving block
+      // nearly always the next request, one latency of this connection
+      // after the event: the bucket that push appends to is known now.
+      if (c != kNone && (e->kind == kFlowDone || e->kind == kPieceArrive)) {
+        queue_.PrefetchBucket(Time::FromMicros(e->time_us) + endpoints_[c].latency);
+      }
     }
   }
   if (const Event* e = queue_.Peek(1)) {
     const uint32_t p = PeerOf(*e);
     if (p != kNone && peer_of_[p]) {
       const uint32_t c = ConnectionOf(*e);
-      if (c != kNone) peer_of_[p]->PrefetchConnection(core::ConnectionId(c));
+      if (c != kNone) {
+        // A Have reads fewer of the connection's lines than other inputs.
+        const bool have = e->kind == kDeliverInline && e->c == IndexOf<core::Have>();
+        peer_of_[p]->PrefetchConnection(
+            core::ConnectionId(c), have ? core::Peer::Upcoming::kHave : core::Peer::Upcoming::kOther);
+      }
+      if (c != kNone && (e->kind == kFlowDone || e->kind == kPieceArrive)) {
+        queue_.PrefetchBucketEnd(Time::FromMicros(e->time_us) + endpoints_[c].latency);
+      }
     }
   }
   if (const Event* e = queue_.Peek(0)) {
