@@ -470,6 +470,7 @@ bool Peer::CheckInvariants() const {
   size_t in_table = 0;
   for (const TableSlot& slot : table_) in_table += slot.conn != nullptr;
   if (in_table != index_.size()) return false;
+  if (!picker_.CheckCounts()) return false;
   for (const auto& [id, c] : index_) {
     if (std::as_const(*this).Find(id) != c) return false;
   }

@@ -121,11 +121,17 @@ class PiecePicker {
   // index, per-block state (R received, digit = requests in flight, . none),
   // parole owner.
   std::string DebugString() const;
+  // Whether every piece in progress counts its unrequested blocks right
+  // (recounted from the block states). For tests; O(blocks in progress).
+  bool CheckCounts() const;
 
  private:
   // A started piece's bookkeeping; its blocks' state is in blocks_.
   struct Partial {
     uint32_t received_count = 0;
+    // Blocks neither received nor requested (state zero): a pick skips a
+    // piece with none without reading its block states, a cold line.
+    uint32_t unrequested = 0;
     std::optional<PeerId> owner;  // parole pieces: the one peer asked
   };
   // The state of one block in blocks_: the requests in flight in the low
