@@ -71,14 +71,15 @@ PiecePicker::Partial& PiecePicker::StartPiece(PieceIndex p) {
   if (inserted) {
     started_.Set(p.value());  // its blocks_ are all zero
     it->second.unrequested = BlocksIn(p);
+    it->second.parole = parole_[p.value()];
   }
   return it->second;
 }
 
 void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
                            std::vector<BlockRef>& out) {
-  if (!MayTake(p, part, who)) return;
-  if (parole_[p.value()]) part.owner = who;
+  if (!MayTake(part, who)) return;
+  if (part.parole) part.owner = who;
   if (part.unrequested == 0) return;  // every block received or requested
   const uint32_t blocks = BlocksIn(p);
   uint16_t* state = &blocks_[Slot(p, 0)];
@@ -130,7 +131,7 @@ void PiecePicker::AddEndgameBlocks(
   for (auto& [index, part] : partial_) {
     if (out.size() >= n) return;
     const PieceIndex p(index);
-    if (!remote.Test(index) || !MayTake(p, part, who)) continue;
+    if (!remote.Test(index) || !MayTake(part, who)) continue;
     const uint32_t blocks = BlocksIn(p);
     uint16_t* state = &blocks_[Slot(p, 0)];
     for (uint32_t i = 0; i < blocks && out.size() < n; ++i) {
@@ -168,7 +169,7 @@ void PiecePicker::Pick(const Bitfield& remote, PeerId who, size_t n, Rng& rng,
 
 bool PiecePicker::HasUnrequestedBlockFor(const Bitfield& remote, PeerId who) const {
   for (const auto& [index, part] : partial_) {
-    if (!remote.Test(index) || !MayTake(PieceIndex(index), part, who)) continue;
+    if (!remote.Test(index) || !MayTake(part, who)) continue;
     const uint32_t blocks = BlocksIn(PieceIndex(index));
     const uint16_t* state = &blocks_[Slot(PieceIndex(index), 0)];
     for (uint32_t i = 0; i < blocks; ++i) {
@@ -280,6 +281,7 @@ std::string PiecePicker::DebugString() const {
 
 bool PiecePicker::CheckCounts() const {
   for (const auto& [index, part] : partial_) {
+    if (part.parole != parole_[index]) return false;
     const uint16_t* state = &blocks_[Slot(PieceIndex(index), 0)];
     const uint32_t blocks = BlocksIn(PieceIndex(index));
     if (static_cast<uint32_t>(std::count(state, state + blocks, uint16_t{0})) != part.unrequested) {
