@@ -117,14 +117,15 @@ class Peer {
   // touch, one link of the chain at a time, each call reading only what the
   // one before fetched, so call them on successive events: PrefetchState
   // (the peer), PrefetchIndex (the lookup slot of connection `id`),
-  // PrefetchConnection (the connection), PrefetchConnectionData (the array
+  // PrefetchConnection (the connection's lines that input reads: `what`
+  // is kHave for a Have, anything else for the rest), PrefetchConnectionData (the array
   // the input reads first: `what` says which input comes; `block` is its
   // block or, for a Have, the piece in `block.piece`). No effect on
   // behaviour.
   enum class Upcoming : uint8_t { kOther, kHave, kRequest, kPiece, kBlockSent };
   void PrefetchState() const;
   void PrefetchIndex(ConnectionId id) const;
-  void PrefetchConnection(ConnectionId id) const;
+  void PrefetchConnection(ConnectionId id, Upcoming what) const;
   void PrefetchConnectionData(ConnectionId id, Upcoming what, const BlockRef& block) const;
 
   // --- Getters. ---

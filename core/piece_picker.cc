@@ -68,20 +68,26 @@ void PiecePicker::RemovePeer(const Bitfield& remote) {
 
 PiecePicker::Partial& PiecePicker::StartPiece(PieceIndex p) {
   auto [it, inserted] = partial_.try_emplace(p.value());
-  if (inserted) started_.Set(p.value());  // its blocks_ are all zero
+  if (inserted) {
+    started_.Set(p.value());  // its blocks_ are all zero
+    it->second.unrequested = BlocksIn(p);
+    it->second.parole = parole_[p.value()];
+  }
   return it->second;
 }
 
 void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
                            std::vector<BlockRef>& out) {
-  if (!MayTake(p, part, who)) return;
-  if (parole_[p.value()]) part.owner = who;
+  if (!MayTake(part, who)) return;
+  if (part.parole) part.owner = who;
+  if (part.unrequested == 0) return;  // every block received or requested
   const uint32_t blocks = BlocksIn(p);
   uint16_t* state = &blocks_[Slot(p, 0)];
   for (uint32_t i = 0; i < blocks && out.size() < n; ++i) {
     if (state[i] != 0) continue;  // received or requested
     ++state[i];
     --unrequested_;
+    --part.unrequested;
     out.push_back(Block(p, i));
   }
 }
@@ -125,7 +131,7 @@ void PiecePicker::AddEndgameBlocks(
   for (auto& [index, part] : partial_) {
     if (out.size() >= n) return;
     const PieceIndex p(index);
-    if (!remote.Test(index) || !MayTake(p, part, who)) continue;
+    if (!remote.Test(index) || !MayTake(part, who)) continue;
     const uint32_t blocks = BlocksIn(p);
     uint16_t* state = &blocks_[Slot(p, 0)];
     for (uint32_t i = 0; i < blocks && out.size() < n; ++i) {
@@ -163,7 +169,7 @@ void PiecePicker::Pick(const Bitfield& remote, PeerId who, size_t n, Rng& rng,
 
 bool PiecePicker::HasUnrequestedBlockFor(const Bitfield& remote, PeerId who) const {
   for (const auto& [index, part] : partial_) {
-    if (!remote.Test(index) || !MayTake(PieceIndex(index), part, who)) continue;
+    if (!remote.Test(index) || !MayTake(part, who)) continue;
     const uint32_t blocks = BlocksIn(PieceIndex(index));
     const uint16_t* state = &blocks_[Slot(PieceIndex(index), 0)];
     for (uint32_t i = 0; i < blocks; ++i) {
@@ -186,7 +192,10 @@ void PiecePicker::AbortRequest(const BlockRef& b) {
   uint16_t& state = blocks_[Slot(b)];
   if ((state & kInFlight) == 0) return;
   --state;
-  if (state == 0) ++unrequested_;  // neither received nor requested
+  if (state == 0) {  // neither received nor requested
+    ++unrequested_;
+    ++part.unrequested;
+  }
   // A parole piece nobody is fetching any more may go to another peer.
   const uint16_t* first = &blocks_[Slot(b.piece, 0)];
   if (std::all_of(first, first + BlocksIn(b.piece),
@@ -214,6 +223,7 @@ PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {
   // sender honoured late) was counted as unrequested.
   if (state == 0) {
     --unrequested_;
+    --part.unrequested;
   } else {
     --state;
   }
@@ -267,6 +277,18 @@ std::string PiecePicker::DebugString() const {
     out += "\n";
   }
   return out;
+}
+
+bool PiecePicker::CheckCounts() const {
+  for (const auto& [index, part] : partial_) {
+    if (part.parole != parole_[index]) return false;
+    const uint16_t* state = &blocks_[Slot(PieceIndex(index), 0)];
+    const uint32_t blocks = BlocksIn(PieceIndex(index));
+    if (static_cast<uint32_t>(std::count(state, state + blocks, uint16_t{0})) != part.unrequested) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool PiecePicker::InEndgame() const {

@@ -59,6 +59,13 @@ class PiecePicker {
   void PrefetchPiece(PieceIndex p) const {
     if (p.value() < torrent_.piece_count()) __builtin_prefetch(&blocks_[Slot(p, 0)]);
   }
+  // A hint: the headers of the arrays a Have or a block reads (the
+  // availability counts, the block states) will be read soon.
+  void PrefetchHeaders() const {
+    __builtin_prefetch(&availability_);
+    __builtin_prefetch(&blocks_);
+    __builtin_prefetch(&blocks_per_piece_);
+  }
   // Where availability(p) is kept (for a prefetch hint).
   const uint32_t& availability_ref(PieceIndex p) const { return availability_[p.value()]; }
 
@@ -114,11 +121,22 @@ class PiecePicker {
   // index, per-block state (R received, digit = requests in flight, . none),
   // parole owner.
   std::string DebugString() const;
+  // Whether every piece in progress counts its unrequested blocks right
+  // (recounted from the block states) and carries its parole flag. For
+  // tests; O(blocks in progress).
+  bool CheckCounts() const;
 
  private:
   // A started piece's bookkeeping; its blocks' state is in blocks_.
   struct Partial {
     uint32_t received_count = 0;
+    // Blocks neither received nor requested (state zero): a pick skips a
+    // piece with none without reading its block states, a cold line.
+    uint32_t unrequested = 0;
+    // parole_ of the piece, copied when it starts (parole_ changes only
+    // when a piece ends): a pick reads it here, in the line it reads
+    // anyway, not in parole_'s.
+    bool parole = false;
     std::optional<PeerId> owner;  // parole pieces: the one peer asked
   };
   // The state of one block in blocks_: the requests in flight in the low
@@ -132,8 +150,8 @@ class PiecePicker {
   }
   size_t Slot(const BlockRef& b) const { return Slot(b.piece, b.offset / config_.block_size); }
   // Whether `who` may be asked for blocks of this partial piece.
-  bool MayTake(PieceIndex p, const Partial& part, PeerId who) const {
-    return !parole_[p.value()] || !part.owner || *part.owner == who;
+  static bool MayTake(const Partial& part, PeerId who) {
+    return !part.parole || !part.owner || *part.owner == who;
   }
   Partial& StartPiece(PieceIndex p);
   void TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,

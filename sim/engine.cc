@@ -116,8 +116,10 @@ core::Message UnpackInline(uint32_t type, uint64_t b, uint32_t d) {
 }
 
 // One end of a simulated connection. Ids are never reused, so an endpoint
-// index doubles as the owner's ConnectionId.
-struct Endpoint {
+// index doubles as the owner's ConnectionId. Aligned to its size of 32
+// bytes so that one never straddles two cache lines (one prefetch fetches
+// all of it).
+struct alignas(32) Endpoint {
   uint32_t owner = 0;
   uint32_t remote = 0;
   bool open = false;      // owner's core knows this connection
@@ -150,7 +152,7 @@ struct RetiringFlow {
   FlowId flow = kNoFlow;
 };
 
-struct FlowInfo {
+struct alignas(32) FlowInfo {  // 28 bytes; aligned as Endpoint
   uint32_t endpoint = 0;  // sender's end
   uint32_t sender = 0;    // its owner (saves PrefetchAhead a hop)
   core::BlockRef block;
@@ -362,6 +364,9 @@ void Simulation::Impl::PrefetchAhead() const {
       if (e->kind == kFlowDone) {
         __builtin_prefetch(&endpoints_[flow_info_[e->a].endpoint]);
         __builtin_prefetch(&nodes_[p].verified);
+        __builtin_prefetch(&result_.peers[p].uploaded);  // counted by FlowDone
+      } else if (e->kind == kPieceArrive) {
+        __builtin_prefetch(&result_.peers[p].downloaded);  // counted by PieceArrive
       }
     }
   }
@@ -371,13 +376,27 @@ void Simulation::Impl::PrefetchAhead() const {
       const uint32_t c = ConnectionOf(*e);
       if (c != kNone) peer_of_[p]->PrefetchIndex(core::ConnectionId(c));
       if (e->kind == kFlowDone) __builtin_prefetch(nodes_[p].verified.words().data());
+      // A finished upload pushes the block's arrival, and an arriving block
+      // nearly always the next request, one latency of this connection
+      // after the event: the bucket that push appends to is known now.
+      if (c != kNone && (e->kind == kFlowDone || e->kind == kPieceArrive)) {
+        queue_.PrefetchBucket(Time::FromMicros(e->time_us) + endpoints_[c].latency);
+      }
     }
   }
   if (const Event* e = queue_.Peek(1)) {
     const uint32_t p = PeerOf(*e);
     if (p != kNone && peer_of_[p]) {
       const uint32_t c = ConnectionOf(*e);
-      if (c != kNone) peer_of_[p]->PrefetchConnection(core::ConnectionId(c));
+      if (c != kNone) {
+        // A Have reads fewer of the connection's lines than other inputs.
+        const bool have = e->kind == kDeliverInline && e->c == IndexOf<core::Have>();
+        peer_of_[p]->PrefetchConnection(
+            core::ConnectionId(c), have ? core::Peer::Upcoming::kHave : core::Peer::Upcoming::kOther);
+      }
+      if (c != kNone && (e->kind == kFlowDone || e->kind == kPieceArrive)) {
+        queue_.PrefetchBucketEnd(Time::FromMicros(e->time_us) + endpoints_[c].latency);
+      }
     }
   }
   if (const Event* e = queue_.Peek(0)) {
@@ -603,17 +622,38 @@ void Simulation::Impl::Drain(uint32_t p) {
   // Carrying out actions never drains another peer, so one buffer serves all.
   std::vector<core::Action>& actions = actions_scratch_;
   nodes_[p].peer->TakeActions(actions);
-  // A piece verified sends a Have to every neighbour: fetch their
-  // endpoints at once rather than one miss after the other.
-  if (actions.size() > 2) {
-    for (const core::Action& a : actions) {
-      if (const auto* m = std::get_if<core::SendMessage>(&a)) {
-        const uint64_t ep = m->conn.value();
-        if (ep < endpoints_.size()) __builtin_prefetch(&endpoints_[ep]);
-      }
+  // A piece verified sends a Have to every neighbour, each to a cold
+  // endpoint and then to a cold place in the bucket of its arrival time.
+  // Walk that chain ahead of the sends, one link per three actions: the
+  // endpoint nine actions ahead, the bucket's header six ahead (its time
+  // needs the endpoint's latency), the bucket's end three ahead.
+  const size_t n = actions.size();
+  const auto endpoint_of = [&](size_t i) -> const Endpoint* {
+    if (const auto* m = std::get_if<core::SendMessage>(&actions[i])) {
+      const uint64_t ep = m->conn.value();
+      if (ep < endpoints_.size()) return &endpoints_[ep];
+    }
+    return nullptr;
+  };
+  constexpr size_t kStep = 3;
+  if (n > 2) {
+    for (size_t i = 0; i < std::min(n, 3 * kStep); ++i) {
+      if (const Endpoint* e = endpoint_of(i)) __builtin_prefetch(e);
     }
   }
-  for (core::Action& a : actions) {
+  for (size_t i = 0; i < n; ++i) {
+    if (n > 2) {
+      if (i + 3 * kStep < n) {
+        if (const Endpoint* e = endpoint_of(i + 3 * kStep)) __builtin_prefetch(e);
+      }
+      if (i + 2 * kStep < n) {
+        if (const Endpoint* e = endpoint_of(i + 2 * kStep)) queue_.PrefetchBucket(now_ + e->latency);
+      }
+      if (i + kStep < n) {
+        if (const Endpoint* e = endpoint_of(i + kStep)) queue_.PrefetchBucketEnd(now_ + e->latency);
+      }
+    }
+    core::Action& a = actions[i];
     std::visit(Overloaded{
                    [&](core::SendMessage& m) { DoSend(p, m); },
                    [&](core::SendBlock& m) { DoSendBlock(p, m); },

@@ -61,6 +61,21 @@ class EventQueue {
                  uint64_t b = 0, uint32_t c = 0, uint32_t d = 0) {
     Push(now + delay, kind, a, b, c, d);
   }
+  // Hints for a caller about to push events at known times (no effect on
+  // the order): PrefetchBucket fetches the header of the bucket an event at
+  // `t` goes to, PrefetchBucketEnd, called later, the place in it where the
+  // event will be appended. Far or current-bucket times are left alone.
+  void PrefetchBucket(core::Time t) const {
+    const int64_t b = BucketOf(t.micros());
+    if (b > cur_ && b < cur_ + kBuckets) __builtin_prefetch(&ring_[Index(b)]);
+  }
+  void PrefetchBucketEnd(core::Time t) const {
+    const int64_t b = BucketOf(t.micros());
+    if (b > cur_ && b < cur_ + kBuckets) {
+      const std::vector<Event>& v = ring_[Index(b)];
+      __builtin_prefetch(v.data() + v.size(), 1);
+    }
+  }
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
   // REQUIRES: !empty(). Not const: finding the next event may advance the
@@ -94,9 +109,8 @@ class EventQueue {
   static constexpr int64_t kBucketWidth = 256;  // microseconds
   static constexpr int64_t kBuckets = 4096;     // a power of two
   static int64_t BucketOf(int64_t time_us) { return time_us / kBucketWidth; }
-  std::vector<Event>& Slot(int64_t bucket) {
-    return ring_[static_cast<size_t>(bucket & (kBuckets - 1))];
-  }
+  static size_t Index(int64_t bucket) { return static_cast<size_t>(bucket & (kBuckets - 1)); }
+  std::vector<Event>& Slot(int64_t bucket) { return ring_[Index(bucket)]; }
 
   // A function object rather than a function pointer, so that std::sort and
   // std::is_sorted inline the comparison.

@@ -147,6 +147,29 @@ TEST_F(PickerTest, AbortedRequestsArePickedAgain) {
   EXPECT_EQ(Pick("*", 1, PeerId(2)), std::vector<BlockRef>{a[1]});
 }
 
+// Each started piece counts its blocks neither received nor requested, so
+// that a pick can skip a fully requested piece without reading its block
+// states; the count follows requests, aborts, arrivals (also unrequested
+// ones) and a failed check.
+TEST_F(PickerTest, EachStartedPieceCountsItsUnrequestedBlocks) {
+  Build("11", "  ", PieceSelection::kSequential, 3);
+  auto a = Pick("* ", 2);  // piece 0: two of three blocks requested
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(picker_->CheckCounts());
+  picker_->AbortRequest(a[1]);
+  EXPECT_TRUE(picker_->CheckCounts());
+  picker_->OnBlockReceived(picker_->Block(PieceIndex(0), 2));  // never requested
+  EXPECT_TRUE(picker_->CheckCounts());
+  EXPECT_EQ(Pick("* ", 3), std::vector<BlockRef>{a[1]});  // the one free block
+  EXPECT_TRUE(Pick("* ", 3).empty());  // piece 0 fully requested: skipped
+  EXPECT_TRUE(picker_->CheckCounts());
+  picker_->OnBlockReceived(a[0]);
+  picker_->OnBlockReceived(a[1]);
+  picker_->OnPieceVerified(PieceIndex(0), false);  // all three blocks again
+  EXPECT_EQ(Pick("* ", 3).size(), 3u);
+  EXPECT_TRUE(picker_->CheckCounts());
+}
+
 TEST_F(PickerTest, ReceiveCompleteVerify) {
   Build("1", " ", PieceSelection::kRarestFirst, 2);
   auto a = Pick("*", 2);
