@@ -22,6 +22,16 @@ from matplotlib.ticker import LogFormatter, MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
 MIB = 2 ** 20
+
+
+class CountLogFormatter(LogFormatter):
+    """LogFormatter for an axis of peer counts: no label below 1 (on an
+    axis from 0.8 to 2, a run with one leecher, the minor tick at 0.9 read
+    "9e-01")."""
+
+    def __call__(self, x, pos=None):
+        return super().__call__(x, pos) if x >= 1 else ""
+
 LEECHER_COLOR, SEED_COLOR, DONE_COLOR = "tab:blue", "tab:green", "0.45"
 BOUND_COLOR = "tab:red"
 # tab10 without its red, which marks bounds: a fourth run drawn in red was
@@ -226,7 +236,7 @@ def draw_growth(ax, run, which="first_piece"):
     # The log axis' own formatters write ticks as math text ("10^2"), which
     # is off (see rcParams above): these are their plain-text parents.
     ax.yaxis.set_major_formatter(LogFormatter())
-    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(CountLogFormatter(labelOnlyBase=False))
     ax.set_ylim(0.8, max(2.0, int(p.leecher.sum()) * 1.5))
     if t.size or end <= 0:
         ax.set_xlim(left=0)

@@ -46,7 +46,7 @@ inline double EstimateMemoryOf(const Scenario& s, bool only_staying) {
   constexpr double kFixed = 20e6;
   constexpr double kPerPeer = 32e3;
   constexpr double kPerConnection = 800;
-  constexpr double kPerPiecePerPeer = 32;
+  constexpr double kPerPiecePerPeer = 80;  // 32 before de6e4c7; see docs/performance.md
   constexpr double kPerBlockPerPeer = 2;
   constexpr double kPerTimelineRow = 150;
   const double peers = s.TotalPeers();

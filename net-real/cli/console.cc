@@ -1,6 +1,12 @@
 #include "net-real/cli/console.h"
 
+#include <google/protobuf/stubs/common.h>  // GOOGLE_PROTOBUF_VERSION
+// protobuf 22 moved its logging to Abseil and dropped SetLogHandler; the
+// project builds against Debian 12's 3.21 (README), where it exists.
+#if GOOGLE_PROTOBUF_VERSION < 4022000
 #include <google/protobuf/stubs/logging.h>
+#define SWARM_PROTOBUF_HAS_LOG_HANDLER 1
+#endif
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -93,13 +99,18 @@ int UserError(const std::string& msg) {
   return 2;
 }
 
-void RouteProtobufLogs() {
+bool RouteProtobufLogs() {
+#ifndef SWARM_PROTOBUF_HAS_LOG_HANDLER
+  return false;  // Abseil's log, not ours: its lines stay as they are
+#else
   google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char* file, int line,
                                      const std::string& message) {
     const bool fatal = level == google::protobuf::LOGLEVEL_FATAL;
     Log(fatal ? LogLevel::kError : LogLevel::kDebug,
         "protobuf (" + std::string(file) + ":" + std::to_string(line) + "): " + message);
   });
+  return true;
+#endif
 }
 
 bool ParseLevel(const std::string& s) {

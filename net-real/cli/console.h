@@ -33,8 +33,9 @@ bool Logs(LogLevel level);
 // one whose `string` field is not UTF-8: any client could fill a tracker's
 // log with them, and our own code already reports the refused message.
 // Sends protobuf's lines through Log at debug level instead (fatal ones as
-// errors). Call once, before any thread starts.
-void RouteProtobufLogs();
+// errors). Call once, before any thread starts. False with a protobuf
+// (22 or later) that has no log handler to set: its lines stay its own.
+bool RouteProtobufLogs();
 
 // Blocks the stop signals, SIGINT, SIGTERM and SIGHUP (a closed terminal;
 // not when SIGHUP was ignored at the start, as under nohup), in every

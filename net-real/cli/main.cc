@@ -3,6 +3,8 @@
 // flags with CLI11 and hands over to cli/commands.cc.
 #include <signal.h>
 
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <utility>
@@ -58,6 +60,23 @@ CLI::Validator NotEmpty(const std::string& what) {
       "");
 }
 
+// A count in lo..hi, or why not: empty, signed, not a number and too large
+// all get the same message naming the range (CLI11 alone would read an empty
+// value as 0 and "-1" as 2^32 - 1).
+CLI::Validator CountIn(uint32_t lo, uint32_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        uint64_t v = 0;
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) {
+          return "expected a whole number in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                 ", got '" + s + "'";
+        }
+        return "";
+      },
+      "");
+}
+
 void AddCommon(CLI::App* app, cli::CommonOptions* o) {
   app->add_option("--upload-limit", o->upload_limit,
                   "upload cap, e.g. 2MiB/s or 10Mbit/s (0 = unlimited)")
@@ -67,8 +86,7 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
   app->add_option("--max-connections", o->max_connections,
                   "peer connections at most, 1.." + std::to_string(cli::kMaxConnectionsFlag))
       ->type_name("N")
-      ->check(NotEmpty("a number"))
-      ->check(Quiet(swarm::sim::UnsignedWhole(32)));
+      ->check(CountIn(1, cli::kMaxConnectionsFlag));
   app->add_option("--log-level", o->log_level, "error|warn|info|debug")->type_name("LEVEL");
   app->add_option("--listen", o->listen, "HOST:PORT to accept peers on (port 0: any)")
       ->type_name("HOST:PORT")
@@ -80,14 +98,12 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
                   "requests in flight per connection, 1.." +
                       std::to_string(swarm::core::PeerConfig{}.max_queued_requests))
       ->type_name("N")
-      ->check(NotEmpty("a number"))
-      ->check(Quiet(swarm::sim::UnsignedWhole(32)));
+      ->check(CountIn(1, swarm::core::PeerConfig{}.max_queued_requests));
   app->add_option("--uploads-in-flight", o->uploads_in_flight,
                   "blocks being sent to one peer at a time, 1.." +
                       std::to_string(swarm::core::PeerConfig{}.max_queued_requests))
       ->type_name("N")
-      ->check(NotEmpty("a number"))
-      ->check(Quiet(swarm::sim::UnsignedWhole(32)));
+      ->check(CountIn(1, swarm::core::PeerConfig{}.max_queued_requests));
   app->add_option("--tracker-retries", o->tracker_retries,
                   "attempts to reach the tracker before giving up, 1..1000000")
       ->type_name("N")

@@ -38,7 +38,7 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
                 const std::string& max_wall) {
   const std::optional<double> max_wall_s = WallBudgetSeconds(max_wall);
   if (!max_wall_s) {
-    std::cerr << "swarm: --max-wall: expected a positive number of seconds or a duration "
+    std::cerr << "swarm: error: --max-wall: expected a positive number of seconds or a duration "
                  "(e.g. 90, 90s, 30min), got '"
               << max_wall << "'\n";
     return 2;
@@ -56,7 +56,7 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
   if (out_dir.empty()) out_dir = "results/" + s.name + "-real-seed" + std::to_string(s.seed);
   // Checked now: a run takes up to --max-wall, and its results must land.
   if (auto problem = sim::OutDirProblem(out_dir)) {
-    std::cerr << "swarm: --out " << out_dir << ": " << *problem << "\n";
+    std::cerr << "swarm: error: --out " << out_dir << ": " << *problem << "\n";
     return 2;
   }
   RealRunOptions options;
@@ -71,7 +71,7 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
   };
   std::vector<std::string> notes;
   if (auto refusal = RealRunRefusal(s, options)) {
-    std::cerr << "swarm: " << file << ": " << *refusal << "\n";
+    std::cerr << "swarm: error: " << file << ": " << *refusal << "\n";
     return 2;
   }
   std::string error;
@@ -84,11 +84,11 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
     return 130;
   }
   if (!r) {
-    std::cerr << "swarm: " << file << ": " << error << "\n";
+    std::cerr << "swarm: error: " << file << ": " << error << "\n";
     return 1;
   }
   if (auto err = sim::WriteResultFolder(out_dir, s, *r)) {  // "mode": "real"
-    std::cerr << "swarm: " << *err << "\n";
+    std::cerr << "swarm: error: " << *err << "\n";
     return 1;
   }
   std::cout << sim::HumanSummary(s, *r, sim::Summarize(s, *r));

@@ -95,6 +95,20 @@ class PanelTest(helpers.TempDirTest):
         self.assertIn("no leecher reached this",
                       " ".join(t.get_text() for t in self.ax.texts))
 
+    def test_growth_of_one_leecher_labels_no_count_below_one(self):
+        # The axis runs from 0.8 to 2: the minor tick at 0.9 read "9e-01".
+        one = resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, "one"), leechers=1, free_riders=0))
+        fig, ax = plt.subplots()
+        figures.draw_growth(ax, one, "completion")
+        fig.canvas.draw()
+        lo, hi = ax.get_ylim()
+        shown = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels()
+                 if lo <= t.get_position()[1] <= hi and t.get_text()]
+        self.assertIn("1", shown)
+        self.assertFalse([t for t in shown if "e" in t], shown)
+        plt.close(fig)
+
     def test_growth_ticks_are_plain_numbers(self):
         # Math text is off (figures.py), and the log axis' default
         # formatter writes its ticks as math: they came out as the raw

@@ -59,7 +59,7 @@ TEST(EtaTest, RoundsUpAndShowsHours) {
 // A tracker used to print protobuf's own line for every request whose name
 // was not UTF-8 (a line per request: any client could fill its log).
 TEST(LogTest, ProtobufsParseComplaintsAreDebugLines) {
-  RouteProtobufLogs();
+  if (!RouteProtobufLogs()) GTEST_SKIP() << "this protobuf has no SetLogHandler";
   swarm::wire::TorrentMeta meta;
   meta.set_name("ok");
   std::string bytes = meta.SerializeAsString();

@@ -145,6 +145,8 @@ refused "20.6 s of wall-clock time on real sockets (a leecher's arrival" --max-w
   --set 'peers.1.arrival={at: 20s}' --out "$OUT/refused"
 refused "max-wall: expected a positive number" --max-wall nan --out "$OUT/refused"
 refused "max-wall: expected a positive number.*got .5 parsecs." --max-wall "5 parsecs" --out "$OUT/refused"
+# In the format of every other error of swarm's.
+grep -q "^swarm: error: --max-wall: " "$OUT/refused.err" || { cat "$OUT/refused.err"; fail "no 'swarm: error:'"; }
 refused "seed: .-1. is not a non-negative whole number" --seed -1 --out "$OUT/refused"
 touch "$OUT/a_file"
 refused "out .*a_file is not a directory" --out "$OUT/a_file/sub"  # checked before running
