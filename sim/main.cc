@@ -8,6 +8,7 @@
 //
 // Scenario problems print one "FILE:LINE: field 'x': problem" line and exit
 // with code 2 without writing anything.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -380,21 +381,32 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   std::ofstream trace;
   swarm::sim::SimOptions opt;
   if (!trace_file.empty()) {
-    // As for the folders: the trace is created and recorded with the stop
-    // signals held back, so one that comes meanwhile finds it recorded.
-    swarm::sim::BlockStopSignals block;
-    trace.open(trace_file, std::ios::trunc);
-    if (!trace) {
-      block.Unblock();
-      std::cerr << "--trace " << trace_file << ": cannot open for writing\n";
+    // As for the folders: a trace this run creates is created and recorded
+    // with the stop signals held back, so one that comes meanwhile finds it
+    // recorded. Only a create that cannot wait is held so (O_EXCL: a new
+    // regular file); a path that is there already is not this run's and is
+    // opened as it is, with the signals free: the open of a FIFO without a
+    // reader waits until one comes, and Ctrl-C must still stop the run.
+    std::optional<std::string> problem;
+    {
+      swarm::sim::BlockStopSignals block;
+      const int fd = ::open(trace_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      if (fd >= 0) {
+        // Removed when interrupted only if this run made the folder it is in.
+        struct stat st;
+        for (const Owned& d : made.dirs)
+          if (d.path == trace_dir && d.known && ::fstat(fd, &st) == 0) made.trace.Record(st);
+        ::close(fd);
+      } else if (errno != EEXIST) {
+        problem = std::strerror(errno);
+      }
+    }
+    if (!problem) trace.open(trace_file, std::ios::trunc);
+    if (problem || !trace) {
+      std::cerr << "--trace " << trace_file << ": cannot open for writing"
+                << (problem ? ": " + *problem : std::string()) << "\n";
       RemoveMade(made);  // nothing written: no folder made for it stays
       return kUserError;
-    }
-    // Removed when interrupted only if this run made the folder it is in.
-    for (const Owned& d : made.dirs) {
-      struct stat st;
-      if (d.path == trace_dir && d.known && ::lstat(trace_file.c_str(), &st) == 0)
-        made.trace.Record(st);
     }
     opt.trace = &trace;
   }

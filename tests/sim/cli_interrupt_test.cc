@@ -2,6 +2,7 @@
 // stays on disk and how sim ends. Runs the sim binary (SIM_BINARY).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,6 +246,57 @@ TEST(CliInterrupt, DuringPlotEndsBySignalWithoutTraceback) {
     // No script left running in sim's process group.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     EXPECT_NE(kill(-pid, 0), 0) << "a process of sim's group still runs";
+  }
+  fs::remove_all(base);
+}
+
+
+// The kernel's name for where `pid` sleeps ("" if unreadable).
+std::string Wchan(pid_t pid) {
+  return ReadFile("/proc/" + std::to_string(pid) + "/wchan");
+}
+
+// A --trace path that is a FIFO nobody reads: sim waits in its open(),
+// and SIGINT or SIGTERM still ends it (exit status 130 / 143) and removes
+// the --out folder it made. (sim once held the stop signals back across
+// that open: it waited on and only kill -9 ended it, leaving the folder.)
+TEST(CliInterrupt, WhileOpeningAFifoTraceEndsBySignal) {
+  const std::string base = TempPath("fifo_trace");
+  fs::remove_all(base);
+  fs::create_directories(base);
+  const std::string file = base + "/small.yaml", err = base + "/err.txt";
+  const std::string fifo = base + "/trace.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::ofstream(file) << BigTimelineScenario(20);
+  for (const int sig : {SIGINT, SIGTERM}) {
+    const std::string out = base + "/out" + std::to_string(sig) + "/deeper";
+    const pid_t pid = StartSim({"run", file, "--quiet", "--out", out, "--trace", fifo}, err);
+    int status = 0;
+    bool ended = false;
+    ASSERT_TRUE(WaitFor(pid, [&] { return fs::exists(out); }, &status, &ended)) << ReadFile(err);
+    // Then into the open(): seen in /proc where the kernel says so, else
+    // given a second (without a reader the open cannot return).
+    auto in_open = [&] {
+      const std::string w = Wchan(pid);
+      return w == "wait_for_partner" || w.find("fifo") != std::string::npos;
+    };
+    for (int i = 0; i < 100 && !in_open(); ++i) usleep(10'000);
+    kill(pid, sig);
+    bool gone = false;
+    for (int i = 0; i < 1000 && !gone; ++i) {  // 10 s
+      gone = waitpid(pid, &status, WNOHANG) == pid;
+      if (!gone) usleep(10'000);
+    }
+    if (!gone) {
+      kill(pid, SIGKILL);
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      fs::remove_all(base);
+      FAIL() << "signal " << sig << " did not end sim waiting to open the FIFO trace";
+    }
+    ASSERT_TRUE(WIFSIGNALED(status)) << "status " << status << ": " << ReadFile(err);
+    EXPECT_EQ(WTERMSIG(status), sig);
+    EXPECT_FALSE(fs::exists(base + "/out" + std::to_string(sig))) << "signal " << sig;
+    EXPECT_TRUE(fs::exists(fifo));  // not this run's
   }
   fs::remove_all(base);
 }
