@@ -183,6 +183,22 @@ std::optional<std::string> CheckSweepSpec(const SweepSpec& spec) {
   return std::nullopt;
 }
 
+std::optional<std::string> LineBreakProblem(const SweepSpec& spec) {
+  auto broken = [](const std::string& s) { return s.find('\n') != std::string::npos; };
+  std::string what;
+  if (broken(spec.scenario_file)) what = "the scenario file's name";
+  for (const std::string& s : spec.sets)
+    if (what.empty() && broken(s)) what = "--set " + KeyOf(s);
+  for (const SweepParam& p : spec.params) {
+    for (const std::string& v : p.values)
+      if (what.empty() && broken(v)) what = "a value of --vary " + p.key;
+  }
+  if (what.empty() && broken(spec.out_dir)) what = "the sweep folder's name (--out)";
+  if (what.empty()) return std::nullopt;
+  return what + " has a line break; jobs.txt and --emit-jobs give each run's command on "
+         "one line, which it would split: rename it or choose another value";
+}
+
 std::vector<SweepRun> PlanSweep(const SweepSpec& spec) {
   std::vector<SweepRun> runs;
   for (const auto& values : Combinations(spec)) {

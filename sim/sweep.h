@@ -62,6 +62,12 @@ std::variant<SweepParam, std::string> ParseVary(const std::string& text);
 // combination of values. Returns the first problem, or nullopt.
 std::optional<std::string> CheckSweepSpec(const SweepSpec& spec);
 
+// Which argument of the runs' commands holds a line break (the scenario
+// file, a --set or --vary value, the sweep folder), or nullopt. jobs.txt and
+// --emit-jobs give one command per line, which such an argument would
+// split, so the sweep is refused (the caller exits with code 2).
+std::optional<std::string> LineBreakProblem(const SweepSpec& spec);
+
 // The cross product in a fixed order: the first parameter varies slowest,
 // the seed fastest. Names look like
 //   protocol.piece_selection=random__seed=3
@@ -184,8 +190,8 @@ std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<Swe
 // `resume` the folder must hold this very sweep (scenario file, varied
 // fields and values, fixed --set values, seeds); with it the plan may
 // differ, as for a resumed run. Either way every finished run there must
-// still be what this command gives it (StaleRun). A folder without
-// sweep.yaml is nobody's sweep: nullopt.
+// still be what this command gives it (StaleRun), also in a folder
+// without sweep.yaml (nobody's sweep, but it may hold runs).
 std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
                                            const std::vector<SweepRun>& runs, bool resume);
 

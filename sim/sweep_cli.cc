@@ -7,8 +7,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "sim/cli_checks.h"
@@ -174,6 +174,28 @@ std::optional<std::string> OutputProblem(const std::string& path, bool manifest,
                     "not a sweep.csv header)";
 }
 
+// A finished run (its summary.json is there) under OUT/runs/ that the plan
+// does not list stays on disk but is in no table: a sweep resumed with
+// fewer seeds or values would otherwise shrink the table without a word.
+void NoteRunsOutsideThePlan(const SweepSpec& spec, const std::vector<SweepRun>& runs) {
+  const fs::path dir = fs::path(spec.out_dir) / "runs";
+  std::set<std::string> planned;
+  for (const SweepRun& r : runs) planned.insert(r.name);
+  size_t outside = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e;
+    if (!planned.count(it->path().filename().string()) &&
+        fs::exists(it->path() / "summary.json", e))
+      ++outside;
+  }
+  if (outside == 0) return;
+  std::cerr << "sim sweep: note: " << outside
+            << (outside == 1 ? " finished run in " : " finished runs in ") << dir.string()
+            << (outside == 1 ? " is" : " are")
+            << " not in this plan (kept on disk, not in the table)\n";
+}
+
 std::string DisplayProgram(const std::string& argv0) {
   return argv0.find('/') == std::string::npos ? "sim" : argv0;
 }
@@ -303,6 +325,10 @@ int SweepCommands::Sweep(const std::string& argv0) const {
     std::cerr << "--out " << spec.out_dir << ": " << *problem << "\n";
     return kUserError;
   }
+  if (auto problem = LineBreakProblem(spec)) {
+    std::cerr << *problem << "\n";
+    return kUserError;
+  }
   std::vector<SweepRun> runs = PlanSweep(spec);
   // Runs already made must be runs of this experiment: before anything is
   // run or written (the manifest, the table).
@@ -324,21 +350,19 @@ int SweepCommands::Sweep(const std::string& argv0) const {
     std::cerr << *e << "\n";
     return kFailed;
   }
+  NoteRunsOutsideThePlan(spec, runs);
   std::string csv = (fs::path(spec.out_dir) / "sweep.csv").string();
   if (emit_jobs_) {
-    // jobs.txt has every run, one line each in plan order; with --resume
-    // only those of runs not done yet are printed.
-    std::ifstream jobs(fs::path(spec.out_dir) / "jobs.txt");
+    // The lines of jobs.txt (every run, in plan order); with --resume only
+    // those of runs not done yet.
     size_t printed = 0;
-    std::string line;
     for (const SweepRun& r : runs) {
-      if (!std::getline(jobs, line)) break;
       if (resume_ && RunFolderDone(spec, r)) continue;
-      std::cout << line << "\n";
+      std::cout << ShellCommand(DisplayProgram(argv0), RunArguments(spec, r)) << "\n";
       ++printed;
     }
     std::cout << std::flush;
-    std::cerr << "sim sweep: " << printed << " commands ";
+    std::cerr << "sim sweep: " << printed << (printed == 1 ? " command " : " commands ");
     if (printed < runs.size())
       std::cerr << "(" << runs.size() - printed << " already done; " << spec.out_dir
                 << "/jobs.txt has all " << runs.size() << ")";

@@ -235,9 +235,30 @@ std::string RedoCommand(const Manifest& m, const std::string& dir, const Manifes
 // root) and the value at that place in each ("(none)" where there is none).
 bool FirstDifference(const YAML::Node& a, const YAML::Node& b, const std::string& path,
                      std::string* where, std::string* in_a, std::string* in_b) {
+  // A scalar in double quotes (backslash, quote and control bytes escaped), so a
+  // value with spaces, commas or colons cannot run into the text around it;
+  // a list or map as flow YAML, which its brackets delimit.
   auto show = [](const YAML::Node& n) -> std::string {
     if (!n.IsDefined() || n.IsNull()) return "(none)";
-    if (n.IsScalar()) return n.Scalar();
+    if (n.IsScalar()) {
+      std::string q = "\"";
+      for (unsigned char c : n.Scalar()) {
+        if (c == '"' || c == '\\') {
+          q += '\\';
+          q += static_cast<char>(c);
+        } else if (c == '\n') {
+          q += "\\n";
+        } else if (c < 0x20 || c == 0x7f) {
+          static const char* const kHex = "0123456789abcdef";
+          q += "\\x";
+          q += kHex[c >> 4];
+          q += kHex[c & 15];
+        } else {
+          q += static_cast<char>(c);
+        }
+      }
+      return q + "\"";
+    }
     YAML::Emitter e;
     e << YAML::Flow << n;
     return e.c_str();
@@ -274,7 +295,8 @@ bool FirstDifference(const YAML::Node& a, const YAML::Node& b, const std::string
 }
 
 // The first field in which two resolved scenarios differ, as
-// "FIELD: VALUE_A LABEL_A, VALUE_B LABEL_B", or "" when none is found (or
+// "FIELD: VALUE_A LABEL_A, VALUE_B LABEL_B" (values as FirstDifference
+// shows them: scalars quoted), or "" when none is found (or
 // a text is not YAML). The one comparison behind both --resume (StaleRun)
 // and merge's one-experiment check.
 std::string ScenarioDifference(const std::string& a, const std::string& b,
@@ -286,6 +308,32 @@ std::string ScenarioDifference(const std::string& a, const std::string& b,
   } catch (const YAML::Exception&) {
   }
   return "";
+}
+
+// Whether the fixed overrides `sets` give every run of `runs` the scenario
+// that spec.sets gives it, with the scenario file as it is now: the same
+// --set values in another order are the same sweep (the loader refuses the
+// orders that would matter: a field set twice, a section after a field in
+// it), as are spellings of one field (peers.01.count, peers.1.count). Either
+// list failing to load is a difference.
+bool SameSetsEffect(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                    const std::vector<std::string>& sets) {
+  std::set<std::vector<std::string>> seen;
+  for (const SweepRun& run : runs) {
+    if (!seen.insert(run.values).second) continue;
+    std::string resolved[2];
+    for (int i = 0; i < 2; ++i) {
+      std::vector<std::string> overrides = i == 0 ? spec.sets : sets;
+      for (size_t k = 0; k < spec.params.size(); ++k)
+        overrides.push_back(spec.params[k].key + "=" + run.values[k]);
+      auto loaded = LoadScenario(spec.scenario_file, overrides);
+      const Scenario* s = std::get_if<Scenario>(&loaded);
+      if (s == nullptr) return false;
+      resolved[i] = EmitScenario(*s);
+    }
+    if (resolved[0] != resolved[1]) return false;
+  }
+  return true;
 }
 
 std::string Header(const std::vector<std::string>& params) {
@@ -607,8 +655,11 @@ std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<Swe
 std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
                                            const std::vector<SweepRun>& runs, bool resume) {
   std::error_code ec;
-  if (!fs::exists(fs::path(spec.out_dir) / "sweep.yaml", ec)) return std::nullopt;
   const std::string where = "--emit-jobs --out " + spec.out_dir;
+  // Without a manifest the folder names no sweep, but finished runs under
+  // runs/ may still be there: they must be runs of this command, as for
+  // a local --resume.
+  if (!fs::exists(fs::path(spec.out_dir) / "sweep.yaml", ec)) return StaleRun(spec, runs, where);
   auto read = ReadManifest(spec.out_dir);
   if (auto* e = std::get_if<std::string>(&read))
     return where + ": holds a sweep.yaml that cannot be read (" + *e +
@@ -634,7 +685,7 @@ std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
       difference = "scenario " + m.scenario + " there, " + spec.scenario_file + " now";
     else if (m.params != keys)
       difference = "other --vary fields";
-    else if (m.sets != spec.sets)
+    else if (m.sets != spec.sets && !SameSetsEffect(spec, runs, m.sets))
       difference = "other --set values";
     else if (m.runs.size() != runs.size())
       difference = std::to_string(m.runs.size()) + " runs there, " +

@@ -629,7 +629,7 @@ TEST(SimMerge, AScenarioEditedBetweenSweepsIsRefusedNamingTheField) {
   EXPECT_NE(err.find(b + ": run protocol.piece_selection=rarest_first__seed=2 is a different "
                          "experiment from those in " + a),
             std::string::npos) << err;
-  EXPECT_NE(err.find("file.size: 4MiB in this run, 2MiB in " + a +
+  EXPECT_NE(err.find("file.size: \"4MiB\" in this run, \"2MiB\" in " + a +
                      "/runs/protocol.piece_selection=rarest_first__seed=1"),
             std::string::npos) << err;
   EXPECT_FALSE(fs::exists(merged));
@@ -638,7 +638,7 @@ TEST(SimMerge, AScenarioEditedBetweenSweepsIsRefusedNamingTheField) {
                     "/runs/protocol.piece_selection=random__seed=1 --quiet",
                 nullptr, &err), 0) << err;
   EXPECT_EQ(Sim("merge " + a, nullptr, &err), 2) << err;
-  EXPECT_NE(err.find("file.size: 4MiB in this run, 2MiB in " + a), std::string::npos) << err;
+  EXPECT_NE(err.find("file.size: \"4MiB\" in this run, \"2MiB\" in " + a), std::string::npos) << err;
 }
 
 // A class with its own protocol settings inherits the scenario's others;
@@ -1368,6 +1368,129 @@ TEST(SimMerge, EveryPathInAMergedManifestIsRelativeToItsFolder) {
   fs::remove_all(project + "/results/sw/runs/" + name);
   ASSERT_EQ(std::system(("cd " + project + "/tables && " + command + " >/dev/null").c_str()), 0);
   EXPECT_EQ(SimAs(cd, "merge results/sw --out tables/t.csv", &out, &err), 0) << err;
+}
+
+}  // namespace
+}  // namespace swarm::sim
+
+namespace swarm::sim {
+namespace {
+
+// --emit-jobs into a folder without sweep.yaml skipped the check that its
+// finished runs are runs of this command (a local --resume always made
+// it): one job done, the manifest deleted, the scenario edited, and
+// `--emit-jobs --resume` said "1 already done". Now refused, naming the field.
+TEST(SimSweep, EmitJobsWithoutAManifestStillChecksTheFinishedRuns) {
+  const std::string file = TestFile(".yaml"), out = Dir("emit_no_manifest");
+  std::ofstream(file) << kTiny;
+  const std::string args =
+      "sweep " + file + " --vary peers.1.count=3,4 --seeds 1 --quiet --emit-jobs --out " + out;
+  std::string jobs, err;
+  ASSERT_EQ(Sim(args, &jobs, &err), 0) << err;
+  ASSERT_EQ(std::system((Lines(jobs)[0] + " >/dev/null").c_str()), 0);
+  fs::remove(out + "/sweep.yaml");
+  std::string edited = kTiny;
+  edited.replace(edited.find("size: 2MiB"), 10, "size: 4MiB");
+  std::ofstream(file, std::ios::trunc) << edited;
+  for (const std::string& resume : {"", " --resume"}) {
+    EXPECT_EQ(Sim(args + resume, nullptr, &err), 2) << resume << err;
+    EXPECT_NE(err.find("--emit-jobs --out " + out + ": " + out +
+                       "/runs/peers.1.count=3__seed=1: made from another scenario"),
+              std::string::npos) << err;
+    EXPECT_NE(err.find("file.size: \"2MiB\" in that run, \"4MiB\" now"), std::string::npos)
+        << err;
+    EXPECT_FALSE(fs::exists(out + "/sweep.yaml"));
+  }
+}
+
+// jobs.txt has one command per line and --emit-jobs printed its lines, one
+// per run: a scenario file named "a<newline>b.yaml" printed 2 of 4 commands
+// while saying "4 commands". An argument with a line break is refused.
+TEST(SimSweep, AnArgumentWithALineBreakIsRefused) {
+  const std::string file = Private() + "/line\nbreak.yaml", out = Dir("line_break");
+  std::ofstream(file) << kTiny;
+  std::string printed, err;
+  EXPECT_EQ(Sim("sweep '" + file + "' --vary peers.1.count=3,4 --seeds 2 --emit-jobs --out " +
+                    out, &printed, &err), 2) << printed << err;
+  EXPECT_NE(err.find("the scenario file's name has a line break"), std::string::npos) << err;
+  EXPECT_EQ(printed, "");
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(Sim("sweep " + TinyFile() + " --set 'name=two\nlines' --seeds 1 --out " + out,
+                nullptr, &err), 2) << err;
+  EXPECT_NE(err.find("--set name has a line break"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// The same --set values in another order were "another sweep" for
+// --emit-jobs. They are the same sweep when they give every run the same
+// scenario (the loader refuses a field set twice, and a section set after
+// a field inside it, so no order that loads changes the result); other
+// values are still another sweep.
+TEST(SimSweep, EmitJobsTakesSetValuesInAnyOrderThatGivesTheSameScenario) {
+  const std::string file = TestFile(".yaml"), out = Dir("emit_set_order");
+  std::ofstream(file) << kTiny;
+  const std::string args =
+      "sweep " + file + " --vary peers.1.count=3,4 --seeds 1 --quiet --emit-jobs --out " + out;
+  std::string err;
+  ASSERT_EQ(Sim(args + " --set peers.1.upload=2Mbit/s --set peers.0.upload=8Mbit/s", nullptr,
+                &err), 0) << err;
+  EXPECT_EQ(Sim(args + " --set peers.0.upload=8Mbit/s --set peers.1.upload=2Mbit/s", nullptr,
+                &err), 0) << err;
+  EXPECT_EQ(Sim(args + " --set peers.0.upload=8Mbit/s --set peers.1.upload=3Mbit/s", nullptr,
+                &err), 2) << err;
+  EXPECT_NE(err.find("holds another sweep (other --set values)"), std::string::npos) << err;
+}
+
+// "1 commands", "0 commands": the count now takes its noun's number.
+TEST(SimSweep, EmitJobsCountsCommandsInTheRightNumber) {
+  const std::string out = Dir("emit_count"), file = TinyFile();
+  std::string jobs, err;
+  ASSERT_EQ(Sim("sweep " + file + " --seeds 1 --emit-jobs --out " + out, &jobs, &err), 0) << err;
+  EXPECT_NE(err.find("sim sweep: 1 command (also in"), std::string::npos) << err;
+  ASSERT_EQ(std::system((Lines(jobs)[0] + " >/dev/null").c_str()), 0);
+  ASSERT_EQ(Sim("sweep " + file + " --seeds 1 --emit-jobs --resume --out " + out, &jobs, &err),
+            0) << err;
+  EXPECT_EQ(jobs, "");
+  EXPECT_NE(err.find("sim sweep: 0 commands (1 already done"), std::string::npos) << err;
+}
+
+// A field's values were shown unquoted ("name: window in that run, win
+// dow: ü now"), so where one ended was a guess. Scalars are now quoted.
+TEST(SimSweep, ResumeQuotesTheValuesOfTheFieldThatDiffers) {
+  const std::string file = TestFile(".yaml"), out = Dir("resume_quoted");
+  std::string text = kTiny;
+  text.replace(text.find("name: tiny"), 10, "name: window");
+  std::ofstream(file) << text;
+  const std::string args = "sweep " + file + " --seeds 1 --quiet --out " + out;
+  std::string err;
+  ASSERT_EQ(Sim(args, nullptr, &err), 0) << err;
+  text.replace(text.find("name: window"), 12, "name: 'win dow: \xc3\xbc \"x\"'");
+  std::ofstream(file, std::ios::trunc) << text;
+  EXPECT_EQ(Sim(args + " --resume", nullptr, &err), 2) << err;
+  EXPECT_NE(err.find("(name: \"window\" in that run, \"win dow: \xc3\xbc \\\"x\\\"\" now; "),
+            std::string::npos) << err;
+}
+
+// --resume with fewer seeds left the runs it no longer plans out of the
+// table without a word. They are kept, and a note says how many.
+TEST(SimSweep, ResumeWithASmallerPlanNotesTheRunsLeftOut) {
+  const std::string file = TinyFile(), out = Dir("resume_smaller");
+  const std::string args = "sweep " + file + " --vary peers.1.count=3,4 --quiet --jobs 2 --out " +
+                           out;
+  std::string jobs, err;
+  ASSERT_EQ(Sim(args + " --seeds 2", nullptr, &err), 0) << err;
+  EXPECT_EQ(err.find("not in this plan"), std::string::npos) << err;
+  const std::string note =
+      "sim sweep: note: 2 finished runs in " + out +
+      "/runs are not in this plan (kept on disk, not in the table)";
+  ASSERT_EQ(Sim(args + " --seeds 1 --resume", nullptr, &err), 0) << err;
+  EXPECT_NE(err.find(note), std::string::npos) << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 3u);
+  EXPECT_TRUE(fs::exists(out + "/runs/peers.1.count=4__seed=2/summary.json"));
+  ASSERT_EQ(Sim(args + " --seeds 1 --resume --emit-jobs", &jobs, &err), 0) << err;
+  EXPECT_NE(err.find(note), std::string::npos) << err;
+  ASSERT_EQ(Sim(args + " --seed-base 2 --seeds 1 --resume --emit-jobs", &jobs, &err), 0) << err;
+  EXPECT_NE(err.find("note: 2 finished runs"), std::string::npos) << err;
 }
 
 }  // namespace
