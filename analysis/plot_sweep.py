@@ -48,6 +48,8 @@ import numpy as np  # noqa: E402
 import figures  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+DOWNLOAD_TIME_METRICS = ("mean_completion_s", "median_completion_s",
+                         "p90_completion_s")
 TIME_METRICS = ("mean_completion_s", "median_completion_s", "p90_completion_s",
                 "makespan_s", "kumar_ross_s")
 METRIC_TITLES = {
@@ -412,6 +414,10 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
         # fewer runs than the others, or a whole series may be missing.
         notes.append(f"{empty} of {len(rows)} run(s) have no {args.y} "
                      "(empty cell): left out")
+    partial = partial_runs(rows, args.y)
+    if partial:
+        notes.append(f"{partial} of {len(rows)} run(s) ended before every "
+                     f"leecher finished: their {args.y} is over those that did")
     if notes:
         ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
                 fontsize=8, color="0.3", va="bottom", ha="left")
@@ -449,6 +455,18 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     ax.legend(loc="best")
     fig.tight_layout()
     return fig, series
+
+
+def partial_runs(rows, y):
+    """How many runs have a download-time statistic but no makespan: some
+    of their leechers never finished (the run hit stop.max_time), so the
+    statistic counts only the ones that did, and reads shorter than the
+    swarm's. (makespan_s is empty unless every leecher finished.)"""
+    if y not in DOWNLOAD_TIME_METRICS:
+        return 0
+    return sum(1 for r in rows
+               if as_float(r.get(y, "")) is not None
+               and "makespan_s" in r and as_float(r["makespan_s"]) is None)
 
 
 def draw_bound(ax, rows, args, pos, div, joined=True, not_flash=frozenset()):

@@ -278,7 +278,7 @@ bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check
     std::cerr << file << ": this run needs about " << FormatMemory(firm_need)
               << " of memory (estimated from its peers, pieces and connections, "
               << (firm ? "every peer present at once" : "the peers of its classes that stay")
-              << "), more than this machine's " << FormatMemory(have)
+              << "), more than the available " << FormatMemory(have)
               << " (" << limit.source
               << "); fewer peers or a smaller file would fit, or "
                  "--no-memory-check runs it anyway\n";
@@ -286,7 +286,7 @@ bool MemoryFits(const Scenario& s, const std::string& file, bool no_memory_check
   }
   if (have > 0 && need > have && !no_memory_check) {
     std::cerr << "sim: warning: " << file << ": this run may need up to " << FormatMemory(need)
-              << " of memory, more than this machine's " << FormatMemory(have)
+              << " of memory, more than the available " << FormatMemory(have)
               << " (" << limit.source
               << "), if its peers were all present at once; they leave or "
                  "fail, so it likely needs less: running it\n";
@@ -579,7 +579,7 @@ int main(int argc, char** argv) {
               << swarm::sim::FormatMemory(need) << " of memory)\n";
     if (have > 0 && need > have) {
       std::cerr << "sim: warning: " << file << ": about " << swarm::sim::FormatMemory(need)
-                << " of memory is more than this machine's " << swarm::sim::FormatMemory(have)
+                << " of memory is more than the available " << swarm::sim::FormatMemory(have)
                 << " (" << limit.source << ")"
                 << (swarm::sim::FirmRunMemory(*s) > have
                         ? "; sim run refuses it without --no-memory-check\n"

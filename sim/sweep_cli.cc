@@ -302,7 +302,7 @@ int SweepCommands::Sweep(const std::string& argv0) const {
               << " of memory (estimated from its peers, pieces and connections, "
               << (need.largest_firm >= need.largest ? "every peer"
                                                     : "the peers of its classes that stay")
-              << " present at once), more than this machine's "
+              << " present at once), more than the available "
               << FormatMemory(have)
               << " (" << limit.source
               << "); sim run would refuse it (--no-memory-check runs it "
@@ -312,7 +312,7 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   if (!emit_jobs_ && !no_memory_check_ && !quiet_ && have > 0 && need.largest > have &&
       need.largest > need.largest_firm) {
     std::cerr << "sim sweep: warning: a run may need up to " << FormatMemory(need.largest)
-              << " of memory, more than this machine's " << FormatMemory(have) << " ("
+              << " of memory, more than the available " << FormatMemory(have) << " ("
               << limit.source
               << "), if its peers were all present at once; they leave or fail, so it likely "
                  "needs less\n";
@@ -386,7 +386,7 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   if (fit < o.jobs) {
     std::cerr << "sim sweep: note: " << fit << " at a time instead of " << o.jobs
               << ": a run needs up to about " << FormatMemory(need.largest_firm)
-              << " of this machine's " << FormatMemory(have) << " (" << limit.source
+              << " of the available " << FormatMemory(have) << " (" << limit.source
               << ")\n";
     o.jobs = fit;
   }

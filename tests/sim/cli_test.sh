@@ -68,7 +68,7 @@ grep -qE '^.*small.yaml: ok \(small, 6 peers, 8 pieces, about [0-9]+ MB of memor
   fail "sim check: no memory estimate: $(cat "$work/out")"
 huge=(--set peers.1.count=999999 --set file.size=1024GiB)
 expect 0 "sim run refuses it without --no-memory-check" "$sim" check "$small" "${huge[@]}"
-expect 2 "this run needs about [0-9.]+ [GT]B of memory .*more than this machine's [0-9.]+ GB \(physical memory\).*--no-memory-check" \
+expect 2 "this run needs about [0-9.]+ [GT]B of memory .*more than the available [0-9.]+ GB \(physical memory\).*--no-memory-check" \
   "$sim" run "$small" --quiet "${huge[@]}" --out "$work/huge"
 [[ ! -e $work/huge ]] || fail "a refused run made its folder"
 expect 2 "every peer present at once" "$sim" run "$small" --quiet "${huge[@]}" --out "$work/huge"
