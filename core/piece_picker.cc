@@ -288,7 +288,16 @@ bool PiecePicker::CheckCounts() const {
       return false;
     }
   }
-  return true;
+  // The per-piece counts add up to the whole picker's: end-game starts when
+  // that reaches 0, and AddEndgameBlocks relies on no started piece having
+  // an unrequested block then.
+  uint64_t unrequested = 0;
+  for (uint32_t p = 0; p < torrent_.piece_count(); ++p) {
+    if (have_.Test(p)) continue;
+    auto it = partial_.find(p);
+    unrequested += it != partial_.end() ? it->second.unrequested : BlocksIn(PieceIndex(p));
+  }
+  return unrequested == unrequested_;
 }
 
 bool PiecePicker::InEndgame() const {
