@@ -202,9 +202,10 @@ def _draw_class_cdfs(ax, run, div):
 
 GROWTH = {
     "first_piece": ("first_piece_s", "tab:purple", "leechers holding ≥ 1 piece",
-                    "Spreading: peers that can upload something"),
+                    "Spreading: peers that can upload something",
+                    "got a piece"),
     "completion": ("completion_s", "tab:green", "leechers complete",
-                   "Finishing: peers that have the whole file"),
+                   "Finishing: peers that have the whole file", "finished"),
 }
 
 
@@ -212,7 +213,7 @@ def draw_growth(ax, run, which="first_piece"):
     """Cumulative count of leechers reaching a milestone (first piece or
     completion) over time, on a log scale: a straight line is exponential
     growth. Time starts when the first leecher joined."""
-    column, color, label, title = GROWTH[which]
+    column, color, label, title, reached = GROWTH[which]
     p = run.peers
     times = getattr(p, column)
     start = float(np.nanmin(p.join_s[p.leecher])) if p.leecher.any() else 0.0
@@ -230,7 +231,7 @@ def draw_growth(ax, run, which="first_piece"):
         # seconds) fill the top left. "best" avoids the curve.
         ax.legend(loc="best")
     else:
-        ax.text(0.5, 0.5, f"no leecher reached this ({label})",
+        ax.text(0.5, 0.5, f"no leecher {reached} in this run",
                 transform=ax.transAxes, ha="center", color="0.3")
     ax.set_yscale("log")
     # The log axis' own formatters write ticks as math text ("10^2"), which

@@ -106,7 +106,8 @@ def description_lines(text, width=150, max_lines=3):
     lines = textwrap.wrap(" ".join(text.split()), width)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = lines[-1][:width - 1].rstrip() + "…"
+        # "worlds.…" read as a typo: the cut drops a sentence's full stop.
+        lines[-1] = lines[-1][:width - 1].rstrip().rstrip(".") + "…"
     return lines
 
 

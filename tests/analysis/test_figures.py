@@ -92,7 +92,7 @@ class PanelTest(helpers.TempDirTest):
         div, unit = figures.time_unit(end)
         self.assertAlmostEqual(self.ax.get_xlim()[1], end / div)
         self.assertIn(f"({unit})", self.ax.get_xlabel())
-        self.assertIn("no leecher reached this",
+        self.assertIn("no leecher finished in this run",
                       " ".join(t.get_text() for t in self.ax.texts))
 
     def test_growth_of_one_leecher_labels_no_count_below_one(self):

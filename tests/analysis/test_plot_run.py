@@ -167,6 +167,12 @@ class PlotRunTest(helpers.TempDirTest):
                 "\n"):
             self.assertLessEqual(len(line), 105)
 
+    def test_a_cut_description_ends_in_an_ellipsis_not_a_full_stop(self):
+        # Cut after a sentence, it read "worlds.…".
+        text = ("One sentence that ends here. " * 40).strip()
+        lines = plot_run.description_lines(text, width=29, max_lines=2)
+        self.assertTrue(lines[-1].endswith("here…"), lines)
+
     def test_subtitle_says_what_the_run_changed(self):
         run = resultdir.load(REAL)
         self.assertEqual(plot_run.subtitle_lines(run),
