@@ -245,6 +245,12 @@ class Simulation::Impl {
   FlowNetwork net_;
   std::vector<FlowInfo> flow_info_;
   RetiringFlow retiring_;
+  struct Completion {  // a flow's new finish time, from Reallocate
+    FlowId flow;
+    uint64_t gen;
+    Time finish;
+  };
+  std::vector<Completion> completions_;  // scratch, reused
   mutable std::array<Ahead, kAheadSlots> ahead_{};  // PrefetchAhead's notes
   std::vector<core::Action> actions_scratch_;
   std::vector<Endpoint> endpoints_;
@@ -491,9 +497,20 @@ double Simulation::Impl::ProgressFraction() const {
 }
 
 void Simulation::Impl::Reallocate() {
+  // The completions are collected first and pushed in the same order, so
+  // that each push's bucket can be fetched ahead of it: its header eight
+  // pushes ahead, then (the header read) its end four ahead.
+  completions_.clear();
   net_.Reallocate(now_, [this](FlowId f, uint64_t gen, Time finish) {
-    if (finish != Time::Never()) queue_.Push(finish, kFlowDone, f, gen);
+    if (finish != Time::Never()) completions_.push_back(Completion{f, gen, finish});
   });
+  const size_t n = completions_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 8 < n) queue_.PrefetchBucket(completions_[i + 8].finish);
+    if (i + 4 < n) queue_.PrefetchBucketEnd(completions_[i + 4].finish);
+    const Completion& c = completions_[i];
+    queue_.Push(c.finish, kFlowDone, c.flow, c.gen);
+  }
   if (opt_.check_invariants) result_.stats.cap_violations += net_.CheckCapsOfLastRegion();
 }
 
