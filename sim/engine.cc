@@ -1,6 +1,7 @@
 #include "sim/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -197,6 +198,23 @@ class Simulation::Impl {
   void PrefetchAhead() const;
   uint32_t PeerOf(const Event& e) const;
   uint32_t ConnectionOf(const Event& e) const;
+  // An upcoming event's peer and connection (PeerOf, ConnectionOf), worked
+  // out once by the pipeline's stage that first can (three events ahead)
+  // and kept, by the event's sequence number, for the stages after it.
+  struct Ahead {
+    uint64_t seq = ~uint64_t{0};
+    uint32_t peer = kNone;
+    uint32_t conn = kNone;
+  };
+  static constexpr size_t kAheadSlots = 64;  // a power of two
+  Ahead& AheadSlot(const Event& e) const { return ahead_[e.seq & (kAheadSlots - 1)]; }
+  // What the slot holds for `e`, or the same worked out again when a later
+  // event took the slot (or a push put `e` in the pipeline after stage 3).
+  Ahead AheadOf(const Event& e) const {
+    const Ahead& a = AheadSlot(e);
+    if (a.seq == e.seq) return a;
+    return Ahead{e.seq, PeerOf(e), ConnectionOf(e)};
+  }
   void ArmTrackerTimer();
 
   // Helpers.
@@ -227,6 +245,13 @@ class Simulation::Impl {
   FlowNetwork net_;
   std::vector<FlowInfo> flow_info_;
   RetiringFlow retiring_;
+  struct Completion {  // a flow's new finish time, from Reallocate
+    FlowId flow;
+    uint64_t gen;
+    Time finish;
+  };
+  std::vector<Completion> completions_;  // scratch, reused
+  mutable std::array<Ahead, kAheadSlots> ahead_{};  // PrefetchAhead's notes
   std::vector<core::Action> actions_scratch_;
   std::vector<Endpoint> endpoints_;
   EventQueue queue_;
@@ -343,6 +368,8 @@ RunResult Simulation::Impl::Run() {
 // four places ahead, the peer of the one three ahead, its connection index
 // two ahead, its connection one ahead, and the array the next event reads
 // first (its request list, upload queue or the neighbour's bitfield).
+// The stage three ahead notes the event's peer and connection (ahead_), so
+// the stages after it do not look them up again.
 void Simulation::Impl::PrefetchAhead() const {
   if (const Event* e = queue_.Peek(4)) {
     switch (e->kind) {
@@ -358,6 +385,7 @@ void Simulation::Impl::PrefetchAhead() const {
   }
   if (const Event* e = queue_.Peek(3)) {
     const uint32_t p = PeerOf(*e);
+    AheadSlot(*e) = Ahead{e->seq, p, p != kNone ? ConnectionOf(*e) : kNone};
     if (p != kNone && peer_of_[p]) {
       peer_of_[p]->PrefetchState();
       __builtin_prefetch(&nodes_[p].present);
@@ -371,9 +399,10 @@ void Simulation::Impl::PrefetchAhead() const {
     }
   }
   if (const Event* e = queue_.Peek(2)) {
-    const uint32_t p = PeerOf(*e);
+    const Ahead ahead = AheadOf(*e);
+    const uint32_t p = ahead.peer;
     if (p != kNone && peer_of_[p]) {
-      const uint32_t c = ConnectionOf(*e);
+      const uint32_t c = ahead.conn;
       if (c != kNone) peer_of_[p]->PrefetchIndex(core::ConnectionId(c));
       if (e->kind == kFlowDone) __builtin_prefetch(nodes_[p].verified.words().data());
       // A finished upload pushes the block's arrival, and an arriving block
@@ -385,9 +414,10 @@ void Simulation::Impl::PrefetchAhead() const {
     }
   }
   if (const Event* e = queue_.Peek(1)) {
-    const uint32_t p = PeerOf(*e);
+    const Ahead ahead = AheadOf(*e);
+    const uint32_t p = ahead.peer;
     if (p != kNone && peer_of_[p]) {
-      const uint32_t c = ConnectionOf(*e);
+      const uint32_t c = ahead.conn;
       if (c != kNone) {
         // A Have reads fewer of the connection's lines than other inputs.
         const bool have = e->kind == kDeliverInline && e->c == IndexOf<core::Have>();
@@ -400,9 +430,10 @@ void Simulation::Impl::PrefetchAhead() const {
     }
   }
   if (const Event* e = queue_.Peek(0)) {
-    const uint32_t p = PeerOf(*e);
+    const Ahead ahead = AheadOf(*e);
+    const uint32_t p = ahead.peer;
     if (p != kNone && peer_of_[p]) {
-      const uint32_t c = ConnectionOf(*e);
+      const uint32_t c = ahead.conn;
       if (c != kNone) {
         using core::Peer;
         Peer::Upcoming what = Peer::Upcoming::kOther;
@@ -466,9 +497,20 @@ double Simulation::Impl::ProgressFraction() const {
 }
 
 void Simulation::Impl::Reallocate() {
+  // The completions are collected first and pushed in the same order, so
+  // that each push's bucket can be fetched ahead of it: its header eight
+  // pushes ahead, then (the header read) its end four ahead.
+  completions_.clear();
   net_.Reallocate(now_, [this](FlowId f, uint64_t gen, Time finish) {
-    if (finish != Time::Never()) queue_.Push(finish, kFlowDone, f, gen);
+    if (finish != Time::Never()) completions_.push_back(Completion{f, gen, finish});
   });
+  const size_t n = completions_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 8 < n) queue_.PrefetchBucket(completions_[i + 8].finish);
+    if (i + 4 < n) queue_.PrefetchBucketEnd(completions_[i + 4].finish);
+    const Completion& c = completions_[i];
+    queue_.Push(c.finish, kFlowDone, c.flow, c.gen);
+  }
   if (opt_.check_invariants) result_.stats.cap_violations += net_.CheckCapsOfLastRegion();
 }
 
