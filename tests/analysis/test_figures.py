@@ -17,6 +17,18 @@ REAL = os.path.join(helpers.HERE, "data", "sim_flash_20")
 NAT = os.path.join(helpers.HERE, "data", "sim_nat_200")
 
 
+def class_ratio_figure(run):
+    """The two panels of class_ratio.png, laid out and drawn: (fig, (ratio,
+    volume))."""
+    fig, (ratio, volume) = plt.subplots(
+        1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [3, 2]})
+    figures.draw_class_ratio(ratio, run)
+    figures.draw_class_volume(volume, run)
+    fig.tight_layout()
+    fig.canvas.draw()
+    return fig, (ratio, volume)
+
+
 class TimeUnitTest(unittest.TestCase):
 
     def test_units(self):
@@ -276,12 +288,7 @@ class PanelTest(helpers.TempDirTest):
                                                flat.peers.bytes_downloaded)
         flat.peers.bytes_uploaded[0] = 10 * 2 ** 20        # the seed
         for run in (resultdir.load(STEADY), self.run, flat):
-            fig, (ax, right) = plt.subplots(     # as in class_ratio.png
-                1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [3, 2]})
-            figures.draw_class_ratio(ax, run)
-            figures.draw_class_volume(right, run)
-            fig.tight_layout()
-            fig.canvas.draw()
+            fig, (ax, _) = class_ratio_figure(run)
             box = ax.get_legend().get_window_extent()
             dots = np.concatenate([c.get_offset_transform().transform(
                 c.get_offsets()) for c in ax.collections])
@@ -308,12 +315,7 @@ class PanelTest(helpers.TempDirTest):
         p = level.peers
         p.bytes_uploaded[0] = p.bytes_downloaded[p.leecher].mean()
         for run in (resultdir.load(STEADY), self.run, level):
-            fig, (left, ax) = plt.subplots(     # as in class_ratio.png
-                1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [3, 2]})
-            figures.draw_class_ratio(left, run)
-            figures.draw_class_volume(ax, run)
-            fig.tight_layout()
-            fig.canvas.draw()
+            fig, (_, ax) = class_ratio_figure(run)
             box = ax.get_legend().get_window_extent()
             for artist in list(ax.texts) + list(ax.patches):
                 self.assertFalse(box.overlaps(artist.get_window_extent()),
