@@ -156,16 +156,21 @@ def draw_completion_cdf(ax, runs, labels=None):
     else:   # many (long) labels: below the axes, never over the curves
         # (one curve per class left "best" no free corner: nat.yaml's
         # legend hid the top of the connectable class's curve)
-        # Anchored a fixed 40 points below the axes, under the tick labels
-        # and the axis label (a fraction of the axes height overlapped the
-        # axis label when the panel was short).
-        below = ax.transAxes + ScaledTranslation(0, -40 / 72,
-                                                 ax.figure.dpi_scale_trans)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0),
-                  bbox_transform=below, ncol=2, fontsize=8.5)
+        _legend_below(ax)
     if not any(d.size for d, _ in data):
         ax.text(0.5, 0.5, "no leecher completed", transform=ax.transAxes,
                 ha="center", va="center", fontsize=12, color="0.3")
+
+
+def _legend_below(ax, handles=None):
+    """The legend of `ax` below it, in two columns, where it covers no
+    curve. Anchored a fixed 40 points below the axes, under the tick labels
+    and the axis label (a fraction of the axes height overlapped the axis
+    label when the panel was short)."""
+    below = ax.transAxes + ScaledTranslation(0, -40 / 72,
+                                             ax.figure.dpi_scale_trans)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0),
+              bbox_transform=below, ncol=2, fontsize=8.5)
 
 
 def _fluid_download_time(run):
@@ -284,7 +289,12 @@ def _draw_bounds(ax, runs, div, labels):
 def draw_population(ax, runs, labels=None, run_legend=True):
     """Leechers and seeds present over time (plus completed, for one run).
     run_legend=False leaves the runs' colours out of an overlay's legend
-    (a page where another panel's legend names them)."""
+    (a page where another panel's legend names them). The legend goes below
+    the axes: inside, no place was free of curves for every scenario (a
+    flash crowd's leechers rise at once along the left edge, nat.yaml's
+    fill the top left and fall to the bottom right while its seeds climb
+    to the top right), and "best" weighs a step line by its data points
+    only, not its rises, so it put the legend over the leechers' rise."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         t, tl = run.timeline["time_s"] / div, run.timeline
@@ -333,12 +343,12 @@ def _draw_fluid_model(ax, run, div):
     permanent = int(f.get("permanent_seeds") or 0)
     if isinstance(x, (int, float)):
         ax.plot(span, [x, x], color="navy", ls="--", lw=1.6, zorder=4,
-                label=f"Qiu–Srikant steady state: {x:.1f} leechers")
+                label=f"Qiu–Srikant steady state:\n{x:.1f} leechers")
     if isinstance(y, (int, float)):
         parts = f"{y:.1f} + {permanent} permanent" if permanent else ""
         ax.plot(span, [y + permanent] * 2, color="darkgreen", ls="--",
                 lw=1.6, zorder=4,
-                label=f"Qiu–Srikant steady state: {y + permanent:.1f} seeds"
+                label=f"Qiu–Srikant steady state:\n{y + permanent:.1f} seeds"
                       + (f" ({parts})" if parts else ""))
 
 
@@ -356,12 +366,11 @@ def _draw_completed(ax, run, div):
         done_ax.set_ylabel("leechers completed so far")
         done_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         label += ", right axis"
-        ax.set_ylim(0, max(present, 1.0) * 1.6)   # room for the legend
     done_ax.plot(t, tl["completed"], color=DONE_COLOR, lw=1.4, ls=":",
                  ds="steps-post", zorder=3, label=label)
     done_ax.set_ylim(bottom=0)
     handles = ax.get_lines() + (done_ax.get_lines() if twin else [])
-    done_ax.legend(handles=handles, loc="upper left" if twin else "best")
+    _legend_below(done_ax, handles)
 
 
 def _style_legend(ax, labels, styles):
@@ -369,7 +378,7 @@ def _style_legend(ax, labels, styles):
                for i, l in enumerate(labels)]
     handles += [Line2D([], [], color="0.2", ls=ls, lw=1.5, label=name)
                 for ls, name in styles]
-    ax.legend(handles=handles, loc="best")
+    _legend_below(ax, handles)
 
 
 def draw_utilization(ax, runs, labels=None):

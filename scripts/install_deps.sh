@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages swarmlab needs, only if some are missing.
+#   scripts/install_deps.sh          to build and run (scripts/quickstart.sh)
+#   scripts/install_deps.sh --test   also what only the test suite uses
+#                                    (scripts/test.sh, and so CI)
 set -euo pipefail
 PACKAGES=(
   g++ cmake ninja-build pkg-config
@@ -8,6 +11,15 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libboost-graph-dev libeigen3-dev
   python3 python3-matplotlib python3-numpy
 )
+# Test only: gdb (Debian's is built with Python, which the test needs)
+# places a stop signal inside sim's create-and-record windows
+# (tests/sim/interrupt_window_test.sh); without it that test is skipped.
+TEST_PACKAGES=(gdb)
+case "${1:-}" in
+  "") ;;
+  --test) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

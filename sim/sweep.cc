@@ -60,10 +60,9 @@ std::string EscapeName(const std::string& s) {
 
 std::string RunName(const SweepSpec& spec, const std::vector<std::string>& values,
                     uint64_t seed) {
-  std::string name;
-  for (size_t i = 0; i < spec.params.size(); ++i)
-    name += EscapeName(spec.params[i].key) + "=" + EscapeName(values[i]) + "__";
-  return name + "seed=" + std::to_string(seed);
+  std::vector<std::string> keys;
+  for (const SweepParam& p : spec.params) keys.push_back(p.key);
+  return SweepRunName(keys, values, seed);
 }
 
 std::string Assignment(const std::string& key, const std::string& value) {
@@ -112,6 +111,14 @@ std::string BlameVary(std::string message, const SweepSpec& spec,
 }
 
 }  // namespace
+
+std::string SweepRunName(const std::vector<std::string>& keys,
+                         const std::vector<std::string>& values, uint64_t seed) {
+  std::string name;
+  for (size_t i = 0; i < keys.size(); ++i)
+    name += EscapeName(keys[i]) + "=" + EscapeName(values[i]) + "__";
+  return name + "seed=" + std::to_string(seed);
+}
 
 std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
   std::string where = "--vary '" + text + "': ";

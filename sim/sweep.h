@@ -74,6 +74,11 @@ std::optional<std::string> LineBreakProblem(const SweepSpec& spec);
 // with every byte outside [A-Za-z0-9._-] written as %XX.
 std::vector<SweepRun> PlanSweep(const SweepSpec& spec);
 
+// The name PlanSweep gives the run with `values` (one per key of `keys`, in
+// that order) and `seed`. The keys' order is part of the name.
+std::string SweepRunName(const std::vector<std::string>& keys,
+                         const std::vector<std::string>& values, uint64_t seed);
+
 // The estimated memory (EstimateRunMemory) of the sweep's most demanding
 // runs, over every combination of values (the seed does not change it):
 // in all, and of the classes that stay to the end only (FirmRunMemory),
@@ -134,15 +139,22 @@ SweepOutcome RunSweep(const SweepSpec& spec, const std::vector<SweepRun>& runs,
 
 // One run that made it into a merged table.
 struct MergedRun {
-  std::string name;                 // folder name under DIR/runs/
+  std::string name;                 // its name in the table (the table's order of fields)
   std::string dir;                  // the sweep folder DIR it was read from, as given
-  std::string folder;               // DIR/runs/NAME
+  std::string folder;               // DIR/runs/FOLDER_NAME
   std::string scenario;             // its scenario file, usable from here
   uint64_t seed = 0;
   std::vector<std::string> values;  // one per MergeResult::params
   std::string command;              // the `sim run` that makes it in `folder`
   std::vector<std::string> sets;    // the fixed --set values of its folder's sweep
   bool no_memory_check = false;     // as the sweep.yaml of its folder
+  // The run as its folder's sweep.yaml lists it: that sweep's --vary
+  // fields (MergeResult::params, perhaps in another order), the values in
+  // their order, and its folder's name under DIR/runs/ (`name` when the
+  // orders agree). `command` sets them in this order.
+  std::vector<std::string> folder_params;
+  std::vector<std::string> folder_values;
+  std::string folder_name;
 };
 
 struct MergeResult {
@@ -196,7 +208,9 @@ std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
                                            const std::vector<SweepRun>& runs, bool resume);
 
 // Merges the sweep folders `dirs` (each with sweep.yaml and runs/) into one
-// table, rows in manifest order, folders in the order given. Every run's
+// table, rows in manifest order, folders in the order given. The folders
+// must vary the same fields, in any order; the table's columns and its
+// runs' names follow the first folder's order. Every run's
 // scenario.yaml must already have its parameter values, fixed overrides
 // and seed (a folder from another sweep is rejected). A run listed in
 // several folders is one row, from the first folder (in the order given)

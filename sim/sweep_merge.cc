@@ -336,6 +336,34 @@ bool SameSetsEffect(const SweepSpec& spec, const std::vector<SweepRun>& runs,
   return true;
 }
 
+// Why the sweep folder `dir`, which varies `params`, cannot join a table
+// of `first`, which varies `first_params`: what each varies, the first
+// field only one of them varies, and what to do.
+std::string DifferentFields(const std::string& dir, const std::vector<std::string>& params,
+                            const std::string& first,
+                            const std::vector<std::string>& first_params) {
+  auto list = [](const std::vector<std::string>& keys) {
+    std::string text;
+    for (const std::string& k : keys) text += (text.empty() ? "" : ", ") + k;
+    return text.empty() ? std::string("none") : text;
+  };
+  auto has = [](const std::vector<std::string>& keys, const std::string& key) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  };
+  std::string example;  // a field varied by one of them only
+  for (const std::string& k : first_params)
+    if (example.empty() && !has(params, k)) example = k;
+  for (const std::string& k : params)
+    if (example.empty() && !has(first_params, k)) example = k;
+  return dir + ": varies different fields than " + first + " (" + list(params) + " there, " +
+         list(first_params) + " in " + first +
+         "); cannot merge them. The folders of one table must vary the same fields, in any "
+         "order: rerun one of the sweeps with the other's --vary fields" +
+         (example.empty() ? std::string()
+                          : " (a field it keeps fixed takes one value: --vary " + example +
+                                "=VALUE, without a --set of it)");
+}
+
 std::string Header(const std::vector<std::string>& params) {
   std::string h = "run,seed";
   for (const std::string& p : params) h.append(",").append(CsvField(p));
@@ -351,6 +379,9 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
   // Every folder's manifest first: the runs of one name are compared
   // across all the folders that list it.
   std::vector<Manifest> manifests;
+  // For each folder, where the table's columns are among its own --vary
+  // fields: column k holds the values of its field columns[k].
+  std::vector<std::vector<size_t>> columns;
   std::vector<std::string> canonical;
   for (const std::string& dir : dirs) {
     std::error_code ec;
@@ -370,26 +401,44 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       out.scenario = ScenarioFromHere(m);
       out.params = m.params;
       out.sets = m.sets;
-    } else if (m.params != out.params) {
-      out.fatal = dir + ": varies different fields than " + out.dirs[0] + "; cannot merge them";
+    }
+    // The same fields in another order are the same grid (--vary a --vary b
+    // or --vary b --vary a): the table keeps the first folder's order.
+    std::vector<std::string> mine = m.params, theirs = out.params;
+    std::sort(mine.begin(), mine.end());
+    std::sort(theirs.begin(), theirs.end());
+    if (mine != theirs) {
+      out.fatal = DifferentFields(dir, m.params, out.dirs[0], out.params);
       return out;
     }
+    std::vector<size_t> where;
+    for (const std::string& key : out.params)
+      where.push_back(static_cast<size_t>(
+          std::find(m.params.begin(), m.params.end(), key) - m.params.begin()));
+    columns.push_back(std::move(where));
     canonical.push_back(id);
     out.dirs.push_back(dir);
     manifests.push_back(std::move(m));
   }
-  // Each run name once, where it first appears; with every folder listing it.
+  // Each run once, where it first appears; with every folder listing it.
+  // A run is known by its name in the table's order of fields: in a folder
+  // that varies them in another order, its folder has another name.
   struct Copy {
     size_t folder;  // index into manifests / out.dirs
     const Manifest::Run* run;
+    std::vector<std::string> values;  // run->values in the table's order
   };
   std::vector<std::string> order;
   std::map<std::string, std::vector<Copy>> copies;
   for (size_t i = 0; i < manifests.size(); ++i) {
+    const bool reordered = manifests[i].params != out.params;
     for (const Manifest::Run& r : manifests[i].runs) {
-      auto [it, fresh] = copies.try_emplace(r.name);
-      if (fresh) order.push_back(r.name);
-      it->second.push_back({i, &r});
+      std::vector<std::string> values;
+      for (size_t k : columns[i]) values.push_back(r.values[k]);
+      const std::string name = reordered ? SweepRunName(out.params, values, r.seed) : r.name;
+      auto [it, fresh] = copies.try_emplace(name);
+      if (fresh) order.push_back(name);
+      it->second.push_back({i, &r, std::move(values)});
     }
   }
   out.expected = static_cast<uint32_t>(order.size());
@@ -401,67 +450,67 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
   size_t shared = 0;  // runs with more than one good copy, all alike
   for (const std::string& name : order) {
     struct Good {
-      size_t folder;
+      const Copy* copy;
       std::vector<std::string> cells;
       std::string version;
     };
     std::vector<Good> good;
-    std::vector<std::pair<size_t, std::string>> bad;  // folder, why
+    std::vector<std::pair<const Copy*, std::string>> bad;  // the copy, why
     for (const Copy& c : copies[name]) {
       const Manifest& m = manifests[c.folder];
       const std::string& dir = out.dirs[c.folder];
-      const fs::path run_dir = fs::path(dir) / "runs" / name;
+      const fs::path run_dir = fs::path(dir) / "runs" / c.run->name;
       std::string version;
       auto row = ReadRun(run_dir, m, *c.run, &version);
       if (auto* e = std::get_if<std::string>(&row)) {
-        bad.emplace_back(c.folder, *e);
+        bad.emplace_back(&c, *e);
         continue;
       }
       // Sweeps of other scenarios or other --set values vary the same
       // fields too; their runs must not land in one table, not even as
       // copies of a run of the same name.
-      if (!reference) reference_values = c.run->values;
+      if (!reference) reference_values = c.values;
       std::string experiment;
       if (auto e = Experiment(run_dir, out.params, reference_values, &experiment)) {
-        bad.emplace_back(c.folder, *e);
+        bad.emplace_back(&c, *e);
         continue;
       }
       if (!reference) {
         reference = experiment;
         reference_dir = dir;
-        reference_name = name;
+        reference_name = c.run->name;
       } else if (*reference != experiment) {
         // Both texts have the varied fields at the first run's values and
         // seed 0, so the field named is one the sweeps did not vary.
         std::string field = ScenarioDifference(experiment, *reference, "in this run",
                                                "in " + reference_dir + "/runs/" + reference_name);
-        out.fatal = dir + ": run " + name + " is a different experiment from those in " +
+        out.fatal = dir + ": run " + c.run->name + " is a different experiment from those in " +
                     reference_dir + " (" + (field.empty() ? "" : field + "; ") +
                     "apart from the varied fields and the seed, the runs of one table must "
                     "have the same scenario: was the scenario file edited, or another file or "
                     "other --set values given, between the sweeps?); cannot merge them";
         return out;
       }
-      good.push_back({c.folder, std::get<std::vector<std::string>>(std::move(row)), version});
+      good.push_back({&c, std::get<std::vector<std::string>>(std::move(row)), version});
     }
     const Copy& first = copies[name].front();
     if (good.empty()) {
       // Every copy's reason, then one command: the run belongs where it
       // was first listed.
       std::string text;
-      for (const auto& [folder, why] : bad) text += (text.empty() ? "" : "\n    ") + why;
+      for (const auto& [copy, why] : bad) text += (text.empty() ? "" : "\n    ") + why;
       out.problems.push_back(text + "\n    redo: " +
                              RedoCommand(manifests[first.folder], out.dirs[first.folder],
                                          *first.run, program));
       continue;
     }
     const Good& used = good.front();
-    const std::string& used_dir = out.dirs[used.folder];
-    for (const auto& [folder, why] : bad) {
+    const std::string& used_dir = out.dirs[used.copy->folder];
+    for (const auto& [copy, why] : bad) {
       // A folder without this run at all is the usual case of copies that
       // split the runs between them; one that has it damaged is worth a note.
       std::error_code ec;
-      if (fs::exists(fs::path(out.dirs[folder]) / "runs" / name, ec))
+      if (fs::exists(fs::path(out.dirs[copy->folder]) / "runs" / copy->run->name, ec))
         out.notes.push_back(why + "\n    used the copy in " + used_dir + " instead");
     }
     bool alike = true;
@@ -478,26 +527,24 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       if (differences.empty()) continue;
       alike = false;
       out.problems.push_back(name + ": the copies in " + used_dir + " and " +
-                             out.dirs[good[g].folder] + " disagree (" + differences +
+                             out.dirs[good[g].copy->folder] + " disagree (" + differences +
                              "); the table has the one in " + used_dir +
                              ". Runs are deterministic, so one of them was changed or made "
                              "by another build: remove or redo it");
     }
     if (alike && good.size() > 1) ++shared;
-    const Manifest::Run* used_run = first.run;
-    for (const Copy& c : copies[name])
-      if (c.folder == used.folder) used_run = c.run;
+    const Manifest::Run* used_run = used.copy->run;
     versions.insert(used.version);
     std::string line = CsvField(name) + "," + std::to_string(used_run->seed);
-    for (const std::string& v : used_run->values) line.append(",").append(CsvField(v));
+    for (const std::string& v : used.copy->values) line.append(",").append(CsvField(v));
     for (const std::string& cell : used.cells) line.append(",").append(cell);
     out.csv += line + "\n";
     ++out.rows;
-    const Manifest& m = manifests[used.folder];
-    out.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / name).string(),
-                        ScenarioFromHere(m), used_run->seed, used_run->values,
+    const Manifest& m = manifests[used.copy->folder];
+    out.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / used_run->name).string(),
+                        ScenarioFromHere(m), used_run->seed, used.copy->values,
                         RedoCommand(m, used_dir, *used_run, program), m.sets,
-                        m.no_memory_check});
+                        m.no_memory_check, m.params, used_run->values, used_run->name});
     out.no_memory_check = out.no_memory_check || m.no_memory_check;
   }
   if (shared > 0) {
@@ -569,8 +616,8 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
     y << YAML::Key << "seed" << YAML::Value << r.seed;
     y << YAML::Key << "values" << YAML::Value << YAML::Flow << r.values;
     y << YAML::Key << "command" << YAML::Value
-      << RunCommand(program, rebased(r.scenario), merged.params, r.sets, from_table(r.dir),
-                    r.name, r.seed, r.values, r.no_memory_check)
+      << RunCommand(program, rebased(r.scenario), r.folder_params, r.sets, from_table(r.dir),
+                    r.folder_name, r.seed, r.folder_values, r.no_memory_check)
       << YAML::EndMap;
   }
   y << YAML::EndSeq << YAML::EndMap;

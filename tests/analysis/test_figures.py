@@ -9,6 +9,7 @@ import resultdir
 resultdir.require_matplotlib()
 import figures  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.cbook import STEP_LOOKUP_MAP  # noqa: E402
 import numpy as np  # noqa: E402
 import synthetic  # noqa: E402
 
@@ -27,6 +28,17 @@ def class_ratio_figure(run):
     fig.tight_layout()
     fig.canvas.draw()
     return fig, (ratio, volume)
+
+
+def drawn_points(line, per_segment=10):
+    """Points along `line` as it is drawn, in display coordinates: a step
+    line's rises and falls too, which its data points alone leave out."""
+    xs, ys = STEP_LOOKUP_MAP[line.get_drawstyle()](
+        np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float))
+    points = [(a + f * (b - a), c + f * (d - c))
+              for a, b, c, d in zip(xs, xs[1:], ys, ys[1:])
+              for f in np.linspace(0, 1, per_segment)]
+    return line.get_transform().transform(points) if points else []
 
 
 class TimeUnitTest(unittest.TestCase):
@@ -202,6 +214,38 @@ class PanelTest(helpers.TempDirTest):
         np.testing.assert_array_equal(seeds.get_ydata(),
                                       self.run.timeline["seeds"])
 
+    def test_population_legend_hides_no_part_of_a_curve(self):
+        # nat.yaml and heterogeneous.yaml: "best" judged a step line by its
+        # data points alone and put the legend at the centre left, over the
+        # leechers' rise (all join within seconds: one vertical step).
+        runs = [resultdir.load(p) for p in (NAT, REAL, STEADY)] + [self.run]
+        panels = [([r], None) for r in runs] + [
+            (runs[:3], ["nat", "flash", "steady"])]
+        for panel_runs, labels in panels:
+            for overview in (True, False):   # overview.png, population.png
+                fig, axes = (plt.subplots(2, 2, figsize=(14, 9.2)) if overview
+                             else plt.subplots(figsize=(8.5, 5.2)))
+                ax = axes[0][0] if overview else axes
+                figures.draw_population(ax, panel_runs, labels)
+                fig.tight_layout()
+                fig.canvas.draw()
+                # The axes and the completions' right-hand axis, if any.
+                panel = [a for a in fig.axes
+                         if a.get_position().bounds == ax.get_position().bounds]
+                legends = [a.get_legend() for a in panel if a.get_legend()]
+                self.assertEqual(len(legends), 1)
+                box = legends[0].get_window_extent()
+                where = ([r.path for r in panel_runs], overview)
+                # No wider than the panel (the steady state's, in one line
+                # per entry, pushed the overview's panels apart).
+                frame = ax.get_window_extent()
+                self.assertGreaterEqual(box.x0, frame.x0, where)
+                self.assertLessEqual(box.x1, frame.x1, where)
+                for line in [l for a in panel for l in a.get_lines()]:
+                    inside = [q for q in drawn_points(line) if box.contains(*q)]
+                    self.assertEqual(inside, [], (where, line.get_label()))
+                plt.close(fig)
+
     def test_completions_share_the_axis_in_a_flash_crowd(self):
         # Up to 3x the peers present (churn: 290 completions, at most ~150
         # present) they share the axis, which must reach their top (it was
@@ -244,8 +288,8 @@ class PanelTest(helpers.TempDirTest):
         self.assertEqual((f["class"], f["permanent_seeds"]), ("leecher", 1))
         figures.draw_population(self.ax, [run])
         lines = {l.get_label(): l for l in self.ax.get_lines()}
-        leechers = lines["Qiu–Srikant steady state: 2.1 leechers"]
-        seeds = lines["Qiu–Srikant steady state: 16.0 seeds "
+        leechers = lines["Qiu–Srikant steady state:\n2.1 leechers"]
+        seeds = lines["Qiu–Srikant steady state:\n16.0 seeds "
                       "(15.0 + 1 permanent)"]
         np.testing.assert_allclose(leechers.get_ydata(), [f["leechers"]] * 2)
         np.testing.assert_allclose(seeds.get_ydata(), [f["seeds"] + 1] * 2)

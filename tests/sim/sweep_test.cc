@@ -608,6 +608,73 @@ TEST(SimMerge, SweepsOfDifferentExperimentsAreRefused) {
   EXPECT_EQ(Lines(Read(merged)).size(), 5u);
 }
 
+// Two sweeps of one grid, one made with --vary a --vary b and the other with
+// --vary b --vary a, were refused as varying "different fields". The table
+// now follows the first folder's order: its columns, its runs' names and
+// values; each run's folder and command stay those of the folder it is in.
+TEST(SimMerge, TheSameFieldsVariedInAnotherOrderMerge) {
+  const std::string a = Dir("order_a"), b = Dir("order_b"), c = Dir("order_c");
+  const std::string file = TinyFile(), ps = " --vary protocol.piece_selection=rarest_first,random",
+                    count = " --vary peers.1.count=3,4", tail = " --seeds 1 --quiet --out ";
+  std::string out, err;
+  ASSERT_EQ(Sim("sweep " + file + ps + count + tail + a, nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim("sweep " + file + count + ps + " --seed-base 2" + tail + b, nullptr, &err), 0)
+      << err;
+  const std::string dir = Dir("order_t"), table = dir + "/t.csv";
+  ASSERT_EQ(Sim("merge " + a + " " + b + " --out " + table, &out, &err), 0) << err;
+  EXPECT_NE(out.find("(8 of 8 runs)"), std::string::npos) << out;
+  std::vector<std::string> rows = Lines(Read(table));
+  ASSERT_EQ(rows.size(), 9u);
+  EXPECT_EQ(rows[0].substr(0, rows[0].find(",completed")),
+            "run,seed,protocol.piece_selection,peers.1.count");
+  // b's first run (count 3, rarest_first), named and valued in a's order,
+  // with its results as b's own table has them.
+  const std::string in_b = "peers.1.count=3__protocol.piece_selection=rarest_first__seed=2";
+  const std::string as_a = "protocol.piece_selection=rarest_first__peers.1.count=3__seed=2";
+  const std::string b_row = Lines(Read(b + "/sweep.csv"))[1];
+  ASSERT_EQ(b_row.substr(0, b_row.find(',')), in_b);
+  const std::string results = b_row.substr(b_row.find(",3,rarest_first,") + 16);
+  EXPECT_EQ(rows[5], as_a + ",2,rarest_first,3," + results);
+  YAML::Node m = YAML::LoadFile(MergedManifestPath(table));
+  EXPECT_EQ(m["params"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"protocol.piece_selection", "peers.1.count"}));
+  const YAML::Node& r = m["runs"][4];
+  EXPECT_EQ(r["run"].as<std::string>(), as_a);
+  EXPECT_EQ(r["values"].as<std::vector<std::string>>(),
+            (std::vector<std::string>{"rarest_first", "3"}));
+  EXPECT_TRUE(fs::equivalent(dir + "/" + r["folder"].as<std::string>(), b + "/runs/" + in_b));
+  // Its command is b's: run from the table's folder, it writes the same
+  // folder with the same --set order.
+  const std::string command = r["command"].as<std::string>();
+  EXPECT_NE(command.find("--set peers.1.count=3 --set protocol.piece_selection=rarest_first "
+                         "--out ../order_b/runs/" + in_b + " "),
+            std::string::npos) << command;
+  // Merged the other way round, the table follows b's order.
+  ASSERT_EQ(Sim("merge " + b + " " + a + " --out " + table, &out, &err), 0) << err;
+  rows = Lines(Read(table));
+  ASSERT_EQ(rows.size(), 9u);
+  EXPECT_EQ(rows[0].substr(0, rows[0].find(",completed")),
+            "run,seed,peers.1.count,protocol.piece_selection");
+  EXPECT_EQ(rows[1], b_row);
+  // The same runs made in the other order are copies of one run: the
+  // results agree, and each is counted once.
+  ASSERT_EQ(Sim("sweep " + file + count + ps + tail + c, nullptr, &err), 0) << err;
+  ASSERT_EQ(Sim("merge " + a + " " + c + " --out " + table, &out, &err), 0) << err;
+  EXPECT_NE(out.find("(4 of 4 runs)"), std::string::npos) << out;
+  EXPECT_NE(err.find("4 runs are in more than one folder, alike in each"), std::string::npos)
+      << err;
+  EXPECT_EQ(Read(table), Read(a + "/sweep.csv"));
+  // Other fields are still refused, saying what each folder varies.
+  const std::string d = Dir("order_d");
+  ASSERT_EQ(Sim("sweep " + file + ps + tail + d, nullptr, &err), 0) << err;
+  EXPECT_EQ(Sim("merge " + a + " " + d + " --out " + table, nullptr, &err), 2) << err;
+  EXPECT_NE(err.find(d + ": varies different fields than " + a +
+                     " (protocol.piece_selection there, protocol.piece_selection, "
+                     "peers.1.count in " + a + ")"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("--vary peers.1.count=VALUE"), std::string::npos) << err;
+}
+
 // Two sweeps of one scenario file, edited between them in a field neither
 // varies (file.size): the message said "another scenario file or other
 // --set values" and named no field. It now names both folders, the run and
