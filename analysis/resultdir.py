@@ -406,16 +406,38 @@ def is_flash_crowd(result):
     return arrival_spread_s(result) <= 0.5 * span
 
 
-def key_metrics(result):
-    """A flat dict of the numbers compare.py tabulates (None = not known)."""
-    import numpy as np
-    s, ct = result.summary, result.summary.get("completion_time_s") or {}
+def active_end_s(result):
+    """Time of the last timeline sample with a leecher present (0 when no
+    sample has one)."""
     active = time_during_run(result)
+    t = result.timeline["time_s"]
+    return float(t[active].max()) if active.any() else 0.0
+
+
+TIME_AVERAGED = ("upload_utilization", "availability_entropy",
+                 "availability_min")
+
+
+def time_averages(result, until_s=None):
+    """Means of the TIME_AVERAGED timeline columns over the samples with at
+    least one leecher present and, given until_s, time_s <= until_s;
+    {column: None} when no sample qualifies. Runs of different length
+    compare only over a common until_s: a run's slow tail (or its fast
+    finish) otherwise weighs on its mean and not on the others'."""
+    import numpy as np
     tl = result.timeline
+    use = time_during_run(result)
+    if until_s is not None:
+        use = use & (tl["time_s"] <= until_s)
+    return {c: float(np.mean(tl[c][use])) if use.any() else None
+            for c in TIME_AVERAGED}
 
-    def avg(col):
-        return float(np.mean(tl[col][active])) if active.any() else None
 
+def key_metrics(result):
+    """A flat dict of the numbers compare.py tabulates (None = not known);
+    the time averages are over the whole run (see time_averages())."""
+    s, ct = result.summary, result.summary.get("completion_time_s") or {}
+    avg = time_averages(result)
     peers = s.get("peers") or {}
     return {
         "scenario": result.name,
@@ -430,7 +452,8 @@ def key_metrics(result):
         "kumar_ross_s": result.kumar_ross_s,
         # Not a flash crowd: no efficiency (see is_flash_crowd()).
         "efficiency": s.get("efficiency") if is_flash_crowd(result) else None,
-        "mean_upload_utilization": avg("upload_utilization"),
-        "mean_availability_entropy": avg("availability_entropy"),
-        "mean_availability_min": avg("availability_min"),
+        "mean_upload_utilization": avg["upload_utilization"],
+        "mean_availability_entropy": avg["availability_entropy"],
+        "mean_availability_min": avg["availability_min"],
     }
+
