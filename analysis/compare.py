@@ -13,6 +13,10 @@ same window in every run: from 0 to the end of the shortest run (its last
 timeline sample with a leecher present), so that a run's long tail does not
 weigh on its mean alone (a dotted line marks the window's end on the
 evenness panels); compare.csv also gives each run's whole-run averages.
+When a run has more than one leecher class (contributors and free-riders,
+fast and slow peers) a second table gives each class's download times, one
+row block per class with a row per run; compare_classes.csv has it for every
+run, one leecher class or several.
 Typical use: rarest-first vs random vs sequential, tit-for-tat vs round-robin.
 Exit codes: 0 ok, 2 bad arguments or a folder that is not a result, 3
 matplotlib or numpy missing.
@@ -165,6 +169,41 @@ def caveats(runs, labels, rows):
     return notes
 
 
+# The per-class table: (key, title, kind), one row per (class, run).
+CLASS_COLUMNS = (
+    ("class", "class", "text"),
+    ("label", "run", "text"),
+    ("completed", "done", "count"),
+    ("leechers", "leechers", "count"),
+    ("mean_completion_s", "mean dl (s)", "num"),
+    ("median_completion_s", "median dl (s)", "num"),
+)
+
+
+def class_rows(runs, labels):
+    """resultdir.class_metrics() of every run, grouped by class (classes in
+    order of first appearance over the runs, runs in the given order), so
+    that the runs' numbers for one class sit together."""
+    per_run = [resultdir.class_metrics(r) for r in runs]
+    order = []
+    for ms in per_run:
+        order += [m["class"] for m in ms if m["class"] not in order]
+    rows = []
+    for c in order:
+        for ms, label in zip(per_run, labels):
+            rows += [dict(m, label=label) for m in ms if m["class"] == c]
+    return rows
+
+
+def show_classes(rows):
+    """The per-class table is shown only when some run has more than one
+    leecher class: with one, it would repeat the main table."""
+    per_label = {}
+    for r in rows:
+        per_label[r["label"]] = per_label.get(r["label"], 0) + 1
+    return any(n > 1 for n in per_label.values())
+
+
 def fixed_width(columns, rows, head=None):
     """Rows as a fixed-width text table, text columns left-aligned."""
     grid = [head or [t for _, t, _ in columns]]
@@ -186,6 +225,26 @@ def markdown_grid(columns, rows, head=None):
                                      for k, _, kind in columns) + " |\n"
                    for r in rows)
     return out
+
+
+def class_tables(rows):
+    """(Markdown, text) of the per-class table, or ("", "") when every run
+    has one leecher class."""
+    if not show_classes(rows):
+        return "", ""
+    what = ("Per leecher class (dl over the class's leechers that "
+            "finished; leechers = those that joined):")
+    return (f"\n**{what}**\n\n" + markdown_grid(CLASS_COLUMNS, rows),
+            f"\n{what}\n" + fixed_width(CLASS_COLUMNS, rows))
+
+
+def write_class_csv(rows, path):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        keys = ["label"] + [k for k, _, _ in CLASS_COLUMNS if k != "label"]
+        w.writerow(keys)
+        for r in rows:
+            w.writerow(["" if r[k] is None else r[k] for k in keys])
 
 
 def window_text(rows):
@@ -279,15 +338,20 @@ def main():
     runs = [resultdir.load(d) for d in args.dirs]
     os.makedirs(args.out, exist_ok=True)
     rows = table_rows(runs, labels)
+    classes = class_rows(runs, labels)
+    class_md, class_text = class_tables(classes)
     notes = caveats(runs, labels, rows)
     with open(os.path.join(args.out, "compare.md"), "w") as f:
         f.write(markdown_table(rows))
         f.write("".join(f"\n**Note:** {n}.\n" for n in notes))
+        f.write(class_md)
     write_csv(rows, os.path.join(args.out, "compare.csv"))
+    write_class_csv(classes, os.path.join(args.out, "compare_classes.csv"))
     plot_all(runs, labels, args.out)
     sys.stdout.write(text_table(rows))
     for n in notes:
         print(f"note: {n}")
+    sys.stdout.write(class_text)
     print(f"figures and table written to {args.out}/")
     return 0
 

@@ -457,3 +457,26 @@ def key_metrics(result):
         "mean_availability_min": avg["availability_min"],
     }
 
+
+def class_metrics(result):
+    """Download times per leecher class, in order of first appearance in
+    peers.csv: [{class, leechers, completed, mean_completion_s,
+    median_completion_s}], over the class's peers that joined and had to
+    download (Peers.leecher; initial seeds are no class's leechers); the
+    times are over those that finished (None when none did)."""
+    import numpy as np
+    p = result.peers
+    klass = np.array(p.klass)
+    out = []
+    for c in p.classes():
+        m = p.leecher & (klass == c)
+        if not m.any():
+            continue
+        dt = p.download_time_s[m]
+        dt = dt[np.isfinite(dt)]
+        out.append({
+            "class": c, "leechers": int(m.sum()), "completed": int(dt.size),
+            "mean_completion_s": float(dt.mean()) if dt.size else None,
+            "median_completion_s": float(np.median(dt)) if dt.size else None,
+        })
+    return out

@@ -56,7 +56,8 @@ class CompareTest(helpers.TempDirTest):
         with open(os.path.join(self.out, "compare.md")) as f:
             md = f.read()
         self.assertTrue(md.startswith("| run |"))
-        rows = [l for l in md.splitlines() if l.startswith("| ")]
+        main = md.split("\n\n")[0]            # the per-class table follows
+        rows = [l for l in main.splitlines() if l.startswith("| ")]
         self.assertEqual(len(rows), 3)                      # header + 2 runs
 
     def test_like_runs_get_no_caveats(self):
@@ -177,6 +178,57 @@ class CompareTest(helpers.TempDirTest):
         self.assertIn(f"time averages over 0–{end:.0f} s, while every run "
                       "still had leechers", md)
         self.assertIn(f"entropy 0–{end:.0f} s", r.stdout)
+
+    def test_per_class_download_times(self):
+        # Free-rider studies need honest vs free-rider download times; the
+        # table had only the whole swarm's.
+        r = helpers.run_script("compare.py", self.a, self.b, "--labels",
+                               "tft,rr", "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out, "compare_classes.csv")) as f:
+            rows = list(csv.DictReader(f))
+        # One block per class, the runs in order within it.
+        self.assertEqual(sorted((row["class"], row["label"]) for row in rows),
+                         [("free_rider", "rr"), ("free_rider", "tft"),
+                          ("leecher", "rr"), ("leecher", "tft")])
+        self.assertEqual([row["label"] for row in rows], ["tft", "rr"] * 2)
+        self.assertEqual(rows[0]["class"], rows[1]["class"])
+        for row in rows:
+            folder = self.a if row["label"] == "tft" else self.b
+            with open(os.path.join(folder, "summary.json")) as f:
+                want = json.load(f)["per_class"][row["class"]]
+            with self.subTest(run=row["label"], klass=row["class"]):
+                self.assertEqual(int(row["leechers"]), want["count"])
+                self.assertEqual(int(row["completed"]), want["count"])
+                self.assertAlmostEqual(float(row["mean_completion_s"]),
+                                       want["mean_completion_s"], places=4)
+        self.assertGreater(float(next(
+            row["mean_completion_s"] for row in rows
+            if row["class"] == "free_rider" and row["label"] == "tft")),
+            float(next(row["mean_completion_s"] for row in rows
+                       if row["class"] == "leecher" and row["label"] == "tft")))
+        with open(os.path.join(self.out, "compare.md")) as f:
+            md = f.read()
+        self.assertIn("**Per leecher class", md)
+        self.assertIn("| class | run | done | leechers | mean dl (s) | "
+                      "median dl (s) |", md)
+        self.assertRegex(md, r"\| free_rider \| tft \| 6 \| 6 \| \d+\.\d \|")
+        self.assertIn("Per leecher class", r.stdout)
+
+    def test_one_leecher_class_gets_no_class_table(self):
+        a = synthetic.write_result(os.path.join(self.tmp, "x"), leechers=10,
+                                   free_riders=0, seed=5)
+        b = synthetic.write_result(os.path.join(self.tmp, "y"), leechers=10,
+                                   free_riders=0, seed=6)
+        r = helpers.run_script("compare.py", a, b, "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("Per leecher class", r.stdout)
+        with open(os.path.join(self.out, "compare.md")) as f:
+            self.assertNotIn("Per leecher class", f.read())
+        with open(os.path.join(self.out, "compare_classes.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([(row["label"], row["class"]) for row in rows],
+                         [("x", "leecher"), ("y", "leecher")])
 
     def test_default_labels_are_folder_names(self):
         r = helpers.run_script("compare.py", self.a, self.b, cwd=self.tmp)
