@@ -130,6 +130,11 @@ class Peers:
     # since 2026-11-26); None for older result folders.
     failed: object = None
 
+    def class_counts(self):
+        """{class: number of peers in peers.csv}, in order of appearance."""
+        return {c: sum(1 for k in self.klass if k == c)
+                for c in self.classes()}
+
     @property
     def initial_seed(self):
         """Peers that started with the whole file. From scenario.yaml when
@@ -176,6 +181,10 @@ class Result:
     timeline: dict          # column -> numpy array (see TIMELINE_COLUMNS)
     summary: dict
     scenario: dict = field(default_factory=dict)  # top-level scalars only
+    # scenario.yaml's peer classes and file (read_peer_classes(),
+    # read_file_spec()): None / {} when unknown.
+    peer_classes: object = None
+    file_spec: dict = field(default_factory=dict)
 
     @property
     def name(self):
@@ -258,6 +267,11 @@ def _read_summary(path):
 _TOP_SCALAR = re.compile(r"^([A-Za-z_][\w.-]*):\s*(.*?)\s*$")
 _ITEM_CLASS = re.compile(r"\bclass:\s*['\"]?([^,}'\"\s]+)")
 _ITEM_START = re.compile(r"\bstart:\s*['\"]?([^,}'\"\s]+)")
+# Fields of a peer class read for the figures' description of a run; the
+# first match in the item wins, and the resolved scenario.yaml writes these
+# before the nested arrival/leave/failure mappings.
+_CLASS_FIELDS = ("class", "count", "upload", "download", "start",
+                 "free_rider", "connectable")
 
 
 def _scalar(value):
@@ -309,6 +323,63 @@ def read_scenario_scalars(path):
     return out
 
 
+def _top_block(lines, key):
+    """The lines of a top-level key's value: its own line after 'key:' and
+    the indented lines below it."""
+    out, inside = [], False
+    for line in lines:
+        if _TOP_SCALAR.match(line):
+            inside = line.startswith(key + ":")
+            if inside:
+                out.append(line[len(key) + 1:])
+        elif inside:
+            out.append(line)
+    return out
+
+
+def _peer_items(lines):
+    """The items of the `peers:` list, each joined into one line."""
+    items = []
+    for line in _top_block(lines, "peers"):
+        if line.lstrip().startswith("- "):
+            items.append(line)
+        elif items:
+            items[-1] += " " + line
+    return items
+
+
+def read_peer_classes(path):
+    """The scenario's peer classes, in file order, as dicts of the
+    _CLASS_FIELDS found (values as text: {'class': 'seed', 'count': '1',
+    'upload': '10Mbit/s', ...}); None if the file or the list is missing."""
+    lines = _read_lines(path)
+    items = _peer_items(lines) if lines is not None else []
+    if not items:
+        return None
+    out = []
+    for item in items:
+        fields = {}
+        for key in _CLASS_FIELDS:
+            m = re.search(r"\b" + key + r":\s*['\"]?([^,}'\"\s]+)", item)
+            if m:
+                fields[key] = m.group(1)
+        out.append(fields)
+    return out
+
+
+def read_file_spec(path):
+    """`size` and `piece_size` of the scenario's `file:` mapping (flow or
+    block style) as text; {} when the file or the key is missing."""
+    lines = _read_lines(path)
+    text = " ".join(_top_block(lines, "file")) if lines is not None else ""
+    out = {}
+    for key in ("size", "piece_size"):
+        m = re.search(r"\b" + key + r":\s*['\"]?([^,}'\"\s]+)", text)
+        if m:
+            out[key] = m.group(1)
+    return out
+
+
 def read_seed_classes(path):
     """Names of the peer classes with `start: complete` in the scenario's
     `peers:` list (block or flow style), or None if the file or the list is
@@ -316,15 +387,7 @@ def read_seed_classes(path):
     lines = _read_lines(path)
     if lines is None:
         return None
-    items, in_peers = [], False
-    for line in lines:
-        if _TOP_SCALAR.match(line):
-            in_peers = line.startswith("peers:")
-            continue
-        if in_peers and line.lstrip().startswith("- "):
-            items.append(line)
-        elif in_peers and items:
-            items[-1] += " " + line
+    items = _peer_items(lines)
     if not items:
         return None
     seeds = set()
@@ -375,9 +438,11 @@ def load(path):
     _check_times(os.path.join(path, "timeline.csv"), timeline["time_s"])
     summary = _read_summary(os.path.join(path, "summary.json"))
     scenario = read_scenario_scalars(os.path.join(path, "scenario.yaml"))
-    peers.seed_classes = read_seed_classes(os.path.join(path, "scenario.yaml"))
+    yaml_path = os.path.join(path, "scenario.yaml")
+    peers.seed_classes = read_seed_classes(yaml_path)
     return Result(path=path, peers=peers, timeline=timeline, summary=summary,
-                  scenario=scenario)
+                  scenario=scenario, peer_classes=read_peer_classes(yaml_path),
+                  file_spec=read_file_spec(yaml_path))
 
 
 def time_during_run(result):
