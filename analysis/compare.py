@@ -8,7 +8,15 @@ panels below on one page), compare_completion_cdf.png, compare_population.png,
 compare_entropy.png, compare_min_availability.png (on the overview only the
 CDF's legend names the runs: one colour per run throughout), and the key
 metrics per run as compare.md (Markdown table) and compare.csv; the table is
-also printed.
+also printed. Its time averages (upload util, entropy, min copies) cover the
+same window in every run: from 0 to the end of the shortest run (its last
+timeline sample with a leecher present), so that a run's long tail does not
+weigh on its mean alone (a dotted line marks the window's end on the
+evenness panels); compare.csv also gives each run's whole-run averages.
+When a run has more than one leecher class (contributors and free-riders,
+fast and slow peers) a second table gives each class's download times, one
+row block per class with a row per run; compare_classes.csv has it for every
+run, one leecher class or several.
 Typical use: rarest-first vs random vs sequential, tit-for-tat vs round-robin.
 Exit codes: 0 ok, 2 bad arguments or a folder that is not a result, 3
 matplotlib or numpy missing.
@@ -39,10 +47,17 @@ COLUMNS = (
     ("makespan_s", "makespan (s)", "num"),
     ("kumar_ross_s", "K-R bound (s)", "num"),
     ("efficiency", "efficiency", "frac"),
-    ("mean_upload_utilization", "upload util", "frac"),
-    ("mean_availability_entropy", "entropy", "ratio"),
-    ("mean_availability_min", "min copies", "num"),
+    ("window_mean_upload_utilization", "upload util", "frac"),
+    ("window_mean_availability_entropy", "entropy", "ratio"),
+    ("window_mean_availability_min", "min copies", "num"),
 )
+# Time-averaged columns: their titles in the tables name the window.
+WINDOWED = {k for k, _, _ in COLUMNS if k.startswith("window_")}
+# Only in compare.csv, after COLUMNS: the window's end and each run's
+# averages over its own span (what the table showed before 2026-11-27).
+CSV_EXTRA = ("window_end_s", "whole_run_mean_upload_utilization",
+             "whole_run_mean_availability_entropy",
+             "whole_run_mean_availability_min")
 
 
 def default_labels(paths):
@@ -84,33 +99,40 @@ def cell(value, kind):
     return str(value)
 
 
+def common_window_s(runs):
+    """End of the window the table's time averages cover: the earliest of
+    the runs' last samples with a leecher present, i.e. while every run
+    still had leechers (runs that never had one are left out); None when
+    no run had any."""
+    ends = [resultdir.active_end_s(r) for r in runs
+            if resultdir.time_during_run(r).any()]
+    return min(ends) if ends else None
+
+
 def table_rows(runs, labels):
+    window = common_window_s(runs)
     rows = []
     for run, label in zip(runs, labels):
         m = resultdir.key_metrics(run)
         m["label"] = label
+        for c, v in resultdir.time_averages(run, window).items():
+            m["window_mean_" + c] = v
+            m["whole_run_mean_" + c] = m.pop("mean_" + c)
+        m["window_end_s"] = window
         rows.append(m)
     return rows
 
 
+def titles(rows):
+    """Column titles; the time-averaged ones say over which window."""
+    window = rows[0]["window_end_s"] if rows else None
+    span = "" if window is None else f" 0–{window:.0f} s"
+    return [t + span if k in WINDOWED else t for k, t, _ in COLUMNS]
+
+
 def text_table(rows):
     """Fixed-width text table (what is printed on stdout)."""
-    grid = [[title for _, title, _ in COLUMNS]]
-    grid += [[cell(r[k], kind) for k, _, kind in COLUMNS] for r in rows]
-    widths = [max(len(g[i]) for g in grid) for i in range(len(COLUMNS))]
-    lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w)
-                       for i, (c, w) in enumerate(zip(g, widths)))
-             for g in grid]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + "\n"
-
-
-def active_span_s(run):
-    """Time of the last timeline sample with a leecher present (the stretch
-    the time averages of key_metrics() cover)."""
-    active = resultdir.time_during_run(run)
-    t = run.timeline["time_s"]
-    return float(t[active].max()) if active.any() else 0.0
+    return fixed_width(COLUMNS, rows, titles(rows))
 
 
 def caveats(runs, labels, rows):
@@ -121,15 +143,16 @@ def caveats(runs, labels, rows):
     if len(names) > 1:
         notes.append("the runs are of different scenarios "
                      f"({', '.join(names)}): compare their numbers with care")
-    spans = [active_span_s(r) for r in runs]
+    spans = [resultdir.active_end_s(r) for r in runs]
     if min(spans) > 0 and max(spans) > 1.1 * min(spans):
         short = labels[spans.index(min(spans))]
         long = labels[spans.index(max(spans))]
         notes.append(
             f"leechers were present for {min(spans):.0f} s ({short}) to "
             f"{max(spans):.0f} s ({long}): upload util, entropy and min copies "
-            "average each run over its own span, not over the same period "
-            "(compare the curves instead)")
+            f"cover only the first {min(spans):.0f} s of every run; averages "
+            "over each run's own span are in compare.csv (whole_run_*), "
+            "but they do not compare like with like")
     spread = [l for run, l in zip(runs, labels)
               if not resultdir.is_flash_crowd(run)]
     if spread:
@@ -146,29 +169,131 @@ def caveats(runs, labels, rows):
     return notes
 
 
+# The per-class table: (key, title, kind), one row per (class, run).
+CLASS_COLUMNS = (
+    ("class", "class", "text"),
+    ("label", "run", "text"),
+    ("completed", "done", "count"),
+    ("leechers", "leechers", "count"),
+    ("mean_completion_s", "mean dl (s)", "num"),
+    ("median_completion_s", "median dl (s)", "num"),
+)
+
+
+def class_rows(runs, labels):
+    """resultdir.class_metrics() of every run, grouped by class (classes in
+    order of first appearance over the runs, runs in the given order), so
+    that the runs' numbers for one class sit together."""
+    per_run = [resultdir.class_metrics(r) for r in runs]
+    order = []
+    for ms in per_run:
+        order += [m["class"] for m in ms if m["class"] not in order]
+    rows = []
+    for c in order:
+        for ms, label in zip(per_run, labels):
+            rows += [dict(m, label=label) for m in ms if m["class"] == c]
+    return rows
+
+
+def show_classes(rows):
+    """The per-class table is shown only when some run has more than one
+    leecher class: with one, it would repeat the main table."""
+    per_label = {}
+    for r in rows:
+        per_label[r["label"]] = per_label.get(r["label"], 0) + 1
+    return any(n > 1 for n in per_label.values())
+
+
+def fixed_width(columns, rows, head=None):
+    """Rows as a fixed-width text table, text columns left-aligned."""
+    grid = [head or [t for _, t, _ in columns]]
+    grid += [[cell(r[k], kind) for k, _, kind in columns] for r in rows]
+    widths = [max(len(g[i]) for g in grid) for i in range(len(columns))]
+    lines = ["  ".join(c.ljust(w) if kind == "text" else c.rjust(w)
+                       for c, w, (_, _, kind) in zip(g, widths, columns))
+             for g in grid]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def markdown_grid(columns, rows, head=None):
+    head = head or [t for _, t, _ in columns]
+    out = "| " + " | ".join(head) + " |\n"
+    out += "|" + "|".join("---" if kind == "text" else "--:"
+                          for _, _, kind in columns) + "|\n"
+    out += "".join("| " + " | ".join(cell(r[k], kind)
+                                     for k, _, kind in columns) + " |\n"
+                   for r in rows)
+    return out
+
+
+def class_tables(rows):
+    """(Markdown, text) of the per-class table, or ("", "") when every run
+    has one leecher class."""
+    if not show_classes(rows):
+        return "", ""
+    what = ("Per leecher class (dl over the class's leechers that "
+            "finished; leechers = those that joined):")
+    return (f"\n**{what}**\n\n" + markdown_grid(CLASS_COLUMNS, rows),
+            f"\n{what}\n" + fixed_width(CLASS_COLUMNS, rows))
+
+
+def write_class_csv(rows, path):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        keys = ["label"] + [k for k, _, _ in CLASS_COLUMNS if k != "label"]
+        w.writerow(keys)
+        for r in rows:
+            w.writerow(["" if r[k] is None else r[k] for k in keys])
+
+
+def window_text(rows):
+    """What the time-averaged columns cover, for the table's notes."""
+    window = rows[0]["window_end_s"] if rows else None
+    if window is None:
+        return ("upload util, entropy and min copies are n/a: no timeline "
+                "sample had a leecher present")
+    return (f"upload util, entropy and min copies are time averages over "
+            f"0–{window:.0f} s, while every run still had leechers (to the "
+            "last sample of the shortest run with one present), over the "
+            "samples with at least one leecher")
+
+
 def markdown_table(rows):
-    head = "| " + " | ".join(t for _, t, _ in COLUMNS) + " |\n"
-    rule = "|" + "|".join("---" if kind == "text" else "--:"
-                          for _, _, kind in COLUMNS) + "|\n"
-    body = "".join("| " + " | ".join(cell(r[k], kind) for k, _, kind in COLUMNS)
-                   + " |\n" for r in rows)
     notes = ("\ndl = download time (completion − join) of leechers; "
-             "efficiency = Kumar–Ross bound / makespan; upload util, entropy "
-             "and min copies are time averages while leechers are present.\n")
-    return head + rule + body + notes
+             f"efficiency = Kumar–Ross bound / makespan; {window_text(rows)}."
+             "\n")
+    return markdown_grid(COLUMNS, rows, titles(rows)) + notes
 
 
 def write_csv(rows, path):
     with open(path, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow([k for k, _, _ in COLUMNS])
+        keys = [k for k, _, _ in COLUMNS] + list(CSV_EXTRA)
+        w.writerow(keys)
         for r in rows:
-            w.writerow(["" if r[k] is None else r[k] for k, _, _ in COLUMNS])
+            w.writerow(["" if r[k] is None else r[k] for k in keys])
 
 
 def save(fig, out, name):
     fig.savefig(os.path.join(out, name), bbox_inches="tight")
     plt.close(fig)
+
+
+def mark_window(ax, runs):
+    """A dotted line where the table's time averages end, on the evenness
+    panels, when some run goes on after it (else it marks nothing)."""
+    window = common_window_s(runs)
+    if window is None or max(resultdir.active_end_s(r) for r in runs) <= \
+            1.02 * window:
+        return
+    div, _ = figures._timeline_unit(runs)
+    ax.axvline(window / div, color="0.35", ls=":", lw=1.4, zorder=1)
+    # Near the bottom, where both panels' curves rarely are (the rarest
+    # piece's count of 1 lies below it).
+    ax.annotate(f"table: 0–{window:.0f} s ", (window / div, 0.04),
+                xycoords=("data", "axes fraction"), ha="right",
+                va="bottom", fontsize=9, color="0.3")
 
 
 def plot_all(runs, labels, out):
@@ -180,6 +305,8 @@ def plot_all(runs, labels, out):
     figures.draw_population(axes[0][1], runs, labels, run_legend=False)
     figures.draw_entropy(axes[1][0], runs, labels, run_legend=False)
     figures.draw_min_availability(axes[1][1], runs, labels, run_legend=False)
+    mark_window(axes[1][0], runs)
+    mark_window(axes[1][1], runs)
     title = textwrap.wrap(title, 110)
     fig.suptitle("\n".join(title), fontsize=14, fontweight="bold")
     fig.tight_layout(rect=(0, 0, 1, 0.985 - 0.025 * len(title)))
@@ -191,6 +318,8 @@ def plot_all(runs, labels, out):
             ("compare_min_availability.png", figures.draw_min_availability)):
         fig, ax = plt.subplots(figsize=(8.5, 5.2))
         draw(ax, runs, labels)
+        if draw in (figures.draw_entropy, figures.draw_min_availability):
+            mark_window(ax, runs)
         fig.tight_layout()
         save(fig, out, name)
 
@@ -209,15 +338,20 @@ def main():
     runs = [resultdir.load(d) for d in args.dirs]
     os.makedirs(args.out, exist_ok=True)
     rows = table_rows(runs, labels)
+    classes = class_rows(runs, labels)
+    class_md, class_text = class_tables(classes)
     notes = caveats(runs, labels, rows)
     with open(os.path.join(args.out, "compare.md"), "w") as f:
         f.write(markdown_table(rows))
         f.write("".join(f"\n**Note:** {n}.\n" for n in notes))
+        f.write(class_md)
     write_csv(rows, os.path.join(args.out, "compare.csv"))
+    write_class_csv(classes, os.path.join(args.out, "compare_classes.csv"))
     plot_all(runs, labels, args.out)
     sys.stdout.write(text_table(rows))
     for n in notes:
         print(f"note: {n}")
+    sys.stdout.write(class_text)
     print(f"figures and table written to {args.out}/")
     return 0
 

@@ -11,6 +11,7 @@ Exit codes: 0 ok, 2 not a result folder, 3 matplotlib or numpy missing.
 
 import argparse
 import os
+import re
 import sys
 import textwrap
 
@@ -111,14 +112,59 @@ def description_lines(text, width=150, max_lines=3):
     return lines
 
 
+def _spaced(value):
+    """'10Mbit/s' -> '10 Mbit/s', '256KiB' -> '256 KiB'."""
+    return re.sub(r"^([\d.]+)\s*(?=[A-Za-z])", r"\1 ", value)
+
+
+def run_facts(run):
+    """What the run was, from its own resolved scenario.yaml (so true of it,
+    whatever --set changed): the file, then each peer class with its count
+    and rates. Falls back to peers.csv's class counts without the YAML's
+    peer list; "" when nothing is known."""
+    parts = []
+    size, piece = run.file_spec.get("size"), run.file_spec.get("piece_size")
+    if size:
+        parts.append(f"{_spaced(size)} file" +
+                     (f" in {_spaced(piece)} pieces" if piece else ""))
+    classes = run.peer_classes or [
+        {"class": c, "count": str(n)}
+        for c, n in run.peers.class_counts().items()]
+    for c in classes:
+        if "class" not in c:
+            continue
+        text = c["class"]
+        if "count" in c:
+            text += f": {c['count']} peer" + ("" if c["count"] == "1" else "s")
+        rates = [f"{_spaced(c[k])} {word}" for k, word in
+                 (("upload", "up"), ("download", "down")) if k in c]
+        if c.get("start") == "complete":
+            rates.append("complete at start")
+        if c.get("free_rider") == "true":
+            rates.append("free-riding (uploads nothing)")
+        if c.get("connectable") == "false":
+            rates.append("not connectable")
+        parts.append(", ".join([text] + rates))
+    return "; ".join(parts)
+
+
 def subtitle_lines(run):
-    """The lines under the overview's title: the scenario's description,
-    then what this run changed with --set, since the description is the
-    file's and may no longer be true of the run."""
-    lines = description_lines(run.description)
-    if run.overrides:
-        lines += description_lines("run with --set " + ", ".join(run.overrides),
-                                   max_lines=2)
+    """The lines under the overview's title. For a run as its scenario file
+    describes it, the file's description. For one with overrides (`sim run
+    --set`; a `sim sweep` run's --vary and --set values, which it records
+    the same way) the description is still the file's and may be false for
+    the run (1000 leechers and a 100 MiB file of flash_crowd.yaml, for a run
+    with 50 and 10 MiB), so it is left out: the run's own facts
+    (run_facts()) and the --set values take its place."""
+    if not run.overrides:
+        return description_lines(run.description)
+    facts = run_facts(run)
+    lines = description_lines("This run: " + facts, max_lines=2) if facts \
+        else []
+    note = " (the scenario file's description is left out: it need not " \
+        "hold for this run)" if run.description else ""
+    lines += description_lines("run with --set " + ", ".join(run.overrides) +
+                               note, max_lines=2)
     return lines
 
 

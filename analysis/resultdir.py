@@ -130,6 +130,11 @@ class Peers:
     # since 2026-11-26); None for older result folders.
     failed: object = None
 
+    def class_counts(self):
+        """{class: number of peers in peers.csv}, in order of appearance."""
+        return {c: sum(1 for k in self.klass if k == c)
+                for c in self.classes()}
+
     @property
     def initial_seed(self):
         """Peers that started with the whole file. From scenario.yaml when
@@ -176,6 +181,10 @@ class Result:
     timeline: dict          # column -> numpy array (see TIMELINE_COLUMNS)
     summary: dict
     scenario: dict = field(default_factory=dict)  # top-level scalars only
+    # scenario.yaml's peer classes and file (read_peer_classes(),
+    # read_file_spec()): None / {} when unknown.
+    peer_classes: object = None
+    file_spec: dict = field(default_factory=dict)
 
     @property
     def name(self):
@@ -258,6 +267,11 @@ def _read_summary(path):
 _TOP_SCALAR = re.compile(r"^([A-Za-z_][\w.-]*):\s*(.*?)\s*$")
 _ITEM_CLASS = re.compile(r"\bclass:\s*['\"]?([^,}'\"\s]+)")
 _ITEM_START = re.compile(r"\bstart:\s*['\"]?([^,}'\"\s]+)")
+# Fields of a peer class read for the figures' description of a run; the
+# first match in the item wins, and the resolved scenario.yaml writes these
+# before the nested arrival/leave/failure mappings.
+_CLASS_FIELDS = ("class", "count", "upload", "download", "start",
+                 "free_rider", "connectable")
 
 
 def _scalar(value):
@@ -309,6 +323,63 @@ def read_scenario_scalars(path):
     return out
 
 
+def _top_block(lines, key):
+    """The lines of a top-level key's value: its own line after 'key:' and
+    the indented lines below it."""
+    out, inside = [], False
+    for line in lines:
+        if _TOP_SCALAR.match(line):
+            inside = line.startswith(key + ":")
+            if inside:
+                out.append(line[len(key) + 1:])
+        elif inside:
+            out.append(line)
+    return out
+
+
+def _peer_items(lines):
+    """The items of the `peers:` list, each joined into one line."""
+    items = []
+    for line in _top_block(lines, "peers"):
+        if line.lstrip().startswith("- "):
+            items.append(line)
+        elif items:
+            items[-1] += " " + line
+    return items
+
+
+def read_peer_classes(path):
+    """The scenario's peer classes, in file order, as dicts of the
+    _CLASS_FIELDS found (values as text: {'class': 'seed', 'count': '1',
+    'upload': '10Mbit/s', ...}); None if the file or the list is missing."""
+    lines = _read_lines(path)
+    items = _peer_items(lines) if lines is not None else []
+    if not items:
+        return None
+    out = []
+    for item in items:
+        fields = {}
+        for key in _CLASS_FIELDS:
+            m = re.search(r"\b" + key + r":\s*['\"]?([^,}'\"\s]+)", item)
+            if m:
+                fields[key] = m.group(1)
+        out.append(fields)
+    return out
+
+
+def read_file_spec(path):
+    """`size` and `piece_size` of the scenario's `file:` mapping (flow or
+    block style) as text; {} when the file or the key is missing."""
+    lines = _read_lines(path)
+    text = " ".join(_top_block(lines, "file")) if lines is not None else ""
+    out = {}
+    for key in ("size", "piece_size"):
+        m = re.search(r"\b" + key + r":\s*['\"]?([^,}'\"\s]+)", text)
+        if m:
+            out[key] = m.group(1)
+    return out
+
+
 def read_seed_classes(path):
     """Names of the peer classes with `start: complete` in the scenario's
     `peers:` list (block or flow style), or None if the file or the list is
@@ -316,15 +387,7 @@ def read_seed_classes(path):
     lines = _read_lines(path)
     if lines is None:
         return None
-    items, in_peers = [], False
-    for line in lines:
-        if _TOP_SCALAR.match(line):
-            in_peers = line.startswith("peers:")
-            continue
-        if in_peers and line.lstrip().startswith("- "):
-            items.append(line)
-        elif in_peers and items:
-            items[-1] += " " + line
+    items = _peer_items(lines)
     if not items:
         return None
     seeds = set()
@@ -375,9 +438,11 @@ def load(path):
     _check_times(os.path.join(path, "timeline.csv"), timeline["time_s"])
     summary = _read_summary(os.path.join(path, "summary.json"))
     scenario = read_scenario_scalars(os.path.join(path, "scenario.yaml"))
-    peers.seed_classes = read_seed_classes(os.path.join(path, "scenario.yaml"))
+    yaml_path = os.path.join(path, "scenario.yaml")
+    peers.seed_classes = read_seed_classes(yaml_path)
     return Result(path=path, peers=peers, timeline=timeline, summary=summary,
-                  scenario=scenario)
+                  scenario=scenario, peer_classes=read_peer_classes(yaml_path),
+                  file_spec=read_file_spec(yaml_path))
 
 
 def time_during_run(result):
@@ -406,16 +471,38 @@ def is_flash_crowd(result):
     return arrival_spread_s(result) <= 0.5 * span
 
 
-def key_metrics(result):
-    """A flat dict of the numbers compare.py tabulates (None = not known)."""
-    import numpy as np
-    s, ct = result.summary, result.summary.get("completion_time_s") or {}
+def active_end_s(result):
+    """Time of the last timeline sample with a leecher present (0 when no
+    sample has one)."""
     active = time_during_run(result)
+    t = result.timeline["time_s"]
+    return float(t[active].max()) if active.any() else 0.0
+
+
+TIME_AVERAGED = ("upload_utilization", "availability_entropy",
+                 "availability_min")
+
+
+def time_averages(result, until_s=None):
+    """Means of the TIME_AVERAGED timeline columns over the samples with at
+    least one leecher present and, given until_s, time_s <= until_s;
+    {column: None} when no sample qualifies. Runs of different length
+    compare only over a common until_s: a run's slow tail (or its fast
+    finish) otherwise weighs on its mean and not on the others'."""
+    import numpy as np
     tl = result.timeline
+    use = time_during_run(result)
+    if until_s is not None:
+        use = use & (tl["time_s"] <= until_s)
+    return {c: float(np.mean(tl[c][use])) if use.any() else None
+            for c in TIME_AVERAGED}
 
-    def avg(col):
-        return float(np.mean(tl[col][active])) if active.any() else None
 
+def key_metrics(result):
+    """A flat dict of the numbers compare.py tabulates (None = not known);
+    the time averages are over the whole run (see time_averages())."""
+    s, ct = result.summary, result.summary.get("completion_time_s") or {}
+    avg = time_averages(result)
     peers = s.get("peers") or {}
     return {
         "scenario": result.name,
@@ -430,7 +517,31 @@ def key_metrics(result):
         "kumar_ross_s": result.kumar_ross_s,
         # Not a flash crowd: no efficiency (see is_flash_crowd()).
         "efficiency": s.get("efficiency") if is_flash_crowd(result) else None,
-        "mean_upload_utilization": avg("upload_utilization"),
-        "mean_availability_entropy": avg("availability_entropy"),
-        "mean_availability_min": avg("availability_min"),
+        "mean_upload_utilization": avg["upload_utilization"],
+        "mean_availability_entropy": avg["availability_entropy"],
+        "mean_availability_min": avg["availability_min"],
     }
+
+
+def class_metrics(result):
+    """Download times per leecher class, in order of first appearance in
+    peers.csv: [{class, leechers, completed, mean_completion_s,
+    median_completion_s}], over the class's peers that joined and had to
+    download (Peers.leecher; initial seeds are no class's leechers); the
+    times are over those that finished (None when none did)."""
+    import numpy as np
+    p = result.peers
+    klass = np.array(p.klass)
+    out = []
+    for c in p.classes():
+        m = p.leecher & (klass == c)
+        if not m.any():
+            continue
+        dt = p.download_time_s[m]
+        dt = dt[np.isfinite(dt)]
+        out.append({
+            "class": c, "leechers": int(m.sum()), "completed": int(dt.size),
+            "mean_completion_s": float(dt.mean()) if dt.size else None,
+            "median_completion_s": float(np.median(dt)) if dt.size else None,
+        })
+    return out

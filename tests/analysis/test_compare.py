@@ -56,7 +56,8 @@ class CompareTest(helpers.TempDirTest):
         with open(os.path.join(self.out, "compare.md")) as f:
             md = f.read()
         self.assertTrue(md.startswith("| run |"))
-        rows = [l for l in md.splitlines() if l.startswith("| ")]
+        main = md.split("\n\n")[0]            # the per-class table follows
+        rows = [l for l in main.splitlines() if l.startswith("| ")]
         self.assertEqual(len(rows), 3)                      # header + 2 runs
 
     def test_like_runs_get_no_caveats(self):
@@ -96,6 +97,138 @@ class CompareTest(helpers.TempDirTest):
         self.assertIn("not every leecher finished (c 15 of 26)", r.stdout)
         with open(os.path.join(self.out, "compare.md")) as f:
             self.assertEqual(f.read().count("**Note:**"), 3)
+
+    def with_tail(self, run):
+        """A copy of run whose timeline goes on for 1990 s with one leecher
+        present and every piece equally common."""
+        import shutil
+        tail = os.path.join(self.tmp, "tail")
+        shutil.copytree(run, tail)
+        tl = os.path.join(tail, "timeline.csv")
+        with open(tl) as f:
+            lines = f.read().splitlines()
+        last = float(lines[-1].split(",")[0])
+        with open(tl, "a") as f:
+            for i in range(1, 200):
+                f.write(f"{last + 10 * i:.6f},1,5,20,0.0,3.0,50.0,1.0\n")
+        return tail
+
+    def test_evenness_panels_mark_the_table_window(self):
+        import compare
+        import figures
+        import matplotlib.pyplot as plt
+        import resultdir
+        runs = [resultdir.load(self.a), resultdir.load(self.with_tail(self.a))]
+        end = resultdir.active_end_s(runs[0])
+        div, _ = figures._timeline_unit(runs)
+        saved = []
+        real_save = compare.save
+        compare.save = lambda fig, out, name: saved.append((fig, name))
+        try:
+            compare.plot_all(runs, ["a", "tail"], self.tmp)
+        finally:
+            compare.save = real_save
+        figs = dict((n, f) for f, n in saved)
+        panels = figs["compare_overview.png"].axes[2:4] + [
+            figs["compare_entropy.png"].axes[0],
+            figs["compare_min_availability.png"].axes[0]]
+        for ax in panels:
+            with self.subTest(panel=ax.get_title()):
+                marks = [l for l in ax.get_lines() if l.get_linestyle() == ":"
+                         and list(l.get_xdata()) == [end / div] * 2]
+                self.assertEqual(len(marks), 1)
+                self.assertIn(f"table: 0–{end:.0f} s",
+                              [t.get_text().strip() for t in ax.texts])
+        self.assertFalse(any(l.get_linestyle() == ":" for l in
+                             figs["compare_population.png"].axes[0]
+                             .get_lines()))
+        for fig, _ in saved:
+            plt.close(fig)
+
+    def test_time_averages_cover_the_common_window(self):
+        # A copy of run a whose leechers stay on for long after a's end,
+        # with a perfectly even spread meanwhile: averaged over its own span
+        # its entropy looked higher than a's, though over the time both ran
+        # the two are the same run (piece_selection, seed 1: sequential
+        # showed 0.849 against rarest-first's 0.831; 0.746 vs 0.831 over the
+        # 375 s both ran).
+        tail = self.with_tail(self.a)
+        r = helpers.run_script("compare.py", self.a, tail, "--labels",
+                               "a,tail", "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out, "compare.csv")) as f:
+            a, t = list(csv.DictReader(f))
+        import resultdir
+        end = resultdir.active_end_s(resultdir.load(self.a))
+        self.assertEqual(float(a["window_end_s"]), end)
+        for col in ("upload_utilization", "availability_entropy",
+                    "availability_min"):
+            with self.subTest(col=col):
+                self.assertEqual(a["window_mean_" + col],
+                                 t["window_mean_" + col])
+                self.assertEqual(a["window_mean_" + col],
+                                 a["whole_run_mean_" + col])
+                self.assertNotEqual(t["window_mean_" + col],
+                                    t["whole_run_mean_" + col])
+        self.assertGreater(float(t["whole_run_mean_availability_entropy"]),
+                           float(t["window_mean_availability_entropy"]))
+        with open(os.path.join(self.out, "compare.md")) as f:
+            md = f.read()
+        self.assertIn(f"| entropy 0–{end:.0f} s |", md)
+        self.assertIn(f"time averages over 0–{end:.0f} s, while every run "
+                      "still had leechers", md)
+        self.assertIn(f"entropy 0–{end:.0f} s", r.stdout)
+
+    def test_per_class_download_times(self):
+        # Free-rider studies need honest vs free-rider download times; the
+        # table had only the whole swarm's.
+        r = helpers.run_script("compare.py", self.a, self.b, "--labels",
+                               "tft,rr", "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out, "compare_classes.csv")) as f:
+            rows = list(csv.DictReader(f))
+        # One block per class, the runs in order within it.
+        self.assertEqual(sorted((row["class"], row["label"]) for row in rows),
+                         [("free_rider", "rr"), ("free_rider", "tft"),
+                          ("leecher", "rr"), ("leecher", "tft")])
+        self.assertEqual([row["label"] for row in rows], ["tft", "rr"] * 2)
+        self.assertEqual(rows[0]["class"], rows[1]["class"])
+        for row in rows:
+            folder = self.a if row["label"] == "tft" else self.b
+            with open(os.path.join(folder, "summary.json")) as f:
+                want = json.load(f)["per_class"][row["class"]]
+            with self.subTest(run=row["label"], klass=row["class"]):
+                self.assertEqual(int(row["leechers"]), want["count"])
+                self.assertEqual(int(row["completed"]), want["count"])
+                self.assertAlmostEqual(float(row["mean_completion_s"]),
+                                       want["mean_completion_s"], places=4)
+        self.assertGreater(float(next(
+            row["mean_completion_s"] for row in rows
+            if row["class"] == "free_rider" and row["label"] == "tft")),
+            float(next(row["mean_completion_s"] for row in rows
+                       if row["class"] == "leecher" and row["label"] == "tft")))
+        with open(os.path.join(self.out, "compare.md")) as f:
+            md = f.read()
+        self.assertIn("**Per leecher class", md)
+        self.assertIn("| class | run | done | leechers | mean dl (s) | "
+                      "median dl (s) |", md)
+        self.assertRegex(md, r"\| free_rider \| tft \| 6 \| 6 \| \d+\.\d \|")
+        self.assertIn("Per leecher class", r.stdout)
+
+    def test_one_leecher_class_gets_no_class_table(self):
+        a = synthetic.write_result(os.path.join(self.tmp, "x"), leechers=10,
+                                   free_riders=0, seed=5)
+        b = synthetic.write_result(os.path.join(self.tmp, "y"), leechers=10,
+                                   free_riders=0, seed=6)
+        r = helpers.run_script("compare.py", a, b, "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("Per leecher class", r.stdout)
+        with open(os.path.join(self.out, "compare.md")) as f:
+            self.assertNotIn("Per leecher class", f.read())
+        with open(os.path.join(self.out, "compare_classes.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([(row["label"], row["class"]) for row in rows],
+                         [("x", "leecher"), ("y", "leecher")])
 
     def test_default_labels_are_folder_names(self):
         r = helpers.run_script("compare.py", self.a, self.b, cwd=self.tmp)

@@ -179,7 +179,42 @@ class PlotRunTest(helpers.TempDirTest):
                          plot_run.description_lines(run.description))
         run.summary["overrides"] = ["peers.1.count=20", "file.size=4MiB"]
         self.assertEqual(plot_run.subtitle_lines(run)[-1],
-                         "run with --set peers.1.count=20, file.size=4MiB")
+                         "run with --set peers.1.count=20, file.size=4MiB "
+                         "(the scenario file's description is left out: it "
+                         "need not hold for this run)")
+
+    def test_subtitle_of_an_overridden_run_states_only_its_own_facts(self):
+        # flash_crowd.yaml's description ("1000 leechers ... a 100 MiB file
+        # ... 830.6 s") stood above "run with --set", in a figure of a run
+        # with 20 leechers and a 4 MiB file.
+        run = resultdir.load(REAL)
+        run.summary["overrides"] = ["peers.1.count=20", "file.size=4MiB"]
+        text = " ".join(plot_run.subtitle_lines(run))
+        for false in ("1000 leechers", "100 MiB", "830.6 s"):
+            self.assertNotIn(false, text)
+        self.assertIn("This run: 4 MiB file in 256 KiB pieces; seed: 1 peer, "
+                      "10 Mbit/s up, 100 Mbit/s down, complete at start; "
+                      "leecher: 20 peers, 1 Mbit/s up, 8 Mbit/s down", text)
+
+    def test_run_facts_without_scenario_yaml_count_the_classes(self):
+        d = synthetic.write_result(os.path.join(self.tmp, "bare"),
+                                   leechers=12, free_riders=3)
+        run = resultdir.load(d)
+        self.assertIn("free_rider: 3 peers, 0 bit/s up, 8 Mbit/s down, "
+                      "free-riding (uploads nothing)", plot_run.run_facts(run))
+        os.remove(os.path.join(d, "scenario.yaml"))
+        run = resultdir.load(d)
+        run.summary["overrides"] = ["peers.1.count=12"]
+        facts = plot_run.run_facts(run)
+        self.assertNotIn("file", facts)
+        for part in ("seed: 1 peer", "leecher: 12 peers",
+                     "free_rider: 3 peers"):
+            self.assertIn(part, facts)
+        self.assertEqual(plot_run.subtitle_lines(run)[0],
+                         "This run: " + facts)
+        # No description to leave out: the --set line says nothing about it.
+        self.assertEqual(plot_run.subtitle_lines(run)[-1],
+                         "run with --set peers.1.count=12")
 
     def test_overview_is_large_enough_to_read(self):
         import matplotlib.image as mpimg

@@ -249,6 +249,39 @@ class ScenarioScalarsTest(helpers.TempDirTest):
                           "  - {class: leecher, count: 9, start: empty}\n")
         self.assertEqual(resultdir.read_seed_classes(path), {"seed"})
 
+    def test_peer_classes_and_file_of_a_scenario_file(self):
+        # Flow style, as in scenarios/; the nested arrival's `start` must
+        # not be read as the class's.
+        path = os.path.join(helpers.HERE, "..", "..", "scenarios",
+                            "free_riders.yaml")
+        classes = resultdir.read_peer_classes(path)
+        self.assertEqual([(c["class"], c["count"]) for c in classes],
+                         [("seed", "1"), ("contributor", "150"),
+                          ("free_rider", "50")])
+        self.assertEqual(classes[2]["free_rider"], "true")
+        self.assertEqual(classes[1]["upload"], "1Mbit/s")
+        self.assertEqual(resultdir.read_file_spec(path),
+                         {"size": "20MiB", "piece_size": "256KiB"})
+
+    def test_peer_classes_and_file_block_style(self):
+        path = self.write("name: x\nfile:\n  name: file\n  size: 4MiB\n"
+                          "  piece_size: 64KiB\npeers:\n  - class: origin\n"
+                          "    count: 2\n    start: complete\n    arrival:\n"
+                          "      poisson: {rate: 1, start: 5s}\n"
+                          "  - class: leecher\n    count: 9\n"
+                          "    start: empty\n    arrival:\n"
+                          "      poisson: {rate: 1, start: complete}\n"
+                          "sample_interval: 1s\n")
+        self.assertEqual(resultdir.read_peer_classes(path),
+                         [{"class": "origin", "count": "2",
+                           "start": "complete"},
+                          {"class": "leecher", "count": "9",
+                           "start": "empty"}])
+        self.assertEqual(resultdir.read_file_spec(path),
+                         {"size": "4MiB", "piece_size": "64KiB"})
+        self.assertEqual(resultdir.read_file_spec(self.write("name: x\n")), {})
+        self.assertIsNone(resultdir.read_peer_classes(self.write("name: x\n")))
+
     def test_no_peers_list_means_unknown(self):
         self.assertIsNone(resultdir.read_seed_classes(self.write("name: x\n")))
         self.assertIsNone(resultdir.read_seed_classes(
