@@ -798,7 +798,10 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
       return;
     }
     c.stale.erase(st);
-    if (!picker_.NeedsBlock(b)) {  // a cancelled duplicate: harmless
+    // Unused: a cancelled duplicate (harmless), or a block of a parole
+    // piece that another peer is fetching now. Kept, that block would mix
+    // the attempt again, and a polluter could dodge its strike that way.
+    if (!picker_.NeedsBlock(b) || !picker_.AcceptsLateFrom(b.piece, *c.remote)) {
       stats_.wasted += b.length;
       return;
     }

@@ -242,6 +242,12 @@ bool PiecePicker::NeedsBlock(const BlockRef& b) const {
   return !(blocks_[Slot(b)] & kReceived);  // zero if the piece is not started
 }
 
+bool PiecePicker::AcceptsLateFrom(PieceIndex p, PeerId who) const {
+  if (!parole_[p.value()]) return true;
+  auto it = partial_.find(p.value());
+  return it != partial_.end() && it->second.owner == who;
+}
+
 bool PiecePicker::IsOutstanding(const BlockRef& b) const {
   return (blocks_[Slot(b)] & kInFlight) != 0;  // zero if the piece is not started
 }

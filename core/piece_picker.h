@@ -110,6 +110,12 @@ class PiecePicker {
   // put on parole.
   void OnPieceVerified(PieceIndex p, bool ok);
   bool OnParole(PieceIndex p) const { return parole_[p.value()]; }
+  // Whether a block of p that `who` sends with no request for it
+  // outstanding (the late answer to one we gave up) may be kept. Always,
+  // unless p is on parole: then only from the peer now fetching it, or the
+  // attempt would be mixed from several peers again and a second failure
+  // would name nobody.
+  bool AcceptsLateFrom(PieceIndex p, PeerId who) const;
 
   bool InEndgame() const;
   // Whether `b` is one of this torrent's blocks (aligned, right length).
