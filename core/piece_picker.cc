@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "core/check.h"
+#include "core/torrent_limits.h"
 
 namespace swarm::core {
 
@@ -18,6 +19,8 @@ PiecePicker::PiecePicker(const TorrentInfo& torrent, const PeerConfig& config)
     unrequested_ += BlocksIn(PieceIndex(p));
   }
   if (torrent_.piece_count() > 0) blocks_per_piece_ = BlocksIn(PieceIndex(0));
+  // Two bytes per block: the edges refuse larger torrents (torrent_limits.h).
+  SWARM_CHECK(unrequested_ <= kMaxBlocks);
   blocks_.assign(unrequested_, 0);
 }
 

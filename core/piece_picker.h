@@ -43,6 +43,8 @@ namespace swarm::core {
 
 class PiecePicker {
  public:
+  // REQUIRES: the torrent, in blocks of config.block_size, is within
+  // kMaxPieces and kMaxBlocks (TorrentSizeProblem, core/torrent_limits.h).
   PiecePicker(const TorrentInfo& torrent, const PeerConfig& config);
 
   // Replaces the set of verified pieces (at start or resume). REQUIRES: no
