@@ -84,8 +84,10 @@ void Peer::OnStart(Time now, const Bitfield& have) {
 void Peer::OnStop(Time now) {
   if (!started_ || stopped_) return;
   AnnounceNow(now, AnnounceEvent::kStopped);
-  while (!conns_.empty()) Drop(conns_.begin()->first, DisconnectReason::kShutdown);
+  // Stopped first: a connection dropped here must not hand its upload to
+  // another that is about to be dropped too (RemoveConnection).
   stopped_ = true;
+  while (!conns_.empty()) Drop(conns_.begin()->first, DisconnectReason::kShutdown);
   candidates_.clear();
   connecting_.clear();
 }
@@ -426,7 +428,8 @@ void Peer::RemoveConnection(ConnectionId id) {
   index_.erase(std::lower_bound(index_.begin(), index_.end(), id, IndexLess));
   TableErase(id);
   conns_.erase(it);
-  if (was_uploading && weighted_uploads_) PumpWeighted();
+  // Its upload turn passes to the others, unless they are all closing.
+  if (was_uploading && weighted_uploads_ && !stopped_) PumpWeighted();
 }
 
 void Peer::Send(Time now, Connection& c, Message m) {
@@ -798,7 +801,10 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
       return;
     }
     c.stale.erase(st);
-    if (!picker_.NeedsBlock(b)) {  // a cancelled duplicate: harmless
+    // Unused: a cancelled duplicate (harmless), or a block of a parole
+    // piece that another peer is fetching now. Kept, that block would mix
+    // the attempt again, and a polluter could dodge its strike that way.
+    if (!picker_.NeedsBlock(b) || !picker_.AcceptsLateFrom(b.piece, *c.remote)) {
       stats_.wasted += b.length;
       return;
     }

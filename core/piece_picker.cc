@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "core/check.h"
+#include "core/torrent_limits.h"
 
 namespace swarm::core {
 
@@ -18,6 +19,8 @@ PiecePicker::PiecePicker(const TorrentInfo& torrent, const PeerConfig& config)
     unrequested_ += BlocksIn(PieceIndex(p));
   }
   if (torrent_.piece_count() > 0) blocks_per_piece_ = BlocksIn(PieceIndex(0));
+  // Two bytes per block: the edges refuse larger torrents (torrent_limits.h).
+  SWARM_CHECK(unrequested_ <= kMaxBlocks);
   blocks_.assign(unrequested_, 0);
 }
 
@@ -240,6 +243,12 @@ bool PiecePicker::IsComplete(PieceIndex p) const {
 bool PiecePicker::NeedsBlock(const BlockRef& b) const {
   if (!IsValidBlock(b) || have_.Test(b.piece.value())) return false;
   return !(blocks_[Slot(b)] & kReceived);  // zero if the piece is not started
+}
+
+bool PiecePicker::AcceptsLateFrom(PieceIndex p, PeerId who) const {
+  if (!parole_[p.value()]) return true;
+  auto it = partial_.find(p.value());
+  return it != partial_.end() && it->second.owner == who;
 }
 
 bool PiecePicker::IsOutstanding(const BlockRef& b) const {

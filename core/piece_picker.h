@@ -43,6 +43,8 @@ namespace swarm::core {
 
 class PiecePicker {
  public:
+  // REQUIRES: the torrent, in blocks of config.block_size, is within
+  // kMaxPieces and kMaxBlocks (TorrentSizeProblem, core/torrent_limits.h).
   PiecePicker(const TorrentInfo& torrent, const PeerConfig& config);
 
   // Replaces the set of verified pieces (at start or resume). REQUIRES: no
@@ -110,6 +112,12 @@ class PiecePicker {
   // put on parole.
   void OnPieceVerified(PieceIndex p, bool ok);
   bool OnParole(PieceIndex p) const { return parole_[p.value()]; }
+  // Whether a block of p that `who` sends with no request for it
+  // outstanding (the late answer to one we gave up) may be kept. Always,
+  // unless p is on parole: then only from the peer now fetching it, or the
+  // attempt would be mixed from several peers again and a second failure
+  // would name nobody.
+  bool AcceptsLateFrom(PieceIndex p, PeerId who) const;
 
   bool InEndgame() const;
   // Whether `b` is one of this torrent's blocks (aligned, right length).

@@ -4,6 +4,7 @@
 #include <set>
 #include <vector>
 
+#include "core/torrent_limits.h"
 #include "core/units.h"
 
 namespace swarm::sim {
@@ -160,14 +161,24 @@ std::optional<FieldError> Scenario::Validate() const {
   if (file.piece_size > kMaxPieceSize) return Err("file.piece_size", "at most 2GiB");
   if (file.piece_size % file.block_size != 0)
     return Err("file.piece_size", "must be a multiple of file.block_size");
-  // Counted as PieceCount() does: a short last piece is a piece. Named
-  // after the size: a piece size may be at most 2GiB, so a file of over
-  // 20000TiB has too many pieces whatever the piece size.
-  if (const int64_t pieces = (file.size - 1) / file.piece_size + 1; pieces > 10'000'000)
+  // The core's bounds on a torrent (core/torrent_limits.h), as for real
+  // swarms. Counted as PieceCount() does: a short last piece is a piece.
+  // Named after the size: a piece size may be at most 2GiB, so a file of
+  // over 20000TiB has too many pieces whatever the piece size.
+  if (const uint64_t pieces = core::PieceCount(file.size, file.piece_size);
+      pieces > core::kMaxPieces)
     return Err("file.size", "too many pieces: " + core::FormatBytes(file.size) + " in pieces of " +
                                 core::FormatBytes(file.piece_size) + " (file.piece_size) makes " +
                                 std::to_string(pieces) +
                                 " (at most 10 million; use a smaller file or larger pieces)");
+  // Each peer's piece picker keeps two bytes per block of the file.
+  if (const uint64_t blocks = core::BlockCount(file.size, file.piece_size, file.block_size);
+      blocks > core::kMaxBlocks)
+    return Err("file.size", "too many blocks: " + core::FormatBytes(file.size) + " in blocks of " +
+                                core::FormatBytes(file.block_size) + " (file.block_size) makes " +
+                                std::to_string(blocks) + " (at most " +
+                                std::to_string(core::kMaxBlocks) +
+                                "; use a smaller file or larger blocks)");
   if (sample_interval <= core::Duration::Zero())
     return Err("sample_interval", "must be positive");
   // Finer than any latency in a scenario, and a timeline row per

@@ -24,6 +24,7 @@
 
 #include "core/peer_config.h"
 #include "core/rng.h"
+#include "core/torrent_limits.h"
 #include "core/tracker.h"
 #include "core/units.h"
 #include "net-real/cli/console.h"
@@ -43,9 +44,11 @@ namespace {
 
 // Why `path` cannot be shared, or nullopt: it must open for reading and be
 // a regular file (hashing a directory fails with a vague read error, and a
-// FIFO or device would never end). Opened without blocking, so a FIFO with
-// no writer does not hang the check.
-std::optional<std::string> UnshareableFile(const std::string& path) {
+// FIFO or device would never end), not empty, and within the core's bounds
+// on a torrent in pieces of `piece_length` and blocks of `block_size`.
+// Opened without blocking, so a FIFO with no writer does not hang the check.
+std::optional<std::string> UnshareableFile(const std::string& path, core::Bytes piece_length,
+                                           uint32_t block_size) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
   struct stat st {};
@@ -56,6 +59,12 @@ std::optional<std::string> UnshareableFile(const std::string& path) {
   if (S_ISDIR(st.st_mode)) return path + " is a directory, not a file";
   if (!S_ISREG(st.st_mode)) return path + " is not a regular file";
   if (st.st_size == 0) return path + " is empty: nothing to share";
+  // Refused before hours of hashing rather than by the peer's allocation
+  // after it (core/torrent_limits.h).
+  if (auto problem = core::TorrentSizeProblem(st.st_size, piece_length, block_size)) {
+    return path + " is too large to share: " + *problem +
+           " (a larger --piece-length makes fewer pieces, a larger --block-size fewer blocks)";
+  }
   return std::nullopt;
 }
 
@@ -158,7 +167,9 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   // So is every FILE's type, lest the last be missing after the first took
   // minutes to hash.
   for (const std::string& path : files) {
-    if (auto problem = UnshareableFile(path)) return UserError(*problem);
+    if (auto problem = UnshareableFile(path, *plen, base.peer.block_size)) {
+      return UserError(*problem);
+    }
   }
   // --listen too is checked before hashing: a busy port must not cost the
   // minutes a big file takes to hash. The check opens and closes a plain

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "core/torrent_limits.h"
 #include "core/tracker.h"
 #include "net-real/cli/console.h"
 #include "net-real/cli/grpc_log.h"
@@ -134,6 +135,15 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   }
   if (info->name() != name || !SafeFileName(info->name())) {
     Log(LogLevel::kError, "tracker answered with unsafe or different name '" + info->name() + "'");
+    return 1;
+  }
+  // Before anything is allocated for it or written: a torrent beyond the
+  // core's bounds (a hostile tracker's petabyte, say) would not fit in
+  // memory.
+  if (auto problem = core::TorrentSizeProblem(info->length(), info->piece_length(),
+                                              options.peer.block_size)) {
+    Log(LogLevel::kError, "tracker lists '" + name + "' too large to download: " + *problem +
+                              " (a larger --block-size makes fewer blocks)");
     return 1;
   }
   // Bound before anything is written, so that a bad or busy --listen

@@ -169,6 +169,43 @@ TEST_F(PeerChokingTest, PropShareServesANewlyInterestedContributorAtOnce) {
   EXPECT_EQ(p->unchoked_count(), 3u);
 }
 
+// propshare (and bittyrant) hand a finished upload's turn to the next
+// connection in line. Stopping drops every connection in turn, and the
+// first dropped while its block was in flight used to hand its turn on:
+// a SendBlock to a connection that the very next action closed.
+TEST_F(PeerChokingTest, StoppingSendsNoBlockOnTheConnectionsItCloses) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kPropShare;
+  cfg.upload_capacity = Rate::BytesPerSecond(100000);
+  auto p = Make("11110000", cfg);
+  // Two neighbours that gave us a block each, so propshare serves both.
+  for (uint64_t i = 1; i <= 2; ++i) {
+    const ConnectionId c(i);
+    Handshaken(*p, i);
+    p->OnMessage(now_, c, Bits("00001111"));
+    p->OnMessage(now_, c, Unchoke{});
+    for (const Action& a : p->TakeActions()) {
+      if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
+        if (auto* r = std::get_if<Request>(&s->message)) p->OnMessage(now_, c, Piece{r->block});
+      }
+    }
+    p->TakeActions();
+    p->OnMessage(now_, c, Interested{});
+  }
+  ASSERT_EQ(p->unchoked_count(), 2u);
+  p->TakeActions();
+  // One block in flight (uploads_in_flight is 1), to 1; 2's request waits.
+  const BlockRef first{PieceIndex(0), 0, 16384}, second{PieceIndex(1), 0, 16384};
+  p->OnMessage(now_, ConnectionId(1), Request{first});
+  p->OnMessage(now_, ConnectionId(2), Request{second});
+  ASSERT_EQ(p->TakeActions(), (std::vector<Action>{SendBlock{ConnectionId(1), first}}));
+  p->OnStop(now_);
+  EXPECT_EQ(p->TakeActions(),
+            (std::vector<Action>{Announce{AnnounceEvent::kStopped, 0, 2 * 16 * kKiB, 4 * kPiece, 0},
+                                 Disconnect{ConnectionId(1), DisconnectReason::kShutdown},
+                                 Disconnect{ConnectionId(2), DisconnectReason::kShutdown}}));
+}
+
 // Round-robin serves `unchoke_slots` interested peers in turn. A peer that
 // lost interest keeps its unchoke (nothing to send it anyway) and its slot
 // goes to the next peer that asks; when the first became interested again

@@ -811,6 +811,41 @@ TEST_F(PeerTest, PieceMixedFromTwoPeersBansNobody) {
   for (const Action& a : p.TakeActions()) EXPECT_FALSE(std::holds_alternative<Disconnect>(a));
 }
 
+// A parole piece is fetched from one peer so that a second failure names
+// it. A late answer from a former owner must not join the attempt of the
+// peer that took over: it would mix the piece again, and nobody would be
+// struck when it fails (a polluter's way to dodge its ban).
+TEST_F(PeerTest, LateBlockFromAFormerOwnerStaysOutOfAParolePiece) {
+  const TorrentInfo t = TorrentInfo::Synthetic("p.bin", 4 * 16 * kKiB, 4 * 16 * kKiB);
+  PeerConfig cfg = Sequential();
+  cfg.request_pipeline = 2;
+  cfg.endgame = false;
+  Peer p(self_, t, cfg, Rng(1));
+  p.OnStart(now_, false);
+  JoinUnchoked(p, t, c1_, remote_, "*");  // asked for (0,0) (0,1)
+  JoinUnchoked(p, t, c2_, other_, "*");   // asked for (0,2) (0,3)
+  for (uint32_t i : {0u, 1u}) p.OnMessage(now_, c1_, Piece{Blk(0, i)});
+  for (uint32_t i : {2u, 3u}) p.OnMessage(now_, c2_, Piece{Blk(0, i)});
+  p.TakeActions();
+  p.OnPieceVerified(now_, PieceIndex(0), false);  // two sources: parole, no culprit
+  EXPECT_EQ(p.TakeActions(), (std::vector<Action>{SendMessage{c1_, Request{Blk(0, 0)}},
+                                                  SendMessage{c1_, Request{Blk(0, 1)}}}));
+  p.OnMessage(now_, c1_, Choke{});  // c1 gives up the piece: c2 takes it over
+  EXPECT_EQ(p.TakeActions(), (std::vector<Action>{SendMessage{c2_, Request{Blk(0, 0)}},
+                                                  SendMessage{c2_, Request{Blk(0, 1)}}}));
+  const Bytes wasted = p.stats().wasted;
+  p.OnMessage(now_, c1_, Piece{Blk(0, 0)});  // sent before c1's Choke
+  EXPECT_EQ(p.TakeActions(), std::vector<Action>{});  // not stored, c2 not cancelled
+  EXPECT_EQ(p.stats().wasted, wasted + 16 * kKiB);
+  // c2 alone supplies the piece; when it fails again, c2 is the culprit.
+  for (uint32_t i : {0u, 1u, 2u, 3u}) p.OnMessage(now_, c2_, Piece{Blk(0, i)});
+  p.TakeActions();
+  p.OnPieceVerified(now_, PieceIndex(0), false);
+  EXPECT_TRUE(p.is_banned(other_));
+  EXPECT_FALSE(p.is_banned(remote_));
+  EXPECT_EQ(p.stats().pieces_failed, 2u);
+}
+
 TEST_F(PeerTest, InputsForUnknownConnectionsAreIgnored) {
   auto p = Make(false);
   p->OnMessage(now_, ConnectionId(55), Piece{Blk(0, 0)});

@@ -260,6 +260,23 @@ TEST_F(PickerTest, ForgottenOwnerHandsTheParolePieceOn) {
   EXPECT_TRUE(Pick("*.", 1, PeerId(1)).empty());   // and is now peer 2's
 }
 
+// A late block (nobody has it outstanding from its sender) may join any
+// piece but a parole piece, which takes blocks from its owner only.
+TEST_F(PickerTest, LateBlocksJoinAParolePieceFromItsOwnerOnly) {
+  Build("22", "  ", PieceSelection::kSequential, 2);
+  EXPECT_TRUE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(1)));  // not on parole
+  auto a = Pick("*.", 1, PeerId(1));
+  auto b = Pick("*.", 1, PeerId(2));
+  picker_->OnBlockReceived(a[0]);
+  picker_->OnBlockReceived(b[0]);
+  picker_->OnPieceVerified(PieceIndex(0), false);
+  EXPECT_FALSE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(1)));  // nobody owns it yet
+  ASSERT_EQ(Pick("*.", 1, PeerId(2)).size(), 1u);                    // peer 2 takes it
+  EXPECT_TRUE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(2)));
+  EXPECT_FALSE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(1)));
+  EXPECT_TRUE(picker_->AcceptsLateFrom(PieceIndex(1), PeerId(1)));  // other pieces: anyone
+}
+
 TEST_F(PickerTest, AvailabilityFollowsPeers) {
   Build("00", "  ");
   picker_->AddPeer(Bitfield::FromString("*."));

@@ -244,6 +244,15 @@ cli)
   (( RC == 130 )) && grep -q "interrupted while hashing huge.bin; nothing published" huge.err \
     || { cat huge.err; fail "Ctrl-C while hashing: rc $RC"; }
   rm -f huge.bin
+  # A file beyond the core's bounds on a torrent (core/torrent_limits.h) is
+  # refused before it is hashed: 300 GiB in 1 KiB blocks is too many.
+  truncate -s 300G toolarge.bin
+  RC=0
+  timeout 10 "$SWARM" share toolarge.bin --tracker "$TRACKER" --block-size 1KiB \
+    > toolarge.out 2> toolarge.err || RC=$?
+  (( RC == 2 )) && grep -q "toolarge.bin is too large to share: too many blocks: 300GiB in blocks of 1KiB makes 314572800 (at most 268435456)" toolarge.err \
+    || { cat toolarge.err; fail "share of a file too large: rc $RC (hashed first?)"; }
+  rm -f toolarge.bin
   "$SWARM" list --tracker "$TRACKER" | grep -q huge.bin && fail "an interrupted share published its file"
   # Two FILEs with one base name are refused before any file is hashed
   # (here the first is a directory, which hashing would report instead).

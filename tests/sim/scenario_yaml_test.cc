@@ -379,6 +379,16 @@ TEST(ScenarioYaml, AtMostTenMillionPiecesCountingAShortLastOne) {
             "pieces)");
 }
 
+// Each peer's piece picker keeps two bytes per block of the file: at most
+// 2^28 blocks (core/torrent_limits.h), the bound `swarm` keeps too.
+TEST(ScenarioYaml, AtMostTwoTo28Blocks) {
+  MustParse(kGood, {"file={size: 4096GiB, piece_size: 1GiB, block_size: 16KiB}"});
+  EXPECT_EQ(ErrorOf(kGood, {"file={size: 4096GiB, piece_size: 1GiB, block_size: 8KiB}"}),
+            "t.yaml: --set file={size: 4096GiB, piece_size: 1GiB, block_size: 8KiB}: "
+            "field 'file.size': too many blocks: 4096GiB in blocks of 8KiB (file.block_size) "
+            "makes 536870912 (at most 268435456; use a smaller file or larger blocks)");
+}
+
 TEST(ScenarioYaml, ClassNamesAreSafeInCsv) {
   EXPECT_EQ(ErrorOf(kGood, {"peers.1.class=\"fast, cable\""}),
             "t.yaml: --set peers.1.class=\"fast, cable\": field 'peers.1.class': use letters, "
