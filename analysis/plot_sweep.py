@@ -3,7 +3,7 @@
 
 Usage: plot_sweep.py SWEEP_CSV --x PARAM --y METRIC [--err ci95|std]
                      [--group PARAM|none] [--paired-to VALUE [--ratio]]
-                     [--out PNG]
+                     [--logx] [--out PNG]
 
 SWEEP_CSV is what `sim sweep` writes: `run,seed,<parameter columns>,completed,
 mean_completion_s,...`, parameter columns named by their dotted scenario path
@@ -12,7 +12,8 @@ with the same x (and the same values of the other varied parameters) are
 aggregated: mean with a 95% confidence interval (Student t) or ± one standard
 deviation. Numeric x values get a numeric axis, and so do quantities of one
 kind (1Mbit/s, 2Mbit/s, 512KiB/s: placed by value, labelled as written);
-others are categories, in the order they first appear (the order given to --vary). When other dotted
+others are categories, in the order they first appear (the order given to --vary). --logx
+puts numbers and quantities on a log axis (doubling sweeps). When other dotted
 parameters vary too, each combination becomes its own series (or pool them
 with --group none). Exit codes: 0 ok, 2 bad file or column, 3 matplotlib or
 numpy missing.
@@ -53,7 +54,7 @@ resultdir.require_matplotlib()
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is set)
 import numpy as np  # noqa: E402
 import figures  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 
 DOWNLOAD_TIME_METRICS = ("mean_completion_s", "median_completion_s",
                          "p90_completion_s")
@@ -381,22 +382,24 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
         raise ResultError(f"{args.sweep_csv}: column {args.y} has no numeric "
                           "values")
     pos, categories = x_positions(series)
+    logx = log_x(args, pos, categories)
     div, ylabel = y_scale(args.y, series)
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
     n = len(series)
     most = max(len(p[3]) for pts in series.values() for p in pts)
-    span = (max(pos.values()) - min(pos.values())) or 1.0
-    width = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
+    beside = sideways(pos, categories, n, logx)
     # Categories have no order between them: their means are not joined
     # by a line (which would read as a trend); numeric x values are.
     for i, (label, pts) in enumerate(series.items()):
-        shift = (i - (n - 1) / 2) * width
+        k = i - (n - 1) / 2
         color = figures.run_color(i)
         pts = sorted(pts, key=lambda p: pos[p[0]])
-        xs = [pos[p[0]] + shift for p in pts]
-        for xv, (_, _, _, vals) in zip(xs, pts):   # beside the error bar
-            ax.scatter([xv + width * 0.6] * len(vals), np.array(vals) / div,
-                       s=14, color=color, alpha=0.45, lw=0)
+        xs = [beside(pos[p[0]], k) for p in pts]
+        for p in pts:   # beside the error bar
+            vals = p[3]
+            ax.scatter([beside(pos[p[0]], k + 0.6)] * len(vals),
+                       np.array(vals) / div, s=14, color=color, alpha=0.45,
+                       lw=0)
         ax.errorbar(xs, [p[1] / div for p in pts], [p[2] / div for p in pts],
                     color=color, marker="o", ms=6, capsize=5, lw=1.6,
                     ls="-" if not categories else "none",
@@ -404,6 +407,8 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
                                     if most > 1 else "single run"))
     draw_bound(ax, rows, args, pos, div, joined=not categories,
                not_flash=not_flash)
+    if logx:
+        ax.set_xscale("log")
     notes = []
     if not_flash and args.y in FLASH_CROWD_METRICS:
         what = ("no Kumar–Ross bound" if args.y == "makespan_s"
@@ -423,7 +428,7 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     if notes:
         ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
                 fontsize=8, color="0.3", va="bottom", ha="left")
-    style_x_axis(ax, pos, categories)
+    style_x_axis(ax, pos, categories, logx)
     counts = {len(p[3]) for pts in series.values() for p in pts}
     if most == 1:
         spread = "one run per point: no error bar"
@@ -451,10 +456,49 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     return fig, series
 
 
-def style_x_axis(ax, pos, categories):
-    """Ticks of the x axis: categories by name, quantities labelled as
-    written, whole numbers without fractional ticks."""
+def log_x(args, pos, categories):
+    """Whether the x axis is logarithmic (--logx); raises ResultError when
+    it cannot be: categories, or an x value not above 0."""
+    if not getattr(args, "logx", False):
+        return False
+    if categories and len(categories) == 1:
+        raise ResultError(f"{args.sweep_csv}: --logx: {args.x} has one "
+                          f"value only ({categories[0]}): no axis to spread")
     if categories:
+        raise ResultError(
+            f"{args.sweep_csv}: --logx: the values of {args.x} "
+            f"({', '.join(categories)}) are categories, not numbers or "
+            "quantities of one kind: a log axis needs those")
+    low = min(pos, key=pos.get)
+    if pos[low] <= 0:
+        raise ResultError(f"{args.sweep_csv}: --logx: {args.x}={low} is not "
+                          "above 0: a log axis cannot show it")
+    return True
+
+
+def sideways(pos, categories, n, logx):
+    """f(x, k): the position x moved k steps to the side, a step being a
+    small part of the axis (of its decades on a log axis), so that the
+    points of n series and their single runs' dots sit beside each other."""
+    if logx:
+        decades = math.log10(max(pos.values()) / min(pos.values())) or 1.0
+        step = 0.02 * decades / max(1, n) ** 0.5
+        return lambda x, k: x * 10 ** (k * step)
+    span = (max(pos.values()) - min(pos.values())) or 1.0
+    step = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
+    return lambda x, k: x + k * step
+
+
+def style_x_axis(ax, pos, categories, logx=False):
+    """Ticks of the x axis: categories by name, quantities labelled as
+    written, whole numbers without fractional ticks; on a log axis a tick
+    at each x value, labelled as written (25, 50, ... 800), and no
+    others."""
+    if logx:
+        ordered = sorted(pos.items(), key=lambda kv: kv[1])
+        ax.set_xticks([p for _, p in ordered], [v for v, _ in ordered])
+        ax.xaxis.set_minor_locator(NullLocator())
+    elif categories:
         ax.set_xticks(range(len(categories)), categories)
         ax.set_xlim(-0.5, len(categories) - 0.5)
     elif (ticks := quantity_ticks(pos)) is not None:
@@ -487,6 +531,7 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     series = pairing.series
     what, level = paired_names(args)
     pos, categories = x_positions(series)
+    logx = log_x(args, pos, categories)
     title = METRIC_TITLES.get(args.y, args.y)
     div, unit = 1.0, ""
     if args.ratio:
@@ -502,19 +547,20 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
         ylabel = f"{title}: difference to {args.paired_to}{unit}"
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
     n = len(series)
-    span = (max(pos.values()) - min(pos.values())) or 1.0
-    width = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
+    beside = sideways(pos, categories, n, logx)
+    if logx:
+        ax.set_xscale("log")
     ax.axhline(level, color="0.4", lw=0.9,
                ls=":", label=f"no change ({args.x}={args.paired_to})")
     scale = 1.0 if args.ratio else div
     for i, (label, pts) in enumerate(series.items()):
-        shift = (i - (n - 1) / 2) * width
+        k = i - (n - 1) / 2
         color = figures.run_color(i)
         pts = sorted(pts, key=lambda p: pos[p.x])
-        xs = [pos[p.x] + shift for p in pts]
-        for xv, p in zip(xs, pts):
+        xs = [beside(pos[p.x], k) for p in pts]
+        for p in pts:
             if p.x != args.paired_to:
-                ax.scatter([xv + width * 0.6] * len(p.pairs),
+                ax.scatter([beside(pos[p.x], k + 0.6)] * len(p.pairs),
                            np.array([q.stat for q in p.pairs]) / scale,
                            s=14, color=color, alpha=0.45, lw=0)
         centres = np.array([p.centre for p in pts]) / scale
@@ -528,7 +574,7 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     if notes:
         ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
                 fontsize=8, color="0.3", va="bottom", ha="left")
-    style_x_axis(ax, pos, categories)
+    style_x_axis(ax, pos, categories, logx)
     counts = {len(p.pairs) for pts in series.values() for p in pts
               if p.x != args.paired_to}
     pairs = (f"{min(counts)}–{max(counts)} pairs per point" if len(counts) > 1
@@ -778,6 +824,10 @@ def main():
     parser.add_argument("--ratio", action="store_true",
                         help="with --paired-to: the ratio to the reference "
                         "run (geometric mean) instead of the difference")
+    parser.add_argument("--logx", action="store_true",
+                        help="logarithmic x axis (numeric x values above 0, "
+                        "or quantities of one kind), with a tick at each "
+                        "value: for sweeps over doubling values")
     parser.add_argument("--out", help="PNG path (default: next to the CSV, "
                         "sweep_<y>_vs_<x>.png, or with --paired-to V "
                         "sweep_<y>_vs_<x>_difference_to_V.png)")

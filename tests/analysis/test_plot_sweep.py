@@ -605,6 +605,87 @@ class PlotSweepTest(helpers.TempDirTest):
         self.assertFalse([l for l in ax.get_lines() if "Kumar" in l.get_label()])
         plt.close(fig)
 
+    # --logx: a log x axis for sweeps over doubling values.
+
+    def logx_figure(self, x="protocol.unchoke_slots", **kw):
+        import argparse
+        import plot_sweep
+        _, rows = plot_sweep.read_sweep(self.csv)
+        args = argparse.Namespace(x=x, y="mean_completion_s", err="ci95",
+                                  sweep_csv=self.csv, logx=True, **kw)
+        if "paired_to" in kw:
+            return plot_sweep.paired_figure(rows, args, [])[0]
+        groups = plot_sweep.drop_constant_groups(
+            rows, plot_sweep.series_columns(list(rows[0]), x, None))
+        return plot_sweep.figure(rows, args, groups)[0]
+
+    def test_logx_draws_a_log_axis_with_a_tick_per_value(self):
+        import matplotlib.pyplot as plt
+        import numpy as np
+        fig = self.logx_figure()
+        ax = fig.axes[0]
+        self.assertEqual(ax.get_xscale(), "log")
+        self.assertEqual(list(ax.get_xticks()), [2.0, 4.0, 8.0])
+        self.assertEqual([t.get_text() for t in ax.get_xticklabels()],
+                         ["2", "4", "8"])
+        self.assertEqual(len(ax.xaxis.get_minorticklocs()), 0)
+        # Three series side by side: moved by a factor (the same at every
+        # x), not by a fixed amount, which on a log axis would crowd 8
+        # and spread 2.
+        means = [np.asarray(l.get_xdata(), dtype=float) for l in ax.get_lines()
+                 if l.get_linestyle() == "-"]
+        self.assertEqual(len(means), 3)
+        np.testing.assert_allclose(means[1], [2.0, 4.0, 8.0])
+        ratios = np.array(means[0]) / np.array(means[1])
+        np.testing.assert_allclose(ratios, ratios[0])
+        self.assertLess(ratios[0], 1.0)
+        plt.close(fig)
+        fig = self.logx_figure(paired_to="2", ratio=False)   # paired too
+        self.assertEqual(fig.axes[0].get_xscale(), "log")
+        plt.close(fig)
+
+    def test_logx_cli_and_what_it_refuses(self):
+        out = os.path.join(self.tmp, "log.png")
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.unchoke_slots", "--y",
+                               "mean_completion_s", "--logx", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(out)
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s", "--logx")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--logx: the values of protocol.piece_selection "
+                      "(rarest_first, random, sequential) are categories",
+                      r.stderr)
+        with open(self.csv) as f:
+            text = f.read()
+        zero = os.path.join(self.tmp, "zero.csv")
+        with open(zero, "w") as f:
+            f.write(text.replace(",2,100,", ",0,100,"))
+        r = helpers.run_script("plot_sweep.py", zero, "--x",
+                               "protocol.unchoke_slots", "--y",
+                               "mean_completion_s", "--logx")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--logx: protocol.unchoke_slots=0 is not above 0",
+                      r.stderr)
+
+    def test_logx_labels_quantities_as_written(self):
+        import matplotlib.pyplot as plt
+        with open(self.csv) as f:
+            text = f.read()
+        for a, b in ((",2,100,", ",512KiB/s,100,"), (",4,100,", ",1Mbit/s,100,"),
+                     (",8,100,", ",2Mbit/s,100,")):
+            text = text.replace(a, b)
+        with open(self.csv, "w") as f:
+            f.write(text)
+        fig = self.logx_figure()
+        ax = fig.axes[0]
+        self.assertEqual(ax.get_xscale(), "log")
+        self.assertEqual([t.get_text() for t in ax.get_xticklabels()],
+                         ["1Mbit/s", "2Mbit/s", "512KiB/s"])
+        plt.close(fig)
+
     def test_not_a_sweep_exits_2(self):
         path = os.path.join(self.tmp, "empty.csv")
         open(path, "w").close()
