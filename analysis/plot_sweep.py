@@ -59,7 +59,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 DOWNLOAD_TIME_METRICS = ("mean_completion_s", "median_completion_s",
                          "p90_completion_s")
 TIME_METRICS = ("mean_completion_s", "median_completion_s", "p90_completion_s",
-                "makespan_s", "kumar_ross_s")
+                "makespan_s", "kumar_ross_s", "piece_granular_s")
 METRIC_TITLES = {
     "completed": "peers completed",
     "mean_completion_s": "mean download time",
@@ -68,6 +68,7 @@ METRIC_TITLES = {
     "makespan_s": "makespan (last finish)",
     "efficiency": "efficiency (Kumar–Ross bound / makespan)",
     "kumar_ross_s": "Kumar–Ross bound",
+    "piece_granular_s": "piece-granular bound",
 }
 
 def read_sweep(path):
@@ -684,34 +685,49 @@ def partial_runs(rows, y):
                and "makespan_s" in r and as_float(r["makespan_s"]) is None)
 
 
+# The bounds on the last finish a sweep.csv may hold: column, name, line
+# style when joined. The piece-granular bound is empty where it does not
+# apply (it needs one seed and equal uploads).
+BOUNDS = (("kumar_ross_s", "Kumar–Ross bound", "--"),
+          ("piece_granular_s", "piece-granular bound", ":"))
+
+
 def draw_bound(ax, rows, args, pos, div, joined=True, not_flash=frozenset()):
-    """Kumar-Ross bound per x on a makespan plot (it bounds the last finish,
-    not a mean or median), when the sweep has it: a short bar at each x,
-    joined by a dashed line when x is numeric. Runs in `not_flash` are left
-    out: the bound assumes everyone joins at once."""
-    if args.y != "makespan_s" or "kumar_ross_s" not in rows[0]:
+    """The Kumar-Ross and piece-granular bounds per x on a makespan plot
+    (they bound the last finish, not a mean or median), when the sweep has
+    them: a short bar at each x, joined by a line when x is numeric. The
+    piece-granular bound is drawn at the x values where it applies. Runs in
+    `not_flash` are left out: the bounds assume everyone joins at once."""
+    if args.y != "makespan_s":
         return
-    by_x = {}
-    for r in rows:
-        if r.get("run") in not_flash:
+    for column, name, style in BOUNDS:
+        if column not in rows[0]:
             continue
-        v = as_float(r["kumar_ross_s"])
-        if v is not None:
-            by_x.setdefault(r[args.x], []).append(v)
-    if not by_x:
-        return
+        by_x = {}
+        for r in rows:
+            if r.get("run") in not_flash:
+                continue
+            v = as_float(r[column])
+            if v is not None:
+                by_x.setdefault(r[args.x], []).append(v)
+        if by_x:
+            draw_one_bound(ax, by_x, pos, div, joined, style, name + (
+                " (mean over flash-crowd runs)" if not_flash
+                else " (mean over runs)"))
+
+
+def draw_one_bound(ax, by_x, pos, div, joined, style, label):
     xs = sorted(by_x, key=lambda v: pos[v])
     ys = [np.mean(by_x[v]) / div for v in xs]
-    label = ("Kumar–Ross bound (mean over flash-crowd runs)" if not_flash
-             else "Kumar–Ross bound (mean over runs)")
     if joined:
-        ax.plot([pos[v] for v in xs], ys, color=figures.BOUND_COLOR, ls="--",
+        ax.plot([pos[v] for v in xs], ys, color=figures.BOUND_COLOR, ls=style,
                 marker="_", ms=18, lw=1.2, label=label)
     else:
         # One short bar per category: one line with NaN gaps between.
         bx = [x for v in xs for x in (pos[v] - 0.3, pos[v] + 0.3, np.nan)]
         by = [y for y in ys for y in (y, y, np.nan)]
-        ax.plot(bx, by, color=figures.BOUND_COLOR, lw=1.6, label=label)
+        ax.plot(bx, by, color=figures.BOUND_COLOR, lw=1.6,
+                ls="-" if style == "--" else style, label=label)
 
 
 def flash_notes(rows, y, flash, not_flash):

@@ -686,6 +686,44 @@ class PlotSweepTest(helpers.TempDirTest):
                          ["1Mbit/s", "2Mbit/s", "512KiB/s"])
         plt.close(fig)
 
+    def test_piece_granular_bound_is_drawn_where_it_applies(self):
+        # sweep.csv's piece_granular_s (empty where the bound does not
+        # apply) is drawn on makespan plots beside the Kumar–Ross bound.
+        import argparse
+        import plot_sweep
+        import matplotlib.pyplot as plt
+        _, rows = plot_sweep.read_sweep(self.csv)
+        for r in rows:
+            r["piece_granular_s"] = ("" if r["protocol.unchoke_slots"] == "8"
+                                     else "901.5")
+        for x, joined in (("protocol.unchoke_slots", True),
+                          ("protocol.piece_selection", False)):
+            args = argparse.Namespace(x=x, y="makespan_s", err="ci95",
+                                      sweep_csv=self.csv)
+            fig, _ = plot_sweep.figure(rows, args, [])
+            lines = [l for l in fig.axes[0].get_lines()
+                     if "piece-granular" in l.get_label()]
+            self.assertEqual(len(lines), 1)
+            self.assertEqual(lines[0].get_linestyle(), ":")
+            xs, ys = lines[0].get_data()
+            if joined:     # not at 8 slots, where it does not apply
+                self.assertEqual(list(xs), [2.0, 4.0])
+                self.assertIn("(min)", fig.axes[0].get_ylabel())
+                self.assertEqual(list(ys), [901.5 / 60] * 2)
+            plt.close(fig)
+        args.y = "mean_completion_s"     # a bound on the last finish only
+        fig, _ = plot_sweep.figure(rows, args, [])
+        self.assertFalse([l for l in fig.axes[0].get_lines()
+                          if "bound" in l.get_label()])
+        plt.close(fig)
+        for r in rows:
+            r["piece_granular_s"] = ""
+        args.y = "makespan_s"
+        fig, _ = plot_sweep.figure(rows, args, [])
+        self.assertFalse([l for l in fig.axes[0].get_lines()
+                          if "piece-granular" in l.get_label()])
+        plt.close(fig)
+
     def test_not_a_sweep_exits_2(self):
         path = os.path.join(self.tmp, "empty.csv")
         open(path, "w").close()
