@@ -1266,6 +1266,28 @@ TEST(SimSweep, FailingRunIsReportedAndTheExitCodeIsNonZero) {
 }
 
 
+// A sweep can switch a class off: --vary peers.2.count=0,2 runs with and
+// without the free riders, at the same other classes.
+TEST(SimSweep, ACountCanBeVariedToZero) {
+  const std::string file = TestFile(".riders.yaml"), out = Dir("riders");
+  std::string text = kTiny;
+  text.insert(text.rfind("sample_interval"),
+              "  - {class: rider, count: 2, upload: 1Mbit/s, download: 8Mbit/s, free_rider: true,\n"
+              "     arrival: {uniform: [0s, 2s]}}\n");
+  std::ofstream(file) << text;
+  std::string err;
+  ASSERT_EQ(Sim("sweep " + file + " --vary peers.2.count=0,2 --seeds 1 --quiet --jobs 2 --out " +
+                    out,
+                nullptr, &err),
+            0)
+      << err;
+  std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].rfind("peers.2.count=0__seed=1,1,0,5,", 0), 0u) << rows[1];
+  EXPECT_EQ(rows[2].rfind("peers.2.count=2__seed=1,1,2,7,", 0), 0u) << rows[2];
+  EXPECT_EQ(Lines(Read(out + "/runs/peers.2.count=0__seed=1/peers.csv")).size(), 1u + 1 + 5);
+}
+
 // `sim merge --out` wrote wherever it was told: over the scenario file, a
 // sweep folder's manifest or jobs.txt, a run's summary.json. It now
 // replaces only a table (or the manifest of one) written before, an empty
