@@ -2,7 +2,8 @@
 """Plots one metric of a sweep against one parameter, with error bars over seeds.
 
 Usage: plot_sweep.py SWEEP_CSV --x PARAM --y METRIC [--err ci95|std]
-                     [--group PARAM|none] [--out PNG]
+                     [--group PARAM|none] [--paired-to VALUE [--ratio]]
+                     [--logx] [--out PNG]
 
 SWEEP_CSV is what `sim sweep` writes: `run,seed,<parameter columns>,completed,
 mean_completion_s,...`, parameter columns named by their dotted scenario path
@@ -11,7 +12,8 @@ with the same x (and the same values of the other varied parameters) are
 aggregated: mean with a 95% confidence interval (Student t) or ± one standard
 deviation. Numeric x values get a numeric axis, and so do quantities of one
 kind (1Mbit/s, 2Mbit/s, 512KiB/s: placed by value, labelled as written);
-others are categories, in the order they first appear (the order given to --vary). When other dotted
+others are categories, in the order they first appear (the order given to --vary). --logx
+puts numbers and quantities on a log axis (doubling sweeps). When other dotted
 parameters vary too, each combination becomes its own series (or pool them
 with --group none). Exit codes: 0 ok, 2 bad file or column, 3 matplotlib or
 numpy missing.
@@ -29,6 +31,11 @@ manifest) are checked with the rule plot_run.py and compare.py use
 (resultdir.is_flash_crowd: leechers did not keep arriving over more than half
 of the run); runs that are not flash crowds get no bound line and no
 efficiency, and a note says why.
+
+With --paired-to VALUE the figure shows, instead of the means, every other
+x value's difference (--ratio: ratio) to the run of VALUE with the same seed
+and other parameters, with a paired t interval (sweep_pairs.py); the table
+of it is printed and every pair is written to a CSV beside the PNG.
 """
 
 import argparse
@@ -40,18 +47,19 @@ import sys
 import textwrap
 
 import resultdir
+import sweep_pairs
 from resultdir import ResultError
 
 resultdir.require_matplotlib()
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is set)
 import numpy as np  # noqa: E402
 import figures  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 
 DOWNLOAD_TIME_METRICS = ("mean_completion_s", "median_completion_s",
                          "p90_completion_s")
 TIME_METRICS = ("mean_completion_s", "median_completion_s", "p90_completion_s",
-                "makespan_s", "kumar_ross_s")
+                "makespan_s", "kumar_ross_s", "piece_granular_s")
 METRIC_TITLES = {
     "completed": "peers completed",
     "mean_completion_s": "mean download time",
@@ -60,12 +68,8 @@ METRIC_TITLES = {
     "makespan_s": "makespan (last finish)",
     "efficiency": "efficiency (Kumar–Ross bound / makespan)",
     "kumar_ross_s": "Kumar–Ross bound",
+    "piece_granular_s": "piece-granular bound",
 }
-# Student t quantile t(0.975, df) for df = 1..30; beyond that ~ normal.
-T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
 
 def read_sweep(path):
     """Returns (header, rows as dicts). Raises ResultError."""
@@ -246,7 +250,7 @@ def stats(values, err):
     sd = float(a.std(ddof=1))
     if err == "std":
         return float(a.mean()), sd
-    t = T975[a.size - 2] if a.size - 1 <= len(T975) else 1.96
+    t = sweep_pairs.t975(a.size - 1)
     return float(a.mean()), t * sd / math.sqrt(a.size)
 
 
@@ -379,22 +383,24 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
         raise ResultError(f"{args.sweep_csv}: column {args.y} has no numeric "
                           "values")
     pos, categories = x_positions(series)
+    logx = log_x(args, pos, categories)
     div, ylabel = y_scale(args.y, series)
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
     n = len(series)
     most = max(len(p[3]) for pts in series.values() for p in pts)
-    span = (max(pos.values()) - min(pos.values())) or 1.0
-    width = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
+    beside = sideways(pos, categories, n, logx)
     # Categories have no order between them: their means are not joined
     # by a line (which would read as a trend); numeric x values are.
     for i, (label, pts) in enumerate(series.items()):
-        shift = (i - (n - 1) / 2) * width
+        k = i - (n - 1) / 2
         color = figures.run_color(i)
         pts = sorted(pts, key=lambda p: pos[p[0]])
-        xs = [pos[p[0]] + shift for p in pts]
-        for xv, (_, _, _, vals) in zip(xs, pts):   # beside the error bar
-            ax.scatter([xv + width * 0.6] * len(vals), np.array(vals) / div,
-                       s=14, color=color, alpha=0.45, lw=0)
+        xs = [beside(pos[p[0]], k) for p in pts]
+        for p in pts:   # beside the error bar
+            vals = p[3]
+            ax.scatter([beside(pos[p[0]], k + 0.6)] * len(vals),
+                       np.array(vals) / div, s=14, color=color, alpha=0.45,
+                       lw=0)
         ax.errorbar(xs, [p[1] / div for p in pts], [p[2] / div for p in pts],
                     color=color, marker="o", ms=6, capsize=5, lw=1.6,
                     ls="-" if not categories else "none",
@@ -402,6 +408,8 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
                                     if most > 1 else "single run"))
     draw_bound(ax, rows, args, pos, div, joined=not categories,
                not_flash=not_flash)
+    if logx:
+        ax.set_xscale("log")
     notes = []
     if not_flash and args.y in FLASH_CROWD_METRICS:
         what = ("no Kumar–Ross bound" if args.y == "makespan_s"
@@ -421,15 +429,7 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     if notes:
         ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
                 fontsize=8, color="0.3", va="bottom", ha="left")
-    if categories:
-        ax.set_xticks(range(len(categories)), categories)
-        ax.set_xlim(-0.5, len(categories) - 0.5)
-    elif (ticks := quantity_ticks(pos)) is not None:
-        ax.set_xticks(*ticks)
-    elif all(float(p).is_integer() for p in pos.values()):
-        # Whole numbers (peer counts, unchoke slots): no tick at 42.5
-        # between 40 and 60.
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    style_x_axis(ax, pos, categories, logx)
     counts = {len(p[3]) for pts in series.values() for p in pts}
     if most == 1:
         spread = "one run per point: no error bar"
@@ -457,6 +457,222 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     return fig, series
 
 
+def log_x(args, pos, categories):
+    """Whether the x axis is logarithmic (--logx); raises ResultError when
+    it cannot be: categories, or an x value not above 0."""
+    if not getattr(args, "logx", False):
+        return False
+    if categories and len(categories) == 1:
+        raise ResultError(f"{args.sweep_csv}: --logx: {args.x} has one "
+                          f"value only ({categories[0]}): no axis to spread")
+    if categories:
+        raise ResultError(
+            f"{args.sweep_csv}: --logx: the values of {args.x} "
+            f"({', '.join(categories)}) are categories, not numbers or "
+            "quantities of one kind: a log axis needs those")
+    low = min(pos, key=pos.get)
+    if pos[low] <= 0:
+        raise ResultError(f"{args.sweep_csv}: --logx: {args.x}={low} is not "
+                          "above 0: a log axis cannot show it")
+    return True
+
+
+def sideways(pos, categories, n, logx):
+    """f(x, k): the position x moved k steps to the side, a step being a
+    small part of the axis (of its decades on a log axis), so that the
+    points of n series and their single runs' dots sit beside each other."""
+    if logx:
+        decades = math.log10(max(pos.values()) / min(pos.values())) or 1.0
+        step = 0.02 * decades / max(1, n) ** 0.5
+        return lambda x, k: x * 10 ** (k * step)
+    span = (max(pos.values()) - min(pos.values())) or 1.0
+    step = (0.12 if categories else 0.02 * span) / max(1, n) ** 0.5
+    return lambda x, k: x + k * step
+
+
+def style_x_axis(ax, pos, categories, logx=False):
+    """Ticks of the x axis: categories by name, quantities labelled as
+    written, whole numbers without fractional ticks; on a log axis a tick
+    at each x value, labelled as written (25, 50, ... 800), and no
+    others."""
+    if logx:
+        ordered = sorted(pos.items(), key=lambda kv: kv[1])
+        ax.set_xticks([p for _, p in ordered], [v for v, _ in ordered])
+        ax.xaxis.set_minor_locator(NullLocator())
+    elif categories:
+        ax.set_xticks(range(len(categories)), categories)
+        ax.set_xlim(-0.5, len(categories) - 0.5)
+    elif (ticks := quantity_ticks(pos)) is not None:
+        ax.set_xticks(*ticks)
+    elif all(float(p).is_integer() for p in pos.values()):
+        # Whole numbers (peer counts, unchoke slots): no tick at 42.5
+        # between 40 and 60.
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def paired_names(args):
+    """(what the statistic is called, the value of no change)."""
+    return ("ratio", 1.0) if args.ratio else ("difference", 0.0)
+
+
+def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
+    """The figure of --paired-to (not saved) and the Pairing behind it:
+    per x value, the paired difference (or ratio) to the reference's run of
+    the same seed, its mean (geometric for a ratio) with error bars, and
+    the single seeds as faint dots."""
+    exclude = not_flash if args.y == "efficiency" else frozenset()
+    pairing = sweep_pairs.pair(rows, args.x, args.y, args.paired_to,
+                               pair_columns(rows, args.x), groups,
+                               args.ratio, args.err, exclude, args.sweep_csv)
+    if not pairing.series:
+        raise ResultError(
+            f"{args.sweep_csv}: --paired-to {args.paired_to}: no run has a "
+            f"{args.y} and a reference run of the same seed with one: "
+            "nothing to compare")
+    series = pairing.series
+    what, level = paired_names(args)
+    pos, categories = x_positions(series)
+    logx = log_x(args, pos, categories)
+    title = METRIC_TITLES.get(args.y, args.y)
+    div, unit = 1.0, ""
+    if args.ratio:
+        ylabel = f"{title}: ratio to {args.paired_to} (same seed)"
+    else:
+        if args.y in TIME_METRICS or args.y.endswith("_s"):
+            top = max(max(abs(p.low), abs(p.high), *(abs(q.stat) for q in p.pairs))
+                      for pts in series.values() for p in pts)
+            div, unit = figures.time_unit(top)
+            unit = f" ({unit})"
+        elif args.y == "efficiency":
+            div, unit = 0.01, " (percentage points)"
+        ylabel = f"{title}: difference to {args.paired_to}{unit}"
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    n = len(series)
+    beside = sideways(pos, categories, n, logx)
+    if logx:
+        ax.set_xscale("log")
+    ax.axhline(level, color="0.4", lw=0.9,
+               ls=":", label=f"no change ({args.x}={args.paired_to})")
+    scale = 1.0 if args.ratio else div
+    for i, (label, pts) in enumerate(series.items()):
+        k = i - (n - 1) / 2
+        color = figures.run_color(i)
+        pts = sorted(pts, key=lambda p: pos[p.x])
+        xs = [beside(pos[p.x], k) for p in pts]
+        for p in pts:
+            if p.x != args.paired_to:
+                ax.scatter([beside(pos[p.x], k + 0.6)] * len(p.pairs),
+                           np.array([q.stat for q in p.pairs]) / scale,
+                           s=14, color=color, alpha=0.45, lw=0)
+        centres = np.array([p.centre for p in pts]) / scale
+        bars = [centres - np.array([p.low for p in pts]) / scale,
+                np.array([p.high for p in pts]) / scale - centres]
+        ax.errorbar(xs, centres, bars, color=color, marker="o", ms=6,
+                    capsize=5, lw=1.6, ls="-" if not categories else "none",
+                    label=label or f"{'geometric ' if args.ratio else ''}"
+                                   f"mean {error_name(args.err)}")
+    notes = paired_notes(rows, args, pairing, not_flash)
+    if notes:
+        ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
+                fontsize=8, color="0.3", va="bottom", ha="left")
+    style_x_axis(ax, pos, categories, logx)
+    counts = {len(p.pairs) for pts in series.values() for p in pts
+              if p.x != args.paired_to}
+    pairs = (f"{min(counts)}–{max(counts)} pairs per point" if len(counts) > 1
+             else f"{counts.pop()} pair(s) per point")
+    mean = "geometric mean" if args.ratio else "mean"
+    ax.set_xlabel(args.x)
+    ax.set_ylabel(ylabel)
+    head = (f"{title}: paired {what} to {args.x}={args.paired_to}\n"
+            f"{mean} {error_name(args.err)} (paired t) over {pairs}; "
+            "faint dots = single seeds")
+    if settings:
+        fig.suptitle(head, fontsize=11, fontweight="bold")
+        ax.set_title("\n".join(textwrap.wrap(settings, 110)[:3]),
+                     fontsize=9, style="italic", color="0.25",
+                     fontweight="normal")
+    else:
+        ax.set_title(head, fontsize=11)
+    ax.legend(loc="best")
+    fig.tight_layout()
+    return fig, pairing
+
+
+def pair_columns(rows, x):
+    """The other varied parameters (dotted columns): a run is paired with
+    the reference run that shares its seed and all of them."""
+    return [c for c in rows[0] if c and "." in c and c != x]
+
+
+def paired_notes(rows, args, pairing, not_flash):
+    """What the paired figure and table leave out, and why."""
+    notes = []
+    if pairing.unpaired:
+        notes.append(f"{pairing.unpaired} of {len(rows)} run(s) left out: no "
+                     f"{args.y} in them or in their reference run, or no "
+                     "reference run of the same seed")
+    if pairing.not_positive:
+        notes.append(f"{pairing.not_positive} run(s) left out: a ratio needs "
+                     "values above 0")
+    if not_flash and args.y == "efficiency":
+        notes.append(f"{len(not_flash)} of {len(rows)} run(s) not a flash "
+                     "crowd (arrivals over most of the run): no efficiency "
+                     "for them")
+    partial = partial_runs(rows, args.y)
+    if partial:
+        notes.append(f"{partial} of {len(rows)} run(s) ended before every "
+                     f"leecher finished: their {args.y} is over those that did")
+    return notes
+
+
+def print_paired_table(pairing, args, notes=()):
+    """The paired table: per x value and series, the pairs' count, mean
+    (geometric for a ratio), the interval and how many seeds fell below
+    and above no change; then `notes` (paired_notes())."""
+    what, level = paired_names(args)
+    series = pairing.series
+    wx = max([24, len(args.x)] + [len(p.x) for pts in series.values() for p in pts])
+    ws = max([30] + [len(label or "-") for label in series])
+    lo, hi = ("low", "high") if args.err == "ci95" else ("-1 std", "+1 std")
+    print(f"paired {what} of {args.y} to {args.x}={args.paired_to} "
+          "(runs of the same seed and other parameters)")
+    print(f"{args.x:<{wx}} {'series':<{ws}} {'n':>3} {'mean':>12} "
+          f"{lo:>12} {hi:>12} {'<' + format(level, 'g'):>4} "
+          f"{'>' + format(level, 'g'):>4}")
+    for label, pts in series.items():
+        for p in pts:
+            head = f"{p.x:<{wx}} {label or '-':<{ws}} {len(p.pairs):>3}"
+            if p.x == args.paired_to:
+                print(f"{head} {'(reference)':>12}")
+                continue
+            below, above = sweep_pairs.side_counts(p, args.ratio)
+            if len(p.pairs) > 1:
+                spread = f"{p.low:>12.4f} {p.high:>12.4f}"
+            else:
+                spread = f"{'n/a (n=1)':>12} {'':>12}"
+            print(f"{head} {p.centre:>12.4f} {spread} {below:>4} {above:>4}")
+    for note in notes:
+        print(f"note: {note}")
+
+
+def write_pairs(path, pairing, args, others):
+    """Every pair, one row each: the series, the x value, the seed, the
+    other parameters (the columns `others`), both values as the table has
+    them and the statistic (a difference to the table's 6 decimals, a
+    ratio to 9 digits)."""
+    what, _ = paired_names(args)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["series", args.x, "seed", *others, args.y,
+                    f"{args.y}@{args.paired_to}", what])
+        for label, pts in pairing.series.items():
+            for p in pts:
+                for q in p.pairs if p.x != args.paired_to else ():
+                    stat = f"{q.stat:.9g}" if args.ratio else f"{q.stat:.6f}"
+                    w.writerow([label, p.x, q.seed, *(v for _, v in q.others),
+                                q.value, q.reference, stat])
+
+
 def partial_runs(rows, y):
     """How many runs have a download-time statistic but no makespan: some
     of their leechers never finished (the run hit stop.max_time), so the
@@ -469,34 +685,49 @@ def partial_runs(rows, y):
                and "makespan_s" in r and as_float(r["makespan_s"]) is None)
 
 
+# The bounds on the last finish a sweep.csv may hold: column, name, line
+# style when joined. The piece-granular bound is empty where it does not
+# apply (it needs one seed and equal uploads).
+BOUNDS = (("kumar_ross_s", "Kumar–Ross bound", "--"),
+          ("piece_granular_s", "piece-granular bound", ":"))
+
+
 def draw_bound(ax, rows, args, pos, div, joined=True, not_flash=frozenset()):
-    """Kumar-Ross bound per x on a makespan plot (it bounds the last finish,
-    not a mean or median), when the sweep has it: a short bar at each x,
-    joined by a dashed line when x is numeric. Runs in `not_flash` are left
-    out: the bound assumes everyone joins at once."""
-    if args.y != "makespan_s" or "kumar_ross_s" not in rows[0]:
+    """The Kumar-Ross and piece-granular bounds per x on a makespan plot
+    (they bound the last finish, not a mean or median), when the sweep has
+    them: a short bar at each x, joined by a line when x is numeric. The
+    piece-granular bound is drawn at the x values where it applies. Runs in
+    `not_flash` are left out: the bounds assume everyone joins at once."""
+    if args.y != "makespan_s":
         return
-    by_x = {}
-    for r in rows:
-        if r.get("run") in not_flash:
+    for column, name, style in BOUNDS:
+        if column not in rows[0]:
             continue
-        v = as_float(r["kumar_ross_s"])
-        if v is not None:
-            by_x.setdefault(r[args.x], []).append(v)
-    if not by_x:
-        return
+        by_x = {}
+        for r in rows:
+            if r.get("run") in not_flash:
+                continue
+            v = as_float(r[column])
+            if v is not None:
+                by_x.setdefault(r[args.x], []).append(v)
+        if by_x:
+            draw_one_bound(ax, by_x, pos, div, joined, style, name + (
+                " (mean over flash-crowd runs)" if not_flash
+                else " (mean over runs)"))
+
+
+def draw_one_bound(ax, by_x, pos, div, joined, style, label):
     xs = sorted(by_x, key=lambda v: pos[v])
     ys = [np.mean(by_x[v]) / div for v in xs]
-    label = ("Kumar–Ross bound (mean over flash-crowd runs)" if not_flash
-             else "Kumar–Ross bound (mean over runs)")
     if joined:
-        ax.plot([pos[v] for v in xs], ys, color=figures.BOUND_COLOR, ls="--",
+        ax.plot([pos[v] for v in xs], ys, color=figures.BOUND_COLOR, ls=style,
                 marker="_", ms=18, lw=1.2, label=label)
     else:
         # One short bar per category: one line with NaN gaps between.
         bx = [x for v in xs for x in (pos[v] - 0.3, pos[v] + 0.3, np.nan)]
         by = [y for y in ys for y in (y, y, np.nan)]
-        ax.plot(bx, by, color=figures.BOUND_COLOR, lw=1.6, label=label)
+        ax.plot(bx, by, color=figures.BOUND_COLOR, lw=1.6,
+                ls="-" if style == "--" else style, label=label)
 
 
 def flash_notes(rows, y, flash, not_flash):
@@ -542,6 +773,51 @@ def print_table(series, args):
                   f"{spread}")
 
 
+def file_safe(text):
+    """`text` with every byte outside [A-Za-z0-9._-] written as %XX, as
+    `sim sweep` names its run folders."""
+    return "".join(chr(b) if chr(b).isalnum() and b < 128 or chr(b) in "._-"
+                   else f"%{b:02X}" for b in text.encode("utf-8"))
+
+
+def default_out(args):
+    """sweep_<y>_vs_<x>.png next to the table; with --paired-to,
+    sweep_<y>_vs_<x>_difference_to_<value>.png (or _ratio_to_)."""
+    name = f"sweep_{args.y}_vs_{args.x}"
+    if args.paired_to is not None:
+        name += f"_{paired_names(args)[0]}_to_{file_safe(args.paired_to)}"
+    return os.path.join(os.path.dirname(args.sweep_csv) or ".", name + ".png")
+
+
+def print_settings(settings, csv_path):
+    if settings:
+        print(f"sweep: {settings}")
+    else:
+        names = " or ".join(os.path.basename(p)
+                            for p in manifest_paths(csv_path))
+        print(f"note: no {names} of this table beside it: its scenario and "
+              "fixed --set values are unknown and not shown")
+
+
+def run_paired(rows, args, groups, settings, flash, not_flash):
+    """--paired-to: the paired figure, its table on stdout and every pair
+    in a CSV beside the figure."""
+    fig, pairing = paired_figure(rows, args, groups, settings, not_flash)
+    fig.savefig(args.out, bbox_inches="tight")
+    plt.close(fig)
+    pairs_csv = os.path.splitext(args.out)[0] + ".csv"
+    write_pairs(pairs_csv, pairing, args, pair_columns(rows, args.x))
+    print_settings(settings, args.sweep_csv)
+    if args.y == "efficiency":
+        for note in flash_notes(rows, args.y, flash, not_flash):
+            print(f"note: {note}")
+    print_paired_table(pairing, args, paired_notes(rows, args, pairing,
+                                                   not_flash))
+    print(f"pairs: {pairs_csv}")
+    print(f"plot: {args.out}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(
         description="Plot a sweep metric against a parameter with error bars.")
@@ -556,32 +832,47 @@ def main():
     parser.add_argument("--group", help="parameter that splits series "
                         "(default: every other varied dotted column; "
                         "'none' pools them)")
+    parser.add_argument("--paired-to", metavar="VALUE",
+                        help="a value of --x: plot every other value's "
+                        "difference to it, run by run with the same seed "
+                        "(and other parameters), with a paired t interval; "
+                        "every pair is written to a CSV beside the PNG")
+    parser.add_argument("--ratio", action="store_true",
+                        help="with --paired-to: the ratio to the reference "
+                        "run (geometric mean) instead of the difference")
+    parser.add_argument("--logx", action="store_true",
+                        help="logarithmic x axis (numeric x values above 0, "
+                        "or quantities of one kind), with a tick at each "
+                        "value: for sweeps over doubling values")
     parser.add_argument("--out", help="PNG path (default: next to the CSV, "
-                        "sweep_<y>_vs_<x>.png)")
+                        "sweep_<y>_vs_<x>.png, or with --paired-to V "
+                        "sweep_<y>_vs_<x>_difference_to_V.png)")
     args = parser.parse_args()
+    if args.ratio and args.paired_to is None:
+        parser.error("--ratio needs --paired-to VALUE")
     header, rows = read_sweep(args.sweep_csv)
     require_column(args.sweep_csv, header, args.x, "--x")
     require_column(args.sweep_csv, header, args.y, "--y")
     if args.group and args.group != "none":
         require_column(args.sweep_csv, header, args.group, "--group")
+    if args.paired_to is not None:
+        sweep_pairs.check_reference(args.sweep_csv, rows, args.x,
+                                    args.paired_to)
     groups = drop_constant_groups(rows, series_columns(header, args.x,
                                                        args.group))
     if not args.out:
-        args.out = os.path.join(os.path.dirname(args.sweep_csv) or ".",
-                                f"sweep_{args.y}_vs_{args.x}.png")
+        args.out = default_out(args)
     manifest = read_manifest(args.sweep_csv, rows)
     settings = settings_line(manifest)
-    flash = (flash_crowds(rows, manifest)
-             if args.y in FLASH_CROWD_METRICS else {})
+    # A paired plot draws no bound: only its efficiency needs the check.
+    check = (args.y == "efficiency" if args.paired_to is not None
+             else args.y in FLASH_CROWD_METRICS)
+    flash = flash_crowds(rows, manifest) if check else {}
     not_flash = frozenset(run for run, f in flash.items() if not f)
+    if args.paired_to is not None:
+        return run_paired(rows, args, groups, settings, flash, not_flash)
     series = plot(rows, args, groups, settings, not_flash)
-    if settings:
-        print(f"sweep: {settings}")
-    else:
-        names = " or ".join(os.path.basename(p)
-                            for p in manifest_paths(args.sweep_csv))
-        print(f"note: no {names} of this table beside it: its scenario and "
-              "fixed --set values are unknown and not shown")
+    print_settings(settings, args.sweep_csv)
     for note in flash_notes(rows, args.y, flash, not_flash):
         print(f"note: {note}")
     print_table(series, args)

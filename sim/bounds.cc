@@ -34,6 +34,7 @@ SimpleBounds ComputeSimpleBounds(const Scenario& s) {
   b.file_bits = static_cast<double>(s.file.size) * 8;
   b.min_download_bps = std::numeric_limits<double>::infinity();
   for (const PeerClassSpec& c : s.peers) {
+    if (c.count == 0) continue;  // switched off: not even its download rate counts
     double u = c.free_rider || c.corrupt_uploads ? 0 : c.upload.bits_per_second();
     if (c.start_complete) {
       b.seed_upload_bps += u * c.count;
@@ -53,7 +54,7 @@ SimpleBounds ComputeSimpleBounds(const Scenario& s) {
 std::optional<std::string> StopsBeforeBound(const Scenario& s) {
   if (!s.stop.all_complete) return std::nullopt;
   for (const PeerClassSpec& c : s.peers) {
-    if (c.failure.probability > 0) return std::nullopt;
+    if (c.failure.probability > 0 && c.count > 0) return std::nullopt;
   }
   const SimpleBounds b = ComputeSimpleBounds(s);
   const double stop_s = s.stop.max_time.seconds();
@@ -99,7 +100,7 @@ std::vector<ClassFluid> ComputeFluid(const Scenario& s) {
   std::vector<ClassFluid> out;
   for (uint32_t i = 0; i < s.peers.size(); ++i) {
     const PeerClassSpec& c = s.peers[i];
-    if (!IsFluidClass(c)) continue;
+    if (!IsFluidClass(c) || c.count == 0) continue;
     ClassFluid f;
     f.class_index = i;
     f.permanent_seeds = permanent;
@@ -120,6 +121,7 @@ std::optional<ClassFluid> SwarmFluidSteadyState(const Scenario& s) {
   std::vector<ClassFluid> fluid = ComputeFluid(s);
   if (fluid.size() != 1 || !fluid.front().skipped.empty()) return std::nullopt;
   for (const PeerClassSpec& c : s.peers) {
+    if (c.count == 0) continue;  // a class switched off changes nothing
     if (c.free_rider || c.corrupt_uploads || c.failure.probability > 0) return std::nullopt;
     if (!IsPermanentSeed(c) && !IsFluidClass(c)) return std::nullopt;
   }

@@ -118,7 +118,6 @@ std::optional<FieldError> ValidateLatency(const Scenario& s) {
 std::optional<FieldError> ValidateClass(const PeerClassSpec& c, size_t i) {
   std::string p = "peers." + std::to_string(i);
   if (c.name.empty()) return Err(p + ".class", "class name must not be empty");
-  if (c.count < 1) return Err(p + ".count", "must be at least 1");
   if (c.download.bytes_per_second() <= 0 && !c.start_complete)
     return Err(p + ".download", "a leecher needs a positive download rate");
   if (c.upload.bytes_per_second() <= 0 && c.start_complete)
@@ -210,20 +209,29 @@ std::optional<FieldError> Scenario::Validate() const {
   bool any_seed = false;
   bool any_leecher = false;
   bool any_connectable = false;
+  bool any_empty = false;
   for (size_t i = 0; i < peers.size(); ++i) {
     if (auto e = ValidateClass(peers[i], i)) return e;
     if (!names.insert(peers[i].name).second)
       return Err("peers." + std::to_string(i) + ".class", "duplicate class name '" + peers[i].name + "'");
+    // A class of count 0 (switched off, e.g. by a sweep) has no peer: it
+    // is still checked, but seeds, leechers or connectable peers it would
+    // have had are not there.
+    any_empty |= peers[i].count == 0;
+    if (peers[i].count == 0) continue;
     any_seed |= peers[i].start_complete;
     any_leecher |= !peers[i].start_complete;
     any_connectable |= peers[i].connectable;
   }
-  if (!any_seed) return Err("peers", "no class starts complete: nobody has the file");
+  const std::string empty_note = any_empty ? " (a class of count 0 has no peers)" : "";
+  if (!any_seed) return Err("peers", "no class starts complete: nobody has the file" + empty_note);
   if (!any_connectable)
-    return Err("peers", "no class is connectable: no peer could accept a connection");
+    return Err("peers",
+               "no class is connectable: no peer could accept a connection" + empty_note);
   // Without a leecher the run would end before anyone joined, with nothing
   // to measure and a bound of zero.
-  if (!any_leecher) return Err("peers", "every class starts complete: nobody downloads the file");
+  if (!any_leecher)
+    return Err("peers", "every class starts complete: nobody downloads the file" + empty_note);
   if (auto e = ValidateLatency(*this)) return e;
   for (size_t i = 0; i < peers.size(); ++i) {
     core::PeerConfig pc = PeerConfigFor(peers[i]);

@@ -15,10 +15,10 @@
 
 namespace swarm::sim {
 
-const char* const kSweepMetrics[7] = {"completed",         "mean_completion_s",
+const char* const kSweepMetrics[8] = {"completed",         "mean_completion_s",
                                       "median_completion_s", "p90_completion_s",
                                       "makespan_s",        "efficiency",
-                                      "kumar_ross_s"};
+                                      "kumar_ross_s",      "piece_granular_s"};
 
 namespace {
 

@@ -18,6 +18,7 @@
 #ifndef SWARM_SIM_SWEEP_H_
 #define SWARM_SIM_SWEEP_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,7 +52,12 @@ struct SweepRun {
 };
 
 // The metric columns of sweep.csv, after run, seed and the parameters.
-extern const char* const kSweepMetrics[7];
+// piece_granular_s is empty when that bound does not apply (summary.json's
+// null); it came last, after tables had been written without it.
+extern const char* const kSweepMetrics[8];
+// How many of them every table has (all but piece_granular_s): a table
+// written before that column existed is still a table (IsSweepTable).
+inline constexpr size_t kSweepMetricsAlways = 7;
 
 // Parses "KEY=V1,V2,...". Returns the parameter or a message saying what
 // is wrong with `text` (the caller exits with code 2).
@@ -239,7 +245,8 @@ std::string MergedManifest(const MergeResult& merged, const std::string& csv_pat
 
 // Whether `path` holds a table `sim sweep` or `sim merge` wrote: a file
 // whose first line is a sweep.csv header ("run,seed,", the varied fields,
-// then every metric column of kSweepMetrics).
+// then the metric columns of kSweepMetrics; the first kSweepMetricsAlways
+// of them suffice, as in tables written before piece_granular_s).
 bool IsSweepTable(const std::string& path);
 // Whether `path` holds a manifest MergedManifest wrote: its first line is
 // the comment MergedManifest starts with (`scenario:` in older ones), and

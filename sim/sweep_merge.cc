@@ -97,7 +97,8 @@ std::vector<std::string> Metrics(const YAML::Node& s) {
           Number(s["completion_time_s"]["p90"], "completion_time_s.p90"),
           Number(s["makespan_s"], "makespan_s"),
           Number(s["efficiency"], "efficiency"),
-          Number(s["bounds"]["kumar_ross_s"], "bounds.kumar_ross_s")};
+          Number(s["bounds"]["kumar_ross_s"], "bounds.kumar_ross_s"),
+          Number(s["bounds"]["piece_granular_s"], "bounds.piece_granular_s")};
 }
 
 // Reads the run's scenario.yaml into *text and resolves it again with
@@ -640,8 +641,8 @@ bool IsSweepTable(const std::string& path) {
   std::set<std::string> columns;
   std::stringstream ss(header);
   for (std::string column; std::getline(ss, column, ',');) columns.insert(column);
-  for (const char* metric : kSweepMetrics)
-    if (!columns.count(metric)) return false;
+  for (size_t i = 0; i < kSweepMetricsAlways; ++i)
+    if (!columns.count(kSweepMetrics[i])) return false;
   return true;
 }
 

@@ -431,6 +431,299 @@ class PlotSweepTest(helpers.TempDirTest):
                 self.assertEqual(gaps, 3)
             plt.close(fig)
 
+    # --paired-to: differences (or ratios) to a reference value, seed by seed.
+
+    def paired(self, *extra, csv_path=None):
+        out = os.path.join(self.tmp, "paired.png")
+        r = helpers.run_script("plot_sweep.py", csv_path or self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s", "--paired-to",
+                               "rarest_first", "--out", out, *extra)
+        return r, out
+
+    def column(self, policy, slots):
+        """{seed: mean_completion_s} of the synthetic sweep's runs."""
+        import csv
+        with open(self.csv) as f:
+            return {int(row["seed"]): float(row["mean_completion_s"])
+                    for row in csv.DictReader(f)
+                    if row["protocol.piece_selection"] == policy
+                    and row["protocol.unchoke_slots"] == slots}
+
+    def test_paired_differences_seed_by_seed(self):
+        r, out = self.paired()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(out)
+        # Each series (unchoke slots) pairs its own runs: random with
+        # 4 slots minus rarest-first with 4 slots, seed by seed.
+        ref, other = self.column("rarest_first", "4"), self.column("random", "4")
+        d = [other[s] - ref[s] for s in sorted(ref)]
+        mean = sum(d) / len(d)
+        sd = math.sqrt(sum((v - mean) ** 2 for v in d) / (len(d) - 1))
+        half = 2.776 * sd / math.sqrt(len(d))           # t(0.975, 4)
+        line = next(l for l in r.stdout.splitlines()
+                    if l.startswith("random") and "slots=4" in l)
+        n, got_mean, low, high, below, above = line.split()[-6:]
+        self.assertEqual(int(n), 5)
+        self.assertAlmostEqual(float(got_mean), mean, places=3)
+        self.assertAlmostEqual(float(low), mean - half, places=3)
+        self.assertAlmostEqual(float(high), mean + half, places=3)
+        self.assertEqual((int(below), int(above)),
+                         (sum(v < 0 for v in d), sum(v > 0 for v in d)))
+        self.assertRegex(r.stdout, r"(?m)^rarest_first .* 5 +\(reference\)$")
+        # Every pair, in a CSV beside the figure.
+        import csv
+        pairs_csv = os.path.join(self.tmp, "paired.csv")
+        self.assertIn(f"pairs: {pairs_csv}", r.stdout)
+        with open(pairs_csv) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), 2 * 3 * 5)    # 2 policies, 3 slots, 5 seeds
+        mine = [row for row in rows if row["protocol.piece_selection"] == "random"
+                and row["protocol.unchoke_slots"] == "4"]
+        self.assertEqual([float(row["difference"]) for row in mine],
+                         [round(v, 6) for v in d])
+        self.assertEqual([float(row["mean_completion_s@rarest_first"])
+                          for row in mine], [ref[s] for s in sorted(ref)])
+
+    def test_paired_pools_pairs_but_never_pairs_across_parameters(self):
+        # --group none pools the series, but a run is still paired with the
+        # reference run of its own unchoke slots: 15 pairs, not 5 x 15.
+        r, _ = self.paired("--group", "none")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        want = []
+        for slots in ("2", "4", "8"):
+            ref, other = self.column("rarest_first", slots), \
+                self.column("sequential", slots)
+            want += [other[s] - ref[s] for s in sorted(ref)]
+        line = next(l for l in r.stdout.splitlines()
+                    if l.startswith("sequential"))
+        self.assertEqual(int(line.split()[-6]), 15)
+        self.assertAlmostEqual(float(line.split()[-5]), sum(want) / 15, places=3)
+
+    def test_paired_ratio_is_a_geometric_mean(self):
+        r, out = self.paired("--ratio")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ref, other = self.column("rarest_first", "2"), self.column("random", "2")
+        logs = [math.log(other[s] / ref[s]) for s in sorted(ref)]
+        m = sum(logs) / len(logs)
+        sd = math.sqrt(sum((v - m) ** 2 for v in logs) / (len(logs) - 1))
+        half = 2.776 * sd / math.sqrt(len(logs))
+        line = next(l for l in r.stdout.splitlines()
+                    if l.startswith("random") and "slots=2" in l)
+        got = [float(v) for v in line.split()[-5:-2]]
+        for g, w in zip(got, (math.exp(m), math.exp(m - half),
+                              math.exp(m + half))):
+            self.assertAlmostEqual(g, w, places=4)
+        self.assertIn("paired ratio of mean_completion_s", r.stdout)
+
+    def test_paired_ci_sees_what_unpaired_intervals_hide(self):
+        # The seed moves both policies alike (same arrivals); b is 10 s
+        # slower in every seed. Unpaired intervals overlap; the paired one
+        # excludes zero.
+        import csv
+        path = os.path.join(self.tmp, "seeded.csv")
+        effect = [0, 80, -60, 30, -90, 50]
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["run", "seed", "protocol.piece_selection",
+                        "mean_completion_s"])
+            for policy, extra in (("rarest_first", 0.0), ("random", 10.0)):
+                for s, e in enumerate(effect, start=1):
+                    w.writerow([f"{policy}{s}", s, policy,
+                                f"{500 + e + extra + (s % 3):.6f}"])
+        r = helpers.run_script("plot_sweep.py", path, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s")
+        rows = {l.split()[0]: [float(v) for v in l.split()[-2:]]
+                for l in r.stdout.splitlines() if l.startswith("ra")}
+        (m1, c1), (m2, c2) = rows["rarest_first"], rows["random"]
+        self.assertGreater(m1 + c1, m2 - c2)             # they overlap
+        r, _ = self.paired(csv_path=path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        line = next(l for l in r.stdout.splitlines() if l.startswith("random"))
+        n, mean, low, high, below, above = line.split()[-6:]
+        self.assertAlmostEqual(float(mean), 10.0, places=3)
+        self.assertGreater(float(low), 0.0)
+        self.assertEqual((below, above), ("0", "6"))
+
+    def test_paired_leaves_out_runs_without_a_reference_value(self):
+        import csv
+        with open(self.csv) as f:
+            rows = list(csv.DictReader(f))
+        header = list(rows[0])
+        rows[0]["mean_completion_s"] = ""    # rarest_first, 2 slots, seed 1
+        with open(self.csv, "w", newline="") as f:
+            w = csv.DictWriter(f, header, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        r, _ = self.paired()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        line = next(l for l in r.stdout.splitlines()
+                    if l.startswith("random") and "slots=2" in l)
+        self.assertEqual(line.split()[-6], "4")
+        self.assertIn("note: 2 of 45 run(s) left out: no mean_completion_s",
+                      r.stdout)   # random and sequential of that seed
+
+    def test_paired_to_a_value_that_is_not_there_exits_2(self):
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s", "--paired-to", "rarest")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--paired-to rarest: not a value of "
+                      "protocol.piece_selection in this table (its values: "
+                      "rarest_first, random, sequential)", r.stderr)
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s", "--ratio")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--ratio needs --paired-to", r.stderr)
+
+    def test_paired_default_name_and_figure(self):
+        import argparse
+        import plot_sweep
+        import matplotlib.pyplot as plt
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.unchoke_slots", "--y", "makespan_s",
+                               "--paired-to", "4")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("sweep_makespan_s_vs_protocol.unchoke_slots_difference_to_4",
+                      r.stdout)
+        self.assertNotIn("flash crowd", r.stdout)   # no bound: no check
+        _, rows = plot_sweep.read_sweep(self.csv)
+        args = argparse.Namespace(x="protocol.unchoke_slots", y="makespan_s",
+                                  err="ci95", sweep_csv=self.csv,
+                                  paired_to="4", ratio=False)
+        fig, pairing = plot_sweep.paired_figure(rows, args, [])
+        ax = fig.axes[0]
+        self.assertIn("paired difference to protocol.unchoke_slots=4",
+                      ax.get_title())
+        lines = [l for l in ax.get_lines() if l.get_linestyle() == "-"]
+        self.assertEqual(len(lines), 1)          # one series, pooled
+        xs, ys = lines[0].get_data()
+        self.assertEqual(list(xs), [2.0, 4.0, 8.0])
+        self.assertEqual(ys[1], 0.0)             # the reference itself
+        self.assertFalse([l for l in ax.get_lines() if "Kumar" in l.get_label()])
+        plt.close(fig)
+
+    # --logx: a log x axis for sweeps over doubling values.
+
+    def logx_figure(self, x="protocol.unchoke_slots", **kw):
+        import argparse
+        import plot_sweep
+        _, rows = plot_sweep.read_sweep(self.csv)
+        args = argparse.Namespace(x=x, y="mean_completion_s", err="ci95",
+                                  sweep_csv=self.csv, logx=True, **kw)
+        if "paired_to" in kw:
+            return plot_sweep.paired_figure(rows, args, [])[0]
+        groups = plot_sweep.drop_constant_groups(
+            rows, plot_sweep.series_columns(list(rows[0]), x, None))
+        return plot_sweep.figure(rows, args, groups)[0]
+
+    def test_logx_draws_a_log_axis_with_a_tick_per_value(self):
+        import matplotlib.pyplot as plt
+        import numpy as np
+        fig = self.logx_figure()
+        ax = fig.axes[0]
+        self.assertEqual(ax.get_xscale(), "log")
+        self.assertEqual(list(ax.get_xticks()), [2.0, 4.0, 8.0])
+        self.assertEqual([t.get_text() for t in ax.get_xticklabels()],
+                         ["2", "4", "8"])
+        self.assertEqual(len(ax.xaxis.get_minorticklocs()), 0)
+        # Three series side by side: moved by a factor (the same at every
+        # x), not by a fixed amount, which on a log axis would crowd 8
+        # and spread 2.
+        means = [np.asarray(l.get_xdata(), dtype=float) for l in ax.get_lines()
+                 if l.get_linestyle() == "-"]
+        self.assertEqual(len(means), 3)
+        np.testing.assert_allclose(means[1], [2.0, 4.0, 8.0])
+        ratios = np.array(means[0]) / np.array(means[1])
+        np.testing.assert_allclose(ratios, ratios[0])
+        self.assertLess(ratios[0], 1.0)
+        plt.close(fig)
+        fig = self.logx_figure(paired_to="2", ratio=False)   # paired too
+        self.assertEqual(fig.axes[0].get_xscale(), "log")
+        plt.close(fig)
+
+    def test_logx_cli_and_what_it_refuses(self):
+        out = os.path.join(self.tmp, "log.png")
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.unchoke_slots", "--y",
+                               "mean_completion_s", "--logx", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(out)
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s", "--logx")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--logx: the values of protocol.piece_selection "
+                      "(rarest_first, random, sequential) are categories",
+                      r.stderr)
+        with open(self.csv) as f:
+            text = f.read()
+        zero = os.path.join(self.tmp, "zero.csv")
+        with open(zero, "w") as f:
+            f.write(text.replace(",2,100,", ",0,100,"))
+        r = helpers.run_script("plot_sweep.py", zero, "--x",
+                               "protocol.unchoke_slots", "--y",
+                               "mean_completion_s", "--logx")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--logx: protocol.unchoke_slots=0 is not above 0",
+                      r.stderr)
+
+    def test_logx_labels_quantities_as_written(self):
+        import matplotlib.pyplot as plt
+        with open(self.csv) as f:
+            text = f.read()
+        for a, b in ((",2,100,", ",512KiB/s,100,"), (",4,100,", ",1Mbit/s,100,"),
+                     (",8,100,", ",2Mbit/s,100,")):
+            text = text.replace(a, b)
+        with open(self.csv, "w") as f:
+            f.write(text)
+        fig = self.logx_figure()
+        ax = fig.axes[0]
+        self.assertEqual(ax.get_xscale(), "log")
+        self.assertEqual([t.get_text() for t in ax.get_xticklabels()],
+                         ["1Mbit/s", "2Mbit/s", "512KiB/s"])
+        plt.close(fig)
+
+    def test_piece_granular_bound_is_drawn_where_it_applies(self):
+        # sweep.csv's piece_granular_s (empty where the bound does not
+        # apply) is drawn on makespan plots beside the Kumar–Ross bound.
+        import argparse
+        import plot_sweep
+        import matplotlib.pyplot as plt
+        _, rows = plot_sweep.read_sweep(self.csv)
+        for r in rows:
+            r["piece_granular_s"] = ("" if r["protocol.unchoke_slots"] == "8"
+                                     else "901.5")
+        for x, joined in (("protocol.unchoke_slots", True),
+                          ("protocol.piece_selection", False)):
+            args = argparse.Namespace(x=x, y="makespan_s", err="ci95",
+                                      sweep_csv=self.csv)
+            fig, _ = plot_sweep.figure(rows, args, [])
+            lines = [l for l in fig.axes[0].get_lines()
+                     if "piece-granular" in l.get_label()]
+            self.assertEqual(len(lines), 1)
+            self.assertEqual(lines[0].get_linestyle(), ":")
+            xs, ys = lines[0].get_data()
+            if joined:     # not at 8 slots, where it does not apply
+                self.assertEqual(list(xs), [2.0, 4.0])
+                self.assertIn("(min)", fig.axes[0].get_ylabel())
+                self.assertEqual(list(ys), [901.5 / 60] * 2)
+            plt.close(fig)
+        args.y = "mean_completion_s"     # a bound on the last finish only
+        fig, _ = plot_sweep.figure(rows, args, [])
+        self.assertFalse([l for l in fig.axes[0].get_lines()
+                          if "bound" in l.get_label()])
+        plt.close(fig)
+        for r in rows:
+            r["piece_granular_s"] = ""
+        args.y = "makespan_s"
+        fig, _ = plot_sweep.figure(rows, args, [])
+        self.assertFalse([l for l in fig.axes[0].get_lines()
+                          if "piece-granular" in l.get_label()])
+        plt.close(fig)
+
     def test_not_a_sweep_exits_2(self):
         path = os.path.join(self.tmp, "empty.csv")
         open(path, "w").close()

@@ -4,7 +4,8 @@
 # the join <= first piece <= completion order holds for every leecher.
 # A polluter class corrupts on the wire and is caught. A swarm whose only
 # seed leaves early stops once pieces are lost, and --max-wall stops a slow
-# run. Also: a scenario too big for one machine is refused with exit code 2.
+# run. A class of count 0 has no peer. Also: a scenario too big for one
+# machine is refused with exit code 2.
 set -euo pipefail
 SWARM=$1
 SCENARIO=$2
@@ -42,6 +43,17 @@ sys.exit(1 if bad else 0)
 PY
 }
 present_matches "$OUT/r" || fail "timeline rows disagree with peers.csv"
+
+# A class of count 0 (switched off) has no peer on real sockets either: the
+# run completes as before and summary.json lists the class with count 0.
+sed 's/^sample_interval:/  - {class: rider, count: 0, upload: 16Mbit\/s, download: 64Mbit\/s, free_rider: true}\nsample_interval:/' \
+  "$SCENARIO" > "$OUT/empty_class.yaml"
+"$SWARM" run-scenario "$OUT/empty_class.yaml" --out "$OUT/e" > "$OUT/e.stdout" 2> "$OUT/e.stderr" \
+  || { cat "$OUT/e.stderr"; fail "run-scenario with a class of count 0 exited with $?"; }
+grep -q '"completed": 6' "$OUT/e/summary.json" || { cat "$OUT/e/summary.json"; fail "empty class: not 6/6"; }
+grep -q '"rider": {"count": 0,' "$OUT/e/summary.json" \
+  || { cat "$OUT/e/summary.json"; fail "empty class: not listed with count 0"; }
+[[ $(grep -c ',rider,' "$OUT/e/peers.csv") == 0 ]] || fail "empty class: has peers"
 
 # A polluter class on real sockets: its blocks are corrupted on the wire, the
 # leechers' hash checks catch them, and every copy still ends up complete.

@@ -18,6 +18,7 @@
 
 #include "sim/bounds.h"
 #include "sim/engine.h"
+#include "sim/memory_estimate.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
 #include "sim/write_file.h"
@@ -111,6 +112,36 @@ TEST(Invariants, SmallFlashCrowd) {
     double d = s.peers[p.class_index].download.bytes_per_second();
     EXPECT_GE((*p.completion - *p.join).seconds(), s.file.size / d);
     EXPECT_GE(p.downloaded, s.file.size);
+  }
+}
+
+// A class of count 0 has no peers: the run is the run of the scenario
+// without that class, byte for byte, when no class with peers comes after
+// it (one that does keeps its arrival stream, which is numbered by class,
+// but its peers' own streams are numbered by peer id), and the memory
+// estimate is the same. summary.json lists the class with count 0.
+TEST(Invariants, AClassOfCountZeroIsTheScenarioWithoutIt) {
+  std::string without = kSmall;
+  const size_t slow = without.find("  - {class: slow");
+  without.erase(slow, without.find("sample_interval") - slow);
+  std::string between = kSmall;
+  between.insert(slow, "  - {class: off, count: 0, upload: 9Mbit/s, download: 1Mbit/s,\n"
+                       "     arrival: {poisson: {rate: 1/s}}, free_rider: true}\n");
+  const Scenario a = Parse(without);
+  const RunResult ra = RunChecked(a);
+  for (const auto& [text, set] : {std::pair{std::string(kSmall), "peers.2.count=0"},
+                                  std::pair{between, "peers.3.count=0"}}) {
+    const Scenario b = Parse(text, {set});
+    const RunResult rb = RunChecked(b);
+    EXPECT_EQ(PeersCsv(b, rb), PeersCsv(a, ra)) << set;
+    EXPECT_EQ(TimelineCsv(rb), TimelineCsv(ra)) << set;
+    EXPECT_EQ(EstimateRunMemory(b), EstimateRunMemory(a)) << set;
+    const std::string json = SummaryJson(b, rb, Summarize(b, rb));
+    EXPECT_NE(json.find(set == std::string("peers.2.count=0")
+                            ? "\"slow\": {\"count\": 0, \"mean_completion_s\": null,"
+                            : "\"off\": {\"count\": 0, \"mean_completion_s\": null,"),
+              std::string::npos)
+        << json;
   }
 }
 

@@ -115,6 +115,45 @@ TEST(Bounds, FluidSteadyStateCountsFreeRidersAsZeroUploadAndSkipsFailures) {
   EXPECT_EQ(f[0].class_index, 1u);
 }
 
+// A class of count 0 (switched off, e.g. `--vary peers.2.count=0,50`) has
+// no peers: the bounds and the fluid model are those of the scenario
+// without it. Its download rate used to count as d_min, and an empty fluid
+// class stopped the steady state from describing the swarm.
+TEST(Bounds, AClassOfCountZeroChangesNothing) {
+  std::string text = kFlash;
+  text += "\n  - {class: slow, count: 0, upload: 1Mbit/s, download: 0.1Mbit/s}";
+  const SimpleBounds with = ComputeSimpleBounds(Parse(text));
+  const SimpleBounds without = ComputeSimpleBounds(Parse(kFlash));
+  EXPECT_EQ(with.leechers, 1000u);
+  EXPECT_EQ(with.min_download_bps, without.min_download_bps);
+  EXPECT_EQ(with.kumar_ross_s, without.kumar_ross_s);
+  // With equal uploads the piece-granular bound still applies.
+  std::string equal = kFlash;
+  equal.replace(equal.find("10Mbit/s"), 8, "1Mbit/s");
+  const std::string extra_seed =
+      "\n  - {class: seed2, count: 0, upload: 5Mbit/s, download: 8Mbit/s, start: complete}";
+  ASSERT_TRUE(ComputeSimpleBounds(Parse(equal + extra_seed)).piece_granular_s);
+  EXPECT_EQ(*ComputeSimpleBounds(Parse(equal + extra_seed)).piece_granular_s,
+            *ComputeSimpleBounds(Parse(equal)).piece_granular_s);
+
+  const std::string fluid_off =
+      "\n  - {class: riders, count: 0, upload: 1Mbit/s, download: 4Mbit/s, free_rider: true,"
+      " arrival: {poisson: {rate: 0.05/s}}, leave: {after_complete: 300s}}";
+  ASSERT_TRUE(SwarmFluidSteadyState(Parse(kSteady)));
+  const auto f = SwarmFluidSteadyState(Parse(kSteady + fluid_off));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->class_index, 1u);
+  EXPECT_EQ(ComputeFluid(Parse(kSteady + fluid_off)).size(), 1u);
+  EXPECT_EQ(f->state.download_time_s, SwarmFluidSteadyState(Parse(kSteady))->state.download_time_s);
+
+  // Nor does an empty class whose peers would fail silence the warning of
+  // a run that stops before the bound.
+  EXPECT_TRUE(StopsBeforeBound(Parse(
+      kFlash + std::string("\n  - {class: flaky, count: 0, upload: 1Mbit/s, download: 8Mbit/s,"
+                           " failure: {probability: 0.1, after: 60s}}") +
+      "\nstop: {all_complete: true, max_time: 10min}")));
+}
+
 TEST(Latency, TopologyUsesShortestPathPlusAccess) {
   Scenario s = Parse(R"(name: topo
 network: {latency: {topology: {regions: [a, b, c],

@@ -197,6 +197,36 @@ TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
             "or false, got 'maybe'");
 }
 
+// A class can be switched off with count 0 (`--set peers.2.count=0`, or a
+// sweep over it), which was refused ("must be at least 1"). What the other
+// classes must provide is then counted over the classes with peers.
+TEST(ScenarioYaml, AClassOfCountZeroHasNoPeers) {
+  const std::string three =
+      std::string(kGood).insert(std::string(kGood).rfind("sample_interval"),
+                                "  - {class: rider, count: 5, upload: 1Mbit/s, "
+                                "download: 8Mbit/s, free_rider: true}\n");
+  Scenario s = MustParse(three, {"peers.2.count=0"});
+  ASSERT_EQ(s.peers.size(), 3u);
+  EXPECT_EQ(s.peers[2].count, 0u);
+  EXPECT_EQ(s.TotalPeers(), 11u);
+  EXPECT_NE(EmitScenario(s).find("count: 0"), std::string::npos);
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.count=0"}),
+            "t.yaml: --set peers.0.count=0: field 'peers': no class starts complete: nobody "
+            "has the file (a class of count 0 has no peers)");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.count=0"}),
+            "t.yaml: --set peers.1.count=0: field 'peers': every class starts complete: "
+            "nobody downloads the file (a class of count 0 has no peers)");
+  // Only the empty class would accept connections.
+  EXPECT_EQ(ErrorOf(three, {"peers.0.connectable=false", "peers.2.connectable=false",
+                            "peers.1.count=0"}),
+            "t.yaml: --set peers.0.connectable=false --set peers.2.connectable=false --set "
+            "peers.1.count=0: field 'peers': no class is connectable: no peer could accept a "
+            "connection (a class of count 0 has no peers)");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.count=-1"}),
+            "t.yaml: --set peers.1.count=-1: field 'peers.1.count': must not be negative (got "
+            "'-1')");
+}
+
 TEST(ScenarioYaml, ASecondDocumentIsRefusedNotIgnored) {
   // kGood's 14 lines, then '---' and the second document from line 16.
   EXPECT_EQ(ErrorOf(std::string(kGood) + "---\nname: other\n"),

@@ -20,6 +20,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/bounds.h"
 #include "sim/engine.h"
 #include "sim/memory_estimate.h"
 #include "sim/results.h"
@@ -227,7 +228,7 @@ TEST(CheckSweepSpec, RejectsConflictsAndBadFields) {
 
 const char* kHeader =
     "run,seed,protocol.piece_selection,completed,mean_completion_s,median_completion_s,"
-    "p90_completion_s,makespan_s,efficiency,kumar_ross_s";
+    "p90_completion_s,makespan_s,efficiency,kumar_ross_s,piece_granular_s";
 
 std::string SweepArgs(const std::string& out, int jobs) {
   return "sweep " + TinyFile() +
@@ -260,7 +261,60 @@ TEST(SimSweep, WritesOneFolderPerRunAndTheTable) {
   std::snprintf(expect, sizeof expect, ",%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f", sum.completed,
                 *sum.mean, *sum.median, *sum.p90, *sum.makespan_s, *sum.efficiency,
                 sum.bounds.kumar_ross_s);
-  EXPECT_EQ(rows[4], "protocol.piece_selection=random__seed=2,2,random" + std::string(expect));
+  // The piece-granular bound does not apply (the seed uploads faster than
+  // the leechers): an empty cell, as summary.json's null.
+  ASSERT_FALSE(sum.bounds.piece_granular_s);
+  EXPECT_EQ(rows[4], "protocol.piece_selection=random__seed=2,2,random" + std::string(expect) +
+                         ",");
+}
+
+// sweep.csv had no piece_granular_s, though every summary.json carries it
+// (null when it does not apply: one seed and equal uploads). It is now the
+// last column; tables written before it are still tables (`sim merge
+// --out` replaces them), and a summary.json without it gives an empty cell.
+TEST(SimSweep, TableHasThePieceGranularBoundWhereItApplies) {
+  const std::string out = Dir("piece_granular"), file = TinyFile();
+  std::string err;
+  ASSERT_EQ(Sim("sweep " + file + " --vary peers.0.upload=1Mbit/s,4Mbit/s --seeds 1 --quiet "
+                "--jobs 2 --out " + out,
+                nullptr, &err),
+            0)
+      << err;
+  std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].substr(rows[0].rfind(',')), ",piece_granular_s");
+  auto parsed = LoadScenario(file, {"peers.0.upload=1Mbit/s"});
+  const Scenario equal = std::get<Scenario>(parsed);
+  const SimpleBounds b = ComputeSimpleBounds(equal);
+  ASSERT_TRUE(b.piece_granular_s);
+  char kr[32], pg[32];
+  std::snprintf(kr, sizeof kr, "%.6f", b.kumar_ross_s);
+  std::snprintf(pg, sizeof pg, "%.6f", *b.piece_granular_s);
+  const std::string cells = std::string(",") + kr + "," + pg;
+  EXPECT_EQ(rows[1].substr(rows[1].size() - cells.size()), cells) << rows[1];
+  const std::string summary = Read(out + "/runs/peers.0.upload=1Mbit%2Fs__seed=1/summary.json");
+  EXPECT_NE(summary.find(std::string("\"piece_granular_s\": ") + pg), std::string::npos)
+      << summary;
+  EXPECT_EQ(rows[2].back(), ',') << rows[2];  // 4Mbit/s seed: does not apply
+
+  // A table written before the column existed is replaced by a merge.
+  const std::string old_table = TestFile(".old.csv");
+  std::string old_header = kHeader;
+  old_header = old_header.substr(0, old_header.rfind(','));
+  std::ofstream(old_table) << old_header << "\nx,1,rarest_first,5,1,1,1,1,1,1\n";
+  ASSERT_TRUE(IsSweepTable(old_table));
+  EXPECT_EQ(Sim("merge " + out + " --out " + old_table, nullptr, &err), 0) << err;
+  EXPECT_EQ(Lines(Read(old_table)), rows);
+  // A run folder whose summary.json lacks the field: an empty cell.
+  const std::string path = out + "/runs/peers.0.upload=1Mbit%2Fs__seed=1/summary.json";
+  std::string text = Read(path);
+  const size_t at = text.find(", \"piece_granular_s\": ");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.erase(at, text.find('}', at) - at);
+  std::ofstream(path, std::ios::trunc) << text;
+  EXPECT_EQ(Sim("merge " + out, nullptr, &err), 0) << err;
+  rows = Lines(Read(out + "/sweep.csv"));
+  EXPECT_EQ(rows[1].back(), ',') << rows[1];
 }
 
 TEST(SimSweep, ResultsDoNotDependOnJobs) {
@@ -1211,6 +1265,28 @@ TEST(SimSweep, FailingRunIsReportedAndTheExitCodeIsNonZero) {
   EXPECT_TRUE(fs::exists(out + "/logs/protocol.piece_selection=random__seed=1.log"));
 }
 
+
+// A sweep can switch a class off: --vary peers.2.count=0,2 runs with and
+// without the free riders, at the same other classes.
+TEST(SimSweep, ACountCanBeVariedToZero) {
+  const std::string file = TestFile(".riders.yaml"), out = Dir("riders");
+  std::string text = kTiny;
+  text.insert(text.rfind("sample_interval"),
+              "  - {class: rider, count: 2, upload: 1Mbit/s, download: 8Mbit/s, free_rider: true,\n"
+              "     arrival: {uniform: [0s, 2s]}}\n");
+  std::ofstream(file) << text;
+  std::string err;
+  ASSERT_EQ(Sim("sweep " + file + " --vary peers.2.count=0,2 --seeds 1 --quiet --jobs 2 --out " +
+                    out,
+                nullptr, &err),
+            0)
+      << err;
+  std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].rfind("peers.2.count=0__seed=1,1,0,5,", 0), 0u) << rows[1];
+  EXPECT_EQ(rows[2].rfind("peers.2.count=2__seed=1,1,2,7,", 0), 0u) << rows[2];
+  EXPECT_EQ(Lines(Read(out + "/runs/peers.2.count=0__seed=1/peers.csv")).size(), 1u + 1 + 5);
+}
 
 // `sim merge --out` wrote wherever it was told: over the scenario file, a
 // sweep folder's manifest or jobs.txt, a run's summary.json. It now

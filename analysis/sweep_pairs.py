@@ -1,0 +1,172 @@
+"""Paired comparisons within a sweep: every condition against a reference
+condition, seed by seed.
+
+Runs of a sweep with the same seed draw the same random numbers for their
+workload (arrival times, the seeds of every peer), so two conditions run
+with one seed meet the same swarm. Comparing them seed by seed removes that
+shared variation, which the unpaired confidence intervals of plot_sweep.py
+keep: a difference can be clear in every seed and still hide inside two
+overlapping intervals.
+
+A run is paired with the run of the reference x value that has the same
+seed and the same values of every other varied parameter (so a sweep over
+two parameters pairs within each value of the other one). For each pair
+the statistic is
+
+  difference = value - reference value, summarised by its mean and a 95%
+               confidence interval from Student's t with n - 1 degrees of
+               freedom (the paired t interval);
+  ratio      = value / reference value, summarised by its geometric mean
+               and the t interval of log(ratio), mapped back (so the
+               interval is not symmetric). Only positive values form one.
+
+The t quantiles come from a table (df 1..30, then 1.96), as for the
+unpaired intervals of plot_sweep.py: these scripts use numpy and matplotlib
+only, and scipy is not needed for them.
+
+Plain functions over the rows read by plot_sweep.read_sweep(); drawing is
+plot_sweep.py's job.
+"""
+
+import collections
+import math
+
+from resultdir import ResultError
+
+# Student t quantile t(0.975, df) for df = 1..30; beyond that ~ normal.
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def t975(df):
+    """t(0.975, df) for df >= 1 (1.96 beyond the table)."""
+    return T975[df - 1] if df <= len(T975) else 1.96
+
+
+# One paired run: its seed, the other varied parameters it shares with its
+# reference run ((column, value) pairs), both values as the table has them
+# (text) and the statistic.
+Pair = collections.namedtuple("Pair", "seed others value reference stat")
+
+# One point of a paired series: the x value, the summary (centre and the
+# interval's ends) and the per-seed statistics behind it.
+Point = collections.namedtuple("Point", "x centre low high pairs")
+
+
+def as_float(text):
+    try:
+        v = float(text)
+        return v if math.isfinite(v) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def summarize(stats, ratio, err):
+    """(centre, low, high) of per-seed statistics: the mean difference or
+    the geometric mean ratio, with a 95% confidence interval (err
+    'ci95') or one standard deviation ('std') either side. One value has
+    no spread: low == high == centre."""
+    values = [math.log(s) for s in stats] if ratio else list(stats)
+    n = len(values)
+    mean = sum(values) / n
+    half = 0.0
+    if n > 1:
+        sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+        half = sd if err == "std" else t975(n - 1) * sd / math.sqrt(n)
+    if ratio:
+        return math.exp(mean), math.exp(mean - half), math.exp(mean + half)
+    return mean, mean - half, mean + half
+
+
+def check_reference(path, rows, x, ref):
+    """Raises ResultError unless `ref` is one of the values of column x."""
+    values = []
+    for r in rows:
+        if r[x] not in values:
+            values.append(r[x])
+    if ref not in values:
+        raise ResultError(
+            f"{path}: --paired-to {ref}: not a value of {x} in this table "
+            f"(its values: {', '.join(values)})")
+
+
+Pairing = collections.namedtuple(
+    "Pairing", "series unpaired not_positive references")
+
+
+def pair(rows, x, y, ref, others, groups, ratio=False, err="ci95",
+         exclude=frozenset(), path="sweep"):
+    """Pairs every run whose x is not `ref` with its reference run (same
+    seed, same values of the columns `others`) and summarises the pairs.
+
+    Returns a Pairing: `series`, {series label (the `groups` values, as
+    plot_sweep.aggregate() labels them): [Point]}, x values in the table's
+    order, the reference's own point among them (centre 0, or 1 for a
+    ratio, with the reference runs as its pairs); `unpaired`, runs left out because they
+    or their reference run have no value of y (an empty cell, or a run in
+    `exclude`) or there is no reference run; `not_positive`, runs left out
+    of a ratio because a value is not above 0; `references`, how many
+    reference runs have a value. Raises ResultError if two runs of the
+    reference share a seed and other values (they could not be told
+    apart)."""
+    def key(r):
+        return (r.get("seed"), tuple((c, r[c]) for c in others))
+
+    def value(r):
+        return None if r.get("run") in exclude else as_float(r[y])
+
+    refs = {}
+    for r in rows:
+        if r[x] != ref:
+            continue
+        if key(r) in refs:
+            raise ResultError(
+                f"{path}: --paired-to {ref}: runs {refs[key(r)][0]} and "
+                f"{r.get('run')} have the same seed and parameters: cannot "
+                "pair them")
+        refs[key(r)] = (r.get("run"), value(r), r[y])
+    buckets, unpaired, not_positive = {}, 0, 0
+    for r in rows:
+        label = ", ".join(f"{g}={r[g]}" for g in groups)
+        by_x = buckets.setdefault(label, {})
+        v, (_, rv, rtext) = value(r), refs.get(key(r), (None, None, None))
+        if r[x] == ref:
+            if v is not None:
+                by_x.setdefault(ref, []).append(Pair(
+                    r.get("seed"), key(r)[1], r[y], r[y], 1.0 if ratio else 0.0))
+            continue
+        if v is None or rv is None:
+            unpaired += 1
+            continue
+        if ratio and (v <= 0 or rv <= 0):
+            not_positive += 1
+            continue
+        by_x.setdefault(r[x], []).append(Pair(
+            r.get("seed"), key(r)[1], r[y], rtext, v / rv if ratio else v - rv))
+    order = list(dict.fromkeys(r[x] for r in rows))   # as given to --vary
+    series = {}
+    for label, by_x in buckets.items():
+        points = []
+        for xv in order:
+            pairs = by_x.get(xv)
+            if not pairs:
+                continue
+            if xv == ref:
+                c = 1.0 if ratio else 0.0
+                points.append(Point(xv, c, c, c, pairs))
+            else:
+                points.append(Point(xv, *summarize(
+                    [p.stat for p in pairs], ratio, err), pairs))
+        if any(p.x != ref for p in points):
+            series[label] = points
+    references = sum(1 for _, v, _ in refs.values() if v is not None)
+    return Pairing(series, unpaired, not_positive, references)
+
+
+def side_counts(point, ratio):
+    """(below, above): pairs whose statistic is below / above no change
+    (0 for a difference, 1 for a ratio); ties count in neither."""
+    level = 1.0 if ratio else 0.0
+    return (sum(1 for p in point.pairs if p.stat < level),
+            sum(1 for p in point.pairs if p.stat > level))
