@@ -382,17 +382,31 @@ def _style_legend(ax, labels, styles):
 
 
 def draw_utilization(ax, runs, labels=None):
-    """Aggregate upload rate / aggregate upload capacity, in percent."""
+    """Aggregate upload rate / aggregate upload capacity, in percent: the
+    mean over each sample interval (timeline.csv's upload_utilization_mean,
+    a step over the interval before each row) as the main curve, and for a
+    single run the instantaneous samples faintly behind it when they
+    differ. A folder without the mean column (written before 2026-11-27)
+    shows its samples as the main curve."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
         t = run.timeline["time_s"] / div
-        u = 100.0 * run.timeline["upload_utilization"]
-        if len(runs) == 1:
-            ax.fill_between(t, u, color="tab:orange", alpha=0.25, lw=0)
-            ax.plot(t, u, color="tab:orange", lw=1.8,
-                    label="upload used / upload capacity of present peers")
+        sample = 100.0 * run.timeline["upload_utilization"]
+        mean = run.timeline.get("upload_utilization_mean")
+        if mean is None:
+            u, ds, what = sample, "default", "sampled at each row"
         else:
-            ax.plot(t, u, color=run_color(i), lw=1.6,
+            u, ds, what = 100.0 * mean, "steps-pre", "mean over each interval"
+        if len(runs) == 1:
+            color = "tab:orange"
+            if mean is not None and not np.allclose(u, sample, atol=1e-4):
+                ax.plot(t, sample, color=color, lw=0.7, alpha=0.45,
+                        label="at each sample", zorder=1)
+            ax.fill_between(t, u, color=color, alpha=0.25, lw=0,
+                            step="pre" if ds == "steps-pre" else None)
+            ax.plot(t, u, color=color, lw=1.8, ds=ds, zorder=2, label=what)
+        else:
+            ax.plot(t, u, color=run_color(i), lw=1.6, ds=ds,
                     label=legend_label(labels[i]))
     ax.set_xlim(left=0)
     # Headroom above 100% for the legend, in one row: at the bottom centre
@@ -400,9 +414,10 @@ def draw_utilization(ax, runs, labels=None):
     ax.set_ylim(0, 100 + 12 + 6 * max(0, len(runs) - 1))
     ax.set_yticks(range(0, 101, 20))
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
-    ax.set_ylabel("upload utilisation (%)")
+    ax.set_ylabel("upload used / capacity of present peers (%)")
     ax.set_title("How much of the upload capacity is used?")
-    ax.legend(loc="upper center", ncol=max(1, min(len(runs), 3)))
+    ax.legend(loc="upper center",
+              ncol=max(1, min(len(ax.get_legend_handles_labels()[0]), 3)))
 
 
 def draw_availability(ax, run, twin=True):

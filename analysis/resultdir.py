@@ -25,6 +25,9 @@ PEERS_COLUMNS = ("peer", "class", "join_s", "first_piece_s", "completion_s",
 TIMELINE_COLUMNS = ("time_s", "leechers", "seeds", "completed",
                     "upload_utilization", "availability_min",
                     "availability_mean", "availability_entropy")
+# Read as numbers when present; result folders written before 2026-11-27
+# lack them and still load (the key is then absent from Result.timeline).
+TIMELINE_OPTIONAL_COLUMNS = ("upload_utilization_mean",)
 REQUIRED_FILES = ("peers.csv", "timeline.csv", "summary.json")
 
 EXIT_BAD_INPUT = 2
@@ -178,7 +181,9 @@ class Result:
     """One loaded result folder."""
     path: str
     peers: Peers
-    timeline: dict          # column -> numpy array (see TIMELINE_COLUMNS)
+    # column -> numpy array: every one of TIMELINE_COLUMNS, and those of
+    # TIMELINE_OPTIONAL_COLUMNS the file has
+    timeline: dict
     summary: dict
     scenario: dict = field(default_factory=dict)  # top-level scalars only
     # scenario.yaml's peer classes and file (read_peer_classes(),
@@ -433,8 +438,9 @@ def load(path):
                               f"got {p['failed'][bad[0]]!r}")
         peers.failed = np.array([v == "1" for v in p["failed"]])
     t = read_table(os.path.join(path, "timeline.csv"), TIMELINE_COLUMNS,
-                   numeric=set(TIMELINE_COLUMNS))
-    timeline = {c: np.array(t[c], dtype=float) for c in TIMELINE_COLUMNS}
+                   numeric=set(TIMELINE_COLUMNS + TIMELINE_OPTIONAL_COLUMNS))
+    timeline = {c: np.array(t[c], dtype=float)
+                for c in TIMELINE_COLUMNS + TIMELINE_OPTIONAL_COLUMNS if c in t}
     _check_times(os.path.join(path, "timeline.csv"), timeline["time_s"])
     summary = _read_summary(os.path.join(path, "summary.json"))
     scenario = read_scenario_scalars(os.path.join(path, "scenario.yaml"))

@@ -168,6 +168,9 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     row.seeds = t.seeds;
     row.completed = t.completed;
     row.upload_utilization = t.upload_utilization;
+    // Already a mean over the interval before the row (bytes uploaded since
+    // the previous row): the real runner has no instantaneous rate.
+    row.upload_utilization_mean = t.upload_utilization;
     row.availability_min = t.availability_min;
     row.availability_mean = t.availability_mean;
     row.availability_entropy = t.availability_entropy;

@@ -223,6 +223,8 @@ class Simulation::Impl {
   void LinkFlow(Endpoint& e, FlowId f);
   void UnlinkFlow(Endpoint& e, FlowId f);
   void RemovePeer(uint32_t p);
+  void AddUploadCapacity(double bytes_per_second);
+  double UploadCapacityIntegral() const;
   void Reallocate();
   bool Finished() const;
   double ProgressFraction() const;
@@ -266,6 +268,11 @@ class Simulation::Impl {
   uint32_t leechers_done_ = 0;  // completed, or left/failed before completing
   uint32_t completed_ = 0;
   double present_upload_cap_ = 0;
+  // The integral of present_upload_cap_ over time (bytes) up to its last
+  // change; and the integral and net_.BytesMoved() at the last timeline row.
+  double cap_integral_ = 0;
+  Time cap_changed_at_;
+  double cap_integral_at_row_ = 0, moved_at_row_ = 0;
   bool polluters_ = false;  // some class has corrupt_uploads
   RunResult result_;
 };
@@ -575,7 +582,7 @@ void Simulation::Impl::Join(uint32_t p) {
   if (c.start_complete) {
     for (uint32_t& a : availability_) ++a;
   }
-  present_upload_cap_ += c.upload.bytes_per_second();
+  AddUploadCapacity(c.upload.bytes_per_second());
   result_.peers[p].join = now_;
   if (n.plan.leave_at != Time::Never()) queue_.Push(std::max(now_, n.plan.leave_at), kLeave, p);
   // A peer that starts complete completed at its join: `after_complete`
@@ -620,13 +627,25 @@ void Simulation::Impl::RemovePeer(uint32_t p) {
   for (uint32_t i = 0; i < torrent_->piece_count(); ++i) {
     if (n.verified.Test(i)) --availability_[i];
   }
-  present_upload_cap_ -= s_.peers[n.plan.class_index].upload.bytes_per_second();
+  AddUploadCapacity(-s_.peers[n.plan.class_index].upload.bytes_per_second());
   n.present = false;
   n.gone = true;
   result_.peers[p].leave = now_;
   if (!s_.peers[n.plan.class_index].start_complete && !result_.peers[p].completion)
     ++leechers_done_;
   // Keep the core object for its final statistics; it receives no input.
+}
+
+// Changes the upload capacity of the peers present, closing the piece of
+// its integral that ends now.
+void Simulation::Impl::AddUploadCapacity(double bytes_per_second) {
+  cap_integral_ = UploadCapacityIntegral();
+  cap_changed_at_ = now_;
+  present_upload_cap_ += bytes_per_second;
+}
+
+double Simulation::Impl::UploadCapacityIntegral() const {
+  return cap_integral_ + present_upload_cap_ * (now_ - cap_changed_at_).seconds();
 }
 
 void Simulation::Impl::OnTimer(uint32_t p, Time at) {
@@ -1014,6 +1033,16 @@ void Simulation::Impl::Sample() {
   row.completed = completed_;
   row.upload_utilization =
       present_upload_cap_ > 0 ? std::min(1.0, net_.TotalRate() / present_upload_cap_) : 0;
+  // Over the interval since the last row: the bytes the flows moved (wire
+  // bytes, as TotalRate counts them) over the capacity present, integrated.
+  const double moved = net_.BytesMoved(now_);
+  const double cap = UploadCapacityIntegral();
+  const double offered = cap - cap_integral_at_row_;
+  if (offered > 0) {
+    row.upload_utilization_mean = std::clamp((moved - moved_at_row_) / offered, 0.0, 1.0);
+  }
+  moved_at_row_ = moved;
+  cap_integral_at_row_ = cap;
   if (!availability_.empty()) {
     uint32_t mn = availability_[0];
     double sum = 0;
@@ -1035,6 +1064,8 @@ void Simulation::Impl::Sample() {
     }
   }
   if (!result_.timeline.empty() && result_.timeline.back().time == now_) {
+    // The same instant again: the interval is still the one before it.
+    row.upload_utilization_mean = result_.timeline.back().upload_utilization_mean;
     result_.timeline.back() = row;
   } else {
     result_.timeline.push_back(row);

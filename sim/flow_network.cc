@@ -82,6 +82,7 @@ FlowId FlowNetwork::Start(core::Time now, uint32_t src, uint32_t dst,
 void FlowNetwork::Remove(core::Time now, FlowId f) {
   SWARM_CHECK(active(f));
   Flow& fl = flows_[f];
+  moved_ += MovedSince(fl, (now - fl.since).seconds());
   for (int side = 0; side < 2; ++side) {
     uint32_t li = LinkOf(fl, side);
     Link& l = links_[li];
@@ -102,6 +103,7 @@ void FlowNetwork::Remove(core::Time now, FlowId f) {
 core::Time FlowNetwork::Restart(core::Time now, FlowId f, double bytes, uint64_t tag) {
   SWARM_CHECK(active(f));
   Flow& fl = flows_[f];
+  moved_ += MovedSince(fl, (now - fl.since).seconds());
   fl.remaining = bytes;
   fl.since = now;
   fl.gen = next_gen_++;
@@ -265,7 +267,9 @@ void FlowNetwork::Reallocate(core::Time now, const ChangedFn& changed) {
   for (FlowId f : region_) {
     Flow& fl = flows_[f];
     if (new_rate_[f] == fl.rate) continue;
-    fl.remaining -= fl.rate * (now - fl.since).seconds();
+    const double seconds = (now - fl.since).seconds();
+    moved_ += MovedSince(fl, seconds);
+    fl.remaining -= fl.rate * seconds;
     fl.since = now;
     fl.rate = new_rate_[f];
     fl.gen = next_gen_++;
@@ -277,6 +281,14 @@ double FlowNetwork::TotalRate() const {
   double sum = 0;
   for (const Flow& fl : flows_) {
     if (fl.active) sum += fl.rate;
+  }
+  return sum;
+}
+
+double FlowNetwork::BytesMoved(core::Time now) const {
+  double sum = moved_;
+  for (const Flow& fl : flows_) {
+    if (fl.active) sum += MovedSince(fl, (now - fl.since).seconds());
   }
   return sum;
 }

@@ -20,13 +20,16 @@
 //
 // Each flow's progress is integrated piecewise: remaining bytes at `since`
 // and a rate. Reallocate reports every flow whose rate changed together with
-// its new finish time, so the driver can reschedule its completion.
+// its new finish time, so the driver can reschedule its completion. The
+// same pieces, summed, give BytesMoved(): the integral of TotalRate() over
+// time, exact, at the cost of one addition wherever a piece is closed.
 //
 // Invariants: for every link, the sum of its flows' rates <= capacity
 // (within float slack), checked by CheckCaps(). Thread-compatible.
 #ifndef SWARM_SIM_FLOW_NETWORK_H_
 #define SWARM_SIM_FLOW_NETWORK_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -88,6 +91,13 @@ class FlowNetwork {
   double Remaining(FlowId f, core::Time now) const;
   // Sum of the rates of all active flows (bytes/s).
   double TotalRate() const;
+  // Bytes moved by all flows, finished, aborted or still active, from the
+  // start up to `now`: the integral of TotalRate() over time. A flow counts
+  // at most the bytes it was started (or restarted) with, so one that ends
+  // at its finish time (rounded up to a microsecond) counts exactly those.
+  // Walks every flow, like TotalRate(). REQUIRES: `now` is not before the
+  // time of the last call that changed a flow.
+  double BytesMoved(core::Time now) const;
   double UploadRate(uint32_t host) const;
   double DownloadRate(uint32_t host) const;
   size_t active_flows() const { return active_count_; }
@@ -128,6 +138,10 @@ class FlowNetwork {
   bool HasBottleneck(FlowId f);
   double Effective(FlowId f) const;
   static core::Time FinishTime(core::Time now, double remaining, double rate);
+  // Bytes `fl` has moved since its `since`, at most its remaining bytes.
+  static double MovedSince(const Flow& fl, double seconds) {
+    return std::min(std::max(fl.remaining, 0.0), fl.rate * seconds);
+  }
   void LinkStats(uint32_t link, double* load, double* max_rate);
 
   std::vector<Link> links_;
@@ -136,6 +150,8 @@ class FlowNetwork {
   size_t active_count_ = 0;
   uint64_t next_gen_ = 1;
   uint64_t solved_flows_ = 0;
+  // Bytes moved by every flow up to its `since` (or its removal).
+  double moved_ = 0;
 
   // Scratch state of one Reallocate(), reused to avoid allocation.
   std::vector<uint32_t> dirty_links_;

@@ -146,11 +146,11 @@ char* PutWhole(char* p, char* end, uint64_t v, char sep) {
 std::string TimelineCsv(const RunResult& r) {
   std::string out =
       "time_s,leechers,seeds,completed,upload_utilization,availability_min,"
-      "availability_mean,availability_entropy\n";
-  out.reserve(out.size() + r.timeline.size() * 72);
-  // Five doubles of at most ~330 digits each (1e308 in fixed notation),
+      "availability_mean,availability_entropy,upload_utilization_mean\n";
+  out.reserve(out.size() + r.timeline.size() * 81);
+  // Six doubles of at most ~330 digits each (1e308 in fixed notation),
   // three 10-digit counts, separators.
-  char row[5 * 340 + 3 * 12 + 16];
+  char row[6 * 340 + 3 * 12 + 16];
   char* const end = row + sizeof row;
   for (const TimelineRow& t : r.timeline) {
     char* p = PutFixed6(row, end, t.time.seconds(), ',');
@@ -160,7 +160,8 @@ std::string TimelineCsv(const RunResult& r) {
     p = PutFixed6(p, end, t.upload_utilization, ',');
     p = PutFixed6(p, end, t.availability_min, ',');
     p = PutFixed6(p, end, t.availability_mean, ',');
-    p = PutFixed6(p, end, t.availability_entropy, '\n');
+    p = PutFixed6(p, end, t.availability_entropy, ',');
+    p = PutFixed6(p, end, t.upload_utilization_mean, '\n');
     out.append(row, p);
   }
   return out;

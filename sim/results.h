@@ -34,7 +34,10 @@ struct PeerRecord {
 struct TimelineRow {
   core::Time time;
   uint32_t leechers = 0, seeds = 0, completed = 0;
-  double upload_utilization = 0;
+  double upload_utilization = 0;  // at `time`
+  // Over the interval since the previous row: bytes moved / integral of the
+  // present peers' upload capacity (0 for the first row).
+  double upload_utilization_mean = 0;
   double availability_min = 0, availability_mean = 0, availability_entropy = 0;
 };
 

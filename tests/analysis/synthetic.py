@@ -104,7 +104,8 @@ def _write_timeline(path, join, first_piece, completion, leave, dt, end):
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["time_s", "leechers", "seeds", "completed",
                     "upload_utilization", "availability_min",
-                    "availability_mean", "availability_entropy"])
+                    "availability_mean", "availability_entropy",
+                    "upload_utilization_mean"])
         for t in np.arange(0.0, end + dt, dt):
             present = (join <= t) & (t < leave)
             leech = present & (t < completion)
@@ -116,9 +117,13 @@ def _write_timeline(path, join, first_piece, completion, leave, dt, end):
             util = 0.92 * ramp if leech.any() else 0.0
             amin = max(1.0, math.floor(mean * (0.55 + 0.35 * ramp)))
             ent = 0.3 + 0.68 * ramp if leech.any() else 1.0
+            # Over the interval before the row: the ramp at its middle.
+            busy = ((join <= t - dt / 2) & (t - dt / 2 < completion)).any()
+            util_mean = 0.92 * (1.0 - math.exp(-(t - dt / 2) / 60.0)) \
+                if t > 0 and busy else 0.0
             w.writerow([f"{t:.6f}", int(leech.sum()), seeds, done,
                         f"{util:.6f}", f"{amin:.6f}", f"{mean:.6f}",
-                        f"{ent:.6f}"])
+                        f"{ent:.6f}", f"{util_mean:.6f}"])
 
 
 def _write_summary(path, scenario, seed, n, dl, completion, bound, klass, up,

@@ -381,10 +381,46 @@ class PanelTest(helpers.TempDirTest):
             f"downloaded nothing\n(uploaded\n{seed_mib:,.0f} MiB)"])
 
     def test_utilization_in_percent(self):
+        # The main curve is the mean over each interval, a step over the
+        # interval before each row; the samples are drawn faintly behind.
         figures.draw_utilization(self.ax, [self.run])
-        line = self.ax.get_lines()[0]
+        samples, main = self.ax.get_lines()
+        tl = self.run.timeline
+        np.testing.assert_allclose(main.get_ydata(),
+                                   100 * tl["upload_utilization_mean"])
+        self.assertEqual(main.get_drawstyle(), "steps-pre")
+        np.testing.assert_allclose(samples.get_ydata(),
+                                   100 * tl["upload_utilization"])
+        self.assertLess(samples.get_linewidth(), main.get_linewidth())
+        self.assertLess(samples.get_alpha(), 1)
+
+    def test_utilization_of_an_older_folder_draws_the_samples(self):
+        # Written before upload_utilization_mean existed.
+        run = resultdir.load(REAL)
+        self.assertNotIn("upload_utilization_mean", run.timeline)
+        figures.draw_utilization(self.ax, [run])
+        (line,) = self.ax.get_lines()
         np.testing.assert_allclose(line.get_ydata(),
-                                   100 * self.run.timeline["upload_utilization"])
+                                   100 * run.timeline["upload_utilization"])
+        self.assertIn("sampled", line.get_label())
+
+    def test_utilization_draws_equal_columns_once(self):
+        # swarm run-scenario writes its interval figure into both columns.
+        tl = self.run.timeline
+        tl["upload_utilization_mean"] = tl["upload_utilization"].copy()
+        figures.draw_utilization(self.ax, [self.run])
+        (line,) = self.ax.get_lines()
+        self.assertEqual(line.get_drawstyle(), "steps-pre")
+        self.assertIn("mean", line.get_label())
+
+    def test_utilization_overlay_draws_each_runs_mean(self):
+        old = resultdir.load(REAL)
+        figures.draw_utilization(self.ax, [self.run, old], labels=["a", "b"])
+        new_line, old_line = self.ax.get_lines()
+        np.testing.assert_allclose(
+            new_line.get_ydata(), 100 * self.run.timeline["upload_utilization_mean"])
+        np.testing.assert_allclose(old_line.get_ydata(),
+                                   100 * old.timeline["upload_utilization"])
 
     def test_utilization_legend_hides_no_part_of_the_curve(self):
         # The legend sat at the bottom centre, over the curve wherever it

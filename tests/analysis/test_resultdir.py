@@ -80,6 +80,26 @@ class LoadTest(helpers.TempDirTest):
             json.dump(s, f)
         self.assertIsNone(resultdir.load(self.dir).kumar_ross_s)
 
+    def test_interval_mean_utilization_is_read(self):
+        run = resultdir.load(self.dir)
+        mean = run.timeline["upload_utilization_mean"]
+        self.assertEqual(mean.dtype, float)
+        self.assertEqual(len(mean), len(run.timeline["time_s"]))
+        self.assertEqual(mean[0], 0.0)
+        self.assertGreater(mean.max(), 0.5)
+
+    def test_folder_without_interval_mean_loads(self):
+        # A folder written before the column existed (2026-11-27).
+        path = os.path.join(self.dir, "timeline.csv")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        self.assertTrue(lines[0].endswith(",upload_utilization_mean"))
+        with open(path, "w") as f:
+            f.write("\n".join(l.rsplit(",", 1)[0] for l in lines) + "\n")
+        run = resultdir.load(self.dir)
+        self.assertNotIn("upload_utilization_mean", run.timeline)
+        self.assertGreater(len(run.timeline["upload_utilization"]), 10)
+
     def test_extra_columns_are_tolerated(self):
         path = os.path.join(self.dir, "timeline.csv")
         with open(path) as f:
@@ -129,6 +149,12 @@ class RejectTest(helpers.TempDirTest):
                      lambda t: t.replace("\n0.000000,", "\nzero,", 1))
         self.assertRejected("timeline.csv: line 2: column time_s: 'zero' is "
                             "not a number")
+
+    def test_bad_interval_mean_names_line_and_column(self):
+        self.rewrite("timeline.csv",
+                     lambda t: t.replace(",0.000000\n", ",busy\n", 1))
+        self.assertRejected("timeline.csv: line 2: column "
+                            "upload_utilization_mean: 'busy' is not a number")
 
     def test_failed_column_is_read_and_checked(self):
         def add_failed(bad):

@@ -165,6 +165,53 @@ TEST(FlowNetwork, RestartKeepsTheRateAndStartsAFreshTransfer) {
   EXPECT_NEAR(h.net.Remaining(a, Time::FromMicros(2'000'000)), 125000, 1e-6);
 }
 
+// BytesMoved is the integral of the total rate: an aborted flow counts what
+// it moved, a finished one its bytes (not the microsecond its finish time
+// was rounded up by), and an idle uplink adds nothing.
+TEST(FlowNetwork, BytesMovedIntegratesTheTotalRate) {
+  // As above: two flows at 125000 B/s each; `a` is aborted at 1 s having
+  // moved 125000 bytes, `b` then runs at 250000 B/s and is done at 2.5 s.
+  Harness h(3);
+  h.net.SetCapacity(0, Rate::MegabitsPerSecond(2), Rate::MegabitsPerSecond(10));
+  h.net.SetCapacity(1, Rate::MegabitsPerSecond(1), Rate::MegabitsPerSecond(10));
+  h.net.SetCapacity(2, Rate::MegabitsPerSecond(1), Rate::MegabitsPerSecond(10));
+  FlowId a = h.net.Start(Time::Zero(), 0, 1, 500000, 0);
+  FlowId b = h.net.Start(Time::Zero(), 0, 2, 500000, 0);
+  EXPECT_EQ(h.net.BytesMoved(Time::Zero()), 0);
+  h.Solve();
+  EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(500'000)), 125000, 1e-6);
+  const Time t1 = Time::FromMicros(1'000'000);
+  h.net.Remove(t1, a);
+  EXPECT_NEAR(h.net.BytesMoved(t1), 250000, 1e-6);
+  h.Solve(t1);
+  const double at_1_5s = h.net.BytesMoved(Time::FromMicros(1'500'000));
+  EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(2'000'000)), 500000, 1e-6);
+  // Past its finish `b` has moved all its bytes and no more, removed or not.
+  const Time done = h.finish[b];
+  EXPECT_EQ(done, Time::FromMicros(2'500'000));
+  EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(3'000'000)), 625000, 1e-6);
+  h.net.Remove(done, b);
+  h.Solve(done);
+  EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(4'000'000)), 625000, 1e-6);
+  // Over [1.5 s, 3.5 s] the 250000 B/s uplink was busy for the first half:
+  // utilisation 0.5.
+  const double used = h.net.BytesMoved(Time::FromMicros(3'500'000)) - at_1_5s;
+  EXPECT_NEAR(used / (2 * 250000.0), 0.5, 1e-9);
+}
+
+TEST(FlowNetwork, BytesMovedCountsEveryTransferOfARestartedFlow) {
+  // 125000 B/s; the first 125000 bytes take 1 s, the next 250000 two more.
+  Harness h(2);
+  h.net.SetCapacity(0, Rate::MegabitsPerSecond(1), Rate::MegabitsPerSecond(10));
+  h.net.SetCapacity(1, Rate::MegabitsPerSecond(10), Rate::MegabitsPerSecond(10));
+  FlowId a = h.net.Start(Time::Zero(), 0, 1, 125000, 0);
+  h.Solve();
+  h.net.Restart(Time::FromMicros(1'000'000), a, 250000, 0);
+  EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(2'000'000)), 250000, 1e-6);
+  h.net.Remove(Time::FromMicros(3'000'000), a);
+  EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(5'000'000)), 375000, 1e-6);
+}
+
 // Random churn of flows on a small heterogeneous network: after every step
 // the incremental allocation equals a from-scratch progressive filling.
 TEST(FlowNetwork, IncrementalMatchesReferenceUnderChurn) {
@@ -180,8 +227,10 @@ TEST(FlowNetwork, IncrementalMatchesReferenceUnderChurn) {
       net.SetCapacity(i, Rate::BytesPerSecond(up[i]), Rate::BytesPerSecond(down[i]));
     }
     std::vector<FlowId> live;
+    double moved = 0;  // the total rate integrated step by step
     for (int step = 0; step < 300; ++step) {
       Time now = Time::FromMicros(step * 1000);
+      if (step > 0) moved += net.TotalRate() * 0.001;
       // Several changes may pile up before one reallocation, as when
       // events share a timestamp.
       for (uint64_t op = 0, ops = 1 + rng.Below(3); op < ops; ++op) {
@@ -209,6 +258,7 @@ TEST(FlowNetwork, IncrementalMatchesReferenceUnderChurn) {
       for (size_t i = 0; i < live.size(); ++i)
         ASSERT_NEAR(net.rate(live[i]), ref[i], 1e-6 * kMbit) << "step " << step;
       ASSERT_EQ(net.CheckCaps(), 0);
+      ASSERT_NEAR(net.BytesMoved(now), moved, 1e-9 * moved) << "step " << step;
     }
   }
 }

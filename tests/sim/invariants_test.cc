@@ -610,6 +610,71 @@ peers:
   EXPECT_EQ(r.timeline.back().leechers, 0u);
 }
 
+// upload_utilization_mean: bytes moved over the interval before the row
+// over the present upload capacity integrated over it. One seed serving one
+// leecher that uploads nothing keeps its uplink full until its last block
+// is sent: 1 in every interval inside the transfer, the busy fraction in the
+// interval where it ends, 0 after.
+TEST(Invariants, TimelineMeanUtilizationOfOneFullUplink) {
+  Scenario s = Parse(R"(name: one_flow
+seed: 1
+stop: {all_complete: false, max_time: 20s}
+file: {size: 1MiB, piece_size: 64KiB, block_size: 16KiB}
+network: {latency: {constant: 10ms}}
+peers:
+  - {class: seed, count: 1, upload: 1Mbit/s, download: 10Mbit/s, start: complete}
+  - {class: leecher, count: 1, upload: 0bit/s, download: 100Mbit/s}
+sample_interval: 1s
+)");
+  RunResult r = RunChecked(s);
+  ASSERT_TRUE(r.peers[1].completion);
+  // The last block's flow ended one latency before it arrived (verification
+  // takes no time): 1 MiB plus 13 bytes a block at 125000 B/s, ~8.4 s.
+  const double busy_until = r.peers[1].completion->seconds() - 0.010;
+  ASSERT_GT(busy_until, 8.0);
+  ASSERT_LT(busy_until, 9.0);
+  ASSERT_EQ(r.timeline.size(), 21u);
+  EXPECT_EQ(r.timeline[0].upload_utilization_mean, 0);  // no interval yet
+  for (size_t i = 1; i < r.timeline.size(); ++i) {
+    const double t = r.timeline[i].time.seconds();
+    const double expected = std::clamp(busy_until - (t - 1), 0.0, 1.0);
+    if (t == 1) {
+      // The first request reaches the seed after the announce and the
+      // handshakes.
+      EXPECT_GT(r.timeline[i].upload_utilization_mean, 0.8);
+      EXPECT_LT(r.timeline[i].upload_utilization_mean, 1.0);
+      continue;
+    }
+    EXPECT_NEAR(r.timeline[i].upload_utilization_mean, expected, 1e-4) << t;
+  }
+}
+
+// The capacity in the denominator is integrated too: two seeds serve one
+// leecher until one of them leaves half-way through an interval.
+TEST(Invariants, TimelineMeanUtilizationIntegratesTheCapacity) {
+  Scenario s = Parse(R"(name: leaving_seed
+seed: 2
+stop: {all_complete: true, max_time: 10min}
+file: {size: 2MiB, piece_size: 64KiB, block_size: 16KiB}
+network: {latency: {constant: 10ms}}
+peers:
+  - {class: going, count: 1, upload: 1Mbit/s, download: 10Mbit/s, start: complete,
+     leave: {at: 2500ms}}
+  - {class: staying, count: 1, upload: 1Mbit/s, download: 10Mbit/s, start: complete}
+  - {class: leecher, count: 1, upload: 1Mbit/s, download: 100Mbit/s}
+sample_interval: 1s
+)");
+  RunResult r = RunChecked(s);
+  ASSERT_GE(r.timeline.size(), 5u);
+  // [1 s, 2 s]: 2 of 3 Mbit/s used. [2 s, 3 s]: 2 Mbit/s for half a second
+  // and then 1, of 3 and then 2: 1.5 / 2.5. [3 s, 4 s]: 1 of 2.
+  EXPECT_NEAR(r.timeline[2].upload_utilization_mean, 2.0 / 3, 0.01);
+  EXPECT_NEAR(r.timeline[3].upload_utilization_mean, 0.6, 0.01);
+  EXPECT_NEAR(r.timeline[4].upload_utilization_mean, 0.5, 0.01);
+  // The instantaneous samples see only the end of each interval.
+  EXPECT_NEAR(r.timeline[3].upload_utilization, 0.5, 0.01);
+}
+
 // A failure is not a departure: a crashed peer vanishes without a
 // `stopped` announce, so the tracker keeps listing it and later peers' dials
 // to it fail; a peer that leaves says `stopped` and is no longer handed out
