@@ -862,6 +862,14 @@ void Peer::RequestMore(Time now, Connection& c) {
   const bool endgame_before = picker_.InEndgame();
   picker_.Pick(c.remote_have, *c.remote, want, rng_,
                [&c](const BlockRef& b) { return c.HasOutstanding(b); }, picks_);
+  // A parole piece taken over from another peer starts again (PiecePicker):
+  // its former owner's blocks are waste, and the piece's sources start over.
+  for (const PiecePicker::Discard& d : picker_.TakeDiscards()) {
+    sources_.erase(d.piece.value());
+    stats_.downloaded -= d.bytes;
+    stats_.wasted += d.bytes;
+    stats_.discarded += d.bytes;
+  }
   for (const BlockRef& b : picks_) {
     c.requests.push_back(OutstandingRequest{b, now});
     Send(now, c, Request{b});

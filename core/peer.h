@@ -42,7 +42,10 @@ namespace swarm::core {
 struct PeerStats {
   Bytes uploaded = 0;         // payload bytes of blocks sent (OnBlockSent)
   Bytes downloaded = 0;       // payload bytes of accepted blocks
-  Bytes wasted = 0;           // duplicate or failed-hash payload bytes
+  Bytes wasted = 0;           // duplicate, failed-hash or discarded payload bytes
+  // Payload bytes stored and then thrown away before their piece's check
+  // (a parole piece taken over by another peer); also in `wasted`.
+  Bytes discarded = 0;
   uint32_t pieces_failed = 0; // pieces that failed verification
   uint32_t peers_banned = 0;
   uint32_t protocol_disconnects = 0;  // disconnects for remote violations

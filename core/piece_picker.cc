@@ -82,7 +82,17 @@ PiecePicker::Partial& PiecePicker::StartPiece(PieceIndex p) {
 void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
                            std::vector<BlockRef>& out) {
   if (!MayTake(part, who)) return;
-  if (part.parole) part.owner = who;
+  if (part.parole) {
+    // Taken over from another peer (MayTake: nobody holds it now): what
+    // that peer delivered goes, so that one peer supplies the whole
+    // attempt. A complete piece awaits its check and is left alone.
+    if (part.owner != who && part.received_count > 0 &&
+        part.received_count < BlocksIn(p)) {
+      DiscardReceived(p, part);
+    }
+    part.owner = who;
+    part.held = true;
+  }
   if (part.unrequested == 0) return;  // every block received or requested
   const uint32_t blocks = BlocksIn(p);
   uint16_t* state = &blocks_[Slot(p, 0)];
@@ -93,6 +103,25 @@ void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
     --part.unrequested;
     out.push_back(Block(p, i));
   }
+}
+
+void PiecePicker::DiscardReceived(PieceIndex p, Partial& part) {
+  uint16_t* state = &blocks_[Slot(p, 0)];
+  Bytes bytes = 0;
+  for (uint32_t i = 0; i < BlocksIn(p); ++i) {
+    if (!(state[i] & kReceived)) continue;
+    // No request is in flight for a received block: an end-game duplicate
+    // is cancelled when the block arrives, and a parole piece has no
+    // end-game duplicates (one peer at a time).
+    state[i] &= kInFlight;
+    if (state[i] == 0) {
+      ++unrequested_;
+      ++part.unrequested;
+    }
+    bytes += Block(p, i).length;
+  }
+  part.received_count = 0;
+  discards_.push_back(Discard{p, bytes});
 }
 
 std::optional<PieceIndex> PiecePicker::ChooseNewPiece(const Bitfield& remote,
@@ -203,13 +232,13 @@ void PiecePicker::AbortRequest(const BlockRef& b) {
   const uint16_t* first = &blocks_[Slot(b.piece, 0)];
   if (std::all_of(first, first + BlocksIn(b.piece),
                   [](uint16_t k) { return (k & kInFlight) == 0; })) {
-    part.owner.reset();
+    part.held = false;
   }
 }
 
 void PiecePicker::ForgetOwner(PeerId who) {
   for (auto& [index, part] : partial_) {
-    if (part.owner == who) part.owner.reset();
+    if (part.owner == who) part.held = false;
   }
 }
 
@@ -248,7 +277,7 @@ bool PiecePicker::NeedsBlock(const BlockRef& b) const {
 bool PiecePicker::AcceptsLateFrom(PieceIndex p, PeerId who) const {
   if (!parole_[p.value()]) return true;
   auto it = partial_.find(p.value());
-  return it != partial_.end() && it->second.owner == who;
+  return it != partial_.end() && it->second.held && it->second.owner == who;
 }
 
 bool PiecePicker::IsOutstanding(const BlockRef& b) const {
@@ -281,7 +310,7 @@ std::string PiecePicker::DebugString() const {
     }
     if (parole_[index]) {
       out += " parole, owner ";
-      out += part.owner ? std::to_string(part.owner->value()) : "none";
+      out += part.held ? std::to_string(part.owner->value()) : "none";
     }
     out += "\n";
   }

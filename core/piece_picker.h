@@ -12,7 +12,10 @@
 //
 // Parole: a piece that failed verification with blocks from several peers
 // is downloaded again from a single peer at a time, so that a second failure
-// names the culprit (libtorrent calls this parole mode).
+// names the culprit (libtorrent calls this parole mode). When a parole piece
+// passes to another peer (its owner choked us or left midway), the blocks
+// the former owner delivered are discarded and the new owner fetches the
+// whole piece: the attempt never mixes two peers' blocks.
 //
 // Invariants:
 //   - availability_[p] = number of connected peers announcing piece p;
@@ -30,6 +33,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/bitfield.h"
@@ -112,6 +116,16 @@ class PiecePicker {
   // put on parole.
   void OnPieceVerified(PieceIndex p, bool ok);
   bool OnParole(PieceIndex p) const { return parole_[p.value()]; }
+  // A parole piece whose received blocks a Pick threw away because another
+  // peer took it over (see Parole above); `bytes` is what they held.
+  struct Discard {
+    PieceIndex piece;
+    Bytes bytes = 0;
+  };
+  // The discards made since the last call, oldest first. The caller's
+  // record of who supplied these pieces must start over, and the blocks
+  // already stored are overwritten by the refetch.
+  std::vector<Discard> TakeDiscards() { return std::exchange(discards_, {}); }
   // Whether a block of p that `who` sends with no request for it
   // outstanding (the late answer to one we gave up) may be kept. Always,
   // unless p is on parole: then only from the peer now fetching it, or the
@@ -145,7 +159,12 @@ class PiecePicker {
     // when a piece ends): a pick reads it here, in the line it reads
     // anyway, not in parole_'s.
     bool parole = false;
-    std::optional<PeerId> owner;  // parole pieces: the one peer asked
+    // Parole pieces: whether `owner` is fetching it now. Reset when it stops
+    // (ForgetOwner, its last request aborted): then another peer may take
+    // the piece over.
+    bool held = false;
+    // Parole pieces: the peer last asked; the blocks received are its.
+    std::optional<PeerId> owner;
   };
   // The state of one block in blocks_: the requests in flight in the low
   // 15 bits, kReceived once it arrived.
@@ -159,9 +178,11 @@ class PiecePicker {
   size_t Slot(const BlockRef& b) const { return Slot(b.piece, b.offset / config_.block_size); }
   // Whether `who` may be asked for blocks of this partial piece.
   static bool MayTake(const Partial& part, PeerId who) {
-    return !part.parole || !part.owner || *part.owner == who;
+    return !part.parole || !part.held || *part.owner == who;
   }
   Partial& StartPiece(PieceIndex p);
+  // Forgets the received blocks of parole piece p: they become unrequested.
+  void DiscardReceived(PieceIndex p, Partial& part);
   void TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
                 std::vector<BlockRef>& out);
   std::optional<PieceIndex> ChooseNewPiece(const Bitfield& remote, Rng& rng);
@@ -186,6 +207,7 @@ class PiecePicker {
   Bitfield started_;                     // pieces present in partial_
   uint64_t unrequested_ = 0;
   std::vector<uint32_t> scratch_;  // candidate list reused across picks
+  std::vector<Discard> discards_;  // since the last TakeDiscards
 };
 
 }  // namespace swarm::core

@@ -139,8 +139,11 @@ struct Node {
   bool gone = false;
   Time timer_at = Time::Never();
   core::Bitfield verified;  // pieces we told the core verified
-  // Pieces holding a block stored from a polluter since their last check;
-  // they fail verification. Sized only when the scenario has polluters.
+  // Blocks whose stored copy came from a polluter, by TaintSlot: a piece
+  // holding one fails verification. Per block, not per piece: the core may
+  // throw a piece's blocks away before it is complete (a parole piece taken
+  // over by another peer) and store them again from someone else, which
+  // overwrites them. Sized only when the scenario has polluters.
   core::Bitfield tainted;
   std::vector<uint32_t> endpoints;
 };
@@ -194,6 +197,8 @@ class Simulation::Impl {
   void DoAnnounce(uint32_t p, const core::Announce& a);
   void DoCompleted(uint32_t p);
   void DoStore(uint32_t p, const core::StoreBlock& a);
+  // Index in Node::tainted of the block of `piece` at `offset`.
+  uint32_t TaintSlot(uint32_t piece, uint32_t offset) const;
   void ArmTimer(uint32_t p);
   void PrefetchAhead() const;
   uint32_t PeerOf(const Event& e) const;
@@ -578,7 +583,9 @@ void Simulation::Impl::Join(uint32_t p) {
   peer_of_[p] = n.peer.get();
   n.present = true;
   n.verified = core::Bitfield(torrent_->piece_count(), c.start_complete);
-  if (polluters_) n.tainted = core::Bitfield(torrent_->piece_count());
+  if (polluters_) {
+    n.tainted = core::Bitfield(TaintSlot(torrent_->piece_count(), 0));
+  }
   if (c.start_complete) {
     for (uint32_t& a : availability_) ++a;
   }
@@ -741,9 +748,17 @@ void Simulation::Impl::DoStore(uint32_t p, const core::StoreBlock& a) {
   if (!polluters_) return;
   const Endpoint& e = endpoints_[static_cast<uint32_t>(a.conn.value())];
   const uint32_t sender = endpoints_[e.remote].owner;
+  const uint32_t slot = TaintSlot(a.block.piece.value(), a.block.offset);
   if (s_.peers[peer_class_[sender]].corrupt_uploads) {
-    nodes_[p].tainted.Set(a.block.piece.value());
+    nodes_[p].tainted.Set(slot);
+  } else {
+    nodes_[p].tainted.Clear(slot);  // an honest copy over a discarded one
   }
+}
+
+uint32_t Simulation::Impl::TaintSlot(uint32_t piece, uint32_t offset) const {
+  const core::Bytes per_piece = torrent_->piece_length() / s_.file.block_size;
+  return static_cast<uint32_t>(piece * per_piece + offset / s_.file.block_size);
 }
 
 uint32_t Simulation::Impl::StoreMessage(core::Message m) {
@@ -1005,8 +1020,17 @@ void Simulation::Impl::Deliver(uint32_t ep, const core::Message& m) {
 void Simulation::Impl::Verify(uint32_t p, core::PieceIndex piece) {
   Node& n = nodes_[p];
   if (!n.present) return;
-  const bool ok = !polluters_ || !n.tainted.Test(piece.value());
-  if (polluters_) n.tainted.Clear(piece.value());  // the core refetches it whole
+  bool ok = true;
+  if (polluters_) {
+    const uint32_t first = TaintSlot(piece.value(), 0);
+    const core::Bytes size = torrent_->PieceSize(piece);
+    const uint32_t end = first + static_cast<uint32_t>((size + s_.file.block_size - 1) /
+                                                       s_.file.block_size);
+    for (uint32_t i = first; i < end; ++i) {
+      if (n.tainted.Test(i)) ok = false;
+      n.tainted.Clear(i);  // a failed piece is fetched again whole
+    }
+  }
   if (ok && !n.verified.Test(piece.value())) {
     n.verified.Set(piece.value());
     ++availability_[piece.value()];

@@ -668,7 +668,9 @@ class Conversation {
     }
     ASSERT_EQ(subject_->left(), left) << where;
     ASSERT_EQ(subject_->stats().uploaded, sent_bytes_) << where;
-    ASSERT_EQ(subject_->stats().downloaded, stored_bytes_ - failed_bytes_) << where;
+    ASSERT_EQ(subject_->stats().downloaded,
+              stored_bytes_ - failed_bytes_ - subject_->stats().discarded)
+        << where;
     ASSERT_LE(links_.size(), cfg_.max_connections) << "too many connections\n" << where;
     size_t accepted = 0, holders = 0;
     for (const auto& [cid, l] : links_) {

@@ -846,6 +846,50 @@ TEST_F(PeerTest, LateBlockFromAFormerOwnerStaysOutOfAParolePiece) {
   EXPECT_EQ(p.stats().pieces_failed, 2u);
 }
 
+// A parole owner that delivers part of the piece and then chokes us (or
+// leaves) must not leave its blocks in the attempt of the peer that takes
+// over: the piece would be mixed again and its failure would strike nobody.
+// The new owner fetches the whole piece; its blocks overwrite the former
+// owner's, which count as wasted.
+TEST_F(PeerTest, ParolePieceTakenOverIsFetchedWholeFromTheNewOwner) {
+  const TorrentInfo t = TorrentInfo::Synthetic("p.bin", 4 * 16 * kKiB, 4 * 16 * kKiB);
+  PeerConfig cfg = Sequential();
+  cfg.request_pipeline = 2;
+  cfg.endgame = false;
+  Peer p(self_, t, cfg, Rng(1));
+  p.OnStart(now_, false);
+  JoinUnchoked(p, t, c1_, remote_, "*");  // asked for (0,0) (0,1)
+  JoinUnchoked(p, t, c2_, other_, "*");   // asked for (0,2) (0,3)
+  for (uint32_t i : {0u, 1u}) p.OnMessage(now_, c1_, Piece{Blk(0, i)});
+  for (uint32_t i : {2u, 3u}) p.OnMessage(now_, c2_, Piece{Blk(0, i)});
+  p.TakeActions();
+  p.OnPieceVerified(now_, PieceIndex(0), false);  // two sources: parole, no culprit
+  EXPECT_EQ(p.TakeActions(), (std::vector<Action>{SendMessage{c1_, Request{Blk(0, 0)}},
+                                                  SendMessage{c1_, Request{Blk(0, 1)}}}));
+  p.OnMessage(now_, c1_, Piece{Blk(0, 0)});  // c1 delivers one block ...
+  EXPECT_EQ(p.TakeActions(), (std::vector<Action>{StoreBlock{c1_, Blk(0, 0)},
+                                                  SendMessage{c1_, Request{Blk(0, 2)}}}));
+  const Bytes wasted = p.stats().wasted;
+  const Bytes downloaded = p.stats().downloaded;
+  p.OnMessage(now_, c1_, Choke{});  // ... and chokes us: c2 takes the piece over, whole
+  ASSERT_EQ(p.TakeActions(), (std::vector<Action>{SendMessage{c2_, Request{Blk(0, 0)}},
+                                                  SendMessage{c2_, Request{Blk(0, 1)}}}));
+  EXPECT_EQ(p.stats().wasted, wasted + 16 * kKiB);
+  EXPECT_EQ(p.stats().downloaded, downloaded - 16 * kKiB);
+  EXPECT_EQ(p.stats().discarded, 16 * kKiB);
+  for (uint32_t i : {0u, 1u, 2u, 3u}) {
+    p.OnMessage(now_, c2_, Piece{Blk(0, i)});
+    bool stored = false;
+    for (const Action& a : p.TakeActions()) stored |= a == Action{StoreBlock{c2_, Blk(0, i)}};
+    EXPECT_TRUE(stored) << "block " << i;
+  }
+  // c2 alone supplied the piece: when it fails again, c2 is the culprit.
+  p.OnPieceVerified(now_, PieceIndex(0), false);
+  EXPECT_TRUE(p.is_banned(other_));
+  EXPECT_FALSE(p.is_banned(remote_));
+  EXPECT_EQ(p.stats().pieces_failed, 2u);
+}
+
 TEST_F(PeerTest, InputsForUnknownConnectionsAreIgnored) {
   auto p = Make(false);
   p->OnMessage(now_, ConnectionId(55), Piece{Blk(0, 0)});

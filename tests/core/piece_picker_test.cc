@@ -256,8 +256,43 @@ TEST_F(PickerTest, ForgottenOwnerHandsTheParolePieceOn) {
   picker_->ForgetOwner(PeerId(3));                // someone else: no change
   EXPECT_TRUE(Pick("*.", 2, PeerId(2)).empty());
   picker_->ForgetOwner(PeerId(1));
-  EXPECT_EQ(Pick("*.", 2, PeerId(2)).size(), 2u);  // the rest goes to peer 2
-  EXPECT_TRUE(Pick("*.", 1, PeerId(1)).empty());   // and is now peer 2's
+  EXPECT_TRUE(picker_->TakeDiscards().empty());
+  // Peer 2 takes it over and starts again: peer 1's block is thrown away.
+  EXPECT_EQ(Pick("*.", 2, PeerId(2)),
+            (std::vector<BlockRef>{picker_->Block(PieceIndex(0), 0),
+                                   picker_->Block(PieceIndex(0), 1)}));
+  auto discards = picker_->TakeDiscards();
+  ASSERT_EQ(discards.size(), 1u);
+  EXPECT_EQ(discards[0].piece, PieceIndex(0));
+  EXPECT_EQ(discards[0].bytes, picker_->Block(PieceIndex(0), 0).length);
+  EXPECT_TRUE(picker_->TakeDiscards().empty());
+  EXPECT_TRUE(picker_->CheckCounts());
+  EXPECT_TRUE(Pick("*.", 1, PeerId(1)).empty());  // and it is now peer 2's
+}
+
+// An owner that comes back for a parole piece nobody took over meanwhile
+// keeps what it delivered: the attempt is still single-source. A piece
+// complete and awaiting its check is not discarded by a takeover.
+TEST_F(PickerTest, ParoleOwnerComingBackKeepsItsBlocks) {
+  Build("22", "  ", PieceSelection::kSequential, 2);
+  auto a = Pick("*.", 1, PeerId(1));
+  auto b = Pick("*.", 1, PeerId(2));
+  picker_->OnBlockReceived(a[0]);
+  picker_->OnBlockReceived(b[0]);
+  picker_->OnPieceVerified(PieceIndex(0), false);
+  auto owned = Pick("*.", 1, PeerId(1));
+  ASSERT_EQ(owned.size(), 1u);
+  picker_->OnBlockReceived(owned[0]);
+  picker_->ForgetOwner(PeerId(1));  // it choked us, say, and unchokes again
+  EXPECT_EQ(Pick("*.", 2, PeerId(1)),
+            std::vector<BlockRef>{picker_->Block(PieceIndex(0), 1)});
+  EXPECT_TRUE(picker_->TakeDiscards().empty());
+  picker_->OnBlockReceived(picker_->Block(PieceIndex(0), 1));
+  ASSERT_TRUE(picker_->IsComplete(PieceIndex(0)));
+  picker_->ForgetOwner(PeerId(1));
+  EXPECT_TRUE(Pick("*.", 2, PeerId(2)).empty());
+  EXPECT_TRUE(picker_->TakeDiscards().empty());
+  EXPECT_TRUE(picker_->IsComplete(PieceIndex(0)));
 }
 
 // A late block (nobody has it outstanding from its sender) may join any
