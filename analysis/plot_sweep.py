@@ -426,9 +426,6 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     if partial:
         notes.append(f"{partial} of {len(rows)} run(s) ended before every "
                      f"leecher finished: their {args.y} is over those that did")
-    if notes:
-        ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
-                fontsize=8, color="0.3", va="bottom", ha="left")
     style_x_axis(ax, pos, categories, logx)
     counts = {len(p[3]) for pts in series.values() for p in pts}
     if most == 1:
@@ -441,10 +438,21 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     else:
         seeds = {r.get("seed") for r in rows if as_float(r[args.y]) is not None}
         spread = f"mean {error_name(args.err)} over {len(seeds)} seed(s)"
-    ax.set_xlabel(args.x)
-    ax.set_ylabel(ylabel)
     title = (f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"
              f"{spread}; faint dots = single runs")
+    finish_figure(fig, ax, args.x, ylabel, title, settings, notes)
+    return fig, series
+
+
+def finish_figure(fig, ax, xlabel, ylabel, title, settings, notes):
+    """What the plain and the paired figure end alike with: the notes in
+    the lower left, the axis labels, the title (bold above the sweep's
+    fixed settings when it has any), the legend and the layout."""
+    if notes:
+        ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
+                fontsize=8, color="0.3", va="bottom", ha="left")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     if settings:
         fig.suptitle(title, fontsize=11, fontweight="bold")
         ax.set_title("\n".join(textwrap.wrap(settings, 110)[:3]),
@@ -454,7 +462,6 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
         ax.set_title(title, fontsize=11)
     ax.legend(loc="best")
     fig.tight_layout()
-    return fig, series
 
 
 def log_x(args, pos, categories):
@@ -572,29 +579,16 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
                     label=label or f"{'geometric ' if args.ratio else ''}"
                                    f"mean {error_name(args.err)}")
     notes = paired_notes(rows, args, pairing, not_flash)
-    if notes:
-        ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes,
-                fontsize=8, color="0.3", va="bottom", ha="left")
     style_x_axis(ax, pos, categories, logx)
     counts = {len(p.pairs) for pts in series.values() for p in pts
               if p.x != args.paired_to}
     pairs = (f"{min(counts)}–{max(counts)} pairs per point" if len(counts) > 1
              else f"{counts.pop()} pair(s) per point")
     mean = "geometric mean" if args.ratio else "mean"
-    ax.set_xlabel(args.x)
-    ax.set_ylabel(ylabel)
     head = (f"{title}: paired {what} to {args.x}={args.paired_to}\n"
             f"{mean} {error_name(args.err)} (paired t) over {pairs}; "
             "faint dots = single seeds")
-    if settings:
-        fig.suptitle(head, fontsize=11, fontweight="bold")
-        ax.set_title("\n".join(textwrap.wrap(settings, 110)[:3]),
-                     fontsize=9, style="italic", color="0.25",
-                     fontweight="normal")
-    else:
-        ax.set_title(head, fontsize=11)
-    ax.legend(loc="best")
-    fig.tight_layout()
+    finish_figure(fig, ax, args.x, ylabel, head, settings, notes)
     return fig, pairing
 
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "core/peer.h"
 #include "tests/core/printers.h"
@@ -35,6 +36,23 @@ class PeerChokingTest : public ::testing::Test {
   void Handshaken(Peer& p, uint64_t i) {
     p.OnConnected(now_, ConnectionId(i), Direction::kInbound, std::nullopt);
     p.OnMessage(now_, ConnectionId(i), Handshake{torrent_.info_hash(), PeerId(i)});
+    p.TakeActions();
+  }
+  // Neighbour i (Handshaken) has the second half of the 8-piece torrent,
+  // unchokes us and sends the first block we ask of it.
+  void GaveUsABlock(Peer& p, uint64_t i) {
+    const ConnectionId c(i);
+    Handshaken(p, i);
+    p.OnMessage(now_, c, Bits("00001111"));
+    p.OnMessage(now_, c, Unchoke{});
+    std::optional<BlockRef> asked;
+    for (const Action& a : p.TakeActions()) {
+      if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
+        if (auto* r = std::get_if<Request>(&s->message); r && !asked) asked = r->block;
+      }
+    }
+    ASSERT_TRUE(asked.has_value()) << i;
+    p.OnMessage(now_, c, Piece{*asked});
     p.TakeActions();
   }
   static BitfieldMessage Bits(const char* s) {
@@ -143,20 +161,7 @@ TEST_F(PeerChokingTest, PropShareServesANewlyInterestedContributorAtOnce) {
   auto p = Make("11110000", cfg);
   // Three neighbours with what we lack; each sends us the block we ask for.
   for (uint64_t i = 1; i <= 3; ++i) {
-    const ConnectionId c(i);
-    Handshaken(*p, i);
-    p->OnMessage(now_, c, Bits("00001111"));
-    p->OnMessage(now_, c, Unchoke{});
-    const BlockRef* asked = nullptr;
-    const auto acts = p->TakeActions();
-    for (const Action& a : acts) {
-      if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
-        if (auto* r = std::get_if<Request>(&s->message)) asked = &r->block;
-      }
-    }
-    ASSERT_NE(asked, nullptr) << i;
-    p->OnMessage(now_, c, Piece{*asked});
-    p->TakeActions();
+    GaveUsABlock(*p, i);
   }
   // They want our pieces too: all three gave, so all three are served.
   std::vector<ConnectionId> unchoked;
@@ -180,17 +185,8 @@ TEST_F(PeerChokingTest, StoppingSendsNoBlockOnTheConnectionsItCloses) {
   auto p = Make("11110000", cfg);
   // Two neighbours that gave us a block each, so propshare serves both.
   for (uint64_t i = 1; i <= 2; ++i) {
-    const ConnectionId c(i);
-    Handshaken(*p, i);
-    p->OnMessage(now_, c, Bits("00001111"));
-    p->OnMessage(now_, c, Unchoke{});
-    for (const Action& a : p->TakeActions()) {
-      if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
-        if (auto* r = std::get_if<Request>(&s->message)) p->OnMessage(now_, c, Piece{r->block});
-      }
-    }
-    p->TakeActions();
-    p->OnMessage(now_, c, Interested{});
+    GaveUsABlock(*p, i);
+    p->OnMessage(now_, ConnectionId(i), Interested{});
   }
   ASSERT_EQ(p->unchoked_count(), 2u);
   p->TakeActions();

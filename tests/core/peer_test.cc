@@ -64,6 +64,31 @@ class PeerTest : public ::testing::Test {
     p.OnMessage(now_, c, Unchoke{});
   }
   static Disconnect Dis(ConnectionId c, DisconnectReason r) { return Disconnect{c, r}; }
+  // Parole set-up: one piece of four blocks, fetched two blocks at a time
+  // in order, no end-game.
+  static TorrentInfo ParoleTorrent() {
+    return TorrentInfo::Synthetic("p.bin", 4 * 16 * kKiB, 4 * 16 * kKiB);
+  }
+  static PeerConfig ParoleConfig() {
+    PeerConfig cfg = Sequential();
+    cfg.request_pipeline = 2;
+    cfg.endgame = false;
+    return cfg;
+  }
+  // Starts `p` (made with ParoleConfig on ParoleTorrent `t`): c1 (remote_)
+  // and c2 (other_) each supply half of piece 0, which fails: two sources,
+  // so no culprit, and the piece goes on parole, asked of c1 alone.
+  void StartParole(Peer& p, const TorrentInfo& t) {
+    p.OnStart(now_, false);
+    JoinUnchoked(p, t, c1_, remote_, "*");  // asked for (0,0) (0,1)
+    JoinUnchoked(p, t, c2_, other_, "*");   // asked for (0,2) (0,3)
+    for (uint32_t i : {0u, 1u}) p.OnMessage(now_, c1_, Piece{Blk(0, i)});
+    for (uint32_t i : {2u, 3u}) p.OnMessage(now_, c2_, Piece{Blk(0, i)});
+    p.TakeActions();
+    p.OnPieceVerified(now_, PieceIndex(0), false);
+    EXPECT_EQ(p.TakeActions(), (std::vector<Action>{SendMessage{c1_, Request{Blk(0, 0)}},
+                                                    SendMessage{c1_, Request{Blk(0, 1)}}}));
+  }
   // A leecher fetching pieces 0, 1 and half of 2 from c1 (which has all),
   // and interested in c2 (which has only piece 0, already taken): c2 is
   // unchoked with nothing to ask for. Actions are left for the caller.
@@ -816,20 +841,9 @@ TEST_F(PeerTest, PieceMixedFromTwoPeersBansNobody) {
 // peer that took over: it would mix the piece again, and nobody would be
 // struck when it fails (a polluter's way to dodge its ban).
 TEST_F(PeerTest, LateBlockFromAFormerOwnerStaysOutOfAParolePiece) {
-  const TorrentInfo t = TorrentInfo::Synthetic("p.bin", 4 * 16 * kKiB, 4 * 16 * kKiB);
-  PeerConfig cfg = Sequential();
-  cfg.request_pipeline = 2;
-  cfg.endgame = false;
-  Peer p(self_, t, cfg, Rng(1));
-  p.OnStart(now_, false);
-  JoinUnchoked(p, t, c1_, remote_, "*");  // asked for (0,0) (0,1)
-  JoinUnchoked(p, t, c2_, other_, "*");   // asked for (0,2) (0,3)
-  for (uint32_t i : {0u, 1u}) p.OnMessage(now_, c1_, Piece{Blk(0, i)});
-  for (uint32_t i : {2u, 3u}) p.OnMessage(now_, c2_, Piece{Blk(0, i)});
-  p.TakeActions();
-  p.OnPieceVerified(now_, PieceIndex(0), false);  // two sources: parole, no culprit
-  EXPECT_EQ(p.TakeActions(), (std::vector<Action>{SendMessage{c1_, Request{Blk(0, 0)}},
-                                                  SendMessage{c1_, Request{Blk(0, 1)}}}));
+  const TorrentInfo t = ParoleTorrent();
+  Peer p(self_, t, ParoleConfig(), Rng(1));
+  StartParole(p, t);
   p.OnMessage(now_, c1_, Choke{});  // c1 gives up the piece: c2 takes it over
   EXPECT_EQ(p.TakeActions(), (std::vector<Action>{SendMessage{c2_, Request{Blk(0, 0)}},
                                                   SendMessage{c2_, Request{Blk(0, 1)}}}));
@@ -852,20 +866,9 @@ TEST_F(PeerTest, LateBlockFromAFormerOwnerStaysOutOfAParolePiece) {
 // The new owner fetches the whole piece; its blocks overwrite the former
 // owner's, which count as wasted.
 TEST_F(PeerTest, ParolePieceTakenOverIsFetchedWholeFromTheNewOwner) {
-  const TorrentInfo t = TorrentInfo::Synthetic("p.bin", 4 * 16 * kKiB, 4 * 16 * kKiB);
-  PeerConfig cfg = Sequential();
-  cfg.request_pipeline = 2;
-  cfg.endgame = false;
-  Peer p(self_, t, cfg, Rng(1));
-  p.OnStart(now_, false);
-  JoinUnchoked(p, t, c1_, remote_, "*");  // asked for (0,0) (0,1)
-  JoinUnchoked(p, t, c2_, other_, "*");   // asked for (0,2) (0,3)
-  for (uint32_t i : {0u, 1u}) p.OnMessage(now_, c1_, Piece{Blk(0, i)});
-  for (uint32_t i : {2u, 3u}) p.OnMessage(now_, c2_, Piece{Blk(0, i)});
-  p.TakeActions();
-  p.OnPieceVerified(now_, PieceIndex(0), false);  // two sources: parole, no culprit
-  EXPECT_EQ(p.TakeActions(), (std::vector<Action>{SendMessage{c1_, Request{Blk(0, 0)}},
-                                                  SendMessage{c1_, Request{Blk(0, 1)}}}));
+  const TorrentInfo t = ParoleTorrent();
+  Peer p(self_, t, ParoleConfig(), Rng(1));
+  StartParole(p, t);
   p.OnMessage(now_, c1_, Piece{Blk(0, 0)});  // c1 delivers one block ...
   EXPECT_EQ(p.TakeActions(), (std::vector<Action>{StoreBlock{c1_, Blk(0, 0)},
                                                   SendMessage{c1_, Request{Blk(0, 2)}}}));

@@ -34,6 +34,15 @@ class PickerTest : public ::testing::Test {
                   [](const BlockRef&) { return false; }, out);
     return out;
   }
+  // After Build("22", "  ", kSequential, 2): peers 1 and 2 each deliver
+  // one block of piece 0, which then fails its check (on parole, no owner).
+  void FailMixedPiece() {
+    auto a = Pick("*.", 1, PeerId(1));
+    auto b = Pick("*.", 1, PeerId(2));
+    picker_->OnBlockReceived(a[0]);
+    picker_->OnBlockReceived(b[0]);
+    picker_->OnPieceVerified(PieceIndex(0), false);
+  }
   static std::vector<uint32_t> Pieces(const std::vector<BlockRef>& blocks) {
     std::vector<uint32_t> out;
     for (const auto& b : blocks) out.push_back(b.piece.value());
@@ -225,11 +234,7 @@ TEST_F(PickerTest, BlockStatesAreKeptPerPieceAndClearedWhenAPieceEnds) {
 
 TEST_F(PickerTest, FailedPieceGoesOnParoleWithOneOwner) {
   Build("22", "  ", PieceSelection::kSequential, 2);
-  auto a = Pick("*.", 1, PeerId(1));
-  auto b = Pick("*.", 1, PeerId(2));
-  picker_->OnBlockReceived(a[0]);
-  picker_->OnBlockReceived(b[0]);
-  picker_->OnPieceVerified(PieceIndex(0), false);
+  FailMixedPiece();
   EXPECT_TRUE(picker_->OnParole(PieceIndex(0)));
   EXPECT_FALSE(picker_->have().Test(0));
   auto first = Pick("*.", 1, PeerId(1));  // peer 1 takes the parole piece
@@ -275,11 +280,7 @@ TEST_F(PickerTest, ForgottenOwnerHandsTheParolePieceOn) {
 // complete and awaiting its check is not discarded by a takeover.
 TEST_F(PickerTest, ParoleOwnerComingBackKeepsItsBlocks) {
   Build("22", "  ", PieceSelection::kSequential, 2);
-  auto a = Pick("*.", 1, PeerId(1));
-  auto b = Pick("*.", 1, PeerId(2));
-  picker_->OnBlockReceived(a[0]);
-  picker_->OnBlockReceived(b[0]);
-  picker_->OnPieceVerified(PieceIndex(0), false);
+  FailMixedPiece();
   auto owned = Pick("*.", 1, PeerId(1));
   ASSERT_EQ(owned.size(), 1u);
   picker_->OnBlockReceived(owned[0]);
@@ -300,11 +301,7 @@ TEST_F(PickerTest, ParoleOwnerComingBackKeepsItsBlocks) {
 TEST_F(PickerTest, LateBlocksJoinAParolePieceFromItsOwnerOnly) {
   Build("22", "  ", PieceSelection::kSequential, 2);
   EXPECT_TRUE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(1)));  // not on parole
-  auto a = Pick("*.", 1, PeerId(1));
-  auto b = Pick("*.", 1, PeerId(2));
-  picker_->OnBlockReceived(a[0]);
-  picker_->OnBlockReceived(b[0]);
-  picker_->OnPieceVerified(PieceIndex(0), false);
+  FailMixedPiece();
   EXPECT_FALSE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(1)));  // nobody owns it yet
   ASSERT_EQ(Pick("*.", 1, PeerId(2)).size(), 1u);                    // peer 2 takes it
   EXPECT_TRUE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(2)));
