@@ -150,12 +150,14 @@ std::optional<core::Time> PeerDriver::NextWake() {
   }
   if (announce_retry_) MinInto(&t, announce_retry_->first);
   for (const auto& [c, pending] : authenticating_) MinInto(&t, pending.deadline);
+  for (const auto& [c, deadline] : dial_deadline_) MinInto(&t, deadline);
   if (stop_deadline_) MinInto(&t, *stop_deadline_);
   return t;
 }
 
 void PeerDriver::OnWake(core::Time now) {
   ExpireAuth(now);
+  ExpireDials(now);
   for (int i = 0; i < 1000; ++i) {
     auto next = peer_->NextTimeout();
     if (!next || *next > now) break;
@@ -403,6 +405,35 @@ void PeerDriver::ExpireAuth(core::Time now) {
   }
 }
 
+void PeerDriver::ExpireDials(core::Time now) {
+  for (auto it = dial_deadline_.begin(); it != dial_deadline_.end();) {
+    const core::ConnectionId c = it->first;
+    if (!dialing_.count(c) || authenticating_.count(c)) {
+      it = dial_deadline_.erase(it);  // up (auth_timeout governs it now) or gone
+      continue;
+    }
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    it = dial_deadline_.erase(it);
+    const core::PeerAddress address = dialing_.at(c);
+    dialing_.erase(c);
+    Log(LogLevel::kInfo, "peer at " + address.endpoint + " did not answer within " +
+                             std::to_string(options_.connect_timeout.micros() / 1000) +
+                             " ms (the core will try others and retry later)");
+    {
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      ++progress_.dial_timeouts;
+    }
+    auto link = links_.find(c);
+    if (link != links_.end()) link->second.link->Close();
+    ForgetLink(c);
+    peer_->OnConnectFailed(now, address.id);
+    Drain(now);
+  }
+}
+
 void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
                                std::string error, size_t cost) {
   auto it = links_.find(c);
@@ -537,6 +568,7 @@ void PeerDriver::DoConnect(const core::PeerAddress& address) {
     return;
   }
   dialing_[c] = address;
+  dial_deadline_[c] = SteadyNow() + options_.connect_timeout;
   links_[c] = LinkState{dialer_->Dial(address.endpoint, MakeHandlers(c, 2)),
                         DelayFrom(address.id), std::nullopt};
 }

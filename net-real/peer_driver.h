@@ -71,6 +71,12 @@ struct DriverOptions {
   // A new connection must complete the authentication exchange within
   // this, or it is closed.
   core::Duration auth_timeout = core::Duration::Seconds(10);
+  // A dialed connection must come up (the remote's transport answers)
+  // within this, or the dial fails. Without it a listed address that
+  // accepts TCP and never speaks held a dial for gRPC's own connect
+  // timeout, about 20 s, and a tracker listing many of them stalled every
+  // download (the core dials only so many at once).
+  core::Duration connect_timeout = core::Duration::Seconds(5);
   core::PeerConfig peer;
   // What the tracker tells others to dial: "host:port"; an empty host lets
   // the tracker fill in the address it sees.
@@ -118,6 +124,8 @@ struct DriverProgress {
   // or missing proof, key not matching the id, not the peer dialed, time
   // out). The Peer never saw them.
   uint32_t auth_failures = 0;
+  // Dials that did not come up within DriverOptions::connect_timeout.
+  uint32_t dial_timeouts = 0;
   // Received messages (their Link::ReadCost) not yet consumed: all the
   // links hold for the driver, blocks waiting for the disk thread
   // included (at most about DriverOptions::read_budget_bytes), and of
@@ -215,6 +223,7 @@ class PeerDriver : public InboundSink {
   // failed.
   void FailAuth(core::Time now, core::ConnectionId c, const std::string& why);
   void ExpireAuth(core::Time now);
+  void ExpireDials(core::Time now);
   void DoAnnounce(const core::Announce& a);
   void DoStore(const core::StoreBlock& s);
   // On the disk thread: records a failure that ends the download and has
@@ -276,6 +285,10 @@ class PeerDriver : public InboundSink {
   std::map<core::ConnectionId, LinkState> links_;
   // Outbound, not handed to the Peer yet (not up, or not authenticated).
   std::map<core::ConnectionId, core::PeerAddress> dialing_;
+  // When each dial not yet up gives up (connect_timeout); an entry whose
+  // connection is no longer dialing, or is authenticating, is stale and
+  // skipped (erased when it expires).
+  std::map<core::ConnectionId, core::Time> dial_deadline_;
   std::map<core::ConnectionId, Pending> authenticating_;  // each also in links_
   std::vector<Inbound> inbound_;  // heap (LaterInbound)
   size_t inbound_cost_ = 0;       // sum of inbound_[i].cost

@@ -359,6 +359,10 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxTrackerMessageBytes);
   builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
+  // The builder and the server take their own references on the quota.
+  grpc::ResourceQuota quota("swarmlab tracker server");
+  quota.Resize(kTrackerServerMemoryQuota);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(s->service_.get());
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0) {

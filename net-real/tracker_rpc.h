@@ -60,6 +60,19 @@ inline constexpr int kMaxAnnounceReplyBytes = 256 * 1024;
 // answering without end is cut off (RESOURCE_EXHAUSTED).
 inline constexpr size_t kTrackerClientMemoryQuota = 2 * size_t{kMaxTrackerMessageBytes};
 
+// What gRPC may allocate for a TrackerServer's incoming calls, all of them
+// together. Every method takes messages of up to kMaxTrackerMessageBytes
+// (gRPC's receive limit is per server, and only Publish needs it), and a
+// message is taken in whole before its size is checked: without a quota a
+// few clients sending 60 MiB Lookups at once made the tracker hold 600 MiB.
+// Three of the largest messages: an honest Publish of the largest size
+// fits with room to spare; past the quota gRPC cancels calls
+// (RESOURCE_EXHAUSTED) until it is under again. gRPC's quota is a target
+// more than a cap: 8 clients sending two 60 MiB Lookups each raised the
+// tracker's peak from 778 MB to 465 MB with it (7 of the 16 cancelled),
+// not to 192 MiB.
+inline constexpr size_t kTrackerServerMemoryQuota = 3 * size_t{kMaxTrackerMessageBytes};
+
 // Whether `endpoint` is a peer address we store and dial: "HOST:PORT" with
 // PORT in 1..65535 and HOST a host name, an IPv4 address, a bracketed IPv6
 // address, or empty (the tracker fills in the address it sees); at most

@@ -3,8 +3,11 @@
 // impostor that claims an honest peer's id and then serves junk must be
 // refused before the victim's core sees it, so the honest peer is never
 // struck; other broken handshakes are refused without harm too.
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -69,7 +72,8 @@ class ImpersonationTest : public ::testing::Test {
   std::unique_ptr<PeerDriver> StartPeer(
       std::shared_ptr<const PeerIdentity> identity, const std::string& name,
       std::unique_ptr<PeerServer>* server,
-      core::Duration auth_timeout = core::Duration::Seconds(2)) {
+      core::Duration auth_timeout = core::Duration::Seconds(2),
+      core::Duration connect_timeout = core::Duration::Seconds(5)) {
     std::string error;
     *server = PeerServer::Start("127.0.0.1:0", &error);
     EXPECT_TRUE(*server) << error;
@@ -82,6 +86,7 @@ class ImpersonationTest : public ::testing::Test {
     o.identity = std::move(identity);
     o.endpoint = "127.0.0.1:" + std::to_string((*server)->port());
     o.auth_timeout = auth_timeout;
+    o.connect_timeout = connect_timeout;
     auto d = std::make_unique<PeerDriver>(info_, std::move(store),
                                           core::Bitfield(info_.piece_count()), o, &tracker_,
                                           &dialer_);
@@ -342,6 +347,42 @@ TEST_F(ImpersonationTest, StreamsThatNeverProveTheirIdsMakeRoomForAnHonestOne) {
     idle[i]->ctx.TryCancel();
     idle[i]->s->Finish();
   }
+}
+
+// A listed address that accepts the TCP connection and never speaks (a
+// socket listening that nobody accepts on: the kernel completes the
+// handshake) must not hold a dial for gRPC's own ~20 s connect timeout: the
+// driver gives it up after connect_timeout and tells the core it failed.
+TEST_F(ImpersonationTest, ADialToAnAddressThatNeverAnswersGivesUpAfterConnectTimeout) {
+  const int tarpit = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(tarpit, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(tarpit, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(tarpit, 8), 0);
+  ASSERT_EQ(::getsockname(tarpit, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  other_ = StartPeer(impostor_, "other", &other_server_, core::Duration::Seconds(2),
+                     core::Duration::Millis(300));
+  ASSERT_TRUE(other_);
+  {
+    std::lock_guard<std::mutex> lock(tracker_.mu);
+    tracker_.peers = {core::PeerAddress{
+        honest_->id(), "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))}};
+  }
+  other_->TrackerReset();  // announces again, and so dials the tarpit
+  const auto start = std::chrono::steady_clock::now();
+  bool gave_up = false;
+  while (!gave_up && std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+    gave_up = other_->Progress().dial_timeouts >= 1;
+    if (!gave_up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(gave_up) << "no dial given up after " << waited << " s";
+  EXPECT_EQ(other_->Progress().connections, 0u);
+  ::close(tarpit);
 }
 
 // What the tracker hears is the id the key names.
