@@ -109,7 +109,6 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   config.max_peers = 200000;
   if (auto err = config.Validate()) return UserError("tracker configuration: " + *err);
   if (auto problem = ListenProblem(listen)) return UserError("--listen: " + *problem);
-  BlockSignals();
   std::string error;
   GrpcLogHold hold;  // the port was free just now, but may not be any more
   auto server = TrackerServer::Start(listen, config, DrawSeed(0), &error);
@@ -126,7 +125,6 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
 // --- list --------------------------------------------------------------------
 
 int RunList(const std::string& tracker, int retries) {
-  BlockSignals();
   TrackerClient client(tracker);
   std::vector<core::FileEntry> files;
   RetryOutcome outcome = WithRetries(retries, [&](std::string* error) {
@@ -173,12 +171,10 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   }
   // --listen too is checked before hashing: a busy port must not cost the
   // minutes a big file takes to hash. The check opens and closes a plain
-  // socket; gRPC, whose threads must not start before BlockSignals below,
-  // binds the port only after it.
+  // socket; gRPC binds the port only after it. (The stop signals were
+  // blocked in main, before any thread started: one must not land on a
+  // thread that would let it kill us without a stopped announce.)
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
-  // Before any thread starts (gRPC's inherit the mask): a signal must not
-  // land on a thread that would let it kill us without a stopped announce.
-  BlockSignals();
   // And the tracker must answer before hashing, too: an unreachable one
   // fails (or is retried) now, not after minutes of hashing. The probe
   // looks up the empty name, which no file has: the answer is a few bytes.

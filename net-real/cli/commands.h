@@ -41,8 +41,11 @@ int RunList(const std::string& tracker, int retries);
 int RunScenario(const std::string& file, const std::vector<std::string>& sets,
                 std::optional<uint64_t> seed, std::string out_dir,
                 const std::string& max_wall);
+// `info_hash`: empty, or 16 to 64 hex digits the file's info-hash must
+// start with (what `swarm share` and `swarm list` print).
 int RunGet(const std::string& name, const std::string& tracker, const std::string& out_dir,
-           const std::string& seed_after, const CommonOptions& common);
+           const std::string& seed_after, const std::string& info_hash,
+           const CommonOptions& common);
 
 }  // namespace swarm::net::cli
 

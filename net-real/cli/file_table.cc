@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/sha256.h"
 #include "core/utf8.h"
 #include "net-real/units.h"
 
@@ -55,13 +56,14 @@ std::string FormatFileTable(const std::vector<core::FileEntry>& files) {
   };
   std::string out = padded("NAME");
   char buf[128];
-  std::snprintf(buf, sizeof buf, " %12s %8s %6s %9s\n", "SIZE", "PIECES", "SEEDS", "LEECHERS");
+  std::snprintf(buf, sizeof buf, " %12s %8s %6s %9s  %-16s\n", "SIZE", "PIECES", "SEEDS",
+                "LEECHERS", "INFO-HASH");
   out += buf;
   for (size_t i = 0; i < files.size(); ++i) {
     const core::FileEntry& f = files[i];
-    std::snprintf(buf, sizeof buf, " %12s %8u %6u %9u\n",
+    std::snprintf(buf, sizeof buf, " %12s %8u %6u %9u  %-16s\n",
                   FormatBytes(static_cast<double>(f.length)).c_str(), f.piece_count, f.seeds,
-                  f.leechers);
+                  f.leechers, core::ToHex(f.info_hash).substr(0, 16).c_str());
     out += padded(names[i]) + buf;
   }
   if (files.empty()) out += "(no files published)\n";

@@ -30,7 +30,9 @@ std::string PrintableName(std::string_view name);
 size_t DisplayWidth(std::string_view text);
 
 // The whole listing: a header, then one line per file (name, size, pieces,
-// seeds, leechers), or a note when there are none. The name column is as
+// seeds, leechers, the first 16 hex digits of its info-hash: what `swarm
+// share` prints and `swarm get --info-hash` takes), or a note when there
+// are none. The name column is as
 // wide as the widest name, and at least 32 columns.
 std::string FormatFileTable(const std::vector<core::FileEntry>& files);
 

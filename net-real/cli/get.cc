@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "core/sha256.h"
 #include "core/torrent_limits.h"
 #include "core/tracker.h"
 #include "net-real/cli/console.h"
@@ -100,7 +102,8 @@ std::string ProgressLine(const DriverProgress& p, double down_rate, double up_ra
 }  // namespace
 
 int RunGet(const std::string& name, const std::string& tracker, const std::string& out_dir,
-           const std::string& seed_after, const CommonOptions& common) {
+           const std::string& seed_after, const std::string& info_hash,
+           const CommonOptions& common) {
   DriverOptions options;
   if (auto err = MakeDriverOptions(common, &options)) return UserError(*err);
   if (auto problem = FileNameProblem(name)) {
@@ -108,11 +111,18 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   }
   auto linger = ParseSeedAfter(seed_after);
   if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");
+  std::string pinned;  // lower case
+  for (char ch : info_hash) pinned += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (!info_hash.empty() &&
+      (pinned.size() < 16 || pinned.size() > 64 ||
+       pinned.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return UserError("--info-hash: expected 16 to 64 hex digits (as `swarm share` and "
+                     "`swarm list` print them)");
+  }
   if (auto problem = sim::OutDirProblem(out_dir)) return UserError("--out " + out_dir + ": " + *problem);
   // A busy --listen fails now, not after the tracker lookup and its retries.
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
   std::error_code ec;
-  BlockSignals();
   TrackerClient client(tracker);
   std::optional<core::TorrentInfo> info;
   bool missing = false;
@@ -135,6 +145,16 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   }
   if (info->name() != name || !SafeFileName(info->name())) {
     Log(LogLevel::kError, "tracker answered with unsafe or different name '" + info->name() + "'");
+    return 1;
+  }
+  // A name is first come, first served: after a tracker restart anyone may
+  // publish other content under it before its sharer does again. A pinned
+  // info-hash tells the two apart.
+  const std::string listed = core::ToHex(info->info_hash());
+  if (!pinned.empty() && listed.compare(0, pinned.size(), pinned) != 0) {
+    Log(LogLevel::kError, "tracker " + tracker + " lists a different file named '" + name +
+                              "': its info-hash is " + listed.substr(0, pinned.size()) +
+                              ", not " + pinned + " (--info-hash); nothing downloaded");
     return 1;
   }
   // Before anything is allocated for it or written: a torrent beyond the
@@ -296,6 +316,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
         " peers_banned=" + std::to_string(p.stats.peers_banned) +
         " malformed=" + std::to_string(p.malformed_messages) +
         " auth_failures=" + std::to_string(p.auth_failures) +
+        " dial_timeouts=" + std::to_string(p.dial_timeouts) +
         " download_s=" + std::to_string(elapsed));
   const bool gone = !p.file_complete && !std::filesystem::exists(partial_path, ec);
   const bool still_ours = !p.file_complete && !p.partial_file_lost && partial_id &&

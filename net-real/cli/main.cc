@@ -121,6 +121,14 @@ int main(int argc, char** argv) {
   // and a core dump; ignored, it fails with EFBIG instead, which `get`
   // reports like any other disk error (file, reason, partial file kept).
   ::signal(SIGXFSZ, SIG_IGN);
+  // The stop signals are blocked first thing, in every command, and taken
+  // synchronously later (WaitForSignal): before any thread starts (gRPC's
+  // inherit the mask, and a signal must not land on one of them), and
+  // before anything that takes time. Blocked, a signal stays pending until
+  // then; blocked only later, one that came first was lost when the shell
+  // started us with SIGINT ignored (a background job of a script), and a
+  // `get` stopped 50 ms after its start ran all its tracker retries.
+  cli::BlockSignals();
   cli::RouteProtobufLogs();
   CLI::App app{"swarmlab real swarms: tracker, share, list, get, run-scenario"};
   // The parser's own refusals in the format of every other error of ours.
@@ -168,7 +176,7 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->check(Quiet(CLI::Range(1, 1000000)));
 
-  std::string name, out_dir = ".", seed_after = "0s";
+  std::string name, out_dir = ".", seed_after = "0s", info_hash;
   cli::CommonOptions get_opts;
   auto* get = app.add_subcommand("get", "download a file (and seed it on, see --seed-after)");
   get->add_option("NAME", name, "file name as listed by the tracker")
@@ -185,6 +193,10 @@ int main(int argc, char** argv) {
                   "keep seeding after completion: a duration (30s, 5m), a ratio "
                   "(1.5x) or 'forever'")
       ->type_name("WHEN");
+  get->add_option("--info-hash", info_hash,
+                  "download only if the file's info-hash starts with these 16-64 hex "
+                  "digits (as share and list print them)")
+      ->type_name("HEX");
   AddCommon(get, &get_opts);
 
   std::string scenario_file, scenario_out;
@@ -235,5 +247,5 @@ int main(int argc, char** argv) {
   if (*scenario) {
     return cli::RunScenario(scenario_file, sets, scenario_seed, scenario_out, max_wall);
   }
-  return cli::RunGet(name, tracker_addr, out_dir, seed_after, get_opts);
+  return cli::RunGet(name, tracker_addr, out_dir, seed_after, info_hash, get_opts);
 }

@@ -61,9 +61,9 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
   }
   RealRunOptions options;
   options.max_wall_s = *max_wall_s;
-  // Ctrl-C stops the run with the usual teardown, so the peers' temporary
-  // folder (up to 64 copies of the file) is removed.
-  BlockSignals();
+  // Ctrl-C (its signal blocked since main) stops the run with the usual
+  // teardown, so the peers' temporary folder (up to 64 copies of the file)
+  // is removed.
   bool interrupted = false;
   options.interrupted = [&interrupted] {
     interrupted = interrupted || WaitForSignal(std::chrono::milliseconds(0));

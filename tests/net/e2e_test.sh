@@ -82,9 +82,14 @@ field() { sed -n "s/.* $2=\([0-9.-]*\).*/\1/p" "$1" | tail -1; }
 
 case "$MODE" in
 swarm)
+  # The first get pins the content by the info-hash share printed.
+  HASH=$(sed -n 's/.*info-hash \([0-9a-f]\{16\}\).*/\1/p' share.err | head -1)
+  [[ -n $HASH ]] || fail "share printed no info-hash"
   GETS=()
   for i in 1 2 3 4 5 6 7 8; do
-    get "dl$i" "get$i" --seed-after 3s &
+    PIN=()
+    [[ $i == 1 ]] && PIN=(--info-hash "$HASH")
+    get "dl$i" "get$i" --seed-after 3s "${PIN[@]}" &
     GETS+=($!)
     PIDS+=($!)
   done
@@ -105,7 +110,7 @@ swarm)
   kill -INT "$SHARE_PID"
   wait "$SHARE_PID" || fail "share did not exit cleanly on SIGINT"
   "$SWARM" list --tracker "$TRACKER" > list.out
-  grep -Eq '^payload\.bin +32\.0 MiB +128 +0 +0$' list.out || { cat list.out; fail "tracker still lists peers"; }
+  grep -Eq '^payload\.bin +32\.0 MiB +128 +0 +0 +[0-9a-f]{16}$' list.out || { cat list.out; fail "tracker still lists peers"; }
   ;;
 resume)
   # Pieces of the payload already in the partial file, counted by content:
@@ -202,6 +207,20 @@ cli)
   (( RC == 1 )) && grep -q "has no file named 'nosuch.bin' (check .swarm list.; a tracker that restarted just now relearns its files as sharers publish them again, within a minute)" missing.err \
     || { cat missing.err; fail "missing: rc $RC"; }
   [[ ! -e never ]] || fail "a failed lookup left its --out directory behind"
+  # --info-hash pins the content (a name is first come, first served): a
+  # file listed under the name with another info-hash is refused before
+  # anything is written, and a malformed one is a usage error.
+  RC=0
+  "$SWARM" get payload.bin --tracker "$TRACKER" --info-hash 0123456789ABCDEF --out never \
+    > pin.out 2> pin.err || RC=$?
+  (( RC == 1 )) && grep -q "lists a different file named 'payload.bin': its info-hash is [0-9a-f]\{16\}, not 0123456789abcdef (--info-hash); nothing downloaded" pin.err \
+    || { cat pin.err; fail "a wrong --info-hash: rc $RC"; }
+  [[ ! -e never ]] || fail "a wrong --info-hash left its --out directory behind"
+  RC=0
+  "$SWARM" get payload.bin --tracker "$TRACKER" --info-hash 12345 --out never \
+    > pin2.out 2> pin2.err || RC=$?
+  (( RC == 2 )) && grep -q -- "--info-hash: expected 16 to 64 hex digits" pin2.err \
+    || { cat pin2.err; fail "a malformed --info-hash: rc $RC"; }
   # Port 1 on loopback refuses connections: the get backs off 1 s, 2 s, ...
   "$SWARM" get payload.bin --tracker 127.0.0.1:1 --out never > retry.out 2> retry.err &
   P=$!
@@ -400,7 +419,7 @@ cli)
       && grep -Eq "interrupted: .* pieces kept in hup/payload.bin\..*\.part; the same command resumes|interrupted before any piece arrived; nothing kept" hup.err \
       || { cat hup.err; fail "get stopped by SIGHUP: rc $RC, or no summary and word on what was kept"; }
     "$SWARM" list --tracker "$TRACKER" > hup_list.out
-    grep -Eq '^payload\.bin +32\.0 MiB +128 +1 +0$' hup_list.out \
+    grep -Eq '^payload\.bin +32\.0 MiB +128 +1 +0 +[0-9a-f]{16}$' hup_list.out \
       || { cat hup_list.out; fail "a get stopped by SIGHUP is still listed as a leecher"; }
   fi
   # With the seed gone, a get interrupted before any piece arrived leaves
@@ -473,7 +492,7 @@ disk)
   (( $(field full.out wasted) > 0 )) || { cat full.out; fail "discarded blocks not counted wasted"; }
   # The stopped announce arrived: the seed is the only peer listed.
   "$SWARM" list --tracker "$TRACKER" > list.out
-  grep -Eq '^payload\.bin +32\.0 MiB +128 +1 +0$' list.out \
+  grep -Eq '^payload\.bin +32\.0 MiB +128 +1 +0 +[0-9a-f]{16}$' list.out \
     || { cat list.out; fail "the failed get is still listed as a leecher"; }
   # The limit lifted, the same command resumes: every piece it reported is
   # still there, none past the limit could be, and only the rest is fetched.

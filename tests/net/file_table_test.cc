@@ -14,6 +14,7 @@ core::FileEntry Entry(const std::string& name, uint32_t seeds = 1) {
   e.piece_length = 256 * core::kKiB;
   e.piece_count = 12;
   e.seeds = seeds;
+  for (size_t i = 0; i < e.info_hash.size(); ++i) e.info_hash[i] = static_cast<uint8_t>(17 * i);
   return e;
 }
 
@@ -76,7 +77,8 @@ TEST(FormatFileTableTest, ColumnsLineUpWithMultiByteNames) {
   const auto lines = Lines(table);
   ASSERT_EQ(lines.size(), 6u);
   // NAME (32) + SIZE (1+12) + PIECES (1+8) + SEEDS (1+6) + LEECHERS (1+9)
-  for (const auto& line : lines) EXPECT_EQ(Columns(line), 71u) << line;
+  // + INFO-HASH (2+16)
+  for (const auto& line : lines) EXPECT_EQ(Columns(line), 89u) << line;
   EXPECT_EQ(lines[4].substr(0, 32), "bad??.bin" + std::string(23, ' '));
   EXPECT_EQ(lines[5].find('\x1b'), std::string::npos);
 }
@@ -88,16 +90,17 @@ TEST(FormatFileTableTest, LongNameWidensTheColumnByCodePoints) {
   for (int i = 0; i < 40; ++i) name += "\u00e9";
   const auto lines = Lines(FormatFileTable({Entry(name), Entry("short")}));
   ASSERT_EQ(lines.size(), 3u);
-  for (const auto& line : lines) EXPECT_EQ(Columns(line), 40u + 39u) << line;
+  for (const auto& line : lines) EXPECT_EQ(Columns(line), 40u + 39u + 18u) << line;
   EXPECT_EQ(lines[2].rfind("short", 0), 0u);
 }
 
+// The last column is the info-hash's first 16 hex digits (8 bytes).
 TEST(FormatFileTableTest, SameLayoutAsBeforeForAsciiNames) {
   EXPECT_EQ(FormatFileTable({Entry("payload.bin", 0)}),
-            "NAME                                     SIZE   PIECES  SEEDS  LEECHERS\n"
-            "payload.bin                           3.0 MiB       12      0         0\n");
+            "NAME                                     SIZE   PIECES  SEEDS  LEECHERS  INFO-HASH       \n"
+            "payload.bin                           3.0 MiB       12      0         0  0011223344556677\n");
   EXPECT_EQ(FormatFileTable({}),
-            "NAME                                     SIZE   PIECES  SEEDS  LEECHERS\n"
+            "NAME                                     SIZE   PIECES  SEEDS  LEECHERS  INFO-HASH       \n"
             "(no files published)\n");
 }
 
