@@ -53,6 +53,12 @@ ln -s "$work/nowhere" "$work/dangling"
 expect 2 "dangling is a symbolic link to $work/nowhere, which does not exist" \
   "$sim" run "$small" --quiet --out "$work/dangling"
 expect 2 "which does not exist" "$sim" run "$small" --quiet --out "$work/dangling/sub"
+# --out through a loop of symbolic links: named as a loop (it was called a
+# link "which does not exist").
+ln -s "$work/loopB" "$work/loopA"
+ln -s "$work/loopA" "$work/loopB"
+expect 2 "^--out $work/loopA/x: $work/loopA/x: Too many levels of symbolic links$" \
+  "$sim" run "$small" --quiet --out "$work/loopA/x"
 # A folder that cannot be made (under /proc): exit 2, nothing run. As root
 # /proc passes the writability check and mkdir itself fails; as any other
 # user the check refuses it first.
