@@ -102,4 +102,17 @@ timeout -s INT 2 "$sim" run "$small" "${big[@]}" --out "$work/big" >"$work/out" 
 grep -q "sim: note: this run may need up to [0-9.]* GB of memory" "$work/err" ||
   fail "no memory note without --quiet: $(cat "$work/err")"
 
+# Warnings on a valid scenario, from sim check and sim run alike (stderr;
+# the run goes ahead): nobody can complete when the only seed uploads no
+# good data (the Kumar-Ross bound is infinite, so the bound's own warning
+# said nothing), and a block shorter than 200 us at a class's rate.
+for cmd in check run; do
+  extra=()
+  [[ $cmd == run ]] && extra=(--quiet --out "$work/fr" --set stop.max_time=2s --set sample_interval=1s)
+  expect 0 "^sim: warning: $small: no class that can upload good data holds the file: every class that starts complete is a free rider \(uploads nothing\) or a polluter \(corrupt_uploads\), so no leecher can ever complete" \
+    "$sim" "$cmd" "$small" --set peers.0.free_rider=true "${extra[@]}"
+done
+expect 0 "^sim: warning: $small: class 'leecher': at its download rate \(10Gbit/s\) a 16KiB block lasts 13.1 us, under 200 us; the flow model ends each block on a whole microsecond, so its transfers may take up to 7.63 % longer than the rate says" \
+  "$sim" check "$small" --set peers.1.download=10Gbit/s
+
 exit $((failures > 0))
