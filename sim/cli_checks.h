@@ -42,6 +42,9 @@ inline std::optional<std::string> OutDirProblem(const std::string& dir) {
   std::filesystem::path p = std::filesystem::absolute(dir, ec);
   if (ec) return ec.message();
   while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
+    // A loop of symbolic links does not exist either, as far as exists()
+    // is concerned: it says why in `ec` (ELOOP).
+    if (ec) return p.string() + ": " + ec.message();
     // mkdir would fail on it with a bare "File exists".
     if (std::filesystem::is_symlink(std::filesystem::symlink_status(p, ec)))
       return p.string() + " is a symbolic link to " +

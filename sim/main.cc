@@ -32,6 +32,7 @@
 #include "sim/huge_pages.h"
 #include "sim/memory_estimate.h"
 #include "sim/results.h"
+#include "sim/scenario_warnings.h"
 #include "sim/scenario_yaml.h"
 #include "sim/stop_signals.h"
 #include "sim/sweep.h"
@@ -313,9 +314,8 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
   }
   auto s = Load(file, sets);
   if (!s) return kUserError;
-  if (auto warning = swarm::sim::StopsBeforeBound(*s)) {
-    std::cerr << "sim: warning: " << file << ": " << *warning << "\n";
-  }
+  for (const std::string& warning : swarm::sim::ScenarioWarnings(*s))
+    std::cerr << "sim: warning: " << file << ": " << warning << "\n";
   if (seed) s->seed = *seed;
   if (!MemoryFits(*s, file, no_memory_check, quiet)) return kUserError;
   if (out_dir.empty()) out_dir = "results/" + s->name + "-seed" + std::to_string(s->seed);
@@ -586,9 +586,8 @@ int main(int argc, char** argv) {
                         : " (if every peer were present at once; its peers leave or fail, so "
                           "sim run warns and runs it)\n");
     }
-    if (auto warning = swarm::sim::StopsBeforeBound(*s)) {
-      std::cerr << "sim: warning: " << file << ": " << *warning << "\n";
-    }
+    for (const std::string& warning : swarm::sim::ScenarioWarnings(*s))
+      std::cerr << "sim: warning: " << file << ": " << warning << "\n";
     return 0;
   }
   if (*bounds) return Bounds(file, sets);

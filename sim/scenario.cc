@@ -11,7 +11,10 @@ namespace swarm::sim {
 namespace {
 
 std::optional<FieldError> Err(std::string field, std::string problem) {
-  return FieldError{std::move(field), std::move(problem)};
+  FieldError e;
+  e.field = std::move(field);
+  e.problem = std::move(problem);
+  return e;
 }
 
 std::optional<FieldError> ValidateLatency(const Scenario& s) {
@@ -149,6 +152,63 @@ std::optional<FieldError> ValidateClass(const PeerClassSpec& c, size_t i) {
   return std::nullopt;
 }
 
+// Class `i`'s protocol settings, as PeerConfig::Validate checks them. A
+// problem that comes of two settings names, besides the one it is about,
+// the other as its cause: the file may leave the first at its default.
+std::optional<FieldError> ValidateProtocol(const Scenario& s, size_t i) {
+  const PeerClassSpec& c = s.peers[i];
+  const core::PeerConfig pc = s.PeerConfigFor(c);
+  const std::optional<std::string> e = pc.Validate();
+  if (!e) return std::nullopt;
+  const std::string at = c.protocol ? "peers." + std::to_string(i) + ".protocol" : "protocol";
+  const std::string of_class = c.protocol ? " (class '" + c.name + "')" : "";
+  // Where a class's setting comes from: its own protocol when that changes
+  // it, the scenario's otherwise.
+  auto own = [&](auto member) {
+    return c.protocol && (*c.protocol).*member != s.protocol.*member;
+  };
+  // PeerConfig's messages start with the setting they are about.
+  const std::string setting = e->substr(0, e->find(' '));
+  if (setting == "block_size") {
+    if (pc.block_size < 1024) return Err("file.block_size", *e);
+    // Too large for max_request_length: a class that lowers it is to blame,
+    // not a block size the other classes take.
+    const std::string length = core::FormatBytes(pc.max_request_length);
+    const std::string block = core::FormatBytes(s.file.block_size);
+    const std::string below = " is below file.block_size (" + block +
+                              "): a peer would refuse every request for a block";
+    if (own(&core::PeerConfig::max_request_length))
+      return Err(at + ".max_request_length", length + of_class + below);
+    return FieldError{"file.block_size", *e, "protocol.max_request_length",
+                      length + " is below file.block_size (" + block +
+                          ", its default): a peer would refuse every request for a block"};
+  }
+  // The peers' announce interval is the tracker's (PeerConfigFor).
+  if (setting == "announce_interval") {
+    const std::string min = core::FormatDuration(pc.min_reannounce_interval);
+    const bool mine = own(&core::PeerConfig::min_reannounce_interval);
+    return FieldError{
+        "tracker.announce_interval",
+        "must be between " + at + ".min_reannounce_interval (" + min + ") and " +
+            core::FormatDuration(core::kMaxAnnounceInterval) +
+            ", the intervals a peer accepts from a tracker",
+        (mine ? at : "protocol") + ".min_reannounce_interval",
+        min + (mine ? of_class : "") + " is longer than tracker.announce_interval (" +
+            core::FormatDuration(s.tracker.announce_interval) +
+            ", its default): a peer must accept the interval its tracker gives; set "
+            "tracker.announce_interval to at least " + min + " or lower this"};
+  }
+  // Settings checked against another one, which may be the one written.
+  static const std::map<std::string, std::string> kAgainst = {
+      {"min_connections", "max_connections"},
+      {"max_queued_requests", "request_pipeline"},
+      {"inactivity_timeout", "keepalive_interval"}};
+  const std::string field = setting == "upload_capacity" ? at : at + "." + setting;
+  if (auto other = kAgainst.find(setting); other != kAgainst.end())
+    return FieldError{field, *e, at + "." + other->second, *e + of_class};
+  return Err(field, *e);
+}
+
 }  // namespace
 
 std::optional<FieldError> Scenario::Validate() const {
@@ -188,10 +248,14 @@ std::optional<FieldError> Scenario::Validate() const {
   // also when it should but some leecher never completes (the last copy of
   // a piece left): either way timeline.csv gets a row per interval.
   if (stop.max_time.micros() / sample_interval.micros() > kMaxTimelineRows) {
-    return Err("sample_interval",
-               "too small for stop.max_time: a run that lasts max_time writes " +
-                   std::to_string(stop.max_time.micros() / sample_interval.micros()) +
-                   " rows of timeline.csv (at most " + std::to_string(kMaxTimelineRows) + ")");
+    const std::string rows = "a run that lasts max_time writes " +
+                             std::to_string(stop.max_time.micros() / sample_interval.micros()) +
+                             " rows of timeline.csv (at most " +
+                             std::to_string(kMaxTimelineRows) + ")";
+    return FieldError{"sample_interval", "too small for stop.max_time: " + rows,
+                      "stop.max_time",
+                      "too long for sample_interval (" + core::FormatDuration(sample_interval) +
+                          ", its default): " + rows + "; give a larger sample_interval"};
   }
   if (tracker.numwant < 1) return Err("tracker.numwant", "must be at least 1");
   if (tracker.max_numwant < 1) return Err("tracker.max_numwant", "must be at least 1");
@@ -234,23 +298,7 @@ std::optional<FieldError> Scenario::Validate() const {
     return Err("peers", "every class starts complete: nobody downloads the file" + empty_note);
   if (auto e = ValidateLatency(*this)) return e;
   for (size_t i = 0; i < peers.size(); ++i) {
-    core::PeerConfig pc = PeerConfigFor(peers[i]);
-    if (auto e = pc.Validate()) {
-      if (e->find("block_size") == 0) return Err("file.block_size", *e);
-      std::string at = peers[i].protocol ? "peers." + std::to_string(i) + ".protocol" : "protocol";
-      // PeerConfig's messages start with the setting they are about.
-      const std::string setting = e->substr(0, e->find(' '));
-      // The peers' announce interval is the tracker's (PeerConfigFor).
-      if (setting == "announce_interval") {
-        return Err("tracker.announce_interval",
-                   "must be between " + at + ".min_reannounce_interval (" +
-                       core::FormatDuration(pc.min_reannounce_interval) + ") and " +
-                       core::FormatDuration(core::kMaxAnnounceInterval) +
-                       ", the intervals a peer accepts from a tracker");
-      }
-      if (setting != "upload_capacity") at += "." + setting;
-      return Err(at, *e);
-    }
+    if (auto e = ValidateProtocol(*this, i)) return e;
   }
   if (auto e = TrackerConfig().Validate()) return Err("tracker", *e);
   return std::nullopt;

@@ -25,6 +25,12 @@ namespace swarm::sim {
 struct FieldError {
   std::string field;
   std::string problem;
+  // The setting that brought the problem about, for when `field` is not
+  // written in the file (left at its default): a max_request_length below
+  // the default block size is reported at max_request_length's line, as a
+  // problem of it. Empty when there is none.
+  std::string cause;
+  std::string cause_problem;  // the problem as said of `cause`
 };
 
 struct StopSpec {

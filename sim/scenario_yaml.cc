@@ -1,5 +1,6 @@
 #include "sim/scenario_yaml.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -64,18 +65,35 @@ bool IsPlainNumber(const std::string& s) {
   return ec == std::errc() && p == s.data() + s.size() && std::isfinite(v);
 }
 
-// Every key and value of the document, whatever field it is, must be UTF-8.
-void CheckUtf8(const YAML::Node& n, const std::string& path) {
+// yaml-cpp's tag of a node that has none: "?" for a plain value or a
+// collection, "!" for a quoted value, "" for an empty one.
+bool Untagged(const YAML::Node& n) {
+  return n.Tag() == "?" || n.Tag() == "!" || n.Tag().empty();
+}
+
+// What holds for every key and value of the document, whatever field it
+// is: UTF-8 text, no YAML tag (`!foo 1h` would otherwise read as 1h, the
+// tag dropped without a word), and keys that are names, not lists or
+// mappings (`? [a, b]`, which would read as an empty name).
+void CheckDocument(const YAML::Node& n, const std::string& path) {
+  const std::string here = path.empty() ? "(top level)" : path;
+  if (!Untagged(n))
+    Fail(n, here, "YAML tags (" + n.Tag() + ") are not supported: write the value alone");
   if (n.IsScalar()) {
-    if (auto p = core::Utf8Problem(n.Scalar())) Fail(n, path.empty() ? "(top level)" : path, *p);
+    if (auto p = core::Utf8Problem(n.Scalar())) Fail(n, here, *p);
   } else if (n.IsSequence()) {
-    for (size_t i = 0; i < n.size(); ++i) CheckUtf8(n[i], Join(path, std::to_string(i)));
+    for (size_t i = 0; i < n.size(); ++i) CheckDocument(n[i], Join(path, std::to_string(i)));
   } else if (n.IsMap()) {
     for (auto it = n.begin(); it != n.end(); ++it) {
-      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      if (!it->first.IsScalar())
+        Fail(it->first, here, "a key must be a single name, not a list or a mapping");
+      const std::string key = it->first.Scalar();
       const std::string field = Join(path, core::EscapeNonUtf8(key));
+      if (!Untagged(it->first))
+        Fail(it->first, field,
+             "YAML tags (" + it->first.Tag() + ") are not supported: write the name alone");
       if (auto p = core::Utf8Problem(key)) Fail(it->first, field, "name " + *p);
-      CheckUtf8(it->second, field);
+      CheckDocument(it->second, field);
     }
   }
 }
@@ -296,12 +314,27 @@ LatencySpec ReadLatency(const YAML::Node& n, const std::string& f) {
     l.kind = LatencySpec::Kind::kMatrix;
     YAML::Node mat = m["matrix"];
     if (!mat.IsMap()) Fail(mat, m.Path("matrix"), "expected class: {class: delay, ...}");
+    // Keys are class names, so no MapReader; a repeated one is refused as
+    // there (yaml-cpp keeps both, and the later would be dropped unsaid).
+    // Each row and delay's line is kept for Validate()'s errors.
+    auto once = [](std::map<std::string, int>& seen, const YAML::Node& key,
+                   const std::string& field) {
+      auto [first, fresh] = seen.try_emplace(key.Scalar(), LineOf(key));
+      if (!fresh)
+        Fail(key, field, "given twice (first on line " + std::to_string(first->second) + ")");
+      g_ctx->lines[field] = LineOf(key);
+    };
+    std::map<std::string, int> rows;
     for (auto a = mat.begin(); a != mat.end(); ++a) {
       std::string fa = m.Path("matrix") + "." + a->first.Scalar();
+      once(rows, a->first, fa);
       if (!a->second.IsMap()) Fail(a->second, fa, "expected {class: delay, ...}");
-      for (auto b = a->second.begin(); b != a->second.end(); ++b)
-        l.matrix[a->first.Scalar()][b->first.Scalar()] =
-            Dur(b->second, fa + "." + b->first.Scalar());
+      std::map<std::string, int> row;
+      for (auto b = a->second.begin(); b != a->second.end(); ++b) {
+        const std::string fb = fa + "." + b->first.Scalar();
+        once(row, b->first, fb);
+        l.matrix[a->first.Scalar()][b->first.Scalar()] = Dur(b->second, fb);
+      }
     }
   } else {
     l.kind = LatencySpec::Kind::kTopology;
@@ -482,7 +515,7 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
 
 Scenario ReadScenario(const YAML::Node& root) {
   Scenario s;
-  CheckUtf8(root, "");
+  CheckDocument(root, "");
   MapReader m(root, "", {"name", "description", "seed", "stop", "file", "network",
                          "protocol", "tracker", "peers", "sample_interval"});
   if (!m.Has("name")) Fail(root, "name", "missing");
@@ -638,6 +671,18 @@ std::optional<size_t> OverrideOf(const ParseFail& f) {
   return std::nullopt;
 }
 
+// What a Validate() error `e` blames: its field, or -- when the file does
+// not give that field (it is left at its default) and no override names
+// it -- its cause, the setting written in the file that conflicts with the
+// default, at that setting's line.
+ParseFail Blame(const FieldError& e) {
+  const ParseFail f{0, e.field, e.problem};
+  if (e.cause.empty() || g_ctx->lines.count(e.field) || OverrideOf(f)) return f;
+  auto at = g_ctx->lines.find(e.cause);
+  if (at == g_ctx->lines.end()) return f;
+  return ParseFail{at->second, e.cause, e.cause_problem};
+}
+
 std::string Locate(const std::string& file, const ParseFail& f) {
   if (auto i = OverrideOf(f)) return file + ": --set " + g_ctx->override_text[*i];
   int line = f.line;
@@ -652,6 +697,27 @@ std::string Locate(const std::string& file, const ParseFail& f) {
     }
   }
   return line > 0 ? file + ":" + std::to_string(line) : file;
+}
+
+// A class's region when the latency model is not a topology, which alone
+// uses regions: a region written in such a file does nothing, which its
+// author cannot have meant. One left by an override that replaces the
+// latency is fine (docs/scenarios.md: `--set 'network.latency={constant:
+// 25ms}'` on heterogeneous.yaml).
+std::optional<ParseFail> UnusedRegion(const Scenario& s) {
+  if (s.network.latency.kind == LatencySpec::Kind::kTopology) return std::nullopt;
+  for (const std::string& o : g_ctx->overridden) {
+    if (Within("network.latency", o) || Within(o, "network.latency")) return std::nullopt;
+  }
+  for (size_t i = 0; i < s.peers.size(); ++i) {
+    if (s.peers[i].region.empty()) continue;
+    const std::string field = "peers." + std::to_string(i) + ".region";
+    auto line = g_ctx->lines.find(field);
+    return ParseFail{line == g_ctx->lines.end() ? 0 : line->second, field,
+                     "only a topology latency (network.latency.topology) places classes in "
+                     "regions; with this network.latency the region would be ignored"};
+  }
+  return std::nullopt;
 }
 
 // The field a Validate() error is about when `root` (left unchanged) is
@@ -724,6 +790,12 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
                                  "file holds one"};
       }
       if (!docs.empty()) root = docs[0];
+    } catch (const YAML::DeepRecursion& e) {
+      // yaml-cpp's own message is "bad file".
+      g_ctx = nullptr;
+      return ScenarioLoadError{path + ":" + std::to_string(e.mark.line + 1) +
+                               ": bad YAML: lists or mappings nested too deeply inside one "
+                               "another (beyond the YAML reader's limit)"};
     } catch (const YAML::ParserException& e) {
       g_ctx = nullptr;
       return ScenarioLoadError{path + ":" + std::to_string(e.mark.line + 1) +
@@ -756,6 +828,7 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
       ApplyOverride(root, kv);
     }
     Scenario s = ReadScenario(root);
+    if (auto f = UnusedRegion(s)) return fail(*f);
     if (auto e = s.Validate()) {
       const ParseFail f{0, e->field, e->problem};
       // The file alone may already be wrong here; then it, not an override
@@ -764,10 +837,14 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
         Context* ours = g_ctx;
         auto plain = ParseScenario(path, text, {});
         g_ctx = ours;
-        const std::string same = ": field '" + e->field + "': " + e->problem;
         auto* err = std::get_if<ScenarioLoadError>(&plain);
-        if (err && err->message.size() >= same.size() &&
-            err->message.compare(err->message.size() - same.size(), same.size(), same) == 0) {
+        auto ends_with = [&](const std::string& field, const std::string& problem) {
+          const std::string same = ": field '" + field + "': " + problem;
+          return err && err->message.size() >= same.size() &&
+                 err->message.compare(err->message.size() - same.size(), same.size(), same) == 0;
+        };
+        if (ends_with(e->field, e->problem) ||
+            (!e->cause.empty() && ends_with(e->cause, e->cause_problem))) {
           g_ctx = nullptr;
           return *err;
         }
@@ -788,7 +865,7 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
           return blamed;
         }
       }
-      return fail(f);
+      return fail(Blame(*e));
     }
     g_ctx = nullptr;
     s.overrides = overrides;

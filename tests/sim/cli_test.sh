@@ -53,6 +53,12 @@ ln -s "$work/nowhere" "$work/dangling"
 expect 2 "dangling is a symbolic link to $work/nowhere, which does not exist" \
   "$sim" run "$small" --quiet --out "$work/dangling"
 expect 2 "which does not exist" "$sim" run "$small" --quiet --out "$work/dangling/sub"
+# --out through a loop of symbolic links: named as a loop (it was called a
+# link "which does not exist").
+ln -s "$work/loopB" "$work/loopA"
+ln -s "$work/loopA" "$work/loopB"
+expect 2 "^--out $work/loopA/x: $work/loopA/x: Too many levels of symbolic links$" \
+  "$sim" run "$small" --quiet --out "$work/loopA/x"
 # A folder that cannot be made (under /proc): exit 2, nothing run. As root
 # /proc passes the writability check and mkdir itself fails; as any other
 # user the check refuses it first.
@@ -95,5 +101,18 @@ grep -q "note:" "$work/err" && fail "--quiet: the memory note was printed: $(cat
 timeout -s INT 2 "$sim" run "$small" "${big[@]}" --out "$work/big" >"$work/out" 2>"$work/err"
 grep -q "sim: note: this run may need up to [0-9.]* GB of memory" "$work/err" ||
   fail "no memory note without --quiet: $(cat "$work/err")"
+
+# Warnings on a valid scenario, from sim check and sim run alike (stderr;
+# the run goes ahead): nobody can complete when the only seed uploads no
+# good data (the Kumar-Ross bound is infinite, so the bound's own warning
+# said nothing), and a block shorter than 200 us at a class's rate.
+for cmd in check run; do
+  extra=()
+  [[ $cmd == run ]] && extra=(--quiet --out "$work/fr" --set stop.max_time=2s --set sample_interval=1s)
+  expect 0 "^sim: warning: $small: no class that can upload good data holds the file: every class that starts complete is a free rider \(uploads nothing\) or a polluter \(corrupt_uploads\), so no leecher can ever complete" \
+    "$sim" "$cmd" "$small" --set peers.0.free_rider=true "${extra[@]}"
+done
+expect 0 "^sim: warning: $small: class 'leecher': at its download rate \(10Gbit/s\) a 16KiB block lasts 13.1 us, under 200 us; the flow model ends each block on a whole microsecond, so its transfers may take up to 7.63 % longer than the rate says" \
+  "$sim" check "$small" --set peers.1.download=10Gbit/s
 
 exit $((failures > 0))

@@ -1,0 +1,40 @@
+// Warnings about a valid scenario that will not measure what its author
+// likely means: `sim check` and `sim run` print them on stderr, and the run
+// still goes ahead.
+#ifndef SWARM_SIM_SCENARIO_WARNINGS_H_
+#define SWARM_SIM_SCENARIO_WARNINGS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.h"
+
+namespace swarm::sim {
+
+// Blocks shorter than this (at a class's upload or download rate) are
+// warned about: the flow model ends every block on a whole microsecond,
+// which costs up to 1 us per block, 0.5 % of a 200 us block.
+inline constexpr double kShortestQuietBlockUs = 200;
+
+// A warning when no class with peers that starts complete can upload good
+// data (every seed class is a free rider or a polluter): no leecher can
+// ever complete, and the run lasts stop.max_time. The Kumar-Ross bound is
+// then infinite, so StopsBeforeBound says nothing. nullopt otherwise.
+// REQUIRES: scenario.Validate() passed.
+std::optional<std::string> NobodyCanComplete(const Scenario& scenario);
+
+// One warning per class rate (upload of a class that uploads, download of
+// a leecher class) at which a block lasts under kShortestQuietBlockUs,
+// naming the class, the rate, the block size and how much longer the
+// transfers may take than the rate says. Empty when there is none.
+// REQUIRES: scenario.Validate() passed.
+std::vector<std::string> CoarseClockWarnings(const Scenario& scenario);
+
+// Every warning above, and StopsBeforeBound's, in that order.
+// REQUIRES: scenario.Validate() passed.
+std::vector<std::string> ScenarioWarnings(const Scenario& scenario);
+
+}  // namespace swarm::sim
+
+#endif  // SWARM_SIM_SCENARIO_WARNINGS_H_
