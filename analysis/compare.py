@@ -30,7 +30,6 @@ import argparse
 import csv
 import os
 import sys
-import textwrap
 
 import resultdir
 
@@ -344,9 +343,7 @@ def plot_all(runs, labels, out):
     figures.draw_min_availability(axes[1][1], runs, labels, run_legend=False)
     mark_window(axes[1][0], runs)
     mark_window(axes[1][1], runs)
-    title = textwrap.wrap(title, 110)
-    fig.suptitle("\n".join(title), fontsize=14, fontweight="bold")
-    fig.tight_layout(rect=(0, 0, 1, 0.985 - 0.025 * len(title)))
+    figures.place_heading(fig, "\n".join(figures.wrap_evenly(title, 110)))
     save(fig, out, "compare_overview.png")
     for name, draw in (
             ("compare_completion_cdf.png", figures.draw_completion_cdf),
