@@ -13,6 +13,10 @@ same window in every run: from 0 to the end of the shortest run (its last
 timeline sample with a leecher present), so that a run's long tail does not
 weigh on its mean alone (a dotted line marks the window's end on the
 evenness panels); compare.csv also gives each run's whole-run averages.
+Upload util is the mean of timeline.csv's interval utilisation
+(upload_utilization_mean); for result folders written before that column
+existed, of the instantaneous samples (upload_utilization), which compare.md
+then says.
 When a run has more than one leecher class (contributors and free-riders,
 fast and slow peers) a second table gives each class's download times, one
 row block per class with a row per run; compare_classes.csv has it for every
@@ -26,7 +30,6 @@ import argparse
 import csv
 import os
 import sys
-import textwrap
 
 import resultdir
 
@@ -53,11 +56,13 @@ COLUMNS = (
 )
 # Time-averaged columns: their titles in the tables name the window.
 WINDOWED = {k for k, _, _ in COLUMNS if k.startswith("window_")}
-# Only in compare.csv, after COLUMNS: the window's end and each run's
-# averages over its own span (what the table showed before 2026-11-27).
+# Only in compare.csv, after COLUMNS: the window's end, each run's
+# averages over its own span (what the table showed before 2026-11-27) and
+# the timeline column its upload util comes from
+# (resultdir.utilization_source()).
 CSV_EXTRA = ("window_end_s", "whole_run_mean_upload_utilization",
              "whole_run_mean_availability_entropy",
-             "whole_run_mean_availability_min")
+             "whole_run_mean_availability_min", "upload_utilization_from")
 
 
 def default_labels(paths):
@@ -166,7 +171,38 @@ def caveats(runs, labels, rows):
     if partial:
         notes.append("not every leecher finished (" + ", ".join(partial) +
                      "): dl times are over those that did")
+    old = sampled_labels(rows)
+    if old and len(old) < len(rows):
+        notes.append(f"upload util of {', '.join(old)} averages instantaneous "
+                     "samples (folder written before timeline.csv had "
+                     "upload_utilization_mean), the others' the interval "
+                     "means: the two can differ by several points")
     return notes
+
+
+def sampled_labels(rows):
+    """Labels of the runs whose upload util is a mean of instantaneous
+    samples (their folders predate upload_utilization_mean)."""
+    return [r["label"] for r in rows
+            if r["upload_utilization_from"] == "upload_utilization"]
+
+
+def utilization_text(rows):
+    """Where the upload util column comes from, for the table's notes."""
+    old = sampled_labels(rows)
+    interval = ("the share of the peers' upload capacity used over each "
+                "timeline interval (timeline.csv's upload_utilization_mean: "
+                "bytes moved / capacity × interval length), averaged with "
+                "the intervals' lengths as weights")
+    sampled = ("the mean of timeline.csv's instantaneous upload_utilization "
+               "samples (the share in use at each sample instant)")
+    if not old:
+        return f"upload util is {interval}"
+    if len(old) == len(rows):
+        return (f"upload util is {sampled}: these result folders were "
+                "written before timeline.csv had upload_utilization_mean")
+    return (f"upload util is {interval}; for {', '.join(old)} (written "
+            f"before that column existed) it is {sampled}")
 
 
 # The per-class table: (key, title, kind), one row per (class, run).
@@ -261,8 +297,8 @@ def window_text(rows):
 
 def markdown_table(rows):
     notes = ("\ndl = download time (completion − join) of leechers; "
-             f"efficiency = Kumar–Ross bound / makespan; {window_text(rows)}."
-             "\n")
+             f"efficiency = Kumar–Ross bound / makespan; {window_text(rows)}; "
+             f"{utilization_text(rows)}.\n")
     return markdown_grid(COLUMNS, rows, titles(rows)) + notes
 
 
@@ -307,9 +343,7 @@ def plot_all(runs, labels, out):
     figures.draw_min_availability(axes[1][1], runs, labels, run_legend=False)
     mark_window(axes[1][0], runs)
     mark_window(axes[1][1], runs)
-    title = textwrap.wrap(title, 110)
-    fig.suptitle("\n".join(title), fontsize=14, fontweight="bold")
-    fig.tight_layout(rect=(0, 0, 1, 0.985 - 0.025 * len(title)))
+    figures.place_heading(fig, "\n".join(figures.wrap_evenly(title, 110)))
     save(fig, out, "compare_overview.png")
     for name, draw in (
             ("compare_completion_cdf.png", figures.draw_completion_cdf),

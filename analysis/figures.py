@@ -79,6 +79,92 @@ def fmt_in(s, div):
     return f"{s / div:.{1 if unit == 'min' else 2}f} {unit} ({s:.0f} s)"
 
 
+def _break_cost(word, width):
+    """What ending a line after `word` costs wrap_evenly(), in its unit
+    (squared characters): nothing after a "; ", a little after a ", ", more
+    at any other space, so that a line ends at a phrase's end unless that
+    makes the lines clearly less even."""
+    if word.endswith(";"):
+        return 0.0
+    if word.endswith(","):
+        return width * width / 200
+    return width * width / 50
+
+
+def wrap_evenly(text, width):
+    """`text` in lines of at most `width` characters: as few lines as a
+    wrap at spaces needs, and of lengths as even as that number allows
+    (least sum of squared line lengths, plus _break_cost() for each break),
+    so that no line is left with a word or two; textwrap fills every line
+    but the last, whatever is left over goes there ("(efficiency" / "50%)").
+    Breaks only at spaces; a word longer than `width` is cut."""
+    words = []
+    for w in text.split():
+        words += [w[i:i + width] for i in range(0, len(w), width)]
+    if not words:
+        return []
+    count = 1                          # greedy: the fewest lines possible
+    used = len(words[0])
+    for w in words[1:]:
+        if used + 1 + len(w) <= width:
+            used += 1 + len(w)
+        else:
+            count, used = count + 1, len(w)
+    n = len(words)
+    # cost[k][i]: the least cost of words[:i] in k lines; back[k][i] where
+    # the last of those lines starts.
+    inf = float("inf")
+    cost = [[inf] * (n + 1) for _ in range(count + 1)]
+    back = [[0] * (n + 1) for _ in range(count + 1)]
+    cost[0][0] = 0.0
+    for k in range(1, count + 1):
+        for i in range(1, n + 1):
+            length = -1
+            for j in range(i - 1, -1, -1):      # the line is words[j:i]
+                length += len(words[j]) + 1
+                if length > width:
+                    break
+                if cost[k - 1][j] == inf:
+                    continue
+                c = cost[k - 1][j] + length * length
+                if i < n:
+                    c += _break_cost(words[i - 1], width)
+                if c < cost[k][i]:
+                    cost[k][i], back[k][i] = c, j
+    lines, i = [], n
+    for k in range(count, 0, -1):
+        j = back[k][i]
+        lines.append(" ".join(words[j:i]))
+        i = j
+    return lines[::-1]
+
+
+def place_heading(fig, title, subtitle=(), title_size=14):
+    """Writes `title` (bold; lines split by newlines) at the top of `fig`
+    and the `subtitle` lines (italic, smaller) right under it, then lays
+    the axes out below them: replaces fig.tight_layout() for a figure with
+    a heading. Where the text ends is measured, not reckoned per line, and
+    the title is kept out of tight_layout's own accounting (which made
+    room for it a second time: an empty band of ~0.07 of the figure's
+    height under a two-line title), so the panels start a tight_layout pad
+    below the text however many lines it has."""
+    renderer = fig.canvas.get_renderer()
+    to_fig = fig.transFigure.inverted()
+    gap = 4 / 72 / fig.get_figheight()    # 4 points, as a figure fraction
+    head = fig.suptitle(title, fontsize=title_size, fontweight="bold",
+                        y=0.995, va="top")
+    bottom = to_fig.transform_bbox(head.get_window_extent(renderer)).y0
+    if subtitle:
+        sub = fig.text(0.5, bottom - gap, "\n".join(subtitle), ha="center",
+                       va="top", fontsize=10, style="italic", color="0.25")
+        bottom = to_fig.transform_bbox(sub.get_window_extent(renderer)).y0
+    # Out of the layout only while tight_layout runs: savefig's
+    # bbox_inches="tight" leaves out what is not in the layout.
+    head.set_in_layout(False)
+    fig.tight_layout(rect=(0, 0, 1, bottom - gap))
+    head.set_in_layout(True)
+
+
 def legend_label(text, width=30):
     """A run's label for a legend, wrapped so that the legend stays narrower
     than its panel. Sweep run names have no spaces: they break after a

@@ -103,9 +103,12 @@ def headline(run):
 
 
 def description_lines(text, width=150, max_lines=3):
-    """The scenario's description wrapped to fit under the title."""
-    lines = textwrap.wrap(" ".join(text.split()), width)
+    """The scenario's description wrapped to fit under the title: in even
+    lines (figures.wrap_evenly()) when it fits in max_lines, else cut at
+    the end of the last one."""
+    lines = figures.wrap_evenly(text, width)
     if len(lines) > max_lines:
+        lines = textwrap.wrap(" ".join(text.split()), width)
         lines = lines[:max_lines]
         # "worlds.…" read as a typo: the cut drops a sentence's full stop.
         lines[-1] = lines[-1][:width - 1].rstrip().rstrip(".") + "…"
@@ -176,14 +179,16 @@ def save(fig, out_dir, name):
 def title_lines(text, width=105):
     """The headline in lines of at most `width` characters, so that the
     figure keeps its own width: broken at its " — " first, and a part
-    still too long (a long scenario name) at spaces or, failing that,
-    inside a word."""
+    still too long (two bounds in the figure's unit and in seconds, a long
+    scenario name) into even lines (figures.wrap_evenly(): after a comma
+    where it can, else at spaces or, failing that, inside a word), so that
+    no line holds only its last word or two ("(efficiency" / "50%)")."""
     lines = []
     for part in text.split(" — "):
         if lines and len(lines[-1]) + 3 + len(part) <= width:
             lines[-1] += " — " + part
         else:
-            lines += textwrap.wrap(part, width) or [""]
+            lines += figures.wrap_evenly(part, width) or [""]
     return "\n".join(lines)
 
 
@@ -193,14 +198,7 @@ def plot_overview(run, out_dir):
     figures.draw_completion_cdf(axes[0][1], [run])
     figures.draw_utilization(axes[1][0], [run])
     figures.draw_availability(axes[1][1], run, twin=True)
-    title = title_lines(headline(run))
-    extra = 0.028 * title.count("\n")
-    fig.suptitle(title, fontsize=14, fontweight="bold", y=0.995)
-    lines = subtitle_lines(run)
-    if lines:
-        fig.text(0.5, 0.962 - extra, "\n".join(lines), ha="center",
-                 va="top", fontsize=10, style="italic", color="0.25")
-    fig.tight_layout(rect=(0, 0, 1, 0.985 - extra - 0.022 * len(lines)))
+    figures.place_heading(fig, title_lines(headline(run)), subtitle_lines(run))
     save(fig, out_dir, "overview.png")
 
 
@@ -234,10 +232,9 @@ def plot_growth(run, out_dir):
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2))
     figures.draw_growth(left, run, "first_piece")
     figures.draw_growth(right, run, "completion")
-    fig.suptitle("Growth on a log scale: a straight rise means exponential "
-                 "growth (each new holder becomes an uploader)",
-                 fontsize=12, fontweight="bold")
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    figures.place_heading(fig, "Growth on a log scale: a straight rise "
+                          "means exponential growth (each new holder becomes "
+                          "an uploader)", title_size=12)
     save(fig, out_dir, "growth.png")
 
 

@@ -489,19 +489,44 @@ TIME_AVERAGED = ("upload_utilization", "availability_entropy",
                  "availability_min")
 
 
+def utilization_source(result):
+    """Which timeline column time_averages() reads for upload_utilization:
+    "upload_utilization_mean" (the exact share of capacity used over each
+    sample interval) when the folder has it, else "upload_utilization"
+    (the share at each sample instant; folders written before 2026-11-27)."""
+    return "upload_utilization_mean" \
+        if "upload_utilization_mean" in result.timeline \
+        else "upload_utilization"
+
+
 def time_averages(result, until_s=None):
-    """Means of the TIME_AVERAGED timeline columns over the samples with at
-    least one leecher present and, given until_s, time_s <= until_s;
-    {column: None} when no sample qualifies. Runs of different length
-    compare only over a common until_s: a run's slow tail (or its fast
-    finish) otherwise weighs on its mean and not on the others'."""
+    """Time averages of the TIME_AVERAGED quantities while at least one
+    leecher is present and, given until_s, up to until_s; {column: None}
+    when nothing qualifies. Runs of different length compare only over a
+    common until_s: a run's slow tail (or its fast finish) otherwise weighs
+    on its mean and not on the others'.
+
+    Entropy and min copies: the mean of the samples (rows) with a leecher
+    present and time_s <= until_s. Upload utilisation, when the folder has
+    upload_utilization_mean: that column over the same rows but the first
+    (row i covers the interval since row i-1; the first has none), each
+    weighted by its interval's length, so the mean adds up all the time in
+    between; otherwise (see utilization_source()) the mean of the
+    instantaneous samples, as the other two."""
     import numpy as np
     tl = result.timeline
     use = time_during_run(result)
     if until_s is not None:
         use = use & (tl["time_s"] <= until_s)
-    return {c: float(np.mean(tl[c][use])) if use.any() else None
-            for c in TIME_AVERAGED}
+    out = {c: float(np.mean(tl[c][use])) if use.any() else None
+           for c in TIME_AVERAGED}
+    if utilization_source(result) == "upload_utilization_mean":
+        dt = np.diff(tl["time_s"], prepend=tl["time_s"][0])
+        use = use & (np.arange(len(dt)) > 0) & (dt > 0)
+        out["upload_utilization"] = float(np.average(
+            tl["upload_utilization_mean"][use], weights=dt[use])) \
+            if use.any() else None
+    return out
 
 
 def key_metrics(result):
@@ -524,6 +549,7 @@ def key_metrics(result):
         # Not a flash crowd: no efficiency (see is_flash_crowd()).
         "efficiency": s.get("efficiency") if is_flash_crowd(result) else None,
         "mean_upload_utilization": avg["upload_utilization"],
+        "upload_utilization_from": utilization_source(result),
         "mean_availability_entropy": avg["availability_entropy"],
         "mean_availability_min": avg["availability_min"],
     }

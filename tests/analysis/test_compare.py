@@ -182,6 +182,100 @@ class CompareTest(helpers.TempDirTest):
                       "still had leechers", md)
         self.assertIn(f"entropy 0–{end:.0f} s", r.stdout)
 
+    def rewrite_timeline(self, run, edit):
+        """Replaces run's timeline.csv by edit(header, rows) (lists of
+        strings) and returns the new rows."""
+        path = os.path.join(run, "timeline.csv")
+        with open(path, newline="") as f:
+            lines = list(csv.reader(f))
+        header, rows = edit(lines[0], lines[1:])
+        with open(path, "w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows([header] + rows)
+        return header, rows
+
+    def test_upload_util_is_the_interval_mean(self):
+        # The table averaged the instantaneous samples (upload_utilization)
+        # though the timeline has the exact share over each interval.
+        # Here the two disagree (0.3 at every instant; the interval means
+        # vary from row to row) and one row is dropped, so that the
+        # interval after the gap is twice as long and must weigh double.
+        def edit(header, rows):
+            u, m = header.index("upload_utilization"), \
+                header.index("upload_utilization_mean")
+            rows = rows[:5] + rows[6:]
+            for i, row in enumerate(rows):
+                row[u] = "0.300000"
+                row[m] = "0.000000" if i == 0 else f"{0.4 + 0.05 * (i % 7):.6f}"
+            return header, rows
+        header, rows = self.rewrite_timeline(self.a, edit)
+        r = helpers.run_script("compare.py", self.a, self.a, "--labels",
+                               "x,y", "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out, "compare.csv")) as f:
+            got = list(csv.DictReader(f))[0]
+        window = float(got["window_end_s"])
+        col = {h: i for i, h in enumerate(header)}
+        num = den = 0.0
+        for prev, row in zip(rows, rows[1:]):
+            t = float(row[col["time_s"]])
+            if float(row[col["leechers"]]) > 0 and t <= window:
+                dt = t - float(prev[col["time_s"]])
+                num += dt * float(row[col["upload_utilization_mean"]])
+                den += dt
+        self.assertAlmostEqual(float(got["window_mean_upload_utilization"]),
+                               num / den, places=9)
+        self.assertNotAlmostEqual(num / den, 0.3, places=2)
+        self.assertEqual(got["upload_utilization_from"],
+                         "upload_utilization_mean")
+        with open(os.path.join(self.out, "compare.md")) as f:
+            md = f.read()
+        self.assertIn("upload util is the share of the peers' upload "
+                      "capacity used over each timeline interval", md)
+        self.assertNotIn("instantaneous", md)
+
+    def test_old_timeline_averages_the_samples_and_says_so(self):
+        # A folder written before timeline.csv had upload_utilization_mean:
+        # its samples are all there is, and compare.md says that its upload
+        # util is of another kind than a newer run's.
+        def edit(header, rows):
+            return header[:-1], [row[:-1] for row in rows]
+        header, rows = self.rewrite_timeline(self.b, edit)
+        self.assertNotIn("upload_utilization_mean", header)
+        r = helpers.run_script("compare.py", self.a, self.b, "--labels",
+                               "new,old", "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out, "compare.csv")) as f:
+            new, old = list(csv.DictReader(f))
+        self.assertEqual(new["upload_utilization_from"],
+                         "upload_utilization_mean")
+        self.assertEqual(old["upload_utilization_from"], "upload_utilization")
+        window = float(old["window_end_s"])
+        col = {h: i for i, h in enumerate(header)}
+        samples = [float(row[col["upload_utilization"]]) for row in rows
+                   if float(row[col["leechers"]]) > 0
+                   and float(row[col["time_s"]]) <= window]
+        self.assertAlmostEqual(float(old["window_mean_upload_utilization"]),
+                               sum(samples) / len(samples), places=9)
+        with open(os.path.join(self.out, "compare.md")) as f:
+            md = f.read()
+        self.assertIn("for old (written before that column existed) it is "
+                      "the mean of timeline.csv's instantaneous "
+                      "upload_utilization samples", md)
+        self.assertIn("**Note:** upload util of old averages instantaneous "
+                      "samples", md)
+        self.assertIn("note: upload util of old averages instantaneous "
+                      "samples", r.stdout)
+        # Only old folders: no caveat (like with like), but the notes say
+        # which kind of number the column is.
+        r = helpers.run_script("compare.py", self.b, self.b, "--labels",
+                               "o1,o2", "--out", self.out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("note:", r.stdout)
+        with open(os.path.join(self.out, "compare.md")) as f:
+            self.assertIn("these result folders were written before "
+                          "timeline.csv had upload_utilization_mean",
+                          f.read())
+
     def test_per_class_download_times(self):
         # Free-rider studies need honest vs free-rider download times; the
         # table had only the whole swarm's.

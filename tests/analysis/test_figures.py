@@ -52,6 +52,49 @@ class TimeUnitTest(unittest.TestCase):
         self.assertEqual(figures.fmt_duration(None), "n/a")
 
 
+class WrapEvenlyTest(unittest.TestCase):
+    """figures.wrap_evenly(): the headline and subtitle rule."""
+
+    def test_as_many_lines_as_textwrap_and_none_left_with_a_word(self):
+        # textwrap fills each line and leaves the remainder to the last:
+        # "(efficiency" / "50%)", "... 8 Mbit/s" / "down".
+        import random
+        import textwrap
+        rng = random.Random(7)
+        words = ["a", "bb", "seed", "leechers,", "(efficiency", "50%)",
+                 "Kumar–Ross", "piece-granular", "Mbit/s;", "down"]
+        for _ in range(300):
+            text = " ".join(rng.choice(words)
+                            for _ in range(rng.randint(1, 60)))
+            width = rng.randint(20, 150)
+            lines = figures.wrap_evenly(text, width)
+            with self.subTest(text=text, width=width):
+                self.assertEqual(" ".join(lines), text)
+                # (at spaces only: "piece-" / "granular" reads badly)
+                self.assertEqual(len(lines), len(textwrap.wrap(
+                    text, width, break_on_hyphens=False)))
+                self.assertLessEqual(max(map(len, lines)), width)
+                # Even: no line shorter than the longest by more than a
+                # word and the slack that breaking after a comma may take.
+                self.assertLessEqual(
+                    max(map(len, lines)) - min(map(len, lines)),
+                    len("piece-granular") + 1 + width // 7)
+
+    def test_breaks_after_a_comma_when_that_is_as_even(self):
+        self.assertEqual(
+            figures.wrap_evenly("last finish 14.1 min, Kumar–Ross bound 7.0 "
+                                "min (419 s), piece-granular bound 7.2 min "
+                                "(432 s) (efficiency 50%)", 105),
+            ["last finish 14.1 min, Kumar–Ross bound 7.0 min (419 s),",
+             "piece-granular bound 7.2 min (432 s) (efficiency 50%)"])
+
+    def test_fits_on_one_line_unchanged_and_long_words_are_cut(self):
+        self.assertEqual(figures.wrap_evenly("  a  b c ", 10), ["a b c"])
+        self.assertEqual(figures.wrap_evenly("", 10), [])
+        self.assertEqual(figures.wrap_evenly("x" * 25, 10),
+                         ["x" * 10, "x" * 10, "x" * 5])
+
+
 class PanelTest(helpers.TempDirTest):
 
     def setUp(self):

@@ -167,6 +167,68 @@ class PlotRunTest(helpers.TempDirTest):
                 "\n"):
             self.assertLessEqual(len(line), 105)
 
+    def test_a_wrapped_headline_leaves_no_word_alone(self):
+        # Two bounds in minutes and seconds made the second part 108
+        # characters: "... (432 s) (efficiency" / "50%)".
+        self.assertEqual(plot_run.title_lines(
+            "v4_piece_selection, 100 leechers, seed 1 — last finish 14.1 "
+            "min, Kumar–Ross bound 7.0 min (419 s), piece-granular bound "
+            "7.2 min (432 s) (efficiency 50%)").split("\n"),
+            ["v4_piece_selection, 100 leechers, seed 1",
+             "last finish 14.1 min, Kumar–Ross bound 7.0 min (419 s),",
+             "piece-granular bound 7.2 min (432 s) (efficiency 50%)"])
+
+    def test_a_wrapped_subtitle_leaves_no_word_alone(self):
+        # "... leecher: 800 peers, 1 Mbit/s up, 8 Mbit/s" / "down".
+        run = resultdir.load(REAL)
+        run.file_spec["size"] = "10MiB"
+        run.peer_classes[1]["count"] = "800"
+        run.summary["overrides"] = [
+            "file.size=10MiB", "peers.1.count=800",
+            "protocol.piece_selection=random"]
+        lines = plot_run.subtitle_lines(run)
+        self.assertEqual(len(lines), 4, lines)
+        for line in lines:
+            self.assertGreater(len(line), 50, lines)
+        self.assertTrue(lines[1].endswith("8 Mbit/s down"), lines)
+
+    def overview_layout(self, run):
+        """(bottom of the heading, top of the highest panel), as fractions
+        of the overview's height, and the number of heading lines."""
+        saved = []
+        real_save = plot_run.save
+        plot_run.save = lambda fig, out, name: saved.append(fig)
+        try:
+            plot_run.plot_overview(run, self.tmp)
+        finally:
+            plot_run.save = real_save
+        fig = saved[0]
+        renderer = fig.canvas.get_renderer()
+        height = fig.bbox.height
+        texts = [t for t in fig.texts if t.get_text()]
+        bottom = min(t.get_window_extent(renderer).y0 for t in texts)
+        top = max(ax.get_tightbbox(renderer).y1 for ax in fig.axes)
+        lines = sum(t.get_text().count("\n") + 1 for t in texts)
+        plt_close(fig)
+        return bottom / height, top / height, lines
+
+    def test_overview_panels_start_right_under_the_heading(self):
+        # tight_layout made room for the title a second time: an empty band
+        # of ~7 % of the height under a two-line title and its subtitle.
+        run = resultdir.load(REAL)
+        cases = {"short": ("flash", ""),
+                 "long": ("a long scenario name " * 6,
+                          "One sentence of a description. " * 12)}
+        for what, (name, description) in cases.items():
+            run.summary["scenario"] = name
+            run.scenario["description"] = description
+            bottom, top, lines = self.overview_layout(run)
+            with self.subTest(what, lines=lines):
+                self.assertLess(top, bottom)                 # no overlap
+                self.assertLess(bottom - top, 0.03)
+                if what == "long":
+                    self.assertGreaterEqual(lines, 5)
+
     def test_a_cut_description_ends_in_an_ellipsis_not_a_full_stop(self):
         # Cut after a sentence, it read "worlds.…".
         text = ("One sentence that ends here. " * 40).strip()
@@ -287,6 +349,11 @@ class PlotRunTest(helpers.TempDirTest):
         r = helpers.run_script("plot_run.py", os.path.join(self.tmp, "nope"))
         self.assertEqual(r.returncode, 2)
         self.assertIn("not a directory", r.stderr)
+
+
+def plt_close(fig):
+    import matplotlib.pyplot as plt
+    plt.close(fig)
 
 
 if __name__ == "__main__":
