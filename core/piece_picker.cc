@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <functional>
 
 #include "core/check.h"
 #include "core/torrent_limits.h"
@@ -94,15 +95,34 @@ void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
     part.held = true;
   }
   if (part.unrequested == 0) return;  // every block received or requested
-  const uint32_t blocks = BlocksIn(p);
   uint16_t* state = &blocks_[Slot(p, 0)];
-  for (uint32_t i = 0; i < blocks && out.size() < n; ++i) {
-    if (state[i] != 0) continue;  // received or requested
+  auto take = [&](uint32_t i) {
     ++state[i];
+    ++part.in_flight;
     --unrequested_;
     --part.unrequested;
     out.push_back(Block(p, i));
+  };
+  // The lowest unrequested blocks first, as a scan from block 0 would take
+  // them: those given back below the cursor, then onwards from it.
+  while (!part.holes.empty() && out.size() < n) {
+    std::pop_heap(part.holes.begin(), part.holes.end(), std::greater<>());
+    const uint32_t i = part.holes.back();
+    part.holes.pop_back();
+    if (state[i] == 0) take(i);  // else it arrived late meanwhile
   }
+  const uint32_t blocks = BlocksIn(p);
+  uint32_t i = part.cursor;
+  for (; i < blocks && out.size() < n && part.unrequested > 0; ++i) {
+    if (state[i] == 0) take(i);  // else received or requested
+  }
+  part.cursor = i;
+}
+
+void PiecePicker::GiveBack(Partial& part, uint32_t i) {
+  if (i >= part.cursor) return;  // a pick's scan will meet it
+  part.holes.push_back(i);
+  std::push_heap(part.holes.begin(), part.holes.end(), std::greater<>());
 }
 
 void PiecePicker::DiscardReceived(PieceIndex p, Partial& part) {
@@ -121,6 +141,10 @@ void PiecePicker::DiscardReceived(PieceIndex p, Partial& part) {
     bytes += Block(p, i).length;
   }
   part.received_count = 0;
+  // The next pick scans the piece afresh (this walk was as long).
+  part.cursor = 0;
+  part.holes.clear();
+  part.received_prefix = 0;
   discards_.push_back(Discard{p, bytes});
 }
 
@@ -166,12 +190,15 @@ void PiecePicker::AddEndgameBlocks(
     if (!remote.Test(index) || !MayTake(part, who)) continue;
     const uint32_t blocks = BlocksIn(p);
     uint16_t* state = &blocks_[Slot(p, 0)];
-    for (uint32_t i = 0; i < blocks && out.size() < n; ++i) {
+    uint32_t& first = part.received_prefix;  // moves on for good
+    while (first < blocks && (state[first] & kReceived)) ++first;
+    for (uint32_t i = first; i < blocks && out.size() < n; ++i) {
       if (state[i] & kReceived) continue;
       const BlockRef b = Block(p, i);
       if (std::find(out.begin(), out.end(), b) != out.end() || from_peer(b)) continue;
       SWARM_CHECK((state[i] & kInFlight) < kInFlight);
       ++state[i];
+      ++part.in_flight;
       out.push_back(b);
     }
   }
@@ -201,12 +228,7 @@ void PiecePicker::Pick(const Bitfield& remote, PeerId who, size_t n, Rng& rng,
 
 bool PiecePicker::HasUnrequestedBlockFor(const Bitfield& remote, PeerId who) const {
   for (const auto& [index, part] : partial_) {
-    if (!remote.Test(index) || !MayTake(part, who)) continue;
-    const uint32_t blocks = BlocksIn(PieceIndex(index));
-    const uint16_t* state = &blocks_[Slot(PieceIndex(index), 0)];
-    for (uint32_t i = 0; i < blocks; ++i) {
-      if (state[i] == 0) return true;
-    }
+    if (part.unrequested > 0 && remote.Test(index) && MayTake(part, who)) return true;
   }
   const auto& rw = remote.words();
   const auto& hw = have_.words();
@@ -224,16 +246,14 @@ void PiecePicker::AbortRequest(const BlockRef& b) {
   uint16_t& state = blocks_[Slot(b)];
   if ((state & kInFlight) == 0) return;
   --state;
+  --part.in_flight;
   if (state == 0) {  // neither received nor requested
     ++unrequested_;
     ++part.unrequested;
+    GiveBack(part, b.offset / config_.block_size);
   }
   // A parole piece nobody is fetching any more may go to another peer.
-  const uint16_t* first = &blocks_[Slot(b.piece, 0)];
-  if (std::all_of(first, first + BlocksIn(b.piece),
-                  [](uint16_t k) { return (k & kInFlight) == 0; })) {
-    part.held = false;
-  }
+  if (part.in_flight == 0) part.held = false;
 }
 
 void PiecePicker::ForgetOwner(PeerId who) {
@@ -248,7 +268,10 @@ PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {
   Partial& part = StartPiece(b.piece);
   uint16_t& state = blocks_[Slot(b)];
   if (state & kReceived) {
-    if (state & kInFlight) --state;
+    if (state & kInFlight) {
+      --state;
+      --part.in_flight;
+    }
     return Receipt::kDuplicate;
   }
   // A block that arrives with no request outstanding (a stale request the
@@ -258,6 +281,7 @@ PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {
     --part.unrequested;
   } else {
     --state;
+    --part.in_flight;
   }
   state |= kReceived;
   ++part.received_count;
@@ -324,6 +348,21 @@ bool PiecePicker::CheckCounts() const {
     const uint32_t blocks = BlocksIn(PieceIndex(index));
     if (static_cast<uint32_t>(std::count(state, state + blocks, uint16_t{0})) != part.unrequested) {
       return false;
+    }
+    uint64_t in_flight = 0;
+    for (uint32_t i = 0; i < blocks; ++i) in_flight += state[i] & kInFlight;
+    if (in_flight != part.in_flight || part.cursor > blocks) return false;
+    if (part.received_prefix > blocks ||
+        !std::all_of(state, state + part.received_prefix,
+                     [](uint16_t k) { return (k & kReceived) != 0; })) {
+      return false;
+    }
+    // A pick resumes at the cursor: what lies below it unrequested must be
+    // among the holes, or the pick would never take it.
+    std::vector<uint32_t> holes = part.holes;
+    std::sort(holes.begin(), holes.end());
+    for (uint32_t i = 0; i < part.cursor; ++i) {
+      if (state[i] == 0 && !std::binary_search(holes.begin(), holes.end(), i)) return false;
     }
   }
   // The per-piece counts add up to the whole picker's: end-game starts when

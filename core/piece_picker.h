@@ -143,9 +143,10 @@ class PiecePicker {
   // index, per-block state (R received, digit = requests in flight, . none),
   // parole owner.
   std::string DebugString() const;
-  // Whether every piece in progress counts its unrequested blocks right
-  // (recounted from the block states) and carries its parole flag. For
-  // tests; O(blocks in progress).
+  // Whether every piece in progress counts its unrequested blocks and its
+  // requests in flight right (recounted from the block states), carries
+  // its parole flag, has every unrequested block below its pick cursor
+  // among its holes, and every block below its received prefix received. For tests; O(blocks in progress).
   bool CheckCounts() const;
 
  private:
@@ -165,6 +166,23 @@ class PiecePicker {
     bool held = false;
     // Parole pieces: the peer last asked; the blocks received are its.
     std::optional<PeerId> owner;
+    // Requests in flight for the piece's blocks, end-game duplicates
+    // included (the sum of their kInFlight counts): a parole piece with
+    // none is no longer held, known without reading every block's state.
+    uint32_t in_flight = 0;
+    // Where a pick resumes its scan for unrequested blocks: every block
+    // below `cursor` that is neither received nor requested is in `holes`.
+    // Without it a pick rescanned the piece from block 0, quadratic in the
+    // blocks per piece (131,072 in a 2 GiB piece of 16 KiB blocks).
+    uint32_t cursor = 0;
+    // Blocks below `cursor` given back (a request aborted), as a min-heap,
+    // so that a pick still takes the lowest unrequested block first. An
+    // entry whose block arrived meanwhile (a late answer) is stale and
+    // skipped when popped.
+    std::vector<uint32_t> holes;
+    // Every block below `received_prefix` is received: an end-game pick,
+    // which looks for blocks not yet received, starts there.
+    uint32_t received_prefix = 0;
   };
   // The state of one block in blocks_: the requests in flight in the low
   // 15 bits, kReceived once it arrived.
@@ -181,6 +199,8 @@ class PiecePicker {
     return !part.parole || !part.held || *part.owner == who;
   }
   Partial& StartPiece(PieceIndex p);
+  // Block i of p has just become neither received nor requested.
+  static void GiveBack(Partial& part, uint32_t i);
   // Forgets the received blocks of parole piece p: they become unrequested.
   void DiscardReceived(PieceIndex p, Partial& part);
   void TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,

@@ -43,6 +43,13 @@ class PickerTest : public ::testing::Test {
     picker_->OnBlockReceived(b[0]);
     picker_->OnPieceVerified(PieceIndex(0), false);
   }
+  // Indices within their piece of `blocks`, in the order given.
+  static std::vector<uint32_t> Indices(const std::vector<BlockRef>& blocks) {
+    std::vector<uint32_t> out;
+    for (const auto& b : blocks) out.push_back(b.offset / kBlock);
+    return out;
+  }
+  BlockRef B(uint32_t piece, uint32_t i) const { return picker_->Block(PieceIndex(piece), i); }
   static std::vector<uint32_t> Pieces(const std::vector<BlockRef>& blocks) {
     std::vector<uint32_t> out;
     for (const auto& b : blocks) out.push_back(b.piece.value());
@@ -307,6 +314,137 @@ TEST_F(PickerTest, LateBlocksJoinAParolePieceFromItsOwnerOnly) {
   EXPECT_TRUE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(2)));
   EXPECT_FALSE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(1)));
   EXPECT_TRUE(picker_->AcceptsLateFrom(PieceIndex(1), PeerId(1)));  // other pieces: anyone
+}
+
+// A pick resumes where the last one stopped (the piece's cursor); blocks
+// given back below it must still come first, lowest first, as a scan from
+// block 0 would take them.
+TEST_F(PickerTest, BlocksGivenBackBelowTheCursorAreTakenNextLowestFirst) {
+  Build("1", " ", PieceSelection::kSequential, 8);
+  EXPECT_EQ(Indices(Pick("*", 4)), (std::vector<uint32_t>{0, 1, 2, 3}));
+  picker_->AbortRequest(B(0, 2));  // a choke gives requests back in any order
+  picker_->AbortRequest(B(0, 0));
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+  EXPECT_EQ(Indices(Pick("*", 3)), (std::vector<uint32_t>{0, 2, 4}));
+  picker_->AbortRequest(B(0, 3));  // a timeout, after the cursor moved on
+  EXPECT_EQ(Indices(Pick("*", 2)), (std::vector<uint32_t>{3, 5}));
+  EXPECT_EQ(Indices(Pick("*", 2)), (std::vector<uint32_t>{6, 7}));
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+}
+
+TEST_F(PickerTest, ABlockGivenBackThenAnsweredLateIsNotTakenAgain) {
+  Build("1", " ", PieceSelection::kSequential, 8);
+  ASSERT_EQ(Pick("*", 4).size(), 4u);
+  picker_->AbortRequest(B(0, 1));
+  picker_->AbortRequest(B(0, 3));
+  EXPECT_EQ(picker_->OnBlockReceived(B(0, 1)), PiecePicker::Receipt::kNew);  // the late answer
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+  EXPECT_EQ(Indices(Pick("*", 2)), (std::vector<uint32_t>{3, 4}));
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+}
+
+TEST_F(PickerTest, AnEndgameDuplicateGivenBackByBothPeersIsTakenAgain) {
+  Build("1", " ", PieceSelection::kSequential, 4);
+  ASSERT_EQ(Pick("*", 4, PeerId(1)).size(), 4u);
+  EXPECT_EQ(Indices(Pick("*", 2, PeerId(2))), (std::vector<uint32_t>{0, 1}));  // end-game
+  picker_->OnBlockReceived(B(0, 0));  // from peer 1; peer 2's duplicate is cancelled
+  picker_->AbortRequest(B(0, 0));
+  picker_->AbortRequest(B(0, 1));  // peer 1 chokes us: peer 2 still has it
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+  EXPECT_FALSE(picker_->HasUnrequestedBlockFor(Bitfield::FromString("*"), PeerId(3)));
+  picker_->AbortRequest(B(0, 1));  // and peer 2 too
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+  EXPECT_EQ(Indices(Pick("*", 1, PeerId(3))), (std::vector<uint32_t>{1}));
+}
+
+TEST_F(PickerTest, EndgameSkipsTheReceivedBlocksAndStartsOverAfterAFailure) {
+  Build("1", " ", PieceSelection::kSequential, 8);
+  ASSERT_EQ(Pick("*", 8, PeerId(1)).size(), 8u);
+  for (uint32_t i : {0, 1, 3}) picker_->OnBlockReceived(B(0, i));
+  EXPECT_EQ(Indices(Pick("*", 3, PeerId(2))), (std::vector<uint32_t>{2, 4, 5}));
+  picker_->OnBlockReceived(B(0, 2));
+  EXPECT_EQ(Indices(Pick("*", 2, PeerId(3))), (std::vector<uint32_t>{4, 5}));
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+  for (uint32_t i : {4, 5, 6, 7}) picker_->OnBlockReceived(B(0, i));
+  picker_->OnPieceVerified(PieceIndex(0), false);
+  ASSERT_EQ(Pick("*", 8, PeerId(3)).size(), 8u);
+  EXPECT_EQ(Indices(Pick("*", 1, PeerId(3))), (std::vector<uint32_t>{0}));  // end-game again
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+}
+
+TEST_F(PickerTest, AFailedPieceIsPickedFromItsFirstBlockAgain) {
+  Build("1", " ", PieceSelection::kSequential, 4);
+  for (const auto& b : Pick("*", 4)) picker_->OnBlockReceived(b);
+  picker_->OnPieceVerified(PieceIndex(0), false);
+  EXPECT_EQ(Indices(Pick("*", 2)), (std::vector<uint32_t>{0, 1}));
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+}
+
+TEST_F(PickerTest, AParolePieceTakenOverIsPickedFromItsFirstBlockAgain) {
+  Build("2", " ", PieceSelection::kSequential, 4);
+  for (const auto& b : Pick("*", 2, PeerId(1))) picker_->OnBlockReceived(b);
+  for (const auto& b : Pick("*", 2, PeerId(2))) picker_->OnBlockReceived(b);
+  picker_->OnPieceVerified(PieceIndex(0), false);  // mixed: on parole
+  EXPECT_EQ(Indices(Pick("*", 3, PeerId(1))), (std::vector<uint32_t>{0, 1, 2}));
+  picker_->OnBlockReceived(B(0, 0));
+  picker_->OnBlockReceived(B(0, 1));
+  picker_->AbortRequest(B(0, 3));  // not peer 1's: changes nothing
+  EXPECT_TRUE(Pick("*", 4, PeerId(2)).empty());  // peer 1 still fetches block 2
+  picker_->AbortRequest(B(0, 2));  // peer 1 chokes us: nothing in flight
+  EXPECT_EQ(Indices(Pick("*", 4, PeerId(2))), (std::vector<uint32_t>{0, 1, 2, 3}));
+  auto discards = picker_->TakeDiscards();
+  ASSERT_EQ(discards.size(), 1u);
+  EXPECT_EQ(discards[0].bytes, 2 * kBlock);
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+}
+
+// Random picks, give-backs and arrivals (also late ones) on one piece: every
+// pick takes the lowest blocks that are neither received nor requested,
+// read from DebugString before it, whatever came before.
+TEST_F(PickerTest, PicksTheLowestUnrequestedBlocksAfterAnyHistory) {
+  constexpr uint32_t kBlocks = 64;
+  config_.endgame = false;
+  Build("1", " ", PieceSelection::kSequential, kBlocks);
+  const uint64_t seed = 11;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Rng ops(seed);
+  std::vector<BlockRef> outstanding;
+  auto unrequested = [&] {
+    std::vector<uint32_t> free;
+    const std::string debug = picker_->DebugString();
+    const size_t at = debug.find("piece 0 ");
+    for (uint32_t i = 0; i < kBlocks; ++i) {
+      if (at == std::string::npos || debug[at + 8 + i] == '.') free.push_back(i);
+    }
+    return free;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    const uint64_t op = ops.Below(4);
+    if (op == 0) {
+      const size_t n = 1 + ops.Below(6);
+      std::vector<uint32_t> want = unrequested();
+      if (want.size() > n) want.resize(n);
+      const auto got = Pick("*", n);
+      ASSERT_EQ(Indices(got), want) << picker_->DebugString();
+      outstanding.insert(outstanding.end(), got.begin(), got.end());
+    } else if (!outstanding.empty() && op < 3) {
+      const size_t k = ops.Below(outstanding.size());
+      if (op == 1) {
+        picker_->AbortRequest(outstanding[k]);  // choke, timeout, disconnect
+      } else {
+        picker_->OnBlockReceived(outstanding[k]);
+      }
+      outstanding.erase(outstanding.begin() + k);
+    } else if (const auto free = unrequested();
+               op == 3 && !free.empty() && picker_->AcceptsLateFrom(PieceIndex(0), PeerId(1))) {
+      // The late answer to a request given up earlier (a peer keeps it only
+      // if the picker accepts it: see AcceptsLateFrom).
+      picker_->OnBlockReceived(B(0, free[ops.Below(free.size())]));
+    }
+    ASSERT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+    if (picker_->IsComplete(PieceIndex(0))) picker_->OnPieceVerified(PieceIndex(0), false);
+  }
 }
 
 TEST_F(PickerTest, AvailabilityFollowsPeers) {
