@@ -146,7 +146,8 @@ class PiecePicker {
   // Whether every piece in progress counts its unrequested blocks and its
   // requests in flight right (recounted from the block states), carries
   // its parole flag, has every unrequested block below its pick cursor
-  // among its holes, and every block below its received prefix received. For tests; O(blocks in progress).
+  // among its holes, and every block below its received prefix received.
+  // For tests; O(blocks in progress).
   bool CheckCounts() const;
 
  private:
