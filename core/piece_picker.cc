@@ -22,6 +22,7 @@ PiecePicker::PiecePicker(const TorrentInfo& torrent, const PeerConfig& config)
   if (torrent_.piece_count() > 0) blocks_per_piece_ = BlocksIn(PieceIndex(0));
   // Two bytes per block: the edges refuse larger torrents (torrent_limits.h).
   SWARM_CHECK(unrequested_ <= kMaxBlocks);
+  SWARM_CHECK(torrent_.piece_length() <= kMaxPieceLength);  // 32-bit offsets
   blocks_.assign(unrequested_, 0);
 }
 

@@ -24,6 +24,10 @@ uint64_t BlockCount(Bytes length, Bytes piece_length, Bytes block_size) {
 
 std::optional<std::string> TorrentSizeProblem(Bytes length, Bytes piece_length,
                                               Bytes block_size) {
+  if (piece_length > kMaxPieceLength) {
+    return "pieces too large: " + FormatBytes(piece_length) + " (at most " +
+           FormatBytes(kMaxPieceLength) + ")";
+  }
   if (const uint64_t pieces = PieceCount(length, piece_length); pieces > kMaxPieces) {
     return "too many pieces: " + FormatBytes(length) + " in pieces of " +
            FormatBytes(piece_length) + " makes " + std::to_string(pieces) + " (at most " +

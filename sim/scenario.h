@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/peer_config.h"
+#include "core/torrent_limits.h"
 #include "core/tracker.h"
 #include "core/types.h"
 
@@ -139,7 +140,7 @@ struct PeerClassSpec {
 // Limits that keep every count and offset inside its type; far beyond what
 // one machine simulates (10,000 peers take ~600 MB).
 inline constexpr uint32_t kMaxPeers = 1'000'000;         // in all classes
-inline constexpr int64_t kMaxPieceSize = int64_t{1} << 31;  // block offsets are 32-bit
+inline constexpr int64_t kMaxPieceSize = core::kMaxPieceLength;  // block offsets are 32-bit
 inline constexpr int64_t kMaxTimelineRows = 10'000'000;  // timeline samples of a run to max_time
 
 struct Scenario {

@@ -39,6 +39,10 @@ TEST(TorrentLimitsTest, UpToTheBoundsATorrentIsTakenBeyondThemRefused) {
   // 2^20 hashes) is refused, not allocated.
   EXPECT_EQ(TorrentSizeProblem(1024 * tib, kGiB, 128 * kKiB),
             "too many blocks: 1048576GiB in blocks of 128KiB makes 8589934592 (at most 268435456)");
+  // A block's offset in its piece is 32 bits: 2 GiB pieces at most.
+  EXPECT_EQ(TorrentSizeProblem(2 * kGiB, 2 * kGiB, 16 * kKiB), std::nullopt);
+  EXPECT_EQ(TorrentSizeProblem(8 * kGiB, 4 * kGiB, 16 * kKiB),
+            "pieces too large: 4GiB (at most 2GiB)");
 }
 
 // A picker beyond the bounds is our own bug (the edges refuse such
@@ -48,6 +52,8 @@ TEST(TorrentLimitsDeathTest, APickerBeyondTheBoundsIsABug) {
   const TorrentInfo t = TorrentInfo::Synthetic("big", 8 * 1024 * kGiB, kGiB);  // 2^29 blocks
   const PeerConfig config;  // 16 KiB blocks
   EXPECT_DEATH({ PiecePicker picker(t, config); }, "CHECK failed");
+  const TorrentInfo huge_pieces = TorrentInfo::Synthetic("huge", 8 * kGiB, 4 * kGiB);
+  EXPECT_DEATH({ PiecePicker picker(huge_pieces, config); }, "CHECK failed");
 }
 
 }  // namespace
