@@ -53,7 +53,8 @@ def headline(run):
     if n is not None:
         parts.append(f"{n} leecher" + ("" if n == 1 else "s"))
     if s.get("seed") is not None:
-        parts.append(f"seed {s['seed']}")
+        # "random seed": students read "seed 1" as a BitTorrent seed.
+        parts.append(f"random seed {s['seed']}")
     if s.get("mode") == "real":
         parts.append("real sockets")
     text = ", ".join(parts)
@@ -74,10 +75,10 @@ def headline(run):
     makespan, bound = s.get("makespan_s"), run.kumar_ross_s
     if not resultdir.is_flash_crowd(run):
         # The flash-crowd bounds assume everyone joins at once; with
-        # arrivals spread over most of the run (a steady state) the last
-        # finish and the efficiency would measure the arrivals.
-        spread = resultdir.arrival_spread_s(run)
-        text += (f" — arrivals over {figures.fmt_duration(spread)}: not a "
+        # arrivals spread wider than a quarter of the bound (a steady
+        # state, churn) the last finish and the efficiency would measure
+        # the arrivals.
+        text += (f" — {resultdir.not_flash_crowd_reason(run)}: not a "
                  "flash crowd, no efficiency")
     elif isinstance(makespan, (int, float)):
         text += f" — last finish {figures.fmt_duration(makespan)}"

@@ -45,9 +45,14 @@ class TimeUnitTest(unittest.TestCase):
 
     def test_units(self):
         self.assertEqual(figures.time_unit(120), (1.0, "s"))
-        self.assertEqual(figures.time_unit(900), (60.0, "min"))
+        # Seconds up to an hour, as the docs quote them (flash_crowd.yaml's
+        # 938 s was drawn as 15.6 min).
+        self.assertEqual(figures.time_unit(938), (1.0, "s"))
+        self.assertEqual(figures.time_unit(3600), (1.0, "s"))
+        self.assertEqual(figures.time_unit(3601), (60.0, "min"))
         self.assertEqual(figures.time_unit(8 * 3600), (3600.0, "h"))
-        self.assertEqual(figures.fmt_duration(830.6), "13.8 min")
+        self.assertEqual(figures.fmt_duration(830.6), "830.6 s")
+        self.assertEqual(figures.fmt_duration(4000), "66.7 min")
         self.assertEqual(figures.fmt_duration(42.25), "42.2 s")
         self.assertEqual(figures.fmt_duration(None), "n/a")
 
@@ -312,6 +317,48 @@ class PanelTest(helpers.TempDirTest):
                      if "Qiu–Srikant" in l.get_label())
         self.assertAlmostEqual(fluid.get_xdata()[0],
                                run.fluid_model["download_time_s"])
+
+    def test_flash_crowd_means_joins_within_a_quarter_of_the_bound(self):
+        # The rule compares the arrivals with the bound, not with the run's
+        # length: churn.yaml with its seeds leaving ran to its 1 h
+        # max_time, so 25 min of joins were "less than half of the run" and
+        # its CDF showed a Kumar–Ross line 163.4 s left of 22 % of the
+        # download times.
+        run = self.run
+        bound = resultdir.flash_crowd_bound_s(run)
+        self.assertEqual(bound, run.kumar_ross_s)
+        leechers = run.peers.leecher.nonzero()[0]
+        first = run.peers.join_s[leechers].min()
+
+        def spread_joins(spread):
+            run.peers.join_s[leechers] = np.linspace(first, first + spread,
+                                                     leechers.size)
+        run.summary["makespan_s"] = None    # not all finished
+        spread_joins(0.3 * bound)
+        end = run.timeline["time_s"].max()
+        self.assertLess(0.3 * bound, 0.5 * (end - first))   # the old rule
+        self.assertFalse(resultdir.is_flash_crowd(run))
+        self.assertEqual(resultdir.not_flash_crowd_reason(run),
+                         f"joins over {0.3 * bound:.1f} s, more than ¼ of "
+                         f"the {bound:.1f} s bound")
+        figures.draw_completion_cdf(self.ax, [run])
+        self.assertFalse(any("Kumar" in l.get_label()
+                             for l in self.ax.get_lines()))
+        self.assertIn("no Kumar–Ross line: joins over",
+                      " ".join(t.get_text() for t in self.ax.texts))
+        spread_joins(0.25 * bound)
+        self.assertTrue(resultdir.is_flash_crowd(run))
+        self.assertIsNone(resultdir.not_flash_crowd_reason(run))
+        # The piece-granular bound, when larger, is the one: one piece of
+        # 1 MiB at 1 Mbit/s, Kumar–Ross 8.4 s, piece-granular 83.9 s, joins
+        # over 10 s (experiment 1's variant) is a flash crowd.
+        spread_joins(10.0)
+        run.summary["bounds"] = {"kumar_ross_s": 8.4,
+                                 "piece_granular_s": 83.9}
+        self.assertTrue(resultdir.is_flash_crowd(run))
+        run.summary["bounds"] = {"kumar_ross_s": 8.4,
+                                 "piece_granular_s": None}
+        self.assertFalse(resultdir.is_flash_crowd(run))
 
     def test_flash_crowd_test_without_makespan(self):
         self.assertTrue(resultdir.is_flash_crowd(self.run))

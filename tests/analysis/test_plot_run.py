@@ -60,7 +60,7 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertFalse(os.path.exists(os.path.join(REAL, "overview.png")))
 
     def test_headline_says_how_many_finished(self):
-        run = resultdir.load(REAL)
+        run = helpers.joined_at_once(resultdir.load(REAL))
         self.assertIn("efficiency 57%", plot_run.headline(run))
         run.summary["peers"]["completed"] = 0
         run.summary["makespan_s"] = None
@@ -74,7 +74,7 @@ class PlotRunTest(helpers.TempDirTest):
     def test_headline_says_one_leecher(self):
         run = resultdir.load(REAL)
         run.summary["peers"]["leechers"] = 1
-        self.assertIn(", 1 leecher, seed 1", plot_run.headline(run))
+        self.assertIn(", 1 leecher, random seed 1", plot_run.headline(run))
 
     def test_headline_counts_leechers_that_never_joined(self):
         # A steady state cut by max_time: 4400 leechers in summary.json,
@@ -95,7 +95,7 @@ class PlotRunTest(helpers.TempDirTest):
         run.summary["completion_time_s"]["mean"] = 642.0
         run.fluid_model["download_time_s"] = 533.9
         self.assertTrue(plot_run.headline(run).endswith(
-            "mean download 10.7 min, Qiu–Srikant 8.9 min"),
+            "mean download 642.0 s, Qiu–Srikant 533.9 s"),
             plot_run.headline(run))
 
     def test_headline_counts_leechers_that_crashed_before_finishing(self):
@@ -118,7 +118,7 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertNotIn("crashed", plot_run.headline(old))
 
     def test_spread_arrivals_get_no_efficiency(self):
-        run = resultdir.load(REAL)
+        run = helpers.joined_at_once(resultdir.load(REAL))
         self.assertIn("efficiency", plot_run.headline(run))
         # Leechers joining over most of the run: a steady-state swarm.
         makespan = run.summary["makespan_s"]
@@ -132,9 +132,11 @@ class PlotRunTest(helpers.TempDirTest):
     def test_steady_state_headline_compares_with_the_fluid_model(self):
         run = resultdir.load(STEADY)
         self.assertEqual(plot_run.headline(run),
-                         "steady_state, 100 leechers, seed 1 — arrivals over "
-                         "29.1 min: not a flash crowd, no efficiency — mean "
-                         "download 69.7 s, Qiu–Srikant 41.9 s")
+                         "steady_state, 100 leechers, random seed 1 — joins "
+                         "over "
+                         "1745.3 s, more than ¼ of the 180.4 s bound: not a "
+                         "flash crowd, no efficiency — mean download 69.7 s, "
+                         "Qiu–Srikant 41.9 s")
 
     def test_steady_state_overview_keeps_its_width(self):
         # Its headline used to be so long that the PNG grew 250 px wider.
