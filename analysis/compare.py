@@ -156,9 +156,9 @@ def caveats(runs, labels, rows):
     spread = [l for run, l in zip(runs, labels)
               if not resultdir.is_flash_crowd(run)]
     if spread:
-        notes.append(f"leechers of {', '.join(spread)} kept arriving (not "
-                     f"{resultdir.FLASH_CROWD_RULE}): efficiency n/a, the "
-                     "makespan measures the arrivals")
+        notes.append(f"leechers of {', '.join(spread)} kept arriving, not a "
+                     f"flash crowd ({resultdir.NOT_FLASH_CROWD_RULE}): "
+                     "efficiency n/a, the makespan measures the arrivals")
     partial = [f"{r['label']} {r['completed']} of {r['leechers']}"
                for r in rows if isinstance(r["completed"], int)
                and isinstance(r["leechers"], int)
@@ -276,7 +276,7 @@ def write_csv(rows, path):
 
 
 def save(fig, out, name):
-    fig.savefig(os.path.join(out, name), bbox_inches="tight")
+    figures.save(fig, os.path.join(out, figures.out_name(name)))
     plt.close(fig)
 
 
@@ -333,7 +333,9 @@ def main():
                         "(default: folder names)")
     parser.add_argument("--out", default="comparison",
                         help="output folder (default: ./comparison)")
+    figures.add_output_options(parser)
     args = parser.parse_args()
+    figures.set_output(args)
     labels = parse_labels(args.labels, args.dirs)
     runs = [resultdir.load(d) for d in args.dirs]
     os.makedirs(args.out, exist_ok=True)

@@ -9,6 +9,7 @@ REQUIRES: resultdir.require_matplotlib() was called (Agg backend).
 """
 
 import math
+import os
 import re
 import textwrap
 
@@ -55,7 +56,8 @@ ENTROPY_COLOR = OKABE_ITO["sky_blue"]
 # no run colour is close to BOUND_COLOR or UPLOAD_COLOR.
 RUN_COLORS = (OKABE_ITO["blue"], OKABE_ITO["reddish_purple"],
               OKABE_ITO["bluish_green"], OKABE_ITO["black"],
-              OKABE_ITO["sky_blue"], "#8C564B", OKABE_ITO["yellow"], "0.55")
+              OKABE_ITO["sky_blue"], "#8C564B", OKABE_ITO["yellow"], "0.55",
+              "#BCBD22")
 
 # Titles and legends carry text from the user (scenario names, folder
 # names, --set values), which may hold "$": matplotlib would read it as
@@ -115,6 +117,93 @@ def legend_label(text, width=30):
     for line in lines:
         out += textwrap.wrap(line, width, break_on_hyphens=False) or [""]
     return "\n".join(out)
+
+
+# Output options of plot_run.py, compare.py and plot_sweep.py (--style,
+# --format): set by set_output(), used by save().
+OUTPUT = {"style": "default", "format": "png"}
+# --style talk: every text this much larger, saved at TALK_DPI; on a page
+# of more than two panels (the overviews) only TALK_PAGE_FONT_SCALE, or the
+# panels' labels run into each other.
+TALK_FONT_SCALE, TALK_PAGE_FONT_SCALE, TALK_DPI = 1.5, 1.25, 150
+
+
+def add_output_options(parser):
+    """--style and --format on an argparse parser."""
+    parser.add_argument("--style", choices=("default", "talk"),
+                        default="default",
+                        help="talk: text 1.5x larger (1.25x on the "
+                        "four-panel overviews) and 150 dpi, for a projector")
+    parser.add_argument("--format", choices=("png", "svg"), default="png",
+                        help="file format of the figures (default png; svg "
+                        "scales without blur)")
+
+
+def set_output(args):
+    OUTPUT.update(style=args.style, format=args.format)
+
+
+def out_name(name):
+    """A figure's file name in the chosen --format (overview.png ->
+    overview.svg); names of other kinds unchanged."""
+    base, ext = os.path.splitext(name)
+    return f"{base}.{OUTPUT['format']}" if ext == ".png" else name
+
+
+def save(fig, path):
+    """fig.savefig(path, bbox_inches="tight"), with --style talk's larger
+    text and dpi (the default output is what it always was)."""
+    if OUTPUT["style"] != "talk":
+        fig.savefig(path, bbox_inches="tight")
+        return
+    panels = sum(1 for ax in fig.axes if ax.get_title())
+    _scale_text(fig, TALK_FONT_SCALE if panels <= 2 else TALK_PAGE_FONT_SCALE)
+    fig.savefig(path, bbox_inches="tight", dpi=TALK_DPI)
+
+
+def _scale_text(fig, factor):
+    """Every text of fig `factor` times larger: titles, labels, legends,
+    notes and the tick labels (set per axis: matplotlib makes new ticks
+    from the axis' settings when it draws)."""
+    ticks = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            major = axis.get_major_ticks()
+            size = (major[0].label1.get_fontsize() if major
+                    else plt.rcParams["xtick.labelsize"])
+            if not isinstance(size, (int, float)):
+                size = matplotlib.font_manager.FontProperties(
+                    size=size).get_size_in_points()
+            ticks.append((axis, size))
+    for text in fig.findobj(matplotlib.text.Text):
+        text.set_fontsize(text.get_fontsize() * factor)
+    for axis, size in ticks:
+        axis.set_tick_params(labelsize=size * factor)
+    if fig.get_layout_engine() is None:
+        try:
+            fig.tight_layout(rect=_suptitle_rect(fig))
+        except (ValueError, RuntimeError):
+            pass
+
+
+def _suptitle_rect(fig):
+    """Room at the top for the figure's suptitle and texts above the axes
+    (the overview's subtitle): the rect of tight_layout()."""
+    top = 1.0
+    renderer = fig.canvas.get_renderer()
+    axes_top = max((ax.get_position().y1 for ax in fig.axes), default=1.0)
+    for text in fig.texts:
+        if not text.get_text():
+            continue
+        box = text.get_window_extent(renderer).transformed(
+            fig.transFigure.inverted())
+        if box.y0 >= axes_top - 0.02:
+            top = min(top, box.y0 - 0.01)
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        box = fig._suptitle.get_window_extent(renderer).transformed(
+            fig.transFigure.inverted())
+        top = min(top, box.y0 - 0.01)
+    return (0, 0, 1, max(top, 0.5))
 
 
 def run_color(i):
@@ -454,7 +543,7 @@ def draw_utilization(ax, runs, labels=None):
 # linear part as tall as COPIES_LINEAR_SCALE decades: 0, 1 and 2 copies of
 # the rarest piece (a dying swarm, a piece only the seed holds) sat on the
 # x axis of a linear 0–1000 scale.
-COPIES_LINEAR, COPIES_LINEAR_SCALE = 10.0, 2.0
+COPIES_LINEAR, COPIES_LINEAR_SCALE = 10.0, 2.5
 COPIES_TICKS = (0, 1, 2, 5, 10, 30, 100, 300, 1000, 3000, 10000, 30000,
                 100000)
 
@@ -486,12 +575,12 @@ def draw_availability(ax, run, twin=True):
     # The mean wide and pale under the rarest piece: with one piece the two
     # are the same curve, and the mean was hidden.
     h1 = ax.plot(t, tl["availability_mean"], color=MEAN_COPIES_COLOR,
-                 lw=3.4, alpha=0.55, zorder=2, label="mean copies per piece")
+                 lw=4.5, alpha=0.55, zorder=2, label="mean copies per piece")
     h2 = ax.plot(t, tl["availability_min"], color=RAREST_COLOR, lw=1.6,
                  zorder=3, label="copies of the rarest piece (min)")
     ax.set_xlim(left=0)
     top = float(np.nanmax(tl["availability_mean"])) if len(t) else 1.0
-    copies_axis(ax, top, 1.3 if twin else 1.2)
+    copies_axis(ax, top, 1.45 if twin else 1.2)
     ax.set_xlabel(f"{time_label([run])} ({unit})")
     ax.set_ylabel("copies among present peers")
     ax.set_title("Are all pieces spread evenly?")

@@ -170,7 +170,7 @@ def subtitle_lines(run):
 
 
 def save(fig, out_dir, name):
-    fig.savefig(os.path.join(out_dir, name), bbox_inches="tight")
+    figures.save(fig, os.path.join(out_dir, figures.out_name(name)))
     plt.close(fig)
 
 
@@ -263,13 +263,15 @@ def main():
                         "(default: into RESULT_DIR)")
     parser.add_argument("--quiet", action="store_true",
                         help="do not list the files written")
+    figures.add_output_options(parser)
     args = parser.parse_args()
+    figures.set_output(args)
     run = resultdir.load(args.result_dir)
     out = args.out or args.result_dir
     os.makedirs(out, exist_ok=True)
     plot_all(run, out)
     if not args.quiet:
-        paths = (os.path.join(out, o) for o in OUTPUTS)
+        paths = (os.path.join(out, figures.out_name(o)) for o in OUTPUTS)
         print(f"plots: {', '.join(paths)}")
     return 0
 

@@ -362,7 +362,7 @@ def quantity_ticks(pos):
 def plot(rows, args, groups, settings=None, not_flash=frozenset()):
     """Draws and saves the figure; returns the series."""
     fig, series = figure(rows, args, groups, settings, not_flash)
-    fig.savefig(args.out, bbox_inches="tight")
+    figures.save(fig, args.out)
     plt.close(fig)
     return series
 
@@ -375,7 +375,7 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     if not series and args.y == "efficiency" and not_flash:
         raise ResultError(
             f"{args.sweep_csv}: --y efficiency: no run of this sweep is a "
-            f"flash crowd ({resultdir.FLASH_CROWD_RULE}), so Kumar–Ross "
+            f"flash crowd ({resultdir.NOT_FLASH_CROWD_RULE}), so Kumar–Ross "
             "bound / makespan measures the arrivals, not "
             "the swarm: nothing to plot (try mean_completion_s)")
     if not series:
@@ -737,7 +737,7 @@ def flash_notes(rows, y, flash, not_flash):
                 else "their efficiency is left out of the means")
         notes.append(
             f"{len(not_flash)} of {len(rows)} run(s) are not flash crowds "
-            f"(not {resultdir.FLASH_CROWD_RULE}): the "
+            f"({resultdir.NOT_FLASH_CROWD_RULE}): the "
             f"Kumar–Ross bound assumes everyone joins at once, so {what}; "
             "their makespan measures the arrivals")
     unknown = len(rows) - len(flash)
@@ -783,7 +783,8 @@ def default_out(args):
     name = f"sweep_{args.y}_vs_{args.x}"
     if args.paired_to is not None:
         name += f"_{paired_names(args)[0]}_to_{file_safe(args.paired_to)}"
-    return os.path.join(os.path.dirname(args.sweep_csv) or ".", name + ".png")
+    return os.path.join(os.path.dirname(args.sweep_csv) or ".",
+                        figures.out_name(name + ".png"))
 
 
 def print_settings(settings, csv_path):
@@ -800,7 +801,7 @@ def run_paired(rows, args, groups, settings, flash, not_flash):
     """--paired-to: the paired figure, its table on stdout and every pair
     in a CSV beside the figure."""
     fig, pairing = paired_figure(rows, args, groups, settings, not_flash)
-    fig.savefig(args.out, bbox_inches="tight")
+    figures.save(fig, args.out)
     plt.close(fig)
     pairs_csv = os.path.splitext(args.out)[0] + ".csv"
     write_pairs(pairs_csv, pairing, args, pair_columns(rows, args.x))
@@ -844,7 +845,9 @@ def main():
     parser.add_argument("--out", help="PNG path (default: next to the CSV, "
                         "sweep_<y>_vs_<x>.png, or with --paired-to V "
                         "sweep_<y>_vs_<x>_difference_to_V.png)")
+    figures.add_output_options(parser)
     args = parser.parse_args()
+    figures.set_output(args)
     if args.ratio and args.paired_to is None:
         parser.error("--ratio needs --paired-to VALUE")
     header, rows = read_sweep(args.sweep_csv)

@@ -506,10 +506,11 @@ def is_flash_crowd(result):
     return arrival_spread_s(result) <= 0.5 * span
 
 
-# The rule in words, for notes and captions.
-FLASH_CROWD_RULE = ("a flash crowd: leechers joined within a quarter of the "
-                    "Kumar–Ross bound (or of the piece-granular bound, when "
-                    "larger)")
+# The rule in words, for notes and captions: what a run that is not a flash
+# crowd did.
+NOT_FLASH_CROWD_RULE = ("their joins spread over more than a quarter of the "
+                        "Kumar–Ross bound (or of the piece-granular bound, "
+                        "when larger)")
 
 
 def not_flash_crowd_reason(result):

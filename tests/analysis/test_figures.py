@@ -543,7 +543,43 @@ class PanelTest(helpers.TempDirTest):
         bound = to_rgb(figures.BOUND_COLOR)
         colours = [to_rgb(figures.run_color(i)) for i in range(12)]
         self.assertNotIn(bound, colours)
+        # Nor in the upload colour: in class_ratio.png orange was class
+        # "open" in one panel and "uploaded" in the next.
+        self.assertNotIn(to_rgb(figures.UPLOAD_COLOR), colours)
         self.assertEqual(len(set(colours[:9])), 9)   # still 9 distinct
+
+    def test_rarest_piece_copies_0_1_2_are_apart(self):
+        # On a linear 0–1000 axis, 0, 1 and 2 copies of the rarest piece
+        # all sat on the x axis (flash_crowd.yaml; experiment 4's dying
+        # swarm). Symlog, linear below 10: a copy is ≥ 4 % of the height.
+        self.run.timeline["availability_mean"][:] = 1000.0
+        for draw in (lambda ax: figures.draw_availability(ax, self.run),
+                     lambda ax: figures.draw_min_availability(
+                         ax, [self.run], ["a"])):
+            fig, ax = plt.subplots()
+            self.run.timeline["availability_min"][:] = 1000.0
+            draw(ax)
+            self.assertEqual(ax.get_yscale(), "symlog")
+            to_axes = ax.transData + ax.transAxes.inverted()
+            y = [to_axes.transform((0, c))[1] for c in (0, 1, 2)]
+            self.assertAlmostEqual(y[0], 0.0)
+            self.assertGreater(y[1] - y[0], 0.04)
+            self.assertGreater(y[2] - y[1], 0.04)
+            self.assertEqual(ax.get_yticks()[:4].tolist(), [0, 1, 2, 5])
+            plt.close(fig)
+
+    def test_completed_so_far_is_drawn_over_the_seeds(self):
+        # In a flash crowd the completed count equals the seeds present;
+        # drawn under their line its legend entry had no visible curve.
+        figures.draw_population(self.ax, [self.run])
+        lines = {l.get_label(): l for l in self.ax.get_lines()}
+        done = next(l for k, l in lines.items() if "completed so far" in k)
+        seeds = lines["seeds (have the whole file)"]
+        # (A thin grey dotted line, on top, still did not show.)
+        from matplotlib.colors import to_rgb
+        self.assertGreater(done.get_zorder(), seeds.get_zorder())
+        self.assertGreater(done.get_linewidth(), seeds.get_linewidth())
+        self.assertLess(max(to_rgb(done.get_color())), 0.3)     # dark
 
     def test_overlay_one_colour_per_run(self):
         other = resultdir.load(synthetic.write_result(

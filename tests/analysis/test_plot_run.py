@@ -30,6 +30,32 @@ class PlotRunTest(helpers.TempDirTest):
                 self.assertGoodPng(os.path.join(d, name))
         self.assertIn("overview.png", r.stdout)
 
+    def test_talk_style_and_svg(self):
+        # For a projector: larger text and dpi, or SVG; the default output
+        # is unchanged.
+        d = synthetic.write_result(os.path.join(self.tmp, "flash"),
+                                   leechers=10, free_riders=0)
+        talk = os.path.join(self.tmp, "talk")
+        r = helpers.run_script("plot_run.py", d, "--out", talk, "--style",
+                               "talk")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plain = os.path.join(self.tmp, "plain")
+        r = helpers.run_script("plot_run.py", d, "--out", plain, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        import matplotlib.image as mpimg
+        big = mpimg.imread(os.path.join(talk, "completion_cdf.png"))
+        small = mpimg.imread(os.path.join(plain, "completion_cdf.png"))
+        self.assertGreater(big.shape[1], small.shape[1] * 1.3)   # 150 dpi
+        svg = os.path.join(self.tmp, "svg")
+        r = helpers.run_script("plot_run.py", d, "--out", svg, "--format",
+                               "svg")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(os.path.join(svg, "overview.svg"), r.stdout)
+        for name in PNGS:
+            with open(os.path.join(svg, name[:-4] + ".svg")) as f:
+                self.assertIn("<svg", f.read(2000))
+            self.assertFalse(os.path.exists(os.path.join(svg, name)))
+
     def test_a_dollar_in_the_name_is_plain_text(self):
         # matplotlib reads "$...$" as mathematical notation and fails on
         # an unbalanced one; scenario names may hold "$".
