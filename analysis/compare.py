@@ -41,7 +41,7 @@ import figures  # noqa: E402
 COLUMNS = (
     ("label", "run", "text"),
     ("scenario", "scenario", "text"),
-    ("seed", "seed", "text"),
+    ("seed", "random seed", "text"),
     ("completed", "done", "count"),
     ("leechers", "leechers", "count"),
     ("mean_completion_s", "mean dl (s)", "num"),
@@ -161,9 +161,9 @@ def caveats(runs, labels, rows):
     spread = [l for run, l in zip(runs, labels)
               if not resultdir.is_flash_crowd(run)]
     if spread:
-        notes.append(f"leechers of {', '.join(spread)} kept arriving over "
-                     "most of the run (not a flash crowd): efficiency n/a, "
-                     "the makespan measures the arrivals")
+        notes.append(f"leechers of {', '.join(spread)} kept arriving, not a "
+                     f"flash crowd ({resultdir.NOT_FLASH_CROWD_RULE}): "
+                     "efficiency n/a, the makespan measures the arrivals")
     partial = [f"{r['label']} {r['completed']} of {r['leechers']}"
                for r in rows if isinstance(r["completed"], int)
                and isinstance(r["leechers"], int)
@@ -312,7 +312,7 @@ def write_csv(rows, path):
 
 
 def save(fig, out, name):
-    fig.savefig(os.path.join(out, name), bbox_inches="tight")
+    figures.save(fig, os.path.join(out, figures.out_name(name)))
     plt.close(fig)
 
 
@@ -324,12 +324,12 @@ def mark_window(ax, runs):
             1.02 * window:
         return
     div, _ = figures._timeline_unit(runs)
-    ax.axvline(window / div, color="0.35", ls=":", lw=1.4, zorder=1)
-    # Near the bottom, where both panels' curves rarely are (the rarest
-    # piece's count of 1 lies below it).
-    ax.annotate(f"table: 0–{window:.0f} s ", (window / div, 0.04),
-                xycoords=("data", "axes fraction"), ha="right",
-                va="bottom", fontsize=9, color="0.3")
+    line = ax.axvline(window / div, color="0.35", ls=":", lw=1.4, zorder=1,
+                      label=f"table: 0–{window:.0f} s (its averages' span)")
+    # Named in the legend, which "best" keeps off the curves: a label
+    # beside the line, near the bottom, overlapped the curves of
+    # piece_selection.yaml's runs.
+    ax.legend(handles=None if ax.get_legend() else [line], loc="best")
 
 
 def plot_all(runs, labels, out):
@@ -367,7 +367,9 @@ def main():
                         "(default: folder names)")
     parser.add_argument("--out", default="comparison",
                         help="output folder (default: ./comparison)")
+    figures.add_output_options(parser)
     args = parser.parse_args()
+    figures.set_output(args)
     labels = parse_labels(args.labels, args.dirs)
     runs = [resultdir.load(d) for d in args.dirs]
     os.makedirs(args.out, exist_ok=True)

@@ -9,6 +9,7 @@ REQUIRES: resultdir.require_matplotlib() was called (Agg backend).
 """
 
 import math
+import os
 import re
 import textwrap
 
@@ -32,12 +33,31 @@ class CountLogFormatter(LogFormatter):
     def __call__(self, x, pos=None):
         return super().__call__(x, pos) if x >= 1 else ""
 
-LEECHER_COLOR, SEED_COLOR, DONE_COLOR = "tab:blue", "tab:green", "0.45"
-BOUND_COLOR = "tab:red"
-# tab10 without its red, which marks bounds: a fourth run drawn in red was
-# indistinguishable from the Kumar–Ross line.
-RUN_COLORS = tuple(c for c in plt.get_cmap("tab10").colors
-                   if c != matplotlib.colors.to_rgb(BOUND_COLOR))
+# Colours from the Okabe–Ito palette (safe for colour-blind viewers), each
+# with one meaning in every figure: blue leechers, bluish green seeds,
+# vermillion bounds, orange upload (draw_utilization, the "uploaded" bars),
+# black the rarest piece, reddish purple the mean copies. Runs and peer
+# classes take RUN_COLORS, which leave out orange and vermillion: orange was
+# class "open" in one panel of class_ratio.png and "uploaded" in the next.
+OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9",
+             "bluish_green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00",
+             "reddish_purple": "#CC79A7", "black": "#000000"}
+LEECHER_COLOR = OKABE_ITO["blue"]
+SEED_COLOR = OKABE_ITO["bluish_green"]
+DONE_COLOR = "0.1"
+BOUND_COLOR = OKABE_ITO["vermillion"]
+UPLOAD_COLOR = "tab:orange"     # draw_utilization's, and "uploaded"
+DOWNLOAD_COLOR = OKABE_ITO["sky_blue"]
+RAREST_COLOR = OKABE_ITO["black"]
+MEAN_COPIES_COLOR = OKABE_ITO["reddish_purple"]
+ENTROPY_COLOR = OKABE_ITO["sky_blue"]
+# A fourth run drawn in red was indistinguishable from the Kumar–Ross line:
+# no run colour is close to BOUND_COLOR or UPLOAD_COLOR.
+RUN_COLORS = (OKABE_ITO["blue"], OKABE_ITO["reddish_purple"],
+              OKABE_ITO["bluish_green"], OKABE_ITO["black"],
+              OKABE_ITO["sky_blue"], "#8C564B", OKABE_ITO["yellow"], "0.55",
+              "#BCBD22")
 
 # Titles and legends carry text from the user (scenario names, folder
 # names, --set values), which may hold "$": matplotlib would read it as
@@ -53,7 +73,8 @@ plt.rcParams.update({
 
 def time_unit(max_s):
     """(divisor, unit) that keeps a time axis in a readable range."""
-    if not max_s or not math.isfinite(max_s) or max_s <= 600:
+    if (not max_s or not math.isfinite(max_s)
+            or max_s <= resultdir.TIME_IN_SECONDS_UP_TO):
         return 1.0, "s"
     if max_s <= 5 * 3600:
         return 60.0, "min"
@@ -184,6 +205,93 @@ def legend_label(text, width=30):
     return "\n".join(out)
 
 
+# Output options of plot_run.py, compare.py and plot_sweep.py (--style,
+# --format): set by set_output(), used by save().
+OUTPUT = {"style": "default", "format": "png"}
+# --style talk: every text this much larger, saved at TALK_DPI; on a page
+# of more than two panels (the overviews) only TALK_PAGE_FONT_SCALE, or the
+# panels' labels run into each other.
+TALK_FONT_SCALE, TALK_PAGE_FONT_SCALE, TALK_DPI = 1.5, 1.25, 150
+
+
+def add_output_options(parser):
+    """--style and --format on an argparse parser."""
+    parser.add_argument("--style", choices=("default", "talk"),
+                        default="default",
+                        help="talk: text 1.5x larger (1.25x on the "
+                        "four-panel overviews) and 150 dpi, for a projector")
+    parser.add_argument("--format", choices=("png", "svg"), default="png",
+                        help="file format of the figures (default png; svg "
+                        "scales without blur)")
+
+
+def set_output(args):
+    OUTPUT.update(style=args.style, format=args.format)
+
+
+def out_name(name):
+    """A figure's file name in the chosen --format (overview.png ->
+    overview.svg); names of other kinds unchanged."""
+    base, ext = os.path.splitext(name)
+    return f"{base}.{OUTPUT['format']}" if ext == ".png" else name
+
+
+def save(fig, path):
+    """fig.savefig(path, bbox_inches="tight"), with --style talk's larger
+    text and dpi (the default output is what it always was)."""
+    if OUTPUT["style"] != "talk":
+        fig.savefig(path, bbox_inches="tight")
+        return
+    panels = sum(1 for ax in fig.axes if ax.get_title())
+    _scale_text(fig, TALK_FONT_SCALE if panels <= 2 else TALK_PAGE_FONT_SCALE)
+    fig.savefig(path, bbox_inches="tight", dpi=TALK_DPI)
+
+
+def _scale_text(fig, factor):
+    """Every text of fig `factor` times larger: titles, labels, legends,
+    notes and the tick labels (set per axis: matplotlib makes new ticks
+    from the axis' settings when it draws)."""
+    ticks = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            major = axis.get_major_ticks()
+            size = (major[0].label1.get_fontsize() if major
+                    else plt.rcParams["xtick.labelsize"])
+            if not isinstance(size, (int, float)):
+                size = matplotlib.font_manager.FontProperties(
+                    size=size).get_size_in_points()
+            ticks.append((axis, size))
+    for text in fig.findobj(matplotlib.text.Text):
+        text.set_fontsize(text.get_fontsize() * factor)
+    for axis, size in ticks:
+        axis.set_tick_params(labelsize=size * factor)
+    if fig.get_layout_engine() is None:
+        try:
+            fig.tight_layout(rect=_suptitle_rect(fig))
+        except (ValueError, RuntimeError):
+            pass
+
+
+def _suptitle_rect(fig):
+    """Room at the top for the figure's suptitle and texts above the axes
+    (the overview's subtitle): the rect of tight_layout()."""
+    top = 1.0
+    renderer = fig.canvas.get_renderer()
+    axes_top = max((ax.get_position().y1 for ax in fig.axes), default=1.0)
+    for text in fig.texts:
+        if not text.get_text():
+            continue
+        box = text.get_window_extent(renderer).transformed(
+            fig.transFigure.inverted())
+        if box.y0 >= axes_top - 0.02:
+            top = min(top, box.y0 - 0.01)
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        box = fig._suptitle.get_window_extent(renderer).transformed(
+            fig.transFigure.inverted())
+        top = min(top, box.y0 - 0.01)
+    return (0, 0, 1, max(top, 0.5))
+
+
 def run_color(i):
     return RUN_COLORS[i % len(RUN_COLORS)]
 
@@ -228,6 +336,14 @@ def draw_completion_cdf(ax, runs, labels=None):
         _draw_class_cdfs(ax, runs[0], div)
     _draw_bounds(ax, [r if f else None for r, f in zip(runs, flash)], div,
                  labels)
+    if len(runs) == 1 and not flash[0] and runs[0].kumar_ross_s:
+        # Say why the bound is missing (students look for it).
+        ax.text(0.98, 0.03, "no Kumar–Ross line: "
+                f"{resultdir.not_flash_crowd_reason(runs[0])}\n"
+                "(it assumes everyone joins at once)",
+                transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=8.5, color="0.3",
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8))
     if fluid_t is not None:
         ax.axvline(fluid_t / div, color=BOUND_COLOR, ls="--", lw=1.6,
                    label=f"Qiu–Srikant steady state: mean download\n"
@@ -292,10 +408,11 @@ def _draw_class_cdfs(ax, run, div):
 
 
 GROWTH = {
-    "first_piece": ("first_piece_s", "tab:purple", "leechers holding ≥ 1 piece",
+    "first_piece": ("first_piece_s", OKABE_ITO["reddish_purple"],
+                    "leechers holding ≥ 1 piece",
                     "Spreading: peers that can upload something",
                     "got a piece"),
-    "completion": ("completion_s", "tab:green", "leechers complete",
+    "completion": ("completion_s", SEED_COLOR, "leechers complete",
                    "Finishing: peers that have the whole file", "finished"),
 }
 
@@ -452,8 +569,10 @@ def _draw_completed(ax, run, div):
         done_ax.set_ylabel("leechers completed so far")
         done_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         label += ", right axis"
-    done_ax.plot(t, tl["completed"], color=DONE_COLOR, lw=1.4, ls=":",
-                 ds="steps-post", zorder=3, label=label)
+    # Black dots over the lines: in a flash crowd the completed count equals
+    # the seeds present, and a grey dotted line under them did not show.
+    done_ax.plot(t, tl["completed"], color=DONE_COLOR, lw=2.2,
+                 ls=(0, (1, 2.2)), ds="steps-post", zorder=5, label=label)
     done_ax.set_ylim(bottom=0)
     handles = ax.get_lines() + (done_ax.get_lines() if twin else [])
     _legend_below(done_ax, handles)
@@ -506,26 +625,56 @@ def draw_utilization(ax, runs, labels=None):
               ncol=max(1, min(len(ax.get_legend_handles_labels()[0]), 3)))
 
 
+# Copies axes are linear up to COPIES_LINEAR and logarithmic above, the
+# linear part as tall as COPIES_LINEAR_SCALE decades: 0, 1 and 2 copies of
+# the rarest piece (a dying swarm, a piece only the seed holds) sat on the
+# x axis of a linear 0–1000 scale.
+COPIES_LINEAR, COPIES_LINEAR_SCALE = 10.0, 2.5
+COPIES_TICKS = (0, 1, 2, 5, 10, 30, 100, 300, 1000, 3000, 10000, 30000,
+                100000)
+
+
+def copies_axis(ax, top, headroom):
+    """A y axis of piece copies up to `top` (at least 1): symlog, linear
+    below COPIES_LINEAR, with `headroom` times the top's height above 0
+    free for a legend, and plain integer ticks."""
+    from matplotlib.scale import SymmetricalLogTransform
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    top = max(float(top), 1.0) if math.isfinite(top) else 1.0
+    ax.set_yscale("symlog", linthresh=COPIES_LINEAR,
+                  linscale=COPIES_LINEAR_SCALE)
+    tr = SymmetricalLogTransform(10, COPIES_LINEAR, COPIES_LINEAR_SCALE)
+    high = float(tr.inverted().transform(
+        np.array([[tr.transform(np.array([[top]]))[0][0] * headroom]]))[0][0])
+    ax.set_ylim(0, high)
+    ax.yaxis.set_major_locator(FixedLocator(
+        [v for v in COPIES_TICKS if v <= high]))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
 def draw_availability(ax, run, twin=True):
     """Min/mean copies of a piece among present peers; entropy on a twin
     axis (twin=True) or not at all (twin=False, see draw_entropy)."""
     div, unit = _timeline_unit([run])
     t, tl = run.timeline["time_s"] / div, run.timeline
-    h1 = ax.plot(t, tl["availability_mean"], color="tab:purple", lw=1.8,
-                 label="mean copies per piece")
-    h2 = ax.plot(t, tl["availability_min"], color="tab:brown", lw=1.8,
-                 label="copies of the rarest piece (min)")
+    # The mean wide and pale under the rarest piece: with one piece the two
+    # are the same curve, and the mean was hidden.
+    h1 = ax.plot(t, tl["availability_mean"], color=MEAN_COPIES_COLOR,
+                 lw=4.5, alpha=0.55, zorder=2, label="mean copies per piece")
+    h2 = ax.plot(t, tl["availability_min"], color=RAREST_COLOR, lw=1.6,
+                 zorder=3, label="copies of the rarest piece (min)")
     ax.set_xlim(left=0)
     top = float(np.nanmax(tl["availability_mean"])) if len(t) else 1.0
-    ax.set_ylim(0, max(top, 1.0) * (1.45 if twin else 1.3))
+    copies_axis(ax, top, 1.45 if twin else 1.2)
     ax.set_xlabel(f"{time_label([run])} ({unit})")
     ax.set_ylabel("copies among present peers")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Are all pieces spread evenly?")
     handles = h1 + h2
     if twin:
         ax2 = ax.twinx()
-        h3 = ax2.plot(t, tl["availability_entropy"], color="tab:cyan", lw=1.6,
+        h3 = ax2.plot(t, tl["availability_entropy"], color=ENTROPY_COLOR,
+                      lw=1.6,
                       ls="--", label="evenness: normalised entropy (right axis)")
         ax2.set_ylim(0, 1.45)
         ax2.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
@@ -540,7 +689,7 @@ def draw_entropy(ax, runs, labels=None, run_legend=True):
     run_legend=False: no legend for an overlay (see draw_population)."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
-        color = "tab:cyan" if len(runs) == 1 else run_color(i)
+        color = ENTROPY_COLOR if len(runs) == 1 else run_color(i)
         label = ("normalised entropy" if len(runs) == 1
                  else legend_label(labels[i]))
         ax.plot(run.timeline["time_s"] / div,
@@ -563,10 +712,11 @@ def draw_min_availability(ax, runs, labels, run_legend=True):
         ax.plot(run.timeline["time_s"] / div, run.timeline["availability_min"],
                 color=run_color(i), lw=1.7, label=legend_label(labels[i]))
     ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
+    top = max([float(np.nanmax(r.timeline["availability_min"]))
+               for r in runs if len(r.timeline["time_s"])] + [1.0])
+    copies_axis(ax, top, 1.2)
     ax.set_xlabel(f"{time_label(runs)} ({unit})")
     ax.set_ylabel("copies of the rarest piece")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Rarest piece: how many copies?")
     if run_legend:
         ax.legend(loc="best")
@@ -642,9 +792,10 @@ def draw_class_volume(ax, run):
     x = np.arange(len(rows))
     up = [r[2] / r[1] / MIB for r in rows]
     down = [r[3] / r[1] / MIB for r in rows]
-    bars = ax.bar(x - 0.2, up, 0.4, color="tab:orange", label="uploaded")
+    bars = ax.bar(x - 0.2, up, 0.4, color=UPLOAD_COLOR, label="uploaded")
     ax.bar_label(bars, fmt="%.0f", fontsize=8.5, padding=2)
-    bars = ax.bar(x + 0.2, down, 0.4, color="tab:blue", label="downloaded")
+    bars = ax.bar(x + 0.2, down, 0.4, color=DOWNLOAD_COLOR,
+                  label="downloaded")
     ax.bar_label(bars, fmt="%.0f", fontsize=8.5, padding=2)
     ax.set_xticks(x, [r[0] for r in rows])
     # Headroom for the legend, in one row above the tallest bar and its

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Draws who held which piece when, from a `sim run --trace` file.
 
-Usage: plot_pieces.py TRACE [--pieces N] [--out PNG] [--quiet]
+Usage: plot_pieces.py TRACE [--pieces N] [--out PNG] [--time-max S] [--copies-max N] [--quiet]
 
 Writes one PNG (default: pieces.png beside TRACE) with two panels:
 - "piece map": one row per leecher (in order of joining), one column per
@@ -171,18 +171,73 @@ def copies_over_time(trace, pieces, samples):
     return np.cumsum(diff, axis=1)[:, :len(samples)]
 
 
+_PIECE_SELECTION = re.compile(r"^(?:\s+|protocol:\s*\{.*?)piece_selection:"
+                              r"\s*([A-Za-z_]+)")
+
+
+def piece_selection_of(scenario_yaml):
+    """The swarm's protocol.piece_selection from a resolved scenario.yaml
+    (its `protocol:` block, or an inline {...}), or None."""
+    try:
+        with open(scenario_yaml, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    in_protocol = False
+    for line in lines:
+        if line.startswith("protocol:"):
+            m = _PIECE_SELECTION.match(line)
+            if m:
+                return m.group(1)
+            in_protocol = True
+        elif line and not line[0].isspace():
+            in_protocol = False
+        elif in_protocol:
+            m = _PIECE_SELECTION.match(line)
+            if m:
+                return m.group(1)
+    return None
+
+
 def title_of(trace_path, folders):
-    """The scenario's name from the first scenario.yaml in `folders`."""
+    """The scenario's name from the first scenario.yaml in `folders`, with
+    its piece-selection policy and random seed ("piece_selection,
+    sequential, random seed 1": two runs' figures had the same title)."""
     for folder in folders:
-        name = resultdir.read_scenario_scalars(
-            os.path.join(folder, "scenario.yaml")).get("name")
+        path = os.path.join(folder, "scenario.yaml")
+        scalars = resultdir.read_scenario_scalars(path)
+        name = scalars.get("name")
         if name:
-            return name
+            parts = [name]
+            policy = piece_selection_of(path)
+            if policy:
+                parts.append(policy.replace("_", "-"))
+            if scalars.get("seed") is not None:
+                parts.append(f"random seed {scalars['seed']}")
+            return ", ".join(parts)
     return os.path.basename(trace_path)
 
 
-def draw(trace, pieces, title):
-    """The two panels as a matplotlib figure (the caller saves and closes it)."""
+# Up to this many pieces (or leechers), every one gets its tick label.
+LABEL_EVERY_UP_TO = 40
+
+
+def _count_ticks(axis, n):
+    """Whole-number ticks on a counted axis: each of 0..n-1 up to
+    LABEL_EVERY_UP_TO, else as many as fit."""
+    from matplotlib.ticker import FixedLocator
+    if n <= LABEL_EVERY_UP_TO:
+        axis.set_major_locator(FixedLocator(range(n)))
+    else:
+        # min_n_ticks=1: with one piece or one leecher the locator
+        # otherwise falls back to ticks at -0.4, -0.3, ... .
+        axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+
+
+def draw(trace, pieces, title, time_max=None, copies_max=None):
+    """The two panels as a matplotlib figure (the caller saves and closes
+    it). time_max / copies_max fix the top of the two colour scales (so
+    that the figures of two runs compare); by default each run's own."""
     ids, grid = piece_map(trace, pieces)
     end_s = max(trace.end_s, 1e-6)
     samples = np.linspace(0.0, end_s, TIME_SAMPLES)
@@ -193,27 +248,35 @@ def draw(trace, pieces, title):
     cmap.set_bad("0.85")
     if ids:
         shown = top.imshow(grid, aspect="auto", interpolation="nearest",
-                           cmap=cmap, origin="upper",
+                           cmap=cmap, origin="upper", vmin=0.0,
+                           vmax=time_max,
                            extent=(-0.5, pieces - 0.5, len(ids) - 0.5, -0.5))
-        fig.colorbar(shown, ax=top, label="verified at (s)")
+        lo, hi = shown.get_clim()
+        fig.colorbar(shown, ax=top, label=f"verified at (s); scale 0–{hi:.0f} s"
+                     + ("" if time_max else ", this run's own"))
     top.set_title("Piece map: when each leecher got each piece (grey: never)")
     top.set_xlabel("piece")
     top.set_ylabel(f"leecher, in order of joining ({len(ids)})")
     # Pieces and leechers are counted: ticks at whole numbers only, not at
-    # 2.5 or 7.5 as matplotlib picks for a short axis.
-    # min_n_ticks=1: with one piece or one leecher the locator otherwise
-    # falls back to ticks at -0.4, -0.3, ... (it wants two whole numbers).
-    top.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    top.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    # 2.5 or 7.5 as matplotlib picks for a short axis; every one when they
+    # fit (piece 9 of 20 had no label).
+    _count_ticks(top.xaxis, pieces)
+    _count_ticks(top.yaxis, len(ids))
+    top.tick_params(labelsize=8 if pieces > 20 else 9)
     top.grid(False)
     heat = bottom.imshow(copies, aspect="auto", interpolation="nearest",
-                         cmap="magma", origin="lower",
+                         cmap="magma", origin="lower", vmin=0,
+                         vmax=copies_max,
                          extent=(0.0, end_s, -0.5, pieces - 0.5))
-    fig.colorbar(heat, ax=bottom, label="copies among peers present")
+    lo, hi = heat.get_clim()
+    fig.colorbar(heat, ax=bottom, label=f"copies among peers present; "
+                 f"scale 0–{hi:.0f}" + ("" if copies_max else
+                                          ", this run's own"))
     bottom.set_title("Copies of each piece over time")
     bottom.set_xlabel("simulated time (s)")
     bottom.set_ylabel("piece")
-    bottom.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    _count_ticks(bottom.yaxis, pieces)
+    bottom.tick_params(axis="y", labelsize=8 if pieces > 20 else 9)
     bottom.grid(False)
     fig.suptitle(f"{title}: {len(ids)} leecher{'' if len(ids) == 1 else 's'}"
                  f", {pieces} piece{'' if pieces == 1 else 's'}",
@@ -222,8 +285,8 @@ def draw(trace, pieces, title):
     return fig
 
 
-def plot(trace, pieces, title, out_png):
-    fig = draw(trace, pieces, title)
+def plot(trace, pieces, title, out_png, time_max=None, copies_max=None):
+    fig = draw(trace, pieces, title, time_max, copies_max)
     fig.savefig(out_png)
     plt.close(fig)
 
@@ -238,9 +301,22 @@ def main():
                         "verified + 1)")
     parser.add_argument("--out", help="PNG to write (default: pieces.png "
                         "beside TRACE)")
+    parser.add_argument("--time-max", type=float, metavar="SECONDS",
+                        help="top of the piece map's colour scale (default: "
+                        "the run's last verify); give two runs the same to "
+                        "compare their figures")
+    parser.add_argument("--copies-max", type=float, metavar="N",
+                        help="top of the copies colour scale (default: the "
+                        "run's most copies)")
     parser.add_argument("--quiet", action="store_true",
                         help="do not print the file written")
     args = parser.parse_args()
+    for name in ("time_max", "copies_max"):
+        v = getattr(args, name)
+        if v is not None and not (math.isfinite(v) and v > 0):
+            raise resultdir.ResultError(
+                f"--{name.replace('_', '-')}: expected a number above 0, "
+                f"got {v}")
     if args.pieces is not None and args.pieces < 1:
         raise resultdir.ResultError(f"--pieces: expected at least 1, got {args.pieces}")
     trace = read_trace(args.trace)
@@ -261,7 +337,8 @@ def main():
         raise resultdir.ResultError(
             f"{args.trace}: a leecher verified piece {trace.pieces_seen - 1}, "
             f"but the file has {pieces} pieces")
-    plot(trace, pieces, title_of(args.trace, folders), out)
+    plot(trace, pieces, title_of(args.trace, folders), out, args.time_max,
+         args.copies_max)
     if not args.quiet:
         print(f"plot: {out}")
     return 0

@@ -53,7 +53,8 @@ def headline(run):
     if n is not None:
         parts.append(f"{n} leecher" + ("" if n == 1 else "s"))
     if s.get("seed") is not None:
-        parts.append(f"seed {s['seed']}")
+        # "random seed": students read "seed 1" as a BitTorrent seed.
+        parts.append(f"random seed {s['seed']}")
     if s.get("mode") == "real":
         parts.append("real sockets")
     text = ", ".join(parts)
@@ -74,10 +75,10 @@ def headline(run):
     makespan, bound = s.get("makespan_s"), run.kumar_ross_s
     if not resultdir.is_flash_crowd(run):
         # The flash-crowd bounds assume everyone joins at once; with
-        # arrivals spread over most of the run (a steady state) the last
-        # finish and the efficiency would measure the arrivals.
-        spread = resultdir.arrival_spread_s(run)
-        text += (f" — arrivals over {figures.fmt_duration(spread)}: not a "
+        # arrivals spread wider than a quarter of the bound (a steady
+        # state, churn) the last finish and the efficiency would measure
+        # the arrivals.
+        text += (f" — {resultdir.not_flash_crowd_reason(run)}: not a "
                  "flash crowd, no efficiency")
     elif isinstance(makespan, (int, float)):
         text += f" — last finish {figures.fmt_duration(makespan)}"
@@ -172,7 +173,7 @@ def subtitle_lines(run):
 
 
 def save(fig, out_dir, name):
-    fig.savefig(os.path.join(out_dir, name), bbox_inches="tight")
+    figures.save(fig, os.path.join(out_dir, figures.out_name(name)))
     plt.close(fig)
 
 
@@ -259,13 +260,15 @@ def main():
                         "(default: into RESULT_DIR)")
     parser.add_argument("--quiet", action="store_true",
                         help="do not list the files written")
+    figures.add_output_options(parser)
     args = parser.parse_args()
+    figures.set_output(args)
     run = resultdir.load(args.result_dir)
     out = args.out or args.result_dir
     os.makedirs(out, exist_ok=True)
     plot_all(run, out)
     if not args.quiet:
-        paths = (os.path.join(out, o) for o in OUTPUTS)
+        paths = (os.path.join(out, figures.out_name(o)) for o in OUTPUTS)
         print(f"plots: {', '.join(paths)}")
     return 0
 

@@ -28,8 +28,7 @@ relative to the current folder.
 The Kumar-Ross bound and efficiency (bound / makespan) assume a flash crowd.
 For makespan and efficiency plots the runs' folders (found through that
 manifest) are checked with the rule plot_run.py and compare.py use
-(resultdir.is_flash_crowd: leechers did not keep arriving over more than half
-of the run); runs that are not flash crowds get no bound line and no
+(resultdir.is_flash_crowd: leechers joined within a quarter of the bound); runs that are not flash crowds get no bound line and no
 efficiency, and a note says why.
 
 With --paired-to VALUE the figure shows, instead of the means, every other
@@ -363,7 +362,7 @@ def quantity_ticks(pos):
 def plot(rows, args, groups, settings=None, not_flash=frozenset()):
     """Draws and saves the figure; returns the series."""
     fig, series = figure(rows, args, groups, settings, not_flash)
-    fig.savefig(args.out, bbox_inches="tight")
+    figures.save(fig, args.out)
     plt.close(fig)
     return series
 
@@ -376,8 +375,8 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
     if not series and args.y == "efficiency" and not_flash:
         raise ResultError(
             f"{args.sweep_csv}: --y efficiency: no run of this sweep is a "
-            "flash crowd (leechers kept arriving over more than half of the "
-            "run), so Kumar–Ross bound / makespan measures the arrivals, not "
+            f"flash crowd ({resultdir.NOT_FLASH_CROWD_RULE}), so Kumar–Ross "
+            "bound / makespan measures the arrivals, not "
             "the swarm: nothing to plot (try mean_completion_s)")
     if not series:
         raise ResultError(f"{args.sweep_csv}: column {args.y} has no numeric "
@@ -415,7 +414,8 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
         what = ("no Kumar–Ross bound" if args.y == "makespan_s"
                 else "no efficiency")
         notes.append(f"{len(not_flash)} of {len(rows)} run(s) not a flash "
-                     f"crowd (arrivals over most of the run): {what} for them")
+                     f"crowd (joins spread over more than ¼ of the bound): "
+                     f"{what} for them")
     empty = sum(1 for r in rows if as_float(r[args.y]) is None)
     if empty:
         # Said on the figure too, not only on stdout: a point may stand for
@@ -437,7 +437,10 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
                   f"{max(counts)} runs per point")
     else:
         seeds = {r.get("seed") for r in rows if as_float(r[args.y]) is not None}
-        spread = f"mean {error_name(args.err)} over {len(seeds)} seed(s)"
+        # "random seeds", not "seeds": a reader of a BitTorrent figure
+        # takes "5 seeds" for five peers with the whole file.
+        spread = (f"mean {error_name(args.err)} over {len(seeds)} random "
+                  f"seed{'' if len(seeds) == 1 else 's'}")
     title = (f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"
              f"{spread}; faint dots = single runs")
     finish_figure(fig, ax, args.x, ylabel, title, settings, notes)
@@ -543,7 +546,7 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     title = METRIC_TITLES.get(args.y, args.y)
     div, unit = 1.0, ""
     if args.ratio:
-        ylabel = f"{title}: ratio to {args.paired_to} (same seed)"
+        ylabel = f"{title}: ratio to {args.paired_to} (same random seed)"
     else:
         if args.y in TIME_METRICS or args.y.endswith("_s"):
             top = max(max(abs(p.low), abs(p.high), *(abs(q.stat) for q in p.pairs))
@@ -587,7 +590,7 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     mean = "geometric mean" if args.ratio else "mean"
     head = (f"{title}: paired {what} to {args.x}={args.paired_to}\n"
             f"{mean} {error_name(args.err)} (paired t) over {pairs}; "
-            "faint dots = single seeds")
+            "faint dots = single random seeds")
     finish_figure(fig, ax, args.x, ylabel, head, settings, notes)
     return fig, pairing
 
@@ -610,8 +613,8 @@ def paired_notes(rows, args, pairing, not_flash):
                      "values above 0")
     if not_flash and args.y == "efficiency":
         notes.append(f"{len(not_flash)} of {len(rows)} run(s) not a flash "
-                     "crowd (arrivals over most of the run): no efficiency "
-                     "for them")
+                     "crowd (joins spread over more than ¼ of the bound): no "
+                     "efficiency for them")
     partial = partial_runs(rows, args.y)
     if partial:
         notes.append(f"{partial} of {len(rows)} run(s) ended before every "
@@ -629,7 +632,7 @@ def print_paired_table(pairing, args, notes=()):
     ws = max([30] + [len(label or "-") for label in series])
     lo, hi = ("low", "high") if args.err == "ci95" else ("-1 std", "+1 std")
     print(f"paired {what} of {args.y} to {args.x}={args.paired_to} "
-          "(runs of the same seed and other parameters)")
+          "(runs of the same random seed and other parameters)")
     print(f"{args.x:<{wx}} {'series':<{ws}} {'n':>3} {'mean':>12} "
           f"{lo:>12} {hi:>12} {'<' + format(level, 'g'):>4} "
           f"{'>' + format(level, 'g'):>4}")
@@ -734,7 +737,7 @@ def flash_notes(rows, y, flash, not_flash):
                 else "their efficiency is left out of the means")
         notes.append(
             f"{len(not_flash)} of {len(rows)} run(s) are not flash crowds "
-            "(leechers kept arriving over more than half of the run): the "
+            f"({resultdir.NOT_FLASH_CROWD_RULE}): the "
             f"Kumar–Ross bound assumes everyone joins at once, so {what}; "
             "their makespan measures the arrivals")
     unknown = len(rows) - len(flash)
@@ -780,7 +783,8 @@ def default_out(args):
     name = f"sweep_{args.y}_vs_{args.x}"
     if args.paired_to is not None:
         name += f"_{paired_names(args)[0]}_to_{file_safe(args.paired_to)}"
-    return os.path.join(os.path.dirname(args.sweep_csv) or ".", name + ".png")
+    return os.path.join(os.path.dirname(args.sweep_csv) or ".",
+                        figures.out_name(name + ".png"))
 
 
 def print_settings(settings, csv_path):
@@ -797,7 +801,7 @@ def run_paired(rows, args, groups, settings, flash, not_flash):
     """--paired-to: the paired figure, its table on stdout and every pair
     in a CSV beside the figure."""
     fig, pairing = paired_figure(rows, args, groups, settings, not_flash)
-    fig.savefig(args.out, bbox_inches="tight")
+    figures.save(fig, args.out)
     plt.close(fig)
     pairs_csv = os.path.splitext(args.out)[0] + ".csv"
     write_pairs(pairs_csv, pairing, args, pair_columns(rows, args.x))
@@ -841,7 +845,9 @@ def main():
     parser.add_argument("--out", help="PNG path (default: next to the CSV, "
                         "sweep_<y>_vs_<x>.png, or with --paired-to V "
                         "sweep_<y>_vs_<x>_difference_to_V.png)")
+    figures.add_output_options(parser)
     args = parser.parse_args()
+    figures.set_output(args)
     if args.ratio and args.paired_to is None:
         parser.error("--ratio needs --paired-to VALUE")
     header, rows = read_sweep(args.sweep_csv)

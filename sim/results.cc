@@ -68,6 +68,14 @@ double MeanTime(std::vector<double> times) {
 
 }  // namespace
 
+double FlashCrowdMaxSpread(const SimpleBounds& b, double makespan_s) {
+  double bound = b.kumar_ross_s;
+  if (b.piece_granular_s && std::isfinite(*b.piece_granular_s))
+    bound = std::max(bound, *b.piece_granular_s);
+  if (std::isfinite(bound) && bound > 0) return 0.25 * bound;
+  return 0.5 * makespan_s;
+}
+
 Summary Summarize(const Scenario& s, const RunResult& r) {
   Summary sum;
   sum.bounds = ComputeSimpleBounds(s);
@@ -99,8 +107,12 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
   // only when every leecher completed (otherwise it is not defined).
   if (sum.leechers > 0 && sum.completed == sum.leechers) {
     sum.makespan_s = last_done - first_join;
-    // The makespan of a steady state measures its arrivals, not the swarm.
-    sum.kept_arriving = last_join - first_join > 0.5 * *sum.makespan_s;
+    // The bounds assume everyone joins at once: a run is a flash crowd when
+    // its leechers' arrivals are spread over at most a quarter of the bound
+    // (the larger of Kumar-Ross and piece-granular); the makespan of a steady
+    // state measures its arrivals, not the swarm. Without a finite bound,
+    // over at most half of the makespan.
+    sum.kept_arriving = last_join - first_join > FlashCrowdMaxSpread(sum.bounds, *sum.makespan_s);
     if (*sum.makespan_s > 0 && std::isfinite(sum.bounds.kumar_ross_s) && !sum.kept_arriving)
       sum.efficiency = sum.bounds.kumar_ross_s / *sum.makespan_s;
   }

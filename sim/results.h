@@ -89,12 +89,18 @@ struct Summary {
   std::optional<double> makespan_s;
   SimpleBounds bounds;
   // Kumar-Ross bound / makespan; only for a flash crowd (the bound assumes
-  // everyone joins at once): not when leechers kept joining over more than
-  // half of the makespan (kept_arriving), the rule analysis/resultdir.py's
-  // is_flash_crowd() applies to the plots.
+  // everyone joins at once): not when the leechers' joins spread over more
+  // than FlashCrowdMaxSpread() (kept_arriving), the rule
+  // analysis/resultdir.py's is_flash_crowd() applies to the plots.
   std::optional<double> efficiency;
   bool kept_arriving = false;
 };
+
+// The widest spread of leecher joins (first to last, seconds) that still
+// counts as a flash crowd: a quarter of the larger of the Kumar-Ross and
+// the piece-granular bound, so that the bound drawn on download times is off
+// by at most a quarter; half the makespan when no bound is finite.
+double FlashCrowdMaxSpread(const SimpleBounds& b, double makespan_s);
 
 Summary Summarize(const Scenario& s, const RunResult& r);
 

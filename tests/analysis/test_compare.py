@@ -34,8 +34,10 @@ class CompareTest(helpers.TempDirTest):
             rows = list(csv.DictReader(f))
         self.assertNotEqual(rows[0]["efficiency"], "")
         self.assertEqual(rows[1]["efficiency"], "")
-        self.assertIn("note: leechers of steady kept arriving over most of "
-                      "the run (not a flash crowd): efficiency n/a", r.stdout)
+        self.assertIn("note: leechers of steady kept arriving, not a flash "
+                      "crowd (their joins spread over more than a quarter of "
+                      "the Kumar–Ross bound (or of the piece-granular bound, "
+                      "when larger)): efficiency n/a", r.stdout)
 
     def test_figures_and_tables(self):
         r = helpers.run_script("compare.py", self.a, self.b, "--labels",
@@ -55,7 +57,7 @@ class CompareTest(helpers.TempDirTest):
                            float(rows[1]["efficiency"]))  # smaller spread
         with open(os.path.join(self.out, "compare.md")) as f:
             md = f.read()
-        self.assertTrue(md.startswith("| run |"))
+        self.assertTrue(md.startswith("| run | scenario | random seed |"))
         main = md.split("\n\n")[0]            # the per-class table follows
         rows = [l for l in main.splitlines() if l.startswith("| ")]
         self.assertEqual(len(rows), 3)                      # header + 2 runs
@@ -140,8 +142,10 @@ class CompareTest(helpers.TempDirTest):
                 marks = [l for l in ax.get_lines() if l.get_linestyle() == ":"
                          and list(l.get_xdata()) == [end / div] * 2]
                 self.assertEqual(len(marks), 1)
-                self.assertIn(f"table: 0–{end:.0f} s",
-                              [t.get_text().strip() for t in ax.texts])
+                self.assertIn(f"table: 0–{end:.0f} s (its averages' span)",
+                              [t.get_text() for t in
+                               ax.get_legend().get_texts()])
+                self.assertEqual(len(ax.texts), 0)   # no label over curves
         self.assertFalse(any(l.get_linestyle() == ":" for l in
                              figs["compare_population.png"].axes[0]
                              .get_lines()))
@@ -386,10 +390,13 @@ class CompareTest(helpers.TempDirTest):
         self.assertEqual(len(cdf.get_legend().texts), 7)   # runs + bound
         self.assertEqual([t.get_text() for t in population.get_legend().texts],
                          ["leechers", "seeds"])
-        self.assertIsNone(entropy.get_legend())
-        self.assertIsNone(rarest.get_legend())
+        for ax in (entropy, rarest):     # no run named again (a legend
+            legend = ax.get_legend()     # may name the table's window)
+            self.assertFalse(legend and any(
+                t.get_text().startswith("run ") for t in legend.texts))
         alone = dict((n, f) for f, n in saved)["compare_entropy.png"]
-        self.assertEqual(len(alone.axes[0].get_legend().texts), 6)
+        names = [t.get_text() for t in alone.axes[0].get_legend().texts]
+        self.assertEqual(len([n for n in names if n.startswith("run ")]), 6)
         for fig, _ in saved:
             plt.close(fig)
 

@@ -45,9 +45,14 @@ class TimeUnitTest(unittest.TestCase):
 
     def test_units(self):
         self.assertEqual(figures.time_unit(120), (1.0, "s"))
-        self.assertEqual(figures.time_unit(900), (60.0, "min"))
+        # Seconds up to an hour, as the docs quote them (flash_crowd.yaml's
+        # 938 s was drawn as 15.6 min).
+        self.assertEqual(figures.time_unit(938), (1.0, "s"))
+        self.assertEqual(figures.time_unit(3600), (1.0, "s"))
+        self.assertEqual(figures.time_unit(3601), (60.0, "min"))
         self.assertEqual(figures.time_unit(8 * 3600), (3600.0, "h"))
-        self.assertEqual(figures.fmt_duration(830.6), "13.8 min")
+        self.assertEqual(figures.fmt_duration(830.6), "830.6 s")
+        self.assertEqual(figures.fmt_duration(4000), "66.7 min")
         self.assertEqual(figures.fmt_duration(42.25), "42.2 s")
         self.assertEqual(figures.fmt_duration(None), "n/a")
 
@@ -356,6 +361,48 @@ class PanelTest(helpers.TempDirTest):
         self.assertAlmostEqual(fluid.get_xdata()[0],
                                run.fluid_model["download_time_s"])
 
+    def test_flash_crowd_means_joins_within_a_quarter_of_the_bound(self):
+        # The rule compares the arrivals with the bound, not with the run's
+        # length: churn.yaml with its seeds leaving ran to its 1 h
+        # max_time, so 25 min of joins were "less than half of the run" and
+        # its CDF showed a Kumar–Ross line 163.4 s left of 22 % of the
+        # download times.
+        run = self.run
+        bound = resultdir.flash_crowd_bound_s(run)
+        self.assertEqual(bound, run.kumar_ross_s)
+        leechers = run.peers.leecher.nonzero()[0]
+        first = run.peers.join_s[leechers].min()
+
+        def spread_joins(spread):
+            run.peers.join_s[leechers] = np.linspace(first, first + spread,
+                                                     leechers.size)
+        run.summary["makespan_s"] = None    # not all finished
+        spread_joins(0.3 * bound)
+        end = run.timeline["time_s"].max()
+        self.assertLess(0.3 * bound, 0.5 * (end - first))   # the old rule
+        self.assertFalse(resultdir.is_flash_crowd(run))
+        self.assertEqual(resultdir.not_flash_crowd_reason(run),
+                         f"joins over {0.3 * bound:.1f} s, more than ¼ of "
+                         f"the {bound:.1f} s bound")
+        figures.draw_completion_cdf(self.ax, [run])
+        self.assertFalse(any("Kumar" in l.get_label()
+                             for l in self.ax.get_lines()))
+        self.assertIn("no Kumar–Ross line: joins over",
+                      " ".join(t.get_text() for t in self.ax.texts))
+        spread_joins(0.25 * bound)
+        self.assertTrue(resultdir.is_flash_crowd(run))
+        self.assertIsNone(resultdir.not_flash_crowd_reason(run))
+        # The piece-granular bound, when larger, is the one: one piece of
+        # 1 MiB at 1 Mbit/s, Kumar–Ross 8.4 s, piece-granular 83.9 s, joins
+        # over 10 s (experiment 1's variant) is a flash crowd.
+        spread_joins(10.0)
+        run.summary["bounds"] = {"kumar_ross_s": 8.4,
+                                 "piece_granular_s": 83.9}
+        self.assertTrue(resultdir.is_flash_crowd(run))
+        run.summary["bounds"] = {"kumar_ross_s": 8.4,
+                                 "piece_granular_s": None}
+        self.assertFalse(resultdir.is_flash_crowd(run))
+
     def test_flash_crowd_test_without_makespan(self):
         self.assertTrue(resultdir.is_flash_crowd(self.run))
         self.run.summary["makespan_s"] = None    # not all finished
@@ -539,7 +586,43 @@ class PanelTest(helpers.TempDirTest):
         bound = to_rgb(figures.BOUND_COLOR)
         colours = [to_rgb(figures.run_color(i)) for i in range(12)]
         self.assertNotIn(bound, colours)
+        # Nor in the upload colour: in class_ratio.png orange was class
+        # "open" in one panel and "uploaded" in the next.
+        self.assertNotIn(to_rgb(figures.UPLOAD_COLOR), colours)
         self.assertEqual(len(set(colours[:9])), 9)   # still 9 distinct
+
+    def test_rarest_piece_copies_0_1_2_are_apart(self):
+        # On a linear 0–1000 axis, 0, 1 and 2 copies of the rarest piece
+        # all sat on the x axis (flash_crowd.yaml; experiment 4's dying
+        # swarm). Symlog, linear below 10: a copy is ≥ 4 % of the height.
+        self.run.timeline["availability_mean"][:] = 1000.0
+        for draw in (lambda ax: figures.draw_availability(ax, self.run),
+                     lambda ax: figures.draw_min_availability(
+                         ax, [self.run], ["a"])):
+            fig, ax = plt.subplots()
+            self.run.timeline["availability_min"][:] = 1000.0
+            draw(ax)
+            self.assertEqual(ax.get_yscale(), "symlog")
+            to_axes = ax.transData + ax.transAxes.inverted()
+            y = [to_axes.transform((0, c))[1] for c in (0, 1, 2)]
+            self.assertAlmostEqual(y[0], 0.0)
+            self.assertGreater(y[1] - y[0], 0.04)
+            self.assertGreater(y[2] - y[1], 0.04)
+            self.assertEqual(ax.get_yticks()[:4].tolist(), [0, 1, 2, 5])
+            plt.close(fig)
+
+    def test_completed_so_far_is_drawn_over_the_seeds(self):
+        # In a flash crowd the completed count equals the seeds present;
+        # drawn under their line its legend entry had no visible curve.
+        figures.draw_population(self.ax, [self.run])
+        lines = {l.get_label(): l for l in self.ax.get_lines()}
+        done = next(l for k, l in lines.items() if "completed so far" in k)
+        seeds = lines["seeds (have the whole file)"]
+        # (A thin grey dotted line, on top, still did not show.)
+        from matplotlib.colors import to_rgb
+        self.assertGreater(done.get_zorder(), seeds.get_zorder())
+        self.assertGreater(done.get_linewidth(), seeds.get_linewidth())
+        self.assertLess(max(to_rgb(done.get_color())), 0.3)     # dark
 
     def test_overlay_one_colour_per_run(self):
         other = resultdir.load(synthetic.write_result(

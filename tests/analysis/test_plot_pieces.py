@@ -103,6 +103,42 @@ class ReadTraceTest(helpers.TempDirTest):
         finally:
             plot_pieces.plt.close(fig)
 
+    def test_every_piece_labelled_up_to_40_and_scales_fixed(self):
+        # Labels sat on every other piece (piece 9 of 20 had none); the
+        # colour scales were each run's own (0–107 s against 0–137 s).
+        text = synthetic_trace(leechers=12, pieces=20)
+        trace = plot_pieces.read_trace(write(os.path.join(self.tmp, "t.log"), text))
+        fig = plot_pieces.draw(trace, 20, "t", time_max=140.0, copies_max=50)
+        try:
+            fig.canvas.draw()
+            top = next(a for a in fig.axes if a.get_xlabel() == "piece")
+            bottom = next(a for a in fig.axes if a.get_ylabel() == "piece")
+            self.assertEqual(list(top.get_xticks()), list(range(20)))
+            self.assertEqual(list(top.get_yticks()), list(range(12)))
+            self.assertEqual(list(bottom.get_yticks()), list(range(20)))
+            self.assertEqual(top.images[0].get_clim(), (0.0, 140.0))
+            self.assertEqual(bottom.images[0].get_clim(), (0.0, 50.0))
+            bars = [a.get_ylabel() for a in fig.axes]
+            self.assertIn("verified at (s); scale 0–140 s", bars)
+            self.assertIn("copies among peers present; scale 0–50", bars)
+        finally:
+            plot_pieces.plt.close(fig)
+
+    def test_title_names_policy_and_random_seed(self):
+        # Two runs' figures had the same title, "piece_selection: 40
+        # leechers, 20 pieces", with no policy named.
+        path = write(os.path.join(self.tmp, "scenario.yaml"),
+                     "name: piece_selection\nseed: 3\nprotocol:\n"
+                     "  piece_selection: rarest_first\n  endgame: true\n"
+                     "peers:\n  - {class: seed, protocol: {piece_selection: "
+                     "sequential}}\n")
+        self.assertEqual(plot_pieces.title_of("t.log", [self.tmp]),
+                         "piece_selection, rarest-first, random seed 3")
+        write(path, "name: x\nprotocol: {endgame: true, piece_selection: "
+              "sequential}\n")
+        self.assertEqual(plot_pieces.title_of("t.log", [self.tmp]),
+                         "x, sequential")
+
     def test_pieces_from_the_resolved_scenario(self):
         path = write(os.path.join(self.tmp, "scenario.yaml"), SCENARIO)
         self.assertEqual(plot_pieces.pieces_from_scenario(path), 3)

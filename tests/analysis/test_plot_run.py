@@ -30,6 +30,32 @@ class PlotRunTest(helpers.TempDirTest):
                 self.assertGoodPng(os.path.join(d, name))
         self.assertIn("overview.png", r.stdout)
 
+    def test_talk_style_and_svg(self):
+        # For a projector: larger text and dpi, or SVG; the default output
+        # is unchanged.
+        d = synthetic.write_result(os.path.join(self.tmp, "flash"),
+                                   leechers=10, free_riders=0)
+        talk = os.path.join(self.tmp, "talk")
+        r = helpers.run_script("plot_run.py", d, "--out", talk, "--style",
+                               "talk")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plain = os.path.join(self.tmp, "plain")
+        r = helpers.run_script("plot_run.py", d, "--out", plain, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        import matplotlib.image as mpimg
+        big = mpimg.imread(os.path.join(talk, "completion_cdf.png"))
+        small = mpimg.imread(os.path.join(plain, "completion_cdf.png"))
+        self.assertGreater(big.shape[1], small.shape[1] * 1.3)   # 150 dpi
+        svg = os.path.join(self.tmp, "svg")
+        r = helpers.run_script("plot_run.py", d, "--out", svg, "--format",
+                               "svg")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(os.path.join(svg, "overview.svg"), r.stdout)
+        for name in PNGS:
+            with open(os.path.join(svg, name[:-4] + ".svg")) as f:
+                self.assertIn("<svg", f.read(2000))
+            self.assertFalse(os.path.exists(os.path.join(svg, name)))
+
     def test_a_dollar_in_the_name_is_plain_text(self):
         # matplotlib reads "$...$" as mathematical notation and fails on
         # an unbalanced one; scenario names may hold "$".
@@ -60,7 +86,7 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertFalse(os.path.exists(os.path.join(REAL, "overview.png")))
 
     def test_headline_says_how_many_finished(self):
-        run = resultdir.load(REAL)
+        run = helpers.joined_at_once(resultdir.load(REAL))
         self.assertIn("efficiency 57%", plot_run.headline(run))
         run.summary["peers"]["completed"] = 0
         run.summary["makespan_s"] = None
@@ -74,7 +100,7 @@ class PlotRunTest(helpers.TempDirTest):
     def test_headline_says_one_leecher(self):
         run = resultdir.load(REAL)
         run.summary["peers"]["leechers"] = 1
-        self.assertIn(", 1 leecher, seed 1", plot_run.headline(run))
+        self.assertIn(", 1 leecher, random seed 1", plot_run.headline(run))
 
     def test_headline_counts_leechers_that_never_joined(self):
         # A steady state cut by max_time: 4400 leechers in summary.json,
@@ -95,7 +121,7 @@ class PlotRunTest(helpers.TempDirTest):
         run.summary["completion_time_s"]["mean"] = 642.0
         run.fluid_model["download_time_s"] = 533.9
         self.assertTrue(plot_run.headline(run).endswith(
-            "mean download 10.7 min, Qiu–Srikant 8.9 min"),
+            "mean download 642.0 s, Qiu–Srikant 533.9 s"),
             plot_run.headline(run))
 
     def test_headline_counts_leechers_that_crashed_before_finishing(self):
@@ -118,7 +144,7 @@ class PlotRunTest(helpers.TempDirTest):
         self.assertNotIn("crashed", plot_run.headline(old))
 
     def test_spread_arrivals_get_no_efficiency(self):
-        run = resultdir.load(REAL)
+        run = helpers.joined_at_once(resultdir.load(REAL))
         self.assertIn("efficiency", plot_run.headline(run))
         # Leechers joining over most of the run: a steady-state swarm.
         makespan = run.summary["makespan_s"]
@@ -132,9 +158,11 @@ class PlotRunTest(helpers.TempDirTest):
     def test_steady_state_headline_compares_with_the_fluid_model(self):
         run = resultdir.load(STEADY)
         self.assertEqual(plot_run.headline(run),
-                         "steady_state, 100 leechers, seed 1 — arrivals over "
-                         "29.1 min: not a flash crowd, no efficiency — mean "
-                         "download 69.7 s, Qiu–Srikant 41.9 s")
+                         "steady_state, 100 leechers, random seed 1 — joins "
+                         "over "
+                         "1745.3 s, more than ¼ of the 180.4 s bound: not a "
+                         "flash crowd, no efficiency — mean download 69.7 s, "
+                         "Qiu–Srikant 41.9 s")
 
     def test_steady_state_overview_keeps_its_width(self):
         # Its headline used to be so long that the PNG grew 250 px wider.

@@ -105,12 +105,13 @@ class PlotSweepTest(helpers.TempDirTest):
             return " ".join([ax.get_title()] + [t.get_text() for t in ax.texts])
 
         fig, _ = plot_sweep.figure(rows, args, [])
-        self.assertIn("over 5 seed(s)", texts(fig))
+        # "random seeds": "5 seeds" reads as five BitTorrent seeds.
+        self.assertIn("over 5 random seeds", texts(fig))
         self.assertNotIn("left out", texts(fig))
         plt.close(fig)
         rows[0]["mean_completion_s"] = ""
         fig, _ = plot_sweep.figure(rows, args, [])
-        self.assertNotIn("over 5 seed(s)", texts(fig))
+        self.assertNotIn("over 5 random seeds", texts(fig))
         self.assertIn("over 14–15 runs per point", texts(fig))
         self.assertIn("1 of 45 run(s) have no mean_completion_s", texts(fig))
         plt.close(fig)
@@ -708,8 +709,8 @@ class PlotSweepTest(helpers.TempDirTest):
             xs, ys = lines[0].get_data()
             if joined:     # not at 8 slots, where it does not apply
                 self.assertEqual(list(xs), [2.0, 4.0])
-                self.assertIn("(min)", fig.axes[0].get_ylabel())
-                self.assertEqual(list(ys), [901.5 / 60] * 2)
+                self.assertIn("(s)", fig.axes[0].get_ylabel())
+                self.assertEqual(list(ys), [901.5] * 2)
             plt.close(fig)
         args.y = "mean_completion_s"     # a bound on the last finish only
         fig, _ = plot_sweep.figure(rows, args, [])

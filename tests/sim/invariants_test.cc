@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "sim/bounds.h"
@@ -305,8 +306,11 @@ TEST(Invariants, SummaryJsonHasTheFluidSteadyStateWhenItApplies) {
 }
 
 // Efficiency (Kumar-Ross bound / makespan) only for a flash crowd: when the
-// leechers' joins spread over more than half the makespan, it is null, as
-// the plots decide (analysis/resultdir.py, is_flash_crowd).
+// leechers' joins spread over more than a quarter of the bound (the larger
+// of Kumar-Ross and piece-granular), it is null, as the plots decide
+// (analysis/resultdir.py, is_flash_crowd). The spread is compared with the
+// bound, not with the makespan: joins over 4 s of a 104 s makespan are not a
+// flash crowd when the bound is 11.5 s.
 TEST(Invariants, EfficiencyOnlyForAFlashCrowd) {
   Scenario s = Parse(kSmall);
   auto run = [](double join_spread_s) {
@@ -323,16 +327,22 @@ TEST(Invariants, EfficiencyOnlyForAFlashCrowd) {
     }
     return r;
   };
-  // Joins over 100 s, makespan 200 s: a flash crowd, just.
-  RunResult crowd = run(100);
+  const SimpleBounds b = Summarize(s, run(0)).bounds;
+  const double bound = std::max(b.kumar_ross_s, b.piece_granular_s.value_or(0));
+  ASSERT_GT(bound, 8);
+  ASSERT_LT(bound, 40);  // so that the spreads below are far under half a makespan
+  EXPECT_DOUBLE_EQ(FlashCrowdMaxSpread(b, 1000), bound / 4);
+  // Joins over just under a quarter of the bound: a flash crowd.
+  RunResult crowd = run(bound / 4 - 0.01);
   Summary c = Summarize(s, crowd);
   ASSERT_TRUE(c.makespan_s);
-  EXPECT_DOUBLE_EQ(*c.makespan_s, 200);
+  EXPECT_NEAR(*c.makespan_s, bound / 4 - 0.01 + 100, 1e-6);
   ASSERT_TRUE(c.efficiency);
-  EXPECT_DOUBLE_EQ(*c.efficiency, c.bounds.kumar_ross_s / 200);
+  EXPECT_DOUBLE_EQ(*c.efficiency, c.bounds.kumar_ross_s / *c.makespan_s);
   EXPECT_FALSE(c.kept_arriving);
-  // Joins over 101 s of a 201 s makespan: leechers kept arriving.
-  RunResult steady = run(101);
+  // Joins over a quarter of the bound and one second more: leechers kept
+  // arriving, though over only a few per cent of the makespan.
+  RunResult steady = run(bound / 4 + 1);
   Summary st = Summarize(s, steady);
   ASSERT_TRUE(st.makespan_s);
   EXPECT_FALSE(st.efficiency);
@@ -341,6 +351,10 @@ TEST(Invariants, EfficiencyOnlyForAFlashCrowd) {
   EXPECT_NE(HumanSummary(s, steady, st).find("efficiency     - (leechers kept arriving"),
             std::string::npos)
       << HumanSummary(s, steady, st);
+  // Without a finite bound: half the makespan.
+  SimpleBounds none;
+  none.kumar_ross_s = std::numeric_limits<double>::infinity();
+  EXPECT_DOUBLE_EQ(FlashCrowdMaxSpread(none, 200), 100);
 }
 
 // With one class of leechers, its mean download time is the swarm's, to
