@@ -284,9 +284,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
   sweep_->add_option("--vary", vary_, "values of a field (repeat for a cross product)")
       ->type_name("FIELD=V1,V2,...");
   sweep_->add_option("--vary-together", together_,
-                     "fields whose i-th values go into the same runs (lock step); the group "
-                     "crosses with the other --vary's")
-      ->type_name("FIELD=V1,V2,... FIELD=W1,W2,...")
+                     "two or more fields whose i-th values go into the same runs (lock "
+                     "step); the group crosses with the other --vary's")
+      ->type_name("FIELD=V1,V2,...")
       ->expected(2, 64);
   sweep_->add_option("--seeds", seeds_, "seeds per combination (1 or more)")
       ->required()
