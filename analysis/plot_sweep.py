@@ -7,7 +7,12 @@ Usage: plot_sweep.py SWEEP_CSV --x PARAM --y METRIC [--err ci95|std]
 
 SWEEP_CSV is what `sim sweep` writes: `run,seed,<parameter columns>,completed,
 mean_completion_s,...`, parameter columns named by their dotted scenario path
-(e.g. protocol.piece_selection). Columns it does not know are ignored. Rows
+(e.g. protocol.piece_selection), then per-class columns for every class that
+downloads (CLASS_completed, CLASS_leechers, CLASS_mean_completion_s,
+CLASS_median_completion_s), which --y takes too. Columns it does not know are
+ignored. Parameters varied together with --x (`sim sweep --vary-together`:
+each x value goes with one value of theirs) are named on the x axis and split
+no series. Rows
 with the same x (and the same values of the other varied parameters) are
 aggregated: mean with a 95% confidence interval (Student t) or ± one standard
 deviation. Numeric x values get a numeric axis, and so do quantities of one
@@ -225,12 +230,74 @@ def flash_crowds(rows, manifest):
     return out
 
 
+def param_columns(header):
+    """The varied parameters: the columns between `seed` and the first
+    metric (`completed`), as `sim sweep` and `sim merge` write them. The
+    per-class columns after the metrics (CLASS_completed, ...) may hold a
+    dot (a class may be named `free.rider`), so a dot alone does not make a
+    parameter; a table without that layout falls back to the dotted
+    columns."""
+    if header[:2] == ["run", "seed"] and "completed" in header:
+        return header[2:header.index("completed")]
+    return [h for h in header if "." in h]
+
+
+def linked_columns(rows, x, params):
+    """The parameters varied together with `x` (`--vary-together`): each
+    value of x goes with one value of theirs, and each of theirs with one
+    of x. They are not series of their own, nor kept equal when pairing:
+    they change with x."""
+    out = []
+    for p in params:
+        if p == x:
+            continue
+        ahead, back = {}, {}
+        if all(ahead.setdefault(r[x], r[p]) == r[p]
+               and back.setdefault(r[p], r[x]) == r[x] for r in rows) \
+                and len(ahead) > 1:
+            out.append(p)
+    return out
+
+
+def x_label(rows, x):
+    """The x axis's label: x, and the parameters varied together with it."""
+    linked = linked_columns(rows, x, param_columns(list(rows[0]))) if rows else []
+    return x + (f" (with {', '.join(linked)})" if linked else "")
+
+
 def require_column(path, header, name, flag):
     if name not in header:
-        params = [h for h in header if "." in h]
+        params = param_columns(header)
         raise ResultError(
             f"{path}: {flag} {name}: no such column; parameters: "
             f"{', '.join(params) or 'none'}; columns: {', '.join(header)}")
+
+
+# The per-class columns of sweep.csv, after the metrics: CLASS_ and one of
+# these, for every class whose peers download (compare_classes.csv's names).
+CLASS_METRICS = ("completed", "leechers", "mean_completion_s",
+                 "median_completion_s")
+
+
+def class_of(column):
+    """The class of a per-class time column (CLASS_mean_completion_s,
+    CLASS_median_completion_s), or None."""
+    for m in ("mean_completion_s", "median_completion_s"):
+        if column.endswith("_" + m) and len(column) > len(m) + 1:
+            return column[:-len(m) - 1]
+    return None
+
+
+def metric_title(y):
+    """The words for a metric column, per-class ones included."""
+    if y in METRIC_TITLES:
+        return METRIC_TITLES[y]
+    for m in CLASS_METRICS:
+        if y.endswith("_" + m) and len(y) > len(m) + 1:
+            what = {"completed": "peers completed", "leechers": "leechers"}
+            return (f"{what.get(m) or METRIC_TITLES[m]} of class "
+                    f"{y[:-len(m) - 1]}")
+    return y
 
 
 def as_float(text):
@@ -253,13 +320,16 @@ def stats(values, err):
     return float(a.mean()), t * sd / math.sqrt(a.size)
 
 
-def series_columns(header, x, group):
-    """Other dotted parameters that split the data into series."""
+def series_columns(header, x, group, rows=()):
+    """Other varied parameters that split the data into series (not those
+    varied together with x, linked_columns())."""
     if group == "none":
         return []
     if group:
         return [group]
-    return [h for h in header if "." in h and h != x]
+    params = param_columns(header)
+    linked = linked_columns(rows, x, params)
+    return [h for h in params if h != x and h not in linked]
 
 
 def aggregate(rows, x, y, groups, err, not_flash=frozenset()):
@@ -285,7 +355,7 @@ def drop_constant_groups(rows, groups):
 
 def y_scale(y, series):
     """(divisor, axis label) for the metric."""
-    title = METRIC_TITLES.get(y, y)
+    title = metric_title(y)
     if y in TIME_METRICS or y.endswith("_s"):
         top = max((m + e for pts in series.values() for _, m, e, _ in pts),
                   default=1.0)
@@ -441,9 +511,10 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
         # takes "5 seeds" for five peers with the whole file.
         spread = (f"mean {error_name(args.err)} over {len(seeds)} random "
                   f"seed{'' if len(seeds) == 1 else 's'}")
-    title = (f"{METRIC_TITLES.get(args.y, args.y)} vs {args.x}\n"
+    title = (f"{metric_title(args.y)} vs {args.x}\n"
              f"{spread}; faint dots = single runs")
-    finish_figure(fig, ax, args.x, ylabel, title, settings, notes)
+    finish_figure(fig, ax, x_label(rows, args.x), ylabel, title, settings,
+                  notes)
     return fig, series
 
 
@@ -543,7 +614,7 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     what, level = paired_names(args)
     pos, categories = x_positions(series)
     logx = log_x(args, pos, categories)
-    title = METRIC_TITLES.get(args.y, args.y)
+    title = metric_title(args.y)
     div, unit = 1.0, ""
     if args.ratio:
         ylabel = f"{title}: ratio to {args.paired_to} (same random seed)"
@@ -591,14 +662,18 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     head = (f"{title}: paired {what} to {args.x}={args.paired_to}\n"
             f"{mean} {error_name(args.err)} (paired t) over {pairs}; "
             "faint dots = single random seeds")
-    finish_figure(fig, ax, args.x, ylabel, head, settings, notes)
+    finish_figure(fig, ax, x_label(rows, args.x), ylabel, head, settings,
+                  notes)
     return fig, pairing
 
 
 def pair_columns(rows, x):
-    """The other varied parameters (dotted columns): a run is paired with
-    the reference run that shares its seed and all of them."""
-    return [c for c in rows[0] if c and "." in c and c != x]
+    """The other varied parameters: a run is paired with the reference run
+    that shares its seed and all of them, but those varied together with x
+    (linked_columns()), which change with it."""
+    params = param_columns(list(rows[0]))
+    linked = linked_columns(rows, x, params)
+    return [c for c in params if c and c != x and c not in linked]
 
 
 def paired_notes(rows, args, pairing, not_flash):
@@ -675,6 +750,15 @@ def partial_runs(rows, y):
     of their leechers never finished (the run hit stop.max_time), so the
     statistic counts only the ones that did, and reads shorter than the
     swarm's. (makespan_s is empty unless every leecher finished.)"""
+    klass = class_of(y)
+    if klass is not None:
+        # A class's time: over its leechers that finished.
+        done, joined = f"{klass}_completed", f"{klass}_leechers"
+        return sum(1 for r in rows
+                   if as_float(r.get(y, "")) is not None
+                   and as_float(r.get(done, "")) is not None
+                   and as_float(r.get(joined, "")) is not None
+                   and float(r[done]) < float(r[joined]))
     if y not in DOWNLOAD_TIME_METRICS:
         return 0
     return sum(1 for r in rows
@@ -823,7 +907,8 @@ def main():
     parser.add_argument("--x", required=True, help="parameter column, e.g. "
                         "protocol.piece_selection")
     parser.add_argument("--y", required=True, help="metric column, e.g. "
-                        "mean_completion_s")
+                        "mean_completion_s, or a class's, e.g. "
+                        "free_rider_mean_completion_s")
     parser.add_argument("--err", choices=("ci95", "std"), default="ci95",
                         help="error bar: 95%% confidence interval of the mean "
                         "(default) or one standard deviation")
@@ -859,7 +944,7 @@ def main():
         sweep_pairs.check_reference(args.sweep_csv, rows, args.x,
                                     args.paired_to)
     groups = drop_constant_groups(rows, series_columns(header, args.x,
-                                                       args.group))
+                                                       args.group, rows))
     if not args.out:
         args.out = default_out(args)
     manifest = read_manifest(args.sweep_csv, rows)

@@ -66,6 +66,13 @@ double MeanTime(std::vector<double> times) {
   return std::accumulate(times.begin(), times.end(), 0.0) / times.size();
 }
 
+// The median of sorted download times (the mean of the two middle ones
+// for an even count). REQUIRES: !sorted.empty().
+double MedianTime(const std::vector<double>& sorted) {
+  const size_t n = sorted.size();
+  return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
 }  // namespace
 
 double FlashCrowdMaxSpread(const SimpleBounds& b, double makespan_s) {
@@ -97,8 +104,7 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
   if (!times.empty()) {
     std::sort(times.begin(), times.end());
     sum.mean = MeanTime(times);
-    size_t n = times.size();
-    sum.median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+    sum.median = MedianTime(times);
     sum.p90 = Percentile(times, 0.9);
     sum.min = times.front();
     sum.max = times.back();
@@ -239,9 +245,11 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
     std::vector<double> times;
     core::Bytes up = 0, down = 0;
     uint64_t failed = 0, banned = 0;
+    uint32_t leechers = 0;  // as peers.leechers: the class's peers that did not start complete
     for (const PeerRecord& p : r.peers) {
       if (p.class_index != c) continue;
       ++count;
+      leechers += !p.started_complete;
       up += p.uploaded;
       down += p.downloaded;
       failed += p.pieces_failed;
@@ -249,12 +257,21 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
       if (p.completion && p.join && !p.started_complete)
         times.push_back((*p.completion - *p.join).seconds());
     }
-    std::optional<double> mean;
-    if (!times.empty()) mean = MeanTime(std::move(times));
+    std::optional<double> mean, median;
+    const size_t completed = times.size();
+    if (!times.empty()) {
+      std::sort(times.begin(), times.end());
+      median = MedianTime(times);
+      mean = MeanTime(std::move(times));
+    }
+    // leechers, completed and median_completion_s came last (2026-11-27),
+    // after the others: appended, so the older fields keep their place.
     o << (c ? ",\n    " : "\n    ") << JsonString(s.peers[c].name) << ": {\"count\": " << count
       << ", \"mean_completion_s\": " << JsonNum(mean) << ", \"bytes_uploaded\": " << up
       << ", \"bytes_downloaded\": " << down << ", \"pieces_failed\": " << failed
-      << ", \"peers_banned\": " << banned << "}";
+      << ", \"peers_banned\": " << banned << ", \"leechers\": " << leechers
+      << ", \"completed\": " << completed << ", \"median_completion_s\": " << JsonNum(median)
+      << "}";
   }
   o << "\n  }\n}\n";
   return o.str();

@@ -20,6 +20,13 @@ const char* const kSweepMetrics[8] = {"completed",         "mean_completion_s",
                                       "makespan_s",        "efficiency",
                                       "kumar_ross_s",      "piece_granular_s"};
 
+const char* const kSweepClassMetrics[4] = {"completed", "leechers", "mean_completion_s",
+                                           "median_completion_s"};
+
+std::string SweepClassColumn(const std::string& klass, const std::string& metric) {
+  return klass + "_" + metric;
+}
+
 namespace {
 
 constexpr size_t kMaxNameLength = 200;  // NAME_MAX is 255 on Linux
@@ -78,20 +85,39 @@ std::vector<std::string> Overrides(const SweepSpec& spec,
   return out;
 }
 
-// Every combination of parameter values, first parameter slowest.
+// Every combination of parameter values, first parameter slowest. The
+// fields of a group varied together (a parameter and those after it that
+// are `with_previous`) take their i-th values in the same combination.
+// REQUIRES: the fields of a group have as many values each.
 std::vector<std::vector<std::string>> Combinations(const SweepSpec& spec) {
   std::vector<std::vector<std::string>> out = {{}};
-  for (const SweepParam& p : spec.params) {
+  const std::vector<SweepParam>& params = spec.params;
+  for (size_t first = 0; first < params.size();) {
+    size_t end = first + 1;
+    while (end < params.size() && params[end].with_previous) ++end;
     std::vector<std::vector<std::string>> next;
     for (const auto& prefix : out) {
-      for (const std::string& v : p.values) {
+      for (size_t i = 0; i < params[first].values.size(); ++i) {
         next.push_back(prefix);
-        next.back().push_back(v);
+        for (size_t k = first; k < end; ++k) next.back().push_back(params[k].values[i]);
       }
     }
     out = std::move(next);
+    first = end;
   }
   return out;
+}
+
+// The fields of the group varied together that holds spec.params[k], as
+// "A=... B=..." for messages, or "" when it is a --vary of its own.
+std::string GroupText(const SweepSpec& spec, size_t k) {
+  size_t first = k, end = k + 1;
+  while (first > 0 && spec.params[first].with_previous) --first;
+  while (end < spec.params.size() && spec.params[end].with_previous) ++end;
+  if (end - first < 2) return "";
+  std::string text;
+  for (size_t i = first; i < end; ++i) text += (i > first ? " " : "") + spec.params[i].key;
+  return text;
 }
 
 std::string KeyOf(const std::string& assignment) {
@@ -104,8 +130,9 @@ std::string BlameVary(std::string message, const SweepSpec& spec,
   for (size_t i = 0; i < spec.params.size(); ++i) {
     std::string as_set = "--set " + Assignment(spec.params[i].key, values[i]);
     size_t pos = message.find(as_set);
+    const char* flag = GroupText(spec, i).empty() ? "--vary " : "--vary-together ";
     if (pos != std::string::npos)
-      message.replace(pos, as_set.size(), "--vary " + Assignment(spec.params[i].key, values[i]));
+      message.replace(pos, as_set.size(), flag + Assignment(spec.params[i].key, values[i]));
   }
   return message;
 }
@@ -163,6 +190,37 @@ std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
   return p;
 }
 
+std::variant<std::vector<SweepParam>, std::string> ParseVaryTogether(
+    const std::vector<std::string>& fields) {
+  std::string all;
+  for (const std::string& f : fields) all += (all.empty() ? "" : " ") + f;
+  const std::string where = "--vary-together " + all + ": ";
+  if (fields.size() < 2)
+    return where + "needs two or more fields that move together (e.g. --vary-together "
+                   "peers.1.upload=1Mbit/s,2Mbit/s peers.1.download=8Mbit/s,16Mbit/s); "
+                   "vary one field with --vary";
+  std::vector<SweepParam> out;
+  for (const std::string& f : fields) {
+    auto p = ParseVary(f);
+    if (auto* e = std::get_if<std::string>(&p)) {
+      std::string message = *e;
+      if (f.find('=') == std::string::npos)
+        message += "; a --vary-together takes every field up to the next option, so give the "
+                   "scenario file before it";
+      return message.replace(0, 6, "--vary-together");  // "--vary '...': ..."
+    }
+    out.push_back(std::get<SweepParam>(std::move(p)));
+    out.back().with_previous = out.size() > 1;
+  }
+  for (const SweepParam& p : out) {
+    if (p.values.size() != out[0].values.size())
+      return where + "its fields move in lock step, so each needs as many values: " +
+             std::to_string(out[0].values.size()) + " for " + out[0].key + ", " +
+             std::to_string(p.values.size()) + " for " + p.key;
+  }
+  return out;
+}
+
 std::optional<std::string> CheckSweepSpec(const SweepSpec& spec) {
   if (spec.seeds == 0) return "--seeds must be at least 1";
   if (spec.seed_base > UINT64_MAX - (spec.seeds - 1))
@@ -178,6 +236,16 @@ std::optional<std::string> CheckSweepSpec(const SweepSpec& spec) {
     if (!varied.insert(p.key).second) return "--vary " + p.key + " is given twice";
     if (keys.count(p.key)) return p.key + " is given both with --set and with --vary";
   }
+  for (size_t k = 1; k < spec.params.size(); ++k) {
+    const SweepParam& p = spec.params[k];
+    size_t first = k;
+    while (first > 0 && spec.params[first].with_previous) --first;
+    if (p.with_previous && p.values.size() != spec.params[first].values.size())
+      return "--vary-together " + GroupText(spec, k) +
+             ": its fields move in lock step, so each needs as many values: " +
+             std::to_string(spec.params[first].values.size()) + " for " +
+             spec.params[first].key + ", " + std::to_string(p.values.size()) + " for " + p.key;
+  }
   for (const auto& values : Combinations(spec)) {
     auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
     if (auto* e = std::get_if<ScenarioLoadError>(&r)) return BlameVary(e->message, spec, values);
@@ -188,6 +256,20 @@ std::optional<std::string> CheckSweepSpec(const SweepSpec& spec) {
              "; vary fewer fields or shorter values";
   }
   return std::nullopt;
+}
+
+std::vector<std::string> SweepClasses(const SweepSpec& spec) {
+  std::vector<std::string> out;
+  for (const auto& values : Combinations(spec)) {
+    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
+    const Scenario* s = std::get_if<Scenario>(&r);
+    for (size_t c = 0; s && c < s->peers.size(); ++c) {
+      const PeerClassSpec& k = s->peers[c];
+      if (!k.start_complete && std::find(out.begin(), out.end(), k.name) == out.end())
+        out.push_back(k.name);
+    }
+  }
+  return out;
 }
 
 std::optional<std::string> LineBreakProblem(const SweepSpec& spec) {

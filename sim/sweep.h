@@ -28,10 +28,13 @@
 namespace swarm::sim {
 
 // One `--vary KEY=V1,V2,...`: a dotted scenario path and its values in the
-// order given.
+// order given. The fields of one `--vary-together K1=... K2=...` are
+// consecutive parameters, all but the first `with_previous`: they take
+// their i-th values in the same runs (lock step) instead of crossing.
 struct SweepParam {
   std::string key;
   std::vector<std::string> values;
+  bool with_previous = false;  // moves in lock step with the parameter before it
 };
 
 struct SweepSpec {
@@ -59,14 +62,35 @@ extern const char* const kSweepMetrics[8];
 // written before that column existed is still a table (IsSweepTable).
 inline constexpr size_t kSweepMetricsAlways = 7;
 
+// After them, for every class whose peers download (do not start
+// complete), classes in scenario order: CLASS_completed, CLASS_leechers,
+// CLASS_mean_completion_s, CLASS_median_completion_s (SweepClassColumn),
+// copied from summary.json's per_class. The names are those of
+// compare.py's per-class table (compare_classes.csv).
+extern const char* const kSweepClassMetrics[4];
+std::string SweepClassColumn(const std::string& klass, const std::string& metric);
+
 // Parses "KEY=V1,V2,...". Returns the parameter or a message saying what
 // is wrong with `text` (the caller exits with code 2).
 std::variant<SweepParam, std::string> ParseVary(const std::string& text);
 
+// Parses the fields of one `--vary-together`, each "KEY=V1,V2,...", into
+// consecutive parameters that move in lock step (all but the first
+// `with_previous`). Needs at least two fields, each with as many values.
+// Returns the parameters or a message saying what is wrong.
+std::variant<std::vector<SweepParam>, std::string> ParseVaryTogether(
+    const std::vector<std::string>& fields);
+
 // Checks the spec as a whole: distinct keys, no key both varied and set, no
-// varied seed, at least one seed, and that the scenario loads with every
+// varied seed, at least one seed, equal numbers of values in each group of
+// fields varied together, and that the scenario loads with every
 // combination of values. Returns the first problem, or nullopt.
 std::optional<std::string> CheckSweepSpec(const SweepSpec& spec);
+
+// The classes whose peers download, over every combination of values, in
+// scenario order: those that have per-class columns in sweep.csv. The spec
+// must have passed CheckSweepSpec.
+std::vector<std::string> SweepClasses(const SweepSpec& spec);
 
 // Which argument of the runs' commands holds a line break (the scenario
 // file, a --set or --vary value, the sweep folder), or nullopt. jobs.txt and
@@ -75,7 +99,8 @@ std::optional<std::string> CheckSweepSpec(const SweepSpec& spec);
 std::optional<std::string> LineBreakProblem(const SweepSpec& spec);
 
 // The cross product in a fixed order: the first parameter varies slowest,
-// the seed fastest. Names look like
+// the seed fastest; a group of parameters varied together counts as one,
+// taking its fields' i-th values at once. Names look like
 //   protocol.piece_selection=random__seed=3
 // with every byte outside [A-Za-z0-9._-] written as %XX.
 std::vector<SweepRun> PlanSweep(const SweepSpec& spec);

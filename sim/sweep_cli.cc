@@ -28,27 +28,80 @@ constexpr int kUserError = 2;
 
 struct PlotSpec {
   std::string x, metric;
+  // Passed on to plot_sweep.py: --paired-to VALUE (when set), --ratio, --logx.
+  std::optional<std::string> paired_to;
+  bool ratio = false, logx = false;
 };
 
-// "X:METRIC" -> PlotSpec, or a message. X must be one of `params` (the varied
-// fields) unless `params` is null (merge: plot_sweep.py checks the column).
+// Whether `metric` names a per-class column (CLASS_completed, ...); sets
+// *klass to its class.
+bool ClassMetric(const std::string& metric, std::string* klass) {
+  for (const char* m : kSweepClassMetrics) {
+    const std::string suffix = std::string("_") + m;
+    if (metric.size() > suffix.size() &&
+        metric.compare(metric.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      *klass = metric.substr(0, metric.size() - suffix.size());
+      return true;
+    }
+  }
+  return false;
+}
+
+// "X:METRIC" -> PlotSpec, or a message. METRIC is a column of kSweepMetrics
+// or a per-class column. X must be one of `params` (the varied fields) and
+// the class of a per-class METRIC one of `classes` (those that download)
+// unless `params` is null (merge: plot_sweep.py checks the columns).
 std::variant<PlotSpec, std::string> ParsePlot(const std::string& text,
-                                              const std::vector<SweepParam>* params) {
+                                              const std::vector<SweepParam>* params,
+                                              const std::vector<std::string>& classes = {}) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
     return "--plot '" + text + "': expected X:METRIC, e.g. protocol.piece_selection:"
            "mean_completion_s";
-  PlotSpec p{text.substr(0, colon), text.substr(colon + 1)};
+  PlotSpec p;
+  p.x = text.substr(0, colon);
+  p.metric = text.substr(colon + 1);
   const auto* end = std::end(kSweepMetrics);
-  if (std::find(std::begin(kSweepMetrics), end, p.metric) == end) {
+  std::string klass;
+  if (std::find(std::begin(kSweepMetrics), end, p.metric) == end &&
+      !ClassMetric(p.metric, &klass)) {
     std::string list;
     for (const char* m : kSweepMetrics) list += std::string(list.empty() ? "" : ", ") + m;
+    for (const char* m : kSweepClassMetrics) list += std::string(", CLASS_") + m;
     return "--plot '" + text + "': unknown metric '" + p.metric + "' (one of " + list + ")";
+  }
+  if (params && !klass.empty() &&
+      std::find(classes.begin(), classes.end(), klass) == classes.end()) {
+    std::string list;
+    for (const std::string& c : classes) list += (list.empty() ? "" : ", ") + c;
+    return "--plot '" + text + "': no class '" + klass + "' downloads in this sweep (" +
+           (list.empty() ? std::string("none does") : "per-class columns of: " + list) + ")";
   }
   bool varied = params == nullptr;
   for (size_t i = 0; params && i < params->size(); ++i) varied = varied || (*params)[i].key == p.x;
   if (!varied) return "--plot '" + text + "': " + p.x + " is not a --vary field";
   return p;
+}
+
+// `p` with the --plot-* options of `app`.
+PlotSpec WithPlotOptions(PlotSpec p, const CLI::App& app, const std::string& paired_to,
+                         bool ratio, bool logx) {
+  if (app.count("--plot-paired-to") > 0) p.paired_to = paired_to;
+  p.ratio = ratio;
+  p.logx = logx;
+  return p;
+}
+
+// The --plot-* options that go with --plot: a message if one is given
+// without it, or --plot-ratio without --plot-paired-to.
+std::optional<std::string> PlotOptionsProblem(const CLI::App& app, bool has_plot) {
+  for (const char* name : {"--plot-paired-to", "--plot-ratio", "--plot-logx"}) {
+    if (!has_plot && app.count(name) > 0)
+      return std::string(name) + " needs --plot X:METRIC";
+  }
+  if (app.count("--plot-ratio") > 0 && app.count("--plot-paired-to") == 0)
+    return "--plot-ratio needs --plot-paired-to VALUE";
+  return std::nullopt;
 }
 
 // --jobs 0 means "as many as possible" to xargs -P and ninja -j, "one per
@@ -83,7 +136,13 @@ int Plot(const std::string& csv, const PlotSpec& p) {
                  "`sudo apt-get install python3-matplotlib`\n";
     return kFailed;
   }
-  const std::vector<std::string> args{script, csv, "--x", p.x, "--y", p.metric};
+  std::vector<std::string> args{script, csv, "--x", p.x, "--y", p.metric};
+  if (p.paired_to) {
+    args.push_back("--paired-to");
+    args.push_back(*p.paired_to);
+  }
+  if (p.ratio) args.push_back("--ratio");
+  if (p.logx) args.push_back("--logx");
   std::vector<std::string> argv{"/usr/bin/python3"};
   argv.insert(argv.end(), args.begin(), args.end());
   const ChildOutcome c = RunStoppably(argv);
@@ -219,9 +278,16 @@ int EndByStopSignal(const SweepOutcome& outcome) {
 
 SweepCommands::SweepCommands(CLI::App& app) {
   sweep_ = app.add_subcommand("sweep", "run a scenario over a cross product of values x seeds");
-  sweep_->add_option("FILE", file_, "scenario YAML")->required()->type_name("");
+  // Not ->required(): a --vary-together before the file takes it as a field,
+  // and VaryParams says so, which is clearer than CLI11's "FILE is required".
+  sweep_->add_option("FILE", file_, "scenario YAML")->type_name("");
   sweep_->add_option("--vary", vary_, "values of a field (repeat for a cross product)")
       ->type_name("FIELD=V1,V2,...");
+  sweep_->add_option("--vary-together", together_,
+                     "two or more fields whose i-th values go into the same runs (lock "
+                     "step); the group crosses with the other --vary's")
+      ->type_name("FIELD=V1,V2,...")
+      ->expected(2, 64);
   sweep_->add_option("--seeds", seeds_, "seeds per combination (1 or more)")
       ->required()
       ->type_name("N")
@@ -239,6 +305,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
   sweep_->add_flag("--emit-jobs", emit_jobs_, "print one `sim run` per line instead of running");
   sweep_->add_option("--plot", plot_, "plot sweep.csv with analysis/plot_sweep.py")
       ->type_name("X:METRIC");
+  AddPlotOptions(sweep_);
   sweep_->add_flag("--resume", resume_,
                    "skip runs whose folder is already complete (with --emit-jobs: print only "
                    "the others)");
@@ -258,6 +325,43 @@ SweepCommands::SweepCommands(CLI::App& app) {
       ->type_name("FILE.csv");
   merge_->add_option("--plot", plot_, "plot the table with analysis/plot_sweep.py")
       ->type_name("X:METRIC");
+  AddPlotOptions(merge_);
+}
+
+void SweepCommands::AddPlotOptions(CLI::App* app) {
+  app->add_option("--plot-paired-to", plot_paired_to_,
+                  "with --plot: plot each X value's difference to the run of X=VALUE with "
+                  "the same seed (plot_sweep.py --paired-to)")
+      ->type_name("VALUE");
+  app->add_flag("--plot-ratio", plot_ratio_,
+                "with --plot-paired-to: the ratio to that run instead (plot_sweep.py --ratio)");
+  app->add_flag("--plot-logx", plot_logx_,
+                "with --plot: a logarithmic x axis (plot_sweep.py --logx)");
+}
+
+std::optional<std::string> SweepCommands::VaryParams(std::vector<SweepParam>* params) const {
+  // In the order given on the command line, --vary and --vary-together
+  // mixed: that order is the order of the columns and of the cross product.
+  // parse_order() lists an option once per value it took.
+  size_t vary = 0, group = 0, skip = 0;
+  for (const CLI::Option* o : sweep_->parse_order()) {
+    if (o->get_name() == "--vary") {
+      auto p = ParseVary(vary_.at(vary++));
+      if (auto* e = std::get_if<std::string>(&p)) return *e;
+      params->push_back(std::get<SweepParam>(std::move(p)));
+    } else if (o->get_name() == "--vary-together") {
+      if (skip > 0) {  // a later field of a group already taken
+        --skip;
+        continue;
+      }
+      const std::vector<std::string>& fields = together_.at(group++);
+      skip = fields.size() - 1;
+      auto p = ParseVaryTogether(fields);
+      if (auto* e = std::get_if<std::string>(&p)) return *e;
+      for (SweepParam& q : std::get<std::vector<SweepParam>>(p)) params->push_back(std::move(q));
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<int> SweepCommands::RunIfChosen(const std::string& argv0) const {
@@ -268,26 +372,42 @@ std::optional<int> SweepCommands::RunIfChosen(const std::string& argv0) const {
 
 int SweepCommands::Sweep(const std::string& argv0) const {
   SweepSpec spec{file_, {}, sets_, seed_base_, seeds_, out_, no_memory_check_};
-  for (const std::string& v : vary_) {
-    auto p = ParseVary(v);
-    if (auto* e = std::get_if<std::string>(&p)) {
-      std::cerr << *e << "\n";
-      return kUserError;
-    }
-    spec.params.push_back(std::get<SweepParam>(std::move(p)));
+  if (auto e = VaryParams(&spec.params)) {
+    std::cerr << *e << "\n";
+    return kUserError;
   }
-  std::optional<PlotSpec> plot;
-  if (!plot_.empty()) {
-    auto p = ParsePlot(plot_, &spec.params);
-    if (auto* e = std::get_if<std::string>(&p)) {
-      std::cerr << *e << "\n";
-      return kUserError;
-    }
-    plot = std::get<PlotSpec>(p);
+  if (file_.empty()) {
+    std::cerr << "sim sweep: FILE is required (sim sweep FILE --vary ... --seeds N)\nRun with "
+                 "--help for more information.\n";
+    return kUserError;
   }
   if (auto e = CheckSweepSpec(spec)) {
     std::cerr << *e << "\n";
     return kUserError;
+  }
+  std::optional<PlotSpec> plot;
+  if (auto e = PlotOptionsProblem(*sweep_, !plot_.empty())) {
+    std::cerr << *e << "\n";
+    return kUserError;
+  }
+  if (!plot_.empty()) {
+    auto p = ParsePlot(plot_, &spec.params, SweepClasses(spec));
+    if (auto* e = std::get_if<std::string>(&p)) {
+      std::cerr << *e << "\n";
+      return kUserError;
+    }
+    plot = WithPlotOptions(std::get<PlotSpec>(p), *sweep_, plot_paired_to_, plot_ratio_,
+                           plot_logx_);
+    if (plot->paired_to) {  // one of X's values, or no run is its pair
+      for (const SweepParam& q : spec.params) {
+        if (q.key == plot->x &&
+            std::find(q.values.begin(), q.values.end(), *plot->paired_to) == q.values.end()) {
+          std::cerr << "--plot-paired-to " << *plot->paired_to << ": not a value of --vary "
+                    << q.key << "\n";
+          return kUserError;
+        }
+      }
+    }
   }
   // As `sim run` would refuse each run, refuse the sweep before anything is
   // written; emitted jobs may run on other machines, which check for
@@ -415,13 +535,18 @@ int SweepCommands::Sweep(const std::string& argv0) const {
 
 int SweepCommands::Merge(const std::string& argv0) const {
   std::optional<PlotSpec> plot;
+  if (auto e = PlotOptionsProblem(*merge_, !plot_.empty())) {
+    std::cerr << *e << "\n";
+    return kUserError;
+  }
   if (!plot_.empty()) {
     auto p = ParsePlot(plot_, nullptr);
     if (auto* e = std::get_if<std::string>(&p)) {
       std::cerr << *e << "\n";
       return kUserError;
     }
-    plot = std::get<PlotSpec>(p);
+    plot = WithPlotOptions(std::get<PlotSpec>(p), *merge_, plot_paired_to_, plot_ratio_,
+                           plot_logx_);
   }
   std::string csv = out_;
   if (csv.empty()) {

@@ -1,9 +1,11 @@
 // `sim sweep` and `sim merge`: the command-line side of sweep.h.
 //
-//   sim sweep FILE --vary K=V1,V2,... [--vary ...] --seeds N [--seed-base B]
+//   sim sweep FILE --vary K=V1,V2,... [--vary ...]
+//             [--vary-together K1=V1,V2,... K2=W1,W2,... ...]... --seeds N [--seed-base B]
 //             [--jobs J] [--out DIR] [--set K=V]... [--emit-jobs]
-//             [--plot X:METRIC] [--resume] [--quiet] [--no-memory-check]
-//   sim merge DIR... [--out CSV] [--plot X:METRIC]
+//             [--plot X:METRIC [--plot-paired-to VALUE [--plot-ratio]] [--plot-logx]]
+//             [--resume] [--quiet] [--no-memory-check]
+//   sim merge DIR... [--out CSV] [--plot X:METRIC [--plot-... as for sweep]]
 //
 // Exit codes: 0 every run present and merged; 1 a run failed or is missing
 // (reported with its log and the command that redoes it); 2 bad input
@@ -27,6 +29,8 @@ class App;
 
 namespace swarm::sim {
 
+struct SweepParam;
+
 class SweepCommands {
  public:
   // Adds the `sweep` and `merge` subcommands to `app`.
@@ -40,15 +44,22 @@ class SweepCommands {
  private:
   int Sweep(const std::string& argv0) const;
   int Merge(const std::string& argv0) const;
+  // The --vary and --vary-together parameters in command-line order, or a
+  // message saying what is wrong with one of them.
+  std::optional<std::string> VaryParams(std::vector<SweepParam>* params) const;
+  // --plot-paired-to, --plot-ratio, --plot-logx: passed on to plot_sweep.py.
+  void AddPlotOptions(CLI::App* app);
 
   CLI::App* sweep_ = nullptr;
   CLI::App* merge_ = nullptr;
-  std::string file_, out_, plot_;
+  std::string file_, out_, plot_, plot_paired_to_;
   std::vector<std::string> vary_, sets_, dirs_;
+  std::vector<std::vector<std::string>> together_;  // each --vary-together's fields
   uint32_t seeds_ = 0;
   uint64_t seed_base_ = 1;
   unsigned jobs_ = 0;
   bool emit_jobs_ = false, quiet_ = false, resume_ = false, no_memory_check_ = false;
+  bool plot_ratio_ = false, plot_logx_ = false;
 };
 
 }  // namespace swarm::sim

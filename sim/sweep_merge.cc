@@ -89,6 +89,11 @@ std::string Number(const YAML::Node& n, const char* field) {
   return n.Scalar();
 }
 
+// A run's cells in sweep.csv after its values: (column, cell), the
+// kSweepMetrics in that order, then the per-class columns of its classes
+// that download, in scenario order.
+using Cells = std::vector<std::pair<std::string, std::string>>;
+
 // The metric cells of one run, in kSweepMetrics order.
 std::vector<std::string> Metrics(const YAML::Node& s) {
   return {Number(s["peers"]["completed"], "peers.completed"),
@@ -99,6 +104,35 @@ std::vector<std::string> Metrics(const YAML::Node& s) {
           Number(s["efficiency"], "efficiency"),
           Number(s["bounds"]["kumar_ross_s"], "bounds.kumar_ross_s"),
           Number(s["bounds"]["piece_granular_s"], "bounds.piece_granular_s")};
+}
+
+// The classes of the run's resolved scenario whose peers download (do not
+// start complete), in scenario order.
+std::vector<std::string> DownloadingClasses(const fs::path& run_dir) {
+  std::vector<std::string> out;
+  const YAML::Node y = YAML::LoadFile((run_dir / "scenario.yaml").string());
+  for (const YAML::Node& c : y["peers"]) {
+    if (!c["start"] || c["start"].as<std::string>() != "complete")
+      out.push_back(c["class"].as<std::string>());
+  }
+  return out;
+}
+
+// Every cell of one run: the metrics, then for each class of `classes`
+// its columns (SweepClassColumn), copied from summary.json's per_class
+// (empty where a summary.json written before a field existed lacks it).
+Cells RunCells(const YAML::Node& s, const std::vector<std::string>& classes) {
+  Cells cells;
+  const std::vector<std::string> metrics = Metrics(s);
+  for (size_t k = 0; k < metrics.size(); ++k) cells.emplace_back(kSweepMetrics[k], metrics[k]);
+  for (const std::string& c : classes) {
+    const YAML::Node per = s["per_class"][c];
+    for (const char* m : kSweepClassMetrics) {
+      const std::string where = "per_class." + c + "." + m;
+      cells.emplace_back(SweepClassColumn(c, m), per ? Number(per[m], where.c_str()) : "");
+    }
+  }
+  return cells;
 }
 
 // Reads the run's scenario.yaml into *text and resolves it again with
@@ -155,8 +189,8 @@ std::optional<std::string> CheckCsvBytes(const fs::path& run_dir, const YAML::No
   return std::nullopt;
 }
 
-// Reads one run folder into a CSV row (without the leading run,seed,values).
-std::variant<std::vector<std::string>, std::string> ReadRun(
+// Reads one run folder into its cells (those after run, seed and values).
+std::variant<Cells, std::string> ReadRun(
     const fs::path& run_dir, const Manifest& m, const Manifest::Run& r, std::string* version) {
   fs::path summary = run_dir / "summary.json";
   if (!fs::exists(summary)) return summary.string() + ": missing (run not done?)";
@@ -173,7 +207,7 @@ std::variant<std::vector<std::string>, std::string> ReadRun(
     // `build` is missing in folders written before it was recorded.
     *version = BuildLabel(s["version"].as<std::string>(),
                           s["build"] ? s["build"].as<std::string>() : "unknown");
-    return Metrics(s);
+    return RunCells(s, DownloadingClasses(run_dir));
   } catch (const YAML::Exception& e) {
     return summary.string() + ": cannot read: " + e.what();
   }
@@ -365,10 +399,13 @@ std::string DifferentFields(const std::string& dir, const std::vector<std::strin
                                 "=VALUE, without a --set of it)");
 }
 
-std::string Header(const std::vector<std::string>& params) {
+// The table's header: run, seed, `params`, then `metrics` (kSweepMetrics
+// and the per-class columns).
+std::string Header(const std::vector<std::string>& params,
+                   const std::vector<std::string>& metrics) {
   std::string h = "run,seed";
   for (const std::string& p : params) h.append(",").append(CsvField(p));
-  for (const char* metric : kSweepMetrics) h.append(",").append(metric);
+  for (const std::string& metric : metrics) h.append(",").append(CsvField(metric));
   return h + "\n";
 }
 
@@ -398,7 +435,6 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
     }
     Manifest& m = std::get<Manifest>(read);
     if (manifests.empty()) {
-      out.csv = Header(m.params);
       out.scenario = ScenarioFromHere(m);
       out.params = m.params;
       out.sets = m.sets;
@@ -449,10 +485,15 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
   std::vector<std::string> reference_values;
   std::string reference_dir, reference_name;
   size_t shared = 0;  // runs with more than one good copy, all alike
+  // The table's rows (run, seed and values as CSV; the cells) and, in order
+  // of first appearance, the columns after the values: kSweepMetrics, then
+  // the per-class columns, classes in scenario order.
+  std::vector<std::pair<std::string, Cells>> rows;
+  std::vector<std::string> columns_after(std::begin(kSweepMetrics), std::end(kSweepMetrics));
   for (const std::string& name : order) {
     struct Good {
       const Copy* copy;
-      std::vector<std::string> cells;
+      Cells cells;
       std::string version;
     };
     std::vector<Good> good;
@@ -492,7 +533,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
                     "other --set values given, between the sweeps?); cannot merge them";
         return out;
       }
-      good.push_back({&c, std::get<std::vector<std::string>>(std::move(row)), version});
+      good.push_back({&c, std::get<Cells>(std::move(row)), version});
     }
     const Copy& first = copies[name].front();
     if (good.empty()) {
@@ -517,10 +558,11 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
     bool alike = true;
     for (size_t g = 1; g < good.size(); ++g) {
       std::string differences;
-      for (size_t k = 0; k < used.cells.size(); ++k) {
+      // Copies of one run have the same scenario, so the same columns.
+      for (size_t k = 0; k < std::min(used.cells.size(), good[g].cells.size()); ++k) {
         if (used.cells[k] != good[g].cells[k])
-          differences += std::string(differences.empty() ? "" : ", ") + kSweepMetrics[k] + " " +
-                         used.cells[k] + " vs " + good[g].cells[k];
+          differences += std::string(differences.empty() ? "" : ", ") + used.cells[k].first +
+                         " " + used.cells[k].second + " vs " + good[g].cells[k].second;
       }
       if (used.version != good[g].version)
         differences += std::string(differences.empty() ? "" : ", ") + "made by " + used.version +
@@ -538,8 +580,11 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
     versions.insert(used.version);
     std::string line = CsvField(name) + "," + std::to_string(used_run->seed);
     for (const std::string& v : used.copy->values) line.append(",").append(CsvField(v));
-    for (const std::string& cell : used.cells) line.append(",").append(cell);
-    out.csv += line + "\n";
+    rows.push_back({std::move(line), used.cells});
+    for (const auto& [column, cell] : used.cells) {
+      if (std::find(columns_after.begin(), columns_after.end(), column) == columns_after.end())
+        columns_after.push_back(column);
+    }
     ++out.rows;
     const Manifest& m = manifests[used.copy->folder];
     out.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / used_run->name).string(),
@@ -547,6 +592,15 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
                         RedoCommand(m, used_dir, *used_run, program), m.sets,
                         m.no_memory_check, m.params, used_run->values, used_run->name});
     out.no_memory_check = out.no_memory_check || m.no_memory_check;
+  }
+  // The columns of every row: a class that downloads in some runs only
+  // (its `start` varied) has empty cells in the others.
+  out.csv = Header(out.params, columns_after);
+  for (const auto& [line, cells] : rows) {
+    std::map<std::string, std::string> by_column(cells.begin(), cells.end());
+    out.csv += line;
+    for (const std::string& column : columns_after) out.csv += "," + by_column[column];
+    out.csv += "\n";
   }
   if (shared > 0) {
     out.notes.push_back(std::to_string(shared) + (shared == 1 ? " run is" : " runs are") +
@@ -759,7 +813,7 @@ bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {
   Manifest::Run r{run.name, run.seed, run.values};
   std::string version;
   auto row = ReadRun(fs::path(spec.out_dir) / "runs" / run.name, m, r, &version);
-  return std::holds_alternative<std::vector<std::string>>(row) &&
+  return std::holds_alternative<Cells>(row) &&
          version == BuildLabel(Version(), BuildId());
 }
 

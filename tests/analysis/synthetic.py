@@ -155,14 +155,24 @@ def _write_summary(path, scenario, seed, n, dl, completion, bound, klass, up,
         json.dump(summary, f, indent=2)
 
 
+# The per-class columns of write_sweep's tables: two leecher classes, one
+# with a dot in its name (allowed in class names), which must not pass for
+# a parameter.
+SWEEP_CLASSES = ("leecher", "free.rider")
+CLASS_COLUMNS = [f"{c}_{m}" for c in SWEEP_CLASSES
+                 for m in ("completed", "leechers", "mean_completion_s",
+                           "median_completion_s")]
+
+
 def write_sweep(path, seeds=5):
     """A sweep.csv over protocol.piece_selection x seeds and a numeric
-    parameter, with one extra unknown column to test robustness."""
+    parameter, with per-class columns (80 leechers, 20 free riders, slower)
+    and one extra unknown column to test robustness."""
     rng = np.random.RandomState(7)
     header = ["run", "seed", "protocol.piece_selection", "protocol.unchoke_slots",
               "completed", "mean_completion_s", "median_completion_s",
               "p90_completion_s", "makespan_s", "efficiency", "kumar_ross_s",
-              "host"]
+              *CLASS_COLUMNS, "host"]
     base = {"rarest_first": 900.0, "random": 960.0, "sequential": 1150.0}
     run = 0
     with open(path, "w", newline="") as f:
@@ -176,6 +186,8 @@ def write_sweep(path, seeds=5):
                                 f"{m:.6f}", f"{m * 0.98:.6f}",
                                 f"{m * 1.15:.6f}", f"{m * 1.3:.6f}",
                                 f"{830.6 / (m * 1.3):.6f}", "830.6",
+                                80, 80, f"{m * 0.95:.6f}", f"{m * 0.94:.6f}",
+                                20, 20, f"{m * 1.2:.6f}", f"{m * 1.19:.6f}",
                                 "node-a"])
                     run += 1
     return path

@@ -725,6 +725,90 @@ class PlotSweepTest(helpers.TempDirTest):
                           if "piece-granular" in l.get_label()])
         plt.close(fig)
 
+    # Per-class columns and fields varied together (sim sweep
+    # --vary-together).
+
+    def test_a_class_column_is_a_metric_not_a_parameter(self):
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.unchoke_slots", "--y",
+                               "free.rider_mean_completion_s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        series = {l.split()[1] for l in r.stdout.splitlines()[1:]
+                  if re.match(r"^\d", l)}
+        self.assertEqual(series, {"protocol.piece_selection=rarest_first",
+                                  "protocol.piece_selection=random",
+                                  "protocol.piece_selection=sequential"})
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x", "nope",
+                               "--y", "mean_completion_s")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("parameters: protocol.piece_selection, "
+                      "protocol.unchoke_slots; columns:", r.stderr)
+
+    def test_a_class_time_says_when_not_every_leecher_of_it_finished(self):
+        import argparse
+        import plot_sweep
+        _, rows = plot_sweep.read_sweep(self.csv)
+        rows[0]["free.rider_completed"] = "19"
+        self.assertEqual(plot_sweep.partial_runs(
+            rows, "free.rider_mean_completion_s"), 1)
+        self.assertEqual(plot_sweep.partial_runs(
+            rows, "leecher_mean_completion_s"), 0)
+        self.assertEqual(plot_sweep.metric_title("free.rider_completed"),
+                         "peers completed of class free.rider")
+        args = argparse.Namespace(x="protocol.unchoke_slots",
+                                  y="free.rider_mean_completion_s",
+                                  err="ci95", sweep_csv=self.csv, logx=False)
+        fig, _ = plot_sweep.figure(rows, args, ["protocol.piece_selection"])
+        text = " ".join(t.get_text() for t in fig.axes[0].texts)
+        self.assertIn("1 of 45 run(s) ended before every leecher finished",
+                      text)
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+
+    def write_together(self):
+        """upload and download varied together (1 with 8, 2 with 16),
+        crossed with two policies, 3 seeds."""
+        import csv
+        path = os.path.join(self.tmp, "together.csv")
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["run", "seed", "protocol.piece_selection",
+                        "peers.1.upload", "peers.1.download", "completed",
+                        "mean_completion_s", "leecher_mean_completion_s"])
+            for policy, base in (("rarest_first", 100.0), ("random", 110.0)):
+                for up, down in (("1Mbit/s", "8Mbit/s"),
+                                 ("2Mbit/s", "16Mbit/s")):
+                    for seed in (1, 2, 3):
+                        m = base / (1 if up == "1Mbit/s" else 2) + seed
+                        w.writerow([f"{policy}{up}{seed}", seed, policy, up,
+                                    down, 5, f"{m:.6f}", f"{m:.6f}"])
+        return path
+
+    def test_fields_varied_together_split_no_series_and_pair(self):
+        path = self.write_together()
+        r = helpers.run_script("plot_sweep.py", path, "--x", "peers.1.upload",
+                               "--y", "leecher_mean_completion_s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        series = {l.split()[1] for l in r.stdout.splitlines()
+                  if re.match(r"^\dMbit", l)}
+        self.assertEqual(series, {"protocol.piece_selection=rarest_first",
+                                  "protocol.piece_selection=random"})
+        import plot_sweep
+        _, rows = plot_sweep.read_sweep(path)
+        self.assertEqual(plot_sweep.x_label(rows, "peers.1.upload"),
+                         "peers.1.upload (with peers.1.download)")
+        self.assertEqual(plot_sweep.pair_columns(rows, "peers.1.upload"),
+                         ["protocol.piece_selection"])
+        r = helpers.run_script("plot_sweep.py", path, "--x", "peers.1.upload",
+                               "--y", "mean_completion_s", "--paired-to",
+                               "1Mbit/s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        paired = [l.split() for l in r.stdout.splitlines()
+                  if l.startswith("2Mbit/s")]
+        self.assertEqual(len(paired), 2)
+        # rarest_first: 50 + seed - (100 + seed) = -50 in each of 3 seeds
+        self.assertEqual(paired[0][2:4], ["3", "-50.0000"])
+
     def test_not_a_sweep_exits_2(self):
         path = os.path.join(self.tmp, "empty.csv")
         open(path, "w").close()

@@ -226,9 +226,37 @@ TEST(CheckSweepSpec, RejectsConflictsAndBadFields) {
   EXPECT_EQ(CheckSweepSpec(none).value_or(""), "--seeds must be at least 1");
 }
 
-const char* kHeader =
-    "run,seed,protocol.piece_selection,completed,mean_completion_s,median_completion_s,"
-    "p90_completion_s,makespan_s,efficiency,kumar_ross_s,piece_granular_s";
+// The run-wide metrics, then the columns of the one class that downloads.
+const char* kMetricsHeader =
+    "completed,mean_completion_s,median_completion_s,p90_completion_s,makespan_s,efficiency,"
+    "kumar_ross_s,piece_granular_s";
+const char* kClassHeader =
+    "leecher_completed,leecher_leechers,leecher_mean_completion_s,leecher_median_completion_s";
+const std::string kHeader = std::string("run,seed,protocol.piece_selection,") + kMetricsHeader +
+                            "," + kClassHeader;
+
+std::vector<std::string> SplitCsv(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  for (std::string cell; std::getline(ss, cell, ',');) out.push_back(cell);
+  if (!line.empty() && line.back() == ',') out.push_back("");
+  return out;
+}
+
+// The cell of `column` in `row` of a table whose header is `header`.
+std::string Cell(const std::string& header, const std::string& row, const std::string& column) {
+  const std::vector<std::string> h = SplitCsv(header), r = SplitCsv(row);
+  for (size_t i = 0; i < h.size(); ++i)
+    if (h[i] == column) return i < r.size() ? r[i] : "(short row)";
+  return "(no column " + column + ")";
+}
+
+// summary.json's per_class.CLASS.FIELD of a run folder, as written.
+std::string PerClass(const std::string& run_dir, const std::string& klass,
+                     const std::string& field) {
+  const YAML::Node n = YAML::LoadFile(run_dir + "/summary.json")["per_class"][klass][field];
+  return n.IsNull() ? "" : n.Scalar();
+}
 
 std::string SweepArgs(const std::string& out, int jobs) {
   return "sweep " + TinyFile() +
@@ -264,8 +292,14 @@ TEST(SimSweep, WritesOneFolderPerRunAndTheTable) {
   // The piece-granular bound does not apply (the seed uploads faster than
   // the leechers): an empty cell, as summary.json's null.
   ASSERT_FALSE(sum.bounds.piece_granular_s);
+  // Then the class's columns, copied from the run's summary.json.
+  const std::string run = out + "/runs/protocol.piece_selection=random__seed=2";
+  const std::string mean = PerClass(run, "leecher", "mean_completion_s");
+  char class_mean[32];
+  std::snprintf(class_mean, sizeof class_mean, "%.6f", *sum.mean);  // every leecher is of it
+  EXPECT_EQ(mean, class_mean);
   EXPECT_EQ(rows[4], "protocol.piece_selection=random__seed=2,2,random" + std::string(expect) +
-                         ",");
+                         ",,5,5," + mean + "," + PerClass(run, "leecher", "median_completion_s"));
 }
 
 // sweep.csv had no piece_granular_s, though every summary.json carries it
@@ -282,7 +316,8 @@ TEST(SimSweep, TableHasThePieceGranularBoundWhereItApplies) {
       << err;
   std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0].substr(rows[0].rfind(',')), ",piece_granular_s");
+  EXPECT_NE(rows[0].find(",piece_granular_s," + std::string(kClassHeader)), std::string::npos)
+      << rows[0];
   auto parsed = LoadScenario(file, {"peers.0.upload=1Mbit/s"});
   const Scenario equal = std::get<Scenario>(parsed);
   const SimpleBounds b = ComputeSimpleBounds(equal);
@@ -290,16 +325,16 @@ TEST(SimSweep, TableHasThePieceGranularBoundWhereItApplies) {
   char kr[32], pg[32];
   std::snprintf(kr, sizeof kr, "%.6f", b.kumar_ross_s);
   std::snprintf(pg, sizeof pg, "%.6f", *b.piece_granular_s);
-  const std::string cells = std::string(",") + kr + "," + pg;
-  EXPECT_EQ(rows[1].substr(rows[1].size() - cells.size()), cells) << rows[1];
+  EXPECT_EQ(Cell(rows[0], rows[1], "kumar_ross_s"), kr) << rows[1];
+  EXPECT_EQ(Cell(rows[0], rows[1], "piece_granular_s"), pg) << rows[1];
   const std::string summary = Read(out + "/runs/peers.0.upload=1Mbit%2Fs__seed=1/summary.json");
   EXPECT_NE(summary.find(std::string("\"piece_granular_s\": ") + pg), std::string::npos)
       << summary;
-  EXPECT_EQ(rows[2].back(), ',') << rows[2];  // 4Mbit/s seed: does not apply
+  EXPECT_EQ(Cell(rows[0], rows[2], "piece_granular_s"), "") << rows[2];  // 4Mbit/s seed
 
   // A table written before the column existed is replaced by a merge.
   const std::string old_table = TestFile(".old.csv");
-  std::string old_header = kHeader;
+  std::string old_header = "run,seed,peers.0.upload," + std::string(kMetricsHeader);
   old_header = old_header.substr(0, old_header.rfind(','));
   std::ofstream(old_table) << old_header << "\nx,1,rarest_first,5,1,1,1,1,1,1\n";
   ASSERT_TRUE(IsSweepTable(old_table));
@@ -314,7 +349,7 @@ TEST(SimSweep, TableHasThePieceGranularBoundWhereItApplies) {
   std::ofstream(path, std::ios::trunc) << text;
   EXPECT_EQ(Sim("merge " + out, nullptr, &err), 0) << err;
   rows = Lines(Read(out + "/sweep.csv"));
-  EXPECT_EQ(rows[1].back(), ',') << rows[1];
+  EXPECT_EQ(Cell(rows[0], rows[1], "piece_granular_s"), "") << rows[1];
 }
 
 TEST(SimSweep, ResultsDoNotDependOnJobs) {
@@ -1634,6 +1669,199 @@ TEST(SimSweep, ResumeWithASmallerPlanNotesTheRunsLeftOut) {
   EXPECT_NE(err.find(note), std::string::npos) << err;
   ASSERT_EQ(Sim(args + " --seed-base 2 --seeds 1 --resume --emit-jobs", &jobs, &err), 0) << err;
   EXPECT_NE(err.find("note: 2 finished runs"), std::string::npos) << err;
+}
+
+// --vary-together: fields that move in lock step, crossing with the
+// other --vary's as one parameter would.
+std::vector<SweepParam> Together(const std::vector<std::string>& fields) {
+  auto p = ParseVaryTogether(fields);
+  if (auto* e = std::get_if<std::string>(&p)) ADD_FAILURE() << *e;
+  return std::get_if<std::vector<SweepParam>>(&p) ? std::get<std::vector<SweepParam>>(p)
+                                                   : std::vector<SweepParam>{};
+}
+
+std::string TogetherError(const std::vector<std::string>& fields) {
+  auto p = ParseVaryTogether(fields);
+  return std::get_if<std::string>(&p) ? std::get<std::string>(p) : "(parsed)";
+}
+
+TEST(ParseVaryTogether, FieldsInOrderAllButTheFirstWithThePrevious) {
+  std::vector<SweepParam> g = Together({"file.size=2MiB,4MiB", "stop.max_time=1h,2h"});
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].key, "file.size");
+  EXPECT_FALSE(g[0].with_previous);
+  EXPECT_EQ(g[1].values, (std::vector<std::string>{"1h", "2h"}));
+  EXPECT_TRUE(g[1].with_previous);
+}
+
+TEST(ParseVaryTogether, UnequalOrSingleFieldsAreRefused) {
+  EXPECT_EQ(TogetherError({"file.size=2MiB,4MiB,8MiB", "stop.max_time=1h,2h"}),
+            "--vary-together file.size=2MiB,4MiB,8MiB stop.max_time=1h,2h: its fields move in "
+            "lock step, so each needs as many values: 3 for file.size, 2 for stop.max_time");
+  EXPECT_NE(TogetherError({"file.size=2MiB,4MiB"}).find("needs two or more fields"),
+            std::string::npos);
+  EXPECT_EQ(TogetherError({"file.size=2MiB", "stop.max_time"}),
+            "--vary-together 'stop.max_time': expected KEY=V1,V2,... (e.g. --vary "
+            "protocol.piece_selection=rarest_first,random); a --vary-together takes every field "
+            "up to the next option, so give the scenario file before it");
+}
+
+TEST(PlanSweep, FieldsVariedTogetherCrossWithTheOthersAsOne) {
+  SweepSpec spec{"s.yaml", {Vary("protocol.choker=tit_for_tat,round_robin")}, {}, 1, 2, "out"};
+  for (SweepParam& p : Together({"peers.1.upload=1Mbit/s,2Mbit/s,4Mbit/s",
+                                 "peers.1.download=8Mbit/s,16Mbit/s,32Mbit/s"}))
+    spec.params.push_back(p);
+  std::vector<SweepRun> runs = PlanSweep(spec);
+  ASSERT_EQ(runs.size(), 2u * 3u * 2u);  // not 2 x 3 x 3 x 2
+  EXPECT_EQ(runs[0].name,
+            "protocol.choker=tit_for_tat__peers.1.upload=1Mbit%2Fs__peers.1.download=8Mbit%2Fs"
+            "__seed=1");
+  EXPECT_EQ(runs[2].values, (std::vector<std::string>{"tit_for_tat", "2Mbit/s", "16Mbit/s"}));
+  EXPECT_EQ(runs[11].values, (std::vector<std::string>{"round_robin", "4Mbit/s", "32Mbit/s"}));
+  EXPECT_EQ(runs[11].seed, 2u);
+  // A group first, a --vary after it: the group varies slowest.
+  SweepSpec first{"s.yaml", Together({"file.size=2MiB,4MiB", "stop.max_time=1h,2h"}), {}, 1, 1,
+                  "out"};
+  first.params.push_back(Vary("protocol.choker=tit_for_tat,round_robin"));
+  runs = PlanSweep(first);
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[1].values, (std::vector<std::string>{"2MiB", "1h", "round_robin"}));
+  EXPECT_EQ(runs[2].values, (std::vector<std::string>{"4MiB", "2h", "tit_for_tat"}));
+}
+
+TEST(CheckSweepSpec, FieldsVariedTogetherNeedAsManyValues) {
+  std::string file = TinyFile();
+  SweepSpec spec{file, Together({"peers.1.upload=1Mbit/s,2Mbit/s", "peers.1.download=8Mbit/s,16Mbit/s"}),
+                 {}, 1, 1, "o"};
+  EXPECT_EQ(CheckSweepSpec(spec), std::nullopt);
+  spec.params[1].values.pop_back();
+  EXPECT_EQ(CheckSweepSpec(spec).value_or(""),
+            "--vary-together peers.1.upload peers.1.download: its fields move in lock step, so "
+            "each needs as many values: 2 for peers.1.upload, 1 for peers.1.download");
+  SweepSpec bad{file, Together({"peers.1.upload=1Mbit/s,2Mbit/s", "peers.1.download=8Mbit/s,fast"}),
+                {}, 1, 1, "o"};
+  EXPECT_NE(CheckSweepSpec(bad).value_or("").find("--vary-together peers.1.download=fast: field"),
+            std::string::npos) << CheckSweepSpec(bad).value_or("");
+}
+
+// Through the binary: a table with a column per field, --resume, and jobs
+// emitted, run elsewhere and merged, give the same table.
+TEST(SimSweep, VaryTogetherRunsTheFieldsInLockStep) {
+  const std::string file = TinyFile(), out = Dir("together"), emitted = Dir("together_jobs");
+  const std::string args = "sweep " + file +
+                           " --vary protocol.piece_selection=rarest_first,random --vary-together "
+                           "peers.1.upload=1Mbit/s,2Mbit/s peers.1.download=8Mbit/s,16Mbit/s "
+                           "--seeds 1 --quiet --jobs 2";
+  std::string jobs, err;
+  ASSERT_EQ(Sim(args + " --out " + out, nullptr, &err), 0) << err;
+  std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], "run,seed,protocol.piece_selection,peers.1.upload,peers.1.download," +
+                         std::string(kMetricsHeader) + "," + kClassHeader);
+  EXPECT_EQ(rows[2].rfind("protocol.piece_selection=rarest_first__peers.1.upload=2Mbit%2Fs__"
+                          "peers.1.download=16Mbit%2Fs__seed=1,1,rarest_first,2Mbit/s,16Mbit/s,5,",
+                          0),
+            0u) << rows[2];
+  const std::string scenario = Read(out + "/runs/protocol.piece_selection=random__peers.1.upload="
+                                    "2Mbit%2Fs__peers.1.download=16Mbit%2Fs__seed=1/scenario.yaml");
+  EXPECT_NE(scenario.find("upload: 2Mbit/s\n    download: 16Mbit/s"), std::string::npos)
+      << scenario;
+  ASSERT_EQ(Sim(args + " --out " + out + " --resume", nullptr, &err), 0) << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")), rows);
+  ASSERT_EQ(Sim(args + " --out " + emitted + " --emit-jobs", &jobs, &err), 0) << err;
+  ASSERT_EQ(Lines(jobs).size(), 4u);
+  for (const std::string& line : Lines(jobs)) ASSERT_EQ(std::system(line.c_str()), 0) << line;
+  ASSERT_EQ(Sim("merge " + emitted, nullptr, &err), 0) << err;
+  std::string theirs = Read(emitted + "/sweep.csv"), ours = Read(out + "/sweep.csv");
+  EXPECT_EQ(theirs, ours);
+  // Unequal lengths: exit code 2, nothing written.
+  const std::string bad = Dir("together_bad");
+  EXPECT_EQ(Sim("sweep " + file + " --vary-together peers.1.upload=1Mbit/s,2Mbit/s "
+                "peers.1.download=8Mbit/s --seeds 1 --out " + bad, nullptr, &err), 2);
+  EXPECT_EQ(err, "--vary-together peers.1.upload=1Mbit/s,2Mbit/s peers.1.download=8Mbit/s: its "
+                 "fields move in lock step, so each needs as many values: 2 for "
+                 "peers.1.upload, 1 for peers.1.download\n");
+  EXPECT_FALSE(fs::exists(bad));
+}
+
+// Per-class columns: every class that downloads, in scenario order, also
+// one switched off by a count of 0 (no leechers, no times); none for a
+// class of seeds.
+TEST(SimSweep, TableHasColumnsPerClassThatDownloads) {
+  const std::string file = TestFile(".yaml"), out = Dir("per_class");
+  std::string text = kTiny;
+  text += "";
+  std::ofstream(file) << std::string(kTiny).replace(
+      std::string(kTiny).find("sample_interval"), 0,
+      "  - {class: free.rider, count: 2, upload: 0Mbit/s, download: 8Mbit/s, "
+      "free_rider: true}\n");
+  std::string err;
+  ASSERT_EQ(Sim("sweep " + file + " --vary peers.2.count=0,2 --seeds 1 --quiet --jobs 2 --out " +
+                out, nullptr, &err),
+            0) << err;
+  std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], "run,seed,peers.2.count," + std::string(kMetricsHeader) + "," +
+                         kClassHeader +
+                         ",free.rider_completed,free.rider_leechers,free.rider_mean_completion_s,"
+                         "free.rider_median_completion_s");
+  EXPECT_EQ(Cell(rows[0], rows[1], "free.rider_completed"), "0");
+  EXPECT_EQ(Cell(rows[0], rows[1], "free.rider_leechers"), "0");
+  EXPECT_EQ(Cell(rows[0], rows[1], "free.rider_mean_completion_s"), "");
+  const std::string run = out + "/runs/peers.2.count=2__seed=1";
+  EXPECT_EQ(Cell(rows[0], rows[2], "free.rider_leechers"), "2");
+  EXPECT_EQ(Cell(rows[0], rows[2], "free.rider_completed"), PerClass(run, "free.rider", "completed"));
+  EXPECT_EQ(Cell(rows[0], rows[2], "free.rider_median_completion_s"),
+            PerClass(run, "free.rider", "median_completion_s"));
+  EXPECT_EQ(Cell(rows[0], rows[2], "leecher_mean_completion_s"),
+            PerClass(run, "leecher", "mean_completion_s"));
+  // The class's numbers are those of its peers in peers.csv.
+  std::vector<double> times;
+  for (const std::string& line : Lines(Read(run + "/peers.csv"))) {
+    std::vector<std::string> c = SplitCsv(line);
+    if (c[1] == "free.rider" && !c[4].empty()) times.push_back(std::stod(c[4]) - std::stod(c[2]));
+  }
+  ASSERT_EQ(times.size(), 2u);
+  EXPECT_NEAR(std::stod(Cell(rows[0], rows[2], "free.rider_mean_completion_s")),
+              (times[0] + times[1]) / 2, 2e-6);
+  // A per-class column can be plotted; a class that does not download
+  // cannot (checked before anything runs).
+  const std::string none = Dir("per_class_bad");
+  EXPECT_EQ(Sim("sweep " + file + " --vary peers.2.count=0,2 --seeds 1 --out " + none +
+                " --plot peers.2.count:seed_mean_completion_s", nullptr, &err), 2);
+  EXPECT_EQ(err, "--plot 'peers.2.count:seed_mean_completion_s': no class 'seed' downloads in "
+                 "this sweep (per-class columns of: leecher, free.rider)\n");
+  EXPECT_FALSE(fs::exists(none));
+}
+
+// --plot-paired-to, --plot-ratio and --plot-logx reach plot_sweep.py.
+TEST(SimSweep, PlotOptionsArePassedOnToPlotSweep) {
+  const std::string file = TinyFile(), out = Dir("plot_options");
+  const std::string args = "sweep " + file + " --vary peers.1.upload=1Mbit/s,2Mbit/s --seeds 2 "
+                           "--quiet --jobs 2 --out " + out + " --plot peers.1.upload:";
+  std::string stdout_text, err;
+  // Refused before anything runs.
+  EXPECT_EQ(Sim(args + "leecher_mean_completion_s --plot-paired-to 3Mbit/s", nullptr, &err), 2);
+  EXPECT_EQ(err, "--plot-paired-to 3Mbit/s: not a value of --vary peers.1.upload\n");
+  EXPECT_EQ(Sim(args + "mean_completion_s --plot-ratio", nullptr, &err), 2);
+  EXPECT_EQ(err, "--plot-ratio needs --plot-paired-to VALUE\n");
+  EXPECT_EQ(Sim("sweep " + file + " --vary peers.1.upload=1Mbit/s --seeds 1 --plot-logx --out " +
+                out, nullptr, &err), 2);
+  EXPECT_EQ(err, "--plot-logx needs --plot X:METRIC\n");
+  EXPECT_FALSE(fs::exists(out));
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
+    GTEST_SKIP() << "no matplotlib for /usr/bin/python3";
+  ASSERT_EQ(Sim(args + "leecher_mean_completion_s --plot-paired-to 1Mbit/s --plot-ratio "
+                "--plot-logx", &stdout_text, &err), 0) << err;
+  EXPECT_NE(stdout_text.find("paired ratio of leecher_mean_completion_s to "
+                             "peers.1.upload=1Mbit/s"), std::string::npos) << stdout_text;
+  EXPECT_TRUE(fs::exists(out + "/sweep_leecher_mean_completion_s_vs_peers.1.upload_ratio_to_"
+                               "1Mbit%2Fs.png"));
+  // And through sim merge.
+  ASSERT_EQ(Sim("merge " + out + " --plot peers.1.upload:mean_completion_s --plot-paired-to "
+                "1Mbit/s", &stdout_text, &err), 0) << err;
+  EXPECT_NE(stdout_text.find("paired difference of mean_completion_s"), std::string::npos)
+      << stdout_text;
 }
 
 }  // namespace
