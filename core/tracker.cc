@@ -1,6 +1,7 @@
 #include "core/tracker.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "core/check.h"
 
@@ -50,7 +51,7 @@ PublishResult Tracker::Publish(Time now, const TorrentInfo& info) {
   }
   if (!Fits(info.piece_count())) EvictAbandoned(now, info.piece_count());
   if (!Fits(info.piece_count())) return PublishResult::kFull;
-  Swarm& added = swarms_.emplace(info.info_hash(), Swarm{info, {}, now, now}).first->second;
+  Swarm& added = swarms_.try_emplace(info.info_hash(), info, now).first->second;
   total_pieces_ += info.piece_count();
   MarkEmpty(added, now);
   return PublishResult::kPublished;
@@ -98,7 +99,8 @@ FileEntry Tracker::EntryFor(const Swarm& s) const {
   e.piece_length = s.info.piece_length();
   e.piece_count = s.info.piece_count();
   e.info_hash = s.info.info_hash();
-  for (const PeerRecord& p : s.peers) (p.seed ? e.seeds : e.leechers)++;
+  e.seeds = s.peers.seeds();
+  e.leechers = static_cast<uint32_t>(s.peers.size()) - e.seeds;
   return e;
 }
 
@@ -145,45 +147,73 @@ AnnounceResponse Tracker::Announce(Time now, const AnnounceRequest& request) {
     response.failure_reason = "unknown info-hash";
     return response;
   }
-  auto& peers = swarm->peers;
-  auto it = std::find_if(peers.begin(), peers.end(), [&](const PeerRecord& r) {
-    return r.address.id == request.peer.id;
-  });
+  PeerTable& peers = swarm->peers;
+  const PeerId self = request.peer.id;
+  PeerRecord* record = peers.Find(self);
   if (request.event == AnnounceEvent::kStopped) {
-    if (it != peers.end()) {
-      peers.erase(it);
+    if (record) {
+      peers.Remove(self);
       --total_peers_;
       if (peers.empty()) MarkEmpty(*swarm, now);
     }
   } else {
-    if (it == peers.end()) {
+    if (!record) {
       if (config_.max_peers != 0 && total_peers_ >= config_.max_peers) {
         response.failure_reason = "tracker full: too many peers";
         return response;
       }
-      peers.push_back(PeerRecord{request.peer, false, now});
+      record = &peers.Add(PeerRecord{request.peer, false, now});
       ++total_peers_;
-      it = peers.end() - 1;
     }
-    it->address = request.peer;
-    it->seed = request.left == 0;
-    it->last_seen = now;
+    record->address = request.peer;
+    peers.SetSeed(*record, request.left == 0);
+    record->last_seen = now;
+    swarm->expiries.push_back(Expiry{now + config_.peer_timeout, self});
+    std::push_heap(swarm->expiries.begin(), swarm->expiries.end(), std::greater<>());
+    if (swarm->expiries.size() > 2 * peers.size() + 64) RebuildExpiries(*swarm);
     WakeAt(now + config_.peer_timeout);
   }
 
-  // A random subset of the other peers: partial Fisher-Yates over indices.
-  std::vector<size_t> others;
-  others.reserve(peers.size());
-  for (size_t i = 0; i < peers.size(); ++i) {
-    if (peers[i].address.id != request.peer.id) others.push_back(i);
-  }
-  const size_t want = std::min<size_t>(
-      {others.size(), request.numwant, config_.max_numwant});
+  // A random subset of the other peers: a partial Fisher-Yates over the
+  // list of their ranks (join order, the announcer left out), drawing what
+  // a shuffle of that whole list would. The list is virtual: position p
+  // holds p until a swap moves something there, and only the first `want`
+  // positions and the ones swapped from further on are stored.
   if (request.event != AnnounceEvent::kStopped) {
+    const size_t self_rank = peers.RankOf(self);
+    const size_t others = peers.size() - 1;
+    const size_t want = std::min<size_t>({others, request.numwant, config_.max_numwant});
+    std::vector<size_t>& head = draw_head_;
+    head.resize(want);
+    for (size_t p = 0; p < want; ++p) head[p] = p;
+    // Positions >= want that a swap wrote to (at most `want` of them): an
+    // open-addressing table of (position + 1, value), 0 marking a free cell.
+    size_t bits = 1;
+    while ((size_t{1} << bits) < 2 * want) ++bits;
+    const size_t mask = (size_t{1} << bits) - 1;
+    std::vector<std::pair<size_t, size_t>>& moved = draw_moved_;
+    moved.assign(mask + 1, {0, 0});
+    auto cell = [&](size_t position) -> std::pair<size_t, size_t>& {
+      size_t c = static_cast<size_t>((position * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+      while (moved[c].first != 0 && moved[c].first != position + 1) c = (c + 1) & mask;
+      if (moved[c].first == 0) moved[c] = {position + 1, position};
+      return moved[c];
+    };
+    response.peers.reserve(want);
     for (size_t i = 0; i < want; ++i) {
-      const size_t j = i + static_cast<size_t>(rng_.Below(others.size() - i));
-      std::swap(others[i], others[j]);
-      response.peers.push_back(peers[others[i]].address);
+      const size_t j = i + static_cast<size_t>(rng_.Below(others - i));
+      size_t picked;
+      if (j < want) {
+        picked = head[j];
+        head[j] = head[i];
+      } else {
+        std::pair<size_t, size_t>& c = cell(j);
+        picked = c.second;
+        c.second = head[i];
+      }
+      head[i] = picked;
+      // Rank among the others -> rank among all peers.
+      response.peers.push_back(peers.AtRank(picked < self_rank ? picked : picked + 1).address);
     }
   }
   const FileEntry e = EntryFor(*swarm);
@@ -193,20 +223,40 @@ AnnounceResponse Tracker::Announce(Time now, const AnnounceRequest& request) {
   return response;
 }
 
+bool Tracker::IsCurrent(const Swarm& s, const Expiry& e) const {
+  const PeerRecord* r = s.peers.Find(e.peer);
+  return r && r->last_seen + config_.peer_timeout == e.at;
+}
+
+void Tracker::RebuildExpiries(Swarm& s) const {
+  s.expiries.clear();
+  s.peers.ForEach([&](const PeerRecord& r) {
+    s.expiries.push_back(Expiry{r.last_seen + config_.peer_timeout, r.address.id});
+  });
+  std::make_heap(s.expiries.begin(), s.expiries.end(), std::greater<>());
+}
+
 void Tracker::OnTimeout(Time now) {
   next_expiry_.reset();
   for (auto it = swarms_.begin(); it != swarms_.end();) {
     Swarm& swarm = it->second;
-    auto& peers = swarm.peers;
+    PeerTable& peers = swarm.peers;
     const bool had_peers = !peers.empty();
-    const size_t before = peers.size();
-    peers.erase(std::remove_if(peers.begin(), peers.end(),
-                               [&](const PeerRecord& r) {
-                                 return now - r.last_seen >= config_.peer_timeout;
-                               }),
-                peers.end());
-    total_peers_ -= before - peers.size();
-    for (const PeerRecord& r : peers) WakeAt(r.last_seen + config_.peer_timeout);
+    // Expire peers whose last announce is peer_timeout old, earliest first,
+    // dropping stale entries on the way; stop at the first live deadline.
+    auto& heap = swarm.expiries;
+    while (!heap.empty()) {
+      const Expiry first = heap.front();
+      const bool current = IsCurrent(swarm, first);
+      if (current && first.at > now) break;
+      std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+      heap.pop_back();
+      if (current) {
+        peers.Remove(first.peer);
+        --total_peers_;
+      }
+    }
+    if (!heap.empty()) WakeAt(heap.front().at);
     if (!peers.empty() || !config_.forget_file_after) {
       ++it;
       continue;
@@ -220,6 +270,98 @@ void Tracker::OnTimeout(Time now) {
       ++it;
     }
   }
+}
+
+// PeerTable.
+
+Tracker::PeerRecord* Tracker::PeerTable::Find(PeerId id) {
+  auto it = slot_of_.find(id);
+  return it == slot_of_.end() ? nullptr : &slots_[it->second];
+}
+
+const Tracker::PeerRecord* Tracker::PeerTable::Find(PeerId id) const {
+  auto it = slot_of_.find(id);
+  return it == slot_of_.end() ? nullptr : &slots_[it->second];
+}
+
+Tracker::PeerRecord& Tracker::PeerTable::Add(const PeerRecord& record) {
+  const size_t slot = slots_.size();
+  SWARM_CHECK(slot_of_.emplace(record.address.id, static_cast<uint32_t>(slot)).second);
+  slots_.push_back(record);
+  alive_.push_back(1);
+  // Fenwick node x (1-based) sums the slots (x - lowbit(x), x].
+  const size_t x = slot + 1;
+  if (tree_.empty()) tree_.push_back(0);
+  tree_.push_back(1 + CountBefore(slot) - CountBefore(x - (x & -x)));
+  ++live_;
+  if (record.seed) ++seeds_;
+  return slots_.back();
+}
+
+void Tracker::PeerTable::SetSeed(PeerRecord& record, bool seed) {
+  if (record.seed != seed) seed ? ++seeds_ : --seeds_;
+  record.seed = seed;
+}
+
+void Tracker::PeerTable::Remove(PeerId id) {
+  auto it = slot_of_.find(id);
+  SWARM_CHECK(it != slot_of_.end());
+  const size_t slot = it->second;
+  slot_of_.erase(it);
+  if (slots_[slot].seed) --seeds_;
+  slots_[slot] = PeerRecord{};
+  alive_[slot] = 0;
+  for (size_t x = slot + 1; x < tree_.size(); x += x & -x) --tree_[x];
+  --live_;
+  ++holes_;
+  if (holes_ > live_) Compact();
+}
+
+uint32_t Tracker::PeerTable::CountBefore(size_t slot) const {
+  uint32_t n = 0;
+  for (size_t x = slot; x > 0; x -= x & -x) n += tree_[x];
+  return n;
+}
+
+size_t Tracker::PeerTable::RankOf(PeerId id) const {
+  const size_t slot = slot_of_.at(id);
+  return holes_ == 0 ? slot : CountBefore(slot);
+}
+
+const Tracker::PeerRecord& Tracker::PeerTable::AtRank(size_t k) const {
+  if (holes_ == 0) return slots_[k];
+  // The slot whose live count up to and including it is k + 1: descend the
+  // tree from its largest power of two. Branch-free: which way a step goes
+  // is a coin flip, and a mispredicted branch per step cost more than the
+  // rest of the draw.
+  const size_t m = tree_.size() - 1;
+  size_t pos = 0;
+  size_t step = 1;
+  while (step * 2 <= m) step *= 2;
+  for (; step > 0; step /= 2) {
+    const size_t next = pos + step;
+    const uint32_t count = tree_[std::min(next, m)];
+    const size_t right = size_t{0} - (size_t{next <= m} & size_t{count <= k});  // all ones or 0
+    pos += step & right;
+    k -= count & right;
+  }
+  return slots_[pos];  // slot pos is 1-based pos + 1
+}
+
+void Tracker::PeerTable::Compact() {
+  size_t to = 0;
+  for (size_t from = 0; from < slots_.size(); ++from) {
+    if (!alive_[from]) continue;
+    if (to != from) slots_[to] = std::move(slots_[from]);
+    slot_of_[slots_[to].address.id] = static_cast<uint32_t>(to);
+    ++to;
+  }
+  slots_.resize(to);
+  alive_.assign(to, 1);
+  // Every slot live: node x sums lowbit(x) ones.
+  tree_.resize(to + 1);
+  for (size_t x = 1; x <= to; ++x) tree_[x] = static_cast<uint32_t>(x & -x);
+  holes_ = 0;
 }
 
 std::optional<Time> Tracker::NextTimeout() const { return next_expiry_; }

@@ -8,6 +8,12 @@
 // Randomness comes only from the injected Rng; peer lists are kept in
 // insertion order so answers repeat for the same inputs.
 //
+// Cost in a swarm of N peers, amortised: an announce is O(log N +
+// numwant log N), the second log only while holes left by departed peers
+// await compaction; OnTimeout does one step per swarm plus O(log N) per
+// peer that expires or deadline gone stale. bench/tracker_bench.cc measures
+// it (docs/performance.md, "The tracker at scale").
+//
 // Thread-compatible: one driver thread owns a Tracker.
 #ifndef SWARM_CORE_TRACKER_H_
 #define SWARM_CORE_TRACKER_H_
@@ -17,6 +23,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/announce.h"
@@ -95,9 +103,62 @@ class Tracker {
     bool seed = false;
     Time last_seen;
   };
+  // The peers of one swarm in the order they joined, which is the order a
+  // random draw picks from, so it decides every answer. A peer is found by
+  // id in O(1) and the k-th one (in join order) in O(log N): a peer that
+  // leaves leaves a hole, counted in a Fenwick tree of live slots, and the
+  // holes are squeezed out (order kept) once they outnumber the peers.
+  class PeerTable {
+   public:
+    size_t size() const { return live_; }
+    bool empty() const { return live_ == 0; }
+    uint32_t seeds() const { return seeds_; }
+    PeerRecord* Find(PeerId id);
+    const PeerRecord* Find(PeerId id) const;
+    // Appends a peer, last in join order. REQUIRES: its id is not here.
+    // The reference lasts until the next Add or Remove.
+    PeerRecord& Add(const PeerRecord& record);
+    void SetSeed(PeerRecord& record, bool seed);
+    // REQUIRES: the id is here.
+    void Remove(PeerId id);
+    // How many peers joined before `id`. REQUIRES: the id is here.
+    size_t RankOf(PeerId id) const;
+    // The peer of rank k. REQUIRES: k < size().
+    const PeerRecord& AtRank(size_t k) const;
+    template <typename F>
+    void ForEach(F f) const {
+      for (size_t i = 0; i < slots_.size(); ++i) {
+        if (alive_[i]) f(slots_[i]);
+      }
+    }
+
+   private:
+    uint32_t CountBefore(size_t slot) const;  // live slots in [0, slot)
+    void Compact();
+
+    std::vector<PeerRecord> slots_;  // join order, holes included
+    std::vector<uint8_t> alive_;     // per slot
+    std::vector<uint32_t> tree_;     // Fenwick tree over alive_, 1-based
+    std::unordered_map<PeerId, uint32_t> slot_of_;
+    size_t live_ = 0;
+    size_t holes_ = 0;
+    uint32_t seeds_ = 0;
+  };
+  // When a peer expires, unless it announces again or leaves first.
+  struct Expiry {
+    Time at;
+    PeerId peer;
+    bool operator>(const Expiry& o) const { return at != o.at ? at > o.at : peer > o.peer; }
+  };
   struct Swarm {
+    Swarm(const TorrentInfo& torrent, Time now)
+        : info(torrent), published_at(now), empty_since(now) {}
     TorrentInfo info;
-    std::vector<PeerRecord> peers;  // insertion order: deterministic
+    PeerTable peers;
+    // A min-heap with an entry per announce since the peer's last expiry
+    // check; an entry whose peer has announced again since, or left, is
+    // stale and dropped when met. Kept to a few per peer.
+    std::vector<Expiry> expiries;
     Time published_at;
     Time empty_since;  // when `peers` last became empty (or published_at)
   };
@@ -113,6 +174,10 @@ class Tracker {
   bool Fits(uint64_t pieces) const;
   // Forgets abandoned swarms, oldest first, until Fits(pieces).
   void EvictAbandoned(Time now, uint64_t pieces);
+  // The current expiry of `peer`'s record, i.e. `e` is not stale.
+  bool IsCurrent(const Swarm& s, const Expiry& e) const;
+  // Rebuilds `s.expiries` from the live peers (drops every stale entry).
+  void RebuildExpiries(Swarm& s) const;
   // Forgets a swarm, keeping the totals; returns the next one.
   std::map<InfoHash, Swarm>::iterator Erase(std::map<InfoHash, Swarm>::iterator it);
 
@@ -122,6 +187,9 @@ class Tracker {
   uint64_t total_pieces_ = 0;  // over swarms_
   uint64_t total_peers_ = 0;   // over swarms_
   std::optional<Time> next_expiry_;
+  // Announce's scratch for its draw, kept to spare allocations.
+  std::vector<size_t> draw_head_;
+  std::vector<std::pair<size_t, size_t>> draw_moved_;
 };
 
 }  // namespace swarm::core

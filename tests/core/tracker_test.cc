@@ -1,6 +1,10 @@
 #include "core/tracker.h"
 
+#include <cstdint>
+#include <optional>
 #include <set>
+#include <sstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -293,6 +297,151 @@ TEST(TrackerLimitsTest, ANewPeerOverThePeerBoundGetsAFailure) {
   EXPECT_TRUE(r.failure_reason.empty());
   EXPECT_EQ(r.seeds, 1u);
   EXPECT_EQ(r.leechers, 1u);
+}
+
+
+// The answers pinned down: peers drawn for a fixed seed through joins,
+// stops, expiries, a return after expiry and numwant over the swarm's
+// size. The expected transcript was recorded with the first, plainly O(N)
+// tracker (a linear scan per announce); a faster tracker must draw the same
+// numbers in the same order and so give the same answers, or every
+// simulation result would change.
+class TrackerTranscriptTest : public ::testing::Test {
+ protected:
+  static TrackerConfig Config() {
+    TrackerConfig c;
+    c.announce_interval = Duration::Seconds(100);
+    c.peer_timeout = Duration::Seconds(150);
+    return c;
+  }
+  static Time At(int64_t seconds) { return Time() + Duration::Seconds(seconds); }
+  void Announce(int64_t t, uint64_t id, AnnounceEvent ev, Bytes left, uint32_t numwant) {
+    const AnnounceResponse r = tracker_.Announce(At(t), Req(file_, id, ev, left, numwant));
+    out_ << t << " " << AnnounceEventName(ev) << " " << id << ":";
+    for (const PeerAddress& p : r.peers) out_ << " " << p.id.value();
+    out_ << " | " << r.seeds << "s " << r.leechers << "l\n";
+  }
+  void Expire(int64_t until) {
+    while (tracker_.NextTimeout() && *tracker_.NextTimeout() <= At(until)) {
+      const Time t = *tracker_.NextTimeout();
+      tracker_.OnTimeout(t);
+      const FileEntry e = *tracker_.Scrape(file_.info_hash());
+      const std::optional<Time> next = tracker_.NextTimeout();
+      out_ << "expire " << t.micros() / 1'000'000 << ": " << e.seeds << "s " << e.leechers
+           << "l next " << (next ? next->micros() / 1'000'000 : -1) << "\n";
+    }
+  }
+  Tracker tracker_{Config(), Rng(2024)};
+  TorrentInfo file_ = TorrentInfo::Synthetic("movie.mkv", 10 * kMiB, 256 * kKiB);
+  std::ostringstream out_;
+};
+
+TEST_F(TrackerTranscriptTest, SameAnswersAsTheLinearTracker) {
+  tracker_.Publish(At(0), file_);
+  for (uint64_t id = 1; id <= 12; ++id) {
+    Announce(int64_t(id) - 1, id, AnnounceEvent::kStarted, id % 4 == 0 ? 0 : 100, 5);
+  }
+  Announce(20, 3, AnnounceEvent::kStopped, 100, 5);
+  Announce(20, 7, AnnounceEvent::kStopped, 100, 5);
+  Announce(20, 99, AnnounceEvent::kStopped, 100, 5);  // never joined
+  Announce(21, 5, AnnounceEvent::kNone, 100, 6);
+  Announce(22, 20, AnnounceEvent::kStarted, 100, 100);  // numwant over the swarm's size
+  for (uint64_t id : {2, 4, 6}) Announce(100, id, AnnounceEvent::kNone, 100, 3);
+  Expire(160);  // 1, 8, 9, 10 and 11 expire, one at a time
+  Announce(160, 1, AnnounceEvent::kStarted, 100, 100);  // back after expiry: last in order
+  Announce(161, 2, AnnounceEvent::kCompleted, 0, 4);
+  Announce(162, 12, AnnounceEvent::kNone, 0, 100);
+  Expire(400);  // everyone
+  Announce(401, 3, AnnounceEvent::kStarted, 100, 100);
+  EXPECT_EQ(out_.str(), R"(0 started 1: | 0s 1l
+1 started 2: 1 | 0s 2l
+2 started 3: 2 1 | 0s 3l
+3 started 4: 1 3 2 | 1s 3l
+4 started 5: 2 1 4 3 | 1s 4l
+5 started 6: 4 5 2 1 3 | 1s 5l
+6 started 7: 2 1 5 6 3 | 1s 6l
+7 started 8: 5 3 2 1 6 | 2s 6l
+8 started 9: 1 5 4 6 7 | 2s 7l
+9 started 10: 9 6 3 4 1 | 2s 8l
+10 started 11: 9 2 8 5 10 | 2s 9l
+11 started 12: 10 7 4 6 2 | 3s 9l
+20 stopped 3: | 3s 8l
+20 stopped 7: | 3s 7l
+20 stopped 99: | 3s 7l
+21 none 5: 6 10 8 12 2 4 | 3s 7l
+22 started 20: 6 2 10 11 9 5 4 12 8 1 | 3s 8l
+100 none 2: 1 9 20 | 3s 8l
+100 none 4: 20 10 6 | 2s 9l
+100 none 6: 20 12 8 | 2s 9l
+expire 150: 2s 8l next 157
+expire 157: 1s 8l next 158
+expire 158: 1s 7l next 159
+expire 159: 1s 6l next 160
+expire 160: 1s 5l next 161
+160 started 1: 2 4 20 12 5 6 | 1s 6l
+161 completed 2: 6 20 4 12 | 2s 5l
+162 none 12: 1 4 6 2 5 20 | 2s 5l
+expire 161: 2s 5l next 171
+expire 171: 2s 4l next 172
+expire 172: 2s 3l next 250
+expire 250: 2s 1l next 310
+expire 310: 2s 0l next 311
+expire 311: 1s 0l next 312
+expire 312: 0s 0l next -1
+401 started 3: | 0s 1l
+)");
+}
+
+// Longer and denser: thousands of peers joining, re-announcing, completing,
+// stopping and expiring in one swarm, checked through a hash of every answer
+// (peer ids in order, counts, failures) and every deadline. Recorded with
+// the linear tracker as above; one config as the simulator's (no bounds, a
+// file never forgotten), one as `swarm tracker`'s (forgetting, a peer bound).
+uint64_t Fnv(uint64_t h, uint64_t v) {
+  for (int i = 0; i < 8; ++i) h = (h ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+  return h;
+}
+
+uint64_t ChurnHash(const TrackerConfig& config, uint64_t seed) {
+  Tracker tracker(config, Rng(seed));
+  Rng r(seed + 1);
+  const TorrentInfo file = TorrentInfo::Synthetic("f", 10 * kMiB, 256 * kKiB);
+  tracker.Publish(Time(), file);
+  uint64_t h = 0xcbf29ce484222325ull;
+  Time now;
+  for (int step = 0; step < 40'000; ++step) {
+    now = now + Duration::Millis(int64_t(r.Below(400)));
+    while (tracker.NextTimeout() && *tracker.NextTimeout() <= now) {
+      tracker.OnTimeout(*tracker.NextTimeout());
+      h = Fnv(h, uint64_t(tracker.NextTimeout() ? tracker.NextTimeout()->micros() : -1));
+    }
+    const uint64_t id = r.Below(3000);
+    const uint64_t roll = r.Below(100);
+    const AnnounceEvent ev = roll < 15   ? AnnounceEvent::kStopped
+                             : roll < 20 ? AnnounceEvent::kCompleted
+                             : roll < 50 ? AnnounceEvent::kStarted
+                                         : AnnounceEvent::kNone;
+    const AnnounceResponse resp = tracker.Announce(
+        now, Req(file, id, ev, r.Below(3) == 0 ? 0 : 100, uint32_t(r.Below(300))));
+    h = Fnv(h, resp.failure_reason.empty() ? 0 : 1);
+    for (const PeerAddress& p : resp.peers) h = Fnv(h, p.id.value());
+    h = Fnv(h, resp.seeds);
+    h = Fnv(h, resp.leechers);
+    h = Fnv(h, uint64_t(tracker.NextTimeout() ? tracker.NextTimeout()->micros() : -1));
+  }
+  return h;
+}
+
+TEST(TrackerChurnTest, SameAnswersAsTheLinearTracker) {
+  TrackerConfig sim;
+  sim.announce_interval = Duration::Seconds(600);
+  sim.peer_timeout = Duration::Seconds(700);
+  EXPECT_EQ(ChurnHash(sim, 5), 3625821418736332700ull);
+  TrackerConfig real = sim;
+  real.forget_file_after = Duration::Seconds(30);
+  real.max_peers = 1500;
+  real.max_numwant = 80;
+  EXPECT_EQ(ChurnHash(real, 6), 11669770401094574149ull);
 }
 
 }  // namespace
