@@ -24,6 +24,7 @@ std::string_view DisconnectReasonName(DisconnectReason r) {
     case DisconnectReason::kInactive: return "inactive";
     case DisconnectReason::kNotUseful: return "not_useful";
     case DisconnectReason::kIdle: return "idle";
+    case DisconnectReason::kUnusedUnchoke: return "unused_unchoke";
   }
   return "unknown";
 }

@@ -34,6 +34,8 @@ enum class DisconnectReason : uint8_t {
   kInactive,               // nothing received for inactivity_timeout
   kNotUseful,              // both sides are seeds
   kIdle,                   // neither side interested for idle_timeout
+  kUnusedUnchoke,          // left our unchoke unused (unused_unchoke_timeout)
+                           // and its connection slot was wanted
 };
 std::string_view DisconnectReasonName(DisconnectReason r);
 // True when the reason is the remote peer breaking the protocol.

@@ -97,7 +97,10 @@ void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, RechokeKind
   auto holding = [](const ChokeCandidate* x) {
     return x->unchoked ? (x->optimistic ? 1 : 2) : 0;
   };
+  // A peer that left our unchoke unused comes after every other, whatever
+  // its rate: a slot it holds serves nobody.
   auto better = [&](const ChokeCandidate* a, const ChokeCandidate* b) {
+    if (a->ignores_unchoke != b->ignores_unchoke) return b->ignores_unchoke;
     if (rate(a) != rate(b)) return rate(a) > rate(b);
     return keep_holders && holding(a) > holding(b);
   };
@@ -122,24 +125,31 @@ void Choker::AddOptimistic(std::span<const ChokeCandidate> c, bool rotate,
   auto chosen = [&](ConnectionId id) {
     return std::find(d.unchoke.begin(), d.unchoke.end(), id) != d.unchoke.end();
   };
-  // Keep the current optimistic peer until the interval elapses.
+  // The interested peers left choked, new peers weighted three times;
+  // those that left an unchoke of ours unused only if there is nobody else.
+  std::vector<ConnectionId>& pool = pool_scratch_;
+  auto fill_pool = [&](bool ignoring) {
+    pool.clear();
+    for (const auto& x : c) {
+      if (!x.interested || chosen(x.conn) || x.ignores_unchoke != ignoring) continue;
+      for (int k = 0; k < (x.is_new ? 3 : 1); ++k) pool.push_back(x.conn);
+    }
+  };
+  fill_pool(false);
+  // Keep the current optimistic peer until the interval elapses, unless
+  // it left the slot unused and another could have it.
   if (!rotate) {
     for (const auto& x : c) {
-      if (x.optimistic && x.interested && !chosen(x.conn)) {
+      if (x.optimistic && x.interested && !chosen(x.conn) &&
+          (!x.ignores_unchoke || pool.empty())) {
         d.optimistic = x.conn;
         d.unchoke.push_back(x.conn);
         return;
       }
     }
   }
-  // Draw a new one among the interested peers left choked, new peers
-  // weighted three times.
-  std::vector<ConnectionId>& pool = pool_scratch_;
-  pool.clear();
-  for (const auto& x : c) {
-    if (!x.interested || chosen(x.conn)) continue;
-    for (int k = 0; k < (x.is_new ? 3 : 1); ++k) pool.push_back(x.conn);
-  }
+  // Draw a new one.
+  if (pool.empty()) fill_pool(true);
   if (!pool.empty()) {
     d.optimistic = pool[rng.Below(pool.size())];
     d.unchoke.push_back(*d.optimistic);
@@ -184,6 +194,7 @@ void Choker::BitTyrant(std::span<const ChokeCandidate> c, RechokeKind kind, Rng&
     double ratio;
     double upload;
     bool unchoked;
+    bool ignores_unchoke;
   };
   std::vector<Ranked> ranked;
   for (const auto& x : c) {
@@ -199,7 +210,8 @@ void Choker::BitTyrant(std::span<const ChokeCandidate> c, RechokeKind kind, Rng&
       next[x.conn] = s;
     }
     if (x.interested) {
-      ranked.push_back({x.conn, s.download / std::max(s.upload, 1.0), s.upload, x.unchoked});
+      ranked.push_back({x.conn, s.download / std::max(s.upload, 1.0), s.upload, x.unchoked,
+                        x.ignores_unchoke});
     }
   }
   if (learn) tyrant_ = std::move(next);
@@ -207,6 +219,7 @@ void Choker::BitTyrant(std::span<const ChokeCandidate> c, RechokeKind kind, Rng&
   // already unchoked (as in TitForTat).
   rng.Shuffle(std::span(ranked));
   std::stable_sort(ranked.begin(), ranked.end(), [learn](const Ranked& a, const Ranked& b) {
+    if (a.ignores_unchoke != b.ignores_unchoke) return b.ignores_unchoke;
     if (a.ratio != b.ratio) return a.ratio > b.ratio;
     return !learn && a.unchoked && !b.unchoked;
   });
@@ -240,21 +253,26 @@ void Choker::LearnFromRound(const ChokeCandidate& x, BitTyrantState& s) const {
 void Choker::RoundRobin(std::span<const ChokeCandidate> c, size_t slots,
                         ChokeDecision& d) {
   // Candidates arrive in connection-id order; start after the cursor and
-  // wrap around.
-  std::vector<ConnectionId> interested;
-  for (const auto& x : c) {
-    if (x.interested) interested.push_back(x.conn);
+  // wrap around. Peers that left an unchoke of ours unused take the slots
+  // nobody else wants, and do not move the cursor.
+  std::optional<ConnectionId> last;
+  for (bool ignoring : {false, true}) {
+    std::vector<ConnectionId> interested;
+    for (const auto& x : c) {
+      if (x.interested && x.ignores_unchoke == ignoring) interested.push_back(x.conn);
+    }
+    if (interested.empty()) continue;
+    size_t start = 0;
+    while (start < interested.size() &&
+           interested[start].value() <= round_robin_cursor_) {
+      ++start;
+    }
+    for (size_t k = 0; k < interested.size() && d.unchoke.size() < slots; ++k) {
+      d.unchoke.push_back(interested[(start + k) % interested.size()]);
+    }
+    if (!last && !d.unchoke.empty()) last = d.unchoke.back();
   }
-  if (interested.empty()) return;
-  size_t start = 0;
-  while (start < interested.size() &&
-         interested[start].value() <= round_robin_cursor_) {
-    ++start;
-  }
-  for (size_t k = 0; k < interested.size() && d.unchoke.size() < slots; ++k) {
-    d.unchoke.push_back(interested[(start + k) % interested.size()]);
-  }
-  round_robin_cursor_ = d.unchoke.back().value();
+  if (last) round_robin_cursor_ = last->value();
 }
 
 }  // namespace swarm::core

@@ -20,7 +20,9 @@
 //                needed to be reciprocated, unchoked until the upload
 //                capacity is spent; the estimates adapt every round
 //                (Piatek et al. 2007). See BitTyrantState.
-// A free-rider unchokes nobody.
+// A free-rider unchokes nobody. Every policy but unchoke_all ranks the
+// candidates that ignored an unchoke of ours (ChokeCandidate::
+// ignores_unchoke) after all the others.
 //
 // A decision may carry weights: the Peer then divides its upload among the
 // unchoked peers in those proportions (stride scheduling over requests).
@@ -49,6 +51,10 @@ struct ChokeCandidate {
   bool optimistic = false;   // ... through the optimistic slot
   bool is_new = false;       // connected recently (optimistic weight x3)
   bool unchoking_us = false; // they currently unchoke us
+  // We unchoked it and it asked nothing (PeerConfig::unused_unchoke_timeout):
+  // ranked after every candidate not so marked, by every policy that has
+  // fewer slots than candidates.
+  bool ignores_unchoke = false;
   Rate download_rate;        // from them to us
   // Only the policies that read them need these; Peer::Rechoke leaves them
   // zero otherwise (three rate meters per neighbour on every rechoke add up).

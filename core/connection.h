@@ -45,6 +45,10 @@ struct Connection {
   bool peer_interested = false;
   bool optimistic = false;  // unchoked through the optimistic slot
   bool snubbed = false;     // our requests went unanswered
+  // We unchoked it, it stayed interested and asked nothing for
+  // unused_unchoke_timeout; cleared by its next Request while unchoked
+  // or a block from it. Since `ignored_since`.
+  bool ignores_unchoke = false;
 
   Time connected_at;  // every rechoke reads it (new peers' optimistic odds)
 
@@ -103,6 +107,12 @@ struct Connection {
   // housekeeping reads it, and only once both flags are down.
   Time interest_ended;
   std::optional<PeerId> dialed;  // outbound: whom we meant to reach
+  // The last sign that it uses the upload slot we gave it: our Unchoke (or
+  // its Interested while unchoked), its last Request, the last block we
+  // sent it. Read only while it holds a slot with no request of its
+  // pending (unused_unchoke_timeout).
+  Time slot_used_at;
+  Time ignored_since;  // valid while ignores_unchoke
 
   // Super-seeding: the one piece revealed to this neighbour, and whether it
   // announced having fetched it.

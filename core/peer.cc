@@ -203,11 +203,18 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   SWARM_CHECK(Find(id) == nullptr);  // drivers never reuse an id
   // Full. An answer to our own dial can find us so too: inbound
   // connections may have taken the places while it was on its way. That
-  // peer may be offered (and dialed) again later.
+  // peer may be offered (and dialed) again later. A neighbour that left
+  // our unchoke unused gives its place up instead (the one that has done
+  // so longest): it asked nothing of us, and a newcomer may.
+  std::optional<ConnectionId> replaced;
   if (conns_.size() >= config_.max_connections) {
-    if (dialed && !InTouchWith(*dialed, std::nullopt)) known_.erase(*dialed);
-    actions_.push_back(Disconnect{id, DisconnectReason::kTooManyConnections});
-    return;
+    replaced = LeastUseful();
+    if (!replaced) {
+      if (dialed && !InTouchWith(*dialed, std::nullopt)) known_.erase(*dialed);
+      actions_.push_back(Disconnect{id, DisconnectReason::kTooManyConnections});
+      return;
+    }
+    Drop(*replaced, DisconnectReason::kUnusedUnchoke);
   }
   Connection& c = conns_[id];
   index_.insert(std::lower_bound(index_.begin(), index_.end(), id, IndexLess), {id, &c});
@@ -221,6 +228,7 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   c.last_block = now;
   c.remote_have = Bitfield(torrent_.piece_count());
   Send(now, c, Handshake{torrent_.info_hash(), self_});
+  if (replaced) RefillAfterDrops(now);
 }
 
 void Peer::OnConnectFailed(Time now, PeerId dialed) {
@@ -279,7 +287,7 @@ void Peer::PrefetchState() const {
   // headers (the availability counts a Have updates, the block states).
   PrefetchRange(this, LastByte(have_));
   PrefetchRange(&started_, &table_shift_);
-  PrefetchRange(&next_announce_, &next_housekeeping_);
+  PrefetchRange(&next_announce_, &next_unchoke_check_);
   picker_.PrefetchHeaders();
 }
 
@@ -424,6 +432,8 @@ void Peer::RemoveConnection(ConnectionId id) {
   }
   uploads_in_flight_ -= c.uploads_in_flight;
   unchoked_interested_ -= HoldsSlot(c);
+  ignoring_holders_ -= HoldsSlot(c) && c.ignores_unchoke;
+  ignoring_ -= c.ignores_unchoke;
   const bool was_uploading = c.uploads_in_flight > 0;
   index_.erase(std::lower_bound(index_.begin(), index_.end(), id, IndexLess));
   TableErase(id);
@@ -463,12 +473,17 @@ std::string Peer::DebugString() const {
 
 bool Peer::CheckInvariants() const {
   size_t slots = 0;
+  size_t ignoring_slots = 0;
+  size_t ignoring = 0;
   uint32_t in_flight = 0;
   for (const auto& [id, c] : conns_) {
     slots += HoldsSlot(c);
+    ignoring_slots += HoldsSlot(c) && c.ignores_unchoke;
+    ignoring += c.ignores_unchoke;
     in_flight += c.uploads_in_flight;
   }
   if (slots != unchoked_interested_ || in_flight != uploads_in_flight_) return false;
+  if (ignoring_slots != ignoring_holders_ || ignoring != ignoring_) return false;
   if (index_.size() != conns_.size()) return false;
   size_t in_table = 0;
   for (const TableSlot& slot : table_) in_table += slot.conn != nullptr;
@@ -687,8 +702,13 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
 }
 
 void Peer::HandleInterested(Time now, Connection& c) {
+  const bool was_holding = HoldsSlot(c);
   SetPeerInterested(c, true);
   if (c.am_choking) return FillFreeSlots(now, &c);
+  if (!was_holding) {
+    c.slot_used_at = now;  // it starts using the slot it was given
+    WatchSlot(c);
+  }
   // Unchoked while it wanted nothing: a turn-taking choker leaves such a
   // peer unchoked and gives its slot to the next one that asks. Back in the
   // running it waits for its next turn rather than serve one peer more than
@@ -716,13 +736,74 @@ void Peer::FillFreeSlots(Time now, Connection* asker) {
   }
   const bool seed = is_seed();
   if (choker_.CountsSlots(seed)) {
-    if (unchoked_interested_ >= config_.unchoke_slots) return;
+    // A slot held by a neighbour that ignores our unchoke counts as free.
+    if (unchoked_interested_ - ignoring_holders_ >= config_.unchoke_slots) return;
     if (choker_.TakesTurns(seed)) {
-      if (asker && asker->am_choking) UnchokePeer(now, *asker);
+      if (!asker || !asker->am_choking) return;
+      if (unchoked_interested_ >= config_.unchoke_slots) {
+        // Full only with such neighbours: one makes room, unless the asker
+        // ignored us too.
+        if (asker->ignores_unchoke) return;
+        for (auto& [id, c] : index_) {
+          if (HoldsSlot(*c) && c->ignores_unchoke) {
+            ChokePeer(now, *c);
+            break;
+          }
+        }
+      }
+      UnchokePeer(now, *asker);
       return;
     }
   }
   Rechoke(now, RechokeKind::kSlotFreed);
+}
+
+void Peer::WatchSlot(Connection& c) {
+  if (config_.unused_unchoke_timeout <= Duration::Zero() || !HoldsSlot(c) ||
+      c.ignores_unchoke || c.uploaded > 0 || c.downloaded > 0) {
+    return;
+  }
+  next_unchoke_check_ = std::min(next_unchoke_check_, c.slot_used_at + config_.unused_unchoke_timeout);
+}
+
+// A neighbour that holds one of our upload slots with no request of its
+// pending and has asked nothing since unused_unchoke_timeout is marked; a
+// mark is kept until it asks again or sends us a block (HandleRequest,
+// HandlePiece). The slots of those marked now go to others that wait.
+void Peer::CheckUnusedUnchokes(Time now) {
+  next_unchoke_check_ = Time::Never();
+  bool marked = false;
+  for (auto& [id, cp] : index_) {
+    Connection& c = *cp;
+    // A neighbour that has traded a block with us either way has shown it
+    // is a real peer: one with nothing to ask of us just now (what it
+    // wants from us is on its way from others) is not marked.
+    if (!HoldsSlot(c) || c.ignores_unchoke || !c.upload_queue.empty() ||
+        c.uploads_in_flight > 0 || c.uploaded > 0 || c.downloaded > 0) {
+      continue;
+    }
+    const Time due = c.slot_used_at + config_.unused_unchoke_timeout;
+    if (now < due) {
+      next_unchoke_check_ = std::min(next_unchoke_check_, due);
+      continue;
+    }
+    SetIgnoresUnchoke(now, c, true);
+    marked = true;
+  }
+  if (marked) FillFreeSlots(now, nullptr);
+}
+
+std::optional<ConnectionId> Peer::LeastUseful() const {
+  if (ignoring_ == 0) return std::nullopt;
+  std::optional<ConnectionId> worst;
+  Time since = Time::Never();
+  for (const auto& [id, c] : index_) {
+    if (c->ignores_unchoke && c->ignored_since < since) {
+      worst = id;
+      since = c->ignored_since;
+    }
+  }
+  return worst;
 }
 
 void Peer::HandleChoke(Time now, Connection& c) {
@@ -753,6 +834,8 @@ void Peer::HandleRequest(Time now, Connection& c, const Request& m) {
   }
   // BEP 3: requests that cross our Choke are silently dropped.
   if (c.am_choking) return;
+  c.slot_used_at = now;
+  if (c.ignores_unchoke) SetIgnoresUnchoke(now, c, false);
   if (c.upload_queue.size() >= config_.max_queued_requests) {
     return Drop(c.id, DisconnectReason::kTooManyRequests);
   }
@@ -768,6 +851,7 @@ void Peer::HandleCancel(Time now, Connection& c, const Cancel& m) {
   if (!ValidBlockRange(m.block)) return Drop(c.id, DisconnectReason::kIndexOutOfRange);
   auto it = std::find(c.upload_queue.begin(), c.upload_queue.end(), m.block);
   if (it != c.upload_queue.end()) c.upload_queue.erase(it);
+  if (c.upload_queue.empty() && c.uploads_in_flight == 0) WatchSlot(c);
 }
 
 void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
@@ -812,6 +896,11 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
   }
   c.last_block = now;
   c.snubbed = false;
+  if (c.ignores_unchoke) {  // it gives us something: worth its place again
+    SetIgnoresUnchoke(now, c, false);
+    c.slot_used_at = now;
+    WatchSlot(c);
+  }
   c.download.Add(now, b.length);
   c.downloaded += b.length;
   if (config_.choker == ChokerKind::kStrictTitForTat) PumpUploads(c);
@@ -1122,27 +1211,48 @@ void Peer::OnBlockSent(Time now, ConnectionId id, const BlockRef& block) {
   c->upload.Add(now, block.length);
   c->uploaded += block.length;
   c->last_sent = now;
+  c->slot_used_at = now;
   PumpUploads(*c);
+  if (c->upload_queue.empty() && c->uploads_in_flight == 0) WatchSlot(*c);
 }
 
 // The only writers of am_choking and peer_interested: they keep
 // unchoked_interested_ equal to the number of connections with HoldsSlot().
 void Peer::SetAmChoking(Connection& c, bool choking) {
   unchoked_interested_ -= HoldsSlot(c);
+  ignoring_holders_ -= HoldsSlot(c) && c.ignores_unchoke;
   c.am_choking = choking;
   unchoked_interested_ += HoldsSlot(c);
+  ignoring_holders_ += HoldsSlot(c) && c.ignores_unchoke;
 }
 
 void Peer::SetPeerInterested(Connection& c, bool interested) {
   unchoked_interested_ -= HoldsSlot(c);
+  ignoring_holders_ -= HoldsSlot(c) && c.ignores_unchoke;
   c.peer_interested = interested;
   unchoked_interested_ += HoldsSlot(c);
+  ignoring_holders_ += HoldsSlot(c) && c.ignores_unchoke;
+}
+
+void Peer::SetIgnoresUnchoke(Time now, Connection& c, bool ignores) {
+  if (c.ignores_unchoke == ignores) return;
+  ignoring_holders_ -= HoldsSlot(c) && c.ignores_unchoke;
+  c.ignores_unchoke = ignores;
+  ignoring_holders_ += HoldsSlot(c) && c.ignores_unchoke;
+  if (ignores) {
+    ++ignoring_;
+    c.ignored_since = now;
+  } else {
+    --ignoring_;
+  }
 }
 
 void Peer::UnchokePeer(Time now, Connection& c) {
   SetAmChoking(c, false);
   Send(now, c, Unchoke{});
+  c.slot_used_at = now;
   PumpUploads(c);
+  WatchSlot(c);
 }
 
 void Peer::ChokePeer(Time now, Connection& c) {
@@ -1177,6 +1287,7 @@ void Peer::Rechoke(Time now, RechokeKind kind) {
     x.optimistic = c.optimistic;
     x.is_new = now - c.connected_at < kNewPeerWindow;
     x.unchoking_us = !c.peer_choking;
+    x.ignores_unchoke = c.ignores_unchoke;
     x.download_rate = c.download.Get(now);
     if (seed) x.upload_rate = c.upload.Get(now);
     if (tyrant) x.announce_rate = c.announced.Get(now);
@@ -1216,7 +1327,7 @@ void Peer::Rechoke(Time now, RechokeKind kind) {
 
 std::optional<Time> Peer::NextTimeout() const {
   if (!started_ || stopped_) return std::nullopt;
-  return std::min({next_announce_, next_rechoke_, next_housekeeping_});
+  return std::min({next_announce_, next_rechoke_, next_housekeeping_, next_unchoke_check_});
 }
 
 void Peer::OnTimeout(Time now) {
@@ -1232,6 +1343,7 @@ void Peer::OnTimeout(Time now) {
     next_housekeeping_ = now + config_.housekeeping_interval;
     Housekeeping(now);
   }
+  if (now >= next_unchoke_check_) CheckUnusedUnchokes(now);
   RefillAfterDrops(now);
 }
 
@@ -1280,7 +1392,16 @@ void Peer::Housekeeping(Time now) {
   // for a piece to spread (a super-seed's next reveal, a seed-starved
   // swarm) may have nothing to trade for longer than idle_timeout and is
   // still worth keeping.
-  if (idle && SlotWanted()) Drop(*idle, DisconnectReason::kIdle);
+  if (idle && SlotWanted()) {
+    Drop(*idle, DisconnectReason::kIdle);
+  } else if (DialWanted()) {
+    // A neighbour that ignored our unchoke makes room for a candidate as an
+    // idle one would. (At max_connections a newcomer replaces it when it
+    // comes, OnConnected: no need to drop it before.)
+    if (std::optional<ConnectionId> unused = LeastUseful()) {
+      Drop(*unused, DisconnectReason::kUnusedUnchoke);
+    }
+  }
   if (gave_up) {
     // The given-up blocks go to responsive neighbours first; a snubbing one
     // is then asked for at most one block (PipelineOf).
@@ -1304,9 +1425,11 @@ void Peer::Housekeeping(Time now) {
 // (dialing stops at min_connections; above it, one fewer would dial
 // nobody).
 bool Peer::SlotWanted() const {
-  if (conns_.size() >= config_.max_connections) return true;
-  return !candidates_.empty() &&
-         conns_.size() + connecting_.size() == config_.min_connections;
+  return conns_.size() >= config_.max_connections || DialWanted();
+}
+
+bool Peer::DialWanted() const {
+  return !candidates_.empty() && conns_.size() + connecting_.size() == config_.min_connections;
 }
 
 std::vector<Action> Peer::TakeActions() { return std::exchange(actions_, {}); }

@@ -110,8 +110,9 @@ class Peer {
   // store-to-load forward, ~4 % of a simulation's time), even inlined.
   Time NextDeadline() const {
     if (!started_ || stopped_) return Time::Never();
-    const Time t = next_announce_ < next_rechoke_ ? next_announce_ : next_rechoke_;
-    return next_housekeeping_ < t ? next_housekeeping_ : t;
+    Time t = next_announce_ < next_rechoke_ ? next_announce_ : next_rechoke_;
+    t = next_housekeeping_ < t ? next_housekeeping_ : t;
+    return next_unchoke_check_ < t ? next_unchoke_check_ : t;
   }
 
   // Hints for a driver that knows which peer and connection its next
@@ -217,9 +218,22 @@ class Peer {
   void Rechoke(Time now, RechokeKind kind);
   void FillFreeSlots(Time now, Connection* asker);
   void Housekeeping(Time now);
+  // unused_unchoke_timeout. Watch: `c` may have started to hold a slot
+  // with nothing of it pending; check it when its time is up. Check: mark
+  // every slot holder whose time is up, plan the next check, and hand the
+  // slots of those newly marked to neighbours that wait.
+  void WatchSlot(Connection& c);
+  void CheckUnusedUnchokes(Time now);
+  void SetIgnoresUnchoke(Time now, Connection& c, bool ignores);
+  // The connection that has ignored our unchoke longest, if any: the first
+  // to go when a connection slot is wanted.
+  std::optional<ConnectionId> LeastUseful() const;
   // Whether a connection slot is wanted, so that an idle one may be
   // dropped (idle_timeout): we are full, or a candidate waits to be dialed.
   bool SlotWanted() const;
+  // The second half of that: a candidate waits and ConnectMore would dial
+  // it were one connection fewer.
+  bool DialWanted() const;
   void ConnectMore(Time now);
   void AnnounceEarlyIfStranded(Time now);
   // A leecher none of whose handshaken neighbours feeds it: none has a
@@ -304,6 +318,9 @@ class Peer {
   bool slot_freed_ = false;
   uint32_t uploads_in_flight_ = 0;        // SendBlocks not yet sent, all conns
   size_t unchoked_interested_ = 0;        // connections with HoldsSlot()
+  // Those of them that ignore our unchoke: their slots are free to take.
+  size_t ignoring_holders_ = 0;
+  size_t ignoring_ = 0;  // connections that ignore our unchoke
   std::vector<uint32_t> super_offered_;   // times each piece was revealed
   std::vector<ChokeCandidate> choke_scratch_;  // Rechoke's, kept to reuse
   std::vector<BlockRef> picks_;                // RequestMore's, kept to reuse
@@ -313,6 +330,7 @@ class Peer {
   Time next_rechoke_ = Time::Never();
   Time next_optimistic_ = Time::Never();
   Time next_housekeeping_ = Time::Never();
+  Time next_unchoke_check_ = Time::Never();  // CheckUnusedUnchokes
   Time next_stale_epoch_ = Time::Never();  // RotateStaleEpoch
   Duration announce_interval_;
 };

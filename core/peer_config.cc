@@ -75,6 +75,8 @@ std::optional<std::string> PeerConfig::Validate() const {
   if (inactivity_timeout <= keepalive_interval)
     return "inactivity_timeout must exceed keepalive_interval";
   if (idle_timeout < Duration::Zero()) return "idle_timeout must not be negative (0s turns it off)";
+  if (unused_unchoke_timeout < Duration::Zero())
+    return "unused_unchoke_timeout must not be negative (0s turns it off)";
   if (housekeeping_interval <= Duration::Zero()) return "housekeeping_interval must be positive";
   if (min_reannounce_interval <= Duration::Zero()) return "min_reannounce_interval must be positive";
   if (min_reannounce_interval > kMaxAnnounceInterval)

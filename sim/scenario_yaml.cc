@@ -469,7 +469,8 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
                      "optimistic_interval", "max_connections", "min_connections",
                      "request_pipeline", "max_request_length", "max_queued_requests",
                      "uploads_in_flight", "request_timeout", "keepalive_interval",
-                     "inactivity_timeout", "idle_timeout", "housekeeping_interval",
+                     "inactivity_timeout", "idle_timeout", "unused_unchoke_timeout",
+                     "housekeeping_interval",
                      "min_reannounce_interval", "ban_strikes", "strict_tft_allowance",
                      "propshare_reserve", "super_seeding"});
   if (m.Has("piece_selection"))
@@ -505,6 +506,7 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
   m.Read("keepalive_interval", p.keepalive_interval, Dur);
   m.Read("inactivity_timeout", p.inactivity_timeout, Dur);
   m.Read("idle_timeout", p.idle_timeout, Dur);
+  m.Read("unused_unchoke_timeout", p.unused_unchoke_timeout, Dur);
   m.Read("housekeeping_interval", p.housekeeping_interval, Dur);
   m.Read("min_reannounce_interval", p.min_reannounce_interval, Dur);
   m.Read("ban_strikes", p.ban_strikes, U32);
@@ -1044,6 +1046,7 @@ void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p, const core::PeerC
   field("keepalive_interval", &P::keepalive_interval, dur);
   field("inactivity_timeout", &P::inactivity_timeout, dur);
   field("idle_timeout", &P::idle_timeout, dur);
+  field("unused_unchoke_timeout", &P::unused_unchoke_timeout, dur);
   field("housekeeping_interval", &P::housekeeping_interval, dur);
   field("min_reannounce_interval", &P::min_reannounce_interval, dur);
   field("ban_strikes", &P::ban_strikes, same);

@@ -158,7 +158,8 @@ TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
             "unchoke_slots, rechoke_interval, optimistic_interval, max_connections, "
             "min_connections, request_pipeline, max_request_length, "
             "max_queued_requests, uploads_in_flight, request_timeout, "
-            "keepalive_interval, inactivity_timeout, idle_timeout, housekeeping_interval, "
+            "keepalive_interval, inactivity_timeout, idle_timeout, unused_unchoke_timeout, "
+            "housekeeping_interval, "
             "min_reannounce_interval, ban_strikes, strict_tft_allowance, "
             "propshare_reserve, super_seeding)");
 }
