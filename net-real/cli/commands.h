@@ -17,6 +17,11 @@ namespace swarm::net::cli {
 // process's file descriptors run out long before this.
 inline constexpr uint32_t kMaxConnectionsFlag = 10000;
 
+// PeerConfig::unused_unchoke_timeout of share and get: on a real network a
+// stranger may say Interested and never ask, to hold a seed's upload and
+// connection slots (off by default in the core, and so in simulations).
+inline constexpr int64_t kRealUnusedUnchokeTimeoutSeconds = 5;
+
 // Flags shared by the peer-running commands, as typed by the user.
 struct CommonOptions {
   std::string upload_limit = "0";

@@ -248,6 +248,7 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
                                                   static_cast<uint32_t>(*block));
   o->peer.request_pipeline = c.pipeline;
   o->peer.uploads_in_flight = c.uploads_in_flight;
+  o->peer.unused_unchoke_timeout = core::Duration::Seconds(kRealUnusedUnchokeTimeoutSeconds);
   o->corrupt_uploads = c.corrupt_uploads;
   o->log = [](LogLevel l, const std::string& m) { Log(l, m); };
   if (auto err = o->peer.Validate()) return "peer configuration: " + *err;

@@ -39,7 +39,13 @@ class PeerUnusedUnchokeTest : public ::testing::Test {
   const TorrentInfo torrent_ = TorrentInfo::Synthetic("t.bin", 8 * kPiece, kPiece);
   const Time start_ = Time() + Duration::Seconds(1);
   Time now_ = start_;
-  PeerConfig cfg_;
+  // The rule is off by default (simulations keep the model checked
+  // against theory); swarm share and get turn it on at 5 s, as here.
+  PeerConfig cfg_ = [] {
+    PeerConfig c;
+    c.unused_unchoke_timeout = Duration::Seconds(5);
+    return c;
+  }();
   std::unique_ptr<Peer> peer_;
   std::map<ConnectionId, Time> keepalive_at_;
   std::vector<std::pair<Time, Disconnect>> drops_;
