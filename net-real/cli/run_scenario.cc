@@ -9,9 +9,9 @@
 #include "net-real/cli/commands.h"
 #include "net-real/cli/console.h"
 #include "net-real/scenario_runner.h"
-#include "sim/bounds.h"
 #include "sim/cli_checks.h"
 #include "sim/results.h"
+#include "sim/scenario_warnings.h"
 #include "sim/scenario_yaml.h"
 
 namespace swarm::net::cli {
@@ -50,8 +50,10 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
   }
   sim::Scenario s = std::get<sim::Scenario>(std::move(loaded));
   if (seed) s.seed = *seed;
-  if (auto warning = sim::StopsBeforeBound(s)) {
-    std::cerr << "swarm: warning: " << file << ": " << *warning << "\n";
+  // The simulator's warnings (nobody can complete, a block too short for
+  // the µs clock, a max_time below the bound), as `sim run` prints them.
+  for (const std::string& warning : sim::ScenarioWarnings(s)) {
+    std::cerr << "swarm: warning: " << file << ": " << warning << "\n";
   }
   if (out_dir.empty()) out_dir = "results/" + s.name + "-real-seed" + std::to_string(s.seed);
   // Checked now: a run takes up to --max-wall, and its results must land.

@@ -5,7 +5,8 @@
 # A polluter class corrupts on the wire and is caught. A swarm whose only
 # seed leaves early stops once pieces are lost, and --max-wall stops a slow
 # run. A class of count 0 has no peer. Also: a scenario too big for one
-# machine is refused with exit code 2.
+# machine is refused with exit code 2, and the simulator's scenario warnings
+# are printed as `sim run` prints them.
 set -euo pipefail
 SWARM=$1
 SCENARIO=$2
@@ -195,6 +196,16 @@ interrupt_run() {
   fi
 }
 interrupt_run TERM
+
+# The simulator's warnings come before anything runs: here a leecher class
+# at 10Gbit/s down (a 16 KiB block under 200 us); --out under /dev/null
+# then stops the command before any peer starts.
+sed 's/download: 64Mbit\/s/download: 10Gbit\/s/' "$SCENARIO" > "$OUT/fast.yaml"
+RC=0
+"$SWARM" run-scenario "$OUT/fast.yaml" --out /dev/null/x > "$OUT/fast.out" 2> "$OUT/fast.err" || RC=$?
+[[ $RC == 2 ]] || { cat "$OUT/fast.err"; fail "run-scenario with --out under /dev/null exited $RC, want 2"; }
+grep -q "swarm: warning: $OUT/fast.yaml: class 'leecher': at its download rate (10Gbit/s)" "$OUT/fast.err" \
+  || { cat "$OUT/fast.err"; fail "no warning for a block under 200 us"; }
 # (Unless this shell was started with SIGHUP ignored, as under nohup: so is
 # the run then, by design.)
 if (( (0x$(sed -n 's/^SigIgn:\t*//p' /proc/$$/status) & 1) == 0 )); then
