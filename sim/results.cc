@@ -280,7 +280,7 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
 std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& sum) {
   std::ostringstream o;
   auto sec = [](const std::optional<double>& v) { return v ? Fixed(*v, 1) + " s" : "-"; };
-  o << s.name << " (seed " << s.seed << "): " << sum.completed << "/" << sum.leechers
+  o << s.name << " (random seed " << s.seed << "): " << sum.completed << "/" << sum.leechers
     << " leechers completed";
   switch (r.stats.stop) {
     case StopReason::kLeechersDone: break;
