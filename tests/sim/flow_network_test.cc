@@ -104,15 +104,22 @@ TEST(FlowNetwork, DownlinkSharedByTwoUploaders) {
   EXPECT_NEAR(h.net.rate(f03), 2 * kMbit, 1e-6);
 }
 
-TEST(FlowNetwork, RemovalRedistributesAndIntegratesProgress) {
-  // Two flows share a 2 Mbit/s uplink (1 Mbit/s each). After 1 s the first
-  // is removed; the second has 125000 bytes done and now runs at 2 Mbit/s.
-  Harness h(3);
+// Host 0 (2 Mbit/s up) starts a 500000-byte flow to each of hosts 1 and 2
+// (1 Mbit/s up, 10 Mbit/s down each) at time 0.
+std::pair<FlowId, FlowId> TwoFlowsOnOneUplink(Harness& h) {
   h.net.SetCapacity(0, Rate::MegabitsPerSecond(2), Rate::MegabitsPerSecond(10));
   h.net.SetCapacity(1, Rate::MegabitsPerSecond(1), Rate::MegabitsPerSecond(10));
   h.net.SetCapacity(2, Rate::MegabitsPerSecond(1), Rate::MegabitsPerSecond(10));
   FlowId a = h.net.Start(Time::Zero(), 0, 1, 500000, 0);
   FlowId b = h.net.Start(Time::Zero(), 0, 2, 500000, 0);
+  return {a, b};
+}
+
+TEST(FlowNetwork, RemovalRedistributesAndIntegratesProgress) {
+  // Two flows share a 2 Mbit/s uplink (1 Mbit/s each). After 1 s the first
+  // is removed; the second has 125000 bytes done and now runs at 2 Mbit/s.
+  Harness h(3);
+  const auto [a, b] = TwoFlowsOnOneUplink(h);
   h.Solve();
   EXPECT_EQ(h.finish[b], Time::FromMicros(4'000'000));
   Time t1 = Time::FromMicros(1'000'000);
@@ -172,11 +179,7 @@ TEST(FlowNetwork, BytesMovedIntegratesTheTotalRate) {
   // As above: two flows at 125000 B/s each; `a` is aborted at 1 s having
   // moved 125000 bytes, `b` then runs at 250000 B/s and is done at 2.5 s.
   Harness h(3);
-  h.net.SetCapacity(0, Rate::MegabitsPerSecond(2), Rate::MegabitsPerSecond(10));
-  h.net.SetCapacity(1, Rate::MegabitsPerSecond(1), Rate::MegabitsPerSecond(10));
-  h.net.SetCapacity(2, Rate::MegabitsPerSecond(1), Rate::MegabitsPerSecond(10));
-  FlowId a = h.net.Start(Time::Zero(), 0, 1, 500000, 0);
-  FlowId b = h.net.Start(Time::Zero(), 0, 2, 500000, 0);
+  const auto [a, b] = TwoFlowsOnOneUplink(h);
   EXPECT_EQ(h.net.BytesMoved(Time::Zero()), 0);
   h.Solve();
   EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(500'000)), 125000, 1e-6);

@@ -589,10 +589,8 @@ TEST(Invariants, TimelineStartsAtZeroAndKeepsItsInterval) {
   EXPECT_EQ(r.timeline.back().time, r.stats.end_time);
 }
 
-// A peer that left no longer counts: neither its upload capacity (in the
-// denominator of upload_utilization) nor its pieces (availability).
-TEST(Invariants, TimelineForgetsAPeerThatLeft) {
-  Scenario s = Parse(R"(name: leaving_seed
+// Two seeds and a leecher; the first seed leaves at 2 s.
+const char* const kLeavingSeed = R"(name: leaving_seed
 seed: 2
 stop: {all_complete: true, max_time: 10min}
 file: {size: 2MiB, piece_size: 64KiB, block_size: 16KiB}
@@ -602,7 +600,12 @@ peers:
      leave: {at: 2s}}
   - {class: staying, count: 1, upload: 1Mbit/s, download: 10Mbit/s, start: complete}
   - {class: leecher, count: 1, upload: 1Mbit/s, download: 100Mbit/s}
-)");
+)";
+
+// A peer that left no longer counts: neither its upload capacity (in the
+// denominator of upload_utilization) nor its pieces (availability).
+TEST(Invariants, TimelineForgetsAPeerThatLeft) {
+  Scenario s = Parse(kLeavingSeed);
   RunResult r = RunChecked(s);
   ASSERT_TRUE(r.peers[2].completion);
   // 2 MiB at 1-2 Mbit/s: the leecher is still downloading from the staying
@@ -666,18 +669,7 @@ sample_interval: 1s
 // The capacity in the denominator is integrated too: two seeds serve one
 // leecher until one of them leaves half-way through an interval.
 TEST(Invariants, TimelineMeanUtilizationIntegratesTheCapacity) {
-  Scenario s = Parse(R"(name: leaving_seed
-seed: 2
-stop: {all_complete: true, max_time: 10min}
-file: {size: 2MiB, piece_size: 64KiB, block_size: 16KiB}
-network: {latency: {constant: 10ms}}
-peers:
-  - {class: going, count: 1, upload: 1Mbit/s, download: 10Mbit/s, start: complete,
-     leave: {at: 2500ms}}
-  - {class: staying, count: 1, upload: 1Mbit/s, download: 10Mbit/s, start: complete}
-  - {class: leecher, count: 1, upload: 1Mbit/s, download: 100Mbit/s}
-sample_interval: 1s
-)");
+  Scenario s = Parse(kLeavingSeed, {"peers.0.leave={at: 2500ms}", "sample_interval=1s"});
   RunResult r = RunChecked(s);
   ASSERT_GE(r.timeline.size(), 5u);
   // [1 s, 2 s]: 2 of 3 Mbit/s used. [2 s, 3 s]: 2 Mbit/s for half a second
