@@ -20,28 +20,84 @@ the statistic is
                and the t interval of log(ratio), mapped back (so the
                interval is not symmetric). Only positive values form one.
 
-The t quantiles come from a table (df 1..30, then 1.96), as for the
-unpaired intervals of plot_sweep.py: these scripts use numpy and matplotlib
-only, and scipy is not needed for them.
+The t quantiles are computed here for any degrees of freedom (t_quantile()),
+for these intervals and the unpaired ones of plot_sweep.py alike: these
+scripts use numpy and matplotlib only, and scipy is not needed for them.
 
 Plain functions over the rows read by plot_sweep.read_sweep(); drawing is
 plot_sweep.py's job.
 """
 
 import collections
+import functools
 import math
 
 from resultdir import ResultError
 
-# Student t quantile t(0.975, df) for df = 1..30; beyond that ~ normal.
-T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+def _beta_fraction(a, b, x):
+    """The continued fraction of the regularized incomplete beta function
+    (modified Lentz's method; converges fast for x < (a + 1) / (a + b + 2))."""
+    tiny, eps = 1e-300, 1e-15
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 10000):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < eps:
+            break
+    return h
+
+
+def incomplete_beta(a, b, x):
+    """The regularized incomplete beta function I_x(a, b), 0 <= x <= 1."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_fraction(a, b, x) / a
+    return 1.0 - front * _beta_fraction(b, a, 1.0 - x) / b
+
+
+def t_tail(t, df):
+    """P(T > t) for Student's t with df degrees of freedom, t >= 0."""
+    return 0.5 * incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
+
+
+@functools.lru_cache(maxsize=None)
+def t_quantile(p, df):
+    """The Student t quantile: the t with P(T <= t) = p, for 0.5 <= p < 1
+    and df > 0 degrees of freedom (any df, not only a table's). Found by
+    bisection on t_tail(), which falls as t grows, to double precision."""
+    if not 0.5 <= p < 1.0 or df <= 0:
+        raise ValueError(f"t_quantile: needs 0.5 <= p < 1 and df > 0, got "
+                         f"p={p}, df={df}")
+    tail = 1.0 - p
+    lo, hi = 0.0, 1.0
+    while t_tail(hi, df) > tail:
+        lo, hi = hi, hi * 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        if t_tail(mid, df) > tail:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def t975(df):
-    """t(0.975, df) for df >= 1 (1.96 beyond the table)."""
-    return T975[df - 1] if df <= len(T975) else 1.96
+    """t(0.975, df) for df >= 1: the two-sided 95% interval's factor."""
+    return t_quantile(0.975, df)
 
 
 # One paired run: its seed, the other varied parameters it shares with its
