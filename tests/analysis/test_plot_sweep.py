@@ -461,7 +461,7 @@ class PlotSweepTest(helpers.TempDirTest):
         d = [other[s] - ref[s] for s in sorted(ref)]
         mean = sum(d) / len(d)
         sd = math.sqrt(sum((v - mean) ** 2 for v in d) / (len(d) - 1))
-        half = 2.776 * sd / math.sqrt(len(d))           # t(0.975, 4)
+        half = 2.776445 * sd / math.sqrt(len(d))        # t(0.975, 4)
         line = next(l for l in r.stdout.splitlines()
                     if l.startswith("random") and "slots=4" in l)
         n, got_mean, low, high, below, above = line.split()[-6:]
@@ -508,7 +508,7 @@ class PlotSweepTest(helpers.TempDirTest):
         logs = [math.log(other[s] / ref[s]) for s in sorted(ref)]
         m = sum(logs) / len(logs)
         sd = math.sqrt(sum((v - m) ** 2 for v in logs) / (len(logs) - 1))
-        half = 2.776 * sd / math.sqrt(len(logs))
+        half = 2.776445 * sd / math.sqrt(len(logs))
         line = next(l for l in r.stdout.splitlines()
                     if l.startswith("random") and "slots=2" in l)
         got = [float(v) for v in line.split()[-5:-2]]
