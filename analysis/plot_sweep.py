@@ -492,10 +492,7 @@ def figure(rows, args, groups, settings=None, not_flash=frozenset()):
         # fewer runs than the others, or a whole series may be missing.
         notes.append(f"{empty} of {len(rows)} run(s) have no {args.y} "
                      "(empty cell): left out")
-    partial = partial_runs(rows, args.y)
-    if partial:
-        notes.append(f"{partial} of {len(rows)} run(s) ended before every "
-                     f"leecher finished: their {args.y} is over those that did")
+    notes.extend(partial_notes(rows, args.y))
     style_x_axis(ax, pos, categories, logx)
     counts = {len(p[3]) for pts in series.values() for p in pts}
     if most == 1:
@@ -690,10 +687,7 @@ def paired_notes(rows, args, pairing, not_flash):
         notes.append(f"{len(not_flash)} of {len(rows)} run(s) not a flash "
                      "crowd (joins spread over more than ¼ of the bound): no "
                      "efficiency for them")
-    partial = partial_runs(rows, args.y)
-    if partial:
-        notes.append(f"{partial} of {len(rows)} run(s) ended before every "
-                     f"leecher finished: their {args.y} is over those that did")
+    notes.extend(partial_notes(rows, args.y))
     return notes
 
 
@@ -743,6 +737,16 @@ def write_pairs(path, pairing, args, others):
                     stat = f"{q.stat:.9g}" if args.ratio else f"{q.stat:.6f}"
                     w.writerow([label, p.x, q.seed, *(v for _, v in q.others),
                                 q.value, q.reference, stat])
+
+
+def partial_notes(rows, y):
+    """[the note on runs that ended before every leecher finished], or []
+    when there are none: said on the figure and on stdout, paired or not."""
+    partial = partial_runs(rows, y)
+    if not partial:
+        return []
+    return [f"{partial} of {len(rows)} run(s) ended before every leecher "
+            f"finished: their {y} is over those that did"]
 
 
 def partial_runs(rows, y):
@@ -967,6 +971,10 @@ def main():
         # above are over the other runs only.
         print(f"note: {empty} of {len(rows)} run(s) have no {args.y} "
               "(empty cell) and are left out of the means")
+    # Said on stdout as in the paired table, not only on the figure: a mean
+    # over the leechers that finished reads shorter than the swarm's.
+    for note in partial_notes(rows, args.y):
+        print(f"note: {note}")
     print(f"plot: {args.out}")
     return 0
 

@@ -184,6 +184,9 @@ int MergeInto(const std::vector<std::string>& dirs, const std::string& csv,
   std::cout << "  sweep table    " << csv << " (" << m.rows << " of " << m.expected
             << " runs)" << std::endl;  // before plot_sweep.py prints
   if (with_manifest) std::cout << "  its manifest   " << MergedManifestPath(csv) << std::endl;
+  // On stdout with the table it is about: its means count survivors only.
+  if (const std::string cut = CutAtMaxTimeNote(m); !cut.empty())
+    std::cout << "  note: " << cut << std::endl;
   return m.problems.empty() && m.rows == m.expected ? 0 : kFailed;
 }
 

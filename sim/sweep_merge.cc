@@ -189,9 +189,20 @@ std::optional<std::string> CheckCsvBytes(const fs::path& run_dir, const YAML::No
   return std::nullopt;
 }
 
-// Reads one run folder into its cells (those after run, seed and values).
-std::variant<Cells, std::string> ReadRun(
-    const fs::path& run_dir, const Manifest& m, const Manifest::Run& r, std::string* version) {
+// How a run ended, from its summary.json: "stopped" ("" in folders written
+// before it was recorded) and peers.completed / peers.leechers as printed.
+struct RunEnd {
+  std::string stopped, completed, leechers;
+  bool CutAtMaxTime() const {
+    return stopped == "max_time" && !completed.empty() && completed != leechers;
+  }
+};
+
+// Reads one run folder into its cells (those after run, seed and values);
+// sets *end when given.
+std::variant<Cells, std::string> ReadRun(const fs::path& run_dir, const Manifest& m,
+                                         const Manifest::Run& r, std::string* version,
+                                         RunEnd* end = nullptr) {
   fs::path summary = run_dir / "summary.json";
   if (!fs::exists(summary)) return summary.string() + ": missing (run not done?)";
   // summary.json is written after these: without one, the folder was
@@ -207,6 +218,11 @@ std::variant<Cells, std::string> ReadRun(
     // `build` is missing in folders written before it was recorded.
     *version = BuildLabel(s["version"].as<std::string>(),
                           s["build"] ? s["build"].as<std::string>() : "unknown");
+    if (end) {
+      end->stopped = s["stopped"] ? s["stopped"].as<std::string>() : "";
+      end->completed = Number(s["peers"]["completed"], "peers.completed");
+      end->leechers = Number(s["peers"]["leechers"], "peers.leechers");
+    }
     return RunCells(s, DownloadingClasses(run_dir));
   } catch (const YAML::Exception& e) {
     return summary.string() + ": cannot read: " + e.what();
@@ -495,6 +511,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       const Copy* copy;
       Cells cells;
       std::string version;
+      RunEnd end;
     };
     std::vector<Good> good;
     std::vector<std::pair<const Copy*, std::string>> bad;  // the copy, why
@@ -503,7 +520,8 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
       const std::string& dir = out.dirs[c.folder];
       const fs::path run_dir = fs::path(dir) / "runs" / c.run->name;
       std::string version;
-      auto row = ReadRun(run_dir, m, *c.run, &version);
+      RunEnd end;
+      auto row = ReadRun(run_dir, m, *c.run, &version, &end);
       if (auto* e = std::get_if<std::string>(&row)) {
         bad.emplace_back(&c, *e);
         continue;
@@ -533,7 +551,7 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
                     "other --set values given, between the sweeps?); cannot merge them";
         return out;
       }
-      good.push_back({&c, std::get<Cells>(std::move(row)), version});
+      good.push_back({&c, std::get<Cells>(std::move(row)), version, end});
     }
     const Copy& first = copies[name].front();
     if (good.empty()) {
@@ -586,6 +604,8 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
         columns_after.push_back(column);
     }
     ++out.rows;
+    if (used.end.CutAtMaxTime())
+      out.cut_at_max_time.push_back({name, used.end.completed, used.end.leechers});
     const Manifest& m = manifests[used.copy->folder];
     out.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / used_run->name).string(),
                         ScenarioFromHere(m), used_run->seed, used.copy->values,
@@ -613,6 +633,21 @@ MergeResult MergeSweeps(const std::vector<std::string>& dirs, const std::string&
                            "); rerun them with one build");
   }
   return out;
+}
+
+std::string CutAtMaxTimeNote(const MergeResult& merged) {
+  const auto& cut = merged.cut_at_max_time;
+  if (cut.empty()) return "";
+  const size_t shown = std::min<size_t>(cut.size(), 3);
+  std::string list;
+  for (size_t i = 0; i < shown; ++i) {
+    list += (i ? ", " : "") + cut[i].name + ": " + cut[i].completed + " of " + cut[i].leechers;
+  }
+  if (cut.size() > shown) list += ", and " + std::to_string(cut.size() - shown) + " more";
+  return std::to_string(cut.size()) + " of " + std::to_string(merged.rows) +
+         " runs stopped at stop.max_time before every leecher finished (" + list +
+         " completed): their download times count only the leechers that finished, and "
+         "they have no makespan";
 }
 
 std::string MergedManifestPath(const std::string& csv_path) {

@@ -142,6 +142,33 @@ class PlotSweepTest(helpers.TempDirTest):
         self.assertNotIn("before every leecher finished", texts(fig))
         plt.close(fig)
 
+    def test_stdout_says_when_download_times_count_only_finished_leechers(self):
+        # The note was only on the figure in the unpaired path: the table
+        # printed a mean over survivors without a word (researcher's review,
+        # 2026-11-27). Now on stdout in both paths.
+        with open(self.csv) as f:
+            lines = f.read().splitlines()
+        col = lines[0].split(",").index("makespan_s")
+        for i in (1, 2):
+            fields = lines[i].split(",")
+            fields[col] = ""                # stopped at max_time
+            lines[i] = ",".join(fields)
+        with open(self.csv, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        note = ("note: 2 of 45 run(s) ended before every leecher finished: "
+                "their mean_completion_s is over those that did")
+        for extra in ((), ("--paired-to", "rarest_first")):
+            r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                                   "protocol.piece_selection", "--y",
+                                   "mean_completion_s", "--group", "none",
+                                   *extra)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(note, r.stdout.splitlines(), extra)
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s", "--group", "none")
+        self.assertLess(r.stdout.index(note), r.stdout.index("plot: "))
+
     def test_whole_numbers_get_whole_ticks(self):
         # --vary peers.1.count=40,60 had ticks at 42.5, 47.5, ... peers.
         import argparse

@@ -306,6 +306,39 @@ TEST(SimSweep, WritesOneFolderPerRunAndTheTable) {
 // (null when it does not apply: one seed and equal uploads). It is now the
 // last column; tables written before it are still tables (`sim merge
 // --out` replaces them), and a summary.json without it gives an empty cell.
+// A run stopped at stop.max_time keeps a mean over the leechers that
+// finished, which reads shorter than the swarm's; the table gave it beside
+// complete runs without a word. `sim sweep` and `sim merge` now say under
+// the table how many runs stopped so, and which.
+TEST(SimSweep, RunsStoppedAtMaxTimeAreNotedUnderTheTable) {
+  const std::string out = Dir("cut"), file = TinyFile();
+  std::string stdout_text, err;
+  ASSERT_EQ(Sim("sweep " + file + " --vary stop.max_time=3s,1h --seeds 1 --quiet --jobs 2 --out " +
+                    out,
+                &stdout_text, &err),
+            0)
+      << err;
+  const std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  const std::string done = Cell(rows[0], rows[1], "completed");
+  ASSERT_NE(done, "5") << rows[1];  // the 3 s run is cut short
+  EXPECT_EQ(Cell(rows[0], rows[2], "completed"), "5") << rows[2];
+  const std::string note = "  note: 1 of 2 runs stopped at stop.max_time before every leecher "
+                           "finished (stop.max_time=3s__seed=1: " + done +
+                           " of 5 completed): their download times count only the leechers "
+                           "that finished, and they have no makespan\n";
+  EXPECT_NE(stdout_text.find(note), std::string::npos) << stdout_text;
+  ASSERT_EQ(Sim("merge " + out, &stdout_text, &err), 0) << err;
+  EXPECT_NE(stdout_text.find(note), std::string::npos) << stdout_text;
+  // A sweep of complete runs has no such note.
+  const std::string whole = Dir("whole");
+  ASSERT_EQ(Sim("sweep " + file + " --vary stop.max_time=1h --seeds 1 --quiet --out " + whole,
+                &stdout_text, &err),
+            0)
+      << err;
+  EXPECT_EQ(stdout_text.find("note:"), std::string::npos) << stdout_text;
+}
+
 TEST(SimSweep, TableHasThePieceGranularBoundWhereItApplies) {
   const std::string out = Dir("piece_granular"), file = TinyFile();
   std::string err;
