@@ -497,9 +497,19 @@ int Bounds(const std::string& file, const std::vector<std::string>& sets) {
   std::printf("  N F/(u_s + sum u_i)  %.1f s\n",
               b.leechers * b.file_bits / (b.seed_upload_bps + b.leecher_upload_bps));
   std::printf("  Kumar-Ross T_min     %.1f s\n", b.kumar_ross_s);
-  if (b.piece_granular_s)
-    std::printf("  piece-granular       %.1f s\n", *b.piece_granular_s);
-  else
+  if (b.piece_granular_s) {
+    // Its doubling argument has one sender per piece; a peer that
+    // downloads faster than the (equal) upload can gather a piece from
+    // several at once and finish earlier (docs/theory.md, section 2).
+    bool faster = false;
+    for (const swarm::sim::PeerClassSpec& c : s->peers)
+      faster |= c.count > 0 && !c.start_complete &&
+                c.download.bits_per_second() > b.seed_upload_bps * (1 + 1e-9);
+    std::printf("  piece-granular       %.1f s%s\n", *b.piece_granular_s,
+                faster ? " (a reference, not a bound: leechers download faster than they "
+                         "upload; docs/theory.md)"
+                       : "");
+  } else
     std::printf("  piece-granular       n/a (needs one seed and equal uploads)\n");
   PrintFluid(*s);
   return 0;

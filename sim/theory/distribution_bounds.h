@@ -32,8 +32,12 @@
 //   send every piece once; the piece it completes last then reaches at most
 //   one leecher, and the number of holders can at most double per
 //   piece-time F/(M*u), so floor(log2 N) more piece-times are needed.
-//   Download caps only slow a schedule down, so the bound remains a valid
-//   lower bound when downloads are limited.
+//   The doubling step assumes a piece goes whole from one sender to one
+//   receiver. swarmlab's core fetches the blocks of one piece from several
+//   neighbours at once, so where downloads exceed u a peer can receive a
+//   piece faster than one piece-time and finish below this value (N = 3,
+//   M = 1, d >= 3u: (F/u)(1 + 1/2 + 1/3) < 2F/u): there it is a reference,
+//   not a lower bound (docs/theory.md, section 2).
 //
 // Sizes are core::Bytes and capacities core::Rate (bytes/s), so F/u is in
 // seconds with no bit/byte factor. Results are seconds (units.h); kNever

@@ -115,4 +115,14 @@ done
 expect 0 "^sim: warning: $small: class 'leecher': at its download rate \(10Gbit/s\) a 16KiB block lasts 13.1 us, under 200 us; the flow model ends each block on a whole microsecond, so its transfers may take up to 7.63 % longer than the rate says" \
   "$sim" check "$small" --set peers.1.download=10Gbit/s
 
+# The piece-granular value is a lower bound only when no leecher downloads
+# faster than the (equal) uploads (docs/theory.md, section 2): `sim bounds`
+# calls it a reference otherwise.
+bounds_line() { "$sim" bounds "$small" "$@" 2>&1 | grep 'piece-granular'; }
+line=$(bounds_line --set peers.0.upload=1Mbit/s)
+[[ $line == *"(a reference, not a bound: leechers download faster than they upload; docs/theory.md)" ]] ||
+  fail "sim bounds, downloads above the upload: $line"
+line=$(bounds_line --set peers.0.upload=1Mbit/s --set peers.1.download=1Mbit/s)
+[[ $line =~ ^\ \ piece-granular\ +[0-9.]+\ s$ ]] || fail "sim bounds, download = upload: $line"
+
 exit $((failures > 0))
