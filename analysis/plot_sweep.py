@@ -73,7 +73,17 @@ METRIC_TITLES = {
     "efficiency": "efficiency (Kumar–Ross bound / makespan)",
     "kumar_ross_s": "Kumar–Ross bound",
     "piece_granular_s": "piece-granular bound",
+    # A scenario's `measure` window (docs/sweeps.md): over the leechers that
+    # joined in it.
+    "leechers_in_window": "leechers joined in the measure window",
+    "completed_in_window": "peers completed of those joined in the window",
+    "mean_completion_s_in_window": "mean download time, joins in the window",
+    "median_completion_s_in_window": "median download time, joins in the window",
+    "p90_completion_s_in_window": "90th percentile download time, joins in the window",
 }
+WINDOW_TIME_METRICS = ("mean_completion_s_in_window",
+                       "median_completion_s_in_window",
+                       "p90_completion_s_in_window")
 
 def read_sweep(path):
     """Returns (header, rows as dicts). Raises ResultError."""
@@ -763,6 +773,14 @@ def partial_runs(rows, y):
                    and as_float(r.get(done, "")) is not None
                    and as_float(r.get(joined, "")) is not None
                    and float(r[done]) < float(r[joined]))
+    if y in WINDOW_TIME_METRICS:
+        # Over the window's leechers that finished before the run ended.
+        return sum(1 for r in rows
+                   if as_float(r.get(y, "")) is not None
+                   and as_float(r.get("completed_in_window", "")) is not None
+                   and as_float(r.get("leechers_in_window", "")) is not None
+                   and float(r["completed_in_window"])
+                   < float(r["leechers_in_window"]))
     if y not in DOWNLOAD_TIME_METRICS:
         return 0
     return sum(1 for r in rows

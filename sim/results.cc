@@ -73,6 +73,30 @@ double MedianTime(const std::vector<double>& sorted) {
   return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
+// The download-time statistics of the leechers that joined in the
+// scenario's `measure` window (see Summary::measured).
+Summary::Window MeasureWindow(const MeasureSpec& w, const RunResult& r) {
+  Summary::Window out;
+  std::vector<double> times;
+  for (const PeerRecord& p : r.peers) {
+    if (p.started_complete || !p.join) continue;
+    const core::Duration joined = *p.join - core::Time::Zero();
+    if (joined < w.joins_from || (w.joins_until && joined > *w.joins_until)) continue;
+    ++out.leechers;
+    if (p.completion) times.push_back((*p.completion - *p.join).seconds());
+  }
+  out.completed = static_cast<uint32_t>(times.size());
+  if (!times.empty()) {
+    std::sort(times.begin(), times.end());
+    out.median = MedianTime(times);
+    out.p90 = Percentile(times, 0.9);
+    out.min = times.front();
+    out.max = times.back();
+    out.mean = MeanTime(std::move(times));
+  }
+  return out;
+}
+
 }  // namespace
 
 double FlashCrowdMaxSpread(const SimpleBounds& b, double makespan_s) {
@@ -122,6 +146,7 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
     if (*sum.makespan_s > 0 && std::isfinite(sum.bounds.kumar_ross_s) && !sum.kept_arriving)
       sum.efficiency = sum.bounds.kumar_ross_s / *sum.makespan_s;
   }
+  if (s.measure) sum.measured = MeasureWindow(*s.measure, r);
   return sum;
 }
 
@@ -273,7 +298,20 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
       << ", \"completed\": " << completed << ", \"median_completion_s\": " << JsonNum(median)
       << "}";
   }
-  o << "\n  }\n}\n";
+  o << "\n  }";
+  // Last, and only with a `measure` window: without one summary.json reads
+  // as it did before the window existed.
+  if (const auto& w = sum.measured) {
+    o << ",\n  \"measured\": {\"joins_from_s\": " << JsonNum(s.measure->joins_from.seconds())
+      << ", \"joins_until_s\": "
+      << JsonNum(s.measure->joins_until ? std::optional<double>(s.measure->joins_until->seconds())
+                                        : std::nullopt)
+      << ", \"leechers\": " << w->leechers << ", \"completed\": " << w->completed
+      << ",\n    \"completion_time_s\": {\"mean\": " << JsonNum(w->mean)
+      << ", \"median\": " << JsonNum(w->median) << ", \"p90\": " << JsonNum(w->p90)
+      << ", \"min\": " << JsonNum(w->min) << ", \"max\": " << JsonNum(w->max) << "}}";
+  }
+  o << "\n}\n";
   return o.str();
 }
 
@@ -292,6 +330,12 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
   o << "\n";
   o << "  download time  mean " << sec(sum.mean) << ", median " << sec(sum.median) << ", p90 "
     << sec(sum.p90) << "\n";
+  if (const auto& w = sum.measured) {
+    o << "  joins window   " << Fixed(s.measure->joins_from.seconds(), 1) << " s to "
+      << (s.measure->joins_until ? Fixed(s.measure->joins_until->seconds(), 1) + " s" : "the end")
+      << " (measure): " << w->completed << "/" << w->leechers << " completed, mean "
+      << sec(w->mean) << ", median " << sec(w->median) << ", p90 " << sec(w->p90) << "\n";
+  }
   o << "  makespan       " << sec(sum.makespan_s) << "   Kumar-Ross bound "
     << (std::isfinite(sum.bounds.kumar_ross_s) ? Fixed(sum.bounds.kumar_ross_s, 1) + " s"
                                                : std::string("none (the seeds upload nothing)"));

@@ -94,6 +94,15 @@ struct Summary {
   // analysis/resultdir.py's is_flash_crowd() applies to the plots.
   std::optional<double> efficiency;
   bool kept_arriving = false;
+  // With the scenario's `measure` window (MeasureSpec): the same statistics
+  // over the leechers that joined in it. `leechers` counts those that
+  // joined there, `completed` those of them that finished by the end of
+  // the run; the times are over the latter. Unset without a window.
+  struct Window {
+    uint32_t leechers = 0, completed = 0;
+    std::optional<double> mean, median, p90, min, max;
+  };
+  std::optional<Window> measured;
 };
 
 // The widest spread of leecher joins (first to last, seconds) that still

@@ -214,6 +214,9 @@ std::optional<FieldError> ValidateProtocol(const Scenario& s, size_t i) {
 std::optional<FieldError> Scenario::Validate() const {
   if (name.empty()) return Err("name", "must not be empty");
   if (stop.max_time <= core::Duration::Zero()) return Err("stop.max_time", "must be positive");
+  if (measure && measure->joins_until && *measure->joins_until < measure->joins_from)
+    return Err("measure.joins_until", "before measure.joins_from (" +
+                                          core::FormatDuration(measure->joins_from) + ")");
   if (file.size <= 0) return Err("file.size", "must be positive");
   if (file.piece_size <= 0) return Err("file.piece_size", "must be positive");
   if (file.block_size <= 0) return Err("file.block_size", "must be positive");

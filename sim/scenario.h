@@ -41,6 +41,18 @@ struct StopSpec {
   core::Duration max_time = core::Duration::Seconds(4 * 3600);
 };
 
+// Which leechers summary.json's `measured` block describes: those that
+// joined from `joins_from` to `joins_until` (both included; no end when
+// unset). A steady state's download times include its warm-up, when the
+// swarm is still filling with seeds, and its last joiners, who may not
+// finish before stop.max_time: a window leaves both out. Without the
+// section (Scenario::measure unset) nothing is measured apart and the
+// result files are as they were before it existed.
+struct MeasureSpec {
+  core::Duration joins_from = core::Duration::Zero();
+  std::optional<core::Duration> joins_until;
+};
+
 struct FileSpec {
   std::string name = "file";
   core::Bytes size = 100 * core::kMiB;
@@ -154,6 +166,7 @@ struct Scenario {
   TrackerSpec tracker;
   std::vector<PeerClassSpec> peers;
   core::Duration sample_interval = core::Duration::Seconds(1);
+  std::optional<MeasureSpec> measure;  // `measure:`; unset when absent
   // The --set K=V overrides this scenario was read with, in order: a
   // record for summary.json and plots (the fields above already hold them).
   std::vector<std::string> overrides;

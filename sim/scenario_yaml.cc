@@ -519,7 +519,7 @@ Scenario ReadScenario(const YAML::Node& root) {
   Scenario s;
   CheckDocument(root, "");
   MapReader m(root, "", {"name", "description", "seed", "stop", "file", "network",
-                         "protocol", "tracker", "peers", "sample_interval"});
+                         "protocol", "tracker", "peers", "sample_interval", "measure"});
   if (!m.Has("name")) Fail(root, "name", "missing");
   if (!m.Has("peers")) Fail(root, "peers", "missing");
   s.name = Scalar(m["name"], "name");
@@ -576,6 +576,15 @@ Scenario ReadScenario(const YAML::Node& root) {
   for (size_t i = 0; i < peers.size(); ++i)
     s.peers.push_back(ReadClass(peers[i], "peers." + std::to_string(i), s.protocol));
   m.Read("sample_interval", s.sample_interval, Dur);
+  if (m.Has("measure")) {
+    MapReader ms(m["measure"], "measure", {"joins_from", "joins_until"});
+    MeasureSpec& w = s.measure.emplace();
+    ms.Read("joins_from", w.joins_from, Dur);
+    if (ms.Has("joins_until")) {
+      w.joins_until.emplace();
+      ms.Read("joins_until", *w.joins_until, Dur);
+    }
+  }
   return s;
 }
 
@@ -1089,6 +1098,14 @@ std::string EmitScenario(const Scenario& s) {
   for (const PeerClassSpec& c : s.peers) EmitClass(e, c, s.protocol);
   e << YAML::EndSeq;
   e << YAML::Key << "sample_interval" << YAML::Value << core::FormatDuration(s.sample_interval);
+  if (s.measure) {  // only when given: scenarios without it read as before it existed
+    e << YAML::Key << "measure" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
+      << "joins_from" << YAML::Value << core::FormatDuration(s.measure->joins_from);
+    if (s.measure->joins_until)
+      e << YAML::Key << "joins_until" << YAML::Value
+        << core::FormatDuration(*s.measure->joins_until);
+    e << YAML::EndMap;
+  }
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

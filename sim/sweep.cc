@@ -20,6 +20,9 @@ const char* const kSweepMetrics[8] = {"completed",         "mean_completion_s",
                                       "makespan_s",        "efficiency",
                                       "kumar_ross_s",      "piece_granular_s"};
 
+const char* const kSweepWindowColumns[5] = {
+    "leechers_in_window", "completed_in_window", "mean_completion_s_in_window",
+    "median_completion_s_in_window", "p90_completion_s_in_window"};
 const char* const kSweepClassMetrics[4] = {"completed", "leechers", "mean_completion_s",
                                            "median_completion_s"};
 

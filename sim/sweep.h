@@ -68,6 +68,13 @@ inline constexpr size_t kSweepMetricsAlways = 7;
 // copied from summary.json's per_class. The names are those of
 // compare.py's per-class table (compare_classes.csv).
 extern const char* const kSweepClassMetrics[4];
+
+// Last, only for runs whose scenario has a `measure` window (summary.json's
+// "measured"): the leechers that joined in it, those of them that finished
+// and their download times. No class column can take these names (a class
+// column ends in one of kSweepClassMetrics), and a table of runs without a
+// window has none of them.
+extern const char* const kSweepWindowColumns[5];
 std::string SweepClassColumn(const std::string& klass, const std::string& metric);
 
 // Parses "KEY=V1,V2,...". Returns the parameter or a message saying what

@@ -62,11 +62,14 @@ std::variant<PlotSpec, std::string> ParsePlot(const std::string& text,
   p.x = text.substr(0, colon);
   p.metric = text.substr(colon + 1);
   const auto* end = std::end(kSweepMetrics);
+  const auto* window_end = std::end(kSweepWindowColumns);
   std::string klass;
   if (std::find(std::begin(kSweepMetrics), end, p.metric) == end &&
+      std::find(std::begin(kSweepWindowColumns), window_end, p.metric) == window_end &&
       !ClassMetric(p.metric, &klass)) {
     std::string list;
     for (const char* m : kSweepMetrics) list += std::string(list.empty() ? "" : ", ") + m;
+    for (const char* m : kSweepWindowColumns) list += std::string(", ") + m;
     for (const char* m : kSweepClassMetrics) list += std::string(", CLASS_") + m;
     return "--plot '" + text + "': unknown metric '" + p.metric + "' (one of " + list + ")";
   }

@@ -132,6 +132,15 @@ Cells RunCells(const YAML::Node& s, const std::vector<std::string>& classes) {
       cells.emplace_back(SweepClassColumn(c, m), per ? Number(per[m], where.c_str()) : "");
     }
   }
+  if (const YAML::Node w = s["measured"]) {
+    const YAML::Node t = w["completion_time_s"];
+    const std::string cell[5] = {
+        Number(w["leechers"], "measured.leechers"), Number(w["completed"], "measured.completed"),
+        Number(t["mean"], "measured.completion_time_s.mean"),
+        Number(t["median"], "measured.completion_time_s.median"),
+        Number(t["p90"], "measured.completion_time_s.p90")};
+    for (size_t k = 0; k < 5; ++k) cells.emplace_back(kSweepWindowColumns[k], cell[k]);
+  }
   return cells;
 }
 

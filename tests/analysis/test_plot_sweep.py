@@ -169,6 +169,21 @@ class PlotSweepTest(helpers.TempDirTest):
                                "mean_completion_s", "--group", "none")
         self.assertLess(r.stdout.index(note), r.stdout.index("plot: "))
 
+    def test_a_measure_window_column_is_a_metric_with_its_own_survivors(self):
+        # sim sweep of a scenario with a `measure` window adds the columns
+        # *_in_window; their leechers are those that joined in the window.
+        import plot_sweep
+        _, rows = plot_sweep.read_sweep(self.csv)
+        for r in rows:
+            r["leechers_in_window"], r["completed_in_window"] = "10", "10"
+            r["mean_completion_s_in_window"] = r["mean_completion_s"]
+        rows[0]["completed_in_window"] = "7"
+        y = "mean_completion_s_in_window"
+        self.assertEqual(plot_sweep.partial_runs(rows, y), 1)
+        self.assertEqual(plot_sweep.class_of(y), None)
+        self.assertEqual(plot_sweep.metric_title(y),
+                         "mean download time, joins in the window")
+
     def test_whole_numbers_get_whole_ticks(self):
         # --vary peers.1.count=40,60 had ticks at 42.5, 47.5, ... peers.
         import argparse

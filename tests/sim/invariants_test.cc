@@ -357,6 +357,70 @@ TEST(Invariants, EfficiencyOnlyForAFlashCrowd) {
   EXPECT_DOUBLE_EQ(FlashCrowdMaxSpread(none, 200), 100);
 }
 
+// A steady state's whole-run mean includes its warm-up: the scenario's
+// `measure` window gives the statistics over the leechers that joined in
+// it (summary.json's "measured", last), beside the whole-run ones; without
+// the section summary.json has no such field.
+TEST(Invariants, MeasureWindowCountsTheLeechersThatJoinedInIt) {
+  // Leecher i joins at 100 i s and takes 10 (i + 1) s; the last two never
+  // finish.
+  RunResult r;
+  PeerRecord seed;
+  seed.started_complete = true;
+  seed.join = core::Time::Zero();
+  r.peers.push_back(seed);
+  for (int i = 0; i < 10; ++i) {
+    PeerRecord p;
+    p.class_index = 1;
+    p.join = core::Time::Zero() + core::Duration::Seconds(100 * i);
+    if (i < 8) p.completion = *p.join + core::Duration::Seconds(10 * (i + 1));
+    r.peers.push_back(p);
+  }
+  Scenario plain = Parse(kSmall);
+  const Summary whole = Summarize(plain, r);
+  EXPECT_FALSE(whole.measured);
+  const std::string plain_json = SummaryJson(plain, r, whole);
+  EXPECT_EQ(plain_json.find("measured"), std::string::npos);
+  EXPECT_EQ(plain_json.substr(plain_json.size() - 8), "}\n  }\n}\n");
+  EXPECT_EQ(HumanSummary(plain, r, whole).find("(measure)"), std::string::npos);
+
+  // Joins from 200 s to 700 s, both ends included: leechers 2..7.
+  Scenario s = Parse(std::string(kSmall) + "measure: {joins_from: 200s, joins_until: 700s}\n");
+  Summary sum = Summarize(s, r);
+  ASSERT_TRUE(sum.measured);
+  EXPECT_EQ(sum.measured->leechers, 6u);
+  EXPECT_EQ(sum.measured->completed, 6u);
+  EXPECT_DOUBLE_EQ(*sum.measured->mean, 55.0);  // 30..80 s
+  EXPECT_DOUBLE_EQ(*sum.measured->median, 55.0);
+  EXPECT_DOUBLE_EQ(*sum.measured->min, 30.0);
+  EXPECT_DOUBLE_EQ(*sum.measured->max, 80.0);
+  EXPECT_DOUBLE_EQ(*sum.mean, 45.0);  // the whole run's stays as it was: 10..80 s
+  // Everything before "measured" is what the file without the window gives.
+  const std::string json = SummaryJson(s, r, sum);
+  EXPECT_EQ(json.substr(0, plain_json.size() - 3), plain_json.substr(0, plain_json.size() - 3));
+  EXPECT_NE(json.find(",\n  \"measured\": {\"joins_from_s\": 200.000000, \"joins_until_s\": "
+                      "700.000000, \"leechers\": 6, \"completed\": 6,\n    "
+                      "\"completion_time_s\": {\"mean\": 55.000000, \"median\": 55.000000, "
+                      "\"p90\": 80.000000, \"min\": 30.000000, \"max\": 80.000000}}\n}\n"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(HumanSummary(s, r, sum).find("  joins window   200.0 s to 700.0 s (measure): 6/6 "
+                                         "completed, mean 55.0 s, median 55.0 s, p90 80.0 s"),
+            std::string::npos)
+      << HumanSummary(s, r, sum);
+
+  // Open-ended: from 500 s to the end, leechers 5..9, of whom 8 and 9
+  // never finished.
+  s = Parse(std::string(kSmall) + "measure: {joins_from: 500s}\n");
+  sum = Summarize(s, r);
+  EXPECT_EQ(sum.measured->leechers, 5u);
+  EXPECT_EQ(sum.measured->completed, 3u);
+  EXPECT_DOUBLE_EQ(*sum.measured->mean, 70.0);
+  EXPECT_NE(SummaryJson(s, r, sum).find("\"joins_until_s\": null"), std::string::npos);
+  EXPECT_NE(HumanSummary(s, r, sum).find("joins window   500.0 s to the end (measure): 3/5 completed"),
+            std::string::npos);
+}
+
 // With one class of leechers, its mean download time is the swarm's, to
 // the last printed digit. These six times sum to a mean just at a rounding
 // tie: summed in peer order the mean printed 93.966102, sorted 93.966101.

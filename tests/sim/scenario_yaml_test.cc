@@ -79,6 +79,32 @@ TEST(ScenarioYaml, ClassProtocolOverridesTheScenarioProtocol) {
   EXPECT_EQ(EmitScenario(MustParse(EmitScenario(s))), EmitScenario(s));
 }
 
+// `measure` is written back only when given, so the scenario.yaml of a
+// file without it reads as before the section existed; it can be set and
+// varied like any field.
+TEST(ScenarioYaml, MeasureWindowIsOptionalAndRoundTrips) {
+  const Scenario plain = MustParse(kGood);
+  EXPECT_FALSE(plain.measure);
+  EXPECT_EQ(EmitScenario(plain).find("measure"), std::string::npos);
+  const Scenario set = MustParse(kGood, {"measure.joins_from=2000s", "measure.joins_until=3h"});
+  ASSERT_TRUE(set.measure);
+  EXPECT_EQ(set.measure->joins_from, core::Duration::Seconds(2000));
+  EXPECT_EQ(set.measure->joins_until, core::Duration::Seconds(3 * 3600));
+  const std::string text = EmitScenario(set);
+  EXPECT_NE(text.find("\nmeasure: {joins_from: 2000s, joins_until: 3h}\n"), std::string::npos)
+      << text;
+  EXPECT_EQ(EmitScenario(MustParse(text)), text);
+  const Scenario open = MustParse(std::string(kGood) + "measure: {joins_from: 10min}\n");
+  EXPECT_FALSE(open.measure->joins_until);
+  EXPECT_NE(EmitScenario(open).find("\nmeasure: {joins_from: 10min}\n"), std::string::npos);
+  EXPECT_EQ(ErrorOf(kGood, {"measure.joins_from=2h", "measure.joins_until=1h"}),
+            "t.yaml: --set measure.joins_from=2h --set measure.joins_until=1h: field "
+            "'measure.joins_until': before measure.joins_from (2h)");
+  EXPECT_NE(ErrorOf(std::string(kGood) + "measure: {from: 1s}\n")
+                .find("field 'measure.from': unknown field (known here: joins_from, joins_until)"),
+            std::string::npos);
+}
+
 TEST(ScenarioYaml, EmitThenParseIsIdentity) {
   Scenario s = MustParse(kGood, {"peers.1.leave={after_complete: {exponential: 5min}}"});
   std::string once = EmitScenario(s);

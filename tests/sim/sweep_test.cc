@@ -339,6 +339,37 @@ TEST(SimSweep, RunsStoppedAtMaxTimeAreNotedUnderTheTable) {
   EXPECT_EQ(stdout_text.find("note:"), std::string::npos) << stdout_text;
 }
 
+// A scenario's `measure` window (summary.json's "measured") gives the
+// table five columns of its own, last; runs without one add none (the
+// header of kHeader above).
+TEST(SimSweep, AMeasureWindowAddsItsColumns) {
+  const std::string out = Dir("window"), file = TinyFile();
+  std::string err;
+  ASSERT_EQ(Sim("sweep " + file + " --set measure.joins_from=1s --vary protocol.piece_selection="
+                "rarest_first --seeds 1 --quiet --out " + out,
+                nullptr, &err),
+            0)
+      << err;
+  const std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], kHeader + ",leechers_in_window,completed_in_window,"
+                     "mean_completion_s_in_window,median_completion_s_in_window,"
+                     "p90_completion_s_in_window");
+  const YAML::Node w = YAML::LoadFile(out + "/runs/protocol.piece_selection=rarest_first__seed=1"
+                                            "/summary.json")["measured"];
+  ASSERT_TRUE(w);
+  EXPECT_EQ(Cell(rows[0], rows[1], "leechers_in_window"), w["leechers"].Scalar());
+  EXPECT_EQ(Cell(rows[0], rows[1], "completed_in_window"), w["completed"].Scalar());
+  EXPECT_EQ(Cell(rows[0], rows[1], "mean_completion_s_in_window"),
+            w["completion_time_s"]["mean"].Scalar());
+  EXPECT_EQ(Cell(rows[0], rows[1], "p90_completion_s_in_window"),
+            w["completion_time_s"]["p90"].Scalar());
+  // Leechers join uniformly in [0 s, 2 s]: some of the 5, not all, from 1 s.
+  const int in_window = std::stoi(w["leechers"].Scalar());
+  EXPECT_GT(in_window, 0);
+  EXPECT_LT(in_window, 5);
+}
+
 TEST(SimSweep, TableHasThePieceGranularBoundWhereItApplies) {
   const std::string out = Dir("piece_granular"), file = TinyFile();
   std::string err;
