@@ -366,7 +366,7 @@ def drop_constant_groups(rows, groups):
 def y_scale(y, series):
     """(divisor, axis label) for the metric."""
     title = metric_title(y)
-    if y in TIME_METRICS or y.endswith("_s"):
+    if y in TIME_METRICS or y in WINDOW_TIME_METRICS or y.endswith("_s"):
         top = max((m + e for pts in series.values() for _, m, e, _ in pts),
                   default=1.0)
         div, unit = figures.time_unit(top)
@@ -626,7 +626,8 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     if args.ratio:
         ylabel = f"{title}: ratio to {args.paired_to} (same random seed)"
     else:
-        if args.y in TIME_METRICS or args.y.endswith("_s"):
+        if (args.y in TIME_METRICS or args.y in WINDOW_TIME_METRICS
+                or args.y.endswith("_s")):
             top = max(max(abs(p.low), abs(p.high), *(abs(q.stat) for q in p.pairs))
                       for pts in series.values() for p in pts)
             div, unit = figures.time_unit(top)

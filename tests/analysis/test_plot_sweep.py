@@ -183,6 +183,9 @@ class PlotSweepTest(helpers.TempDirTest):
         self.assertEqual(plot_sweep.class_of(y), None)
         self.assertEqual(plot_sweep.metric_title(y),
                          "mean download time, joins in the window")
+        # A time, with its unit on the axis, as the run-wide one.
+        _, label = plot_sweep.y_scale(y, {"": [("4", 100.0, 5.0, [])]})
+        self.assertEqual(label, "mean download time, joins in the window (s)")
 
     def test_whole_numbers_get_whole_ticks(self):
         # --vary peers.1.count=40,60 had ticks at 42.5, 47.5, ... peers.
