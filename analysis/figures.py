@@ -480,7 +480,7 @@ def _draw_bounds(ax, runs, div, labels):
         if pg is not None:
             ax.axvline(pg / div, color=BOUND_COLOR, ls=":", lw=1.6,
                        label=f"piece-granular bound {fmt_in(pg, div)}: the "
-                             "same,\nforwarding only whole pieces")
+                             "same, forwarding\neach piece whole from one sender")
         return
     for b, members in groups:
         names = ", ".join(labels[i] for i in members)
