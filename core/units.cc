@@ -167,12 +167,17 @@ std::string FormatBytes(Bytes b) {
 
 // Both formats below must read back exactly: a resolved scenario written
 // with them has to reproduce the run it came from.
+// A rate goes in the largest bit unit in which it is at least 1 with at
+// most six decimals and reads back exactly: 1Gbit/s, 1.5Gbit/s,
+// 1000Gbit/s (kMaxRate), 100Mbit/s; 1234.5678Mbit/s stays in Mbit/s
+// (1.2345678Gbit/s has seven decimals).
 std::string FormatRate(Rate r) {
   const double bits = r.bits_per_second();
   auto parse = [](std::string_view t) -> std::optional<double> {
     auto rate = ParseRate(t);
     return rate ? std::optional(rate->bits_per_second()) : std::nullopt;
   };
+  if (auto t = InUnit(bits, 1e9, "Gbit/s", parse)) return *t;
   if (auto t = InUnit(bits, 1e6, "Mbit/s", parse)) return *t;
   if (auto t = InUnit(bits, 1e3, "kbit/s", parse)) return *t;
   std::string t = Shortest(bits) + "bit/s";

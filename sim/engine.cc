@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <type_traits>
 #include <variant>
 
@@ -116,15 +117,21 @@ core::Message UnpackInline(uint32_t type, uint64_t b, uint32_t d) {
   return core::KeepAlive{};
 }
 
-// One end of a simulated connection. Ids are never reused, so an endpoint
-// index doubles as the owner's ConnectionId. Aligned to its size of 32
-// bytes so that one never straddles two cache lines (one prefetch fetches
-// all of it).
+// One end of a simulated connection. The two ends of a connection sit side
+// by side, the dialer's at an even index. A closed connection's two slots
+// are reused by a later one (see Simulation::Impl::closed_pairs_), so the
+// owner's ConnectionId is the slot's index and, above it, the connection's
+// serial number (ConnId): ids are never reused, and one peer's
+// connections are ordered by their ids as they were when slots were not
+// reused (the core keeps them in maps ordered by id, so that order is part
+// of every result). Aligned to its size of 32 bytes so that one never
+// straddles two cache lines (one prefetch fetches all of it).
 struct alignas(32) Endpoint {
   uint32_t owner = 0;
   uint32_t remote = 0;
   bool open = false;      // owner's core knows this connection
   bool closed = false;    // closed for good (no more traffic)
+  uint32_t serial = 0;    // the connection's, counted from 0 in order of dialing
   core::Duration latency;
   // Uploads in flight from this end, oldest first: a list threaded through
   // FlowInfo, so finishing a block needs no search and no allocation.
@@ -224,6 +231,16 @@ class Simulation::Impl {
 
   // Helpers.
   void CloseEndpoint(uint32_t ep);
+  // Notes that the connection of `ep` has just closed at both ends.
+  void PairClosed(uint32_t ep);
+  // The id the owner's core knows endpoint `ep` by, and the number a trace
+  // gives it (the endpoint's index had slots never been reused).
+  core::ConnectionId ConnId(uint32_t ep) const {
+    return core::ConnectionId(uint64_t{endpoints_[ep].serial} << 32 | ep);
+  }
+  uint64_t TraceConn(uint32_t ep) const {
+    return uint64_t{endpoints_[ep].serial} * 2 + (ep & 1);
+  }
   void AbortFlows(uint32_t ep);
   void LinkFlow(Endpoint& e, FlowId f);
   void UnlinkFlow(Endpoint& e, FlowId f);
@@ -261,6 +278,13 @@ class Simulation::Impl {
   mutable std::array<Ahead, kAheadSlots> ahead_{};  // PrefetchAhead's notes
   std::vector<core::Action> actions_scratch_;
   std::vector<Endpoint> endpoints_;
+  // Connections closed, as (time after which their slots may be reused,
+  // the dialer's slot), oldest first. Every event that names an endpoint
+  // is pushed one latency ahead, and none is pushed for a closed one but
+  // the remote end's kDisconnectArrive: two latencies after the close no
+  // event names the pair any more, and no core knows its id.
+  std::deque<std::pair<Time, uint32_t>> closed_pairs_;
+  uint32_t next_serial_ = 0;
   EventQueue queue_;
   std::vector<core::Message> messages_;
   std::vector<uint32_t> free_messages_;
@@ -365,6 +389,8 @@ RunResult Simulation::Impl::Run() {
   }
   result_.stats.events = events;
   result_.stats.end_time = now_;
+  result_.stats.connections = next_serial_;
+  result_.stats.endpoint_slots = endpoints_.size();
   result_.stats.flows_solved = net_.solved_flows();
   result_.stats.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -415,7 +441,7 @@ void Simulation::Impl::PrefetchAhead() const {
     const uint32_t p = ahead.peer;
     if (p != kNone && peer_of_[p]) {
       const uint32_t c = ahead.conn;
-      if (c != kNone) peer_of_[p]->PrefetchIndex(core::ConnectionId(c));
+      if (c != kNone) peer_of_[p]->PrefetchIndex(ConnId(c));
       if (e->kind == kFlowDone) __builtin_prefetch(nodes_[p].verified.words().data());
       // A finished upload pushes the block's arrival, and an arriving block
       // nearly always the next request, one latency of this connection
@@ -434,7 +460,7 @@ void Simulation::Impl::PrefetchAhead() const {
         // A Have reads fewer of the connection's lines than other inputs.
         const bool have = e->kind == kDeliverInline && e->c == IndexOf<core::Have>();
         peer_of_[p]->PrefetchConnection(
-            core::ConnectionId(c), have ? core::Peer::Upcoming::kHave : core::Peer::Upcoming::kOther);
+            ConnId(c), have ? core::Peer::Upcoming::kHave : core::Peer::Upcoming::kOther);
       }
       if (c != kNone && (e->kind == kFlowDone || e->kind == kPieceArrive)) {
         queue_.PrefetchBucketEnd(Time::FromMicros(e->time_us) + endpoints_[c].latency);
@@ -466,7 +492,7 @@ void Simulation::Impl::PrefetchAhead() const {
             break;
           default: break;
         }
-        peer_of_[p]->PrefetchConnectionData(core::ConnectionId(c), what, b);
+        peer_of_[p]->PrefetchConnectionData(ConnId(c), what, b);
       }
     }
   }
@@ -698,7 +724,7 @@ void Simulation::Impl::Drain(uint32_t p) {
   const size_t n = actions.size();
   const auto endpoint_of = [&](size_t i) -> const Endpoint* {
     if (const auto* m = std::get_if<core::SendMessage>(&actions[i])) {
-      const uint64_t ep = m->conn.value();
+      const uint32_t ep = static_cast<uint32_t>(m->conn.value());  // the slot (ConnId)
       if (ep < endpoints_.size()) return &endpoints_[ep];
     }
     return nullptr;
@@ -767,7 +793,7 @@ uint32_t Simulation::Impl::StoreMessage(core::Message m) {
 
 void Simulation::Impl::DoSend(uint32_t p, core::SendMessage& a) {
   uint32_t ep = static_cast<uint32_t>(a.conn.value());
-  SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p);
+  SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p && ConnId(ep) == a.conn);
   const Endpoint& e = endpoints_[ep];
   if (e.closed) return;
   uint32_t type, d;
@@ -781,11 +807,11 @@ void Simulation::Impl::DoSend(uint32_t p, core::SendMessage& a) {
 
 void Simulation::Impl::DoSendBlock(uint32_t p, const core::SendBlock& a) {
   uint32_t ep = static_cast<uint32_t>(a.conn.value());
-  SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p);
+  SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p && ConnId(ep) == a.conn);
   Endpoint& e = endpoints_[ep];
   if (!nodes_[p].verified.Test(a.block.piece.value())) ++result_.stats.causality_violations;
   if (e.closed || endpoints_[e.remote].closed) return;
-  if (opt_.trace) Trace(p, "upload", "conn=" + std::to_string(ep) + " " + BlockText(a.block));
+  if (opt_.trace) Trace(p, "upload", "conn=" + std::to_string(TraceConn(ep)) + " " + BlockText(a.block));
   double bytes = static_cast<double>(core::WireSize(core::Piece{a.block}));
   FlowId f;
   if (retiring_.endpoint == ep && retiring_.flow != kNoFlow) {
@@ -812,9 +838,29 @@ void Simulation::Impl::DoConnect(uint32_t p, const core::Connect& a) {
     queue_.PushAfter(now_, l * 2, kConnectFail, p, target);
     return;
   }
-  uint32_t mine = static_cast<uint32_t>(endpoints_.size());
-  endpoints_.push_back(Endpoint{p, mine + 1, false, false, l});
-  endpoints_.push_back(Endpoint{static_cast<uint32_t>(target), mine, false, false, l});
+  SWARM_CHECK(next_serial_ < UINT32_MAX);
+  const uint32_t serial = next_serial_++;
+  const Endpoint dialer{p, 0, false, false, serial, l};
+  const Endpoint acceptor{static_cast<uint32_t>(target), 0, false, false, serial, l};
+  uint32_t mine;
+  if (!closed_pairs_.empty() && closed_pairs_.front().first < now_) {
+    mine = closed_pairs_.front().second;
+    closed_pairs_.pop_front();
+    // Their owners' lists of endpoints forget the old connection.
+    for (uint32_t ep : {mine, mine + 1}) {
+      std::vector<uint32_t>& list = nodes_[endpoints_[ep].owner].endpoints;
+      auto it = std::find(list.begin(), list.end(), ep);
+      if (it != list.end()) list.erase(it);
+    }
+    endpoints_[mine] = dialer;
+    endpoints_[mine + 1] = acceptor;
+  } else {
+    mine = static_cast<uint32_t>(endpoints_.size());
+    endpoints_.push_back(dialer);
+    endpoints_.push_back(acceptor);
+  }
+  endpoints_[mine].remote = mine + 1;
+  endpoints_[mine + 1].remote = mine;
   nodes_[p].endpoints.push_back(mine);
   queue_.PushAfter(now_, l, kConnectArrive, mine + 1);
 }
@@ -823,6 +869,7 @@ void Simulation::Impl::ConnectArrive(uint32_t ep) {
   Endpoint& e = endpoints_[ep];
   Endpoint& dialer = endpoints_[e.remote];
   if (!nodes_[e.owner].present || dialer.closed) {
+    if (!dialer.closed) PairClosed(ep);  // else the dialer's leaving closed it
     e.closed = true;
     queue_.PushAfter(now_, e.latency, kConnectFail, dialer.owner, e.owner);
     dialer.closed = true;
@@ -831,8 +878,9 @@ void Simulation::Impl::ConnectArrive(uint32_t ep) {
   nodes_[e.owner].endpoints.push_back(ep);
   e.open = true;
   queue_.PushAfter(now_, e.latency, kConnectDone, e.remote);
-  Trace(e.owner, "accept", "conn=" + std::to_string(ep) + " peer=" + std::to_string(dialer.owner));
-  nodes_[e.owner].peer->OnConnected(now_, core::ConnectionId(ep), core::Direction::kInbound,
+  Trace(e.owner, "accept",
+        "conn=" + std::to_string(TraceConn(ep)) + " peer=" + std::to_string(dialer.owner));
+  nodes_[e.owner].peer->OnConnected(now_, ConnId(ep), core::Direction::kInbound,
                                     std::nullopt);
   Drain(e.owner);
 }
@@ -848,17 +896,18 @@ void Simulation::Impl::ConnectDone(uint32_t ep) {
   }
   e.open = true;
   uint32_t remote_peer = endpoints_[e.remote].owner;
-  Trace(e.owner, "connected", "conn=" + std::to_string(ep) + " peer=" + std::to_string(remote_peer));
-  nodes_[e.owner].peer->OnConnected(now_, core::ConnectionId(ep), core::Direction::kOutbound,
+  Trace(e.owner, "connected",
+        "conn=" + std::to_string(TraceConn(ep)) + " peer=" + std::to_string(remote_peer));
+  nodes_[e.owner].peer->OnConnected(now_, ConnId(ep), core::Direction::kOutbound,
                                     core::PeerId(remote_peer));
   Drain(e.owner);
 }
 
 void Simulation::Impl::DoDisconnect(uint32_t p, const core::Disconnect& a) {
   uint32_t ep = static_cast<uint32_t>(a.conn.value());
-  SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p);
+  SWARM_CHECK(ep < endpoints_.size() && endpoints_[ep].owner == p && ConnId(ep) == a.conn);
   Endpoint& e = endpoints_[ep];
-  Trace(p, "disconnect", "conn=" + std::to_string(ep) + " reason=" +
+  Trace(p, "disconnect", "conn=" + std::to_string(TraceConn(ep)) + " reason=" +
                              std::string(core::DisconnectReasonName(a.reason)));
   e.open = false;  // the core already forgot it
   if (e.closed) return;
@@ -869,10 +918,17 @@ void Simulation::Impl::DoDisconnect(uint32_t p, const core::Disconnect& a) {
 // Closes `ep` and its remote end for data: flows both ways are aborted.
 void Simulation::Impl::CloseEndpoint(uint32_t ep) {
   Endpoint& e = endpoints_[ep];
+  PairClosed(ep);
   e.closed = true;
   AbortFlows(ep);
   endpoints_[e.remote].closed = true;
   AbortFlows(e.remote);
+}
+
+void Simulation::Impl::PairClosed(uint32_t ep) {
+  const Endpoint& e = endpoints_[ep];
+  SWARM_CHECK(!e.closed && !endpoints_[e.remote].closed);
+  closed_pairs_.emplace_back(now_ + e.latency * 2, ep & ~1u);
 }
 
 void Simulation::Impl::LinkFlow(Endpoint& e, FlowId f) {
@@ -918,8 +974,8 @@ void Simulation::Impl::DisconnectArrive(uint32_t ep) {
   e.open = false;
   e.closed = true;
   if (!nodes_[e.owner].present) return;
-  Trace(e.owner, "disconnected", "conn=" + std::to_string(ep));
-  nodes_[e.owner].peer->OnDisconnected(now_, core::ConnectionId(ep));
+  Trace(e.owner, "disconnected", "conn=" + std::to_string(TraceConn(ep)));
+  nodes_[e.owner].peer->OnDisconnected(now_, ConnId(ep));
   Drain(e.owner);
 }
 
@@ -983,7 +1039,7 @@ void Simulation::Impl::FlowDone(FlowId f, uint64_t gen) {
     // Usually the sender answers with the next block on this connection;
     // DoSendBlock then reuses the flow instead of removing and starting one.
     retiring_ = RetiringFlow{info.endpoint, f};
-    nodes_[sender].peer->OnBlockSent(now_, core::ConnectionId(info.endpoint), info.block);
+    nodes_[sender].peer->OnBlockSent(now_, ConnId(info.endpoint), info.block);
     Drain(sender);
     f = retiring_.flow;
     retiring_ = RetiringFlow{};
@@ -999,8 +1055,8 @@ void Simulation::Impl::PieceArrive(uint32_t ep, const core::BlockRef& b) {
   }
   result_.peers[e.owner].downloaded += b.length;
   result_.stats.bytes_delivered += b.length;
-  if (opt_.trace) Trace(e.owner, "piece", "conn=" + std::to_string(ep) + " " + BlockText(b));
-  nodes_[e.owner].peer->OnMessage(now_, core::ConnectionId(ep), core::Piece{b});
+  if (opt_.trace) Trace(e.owner, "piece", "conn=" + std::to_string(TraceConn(ep)) + " " + BlockText(b));
+  nodes_[e.owner].peer->OnMessage(now_, ConnId(ep), core::Piece{b});
   Drain(e.owner);
 }
 
@@ -1008,12 +1064,12 @@ void Simulation::Impl::Deliver(uint32_t ep, const core::Message& m) {
   Endpoint& e = endpoints_[ep];
   if (!e.open || !nodes_[e.owner].present) return;
   if (opt_.trace) {
-    std::string detail = "conn=" + std::to_string(ep) + " " + std::string(core::MessageName(m));
+    std::string detail = "conn=" + std::to_string(TraceConn(ep)) + " " + std::string(core::MessageName(m));
     if (auto* h = std::get_if<core::Have>(&m)) detail += " piece=" + std::to_string(h->piece.value());
     if (auto* r = std::get_if<core::Request>(&m)) detail += " " + BlockText(r->block);
     Trace(e.owner, "recv", detail);
   }
-  nodes_[e.owner].peer->OnMessage(now_, core::ConnectionId(ep), m);
+  nodes_[e.owner].peer->OnMessage(now_, ConnId(ep), m);
   Drain(e.owner);
 }
 

@@ -9,7 +9,9 @@
 // that stay, which a run surely needs; sim refuses a run by that part.
 // Calibrated against peak RSS (`/usr/bin/time -v`, huge pages on) of runs
 // on 2026-11-26/27; see docs/performance.md, "Memory estimate". For peers
-// that all stay it errs high: every calibration run used 7-48 % less.
+// that all stay it errs high: every calibration run used less, but for
+// one of fast links and 1 ms latency (the request pipeline then lets a
+// peer send far more blocks per second than the estimate counts).
 #ifndef SWARM_SIM_MEMORY_ESTIMATE_H_
 #define SWARM_SIM_MEMORY_ESTIMATE_H_
 
@@ -33,8 +35,14 @@ inline bool ClassStays(const Scenario& s, const PeerClassSpec& c) {
 }
 
 // Bytes. Each peer: a fixed part, a part per connection it may hold
-// (min(max_connections, peers - 1)), its piece state (per piece) and its
-// picker's two bytes per block of the torrent. The timeline: one sample
+// (min(max_connections, peers - 1)), its piece state (per piece), its
+// picker's two bytes per block of the torrent, and its share of the event
+// calendar: a part per block per second its upload can send, counted up
+// to kCountedBlocksPerSecond (the calendar's 4096 buckets keep the
+// capacity of the fullest moment each has seen, and the more blocks a
+// swarm moves per second the more events each holds; beyond ~200 blocks
+// a second a peer's requests in flight, not its link, limit what it
+// sends, at latencies of 20 ms and more). The timeline: one sample
 // row in memory plus its CSV text per sample_interval up to stop.max_time
 // (an upper bound: a run that stops when its leechers are done samples
 // less). Plus the program and its buffers.
@@ -44,10 +52,12 @@ inline bool ClassStays(const Scenario& s, const PeerClassSpec& c) {
 // come, whatever the others do.
 inline double EstimateMemoryOf(const Scenario& s, bool only_staying) {
   constexpr double kFixed = 20e6;
-  constexpr double kPerPeer = 32e3;
+  constexpr double kPerPeer = 20e3;  // 32e3 before the calendar term
   constexpr double kPerConnection = 800;
   constexpr double kPerPiecePerPeer = 80;  // 32 before de6e4c7; see docs/performance.md
   constexpr double kPerBlockPerPeer = 2;
+  constexpr double kPerUploadBlockPerSecond = 2000;
+  constexpr double kCountedBlocksPerSecond = 200;
   constexpr double kPerTimelineRow = 150;
   const double peers = s.TotalPeers();
   const double pieces = s.PieceCount();
@@ -60,8 +70,15 @@ inline double EstimateMemoryOf(const Scenario& s, bool only_staying) {
     if (only_staying && !ClassStays(s, c)) continue;
     const double connections =
         std::min<double>(s.PeerConfigFor(c).max_connections, std::max(0.0, peers - 1));
+    // A free rider sends no blocks.
+    const double blocks_per_second =
+        c.free_rider || s.file.block_size == 0
+            ? 0
+            : std::min(kCountedBlocksPerSecond,
+                       c.upload.bytes_per_second() / static_cast<double>(s.file.block_size));
     bytes += c.count * (kPerPeer + kPerConnection * connections + kPerPiecePerPeer * pieces +
-                        kPerBlockPerPeer * blocks);
+                        kPerBlockPerPeer * blocks +
+                        kPerUploadBlockPerSecond * blocks_per_second);
   }
   const double interval = s.sample_interval.seconds();
   if (interval > 0) bytes += kPerTimelineRow * (s.stop.max_time.seconds() / interval + 1);

@@ -68,6 +68,10 @@ struct RunStats {
   core::Bytes bytes_in_flight = 0;    // finished, not yet arrived at end
   uint64_t flows_aborted = 0;
   uint64_t flows_solved = 0;          // network model work measure
+  // Connections dialed (to a peer present), and the endpoint slots they
+  // took: two each, but closed connections' slots are reused.
+  uint64_t connections = 0;
+  uint64_t endpoint_slots = 0;
   // Sum over peers of core::PeerStats::downloaded + wasted.
   core::Bytes core_downloaded = 0;
   core::Bytes core_uploaded = 0;

@@ -6,23 +6,6 @@
 #include "sim/bounds.h"
 
 namespace swarm::sim {
-namespace {
-
-// As a person writes it: 1Gbit/s, not FormatRate's 1000Mbit/s.
-std::string RateText(core::Rate r) {
-  const double bps = r.bits_per_second();
-  char text[48];
-  if (bps >= 1e9) {
-    std::snprintf(text, sizeof text, "%gGbit/s", bps / 1e9);
-  } else if (bps >= 1e6) {
-    std::snprintf(text, sizeof text, "%gMbit/s", bps / 1e6);
-  } else {
-    std::snprintf(text, sizeof text, "%gkbit/s", bps / 1e3);
-  }
-  return text;
-}
-
-}  // namespace
 
 std::optional<std::string> NobodyCanComplete(const Scenario& s) {
   for (const PeerClassSpec& c : s.peers) {
@@ -46,7 +29,7 @@ std::vector<std::string> CoarseClockWarnings(const Scenario& s) {
                   "the flow model ends each block on a whole microsecond, so its transfers "
                   "may take up to %.3g %% longer than the rate says (docs/scenarios.md, "
                   "\"Fast links\")",
-                  c.name.c_str(), what, RateText(rate).c_str(),
+                  c.name.c_str(), what, core::FormatRate(rate).c_str(),
                   core::FormatBytes(s.file.block_size).c_str(), us, kShortestQuietBlockUs,
                   100 / us);
     out.push_back(text);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "sim/memory_estimate.h"
+#include "sim/scenario_warnings.h"
 #include "sim/scenario_yaml.h"
 #include "sim/write_file.h"
 
@@ -310,6 +311,45 @@ SweepMemory LargestRunMemory(const SweepSpec& spec) {
     }
   }
   return m;
+}
+
+std::vector<SweepWarning> SweepWarnings(const SweepSpec& spec) {
+  std::vector<std::string> base;  // empty when the base alone does not load
+  const auto loaded = LoadScenario(spec.scenario_file, spec.sets);
+  if (const Scenario* s = std::get_if<Scenario>(&loaded)) base = ScenarioWarnings(*s);
+  std::vector<bool> base_used(base.size(), false);
+  std::vector<SweepWarning> extra;
+  for (const auto& values : Combinations(spec)) {
+    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
+    const Scenario* s = std::get_if<Scenario>(&r);
+    if (!s) continue;  // CheckSweepSpec refuses the sweep first
+    std::string point;
+    for (size_t i = 0; i < spec.params.size(); ++i)
+      point += (i ? " " : "") + Assignment(spec.params[i].key, values[i]);
+    for (std::string& w : ScenarioWarnings(*s)) {
+      auto in_base = std::find(base.begin(), base.end(), w);
+      if (in_base != base.end()) {
+        base_used[in_base - base.begin()] = true;
+        continue;
+      }
+      auto same = std::find_if(extra.begin(), extra.end(),
+                               [&](const SweepWarning& e) { return e.text == w; });
+      if (same == extra.end()) {
+        extra.push_back(SweepWarning{std::move(w), {point}});
+      } else if (same->points.back() != point) {  // the same text twice in one run
+        same->points.push_back(point);
+      }
+    }
+  }
+  std::vector<SweepWarning> out;
+  for (size_t i = 0; i < base.size(); ++i) {
+    if (base_used[i] && std::find_if(out.begin(), out.end(), [&](const SweepWarning& e) {
+                          return e.text == base[i];
+                        }) == out.end())
+      out.push_back(SweepWarning{base[i], {}});
+  }
+  for (SweepWarning& w : extra) out.push_back(std::move(w));
+  return out;
 }
 
 unsigned JobsThatFit(unsigned jobs, double per_run, double have) {

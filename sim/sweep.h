@@ -128,6 +128,23 @@ struct SweepMemory {
 };
 SweepMemory LargestRunMemory(const SweepSpec& spec);
 
+// A scenario warning (ScenarioWarnings, as `sim run` prints) that runs of
+// the sweep get. `points` is empty for a warning of the base scenario (the
+// file with the fixed --set values); otherwise it lists the combinations
+// of --vary values that give this warning although the base does not, each
+// as "K1=V1 K2=V2" in the order of the --vary fields.
+struct SweepWarning {
+  std::string text;
+  std::vector<std::string> points;
+};
+
+// The sweep's scenario warnings, each distinct text once: first those of
+// the base scenario that at least one combination also gets (a warning
+// that every --vary value overrides away concerns no run), then, in plan
+// order, every further warning with the combinations that give it. The
+// seed changes none of them. The spec must have passed CheckSweepSpec.
+std::vector<SweepWarning> SweepWarnings(const SweepSpec& spec);
+
 // How many of `jobs` runs, each needing up to `per_run` bytes, can run at
 // once within `have` bytes: at least 1, at most `jobs`; `jobs` when either
 // amount is unknown (0).

@@ -415,6 +415,15 @@ int SweepCommands::Sweep(const std::string& argv0) const {
       }
     }
   }
+  // As `sim run` and `sim check` print them, on stderr (each run's own
+  // copy goes to its log, deleted when it succeeds); once per distinct
+  // warning, not once per run.
+  for (const SweepWarning& w : SweepWarnings(spec)) {
+    std::cerr << "sim sweep: warning: " << spec.scenario_file;
+    for (size_t i = 0; i < w.points.size(); ++i)
+      std::cerr << (i == 0 ? " with " : ", or with ") << w.points[i];
+    std::cerr << ": " << w.text << "\n";
+  }
   // As `sim run` would refuse each run, refuse the sweep before anything is
   // written; emitted jobs may run on other machines, which check for
   // themselves. As there, only the part of the classes that stay to the end

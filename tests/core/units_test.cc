@@ -40,17 +40,31 @@ TEST(Units, FormatRoundTrips) {
     EXPECT_EQ(FormatDuration(*ParseDuration(s)), s);
   for (const char* s : {"100MiB", "256KiB", "16KiB", "1000B"})
     EXPECT_EQ(FormatBytes(*ParseBytes(s)), s);
-  for (const char* s : {"10Mbit/s", "1Mbit/s", "512kbit/s", "1.5Mbit/s"})
+  for (const char* s : {"10Mbit/s", "1Mbit/s", "512kbit/s", "1.5Mbit/s", "1Gbit/s",
+                        "1.5Gbit/s", "10Gbit/s", "1000Gbit/s", "1234.5678Mbit/s"})
     EXPECT_EQ(FormatRate(*ParseRate(s)), s);
   for (const char* s : {"7/min", "0.2/s", "3/h"})
     EXPECT_EQ(FormatFrequency(*ParseFrequency(s)), s);
+}
+
+// The largest unit in which the value is exact: a resolved scenario
+// wrote 1 Gbit/s as 1000Mbit/s and the largest rate as 1000000Mbit/s.
+TEST(Units, RatesInTheLargestExactUnit) {
+  EXPECT_EQ(FormatRate(*ParseRate("1000Mbit/s")), "1Gbit/s");
+  EXPECT_EQ(FormatRate(*ParseRate("2500Mbit/s")), "2.5Gbit/s");
+  EXPECT_EQ(FormatRate(*ParseRate("125MB/s")), "1Gbit/s");
+  EXPECT_EQ(FormatRate(kMaxRate), "1000Gbit/s");
+  EXPECT_EQ(FormatRate(*ParseRate("999Mbit/s")), "999Mbit/s");       // under 1 Gbit/s
+  EXPECT_EQ(FormatRate(*ParseRate("1000kbit/s")), "1Mbit/s");
+  EXPECT_EQ(FormatRate(*ParseRate("1MiB/s")), "8.388608Mbit/s");
 }
 
 // A resolved scenario must reproduce its run: whatever a value was written
 // as, its formatted text reads back as exactly the same double.
 TEST(Units, FormattedValuesReadBackExactly) {
   for (const char* s : {"1.23456789012Mbit/s", "1234567.89bit/s", "1MiB/s", "3bit/s",
-                        "0.1Mbit/s", "12.5MB/s"}) {
+                        "0.1Mbit/s", "12.5MB/s", "1.23456789Gbit/s", "1GiB/s",
+                        "999.9999999Gbit/s"}) {
     const Rate r = *ParseRate(s);
     EXPECT_EQ(ParseRate(FormatRate(r))->bytes_per_second(), r.bytes_per_second()) << s;
   }

@@ -43,7 +43,7 @@ TEST(MakeDriverOptionsTest, OutOfRangeCountsNameTheirFlag) {
 // unit; the message now gives the range and the form.
 TEST(MakeDriverOptionsTest, ARateOutOfRangeSaysTheRange) {
   EXPECT_EQ(ProblemWith([](CommonOptions* c) { c->upload_limit = "9999999TiB/s"; }),
-            "--upload-limit: expected a rate with its unit, 0 to 1000000Mbit/s (e.g. 2MiB/s "
+            "--upload-limit: expected a rate with its unit, 0 to 1000Gbit/s (e.g. 2MiB/s "
             "or 10Mbit/s), got '9999999TiB/s'");
 }
 

@@ -125,4 +125,31 @@ line=$(bounds_line --set peers.0.upload=1Mbit/s)
 line=$(bounds_line --set peers.0.upload=1Mbit/s --set peers.1.download=1Mbit/s)
 [[ $line =~ ^\ \ piece-granular\ +[0-9.]+\ s$ ]] || fail "sim bounds, download = upload: $line"
 
+# sim sweep prints the same warnings, on stderr, each distinct one once
+# (not once per run): the base scenario's (here a free-riding seed, with
+# --set), then those only some combinations of --vary values give, naming
+# them. It printed none. Neither goes into the sweep's files.
+sweep=(sweep "$small" --seeds 2 --set peers.0.free_rider=true
+       --vary peers.1.download=8Mbit/s,10Gbit/s,20Gbit/s --vary peers.1.count=4,5)
+expect 0 "^sim sweep: warning: $small: no class that can upload good data holds the file" \
+  "$sim" "${sweep[@]}" --emit-jobs --out "$work/sw"
+[[ $(grep -c "no class that can upload" "$work/err") == 1 ]] ||
+  fail "sweep: the base warning not printed once: $(cat "$work/err")"
+grep -qE "^sim sweep: warning: $small with peers.1.download=10Gbit/s peers.1.count=4, or with peers.1.download=10Gbit/s peers.1.count=5: class 'leecher': at its download rate \(10Gbit/s\) a 16KiB block lasts 13.1 us" \
+  "$work/err" || fail "sweep: no warning naming the 10Gbit/s runs: $(cat "$work/err")"
+[[ $(grep -c "download rate (20Gbit/s)" "$work/err") == 1 ]] ||
+  fail "sweep: the 20Gbit/s warning not printed once: $(cat "$work/err")"
+[[ $(grep -c "warning" "$work/err") == 3 ]] || fail "sweep: not 3 warnings: $(cat "$work/err")"
+grep -q "8Mbit/s.*warning\|warning.*8Mbit/s" "$work/err" && fail "sweep: a warning for 8Mbit/s"
+grep -rq "warning" "$work/out" "$work/sw" && fail "sweep: a warning in stdout or the sweep folder"
+# Also when the runs go ahead (and --quiet), and a base warning no run gets
+# (every --vary value overrides it away) is not printed.
+sed 's/download: 8Mbit\/s/download: 20Gbit\/s/' "$small" >"$work/fast.yaml"
+expect 0 "^sim sweep: warning: $work/fast.yaml with peers.1.download=10Gbit/s: class 'leecher'" \
+  "$sim" sweep "$work/fast.yaml" --seeds 1 --jobs 1 --quiet --out "$work/sw2" \
+  --vary peers.1.download=8Mbit/s,10Gbit/s
+grep -q "20Gbit/s" "$work/err" && fail "sweep: a warning of the base that no run has: $(cat "$work/err")"
+[[ $(grep -c "warning" "$work/err") == 1 ]] || fail "sweep --quiet: not 1 warning: $(cat "$work/err")"
+grep -rq "warning" "$work/out" "$work/sw2" && fail "sweep: a warning in stdout or the sweep folder"
+
 exit $((failures > 0))
