@@ -30,34 +30,13 @@ std::optional<core::InfoHash> HashFromBytes(const std::string& b) {
   return h;
 }
 
-// "ipv4:127.0.0.1:5555" -> "127.0.0.1"; "ipv6:[::1]:5555" -> "[::1]".
-// gRPC writes the peer as a URI, IPv6 brackets percent-encoded
-// ("ipv6:%5B::1%5D:5555"): decoded here, or the host would be "%5B::1%5D",
-// which no peer can dial (and ValidPeerEndpoint drops).
-std::string HostOfPeer(const std::string& peer) {
-  std::string s;
-  for (size_t i = 0; i < peer.size(); ++i) {
-    auto hex = [&](size_t k) { return std::isxdigit(static_cast<unsigned char>(peer[k])); };
-    if (peer[i] == '%' && i + 2 < peer.size() && hex(i + 1) && hex(i + 2)) {
-      s.push_back(static_cast<char>(std::stoi(peer.substr(i + 1, 2), nullptr, 16)));
-      i += 2;
-    } else {
-      s.push_back(peer[i]);
-    }
-  }
-  auto colon = s.find(':');
-  if (colon != std::string::npos) s = s.substr(colon + 1);
-  auto last = s.rfind(':');
-  return last == std::string::npos ? s : s.substr(0, last);
-}
-
 // Fills an empty or wildcard host in "host:port" with the observed address.
 std::string ResolveEndpoint(const std::string& endpoint, const std::string& peer) {
   auto last = endpoint.rfind(':');
   if (last == std::string::npos) return endpoint;
   std::string host = endpoint.substr(0, last);
   if (host.empty() || host == "0.0.0.0" || host == "[::]") {
-    return HostOfPeer(peer) + endpoint.substr(last);
+    return HostOfGrpcPeer(peer) + endpoint.substr(last);
   }
   return endpoint;
 }
