@@ -79,8 +79,10 @@ struct DriverOptions {
   // download (the core dials only so many at once).
   core::Duration connect_timeout = core::Duration::Seconds(5);
   core::PeerConfig peer;
-  // What the tracker tells others to dial: "host:port"; an empty host lets
-  // the tracker fill in the address it sees.
+  // What this peer announces as the address to dial: "host:port". A
+  // TrackerServer lists the port at the address the announce came from;
+  // it keeps the host only if it trusts announced hosts
+  // (TrackerServerOptions), and fills in an empty one either way.
   std::string endpoint;
   // Zero: unlimited.
   core::Rate upload_limit = core::Rate::Zero();
