@@ -149,6 +149,10 @@ class Link {
   // when a memory quota cut it off); "" while it is open, or when it ended
   // without an error. For log lines; set before on_closed is called.
   virtual std::string CloseReason() const { return ""; }
+  // The remote's host, for log lines: the address an inbound stream came
+  // from ("127.0.0.1", "[::1]"), or the host of the endpoint dialed. ""
+  // if not known.
+  virtual std::string RemoteHost() const { return ""; }
   // The driver is done with a message handed to on_message whose ReadCost
   // was `cost`: reading resumes if it had paused. Every message must be
   // consumed once, unless the link is closed (once the stream is done, its

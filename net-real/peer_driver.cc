@@ -57,7 +57,8 @@ PeerDriver::PeerDriver(const core::TorrentInfo& info, std::unique_ptr<PieceStore
       read_budget_(std::make_shared<ReadBudget>(options_.read_budget_bytes)),
       disk_loop_(std::make_shared<EventLoop>()),
       up_bucket_(options_.upload_limit, BurstFor(options_.upload_limit)),
-      down_bucket_(options_.download_limit, BurstFor(options_.download_limit)) {
+      down_bucket_(options_.download_limit, BurstFor(options_.download_limit)),
+      remote_log_(options_.remote_log_limit) {
   progress_.piece_count = info_.piece_count();
   progress_.pieces = static_cast<uint32_t>(initial_have_.Count());
   progress_.have = initial_have_;
@@ -131,6 +132,7 @@ void PeerDriver::Run() {
   peer_->OnStart(now, initial_have_);
   Drain(now);
   loop_->Run([this] { return NextWake(); }, [this](core::Time t) { OnWake(t); });
+  LogSummaries(remote_log_.Flush(SteadyNow()));
   for (auto& [conn, state] : links_) state.link->Close();
   links_.clear();
   Publish(SteadyNow());
@@ -156,6 +158,7 @@ std::optional<core::Time> PeerDriver::NextWake() {
 }
 
 void PeerDriver::OnWake(core::Time now) {
+  LogSummaries(remote_log_.TakeSummaries(now));
   ExpireAuth(now);
   ExpireDials(now);
   for (int i = 0; i < 1000; ++i) {
@@ -375,9 +378,9 @@ void PeerDriver::Authenticated(core::Time now, core::ConnectionId c) {
 }
 
 void PeerDriver::FailAuth(core::Time now, core::ConnectionId c, const std::string& why) {
-  Log(LogLevel::kWarn, "conn " + std::to_string(c.value()) +
-                           ": peer authentication failed (" + why +
-                           "); closed, and no strike against the id it claimed");
+  LogRemote(now, c, LogLevel::kWarn,
+            "peer authentication failed (" + why +
+                "); closed, and no strike against the id it claimed");
   {
     std::lock_guard<std::mutex> lock(progress_mu_);
     ++progress_.auth_failures;
@@ -448,8 +451,7 @@ void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
                       : "malformed message during the handshake: " + error);
   }
   if (!d) {
-    Log(LogLevel::kWarn, "conn " + std::to_string(c.value()) +
-                             ": malformed message (" + error + "), disconnecting");
+    LogRemote(now, c, LogLevel::kWarn, "malformed message (" + error + "), disconnecting");
     {
       std::lock_guard<std::mutex> lock(progress_mu_);
       ++progress_.malformed_messages;
@@ -810,6 +812,23 @@ void PeerDriver::Publish(core::Time now) {
 
 void PeerDriver::Log(LogLevel level, const std::string& msg) {
   if (options_.log) options_.log(level, msg);
+}
+
+void PeerDriver::LogRemote(core::Time now, core::ConnectionId c, LogLevel level,
+                           const std::string& msg) {
+  auto it = links_.find(c);
+  const std::string host =
+      it != links_.end() && it->second.link ? it->second.link->RemoteHost() : "";
+  const bool allowed = remote_log_.Allow(now, host);
+  LogSummaries(remote_log_.TakeSummaries(now));  // one of the host's, if its interval rolled
+  if (allowed) {
+    Log(level, "conn " + std::to_string(c.value()) + (host.empty() ? "" : " from " + host) +
+                   ": " + msg);
+  }
+}
+
+void PeerDriver::LogSummaries(std::vector<std::string> summaries) {
+  for (const std::string& line : summaries) Log(LogLevel::kWarn, line);
 }
 
 }  // namespace swarm::net

@@ -40,6 +40,7 @@
 #include "core/torrent_info.h"
 #include "net-real/event_loop.h"
 #include "net-real/link.h"
+#include "net-real/log_limiter.h"
 #include "net-real/peer_auth.h"
 #include "net-real/piece_store.h"
 #include "net-real/token_bucket.h"
@@ -78,8 +79,10 @@ struct DriverOptions {
   // download (the core dials only so many at once).
   core::Duration connect_timeout = core::Duration::Seconds(5);
   core::PeerConfig peer;
-  // What the tracker tells others to dial: "host:port"; an empty host lets
-  // the tracker fill in the address it sees.
+  // What this peer announces as the address to dial: "host:port". A
+  // TrackerServer lists the port at the address the announce came from;
+  // it keeps the host only if it trusts announced hosts
+  // (TrackerServerOptions), and fills in an empty one either way.
   std::string endpoint;
   // Zero: unlimited.
   core::Rate upload_limit = core::Rate::Zero();
@@ -103,6 +106,11 @@ struct DriverOptions {
   // (Link::Retain) until they are written.
   size_t read_budget_bytes = kDefaultReadBudgetBytes;
   LogFn log;
+  // Lines about what a remote did wrong (a failed authentication, a
+  // malformed message) are limited per remote host, so that a client
+  // reconnecting with garbage cannot flood the log: 5 a minute, then one
+  // summary line (LogLimiter).
+  LogLimiterOptions remote_log_limit;
   // Tests only: called on the disk thread before each received block is
   // written, e.g. to stand for a slow disk. Null: nothing.
   std::function<void()> before_block_write;
@@ -255,6 +263,11 @@ class PeerDriver : public InboundSink {
   Link::Handlers MakeHandlers(core::ConnectionId c, int auth_messages);
   void Publish(core::Time now);
   void Log(LogLevel level, const std::string& msg);
+  // A line about what connection c's remote did ("conn N from HOST:
+  // MSG"), unless remote_log_ holds it back; writes the limiter's due
+  // summaries too.
+  void LogRemote(core::Time now, core::ConnectionId c, LogLevel level, const std::string& msg);
+  void LogSummaries(std::vector<std::string> summaries);
 
   const core::TorrentInfo info_;
   std::unique_ptr<PieceStore> store_;
@@ -311,6 +324,7 @@ class PeerDriver : public InboundSink {
   bool stopping_ = false;
   std::optional<core::Time> stop_deadline_;
   std::optional<core::Time> last_publish_;
+  LogLimiter remote_log_;  // driver thread only
 
   mutable std::mutex progress_mu_;
   DriverProgress progress_;

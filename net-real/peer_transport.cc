@@ -12,6 +12,7 @@
 #include <grpcpp/resource_quota.h>
 
 #include <atomic>
+#include <cctype>
 #include <deque>
 #include <vector>
 
@@ -291,8 +292,9 @@ namespace {
 
 class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
  public:
-  static ServerLink* Create(std::shared_ptr<PeerServer::Router> router) {
+  static ServerLink* Create(std::shared_ptr<PeerServer::Router> router, std::string host) {
     auto link = std::shared_ptr<ServerLink>(new ServerLink(router));
+    link->host_ = std::move(host);
     link->self_ = link;
     link->as_waiter_ = link;
     // A stream that never sends its handshake would otherwise be held for
@@ -345,6 +347,8 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
     self_.reset();  // may delete this
   }
 
+  std::string RemoteHost() const override { return host_; }
+
   void Reject(grpc::StatusCode code, const std::string& why) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -393,6 +397,7 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
   }
 
   std::shared_ptr<PeerServer::Router> router_;
+  std::string host_;  // set before the stream starts; then read only
   uint64_t stream_no_ = 0;  // key in router_->unrouted
   bool routed_ = false;
   grpc::Status finish_status_ = grpc::Status::OK;
@@ -401,8 +406,9 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
 class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
  public:
   static std::shared_ptr<Link> Create(std::shared_ptr<grpc::Channel> channel,
-                                      Link::Handlers h) {
+                                      Link::Handlers h, std::string host) {
     auto link = std::shared_ptr<ClientLink>(new ClientLink());
+    link->host_ = std::move(host);
     link->read_ahead_ = h.read_ahead_bytes;
     link->budget_ = h.read_budget;
     link->max_queued_ = h.max_queued_sends;
@@ -449,6 +455,8 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
     return close_reason_;
   }
 
+  std::string RemoteHost() const override { return host_; }
+
  private:
   static std::string CodeName(grpc::StatusCode code) {
     switch (code) {
@@ -465,6 +473,7 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
     RemoveHold();
   }
   std::shared_ptr<grpc::Channel> channel_;  // outlives the call
+  std::string host_;  // set before the call starts; then read only
   grpc::ClientContext context_;
   std::string close_reason_;  // under mu_; set in OnDone
 };
@@ -476,8 +485,8 @@ class PeerWireService
  public:
   explicit PeerWireService(std::shared_ptr<PeerServer::Router> router)
       : router_(std::move(router)) {}
-  grpc::ServerBidiReactor<W, W>* Connect(grpc::CallbackServerContext*) override {
-    return ServerLink::Create(router_);
+  grpc::ServerBidiReactor<W, W>* Connect(grpc::CallbackServerContext* ctx) override {
+    return ServerLink::Create(router_, HostOfGrpcPeer(ctx->peer()));
   }
 
  private:
@@ -612,9 +621,30 @@ std::shared_ptr<Link> Dialer::Dial(const std::string& endpoint, Link::Handlers h
     }
     channel = c;
   }
-  return ClientLink::Create(std::move(channel), std::move(h));
+  const size_t colon = endpoint.rfind(':');
+  return ClientLink::Create(std::move(channel), std::move(h),
+                            colon == std::string::npos ? endpoint : endpoint.substr(0, colon));
 }
 
 int LiveLinks() { return g_live_links.load(); }
+
+// Decoded here: the host would otherwise read "%5B::1%5D", which no peer
+// can dial (and ValidPeerEndpoint drops).
+std::string HostOfGrpcPeer(const std::string& peer) {
+  std::string s;
+  for (size_t i = 0; i < peer.size(); ++i) {
+    auto hex = [&](size_t k) { return std::isxdigit(static_cast<unsigned char>(peer[k])); };
+    if (peer[i] == '%' && i + 2 < peer.size() && hex(i + 1) && hex(i + 2)) {
+      s.push_back(static_cast<char>(std::stoi(peer.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      s.push_back(peer[i]);
+    }
+  }
+  auto colon = s.find(':');
+  if (colon != std::string::npos) s = s.substr(colon + 1);
+  auto last = s.rfind(':');
+  return last == std::string::npos ? s : s.substr(0, last);
+}
 
 }  // namespace swarm::net

@@ -142,6 +142,11 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
 // MakeChannel, PeerServer::Start and TrackerServer::Start call it.
 void PinCallbackQueue();
 
+// The host in gRPC's name for a peer's address: "ipv4:127.0.0.1:5555" ->
+// "127.0.0.1"; "ipv6:%5B::1%5D:5555" (gRPC percent-encodes the brackets)
+// -> "[::1]".
+std::string HostOfGrpcPeer(const std::string& peer);
+
 // Links not yet done, process-wide: lets a process wait for its streams to
 // wind down before exiting.
 int LiveLinks();

@@ -334,12 +334,21 @@ bool PieceStore::VerifyPiece(core::PieceIndex p) {
     running_.erase(it);
     if (r->next_offset == info_.PieceSize(p)) return r->hasher.Finish() == info_.piece_hash(p);
   }
-  std::vector<uint8_t> buf(static_cast<size_t>(info_.PieceSize(p)));
-  if (PreadAll(fd_, reinterpret_cast<char*>(buf.data()), buf.size(),
-               info_.PieceOffset(p)) != 0) {
-    return false;
+  // Read back in chunks: a piece may be up to a GiB (a tracker's metadata
+  // may say so), and a buffer of its size per check would be that much
+  // memory on every resume or out-of-order piece.
+  const core::Bytes size = info_.PieceSize(p);
+  std::vector<uint8_t> buf(static_cast<size_t>(std::min<core::Bytes>(size, kVerifyChunkBytes)));
+  core::Sha256Hasher hasher;
+  for (core::Bytes done = 0; done < size;) {
+    const size_t n = static_cast<size_t>(std::min<core::Bytes>(size - done, buf.size()));
+    if (PreadAll(fd_, reinterpret_cast<char*>(buf.data()), n, info_.PieceOffset(p) + done) != 0) {
+      return false;
+    }
+    hasher.Update(std::span<const uint8_t>(buf.data(), n));
+    done += static_cast<core::Bytes>(n);
   }
-  return core::Sha256(buf) == info_.piece_hash(p);
+  return hasher.Finish() == info_.piece_hash(p);
 }
 
 std::optional<PieceStore::FileId> PieceStore::FileIdOf(const std::string& path) {

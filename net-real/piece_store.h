@@ -106,7 +106,8 @@ class PieceStore {
   // while downloading (the partial file is ours to write).
   std::optional<Stamp> stamp() const;
   // True if the piece's bytes hash to the torrent's piece hash: from the
-  // running hash if every block came in order, else read back from disk.
+  // running hash if every block came in order, else read back from disk
+  // kVerifyChunkBytes at a time (never the whole piece at once).
   bool VerifyPiece(core::PieceIndex p);
   // True if the file has no name left (its folder, or the file itself, was
   // deleted): whatever is written to it now is lost when it is closed.
@@ -145,6 +146,10 @@ class PieceStore {
   bool changed_on_disk_ = false;
   const core::TorrentInfo& info_;
 };
+
+// How much of a piece VerifyPiece reads back from disk at a time: its
+// memory per check whatever the piece length (pieces may be up to 1 GiB).
+inline constexpr core::Bytes kVerifyChunkBytes = 1024 * 1024;
 
 // Longest torrent name we store: the partial file adds ".<12 hex>.part"
 // (18 bytes) and Linux file names hold at most 255.

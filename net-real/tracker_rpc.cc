@@ -30,36 +30,20 @@ std::optional<core::InfoHash> HashFromBytes(const std::string& b) {
   return h;
 }
 
-// "ipv4:127.0.0.1:5555" -> "127.0.0.1"; "ipv6:[::1]:5555" -> "[::1]".
-// gRPC writes the peer as a URI, IPv6 brackets percent-encoded
-// ("ipv6:%5B::1%5D:5555"): decoded here, or the host would be "%5B::1%5D",
-// which no peer can dial (and ValidPeerEndpoint drops).
-std::string HostOfPeer(const std::string& peer) {
-  std::string s;
-  for (size_t i = 0; i < peer.size(); ++i) {
-    auto hex = [&](size_t k) { return std::isxdigit(static_cast<unsigned char>(peer[k])); };
-    if (peer[i] == '%' && i + 2 < peer.size() && hex(i + 1) && hex(i + 2)) {
-      s.push_back(static_cast<char>(std::stoi(peer.substr(i + 1, 2), nullptr, 16)));
-      i += 2;
-    } else {
-      s.push_back(peer[i]);
-    }
-  }
-  auto colon = s.find(':');
-  if (colon != std::string::npos) s = s.substr(colon + 1);
-  auto last = s.rfind(':');
-  return last == std::string::npos ? s : s.substr(0, last);
-}
-
-// Fills an empty or wildcard host in "host:port" with the observed address.
-std::string ResolveEndpoint(const std::string& endpoint, const std::string& peer) {
+// Where the tracker lists an announcing peer: the announced port at the
+// address its request came from (`peer`, as gRPC reports it). The
+// announced host is kept only when `trust_announced_host` is set and it
+// is neither empty nor a wildcard. An empty endpoint (a peer that takes no
+// connections) stays empty.
+std::string ResolveEndpoint(const std::string& endpoint, const std::string& peer,
+                            bool trust_announced_host) {
   auto last = endpoint.rfind(':');
   if (last == std::string::npos) return endpoint;
   std::string host = endpoint.substr(0, last);
-  if (host.empty() || host == "0.0.0.0" || host == "[::]") {
-    return HostOfPeer(peer) + endpoint.substr(last);
+  if (trust_announced_host && !host.empty() && host != "0.0.0.0" && host != "[::]") {
+    return endpoint;
   }
-  return endpoint;
+  return HostOfGrpcPeer(peer) + endpoint.substr(last);
 }
 
 void ToProto(const core::FileEntry& e, wire::FileSummary* out) {
@@ -207,8 +191,8 @@ void AnnounceReplayGuard::ForgetOldest() {
 class TrackerService : public wire::Tracker::CallbackService {
  public:
   TrackerService(std::shared_ptr<EventLoop> loop, core::Tracker* tracker,
-                 AnnounceReplayGuard* guard)
-      : loop_(std::move(loop)), tracker_(tracker), guard_(guard) {}
+                 AnnounceReplayGuard* guard, TrackerServerOptions options)
+      : loop_(std::move(loop)), tracker_(tracker), guard_(guard), options_(options) {}
 
   grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* ctx,
                                     const wire::PublishRequest* req,
@@ -219,16 +203,20 @@ class TrackerService : public wire::Tracker::CallbackService {
       r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed torrent"));
       return r;
     }
-    loop_->Post([this, r, resp, info = std::move(*info)] {
+    loop_->Post([this, r, resp, info = std::move(*info), host = HostOfGrpcPeer(ctx->peer())] {
       // A name no `swarm get` can store (over kMaxFileNameBytes: its
       // partial file's name would not fit) is not listed: the core's own
       // rule, for the simulator, allows up to 255 bytes.
-      core::PublishResult result = SafeFileName(info.name())
-                                       ? tracker_->Publish(SteadyNow(), info)
-                                       : core::PublishResult::kInvalid;
-      resp->set_result(static_cast<wire::PublishResponse::Result>(result));
-      resp->set_info_hash(info.info_hash().data(), info.info_hash().size());
-      r->Finish(grpc::Status::OK);
+      if (!SafeFileName(info.name())) {
+        return FinishPublish(r, resp, info, core::PublishResult::kInvalid);
+      }
+      if (auto why = OverHostLimit(host, info.info_hash())) {
+        r->Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, *why));
+        return;
+      }
+      const core::PublishResult result = tracker_->Publish(SteadyNow(), info);
+      if (result == core::PublishResult::kPublished) Published(host, info.info_hash());
+      FinishPublish(r, resp, info, result);
     });
     return r;
   }
@@ -290,7 +278,11 @@ class TrackerService : public wire::Tracker::CallbackService {
       r->Finish(grpc::Status::OK);
       return r;
     }
-    a.peer.endpoint = ResolveEndpoint(req->endpoint(), ctx->peer());
+    // Listed at the address the request came from unless told otherwise:
+    // an announced host would let any client make every other peer dial
+    // a third party.
+    a.peer.endpoint =
+        ResolveEndpoint(req->endpoint(), ctx->peer(), options_.trust_announced_hosts);
     loop_->Post([this, r, resp, a, counter = sig.counter] {
       // Checked and recorded on the core's thread, in arrival order. A
       // signed announce is used once, whatever the core makes of it.
@@ -336,22 +328,70 @@ class TrackerService : public wire::Tracker::CallbackService {
   }
 
  private:
+  void FinishPublish(grpc::ServerUnaryReactor* r, wire::PublishResponse* resp,
+                     const core::TorrentInfo& info, core::PublishResult result) {
+    resp->set_result(static_cast<wire::PublishResponse::Result>(result));
+    resp->set_info_hash(info.info_hash().data(), info.info_hash().size());
+    r->Finish(grpc::Status::OK);
+  }
+
+  // Why `host` may not publish another file (options_.max_files_per_host),
+  // or nullopt. A file the tracker holds already does not count as another.
+  std::optional<std::string> OverHostLimit(const std::string& host, const core::InfoHash& hash) {
+    if (options_.max_files_per_host == 0 || tracker_->FindByHash(hash)) return std::nullopt;
+    auto it = published_by_.find(host);
+    if (it == published_by_.end()) return std::nullopt;
+    ForgetDropped(&it->second);
+    if (it->second.size() < options_.max_files_per_host) return std::nullopt;
+    return "this address (" + host + ") has published " + std::to_string(it->second.size()) +
+           " of the files the tracker lists, the most it takes from one address " +
+           "(swarm tracker --max-files-per-host); files are dropped a minute after their " +
+           "last peer left";
+  }
+
+  void Published(const std::string& host, const core::InfoHash& hash) {
+    published_by_[host].insert(hash);
+    // Entries of files the core has dropped are pruned when their host
+    // publishes again, and every kPruneEvery publishes all of them: those
+    // of hosts gone quiet are never more than that many beyond the files
+    // the tracker holds.
+    if (++publishes_since_prune_ < kPruneEvery) return;
+    publishes_since_prune_ = 0;
+    for (auto it = published_by_.begin(); it != published_by_.end();) {
+      ForgetDropped(&it->second);
+      it = it->second.empty() ? published_by_.erase(it) : std::next(it);
+    }
+  }
+
+  void ForgetDropped(std::set<core::InfoHash>* hashes) {
+    std::erase_if(*hashes, [this](const core::InfoHash& h) { return !tracker_->FindByHash(h); });
+  }
+
+  static constexpr uint32_t kPruneEvery = 1024;
+
   std::shared_ptr<EventLoop> loop_;
   core::Tracker* tracker_;
   AnnounceReplayGuard* guard_;
+  const TrackerServerOptions options_;
+  // Loop thread only: which files each host published (by the address its
+  // request came from) that the tracker may still hold.
+  std::map<std::string, std::set<core::InfoHash>> published_by_;
+  uint32_t publishes_since_prune_ = 0;
 };
 
 TrackerServer::~TrackerServer() { Shutdown(); }
 
 std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
                                                     const core::TrackerConfig& config,
-                                                    uint64_t seed, std::string* error) {
+                                                    uint64_t seed, std::string* error,
+                                                    const TrackerServerOptions& options) {
   PinCallbackQueue();
   std::unique_ptr<TrackerServer> s(new TrackerServer());
   s->loop_ = std::make_shared<EventLoop>();
   s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
   s->guard_ = std::make_unique<AnnounceReplayGuard>();
-  s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get(), s->guard_.get());
+  s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get(), s->guard_.get(),
+                                                 options);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
   // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
@@ -433,7 +473,8 @@ std::string Describe(const std::string& target, const grpc::Status& s) {
 // or one that calls our request malformed, will say the same next time.
 bool Hopeless(const grpc::Status& s) {
   return s.error_code() == grpc::StatusCode::UNIMPLEMENTED ||
-         s.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
+         s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+         s.error_code() == grpc::StatusCode::PERMISSION_DENIED;  // a publish over a limit
 }
 
 }  // namespace

@@ -79,7 +79,9 @@ inline constexpr size_t kTrackerServerMemoryQuota = 3 * size_t{kMaxTrackerMessag
 // 300 bytes. An empty endpoint (a peer that takes no connections) is
 // valid. Anything else (a gRPC target such as "unix:/path", or "unix:6881"
 // whose host is a gRPC scheme name; a megabyte of text) is refused by the
-// tracker and dropped by a peer that gets it in an announce answer.
+// tracker and dropped by a peer that gets it in an announce answer. (The
+// tracker lists the announced host only when told to trust it:
+// TrackerServerOptions.)
 bool ValidPeerEndpoint(const std::string& endpoint);
 
 // Counters an AnnounceReplayGuard remembers at most (two tree nodes, 192
@@ -137,12 +139,34 @@ class AnnounceReplayGuard {
   uint64_t floor_ = 0;  // highest counter forgotten
 };
 
+// What a TrackerServer believes of its clients.
+struct TrackerServerOptions {
+  // Whether a peer is listed at the host it announces. False (the
+  // default): it is listed at the address its announce came from, with
+  // the port it announced, whatever host it names, so that no client can
+  // make every other peer dial a third party (real trackers ignore an
+  // announced IP by default too). True: an announced host other than an
+  // empty or wildcard one is listed as sent; for peers that reach the
+  // tracker through a proxy or another network than their peers do.
+  // `swarm tracker --trust-announced-hosts`.
+  bool trust_announced_hosts = false;
+  // Files one host (the address its requests come from) may have listed
+  // at once; a publish past it is refused with PERMISSION_DENIED and a
+  // reason, so that one client cannot fill the tracker's files for
+  // everyone (core::TrackerConfig::max_files bounds them all together).
+  // A file counts for the host that published it first, until the
+  // tracker drops it. 0 (the default): no bound. `swarm tracker
+  // --max-files-per-host`, default 1000 there.
+  uint32_t max_files_per_host = 0;
+};
+
 class TrackerServer {
  public:
   ~TrackerServer();
   static std::unique_ptr<TrackerServer> Start(const std::string& listen,
                                               const core::TrackerConfig& config,
-                                              uint64_t seed, std::string* error);
+                                              uint64_t seed, std::string* error,
+                                              const TrackerServerOptions& options = {});
   int port() const { return port_; }
   void Shutdown();
 

@@ -72,8 +72,10 @@ std::optional<std::string> UnshareableFile(const std::string& path, core::Bytes 
 
 // --- tracker -----------------------------------------------------------------
 
-int RunTracker(const std::string& listen, const std::string& announce_interval,
-               const std::string& log_level) {
+int RunTracker(const TrackerOptions& options) {
+  const std::string& listen = options.listen;
+  const std::string& announce_interval = options.announce_interval;
+  const std::string& log_level = options.log_level;
   if (!ParseLevel(log_level)) return UserError("--log-level: expected error|warn|info|debug");
   auto interval = ParseDuration(announce_interval);
   if (!interval) {
@@ -102,16 +104,25 @@ int RunTracker(const std::string& listen, const std::string& announce_interval,
   // if no peer came (the time its seed has to announce). A `share` still
   // running publishes it again within a minute should the tracker drop it.
   config.forget_file_after = core::Duration::Seconds(60);
-  // What any client can make it hold: 10000 files, 2^23 piece hashes
+  // What any client can make it hold: --max-files (10000), 2^23 piece hashes
   // (256 MiB, 2 TiB of files at 256 KiB pieces), 200000 peer records.
-  config.max_files = 10000;
+  if (options.max_files < 1) return UserError("--max-files: must be at least 1");
+  if (options.max_files_per_host < 1 || options.max_files_per_host > options.max_files) {
+    return UserError("--max-files-per-host: must be 1..--max-files (" +
+                     std::to_string(options.max_files) + "), got " +
+                     std::to_string(options.max_files_per_host));
+  }
+  config.max_files = options.max_files;
   config.max_total_pieces = uint64_t{1} << 23;
   config.max_peers = 200000;
   if (auto err = config.Validate()) return UserError("tracker configuration: " + *err);
   if (auto problem = ListenProblem(listen)) return UserError("--listen: " + *problem);
   std::string error;
   GrpcLogHold hold;  // the port was free just now, but may not be any more
-  auto server = TrackerServer::Start(listen, config, DrawSeed(0), &error);
+  TrackerServerOptions server_options;
+  server_options.trust_announced_hosts = options.trust_announced_hosts;
+  server_options.max_files_per_host = options.max_files_per_host;
+  auto server = TrackerServer::Start(listen, config, DrawSeed(0), &error, server_options);
   hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
   Print("tracker listening on " + PrintableAddress(listen, server->port()));

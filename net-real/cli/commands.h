@@ -37,8 +37,22 @@ struct CommonOptions {
   bool corrupt_uploads = false;  // hidden, for tests
 };
 
-int RunTracker(const std::string& listen, const std::string& announce_interval,
-               const std::string& log_level);
+// `swarm tracker`'s flags, as typed by the user.
+struct TrackerOptions {
+  std::string listen = "0.0.0.0:7070";
+  std::string announce_interval = "30m";
+  std::string log_level = "info";
+  // List peers at the host they announce rather than at the address their
+  // announce came from (TrackerServerOptions::trust_announced_hosts).
+  bool trust_announced_hosts = false;
+  // Files the tracker lists at most, in all and published from one
+  // address (TrackerConfig::max_files, TrackerServerOptions::
+  // max_files_per_host).
+  uint32_t max_files = 10000;
+  uint32_t max_files_per_host = 1000;
+};
+
+int RunTracker(const TrackerOptions& options);
 int RunShare(const std::vector<std::string>& files, const std::string& tracker,
              const std::string& piece_length, const CommonOptions& common);
 int RunList(const std::string& tracker, int retries);

@@ -140,15 +140,25 @@ int main(int argc, char** argv) {
                                         swarm::BuildId() + ")");
   app.option_defaults()->always_capture_default();  // --help shows each default
 
-  std::string listen = "0.0.0.0:7070", interval = "30m", level = "info";
+  swarm::net::cli::TrackerOptions tracker_opts;
   auto* tracker = app.add_subcommand("tracker", "run the directory (tracker)");
-  tracker->add_option("--listen", listen, "HOST:PORT (port 0: any)")
+  tracker->add_option("--listen", tracker_opts.listen, "HOST:PORT (port 0: any)")
       ->type_name("HOST:PORT")
       ->check(Quiet(Address(/*port_zero_ok=*/true)));
-  tracker->add_option("--announce-interval", interval,
+  tracker->add_option("--announce-interval", tracker_opts.announce_interval,
                       "how often peers re-announce, 1min..24h")
       ->type_name("DURATION");
-  tracker->add_option("--log-level", level, "error|warn|info|debug")->type_name("LEVEL");
+  tracker->add_option("--log-level", tracker_opts.log_level, "error|warn|info|debug")
+      ->type_name("LEVEL");
+  tracker->add_flag("--trust-announced-hosts", tracker_opts.trust_announced_hosts,
+                    "list peers at the host they announce, not at the address their "
+                    "announce came from (only behind a proxy you trust)");
+  tracker->add_option("--max-files", tracker_opts.max_files,
+                      "files listed at most, 1..4294967295")
+      ->type_name("N");
+  tracker->add_option("--max-files-per-host", tracker_opts.max_files_per_host,
+                      "files one address may have listed at once, 1..--max-files")
+      ->type_name("N");
 
   std::vector<std::string> files;
   std::string tracker_addr, piece_length = "256KiB";
@@ -241,7 +251,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  if (*tracker) return cli::RunTracker(listen, interval, level);
+  if (*tracker) return cli::RunTracker(tracker_opts);
   if (*share) return cli::RunShare(files, tracker_addr, piece_length, share_opts);
   if (*list) return cli::RunList(tracker_addr, retries);
   if (*scenario) {

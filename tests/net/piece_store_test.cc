@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "core/rng.h"
+#include "core/sha256.h"
 
 namespace swarm::net {
 namespace {
@@ -385,6 +386,82 @@ TEST_F(PieceStoreTest, APartWrittenBlockIsNeverVerifiedFromItsRunningHash) {
   ASSERT_TRUE(s->WriteBlock(a, Slice(a)));  // fetched again, written whole
   ASSERT_TRUE(s->WriteBlock(b, Slice(b)));
   EXPECT_TRUE(s->VerifyPiece(p));
+}
+
+// A piece longer than what VerifyPiece reads at a time is read back in
+// several chunks, the last one short: a byte flipped in that last chunk
+// fails it, and the piece after it (shorter than a chunk) still verifies.
+TEST_F(PieceStoreTest, APieceLongerThanAChunkIsVerifiedChunkByChunk) {
+  const core::Bytes piece = 3 * kVerifyChunkBytes + 123;
+  core::Rng rng(5);
+  std::vector<uint8_t> data(static_cast<size_t>(piece + 1000));
+  for (auto& b : data) b = static_cast<uint8_t>(rng.NextU64());
+  const auto info = core::TorrentInfo::FromData("big.bin", data, piece);
+  ASSERT_EQ(info.piece_count(), 2u);
+  const fs::path path = dir_ / "big.bin";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size()));
+  }
+  std::string error;
+  auto s = PieceStore::OpenComplete(path.string(), info, &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_TRUE(s->VerifyPiece(core::PieceIndex(0)));
+  EXPECT_TRUE(s->VerifyPiece(core::PieceIndex(1)));
+  // Flip the piece's last byte, then one at the start of its last chunk.
+  for (const core::Bytes at : {piece - 1, 3 * kVerifyChunkBytes}) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(at);
+    f.put(static_cast<char>(data[static_cast<size_t>(at)] ^ 0x01));
+    f.close();
+    EXPECT_FALSE(s->VerifyPiece(core::PieceIndex(0))) << "byte " << at << " flipped";
+    EXPECT_TRUE(s->VerifyPiece(core::PieceIndex(1)));
+    f.open(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(at);
+    f.put(static_cast<char>(data[static_cast<size_t>(at)]));
+    f.close();
+    EXPECT_TRUE(s->VerifyPiece(core::PieceIndex(0))) << "byte " << at << " restored";
+  }
+}
+
+// Resident memory per check does not grow with the piece: a 96 MiB piece
+// is verified in a child process whose address space may grow by 48 MiB
+// only (RLIMIT_AS). Reading it back into one buffer of its size, as the
+// store did, fails to allocate there.
+TEST_F(PieceStoreTest, VerifyingAHugePieceNeedsNoBufferOfItsSize) {
+  const core::Bytes piece = 96 * 1024 * 1024;
+  const fs::path path = dir_ / "huge.bin";
+  {
+    // Sparse: zeros but for the last byte.
+    std::ofstream out(path, std::ios::binary);
+    out.seekp(piece - 1);
+    out.put('\x07');
+  }
+  core::Sha256Hasher hasher;
+  std::vector<uint8_t> zeros(1024 * 1024, 0);
+  for (core::Bytes done = 0; done < piece; done += core::Bytes(zeros.size())) {
+    if (done + core::Bytes(zeros.size()) == piece) zeros.back() = 7;
+    hasher.Update(zeros);
+  }
+  zeros = {};
+  auto info = core::TorrentInfo::FromHashes("huge.bin", piece, piece, {hasher.Finish()});
+  ASSERT_TRUE(info);
+  std::string error;
+  auto s = PieceStore::OpenComplete(path.string(), *info, &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_EXIT(
+      {
+        // The address space in use now (pages), plus 48 MiB.
+        std::ifstream statm("/proc/self/statm");
+        long pages = 0;
+        statm >> pages;
+        rlimit limit{};
+        ::getrlimit(RLIMIT_AS, &limit);
+        limit.rlim_cur = static_cast<rlim_t>(pages) * ::sysconf(_SC_PAGESIZE) + (48 << 20);
+        if (::setrlimit(RLIMIT_AS, &limit) != 0) std::_Exit(3);
+        std::_Exit(s->VerifyPiece(core::PieceIndex(0)) ? 0 : 4);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(PieceStoreTest, KnowsWhenItsPartialFileWasDeleted) {

@@ -3,11 +3,15 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "core/torrent_info.h"
 #include "core/tracker.h"
@@ -131,6 +135,86 @@ TEST_F(TrackerRpcTest, AnnounceWithAHostileEndpointIsRefused) {
   ASSERT_TRUE(Announce("127.0.0.1:7000", &resp).ok());
   EXPECT_EQ(resp.peers_size(), 0);
   EXPECT_EQ(resp.leechers(), 1u);
+}
+
+// A host named in an announce is not believed by default: any client
+// could otherwise make every other peer dial a third party (192.0.2.1 is
+// TEST-NET-1). The peer is listed at the address its request came from,
+// with the port it announced.
+TEST_F(TrackerRpcTest, AnAnnouncedHostIsReplacedByTheAddressSeen) {
+  wire::AnnounceResponse resp;
+  ASSERT_TRUE(Announce("192.0.2.1:7000", &resp).ok());
+  EXPECT_EQ(resp.failure_reason(), "");
+  ASSERT_TRUE(Announce("127.0.0.1:7001", &resp).ok());
+  ASSERT_EQ(resp.peers_size(), 1);
+  EXPECT_EQ(resp.peers(0).endpoint(), "127.0.0.1:7000");
+}
+
+// With the opt-in (for peers behind a proxy) it is listed as announced;
+// wildcard hosts are still filled in.
+TEST(TrackerRpcTrustTest, TrustedAnnouncedHostsAreListedAsSent) {
+  std::string error;
+  TrackerServerOptions options;
+  options.trust_announced_hosts = true;
+  auto server = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error, options);
+  ASSERT_TRUE(server) << error;
+  const std::string target = "127.0.0.1:" + std::to_string(server->port());
+  auto stub = wire::Tracker::NewStub(MakeChannel(target, kMaxTrackerMessageBytes));
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
+  ASSERT_TRUE(TrackerClient(target).Publish(info, &error)) << error;
+  wire::AnnounceResponse resp;
+  for (const char* endpoint : {"192.0.2.1:7000", "0.0.0.0:7001", "127.0.0.1:7002"}) {
+    auto key = PeerIdentity::Generate();
+    ASSERT_TRUE(testing::CallAnnounce(
+                    stub.get(), testing::SignedAnnounce(*key, info.info_hash(), endpoint), &resp)
+                    .ok());
+    EXPECT_EQ(resp.failure_reason(), "");
+  }
+  std::vector<std::string> listed;
+  for (const auto& p : resp.peers()) listed.push_back(p.endpoint());
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(listed, (std::vector<std::string>{"127.0.0.1:7001", "192.0.2.1:7000"}));
+  server->Shutdown();
+}
+
+// One address may have only so many files listed at once: past that a
+// publish is refused with a reason (and not retried), so that a client
+// cannot fill the tracker's files for everyone. A file already listed is
+// no new one, and a file the tracker dropped no longer counts.
+TEST(TrackerRpcPublishLimitTest, OneAddressPublishesAtMostItsShare) {
+  std::string error;
+  core::TrackerConfig config;
+  config.forget_file_after = core::Duration::Millis(300);  // no peer comes
+  TrackerServerOptions options;
+  options.max_files_per_host = 2;
+  auto server = TrackerServer::Start("127.0.0.1:0", config, 1, &error, options);
+  ASSERT_TRUE(server) << error;
+  TrackerClient client("127.0.0.1:" + std::to_string(server->port()));
+  auto file = [](int i) {
+    return core::TorrentInfo::Synthetic("f" + std::to_string(i) + ".bin", 1 << 20, 1 << 18);
+  };
+  EXPECT_EQ(client.Publish(file(0), &error), core::PublishResult::kPublished) << error;
+  EXPECT_EQ(client.Publish(file(1), &error), core::PublishResult::kPublished) << error;
+  EXPECT_EQ(client.Publish(file(0), &error), core::PublishResult::kAlreadyPublished) << error;
+  EXPECT_EQ(client.Publish(file(2), &error), std::nullopt);
+  EXPECT_NE(error.find("this address (127.0.0.1) has published 2 of the files the tracker "
+                       "lists, the most it takes from one address (swarm tracker "
+                       "--max-files-per-host)"),
+            std::string::npos)
+      << error;
+  EXPECT_TRUE(client.last_failure_hopeless());  // `share` stops instead of retrying
+  auto files = client.ListFiles(&error);
+  ASSERT_TRUE(files);
+  EXPECT_EQ(files->size(), 2u);
+  // Once the tracker has dropped them (no peer came), there is room again.
+  for (int i = 0; i < 100; ++i) {
+    files = client.ListFiles(&error);
+    if (files && files->empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(files && files->empty());
+  EXPECT_EQ(client.Publish(file(2), &error), core::PublishResult::kPublished) << error;
+  server->Shutdown();
 }
 
 // A peer listening on every interface announces ":PORT" (or "[::]:PORT")

@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
@@ -129,6 +132,57 @@ TEST_F(WireRejectionTest, OversizedMessageIsRefusedAndSeedSurvives) {
   ASSERT_TRUE(Authenticate(s.get()));
   ctx.TryCancel();
   s->Finish();
+}
+
+// A client that opens connection after connection with a bad handshake
+// (here: a key that does not name the id it claims) must not write a
+// warning for each: the seed writes the first few about its host, then
+// one line saying how many more it held back.
+class LogFloodTest : public WireRejectionTest {
+ protected:
+  void SeedOptions(DriverOptions& o) override {
+    o.log = [this](LogLevel, const std::string& line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      lines_.push_back(line);
+    };
+  }
+  // The lines logged so far that contain `text`.
+  std::vector<std::string> Lines(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    for (const std::string& l : lines_) {
+      if (l.find(text) != std::string::npos) out.push_back(l);
+    }
+    return out;
+  }
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(LogFloodTest, BadHandshakesOnManyConnectionsWriteAFewLinesAndASummary) {
+  constexpr int kConnections = 30;
+  auto stub = RawStub();
+  for (int i = 0; i < kConnections; ++i) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    auto s = stub->Connect(&ctx);
+    s->Write(Handshake(info_.info_hash()));
+    DrainToEnd(s.get());  // the seed closes it
+  }
+  for (int i = 0; i < 250 && driver_->Progress().auth_failures < kConnections; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(driver_->Progress().auth_failures, uint32_t{kConnections});  // all counted
+  const auto written = Lines("peer authentication failed");
+  ASSERT_EQ(written.size(), size_t{LogLimiterOptions().lines_per_interval});
+  EXPECT_NE(written[0].find(" from 127.0.0.1: peer authentication failed"), std::string::npos)
+      << written[0];
+  driver_->Stop(core::Duration::Zero());  // says what it held back
+  EXPECT_EQ(Lines("suppressed").size(), 1u);
+  EXPECT_EQ(Lines("suppressed " + std::to_string(kConnections - written.size()) +
+                  " messages from 127.0.0.1")
+                .size(),
+            1u);
 }
 
 }  // namespace
