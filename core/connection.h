@@ -13,6 +13,7 @@
 #include "core/bitfield.h"
 #include "core/message.h"
 #include "core/rate_meter.h"
+#include "core/small_vector.h"
 #include "core/types.h"
 
 namespace swarm::core {
@@ -22,13 +23,20 @@ struct OutstandingRequest {
   Time sent;
 };
 
+// Requests kept inside a Connection, each way, before its queue moves to
+// the heap: the default request pipeline (PeerConfig::request_pipeline).
+inline constexpr size_t kInlineRequests = 5;
+
 struct Connection {
   // Grouped in 64-byte runs by who reads them: a simulated swarm touches
   // thousands of other connections between two messages on this one, so
   // each cache line a message or a rechoke touches is a likely miss. The
   // first run is everything a rechoke reads (it visits every connection),
   // the second what every message reads or writes, the third what Have and
-  // Piece need, the fourth the upload side. (Not alignas(64): at 5000 peers
+  // Piece need, the fourth the upload side. The neighbour's bitfield and
+  // the two request queues are inline (up to a size), so a message's
+  // handler finds them in the lines of its run, not in heap blocks of
+  // their own. (Not alignas(64): at 5000 peers
   // the padding added 7% to peak memory and nothing measurable to speed.)
 
   // --- rechoke
@@ -63,32 +71,39 @@ struct Connection {
   std::optional<PeerId> remote;  // set by a valid handshake
 
   // --- Have, Piece
+  // Inline up to Bitfield::kInlineBits pieces: a Have reads these lines
+  // anyway, and the bits cost no further line.
   Bitfield remote_have;
-  // Our requests to the neighbour, oldest first.
-  std::vector<OutstandingRequest> requests;
+  // Our requests to the neighbour, oldest first; a pipeline's worth inline
+  // (a block arrival reads them, and a Have asks the size when unchoked).
+  SmallVector<OutstandingRequest, kInlineRequests> requests;
 
-  // --- uploads
+  // --- uploads: a Request and a finished upload read these
+  // The last sign that it uses the upload slot we gave it: our Unchoke (or
+  // its Interested while unchoked), its last Request, the last block we
+  // sent it. Read only while it holds a slot with no request of its
+  // pending (unused_unchoke_timeout), written on every Request and block
+  // sent.
+  Time slot_used_at;
   // The neighbour's requests to us not yet handed to the driver, oldest
   // first.
-  std::vector<BlockRef> upload_queue;
-  // Requests we gave up on (choke, timeout, cancel) whose blocks may still
-  // arrive; bounded, oldest dropped first (counted in stale_forgotten for
-  // a while).
-  // Vectors, not deques: these are short (a pipeline's worth), and an empty
-  // std::deque already allocates ~600 bytes, which at 10^5-10^6 simulated
-  // connections dominated memory.
-  std::vector<BlockRef> stale;
-  // Weighted uploads (propshare, bittyrant): share and stride-scheduling
-  // pass; the connection with the lowest pass is served next.
-  double upload_weight = 1;
-  double upload_pass = 0;
-
-  // --- colder state
+  SmallVector<BlockRef, kInlineRequests> upload_queue;
   RateMeter upload;  // bytes to the neighbour
   // Block bytes sent to and received from the neighbour in all; strict
   // tit-for-tat reads them.
   Bytes uploaded = 0;
   Bytes downloaded = 0;
+
+  // --- colder state
+  // Requests we gave up on (choke, timeout, cancel) whose blocks may still
+  // arrive; bounded, oldest dropped first (counted in stale_forgotten for
+  // a while). A vector, not a deque: an empty std::deque already allocates
+  // ~600 bytes, which at 10^5-10^6 simulated connections dominated memory.
+  std::vector<BlockRef> stale;
+  // Weighted uploads (propshare, bittyrant): share and stride-scheduling
+  // pass; the connection with the lowest pass is served next.
+  double upload_weight = 1;
+  double upload_pass = 0;
   RateMeter announced;  // piece bytes the neighbour announced (Have);
                         // kept for BitTyrant only
   Direction direction = Direction::kInbound;
@@ -107,11 +122,6 @@ struct Connection {
   // housekeeping reads it, and only once both flags are down.
   Time interest_ended;
   std::optional<PeerId> dialed;  // outbound: whom we meant to reach
-  // The last sign that it uses the upload slot we gave it: our Unchoke (or
-  // its Interested while unchoked), its last Request, the last block we
-  // sent it. Read only while it holds a slot with no request of its
-  // pending (unused_unchoke_timeout).
-  Time slot_used_at;
   Time ignored_since;  // valid while ignores_unchoke
 
   // Super-seeding: the one piece revealed to this neighbour, and whether it

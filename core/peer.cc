@@ -307,10 +307,25 @@ void Peer::PrefetchConnection(ConnectionId id, Upcoming what) const {
     PrefetchRange(&c->handshake_received, LastByte(c->remote_have));
     return;
   }
-  // The flags and the download meter, the per-message fields, the
-  // neighbour's bitfield and the request lists, the upload side up to the
-  // byte counters (a block sent or received adds to them).
-  PrefetchRange(c, LastByte(c->downloaded));
+  switch (what) {
+    case Upcoming::kPiece:
+      // The flags and the download meter, the per-message fields, the
+      // neighbour's bitfield (the next pick reads it), our requests, and
+      // the byte counter the block adds to.
+      PrefetchRange(c, LastByte(c->requests));
+      PrefetchRange(&c->downloaded, LastByte(c->downloaded));
+      return;
+    case Upcoming::kRequest:
+    case Upcoming::kBlockSent:
+      // The flags and the per-message fields, then the upload side: the
+      // neighbour's requests to us, the upload meter, the byte counters.
+      PrefetchRange(&c->handshake_received, LastByte(c->remote));
+      PrefetchRange(&c->slot_used_at, LastByte(c->downloaded));
+      return;
+    default:
+      // Everything up to the byte counters.
+      PrefetchRange(c, LastByte(c->downloaded));
+  }
 }
 
 void Peer::PrefetchConnectionData(ConnectionId id, Upcoming what, const BlockRef& block) const {

@@ -121,8 +121,8 @@ class Peer {
   // touch, one link of the chain at a time, each call reading only what the
   // one before fetched, so call them on successive events: PrefetchState
   // (the peer), PrefetchIndex (the lookup slot of connection `id`),
-  // PrefetchConnection (the connection's lines that input reads: `what`
-  // is kHave for a Have, anything else for the rest), PrefetchConnectionData (the array
+  // PrefetchConnection (the connection's lines the input `what` reads;
+  // kOther: all of its hot runs), PrefetchConnectionData (the array
   // the input reads first: `what` says which input comes; `block` is its
   // block or, for a Have, the piece in `block.piece`). No effect on
   // behaviour.

@@ -408,6 +408,20 @@ RunResult Simulation::Impl::Run() {
 // first (its request list, upload queue or the neighbour's bitfield).
 // The stage three ahead notes the event's peer and connection (ahead_), so
 // the stages after it do not look them up again.
+// What an upcoming event is for its peer's core, for the prefetch hints.
+static core::Peer::Upcoming UpcomingOf(const Event& e) {
+  using core::Peer;
+  switch (e.kind) {
+    case kDeliverInline:
+      if (e.c == IndexOf<core::Have>()) return Peer::Upcoming::kHave;
+      if (e.c == IndexOf<core::Request>()) return Peer::Upcoming::kRequest;
+      return Peer::Upcoming::kOther;
+    case kPieceArrive: return Peer::Upcoming::kPiece;
+    case kFlowDone: return Peer::Upcoming::kBlockSent;
+    default: return Peer::Upcoming::kOther;
+  }
+}
+
 void Simulation::Impl::PrefetchAhead() const {
   if (const Event* e = queue_.Peek(4)) {
     switch (e->kind) {
@@ -456,12 +470,8 @@ void Simulation::Impl::PrefetchAhead() const {
     const uint32_t p = ahead.peer;
     if (p != kNone && peer_of_[p]) {
       const uint32_t c = ahead.conn;
-      if (c != kNone) {
-        // A Have reads fewer of the connection's lines than other inputs.
-        const bool have = e->kind == kDeliverInline && e->c == IndexOf<core::Have>();
-        peer_of_[p]->PrefetchConnection(
-            ConnId(c), have ? core::Peer::Upcoming::kHave : core::Peer::Upcoming::kOther);
-      }
+      // Each input reads its own runs of the connection's lines.
+      if (c != kNone) peer_of_[p]->PrefetchConnection(ConnId(c), UpcomingOf(*e));
       if (c != kNone && (e->kind == kFlowDone || e->kind == kPieceArrive)) {
         queue_.PrefetchBucketEnd(Time::FromMicros(e->time_us) + endpoints_[c].latency);
       }
@@ -473,26 +483,14 @@ void Simulation::Impl::PrefetchAhead() const {
     if (p != kNone && peer_of_[p]) {
       const uint32_t c = ahead.conn;
       if (c != kNone) {
-        using core::Peer;
-        Peer::Upcoming what = Peer::Upcoming::kOther;
         core::BlockRef b{core::PieceIndex(static_cast<uint32_t>(e->b)),
                          static_cast<uint32_t>(e->b >> 32), e->d};
-        switch (e->kind) {
-          case kDeliverInline:
-            if (e->c == IndexOf<core::Have>()) what = Peer::Upcoming::kHave;
-            if (e->c == IndexOf<core::Request>()) what = Peer::Upcoming::kRequest;
-            break;
-          case kPieceArrive:
-            what = Peer::Upcoming::kPiece;
-            b = core::BlockRef{core::PieceIndex(static_cast<uint32_t>(e->b)), e->c, e->d};
-            break;
-          case kFlowDone:
-            what = Peer::Upcoming::kBlockSent;
-            b = flow_info_[e->a].block;
-            break;
-          default: break;
+        if (e->kind == kPieceArrive) {
+          b = core::BlockRef{core::PieceIndex(static_cast<uint32_t>(e->b)), e->c, e->d};
+        } else if (e->kind == kFlowDone) {
+          b = flow_info_[e->a].block;
         }
-        peer_of_[p]->PrefetchConnectionData(ConnId(c), what, b);
+        peer_of_[p]->PrefetchConnectionData(ConnId(c), UpcomingOf(*e), b);
       }
     }
   }

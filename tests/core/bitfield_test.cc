@@ -45,5 +45,36 @@ TEST(BitfieldTest, FromWireRejectsWrongSizeAndSpareBits) {
   EXPECT_FALSE(Bitfield::FromWire(spare, 10).has_value());
 }
 
+// Up to kInlineBits the bits live in the object, beyond on the heap; both
+// must behave the same through copies, moves and comparisons.
+TEST(BitfieldTest, InlineAndHeapBitfieldsCopyMoveAndCompare) {
+  for (size_t size : {size_t{1}, Bitfield::kInlineBits, Bitfield::kInlineBits + 1, size_t{5000}}) {
+    SCOPED_TRACE(size);
+    Bitfield b(size);
+    b.Set(0);
+    b.Set(size - 1);
+    ASSERT_EQ(b.words().size(), (size + 63) / 64);
+    EXPECT_EQ(b.words()[(size - 1) / 64] >> ((size - 1) % 64), 1u);
+    Bitfield copy = b;
+    EXPECT_EQ(copy, b);
+    copy.Clear(size - 1);
+    EXPECT_FALSE(copy == b);  // a deep copy: b keeps its bit
+    EXPECT_TRUE(b.Test(size - 1));
+    EXPECT_EQ(copy.Count(), size == 1 ? 0u : 1u);
+    copy = b;  // assignment over a bitfield of the same size
+    EXPECT_EQ(copy, b);
+    Bitfield small(3);
+    small = b;  // and over one of another size
+    EXPECT_EQ(small, b);
+    Bitfield moved = std::move(copy);
+    EXPECT_EQ(moved, b);
+    EXPECT_EQ(moved.Count(), b.Count());
+    Bitfield full(size, true);
+    EXPECT_TRUE(full.All());
+    EXPECT_EQ(full.CountNotIn(b), size - b.Count());
+    EXPECT_EQ(Bitfield::FromWire(b.ToWire(), size), b);
+  }
+}
+
 }  // namespace
 }  // namespace swarm::core
