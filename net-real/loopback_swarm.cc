@@ -4,7 +4,6 @@
 
 #include <bit>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -68,9 +67,8 @@ std::optional<core::Sha256Digest> HashWholeFile(const std::string& path) {
 
 double Seconds(core::Time t, core::Time t0) { return (t - t0).seconds(); }
 
-// Availability statistics over the pieces' copy counts among present peers.
-void Availability(const std::vector<Member>& members, uint32_t piece_count,
-                  LoopbackSample* s) {
+// The copies of each piece among the peers present.
+std::vector<uint32_t> PieceCopies(const std::vector<Member>& members, uint32_t piece_count) {
   std::vector<uint32_t> copies(piece_count, 0);
   for (const Member& m : members) {
     if (!m.joined || m.left) continue;
@@ -78,24 +76,7 @@ void Availability(const std::vector<Member>& members, uint32_t piece_count,
       if (m.last.have.Test(i)) ++copies[i];
     }
   }
-  double total = 0;
-  uint32_t lo = piece_count ? copies[0] : 0;
-  for (uint32_t c : copies) {
-    total += c;
-    lo = std::min(lo, c);
-  }
-  s->availability_min = lo;
-  s->availability_mean = piece_count ? total / piece_count : 0;
-  double h = 0;
-  if (total > 0 && piece_count > 1) {
-    for (uint32_t c : copies) {
-      if (c == 0) continue;
-      double p = c / total;
-      h -= p * std::log(p);
-    }
-    h /= std::log(double(piece_count));
-  }
-  s->availability_entropy = h;
+  return copies;
 }
 
 LoopbackSample Sample(std::vector<Member>& members, uint32_t piece_count, double t_s,
@@ -116,7 +97,7 @@ LoopbackSample Sample(std::vector<Member>& members, uint32_t piece_count, double
     m.uploaded_at_sample = m.last.stats.uploaded;
   }
   s.upload_utilization = capacity > 0 ? std::min(1.0, rate / capacity) : 0;
-  Availability(members, piece_count, &s);
+  s.piece_copies = PieceCopies(members, piece_count);
   return s;
 }
 

@@ -89,12 +89,15 @@ struct LoopbackPeerResult {
   uint32_t pieces_failed = 0;
 };
 
-// One row of timeline.csv (see /work/brief.md for the meaning of fields).
+// One row of timeline.csv (docs/scenarios.md gives the meaning of its fields).
 struct LoopbackSample {
   double time_s = 0;
   uint32_t leechers = 0, seeds = 0, completed = 0;
   double upload_utilization = 0;  // over present peers with a finite upload limit
-  double availability_min = 0, availability_mean = 0, availability_entropy = 0;
+  // Copies of each piece among the peers present, in piece order (what
+  // sim::PieceAvailability turns into timeline.csv's availability columns):
+  // 4 bytes per piece per row.
+  std::vector<uint32_t> piece_copies;
 };
 
 struct LoopbackResult {

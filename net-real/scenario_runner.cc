@@ -171,9 +171,10 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     // Already a mean over the interval before the row (bytes uploaded since
     // the previous row): the real runner has no instantaneous rate.
     row.upload_utilization_mean = t.upload_utilization;
-    row.availability_min = t.availability_min;
-    row.availability_mean = t.availability_mean;
-    row.availability_entropy = t.availability_entropy;
+    const sim::AvailabilityStats a = sim::PieceAvailability(t.piece_copies);
+    row.availability_min = a.min;
+    row.availability_mean = a.mean;
+    row.availability_entropy = a.entropy;
     r.timeline.push_back(row);
   }
   if (real->timed_out && budget_first) {

@@ -1,6 +1,7 @@
 #include "net-real/wire_codec.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "core/check.h"
@@ -87,6 +88,19 @@ constexpr uint8_t kDataTag = (2 << 3) | 2;    // Piece.data
 // most 5 bytes, a BlockRef of at most 18 bytes.
 constexpr size_t kMaxPieceHead = 3 + 3 * 5 + 18;
 
+// Reads the length of a length-delimited field as protobuf's parser does
+// (parse_context.h, ReadSize): a varint of at most 5 bytes whose value fits
+// an int32. CodedInputStream::ReadVarint32 alone takes up to 10 bytes and
+// drops the bits above 32, and so would accept lengths protobuf refuses
+// (e.g. 8 written in 6 bytes, or 8 + 2^32).
+bool ReadLength(CodedInputStream* in, uint32_t* length) {
+  const int start = in->CurrentPosition();
+  uint64_t v = 0;
+  if (!in->ReadVarint64(&v) || in->CurrentPosition() - start > 5 || v > INT32_MAX) return false;
+  *length = static_cast<uint32_t>(v);
+  return true;
+}
+
 // The fast path: a Piece in EncodePieceFrame's layout whose declared length
 // matches the bytes carried. Anything else returns nullopt and is decoded
 // (and, if need be, rejected with a reason) by protobuf and DecodeMessage.
@@ -98,13 +112,13 @@ std::optional<Decoded> DecodePieceInPlace(const Payload& bytes) {
     return static_cast<size_t>(in.CurrentPosition()) + len == bytes.size();
   };
   uint32_t piece_len = 0, block_len = 0, data_len = 0;
-  if (in.ReadTag() != kPieceTag || !in.ReadVarint32(&piece_len) || !ends_frame(piece_len) ||
-      in.ReadTag() != kBlockTag || !in.ReadVarint32(&block_len) || block_len > got) {
+  if (in.ReadTag() != kPieceTag || !ReadLength(&in, &piece_len) || !ends_frame(piece_len) ||
+      in.ReadTag() != kBlockTag || !ReadLength(&in, &block_len) || block_len > got) {
     return std::nullopt;
   }
   const uint8_t* block_bytes = head + in.CurrentPosition();
   if (!in.Skip(static_cast<int>(block_len)) || in.ReadTag() != kDataTag ||
-      !in.ReadVarint32(&data_len) || !ends_frame(data_len)) {
+      !ReadLength(&in, &data_len) || !ends_frame(data_len)) {
     return std::nullopt;
   }
   wire::BlockRef ref;

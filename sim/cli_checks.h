@@ -1,5 +1,6 @@
 // Command-line checks shared by `sim` and `swarm` (header-only: CLI11
-// validators, and the --out check both run before any work).
+// validators, the --out check both run before any work, and the list of
+// folders --out would create).
 #ifndef SWARM_SIM_CLI_CHECKS_H_
 #define SWARM_SIM_CLI_CHECKS_H_
 
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace swarm::sim {
 
@@ -54,6 +56,28 @@ inline std::optional<std::string> OutDirProblem(const std::string& dir) {
   if (!std::filesystem::is_directory(p, ec)) return p.string() + " is not a directory";
   if (::access(p.c_str(), W_OK) != 0) return p.string() + " is not writable";
   return std::nullopt;
+}
+
+// The folders that creating DIR (mkdir -p) would make, deepest first, as
+// absolute, lexically normal paths: DIR itself and each parent up to the
+// nearest one that exists. `sim run` and `swarm get` record them before
+// making them, to remove again what they made if the run stops early. The
+// walk stops at a folder whose existence cannot be told (stat fails other
+// than "no such file", e.g. EACCES or ELOOP), listing none from there up:
+// such a folder is not known to be missing, and mkdir -p would fail on it
+// anyway (OutDirProblem refuses such a path before either tool gets here).
+inline std::vector<std::string> MissingFolders(const std::string& dir) {
+  std::vector<std::string> missing;
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(dir, ec).lexically_normal();
+  if (ec) return missing;
+  if (!p.has_filename()) p = p.parent_path();  // "a/b/" -> "a/b"
+  while (!p.empty() && !std::filesystem::exists(p, ec) && !ec) {
+    missing.push_back(p.string());
+    if (p == p.parent_path()) break;
+    p = p.parent_path();
+  }
+  return missing;
 }
 
 }  // namespace swarm::sim

@@ -1121,26 +1121,10 @@ void Simulation::Impl::Sample() {
   }
   moved_at_row_ = moved;
   cap_integral_at_row_ = cap;
-  if (!availability_.empty()) {
-    uint32_t mn = availability_[0];
-    double sum = 0;
-    for (uint32_t a : availability_) {
-      mn = std::min(mn, a);
-      sum += a;
-    }
-    row.availability_min = mn;
-    row.availability_mean = sum / availability_.size();
-    double h = 0;
-    if (sum > 0) {
-      for (uint32_t a : availability_) {
-        if (a == 0) continue;
-        double q = a / sum;
-        h -= q * std::log(q);
-      }
-      row.availability_entropy =
-          availability_.size() > 1 ? h / std::log(static_cast<double>(availability_.size())) : 1.0;
-    }
-  }
+  const AvailabilityStats a = PieceAvailability(availability_);
+  row.availability_min = a.min;
+  row.availability_mean = a.mean;
+  row.availability_entropy = a.entropy;
   if (!result_.timeline.empty() && result_.timeline.back().time == now_) {
     // The same instant again: the interval is still the one before it.
     row.upload_utilization_mean = result_.timeline.back().upload_utilization_mean;

@@ -247,22 +247,6 @@ class RemoveOnInterrupt {
   swarm::sim::StopSignalScope scope_;
 };
 
-// The folders creating `dir` would make, deepest first.
-std::vector<std::string> MissingFolders(const std::string& dir) {
-  std::vector<std::string> missing;
-  std::error_code ec;
-  for (std::filesystem::path p = std::filesystem::absolute(dir, ec).lexically_normal();
-       !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
-    if (p.filename().empty()) {  // a trailing '/'
-      p = p.parent_path();
-      if (std::filesystem::exists(p, ec)) break;
-    }
-    missing.push_back(p.string());
-    if (p == p.parent_path()) break;
-  }
-  return missing;
-}
-
 // Refuses (false, after saying why) a run whose estimated memory exceeds
 // the machine's: it would swap or be killed, after hours. The estimate
 // assumes every peer present at once, so only the part of the classes that
@@ -334,11 +318,11 @@ int Run(const std::string& file, const std::vector<std::string>& sets,
     return kUserError;
   }
   // Interrupted (Ctrl-C, kill), the run leaves nothing it made itself.
-  std::vector<std::string> missing = MissingFolders(out_dir);
+  std::vector<std::string> missing = swarm::sim::MissingFolders(out_dir);
   std::string trace_dir;
   if (!trace_file.empty()) {
     trace_dir = std::filesystem::absolute(trace_file).lexically_normal().parent_path().string();
-    for (const std::string& d : MissingFolders(trace_dir))
+    for (const std::string& d : swarm::sim::MissingFolders(trace_dir))
       if (std::find(missing.begin(), missing.end(), d) == missing.end()) missing.push_back(d);
   }
   // Deepest first: the trace's folder may be inside the result folder.

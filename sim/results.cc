@@ -99,6 +99,32 @@ Summary::Window MeasureWindow(const MeasureSpec& w, const RunResult& r) {
 
 }  // namespace
 
+AvailabilityStats PieceAvailability(std::span<const uint32_t> copies) {
+  AvailabilityStats a;
+  if (copies.empty()) return a;
+  uint32_t min = copies[0];
+  double sum = 0;
+  for (uint32_t c : copies) {
+    min = std::min(min, c);
+    sum += c;
+  }
+  a.min = min;
+  a.mean = sum / copies.size();
+  if (sum == 0) return a;
+  if (copies.size() == 1) {
+    a.entropy = 1;
+    return a;
+  }
+  double h = 0;
+  for (uint32_t c : copies) {
+    if (c == 0) continue;  // 0 log 0 = 0
+    const double q = c / sum;
+    h -= q * std::log(q);
+  }
+  a.entropy = h / std::log(static_cast<double>(copies.size()));
+  return a;
+}
+
 double FlashCrowdMaxSpread(const SimpleBounds& b, double makespan_s) {
   double bound = b.kumar_ross_s;
   if (b.piece_granular_s && std::isfinite(*b.piece_granular_s))

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,22 @@ struct TimelineRow {
   double upload_utilization_mean = 0;
   double availability_min = 0, availability_mean = 0, availability_entropy = 0;
 };
+
+// timeline.csv's piece availability columns, from the number of copies of
+// each piece among the peers present (`copies[i]`: piece i's), as both the
+// simulator and `swarm run-scenario` write them:
+// - min, mean: the rarest piece's copies and the average piece's;
+// - entropy: the Shannon entropy of the pieces' shares of all copies
+//   (copies[i] / sum), divided by its maximum, log(pieces): 1 when every
+//   piece has as many copies as every other, lower the more the copies pile
+//   up on a few pieces. A one-piece file is as even as can be: 1 whenever it
+//   has a copy (log(1) = 0 leaves the ratio undefined; 1 is its value for
+//   any file whose pieces all have equal copies).
+// With no copy at all (or no piece) there is no distribution: all three 0.
+struct AvailabilityStats {
+  double min = 0, mean = 0, entropy = 0;
+};
+AvailabilityStats PieceAvailability(std::span<const uint32_t> copies);
 
 // Why a run ended (summary.json's "stopped").
 enum class StopReason : uint8_t {

@@ -36,7 +36,7 @@
 #include "net-real/torrent_meta.h"
 #include "net-real/tracker_rpc.h"
 #include "net-real/units.h"
-#include "sim/cli_checks.h"  // OutDirProblem
+#include "sim/cli_checks.h"  // OutDirProblem, MissingFolders
 
 namespace swarm::net::cli {
 
@@ -72,20 +72,6 @@ std::optional<SeedAfter> ParseSeedAfter(const std::string& s) {
   auto d = ParseDuration(s);
   if (!d) return std::nullopt;
   out.duration = *d;
-  return out;
-}
-
-// The folders create_directories(dir) would make, innermost first.
-std::vector<std::filesystem::path> MissingFolders(const std::string& dir) {
-  std::vector<std::filesystem::path> out;
-  std::error_code ec;
-  std::filesystem::path d = std::filesystem::absolute(dir, ec).lexically_normal();
-  if (!d.has_filename()) d = d.parent_path();  // "a/b/" -> "a/b"
-  while (!d.empty() && !std::filesystem::exists(d, ec) && !ec) {
-    out.push_back(d);
-    if (d == d.parent_path()) break;
-    d = d.parent_path();
-  }
   return out;
 }
 
@@ -175,7 +161,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   if (!server) return UserError("--listen: " + error);
   // Created only now, so that asking for a name the tracker lacks leaves
   // nothing behind.
-  const std::vector<std::filesystem::path> made = MissingFolders(out_dir);
+  const std::vector<std::string> made = sim::MissingFolders(out_dir);
   std::filesystem::create_directories(out_dir, ec);
   if (ec || !std::filesystem::is_directory(out_dir)) {
     return UserError("--out " + out_dir + ": cannot create (" + ec.message() + ")");

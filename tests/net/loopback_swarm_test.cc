@@ -73,6 +73,17 @@ TEST(LoopbackSwarmTest, EveryLeecherCompletesWithVerifiedCopy) {
   ASSERT_GE(r->timeline.size(), 2u);
   EXPECT_EQ(r->timeline.back().completed, 4u);
   EXPECT_EQ(r->timeline.back().seeds, 5u);
+  // At the end all five hold every piece.
+  const auto pieces = static_cast<size_t>((c.file_length + c.piece_length - 1) / c.piece_length);
+  EXPECT_EQ(r->timeline.back().piece_copies, std::vector<uint32_t>(pieces, 5));
+  // Every row: the seed's copy of each piece, at most one per peer.
+  for (const LoopbackSample& t : r->timeline) {
+    ASSERT_EQ(t.piece_copies.size(), pieces) << t.time_s;
+    for (uint32_t copies : t.piece_copies) {
+      EXPECT_GE(copies, 1u) << t.time_s;
+      EXPECT_LE(copies, 5u) << t.time_s;
+    }
+  }
 }
 
 // Leechers that accept no connections (connectable = false) can only dial
