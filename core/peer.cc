@@ -142,20 +142,9 @@ void Peer::OnTrackerReset(Time now) {
 // for the 30-minute announce although the seed had free slots again.
 // (Dialing up to max_connections instead was tried and made flash crowds
 // far slower: 1551 s instead of 872 s for 200 peers.)
-//
-// A seed that uploads (not a free-rider) asks early too while it has fewer
-// than min_connections neighbours, and dials whom it gets: leechers that
-// know of it only through the tracker's random lists may never dial it, and
-// it would idle with free slots until its 30-minute announce (leechers
-// missing pieces only it still held waited that long).
 void Peer::AnnounceEarlyIfStranded(Time now) {
-  if (stopped_ || !started_ || !candidates_.empty()) return;
-  const bool few = conns_.size() + connecting_.size() < config_.min_connections;
-  if (is_seed()) {
-    if (config_.free_rider || !few) return;
-  } else if (!few && !Starved(now)) {
-    return;
-  }
+  if (is_seed() || stopped_ || !started_ || !candidates_.empty()) return;
+  if (conns_.size() + connecting_.size() >= config_.min_connections && !Starved(now)) return;
   const Time early = std::max(now, last_announce_ + config_.min_reannounce_interval);
   next_announce_ = std::min(next_announce_, early);
 }

@@ -183,13 +183,7 @@ TEST_F(PeerTest, ATrackersAnnounceIntervalIsBounded) {
     }
     return at[1] - at[0];
   };
-  // A seed that wants no neighbours: one with fewer than min_connections
-  // would re-announce after min_reannounce_interval to look for leechers.
-  const PeerConfig cfg = [] {
-    PeerConfig c = Sequential();
-    c.min_connections = 0;
-    return c;
-  }();
+  const PeerConfig cfg = Sequential();
   ASSERT_EQ(cfg.min_reannounce_interval, Duration::Seconds(60));
   ASSERT_EQ(cfg.announce_interval, Duration::Seconds(1800));
   EXPECT_EQ(GapAfterAnswer(cfg, Duration::Micros(1)), Duration::Seconds(60));
@@ -1408,32 +1402,6 @@ TEST_F(PeerTest, StarvedLeecherDropsAChokingHolderForACandidate) {
   EXPECT_EQ(*dropped, *dialed);
   EXPECT_GE(*dialed, now_ + cfg.request_timeout);
   EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
-}
-
-// A seed with fewer than min_connections neighbours asks the tracker again
-// after min_reannounce_interval: leechers that never drew it from the
-// tracker's random lists would not dial it, and it would idle until its
-// 30-minute announce. Not a free-rider, which would upload nothing to
-// those it found.
-TEST_F(PeerTest, SeedWithFreeSlotsLooksForLeechersSoon) {
-  const auto first_announce = [&](bool free_rider) {
-    PeerConfig cfg = Sequential();
-    cfg.free_rider = free_rider;
-    auto p = Make(true, cfg);  // announced at now_
-    p->OnTrackerResponse(now_, AnnounceResponse{});
-    p->TakeActions();
-    std::optional<Time> announced;
-    while (!announced && *p->NextTimeout() <= now_ + Duration::Seconds(600)) {
-      const Time t = *p->NextTimeout();
-      p->OnTimeout(t);
-      for (const Action& a : p->TakeActions()) {
-        if (std::holds_alternative<Announce>(a)) announced = t;
-      }
-    }
-    return announced;
-  };
-  EXPECT_EQ(first_announce(false), now_ + PeerConfig().min_reannounce_interval);
-  EXPECT_EQ(first_announce(true), std::nullopt);
 }
 
 }  // namespace
