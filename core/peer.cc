@@ -151,15 +151,21 @@ void Peer::AnnounceEarlyIfStranded(Time now) {
 
 // Starved with candidates waiting and no room to dial them: drop the oldest
 // connection that is useless both ways, so ConnectMore can try a new peer.
+// Failing that, the oldest one not interested in us: starved, no neighbour
+// feeds us, so it is one holding pieces we lack that has kept us choked for
+// a request timeout (a seed that never uploads). Such neighbours alone used
+// to fill min_connections for good: with a candidate waiting the leecher
+// neither dialed nor announced early, and sat until a peer dialed it.
 void Peer::TurnOverIfStarved(Time now) {
   if (candidates_.empty() || !Starved(now)) return;
   if (conns_.size() + connecting_.size() < config_.min_connections) return;
+  std::optional<ConnectionId> choking_holder;
   for (const auto& [id, c] : index_) {
-    if (!c->peer_interested && c->interesting == 0) {
-      Drop(id, DisconnectReason::kNotUseful);
-      return;
-    }
+    if (c->peer_interested) continue;
+    if (c->interesting == 0) return Drop(id, DisconnectReason::kNotUseful);
+    if (!choking_holder) choking_holder = id;
   }
+  if (choking_holder) Drop(*choking_holder, DisconnectReason::kNotUseful);
 }
 
 bool Peer::Starved(Time now) const {

@@ -103,8 +103,19 @@ void FlowNetwork::Remove(core::Time now, FlowId f) {
 core::Time FlowNetwork::Restart(core::Time now, FlowId f, double bytes, uint64_t tag) {
   SWARM_CHECK(active(f));
   Flow& fl = flows_[f];
-  moved_ += MovedSince(fl, (now - fl.since).seconds());
-  fl.remaining = bytes;
+  const double seconds = (now - fl.since).seconds();
+  // The old transfer's finish time was rounded up to a whole microsecond,
+  // so by then the flow has run past its last byte; what it moved since is
+  // the start of the new transfer. (With `remaining` negative, it had
+  // already run past an earlier transfer's end: that part is carried on.)
+  const double overrun = fl.rate * seconds - fl.remaining;
+  moved_ += MovedSince(fl, seconds);
+  if (overrun > 0) {
+    moved_ += std::min(bytes, overrun);
+    fl.remaining = bytes - overrun;  // negative if the overrun covers it all
+  } else {
+    fl.remaining = bytes;  // cut short: the rest of the old transfer is dropped
+  }
   fl.since = now;
   fl.gen = next_gen_++;
   fl.tag = tag;

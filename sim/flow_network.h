@@ -19,10 +19,12 @@
 // but typically it is the few flows on the two touched hosts.
 //
 // Each flow's progress is integrated piecewise: remaining bytes at `since`
-// and a rate. Reallocate reports every flow whose rate changed together with
-// its new finish time, so the driver can reschedule its completion. The
-// same pieces, summed, give BytesMoved(): the integral of TotalRate() over
-// time, exact, at the cost of one addition wherever a piece is closed.
+// (negative for a restarted flow already past its transfer's end, see
+// Restart) and a rate. Reallocate reports every flow whose rate changed
+// together with its new finish time, so the driver can reschedule its
+// completion. The same pieces, summed, give BytesMoved(): the integral of
+// TotalRate() over time, exact, at the cost of one addition wherever a
+// piece is closed.
 //
 // Invariants: for every link, the sum of its flows' rates <= capacity
 // (within float slack), checked by CheckCaps(). Thread-compatible.
@@ -67,6 +69,11 @@ class FlowNetwork {
   // instead of a region solve. The generation changes, so completions
   // scheduled for the old transfer go stale. Returns the new transfer's
   // finish time under the current rate (Time::Never() for a zero rate).
+  // If the old transfer ended before `now` (its finish time is rounded up to
+  // a whole microsecond), the bytes the flow moved after its end count
+  // towards the new one, so back-to-back transfers take their bytes over the
+  // rate in all, not up to 1 us more each. If it had not ended, the rest of
+  // it is dropped.
   core::Time Restart(core::Time now, FlowId f, double bytes, uint64_t tag);
 
   // Re-solves the part of the allocation disturbed since the last call and
@@ -94,7 +101,8 @@ class FlowNetwork {
   // Bytes moved by all flows, finished, aborted or still active, from the
   // start up to `now`: the integral of TotalRate() over time. A flow counts
   // at most the bytes it was started (or restarted) with, so one that ends
-  // at its finish time (rounded up to a microsecond) counts exactly those.
+  // at its finish time (rounded up to a microsecond) counts exactly those;
+  // a flow restarted there counts its overrun towards the new transfer.
   // Walks every flow, like TotalRate(). REQUIRES: `now` is not before the
   // time of the last call that changed a flow.
   double BytesMoved(core::Time now) const;

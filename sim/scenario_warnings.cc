@@ -23,11 +23,12 @@ std::vector<std::string> CoarseClockWarnings(const Scenario& s) {
   auto check = [&](const PeerClassSpec& c, const char* what, core::Rate rate) {
     const double us = static_cast<double>(s.file.block_size) / rate.bytes_per_second() * 1e6;
     if (!(us < kShortestQuietBlockUs)) return;
-    char text[400];
+    char text[512];
     std::snprintf(text, sizeof text,
                   "class '%s': at its %s rate (%s) a %s block lasts %.3g us, under %.0f us; "
-                  "the flow model ends each block on a whole microsecond, so its transfers "
-                  "may take up to %.3g %% longer than the rate says (docs/scenarios.md, "
+                  "a block not followed at once by the next on its connection (no request "
+                  "waiting) ends on a whole microsecond, so its transfers may take up to "
+                  "%.3g %% longer than the rate says (docs/scenarios.md, "
                   "\"Fast links\")",
                   c.name.c_str(), what, core::FormatRate(rate).c_str(),
                   core::FormatBytes(s.file.block_size).c_str(), us, kShortestQuietBlockUs,

@@ -13,8 +13,10 @@
 namespace swarm::sim {
 
 // Blocks shorter than this (at a class's upload or download rate) are
-// warned about: the flow model ends every block on a whole microsecond,
-// which costs up to 1 us per block, 0.5 % of a 200 us block.
+// warned about. The flow model carries a block's microsecond rounding over
+// to the next block on the same connection (FlowNetwork::Restart), but a
+// block with no successor waiting still ends on the next whole microsecond,
+// which costs up to 1 us, 0.5 % of a 200 us block.
 inline constexpr double kShortestQuietBlockUs = 200;
 
 // A warning when no class with peers that starts complete can upload good

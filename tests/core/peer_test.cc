@@ -1368,5 +1368,41 @@ TEST_F(PeerTest, NeighbourThatKeepsUsChokedIsNoSource) {
   EXPECT_LE(*announced, now_ + cfg.request_timeout + cfg.housekeeping_interval);
 }
 
+// Starved at min_connections with a candidate waiting, and every neighbour
+// has pieces we lack but keeps us choked (seeds that never upload): no
+// connection is useless both ways, yet one must go so the candidate can be
+// dialed. Without that, such a leecher dialed nobody, and with a candidate
+// waiting never asked the tracker early either: it waited for the 30-minute
+// announce, which (still at min_connections) changed nothing.
+TEST_F(PeerTest, StarvedLeecherDropsAChokingHolderForACandidate) {
+  PeerConfig cfg = Sequential();
+  cfg.min_connections = 1;
+  auto p = Make(false, cfg);  // announced at now_
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
+  p->OnTrackerResponse(now_, r);
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, ""}}}));
+  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  p->OnMessage(now_, c1_, Bits("11111111"));  // all we lack; never unchokes
+  p->TakeActions();
+  std::optional<Time> dropped, dialed;
+  while (!dialed && *p->NextTimeout() < now_ + Duration::Seconds(600)) {
+    const Time t = *p->NextTimeout();
+    // It stays alive (keep-alives), so inactivity does not drop it.
+    if (!dropped) p->OnMessage(t, c1_, KeepAlive{});
+    p->OnTimeout(t);
+    for (const Action& a : p->TakeActions()) {
+      if (a == Action{Dis(c1_, DisconnectReason::kNotUseful)}) dropped = t;
+      if (a == Action{Connect{PeerAddress{other_, ""}}}) dialed = t;
+    }
+  }
+  ASSERT_TRUE(dialed);
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(*dropped, *dialed);
+  EXPECT_GE(*dialed, now_ + cfg.request_timeout);
+  EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
+}
+
 }  // namespace
 }  // namespace swarm::core

@@ -112,7 +112,7 @@ for cmd in check run; do
   expect 0 "^sim: warning: $small: no class that can upload good data holds the file: every class that starts complete is a free rider \(uploads nothing\) or a polluter \(corrupt_uploads\), so no leecher can ever complete" \
     "$sim" "$cmd" "$small" --set peers.0.free_rider=true "${extra[@]}"
 done
-expect 0 "^sim: warning: $small: class 'leecher': at its download rate \(10Gbit/s\) a 16KiB block lasts 13.1 us, under 200 us; the flow model ends each block on a whole microsecond, so its transfers may take up to 7.63 % longer than the rate says" \
+expect 0 "^sim: warning: $small: class 'leecher': at its download rate \(10Gbit/s\) a 16KiB block lasts 13.1 us, under 200 us; a block not followed at once by the next on its connection \(no request waiting\) ends on a whole microsecond, so its transfers may take up to 7.63 % longer than the rate says" \
   "$sim" check "$small" --set peers.1.download=10Gbit/s
 
 # The piece-granular value is a lower bound only when no leecher downloads

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "core/rng.h"
@@ -213,6 +214,128 @@ TEST(FlowNetwork, BytesMovedCountsEveryTransferOfARestartedFlow) {
   EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(2'000'000)), 250000, 1e-6);
   h.net.Remove(Time::FromMicros(3'000'000), a);
   EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(5'000'000)), 375000, 1e-6);
+}
+
+// The clock counts whole microseconds, so a block's finish time is rounded
+// up and the block really ended up to 1 us earlier. The next block on the
+// same flow (Restart) starts from that real end: what the flow moved in the
+// rounded-up tail already belongs to it. Otherwise every block on a fast
+// link would cost up to 1 us extra (docs/scenarios.md, "Fast links").
+
+// One flow alone on a link of `rate` sends `blocks` back-to-back blocks of
+// `bytes` each, the next restarted at the previous one's finish time as the
+// simulator does. Returns the last block's finish time.
+Time BackToBack(Rate rate, double bytes, int blocks, FlowNetwork* net) {
+  net->SetCapacity(0, rate, rate);
+  net->SetCapacity(1, rate, rate);
+  FlowId f = net->Start(Time::Zero(), 0, 1, bytes, 0);
+  Time finish = Time::Never();
+  net->Reallocate(Time::Zero(), [&](FlowId, uint64_t, Time t) { finish = t; });
+  for (int i = 1; i < blocks; ++i) finish = net->Restart(finish, f, bytes, 0);
+  return finish;
+}
+
+// A 16 KiB block with its 13-byte header, 16397 bytes on the wire, lasts
+// 131.176 us at 1 Gbit/s (125e6 B/s), 13.1176 us at 10 Gbit/s, 1.31176 us at
+// 100 Gbit/s and 0.131176 us at 1000 Gbit/s: 1000 of them end at 1000 times
+// that, not at 1000 times the rounded-up duration (132000, 14000, 2000 and
+// 1000 us). At 1000 Gbit/s seven or eight blocks end within one microsecond.
+TEST(FlowNetwork, BackToBackBlocksEndAtTheirBytesOverTheRate) {
+  const struct {
+    int gbit;
+    double exact_us;
+  } cases[] = {{1, 131176}, {10, 13117.6}, {100, 1311.76}, {1000, 131.176}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::to_string(c.gbit) + " Gbit/s");
+    FlowNetwork net(2);
+    const Time last = BackToBack(Rate::MegabitsPerSecond(c.gbit * 1000), 16397, 1000, &net);
+    // Never early; at most the final rounding late.
+    EXPECT_GE(static_cast<double>(last.micros()), c.exact_us - 1e-6);
+    EXPECT_LT(static_cast<double>(last.micros()), c.exact_us + 1);
+  }
+}
+
+// A rate that leaves every block a fraction of a microsecond: 3 Mbit/s
+// (375000 B/s) moves a 16397-byte block in 43725.333... us. 10000 blocks take
+// 437253333.33 us, where rounding each up would give 437260000 us.
+TEST(FlowNetwork, LongFlowAtAnUnevenRateLosesNoTimeToRounding) {
+  FlowNetwork net(2);
+  const Time last = BackToBack(Rate::MegabitsPerSecond(3), 16397, 10000, &net);
+  EXPECT_EQ(last, Time::FromMicros(437'253'334));
+}
+
+// While a flow sends back-to-back blocks its link is never idle, so the
+// bytes moved are the rate times the time, and once the flow is removed at
+// its last finish exactly the bytes of its blocks.
+TEST(FlowNetwork, BackToBackBlocksKeepTheLinkBusy) {
+  FlowNetwork net(2);
+  const double rate = 375000;  // 3 Mbit/s; 1000 bytes last 2666.67 us
+  net.SetCapacity(0, Rate::BytesPerSecond(rate), Rate::BytesPerSecond(rate));
+  net.SetCapacity(1, Rate::BytesPerSecond(rate), Rate::BytesPerSecond(rate));
+  FlowId f = net.Start(Time::Zero(), 0, 1, 1000, 0);
+  Time finish;
+  net.Reallocate(Time::Zero(), [&](FlowId, uint64_t, Time t) { finish = t; });
+  double worst = 0;  // |bytes moved - rate * time| at the restarts
+  for (int i = 1; i < 100; ++i) {
+    const Time t = finish;
+    finish = net.Restart(t, f, 1000, 0);
+    worst = std::max(worst, std::fabs(net.BytesMoved(t) - rate * t.seconds()));
+  }
+  EXPECT_LT(worst, 1e-6);
+  // 100000 bytes in 266666.67 us.
+  EXPECT_EQ(finish, Time::FromMicros(266'667));
+  net.Remove(finish, f);
+  EXPECT_NEAR(net.BytesMoved(Time::FromMicros(300'000)), 100000, 1e-6);
+}
+
+// The bytes a restarted flow moved before its block's rounded-up start stay
+// counted when its rate changes mid-block, and when it is removed.
+TEST(FlowNetwork, CarriedBytesSurviveARateChangeAndARemoval) {
+  // Host 0 uploads at 3 Mbit/s (0.375 B/us). Block 1 of 1000 bytes ends at
+  // 2666.67 us, rounded up to 2667; in the last 0.33 us the flow moved 0.125
+  // bytes of block 2. At 3667 us a second flow halves its rate: block 2 has
+  // 1000 - 0.125 - 375 = 624.875 bytes left, 3332.67 us at 0.1875 B/us, so
+  // it ends at 6999.67 us, rounded up to 7000 (7001 without the carry).
+  for (bool remove : {false, true}) {
+    Harness h(3);
+    h.net.SetCapacity(0, Rate::MegabitsPerSecond(3), Rate::MegabitsPerSecond(10));
+    h.net.SetCapacity(1, Rate::MegabitsPerSecond(10), Rate::MegabitsPerSecond(10));
+    h.net.SetCapacity(2, Rate::MegabitsPerSecond(10), Rate::MegabitsPerSecond(10));
+    FlowId f = h.net.Start(Time::Zero(), 0, 1, 1000, 0);
+    h.Solve();
+    ASSERT_EQ(h.finish[f], Time::FromMicros(2667));
+    ASSERT_EQ(h.net.Restart(Time::FromMicros(2667), f, 1000, 0), Time::FromMicros(5334));
+    const Time t = Time::FromMicros(3667);
+    // Busy since 0: 0.375 B/us over 3667 us.
+    EXPECT_NEAR(h.net.BytesMoved(t), 1375.125, 1e-6);
+    if (remove) {  // aborted: it keeps what it moved, carry included
+      h.net.Remove(t, f);
+      EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(9000)), 1375.125, 1e-6);
+      continue;
+    }
+    h.net.Start(t, 0, 2, 1e6, 0);
+    h.Solve(t);
+    EXPECT_NEAR(h.net.Remaining(f, t), 624.875, 1e-6);
+    EXPECT_EQ(h.finish[f], Time::FromMicros(7000));
+  }
+}
+
+// Only a restarted flow carries its overrun over: a flow removed at its
+// rounded-up finish passes nothing to a fresh one started there, whose
+// block so starts up to 1 us late (what the "Fast links" warning is about).
+TEST(FlowNetwork, AFreshFlowStartsFromZero) {
+  Harness h(3);
+  h.net.SetCapacity(0, Rate::MegabitsPerSecond(3), Rate::MegabitsPerSecond(10));
+  h.net.SetCapacity(1, Rate::MegabitsPerSecond(10), Rate::MegabitsPerSecond(10));
+  FlowId a = h.net.Start(Time::Zero(), 0, 1, 1000, 0);
+  h.Solve();
+  ASSERT_EQ(h.finish[a], Time::FromMicros(2667));
+  const Time t = h.finish[a];
+  h.net.Remove(t, a);
+  FlowId b = h.net.Start(t, 0, 1, 1000, 0);
+  h.Solve(t);
+  EXPECT_EQ(h.finish[b], Time::FromMicros(2 * 2667));
+  EXPECT_NEAR(h.net.BytesMoved(Time::FromMicros(10'000)), 2000, 1e-6);
 }
 
 // Random churn of flows on a small heterogeneous network: after every step

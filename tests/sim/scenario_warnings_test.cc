@@ -47,17 +47,18 @@ TEST(ScenarioWarnings, NobodyCanCompleteWithoutAnHonestSeed) {
       want);
 }
 
-// The flow model ends each block on a whole microsecond: at 1 Gbit/s a
-// 16 KiB block lasts 131 us, and transfers may take up to 1/131 longer.
+// A block with no successor waiting on its connection ends on a whole
+// microsecond: at 1 Gbit/s a 16 KiB block lasts 131 us, and transfers may
+// take up to 1/131 longer.
 TEST(ScenarioWarnings, BlocksUnder200usAreWarnedAbout) {
   EXPECT_TRUE(CoarseClockWarnings(Parse(kSmall)).empty());
   EXPECT_TRUE(CoarseClockWarnings(Parse(kSmall, {"peers.1.download=600Mbit/s"})).empty());
   EXPECT_EQ(CoarseClockWarnings(Parse(kSmall, {"peers.1.download=1Gbit/s"})),
             std::vector<std::string>{
                 "class 'leecher': at its download rate (1Gbit/s) a 16KiB block lasts 131 us, "
-                "under 200 us; the flow model ends each block on a whole microsecond, so its "
-                "transfers may take up to 0.763 % longer than the rate says "
-                "(docs/scenarios.md, \"Fast links\")"});
+                "under 200 us; a block not followed at once by the next on its connection "
+                "(no request waiting) ends on a whole microsecond, so its transfers may take "
+                "up to 0.763 % longer than the rate says (docs/scenarios.md, \"Fast links\")"});
   // Both rates of a class; a seed's download and a free rider's upload
   // carry no blocks; a class of count 0 has no peers.
   const std::vector<std::string> fast = CoarseClockWarnings(
