@@ -51,22 +51,103 @@ SimpleBounds ComputeSimpleBounds(const Scenario& s) {
   return b;
 }
 
+namespace {
+
+// The earliest a peer of a class can arrive (the start of its window or
+// process; the first Poisson or decaying arrival comes after it).
+core::Duration EarliestArrival(const ArrivalSpec& a) {
+  return a.kind == ArrivalSpec::Kind::kUniform ? a.from : a.at;
+}
+
+}  // namespace
+
+// The largest lower bound on the last completion over thresholds t, the
+// earliest arrivals of the leecher classes: the leechers that cannot arrive
+// before t (S_t) receive nothing before it, and after it need at least the
+// Kumar-Ross time (and the piece-granular one where it applies) of the
+// problem in which they are the leechers and every other peer, seeds and
+// earlier leechers alike, is already a seed -- an optimistic start, so the
+// sum is a lower bound. The smallest t puts every leecher in S_t: the
+// scenario's own bounds, counted from the first possible arrival.
 std::optional<std::string> StopsBeforeBound(const Scenario& s) {
   if (!s.stop.all_complete) return std::nullopt;
   for (const PeerClassSpec& c : s.peers) {
     if (c.failure.probability > 0 && c.count > 0) return std::nullopt;
   }
   const SimpleBounds b = ComputeSimpleBounds(s);
-  const double stop_s = s.stop.max_time.seconds();
-  if (b.leechers == 0 || !std::isfinite(b.kumar_ross_s) || b.kumar_ross_s <= stop_s) {
-    return std::nullopt;
+  if (b.leechers == 0 || !std::isfinite(b.kumar_ross_s)) return std::nullopt;
+  std::vector<core::Duration> starts;
+  for (const PeerClassSpec& c : s.peers) {
+    if (!c.start_complete && c.count > 0) starts.push_back(EarliestArrival(c.arrival));
   }
+  std::sort(starts.begin(), starts.end());
+  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  struct Worst {
+    double total_s = -1;
+    core::Duration from;
+    double bound_s = 0;
+    bool piece_granular = false;
+    bool every_leecher = true;
+    std::string classes;  // 'a', 'b': the leecher classes of S_t
+  } worst;
+  for (const core::Duration t : starts) {
+    theory::DistributionProblem p;
+    p.file_size = s.file.size;
+    p.piece_length = s.file.piece_size;
+    bool every_leecher = true;
+    std::string classes;
+    int named = 0;
+    for (const PeerClassSpec& c : s.peers) {
+      const core::Rate up = c.free_rider || c.corrupt_uploads ? core::Rate::Zero() : c.upload;
+      const bool later = !c.start_complete && EarliestArrival(c.arrival) >= t;
+      every_leecher &= c.start_complete || c.count == 0 || later;
+      if (later && c.count > 0) {
+        classes += (named++ ? ", '" : "'") + c.name + "'";
+      }
+      for (uint32_t k = 0; k < c.count; ++k) {
+        if (later) {
+          p.leechers.push_back(theory::LeecherCapacity{up, c.download});
+        } else {
+          p.seed_uploads.push_back(up);
+        }
+      }
+    }
+    double bound = theory::KumarRossMinTime(p);
+    bool piece_granular = false;
+    if (auto g = theory::PieceGranularBoundIfApplies(p); g && *g > bound) {
+      bound = *g;
+      piece_granular = true;
+    }
+    if (!std::isfinite(bound)) continue;
+    const double total = t.seconds() + bound;
+    if (total > worst.total_s) {
+      worst = {total, t, bound, piece_granular, every_leecher,
+               (named > 1 ? "classes " : "class ") + classes};
+    }
+  }
+  const double stop_s = s.stop.max_time.seconds();
+  if (worst.total_s <= stop_s) return std::nullopt;
+  const char* name = worst.piece_granular ? "piece-granular" : "Kumar-Ross";
   char text[200];
-  std::snprintf(text, sizeof text,
-                "stop.max_time (%s) is shorter than the Kumar-Ross bound (%.1f s): "
-                "the run will stop before every leecher completes",
-                core::FormatDuration(s.stop.max_time).c_str(), b.kumar_ross_s);
-  return std::string(text);
+  if (worst.from == core::Duration::Zero()) {
+    std::snprintf(text, sizeof text,
+                  "stop.max_time (%s) is shorter than the %s bound (%.1f s): "
+                  "the run will stop before every leecher completes",
+                  core::FormatDuration(s.stop.max_time).c_str(), name, worst.bound_s);
+    return std::string(text);
+  }
+  // Counted from the arrival: e.g. "no leecher of class 'b' arrives
+  // before 100s, and the Kumar-Ross bound from there is ...".
+  std::snprintf(text, sizeof text, "stop.max_time (%s) is shorter than %.1f s: ",
+                core::FormatDuration(s.stop.max_time).c_str(), worst.total_s);
+  std::string out = text;
+  out += "no leecher of " + worst.classes + " arrives before " +
+         core::FormatDuration(worst.from) + ", and the " + name + " bound from there";
+  if (!worst.every_leecher) out += ", with every earlier peer counted as a seed,";
+  std::snprintf(text, sizeof text, " is %.1f s", worst.bound_s);
+  out += text;
+  out += ": the run will stop before every leecher completes";
+  return out;
 }
 
 namespace {

@@ -45,10 +45,14 @@ struct SimpleBounds {
 SimpleBounds ComputeSimpleBounds(const Scenario& scenario);
 
 // A warning for a scenario that asks for every leecher to complete
-// (stop.all_complete) but stops (stop.max_time) before the Kumar-Ross
-// bound: no run of it can get there, which a user should hear before
-// waiting for one. nullopt otherwise, and when a class may fail (the bound
-// then counts leechers that need not finish).
+// (stop.all_complete) but stops (stop.max_time) before any run could: no
+// run of it can get there, which a user should hear before waiting for
+// one. The bound is the larger of Kumar-Ross and the piece-granular bound
+// (where it applies), counted from the earliest the leechers can arrive;
+// and for each later-arriving group of leecher classes, its arrival plus
+// the Kumar-Ross bound of the swarm in which every earlier peer is a seed.
+// nullopt otherwise, and when a class may fail (the bound then counts
+// leechers that need not finish).
 // REQUIRES: scenario.Validate() passed.
 std::optional<std::string> StopsBeforeBound(const Scenario& scenario);
 

@@ -336,9 +336,10 @@ Simulation::Impl::Impl(const Scenario& s, SimOptions o)
   }
   availability_.assign(torrent_->piece_count(), 0);
   tracker_.Publish(Time::Zero(), *torrent_);
-  for (size_t i = 0; i < plans.size(); ++i) {
-    queue_.Push(plans[i].join, kJoin, static_cast<uint32_t>(i));
-  }
+  // Same-instant joins run in a random order, not in id order (JoinOrder).
+  // Every join is pushed before any other event, so this order decides
+  // only among joins at one instant.
+  for (uint32_t p : JoinOrder(plans, s.seed)) queue_.Push(plans[p].join, kJoin, p);
   queue_.Push(Time::Zero(), kSample);
 }
 

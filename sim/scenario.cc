@@ -262,6 +262,22 @@ std::optional<FieldError> Scenario::Validate() const {
   }
   if (tracker.numwant < 1) return Err("tracker.numwant", "must be at least 1");
   if (tracker.max_numwant < 1) return Err("tracker.max_numwant", "must be at least 1");
+  // The tracker answers at most max_numwant peers, so a larger numwant
+  // would run exactly as max_numwant does: refused rather than quietly
+  // capped, as a sweep over numwant would otherwise repeat one run.
+  if (tracker.numwant > tracker.max_numwant) {
+    const std::string want = std::to_string(tracker.numwant);
+    const std::string cap = std::to_string(tracker.max_numwant);
+    return FieldError{"tracker.numwant",
+                      want + " is above tracker.max_numwant (" + cap +
+                          "): the tracker answers at most max_numwant peers, so the run "
+                          "would be the one with numwant " + cap +
+                          "; raise tracker.max_numwant or lower this",
+                      "tracker.max_numwant",
+                      cap + " is below tracker.numwant (" + want +
+                          ", its default): the tracker would answer fewer peers than "
+                          "every announce asks for; raise this or lower tracker.numwant"};
+  }
   if (tracker.announce_interval <= core::Duration::Zero())
     return Err("tracker.announce_interval", "must be positive");
   if (tracker.peer_timeout <= core::Duration::Zero())

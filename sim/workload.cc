@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 
 #include "core/rng.h"
 
@@ -15,6 +16,9 @@ constexpr uint64_t kClassStreamBase = uint64_t{1} << 62;
 // common random numbers for comparing runs with and without churn.
 constexpr uint64_t kFailStreamBase = kClassStreamBase + (uint64_t{1} << 60);
 constexpr uint64_t kFailDelayStreamBase = kClassStreamBase + (uint64_t{1} << 61);
+// The order of same-instant joins; just below the tracker's stream
+// (kClassStreamBase - 1, engine.cc) and far above any peer index.
+constexpr uint64_t kJoinOrderStream = kClassStreamBase - 2;
 
 // Random offsets are capped here, far past any stop.max_time (durations in
 // a scenario are at most 1e12 s), so that a tiny rate or a huge mean cannot
@@ -95,6 +99,21 @@ std::vector<PeerPlan> PlanWorkload(const Scenario& s) {
     }
   }
   return plans;
+}
+
+std::vector<uint32_t> JoinOrder(const std::vector<PeerPlan>& plans, uint64_t seed) {
+  std::vector<uint32_t> order(plans.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t x, uint32_t y) { return plans[x].join < plans[y].join; });
+  core::Rng rng = core::Rng::ForStream(seed, kJoinOrderStream);
+  for (size_t lo = 0; lo < order.size();) {
+    size_t hi = lo + 1;
+    while (hi < order.size() && plans[order[hi]].join == plans[order[lo]].join) ++hi;
+    rng.Shuffle(std::span<uint32_t>(order.data() + lo, hi - lo));
+    lo = hi;
+  }
+  return order;
 }
 
 }  // namespace swarm::sim

@@ -7,7 +7,8 @@
 // (arrivals and seeding times; whether a peer fails; when), so adding peers
 // to a class, or a class after the others, never changes another class's
 // draws (a class inserted before it shifts its index, and so its draws), and
-// failures never change arrivals or seeding times.
+// failures never change arrivals or seeding times. One more stream orders
+// the peers that join at the same instant (JoinOrder).
 #ifndef SWARM_SIM_WORKLOAD_H_
 #define SWARM_SIM_WORKLOAD_H_
 
@@ -32,6 +33,15 @@ struct PeerPlan {
 
 // REQUIRES: scenario.Validate() passed.
 std::vector<PeerPlan> PlanWorkload(const Scenario& scenario);
+
+// The order in which the engine schedules the joins of `plans`: by join
+// time, and peers joining at the same instant in a random order, a
+// permutation drawn from a stream of run `seed` of its own (so that runs
+// without such ties are unchanged by it). Not in id order: the class
+// written first in the file would announce first, get the seeds in its
+// tracker replies while the tracker knows few peers, and fill the seeds'
+// connection slots.
+std::vector<uint32_t> JoinOrder(const std::vector<PeerPlan>& plans, uint64_t seed);
 
 }  // namespace swarm::sim
 

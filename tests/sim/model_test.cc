@@ -70,6 +70,46 @@ TEST(Bounds, WarnsWhenTheRunStopsBeforeTheBound) {
   EXPECT_FALSE(StopsBeforeBound(Parse(failing + short_stop)));
 }
 
+// The warning takes the largest bound that applies, counted from the
+// earliest the last leechers can arrive. piece_selection.yaml (one seed,
+// equal uploads): Kumar-Ross 167.8 s < piece-granular 182.5 s, so a 175 s
+// stop cannot work; nor can a 200 s stop with the leechers arriving at
+// 100 s. Both passed silently when only Kumar-Ross from t = 0 was checked.
+TEST(Bounds, WarnsWithTheLargestBoundFromTheLastArrival) {
+  auto warning = [](std::vector<std::string> sets) {
+    auto r = LoadScenario(std::string(SWARMLAB_SOURCE_DIR) + "/scenarios/piece_selection.yaml",
+                          sets);
+    if (auto* e = std::get_if<ScenarioLoadError>(&r)) ADD_FAILURE() << e->message;
+    return StopsBeforeBound(std::get<Scenario>(r)).value_or("");
+  };
+  EXPECT_EQ(warning({"stop.max_time=175s"}),
+            "stop.max_time (175s) is shorter than the piece-granular bound (182.5 s): the run "
+            "will stop before every leecher completes");
+  EXPECT_EQ(warning({"stop.max_time=183s"}), "");
+  EXPECT_EQ(warning({"peers.1.arrival={at: 100s}", "stop.max_time=200s"}),
+            "stop.max_time (200s) is shorter than 282.5 s: no leecher of class 'leecher' "
+            "arrives before 100s, and the piece-granular bound from there is 182.5 s: the run "
+            "will stop before every leecher completes");
+  EXPECT_EQ(warning({"peers.1.arrival={uniform: [100s, 110s]}", "stop.max_time=282s"}),
+            warning({"peers.1.arrival={at: 100s}", "stop.max_time=282s"}));
+  EXPECT_EQ(warning({"peers.1.arrival={at: 100s}", "stop.max_time=283s"}), "");
+  // A later class: the earlier leechers may hold the file by then (counted
+  // as seeds), which leaves the late peer its own download link, 20 MiB at
+  // 8 Mbit/s = 21.0 s after 50 min.
+  const std::string late = R"(name: late
+file: {size: 20MiB, piece_size: 256KiB}
+peers:
+  - {class: seed, count: 1, upload: 1Mbit/s, download: 8Mbit/s, start: complete}
+  - {class: early, count: 100, upload: 1Mbit/s, download: 8Mbit/s}
+  - {class: late, count: 1, upload: 1Mbit/s, download: 8Mbit/s, arrival: {at: 50min}}
+stop: {all_complete: true, max_time: )";
+  EXPECT_EQ(StopsBeforeBound(Parse(late + "3020s}")).value_or(""),
+            "stop.max_time (3020s) is shorter than 3021.0 s: no leecher of class 'late' arrives "
+            "before 50min, and the Kumar-Ross bound from there, with every earlier peer counted "
+            "as a seed, is 21.0 s: the run will stop before every leecher completes");
+  EXPECT_FALSE(StopsBeforeBound(Parse(late + "3022s}")));
+}
+
 // Qiu-Srikant for steady_state.yaml's swarm: F = 167772160 bit, download
 // 4 Mbit/s (c = 1/41.94 s), mean seeding 300 s, arrivals 0.05/s.
 const char* kSteady = R"(name: steady

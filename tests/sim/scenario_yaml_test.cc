@@ -809,6 +809,27 @@ TEST(ScenarioYaml, ADefaultInConflictBlamesTheSettingWritten) {
             "max_request_length");
 }
 
+// numwant above max_numwant is refused: the tracker would cap it, and a
+// run with numwant 500 was byte for byte the one with 200. Blamed on
+// numwant when the file gives it, on max_numwant when numwant is left at
+// its default.
+TEST(ScenarioYaml, NumwantAboveMaxNumwantIsRefused) {
+  EXPECT_EQ(ErrorOf(kGood, {"tracker.numwant=500"}),
+            "t.yaml: --set tracker.numwant=500: field 'tracker.numwant': 500 is above "
+            "tracker.max_numwant (200): the tracker answers at most max_numwant peers, so the "
+            "run would be the one with numwant 200; raise tracker.max_numwant or lower this");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "numwant: 50,", "numwant: 201,")),
+            "t.yaml:8: field 'tracker.numwant': 201 is above tracker.max_numwant (200): the "
+            "tracker answers at most max_numwant peers, so the run would be the one with "
+            "numwant 200; raise tracker.max_numwant or lower this");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "numwant: 50,", "max_numwant: 10,")),
+            "t.yaml:8: field 'tracker.max_numwant': 10 is below tracker.numwant (50, its "
+            "default): the tracker would answer fewer peers than every announce asks for; "
+            "raise this or lower tracker.numwant");
+  EXPECT_EQ(ErrorOf(kGood, {"tracker.numwant=500", "tracker.max_numwant=500"}), "(no error)");
+  EXPECT_EQ(ErrorOf(kGood, {"tracker.numwant=200"}), "(no error)");
+}
+
 // A class that lowers max_request_length below the file's block size is
 // to blame, not the block size the other classes take.
 TEST(ScenarioYaml, AClassMaxRequestLengthBelowTheBlockSizeIsTheClasss) {
