@@ -297,7 +297,7 @@ def run_color(i):
 
 
 def time_label(runs):
-    """Axis name for time: simulated, wall-clock (sim --real) or both."""
+    """Axis name for time: simulated, wall-clock (swarm run-scenario) or both."""
     modes = {r.summary.get("mode", "sim") for r in runs}
     if modes == {"real"}:
         return "wall-clock time since start"

@@ -1,6 +1,6 @@
 """Loading and validating swarmlab result folders.
 
-A result folder is what `sim run` (and `sim run --real`) writes: peers.csv,
+A result folder is what `sim run` (and `swarm run-scenario`) writes: peers.csv,
 timeline.csv, summary.json and scenario.yaml (format: analysis/README.md,
 "Result folder format"). Every analysis script loads
 folders through `load()` here, so a folder is validated in one place and a bad

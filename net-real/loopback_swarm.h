@@ -2,7 +2,7 @@
 // peers, each an unchanged core::Peer behind its own PeerDriver, gRPC server
 // and channels on 127.0.0.1 — run in wall-clock time.
 //
-// It is how a scenario is checked against reality (`sim run --real`): each
+// It is how a scenario is checked against reality (`swarm run-scenario`): each
 // peer gets the class's token-bucket upload/download limits and an added
 // one-way delay on every message it receives, joins at its scheduled time,
 // optionally leaves some time after completing, and the run reports the same

@@ -551,11 +551,6 @@ void PeerServer::Register(const core::InfoHash& hash, InboundSink* sink) {
   router_->sinks[hash] = sink;
 }
 
-void PeerServer::Unregister(const core::InfoHash& hash) {
-  std::lock_guard<std::mutex> lock(router_->mu);
-  router_->sinks.erase(hash);
-}
-
 void PeerServer::Shutdown() {
   if (!server_) return;
   {

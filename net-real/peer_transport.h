@@ -58,9 +58,9 @@ class PeerServer {
                                            PeerServerOptions options = {});
   int port() const { return port_; }
 
-  // REQUIRES: sink outlives its registration.
+  // REQUIRES: sink outlives the server, or at least its Shutdown() (which
+  // drops every registration; there is no way to drop one alone).
   void Register(const core::InfoHash& hash, InboundSink* sink);
-  void Unregister(const core::InfoHash& hash);
   // Stops accepting and ends every stream. Idempotent.
   void Shutdown();
 

@@ -14,7 +14,8 @@ PACKAGES=(
 # Test only: gdb (Debian's is built with Python, which the test needs)
 # places a stop signal inside sim's create-and-record windows
 # (tests/sim/interrupt_window_test.sh); without it that test is skipped.
-TEST_PACKAGES=(gdb)
+# git makes the scratch repository of tests/sim/build_id_test.sh.
+TEST_PACKAGES=(gdb git)
 case "${1:-}" in
   "") ;;
   --test) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
@@ -25,9 +26,19 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  echo "swarmlab: installing missing Debian packages: ${missing[*]}" >&2
   SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  if [[ $(id -u) -ne 0 ]]; then
+    # A Debian installed with a root password has no sudo: say what to run
+    # as root instead of failing on "sudo: command not found".
+    if ! command -v sudo > /dev/null; then
+      echo "swarmlab: missing Debian packages: ${missing[*]}" >&2
+      echo "swarmlab: not root and no sudo; run this line as root (su -), then this script again:" >&2
+      echo "apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+      exit 1
+    fi
+    SUDO="sudo"
+  fi
+  echo "swarmlab: installing missing Debian packages: ${missing[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -7,4 +7,4 @@ scripts/install_deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build build --target sim
 build/bin/sim run scenarios/flash_crowd.yaml --out results/flash_crowd --plot
-echo "Results and plots are in results/flash_crowd/"
+echo "Results and plots are in $PWD/results/flash_crowd/"

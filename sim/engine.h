@@ -8,8 +8,8 @@
 // compares pointers, so the same scenario and seed give byte-identical
 // results.
 //
-// How actions are carried out (see the project brief, "How a driver runs a
-// core::Peer"):
+// How actions are carried out (docs/architecture.md, "The simulator",
+// driver contract):
 //  - control messages arrive after the pair's one-way latency;
 //  - a SendBlock becomes a flow in FlowNetwork; when it finishes the sender
 //    gets OnBlockSent and the Piece arrives one latency later;
@@ -20,7 +20,11 @@
 //    are aborted) and the remote core hears OnDisconnected one latency later;
 //  - announces reach the tracker after tracker.latency and come back after
 //    the same again;
-//  - VerifyPiece succeeds at once (the simulator has no corrupt data).
+//  - VerifyPiece is answered at once (a zero-delay event): it fails when a
+//    block of the piece was last stored from a polluter class
+//    (corrupt_uploads), else it succeeds. Blocks carry no bytes, so a
+//    "tainted" bit per block and peer stands for corrupt data (DoStore,
+//    Verify in engine.cc).
 //
 // Thread-compatible: one Simulation per thread.
 #ifndef SWARM_SIM_ENGINE_H_

@@ -304,18 +304,6 @@ double FlowNetwork::BytesMoved(core::Time now) const {
   return sum;
 }
 
-double FlowNetwork::UploadRate(uint32_t host) const {
-  double sum = 0;
-  for (FlowId f : links_[Up(host)].flows) sum += flows_[f].rate;
-  return sum;
-}
-
-double FlowNetwork::DownloadRate(uint32_t host) const {
-  double sum = 0;
-  for (FlowId f : links_[Down(host)].flows) sum += flows_[f].rate;
-  return sum;
-}
-
 int FlowNetwork::CheckCaps() const {
   int bad = 0;
   for (const Link& l : links_) {

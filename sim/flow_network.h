@@ -106,8 +106,6 @@ class FlowNetwork {
   // Walks every flow, like TotalRate(). REQUIRES: `now` is not before the
   // time of the last call that changed a flow.
   double BytesMoved(core::Time now) const;
-  double UploadRate(uint32_t host) const;
-  double DownloadRate(uint32_t host) const;
   size_t active_flows() const { return active_count_; }
   // Flows re-solved so far (a cost measure for benchmarks).
   uint64_t solved_flows() const { return solved_flows_; }

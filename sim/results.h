@@ -1,7 +1,8 @@
 // Results of one run and the result folder they are written to.
 //
-// The folder format is shared with `sim --real` and analysis/ (see the
-// project brief): peers.csv, timeline.csv, summary.json and scenario.yaml.
+// The folder format is shared with `swarm run-scenario` (net-real/) and
+// analysis/ (analysis/README.md, "Result folder format"): peers.csv,
+// timeline.csv, summary.json and scenario.yaml.
 // Times are seconds with 6 decimals; an empty CSV field means "never".
 #ifndef SWARM_SIM_RESULTS_H_
 #define SWARM_SIM_RESULTS_H_

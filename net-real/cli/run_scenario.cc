@@ -1,6 +1,5 @@
-// `swarm run-scenario FILE`: a simulator scenario on real sockets (the
-// issue's `sim run --real`). Writes the same result folder as `sim run`,
-// with "mode": "real".
+// `swarm run-scenario FILE`: a simulator scenario on real sockets. Writes
+// the same result folder as `sim run`, with "mode": "real".
 #include <cmath>
 #include <cstdlib>
 #include <iostream>

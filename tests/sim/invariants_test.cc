@@ -16,12 +16,15 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "sim/bounds.h"
 #include "sim/engine.h"
 #include "sim/memory_estimate.h"
 #include "sim/results.h"
 #include "sim/scenario_yaml.h"
+#include "sim/sweep.h"
 #include "sim/write_file.h"
 
 namespace swarm::sim {
@@ -884,9 +887,11 @@ std::string PrivateTempPath(const std::string& name) {
   return testing::TempDir() + "/" + std::to_string(getpid()) + "_" + name;
 }
 
-int RunSim(const std::string& args, std::string* err) {
+// Runs `sim ARGS...` through the shell, every word quoted (the checkout's
+// path, and so the binary's and the shipped scenarios', may hold a space).
+int RunSim(const std::vector<std::string>& args, std::string* err) {
   std::string errfile = PrivateTempPath("sim_err.txt");
-  std::string cmd = std::string(SIM_BINARY) + " " + args + " 2>" + errfile + " >/dev/null";
+  std::string cmd = ShellCommand(SIM_BINARY, args) + " 2>" + errfile + " >/dev/null";
   int rc = std::system(cmd.c_str());
   std::ifstream in(errfile);
   std::stringstream ss;
@@ -906,13 +911,13 @@ TEST(Cli, BadScenarioExitsTwoWithOneLineAndWritesNothing) {
     std::ofstream(bad) << text;
   }
   std::string err;
-  EXPECT_EQ(RunSim("run " + bad + " --quiet --out " + dir, &err), 2);
+  EXPECT_EQ(RunSim({"run", bad, "--quiet", "--out", dir}, &err), 2);
   EXPECT_EQ(err, bad + ":10: field 'peers.1.upload': missing unit in '2' (write e.g. "
                        "10Mbit/s, 1MiB/s)\n");
   EXPECT_FALSE(std::filesystem::exists(dir));
-  EXPECT_EQ(RunSim("check " + bad, &err), 2);
-  EXPECT_EQ(RunSim("check " + std::string(SWARMLAB_SOURCE_DIR) +
-                       "/scenarios/flash_crowd.yaml --set protocol.choker=round_robin",
+  EXPECT_EQ(RunSim({"check", bad}, &err), 2);
+  EXPECT_EQ(RunSim({"check", std::string(SWARMLAB_SOURCE_DIR) + "/scenarios/flash_crowd.yaml",
+                    "--set", "protocol.choker=round_robin"},
                    &err),
             0)
       << err;
@@ -927,9 +932,9 @@ TEST(Cli, AFolderIsNotAScenario) {
   const std::string out = PrivateTempPath("not_a_scenario_out");
   std::filesystem::remove_all(out);
   std::string err;
-  EXPECT_EQ(RunSim("check " + folder, &err), 2);
+  EXPECT_EQ(RunSim({"check", folder}, &err), 2);
   EXPECT_EQ(err, folder + ": is a directory, not a scenario file\n");
-  EXPECT_EQ(RunSim("run " + folder + " --quiet --out " + out, &err), 2);
+  EXPECT_EQ(RunSim({"run", folder, "--quiet", "--out", out}, &err), 2);
   EXPECT_EQ(err, folder + ": is a directory, not a scenario file\n");
   EXPECT_FALSE(std::filesystem::exists(out));
   std::filesystem::remove_all(folder);
@@ -943,7 +948,7 @@ TEST(Cli, UnusableOutIsRefusedBeforeRunning) {
   const std::string flash = std::string(SWARMLAB_SOURCE_DIR) + "/scenarios/flash_crowd.yaml";
   // Exit code 2 with only this line: after a run, writing would have
   // failed with exit code 1 and a summary on stdout.
-  EXPECT_EQ(RunSim("run " + flash + " --quiet --out " + file + "/sub", &err), 2);
+  EXPECT_EQ(RunSim({"run", flash, "--quiet", "--out", file + "/sub"}, &err), 2);
   EXPECT_EQ(err, "--out " + file + "/sub: " + file + " is not a directory\n");
   std::filesystem::remove(file);
 }
@@ -958,13 +963,13 @@ TEST(Cli, UnusableTraceIsRefusedWithoutCreatingTheResultFolder) {
   std::string blocker = PrivateTempPath("trace_blocker");
   std::ofstream(blocker) << "a file, not a folder\n";
   std::string err;
-  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + blocker + "/t.log",
+  EXPECT_EQ(RunSim({"run", file, "--quiet", "--out", dir, "--trace", blocker + "/t.log"},
                    &err),
             2);
   EXPECT_NE(err.find("--trace " + blocker + "/t.log: "), std::string::npos) << err;
   EXPECT_FALSE(std::filesystem::exists(dir));
   // A folder where the trace file should be is refused the same way.
-  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + testing::TempDir(),
+  EXPECT_EQ(RunSim({"run", file, "--quiet", "--out", dir, "--trace", testing::TempDir()},
                    &err),
             2);
   EXPECT_FALSE(std::filesystem::exists(dir));
@@ -978,7 +983,7 @@ TEST(Cli, TraceMayGoInsideTheResultFolder) {
   std::string file = PrivateTempPath("small.yaml");
   std::ofstream(file) << kSmall;
   std::string err;
-  ASSERT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + dir + "/trace.log",
+  ASSERT_EQ(RunSim({"run", file, "--quiet", "--out", dir, "--trace", dir + "/trace.log"},
                    &err),
             0)
       << err;
@@ -1043,10 +1048,10 @@ TEST(Cli, ARunAgainInItsFolderLeavesNoPlotOfTheEarlierRun) {
   std::string file = PrivateTempPath("rerun.yaml");
   std::ofstream(file) << kSmall;
   std::string err;
-  ASSERT_EQ(RunSim("run " + file + " --quiet --out " + dir, &err), 0) << err;
+  ASSERT_EQ(RunSim({"run", file, "--quiet", "--out", dir}, &err), 0) << err;
   for (const char* name : {"overview.png", "pieces.png", "notes.txt"})
     std::ofstream(dir + "/" + name) << "from before\n";
-  ASSERT_EQ(RunSim("run " + file + " --quiet --seed 9 --out " + dir, &err), 0) << err;
+  ASSERT_EQ(RunSim({"run", file, "--quiet", "--seed", "9", "--out", dir}, &err), 0) << err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/overview.png"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/pieces.png"));
   EXPECT_EQ(ReadFile(dir + "/notes.txt"), "from before\n");
@@ -1054,7 +1059,7 @@ TEST(Cli, ARunAgainInItsFolderLeavesNoPlotOfTheEarlierRun) {
   // Also after a rewrite that failed part-way, which leaves no summary.json.
   std::filesystem::remove(dir + "/summary.json");
   std::ofstream(dir + "/overview.png") << "from before\n";
-  ASSERT_EQ(RunSim("run " + file + " --quiet --seed 10 --out " + dir, &err), 0) << err;
+  ASSERT_EQ(RunSim({"run", file, "--quiet", "--seed", "10", "--out", dir}, &err), 0) << err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/overview.png"));
   std::filesystem::remove_all(dir);
   std::filesystem::remove(file);
@@ -1108,7 +1113,7 @@ TEST(Cli, HelpShowsReadableValueNames) {
   for (const char* command : {"run", "check", "bounds", "sweep", "merge"}) {
     std::string help;
     {
-      const std::string cmd = std::string(SIM_BINARY) + " " + command + " --help 2>&1";
+      const std::string cmd = ShellCommand(SIM_BINARY, {command, "--help"}) + " 2>&1";
       std::FILE* p = ::popen(cmd.c_str(), "r");
       ASSERT_NE(p, nullptr);
       char buf[4096];
@@ -1187,18 +1192,18 @@ TEST(Cli, ATraceOverTheScenarioOrAResultFileIsRefused) {
   std::string file = PrivateTempPath("trace_clash.yaml");
   std::ofstream(file) << kSmall;
   std::string err;
-  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + file, &err), 2);
+  EXPECT_EQ(RunSim({"run", file, "--quiet", "--out", dir, "--trace", file}, &err), 2);
   EXPECT_EQ(err, "--trace " + file + ": is the scenario file being run (choose another path)\n");
   EXPECT_EQ(ReadFile(file), kSmall);
   EXPECT_FALSE(std::filesystem::exists(dir));
   // The same file by another name.
   const std::string other = std::filesystem::path(file).parent_path().string() + "/./" +
                             std::filesystem::path(file).filename().string();
-  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + other, &err), 2);
+  EXPECT_EQ(RunSim({"run", file, "--quiet", "--out", dir, "--trace", other}, &err), 2);
   EXPECT_EQ(ReadFile(file), kSmall);
   for (const char* name : {"peers.csv", "summary.json", "scenario.yaml", "pieces.png"}) {
     SCOPED_TRACE(name);
-    EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + " --trace " + dir + "/" + name,
+    EXPECT_EQ(RunSim({"run", file, "--quiet", "--out", dir, "--trace", dir + "/" + name},
                      &err),
               2);
     EXPECT_EQ(err, "--trace " + dir + "/" + name + ": is the run's own " + name + " in --out " +
@@ -1206,9 +1211,9 @@ TEST(Cli, ATraceOverTheScenarioOrAResultFileIsRefused) {
     EXPECT_FALSE(std::filesystem::exists(dir));
   }
   // A folder holding an earlier run: its summary is left alone.
-  ASSERT_EQ(RunSim("run " + file + " --quiet --out " + dir, &err), 0) << err;
+  ASSERT_EQ(RunSim({"run", file, "--quiet", "--out", dir}, &err), 0) << err;
   const std::string summary = ReadFile(dir + "/summary.json");
-  EXPECT_EQ(RunSim("run " + file + " --quiet --out " + dir + "/ --trace " + dir + "/summary.json",
+  EXPECT_EQ(RunSim({"run", file, "--quiet", "--out", dir + "/", "--trace", dir + "/summary.json"},
                    &err),
             2);
   EXPECT_NE(err.find("is the run's own summary.json"), std::string::npos) << err;
@@ -1228,9 +1233,9 @@ TEST(Cli, SameSeedByteIdenticalFilesOtherSeedDiffers) {
                     c = PrivateTempPath("det_c");
   for (const std::string& d : {a, b, c}) std::filesystem::remove_all(d);
   std::string err;
-  ASSERT_EQ(RunSim("run " + file + " --quiet --seed 11 --out " + a, &err), 0) << err;
-  ASSERT_EQ(RunSim("run " + file + " --quiet --seed 11 --out " + b, &err), 0) << err;
-  ASSERT_EQ(RunSim("run " + file + " --quiet --seed 12 --out " + c, &err), 0) << err;
+  ASSERT_EQ(RunSim({"run", file, "--quiet", "--seed", "11", "--out", a}, &err), 0) << err;
+  ASSERT_EQ(RunSim({"run", file, "--quiet", "--seed", "11", "--out", b}, &err), 0) << err;
+  ASSERT_EQ(RunSim({"run", file, "--quiet", "--seed", "12", "--out", c}, &err), 0) << err;
   int files = 0;
   for (const auto& f : std::filesystem::directory_iterator(a)) {
     const std::string name = f.path().filename().string();
@@ -1259,7 +1264,7 @@ TEST(Cli, EveryShippedScenarioPassesCheck) {
     if (f.path().extension() != ".yaml") continue;
     ++n;
     std::string err;
-    EXPECT_EQ(RunSim("check " + f.path().string(), &err), 0) << err;
+    EXPECT_EQ(RunSim({"check", f.path().string()}, &err), 0) << err;
   }
   EXPECT_GE(n, 6);
 }

@@ -99,7 +99,16 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-// Runs `PROGRAM ARGS`; returns the exit code, stdout and stderr in *out, *err.
+// The binary under test as a shell word: the checkout's path may hold a
+// space (or a quote), so it is quoted as sim quotes the commands it prints.
+const std::string& QuotedSim() {
+  static const std::string quoted = ShellCommand(SIM_BINARY, {});
+  return quoted;
+}
+
+// Runs `PROGRAM ARGS` in the shell, PROGRAM already quoted as a shell word
+// (or a shell fragment such as "cd DIR && PROGRAM"); returns the exit code,
+// stdout and stderr in *out, *err.
 int SimAs(const std::string& program, const std::string& args, std::string* out = nullptr,
           std::string* err = nullptr) {
   std::string o = TestFile(".out"), e = TestFile(".err");
@@ -111,7 +120,7 @@ int SimAs(const std::string& program, const std::string& args, std::string* out 
 
 // Runs `sim ARGS`, the binary under test by its full path.
 int Sim(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
-  return SimAs(SIM_BINARY, args, out, err);
+  return SimAs(QuotedSim(), args, out, err);
 }
 
 // The line after "redo: " in `err`, or "".
@@ -593,9 +602,11 @@ TEST(SimSweep, EmitJobsPrintsCommandsAndRunsNothing) {
   ASSERT_EQ(Sim(SweepArgs(out, 1) + " --emit-jobs", &stdout_text, &err), 0) << err;
   std::vector<std::string> lines = Lines(stdout_text);
   ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[0], std::string(SIM_BINARY) + " run " + TinyFile() +
-                          " --seed 1 --set protocol.piece_selection=rarest_first --out " + out +
-                          "/runs/protocol.piece_selection=rarest_first__seed=1 --quiet");
+  EXPECT_EQ(lines[0], ShellCommand(SIM_BINARY, {"run", TinyFile(), "--seed", "1", "--set",
+                                                 "protocol.piece_selection=rarest_first", "--out",
+                                                 out + "/runs/protocol.piece_selection="
+                                                       "rarest_first__seed=1",
+                                                 "--quiet"}));
   EXPECT_EQ(Read(out + "/jobs.txt"), stdout_text);
   EXPECT_FALSE(fs::exists(out + "/runs"));
   EXPECT_NE(err.find("merge " + out), std::string::npos) << err;
@@ -946,9 +957,9 @@ TEST(SimMerge, ACopiedSweepFolderIsRedoneWhereItIsNow) {
   fs::remove_all(made + run);
   EXPECT_EQ(Sim("merge " + copy, nullptr, &err), 1);
   const std::string redo = RedoLine(err);
-  EXPECT_EQ(redo, std::string(SIM_BINARY) + " run " + TinyFile() +
-                      " --seed 1 --set protocol.piece_selection=random --out " + copy + run +
-                      " --quiet") << err;
+  EXPECT_EQ(redo, ShellCommand(SIM_BINARY, {"run", TinyFile(), "--seed", "1", "--set",
+                                             "protocol.piece_selection=random", "--out",
+                                             copy + run, "--quiet"})) << err;
   ASSERT_EQ(std::system((redo + " >/dev/null").c_str()), 0) << redo;
   EXPECT_FALSE(fs::exists(made + run));
   ASSERT_EQ(Sim("merge " + copy + " --out " + copy + "/t.csv", &out, &err), 0) << err;
@@ -964,7 +975,7 @@ TEST(SimMerge, ACopiedSweepFolderIsRedoneWhereItIsNow) {
 // (here: the results folder inside the project): the redo command used to
 // name the scenario as typed, which that folder does not have.
 TEST(SimMerge, ARedoCommandFromAnotherFolderNamesTheScenarioTheSweepUsed) {
-  const std::string project = Dir("project"), sim = SIM_BINARY;
+  const std::string project = Dir("project"), sim = QuotedSim();
   std::string err;
   fs::create_directories(project + "/scen");
   std::ofstream(project + "/scen/tiny.yaml") << kTiny;
@@ -1574,7 +1585,7 @@ TEST(SimSweep, EmitJobsQuotesTheMergeCommand) {
   std::string err;
   ASSERT_EQ(Sim("sweep " + TinyFile() + " --seeds 1 --emit-jobs --out \"" + out + "\"", nullptr,
                 &err), 0) << err;
-  EXPECT_NE(err.find("when they are done: " + std::string(SIM_BINARY) + " merge '"),
+  EXPECT_NE(err.find("when they are done: " + QuotedSim() + " merge '"),
             std::string::npos) << err;
   EXPECT_NE(err.find(quoted.substr(4)), std::string::npos) << err;
 }
