@@ -119,6 +119,11 @@ const TorrentInfo* Tracker::FindByName(std::string_view name) const {
   return nullptr;
 }
 
+const TorrentInfo* Tracker::FindByHash(const InfoHash& hash) const {
+  const Swarm* s = FindSwarm(hash);
+  return s ? &s->info : nullptr;
+}
+
 std::optional<FileEntry> Tracker::Scrape(const InfoHash& hash) const {
   const Swarm* s = FindSwarm(hash);
   if (!s) return std::nullopt;

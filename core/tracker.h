@@ -84,6 +84,7 @@ class Tracker {
   // Every published file, sorted by name, with live seed/leecher counts.
   std::vector<FileEntry> ListFiles() const;
   const TorrentInfo* FindByName(std::string_view name) const;
+  const TorrentInfo* FindByHash(const InfoHash& hash) const;
   std::optional<FileEntry> Scrape(const InfoHash& hash) const;
 
   // Records the peer's state and returns up to numwant other live peers,
