@@ -21,6 +21,7 @@ are those of VALIDATION.md, and the tolerances are stated next to each row.
 """
 
 import argparse
+import bisect
 import concurrent.futures
 import csv
 import json
@@ -463,7 +464,7 @@ def check_v3(r, c):
                                   for k in range(1, 11)) + f"; last {done[-1]:.1f} s",
               True, gate=False)
 
-    r2s, dbl = [], []
+    r2s, raw_r2s, dbl = [], [], []
     for run in many:
         c.hard_bounds(run)
         holders = sorted(p["first_piece_s"] for p in run.leechers()
@@ -473,12 +474,50 @@ def check_v3(r, c):
         pts = [(t, math.log2(i + 1)) for i, t in enumerate(holders) if 4 <= i + 1 <= n // 2]
         xs, ys = zip(*pts)
         fit = linfit(xs, ys)
-        r2s.append(fit[2])
+        raw_r2s.append(fit[2])
         dbl.append(1 / fit[0])
-    c.row("M=400: log2(peers holding >= 1 piece) linear in t during ramp-up (R^2, 4 to "
-          "500 holders)", ">= 0.95", r2s, all(x >= 0.95 for x in r2s))
+        r2s.append(smoothed_log_growth_r2(holders, n // 2, ROUND_S))
+    c.row("M=400: log2(peers holding >= 1 piece) linear in t during ramp-up (R^2 of "
+          "log2(holders) averaged over one 10 s rechoke round, 4 to 500 holders; a linear "
+          "ramp gives 0.93)", ">= 0.98", r2s, all(x >= 0.98 for x in r2s))
+    c.row("M=400: the same fitted to the raw holder counts (a staircase: a perfect x4 per "
+          "round gives 0.87)", "report", raw_r2s, True, gate=False)
     c.row("M=400: doubling time of holders during ramp-up", "report (one piece at full "
           "rate: 2.1 s)", dbl, True, " s")
+
+
+# The rechoke interval of v3_many_pieces.yaml: holders grow in steps, one per
+# round, since every peer joins at t = 0 and rechokes in phase.
+ROUND_S = 10.0
+
+
+def smoothed_log_growth_r2(first_piece_times, top, window, dt=0.1):
+    """R^2 of a line through log2(holders(t)) averaged over the `window`
+    seconds before t, for t from the 4th holder's time plus `window` to the
+    time the `top`-th holder appears. Holders grow in synchronous steps (one
+    per rechoke round), and a straight line fits a staircase badly however
+    exponential it is (a perfect x4 per round scores 0.87 unsmoothed); the
+    average over one round removes the steps but not the trend: an
+    exponential staircase scores 1, a linear ramp from 4 to 500 holders
+    0.93."""
+    times = sorted(first_piece_times)
+    if len(times) < max(top, 4):
+        return float("nan")
+    lo, hi = times[3], times[top - 1]
+    steps = int(round(window / dt))
+
+    def log_holders(t):
+        return math.log2(bisect.bisect_right(times, t))
+
+    xs, ys = [], []
+    t = lo + window
+    while t <= hi:
+        xs.append(t)
+        ys.append(sum(log_holders(t - i * dt) for i in range(steps)) / steps)
+        t += dt
+    if len(xs) < 3:
+        return float("nan")
+    return linfit(xs, ys)[2]
 
 
 def linfit(xs, ys):
