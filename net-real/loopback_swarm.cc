@@ -140,6 +140,15 @@ std::optional<std::string> LoopbackSwarmConfig::Validate() const {
     if (auto e = peers[i].config.Validate()) return "peers[" + std::to_string(i) + "]: " + *e;
   }
   if (!any_seed) return "peers: at least one must start as a seed";
+  if (!join_order.empty()) {
+    std::vector<bool> seen(peers.size(), false);
+    bool ok = join_order.size() == peers.size();
+    for (size_t k = 0; ok && k < join_order.size(); ++k) {
+      ok = join_order[k] < peers.size() && !seen[join_order[k]];
+      if (ok) seen[join_order[k]] = true;
+    }
+    if (!ok) return "join_order: must be a permutation of the peers' places";
+  }
   if (sample_interval <= core::Duration::Zero()) return "sample_interval: must be positive";
   if (lost_piece_grace < core::Duration::Zero()) return "lost_piece_grace: must not be negative";
   if (auto e = tracker.Validate()) return "tracker: " + *e;
@@ -282,7 +291,8 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
     core::Time now = SteadyNow();
     core::Duration elapsed = now - t0;
     bool all_done = true;
-    for (size_t i = 0; i < members.size(); ++i) {
+    for (size_t k = 0; k < members.size(); ++k) {
+      const size_t i = config.join_order.empty() ? k : config.join_order[k];
       Member& m = members[i];
       if (!m.joined) {
         if (m.spec->join_at <= elapsed && !join(i, t0)) {

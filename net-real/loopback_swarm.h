@@ -58,6 +58,12 @@ struct LoopbackSwarmConfig {
   uint64_t seed = 1;
   core::TrackerConfig tracker;
   std::vector<LoopbackPeerSpec> peers;
+  // The order in which peers whose join time has come are started: a
+  // permutation of the places in `peers`, or empty for place order.
+  // `swarm run-scenario` passes the simulator's sim::JoinOrder, so peers
+  // due at one instant start in the same random order as in `sim run`
+  // rather than the first class in the file first.
+  std::vector<uint32_t> join_order;
   // The run ends when every peer has joined and every leecher still present
   // has completed (as in the simulator), or at this limit. It also ends once
   // the swarm has lost a piece for good (LoopbackResult::lost_pieces).

@@ -127,6 +127,8 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
     failures |= p.fail_at < core::Time::Never();
     c.peers.push_back(spec);
   }
+  // Peers due at one instant start in the simulator's order (JoinOrder).
+  c.join_order = sim::JoinOrder(s, plan);
   if (failures) notes->push_back("silent peer failures are not injected on real sockets");
   std::sort(notes->begin(), notes->end());
   notes->erase(std::unique(notes->begin(), notes->end()), notes->end());

@@ -336,10 +336,11 @@ Simulation::Impl::Impl(const Scenario& s, SimOptions o)
   }
   availability_.assign(torrent_->piece_count(), 0);
   tracker_.Publish(Time::Zero(), *torrent_);
-  // Same-instant joins run in a random order, not in id order (JoinOrder).
+  // Same-instant joins run seeds first, each group in a random order, not
+  // in id order (JoinOrder).
   // Every join is pushed before any other event, so this order decides
   // only among joins at one instant.
-  for (uint32_t p : JoinOrder(plans, s.seed)) queue_.Push(plans[p].join, kJoin, p);
+  for (uint32_t p : JoinOrder(s, plans)) queue_.Push(plans[p].join, kJoin, p);
   queue_.Push(Time::Zero(), kSample);
 }
 

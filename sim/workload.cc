@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <span>
+#include <utility>
 
 #include "core/rng.h"
 
@@ -101,15 +102,20 @@ std::vector<PeerPlan> PlanWorkload(const Scenario& s) {
   return plans;
 }
 
-std::vector<uint32_t> JoinOrder(const std::vector<PeerPlan>& plans, uint64_t seed) {
+std::vector<uint32_t> JoinOrder(const Scenario& s, const std::vector<PeerPlan>& plans) {
+  // Seeds before leechers at one instant: the publisher of a file is at the
+  // tracker before a crowd that arrives with it.
+  auto key = [&](uint32_t i) {
+    return std::pair(plans[i].join, !s.peers[plans[i].class_index].start_complete);
+  };
   std::vector<uint32_t> order(plans.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t x, uint32_t y) { return plans[x].join < plans[y].join; });
-  core::Rng rng = core::Rng::ForStream(seed, kJoinOrderStream);
+                   [&](uint32_t x, uint32_t y) { return key(x) < key(y); });
+  core::Rng rng = core::Rng::ForStream(s.seed, kJoinOrderStream);
   for (size_t lo = 0; lo < order.size();) {
     size_t hi = lo + 1;
-    while (hi < order.size() && plans[order[hi]].join == plans[order[lo]].join) ++hi;
+    while (hi < order.size() && key(order[hi]) == key(order[lo])) ++hi;
     rng.Shuffle(std::span<uint32_t>(order.data() + lo, hi - lo));
     lo = hi;
   }

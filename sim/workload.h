@@ -35,13 +35,13 @@ struct PeerPlan {
 std::vector<PeerPlan> PlanWorkload(const Scenario& scenario);
 
 // The order in which the engine schedules the joins of `plans`: by join
-// time, and peers joining at the same instant in a random order, a
-// permutation drawn from a stream of run `seed` of its own (so that runs
-// without such ties are unchanged by it). Not in id order: the class
-// written first in the file would announce first, get the seeds in its
-// tracker replies while the tracker knows few peers, and fill the seeds'
-// connection slots.
-std::vector<uint32_t> JoinOrder(const std::vector<PeerPlan>& plans, uint64_t seed);
+// time; at one instant the peers that start complete first, then the
+// leechers, each group in a random order, a permutation drawn from a stream
+// of the run seed of its own (so that runs without such ties are unchanged
+// by it). Not in id order: the class written first in the file would
+// announce first, get the seeds in its tracker replies while the tracker
+// knows few peers, and fill the seeds' connection slots.
+std::vector<uint32_t> JoinOrder(const Scenario& scenario, const std::vector<PeerPlan>& plans);
 
 }  // namespace swarm::sim
 

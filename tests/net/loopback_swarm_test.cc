@@ -181,6 +181,35 @@ TEST(LoopbackSwarmTest, RefusesWhatOneMachineCannotHonour) {
   EXPECT_TRUE(c.Validate().has_value());  // no seed
 }
 
+// Peers due at one instant start in join_order (run-scenario passes the
+// simulator's random order), not in place order; anything but a
+// permutation of the places is refused.
+TEST(LoopbackSwarmTest, PeersDueTogetherStartInJoinOrder) {
+  LoopbackSwarmConfig c;
+  c.file_length = 256 * core::kKiB;
+  c.peers.push_back(Seed());
+  for (int i = 0; i < 3; ++i) {
+    LoopbackPeerSpec l;
+    l.peer_class = "leecher";
+    c.peers.push_back(l);
+  }
+  c.join_order = {2, 0, 3, 1};
+  std::string error;
+  auto r = RunLoopbackSwarm(c, &error);
+  ASSERT_TRUE(r) << error;
+  ASSERT_EQ(r->peers.size(), 4u);
+  for (const auto& p : r->peers) ASSERT_TRUE(p.join_s);
+  EXPECT_LT(*r->peers[2].join_s, *r->peers[0].join_s);
+  EXPECT_LT(*r->peers[0].join_s, *r->peers[3].join_s);
+  EXPECT_LT(*r->peers[3].join_s, *r->peers[1].join_s);
+  c.join_order = {2, 0, 3};
+  EXPECT_TRUE(c.Validate().has_value());
+  c.join_order = {2, 0, 3, 2};
+  EXPECT_TRUE(c.Validate().has_value());
+  c.join_order = {2, 0, 3, 4};
+  EXPECT_TRUE(c.Validate().has_value());
+}
+
 TEST(LoopbackSwarmTest, CorruptingSeedIsBannedAndCopiesStayCorrect) {
   LoopbackSwarmConfig c;
   c.file_length = 8 * core::kMiB;
