@@ -262,6 +262,15 @@ std::optional<std::string> CheckSweepSpec(const SweepSpec& spec) {
   return std::nullopt;
 }
 
+bool SweepMeasuresAWindow(const SweepSpec& spec) {
+  for (const auto& values : Combinations(spec)) {
+    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
+    const Scenario* s = std::get_if<Scenario>(&r);
+    if (s && s->measure) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> SweepClasses(const SweepSpec& spec) {
   std::vector<std::string> out;
   for (const auto& values : Combinations(spec)) {

@@ -99,6 +99,10 @@ std::optional<std::string> CheckSweepSpec(const SweepSpec& spec);
 // must have passed CheckSweepSpec.
 std::vector<std::string> SweepClasses(const SweepSpec& spec);
 
+// Whether any run of the sweep has a `measure:` window, so that sweep.csv
+// has the *_in_window columns (kSweepWindowColumns).
+bool SweepMeasuresAWindow(const SweepSpec& spec);
+
 // Which argument of the runs' commands holds a line break (the scenario
 // file, a --set or --vary value, the sweep folder), or nullopt. jobs.txt and
 // --emit-jobs give one command per line, which such an argument would

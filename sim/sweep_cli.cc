@@ -402,6 +402,17 @@ int SweepCommands::Sweep(const std::string& argv0) const {
       std::cerr << *e << "\n";
       return kUserError;
     }
+    // Checked before any run: without a window sweep.csv has no such
+    // column, and plot_sweep.py would fail only after the whole sweep.
+    const std::string& metric = std::get<PlotSpec>(p).metric;
+    if (std::find(std::begin(kSweepWindowColumns), std::end(kSweepWindowColumns), metric) !=
+            std::end(kSweepWindowColumns) &&
+        !SweepMeasuresAWindow(spec)) {
+      std::cerr << "--plot '" << plot_ << "': no run of this sweep has a measure window, so "
+                << "sweep.csv has no " << metric << " column (set measure: {joins_from, "
+                << "joins_until} in the scenario or with --set; docs/scenarios.md)\n";
+      return kUserError;
+    }
     plot = WithPlotOptions(std::get<PlotSpec>(p), *sweep_, plot_paired_to_, plot_ratio_,
                            plot_logx_);
     if (plot->paired_to) {  // one of X's values, or no run is its pair

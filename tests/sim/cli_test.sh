@@ -152,4 +152,14 @@ grep -q "20Gbit/s" "$work/err" && fail "sweep: a warning of the base that no run
 [[ $(grep -c "warning" "$work/err") == 1 ]] || fail "sweep --quiet: not 1 warning: $(cat "$work/err")"
 grep -rq "warning" "$work/out" "$work/sw2" && fail "sweep: a warning in stdout or the sweep folder"
 
+# --plot of a window column is refused before any run when no run has a
+# measure window (it failed in plot_sweep.py after the whole sweep), and
+# accepted when --set gives one.
+expect 2 "^--plot 'peers.1.count:mean_completion_s_in_window': no run of this sweep has a measure window" \
+  "$sim" sweep "$small" --seeds 1 --vary peers.1.count=4,5 \
+  --plot peers.1.count:mean_completion_s_in_window --out "$work/nowin"
+[[ -e $work/nowin ]] && fail "sweep --plot without a window: $work/nowin written"
+expect 0 "^sim sweep: 2 commands" "$sim" sweep "$small" --seeds 1 --vary peers.1.count=4,5 --emit-jobs \
+  --set measure.joins_from=0s --plot peers.1.count:mean_completion_s_in_window --out "$work/win"
+
 exit $((failures > 0))
