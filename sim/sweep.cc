@@ -141,6 +141,16 @@ std::string BlameVary(std::string message, const SweepSpec& spec,
   return message;
 }
 
+// Calls fn(scenario, values) for every grid point whose scenario loads
+// (CheckSweepSpec reports the ones that do not).
+template <typename Fn>
+void ForEachPointScenario(const SweepSpec& spec, Fn fn) {
+  for (const auto& values : Combinations(spec)) {
+    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
+    if (const Scenario* s = std::get_if<Scenario>(&r)) fn(*s, values);
+  }
+}
+
 }  // namespace
 
 std::string SweepRunName(const std::vector<std::string>& keys,
@@ -263,25 +273,19 @@ std::optional<std::string> CheckSweepSpec(const SweepSpec& spec) {
 }
 
 bool SweepMeasuresAWindow(const SweepSpec& spec) {
-  for (const auto& values : Combinations(spec)) {
-    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
-    const Scenario* s = std::get_if<Scenario>(&r);
-    if (s && s->measure) return true;
-  }
-  return false;
+  bool any = false;
+  ForEachPointScenario(spec, [&](const Scenario& s, const auto&) { any = any || s.measure.has_value(); });
+  return any;
 }
 
 std::vector<std::string> SweepClasses(const SweepSpec& spec) {
   std::vector<std::string> out;
-  for (const auto& values : Combinations(spec)) {
-    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
-    const Scenario* s = std::get_if<Scenario>(&r);
-    for (size_t c = 0; s && c < s->peers.size(); ++c) {
-      const PeerClassSpec& k = s->peers[c];
+  ForEachPointScenario(spec, [&](const Scenario& s, const auto&) {
+    for (const PeerClassSpec& k : s.peers) {
       if (!k.start_complete && std::find(out.begin(), out.end(), k.name) == out.end())
         out.push_back(k.name);
     }
-  }
+  });
   return out;
 }
 
@@ -312,13 +316,10 @@ std::vector<SweepRun> PlanSweep(const SweepSpec& spec) {
 
 SweepMemory LargestRunMemory(const SweepSpec& spec) {
   SweepMemory m;
-  for (const auto& values : Combinations(spec)) {
-    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
-    if (const Scenario* s = std::get_if<Scenario>(&r)) {
-      m.largest = std::max(m.largest, EstimateRunMemory(*s));
-      m.largest_firm = std::max(m.largest_firm, FirmRunMemory(*s));
-    }
-  }
+  ForEachPointScenario(spec, [&](const Scenario& s, const auto&) {
+    m.largest = std::max(m.largest, EstimateRunMemory(s));
+    m.largest_firm = std::max(m.largest_firm, FirmRunMemory(s));
+  });
   return m;
 }
 
@@ -328,14 +329,11 @@ std::vector<SweepWarning> SweepWarnings(const SweepSpec& spec) {
   if (const Scenario* s = std::get_if<Scenario>(&loaded)) base = ScenarioWarnings(*s);
   std::vector<bool> base_used(base.size(), false);
   std::vector<SweepWarning> extra;
-  for (const auto& values : Combinations(spec)) {
-    auto r = LoadScenario(spec.scenario_file, Overrides(spec, values));
-    const Scenario* s = std::get_if<Scenario>(&r);
-    if (!s) continue;  // CheckSweepSpec refuses the sweep first
+  ForEachPointScenario(spec, [&](const Scenario& s, const std::vector<std::string>& values) {
     std::string point;
     for (size_t i = 0; i < spec.params.size(); ++i)
       point += (i ? " " : "") + Assignment(spec.params[i].key, values[i]);
-    for (std::string& w : ScenarioWarnings(*s)) {
+    for (std::string& w : ScenarioWarnings(s)) {
       auto in_base = std::find(base.begin(), base.end(), w);
       if (in_base != base.end()) {
         base_used[in_base - base.begin()] = true;
@@ -349,7 +347,7 @@ std::vector<SweepWarning> SweepWarnings(const SweepSpec& spec) {
         same->points.push_back(point);
       }
     }
-  }
+  });
   std::vector<SweepWarning> out;
   for (size_t i = 0; i < base.size(); ++i) {
     if (base_used[i] && std::find_if(out.begin(), out.end(), [&](const SweepWarning& e) {
