@@ -74,6 +74,7 @@ void Peer::OnStart(Time now, const Bitfield& have) {
     if (!have_.Test(p)) left_ += torrent_.PieceSize(PieceIndex(p));
   }
   started_as_seed_ = have_.All();
+  last_block_ = now;
   AnnounceNow(now, AnnounceEvent::kStarted);
   next_rechoke_ = now + config_.rechoke_interval;
   next_optimistic_ = now;
@@ -156,22 +157,42 @@ void Peer::AnnounceEarlyIfStranded(Time now) {
 // a request timeout (a seed that never uploads). Such neighbours alone used
 // to fill min_connections for good: with a candidate waiting the leecher
 // neither dialed nor announced early, and sat until a peer dialed it.
+//
+// Newcomers are left out on both sides. A holder that connected less than a
+// request timeout ago is not turned over (it may yet unchoke us), but nor
+// does it hold the turnover off: otherwise holders that never unchoke
+// anyone, dialing in one after another (free-riders that finished and seed
+// at zero upload), each bought the old useless neighbours another request
+// timeout, and a leecher among them dialed a candidate every minute or two
+// while the one peer that would feed it waited far down the list.
 void Peer::TurnOverIfStarved(Time now) {
-  if (candidates_.empty() || !Starved(now)) return;
+  if (candidates_.empty()) return;
+  if (!Starved(now) && !(Starved(now, Newcomers::kIgnore) &&
+                         now - last_block_ >= config_.request_timeout)) {
+    return;
+  }
   if (conns_.size() + connecting_.size() < config_.min_connections) return;
   std::optional<ConnectionId> choking_holder;
   for (const auto& [id, c] : index_) {
     if (c->peer_interested) continue;
     if (c->interesting == 0) return Drop(id, DisconnectReason::kNotUseful);
-    if (!choking_holder) choking_holder = id;
+    if (!choking_holder && !IsNewcomerHolder(*c, now)) choking_holder = id;
   }
   if (choking_holder) Drop(*choking_holder, DisconnectReason::kNotUseful);
 }
 
-bool Peer::Starved(Time now) const {
+bool Peer::IsNewcomerHolder(const Connection& c, Time now) const {
+  return c.interesting > 0 && c.downloaded == 0 &&
+         now - c.connected_at < config_.request_timeout;
+}
+
+bool Peer::Starved(Time now, Newcomers newcomers) const {
   if (is_seed()) return false;
   for (const auto& [id, c] : index_) {
     if (!c->handshake_received) return false;
+    if (newcomers == Newcomers::kIgnore && c->peer_choking && IsNewcomerHolder(*c, now)) {
+      continue;
+    }
     // A neighbour with pieces we lack feeds us only if it lets us ask: it
     // unchokes us now or sent us a block lately. One that has kept us
     // choked for a whole request timeout (a seed that never uploads, a
@@ -916,6 +937,7 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     // A late answer to a request we gave up on: still useful.
   }
   c.last_block = now;
+  last_block_ = now;
   c.snubbed = false;
   if (c.ignores_unchoke) {  // it gives us something: worth its place again
     SetIgnoresUnchoke(now, c, false);

@@ -236,10 +236,16 @@ class Peer {
   bool DialWanted() const;
   void ConnectMore(Time now);
   void AnnounceEarlyIfStranded(Time now);
+  // Whether a neighbour that holds pieces we lack and has never sent us a
+  // block still gets the benefit of the doubt: it connected less than a
+  // request timeout ago and may yet unchoke us.
+  enum class Newcomers { kCount, kIgnore };
+  bool IsNewcomerHolder(const Connection& c, Time now) const;
   // A leecher none of whose handshaken neighbours feeds it: none has a
   // piece it lacks, or each that has keeps it choked and sent no block for
-  // a request timeout.
-  bool Starved(Time now) const;
+  // a request timeout (newcomer holders count as feeding with kCount, not
+  // at all with kIgnore).
+  bool Starved(Time now, Newcomers newcomers = Newcomers::kCount) const;
   void TurnOverIfStarved(Time now);
   void AnnounceNow(Time now, AnnounceEvent event);
   void OnBecameSeed(Time now);
@@ -327,6 +333,7 @@ class Peer {
 
   Time next_announce_ = Time::Never();
   Time last_announce_;
+  Time last_block_;  // the last useful block from any neighbour (OnStart to begin with)
   Time next_rechoke_ = Time::Never();
   Time next_optimistic_ = Time::Never();
   Time next_housekeeping_ = Time::Never();

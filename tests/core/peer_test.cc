@@ -1404,5 +1404,61 @@ TEST_F(PeerTest, StarvedLeecherDropsAChokingHolderForACandidate) {
   EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
 }
 
+// As above, but holders that never unchoke anyone keep dialing in, one
+// every 30 s, each leaving when the next comes (free-riders that finished
+// and seed at zero upload). Each is new for a request timeout and might yet
+// unchoke us, so none is turned over while new; but nor may they hold the
+// turnover of the old one off. Before, each newcomer counted as feeding
+// until its request timeout ran out, the leecher never looked starved, and
+// the candidate (in the simulations, the one seed that would have fed it)
+// waited for good.
+TEST_F(PeerTest, NewcomersThatKeepUsChokedDoNotHoldOffTheTurnover) {
+  PeerConfig cfg = Sequential();
+  cfg.min_connections = 2;
+  auto p = Make(false, cfg);  // announced at now_
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("11111111"));  // all we lack; never unchokes
+  p->TakeActions();
+  const PeerId first_newcomer{1000};
+  std::optional<ConnectionId> newcomer;
+  uint64_t arrivals = 0;
+  Time next_arrival = now_;
+  std::optional<Time> dropped, dialed;
+  while (!dialed && now_ + Duration::Seconds(600) > next_arrival) {
+    const Time t = std::min(next_arrival, *p->NextTimeout());
+    // Every neighbour stays alive (keep-alives), so inactivity drops none.
+    if (!dropped) p->OnMessage(t, c1_, KeepAlive{});
+    if (t == next_arrival) {
+      const std::optional<ConnectionId> leaving = newcomer;
+      newcomer = ConnectionId(100 + arrivals);
+      p->OnConnected(t, *newcomer, Direction::kInbound, std::nullopt);
+      p->OnMessage(t, *newcomer, Handshake{torrent_.info_hash(),
+                                           PeerId(first_newcomer.value() + arrivals)});
+      p->OnMessage(t, *newcomer, Bits("11111111"));
+      if (leaving) p->OnDisconnected(t, *leaving);
+      if (arrivals++ == 0) {  // at min_connections now: the candidate waits
+        AnnounceResponse r;
+        r.peers = {PeerAddress{other_, ""}};
+        p->OnTrackerResponse(t, r);
+      }
+      next_arrival = t + Duration::Seconds(30);
+    } else {
+      p->OnTimeout(t);
+    }
+    for (const Action& a : p->TakeActions()) {
+      if (a == Action{Dis(c1_, DisconnectReason::kNotUseful)}) dropped = t;
+      if (a == Action{Connect{PeerAddress{other_, ""}}}) dialed = t;
+      if (const auto* d = std::get_if<Disconnect>(&a)) {
+        EXPECT_EQ(d->conn, c1_) << "a newcomer was turned over";
+      }
+    }
+  }
+  ASSERT_TRUE(dropped);
+  ASSERT_TRUE(dialed);
+  EXPECT_EQ(*dropped, *dialed);
+  EXPECT_GE(*dialed, now_ + cfg.request_timeout);
+  EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
+}
+
 }  // namespace
 }  // namespace swarm::core
