@@ -1,8 +1,8 @@
-// What an interrupted `sim run` removes: the folders, trace and result
-// files it made itself, and only while each path still holds the very file
-// or folder it made. A stop signal (SIGINT, SIGTERM, SIGHUP) during the run
-// removes them and ends sim by that signal. One run at a time: the handler
-// reads a process-wide pointer to the run's MadeByRun.
+// What `sim run` makes (the folders --out and --trace need, the trace, the
+// result files) and removes again when a stop signal (SIGINT, SIGTERM,
+// SIGHUP) interrupts it, only while each path still holds the very file or
+// folder it made. One run at a time: the handler reads a process-wide
+// pointer to the run's MadeByRun.
 #ifndef SWARM_SIM_RUN_CLEANUP_H_
 #define SWARM_SIM_RUN_CLEANUP_H_
 
@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,9 +48,27 @@ struct Owned {
 // place. The paths are filled before the handler is installed, and only
 // their identities change after.
 struct MadeByRun {
-  explicit MadeByRun(size_t folders) : dirs(folders), results(std::size(kResultFiles)) {}
+  // The paths a run into `out_dir` with `trace_file` ("" for none) may
+  // make: the folders missing now that --out and the trace's folder need,
+  // the trace, and the result files and their .partial files.
+  MadeByRun(const std::string& out_dir, const std::string& trace_file);
+  MadeByRun(const MadeByRun&) = delete;
+  MadeByRun& operator=(const MadeByRun&) = delete;
+
+  // Makes the missing folders, shallowest first; a folder counts as this
+  // run's only when its own mkdir made it (not when another process got
+  // there first). Returns the first problem, or nullopt.
+  std::optional<std::string> MakeFolders();
+  // Creates the trace file if it is not there; recorded as this run's when
+  // this run made its folder. Returns why it could not, or nullopt (also
+  // when the file was there already).
+  std::optional<std::string> CreateTrace();
+  // Records the result file `name` (one of kResultFiles) as this run's.
+  void RecordResult(const char* name, const struct stat& st);
+
   std::vector<Owned> dirs;  // candidates: those missing before the run
   Owned trace;
+  std::string trace_dir;  // the trace's folder, absolute; "" without a trace
   std::vector<Owned> results;  // as kResultFiles
   std::vector<std::string> partials;
   const Owned* summary = nullptr;  // written last: once there, the results are whole
