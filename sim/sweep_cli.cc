@@ -19,19 +19,21 @@
 #include "sim/write_file.h"
 
 namespace swarm::sim {
-namespace {
 
-namespace fs = std::filesystem;
-
-constexpr int kFailed = 1;
-constexpr int kUserError = 2;
-
+// What --plot draws.
 struct PlotSpec {
   std::string x, metric;
   // Passed on to plot_sweep.py: --paired-to VALUE (when set), --ratio, --logx.
   std::optional<std::string> paired_to;
   bool ratio = false, logx = false;
 };
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kFailed = 1;
+constexpr int kUserError = 2;
 
 // Whether `metric` names a per-class column (CLASS_completed, ...); sets
 // *klass to its class.
@@ -280,6 +282,104 @@ int EndByStopSignal(const SweepOutcome& outcome) {
   return 128 + sig;
 }
 
+// True, after printing it on stderr, when there is a problem.
+bool Reported(const std::optional<std::string>& problem) {
+  if (problem) std::cerr << *problem << "\n";
+  return problem.has_value();
+}
+
+// Why --plot's `metric` cannot be plotted although it is a column name: a
+// *_in_window column when no run of the sweep has a measure window.
+// Checked before any run: without a window sweep.csv has no such column,
+// and plot_sweep.py would fail only after the whole sweep.
+std::optional<std::string> WindowPlotProblem(const SweepSpec& spec, const std::string& plot,
+                                             const std::string& metric) {
+  if (std::find(std::begin(kSweepWindowColumns), std::end(kSweepWindowColumns), metric) ==
+          std::end(kSweepWindowColumns) ||
+      SweepMeasuresAWindow(spec))
+    return std::nullopt;
+  return "--plot '" + plot + "': no run of this sweep has a measure window, so " +
+         "sweep.csv has no " + metric + " column (set measure: {joins_from, " +
+         "joins_until} in the scenario or with --set; docs/scenarios.md)";
+}
+
+// Why --plot-paired-to cannot pair: its value must be one of X's values,
+// or no run is its pair.
+std::optional<std::string> PairedToProblem(const SweepSpec& spec, const PlotSpec& plot) {
+  if (!plot.paired_to) return std::nullopt;
+  for (const SweepParam& q : spec.params) {
+    if (q.key == plot.x &&
+        std::find(q.values.begin(), q.values.end(), *plot.paired_to) == q.values.end())
+      return "--plot-paired-to " + *plot.paired_to + ": not a value of --vary " + q.key;
+  }
+  return std::nullopt;
+}
+
+// The sweep's scenario warnings as `sim run` and `sim check` print them, on
+// stderr (each run's own copy goes to its log, deleted when it succeeds);
+// once per distinct warning, not once per run.
+void PrintSweepWarnings(const SweepSpec& spec) {
+  for (const SweepWarning& w : SweepWarnings(spec)) {
+    std::cerr << "sim sweep: warning: " << spec.scenario_file;
+    for (size_t i = 0; i < w.points.size(); ++i)
+      std::cerr << (i == 0 ? " with " : ", or with ") << w.points[i];
+    std::cerr << ": " << w.text << "\n";
+  }
+}
+
+// Why the sweep is refused for memory, as `sim run` would refuse each run,
+// before anything is written. As there, only the part of the classes that
+// stay to the end refuses a run (for the others the estimate is an upper
+// bound).
+std::optional<std::string> MemoryRefusal(const SweepSpec& spec, const SweepMemory& need,
+                                         const MemoryLimit& limit) {
+  const double have = limit.bytes;
+  if (have <= 0 || need.largest_firm <= have) return std::nullopt;
+  return spec.scenario_file + ": its largest run needs about " +
+         FormatMemory(need.largest_firm) +
+         " of memory (estimated from its peers, pieces and connections, " +
+         (need.largest_firm >= need.largest ? "every peer" : "the peers of its classes that stay") +
+         " present at once), more than the available " + FormatMemory(have) + " (" +
+         limit.source +
+         "); sim run would refuse it (--no-memory-check runs it "
+         "anyway)";
+}
+
+// Warns of runs that may need more memory than the machine has if their
+// peers were all present at once, although those that stay fit.
+void WarnOfLargeRuns(const SweepMemory& need, const MemoryLimit& limit) {
+  const double have = limit.bytes;
+  if (have <= 0 || need.largest <= have || need.largest <= need.largest_firm) return;
+  std::cerr << "sim sweep: warning: a run may need up to " << FormatMemory(need.largest)
+            << " of memory, more than the available " << FormatMemory(have) << " ("
+            << limit.source
+            << "), if its peers were all present at once; they leave or fail, so it likely "
+               "needs less\n";
+}
+
+// results/NAME-sweep, NAME the scenario's. REQUIRES: CheckSweepSpec passed.
+std::string DefaultSweepDir(const SweepSpec& spec) {
+  auto s = LoadScenario(spec.scenario_file, spec.sets);  // loads: checked before
+  return "results/" + std::get<Scenario>(s).name + "-sweep";
+}
+
+// Why the sweep folder cannot be written (as `sim run --out`), or an
+// argument of the runs' commands has a line break; nullopt when neither.
+std::optional<std::string> SweepFolderProblem(const SweepSpec& spec) {
+  if (auto problem = OutDirProblem(spec.out_dir)) return "--out " + spec.out_dir + ": " + *problem;
+  return LineBreakProblem(spec);
+}
+
+// The runs of `runs` whose folder is not complete yet (all of them
+// without `resume`).
+std::vector<SweepRun> RunsToDo(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                               bool resume) {
+  std::vector<SweepRun> todo;
+  for (const SweepRun& r : runs)
+    if (!resume || !RunFolderDone(spec, r)) todo.push_back(r);
+  return todo;
+}
+
 }  // namespace
 
 SweepCommands::SweepCommands(CLI::App& app) {
@@ -378,146 +478,86 @@ std::optional<int> SweepCommands::RunIfChosen(const std::string& argv0) const {
 
 int SweepCommands::Sweep(const std::string& argv0) const {
   SweepSpec spec{file_, {}, sets_, seed_base_, seeds_, out_, no_memory_check_};
-  if (auto e = VaryParams(&spec.params)) {
-    std::cerr << *e << "\n";
-    return kUserError;
-  }
-  if (file_.empty()) {
-    std::cerr << "sim sweep: FILE is required (sim sweep FILE --vary ... --seeds N)\nRun with "
-                 "--help for more information.\n";
-    return kUserError;
-  }
-  if (auto e = CheckSweepSpec(spec)) {
-    std::cerr << *e << "\n";
-    return kUserError;
-  }
+  if (!SpecFromFlags(&spec)) return kUserError;
   std::optional<PlotSpec> plot;
-  if (auto e = PlotOptionsProblem(*sweep_, !plot_.empty())) {
-    std::cerr << *e << "\n";
-    return kUserError;
-  }
-  if (!plot_.empty()) {
-    auto p = ParsePlot(plot_, &spec.params, SweepClasses(spec));
-    if (auto* e = std::get_if<std::string>(&p)) {
-      std::cerr << *e << "\n";
-      return kUserError;
-    }
-    // Checked before any run: without a window sweep.csv has no such
-    // column, and plot_sweep.py would fail only after the whole sweep.
-    const std::string& metric = std::get<PlotSpec>(p).metric;
-    if (std::find(std::begin(kSweepWindowColumns), std::end(kSweepWindowColumns), metric) !=
-            std::end(kSweepWindowColumns) &&
-        !SweepMeasuresAWindow(spec)) {
-      std::cerr << "--plot '" << plot_ << "': no run of this sweep has a measure window, so "
-                << "sweep.csv has no " << metric << " column (set measure: {joins_from, "
-                << "joins_until} in the scenario or with --set; docs/scenarios.md)\n";
-      return kUserError;
-    }
-    plot = WithPlotOptions(std::get<PlotSpec>(p), *sweep_, plot_paired_to_, plot_ratio_,
-                           plot_logx_);
-    if (plot->paired_to) {  // one of X's values, or no run is its pair
-      for (const SweepParam& q : spec.params) {
-        if (q.key == plot->x &&
-            std::find(q.values.begin(), q.values.end(), *plot->paired_to) == q.values.end()) {
-          std::cerr << "--plot-paired-to " << *plot->paired_to << ": not a value of --vary "
-                    << q.key << "\n";
-          return kUserError;
-        }
-      }
-    }
-  }
-  // As `sim run` and `sim check` print them, on stderr (each run's own
-  // copy goes to its log, deleted when it succeeds); once per distinct
-  // warning, not once per run.
-  for (const SweepWarning& w : SweepWarnings(spec)) {
-    std::cerr << "sim sweep: warning: " << spec.scenario_file;
-    for (size_t i = 0; i < w.points.size(); ++i)
-      std::cerr << (i == 0 ? " with " : ", or with ") << w.points[i];
-    std::cerr << ": " << w.text << "\n";
-  }
-  // As `sim run` would refuse each run, refuse the sweep before anything is
-  // written; emitted jobs may run on other machines, which check for
-  // themselves. As there, only the part of the classes that stay to the end
-  // refuses a run (for the others the estimate is an upper bound).
+  if (!SweepPlot(spec, &plot)) return kUserError;
+  PrintSweepWarnings(spec);
+  // Emitted jobs may run on other machines, which check for themselves.
+  const bool check_memory = !emit_jobs_ && !no_memory_check_;
   const SweepMemory need = LargestRunMemory(spec);
   const MemoryLimit limit = AvailableMemory();
-  const double have = limit.bytes;
-  if (!emit_jobs_ && !no_memory_check_ && have > 0 && need.largest_firm > have) {
-    std::cerr << spec.scenario_file << ": its largest run needs about "
-              << FormatMemory(need.largest_firm)
-              << " of memory (estimated from its peers, pieces and connections, "
-              << (need.largest_firm >= need.largest ? "every peer"
-                                                    : "the peers of its classes that stay")
-              << " present at once), more than the available "
-              << FormatMemory(have)
-              << " (" << limit.source
-              << "); sim run would refuse it (--no-memory-check runs it "
-                 "anyway)\n";
-    return kUserError;
-  }
-  if (!emit_jobs_ && !no_memory_check_ && !quiet_ && have > 0 && need.largest > have &&
-      need.largest > need.largest_firm) {
-    std::cerr << "sim sweep: warning: a run may need up to " << FormatMemory(need.largest)
-              << " of memory, more than the available " << FormatMemory(have) << " ("
-              << limit.source
-              << "), if its peers were all present at once; they leave or fail, so it likely "
-                 "needs less\n";
-  }
-  if (spec.out_dir.empty()) {
-    auto s = LoadScenario(spec.scenario_file, spec.sets);  // loads: checked above
-    spec.out_dir = "results/" + std::get<Scenario>(s).name + "-sweep";
-  }
-  if (auto problem = OutDirProblem(spec.out_dir)) {  // as `sim run --out`
-    std::cerr << "--out " << spec.out_dir << ": " << *problem << "\n";
-    return kUserError;
-  }
-  if (auto problem = LineBreakProblem(spec)) {
-    std::cerr << *problem << "\n";
-    return kUserError;
-  }
-  std::vector<SweepRun> runs = PlanSweep(spec);
-  // Runs already made must be runs of this experiment: before anything is
-  // run or written (the manifest, the table).
-  if (resume_ && !emit_jobs_) {
-    if (auto stale = StaleRun(spec, runs)) {
-      std::cerr << *stale << "\n";
-      return kUserError;
-    }
-  }
-  // Emitted jobs do not replace the runs already there as a local sweep
-  // does: the folder must hold this sweep, or --resume extend it.
-  if (emit_jobs_) {
-    if (auto problem = EmitJobsProblem(spec, runs, resume_)) {
-      std::cerr << *problem << "\n";
-      return kUserError;
-    }
-  }
+  if (check_memory && Reported(MemoryRefusal(spec, need, limit))) return kUserError;
+  if (check_memory && !quiet_) WarnOfLargeRuns(need, limit);
+  if (spec.out_dir.empty()) spec.out_dir = DefaultSweepDir(spec);
+  if (Reported(SweepFolderProblem(spec))) return kUserError;
+  const std::vector<SweepRun> runs = PlanSweep(spec);
+  if (Reported(FinishedRunsProblem(spec, runs))) return kUserError;
   if (auto e = WriteSweepManifest(spec, runs, DisplayProgram(argv0))) {
     std::cerr << *e << "\n";
     return kFailed;
   }
   NoteRunsOutsideThePlan(spec, runs);
-  std::string csv = (fs::path(spec.out_dir) / "sweep.csv").string();
-  if (emit_jobs_) {
-    // The lines of jobs.txt (every run, in plan order); with --resume only
-    // those of runs not done yet.
-    size_t printed = 0;
-    for (const SweepRun& r : runs) {
-      if (resume_ && RunFolderDone(spec, r)) continue;
-      std::cout << ShellCommand(DisplayProgram(argv0), RunArguments(spec, r)) << "\n";
-      ++printed;
-    }
-    std::cout << std::flush;
-    std::cerr << "sim sweep: " << printed << (printed == 1 ? " command " : " commands ");
-    if (printed < runs.size())
-      std::cerr << "(" << runs.size() - printed << " already done; " << spec.out_dir
-                << "/jobs.txt has all " << runs.size() << ")";
-    else
-      std::cerr << "(also in " << spec.out_dir << "/jobs.txt)";
-    std::cerr << "; when they are done: "
-              << ShellCommand(DisplayProgram(argv0), {"merge", spec.out_dir}) << "\n";
-    return 0;
+  if (emit_jobs_) return EmitJobs(spec, runs, argv0);
+  return RunHere(spec, runs, need, limit, plot, argv0);
+}
+
+bool SweepCommands::SpecFromFlags(SweepSpec* spec) const {
+  if (Reported(VaryParams(&spec->params))) return false;
+  if (file_.empty()) {
+    std::cerr << "sim sweep: FILE is required (sim sweep FILE --vary ... --seeds N)\nRun with "
+                 "--help for more information.\n";
+    return false;
   }
+  return !Reported(CheckSweepSpec(*spec));
+}
+
+bool SweepCommands::SweepPlot(const SweepSpec& spec, std::optional<PlotSpec>* plot) const {
+  if (Reported(PlotOptionsProblem(*sweep_, !plot_.empty()))) return false;
+  if (plot_.empty()) return true;
+  auto p = ParsePlot(plot_, &spec.params, SweepClasses(spec));
+  if (auto* e = std::get_if<std::string>(&p)) return !Reported(*e);
+  if (Reported(WindowPlotProblem(spec, plot_, std::get<PlotSpec>(p).metric))) return false;
+  *plot = WithPlotOptions(std::get<PlotSpec>(p), *sweep_, plot_paired_to_, plot_ratio_,
+                          plot_logx_);
+  return !Reported(PairedToProblem(spec, **plot));
+}
+
+std::optional<std::string> SweepCommands::FinishedRunsProblem(
+    const SweepSpec& spec, const std::vector<SweepRun>& runs) const {
+  // Runs already made must be runs of this experiment: before anything is
+  // run or written (the manifest, the table).
+  if (resume_ && !emit_jobs_) return StaleRun(spec, runs);
+  // Emitted jobs do not replace the runs already there as a local sweep
+  // does: the folder must hold this sweep, or --resume extend it.
+  if (emit_jobs_) return EmitJobsProblem(spec, runs, resume_);
+  return std::nullopt;
+}
+
+int SweepCommands::EmitJobs(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                            const std::string& argv0) const {
+  // The lines of jobs.txt (every run, in plan order); with --resume only
+  // those of runs not done yet.
+  size_t printed = 0;
+  for (const SweepRun& r : runs) {
+    if (resume_ && RunFolderDone(spec, r)) continue;
+    std::cout << ShellCommand(DisplayProgram(argv0), RunArguments(spec, r)) << "\n";
+    ++printed;
+  }
+  std::cout << std::flush;
+  std::cerr << "sim sweep: " << printed << (printed == 1 ? " command " : " commands ");
+  if (printed < runs.size())
+    std::cerr << "(" << runs.size() - printed << " already done; " << spec.out_dir
+              << "/jobs.txt has all " << runs.size() << ")";
+  else
+    std::cerr << "(also in " << spec.out_dir << "/jobs.txt)";
+  std::cerr << "; when they are done: "
+            << ShellCommand(DisplayProgram(argv0), {"merge", spec.out_dir}) << "\n";
+  return 0;
+}
+
+SweepRunnerOptions SweepCommands::RunnerOptions(const SweepMemory& need,
+                                                const MemoryLimit& limit,
+                                                const std::string& argv0) const {
   SweepRunnerOptions o;
   // The runs execute this very binary, wherever the current directory and
   // PATH lead; what is printed for a human to rerun is what they typed,
@@ -528,19 +568,25 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   // Runs at once must fit in memory together, or they swap or get killed:
   // counted by the runs whose estimate is firm (every peer stays).
   const unsigned fit =
-      no_memory_check_ ? o.jobs : JobsThatFit(o.jobs, need.largest_firm, have);
+      no_memory_check_ ? o.jobs : JobsThatFit(o.jobs, need.largest_firm, limit.bytes);
   if (fit < o.jobs) {
     std::cerr << "sim sweep: note: " << fit << " at a time instead of " << o.jobs
               << ": a run needs up to about " << FormatMemory(need.largest_firm)
-              << " of the available " << FormatMemory(have) << " (" << limit.source
+              << " of the available " << FormatMemory(limit.bytes) << " (" << limit.source
               << ")\n";
     o.jobs = fit;
   }
   o.progress_line = !quiet_ && isatty(STDERR_FILENO);
   o.per_run_lines = !quiet_ && !o.progress_line;
-  std::vector<SweepRun> todo;
-  for (const SweepRun& r : runs)
-    if (!resume_ || !RunFolderDone(spec, r)) todo.push_back(r);
+  return o;
+}
+
+int SweepCommands::RunHere(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                           const SweepMemory& need, const MemoryLimit& limit,
+                           const std::optional<PlotSpec>& plot,
+                           const std::string& argv0) const {
+  const SweepRunnerOptions o = RunnerOptions(need, limit, argv0);
+  const std::vector<SweepRun> todo = RunsToDo(spec, runs, resume_);
   if (!quiet_)
     std::cerr << "sim sweep: " << runs.size() << " runs"
               << (todo.size() < runs.size()
@@ -549,6 +595,7 @@ int SweepCommands::Sweep(const std::string& argv0) const {
               << ", " << o.jobs << " at a time, into " << spec.out_dir << "/runs/\n";
   SweepOutcome outcome = RunSweep(spec, todo, o);
   if (outcome.stopped_by != 0) return EndByStopSignal(outcome);
+  const std::string csv = (fs::path(spec.out_dir) / "sweep.csv").string();
   int rc = MergeInto({spec.out_dir}, csv, false, DisplayProgram(argv0));
   if (!outcome.failed.empty()) {
     std::cerr << "sim sweep: " << outcome.failed.size() << " of " << runs.size()
@@ -558,7 +605,6 @@ int SweepCommands::Sweep(const std::string& argv0) const {
   if (plot && rc == 0) rc = Plot(csv, *plot);
   return rc;
 }
-
 int SweepCommands::Merge(const std::string& argv0) const {
   std::optional<PlotSpec> plot;
   if (auto e = PlotOptionsProblem(*merge_, !plot_.empty())) {

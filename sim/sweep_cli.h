@@ -29,7 +29,13 @@ class App;
 
 namespace swarm::sim {
 
+struct MemoryLimit;
+struct PlotSpec;
+struct SweepMemory;
 struct SweepParam;
+struct SweepRun;
+struct SweepRunnerOptions;
+struct SweepSpec;
 
 class SweepCommands {
  public:
@@ -44,6 +50,29 @@ class SweepCommands {
  private:
   int Sweep(const std::string& argv0) const;
   int Merge(const std::string& argv0) const;
+
+  // The steps of Sweep. Those that return bool return false after saying
+  // why on stderr (the caller exits with code 2).
+  // The --vary fields into `spec`, checked (CheckSweepSpec).
+  bool SpecFromFlags(SweepSpec* spec) const;
+  // --plot and its options into *plot (left empty without --plot), checked
+  // against the sweep's fields, classes, values and measure windows.
+  bool SweepPlot(const SweepSpec& spec, std::optional<PlotSpec>* plot) const;
+  // Why the finished runs already in the sweep folder must not stay
+  // beside this sweep's (--resume, --emit-jobs), or nullopt.
+  std::optional<std::string> FinishedRunsProblem(const SweepSpec& spec,
+                                                 const std::vector<SweepRun>& runs) const;
+  // --emit-jobs: prints the runs' commands (those not done with --resume).
+  int EmitJobs(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+               const std::string& argv0) const;
+  // How RunSweep runs them: --jobs, lowered (with a note) to what fits in
+  // memory, and the progress output.
+  SweepRunnerOptions RunnerOptions(const SweepMemory& need, const MemoryLimit& limit,
+                                   const std::string& argv0) const;
+  // Runs the plan here, merges sweep.csv and plots it; the exit code.
+  int RunHere(const SweepSpec& spec, const std::vector<SweepRun>& runs, const SweepMemory& need,
+              const MemoryLimit& limit, const std::optional<PlotSpec>& plot,
+              const std::string& argv0) const;
   // The --vary and --vary-together parameters in command-line order, or a
   // message saying what is wrong with one of them.
   std::optional<std::string> VaryParams(std::vector<SweepParam>* params) const;
