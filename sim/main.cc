@@ -15,7 +15,7 @@
 #include "sim/build_info.h"
 #include "sim/cli_checks.h"
 #include "sim/huge_pages.h"
-#include "sim/load_or_report.h"
+#include "sim/cli_common.h"
 #include "sim/run_command.h"
 #include "sim/scenario_commands.h"
 #include "sim/sweep_cli.h"

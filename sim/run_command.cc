@@ -8,7 +8,7 @@
 
 #include "sim/cli_checks.h"
 #include "sim/engine.h"
-#include "sim/load_or_report.h"
+#include "sim/cli_common.h"
 #include "sim/progress_line.h"
 #include "sim/results.h"
 #include "sim/run_checks.h"

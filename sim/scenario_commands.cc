@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "sim/bounds.h"
-#include "sim/load_or_report.h"
+#include "sim/cli_common.h"
 #include "sim/memory_estimate.h"
 #include "sim/scenario_warnings.h"
 #include "sim/theory/fluid_model.h"

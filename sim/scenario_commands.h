@@ -1,6 +1,6 @@
 // `sim check` and `sim bounds`: the subcommands that read a scenario and
 // print about it without running it. Each returns sim's exit code: 0, or
-// kUserError (load_or_report.h) when the scenario does not load.
+// kUserError (cli_common.h) when the scenario does not load.
 #ifndef SWARM_SIM_SCENARIO_COMMANDS_H_
 #define SWARM_SIM_SCENARIO_COMMANDS_H_
 

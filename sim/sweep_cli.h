@@ -1,4 +1,7 @@
-// `sim sweep` and `sim merge`: the command-line side of sweep.h.
+// `sim sweep` and `sim merge`: the command-line side of sweep.h. Their
+// flags are declared in sweep_cli.cc, the commands are in sweep_command.cc
+// and merge_command.cc, --plot in sweep_plot.h, the table's writing in
+// merge_output.h.
 //
 //   sim sweep FILE --vary K=V1,V2,... [--vary ...]
 //             [--vary-together K1=V1,V2,... K2=W1,W2,... ...]... --seeds N [--seed-base B]
@@ -73,6 +76,9 @@ class SweepCommands {
   int RunHere(const SweepSpec& spec, const std::vector<SweepRun>& runs, const SweepMemory& need,
               const MemoryLimit& limit, const std::optional<PlotSpec>& plot,
               const std::string& argv0) const;
+  // Merge's --plot and its options into *plot (left empty without --plot);
+  // false after saying why on stderr.
+  bool MergePlot(std::optional<PlotSpec>* plot) const;
   // The --vary and --vary-together parameters in command-line order, or a
   // message saying what is wrong with one of them.
   std::optional<std::string> VaryParams(std::vector<SweepParam>* params) const;

@@ -1,4 +1,4 @@
-#include "sim/load_or_report.h"
+#include "sim/cli_common.h"
 
 #include <iostream>
 #include <variant>
@@ -15,6 +15,15 @@ std::optional<Scenario> LoadOrReport(const std::string& file,
     return std::nullopt;
   }
   return std::get<Scenario>(std::move(r));
+}
+
+bool Reported(const std::optional<std::string>& problem) {
+  if (problem) std::cerr << *problem << "\n";
+  return problem.has_value();
+}
+
+std::string DisplayProgram(const std::string& argv0) {
+  return argv0.find('/') == std::string::npos ? "sim" : argv0;
 }
 
 }  // namespace swarm::sim
