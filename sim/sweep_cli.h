@@ -1,4 +1,7 @@
-// `sim sweep` and `sim merge`: the command-line side of sweep.h.
+// `sim sweep` and `sim merge`: the command-line side of sweep.h. Their
+// flags are declared in sweep_cli.cc, the commands are in sweep_command.cc
+// and merge_command.cc, --plot in sweep_plot.h, the table's writing in
+// merge_output.h.
 //
 //   sim sweep FILE --vary K=V1,V2,... [--vary ...]
 //             [--vary-together K1=V1,V2,... K2=W1,W2,... ...]... --seeds N [--seed-base B]
@@ -29,7 +32,13 @@ class App;
 
 namespace swarm::sim {
 
+struct MemoryLimit;
+struct PlotSpec;
+struct SweepMemory;
 struct SweepParam;
+struct SweepRun;
+struct SweepRunnerOptions;
+struct SweepSpec;
 
 class SweepCommands {
  public:
@@ -44,6 +53,32 @@ class SweepCommands {
  private:
   int Sweep(const std::string& argv0) const;
   int Merge(const std::string& argv0) const;
+
+  // The steps of Sweep. Those that return bool return false after saying
+  // why on stderr (the caller exits with code 2).
+  // The --vary fields into `spec`, checked (CheckSweepSpec).
+  bool SpecFromFlags(SweepSpec* spec) const;
+  // --plot and its options into *plot (left empty without --plot), checked
+  // against the sweep's fields, classes, values and measure windows.
+  bool SweepPlot(const SweepSpec& spec, std::optional<PlotSpec>* plot) const;
+  // Why the finished runs already in the sweep folder must not stay
+  // beside this sweep's (--resume, --emit-jobs), or nullopt.
+  std::optional<std::string> FinishedRunsProblem(const SweepSpec& spec,
+                                                 const std::vector<SweepRun>& runs) const;
+  // --emit-jobs: prints the runs' commands (those not done with --resume).
+  int EmitJobs(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+               const std::string& argv0) const;
+  // How RunSweep runs them: --jobs, lowered (with a note) to what fits in
+  // memory, and the progress output.
+  SweepRunnerOptions RunnerOptions(const SweepMemory& need, const MemoryLimit& limit,
+                                   const std::string& argv0) const;
+  // Runs the plan here, merges sweep.csv and plots it; the exit code.
+  int RunHere(const SweepSpec& spec, const std::vector<SweepRun>& runs, const SweepMemory& need,
+              const MemoryLimit& limit, const std::optional<PlotSpec>& plot,
+              const std::string& argv0) const;
+  // Merge's --plot and its options into *plot (left empty without --plot);
+  // false after saying why on stderr.
+  bool MergePlot(std::optional<PlotSpec>* plot) const;
   // The --vary and --vary-together parameters in command-line order, or a
   // message saying what is wrong with one of them.
   std::optional<std::string> VaryParams(std::vector<SweepParam>* params) const;

@@ -1,0 +1,34 @@
+// ProgressLine: the line `sim run` keeps rewriting on stderr while a run
+// goes, "sim 812.3 s | 73.1% done | 2.41 M ev/s | ETA 3 s". It reads the
+// wall clock (the CLI may; the engine only reports Progress). Not
+// thread-safe: call from the thread that runs the simulation.
+#ifndef SWARM_SIM_PROGRESS_LINE_H_
+#define SWARM_SIM_PROGRESS_LINE_H_
+
+#include <chrono>
+
+#include "sim/engine.h"
+
+namespace swarm::sim {
+
+class ProgressLine {
+ public:
+  // Disabled, it prints nothing (--quiet, or stderr not a terminal).
+  explicit ProgressLine(bool enabled) : enabled_(enabled), start_(Clock::now()) {}
+  // Rewrites the line, at most every 0.25 s and not in the first second.
+  void Update(const Progress& p);
+  // Blanks the line if it was ever shown.
+  void Finish();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  static double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+  bool enabled_;
+  Clock::time_point start_;
+  double last_ = 0;
+  bool shown_ = false;
+};
+
+}  // namespace swarm::sim
+
+#endif  // SWARM_SIM_PROGRESS_LINE_H_
