@@ -118,8 +118,23 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
     known_.insert(a.id);
     candidates_.push_back(a);
   }
+  ForgetOldestCandidates();
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
+}
+
+// A peer at min_connections dials no candidate, and each announce may list
+// new ones: without a bound the list grows for as long as the peer runs
+// (in a real swarm, an entry per address that ever announced). The oldest
+// go first: listed longest ago, they are the likeliest to have left, and
+// forgotten, they may be listed (and kept) again.
+void Peer::ForgetOldestCandidates() {
+  if (candidates_.size() <= kMaxCandidates) return;
+  const auto excess = static_cast<std::ptrdiff_t>(candidates_.size() - kMaxCandidates);
+  for (auto it = candidates_.begin(); it != candidates_.begin() + excess; ++it) {
+    known_.erase(it->id);
+  }
+  candidates_.erase(candidates_.begin(), candidates_.begin() + excess);
 }
 
 void Peer::OnTrackerReset(Time now) {

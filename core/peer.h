@@ -161,6 +161,11 @@ class Peer {
   // a stalled peer (drivers log it when a run ends with the peer incomplete).
   std::string DebugString() const;
 
+  // The most tracker-listed peers kept waiting to be dialed: ten announces'
+  // worth at the usual numwant of 50.
+  static constexpr size_t kMaxCandidates = 500;
+  size_t candidate_count() const { return candidates_.size(); }
+
  private:
   // Input handlers per message type (peer.cc).
   void HandleHandshake(Time now, Connection& c, const Handshake& m);
@@ -235,6 +240,7 @@ class Peer {
   // it were one connection fewer.
   bool DialWanted() const;
   void ConnectMore(Time now);
+  void ForgetOldestCandidates();
   void AnnounceEarlyIfStranded(Time now);
   // Whether a neighbour that holds pieces we lack and has never sent us a
   // block still gets the benefit of the doubt: it connected less than a
@@ -298,7 +304,9 @@ class Peer {
   }
   void TableInsert(ConnectionId id, Connection* c);
   void TableErase(ConnectionId id);
-  std::vector<PeerAddress> candidates_;   // known, not connected, FIFO
+  // Known, not connected, FIFO; at most kMaxCandidates, the oldest
+  // forgotten first (ForgetOldestCandidates).
+  std::vector<PeerAddress> candidates_;
   std::set<PeerId> known_;                // ids in candidates_ or connected
   std::set<PeerId> connecting_;           // Connect sent, no answer yet
   std::set<PeerId> banned_;

@@ -1460,5 +1460,40 @@ TEST_F(PeerTest, NewcomersThatKeepUsChokedDoNotHoldOffTheTurnover) {
   EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
 }
 
+// A peer at min_connections dials no candidate, and every announce may list
+// new peers: the waiting list keeps at most kMaxCandidates, forgetting the
+// oldest (the likeliest to have left), which the tracker may list again.
+TEST_F(PeerTest, WaitingCandidatesAreBoundedOldestForgottenFirst) {
+  PeerConfig cfg = Sequential();
+  cfg.min_connections = 1;
+  auto p = Make(false, cfg);
+  Handshaken(*p, c1_, remote_);  // at min_connections: nobody is dialed
+  p->TakeActions();
+  const uint64_t listed = Peer::kMaxCandidates + 120;
+  for (uint64_t first = 0; first < listed; first += 50) {
+    AnnounceResponse r;
+    for (uint64_t i = first; i < std::min(first + 50, listed); ++i) {
+      r.peers.push_back(PeerAddress{PeerId(1000 + i), ""});
+    }
+    p->OnTrackerResponse(now_, r);
+  }
+  ExpectNoDial(*p);
+  EXPECT_EQ(p->candidate_count(), Peer::kMaxCandidates);
+  // The oldest were forgotten: listed again, they are kept again (as the
+  // newest); one still waiting is not added twice.
+  AnnounceResponse again;
+  again.peers = {PeerAddress{PeerId(1000), ""}, PeerAddress{PeerId(1000 + listed - 1), ""}};
+  p->OnTrackerResponse(now_, again);
+  EXPECT_EQ(p->candidate_count(), Peer::kMaxCandidates);
+  // Dialed in order once there is room: the re-listed oldest comes last.
+  std::vector<PeerId> dialed;
+  p->OnDisconnected(now_, c1_);
+  for (const Action& a : p->TakeActions()) {
+    if (const auto* c = std::get_if<Connect>(&a)) dialed.push_back(c->address.id);
+  }
+  ASSERT_EQ(dialed.size(), 1u);
+  EXPECT_EQ(dialed[0], PeerId(1000 + listed - Peer::kMaxCandidates + 1));
+}
+
 }  // namespace
 }  // namespace swarm::core
