@@ -3,6 +3,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cfloat>
@@ -16,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <vector>
 
 #include "core/units.h"
 #include "core/utf8.h"
@@ -54,6 +56,65 @@ std::string Join(const std::string& path, const std::string& key) {
 [[noreturn]] void Fail(const YAML::Node& n, const std::string& field,
                        const std::string& problem) {
   throw ParseFail{n ? LineOf(n) : 0, field, problem};
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The Levenshtein distance between `a` and `b`: the fewest one-byte
+// insertions, deletions and substitutions that turn one into the other.
+// Written here because none of the libraries this project builds with
+// (the standard library, yaml-cpp, CLI11, Boost, Eigen, OpenSSL, all from
+// Debian) offers one; it only compares field and class names.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);  // distances from a[0..i) to b[0..j)
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];  // a[0..i-1) to b[0..j-1)
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The one name in `known` that `key` is most likely a slip for, or "":
+// the one nearest to it ignoring case, when at most 2 edits away -- and at
+// most one edit per three characters of `key` (but 1 always), so that a
+// short key is not "corrected" into an unrelated word ("to" is 2 edits
+// from "at") -- else the one that starts with `key` or that `key` starts
+// with (for a key of 3 characters or more). A tie at either step is no
+// answer.
+std::string Closest(const std::string& key, const std::vector<std::string>& known) {
+  const std::string k = Lower(key);
+  const size_t limit = std::min<size_t>(2, std::max<size_t>(1, k.size() / 3));
+  std::string best;
+  size_t best_distance = limit + 1;
+  bool tie = false;
+  for (const std::string& name : known) {
+    const size_t d = EditDistance(k, Lower(name));
+    if (d < best_distance) {
+      best = name;
+      best_distance = d;
+      tie = false;
+    } else if (d == best_distance) {
+      tie = true;
+    }
+  }
+  if (!best.empty() && !tie) return best;
+  std::string prefix;
+  for (const std::string& name : known) {
+    const std::string n = Lower(name);
+    if (k.size() < 3 || (n.rfind(k, 0) != 0 && k.rfind(n, 0) != 0)) continue;
+    if (!prefix.empty()) return "";
+    prefix = name;
+  }
+  return prefix;
 }
 
 // A number without a unit. nan and inf are not numbers one forgot a unit on.
@@ -239,6 +300,9 @@ class MapReader {
              "vary them with --set");
       }
       if (!ok) {
+        const std::string close = Closest(key, {allowed.begin(), allowed.end()});
+        if (!close.empty())
+          Fail(it->first, field, "unknown field '" + key + "' (did you mean '" + close + "'?)");
         std::string list;
         for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
         Fail(it->first, field, "unknown field (known here: " + list + ")");

@@ -162,4 +162,10 @@ expect 2 "^--plot 'peers.1.count:mean_completion_s_in_window': no run of this sw
 expect 0 "^sim sweep: 2 commands" "$sim" sweep "$small" --seeds 1 --vary peers.1.count=4,5 --emit-jobs \
   --set measure.joins_from=0s --plot peers.1.count:mean_completion_s_in_window --out "$work/win"
 
+# Scenario errors a student makes, each refused with exit 2, one line, and
+# nothing written. A misspelt field names the near one.
+expect 2 "^$small: --set protocol.peice_selection=random: field 'protocol.peice_selection': unknown field 'peice_selection' \(did you mean 'piece_selection'\?\)$" \
+  "$sim" run "$small" --quiet --set protocol.peice_selection=random --out "$work/typo"
+[[ -e $work/typo ]] && fail "a misspelt field: $work/typo written"
+
 exit $((failures > 0))

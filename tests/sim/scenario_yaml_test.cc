@@ -178,8 +178,8 @@ TEST(ScenarioYaml, AMergeKeyIsNamedAsSuch) {
 }
 
 TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
-  EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_slotz: 4")),
-            "t.yaml:7: field 'protocol.unchoke_slotz': unknown field (known here: "
+  EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_count: 4")),
+            "t.yaml:7: field 'protocol.unchoke_count': unknown field (known here: "
             "piece_selection, random_first_pieces, endgame, choker, seed_choke, "
             "unchoke_slots, rechoke_interval, optimistic_interval, max_connections, "
             "min_connections, request_pipeline, max_request_length, "
@@ -188,6 +188,45 @@ TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
             "housekeeping_interval, "
             "min_reannounce_interval, ban_strikes, strict_tft_allowance, "
             "propshare_reserve, super_seeding)");
+}
+
+// A name one slip away from a known one is named instead of the list.
+TEST(ScenarioYaml, AnUnknownFieldNearAKnownOneSuggestsIt) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_slotz: 4")),
+            "t.yaml:7: field 'protocol.unchoke_slotz': unknown field 'unchoke_slotz' (did you "
+            "mean 'unchoke_slots'?)");
+  // Two letters swapped are two edits.
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.peice_selection=random"}),
+            "t.yaml: --set protocol.peice_selection=random: field 'protocol.peice_selection': "
+            "unknown field 'peice_selection' (did you mean 'piece_selection'?)");
+  // Case, and a name cut short or run on.
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.Choker=round_robin"}),
+            "t.yaml: --set protocol.Choker=round_robin: field 'protocol.Choker': unknown field "
+            "'Choker' (did you mean 'choker'?)");
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.rechoke=10s"}),
+            "t.yaml: --set protocol.rechoke=10s: field 'protocol.rechoke': unknown field "
+            "'rechoke' (did you mean 'rechoke_interval'?)");
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.endgame_mode=true"}),
+            "t.yaml: --set protocol.endgame_mode=true: field 'protocol.endgame_mode': unknown "
+            "field 'endgame_mode' (did you mean 'endgame'?)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "seed: 7", "sed: 7")),
+            "t.yaml:3: field 'sed': unknown field 'sed' (did you mean 'seed'?)");
+  // A misspelt section too.
+  EXPECT_EQ(ErrorOf(kGood, {"protocl.choker=round_robin"}),
+            "t.yaml: --set protocl.choker=round_robin: field 'protocl': unknown field 'protocl' "
+            "(did you mean 'protocol'?)");
+  // Equally near two names (max_ and min_connections), or near none: the list.
+  EXPECT_NE(ErrorOf(kGood, {"protocol.mix_connections=5"})
+                .find("field 'protocol.mix_connections': unknown field (known here: "
+                      "piece_selection, "),
+            std::string::npos)
+      << ErrorOf(kGood, {"protocol.mix_connections=5"});
+  EXPECT_NE(ErrorOf(kGood, {"protocol.max=5"}).find("unknown field (known here: "),
+            std::string::npos);
+  // A short key is not "corrected" into another word (2 edits from "at").
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.arrival={to: 1s}"}),
+            "t.yaml: --set peers.0.arrival={to: 1s}: field 'peers.0.arrival.to': unknown field "
+            "(known here: at, uniform, poisson, decaying)");
 }
 
 TEST(ScenarioYaml, MissingUnit) {
