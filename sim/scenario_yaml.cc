@@ -652,17 +652,90 @@ Scenario ReadScenario(const YAML::Node& root) {
   return s;
 }
 
+bool IsIndex(const std::string& part) {
+  return !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// The name of class `i` of the list `peers`, or "" when that element has
+// none (ReadClass refuses it later).
+std::string ClassNameAt(const YAML::Node& peers, size_t i) {
+  const YAML::Node c = peers[i];
+  if (!c.IsMap()) return "";
+  const YAML::Node name = c["class"];
+  return name && name.IsScalar() ? name.Scalar() : "";
+}
+
+// The indices of the classes of `peers` named `name`.
+std::vector<size_t> ClassesNamed(const YAML::Node& peers, const std::string& name) {
+  std::vector<size_t> found;
+  for (size_t i = 0; i < peers.size(); ++i)
+    if (ClassNameAt(peers, i) == name) found.push_back(i);
+  return found;
+}
+
+// "peers is a list of 2 classes: 0 = seed, 1 = leecher".
+std::string DescribeClasses(const YAML::Node& peers) {
+  if (peers.size() == 0) return "peers is an empty list";
+  constexpr size_t kShown = 12;
+  std::string text = "peers is a list of " + std::to_string(peers.size()) +
+                     (peers.size() == 1 ? " class" : " classes");
+  for (size_t i = 0; i < peers.size() && i < kShown; ++i) {
+    const std::string name = ClassNameAt(peers, i);
+    text += (i == 0 ? ": " : ", ") + std::to_string(i) + " = " +
+            (name.empty() ? "(no class name)" : core::EscapeNonUtf8(name));
+  }
+  return text + (peers.size() > kShown ? ", ..." : "");
+}
+
+// The element of the list `list` (at `path`) that the path part `part`
+// names: an index, or -- in `peers`, the one list whose elements have
+// names -- a class name. An all-digit part is always an index (so a class
+// named "7" is reached by its index only).
+size_t ListElement(const YAML::Node& list, const std::string& path, const std::string& part) {
+  const std::string field = Join(path, part);
+  const bool peers = path == "peers";
+  if (IsIndex(part)) {
+    uint64_t idx = 0;
+    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), idx);
+    if (ec == std::errc() && idx < list.size()) return idx;
+    if (peers) throw ParseFail{0, field, "no class " + part + ": " + DescribeClasses(list)};
+  }
+  if (!peers)
+    throw ParseFail{0, field, "no such list element (the list has " +
+                                  std::to_string(list.size()) + ")"};
+  const std::vector<size_t> named = ClassesNamed(list, part);
+  if (named.size() == 1) return named[0];
+  if (named.size() > 1) {
+    std::string which;
+    for (size_t i : named) which += (which.empty() ? "" : ", ") + std::to_string(i);
+    throw ParseFail{0, field, "more than one class is named '" + part + "' (" + which +
+                                  "): give the index (class names must be unique)"};
+  }
+  std::vector<std::string> names;
+  for (size_t i = 0; i < list.size(); ++i) names.push_back(ClassNameAt(list, i));
+  const std::string close = Closest(part, names);
+  throw ParseFail{0, field, "no class named '" + part + "'" +
+                                (close.empty() ? "" : " (did you mean '" + close + "'?)") +
+                                ": " + DescribeClasses(list)};
+}
+
 // The field an override sets, spelled as errors spell it: a list index
 // without leading zeros (peers.01.count sets peers.1.count; ApplyOverride
-// reads both as element 1). Scenario sections have no numeric keys of
+// reads both as element 1), and a class by its index (peers.leecher.count
+// sets peers.1.count when class 1 is named leecher in `root`, the document
+// the override applies to). Scenario sections have no numeric keys of
 // their own, so an all-digit part is always an index.
-std::string OverrideKey(const std::string& kv) {
+std::string OverrideKey(const YAML::Node& root, const std::string& kv) {
   const std::string path = kv.substr(0, kv.find('='));
   std::string key;
   std::stringstream ss(path);
   for (std::string part; std::getline(ss, part, '.');) {
-    const bool index = !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
-    if (index) part.erase(0, std::min(part.find_first_not_of('0'), part.size() - 1));
+    if (IsIndex(part)) {
+      part.erase(0, std::min(part.find_first_not_of('0'), part.size() - 1));
+    } else if (key == "peers" && root.IsMap() && root["peers"].IsSequence()) {
+      const std::vector<size_t> named = ClassesNamed(root["peers"], part);
+      if (named.size() == 1) part = std::to_string(named[0]);
+    }
     key = Join(key, part);
   }
   return key;
@@ -702,14 +775,12 @@ void ApplyOverride(YAML::Node& root, const std::string& kv) {
   std::string walked;
   for (size_t i = 0; i < parts.size(); ++i) {
     const std::string& key = parts[i];
+    const std::string here = walked;
     walked = Join(walked, key);
     bool last = i + 1 == parts.size();
     if (cur.IsSequence()) {
-      uint64_t idx = 0;
-      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), idx);
-      if (ec != std::errc() || p != key.data() + key.size() || idx >= cur.size())
-        throw ParseFail{0, walked, "no such list element (the list has " +
-                                       std::to_string(cur.size()) + ")"};
+      const size_t idx = ListElement(cur, here, key);
+      walked = Join(here, std::to_string(idx));  // as OverrideKey spells it
       if (last) { cur[idx] = value; return; }
       YAML::Node next = cur[idx];
       cur.reset(next);
@@ -884,7 +955,7 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
         g_ctx = nullptr;
         return ScenarioLoadError{path + ": --set " + core::EscapeNonUtf8(kv) + ": " + *problem};
       }
-      const std::string key = OverrideKey(kv);
+      const std::string key = OverrideKey(root, kv);
       // The later one would win without a word, and a script that appends
       // a --set to a command line holding one would be silently ignored
       // (or silently win): refused like a key given twice in the file. So

@@ -167,5 +167,10 @@ expect 0 "^sim sweep: 2 commands" "$sim" sweep "$small" --seeds 1 --vary peers.1
 expect 2 "^$small: --set protocol.peice_selection=random: field 'protocol.peice_selection': unknown field 'peice_selection' \(did you mean 'piece_selection'\?\)$" \
   "$sim" run "$small" --quiet --set protocol.peice_selection=random --out "$work/typo"
 [[ -e $work/typo ]] && fail "a misspelt field: $work/typo written"
+# A class is named by its name as well as its index; an unknown one lists them.
+expect 0 '' "$sim" check "$small" --set peers.leecher.count=7
+grep -q "ok (small, 8 peers" "$work/out" || fail "peers.leecher.count=7: $(cat "$work/out")"
+expect 2 "^$small: --set peers.leechers.count=5: field 'peers.leechers': no class named 'leechers' \(did you mean 'leecher'\?\): peers is a list of 2 classes: 0 = seed, 1 = leecher$" \
+  "$sim" check "$small" --set peers.leechers.count=5
 
 exit $((failures > 0))

@@ -386,8 +386,54 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
             "'best' (expected one of: tit_for_tat, strict_tit_for_tat, round_robin, "
             "unchoke_all, propshare, bittyrant)");
   EXPECT_EQ(ErrorOf(kGood, {"peers.5.count=1"}),
-            "t.yaml: --set peers.5.count=1: field 'peers.5': no such list element (the "
-            "list has 2)");
+            "t.yaml: --set peers.5.count=1: field 'peers.5': no class 5: peers is a list of 2 "
+            "classes: 0 = seed, 1 = leecher");
+  // Other lists have no names.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.arrival.uniform.2=1s"}),
+            "t.yaml: --set peers.1.arrival.uniform.2=1s: field 'peers.1.arrival.uniform.2': no "
+            "such list element (the list has 2)");
+}
+
+// peers.leecher.count is peers.1.count when class 1 is named leecher.
+TEST(ScenarioYaml, AnOverrideNamesAClassByItsName) {
+  Scenario s = MustParse(kGood, {"peers.leecher.count=5", "peers.seed.protocol.choker=round_robin",
+                                 "peers.leecher.arrival.uniform.1=20s"});
+  EXPECT_EQ(s.peers[1].count, 5u);
+  EXPECT_EQ(s.peers[1].arrival.to, core::Duration::Seconds(20));
+  ASSERT_TRUE(s.peers[0].protocol);
+  EXPECT_EQ(s.peers[0].protocol->choker, core::ChokerKind::kRoundRobin);
+  EXPECT_FALSE(s.peers[1].protocol);
+  // The whole class, and a class renamed by an earlier override.
+  s = MustParse(kGood, {"peers.1.class=fast", "peers.fast.count=3"});
+  EXPECT_EQ(s.peers[1].name, "fast");
+  EXPECT_EQ(s.peers[1].count, 3u);
+  s = MustParse(kGood, {"peers.leecher={class: l, count: 2, upload: 1Mbit/s, download: 2Mbit/s}"});
+  EXPECT_EQ(s.peers[1].name, "l");
+  // Errors name the field by its index and the override as given.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leecher.count=x"}),
+            "t.yaml: --set peers.leecher.count=x: field 'peers.1.count': expected a whole "
+            "number, got 'x'");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leecher.count=0"}),
+            "t.yaml: --set peers.leecher.count=0: field 'peers': every class starts complete: "
+            "nobody downloads the file (a class of count 0 has no peers)");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leecher.count.x=1"}),
+            "t.yaml: --set peers.leecher.count.x=1: field 'peers.1.count.x': cannot set a field "
+            "inside a single value");
+  // By index and by name is one field set twice.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.count=5", "peers.leecher.count=7"}),
+            "t.yaml: --set peers.1.count=5 --set peers.leecher.count=7: field 'peers.1.count': "
+            "set twice; give it once");
+  // A name no class has: the classes, and the near one.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leechr.count=5"}),
+            "t.yaml: --set peers.leechr.count=5: field 'peers.leechr': no class named 'leechr' "
+            "(did you mean 'leecher'?): peers is a list of 2 classes: 0 = seed, 1 = leecher");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.riders.count=5"}),
+            "t.yaml: --set peers.riders.count=5: field 'peers.riders': no class named 'riders': "
+            "peers is a list of 2 classes: 0 = seed, 1 = leecher");
+  // Two classes of one name (refused anyway): by index only.
+  EXPECT_EQ(ErrorOf(Replace(kGood, "class: leecher", "class: seed"), {"peers.seed.count=5"}),
+            "t.yaml: --set peers.seed.count=5: field 'peers.seed': more than one class is named "
+            "'seed' (0, 1): give the index (class names must be unique)");
 }
 
 // A peer joining after its class's leave time used to join and leave at
