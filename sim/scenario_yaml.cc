@@ -763,10 +763,18 @@ void ApplyOverride(YAML::Node& root, const std::string& kv) {
     throw ParseFail{0, path, "list elements take a dot, not brackets: write " + dotted};
   }
   YAML::Node value;
+  const std::string text = kv.substr(eq + 1);
   try {
-    value = YAML::Load(kv.substr(eq + 1));
+    value = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw ParseFail{0, path, "bad value: " + e.msg};
+    std::string problem = "bad value: " + e.msg;
+    // Unquoted in a shell, --set peers.0.leave={at: 3s} arrives cut at the
+    // space: the value is "{at:", and "3s}" another word.
+    const size_t first = text.find_first_not_of(" \t");
+    if (first != std::string::npos && (text[first] == '{' || text[first] == '['))
+      problem += " (a value with { } or [ ] must be one shell word: quote the whole --set "
+                 "argument, e.g. --set 'peers.0.leave={at: 3s}')";
+    throw ParseFail{0, OverrideKey(root, kv), problem};
   }
   std::vector<std::string> parts;
   std::stringstream ss(path);
@@ -912,6 +920,41 @@ std::vector<size_t> OverridesInvolved(const YAML::Node& root, const ParseFail& f
   return involved;
 }
 
+// Line `n` (0-based) of `text`, without its line break; "" past the end.
+std::string LineOfText(const std::string& text, int n) {
+  size_t begin = 0;
+  for (int i = 0; i < n && begin != std::string::npos; ++i) {
+    begin = text.find('\n', begin);
+    if (begin != std::string::npos) ++begin;
+  }
+  if (n < 0 || begin == std::string::npos || begin > text.size()) return "";
+  const size_t end = text.find('\n', begin);
+  return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+// Plain words after yaml-cpp's message `msg` for a syntax error it found
+// on line `line` (0-based) of `text`. A tab in the indentation of that line
+// or the one before comes first: YAML forbids it, and yaml-cpp names it
+// only sometimes ("illegal map value" is as likely).
+std::string SyntaxHint(const std::string& text, int line, const std::string& msg) {
+  for (int n : {line, line - 1}) {
+    const std::string s = LineOfText(text, n);
+    const size_t indent = s.find_first_not_of(" \t-");
+    if (s.substr(0, indent).find('\t') != std::string::npos)
+      return " (line " + std::to_string(n + 1) + " contains a tab; YAML indentation must use spaces)";
+  }
+  namespace msgs = YAML::ErrorMsg;
+  if (msg == msgs::MAP_VALUE || msg == msgs::MAP_KEY || msg == msgs::END_OF_MAP ||
+      msg == msgs::END_OF_SEQ || msg == msgs::BLOCK_ENTRY)
+    return " (check the indentation of this line and the one before: YAML indents with "
+           "spaces, and the fields of one mapping start in the same column)";
+  if (msg == msgs::END_OF_MAP_FLOW || msg == msgs::END_OF_SEQ_FLOW)
+    return std::string(" (a '") + (msg == msgs::END_OF_MAP_FLOW ? "{" : "[") +
+           "' before this point is not closed, or two of its entries lack a comma between "
+           "them)";
+  return "";
+}
+
 }  // namespace
 
 std::variant<Scenario, ScenarioLoadError> ParseScenario(
@@ -945,7 +988,7 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
     } catch (const YAML::ParserException& e) {
       g_ctx = nullptr;
       return ScenarioLoadError{path + ":" + std::to_string(e.mark.line + 1) +
-                               ": bad YAML: " + e.msg};
+                               ": bad YAML: " + e.msg + SyntaxHint(text, e.mark.line, e.msg)};
     }
     // The file as read, for finding out which overrides an error needs.
     const YAML::Node pristine = overrides.empty() ? YAML::Node() : YAML::Clone(root);

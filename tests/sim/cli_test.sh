@@ -172,5 +172,15 @@ expect 0 '' "$sim" check "$small" --set peers.leecher.count=7
 grep -q "ok (small, 8 peers" "$work/out" || fail "peers.leecher.count=7: $(cat "$work/out")"
 expect 2 "^$small: --set peers.leechers.count=5: field 'peers.leechers': no class named 'leechers' \(did you mean 'leecher'\?\): peers is a list of 2 classes: 0 = seed, 1 = leecher$" \
   "$sim" check "$small" --set peers.leechers.count=5
+# A bracketed value left unquoted reaches sim as two words.
+expect 2 "bad value: unknown token \(a value with \{ \} or \[ \] must be one shell word: quote the whole --set argument, e.g. --set 'peers.0.leave=\{at: 3s\}'\)$" \
+  "$sim" run "$small" --quiet --set peers.0.leave={at: 3s} --out "$work/unquoted"
+[[ -e $work/unquoted ]] && fail "an unquoted --set: $work/unquoted written"
+# A tab in the indentation is named as such.
+printf 'name: tabbed\npeers:\n  - class: seed\n\tcount: 1\n' >"$work/tab.yaml"
+expect 2 "^$work/tab.yaml:4: bad YAML: .* \(line 4 contains a tab; YAML indentation must use spaces\)$" \
+  "$sim" run "$work/tab.yaml" --quiet --out "$work/tabbed"
+[[ -e $work/tabbed ]] && fail "a tab in the indentation: $work/tabbed written"
+[[ $(wc -l <"$work/err") == 1 ]] || fail "a tab: not one line: $(cat "$work/err")"
 
 exit $((failures > 0))

@@ -246,6 +246,33 @@ TEST(ScenarioYaml, BadYaml) {
   EXPECT_NE(e.find("bad YAML"), std::string::npos) << e;
 }
 
+// yaml-cpp's words for a block out of line are about its parser ("illegal
+// map value"); the message adds what to look at.
+TEST(ScenarioYaml, BadYamlSaysWhatToCheck) {
+  const char* kBlock = "name: a\npeers:\n  - class: seed\n    count: 1\n";
+  EXPECT_EQ(ErrorOf(Replace(kBlock, "    count", "     count")),
+            "t.yaml:4: bad YAML: illegal map value (check the indentation of this line and the "
+            "one before: YAML indents with spaces, and the fields of one mapping start in the "
+            "same column)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "tracker: {", "  tracker: {")),
+            "t.yaml:8: bad YAML: end of map not found (check the indentation of this line and the "
+            "one before: YAML indents with spaces, and the fields of one mapping start in the "
+            "same column)");
+  // A tab in the indentation is named, on the line reported or the one before.
+  EXPECT_EQ(ErrorOf(Replace(kBlock, "    count", "\tcount")),
+            "t.yaml:4: bad YAML: illegal tab when looking for indentation (line 4 contains a tab; "
+            "YAML indentation must use spaces)");
+  EXPECT_EQ(ErrorOf(Replace(kBlock, "  - class", "\t- class")),
+            "t.yaml:3: bad YAML: illegal block entry (line 3 contains a tab; YAML indentation "
+            "must use spaces)");
+  // A tab after the indentation is allowed, and not blamed.
+  MustParse(Replace(kGood, "sample_interval: 2s", "sample_interval:\t2s"));
+  // An open bracket.
+  EXPECT_EQ(ErrorOf(Replace(kGood, "max_time: 1h}", "max_time: 1h")),
+            "t.yaml:5: bad YAML: end of map flow not found (a '{' before this point is not "
+            "closed, or two of its entries lack a comma between them)");
+}
+
 TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
   EXPECT_EQ(ErrorOf(Replace(kGood, "piece_size: 256KiB", "piece_size: 100KiB")),
             "t.yaml:5: field 'file.piece_size': must be a multiple of file.block_size");
@@ -434,6 +461,24 @@ TEST(ScenarioYaml, AnOverrideNamesAClassByItsName) {
   EXPECT_EQ(ErrorOf(Replace(kGood, "class: leecher", "class: seed"), {"peers.seed.count=5"}),
             "t.yaml: --set peers.seed.count=5: field 'peers.seed': more than one class is named "
             "'seed' (0, 1): give the index (class names must be unique)");
+}
+
+// Unquoted in a shell, --set peers.0.leave={at: 3s} arrives as the words
+// "peers.0.leave={at:" and "3s}".
+TEST(ScenarioYaml, ABracketedValueCutShortSaysToQuoteIt) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.leave={at:", "3s}"}),
+            "t.yaml: --set peers.0.leave={at:: field 'peers.0.leave': bad value: unknown token "
+            "(a value with { } or [ ] must be one shell word: quote the whole --set argument, "
+            "e.g. --set 'peers.0.leave={at: 3s}')");
+  EXPECT_EQ(ErrorOf(kGood, {"network.latency.uniform=[1ms,"}),
+            "t.yaml: --set network.latency.uniform=[1ms,: field 'network.latency.uniform': bad "
+            "value: end of sequence flow not found (a value with { } or [ ] must be one shell "
+            "word: quote the whole --set argument, e.g. --set 'peers.0.leave={at: 3s}')");
+  // Named like the override's field (peers.1 for peers.01 or peers.leecher).
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leecher.leave={at:"}).rfind(
+                "t.yaml: --set peers.leecher.leave={at:: field 'peers.1.leave': bad value: ", 0),
+            0u)
+      << ErrorOf(kGood, {"peers.leecher.leave={at:"});
 }
 
 // A peer joining after its class's leave time used to join and leave at
