@@ -85,14 +85,15 @@ size_t EditDistance(const std::string& a, const std::string& b) {
 
 // The one name in `known` that `key` is most likely a slip for, or "":
 // the one nearest to it ignoring case, when at most 2 edits away -- and at
-// most one edit per three characters of `key` (but 1 always), so that a
-// short key is not "corrected" into an unrelated word ("to" is 2 edits
-// from "at") -- else the one that starts with `key` or that `key` starts
-// with (for a key of 3 characters or more). A tie at either step is no
-// answer.
+// most one edit per three characters of `key` (one at least), but fewer
+// than all of them, so that a short key is not "corrected" into an
+// unrelated word ("to" is 2 edits from "at", "x" one from "l") -- else the
+// one that starts with `key` or that `key` starts with (for a key of 3
+// characters or more). A tie at either step is no answer.
 std::string Closest(const std::string& key, const std::vector<std::string>& known) {
+  if (key.empty()) return "";
   const std::string k = Lower(key);
-  const size_t limit = std::min<size_t>(2, std::max<size_t>(1, k.size() / 3));
+  const size_t limit = std::min<size_t>({2, std::max<size_t>(1, k.size() / 3), k.size() - 1});
   std::string best;
   size_t best_distance = limit + 1;
   bool tie = false;
@@ -680,7 +681,12 @@ std::string DescribeClasses(const YAML::Node& peers) {
   std::string text = "peers is a list of " + std::to_string(peers.size()) +
                      (peers.size() == 1 ? " class" : " classes");
   for (size_t i = 0; i < peers.size() && i < kShown; ++i) {
-    const std::string name = ClassNameAt(peers, i);
+    std::string name;  // the message stays one line whatever the file holds
+    for (unsigned char c : ClassNameAt(peers, i)) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      name += c < 0x20 || c == 0x7f ? std::string(hex) : std::string(1, static_cast<char>(c));
+    }
     text += (i == 0 ? ": " : ", ") + std::to_string(i) + " = " +
             (name.empty() ? "(no class name)" : core::EscapeNonUtf8(name));
   }

@@ -457,6 +457,14 @@ TEST(ScenarioYaml, AnOverrideNamesAClassByItsName) {
   EXPECT_EQ(ErrorOf(kGood, {"peers.riders.count=5"}),
             "t.yaml: --set peers.riders.count=5: field 'peers.riders': no class named 'riders': "
             "peers is a list of 2 classes: 0 = seed, 1 = leecher");
+  // A one-letter name is not taken for another, and a control character
+  // in a name (refused later) keeps the message on one line.
+  EXPECT_EQ(ErrorOf(Replace(kGood, "class: leecher", "class: l"), {"peers.x.count=5"}),
+            "t.yaml: --set peers.x.count=5: field 'peers.x': no class named 'x': peers is a "
+            "list of 2 classes: 0 = seed, 1 = l");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "class: leecher", "class: \"le\\nech\""), {"peers.x.count=5"}),
+            "t.yaml: --set peers.x.count=5: field 'peers.x': no class named 'x': peers is a "
+            "list of 2 classes: 0 = seed, 1 = le\\x0aech");
   // Two classes of one name (refused anyway): by index only.
   EXPECT_EQ(ErrorOf(Replace(kGood, "class: leecher", "class: seed"), {"peers.seed.count=5"}),
             "t.yaml: --set peers.seed.count=5: field 'peers.seed': more than one class is named "
