@@ -3,6 +3,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cfloat>
@@ -16,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <vector>
 
 #include "core/units.h"
 #include "core/utf8.h"
@@ -54,6 +56,66 @@ std::string Join(const std::string& path, const std::string& key) {
 [[noreturn]] void Fail(const YAML::Node& n, const std::string& field,
                        const std::string& problem) {
   throw ParseFail{n ? LineOf(n) : 0, field, problem};
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The Levenshtein distance between `a` and `b`: the fewest one-byte
+// insertions, deletions and substitutions that turn one into the other.
+// Written here because none of the libraries this project builds with
+// (the standard library, yaml-cpp, CLI11, Boost, Eigen, OpenSSL, all from
+// Debian) offers one; it only compares field and class names.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);  // distances from a[0..i) to b[0..j)
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];  // a[0..i-1) to b[0..j-1)
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The one name in `known` that `key` is most likely a slip for, or "":
+// the one nearest to it ignoring case, when at most 2 edits away -- and at
+// most one edit per three characters of `key` (one at least), but fewer
+// than all of them, so that a short key is not "corrected" into an
+// unrelated word ("to" is 2 edits from "at", "x" one from "l") -- else the
+// one that starts with `key` or that `key` starts with (for a key of 3
+// characters or more). A tie at either step is no answer.
+std::string Closest(const std::string& key, const std::vector<std::string>& known) {
+  if (key.empty()) return "";
+  const std::string k = Lower(key);
+  const size_t limit = std::min<size_t>({2, std::max<size_t>(1, k.size() / 3), k.size() - 1});
+  std::string best;
+  size_t best_distance = limit + 1;
+  bool tie = false;
+  for (const std::string& name : known) {
+    const size_t d = EditDistance(k, Lower(name));
+    if (d < best_distance) {
+      best = name;
+      best_distance = d;
+      tie = false;
+    } else if (d == best_distance) {
+      tie = true;
+    }
+  }
+  if (!best.empty() && !tie) return best;
+  std::string prefix;
+  for (const std::string& name : known) {
+    const std::string n = Lower(name);
+    if (k.size() < 3 || (n.rfind(k, 0) != 0 && k.rfind(n, 0) != 0)) continue;
+    if (!prefix.empty()) return "";
+    prefix = name;
+  }
+  return prefix;
 }
 
 // A number without a unit. nan and inf are not numbers one forgot a unit on.
@@ -239,6 +301,9 @@ class MapReader {
              "vary them with --set");
       }
       if (!ok) {
+        const std::string close = Closest(key, {allowed.begin(), allowed.end()});
+        if (!close.empty())
+          Fail(it->first, field, "unknown field '" + key + "' (did you mean '" + close + "'?)");
         std::string list;
         for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
         Fail(it->first, field, "unknown field (known here: " + list + ")");
@@ -588,17 +653,95 @@ Scenario ReadScenario(const YAML::Node& root) {
   return s;
 }
 
+bool IsIndex(const std::string& part) {
+  return !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// The name of class `i` of the list `peers`, or "" when that element has
+// none (ReadClass refuses it later).
+std::string ClassNameAt(const YAML::Node& peers, size_t i) {
+  const YAML::Node c = peers[i];
+  if (!c.IsMap()) return "";
+  const YAML::Node name = c["class"];
+  return name && name.IsScalar() ? name.Scalar() : "";
+}
+
+// The indices of the classes of `peers` named `name`.
+std::vector<size_t> ClassesNamed(const YAML::Node& peers, const std::string& name) {
+  std::vector<size_t> found;
+  for (size_t i = 0; i < peers.size(); ++i)
+    if (ClassNameAt(peers, i) == name) found.push_back(i);
+  return found;
+}
+
+// "peers is a list of 2 classes: 0 = seed, 1 = leecher".
+std::string DescribeClasses(const YAML::Node& peers) {
+  if (peers.size() == 0) return "peers is an empty list";
+  constexpr size_t kShown = 12;
+  std::string text = "peers is a list of " + std::to_string(peers.size()) +
+                     (peers.size() == 1 ? " class" : " classes");
+  for (size_t i = 0; i < peers.size() && i < kShown; ++i) {
+    std::string name;  // the message stays one line whatever the file holds
+    for (unsigned char c : ClassNameAt(peers, i)) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      name += c < 0x20 || c == 0x7f ? std::string(hex) : std::string(1, static_cast<char>(c));
+    }
+    text += (i == 0 ? ": " : ", ") + std::to_string(i) + " = " +
+            (name.empty() ? "(no class name)" : core::EscapeNonUtf8(name));
+  }
+  return text + (peers.size() > kShown ? ", ..." : "");
+}
+
+// The element of the list `list` (at `path`) that the path part `part`
+// names: an index, or -- in `peers`, the one list whose elements have
+// names -- a class name. An all-digit part is always an index (so a class
+// named "7" is reached by its index only).
+size_t ListElement(const YAML::Node& list, const std::string& path, const std::string& part) {
+  const std::string field = Join(path, part);
+  const bool peers = path == "peers";
+  if (IsIndex(part)) {
+    uint64_t idx = 0;
+    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), idx);
+    if (ec == std::errc() && idx < list.size()) return idx;
+    if (peers) throw ParseFail{0, field, "no class " + part + ": " + DescribeClasses(list)};
+  }
+  if (!peers)
+    throw ParseFail{0, field, "no such list element (the list has " +
+                                  std::to_string(list.size()) + ")"};
+  const std::vector<size_t> named = ClassesNamed(list, part);
+  if (named.size() == 1) return named[0];
+  if (named.size() > 1) {
+    std::string which;
+    for (size_t i : named) which += (which.empty() ? "" : ", ") + std::to_string(i);
+    throw ParseFail{0, field, "more than one class is named '" + part + "' (" + which +
+                                  "): give the index (class names must be unique)"};
+  }
+  std::vector<std::string> names;
+  for (size_t i = 0; i < list.size(); ++i) names.push_back(ClassNameAt(list, i));
+  const std::string close = Closest(part, names);
+  throw ParseFail{0, field, "no class named '" + part + "'" +
+                                (close.empty() ? "" : " (did you mean '" + close + "'?)") +
+                                ": " + DescribeClasses(list)};
+}
+
 // The field an override sets, spelled as errors spell it: a list index
 // without leading zeros (peers.01.count sets peers.1.count; ApplyOverride
-// reads both as element 1). Scenario sections have no numeric keys of
+// reads both as element 1), and a class by its index (peers.leecher.count
+// sets peers.1.count when class 1 is named leecher in `root`, the document
+// the override applies to). Scenario sections have no numeric keys of
 // their own, so an all-digit part is always an index.
-std::string OverrideKey(const std::string& kv) {
+std::string OverrideKey(const YAML::Node& root, const std::string& kv) {
   const std::string path = kv.substr(0, kv.find('='));
   std::string key;
   std::stringstream ss(path);
   for (std::string part; std::getline(ss, part, '.');) {
-    const bool index = !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
-    if (index) part.erase(0, std::min(part.find_first_not_of('0'), part.size() - 1));
+    if (IsIndex(part)) {
+      part.erase(0, std::min(part.find_first_not_of('0'), part.size() - 1));
+    } else if (key == "peers" && root.IsMap() && root["peers"].IsSequence()) {
+      const std::vector<size_t> named = ClassesNamed(root["peers"], part);
+      if (named.size() == 1) part = std::to_string(named[0]);
+    }
     key = Join(key, part);
   }
   return key;
@@ -626,10 +769,18 @@ void ApplyOverride(YAML::Node& root, const std::string& kv) {
     throw ParseFail{0, path, "list elements take a dot, not brackets: write " + dotted};
   }
   YAML::Node value;
+  const std::string text = kv.substr(eq + 1);
   try {
-    value = YAML::Load(kv.substr(eq + 1));
+    value = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw ParseFail{0, path, "bad value: " + e.msg};
+    std::string problem = "bad value: " + e.msg;
+    // Unquoted in a shell, --set peers.0.leave={at: 3s} arrives cut at the
+    // space: the value is "{at:", and "3s}" another word.
+    const size_t first = text.find_first_not_of(" \t");
+    if (first != std::string::npos && (text[first] == '{' || text[first] == '['))
+      problem += " (a value with { } or [ ] must be one shell word: quote the whole --set "
+                 "argument, e.g. --set 'peers.0.leave={at: 3s}')";
+    throw ParseFail{0, OverrideKey(root, kv), problem};
   }
   std::vector<std::string> parts;
   std::stringstream ss(path);
@@ -638,14 +789,12 @@ void ApplyOverride(YAML::Node& root, const std::string& kv) {
   std::string walked;
   for (size_t i = 0; i < parts.size(); ++i) {
     const std::string& key = parts[i];
+    const std::string here = walked;
     walked = Join(walked, key);
     bool last = i + 1 == parts.size();
     if (cur.IsSequence()) {
-      uint64_t idx = 0;
-      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), idx);
-      if (ec != std::errc() || p != key.data() + key.size() || idx >= cur.size())
-        throw ParseFail{0, walked, "no such list element (the list has " +
-                                       std::to_string(cur.size()) + ")"};
+      const size_t idx = ListElement(cur, here, key);
+      walked = Join(here, std::to_string(idx));  // as OverrideKey spells it
       if (last) { cur[idx] = value; return; }
       YAML::Node next = cur[idx];
       cur.reset(next);
@@ -777,6 +926,41 @@ std::vector<size_t> OverridesInvolved(const YAML::Node& root, const ParseFail& f
   return involved;
 }
 
+// Line `n` (0-based) of `text`, without its line break; "" past the end.
+std::string LineOfText(const std::string& text, int n) {
+  size_t begin = 0;
+  for (int i = 0; i < n && begin != std::string::npos; ++i) {
+    begin = text.find('\n', begin);
+    if (begin != std::string::npos) ++begin;
+  }
+  if (n < 0 || begin == std::string::npos || begin > text.size()) return "";
+  const size_t end = text.find('\n', begin);
+  return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+// Plain words after yaml-cpp's message `msg` for a syntax error it found
+// on line `line` (0-based) of `text`. A tab in the indentation of that line
+// or the one before comes first: YAML forbids it, and yaml-cpp names it
+// only sometimes ("illegal map value" is as likely).
+std::string SyntaxHint(const std::string& text, int line, const std::string& msg) {
+  for (int n : {line, line - 1}) {
+    const std::string s = LineOfText(text, n);
+    const size_t indent = s.find_first_not_of(" \t-");
+    if (s.substr(0, indent).find('\t') != std::string::npos)
+      return " (line " + std::to_string(n + 1) + " contains a tab; YAML indentation must use spaces)";
+  }
+  namespace msgs = YAML::ErrorMsg;
+  if (msg == msgs::MAP_VALUE || msg == msgs::MAP_KEY || msg == msgs::END_OF_MAP ||
+      msg == msgs::END_OF_SEQ || msg == msgs::BLOCK_ENTRY)
+    return " (check the indentation of this line and the one before: YAML indents with "
+           "spaces, and the fields of one mapping start in the same column)";
+  if (msg == msgs::END_OF_MAP_FLOW || msg == msgs::END_OF_SEQ_FLOW)
+    return std::string(" (a '") + (msg == msgs::END_OF_MAP_FLOW ? "{" : "[") +
+           "' before this point is not closed, or two of its entries lack a comma between "
+           "them)";
+  return "";
+}
+
 }  // namespace
 
 std::variant<Scenario, ScenarioLoadError> ParseScenario(
@@ -810,7 +994,7 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
     } catch (const YAML::ParserException& e) {
       g_ctx = nullptr;
       return ScenarioLoadError{path + ":" + std::to_string(e.mark.line + 1) +
-                               ": bad YAML: " + e.msg};
+                               ": bad YAML: " + e.msg + SyntaxHint(text, e.mark.line, e.msg)};
     }
     // The file as read, for finding out which overrides an error needs.
     const YAML::Node pristine = overrides.empty() ? YAML::Node() : YAML::Clone(root);
@@ -820,7 +1004,7 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
         g_ctx = nullptr;
         return ScenarioLoadError{path + ": --set " + core::EscapeNonUtf8(kv) + ": " + *problem};
       }
-      const std::string key = OverrideKey(kv);
+      const std::string key = OverrideKey(root, kv);
       // The later one would win without a word, and a script that appends
       // a --set to a command line holding one would be silently ignored
       // (or silently win): refused like a key given twice in the file. So

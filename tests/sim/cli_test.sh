@@ -162,4 +162,25 @@ expect 2 "^--plot 'peers.1.count:mean_completion_s_in_window': no run of this sw
 expect 0 "^sim sweep: 2 commands" "$sim" sweep "$small" --seeds 1 --vary peers.1.count=4,5 --emit-jobs \
   --set measure.joins_from=0s --plot peers.1.count:mean_completion_s_in_window --out "$work/win"
 
+# Scenario errors a student makes, each refused with exit 2, one line, and
+# nothing written. A misspelt field names the near one.
+expect 2 "^$small: --set protocol.peice_selection=random: field 'protocol.peice_selection': unknown field 'peice_selection' \(did you mean 'piece_selection'\?\)$" \
+  "$sim" run "$small" --quiet --set protocol.peice_selection=random --out "$work/typo"
+[[ -e $work/typo ]] && fail "a misspelt field: $work/typo written"
+# A class is named by its name as well as its index; an unknown one lists them.
+expect 0 '' "$sim" check "$small" --set peers.leecher.count=7
+grep -q "ok (small, 8 peers" "$work/out" || fail "peers.leecher.count=7: $(cat "$work/out")"
+expect 2 "^$small: --set peers.leechers.count=5: field 'peers.leechers': no class named 'leechers' \(did you mean 'leecher'\?\): peers is a list of 2 classes: 0 = seed, 1 = leecher$" \
+  "$sim" check "$small" --set peers.leechers.count=5
+# A bracketed value left unquoted reaches sim as two words.
+expect 2 "bad value: unknown token \(a value with \{ \} or \[ \] must be one shell word: quote the whole --set argument, e.g. --set 'peers.0.leave=\{at: 3s\}'\)$" \
+  "$sim" run "$small" --quiet --set peers.0.leave={at: 3s} --out "$work/unquoted"
+[[ -e $work/unquoted ]] && fail "an unquoted --set: $work/unquoted written"
+# A tab in the indentation is named as such.
+printf 'name: tabbed\npeers:\n  - class: seed\n\tcount: 1\n' >"$work/tab.yaml"
+expect 2 "^$work/tab.yaml:4: bad YAML: .* \(line 4 contains a tab; YAML indentation must use spaces\)$" \
+  "$sim" run "$work/tab.yaml" --quiet --out "$work/tabbed"
+[[ -e $work/tabbed ]] && fail "a tab in the indentation: $work/tabbed written"
+[[ $(wc -l <"$work/err") == 1 ]] || fail "a tab: not one line: $(cat "$work/err")"
+
 exit $((failures > 0))

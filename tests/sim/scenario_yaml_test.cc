@@ -178,8 +178,8 @@ TEST(ScenarioYaml, AMergeKeyIsNamedAsSuch) {
 }
 
 TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
-  EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_slotz: 4")),
-            "t.yaml:7: field 'protocol.unchoke_slotz': unknown field (known here: "
+  EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_count: 4")),
+            "t.yaml:7: field 'protocol.unchoke_count': unknown field (known here: "
             "piece_selection, random_first_pieces, endgame, choker, seed_choke, "
             "unchoke_slots, rechoke_interval, optimistic_interval, max_connections, "
             "min_connections, request_pipeline, max_request_length, "
@@ -188,6 +188,45 @@ TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
             "housekeeping_interval, "
             "min_reannounce_interval, ban_strikes, strict_tft_allowance, "
             "propshare_reserve, super_seeding)");
+}
+
+// A name one slip away from a known one is named instead of the list.
+TEST(ScenarioYaml, AnUnknownFieldNearAKnownOneSuggestsIt) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_slotz: 4")),
+            "t.yaml:7: field 'protocol.unchoke_slotz': unknown field 'unchoke_slotz' (did you "
+            "mean 'unchoke_slots'?)");
+  // Two letters swapped are two edits.
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.peice_selection=random"}),
+            "t.yaml: --set protocol.peice_selection=random: field 'protocol.peice_selection': "
+            "unknown field 'peice_selection' (did you mean 'piece_selection'?)");
+  // Case, and a name cut short or run on.
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.Choker=round_robin"}),
+            "t.yaml: --set protocol.Choker=round_robin: field 'protocol.Choker': unknown field "
+            "'Choker' (did you mean 'choker'?)");
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.rechoke=10s"}),
+            "t.yaml: --set protocol.rechoke=10s: field 'protocol.rechoke': unknown field "
+            "'rechoke' (did you mean 'rechoke_interval'?)");
+  EXPECT_EQ(ErrorOf(kGood, {"protocol.endgame_mode=true"}),
+            "t.yaml: --set protocol.endgame_mode=true: field 'protocol.endgame_mode': unknown "
+            "field 'endgame_mode' (did you mean 'endgame'?)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "seed: 7", "sed: 7")),
+            "t.yaml:3: field 'sed': unknown field 'sed' (did you mean 'seed'?)");
+  // A misspelt section too.
+  EXPECT_EQ(ErrorOf(kGood, {"protocl.choker=round_robin"}),
+            "t.yaml: --set protocl.choker=round_robin: field 'protocl': unknown field 'protocl' "
+            "(did you mean 'protocol'?)");
+  // Equally near two names (max_ and min_connections), or near none: the list.
+  EXPECT_NE(ErrorOf(kGood, {"protocol.mix_connections=5"})
+                .find("field 'protocol.mix_connections': unknown field (known here: "
+                      "piece_selection, "),
+            std::string::npos)
+      << ErrorOf(kGood, {"protocol.mix_connections=5"});
+  EXPECT_NE(ErrorOf(kGood, {"protocol.max=5"}).find("unknown field (known here: "),
+            std::string::npos);
+  // A short key is not "corrected" into another word (2 edits from "at").
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.arrival={to: 1s}"}),
+            "t.yaml: --set peers.0.arrival={to: 1s}: field 'peers.0.arrival.to': unknown field "
+            "(known here: at, uniform, poisson, decaying)");
 }
 
 TEST(ScenarioYaml, MissingUnit) {
@@ -205,6 +244,33 @@ TEST(ScenarioYaml, BadYaml) {
   std::string e = ErrorOf(Replace(kGood, "seed: 7", "seed: [7"));
   EXPECT_EQ(e.rfind("t.yaml:", 0), 0u) << e;
   EXPECT_NE(e.find("bad YAML"), std::string::npos) << e;
+}
+
+// yaml-cpp's words for a block out of line are about its parser ("illegal
+// map value"); the message adds what to look at.
+TEST(ScenarioYaml, BadYamlSaysWhatToCheck) {
+  const char* kBlock = "name: a\npeers:\n  - class: seed\n    count: 1\n";
+  EXPECT_EQ(ErrorOf(Replace(kBlock, "    count", "     count")),
+            "t.yaml:4: bad YAML: illegal map value (check the indentation of this line and the "
+            "one before: YAML indents with spaces, and the fields of one mapping start in the "
+            "same column)");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "tracker: {", "  tracker: {")),
+            "t.yaml:8: bad YAML: end of map not found (check the indentation of this line and the "
+            "one before: YAML indents with spaces, and the fields of one mapping start in the "
+            "same column)");
+  // A tab in the indentation is named, on the line reported or the one before.
+  EXPECT_EQ(ErrorOf(Replace(kBlock, "    count", "\tcount")),
+            "t.yaml:4: bad YAML: illegal tab when looking for indentation (line 4 contains a tab; "
+            "YAML indentation must use spaces)");
+  EXPECT_EQ(ErrorOf(Replace(kBlock, "  - class", "\t- class")),
+            "t.yaml:3: bad YAML: illegal block entry (line 3 contains a tab; YAML indentation "
+            "must use spaces)");
+  // A tab after the indentation is allowed, and not blamed.
+  MustParse(Replace(kGood, "sample_interval: 2s", "sample_interval:\t2s"));
+  // An open bracket.
+  EXPECT_EQ(ErrorOf(Replace(kGood, "max_time: 1h}", "max_time: 1h")),
+            "t.yaml:5: bad YAML: end of map flow not found (a '{' before this point is not "
+            "closed, or two of its entries lack a comma between them)");
 }
 
 TEST(ScenarioYaml, ValidateErrorsPointAtTheField) {
@@ -347,8 +413,80 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
             "'best' (expected one of: tit_for_tat, strict_tit_for_tat, round_robin, "
             "unchoke_all, propshare, bittyrant)");
   EXPECT_EQ(ErrorOf(kGood, {"peers.5.count=1"}),
-            "t.yaml: --set peers.5.count=1: field 'peers.5': no such list element (the "
-            "list has 2)");
+            "t.yaml: --set peers.5.count=1: field 'peers.5': no class 5: peers is a list of 2 "
+            "classes: 0 = seed, 1 = leecher");
+  // Other lists have no names.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.arrival.uniform.2=1s"}),
+            "t.yaml: --set peers.1.arrival.uniform.2=1s: field 'peers.1.arrival.uniform.2': no "
+            "such list element (the list has 2)");
+}
+
+// peers.leecher.count is peers.1.count when class 1 is named leecher.
+TEST(ScenarioYaml, AnOverrideNamesAClassByItsName) {
+  Scenario s = MustParse(kGood, {"peers.leecher.count=5", "peers.seed.protocol.choker=round_robin",
+                                 "peers.leecher.arrival.uniform.1=20s"});
+  EXPECT_EQ(s.peers[1].count, 5u);
+  EXPECT_EQ(s.peers[1].arrival.to, core::Duration::Seconds(20));
+  ASSERT_TRUE(s.peers[0].protocol);
+  EXPECT_EQ(s.peers[0].protocol->choker, core::ChokerKind::kRoundRobin);
+  EXPECT_FALSE(s.peers[1].protocol);
+  // The whole class, and a class renamed by an earlier override.
+  s = MustParse(kGood, {"peers.1.class=fast", "peers.fast.count=3"});
+  EXPECT_EQ(s.peers[1].name, "fast");
+  EXPECT_EQ(s.peers[1].count, 3u);
+  s = MustParse(kGood, {"peers.leecher={class: l, count: 2, upload: 1Mbit/s, download: 2Mbit/s}"});
+  EXPECT_EQ(s.peers[1].name, "l");
+  // Errors name the field by its index and the override as given.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leecher.count=x"}),
+            "t.yaml: --set peers.leecher.count=x: field 'peers.1.count': expected a whole "
+            "number, got 'x'");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leecher.count=0"}),
+            "t.yaml: --set peers.leecher.count=0: field 'peers': every class starts complete: "
+            "nobody downloads the file (a class of count 0 has no peers)");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leecher.count.x=1"}),
+            "t.yaml: --set peers.leecher.count.x=1: field 'peers.1.count.x': cannot set a field "
+            "inside a single value");
+  // By index and by name is one field set twice.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.1.count=5", "peers.leecher.count=7"}),
+            "t.yaml: --set peers.1.count=5 --set peers.leecher.count=7: field 'peers.1.count': "
+            "set twice; give it once");
+  // A name no class has: the classes, and the near one.
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leechr.count=5"}),
+            "t.yaml: --set peers.leechr.count=5: field 'peers.leechr': no class named 'leechr' "
+            "(did you mean 'leecher'?): peers is a list of 2 classes: 0 = seed, 1 = leecher");
+  EXPECT_EQ(ErrorOf(kGood, {"peers.riders.count=5"}),
+            "t.yaml: --set peers.riders.count=5: field 'peers.riders': no class named 'riders': "
+            "peers is a list of 2 classes: 0 = seed, 1 = leecher");
+  // A one-letter name is not taken for another, and a control character
+  // in a name (refused later) keeps the message on one line.
+  EXPECT_EQ(ErrorOf(Replace(kGood, "class: leecher", "class: l"), {"peers.x.count=5"}),
+            "t.yaml: --set peers.x.count=5: field 'peers.x': no class named 'x': peers is a "
+            "list of 2 classes: 0 = seed, 1 = l");
+  EXPECT_EQ(ErrorOf(Replace(kGood, "class: leecher", "class: \"le\\nech\""), {"peers.x.count=5"}),
+            "t.yaml: --set peers.x.count=5: field 'peers.x': no class named 'x': peers is a "
+            "list of 2 classes: 0 = seed, 1 = le\\x0aech");
+  // Two classes of one name (refused anyway): by index only.
+  EXPECT_EQ(ErrorOf(Replace(kGood, "class: leecher", "class: seed"), {"peers.seed.count=5"}),
+            "t.yaml: --set peers.seed.count=5: field 'peers.seed': more than one class is named "
+            "'seed' (0, 1): give the index (class names must be unique)");
+}
+
+// Unquoted in a shell, --set peers.0.leave={at: 3s} arrives as the words
+// "peers.0.leave={at:" and "3s}".
+TEST(ScenarioYaml, ABracketedValueCutShortSaysToQuoteIt) {
+  EXPECT_EQ(ErrorOf(kGood, {"peers.0.leave={at:", "3s}"}),
+            "t.yaml: --set peers.0.leave={at:: field 'peers.0.leave': bad value: unknown token "
+            "(a value with { } or [ ] must be one shell word: quote the whole --set argument, "
+            "e.g. --set 'peers.0.leave={at: 3s}')");
+  EXPECT_EQ(ErrorOf(kGood, {"network.latency.uniform=[1ms,"}),
+            "t.yaml: --set network.latency.uniform=[1ms,: field 'network.latency.uniform': bad "
+            "value: end of sequence flow not found (a value with { } or [ ] must be one shell "
+            "word: quote the whole --set argument, e.g. --set 'peers.0.leave={at: 3s}')");
+  // Named like the override's field (peers.1 for peers.01 or peers.leecher).
+  EXPECT_EQ(ErrorOf(kGood, {"peers.leecher.leave={at:"}).rfind(
+                "t.yaml: --set peers.leecher.leave={at:: field 'peers.1.leave': bad value: ", 0),
+            0u)
+      << ErrorOf(kGood, {"peers.leecher.leave={at:"});
 }
 
 // A peer joining after its class's leave time used to join and leave at
