@@ -365,6 +365,7 @@ void PeerDriver::Authenticated(core::Time now, core::ConnectionId c) {
     auto d = dialing_.find(c);
     SWARM_CHECK(d != dialing_.end());
     dialed = d->second.id;
+    MarkReachable(d->second.endpoint, true);
     dialing_.erase(d);
   }
   peer_->OnConnected(now, c,
@@ -429,6 +430,7 @@ void PeerDriver::ExpireDials(core::Time now) {
       std::lock_guard<std::mutex> lock(progress_mu_);
       ++progress_.dial_timeouts;
     }
+    MarkReachable(address.endpoint, false);
     auto link = links_.find(c);
     if (link != links_.end()) link->second.link->Close();
     ForgetLink(c);
@@ -535,6 +537,7 @@ void PeerDriver::OnLinkClosed(core::ConnectionId c) {
                                          : "cannot reach peer at " + address.endpoint) +
                              (why.empty() ? "" : " (" + why + ")") +
                              " (the core will try others and retry later)");
+    if (!authenticating) MarkReachable(address.endpoint, false);
     peer_->OnConnectFailed(now, address.id);
   } else if (authenticating) {
     return;  // inbound, never handed to the Peer
@@ -545,6 +548,16 @@ void PeerDriver::OnLinkClosed(core::ConnectionId c) {
     return;  // closed by us: the core already forgot it
   }
   Drain(now);
+}
+
+void PeerDriver::MarkReachable(const std::string& endpoint, bool reachable) {
+  if (reachable) {
+    unreachable_.erase(endpoint);
+  } else if (unreachable_.size() < kMaxUnreachableKept) {
+    unreachable_.insert(endpoint);
+  }
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  progress_.unreachable_peers = static_cast<uint32_t>(unreachable_.size());
 }
 
 void PeerDriver::ForgetLink(core::ConnectionId c) {

@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,6 +135,11 @@ struct DriverProgress {
   uint32_t auth_failures = 0;
   // Dials that did not come up within DriverOptions::connect_timeout.
   uint32_t dial_timeouts = 0;
+  // Listed peers (endpoints) whose last dial could not connect: refused,
+  // unreachable, or no answer within connect_timeout. A later dial to one
+  // that comes up takes it off. Typically peers that left without a
+  // stopped announce, which the tracker keeps listing for a while.
+  uint32_t unreachable_peers = 0;
   // Received messages (their Link::ReadCost) not yet consumed: all the
   // links hold for the driver, blocks waiting for the disk thread
   // included (at most about DriverOptions::read_budget_bytes), and of
@@ -303,6 +309,11 @@ class PeerDriver : public InboundSink {
   // skipped (erased when it expires).
   std::map<core::ConnectionId, core::Time> dial_deadline_;
   std::map<core::ConnectionId, Pending> authenticating_;  // each also in links_
+  // Endpoints whose last dial could not connect (DriverProgress::
+  // unreachable_peers), at most kMaxUnreachableKept of them.
+  std::set<std::string> unreachable_;
+  static constexpr size_t kMaxUnreachableKept = 10000;
+  void MarkReachable(const std::string& endpoint, bool reachable);
   std::vector<Inbound> inbound_;  // heap (LaterInbound)
   size_t inbound_cost_ = 0;       // sum of inbound_[i].cost
   uint64_t inbound_seq_ = 0;

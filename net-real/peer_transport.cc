@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cctype>
 #include <deque>
+#include <iterator>
 #include <vector>
 
 #include "core/check.h"
@@ -605,20 +606,36 @@ std::shared_ptr<Link> Dialer::Dial(const std::string& endpoint, Link::Handlers h
   std::shared_ptr<grpc::Channel> channel;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto& c = channels_[endpoint];
-    if (!c) {
+    DropUnusedChannels();
+    auto& weak = channels_[endpoint];
+    channel = weak.lock();
+    if (!channel) {
       // The channel takes its own reference on the quota.
       grpc::ResourceQuota quota("swarmlab dialer " + endpoint);
       quota.Resize(options_.memory_quota_bytes);
       ChannelLimits limits;
       limits.quota = &quota;
-      c = MakeChannel(endpoint, limits);
+      channel = MakeChannel(endpoint, limits);
+      weak = channel;
     }
-    channel = c;
   }
   const size_t colon = endpoint.rfind(':');
   return ClientLink::Create(std::move(channel), std::move(h),
                             colon == std::string::npos ? endpoint : endpoint.substr(0, colon));
+}
+
+// Entries whose links have all gone are dropped at each dial, so the map
+// holds no more endpoints than there are links not yet freed, plus one.
+void Dialer::DropUnusedChannels() {
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    it = it->second.expired() ? channels_.erase(it) : std::next(it);
+  }
+}
+
+size_t Dialer::Channels() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DropUnusedChannels();
+  return channels_.size();
 }
 
 int LiveLinks() { return g_live_links.load(); }

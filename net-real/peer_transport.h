@@ -1,7 +1,7 @@
 // The gRPC side of the peer wire: PeerServer accepts streams and routes each
 // by the info-hash of its first (handshake) message to a registered
-// InboundSink; Dialer opens outbound streams, keeping one channel per remote
-// endpoint. Both cap received messages at kMaxWireMessageBytes, and bound
+// InboundSink; Dialer opens outbound streams, sharing one channel per remote
+// endpoint among the links open to it. Both cap received messages at kMaxWireMessageBytes, and bound
 // what gRPC may hold for their connections with a memory quota each.
 //
 // Thread-safe.
@@ -103,11 +103,20 @@ class Dialer {
   // Starts a stream to `endpoint`; handlers.on_up fires when the remote
   // accepts, on_closed (without on_up) if it cannot be reached.
   std::shared_ptr<Link> Dial(const std::string& endpoint, Link::Handlers handlers);
+  // Channels open now: one per endpoint that some link not yet freed was
+  // dialled to.
+  size_t Channels();
 
  private:
   const DialerOptions options_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
+  // Only the links hold their channel: a gRPC channel left open keeps
+  // reconnecting to its endpoint in the background (gRPC's backoff: after
+  // 1 s, growing to 2 min) for as long as it lives, long after the peer
+  // there has left, and keeps its memory. The last link to an
+  // endpoint to go frees its channel (and so its connection and quota).
+  std::map<std::string, std::weak_ptr<grpc::Channel>> channels_;  // under mu_
+  void DropUnusedChannels();  // REQUIRES: mu_ held
 };
 
 // What a channel made by MakeChannel accepts.

@@ -68,6 +68,14 @@ std::optional<std::string> UnshareableFile(const std::string& path, core::Bytes 
   return std::nullopt;
 }
 
+// Stops every driver at once: each waits up to its grace period for its
+// stopped announce, which a tracker that hangs lets run out.
+void StopAll(std::vector<std::unique_ptr<PeerDriver>>& drivers) {
+  std::vector<std::thread> stopping;
+  for (auto& d : drivers) stopping.emplace_back([&d] { d->Stop(); });
+  for (auto& t : stopping) t.join();
+}
+
 }  // namespace
 
 // --- tracker -----------------------------------------------------------------
@@ -186,6 +194,9 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   // blocked in main, before any thread started: one must not land on a
   // thread that would let it kill us without a stopped announce.)
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
+  if (auto warning = LoopbackTrackerWarning(tracker, common.listen)) {
+    Log(LogLevel::kWarn, *warning);
+  }
   // And the tracker must answer before hashing, too: an unreachable one
   // fails (or is retried) now, not after minutes of hashing. The probe
   // looks up the empty name, which no file has: the answer is a few bytes.
@@ -286,7 +297,9 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     // learn the files again.
     if (std::chrono::steady_clock::now() - last_publish > std::chrono::seconds(60)) {
       last_publish = std::chrono::steady_clock::now();
-      for (size_t i = 0; i < infos.size(); ++i) {
+      // Each Publish may wait its whole deadline on a tracker that hangs:
+      // a stop signal is looked for between files (and left pending).
+      for (size_t i = 0; i < infos.size() && !StopPending(); ++i) {
         std::string error;
         auto result = client.Publish(infos[i], &error);
         if (!result) {
@@ -317,7 +330,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
       if (!p.fatal_error.empty()) {  // e.g. the file shrank: cannot read
         ClearProgress();
         Log(LogLevel::kError, infos[i].name() + ": " + p.fatal_error);
-        for (auto& d : drivers) d->Stop();
+        StopAll(drivers);
         server->Shutdown();
         WaitForLinks();
         return 1;
@@ -331,7 +344,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   }
   ClearProgress();
   Log(LogLevel::kInfo, "stopping: announcing to the tracker");
-  for (auto& d : drivers) d->Stop();
+  StopAll(drivers);
   server->Shutdown();
   WaitForLinks();
   return 0;

@@ -9,6 +9,7 @@
 #endif
 
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,10 +74,30 @@ void Log(LogLevel level, const std::string& msg) {
   std::fprintf(stderr, "swarm: %s: %s\n", LevelName(level), shown.c_str());
 }
 
+std::string FitToWidth(const std::string& line, int columns) {
+  const int room = std::max(0, columns - 1);
+  int shown = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    // A UTF-8 character starts at each byte that is not a continuation.
+    if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80 && shown++ == room) {
+      return line.substr(0, i);
+    }
+  }
+  return line;
+}
+
+int TerminalWidth() {
+  winsize ws{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) return 80;
+  return ws.ws_col;
+}
+
 void ShowProgress(const std::string& line) {
   if (!::isatty(STDERR_FILENO)) return;
+  // Asked at each redraw: the window may have been resized.
+  const std::string fitted = FitToWidth(line, TerminalWidth());
   std::lock_guard<std::mutex> lock(g_out_mu);
-  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fprintf(stderr, "\r\033[K%s", fitted.c_str());
   std::fflush(stderr);
   g_progress_shown = true;
 }
@@ -159,6 +180,15 @@ bool WaitForSignal(std::chrono::milliseconds timeout) {
   timespec ts{static_cast<time_t>(timeout.count() / 1000),
               static_cast<long>((timeout.count() % 1000) * 1000000)};
   return sigtimedwait(&StopSignals(), nullptr, &ts) > 0;
+}
+
+bool StopPending() {
+  sigset_t pending;
+  if (sigpending(&pending) != 0) return false;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    if (sigismember(&StopSignals(), sig) == 1 && sigismember(&pending, sig) == 1) return true;
+  }
+  return false;
 }
 
 // --- Tracker access with retries -------------------------------------------
@@ -253,6 +283,38 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
   o->log = [](LogLevel l, const std::string& m) { Log(l, m); };
   if (auto err = o->peer.Validate()) return "peer configuration: " + *err;
   return std::nullopt;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]" || host == "localhost";
+}
+
+std::optional<std::string> LoopbackTrackerWarning(const std::string& tracker,
+                                                  const std::string& listen) {
+  auto host_of = [](const std::string& a) {
+    const size_t colon = a.rfind(':');
+    return colon == std::string::npos ? a : a.substr(0, colon);
+  };
+  const std::string tracker_host = host_of(tracker);
+  if (!IsLoopbackHost(tracker_host) || IsLoopbackHost(host_of(listen))) return std::nullopt;
+  return "--tracker " + tracker + " is a loopback address: the tracker lists this peer at " +
+         tracker_host + ", which peers on other machines cannot reach. To share with them, " +
+         "give the tracker's address on the network (as they do); to stay on this machine, " +
+         "--listen 127.0.0.1:0";
+}
+
+std::string NothingReceivedWarning(int quiet_s, size_t connections, uint32_t pieces,
+                                   uint32_t piece_count, uint32_t unreachable_peers) {
+  std::string msg = "nothing received for " + std::to_string(quiet_s) + " s (" +
+                    std::to_string(connections) + " peers connected, " +
+                    std::to_string(pieces) + "/" + std::to_string(piece_count) + " pieces)";
+  if (unreachable_peers > 0) {
+    msg += "; " + std::to_string(unreachable_peers) +
+           (unreachable_peers == 1 ? " listed peer" : " listed peers") +
+           " refused connections or did not answer: peers that left without telling the "
+           "tracker stay listed for 1.5 announce intervals + 10 s (45 min by default)";
+  }
+  return msg + "; waiting for peers that have the rest";
 }
 
 // "0.0.0.0:0" bound to port P -> what to announce (":P": tracker fills the

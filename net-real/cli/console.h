@@ -17,8 +17,15 @@ namespace swarm::net::cli {
 
 // stderr: "swarm: LEVEL: msg", clearing a progress line first.
 void Log(LogLevel level, const std::string& msg);
-// Redraws the one-line progress display (only if stderr is a terminal).
+// Redraws the one-line progress display (only if stderr is a terminal),
+// cut to the terminal's width: a longer line would wrap, and the next
+// redraw, which clears only the cursor's row, would leave its first part.
 void ShowProgress(const std::string& line);
+// `line` cut to fit a terminal `columns` wide, leaving the last column
+// free (the cursor stays on the row); counts UTF-8 characters, not bytes.
+std::string FitToWidth(const std::string& line, int columns);
+// The width of the terminal on stderr; 80 if it is not one, or says 0.
+int TerminalWidth();
 void ClearProgress();
 // A line for scripts and tests, on stdout, flushed.
 void Print(const std::string& line);
@@ -44,6 +51,8 @@ bool RouteProtobufLogs();
 void BlockSignals();
 // True if a stop signal arrived within `timeout`.
 bool WaitForSignal(std::chrono::milliseconds timeout);
+// True if a stop signal is pending; it stays pending for WaitForSignal.
+bool StopPending();
 
 // Runs `attempt` until it succeeds or `retries` attempts failed, backing off
 // 1, 2, 4, 5, 5... s with a warning each time; stops early on a signal, and
@@ -58,6 +67,17 @@ int ExitCodeOf(RetryOutcome outcome);
 uint64_t DrawSeed(uint64_t given);
 // Fills `o` from the user's flags; returns a message naming the bad flag.
 std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptions* o);
+// A warning for share and get, or nullopt: with a `tracker` on a loopback
+// address (127.0.0.1, ::1, localhost) the tracker sees our announces come
+// from that address and lists us there, where no other machine can reach
+// us, although `listen` (not itself loopback) would accept them.
+std::optional<std::string> LoopbackTrackerWarning(const std::string& tracker,
+                                                  const std::string& listen);
+// True for 127.0.0.0/8, ::1 (bracketed or not) and "localhost".
+bool IsLoopbackHost(const std::string& host);
+// The warning `get` logs when nothing has arrived for `quiet_s` seconds.
+std::string NothingReceivedWarning(int quiet_s, size_t connections, uint32_t pieces,
+                                   uint32_t piece_count, uint32_t unreachable_peers);
 // "0.0.0.0:0" bound to port P -> ":P" (the tracker fills the host in).
 std::string AdvertisedEndpoint(const std::string& listen, int port);
 // "HOST:P" for the "listening on" line.

@@ -108,6 +108,9 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   if (auto problem = sim::OutDirProblem(out_dir)) return UserError("--out " + out_dir + ": " + *problem);
   // A busy --listen fails now, not after the tracker lookup and its retries.
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
+  if (auto warning = LoopbackTrackerWarning(tracker, common.listen)) {
+    Log(LogLevel::kWarn, *warning);
+  }
   std::error_code ec;
   TrackerClient client(tracker);
   std::optional<core::TorrentInfo> info;
@@ -254,10 +257,9 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     if (p.stats.downloaded != last.stats.downloaded || p.seed) last_data = now;
     if (!p.seed && now - last_data >= kQuietWarning) {
       ClearProgress();
-      Log(LogLevel::kWarn, "nothing received for 30 s (" + std::to_string(p.connections) +
-                               " peers connected, " + std::to_string(p.pieces) + "/" +
-                               std::to_string(p.piece_count) +
-                               " pieces); waiting for peers that have the rest");
+      Log(LogLevel::kWarn,
+          NothingReceivedWarning(static_cast<int>(kQuietWarning.count()), p.connections,
+                                 p.pieces, p.piece_count, p.unreachable_peers));
       last_data = now;
     }
     last = p;

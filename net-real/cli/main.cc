@@ -121,6 +121,12 @@ int main(int argc, char** argv) {
   // and a core dump; ignored, it fails with EFBIG instead, which `get`
   // reports like any other disk error (file, reason, partial file kept).
   ::signal(SIGXFSZ, SIG_IGN);
+  // Writing to a pipe whose reader has gone (`swarm get ... | head -1`)
+  // would kill us with SIGPIPE, before the stopped announce (the tracker
+  // would list a peer that is gone) and the summary. Ignored, the write
+  // fails with EPIPE; what goes to stdout is for the reader only, so that
+  // is harmless and the command runs on as if it had been read.
+  ::signal(SIGPIPE, SIG_IGN);
   // The stop signals are blocked first thing, in every command, and taken
   // synchronously later (WaitForSignal): before any thread starts (gRPC's
   // inherit the mask, and a signal must not land on one of them), and

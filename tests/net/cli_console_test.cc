@@ -120,3 +120,57 @@ TEST(StopSignalsTest, HangupIsTakenLikeCtrlC) {
 
 }  // namespace
 }  // namespace swarm::net::cli
+
+namespace swarm::net::cli {
+namespace {
+
+// A progress line longer than the terminal wrapped, and each redraw (which
+// clears only the cursor's row) left a stale copy of its start above.
+TEST(FitToWidthTest, CutsToOneLessThanTheWidth) {
+  const std::string line =
+      " 42.0%  1122/3072 pieces  down 310.2 MiB/s  up 120.5 MiB/s  peers 12  eta 0:00:03";
+  ASSERT_EQ(line.size(), 81u);
+  EXPECT_EQ(FitToWidth(line, 80), line.substr(0, 79));
+  EXPECT_EQ(FitToWidth(line, 82), line);
+  EXPECT_EQ(FitToWidth(line, 81), line.substr(0, 80));
+  EXPECT_EQ(FitToWidth("abc", 1), "");
+  EXPECT_EQ(FitToWidth("abc", 0), "");
+  // Characters, not bytes: "é" is two bytes, one column, and never split.
+  EXPECT_EQ(FitToWidth("\xc3\xa9t\xc3\xa9s", 4), "\xc3\xa9t\xc3\xa9");
+  EXPECT_EQ(FitToWidth("\xc3\xa9t\xc3\xa9s", 3), "\xc3\xa9t");
+}
+
+TEST(TerminalWidthTest, IsPositive) { EXPECT_GT(TerminalWidth(), 0); }
+
+// The README walkthrough's --tracker 127.0.0.1:7070, run on a lab network:
+// the tracker lists the seed at 127.0.0.1, which no other machine reaches.
+TEST(LoopbackTrackerWarningTest, WarnsOnlyForALoopbackTrackerAndAReachableListen) {
+  EXPECT_TRUE(LoopbackTrackerWarning("127.0.0.1:7070", "0.0.0.0:0"));
+  EXPECT_TRUE(LoopbackTrackerWarning("localhost:7070", "192.0.2.2:0"));
+  EXPECT_TRUE(LoopbackTrackerWarning("[::1]:7070", "[::]:0"));
+  EXPECT_FALSE(LoopbackTrackerWarning("127.0.0.1:7070", "127.0.0.1:0"));
+  EXPECT_FALSE(LoopbackTrackerWarning("[::1]:7070", "[::1]:0"));
+  EXPECT_FALSE(LoopbackTrackerWarning("192.0.2.1:7070", "0.0.0.0:0"));
+  EXPECT_FALSE(LoopbackTrackerWarning("tracker.lan:7070", "0.0.0.0:0"));
+  const std::string w = LoopbackTrackerWarning("127.0.0.1:7070", "0.0.0.0:0").value_or("");
+  EXPECT_NE(w.find("lists this peer at 127.0.0.1"), std::string::npos) << w;
+  EXPECT_NE(w.find("--listen 127.0.0.1:0"), std::string::npos) << w;
+}
+
+// A listing of peers that are gone (killed, no stopped announce) looked
+// like a slow swarm: the warning now says how many refused.
+TEST(NothingReceivedWarningTest, NamesListedPeersThatCouldNotBeReached) {
+  EXPECT_EQ(NothingReceivedWarning(30, 0, 0, 128, 0),
+            "nothing received for 30 s (0 peers connected, 0/128 pieces); waiting for peers "
+            "that have the rest");
+  const std::string three = NothingReceivedWarning(30, 0, 0, 128, 3);
+  EXPECT_NE(three.find("; 3 listed peers refused connections or did not answer"),
+            std::string::npos)
+      << three;
+  EXPECT_NE(three.find("45 min"), std::string::npos) << three;
+  EXPECT_NE(NothingReceivedWarning(30, 1, 5, 128, 1).find("; 1 listed peer refused"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace swarm::net::cli

@@ -21,6 +21,10 @@
 #                                     hashing); Ctrl-C while share hashes
 #                                     (130, nothing published); SIGHUP
 #                                     stops a get like Ctrl-C (130).
+#   e2e_test.sh SWARM_BINARY pipe     stdout a pipe without a reader (as
+#                                     `| head -1`): get and share run on,
+#                                     exit 0 and announce stopped; share
+#                                     warns of a loopback --tracker.
 #   e2e_test.sh SWARM_BINARY disk     storage failures: a get under a file
 #                                     size limit (RLIMIT_FSIZE, standing in
 #                                     for a full disk) stops with the file
@@ -567,6 +571,48 @@ disk)
   "$SWARM" get gone.bin --tracker "$TRACKER" --out gone --listen 127.0.0.1:0 > gone_get.out 2> gone_get.err \
     || { cat gone_get.err; fail "get from a seed whose file was deleted"; }
   [[ $(sha256sum gone/gone.bin | cut -d' ' -f1) == "$GONE" ]] || fail "deleted seed: SHA-256 mismatch"
+  ;;
+pipe)
+  # stdout a pipe nobody reads any more (`swarm get ... | head -1` once
+  # head has its line): a write to it used to kill the process with
+  # SIGPIPE (exit 141), before its stopped announce, so the tracker listed
+  # a peer that was gone. Opened read-write, the FIFO gets a writer end
+  # without blocking; closing that leaves fd 5 a pipe without a reader.
+  mkfifo broken
+  exec 4<> broken 5> broken 4<&-
+  RC=0
+  "$SWARM" get payload.bin --tracker "$TRACKER" --out dl --listen 127.0.0.1:0 \
+    >&5 2> get.err || RC=$?
+  (( RC == 0 )) || { cat get.err; fail "get with a closed stdout: rc $RC (want 0)"; }
+  [[ $(sha256sum dl/payload.bin | cut -d' ' -f1) == "$WANT" ]] || fail "SHA-256 mismatch"
+  "$SWARM" list --tracker "$TRACKER" > list.out
+  grep -Eq '^payload\.bin +32\.0 MiB +128 +1 +0 +[0-9a-f]{16}$' list.out \
+    || { cat list.out; fail "after the get: want 1 seed (the share) and no leecher"; }
+  # share: its first line comes after publishing. Here with the default
+  # --listen (every interface) and a tracker on 127.0.0.1: it warns that
+  # other machines could not reach it at the address the tracker lists.
+  head -c $((1024 * 1024)) /dev/urandom > piped.bin
+  "$SWARM" share piped.bin --tracker "$TRACKER" >&5 2> share_piped.err &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 100); do
+    "$SWARM" list --tracker "$TRACKER" > list.out
+    grep -Eq '^piped\.bin +1\.0 MiB +4 +1 +0 ' list.out && break
+    sleep 0.2
+  done
+  grep -Eq '^piped\.bin +1\.0 MiB +4 +1 +0 ' list.out \
+    || { cat list.out share_piped.err; fail "share with a closed stdout never seeded"; }
+  kill -INT "$P"
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 0 )) || { cat share_piped.err; fail "share with a closed stdout: rc $RC (want 0)"; }
+  "$SWARM" list --tracker "$TRACKER" > list.out
+  grep -Eq '^piped\.bin +1\.0 MiB +4 +0 +0 ' list.out \
+    || { cat list.out; fail "share with a closed stdout: still listed as a seed after Ctrl-C"; }
+  grep -q "warn: --tracker $TRACKER is a loopback address: the tracker lists this peer at 127.0.0.1, which peers on other machines cannot reach" share_piped.err \
+    || { cat share_piped.err; fail "no warning for a loopback --tracker with --listen on every interface"; }
+  grep -q "loopback address" get.err && { cat get.err; fail "warned with --listen on loopback"; }
+  exec 5>&-
   ;;
 *)
   fail "unknown mode $MODE"

@@ -382,7 +382,41 @@ TEST_F(ImpersonationTest, ADialToAnAddressThatNeverAnswersGivesUpAfterConnectTim
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_TRUE(gave_up) << "no dial given up after " << waited << " s";
   EXPECT_EQ(other_->Progress().connections, 0u);
+  EXPECT_EQ(other_->Progress().unreachable_peers, 1u);
   ::close(tarpit);
+}
+
+// Listed peers that refuse connections (gone without a stopped announce;
+// the tracker lists them on for up to 1.5 announce intervals) are counted
+// apart, for `get` to name in its warning; a listed peer that answers is
+// not.
+TEST_F(ImpersonationTest, ListedPeersThatRefuseConnectionsAreCounted) {
+  other_ = StartPeer(impostor_, "other", &other_server_);
+  ASSERT_TRUE(other_);
+  std::vector<core::PeerAddress> listed = {core::PeerAddress{
+      other_->id(), "127.0.0.1:" + std::to_string(other_server_->port())}};
+  for (int i = 0; i < 3; ++i) {  // ports bound a moment ago, free now
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    ::close(fd);
+    listed.push_back(core::PeerAddress{PeerIdentity::Generate()->id(),
+                                       "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))});
+  }
+  {
+    std::lock_guard<std::mutex> lock(tracker_.mu);
+    tracker_.peers = listed;
+  }
+  victim_->TrackerReset();  // announces again, and so dials all four
+  EXPECT_TRUE(WaitFor([](const DriverProgress& p) {
+    return p.unreachable_peers == 3 && p.connections == 1;
+  })) << "unreachable " << victim_->Progress().unreachable_peers << ", connections "
+      << victim_->Progress().connections;
 }
 
 // What the tracker hears is the id the key names.

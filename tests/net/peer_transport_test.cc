@@ -5,10 +5,16 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -695,6 +701,104 @@ TEST(DialerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
   EXPECT_TRUE(sink.WaitFor([&] { return sink.link_ != nullptr; }));
   good->Close();
   honest->Shutdown();
+}
+
+// A plain TCP listener on 127.0.0.1 that counts the connections it
+// accepts and closes each at once (before a byte of HTTP/2): to gRPC, an
+// address where nobody speaks its protocol, like a port a peer has left.
+class CountingListener {
+ public:
+  CountingListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ADD_FAILURE() << "cannot listen: " << std::strerror(errno);
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c >= 0) {
+          ::close(c);
+          ++accepted_;
+        }
+      }
+    });
+  }
+  ~CountingListener() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
+  int accepted() const { return accepted_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+// Dials `endpoint` and waits (up to 10 s) for the link to close; returns
+// whether it did without coming up. The link is freed on return.
+bool DialAndWaitForClose(Dialer* dialer, const std::string& endpoint) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool closed = false, up = false;
+  Link::Handlers h;
+  h.on_up = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    up = true;
+  };
+  h.on_closed = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    closed = true;
+    cv.notify_all();
+  };
+  auto link = dialer->Dial(endpoint, h);
+  std::unique_lock<std::mutex> lock(mu);
+  const bool ok = cv.wait_for(lock, std::chrono::seconds(10), [&] { return closed; });
+  link.reset();
+  return ok && !up;
+}
+
+// A peer that left keeps its place in trackers' lists for a while, and its
+// port may be taken by anything. Once the link dialled to it has closed, its
+// channel goes with it: gRPC reconnects no more to the address (a channel
+// kept open did so every second or two at first, for the life of the
+// process), and the Dialer keeps no entry per endpoint ever dialled.
+TEST(DialerTest, AClosedLinkLeavesNothingReconnectingToItsEndpoint) {
+  Dialer dialer;
+  CountingListener dead;
+  ASSERT_TRUE(DialAndWaitForClose(&dialer, dead.endpoint()));
+  const int after_close = dead.accepted();
+  EXPECT_GE(after_close, 1);
+  // gRPC's first reconnect comes 1 s (+-20 %) after a failure, the next
+  // 1.6 times later: within 4 s, at least two.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  EXPECT_EQ(dead.accepted(), after_close) << "connections to " << dead.endpoint()
+                                          << " after its only link closed";
+  EXPECT_EQ(dialer.Channels(), 0u);
+
+  // Twenty more endpoints, each dialled and closed: none stays.
+  std::vector<std::unique_ptr<CountingListener>> more;
+  for (int i = 0; i < 20; ++i) {
+    more.push_back(std::make_unique<CountingListener>());
+    ASSERT_TRUE(DialAndWaitForClose(&dialer, more.back()->endpoint()));
+  }
+  for (int i = 0; i < 100 && dialer.Channels() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(dialer.Channels(), 0u);
 }
 
 }  // namespace
