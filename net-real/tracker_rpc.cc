@@ -46,6 +46,39 @@ std::string ResolveEndpoint(const std::string& endpoint, const std::string& peer
   return HostOfGrpcPeer(peer) + endpoint.substr(last);
 }
 
+bool IsLoopbackHost(std::string_view host) {
+  return host.substr(0, 4) == "127." || host == "[::1]" || host == "::1" || host == "localhost";
+}
+
+std::string_view HostOfHostPort(std::string_view host_port) {
+  const size_t colon = host_port.rfind(':');
+  return colon == std::string_view::npos ? host_port : host_port.substr(0, colon);
+}
+
+}  // namespace
+
+// A peer on the tracker's own machine that announced over loopback is listed
+// at a loopback address, which only that machine can dial. The seed started
+// next to the tracker with `--tracker 127.0.0.1:7070` (as in a walkthrough)
+// would be out of reach of every other machine, and learn of them only at
+// its next announce, up to half an hour later. So a requester that reached
+// the tracker from elsewhere gets such a peer at the address it dialed the
+// tracker at (the call's authority): the same machine, seen from outside.
+std::string EndpointForRequester(const std::string& listed, std::string_view requester_host,
+                                 std::string_view authority) {
+  const size_t colon = listed.rfind(':');
+  if (colon == std::string::npos) return listed;
+  const std::string_view tracker_host = HostOfHostPort(authority);
+  if (!IsLoopbackHost(std::string_view(listed).substr(0, colon)) ||
+      IsLoopbackHost(requester_host) || tracker_host.empty() || IsLoopbackHost(tracker_host) ||
+      !ValidPeerEndpoint(std::string(tracker_host) + listed.substr(colon))) {
+    return listed;
+  }
+  return std::string(tracker_host) + listed.substr(colon);
+}
+
+namespace {
+
 void ToProto(const core::FileEntry& e, wire::FileSummary* out) {
   out->set_name(e.name);
   out->set_length(static_cast<uint64_t>(e.length));
@@ -283,7 +316,11 @@ class TrackerService : public wire::Tracker::CallbackService {
     // a third party.
     a.peer.endpoint =
         ResolveEndpoint(req->endpoint(), ctx->peer(), options_.trust_announced_hosts);
-    loop_->Post([this, r, resp, a, counter = sig.counter] {
+    const grpc::string_ref authority_ref = ctx->ExperimentalGetAuthority();
+    std::string authority(authority_ref.data(), authority_ref.size());
+    std::string requester_host = HostOfGrpcPeer(ctx->peer());
+    loop_->Post([this, r, resp, a, counter = sig.counter, authority = std::move(authority),
+                 requester_host = std::move(requester_host)] {
       // Checked and recorded on the core's thread, in arrival order. A
       // signed announce is used once, whatever the core makes of it.
       const uint64_t now_us = WallClockMicros();
@@ -299,7 +336,7 @@ class TrackerService : public wire::Tracker::CallbackService {
       for (const auto& p : out.peers) {
         auto* e = resp->add_peers();
         e->set_peer_id(p.id.value());
-        e->set_endpoint(p.endpoint);
+        e->set_endpoint(EndpointForRequester(p.endpoint, requester_host, authority));
       }
       resp->set_seeds(out.seeds);
       resp->set_leechers(out.leechers);

@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -83,6 +84,14 @@ inline constexpr size_t kTrackerServerMemoryQuota = 3 * size_t{kMaxTrackerMessag
 // tracker lists the announced host only when told to trust it:
 // TrackerServerOptions.)
 bool ValidPeerEndpoint(const std::string& endpoint);
+
+// The endpoint under which a peer the tracker lists at `listed` is handed
+// to a requester whose address is `requester_host` and who dialed the
+// tracker at `authority` (HOST:PORT): a loopback-listed peer, given to a
+// requester on another machine, at the tracker's host as that requester
+// knows it; anything else as listed.
+std::string EndpointForRequester(const std::string& listed, std::string_view requester_host,
+                                 std::string_view authority);
 
 // Counters an AnnounceReplayGuard remembers at most (two tree nodes, 192
 // bytes, each: 48 MiB in all). Above the 200000 peer records `swarm

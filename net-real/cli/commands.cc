@@ -194,9 +194,6 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   // blocked in main, before any thread started: one must not land on a
   // thread that would let it kill us without a stopped announce.)
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
-  if (auto warning = LoopbackTrackerWarning(tracker, common.listen)) {
-    Log(LogLevel::kWarn, *warning);
-  }
   // And the tracker must answer before hashing, too: an unreachable one
   // fails (or is retried) now, not after minutes of hashing. The probe
   // looks up the empty name, which no file has: the answer is a few bytes.

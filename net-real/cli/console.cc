@@ -285,24 +285,6 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
   return std::nullopt;
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  return host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]" || host == "localhost";
-}
-
-std::optional<std::string> LoopbackTrackerWarning(const std::string& tracker,
-                                                  const std::string& listen) {
-  auto host_of = [](const std::string& a) {
-    const size_t colon = a.rfind(':');
-    return colon == std::string::npos ? a : a.substr(0, colon);
-  };
-  const std::string tracker_host = host_of(tracker);
-  if (!IsLoopbackHost(tracker_host) || IsLoopbackHost(host_of(listen))) return std::nullopt;
-  return "--tracker " + tracker + " is a loopback address: the tracker lists this peer at " +
-         tracker_host + ", which peers on other machines cannot reach. To share with them, " +
-         "give the tracker's address on the network (as they do); to stay on this machine, " +
-         "--listen 127.0.0.1:0";
-}
-
 std::string NothingReceivedWarning(int quiet_s, size_t connections, uint32_t pieces,
                                    uint32_t piece_count, uint32_t unreachable_peers) {
   std::string msg = "nothing received for " + std::to_string(quiet_s) + " s (" +

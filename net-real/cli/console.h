@@ -67,14 +67,6 @@ int ExitCodeOf(RetryOutcome outcome);
 uint64_t DrawSeed(uint64_t given);
 // Fills `o` from the user's flags; returns a message naming the bad flag.
 std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptions* o);
-// A warning for share and get, or nullopt: with a `tracker` on a loopback
-// address (127.0.0.1, ::1, localhost) the tracker sees our announces come
-// from that address and lists us there, where no other machine can reach
-// us, although `listen` (not itself loopback) would accept them.
-std::optional<std::string> LoopbackTrackerWarning(const std::string& tracker,
-                                                  const std::string& listen);
-// True for 127.0.0.0/8, ::1 (bracketed or not) and "localhost".
-bool IsLoopbackHost(const std::string& host);
 // The warning `get` logs when nothing has arrived for `quiet_s` seconds.
 std::string NothingReceivedWarning(int quiet_s, size_t connections, uint32_t pieces,
                                    uint32_t piece_count, uint32_t unreachable_peers);

@@ -108,9 +108,6 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   if (auto problem = sim::OutDirProblem(out_dir)) return UserError("--out " + out_dir + ": " + *problem);
   // A busy --listen fails now, not after the tracker lookup and its retries.
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
-  if (auto warning = LoopbackTrackerWarning(tracker, common.listen)) {
-    Log(LogLevel::kWarn, *warning);
-  }
   std::error_code ec;
   TrackerClient client(tracker);
   std::optional<core::TorrentInfo> info;

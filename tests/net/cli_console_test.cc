@@ -142,21 +142,6 @@ TEST(FitToWidthTest, CutsToOneLessThanTheWidth) {
 
 TEST(TerminalWidthTest, IsPositive) { EXPECT_GT(TerminalWidth(), 0); }
 
-// The README walkthrough's --tracker 127.0.0.1:7070, run on a lab network:
-// the tracker lists the seed at 127.0.0.1, which no other machine reaches.
-TEST(LoopbackTrackerWarningTest, WarnsOnlyForALoopbackTrackerAndAReachableListen) {
-  EXPECT_TRUE(LoopbackTrackerWarning("127.0.0.1:7070", "0.0.0.0:0"));
-  EXPECT_TRUE(LoopbackTrackerWarning("localhost:7070", "192.0.2.2:0"));
-  EXPECT_TRUE(LoopbackTrackerWarning("[::1]:7070", "[::]:0"));
-  EXPECT_FALSE(LoopbackTrackerWarning("127.0.0.1:7070", "127.0.0.1:0"));
-  EXPECT_FALSE(LoopbackTrackerWarning("[::1]:7070", "[::1]:0"));
-  EXPECT_FALSE(LoopbackTrackerWarning("192.0.2.1:7070", "0.0.0.0:0"));
-  EXPECT_FALSE(LoopbackTrackerWarning("tracker.lan:7070", "0.0.0.0:0"));
-  const std::string w = LoopbackTrackerWarning("127.0.0.1:7070", "0.0.0.0:0").value_or("");
-  EXPECT_NE(w.find("lists this peer at 127.0.0.1"), std::string::npos) << w;
-  EXPECT_NE(w.find("--listen 127.0.0.1:0"), std::string::npos) << w;
-}
-
 // A listing of peers that are gone (killed, no stopped announce) looked
 // like a slow swarm: the warning now says how many refused.
 TEST(NothingReceivedWarningTest, NamesListedPeersThatCouldNotBeReached) {

@@ -1,5 +1,9 @@
 // The tracker over gRPC facing hostile clients: requests are sent with a raw
 // stub, so anything the proto allows can be tried.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -148,6 +152,78 @@ TEST_F(TrackerRpcTest, AnAnnouncedHostIsReplacedByTheAddressSeen) {
   ASSERT_TRUE(Announce("127.0.0.1:7001", &resp).ok());
   ASSERT_EQ(resp.peers_size(), 1);
   EXPECT_EQ(resp.peers(0).endpoint(), "127.0.0.1:7000");
+}
+
+// A peer that announced over loopback (the seed next to the tracker in a
+// walkthrough) is handed to requesters on other machines at the address
+// they dialed the tracker at; to requesters on the same machine, and any
+// peer listed elsewhere to anyone, as listed.
+TEST(EndpointForRequesterTest, LoopbackPeersAreGivenOutAtTheTrackersAddress) {
+  EXPECT_EQ(EndpointForRequester("127.0.0.1:7000", "192.0.2.9", "192.0.2.2:7070"),
+            "192.0.2.2:7000");
+  EXPECT_EQ(EndpointForRequester("[::1]:7000", "192.0.2.9", "tracker.lab:7070"),
+            "tracker.lab:7000");
+  EXPECT_EQ(EndpointForRequester("127.0.0.1:7000", "[2001:db8::9]", "[2001:db8::2]:7070"),
+            "[2001:db8::2]:7000");
+  // Same machine, or the requester itself dialed a loopback address.
+  EXPECT_EQ(EndpointForRequester("127.0.0.1:7000", "127.0.0.1", "127.0.0.1:7070"),
+            "127.0.0.1:7000");
+  EXPECT_EQ(EndpointForRequester("127.0.0.1:7000", "192.0.2.9", "localhost:7070"),
+            "127.0.0.1:7000");
+  // Not a loopback listing, no port, or an authority that makes no endpoint.
+  EXPECT_EQ(EndpointForRequester("192.0.2.5:7000", "192.0.2.9", "192.0.2.2:7070"),
+            "192.0.2.5:7000");
+  EXPECT_EQ(EndpointForRequester("", "192.0.2.9", "192.0.2.2:7070"), "");
+  EXPECT_EQ(EndpointForRequester("127.0.0.1:7000", "192.0.2.9", ""), "127.0.0.1:7000");
+  EXPECT_EQ(EndpointForRequester("127.0.0.1:7000", "192.0.2.9", "unix:/run/x.sock"),
+            "127.0.0.1:7000");
+}
+
+// The same through a real tracker, when this machine has a non-loopback
+// IPv4 address to dial it at (skipped otherwise): the seed announced over
+// 127.0.0.1 and is listed there; a leecher that dials the tracker at the
+// machine's network address gets it at that address, one that dials
+// 127.0.0.1 at 127.0.0.1.
+TEST(TrackerRpcLoopbackTest, ALoopbackSeedIsReachableFromTheNetwork) {
+  std::string lan;
+  ifaddrs* addrs = nullptr;
+  if (::getifaddrs(&addrs) == 0) {
+    for (ifaddrs* a = addrs; a && lan.empty(); a = a->ifa_next) {
+      if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+      char buf[INET_ADDRSTRLEN];
+      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+      if (::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf) &&
+          std::string(buf).rfind("127.", 0) != 0) {
+        lan = buf;
+      }
+    }
+    ::freeifaddrs(addrs);
+  }
+  if (lan.empty()) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
+  std::string error;
+  auto server = TrackerServer::Start("0.0.0.0:0", core::TrackerConfig(), 1, &error);
+  ASSERT_TRUE(server) << error;
+  const std::string port = std::to_string(server->port());
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
+  ASSERT_TRUE(TrackerClient("127.0.0.1:" + port).Publish(info, &error)) << error;
+  auto announce = [&](const std::string& tracker, const std::string& endpoint) {
+    auto stub = wire::Tracker::NewStub(MakeChannel(tracker, kMaxTrackerMessageBytes));
+    auto key = PeerIdentity::Generate();
+    wire::AnnounceResponse resp;
+    EXPECT_TRUE(testing::CallAnnounce(
+                    stub.get(), testing::SignedAnnounce(*key, info.info_hash(), endpoint), &resp)
+                    .ok());
+    std::vector<std::string> listed;
+    for (const auto& p : resp.peers()) listed.push_back(p.endpoint());
+    return listed;
+  };
+  EXPECT_TRUE(announce("127.0.0.1:" + port, "0.0.0.0:7000").empty());  // the seed
+  EXPECT_EQ(announce(lan + ":" + port, "0.0.0.0:7001"),
+            (std::vector<std::string>{lan + ":7000"}));
+  std::vector<std::string> local = announce("127.0.0.1:" + port, "0.0.0.0:7002");
+  std::sort(local.begin(), local.end());
+  EXPECT_EQ(local, (std::vector<std::string>{"127.0.0.1:7000", lan + ":7001"}));
+  server->Shutdown();
 }
 
 // With the opt-in (for peers behind a proxy) it is listed as announced;
