@@ -184,6 +184,15 @@ std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
   }
   std::string list = text.substr(eq + 1);
   if (list.empty()) return where + "no values after '=' " + kVaryExample;
+  // Brackets that do not close over the whole list were cut before they
+  // reached us: the shell splits an unquoted --vary 'k={at: 3s}' at its
+  // space.
+  int list_open = 0;
+  for (char c : list) list_open += (c == '{' || c == '[') - (c == '}' || c == ']');
+  if (list_open != 0)
+    return where + "a '{' or '[' is not closed: a value with { } or [ ] must be one shell "
+                   "word; quote the whole --vary argument (e.g. --vary "
+                   "'peers.0.leave={at: 30s},{at: 60s}')";
   std::set<std::string> seen;
   std::vector<std::string> values = Split(list, ',');
   for (size_t i = 0; i < values.size(); ++i) {

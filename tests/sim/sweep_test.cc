@@ -167,6 +167,12 @@ TEST(ParseVary, BadSyntaxSaysWhatIsWrong) {
             "'{uniform: [1ms' is cut at a comma inside brackets: values are split at every "
             "comma; vary a field inside instead (e.g. network.latency.uniform.1=40ms,60ms)");
   EXPECT_EQ(Vary("network.latency={constant: 5ms},{constant: 9ms}").values.size(), 2u);
+  // The shell cut an unquoted value at its space: no comma is to blame.
+  EXPECT_EQ(VaryError("peers.0.leave={at:"),
+            "--vary 'peers.0.leave={at:': a '{' or '[' is not closed: a value with { } or [ ] "
+            "must be one shell word; quote the whole --vary argument (e.g. --vary "
+            "'peers.0.leave={at: 30s},{at: 60s}')");
+  EXPECT_EQ(Vary("peers.0.leave={at: 30s},{at: 60s}").values.size(), 2u);
 }
 
 TEST(PlanSweep, CrossProductFirstParameterSlowestSeedFastest) {
