@@ -288,6 +288,12 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     Print("sharing " + infos[i].name());
     drivers.push_back(std::move(driver));
   }
+  // A file that can no longer be served (changed on disk, unreadable) ends
+  // alone: its driver announces stopped and it is published no more, so
+  // the tracker forgets it a minute after its last peer left; the other
+  // files are still shared. The command ends when none is left.
+  std::vector<bool> ended(drivers.size(), false);
+  size_t ended_count = 0;
   auto last_publish = std::chrono::steady_clock::now();
   while (!WaitForSignal(std::chrono::milliseconds(500))) {
     // Publishing is idempotent; repeating it lets a restarted tracker
@@ -297,6 +303,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
       // Each Publish may wait its whole deadline on a tracker that hangs:
       // a stop signal is looked for between files (and left pending).
       for (size_t i = 0; i < infos.size() && !StopPending(); ++i) {
+        if (ended[i]) continue;  // left for the tracker to forget
         std::string error;
         auto result = client.Publish(infos[i], &error);
         if (!result) {
@@ -324,27 +331,39 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     size_t peers = 0;
     for (size_t i = 0; i < drivers.size(); ++i) {
       auto p = drivers[i]->Progress();
+      if (ended[i]) {
+        up += p.stats.uploaded;
+        continue;
+      }
       if (!p.fatal_error.empty()) {  // e.g. the file shrank: cannot read
         ClearProgress();
         Log(LogLevel::kError, infos[i].name() + ": " + p.fatal_error);
-        StopAll(drivers);
-        server->Shutdown();
-        WaitForLinks();
-        return 1;
+        drivers[i]->Stop();
+        ended[i] = true;
+        if (++ended_count == drivers.size()) {
+          server->Shutdown();
+          WaitForLinks();
+          return 1;
+        }
+        Log(LogLevel::kWarn, "stopped sharing " + infos[i].name() + "; still sharing " +
+                                 std::to_string(drivers.size() - ended_count) + " file(s)");
+        continue;
       }
       up += p.stats.uploaded;
       peers += p.connections;
     }
-    ShowProgress("seeding " + std::to_string(drivers.size()) + " file(s): uploaded " +
+    ShowProgress("seeding " + std::to_string(drivers.size() - ended_count) +
+                 " file(s): uploaded " +
                  FormatBytes(static_cast<double>(up)) + ", " + std::to_string(peers) +
                  " peers");
   }
   ClearProgress();
   Log(LogLevel::kInfo, "stopping: announcing to the tracker");
-  StopAll(drivers);
+  StopAll(drivers);  // those already stopped return at once
   server->Shutdown();
   WaitForLinks();
-  return 0;
+  // A file that ended on an error earlier makes the run a failure.
+  return ended_count > 0 ? 1 : 0;
 }
 
 }  // namespace swarm::net::cli
