@@ -158,19 +158,24 @@ int RunList(const std::string& tracker, int retries) {
 
 // --- share -------------------------------------------------------------------
 
-int RunShare(const std::vector<std::string>& files, const std::string& tracker,
-             const std::string& piece_length, const CommonOptions& common) {
-  DriverOptions base;
-  if (auto err = MakeDriverOptions(common, &base)) return UserError(*err);
-  auto plen = ParseBytes(piece_length);
-  if (!plen || *plen < 16 * core::kKiB || *plen > 64 * core::kMiB) {
+namespace {
+
+// Each step below returns nullopt to go on, or the exit code to stop with
+// (having said why).
+
+// Everything about the flags and FILEs that can be checked before any
+// file is hashed (which takes a while for big files) and before anything
+// is published.
+std::optional<int> CheckShareFlags(const std::vector<std::string>& files,
+                                   const std::string& piece_length, const CommonOptions& common,
+                                   DriverOptions* base, core::Bytes* plen) {
+  if (auto err = MakeDriverOptions(common, base)) return UserError(*err);
+  auto parsed = ParseBytes(piece_length);
+  if (!parsed || *parsed < 16 * core::kKiB || *parsed > 64 * core::kMiB) {
     return UserError("--piece-length: expected 16KiB..64MiB, got '" + piece_length + "'");
   }
-  std::vector<core::TorrentInfo> infos;
-  std::vector<std::optional<PieceStore::Stamp>> stamps;  // taken before hashing
-  // Names are checked before any file is hashed (which takes a while for
-  // big files) and before anything is published: the tracker lists files
-  // by name.
+  *plen = *parsed;
+  // The tracker lists files by name.
   std::set<std::string> names;
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
@@ -184,30 +189,40 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   // So is every FILE's type, lest the last be missing after the first took
   // minutes to hash.
   for (const std::string& path : files) {
-    if (auto problem = UnshareableFile(path, *plen, base.peer.block_size)) {
+    if (auto problem = UnshareableFile(path, *plen, base->peer.block_size)) {
       return UserError(*problem);
     }
   }
-  // --listen too is checked before hashing: a busy port must not cost the
-  // minutes a big file takes to hash. The check opens and closes a plain
-  // socket; gRPC binds the port only after it. (The stop signals were
-  // blocked in main, before any thread started: one must not land on a
-  // thread that would let it kill us without a stopped announce.)
+  // --listen too: a busy port must not cost the minutes a big file takes
+  // to hash. The check opens and closes a plain socket; gRPC binds the
+  // port only after it. (The stop signals were blocked in main, before any
+  // thread started: one must not land on a thread that would let it kill
+  // us without a stopped announce.)
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
-  // And the tracker must answer before hashing, too: an unreachable one
-  // fails (or is retried) now, not after minutes of hashing. The probe
-  // looks up the empty name, which no file has: the answer is a few bytes.
-  TrackerClient client(tracker);
-  RetryOutcome reached = WithRetries(common.tracker_retries, [&](std::string* error) {
+  return std::nullopt;
+}
+
+// The tracker must answer before hashing, too: an unreachable one fails
+// (or is retried) now, not after minutes of hashing. The probe looks up
+// the empty name, which no file has: the answer is a few bytes.
+std::optional<int> ReachTracker(TrackerClient& client, int retries) {
+  RetryOutcome reached = WithRetries(retries, [&](std::string* error) {
     return client.Lookup("", error).has_value() || error->empty();
   }, [&] { return client.last_failure_hopeless(); });
   if (reached != RetryOutcome::kDone) return ExitCodeOf(reached);
+  return std::nullopt;
+}
+
+// Hashes every file into `infos`, with the stamp each had before (Ctrl-C
+// is looked for between pieces: the signals are blocked now).
+std::optional<int> HashFiles(const std::vector<std::string>& files, core::Bytes plen,
+                             std::vector<core::TorrentInfo>* infos,
+                             std::vector<std::optional<PieceStore::Stamp>>* stamps) {
   for (const std::string& path : files) {
     std::string base_name = std::filesystem::path(path).filename().string();
     HashError error;
     std::optional<PieceStore::Stamp> before = PieceStore::StampOf(path);
-    // Signals are blocked now: Ctrl-C is looked for between pieces.
-    auto info = HashFile(path, base_name, *plen, &error,
+    auto info = HashFile(path, base_name, plen, &error,
                          [] { return WaitForSignal(std::chrono::milliseconds(0)); });
     if (!info) {
       switch (error.kind) {
@@ -226,34 +241,40 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
                              std::to_string(info->piece_count()) +
                              (info->piece_count() == 1 ? " piece" : " pieces") + ", info-hash " +
                              core::ToHex(info->info_hash()).substr(0, 16));
-    infos.push_back(std::move(*info));
-    stamps.push_back(before);
+    infos->push_back(std::move(*info));
+    stamps->push_back(before);
   }
-  // Opened once `infos` no longer moves: a store keeps a reference to its
-  // torrent.
-  std::vector<std::unique_ptr<PieceStore>> stores;
+  return std::nullopt;
+}
+
+// Opens each file for seeding, refusing one written to since before it was
+// hashed: the hashes to be published may describe neither the old bytes
+// nor the new. REQUIRES: `infos` no longer moves (a store keeps a
+// reference to its torrent).
+std::optional<int> OpenStores(const std::vector<std::string>& files,
+                              const std::vector<core::TorrentInfo>& infos,
+                              const std::vector<std::optional<PieceStore::Stamp>>& stamps,
+                              std::vector<std::unique_ptr<PieceStore>>* stores) {
   for (size_t i = 0; i < files.size(); ++i) {
     std::string error;
     auto store = PieceStore::OpenComplete(files[i], infos[i], &error);
     if (!store) return UserError(error);
-    // Written to since before it was hashed: the hashes to be published
-    // may describe neither the old bytes nor the new.
     if (!stamps[i] || store->stamp() != stamps[i]) {
       return UserError(files[i] + " changed while it was being hashed; share it again "
                                   "once it is written");
     }
-    stores.push_back(std::move(store));
+    stores->push_back(std::move(store));
   }
-  // Bound before publishing, so that a busy --listen leaves no file listed
-  // without its seed.
-  std::string error;
-  GrpcLogHold hold;  // the port was free before hashing, but may not be now
-  auto server = PeerServer::Start(common.listen, &error);
-  hold.Release(server || Logs(LogLevel::kDebug));
-  if (!server) return UserError("--listen: " + error);
+  return std::nullopt;
+}
+
+// Publishes every file (with the usual retries); a refusal ends the
+// command.
+std::optional<int> PublishAll(TrackerClient& client, const std::vector<core::TorrentInfo>& infos,
+                              int retries) {
   for (const auto& info : infos) {
     std::optional<core::PublishResult> result;
-    RetryOutcome outcome = WithRetries(common.tracker_retries, [&](std::string* error) {
+    RetryOutcome outcome = WithRetries(retries, [&](std::string* error) {
       result = client.Publish(info, error);
       return result.has_value();
     }, [&] { return client.last_failure_hopeless(); });
@@ -273,78 +294,164 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
       return 1;
     }
   }
-  Print("listening on " + PrintableAddress(common.listen, server->port()));
-  Dialer dialer;
-  std::vector<std::unique_ptr<PeerDriver>> drivers;
-  for (size_t i = 0; i < infos.size(); ++i) {
-    DriverOptions o = base;
-    o.rng_stream = core::Rng::ForStream(base.run_seed, i).NextU64();
-    o.endpoint = AdvertisedEndpoint(common.listen, server->port());
-    auto driver = std::make_unique<PeerDriver>(infos[i], std::move(stores[i]),
-                                               core::Bitfield(infos[i].piece_count(), true),
-                                               o, &client, &dialer);
-    server->Register(infos[i].info_hash(), driver.get());
-    driver->Start();
-    Print("sharing " + infos[i].name());
-    drivers.push_back(std::move(driver));
+  return std::nullopt;
+}
+
+// The files being seeded, one driver each, until Ctrl-C. A file that can
+// no longer be served (changed on disk, unreadable) ends alone: its driver
+// announces stopped and it is published no more, so the tracker forgets it
+// a minute after its last peer left; the other files are still shared.
+class Seeding {
+ public:
+  Seeding(const std::vector<core::TorrentInfo>& infos, TrackerClient* client)
+      : infos_(infos), client_(client) {}
+
+  // Starts a driver per file, each with its own Rng stream, registered
+  // with `server`. REQUIRES: server and dialer outlive this.
+  void Start(std::vector<std::unique_ptr<PieceStore>> stores, const DriverOptions& base,
+             const std::string& listen, PeerServer& server, Dialer* dialer) {
+    for (size_t i = 0; i < infos_.size(); ++i) {
+      DriverOptions o = base;
+      o.rng_stream = core::Rng::ForStream(base.run_seed, i).NextU64();
+      o.endpoint = AdvertisedEndpoint(listen, server.port());
+      auto driver = std::make_unique<PeerDriver>(infos_[i], std::move(stores[i]),
+                                                 core::Bitfield(infos_[i].piece_count(), true),
+                                                 o, client_, dialer);
+      server.Register(infos_[i].info_hash(), driver.get());
+      driver->Start();
+      Print("sharing " + infos_[i].name());
+      drivers_.push_back(std::move(driver));
+    }
+    ended_.assign(drivers_.size(), false);
   }
-  auto last_publish = std::chrono::steady_clock::now();
-  while (!WaitForSignal(std::chrono::milliseconds(500))) {
-    // Publishing is idempotent; repeating it lets a restarted tracker
-    // learn the files again.
-    if (std::chrono::steady_clock::now() - last_publish > std::chrono::seconds(60)) {
-      last_publish = std::chrono::steady_clock::now();
-      // Each Publish may wait its whole deadline on a tracker that hangs:
-      // a stop signal is looked for between files (and left pending).
-      for (size_t i = 0; i < infos.size() && !StopPending(); ++i) {
-        std::string error;
-        auto result = client.Publish(infos[i], &error);
-        if (!result) {
-          Log(LogLevel::kWarn, error + "; will retry");
-        } else if (*result == core::PublishResult::kPublished) {
-          // New to the tracker: it restarted, and has no peers for it either.
-          Log(LogLevel::kInfo, "tracker relearned " + infos[i].name() + "; announcing");
-          drivers[i]->TrackerReset();
-        } else if (*result == core::PublishResult::kNameTaken) {
-          // The tracker forgot this file and someone published another
-          // under its name meanwhile: peers can no longer find it by name.
-          Log(LogLevel::kWarn, "tracker now lists a different file named " + infos[i].name() +
-                                   "; this one cannot be found by name any more");
-        } else if (*result == core::PublishResult::kFull) {
-          // It forgot this file (no peer for a minute) and is full now.
-          Log(LogLevel::kWarn, "tracker is full and no longer lists " + infos[i].name() +
-                                   "; will retry");
-        } else if (*result == core::PublishResult::kInvalid) {
-          // Accepted at start: a tracker with other rules took its place.
-          Log(LogLevel::kWarn, "tracker now refuses " + infos[i].name() + " as invalid");
-        }
+
+  // Publishing is idempotent; repeating it lets a restarted tracker learn
+  // the files again. Each Publish may wait its whole deadline on a tracker
+  // that hangs: a stop signal is looked for between files (and left
+  // pending).
+  void Republish() {
+    for (size_t i = 0; i < infos_.size() && !StopPending(); ++i) {
+      if (ended_[i]) continue;  // left for the tracker to forget
+      std::string error;
+      auto result = client_->Publish(infos_[i], &error);
+      if (!result) {
+        Log(LogLevel::kWarn, error + "; will retry");
+      } else if (*result == core::PublishResult::kPublished) {
+        // New to the tracker: it restarted, and has no peers for it either.
+        Log(LogLevel::kInfo, "tracker relearned " + infos_[i].name() + "; announcing");
+        drivers_[i]->TrackerReset();
+      } else if (*result == core::PublishResult::kNameTaken) {
+        // The tracker forgot this file and someone published another
+        // under its name meanwhile: peers can no longer find it by name.
+        Log(LogLevel::kWarn, "tracker now lists a different file named " + infos_[i].name() +
+                                 "; this one cannot be found by name any more");
+      } else if (*result == core::PublishResult::kFull) {
+        // It forgot this file (no peer for a minute) and is full now.
+        Log(LogLevel::kWarn, "tracker is full and no longer lists " + infos_[i].name() +
+                                 "; will retry");
+      } else if (*result == core::PublishResult::kInvalid) {
+        // Accepted at start: a tracker with other rules took its place.
+        Log(LogLevel::kWarn, "tracker now refuses " + infos_[i].name() + " as invalid");
       }
     }
+  }
+
+  // Ends the files whose driver gave up, and shows the progress line.
+  // Returns false once no file is left.
+  bool Check() {
     core::Bytes up = 0;
     size_t peers = 0;
-    for (size_t i = 0; i < drivers.size(); ++i) {
-      auto p = drivers[i]->Progress();
+    for (size_t i = 0; i < drivers_.size(); ++i) {
+      auto p = drivers_[i]->Progress();
+      if (ended_[i]) {
+        up += p.stats.uploaded;
+        continue;
+      }
       if (!p.fatal_error.empty()) {  // e.g. the file shrank: cannot read
-        ClearProgress();
-        Log(LogLevel::kError, infos[i].name() + ": " + p.fatal_error);
-        StopAll(drivers);
-        server->Shutdown();
-        WaitForLinks();
-        return 1;
+        if (!End(i, p.fatal_error)) return false;
+        continue;
       }
       up += p.stats.uploaded;
       peers += p.connections;
     }
-    ShowProgress("seeding " + std::to_string(drivers.size()) + " file(s): uploaded " +
-                 FormatBytes(static_cast<double>(up)) + ", " + std::to_string(peers) +
-                 " peers");
+    ShowProgress("seeding " + std::to_string(drivers_.size() - ended_count_) +
+                 " file(s): uploaded " + FormatBytes(static_cast<double>(up)) + ", " +
+                 std::to_string(peers) + " peers");
+    return true;
   }
-  ClearProgress();
-  Log(LogLevel::kInfo, "stopping: announcing to the tracker");
-  StopAll(drivers);
+
+  // Stops every driver still running at once: each waits up to its grace
+  // period for its stopped announce, which a tracker that hangs lets run
+  // out.
+  void StopRemaining() { StopAll(drivers_); }  // those already stopped return at once
+
+  size_t ended_count() const { return ended_count_; }
+
+ private:
+  // Stops file i's driver after `error`; false if it was the last file.
+  bool End(size_t i, const std::string& error) {
+    ClearProgress();
+    Log(LogLevel::kError, infos_[i].name() + ": " + error);
+    drivers_[i]->Stop();
+    ended_[i] = true;
+    if (++ended_count_ == drivers_.size()) return false;
+    Log(LogLevel::kWarn, "stopped sharing " + infos_[i].name() + "; still sharing " +
+                             std::to_string(drivers_.size() - ended_count_) + " file(s)");
+    return true;
+  }
+
+  const std::vector<core::TorrentInfo>& infos_;
+  TrackerClient* client_;
+  std::vector<std::unique_ptr<PeerDriver>> drivers_;
+  std::vector<bool> ended_;
+  size_t ended_count_ = 0;
+};
+
+}  // namespace
+
+int RunShare(const std::vector<std::string>& files, const std::string& tracker,
+             const std::string& piece_length, const CommonOptions& common) {
+  DriverOptions base;
+  core::Bytes plen = 0;
+  if (auto code = CheckShareFlags(files, piece_length, common, &base, &plen)) return *code;
+  TrackerClient client(tracker);
+  if (auto code = ReachTracker(client, common.tracker_retries)) return *code;
+  std::vector<core::TorrentInfo> infos;
+  std::vector<std::optional<PieceStore::Stamp>> stamps;  // taken before hashing
+  if (auto code = HashFiles(files, plen, &infos, &stamps)) return *code;
+  std::vector<std::unique_ptr<PieceStore>> stores;
+  if (auto code = OpenStores(files, infos, stamps, &stores)) return *code;
+  // Bound before publishing, so that a busy --listen leaves no file listed
+  // without its seed.
+  std::string error;
+  GrpcLogHold hold;  // the port was free before hashing, but may not be now
+  auto server = PeerServer::Start(common.listen, &error);
+  hold.Release(server || Logs(LogLevel::kDebug));
+  if (!server) return UserError("--listen: " + error);
+  if (auto code = PublishAll(client, infos, common.tracker_retries)) return *code;
+  Print("listening on " + PrintableAddress(common.listen, server->port()));
+
+  Dialer dialer;
+  Seeding seeding(infos, &client);
+  seeding.Start(std::move(stores), base, common.listen, *server, &dialer);
+  bool any_left = true;
+  auto last_publish = std::chrono::steady_clock::now();
+  while (!WaitForSignal(std::chrono::milliseconds(500))) {
+    if (std::chrono::steady_clock::now() - last_publish > std::chrono::seconds(60)) {
+      last_publish = std::chrono::steady_clock::now();
+      seeding.Republish();
+    }
+    if (!(any_left = seeding.Check())) break;
+  }
+  if (any_left) {
+    ClearProgress();
+    Log(LogLevel::kInfo, "stopping: announcing to the tracker");
+    seeding.StopRemaining();
+  }
   server->Shutdown();
   WaitForLinks();
-  return 0;
+  // A file that ended on an error makes the run a failure.
+  return seeding.ended_count() > 0 ? 1 : 0;
 }
 
 }  // namespace swarm::net::cli

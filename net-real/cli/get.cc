@@ -85,19 +85,39 @@ std::string ProgressLine(const DriverProgress& p, double down_rate, double up_ra
          "  eta " + (p.seed ? "done" : Eta(eta));
 }
 
-}  // namespace
-
-int RunGet(const std::string& name, const std::string& tracker, const std::string& out_dir,
-           const std::string& seed_after, const std::string& info_hash,
-           const CommonOptions& common) {
+// What `get`'s flags ask for, checked.
+struct GetRequest {
   DriverOptions options;
-  if (auto err = MakeDriverOptions(common, &options)) return UserError(*err);
+  SeedAfter linger;
+  std::string pinned;  // --info-hash, lower case; empty: any content
+};
+
+// The partial file's identity, taken when it was opened: what the name
+// must still refer to before the file is removed or offered for resuming
+// (a file moved over it since is the user's), and the folders made for it.
+struct PartialFile {
+  std::string path;
+  std::optional<PieceStore::FileId> id;
+  std::vector<std::string> made;
+};
+
+// Why the watch over a download ended.
+enum class GetEnd { kDone, kInterrupted, kFatal };
+
+// Each step below returns nullopt to go on, or the exit code to stop with
+// (having said why).
+
+std::optional<int> CheckGetFlags(const std::string& name, const std::string& out_dir,
+                                 const std::string& seed_after, const std::string& info_hash,
+                                 const CommonOptions& common, GetRequest* request) {
+  if (auto err = MakeDriverOptions(common, &request->options)) return UserError(*err);
   if (auto problem = FileNameProblem(name)) {
     return UserError("NAME '" + name + "' is not a plain file name: " + *problem);
   }
   auto linger = ParseSeedAfter(seed_after);
   if (!linger) return UserError("--seed-after: expected a duration (30s), a ratio (1.5x) or 'forever'");
-  std::string pinned;  // lower case
+  request->linger = *linger;
+  std::string& pinned = request->pinned;
   for (char ch : info_hash) pinned += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (!info_hash.empty() &&
       (pinned.size() < 16 || pinned.size() > 64 ||
@@ -108,14 +128,19 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   if (auto problem = sim::OutDirProblem(out_dir)) return UserError("--out " + out_dir + ": " + *problem);
   // A busy --listen fails now, not after the tracker lookup and its retries.
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);
-  std::error_code ec;
-  TrackerClient client(tracker);
-  std::optional<core::TorrentInfo> info;
+  return std::nullopt;
+}
+
+// Asks the tracker for `name` (with the usual retries) and checks what it
+// lists against the request before anything is written.
+std::optional<int> LookUpTorrent(TrackerClient& client, const std::string& tracker,
+                                 const std::string& name, const GetRequest& request,
+                                 int tracker_retries, std::optional<core::TorrentInfo>* info) {
   bool missing = false;
-  RetryOutcome outcome = WithRetries(common.tracker_retries, [&](std::string* error) {
-    info = client.Lookup(name, error);
-    missing = !info && error->empty();
-    return info.has_value() || missing;
+  RetryOutcome outcome = WithRetries(tracker_retries, [&](std::string* error) {
+    *info = client.Lookup(name, error);
+    missing = !*info && error->empty();
+    return info->has_value() || missing;
   }, [&] { return client.last_failure_hopeless(); });
   if (outcome != RetryOutcome::kDone) return ExitCodeOf(outcome);
   if (missing) {
@@ -129,14 +154,15 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
                               "minute)");
     return 1;
   }
-  if (info->name() != name || !SafeFileName(info->name())) {
-    Log(LogLevel::kError, "tracker answered with unsafe or different name '" + info->name() + "'");
+  if ((*info)->name() != name || !SafeFileName((*info)->name())) {
+    Log(LogLevel::kError, "tracker answered with unsafe or different name '" + (*info)->name() + "'");
     return 1;
   }
   // A name is first come, first served: after a tracker restart anyone may
   // publish other content under it before its sharer does again. A pinned
   // info-hash tells the two apart.
-  const std::string listed = core::ToHex(info->info_hash());
+  const std::string listed = core::ToHex((*info)->info_hash());
+  const std::string& pinned = request.pinned;
   if (!pinned.empty() && listed.compare(0, pinned.size(), pinned) != 0) {
     Log(LogLevel::kError, "tracker " + tracker + " lists a different file named '" + name +
                               "': its info-hash is " + listed.substr(0, pinned.size()) +
@@ -146,149 +172,173 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   // Before anything is allocated for it or written: a torrent beyond the
   // core's bounds (a hostile tracker's petabyte, say) would not fit in
   // memory.
-  if (auto problem = core::TorrentSizeProblem(info->length(), info->piece_length(),
-                                              options.peer.block_size)) {
+  if (auto problem = core::TorrentSizeProblem((*info)->length(), (*info)->piece_length(),
+                                              request.options.peer.block_size)) {
     Log(LogLevel::kError, "tracker lists '" + name + "' too large to download: " + *problem +
                               " (a larger --block-size makes fewer blocks)");
     return 1;
   }
-  // Bound before anything is written, so that a bad or busy --listen
-  // leaves no folder or partial file behind.
-  std::string error;
-  GrpcLogHold hold;  // the port was free before the lookup, but may not be now
-  auto server = PeerServer::Start(common.listen, &error);
-  hold.Release(server || Logs(LogLevel::kDebug));
-  if (!server) return UserError("--listen: " + error);
-  // Created only now, so that asking for a name the tracker lacks leaves
-  // nothing behind.
-  const std::vector<std::string> made = sim::MissingFolders(out_dir);
+  return std::nullopt;
+}
+
+// Creates --out (and the folders above it that are missing, listed in
+// `made`) and opens the partial file in it.
+std::optional<int> OpenPartialFile(const std::string& out_dir, const core::TorrentInfo& info,
+                                   std::vector<std::string>* made,
+                                   std::unique_ptr<PieceStore>* store) {
+  std::error_code ec;
+  *made = sim::MissingFolders(out_dir);
   std::filesystem::create_directories(out_dir, ec);
   if (ec || !std::filesystem::is_directory(out_dir)) {
     return UserError("--out " + out_dir + ": cannot create (" + ec.message() + ")");
   }
-  auto store = PieceStore::OpenForDownload(out_dir, *info, &error);
-  if (!store) {
+  std::string error;
+  *store = PieceStore::OpenForDownload(out_dir, info, &error);
+  if (!*store) {
     Log(LogLevel::kError, error);
-    for (const auto& d : made) {  // nothing was written into them
+    for (const auto& d : *made) {  // nothing was written into them
       if (!std::filesystem::remove(d, ec)) break;
     }
     return 1;
   }
+  return std::nullopt;
+}
+
+// Verifies what the partial file already holds (Ctrl-C stops it, leaving
+// the file as it was) into `have`, and finishes a file found complete.
+std::optional<int> ResumeFromDisk(PieceStore& store, const std::string& name,
+                                  const core::TorrentInfo& info, core::Bitfield* have) {
   auto t0 = std::chrono::steady_clock::now();
-  // Rechecking a large file takes a while; Ctrl-C stops it (the partial
-  // file stays as it was).
   bool interrupted_recheck = false;
-  core::Bitfield have = store->Recheck([&interrupted_recheck] {
+  *have = store.Recheck([&interrupted_recheck] {
     interrupted_recheck = WaitForSignal(std::chrono::milliseconds(0));
     return interrupted_recheck;
   });
   if (interrupted_recheck) {
-    Log(LogLevel::kWarn, "interrupted while checking " + store->path());
+    Log(LogLevel::kWarn, "interrupted while checking " + store.path());
     return 130;
   }
   double recheck_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  size_t resumed = have.Count();
-  Print("resume: " + std::to_string(resumed) + " of " + std::to_string(info->piece_count()) +
+  Print("resume: " + std::to_string(have->Count()) + " of " + std::to_string(info.piece_count()) +
         " pieces verified on disk (" + std::to_string(recheck_s) + " s)");
-  if (have.All() && !store->is_final()) {
+  std::string error;
+  if (have->All() && !store.is_final()) {
     // Every piece was already in the partial file (e.g. a kill -9 just
     // before the rename, or the rename refused earlier): finish it now.
-    if (!store->Finalize(&error)) {
+    if (!store.Finalize(&error)) {
       Log(LogLevel::kError, error);
       return 1;
     }
   }
-  if (store->is_final() && !have.All()) {
-    Log(LogLevel::kError, store->path() + " exists but does not match '" + name +
+  if (store.is_final() && !have->All()) {
+    Log(LogLevel::kError, store.path() + " exists but does not match '" + name +
                               "'; move it away first");
     return 1;
   }
+  return std::nullopt;
+}
 
-  const std::string partial_path = store->path();  // for the message on Ctrl-C
-  // What the name must still refer to before we remove the file or offer
-  // to resume from it: a file moved over it since is the user's.
-  const std::optional<PieceStore::FileId> partial_id = store->file_id();
-  Print("listening on " + PrintableAddress(common.listen, server->port()));
-  options.endpoint = AdvertisedEndpoint(common.listen, server->port());
-  Dialer dialer;
-  PeerDriver driver(*info, std::move(store), have, options, &client, &dialer);
-  server->Register(info->info_hash(), &driver);
-  driver.Start();
+// Download and upload rates for the progress line, smoothed over ~2 s to
+// keep it readable. The first sample with data sets a rate outright:
+// smoothing up from zero made the early ETA several times too long.
+class RateMeter {
+ public:
+  explicit RateMeter(const DriverProgress& first)
+      : last_(first), last_t_(std::chrono::steady_clock::now()) {}
 
-  bool interrupted = false;
-  bool fatal = false;
-  std::optional<std::chrono::steady_clock::time_point> completed_at;
-  DriverProgress last = driver.Progress();
-  auto last_t = std::chrono::steady_clock::now();
-  // Without a terminal there is no progress line: say so when nothing has
-  // arrived for a while (e.g. no seed is online), instead of staying silent.
-  auto last_data = last_t;
-  constexpr auto kQuietWarning = std::chrono::seconds(30);
-  double down_rate = 0, up_rate = 0;
-  bool down_seen = false, up_seen = false;
-  for (;;) {
-    if (WaitForSignal(std::chrono::milliseconds(500))) {
-      interrupted = true;
-      break;
+  // Returns whether anything was downloaded since the last sample.
+  bool Sample(const DriverProgress& p, std::chrono::steady_clock::time_point now) {
+    const bool arrived = p.stats.downloaded != last_.stats.downloaded;
+    double dt = std::chrono::duration<double>(now - last_t_).count();
+    if (dt > 0) {
+      const double a = std::min(1.0, dt / 2.0);
+      Smooth(a, &down_rate_, &down_seen_, (p.stats.downloaded - last_.stats.downloaded) / dt);
+      if (p.seed) down_rate_ = 0;  // complete: nothing more will come
+      Smooth(a, &up_rate_, &up_seen_, (p.stats.uploaded - last_.stats.uploaded) / dt);
     }
+    last_ = p;
+    last_t_ = now;
+    return arrived;
+  }
+  double down_rate() const { return down_rate_; }
+  double up_rate() const { return up_rate_; }
+  std::chrono::steady_clock::time_point last_sample_time() const { return last_t_; }
+
+ private:
+  static void Smooth(double a, double* rate, bool* seen, double sample) {
+    if (!*seen && sample > 0) {
+      *rate = sample;
+      *seen = true;
+    } else {
+      *rate += a * (sample - *rate);
+    }
+  }
+
+  DriverProgress last_;
+  std::chrono::steady_clock::time_point last_t_;
+  double down_rate_ = 0, up_rate_ = 0;
+  bool down_seen_ = false, up_seen_ = false;
+};
+
+// Whether a complete download has seeded as long as --seed-after asks.
+bool SeededEnough(const SeedAfter& linger, const DriverProgress& p, core::Bytes length,
+                  std::chrono::steady_clock::duration since_completion) {
+  if (linger.forever) return false;
+  if (linger.ratio && double(p.stats.uploaded) < *linger.ratio * double(length)) return false;
+  if (linger.duration &&
+      since_completion < std::chrono::microseconds(linger.duration->micros())) {
+    return false;
+  }
+  return true;
+}
+
+// Without a terminal there is no progress line: says so when nothing has
+// arrived for a while (e.g. no seed is online), instead of staying silent.
+// `last_data` is when data last arrived, or this last warned.
+void WarnIfQuiet(const DriverProgress& p, bool arrived,
+                 std::chrono::steady_clock::time_point now,
+                 std::chrono::steady_clock::time_point* last_data) {
+  constexpr auto kQuietWarning = std::chrono::seconds(30);
+  if (arrived || p.seed) *last_data = now;
+  if (!p.seed && now - *last_data >= kQuietWarning) {
+    ClearProgress();
+    Log(LogLevel::kWarn,
+        NothingReceivedWarning(static_cast<int>(kQuietWarning.count()), p.connections,
+                               p.pieces, p.piece_count, p.unreachable_peers));
+    *last_data = now;
+  }
+}
+
+// Shows the progress line twice a second until the download is complete
+// and has seeded as --seed-after asks, a stop signal, or a fatal error
+// (logged: e.g. the disk is full).
+GetEnd WatchDownload(PeerDriver& driver, const core::TorrentInfo& info, const std::string& name,
+                     const std::string& out_dir, const SeedAfter& linger) {
+  RateMeter rates(driver.Progress());
+  auto last_data = rates.last_sample_time();
+  std::optional<std::chrono::steady_clock::time_point> completed_at;
+  for (;;) {
+    if (WaitForSignal(std::chrono::milliseconds(500))) return GetEnd::kInterrupted;
     DriverProgress p = driver.Progress();
     auto now = std::chrono::steady_clock::now();
-    double dt = std::chrono::duration<double>(now - last_t).count();
-    if (dt > 0) {
-      // Exponential smoothing over ~2 s keeps the line readable. The first
-      // sample with data sets the rate outright: smoothing up from zero
-      // made the early ETA several times too long.
-      const double a = std::min(1.0, dt / 2.0);
-      auto smooth = [a](double& rate, bool& seen, double sample) {
-        if (!seen && sample > 0) {
-          rate = sample;
-          seen = true;
-        } else {
-          rate += a * (sample - rate);
-        }
-      };
-      smooth(down_rate, down_seen, (p.stats.downloaded - last.stats.downloaded) / dt);
-      if (p.seed) down_rate = 0;  // complete: nothing more will come
-      smooth(up_rate, up_seen, (p.stats.uploaded - last.stats.uploaded) / dt);
-    }
-    if (p.stats.downloaded != last.stats.downloaded || p.seed) last_data = now;
-    if (!p.seed && now - last_data >= kQuietWarning) {
-      ClearProgress();
-      Log(LogLevel::kWarn,
-          NothingReceivedWarning(static_cast<int>(kQuietWarning.count()), p.connections,
-                                 p.pieces, p.piece_count, p.unreachable_peers));
-      last_data = now;
-    }
-    last = p;
-    last_t = now;
+    WarnIfQuiet(p, rates.Sample(p, now), now, &last_data);
     if (!p.fatal_error.empty()) {
-      fatal = true;  // e.g. the disk is full: stop as on Ctrl-C, exit 1
       ClearProgress();
       Log(LogLevel::kError, p.fatal_error);
-      break;
+      return GetEnd::kFatal;
     }
-    ShowProgress(ProgressLine(p, down_rate, up_rate, info->length()));
+    ShowProgress(ProgressLine(p, rates.down_rate(), rates.up_rate(), info.length()));
     if (!p.seed || !p.file_complete) continue;  // wait for the rename too
     if (!completed_at) {
       completed_at = now;
       ClearProgress();
       Print("complete: " + std::string(out_dir) + "/" + name);
     }
-    if (linger->forever) continue;
-    if (linger->ratio && double(p.stats.uploaded) < *linger->ratio * double(info->length())) {
-      continue;
-    }
-    if (linger->duration &&
-        now - *completed_at < std::chrono::microseconds(linger->duration->micros())) {
-      continue;
-    }
-    break;
+    if (SeededEnough(linger, p, info.length(), now - *completed_at)) return GetEnd::kDone;
   }
-  ClearProgress();
-  driver.Stop();  // announces `stopped`
-  DriverProgress p = driver.Progress();
-  server->Shutdown();  // before `driver` goes: it is registered there
-  WaitForLinks();
+}
+
+void PrintSummary(const DriverProgress& p, size_t resumed) {
   double elapsed = p.start_time && p.completion_time
                        ? (*p.completion_time - *p.start_time).seconds()
                        : -1;
@@ -303,14 +353,21 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
         " auth_failures=" + std::to_string(p.auth_failures) +
         " dial_timeouts=" + std::to_string(p.dial_timeouts) +
         " download_s=" + std::to_string(elapsed));
-  const bool gone = !p.file_complete && !std::filesystem::exists(partial_path, ec);
-  const bool still_ours = !p.file_complete && !p.partial_file_lost && partial_id &&
-                          PieceStore::FileIdOf(partial_path) == partial_id;
+}
+
+// Says what is left of the partial file after the download stopped (and
+// removes one that holds nothing a rerun could use), and returns the
+// exit code.
+int ReportEnd(GetEnd end, const DriverProgress& p, const PartialFile& partial) {
+  std::error_code ec;
+  const bool gone = !p.file_complete && !std::filesystem::exists(partial.path, ec);
+  const bool still_ours = !p.file_complete && !p.partial_file_lost && partial.id &&
+                          PieceStore::FileIdOf(partial.path) == partial.id;
   // Deleted, or replaced by another file: what the same command would find
   // there is not this download.
   const std::string lost_note =
-      partial_path + (gone ? " no longer exists)" : " is now another file, which was left alone)");
-  if (fatal) {
+      partial.path + (gone ? " no longer exists)" : " is now another file, which was left alone)");
+  if (end == GetEnd::kFatal) {
     // The partial file stays whatever it holds: pieces written before the
     // failure but not yet verified are found by the next run's recheck.
     if (!p.file_complete && !still_ours) {
@@ -318,24 +375,24 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     } else if (!p.file_complete) {
       Log(LogLevel::kInfo, "stopped: " + std::to_string(p.pieces) + " of " +
                                std::to_string(p.piece_count) + " pieces verified in " +
-                               partial_path +
+                               partial.path +
                                "; the same command resumes once the problem is fixed");
     }
     return 1;
   }
-  if (interrupted && !p.seed) {
+  if (end == GetEnd::kInterrupted && !p.seed) {
     if (!p.file_complete && !still_ours) {
       Log(LogLevel::kInfo, "interrupted: nothing kept (" + lost_note);
     } else if (p.pieces > 0) {
       Log(LogLevel::kInfo, "interrupted: " + std::to_string(p.pieces) + " of " +
                                std::to_string(p.piece_count) + " pieces kept in " +
-                               partial_path + "; the same command resumes");
+                               partial.path + "; the same command resumes");
     } else {
       // Not one verified piece: the partial file, space reserved for the
       // whole torrent, holds nothing a rerun could use; nor do the folders
       // made for it (each removed only if empty).
-      std::filesystem::remove(partial_path, ec);
-      for (const auto& d : made) {
+      std::filesystem::remove(partial.path, ec);
+      for (const auto& d : partial.made) {
         if (!std::filesystem::remove(d, ec)) break;
       }
       Log(LogLevel::kInfo, "interrupted before any piece arrived; nothing kept");
@@ -343,6 +400,54 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     return 130;
   }
   return 0;
+}
+
+}  // namespace
+
+int RunGet(const std::string& name, const std::string& tracker, const std::string& out_dir,
+           const std::string& seed_after, const std::string& info_hash,
+           const CommonOptions& common) {
+  GetRequest request;
+  if (auto code = CheckGetFlags(name, out_dir, seed_after, info_hash, common, &request)) {
+    return *code;
+  }
+  TrackerClient client(tracker);
+  std::optional<core::TorrentInfo> info;
+  if (auto code = LookUpTorrent(client, tracker, name, request, common.tracker_retries, &info)) {
+    return *code;
+  }
+  // Bound before anything is written, so that a bad or busy --listen
+  // leaves no folder or partial file behind.
+  std::string error;
+  GrpcLogHold hold;  // the port was free before the lookup, but may not be now
+  auto server = PeerServer::Start(common.listen, &error);
+  hold.Release(server || Logs(LogLevel::kDebug));
+  if (!server) return UserError("--listen: " + error);
+  // Created only now, so that asking for a name the tracker lacks leaves
+  // nothing behind.
+  PartialFile partial;
+  std::unique_ptr<PieceStore> store;
+  if (auto code = OpenPartialFile(out_dir, *info, &partial.made, &store)) return *code;
+  core::Bitfield have;
+  if (auto code = ResumeFromDisk(*store, name, *info, &have)) return *code;
+  const size_t resumed = have.Count();
+  partial.path = store->path();
+  partial.id = store->file_id();
+
+  Print("listening on " + PrintableAddress(common.listen, server->port()));
+  request.options.endpoint = AdvertisedEndpoint(common.listen, server->port());
+  Dialer dialer;
+  PeerDriver driver(*info, std::move(store), have, request.options, &client, &dialer);
+  server->Register(info->info_hash(), &driver);
+  driver.Start();
+  const GetEnd end = WatchDownload(driver, *info, name, out_dir, request.linger);
+  ClearProgress();
+  driver.Stop();  // announces `stopped`
+  DriverProgress p = driver.Progress();
+  server->Shutdown();  // before `driver` goes: it is registered there
+  WaitForLinks();
+  PrintSummary(p, resumed);
+  return ReportEnd(end, p, partial);
 }
 
 }  // namespace swarm::net::cli

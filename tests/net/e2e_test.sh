@@ -35,6 +35,12 @@
 #                                     (1) saying so; one whose file is
 #                                     deleted serves the bytes it has open.
 #                                     A get whose folder is deleted stops.
+#   e2e_test.sh SWARM_BINARY multishare  `share a.bin b.bin`, a.bin truncated
+#                                     while a get fetches it: only a.bin's
+#                                     seed stops (announces stopped); b.bin
+#                                     still downloads, `list` shows a.bin
+#                                     with no seed and b.bin with one;
+#                                     Ctrl-C then exits 1 (a file failed).
 set -euo pipefail
 SWARM=$1
 MODE=$2
@@ -571,6 +577,46 @@ disk)
   "$SWARM" get gone.bin --tracker "$TRACKER" --out gone --listen 127.0.0.1:0 > gone_get.out 2> gone_get.err \
     || { cat gone_get.err; fail "get from a seed whose file was deleted"; }
   [[ $(sha256sum gone/gone.bin | cut -d' ' -f1) == "$GONE" ]] || fail "deleted seed: SHA-256 mismatch"
+  ;;
+multishare)
+  head -c $((8 * 1024 * 1024)) /dev/urandom > a.bin
+  head -c $((4 * 1024 * 1024)) /dev/urandom > b.bin
+  B_SUM=$(sha256sum b.bin | cut -d' ' -f1)
+  "$SWARM" share a.bin b.bin --tracker "$TRACKER" --listen 127.0.0.1:0 > ab_share.out 2> ab_share.err &
+  AB_PID=$!
+  PIDS+=($AB_PID)
+  port_of ab_share.out > /dev/null
+  for _ in $(seq 100); do grep -q "sharing b.bin" ab_share.out && break; sleep 0.1; done
+  "$SWARM" get a.bin --tracker "$TRACKER" --out a --listen 127.0.0.1:0 \
+    --download-limit 2MiB/s > a_get.out 2> a_get.err &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 100); do
+    [[ $(compgen -G "a/a.bin.*.part" | head -n 1) ]] && break
+    sleep 0.1
+  done
+  sleep 0.5
+  : > a.bin
+  for _ in $(seq 100); do grep -q "stopped sharing a.bin; still sharing 1 file(s)" ab_share.err && break; sleep 0.1; done
+  grep -q "a.bin was modified after it was hashed" ab_share.err \
+    && grep -q "stopped sharing a.bin; still sharing 1 file(s)" ab_share.err \
+    || { cat ab_share.err; fail "share a.bin b.bin: a.bin truncated, not stopped alone"; }
+  kill -0 "$AB_PID" 2> /dev/null || { cat ab_share.err; fail "share a.bin b.bin exited when a.bin changed"; }
+  kill -INT "$P"
+  wait "$P" || true
+  "$SWARM" get b.bin --tracker "$TRACKER" --out b --listen 127.0.0.1:0 > b_get.out 2> b_get.err \
+    || { cat b_get.err ab_share.err; fail "get b.bin after a.bin changed under the share"; }
+  [[ $(sha256sum b/b.bin | cut -d' ' -f1) == "$B_SUM" ]] || fail "b.bin: SHA-256 mismatch"
+  "$SWARM" list --tracker "$TRACKER" > list.out
+  grep -Eq '^a\.bin +8\.0 MiB +32 +0 +0 ' list.out && grep -Eq '^b\.bin +4\.0 MiB +16 +1 +0 ' list.out \
+    || { cat list.out; fail "after a.bin changed: want a.bin without a seed, b.bin with one"; }
+  kill -INT "$AB_PID"
+  RC=0
+  wait "$AB_PID" || RC=$?
+  (( RC == 1 )) || { cat ab_share.err; fail "share a.bin b.bin after a.bin failed, Ctrl-C: rc $RC (want 1)"; }
+  "$SWARM" list --tracker "$TRACKER" > list.out
+  grep -Eq '^b\.bin +4\.0 MiB +16 +0 +0 ' list.out \
+    || { cat list.out; fail "share a.bin b.bin: b.bin still listed as a seed after Ctrl-C"; }
   ;;
 pipe)
   # stdout a pipe nobody reads any more (`swarm get ... | head -1` once
