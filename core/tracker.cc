@@ -6,19 +6,14 @@
 #include "core/check.h"
 
 namespace swarm::core {
-namespace {
 
-// A name is safe to turn into a file name on any peer: no path separators,
-// no "." or "..", no control characters.
-bool IsSafeName(std::string_view name) {
+bool IsSafeTorrentName(std::string_view name) {
   if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
   for (unsigned char ch : name) {
     if (ch == '/' || ch == '\\' || ch < 0x20 || ch == 0x7f) return false;
   }
   return true;
 }
-
-}  // namespace
 
 std::optional<std::string> TrackerConfig::Validate() const {
   if (announce_interval <= Duration::Zero()) return "announce_interval must be positive";
@@ -36,7 +31,7 @@ Tracker::Tracker(const TrackerConfig& config, Rng rng)
 }
 
 PublishResult Tracker::Publish(Time now, const TorrentInfo& info) {
-  if (!IsSafeName(info.name()) || info.piece_count() == 0) return PublishResult::kInvalid;
+  if (!IsSafeTorrentName(info.name()) || info.piece_count() == 0) return PublishResult::kInvalid;
   if (swarms_.count(info.info_hash())) return PublishResult::kAlreadyPublished;
   if (const TorrentInfo* other = FindByName(info.name())) {
     // A name stays with its file while anyone is in that swarm, and for a

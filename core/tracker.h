@@ -34,6 +34,11 @@
 
 namespace swarm::core {
 
+// A name is safe to turn into a file name on any peer: 1 to 255 bytes, no
+// path separator ('/', '\\'), not "." or "..", no control character. Publish
+// refuses a torrent named otherwise.
+bool IsSafeTorrentName(std::string_view name);
+
 struct TrackerConfig {
   // Interval the tracker asks peers to announce at (BitTorrent's 30 min).
   Duration announce_interval = Duration::Seconds(1800);

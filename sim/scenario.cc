@@ -220,6 +220,12 @@ std::optional<FieldError> Scenario::Validate() const {
   if (file.size <= 0) return Err("file.size", "must be positive");
   if (file.piece_size <= 0) return Err("file.piece_size", "must be positive");
   if (file.block_size <= 0) return Err("file.block_size", "must be positive");
+  // The tracker refuses to publish a torrent by another name, and every
+  // leecher then waited for it until stop.max_time.
+  if (!core::IsSafeTorrentName(file.name))
+    return Err("file.name",
+               "must be a plain file name: 1 to 255 bytes, not '.' or '..', with no '/', '\\' "
+               "or control character (the tracker would refuse to publish the torrent)");
   if (file.piece_size > kMaxPieceSize) return Err("file.piece_size", "at most 2GiB");
   if (file.piece_size % file.block_size != 0)
     return Err("file.piece_size", "must be a multiple of file.block_size");

@@ -43,6 +43,21 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s.replace(p, from.size(), to);
 }
 
+// A file name the tracker refuses to publish used to leave every leecher
+// waiting until stop.max_time (0 of them completed); the reader refuses it.
+TEST(ScenarioYaml, FileNameMustBeAPlainFileName) {
+  for (const char* bad : {"file.name=a/b", "file.name=..", "file.name=.", "file.name=''",
+                          "file.name=a\\b", "file.name='a\tb'"}) {
+    EXPECT_NE(ErrorOf(kGood, {bad}).find("field 'file.name': must be a plain file name"),
+              std::string::npos)
+        << bad << ": " << ErrorOf(kGood, {bad});
+  }
+  EXPECT_NE(ErrorOf(kGood, {"file.name=" + std::string(256, 'x')}).find("field 'file.name'"),
+            std::string::npos);
+  EXPECT_EQ(MustParse(kGood, {"file.name=" + std::string(255, 'x')}).file.name.size(), 255u);
+  EXPECT_EQ(MustParse(kGood, {"file.name=x y.bin"}).file.name, "x y.bin");
+}
+
 TEST(ScenarioYaml, ParsesEveryPart) {
   Scenario s = MustParse(kGood);
   EXPECT_EQ(s.name, "tiny");
