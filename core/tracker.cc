@@ -1,24 +1,30 @@
 #include "core/tracker.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 
 #include "core/check.h"
 
 namespace swarm::core {
-namespace {
 
-// A name is safe to turn into a file name on any peer: no path separators,
-// no "." or "..", no control characters.
-bool IsSafeName(std::string_view name) {
-  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+std::optional<std::string> TorrentNameProblem(std::string_view name) {
+  if (name.empty()) return "it is empty";
+  if (name == "." || name == "..") return "it is '" + std::string(name) + "'";
+  if (name.size() > kMaxTorrentNameBytes)
+    return "it has " + std::to_string(name.size()) + " bytes (at most " +
+           std::to_string(kMaxTorrentNameBytes) + ")";
   for (unsigned char ch : name) {
-    if (ch == '/' || ch == '\\' || ch < 0x20 || ch == 0x7f) return false;
+    if (ch == '/' || ch == '\\')
+      return "it contains '" + std::string(1, static_cast<char>(ch)) + "'";
+    if (ch < 0x20 || ch == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", ch);
+      return std::string("it contains a control character (byte ") + hex + ")";
+    }
   }
-  return true;
+  return std::nullopt;
 }
-
-}  // namespace
 
 std::optional<std::string> TrackerConfig::Validate() const {
   if (announce_interval <= Duration::Zero()) return "announce_interval must be positive";
@@ -36,7 +42,7 @@ Tracker::Tracker(const TrackerConfig& config, Rng rng)
 }
 
 PublishResult Tracker::Publish(Time now, const TorrentInfo& info) {
-  if (!IsSafeName(info.name()) || info.piece_count() == 0) return PublishResult::kInvalid;
+  if (TorrentNameProblem(info.name()) || info.piece_count() == 0) return PublishResult::kInvalid;
   if (swarms_.count(info.info_hash())) return PublishResult::kAlreadyPublished;
   if (const TorrentInfo* other = FindByName(info.name())) {
     // A name stays with its file while anyone is in that swarm, and for a

@@ -18,6 +18,7 @@
 #ifndef SWARM_CORE_TRACKER_H_
 #define SWARM_CORE_TRACKER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -33,6 +34,13 @@
 #include "core/types.h"
 
 namespace swarm::core {
+
+// Why a torrent name is not safe to turn into a file name on any peer, or
+// nullopt when it is: 1 to kMaxTorrentNameBytes bytes, no path separator
+// ('/', '\\'), not "." or "..", no control character. Publish refuses a
+// torrent named otherwise.
+inline constexpr size_t kMaxTorrentNameBytes = 255;
+std::optional<std::string> TorrentNameProblem(std::string_view name);
 
 struct TrackerConfig {
   // Interval the tracker asks peers to announce at (BitTorrent's 30 min).

@@ -1,5 +1,6 @@
 #include "sim/scenario.h"
 
+#include <cstdio>
 #include <map>
 #include <set>
 #include <vector>
@@ -220,6 +221,18 @@ std::optional<FieldError> Scenario::Validate() const {
   if (file.size <= 0) return Err("file.size", "must be positive");
   if (file.piece_size <= 0) return Err("file.piece_size", "must be positive");
   if (file.block_size <= 0) return Err("file.block_size", "must be positive");
+  // The tracker refuses to publish a torrent by another name, and every
+  // leecher then waited for it until stop.max_time.
+  if (auto problem = core::TorrentNameProblem(file.name)) {
+    std::string shown;  // the message stays one line
+    for (unsigned char c : file.name) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      shown += c < 0x20 || c == 0x7f ? std::string(hex) : std::string(1, static_cast<char>(c));
+    }
+    return Err("file.name", "'" + shown + "' is not a plain file name: " + *problem +
+                                " (the tracker would refuse to publish the torrent)");
+  }
   if (file.piece_size > kMaxPieceSize) return Err("file.piece_size", "at most 2GiB");
   if (file.piece_size % file.block_size != 0)
     return Err("file.piece_size", "must be a multiple of file.block_size");

@@ -150,10 +150,10 @@ refused "1.6 s of wall-clock time.*--max-wall is 1.0 s" --max-wall 1 --out "$OUT
 # Every peer writes the file under file.name in its folder: a path is refused
 # before anything is written (it used to write ../NAME next to the peers'
 # temporary folder, then abort).
-refused "file.name: '../escaped-$$' is not a plain file name" \
+refused "field 'file.name': '../escaped-$$' is not a plain file name" \
   --set "file.name=../escaped-$$" --out "$OUT/refused"
 [[ ! -e "${TMPDIR:-/tmp}/escaped-$$" ]] || fail "file.name=../NAME wrote outside the peers' folder"
-refused "file.name: 'a/b' is not a plain file name: it contains '/'" --set file.name=a/b --out "$OUT/refused"
+refused "field 'file.name': 'a/b' is not a plain file name: it contains '/'" --set file.name=a/b --out "$OUT/refused"
 refused "20.6 s of wall-clock time on real sockets (a leecher's arrival" --max-wall 5 \
   --set 'peers.1.arrival={at: 20s}' --out "$OUT/refused"
 refused "max-wall: expected a positive number" --max-wall nan --out "$OUT/refused"

@@ -43,6 +43,26 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s.replace(p, from.size(), to);
 }
 
+// A file name the tracker refuses to publish used to leave every leecher
+// waiting until stop.max_time (0 of them completed); the reader refuses it.
+TEST(ScenarioYaml, FileNameMustBeAPlainFileName) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"a/b", "'a/b' is not a plain file name: it contains '/'"},
+      {"..", "'..' is not a plain file name: it is '..'"},
+      {".", "'.' is not a plain file name: it is '.'"},
+      {"''", "'' is not a plain file name: it is empty"},
+      {"a\\b", "'a\\b' is not a plain file name: it contains '\\'"},
+      {"'a\tb'", "'a\\x09b' is not a plain file name: it contains a control character (byte 0x09)"},
+      {std::string(256, 'x'), "is not a plain file name: it has 256 bytes (at most 255)"}};
+  for (const auto& [name, problem] : bad) {
+    const std::string error = ErrorOf(kGood, {"file.name=" + name});
+    EXPECT_NE(error.find("field 'file.name': '"), std::string::npos) << error;
+    EXPECT_NE(error.find(problem), std::string::npos) << error;
+  }
+  EXPECT_EQ(MustParse(kGood, {"file.name=" + std::string(255, 'x')}).file.name.size(), 255u);
+  EXPECT_EQ(MustParse(kGood, {"file.name=x y.bin"}).file.name, "x y.bin");
+}
+
 TEST(ScenarioYaml, ParsesEveryPart) {
   Scenario s = MustParse(kGood);
   EXPECT_EQ(s.name, "tiny");
