@@ -150,7 +150,8 @@ void Peer::OnTrackerReset(Time now) {
 // "Too few" also covers a leecher none of whose neighbours feeds it (starved:
 // none has anything it lacks, or those that have keep it choked for a whole
 // request timeout, like a seed that never uploads; such seeds used to
-// strand groups of leechers until the 30-minute announce, Starved()):
+// strand groups of leechers until the 30-minute announce; newcomers that
+// keep it choked do not hide that for long, StarvedLong()):
 // it asks the tracker for fresh peers, and Housekeeping
 // turns one useless connection over for a new candidate at a time (as
 // libtorrent's peer turnover does when a download stalls). Without this,
@@ -160,7 +161,7 @@ void Peer::OnTrackerReset(Time now) {
 // far slower: 1551 s instead of 872 s for 200 peers.)
 void Peer::AnnounceEarlyIfStranded(Time now) {
   if (is_seed() || stopped_ || !started_ || !candidates_.empty()) return;
-  if (conns_.size() + connecting_.size() >= config_.min_connections && !Starved(now)) return;
+  if (conns_.size() + connecting_.size() >= config_.min_connections && !StarvedLong(now)) return;
   const Time early = std::max(now, last_announce_ + config_.min_reannounce_interval);
   next_announce_ = std::min(next_announce_, early);
 }
@@ -181,11 +182,7 @@ void Peer::AnnounceEarlyIfStranded(Time now) {
 // timeout, and a leecher among them dialed a candidate every minute or two
 // while the one peer that would feed it waited far down the list.
 void Peer::TurnOverIfStarved(Time now) {
-  if (candidates_.empty()) return;
-  if (!Starved(now) && !(Starved(now, Newcomers::kIgnore) &&
-                         now - last_block_ >= config_.request_timeout)) {
-    return;
-  }
+  if (candidates_.empty() || !StarvedLong(now)) return;
   if (conns_.size() + connecting_.size() < config_.min_connections) return;
   std::optional<ConnectionId> choking_holder;
   for (const auto& [id, c] : index_) {
@@ -194,6 +191,11 @@ void Peer::TurnOverIfStarved(Time now) {
     if (!choking_holder && !IsNewcomerHolder(*c, now)) choking_holder = id;
   }
   if (choking_holder) Drop(*choking_holder, DisconnectReason::kNotUseful);
+}
+
+bool Peer::StarvedLong(Time now) const {
+  return Starved(now) ||
+         (Starved(now, Newcomers::kIgnore) && now - last_block_ >= config_.request_timeout);
 }
 
 bool Peer::IsNewcomerHolder(const Connection& c, Time now) const {

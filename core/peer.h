@@ -252,6 +252,10 @@ class Peer {
   // a request timeout (newcomer holders count as feeding with kCount, not
   // at all with kIgnore).
   bool Starved(Time now, Newcomers newcomers = Newcomers::kCount) const;
+  // Starved, or starved but for newcomer holders while no block has come
+  // from anyone for a request timeout: a leecher that should look for other
+  // peers (turn one over, or ask the tracker early).
+  bool StarvedLong(Time now) const;
   void TurnOverIfStarved(Time now);
   void AnnounceNow(Time now, AnnounceEvent event);
   void OnBecameSeed(Time now);

@@ -1460,6 +1460,44 @@ TEST_F(PeerTest, NewcomersThatKeepUsChokedDoNotHoldOffTheTurnover) {
   EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
 }
 
+// As above with no candidate left to dial: newcomers that keep us choked do
+// not hold off the early announce either, which is how such a leecher finds
+// new peers at all.
+TEST_F(PeerTest, NewcomersThatKeepUsChokedDoNotHoldOffTheEarlyAnnounce) {
+  PeerConfig cfg = Sequential();
+  cfg.min_connections = 2;
+  auto p = Make(false, cfg);  // announced at now_
+  Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Bits("11111111"));  // all we lack; never unchokes
+  p->TakeActions();
+  std::optional<ConnectionId> newcomer;
+  uint64_t arrivals = 0;
+  Time next_arrival = now_;
+  std::optional<Time> announced;
+  while (!announced && now_ + Duration::Seconds(600) > next_arrival) {
+    const Time t = std::min(next_arrival, *p->NextTimeout());
+    p->OnMessage(t, c1_, KeepAlive{});
+    if (t == next_arrival) {
+      const std::optional<ConnectionId> leaving = newcomer;
+      newcomer = ConnectionId(100 + arrivals);
+      p->OnConnected(t, *newcomer, Direction::kInbound, std::nullopt);
+      p->OnMessage(t, *newcomer, Handshake{torrent_.info_hash(), PeerId(1000 + arrivals)});
+      p->OnMessage(t, *newcomer, Bits("11111111"));
+      if (leaving) p->OnDisconnected(t, *leaving);
+      ++arrivals;
+      next_arrival = t + Duration::Seconds(30);
+    } else {
+      p->OnTimeout(t);
+    }
+    for (const Action& a : p->TakeActions()) {
+      if (std::holds_alternative<Announce>(a)) announced = t;
+    }
+  }
+  ASSERT_TRUE(announced);
+  EXPECT_GE(*announced, now_ + cfg.request_timeout);
+  EXPECT_LE(*announced, now_ + cfg.request_timeout + cfg.housekeeping_interval);
+}
+
 // A peer at min_connections dials no candidate, and every announce may list
 // new peers: the waiting list keeps at most kMaxCandidates, forgetting the
 // oldest (the likeliest to have left), which the tracker may list again.
