@@ -114,7 +114,9 @@ class Dialer {
   // reconnecting to its endpoint in the background (gRPC's backoff: after
   // 1 s, growing to 2 min) for as long as it lives, long after the peer
   // there has left, and keeps its memory. The last link to an
-  // endpoint to go frees its channel (and so its connection and quota).
+  // endpoint to go frees its channel (and so its connection and quota),
+  // possibly on a gRPC callback thread (ClientLink::OnDone): safe only
+  // because MakeChannel pins the callback queue (PinCallbackQueue).
   std::map<std::string, std::weak_ptr<grpc::Channel>> channels_;  // under mu_
   void DropUnusedChannels();  // REQUIRES: mu_ held
 };

@@ -216,6 +216,13 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
     ::close(fd);
     return nullptr;
   }
+  if (S_ISREG(opened.st_mode) && opened.st_nlink == 0) {
+    // Unlinked between our open and fstat (say, with its folder): not a
+    // file with other links, and nothing to write into.
+    *error = part + " was deleted during the download (as it was opened)";
+    ::close(fd);
+    return nullptr;
+  }
   if (!S_ISREG(opened.st_mode) || opened.st_nlink != 1) {
     *error = part + (S_ISREG(opened.st_mode)
                          ? " has other hard links; refusing to write into it (move it away first)"

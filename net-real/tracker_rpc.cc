@@ -51,6 +51,7 @@ bool IsLoopbackHost(std::string_view host) {
 }
 
 std::string_view HostOfHostPort(std::string_view host_port) {
+  if (!host_port.empty() && host_port.front() == '[' && host_port.back() == ']') return host_port;
   const size_t colon = host_port.rfind(':');
   return colon == std::string_view::npos ? host_port : host_port.substr(0, colon);
 }
@@ -319,6 +320,10 @@ class TrackerService : public wire::Tracker::CallbackService {
     const grpc::string_ref authority_ref = ctx->ExperimentalGetAuthority();
     std::string authority(authority_ref.data(), authority_ref.size());
     std::string requester_host = HostOfGrpcPeer(ctx->peer());
+    // Trusted announced hosts are handed out as announced: a loopback one
+    // there was the announcer's choice (or a proxy's), not the address the
+    // tracker saw, and must not become the tracker's own address.
+    if (options_.trust_announced_hosts) authority.clear();
     loop_->Post([this, r, resp, a, counter = sig.counter, authority = std::move(authority),
                  requester_host = std::move(requester_host)] {
       // Checked and recorded on the core's thread, in arrival order. A

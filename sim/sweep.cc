@@ -189,7 +189,8 @@ std::variant<SweepParam, std::string> ParseVary(const std::string& text) {
   // space.
   int list_open = 0;
   for (char c : list) list_open += (c == '{' || c == '[') - (c == '}' || c == ']');
-  if (list_open != 0)
+  if (list_open < 0) return where + "a '}' or ']' closes nothing";
+  if (list_open > 0)
     return where + "a '{' or '[' is not closed: a value with { } or [ ] must be one shell "
                    "word; quote the whole --vary argument (e.g. --vary "
                    "'peers.0.leave={at: 30s},{at: 60s}')";

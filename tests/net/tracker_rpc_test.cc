@@ -177,6 +177,8 @@ TEST(EndpointForRequesterTest, LoopbackPeersAreGivenOutAtTheTrackersAddress) {
   EXPECT_EQ(EndpointForRequester("127.0.0.1:7000", "192.0.2.9", ""), "127.0.0.1:7000");
   EXPECT_EQ(EndpointForRequester("127.0.0.1:7000", "192.0.2.9", "unix:/run/x.sock"),
             "127.0.0.1:7000");
+  EXPECT_EQ(EndpointForRequester("127.0.0.1:7000", "[2001:db8::9]", "[2001:db8::2]"),
+            "[2001:db8::2]:7000");
 }
 
 // The same through a real tracker, when this machine has a non-loopback
@@ -184,7 +186,8 @@ TEST(EndpointForRequesterTest, LoopbackPeersAreGivenOutAtTheTrackersAddress) {
 // 127.0.0.1 and is listed there; a leecher that dials the tracker at the
 // machine's network address gets it at that address, one that dials
 // 127.0.0.1 at 127.0.0.1.
-TEST(TrackerRpcLoopbackTest, ALoopbackSeedIsReachableFromTheNetwork) {
+// A non-loopback IPv4 address of this machine, or "" if it has none.
+std::string LanAddress() {
   std::string lan;
   ifaddrs* addrs = nullptr;
   if (::getifaddrs(&addrs) == 0) {
@@ -199,6 +202,11 @@ TEST(TrackerRpcLoopbackTest, ALoopbackSeedIsReachableFromTheNetwork) {
     }
     ::freeifaddrs(addrs);
   }
+  return lan;
+}
+
+TEST(TrackerRpcLoopbackTest, ALoopbackSeedIsReachableFromTheNetwork) {
+  const std::string lan = LanAddress();
   if (lan.empty()) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
   std::string error;
   auto server = TrackerServer::Start("0.0.0.0:0", core::TrackerConfig(), 1, &error);
@@ -223,6 +231,35 @@ TEST(TrackerRpcLoopbackTest, ALoopbackSeedIsReachableFromTheNetwork) {
   std::vector<std::string> local = announce("127.0.0.1:" + port, "0.0.0.0:7002");
   std::sort(local.begin(), local.end());
   EXPECT_EQ(local, (std::vector<std::string>{"127.0.0.1:7000", lan + ":7001"}));
+  server->Shutdown();
+}
+
+// With announced hosts trusted, a loopback host is the announcer's own
+// choice, not what the tracker saw: it is handed out as announced, never as
+// the tracker's address.
+TEST(TrackerRpcLoopbackTest, ATrustedLoopbackHostIsNotRewritten) {
+  const std::string lan = LanAddress();
+  if (lan.empty()) GTEST_SKIP() << "no non-loopback IPv4 address on this machine";
+  std::string error;
+  TrackerServerOptions options;
+  options.trust_announced_hosts = true;
+  auto server = TrackerServer::Start("0.0.0.0:0", core::TrackerConfig(), 1, &error, options);
+  ASSERT_TRUE(server) << error;
+  const std::string port = std::to_string(server->port());
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
+  ASSERT_TRUE(TrackerClient("127.0.0.1:" + port).Publish(info, &error)) << error;
+  wire::AnnounceResponse resp;
+  for (const auto& [tracker, endpoint] :
+       {std::pair<std::string, std::string>{lan + ":" + port, "127.0.0.1:7000"},
+        {lan + ":" + port, "0.0.0.0:7001"}}) {
+    auto stub = wire::Tracker::NewStub(MakeChannel(tracker, kMaxTrackerMessageBytes));
+    auto key = PeerIdentity::Generate();
+    ASSERT_TRUE(testing::CallAnnounce(
+                    stub.get(), testing::SignedAnnounce(*key, info.info_hash(), endpoint), &resp)
+                    .ok());
+  }
+  ASSERT_EQ(resp.peers_size(), 1);
+  EXPECT_EQ(resp.peers(0).endpoint(), "127.0.0.1:7000");
   server->Shutdown();
 }
 

@@ -173,6 +173,8 @@ TEST(ParseVary, BadSyntaxSaysWhatIsWrong) {
             "must be one shell word; quote the whole --vary argument (e.g. --vary "
             "'peers.0.leave={at: 30s},{at: 60s}')");
   EXPECT_EQ(Vary("peers.0.leave={at: 30s},{at: 60s}").values.size(), 2u);
+  EXPECT_EQ(VaryError("peers.0.leave=at: 3s}"),
+            "--vary 'peers.0.leave=at: 3s}': a '}' or ']' closes nothing");
 }
 
 TEST(PlanSweep, CrossProductFirstParameterSlowestSeedFastest) {
