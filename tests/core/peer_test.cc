@@ -54,6 +54,16 @@ class PeerTest : public ::testing::Test {
   BitfieldMessage Bits(const char* s) {
     return BitfieldMessage{Bitfield::FromString(s).ToWire()};
   }
+  // Newcomer number `n`, holding every piece and never unchoking anyone,
+  // connects at `t` (connection 100 + n, peer 1000 + n); newcomer n - 1
+  // leaves as it comes.
+  void ReplaceChokingNewcomer(Peer& p, Time t, uint64_t n) {
+    const ConnectionId c(100 + n);
+    p.OnConnected(t, c, Direction::kInbound, std::nullopt);
+    p.OnMessage(t, c, Handshake{torrent_.info_hash(), PeerId(1000 + n)});
+    p.OnMessage(t, c, Bits("11111111"));
+    if (n > 0) p.OnDisconnected(t, ConnectionId(100 + n - 1));
+  }
   // Connects `c` to `who` on torrent `t`, which has the pieces `bits`, and
   // is unchoked by it; the actions are left for the caller.
   void JoinUnchoked(Peer& p, const TorrentInfo& t, ConnectionId c, PeerId who,
@@ -1419,8 +1429,6 @@ TEST_F(PeerTest, NewcomersThatKeepUsChokedDoNotHoldOffTheTurnover) {
   Handshaken(*p, c1_, remote_);
   p->OnMessage(now_, c1_, Bits("11111111"));  // all we lack; never unchokes
   p->TakeActions();
-  const PeerId first_newcomer{1000};
-  std::optional<ConnectionId> newcomer;
   uint64_t arrivals = 0;
   Time next_arrival = now_;
   std::optional<Time> dropped, dialed;
@@ -1429,13 +1437,7 @@ TEST_F(PeerTest, NewcomersThatKeepUsChokedDoNotHoldOffTheTurnover) {
     // Every neighbour stays alive (keep-alives), so inactivity drops none.
     if (!dropped) p->OnMessage(t, c1_, KeepAlive{});
     if (t == next_arrival) {
-      const std::optional<ConnectionId> leaving = newcomer;
-      newcomer = ConnectionId(100 + arrivals);
-      p->OnConnected(t, *newcomer, Direction::kInbound, std::nullopt);
-      p->OnMessage(t, *newcomer, Handshake{torrent_.info_hash(),
-                                           PeerId(first_newcomer.value() + arrivals)});
-      p->OnMessage(t, *newcomer, Bits("11111111"));
-      if (leaving) p->OnDisconnected(t, *leaving);
+      ReplaceChokingNewcomer(*p, t, arrivals);
       if (arrivals++ == 0) {  // at min_connections now: the candidate waits
         AnnounceResponse r;
         r.peers = {PeerAddress{other_, ""}};
@@ -1470,7 +1472,6 @@ TEST_F(PeerTest, NewcomersThatKeepUsChokedDoNotHoldOffTheEarlyAnnounce) {
   Handshaken(*p, c1_, remote_);
   p->OnMessage(now_, c1_, Bits("11111111"));  // all we lack; never unchokes
   p->TakeActions();
-  std::optional<ConnectionId> newcomer;
   uint64_t arrivals = 0;
   Time next_arrival = now_;
   std::optional<Time> announced;
@@ -1478,13 +1479,7 @@ TEST_F(PeerTest, NewcomersThatKeepUsChokedDoNotHoldOffTheEarlyAnnounce) {
     const Time t = std::min(next_arrival, *p->NextTimeout());
     p->OnMessage(t, c1_, KeepAlive{});
     if (t == next_arrival) {
-      const std::optional<ConnectionId> leaving = newcomer;
-      newcomer = ConnectionId(100 + arrivals);
-      p->OnConnected(t, *newcomer, Direction::kInbound, std::nullopt);
-      p->OnMessage(t, *newcomer, Handshake{torrent_.info_hash(), PeerId(1000 + arrivals)});
-      p->OnMessage(t, *newcomer, Bits("11111111"));
-      if (leaving) p->OnDisconnected(t, *leaving);
-      ++arrivals;
+      ReplaceChokingNewcomer(*p, t, arrivals++);
       next_arrival = t + Duration::Seconds(30);
     } else {
       p->OnTimeout(t);

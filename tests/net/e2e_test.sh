@@ -82,6 +82,14 @@ port_of share.out > /dev/null
 # get OUTDIR LOGNAME [flags...]. It execs, so `get ... &` gives the swarm
 # process's own PID (kill -9 must hit it, not a subshell); run it in the
 # foreground as `(get ...)`.
+# Waits up to 10 s for a file matching the glob $1 (a get's partial file).
+wait_for_part() {
+  for _ in $(seq 100); do
+    compgen -G "$1" > /dev/null && return
+    sleep 0.1
+  done
+}
+
 get() {
   local out=$1 log=$2
   shift 2
@@ -402,7 +410,7 @@ cli)
   get twice first --download-limit 4MiB/s &
   P=$!
   PIDS+=($P)
-  for _ in $(seq 100); do compgen -G "twice/payload.bin.*.part" > /dev/null && break; sleep 0.1; done
+  wait_for_part "twice/payload.bin.*.part"
   RC=0
   (get twice second) || RC=$?
   (( RC == 1 )) && grep -q "another swarm get is downloading into it" second.err \
@@ -518,7 +526,7 @@ disk)
   get doomed doomed --download-limit 4MiB/s &
   P=$!
   PIDS+=($P)
-  for _ in $(seq 100); do compgen -G "doomed/payload.bin.*.part" > /dev/null && break; sleep 0.1; done
+  wait_for_part "doomed/payload.bin.*.part"
   rm -rf doomed
   RC=0
   wait "$P" || RC=$?
@@ -531,7 +539,7 @@ disk)
   get swapped swapped --download-limit 4MiB/s &
   P=$!
   PIDS+=($P)
-  for _ in $(seq 100); do compgen -G "swapped/payload.bin.*.part" > /dev/null && break; sleep 0.1; done
+  wait_for_part "swapped/payload.bin.*.part"
   sleep 0.5
   echo other > other.txt
   mv other.txt "swapped/payload.bin.$HASH.part"
@@ -552,10 +560,7 @@ disk)
     --download-limit 2MiB/s > cut_get.out 2> cut_get.err &
   P=$!
   PIDS+=($P)
-  for _ in $(seq 100); do
-    [[ $(compgen -G "cut/cut.bin.*.part" | head -n 1) ]] && break
-    sleep 0.1
-  done
+  wait_for_part "cut/cut.bin.*.part"
   sleep 0.5
   : > cut.bin
   RC=0
@@ -591,10 +596,7 @@ multishare)
     --download-limit 2MiB/s > a_get.out 2> a_get.err &
   P=$!
   PIDS+=($P)
-  for _ in $(seq 100); do
-    [[ $(compgen -G "a/a.bin.*.part" | head -n 1) ]] && break
-    sleep 0.1
-  done
+  wait_for_part "a/a.bin.*.part"
   sleep 0.5
   : > a.bin
   for _ in $(seq 100); do grep -q "stopped sharing a.bin; still sharing 1 file(s)" ab_share.err && break; sleep 0.1; done

@@ -3,14 +3,13 @@
 // impostor that claims an honest peer's id and then serves junk must be
 // refused before the victim's core sees it, so the honest peer is never
 // struck; other broken handshakes are refused without harm too.
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -20,6 +19,7 @@
 #include "net-real/peer_transport.h"
 #include "proto/peer.grpc.pb.h"
 #include "tests/net/raw_peer.h"
+#include "tests/net/loopback_socket.h"
 
 namespace swarm::net {
 namespace {
@@ -354,22 +354,16 @@ TEST_F(ImpersonationTest, StreamsThatNeverProveTheirIdsMakeRoomForAnHonestOne) {
 // handshake) must not hold a dial for gRPC's own ~20 s connect timeout: the
 // driver gives it up after connect_timeout and tells the core it failed.
 TEST_F(ImpersonationTest, ADialToAnAddressThatNeverAnswersGivesUpAfterConnectTimeout) {
-  const int tarpit = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(tarpit, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::bind(tarpit, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(tarpit, 8), 0);
-  ASSERT_EQ(::getsockname(tarpit, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  uint16_t tarpit_port = 0;
+  const int tarpit = testing::BindLoopback(&tarpit_port, /*backlog=*/8);
+  ASSERT_GE(tarpit, 0) << std::strerror(errno);
   other_ = StartPeer(impostor_, "other", &other_server_, core::Duration::Seconds(2),
                      core::Duration::Millis(300));
   ASSERT_TRUE(other_);
   {
     std::lock_guard<std::mutex> lock(tracker_.mu);
     tracker_.peers = {core::PeerAddress{
-        honest_->id(), "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))}};
+        honest_->id(), "127.0.0.1:" + std::to_string(tarpit_port)}};
   }
   other_->TrackerReset();  // announces again, and so dials the tarpit
   const auto start = std::chrono::steady_clock::now();
@@ -396,17 +390,12 @@ TEST_F(ImpersonationTest, ListedPeersThatRefuseConnectionsAreCounted) {
   std::vector<core::PeerAddress> listed = {core::PeerAddress{
       other_->id(), "127.0.0.1:" + std::to_string(other_server_->port())}};
   for (int i = 0; i < 3; ++i) {  // ports bound a moment ago, free now
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    uint16_t port = 0;
+    const int fd = testing::BindLoopback(&port);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
     ::close(fd);
     listed.push_back(core::PeerAddress{PeerIdentity::Generate()->id(),
-                                       "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))});
+                                       "127.0.0.1:" + std::to_string(port)});
   }
   {
     std::lock_guard<std::mutex> lock(tracker_.mu);

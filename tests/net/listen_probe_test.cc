@@ -5,11 +5,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "net-real/peer_transport.h"
+#include "tests/net/loopback_socket.h"
 
 namespace swarm::net::cli {
 namespace {
@@ -18,15 +21,10 @@ namespace {
 class Listener {
  public:
   Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), len), 0);
-    EXPECT_EQ(::listen(fd_, 1), 0);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    uint16_t port = 0;
+    fd_ = net::testing::BindLoopback(&port, /*backlog=*/1);
+    EXPECT_GE(fd_, 0) << std::strerror(errno);
+    port_ = port;
   }
   ~Listener() { Close(); }
   void Close() {

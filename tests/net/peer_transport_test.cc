@@ -24,6 +24,7 @@
 #include "core/torrent_info.h"
 #include "net-real/link.h"
 #include "net-real/peer_transport.h"
+#include "tests/net/loopback_socket.h"
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
 #include "tests/net/raw_peer.h"
@@ -709,17 +710,13 @@ TEST(DialerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
 class CountingListener {
  public:
   CountingListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    uint16_t port = 0;
+    fd_ = testing::BindLoopback(&port, /*backlog=*/16);
+    if (fd_ < 0) {
       ADD_FAILURE() << "cannot listen: " << std::strerror(errno);
       return;
     }
-    port_ = ntohs(a.sin_port);
+    port_ = port;
     thread_ = std::thread([this] {
       while (!stop_) {
         pollfd p{fd_, POLLIN, 0};
