@@ -91,6 +91,7 @@ void Peer::OnStop(Time now) {
   while (!conns_.empty()) Drop(conns_.begin()->first, DisconnectReason::kShutdown);
   candidates_.clear();
   connecting_.clear();
+  dialed_.clear();
 }
 
 void Peer::AnnounceNow(Time now, AnnounceEvent event) {
@@ -116,7 +117,7 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
   for (const PeerAddress& a : response.peers) {
     if (a.id == self_ || banned_.count(a.id) || known_.count(a.id)) continue;
     known_.insert(a.id);
-    candidates_.push_back(a);
+    candidates_.push_back(Candidate{a});
   }
   ForgetOldestCandidates();
   ConnectMore(now);
@@ -132,7 +133,7 @@ void Peer::ForgetOldestCandidates() {
   if (candidates_.size() <= kMaxCandidates) return;
   const auto excess = static_cast<std::ptrdiff_t>(candidates_.size() - kMaxCandidates);
   for (auto it = candidates_.begin(); it != candidates_.begin() + excess; ++it) {
-    known_.erase(it->id);
+    known_.erase(it->address.id);
   }
   candidates_.erase(candidates_.begin(), candidates_.begin() + excess);
 }
@@ -160,7 +161,7 @@ void Peer::OnTrackerReset(Time now) {
 // (Dialing up to max_connections instead was tried and made flash crowds
 // far slower: 1551 s instead of 872 s for 200 peers.)
 void Peer::AnnounceEarlyIfStranded(Time now) {
-  if (is_seed() || stopped_ || !started_ || !candidates_.empty()) return;
+  if (is_seed() || stopped_ || !started_ || HasDueCandidate(now)) return;
   if (conns_.size() + connecting_.size() >= config_.min_connections && !StarvedLong(now)) return;
   const Time early = std::max(now, last_announce_ + config_.min_reannounce_interval);
   next_announce_ = std::min(next_announce_, early);
@@ -182,7 +183,7 @@ void Peer::AnnounceEarlyIfStranded(Time now) {
 // timeout, and a leecher among them dialed a candidate every minute or two
 // while the one peer that would feed it waited far down the list.
 void Peer::TurnOverIfStarved(Time now) {
-  if (candidates_.empty() || !StarvedLong(now)) return;
+  if (!HasDueCandidate(now) || !StarvedLong(now)) return;
   if (conns_.size() + connecting_.size() < config_.min_connections) return;
   std::optional<ConnectionId> choking_holder;
   for (const auto& [id, c] : index_) {
@@ -222,16 +223,53 @@ bool Peer::Starved(Time now, Newcomers newcomers) const {
   return true;
 }
 
+// Dials candidates in the order they were listed (a failed dial went to the
+// back), skipping those still waiting out a redial backoff, up to
+// min_connections connections and dials. A candidate whose backoff ends is
+// dialed at the next input that calls this, housekeeping at the latest.
 void Peer::ConnectMore(Time now) {
   if (stopped_) return;
-  while (!candidates_.empty() &&
-         conns_.size() + connecting_.size() < config_.min_connections) {
-    PeerAddress a = std::move(candidates_.front());
-    candidates_.erase(candidates_.begin());
-    if (banned_.count(a.id)) continue;
-    connecting_.insert(a.id);
-    actions_.push_back(Connect{std::move(a)});
+  for (size_t i = 0; i < candidates_.size() &&
+                     conns_.size() + connecting_.size() < config_.min_connections;) {
+    if (candidates_[i].not_before > now) {
+      ++i;
+      continue;
+    }
+    Candidate c = std::move(candidates_[i]);
+    candidates_.erase(candidates_.begin() + static_cast<std::ptrdiff_t>(i));
+    if (banned_.count(c.address.id)) continue;
+    connecting_.insert(c.address.id);
+    c.dialed_at = now;
+    actions_.push_back(Connect{c.address});
+    const PeerId id = c.address.id;
+    dialed_.insert_or_assign(id, std::move(c));
   }
+}
+
+bool Peer::HasDueCandidate(Time now) const {
+  return std::any_of(candidates_.begin(), candidates_.end(),
+                     [&](const Candidate& c) { return c.not_before <= now; });
+}
+
+void Peer::DialFailed(PeerId who, std::optional<ConnectionId> except) {
+  auto it = dialed_.find(who);
+  if (it == dialed_.end()) {
+    // Not ours to retry (e.g. dialed before a stop): as before, it may be
+    // offered again by the tracker unless it is in touch with us.
+    if (!InTouchWith(who, except)) known_.erase(who);
+    return;
+  }
+  Candidate c = std::move(it->second);
+  dialed_.erase(it);
+  // It reached us on a connection of its own meanwhile: nothing to retry.
+  if (InTouchWith(who, except)) return;
+  if (++c.failures >= config_.dial_attempts) {
+    known_.erase(who);  // it may be offered again by the tracker
+    return;
+  }
+  c.not_before = c.dialed_at + config_.redial_backoff * c.failures;
+  candidates_.push_back(std::move(c));
+  ForgetOldestCandidates();
 }
 
 // --------------------------------------------------------------------------
@@ -254,7 +292,11 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   if (conns_.size() >= config_.max_connections) {
     replaced = LeastUseful();
     if (!replaced) {
-      if (dialed && !InTouchWith(*dialed, std::nullopt)) known_.erase(*dialed);
+      if (dialed) {
+        // Reached, so not a failed dial: we are the full side.
+        dialed_.erase(*dialed);
+        if (!InTouchWith(*dialed, std::nullopt)) known_.erase(*dialed);
+      }
       actions_.push_back(Disconnect{id, DisconnectReason::kTooManyConnections});
       return;
     }
@@ -277,9 +319,7 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
 
 void Peer::OnConnectFailed(Time now, PeerId dialed) {
   connecting_.erase(dialed);
-  // It may be offered again by the tracker, unless it reached us on a
-  // connection of its own meanwhile.
-  if (!InTouchWith(dialed, std::nullopt)) known_.erase(dialed);
+  DialFailed(dialed, std::nullopt);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
 }
@@ -487,7 +527,7 @@ void Peer::RemoveConnection(ConnectionId id) {
     picker_.ForgetOwner(*c.remote);
     forget(*c.remote);
   } else if (c.dialed) {
-    forget(*c.dialed);  // closed before its handshake, e.g. the remote was full
+    DialFailed(*c.dialed, id);  // closed before its handshake, e.g. the remote was full
   }
   uploads_in_flight_ -= c.uploads_in_flight;
   unchoked_interested_ -= HoldsSlot(c);
@@ -644,8 +684,11 @@ void Peer::HandleHandshake(Time now, Connection& c, const Handshake& m) {
   c.handshake_received = true;
   c.remote = m.peer_id;
   known_.insert(m.peer_id);
+  // A dial that got this far succeeded: its failures are forgotten.
+  if (c.dialed) dialed_.erase(*c.dialed);
+  dialed_.erase(m.peer_id);
   // The tracker may have listed it before it reached us: no need to dial.
-  std::erase_if(candidates_, [&](const PeerAddress& a) { return a.id == m.peer_id; });
+  std::erase_if(candidates_, [&](const Candidate& a) { return a.address.id == m.peer_id; });
   if (config_.super_seeding && is_seed()) return SuperSeedOffer(now, c);
   if (!have_.None()) Send(now, c, BitfieldMessage{have_.ToWire()});
 }
@@ -1452,9 +1495,9 @@ void Peer::Housekeeping(Time now) {
   // for a piece to spread (a super-seed's next reveal, a seed-starved
   // swarm) may have nothing to trade for longer than idle_timeout and is
   // still worth keeping.
-  if (idle && SlotWanted()) {
+  if (idle && SlotWanted(now)) {
     Drop(*idle, DisconnectReason::kIdle);
-  } else if (DialWanted()) {
+  } else if (DialWanted(now)) {
     // A neighbour that ignored our unchoke makes room for a candidate as an
     // idle one would. (At max_connections a newcomer replaces it when it
     // comes, OnConnected: no need to drop it before.)
@@ -1484,12 +1527,12 @@ void Peer::Housekeeping(Time now) {
 // candidate waits that ConnectMore would dial were one connection fewer
 // (dialing stops at min_connections; above it, one fewer would dial
 // nobody).
-bool Peer::SlotWanted() const {
-  return conns_.size() >= config_.max_connections || DialWanted();
+bool Peer::SlotWanted(Time now) const {
+  return conns_.size() >= config_.max_connections || DialWanted(now);
 }
 
-bool Peer::DialWanted() const {
-  return !candidates_.empty() && conns_.size() + connecting_.size() == config_.min_connections;
+bool Peer::DialWanted(Time now) const {
+  return conns_.size() + connecting_.size() == config_.min_connections && HasDueCandidate(now);
 }
 
 std::vector<Action> Peer::TakeActions() { return std::exchange(actions_, {}); }

@@ -235,12 +235,19 @@ class Peer {
   std::optional<ConnectionId> LeastUseful() const;
   // Whether a connection slot is wanted, so that an idle one may be
   // dropped (idle_timeout): we are full, or a candidate waits to be dialed.
-  bool SlotWanted() const;
-  // The second half of that: a candidate waits and ConnectMore would dial
+  bool SlotWanted(Time now) const;
+  // The second half of that: a candidate is due and ConnectMore would dial
   // it were one connection fewer.
-  bool DialWanted() const;
+  bool DialWanted(Time now) const;
+  // A candidate ConnectMore may dial now (not waiting out a redial backoff).
+  bool HasDueCandidate(Time now) const;
   void ConnectMore(Time now);
   void ForgetOldestCandidates();
+  // A dial of `who` came to nothing: refused, unreachable, or closed before
+  // its handshake. Put back on the candidate list for a later try, or
+  // forgotten after dial_attempts (see PeerConfig). `except`: a connection
+  // being removed, not counted as still being in touch with `who`.
+  void DialFailed(PeerId who, std::optional<ConnectionId> except);
   void AnnounceEarlyIfStranded(Time now);
   // Whether a neighbour that holds pieces we lack and has never sent us a
   // block still gets the benefit of the doubt: it connected less than a
@@ -308,11 +315,21 @@ class Peer {
   }
   void TableInsert(ConnectionId id, Connection* c);
   void TableErase(ConnectionId id);
-  // Known, not connected, FIFO; at most kMaxCandidates, the oldest
-  // forgotten first (ForgetOldestCandidates).
-  std::vector<PeerAddress> candidates_;
-  std::set<PeerId> known_;                // ids in candidates_ or connected
+  // A peer to dial, and how its dials have gone so far.
+  struct Candidate {
+    PeerAddress address;
+    uint32_t failures = 0;         // failed dials in a row
+    Time not_before = Time::Zero();  // redial backoff after a failure
+    Time dialed_at = Time::Zero();   // the last try
+  };
+  // Known, not connected, FIFO (a failed dial goes to the back); at most
+  // kMaxCandidates, the oldest forgotten first (ForgetOldestCandidates).
+  std::vector<Candidate> candidates_;
+  std::set<PeerId> known_;                // ids in candidates_, dialed_ or connected
   std::set<PeerId> connecting_;           // Connect sent, no answer yet
+  // Dialed and not yet handshaken (connecting or connected): put back on
+  // candidates_ if the dial fails (DialFailed).
+  std::map<PeerId, Candidate> dialed_;
   std::set<PeerId> banned_;
   std::map<PeerId, uint32_t> strikes_;
   // Who sent the blocks of each piece being assembled. A failed piece names

@@ -86,6 +86,8 @@ std::optional<std::string> PeerConfig::Validate() const {
            FormatDuration(min_reannounce_interval) + ") and " + FormatDuration(kMaxAnnounceInterval);
   }
   if (ban_strikes < 1) return "ban_strikes must be at least 1";
+  if (dial_attempts < 1) return "dial_attempts must be at least 1";
+  if (redial_backoff < Duration::Zero()) return "redial_backoff must not be negative";
   if (strict_tft_allowance < 0) return "strict_tft_allowance must not be negative";
   if (!(propshare_reserve >= 0 && propshare_reserve < 1))
     return "propshare_reserve must be in [0, 1)";

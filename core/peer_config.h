@@ -168,6 +168,16 @@ struct PeerConfig {
   // loop (libtorrent keeps such a floor too, its min_announce_interval).
   Duration min_reannounce_interval = Duration::Seconds(60);
 
+  // Dialing. A dial that fails (refused, unreachable, or closed before its
+  // handshake, as a full peer does) puts the peer back on the candidate
+  // list, to be tried again no sooner than redial_backoff times its failures
+  // so far after the last try; after dial_attempts failures in a row it is
+  // forgotten, and may be listed again by the tracker. libtorrent does the
+  // same (min_reconnect_time 60 s, max_failcount 3). 1 forgets a peer at its
+  // first failed dial, as this model did before 2026-11-28.
+  uint32_t dial_attempts = 3;
+  Duration redial_backoff = Duration::Seconds(60);
+
   // A peer that alone supplied this many pieces that failed verification is
   // banned (pieces mixed from several peers are re-fetched on parole first).
   uint32_t ban_strikes = 1;

@@ -536,7 +536,8 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
                      "uploads_in_flight", "request_timeout", "keepalive_interval",
                      "inactivity_timeout", "idle_timeout", "unused_unchoke_timeout",
                      "housekeeping_interval",
-                     "min_reannounce_interval", "ban_strikes", "strict_tft_allowance",
+                     "min_reannounce_interval", "dial_attempts", "redial_backoff",
+                     "ban_strikes", "strict_tft_allowance",
                      "propshare_reserve", "super_seeding"});
   if (m.Has("piece_selection"))
     p.piece_selection = Enum<core::PieceSelection>(
@@ -574,6 +575,8 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
   m.Read("unused_unchoke_timeout", p.unused_unchoke_timeout, Dur);
   m.Read("housekeeping_interval", p.housekeeping_interval, Dur);
   m.Read("min_reannounce_interval", p.min_reannounce_interval, Dur);
+  m.Read("dial_attempts", p.dial_attempts, U32);
+  m.Read("redial_backoff", p.redial_backoff, Dur);
   m.Read("ban_strikes", p.ban_strikes, U32);
   m.Read("strict_tft_allowance", p.strict_tft_allowance, Size);
   m.Read("propshare_reserve", p.propshare_reserve, Real);
@@ -1242,6 +1245,8 @@ void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p, const core::PeerC
   field("unused_unchoke_timeout", &P::unused_unchoke_timeout, dur);
   field("housekeeping_interval", &P::housekeeping_interval, dur);
   field("min_reannounce_interval", &P::min_reannounce_interval, dur);
+  field("dial_attempts", &P::dial_attempts, same);
+  field("redial_backoff", &P::redial_backoff, dur);
   field("ban_strikes", &P::ban_strikes, same);
   field("strict_tft_allowance", &P::strict_tft_allowance, bytes);
   field("propshare_reserve", &P::propshare_reserve, ShortestReal);

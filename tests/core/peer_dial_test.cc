@@ -1,0 +1,164 @@
+// PeerConfig::dial_attempts and redial_backoff: a listed peer whose dial
+// fails (refused, unreachable, or closed before its handshake, as a full
+// peer does) is tried again later, with a growing wait, and forgotten only
+// after dial_attempts failures in a row (libtorrent's failcount).
+//
+// Each test drives one leecher by hand. An empty tracker response is the
+// input that makes it look at its candidates (ConnectMore) at a chosen time.
+#include <memory>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/peer.h"
+#include "tests/core/printers.h"
+
+namespace swarm::core {
+namespace {
+
+constexpr Bytes kPiece = 32 * kKiB;
+
+class PeerDialTest : public ::testing::Test {
+ protected:
+  const TorrentInfo torrent_ = TorrentInfo::Synthetic("t.bin", 8 * kPiece, kPiece);
+  const PeerId self_{100}, listed_{7};
+  const PeerAddress address_{listed_, "b"};
+  Time now_ = Time() + Duration::Seconds(1);
+  PeerConfig cfg_;
+  std::unique_ptr<Peer> peer_;
+
+  void Start() {
+    peer_ = std::make_unique<Peer>(self_, torrent_, cfg_, Rng(1));
+    peer_->OnStart(now_, false);
+    peer_->TakeActions();
+  }
+  void List() {
+    AnnounceResponse r;
+    r.peers = {address_};
+    peer_->OnTrackerResponse(now_, r);
+  }
+  // Moves the clock to `t` and lets the peer look at its candidates;
+  // returns whether it dialed the listed peer.
+  bool DialsAt(Time t) {
+    now_ = t;
+    peer_->OnTrackerResponse(now_, AnnounceResponse{});
+    return Dialed();
+  }
+  bool Dialed() {
+    bool dialed = false;
+    for (const Action& a : peer_->TakeActions()) {
+      if (const auto* c = std::get_if<Connect>(&a)) {
+        EXPECT_EQ(c->address, address_);
+        dialed = true;
+      }
+    }
+    return dialed;
+  }
+};
+
+TEST_F(PeerDialTest, AFailedDialIsRetriedWithAGrowingWaitAndForgottenAfterThree) {
+  ASSERT_EQ(cfg_.dial_attempts, 3u);
+  ASSERT_EQ(cfg_.redial_backoff, Duration::Seconds(60));
+  Start();
+  const Time first = now_;
+  List();
+  ASSERT_TRUE(Dialed());
+  peer_->OnConnectFailed(now_ + Duration::Seconds(1), listed_);
+  EXPECT_EQ(peer_->candidate_count(), 1u);  // back on the list
+  EXPECT_FALSE(DialsAt(first + Duration::Seconds(59)));
+  EXPECT_TRUE(DialsAt(first + Duration::Seconds(60)));
+  const Time second = now_;
+  peer_->OnConnectFailed(now_, listed_);
+  EXPECT_FALSE(DialsAt(second + Duration::Seconds(119)));
+  EXPECT_TRUE(DialsAt(second + Duration::Seconds(120)));
+  // The third failure forgets it: no more dials of its own accord ...
+  peer_->OnConnectFailed(now_, listed_);
+  EXPECT_EQ(peer_->candidate_count(), 0u);
+  EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
+  // ... but the tracker may list it again, and then it is dialed at once.
+  List();
+  EXPECT_TRUE(Dialed());
+}
+
+// A full peer accepts and closes at once: our side saw a connection, but
+// no handshake, and that is a failed dial too.
+TEST_F(PeerDialTest, AConnectionClosedBeforeItsHandshakeIsAFailedDial) {
+  Start();
+  const Time first = now_;
+  List();
+  ASSERT_TRUE(Dialed());
+  const ConnectionId c(1);
+  peer_->OnConnected(now_, c, Direction::kOutbound, listed_);
+  peer_->OnDisconnected(now_, c);
+  EXPECT_FALSE(Dialed());
+  EXPECT_FALSE(DialsAt(first + Duration::Seconds(59)));
+  EXPECT_TRUE(DialsAt(first + Duration::Seconds(60)));
+}
+
+// A dial that gets as far as the handshake succeeded: the failures before
+// it no longer count, so the next failure waits one backoff, not two.
+TEST_F(PeerDialTest, AHandshakeForgetsEarlierFailures) {
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  peer_->OnConnectFailed(now_, listed_);
+  ASSERT_TRUE(DialsAt(now_ + Duration::Seconds(60)));
+  const ConnectionId c(1);
+  peer_->OnConnected(now_, c, Direction::kOutbound, listed_);
+  peer_->OnMessage(now_, c, Handshake{torrent_.info_hash(), listed_});
+  peer_->OnDisconnected(now_, c);  // a neighbour that leaves is forgotten
+  EXPECT_EQ(peer_->candidate_count(), 0u);
+  List();
+  ASSERT_TRUE(Dialed());
+  const Time dialed = now_;
+  peer_->OnConnectFailed(now_, listed_);
+  EXPECT_TRUE(DialsAt(dialed + Duration::Seconds(60)));
+}
+
+// dial_attempts 1 is the model before retries: a failed dial forgets the
+// peer until the tracker lists it again.
+TEST_F(PeerDialTest, OneAttemptForgetsAPeerAtItsFirstFailure) {
+  cfg_.dial_attempts = 1;
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  peer_->OnConnectFailed(now_, listed_);
+  EXPECT_EQ(peer_->candidate_count(), 0u);
+  EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
+  List();
+  EXPECT_TRUE(Dialed());
+}
+
+// A candidate waiting out its backoff is not one to dial now: a leecher
+// left with nothing else asks the tracker early instead of waiting for the
+// next announce interval.
+TEST_F(PeerDialTest, ALeecherWhoseOnlyCandidateWaitsAnnouncesEarly) {
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  peer_->OnConnectFailed(now_, listed_);
+  ASSERT_EQ(peer_->candidate_count(), 1u);
+  const std::optional<Time> next = peer_->NextTimeout();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_LE(*next, now_ + cfg_.min_reannounce_interval);
+}
+
+// Our dial answered while we are full is refused by us, not by the remote:
+// not a failure of the remote's, and nothing to retry.
+TEST_F(PeerDialTest, ADialWeRefuseOurselvesIsNotRetried) {
+  cfg_.max_connections = 1;
+  cfg_.min_connections = 1;
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  peer_->OnConnected(now_, ConnectionId(2), Direction::kInbound, std::nullopt);
+  peer_->OnMessage(now_, ConnectionId(2), Handshake{torrent_.info_hash(), PeerId(9)});
+  peer_->OnConnected(now_, ConnectionId(3), Direction::kOutbound, listed_);
+  peer_->TakeActions();
+  EXPECT_EQ(peer_->candidate_count(), 0u);
+  peer_->OnDisconnected(now_, ConnectionId(2));  // room again
+  EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
+}
+
+}  // namespace
+}  // namespace swarm::core
