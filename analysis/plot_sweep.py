@@ -298,11 +298,28 @@ def x_label(rows, x):
     return x + (f" (with {', '.join(linked)})" if linked else "")
 
 
+# The columns `sim sweep` added on 2026-11-27, run-wide and per class: a
+# table written before has none of them.
+NEWER_COLUMNS = ("piece_granular_is_bound", "leechers_time_avg",
+                 "seeds_time_avg", "seeds_from_leechers_time_avg",
+                 "upload_utilization_time_avg", "availability_min_time_avg",
+                 "availability_min_lowest", "availability_entropy_time_avg",
+                 "fluid_x", "fluid_y", "fluid_download_time_s")
+NEWER_CLASS_METRICS = ("bytes_uploaded", "bytes_downloaded", "share_ratio")
+
+
 def require_column(path, header, name, flag):
     if name not in header:
         params = param_columns(header)
+        newer = name in NEWER_COLUMNS or any(
+            name.endswith("_" + m) and len(name) > len(m) + 1
+            for m in NEWER_CLASS_METRICS)
+        hint = ("; this table was written before that column existed "
+                "(2026-11-27): `sim merge DIR` of its sweep folder rebuilds "
+                "it with the column (empty for runs of an older sim)"
+                if newer else "")
         raise ResultError(
-            f"{path}: {flag} {name}: no such column; parameters: "
+            f"{path}: {flag} {name}: no such column{hint}; parameters: "
             f"{', '.join(params) or 'none'}; columns: {', '.join(header)}")
 
 

@@ -680,6 +680,18 @@ class PlotSweepTest(helpers.TempDirTest):
         self.assertTrue(plot_sweep.piece_granular_name(
             [{"piece_granular_s": "80"}]).startswith("piece-granular value"))
 
+    def test_a_table_older_than_a_column_says_so(self):
+        # The synthetic table has the columns of before 2026-11-27.
+        for y in ("leechers_time_avg", "leecher_share_ratio"):
+            r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                                   "protocol.piece_selection", "--y", y)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(f"--y {y}: no such column; this table was written "
+                          "before that column existed", r.stderr)
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y", "nope")
+        self.assertIn("--y nope: no such column; parameters:", r.stderr)
+
     def test_new_summary_columns_have_titles(self):
         import plot_sweep
         self.assertEqual(plot_sweep.metric_title("makespan_s"),
