@@ -456,6 +456,18 @@ def draw_growth(ax, run, which="first_piece"):
     ax.set_title(title)
 
 
+def piece_granular_name(run):
+    """What a run's piece-granular value is (docs/theory.md, section 2):
+    "piece-granular bound" where no leecher downloads faster than it
+    uploads, "piece-granular reference" where one does (the core gathers a
+    piece from several senders and can beat it), "piece-granular value" when
+    summary.json does not say (written before the flag)."""
+    flag = run.piece_granular_is_bound
+    if flag is None:
+        return "piece-granular value"
+    return "piece-granular bound" if flag else "piece-granular reference"
+
+
 def _draw_bounds(ax, runs, div, labels):
     """One dashed line per distinct Kumar-Ross bound: red when all runs share
     it, else in the colour of the first run having it, naming its runs.
@@ -479,8 +491,8 @@ def _draw_bounds(ax, runs, div, labels):
         pg = runs[0].piece_granular_s if len(runs) == 1 else None
         if pg is not None:
             ax.axvline(pg / div, color=BOUND_COLOR, ls=":", lw=1.6,
-                       label=f"piece-granular bound {fmt_in(pg, div)}: the "
-                             "same, forwarding\neach piece whole from one sender")
+                       label=f"{piece_granular_name(runs[0])} {fmt_in(pg, div)}: "
+                             "the same, forwarding\neach piece whole from one sender")
         return
     for b, members in groups:
         names = ", ".join(labels[i] for i in members)

@@ -76,19 +76,22 @@ def headline(run):
     if not resultdir.is_flash_crowd(run):
         # The flash-crowd bounds assume everyone joins at once; with
         # arrivals spread wider than a quarter of the bound (a steady
-        # state, churn) the last finish and the efficiency would measure
+        # state, churn) the makespan and the efficiency would measure
         # the arrivals.
         text += (f" — {resultdir.not_flash_crowd_reason(run)}: not a "
                  "flash crowd, no efficiency")
     elif isinstance(makespan, (int, float)):
-        text += f" — last finish {figures.fmt_duration(makespan)}"
+        # The makespan, first leecher arrival to last finish (summary.json's
+        # makespan_s): not the time of the last finish, which a late start
+        # pushes back.
+        text += f" — makespan {figures.fmt_duration(makespan)}"
         if bound:
             eff = s.get("efficiency")
             eff = eff if isinstance(eff, (int, float)) else bound / makespan
             div, _ = figures.time_unit(makespan)
             text += f", Kumar–Ross bound {figures.fmt_in(bound, div)}"
             if run.piece_granular_s is not None:
-                text += (", piece-granular bound "
+                text += (f", {figures.piece_granular_name(run)} "
                          f"{figures.fmt_in(run.piece_granular_s, div)}")
             text += f" (efficiency {eff:.0%})"
     fluid = (run.fluid_model or {}).get("download_time_s")

@@ -3,6 +3,7 @@
 
 Usage: plot_sweep.py SWEEP_CSV --x PARAM --y METRIC [--err ci95|std]
                      [--group PARAM|none] [--paired-to VALUE [--ratio]]
+                     [--diff-to VALUE]
                      [--logx] [--out PNG]
 
 SWEEP_CSV is what `sim sweep` writes: `run,seed,<parameter columns>,completed,
@@ -40,6 +41,13 @@ With --paired-to VALUE the figure shows, instead of the means, every other
 x value's difference (--ratio: ratio) to the run of VALUE with the same seed
 and other parameters, with a paired t interval (sweep_pairs.py); the table
 of it is printed and every pair is written to a CSV beside the PNG.
+
+With --diff-to VALUE it shows every other x value's difference of means to
+VALUE's, with Welch's 95% interval (sweep_pairs.welch: unequal variances,
+no pairing), for runs that share no seeds or whose seeds do not pair (two
+tables merged, another --seed-base, a different number of runs): whether
+two conditions differ is read from the interval of their difference, not
+from whether their own intervals overlap. The table of it is printed.
 """
 
 import argparse
@@ -63,16 +71,31 @@ from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
 DOWNLOAD_TIME_METRICS = ("mean_completion_s", "median_completion_s",
                          "p90_completion_s")
 TIME_METRICS = ("mean_completion_s", "median_completion_s", "p90_completion_s",
-                "makespan_s", "kumar_ross_s", "piece_granular_s")
+                "makespan_s", "kumar_ross_s", "piece_granular_s",
+                "fluid_download_time_s")
 METRIC_TITLES = {
     "completed": "peers completed",
     "mean_completion_s": "mean download time",
     "median_completion_s": "median download time",
     "p90_completion_s": "90th percentile download time",
-    "makespan_s": "makespan (last finish)",
+    "makespan_s": "makespan (first arrival to last finish)",
     "efficiency": "efficiency (Kumar–Ross bound / makespan)",
     "kumar_ross_s": "Kumar–Ross bound",
-    "piece_granular_s": "piece-granular bound",
+    "piece_granular_s": "piece-granular value (bound or reference)",
+    "piece_granular_is_bound": "piece-granular value is a bound (1) or a "
+                               "reference (0)",
+    # summary.json's over_time (docs/scenarios.md): the swarm over the
+    # measure window, or the whole run.
+    "leechers_time_avg": "leechers present (time average)",
+    "seeds_time_avg": "seeds present (time average)",
+    "seeds_from_leechers_time_avg": "seeds that were leechers (time average)",
+    "upload_utilization_time_avg": "upload utilisation (time average)",
+    "availability_min_time_avg": "copies of the rarest piece (time average)",
+    "availability_min_lowest": "copies of the rarest piece (lowest sample)",
+    "availability_entropy_time_avg": "availability entropy (time average)",
+    "fluid_x": "fluid model: leechers x",
+    "fluid_y": "fluid model: seeds y",
+    "fluid_download_time_s": "fluid model: download time T",
     # A scenario's `measure` window (docs/sweeps.md): over the leechers that
     # joined in it.
     "leechers_in_window": "leechers joined in the measure window",
@@ -275,18 +298,36 @@ def x_label(rows, x):
     return x + (f" (with {', '.join(linked)})" if linked else "")
 
 
+# The columns `sim sweep` added on 2026-11-27, run-wide and per class: a
+# table written before has none of them.
+NEWER_COLUMNS = ("piece_granular_is_bound", "leechers_time_avg",
+                 "seeds_time_avg", "seeds_from_leechers_time_avg",
+                 "upload_utilization_time_avg", "availability_min_time_avg",
+                 "availability_min_lowest", "availability_entropy_time_avg",
+                 "fluid_x", "fluid_y", "fluid_download_time_s")
+NEWER_CLASS_METRICS = ("bytes_uploaded", "bytes_downloaded", "share_ratio")
+
+
 def require_column(path, header, name, flag):
     if name not in header:
         params = param_columns(header)
+        newer = name in NEWER_COLUMNS or any(
+            name.endswith("_" + m) and len(name) > len(m) + 1
+            for m in NEWER_CLASS_METRICS)
+        hint = ("; this table was written before that column existed "
+                "(2026-11-27): `sim merge DIR` of its sweep folder rebuilds "
+                "it with the column (empty for runs of an older sim)"
+                if newer else "")
         raise ResultError(
-            f"{path}: {flag} {name}: no such column; parameters: "
+            f"{path}: {flag} {name}: no such column{hint}; parameters: "
             f"{', '.join(params) or 'none'}; columns: {', '.join(header)}")
 
 
 # The per-class columns of sweep.csv, after the metrics: CLASS_ and one of
 # these, for every class whose peers download (compare_classes.csv's names).
 CLASS_METRICS = ("completed", "leechers", "mean_completion_s",
-                 "median_completion_s")
+                 "median_completion_s", "bytes_uploaded", "bytes_downloaded",
+                 "share_ratio")
 
 
 def class_of(column):
@@ -304,7 +345,10 @@ def metric_title(y):
         return METRIC_TITLES[y]
     for m in CLASS_METRICS:
         if y.endswith("_" + m) and len(y) > len(m) + 1:
-            what = {"completed": "peers completed", "leechers": "leechers"}
+            what = {"completed": "peers completed", "leechers": "leechers",
+                    "bytes_uploaded": "bytes uploaded",
+                    "bytes_downloaded": "bytes downloaded",
+                    "share_ratio": "share ratio (uploaded / downloaded)"}
             return (f"{what.get(m) or METRIC_TITLES[m]} of class "
                     f"{y[:-len(m) - 1]}")
     return y
@@ -789,16 +833,33 @@ def partial_runs(rows, y):
                and "makespan_s" in r and as_float(r["makespan_s"]) is None)
 
 
-# The bounds on the last finish a sweep.csv may hold: column, name, line
-# style when joined. The piece-granular bound is empty where it does not
-# apply (it needs one seed and equal uploads).
+# The bounds on the makespan a sweep.csv may hold: column, name, line
+# style when joined. The piece-granular value is empty where it does not
+# apply (it needs one seed and equal uploads), and a bound only where no
+# leecher downloads faster than it uploads (piece_granular_name()).
 BOUNDS = (("kumar_ross_s", "Kumar–Ross bound", "--"),
           ("piece_granular_s", "piece-granular bound", ":"))
 
 
+def piece_granular_name(rows):
+    """What to call the piece-granular values of `rows` (docs/theory.md,
+    section 2): "bound" when every run with one says it is a bound
+    (piece_granular_is_bound 1), "reference" when none does (its leechers
+    download faster than they upload, so the core can beat it), and
+    "value" when they differ or the table predates that column."""
+    flags = {r.get("piece_granular_is_bound", "") for r in rows
+             if as_float(r.get("piece_granular_s", "")) is not None}
+    if flags == {"1"}:
+        return "piece-granular bound"
+    if flags == {"0"}:
+        return "piece-granular reference (not a bound: downloads > upload)"
+    return "piece-granular value (a bound only where downloads <= upload)"
+
+
 def draw_bound(ax, rows, args, pos, div, joined=True, not_flash=frozenset()):
-    """The Kumar-Ross and piece-granular bounds per x on a makespan plot
-    (they bound the last finish, not a mean or median), when the sweep has
+    """The Kumar-Ross bound and the piece-granular value per x on a
+    makespan plot (they are about the makespan, not a mean or median), when
+    the sweep has
     them: a short bar at each x, joined by a line when x is numeric. The
     piece-granular bound is drawn at the x values where it applies. Runs in
     `not_flash` are left out: the bounds assume everyone joins at once."""
@@ -814,6 +875,9 @@ def draw_bound(ax, rows, args, pos, div, joined=True, not_flash=frozenset()):
             v = as_float(r[column])
             if v is not None:
                 by_x.setdefault(r[args.x], []).append(v)
+        if column == "piece_granular_s":
+            name = piece_granular_name(
+                [r for r in rows if r.get("run") not in not_flash])
         if by_x:
             draw_one_bound(ax, by_x, pos, div, joined, style, name + (
                 " (mean over flash-crowd runs)" if not_flash
@@ -886,10 +950,13 @@ def file_safe(text):
 
 def default_out(args):
     """sweep_<y>_vs_<x>.png next to the table; with --paired-to,
-    sweep_<y>_vs_<x>_difference_to_<value>.png (or _ratio_to_)."""
+    sweep_<y>_vs_<x>_difference_to_<value>.png (or _ratio_to_); with
+    --diff-to, sweep_<y>_vs_<x>_welch_difference_to_<value>.png."""
     name = f"sweep_{args.y}_vs_{args.x}"
     if args.paired_to is not None:
         name += f"_{paired_names(args)[0]}_to_{file_safe(args.paired_to)}"
+    if getattr(args, "diff_to", None) is not None:
+        name += f"_welch_difference_to_{file_safe(args.diff_to)}"
     return os.path.join(os.path.dirname(args.sweep_csv) or ".",
                         figures.out_name(name + ".png"))
 
@@ -923,6 +990,105 @@ def run_paired(rows, args, groups, settings, flash, not_flash):
     return 0
 
 
+def diff_figure(rows, args, groups, settings=None, not_flash=frozenset()):
+    """The figure of --diff-to (not saved) and the differences behind it:
+    per x value, the difference of its mean to the reference's, with
+    Welch's 95% interval, and a line at no change."""
+    exclude = not_flash if args.y == "efficiency" else frozenset()
+    series, short = sweep_pairs.differences(rows, args.x, args.y,
+                                            args.diff_to, groups, exclude)
+    if not series:
+        raise ResultError(
+            f"{args.sweep_csv}: --diff-to {args.diff_to}: no x value has two "
+            f"runs with a {args.y} beside two of {args.diff_to}'s in the "
+            "same series: no interval to compute")
+    pos, categories = x_positions({k: [(d.x,) for d in v]
+                                   for k, v in series.items()})
+    logx = log_x(args, pos, categories)
+    title = metric_title(args.y)
+    div, unit = 1.0, ""
+    if (args.y in TIME_METRICS or args.y in WINDOW_TIME_METRICS
+            or args.y.endswith("_s")):
+        top = max(max(abs(d.low), abs(d.high))
+                  for pts in series.values() for d in pts)
+        div, unit = figures.time_unit(top)
+        unit = f" ({unit})"
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    n = len(series)
+    beside = sideways(pos, categories, n, logx)
+    if logx:
+        ax.set_xscale("log")
+    ax.axhline(0, color="0.4", lw=0.9, ls=":",
+               label=f"no change ({args.x}={args.diff_to})")
+    for i, (label, pts) in enumerate(series.items()):
+        k = i - (n - 1) / 2
+        pts = sorted(pts, key=lambda d: pos[d.x])
+        centres = np.array([d.diff for d in pts]) / div
+        bars = [centres - np.array([d.low for d in pts]) / div,
+                np.array([d.high for d in pts]) / div - centres]
+        ax.errorbar([beside(pos[d.x], k) for d in pts], centres, bars,
+                    color=figures.run_color(i), marker="o", ms=6, capsize=5,
+                    lw=1.6, ls="-" if not categories else "none",
+                    label=label or "difference of means ± 95% CI (Welch)")
+    notes = diff_notes(rows, args, short)
+    style_x_axis(ax, pos, categories, logx)
+    head = (f"{title}: difference of means to {args.x}={args.diff_to}\n"
+            "± Welch 95% CI (unpaired: runs not matched by seed)")
+    finish_figure(fig, ax, x_label(rows, args.x),
+                  f"{title}: difference to {args.diff_to}{unit}", head,
+                  settings, notes)
+    return fig, series
+
+
+def diff_notes(rows, args, short):
+    """What the --diff-to figure and table leave out, and why."""
+    notes = []
+    if short:
+        notes.append(f"{len(short)} point(s) left out: fewer than two runs "
+                     f"with a {args.y} at that x or at {args.diff_to}")
+    empty = sum(1 for r in rows if as_float(r[args.y]) is None)
+    if empty:
+        notes.append(f"{empty} of {len(rows)} run(s) have no {args.y} "
+                     "(empty cell): left out")
+    notes.extend(partial_notes(rows, args.y))
+    return notes
+
+
+def print_diff_table(series, args, notes=()):
+    """The --diff-to table: per x value and series, both sample sizes, the
+    difference of means, Welch's interval and its degrees of freedom."""
+    wx = max([24, len(args.x)] + [len(d.x) for pts in series.values() for d in pts])
+    ws = max([30] + [len(label or "-") for label in series])
+    print(f"difference of mean {args.y} to {args.x}={args.diff_to} "
+          "(unpaired: Welch 95% CI)")
+    print(f"{args.x:<{wx}} {'series':<{ws}} {'n':>3} {'n_ref':>5} "
+          f"{'difference':>12} {'low':>12} {'high':>12} {'df':>6}")
+    for label, pts in series.items():
+        for d in pts:
+            print(f"{d.x:<{wx}} {label or '-':<{ws}} {d.n:>3} {d.n_ref:>5} "
+                  f"{d.diff:>12.4f} {d.low:>12.4f} {d.high:>12.4f} "
+                  f"{d.df:>6.1f}")
+    for note in notes:
+        print(f"note: {note}")
+
+
+def run_diff(rows, args, groups, settings, flash, not_flash):
+    """--diff-to: the figure of unpaired differences and its table."""
+    fig, series = diff_figure(rows, args, groups, settings, not_flash)
+    figures.save(fig, args.out)
+    plt.close(fig)
+    print_settings(settings, args.sweep_csv)
+    if args.y == "efficiency":
+        for note in flash_notes(rows, args.y, flash, not_flash):
+            print(f"note: {note}")
+    short = sweep_pairs.differences(
+        rows, args.x, args.y, args.diff_to, groups,
+        not_flash if args.y == "efficiency" else frozenset())[1]
+    print_diff_table(series, args, diff_notes(rows, args, short))
+    print(f"plot: {args.out}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(
         description="Plot a sweep metric against a parameter with error bars.")
@@ -943,6 +1109,10 @@ def main():
                         "difference to it, run by run with the same seed "
                         "(and other parameters), with a paired t interval; "
                         "every pair is written to a CSV beside the PNG")
+    parser.add_argument("--diff-to", metavar="VALUE",
+                        help="a value of --x: plot every other value's "
+                        "difference of means to it with Welch's 95%% "
+                        "interval, for runs that do not pair by seed")
     parser.add_argument("--ratio", action="store_true",
                         help="with --paired-to: the ratio to the reference "
                         "run (geometric mean) instead of the difference")
@@ -958,6 +1128,12 @@ def main():
     figures.set_output(args)
     if args.ratio and args.paired_to is None:
         parser.error("--ratio needs --paired-to VALUE")
+    if args.diff_to is not None and args.paired_to is not None:
+        parser.error("--diff-to and --paired-to: give one (--paired-to "
+                     "pairs runs by seed, --diff-to does not)")
+    if args.diff_to is not None and args.err != "ci95":
+        parser.error("--diff-to draws Welch's 95% interval: --err std does "
+                     "not apply")
     header, rows = read_sweep(args.sweep_csv)
     require_column(args.sweep_csv, header, args.x, "--x")
     require_column(args.sweep_csv, header, args.y, "--y")
@@ -966,6 +1142,9 @@ def main():
     if args.paired_to is not None:
         sweep_pairs.check_reference(args.sweep_csv, rows, args.x,
                                     args.paired_to)
+    if args.diff_to is not None:
+        sweep_pairs.check_reference(args.sweep_csv, rows, args.x,
+                                    args.diff_to, "--diff-to")
     groups = drop_constant_groups(rows, series_columns(header, args.x,
                                                        args.group, rows))
     if not args.out:
@@ -973,12 +1152,15 @@ def main():
     manifest = read_manifest(args.sweep_csv, rows)
     settings = settings_line(manifest)
     # A paired plot draws no bound: only its efficiency needs the check.
-    check = (args.y == "efficiency" if args.paired_to is not None
+    check = (args.y == "efficiency"
+             if args.paired_to is not None or args.diff_to is not None
              else args.y in FLASH_CROWD_METRICS)
     flash = flash_crowds(rows, manifest) if check else {}
     not_flash = frozenset(run for run, f in flash.items() if not f)
     if args.paired_to is not None:
         return run_paired(rows, args, groups, settings, flash, not_flash)
+    if args.diff_to is not None:
+        return run_diff(rows, args, groups, settings, flash, not_flash)
     series = plot(rows, args, groups, settings, not_flash)
     print_settings(settings, args.sweep_csv)
     for note in flash_notes(rows, args.y, flash, not_flash):

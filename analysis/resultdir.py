@@ -207,6 +207,16 @@ class Result:
         return float(v) if isinstance(v, (int, float)) else None
 
     @property
+    def piece_granular_is_bound(self):
+        """summary.json's bounds.piece_granular_is_bound: True when the
+        piece-granular value is a lower bound on the makespan, False when it
+        is a reference (leechers download faster than they upload, so the
+        core can beat it: docs/theory.md, section 2); None without a
+        piece-granular value or in a summary.json written before the flag."""
+        v = (self.summary.get("bounds") or {}).get("piece_granular_is_bound")
+        return v if isinstance(v, bool) else None
+
+    @property
     def fluid_model(self):
         """summary.json's Qiu–Srikant steady state ({class, regime, leechers,
         seeds, download_time_s, permanent_seeds}), present only when the
@@ -483,8 +493,8 @@ def is_flash_crowd(result):
     """True when the leechers joined nearly at once: their arrivals (first
     to last join) are spread over at most FLASH_CROWD_SPREAD (a quarter) of
     the bound (flash_crowd_bound_s()). The Kumar–Ross and piece-granular
-    bounds assume everyone joins at once; they bound the last finish counted
-    from the first join, so drawn on download times (completion − join) they
+    bounds assume everyone joins at once; they are about the makespan (the
+    last finish counted from the first join), so drawn on download times (completion − join) they
     are off by up to the arrival spread, at most a quarter of their value
     under this rule. A run whose arrivals spread wider (a steady state, the
     25 minutes of churn.yaml, three peers joining seconds apart in a 2 s

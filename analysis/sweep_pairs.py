@@ -105,6 +105,71 @@ def t975(df):
 # (text) and the statistic.
 Pair = collections.namedtuple("Pair", "seed others value reference stat")
 
+# One unpaired comparison (--diff-to): the x value, the difference of the
+# means (x's minus the reference's), the 95% interval's ends, the
+# Welch-Satterthwaite degrees of freedom, and both samples' sizes.
+Difference = collections.namedtuple("Difference", "x diff low high df n n_ref")
+
+
+def welch(values, reference):
+    """(difference of the means, low, high, df): mean(values) -
+    mean(reference) with Welch's 95% confidence interval, which assumes
+    neither equal variances nor any pairing between the two samples:
+
+      se^2 = s1^2/n1 + s2^2/n2
+      df   = se^4 / ((s1^2/n1)^2/(n1-1) + (s2^2/n2)^2/(n2-1))
+      interval = difference -+ t(0.975, df) * se
+
+    df is usually not a whole number; t_quantile() takes any. Needs at
+    least two values in each sample (else ValueError). When neither sample
+    varies, the interval is the difference itself and df = n1 + n2 - 2."""
+    n1, n2 = len(values), len(reference)
+    if n1 < 2 or n2 < 2:
+        raise ValueError("welch: needs at least two values in each sample")
+    m1, m2 = sum(values) / n1, sum(reference) / n2
+    v1 = sum((v - m1) ** 2 for v in values) / (n1 - 1) / n1
+    v2 = sum((v - m2) ** 2 for v in reference) / (n2 - 1) / n2
+    diff = m1 - m2
+    se2 = v1 + v2
+    if se2 == 0:
+        return diff, diff, diff, float(n1 + n2 - 2)
+    df = se2 * se2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
+    half = t975(df) * math.sqrt(se2)
+    return diff, diff - half, diff + half, df
+
+
+def differences(rows, x, y, ref, groups, exclude=frozenset()):
+    """--diff-to: per series (the `groups` values, labelled as
+    plot_sweep.aggregate() labels them) and per x value other than `ref`,
+    the Welch difference of y's mean to the mean of the reference's runs in
+    the same series, over every run with a value (runs in `exclude` and
+    empty cells left out). Returns ({label: [Difference]}, x values left
+    out for having fewer than two runs with a value, as (label, x))."""
+    buckets = {}
+    for r in rows:
+        v = None if r.get("run") in exclude else as_float(r[y])
+        if v is None:
+            continue
+        label = ", ".join(f"{g}={r[g]}" for g in groups)
+        buckets.setdefault(label, {}).setdefault(r[x], []).append(v)
+    order = list(dict.fromkeys(r[x] for r in rows))
+    series, short = {}, []
+    for label, by_x in buckets.items():
+        base = by_x.get(ref, [])
+        points = []
+        for xv in order:
+            if xv == ref or xv not in by_x:
+                continue
+            if len(by_x[xv]) < 2 or len(base) < 2:
+                short.append((label, xv))
+                continue
+            points.append(Difference(xv, *welch(by_x[xv], base),
+                                     len(by_x[xv]), len(base)))
+        if points:
+            series[label] = points
+    return series, short
+
+
 # One point of a paired series: the x value, the summary (centre and the
 # interval's ends) and the per-seed statistics behind it.
 Point = collections.namedtuple("Point", "x centre low high pairs")
@@ -135,15 +200,16 @@ def summarize(stats, ratio, err):
     return mean, mean - half, mean + half
 
 
-def check_reference(path, rows, x, ref):
-    """Raises ResultError unless `ref` is one of the values of column x."""
+def check_reference(path, rows, x, ref, flag="--paired-to"):
+    """Raises ResultError unless `ref` is one of the values of column x
+    (`flag` names the option that gave it)."""
     values = []
     for r in rows:
         if r[x] not in values:
             values.append(r[x])
     if ref not in values:
         raise ResultError(
-            f"{path}: --paired-to {ref}: not a value of {x} in this table "
+            f"{path}: {flag} {ref}: not a value of {x} in this table "
             f"(its values: {', '.join(values)})")
 
 

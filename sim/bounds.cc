@@ -42,12 +42,18 @@ SimpleBounds ComputeSimpleBounds(const Scenario& s) {
       b.leechers += c.count;
       b.leecher_upload_bps += u * c.count;
       b.min_download_bps = std::min(b.min_download_bps, c.download.bits_per_second());
+      b.max_download_bps = std::max(b.max_download_bps, c.download.bits_per_second());
     }
   }
   if (b.leechers == 0) return b;
   theory::SwarmBounds t = theory::ComputeSwarmBounds(ToDistributionProblem(s));
   b.kumar_ross_s = t.kumar_ross_s;
   b.piece_granular_s = t.piece_granular_s;
+  // Its doubling argument has one sender per piece; a peer that downloads
+  // faster than the (equal) upload can gather a piece from several at once
+  // and finish earlier (docs/theory.md, section 2).
+  b.piece_granular_is_bound =
+      b.piece_granular_s && b.max_download_bps <= b.seed_upload_bps * (1 + 1e-9);
   return b;
 }
 

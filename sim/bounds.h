@@ -37,8 +37,15 @@ struct SimpleBounds {
   double seed_upload_bps = 0;  // u_s: sum over seeds
   double leecher_upload_bps = 0;  // sum of u_i (free-riders count 0)
   double min_download_bps = 0;    // d_min over leechers
+  double max_download_bps = 0;    // d_max over leechers
   double kumar_ross_s = 0;
   std::optional<double> piece_granular_s;
+  // Whether piece_granular_s is a lower bound on the makespan: only when no
+  // leecher downloads faster than the (equal) upload. A faster downloader
+  // can gather one piece from several senders at once and beat it; it is
+  // then a reference (docs/theory.md, section 2). False without a
+  // piece_granular_s.
+  bool piece_granular_is_bound = false;
 };
 
 // REQUIRES: scenario.Validate() passed.

@@ -125,6 +125,57 @@ AvailabilityStats PieceAvailability(std::span<const uint32_t> copies) {
   return a;
 }
 
+std::optional<Summary::OverTime> AverageOverTime(const RunResult& r, double from_s,
+                                                double until_s) {
+  if (!(until_s > from_s)) return std::nullopt;
+  Summary::OverTime o;
+  o.from_s = from_s;
+  o.until_s = until_s;
+  const double span = until_s - from_s;
+  // The part of [a, b] inside the span, in seconds.
+  auto inside = [&](double a, double b) {
+    return std::max(0.0, std::min(b, until_s) - std::max(a, from_s));
+  };
+  for (const PeerRecord& p : r.peers) {
+    if (!p.join) continue;  // never arrived
+    const double join = p.join->seconds();
+    const double gone = p.leave ? p.leave->seconds() : until_s;
+    if (p.started_complete) {
+      o.seeds += inside(join, gone);
+      continue;
+    }
+    const double done = p.completion ? std::min(p.completion->seconds(), gone) : gone;
+    o.leechers += inside(join, done);
+    const double seeding = inside(done, gone);
+    o.seeds += seeding;
+    o.seeds_from_leechers += seeding;
+  }
+  o.leechers /= span;
+  o.seeds /= span;
+  o.seeds_from_leechers /= span;
+  double weight = 0, utilization = 0, min = 0, entropy = 0;
+  for (size_t i = 1; i < r.timeline.size(); ++i) {
+    const TimelineRow& row = r.timeline[i];
+    const double w = inside(r.timeline[i - 1].time.seconds(), row.time.seconds());
+    weight += w;
+    utilization += w * row.upload_utilization_mean;
+    min += w * row.availability_min;
+    entropy += w * row.availability_entropy;
+  }
+  if (weight > 0) {
+    o.upload_utilization = utilization / weight;
+    o.availability_min = min / weight;
+    o.availability_entropy = entropy / weight;
+  }
+  for (const TimelineRow& row : r.timeline) {
+    const double t = row.time.seconds();
+    if (t < from_s || t > until_s) continue;
+    o.lowest_availability_min =
+        std::min(o.lowest_availability_min.value_or(row.availability_min), row.availability_min);
+  }
+  return o;
+}
+
 double FlashCrowdMaxSpread(const SimpleBounds& b, double makespan_s) {
   double bound = b.kumar_ross_s;
   if (b.piece_granular_s && std::isfinite(*b.piece_granular_s))
@@ -173,6 +224,15 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
       sum.efficiency = sum.bounds.kumar_ross_s / *sum.makespan_s;
   }
   if (s.measure) sum.measured = MeasureWindow(*s.measure, r);
+  // The span of the time averages: the measure window's, else the run.
+  double end = r.stats.end_time.seconds();
+  if (!r.timeline.empty()) end = std::max(end, r.timeline.back().time.seconds());
+  double from = 0, until = end;
+  if (s.measure) {
+    from = s.measure->joins_from.seconds();
+    if (s.measure->joins_until) until = std::min(until, s.measure->joins_until->seconds());
+  }
+  sum.over_time = AverageOverTime(r, from, until);
   return sum;
 }
 
@@ -273,7 +333,12 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
     << ", \"min\": " << JsonNum(sum.min) << ", \"max\": " << JsonNum(sum.max) << "},\n";
   o << "  \"makespan_s\": " << JsonNum(sum.makespan_s) << ",\n";
   o << "  \"bounds\": {\"kumar_ross_s\": " << JsonNum(sum.bounds.kumar_ross_s)
-    << ", \"piece_granular_s\": " << JsonNum(sum.bounds.piece_granular_s) << "},\n";
+    << ", \"piece_granular_s\": " << JsonNum(sum.bounds.piece_granular_s)
+    << ", \"piece_granular_is_bound\": "
+    << (!sum.bounds.piece_granular_s         ? "null"
+        : sum.bounds.piece_granular_is_bound ? "true"
+                                             : "false")
+    << "},\n";
   o << "  \"efficiency\": " << JsonNum(sum.efficiency) << ",\n";
   o << "  \"fluid_model\": ";
   if (auto f = SwarmFluidSteadyState(s)) {
@@ -282,6 +347,18 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
       << JsonNum(f->state.leechers) << ", \"seeds\": " << JsonNum(f->state.seeds)
       << ", \"download_time_s\": " << JsonNum(f->state.download_time_s)
       << ", \"permanent_seeds\": " << f->permanent_seeds << "},\n";
+  } else {
+    o << "null,\n";
+  }
+  o << "  \"over_time\": ";
+  if (const auto& a = sum.over_time) {
+    o << "{\"from_s\": " << Fixed(a->from_s) << ", \"until_s\": " << Fixed(a->until_s)
+      << ", \"leechers\": " << Fixed(a->leechers) << ", \"seeds\": " << Fixed(a->seeds)
+      << ", \"seeds_from_leechers\": " << Fixed(a->seeds_from_leechers)
+      << ",\n    \"upload_utilization\": " << JsonNum(a->upload_utilization)
+      << ", \"availability_min\": " << JsonNum(a->availability_min)
+      << ", \"lowest_availability_min\": " << JsonNum(a->lowest_availability_min)
+      << ", \"availability_entropy\": " << JsonNum(a->availability_entropy) << "},\n";
   } else {
     o << "null,\n";
   }
@@ -308,7 +385,8 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
       if (p.completion && p.join && !p.started_complete)
         times.push_back((*p.completion - *p.join).seconds());
     }
-    std::optional<double> mean, median;
+    std::optional<double> mean, median, share_ratio;
+    if (down > 0) share_ratio = static_cast<double>(up) / static_cast<double>(down);
     const size_t completed = times.size();
     if (!times.empty()) {
       std::sort(times.begin(), times.end());
@@ -316,13 +394,14 @@ std::string SummaryJson(const Scenario& s, const RunResult& r, const Summary& su
       mean = MeanTime(std::move(times));
     }
     // leechers, completed and median_completion_s came last (2026-11-27),
-    // after the others: appended, so the older fields keep their place.
+    // after the others, and share_ratio (bytes uploaded / downloaded) after
+    // them: appended, so the older fields keep their place.
     o << (c ? ",\n    " : "\n    ") << JsonString(s.peers[c].name) << ": {\"count\": " << count
       << ", \"mean_completion_s\": " << JsonNum(mean) << ", \"bytes_uploaded\": " << up
       << ", \"bytes_downloaded\": " << down << ", \"pieces_failed\": " << failed
       << ", \"peers_banned\": " << banned << ", \"leechers\": " << leechers
       << ", \"completed\": " << completed << ", \"median_completion_s\": " << JsonNum(median)
-      << "}";
+      << ", \"share_ratio\": " << JsonNum(share_ratio) << "}";
   }
   o << "\n  }";
   // Last, and only with a `measure` window: without one summary.json reads

@@ -125,7 +125,34 @@ struct Summary {
     std::optional<double> mean, median, p90, min, max;
   };
   std::optional<Window> measured;
+  // The swarm over time, over the span from `from_s` to `until_s`: the
+  // `measure` window's join times when the scenario has one (to its end, or
+  // the run's), else the whole run. For setting a steady state against the
+  // fluid model's x and y (fluid_model in summary.json), and a swarm's use
+  // of its capacity against another's. Unset when the span is empty.
+  struct OverTime {
+    double from_s = 0, until_s = 0;
+    // Exact time averages of the peers present, from the peers' join,
+    // completion and leave times: leechers, seeds (the permanent ones
+    // included, as the timeline counts them), and the seeds that were
+    // leechers of this run (the fluid model's y).
+    double leechers = 0, seeds = 0, seeds_from_leechers = 0;
+    // From the timeline's rows: the mean of upload_utilization_mean over
+    // the span, each row's interval weighted by the part of it inside the
+    // span; the same weighted mean of availability_min and
+    // availability_entropy, each sample standing for the interval that ends
+    // at it; and the lowest availability_min sampled in the span. Unset
+    // without a row in the span.
+    std::optional<double> upload_utilization, availability_min, availability_entropy,
+        lowest_availability_min;
+  };
+  std::optional<OverTime> over_time;
 };
+
+// The leechers', seeds' and timeline's averages over [from_s, until_s]
+// (Summary::OverTime); nullopt when until_s <= from_s.
+std::optional<Summary::OverTime> AverageOverTime(const RunResult& r, double from_s,
+                                                double until_s);
 
 // The widest spread of leecher joins (first to last, seconds) that still
 // counts as a flash crowd: a quarter of the larger of the Kumar-Ross and

@@ -68,17 +68,12 @@ int BoundsCommand(const std::string& file, const std::vector<std::string>& sets)
               b.leechers * b.file_bits / (b.seed_upload_bps + b.leecher_upload_bps));
   std::printf("  Kumar-Ross T_min     %.1f s\n", b.kumar_ross_s);
   if (b.piece_granular_s) {
-    // Its doubling argument has one sender per piece; a peer that
-    // downloads faster than the (equal) upload can gather a piece from
-    // several at once and finish earlier (docs/theory.md, section 2).
-    bool faster = false;
-    for (const PeerClassSpec& c : s->peers)
-      faster |= c.count > 0 && !c.start_complete &&
-                c.download.bits_per_second() > b.seed_upload_bps * (1 + 1e-9);
+    // Its doubling argument has one sender per piece: a bound only where no
+    // leecher downloads faster than the (equal) upload (docs/theory.md, 2).
     std::printf("  piece-granular       %.1f s%s\n", *b.piece_granular_s,
-                faster ? " (a reference, not a bound: leechers download faster than they "
-                         "upload; docs/theory.md)"
-                       : "");
+                b.piece_granular_is_bound ? ""
+                                          : " (a reference, not a bound: leechers download "
+                                            "faster than they upload; docs/theory.md)");
   } else
     std::printf("  piece-granular       n/a (needs one seed and equal uploads)\n");
   PrintFluid(*s);

@@ -16,16 +16,21 @@
 
 namespace swarm::sim {
 
-const char* const kSweepMetrics[8] = {"completed",         "mean_completion_s",
-                                      "median_completion_s", "p90_completion_s",
-                                      "makespan_s",        "efficiency",
-                                      "kumar_ross_s",      "piece_granular_s"};
+const char* const kSweepMetrics[kSweepMetricsCount] = {
+    "completed", "mean_completion_s", "median_completion_s", "p90_completion_s",
+    "makespan_s", "efficiency", "kumar_ross_s", "piece_granular_s",
+    "piece_granular_is_bound",
+    "leechers_time_avg", "seeds_time_avg", "seeds_from_leechers_time_avg",
+    "upload_utilization_time_avg", "availability_min_time_avg", "availability_min_lowest",
+    "availability_entropy_time_avg",
+    "fluid_x", "fluid_y", "fluid_download_time_s"};
 
 const char* const kSweepWindowColumns[5] = {
     "leechers_in_window", "completed_in_window", "mean_completion_s_in_window",
     "median_completion_s_in_window", "p90_completion_s_in_window"};
-const char* const kSweepClassMetrics[4] = {"completed", "leechers", "mean_completion_s",
-                                           "median_completion_s"};
+const char* const kSweepClassMetrics[kSweepClassMetricsCount] = {
+    "completed",      "leechers",         "mean_completion_s", "median_completion_s",
+    "bytes_uploaded", "bytes_downloaded", "share_ratio"};
 
 std::string SweepClassColumn(const std::string& klass, const std::string& metric) {
   return klass + "_" + metric;

@@ -55,19 +55,31 @@ struct SweepRun {
 };
 
 // The metric columns of sweep.csv, after run, seed and the parameters.
-// piece_granular_s is empty when that bound does not apply (summary.json's
-// null); it came last, after tables had been written without it.
-extern const char* const kSweepMetrics[8];
-// How many of them every table has (all but piece_granular_s): a table
-// written before that column existed is still a table (IsSweepTable).
+// piece_granular_s is empty when that value does not apply (summary.json's
+// null); it came after the first seven, after tables had been written
+// without it. The rest came later still (2026-11-27), copied from
+// summary.json: piece_granular_is_bound (1 or 0, empty without a
+// piece_granular_s); over_time's averages as leechers_time_avg,
+// seeds_time_avg, seeds_from_leechers_time_avg, upload_utilization_time_avg,
+// availability_min_time_avg, availability_min_lowest and
+// availability_entropy_time_avg; and fluid_model's leechers, seeds and
+// download_time_s as fluid_x, fluid_y (the model's names) and
+// fluid_download_time_s, empty when the model does not describe the swarm.
+// None ends in a per-class column's suffix (kSweepClassMetrics).
+inline constexpr size_t kSweepMetricsCount = 19;
+extern const char* const kSweepMetrics[kSweepMetricsCount];
+// How many of them every table has (the first seven): a table written
+// before the later columns existed is still a table (IsSweepTable).
 inline constexpr size_t kSweepMetricsAlways = 7;
 
 // After them, for every class whose peers download (do not start
 // complete), classes in scenario order: CLASS_completed, CLASS_leechers,
-// CLASS_mean_completion_s, CLASS_median_completion_s (SweepClassColumn),
-// copied from summary.json's per_class. The names are those of
-// compare.py's per-class table (compare_classes.csv).
-extern const char* const kSweepClassMetrics[4];
+// CLASS_mean_completion_s, CLASS_median_completion_s, and since 2026-11-27
+// CLASS_bytes_uploaded, CLASS_bytes_downloaded, CLASS_share_ratio
+// (SweepClassColumn), copied from summary.json's per_class. The first four
+// names are those of compare.py's per-class table (compare_classes.csv).
+inline constexpr size_t kSweepClassMetricsCount = 7;
+extern const char* const kSweepClassMetrics[kSweepClassMetricsCount];
 
 // Last, only for runs whose scenario has a `measure` window (summary.json's
 // "measured"): the leechers that joined in it, those of them that finished

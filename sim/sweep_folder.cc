@@ -30,6 +30,22 @@ std::string Number(const YAML::Node& n, const char* field) {
   return n.Scalar();
 }
 
+// The number at `section`.`field` of summary.json, "" when the section is
+// null or missing (a summary.json written before it existed).
+std::string Inner(const YAML::Node& s, const char* section, const char* field) {
+  const YAML::Node n = s[section];
+  if (!n || !n.IsMap()) return "";
+  const std::string where = std::string(section) + "." + field;
+  return Number(n[field], where.c_str());
+}
+
+// A JSON boolean as 1 or 0, "" for null or missing.
+std::string Flag(const YAML::Node& s, const char* section, const char* field) {
+  const YAML::Node n = s[section];
+  if (!n || !n.IsMap() || !n[field] || n[field].IsNull()) return "";
+  return n[field].as<bool>() ? "1" : "0";
+}
+
 // The metric cells of one run, in kSweepMetrics order.
 std::vector<std::string> Metrics(const YAML::Node& s) {
   return {Number(s["peers"]["completed"], "peers.completed"),
@@ -39,7 +55,18 @@ std::vector<std::string> Metrics(const YAML::Node& s) {
           Number(s["makespan_s"], "makespan_s"),
           Number(s["efficiency"], "efficiency"),
           Number(s["bounds"]["kumar_ross_s"], "bounds.kumar_ross_s"),
-          Number(s["bounds"]["piece_granular_s"], "bounds.piece_granular_s")};
+          Inner(s, "bounds", "piece_granular_s"),
+          Flag(s, "bounds", "piece_granular_is_bound"),
+          Inner(s, "over_time", "leechers"),
+          Inner(s, "over_time", "seeds"),
+          Inner(s, "over_time", "seeds_from_leechers"),
+          Inner(s, "over_time", "upload_utilization"),
+          Inner(s, "over_time", "availability_min"),
+          Inner(s, "over_time", "lowest_availability_min"),
+          Inner(s, "over_time", "availability_entropy"),
+          Inner(s, "fluid_model", "leechers"),
+          Inner(s, "fluid_model", "seeds"),
+          Inner(s, "fluid_model", "download_time_s")};
 }
 
 // The classes of the run's resolved scenario whose peers download (do not
@@ -65,7 +92,8 @@ Cells RunCells(const YAML::Node& s, const std::vector<std::string>& classes) {
     const YAML::Node per = s["per_class"][c];
     for (const char* m : kSweepClassMetrics) {
       const std::string where = "per_class." + c + "." + m;
-      cells.emplace_back(SweepClassColumn(c, m), per ? Number(per[m], where.c_str()) : "");
+      cells.emplace_back(SweepClassColumn(c, m),
+                         per && per[m] ? Number(per[m], where.c_str()) : "");
     }
   }
   if (const YAML::Node w = s["measured"]) {

@@ -132,6 +132,22 @@ class PanelTest(helpers.TempDirTest):
         div, _ = figures.time_unit(900.0)
         self.assertAlmostEqual(line.get_xdata()[0], 900.0 / div)
 
+    def test_piece_granular_line_says_bound_or_reference(self):
+        # A bound only where no leecher downloads faster than it uploads
+        # (summary.json's piece_granular_is_bound; docs/theory.md, 2).
+        self.run.summary["bounds"]["piece_granular_s"] = 900.0
+        for flag, word in ((True, "piece-granular bound "),
+                           (False, "piece-granular reference "),
+                           (None, "piece-granular value ")):
+            with self.subTest(flag=flag):
+                self.run.summary["bounds"]["piece_granular_is_bound"] = flag
+                self.ax.clear()
+                figures.draw_completion_cdf(self.ax, [self.run])
+                line = next(l for l in self.ax.get_lines()
+                            if "piece-granular" in l.get_label())
+                self.assertTrue(line.get_label().startswith(word),
+                                line.get_label())
+
     def test_cdf_counts_unfinished_peers_in_denominator(self):
         self.run.peers.completion_s[1:5] = np.nan       # 4 never finished
         figures.draw_completion_cdf(self.ax, [self.run])

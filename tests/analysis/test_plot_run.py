@@ -6,6 +6,7 @@ import shutil
 import unittest
 
 import helpers
+import figures  # noqa: E402  (helpers puts analysis/ on sys.path)
 import plot_run
 import resultdir
 import synthetic
@@ -96,6 +97,27 @@ class PlotRunTest(helpers.TempDirTest):
         run.summary["stopped"] = "pieces_lost"
         self.assertIn("only 0 of 20 finished (stopped: some pieces had no "
                       "holder left)", plot_run.headline(run))
+
+    def test_headline_names_the_makespan_not_the_last_finish(self):
+        # makespan_s runs from the first leecher's arrival to the last
+        # finish: with leechers arriving late, "last finish 89.0 s" was
+        # read as a time when the last finish came 100 s later.
+        run = helpers.joined_at_once(resultdir.load(REAL))
+        makespan = run.summary["makespan_s"]
+        text = plot_run.headline(run)
+        self.assertIn(f"— makespan {figures.fmt_duration(makespan)}", text)
+        self.assertNotIn("last finish", text)
+
+    def test_headline_says_whether_the_piece_granular_value_is_a_bound(self):
+        run = helpers.joined_at_once(resultdir.load(REAL))
+        run.summary["bounds"]["piece_granular_s"] = 30.0
+        self.assertIn(", piece-granular value ", plot_run.headline(run))
+        run.summary["bounds"]["piece_granular_is_bound"] = True
+        self.assertIn(", piece-granular bound ", plot_run.headline(run))
+        run.summary["bounds"]["piece_granular_is_bound"] = False
+        text = plot_run.headline(run)
+        self.assertIn(", piece-granular reference ", text)
+        self.assertNotIn("piece-granular bound", text)
 
     def test_headline_says_one_leecher(self):
         run = resultdir.load(REAL)

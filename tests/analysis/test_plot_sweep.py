@@ -610,6 +610,98 @@ class PlotSweepTest(helpers.TempDirTest):
         self.assertIn("note: 2 of 45 run(s) left out: no mean_completion_s",
                       r.stdout)   # random and sequential of that seed
 
+    # --diff-to: unpaired differences of means with Welch's interval.
+
+    def test_diff_to_prints_the_welch_interval_of_the_means(self):
+        out = os.path.join(self.tmp, "welch.png")
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y",
+                               "mean_completion_s", "--diff-to",
+                               "rarest_first", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGoodPng(out)
+        # By hand, for random with 4 slots against rarest-first with 4
+        # slots: no seed pairing, each sample's own variance.
+        a = list(self.column("random", "4").values())
+        b = list(self.column("rarest_first", "4").values())
+        ma, mb = sum(a) / len(a), sum(b) / len(b)
+        va = sum((v - ma) ** 2 for v in a) / (len(a) - 1) / len(a)
+        vb = sum((v - mb) ** 2 for v in b) / (len(b) - 1) / len(b)
+        df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+        import sweep_pairs
+        half = sweep_pairs.t975(df) * math.sqrt(va + vb)
+        line = next(l for l in r.stdout.splitlines()
+                    if l.startswith("random") and "slots=4" in l)
+        n, n_ref, diff, low, high, got_df = line.split()[-6:]
+        self.assertEqual((int(n), int(n_ref)), (5, 5))
+        self.assertAlmostEqual(float(diff), ma - mb, places=3)
+        self.assertAlmostEqual(float(low), ma - mb - half, places=3)
+        self.assertAlmostEqual(float(high), ma - mb + half, places=3)
+        self.assertAlmostEqual(float(got_df), df, places=1)
+        self.assertIn("Welch 95% CI", r.stdout)
+        self.assertNotIn("\nrarest_first", r.stdout)   # no row for itself
+
+    def test_diff_to_default_name_and_bad_combinations(self):
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.unchoke_slots", "--y", "makespan_s",
+                               "--diff-to", "4")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("sweep_makespan_s_vs_protocol.unchoke_slots_welch_"
+                      "difference_to_4.png", r.stdout)
+        for extra, says in ((["--paired-to", "4"], "give one"),
+                            (["--err", "std"], "--err std")):
+            r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                                   "protocol.unchoke_slots", "--y",
+                                   "makespan_s", "--diff-to", "4", *extra)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(says, r.stderr)
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.unchoke_slots", "--y", "makespan_s",
+                               "--diff-to", "3")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--diff-to 3: not a value of protocol.unchoke_slots",
+                      r.stderr)
+
+    # The piece-granular value is a bound only where no leecher downloads
+    # faster than it uploads (summary.json's piece_granular_is_bound).
+
+    def test_piece_granular_name_follows_the_flag(self):
+        import plot_sweep
+        def rows(*flags):
+            return [{"piece_granular_s": "80", "piece_granular_is_bound": f}
+                    for f in flags] + [{"piece_granular_s": "",
+                                        "piece_granular_is_bound": ""}]
+        self.assertEqual(plot_sweep.piece_granular_name(rows("1", "1")),
+                         "piece-granular bound")
+        self.assertTrue(plot_sweep.piece_granular_name(rows("0")).startswith(
+            "piece-granular reference"))
+        self.assertTrue(plot_sweep.piece_granular_name(rows("0", "1"))
+                        .startswith("piece-granular value"))
+        self.assertTrue(plot_sweep.piece_granular_name(
+            [{"piece_granular_s": "80"}]).startswith("piece-granular value"))
+
+    def test_a_table_older_than_a_column_says_so(self):
+        # The synthetic table has the columns of before 2026-11-27.
+        for y in ("leechers_time_avg", "leecher_share_ratio"):
+            r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                                   "protocol.piece_selection", "--y", y)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(f"--y {y}: no such column; this table was written "
+                          "before that column existed", r.stderr)
+        r = helpers.run_script("plot_sweep.py", self.csv, "--x",
+                               "protocol.piece_selection", "--y", "nope")
+        self.assertIn("--y nope: no such column; parameters:", r.stderr)
+
+    def test_new_summary_columns_have_titles(self):
+        import plot_sweep
+        self.assertEqual(plot_sweep.metric_title("makespan_s"),
+                         "makespan (first arrival to last finish)")
+        self.assertEqual(plot_sweep.metric_title("contributor_share_ratio"),
+                         "share ratio (uploaded / downloaded) of class "
+                         "contributor")
+        self.assertEqual(plot_sweep.metric_title("leechers_time_avg"),
+                         "leechers present (time average)")
+
     def test_paired_to_a_value_that_is_not_there_exits_2(self):
         r = helpers.run_script("plot_sweep.py", self.csv, "--x",
                                "protocol.piece_selection", "--y",

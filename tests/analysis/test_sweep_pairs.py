@@ -53,5 +53,55 @@ class TQuantileTest(unittest.TestCase):
                                places=7)
 
 
+class WelchTest(unittest.TestCase):
+    """sweep_pairs.welch(): the unpaired difference interval of --diff-to,
+    against hand computations."""
+
+    def test_equal_variances_and_sizes_give_the_pooled_df(self):
+        # [4, 5, 6] - [1, 2, 3]: means 5 and 2, both variances 1, so
+        # se^2 = 1/3 + 1/3 = 2/3 and df = (2/3)^2 / (2 (1/3)^2 / 2) = 4;
+        # t(0.975, 4) = 2.776445 (tables), half-width 2.776445 sqrt(2/3).
+        diff, low, high, df = sweep_pairs.welch([4, 5, 6], [1, 2, 3])
+        self.assertEqual(diff, 3.0)
+        self.assertAlmostEqual(df, 4.0, places=12)
+        half = 2.776445 * math.sqrt(2 / 3)     # 2.266958
+        self.assertAlmostEqual(low, 3 - half, places=5)
+        self.assertAlmostEqual(high, 3 + half, places=5)
+        self.assertAlmostEqual(low, 0.733042, places=5)
+
+    def test_unequal_variances_give_a_fractional_df(self):
+        # [1..5]: mean 3, s^2 2.5, s^2/n 0.5; [2, 4, 6]: mean 4, s^2 4,
+        # s^2/n 4/3. se^2 = 11/6; df = (11/6)^2 / (0.5^2/4 + (4/3)^2/2)
+        # = (121/36) / (1/16 + 8/9) = 3.532847.
+        diff, low, high, df = sweep_pairs.welch([1, 2, 3, 4, 5], [2, 4, 6])
+        self.assertEqual(diff, -1.0)
+        self.assertAlmostEqual(df, (121 / 36) / (1 / 16 + 8 / 9), places=12)
+        self.assertAlmostEqual(df, 3.532847, places=6)
+        t = (high - diff) / math.sqrt(11 / 6)
+        self.assertAlmostEqual(t, sweep_pairs.t975(df), places=12)
+        # Between the tables' t(0.975, 4) and t(0.975, 3).
+        self.assertGreater(t, 2.776445)
+        self.assertLess(t, 3.182446)
+        self.assertAlmostEqual(high - diff, diff - low, places=12)
+
+    def test_no_spread_and_too_few_values(self):
+        self.assertEqual(sweep_pairs.welch([2, 2], [1, 1, 1]), (1.0, 1.0, 1.0, 3.0))
+        with self.assertRaises(ValueError):
+            sweep_pairs.welch([1], [1, 2])
+
+    def test_differences_per_series_and_x(self):
+        rows = [{"run": f"r{i}", "seed": str(i % 3), "x": x, "g": g, "y": str(v)}
+                for i, (x, g, v) in enumerate(
+                    [("a", "1", 1), ("a", "1", 2), ("a", "1", 3),
+                     ("b", "1", 4), ("b", "1", 5), ("b", "1", 6),
+                     ("c", "1", 7), ("a", "2", 1), ("b", "2", "")])]
+        series, short = sweep_pairs.differences(rows, "x", "y", "a", ["g"])
+        self.assertEqual(list(series), ["g=1"])
+        (d,) = series["g=1"]
+        self.assertEqual((d.x, d.diff, d.n, d.n_ref), ("b", 3.0, 3, 3))
+        self.assertEqual(d[:5], ("b", *sweep_pairs.welch([4, 5, 6], [1, 2, 3])))
+        self.assertEqual(short, [("g=1", "c")])   # one run of c
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -299,6 +299,81 @@ TEST(Invariants, AnInfiniteBoundIsNullInSummaryJson) {
   EXPECT_NE(json.find("\"stopped\": \"max_time\""), std::string::npos) << json;
 }
 
+// summary.json says whether the piece-granular value is a lower bound: only
+// with one seed, equal uploads (else null, as the value) and no leecher
+// downloading faster than that upload (else a reference: false).
+TEST(Invariants, SummaryJsonSaysWhetherThePieceGranularValueIsABound) {
+  const RunResult none;
+  auto json = [&](std::vector<std::string> sets) {
+    const Scenario s = Parse(kSmall, sets);
+    return SummaryJson(s, none, Summarize(s, none));
+  };
+  const std::string unequal = json({});
+  EXPECT_NE(unequal.find("\"piece_granular_s\": null, \"piece_granular_is_bound\": null}"),
+            std::string::npos)
+      << unequal;
+  const std::vector<std::string> equal = {"peers.0.upload=2Mbit/s", "peers.2.upload=2Mbit/s"};
+  const std::string faster = json(equal);  // downloads 8 and 2 Mbit/s
+  EXPECT_NE(faster.find("\"piece_granular_is_bound\": false}"), std::string::npos) << faster;
+  std::vector<std::string> slow = equal;
+  slow.push_back("peers.1.download=2Mbit/s");
+  const std::string bound = json(slow);
+  EXPECT_NE(bound.find("\"piece_granular_is_bound\": true}"), std::string::npos) << bound;
+  EXPECT_TRUE(ComputeSimpleBounds(Parse(kSmall, slow)).piece_granular_is_bound);
+  EXPECT_FALSE(ComputeSimpleBounds(Parse(kSmall, equal)).piece_granular_is_bound);
+}
+
+// summary.json's over_time, over a whole run: the exact time averages of
+// the population agree with the timeline's 1 s samples, and the capacity
+// used is a fraction; per_class has each class's share ratio.
+TEST(Invariants, SummaryJsonHasTheSwarmOverTimeAndShareRatios) {
+  const Scenario s = Parse(kSmall);
+  const RunResult r = RunChecked(s);
+  const Summary sum = Summarize(s, r);
+  ASSERT_TRUE(sum.over_time);
+  const auto& o = *sum.over_time;
+  EXPECT_EQ(o.from_s, 0);
+  EXPECT_EQ(o.until_s, r.stats.end_time.seconds());
+  // The samples' left and right Riemann sums: no one leaves, so the seeds
+  // only grow and their exact average lies between the two; the leechers
+  // rise and fall, and the samples' trapezoid comes close.
+  double leechers = 0, seeds_left = 0, seeds_right = 0, weight = 0;
+  for (size_t i = 1; i < r.timeline.size(); ++i) {
+    const double w = (r.timeline[i].time - r.timeline[i - 1].time).seconds();
+    leechers += w * (r.timeline[i - 1].leechers + r.timeline[i].leechers) / 2;
+    seeds_left += w * r.timeline[i - 1].seeds;
+    seeds_right += w * r.timeline[i].seeds;
+    weight += w;
+  }
+  EXPECT_NEAR(o.leechers, leechers / weight, 0.05 * o.leechers) << leechers / weight;
+  EXPECT_GE(o.seeds, seeds_left / weight);
+  EXPECT_LE(o.seeds, seeds_right / weight);
+  EXPECT_GT(o.leechers, 1);
+  EXPECT_NEAR(o.seeds - o.seeds_from_leechers, 1.0, 1e-9);  // the one seed, all along
+  ASSERT_TRUE(o.upload_utilization);
+  EXPECT_GT(*o.upload_utilization, 0.1);
+  EXPECT_LE(*o.upload_utilization, 1.0);
+  EXPECT_GT(*o.availability_entropy, 0.5);
+  EXPECT_EQ(*o.lowest_availability_min, 1);  // the seed's copies, at 0 s
+  const std::string json = SummaryJson(s, r, sum);
+  EXPECT_NE(json.find("\"over_time\": {\"from_s\": 0.000000, \"until_s\": "), std::string::npos)
+      << json;
+  core::Bytes up = 0, down = 0;
+  for (const PeerRecord& p : r.peers) {
+    if (p.class_index != 1) continue;
+    up += p.uploaded;
+    down += p.downloaded;
+  }
+  char ratio[64];
+  std::snprintf(ratio, sizeof ratio, "\"share_ratio\": %.6f}", double(up) / double(down));
+  EXPECT_NE(json.find(ratio), std::string::npos) << ratio << "\n" << json;
+  EXPECT_NE(json.find("\"bytes_downloaded\": 0, \"pieces_failed\": 0, \"peers_banned\": 0, "
+                      "\"leechers\": 0, \"completed\": 0, \"median_completion_s\": null, "
+                      "\"share_ratio\": null}"),
+            std::string::npos)
+      << json;  // the seed downloads nothing
+}
+
 // The steady-state scenario's shape: one permanent seed, Poisson arrivals
 // that seed for a while and leave (the fluid model's assumptions).
 const char* kSteady = R"(name: steady

@@ -1,5 +1,6 @@
 // PieceAvailability (sim/results.h): timeline.csv's availability columns,
-// for the simulator and `swarm run-scenario` alike, on hand-computed cases.
+// for the simulator and `swarm run-scenario` alike, on hand-computed cases;
+// and AverageOverTime, summary.json's over_time, likewise.
 #include "sim/results.h"
 
 #include <gtest/gtest.h>
@@ -55,6 +56,86 @@ TEST(PieceAvailabilityTest, NoCopiesAndNoPiecesGiveZeros) {
     EXPECT_EQ(a.mean, 0) << copies.size() << " pieces";
     EXPECT_EQ(a.entropy, 0) << copies.size() << " pieces";
   }
+}
+
+
+core::Time At(double s) { return core::Time::Zero() + core::Duration::SecondsF(s); }
+
+// A seed from 0 s on; leecher A joins at 0 s, completes at 10 s and leaves
+// at 20 s; leecher B joins at 5 s and fails at 15 s without completing;
+// leecher C joins at 30 s. Timeline rows at 0, 10, 20 and 30 s.
+RunResult Hand() {
+  RunResult r;
+  PeerRecord seed;
+  seed.started_complete = true;
+  seed.join = At(0);
+  PeerRecord a;
+  a.join = At(0);
+  a.completion = At(10);
+  a.leave = At(20);
+  PeerRecord b;
+  b.join = At(5);
+  b.leave = At(15);
+  b.failed = true;
+  PeerRecord c;
+  c.join = At(30);
+  r.peers = {seed, a, b, c};
+  const double util[] = {0, 0.5, 1.0, 0.2}, min[] = {1, 1, 2, 0}, ent[] = {1, 0.8, 0.9, 0.5};
+  for (int i = 0; i < 4; ++i) {
+    TimelineRow row;
+    row.time = At(10 * i);
+    row.upload_utilization_mean = util[i];
+    row.availability_min = min[i];
+    row.availability_entropy = ent[i];
+    r.timeline.push_back(row);
+  }
+  return r;
+}
+
+TEST(AverageOverTimeTest, HandComputedOverTheFirstTwentySeconds) {
+  const auto o = AverageOverTime(Hand(), 0, 20);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->from_s, 0);
+  EXPECT_EQ(o->until_s, 20);
+  // Leecher-seconds: A 0..10, B 5..15 = 20 over 20 s.
+  EXPECT_DOUBLE_EQ(o->leechers, 1.0);
+  // Seed-seconds: the seed 20, A seeding 10..20 = 10; 30 over 20 s, of
+  // which A's 10 came from a leecher of the run.
+  EXPECT_DOUBLE_EQ(o->seeds, 1.5);
+  EXPECT_DOUBLE_EQ(o->seeds_from_leechers, 0.5);
+  // Rows 10 s and 20 s stand for (0, 10] and (10, 20]; row 30 s is outside.
+  EXPECT_DOUBLE_EQ(*o->upload_utilization, (0.5 * 10 + 1.0 * 10) / 20);
+  EXPECT_DOUBLE_EQ(*o->availability_min, (1 * 10 + 2 * 10) / 20.0);
+  EXPECT_DOUBLE_EQ(*o->availability_entropy, (0.8 * 10 + 0.9 * 10) / 20);
+  EXPECT_EQ(*o->lowest_availability_min, 1);  // rows 0, 10 and 20 s
+}
+
+TEST(AverageOverTimeTest, APartOfEachIntervalCountsForItsShare) {
+  const auto o = AverageOverTime(Hand(), 5, 15);
+  ASSERT_TRUE(o);
+  EXPECT_DOUBLE_EQ(o->leechers, (5 + 10) / 10.0);  // A 5..10, B 5..15
+  EXPECT_DOUBLE_EQ(o->seeds, (10 + 5) / 10.0);     // the seed, A 10..15
+  EXPECT_DOUBLE_EQ(o->seeds_from_leechers, 0.5);
+  EXPECT_DOUBLE_EQ(*o->upload_utilization, (0.5 * 5 + 1.0 * 5) / 10);
+  EXPECT_EQ(*o->lowest_availability_min, 1);  // the one row inside: 10 s
+  // To the end: C's 0 s of leeching before 30 s count nothing, and the
+  // last row's interval brings min 0.
+  const auto all = AverageOverTime(Hand(), 0, 30);
+  EXPECT_DOUBLE_EQ(all->leechers, 20 / 30.0);
+  EXPECT_DOUBLE_EQ(all->seeds, (30 + 10) / 30.0);
+  EXPECT_EQ(*all->lowest_availability_min, 0);
+  EXPECT_DOUBLE_EQ(*all->upload_utilization, (5 + 10 + 2) / 30.0);
+}
+
+TEST(AverageOverTimeTest, AnEmptySpanHasNoAverages) {
+  EXPECT_FALSE(AverageOverTime(Hand(), 20, 20));
+  EXPECT_FALSE(AverageOverTime(Hand(), 20, 10));
+  // A span inside one row's interval, (10, 20]: that row's values, and no
+  // sample in it for the lowest.
+  const auto o = AverageOverTime(Hand(), 12, 14);
+  ASSERT_TRUE(o);
+  EXPECT_DOUBLE_EQ(*o->upload_utilization, 1.0);
+  EXPECT_FALSE(o->lowest_availability_min);  // no sample in it
 }
 
 }  // namespace

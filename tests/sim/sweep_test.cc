@@ -246,9 +246,13 @@ TEST(CheckSweepSpec, RejectsConflictsAndBadFields) {
 // The run-wide metrics, then the columns of the one class that downloads.
 const char* kMetricsHeader =
     "completed,mean_completion_s,median_completion_s,p90_completion_s,makespan_s,efficiency,"
-    "kumar_ross_s,piece_granular_s";
+    "kumar_ross_s,piece_granular_s,piece_granular_is_bound,leechers_time_avg,seeds_time_avg,"
+    "seeds_from_leechers_time_avg,upload_utilization_time_avg,availability_min_time_avg,"
+    "availability_min_lowest,availability_entropy_time_avg,fluid_x,fluid_y,"
+    "fluid_download_time_s";
 const char* kClassHeader =
-    "leecher_completed,leecher_leechers,leecher_mean_completion_s,leecher_median_completion_s";
+    "leecher_completed,leecher_leechers,leecher_mean_completion_s,leecher_median_completion_s,"
+    "leecher_bytes_uploaded,leecher_bytes_downloaded,leecher_share_ratio";
 const std::string kHeader = std::string("run,seed,protocol.piece_selection,") + kMetricsHeader +
                             "," + kClassHeader;
 
@@ -315,8 +319,20 @@ TEST(SimSweep, WritesOneFolderPerRunAndTheTable) {
   char class_mean[32];
   std::snprintf(class_mean, sizeof class_mean, "%.6f", *sum.mean);  // every leecher is of it
   EXPECT_EQ(mean, class_mean);
+  // Empty piece_granular_s and piece_granular_is_bound; the swarm over the
+  // whole run; no fluid model (a flash crowd).
+  ASSERT_TRUE(sum.over_time);
+  const auto& o = *sum.over_time;
+  char over[512];
+  std::snprintf(over, sizeof over, ",,,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,,,,", o.leechers, o.seeds,
+                o.seeds_from_leechers, *o.upload_utilization, *o.availability_min,
+                *o.lowest_availability_min, *o.availability_entropy);
   EXPECT_EQ(rows[4], "protocol.piece_selection=random__seed=2,2,random" + std::string(expect) +
-                         ",,5,5," + mean + "," + PerClass(run, "leecher", "median_completion_s"));
+                         over + "5,5," + mean + "," +
+                         PerClass(run, "leecher", "median_completion_s") + "," +
+                         PerClass(run, "leecher", "bytes_uploaded") + "," +
+                         PerClass(run, "leecher", "bytes_downloaded") + "," +
+                         PerClass(run, "leecher", "share_ratio"));
 }
 
 // sweep.csv had no piece_granular_s, though every summary.json carries it
@@ -397,8 +413,11 @@ TEST(SimSweep, TableHasThePieceGranularBoundWhereItApplies) {
       << err;
   std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_NE(rows[0].find(",piece_granular_s," + std::string(kClassHeader)), std::string::npos)
+  EXPECT_NE(rows[0].find(",piece_granular_s,piece_granular_is_bound,"), std::string::npos)
       << rows[0];
+  // Equal uploads, but the leechers download 8 times faster: a reference.
+  EXPECT_EQ(Cell(rows[0], rows[1], "piece_granular_is_bound"), "0") << rows[1];
+  EXPECT_EQ(Cell(rows[0], rows[2], "piece_granular_is_bound"), "") << rows[2];
   auto parsed = LoadScenario(file, {"peers.0.upload=1Mbit/s"});
   const Scenario equal = std::get<Scenario>(parsed);
   const SimpleBounds b = ComputeSimpleBounds(equal);
@@ -416,7 +435,7 @@ TEST(SimSweep, TableHasThePieceGranularBoundWhereItApplies) {
   // A table written before the column existed is replaced by a merge.
   const std::string old_table = TestFile(".old.csv");
   std::string old_header = "run,seed,peers.0.upload," + std::string(kMetricsHeader);
-  old_header = old_header.substr(0, old_header.rfind(','));
+  old_header = old_header.substr(0, old_header.find(",piece_granular_s"));
   std::ofstream(old_table) << old_header << "\nx,1,rarest_first,5,1,1,1,1,1,1\n";
   ASSERT_TRUE(IsSweepTable(old_table));
   EXPECT_EQ(Sim("merge " + out + " --out " + old_table, nullptr, &err), 0) << err;
@@ -431,6 +450,61 @@ TEST(SimSweep, TableHasThePieceGranularBoundWhereItApplies) {
   EXPECT_EQ(Sim("merge " + out, nullptr, &err), 0) << err;
   rows = Lines(Read(out + "/sweep.csv"));
   EXPECT_EQ(Cell(rows[0], rows[1], "piece_granular_s"), "") << rows[1];
+}
+
+// summary.json's over_time, fluid model and per-class bytes are columns of
+// the table, as written there; a run folder whose summary.json predates
+// them merges with empty cells.
+TEST(SimSweep, TableHasTheSwarmOverTimeTheFluidModelAndClassBytes) {
+  const std::string out = Dir("over_time"), file = TinyFile();
+  std::string err;
+  ASSERT_EQ(Sim("sweep " + file + " --vary peers.1.count=4,6 --set "
+                "'peers.1.arrival={poisson: {rate: 1/s}}' --set "
+                "'peers.1.leave={after_complete: {exponential: 10s}}' --seeds 1 --quiet "
+                "--jobs 2 --out " + out,
+                nullptr, &err),
+            0)
+      << err;
+  std::vector<std::string> rows = Lines(Read(out + "/sweep.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], "run,seed,peers.1.count," + std::string(kMetricsHeader) + "," + kClassHeader);
+  const std::string run = out + "/runs/peers.1.count=6__seed=1";
+  const YAML::Node s = YAML::LoadFile(run + "/summary.json");
+  const std::pair<const char*, const char*> over[] = {
+      {"leechers_time_avg", "leechers"},
+      {"seeds_time_avg", "seeds"},
+      {"seeds_from_leechers_time_avg", "seeds_from_leechers"},
+      {"upload_utilization_time_avg", "upload_utilization"},
+      {"availability_min_time_avg", "availability_min"},
+      {"availability_min_lowest", "lowest_availability_min"},
+      {"availability_entropy_time_avg", "availability_entropy"}};
+  for (const auto& [column, field] : over) {
+    EXPECT_EQ(Cell(rows[0], rows[2], column), s["over_time"][field].Scalar()) << column;
+    EXPECT_NE(Cell(rows[0], rows[2], column), "") << column;
+  }
+  EXPECT_EQ(Cell(rows[0], rows[2], "fluid_x"), s["fluid_model"]["leechers"].Scalar());
+  EXPECT_EQ(Cell(rows[0], rows[2], "fluid_y"), s["fluid_model"]["seeds"].Scalar());
+  EXPECT_EQ(Cell(rows[0], rows[2], "fluid_download_time_s"),
+            s["fluid_model"]["download_time_s"].Scalar());
+  EXPECT_NE(Cell(rows[0], rows[2], "fluid_x"), "");
+  for (const char* m : {"bytes_uploaded", "bytes_downloaded", "share_ratio"})
+    EXPECT_EQ(Cell(rows[0], rows[2], std::string("leecher_") + m), PerClass(run, "leecher", m))
+        << m;
+  EXPECT_NE(Cell(rows[0], rows[2], "leecher_bytes_downloaded"), "0");
+
+  // Without those fields (a summary.json of an older sim): empty cells.
+  std::string text = Read(run + "/summary.json");
+  const size_t at = text.find("  \"over_time\": ");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.erase(at, text.find("  \"events\"") - at);
+  std::ofstream(run + "/summary.json", std::ios::trunc) << text;
+  ASSERT_EQ(Sim("merge " + out, nullptr, &err), 0) << err;
+  std::vector<std::string> merged = Lines(Read(out + "/sweep.csv"));
+  EXPECT_EQ(merged[0], rows[0]);
+  EXPECT_EQ(merged[1], rows[1]);
+  for (const auto& [column, field] : over)
+    EXPECT_EQ(Cell(rows[0], merged[2], column), "") << column;
+  EXPECT_EQ(Cell(rows[0], merged[2], "completed"), Cell(rows[0], rows[2], "completed"));
 }
 
 TEST(SimSweep, ResultsDoNotDependOnJobs) {
@@ -1887,7 +1961,8 @@ TEST(SimSweep, TableHasColumnsPerClassThatDownloads) {
   EXPECT_EQ(rows[0], "run,seed,peers.2.count," + std::string(kMetricsHeader) + "," +
                          kClassHeader +
                          ",free.rider_completed,free.rider_leechers,free.rider_mean_completion_s,"
-                         "free.rider_median_completion_s");
+                         "free.rider_median_completion_s,free.rider_bytes_uploaded,"
+                         "free.rider_bytes_downloaded,free.rider_share_ratio");
   EXPECT_EQ(Cell(rows[0], rows[1], "free.rider_completed"), "0");
   EXPECT_EQ(Cell(rows[0], rows[1], "free.rider_leechers"), "0");
   EXPECT_EQ(Cell(rows[0], rows[1], "free.rider_mean_completion_s"), "");
