@@ -3,7 +3,8 @@
 
 Usage: compare.py DIR DIR... [--labels a,b,c] [--out OUTDIR]
 
-Writes into OUTDIR (default ./comparison): compare_overview.png (the four
+Writes into OUTDIR (default results/comparison, beside sim's own result
+folders): compare_overview.png (the four
 panels below on one page), compare_completion_cdf.png, compare_population.png,
 compare_entropy.png, compare_min_availability.png (on the overview only the
 CDF's legend names the runs: one colour per run throughout), and the key
@@ -49,7 +50,7 @@ COLUMNS = (
     ("p90_completion_s", "p90 dl (s)", "num"),
     ("makespan_s", "makespan (s)", "num"),
     ("kumar_ross_s", "K-R bound (s)", "num"),
-    ("efficiency", "efficiency", "frac"),
+    ("efficiency", "efficiency", "ratio"),  # 0.433, as sim and summary.json
     ("window_mean_upload_utilization", "upload util", "frac"),
     ("window_mean_availability_entropy", "entropy", "ratio"),
     ("window_mean_availability_min", "min copies", "num"),
@@ -365,8 +366,8 @@ def main():
     parser.add_argument("dirs", nargs="+", metavar="DIR")
     parser.add_argument("--labels", help="comma-separated, one per DIR "
                         "(default: folder names)")
-    parser.add_argument("--out", default="comparison",
-                        help="output folder (default: ./comparison)")
+    parser.add_argument("--out", default=os.path.join("results", "comparison"),
+                        help="output folder (default: results/comparison)")
     figures.add_output_options(parser)
     args = parser.parse_args()
     figures.set_output(args)

@@ -486,12 +486,24 @@ void SetDeadline(grpc::ClientContext* ctx) {
   ctx->set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
 }
 
+// What follows the last ": " of `message` (its innermost cause), or all of
+// it when that would be empty.
+std::string LastClause(const std::string& message) {
+  const size_t at = message.rfind(": ");
+  if (at == std::string::npos || at + 2 >= message.size()) return message;
+  return message.substr(at + 2);
+}
+
 std::string Describe(const std::string& target, const grpc::Status& s) {
   std::string why;
   switch (s.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      why = "unreachable (" + s.error_message() + ")";
+      // gRPC's text ("failed to connect to all addresses; last error:
+      // UNKNOWN: ipv4:127.0.0.1:7070: Failed to connect to remote host:
+      // Connection refused") ends with the cause; the likely fix is ours.
+      why = "unreachable (" + LastClause(s.error_message()) +
+            "; is `swarm tracker` running at that address?)";
       break;
     case grpc::StatusCode::UNIMPLEMENTED:
       // Another gRPC server, e.g. a peer's port given as --tracker: it

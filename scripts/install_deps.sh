@@ -40,5 +40,7 @@ if ((${#missing[@]})); then
   fi
   echo "swarmlab: installing missing Debian packages: ${missing[*]}" >&2
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Through env: sudo resets the environment, so a plain VAR=... prefix
+  # would not reach apt-get (and debconf could stop to ask a question).
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

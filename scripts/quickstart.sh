@@ -7,4 +7,6 @@ scripts/install_deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build build --target sim
 build/bin/sim run scenarios/flash_crowd.yaml --out results/flash_crowd --plot
+echo "For real swarms (swarm tracker | share | list | get), build the swarm tool too:"
+echo "  cmake --build build --target swarm"
 echo "Results and plots are in $PWD/results/flash_crowd/"

@@ -250,6 +250,7 @@ class Simulation::Impl {
   void Reallocate();
   bool Finished() const;
   double ProgressFraction() const;
+  double PayloadFraction() const;
   uint32_t StoreMessage(core::Message m);
   void Trace(uint32_t p, const char* what, const std::string& detail = "");
   std::string BlockText(const core::BlockRef& b) const;
@@ -372,7 +373,8 @@ RunResult Simulation::Impl::Run() {
     Dispatch(e);
     ++events;
     if (opt_.progress && (events & 0x3fff) == 0)
-      opt_.progress(Progress{now_, leechers_done_, leechers_total_, events, ProgressFraction()});
+      opt_.progress(Progress{now_, leechers_done_, leechers_total_, events, ProgressFraction(),
+                             PayloadFraction()});
   }
   Sample();
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -527,11 +529,14 @@ bool Simulation::Impl::Finished() const {
   return s_.stop.all_complete && leechers_done_ == leechers_total_;
 }
 
-double Simulation::Impl::ProgressFraction() const {
+double Simulation::Impl::PayloadFraction() const {
   double want = static_cast<double>(leechers_total_) * static_cast<double>(s_.file.size);
-  double bytes = want > 0 ? result_.stats.bytes_delivered / want : 0;
+  return want > 0 ? std::min(1.0, result_.stats.bytes_delivered / want) : 0;
+}
+
+double Simulation::Impl::ProgressFraction() const {
   double time = now_.seconds() / s_.stop.max_time.seconds();
-  return std::min(1.0, std::max(bytes, time));
+  return std::min(1.0, std::max(PayloadFraction(), time));
 }
 
 void Simulation::Impl::Reallocate() {

@@ -45,9 +45,11 @@ struct Progress {
   uint32_t done = 0;      // leechers completed or gone
   uint32_t leechers = 0;  // leechers in the whole run
   uint64_t events = 0;
-  // Rough fraction of the run done, for an ETA: the larger of payload
-  // delivered / (leechers x file size) and simulated time / max_time.
+  // Rough fraction of the run done, for an ETA: the larger of `payload`
+  // and simulated time / max_time.
   double fraction = 0;
+  // Payload delivered / (leechers x file size).
+  double payload = 0;
 };
 
 struct SimOptions {

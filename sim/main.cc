@@ -18,6 +18,7 @@
 #include "sim/cli_common.h"
 #include "sim/run_command.h"
 #include "sim/scenario_commands.h"
+#include "sim/scenario_yaml.h"
 #include "sim/sweep_cli.h"
 
 namespace {
@@ -75,6 +76,67 @@ bool KnownSubcommand(const CLI::App& app, int argc, char** argv) {
   return found;
 }
 
+// The subcommand CLI11 parsed (the last one chosen), or null.
+const CLI::App* ChosenSubcommand(const CLI::App& app) {
+  const std::vector<CLI::App*> chosen = app.get_subcommands();
+  return chosen.empty() ? nullptr : chosen.back();
+}
+
+// "--seeds=3" -> "--seeds"; "" for what is not an option.
+std::string OptionName(const std::string& arg) {
+  if (arg.size() < 2 || arg[0] != '-' || arg == "--") return "";
+  return arg.substr(0, arg.find('='));
+}
+
+// What to say about the unknown option `name` of `sub`: the option of
+// `sub` it is likely a slip for, and the subcommand it belongs to when
+// another one has it (`sim run --seeds 3`: sim sweep's).
+std::string UnknownOptionText(const CLI::App& app, const CLI::App& sub, const std::string& name) {
+  std::vector<std::string> known;
+  for (const CLI::Option* o : sub.get_options())
+    for (const std::string& l : o->get_lnames()) known.push_back("--" + l);
+  std::string text = "unknown option " + name;
+  std::vector<std::string> hints;
+  if (const std::string close = swarm::sim::ClosestName(name, known); !close.empty())
+    hints.push_back("did you mean " + close + "?");
+  std::vector<std::string> owners;
+  for (const CLI::App* other : app.get_subcommands({})) {
+    if (other != &sub && other->get_option_no_throw(name) != nullptr)
+      owners.push_back("sim " + other->get_name());
+  }
+  if (!owners.empty()) {
+    std::string list;
+    for (size_t i = 0; i < owners.size(); ++i)
+      list += (i == 0 ? "" : i + 1 == owners.size() ? " and " : ", ") + owners[i];
+    hints.push_back(name + " is an option of " + list);
+  }
+  for (size_t i = 0; i < hints.size(); ++i) text += (i ? "; " : " (") + hints[i];
+  return hints.empty() ? text : text + ")";
+}
+
+// CLI11's own text for a bad command line names neither sim nor the
+// subcommand ("The following arguments were not expected: 3 --seeds")
+// and suggests nothing: say "sim run: unknown option --seeds (did you mean
+// --seed?; --seeds is an option of sim sweep)", one line per unknown
+// option, and where to read more. --help and --version print as CLI11 does.
+int ReportParseError(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  if (e.get_exit_code() == 0) return app.exit(e);
+  const CLI::App* sub = ChosenSubcommand(app);
+  const std::string who = sub ? "sim " + sub->get_name() : std::string("sim");
+  std::vector<std::string> lines;
+  if (sub && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+    for (int i = 2; i < argc; ++i) {
+      const std::string name = OptionName(argv[i]);
+      if (!name.empty() && sub->get_option_no_throw(name) == nullptr)
+        lines.push_back(UnknownOptionText(app, *sub, name));
+    }
+  }
+  if (lines.empty()) lines.push_back(e.what());
+  for (const std::string& line : lines) std::cerr << who << ": " << line << "\n";
+  std::cerr << "(see " << who << " --help)\n";
+  return kUserError;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,8 +157,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : kUserError;
+    return ReportParseError(app, e, argc, argv);
   }
   if (*run) {
     swarm::sim::ReexecWithHugePages(argv);  // returns at once after the re-exec

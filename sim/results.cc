@@ -447,6 +447,14 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
   if (sum.bounds.piece_granular_s)
     o << "   piece-granular " << Fixed(*sum.bounds.piece_granular_s, 1) << " s";
   o << "\n";
+  // Where the Qiu-Srikant model applies (the summary.json fluid_model):
+  // its steady-state download time, to set against the mean above.
+  if (auto f = SwarmFluidSteadyState(s)) {
+    o << "  fluid model    download time " << Fixed(f->state.download_time_s, 1)
+      << " s (Qiu-Srikant steady state, " << theory::FluidRegimeName(f->state.regime)
+      << "; leechers " << Fixed(f->state.leechers, 1) << ", seeds " << Fixed(f->state.seeds, 1)
+      << ")\n";
+  }
   o << "  efficiency     "
     << (sum.efficiency     ? Fixed(*sum.efficiency, 3)
         : sum.kept_arriving ? "- (leechers kept arriving: not a flash crowd)"

@@ -19,7 +19,10 @@ const MadeByRun* g_made = nullptr;
 
 extern "C" void RemoveWhatTheRunMade(int sig) {
   // Only async-signal-safe calls here.
-  if (g_made) RemoveMade(*g_made);
+  if (g_made) {
+    RemoveMade(*g_made);
+    ReportInterrupt(*g_made, sig);
+  }
   ::signal(sig, SIG_DFL);
   ::raise(sig);  // so the shell sees the signal (exit status 128 + sig)
 }
@@ -38,6 +41,24 @@ std::vector<std::string> FoldersToMake(const std::string& out_dir,
   return missing;
 }
 
+// Appends to stderr; async-signal-safe (a message cut short is let be).
+void Say(const char* text) { (void)!::write(STDERR_FILENO, text, std::strlen(text)); }
+
+// `tenths` / 10 with one decimal, e.g. "180.1"; async-signal-safe.
+void SayTenths(int64_t tenths) {
+  char buf[24];
+  char* p = buf + sizeof buf;
+  *--p = '\0';
+  *--p = static_cast<char>('0' + tenths % 10);
+  *--p = '.';
+  int64_t whole = tenths / 10;
+  do {
+    *--p = static_cast<char>('0' + whole % 10);
+    whole /= 10;
+  } while (whole > 0);
+  Say(p);
+}
+
 }  // namespace
 
 MadeByRun::MadeByRun(const std::string& out_dir, const std::string& trace_file)
@@ -47,6 +68,11 @@ MadeByRun::MadeByRun(const std::string& out_dir, const std::string& trace_file)
   const std::vector<std::string> missing = FoldersToMake(out_dir, trace_dir);
   dirs = std::vector<Owned>(missing.size());
   for (size_t i = 0; i < missing.size(); ++i) dirs[i].path = missing[i];
+  this->out_dir = out_dir;
+  const std::vector<std::string> out_missing = MissingFolders(out_dir);
+  for (const Owned& d : dirs)
+    if (!out_missing.empty() && d.path == out_missing.front()) out_folder = &d;
+  stderr_is_tty = ::isatty(STDERR_FILENO);
   trace.path = trace_file;
   for (size_t i = 0; i < std::size(kResultFiles); ++i) {
     const std::filesystem::path f = std::filesystem::path(out_dir) / kResultFiles[i];
@@ -107,6 +133,48 @@ void RemoveMade(const MadeByRun& made) {
   if (made.trace.StillThere()) ::unlink(made.trace.path.c_str());
   for (const Owned& d : made.dirs)
     if (d.StillThere()) ::rmdir(d.path.c_str());
+}
+
+void ReportInterrupt(const MadeByRun& made, int sig) {
+  if (made.stderr_is_tty) Say("\r\033[K");  // over the progress line
+  const char* out = made.out_dir.c_str();
+  Say("sim run: ");
+  if (made.summary && made.summary->StillThere()) {
+    Say(StopSignalName(sig));
+    Say(" after the results were written; ");
+    Say(out);
+    Say(" is complete\n");
+    return;
+  }
+  Say("interrupted by ");
+  Say(StopSignalName(sig));
+  const bool writing = made.phase == MadeByRun::kWriting;
+  if (made.phase == MadeByRun::kRunning) {
+    Say(" at sim time ");
+    SayTenths(made.sim_tenths.load(std::memory_order_relaxed));
+    Say(" s");
+  } else if (made.phase == MadeByRun::kSetup) {
+    Say(" before the run began");
+  } else {
+    Say(" while writing the results");
+  }
+  Say(writing ? "; none kept (" : "; nothing written (");
+  struct stat st;
+  const bool out_there = ::lstat(made.out_dir.c_str(), &st) == 0;
+  if (made.out_folder && made.out_folder->known && !out_there) {
+    Say("removed ");
+    Say(out);
+  } else if (made.out_folder && made.out_folder->known) {
+    Say(out);
+    Say(" stays: files this run did not write are in it");
+  } else if (writing && made.had_earlier_results) {
+    Say(out);
+    Say(" keeps the earlier run's files this run had not yet replaced, less its summary.json");
+  } else {
+    Say(out);
+    Say(" is as it was");
+  }
+  Say(")\n");
 }
 
 RemoveOnInterrupt::RemoveOnInterrupt(const MadeByRun* made) : scope_(RemoveWhatTheRunMade) {

@@ -66,7 +66,21 @@ struct MadeByRun {
   // Records the result file `name` (one of kResultFiles) as this run's.
   void RecordResult(const char* name, const struct stat& st);
 
+  // What the run is doing, for the line an interrupt prints.
+  enum Phase : sig_atomic_t { kSetup, kRunning, kWriting };
+  // Set by the run as it goes (from the thread that runs it).
+  void SetPhase(Phase p) { phase = p; }
+  void SetSimTime(double seconds) {
+    sim_tenths.store(static_cast<int64_t>(seconds * 10), std::memory_order_relaxed);
+  }
+
+  std::string out_dir;  // as given, for messages
   std::vector<Owned> dirs;  // candidates: those missing before the run
+  const Owned* out_folder = nullptr;  // in dirs: --out's folder, when it was missing
+  volatile sig_atomic_t phase = kSetup;
+  std::atomic<int64_t> sim_tenths{0};  // simulated time reached, in 0.1 s
+  bool stderr_is_tty = false;  // then a progress line may need blanking
+  bool had_earlier_results = false;  // --out held an earlier run's result files
   Owned trace;
   std::string trace_dir;  // the trace's folder, absolute; "" without a trace
   std::vector<Owned> results;  // as kResultFiles
@@ -77,6 +91,11 @@ struct MadeByRun {
 // Removes what `made` says the run made, unless its summary.json is in
 // place (the run is complete and stays). Async-signal-safe.
 void RemoveMade(const MadeByRun& made);
+
+// Writes to stderr, after RemoveMade, one line on what an interrupt by
+// `sig` left: "sim run: interrupted by SIGINT at sim time 180.1 s; nothing
+// written (removed results/fc)". Async-signal-safe.
+void ReportInterrupt(const MadeByRun& made, int sig);
 
 // While it exists, a stop signal removes what the run made and ends sim by
 // the signal (StopSignalScope: one ignored when sim started stays

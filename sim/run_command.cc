@@ -107,18 +107,22 @@ bool CloseTrace(const std::string& trace_file, std::ofstream& trace) {
   return false;
 }
 
+// Whether `out_dir` holds an earlier run's results: any of the result
+// files marks one, also a run whose rewrite failed part-way
+// (WriteResultFolder removes its summary.json first).
+bool HoldsEarlierRun(const std::string& out_dir) {
+  for (const char* name : kResultFiles) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::path(out_dir) / name, ec)) return true;
+  }
+  return false;
+}
+
 // A folder of an earlier run keeps no plot of it beside these results
 // (--plot makes them anew). Only the files sim writes: a result folder is
 // rewritten, not emptied (sim sweep redoes its runs in their folders).
-// Any of the result files marks an earlier run, also one whose rewrite
-// failed part-way (WriteResultFolder removes its summary.json first).
 void RemoveEarlierPlots(const std::string& out_dir) {
-  bool earlier_run = false;
-  for (const char* name : kResultFiles) {
-    std::error_code ec;
-    earlier_run = earlier_run || std::filesystem::exists(std::filesystem::path(out_dir) / name, ec);
-  }
-  if (!earlier_run) return;
+  if (!HoldsEarlierRun(out_dir)) return;
   for (const char* name : kPlotFiles) {
     std::error_code ec;
     std::filesystem::remove(std::filesystem::path(out_dir) / name, ec);
@@ -156,6 +160,12 @@ int RunCommand(const RunFlags& f) {
   if (!OutputsAllowed(out_dir, f)) return kUserError;
   // Interrupted (Ctrl-C, kill), the run leaves nothing it made itself.
   MadeByRun made(out_dir, f.trace_file);
+  made.had_earlier_results = HoldsEarlierRun(out_dir);
+  // Said before the run, not after: a run may take long, and the default
+  // folder (results/NAME-seedN) does not tell --set variants apart.
+  if (made.had_earlier_results)
+    std::cerr << "sim run: " << out_dir
+              << " holds an earlier run's results; this run replaces them\n";
   RemoveOnInterrupt remove_on_interrupt(&made);
   // Until the run starts, a failure is a bad flag: nothing run, nothing written.
   if (!MakeOutputFolders(made, out_dir)) return kUserError;
@@ -164,9 +174,14 @@ int RunCommand(const RunFlags& f) {
   SimOptions options;
   if (trace.is_open()) options.trace = &trace;
   ProgressLine progress(!f.quiet && isatty(STDERR_FILENO));
-  options.progress = [&](const Progress& p) { progress.Update(p); };
+  options.progress = [&](const Progress& p) {
+    made.SetSimTime(p.now.seconds());
+    progress.Update(p);
+  };
   Simulation sim(*s, options);
+  made.SetPhase(MadeByRun::kRunning);
   const RunResult r = sim.Run();
+  made.SetPhase(MadeByRun::kWriting);
   progress.Finish();
   if (!CloseTrace(f.trace_file, trace)) return kCommandFailed;
   RemoveEarlierPlots(out_dir);

@@ -30,13 +30,29 @@ bool RunPlotCommand(const std::vector<std::string>& argv, const std::string& out
 
 }  // namespace
 
-bool PlotRunFolder(const std::string& out_dir, const std::string& trace_file, uint32_t pieces) {
-  const std::string analysis = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/";
-  std::string script = analysis + "plot_run.py";
-  if (!std::filesystem::exists(script)) {
-    std::cerr << "--plot: " << script << " not found (analysis/ not built yet)\n";
-    return false;
+std::optional<std::string> PlotScript(const std::string& name, const std::string& who) {
+  namespace fs = std::filesystem;
+  const std::string source = SWARMLAB_SOURCE_DIR;
+  const std::string script = source + "/analysis/" + name;
+  std::error_code ec;
+  if (!fs::exists(script, ec)) {
+    std::cerr << who << ": --plot: " << script << " not found: sim runs the plot scripts of "
+              << "the source tree it was built from (" << source << "), which has moved or "
+              << "lost analysis/; run analysis/" << name << " from a checkout instead\n";
+    return std::nullopt;
   }
+  const fs::path here = fs::path("analysis") / name;
+  if (fs::exists(here, ec) && !fs::equivalent(here, script, ec)) {
+    std::cerr << who << ": --plot runs " << script << " (of the tree sim was built from), not "
+              << here.string() << " in this folder\n";
+  }
+  return script;
+}
+
+bool PlotRunFolder(const std::string& out_dir, const std::string& trace_file, uint32_t pieces) {
+  const std::optional<std::string> script = PlotScript("plot_run.py", "sim run");
+  if (!script) return false;
+  const std::string analysis = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/";
   const ChildOutcome has_matplotlib =
       RunStoppably({"/usr/bin/python3", "-c", "import matplotlib"}, true);
   if (has_matplotlib.stopped_by) EndPlotBySignal(has_matplotlib.stopped_by, out_dir);
@@ -46,7 +62,7 @@ bool PlotRunFolder(const std::string& out_dir, const std::string& trace_file, ui
     return false;
   }
   // Run directly (no shell): any folder name reaches the script as it is.
-  if (!RunPlotCommand({"/usr/bin/python3", script, out_dir}, out_dir)) return false;
+  if (!RunPlotCommand({"/usr/bin/python3", *script, out_dir}, out_dir)) return false;
   if (trace_file.empty()) return true;
   return RunPlotCommand({"/usr/bin/python3", analysis + "plot_pieces.py", trace_file, "--pieces",
                          std::to_string(pieces), "--out", out_dir + "/pieces.png"},

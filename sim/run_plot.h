@@ -7,9 +7,17 @@
 #define SWARM_SIM_RUN_PLOT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace swarm::sim {
+
+// The path of analysis/NAME in the source tree sim was built from (the
+// scripts that match its result files), or nullopt after saying on stderr
+// that it is missing and why. `who` starts the messages ("sim run"). When
+// the working folder holds an analysis/NAME of its own (another checkout),
+// says on stderr which of the two --plot runs.
+std::optional<std::string> PlotScript(const std::string& name, const std::string& who);
 
 // Plots `out_dir` (and `trace_file` of a run with `pieces` pieces, unless
 // it is empty, into out_dir/pieces.png). Returns false, after saying why on

@@ -1,8 +1,12 @@
 #include "sim/scenario_commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
+#include "core/units.h"
 #include "sim/bounds.h"
 #include "sim/cli_common.h"
 #include "sim/memory_estimate.h"
@@ -27,6 +31,30 @@ void PrintFluid(const Scenario& s) {
                 name, theory::FluidRegimeName(f.state.regime), f.state.leechers,
                 f.state.seeds, f.state.download_time_s);
   }
+}
+
+// Why the piece-granular bound does not apply (it takes one seed and
+// every leecher uploading at the seed's rate): "one seed uploads 10Mbit/s,
+// the leechers 1Mbit/s". Uploads as the bounds count them (a free-rider's
+// and a polluter's are 0).
+std::string WhyNoPieceGranular(const Scenario& s) {
+  const theory::DistributionProblem p = ToDistributionProblem(s);
+  if (p.leechers.empty()) return "no leechers";
+  if (p.seed_uploads.size() != 1)
+    return "it needs exactly one seed; this scenario has " +
+           std::to_string(p.seed_uploads.size());
+  std::vector<double> rates;  // bytes/s: the leechers' uploads, distinct
+  for (const theory::LeecherCapacity& l : p.leechers) {
+    const double r = l.upload.bytes_per_second();
+    if (std::find(rates.begin(), rates.end(), r) == rates.end()) rates.push_back(r);
+  }
+  std::sort(rates.begin(), rates.end());
+  std::string list;
+  for (size_t i = 0; i < rates.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == rates.size() ? " and " : ", ") +
+            core::FormatRate(core::Rate::BytesPerSecond(rates[i]));
+  return "it needs every leecher to upload at the seed's rate; the seed uploads " +
+         core::FormatRate(p.seed_uploads[0]) + ", leechers " + list;
 }
 
 }  // namespace
@@ -75,7 +103,7 @@ int BoundsCommand(const std::string& file, const std::vector<std::string>& sets)
                                           : " (a reference, not a bound: leechers download "
                                             "faster than they upload; docs/theory.md)");
   } else
-    std::printf("  piece-granular       n/a (needs one seed and equal uploads)\n");
+    std::printf("  piece-granular       n/a (%s)\n", WhyNoPieceGranular(*s).c_str());
   PrintFluid(*s);
   return 0;
 }

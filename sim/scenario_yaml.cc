@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -279,6 +281,10 @@ bool Bool(const YAML::Node& n, const std::string& f) {
   Fail(n, f, "expected true or false, got '" + s + "'");
 }
 
+bool IsDigits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
 // A YAML mapping whose keys must all be known.
 class MapReader {
  public:
@@ -299,6 +305,19 @@ class MapReader {
         Fail(it->first, field,
              "YAML merge keys (<<) are not supported: write the fields out, or "
              "vary them with --set");
+      }
+      if (!ok && it != n.begin() && IsDigits(key) && it->second.IsNull()) {
+        // `count: 1,000` inside {...}: the comma ends the field, and 000
+        // reads as a field of its own.
+        auto before = n.begin();
+        for (auto next = std::next(before); next != it; ++next) before = next;
+        if (before->second.IsScalar() && IsDigits(before->second.Scalar())) {
+          const std::string number = before->second.Scalar() + "," + key;
+          Fail(it->first, Join(path_, before->first.Scalar()),
+               number + " reads as " + before->second.Scalar() + " and a field named '" + key +
+                   "': inside {...} a comma separates fields; write " +
+                   before->second.Scalar() + key);
+        }
       }
       if (!ok) {
         const std::string close = Closest(key, {allowed.begin(), allowed.end()});
@@ -1082,8 +1101,14 @@ std::variant<Scenario, ScenarioLoadError> LoadScenario(
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     return ScenarioLoadError{path + ": is a directory, not a scenario file"};
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return ScenarioLoadError{path + ": cannot open file"};
+  if (!in) {
+    // The stream keeps no reason; the open(2) under it left one in errno.
+    const int err = errno;
+    return ScenarioLoadError{path + ": cannot open file" +
+                             (err ? std::string(": ") + std::strerror(err) : std::string())};
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   return ParseScenario(path, ss.str(), overrides);
@@ -1297,6 +1322,10 @@ std::string EmitScenario(const Scenario& s) {
   }
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
+}
+
+std::string ClosestName(const std::string& key, const std::vector<std::string>& known) {
+  return Closest(key, known);
 }
 
 }  // namespace swarm::sim

@@ -35,6 +35,10 @@ std::variant<Scenario, ScenarioLoadError> LoadScenario(
 
 std::string EmitScenario(const Scenario& s);
 
+// The one name in `known` that `key` is most likely a slip for (a field,
+// a class, a flag), or "" when none is clearly nearest.
+std::string ClosestName(const std::string& key, const std::vector<std::string>& known);
+
 }  // namespace swarm::sim
 
 #endif  // SWARM_SIM_SCENARIO_YAML_H_

@@ -1,6 +1,7 @@
 #include "sim/stop_signals.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 
 #include <atomic>
 #include <cerrno>
@@ -49,6 +50,12 @@ const char* StopSignalName(int sig) {
                           : "a signal";
 }
 
+void TerminateWithParent(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // Died between the fork and the prctl: no signal will come.
+  if (::getppid() != parent) _exit(128 + SIGTERM);
+}
+
 ChildOutcome RunStoppably(const std::vector<std::string>& argv, bool quiet_stderr) {
   ChildOutcome out;
   std::vector<char*> args;
@@ -62,8 +69,10 @@ ChildOutcome RunStoppably(const std::vector<std::string>& argv, bool quiet_stder
   g_stoppable_child = 0;
   StopSignalScope scope(StopTheChild);
   SigchldNotIgnored sigchld;
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
+    TerminateWithParent(parent);
     struct sigaction sa = {};
     for (int sig : kStopSignals) {
       struct sigaction now;

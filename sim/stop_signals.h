@@ -74,6 +74,13 @@ class StopSignalScope {
 
 const char* StopSignalName(int sig);
 
+// In a child just forked from `parent` (its getpid() before the fork),
+// before exec: the kernel sends the child SIGTERM when the parent dies, so
+// that a `kill -9` of sim sweep or sim run does not leave its runs or plot
+// scripts going on without it; if the parent died already, the child ends
+// at once. The setting survives exec. Async-signal-safe.
+void TerminateWithParent(pid_t parent);
+
 // How a program run by RunStoppably ended.
 struct ChildOutcome {
   bool started = false;  // false: fork or exec failed

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "sim/cli_common.h"
+#include "sim/run_plot.h"
 #include "sim/stop_signals.h"
 #include "sim/sweep.h"
 
@@ -82,11 +83,9 @@ std::optional<std::string> PlotOptionsProblem(const CLI::App& app, bool has_plot
 }
 
 int PlotSweepTable(const std::string& csv, const PlotSpec& p) {
-  std::string script = std::string(SWARMLAB_SOURCE_DIR) + "/analysis/plot_sweep.py";
-  if (!std::filesystem::exists(script)) {
-    std::cerr << "--plot: " << script << " not found\n";
-    return kCommandFailed;
-  }
+  const std::optional<std::string> found = PlotScript("plot_sweep.py", "sim sweep");
+  if (!found) return kCommandFailed;
+  const std::string& script = *found;
   auto stopped = [&](int sig) {
     std::cerr << "sim: --plot stopped by " << StopSignalName(sig) << "; " << csv
               << " is complete, the plot is not\n";

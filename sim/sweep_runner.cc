@@ -87,8 +87,10 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
   // forwarded to it would only run the sweep's handler, in the child, and
   // be lost at exec: the run would go on. So they wait, blocked.
   BlockStopSignals blocked;
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {  // child: only async-signal-safe calls until exec
+    TerminateWithParent(parent);
     struct sigaction dfl = {};
     dfl.sa_handler = SIG_DFL;
     for (int sig : kStopSignals) {

@@ -56,7 +56,12 @@ std::optional<std::string> UnshareableFile(const std::string& path, core::Bytes 
   const int stat_errno = errno;
   ::close(fd);
   if (!stat_ok) return "cannot stat " + path + ": " + std::strerror(stat_errno);
-  if (S_ISDIR(st.st_mode)) return path + " is a directory, not a file";
+  if (S_ISDIR(st.st_mode)) {
+    std::string glob = path;
+    while (glob.size() > 1 && glob.back() == '/') glob.pop_back();
+    return path + " is a directory, not a file (to share the files in it: swarm share " + glob +
+           "/*)";
+  }
   if (!S_ISREG(st.st_mode)) return path + " is not a regular file";
   if (st.st_size == 0) return path + " is empty: nothing to share";
   // Refused before hours of hashing rather than by the peer's allocation

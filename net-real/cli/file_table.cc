@@ -1,5 +1,8 @@
 #include "net-real/cli/file_table.h"
 
+#include <locale.h>
+#include <wchar.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -37,10 +40,20 @@ std::string PrintableName(std::string_view name) {
 }
 
 size_t DisplayWidth(std::string_view text) {
-  // One per code point: count every byte that does not continue a sequence.
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char ch) {
-    return (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
-  }));
+  // glibc's C.UTF-8 is built into the library (2.35 and later): no locale
+  // files, no LANG needed. Made once; never freed.
+  static const locale_t utf8 = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{});
+  const locale_t before = utf8 ? ::uselocale(utf8) : locale_t{};
+  size_t width = 0;
+  for (size_t i = 0; i < text.size();) {
+    char32_t c = 0;
+    const size_t len = core::Utf8DecodeOne(text, i, &c);
+    const int w = utf8 ? ::wcwidth(static_cast<wchar_t>(c)) : 1;
+    width += w < 0 ? 1 : static_cast<size_t>(w);  // a character glibc cannot place: one
+    i += len == 0 ? 1 : len;
+  }
+  if (utf8) ::uselocale(before);
+  return width;
 }
 
 std::string FormatFileTable(const std::vector<core::FileEntry>& files) {

@@ -19,14 +19,12 @@ namespace swarm::net::cli {
 // part of well-formed UTF-8. Everything else passes unchanged.
 std::string PrintableName(std::string_view name);
 
-// The columns `text` takes on a terminal, counted as one per code point.
+// The columns `text` takes on a terminal: glibc's wcwidth under its
+// built-in C.UTF-8 locale, whatever the environment's, so East Asian wide
+// characters and most emoji count two and combining marks none (a
+// terminal whose own tables differ may still shift a row by a column).
+// One per code point if that locale cannot be had.
 // REQUIRES: well-formed UTF-8 (PrintableName's output).
-// Code points are an approximation: East Asian wide characters and most
-// emoji take two columns and combining marks none, so a name holding those
-// still shifts its row by that much. Getting them right would need the
-// terminal's own width tables (wcwidth and a UTF-8 locale, which a
-// script's environment may lack); plain accented and non-Latin alphabets,
-// the common case, come out exact.
 size_t DisplayWidth(std::string_view text);
 
 // The whole listing: a header, then one line per file (name, size, pieces,

@@ -131,6 +131,25 @@ std::optional<int> CheckGetFlags(const std::string& name, const std::string& out
   return std::nullopt;
 }
 
+// Says at once when the tracker lists no seed for the file (its sharer
+// stopped, say): the download can only wait, and without this the first
+// word of it came after 30 s of silence. One listing, no retries: when it
+// fails, nothing is said.
+void WarnIfNoSeed(TrackerClient& client, const std::string& tracker, const std::string& name,
+                  const core::InfoHash& info_hash) {
+  std::string error;
+  const auto files = client.ListFiles(&error);
+  if (!files) return;
+  for (const core::FileEntry& f : *files) {
+    if (f.info_hash != info_hash || f.seeds > 0) continue;
+    Log(LogLevel::kWarn, "tracker " + tracker + " lists no seed for '" + name + "' now (" +
+                             std::to_string(f.leechers) +
+                             (f.leechers == 1 ? " leecher" : " leechers") +
+                             "): the download waits until a peer with the missing pieces "
+                             "announces (is its `swarm share` still running?)");
+  }
+}
+
 // Asks the tracker for `name` (with the usual retries) and checks what it
 // lists against the request before anything is written.
 std::optional<int> LookUpTorrent(TrackerClient& client, const std::string& tracker,
@@ -178,6 +197,7 @@ std::optional<int> LookUpTorrent(TrackerClient& client, const std::string& track
                               " (a larger --block-size makes fewer blocks)");
     return 1;
   }
+  WarnIfNoSeed(client, tracker, name, (*info)->info_hash());
   return std::nullopt;
 }
 

@@ -39,6 +39,22 @@ class CompareTest(helpers.TempDirTest):
                       "the Kumar–Ross bound (or of the piece-granular bound, "
                       "when larger)): efficiency n/a", r.stdout)
 
+    def test_default_out_is_under_results_and_efficiency_a_ratio(self):
+        # Without --out the figures went to ./comparison (in a checkout:
+        # the repository root, not ignored by git); efficiency read "43%"
+        # where sim and summary.json say 0.433.
+        r = helpers.run_script("compare.py", self.a, self.b, cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = os.path.join(self.tmp, "results", "comparison")
+        self.assertTrue(os.path.isfile(os.path.join(out, "compare.csv")))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "comparison")))
+        self.assertIn("figures and table written to results/comparison/",
+                      r.stdout)
+        with open(os.path.join(out, "compare.csv")) as f:
+            eff = float(next(csv.DictReader(f))["efficiency"])
+        self.assertIn(f"{eff:.3f}", r.stdout)
+        self.assertNotIn(f"{eff:.0%}", r.stdout)
+
     def test_figures_and_tables(self):
         r = helpers.run_script("compare.py", self.a, self.b, "--labels",
                                "rarest_first,random", "--out", self.out)
@@ -336,7 +352,7 @@ class CompareTest(helpers.TempDirTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("rarest", r.stdout)
         self.assertTrue(os.path.isfile(os.path.join(
-            self.tmp, "comparison", "compare.md")))
+            self.tmp, "results", "comparison", "compare.md")))
 
     def test_default_labels_drop_what_sweep_runs_share(self):
         import compare

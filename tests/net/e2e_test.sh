@@ -129,6 +129,13 @@ swarm)
   wait "$SHARE_PID" || fail "share did not exit cleanly on SIGINT"
   "$SWARM" list --tracker "$TRACKER" > list.out
   grep -Eq '^payload\.bin +32\.0 MiB +128 +0 +0 +[0-9a-f]{16}$' list.out || { cat list.out; fail "tracker still lists peers"; }
+  # A get of the file now (no seed listed) says so at once; it used to say
+  # nothing for 30 s. Stopped after 4 s (SIGINT, exit code 130).
+  RC=0
+  timeout --preserve-status -s INT 4 "$SWARM" get payload.bin --tracker "$TRACKER" --out noseed --listen 127.0.0.1:0 \
+    > noseed.out 2> noseed.err || RC=$?
+  (( RC == 130 )) && grep -qF "tracker $TRACKER lists no seed for 'payload.bin' now (0 leechers)" noseed.err \
+    || { cat noseed.err; fail "get with no seed listed: rc $RC, or no word of it"; }
   ;;
 resume)
   # Pieces of the payload already in the partial file, counted by content:
@@ -254,7 +261,9 @@ cli)
   RC=0
   "$SWARM" share payload.bin --tracker 127.0.0.1:1 --tracker-retries 2 \
     > unreach.out 2> unreach.err || RC=$?
-  (( RC == 1 )) && grep -q "tracker 127.0.0.1:1: unreachable.*; retry 1/1 in 1s" unreach.err \
+  # The reason is gRPC's innermost cause and a hint, not its whole text
+  # ("failed to connect to all addresses; last error: UNKNOWN: ipv4:...").
+  (( RC == 1 )) && grep -q "tracker 127.0.0.1:1: unreachable (Connection refused; is \`swarm tracker\` running at that address?); retry 1/1 in 1s" unreach.err \
     && grep -q "unreachable.*; giving up" unreach.err || { cat unreach.err; fail "share, unreachable tracker: rc $RC"; }
   grep -q "hashed" unreach.err && { cat unreach.err; fail "share hashed before finding the tracker unreachable"; }
   # Ctrl-C while share hashes (a sparse 64 GiB file: minutes of hashing)
@@ -317,7 +326,8 @@ cli)
     || { cat miss.err; fail "share of a missing FILE: rc $RC (hashed first?)"; }
   RC=0
   "$SWARM" share dup_a --tracker "$TRACKER" > dir.out 2> dir.err || RC=$?
-  (( RC == 2 )) && grep -q "dup_a is a directory, not a file" dir.err || { cat dir.err; fail "share of a directory: rc $RC"; }
+  (( RC == 2 )) && grep -qF "dup_a is a directory, not a file (to share the files in it: swarm share dup_a/*)" dir.err \
+    || { cat dir.err; fail "share of a directory: rc $RC"; }
   # An unknown subcommand is named; an empty --out is refused by name.
   RC=0
   "$SWARM" frob > frob.out 2> frob.err || RC=$?

@@ -60,12 +60,23 @@ TEST(PrintableNameTest, ReplacesMalformedBytesOneByOne) {
   EXPECT_EQ(PrintableName("\xe6\x97" "x"), "??x");       // cut short before ASCII
 }
 
-TEST(DisplayWidthTest, CountsCodePoints) {
+// Terminal columns, not code points (it counted 7 for the Japanese name
+// and 1 for the emoji, so `swarm list` rows with such names stuck out).
+TEST(DisplayWidthTest, CountsTerminalColumns) {
   EXPECT_EQ(DisplayWidth(""), 0u);
   EXPECT_EQ(DisplayWidth("movie.bin"), 9u);
   EXPECT_EQ(DisplayWidth("caf\u00e9"), 4u);                 // 5 bytes
-  EXPECT_EQ(DisplayWidth("\u65e5\u672c\u8a9e.txt"), 7u);   // 13 bytes
-  EXPECT_EQ(DisplayWidth("\U0001F600"), 1u);                // 4 bytes
+  EXPECT_EQ(DisplayWidth("cafe\u0301"), 4u);                // e + combining acute
+  EXPECT_EQ(DisplayWidth("\u65e5\u672c\u8a9e.txt"), 10u);  // 13 bytes, 3 wide
+  EXPECT_EQ(DisplayWidth("\U0001F600"), 2u);                // 4 bytes, wide
+}
+
+// A row with wide characters is padded to the same columns as one without.
+TEST(FormatFileTableTest, WideNamesArePaddedByColumns) {
+  const auto lines = Lines(FormatFileTable({Entry("\u65e5\u672c\u8a9e.txt"), Entry("abcdefghij")}));
+  ASSERT_EQ(lines.size(), 3u);
+  // 10 columns each: the same padding after both names.
+  EXPECT_EQ(lines[1].substr(std::string("\u65e5\u672c\u8a9e.txt").size()), lines[2].substr(10));
 }
 
 // Every line of the table is as wide as the header, whatever the names.

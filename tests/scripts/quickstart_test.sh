@@ -22,7 +22,11 @@ printf '#!/bin/sh\nwhile [ "$1" != --out ]; do shift; done\nmkdir -p "$2"\n' \
 chmod +x "$repo/scripts"/*.sh "$work/bin/cmake" "$repo/build/bin/sim"
 
 cd "$work/elsewhere"
-last=$(PATH="$work/bin:$PATH" bash "$repo/scripts/quickstart.sh" | tail -n 1)
+PATH="$work/bin:$PATH" bash "$repo/scripts/quickstart.sh" > "$work/out"
+last=$(tail -n 1 "$work/out")
+# It builds only sim: it says how to build swarm, which the README's
+# real-swarm commands need (they failed after the quickstart).
+grep -qx "  cmake --build build --target swarm" "$work/out" || fail "no hint to build swarm: $(cat "$work/out")"
 named=${last#Results and plots are in }
 [[ $named == /* ]] || fail "not an absolute path: '$last'"
 [[ -d $named && $named -ef $repo/results/flash_crowd ]] ||

@@ -178,6 +178,39 @@ TEST(CliInterrupt, KeepsResultsAnotherRunWroteIntoTheFolderItMade) {
   fs::remove_all(base);
 }
 
+// Ctrl-C during the run says in one line when it came and what it left
+// (sim used to end without a word, its new folder quietly removed): a
+// folder it made is named as removed, one that was there is left as it was.
+TEST(CliInterrupt, DuringTheRunSaysWhenAndWhatItLeft) {
+  const std::string base = TempPath("says_what_it_left");
+  fs::remove_all(base);
+  fs::create_directories(base + "/there");
+  const std::string file = base + "/big.yaml", err = base + "/err.txt";
+  std::ofstream(file) << BigTimelineScenario(5000);  // simulates for seconds
+  for (const std::string& out : {base + "/new", base + "/there"}) {
+    const bool made = out == base + "/new";
+    const pid_t pid = StartSim({"run", file, "--quiet", "--out", out}, err);
+    int status = 0;
+    bool ended = false;
+    ASSERT_TRUE(WaitFor(pid, [&] { return fs::exists(out); }, &status, &ended)) << ReadFile(err);
+    usleep(1'000'000);  // well into the run (it simulates for seconds)
+    kill(pid, SIGINT);
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "status " << status << ": " << ReadFile(err);
+    const std::string text = ReadFile(err);
+    const std::string start = "sim run: interrupted by SIGINT at sim time ";
+    ASSERT_EQ(text.rfind(start, 0), 0u) << text;
+    const size_t number_end = text.find(" s; ", start.size());
+    ASSERT_NE(number_end, std::string::npos) << text;
+    EXPECT_GT(std::stod(text.substr(start.size(), number_end - start.size())), 0) << text;
+    EXPECT_EQ(text.substr(number_end),
+              made ? " s; nothing written (removed " + out + ")\n"
+                   : " s; nothing written (" + out + " is as it was)\n");
+    EXPECT_EQ(fs::exists(out), !made);
+  }
+  fs::remove_all(base);
+}
+
 // Whether a child of `parent` runs a program whose command line holds
 // `needle` (read from /proc: the parent pid in stat, the arguments in
 // cmdline; a child between fork and exec still shows sim's own).

@@ -183,4 +183,73 @@ expect 2 "^$work/tab.yaml:4: bad YAML: .* \(line 4 contains a tab; YAML indentat
 [[ -e $work/tabbed ]] && fail "a tab in the indentation: $work/tabbed written"
 [[ $(wc -l <"$work/err") == 1 ]] || fail "a tab: not one line: $(cat "$work/err")"
 
+# A scenario that cannot be opened says why (it said only "cannot open
+# file"), and so do options sim run does not have: named with sim run's
+# prefix, with the near option and the subcommand that has it (it said
+# "The following arguments were not expected: 3 --seeds").
+expect 2 "^$work/scenario/flash_crowd.yaml: cannot open file: No such file or directory$" \
+  "$sim" run "$work/scenario/flash_crowd.yaml" --quiet
+expect 2 "^sim run: unknown option --seeds \(did you mean --seed\?; --seeds is an option of sim sweep\)$" \
+  "$sim" run "$small" --seeds 3 --out "$work/seeds"
+[[ -e $work/seeds ]] && fail "sim run --seeds: $work/seeds written"
+grep -q "^(see sim run --help)$" "$work/err" || fail "--seeds: no pointer to --help: $(cat "$work/err")"
+expect 2 "^sim check: unknown option --quiet \(--quiet is an option of sim run and sim sweep\)$" \
+  "$sim" check "$small" --quiet
+expect 2 "^sim run: FILE is required$" "$sim" run
+
+# sim bounds says why the piece-granular bound does not apply (it said
+# "needs one seed and equal uploads" when the leechers' uploads were equal).
+"$sim" bounds "$small" >"$work/out" 2>&1
+grep -q "^  piece-granular       n/a (it needs every leecher to upload at the seed's rate; the seed uploads 10Mbit/s, leechers 1Mbit/s)$" \
+  "$work/out" || fail "sim bounds, unequal uploads: $(cat "$work/out")"
+
+# A run into a folder that holds an earlier run's results says, before it
+# runs, that it replaces them (the default results/NAME-seedN does not tell
+# --set variants apart; the second run replaced the first without a word).
+expect 0 '' "$sim" run "$small" --quiet --out "$work/again"
+expect 0 "^sim run: $work/again holds an earlier run's results; this run replaces them$" \
+  "$sim" run "$small" --quiet --out "$work/again" --set peers.1.count=4
+grep -q '"overrides": \["peers.1.count=4"\]' "$work/again/summary.json" ||
+  fail "the second run's results did not replace the first's"
+
+# --plot runs the scripts of the tree sim was built from; run from another
+# checkout (its own analysis/), sim says which it uses (it said nothing).
+# Stopped after the note, if the plotting takes long.
+mkdir -p "$work/checkout/analysis"
+echo 'print("the wrong script")' >"$work/checkout/analysis/plot_run.py"
+(cd "$work/checkout" && timeout 20 "$sim" run "$small" --quiet --plot --out pl >"$work/out" 2>"$work/err")
+grep -qF "sim run: --plot runs $src/analysis/plot_run.py (of the tree sim was built from), not analysis/plot_run.py in this folder" \
+  "$work/err" || fail "--plot from another checkout: no note: $(cat "$work/err")"
+grep -q "the wrong script" "$work/out" && fail "--plot ran the working folder's script"
+
+# A sweep killed outright (SIGKILL: it can pass nothing on) leaves no run
+# going: the kernel sends each run SIGTERM when the sweep dies
+# (PR_SET_PDEATHSIG). The runs used to go on alone, orphaned.
+slow=(--set peers.1.count=100000 --set 'peers.1.arrival={poisson: {rate: 0.01/s}}'
+      --set 'peers.1.leave={after_complete: {fixed: 0s}}' --set stop.max_time=1000h)
+"$sim" sweep "$small" --seeds 1 --jobs 1 --quiet "${slow[@]}" --vary peers.1.upload=1Mbit/s,2Mbit/s \
+  --out "$work/orphans" >"$work/out" 2>"$work/err" &
+sweep_pid=$!
+child=""
+for _ in $(seq 300); do
+  child=$(ps -o pid= --ppid "$sweep_pid" | head -n 1 | tr -d ' ')
+  [[ -n $child ]] && tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null | grep -q " run " && break
+  child=""
+  sleep 0.1
+done
+if [[ -z $child ]]; then
+  fail "sim sweep started no run: $(cat "$work/err")"
+  kill -9 "$sweep_pid" 2>/dev/null
+else
+  kill -9 "$sweep_pid"
+  wait "$sweep_pid" 2>/dev/null
+  # Running, not a zombie (whoever inherited it may not reap it at once).
+  alive() { [[ -r /proc/$1/stat ]] && [[ $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) != Z ]]; }
+  for _ in $(seq 100); do alive "$child" || break; sleep 0.1; done
+  if alive "$child"; then
+    fail "a run of a sweep killed with SIGKILL still runs 10 s later (pid $child)"
+    kill -TERM "$child"
+  fi
+fi
+
 exit $((failures > 0))

@@ -6,10 +6,35 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <variant>
 #include <vector>
+
+#include "sim/scenario_yaml.h"
 
 namespace swarm::sim {
 namespace {
+
+Scenario Shipped(const std::string& name) {
+  auto r = LoadScenario(std::string(SWARMLAB_SOURCE_DIR) + "/scenarios/" + name);
+  if (auto* e = std::get_if<ScenarioLoadError>(&r)) ADD_FAILURE() << e->message;
+  return std::get<Scenario>(r);
+}
+
+// sim run's summary names the Qiu-Srikant steady state where the model
+// applies (the README promised it; only summary.json's fluid_model and sim
+// bounds had it), and not where it does not.
+TEST(HumanSummaryTest, FluidModelLineOnlyWhereTheModelApplies) {
+  const Scenario steady = Shipped("steady_state.yaml");
+  const RunResult none;
+  EXPECT_NE(HumanSummary(steady, none, Summarize(steady, none))
+                .find("\n  fluid model    download time 41.9 s (Qiu-Srikant steady state, "
+                      "download-constrained; leechers 2.1, seeds 15.0)\n"),
+            std::string::npos)
+      << HumanSummary(steady, none, Summarize(steady, none));
+  const Scenario flash = Shipped("flash_crowd.yaml");
+  EXPECT_EQ(HumanSummary(flash, none, Summarize(flash, none)).find("fluid"), std::string::npos);
+}
 
 AvailabilityStats Of(std::vector<uint32_t> copies) { return PieceAvailability(copies); }
 

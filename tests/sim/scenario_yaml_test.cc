@@ -211,6 +211,14 @@ TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
             "propshare_reserve, super_seeding)");
 }
 
+// `count: 1,000` inside {...} is `count: 1` and a field `000`: said so,
+// not "field 'peers.1.000': unknown field (known here: ...)".
+TEST(ScenarioYaml, ANumberWithAThousandsSeparatorIsNamed) {
+  EXPECT_EQ(ErrorOf(Replace(kGood, "count: 10,", "count: 1,000,")),
+            "t.yaml:12: field 'peers.1.count': 1,000 reads as 1 and a field named '000': "
+            "inside {...} a comma separates fields; write 1000");
+}
+
 // A name one slip away from a known one is named instead of the list.
 TEST(ScenarioYaml, AnUnknownFieldNearAKnownOneSuggestsIt) {
   EXPECT_EQ(ErrorOf(Replace(kGood, "unchoke_slots: 4", "unchoke_slotz: 4")),
