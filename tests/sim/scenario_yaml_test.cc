@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <span>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/peer_config.h"
 #include "sim/results.h"
@@ -444,19 +446,27 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
             "such list element (the list has 2)");
 }
 
-// The refusal of an unknown policy name lists the names, as they read
-// today (users' scripts and docs/scenarios.md quote them).
+// The refusal of an unknown policy name lists the names as it did when the
+// lists were written by hand (users' scripts and docs/scenarios.md quote
+// them). A policy added since is appended (the name tables follow the
+// enums, whose new values go last), so only the start is pinned.
 TEST(ScenarioYaml, AnUnknownPolicyNameListsTheChoices) {
-  EXPECT_EQ(ErrorOf(kGood, {"protocol.piece_selection=rarest"}),
-            "t.yaml: --set protocol.piece_selection=rarest: field 'protocol.piece_selection': "
-            "unknown value 'rarest' (expected one of: rarest_first, random, sequential)");
-  EXPECT_EQ(ErrorOf(kGood, {"protocol.seed_choke=fastest"}),
-            "t.yaml: --set protocol.seed_choke=fastest: field 'protocol.seed_choke': unknown "
-            "value 'fastest' (expected one of: fastest_upload, round_robin)");
-  EXPECT_EQ(ErrorOf(kGood, {"peers.1.protocol={choker: best}"}),
-            "t.yaml: --set peers.1.protocol={choker: best}: field 'peers.1.protocol.choker': "
-            "unknown value 'best' (expected one of: tit_for_tat, strict_tit_for_tat, "
-            "round_robin, unchoke_all, propshare, bittyrant)");
+  const std::pair<std::string, std::string> cases[] = {
+      {"protocol.piece_selection=rarest",
+       "t.yaml: --set protocol.piece_selection=rarest: field 'protocol.piece_selection': "
+       "unknown value 'rarest' (expected one of: rarest_first, random, sequential"},
+      {"protocol.seed_choke=fastest",
+       "t.yaml: --set protocol.seed_choke=fastest: field 'protocol.seed_choke': unknown "
+       "value 'fastest' (expected one of: fastest_upload, round_robin"},
+      {"peers.1.protocol={choker: best}",
+       "t.yaml: --set peers.1.protocol={choker: best}: field 'peers.1.protocol.choker': "
+       "unknown value 'best' (expected one of: tit_for_tat, strict_tit_for_tat, "
+       "round_robin, unchoke_all, propshare, bittyrant"}};
+  for (const auto& [set, start] : cases) {
+    const std::string error = ErrorOf(kGood, {set});
+    EXPECT_EQ(error.substr(0, start.size()), start);
+    EXPECT_TRUE(error.ends_with(")")) << error;
+  }
 }
 
 // Those lists are the core's own name tables: a policy added to
