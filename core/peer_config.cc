@@ -1,6 +1,7 @@
 #include "core/peer_config.h"
 
 #include <algorithm>
+#include <array>
 
 #include "core/units.h"
 
@@ -25,6 +26,8 @@ std::string_view NameOf(const std::pair<std::string_view, E> (&table)[N],
   return "?";
 }
 
+// One row per value, in the order the enum declares them: the order in
+// which messages list the names (PieceSelectionNames(), ...).
 constexpr std::pair<std::string_view, PieceSelection> kPieceSelections[] = {
     {"rarest_first", PieceSelection::kRarestFirst},
     {"random", PieceSelection::kRandom},
@@ -32,9 +35,9 @@ constexpr std::pair<std::string_view, PieceSelection> kPieceSelections[] = {
 };
 constexpr std::pair<std::string_view, ChokerKind> kChokers[] = {
     {"tit_for_tat", ChokerKind::kTitForTat},
+    {"strict_tit_for_tat", ChokerKind::kStrictTitForTat},
     {"round_robin", ChokerKind::kRoundRobin},
     {"unchoke_all", ChokerKind::kUnchokeAll},
-    {"strict_tit_for_tat", ChokerKind::kStrictTitForTat},
     {"propshare", ChokerKind::kPropShare},
     {"bittyrant", ChokerKind::kBitTyrant},
 };
@@ -42,6 +45,18 @@ constexpr std::pair<std::string_view, SeedChoke> kSeedChokes[] = {
     {"fastest_upload", SeedChoke::kFastestUpload},
     {"round_robin", SeedChoke::kRoundRobin},
 };
+
+// The first column of a table.
+template <typename E, size_t N>
+constexpr std::array<std::string_view, N> NamesIn(
+    const std::pair<std::string_view, E> (&table)[N]) {
+  std::array<std::string_view, N> names{};
+  for (size_t i = 0; i < N; ++i) names[i] = table[i].first;
+  return names;
+}
+constexpr auto kPieceSelectionNames = NamesIn(kPieceSelections);
+constexpr auto kChokerNames = NamesIn(kChokers);
+constexpr auto kSeedChokeNames = NamesIn(kSeedChokes);
 
 }  // namespace
 
@@ -57,6 +72,9 @@ std::optional<SeedChoke> ParseSeedChoke(std::string_view s) {
 std::string_view Name(PieceSelection p) { return NameOf(kPieceSelections, p); }
 std::string_view Name(ChokerKind c) { return NameOf(kChokers, c); }
 std::string_view Name(SeedChoke c) { return NameOf(kSeedChokes, c); }
+std::span<const std::string_view> PieceSelectionNames() { return kPieceSelectionNames; }
+std::span<const std::string_view> ChokerKindNames() { return kChokerNames; }
+std::span<const std::string_view> SeedChokeNames() { return kSeedChokeNames; }
 
 std::optional<std::string> PeerConfig::Validate() const {
   if (unchoke_slots < 1) return "unchoke_slots must be at least 1";

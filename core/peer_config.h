@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,12 @@ std::optional<SeedChoke> ParseSeedChoke(std::string_view s);
 std::string_view Name(PieceSelection p);
 std::string_view Name(ChokerKind c);
 std::string_view Name(SeedChoke c);
+// Every name the Parse function accepts, each once, in the order the enum
+// declares its values: for messages that list the choices ("expected one
+// of: ..."), so that a name added to the core is listed at once.
+std::span<const std::string_view> PieceSelectionNames();
+std::span<const std::string_view> ChokerKindNames();
+std::span<const std::string_view> SeedChokeNames();
 
 // The longest announce interval a peer accepts from a tracker (or is
 // configured with). Trackers ask for 30 minutes to an hour; a much longer

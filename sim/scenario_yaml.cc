@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string_view>
 #include <vector>
@@ -539,11 +540,21 @@ PeerClassSpec ReadClass(const YAML::Node& n, const std::string& f,
   return c;
 }
 
+// An enum field: `parse` is the core's Parse function for it, `names` the
+// names it accepts (core::ChokerKindNames(), ...), listed when it refuses.
 template <typename E, typename ParseFn>
-E Enum(const YAML::Node& n, const std::string& f, ParseFn parse, const char* list) {
+E Enum(const YAML::Node& n, const std::string& f, ParseFn parse,
+       std::span<const std::string_view> names) {
   std::string s = Scalar(n, f);
   auto v = parse(s);
-  if (!v) Fail(n, f, "unknown value '" + s + "' (expected one of: " + list + ")");
+  if (!v) {
+    std::string list;
+    for (std::string_view name : names) {
+      if (!list.empty()) list += ", ";
+      list += name;
+    }
+    Fail(n, f, "unknown value '" + s + "' (expected one of: " + list + ")");
+  }
   return *v;
 }
 
@@ -559,16 +570,15 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
                      "ban_strikes", "strict_tft_allowance",
                      "propshare_reserve", "super_seeding"});
   if (m.Has("piece_selection"))
-    p.piece_selection = Enum<core::PieceSelection>(
-        m["piece_selection"], m.Path("piece_selection"), core::ParsePieceSelection,
-        "rarest_first, random, sequential");
+    p.piece_selection =
+        Enum<core::PieceSelection>(m["piece_selection"], m.Path("piece_selection"),
+                                   core::ParsePieceSelection, core::PieceSelectionNames());
   if (m.Has("choker"))
     p.choker = Enum<core::ChokerKind>(m["choker"], m.Path("choker"), core::ParseChokerKind,
-                                      "tit_for_tat, strict_tit_for_tat, round_robin, "
-                                      "unchoke_all, propshare, bittyrant");
+                                      core::ChokerKindNames());
   if (m.Has("seed_choke"))
     p.seed_choke = Enum<core::SeedChoke>(m["seed_choke"], m.Path("seed_choke"),
-                                         core::ParseSeedChoke, "fastest_upload, round_robin");
+                                         core::ParseSeedChoke, core::SeedChokeNames());
   m.Read("random_first_pieces", p.random_first_pieces, U32);
   m.Read("endgame", p.endgame, Bool);
   m.Read("unchoke_slots", p.unchoke_slots, U32);

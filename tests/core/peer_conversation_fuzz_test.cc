@@ -88,9 +88,10 @@ class Conversation {
     const Bytes tail = r_.Bernoulli(0.5) ? 0 : Bytes(1 + r_.Below(piece - 1));
     t_ = std::make_shared<TorrentInfo>(
         TorrentInfo::Synthetic("conv", (pieces - (tail ? 1 : 0)) * piece + tail, piece));
-    cfg_.choker = static_cast<ChokerKind>(r_.Below(6));
+    // Every policy the core names (the enums count from 0, as their tables).
+    cfg_.choker = static_cast<ChokerKind>(r_.Below(ChokerKindNames().size()));
     cfg_.seed_choke = r_.Bernoulli(0.5) ? SeedChoke::kFastestUpload : SeedChoke::kRoundRobin;
-    cfg_.piece_selection = static_cast<PieceSelection>(r_.Below(3));
+    cfg_.piece_selection = static_cast<PieceSelection>(r_.Below(PieceSelectionNames().size()));
     cfg_.random_first_pieces = uint32_t(r_.Below(3));
     cfg_.endgame = r_.Bernoulli(0.8);
     cfg_.super_seeding = r_.Bernoulli(0.15);

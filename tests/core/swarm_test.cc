@@ -2,6 +2,10 @@
 // through the in-memory harness.
 #include <gtest/gtest.h>
 
+#include <string_view>
+#include <vector>
+
+#include "core/peer_config.h"
 #include "tests/core/swarm_harness.h"
 
 namespace swarm::core {
@@ -117,10 +121,38 @@ TEST_P(ChokerSwarmTest, AllComplete) {
   EXPECT_TRUE(h.AllComplete()) << Name(GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, ChokerSwarmTest,
-                         ::testing::Values(ChokerKind::kTitForTat, ChokerKind::kStrictTitForTat,
-                                           ChokerKind::kRoundRobin, ChokerKind::kUnchokeAll,
-                                           ChokerKind::kPropShare, ChokerKind::kBitTyrant),
+// Every choker the core has a name for, so a new one is tested here too.
+std::vector<ChokerKind> AllChokers() {
+  std::vector<ChokerKind> all;
+  for (std::string_view name : ChokerKindNames()) all.push_back(*ParseChokerKind(name));
+  return all;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ChokerSwarmTest, ::testing::ValuesIn(AllChokers()),
+                         [](const auto& info) { return std::string(Name(info.param)); });
+
+// Every piece-selection policy must deliver the file to everyone too, from
+// the first piece on (no random first pieces).
+class PieceSelectionSwarmTest : public ::testing::TestWithParam<PieceSelection> {};
+
+TEST_P(PieceSelectionSwarmTest, AllComplete) {
+  SwarmHarness::Options opt;
+  opt.config.piece_selection = GetParam();
+  opt.config.random_first_pieces = 0;
+  SwarmHarness h(SmallFile(), opt);
+  h.AddPeer(true);
+  for (int i = 0; i < 8; ++i) h.AddPeer(false, Time() + Duration::Millis(100 * i));
+  h.RunUntil([&] { return h.AllComplete(); });
+  EXPECT_TRUE(h.AllComplete()) << Name(GetParam());
+}
+
+std::vector<PieceSelection> AllPieceSelections() {
+  std::vector<PieceSelection> all;
+  for (std::string_view name : PieceSelectionNames()) all.push_back(*ParsePieceSelection(name));
+  return all;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PieceSelectionSwarmTest, ::testing::ValuesIn(AllPieceSelections()),
                          [](const auto& info) { return std::string(Name(info.param)); });
 
 TEST(SwarmTest, FreeRiderStillFinishesThroughOthers) {

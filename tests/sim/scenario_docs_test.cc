@@ -1,6 +1,8 @@
 // docs/scenarios.md documents every field the scenario reader accepts in a
-// table row of its own, and no field the reader does not accept; and each
-// default it gives in backquotes is the reader's default.
+// table row of its own, and no field the reader does not accept; each
+// default it gives in backquotes is the reader's default; and the rows of
+// the policy fields (`piece_selection`, `choker`, `seed_choke`) name every
+// policy the core accepts.
 //
 // The fields are not listed here: they are asked of the reader. A mapping
 // the reader knows refuses a key it does not know with "unknown field
@@ -23,13 +25,18 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "core/peer_config.h"
 #include "sim/scenario_yaml.h"
 
 namespace swarm::sim {
@@ -187,6 +194,7 @@ struct DocRow {
   int line;
   std::string default_cell;
   size_t names;  // how many fields the row documents together
+  std::string meaning;  // the last cell
 };
 
 std::vector<std::string> Backquoted(const std::string& text) {
@@ -249,7 +257,7 @@ std::map<std::string, DocRow> DocumentedFields() {
     const auto names = Backquoted(cells[0]);
     for (const std::string& name : names)
       fields[prefix.empty() ? name : prefix + "." + name] = {number, cells[default_col],
-                                                            names.size()};
+                                                            names.size(), cells.back()};
   }
   return fields;
 }
@@ -303,6 +311,26 @@ TEST(ScenarioDocs, EveryDocumentedFieldIsAccepted) {
     EXPECT_TRUE(f.leaves.count(field) || f.mappings.count(field))
         << "docs/scenarios.md:" << row.line << " documents `" << field
         << "`, which the scenario reader does not accept";
+  }
+}
+
+// The rows of the policy fields name every policy the core has (its name
+// tables, which the reader takes and lists in its refusals), in backquotes.
+TEST(ScenarioDocs, PolicyRowsNameEveryPolicy) {
+  const auto documented = DocumentedFields();
+  const std::pair<const char*, std::span<const std::string_view>> policies[] = {
+      {"protocol.piece_selection", core::PieceSelectionNames()},
+      {"protocol.choker", core::ChokerKindNames()},
+      {"protocol.seed_choke", core::SeedChokeNames()}};
+  for (const auto& [field, names] : policies) {
+    const auto row = documented.find(field);
+    ASSERT_NE(row, documented.end()) << field;
+    const std::vector<std::string> quoted = Backquoted(row->second.meaning);
+    for (std::string_view name : names) {
+      EXPECT_NE(std::find(quoted.begin(), quoted.end(), name), quoted.end())
+          << "docs/scenarios.md:" << row->second.line << ": the row of `" << field
+          << "` does not name `" << name << "`, which the core accepts";
+    }
   }
 }
 

@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
 
+#include "core/peer_config.h"
 #include "sim/results.h"
 
 namespace swarm::sim {
@@ -448,6 +453,61 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
   EXPECT_EQ(ErrorOf(kGood, {"peers.1.arrival.uniform.2=1s"}),
             "t.yaml: --set peers.1.arrival.uniform.2=1s: field 'peers.1.arrival.uniform.2': no "
             "such list element (the list has 2)");
+}
+
+// The refusal of an unknown policy name lists the names as it did when the
+// lists were written by hand (users' scripts and docs/scenarios.md quote
+// them). A policy added since is appended (the name tables follow the
+// enums, whose new values go last), so only the start is pinned.
+TEST(ScenarioYaml, AnUnknownPolicyNameListsTheChoices) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"protocol.piece_selection=rarest",
+       "t.yaml: --set protocol.piece_selection=rarest: field 'protocol.piece_selection': "
+       "unknown value 'rarest' (expected one of: rarest_first, random, sequential"},
+      {"protocol.seed_choke=fastest",
+       "t.yaml: --set protocol.seed_choke=fastest: field 'protocol.seed_choke': unknown "
+       "value 'fastest' (expected one of: fastest_upload, round_robin"},
+      {"peers.1.protocol={choker: best}",
+       "t.yaml: --set peers.1.protocol={choker: best}: field 'peers.1.protocol.choker': "
+       "unknown value 'best' (expected one of: tit_for_tat, strict_tit_for_tat, "
+       "round_robin, unchoke_all, propshare, bittyrant"}};
+  for (const auto& [set, start] : cases) {
+    const std::string error = ErrorOf(kGood, {set});
+    EXPECT_EQ(error.substr(0, start.size()), start);
+    EXPECT_TRUE(error.ends_with(")")) << error;
+  }
+}
+
+// Those lists are the core's own name tables: a policy added to
+// core/peer_config.cc is offered by the message at once, and every name
+// offered is one the reader takes.
+TEST(ScenarioYaml, ThePolicyNamesListedAreTheCoresNames) {
+  struct Field {
+    std::string name;
+    std::span<const std::string_view> names;
+    std::string_view (*resolved)(const core::PeerConfig&);  // the name read back
+  };
+  const Field fields[] = {
+      {"piece_selection", core::PieceSelectionNames(),
+       [](const core::PeerConfig& p) { return core::Name(p.piece_selection); }},
+      {"choker", core::ChokerKindNames(),
+       [](const core::PeerConfig& p) { return core::Name(p.choker); }},
+      {"seed_choke", core::SeedChokeNames(),
+       [](const core::PeerConfig& p) { return core::Name(p.seed_choke); }}};
+  for (const Field& field : fields) {
+    SCOPED_TRACE(field.name);
+    std::string list;
+    for (std::string_view name : field.names) {
+      if (!list.empty()) list += ", ";
+      list += name;
+      const Scenario s = MustParse(kGood, {"protocol." + field.name + "=" + std::string(name)});
+      EXPECT_EQ(field.resolved(s.protocol), name);
+    }
+    const std::string set = "protocol." + field.name + "=no_such_policy";
+    EXPECT_EQ(ErrorOf(kGood, {set}),
+              "t.yaml: --set " + set + ": field 'protocol." + field.name +
+                  "': unknown value 'no_such_policy' (expected one of: " + list + ")");
+  }
 }
 
 // peers.leecher.count is peers.1.count when class 1 is named leecher.
