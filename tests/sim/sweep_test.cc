@@ -725,7 +725,7 @@ TEST(SimSweep, EmitJobsIntoAnotherSweepIsRefused) {
   std::string edited = kTiny;
   edited.replace(edited.find("size: 2MiB"), 10, "size: 4MiB");
   std::ofstream(file, std::ios::trunc) << edited;
-  for (const std::string& resume : {"", " --resume"}) {
+  for (const char* resume : {"", " --resume"}) {
     EXPECT_EQ(Sim(args + " --seeds 1 --emit-jobs" + resume, nullptr, &err), 2) << resume;
     EXPECT_NE(err.find(out + "/runs/peers.1.count=3__seed=1: made from another scenario"),
               std::string::npos) << err;
@@ -1727,7 +1727,7 @@ TEST(SimSweep, EmitJobsWithoutAManifestStillChecksTheFinishedRuns) {
   std::string edited = kTiny;
   edited.replace(edited.find("size: 2MiB"), 10, "size: 4MiB");
   std::ofstream(file, std::ios::trunc) << edited;
-  for (const std::string& resume : {"", " --resume"}) {
+  for (const char* resume : {"", " --resume"}) {
     EXPECT_EQ(Sim(args + resume, nullptr, &err), 2) << resume << err;
     EXPECT_NE(err.find("--emit-jobs --out " + out + ": " + out +
                        "/runs/peers.1.count=3__seed=1: made from another scenario"),
