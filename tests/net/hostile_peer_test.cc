@@ -6,7 +6,8 @@
 // (tests/core/peer_test.cc: HostileTest and its neighbours) check its
 // verdicts; these check what the driver does with them on real sockets:
 // that stream alone ends, the violation is counted, nothing of the hostile
-// peer's bytes reaches the disk, and the driver serves the next peer.
+// peer's bytes reaches the disk, and the driver serves the next peer. Also
+// a remote that reads nothing, whose stream must still end once we drop it.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -319,6 +320,42 @@ INSTANTIATE_TEST_SUITE_P(
         Violation{"ASecondHandshake",
                   {AllPieces(), Wire(core::Handshake{core::InfoHash{}, core::PeerId(7)})}}),
     NameOf);
+
+// A remote that reads nothing: what we send it stalls in flow control, with
+// a write outstanding. Once we drop the connection (here for a request past
+// the queue's limit) its stream must still end, and soon: the driver
+// forgets the connection at once, so a stream left open would hold its
+// gRPC call, and the block in flight, for as long as the remote kept the
+// connection, counted against no limit of ours; a remote repeating this
+// could pile such streams up without bound.
+TEST_F(HostileLeecherTest, AStreamThatReadsNothingEndsOnceDropped) {
+  ASSERT_EQ(LiveLinks(), 0);
+  auto stub = RawStub(server_->port(), /*bdp_probe=*/false);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  auto s = stub->Connect(&ctx);
+  ASSERT_TRUE(Authenticate(s.get()));
+  s->Write(Wire(core::Interested{}));
+  wire::WireMessage in;
+  while (s->Read(&in) && !in.has_unchoke()) {
+  }
+  ASSERT_TRUE(in.has_unchoke());
+  // 128 KiB each, twice our receive window: the first never completes.
+  for (uint32_t b = 0; b < 8; ++b) {
+    s->Write(Wire(core::Request{Block(b / 2, (b % 2) * (128 << 10), 128 << 10)}));
+  }
+  // Nothing the seed does can be waited for here: give it the time to
+  // have sent a block, were our window open.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(driver_->Progress().stats.uploaded, 0) << "a block got through our window";
+  ASSERT_EQ(LiveLinks(), 1);
+  s->Write(Wire(core::Have{core::PieceIndex(99)}));  // a violation: dropped
+  ASSERT_TRUE(WaitUntil([&] { return driver_->Progress().stats.protocol_disconnects == 1; }));
+  EXPECT_TRUE(WaitUntil([] { return LiveLinks() == 0; }))
+      << "the seed's end of a stream it dropped is still open";
+  ctx.TryCancel();
+  s->Finish();
+}
 
 }  // namespace
 }  // namespace swarm::net

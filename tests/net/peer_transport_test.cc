@@ -704,6 +704,73 @@ TEST(DialerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
   honest->Shutdown();
 }
 
+// A remote we dial that takes the stream and then reads nothing (nor
+// writes), with gRPC's bandwidth probe off so that the stream's receive
+// window stays at 64 KiB. It ends a stream only when the dialler cancels.
+class DeafPeer final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
+    return new Reactor();
+  }
+
+ private:
+  class Reactor : public grpc::ServerGenericBidiReactor {
+   public:
+    Reactor() { StartSendInitialMetadata(); }
+    void OnCancel() override { Finish(grpc::Status::CANCELLED); }
+    void OnDone() override { delete this; }
+  };
+};
+
+// A link closed while its remote reads nothing has a write outstanding
+// that flow control holds for as long as the remote likes. It must end all
+// the same: the driver forgets a link it closes, so one left open would
+// hold its call and the message in flight, counted nowhere, for as long as
+// the remote kept its connection (and one closed for a full queue, which
+// the driver waits to hear of, would never be reported closed).
+TEST(DialerTest, ALinkClosedWhileItsRemoteReadsNothingEnds) {
+  DeafPeer deaf;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.RegisterCallbackGenericService(&deaf);
+  auto server = builder.BuildAndStart();
+  ASSERT_TRUE(server && port != 0);
+
+  Dialer dialer;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool up = false, closed = false;
+  Link::Handlers h;
+  h.on_up = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    up = true;
+    cv.notify_all();
+  };
+  h.on_closed = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    closed = true;
+    cv.notify_all();
+  };
+  auto link = dialer.Dial("127.0.0.1:" + std::to_string(port), h);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return up; }));
+  }
+  // 512 KiB in one message, eight times the remote's window.
+  link->Send(EncodeFrame(core::BitfieldMessage{std::vector<uint8_t>(512 << 10, 0xff)}),
+             std::nullopt);
+  link->Close();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return closed; }))
+        << "the link is still open";
+  }
+  // Cancels the stream if the link did not end it.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
 // A plain TCP listener on 127.0.0.1 that counts the connections it
 // accepts and closes each at once (before a byte of HTTP/2): to gRPC, an
 // address where nobody speaks its protocol, like a port a peer has left.
