@@ -90,6 +90,7 @@ struct Violation {
 };
 
 std::string NameOf(const ::testing::TestParamInfo<Violation>& info) { return info.param.name; }
+void PrintTo(const Violation& v, std::ostream* os) { *os << v.name; }
 
 // The seed side: a leecher that proves its id and then misbehaves. The
 // seed's file is 1 MiB in four pieces of 256 KiB; it takes requests of at
@@ -322,12 +323,12 @@ INSTANTIATE_TEST_SUITE_P(
     NameOf);
 
 // A remote that reads nothing: what we send it stalls in flow control, with
-// a write outstanding. Once we drop the connection (here for a request past
-// the queue's limit) its stream must still end, and soon: the driver
-// forgets the connection at once, so a stream left open would hold its
-// gRPC call, and the block in flight, for as long as the remote kept the
-// connection, counted against no limit of ours; a remote repeating this
-// could pile such streams up without bound.
+// a write outstanding. Once we drop the connection (here for a Have out of
+// range) its stream must still end, and soon: the driver forgets the
+// connection at once, so a stream left open would hold its gRPC call, and
+// the block in flight, for as long as the remote kept the connection,
+// counted against no limit of ours; a remote repeating this could pile
+// such streams up without bound.
 TEST_F(HostileLeecherTest, AStreamThatReadsNothingEndsOnceDropped) {
   ASSERT_EQ(LiveLinks(), 0);
   auto stub = RawStub(server_->port(), /*bdp_probe=*/false);
