@@ -50,6 +50,11 @@ class Sink : public InboundSink {
       unconsumed_ += Link::ReadCost(bytes.size());
       cv_.notify_all();
     };
+    handlers->on_closed = [this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+      cv_.notify_all();
+    };
     std::lock_guard<std::mutex> lock(mu_);
     link_ = std::move(link);
     cv_.notify_all();
@@ -79,6 +84,7 @@ class Sink : public InboundSink {
   std::condition_variable cv_;
   size_t received_ = 0;
   size_t unconsumed_ = 0;
+  bool closed_ = false;  // on_closed came
   std::shared_ptr<Link> link_;
 
  private:
@@ -167,6 +173,43 @@ TEST_F(PeerTransportTest, ALinkWhoseRemoteNeverReadsIsClosedWhenItsQueueIsFull) 
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message() << " after " << got << " messages";
   EXPECT_LT(got, kSent);
+}
+
+// The same remote, reading nothing at all (and with a 64 KiB receive
+// window: no bandwidth probe): the link closes itself when its queue is
+// full while a write is held by flow control. It must still end, and say
+// so (on_closed): the driver keeps a connection until it hears its link
+// closed, and the core would keep it too.
+TEST(PeerServerTest, ALinkWhoseQueueFillsWhileItsRemoteReadsNothingEnds) {
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
+  std::string error;
+  auto server = PeerServer::Start("127.0.0.1:0", &error);
+  ASSERT_TRUE(server) << error;
+  Sink sink(kDefaultReadAheadBytes);
+  server->Register(info.info_hash(), &sink);
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  auto stub = wire::PeerWire::NewStub(grpc::CreateCustomChannel(
+      "127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto stream = stub->Connect(&ctx);
+  ASSERT_TRUE(stream->Write(ToWire(ShapedHello(info.info_hash(), 5))));
+  ASSERT_TRUE(sink.WaitFor([&] { return sink.link_ != nullptr; }));
+  // One message four times the window, which stays in flight, then
+  // keep-alives past the queue's limit. (Past either limit: the link may
+  // take the sink's own, 64, only after the sink has it.)
+  std::shared_ptr<Link> link = sink.link();
+  link->Send(EncodeFrame(core::BitfieldMessage{std::vector<uint8_t>(256 << 10, 0xff)}),
+             std::nullopt);
+  for (size_t i = 0; i <= kMaxQueuedSends; ++i) {
+    link->Send(EncodeFrame(core::KeepAlive{}), std::nullopt);
+  }
+  EXPECT_TRUE(sink.WaitFor([&] { return sink.closed_; })) << "no on_closed";
+  ctx.TryCancel();
+  stream->Finish();
+  server->Shutdown();
 }
 
 // Several links into one torrent, sharing one ReadBudget; counts what each
