@@ -7,6 +7,7 @@
 // as views into gRPC's receive slices, so protobuf never copies a block.
 #include "net-real/peer_transport.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
@@ -145,7 +146,7 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
       in_flight_.reset();
       if (!ok) closing_ = true;
       PumpLocked();
-      finish = closing_ && !writing_ && TakeFinishLocked();
+      finish = closing_ && !writing_ && !aborting_ && TakeFinishLocked();
     }
     if (sent && handlers_.on_sent) handlers_.on_sent(*sent);
     if (finish) EndStream();
@@ -153,10 +154,28 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
 
   void Close() override {
     bool finish = false;
+    bool abort = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       closing_ = true;
       queue_.clear();
+      finish = !writing_ && TakeFinishLocked();
+      // A write still outstanding may never complete: a remote that reads
+      // nothing holds it on flow control for as long as it keeps the
+      // connection open, and the stream, with the message in flight, would
+      // stay open as long, forgotten by the driver and counted against no
+      // limit. So the call is cancelled instead. While the cancel is under
+      // way (aborting_) OnWriteDone does not end the stream, so the call
+      // (and a server's context) cannot go before AbortCall returns.
+      abort = writing_ && !aborted_;
+      if (abort) aborted_ = aborting_ = true;
+    }
+    if (finish) EndStream();
+    if (!abort) return;
+    AbortCall();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      aborting_ = false;
       finish = !writing_ && TakeFinishLocked();
     }
     if (finish) EndStream();
@@ -170,6 +189,8 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
 
   // Ends the call: Finish on a server, TryCancel on a client.
   virtual void EndStream() = 0;
+  // Cancels the call, failing the write outstanding (Close).
+  virtual void AbortCall() = 0;
   // The remote lets max_queued_ messages pile up: close.
   virtual void Overflowed() { Close(); }
 
@@ -261,6 +282,8 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
   bool writing_ = false;
   bool closing_ = false;
   bool ended_ = false;
+  bool aborted_ = false;   // Close() cancelled the call (once is enough)
+  bool aborting_ = false;  // ... and is still in AbortCall()
   size_t read_ahead_ = kDefaultReadAheadBytes;  // handlers_.read_ahead_bytes
   size_t max_queued_ = kMaxQueuedSends;         // handlers_.max_queued_sends
   size_t unconsumed_ = 0;     // ReadCost handed to on_message, not Consumed
@@ -293,9 +316,11 @@ namespace {
 
 class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
  public:
-  static ServerLink* Create(std::shared_ptr<PeerServer::Router> router, std::string host) {
+  static ServerLink* Create(std::shared_ptr<PeerServer::Router> router, std::string host,
+                            grpc::CallbackServerContext* ctx) {
     auto link = std::shared_ptr<ServerLink>(new ServerLink(router));
     link->host_ = std::move(host);
+    link->ctx_ = ctx;
     link->self_ = link;
     link->as_waiter_ = link;
     // A stream that never sends its handshake would otherwise be held for
@@ -363,6 +388,21 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
       : router_(std::move(router)) {}
 
   void EndStream() override { Finish(finish_status_); }
+  // With the status the stream was to end with, if any: it goes out in
+  // trailing headers, which flow control does not hold back. The context
+  // lives until OnDone, which cannot come before Close() has finished
+  // the call.
+  void AbortCall() override {
+    grpc::Status status;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      status = finish_status_;
+    }
+    if (status.ok()) status = grpc::Status(grpc::StatusCode::CANCELLED, "connection closed");
+    grpc_call_cancel_with_status(ctx_->c_call(),
+                                 static_cast<grpc_status_code>(status.error_code()),
+                                 status.error_message().c_str(), nullptr);
+  }
 
   // Hands the stream to the torrent named by its handshake.
   bool Route() {
@@ -399,6 +439,7 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
 
   std::shared_ptr<PeerServer::Router> router_;
   std::string host_;  // set before the stream starts; then read only
+  grpc::CallbackServerContext* ctx_ = nullptr;  // likewise; valid until OnDone
   uint64_t stream_no_ = 0;  // key in router_->unrouted
   bool routed_ = false;
   grpc::Status finish_status_ = grpc::Status::OK;
@@ -473,6 +514,7 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
     context_.TryCancel();
     RemoveHold();
   }
+  void AbortCall() override { context_.TryCancel(); }
   std::shared_ptr<grpc::Channel> channel_;  // outlives the call
   std::string host_;  // set before the call starts; then read only
   grpc::ClientContext context_;
@@ -487,7 +529,7 @@ class PeerWireService
   explicit PeerWireService(std::shared_ptr<PeerServer::Router> router)
       : router_(std::move(router)) {}
   grpc::ServerBidiReactor<W, W>* Connect(grpc::CallbackServerContext* ctx) override {
-    return ServerLink::Create(router_, HostOfGrpcPeer(ctx->peer()));
+    return ServerLink::Create(router_, HostOfGrpcPeer(ctx->peer()), ctx);
   }
 
  private:

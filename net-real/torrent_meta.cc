@@ -22,21 +22,46 @@ void ToProto(const core::TorrentInfo& info, wire::TorrentMeta* out) {
   }
 }
 
-std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta) {
-  if (meta.length() == 0 || meta.piece_length() == 0 ||
-      meta.length() > (uint64_t{1} << 50) || meta.piece_length() > (uint64_t{1} << 30)) {
+std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta, std::string* why) {
+  auto refuse = [why](std::string reason) -> std::optional<core::TorrentInfo> {
+    if (why) *why = std::move(reason);
     return std::nullopt;
+  };
+  constexpr uint64_t kMaxLength = uint64_t{1} << 50;
+  constexpr uint64_t kMaxPieceLength = uint64_t{1} << 30;
+  if (meta.length() == 0) return refuse("length 0");
+  if (meta.length() > kMaxLength) {
+    return refuse("length " + std::to_string(meta.length()) + " (at most " +
+                  std::to_string(kMaxLength) + ")");
+  }
+  if (meta.piece_length() == 0) return refuse("piece length 0");
+  if (meta.piece_length() > kMaxPieceLength) {
+    return refuse("piece length " + std::to_string(meta.piece_length()) + " (at most " +
+                  std::to_string(kMaxPieceLength) + ")");
   }
   std::vector<core::Sha256Digest> hashes;
   for (const std::string& h : meta.piece_hashes()) {
     core::Sha256Digest d;
-    if (h.size() != d.size()) return std::nullopt;
+    if (h.size() != d.size()) {
+      return refuse("piece hash " + std::to_string(hashes.size()) + " has " +
+                    std::to_string(h.size()) + " bytes (SHA-256: " + std::to_string(d.size()) +
+                    ")");
+    }
     std::copy(h.begin(), h.end(), d.begin());
     hashes.push_back(d);
   }
-  return core::TorrentInfo::FromHashes(meta.name(), static_cast<core::Bytes>(meta.length()),
-                                       static_cast<core::Bytes>(meta.piece_length()),
-                                       std::move(hashes));
+  const size_t count = hashes.size();
+  auto info = core::TorrentInfo::FromHashes(meta.name(), static_cast<core::Bytes>(meta.length()),
+                                            static_cast<core::Bytes>(meta.piece_length()),
+                                            std::move(hashes));
+  if (!info) {
+    // Both bounded above, so this cannot overflow.
+    const uint64_t expected = (meta.length() - 1) / meta.piece_length() + 1;
+    return refuse(std::to_string(count) + " piece hashes for " + std::to_string(meta.length()) +
+                  " bytes in pieces of " + std::to_string(meta.piece_length()) + " (" +
+                  std::to_string(expected) + " expected)");
+  }
+  return info;
 }
 
 namespace {

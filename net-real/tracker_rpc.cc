@@ -232,9 +232,10 @@ class TrackerService : public wire::Tracker::CallbackService {
                                     const wire::PublishRequest* req,
                                     wire::PublishResponse* resp) override {
     auto* r = ctx->DefaultReactor();
-    auto info = net::FromProto(req->torrent());
+    std::string why;
+    auto info = net::FromProto(req->torrent(), &why);
     if (!info) {
-      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed torrent"));
+      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed torrent: " + why));
       return r;
     }
     loop_->Post([this, r, resp, info = std::move(*info), host = HostOfGrpcPeer(ctx->peer())] {
@@ -604,8 +605,14 @@ std::optional<core::TorrentInfo> TrackerClient::Lookup(const std::string& name,
     return std::nullopt;
   }
   if (!resp.found()) return std::nullopt;
-  auto info = net::FromProto(resp.torrent());
-  if (!info) *error = "tracker " + target_ + " sent malformed metadata for " + name;
+  std::string why;
+  auto info = net::FromProto(resp.torrent(), &why);
+  if (!info) {
+    *error = "tracker " + target_ + " sent malformed metadata for " + name + ": " + why;
+    // Asked again, it sends the same: a file's metadata is fixed while it
+    // is listed.
+    hopeless_ = true;
+  }
   return info;
 }
 

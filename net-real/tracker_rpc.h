@@ -217,7 +217,8 @@ class TrackerClient : public AnnounceClient {
   std::optional<core::TorrentInfo> Lookup(const std::string& name, std::string* error);
   // True if the last synchronous call to finish failed in a way a retry
   // cannot mend (the server has no Tracker service, or refused the request
-  // as malformed); WithRetries then stops at once.
+  // as malformed, or a Lookup's answer was malformed); WithRetries then
+  // stops at once.
   bool last_failure_hopeless() const { return hopeless_; }
   // The wall clock announce counters are taken from (WallClockMicros);
   // tests set a skewed one. Call before the first Announce.

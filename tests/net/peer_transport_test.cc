@@ -50,6 +50,11 @@ class Sink : public InboundSink {
       unconsumed_ += Link::ReadCost(bytes.size());
       cv_.notify_all();
     };
+    handlers->on_closed = [this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+      cv_.notify_all();
+    };
     std::lock_guard<std::mutex> lock(mu_);
     link_ = std::move(link);
     cv_.notify_all();
@@ -79,6 +84,7 @@ class Sink : public InboundSink {
   std::condition_variable cv_;
   size_t received_ = 0;
   size_t unconsumed_ = 0;
+  bool closed_ = false;  // on_closed came
   std::shared_ptr<Link> link_;
 
  private:
@@ -167,6 +173,43 @@ TEST_F(PeerTransportTest, ALinkWhoseRemoteNeverReadsIsClosedWhenItsQueueIsFull) 
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message() << " after " << got << " messages";
   EXPECT_LT(got, kSent);
+}
+
+// The same remote, reading nothing at all (and with a 64 KiB receive
+// window: no bandwidth probe): the link closes itself when its queue is
+// full while a write is held by flow control. It must still end, and say
+// so (on_closed): the driver keeps a connection until it hears its link
+// closed, and the core would keep it too.
+TEST(PeerServerTest, ALinkWhoseQueueFillsWhileItsRemoteReadsNothingEnds) {
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
+  std::string error;
+  auto server = PeerServer::Start("127.0.0.1:0", &error);
+  ASSERT_TRUE(server) << error;
+  Sink sink(kDefaultReadAheadBytes);
+  server->Register(info.info_hash(), &sink);
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  auto stub = wire::PeerWire::NewStub(grpc::CreateCustomChannel(
+      "127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto stream = stub->Connect(&ctx);
+  ASSERT_TRUE(stream->Write(ToWire(ShapedHello(info.info_hash(), 5))));
+  ASSERT_TRUE(sink.WaitFor([&] { return sink.link_ != nullptr; }));
+  // One message four times the window, which stays in flight, then
+  // keep-alives past the queue's limit. (Past either limit: the link may
+  // take the sink's own, 64, only after the sink has it.)
+  std::shared_ptr<Link> link = sink.link();
+  link->Send(EncodeFrame(core::BitfieldMessage{std::vector<uint8_t>(256 << 10, 0xff)}),
+             std::nullopt);
+  for (size_t i = 0; i <= kMaxQueuedSends; ++i) {
+    link->Send(EncodeFrame(core::KeepAlive{}), std::nullopt);
+  }
+  EXPECT_TRUE(sink.WaitFor([&] { return sink.closed_; })) << "no on_closed";
+  ctx.TryCancel();
+  stream->Finish();
+  server->Shutdown();
 }
 
 // Several links into one torrent, sharing one ReadBudget; counts what each
@@ -702,6 +745,73 @@ TEST(DialerTest, AMessageFarOverTheMemoryQuotaIsCutOff) {
   EXPECT_TRUE(sink.WaitFor([&] { return sink.link_ != nullptr; }));
   good->Close();
   honest->Shutdown();
+}
+
+// A remote we dial that takes the stream and then reads nothing (nor
+// writes), with gRPC's bandwidth probe off so that the stream's receive
+// window stays at 64 KiB. It ends a stream only when the dialler cancels.
+class DeafPeer final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
+    return new Reactor();
+  }
+
+ private:
+  class Reactor : public grpc::ServerGenericBidiReactor {
+   public:
+    Reactor() { StartSendInitialMetadata(); }
+    void OnCancel() override { Finish(grpc::Status::CANCELLED); }
+    void OnDone() override { delete this; }
+  };
+};
+
+// A link closed while its remote reads nothing has a write outstanding
+// that flow control holds for as long as the remote likes. It must end all
+// the same: the driver forgets a link it closes, so one left open would
+// hold its call and the message in flight, counted nowhere, for as long as
+// the remote kept its connection (and one closed for a full queue, which
+// the driver waits to hear of, would never be reported closed).
+TEST(DialerTest, ALinkClosedWhileItsRemoteReadsNothingEnds) {
+  DeafPeer deaf;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.RegisterCallbackGenericService(&deaf);
+  auto server = builder.BuildAndStart();
+  ASSERT_TRUE(server && port != 0);
+
+  Dialer dialer;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool up = false, closed = false;
+  Link::Handlers h;
+  h.on_up = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    up = true;
+    cv.notify_all();
+  };
+  h.on_closed = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    closed = true;
+    cv.notify_all();
+  };
+  auto link = dialer.Dial("127.0.0.1:" + std::to_string(port), h);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return up; }));
+  }
+  // 512 KiB in one message, eight times the remote's window.
+  link->Send(EncodeFrame(core::BitfieldMessage{std::vector<uint8_t>(512 << 10, 0xff)}),
+             std::nullopt);
+  link->Close();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return closed; }))
+        << "the link is still open";
+  }
+  // Cancels the stream if the link did not end it.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
 }
 
 // A plain TCP listener on 127.0.0.1 that counts the connections it

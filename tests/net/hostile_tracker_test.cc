@@ -1,0 +1,205 @@
+// A tracker that answers with garbage, on a real socket: a fake gRPC
+// Tracker service, a real TrackerClient and, for the listings, a real
+// leecher PeerDriver behind a PeerServer. A tracker is trusted for the list
+// of peers, not for what a peer connects to or writes: what it lists must
+// neither crash nor stall a peer, nor make it dial without bound, and
+// metadata that does not add up is refused with a reason.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "net-real/peer_driver.h"
+#include "net-real/peer_transport.h"
+#include "net-real/piece_store.h"
+#include "net-real/torrent_meta.h"
+#include "net-real/tracker_rpc.h"
+#include "proto/tracker.grpc.pb.h"
+
+namespace swarm::net {
+namespace {
+
+// Polls `pred` every 5 ms for up to 5 s.
+bool WaitUntil(const std::function<bool()>& pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
+}
+
+std::unique_ptr<grpc::Server> Serve(grpc::Service* service, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
+  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
+  builder.RegisterService(service);
+  return builder.BuildAndStart();
+}
+
+// Lists, in answer to every announce, `made_up` peers at the announcer's
+// own endpoint under made-up ids, the announcer itself under its own id,
+// and addresses that are no peer's: port 0, a port past 65535, a local
+// socket, and an empty endpoint (a peer taking no connections).
+class GarbageTracker final : public wire::Tracker::Service {
+ public:
+  explicit GarbageTracker(int made_up) : made_up_(made_up) {}
+
+  grpc::Status Announce(grpc::ServerContext*, const wire::AnnounceRequest* req,
+                        wire::AnnounceResponse* resp) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++announces_;
+    }
+    auto add = [&](uint64_t id, const std::string& endpoint) {
+      auto* p = resp->add_peers();
+      p->set_peer_id(id);
+      p->set_endpoint(endpoint);
+    };
+    add(req->peer_id(), req->endpoint());
+    add(1, "127.0.0.1:0");
+    add(2, "127.0.0.1:65536");
+    add(3, "127.0.0.1:4294967297");
+    add(4, "unix:/tmp/x:1");
+    add(5, "");
+    for (int i = 0; i < made_up_; ++i) add(1000 + i, req->endpoint());
+    return grpc::Status::OK;
+  }
+
+  int announces() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return announces_;
+  }
+
+ private:
+  const int made_up_;
+  std::mutex mu_;
+  int announces_ = 0;
+};
+
+// A leecher that hears only of itself, a thousand times over under ids
+// that are not its own: each dial reaches its own port and is refused at
+// the handshake ("dialed peer N but the remote is ..."), without a crash
+// and without a connection. It dials at most the 500 candidates it keeps
+// (core::Peer::kMaxCandidates), once each, and then waits for its next
+// announce, a minute away: a listing, however long, costs a bounded number
+// of dials.
+TEST(HostileTrackerTest, AListingOfOurselvesAThousandTimesCostsABoundedNumberOfDials) {
+  GarbageTracker tracker(1000);
+  int port = 0;
+  auto tracker_server = Serve(&tracker, &port);
+  ASSERT_TRUE(tracker_server && port != 0);
+  TrackerClient client("127.0.0.1:" + std::to_string(port));
+
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("swarm_hostile_tracker_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
+  std::string error;
+  auto server = PeerServer::Start("127.0.0.1:0", &error);
+  ASSERT_TRUE(server) << error;
+  auto store = PieceStore::OpenForDownload(dir.string(), info, &error);
+  ASSERT_TRUE(store) << error;
+  Dialer dialer;
+  DriverOptions o;
+  o.endpoint = "127.0.0.1:" + std::to_string(server->port());
+  PeerDriver leecher(info, std::move(store), core::Bitfield(info.piece_count()), o, &client,
+                     &dialer);
+  server->Register(info.info_hash(), &leecher);
+  leecher.Start();
+
+  EXPECT_TRUE(WaitUntil([&] { return leecher.Progress().auth_failures >= 500; }))
+      << leecher.Progress().auth_failures;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // any more would show
+  const DriverProgress p = leecher.Progress();
+  EXPECT_EQ(p.auth_failures, 500u);
+  EXPECT_EQ(p.connections, 0u);
+  EXPECT_EQ(p.stats.protocol_disconnects, 0u);  // the core never saw one
+  EXPECT_EQ(tracker.announces(), 1);
+  leecher.Stop(core::Duration::Zero());
+  server->Shutdown();
+  tracker_server->Shutdown();
+  std::filesystem::remove_all(dir);
+}
+
+// Answers every Lookup with the metadata `edit` makes of a good 1 MiB
+// file's (four pieces of 256 KiB).
+class MetadataTracker final : public wire::Tracker::Service {
+ public:
+  explicit MetadataTracker(std::function<void(wire::TorrentMeta*)> edit)
+      : edit_(std::move(edit)) {}
+  grpc::Status Lookup(grpc::ServerContext*, const wire::LookupRequest* req,
+                      wire::LookupResponse* resp) override {
+    resp->set_found(true);
+    ToProto(core::TorrentInfo::Synthetic(req->name(), 1 << 20, 1 << 18), resp->mutable_torrent());
+    edit_(resp->mutable_torrent());
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::function<void(wire::TorrentMeta*)> edit_;
+};
+
+struct BadMetadata {
+  const char* name;
+  std::function<void(wire::TorrentMeta*)> edit;
+  const char* reason;  // what the error must say
+};
+
+void PrintTo(const BadMetadata& m, std::ostream* os) { *os << m.name; }
+
+class HostileMetadataTest : public ::testing::TestWithParam<BadMetadata> {};
+
+TEST_P(HostileMetadataTest, IsRefusedWithItsReason) {
+  MetadataTracker tracker(GetParam().edit);
+  int port = 0;
+  auto server = Serve(&tracker, &port);
+  ASSERT_TRUE(server && port != 0);
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  TrackerClient client(target);
+  std::string error;
+  EXPECT_FALSE(client.Lookup("f.bin", &error).has_value());
+  EXPECT_EQ(error.rfind("tracker " + target + " sent malformed metadata for f.bin: ", 0), 0u)
+      << error;
+  EXPECT_NE(error.find(GetParam().reason), std::string::npos) << error;
+  // Asked again, the tracker would send the same: `get` does not retry.
+  EXPECT_TRUE(client.last_failure_hopeless());
+  server->Shutdown();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    , HostileMetadataTest,
+    ::testing::Values(
+        BadMetadata{"OneHashTooFew", [](wire::TorrentMeta* m) { m->mutable_piece_hashes()->RemoveLast(); },
+                    "3 piece hashes for 1048576 bytes in pieces of 262144 (4 expected)"},
+        BadMetadata{"OneHashTooMany",
+                    [](wire::TorrentMeta* m) { m->add_piece_hashes(std::string(32, 'h')); },
+                    "5 piece hashes for 1048576 bytes in pieces of 262144 (4 expected)"},
+        BadMetadata{"ALongerFileThanItsHashesCover",
+                    [](wire::TorrentMeta* m) { m->set_length((1 << 20) + 1); },
+                    "4 piece hashes for 1048577 bytes in pieces of 262144 (5 expected)"},
+        BadMetadata{"LargerPiecesThanItsHashesCount",
+                    [](wire::TorrentMeta* m) { m->set_piece_length(1 << 19); },
+                    "4 piece hashes for 1048576 bytes in pieces of 524288 (2 expected)"},
+        BadMetadata{"AShortHash",
+                    [](wire::TorrentMeta* m) { m->set_piece_hashes(2, std::string(31, 'h')); },
+                    "piece hash 2 has 31 bytes (SHA-256: 32)"},
+        BadMetadata{"AnEmptyFile", [](wire::TorrentMeta* m) { m->set_length(0); },
+                    "length 0"},
+        BadMetadata{"PiecesOfNoBytes", [](wire::TorrentMeta* m) { m->set_piece_length(0); },
+                    "piece length 0"},
+        BadMetadata{"PiecesOverAGibibyte",
+                    [](wire::TorrentMeta* m) { m->set_piece_length((uint64_t{1} << 30) + 1); },
+                    "piece length 1073741825 (at most 1073741824)"},
+        BadMetadata{"AFileOverAPebibyte",
+                    [](wire::TorrentMeta* m) { m->set_length((uint64_t{1} << 50) + 1); },
+                    "length 1125899906842625 (at most 1125899906842624)"}),
+    [](const ::testing::TestParamInfo<BadMetadata>& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace swarm::net
