@@ -181,7 +181,7 @@ struct PeerConfig {
   // so far after the last try; after dial_attempts failures in a row it is
   // forgotten, and may be listed again by the tracker. libtorrent does the
   // same (min_reconnect_time 60 s, max_failcount 3). 1 forgets a peer at its
-  // first failed dial, as this model did before 2026-11-28.
+  // first failed dial, as this model did until 2026-11-27.
   uint32_t dial_attempts = 3;
   Duration redial_backoff = Duration::Seconds(60);
 
