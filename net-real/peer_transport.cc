@@ -159,7 +159,12 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
       std::lock_guard<std::mutex> lock(mu_);
       closing_ = true;
       queue_.clear();
-      finish = !writing_ && TakeFinishLocked();
+      // Not while another Close() is cancelling the call: the cancel makes
+      // gRPC call OnCancel and fail the pending read, both of which close
+      // the link again, and ending the stream from there could free a
+      // server's call under the AbortCall still running on it. The Close()
+      // that cancels ends the stream when AbortCall returns (below).
+      finish = !writing_ && !aborting_ && TakeFinishLocked();
       // A write still outstanding may never complete: a remote that reads
       // nothing holds it on flow control for as long as it keeps the
       // connection open, and the stream, with the message in flight, would
