@@ -647,6 +647,27 @@ def paired_names(args):
     return ("ratio", 1.0) if args.ratio else ("difference", 0.0)
 
 
+def time_scale(y, top):
+    """(divisor, " (unit)") for plotting differences of metric `y` whose
+    largest magnitude is `top`, or (1.0, "") when `y` is not a time."""
+    if y in TIME_METRICS or y in WINDOW_TIME_METRICS or y.endswith("_s"):
+        div, unit = figures.time_unit(top)
+        return div, f" ({unit})"
+    return 1.0, ""
+
+
+def difference_axes(args, pos, categories, logx, n, level, reference):
+    """The figure of a comparison with a reference value: its axes, the
+    dotted line at no change, and where series k of n sits beside x."""
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    beside = sideways(pos, categories, n, logx)
+    if logx:
+        ax.set_xscale("log")
+    ax.axhline(level, color="0.4", lw=0.9, ls=":",
+               label=f"no change ({args.x}={reference})")
+    return fig, ax, beside
+
+
 def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     """The figure of --paired-to (not saved) and the Pairing behind it:
     per x value, the paired difference (or ratio) to the reference's run of
@@ -670,22 +691,15 @@ def paired_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     if args.ratio:
         ylabel = f"{title}: ratio to {args.paired_to} (same random seed)"
     else:
-        if (args.y in TIME_METRICS or args.y in WINDOW_TIME_METRICS
-                or args.y.endswith("_s")):
-            top = max(max(abs(p.low), abs(p.high), *(abs(q.stat) for q in p.pairs))
-                      for pts in series.values() for p in pts)
-            div, unit = figures.time_unit(top)
-            unit = f" ({unit})"
-        elif args.y == "efficiency":
+        top = max(max(abs(p.low), abs(p.high), *(abs(q.stat) for q in p.pairs))
+                  for pts in series.values() for p in pts)
+        div, unit = time_scale(args.y, top)
+        if args.y == "efficiency":
             div, unit = 0.01, " (percentage points)"
         ylabel = f"{title}: difference to {args.paired_to}{unit}"
-    fig, ax = plt.subplots(figsize=(8.5, 5.2))
     n = len(series)
-    beside = sideways(pos, categories, n, logx)
-    if logx:
-        ax.set_xscale("log")
-    ax.axhline(level, color="0.4", lw=0.9,
-               ls=":", label=f"no change ({args.x}={args.paired_to})")
+    fig, ax, beside = difference_axes(args, pos, categories, logx, n, level,
+                                      args.paired_to)
     scale = 1.0 if args.ratio else div
     for i, (label, pts) in enumerate(series.items()):
         k = i - (n - 1) / 2
@@ -991,9 +1005,10 @@ def run_paired(rows, args, groups, settings, flash, not_flash):
 
 
 def diff_figure(rows, args, groups, settings=None, not_flash=frozenset()):
-    """The figure of --diff-to (not saved) and the differences behind it:
-    per x value, the difference of its mean to the reference's, with
-    Welch's 95% interval, and a line at no change."""
+    """The figure of --diff-to (not saved), the differences behind it and
+    the points left out (too few runs): per x value, the difference of its
+    mean to the reference's, with Welch's 95% interval, and a line at no
+    change."""
     exclude = not_flash if args.y == "efficiency" else frozenset()
     series, short = sweep_pairs.differences(rows, args.x, args.y,
                                             args.diff_to, groups, exclude)
@@ -1006,20 +1021,11 @@ def diff_figure(rows, args, groups, settings=None, not_flash=frozenset()):
                                    for k, v in series.items()})
     logx = log_x(args, pos, categories)
     title = metric_title(args.y)
-    div, unit = 1.0, ""
-    if (args.y in TIME_METRICS or args.y in WINDOW_TIME_METRICS
-            or args.y.endswith("_s")):
-        top = max(max(abs(d.low), abs(d.high))
-                  for pts in series.values() for d in pts)
-        div, unit = figures.time_unit(top)
-        unit = f" ({unit})"
-    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    div, unit = time_scale(args.y, max(max(abs(d.low), abs(d.high))
+                                       for pts in series.values() for d in pts))
     n = len(series)
-    beside = sideways(pos, categories, n, logx)
-    if logx:
-        ax.set_xscale("log")
-    ax.axhline(0, color="0.4", lw=0.9, ls=":",
-               label=f"no change ({args.x}={args.diff_to})")
+    fig, ax, beside = difference_axes(args, pos, categories, logx, n, 0,
+                                      args.diff_to)
     for i, (label, pts) in enumerate(series.items()):
         k = i - (n - 1) / 2
         pts = sorted(pts, key=lambda d: pos[d.x])
@@ -1037,7 +1043,7 @@ def diff_figure(rows, args, groups, settings=None, not_flash=frozenset()):
     finish_figure(fig, ax, x_label(rows, args.x),
                   f"{title}: difference to {args.diff_to}{unit}", head,
                   settings, notes)
-    return fig, series
+    return fig, series, short
 
 
 def diff_notes(rows, args, short):
@@ -1074,16 +1080,13 @@ def print_diff_table(series, args, notes=()):
 
 def run_diff(rows, args, groups, settings, flash, not_flash):
     """--diff-to: the figure of unpaired differences and its table."""
-    fig, series = diff_figure(rows, args, groups, settings, not_flash)
+    fig, series, short = diff_figure(rows, args, groups, settings, not_flash)
     figures.save(fig, args.out)
     plt.close(fig)
     print_settings(settings, args.sweep_csv)
     if args.y == "efficiency":
         for note in flash_notes(rows, args.y, flash, not_flash):
             print(f"note: {note}")
-    short = sweep_pairs.differences(
-        rows, args.x, args.y, args.diff_to, groups,
-        not_flash if args.y == "efficiency" else frozenset())[1]
     print_diff_table(series, args, diff_notes(rows, args, short))
     print(f"plot: {args.out}")
     return 0

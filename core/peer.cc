@@ -231,7 +231,7 @@ void Peer::ConnectMore(Time now) {
   if (stopped_) return;
   for (size_t i = 0; i < candidates_.size() &&
                      conns_.size() + connecting_.size() < config_.min_connections;) {
-    if (candidates_[i].not_before > now) {
+    if (!Due(candidates_[i], now)) {
       ++i;
       continue;
     }
@@ -248,7 +248,7 @@ void Peer::ConnectMore(Time now) {
 
 bool Peer::HasDueCandidate(Time now) const {
   return std::any_of(candidates_.begin(), candidates_.end(),
-                     [&](const Candidate& c) { return c.not_before <= now; });
+                     [&](const Candidate& c) { return Due(c, now); });
 }
 
 void Peer::DialFailed(PeerId who, std::optional<ConnectionId> except) {
@@ -267,8 +267,7 @@ void Peer::DialFailed(PeerId who, std::optional<ConnectionId> except) {
     known_.erase(who);  // it may be offered again by the tracker
     return;
   }
-  c.not_before = c.dialed_at + config_.redial_backoff * c.failures;
-  candidates_.push_back(std::move(c));
+  candidates_.push_back(std::move(c));  // Due() again after its backoff
   ForgetOldestCandidates();
 }
 

@@ -318,10 +318,14 @@ class Peer {
   // A peer to dial, and how its dials have gone so far.
   struct Candidate {
     PeerAddress address;
-    uint32_t failures = 0;         // failed dials in a row
-    Time not_before = Time::Zero();  // redial backoff after a failure
-    Time dialed_at = Time::Zero();   // the last try
+    uint32_t failures = 0;          // failed dials in a row
+    Time dialed_at = Time::Zero();  // the last try
   };
+  // Whether `c` has waited out its redial backoff (redial_backoff times its
+  // failures since its last try); a candidate never dialed always has.
+  bool Due(const Candidate& c, Time now) const {
+    return c.dialed_at + config_.redial_backoff * c.failures <= now;
+  }
   // Known, not connected, FIFO (a failed dial goes to the back); at most
   // kMaxCandidates, the oldest forgotten first (ForgetOldestCandidates).
   std::vector<Candidate> candidates_;
