@@ -25,6 +25,8 @@ std::string_view DisconnectReasonName(DisconnectReason r) {
     case DisconnectReason::kNotUseful: return "not_useful";
     case DisconnectReason::kIdle: return "idle";
     case DisconnectReason::kUnusedUnchoke: return "unused_unchoke";
+    case DisconnectReason::kWrongPeer: return "wrong_peer";
+    case DisconnectReason::kBadHandshake: return "bad_handshake";
   }
   return "unknown";
 }
@@ -73,10 +75,13 @@ bool IsProtocolViolation(DisconnectReason r) {
     case DisconnectReason::kRequestForMissingPiece:
     case DisconnectReason::kTooManyRequests:
     case DisconnectReason::kHashFailure:
+    case DisconnectReason::kBadHandshake:
       return true;
     default:
       return false;
   }
 }
+
+bool WorthRedial(DisconnectReason r) { return r == DisconnectReason::kInactive; }
 
 }  // namespace swarm::core

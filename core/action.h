@@ -36,10 +36,32 @@ enum class DisconnectReason : uint8_t {
   kIdle,                   // neither side interested for idle_timeout
   kUnusedUnchoke,          // left our unchoke unused (unused_unchoke_timeout)
                            // and its connection slot was wanted
+  // Given by the real network's driver, whose authentication carries the
+  // handshake (net-real/peer_auth.h), when it ends a dial before the core
+  // sees the connection (Peer::OnConnectFailed):
+  kWrongPeer,              // the dialed address answered with another peer's
+                           // id (the tracker's listing was stale)
+  kBadHandshake,           // a malformed handshake, or a proof of id that
+                           // fails (key, nonce or signature)
 };
 std::string_view DisconnectReasonName(DisconnectReason r);
 // True when the reason is the remote peer breaking the protocol.
 bool IsProtocolViolation(DisconnectReason r);
+// Whether a dial that we ended for `r` before its handshake is worth another
+// try (PeerConfig::dial_attempts). Only kInactive is: the remote accepted
+// and then said nothing, which is what a busy or briefly unreachable peer
+// does, as with a dial that times out. Everything else we close a dial for
+// is not: a remote that broke the protocol (wrong info-hash, a message
+// before the handshake, a failed proof), one that is ourselves, banned, or
+// another peer than the one listed will answer the same again; a duplicate
+// means we already have it; and kShutdown (we are leaving),
+// kTooManyConnections (we are full) and our other reasons are no failure of
+// the remote's. Such a peer is forgotten at once, and may be listed again
+// by the tracker (unless banned, or at an address that was ourselves).
+// A dial that fails without a reason of ours (refused, unreachable, timed
+// out, or closed by the remote before its handshake, as a full peer does)
+// is always retried.
+bool WorthRedial(DisconnectReason r);
 
 enum class Direction : uint8_t { kOutbound, kInbound };
 

@@ -115,7 +115,10 @@ void Peer::OnTrackerResponse(Time now, const AnnounceResponse& response) {
     next_announce_ = std::min(next_announce_, now + announce_interval_);
   }
   for (const PeerAddress& a : response.peers) {
-    if (a.id == self_ || banned_.count(a.id) || known_.count(a.id)) continue;
+    if (a.id == self_ || banned_.count(a.id) || known_.count(a.id) ||
+        IsSelfEndpoint(a.endpoint)) {
+      continue;
+    }
     known_.insert(a.id);
     candidates_.push_back(Candidate{a});
   }
@@ -136,6 +139,12 @@ void Peer::ForgetOldestCandidates() {
     known_.erase(it->address.id);
   }
   candidates_.erase(candidates_.begin(), candidates_.begin() + excess);
+}
+
+bool Peer::IsSelfEndpoint(const std::string& endpoint) const {
+  return !self_endpoints_.empty() &&
+         std::find(self_endpoints_.begin(), self_endpoints_.end(), endpoint) !=
+             self_endpoints_.end();
 }
 
 void Peer::OnTrackerReset(Time now) {
@@ -237,7 +246,10 @@ void Peer::ConnectMore(Time now) {
     }
     Candidate c = std::move(candidates_[i]);
     candidates_.erase(candidates_.begin() + static_cast<std::ptrdiff_t>(i));
-    if (banned_.count(c.address.id)) continue;
+    if (banned_.count(c.address.id) || IsSelfEndpoint(c.address.endpoint)) {
+      known_.erase(c.address.id);
+      continue;
+    }
     connecting_.insert(c.address.id);
     c.dialed_at = now;
     actions_.push_back(Connect{c.address});
@@ -251,7 +263,8 @@ bool Peer::HasDueCandidate(Time now) const {
                      [&](const Candidate& c) { return Due(c, now); });
 }
 
-void Peer::DialFailed(PeerId who, std::optional<ConnectionId> except) {
+void Peer::DialFailed(PeerId who, std::optional<ConnectionId> except,
+                      std::optional<DisconnectReason> ended_by_us) {
   auto it = dialed_.find(who);
   if (it == dialed_.end()) {
     // Not ours to retry (e.g. dialed before a stop): as before, it may be
@@ -261,9 +274,18 @@ void Peer::DialFailed(PeerId who, std::optional<ConnectionId> except) {
   }
   Candidate c = std::move(it->second);
   dialed_.erase(it);
+  // The address answered with our own id: whatever id the listing gave,
+  // that endpoint is us, now and at its next listing.
+  if (ended_by_us == DisconnectReason::kSelfConnection && !c.address.endpoint.empty() &&
+      !IsSelfEndpoint(c.address.endpoint)) {
+    if (self_endpoints_.size() >= kMaxSelfEndpoints) self_endpoints_.erase(self_endpoints_.begin());
+    self_endpoints_.push_back(c.address.endpoint);
+  }
   // It reached us on a connection of its own meanwhile: nothing to retry.
   if (InTouchWith(who, except)) return;
-  if (++c.failures >= config_.dial_attempts) {
+  // Ended by us for a reason another try cannot change (WorthRedial), or
+  // failed too often.
+  if ((ended_by_us && !WorthRedial(*ended_by_us)) || ++c.failures >= config_.dial_attempts) {
     known_.erase(who);  // it may be offered again by the tracker
     return;
   }
@@ -316,9 +338,10 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   if (replaced) RefillAfterDrops(now);
 }
 
-void Peer::OnConnectFailed(Time now, PeerId dialed) {
+void Peer::OnConnectFailed(Time now, PeerId dialed,
+                           std::optional<DisconnectReason> ended_by_us) {
   connecting_.erase(dialed);
-  DialFailed(dialed, std::nullopt);
+  DialFailed(dialed, std::nullopt, ended_by_us);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
 }
@@ -327,7 +350,7 @@ void Peer::OnDisconnected(Time now, ConnectionId id) {
   Connection* c = Find(id);
   if (!c) return;
   const bool held_slot = !c->am_choking && c->peer_interested;
-  RemoveConnection(id);
+  RemoveConnection(id, std::nullopt);
   RequestMoreEverywhere(now);
   if (held_slot) FillFreeSlots(now, nullptr);
   SuperSeedRevealIfUnspreadableEverywhere(now);
@@ -504,12 +527,12 @@ void Peer::Drop(ConnectionId id, DisconnectReason reason) {
   // that leaves (OnDisconnected), its slot goes to another at once rather
   // than lying empty until the next rechoke.
   if (const Connection* c = Find(id)) slot_freed_ |= HoldsSlot(*c);
-  RemoveConnection(id);
+  RemoveConnection(id, reason);
   // It may have been the last neighbour lacking a piece shown to another.
   super_seed_recheck_ |= config_.super_seeding && is_seed();
 }
 
-void Peer::RemoveConnection(ConnectionId id) {
+void Peer::RemoveConnection(ConnectionId id, std::optional<DisconnectReason> reason) {
   auto it = conns_.find(id);
   SWARM_CHECK(it != conns_.end());
   Connection& c = it->second;
@@ -526,7 +549,9 @@ void Peer::RemoveConnection(ConnectionId id) {
     picker_.ForgetOwner(*c.remote);
     forget(*c.remote);
   } else if (c.dialed) {
-    DialFailed(*c.dialed, id);  // closed before its handshake, e.g. the remote was full
+    // Closed before its handshake: by the remote (e.g. it was full), or by
+    // us, and then retried only if WorthRedial(reason).
+    DialFailed(*c.dialed, id, reason);
   }
   uploads_in_flight_ -= c.uploads_in_flight;
   unchoked_interested_ -= HoldsSlot(c);

@@ -81,8 +81,13 @@ class Peer {
   // (outbound), nullopt for inbound. Both sides then send a Handshake.
   void OnConnected(Time now, ConnectionId c, Direction d,
                    std::optional<PeerId> dialed);
-  // Our Connect to `dialed` failed.
-  void OnConnectFailed(Time now, PeerId dialed);
+  // Our Connect to `dialed` failed: without `ended_by_us`, refused,
+  // unreachable, timed out or closed by the remote (retried, see
+  // PeerConfig::dial_attempts). With it, the driver ended the dial itself
+  // for that reason before the core heard of the connection (the real
+  // network checks the handshake first); retried only if WorthRedial.
+  void OnConnectFailed(Time now, PeerId dialed,
+                       std::optional<DisconnectReason> ended_by_us = std::nullopt);
   void OnMessage(Time now, ConnectionId c, const Message& m);
   // The bytes of a SendBlock have left.
   void OnBlockSent(Time now, ConnectionId c, const BlockRef& block);
@@ -165,6 +170,9 @@ class Peer {
   // worth at the usual numwant of 50.
   static constexpr size_t kMaxCandidates = 500;
   size_t candidate_count() const { return candidates_.size(); }
+  // Endpoints remembered as ourselves (self_endpoints_): a handful at most,
+  // one per address of ours that some listing named.
+  static constexpr size_t kMaxSelfEndpoints = 8;
 
  private:
   // Input handlers per message type (peer.cc).
@@ -181,7 +189,8 @@ class Peer {
   // Helpers.
   void Send(Time now, Connection& c, Message m);
   void Drop(ConnectionId id, DisconnectReason reason);
-  void RemoveConnection(ConnectionId id);
+  // `reason`: why we close it, nullopt when the remote or the driver did.
+  void RemoveConnection(ConnectionId id, std::optional<DisconnectReason> reason);
   void UpdateInterest(Time now, Connection& c);
   // Requests to keep in flight on `c`: the configured pipeline, or one
   // while the neighbour snubs us (as libtorrent does), so that blocks it
@@ -243,11 +252,15 @@ class Peer {
   bool HasDueCandidate(Time now) const;
   void ConnectMore(Time now);
   void ForgetOldestCandidates();
+  bool IsSelfEndpoint(const std::string& endpoint) const;
   // A dial of `who` came to nothing: refused, unreachable, or closed before
-  // its handshake. Put back on the candidate list for a later try, or
-  // forgotten after dial_attempts (see PeerConfig). `except`: a connection
-  // being removed, not counted as still being in touch with `who`.
-  void DialFailed(PeerId who, std::optional<ConnectionId> except);
+  // its handshake, by the remote or by us for `ended_by_us`. Put back on the
+  // candidate list for a later try, or forgotten after dial_attempts (see
+  // PeerConfig) or at once when we ended it for a reason not WorthRedial.
+  // `except`: a connection being removed, not counted as still being in
+  // touch with `who`.
+  void DialFailed(PeerId who, std::optional<ConnectionId> except,
+                  std::optional<DisconnectReason> ended_by_us);
   void AnnounceEarlyIfStranded(Time now);
   // Whether a neighbour that holds pieces we lack and has never sent us a
   // block still gets the benefit of the doubt: it connected less than a
@@ -335,6 +348,10 @@ class Peer {
   // candidates_ if the dial fails (DialFailed).
   std::map<PeerId, Candidate> dialed_;
   std::set<PeerId> banned_;
+  // Endpoints whose dial reached ourselves (a stale listing of ours, a NAT
+  // that sends our public address back to us): candidates listed there are
+  // never dialed. At most kMaxSelfEndpoints, the oldest forgotten first.
+  std::vector<std::string> self_endpoints_;
   std::map<PeerId, uint32_t> strikes_;
   // Who sent the blocks of each piece being assembled. A failed piece names
   // a culprit only when one peer sent all of it, so the first sender and

@@ -175,11 +175,14 @@ struct PeerConfig {
   // loop (libtorrent keeps such a floor too, its min_announce_interval).
   Duration min_reannounce_interval = Duration::Seconds(60);
 
-  // Dialing. A dial that fails (refused, unreachable, or closed before its
-  // handshake, as a full peer does) puts the peer back on the candidate
-  // list, to be tried again no sooner than redial_backoff times its failures
-  // so far after the last try; after dial_attempts failures in a row it is
-  // forgotten, and may be listed again by the tracker. libtorrent does the
+  // Dialing. A dial that fails (refused, unreachable, timed out, or closed
+  // by the remote before its handshake, as a full peer does) puts the peer
+  // back on the candidate list, to be tried again no sooner than
+  // redial_backoff times its failures so far after the last try; after
+  // dial_attempts failures in a row it is forgotten, and may be listed again
+  // by the tracker. A dial we end ourselves at the handshake is retried only
+  // if WorthRedial (core/action.h): a protocol violator, ourselves, a banned
+  // peer or a duplicate is forgotten at once. libtorrent does the
   // same (min_reconnect_time 60 s, max_failcount 3). 1 forgets a peer at its
   // first failed dial, as this model did until 2026-11-27.
   uint32_t dial_attempts = 3;

@@ -208,33 +208,43 @@ PeerAuth::PeerAuth(std::shared_ptr<const PeerIdentity> self, const core::InfoHas
   ours_ = AuthHello{info_hash, self_->id(), self_->public_key(), std::move(nonce)};
 }
 
-bool PeerAuth::Fail(std::string* error, std::string why) {
+bool PeerAuth::Fail(std::string* error, std::string why, core::DisconnectReason reason) {
   state_ = State::kFailed;
+  failure_ = reason;
   *error = std::move(why);
   return false;
 }
 
 std::optional<AuthProof> PeerAuth::OnHello(const AuthHello& theirs, std::string* error) {
   if (state_ != State::kAwaitHello) {
-    Fail(error, "a second handshake");
+    Fail(error, "a second handshake", core::DisconnectReason::kUnexpectedHandshake);
     return std::nullopt;
   }
   std::string why;
+  core::DisconnectReason reason = core::DisconnectReason::kBadHandshake;
   if (theirs.info_hash != ours_.info_hash) {
     why = "handshake names another torrent";
+    reason = core::DisconnectReason::kWrongInfoHash;
   } else if (theirs.public_key.size() != kPublicKeyBytes || theirs.nonce.size() != kNonceBytes) {
     why = "handshake public key or nonce has the wrong length";
   } else if (PeerIdFromPublicKey(theirs.public_key) != theirs.peer_id) {
     why = "claimed id " + std::to_string(theirs.peer_id.value()) +
           " is not the one its public key names";
+  } else if (theirs.nonce == ours_.nonce) {
+    why = "handshake echoes our own nonce";
+  } else if (expect_ && theirs.peer_id == self_->id()) {
+    // Our id with a nonce of its own: our own listener answered. Only a
+    // dialer asks: it knows which address that was, and tells the core so
+    // that it is not dialed again (the listener's end is closed with it).
+    why = "dialed peer " + std::to_string(expect_->value()) + " but reached ourselves";
+    reason = core::DisconnectReason::kSelfConnection;
   } else if (expect_ && theirs.peer_id != *expect_) {
     why = "dialed peer " + std::to_string(expect_->value()) + " but the remote is " +
           std::to_string(theirs.peer_id.value());
-  } else if (theirs.nonce == ours_.nonce) {
-    why = "handshake echoes our own nonce";
+    reason = core::DisconnectReason::kWrongPeer;
   }
   if (!why.empty()) {
-    Fail(error, std::move(why));
+    Fail(error, std::move(why), reason);
     return std::nullopt;
   }
   theirs_ = theirs;
@@ -245,16 +255,21 @@ std::optional<AuthProof> PeerAuth::OnHello(const AuthHello& theirs, std::string*
 }
 
 bool PeerAuth::OnProof(const AuthProof& proof, std::string* error) {
-  if (state_ == State::kAwaitHello) return Fail(error, "proof before handshake");
-  if (state_ != State::kAwaitProof) return Fail(error, "a second proof");
+  if (state_ == State::kAwaitHello) {
+    return Fail(error, "proof before handshake", core::DisconnectReason::kBadHandshake);
+  }
+  if (state_ != State::kAwaitProof) {
+    return Fail(error, "a second proof", core::DisconnectReason::kBadHandshake);
+  }
   const AuthRole theirs_role = role_ == AuthRole::kDialer ? AuthRole::kListener
                                                           : AuthRole::kDialer;
   const std::string transcript =
       ProofTranscript(ours_.info_hash, theirs_role, theirs_.peer_id, theirs_.public_key,
                       self_->id(), ours_.nonce, theirs_.nonce);
   if (!VerifySignature(theirs_.public_key, transcript, proof.signature)) {
-    return Fail(error, "proof of id " + std::to_string(theirs_.peer_id.value()) +
-                           " does not verify");
+    return Fail(error,
+                "proof of id " + std::to_string(theirs_.peer_id.value()) + " does not verify",
+                core::DisconnectReason::kBadHandshake);
   }
   state_ = State::kDone;
   return true;

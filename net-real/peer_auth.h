@@ -40,6 +40,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/action.h"
 #include "core/announce.h"
 #include "core/torrent_info.h"
 #include "core/types.h"
@@ -197,12 +198,17 @@ class PeerAuth {
 
   bool Done() const { return state_ == State::kDone; }
   bool Failed() const { return state_ == State::kFailed; }
+  // Why it failed, as the core names it: kWrongInfoHash, kSelfConnection
+  // (a dial that reached ourselves), kWrongPeer (a dial answered by another
+  // id than `expect`), kUnexpectedHandshake (a second one), kBadHandshake
+  // (a malformed one, or a proof that fails). REQUIRES: Failed().
+  core::DisconnectReason failure() const { return failure_; }
   // REQUIRES: Done(), or at least OnHello succeeded.
   const AuthHello& remote() const { return theirs_; }
 
  private:
   enum class State { kAwaitHello, kAwaitProof, kDone, kFailed };
-  bool Fail(std::string* error, std::string why);
+  bool Fail(std::string* error, std::string why, core::DisconnectReason reason);
 
   std::shared_ptr<const PeerIdentity> self_;
   AuthRole role_;
@@ -210,6 +216,7 @@ class PeerAuth {
   AuthHello ours_;
   AuthHello theirs_;
   State state_ = State::kAwaitHello;
+  core::DisconnectReason failure_ = core::DisconnectReason::kBadHandshake;
 };
 
 }  // namespace swarm::net

@@ -296,7 +296,8 @@ void PeerDriver::AdoptInbound(std::shared_ptr<Link> link, const AuthHello& first
     if (inbound >= kMaxPendingAuth) {
       FailAuth(now, oldest->first,
                std::to_string(inbound) +
-                   " inbound connections were proving their ids; the oldest made room");
+                   " inbound connections were proving their ids; the oldest made room",
+               std::nullopt);  // inbound: no dial to judge
     }
     // Until the id is proven this delay is only a guess (it merely shapes
     // timing); Authenticated sets it again.
@@ -329,9 +330,11 @@ void PeerDriver::OnAuthMessage(core::ConnectionId c, std::optional<AuthMessage> 
     // does: it answers ours). Ignoring it would leave the link's count of
     // handshake messages one short, and the remote's proof would then be
     // read as a protocol message.
-    FailAuth(now, c, "it spoke before our handshake");
+    FailAuth(now, c, "it spoke before our handshake",
+             core::DisconnectReason::kMessageBeforeHandshake);
   } else if (!m) {
-    FailAuth(now, c, "malformed handshake message: " + error);
+    FailAuth(now, c, "malformed handshake message: " + error,
+             core::DisconnectReason::kBadHandshake);
   } else {
     TakeAuthMessage(now, c, *m);
   }
@@ -343,11 +346,13 @@ void PeerDriver::TakeAuthMessage(core::Time now, core::ConnectionId c, const Aut
   std::string error;
   if (const auto* hello = std::get_if<AuthHello>(&m)) {
     std::optional<AuthProof> proof = auth.OnHello(*hello, &error);
-    if (!proof) return FailAuth(now, c, error);
+    if (!proof) return FailAuth(now, c, error, auth.failure());
     links_.at(c).link->Send(EncodeAuthFrame(*proof), std::nullopt);
     return;
   }
-  if (!auth.OnProof(std::get<AuthProof>(m), &error)) return FailAuth(now, c, error);
+  if (!auth.OnProof(std::get<AuthProof>(m), &error)) {
+    return FailAuth(now, c, error, auth.failure());
+  }
   Authenticated(now, c);
 }
 
@@ -378,7 +383,8 @@ void PeerDriver::Authenticated(core::Time now, core::ConnectionId c) {
   OnLinkMessage(c, Decoded{core::Handshake{remote.info_hash, remote.peer_id}, {}}, "", 0);
 }
 
-void PeerDriver::FailAuth(core::Time now, core::ConnectionId c, const std::string& why) {
+void PeerDriver::FailAuth(core::Time now, core::ConnectionId c, const std::string& why,
+                          std::optional<core::DisconnectReason> reason) {
   LogRemote(now, c, LogLevel::kWarn,
             "peer authentication failed (" + why +
                 "); closed, and no strike against the id it claimed");
@@ -394,7 +400,7 @@ void PeerDriver::FailAuth(core::Time now, core::ConnectionId c, const std::strin
   if (dial == dialing_.end()) return;
   const core::PeerId dialed = dial->second.id;
   dialing_.erase(dial);
-  peer_->OnConnectFailed(now, dialed);
+  peer_->OnConnectFailed(now, dialed, reason);
   Drain(now);
 }
 
@@ -404,8 +410,11 @@ void PeerDriver::ExpireAuth(core::Time now) {
     if (pending.deadline <= now) late.push_back(c);
   }
   for (core::ConnectionId c : late) {
-    FailAuth(now, c, "no valid proof within " +
-                         std::to_string(options_.auth_timeout.micros() / 1000) + " ms");
+    // A silent remote may only be busy: a dial that times out is retried.
+    FailAuth(now, c,
+             "no valid proof within " +
+                 std::to_string(options_.auth_timeout.micros() / 1000) + " ms",
+             std::nullopt);
   }
 }
 
@@ -450,7 +459,9 @@ void PeerDriver::OnLinkMessage(core::ConnectionId c, std::optional<Decoded> d,
     // dial, the core hears that the dial failed).
     return FailAuth(now, c,
                     d ? "a protocol message before its proof"
-                      : "malformed message during the handshake: " + error);
+                      : "malformed message during the handshake: " + error,
+                    d ? core::DisconnectReason::kMessageBeforeHandshake
+                      : core::DisconnectReason::kBadHandshake);
   }
   if (!d) {
     LogRemote(now, c, LogLevel::kWarn, "malformed message (" + error + "), disconnecting");

@@ -234,8 +234,10 @@ class PeerDriver : public InboundSink {
   // handshake.
   void Authenticated(core::Time now, core::ConnectionId c);
   // Closes c, which never reached the Peer, logging why; a dial counts as
-  // failed.
-  void FailAuth(core::Time now, core::ConnectionId c, const std::string& why);
+  // failed, ended by us for `reason` (the core retries it only if
+  // core::WorthRedial), or without one (a timeout: retried).
+  void FailAuth(core::Time now, core::ConnectionId c, const std::string& why,
+                std::optional<core::DisconnectReason> reason);
   void ExpireAuth(core::Time now);
   void ExpireDials(core::Time now);
   void DoAnnounce(const core::Announce& a);

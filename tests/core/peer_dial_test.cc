@@ -1,7 +1,8 @@
 // PeerConfig::dial_attempts and redial_backoff: a listed peer whose dial
 // fails (refused, unreachable, or closed before its handshake, as a full
 // peer does) is tried again later, with a growing wait, and forgotten only
-// after dial_attempts failures in a row (libtorrent's failcount).
+// after dial_attempts failures in a row (libtorrent's failcount). A dial we
+// end ourselves at the handshake is retried only if WorthRedial.
 //
 // Each test drives one leecher by hand. An empty tracker response is the
 // input that makes it look at its candidates (ConnectMore) at a chosen time.
@@ -178,6 +179,126 @@ TEST_F(PeerDialTest, ADialWeRefuseOurselvesIsNotRetried) {
   EXPECT_EQ(peer_->candidate_count(), 0u);
   peer_->OnDisconnected(now_, ConnectionId(2));  // room again
   EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
+}
+
+// A dialed peer that breaks the protocol at its handshake, or turns out to
+// be one we must not talk to, would do the same at every try: it is
+// forgotten at once, not dialed dial_attempts times. The tracker may list
+// it again, like any forgotten peer.
+TEST_F(PeerDialTest, ADialEndedByUsAtTheHandshakeIsNotRetried) {
+  InfoHash other = torrent_.info_hash();
+  other[0] ^= 1;
+  struct Case {
+    Message first;
+    DisconnectReason reason;
+  };
+  const std::vector<Case> cases = {
+      {Handshake{other, listed_}, DisconnectReason::kWrongInfoHash},
+      {Interested{}, DisconnectReason::kMessageBeforeHandshake},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(DisconnectReasonName(k.reason));
+    Start();
+    List();
+    ASSERT_TRUE(Dialed());
+    const ConnectionId c(1);
+    peer_->OnConnected(now_, c, Direction::kOutbound, listed_);
+    peer_->TakeActions();
+    peer_->OnMessage(now_, c, k.first);
+    const std::vector<Action> actions = peer_->TakeActions();
+    ASSERT_FALSE(actions.empty());
+    EXPECT_EQ(actions.front(), (Action{Disconnect{c, k.reason}}));
+    EXPECT_EQ(peer_->candidate_count(), 0u);
+    EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
+    List();
+    EXPECT_TRUE(Dialed());
+  }
+}
+
+// The real network's driver checks the handshake before the core hears of
+// the connection, and says why it ended a dial: retried only if another
+// try may go otherwise (WorthRedial).
+TEST_F(PeerDialTest, ADialTheDriverEndedIsRetriedOnlyIfWorthIt) {
+  for (DisconnectReason r : {DisconnectReason::kWrongInfoHash, DisconnectReason::kBadHandshake,
+                             DisconnectReason::kWrongPeer, DisconnectReason::kBanned,
+                             DisconnectReason::kMessageBeforeHandshake}) {
+    SCOPED_TRACE(DisconnectReasonName(r));
+    Start();
+    List();
+    ASSERT_TRUE(Dialed());
+    peer_->OnConnectFailed(now_, listed_, r);
+    EXPECT_EQ(peer_->candidate_count(), 0u);
+    EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
+    List();  // forgotten, so it may be listed again
+    EXPECT_TRUE(Dialed());
+  }
+  // A remote that accepted and then said nothing may only be busy.
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  const Time first = now_;
+  peer_->OnConnectFailed(now_, listed_, DisconnectReason::kInactive);
+  EXPECT_EQ(peer_->candidate_count(), 1u);
+  EXPECT_TRUE(DialsAt(first + Duration::Seconds(60)));
+}
+
+// A dial that reaches ourselves (a stale listing of ours under an old id,
+// or a NAT that sends our public address back to us) is not retried, and
+// the endpoint is not dialed again whatever id a later listing gives it.
+TEST_F(PeerDialTest, AnEndpointThatWasOurselvesIsNeverDialedAgain) {
+  const PeerAddress again{PeerId(9), address_.endpoint};
+  const PeerAddress elsewhere{PeerId(10), "c"};
+  auto list = [&](const PeerAddress& a) {
+    AnnounceResponse r;
+    r.peers = {a};
+    peer_->OnTrackerResponse(now_, r);
+    std::vector<PeerAddress> dialed;
+    for (const Action& x : peer_->TakeActions()) {
+      if (const auto* c = std::get_if<Connect>(&x)) dialed.push_back(c->address);
+    }
+    return dialed;
+  };
+  // Seen by the core (a driver that leaves the handshake to it) ...
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  const ConnectionId c(1);
+  peer_->OnConnected(now_, c, Direction::kOutbound, listed_);
+  peer_->TakeActions();
+  peer_->OnMessage(now_, c, Handshake{torrent_.info_hash(), self_});
+  EXPECT_EQ(peer_->TakeActions(),
+            (std::vector<Action>{Disconnect{c, DisconnectReason::kSelfConnection}}));
+  EXPECT_EQ(peer_->candidate_count(), 0u);
+  EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
+  EXPECT_TRUE(list(address_).empty());
+  EXPECT_TRUE(list(again).empty());
+  EXPECT_EQ(list(elsewhere), std::vector<PeerAddress>{elsewhere});
+  // ... or by the driver (the real network's authentication).
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  peer_->OnConnectFailed(now_, listed_, DisconnectReason::kSelfConnection);
+  EXPECT_EQ(peer_->candidate_count(), 0u);
+  EXPECT_TRUE(list(address_).empty());
+  EXPECT_TRUE(list(again).empty());
+  EXPECT_EQ(list(elsewhere), std::vector<PeerAddress>{elsewhere});
+}
+
+// Two listings at one endpoint that is ourselves: once the first dial
+// shows it, the second waiting in the list is dropped, not dialed.
+TEST_F(PeerDialTest, ACandidateAtAnEndpointFoundToBeOurselvesIsDropped) {
+  cfg_.min_connections = 1;
+  Start();
+  const PeerAddress second{PeerId(9), address_.endpoint};
+  AnnounceResponse r;
+  r.peers = {address_, second};
+  peer_->OnTrackerResponse(now_, r);
+  ASSERT_EQ(peer_->TakeActions(), (std::vector<Action>{Connect{address_}}));
+  peer_->OnConnectFailed(now_, listed_, DisconnectReason::kSelfConnection);
+  for (const Action& a : peer_->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Connect>(a)) << ToString(a);
+  }
+  EXPECT_EQ(peer_->candidate_count(), 0u);
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // leecher PeerDriver behind a PeerServer. A tracker is trusted for the list
 // of peers, not for what a peer connects to or writes: what it lists must
 // neither crash nor stall a peer, nor make it dial without bound, and
-// metadata that does not add up is refused with a reason.
+// metadata that does not add up is refused with a reason. Nor may what a
+// listed address answers (ourselves, a peer of another torrent) make it
+// dial that address again and again.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -20,7 +22,10 @@
 #include "net-real/piece_store.h"
 #include "net-real/torrent_meta.h"
 #include "net-real/tracker_rpc.h"
+#include "net-real/wire_codec.h"
+#include "proto/peer.grpc.pb.h"
 #include "proto/tracker.grpc.pb.h"
+#include "tests/net/raw_peer.h"
 
 namespace swarm::net {
 namespace {
@@ -84,11 +89,14 @@ class GarbageTracker final : public wire::Tracker::Service {
 
 // A leecher that hears only of itself, a thousand times over under ids
 // that are not its own: each dial reaches its own port and is refused at
-// the handshake ("dialed peer N but the remote is ..."), without a crash
-// and without a connection. It dials at most the 500 candidates it keeps
-// (core::Peer::kMaxCandidates), once each, and then waits for its next
-// announce, a minute away: a listing, however long, costs a bounded number
-// of dials.
+// the handshake ("dialed peer N but reached ourselves"), without a crash
+// and without a connection. The first such refusal tells the core that
+// endpoint is itself: it drops every other candidate listed there, so only
+// the min_connections dials already under way are made, and the next
+// listings (a stranded leecher announces again after
+// min_reannounce_interval, 1 s here) cost no dial at all. (Before, it
+// dialed the 500 candidates it keeps, core::Peer::kMaxCandidates, and as
+// many again at every listing.)
 TEST(HostileTrackerTest, AListingOfOurselvesAThousandTimesCostsABoundedNumberOfDials) {
   GarbageTracker tracker(1000);
   int port = 0;
@@ -108,21 +116,115 @@ TEST(HostileTrackerTest, AListingOfOurselvesAThousandTimesCostsABoundedNumberOfD
   Dialer dialer;
   DriverOptions o;
   o.endpoint = "127.0.0.1:" + std::to_string(server->port());
+  o.peer.min_reannounce_interval = core::Duration::Seconds(1);
+  const uint32_t in_flight = o.peer.min_connections;
   PeerDriver leecher(info, std::move(store), core::Bitfield(info.piece_count()), o, &client,
                      &dialer);
   server->Register(info.info_hash(), &leecher);
   leecher.Start();
 
-  EXPECT_TRUE(WaitUntil([&] { return leecher.Progress().auth_failures >= 500; }))
+  EXPECT_TRUE(WaitUntil([&] { return leecher.Progress().auth_failures >= in_flight; }))
       << leecher.Progress().auth_failures;
+  EXPECT_TRUE(WaitUntil([&] { return tracker.announces() >= 3; })) << tracker.announces();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // any more would show
   const DriverProgress p = leecher.Progress();
-  EXPECT_EQ(p.auth_failures, 500u);
+  EXPECT_EQ(p.auth_failures, in_flight);
   EXPECT_EQ(p.connections, 0u);
   EXPECT_EQ(p.stats.protocol_disconnects, 0u);  // the core never saw one
-  EXPECT_EQ(tracker.announces(), 1);
   leecher.Stop(core::Duration::Zero());
   server->Shutdown();
+  tracker_server->Shutdown();
+  std::filesystem::remove_all(dir);
+}
+
+// Lists one peer, in answer to every announce.
+class OnePeerTracker final : public wire::Tracker::Service {
+ public:
+  OnePeerTracker(uint64_t id, std::string endpoint) : id_(id), endpoint_(std::move(endpoint)) {}
+  grpc::Status Announce(grpc::ServerContext*, const wire::AnnounceRequest*,
+                        wire::AnnounceResponse* resp) override {
+    auto* p = resp->add_peers();
+    p->set_peer_id(id_);
+    p->set_endpoint(endpoint_);
+    return grpc::Status::OK;
+  }
+
+ private:
+  const uint64_t id_;
+  const std::string endpoint_;
+};
+
+// A peer of another torrent, or one that says so: it answers every
+// stream's handshake with one for `hash`, then waits for the dialer to
+// close. Counts the streams it was dialed on.
+class OtherTorrentPeer final : public wire::PeerWire::Service {
+ public:
+  explicit OtherTorrentPeer(const core::InfoHash& hash) : hash_(hash) {}
+  grpc::Status Connect(grpc::ServerContext*,
+                       grpc::ServerReaderWriter<wire::WireMessage, wire::WireMessage>* s) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++dials_;
+    }
+    s->SendInitialMetadata();  // the dialer's link is up once these arrive
+    wire::WireMessage in;
+    if (!s->Read(&in)) return grpc::Status::OK;  // the dialer's handshake
+    const std::shared_ptr<const PeerIdentity> me = PeerIdentity::Generate();
+    s->Write(ToWire(AuthHello{hash_, me->id(), me->public_key(), RandomNonce()}));
+    while (s->Read(&in)) {
+    }
+    return grpc::Status::OK;
+  }
+  int dials() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return dials_;
+  }
+
+ private:
+  const core::InfoHash hash_;
+  std::mutex mu_;
+  int dials_ = 0;
+};
+
+// A listed peer that answers our dial with a handshake for another torrent
+// will do so at every try: it is dialed once, not dial_attempts (3) times,
+// although redial_backoff 0 s would let the retries come at once.
+TEST(HostileTrackerTest, AListedPeerOfAnotherTorrentIsDialedOnce) {
+  const core::TorrentInfo info = core::TorrentInfo::Synthetic("t", 1 << 20, 1 << 18);
+  core::InfoHash other = info.info_hash();
+  other[0] ^= 1;
+  OtherTorrentPeer remote(other);
+  int remote_port = 0;
+  auto remote_server = Serve(&remote, &remote_port);
+  ASSERT_TRUE(remote_server && remote_port != 0);
+  OnePeerTracker tracker(77, "127.0.0.1:" + std::to_string(remote_port));
+  int port = 0;
+  auto tracker_server = Serve(&tracker, &port);
+  ASSERT_TRUE(tracker_server && port != 0);
+  TrackerClient client("127.0.0.1:" + std::to_string(port));
+
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("swarm_other_torrent_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string error;
+  auto store = PieceStore::OpenForDownload(dir.string(), info, &error);
+  ASSERT_TRUE(store) << error;
+  Dialer dialer;
+  DriverOptions o;  // takes no connections: no endpoint, no server
+  o.peer.redial_backoff = core::Duration::Zero();
+  ASSERT_EQ(o.peer.dial_attempts, 3u);
+  PeerDriver leecher(info, std::move(store), core::Bitfield(info.piece_count()), o, &client,
+                     &dialer);
+  leecher.Start();
+
+  EXPECT_TRUE(WaitUntil([&] { return leecher.Progress().auth_failures >= 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a retry would show
+  EXPECT_EQ(remote.dials(), 1);
+  const DriverProgress p = leecher.Progress();
+  EXPECT_EQ(p.auth_failures, 1u);
+  EXPECT_EQ(p.connections, 0u);
+  leecher.Stop(core::Duration::Zero());
+  remote_server->Shutdown();
   tracker_server->Shutdown();
   std::filesystem::remove_all(dir);
 }

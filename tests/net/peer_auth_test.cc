@@ -158,6 +158,46 @@ TEST_F(PeerAuthTest, ADialerRefusesSomeoneElseAtTheAddressItDialed) {
   EXPECT_NE(error_.find("dialed peer"), std::string::npos) << error_;
 }
 
+// Why a dial failed tells the core whether to try it again
+// (core::WorthRedial): none of these is worth it.
+TEST_F(PeerAuthTest, AFailureNamesItsReasonForTheCore) {
+  using R = core::DisconnectReason;
+  auto dial = [&](const AuthHello& answer) {
+    PeerAuth dialer(a_, hash_, AuthRole::kDialer, b_->id());
+    EXPECT_FALSE(dialer.OnHello(answer, &error_));
+    EXPECT_TRUE(dialer.Failed());
+    return dialer.failure();
+  };
+  const PeerAuth b(b_, hash_, AuthRole::kListener, std::nullopt);
+  AuthHello elsewhere = b.hello();
+  elsewhere.info_hash[0] ^= 1;
+  EXPECT_EQ(dial(elsewhere), R::kWrongInfoHash);
+  // Our own listener (same key, a nonce of its own): we dialed ourselves.
+  EXPECT_EQ(dial(PeerAuth(a_, hash_, AuthRole::kListener, std::nullopt).hello()),
+            R::kSelfConnection);
+  EXPECT_NE(error_.find("reached ourselves"), std::string::npos) << error_;
+  EXPECT_EQ(dial(PeerAuth(m_, hash_, AuthRole::kListener, std::nullopt).hello()), R::kWrongPeer);
+  AuthHello forged = b.hello();
+  forged.peer_id = core::PeerId(forged.peer_id.value() + 1);
+  EXPECT_EQ(dial(forged), R::kBadHandshake);
+  // Our own hello reflected back carries our id too, but it is no listener
+  // of ours: a broken handshake, not a self-connection.
+  PeerAuth reflected(a_, hash_, AuthRole::kDialer, b_->id());
+  EXPECT_FALSE(reflected.OnHello(reflected.hello(), &error_));
+  EXPECT_EQ(reflected.failure(), R::kBadHandshake);
+
+  PeerAuth dialer(a_, hash_, AuthRole::kDialer, b_->id());
+  PeerAuth listener(b_, hash_, AuthRole::kListener, std::nullopt);
+  ASSERT_TRUE(listener.OnHello(dialer.hello(), &error_));
+  auto proof = dialer.OnHello(listener.hello(), &error_);
+  ASSERT_TRUE(proof);
+  EXPECT_FALSE(dialer.OnHello(listener.hello(), &error_));
+  EXPECT_EQ(dialer.failure(), R::kUnexpectedHandshake);
+  proof->signature[10] ^= 1;
+  EXPECT_FALSE(listener.OnProof(*proof, &error_));
+  EXPECT_EQ(listener.failure(), R::kBadHandshake);
+}
+
 TEST_F(PeerAuthTest, OutOfOrderAndMisdirectedMessagesAreRefused) {
   PeerAuth dialer(a_, hash_, AuthRole::kDialer, std::nullopt);
   {
