@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -39,6 +40,15 @@ std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta, std::s
     return refuse("piece length " + std::to_string(meta.piece_length()) + " (at most " +
                   std::to_string(kMaxPieceLength) + ")");
   }
+  // Both bounded above, so this cannot overflow. A torrent counts its pieces
+  // in 32 bits: a count past that is refused for what it is, not as hashes
+  // missing that no list could supply.
+  const uint64_t expected = (meta.length() - 1) / meta.piece_length() + 1;
+  if (expected > UINT32_MAX) {
+    return refuse(std::to_string(meta.length()) + " bytes in pieces of " +
+                  std::to_string(meta.piece_length()) + " make " + std::to_string(expected) +
+                  " pieces (at most " + std::to_string(UINT32_MAX) + ")");
+  }
   std::vector<core::Sha256Digest> hashes;
   for (const std::string& h : meta.piece_hashes()) {
     core::Sha256Digest d;
@@ -55,8 +65,6 @@ std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta, std::s
                                             static_cast<core::Bytes>(meta.piece_length()),
                                             std::move(hashes));
   if (!info) {
-    // Both bounded above, so this cannot overflow.
-    const uint64_t expected = (meta.length() - 1) / meta.piece_length() + 1;
     return refuse(std::to_string(count) + " piece hashes for " + std::to_string(meta.length()) +
                   " bytes in pieces of " + std::to_string(meta.piece_length()) + " (" +
                   std::to_string(expected) + " expected)");

@@ -590,6 +590,24 @@ std::optional<std::vector<core::FileEntry>> TrackerClient::ListFiles(std::string
   return out;
 }
 
+std::optional<core::FileEntry> TrackerClient::Scrape(const core::InfoHash& info_hash,
+                                                     std::string* error) {
+  wire::ScrapeRequest req;
+  req.set_info_hash(info_hash.data(), info_hash.size());
+  wire::ScrapeResponse resp;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  grpc::Status s = stub_->stub->Scrape(&ctx, req, &resp);
+  hopeless_ = Hopeless(s);
+  error->clear();
+  if (!s.ok()) {
+    *error = Describe(target_, s);
+    return std::nullopt;
+  }
+  if (!resp.found()) return std::nullopt;
+  return FromProto(resp.file());
+}
+
 std::optional<core::TorrentInfo> TrackerClient::Lookup(const std::string& name,
                                                        std::string* error) {
   wire::LookupRequest req;

@@ -215,6 +215,10 @@ class TrackerClient : public AnnounceClient {
   std::optional<std::vector<core::FileEntry>> ListFiles(std::string* error);
   // nullopt + empty *error: no such file.
   std::optional<core::TorrentInfo> Lookup(const std::string& name, std::string* error);
+  // The listing of the one file `info_hash` names (its seeds and leechers
+  // now): one entry, where ListFiles sends all. nullopt + empty *error: the
+  // tracker lists no such file.
+  std::optional<core::FileEntry> Scrape(const core::InfoHash& info_hash, std::string* error);
   // True if the last synchronous call to finish failed in a way a retry
   // cannot mend (the server has no Tracker service, or refused the request
   // as malformed, or a Lookup's answer was malformed); WithRetries then

@@ -369,6 +369,7 @@ RunResult Simulation::Impl::Run() {
     Event e = queue_.Pop();
     SWARM_CHECK(e.time_us >= now_.micros());
     now_ = Time::FromMicros(e.time_us);
+    if (opt_.sim_time_us) opt_.sim_time_us->store(e.time_us, std::memory_order_relaxed);
     PrefetchAhead();
     Dispatch(e);
     ++events;

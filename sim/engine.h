@@ -30,6 +30,7 @@
 #ifndef SWARM_SIM_ENGINE_H_
 #define SWARM_SIM_ENGINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -60,6 +61,11 @@ struct SimOptions {
   bool check_invariants = false;
   // Called every few thousand events.
   std::function<void(const Progress&)> progress;
+  // If set, the simulated time reached (microseconds) is stored here after
+  // every event, so that a signal handler can say how far an interrupted
+  // run got (`sim run`); `progress` comes too seldom for that. Relaxed
+  // stores: the value alone is read.
+  std::atomic<int64_t>* sim_time_us = nullptr;
 };
 
 class Simulation {

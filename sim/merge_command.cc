@@ -80,8 +80,8 @@ bool SweepCommands::MergePlot(std::optional<PlotSpec>* plot) const {
   if (plot_.empty()) return true;
   auto p = ParsePlot(plot_, nullptr);
   if (auto* e = std::get_if<std::string>(&p)) return !Reported(*e);
-  *plot = WithPlotOptions(std::get<PlotSpec>(p), *merge_, plot_paired_to_, plot_ratio_,
-                          plot_logx_);
+  *plot = WithPlotOptions(std::get<PlotSpec>(p), *merge_, plot_paired_to_, plot_diff_to_,
+                          plot_ratio_, plot_logx_);
   return true;
 }
 

@@ -125,9 +125,12 @@ AvailabilityStats PieceAvailability(std::span<const uint32_t> copies) {
   return a;
 }
 
-std::optional<Summary::OverTime> AverageOverTime(const RunResult& r, double from_s,
-                                                double until_s) {
-  if (!(until_s > from_s)) return std::nullopt;
+std::optional<Summary::OverTime> AverageOverTime(const RunResult& r, core::Time from,
+                                                core::Time until) {
+  if (until <= from) return std::nullopt;
+  // In seconds from here on: the averages are of seconds spent, and
+  // OverTime gives the span in seconds.
+  const double from_s = from.seconds(), until_s = until.seconds();
   Summary::OverTime o;
   o.from_s = from_s;
   o.until_s = until_s;
@@ -225,12 +228,13 @@ Summary Summarize(const Scenario& s, const RunResult& r) {
   }
   if (s.measure) sum.measured = MeasureWindow(*s.measure, r);
   // The span of the time averages: the measure window's, else the run.
-  double end = r.stats.end_time.seconds();
-  if (!r.timeline.empty()) end = std::max(end, r.timeline.back().time.seconds());
-  double from = 0, until = end;
+  core::Time end = r.stats.end_time;
+  if (!r.timeline.empty()) end = std::max(end, r.timeline.back().time);
+  core::Time from = core::Time::Zero(), until = end;
   if (s.measure) {
-    from = s.measure->joins_from.seconds();
-    if (s.measure->joins_until) until = std::min(until, s.measure->joins_until->seconds());
+    from = core::Time::Zero() + s.measure->joins_from;
+    if (s.measure->joins_until)
+      until = std::min(until, core::Time::Zero() + *s.measure->joins_until);
   }
   sum.over_time = AverageOverTime(r, from, until);
   return sum;

@@ -149,10 +149,11 @@ struct Summary {
   std::optional<OverTime> over_time;
 };
 
-// The leechers', seeds' and timeline's averages over [from_s, until_s]
-// (Summary::OverTime); nullopt when until_s <= from_s.
-std::optional<Summary::OverTime> AverageOverTime(const RunResult& r, double from_s,
-                                                double until_s);
+// The leechers', seeds' and timeline's averages over [from, until]
+// (Summary::OverTime, in seconds as summary.json gives them); nullopt when
+// until <= from.
+std::optional<Summary::OverTime> AverageOverTime(const RunResult& r, core::Time from,
+                                                core::Time until);
 
 // The widest spread of leecher joins (first to last, seconds) that still
 // counts as a flash crowd: a quarter of the larger of the Kumar-Ross and

@@ -151,7 +151,7 @@ void ReportInterrupt(const MadeByRun& made, int sig) {
   const bool writing = made.phase == MadeByRun::kWriting;
   if (made.phase == MadeByRun::kRunning) {
     Say(" at sim time ");
-    SayTenths(made.sim_tenths.load(std::memory_order_relaxed));
+    SayTenths(made.sim_time_us.load(std::memory_order_relaxed) / 100'000);
     Say(" s");
   } else if (made.phase == MadeByRun::kSetup) {
     Say(" before the run began");

@@ -70,15 +70,15 @@ struct MadeByRun {
   enum Phase : sig_atomic_t { kSetup, kRunning, kWriting };
   // Set by the run as it goes (from the thread that runs it).
   void SetPhase(Phase p) { phase = p; }
-  void SetSimTime(double seconds) {
-    sim_tenths.store(static_cast<int64_t>(seconds * 10), std::memory_order_relaxed);
-  }
 
   std::string out_dir;  // as given, for messages
   std::vector<Owned> dirs;  // candidates: those missing before the run
   const Owned* out_folder = nullptr;  // in dirs: --out's folder, when it was missing
   volatile sig_atomic_t phase = kSetup;
-  std::atomic<int64_t> sim_tenths{0};  // simulated time reached, in 0.1 s
+  // Simulated time reached, in microseconds: the run's engine stores it
+  // after every event (SimOptions::sim_time_us).
+  std::atomic<int64_t> sim_time_us{0};
+  static_assert(std::atomic<int64_t>::is_always_lock_free, "read by a signal handler");
   bool stderr_is_tty = false;  // then a progress line may need blanking
   bool had_earlier_results = false;  // --out held an earlier run's result files
   Owned trace;

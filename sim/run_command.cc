@@ -174,10 +174,8 @@ int RunCommand(const RunFlags& f) {
   SimOptions options;
   if (trace.is_open()) options.trace = &trace;
   ProgressLine progress(!f.quiet && isatty(STDERR_FILENO));
-  options.progress = [&](const Progress& p) {
-    made.SetSimTime(p.now.seconds());
-    progress.Update(p);
-  };
+  options.progress = [&](const Progress& p) { progress.Update(p); };
+  options.sim_time_us = &made.sim_time_us;
   Simulation sim(*s, options);
   made.SetPhase(MadeByRun::kRunning);
   const RunResult r = sim.Run();

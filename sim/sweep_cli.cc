@@ -82,6 +82,11 @@ void SweepCommands::AddPlotOptions(CLI::App* app) {
                   "with --plot: plot each X value's difference to the run of X=VALUE with "
                   "the same seed (plot_sweep.py --paired-to)")
       ->type_name("VALUE");
+  app->add_option("--plot-diff-to", plot_diff_to_,
+                  "with --plot: plot each X value's difference of means to X=VALUE's, "
+                  "with Welch's 95% interval, for runs that do not pair by seed "
+                  "(plot_sweep.py --diff-to)")
+      ->type_name("VALUE");
   app->add_flag("--plot-ratio", plot_ratio_,
                 "with --plot-paired-to: the ratio to that run instead (plot_sweep.py --ratio)");
   app->add_flag("--plot-logx", plot_logx_,

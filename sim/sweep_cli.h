@@ -82,12 +82,13 @@ class SweepCommands {
   // The --vary and --vary-together parameters in command-line order, or a
   // message saying what is wrong with one of them.
   std::optional<std::string> VaryParams(std::vector<SweepParam>* params) const;
-  // --plot-paired-to, --plot-ratio, --plot-logx: passed on to plot_sweep.py.
+  // --plot-paired-to, --plot-diff-to, --plot-ratio, --plot-logx: passed on
+  // to plot_sweep.py.
   void AddPlotOptions(CLI::App* app);
 
   CLI::App* sweep_ = nullptr;
   CLI::App* merge_ = nullptr;
-  std::string file_, out_, plot_, plot_paired_to_;
+  std::string file_, out_, plot_, plot_paired_to_, plot_diff_to_;
   std::vector<std::string> vary_, sets_, dirs_;
   std::vector<std::vector<std::string>> together_;  // each --vary-together's fields
   uint32_t seeds_ = 0;

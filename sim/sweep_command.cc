@@ -77,14 +77,16 @@ std::optional<std::string> WindowPlotProblem(const SweepSpec& spec, const std::s
          "joins_until} in the scenario or with --set; docs/scenarios.md)";
 }
 
-// Why --plot-paired-to cannot pair: its value must be one of X's values,
-// or no run is its pair.
-std::optional<std::string> PairedToProblem(const SweepSpec& spec, const PlotSpec& plot) {
-  if (!plot.paired_to) return std::nullopt;
+// Why --plot-paired-to or --plot-diff-to cannot compare: its value must be
+// one of X's values, or no run is there to compare with.
+std::optional<std::string> ReferenceValueProblem(const SweepSpec& spec, const PlotSpec& plot) {
+  const bool paired = plot.paired_to.has_value();
+  const std::optional<std::string>& value = paired ? plot.paired_to : plot.diff_to;
+  if (!value) return std::nullopt;
   for (const SweepParam& q : spec.params) {
-    if (q.key == plot.x &&
-        std::find(q.values.begin(), q.values.end(), *plot.paired_to) == q.values.end())
-      return "--plot-paired-to " + *plot.paired_to + ": not a value of --vary " + q.key;
+    if (q.key == plot.x && std::find(q.values.begin(), q.values.end(), *value) == q.values.end())
+      return std::string(paired ? "--plot-paired-to " : "--plot-diff-to ") + *value +
+             ": not a value of --vary " + q.key;
   }
   return std::nullopt;
 }
@@ -197,9 +199,9 @@ bool SweepCommands::SweepPlot(const SweepSpec& spec, std::optional<PlotSpec>* pl
   auto p = ParsePlot(plot_, &spec.params, SweepClasses(spec));
   if (auto* e = std::get_if<std::string>(&p)) return !Reported(*e);
   if (Reported(WindowPlotProblem(spec, plot_, std::get<PlotSpec>(p).metric))) return false;
-  *plot = WithPlotOptions(std::get<PlotSpec>(p), *sweep_, plot_paired_to_, plot_ratio_,
-                          plot_logx_);
-  return !Reported(PairedToProblem(spec, **plot));
+  *plot = WithPlotOptions(std::get<PlotSpec>(p), *sweep_, plot_paired_to_, plot_diff_to_,
+                          plot_ratio_, plot_logx_);
+  return !Reported(ReferenceValueProblem(spec, **plot));
 }
 
 std::optional<std::string> SweepCommands::FinishedRunsProblem(

@@ -65,18 +65,23 @@ std::variant<PlotSpec, std::string> ParsePlot(const std::string& text,
 }
 
 PlotSpec WithPlotOptions(PlotSpec p, const CLI::App& app, const std::string& paired_to,
-                         bool ratio, bool logx) {
+                         const std::string& diff_to, bool ratio, bool logx) {
   if (app.count("--plot-paired-to") > 0) p.paired_to = paired_to;
+  if (app.count("--plot-diff-to") > 0) p.diff_to = diff_to;
   p.ratio = ratio;
   p.logx = logx;
   return p;
 }
 
 std::optional<std::string> PlotOptionsProblem(const CLI::App& app, bool has_plot) {
-  for (const char* name : {"--plot-paired-to", "--plot-ratio", "--plot-logx"}) {
+  for (const char* name : {"--plot-paired-to", "--plot-diff-to", "--plot-ratio", "--plot-logx"}) {
     if (!has_plot && app.count(name) > 0)
       return std::string(name) + " needs --plot X:METRIC";
   }
+  // As plot_sweep.py says: one pairs runs by seed, the other does not.
+  if (app.count("--plot-paired-to") > 0 && app.count("--plot-diff-to") > 0)
+    return "--plot-paired-to and --plot-diff-to: give one (--plot-paired-to pairs runs by "
+           "seed, --plot-diff-to does not)";
   if (app.count("--plot-ratio") > 0 && app.count("--plot-paired-to") == 0)
     return "--plot-ratio needs --plot-paired-to VALUE";
   return std::nullopt;
@@ -103,6 +108,10 @@ int PlotSweepTable(const std::string& csv, const PlotSpec& p) {
   if (p.paired_to) {
     args.push_back("--paired-to");
     args.push_back(*p.paired_to);
+  }
+  if (p.diff_to) {
+    args.push_back("--diff-to");
+    args.push_back(*p.diff_to);
   }
   if (p.ratio) args.push_back("--ratio");
   if (p.logx) args.push_back("--logx");

@@ -21,8 +21,9 @@ struct SweepParam;
 // What --plot draws.
 struct PlotSpec {
   std::string x, metric;
-  // Passed on to plot_sweep.py: --paired-to VALUE (when set), --ratio, --logx.
-  std::optional<std::string> paired_to;
+  // Passed on to plot_sweep.py: --paired-to VALUE or --diff-to VALUE (when
+  // set; never both), --ratio, --logx.
+  std::optional<std::string> paired_to, diff_to;
   bool ratio = false, logx = false;
 };
 
@@ -37,10 +38,11 @@ std::variant<PlotSpec, std::string> ParsePlot(const std::string& text,
 
 // `p` with the --plot-* options of `app`.
 PlotSpec WithPlotOptions(PlotSpec p, const CLI::App& app, const std::string& paired_to,
-                         bool ratio, bool logx);
+                         const std::string& diff_to, bool ratio, bool logx);
 
 // The --plot-* options that go with --plot: a message if one is given
-// without it, or --plot-ratio without --plot-paired-to.
+// without it, --plot-ratio without --plot-paired-to, or --plot-paired-to
+// with --plot-diff-to.
 std::optional<std::string> PlotOptionsProblem(const CLI::App& app, bool has_plot);
 
 // Plots the table `csv` as `p` says; sim's exit code (1 after saying why

@@ -133,21 +133,19 @@ std::optional<int> CheckGetFlags(const std::string& name, const std::string& out
 
 // Says at once when the tracker lists no seed for the file (its sharer
 // stopped, say): the download can only wait, and without this the first
-// word of it came after 30 s of silence. One listing, no retries: when it
-// fails, nothing is said.
+// word of it came after 30 s of silence. One scrape of this file (not the
+// listing of all: a tracker may list thousands), no retries: when it fails,
+// or the file is gone from the listing meanwhile, nothing is said.
 void WarnIfNoSeed(TrackerClient& client, const std::string& tracker, const std::string& name,
                   const core::InfoHash& info_hash) {
   std::string error;
-  const auto files = client.ListFiles(&error);
-  if (!files) return;
-  for (const core::FileEntry& f : *files) {
-    if (f.info_hash != info_hash || f.seeds > 0) continue;
-    Log(LogLevel::kWarn, "tracker " + tracker + " lists no seed for '" + name + "' now (" +
-                             std::to_string(f.leechers) +
-                             (f.leechers == 1 ? " leecher" : " leechers") +
-                             "): the download waits until a peer with the missing pieces "
-                             "announces (is its `swarm share` still running?)");
-  }
+  const std::optional<core::FileEntry> f = client.Scrape(info_hash, &error);
+  if (!f || f->seeds > 0) return;
+  Log(LogLevel::kWarn, "tracker " + tracker + " lists no seed for '" + name + "' now (" +
+                           std::to_string(f->leechers) +
+                           (f->leechers == 1 ? " leecher" : " leechers") +
+                           "): the download waits until a peer with the missing pieces "
+                           "announces (is its `swarm share` still running?)");
 }
 
 // Asks the tracker for `name` (with the usual retries) and checks what it

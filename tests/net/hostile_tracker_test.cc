@@ -300,7 +300,14 @@ INSTANTIATE_TEST_SUITE_P(
                     "piece length 1073741825 (at most 1073741824)"},
         BadMetadata{"AFileOverAPebibyte",
                     [](wire::TorrentMeta* m) { m->set_length((uint64_t{1} << 50) + 1); },
-                    "length 1125899906842625 (at most 1125899906842624)"}),
+                    "length 1125899906842625 (at most 1125899906842624)"},
+        BadMetadata{"MorePiecesThanA32BitCount",
+                    [](wire::TorrentMeta* m) {
+                      m->set_length(uint64_t{1} << 40);
+                      m->set_piece_length(256);
+                    },
+                    "1099511627776 bytes in pieces of 256 make 4294967296 pieces (at most "
+                    "4294967295)"}),
     [](const ::testing::TestParamInfo<BadMetadata>& info) { return std::string(info.param.name); });
 
 }  // namespace

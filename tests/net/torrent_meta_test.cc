@@ -1,4 +1,5 @@
-// HashFile: piece hashes of a file on disk, and why it fails when it does.
+// HashFile: piece hashes of a file on disk, and why it fails when it does;
+// FromProto: why it refuses metadata that does not add up.
 #include "net-real/torrent_meta.h"
 
 #include <gtest/gtest.h>
@@ -82,6 +83,37 @@ TEST_F(HashFileTest, ReadErrorNamesFileOffsetAndOsError) {
   EXPECT_FALSE(HashFile("/proc/self/mem", "mem", 16 * 1024, &error));
   EXPECT_EQ(error.kind, HashError::Kind::kReadError);
   EXPECT_EQ(error.message, "cannot read /proc/self/mem at byte 0: Input/output error");
+}
+
+// A torrent counts its pieces in 32 bits. Metadata whose length and piece
+// length make more is refused for that, with the true count: it used to be
+// "0 piece hashes for 1099511627776 bytes in pieces of 256 (4294967296
+// expected)", as if the hashes were all that was missing.
+TEST(FromProtoTest, MorePiecesThan32BitsCountIsRefusedForThat) {
+  wire::TorrentMeta meta;
+  meta.set_name("big");
+  meta.set_length(uint64_t{1} << 40);
+  meta.set_piece_length(256);  // 2^32 pieces, one past the most
+  std::string why;
+  EXPECT_FALSE(FromProto(meta, &why));
+  EXPECT_EQ(why, "1099511627776 bytes in pieces of 256 make 4294967296 pieces (at most "
+                 "4294967295)");
+  meta.set_length((uint64_t{1} << 50));
+  meta.set_piece_length(1);
+  EXPECT_FALSE(FromProto(meta, &why));
+  EXPECT_EQ(why, "1125899906842624 bytes in pieces of 1 make 1125899906842624 pieces (at most "
+                 "4294967295)");
+}
+
+// Within the count, a list of hashes that does not match it says both.
+TEST(FromProtoTest, AHashListOfTheWrongLengthSaysHowManyWereExpected) {
+  wire::TorrentMeta meta;
+  ToProto(core::TorrentInfo::Synthetic("f", 1 << 20, 1 << 18), &meta);
+  ASSERT_TRUE(FromProto(meta));
+  meta.set_length((uint64_t{1} << 32) * 2);  // 2^15 pieces of 256 KiB
+  std::string why;
+  EXPECT_FALSE(FromProto(meta, &why));
+  EXPECT_EQ(why, "4 piece hashes for 8589934592 bytes in pieces of 262144 (32768 expected)");
 }
 
 }  // namespace

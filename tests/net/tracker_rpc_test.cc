@@ -124,6 +124,42 @@ TEST_F(TrackerRpcTest, ANameTooLongToDownloadIsNotPublished) {
   EXPECT_EQ(client.Publish(longest, &error), core::PublishResult::kPublished) << error;
 }
 
+// `get` asks whether its file has a seed with one Scrape of that file (it
+// used to fetch the listing of every file): the entry counts the file's
+// seeds and leechers; a file not listed is nullopt without an error.
+TEST_F(TrackerRpcTest, AScrapeListsTheOneFileAskedFor) {
+  std::string error = "stale";
+  TrackerClient client("127.0.0.1:" + std::to_string(server_->port()));
+  wire::AnnounceResponse resp;
+  ASSERT_TRUE(Announce("127.0.0.1:7000", &resp).ok());
+  auto key = PeerIdentity::Generate();
+  ASSERT_TRUE(testing::CallAnnounce(stub_.get(),
+                                    testing::SignedAnnounce(*key, info_.info_hash(),
+                                                            "127.0.0.1:7001",
+                                                            wire::AnnounceRequest::NONE, 0),
+                                    &resp)
+                  .ok());
+  const auto other = core::TorrentInfo::Synthetic("g.bin", 1 << 20, 1 << 18);
+  ASSERT_TRUE(client.Publish(other, &error)) << error;
+  const std::optional<core::FileEntry> f = client.Scrape(info_.info_hash(), &error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(f->name, "f.bin");
+  EXPECT_EQ(f->info_hash, info_.info_hash());
+  EXPECT_EQ(f->seeds, 1u);
+  EXPECT_EQ(f->leechers, 1u);
+  const std::optional<core::FileEntry> g = client.Scrape(other.info_hash(), &error);
+  ASSERT_TRUE(g) << error;
+  EXPECT_EQ(g->name, "g.bin");
+  EXPECT_EQ(g->seeds + g->leechers, 0u);
+  const auto unlisted = core::TorrentInfo::Synthetic("h.bin", 1 << 20, 1 << 18);
+  EXPECT_FALSE(client.Scrape(unlisted.info_hash(), &error));
+  EXPECT_EQ(error, "");
+  TrackerClient nobody("127.0.0.1:1");  // nothing listens on port 1
+  EXPECT_FALSE(nobody.Scrape(info_.info_hash(), &error));
+  EXPECT_NE(error.find("unreachable"), std::string::npos) << error;
+}
+
 // Endpoints are stored and handed to every other peer: a megabyte each
 // would fill the tracker and soon make every answer too big to send, and
 // a gRPC target such as unix:/path would make peers dial local sockets.

@@ -211,6 +211,41 @@ TEST(CliInterrupt, DuringTheRunSaysWhenAndWhatItLeft) {
   fs::remove_all(base);
 }
 
+// The time said is the one the run reached, not the one its last progress
+// report gave. Here every event is a costly sample (1 ms apart, each over
+// 65536 pieces): the first progress report, due after 16384 events, is
+// seconds of wall time away, and an interrupt before it used to say "at sim
+// time 0.0 s" whatever the run had simulated.
+TEST(CliInterrupt, BeforeTheFirstProgressReportSaysTheTimeReached) {
+  const std::string base = TempPath("time_reached");
+  fs::remove_all(base);
+  fs::create_directories(base);
+  const std::string file = base + "/slow.yaml", err = base + "/err.txt";
+  const std::string out = base + "/out";
+  std::ofstream(file) << "name: slow_samples\n"
+                         "stop: {all_complete: false, max_time: 5000s}\n"
+                         "file: {size: 1GiB, piece_size: 16KiB, block_size: 16KiB}\n"
+                         "peers:\n"
+                         "  - {class: seed, count: 1, upload: 10Mbit/s, download: 100Mbit/s,\n"
+                         "     start: complete}\n"
+                         "  - {class: leecher, count: 2, upload: 1Mbit/s, download: 8Mbit/s}\n"
+                         "sample_interval: 1ms\n";
+  const pid_t pid = StartSim({"run", file, "--quiet", "--out", out}, err);
+  int status = 0;
+  bool ended = false;
+  ASSERT_TRUE(WaitFor(pid, [&] { return fs::exists(out); }, &status, &ended)) << ReadFile(err);
+  usleep(1'500'000);
+  kill(pid, SIGINT);
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "status " << status << ": " << ReadFile(err);
+  const std::string text = ReadFile(err);
+  const std::string start = "sim run: interrupted by SIGINT at sim time ";
+  ASSERT_EQ(text.rfind(start, 0), 0u) << text;
+  const double said = std::stod(text.substr(start.size()));
+  EXPECT_GT(said, 0) << text;
+  fs::remove_all(base);
+}
+
 // Whether a child of `parent` runs a program whose command line holds
 // `needle` (read from /proc: the parent pid in stat, the arguments in
 // cmdline; a child between fork and exec still shows sim's own).

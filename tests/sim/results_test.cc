@@ -118,7 +118,7 @@ RunResult Hand() {
 }
 
 TEST(AverageOverTimeTest, HandComputedOverTheFirstTwentySeconds) {
-  const auto o = AverageOverTime(Hand(), 0, 20);
+  const auto o = AverageOverTime(Hand(), At(0), At(20));
   ASSERT_TRUE(o);
   EXPECT_EQ(o->from_s, 0);
   EXPECT_EQ(o->until_s, 20);
@@ -136,7 +136,7 @@ TEST(AverageOverTimeTest, HandComputedOverTheFirstTwentySeconds) {
 }
 
 TEST(AverageOverTimeTest, APartOfEachIntervalCountsForItsShare) {
-  const auto o = AverageOverTime(Hand(), 5, 15);
+  const auto o = AverageOverTime(Hand(), At(5), At(15));
   ASSERT_TRUE(o);
   EXPECT_DOUBLE_EQ(o->leechers, (5 + 10) / 10.0);  // A 5..10, B 5..15
   EXPECT_DOUBLE_EQ(o->seeds, (10 + 5) / 10.0);     // the seed, A 10..15
@@ -145,7 +145,7 @@ TEST(AverageOverTimeTest, APartOfEachIntervalCountsForItsShare) {
   EXPECT_EQ(*o->lowest_availability_min, 1);  // the one row inside: 10 s
   // To the end: C's 0 s of leeching before 30 s count nothing, and the
   // last row's interval brings min 0.
-  const auto all = AverageOverTime(Hand(), 0, 30);
+  const auto all = AverageOverTime(Hand(), At(0), At(30));
   EXPECT_DOUBLE_EQ(all->leechers, 20 / 30.0);
   EXPECT_DOUBLE_EQ(all->seeds, (30 + 10) / 30.0);
   EXPECT_EQ(*all->lowest_availability_min, 0);
@@ -153,11 +153,11 @@ TEST(AverageOverTimeTest, APartOfEachIntervalCountsForItsShare) {
 }
 
 TEST(AverageOverTimeTest, AnEmptySpanHasNoAverages) {
-  EXPECT_FALSE(AverageOverTime(Hand(), 20, 20));
-  EXPECT_FALSE(AverageOverTime(Hand(), 20, 10));
+  EXPECT_FALSE(AverageOverTime(Hand(), At(20), At(20)));
+  EXPECT_FALSE(AverageOverTime(Hand(), At(20), At(10)));
   // A span inside one row's interval, (10, 20]: that row's values, and no
   // sample in it for the lowest.
-  const auto o = AverageOverTime(Hand(), 12, 14);
+  const auto o = AverageOverTime(Hand(), At(12), At(14));
   ASSERT_TRUE(o);
   EXPECT_DOUBLE_EQ(*o->upload_utilization, 1.0);
   EXPECT_FALSE(o->lowest_availability_min);  // no sample in it

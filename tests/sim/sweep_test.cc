@@ -2022,5 +2022,44 @@ TEST(SimSweep, PlotOptionsArePassedOnToPlotSweep) {
       << stdout_text;
 }
 
+// --plot-diff-to reaches plot_sweep.py as --diff-to (sim sweep could not
+// ask for Welch's unpaired differences before), through sim sweep and sim
+// merge; its value is checked as --plot-paired-to's is, and the two
+// exclude each other.
+TEST(SimSweep, PlotDiffToIsPassedOnToPlotSweep) {
+  const std::string file = TinyFile(), out = Dir("plot_diff_to");
+  const std::string args = "sweep " + file + " --vary peers.1.upload=1Mbit/s,2Mbit/s --seeds 2 "
+                           "--quiet --jobs 2 --out " + out + " --plot peers.1.upload:";
+  std::string stdout_text, err;
+  // Refused before anything runs.
+  EXPECT_EQ(Sim(args + "mean_completion_s --plot-diff-to 3Mbit/s", nullptr, &err), 2);
+  EXPECT_EQ(err, "--plot-diff-to 3Mbit/s: not a value of --vary peers.1.upload\n");
+  EXPECT_EQ(Sim(args + "mean_completion_s --plot-diff-to 1Mbit/s --plot-paired-to 1Mbit/s",
+                nullptr, &err), 2);
+  EXPECT_EQ(err, "--plot-paired-to and --plot-diff-to: give one (--plot-paired-to pairs runs "
+                 "by seed, --plot-diff-to does not)\n");
+  EXPECT_EQ(Sim(args + "mean_completion_s --plot-diff-to 1Mbit/s --plot-ratio", nullptr, &err),
+            2);
+  EXPECT_EQ(err, "--plot-ratio needs --plot-paired-to VALUE\n");
+  EXPECT_EQ(Sim("sweep " + file + " --vary peers.1.upload=1Mbit/s --seeds 1 --plot-diff-to "
+                "1Mbit/s --out " + out, nullptr, &err), 2);
+  EXPECT_EQ(err, "--plot-diff-to needs --plot X:METRIC\n");
+  EXPECT_FALSE(fs::exists(out));
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
+    GTEST_SKIP() << "no matplotlib for /usr/bin/python3";
+  ASSERT_EQ(Sim(args + "leecher_mean_completion_s --plot-diff-to 1Mbit/s", &stdout_text, &err),
+            0) << err;
+  EXPECT_NE(stdout_text.find("difference of mean leecher_mean_completion_s to "
+                             "peers.1.upload=1Mbit/s (unpaired: Welch 95% CI)"),
+            std::string::npos) << stdout_text;
+  EXPECT_TRUE(fs::exists(out + "/sweep_leecher_mean_completion_s_vs_peers.1.upload_welch_"
+                               "difference_to_1Mbit%2Fs.png"));
+  // And through sim merge.
+  ASSERT_EQ(Sim("merge " + out + " --plot peers.1.upload:mean_completion_s --plot-diff-to "
+                "2Mbit/s", &stdout_text, &err), 0) << err;
+  EXPECT_NE(stdout_text.find("difference of mean mean_completion_s to peers.1.upload=2Mbit/s"),
+            std::string::npos) << stdout_text;
+}
+
 }  // namespace
 }  // namespace swarm::sim
