@@ -13,6 +13,7 @@
 #include "core/check.h"
 #include "core/rng.h"
 #include "net-real/event_loop.h"
+#include "net-real/listener_watch.h"
 #include "net-real/peer_transport.h"
 #include "net-real/piece_store.h"
 #include "net-real/torrent_meta.h"
@@ -429,29 +430,16 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
                                                     uint64_t seed, std::string* error,
                                                     const TrackerServerOptions& options) {
   PinCallbackQueue();
+  WatchListeners();
   std::unique_ptr<TrackerServer> s(new TrackerServer());
   s->loop_ = std::make_shared<EventLoop>();
   s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
   s->guard_ = std::make_unique<AnnounceReplayGuard>();
   s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get(), s->guard_.get(),
                                                  options);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
-  // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
-  // port and silently take half of its connections. A busy port must fail.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(kMaxTrackerMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
-  // The builder and the server take their own references on the quota.
-  grpc::ResourceQuota quota("swarmlab tracker server");
-  quota.Resize(kTrackerServerMemoryQuota);
-  builder.SetResourceQuota(quota);
-  builder.RegisterService(s->service_.get());
-  s->server_ = builder.BuildAndStart();
-  if (!s->server_ || s->port_ == 0) {
-    *error = "cannot listen on " + listen + " (address in use or invalid?)";
-    return nullptr;
-  }
+  const size_t colon = listen.rfind(':');
+  s->host_ = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (!s->Listen(listen, error)) return nullptr;
   core::Tracker* t = s->tracker_.get();
   EventLoop* loop = s->loop_.get();
   s->thread_ = std::thread([t, loop] {
@@ -464,12 +452,44 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   return s;
 }
 
-void TrackerServer::Shutdown() {
-  if (!server_) return;
-  // Stop the server first: pending handlers still need the loop to finish.
+bool TrackerServer::Listen(const std::string& listen, std::string* error) {
+  listener_failures_seen_ = ListenerFailures();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
+  SetListenerOptions(builder);
+  builder.SetMaxReceiveMessageSize(kMaxTrackerMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
+  // The builder and the server take their own references on the quota.
+  grpc::ResourceQuota quota("swarmlab tracker server");
+  quota.Resize(kTrackerServerMemoryQuota);
+  builder.SetResourceQuota(quota);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    server_.reset();
+    *error = "cannot listen on " + listen + " (address in use or invalid?)";
+    return false;
+  }
+  return true;
+}
+
+Relisten TrackerServer::RelistenIfDeaf(std::string* error) {
+  if (!server_ || ListenerFailures() == listener_failures_seen_) return Relisten::kListening;
+  // Its calls in progress still need the loop to finish: it keeps running.
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  loop_->Quit();
-  thread_.join();
+  server_.reset();
+  // The same service (and with it what each host published) serves on.
+  const std::string listen = host_ + ":" + std::to_string(port_);
+  return Listen(listen, error) ? Relisten::kRestarted : Relisten::kFailed;
+}
+
+void TrackerServer::Shutdown() {
+  // Stop the server first: pending handlers still need the loop to finish.
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (thread_.joinable()) {
+    loop_->Quit();
+    thread_.join();
+  }
   server_.reset();
 }
 

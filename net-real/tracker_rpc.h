@@ -29,6 +29,7 @@
 #include "core/announce.h"
 #include "core/torrent_info.h"
 #include "core/tracker.h"
+#include "net-real/listener_watch.h"
 #include "net-real/peer_auth.h"
 
 namespace grpc {
@@ -179,14 +180,26 @@ class TrackerServer {
   int port() const { return port_; }
   void Shutdown();
 
+  // As PeerServer::RelistenIfDeaf: if gRPC gave up on a listening socket
+  // of this process since this server (re)started, stops the server (its
+  // connections close, calls in progress end) and listens again on the
+  // same port; the tracker's state is kept. Call it every second or so
+  // from the thread that owns the server. REQUIRES: not after Shutdown().
+  Relisten RelistenIfDeaf(std::string* error);
+
  private:
   TrackerServer() = default;
+  // Builds and starts server_ on `listen` with service_; false and *error
+  // on failure.
+  bool Listen(const std::string& listen, std::string* error);
   std::shared_ptr<EventLoop> loop_;
   std::unique_ptr<core::Tracker> tracker_;  // touched only on loop_'s thread
   std::unique_ptr<AnnounceReplayGuard> guard_;  // likewise
   std::unique_ptr<class TrackerService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread thread_;
+  std::string host_;  // of the --listen address, to listen on again
+  uint64_t listener_failures_seen_ = 0;  // ListenerFailures() before the last start
   int port_ = 0;
 };
 
