@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <iterator>
 #include <limits>
+#include <mutex>
 #include <string_view>
 
 #include "core/check.h"
@@ -579,6 +581,36 @@ TrackerClient::TrackerClient(const std::string& target)
 
 TrackerClient::~TrackerClient() = default;
 
+grpc::Status TrackerClient::Wait(
+    grpc::ClientContext* ctx,
+    const std::function<void(std::function<void(grpc::Status)>)>& start) {
+  struct Done {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;  // guarded by mu
+    grpc::Status status;  // likewise
+  };
+  auto d = std::make_shared<Done>();
+  start([d](grpc::Status status) {
+    std::lock_guard<std::mutex> lock(d->mu);
+    d->status = std::move(status);
+    d->done = true;
+    d->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(d->mu);
+  bool cancelled = false;
+  while (!d->cv.wait_for(lock, kInterruptPoll, [&d] { return d->done; })) {
+    if (cancelled || !interrupt_) continue;
+    lock.unlock();  // gRPC may run the callback before TryCancel returns
+    if (interrupt_()) {
+      ctx->TryCancel();
+      cancelled = true;
+    }
+    lock.lock();
+  }
+  return d->status;
+}
+
 std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInfo& info,
                                                           std::string* error) {
   wire::PublishRequest req;
@@ -586,7 +618,9 @@ std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInf
   wire::PublishResponse resp;
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
-  grpc::Status s = stub_->stub->Publish(&ctx, req, &resp);
+  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
+    stub_->stub->async()->Publish(&ctx, &req, &resp, std::move(done));
+  });
   hopeless_ = Hopeless(s);
   if (!s.ok()) {
     *error = Describe(target_, s);
@@ -599,7 +633,10 @@ std::optional<std::vector<core::FileEntry>> TrackerClient::ListFiles(std::string
   wire::ListFilesResponse resp;
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
-  grpc::Status s = stub_->stub->ListFiles(&ctx, wire::ListFilesRequest(), &resp);
+  const wire::ListFilesRequest req;
+  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
+    stub_->stub->async()->ListFiles(&ctx, &req, &resp, std::move(done));
+  });
   hopeless_ = Hopeless(s);
   if (!s.ok()) {
     *error = Describe(target_, s);
@@ -617,7 +654,9 @@ std::optional<core::TorrentInfo> TrackerClient::Lookup(const std::string& name,
   wire::LookupResponse resp;
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
-  grpc::Status s = stub_->stub->Lookup(&ctx, req, &resp);
+  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
+    stub_->stub->async()->Lookup(&ctx, &req, &resp, std::move(done));
+  });
   hopeless_ = Hopeless(s);
   error->clear();
   if (!s.ok()) {

@@ -14,6 +14,7 @@
 #define SWARM_NET_TRACKER_RPC_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,8 +35,10 @@
 
 namespace grpc {
 class Channel;
+class ClientContext;
 class ResourceQuota;
 class Server;
+class Status;
 }  // namespace grpc
 
 namespace swarm::net {
@@ -236,6 +239,11 @@ class TrackerClient : public AnnounceClient {
   // The wall clock announce counters are taken from (WallClockMicros);
   // tests set a skewed one. Call before the first Announce.
   void SetWallClock(std::function<uint64_t()> clock) { wall_clock_ = std::move(clock); }
+  // Asked every kInterruptPoll while a synchronous call waits: once it
+  // returns true the call is cancelled and fails at once (gRPC status
+  // CANCELLED), rather than wait out its deadline. `swarm` passes "a stop
+  // signal is pending". Call before the first synchronous call.
+  void SetInterrupt(std::function<bool()> stop) { interrupt_ = std::move(stop); }
 
   void Announce(const core::AnnounceRequest& request, const PeerIdentity& signer,
                 std::function<void(std::optional<core::AnnounceResponse>,
@@ -246,9 +254,18 @@ class TrackerClient : public AnnounceClient {
   std::unique_ptr<grpc::ResourceQuota> quota_;  // the channel's
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<class TrackerStub> stub_;
+  // Waits for the unary call that `start` began on `ctx` (it passes the
+  // done callback to gRPC), cancelling it if interrupt_ says so.
+  grpc::Status Wait(grpc::ClientContext* ctx,
+                    const std::function<void(std::function<void(grpc::Status)>)>& start);
+
   std::atomic<bool> hopeless_{false};  // of the last call to finish
   std::function<uint64_t()> wall_clock_ = WallClockMicros;
+  std::function<bool()> interrupt_;
 };
+
+// How often a synchronous TrackerClient call asks whether to give up.
+inline constexpr std::chrono::milliseconds kInterruptPoll{50};
 
 }  // namespace swarm::net
 

@@ -155,6 +155,7 @@ int RunTracker(const TrackerOptions& options) {
 
 int RunList(const std::string& tracker, int retries) {
   TrackerClient client(tracker);
+  client.SetInterrupt(StopPending);  // Ctrl-C ends a call at once
   std::vector<core::FileEntry> files;
   RetryOutcome outcome = WithRetries(retries, [&](std::string* error) {
     auto got = client.ListFiles(error);
@@ -345,7 +346,7 @@ class Seeding {
       std::string error;
       auto result = client_->Publish(infos_[i], &error);
       if (!result) {
-        Log(LogLevel::kWarn, error + "; will retry");
+        if (!StopPending()) Log(LogLevel::kWarn, error + "; will retry");  // else: cancelled
       } else if (*result == core::PublishResult::kPublished) {
         // New to the tracker: it restarted, and has no peers for it either.
         Log(LogLevel::kInfo, "tracker relearned " + infos_[i].name() + "; announcing");
@@ -425,6 +426,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   core::Bytes plen = 0;
   if (auto code = CheckShareFlags(files, piece_length, common, &base, &plen)) return *code;
   TrackerClient client(tracker);
+  client.SetInterrupt(StopPending);  // Ctrl-C ends a call at once
   if (auto code = ReachTracker(client, common.tracker_retries)) return *code;
   std::vector<core::TorrentInfo> infos;
   std::vector<std::optional<PieceStore::Stamp>> stamps;  // taken before hashing

@@ -207,7 +207,9 @@ RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& a
     // After the last attempt only poll: a Ctrl-C during it is still pending
     // (signals are blocked).
     const int wait_s = i == attempts ? 0 : std::min(5, 1 << (i - 1));
-    if (wait_s > 0) {
+    // A stop signal cancels a call in progress (TrackerClient::
+    // SetInterrupt): its failure says nothing about the tracker.
+    if (wait_s > 0 && !StopPending()) {
       Log(LogLevel::kWarn, error + "; retry " + std::to_string(i) + "/" +
                                std::to_string(retries - 1) + " in " +
                                std::to_string(wait_s) + "s");

@@ -435,6 +435,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     return *code;
   }
   TrackerClient client(tracker);
+  client.SetInterrupt(StopPending);  // Ctrl-C ends a call at once
   std::optional<core::TorrentInfo> info;
   if (auto code = LookUpTorrent(client, tracker, name, request, common.tracker_retries, &info)) {
     return *code;
