@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <mutex>
 
 // gRPC's own default log function (src/core/lib/gpr/log.cc): exported by
 // libgpr but declared in no public header. gpr_set_log_function(nullptr)
@@ -20,7 +21,12 @@ void Watch(gpr_log_func_args* args) {
 
 }  // namespace
 
-void WatchListeners() { gpr_set_log_function(&Watch); }
+void WatchListeners() {
+  static std::once_flag once;
+  std::call_once(once, [] { gpr_set_log_function(&Watch); });
+}
+
+void RestoreListenerWatch() { gpr_set_log_function(&Watch); }
 
 void NoteGrpcLogLine(const char* message) {
   // tcp_server_posix.cc's line, logged just before it closes the listener.

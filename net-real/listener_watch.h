@@ -14,7 +14,7 @@
 //
 // gRPC's log function is process-wide. cli::GrpcLogHold replaces it for a
 // while: it hands each line it sees to NoteGrpcLogLine, prints with
-// PrintGrpcLogLine, and puts the watch back with WatchListeners.
+// PrintGrpcLogLine, and puts the watch back with RestoreListenerWatch.
 // Thread-safe.
 #ifndef SWARM_NET_LISTENER_WATCH_H_
 #define SWARM_NET_LISTENER_WATCH_H_
@@ -25,9 +25,13 @@
 
 namespace swarm::net {
 
-// Installs the watch as gRPC's log function (again, if something else
-// replaced it meanwhile).
+// Installs the watch as gRPC's log function the first time it is called
+// in the process; later calls do nothing (a GrpcLogHold in force while a
+// server starts stays in force).
 void WatchListeners();
+
+// Installs the watch as gRPC's log function again.
+void RestoreListenerWatch();
 
 // Counts `message` if it says a listener stopped accepting.
 void NoteGrpcLogLine(const char* message);

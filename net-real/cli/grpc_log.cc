@@ -42,6 +42,7 @@ void Hold(gpr_log_func_args* args) {
 }  // namespace
 
 GrpcLogHold::GrpcLogHold() {
+  WatchListeners();  // first, so that a server started in the hold keeps it
   {
     std::lock_guard<std::mutex> lock(g_mu);
     g_holding = true;
@@ -54,7 +55,7 @@ GrpcLogHold::~GrpcLogHold() { Release(true); }
 void GrpcLogHold::Release(bool show) {
   if (released_) return;
   released_ = true;
-  WatchListeners();  // what was installed before the hold
+  RestoreListenerWatch();  // what was installed before the hold
   std::vector<HeldLine> held;
   {
     std::lock_guard<std::mutex> lock(g_mu);
