@@ -30,9 +30,13 @@ constexpr auto kPoll = std::chrono::milliseconds(20);
 
 struct Member {
   const LoopbackPeerSpec* spec = nullptr;
-  std::unique_ptr<PeerServer> server;
+  // Destroyed in reverse order, also when a run stops without LeaveAll
+  // (another peer could not join): the server first, which holds the
+  // driver as its sink and can route to it until it is shut down; then the
+  // driver, whose links use the dialer.
   std::unique_ptr<Dialer> dialer;
   std::unique_ptr<PeerDriver> driver;
+  std::unique_ptr<PeerServer> server;
   std::shared_ptr<const PeerIdentity> identity;
   bool joined = false, left = false;
   DriverProgress last;  // progress at the previous sample (or leave)

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/check.h"
+#include "net-real/listener_watch.h"
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
 
@@ -567,31 +568,58 @@ void PinCallbackQueue() {
 
 PeerServer::~PeerServer() { Shutdown(); }
 
-std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::string* error,
-                                              PeerServerOptions options) {
-  PinCallbackQueue();
-  std::unique_ptr<PeerServer> s(new PeerServer());
-  s->router_ = std::make_shared<Router>();
-  s->router_->max_unrouted = options.max_unrouted;
-  s->service_ = std::make_unique<PeerWireService>(s->router_);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
+void SetListenerOptions(grpc::ServerBuilder& builder) {
   // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
   // port and silently take half of its connections. A busy port must fail.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, kServerHandshakeTimeoutMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, kServerIdleConnectionMs);
+}
+
+std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::string* error,
+                                              PeerServerOptions options) {
+  PinCallbackQueue();
+  WatchListeners();
+  std::unique_ptr<PeerServer> s(new PeerServer());
+  s->router_ = std::make_shared<Router>();
+  s->router_->max_unrouted = options.max_unrouted;
+  s->memory_quota_bytes_ = options.memory_quota_bytes;
+  s->service_ = std::make_unique<PeerWireService>(s->router_);
+  const size_t colon = listen.rfind(':');
+  s->host_ = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (!s->Listen(listen, error)) return nullptr;
+  return s;
+}
+
+bool PeerServer::Listen(const std::string& listen, std::string* error) {
+  listener_failures_seen_ = ListenerFailures();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
+  SetListenerOptions(builder);
   builder.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
   builder.SetMaxSendMessageSize(kMaxWireMessageBytes);
   // The builder and the server take their own references on the quota.
   grpc::ResourceQuota quota("swarmlab peer server");
-  quota.Resize(options.memory_quota_bytes);
+  quota.Resize(memory_quota_bytes_);
   builder.SetResourceQuota(quota);
-  builder.RegisterService(s->service_.get());
-  s->server_ = builder.BuildAndStart();
-  if (!s->server_ || s->port_ == 0) {
+  // Again after a restart: a service whose methods are all callbacks (no
+  // async one) may be registered with one server after another.
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    server_.reset();
     *error = "cannot listen on " + listen + " (address in use or invalid?)";
-    return nullptr;
+    return false;
   }
-  return s;
+  return true;
+}
+
+Relisten PeerServer::RelistenIfDeaf(std::string* error) {
+  if (!server_ || ListenerFailures() == listener_failures_seen_) return Relisten::kListening;
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server_.reset();
+  const std::string listen = host_ + ":" + std::to_string(port_);
+  return Listen(listen, error) ? Relisten::kRestarted : Relisten::kFailed;
 }
 
 void PeerServer::Register(const core::InfoHash& hash, InboundSink* sink) {

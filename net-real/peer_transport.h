@@ -15,11 +15,13 @@
 
 #include "core/torrent_info.h"
 #include "net-real/link.h"
+#include "net-real/listener_watch.h"
 
 namespace grpc {
 class Channel;
 class ResourceQuota;
 class Server;
+class ServerBuilder;
 }  // namespace grpc
 
 namespace swarm::net {
@@ -50,6 +52,20 @@ struct PeerServerOptions {
   size_t memory_quota_bytes = kPeerServerMemoryQuota;
 };
 
+// How long a server (PeerServer, TrackerServer) keeps an accepted
+// connection that has not sent its HTTP/2 preface and SETTINGS (gRPC's
+// default: 120 s), and one that has no call open (gRPC's default: never
+// closed). Connections from anyone cost a file descriptor and about 19 KB
+// each; these bound how long one can be held for nothing. A client whose
+// idle connection was closed opens a new one at its next call; a peer
+// link is a call, open as long as the link.
+inline constexpr int kServerHandshakeTimeoutMs = 10'000;
+inline constexpr int kServerIdleConnectionMs = 30'000;
+
+// What PeerServer and TrackerServer ask of every listening port: no
+// SO_REUSEPORT, the two timeouts above.
+void SetListenerOptions(grpc::ServerBuilder& builder);
+
 class PeerServer {
  public:
   ~PeerServer();
@@ -64,13 +80,28 @@ class PeerServer {
   // Stops accepting and ends every stream. Idempotent.
   void Shutdown();
 
+  // If gRPC gave up on a listening socket of this process since this
+  // server (re)started (net-real/listener_watch.h: it cannot tell whose),
+  // stops the server, which closes every connection it accepted and ends
+  // their streams (the sinks see those links close and stay registered),
+  // and listens again on the same port. On kFailed, *error says why and
+  // the server stays down. Call it every second or so from the thread
+  // that owns the server. REQUIRES: not after Shutdown().
+  Relisten RelistenIfDeaf(std::string* error);
+
   struct Router;  // shared with the reactors
 
  private:
   PeerServer() = default;
+  // Builds and starts server_ on `listen` with service_; false and *error
+  // on failure.
+  bool Listen(const std::string& listen, std::string* error);
   std::shared_ptr<Router> router_;
   std::unique_ptr<class PeerWireService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::string host_;  // of the --listen address, to listen on again
+  size_t memory_quota_bytes_ = 0;
+  uint64_t listener_failures_seen_ = 0;  // ListenerFailures() before the last start
   int port_ = 0;
 };
 

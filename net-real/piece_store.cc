@@ -134,8 +134,8 @@ std::optional<std::string> SafeFileName(std::string_view name) {
 
 PieceStore::PieceStore(int fd, std::string path, std::string final_path,
                        bool is_final, const core::TorrentInfo& info)
-    : fd_(fd), path_(std::move(path)), final_path_(std::move(final_path)),
-      is_final_(is_final), info_(info) {}
+    : fd_(fd), final_path_(std::move(final_path)), is_final_(is_final),
+      path_(std::move(path)), info_(info) {}
 
 PieceStore::~PieceStore() { ::close(fd_); }
 
@@ -283,7 +283,7 @@ bool PieceStore::WriteBlock(const core::BlockRef& block, const Payload& data,
     // Part of the block may be on disk: the piece's running hash (of what
     // was there before) no longer describes the file, so it is read back.
     running_.erase(block.piece);
-    if (error) *error = "cannot write to " + path_ + ": " + std::strerror(e);
+    if (error) *error = "cannot write to " + path() + ": " + std::strerror(e);
     return false;
   }
   HashOnArrival(block, data);
@@ -318,11 +318,11 @@ std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block, std::s
   // this; leechers' hash checks still catch the bytes.)
   if (const std::optional<Stamp> watched = stamp(); watched && StampOfFd(fd_) != watched) {
     changed_on_disk_ = true;
-    if (error) *error = path_ + " changed on disk";
+    if (error) *error = path() + " changed on disk";
     return std::nullopt;
   }
   if (e != 0) {
-    if (error) *error = "cannot read " + path_ + ": " + std::strerror(e);
+    if (error) *error = "cannot read " + path() + ": " + std::strerror(e);
     return std::nullopt;
   }
   std::string_view bytes(buf.get(), block.length);
@@ -330,8 +330,13 @@ std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block, std::s
 }
 
 std::optional<PieceStore::Stamp> PieceStore::stamp() const {
-  std::lock_guard<std::mutex> lock(stamp_mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return stamp_;
+}
+
+std::string PieceStore::path() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return path_;
 }
 
 bool PieceStore::VerifyPiece(core::PieceIndex p) {
@@ -377,32 +382,35 @@ bool PieceStore::Unlinked() const {
 
 bool PieceStore::Finalize(std::string* error) {
   if (is_final_) return true;
+  // Only this thread changes path_, so it reads it without the lock.
+  const std::string partial = path_;
   if (::fsync(fd_) != 0) {
-    *error = Errno("cannot sync", path_);
+    *error = Errno("cannot sync", partial);
     return false;
   }
   // Never over a file that appeared under the final name meanwhile: that
   // one is the user's (the complete download stays in the partial file).
-  int r = ::renameat2(AT_FDCWD, path_.c_str(), AT_FDCWD, final_path_.c_str(), RENAME_NOREPLACE);
+  int r =
+      ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, final_path_.c_str(), RENAME_NOREPLACE);
   if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {
     // A file system without the flag: check, then rename (a race remains).
     struct stat st;
     if (::lstat(final_path_.c_str(), &st) == 0) {  // a link too, even to nothing
       errno = EEXIST;
     } else {
-      r = ::rename(path_.c_str(), final_path_.c_str());
+      r = ::rename(partial.c_str(), final_path_.c_str());
     }
   }
   if (r != 0) {
     *error = errno == EEXIST ? final_path_ + " appeared during the download and is kept; the "
-                                             "complete file is " + path_
+                                             "complete file is " + partial
                              : Errno("cannot rename to", final_path_);
     return false;
   }
-  path_ = final_path_;
   is_final_ = true;
   std::optional<Stamp> now = StampOfFd(fd_);  // from now on the file is the user's to edit
-  std::lock_guard<std::mutex> lock(stamp_mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  path_ = final_path_;
   stamp_ = now;
   return true;
 }

@@ -12,8 +12,8 @@
 //
 // Thread-compatible: owned by one driver thread, which reads blocks for
 // uploads, while writes, hashes and Finalize() run on its disk thread. The
-// stamp, which Finalize() sets while the driver may be reading, is
-// guarded.
+// stamp and the path, which Finalize() sets while the driver may be
+// reading, are guarded.
 #ifndef SWARM_NET_PIECE_STORE_H_
 #define SWARM_NET_PIECE_STORE_H_
 
@@ -119,7 +119,9 @@ class PieceStore {
   bool Finalize(std::string* error);
 
   bool is_final() const { return is_final_; }
-  const std::string& path() const { return path_; }
+  // The file's name now: the partial file's, the final one's once
+  // Finalize() renamed it. A copy: Finalize() may change it meanwhile.
+  std::string path() const;
   const std::string& final_path() const { return final_path_; }
 
  private:
@@ -135,14 +137,14 @@ class PieceStore {
 
   int fd_;
   std::map<core::PieceIndex, std::unique_ptr<Running>> running_;
-  std::string path_;
   std::string final_path_;
   bool is_final_;
   bool fresh_ = false;  // the partial file did not exist before
   // Set by Finalize() on the disk thread, read by ReadBlock() on the
   // driver's: a leecher that just completed goes on serving meanwhile.
-  mutable std::mutex stamp_mu_;
-  std::optional<Stamp> stamp_;  // guarded by stamp_mu_
+  mutable std::mutex mu_;
+  std::string path_;            // guarded by mu_
+  std::optional<Stamp> stamp_;  // guarded by mu_
   bool changed_on_disk_ = false;
   const core::TorrentInfo& info_;
 };

@@ -6,13 +6,16 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <iterator>
 #include <limits>
+#include <mutex>
 #include <string_view>
 
 #include "core/check.h"
 #include "core/rng.h"
 #include "net-real/event_loop.h"
+#include "net-real/listener_watch.h"
 #include "net-real/peer_transport.h"
 #include "net-real/piece_store.h"
 #include "net-real/torrent_meta.h"
@@ -429,29 +432,16 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
                                                     uint64_t seed, std::string* error,
                                                     const TrackerServerOptions& options) {
   PinCallbackQueue();
+  WatchListeners();
   std::unique_ptr<TrackerServer> s(new TrackerServer());
   s->loop_ = std::make_shared<EventLoop>();
   s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
   s->guard_ = std::make_unique<AnnounceReplayGuard>();
   s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get(), s->guard_.get(),
                                                  options);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &s->port_);
-  // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
-  // port and silently take half of its connections. A busy port must fail.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(kMaxTrackerMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
-  // The builder and the server take their own references on the quota.
-  grpc::ResourceQuota quota("swarmlab tracker server");
-  quota.Resize(kTrackerServerMemoryQuota);
-  builder.SetResourceQuota(quota);
-  builder.RegisterService(s->service_.get());
-  s->server_ = builder.BuildAndStart();
-  if (!s->server_ || s->port_ == 0) {
-    *error = "cannot listen on " + listen + " (address in use or invalid?)";
-    return nullptr;
-  }
+  const size_t colon = listen.rfind(':');
+  s->host_ = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (!s->Listen(listen, error)) return nullptr;
   core::Tracker* t = s->tracker_.get();
   EventLoop* loop = s->loop_.get();
   s->thread_ = std::thread([t, loop] {
@@ -464,12 +454,44 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   return s;
 }
 
-void TrackerServer::Shutdown() {
-  if (!server_) return;
-  // Stop the server first: pending handlers still need the loop to finish.
+bool TrackerServer::Listen(const std::string& listen, std::string* error) {
+  listener_failures_seen_ = ListenerFailures();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
+  SetListenerOptions(builder);
+  builder.SetMaxReceiveMessageSize(kMaxTrackerMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
+  // The builder and the server take their own references on the quota.
+  grpc::ResourceQuota quota("swarmlab tracker server");
+  quota.Resize(kTrackerServerMemoryQuota);
+  builder.SetResourceQuota(quota);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    server_.reset();
+    *error = "cannot listen on " + listen + " (address in use or invalid?)";
+    return false;
+  }
+  return true;
+}
+
+Relisten TrackerServer::RelistenIfDeaf(std::string* error) {
+  if (!server_ || ListenerFailures() == listener_failures_seen_) return Relisten::kListening;
+  // Its calls in progress still need the loop to finish: it keeps running.
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  loop_->Quit();
-  thread_.join();
+  server_.reset();
+  // The same service (and with it what each host published) serves on.
+  const std::string listen = host_ + ":" + std::to_string(port_);
+  return Listen(listen, error) ? Relisten::kRestarted : Relisten::kFailed;
+}
+
+void TrackerServer::Shutdown() {
+  // Stop the server first: pending handlers still need the loop to finish.
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (thread_.joinable()) {
+    loop_->Quit();
+    thread_.join();
+  }
   server_.reset();
 }
 
@@ -559,6 +581,36 @@ TrackerClient::TrackerClient(const std::string& target)
 
 TrackerClient::~TrackerClient() = default;
 
+grpc::Status TrackerClient::Wait(
+    grpc::ClientContext* ctx,
+    const std::function<void(std::function<void(grpc::Status)>)>& start) {
+  struct Done {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;  // guarded by mu
+    grpc::Status status;  // likewise
+  };
+  auto d = std::make_shared<Done>();
+  start([d](grpc::Status status) {
+    std::lock_guard<std::mutex> lock(d->mu);
+    d->status = std::move(status);
+    d->done = true;
+    d->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(d->mu);
+  bool cancelled = false;
+  while (!d->cv.wait_for(lock, kInterruptPoll, [&d] { return d->done; })) {
+    if (cancelled || !interrupt_) continue;
+    lock.unlock();  // gRPC may run the callback before TryCancel returns
+    if (interrupt_()) {
+      ctx->TryCancel();
+      cancelled = true;
+    }
+    lock.lock();
+  }
+  return d->status;
+}
+
 std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInfo& info,
                                                           std::string* error) {
   wire::PublishRequest req;
@@ -566,7 +618,9 @@ std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInf
   wire::PublishResponse resp;
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
-  grpc::Status s = stub_->stub->Publish(&ctx, req, &resp);
+  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
+    stub_->stub->async()->Publish(&ctx, &req, &resp, std::move(done));
+  });
   hopeless_ = Hopeless(s);
   if (!s.ok()) {
     *error = Describe(target_, s);
@@ -579,7 +633,10 @@ std::optional<std::vector<core::FileEntry>> TrackerClient::ListFiles(std::string
   wire::ListFilesResponse resp;
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
-  grpc::Status s = stub_->stub->ListFiles(&ctx, wire::ListFilesRequest(), &resp);
+  const wire::ListFilesRequest req;
+  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
+    stub_->stub->async()->ListFiles(&ctx, &req, &resp, std::move(done));
+  });
   hopeless_ = Hopeless(s);
   if (!s.ok()) {
     *error = Describe(target_, s);
@@ -615,7 +672,9 @@ std::optional<core::TorrentInfo> TrackerClient::Lookup(const std::string& name,
   wire::LookupResponse resp;
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
-  grpc::Status s = stub_->stub->Lookup(&ctx, req, &resp);
+  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
+    stub_->stub->async()->Lookup(&ctx, &req, &resp, std::move(done));
+  });
   hopeless_ = Hopeless(s);
   error->clear();
   if (!s.ok()) {

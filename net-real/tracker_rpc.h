@@ -14,6 +14,7 @@
 #define SWARM_NET_TRACKER_RPC_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -29,12 +30,15 @@
 #include "core/announce.h"
 #include "core/torrent_info.h"
 #include "core/tracker.h"
+#include "net-real/listener_watch.h"
 #include "net-real/peer_auth.h"
 
 namespace grpc {
 class Channel;
+class ClientContext;
 class ResourceQuota;
 class Server;
+class Status;
 }  // namespace grpc
 
 namespace swarm::net {
@@ -179,14 +183,26 @@ class TrackerServer {
   int port() const { return port_; }
   void Shutdown();
 
+  // As PeerServer::RelistenIfDeaf: if gRPC gave up on a listening socket
+  // of this process since this server (re)started, stops the server (its
+  // connections close, calls in progress end) and listens again on the
+  // same port; the tracker's state is kept. Call it every second or so
+  // from the thread that owns the server. REQUIRES: not after Shutdown().
+  Relisten RelistenIfDeaf(std::string* error);
+
  private:
   TrackerServer() = default;
+  // Builds and starts server_ on `listen` with service_; false and *error
+  // on failure.
+  bool Listen(const std::string& listen, std::string* error);
   std::shared_ptr<EventLoop> loop_;
   std::unique_ptr<core::Tracker> tracker_;  // touched only on loop_'s thread
   std::unique_ptr<AnnounceReplayGuard> guard_;  // likewise
   std::unique_ptr<class TrackerService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread thread_;
+  std::string host_;  // of the --listen address, to listen on again
+  uint64_t listener_failures_seen_ = 0;  // ListenerFailures() before the last start
   int port_ = 0;
 };
 
@@ -227,6 +243,11 @@ class TrackerClient : public AnnounceClient {
   // The wall clock announce counters are taken from (WallClockMicros);
   // tests set a skewed one. Call before the first Announce.
   void SetWallClock(std::function<uint64_t()> clock) { wall_clock_ = std::move(clock); }
+  // Asked every kInterruptPoll while a synchronous call waits: once it
+  // returns true the call is cancelled and fails at once (gRPC status
+  // CANCELLED), rather than wait out its deadline. `swarm` passes "a stop
+  // signal is pending". Call before the first synchronous call.
+  void SetInterrupt(std::function<bool()> stop) { interrupt_ = std::move(stop); }
 
   void Announce(const core::AnnounceRequest& request, const PeerIdentity& signer,
                 std::function<void(std::optional<core::AnnounceResponse>,
@@ -237,9 +258,18 @@ class TrackerClient : public AnnounceClient {
   std::unique_ptr<grpc::ResourceQuota> quota_;  // the channel's
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<class TrackerStub> stub_;
+  // Waits for the unary call that `start` began on `ctx` (it passes the
+  // done callback to gRPC), cancelling it if interrupt_ says so.
+  grpc::Status Wait(grpc::ClientContext* ctx,
+                    const std::function<void(std::function<void(grpc::Status)>)>& start);
+
   std::atomic<bool> hopeless_{false};  // of the last call to finish
   std::function<uint64_t()> wall_clock_ = WallClockMicros;
+  std::function<bool()> interrupt_;
 };
+
+// How often a synchronous TrackerClient call asks whether to give up.
+inline constexpr std::chrono::milliseconds kInterruptPoll{50};
 
 }  // namespace swarm::net
 

@@ -138,8 +138,13 @@ int RunTracker(const TrackerOptions& options) {
   auto server = TrackerServer::Start(listen, config, DrawSeed(0), &error, server_options);
   hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
-  Print("tracker listening on " + PrintableAddress(listen, server->port()));
+  const std::string address = PrintableAddress(listen, server->port());
+  Print("tracker listening on " + address);
   while (!WaitForSignal(std::chrono::seconds(1))) {
+    if (!StillListening(server->RelistenIfDeaf(&error), address, error)) {
+      server->Shutdown();
+      return 1;
+    }
   }
   Log(LogLevel::kInfo, "tracker shutting down");
   server->Shutdown();
@@ -150,6 +155,7 @@ int RunTracker(const TrackerOptions& options) {
 
 int RunList(const std::string& tracker, int retries) {
   TrackerClient client(tracker);
+  client.SetInterrupt(StopPending);  // Ctrl-C ends a call at once
   std::vector<core::FileEntry> files;
   RetryOutcome outcome = WithRetries(retries, [&](std::string* error) {
     auto got = client.ListFiles(error);
@@ -340,7 +346,7 @@ class Seeding {
       std::string error;
       auto result = client_->Publish(infos_[i], &error);
       if (!result) {
-        Log(LogLevel::kWarn, error + "; will retry");
+        if (!StopPending()) Log(LogLevel::kWarn, error + "; will retry");  // else: cancelled
       } else if (*result == core::PublishResult::kPublished) {
         // New to the tracker: it restarted, and has no peers for it either.
         Log(LogLevel::kInfo, "tracker relearned " + infos_[i].name() + "; announcing");
@@ -420,6 +426,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   core::Bytes plen = 0;
   if (auto code = CheckShareFlags(files, piece_length, common, &base, &plen)) return *code;
   TrackerClient client(tracker);
+  client.SetInterrupt(StopPending);  // Ctrl-C ends a call at once
   if (auto code = ReachTracker(client, common.tracker_retries)) return *code;
   std::vector<core::TorrentInfo> infos;
   std::vector<std::optional<PieceStore::Stamp>> stamps;  // taken before hashing
@@ -434,12 +441,14 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   hold.Release(server || Logs(LogLevel::kDebug));
   if (!server) return UserError("--listen: " + error);
   if (auto code = PublishAll(client, infos, common.tracker_retries)) return *code;
-  Print("listening on " + PrintableAddress(common.listen, server->port()));
+  const std::string address = PrintableAddress(common.listen, server->port());
+  Print("listening on " + address);
 
   Dialer dialer;
   Seeding seeding(infos, &client);
   seeding.Start(std::move(stores), base, common.listen, *server, &dialer);
   bool any_left = true;
+  bool deaf = false;  // the port could not be listened on again
   auto last_publish = std::chrono::steady_clock::now();
   while (!WaitForSignal(std::chrono::milliseconds(500))) {
     if (std::chrono::steady_clock::now() - last_publish > std::chrono::seconds(60)) {
@@ -447,6 +456,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
       seeding.Republish();
     }
     if (!(any_left = seeding.Check())) break;
+    if ((deaf = !StillListening(server->RelistenIfDeaf(&error), address, error))) break;
   }
   if (any_left) {
     ClearProgress();
@@ -455,8 +465,9 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   }
   server->Shutdown();
   WaitForLinks();
-  // A file that ended on an error makes the run a failure.
-  return seeding.ended_count() > 0 ? 1 : 0;
+  // A file that ended on an error makes the run a failure, and so does a
+  // port no peer can reach.
+  return seeding.ended_count() > 0 || deaf ? 1 : 0;
 }
 
 }  // namespace swarm::net::cli

@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -206,7 +207,9 @@ RetryOutcome WithRetries(int retries, const std::function<bool(std::string*)>& a
     // After the last attempt only poll: a Ctrl-C during it is still pending
     // (signals are blocked).
     const int wait_s = i == attempts ? 0 : std::min(5, 1 << (i - 1));
-    if (wait_s > 0) {
+    // A stop signal cancels a call in progress (TrackerClient::
+    // SetInterrupt): its failure says nothing about the tracker.
+    if (wait_s > 0 && !StopPending()) {
       Log(LogLevel::kWarn, error + "; retry " + std::to_string(i) + "/" +
                                std::to_string(retries - 1) + " in " +
                                std::to_string(wait_s) + "s");
@@ -336,5 +339,38 @@ void WaitForLinks() {
   }
 }
 
+
+bool StillListening(Relisten outcome, const std::string& address, const std::string& error) {
+  switch (outcome) {
+    case Relisten::kListening:
+      return true;
+    case Relisten::kRestarted:
+      ClearProgress();
+      Log(LogLevel::kWarn, "gRPC stopped accepting connections (out of file descriptors? see its "
+                           "log line); listening on " + address +
+                               " again, its connections were closed");
+      return true;
+    case Relisten::kFailed:
+      break;
+  }
+  ClearProgress();
+  Log(LogLevel::kError, "gRPC stopped accepting connections, and listening on " + address +
+                            " again failed: " + error);
+  return false;
+}
+
+uint64_t RaiseOpenFileLimit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  // An unlimited hard limit cannot be the soft one (the kernel caps open
+  // files at fs.nr_open, 2^20 by default).
+  const rlim_t want = limit.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : limit.rlim_max;
+  if (limit.rlim_cur < want) {
+    struct rlimit raised = limit;
+    raised.rlim_cur = want;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur;
+}
 
 }  // namespace swarm::net::cli

@@ -12,6 +12,7 @@
 
 #include "net-real/cli/commands.h"
 #include "net-real/peer_driver.h"
+#include "net-real/peer_transport.h"
 
 namespace swarm::net::cli {
 
@@ -78,6 +79,17 @@ std::string Percent(double x);
 std::string Eta(double seconds);
 // Gives closed streams a moment to finish before the process exits.
 void WaitForLinks();
+
+// Says what a server's RelistenIfDeaf did (`address`: the "listening on"
+// address): nothing while it listens, a warning when it listens again, an
+// error naming `error` when it could not. False if the server is down.
+bool StillListening(Relisten outcome, const std::string& address, const std::string& error);
+
+// Raises this process's soft limit on open files (RLIMIT_NOFILE) to its
+// hard limit: every connection accepted costs one, and the common soft
+// limit of 1024 lets a burst of connections from anyone reach it (see
+// net-real/listener_watch.h). Returns the limit now in force.
+uint64_t RaiseOpenFileLimit();
 
 }  // namespace swarm::net::cli
 

@@ -329,8 +329,9 @@ void WarnIfQuiet(const DriverProgress& p, bool arrived,
 
 // Shows the progress line twice a second until the download is complete
 // and has seeded as --seed-after asks, a stop signal, or a fatal error
-// (logged: e.g. the disk is full).
-GetEnd WatchDownload(PeerDriver& driver, const core::TorrentInfo& info, const std::string& name,
+// (logged: e.g. the disk is full, or `server` could not listen again).
+GetEnd WatchDownload(PeerDriver& driver, PeerServer& server, const std::string& address,
+                     const core::TorrentInfo& info, const std::string& name,
                      const std::string& out_dir, const SeedAfter& linger) {
   RateMeter rates(driver.Progress());
   auto last_data = rates.last_sample_time();
@@ -345,6 +346,8 @@ GetEnd WatchDownload(PeerDriver& driver, const core::TorrentInfo& info, const st
       Log(LogLevel::kError, p.fatal_error);
       return GetEnd::kFatal;
     }
+    std::string error;
+    if (!StillListening(server.RelistenIfDeaf(&error), address, error)) return GetEnd::kFatal;
     ShowProgress(ProgressLine(p, rates.down_rate(), rates.up_rate(), info.length()));
     if (!p.seed || !p.file_complete) continue;  // wait for the rename too
     if (!completed_at) {
@@ -430,6 +433,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     return *code;
   }
   TrackerClient client(tracker);
+  client.SetInterrupt(StopPending);  // Ctrl-C ends a call at once
   std::optional<core::TorrentInfo> info;
   if (auto code = LookUpTorrent(client, tracker, name, request, common.tracker_retries, &info)) {
     return *code;
@@ -452,13 +456,14 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   partial.path = store->path();
   partial.id = store->file_id();
 
-  Print("listening on " + PrintableAddress(common.listen, server->port()));
+  const std::string address = PrintableAddress(common.listen, server->port());
+  Print("listening on " + address);
   request.options.endpoint = AdvertisedEndpoint(common.listen, server->port());
   Dialer dialer;
   PeerDriver driver(*info, std::move(store), have, request.options, &client, &dialer);
   server->Register(info->info_hash(), &driver);
   driver.Start();
-  const GetEnd end = WatchDownload(driver, *info, name, out_dir, request.linger);
+  const GetEnd end = WatchDownload(driver, *server, address, *info, name, out_dir, request.linger);
   ClearProgress();
   driver.Stop();  // announces `stopped`
   DriverProgress p = driver.Progress();

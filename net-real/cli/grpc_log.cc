@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "net-real/listener_watch.h"
+
 namespace swarm::net::cli {
 namespace {
 
@@ -21,6 +23,7 @@ std::vector<HeldLine> g_held;
 bool g_holding = false;  // guarded by g_mu
 
 void Hold(gpr_log_func_args* args) {
+  NoteGrpcLogLine(args->message);  // held or not, the listener watch counts it
   {
     std::lock_guard<std::mutex> lock(g_mu);
     if (g_holding) {
@@ -28,17 +31,18 @@ void Hold(gpr_log_func_args* args) {
       return;
     }
   }
-  // A thread that fetched this function just before Release restored
-  // gRPC's default: print its line through that default now, rather than
-  // append it to a list already taken (it would be lost). g_holding is only
-  // false while the default is installed (the constructor sets it before
-  // installing Hold, Release clears it after restoring the default).
-  gpr_log_message(args->file, args->line, args->severity, args->message);
+  // A thread that fetched this function just before Release put the
+  // listener watch back: print its line now, rather than append it to a
+  // list already taken (it would be lost). g_holding is only false while
+  // the watch is installed (the constructor sets it before installing Hold,
+  // Release clears it after putting the watch back).
+  PrintGrpcLogLine(args);
 }
 
 }  // namespace
 
 GrpcLogHold::GrpcLogHold() {
+  WatchListeners();  // first, so that a server started in the hold keeps it
   {
     std::lock_guard<std::mutex> lock(g_mu);
     g_holding = true;
@@ -51,7 +55,7 @@ GrpcLogHold::~GrpcLogHold() { Release(true); }
 void GrpcLogHold::Release(bool show) {
   if (released_) return;
   released_ = true;
-  gpr_set_log_function(nullptr);  // gRPC's default again
+  RestoreListenerWatch();  // what was installed before the hold
   std::vector<HeldLine> held;
   {
     std::lock_guard<std::mutex> lock(g_mu);
@@ -60,7 +64,11 @@ void GrpcLogHold::Release(bool show) {
   }
   if (!show) return;
   // Severity was already filtered (GRPC_VERBOSITY) before Hold saw them.
-  for (const HeldLine& h : held) gpr_log_message(h.file, h.line, h.severity, h.message.c_str());
+  // Printed directly: the watch has counted them already.
+  for (const HeldLine& h : held) {
+    gpr_log_func_args args{h.file, h.line, h.severity, h.message.c_str()};
+    PrintGrpcLogLine(&args);
+  }
 }
 
 }  // namespace swarm::net::cli

@@ -9,7 +9,9 @@
 // gRPC would have printed it.
 //
 // gRPC's log function is process-wide: lines other threads log meanwhile are
-// held (and, after a failure, dropped) too. Keep the hold short.
+// held (and, after a failure, dropped) too. Keep the hold short. Held or
+// not, each line is shown to the listener watch (net-real/listener_watch.h),
+// which is gRPC's log function again after the hold.
 // Thread-safe; at most one GrpcLogHold may be alive at a time.
 #ifndef SWARM_NET_CLI_GRPC_LOG_H_
 #define SWARM_NET_CLI_GRPC_LOG_H_
@@ -24,8 +26,9 @@ class GrpcLogHold {
   GrpcLogHold(const GrpcLogHold&) = delete;
   GrpcLogHold& operator=(const GrpcLogHold&) = delete;
 
-  // Restores gRPC's own logging; prints the held lines through it if
-  // `show`, else drops them. Later calls do nothing.
+  // Installs the listener watch (gRPC's log function outside a hold);
+  // prints the held lines as gRPC would if `show`, else drops them. Later
+  // calls do nothing.
   void Release(bool show);
 
  private:

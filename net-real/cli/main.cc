@@ -136,6 +136,9 @@ int main(int argc, char** argv) {
   // `get` stopped 50 ms after its start ran all its tracker retries.
   cli::BlockSignals();
   cli::RouteProtobufLogs();
+  // Before any socket is opened: a listening port accepts as many
+  // connections as there are file descriptors (docs/real-network.md).
+  cli::RaiseOpenFileLimit();
   CLI::App app{"swarmlab real swarms: tracker, share, list, get, run-scenario"};
   // The parser's own refusals in the format of every other error of ours.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {

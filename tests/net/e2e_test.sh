@@ -16,7 +16,9 @@
 #                                     get asks the tracker), a name the
 #                                     tracker lacks (1, no --out left
 #                                     behind), Ctrl-C while retrying an
-#                                     unreachable tracker (130); share
+#                                     unreachable tracker (130) and
+#                                     during a call to a mute one (at
+#                                     once, "unreachable" unsaid); share
 #                                     with an unreachable tracker (1, no
 #                                     hashing); Ctrl-C while share hashes
 #                                     (130, nothing published); SIGHUP
@@ -256,6 +258,26 @@ cli)
   wait "$P" || RC=$?
   (( RC == 130 )) || fail "Ctrl-C while retrying: rc $RC (want 130)"
   grep -q "interrupted while waiting for the tracker" retry.err || fail "no interruption message"
+  # A tracker that takes connections and never answers (a socket nobody
+  # accepts on): Ctrl-C during the call ends it at once, not after its
+  # 5 s deadline, and does not call the tracker unreachable.
+  /usr/bin/python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True); time.sleep(120)' > mute.port &
+  PIDS+=($!)
+  for _ in $(seq 100); do [[ -s mute.port ]] && break; sleep 0.1; done
+  "$SWARM" get payload.bin --tracker "127.0.0.1:$(cat mute.port)" --out never > mute.out 2> mute.err &
+  P=$!
+  PIDS+=($P)
+  sleep 1
+  T0=$(date +%s%N)
+  kill -INT "$P"
+  RC=0
+  wait "$P" || RC=$?
+  MS=$(( ($(date +%s%N) - T0) / 1000000 ))
+  (( RC == 130 && MS < 2500 )) || { cat mute.err; fail "Ctrl-C during a tracker call: rc $RC after $MS ms"; }
+  grep -q "unreachable" mute.err && { cat mute.err; fail "Ctrl-C during a tracker call: called it unreachable"; }
+  grep -q "interrupted while waiting for the tracker" mute.err || { cat mute.err; fail "Ctrl-C during a tracker call: no word of it"; }
   # share asks the tracker before it hashes: an unreachable one costs no
   # hashing (no "hashed" line), just the usual retries.
   RC=0

@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include "net-real/listener_watch.h"
+#include "net-real/peer_transport.h"
+
 namespace swarm::net::cli {
 namespace {
 
@@ -48,6 +51,40 @@ TEST_F(GrpcLogHoldTest, ShownLinesComeOutAtRelease) {
   ASSERT_NE(two, std::string::npos) << released;
   ASSERT_NE(three, std::string::npos) << released;
   EXPECT_LT(two, three);
+}
+
+// A server starting while the log is held installs the listener watch
+// (net-real/listener_watch.h) only if no hold came first: the hold stays in
+// force.
+TEST_F(GrpcLogHoldTest, AServerStartedInTheHoldKeepsIt) {
+  CaptureStderr();
+  GrpcLogHold hold;
+  std::string error;
+  auto server = PeerServer::Start("127.0.0.1:0", &error);
+  ASSERT_TRUE(server) << error;
+  gpr_log(GPR_ERROR, "held line %d", 4);
+  const std::string while_held = GetCapturedStderr();
+  hold.Release(false);
+  EXPECT_EQ(while_held.find("held line 4"), std::string::npos) << while_held;
+}
+
+// The watch counts gRPC's line about a listener that stopped accepting,
+// held or not, and prints it like any other.
+TEST_F(GrpcLogHoldTest, TheWatchCountsFailedAccepts) {
+  WatchListeners();
+  const uint64_t before = ListenerFailures();
+  CaptureStderr();
+  gpr_log(GPR_ERROR, "Failed accept4: %s", "Too many open files");
+  gpr_log(GPR_ERROR, "something else");
+  {
+    GrpcLogHold hold;
+    gpr_log(GPR_ERROR, "Failed accept4: %s", "Too many open files");
+    hold.Release(false);
+  }
+  const std::string err = GetCapturedStderr();
+  EXPECT_EQ(ListenerFailures(), before + 2);
+  EXPECT_NE(err.find("Failed accept4: Too many open files"), std::string::npos) << err;
+  EXPECT_NE(err.find("something else"), std::string::npos) << err;
 }
 
 }  // namespace
