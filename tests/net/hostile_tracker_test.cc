@@ -175,10 +175,10 @@ TEST_P(HostileMetadataTest, IsRefusedWithItsReason) {
 INSTANTIATE_TEST_SUITE_P(
     , HostileMetadataTest,
     ::testing::Values(
-        BadMetadata{"OneHashTooFew", [](wire::TorrentMeta* m) { m->mutable_piece_hashes()->RemoveLast(); },
+        BadMetadata{"OneHashTooFew", [](wire::TorrentMeta* m) { m->mutable_piece_hashes()->resize(3 * 32); },
                     "3 piece hashes for 1048576 bytes in pieces of 262144 (4 expected)"},
         BadMetadata{"OneHashTooMany",
-                    [](wire::TorrentMeta* m) { m->add_piece_hashes(std::string(32, 'h')); },
+                    [](wire::TorrentMeta* m) { m->mutable_piece_hashes()->append(32, 'h'); },
                     "5 piece hashes for 1048576 bytes in pieces of 262144 (4 expected)"},
         BadMetadata{"ALongerFileThanItsHashesCover",
                     [](wire::TorrentMeta* m) { m->set_length((1 << 20) + 1); },
@@ -187,8 +187,8 @@ INSTANTIATE_TEST_SUITE_P(
                     [](wire::TorrentMeta* m) { m->set_piece_length(1 << 19); },
                     "4 piece hashes for 1048576 bytes in pieces of 524288 (2 expected)"},
         BadMetadata{"AShortHash",
-                    [](wire::TorrentMeta* m) { m->set_piece_hashes(2, std::string(31, 'h')); },
-                    "piece hash 2 has 31 bytes (SHA-256: 32)"},
+                    [](wire::TorrentMeta* m) { m->mutable_piece_hashes()->pop_back(); },
+                    "piece hashes of 127 bytes, not a whole number of SHA-256 digests"},
         BadMetadata{"AnEmptyFile", [](wire::TorrentMeta* m) { m->set_length(0); },
                     "length 0"},
         BadMetadata{"PiecesOfNoBytes", [](wire::TorrentMeta* m) { m->set_piece_length(0); },
