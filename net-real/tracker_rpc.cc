@@ -338,7 +338,8 @@ class TrackerService : public TrackerServiceBase {
  public:
   TrackerService(std::shared_ptr<EventLoop> loop, core::Tracker* tracker,
                  AnnounceReplayGuard* guard, TrackerServerOptions options)
-      : loop_(std::move(loop)), tracker_(tracker), guard_(guard), options_(options) {}
+      : loop_(std::move(loop)), tracker_(tracker), guard_(guard), options_(options),
+        answers_(options.answer_budget_bytes) {}
 
   grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* ctx,
                                     const wire::PublishRequest* req,

@@ -225,6 +225,9 @@ struct TrackerServerOptions {
   // tracker drops it. 0 (the default): no bound. `swarm tracker
   // --max-files-per-host`, default 1000 there.
   uint32_t max_files_per_host = 0;
+  // What the answers gRPC still holds may take (TrackerAnswers); tests
+  // make it small.
+  size_t answer_budget_bytes = kTrackerAnswerBudget;
 };
 
 class TrackerServer {

@@ -571,6 +571,32 @@ TEST_F(TrackerRpcTest, APublishTooLargeForOneMessageIsRefusedUnsentAndNotRetried
   EXPECT_TRUE(client.last_failure_hopeless());
 }
 
+// Over its budget the tracker says it is busy, and the client takes that
+// as worth retrying (with its back-off), not as hopeless.
+TEST(TrackerAnswersTest, ALookupOverTheBudgetIsRefusedAsBusyAndRetried) {
+  TrackerServerOptions options;
+  options.answer_budget_bytes = 100;  // less than any file's answer
+  std::string error;
+  auto server = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error, options);
+  ASSERT_TRUE(server) << error;
+  const std::string target = "127.0.0.1:" + std::to_string(server->port());
+  TrackerClient client(target);
+  const auto info = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
+  ASSERT_TRUE(client.Publish(info, &error)) << error;
+  EXPECT_FALSE(client.Lookup("f.bin", &error).has_value());
+  EXPECT_EQ(error, "tracker " + target +
+                       ": tracker busy: 0 MiB of answers still being sent; try again shortly");
+  EXPECT_FALSE(client.last_failure_hopeless());
+  // A name it does not list costs no budget: answered at once.
+  EXPECT_FALSE(client.Lookup("nothing", &error).has_value());
+  EXPECT_EQ(error, "");
+  // The listing is a few dozen bytes.
+  auto files = client.ListFiles(&error);
+  ASSERT_TRUE(files) << error;
+  EXPECT_EQ(files->size(), 1u);
+  server->Shutdown();
+}
+
 TEST(TrackerAnswersTest, AHeldAnswerIsSharedAndCountedOnce) {
   TrackerAnswers answers(1000);
   core::InfoHash a{}, b{};
