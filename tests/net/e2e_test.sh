@@ -306,7 +306,9 @@ cli)
   RC=0
   timeout 10 "$SWARM" share manypieces.bin --tracker "$TRACKER" --piece-length 16KiB \
     > manypieces.out 2> manypieces.err || RC=$?
-  (( RC == 2 )) && grep -q "manypieces.bin is too large to share in pieces of .*: 2621440 pieces make a tracker message of" manypieces.err \
+  (( RC == 2 )) \
+    && grep -q "manypieces.bin is too large to share in pieces of .*: 2621440 pieces make a" \
+      manypieces.err \
     || { cat manypieces.err; fail "share of a file with too many pieces: rc $RC (hashed first?)"; }
   rm -f manypieces.bin
   "$SWARM" list --tracker "$TRACKER" | grep -q huge.bin && fail "an interrupted share published its file"

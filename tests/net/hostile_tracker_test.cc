@@ -175,7 +175,8 @@ TEST_P(HostileMetadataTest, IsRefusedWithItsReason) {
 INSTANTIATE_TEST_SUITE_P(
     , HostileMetadataTest,
     ::testing::Values(
-        BadMetadata{"OneHashTooFew", [](wire::TorrentMeta* m) { m->mutable_piece_hashes()->resize(3 * 32); },
+        BadMetadata{"OneHashTooFew",
+                    [](wire::TorrentMeta* m) { m->mutable_piece_hashes()->resize(3 * 32); },
                     "3 piece hashes for 1048576 bytes in pieces of 262144 (4 expected)"},
         BadMetadata{"OneHashTooMany",
                     [](wire::TorrentMeta* m) { m->mutable_piece_hashes()->append(32, 'h'); },
