@@ -35,12 +35,22 @@ inline constexpr size_t kDefaultReadAheadBytes = 16 * 1024 * 1024;
 // (max_connections) could hold 50 times the read-ahead from peers that send
 // faster than it consumes. Four links' worth of read-ahead.
 inline constexpr size_t kDefaultReadBudgetBytes = 64 * 1024 * 1024;
-// Messages queued to send on one link at most. A peer that stops reading
-// while making us send (e.g. flapping Choke/Unchoke, each Unchoke answered
-// with a pipeline of Requests) would otherwise grow the queue without bound;
-// the link is closed instead (blocks are few: the core caps uploads in
-// flight).
-inline constexpr size_t kMaxQueuedSends = 1 << 16;
+// What the messages queued to send on one link may take, in bytes: each
+// counts its encoded header plus kQueuedSendOverhead (its place in the
+// queue), but not a Piece's payload, which is shared with the store's read
+// and bounded by the core (uploads_in_flight blocks a connection). A peer
+// that stops reading while making us send (e.g. flapping Choke/Unchoke,
+// each Unchoke answered with a pipeline of Requests) would otherwise grow
+// the queue without bound; the link is closed instead, with a reason
+// (Link::CloseReason). 4 MiB is about 35,000 small messages: a remote
+// that reads never gets near it; one whose reading pauses (its driver
+// behind on its download limit) lets Haves pile up only for as long as
+// it takes to consume its 16 MiB read-ahead, one Have per piece we
+// complete meanwhile; a bitfield of the largest torrent is 1.25 MB.
+inline constexpr size_t kMaxQueuedSendBytes = 4 * 1024 * 1024;
+// The memory a queued message takes beside its header (the queue entry:
+// the frame, its block tag; peer_transport.cc checks it covers them).
+inline constexpr size_t kQueuedSendOverhead = 128;
 
 // Received-but-not-consumed bytes counted across several links (a driver's),
 // including the blocks they delivered that wait for the disk thread
@@ -133,15 +143,16 @@ class Link {
     // The link releases what it charged as it is consumed, and the rest
     // when the stream is done.
     std::shared_ptr<ReadBudget> read_budget;
-    // Send() closes the link when this many messages wait to be written.
-    size_t max_queued_sends = kMaxQueuedSends;
+    // Send() closes the link rather than queue a message past this many
+    // bytes waiting to be written (as kMaxQueuedSendBytes counts them).
+    size_t max_queued_send_bytes = kMaxQueuedSendBytes;
   };
 
   virtual ~Link() = default;
   // Queues a message; `block` tags a Piece so on_sent can report it. Ignored
-  // once the link is closing. A Piece's payload is sent without a copy. With
-  // kMaxQueuedSends already queued (the remote does not read) the link is
-  // closed instead (Handlers::max_queued_sends).
+  // once the link is closing. A Piece's payload is sent without a copy. When
+  // the queue would go over Handlers::max_queued_send_bytes (the remote
+  // does not read) the link is closed instead, and CloseReason says so.
   virtual void Send(WireFrame frame, std::optional<core::BlockRef> block) = 0;
   // Drops queued messages and ends the stream; on_closed follows.
   virtual void Close() = 0;

@@ -84,14 +84,24 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
   ~LinkImpl() override { --g_live_links; }
 
   void Send(WireFrame frame, std::optional<core::BlockRef> block) override {
-    W msg = ToByteBuffer(std::move(frame));
+    // A Piece's payload is not counted: the core bounds blocks in flight.
+    const size_t cost = frame.head.size() + (block ? 0 : frame.body.size()) +
+                        kQueuedSendOverhead;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (closing_) return;
-      if (queue_.size() < max_queued_) {
-        queue_.push_back(Out{std::move(msg), block});
+      // One message alone always fits (a bitfield larger than the bound).
+      if (queue_.empty() || queued_bytes_ + cost <= max_queued_bytes_) {
+        queue_.push_back(Out{std::move(frame), block, cost});
+        queued_bytes_ += cost;
         PumpLocked();
         return;
+      }
+      if (close_reason_.empty()) {
+        close_reason_ = "the remote does not read what we send: " +
+                        std::to_string(queue_.size()) + " messages (" +
+                        std::to_string(queued_bytes_) +
+                        " bytes as counted) wait to be sent, the most a connection may hold";
       }
     }
     Overflowed();
@@ -131,6 +141,11 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
     ReadBudget::Wake(wake);
   }
 
+  std::string CloseReason() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return close_reason_;
+  }
+
   void OnBudgetFreed() override {
     std::lock_guard<std::mutex> lock(mu_);
     waiting_on_budget_ = false;
@@ -160,6 +175,7 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
       std::lock_guard<std::mutex> lock(mu_);
       closing_ = true;
       queue_.clear();
+      queued_bytes_ = 0;
       // Not while another Close() is cancelling the call: the cancel makes
       // gRPC call OnCancel and fail the pending read, both of which close
       // the link again, and ending the stream from there could free a
@@ -188,16 +204,20 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
   }
 
  protected:
+  // Kept as a frame until it is written: a grpc::ByteBuffer costs a few
+  // hundred bytes more (its own allocations and a slice's).
   struct Out {
-    W msg;
+    WireFrame frame;
     std::optional<core::BlockRef> block;
+    size_t cost;  // what it counts in queued_bytes_
   };
+  static_assert(sizeof(Out) <= kQueuedSendOverhead);
 
   // Ends the call: Finish on a server, TryCancel on a client.
   virtual void EndStream() = 0;
   // Cancels the call, failing the write outstanding (Close).
   virtual void AbortCall() = 0;
-  // The remote lets max_queued_ messages pile up: close.
+  // The remote lets max_queued_bytes_ of messages pile up: close.
   virtual void Overflowed() { Close(); }
 
   // Hands a received message to the driver, then reads the next one unless
@@ -267,8 +287,9 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
 
   void PumpLocked() {
     if (writing_ || closing_ || queue_.empty()) return;
-    out_ = std::move(queue_.front().msg);
+    out_ = ToByteBuffer(std::move(queue_.front().frame));
     in_flight_ = queue_.front().block;
+    queued_bytes_ -= queue_.front().cost;
     queue_.pop_front();
     writing_ = true;
     // More queued behind it: let gRPC hold this one and send both in one
@@ -291,7 +312,11 @@ class LinkImpl : public Base, public Link, public ReadBudget::Waiter {
   bool aborted_ = false;   // Close() cancelled the call (once is enough)
   bool aborting_ = false;  // ... and is still in AbortCall()
   size_t read_ahead_ = kDefaultReadAheadBytes;  // handlers_.read_ahead_bytes
-  size_t max_queued_ = kMaxQueuedSends;         // handlers_.max_queued_sends
+  size_t max_queued_bytes_ = kMaxQueuedSendBytes;  // handlers_.max_queued_send_bytes
+  size_t queued_bytes_ = 0;   // the costs of what queue_ holds
+  // Why the link closed, for CloseReason: set by an overflow, or (a
+  // client's) by the status the call ended with.
+  std::string close_reason_;
   size_t unconsumed_ = 0;     // ReadCost handed to on_message, not Consumed
   size_t retained_ = 0;       // ReadCost Retain()ed, not yet released
   // handlers_.read_budget; charged unconsumed_ (until OnDone) + retained_.
@@ -435,7 +460,7 @@ class ServerLink : public LinkImpl<grpc::ServerBidiReactor<W, W>> {
     std::lock_guard<std::mutex> link_lock(mu_);
     read_ahead_ = handlers_.read_ahead_bytes;
     budget_ = handlers_.read_budget;
-    max_queued_ = handlers_.max_queued_sends;
+    max_queued_bytes_ = handlers_.max_queued_send_bytes;
     return true;
   }
 
@@ -459,7 +484,7 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
     link->host_ = std::move(host);
     link->read_ahead_ = h.read_ahead_bytes;
     link->budget_ = h.read_budget;
-    link->max_queued_ = h.max_queued_sends;
+    link->max_queued_bytes_ = h.max_queued_send_bytes;
     link->handlers_ = std::move(h);
     link->channel_ = channel;
     grpc::GenericStub stub(channel);
@@ -490,17 +515,15 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
   void OnDone(const grpc::Status& status) override {
     if (!status.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
-      close_reason_ = CodeName(status.error_code()) + ": " + status.error_message();
+      // An overflow said why first; the status is then our own cancel.
+      if (close_reason_.empty()) {
+        close_reason_ = CodeName(status.error_code()) + ": " + status.error_message();
+      }
     }
     ReleaseUnconsumed();
     if (handlers_.on_closed) handlers_.on_closed();
     handlers_ = {};
     self_.reset();  // may delete this
-  }
-
-  std::string CloseReason() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return close_reason_;
   }
 
   std::string RemoteHost() const override { return host_; }
@@ -524,7 +547,6 @@ class ClientLink : public LinkImpl<grpc::ClientBidiReactor<W, W>> {
   std::shared_ptr<grpc::Channel> channel_;  // outlives the call
   std::string host_;  // set before the call starts; then read only
   grpc::ClientContext context_;
-  std::string close_reason_;  // under mu_; set in OnDone
 };
 
 }  // namespace

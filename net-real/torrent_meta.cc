@@ -17,10 +17,9 @@ void ToProto(const core::TorrentInfo& info, wire::TorrentMeta* out) {
   out->set_name(info.name());
   out->set_length(static_cast<uint64_t>(info.length()));
   out->set_piece_length(static_cast<uint64_t>(info.piece_length()));
-  out->clear_piece_hashes();
-  for (const auto& h : info.piece_hashes()) {
-    out->add_piece_hashes(h.data(), h.size());
-  }
+  const auto& hashes = info.piece_hashes();
+  static_assert(sizeof(core::Sha256Digest) == 32);  // no padding: one block
+  out->set_piece_hashes(hashes.data(), hashes.size() * sizeof(core::Sha256Digest));
 }
 
 std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta, std::string* why) {
@@ -49,18 +48,15 @@ std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta, std::s
                   std::to_string(meta.piece_length()) + " make " + std::to_string(expected) +
                   " pieces (at most " + std::to_string(UINT32_MAX) + ")");
   }
-  std::vector<core::Sha256Digest> hashes;
-  for (const std::string& h : meta.piece_hashes()) {
-    core::Sha256Digest d;
-    if (h.size() != d.size()) {
-      return refuse("piece hash " + std::to_string(hashes.size()) + " has " +
-                    std::to_string(h.size()) + " bytes (SHA-256: " + std::to_string(d.size()) +
-                    ")");
-    }
-    std::copy(h.begin(), h.end(), d.begin());
-    hashes.push_back(d);
+  const std::string& all = meta.piece_hashes();
+  constexpr size_t kDigest = sizeof(core::Sha256Digest);
+  if (all.size() % kDigest != 0) {
+    return refuse("piece hashes of " + std::to_string(all.size()) +
+                  " bytes, not a whole number of SHA-256 digests (32 bytes each)");
   }
-  const size_t count = hashes.size();
+  const size_t count = all.size() / kDigest;
+  std::vector<core::Sha256Digest> hashes(count);
+  if (count > 0) std::memcpy(hashes.data(), all.data(), all.size());
   auto info = core::TorrentInfo::FromHashes(meta.name(), static_cast<core::Bytes>(meta.length()),
                                             static_cast<core::Bytes>(meta.piece_length()),
                                             std::move(hashes));

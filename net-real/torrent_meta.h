@@ -13,10 +13,11 @@
 namespace swarm::net {
 
 void ToProto(const core::TorrentInfo& info, wire::TorrentMeta* out);
-// nullopt if the hashes are not 32 bytes each or do not match the length,
-// or the length or piece length is 0 or out of bounds, or the two make
-// more pieces than a 32-bit count holds; then *why (if given) says which,
-// e.g. "3 piece hashes for 1048576 bytes in pieces of 262144 (4 expected)".
+// nullopt if the hashes are not a whole number of 32-byte digests or do not
+// match the length, or the length or piece length is 0 or out of bounds, or
+// the two make more pieces than a 32-bit count holds; then *why (if given)
+// says which, e.g. "3 piece hashes for 1048576 bytes in pieces of 262144 (4
+// expected)".
 std::optional<core::TorrentInfo> FromProto(const wire::TorrentMeta& meta,
                                            std::string* why = nullptr);
 

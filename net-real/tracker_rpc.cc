@@ -150,6 +150,50 @@ bool ValidPeerEndpoint(const std::string& endpoint) {
   return p >= 1 && p <= 65535 && ValidHost(std::string_view(endpoint).substr(0, colon));
 }
 
+namespace {
+
+// Bytes of a varint holding `v` (protobuf's encoding: 7 bits a byte).
+uint64_t VarintBytes(uint64_t v) {
+  uint64_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// A length-delimited field of `size` bytes with a one-byte tag.
+uint64_t DelimitedBytes(uint64_t size) { return 1 + VarintBytes(size) + size; }
+
+// A varint field with a one-byte tag; proto3 leaves out a zero.
+uint64_t VarintFieldBytes(uint64_t v) { return v == 0 ? 0 : 1 + VarintBytes(v); }
+
+}  // namespace
+
+uint64_t LookupAnswerBytes(std::string_view name, uint64_t length, uint64_t piece_length) {
+  // Fields of tracker.proto's TorrentMeta and LookupResponse, all with
+  // numbers below 16 (one-byte tags); an empty bytes or string field is
+  // left out.
+  const uint64_t pieces = piece_length == 0 ? 0 : (length + piece_length - 1) / piece_length;
+  const uint64_t hashes = 32 * pieces;
+  const uint64_t meta = (name.empty() ? 0 : DelimitedBytes(name.size())) +
+                        VarintFieldBytes(length) + VarintFieldBytes(piece_length) +
+                        (hashes == 0 ? 0 : DelimitedBytes(hashes));
+  return VarintFieldBytes(1) /* found */ + DelimitedBytes(meta);
+}
+
+std::optional<std::string> TrackerMessageProblem(std::string_view name, uint64_t length,
+                                                 uint64_t piece_length) {
+  const uint64_t bytes = LookupAnswerBytes(name, length, piece_length);
+  if (piece_length == 0 || bytes <= uint64_t{kMaxTrackerMessageBytes}) return std::nullopt;
+  const uint64_t pieces = (length + piece_length - 1) / piece_length;
+  const uint64_t overhead = bytes - 32 * pieces;
+  return std::to_string(pieces) + " pieces make a tracker message of " + std::to_string(bytes) +
+         " bytes (32 per piece hash), over the tracker's limit of " +
+         std::to_string(kMaxTrackerMessageBytes) + " bytes: at most " +
+         std::to_string((uint64_t{kMaxTrackerMessageBytes} - overhead) / 32) + " pieces";
+}
+
 uint64_t WallClockMicros() {
   const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
   const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count();
@@ -223,13 +267,82 @@ void AnnounceReplayGuard::ForgetOldest() {
   by_counter_.erase(oldest);
 }
 
+// --- Answers ---------------------------------------------------------------
+
+TrackerAnswers::TrackerAnswers(size_t budget_bytes)
+    : budget_(budget_bytes), held_(std::make_shared<std::atomic<size_t>>(0)) {}
+
+TrackerAnswers::Answer TrackerAnswers::Take(std::string bytes) {
+  const size_t n = bytes.size();
+  // Holders on other threads only give back, so the sum can only have
+  // dropped since it was read.
+  if (held_->fetch_add(n) + n > budget_) {
+    held_->fetch_sub(n);
+    return nullptr;
+  }
+  return Answer(new std::string(std::move(bytes)), [held = held_](const std::string* a) {
+    held->fetch_sub(a->size());
+    delete a;
+  });
+}
+
+TrackerAnswers::Answer TrackerAnswers::Shared(const core::InfoHash& key,
+                                              const std::function<std::string()>& build) {
+  auto it = shared_.find(key);
+  if (it != shared_.end()) {
+    if (Answer held = it->second.lock()) return held;
+  }
+  Answer made = Take(build());
+  if (!made) return nullptr;
+  shared_[key] = made;
+  if (shared_.size() >= prune_at_) Prune();
+  return made;
+}
+
+TrackerAnswers::Answer TrackerAnswers::Own(std::string bytes) { return Take(std::move(bytes)); }
+
+void TrackerAnswers::Prune() {
+  std::erase_if(shared_, [](const auto& entry) { return entry.second.expired(); });
+  // Pruned again once the entries left have doubled: amortized O(1) each.
+  prune_at_ = std::max<size_t>(16, 2 * shared_.size());
+}
+
 // --- Server ---------------------------------------------------------------
 
-class TrackerService : public wire::Tracker::CallbackService {
+namespace {
+
+// A buffer gRPC sends `answer` from without copying it: the slice keeps the
+// answer alive until gRPC lets go of it.
+grpc::ByteBuffer BufferOf(TrackerAnswers::Answer answer) {
+  if (answer->empty()) {
+    grpc::Slice empty;
+    return grpc::ByteBuffer(&empty, 1);
+  }
+  auto* hold = new TrackerAnswers::Answer(std::move(answer));
+  grpc::Slice slice(const_cast<char*>((*hold)->data()), (*hold)->size(),
+                    [](void* h) { delete static_cast<TrackerAnswers::Answer*>(h); }, hold);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+grpc::Status Busy(size_t held) {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      "tracker busy: " + std::to_string(held >> 20) +
+                          " MiB of answers still being sent; try again shortly");
+}
+
+}  // namespace
+
+// Lookup and ListFiles are raw methods: their answers are serialized once
+// (TrackerAnswers) and handed to gRPC as they are.
+using TrackerServiceBase = wire::Tracker::WithRawCallbackMethod_Lookup<
+    wire::Tracker::WithRawCallbackMethod_ListFiles<wire::Tracker::CallbackService>>;
+
+class TrackerService : public TrackerServiceBase {
  public:
   TrackerService(std::shared_ptr<EventLoop> loop, core::Tracker* tracker,
                  AnnounceReplayGuard* guard, TrackerServerOptions options)
-      : loop_(std::move(loop)), tracker_(tracker), guard_(guard), options_(options) {}
+      : loop_(std::move(loop)), tracker_(tracker), guard_(guard), options_(options),
+        answers_(options.answer_budget_bytes) {}
 
   grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* ctx,
                                     const wire::PublishRequest* req,
@@ -239,6 +352,12 @@ class TrackerService : public wire::Tracker::CallbackService {
     auto info = net::FromProto(req->torrent(), &why);
     if (!info) {
       r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed torrent: " + why));
+      return r;
+    }
+    // Its Lookup answer, 2 bytes larger than this request, could not be sent.
+    if (auto problem = TrackerMessageProblem(info->name(), static_cast<uint64_t>(info->length()),
+                                             static_cast<uint64_t>(info->piece_length()))) {
+      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, *problem));
       return r;
     }
     loop_->Post([this, r, resp, info = std::move(*info), host = HostOfGrpcPeer(ctx->peer())] {
@@ -260,25 +379,46 @@ class TrackerService : public wire::Tracker::CallbackService {
   }
 
   grpc::ServerUnaryReactor* ListFiles(grpc::CallbackServerContext* ctx,
-                                      const wire::ListFilesRequest*,
-                                      wire::ListFilesResponse* resp) override {
+                                      const grpc::ByteBuffer*,
+                                      grpc::ByteBuffer* resp) override {
     auto* r = ctx->DefaultReactor();
     loop_->Post([this, r, resp] {
-      for (const auto& e : tracker_->ListFiles()) ToProto(e, resp->add_files());
+      wire::ListFilesResponse list;
+      for (const auto& e : tracker_->ListFiles()) ToProto(e, list.add_files());
+      TrackerAnswers::Answer answer = answers_.Own(list.SerializeAsString());
+      if (!answer) return r->Finish(Busy(answers_.held_bytes()));
+      *resp = BufferOf(std::move(answer));
       r->Finish(grpc::Status::OK);
     });
     return r;
   }
 
   grpc::ServerUnaryReactor* Lookup(grpc::CallbackServerContext* ctx,
-                                   const wire::LookupRequest* req,
-                                   wire::LookupResponse* resp) override {
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* resp) override {
     auto* r = ctx->DefaultReactor();
-    loop_->Post([this, r, req, resp] {
-      if (const core::TorrentInfo* info = tracker_->FindByName(req->name())) {
-        resp->set_found(true);
-        net::ToProto(*info, resp->mutable_torrent());
+    wire::LookupRequest req;
+    grpc::ByteBuffer copy(*request);  // shares the bytes; reading consumes it
+    if (!grpc::SerializationTraits<wire::LookupRequest>::Deserialize(&copy, &req).ok()) {
+      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed Lookup request"));
+      return r;
+    }
+    loop_->Post([this, r, resp, name = std::move(*req.mutable_name())] {
+      const core::TorrentInfo* info = tracker_->FindByName(name);
+      if (!info) {
+        *resp = BufferOf(std::make_shared<const std::string>());  // found: false
+        return r->Finish(grpc::Status::OK);
       }
+      // Keyed by info-hash, not name: a name dropped and published again
+      // may stand for other contents.
+      TrackerAnswers::Answer answer = answers_.Shared(info->info_hash(), [info] {
+        wire::LookupResponse out;
+        out.set_found(true);
+        net::ToProto(*info, out.mutable_torrent());
+        return out.SerializeAsString();
+      });
+      if (!answer) return r->Finish(Busy(answers_.held_bytes()));
+      *resp = BufferOf(std::move(answer));
       r->Finish(grpc::Status::OK);
     });
     return r;
@@ -423,6 +563,7 @@ class TrackerService : public wire::Tracker::CallbackService {
   // request came from) that the tracker may still hold.
   std::map<std::string, std::set<core::InfoHash>> published_by_;
   uint32_t publishes_since_prune_ = 0;
+  TrackerAnswers answers_;  // made on the loop thread
 };
 
 TrackerServer::~TrackerServer() { Shutdown(); }
@@ -534,8 +675,13 @@ std::string Describe(const std::string& target, const grpc::Status& s) {
       why = "not a swarm tracker (the server there has no Tracker service)";
       break;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      // An answer over its size limit or our memory quota, but also our
-      // own request over the send limit: gRPC's message says which.
+      // A busy tracker says so (TrackerAnswers), and is retried.
+      if (s.error_message().rfind("tracker busy", 0) == 0) {
+        why = s.error_message();
+        break;
+      }
+      // Otherwise an answer over its size limit or our memory quota, but
+      // also our own request over the send limit: gRPC's message says which.
       why = "over a size or memory limit (" + s.error_message() + ")";
       break;
     default:
@@ -613,6 +759,14 @@ grpc::Status TrackerClient::Wait(
 
 std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInfo& info,
                                                           std::string* error) {
+  // gRPC would refuse to send it (RESOURCE_EXHAUSTED, which looks like a
+  // busy tracker): said here, and not worth retrying.
+  if (auto problem = TrackerMessageProblem(info.name(), static_cast<uint64_t>(info.length()),
+                                           static_cast<uint64_t>(info.piece_length()))) {
+    *error = "cannot publish " + info.name() + ": " + *problem;
+    hopeless_ = true;
+    return std::nullopt;
+  }
   wire::PublishRequest req;
   net::ToProto(info, req.mutable_torrent());
   wire::PublishResponse resp;

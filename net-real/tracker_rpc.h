@@ -50,6 +50,20 @@ class EventLoop;
 // much smaller kMaxWireMessageBytes.
 inline constexpr int kMaxTrackerMessageBytes = 64 * 1024 * 1024;
 
+// The encoded size of the Lookup answer carrying the metadata of a file
+// named `name`, of `length` bytes in pieces of `piece_length`: 32 bytes per
+// piece and a few dozen more. The largest tracker message about one file
+// (its Publish request is 2 bytes smaller), so the one that decides whether
+// the file can go through a tracker at all.
+uint64_t LookupAnswerBytes(std::string_view name, uint64_t length, uint64_t piece_length);
+
+// Why a file as above cannot be published (its Lookup answer would be over
+// kMaxTrackerMessageBytes: at 256 KiB pieces, files over ~512 GiB), or
+// nullopt. `swarm share` asks before hashing; the tracker refuses such a
+// Publish as invalid.
+std::optional<std::string> TrackerMessageProblem(std::string_view name, uint64_t length,
+                                                 uint64_t piece_length);
+
 // An Announce answer is far smaller: at most max_numwant (200) peers of at
 // most 317 bytes each as encoded (a 300-byte endpoint, the id as a varint
 // of up to 10 bytes, tags and lengths) and a few counts, about 63.5 KB in
@@ -77,6 +91,50 @@ inline constexpr size_t kTrackerClientMemoryQuota = 2 * size_t{kMaxTrackerMessag
 // tracker's peak from 778 MB to 465 MB with it (7 of the 16 cancelled),
 // not to 192 MiB.
 inline constexpr size_t kTrackerServerMemoryQuota = 3 * size_t{kMaxTrackerMessageBytes};
+
+// What a TrackerServer's Lookup and ListFiles answers that gRPC still
+// holds (queued or being sent: a client that does not read keeps its
+// answer alive) may take, all together. A Lookup answer is built once per
+// file and shared by every call that sends it while any still does, so
+// stalled Lookups of one file cost it once; each ListFiles answer is its
+// own (its counts change with every announce). An answer that would go
+// over the bound is refused with RESOURCE_EXHAUSTED, which clients retry
+// after their back-off. Twice the largest message: two different files
+// of two million pieces can be sent at once, or about forty listings of
+// the most files a tracker lists (10000 of the longest names, ~3 MB).
+inline constexpr size_t kTrackerAnswerBudget = 2 * size_t{kMaxTrackerMessageBytes};
+
+// The serialized answers a TrackerServer hands to gRPC, counted against a
+// budget in bytes (kTrackerAnswerBudget). An answer's bytes count from the
+// moment it is made until the last holder lets go of it; the holders may
+// be on any thread. Making answers is for one thread at a time (the
+// tracker's loop). Public for tests.
+class TrackerAnswers {
+ public:
+  using Answer = std::shared_ptr<const std::string>;
+  explicit TrackerAnswers(size_t budget_bytes = kTrackerAnswerBudget);
+
+  // The answer held for `key` if some call still holds it; otherwise the
+  // one `build` makes, shared from then on under `key`. nullptr if that
+  // new answer would put the bytes held over the budget.
+  Answer Shared(const core::InfoHash& key, const std::function<std::string()>& build);
+  // An answer of its own; nullptr if it would put the bytes held over the
+  // budget.
+  Answer Own(std::string bytes);
+  // Bytes of the answers still held.
+  size_t held_bytes() const { return held_->load(); }
+
+ private:
+  // Counts `bytes` as held, unless that would exceed the budget.
+  Answer Take(std::string bytes);
+  // Drops the entries whose answer nobody holds any more.
+  void Prune();
+
+  size_t budget_;
+  std::shared_ptr<std::atomic<size_t>> held_;  // outlives this: holders give back
+  std::map<core::InfoHash, std::weak_ptr<const std::string>> shared_;
+  size_t prune_at_ = 16;
+};
 
 // Whether `endpoint` is a peer address we store and dial: "HOST:PORT" with
 // PORT in 1..65535 and HOST a host name, an IPv4 address, a bracketed IPv6
@@ -171,6 +229,9 @@ struct TrackerServerOptions {
   // tracker drops it. 0 (the default): no bound. `swarm tracker
   // --max-files-per-host`, default 1000 there.
   uint32_t max_files_per_host = 0;
+  // What the answers gRPC still holds may take (TrackerAnswers); tests
+  // make it small.
+  size_t answer_budget_bytes = kTrackerAnswerBudget;
 };
 
 class TrackerServer {

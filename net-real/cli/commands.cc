@@ -70,6 +70,16 @@ std::optional<std::string> UnshareableFile(const std::string& path, core::Bytes 
     return path + " is too large to share: " + *problem +
            " (a larger --piece-length makes fewer pieces, a larger --block-size fewer blocks)";
   }
+  // The tighter bound in practice: the piece hashes must fit one tracker
+  // message (2 million pieces, 512 GiB at 256 KiB pieces), lest the publish
+  // fail after the hashing.
+  if (auto problem = TrackerMessageProblem(std::filesystem::path(path).filename().string(),
+                                           static_cast<uint64_t>(st.st_size),
+                                           static_cast<uint64_t>(piece_length))) {
+    return path + " is too large to share in pieces of " +
+           FormatBytes(static_cast<double>(piece_length)) + ": " + *problem +
+           " (a larger --piece-length makes fewer pieces)";
+  }
   return std::nullopt;
 }
 

@@ -321,6 +321,18 @@ print(s.getsockname()[1], flush=True); time.sleep(120)' > mute.port &
   (( RC == 2 )) && grep -q "toolarge.bin is too large to share: too many blocks: 300GiB in blocks of 1KiB makes 314572800 (at most 268435456)" toolarge.err \
     || { cat toolarge.err; fail "share of a file too large: rc $RC (hashed first?)"; }
   rm -f toolarge.bin
+  # Within those bounds but with more piece hashes than one tracker message
+  # carries (32 bytes each, 64 MiB): refused before hashing too, not after
+  # it with ten retries of a publish gRPC will not send.
+  truncate -s 40G manypieces.bin
+  RC=0
+  timeout 10 "$SWARM" share manypieces.bin --tracker "$TRACKER" --piece-length 16KiB \
+    > manypieces.out 2> manypieces.err || RC=$?
+  (( RC == 2 )) \
+    && grep -q "manypieces.bin is too large to share in pieces of .*: 2621440 pieces make a" \
+      manypieces.err \
+    || { cat manypieces.err; fail "share of a file with too many pieces: rc $RC (hashed first?)"; }
+  rm -f manypieces.bin
   "$SWARM" list --tracker "$TRACKER" | grep -q huge.bin && fail "an interrupted share published its file"
   # Two FILEs with one base name are refused before any file is hashed
   # (here the first is a directory, which hashing would report instead).

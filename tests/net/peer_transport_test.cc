@@ -43,7 +43,7 @@ class Sink : public InboundSink {
   void AdoptInbound(std::shared_ptr<Link> link, const AuthHello&,
                     Link::Handlers* handlers) override {
     handlers->read_ahead_bytes = read_ahead_;
-    handlers->max_queued_sends = kMaxQueued;
+    handlers->max_queued_send_bytes = kMaxQueued * kQueuedSendOverhead;
     handlers->on_message = [this](Payload bytes) {
       std::lock_guard<std::mutex> lock(mu_);
       ++received_;
@@ -203,10 +203,14 @@ TEST(PeerServerTest, ALinkWhoseQueueFillsWhileItsRemoteReadsNothingEnds) {
   std::shared_ptr<Link> link = sink.link();
   link->Send(EncodeFrame(core::BitfieldMessage{std::vector<uint8_t>(256 << 10, 0xff)}),
              std::nullopt);
-  for (size_t i = 0; i <= kMaxQueuedSends; ++i) {
+  for (size_t i = 0; i <= kMaxQueuedSendBytes / kQueuedSendOverhead; ++i) {
     link->Send(EncodeFrame(core::KeepAlive{}), std::nullopt);
   }
   EXPECT_TRUE(sink.WaitFor([&] { return sink.closed_; })) << "no on_closed";
+  // The driver logs why (an inbound link had no reason to give).
+  EXPECT_NE(link->CloseReason().find("the remote does not read what we send"),
+            std::string::npos)
+      << link->CloseReason();
   ctx.TryCancel();
   stream->Finish();
   server->Shutdown();

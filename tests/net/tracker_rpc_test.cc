@@ -550,3 +550,123 @@ TEST(TrackerClientTest, TheLargestHonestAnnounceAnswerIsTaken) {
 
 }  // namespace
 }  // namespace swarm::net
+
+namespace swarm::net {
+namespace {
+
+// LookupAnswerBytes is protobuf's own size of the answer, so the bound on
+// what a tracker message carries is checked before anything is built.
+TEST(TrackerMessageTest, LookupAnswerBytesIsTheEncodedSize) {
+  struct File {
+    std::string name;
+    core::Bytes length, piece_length;
+  };
+  for (const File& f : {File{"f.bin", 1 << 20, 1 << 18}, File{"a", 1, 16 << 10},
+                        File{std::string(255, 'n'), core::Bytes{5} << 30, 16 << 10},
+                        File{"", core::Bytes{1} << 40, core::Bytes{1} << 30}}) {
+    const auto info = core::TorrentInfo::Synthetic(f.name, f.length, f.piece_length);
+    wire::LookupResponse resp;
+    resp.set_found(true);
+    ToProto(info, resp.mutable_torrent());
+    EXPECT_EQ(LookupAnswerBytes(f.name, f.length, f.piece_length), resp.ByteSizeLong())
+        << f.name.size() << " " << f.length;
+    wire::PublishRequest req;
+    ToProto(info, req.mutable_torrent());
+    EXPECT_EQ(req.ByteSizeLong() + 2, resp.ByteSizeLong());
+  }
+}
+
+TEST(TrackerMessageTest, TheLargestFileThatFitsIsAllowedAndOneMorePieceIsNot) {
+  const std::string name(255, 'n');
+  const uint64_t piece = 16 << 10;
+  // Found by the function's own message, then checked at the edge.
+  const auto problem = TrackerMessageProblem(name, uint64_t{40} << 30, piece);
+  ASSERT_TRUE(problem);
+  EXPECT_NE(problem->find("2621440 pieces make a tracker message of"), std::string::npos)
+      << *problem;
+  const size_t at = problem->find("at most ");
+  ASSERT_NE(at, std::string::npos);
+  const uint64_t most = std::stoull(problem->substr(at + 8));
+  EXPECT_GT(most, 2000000u);
+  EXPECT_FALSE(TrackerMessageProblem(name, most * piece, piece)) << most;
+  EXPECT_LE(LookupAnswerBytes(name, most * piece, piece), uint64_t{kMaxTrackerMessageBytes});
+  EXPECT_TRUE(TrackerMessageProblem(name, most * piece + 1, piece));
+}
+
+// gRPC would refuse to send such a Publish with RESOURCE_EXHAUSTED, which
+// `share` took for a busy tracker and retried ten times, after hashing.
+TEST_F(TrackerRpcTest, APublishTooLargeForOneMessageIsRefusedUnsentAndNotRetried) {
+  TrackerClient client("127.0.0.1:" + std::to_string(server_->port()));
+  const core::Bytes piece = 16 << 10;
+  const auto big = core::TorrentInfo::Synthetic("big", 2200000 * piece, piece);
+  std::string error;
+  EXPECT_FALSE(client.Publish(big, &error).has_value());
+  EXPECT_NE(error.find("cannot publish big: 2200000 pieces make a tracker message"),
+            std::string::npos)
+      << error;
+  EXPECT_TRUE(client.last_failure_hopeless());
+}
+
+// Over its budget the tracker says it is busy, and the client takes that
+// as worth retrying (with its back-off), not as hopeless.
+TEST(TrackerAnswersTest, ALookupOverTheBudgetIsRefusedAsBusyAndRetried) {
+  TrackerServerOptions options;
+  options.answer_budget_bytes = 100;  // less than any file's answer
+  std::string error;
+  auto server = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error, options);
+  ASSERT_TRUE(server) << error;
+  const std::string target = "127.0.0.1:" + std::to_string(server->port());
+  TrackerClient client(target);
+  const auto info = core::TorrentInfo::Synthetic("f.bin", 1 << 20, 1 << 18);
+  ASSERT_TRUE(client.Publish(info, &error)) << error;
+  EXPECT_FALSE(client.Lookup("f.bin", &error).has_value());
+  EXPECT_EQ(error, "tracker " + target +
+                       ": tracker busy: 0 MiB of answers still being sent; try again shortly");
+  EXPECT_FALSE(client.last_failure_hopeless());
+  // A name it does not list costs no budget: answered at once.
+  EXPECT_FALSE(client.Lookup("nothing", &error).has_value());
+  EXPECT_EQ(error, "");
+  // The listing is a few dozen bytes.
+  auto files = client.ListFiles(&error);
+  ASSERT_TRUE(files) << error;
+  EXPECT_EQ(files->size(), 1u);
+  server->Shutdown();
+}
+
+TEST(TrackerAnswersTest, AHeldAnswerIsSharedAndCountedOnce) {
+  TrackerAnswers answers(1000);
+  core::InfoHash a{}, b{};
+  b[0] = 1;
+  int builds = 0;
+  auto build = [&](size_t n) {
+    return [&builds, n] {
+      ++builds;
+      return std::string(n, 'x');
+    };
+  };
+  TrackerAnswers::Answer first = answers.Shared(a, build(600));
+  ASSERT_TRUE(first);
+  TrackerAnswers::Answer second = answers.Shared(a, build(600));
+  EXPECT_EQ(first.get(), second.get());
+  EXPECT_EQ(builds, 1);
+  EXPECT_EQ(answers.held_bytes(), 600u);
+  // Another file's answer would go over the budget: refused (built, but
+  // not kept).
+  EXPECT_FALSE(answers.Shared(b, build(600)));
+  EXPECT_FALSE(answers.Own(std::string(401, 'l')));
+  EXPECT_TRUE(answers.Own(std::string(400, 'l')));  // dropped at once
+  EXPECT_EQ(answers.held_bytes(), 600u);
+  // Let go of by every holder (gRPC, on any thread): given back, and made
+  // anew next time.
+  first.reset();
+  second.reset();
+  EXPECT_EQ(answers.held_bytes(), 0u);
+  builds = 0;
+  EXPECT_TRUE(answers.Shared(b, build(600)));
+  EXPECT_TRUE(answers.Shared(a, build(300)));
+  EXPECT_EQ(builds, 2);
+  EXPECT_EQ(answers.held_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace swarm::net
