@@ -25,6 +25,7 @@ std::string_view DisconnectReasonName(DisconnectReason r) {
     case DisconnectReason::kNotUseful: return "not_useful";
     case DisconnectReason::kIdle: return "idle";
     case DisconnectReason::kUnusedUnchoke: return "unused_unchoke";
+    case DisconnectReason::kUploadStalled: return "upload_stalled";
   }
   return "unknown";
 }

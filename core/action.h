@@ -36,6 +36,8 @@ enum class DisconnectReason : uint8_t {
   kIdle,                   // neither side interested for idle_timeout
   kUnusedUnchoke,          // left our unchoke unused (unused_unchoke_timeout)
                            // and its connection slot was wanted
+  kUploadStalled,          // a block we send it has not left for
+                           // upload_stall_timeout: it reads nothing
 };
 std::string_view DisconnectReasonName(DisconnectReason r);
 // True when the reason is the remote peer breaking the protocol.
