@@ -27,6 +27,7 @@ std::string_view DisconnectReasonName(DisconnectReason r) {
     case DisconnectReason::kUnusedUnchoke: return "unused_unchoke";
     case DisconnectReason::kWrongPeer: return "wrong_peer";
     case DisconnectReason::kBadHandshake: return "bad_handshake";
+    case DisconnectReason::kUploadStalled: return "upload_stalled";
   }
   return "unknown";
 }

@@ -36,6 +36,8 @@ enum class DisconnectReason : uint8_t {
   kIdle,                   // neither side interested for idle_timeout
   kUnusedUnchoke,          // left our unchoke unused (unused_unchoke_timeout)
                            // and its connection slot was wanted
+  kUploadStalled,          // a block we send it has not left for
+                           // upload_stall_timeout: it reads nothing
   // Given by the real network's driver, whose authentication carries the
   // handshake (net-real/peer_auth.h), when it ends a dial before the core
   // sees the connection (Peer::OnConnectFailed):

@@ -55,7 +55,7 @@ struct Connection {
   bool snubbed = false;     // our requests went unanswered
   // We unchoked it, it stayed interested and asked nothing for
   // unused_unchoke_timeout; cleared by its next Request while unchoked
-  // or a block from it. Since `ignored_since`.
+  // or a block from it. Since `waiting_since`.
   bool ignores_unchoke = false;
 
   Time connected_at;  // every rechoke reads it (new peers' optimistic odds)
@@ -122,7 +122,15 @@ struct Connection {
   // housekeeping reads it, and only once both flags are down.
   Time interest_ended;
   std::optional<PeerId> dialed;  // outbound: whom we meant to reach
-  Time ignored_since;  // valid while ignores_unchoke
+  // Since when we wait on the neighbour, for one of two things that never
+  // hold together (a marked neighbour has nothing queued or in flight, and
+  // its next Request clears the mark before it is queued; CheckInvariants):
+  //  - while ignores_unchoke: to use our unchoke; set when marked;
+  //  - while uploads_in_flight > 0 (and upload_stall_timeout is on): for
+  //    a block of ours to leave; the last OnBlockSent, or Time::Never()
+  //    from the SendBlock that found none in flight until housekeeping
+  //    first sees it. One field for both keeps Connection at 632 bytes.
+  Time waiting_since;
 
   // Super-seeding: the one piece revealed to this neighbour, and whether it
   // announced having fetched it.

@@ -604,6 +604,8 @@ bool Peer::CheckInvariants() const {
     ignoring_slots += HoldsSlot(c) && c.ignores_unchoke;
     ignoring += c.ignores_unchoke;
     in_flight += c.uploads_in_flight;
+    // Connection::waiting_since serves both: they must never hold together.
+    if (c.ignores_unchoke && (c.uploads_in_flight > 0 || !c.upload_queue.empty())) return false;
   }
   if (slots != unchoked_interested_ || in_flight != uploads_in_flight_) return false;
   if (ignoring_slots != ignoring_holders_ || ignoring != ignoring_) return false;
@@ -924,9 +926,9 @@ std::optional<ConnectionId> Peer::LeastUseful() const {
   std::optional<ConnectionId> worst;
   Time since = Time::Never();
   for (const auto& [id, c] : index_) {
-    if (c->ignores_unchoke && c->ignored_since < since) {
+    if (c->ignores_unchoke && c->waiting_since < since) {
       worst = id;
-      since = c->ignored_since;
+      since = c->waiting_since;
     }
   }
   return worst;
@@ -1300,8 +1302,7 @@ void Peer::PumpUploads(Connection& c) {
   while (MaySend(c) && c.uploads_in_flight < config_.uploads_in_flight) {
     BlockRef b = c.upload_queue.front();
     c.upload_queue.erase(c.upload_queue.begin());
-    ++c.uploads_in_flight;
-    ++uploads_in_flight_;
+    StartUpload(c);
     actions_.push_back(SendBlock{c.id, b});
   }
 }
@@ -1316,10 +1317,19 @@ void Peer::PumpWeighted() {
     BlockRef b = best->upload_queue.front();
     best->upload_queue.erase(best->upload_queue.begin());
     best->upload_pass += b.length / best->upload_weight;
-    ++best->uploads_in_flight;
-    ++uploads_in_flight_;
+    StartUpload(*best);
     actions_.push_back(SendBlock{best->id, b});
   }
+}
+
+void Peer::StartUpload(Connection& c) {
+  // The first upload in flight starts the stall clock, at the next
+  // housekeeping round (no `now` here); later ones wait behind it.
+  if (c.uploads_in_flight == 0 && config_.upload_stall_timeout > Duration::Zero()) {
+    c.waiting_since = Time::Never();
+  }
+  ++c.uploads_in_flight;
+  ++uploads_in_flight_;
 }
 
 void Peer::PumpAll() {
@@ -1340,6 +1350,11 @@ void Peer::OnBlockSent(Time now, ConnectionId id, const BlockRef& block) {
   c->last_sent = now;
   c->slot_used_at = now;
   PumpUploads(*c);
+  // Those still in flight (or just handed over) wait from now: the
+  // neighbour reads.
+  if (c->uploads_in_flight > 0 && config_.upload_stall_timeout > Duration::Zero()) {
+    c->waiting_since = now;
+  }
   if (c->upload_queue.empty() && c->uploads_in_flight == 0) WatchSlot(*c);
 }
 
@@ -1368,7 +1383,7 @@ void Peer::SetIgnoresUnchoke(Time now, Connection& c, bool ignores) {
   ignoring_holders_ += HoldsSlot(c) && c.ignores_unchoke;
   if (ignores) {
     ++ignoring_;
-    c.ignored_since = now;
+    c.waiting_since = now;
   } else {
     --ignoring_;
   }
@@ -1477,6 +1492,7 @@ void Peer::OnTimeout(Time now) {
 void Peer::Housekeeping(Time now) {
   if (now >= next_stale_epoch_) RotateStaleEpoch(now);
   std::vector<ConnectionId> dead;
+  std::vector<ConnectionId> stalled;  // upload_stall_timeout
   // The connection idle longest, if any has been for idle_timeout.
   std::optional<ConnectionId> idle;
   Time idle_since = Time::Never();
@@ -1485,6 +1501,10 @@ void Peer::Housekeeping(Time now) {
     Connection& c = *cp;
     if (now - c.last_received >= config_.inactivity_timeout) {
       dead.push_back(id);
+      continue;
+    }
+    if (UploadStalled(now, c)) {
+      stalled.push_back(id);
       continue;
     }
     // Before the idle check below: an idle connection is still a live one,
@@ -1512,6 +1532,9 @@ void Peer::Housekeeping(Time now) {
     }
   }
   for (ConnectionId id : dead) Drop(id, DisconnectReason::kInactive);
+  // Its upload slot and the requests it gave back go to others at the end
+  // of this input (RefillAfterDrops).
+  for (ConnectionId id : stalled) Drop(id, DisconnectReason::kUploadStalled);
   // An idle connection holds no upload slot (its neighbour is not
   // interested); requests it gave back, if any, are asked again by
   // RefillAfterDrops, and ConnectMore below may dial in its place. One a
@@ -1544,6 +1567,19 @@ void Peer::Housekeeping(Time now) {
   TurnOverIfStarved(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);
+}
+
+// A neighbour with uploads of ours in flight, none of which has left for
+// upload_stall_timeout, reads nothing (or too little to count). The clock
+// starts at the first round that sees an upload in flight (StartUpload
+// could not read the time) and restarts at every block sent (OnBlockSent).
+bool Peer::UploadStalled(Time now, Connection& c) {
+  if (config_.upload_stall_timeout <= Duration::Zero() || c.uploads_in_flight == 0) return false;
+  if (c.waiting_since == Time::Never()) {
+    c.waiting_since = now;
+    return false;
+  }
+  return now - c.waiting_since >= config_.upload_stall_timeout;
 }
 
 // As libtorrent, which times out connections uninteresting both ways only

@@ -205,6 +205,8 @@ class Peer {
   void RefillAfterDrops(Time now);
   void PumpUploads(Connection& c);
   void PumpWeighted();
+  // Counts a SendBlock about to be emitted on `c` as in flight.
+  void StartUpload(Connection& c);
   // PumpUploads on every connection (PumpWeighted while weighted): after a
   // change that may let several send at once.
   void PumpAll();
@@ -232,6 +234,9 @@ class Peer {
   void Rechoke(Time now, RechokeKind kind);
   void FillFreeSlots(Time now, Connection* asker);
   void Housekeeping(Time now);
+  // upload_stall_timeout: whether `c`'s uploads in flight have stalled
+  // (and starts their clock if none runs yet).
+  bool UploadStalled(Time now, Connection& c);
   // unused_unchoke_timeout. Watch: `c` may have started to hold a slot
   // with nothing of it pending; check it when its time is up. Check: mark
   // every slot holder whose time is up, plan the next check, and hand the

@@ -95,6 +95,8 @@ std::optional<std::string> PeerConfig::Validate() const {
   if (idle_timeout < Duration::Zero()) return "idle_timeout must not be negative (0s turns it off)";
   if (unused_unchoke_timeout < Duration::Zero())
     return "unused_unchoke_timeout must not be negative (0s turns it off)";
+  if (upload_stall_timeout < Duration::Zero())
+    return "upload_stall_timeout must not be negative (0s turns it off)";
   if (housekeeping_interval <= Duration::Zero()) return "housekeeping_interval must be positive";
   if (min_reannounce_interval <= Duration::Zero()) return "min_reannounce_interval must be positive";
   if (min_reannounce_interval > kMaxAnnounceInterval)

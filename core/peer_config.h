@@ -161,6 +161,25 @@ struct PeerConfig {
   // simulator's model stays the one checked against theory unless a
   // scenario asks for it. `swarm share` and `swarm get` turn it on (5 s).
   Duration unused_unchoke_timeout = Duration::Zero();
+  // A block handed to the driver (SendBlock) whose bytes have not left
+  // (no OnBlockSent) for this long, with no other block to the same
+  // neighbour leaving meanwhile, means the neighbour reads nothing: its
+  // connection is dropped (reason upload_stalled). Without this, one that
+  // asks for a block and then reads nothing, sending a keep-alive now and
+  // then, kept its connection and the upload in flight for as long as it
+  // liked: it is never silent (inactivity_timeout), its pending block
+  // keeps it from looking idle or unused, and nothing else times a write
+  // out. Not a protocol violation (a very slow link looks the same), so
+  // no strike and no ban: it may connect again. Checked by housekeeping,
+  // so a stalled upload goes between this and this plus
+  // housekeeping_interval after the driver got it. The clock includes the
+  // time a block waits in the driver's own queue (the real driver's upload
+  // limit), so choose it well above what that queue may hold (see
+  // `swarm share`). Duration::Zero(), the default, turns it off: the
+  // simulator's flows always finish, and the model checked against theory
+  // stays as it was. `swarm share` and `swarm get` turn it on (60 s, more
+  // under a low upload limit).
+  Duration upload_stall_timeout = Duration::Zero();
   // Requests, snubbing, keep-alives and dialing are checked this often.
   Duration housekeeping_interval = Duration::Seconds(5);
 

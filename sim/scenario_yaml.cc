@@ -565,6 +565,7 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
                      "request_pipeline", "max_request_length", "max_queued_requests",
                      "uploads_in_flight", "request_timeout", "keepalive_interval",
                      "inactivity_timeout", "idle_timeout", "unused_unchoke_timeout",
+                     "upload_stall_timeout",
                      "housekeeping_interval",
                      "min_reannounce_interval", "dial_attempts", "redial_backoff",
                      "ban_strikes", "strict_tft_allowance",
@@ -602,6 +603,7 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
   m.Read("inactivity_timeout", p.inactivity_timeout, Dur);
   m.Read("idle_timeout", p.idle_timeout, Dur);
   m.Read("unused_unchoke_timeout", p.unused_unchoke_timeout, Dur);
+  m.Read("upload_stall_timeout", p.upload_stall_timeout, Dur);
   m.Read("housekeeping_interval", p.housekeeping_interval, Dur);
   m.Read("min_reannounce_interval", p.min_reannounce_interval, Dur);
   m.Read("dial_attempts", p.dial_attempts, U32);
@@ -1278,6 +1280,7 @@ void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p, const core::PeerC
   field("inactivity_timeout", &P::inactivity_timeout, dur);
   field("idle_timeout", &P::idle_timeout, dur);
   field("unused_unchoke_timeout", &P::unused_unchoke_timeout, dur);
+  field("upload_stall_timeout", &P::upload_stall_timeout, dur);
   field("housekeeping_interval", &P::housekeeping_interval, dur);
   field("min_reannounce_interval", &P::min_reannounce_interval, dur);
   field("dial_attempts", &P::dial_attempts, same);

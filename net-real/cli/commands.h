@@ -22,6 +22,15 @@ inline constexpr uint32_t kMaxConnectionsFlag = 10000;
 // connection slots (off by default in the core, and so in simulations).
 inline constexpr int64_t kRealUnusedUnchokeTimeoutSeconds = 5;
 
+// PeerConfig::upload_stall_timeout of share and get, at least: a neighbour
+// none of whose blocks from us has left for this long reads nothing, and
+// is dropped (off by default in the core, and so in simulations). As the
+// request_timeout after which a downloader gives a block up: by then it
+// has asked another peer for it. A reader that slow takes over a minute
+// for a 128 KiB block (2.2 KiB/s). Raised under a low --upload-limit
+// (UploadStallTimeout in console.h).
+inline constexpr int64_t kRealUploadStallTimeoutSeconds = 60;
+
 // Flags shared by the peer-running commands, as typed by the user.
 struct CommonOptions {
   std::string upload_limit = "0";

@@ -282,10 +282,20 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
   o->peer.request_pipeline = c.pipeline;
   o->peer.uploads_in_flight = c.uploads_in_flight;
   o->peer.unused_unchoke_timeout = core::Duration::Seconds(kRealUnusedUnchokeTimeoutSeconds);
+  o->peer.upload_stall_timeout = UploadStallTimeout(o->peer, o->upload_limit);
   o->corrupt_uploads = c.corrupt_uploads;
   o->log = [](LogLevel l, const std::string& m) { Log(l, m); };
   if (auto err = o->peer.Validate()) return "peer configuration: " + *err;
   return std::nullopt;
+}
+
+core::Duration UploadStallTimeout(const core::PeerConfig& peer, core::Rate upload_limit) {
+  const core::Duration floor = core::Duration::Seconds(kRealUploadStallTimeoutSeconds);
+  if (upload_limit <= core::Rate::Zero()) return floor;
+  const double queued = double(peer.unchoke_slots) * peer.uploads_in_flight * peer.block_size;
+  const double seconds = std::ceil(2 * queued / upload_limit.bytes_per_second());
+  if (seconds <= double(floor.micros()) / 1e6) return floor;
+  return core::Duration::Seconds(static_cast<int64_t>(std::min(seconds, 86400.0)));
 }
 
 std::string NothingReceivedWarning(int quiet_s, size_t connections, uint32_t pieces,

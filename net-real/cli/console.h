@@ -68,6 +68,14 @@ int ExitCodeOf(RetryOutcome outcome);
 uint64_t DrawSeed(uint64_t given);
 // Fills `o` from the user's flags; returns a message naming the bad flag.
 std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptions* o);
+// PeerConfig::upload_stall_timeout for share and get: the core counts a
+// block's time from its SendBlock, so the time it waits in our own upload
+// queue (the driver's, under --upload-limit) counts too. That queue holds
+// the uploads in flight of every neighbour we unchoke, unchoke_slots x
+// uploads_in_flight blocks, ahead of a newly served one: the timeout is
+// kRealUploadStallTimeoutSeconds, or twice the time that queue takes to
+// drain at `upload_limit` if longer (zero: no limit).
+core::Duration UploadStallTimeout(const core::PeerConfig& peer, core::Rate upload_limit);
 // The warning `get` logs when nothing has arrived for `quiet_s` seconds.
 std::string NothingReceivedWarning(int quiet_s, size_t connections, uint32_t pieces,
                                    uint32_t piece_count, uint32_t unreachable_peers);

@@ -47,6 +47,26 @@ TEST(MakeDriverOptionsTest, ARateOutOfRangeSaysTheRange) {
             "or 10Mbit/s), got '9999999TiB/s'");
 }
 
+// A block waits in our own upload queue before it goes (the core counts
+// that too): under a low --upload-limit the stall timeout grows to twice
+// what the queue of 4 slots x 4 uploads of 128 KiB (2 MiB) takes to drain.
+TEST(MakeDriverOptionsTest, UploadStallTimeoutAllowsForOurOwnUploadLimit) {
+  auto timeout_with = [](const std::string& limit) {
+    CommonOptions c;
+    c.seed = 1;
+    c.upload_limit = limit;
+    DriverOptions o;
+    EXPECT_EQ(MakeDriverOptions(c, &o), std::nullopt);
+    return o.peer.upload_stall_timeout;
+  };
+  EXPECT_EQ(timeout_with("0"), core::Duration::Seconds(60));
+  EXPECT_EQ(timeout_with("1MiB/s"), core::Duration::Seconds(60));
+  EXPECT_EQ(timeout_with("70KiB/s"), core::Duration::Seconds(60));  // 58.5 s
+  EXPECT_EQ(timeout_with("64KiB/s"), core::Duration::Seconds(64));
+  EXPECT_EQ(timeout_with("32KiB/s"), core::Duration::Seconds(128));
+  EXPECT_EQ(timeout_with("1B/s"), core::Duration::Seconds(86400));
+}
+
 // Rounded up: the line said 0:00:00 with 0.6 s of the download left.
 TEST(EtaTest, RoundsUpAndShowsHours) {
   EXPECT_EQ(Eta(0.6), "0:00:01");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -359,6 +360,79 @@ TEST_F(HostileLeecherTest, AStreamThatReadsNothingEndsOnceDropped) {
       << "the seed's end of a stream it dropped is still open";
   ctx.TryCancel();
   s->Finish();
+}
+
+// The seed with PeerConfig::upload_stall_timeout at 2 s (swarm share and
+// get use 60 s; see kRealUploadStallTimeoutSeconds), checked every 250 ms,
+// and its log kept.
+class StallingLeecherTest : public HostileLeecherTest {
+ protected:
+  static constexpr core::Duration kStall = core::Duration::Seconds(2);
+
+  void SeedOptions(DriverOptions& o) override {
+    o.peer.upload_stall_timeout = kStall;
+    o.peer.housekeeping_interval = core::Duration::Millis(250);
+    o.log = [this](LogLevel, const std::string& line) {
+      std::lock_guard<std::mutex> lock(log_mu_);
+      log_.push_back(line);
+    };
+  }
+  bool Logged(const std::string& part) {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    for (const std::string& line : log_) {
+      if (line.find(part) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
+};
+
+// The gap closed: a leecher that asks for blocks, reads nothing (its
+// window of 64 KiB holds back the seed's first 128 KiB block) and keeps
+// its connection alive with a keep-alive every 100 ms used to keep its
+// place, and the block in flight, for as long as it liked. Now the seed
+// drops it once no block has left for upload_stall_timeout (plus a
+// housekeeping round at most), for upload_stalled: no protocol violation,
+// and the seed still serves others.
+TEST_F(StallingLeecherTest, ALeecherThatReadsNothingButKeepsAliveIsDropped) {
+  auto stub = RawStub(server_->port(), /*bdp_probe=*/false);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  auto s = stub->Connect(&ctx);
+  ASSERT_TRUE(Authenticate(s.get()));
+  s->Write(Wire(core::Interested{}));
+  wire::WireMessage in;
+  while (s->Read(&in) && !in.has_unchoke()) {
+  }
+  ASSERT_TRUE(in.has_unchoke());
+  const auto asked = std::chrono::steady_clock::now();
+  for (uint32_t b = 0; b < 2; ++b) {
+    s->Write(Wire(core::Request{Block(0, b * (128 << 10), 128 << 10)}));
+  }
+  // From here on it reads nothing; it only keeps the connection alive.
+  const auto give_up = asked + std::chrono::seconds(8);
+  while (std::chrono::steady_clock::now() < give_up &&
+         !Logged(": " + std::string(core::DisconnectReasonName(
+                            core::DisconnectReason::kUploadStalled)))) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    s->Write(Wire(core::KeepAlive{}));
+  }
+  const double after_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  ASSERT_TRUE(Logged(": upload_stalled")) << "still connected " << after_s << " s after asking";
+  EXPECT_GE(after_s, kStall.seconds());
+  EXPECT_LT(after_s, kStall.seconds() + 1.5);
+  std::printf("dropped %.2f s after its requests (upload_stall_timeout %.0f s)\n", after_s,
+              kStall.seconds());
+  EXPECT_EQ(driver_->Progress().stats.uploaded, 0) << "a block got through its window";
+  EXPECT_TRUE(WaitUntil([] { return LiveLinks() == 0; }))
+      << "the seed's end of the stream it dropped is still open";
+  EXPECT_EQ(driver_->Progress().stats.protocol_disconnects, 0u);
+  ctx.TryCancel();
+  s->Finish();
+  EXPECT_TRUE(SeedStillServes());
 }
 
 }  // namespace

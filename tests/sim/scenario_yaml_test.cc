@@ -210,7 +210,7 @@ TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
             "min_connections, request_pipeline, max_request_length, "
             "max_queued_requests, uploads_in_flight, request_timeout, "
             "keepalive_interval, inactivity_timeout, idle_timeout, unused_unchoke_timeout, "
-            "housekeeping_interval, "
+            "upload_stall_timeout, housekeeping_interval, "
             "min_reannounce_interval, dial_attempts, redial_backoff, ban_strikes, "
             "strict_tft_allowance, "
             "propshare_reserve, super_seeding)");
