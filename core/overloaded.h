@@ -9,6 +9,11 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// C++20 deduces an aggregate's template arguments from its initializers
+// (P1816), but Clang implements that only from Clang 17: with this guide
+// `Overloaded{f, g}` also compiles with Clang 14 (Debian 12's).
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 }  // namespace swarm::core
 

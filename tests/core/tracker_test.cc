@@ -421,8 +421,12 @@ uint64_t ChurnHash(const TrackerConfig& config, uint64_t seed) {
                              : roll < 20 ? AnnounceEvent::kCompleted
                              : roll < 50 ? AnnounceEvent::kStarted
                                          : AnnounceEvent::kNone;
-    const AnnounceResponse resp = tracker.Announce(
-        now, Req(file, id, ev, r.Below(3) == 0 ? 0 : 100, uint32_t(r.Below(300))));
+    // Two draws, so two statements: the order in which a call's arguments
+    // are evaluated is unspecified (GCC went right to left when the hashes
+    // were recorded, Clang goes left to right).
+    const uint32_t numwant = uint32_t(r.Below(300));
+    const Bytes left = r.Below(3) == 0 ? 0 : 100;
+    const AnnounceResponse resp = tracker.Announce(now, Req(file, id, ev, left, numwant));
     h = Fnv(h, resp.failure_reason.empty() ? 0 : 1);
     for (const PeerAddress& p : resp.peers) h = Fnv(h, p.id.value());
     h = Fnv(h, resp.seeds);
