@@ -42,7 +42,7 @@ inline constexpr size_t kDefaultReadBudgetBytes = 64 * 1024 * 1024;
 // that stops reading while making us send (e.g. flapping Choke/Unchoke,
 // each Unchoke answered with a pipeline of Requests) would otherwise grow
 // the queue without bound; the link is closed instead, with a reason
-// (Link::CloseReason). 4 MiB is about 35,000 small messages: a remote
+// (Link::CloseReason). 4 MiB is about 30,000 small messages: a remote
 // that reads never gets near it; one whose reading pauses (its driver
 // behind on its download limit) lets Haves pile up only for as long as
 // it takes to consume its 16 MiB read-ahead, one Have per piece we

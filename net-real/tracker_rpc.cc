@@ -808,7 +808,9 @@ std::optional<core::FileEntry> TrackerClient::Scrape(const core::InfoHash& info_
   wire::ScrapeResponse resp;
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
-  grpc::Status s = stub_->stub->Scrape(&ctx, req, &resp);
+  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
+    stub_->stub->async()->Scrape(&ctx, &req, &resp, std::move(done));
+  });
   hopeless_ = Hopeless(s);
   error->clear();
   if (!s.ok()) {

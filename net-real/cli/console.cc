@@ -292,7 +292,10 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
 core::Duration UploadStallTimeout(const core::PeerConfig& peer, core::Rate upload_limit) {
   const core::Duration floor = core::Duration::Seconds(kRealUploadStallTimeoutSeconds);
   if (upload_limit <= core::Rate::Zero()) return floor;
-  const double queued = double(peer.unchoke_slots) * peer.uploads_in_flight * peer.block_size;
+  // Blocks in that queue are as long as the neighbours asked for, up to
+  // max_request_length, whatever our own block_size.
+  const double block = std::max(peer.block_size, peer.max_request_length);
+  const double queued = double(peer.unchoke_slots) * peer.uploads_in_flight * block;
   const double seconds = std::ceil(2 * queued / upload_limit.bytes_per_second());
   if (seconds <= double(floor.micros()) / 1e6) return floor;
   return core::Duration::Seconds(static_cast<int64_t>(std::min(seconds, 86400.0)));

@@ -72,7 +72,8 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
 // block's time from its SendBlock, so the time it waits in our own upload
 // queue (the driver's, under --upload-limit) counts too. That queue holds
 // the uploads in flight of every neighbour we unchoke, unchoke_slots x
-// uploads_in_flight blocks, ahead of a newly served one: the timeout is
+// uploads_in_flight blocks of up to max_request_length (a neighbour's
+// request, not our block_size), ahead of a newly served one: the timeout is
 // kRealUploadStallTimeoutSeconds, or twice the time that queue takes to
 // drain at `upload_limit` if longer (zero: no limit).
 core::Duration UploadStallTimeout(const core::PeerConfig& peer, core::Rate upload_limit);

@@ -65,6 +65,15 @@ TEST(MakeDriverOptionsTest, UploadStallTimeoutAllowsForOurOwnUploadLimit) {
   EXPECT_EQ(timeout_with("64KiB/s"), core::Duration::Seconds(64));
   EXPECT_EQ(timeout_with("32KiB/s"), core::Duration::Seconds(128));
   EXPECT_EQ(timeout_with("1B/s"), core::Duration::Seconds(86400));
+  // Our own blocks of 16 KiB: neighbours may still ask for 128 KiB ones
+  // (max_request_length), and those are what wait in the queue.
+  CommonOptions c;
+  c.seed = 1;
+  c.upload_limit = "32KiB/s";
+  c.block_size = "16KiB";
+  DriverOptions o;
+  ASSERT_EQ(MakeDriverOptions(c, &o), std::nullopt);
+  EXPECT_EQ(o.peer.upload_stall_timeout, core::Duration::Seconds(128));
 }
 
 // Rounded up: the line said 0:00:00 with 0.6 s of the download left.
