@@ -598,6 +598,27 @@ void SetListenerOptions(grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, kServerIdleConnectionMs);
 }
 
+std::unique_ptr<grpc::Server> StartListening(const std::string& listen, grpc::Service* service,
+                                             int max_message_bytes, const char* quota_name,
+                                             size_t quota_bytes, int* port, std::string* error) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
+  SetListenerOptions(builder);
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxSendMessageSize(max_message_bytes);
+  // The builder and the server take their own references on the quota.
+  grpc::ResourceQuota quota(quota_name);
+  quota.Resize(quota_bytes);
+  builder.SetResourceQuota(quota);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || *port == 0) {
+    *error = "cannot listen on " + listen + " (address in use or invalid?)";
+    return nullptr;
+  }
+  return server;
+}
+
 std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::string* error,
                                               PeerServerOptions options) {
   PinCallbackQueue();
@@ -615,25 +636,9 @@ std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::st
 
 bool PeerServer::Listen(const std::string& listen, std::string* error) {
   listener_failures_seen_ = ListenerFailures();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
-  SetListenerOptions(builder);
-  builder.SetMaxReceiveMessageSize(kMaxWireMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxWireMessageBytes);
-  // The builder and the server take their own references on the quota.
-  grpc::ResourceQuota quota("swarmlab peer server");
-  quota.Resize(memory_quota_bytes_);
-  builder.SetResourceQuota(quota);
-  // Again after a restart: a service whose methods are all callbacks (no
-  // async one) may be registered with one server after another.
-  builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
-  if (!server_ || port_ == 0) {
-    server_.reset();
-    *error = "cannot listen on " + listen + " (address in use or invalid?)";
-    return false;
-  }
-  return true;
+  server_ = StartListening(listen, service_.get(), kMaxWireMessageBytes, "swarmlab peer server",
+                           memory_quota_bytes_, &port_, error);
+  return server_ != nullptr;
 }
 
 Relisten PeerServer::RelistenIfDeaf(std::string* error) {

@@ -22,6 +22,7 @@ class Channel;
 class ResourceQuota;
 class Server;
 class ServerBuilder;
+class Service;
 }  // namespace grpc
 
 namespace swarm::net {
@@ -65,6 +66,16 @@ inline constexpr int kServerIdleConnectionMs = 30'000;
 // What PeerServer and TrackerServer ask of every listening port: no
 // SO_REUSEPORT, the two timeouts above.
 void SetListenerOptions(grpc::ServerBuilder& builder);
+
+// Starts a server of PeerServer's or TrackerServer's kind on `listen`:
+// SetListenerOptions, messages of up to `max_message_bytes` either way, a
+// gRPC memory quota of `quota_bytes` named `quota_name`, and `service`
+// (again after a restart: a service whose methods are all callbacks may be
+// registered with one server after another). *port gets the bound port.
+// nullptr, with *error, if it cannot listen.
+std::unique_ptr<grpc::Server> StartListening(const std::string& listen, grpc::Service* service,
+                                             int max_message_bytes, const char* quota_name,
+                                             size_t quota_bytes, int* port, std::string* error);
 
 class PeerServer {
  public:

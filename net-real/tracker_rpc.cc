@@ -597,23 +597,9 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
 
 bool TrackerServer::Listen(const std::string& listen, std::string* error) {
   listener_failures_seen_ = ListenerFailures();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
-  SetListenerOptions(builder);
-  builder.SetMaxReceiveMessageSize(kMaxTrackerMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxTrackerMessageBytes);
-  // The builder and the server take their own references on the quota.
-  grpc::ResourceQuota quota("swarmlab tracker server");
-  quota.Resize(kTrackerServerMemoryQuota);
-  builder.SetResourceQuota(quota);
-  builder.RegisterService(service_.get());
-  server_ = builder.BuildAndStart();
-  if (!server_ || port_ == 0) {
-    server_.reset();
-    *error = "cannot listen on " + listen + " (address in use or invalid?)";
-    return false;
-  }
-  return true;
+  server_ = StartListening(listen, service_.get(), kMaxTrackerMessageBytes,
+                           "swarmlab tracker server", kTrackerServerMemoryQuota, &port_, error);
+  return server_ != nullptr;
 }
 
 Relisten TrackerServer::RelistenIfDeaf(std::string* error) {
