@@ -46,8 +46,11 @@ class TrackerFuzz {
     for (int i = 0; i < 12; ++i) {
       const std::string name = names[r_.Below(8)];
       const Bytes piece = 256 * kKiB;
-      files_.push_back(TorrentInfo::Synthetic(name, piece * Bytes(1 + r_.Below(12)) -
-                                                        Bytes(r_.Below(1000)), piece));
+      // One draw per statement: the operands of `-` may be evaluated in
+      // either order (GCC's, left to right, is kept).
+      const Bytes pieces = Bytes(1 + r_.Below(12));
+      const Bytes short_by = Bytes(r_.Below(1000));
+      files_.push_back(TorrentInfo::Synthetic(name, piece * pieces - short_by, piece));
     }
   }
 

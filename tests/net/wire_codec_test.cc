@@ -409,7 +409,11 @@ std::vector<std::string> Splices(const std::vector<std::string>& frames, core::R
   for (int k = 0; k < n; ++k) {
     const std::string& a = frames[rng->Below(frames.size())];
     const std::string& b = frames[rng->Below(frames.size())];
-    out.push_back(a.substr(0, rng->Below(a.size() + 1)) + b.substr(rng->Below(b.size() + 1)));
+    // Two statements: as operands of one `+` the draws' order would be the
+    // compiler's choice. This is the order GCC picked when the test was written.
+    const size_t b_from = rng->Below(b.size() + 1);
+    const size_t a_to = rng->Below(a.size() + 1);
+    out.push_back(a.substr(0, a_to) + b.substr(b_from));
   }
   return out;
 }
