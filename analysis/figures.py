@@ -330,8 +330,11 @@ def draw_completion_cdf(ax, runs, labels=None):
         label = (f"all leechers ({done.size} of {n} finished)"
                  if len(runs) == 1
                  else legend_label(f"{labels[i]} ({done.size}/{n})"))
+        # With one curve per class the whole-swarm curve is dashed: a fourth
+        # class gets run_color(3), black, and was drawn as the same solid
+        # near-black line (heterogeneous.yaml's dsl, v5_bittyrant's fast).
         _step_cdf(ax, done, n, div, color="0.15" if by_class else color,
-                  lw=2.2, label=label)
+                  ls="--" if by_class else "-", lw=2.2, label=label)
     if by_class:
         _draw_class_cdfs(ax, runs[0], div)
     _draw_bounds(ax, [r if f else None for r, f in zip(runs, flash)], div,

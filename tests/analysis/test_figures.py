@@ -8,6 +8,7 @@ import resultdir
 
 resultdir.require_matplotlib()
 import figures  # noqa: E402
+import matplotlib  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.cbook import STEP_LOOKUP_MAP  # noqa: E402
 import numpy as np  # noqa: E402
@@ -160,6 +161,25 @@ class PanelTest(helpers.TempDirTest):
         self.assertIn("class leecher (20 of 20)", labels)
         self.assertIn("class free_rider (4 of 4)", labels)
         self.assertFalse(any("class seed" in l for l in labels))
+
+    def test_class_curves_stand_apart_from_the_whole_swarm_curve(self):
+        # heterogeneous.yaml's fourth class (dsl) is drawn in run_color(3),
+        # black, and the whole-swarm curve was a solid near-black line too:
+        # the two could be told apart only by their width.
+        names = ["fiber", "cable", "dsl"]
+        self.run.peers.klass = ["seed"] + [
+            names[i % 3] for i in range(len(self.run.peers.klass) - 1)]
+        figures.draw_completion_cdf(self.ax, [self.run])
+        lines = self.ax.get_lines()
+        whole = [l for l in lines if l.get_label().startswith("all leechers")]
+        classes = [l for l in lines if l.get_label().startswith("class ")]
+        self.assertEqual(len(whole), 1)
+        self.assertEqual(len(classes), 3)
+        rgb = lambda l: np.array(matplotlib.colors.to_rgb(l.get_color()))
+        for line in classes:
+            apart = (np.linalg.norm(rgb(line) - rgb(whole[0])) >= 0.35
+                     or line.get_linestyle() != whole[0].get_linestyle())
+            self.assertTrue(apart, line.get_label())
 
     def test_growth_counts_first_pieces(self):
         figures.draw_growth(self.ax, self.run, "first_piece")
