@@ -330,8 +330,11 @@ def draw_completion_cdf(ax, runs, labels=None):
         label = (f"all leechers ({done.size} of {n} finished)"
                  if len(runs) == 1
                  else legend_label(f"{labels[i]} ({done.size}/{n})"))
+        # With one curve per class the whole-swarm curve is dashed: a fourth
+        # class gets run_color(3), black, and was drawn as the same solid
+        # near-black line (heterogeneous.yaml's dsl, v5_bittyrant's fast).
         _step_cdf(ax, done, n, div, color="0.15" if by_class else color,
-                  lw=2.2, label=label)
+                  ls="--" if by_class else "-", lw=2.2, label=label)
     if by_class:
         _draw_class_cdfs(ax, runs[0], div)
     _draw_bounds(ax, [r if f else None for r, f in zip(runs, flash)], div,
@@ -420,14 +423,18 @@ GROWTH = {
 def draw_growth(ax, run, which="first_piece"):
     """Cumulative count of leechers reaching a milestone (first piece or
     completion) over time, on a log scale: a straight line is exponential
-    growth. Time starts when the first leecher joined."""
+    growth. The time axis is the run's own clock (simulated time, or
+    wall-clock time since the start of a real run), as in every other
+    panel, so a moment reads the same here as in population.png or
+    timeline.csv. (Until 2026-11-28 it counted from the first leecher's
+    join, and said so; in a swarm whose leechers come later than t = 0
+    the two plots disagreed.)"""
     column, color, label, title, reached = GROWTH[which]
     p = run.peers
     times = getattr(p, column)
-    start = float(np.nanmin(p.join_s[p.leecher])) if p.leecher.any() else 0.0
-    t = np.sort(times[p.leecher & np.isfinite(times)]) - start
+    t = np.sort(times[p.leecher & np.isfinite(times)])
     # Nobody reached it: the axis spans the run (it spanned 0..1 s).
-    end = float(run.timeline["time_s"].max()) - start if len(
+    end = float(run.timeline["time_s"].max()) if len(
         run.timeline["time_s"]) else 1.0
     div, unit = time_unit(float(t[-1]) if t.size else end)
     if t.size:
@@ -451,7 +458,7 @@ def draw_growth(ax, run, which="first_piece"):
         ax.set_xlim(left=0)
     else:
         ax.set_xlim(0, end / div)
-    ax.set_xlabel(f"time since the first leecher joined ({unit})")
+    ax.set_xlabel(f"{time_label([run])} ({unit})")
     ax.set_ylabel("number of leechers (log scale)")
     ax.set_title(title)
 

@@ -8,6 +8,7 @@ import resultdir
 
 resultdir.require_matplotlib()
 import figures  # noqa: E402
+import matplotlib  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.cbook import STEP_LOOKUP_MAP  # noqa: E402
 import numpy as np  # noqa: E402
@@ -161,12 +162,30 @@ class PanelTest(helpers.TempDirTest):
         self.assertIn("class free_rider (4 of 4)", labels)
         self.assertFalse(any("class seed" in l for l in labels))
 
+    def test_class_curves_stand_apart_from_the_whole_swarm_curve(self):
+        # heterogeneous.yaml's fourth class (dsl) is drawn in run_color(3),
+        # black, and the whole-swarm curve was a solid near-black line too:
+        # the two could be told apart only by their width.
+        names = ["fiber", "cable", "dsl"]
+        self.run.peers.klass = ["seed"] + [
+            names[i % 3] for i in range(len(self.run.peers.klass) - 1)]
+        figures.draw_completion_cdf(self.ax, [self.run])
+        lines = self.ax.get_lines()
+        whole = [l for l in lines if l.get_label().startswith("all leechers")]
+        classes = [l for l in lines if l.get_label().startswith("class ")]
+        self.assertEqual(len(whole), 1)
+        self.assertEqual(len(classes), 3)
+        rgb = lambda l: np.array(matplotlib.colors.to_rgb(l.get_color()))
+        for line in classes:
+            apart = (np.linalg.norm(rgb(line) - rgb(whole[0])) >= 0.35
+                     or line.get_linestyle() != whole[0].get_linestyle())
+            self.assertTrue(apart, line.get_label())
+
     def test_growth_counts_first_pieces(self):
         figures.draw_growth(self.ax, self.run, "first_piece")
         first = self.ax.get_lines()[0]
         self.assertEqual(first.get_ydata()[-1], 24)
-        start = self.run.peers.join_s[1:].min()
-        last = np.nanmax(self.run.peers.first_piece_s) - start
+        last = np.nanmax(self.run.peers.first_piece_s)
         div, _ = figures.time_unit(last)
         self.assertAlmostEqual(first.get_xdata()[-1], last / div)
         self.assertEqual(self.ax.get_yscale(), "log")
@@ -175,13 +194,40 @@ class PanelTest(helpers.TempDirTest):
         # The panel's axis ran from 0 to 1 s when nobody finished.
         self.run.peers.completion_s[:] = np.nan
         figures.draw_growth(self.ax, self.run, "completion")
-        start = self.run.peers.join_s[self.run.peers.leecher].min()
-        end = float(self.run.timeline["time_s"].max()) - start
+        end = float(self.run.timeline["time_s"].max())
         div, unit = figures.time_unit(end)
         self.assertAlmostEqual(self.ax.get_xlim()[1], end / div)
         self.assertIn(f"({unit})", self.ax.get_xlabel())
         self.assertIn("no leecher finished in this run",
                       " ".join(t.get_text() for t in self.ax.texts))
+
+    def test_growth_runs_on_the_same_clock_as_the_other_panels(self):
+        # growth.png counted from the first leecher's join ("time since the
+        # first leecher joined") while population.png and timeline.csv use
+        # the run's clock: with leechers arriving from 300 s on, a first
+        # piece at 310 s was drawn at 10 s. One clock, one axis name.
+        p = self.run.peers
+        p.join_s[p.leecher] += 300.0
+        p.first_piece_s[p.leecher] += 300.0
+        figures.draw_growth(self.ax, self.run, "first_piece")
+        line = self.ax.get_lines()[0]
+        div, unit = figures.time_unit(np.nanmax(p.first_piece_s))
+        self.assertAlmostEqual(line.get_xdata()[1] * div,
+                               np.nanmin(p.first_piece_s[p.leecher]))
+        self.assertAlmostEqual(line.get_xdata()[-1] * div,
+                               np.nanmax(p.first_piece_s[p.leecher]))
+        fig, ax = plt.subplots()
+        figures.draw_population(ax, [self.run])
+        self.assertEqual(self.ax.get_xlabel().rsplit(" (", 1)[0],
+                         ax.get_xlabel().rsplit(" (", 1)[0])
+        self.assertEqual(self.ax.get_xlabel(), f"simulated time ({unit})")
+        plt.close(fig)
+
+    def test_growth_of_a_real_run_says_wall_clock(self):
+        self.run.summary["mode"] = "real"
+        figures.draw_growth(self.ax, self.run, "completion")
+        self.assertTrue(self.ax.get_xlabel().startswith(
+            "wall-clock time since start ("), self.ax.get_xlabel())
 
     def test_growth_of_one_leecher_labels_no_count_below_one(self):
         # The axis runs from 0.8 to 2: the minor tick at 0.9 read "9e-01".
