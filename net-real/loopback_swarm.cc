@@ -287,7 +287,10 @@ class Swarm {
     // Unregistered, the server answers every handshake "no such torrent
     // here": a dial to this peer fails, as one to a peer behind a NAT does.
     if (m.spec->connectable) m.server->Register(info_.info_hash(), m.driver.get());
-    m.driver->Start();
+    if (!m.driver->Start(error)) {
+      m.server->Shutdown();  // it may know the driver, which never ran
+      return false;
+    }
     m.joined = true;
     m.result.join_s = Seconds(SteadyNow(), t0);
     return true;

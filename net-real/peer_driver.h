@@ -156,6 +156,13 @@ struct DriverProgress {
   // The partial file was deleted, or replaced by another file, during the
   // download: nothing of it is kept under its name.
   bool partial_file_lost = false;
+  // Verified pieces that no longer matched their hash after another
+  // program wrote into the partial file (the download stopped then): of
+  // `pieces`, these are not in the file any more.
+  uint32_t pieces_lost = 0;
+  // The complete file was modified on disk while being seeded (its size
+  // or mtime changed), which ended the seeding (fatal_error says so).
+  bool changed_on_disk = false;
 };
 
 class PeerDriver : public InboundSink {
@@ -167,10 +174,20 @@ class PeerDriver : public InboundSink {
              Dialer* dialer);
   ~PeerDriver() override;
 
-  void Start();
+  // Starts the driver's threads: the driver thread, and the disk thread
+  // unless the store is complete and every piece held (a seed has nothing
+  // to write; it gets one if it ever needs it). False, with *error (if
+  // given) saying why, if a thread cannot be started (e.g. the process's
+  // limit on threads): nothing is left running then.
+  bool Start(std::string* error = nullptr);
   // Graceful leave: OnStop (announce stopped, disconnect all), waits up to
-  // `grace` for the stopped announce, then ends the thread.
+  // `grace` for the stopped announce, then ends the threads.
   void Stop(core::Duration grace = core::Duration::Seconds(2));
+  // Stop()'s first half, which returns at once: the driver begins to leave
+  // (a second request only shortens the grace). Stopping many drivers:
+  // RequestStop on each, then Stop on each, and their grace periods run
+  // together without a thread per driver.
+  void RequestStop(core::Duration grace = core::Duration::Seconds(2));
 
   DriverProgress Progress() const;
   // The tracker had to be told of the file again (it restarted): announce
@@ -242,6 +259,10 @@ class PeerDriver : public InboundSink {
   void ExpireDials(core::Time now);
   void DoAnnounce(const core::Announce& a);
   void DoStore(const core::StoreBlock& s);
+  // Driver thread: queues `fn` on the disk thread, starting it first if
+  // need be (if it cannot start, the download fails as on a disk error).
+  void PostToDisk(std::function<void()> fn);
+  bool StartDiskThread(std::string* error);
   // On the disk thread: records a failure that ends the download and has
   // the driver leave at once (stopped announced, every connection closed),
   // so that nothing more is received only to be thrown away.
@@ -251,6 +272,11 @@ class PeerDriver : public InboundSink {
   void WarnNewBans();
   void WarnBanned(std::optional<core::PeerId> remote);
   void DoVerify(core::PieceIndex p);
+  // Disk thread, while downloading: if another program wrote into the
+  // partial file since we last looked, re-hashes the pieces verified so
+  // far; if one no longer matches, stops the download (FailDisk) and
+  // returns false. One fstat when nothing changed.
+  bool PartialFileIntact();
   void OnVerified(core::Time now, core::PieceIndex p, bool ok);
   void DoCompleted(core::Time now);
   void PumpUploads(core::Time now);
@@ -320,6 +346,9 @@ class PeerDriver : public InboundSink {
   size_t inbound_cost_ = 0;       // sum of inbound_[i].cost
   uint64_t inbound_seq_ = 0;
   std::deque<Upload> uploads_;
+  // The partial file was written to by another program: no upload is read
+  // until the disk thread has re-verified it.
+  bool uploads_held_ = false;
   TokenBucket up_bucket_;
   TokenBucket down_bucket_;
   std::deque<std::function<void(core::Time)>> deferred_;  // inputs raised by actions

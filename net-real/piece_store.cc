@@ -135,7 +135,7 @@ std::optional<std::string> SafeFileName(std::string_view name) {
 PieceStore::PieceStore(int fd, std::string path, std::string final_path,
                        bool is_final, const core::TorrentInfo& info)
     : fd_(fd), final_path_(std::move(final_path)), is_final_(is_final),
-      path_(std::move(path)), info_(info) {}
+      path_(std::move(path)), verified_(info.piece_count()), info_(info) {}
 
 PieceStore::~PieceStore() { ::close(fd_); }
 
@@ -262,15 +262,32 @@ std::unique_ptr<PieceStore> PieceStore::OpenForDownload(const std::string& dir,
   auto store = std::unique_ptr<PieceStore>(
       new PieceStore(fd, part, final_path, false, info));
   store->fresh_ = fresh;
+  store->partial_stamp_ = StampOfFd(fd);  // from here on, only our writes change it
   return store;
 }
 
 core::Bitfield PieceStore::Recheck(const std::function<bool()>& stop) {
   core::Bitfield have(info_.piece_count());
   if (fresh_) return have;  // created empty just now: nothing to find
+  if (stop && stop()) return have;
+  core::Bytes unasked = 0;  // hashed since `stop` was last asked
+  auto after_chunk = [&](core::Bytes n) {
+    if ((unasked += n) < kRecheckStopBytes) return false;
+    unasked = 0;
+    return stop();
+  };
   for (uint32_t i = 0; i < info_.piece_count(); ++i) {
-    if (stop && i % 16 == 0 && stop()) break;
-    if (VerifyPiece(core::PieceIndex(i))) have.Set(i);
+    const core::PieceIndex p(i);
+    running_.erase(p);
+    const Hashed h = HashFromDisk(p, stop ? std::function<bool(core::Bytes)>(after_chunk)
+                                          : std::function<bool(core::Bytes)>());
+    if (h == Hashed::kStopped) break;
+    if (h == Hashed::kMatch) {
+      have.Set(i);
+      verified_.Set(i);
+    } else if (verified_.Test(i)) {
+      verified_.Clear(i);
+    }
   }
   return have;
 }
@@ -278,8 +295,19 @@ core::Bitfield PieceStore::Recheck(const std::function<bool()>& stop) {
 bool PieceStore::WriteBlock(const core::BlockRef& block, const Payload& data,
                             std::string* error) {
   SWARM_CHECK(data.size() == block.length);
+  // Our own write changes the stamp: whatever changed it before must be
+  // noticed now, or the stamp taken after the write would hide it.
+  if (!is_final_) PartialWrittenByOthers();
   off_t off = info_.PieceOffset(block.piece) + block.offset;
-  if (int e = PwriteAll(fd_, data, off); e != 0) {
+  ++write_gen_;  // odd: a write of ours is under way
+  const int e = PwriteAll(fd_, data, off);
+  if (!is_final_) {
+    std::optional<Stamp> after = StampOfFd(fd_);
+    std::lock_guard<std::mutex> lock(mu_);
+    partial_stamp_ = after;
+  }
+  ++write_gen_;
+  if (e != 0) {
     // Part of the block may be on disk: the piece's running hash (of what
     // was there before) no longer describes the file, so it is read back.
     running_.erase(block.piece);
@@ -288,6 +316,38 @@ bool PieceStore::WriteBlock(const core::BlockRef& block, const Payload& data,
   }
   HashOnArrival(block, data);
   return true;
+}
+
+bool PieceStore::PartialWrittenByOthers() {
+  std::optional<Stamp> now = StampOfFd(fd_);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (partial_stamp_ && now != partial_stamp_) foreign_write_ = true;
+  return foreign_write_.load();
+}
+
+bool PieceStore::partial_written_by_others() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return partial_stamp_.has_value() && foreign_write_.load();
+}
+
+std::vector<core::PieceIndex> PieceStore::ReverifyVerified() {
+  // Taken before the re-hash: a write during it shows at the next look.
+  std::optional<Stamp> before = StampOfFd(fd_);
+  running_.clear();  // pieces in progress are read back when they complete
+  std::vector<core::PieceIndex> lost;
+  for (uint32_t i = 0; i < info_.piece_count(); ++i) {
+    if (!verified_.Test(i)) continue;
+    if (HashFromDisk(core::PieceIndex(i)) != Hashed::kMatch) {
+      verified_.Clear(i);
+      lost.push_back(core::PieceIndex(i));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (partial_stamp_) partial_stamp_ = before;
+  }
+  foreign_write_ = false;
+  return lost;
 }
 
 void PieceStore::HashOnArrival(const core::BlockRef& block, const Payload& data) {
@@ -311,15 +371,38 @@ void PieceStore::HashOnArrival(const core::BlockRef& block, const Payload& data)
 std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block, std::string* error) {
   std::shared_ptr<char[]> buf(new char[block.length]);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
-  const int e = PreadAll(fd_, buf.get(), block.length, off);
-  // Checked after the read, and after a failed one too (a file truncated
-  // under us fails to read): a write that lands before it shows in the
-  // stamp. (A user who edits the file and then restores its mtime defeats
-  // this; leechers' hash checks still catch the bytes.)
-  if (const std::optional<Stamp> watched = stamp(); watched && StampOfFd(fd_) != watched) {
-    changed_on_disk_ = true;
-    if (error) *error = path() + " changed on disk";
-    return std::nullopt;
+  // A few tries while our own writes to the partial file overlap the read
+  // and its stamp check; then the difference counts as another's write
+  // (and costs a re-verification, not the download).
+  constexpr int kTries = 4;
+  int e = 0;
+  for (int attempt = 1;; ++attempt) {
+    const uint64_t gen = write_gen_.load();
+    e = PreadAll(fd_, buf.get(), block.length, off);
+    // Checked after the read, and after a failed one too (a file truncated
+    // under us fails to read): a write that lands before it shows in the
+    // stamp. (A user who edits the file and then restores its mtime
+    // defeats this; leechers' hash checks still catch the bytes.)
+    const std::optional<Stamp> now = StampOfFd(fd_);
+    std::optional<Stamp> watched, partial;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      watched = stamp_;
+      partial = partial_stamp_;
+    }
+    if (watched && now != watched) {
+      changed_on_disk_ = true;
+      if (error) *error = path() + " changed on disk";
+      return std::nullopt;
+    }
+    if (partial && (foreign_write_.load() || now != partial)) {
+      const bool ours_overlapped = (gen & 1) != 0 || write_gen_.load() != gen;
+      if (!foreign_write_.load() && ours_overlapped && attempt < kTries) continue;
+      foreign_write_ = true;
+      if (error) *error = path() + " was written to by another program";
+      return std::nullopt;
+    }
+    break;
   }
   if (e != 0) {
     if (error) *error = "cannot read " + path() + ": " + std::strerror(e);
@@ -340,12 +423,24 @@ std::string PieceStore::path() const {
 }
 
 bool PieceStore::VerifyPiece(core::PieceIndex p) {
+  bool ok = false;
   auto it = running_.find(p);
-  if (it != running_.end()) {
-    std::unique_ptr<Running> r = std::move(it->second);
-    running_.erase(it);
-    if (r->next_offset == info_.PieceSize(p)) return r->hasher.Finish() == info_.piece_hash(p);
+  if (it != running_.end() && it->second->next_offset == info_.PieceSize(p)) {
+    ok = it->second->hasher.Finish() == info_.piece_hash(p);
+  } else {
+    ok = HashFromDisk(p) == Hashed::kMatch;
   }
+  if (it != running_.end()) running_.erase(p);
+  if (ok) {
+    verified_.Set(p.value());
+  } else if (verified_.Test(p.value())) {
+    verified_.Clear(p.value());
+  }
+  return ok;
+}
+
+PieceStore::Hashed PieceStore::HashFromDisk(
+    core::PieceIndex p, const std::function<bool(core::Bytes)>& after_chunk) {
   // Read back in chunks: a piece may be up to a GiB (a tracker's metadata
   // may say so), and a buffer of its size per check would be that much
   // memory on every resume or out-of-order piece.
@@ -355,12 +450,13 @@ bool PieceStore::VerifyPiece(core::PieceIndex p) {
   for (core::Bytes done = 0; done < size;) {
     const size_t n = static_cast<size_t>(std::min<core::Bytes>(size - done, buf.size()));
     if (PreadAll(fd_, reinterpret_cast<char*>(buf.data()), n, info_.PieceOffset(p) + done) != 0) {
-      return false;
+      return Hashed::kMismatch;
     }
     hasher.Update(std::span<const uint8_t>(buf.data(), n));
     done += static_cast<core::Bytes>(n);
+    if (after_chunk && after_chunk(static_cast<core::Bytes>(n))) return Hashed::kStopped;
   }
-  return hasher.Finish() == info_.piece_hash(p);
+  return hasher.Finish() == info_.piece_hash(p) ? Hashed::kMatch : Hashed::kMismatch;
 }
 
 std::optional<PieceStore::FileId> PieceStore::FileIdOf(const std::string& path) {
@@ -412,6 +508,7 @@ bool PieceStore::Finalize(std::string* error) {
   std::lock_guard<std::mutex> lock(mu_);
   path_ = final_path_;
   stamp_ = now;
+  partial_stamp_.reset();
   return true;
 }
 

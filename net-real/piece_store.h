@@ -9,14 +9,23 @@
 // and reports the pieces that verify.
 // Seeding opens an existing complete file read-only, and notices when the
 // file is edited in place afterwards (see Stamp).
+// While downloading, the partial file is watched the same way: the store
+// remembers its stamp after each of its own writes and compares before the
+// next write, before each verification (PartialWrittenByOthers) and after
+// each read for an upload, so that bytes another program wrote into a
+// verified piece are neither served nor renamed into place as the
+// download; the driver then re-hashes the verified pieces
+// (ReverifyVerified).
 //
 // Thread-compatible: owned by one driver thread, which reads blocks for
 // uploads, while writes, hashes and Finalize() run on its disk thread. The
-// stamp and the path, which Finalize() sets while the driver may be
-// reading, are guarded.
+// stamps and the path, which the disk thread sets while the driver may be
+// reading, are guarded; the flag and counter that tell another program's
+// writes from ours are atomic.
 #ifndef SWARM_NET_PIECE_STORE_H_
 #define SWARM_NET_PIECE_STORE_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/bitfield.h"
 #include "core/message.h"
@@ -79,8 +89,10 @@ class PieceStore {
   static std::string PartialPath(const std::string& final_path, const core::TorrentInfo& info);
 
   // Hashes every piece on disk; the result has the verified ones set.
-  // `stop`, if given, is asked between pieces; when it says true the scan
-  // ends early and the result holds only the pieces checked so far.
+  // `stop`, if given, is asked before the first piece and then after every
+  // kRecheckStopBytes hashed (within a piece too: pieces may be up to
+  // 1 GiB); when it says true the scan ends early and the result holds
+  // only the pieces checked in full so far.
   core::Bitfield Recheck(const std::function<bool()>& stop = {});
   // Writes a block's payload at its place. False on an I/O error (a full
   // disk, EFBIG past a file size limit), with *error (if given) naming the
@@ -100,8 +112,27 @@ class PieceStore {
   // file was written to since it was opened (or finalized): its bytes may
   // no longer match the piece hashes, and a seed must not send them.
   // changed_on_disk() then says which; *error (if given) says what failed.
+  // While downloading, nullopt too if another program wrote into the
+  // partial file since the store last looked (partial_written_by_others()
+  // then says so, until ReverifyVerified()); a change that overlaps one of
+  // our own writes is read again (a few times) before it counts.
   std::optional<Payload> ReadBlock(const core::BlockRef& block, std::string* error = nullptr);
   bool changed_on_disk() const { return changed_on_disk_; }
+  bool partial_written_by_others() const;
+
+  // Disk thread, while downloading: true if something other than this
+  // store wrote into (or resized, or touched) the partial file since the
+  // store last looked, i.e. its stamp is not the one our own last write
+  // left (or a reader saw so). One fstat. A write by another program in
+  // the same timestamp tick as ours, of the same size, cannot be told
+  // from ours (on kernels without fine-grained timestamps, a few ms).
+  bool PartialWrittenByOthers();
+  // Disk thread: re-hashes from disk every piece verified so far (by
+  // VerifyPiece or Recheck), forgets the hashes of pieces in progress (their
+  // blocks are read back when they complete), and watches the partial file
+  // anew from its stamp before the re-hash. Returns the pieces that no
+  // longer verify; they count as unverified from now on.
+  std::vector<core::PieceIndex> ReverifyVerified();
   // The complete file's stamp when it was opened or finalized; nullopt
   // while downloading (the partial file is ours to write).
   std::optional<Stamp> stamp() const;
@@ -134,6 +165,12 @@ class PieceStore {
     uint32_t next_offset = 0;
   };
   void HashOnArrival(const core::BlockRef& block, const Payload& data);
+  enum class Hashed { kMatch, kMismatch, kStopped };
+  // Hashes piece p from disk, kVerifyChunkBytes at a time, calling
+  // `after_chunk` (if given) with each chunk's size: when it returns true
+  // the hash stops (kStopped).
+  Hashed HashFromDisk(core::PieceIndex p,
+                      const std::function<bool(core::Bytes)>& after_chunk = {});
 
   int fd_;
   std::map<core::PieceIndex, std::unique_ptr<Running>> running_;
@@ -145,6 +182,17 @@ class PieceStore {
   mutable std::mutex mu_;
   std::string path_;            // guarded by mu_
   std::optional<Stamp> stamp_;  // guarded by mu_
+  // While downloading: the partial file's stamp after our last write (or
+  // when it was opened or re-verified); nullopt once final. Guarded by mu_.
+  std::optional<Stamp> partial_stamp_;
+  // Bumped before and after each of our writes (odd while one is under
+  // way), so that ReadBlock can tell our own write from another's.
+  std::atomic<uint64_t> write_gen_{0};
+  // Another program wrote into the partial file: set on either thread,
+  // cleared by ReverifyVerified.
+  std::atomic<bool> foreign_write_{false};
+  // Pieces found good by VerifyPiece or Recheck (disk thread).
+  core::Bitfield verified_;
   bool changed_on_disk_ = false;
   const core::TorrentInfo& info_;
 };
@@ -152,6 +200,11 @@ class PieceStore {
 // How much of a piece VerifyPiece reads back from disk at a time: its
 // memory per check whatever the piece length (pieces may be up to 1 GiB).
 inline constexpr core::Bytes kVerifyChunkBytes = 1024 * 1024;
+
+// How many bytes Recheck hashes between two calls of its `stop`: at 64 MiB
+// pieces, asking once every 16 pieces (as until 2026-11-27) meant Ctrl-C
+// waited for up to 1 GiB of hashing.
+inline constexpr core::Bytes kRecheckStopBytes = 4 * kVerifyChunkBytes;
 
 // Longest torrent name we store: the partial file adds ".<12 hex>.part"
 // (18 bytes) and Linux file names hold at most 255.

@@ -84,11 +84,11 @@ std::optional<std::string> UnshareableFile(const std::string& path, core::Bytes 
 }
 
 // Stops every driver at once: each waits up to its grace period for its
-// stopped announce, which a tracker that hangs lets run out.
+// stopped announce, which a tracker that hangs lets run out. The requests
+// go out first, so the grace periods run together (no thread per file).
 void StopAll(std::vector<std::unique_ptr<PeerDriver>>& drivers) {
-  std::vector<std::thread> stopping;
-  for (auto& d : drivers) stopping.emplace_back([&d] { d->Stop(); });
-  for (auto& t : stopping) t.join();
+  for (auto& d : drivers) d->RequestStop();
+  for (auto& d : drivers) d->Stop();
 }
 
 }  // namespace
@@ -329,7 +329,10 @@ class Seeding {
 
   // Starts a driver per file, each with its own Rng stream, registered
   // with `server`. REQUIRES: server and dialer outlive this.
-  void Start(std::vector<std::unique_ptr<PieceStore>> stores, const DriverOptions& base,
+  // Returns false, having said why, if a driver cannot start (no thread
+  // left to start it on): those started are left running, for
+  // StopRemaining to stop.
+  bool Start(std::vector<std::unique_ptr<PieceStore>> stores, const DriverOptions& base,
              const std::string& listen, PeerServer& server, Dialer* dialer) {
     for (size_t i = 0; i < infos_.size(); ++i) {
       DriverOptions o = base;
@@ -338,12 +341,21 @@ class Seeding {
       auto driver = std::make_unique<PeerDriver>(infos_[i], std::move(stores[i]),
                                                  core::Bitfield(infos_[i].piece_count(), true),
                                                  o, client_, dialer);
+      std::string error;
+      if (!driver->Start(&error)) {
+        ClearProgress();
+        Log(LogLevel::kError, "cannot share " + infos_[i].name() + ": " + error + " (" +
+                                  std::to_string(i) + " of " + std::to_string(infos_.size()) +
+                                  " files started; each takes a thread: share fewer files at "
+                                  "once, or raise the limit on threads, ulimit -u)");
+        return false;
+      }
       server.Register(infos_[i].info_hash(), driver.get());
-      driver->Start();
       Print("sharing " + infos_[i].name());
       drivers_.push_back(std::move(driver));
+      ended_.push_back(false);
     }
-    ended_.assign(drivers_.size(), false);
+    return true;
   }
 
   // Publishing is idempotent; repeating it lets a restarted tracker learn
@@ -389,7 +401,9 @@ class Seeding {
         continue;
       }
       if (!p.fatal_error.empty()) {  // e.g. the file shrank: cannot read
-        if (!End(i, p.fatal_error)) return false;
+        const std::string hint =
+            p.changed_on_disk ? " (share it again to publish the new content)" : "";
+        if (!End(i, p.fatal_error + hint)) return false;
         continue;
       }
       up += p.stats.uploaded;
@@ -456,11 +470,11 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
 
   Dialer dialer;
   Seeding seeding(infos, &client);
-  seeding.Start(std::move(stores), base, common.listen, *server, &dialer);
-  bool any_left = true;
+  const bool started = seeding.Start(std::move(stores), base, common.listen, *server, &dialer);
+  bool any_left = started;
   bool deaf = false;  // the port could not be listened on again
   auto last_publish = std::chrono::steady_clock::now();
-  while (!WaitForSignal(std::chrono::milliseconds(500))) {
+  while (started && !WaitForSignal(std::chrono::milliseconds(500))) {
     if (std::chrono::steady_clock::now() - last_publish > std::chrono::seconds(60)) {
       last_publish = std::chrono::steady_clock::now();
       seeding.Republish();
@@ -468,7 +482,7 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
     if (!(any_left = seeding.Check())) break;
     if ((deaf = !StillListening(server->RelistenIfDeaf(&error), address, error))) break;
   }
-  if (any_left) {
+  if (any_left || !started) {
     ClearProgress();
     Log(LogLevel::kInfo, "stopping: announcing to the tracker");
     seeding.StopRemaining();
@@ -476,8 +490,8 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   server->Shutdown();
   WaitForLinks();
   // A file that ended on an error makes the run a failure, and so does a
-  // port no peer can reach.
-  return seeding.ended_count() > 0 || deaf ? 1 : 0;
+  // port no peer can reach, or a file that could not be started.
+  return seeding.ended_count() > 0 || deaf || !started ? 1 : 0;
 }
 
 }  // namespace swarm::net::cli

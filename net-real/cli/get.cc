@@ -242,7 +242,13 @@ std::optional<int> ResumeFromDisk(PieceStore& store, const std::string& name,
   std::string error;
   if (have->All() && !store.is_final()) {
     // Every piece was already in the partial file (e.g. a kill -9 just
-    // before the rename, or the rename refused earlier): finish it now.
+    // before the rename, or the rename refused earlier): finish it now,
+    // unless another program wrote into it while it was being checked.
+    if (store.PartialWrittenByOthers() && !store.ReverifyVerified().empty()) {
+      Log(LogLevel::kError, store.path() + " was written to by another program while it was "
+                                           "being checked; run the same command again");
+      return 1;
+    }
     if (!store.Finalize(&error)) {
       Log(LogLevel::kError, error);
       return 1;
@@ -327,6 +333,19 @@ void WarnIfQuiet(const DriverProgress& p, bool arrived,
   }
 }
 
+// Why a completed download stopped seeding early, and what to do.
+std::string SeedingEndedMessage(const DriverProgress& p, const std::string& path) {
+  if (!p.changed_on_disk) {
+    return "stopped seeding: " + p.fatal_error +
+           " (the download itself completed and was verified: " + path + ")";
+  }
+  return "stopped seeding " + path +
+         ": it was modified on disk after the download completed (its size or "
+         "modification time changed), so its pieces may no longer match what the tracker "
+         "lists and it is no longer served. The download itself completed and was verified "
+         "before the change; to seed the new content, publish it with swarm share";
+}
+
 // Shows the progress line twice a second until the download is complete
 // and has seeded as --seed-after asks, a stop signal, or a fatal error
 // (logged: e.g. the disk is full, or `server` could not listen again).
@@ -341,6 +360,13 @@ GetEnd WatchDownload(PeerDriver& driver, PeerServer& server, const std::string& 
     DriverProgress p = driver.Progress();
     auto now = std::chrono::steady_clock::now();
     WarnIfQuiet(p, rates.Sample(p, now), now, &last_data);
+    if (!p.fatal_error.empty() && completed_at) {
+      // The download had completed and was verified: seeding it is a
+      // courtesy that ended early, not a failed get (exit code 0).
+      ClearProgress();
+      Log(LogLevel::kWarn, SeedingEndedMessage(p, out_dir + "/" + name));
+      return GetEnd::kDone;
+    }
     if (!p.fatal_error.empty()) {
       ClearProgress();
       Log(LogLevel::kError, p.fatal_error);
@@ -394,7 +420,7 @@ int ReportEnd(GetEnd end, const DriverProgress& p, const PartialFile& partial) {
     if (!p.file_complete && !still_ours) {
       Log(LogLevel::kInfo, "stopped: nothing kept (" + lost_note);
     } else if (!p.file_complete) {
-      Log(LogLevel::kInfo, "stopped: " + std::to_string(p.pieces) + " of " +
+      Log(LogLevel::kInfo, "stopped: " + std::to_string(p.pieces - p.pieces_lost) + " of " +
                                std::to_string(p.piece_count) + " pieces verified in " +
                                partial.path +
                                "; the same command resumes once the problem is fixed");
@@ -461,8 +487,12 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
   request.options.endpoint = AdvertisedEndpoint(common.listen, server->port());
   Dialer dialer;
   PeerDriver driver(*info, std::move(store), have, request.options, &client, &dialer);
+  if (!driver.Start(&error)) {
+    Log(LogLevel::kError, error);
+    server->Shutdown();
+    return 1;
+  }
   server->Register(info->info_hash(), &driver);
-  driver.Start();
   const GetEnd end = WatchDownload(driver, *server, address, *info, name, out_dir, request.linger);
   ClearProgress();
   driver.Stop();  // announces `stopped`

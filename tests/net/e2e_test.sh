@@ -37,6 +37,14 @@
 #                                     (1) saying so; one whose file is
 #                                     deleted serves the bytes it has open.
 #                                     A get whose folder is deleted stops.
+#   e2e_test.sh SWARM_BINARY localfile  another program writes into a get's
+#                                     partial file: into a verified piece,
+#                                     the get stops (1) saying so, renames
+#                                     nothing, and the rerun fetches the
+#                                     piece again; a bare `touch` costs a
+#                                     re-check and the get completes. A
+#                                     completed get whose file is edited
+#                                     while it seeds stops seeding, exit 0.
 #   e2e_test.sh SWARM_BINARY multishare  `share a.bin b.bin`, a.bin truncated
 #                                     while a get fetches it: only a.bin's
 #                                     seed stops (announces stopped); b.bin
@@ -626,6 +634,69 @@ disk)
   "$SWARM" get gone.bin --tracker "$TRACKER" --out gone --listen 127.0.0.1:0 > gone_get.out 2> gone_get.err \
     || { cat gone_get.err; fail "get from a seed whose file was deleted"; }
   [[ $(sha256sum gone/gone.bin | cut -d' ' -f1) == "$GONE" ]] || fail "deleted seed: SHA-256 mismatch"
+  ;;
+localfile)
+  HASH=$(sed -n 's/.*info-hash \([0-9a-f]\{12\}\).*/\1/p' share.err | head -n 1)
+  [[ -n "$HASH" ]] || fail "no info-hash in share.err"
+  # A partial file that holds the first 32 pieces (as after an earlier
+  # run); once they are verified, another program writes into piece 0.
+  # Before, the get went on and renamed the corrupt file into place (exit 0).
+  mkdir -p dl
+  head -c $((8 * 1024 * 1024)) payload.bin > "dl/payload.bin.$HASH.part"
+  truncate -s $((32 * 1024 * 1024)) "dl/payload.bin.$HASH.part"
+  get dl edited --download-limit 4MiB/s &
+  P=$!
+  PIDS+=($P)
+  for _ in $(seq 100); do grep -q "^resume: 32 of 128" edited.out 2> /dev/null && break; sleep 0.1; done
+  grep -q "^resume: 32 of 128" edited.out || { cat edited.out edited.err; fail "the 32 pieces not resumed"; }
+  sleep 0.5
+  printf 'not the movie' | dd of="dl/payload.bin.$HASH.part" bs=1 seek=1000 conv=notrunc status=none
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 1 )) \
+    && grep -q "dl/payload.bin.$HASH.part was written to by another program during the download: 1 verified piece no longer matches its SHA-256 (first: piece 0)" edited.err \
+    && grep -q "stopped: [0-9]* of 128 pieces verified in dl/payload.bin.$HASH.part; the same command resumes" edited.err \
+    || { cat edited.err; fail "get whose partial file was written to: rc $RC (want 1), or no reason"; }
+  [[ ! -e dl/payload.bin ]] || fail "a partial file written to by another program was renamed into place"
+  (get dl again) || { cat again.err; fail "the rerun failed"; }
+  [[ $(sha256sum dl/payload.bin | cut -d' ' -f1) == "$WANT" ]] || fail "rerun: SHA-256 mismatch"
+  (( $(field again.out resumed_pieces) < 128 )) || fail "the piece written to was taken for verified"
+  # Its mtime changed, its bytes did not: re-checked, and the get goes on.
+  get touched touched --download-limit 8MiB/s &
+  P=$!
+  PIDS+=($P)
+  wait_for_part "touched/payload.bin.*.part"
+  sleep 1
+  touch "touched/payload.bin.$HASH.part"
+  RC=0
+  wait "$P" || RC=$?
+  (( RC == 0 )) && grep -q "was written to by another program during the download; every piece verified so far still matches" touched.err \
+    || { cat touched.err; fail "get whose partial file was touched: rc $RC (want 0, with a warning)"; }
+  [[ $(sha256sum touched/payload.bin | cut -d' ' -f1) == "$WANT" ]] || fail "touched: SHA-256 mismatch"
+  # A completed get seeding forever, its file edited in place: it stops
+  # seeding as soon as it would read it for a peer, and exits 0 (the
+  # download had succeeded), saying what happened. The share is stopped so
+  # that the second get asks the first for pieces.
+  get seeded seeded --seed-after forever &
+  G=$!
+  PIDS+=($G)
+  for _ in $(seq 200); do grep -q "^complete:" seeded.out 2> /dev/null && break; sleep 0.1; done
+  grep -q "^complete:" seeded.out || { cat seeded.err; fail "the seeding get never completed"; }
+  kill -INT "$SHARE_PID"
+  wait "$SHARE_PID" || true
+  printf 'edited' | dd of=seeded/payload.bin bs=1 seek=100 conv=notrunc status=none
+  get leech leech &
+  P=$!
+  PIDS+=($P)
+  RC=0
+  for _ in $(seq 200); do kill -0 "$G" 2> /dev/null || break; sleep 0.1; done
+  wait "$G" || RC=$?
+  kill -INT "$P" 2> /dev/null || true
+  wait "$P" || true
+  (( RC == 0 )) && grep -q "stopped seeding seeded/payload.bin: it was modified on disk after the download completed" seeded.err \
+    && grep -q "summary: complete=1" seeded.out \
+    || { cat seeded.err; fail "get --seed-after forever whose file was edited: rc $RC (want 0, saying why)"; }
+  [[ ! -e leech/payload.bin ]] || fail "a get completed from an edited file"
   ;;
 multishare)
   head -c $((8 * 1024 * 1024)) /dev/urandom > a.bin

@@ -264,6 +264,81 @@ TEST_F(PieceStoreTest, FinishedDownloadIsWatchedLikeASharedFile) {
   EXPECT_TRUE(s->changed_on_disk());
 }
 
+// Another program writing into the partial file after a piece was
+// verified: the store notices (the stamp is not the one our own last write
+// left), refuses to serve from the file, and re-verification names the
+// piece that no longer matches. (The file is also aged: on kernels
+// without fine-grained timestamps an edit in the clock tick of our last
+// write would leave the same mtime.)
+TEST_F(PieceStoreTest, PartialFileWrittenByAnotherProgramIsReverified) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  WritePiece(s.get(), 0);
+  WritePiece(s.get(), 1);
+  ASSERT_TRUE(s->VerifyPiece(core::PieceIndex(0)));
+  ASSERT_TRUE(s->VerifyPiece(core::PieceIndex(1)));
+  // Our own writes are ours: nothing to see.
+  EXPECT_FALSE(s->PartialWrittenByOthers());
+  core::BlockRef block{core::PieceIndex(1), 0, 1000};
+  ASSERT_TRUE(s->ReadBlock(block).has_value());
+  EXPECT_FALSE(s->partial_written_by_others());
+
+  EditInPlace(s->path());  // byte 5: piece 0
+  AgeFile(s->path());
+  EXPECT_FALSE(s->ReadBlock(block, &error).has_value());
+  EXPECT_TRUE(s->partial_written_by_others());
+  EXPECT_NE(error.find("was written to by another program"), std::string::npos) << error;
+  EXPECT_FALSE(s->changed_on_disk());  // that is the complete file's flag
+  EXPECT_TRUE(s->PartialWrittenByOthers());
+  const std::vector<core::PieceIndex> lost = s->ReverifyVerified();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0], core::PieceIndex(0));
+  // Watched anew from here: piece 1 is served again.
+  EXPECT_FALSE(s->PartialWrittenByOthers());
+  EXPECT_TRUE(s->ReadBlock(block).has_value());
+}
+
+// A change by another program between two of our writes is not hidden by
+// the stamp our next write leaves.
+TEST_F(PieceStoreTest, AnotherProgramsWriteIsNotHiddenByOurNextWrite) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  WritePiece(s.get(), 0);
+  ASSERT_TRUE(s->VerifyPiece(core::PieceIndex(0)));
+  EditInPlace(s->path());
+  AgeFile(s->path());
+  WritePiece(s.get(), 2);
+  EXPECT_TRUE(s->PartialWrittenByOthers());
+  EXPECT_EQ(s->ReverifyVerified(), std::vector<core::PieceIndex>{core::PieceIndex(0)});
+  // Only what still verifies counts: re-verifying again finds nothing more.
+  EXPECT_TRUE(s->ReverifyVerified().empty());
+}
+
+// Ctrl-C during a resume of big pieces: `stop` is asked every
+// kRecheckStopBytes, within a piece too, not once every 16 pieces (1 GiB
+// at 64 MiB pieces).
+TEST_F(PieceStoreTest, RecheckAsksToStopWithinBigPieces) {
+  const core::Bytes piece = 4 * kRecheckStopBytes;
+  std::vector<uint8_t> data(static_cast<size_t>(2 * piece), 7);
+  core::TorrentInfo info = core::TorrentInfo::FromData("big.bin", data, piece);
+  fs::path path = dir_ / "big.bin";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size()));
+  }
+  std::string error;
+  auto s = PieceStore::OpenComplete(path.string(), info, &error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_TRUE(s->Recheck().All());
+  int asked = 0;
+  // "Ctrl-C" comes after the first question: the scan must end within the
+  // first piece, having counted none.
+  EXPECT_TRUE(s->Recheck([&asked] { return ++asked > 1; }).None());
+  EXPECT_EQ(asked, 2);
+}
+
 TEST(SafeFileNameTest, RejectsPathsAndDots) {
   EXPECT_TRUE(SafeFileName("movie.mkv").has_value());
   EXPECT_TRUE(SafeFileName("..hidden").has_value());
