@@ -10,7 +10,9 @@
 // handshakes into its backlog, and nothing is served any more. gRPC says so
 // in one log line only, "Failed accept4: REASON", which does not name the
 // port. The watch is a gRPC log function that counts those lines and
-// prints every line as gRPC's default log function would.
+// prints every line as gRPC's default log function would, except gRPC's
+// line about a failed bind while a server that is down retries listening
+// (RelistenIfDeaf below): the first failure's line was printed.
 //
 // gRPC's log function is process-wide. cli::GrpcLogHold replaces it for a
 // while: it hands each line it sees to NoteGrpcLogLine, prints with
@@ -21,7 +23,10 @@
 
 #include <grpc/support/log.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <string>
 
 namespace swarm::net {
 
@@ -45,10 +50,45 @@ uint64_t ListenerFailures();
 
 // What a server's RelistenIfDeaf did.
 enum class Relisten {
-  kListening,  // no listener of this process failed since the last check
-  kRestarted,  // one did: the server was stopped and started again
-  kFailed,     // it could not listen again: the server is down
+  kListening,  // it listens, and has since the last check
+  kRestarted,  // it listens again: it was stopped after a listener of this
+               // process failed, or it was down and a retry succeeded
+  kFailed,     // it is down: listening again failed, now or at an earlier
+               // check; later checks try again (ListenRetry)
 };
+
+// When a server that could not listen again tries next: at the first check
+// after a failure, then kFirstRetry after it, the wait doubling after each
+// failure up to kMaxRetry. Not thread-safe.
+class ListenRetry {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr Clock::duration kFirstRetry = std::chrono::seconds(1);
+  static constexpr Clock::duration kMaxRetry = std::chrono::seconds(30);
+
+  bool down() const { return down_; }
+  const std::string& last_error() const { return last_error_; }
+  // Whether a down server should try to listen at `now`.
+  bool Due(Clock::time_point now) const { return now >= next_; }
+  void Failed(Clock::time_point now, const std::string& error);
+  void Succeeded();
+
+ private:
+  bool down_ = false;
+  std::string last_error_;
+  Clock::time_point next_{};
+  Clock::duration wait_ = kFirstRetry;
+};
+
+// The steps of PeerServer's and TrackerServer's RelistenIfDeaf, around
+// their own `stop` (shuts the gRPC server down and drops it) and `listen`
+// (starts it on the same port; false with *error). `up`: a server is
+// running. `seen`: ListenerFailures() when it last started. `between`, if
+// set, runs after `stop` and before `listen` (tests: take the port).
+Relisten RelistenIfDeaf(bool up, uint64_t seen, ListenRetry* retry,
+                        const std::function<void()>& stop,
+                        const std::function<bool(std::string*)>& listen,
+                        const std::function<void()>& between, std::string* error);
 
 }  // namespace swarm::net
 

@@ -627,6 +627,7 @@ std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::st
   s->router_ = std::make_shared<Router>();
   s->router_->max_unrouted = options.max_unrouted;
   s->memory_quota_bytes_ = options.memory_quota_bytes;
+  s->before_listening_again_ = std::move(options.before_listening_again);
   s->service_ = std::make_unique<PeerWireService>(s->router_);
   const size_t colon = listen.rfind(':');
   s->host_ = colon == std::string::npos ? listen : listen.substr(0, colon);
@@ -642,11 +643,19 @@ bool PeerServer::Listen(const std::string& listen, std::string* error) {
 }
 
 Relisten PeerServer::RelistenIfDeaf(std::string* error) {
-  if (!server_ || ListenerFailures() == listener_failures_seen_) return Relisten::kListening;
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  server_.reset();
-  const std::string listen = host_ + ":" + std::to_string(port_);
-  return Listen(listen, error) ? Relisten::kRestarted : Relisten::kFailed;
+  const int port = port_;  // Listen sets port_ to 0 when it fails
+  return net::RelistenIfDeaf(
+      server_ != nullptr, listener_failures_seen_, &retry_,
+      [this] {
+        server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+        server_.reset();
+      },
+      [this, port](std::string* e) {
+        if (Listen(host_ + ":" + std::to_string(port), e)) return true;
+        port_ = port;
+        return false;
+      },
+      before_listening_again_, error);
 }
 
 void PeerServer::Register(const core::InfoHash& hash, InboundSink* sink) {
@@ -655,11 +664,13 @@ void PeerServer::Register(const core::InfoHash& hash, InboundSink* sink) {
 }
 
 void PeerServer::Shutdown() {
-  if (!server_) return;
+  retry_.Succeeded();  // a server down after a failed relisten stays down
+  if (!router_) return;
   {
     std::lock_guard<std::mutex> lock(router_->mu);
     router_->sinks.clear();
   }
+  if (!server_) return;
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server_.reset();
 }

@@ -8,6 +8,7 @@
 #ifndef SWARM_NET_PEER_TRANSPORT_H_
 #define SWARM_NET_PEER_TRANSPORT_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,9 @@ inline constexpr size_t kPeerServerMemoryQuota = 2 * kDefaultReadBudgetBytes;
 struct PeerServerOptions {
   size_t max_unrouted = kMaxUnroutedStreams;
   size_t memory_quota_bytes = kPeerServerMemoryQuota;
+  // Tests: runs when RelistenIfDeaf has stopped the server, before it
+  // listens again (e.g. to take the port meanwhile).
+  std::function<void()> before_listening_again = nullptr;
 };
 
 // How long a server (PeerServer, TrackerServer) keeps an accepted
@@ -96,9 +100,14 @@ class PeerServer {
   // stops the server, which closes every connection it accepted and ends
   // their streams (the sinks see those links close and stay registered),
   // and listens again on the same port. On kFailed, *error says why and
-  // the server stays down. Call it every second or so from the thread
-  // that owns the server. REQUIRES: not after Shutdown().
+  // the server is down: nobody can connect, links it dials are not
+  // affected, and later calls try to listen again (ListenRetry: 1 s after
+  // the failure, then waits doubling to 30 s) until one returns
+  // kRestarted. Call it every second or so from the thread that owns the
+  // server. REQUIRES: not after Shutdown().
   Relisten RelistenIfDeaf(std::string* error);
+  // False while the server is down (RelistenIfDeaf returned kFailed).
+  bool listening() const { return server_ != nullptr; }
 
   struct Router;  // shared with the reactors
 
@@ -112,7 +121,9 @@ class PeerServer {
   std::unique_ptr<grpc::Server> server_;
   std::string host_;  // of the --listen address, to listen on again
   size_t memory_quota_bytes_ = 0;
+  std::function<void()> before_listening_again_;
   uint64_t listener_failures_seen_ = 0;  // ListenerFailures() before the last start
+  ListenRetry retry_;
   int port_ = 0;
 };
 

@@ -582,6 +582,7 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
                                                  options);
   const size_t colon = listen.rfind(':');
   s->host_ = colon == std::string::npos ? listen : listen.substr(0, colon);
+  s->before_listening_again_ = options.before_listening_again;
   if (!s->Listen(listen, error)) return nullptr;
   core::Tracker* t = s->tracker_.get();
   EventLoop* loop = s->loop_.get();
@@ -603,16 +604,26 @@ bool TrackerServer::Listen(const std::string& listen, std::string* error) {
 }
 
 Relisten TrackerServer::RelistenIfDeaf(std::string* error) {
-  if (!server_ || ListenerFailures() == listener_failures_seen_) return Relisten::kListening;
-  // Its calls in progress still need the loop to finish: it keeps running.
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  server_.reset();
-  // The same service (and with it what each host published) serves on.
-  const std::string listen = host_ + ":" + std::to_string(port_);
-  return Listen(listen, error) ? Relisten::kRestarted : Relisten::kFailed;
+  const int port = port_;  // Listen sets port_ to 0 when it fails
+  return net::RelistenIfDeaf(
+      server_ != nullptr, listener_failures_seen_, &retry_,
+      [this] {
+        // Its calls in progress still need the loop to finish: it keeps
+        // running.
+        server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+        server_.reset();
+      },
+      [this, port](std::string* e) {
+        // The same service (and with it what each host published) serves on.
+        if (Listen(host_ + ":" + std::to_string(port), e)) return true;
+        port_ = port;
+        return false;
+      },
+      before_listening_again_, error);
 }
 
 void TrackerServer::Shutdown() {
+  retry_.Succeeded();  // a server down after a failed relisten stays down
   // Stop the server first: pending handlers still need the loop to finish.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (thread_.joinable()) {

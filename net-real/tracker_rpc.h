@@ -232,6 +232,9 @@ struct TrackerServerOptions {
   // What the answers gRPC still holds may take (TrackerAnswers); tests
   // make it small.
   size_t answer_budget_bytes = kTrackerAnswerBudget;
+  // Tests: runs when RelistenIfDeaf has stopped the server, before it
+  // listens again (e.g. to take the port meanwhile).
+  std::function<void()> before_listening_again = nullptr;
 };
 
 class TrackerServer {
@@ -247,9 +250,12 @@ class TrackerServer {
   // As PeerServer::RelistenIfDeaf: if gRPC gave up on a listening socket
   // of this process since this server (re)started, stops the server (its
   // connections close, calls in progress end) and listens again on the
-  // same port; the tracker's state is kept. Call it every second or so
+  // same port; the tracker's state is kept. On kFailed the server is down
+  // and later calls try again (ListenRetry). Call it every second or so
   // from the thread that owns the server. REQUIRES: not after Shutdown().
   Relisten RelistenIfDeaf(std::string* error);
+  // False while the server is down (RelistenIfDeaf returned kFailed).
+  bool listening() const { return server_ != nullptr; }
 
  private:
   TrackerServer() = default;
@@ -263,7 +269,9 @@ class TrackerServer {
   std::unique_ptr<grpc::Server> server_;
   std::thread thread_;
   std::string host_;  // of the --listen address, to listen on again
+  std::function<void()> before_listening_again_;
   uint64_t listener_failures_seen_ = 0;  // ListenerFailures() before the last start
+  ListenRetry retry_;
   int port_ = 0;
 };
 
