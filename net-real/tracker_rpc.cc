@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <grpc/grpc.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
 
@@ -481,34 +482,59 @@ grpc::ByteBuffer BufferOf(TrackerAnswers::Hold answer) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-// The reactor of a Lookup or ListFiles call: once its answer is handed to
-// gRPC, the call is cancelled if it has not ended by the answer's send
-// deadline.
-class AnswerReactor : public grpc::ServerUnaryReactor {
+// A Lookup or ListFiles call. Served as a generic call, so that its answer
+// is written first and the call finished only once gRPC has sent it
+// (OnWriteDone): gRPC takes a connection whose calls are all finished
+// for idle, even while their answers are still being sent, and closes it
+// after kServerIdleConnectionMs; that cut off a client reading a 64 MiB
+// answer at 1 MiB/s after 60 s. Once its answer is handed to gRPC, the
+// call is cancelled if it has not ended by the answer's send deadline.
+class AnswerCall : public grpc::ServerGenericBidiReactor {
  public:
-  AnswerReactor(grpc::CallbackServerContext* ctx, std::shared_ptr<SendDeadlines> deadlines)
-      : ctx_(ctx), deadlines_(std::move(deadlines)) {}
+  // Runs on a gRPC thread with the call's one request message.
+  using Handler = std::function<void(AnswerCall*, grpc::ByteBuffer request)>;
+  AnswerCall(grpc::GenericCallbackServerContext* ctx, std::shared_ptr<SendDeadlines> deadlines,
+             Handler handler)
+      : ctx_(ctx), deadlines_(std::move(deadlines)), handler_(std::move(handler)) {}
 
-  // Finishes the call with the answer already in its response buffer, to be
-  // sent within `allowed`.
-  void FinishAnswer(size_t bytes, std::chrono::milliseconds allowed) {
+  // Reads the request and hands it to the handler.
+  void Start() { StartRead(&request_); }
+
+  // Sends `answer`, which gRPC must have sent within `allowed`, and then
+  // ends the call.
+  void Answer(TrackerAnswers::Hold answer, std::chrono::milliseconds allowed) {
+    const size_t bytes = answer->size();
     id_ = deadlines_->Add(ctx_->c_call(),
                           SteadyNow() + core::Duration::Micros(allowed.count() * 1000),
                           "tracker: answer of " + std::to_string(bytes) +
                               " bytes not taken within " +
                               std::to_string(allowed.count() / 1000) + " s");
-    Finish(grpc::Status::OK);
+    response_ = BufferOf(std::move(answer));
+    StartWrite(&response_);
   }
+  // Ends the call without an answer.
+  void Refuse(const grpc::Status& status) { Finish(status); }
 
+  void OnReadDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request"));
+    handler_(this, std::move(request_));
+  }
+  void OnWriteDone(bool ok) override {
+    response_.Clear();
+    Finish(ok ? grpc::Status::OK
+              : grpc::Status(grpc::StatusCode::CANCELLED, "answer not sent"));
+  }
   void OnDone() override {
     if (id_ != 0) deadlines_->Forget(id_);
     delete this;
   }
 
  private:
-  grpc::CallbackServerContext* ctx_;
+  grpc::GenericCallbackServerContext* ctx_;
   std::shared_ptr<SendDeadlines> deadlines_;
-  uint64_t id_ = 0;  // set before Finish; read in OnDone, after it
+  Handler handler_;
+  grpc::ByteBuffer request_, response_;
+  uint64_t id_ = 0;  // set before StartWrite; read in OnDone, after it
 };
 
 // Whether two listings say the same.
@@ -524,10 +550,10 @@ bool SameListing(const std::vector<core::FileEntry>& a, const std::vector<core::
 
 }  // namespace
 
-// Lookup and ListFiles are raw methods: their answers are serialized once
-// (TrackerAnswers) and handed to gRPC as they are.
-using TrackerServiceBase = wire::Tracker::WithRawCallbackMethod_Lookup<
-    wire::Tracker::WithRawCallbackMethod_ListFiles<wire::Tracker::CallbackService>>;
+// Lookup and ListFiles are generic methods (AnswerCall): their answers are
+// serialized once (TrackerAnswers) and handed to gRPC as they are.
+using TrackerServiceBase = wire::Tracker::WithGenericMethod_Lookup<
+    wire::Tracker::WithGenericMethod_ListFiles<wire::Tracker::CallbackService>>;
 
 class TrackerService : public TrackerServiceBase {
  public:
@@ -570,71 +596,19 @@ class TrackerService : public TrackerServiceBase {
     return r;
   }
 
-  grpc::ServerUnaryReactor* ListFiles(grpc::CallbackServerContext* ctx,
-                                      const grpc::ByteBuffer*,
-                                      grpc::ByteBuffer* resp) override {
-    auto* r = new AnswerReactor(ctx, deadlines_);
-    loop_->Post([this, r, resp, client = AnswerClientOf(HostOfGrpcPeer(ctx->peer()))] {
-      // Built anew only when the listing has changed (or nobody holds the
-      // last one): stalled calls share one copy.
-      std::vector<core::FileEntry> files = tracker_->ListFiles();
-      if (!answers_.Holds(ListingKey()) || !SameListing(files, listed_)) {
-        listed_ = std::move(files);
-        ++listing_version_;
-      }
-      std::string busy;
-      TrackerAnswers::Hold answer = answers_.Shared(
-          client, ListingKey(),
-          [this] {
-            wire::ListFilesResponse list;
-            for (const auto& e : listed_) ToProto(e, list.add_files());
-            return list.SerializeAsString();
-          },
-          &busy);
-      Send(r, resp, std::move(answer), busy);
-    });
-    return r;
-  }
-
-  grpc::ServerUnaryReactor* Lookup(grpc::CallbackServerContext* ctx,
-                                   const grpc::ByteBuffer* request,
-                                   grpc::ByteBuffer* resp) override {
-    auto* r = new AnswerReactor(ctx, deadlines_);
-    wire::LookupRequest req;
-    grpc::ByteBuffer copy(*request);  // shares the bytes; reading consumes it
-    if (!grpc::SerializationTraits<wire::LookupRequest>::Deserialize(&copy, &req).ok()) {
-      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed Lookup request"));
-      return r;
-    }
-    loop_->Post([this, r, resp, name = std::move(*req.mutable_name()),
-                 client = AnswerClientOf(HostOfGrpcPeer(ctx->peer()))] {
-      const core::TorrentInfo* info = tracker_->FindByName(name);
-      if (!info) {
-        *resp = BufferOf(std::make_shared<const std::string>());  // found: false
-        return r->Finish(grpc::Status::OK);
-      }
-      // Keyed by info-hash, not name: a name dropped and published again
-      // may stand for other contents.
-      std::string busy;
-      TrackerAnswers::Hold answer = answers_.Shared(
-          client, "L" + std::string(info->info_hash().begin(), info->info_hash().end()),
-          [info] {
-            wire::LookupResponse out;
-            out.set_found(true);
-            net::ToProto(*info, out.mutable_torrent());
-            return out.SerializeAsString();
-          },
-          &busy);
-      Send(r, resp, std::move(answer), busy);
-    });
-    return r;
+  // A new service for the methods marked generic above, for a new server:
+  // gRPC registers a generic service with one server only. REQUIRES: the
+  // server of the last one is gone.
+  grpc::CallbackGenericService* NewAnswerCalls() {
+    answer_calls_ = std::make_unique<AnswerCalls>(this);
+    return answer_calls_.get();
   }
 
   // The tracker's loop calls it when it wakes: cancels the calls whose
   // answer is overdue.
   void ExpireSends(core::Time now) { deadlines_->Expire(now); }
-  size_t answer_bytes_held() const { return answers_.held_bytes(); }
   std::optional<core::Time> NextSendDeadline() const { return deadlines_->Next(); }
+  size_t answer_bytes_held() const { return answers_.held_bytes(); }
 
   grpc::ServerUnaryReactor* Announce(grpc::CallbackServerContext* ctx,
                                      const wire::AnnounceRequest* req,
@@ -726,13 +700,97 @@ class TrackerService : public TrackerServiceBase {
   }
 
  private:
-  // Finishes `r` with `answer`, or RESOURCE_EXHAUSTED and `busy` without one.
-  void Send(AnswerReactor* r, grpc::ByteBuffer* resp, TrackerAnswers::Hold answer,
-            const std::string& busy) {
-    if (!answer) return r->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, busy));
+  class AnswerCalls : public grpc::CallbackGenericService {
+   public:
+    explicit AnswerCalls(TrackerService* service) : service_(service) {}
+    grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+      const std::string method = ctx->method();
+      if (method != kLookupMethod && method != kListFilesMethod) {
+        auto* refused = new AnswerCall(ctx, service_->deadlines_, nullptr);
+        refused->Refuse(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
+        return refused;
+      }
+      auto* call = new AnswerCall(
+          ctx, service_->deadlines_,
+          [service = service_, lookup = method == kLookupMethod,
+           client = AnswerClientOf(HostOfGrpcPeer(ctx->peer()))](AnswerCall* call,
+                                                                  grpc::ByteBuffer request) {
+            service->Serve(call, lookup, std::move(request), client);
+          });
+      call->Start();
+      return call;
+    }
+
+   private:
+    TrackerService* service_;
+  };
+
+  static constexpr const char* kLookupMethod = "/swarm.wire.Tracker/Lookup";
+  static constexpr const char* kListFilesMethod = "/swarm.wire.Tracker/ListFiles";
+
+  // A Lookup (or, if !lookup, ListFiles) call's request, from a gRPC thread.
+  void Serve(AnswerCall* call, bool lookup, grpc::ByteBuffer request, const std::string& client) {
+    std::string name;
+    if (lookup) {
+      wire::LookupRequest req;
+      if (!grpc::SerializationTraits<wire::LookupRequest>::Deserialize(&request, &req).ok()) {
+        return call->Refuse(
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed Lookup request"));
+      }
+      name = std::move(*req.mutable_name());
+    }
+    const bool posted = loop_->Post([this, call, lookup, name = std::move(name), client] {
+      lookup ? AnswerLookup(call, name, client) : AnswerListing(call, client);
+    });
+    if (!posted) call->Refuse(grpc::Status(grpc::StatusCode::UNAVAILABLE, "tracker stopping"));
+  }
+
+  void AnswerListing(AnswerCall* call, const std::string& client) {
+    // Built anew only when the listing has changed (or nobody holds the
+    // last one): stalled calls share one copy.
+    std::vector<core::FileEntry> files = tracker_->ListFiles();
+    if (!answers_.Holds(ListingKey()) || !SameListing(files, listed_)) {
+      listed_ = std::move(files);
+      ++listing_version_;
+    }
+    std::string busy;
+    TrackerAnswers::Hold answer = answers_.Shared(
+        client, ListingKey(),
+        [this] {
+          wire::ListFilesResponse list;
+          for (const auto& e : listed_) ToProto(e, list.add_files());
+          return list.SerializeAsString();
+        },
+        &busy);
+    Send(call, std::move(answer), busy);
+  }
+
+  void AnswerLookup(AnswerCall* call, const std::string& name, const std::string& client) {
+    const core::TorrentInfo* info = tracker_->FindByName(name);
+    if (!info) {  // found: false
+      return call->Answer(std::make_shared<const std::string>(),
+                          options_.answer_send_deadline(0));
+    }
+    // Keyed by info-hash, not name: a name dropped and published again
+    // may stand for other contents.
+    std::string busy;
+    TrackerAnswers::Hold answer = answers_.Shared(
+        client, "L" + std::string(info->info_hash().begin(), info->info_hash().end()),
+        [info] {
+          wire::LookupResponse out;
+          out.set_found(true);
+          net::ToProto(*info, out.mutable_torrent());
+          return out.SerializeAsString();
+        },
+        &busy);
+    Send(call, std::move(answer), busy);
+  }
+
+  // Sends `answer`, or RESOURCE_EXHAUSTED and `busy` without one.
+  void Send(AnswerCall* call, TrackerAnswers::Hold answer, const std::string& busy) {
+    if (!answer) return call->Refuse(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, busy));
     const size_t bytes = answer->size();
-    *resp = BufferOf(std::move(answer));
-    r->FinishAnswer(bytes, options_.answer_send_deadline(bytes));
+    call->Answer(std::move(answer), options_.answer_send_deadline(bytes));
   }
 
   std::string ListingKey() const { return "F" + std::to_string(listing_version_); }
@@ -788,11 +846,15 @@ class TrackerService : public TrackerServiceBase {
   uint32_t publishes_since_prune_ = 0;
   TrackerAnswers answers_;  // made on the loop thread
   std::shared_ptr<SendDeadlines> deadlines_ = std::make_shared<SendDeadlines>();
+  std::unique_ptr<AnswerCalls> answer_calls_;  // of the running server
   // Loop thread only: what the listing answer last made says, and its
   // version (part of its key in answers_).
   std::vector<core::FileEntry> listed_;
   uint64_t listing_version_ = 0;
 };
+
+static_assert(kServerIdleConnectionMs == 30'000,
+              "TrackerServerOptions::idle_connection_ms defaults to it");
 
 TrackerServer::~TrackerServer() { Shutdown(); }
 
@@ -808,6 +870,7 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   s->loop_ = std::make_shared<EventLoop>();
   s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
   s->guard_ = std::make_unique<AnnounceReplayGuard>();
+  s->idle_connection_ms_ = options.idle_connection_ms;
   s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get(), s->guard_.get(),
                                                  options);
   const size_t colon = listen.rfind(':');
@@ -836,7 +899,8 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
 bool TrackerServer::Listen(const std::string& listen, std::string* error) {
   listener_failures_seen_ = ListenerFailures();
   server_ = StartListening(listen, service_.get(), kMaxTrackerMessageBytes,
-                           "swarmlab tracker server", kTrackerServerMemoryQuota, &port_, error);
+                           "swarmlab tracker server", kTrackerServerMemoryQuota, &port_, error,
+                           service_->NewAnswerCalls(), idle_connection_ms_);
   return server_ != nullptr;
 }
 

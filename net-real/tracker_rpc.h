@@ -264,6 +264,9 @@ struct TrackerServerOptions {
   // make it short.
   std::function<std::chrono::milliseconds(size_t bytes)> answer_send_deadline =
       AnswerSendDeadline;
+  // How long a connection with no call open is kept
+  // (kServerIdleConnectionMs); tests make it short.
+  int idle_connection_ms = 30'000;
 };
 
 class TrackerServer {
@@ -299,6 +302,7 @@ class TrackerServer {
   std::string host_;  // of the --listen address, to listen on again
   uint64_t listener_failures_seen_ = 0;  // ListenerFailures() before the last start
   int port_ = 0;
+  int idle_connection_ms_ = 0;  // TrackerServerOptions'
 };
 
 // How a peer driver reaches the tracker (an interface so tests and the

@@ -1,8 +1,8 @@
 // A gRPC client written by hand on a raw HTTP/2 connection, for tests of
 // what a server does with a client that asks and then never reads: it
 // opens every stream with a receive window of 0 bytes and never widens
-// it, so the server can send the answer's headers but not one byte of
-// its message. It still acknowledges SETTINGS and PINGs, as a live client
+// it (unless the test says so: Grant), so the server can send the
+// answer's headers but not one byte of its message. It still acknowledges SETTINGS and PINGs, as a live client
 // would. It may connect from any loopback address (127.0.0.2, ...), so a
 // test can be two clients on one machine.
 #ifndef SWARM_TESTS_NET_STALLED_GRPC_CLIENT_H_
@@ -86,6 +86,14 @@ class StalledGrpcClient {
     next_stream_ += 2;
     WriteLocked(Frame(0x1, 0x4, stream, Headers(method)));
     return stream;
+  }
+
+  // Lets the server send `bytes` more on `stream` (a WINDOW_UPDATE for the
+  // stream and one for the connection): a client that reads, slowly.
+  void Grant(uint32_t stream, uint32_t bytes) {
+    std::string increment(4, '\0');
+    for (int i = 0; i < 4; ++i) increment[i] = static_cast<char>(bytes >> (24 - 8 * i));
+    Write(Frame(0x8, 0, stream, increment) + Frame(0x8, 0, 0, increment));
   }
 
   // Whether the server has sent `stream`'s response headers.

@@ -717,8 +717,10 @@ TEST(TrackerAnswersTest, TheSendDeadlineLetsA1MibPerSecondLinkTakeTheLargestAnsw
 // same.
 class TrackerStallTest : public ::testing::Test {
  protected:
-  void Start(size_t budget, size_t share, std::chrono::milliseconds deadline) {
+  void Start(size_t budget, size_t share, std::chrono::milliseconds deadline,
+             int idle_ms = kServerIdleConnectionMs) {
     TrackerServerOptions options;
+    options.idle_connection_ms = idle_ms;
     options.answer_budget_bytes = budget;
     options.answer_client_share_bytes = share;
     options.answer_send_deadline = [deadline](size_t) { return deadline; };
@@ -808,6 +810,29 @@ TEST_F(TrackerStallTest, AnAnswerNotTakenInTimeIsCancelledAndItsBudgetGivenBack)
       << server_->answer_bytes_held();
   std::string error;
   EXPECT_TRUE(client_->Lookup("c", &error).has_value()) << error;
+}
+
+// gRPC takes a connection whose calls are all finished for idle, even
+// while their answers are still being sent: before 2026-11-28 a call was
+// finished as its answer was handed over, and a client reading a large
+// answer slowly was cut off by the idle close (GOAWAY) after about two
+// idle timeouts.
+TEST_F(TrackerStallTest, AClientReadingSlowlyGetsItsAnswerPastTheIdleTimeout) {
+  Start(64 << 20, 64 << 20, std::chrono::minutes(1), /*idle_ms=*/500);
+  PublishBig("a");  // about 1.5 MiB
+  testing::StalledGrpcClient slow(server_->port(), "127.0.0.2");
+  ASSERT_TRUE(slow.ok());
+  const uint32_t a = slow.Call(kLookup, LookupOf("a"));
+  // 8 KiB every 10 ms or more: at least 2 s for the answer, four idle
+  // timeouts.
+  EXPECT_TRUE(Within(std::chrono::seconds(20), [&] {
+    slow.Grant(a, 8 << 10);
+    return slow.Ended(a);
+  }));
+  EXPECT_GT(slow.data_bytes(), uint64_t{49152} * 32);
+  std::string events;
+  for (const std::string& e : slow.events()) events += e + "; ";
+  EXPECT_EQ(events.find("GOAWAY"), std::string::npos) << events;
 }
 
 // Stalled ListFiles calls share one answer while the listing is unchanged;
