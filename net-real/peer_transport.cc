@@ -590,20 +590,22 @@ void PinCallbackQueue() {
 
 PeerServer::~PeerServer() { Shutdown(); }
 
-void SetListenerOptions(grpc::ServerBuilder& builder) {
+void SetListenerOptions(grpc::ServerBuilder& builder, int idle_connection_ms) {
   // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
   // port and silently take half of its connections. A busy port must fail.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, kServerHandshakeTimeoutMs);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, kServerIdleConnectionMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, idle_connection_ms);
 }
 
 std::unique_ptr<grpc::Server> StartListening(const std::string& listen, grpc::Service* service,
                                              int max_message_bytes, const char* quota_name,
-                                             size_t quota_bytes, int* port, std::string* error) {
+                                             size_t quota_bytes, int* port, std::string* error,
+                                             grpc::CallbackGenericService* generic,
+                                             int idle_connection_ms) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
-  SetListenerOptions(builder);
+  SetListenerOptions(builder, idle_connection_ms);
   builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetMaxSendMessageSize(max_message_bytes);
   // The builder and the server take their own references on the quota.
@@ -611,6 +613,7 @@ std::unique_ptr<grpc::Server> StartListening(const std::string& listen, grpc::Se
   quota.Resize(quota_bytes);
   builder.SetResourceQuota(quota);
   builder.RegisterService(service);
+  if (generic) builder.RegisterCallbackGenericService(generic);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || *port == 0) {
     *error = "cannot listen on " + listen + " (address in use or invalid?)";

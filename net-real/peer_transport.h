@@ -19,6 +19,7 @@
 #include "net-real/listener_watch.h"
 
 namespace grpc {
+class CallbackGenericService;
 class Channel;
 class ResourceQuota;
 class Server;
@@ -69,17 +70,22 @@ inline constexpr int kServerIdleConnectionMs = 30'000;
 
 // What PeerServer and TrackerServer ask of every listening port: no
 // SO_REUSEPORT, the two timeouts above.
-void SetListenerOptions(grpc::ServerBuilder& builder);
+// `idle_connection_ms` replaces kServerIdleConnectionMs (tests).
+void SetListenerOptions(grpc::ServerBuilder& builder,
+                        int idle_connection_ms = kServerIdleConnectionMs);
 
 // Starts a server of PeerServer's or TrackerServer's kind on `listen`:
 // SetListenerOptions, messages of up to `max_message_bytes` either way, a
 // gRPC memory quota of `quota_bytes` named `quota_name`, and `service`
 // (again after a restart: a service whose methods are all callbacks may be
-// registered with one server after another). *port gets the bound port.
+// registered with one server after another), and `generic`, if not null,
+// for the methods `service` marks generic. *port gets the bound port.
 // nullptr, with *error, if it cannot listen.
 std::unique_ptr<grpc::Server> StartListening(const std::string& listen, grpc::Service* service,
                                              int max_message_bytes, const char* quota_name,
-                                             size_t quota_bytes, int* port, std::string* error);
+                                             size_t quota_bytes, int* port, std::string* error,
+                                             grpc::CallbackGenericService* generic = nullptr,
+                                             int idle_connection_ms = kServerIdleConnectionMs);
 
 class PeerServer {
  public:

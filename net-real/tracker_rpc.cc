@@ -1,5 +1,8 @@
 #include "net-real/tracker_rpc.h"
 
+#include <arpa/inet.h>
+#include <grpc/grpc.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
 
@@ -269,37 +272,122 @@ void AnnounceReplayGuard::ForgetOldest() {
 
 // --- Answers ---------------------------------------------------------------
 
-TrackerAnswers::TrackerAnswers(size_t budget_bytes)
-    : budget_(budget_bytes), held_(std::make_shared<std::atomic<size_t>>(0)) {}
+std::chrono::milliseconds AnswerSendDeadline(size_t bytes) {
+  constexpr uint64_t kBytesPerSecond = 512 * 1024;
+  return std::chrono::milliseconds(10000 + uint64_t{bytes} * 1000 / kBytesPerSecond);
+}
 
-TrackerAnswers::Answer TrackerAnswers::Take(std::string bytes) {
-  const size_t n = bytes.size();
-  // Holders on other threads only give back, so the sum can only have
-  // dropped since it was read.
-  if (held_->fetch_add(n) + n > budget_) {
-    held_->fetch_sub(n);
-    return nullptr;
+std::string AnswerClientOf(const std::string& host) {
+  if (host.size() < 2 || host.front() != '[' || host.back() != ']') return host;
+  in6_addr a{};
+  const std::string inner = host.substr(1, host.size() - 2);
+  if (inet_pton(AF_INET6, inner.c_str(), &a) != 1) return host;
+  std::fill(std::begin(a.s6_addr) + 8, std::end(a.s6_addr), 0);
+  char text[INET6_ADDRSTRLEN];
+  if (!inet_ntop(AF_INET6, &a, text, sizeof text)) return host;
+  return "[" + std::string(text) + "]/64";
+}
+
+// What is held, in all and by each client. Guarded by mu: holds are
+// taken on the tracker's loop and let go on any thread.
+struct TrackerAnswers::Ledger {
+  struct Client {
+    size_t bytes = 0;  // of the distinct answers below
+    std::map<const std::string*, uint32_t> holds;  // calls holding each
+  };
+  Ledger(size_t b, size_t s) : budget(b), share(s) {}
+  const size_t budget, share;
+  mutable std::mutex mu;
+  size_t held = 0;  // bytes of the answers alive
+  std::map<std::string, Client> clients;
+};
+
+TrackerAnswers::TrackerAnswers(size_t budget_bytes, size_t client_share_bytes)
+    : ledger_(std::make_shared<Ledger>(budget_bytes, client_share_bytes)) {}
+
+TrackerAnswers::~TrackerAnswers() = default;
+
+namespace {
+
+std::string Mib(size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+}  // namespace
+
+TrackerAnswers::Hold TrackerAnswers::Shared(const std::string& client, const std::string& key,
+                                            const std::function<std::string()>& build,
+                                            std::string* busy) {
+  std::shared_ptr<const std::string> answer;
+  if (auto it = shared_.find(key); it != shared_.end()) answer = it->second.lock();
+  std::string made;
+  if (!answer) made = build();
+  const size_t n = answer ? answer->size() : made.size();
+  std::shared_ptr<Ledger> ledger = ledger_;
+  {
+    // Holders on other threads only give back, so what is read here can
+    // only have dropped by the time it is counted.
+    std::lock_guard<std::mutex> lock(ledger->mu);
+    auto found = ledger->clients.find(client);
+    const bool holds_it =
+        answer && found != ledger->clients.end() && found->second.holds.count(answer.get());
+    const size_t client_bytes = found == ledger->clients.end() ? 0 : found->second.bytes;
+    if (!holds_it && client_bytes + n > ledger->share) {
+      *busy = "tracker busy: answers of " + Mib(client_bytes) + " still being sent to " +
+              client + " (at most " + Mib(ledger->share) + " at once); try again shortly";
+      return nullptr;
+    }
+    if (!answer && ledger->held + n > ledger->budget) {
+      *busy = "tracker busy: " + Mib(ledger->held) +
+              " of answers still being sent; try again shortly";
+      return nullptr;
+    }
+    if (!answer) {
+      ledger->held += n;
+      answer = std::shared_ptr<const std::string>(
+          new std::string(std::move(made)), [ledger](const std::string* a) {
+            {
+              std::lock_guard<std::mutex> lock(ledger->mu);
+              ledger->held -= a->size();
+            }
+            delete a;
+          });
+      shared_[key] = answer;
+      if (shared_.size() >= prune_at_) Prune();
+    }
+    Ledger::Client& c = ledger->clients[client];
+    if (c.holds[answer.get()]++ == 0) c.bytes += n;
   }
-  return Answer(new std::string(std::move(bytes)), [held = held_](const std::string* a) {
-    held->fetch_sub(a->size());
-    delete a;
+  const std::string* bytes = answer.get();
+  // The hold's deleter keeps the answer until the call lets go.
+  return Hold(bytes, [ledger, client, answer = std::move(answer)](const std::string*) mutable {
+    {
+      std::lock_guard<std::mutex> lock(ledger->mu);
+      auto it = ledger->clients.find(client);
+      auto h = it->second.holds.find(answer.get());
+      if (--h->second == 0) {
+        it->second.bytes -= answer->size();
+        it->second.holds.erase(h);
+        if (it->second.holds.empty()) ledger->clients.erase(it);
+      }
+    }
+    answer.reset();  // takes the lock again if it was the last
   });
 }
 
-TrackerAnswers::Answer TrackerAnswers::Shared(const core::InfoHash& key,
-                                              const std::function<std::string()>& build) {
+bool TrackerAnswers::Holds(const std::string& key) const {
   auto it = shared_.find(key);
-  if (it != shared_.end()) {
-    if (Answer held = it->second.lock()) return held;
-  }
-  Answer made = Take(build());
-  if (!made) return nullptr;
-  shared_[key] = made;
-  if (shared_.size() >= prune_at_) Prune();
-  return made;
+  return it != shared_.end() && !it->second.expired();
 }
 
-TrackerAnswers::Answer TrackerAnswers::Own(std::string bytes) { return Take(std::move(bytes)); }
+size_t TrackerAnswers::held_bytes() const {
+  std::lock_guard<std::mutex> lock(ledger_->mu);
+  return ledger_->held;
+}
+
+size_t TrackerAnswers::client_bytes(const std::string& client) const {
+  std::lock_guard<std::mutex> lock(ledger_->mu);
+  auto it = ledger_->clients.find(client);
+  return it == ledger_->clients.end() ? 0 : it->second.bytes;
+}
 
 void TrackerAnswers::Prune() {
   std::erase_if(shared_, [](const auto& entry) { return entry.second.expired(); });
@@ -307,42 +395,172 @@ void TrackerAnswers::Prune() {
   prune_at_ = std::max<size_t>(16, 2 * shared_.size());
 }
 
+// Calls whose answer gRPC must have sent by a deadline, and cancels those
+// still going at it. Each entry holds a reference on its call, so that a
+// call cancelled here after it ended is still a valid (finished) call.
+// Entries are added on the tracker's loop, which also expires them;
+// forgotten on a gRPC thread when a call ends. Thread-safe.
+class SendDeadlines {
+ public:
+  ~SendDeadlines() {
+    for (auto& [id, entry] : entries_) grpc_call_unref(entry.call);
+  }
+  uint64_t Add(grpc_call* call, core::Time at, std::string why) {
+    grpc_call_ref(call);
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t id = ++last_id_;
+    entries_.emplace(id, Entry{call, at, std::move(why)});
+    by_time_.emplace(at, id);
+    return id;
+  }
+  void Forget(uint64_t id) {
+    grpc_call* call = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = entries_.find(id);
+      if (it == entries_.end()) return;  // expired already
+      call = it->second.call;
+      by_time_.erase({it->second.at, id});
+      entries_.erase(it);
+    }
+    grpc_call_unref(call);
+  }
+  std::optional<core::Time> Next() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (by_time_.empty()) return std::nullopt;
+    return by_time_.begin()->first;
+  }
+  // Cancels the calls whose deadline is at or before `now`.
+  void Expire(core::Time now) {
+    std::vector<Entry> due;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      while (!by_time_.empty() && by_time_.begin()->first <= now) {
+        auto it = entries_.find(by_time_.begin()->second);
+        due.push_back(std::move(it->second));
+        entries_.erase(it);
+        by_time_.erase(by_time_.begin());
+      }
+    }
+    // Outside the lock: the call's OnDone may run within the cancel.
+    for (Entry& e : due) {
+      grpc_call_cancel_with_status(e.call, GRPC_STATUS_DEADLINE_EXCEEDED, e.why.c_str(),
+                                   nullptr);
+      grpc_call_unref(e.call);
+      ++cancelled_;
+    }
+  }
+  uint64_t cancelled() const { return cancelled_.load(); }
+
+ private:
+  struct Entry {
+    grpc_call* call;
+    core::Time at;
+    std::string why;
+  };
+  mutable std::mutex mu_;
+  std::map<uint64_t, Entry> entries_;
+  std::set<std::pair<core::Time, uint64_t>> by_time_;
+  uint64_t last_id_ = 0;
+  std::atomic<uint64_t> cancelled_{0};
+};
+
 // --- Server ---------------------------------------------------------------
 
 namespace {
 
 // A buffer gRPC sends `answer` from without copying it: the slice keeps the
-// answer alive until gRPC lets go of it.
-grpc::ByteBuffer BufferOf(TrackerAnswers::Answer answer) {
+// hold alive until gRPC lets go of it.
+grpc::ByteBuffer BufferOf(TrackerAnswers::Hold answer) {
   if (answer->empty()) {
     grpc::Slice empty;
     return grpc::ByteBuffer(&empty, 1);
   }
-  auto* hold = new TrackerAnswers::Answer(std::move(answer));
+  auto* hold = new TrackerAnswers::Hold(std::move(answer));
   grpc::Slice slice(const_cast<char*>((*hold)->data()), (*hold)->size(),
-                    [](void* h) { delete static_cast<TrackerAnswers::Answer*>(h); }, hold);
+                    [](void* h) { delete static_cast<TrackerAnswers::Hold*>(h); }, hold);
   return grpc::ByteBuffer(&slice, 1);
 }
 
-grpc::Status Busy(size_t held) {
-  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                      "tracker busy: " + std::to_string(held >> 20) +
-                          " MiB of answers still being sent; try again shortly");
+// A Lookup or ListFiles call. Served as a generic call, so that its answer
+// is written first and the call finished only once gRPC has sent it
+// (OnWriteDone): gRPC takes a connection whose calls are all finished
+// for idle, even while their answers are still being sent, and closes it
+// after kServerIdleConnectionMs; that cut off a client reading a 64 MiB
+// answer at 1 MiB/s after 60 s. Once its answer is handed to gRPC, the
+// call is cancelled if it has not ended by the answer's send deadline.
+class AnswerCall : public grpc::ServerGenericBidiReactor {
+ public:
+  // Runs on a gRPC thread with the call's one request message.
+  using Handler = std::function<void(AnswerCall*, grpc::ByteBuffer request)>;
+  AnswerCall(grpc::GenericCallbackServerContext* ctx, std::shared_ptr<SendDeadlines> deadlines,
+             Handler handler)
+      : ctx_(ctx), deadlines_(std::move(deadlines)), handler_(std::move(handler)) {}
+
+  // Reads the request and hands it to the handler.
+  void Start() { StartRead(&request_); }
+
+  // Sends `answer`, which gRPC must have sent within `allowed`, and then
+  // ends the call.
+  void Answer(TrackerAnswers::Hold answer, std::chrono::milliseconds allowed) {
+    const size_t bytes = answer->size();
+    id_ = deadlines_->Add(ctx_->c_call(),
+                          SteadyNow() + core::Duration::Micros(allowed.count() * 1000),
+                          "tracker: answer of " + std::to_string(bytes) +
+                              " bytes not taken within " +
+                              std::to_string(allowed.count() / 1000) + " s");
+    response_ = BufferOf(std::move(answer));
+    StartWrite(&response_);
+  }
+  // Ends the call without an answer.
+  void Refuse(const grpc::Status& status) { Finish(status); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request"));
+    handler_(this, std::move(request_));
+  }
+  void OnWriteDone(bool ok) override {
+    response_.Clear();
+    Finish(ok ? grpc::Status::OK
+              : grpc::Status(grpc::StatusCode::CANCELLED, "answer not sent"));
+  }
+  void OnDone() override {
+    if (id_ != 0) deadlines_->Forget(id_);
+    delete this;
+  }
+
+ private:
+  grpc::GenericCallbackServerContext* ctx_;
+  std::shared_ptr<SendDeadlines> deadlines_;
+  Handler handler_;
+  grpc::ByteBuffer request_, response_;
+  uint64_t id_ = 0;  // set before StartWrite; read in OnDone, after it
+};
+
+// Whether two listings say the same.
+bool SameListing(const std::vector<core::FileEntry>& a, const std::vector<core::FileEntry>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const core::FileEntry& x, const core::FileEntry& y) {
+                      return x.name == y.name && x.length == y.length &&
+                             x.piece_length == y.piece_length &&
+                             x.piece_count == y.piece_count && x.info_hash == y.info_hash &&
+                             x.seeds == y.seeds && x.leechers == y.leechers;
+                    });
 }
 
 }  // namespace
 
-// Lookup and ListFiles are raw methods: their answers are serialized once
-// (TrackerAnswers) and handed to gRPC as they are.
-using TrackerServiceBase = wire::Tracker::WithRawCallbackMethod_Lookup<
-    wire::Tracker::WithRawCallbackMethod_ListFiles<wire::Tracker::CallbackService>>;
+// Lookup and ListFiles are generic methods (AnswerCall): their answers are
+// serialized once (TrackerAnswers) and handed to gRPC as they are.
+using TrackerServiceBase = wire::Tracker::WithGenericMethod_Lookup<
+    wire::Tracker::WithGenericMethod_ListFiles<wire::Tracker::CallbackService>>;
 
 class TrackerService : public TrackerServiceBase {
  public:
   TrackerService(std::shared_ptr<EventLoop> loop, core::Tracker* tracker,
                  AnnounceReplayGuard* guard, TrackerServerOptions options)
       : loop_(std::move(loop)), tracker_(tracker), guard_(guard), options_(options),
-        answers_(options.answer_budget_bytes) {}
+        answers_(options.answer_budget_bytes, options.answer_client_share_bytes) {}
 
   grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* ctx,
                                     const wire::PublishRequest* req,
@@ -378,51 +596,19 @@ class TrackerService : public TrackerServiceBase {
     return r;
   }
 
-  grpc::ServerUnaryReactor* ListFiles(grpc::CallbackServerContext* ctx,
-                                      const grpc::ByteBuffer*,
-                                      grpc::ByteBuffer* resp) override {
-    auto* r = ctx->DefaultReactor();
-    loop_->Post([this, r, resp] {
-      wire::ListFilesResponse list;
-      for (const auto& e : tracker_->ListFiles()) ToProto(e, list.add_files());
-      TrackerAnswers::Answer answer = answers_.Own(list.SerializeAsString());
-      if (!answer) return r->Finish(Busy(answers_.held_bytes()));
-      *resp = BufferOf(std::move(answer));
-      r->Finish(grpc::Status::OK);
-    });
-    return r;
+  // A new service for the methods marked generic above, for a new server:
+  // gRPC registers a generic service with one server only. REQUIRES: the
+  // server of the last one is gone.
+  grpc::CallbackGenericService* NewAnswerCalls() {
+    answer_calls_ = std::make_unique<AnswerCalls>(this);
+    return answer_calls_.get();
   }
 
-  grpc::ServerUnaryReactor* Lookup(grpc::CallbackServerContext* ctx,
-                                   const grpc::ByteBuffer* request,
-                                   grpc::ByteBuffer* resp) override {
-    auto* r = ctx->DefaultReactor();
-    wire::LookupRequest req;
-    grpc::ByteBuffer copy(*request);  // shares the bytes; reading consumes it
-    if (!grpc::SerializationTraits<wire::LookupRequest>::Deserialize(&copy, &req).ok()) {
-      r->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed Lookup request"));
-      return r;
-    }
-    loop_->Post([this, r, resp, name = std::move(*req.mutable_name())] {
-      const core::TorrentInfo* info = tracker_->FindByName(name);
-      if (!info) {
-        *resp = BufferOf(std::make_shared<const std::string>());  // found: false
-        return r->Finish(grpc::Status::OK);
-      }
-      // Keyed by info-hash, not name: a name dropped and published again
-      // may stand for other contents.
-      TrackerAnswers::Answer answer = answers_.Shared(info->info_hash(), [info] {
-        wire::LookupResponse out;
-        out.set_found(true);
-        net::ToProto(*info, out.mutable_torrent());
-        return out.SerializeAsString();
-      });
-      if (!answer) return r->Finish(Busy(answers_.held_bytes()));
-      *resp = BufferOf(std::move(answer));
-      r->Finish(grpc::Status::OK);
-    });
-    return r;
-  }
+  // The tracker's loop calls it when it wakes: cancels the calls whose
+  // answer is overdue.
+  void ExpireSends(core::Time now) { deadlines_->Expire(now); }
+  std::optional<core::Time> NextSendDeadline() const { return deadlines_->Next(); }
+  size_t answer_bytes_held() const { return answers_.held_bytes(); }
 
   grpc::ServerUnaryReactor* Announce(grpc::CallbackServerContext* ctx,
                                      const wire::AnnounceRequest* req,
@@ -514,6 +700,101 @@ class TrackerService : public TrackerServiceBase {
   }
 
  private:
+  class AnswerCalls : public grpc::CallbackGenericService {
+   public:
+    explicit AnswerCalls(TrackerService* service) : service_(service) {}
+    grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+      const std::string method = ctx->method();
+      if (method != kLookupMethod && method != kListFilesMethod) {
+        auto* refused = new AnswerCall(ctx, service_->deadlines_, nullptr);
+        refused->Refuse(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
+        return refused;
+      }
+      auto* call = new AnswerCall(
+          ctx, service_->deadlines_,
+          [service = service_, lookup = method == kLookupMethod,
+           client = AnswerClientOf(HostOfGrpcPeer(ctx->peer()))](AnswerCall* call,
+                                                                  grpc::ByteBuffer request) {
+            service->Serve(call, lookup, std::move(request), client);
+          });
+      call->Start();
+      return call;
+    }
+
+   private:
+    TrackerService* service_;
+  };
+
+  static constexpr const char* kLookupMethod = "/swarm.wire.Tracker/Lookup";
+  static constexpr const char* kListFilesMethod = "/swarm.wire.Tracker/ListFiles";
+
+  // A Lookup (or, if !lookup, ListFiles) call's request, from a gRPC thread.
+  void Serve(AnswerCall* call, bool lookup, grpc::ByteBuffer request, const std::string& client) {
+    std::string name;
+    if (lookup) {
+      wire::LookupRequest req;
+      if (!grpc::SerializationTraits<wire::LookupRequest>::Deserialize(&request, &req).ok()) {
+        return call->Refuse(
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed Lookup request"));
+      }
+      name = std::move(*req.mutable_name());
+    }
+    const bool posted = loop_->Post([this, call, lookup, name = std::move(name), client] {
+      lookup ? AnswerLookup(call, name, client) : AnswerListing(call, client);
+    });
+    if (!posted) call->Refuse(grpc::Status(grpc::StatusCode::UNAVAILABLE, "tracker stopping"));
+  }
+
+  void AnswerListing(AnswerCall* call, const std::string& client) {
+    // Built anew only when the listing has changed (or nobody holds the
+    // last one): stalled calls share one copy.
+    std::vector<core::FileEntry> files = tracker_->ListFiles();
+    if (!answers_.Holds(ListingKey()) || !SameListing(files, listed_)) {
+      listed_ = std::move(files);
+      ++listing_version_;
+    }
+    std::string busy;
+    TrackerAnswers::Hold answer = answers_.Shared(
+        client, ListingKey(),
+        [this] {
+          wire::ListFilesResponse list;
+          for (const auto& e : listed_) ToProto(e, list.add_files());
+          return list.SerializeAsString();
+        },
+        &busy);
+    Send(call, std::move(answer), busy);
+  }
+
+  void AnswerLookup(AnswerCall* call, const std::string& name, const std::string& client) {
+    const core::TorrentInfo* info = tracker_->FindByName(name);
+    if (!info) {  // found: false
+      return call->Answer(std::make_shared<const std::string>(),
+                          options_.answer_send_deadline(0));
+    }
+    // Keyed by info-hash, not name: a name dropped and published again
+    // may stand for other contents.
+    std::string busy;
+    TrackerAnswers::Hold answer = answers_.Shared(
+        client, "L" + std::string(info->info_hash().begin(), info->info_hash().end()),
+        [info] {
+          wire::LookupResponse out;
+          out.set_found(true);
+          net::ToProto(*info, out.mutable_torrent());
+          return out.SerializeAsString();
+        },
+        &busy);
+    Send(call, std::move(answer), busy);
+  }
+
+  // Sends `answer`, or RESOURCE_EXHAUSTED and `busy` without one.
+  void Send(AnswerCall* call, TrackerAnswers::Hold answer, const std::string& busy) {
+    if (!answer) return call->Refuse(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, busy));
+    const size_t bytes = answer->size();
+    call->Answer(std::move(answer), options_.answer_send_deadline(bytes));
+  }
+
+  std::string ListingKey() const { return "F" + std::to_string(listing_version_); }
+
   void FinishPublish(grpc::ServerUnaryReactor* r, wire::PublishResponse* resp,
                      const core::TorrentInfo& info, core::PublishResult result) {
     resp->set_result(static_cast<wire::PublishResponse::Result>(result));
@@ -564,9 +845,20 @@ class TrackerService : public TrackerServiceBase {
   std::map<std::string, std::set<core::InfoHash>> published_by_;
   uint32_t publishes_since_prune_ = 0;
   TrackerAnswers answers_;  // made on the loop thread
+  std::shared_ptr<SendDeadlines> deadlines_ = std::make_shared<SendDeadlines>();
+  std::unique_ptr<AnswerCalls> answer_calls_;  // of the running server
+  // Loop thread only: what the listing answer last made says, and its
+  // version (part of its key in answers_).
+  std::vector<core::FileEntry> listed_;
+  uint64_t listing_version_ = 0;
 };
 
+static_assert(kServerIdleConnectionMs == 30'000,
+              "TrackerServerOptions::idle_connection_ms defaults to it");
+
 TrackerServer::~TrackerServer() { Shutdown(); }
+
+size_t TrackerServer::answer_bytes_held() const { return service_->answer_bytes_held(); }
 
 std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
                                                     const core::TrackerConfig& config,
@@ -578,6 +870,7 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   s->loop_ = std::make_shared<EventLoop>();
   s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
   s->guard_ = std::make_unique<AnnounceReplayGuard>();
+  s->idle_connection_ms_ = options.idle_connection_ms;
   s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get(), s->guard_.get(),
                                                  options);
   const size_t colon = listen.rfind(':');
@@ -585,13 +878,21 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   s->before_listening_again_ = options.before_listening_again;
   if (!s->Listen(listen, error)) return nullptr;
   core::Tracker* t = s->tracker_.get();
+  TrackerService* service = s->service_.get();
   EventLoop* loop = s->loop_.get();
-  s->thread_ = std::thread([t, loop] {
-    loop->Run([t] { return t->NextTimeout(); },
-              [t](core::Time now) {
-                auto next = t->NextTimeout();
-                if (next && now >= *next) t->OnTimeout(now);
-              });
+  s->thread_ = std::thread([t, service, loop] {
+    loop->Run(
+        [t, service] {
+          auto next = t->NextTimeout();
+          auto send = service->NextSendDeadline();
+          if (!next || (send && *send < *next)) return send;
+          return next;
+        },
+        [t, service](core::Time now) {
+          auto next = t->NextTimeout();
+          if (next && now >= *next) t->OnTimeout(now);
+          service->ExpireSends(now);
+        });
   });
   return s;
 }
@@ -599,7 +900,8 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
 bool TrackerServer::Listen(const std::string& listen, std::string* error) {
   listener_failures_seen_ = ListenerFailures();
   server_ = StartListening(listen, service_.get(), kMaxTrackerMessageBytes,
-                           "swarmlab tracker server", kTrackerServerMemoryQuota, &port_, error);
+                           "swarmlab tracker server", kTrackerServerMemoryQuota, &port_, error,
+                           service_->NewAnswerCalls(), idle_connection_ms_);
   return server_ != nullptr;
 }
 

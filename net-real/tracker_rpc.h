@@ -94,47 +94,74 @@ inline constexpr size_t kTrackerServerMemoryQuota = 3 * size_t{kMaxTrackerMessag
 
 // What a TrackerServer's Lookup and ListFiles answers that gRPC still
 // holds (queued or being sent: a client that does not read keeps its
-// answer alive) may take, all together. A Lookup answer is built once per
-// file and shared by every call that sends it while any still does, so
-// stalled Lookups of one file cost it once; each ListFiles answer is its
-// own (its counts change with every announce). An answer that would go
-// over the bound is refused with RESOURCE_EXHAUSTED, which clients retry
-// after their back-off. Twice the largest message: two different files
-// of two million pieces can be sent at once, or about forty listings of
-// the most files a tracker lists (10000 of the longest names, ~3 MB).
+// answer alive) may take, all together. An answer is built once and shared
+// by every call that sends it while any still does: a file's Lookup
+// answer, and the listing until it changes (its counts change with
+// announces), so stalled calls for the same answer cost it once. An
+// answer that would go over the bound is refused with RESOURCE_EXHAUSTED
+// ("tracker busy"), which clients retry after their back-off. Twice the
+// largest message: two different files of two million pieces can be sent
+// at once, or about forty listings of the most files a tracker lists
+// (10000 of the longest names, ~3 MB).
 inline constexpr size_t kTrackerAnswerBudget = 2 * size_t{kMaxTrackerMessageBytes};
 
+// What the answers held for the calls of one client may take, out of
+// kTrackerAnswerBudget: each distinct answer counts once for a client
+// however many of its calls hold it. A client is the address its calls
+// come from (an IPv6 address by its /64 prefix, which one subscriber
+// usually has whole). Half the budget, one answer of the largest size: a
+// client that asks for big answers and stops reading can take no more,
+// and clients elsewhere are served from the other half.
+inline constexpr size_t kTrackerAnswerClientShare = kTrackerAnswerBudget / 2;
+
+// How long gRPC is given to send an answer of `bytes` once it has it: 10 s
+// plus the bytes at 512 KiB/s, so that a client on a 1 MiB/s link gets the
+// largest answer (64 MiB: 138 s) with its link half taken by other
+// traffic. Past it the call is cancelled, so that a client that stopped
+// reading does not hold its answer, and its share of the budget, for good.
+std::chrono::milliseconds AnswerSendDeadline(size_t bytes);
+
 // The serialized answers a TrackerServer hands to gRPC, counted against a
-// budget in bytes (kTrackerAnswerBudget). An answer's bytes count from the
-// moment it is made until the last holder lets go of it; the holders may
-// be on any thread. Making answers is for one thread at a time (the
-// tracker's loop). Public for tests.
+// budget in bytes (kTrackerAnswerBudget) and a share of it per client
+// (kTrackerAnswerClientShare). An answer's bytes count from the moment it
+// is made until the last call holding it lets go; each call's hold counts
+// for its client until it lets go. The holders may be on any thread.
+// Making answers is for one thread at a time (the tracker's loop). Public
+// for tests.
 class TrackerAnswers {
  public:
-  using Answer = std::shared_ptr<const std::string>;
-  explicit TrackerAnswers(size_t budget_bytes = kTrackerAnswerBudget);
+  // One call's hold on an answer (the answer's bytes).
+  using Hold = std::shared_ptr<const std::string>;
+  explicit TrackerAnswers(size_t budget_bytes = kTrackerAnswerBudget,
+                          size_t client_share_bytes = kTrackerAnswerClientShare);
+  ~TrackerAnswers();
 
-  // The answer held for `key` if some call still holds it; otherwise the
-  // one `build` makes, shared from then on under `key`. nullptr if that
-  // new answer would put the bytes held over the budget.
-  Answer Shared(const core::InfoHash& key, const std::function<std::string()>& build);
-  // An answer of its own; nullptr if it would put the bytes held over the
-  // budget.
-  Answer Own(std::string bytes);
-  // Bytes of the answers still held.
-  size_t held_bytes() const { return held_->load(); }
+  // A hold for a call from `client` on the answer held for `key` if some
+  // call still holds it; otherwise on the one `build` makes, shared from
+  // then on under `key`. nullptr and the reason in *busy ("tracker busy:
+  // ...") if the client's share or the budget would be exceeded.
+  Hold Shared(const std::string& client, const std::string& key,
+              const std::function<std::string()>& build, std::string* busy);
+  // Whether some call still holds the answer made under `key`.
+  bool Holds(const std::string& key) const;
+  // Bytes of the answers still held, in all and for `client`.
+  size_t held_bytes() const;
+  size_t client_bytes(const std::string& client) const;
 
  private:
-  // Counts `bytes` as held, unless that would exceed the budget.
-  Answer Take(std::string bytes);
+  struct Ledger;
   // Drops the entries whose answer nobody holds any more.
   void Prune();
 
-  size_t budget_;
-  std::shared_ptr<std::atomic<size_t>> held_;  // outlives this: holders give back
-  std::map<core::InfoHash, std::weak_ptr<const std::string>> shared_;
+  std::shared_ptr<Ledger> ledger_;  // outlives this: holders give back
+  std::map<std::string, std::weak_ptr<const std::string>> shared_;
   size_t prune_at_ = 16;
 };
+
+// The client a call from `host` (as HostOfGrpcPeer gives it) counts for
+// in TrackerAnswers: the host itself, or for an IPv6 address its /64
+// prefix ("[2001:db8:1:2::]/64").
+std::string AnswerClientOf(const std::string& host);
 
 // Whether `endpoint` is a peer address we store and dial: "HOST:PORT" with
 // PORT in 1..65535 and HOST a host name, an IPv4 address, a bracketed IPv6
@@ -229,9 +256,17 @@ struct TrackerServerOptions {
   // tracker drops it. 0 (the default): no bound. `swarm tracker
   // --max-files-per-host`, default 1000 there.
   uint32_t max_files_per_host = 0;
-  // What the answers gRPC still holds may take (TrackerAnswers); tests
-  // make it small.
+  // What the answers gRPC still holds may take (TrackerAnswers), in all
+  // and for one client; tests make them small.
   size_t answer_budget_bytes = kTrackerAnswerBudget;
+  size_t answer_client_share_bytes = kTrackerAnswerClientShare;
+  // How long an answer may take to be sent (AnswerSendDeadline); tests
+  // make it short.
+  std::function<std::chrono::milliseconds(size_t bytes)> answer_send_deadline =
+      AnswerSendDeadline;
+  // How long a connection with no call open is kept
+  // (kServerIdleConnectionMs); tests make it short.
+  int idle_connection_ms = 30'000;
   // Tests: runs when RelistenIfDeaf has stopped the server, before it
   // listens again (e.g. to take the port meanwhile).
   std::function<void()> before_listening_again = nullptr;
@@ -246,6 +281,8 @@ class TrackerServer {
                                               const TrackerServerOptions& options = {});
   int port() const { return port_; }
   void Shutdown();
+  // Bytes of the Lookup and ListFiles answers gRPC still holds (for tests).
+  size_t answer_bytes_held() const;
 
   // As PeerServer::RelistenIfDeaf: if gRPC gave up on a listening socket
   // of this process since this server (re)started, stops the server (its
@@ -273,6 +310,7 @@ class TrackerServer {
   uint64_t listener_failures_seen_ = 0;  // ListenerFailures() before the last start
   ListenRetry retry_;
   int port_ = 0;
+  int idle_connection_ms_ = 0;  // TrackerServerOptions'
 };
 
 // How a peer driver reaches the tracker (an interface so tests and the

@@ -25,6 +25,7 @@
 #include "net-real/tracker_rpc.h"
 #include "proto/tracker.grpc.pb.h"
 #include "tests/net/signed_announce.h"
+#include "tests/net/stalled_grpc_client.h"
 
 namespace swarm::net {
 namespace {
@@ -634,9 +635,7 @@ TEST(TrackerAnswersTest, ALookupOverTheBudgetIsRefusedAsBusyAndRetried) {
 }
 
 TEST(TrackerAnswersTest, AHeldAnswerIsSharedAndCountedOnce) {
-  TrackerAnswers answers(1000);
-  core::InfoHash a{}, b{};
-  b[0] = 1;
+  TrackerAnswers answers(1000, 1000);
   int builds = 0;
   auto build = [&](size_t n) {
     return [&builds, n] {
@@ -644,28 +643,226 @@ TEST(TrackerAnswersTest, AHeldAnswerIsSharedAndCountedOnce) {
       return std::string(n, 'x');
     };
   };
-  TrackerAnswers::Answer first = answers.Shared(a, build(600));
+  std::string busy;
+  TrackerAnswers::Hold first = answers.Shared("h1", "a", build(600), &busy);
   ASSERT_TRUE(first);
-  TrackerAnswers::Answer second = answers.Shared(a, build(600));
+  TrackerAnswers::Hold second = answers.Shared("h2", "a", build(600), &busy);
   EXPECT_EQ(first.get(), second.get());
   EXPECT_EQ(builds, 1);
   EXPECT_EQ(answers.held_bytes(), 600u);
-  // Another file's answer would go over the budget: refused (built, but
-  // not kept).
-  EXPECT_FALSE(answers.Shared(b, build(600)));
-  EXPECT_FALSE(answers.Own(std::string(401, 'l')));
-  EXPECT_TRUE(answers.Own(std::string(400, 'l')));  // dropped at once
+  // Another answer would go over the budget: refused (built, but not kept).
+  EXPECT_FALSE(answers.Shared("h3", "b", build(600), &busy));
+  EXPECT_EQ(busy, "tracker busy: 0 MiB of answers still being sent; try again shortly");
+  EXPECT_TRUE(answers.Shared("h3", "c", build(400), &busy));  // dropped at once
   EXPECT_EQ(answers.held_bytes(), 600u);
   // Let go of by every holder (gRPC, on any thread): given back, and made
   // anew next time.
   first.reset();
+  EXPECT_EQ(answers.client_bytes("h1"), 0u);
+  EXPECT_EQ(answers.client_bytes("h2"), 600u);
   second.reset();
   EXPECT_EQ(answers.held_bytes(), 0u);
+  EXPECT_FALSE(answers.Holds("a"));
   builds = 0;
-  EXPECT_TRUE(answers.Shared(b, build(600)));
-  EXPECT_TRUE(answers.Shared(a, build(300)));
+  EXPECT_TRUE(answers.Shared("h1", "b", build(600), &busy));
+  EXPECT_TRUE(answers.Shared("h1", "a", build(300), &busy));
   EXPECT_EQ(builds, 2);
   EXPECT_EQ(answers.held_bytes(), 0u);
+}
+
+// One client (an address) holds at most its share, each distinct answer
+// once however many of its calls hold it; others are served from the rest.
+TEST(TrackerAnswersTest, AClientHoldsAtMostItsShare) {
+  TrackerAnswers answers(1000, 500);
+  auto bytes = [](size_t n) { return [n] { return std::string(n, 'x'); }; };
+  std::string busy;
+  TrackerAnswers::Hold a1 = answers.Shared("10.0.0.1", "a", bytes(300), &busy);
+  TrackerAnswers::Hold a2 = answers.Shared("10.0.0.1", "a", bytes(300), &busy);
+  ASSERT_TRUE(a1 && a2);
+  EXPECT_EQ(answers.client_bytes("10.0.0.1"), 300u);
+  EXPECT_FALSE(answers.Shared("10.0.0.1", "b", bytes(300), &busy));
+  EXPECT_EQ(busy,
+            "tracker busy: answers of 0 MiB still being sent to 10.0.0.1 (at most 0 MiB at "
+            "once); try again shortly");
+  // Held already, b costs the budget nothing, but the client its share.
+  TrackerAnswers::Hold b = answers.Shared("10.0.0.2", "b", bytes(300), &busy);
+  ASSERT_TRUE(b);
+  EXPECT_FALSE(answers.Shared("10.0.0.1", "b", bytes(300), &busy));
+  EXPECT_FALSE(answers.Shared("10.0.0.2", "a", bytes(300), &busy));  // its own share
+  EXPECT_TRUE(answers.Shared("10.0.0.3", "a", bytes(300), &busy));
+  EXPECT_EQ(answers.held_bytes(), 600u);
+  a1.reset();
+  EXPECT_EQ(answers.client_bytes("10.0.0.1"), 300u);  // a2 still holds a
+  a2.reset();
+  EXPECT_EQ(answers.client_bytes("10.0.0.1"), 0u);
+  EXPECT_TRUE(answers.Shared("10.0.0.1", "b", bytes(300), &busy));
+}
+
+TEST(TrackerAnswersTest, AnIpv6ClientIsItsSlash64) {
+  EXPECT_EQ(AnswerClientOf("10.1.2.3"), "10.1.2.3");
+  EXPECT_EQ(AnswerClientOf("[2001:db8:1:2:3:4:5:6]"), "[2001:db8:1:2::]/64");
+  EXPECT_EQ(AnswerClientOf("[2001:db8:1:2::ffff]"), "[2001:db8:1:2::]/64");
+  EXPECT_EQ(AnswerClientOf("[::1]"), "[::]/64");
+  EXPECT_EQ(AnswerClientOf("[nonsense]"), "[nonsense]");
+}
+
+TEST(TrackerAnswersTest, TheSendDeadlineLetsA1MibPerSecondLinkTakeTheLargestAnswer) {
+  EXPECT_EQ(AnswerSendDeadline(0), std::chrono::seconds(10));
+  EXPECT_GE(AnswerSendDeadline(kMaxTrackerMessageBytes), std::chrono::seconds(64 + 10));
+  EXPECT_EQ(AnswerSendDeadline(kMaxTrackerMessageBytes), std::chrono::seconds(138));
+}
+
+// A real tracker and a client that asks and never reads (a receive window
+// of 0 bytes), from another loopback address than the honest one or the
+// same.
+class TrackerStallTest : public ::testing::Test {
+ protected:
+  void Start(size_t budget, size_t share, std::chrono::milliseconds deadline,
+             int idle_ms = kServerIdleConnectionMs) {
+    TrackerServerOptions options;
+    options.idle_connection_ms = idle_ms;
+    options.answer_budget_bytes = budget;
+    options.answer_client_share_bytes = share;
+    options.answer_send_deadline = [deadline](size_t) { return deadline; };
+    std::string error;
+    server_ = TrackerServer::Start("127.0.0.1:0", core::TrackerConfig(), 1, &error, options);
+    ASSERT_TRUE(server_) << error;
+    target_ = "127.0.0.1:" + std::to_string(server_->port());
+    client_ = std::make_unique<TrackerClient>(target_);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+  // Publishes `name`, whose Lookup answer is about 1.5 MiB.
+  void PublishBig(const std::string& name) {
+    const core::Bytes piece = 16 << 10;
+    std::string error;
+    ASSERT_TRUE(client_->Publish(core::TorrentInfo::Synthetic(name, 49152 * piece, piece),
+                                 &error))
+        << error;
+  }
+  static std::string LookupOf(const std::string& name) {
+    wire::LookupRequest req;
+    req.set_name(name);
+    return req.SerializeAsString();
+  }
+  template <typename F>
+  static bool Within(std::chrono::milliseconds limit, F done) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+
+  std::unique_ptr<TrackerServer> server_;
+  std::string target_;
+  std::unique_ptr<TrackerClient> client_;
+};
+
+constexpr char kLookup[] = "/swarm.wire.Tracker/Lookup";
+constexpr char kListFiles[] = "/swarm.wire.Tracker/ListFiles";
+
+// Before 2026-11-28 one client that asked for two big files and stopped
+// reading held the whole budget: every other Lookup was answered busy for
+// as long as it liked.
+TEST_F(TrackerStallTest, AClientThatStopsReadingCannotStarveAnotherAddress) {
+  Start(4 << 20, 2 << 20, std::chrono::minutes(10));
+  PublishBig("a");
+  PublishBig("b");
+  PublishBig("c");
+  testing::StalledGrpcClient stalled(server_->port(), "127.0.0.2");
+  ASSERT_TRUE(stalled.ok());
+  const uint32_t a = stalled.Call(kLookup, LookupOf("a"));
+  ASSERT_TRUE(Within(std::chrono::seconds(10), [&] { return stalled.Answered(a); }));
+  const uint32_t b = stalled.Call(kLookup, LookupOf("b"));
+  ASSERT_TRUE(Within(std::chrono::seconds(10), [&] { return stalled.Answered(b); }));
+  EXPECT_FALSE(stalled.Ended(a));  // held, unread
+  EXPECT_TRUE(Within(std::chrono::seconds(5), [&] { return stalled.Ended(b); }));  // refused
+  EXPECT_EQ(stalled.data_bytes(), 0u);
+  std::string error;
+  EXPECT_TRUE(client_->Lookup("c", &error).has_value()) << error;
+  // Shared with the staller (once c's answer is let go of: two would be
+  // over this address's share).
+  EXPECT_TRUE(Within(std::chrono::seconds(5), [&] { return client_->Lookup("a", &error); }))
+      << error;
+  EXPECT_TRUE(client_->ListFiles(&error).has_value()) << error;
+  EXPECT_FALSE(stalled.Ended(a));
+}
+
+// Before 2026-11-28 nothing timed out an answer the client did not take.
+TEST_F(TrackerStallTest, AnAnswerNotTakenInTimeIsCancelledAndItsBudgetGivenBack) {
+  Start(4 << 20, 4 << 20, std::chrono::milliseconds(500));
+  PublishBig("a");
+  PublishBig("b");
+  PublishBig("c");
+  // From the honest client's own address: only the deadline helps.
+  testing::StalledGrpcClient stalled(server_->port(), "127.0.0.1");
+  ASSERT_TRUE(stalled.ok());
+  const uint32_t a = stalled.Call(kLookup, LookupOf("a"));
+  const uint32_t b = stalled.Call(kLookup, LookupOf("b"));
+  ASSERT_TRUE(Within(std::chrono::seconds(10),
+                     [&] { return stalled.Answered(a) && stalled.Answered(b); }));
+  EXPECT_TRUE(Within(std::chrono::seconds(10),
+                     [&] { return stalled.Ended(a) && stalled.Ended(b); }));
+  EXPECT_TRUE(Within(std::chrono::seconds(10), [&] { return server_->answer_bytes_held() == 0; }))
+      << server_->answer_bytes_held();
+  std::string error;
+  EXPECT_TRUE(client_->Lookup("c", &error).has_value()) << error;
+}
+
+// gRPC takes a connection whose calls are all finished for idle, even
+// while their answers are still being sent: before 2026-11-28 a call was
+// finished as its answer was handed over, and a client reading a large
+// answer slowly was cut off by the idle close (GOAWAY) after about two
+// idle timeouts.
+TEST_F(TrackerStallTest, AClientReadingSlowlyGetsItsAnswerPastTheIdleTimeout) {
+  Start(64 << 20, 64 << 20, std::chrono::minutes(1), /*idle_ms=*/500);
+  PublishBig("a");  // about 1.5 MiB
+  testing::StalledGrpcClient slow(server_->port(), "127.0.0.2");
+  ASSERT_TRUE(slow.ok());
+  const uint32_t a = slow.Call(kLookup, LookupOf("a"));
+  // 8 KiB every 10 ms or more: at least 2 s for the answer, four idle
+  // timeouts.
+  EXPECT_TRUE(Within(std::chrono::seconds(20), [&] {
+    slow.Grant(a, 8 << 10);
+    return slow.Ended(a);
+  }));
+  EXPECT_GT(slow.data_bytes(), uint64_t{49152} * 32);
+  std::string events;
+  for (const std::string& e : slow.events()) events += e + "; ";
+  EXPECT_EQ(events.find("GOAWAY"), std::string::npos) << events;
+}
+
+// Stalled ListFiles calls share one answer while the listing is unchanged;
+// a change is served at once.
+TEST_F(TrackerStallTest, StalledListingsShareOneAnswerUntilItChanges) {
+  Start(64 << 20, 64 << 20, std::chrono::minutes(10));
+  std::string error;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client_->Publish(
+        core::TorrentInfo::Synthetic("file-" + std::to_string(i), 1 << 20, 1 << 18), &error))
+        << error;
+  }
+  testing::StalledGrpcClient stalled(server_->port(), "127.0.0.2");
+  ASSERT_TRUE(stalled.ok());
+  const uint32_t first = stalled.Call(kListFiles, "");
+  ASSERT_TRUE(Within(std::chrono::seconds(10), [&] { return stalled.Answered(first); }));
+  const size_t one = server_->answer_bytes_held();
+  EXPECT_GT(one, 20u * 40);
+  std::vector<uint32_t> more;
+  for (int i = 0; i < 30; ++i) more.push_back(stalled.Call(kListFiles, ""));
+  ASSERT_TRUE(Within(std::chrono::seconds(10), [&] {
+    return std::all_of(more.begin(), more.end(), [&](uint32_t s) { return stalled.Answered(s); });
+  }));
+  EXPECT_EQ(server_->answer_bytes_held(), one);
+  ASSERT_TRUE(client_->Publish(core::TorrentInfo::Synthetic("file-new", 1 << 20, 1 << 18),
+                               &error))
+      << error;
+  auto files = client_->ListFiles(&error);
+  ASSERT_TRUE(files) << error;
+  EXPECT_EQ(files->size(), 21u);
 }
 
 }  // namespace
