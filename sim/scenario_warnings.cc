@@ -135,7 +135,14 @@ std::vector<std::string> PipelineWarnings(const Scenario& s) {
                    down.download.bytes_per_second());
       const core::Duration one_way = largest_delay(u, d);
       const double round_trip_s = 2 * one_way.seconds();
-      const double pipeline = down_config.request_pipeline;
+      // An adaptive pipeline (request_queue_time) at the full rate holds
+      // what that rate delivers in its time, within its bounds.
+      double pipeline = down_config.request_pipeline;
+      if (down_config.request_queue_time > core::Duration::Zero()) {
+        pipeline = std::clamp(
+            std::floor(rate * down_config.request_queue_time.seconds() / block),
+            pipeline, static_cast<double>(down_config.max_queued_requests));
+      }
       if (!(pipeline * block < rate * round_trip_s + block)) continue;
       const double cap = pipeline * block / (round_trip_s + block / rate);
       // The smallest pipeline with pipeline x block >= rate x round trip +
@@ -162,7 +169,8 @@ std::vector<std::string> PipelineWarnings(const Scenario& s) {
           "%s (docs/scenarios.md, \"Fast links\")",
           up.name.c_str(), down.name.c_str(), ApproxRate(rate).c_str(),
           core::FormatRate(up.upload).c_str(), static_cast<unsigned>(served),
-          core::FormatRate(down.download).c_str(), down_config.request_pipeline,
+          core::FormatRate(down.download).c_str(),
+          static_cast<unsigned>(pipeline),
           core::FormatBytes(s.file.block_size).c_str(),
           core::FormatDuration(one_way * 2).c_str(), ApproxRate(cap).c_str(),
           100 * cap / rate, advice.c_str());

@@ -44,8 +44,10 @@ std::vector<std::string> CoarseClockWarnings(const Scenario& scenario);
 // under that rate exactly when
 //   request_pipeline x block_size < rate x round trip + block_size.
 // The round trip is twice the largest one-way delay between the two
-// classes (network.latency). Names the rate, the cap, and the smallest
-// request_pipeline that lifts it. Two classes that both refuse connections
+// classes (network.latency). With request_queue_time on, request_pipeline
+// there is what the adaptive depth reaches at that rate (within
+// [request_pipeline, max_queued_requests]). Names the rate, the cap, and
+// the smallest request_pipeline that lifts it. Two classes that both refuse connections
 // never meet and are skipped. Empty when there is none.
 // REQUIRES: scenario.Validate() passed.
 std::vector<std::string> PipelineWarnings(const Scenario& scenario);

@@ -125,6 +125,18 @@ TEST(ScenarioWarnings, PipelineBelowTheRateTimesTheRoundTrip) {
           .size(),
       1u);
   EXPECT_TRUE(with({"network.latency={constant: 0s}"}).empty());
+  // An adaptive pipeline holds what the rate delivers in request_queue_time
+  // (at most max_queued_requests): 3 s at 1 Gbit/s is 22,888 blocks, so
+  // 256 over 50 ms, 669 Mbit/s.
+  EXPECT_TRUE(with({"network.latency={constant: 1ms}",
+                    "protocol.request_queue_time=3s"})
+                  .empty());
+  EXPECT_NE(with({"protocol.request_queue_time=3s"})
+                .at(0)
+                .find("but 256 requests of 16KiB in flight over a round trip "
+                      "of up to 50ms carry "
+                      "at most 669Mbit/s"),
+            std::string::npos);
   // The largest delay of a uniform window; a class's own pipeline is named.
   EXPECT_NE(with({"network.latency={uniform: [0s, 1ms]}"})
                 .at(0)
