@@ -117,6 +117,11 @@ struct Connection {
   // blocks asked of it).
   uint16_t stale_forgotten = 0;
   uint16_t stale_forgotten_old = 0;
+  // PeerConfig::request_queue_time: the requests to keep in flight at the
+  // rate last observed; 0 while off or before the first block. 16 bits fit
+  // the padding here (a wider field made every Connection 8 bytes larger);
+  // deeper than 65535 requests is never asked.
+  uint16_t adaptive_pipeline = 0;
   // When the last of am_interested and peer_interested went down
   // (connected_at until one goes up). Only the idle_timeout check in
   // housekeeping reads it, and only once both flags are down.

@@ -1032,6 +1032,14 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
   }
   c.download.Add(now, b.length);
   c.downloaded += b.length;
+  if (config_.request_queue_time > Duration::Zero()) {
+    const double blocks = c.download.Get(now).bytes_per_second() *
+                          config_.request_queue_time.seconds() /
+                          config_.block_size;
+    const double most = std::min<double>(config_.max_queued_requests, UINT16_MAX);
+    c.adaptive_pipeline = static_cast<uint16_t>(
+        std::clamp(blocks, std::min<double>(config_.request_pipeline, most), most));
+  }
   if (config_.choker == ChokerKind::kStrictTitForTat) PumpUploads(c);
   if (picker_.OnBlockReceived(b) == PiecePicker::Receipt::kDuplicate) {
     stats_.wasted += b.length;

@@ -192,11 +192,14 @@ class Peer {
   // `reason`: why we close it, nullopt when the remote or the driver did.
   void RemoveConnection(ConnectionId id, std::optional<DisconnectReason> reason);
   void UpdateInterest(Time now, Connection& c);
-  // Requests to keep in flight on `c`: the configured pipeline, or one
-  // while the neighbour snubs us (as libtorrent does), so that blocks it
-  // sits on are few and the rest go to neighbours that answer.
+  // Requests to keep in flight on `c`: the configured pipeline, deeper
+  // at a high rate with request_queue_time (Connection::adaptive_pipeline),
+  // or one while the neighbour snubs us (as libtorrent does), so that
+  // blocks it sits on are few and the rest go to neighbours that answer.
   size_t PipelineOf(const Connection& c) const {
-    return c.snubbed ? 1 : config_.request_pipeline;
+    return c.snubbed ? 1
+                     : std::max<size_t>(config_.request_pipeline,
+                                        c.adaptive_pipeline);
   }
   void RequestMore(Time now, Connection& c);
   void RequestMoreEverywhere(Time now);

@@ -87,6 +87,8 @@ std::optional<std::string> PeerConfig::Validate() const {
   if (request_pipeline < 1) return "request_pipeline must be at least 1";
   if (max_queued_requests < request_pipeline)
     return "max_queued_requests must be at least request_pipeline";
+  if (request_queue_time < Duration::Zero())
+    return "request_queue_time must not be negative (0s turns it off)";
   if (uploads_in_flight < 1) return "uploads_in_flight must be at least 1";
   if (request_timeout <= Duration::Zero()) return "request_timeout must be positive";
   if (keepalive_interval <= Duration::Zero()) return "keepalive_interval must be positive";

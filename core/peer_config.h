@@ -100,6 +100,19 @@ struct PeerConfig {
   // connection as in the original client.
   uint32_t block_size = 16 * 1024;
   uint32_t request_pipeline = 5;
+  // Adaptive request pipeline, off (Duration::Zero()) by default. The fixed
+  // pipeline caps a connection at request_pipeline x block_size per round
+  // trip (plus one block's time), whatever the capacities: 5 x 16 KiB over
+  // 50 ms is 13 Mbit/s. When this is positive, a connection keeps as many
+  // requests in flight as its observed download rate (Connection::download,
+  // the choker's 20-second meter) delivers in this long, within
+  // [request_pipeline, max_queued_requests] (and at most 65535), as
+  // libtorrent sizes its queue (request_queue_time, 3 s there).
+  // Recomputed at each block received, so
+  // it grows as the rate does; it never asks a neighbour for more than our
+  // own max_queued_requests, which a neighbour with the same limit takes.
+  // Off, the model and every result stay those of the fixed pipeline.
+  Duration request_queue_time = Duration::Zero();
   // Largest block length we serve (BEP 3 clients drop above 128 KiB).
   uint32_t max_request_length = 128 * 1024;
   // More queued requests than this from one peer is abuse.

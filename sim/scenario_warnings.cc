@@ -1,9 +1,14 @@
 #include "sim/scenario_warnings.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <numeric>
+#include <optional>
 
 #include "core/units.h"
 #include "sim/bounds.h"
+#include "sim/latency.h"
 
 namespace swarm::sim {
 
@@ -45,10 +50,168 @@ std::vector<std::string> CoarseClockWarnings(const Scenario& s) {
   return out;
 }
 
+namespace {
+
+// A computed rate, to three significant digits in the largest bit unit in
+// which it is at least 1 ("12.9Mbit/s"): for messages, not to be read back.
+std::string ApproxRate(double bytes_per_second) {
+  const double bits = bytes_per_second * 8;
+  const char* unit = "bit/s";
+  double v = bits;
+  if (bits >= 1e9) {
+    v = bits / 1e9;
+    unit = "Gbit/s";
+  } else if (bits >= 1e6) {
+    v = bits / 1e6;
+    unit = "Mbit/s";
+  } else if (bits >= 1e3) {
+    v = bits / 1e3;
+    unit = "kbit/s";
+  }
+  char text[64];
+  std::snprintf(text, sizeof text, "%.3g%s", v, unit);
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::string> PipelineWarnings(const Scenario& s) {
+  std::vector<std::string> out;
+  const size_t n = s.peers.size();
+  // The largest one-way delay between a peer of class a and one of class
+  // b. A matrix or a topology is a class table: a model with one peer per
+  // class reads it.
+  const LatencySpec& l = s.network.latency;
+  std::optional<LatencyModel> table;
+  if (l.kind == LatencySpec::Kind::kMatrix ||
+      l.kind == LatencySpec::Kind::kTopology) {
+    std::vector<uint32_t> one_each(n);
+    std::iota(one_each.begin(), one_each.end(), 0u);
+    table.emplace(s, std::move(one_each));
+  }
+  auto largest_delay = [&](size_t a, size_t b) {
+    switch (l.kind) {
+      case LatencySpec::Kind::kConstant:
+        return l.constant;
+      case LatencySpec::Kind::kUniform:
+        return l.high;
+      case LatencySpec::Kind::kMatrix:
+      case LatencySpec::Kind::kTopology:
+        break;
+    }
+    return table->Between(static_cast<uint32_t>(a), static_cast<uint32_t>(b));
+  };
+  const double block = static_cast<double>(s.file.block_size);
+  // Whether a peer of class a may connect to one of class b: a peer does
+  // not connect to itself, and two that both refuse connections never meet.
+  auto meet = [&](size_t a, size_t b) {
+    if (a == b && s.peers[a].count < 2) return false;
+    return s.peers[a].connectable || s.peers[b].connectable;
+  };
+  auto downloads = [&](const PeerClassSpec& c) {
+    return c.count > 0 && !c.start_complete &&
+           c.download.bytes_per_second() > 0;
+  };
+  for (size_t u = 0; u < n; ++u) {
+    const PeerClassSpec& up = s.peers[u];
+    // A free rider uploads nothing; a class at 0bit/s delivers no block.
+    if (up.count == 0 || up.free_rider || !(up.upload.bytes_per_second() > 0))
+      continue;
+    const core::PeerConfig up_config = s.PeerConfigFor(up);
+    // It serves at most unchoke_slots neighbours at once, and no more than
+    // there are peers that download from it.
+    uint64_t others = 0;
+    for (size_t d = 0; d < n; ++d) {
+      if (downloads(s.peers[d]) && meet(u, d))
+        others += s.peers[d].count - (u == d ? 1 : 0);
+    }
+    const uint64_t served = std::min<uint64_t>(up_config.unchoke_slots, others);
+    for (size_t d = 0; d < n; ++d) {
+      const PeerClassSpec& down = s.peers[d];
+      if (!downloads(down) || !meet(u, d)) continue;
+      const core::PeerConfig down_config = s.PeerConfigFor(down);
+      const double rate =
+          std::min(up.upload.bytes_per_second() / static_cast<double>(served),
+                   down.download.bytes_per_second());
+      const core::Duration one_way = largest_delay(u, d);
+      const double round_trip_s = 2 * one_way.seconds();
+      // An adaptive pipeline (request_queue_time) at the full rate holds
+      // what that rate delivers in its time, within its bounds.
+      double pipeline = down_config.request_pipeline;
+      if (down_config.request_queue_time > core::Duration::Zero()) {
+        pipeline = std::clamp(
+            std::floor(rate * down_config.request_queue_time.seconds() / block),
+            pipeline, static_cast<double>(down_config.max_queued_requests));
+      }
+      if (!(pipeline * block < rate * round_trip_s + block)) continue;
+      const double cap = pipeline * block / (round_trip_s + block / rate);
+      // The smallest pipeline with pipeline x block >= rate x round trip +
+      // block.
+      const double need = std::ceil(rate * round_trip_s / block) + 1;
+      const std::string where = down.protocol
+                                    ? "peers." + std::to_string(d) + ".protocol"
+                                    : "protocol";
+      std::string advice = "set " + where + ".request_pipeline to at least " +
+                           std::to_string(static_cast<uint64_t>(need));
+      if (need > up_config.max_queued_requests) {
+        advice += " (and max_queued_requests of class '" + up.name +
+                  "' as high: more queued requests than it allows is abuse), "
+                  "or use larger blocks (file.block_size)";
+      }
+      std::vector<char> text(1024 + up.name.size() + down.name.size() +
+                             advice.size());
+      std::snprintf(
+          text.data(), text.size(),
+          "classes '%s' -> '%s': a connection may carry %s (upload %s over %u "
+          "at once, download %s), but %u requests of %s in flight over a "
+          "round trip of up to %s carry at most %s, %.3g %% of it "
+          "(request_pipeline x block_size / (round trip + block_size / rate)); "
+          "%s (docs/scenarios.md, \"Fast links\")",
+          up.name.c_str(), down.name.c_str(), ApproxRate(rate).c_str(),
+          core::FormatRate(up.upload).c_str(), static_cast<unsigned>(served),
+          core::FormatRate(down.download).c_str(),
+          static_cast<unsigned>(pipeline),
+          core::FormatBytes(s.file.block_size).c_str(),
+          core::FormatDuration(one_way * 2).c_str(), ApproxRate(cap).c_str(),
+          100 * cap / rate, advice.c_str());
+      out.push_back(text.data());
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> SlowPiecePicking(const Scenario& s) {
+  bool scans = false;
+  for (const PeerClassSpec& c : s.peers) {
+    if (c.count > 0 && !c.start_complete &&
+        s.PeerConfigFor(c).piece_selection != core::PieceSelection::kSequential)
+      scans = true;
+  }
+  const uint64_t pieces = s.PieceCount();
+  const uint64_t blocks_per_piece =
+      static_cast<uint64_t>(s.file.piece_size / s.file.block_size);
+  const uint64_t most = kPiecesPerBlockWherePickingDominates * blocks_per_piece;
+  if (!scans || pieces <= most) return std::nullopt;
+  return "file: " + std::to_string(pieces) + " pieces of " +
+         std::to_string(blocks_per_piece) +
+         (blocks_per_piece == 1 ? " block" : " blocks") + " (" +
+         core::FormatBytes(s.file.piece_size) +
+         "): choosing a new piece scans every piece, so each leecher's "
+         "picking costs CPU time growing with the square of the piece count, "
+         "and above " +
+         std::to_string(most) + " pieces (" +
+         std::to_string(kPiecesPerBlockWherePickingDominates) +
+         " per block of a piece) it is a quarter or more of the run's CPU, "
+         "growing with the piece count; larger pieces (file.piece_size) make "
+         "it small (docs/performance.md, \"Many pieces\")";
+}
+
 std::vector<std::string> ScenarioWarnings(const Scenario& s) {
   std::vector<std::string> out;
   if (auto w = NobodyCanComplete(s)) out.push_back(*w);
   for (std::string& w : CoarseClockWarnings(s)) out.push_back(std::move(w));
+  for (std::string& w : PipelineWarnings(s)) out.push_back(std::move(w));
+  if (auto w = SlowPiecePicking(s)) out.push_back(*w);
   if (auto w = StopsBeforeBound(s)) out.push_back(*w);
   return out;
 }

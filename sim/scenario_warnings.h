@@ -33,6 +33,42 @@ std::optional<std::string> NobodyCanComplete(const Scenario& scenario);
 // REQUIRES: scenario.Validate() passed.
 std::vector<std::string> CoarseClockWarnings(const Scenario& scenario);
 
+// One warning per pair of classes (the uploading class, then the
+// downloading one) whose connections the request pipeline holds below the
+// rate one connection may get, min(uploader's upload / unchoke_slots,
+// downloader's download). A downloader keeps request_pipeline requests of
+// one block in flight per connection, and a request waits a round trip
+// plus the block's own time on the wire before it is answered, so a
+// connection carries at most
+//   request_pipeline x block_size / (round trip + block_size / rate),
+// under that rate exactly when
+//   request_pipeline x block_size < rate x round trip + block_size.
+// The round trip is twice the largest one-way delay between the two
+// classes (network.latency). With request_queue_time on, request_pipeline
+// there is what the adaptive depth reaches at that rate (within
+// [request_pipeline, max_queued_requests]). Names the rate, the cap, and
+// the smallest request_pipeline that lifts it. Two classes that both refuse connections
+// never meet and are skipped. Empty when there is none.
+// REQUIRES: scenario.Validate() passed.
+std::vector<std::string> PipelineWarnings(const Scenario& scenario);
+
+// Choosing a new piece (PiecePicker::ChooseNewPiece) scans every piece of
+// the file, so a leecher's picking costs CPU time that grows with the
+// square of the piece count, while the rest of its work grows with the
+// blocks. Past this many pieces per block of a piece, picking took a
+// quarter of a run's CPU or more (docs/performance.md, "Many pieces": 42 %
+// at 10,000 pieces of one block, 73 % at 40,000; 27 % at 40,000 pieces of
+// 4 blocks; 15 % at 40,000 pieces of 16 blocks, where the bound is
+// 160,000).
+inline constexpr uint64_t kPiecesPerBlockWherePickingDominates = 10'000;
+
+// A warning when the file has more than
+// kPiecesPerBlockWherePickingDominates x (blocks per piece) pieces and some
+// leecher class picks with rarest_first or random (sequential stops at the
+// first piece it may take). nullopt otherwise.
+// REQUIRES: scenario.Validate() passed.
+std::optional<std::string> SlowPiecePicking(const Scenario& scenario);
+
 // Every warning above, and StopsBeforeBound's, in that order.
 // REQUIRES: scenario.Validate() passed.
 std::vector<std::string> ScenarioWarnings(const Scenario& scenario);

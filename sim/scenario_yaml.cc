@@ -562,7 +562,8 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
   MapReader m(n, f, {"piece_selection", "random_first_pieces", "endgame", "choker",
                      "seed_choke", "unchoke_slots", "rechoke_interval",
                      "optimistic_interval", "max_connections", "min_connections",
-                     "request_pipeline", "max_request_length", "max_queued_requests",
+                     "request_pipeline", "request_queue_time", "max_request_length",
+                     "max_queued_requests",
                      "uploads_in_flight", "request_timeout", "keepalive_interval",
                      "inactivity_timeout", "idle_timeout", "unused_unchoke_timeout",
                      "upload_stall_timeout",
@@ -590,6 +591,7 @@ void ReadProtocol(const YAML::Node& n, const std::string& f, core::PeerConfig& p
   // Unless given, the dialing threshold follows a lowered connection cap.
   if (!m.Has("min_connections")) p.min_connections = std::min(p.min_connections, p.max_connections);
   m.Read("request_pipeline", p.request_pipeline, U32);
+  m.Read("request_queue_time", p.request_queue_time, Dur);
   if (m.Has("max_request_length")) {
     const core::Bytes max = Size(m["max_request_length"], m.Path("max_request_length"));
     if (max > core::Bytes{UINT32_MAX})
@@ -1272,6 +1274,10 @@ void EmitProtocol(YAML::Emitter& e, const core::PeerConfig& p, const core::PeerC
   field("max_connections", &P::max_connections, same);
   field("min_connections", &P::min_connections, same);
   field("request_pipeline", &P::request_pipeline, same);
+  // Written only when on: a scenario.yaml of a run without it stays as it
+  // was before the field existed.
+  if (p.request_queue_time != core::Duration::Zero() || base)
+    field("request_queue_time", &P::request_queue_time, dur);
   field("max_request_length", &P::max_request_length, bytes);
   field("max_queued_requests", &P::max_queued_requests, same);
   field("uploads_in_flight", &P::uploads_in_flight, same);

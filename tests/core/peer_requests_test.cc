@@ -439,3 +439,66 @@ TEST_F(PeerRequestsTest, ADuplicateFromAnEndedEndGameIsCancelledOnArrival) {
 
 }  // namespace
 }  // namespace swarm::core
+
+namespace swarm::core {
+namespace {
+
+// The fixed pipeline caps a connection at request_pipeline blocks per round
+// trip. With request_queue_time a connection keeps as many requests in
+// flight as its download rate delivers in that time (libtorrent's queue
+// sizing), within [request_pipeline, max_queued_requests]; off (0s, the
+// default), it stays at request_pipeline.
+TEST(AdaptivePipeline, DeepensWithTheObservedRate) {
+  const TorrentInfo torrent =
+      TorrentInfo::Synthetic("big.bin", 64 * 256 * kKiB, 256 * kKiB);
+  // A seed answers each request in turn, one block a millisecond, for
+  // 200 ms; then the requests in flight are counted.
+  auto in_flight_after = [&](Duration queue_time) {
+    PeerConfig cfg;
+    cfg.piece_selection = PieceSelection::kSequential;
+    cfg.random_first_pieces = 0;
+    cfg.request_queue_time = queue_time;
+    Peer p(PeerId(100), torrent, cfg, Rng(1));
+    Time now = Time() + Duration::Seconds(1);
+    p.OnStart(now, Bitfield(torrent.piece_count(), false));
+    p.TakeActions();
+    const ConnectionId c(1);
+    p.OnConnected(now, c, Direction::kInbound, std::nullopt);
+    p.OnMessage(now, c, Handshake{torrent.info_hash(), PeerId(7)});
+    p.OnMessage(
+        now, c,
+        BitfieldMessage{Bitfield(torrent.piece_count(), true).ToWire()});
+    p.OnMessage(now, c, Unchoke{});
+    std::vector<BlockRef> asked;
+    auto collect = [&] {
+      for (const Action& a : p.TakeActions()) {
+        if (auto* s = std::get_if<SendMessage>(&a); s && s->conn == c) {
+          if (auto* r = std::get_if<Request>(&s->message))
+            asked.push_back(r->block);
+        }
+      }
+    };
+    collect();
+    size_t answered = 0;
+    for (int i = 0; i < 200; ++i) {
+      now = now + Duration::Millis(1);
+      p.OnMessage(now, c, Piece{asked.at(answered++)});
+      collect();
+    }
+    return asked.size() - answered;
+  };
+  EXPECT_EQ(in_flight_after(Duration::Zero()), 5u);
+  // 200 blocks in the meter's 20-second window: 163,840 B/s, so 3 s hold
+  // 30 blocks.
+  EXPECT_EQ(in_flight_after(Duration::Seconds(3)), 30u);
+  // Never below request_pipeline, never above max_queued_requests.
+  EXPECT_EQ(in_flight_after(Duration::Millis(100)), 5u);
+  EXPECT_EQ(in_flight_after(Duration::Seconds(1000)), 256u);
+  PeerConfig cfg;
+  cfg.request_queue_time = Duration::Micros(-1);
+  EXPECT_EQ(cfg.Validate(),
+            "request_queue_time must not be negative (0s turns it off)");
+}
+
+}  // namespace
+}  // namespace swarm::core

@@ -114,6 +114,18 @@ for cmd in check run; do
 done
 expect 0 "^sim: warning: $small: class 'leecher': at its download rate \(10Gbit/s\) a 16KiB block lasts 13.1 us, under 200 us; a block not followed at once by the next on its connection \(no request waiting\) ends on a whole microsecond, so its transfers may take up to 7.63 % longer than the rate says" \
   "$sim" check "$small" --set peers.1.download=10Gbit/s
+# ... and a request pipeline that holds a connection below its rate (5
+# blocks per 50 ms round trip: 13.1 Mbit/s of a 1 Gbit/s seed's one
+# leecher), and more pieces than picking scans cheaply.
+for cmd in check run; do
+  extra=()
+  [[ $cmd == run ]] && extra=(--quiet --out "$work/pl" --set stop.max_time=2s --set sample_interval=1s)
+  expect 0 "^sim: warning: $small: classes 'seed' -> 'leecher': a connection may carry 1Gbit/s \(upload 1Gbit/s over 1 at once, download 1Gbit/s\), but 5 requests of 16KiB in flight over a round trip of up to 50ms carry at most 13.1Mbit/s" \
+    "$sim" "$cmd" "$small" --set peers.1.count=1 --set peers.0.upload=1Gbit/s \
+    --set peers.1.download=1Gbit/s "${extra[@]}"
+done
+expect 0 "^sim: warning: $small: file: 20000 pieces of 1 block \(1KiB\): choosing a new piece scans every piece" \
+  "$sim" check "$small" --set file.size=20000KiB --set file.piece_size=1KiB --set file.block_size=1KiB
 
 # The piece-granular value is a lower bound only when no leecher downloads
 # faster than the (equal) uploads (docs/theory.md, section 2): `sim bounds`

@@ -85,5 +85,185 @@ TEST(ScenarioWarnings, BlocksUnder200usAreWarnedAbout) {
                   .empty());
 }
 
+// One seed and one leecher at 1 Gbit/s: 5 requests of 16 KiB in flight
+// carry 5 x 16 KiB per round trip plus a block's time, 13.1 Mbit/s over
+// 50 ms (a 1 GiB download measured 657 s), 308 Mbit/s over 2 ms (27.95 s).
+TEST(ScenarioWarnings, PipelineBelowTheRateTimesTheRoundTrip) {
+  EXPECT_TRUE(PipelineWarnings(Parse(kSmall)).empty());
+  const std::vector<std::string> fast = {
+      "peers.1.count=1", "peers.0.upload=1Gbit/s", "peers.1.download=1Gbit/s"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), fast.begin(), fast.end());
+    return PipelineWarnings(Parse(kSmall, more));
+  };
+  EXPECT_EQ(with({}),  // the default latency, {constant: 25ms}
+            std::vector<std::string>{
+                "classes 'seed' -> 'leecher': a connection may carry 1Gbit/s "
+                "(upload 1Gbit/s over 1 at once, download 1Gbit/s), but 5 "
+                "requests of 16KiB in flight over a round trip of up to 50ms "
+                "carry at most 13.1Mbit/s, 1.31 % of it (request_pipeline x "
+                "block_size / (round trip + block_size / rate)); set "
+                "protocol.request_pipeline to at least 383 (and "
+                "max_queued_requests of class 'seed' as high: more queued "
+                "requests than it allows is abuse), or use larger blocks "
+                "(file.block_size) (docs/scenarios.md, \"Fast links\")"});
+  EXPECT_EQ(
+      with({"network.latency={constant: 1ms}"}),
+      std::vector<std::string>{
+          "classes 'seed' -> 'leecher': a connection may carry 1Gbit/s "
+          "(upload 1Gbit/s over 1 at once, download 1Gbit/s), but 5 "
+          "requests of 16KiB in flight over a round trip of up to 2ms carry "
+          "at most 308Mbit/s, 30.8 % of it (request_pipeline x block_size / "
+          "(round trip + block_size / rate)); set protocol.request_pipeline "
+          "to at least 17 (docs/scenarios.md, \"Fast links\")"});
+  // That many lifts the cap, one fewer does not; nor does a latency of 0.
+  EXPECT_TRUE(
+      with({"network.latency={constant: 1ms}", "protocol.request_pipeline=17"})
+          .empty());
+  EXPECT_EQ(
+      with({"network.latency={constant: 1ms}", "protocol.request_pipeline=16"})
+          .size(),
+      1u);
+  EXPECT_TRUE(with({"network.latency={constant: 0s}"}).empty());
+  // An adaptive pipeline holds what the rate delivers in request_queue_time
+  // (at most max_queued_requests): 3 s at 1 Gbit/s is 22,888 blocks, so
+  // 256 over 50 ms, 669 Mbit/s.
+  EXPECT_TRUE(with({"network.latency={constant: 1ms}",
+                    "protocol.request_queue_time=3s"})
+                  .empty());
+  EXPECT_NE(with({"protocol.request_queue_time=3s"})
+                .at(0)
+                .find("but 256 requests of 16KiB in flight over a round trip "
+                      "of up to 50ms carry "
+                      "at most 669Mbit/s"),
+            std::string::npos);
+  // The largest delay of a uniform window; a class's own pipeline is named.
+  EXPECT_NE(with({"network.latency={uniform: [0s, 1ms]}"})
+                .at(0)
+                .find("round trip of up to 2ms"),
+            std::string::npos);
+  EXPECT_NE(with({"network.latency={constant: 1ms}",
+                  "peers.1.protocol={request_pipeline: 8}"})
+                .at(0)
+                .find("8 requests of 16KiB in flight over a round trip of up "
+                      "to 2ms carry at most 492Mbit/s, 49.2 % of it "
+                      "(request_pipeline x block_size / (round trip + "
+                      "block_size / rate)); set "
+                      "peers.1.protocol.request_pipeline to at least 17"),
+            std::string::npos);
+  // With four leechers the seed serves each at a quarter of its upload:
+  // 250 Mbit/s over 2 ms fits in 5 blocks.
+  EXPECT_TRUE(PipelineWarnings(
+                  Parse(kSmall, {"peers.1.count=4", "peers.0.upload=1Gbit/s",
+                                 "peers.1.download=1Gbit/s",
+                                 "network.latency={constant: 1ms}"}))
+                  .empty());
+  // The flash crowd a reviewer measured (100 leechers, 100 Mbit/s seed,
+  // 20 Mbit/s up and 100 Mbit/s down, 20-50 ms): the seed's connections
+  // only; the leechers' 5 Mbit/s shares fit.
+  const std::vector<std::string> crowd = PipelineWarnings(
+      Parse(kSmall, {"peers.1.count=100", "peers.0.upload=100Mbit/s",
+                     "peers.1.upload=20Mbit/s", "peers.1.download=100Mbit/s",
+                     "network.latency={uniform: [20ms, 50ms]}"}));
+  ASSERT_EQ(crowd.size(), 1u);
+  EXPECT_EQ(
+      crowd[0].rfind(
+          "classes 'seed' -> 'leecher': a connection may carry 25Mbit/s "
+          "(upload 100Mbit/s over 4 at once, download 100Mbit/s), but 5 "
+          "requests of 16KiB in flight over a round trip of up to 100ms carry "
+          "at most 6.23Mbit/s, 24.9 % of it",
+          0),
+      0u)
+      << crowd[0];
+  EXPECT_NE(crowd[0].find("to at least 21 ("), std::string::npos) << crowd[0];
+  // A matrix: the delay between the two classes, not the largest of all.
+  const std::string three =
+      std::string(kSmall) +
+      "\n  - {class: far, count: 1, upload: 1Mbit/s, download: 1Mbit/s}"
+      "\nnetwork: {latency: {matrix: {seed: {seed: 0s, leecher: 2ms, "
+      "far: 1s}, leecher: {leecher: 0s, far: 1s}, far: {far: 0s}}}}";
+  const std::vector<std::string> m = PipelineWarnings(
+      Parse(three, {"peers.0.upload=1Gbit/s", "peers.1.download=1Gbit/s"}));
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(
+      m[0].rfind(
+          "classes 'seed' -> 'leecher': a connection may carry 250Mbit/s", 0),
+      0u)
+      << m[0];
+  EXPECT_NE(m[0].find("round trip of up to 4ms"), std::string::npos) << m[0];
+  EXPECT_EQ(
+      m[1].rfind("classes 'seed' -> 'far': a connection may carry 1Mbit/s", 0),
+      0u)
+      << m[1];
+  EXPECT_NE(m[1].find("round trip of up to 2s"), std::string::npos) << m[1];
+  // A free rider uploads nothing; two unconnectable classes never meet.
+  EXPECT_TRUE(
+      PipelineWarnings(
+          Parse(three, {"peers.0.upload=1Gbit/s", "peers.1.download=1Gbit/s",
+                        "peers.0.free_rider=true", "peers.2.count=0"}))
+          .empty());
+  const std::vector<std::string> nat = PipelineWarnings(
+      Parse(three, {"peers.0.upload=1Gbit/s", "peers.1.download=1Gbit/s",
+                    "peers.0.connectable=false", "peers.1.connectable=false"}));
+  ASSERT_EQ(nat.size(), 2u);
+  EXPECT_EQ(
+      nat[0].rfind(
+          "classes 'seed' -> 'far': a connection may carry 1Mbit/s (upload "
+          "1Gbit/s over 1 at once",
+          0),
+      0u)
+      << nat[0];
+  EXPECT_EQ(
+      nat[1].rfind("classes 'leecher' -> 'far': a connection may carry 1Mbit/s",
+                   0),
+      0u)
+      << nat[1];
+}
+
+// Choosing a new piece scans every piece: past 10,000 pieces per block of
+// a piece, picking is a quarter or more of a run's CPU.
+TEST(ScenarioWarnings, ManyPiecesMakePickingSlow) {
+  EXPECT_FALSE(SlowPiecePicking(Parse(kSmall)));
+  const std::vector<std::string> tiny = {"file.piece_size=1KiB",
+                                         "file.block_size=1KiB"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), tiny.begin(), tiny.end());
+    return SlowPiecePicking(Parse(kSmall, more));
+  };
+  EXPECT_FALSE(with({"file.size=10000KiB"}));
+  EXPECT_EQ(
+      with({"file.size=10001KiB"}).value_or(""),
+      "file: 10001 pieces of 1 block (1KiB): choosing a new piece scans "
+      "every piece, so each leecher's picking costs CPU time growing with "
+      "the square of the piece count, and above 10000 pieces (10000 per "
+      "block of a piece) it is a quarter or more of the run's CPU, growing "
+      "with the piece count; larger pieces (file.piece_size) make it small "
+      "(docs/performance.md, \"Many pieces\")");
+  // Last of all warnings (5 blocks of 1 KiB per 50 ms round trip also
+  // hold the seed's connections below their 2.5 Mbit/s).
+  const std::vector<std::string> all = ScenarioWarnings(Parse(
+      kSmall,
+      {"file.piece_size=1KiB", "file.block_size=1KiB", "file.size=10001KiB"}));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].rfind("classes 'seed' -> 'leecher'", 0), 0u) << all[0];
+  EXPECT_EQ(all[1], *with({"file.size=10001KiB"}));
+  // Pieces of 16 blocks: 160,000 pieces.
+  auto sixteen = [&](const std::string& size) {
+    return SlowPiecePicking(
+        Parse(kSmall, {"file.piece_size=16KiB", "file.block_size=1KiB", size}));
+  };
+  EXPECT_FALSE(sixteen("file.size=2500MiB"));
+  EXPECT_EQ(sixteen("file.size=2600MiB")
+                .value_or("")
+                .rfind("file: 166400 pieces of 16 blocks (16KiB): ", 0),
+            0u);
+  // Sequential picking stops at the first piece it may take; one class
+  // that scans is enough.
+  EXPECT_FALSE(
+      with({"file.size=20000KiB", "protocol.piece_selection=sequential"}));
+  EXPECT_TRUE(with({"file.size=20000KiB", "protocol.piece_selection=sequential",
+                    "peers.1.protocol={piece_selection: random}"}));
+}
+
 }  // namespace
 }  // namespace swarm::sim

@@ -104,6 +104,28 @@ TEST(ScenarioYaml, ClassProtocolOverridesTheScenarioProtocol) {
   EXPECT_EQ(EmitScenario(MustParse(EmitScenario(s))), EmitScenario(s));
 }
 
+// protocol.request_queue_time (the adaptive pipeline) is written back only
+// when on, so the scenario.yaml of a run without it reads as before the
+// field existed; a class may turn it on alone.
+TEST(ScenarioYaml, RequestQueueTimeIsWrittenOnlyWhenOn) {
+  EXPECT_EQ(EmitScenario(MustParse(kGood)).find("request_queue_time"),
+            std::string::npos);
+  const Scenario on = MustParse(kGood, {"protocol.request_queue_time=3s"});
+  EXPECT_EQ(on.protocol.request_queue_time, core::Duration::Seconds(3));
+  const std::string text = EmitScenario(on);
+  EXPECT_NE(text.find("request_queue_time: 3s"), std::string::npos) << text;
+  EXPECT_EQ(EmitScenario(MustParse(text)), text);
+  const Scenario one =
+      MustParse(kGood, {"peers.1.protocol={request_queue_time: 2s}"});
+  const std::string one_text = EmitScenario(one);
+  EXPECT_NE(one_text.find("request_queue_time: 2s"), std::string::npos)
+      << one_text;
+  EXPECT_EQ(EmitScenario(MustParse(one_text)), one_text);
+  EXPECT_EQ(
+      ErrorOf(kGood, {"protocol.request_queue_time=-1s"}).find("(no error)"),
+      std::string::npos);
+}
+
 // `measure` is written back only when given, so the scenario.yaml of a
 // file without it reads as before the section existed; it can be set and
 // varied like any field.
@@ -207,7 +229,7 @@ TEST(ScenarioYaml, UnknownFieldNamesFileLineAndField) {
             "t.yaml:7: field 'protocol.unchoke_count': unknown field (known here: "
             "piece_selection, random_first_pieces, endgame, choker, seed_choke, "
             "unchoke_slots, rechoke_interval, optimistic_interval, max_connections, "
-            "min_connections, request_pipeline, max_request_length, "
+            "min_connections, request_pipeline, request_queue_time, max_request_length, "
             "max_queued_requests, uploads_in_flight, request_timeout, "
             "keepalive_interval, inactivity_timeout, idle_timeout, unused_unchoke_timeout, "
             "upload_stall_timeout, housekeeping_interval, "
