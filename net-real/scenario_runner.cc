@@ -207,6 +207,7 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
   r.stats.end_time = core::Time::Zero() + core::Duration::SecondsF(real->wall_time_s);
   if (real->lost_pieces > 0) {
     r.stats.stop = sim::StopReason::kPiecesLost;
+    r.stats.lost_pieces = real->lost_pieces;
   } else if (real->timed_out) {
     r.stats.stop = budget_first ? sim::StopReason::kMaxWall : sim::StopReason::kMaxTime;
   } else {
