@@ -252,14 +252,18 @@ class Simulation::Impl {
   double UploadCapacityIntegral() const;
   void Reallocate();
   bool Finished() const;
-  // Lost pieces (stop.all_complete only): whether piece `i` can no longer
-  // reach any peer that lacks it, and the checks that note when one is.
-  bool Lost(uint32_t i) const;
-  void CheckLost(uint32_t i) {
-    if (track_lost_ && !pieces_lost_ && Lost(i)) pieces_lost_ = true;
+  // Lost pieces (stop.all_complete only). Whether piece `i` has no source
+  // left: none holds it, none that starts complete is still to join, and
+  // nothing under way could still make a copy.
+  bool Unsourced(uint32_t i) const {
+    return sources_to_join_ == 0 && source_copies_[i] == 0 && in_transit_[i] == 0;
   }
-  void CheckAllLost();
-  uint32_t CountLost() const;
+  // Notes that piece `i` may just have lost its last source.
+  void CheckLost(uint32_t i) {
+    if (track_lost_ && Unsourced(i)) check_lost_ = true;
+  }
+  // Whether no leecher can complete any more; sets lost_pieces_.
+  bool Hopeless();
   double ProgressFraction() const;
   double PayloadFraction() const;
   uint32_t StoreMessage(core::Message m);
@@ -309,14 +313,14 @@ class Simulation::Impl {
   // copy: neither a free rider (uploads nothing) nor a polluter (its
   // blocks never verify).
   bool track_lost_ = false;
-  bool pieces_lost_ = false;             // Lost() held for some piece
+  bool check_lost_ = false;              // Hopeless() to be asked before the next event
+  uint32_t lost_pieces_ = 0;             // Hopeless()'s count of unsourced pieces
   std::vector<uint32_t> source_copies_;  // verified copies among present sources
   // Blocks of each piece that have left their sender and not yet arrived
   // (kPieceArrive pending; they arrive even if the sender has gone), and
   // its checks pending (kVerify): either may still make a copy.
   std::vector<uint32_t> in_transit_;
   uint32_t sources_to_join_ = 0;  // source peers that start complete, not yet joined
-  uint32_t complete_non_sources_ = 0;  // present, complete, not a source
   Time now_;
   uint32_t leechers_total_ = 0;
   uint32_t leechers_done_ = 0;  // completed, or left/failed before completing
@@ -382,7 +386,7 @@ RunResult Simulation::Impl::Run() {
   auto wall_start = std::chrono::steady_clock::now();
   const Time stop_at = Time::Zero() + s_.stop.max_time;
   uint64_t events = 0;
-  CheckAllLost();  // no source of the file at all
+  check_lost_ = track_lost_;  // a file no source holds at all
   while (!queue_.empty()) {
     if (queue_.TopTime() > now_ && net_.dirty()) {
       Reallocate();
@@ -392,10 +396,13 @@ RunResult Simulation::Impl::Run() {
       result_.stats.stop = StopReason::kLeechersDone;
       break;
     }
-    if (pieces_lost_) {
-      result_.stats.stop = StopReason::kPiecesLost;
-      result_.stats.lost_pieces = CountLost();
-      break;
+    if (check_lost_) {
+      check_lost_ = false;
+      if (Hopeless()) {
+        result_.stats.stop = StopReason::kPiecesLost;
+        result_.stats.lost_pieces = lost_pieces_;
+        break;
+      }
     }
     if (queue_.TopTime() > stop_at) {
       result_.stats.stop = StopReason::kMaxTime;
@@ -566,34 +573,34 @@ bool Simulation::Impl::Finished() const {
   return s_.stop.all_complete && leechers_done_ == leechers_total_;
 }
 
-// Piece `i` is lost when no source holds it, no source that starts
-// complete is still to join (none rejoins: a peer that leaves is gone for
-// good, and a joining peer starts afresh), nothing that could still make a
-// copy is under way (a block travelling or a check pending), and every
-// present holder is complete (a polluter or free rider that finished): then
-// each peer that lacks it, present or to come, lacks it for good, and no
-// leecher can complete. A piece only some incomplete non-source holds is
-// not lost, though no one else can get it from that peer: that peer itself
-// might still complete.
-bool Simulation::Impl::Lost(uint32_t i) const {
-  return sources_to_join_ == 0 && source_copies_[i] == 0 && in_transit_[i] == 0 &&
-         availability_[i] == complete_non_sources_;
-}
-
-void Simulation::Impl::CheckAllLost() {
-  if (!track_lost_ || pieces_lost_) return;
+// No leecher can complete any more when some pieces are unsourced (no
+// source holds them, none is still to join -- a peer that leaves never
+// comes back, and one that joins starts afresh -- and no block of them is
+// travelling nor a check pending: blocks already sent arrive even after
+// their sender left) and no present, incomplete non-source (a free rider
+// or polluter still downloading) holds all of them. A peer lacking an
+// unsourced piece lacks it for good; every source present lacks them all,
+// so does every peer still to join, and each incomplete non-source lacks
+// one of them. Such a peer holding all of them could still complete: it
+// needs only pieces that have a source.
+bool Simulation::Impl::Hopeless() {
+  std::vector<uint32_t> unsourced;
   for (uint32_t i = 0; i < torrent_->piece_count(); ++i) {
-    if (Lost(i)) {
-      pieces_lost_ = true;
-      return;
+    if (Unsourced(i)) unsourced.push_back(i);
+  }
+  if (unsourced.empty()) return false;
+  for (size_t p = 0; p < nodes_.size(); ++p) {
+    const Node& n = nodes_[p];
+    if (!n.present || result_.peers[p].completion) continue;
+    const PeerClassSpec& c = s_.peers[n.plan.class_index];
+    if (c.start_complete || IsSource(c)) continue;
+    if (std::all_of(unsourced.begin(), unsourced.end(),
+                    [&](uint32_t i) { return n.verified.Test(i); })) {
+      return false;
     }
   }
-}
-
-uint32_t Simulation::Impl::CountLost() const {
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < torrent_->piece_count(); ++i) n += Lost(i);
-  return n;
+  lost_pieces_ = static_cast<uint32_t>(unsourced.size());
+  return true;
 }
 
 double Simulation::Impl::PayloadFraction() const {
@@ -698,7 +705,6 @@ void Simulation::Impl::Join(uint32_t p) {
       for (uint32_t& a : source_copies_) ++a;
       --sources_to_join_;
     }
-    if (track_lost_ && !IsSource(c)) ++complete_non_sources_;
   }
   AddUploadCapacity(c.upload.bytes_per_second());
   result_.peers[p].join = now_;
@@ -743,8 +749,9 @@ void Simulation::Impl::RemovePeer(uint32_t p) {
   n.endpoints.clear();
   n.endpoints.shrink_to_fit();
   const PeerClassSpec& c = s_.peers[n.plan.class_index];
-  const bool complete = c.start_complete || result_.peers[p].completion;
-  if (track_lost_ && complete && !IsSource(c)) --complete_non_sources_;
+  // An incomplete non-source leaving may have held the only copies.
+  if (track_lost_ && !IsSource(c) && !c.start_complete && !result_.peers[p].completion)
+    check_lost_ = true;
   for (uint32_t i = 0; i < torrent_->piece_count(); ++i) {
     if (!n.verified.Test(i)) continue;
     --availability_[i];
@@ -1112,11 +1119,9 @@ void Simulation::Impl::DoCompleted(uint32_t p) {
   ++completed_;
   ++leechers_done_;
   Trace(p, "completed");
-  if (track_lost_ && !IsSource(s_.peers[n.plan.class_index])) {
-    // Its copies now count as a complete peer's, which need nothing.
-    ++complete_non_sources_;
-    CheckAllLost();
-  }
+  // A non-source that completed needs nothing any more: its copies no
+  // longer keep the swarm going.
+  if (track_lost_ && !IsSource(s_.peers[n.plan.class_index])) check_lost_ = true;
   if (n.plan.seeding_time != core::Duration::Infinite())
     queue_.Push(now_ + n.plan.seeding_time, kLeave, p);
 }

@@ -436,7 +436,7 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
     case StopReason::kMaxWall: o << " (stopped by --max-wall)"; break;
     case StopReason::kPiecesLost:
       o << " (stopped at " << Fixed(r.stats.end_time.seconds(), 1) << " s: pieces lost";
-      if (r.stats.lost_pieces > 0) o << ", " << r.stats.lost_pieces << " with no holder left";
+      if (r.stats.lost_pieces > 0) o << ", " << r.stats.lost_pieces << " held by no peer that can pass them on";
       o << ")";
       break;
   }
