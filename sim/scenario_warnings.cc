@@ -72,9 +72,17 @@ std::optional<std::string> NobodyCanComplete(const Scenario& s) {
               core::FormatDuration(stay) + ")";
   }
   if (budget >= static_cast<double>(s.file.size)) return std::nullopt;
+  // Under 1 KiB exact (0B for a seed gone at once), else to a tenth.
+  char sent[32];
+  if (budget < 1024) {
+    std::snprintf(sent, sizeof sent, "%s", core::FormatBytes(static_cast<core::Bytes>(budget)).c_str());
+  } else if (budget < 1024.0 * 1024) {
+    std::snprintf(sent, sizeof sent, "%.1fKiB", budget / 1024);
+  } else {
+    std::snprintf(sent, sizeof sent, "%.1fMiB", budget / (1024.0 * 1024));
+  }
   char text[160];
-  std::snprintf(text, sizeof text, "at most %s of the %s file", 
-                core::FormatBytes(static_cast<core::Bytes>(budget)).c_str(),
+  std::snprintf(text, sizeof text, "at most %s of the %s file", sent,
                 core::FormatBytes(s.file.size).c_str());
   return "every seed that can upload good data is gone before it could upload one copy of "
          "the file: " + fields + "; at their upload rates they send " + text +
