@@ -197,7 +197,7 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
                   "stopped at %.1f s, before stop.max_time (%s): from %.1f s on, %u of the "
                   "%u pieces %s held by no peer present (every holder had left) and no "
                   "seed was due to join, so %zu leecher%s could never complete (`sim run` "
-                  "goes on to stop.max_time in such a case)",
+                  "stops so too, without the wait)",
                   real->wall_time_s, core::FormatDuration(s.stop.max_time).c_str(),
                   real->lost_since_s, real->lost_pieces, pieces,
                   real->lost_pieces == 1 ? "was" : "were", waiting, waiting == 1 ? "" : "s");
@@ -217,6 +217,7 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
   r.stats.end_time = core::Time::Zero() + core::Duration::SecondsF(real->wall_time_s);
   if (real->lost_pieces > 0) {
     r.stats.stop = sim::StopReason::kPiecesLost;
+    r.stats.lost_pieces = real->lost_pieces;
   } else if (real->timed_out) {
     r.stats.stop = budget_first ? sim::StopReason::kMaxWall : sim::StopReason::kMaxTime;
   } else {

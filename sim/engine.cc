@@ -59,6 +59,9 @@ enum EventKind : uint32_t {
 };
 
 constexpr uint32_t kNone = ~uint32_t{0};
+
+// Whether peers of class `c` can give others a good copy of a piece.
+bool IsSource(const PeerClassSpec& c) { return !c.free_rider && !c.corrupt_uploads; }
 constexpr uint64_t kTrackerStream = (uint64_t{1} << 62) - 1;
 
 // Messages without a variable-length payload travel inside the event itself
@@ -249,6 +252,18 @@ class Simulation::Impl {
   double UploadCapacityIntegral() const;
   void Reallocate();
   bool Finished() const;
+  // Lost pieces (stop.all_complete only). Whether piece `i` has no source
+  // left: none holds it, none that starts complete is still to join, and
+  // nothing under way could still make a copy.
+  bool Unsourced(uint32_t i) const {
+    return sources_to_join_ == 0 && source_copies_[i] == 0 && in_transit_[i] == 0;
+  }
+  // Notes that piece `i` may just have lost its last source.
+  void CheckLost(uint32_t i) {
+    if (track_lost_ && Unsourced(i)) check_lost_ = true;
+  }
+  // Whether no leecher can complete any more; sets lost_pieces_.
+  bool Hopeless();
   double ProgressFraction() const;
   double PayloadFraction() const;
   uint32_t StoreMessage(core::Message m);
@@ -293,6 +308,19 @@ class Simulation::Impl {
   std::vector<core::AnnounceResponse> responses_;   // slots, reused
   std::vector<uint32_t> free_announces_, free_responses_;
   std::vector<uint32_t> availability_;  // copies of each piece among present peers
+  // What says whether a piece is lost for good (Lost), kept only with
+  // stop.all_complete. A source is a peer whose uploads can make a good
+  // copy: neither a free rider (uploads nothing) nor a polluter (its
+  // blocks never verify).
+  bool track_lost_ = false;
+  bool check_lost_ = false;              // Hopeless() to be asked before the next event
+  uint32_t lost_pieces_ = 0;             // Hopeless()'s count of unsourced pieces
+  std::vector<uint32_t> source_copies_;  // verified copies among present sources
+  // Blocks of each piece that have left their sender and not yet arrived
+  // (kPieceArrive pending; they arrive even if the sender has gone), and
+  // its checks pending (kVerify): either may still make a copy.
+  std::vector<uint32_t> in_transit_;
+  uint32_t sources_to_join_ = 0;  // source peers that start complete, not yet joined
   Time now_;
   uint32_t leechers_total_ = 0;
   uint32_t leechers_done_ = 0;  // completed, or left/failed before completing
@@ -327,6 +355,7 @@ Simulation::Impl::Impl(const Scenario& s, SimOptions o)
     result_.peers[i].started_complete = c.start_complete;
     if (!c.start_complete) ++leechers_total_;
     polluters_ |= c.corrupt_uploads;
+    if (c.start_complete && IsSource(c)) ++sources_to_join_;
   }
   latency_ = LatencyModel(s, peer_class_);
   for (const PeerClassSpec& c : s.peers) class_config_.push_back(s.PeerConfigFor(c));
@@ -336,6 +365,11 @@ Simulation::Impl::Impl(const Scenario& s, SimOptions o)
     net_.SetCapacity(static_cast<uint32_t>(i), c.upload, c.download);
   }
   availability_.assign(torrent_->piece_count(), 0);
+  track_lost_ = s.stop.all_complete;
+  if (track_lost_) {
+    source_copies_.assign(torrent_->piece_count(), 0);
+    in_transit_.assign(torrent_->piece_count(), 0);
+  }
   tracker_.Publish(Time::Zero(), *torrent_);
   // Same-instant joins run seeds first, each group in a random order, not
   // in id order (JoinOrder).
@@ -352,6 +386,7 @@ RunResult Simulation::Impl::Run() {
   auto wall_start = std::chrono::steady_clock::now();
   const Time stop_at = Time::Zero() + s_.stop.max_time;
   uint64_t events = 0;
+  check_lost_ = track_lost_;  // a file no source holds at all
   while (!queue_.empty()) {
     if (queue_.TopTime() > now_ && net_.dirty()) {
       Reallocate();
@@ -360,6 +395,14 @@ RunResult Simulation::Impl::Run() {
     if (Finished()) {
       result_.stats.stop = StopReason::kLeechersDone;
       break;
+    }
+    if (check_lost_) {
+      check_lost_ = false;
+      if (Hopeless()) {
+        result_.stats.stop = StopReason::kPiecesLost;
+        result_.stats.lost_pieces = lost_pieces_;
+        break;
+      }
     }
     if (queue_.TopTime() > stop_at) {
       result_.stats.stop = StopReason::kMaxTime;
@@ -530,6 +573,36 @@ bool Simulation::Impl::Finished() const {
   return s_.stop.all_complete && leechers_done_ == leechers_total_;
 }
 
+// No leecher can complete any more when some pieces are unsourced (no
+// source holds them, none is still to join -- a peer that leaves never
+// comes back, and one that joins starts afresh -- and no block of them is
+// travelling nor a check pending: blocks already sent arrive even after
+// their sender left) and no present, incomplete non-source (a free rider
+// or polluter still downloading) holds all of them. A peer lacking an
+// unsourced piece lacks it for good; every source present lacks them all,
+// so does every peer still to join, and each incomplete non-source lacks
+// one of them. Such a peer holding all of them could still complete: it
+// needs only pieces that have a source.
+bool Simulation::Impl::Hopeless() {
+  std::vector<uint32_t> unsourced;
+  for (uint32_t i = 0; i < torrent_->piece_count(); ++i) {
+    if (Unsourced(i)) unsourced.push_back(i);
+  }
+  if (unsourced.empty()) return false;
+  for (size_t p = 0; p < nodes_.size(); ++p) {
+    const Node& n = nodes_[p];
+    if (!n.present || result_.peers[p].completion) continue;
+    const PeerClassSpec& c = s_.peers[n.plan.class_index];
+    if (c.start_complete || IsSource(c)) continue;
+    if (std::all_of(unsourced.begin(), unsourced.end(),
+                    [&](uint32_t i) { return n.verified.Test(i); })) {
+      return false;
+    }
+  }
+  lost_pieces_ = static_cast<uint32_t>(unsourced.size());
+  return true;
+}
+
 double Simulation::Impl::PayloadFraction() const {
   double want = static_cast<double>(leechers_total_) * static_cast<double>(s_.file.size);
   return want > 0 ? std::min(1.0, result_.stats.bytes_delivered / want) : 0;
@@ -578,6 +651,10 @@ void Simulation::Impl::Dispatch(const Event& e) {
     case kDeliverInline: Deliver(e.a, UnpackInline(e.c, e.b, e.d)); break;
     case kPieceArrive:
       PieceArrive(e.a, core::BlockRef{core::PieceIndex(static_cast<uint32_t>(e.b)), e.c, e.d});
+      // Counted down after the handler: the block may have completed the
+      // piece, whose check (kVerify) is now pending.
+      if (track_lost_ && --in_transit_[static_cast<uint32_t>(e.b)] == 0)
+        CheckLost(static_cast<uint32_t>(e.b));
       break;
     case kFlowDone: FlowDone(e.a, e.b); break;
     case kConnectArrive: ConnectArrive(e.a); break;
@@ -592,7 +669,11 @@ void Simulation::Impl::Dispatch(const Event& e) {
     case kDisconnectArrive: DisconnectArrive(e.a); break;
     case kAnnounceArrive: AnnounceArrive(e.a, e.b); break;
     case kAnnounceReply: AnnounceReply(e.a, e.b); break;
-    case kVerify: Verify(e.a, core::PieceIndex(static_cast<uint32_t>(e.b))); break;
+    case kVerify:
+      Verify(e.a, core::PieceIndex(static_cast<uint32_t>(e.b)));
+      if (track_lost_ && --in_transit_[static_cast<uint32_t>(e.b)] == 0)
+        CheckLost(static_cast<uint32_t>(e.b));
+      break;
     case kLeave: Leave(e.a); break;
     case kFail: Fail(e.a); break;
     case kSample:
@@ -620,6 +701,10 @@ void Simulation::Impl::Join(uint32_t p) {
   }
   if (c.start_complete) {
     for (uint32_t& a : availability_) ++a;
+    if (track_lost_ && IsSource(c)) {
+      for (uint32_t& a : source_copies_) ++a;
+      --sources_to_join_;
+    }
   }
   AddUploadCapacity(c.upload.bytes_per_second());
   result_.peers[p].join = now_;
@@ -663,8 +748,17 @@ void Simulation::Impl::RemovePeer(uint32_t p) {
   }
   n.endpoints.clear();
   n.endpoints.shrink_to_fit();
+  const PeerClassSpec& c = s_.peers[n.plan.class_index];
+  // An incomplete non-source leaving may have held the only copies.
+  if (track_lost_ && !IsSource(c) && !c.start_complete && !result_.peers[p].completion)
+    check_lost_ = true;
   for (uint32_t i = 0; i < torrent_->piece_count(); ++i) {
-    if (n.verified.Test(i)) --availability_[i];
+    if (!n.verified.Test(i)) continue;
+    --availability_[i];
+    if (track_lost_) {
+      if (IsSource(c)) --source_copies_[i];
+      CheckLost(i);
+    }
   }
   AddUploadCapacity(-s_.peers[n.plan.class_index].upload.bytes_per_second());
   n.present = false;
@@ -760,6 +854,7 @@ void Simulation::Impl::Drain(uint32_t p) {
                    [&](core::StoreBlock& m) { DoStore(p, m); },
                    [&](core::VerifyPiece& m) {
                      queue_.PushAfter(now_, core::Duration::Zero(), kVerify, p, m.piece.value());
+                     if (track_lost_) ++in_transit_[m.piece.value()];
                    },
                    [&](core::Connect& m) { DoConnect(p, m); },
                    [&](core::Disconnect& m) { DoDisconnect(p, m); },
@@ -1024,6 +1119,9 @@ void Simulation::Impl::DoCompleted(uint32_t p) {
   ++completed_;
   ++leechers_done_;
   Trace(p, "completed");
+  // A non-source that completed needs nothing any more: its copies no
+  // longer keep the swarm going.
+  if (track_lost_ && !IsSource(s_.peers[n.plan.class_index])) check_lost_ = true;
   if (n.plan.seeding_time != core::Duration::Infinite())
     queue_.Push(now_ + n.plan.seeding_time, kLeave, p);
 }
@@ -1041,6 +1139,7 @@ void Simulation::Impl::FlowDone(FlowId f, uint64_t gen) {
   result_.stats.bytes_sent += info.block.length;
   queue_.PushAfter(now_, e.latency, kPieceArrive, e.remote, info.block.piece.value(),
                    info.block.offset, info.block.length);
+  if (track_lost_) ++in_transit_[info.block.piece.value()];
   if (e.open && nodes_[sender].present) {
     // Usually the sender answers with the next block on this connection;
     // DoSendBlock then reuses the flow instead of removing and starting one.
@@ -1096,6 +1195,7 @@ void Simulation::Impl::Verify(uint32_t p, core::PieceIndex piece) {
   if (ok && !n.verified.Test(piece.value())) {
     n.verified.Set(piece.value());
     ++availability_[piece.value()];
+    if (track_lost_ && IsSource(s_.peers[n.plan.class_index])) ++source_copies_[piece.value()];
     if (!result_.peers[p].first_piece) result_.peers[p].first_piece = now_;
   }
   if (opt_.trace) {

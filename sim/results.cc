@@ -434,7 +434,11 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
     case StopReason::kMaxTime: o << " (stopped at max_time)"; break;
     case StopReason::kNothingLeft: o << " (nothing left to happen)"; break;
     case StopReason::kMaxWall: o << " (stopped by --max-wall)"; break;
-    case StopReason::kPiecesLost: o << " (stopped: pieces lost)"; break;
+    case StopReason::kPiecesLost:
+      o << " (stopped at " << Fixed(r.stats.end_time.seconds(), 1) << " s: pieces lost";
+      if (r.stats.lost_pieces > 0) o << ", " << r.stats.lost_pieces << " held by no peer that can pass them on";
+      o << ")";
+      break;
   }
   o << "\n";
   o << "  download time  mean " << sec(sum.mean) << ", median " << sec(sum.median) << ", p90 "

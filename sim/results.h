@@ -65,7 +65,8 @@ enum class StopReason : uint8_t {
   kMaxTime,       // stop.max_time reached first
   kNothingLeft,   // no event left to process (everyone gone, nothing scheduled)
   kMaxWall,       // real runs: swarm run-scenario's --max-wall reached first
-  kPiecesLost,    // real runs: a piece had no holder left and no seed was due
+  kPiecesLost,    // stop.all_complete: a piece had no holder left that could pass it
+                  // on, and no seed was due, so no leecher could complete
 };
 const char* StopReasonName(StopReason r);
 
@@ -74,6 +75,8 @@ struct RunStats {
   double wall_time_s = 0;
   core::Time end_time;
   StopReason stop = StopReason::kNothingLeft;
+  // kPiecesLost: how many pieces were lost when the run stopped.
+  uint32_t lost_pieces = 0;
   // Invariant counters (all should be zero / balanced).
   uint64_t causality_violations = 0;  // SendBlock of a piece not verified
   uint64_t cap_violations = 0;        // links over capacity (checked runs)

@@ -20,9 +20,14 @@ namespace swarm::sim {
 inline constexpr double kShortestQuietBlockUs = 200;
 
 // A warning when no class with peers that starts complete can upload good
-// data (every seed class is a free rider or a polluter): no leecher can
-// ever complete, and the run lasts stop.max_time. The Kumar-Ross bound is
-// then infinite, so StopsBeforeBound says nothing. nullopt otherwise.
+// data (every seed class is a free rider or a polluter), or when all such
+// seed classes surely leave or fail (leave.at, a fixed after_complete, a
+// failure of probability 1 after a fixed delay) before they could upload,
+// between them and at their upload rates, one copy of the file; the
+// warning names those fields. Either way no leecher can ever complete, and
+// the run stops with pieces_lost (stop.all_complete) or lasts
+// stop.max_time. In the first case the Kumar-Ross bound is infinite, so
+// StopsBeforeBound says nothing. nullopt otherwise.
 // REQUIRES: scenario.Validate() passed.
 std::optional<std::string> NobodyCanComplete(const Scenario& scenario);
 

@@ -251,20 +251,22 @@ struct MergeResult {
   std::vector<std::string> dirs;      // the sweep folders, as given, each once
   std::vector<MergedRun> runs;        // in table order
   std::string program;                // starts every command
-  // Runs of the table that stopped at stop.max_time (summary.json's
-  // "stopped") before every leecher finished: their download times count
-  // only the leechers that did, so they read shorter than the swarm's.
-  // In table order, with summary.json's peers.completed and peers.leechers.
+  // Runs of the table that stopped at stop.max_time or with pieces_lost
+  // (summary.json's "stopped") before every leecher finished: their
+  // download times count only the leechers that did, so they read shorter
+  // than the swarm's. In table order, with summary.json's peers.completed
+  // and peers.leechers.
   struct CutRun {
     std::string name;
     std::string completed, leechers;
+    bool pieces_lost = false;  // stopped with pieces_lost, not at max_time
   };
   std::vector<CutRun> cut_at_max_time;
 };
 
 // The note `sim sweep` and `sim merge` print under the table when some of
-// its runs stopped at stop.max_time before every leecher finished, or ""
-// when none did.
+// its runs stopped at stop.max_time (or with pieces_lost) before every
+// leecher finished, or "" when none did.
 std::string CutAtMaxTimeNote(const MergeResult& merged);
 
 // True when OUT/runs/NAME already holds a complete result of `run` made by

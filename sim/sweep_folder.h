@@ -49,8 +49,11 @@ using Cells = std::vector<std::pair<std::string, std::string>>;
 // before it was recorded) and peers.completed / peers.leechers as printed.
 struct RunEnd {
   std::string stopped, completed, leechers;
+  // Stopped before every leecher finished: at stop.max_time, or with
+  // pieces_lost (no leecher could complete any more).
   bool CutAtMaxTime() const {
-    return stopped == "max_time" && !completed.empty() && completed != leechers;
+    return (stopped == "max_time" || stopped == "pieces_lost") && !completed.empty() &&
+           completed != leechers;
   }
 };
 

@@ -337,7 +337,8 @@ void Merger::AddRow(const std::string& name, const Good& used) {
   }
   ++out_.rows;
   if (used.end.CutAtMaxTime())
-    out_.cut_at_max_time.push_back({name, used.end.completed, used.end.leechers});
+    out_.cut_at_max_time.push_back(
+        {name, used.end.completed, used.end.leechers, used.end.stopped == "pieces_lost"});
   const Manifest& m = manifests_[used.copy->folder];
   out_.runs.push_back({name, used_dir, (fs::path(used_dir) / "runs" / used_run->name).string(),
                        ScenarioFromHere(m), used_run->seed, used.copy->values,
@@ -388,8 +389,15 @@ std::string CutAtMaxTimeNote(const MergeResult& merged) {
     list += (i ? ", " : "") + cut[i].name + ": " + cut[i].completed + " of " + cut[i].leechers;
   }
   if (cut.size() > shown) list += ", and " + std::to_string(cut.size() - shown) + " more";
-  return std::to_string(cut.size()) + " of " + std::to_string(merged.rows) +
-         " runs stopped at stop.max_time before every leecher finished (" + list +
+  const bool lost = std::any_of(cut.begin(), cut.end(), [](const auto& c) { return c.pieces_lost; });
+  const bool timed_out =
+      std::any_of(cut.begin(), cut.end(), [](const auto& c) { return !c.pieces_lost; });
+  const std::string how = !lost      ? "at stop.max_time"
+                          : timed_out ? "at stop.max_time or with pieces_lost (no leecher could "
+                                        "complete any more)"
+                                      : "with pieces_lost (no leecher could complete any more)";
+  return std::to_string(cut.size()) + " of " + std::to_string(merged.rows) + " runs stopped " +
+         how + " before every leecher finished (" + list +
          " completed): their download times count only the leechers that finished, and "
          "they have no makespan";
 }

@@ -290,7 +290,9 @@ TEST(Invariants, ASeedsSeedingTimeCountsFromItsJoin) {
 // With no seed uploading anything the Kumar-Ross bound is infinite; JSON
 // has no infinity, so summary.json says null (it used to write `inf`).
 TEST(Invariants, AnInfiniteBoundIsNullInSummaryJson) {
-  Scenario s = Parse(kSmall, {"peers.0.free_rider=true", "stop.max_time=30s"});
+  // Without all_complete: with it the run stops at once (pieces_lost).
+  Scenario s = Parse(kSmall, {"peers.0.free_rider=true", "stop.max_time=30s",
+                              "stop.all_complete=false"});
   RunResult r = Simulation(s).Run();
   const std::string json = SummaryJson(s, r, Summarize(s, r));
   EXPECT_NE(json.find("\"kumar_ross_s\": null"), std::string::npos) << json;
@@ -599,8 +601,10 @@ TEST(Invariants, PollutersAreBannedAndEveryoneStillCompletes) {
 }
 
 TEST(Invariants, NothingCorruptIsEverVerified) {
-  // The only seed pollutes: no leecher may ever count a piece.
-  Scenario s = Parse(kSmall, {"peers.0.corrupt_uploads=true", "stop.max_time=5min"});
+  // The only seed pollutes: no leecher may ever count a piece. Without
+  // all_complete, which would stop the run at once (pieces_lost).
+  Scenario s = Parse(kSmall, {"peers.0.corrupt_uploads=true", "stop.max_time=5min",
+                              "stop.all_complete=false"});
   RunResult r = RunChecked(s);
   EXPECT_EQ(r.stats.stop, StopReason::kMaxTime);
   EXPECT_EQ(r.stats.causality_violations, 0u);
@@ -612,6 +616,90 @@ TEST(Invariants, NothingCorruptIsEverVerified) {
     failed += p.pieces_failed;
   }
   EXPECT_GT(failed, 0u);
+}
+
+// A swarm whose only source of good data is gone, or never was, stops at
+// once with pieces_lost instead of running to stop.max_time.
+TEST(Invariants, AHopelessSwarmStopsWithPiecesLost) {
+  for (const char* set : {"peers.0.leave={after_complete: 0s}", "peers.0.leave={at: 1us}",
+                          "peers.0.failure={probability: 1, after: 0s}",
+                          "peers.0.corrupt_uploads=true", "peers.0.free_rider=true"}) {
+    SCOPED_TRACE(set);
+    Scenario s = Parse(kSmall, {set});
+    RunResult r = RunChecked(s);
+    EXPECT_EQ(r.stats.stop, StopReason::kPiecesLost);
+    EXPECT_LE(r.stats.end_time.seconds(), 1e-6);
+    EXPECT_EQ(r.stats.lost_pieces, 32u);  // 2 MiB in 64 KiB pieces: none left anywhere
+    EXPECT_LT(r.stats.events, 100u);
+    const std::string json = SummaryJson(s, r, Summarize(s, r));
+    EXPECT_NE(json.find("\"stopped\": \"pieces_lost\""), std::string::npos) << json;
+    EXPECT_NE(HumanSummary(s, r, Summarize(s, r)).find("(stopped at 0.0 s: pieces lost, 32 held by no peer that can pass them on)"),
+              std::string::npos);
+    // Without all_complete the run goes on to max_time, as it always did.
+    s = Parse(kSmall, {set, "stop.all_complete=false", "stop.max_time=1min"});
+    EXPECT_EQ(Simulation(s).Run().stats.stop, StopReason::kMaxTime);
+  }
+}
+
+// The check never stops a run that could still complete: a seed due to
+// join later brings every piece back.
+TEST(Invariants, ASeedStillToJoinKeepsTheRunGoing) {
+  std::string text = kSmall;
+  text.insert(text.find("sample_interval"),
+              "  - {class: late, count: 1, upload: 4Mbit/s, download: 100Mbit/s,\n"
+              "     start: complete, arrival: {at: 5min}}\n");
+  Scenario s = Parse(text, {"peers.0.leave={at: 1us}"});
+  RunResult r = RunChecked(s);
+  EXPECT_EQ(r.stats.stop, StopReason::kLeechersDone);
+  EXPECT_GT(r.stats.end_time.seconds(), 300.0);
+  // A late seed that is a polluter brings nothing good.
+  s = Parse(text, {"peers.0.leave={at: 1us}", "peers.3.corrupt_uploads=true"});
+  r = RunChecked(s);
+  EXPECT_EQ(r.stats.stop, StopReason::kPiecesLost);
+  EXPECT_LE(r.stats.end_time.seconds(), 1e-6);
+}
+
+// Stopping with pieces_lost loses nothing: the same run without
+// all_complete, carried on to max_time, completes no leecher after the
+// stop. Seeds leaving or failing at many moments (blocks in flight as they
+// go), with churn, free riders and polluters.
+TEST(Invariants, PiecesLostNeverCutsARunThatCouldComplete) {
+  int lost = 0, done = 0;
+  for (const char* leave : {"200ms", "1s", "2s", "3s", "4500ms", "6s", "8s", "10s", "12s",
+                            "15s", "20s", "30s"}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      std::vector<std::string> sets = {std::string("peers.0.leave={at: ") + leave + "}",
+                                       "stop.max_time=20min"};
+      if (variant == 1) {
+        sets.push_back("peers.1.failure={probability: 0.3, after: {exponential: 20s}}");
+        sets.push_back("peers.2.free_rider=true");
+        sets.push_back("peers.1.leave={after_complete: 1s}");
+      }
+      const std::string text = variant == 2 ? WithPolluters() : std::string(kSmall);
+      if (variant == 2) sets.push_back("peers.3.leave={at: 30s}");
+      SCOPED_TRACE(std::string(leave) + " variant " + std::to_string(variant));
+      RunResult r = RunChecked(Parse(text, sets));
+      if (r.stats.stop != StopReason::kPiecesLost) {
+        // Never kMaxTime: each stall here is seen, including free riders
+        // each holding some pieces no source has but none holding them all.
+        EXPECT_EQ(r.stats.stop, StopReason::kLeechersDone);
+        ++done;
+        continue;
+      }
+      ++lost;
+      EXPECT_GT(r.stats.lost_pieces, 0u);
+      sets.push_back("stop.all_complete=false");
+      RunResult on = Simulation(Parse(text, sets)).Run();
+      EXPECT_EQ(on.stats.stop, StopReason::kMaxTime);
+      for (size_t i = 0; i < r.peers.size(); ++i) {
+        EXPECT_EQ(r.peers[i].completion.has_value(), on.peers[i].completion.has_value())
+            << "peer " << i << " completed after the stop at " << r.stats.end_time.seconds();
+      }
+    }
+  }
+  // Both outcomes occur, so the comparison above was made.
+  EXPECT_GT(lost, 0);
+  EXPECT_GT(done, 0);
 }
 
 std::string WithoutWallTime(const std::string& json) {

@@ -30,7 +30,7 @@ TEST(ScenarioWarnings, NobodyCanCompleteWithoutAnHonestSeed) {
   const std::string want =
       "no class that can upload good data holds the file: every class that starts complete "
       "is a free rider (uploads nothing) or a polluter (corrupt_uploads), so no leecher can "
-      "ever complete, and the run lasts stop.max_time (1h)";
+      "ever complete, and the run stops with `pieces_lost` once a piece has no holder left";
   EXPECT_EQ(NobodyCanComplete(Parse(kSmall, {"peers.0.free_rider=true"})).value_or(""), want);
   EXPECT_EQ(NobodyCanComplete(Parse(kSmall, {"peers.0.corrupt_uploads=true"})).value_or(""),
             want);
@@ -45,6 +45,43 @@ TEST(ScenarioWarnings, NobodyCanCompleteWithoutAnHonestSeed) {
       NobodyCanComplete(Parse(two_seeds, {"peers.0.free_rider=true", "peers.2.count=0"}))
           .value_or(""),
       want);
+}
+
+// Seeds that leave or fail before they could upload one copy of the file
+// between them (4 MiB at 10 Mbit/s takes 3.4 s): the field is named.
+TEST(ScenarioWarnings, NobodyCanCompleteWhenTheSeedsLeaveAtOnce) {
+  const std::string tail =
+      " of the 4MiB file, so no leecher can ever complete, and the run stops with "
+      "`pieces_lost` once a piece has no holder left";
+  const std::string head =
+      "every seed that can upload good data is gone before it could upload one copy of the "
+      "file: ";
+  EXPECT_EQ(NobodyCanComplete(Parse(kSmall, {"peers.0.leave={after_complete: 0s}"})).value_or(""),
+            head + "peers.0.leave (class 'seed': 0s); at their upload rates they send at most 0B" +
+                tail);
+  EXPECT_EQ(NobodyCanComplete(Parse(kSmall, {"peers.0.leave={at: 1us}"})).value_or(""),
+            head + "peers.0.leave (class 'seed': 1us); at their upload rates they send at most 1B" +
+                tail);
+  EXPECT_EQ(NobodyCanComplete(Parse(kSmall, {"peers.0.failure={probability: 1, after: 0s}"}))
+                .value_or(""),
+            head + "peers.0.failure (class 'seed': 0s); at their upload rates they send at most 0B" +
+                tail);
+  // 3 s at 10 Mbit/s: 3.75 MB, 3.6 MiB of 4 MiB.
+  EXPECT_EQ(NobodyCanComplete(Parse(kSmall, {"peers.0.leave={at: 3s}"})).value_or(""),
+            head + "peers.0.leave (class 'seed': 3s); at their upload rates they send at most 3.6MiB" +
+                tail);
+  // Long enough for one copy, or perhaps: no warning.
+  EXPECT_FALSE(NobodyCanComplete(Parse(kSmall, {"peers.0.leave={at: 4s}"})));
+  EXPECT_FALSE(NobodyCanComplete(Parse(kSmall, {"peers.0.failure={probability: 0.9, after: 0s}"})));
+  EXPECT_FALSE(
+      NobodyCanComplete(Parse(kSmall, {"peers.0.leave={after_complete: {exponential: 1s}}"})));
+  // Two seeds each staying 2 s send 5 MB between them: enough.
+  EXPECT_FALSE(NobodyCanComplete(Parse(kSmall, {"peers.0.leave={at: 2s}", "peers.0.count=2"})));
+  // Without all_complete the run lasts max_time.
+  EXPECT_NE(NobodyCanComplete(Parse(kSmall, {"peers.0.leave={at: 1us}", "stop.all_complete=false"}))
+                .value_or("")
+                .find("and the run lasts stop.max_time (1h)"),
+            std::string::npos);
 }
 
 // A block with no successor waiting on its connection ends on a whole

@@ -343,6 +343,22 @@ TEST(SimSweep, WritesOneFolderPerRunAndTheTable) {
 // finished, which reads shorter than the swarm's; the table gave it beside
 // complete runs without a word. `sim sweep` and `sim merge` now say under
 // the table how many runs stopped so, and which.
+// A run stopped with pieces_lost (the seed gone before any leecher could
+// complete) is cut short as one stopped at max_time is, and noted so.
+TEST(SimSweep, RunsStoppedWithPiecesLostAreNotedUnderTheTable) {
+  const std::string out = Dir("lost"), file = TinyFile();
+  std::string stdout_text, err;
+  ASSERT_EQ(Sim("sweep " + file + " --set 'peers.0.leave={at: 1us}' --vary stop.max_time=1h " +
+                    "--seeds 1 --quiet --jobs 1 --out " + out,
+                &stdout_text, &err),
+            0)
+      << err;
+  const std::string note = "  note: 1 of 1 runs stopped with pieces_lost (no leecher could "
+                           "complete any more) before every leecher finished "
+                           "(stop.max_time=1h__seed=1: 0 of 5 completed)";
+  EXPECT_NE(stdout_text.find(note), std::string::npos) << stdout_text;
+}
+
 TEST(SimSweep, RunsStoppedAtMaxTimeAreNotedUnderTheTable) {
   const std::string out = Dir("cut"), file = TinyFile();
   std::string stdout_text, err;
