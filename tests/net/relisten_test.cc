@@ -26,11 +26,17 @@ using namespace std::chrono_literals;
 
 // A plain socket listening on 127.0.0.1:`port`, or -1. Tries for 2 s: the
 // stopped server may let go of the port a moment after its Shutdown.
+// SO_REUSEADDR as gRPC's own listeners: a connection the stopped server
+// closed first lingers in TIME_WAIT on the port for a minute and would
+// refuse a plain bind (this made the tracker test fail at times, its client
+// having been connected), but it does not let two sockets listen.
 int TakePort(int port) {
   const auto until = std::chrono::steady_clock::now() + 2s;
   do {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    const int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
