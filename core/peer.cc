@@ -1036,7 +1036,13 @@ void Peer::HandlePiece(Time now, Connection& c, const Piece& m) {
     const double blocks = c.download.Get(now).bytes_per_second() *
                           config_.request_queue_time.seconds() /
                           config_.block_size;
-    const double most = std::min<double>(config_.max_queued_requests, UINT16_MAX);
+    // Half our own limit: requests we gave up at a Choke may still reach a
+    // neighbour that has unchoked us again meanwhile and be queued there
+    // beside a full new pipeline, and a neighbour with the same limit must
+    // not see more than it (too_many_requests).
+    const double most = std::min<double>(
+        std::max<double>(config_.max_queued_requests / 2, config_.request_pipeline),
+        UINT16_MAX);
     c.adaptive_pipeline = static_cast<uint16_t>(
         std::clamp(blocks, std::min<double>(config_.request_pipeline, most), most));
   }

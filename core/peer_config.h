@@ -106,11 +106,13 @@ struct PeerConfig {
   // 50 ms is 13 Mbit/s. When this is positive, a connection keeps as many
   // requests in flight as its observed download rate (Connection::download,
   // the choker's 20-second meter) delivers in this long, within
-  // [request_pipeline, max_queued_requests] (and at most 65535), as
+  // [request_pipeline, max_queued_requests / 2] (and at most 65535), as
   // libtorrent sizes its queue (request_queue_time, 3 s there).
   // Recomputed at each block received, so
-  // it grows as the rate does; it never asks a neighbour for more than our
-  // own max_queued_requests, which a neighbour with the same limit takes.
+  // it grows as the rate does. Half our own max_queued_requests, so that a
+  // neighbour with the same limit takes it even with requests we gave up at
+  // a Choke still queued there; a neighbour with a lower limit does not
+  // (sim check warns of such class pairs).
   // Off, the model and every result stay those of the fixed pipeline.
   Duration request_queue_time = Duration::Zero();
   // Largest block length we serve (BEP 3 clients drop above 128 KiB).

@@ -346,7 +346,9 @@ std::vector<core::PieceIndex> PieceStore::ReverifyVerified() {
     std::lock_guard<std::mutex> lock(mu_);
     if (partial_stamp_) partial_stamp_ = before;
   }
-  foreign_write_ = false;
+  // With a piece lost the flag stays: uploads stay held until the driver,
+  // told by the caller, stops (a block of a lost piece must not go out).
+  if (lost.empty()) foreign_write_ = false;
   return lost;
 }
 

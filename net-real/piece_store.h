@@ -131,7 +131,9 @@ class PieceStore {
   // VerifyPiece or Recheck), forgets the hashes of pieces in progress (their
   // blocks are read back when they complete), and watches the partial file
   // anew from its stamp before the re-hash. Returns the pieces that no
-  // longer verify; they count as unverified from now on.
+  // longer verify; they count as unverified from now on. If there are
+  // any, partial_written_by_others() stays true (ReadBlock keeps refusing)
+  // until the store is gone: the caller is to stop the download.
   std::vector<core::PieceIndex> ReverifyVerified();
   // The complete file's stamp when it was opened or finalized; nullopt
   // while downloading (the partial file is ours to write).
@@ -189,7 +191,7 @@ class PieceStore {
   // way), so that ReadBlock can tell our own write from another's.
   std::atomic<uint64_t> write_gen_{0};
   // Another program wrote into the partial file: set on either thread,
-  // cleared by ReverifyVerified.
+  // cleared by a ReverifyVerified that found every piece still good.
   std::atomic<bool> foreign_write_{false};
   // Pieces found good by VerifyPiece or Recheck (disk thread).
   core::Bitfield verified_;

@@ -197,7 +197,8 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
                   "stopped at %.1f s, before stop.max_time (%s): from %.1f s on, %u of the "
                   "%u pieces %s held by no peer present (every holder had left) and no "
                   "seed was due to join, so %zu leecher%s could never complete (`sim run` "
-                  "stops so too, without the wait)",
+                  "stops too, without the wait and by a wider rule: there a piece held "
+                  "only by free riders counts as lost)",
                   real->wall_time_s, core::FormatDuration(s.stop.max_time).c_str(),
                   real->lost_since_s, real->lost_pieces, pieces,
                   real->lost_pieces == 1 ? "was" : "were", waiting, waiting == 1 ? "" : "s");

@@ -18,7 +18,10 @@ namespace {
 // How such a run ends: with stop.all_complete the simulator stops once a
 // piece is lost for good (docs/scenarios.md, "Stop conditions").
 std::string HowItEnds(const Scenario& s) {
-  if (s.stop.all_complete) return "the run stops with `pieces_lost` once a piece has no holder left";
+  if (s.stop.all_complete) {
+    return "the run stops with `pieces_lost` once a piece has no holder left that can pass "
+           "it on";
+  }
   return "the run lasts stop.max_time (" + core::FormatDuration(s.stop.max_time) + ")";
 }
 
@@ -200,6 +203,28 @@ std::vector<std::string> PipelineWarnings(const Scenario& s) {
       const PeerClassSpec& down = s.peers[d];
       if (!downloads(down) || !meet(u, d)) continue;
       const core::PeerConfig down_config = s.PeerConfigFor(down);
+      // The most requests `down` may keep at `up` at once: its pipeline, or
+      // with request_queue_time up to half its own max_queued_requests.
+      // More than `up` allows is abuse to `up`, which disconnects it.
+      const uint64_t deepest =
+          down_config.request_queue_time > core::Duration::Zero()
+              ? std::max<uint64_t>(down_config.request_pipeline,
+                                   std::min<uint64_t>(down_config.max_queued_requests / 2,
+                                                      UINT16_MAX))
+              : down_config.request_pipeline;
+      if (deepest > up_config.max_queued_requests) {
+        out.push_back("classes '" + up.name + "' -> '" + down.name + "': '" + down.name +
+                      "' may keep up to " + std::to_string(deepest) +
+                      " requests in flight at a neighbour, more than the " +
+                      std::to_string(up_config.max_queued_requests) + " that '" + up.name +
+                      "' queues (its max_queued_requests), so '" + up.name +
+                      "' disconnects it (too_many_requests); give both classes the same "
+                      "max_queued_requests, or lower '" + down.name + "''s " +
+                      (down_config.request_queue_time > core::Duration::Zero()
+                           ? "max_queued_requests (the adaptive pipeline keeps up to half "
+                             "of it)"
+                           : "request_pipeline"));
+      }
       const double rate =
           std::min(up.upload.bytes_per_second() / static_cast<double>(served),
                    down.download.bytes_per_second());
@@ -211,7 +236,7 @@ std::vector<std::string> PipelineWarnings(const Scenario& s) {
       if (down_config.request_queue_time > core::Duration::Zero()) {
         pipeline = std::clamp(
             std::floor(rate * down_config.request_queue_time.seconds() / block),
-            pipeline, static_cast<double>(down_config.max_queued_requests));
+            pipeline, static_cast<double>(deepest));
       }
       if (!(pipeline * block < rate * round_trip_s + block)) continue;
       const double cap = pipeline * block / (round_trip_s + block / rate);

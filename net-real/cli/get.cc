@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -364,7 +365,9 @@ GetEnd WatchDownload(PeerDriver& driver, PeerServer& server, const std::string& 
     DriverProgress p = driver.Progress();
     auto now = std::chrono::steady_clock::now();
     WarnIfQuiet(p, rates.Sample(p, now), now, &last_data);
-    if (!p.fatal_error.empty() && completed_at) {
+    // The same snapshot may show the completion and the error: what counts
+    // is that the file was complete, not whether a loop round saw it first.
+    if (!p.fatal_error.empty() && (completed_at || (p.seed && p.file_complete))) {
       // The download had completed and was verified: seeding it is a
       // courtesy that ended early, not a failed get (exit code 0).
       ClearProgress();
@@ -424,7 +427,7 @@ int ReportEnd(GetEnd end, const DriverProgress& p, const PartialFile& partial) {
     if (!p.file_complete && !still_ours) {
       Log(LogLevel::kInfo, "stopped: nothing kept (" + lost_note);
     } else if (!p.file_complete) {
-      Log(LogLevel::kInfo, "stopped: " + std::to_string(p.pieces - p.pieces_lost) + " of " +
+      Log(LogLevel::kInfo, "stopped: " + std::to_string(p.pieces - std::min(p.pieces, p.pieces_lost)) + " of " +
                                std::to_string(p.piece_count) + " pieces verified in " +
                                partial.path +
                                "; the same command resumes once the problem is fixed");

@@ -294,7 +294,27 @@ TEST_F(PieceStoreTest, PartialFileWrittenByAnotherProgramIsReverified) {
   const std::vector<core::PieceIndex> lost = s->ReverifyVerified();
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0], core::PieceIndex(0));
-  // Watched anew from here: piece 1 is served again.
+  // A piece was lost: the driver is to stop, and until then nothing is
+  // served, not even piece 1, which still verifies (a block of piece 0
+  // must not go out in between).
+  EXPECT_TRUE(s->PartialWrittenByOthers());
+  EXPECT_TRUE(s->partial_written_by_others());
+  EXPECT_FALSE(s->ReadBlock(block).has_value());
+}
+
+// A re-check that finds every verified piece still good watches the file
+// anew: it is served again.
+TEST_F(PieceStoreTest, PartialFileTouchedButIntactIsServedAgainAfterTheRecheck) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  WritePiece(s.get(), 1);
+  ASSERT_TRUE(s->VerifyPiece(core::PieceIndex(1)));
+  core::BlockRef block{core::PieceIndex(1), 0, 1000};
+  EditInPlace(s->path());  // byte 5: piece 0, not verified
+  AgeFile(s->path());
+  EXPECT_TRUE(s->PartialWrittenByOthers());
+  EXPECT_TRUE(s->ReverifyVerified().empty());
   EXPECT_FALSE(s->PartialWrittenByOthers());
   EXPECT_TRUE(s->ReadBlock(block).has_value());
 }

@@ -30,7 +30,8 @@ TEST(ScenarioWarnings, NobodyCanCompleteWithoutAnHonestSeed) {
   const std::string want =
       "no class that can upload good data holds the file: every class that starts complete "
       "is a free rider (uploads nothing) or a polluter (corrupt_uploads), so no leecher can "
-      "ever complete, and the run stops with `pieces_lost` once a piece has no holder left";
+      "ever complete, and the run stops with `pieces_lost` once a piece has no holder left "
+      "that can pass it on";
   EXPECT_EQ(NobodyCanComplete(Parse(kSmall, {"peers.0.free_rider=true"})).value_or(""), want);
   EXPECT_EQ(NobodyCanComplete(Parse(kSmall, {"peers.0.corrupt_uploads=true"})).value_or(""),
             want);
@@ -52,7 +53,7 @@ TEST(ScenarioWarnings, NobodyCanCompleteWithoutAnHonestSeed) {
 TEST(ScenarioWarnings, NobodyCanCompleteWhenTheSeedsLeaveAtOnce) {
   const std::string tail =
       " of the 4MiB file, so no leecher can ever complete, and the run stops with "
-      "`pieces_lost` once a piece has no holder left";
+      "`pieces_lost` once a piece has no holder left that can pass it on";
   const std::string head =
       "every seed that can upload good data is gone before it could upload one copy of the "
       "file: ";
@@ -163,16 +164,16 @@ TEST(ScenarioWarnings, PipelineBelowTheRateTimesTheRoundTrip) {
       1u);
   EXPECT_TRUE(with({"network.latency={constant: 0s}"}).empty());
   // An adaptive pipeline holds what the rate delivers in request_queue_time
-  // (at most max_queued_requests): 3 s at 1 Gbit/s is 22,888 blocks, so
-  // 256 over 50 ms, 669 Mbit/s.
+  // (at most half of max_queued_requests): 3 s at 1 Gbit/s is 22,888
+  // blocks, so 128 over 50 ms, 335 Mbit/s.
   EXPECT_TRUE(with({"network.latency={constant: 1ms}",
                     "protocol.request_queue_time=3s"})
                   .empty());
   EXPECT_NE(with({"protocol.request_queue_time=3s"})
                 .at(0)
-                .find("but 256 requests of 16KiB in flight over a round trip "
+                .find("but 128 requests of 16KiB in flight over a round trip "
                       "of up to 50ms carry "
-                      "at most 669Mbit/s"),
+                      "at most 335Mbit/s"),
             std::string::npos);
   // The largest delay of a uniform window; a class's own pipeline is named.
   EXPECT_NE(with({"network.latency={uniform: [0s, 1ms]}"})
@@ -255,6 +256,41 @@ TEST(ScenarioWarnings, PipelineBelowTheRateTimesTheRoundTrip) {
                    0),
       0u)
       << nat[1];
+}
+
+// A downloader that may keep more requests at a neighbour than the
+// neighbour queues is disconnected for too_many_requests: its fixed
+// pipeline, or half its own max_queued_requests with request_queue_time,
+// against the uploader's max_queued_requests.
+TEST(ScenarioWarnings, ADownloaderAskingMoreThanItsUploaderQueues) {
+  auto mismatch = [](std::vector<std::string> sets) {
+    std::vector<std::string> found;
+    for (const std::string& w : PipelineWarnings(Parse(kSmall, sets)))
+      if (w.find("too_many_requests") != std::string::npos) found.push_back(w);
+    return found;
+  };
+  EXPECT_TRUE(mismatch({}).empty());
+  EXPECT_TRUE(mismatch({"protocol.request_queue_time=3s"}).empty());
+  // The leecher's adaptive pipeline reaches 500 against the seed's 256.
+  const std::vector<std::string> deep = mismatch(
+      {"peers.1.protocol={request_queue_time: 3s, max_queued_requests: 1000}"});
+  ASSERT_EQ(deep.size(), 1u);
+  EXPECT_EQ(deep[0].rfind("classes 'seed' -> 'leecher': 'leecher' may keep up to 500 requests "
+                          "in flight at a neighbour, more than the 256 that 'seed' queues",
+                          0),
+            0u)
+      << deep[0];
+  // At 512, half is the seed's 256: taken.
+  EXPECT_TRUE(
+      mismatch({"peers.1.protocol={request_queue_time: 3s, max_queued_requests: 512}"})
+          .empty());
+  // A fixed pipeline deeper than the seed queues.
+  const std::vector<std::string> fixed =
+      mismatch({"peers.0.protocol={max_queued_requests: 8}",
+                "peers.1.protocol={request_pipeline: 10}"});
+  ASSERT_EQ(fixed.size(), 1u);
+  EXPECT_NE(fixed[0].find("lower 'leecher''s request_pipeline"), std::string::npos)
+      << fixed[0];
 }
 
 // Choosing a new piece scans every piece: past 10,000 pieces per block of
