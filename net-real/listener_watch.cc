@@ -71,9 +71,11 @@ void ListenRetry::Succeeded() {
 
 Relisten RelistenIfDeaf(bool up, uint64_t seen, ListenRetry* retry,
                         const std::function<void()>& stop,
-                        const std::function<bool(std::string*)>& listen,
+                        const std::function<bool(const std::string&, std::string*)>& listen,
+                        const std::string& host, int* port,
                         const std::function<void()>& between, std::string* error) {
   const auto now = ListenRetry::Clock::now();
+  const int same_port = *port;
   if (up) {
     if (ListenerFailures() == seen) return Relisten::kListening;
     stop();
@@ -85,12 +87,13 @@ Relisten RelistenIfDeaf(bool up, uint64_t seen, ListenRetry* retry,
     return Relisten::kFailed;
   }
   t_retrying = retry->down();
-  const bool listening = listen(error);
+  const bool listening = listen(host + ":" + std::to_string(same_port), error);
   t_retrying = false;
   if (listening) {
     retry->Succeeded();
     return Relisten::kRestarted;
   }
+  *port = same_port;
   retry->Failed(now, *error);
   return Relisten::kFailed;
 }

@@ -82,12 +82,15 @@ class ListenRetry {
 
 // The steps of PeerServer's and TrackerServer's RelistenIfDeaf, around
 // their own `stop` (shuts the gRPC server down and drops it) and `listen`
-// (starts it on the same port; false with *error). `up`: a server is
-// running. `seen`: ListenerFailures() when it last started. `between`, if
-// set, runs after `stop` and before `listen` (tests: take the port).
+// (starts it on an address; false with *error). `up`: a server is
+// running. `seen`: ListenerFailures() when it last started. It listens
+// again on `host`:*port, and puts *port back when that fails (a failed
+// start sets it to 0; the port a peer announces stays true). `between`,
+// if set, runs after `stop` and before `listen` (tests: take the port).
 Relisten RelistenIfDeaf(bool up, uint64_t seen, ListenRetry* retry,
                         const std::function<void()>& stop,
-                        const std::function<bool(std::string*)>& listen,
+                        const std::function<bool(const std::string&, std::string*)>& listen,
+                        const std::string& host, int* port,
                         const std::function<void()>& between, std::string* error);
 
 }  // namespace swarm::net

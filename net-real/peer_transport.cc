@@ -646,19 +646,14 @@ bool PeerServer::Listen(const std::string& listen, std::string* error) {
 }
 
 Relisten PeerServer::RelistenIfDeaf(std::string* error) {
-  const int port = port_;  // Listen sets port_ to 0 when it fails
   return net::RelistenIfDeaf(
       server_ != nullptr, listener_failures_seen_, &retry_,
       [this] {
         server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
         server_.reset();
       },
-      [this, port](std::string* e) {
-        if (Listen(host_ + ":" + std::to_string(port), e)) return true;
-        port_ = port;
-        return false;
-      },
-      before_listening_again_, error);
+      [this](const std::string& address, std::string* e) { return Listen(address, e); },
+      host_, &port_, before_listening_again_, error);
 }
 
 void PeerServer::Register(const core::InfoHash& hash, InboundSink* sink) {

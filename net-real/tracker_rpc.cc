@@ -906,7 +906,6 @@ bool TrackerServer::Listen(const std::string& listen, std::string* error) {
 }
 
 Relisten TrackerServer::RelistenIfDeaf(std::string* error) {
-  const int port = port_;  // Listen sets port_ to 0 when it fails
   return net::RelistenIfDeaf(
       server_ != nullptr, listener_failures_seen_, &retry_,
       [this] {
@@ -915,13 +914,9 @@ Relisten TrackerServer::RelistenIfDeaf(std::string* error) {
         server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
         server_.reset();
       },
-      [this, port](std::string* e) {
-        // The same service (and with it what each host published) serves on.
-        if (Listen(host_ + ":" + std::to_string(port), e)) return true;
-        port_ = port;
-        return false;
-      },
-      before_listening_again_, error);
+      // The same service (and with it what each host published) serves on.
+      [this](const std::string& address, std::string* e) { return Listen(address, e); },
+      host_, &port_, before_listening_again_, error);
 }
 
 void TrackerServer::Shutdown() {
