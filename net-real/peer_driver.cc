@@ -885,10 +885,11 @@ void PeerDriver::PumpUploads(core::Time now) {
     if (it == links_.end()) continue;
     std::string error;
     std::optional<Payload> data = store_->ReadBlock(u.block, &error);
-    if (!data && store_->partial_written_by_others()) {
-      // Another program wrote into the partial file: nothing is sent until
-      // the disk thread has re-verified what we hold (and stopped the
-      // download if a verified piece no longer matches).
+    if (!data && store_->partial_check_wanted()) {
+      // Another program may have written into the partial file: nothing is
+      // sent until the disk thread has looked and, if so, re-verified what
+      // we hold (and stopped the download if a verified piece no longer
+      // matches).
       uploads_.push_front(u);
       uploads_held_ = true;
       std::shared_ptr<EventLoop> loop = loop_;

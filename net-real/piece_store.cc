@@ -301,6 +301,7 @@ bool PieceStore::WriteBlock(const core::BlockRef& block, const Payload& data,
   off_t off = info_.PieceOffset(block.piece) + block.offset;
   ++write_gen_;  // odd: a write of ours is under way
   const int e = PwriteAll(fd_, data, off);
+  if (inside_write_for_testing_) inside_write_for_testing_();
   if (!is_final_) {
     std::optional<Stamp> after = StampOfFd(fd_);
     std::lock_guard<std::mutex> lock(mu_);
@@ -319,6 +320,7 @@ bool PieceStore::WriteBlock(const core::BlockRef& block, const Payload& data,
 }
 
 bool PieceStore::PartialWrittenByOthers() {
+  check_wanted_ = false;  // this is the look ReadBlock asked for
   std::optional<Stamp> now = StampOfFd(fd_);
   std::lock_guard<std::mutex> lock(mu_);
   if (partial_stamp_ && now != partial_stamp_) foreign_write_ = true;
@@ -328,6 +330,10 @@ bool PieceStore::PartialWrittenByOthers() {
 bool PieceStore::partial_written_by_others() const {
   std::lock_guard<std::mutex> lock(mu_);
   return partial_stamp_.has_value() && foreign_write_.load();
+}
+
+bool PieceStore::partial_check_wanted() const {
+  return check_wanted_.load() || partial_written_by_others();
 }
 
 std::vector<core::PieceIndex> PieceStore::ReverifyVerified() {
@@ -399,7 +405,16 @@ std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block, std::s
     }
     if (partial && (foreign_write_.load() || now != partial)) {
       const bool ours_overlapped = (gen & 1) != 0 || write_gen_.load() != gen;
-      if (!foreign_write_.load() && ours_overlapped && attempt < kTries) continue;
+      if (!foreign_write_.load() && ours_overlapped) {
+        if (attempt < kTries) continue;
+        // Our disk thread is still inside a write: under load it may sit
+        // there, descheduled, for a whole time slice, longer than any
+        // number of quick tries. That is no sign of another program; the
+        // disk thread, which cannot race its own writes, is to look.
+        check_wanted_ = true;
+        if (error) *error = path() + ": our own write overlapped the check; asking the disk thread";
+        return std::nullopt;
+      }
       foreign_write_ = true;
       if (error) *error = path() + " was written to by another program";
       return std::nullopt;

@@ -115,10 +115,24 @@ class PieceStore {
   // While downloading, nullopt too if another program wrote into the
   // partial file since the store last looked (partial_written_by_others()
   // then says so, until ReverifyVerified()); a change that overlaps one of
-  // our own writes is read again (a few times) before it counts.
+  // our own writes is read again (a few times), and if ours still overlaps
+  // it is left to the disk thread to judge (partial_check_wanted()).
   std::optional<Payload> ReadBlock(const core::BlockRef& block, std::string* error = nullptr);
   bool changed_on_disk() const { return changed_on_disk_; }
   bool partial_written_by_others() const;
+  // Driver's thread, after ReadBlock refused: true if the refusal is the
+  // partial file's (partial_written_by_others), or ReadBlock could not tell
+  // our own write from another's because one of ours kept overlapping its
+  // check. Either way uploads wait for the disk thread's
+  // PartialWrittenByOthers (which clears the second reason) and, if that
+  // says so, ReverifyVerified.
+  bool partial_check_wanted() const;
+  // Tests only: called inside WriteBlock's window, after the bytes are
+  // written and before the store notes the stamp they left (where a disk
+  // thread descheduled under load leaves a reader to find the stamp moved).
+  void set_inside_write_for_testing(std::function<void()> f) {
+    inside_write_for_testing_ = std::move(f);
+  }
 
   // Disk thread, while downloading: true if something other than this
   // store wrote into (or resized, or touched) the partial file since the
@@ -193,6 +207,10 @@ class PieceStore {
   // Another program wrote into the partial file: set on either thread,
   // cleared by a ReverifyVerified that found every piece still good.
   std::atomic<bool> foreign_write_{false};
+  // ReadBlock could not tell our write from another's (partial_check_wanted);
+  // cleared by PartialWrittenByOthers on the disk thread.
+  std::atomic<bool> check_wanted_{false};
+  std::function<void()> inside_write_for_testing_;
   // Pieces found good by VerifyPiece or Recheck (disk thread).
   core::Bitfield verified_;
   bool changed_on_disk_ = false;

@@ -9,8 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "core/rng.h"
 #include "core/sha256.h"
@@ -334,6 +337,58 @@ TEST_F(PieceStoreTest, AnotherProgramsWriteIsNotHiddenByOurNextWrite) {
   EXPECT_EQ(s->ReverifyVerified(), std::vector<core::PieceIndex>{core::PieceIndex(0)});
   // Only what still verifies counts: re-verifying again finds nothing more.
   EXPECT_TRUE(s->ReverifyVerified().empty());
+}
+
+// A read on the driver's thread while the disk thread sits inside one of
+// our own writes (bytes written, stamp not yet noted: under load a thread
+// can be descheduled there for a whole time slice) is not taken for
+// another program's write: it is refused and left to the disk thread,
+// which finds nothing, and serving goes on. (Two gets at once used to
+// warn of "another program" several times a download, each time
+// re-hashing everything verified.)
+TEST_F(PieceStoreTest, OurOwnSlowWriteIsNotTakenForAnotherPrograms) {
+  std::string error;
+  auto s = PieceStore::OpenForDownload(dir_.string(), info_, &error);
+  ASSERT_TRUE(s) << error;
+  WritePiece(s.get(), 1);
+  ASSERT_TRUE(s->VerifyPiece(core::PieceIndex(1)));
+  // Watch the file from an old mtime, so that our next write surely moves
+  // it (on kernels with coarse timestamps it might not otherwise).
+  AgeFile(s->path());
+  ASSERT_TRUE(s->PartialWrittenByOthers());
+  ASSERT_TRUE(s->ReverifyVerified().empty());
+  ASSERT_FALSE(s->PartialWrittenByOthers());
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false, go = false;
+  s->set_inside_write_for_testing([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    inside = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return go; });
+  });
+  std::thread writer([&] { WritePiece(s.get(), 2); });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return inside; });
+  }
+  const core::BlockRef block{core::PieceIndex(1), 0, 1000};
+  EXPECT_FALSE(s->ReadBlock(block, &error).has_value());
+  EXPECT_FALSE(s->partial_written_by_others()) << error;
+  EXPECT_TRUE(s->partial_check_wanted());
+  EXPECT_NE(error.find("our own write overlapped"), std::string::npos) << error;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    go = true;
+  }
+  cv.notify_all();
+  writer.join();
+  s->set_inside_write_for_testing(nullptr);
+  // The disk thread's look: nothing but our own writes.
+  EXPECT_FALSE(s->PartialWrittenByOthers());
+  EXPECT_FALSE(s->partial_check_wanted());
+  EXPECT_TRUE(s->ReadBlock(block).has_value());
 }
 
 // Ctrl-C during a resume of big pieces: `stop` is asked every
