@@ -666,8 +666,14 @@ def copies_axis(ax, top, headroom):
     high = float(tr.inverted().transform(
         np.array([[tr.transform(np.array([[top]]))[0][0] * headroom]]))[0][0])
     ax.set_ylim(0, high)
+    # Ticks stop at the first one at or above the data (within 5 %: a
+    # seed and 1000 leechers hold 1001 copies): the headroom is for the
+    # legend, and ticks up to 100000 over a swarm of 1000 peers read as
+    # if that many copies were possible.
+    last = next((v for v in COPIES_TICKS if v >= top / 1.05),
+                COPIES_TICKS[-1])
     ax.yaxis.set_major_locator(FixedLocator(
-        [v for v in COPIES_TICKS if v <= high]))
+        [v for v in COPIES_TICKS if v <= min(high, last)]))
     ax.yaxis.set_minor_locator(NullLocator())
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 

@@ -671,6 +671,9 @@ class PanelTest(helpers.TempDirTest):
             self.assertGreater(y[1] - y[0], 0.04)
             self.assertGreater(y[2] - y[1], 0.04)
             self.assertEqual(ax.get_yticks()[:4].tolist(), [0, 1, 2, 5])
+            # The legend's headroom reaches 100000 copies; the ticks stop
+            # at the data's (1000 copies here).
+            self.assertEqual(ax.get_yticks()[-1], 1000)
             plt.close(fig)
 
     def test_completed_so_far_is_drawn_over_the_seeds(self):
