@@ -36,6 +36,17 @@ inline CLI::Validator UnsignedWhole(int bits = 64) {
       "");  // nothing added to --help's type column (the option's type_name says it)
 }
 
+// Why `--set seed=N` is refused by `sim run` and `swarm run-scenario`, or
+// nullopt: the run seed has its own flag (--seed), and next to it the
+// --set would be silently unused yet listed in summary.json's overrides.
+inline std::optional<std::string> SeedSetProblem(const std::vector<std::string>& sets) {
+  for (const std::string& set : sets) {
+    if (set.substr(0, set.find('=')) == "seed")
+      return std::string("--set seed=...: give the seed with --seed");
+  }
+  return std::nullopt;
+}
+
 // Whether DIR can be created or written: the nearest existing directory at
 // or above it must be a writable directory. For checking --out before a
 // long run rather than after it.

@@ -271,6 +271,21 @@ char* PutWhole(char* p, char* end, uint64_t v, char sep) {
   return q + 1;
 }
 
+// The efficiency line's cell: the figure, or "-" and why there is none (the
+// tests in Summarize, in its order).
+std::string EfficiencyCell(const Summary& sum) {
+  if (sum.efficiency) return Fixed(*sum.efficiency, 3);
+  if (sum.leechers == 0) return "- (no leechers)";
+  if (sum.completed < sum.leechers)
+    return "- (" + std::to_string(sum.leechers - sum.completed) + " of " +
+           std::to_string(sum.leechers) +
+           " leechers did not complete: no makespan to set against the bound)";
+  if (sum.kept_arriving) return "- (leechers kept arriving: not a flash crowd)";
+  if (!std::isfinite(sum.bounds.kumar_ross_s))
+    return "- (no Kumar-Ross bound: the seeds upload nothing)";
+  return "- (makespan 0 s)";
+}
+
 }  // namespace
 
 // The hot one of the CSV files: a run may sample millions of rows (10 M
@@ -463,11 +478,7 @@ std::string HumanSummary(const Scenario& s, const RunResult& r, const Summary& s
       << "; leechers " << Fixed(f->state.leechers, 1) << ", seeds " << Fixed(f->state.seeds, 1)
       << ")\n";
   }
-  o << "  efficiency     "
-    << (sum.efficiency     ? Fixed(*sum.efficiency, 3)
-        : sum.kept_arriving ? "- (leechers kept arriving: not a flash crowd)"
-                            : "-")
-    << "\n";
+  o << "  efficiency     " << EfficiencyCell(sum) << "\n";
   uint64_t failed = 0, banned = 0;
   for (const PeerRecord& p : r.peers) {
     failed += p.pieces_failed;

@@ -19,21 +19,12 @@
 namespace swarm::sim {
 namespace {
 
-// As in sim sweep: the seed has its own flag, and a --set seed= next to
-// --seed would leave one of the two silently unused.
-bool SetsTheSeed(const std::vector<std::string>& sets) {
-  for (const std::string& set : sets) {
-    if (set.substr(0, set.find('=')) == "seed") return true;
-  }
-  return false;
-}
-
 // The scenario of `f` with its --seed, after printing its warnings, or
 // nullopt after saying why it is not run (a bad flag, a scenario problem,
 // more memory than the machine has).
 std::optional<Scenario> ScenarioToRun(const RunFlags& f) {
-  if (SetsTheSeed(f.sets)) {
-    std::cerr << "--set seed=...: give the seed with --seed\n";
+  if (auto problem = SeedSetProblem(f.sets)) {  // as sim sweep and swarm run-scenario
+    std::cerr << *problem << "\n";
     return std::nullopt;
   }
   auto s = LoadOrReport(f.file, f.sets);

@@ -263,8 +263,8 @@ std::vector<std::string> PipelineWarnings(const Scenario& s) {
           "(request_pipeline x block_size / (round trip + block_size / rate)); "
           "%s (docs/scenarios.md, \"Fast links\")",
           up.name.c_str(), down.name.c_str(), ApproxRate(rate).c_str(),
-          core::FormatRate(up.upload).c_str(), static_cast<unsigned>(served),
-          core::FormatRate(down.download).c_str(),
+          ApproxRate(up.upload.bytes_per_second()).c_str(), static_cast<unsigned>(served),
+          ApproxRate(down.download.bytes_per_second()).c_str(),
           static_cast<unsigned>(pipeline),
           core::FormatBytes(s.file.block_size).c_str(),
           core::FormatDuration(one_way * 2).c_str(), ApproxRate(cap).c_str(),

@@ -1032,9 +1032,32 @@ std::variant<Scenario, ScenarioLoadError> ParseScenario(
       return ScenarioLoadError{path + ":" + std::to_string(e.mark.line + 1) +
                                ": bad YAML: " + e.msg + SyntaxHint(text, e.mark.line, e.msg)};
     }
+    // An empty file (or one of comments only) reads as no mapping at all:
+    // say so rather than "(top level): expected a mapping of fields".
+    auto blank = [](const std::string& t) {  // only spaces, line breaks and comments
+      std::stringstream lines(t);
+      for (std::string l; std::getline(lines, l);) {
+        const size_t at = l.find_first_not_of(" \t\r");
+        if (at != std::string::npos && l[at] != '#') return false;
+      }
+      return true;
+    };
+    if (root.IsNull() && blank(text)) {
+      g_ctx = nullptr;
+      return ScenarioLoadError{path + ": the file is empty; a scenario is a mapping of fields "
+                               "such as name, file and peers (docs/scenarios.md)"};
+    }
     // The file as read, for finding out which overrides an error needs.
     const YAML::Node pristine = overrides.empty() ? YAML::Node() : YAML::Clone(root);
     for (const std::string& kv : overrides) {
+      // "=5": no field to name, so the error names the --set itself, as
+      // the other override errors do.
+      if (kv.rfind('=', 0) == 0) {
+        g_ctx = nullptr;
+        return ScenarioLoadError{path + ": --set " + kv +
+                                 ": no field before '='; an override must look like "
+                                 "field.path=value"};
+      }
       // Written as given into summary.json, which is UTF-8.
       if (auto problem = core::Utf8Problem(kv)) {
         g_ctx = nullptr;

@@ -294,6 +294,14 @@ std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<Swe
 std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
                                            const std::vector<SweepRun>& runs, bool resume);
 
+// A plain sweep (neither --resume nor --emit-jobs) into a folder whose
+// sweep.yaml names another sweep (another plan: the differences
+// EmitJobsProblem refuses without --resume) or cannot be read: why it must
+// not replace that sweep's table, or nullopt. The same sweep again is
+// fine: its runs are made again.
+std::optional<std::string> SweepOverAnotherProblem(const SweepSpec& spec,
+                                                   const std::vector<SweepRun>& runs);
+
 // Merges the sweep folders `dirs` (each with sweep.yaml and runs/) into one
 // table, rows in manifest order, folders in the order given. The folders
 // must vary the same fields, in any order; the table's columns and its

@@ -212,7 +212,9 @@ std::optional<std::string> SweepCommands::FinishedRunsProblem(
   // Emitted jobs do not replace the runs already there as a local sweep
   // does: the folder must hold this sweep, or --resume extend it.
   if (emit_jobs_) return EmitJobsProblem(spec, runs, resume_);
-  return std::nullopt;
+  // A plain sweep makes every run again and writes the table anew: fine
+  // for this sweep, but it must not silently replace another one.
+  return SweepOverAnotherProblem(spec, runs);
 }
 
 int SweepCommands::EmitJobs(const SweepSpec& spec, const std::vector<SweepRun>& runs,

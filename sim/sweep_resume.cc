@@ -85,6 +85,65 @@ std::optional<std::string> StaleRun(const SweepSpec& spec, const std::vector<Swe
   return std::nullopt;
 }
 
+namespace {
+
+// How the sweep in manifest `m` differs from the one `spec` and `runs`
+// plan ("" when it is the same sweep): the same scenario file (by where it
+// is, from the folder each command runs in), varied fields, fixed values
+// and runs. The program, --no-memory-check and where the paths start may
+// differ: they do not change a result.
+std::string SweepDifference(const SweepSpec& spec, const std::vector<SweepRun>& runs,
+                            const Manifest& m) {
+  auto file = [](const std::string& made_in, const std::string& path) {
+    fs::path p(path);
+    if (p.is_relative() && !made_in.empty()) p = fs::path(made_in) / p;
+    std::error_code e;
+    fs::path full = fs::weakly_canonical(fs::absolute(p, e), e);
+    return e ? p.lexically_normal() : full;
+  };
+  std::error_code e;
+  std::string difference;
+  std::vector<std::string> keys;
+  for (const SweepParam& p : spec.params) keys.push_back(p.key);
+  if (file(m.made_in, m.scenario) != file(fs::current_path(e).string(), spec.scenario_file))
+    difference = "scenario " + m.scenario + " there, " + spec.scenario_file + " now";
+  else if (m.params != keys)
+    difference = "other --vary fields";
+  else if (m.sets != spec.sets && !SameSetsEffect(spec, runs, m.sets))
+    difference = "other --set values";
+  else if (m.runs.size() != runs.size())
+    difference = std::to_string(m.runs.size()) + " runs there, " +
+                 std::to_string(runs.size()) + " now";
+  for (size_t i = 0; difference.empty() && i < runs.size(); ++i) {
+    if (m.runs[i].name != runs[i].name || m.runs[i].seed != runs[i].seed ||
+        m.runs[i].values != runs[i].values)
+      difference = "run " + m.runs[i].name + " there, " + runs[i].name + " now";
+  }
+  return difference;
+}
+
+// Why the folder's sweep.yaml names another sweep than this one, or
+// nullopt (also when there is none). `where` starts the message, `fate`
+// says what would become of that sweep.
+std::optional<std::string> AnotherSweepThere(const SweepSpec& spec,
+                                             const std::vector<SweepRun>& runs,
+                                             const std::string& where, const std::string& fate) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(spec.out_dir) / "sweep.yaml", ec)) return std::nullopt;
+  auto read = ReadManifest(spec.out_dir);
+  if (auto* e = std::get_if<std::string>(&read))
+    return where + ": holds a sweep.yaml that cannot be read (" + *e +
+           "); give this sweep a new --out, or remove " + spec.out_dir + " first";
+  const std::string difference = SweepDifference(spec, runs, std::get<Manifest>(read));
+  if (difference.empty()) return std::nullopt;
+  return where + ": holds another sweep (" + difference + "); " + fate +
+         ". Give this sweep a new --out, remove " + spec.out_dir +
+         " first, or add --resume to extend that sweep (its finished runs must be runs of "
+         "this command)";
+}
+
+}  // namespace
+
 std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
                                            const std::vector<SweepRun>& runs, bool resume) {
   std::error_code ec;
@@ -92,49 +151,24 @@ std::optional<std::string> EmitJobsProblem(const SweepSpec& spec,
   // Without a manifest the folder names no sweep, but finished runs under
   // runs/ may still be there: they must be runs of this command, as for
   // a local --resume.
-  if (!fs::exists(fs::path(spec.out_dir) / "sweep.yaml", ec)) return StaleRun(spec, runs, where);
-  auto read = ReadManifest(spec.out_dir);
-  if (auto* e = std::get_if<std::string>(&read))
-    return where + ": holds a sweep.yaml that cannot be read (" + *e +
-           "); give this sweep a new --out, or remove " + spec.out_dir + " first";
-  const Manifest& m = std::get<Manifest>(read);
   if (!resume) {
-    // The same sweep: the same scenario file (by where it is, from the
-    // folder each command runs in), varied fields, fixed values and runs.
-    // The program, --no-memory-check and where the paths start may differ:
-    // they do not change a result.
-    auto file = [](const std::string& made_in, const std::string& path) {
-      fs::path p(path);
-      if (p.is_relative() && !made_in.empty()) p = fs::path(made_in) / p;
-      std::error_code e;
-      fs::path full = fs::weakly_canonical(fs::absolute(p, e), e);
-      return e ? p.lexically_normal() : full;
-    };
-    std::error_code e;
-    std::string difference;
-    std::vector<std::string> keys;
-    for (const SweepParam& p : spec.params) keys.push_back(p.key);
-    if (file(m.made_in, m.scenario) != file(fs::current_path(e).string(), spec.scenario_file))
-      difference = "scenario " + m.scenario + " there, " + spec.scenario_file + " now";
-    else if (m.params != keys)
-      difference = "other --vary fields";
-    else if (m.sets != spec.sets && !SameSetsEffect(spec, runs, m.sets))
-      difference = "other --set values";
-    else if (m.runs.size() != runs.size())
-      difference = std::to_string(m.runs.size()) + " runs there, " +
-                   std::to_string(runs.size()) + " now";
-    for (size_t i = 0; difference.empty() && i < runs.size(); ++i) {
-      if (m.runs[i].name != runs[i].name || m.runs[i].seed != runs[i].seed ||
-          m.runs[i].values != runs[i].values)
-        difference = "run " + m.runs[i].name + " there, " + runs[i].name + " now";
-    }
-    if (!difference.empty())
-      return where + ": holds another sweep (" + difference +
-             "); its runs would stay beside this one's jobs. Give this sweep a new --out, "
-             "remove " + spec.out_dir + " first, or add --resume to extend that sweep "
-             "(its finished runs must be runs of this command)";
+    if (auto problem =
+            AnotherSweepThere(spec, runs, where, "its runs would stay beside this one's jobs"))
+      return problem;
+  } else if (fs::exists(fs::path(spec.out_dir) / "sweep.yaml", ec)) {
+    auto read = ReadManifest(spec.out_dir);
+    if (auto* e = std::get_if<std::string>(&read))
+      return where + ": holds a sweep.yaml that cannot be read (" + *e +
+             "); give this sweep a new --out, or remove " + spec.out_dir + " first";
   }
   return StaleRun(spec, runs, where);
+}
+
+std::optional<std::string> SweepOverAnotherProblem(const SweepSpec& spec,
+                                                   const std::vector<SweepRun>& runs) {
+  return AnotherSweepThere(spec, runs, "--out " + spec.out_dir,
+                           "this sweep would replace its table and leave its runs beside "
+                           "this one's");
 }
 
 bool RunFolderDone(const SweepSpec& spec, const SweepRun& run) {

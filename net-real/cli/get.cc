@@ -238,8 +238,14 @@ std::optional<int> ResumeFromDisk(PieceStore& store, const std::string& name,
     return 130;
   }
   double recheck_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  Print("resume: " + std::to_string(have->Count()) + " of " + std::to_string(info.piece_count()) +
-        " pieces verified on disk (" + std::to_string(recheck_s) + " s)");
+  // Nothing found (a new file, or one with no good piece yet): no
+  // "resume: 0 of M" on a first start.
+  if (have->Count() == 0)
+    Print("starting fresh (no verified piece on disk)");
+  else
+    Print("resume: " + std::to_string(have->Count()) + " of " +
+          std::to_string(info.piece_count()) + " pieces verified on disk (" +
+          std::to_string(recheck_s) + " s)");
   std::string error;
   if (have->All() && !store.is_final()) {
     // Every piece was already in the partial file (e.g. a kill -9 just

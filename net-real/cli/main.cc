@@ -108,7 +108,8 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
                   "attempts to reach the tracker before giving up, 1..1000000")
       ->type_name("N")
       ->check(Quiet(CLI::Range(1, 1000000)));
-  app->add_option("--seed", o->seed, "random seed (0: draw one)")
+  app->add_option("--seed", o->seed,
+                  "random-number seed of the peer's random choices (0: draw one)")
       ->type_name("N")
       ->check(Quiet(swarm::sim::UnsignedWhole()));
   app->add_flag("--corrupt-uploads", o->corrupt_uploads)->group("");  // tests only

@@ -42,6 +42,10 @@ int RunScenario(const std::string& file, const std::vector<std::string>& sets,
               << max_wall << "'\n";
     return 2;
   }
+  if (auto problem = sim::SeedSetProblem(sets)) {  // as sim run refuses it
+    std::cerr << *problem << "\n";
+    return 2;
+  }
   auto loaded = sim::LoadScenario(file, sets);
   if (auto* e = std::get_if<sim::ScenarioLoadError>(&loaded)) {
     std::cerr << e->message << "\n";

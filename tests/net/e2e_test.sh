@@ -128,6 +128,9 @@ swarm)
     GOT=$(sha256sum "dl$i/payload.bin" | cut -d' ' -f1)
     [[ "$GOT" == "$WANT" ]] || fail "dl$i SHA-256 $GOT != $WANT"
   done
+  # A first start says so, not "resume: 0 of 128 pieces verified".
+  grep -qx 'starting fresh (no verified piece on disk)' get1.out || { cat get1.out; fail "get1: no 'starting fresh'"; }
+  grep -q '^resume:' get1.out && { cat get1.out; fail "get1: a fresh start printed a resume line"; }
   # Every connection between honest peers proves its ids (peer_auth.h).
   for i in 1 2 3 4 5 6 7 8; do
     [[ $(field "get$i.out" auth_failures) == 0 ]] || fail "get$i: auth_failures not 0"

@@ -5,7 +5,7 @@
 # A polluter class corrupts on the wire and is caught. A swarm whose only
 # seed leaves early stops once pieces are lost, and --max-wall stops a slow
 # run. A class of count 0 has no peer. Also: a scenario too big for one
-# machine is refused with exit code 2, and the simulator's scenario warnings
+# machine is refused with exit code 2, as is --set seed=, and the simulator's scenario warnings
 # are printed as `sim run` prints them.
 set -euo pipefail
 SWARM=$1
@@ -156,6 +156,11 @@ refused "field 'file.name': '../escaped-$$' is not a plain file name" \
 refused "field 'file.name': 'a/b' is not a plain file name: it contains '/'" --set file.name=a/b --out "$OUT/refused"
 refused "20.6 s of wall-clock time on real sockets (a leecher's arrival" --max-wall 5 \
   --set 'peers.1.arrival={at: 20s}' --out "$OUT/refused"
+# The run seed has its own flag: --set seed= is refused as by `sim run`,
+# with or without --seed (next to it, it was unused yet listed in
+# summary.json's overrides).
+refused '^--set seed=\.\.\.: give the seed with --seed$' --set seed=4 --seed 5 --out "$OUT/refused"
+refused '^--set seed=\.\.\.: give the seed with --seed$' --set seed=4 --out "$OUT/refused"
 refused "max-wall: expected a positive number" --max-wall nan --out "$OUT/refused"
 refused "max-wall: expected a positive number.*got .5 parsecs." --max-wall "5 parsecs" --out "$OUT/refused"
 # In the format of every other error of swarm's.

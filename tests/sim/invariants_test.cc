@@ -455,6 +455,16 @@ TEST(Invariants, EfficiencyOnlyForAFlashCrowd) {
   EXPECT_NE(HumanSummary(s, steady, st).find("efficiency     - (leechers kept arriving"),
             std::string::npos)
       << HumanSummary(s, steady, st);
+  // A leecher that never completes: no makespan, and the line says so
+  // (it used to print a bare "-").
+  RunResult unfinished = run(bound / 4 + 1);
+  unfinished.peers.back().completion.reset();
+  Summary u = Summarize(s, unfinished);
+  EXPECT_FALSE(u.efficiency);
+  EXPECT_NE(HumanSummary(s, unfinished, u)
+                .find("efficiency     - (1 of 11 leechers did not complete: no makespan"),
+            std::string::npos)
+      << HumanSummary(s, unfinished, u);
   // Without a finite bound: half the makespan.
   SimpleBounds none;
   none.kumar_ross_s = std::numeric_limits<double>::infinity();

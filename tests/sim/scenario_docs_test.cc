@@ -385,5 +385,29 @@ TEST(ScenarioDocs, DocumentedDefaultsAreTheReaders) {
   EXPECT_GE(checked, 45);  // 48 when written
 }
 
+// docs/scenarios.md shows scenarios/flash_crowd.yaml "in full": the
+// yaml block after that sentence must be the file, byte for byte (its
+// description once drifted from the file's).
+TEST(ScenarioDocs, TheFlashCrowdShownInFullIsTheFile) {
+  auto read = [](const std::string& path) {
+    std::ifstream in(std::string(SWARMLAB_SOURCE_DIR) + "/" + path);
+    EXPECT_TRUE(in) << "cannot read " << path;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const std::string doc = read("docs/scenarios.md");
+  const std::string file = read("scenarios/flash_crowd.yaml");
+  const size_t said = doc.find("`scenarios/flash_crowd.yaml`, in full");
+  ASSERT_NE(said, std::string::npos) << "docs/scenarios.md no longer shows it in full";
+  const size_t start = doc.find("```yaml\n", said);
+  ASSERT_NE(start, std::string::npos);
+  const size_t body = start + 8;
+  const size_t end = doc.find("```\n", body);
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(doc.substr(body, end - body), file)
+      << "docs/scenarios.md's block differs from scenarios/flash_crowd.yaml";
+}
+
 }  // namespace
 }  // namespace swarm::sim

@@ -154,6 +154,16 @@ TEST(ScenarioWarnings, PipelineBelowTheRateTimesTheRoundTrip) {
           "at most 308Mbit/s, 30.8 % of it (request_pipeline x block_size / "
           "(round trip + block_size / rate)); set protocol.request_pipeline "
           "to at least 17 (docs/scenarios.md, \"Fast links\")"});
+  // Rates in binary units are rounded as the computed ones are: 4MiB/s is
+  // 33.6Mbit/s, not 33.554432Mbit/s.
+  const std::vector<std::string> binary = PipelineWarnings(
+      Parse(kSmall, {"peers.1.count=1", "peers.0.upload=4MiB/s", "peers.1.download=8MiB/s",
+                     "network.latency={constant: 100ms}"}));
+  ASSERT_EQ(binary.size(), 1u);
+  EXPECT_NE(binary[0].find("a connection may carry 33.6Mbit/s (upload 33.6Mbit/s over 1 at "
+                           "once, download 67.1Mbit/s)"),
+            std::string::npos)
+      << binary[0];
   // That many lifts the cap, one fewer does not; nor does a latency of 0.
   EXPECT_TRUE(
       with({"network.latency={constant: 1ms}", "protocol.request_pipeline=17"})

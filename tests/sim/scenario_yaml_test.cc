@@ -296,6 +296,26 @@ TEST(ScenarioYaml, NegativeRate) {
             "t.yaml:12: field 'peers.1.download': must not be negative (got '-8Mbit/s')");
 }
 
+// An empty file (or comments only) is said to be empty, not "field '(top
+// level)': expected a mapping of fields"; a file that is something else
+// than a mapping still gets that.
+TEST(ScenarioYaml, AnEmptyFileIsSaidToBeEmpty) {
+  const std::string empty =
+      "t.yaml: the file is empty; a scenario is a mapping of fields such as name, file and "
+      "peers (docs/scenarios.md)";
+  EXPECT_EQ(ErrorOf(""), empty);
+  EXPECT_EQ(ErrorOf("\n  \n# only a comment\n"), empty);
+  EXPECT_EQ(ErrorOf("", {"name=x"}), empty);
+  EXPECT_EQ(ErrorOf("- a\n- b\n"), "t.yaml:1: field '(top level)': expected a mapping of fields");
+}
+
+// `--set =5` names the --set, as the other override errors do.
+TEST(ScenarioYaml, AnOverrideWithoutAFieldNamesTheSet) {
+  EXPECT_EQ(ErrorOf(kGood, {"=5"}),
+            "t.yaml: --set =5: no field before '='; an override must look like "
+            "field.path=value");
+}
+
 TEST(ScenarioYaml, BadYaml) {
   std::string e = ErrorOf(Replace(kGood, "seed: 7", "seed: [7"));
   EXPECT_EQ(e.rfind("t.yaml:", 0), 0u) << e;

@@ -757,6 +757,35 @@ TEST(SimSweep, EmitJobsIntoAnotherSweepIsRefused) {
   EXPECT_NE(err.find("(1 already done; " + out + "/jobs.txt has all 4)"), std::string::npos) << err;
 }
 
+TEST(SimSweep, APlainSweepIntoAnotherSweepIsRefused) {
+  const std::string file = TestFile(".plain.yaml"), out = Dir("plain_again");
+  std::ofstream(file) << kTiny;
+  const std::string args = "sweep " + file + " --vary peers.1.count=3,4 --quiet --out " + out;
+  std::string err;
+  ASSERT_EQ(Sim(args + " --seeds 1", nullptr, &err), 0) << err;
+  const std::string manifest = Read(out + "/sweep.yaml"), table = Read(out + "/sweep.csv");
+  ASSERT_FALSE(table.empty());
+  // Other values, other seeds, other --set: another sweep, whose table
+  // stays as it was; nothing is run or written.
+  for (const std::string& other :
+       {"sweep " + file + " --vary peers.1.count=3,5 --quiet --out " + out + " --seeds 1",
+        args + " --seeds 2", args + " --seeds 1 --set peers.1.upload=2Mbit/s"}) {
+    EXPECT_EQ(Sim(other, nullptr, &err), 2) << other;
+    EXPECT_NE(err.find("--out " + out + ": holds another sweep ("), std::string::npos) << err;
+    EXPECT_NE(err.find("would replace its table"), std::string::npos) << err;
+    EXPECT_EQ(Read(out + "/sweep.yaml"), manifest);
+    EXPECT_EQ(Read(out + "/sweep.csv"), table);
+    EXPECT_FALSE(fs::exists(out + "/runs/peers.1.count=5__seed=1")) << other;
+    EXPECT_FALSE(fs::exists(out + "/runs/peers.1.count=3__seed=2")) << other;
+  }
+  // The same sweep again is made again, into its own folder: the same table.
+  ASSERT_EQ(Sim(args + " --seeds 1", nullptr, &err), 0) << err;
+  EXPECT_EQ(Read(out + "/sweep.csv"), table);
+  // --resume may extend it (its finished runs are runs of this command).
+  ASSERT_EQ(Sim(args + " --seeds 2 --resume", nullptr, &err), 0) << err;
+  EXPECT_EQ(Lines(Read(out + "/sweep.csv")).size(), 5u);
+}
+
 TEST(SimMerge, FoldersMadeElsewhereGiveTheSameTable) {
   std::string local = Dir("merge_local"), remote = Dir("merge_remote"), out, err;
   ASSERT_EQ(Sim(SweepArgs(local, 2), nullptr, &err), 0) << err;
