@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 namespace swarm::net {
 namespace {
@@ -118,6 +119,24 @@ bool Skippable(int err) { return err == EAFNOSUPPORT || err == EADDRNOTAVAIL; }
 
 int OpenReserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
+// The process's reserve descriptor (/dev/null), open while a loop is alive.
+std::mutex g_reserve_mu;
+int g_reserve_fd = -1;  // under g_reserve_mu; -1 if none could be opened
+int g_reserve_users = 0;
+
+void HoldReserve() {
+  std::lock_guard<std::mutex> lock(g_reserve_mu);
+  if (g_reserve_users++ == 0 || g_reserve_fd < 0) g_reserve_fd = OpenReserve();
+}
+
+void ReleaseReserve() {
+  std::lock_guard<std::mutex> lock(g_reserve_mu);
+  if (--g_reserve_users == 0 && g_reserve_fd >= 0) {
+    ::close(g_reserve_fd);
+    g_reserve_fd = -1;
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<AcceptLoop> AcceptLoop::Listen(const std::string& address, std::string* error) {
@@ -170,11 +189,12 @@ std::unique_ptr<AcceptLoop> AcceptLoop::Listen(const std::string& address, std::
   }
   loop->port_ = BoundPort(loop->listeners_[0]);
   loop->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  loop->reserve_fd_ = OpenReserve();
   if (loop->wake_fd_ < 0) {
     *error = prefix + std::strerror(errno);
     return nullptr;  // the destructor closes what was opened
   }
+  HoldReserve();
+  loop->holds_reserve_ = true;
   return loop;
 }
 
@@ -196,10 +216,10 @@ void AcceptLoop::Stop() {
   }
   for (int fd : listeners_) ::close(fd);
   listeners_.clear();
-  for (int* fd : {&wake_fd_, &reserve_fd_}) {
-    if (*fd >= 0) ::close(*fd);
-    *fd = -1;
-  }
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  wake_fd_ = -1;
+  if (holds_reserve_) ReleaseReserve();
+  holds_reserve_ = false;
 }
 
 void AcceptLoop::Run() {
@@ -252,16 +272,17 @@ bool AcceptLoop::Drain(int listener) {
 }
 
 bool AcceptLoop::Shed(int listener) {
-  if (reserve_fd_ < 0) reserve_fd_ = OpenReserve();
-  if (reserve_fd_ < 0) return false;  // someone else took every descriptor
-  ::close(reserve_fd_);
+  std::lock_guard<std::mutex> lock(g_reserve_mu);
+  if (g_reserve_fd < 0) g_reserve_fd = OpenReserve();
+  if (g_reserve_fd < 0) return false;  // someone else took every descriptor
+  ::close(g_reserve_fd);
   const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
   const bool done = fd >= 0 || errno == EAGAIN || errno == ECONNABORTED;
   if (fd >= 0) {
     ::close(fd);
     shed_.fetch_add(1);
   }
-  reserve_fd_ = OpenReserve();  // -1 if another thread took the slot: retried
+  g_reserve_fd = OpenReserve();  // -1 if another thread took the slot: retried
   return done;
 }
 

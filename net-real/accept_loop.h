@@ -6,8 +6,11 @@
 // good when accept4 fails with EMFILE (grpc/grpc#20418), so a burst of
 // connections from anyone left the port deaf. This loop never gives up:
 // when the process has no descriptor left (EMFILE, ENFILE) it closes a
-// descriptor it keeps in reserve, accepts the waiting connection and closes
-// it at once, and opens the reserve again. Connections that arrive while
+// descriptor kept in reserve, accepts the waiting connection and closes it
+// at once, and opens the reserve again. The process has one reserve, while
+// any loop is alive, shared by all loops (they shed one connection at a
+// time): a loop costs a thread and one descriptor of its own (an eventfd)
+// besides its sockets. Connections that arrive while
 // descriptors are short are shed that way, one by one, rather than left in
 // the backlog; once descriptors free up (gRPC closes connections that do
 // not finish their handshake, kServerHandshakeTimeoutMs) new ones are
@@ -80,12 +83,12 @@ class AcceptLoop {
   // loop should pause before polling again.
   bool Drain(int listener);
   // Closes the reserve, accepts one connection and closes it, reopens the
-  // reserve. False if no reserve was left to close.
+  // reserve. False if no reserve could be had.
   bool Shed(int listener);
 
   std::vector<int> listeners_;
   int wake_fd_ = -1;     // eventfd: Stop writes it
-  int reserve_fd_ = -1;  // /dev/null, closed to make room when out of descriptors
+  bool holds_reserve_ = false;  // counted among the loops that keep the reserve
   int port_ = 0;
   Handler handler_;
   std::thread thread_;

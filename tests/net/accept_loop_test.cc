@@ -303,13 +303,12 @@ TEST(AcceptLoopTest, StopsUnderAFloodAndClosesThePort) {
       }
     }
   });
-  ASSERT_TRUE(Within(5s, [&] { return made.load() >= 200; }));
+  ASSERT_TRUE(Within(5s, [&] { return loop->accepted() >= 200; }));
   const auto t0 = std::chrono::steady_clock::now();
   loop->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
   stop = true;
   flood.join();
-  EXPECT_GT(loop->accepted(), 0u);  // the rest were still in the backlog
   EXPECT_LE(loop->accepted(), static_cast<uint64_t>(made.load()));
   EXPECT_EQ(Dial("127.0.0.1", port), -1);  // refused
   loop->Stop();  // idempotent
