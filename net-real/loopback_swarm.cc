@@ -27,8 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr auto kPoll = std::chrono::milliseconds(20);
-// How often the run's servers are checked for a listener gRPC gave up on.
-constexpr core::Duration kRelistenCheck = core::Duration::Seconds(1);
 
 struct Member {
   const LoopbackPeerSpec* spec = nullptr;
@@ -237,21 +235,6 @@ class Swarm {
       RecordProgress(m, p, t0, elapsed, round);
     }
     return true;
-  }
-
-  // Lets every present peer's server listen again if gRPC stopped
-  // accepting (PeerServer::RelistenIfDeaf); counts what happened.
-  void RelistenIfDeaf(LoopbackResult* result) {
-    for (Member& m : members_) {
-      if (!m.joined || m.left) continue;
-      std::string ignored;  // the run reports counts, not each error
-      Count(m.server->RelistenIfDeaf(&ignored), result);
-    }
-  }
-
-  static void Count(Relisten outcome, LoopbackResult* result) {
-    if (outcome == Relisten::kRestarted) ++result->relistens;
-    if (outcome == Relisten::kFailed) ++result->down_checks;
   }
 
   LoopbackSample TakeSample(double t_s, double interval_s) {
@@ -483,18 +466,11 @@ std::optional<LoopbackResult> RunLoopbackSwarm(const LoopbackSwarmConfig& config
   core::Time next_sample = t0;
   double interval_s = config.sample_interval.seconds();
   std::optional<core::Time> lost_since;
-  core::Time next_relisten_check = t0 + kRelistenCheck;
   Round round;
   for (;;) {
     core::Time now = SteadyNow();
     round = Round();
     if (!swarm.VisitPeers(t0, now - t0, &round, error)) return std::nullopt;
-    if (now >= next_relisten_check) {
-      std::string ignored;
-      Swarm::Count(tracker->RelistenIfDeaf(&ignored), &result);
-      swarm.RelistenIfDeaf(&result);
-      next_relisten_check = now + kRelistenCheck;
-    }
     if (now >= next_sample) {
       // Stamped after this round's joins and leaves, whose join_s and
       // leave_s are read as they finish: a row then counts exactly the peers

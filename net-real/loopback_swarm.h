@@ -119,17 +119,6 @@ struct LoopbackResult {
   // run on, unchanged, to its time limit. lost_since_s: when that began.
   uint32_t lost_pieces = 0;
   double lost_since_s = 0;
-  // The run's servers (the tracker's and each present peer's) are checked
-  // once a second as `swarm tracker` checks its own (RelistenIfDeaf,
-  // net-real/listener_watch.h). relistens: times one listened again after
-  // gRPC stopped accepting connections somewhere in the process (it cannot
-  // tell which port, so every server restarts, and each restart closes that
-  // server's connections: the peers dial again, and the run's times include
-  // that) or after a retry. down_checks: checks that found a server down
-  // (its port could not be listened on again; the peer goes on over the
-  // links it dials). Both zero in a run nothing disturbed.
-  uint32_t relistens = 0;
-  uint32_t down_checks = 0;
   // SteadyNow() when the run's clock started: the *_s fields above are
   // seconds after it (lets a benchmark line up its own measurements).
   core::Time started;

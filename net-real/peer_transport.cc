@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "core/check.h"
-#include "net-real/listener_watch.h"
 #include "net-real/wire_codec.h"
 #include "proto/peer.grpc.pb.h"
 
@@ -590,70 +589,17 @@ void PinCallbackQueue() {
 
 PeerServer::~PeerServer() { Shutdown(); }
 
-void SetListenerOptions(grpc::ServerBuilder& builder, int idle_connection_ms) {
-  // gRPC sets SO_REUSEPORT by default, so a second process could bind a busy
-  // port and silently take half of its connections. A busy port must fail.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, kServerHandshakeTimeoutMs);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, idle_connection_ms);
-}
-
-std::unique_ptr<grpc::Server> StartListening(const std::string& listen, grpc::Service* service,
-                                             int max_message_bytes, const char* quota_name,
-                                             size_t quota_bytes, int* port, std::string* error,
-                                             grpc::CallbackGenericService* generic,
-                                             int idle_connection_ms) {
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
-  SetListenerOptions(builder, idle_connection_ms);
-  builder.SetMaxReceiveMessageSize(max_message_bytes);
-  builder.SetMaxSendMessageSize(max_message_bytes);
-  // The builder and the server take their own references on the quota.
-  grpc::ResourceQuota quota(quota_name);
-  quota.Resize(quota_bytes);
-  builder.SetResourceQuota(quota);
-  builder.RegisterService(service);
-  if (generic) builder.RegisterCallbackGenericService(generic);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || *port == 0) {
-    *error = "cannot listen on " + listen + " (address in use or invalid?)";
-    return nullptr;
-  }
-  return server;
-}
-
 std::unique_ptr<PeerServer> PeerServer::Start(const std::string& listen, std::string* error,
                                               PeerServerOptions options) {
   PinCallbackQueue();
-  WatchListeners();
   std::unique_ptr<PeerServer> s(new PeerServer());
   s->router_ = std::make_shared<Router>();
   s->router_->max_unrouted = options.max_unrouted;
-  s->memory_quota_bytes_ = options.memory_quota_bytes;
-  s->before_listening_again_ = std::move(options.before_listening_again);
   s->service_ = std::make_unique<PeerWireService>(s->router_);
-  const size_t colon = listen.rfind(':');
-  s->host_ = colon == std::string::npos ? listen : listen.substr(0, colon);
-  if (!s->Listen(listen, error)) return nullptr;
+  s->server_ = StartListening(listen, s->service_.get(), kMaxWireMessageBytes,
+                              "swarmlab peer server", options.memory_quota_bytes, &s->port_, error);
+  if (!s->server_) return nullptr;
   return s;
-}
-
-bool PeerServer::Listen(const std::string& listen, std::string* error) {
-  listener_failures_seen_ = ListenerFailures();
-  server_ = StartListening(listen, service_.get(), kMaxWireMessageBytes, "swarmlab peer server",
-                           memory_quota_bytes_, &port_, error);
-  return server_ != nullptr;
-}
-
-Relisten PeerServer::RelistenIfDeaf(std::string* error) {
-  return net::RelistenIfDeaf(
-      server_ != nullptr, listener_failures_seen_, &retry_,
-      [this] {
-        server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-        server_.reset();
-      },
-      [this](const std::string& address, std::string* e) { return Listen(address, e); },
-      host_, &port_, before_listening_again_, error);
 }
 
 void PeerServer::Register(const core::InfoHash& hash, InboundSink* sink) {
@@ -662,7 +608,6 @@ void PeerServer::Register(const core::InfoHash& hash, InboundSink* sink) {
 }
 
 void PeerServer::Shutdown() {
-  retry_.Succeeded();  // a server down after a failed relisten stays down
   if (!router_) return;
   {
     std::lock_guard<std::mutex> lock(router_->mu);

@@ -8,15 +8,17 @@
 #ifndef SWARM_NET_PEER_TRANSPORT_H_
 #define SWARM_NET_PEER_TRANSPORT_H_
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/torrent_info.h"
 #include "net-real/link.h"
-#include "net-real/listener_watch.h"
+#include "net-real/listening_server.h"
 
 namespace grpc {
 class CallbackGenericService;
@@ -53,39 +55,7 @@ inline constexpr size_t kPeerServerMemoryQuota = 2 * kDefaultReadBudgetBytes;
 struct PeerServerOptions {
   size_t max_unrouted = kMaxUnroutedStreams;
   size_t memory_quota_bytes = kPeerServerMemoryQuota;
-  // Tests: runs when RelistenIfDeaf has stopped the server, before it
-  // listens again (e.g. to take the port meanwhile).
-  std::function<void()> before_listening_again = nullptr;
 };
-
-// How long a server (PeerServer, TrackerServer) keeps an accepted
-// connection that has not sent its HTTP/2 preface and SETTINGS (gRPC's
-// default: 120 s), and one that has no call open (gRPC's default: never
-// closed). Connections from anyone cost a file descriptor and about 19 KB
-// each; these bound how long one can be held for nothing. A client whose
-// idle connection was closed opens a new one at its next call; a peer
-// link is a call, open as long as the link.
-inline constexpr int kServerHandshakeTimeoutMs = 10'000;
-inline constexpr int kServerIdleConnectionMs = 30'000;
-
-// What PeerServer and TrackerServer ask of every listening port: no
-// SO_REUSEPORT, the two timeouts above.
-// `idle_connection_ms` replaces kServerIdleConnectionMs (tests).
-void SetListenerOptions(grpc::ServerBuilder& builder,
-                        int idle_connection_ms = kServerIdleConnectionMs);
-
-// Starts a server of PeerServer's or TrackerServer's kind on `listen`:
-// SetListenerOptions, messages of up to `max_message_bytes` either way, a
-// gRPC memory quota of `quota_bytes` named `quota_name`, and `service`
-// (again after a restart: a service whose methods are all callbacks may be
-// registered with one server after another), and `generic`, if not null,
-// for the methods `service` marks generic. *port gets the bound port.
-// nullptr, with *error, if it cannot listen.
-std::unique_ptr<grpc::Server> StartListening(const std::string& listen, grpc::Service* service,
-                                             int max_message_bytes, const char* quota_name,
-                                             size_t quota_bytes, int* port, std::string* error,
-                                             grpc::CallbackGenericService* generic = nullptr,
-                                             int idle_connection_ms = kServerIdleConnectionMs);
 
 class PeerServer {
  public:
@@ -101,35 +71,13 @@ class PeerServer {
   // Stops accepting and ends every stream. Idempotent.
   void Shutdown();
 
-  // If gRPC gave up on a listening socket of this process since this
-  // server (re)started (net-real/listener_watch.h: it cannot tell whose),
-  // stops the server, which closes every connection it accepted and ends
-  // their streams (the sinks see those links close and stay registered),
-  // and listens again on the same port. On kFailed, *error says why and
-  // the server is down: nobody can connect, links it dials are not
-  // affected, and later calls try to listen again (ListenRetry: 1 s after
-  // the failure, then waits doubling to 30 s) until one returns
-  // kRestarted. Call it every second or so from the thread that owns the
-  // server. REQUIRES: not after Shutdown().
-  Relisten RelistenIfDeaf(std::string* error);
-  // False while the server is down (RelistenIfDeaf returned kFailed).
-  bool listening() const { return server_ != nullptr; }
-
   struct Router;  // shared with the reactors
 
  private:
   PeerServer() = default;
-  // Builds and starts server_ on `listen` with service_; false and *error
-  // on failure.
-  bool Listen(const std::string& listen, std::string* error);
   std::shared_ptr<Router> router_;
   std::unique_ptr<class PeerWireService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string host_;  // of the --listen address, to listen on again
-  size_t memory_quota_bytes_ = 0;
-  std::function<void()> before_listening_again_;
-  uint64_t listener_failures_seen_ = 0;  // ListenerFailures() before the last start
-  ListenRetry retry_;
+  std::optional<ListeningServer> server_;
   int port_ = 0;
 };
 

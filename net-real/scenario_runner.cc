@@ -204,16 +204,6 @@ std::optional<sim::RunResult> RunScenarioOnLoopback(const sim::Scenario& s,
                   real->lost_pieces == 1 ? "was" : "were", waiting, waiting == 1 ? "" : "s");
     notes->push_back(buf);
   }
-  if (real->relistens > 0 || real->down_checks > 0) {
-    char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "gRPC stopped accepting connections during the run (out of file "
-                  "descriptors? see its log line): servers listened again %u times, each "
-                  "closing its connections, and %u checks found one that could not; the "
-                  "times include the redials",
-                  real->relistens, real->down_checks);
-    notes->push_back(buf);
-  }
   r.stats.wall_time_s = real->wall_time_s;
   r.stats.end_time = core::Time::Zero() + core::Duration::SecondsF(real->wall_time_s);
   if (real->lost_pieces > 0) {

@@ -18,7 +18,6 @@
 #include "core/check.h"
 #include "core/rng.h"
 #include "net-real/event_loop.h"
-#include "net-real/listener_watch.h"
 #include "net-real/peer_transport.h"
 #include "net-real/piece_store.h"
 #include "net-real/torrent_meta.h"
@@ -865,18 +864,16 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
                                                     uint64_t seed, std::string* error,
                                                     const TrackerServerOptions& options) {
   PinCallbackQueue();
-  WatchListeners();
   std::unique_ptr<TrackerServer> s(new TrackerServer());
   s->loop_ = std::make_shared<EventLoop>();
   s->tracker_ = std::make_unique<core::Tracker>(config, core::Rng(seed));
   s->guard_ = std::make_unique<AnnounceReplayGuard>();
-  s->idle_connection_ms_ = options.idle_connection_ms;
   s->service_ = std::make_unique<TrackerService>(s->loop_, s->tracker_.get(), s->guard_.get(),
                                                  options);
-  const size_t colon = listen.rfind(':');
-  s->host_ = colon == std::string::npos ? listen : listen.substr(0, colon);
-  s->before_listening_again_ = options.before_listening_again;
-  if (!s->Listen(listen, error)) return nullptr;
+  s->server_ = StartListening(listen, s->service_.get(), kMaxTrackerMessageBytes,
+                              "swarmlab tracker server", kTrackerServerMemoryQuota, &s->port_,
+                              error, s->service_->NewAnswerCalls(), options.idle_connection_ms);
+  if (!s->server_) return nullptr;
   core::Tracker* t = s->tracker_.get();
   TrackerService* service = s->service_.get();
   EventLoop* loop = s->loop_.get();
@@ -897,30 +894,7 @@ std::unique_ptr<TrackerServer> TrackerServer::Start(const std::string& listen,
   return s;
 }
 
-bool TrackerServer::Listen(const std::string& listen, std::string* error) {
-  listener_failures_seen_ = ListenerFailures();
-  server_ = StartListening(listen, service_.get(), kMaxTrackerMessageBytes,
-                           "swarmlab tracker server", kTrackerServerMemoryQuota, &port_, error,
-                           service_->NewAnswerCalls(), idle_connection_ms_);
-  return server_ != nullptr;
-}
-
-Relisten TrackerServer::RelistenIfDeaf(std::string* error) {
-  return net::RelistenIfDeaf(
-      server_ != nullptr, listener_failures_seen_, &retry_,
-      [this] {
-        // Its calls in progress still need the loop to finish: it keeps
-        // running.
-        server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-        server_.reset();
-      },
-      // The same service (and with it what each host published) serves on.
-      [this](const std::string& address, std::string* e) { return Listen(address, e); },
-      host_, &port_, before_listening_again_, error);
-}
-
 void TrackerServer::Shutdown() {
-  retry_.Succeeded();  // a server down after a failed relisten stays down
   // Stop the server first: pending handlers still need the loop to finish.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (thread_.joinable()) {

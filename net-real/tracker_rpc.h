@@ -30,7 +30,7 @@
 #include "core/announce.h"
 #include "core/torrent_info.h"
 #include "core/tracker.h"
-#include "net-real/listener_watch.h"
+#include "net-real/listening_server.h"
 #include "net-real/peer_auth.h"
 
 namespace grpc {
@@ -267,9 +267,6 @@ struct TrackerServerOptions {
   // How long a connection with no call open is kept
   // (kServerIdleConnectionMs); tests make it short.
   int idle_connection_ms = 30'000;
-  // Tests: runs when RelistenIfDeaf has stopped the server, before it
-  // listens again (e.g. to take the port meanwhile).
-  std::function<void()> before_listening_again = nullptr;
 };
 
 class TrackerServer {
@@ -284,33 +281,15 @@ class TrackerServer {
   // Bytes of the Lookup and ListFiles answers gRPC still holds (for tests).
   size_t answer_bytes_held() const;
 
-  // As PeerServer::RelistenIfDeaf: if gRPC gave up on a listening socket
-  // of this process since this server (re)started, stops the server (its
-  // connections close, calls in progress end) and listens again on the
-  // same port; the tracker's state is kept. On kFailed the server is down
-  // and later calls try again (ListenRetry). Call it every second or so
-  // from the thread that owns the server. REQUIRES: not after Shutdown().
-  Relisten RelistenIfDeaf(std::string* error);
-  // False while the server is down (RelistenIfDeaf returned kFailed).
-  bool listening() const { return server_ != nullptr; }
-
  private:
   TrackerServer() = default;
-  // Builds and starts server_ on `listen` with service_; false and *error
-  // on failure.
-  bool Listen(const std::string& listen, std::string* error);
   std::shared_ptr<EventLoop> loop_;
   std::unique_ptr<core::Tracker> tracker_;  // touched only on loop_'s thread
   std::unique_ptr<AnnounceReplayGuard> guard_;  // likewise
   std::unique_ptr<class TrackerService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::optional<ListeningServer> server_;
   std::thread thread_;
-  std::string host_;  // of the --listen address, to listen on again
-  std::function<void()> before_listening_again_;
-  uint64_t listener_failures_seen_ = 0;  // ListenerFailures() before the last start
-  ListenRetry retry_;
   int port_ = 0;
-  int idle_connection_ms_ = 0;  // TrackerServerOptions'
 };
 
 // How a peer driver reaches the tracker (an interface so tests and the

@@ -150,15 +150,8 @@ int RunTracker(const TrackerOptions& options) {
   if (!server) return UserError("--listen: " + error);
   const std::string address = PrintableAddress(listen, server->port());
   Print("tracker listening on " + address);
-  PortWatch port(address, "nobody can reach the tracker meanwhile, and it gives up after " +
-                              std::to_string(kGiveUpListeningAfter.count()) + " min");
   while (!WaitForSignal(std::chrono::seconds(1))) {
-    const auto now = PortWatch::Clock::now();
-    if (port.Check(server->RelistenIfDeaf(&error), error, now) >= kGiveUpListeningAfter) {
-      Log(LogLevel::kError, port.GiveUpMessage(now) + "; giving up");
-      server->Shutdown();
-      return 1;
-    }
+    // The server runs on threads of its own until the signal.
   }
   Log(LogLevel::kInfo, "tracker shutting down");
   server->Shutdown();
@@ -476,10 +469,6 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
   Seeding seeding(infos, &client);
   const bool started = seeding.Start(std::move(stores), base, common.listen, *server, &dialer);
   bool any_left = started;
-  // Without its port a share still serves the peers it dials (those the
-  // tracker lists), so it never gives up on the port.
-  PortWatch port(address, "peers cannot connect meanwhile; it still serves the peers it "
-                          "connects to");
   auto last_publish = std::chrono::steady_clock::now();
   while (started && !WaitForSignal(std::chrono::milliseconds(500))) {
     if (std::chrono::steady_clock::now() - last_publish > std::chrono::seconds(60)) {
@@ -487,7 +476,6 @@ int RunShare(const std::vector<std::string>& files, const std::string& tracker,
       seeding.Republish();
     }
     if (!(any_left = seeding.Check())) break;
-    port.Check(server->RelistenIfDeaf(&error), error, PortWatch::Clock::now());
   }
   if (any_left || !started) {
     ClearProgress();

@@ -353,47 +353,6 @@ void WaitForLinks() {
 }
 
 
-PortWatch::Clock::duration PortWatch::Check(Relisten outcome, const std::string& error,
-                                            Clock::time_point now) {
-  switch (outcome) {
-    case Relisten::kListening:
-      break;
-    case Relisten::kRestarted:
-      ClearProgress();
-      if (down_since_) {
-        const auto down_s =
-            std::chrono::duration_cast<std::chrono::seconds>(now - *down_since_).count();
-        Log(LogLevel::kWarn, "listening on " + address_ + " again, after " +
-                                 std::to_string(down_s) + " s without");
-      } else {
-        Log(LogLevel::kWarn, "gRPC stopped accepting connections (out of file descriptors? see "
-                             "its log line); listening on " + address_ +
-                                 " again, its connections were closed");
-      }
-      down_since_.reset();
-      break;
-    case Relisten::kFailed:
-      last_error_ = error;
-      if (!down_since_) {
-        down_since_ = now;
-        ClearProgress();
-        Log(LogLevel::kWarn, "gRPC stopped accepting connections, and listening on " +
-                                 address_ + " again failed: " + error + "; " + meanwhile_ +
-                                 "; trying again, every 30 s at most");
-      }
-      break;
-  }
-  return down_since_ ? now - *down_since_ : Clock::duration::zero();
-}
-
-std::string PortWatch::GiveUpMessage(Clock::time_point now) const {
-  const auto down_s = down_since_ ? std::chrono::duration_cast<std::chrono::seconds>(
-                                        now - *down_since_).count()
-                                  : 0;
-  return "could not listen on " + address_ + " for " + std::to_string(down_s) +
-         " s: " + last_error_;
-}
-
 uint64_t RaiseOpenFileLimit() {
   struct rlimit limit {};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;

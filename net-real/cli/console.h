@@ -89,42 +89,11 @@ std::string Eta(double seconds);
 // Gives closed streams a moment to finish before the process exits.
 void WaitForLinks();
 
-// How long `swarm tracker` keeps trying to listen on its port again before
-// it gives up (exit code 1): without its port it serves nobody. (`share`
-// and `get` never give up: their peers dial the peers the tracker lists,
-// so they go on seeding and downloading without a port.) A port taken by
-// another process is seldom given back; descriptors run short for
-// seconds, not minutes.
-inline constexpr std::chrono::minutes kGiveUpListeningAfter{5};
-
-// Says what a server's RelistenIfDeaf did, once per change: nothing while
-// it listens, a warning when it listens again after gRPC stopped accepting
-// (its connections were closed), a warning naming the error and
-// `meanwhile` (what the command still does) when it could not, nothing
-// while it stays down, and a line when a retry succeeds. `address`: the
-// "listening on" address.
-class PortWatch {
- public:
-  using Clock = std::chrono::steady_clock;
-  PortWatch(std::string address, std::string meanwhile)
-      : address_(std::move(address)), meanwhile_(std::move(meanwhile)) {}
-  // Returns how long the port has been down at `now` (zero while it
-  // listens).
-  Clock::duration Check(Relisten outcome, const std::string& error, Clock::time_point now);
-  // The error a give-up names: "could not listen on ADDR for 300 s: ERR".
-  std::string GiveUpMessage(Clock::time_point now) const;
-
- private:
-  const std::string address_;
-  const std::string meanwhile_;
-  std::optional<Clock::time_point> down_since_;
-  std::string last_error_;
-};
-
 // Raises this process's soft limit on open files (RLIMIT_NOFILE) to its
 // hard limit: every connection accepted costs one, and the common soft
-// limit of 1024 lets a burst of connections from anyone reach it (see
-// net-real/listener_watch.h). Returns the limit now in force.
+// limit of 1024 lets a burst of connections from anyone reach it (the
+// accept loop then sheds connections: net-real/accept_loop.h). Returns the
+// limit now in force.
 uint64_t RaiseOpenFileLimit();
 
 }  // namespace swarm::net::cli

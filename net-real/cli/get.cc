@@ -355,17 +355,12 @@ std::string SeedingEndedMessage(const DriverProgress& p, const std::string& path
 
 // Shows the progress line twice a second until the download is complete
 // and has seeded as --seed-after asks, a stop signal, or a fatal error
-// (logged: e.g. the disk is full). Should `server` not listen again after
-// gRPC stopped accepting, the download goes on over the links the driver
-// dials, and the server keeps trying (PortWatch says so once).
-GetEnd WatchDownload(PeerDriver& driver, PeerServer& server, const std::string& address,
-                     const core::TorrentInfo& info, const std::string& name,
+// (logged: e.g. the disk is full).
+GetEnd WatchDownload(PeerDriver& driver, const core::TorrentInfo& info, const std::string& name,
                      const std::string& out_dir, const SeedAfter& linger) {
   RateMeter rates(driver.Progress());
   auto last_data = rates.last_sample_time();
   std::optional<std::chrono::steady_clock::time_point> completed_at;
-  PortWatch port(address, "the download goes on over the connections it opens, but peers "
-                          "cannot connect to it");
   for (;;) {
     if (WaitForSignal(std::chrono::milliseconds(500))) return GetEnd::kInterrupted;
     DriverProgress p = driver.Progress();
@@ -385,8 +380,6 @@ GetEnd WatchDownload(PeerDriver& driver, PeerServer& server, const std::string& 
       Log(LogLevel::kError, p.fatal_error);
       return GetEnd::kFatal;
     }
-    std::string error;
-    port.Check(server.RelistenIfDeaf(&error), error, now);
     ShowProgress(ProgressLine(p, rates.down_rate(), rates.up_rate(), info.length()));
     if (!p.seed || !p.file_complete) continue;  // wait for the rename too
     if (!completed_at) {
@@ -506,7 +499,7 @@ int RunGet(const std::string& name, const std::string& tracker, const std::strin
     return 1;
   }
   server->Register(info->info_hash(), &driver);
-  const GetEnd end = WatchDownload(driver, *server, address, *info, name, out_dir, request.linger);
+  const GetEnd end = WatchDownload(driver, *info, name, out_dir, request.linger);
   ClearProgress();
   driver.Stop();  // announces `stopped`
   DriverProgress p = driver.Progress();

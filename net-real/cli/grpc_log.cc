@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "net-real/listener_watch.h"
+// gRPC's own default log function (src/core/lib/gpr/log.cc): exported by
+// libgpr but declared in no public header. Lines held and then shown are
+// printed with it, exactly as gRPC would have.
+void gpr_default_log(gpr_log_func_args* args);
 
 namespace swarm::net::cli {
 namespace {
@@ -23,7 +26,6 @@ std::vector<HeldLine> g_held;
 bool g_holding = false;  // guarded by g_mu
 
 void Hold(gpr_log_func_args* args) {
-  NoteGrpcLogLine(args->message);  // held or not, the listener watch counts it
   {
     std::lock_guard<std::mutex> lock(g_mu);
     if (g_holding) {
@@ -31,18 +33,17 @@ void Hold(gpr_log_func_args* args) {
       return;
     }
   }
-  // A thread that fetched this function just before Release put the
-  // listener watch back: print its line now, rather than append it to a
-  // list already taken (it would be lost). g_holding is only false while
-  // the watch is installed (the constructor sets it before installing Hold,
-  // Release clears it after putting the watch back).
-  PrintGrpcLogLine(args);
+  // A thread that fetched this function just before Release put gRPC's
+  // default back: print its line now, rather than append it to a list
+  // already taken (it would be lost). g_holding is only false while the
+  // default is installed (the constructor sets it before installing Hold,
+  // Release clears it after putting the default back).
+  gpr_default_log(args);
 }
 
 }  // namespace
 
 GrpcLogHold::GrpcLogHold() {
-  WatchListeners();  // first, so that a server started in the hold keeps it
   {
     std::lock_guard<std::mutex> lock(g_mu);
     g_holding = true;
@@ -55,7 +56,7 @@ GrpcLogHold::~GrpcLogHold() { Release(true); }
 void GrpcLogHold::Release(bool show) {
   if (released_) return;
   released_ = true;
-  RestoreListenerWatch();  // what was installed before the hold
+  gpr_set_log_function(&gpr_default_log);
   std::vector<HeldLine> held;
   {
     std::lock_guard<std::mutex> lock(g_mu);
@@ -64,10 +65,9 @@ void GrpcLogHold::Release(bool show) {
   }
   if (!show) return;
   // Severity was already filtered (GRPC_VERBOSITY) before Hold saw them.
-  // Printed directly: the watch has counted them already.
   for (const HeldLine& h : held) {
     gpr_log_func_args args{h.file, h.line, h.severity, h.message.c_str()};
-    PrintGrpcLogLine(&args);
+    gpr_default_log(&args);
   }
 }
 

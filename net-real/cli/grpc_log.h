@@ -1,17 +1,18 @@
 // GrpcLogHold: holds back gRPC's own log lines for a while, then lets them
 // out or drops them.
 //
-// gRPC reports a listening port it cannot bind with a long error line of
-// its own before BuildAndStart returns, and `swarm` then prints its one-line
-// reason. The commands hold gRPC's log while a server starts and drop what
-// was held if the start failed (unless --log-level is debug, when the
-// detail may help); after a successful start everything held is printed, as
-// gRPC would have printed it.
+// A server that fails to start says why in one line of ours (`swarm`
+// prints it); whatever gRPC logs meanwhile would only repeat it at length.
+// The commands hold gRPC's log while a server starts and drop what was held
+// if the start failed (unless --log-level is debug, when the detail may
+// help); after a successful start everything held is printed, as gRPC would
+// have printed it. (Since servers open their own listening sockets,
+// net-real/accept_loop.h, a busy port fails before gRPC is asked; gRPC
+// 1.51 logged a long error line of its own for it.)
 //
 // gRPC's log function is process-wide: lines other threads log meanwhile are
-// held (and, after a failure, dropped) too. Keep the hold short. Held or
-// not, each line is shown to the listener watch (net-real/listener_watch.h),
-// which is gRPC's log function again after the hold.
+// held (and, after a failure, dropped) too. Keep the hold short. After the
+// hold gRPC's default log function is installed again.
 // Thread-safe; at most one GrpcLogHold may be alive at a time.
 #ifndef SWARM_NET_CLI_GRPC_LOG_H_
 #define SWARM_NET_CLI_GRPC_LOG_H_
@@ -26,9 +27,8 @@ class GrpcLogHold {
   GrpcLogHold(const GrpcLogHold&) = delete;
   GrpcLogHold& operator=(const GrpcLogHold&) = delete;
 
-  // Installs the listener watch (gRPC's log function outside a hold);
-  // prints the held lines as gRPC would if `show`, else drops them. Later
-  // calls do nothing.
+  // Installs gRPC's default log function again; prints the held lines as
+  // gRPC would if `show`, else drops them. Later calls do nothing.
   void Release(bool show);
 
  private:

@@ -186,43 +186,5 @@ TEST(NothingReceivedWarningTest, NamesListedPeersThatCouldNotBeReached) {
             std::string::npos);
 }
 
-// A port that could not be listened on again is reported once, however
-// often the server is found still down, and once more when it listens
-// again; the command learns how long it has been down.
-TEST(PortWatchTest, SaysOnceThatThePortIsDownAndOnceThatItIsBack) {
-  using namespace std::chrono_literals;
-  PortWatch watch("127.0.0.1:7070", "the download goes on");
-  const PortWatch::Clock::time_point t0{};
-  ::testing::internal::CaptureStderr();
-  EXPECT_EQ(watch.Check(Relisten::kListening, "", t0), 0s);
-  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
-
-  ::testing::internal::CaptureStderr();
-  EXPECT_EQ(watch.Check(Relisten::kFailed, "address in use", t0 + 1s), 0s);
-  EXPECT_EQ(watch.Check(Relisten::kFailed, "address in use", t0 + 2s), 1s);
-  EXPECT_EQ(watch.Check(Relisten::kFailed, "still in use", t0 + 61s), 60s);
-  std::string err = ::testing::internal::GetCapturedStderr();
-  EXPECT_EQ(err,
-            "swarm: warn: gRPC stopped accepting connections, and listening on 127.0.0.1:7070 "
-            "again failed: address in use; the download goes on; trying again, every 30 s at "
-            "most\n");
-  EXPECT_EQ(watch.GiveUpMessage(t0 + 61s),
-            "could not listen on 127.0.0.1:7070 for 60 s: still in use");
-
-  ::testing::internal::CaptureStderr();
-  EXPECT_EQ(watch.Check(Relisten::kRestarted, "", t0 + 63s), 0s);
-  EXPECT_EQ(watch.Check(Relisten::kListening, "", t0 + 64s), 0s);
-  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
-            "swarm: warn: listening on 127.0.0.1:7070 again, after 62 s without\n");
-
-  // Stopped and restarted at one check: its connections were closed.
-  ::testing::internal::CaptureStderr();
-  EXPECT_EQ(watch.Check(Relisten::kRestarted, "", t0 + 70s), 0s);
-  err = ::testing::internal::GetCapturedStderr();
-  EXPECT_NE(err.find("listening on 127.0.0.1:7070 again, its connections were closed"),
-            std::string::npos)
-      << err;
-}
-
 }  // namespace
 }  // namespace swarm::net::cli

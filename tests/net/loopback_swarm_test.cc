@@ -13,7 +13,6 @@
 #include <set>
 #include <thread>
 
-#include "net-real/listener_watch.h"
 
 namespace swarm::net {
 namespace {
@@ -392,52 +391,6 @@ TEST(LoopbackSwarmTest, APeerThatCannotStartStopsTheRunWithItsName) {
   const std::string tail = "; the run stopped, nothing written";
   ASSERT_GE(error.size(), tail.size());
   EXPECT_EQ(error.substr(error.size() - tail.size()), tail) << error;
-}
-
-// gRPC's "Failed accept4" line (net-real/listener_watch.h) during a run:
-// every server of the run listens again on its port (the line does not say
-// which port failed), the peers find each other again, and the run
-// completes. The line is the one gRPC 1.51 logs; the test logs it itself,
-// 1 s into a run that would last about 3 s. Every link ends at the
-// restart, and the core forgets a peer whose connection closed until a
-// tracker lists it again: the stranded leechers announce again
-// min_reannounce_interval after their last announce (60 s by default, the
-// whole run's length when the test was written; 2 s here).
-TEST(LoopbackSwarmTest, ServersListenAgainAfterGrpcStoppedAccepting) {
-  LoopbackSwarmConfig c;
-  c.file_length = 6 * core::kMiB;
-  LoopbackPeerSpec seed = Seed();
-  seed.upload_limit = core::Rate::BytesPerSecond(2 * core::kMiB);
-  seed.config.min_reannounce_interval = core::Duration::Seconds(2);
-  c.peers.push_back(seed);
-  LoopbackPeerSpec leecher;
-  leecher.config.min_reannounce_interval = core::Duration::Seconds(2);
-  c.peers.push_back(leecher);
-  c.peers.push_back(leecher);
-  const auto start = std::chrono::steady_clock::now();
-  bool logged = false;
-  c.interrupted = [&] {
-    if (!logged && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(1000)) {
-      NoteGrpcLogLine("Failed accept4: Too many open files (loopback_swarm_test)");
-      logged = true;
-    }
-    return false;
-  };
-  std::string error;
-  auto r = RunLoopbackSwarm(c, &error);
-  ASSERT_TRUE(r) << error;
-  ASSERT_TRUE(logged);
-  EXPECT_FALSE(r->timed_out);
-  EXPECT_EQ(r->relistens, 4u);  // the tracker and three peers
-  EXPECT_EQ(r->down_checks, 0u);
-  for (size_t i = 1; i < r->peers.size(); ++i) {
-    ASSERT_TRUE(r->peers[i].completion_s) << "peer " << i;
-    EXPECT_TRUE(r->peers[i].verified) << "peer " << i;
-    // It finished after the restart, and without waiting for the time
-    // limit.
-    EXPECT_GT(*r->peers[i].completion_s, 1.0) << "peer " << i;
-    EXPECT_LT(*r->peers[i].completion_s, 30.0) << "peer " << i;
-  }
 }
 
 }  // namespace
