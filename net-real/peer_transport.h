@@ -8,6 +8,7 @@
 #ifndef SWARM_NET_PEER_TRANSPORT_H_
 #define SWARM_NET_PEER_TRANSPORT_H_
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -68,8 +69,19 @@ struct PeerServerOptions {
 inline constexpr int kServerHandshakeTimeoutMs = 10'000;
 inline constexpr int kServerIdleConnectionMs = 30'000;
 
+// Keepalive PINGs a server (PeerServer, TrackerServer) accepts from a
+// client while it sends the client nothing: one every
+// kServerMinPingIntervalMs, and kServerMaxPingStrikes quicker ones
+// (gRPC's default count) before it closes the connection with GOAWAY
+// too_many_pings. gRPC's default interval, 5 min, would make the third
+// PING of a TrackerClient (every kTrackerKeepaliveTime, 10 s) an offence
+// while the tracker is still working out or holding back an answer. Half
+// the client's period, so that timer jitter is no offence either.
+inline constexpr int kServerMinPingIntervalMs = 5'000;
+inline constexpr int kServerMaxPingStrikes = 2;
+
 // What PeerServer and TrackerServer ask of every listening port: no
-// SO_REUSEPORT, the two timeouts above.
+// SO_REUSEPORT, the two timeouts and the PING allowance above.
 // `idle_connection_ms` replaces kServerIdleConnectionMs (tests).
 void SetListenerOptions(grpc::ServerBuilder& builder,
                         int idle_connection_ms = kServerIdleConnectionMs);
@@ -190,6 +202,13 @@ struct ChannelLimits {
   // process-wide default quota, which is unbounded. The channel keeps its
   // own reference.
   const grpc::ResourceQuota* quota = nullptr;
+  // Keepalive while a call is open: a PING after `keepalive_time` (zero:
+  // none, gRPC's default for clients), and the connection closed, failing
+  // its calls (UNAVAILABLE), if its ACK does not come within
+  // `keepalive_timeout`. No limit on PINGs sent while we send nothing:
+  // gRPC's default (two) would stop them during a long answer.
+  std::chrono::milliseconds keepalive_time{0};
+  std::chrono::milliseconds keepalive_timeout{20000};
 };
 
 // Channel arguments for every swarmlab channel: message caps, the limits'
