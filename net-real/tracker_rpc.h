@@ -342,12 +342,11 @@ inline constexpr std::chrono::milliseconds kTrackerAnswerStartTimeout{5000};
 // failing its calls, if no PING ACK comes within kTrackerKeepaliveTimeout.
 // So a tracker that freezes or vanishes in the middle of a long answer is
 // noticed within 20 s of its last byte, not at the answer's deadline
-// (minutes later). No PINGs on a connection without calls.
+// (minutes later). No PINGs on a connection without calls. A server
+// accepts a PING every kServerMinPingIntervalMs (SetListenerOptions), half
+// kTrackerKeepaliveTime.
 inline constexpr std::chrono::milliseconds kTrackerKeepaliveTime{10000};
 inline constexpr std::chrono::milliseconds kTrackerKeepaliveTimeout{10000};
-
-// A TrackerServer accepts them: SetListenerOptions allows a PING every
-// kServerMinPingIntervalMs, half this period.
 
 // The deadlines of TrackerClient calls. Announce and Scrape, whose
 // answers are small: kTrackerAnswerStartTimeout (5 s). Lookup and
@@ -377,8 +376,9 @@ class TrackerClient : public AnnounceClient {
 
   // Synchronous calls; on failure nullopt and *error. Each fails if the
   // tracker has not begun to answer within options.answer_start_timeout,
-  // or has not finished by its TrackerCallDeadline, or stops acknowledging
-  // keepalive PINGs meanwhile.
+  // or has not finished by its deadline (TrackerAnswerDeadline,
+  // TrackerPublishDeadline), or stops acknowledging keepalive PINGs
+  // meanwhile.
   std::optional<core::PublishResult> Publish(const core::TorrentInfo& info,
                                              std::string* error);
   std::optional<std::vector<core::FileEntry>> ListFiles(std::string* error);
