@@ -12,6 +12,9 @@ void SetListenerOptions(grpc::ServerBuilder& builder, int idle_connection_ms,
                         int handshake_timeout_ms) {
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, handshake_timeout_ms);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, idle_connection_ms);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             kServerMinPingIntervalMs);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, kServerMaxPingStrikes);
 }
 
 ListeningServer::ListeningServer() = default;

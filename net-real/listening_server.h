@@ -36,8 +36,20 @@ namespace swarm::net {
 inline constexpr int kServerHandshakeTimeoutMs = 10'000;
 inline constexpr int kServerIdleConnectionMs = 30'000;
 
+// Keepalive PINGs a server (PeerServer, TrackerServer) accepts from a
+// client while it sends the client nothing: one every
+// kServerMinPingIntervalMs, and kServerMaxPingStrikes quicker ones
+// (gRPC's default count) before it closes the connection with GOAWAY
+// too_many_pings. gRPC's default interval, 5 min, would make the third
+// PING of a TrackerClient (every kTrackerKeepaliveTime, 10 s) an offence
+// while the tracker is still working out or holding back an answer. Half
+// the client's period, so that timer jitter is no offence either.
+inline constexpr int kServerMinPingIntervalMs = 5'000;
+inline constexpr int kServerMaxPingStrikes = 2;
+
 // What PeerServer and TrackerServer ask of every connection they are
-// handed: the two timeouts above (tests may pass others).
+// handed: the two timeouts above (tests may pass others) and the PING
+// allowance.
 void SetListenerOptions(grpc::ServerBuilder& builder,
                         int idle_connection_ms = kServerIdleConnectionMs,
                         int handshake_timeout_ms = kServerHandshakeTimeoutMs);

@@ -630,6 +630,14 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
   // one that replaces it.
   args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
   if (limits.quota != nullptr) args.SetResourceQuota(*limits.quota);
+  if (limits.keepalive_time.count() > 0) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(limits.keepalive_time.count()));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                static_cast<int>(limits.keepalive_timeout.count()));
+    // gRPC 1.51 sends at most two PINGs until we send data or headers
+    // again, and a unary call sends nothing while its answer comes in.
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
   if (!limits.max_response_bytes.empty()) {
     // The effective limit of a call is the lower of the channel's and its
     // method's.

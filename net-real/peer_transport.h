@@ -138,6 +138,13 @@ struct ChannelLimits {
   // process-wide default quota, which is unbounded. The channel keeps its
   // own reference.
   const grpc::ResourceQuota* quota = nullptr;
+  // Keepalive while a call is open: a PING after `keepalive_time` (zero:
+  // none, gRPC's default for clients), and the connection closed, failing
+  // its calls (UNAVAILABLE), if its ACK does not come within
+  // `keepalive_timeout`. No limit on PINGs sent while we send nothing:
+  // gRPC's default (two) would stop them during a long answer.
+  std::chrono::milliseconds keepalive_time{0};
+  std::chrono::milliseconds keepalive_timeout{20000};
 };
 
 // Channel arguments for every swarmlab channel: message caps, the limits'

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <iterator>
 #include <limits>
 #include <mutex>
@@ -25,8 +26,6 @@
 
 namespace swarm::net {
 namespace {
-
-constexpr auto kRpcDeadline = std::chrono::seconds(5);
 
 std::optional<core::InfoHash> HashFromBytes(const std::string& b) {
   core::InfoHash h;
@@ -271,9 +270,27 @@ void AnnounceReplayGuard::ForgetOldest() {
 
 // --- Answers ---------------------------------------------------------------
 
-std::chrono::milliseconds AnswerSendDeadline(size_t bytes) {
+namespace {
+
+// The rate a tracker message is allowed to cross a link at.
+std::chrono::milliseconds TransferTime(size_t bytes) {
   constexpr uint64_t kBytesPerSecond = 512 * 1024;
-  return std::chrono::milliseconds(10000 + uint64_t{bytes} * 1000 / kBytesPerSecond);
+  return std::chrono::milliseconds(uint64_t{bytes} * 1000 / kBytesPerSecond);
+}
+
+}  // namespace
+
+std::chrono::milliseconds AnswerSendDeadline(size_t bytes) {
+  return std::chrono::milliseconds(10000) + TransferTime(bytes);
+}
+
+std::chrono::milliseconds TrackerAnswerDeadline(std::chrono::milliseconds start) {
+  return start + AnswerSendDeadline(kMaxTrackerMessageBytes);
+}
+
+std::chrono::milliseconds TrackerPublishDeadline(size_t request_bytes,
+                                                 std::chrono::milliseconds start) {
+  return start + TransferTime(request_bytes);
 }
 
 std::string AnswerClientOf(const std::string& host) {
@@ -852,6 +869,8 @@ class TrackerService : public TrackerServiceBase {
   uint64_t listing_version_ = 0;
 };
 
+static_assert(std::chrono::milliseconds(kServerMinPingIntervalMs) * 2 <= kTrackerKeepaliveTime,
+              "a TrackerServer accepts the keepalive PINGs of a TrackerClient");
 static_assert(kServerIdleConnectionMs == 30'000,
               "TrackerServerOptions::idle_connection_ms defaults to it");
 
@@ -914,8 +933,19 @@ class TrackerStub {
 
 namespace {
 
-void SetDeadline(grpc::ClientContext* ctx) {
-  ctx->set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
+// How Wait says that the tracker did not begin to answer in time.
+constexpr char kNoAnswerWithin[] = "no answer within ";
+
+// "5 s", "0.25 s".
+std::string SecondsText(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", double(d.count()) / 1000);
+  return text;
+}
+
+void SetDeadline(grpc::ClientContext* ctx, std::chrono::milliseconds allowed) {
+  ctx->set_deadline(std::chrono::system_clock::now() + allowed);
 }
 
 // What follows the last ": " of `message` (its innermost cause), or all of
@@ -931,6 +961,20 @@ std::string Describe(const std::string& target, const grpc::Status& s) {
   switch (s.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
+      // TrackerClient::Wait's own: connections taken, nothing said (a
+      // frozen process, a proxy with nothing behind it).
+      if (s.error_message().rfind(kNoAnswerWithin, 0) == 0) {
+        why = s.error_message() +
+              " (is `swarm tracker` running at that address, and not stopped?)";
+        break;
+      }
+      // gRPC gave the connection up: a keepalive PING went unanswered
+      // (kTrackerKeepaliveTimeout) after the tracker fell silent.
+      if (s.error_message().find("keepalive watchdog timeout") != std::string::npos) {
+        why = "stopped answering (keepalive watchdog timeout: a PING went unanswered; is "
+              "`swarm tracker` stopped, or the link down?)";
+        break;
+      }
       // gRPC's text ("failed to connect to all addresses; last error:
       // UNKNOWN: ipv4:127.0.0.1:7070: Failed to connect to remote host:
       // Connection refused") ends with the cause; the likely fix is ours.
@@ -978,51 +1022,91 @@ std::unique_ptr<grpc::ResourceQuota> TrackerClientQuota() {
   return quota;
 }
 
-ChannelLimits TrackerClientLimits(const grpc::ResourceQuota* quota) {
+ChannelLimits TrackerClientLimits(const TrackerClientOptions& options,
+                                  const grpc::ResourceQuota* quota) {
   ChannelLimits limits;
   limits.max_message_bytes = kMaxTrackerMessageBytes;
   limits.max_response_bytes["/swarm.wire.Tracker/Announce"] = kMaxAnnounceReplyBytes;
   limits.quota = quota;
+  limits.keepalive_time = options.keepalive_time;
+  limits.keepalive_timeout = options.keepalive_timeout;
   return limits;
 }
 
 }  // namespace
 
-TrackerClient::TrackerClient(const std::string& target)
-    : target_(target), quota_(TrackerClientQuota()),
-      channel_(MakeChannel(target, TrackerClientLimits(quota_.get()))),
+TrackerClient::TrackerClient(const std::string& target, const TrackerClientOptions& options)
+    : target_(target), options_(options), quota_(TrackerClientQuota()),
+      channel_(MakeChannel(target, TrackerClientLimits(options, quota_.get()))),
       stub_(std::make_unique<TrackerStub>(channel_)) {}
 
 TrackerClient::~TrackerClient() = default;
 
-grpc::Status TrackerClient::Wait(
-    grpc::ClientContext* ctx,
-    const std::function<void(std::function<void(grpc::Status)>)>& start) {
-  struct Done {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;  // guarded by mu
-    grpc::Status status;  // likewise
-  };
-  auto d = std::make_shared<Done>();
-  start([d](grpc::Status status) {
-    std::lock_guard<std::mutex> lock(d->mu);
-    d->status = std::move(status);
-    d->done = true;
-    d->cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(d->mu);
-  bool cancelled = false;
-  while (!d->cv.wait_for(lock, kInterruptPoll, [&d] { return d->done; })) {
-    if (cancelled || !interrupt_) continue;
-    lock.unlock();  // gRPC may run the callback before TryCancel returns
-    if (interrupt_()) {
+namespace {
+
+// What a synchronous call's reactor tells the thread waiting for it.
+struct CallState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool answering = false;  // the answer's headers came; guarded by mu
+  bool done = false;       // likewise
+  grpc::Status status;     // likewise
+};
+
+// Reports a unary call's progress to a CallState; frees itself when the
+// call is over (gRPC touches a reactor until OnDone returns, after the
+// waiting thread may have gone on).
+class CallWatch final : public grpc::ClientUnaryReactor {
+ public:
+  explicit CallWatch(std::shared_ptr<CallState> state) : state_(std::move(state)) {}
+  void OnReadInitialMetadataDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->answering = ok;
+    state_->cv.notify_all();
+  }
+  void OnDone(const grpc::Status& status) override {
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      state_->status = status;
+      state_->done = true;
+      state_->cv.notify_all();
+    }
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<CallState> state_;
+};
+
+}  // namespace
+
+grpc::Status TrackerClient::Wait(grpc::ClientContext* ctx, std::chrono::milliseconds answer_start,
+                                 const std::function<void(grpc::ClientUnaryReactor*)>& start) {
+  auto state = std::make_shared<CallState>();
+  auto* watch = new CallWatch(state);  // frees itself in OnDone
+  const auto began = std::chrono::steady_clock::now();
+  start(watch);
+  watch->StartCall();
+  std::unique_lock<std::mutex> lock(state->mu);
+  bool cancelled = false, unanswered = false;
+  while (!state->cv.wait_for(lock, kInterruptPoll, [&state] { return state->done; })) {
+    if (cancelled) continue;
+    const bool late =
+        !state->answering && std::chrono::steady_clock::now() - began >= answer_start;
+    lock.unlock();  // gRPC may run OnDone before TryCancel returns
+    if (late || (interrupt_ && interrupt_())) {
       ctx->TryCancel();
       cancelled = true;
+      unanswered = late;
     }
     lock.lock();
   }
-  return d->status;
+  if (unanswered && !state->status.ok()) {
+    // gRPC says CANCELLED: what the user needs to hear is that nothing came.
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        std::string(kNoAnswerWithin) + SecondsText(answer_start));
+  }
+  return state->status;
 }
 
 std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInfo& info,
@@ -1039,9 +1123,12 @@ std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInf
   net::ToProto(info, req.mutable_torrent());
   wire::PublishResponse resp;
   grpc::ClientContext ctx;
-  SetDeadline(&ctx);
-  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
-    stub_->stub->async()->Publish(&ctx, &req, &resp, std::move(done));
+  // The tracker answers once it has the whole request: the answer can
+  // start no sooner than the request is sent.
+  const auto deadline = TrackerPublishDeadline(req.ByteSizeLong(), options_.answer_start_timeout);
+  SetDeadline(&ctx, deadline);
+  grpc::Status s = Wait(&ctx, deadline, [&](grpc::ClientUnaryReactor* watch) {
+    stub_->stub->async()->Publish(&ctx, &req, &resp, watch);
   });
   hopeless_ = Hopeless(s);
   if (!s.ok()) {
@@ -1054,10 +1141,10 @@ std::optional<core::PublishResult> TrackerClient::Publish(const core::TorrentInf
 std::optional<std::vector<core::FileEntry>> TrackerClient::ListFiles(std::string* error) {
   wire::ListFilesResponse resp;
   grpc::ClientContext ctx;
-  SetDeadline(&ctx);
+  SetDeadline(&ctx, TrackerAnswerDeadline(options_.answer_start_timeout));
   const wire::ListFilesRequest req;
-  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
-    stub_->stub->async()->ListFiles(&ctx, &req, &resp, std::move(done));
+  grpc::Status s = Wait(&ctx, options_.answer_start_timeout, [&](grpc::ClientUnaryReactor* watch) {
+    stub_->stub->async()->ListFiles(&ctx, &req, &resp, watch);
   });
   hopeless_ = Hopeless(s);
   if (!s.ok()) {
@@ -1075,9 +1162,9 @@ std::optional<core::FileEntry> TrackerClient::Scrape(const core::InfoHash& info_
   req.set_info_hash(info_hash.data(), info_hash.size());
   wire::ScrapeResponse resp;
   grpc::ClientContext ctx;
-  SetDeadline(&ctx);
-  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
-    stub_->stub->async()->Scrape(&ctx, &req, &resp, std::move(done));
+  SetDeadline(&ctx, options_.answer_start_timeout);  // one file's counts
+  grpc::Status s = Wait(&ctx, options_.answer_start_timeout, [&](grpc::ClientUnaryReactor* watch) {
+    stub_->stub->async()->Scrape(&ctx, &req, &resp, watch);
   });
   hopeless_ = Hopeless(s);
   error->clear();
@@ -1095,9 +1182,9 @@ std::optional<core::TorrentInfo> TrackerClient::Lookup(const std::string& name,
   req.set_name(name);
   wire::LookupResponse resp;
   grpc::ClientContext ctx;
-  SetDeadline(&ctx);
-  grpc::Status s = Wait(&ctx, [&](std::function<void(grpc::Status)> done) {
-    stub_->stub->async()->Lookup(&ctx, &req, &resp, std::move(done));
+  SetDeadline(&ctx, TrackerAnswerDeadline(options_.answer_start_timeout));
+  grpc::Status s = Wait(&ctx, options_.answer_start_timeout, [&](grpc::ClientUnaryReactor* watch) {
+    stub_->stub->async()->Lookup(&ctx, &req, &resp, watch);
   });
   hopeless_ = Hopeless(s);
   error->clear();
@@ -1126,7 +1213,9 @@ void TrackerClient::Announce(
     wire::AnnounceResponse resp;
   };
   auto call = std::make_shared<Call>();
-  SetDeadline(&call->ctx);
+  // Its answer is small (kMaxAnnounceReplyBytes): all of it within the
+  // time any answer has to begin.
+  SetDeadline(&call->ctx, options_.answer_start_timeout);
   call->req.set_info_hash(request.info_hash.data(), request.info_hash.size());
   call->req.set_peer_id(request.peer.id.value());
   call->req.set_endpoint(request.peer.endpoint);

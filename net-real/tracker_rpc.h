@@ -36,6 +36,7 @@
 namespace grpc {
 class Channel;
 class ClientContext;
+class ClientUnaryReactor;
 class ResourceQuota;
 class Server;
 class Status;
@@ -306,12 +307,57 @@ class AnnounceClient {
                                            std::string error)> done) = 0;
 };
 
+// How long a TrackerClient call waits for the tracker to begin its answer
+// (the answer's headers, sent as its first bytes go out): the 5 s that
+// every call had in all until 2026-11-28. A tracker that is down, frozen
+// (SIGSTOP) or unreachable fails a call this soon, whatever its answer
+// would have been allowed once begun.
+inline constexpr std::chrono::milliseconds kTrackerAnswerStartTimeout{5000};
+
+// Keepalive on a TrackerClient's channel while a call is open: an HTTP/2
+// PING once nothing has come from the tracker for kTrackerKeepaliveTime
+// (gRPC 1.51 restarts that wait at every read, so no PING goes out while
+// an answer is coming in, however slowly), and the connection given up,
+// failing its calls, if no PING ACK comes within kTrackerKeepaliveTimeout.
+// So a tracker that freezes or vanishes in the middle of a long answer is
+// noticed within 20 s of its last byte, not at the answer's deadline
+// (minutes later). No PINGs on a connection without calls. A server
+// accepts a PING every kServerMinPingIntervalMs (SetListenerOptions), half
+// kTrackerKeepaliveTime.
+inline constexpr std::chrono::milliseconds kTrackerKeepaliveTime{10000};
+inline constexpr std::chrono::milliseconds kTrackerKeepaliveTimeout{10000};
+
+// The deadlines of TrackerClient calls. Announce and Scrape, whose
+// answers are small: kTrackerAnswerStartTimeout (5 s). Lookup and
+// ListFiles, whose answers may be as large as a tracker message: the
+// answer's start, then as long as a TrackerServer allows for sending the
+// largest answer (AnswerSendDeadline(kMaxTrackerMessageBytes), 138 s):
+// 143 s. Publish, whose request carries a file's piece hashes: 5 s plus
+// the request's `bytes` at AnswerSendDeadline's 512 KiB/s (133 s for the
+// largest).
+// (`start` replaces kTrackerAnswerStartTimeout: TrackerClientOptions.)
+std::chrono::milliseconds TrackerAnswerDeadline(
+    std::chrono::milliseconds start = kTrackerAnswerStartTimeout);
+std::chrono::milliseconds TrackerPublishDeadline(
+    size_t request_bytes, std::chrono::milliseconds start = kTrackerAnswerStartTimeout);
+
+// What tests change of a TrackerClient (the defaults are the above).
+struct TrackerClientOptions {
+  std::chrono::milliseconds answer_start_timeout = kTrackerAnswerStartTimeout;
+  std::chrono::milliseconds keepalive_time = kTrackerKeepaliveTime;
+  std::chrono::milliseconds keepalive_timeout = kTrackerKeepaliveTimeout;
+};
+
 class TrackerClient : public AnnounceClient {
  public:
-  explicit TrackerClient(const std::string& target);
+  explicit TrackerClient(const std::string& target, const TrackerClientOptions& options = {});
   ~TrackerClient() override;
 
-  // Synchronous calls with a deadline; on failure nullopt and *error.
+  // Synchronous calls; on failure nullopt and *error. Each fails if the
+  // tracker has not begun to answer within options.answer_start_timeout,
+  // or has not finished by its deadline (TrackerAnswerDeadline,
+  // TrackerPublishDeadline), or stops acknowledging keepalive PINGs
+  // meanwhile.
   std::optional<core::PublishResult> Publish(const core::TorrentInfo& info,
                                              std::string* error);
   std::optional<std::vector<core::FileEntry>> ListFiles(std::string* error);
@@ -341,13 +387,16 @@ class TrackerClient : public AnnounceClient {
 
  private:
   std::string target_;
+  TrackerClientOptions options_;
   std::unique_ptr<grpc::ResourceQuota> quota_;  // the channel's
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<class TrackerStub> stub_;
-  // Waits for the unary call that `start` began on `ctx` (it passes the
-  // done callback to gRPC), cancelling it if interrupt_ says so.
-  grpc::Status Wait(grpc::ClientContext* ctx,
-                    const std::function<void(std::function<void(grpc::Status)>)>& start);
+  // Starts the unary call that `start` sets up on `ctx` with the reactor
+  // it is given, and waits for it: cancels it if interrupt_ says so, or if
+  // the tracker has not begun to answer within `answer_start`
+  // (DEADLINE_EXCEEDED, "no answer within ...").
+  grpc::Status Wait(grpc::ClientContext* ctx, std::chrono::milliseconds answer_start,
+                    const std::function<void(grpc::ClientUnaryReactor*)>& start);
 
   std::atomic<bool> hopeless_{false};  // of the last call to finish
   std::function<uint64_t()> wall_clock_ = WallClockMicros;

@@ -31,6 +31,11 @@ inline constexpr int64_t kRealUnusedUnchokeTimeoutSeconds = 5;
 // (UploadStallTimeout in console.h).
 inline constexpr int64_t kRealUploadStallTimeoutSeconds = 60;
 
+// --request-queue-time at most: half the request_timeout (60 s) after
+// which a block asked for is given up, so that a queue sized at one rate
+// is still answered in time if the rate halves.
+inline constexpr int64_t kMaxRequestQueueTimeSeconds = 30;
+
 // Flags shared by the peer-running commands, as typed by the user.
 struct CommonOptions {
   std::string upload_limit = "0";
@@ -40,6 +45,7 @@ struct CommonOptions {
   std::string listen = "0.0.0.0:0";
   std::string block_size = "128KiB";  // see docs/real-network.md
   uint32_t pipeline = 16;
+  std::string request_queue_time = "0s";  // adaptive pipeline; 0s: off
   uint32_t uploads_in_flight = 4;
   int tracker_retries = 10;
   uint64_t seed = 0;  // 0: draw one

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "core/rng.h"
+#include "core/units.h"
 #include "core/tracker.h"
 #include "net-real/cli/file_table.h"
 #include "net-real/event_loop.h"
@@ -268,6 +269,13 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
   const uint32_t max_queued = o->peer.max_queued_requests;
   if (auto p = out_of_range("--pipeline", c.pipeline, max_queued)) return p;
   if (auto p = out_of_range("--uploads-in-flight", c.uploads_in_flight, max_queued)) return p;
+  const auto queue_time = core::ParseDuration(c.request_queue_time);
+  const auto max_queue_time = core::Duration::Seconds(kMaxRequestQueueTimeSeconds);
+  if (!queue_time || *queue_time < core::Duration::Zero() || *queue_time > max_queue_time) {
+    return "--request-queue-time: expected a duration with its unit, 0s (off) to " +
+           core::FormatDuration(max_queue_time) + " (e.g. 3s), got '" + c.request_queue_time +
+           "'";
+  }
   uint64_t seed = DrawSeed(c.seed);
   o->run_seed = seed;
   // The peer id comes from the driver's fresh key pair (peer_auth.h).
@@ -280,6 +288,7 @@ std::optional<std::string> MakeDriverOptions(const CommonOptions& c, DriverOptio
   o->peer.max_request_length = std::max<uint32_t>(o->peer.max_request_length,
                                                   static_cast<uint32_t>(*block));
   o->peer.request_pipeline = c.pipeline;
+  o->peer.request_queue_time = *queue_time;
   o->peer.uploads_in_flight = c.uploads_in_flight;
   o->peer.unused_unchoke_timeout = core::Duration::Seconds(kRealUnusedUnchokeTimeoutSeconds);
   o->peer.upload_stall_timeout = UploadStallTimeout(o->peer, o->upload_limit);

@@ -99,6 +99,13 @@ void AddCommon(CLI::App* app, cli::CommonOptions* o) {
                       std::to_string(swarm::core::PeerConfig{}.max_queued_requests))
       ->type_name("N")
       ->check(CountIn(1, swarm::core::PeerConfig{}.max_queued_requests));
+  app->add_option("--request-queue-time", o->request_queue_time,
+                  "adaptive pipeline: requests in flight per connection for this long at its "
+                  "download rate, --pipeline at least, up to " +
+                      std::to_string(swarm::core::PeerConfig{}.max_queued_requests / 2) +
+                      " (0s: off; at most " + std::to_string(cli::kMaxRequestQueueTimeSeconds) +
+                      "s)")
+      ->type_name("DURATION");
   app->add_option("--uploads-in-flight", o->uploads_in_flight,
                   "blocks being sent to one peer at a time, 1.." +
                       std::to_string(swarm::core::PeerConfig{}.max_queued_requests))

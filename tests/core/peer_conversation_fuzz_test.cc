@@ -14,7 +14,8 @@
 //     unchoked;
 //   - requests: only to a neighbour that unchoked us and announced the
 //     piece, only for missing pieces, never more in flight on a connection
-//     than the pipeline;
+//     than the pipeline (with request_queue_time, drawn in half the cases,
+//     than half of max_queued_requests);
 //   - never more connections than max_connections, never a dial while
 //     min_connections are reached, to ourselves, to a banned or connected
 //     peer;
@@ -40,6 +41,7 @@
 
 #include "core/overloaded.h"
 #include "core/peer.h"
+#include "core/units.h"
 #include "tests/core/printers.h"
 
 namespace swarm::core {
@@ -109,6 +111,7 @@ class Conversation {
     cfg_.optimistic_interval = cfg_.rechoke_interval * 3;
     cfg_.request_timeout = Duration::Seconds(5 + int64_t(r_.Below(60)));
     cfg_.min_reannounce_interval = Duration::Seconds(10 + int64_t(r_.Below(60)));
+    DrawAdaptivePipeline(seed);
     subject_ = std::make_unique<Peer>(PeerId(kSubjectId), t_, cfg_, Rng(seed * 7 + 1));
 
     const uint32_t n = t_->piece_count();
@@ -146,12 +149,34 @@ class Conversation {
 
  private:
   static bool HasFatalFailure() { return ::testing::Test::HasFatalFailure(); }
+  // The adaptive pipeline (request_queue_time) in half the cases, with a
+  // queue time of 50 ms to 10 s, or 10 s to 2 min (the conversation's
+  // rates are low: a deeper pipeline needs a long queue time), and room
+  // for a deeper pipeline (up to half of 8..64 queued requests). Drawn
+  // from a stream of its own, so that the rest of each seed's
+  // conversation is what it was before the option.
+  void DrawAdaptivePipeline(uint64_t seed) {
+    Rng draw(seed * 31 + 5);
+    if (!draw.Bernoulli(0.5)) return;
+    const bool long_queue = draw.Bernoulli(0.5);
+    const int64_t ms = long_queue ? 10000 + int64_t(draw.Below(110001))
+                                  : 50 + int64_t(draw.Below(9951));
+    cfg_.request_queue_time = Duration::Millis(ms);
+    cfg_.max_queued_requests = 8 + uint32_t(draw.Below(57));
+  }
+  // Requests the subject may keep in flight on one connection: the
+  // pipeline, or with the adaptive one up to half its queue limit.
+  size_t MostInFlight() const {
+    if (cfg_.request_queue_time <= Duration::Zero()) return cfg_.request_pipeline;
+    return std::max<size_t>(cfg_.request_pipeline, cfg_.max_queued_requests / 2);
+  }
   std::string Where() const {
     std::string recent;
     for (const std::string& line : log_) recent += "    " + line + "\n";
     return "seed " + std::to_string(seed_) + " step " + std::to_string(step_) + " t=" +
            std::to_string(now_.micros()) + "us, choker " + std::string(Name(cfg_.choker)) +
-           (cfg_.super_seeding ? ", super-seeding" : "") + ", slots " +
+           (cfg_.super_seeding ? ", super-seeding" : "") + ", request_queue_time " +
+           FormatDuration(cfg_.request_queue_time) + ", slots " +
            std::to_string(cfg_.unchoke_slots) + ", uploads in flight " +
            std::to_string(cfg_.uploads_in_flight) + "\n" + subject_->DebugString() +
            "  latest inputs (>) and actions:\n" + recent;
@@ -643,8 +668,7 @@ class Conversation {
               ASSERT_EQ(std::count(l.outstanding.begin(), l.outstanding.end(), b), 0)
                   << "same block asked twice on one connection: " << what;
               l.outstanding.push_back(b);
-              ASSERT_LE(l.outstanding.size(), cfg_.request_pipeline)
-                  << "pipeline overrun: " << what;
+              ASSERT_LE(l.outstanding.size(), MostInFlight()) << "pipeline overrun: " << what;
               // The neighbour will answer it (a silent one never does).
               if (remotes_[l.remote.value()].has.Test(b.piece.value())) l.to_answer.push_back(b);
             },

@@ -39,6 +39,27 @@ TEST(MakeDriverOptionsTest, OutOfRangeCountsNameTheirFlag) {
             "--uploads-in-flight: expected 1..256, got 257");
 }
 
+// --request-queue-time turns the core's adaptive pipeline on; off unless
+// given, and only a duration with its unit up to 30 s.
+TEST(MakeDriverOptionsTest, RequestQueueTimeIsOffByDefaultAndChecked) {
+  auto with = [](const std::string& value) {
+    CommonOptions c;
+    c.seed = 1;
+    c.request_queue_time = value;
+    DriverOptions o;
+    const std::string problem = MakeDriverOptions(c, &o).value_or("");
+    return std::make_pair(problem, o.peer.request_queue_time);
+  };
+  EXPECT_EQ(with("0s"), std::make_pair(std::string(), core::Duration::Zero()));
+  EXPECT_EQ(with("3s"), std::make_pair(std::string(), core::Duration::Seconds(3)));
+  EXPECT_EQ(with("1500ms"), std::make_pair(std::string(), core::Duration::Millis(1500)));
+  EXPECT_EQ(with("30s").first, "");
+  for (const std::string bad : {"3", "", "-1s", "31s", "1h", "soon"}) {
+    EXPECT_EQ(with(bad).first, "--request-queue-time: expected a duration with its unit, 0s "
+                               "(off) to 30s (e.g. 3s), got '" + bad + "'");
+  }
+}
+
 // A rate that is too large used to be "cannot parse", like one without a
 // unit; the message now gives the range and the form.
 TEST(MakeDriverOptionsTest, ARateOutOfRangeSaysTheRange) {

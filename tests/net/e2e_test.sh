@@ -396,6 +396,12 @@ print(s.getsockname()[1], flush=True); time.sleep(120)' > mute.port &
   "$SWARM" get --help > help.out
   grep -q -- "--pipeline N=16 .*requests in flight per connection, 1\.\.256" help.out \
     || { cat help.out; fail "--pipeline's range not in --help"; }
+  grep -q -- "--request-queue-time DURATION=0s" help.out && grep -q "adaptive pipeline: " help.out \
+    || { cat help.out; fail "--request-queue-time not in --help"; }
+  RC=0
+  "$SWARM" get payload.bin --tracker "$TRACKER" --out never --request-queue-time 3 2> rqt.err || RC=$?
+  (( RC == 2 )) && grep -qF -- "--request-queue-time: expected a duration with its unit, 0s (off) to 30s (e.g. 3s), got '3'" rqt.err \
+    || { cat rqt.err; fail "--request-queue-time 3: rc $RC"; }
   # Out-of-range ports and odd --seed-after values are refused up front.
   RC=0
   "$SWARM" tracker --listen 127.0.0.1:99999 > range.out 2> range.err || RC=$?
