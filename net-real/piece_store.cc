@@ -333,7 +333,10 @@ bool PieceStore::partial_written_by_others() const {
 }
 
 bool PieceStore::partial_check_wanted() const {
-  return check_wanted_.load() || partial_written_by_others();
+  // Only while downloading: a request left over from before Finalize must
+  // not hold a complete file's uploads (its refusals are changed_on_disk's).
+  std::lock_guard<std::mutex> lock(mu_);
+  return partial_stamp_.has_value() && (check_wanted_.load() || foreign_write_.load());
 }
 
 std::vector<core::PieceIndex> PieceStore::ReverifyVerified() {
