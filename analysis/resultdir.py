@@ -470,9 +470,15 @@ def population(result):
     leechers that have finished so far. The timeline samples the same
     counts every sample_interval (equal at every sample: the analysis
     tests check it on simulator runs); these are exact in between too,
-    where a run stopped early may have only two samples."""
+    where a run stopped early may have only two samples. A folder without
+    the resolved scenario.yaml (older ones) does not say which peers
+    started with the file, and a guess could count leechers that got
+    nothing as seeds: there the timeline's own samples are returned."""
     import numpy as np
     p = result.peers
+    if p.seed_classes is None:
+        tl = result.timeline
+        return tl["time_s"], tl["leechers"], tl["seeds"], tl["completed"]
     joined = np.isfinite(p.join_s)
     end = float(result.timeline["time_s"][-1])
     seed_from = np.where(p.initial_seed, p.join_s, p.completion_s)

@@ -212,8 +212,8 @@ std::optional<int> CheckShareFlags(const std::vector<std::string>& files,
     }
   }
   // --listen too: a busy port must not cost the minutes a big file takes
-  // to hash. The check opens and closes a plain socket; gRPC binds the
-  // port only after it. (The stop signals were blocked in main, before any
+  // to hash. The check opens and closes the listening sockets; the server
+  // opens them again only after the hashing. (The stop signals were blocked in main, before any
   // thread started: one must not land on a thread that would let it kill
   // us without a stopped announce.)
   if (auto problem = ListenProblem(common.listen)) return UserError("--listen: " + *problem);

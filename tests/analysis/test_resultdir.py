@@ -125,6 +125,16 @@ class PopulationTest(unittest.TestCase):
                 np.testing.assert_array_equal(got[at], tl[column], err_msg=(name, column))
             self.assertEqual((t[0], t[-1]), (0.0, tl["time_s"][-1]))
 
+    def test_without_the_seed_classes_the_timeline_is_used(self):
+        # Leechers that got nothing would be guessed to be seeds.
+        run = resultdir.load(os.path.join(helpers.HERE, "data", "sim_flash_20"))
+        run.peers.seed_classes = None
+        t, leechers, seeds, completed = resultdir.population(run)
+        tl = run.timeline
+        for got, column in ((t, "time_s"), (leechers, "leechers"), (seeds, "seeds"),
+                            (completed, "completed")):
+            self.assertIs(got, tl[column])
+
     def test_completion_and_leave_at_one_moment(self):
         # A leecher that leaves as it completes is a seed for no time at all.
         import numpy as np
