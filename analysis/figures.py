@@ -519,16 +519,19 @@ def draw_population(ax, runs, labels=None, run_legend=True):
     only, not its rises, so it put the legend over the leechers' rise."""
     div, unit = _timeline_unit(runs)
     for i, run in enumerate(runs):
-        t, tl = run.timeline["time_s"] / div, run.timeline
+        # Every join, completion and leave from peers.csv, not the
+        # timeline's samples: a run stopped early may have only two.
+        t, leechers, seeds, _ = resultdir.population(run)
+        t = t / div
         if len(runs) == 1:
-            ax.plot(t, tl["leechers"], color=LEECHER_COLOR, lw=2,
+            ax.plot(t, leechers, color=LEECHER_COLOR, lw=2,
                     ds="steps-post", label="leechers (downloading)")
-            ax.plot(t, tl["seeds"], color=SEED_COLOR, lw=2, ds="steps-post",
+            ax.plot(t, seeds, color=SEED_COLOR, lw=2, ds="steps-post",
                     label="seeds (have the whole file)")
         else:
-            ax.plot(t, tl["leechers"], color=run_color(i), lw=1.8,
+            ax.plot(t, leechers, color=run_color(i), lw=1.8,
                     ds="steps-post")
-            ax.plot(t, tl["seeds"], color=run_color(i), lw=1.4, ls="--",
+            ax.plot(t, seeds, color=run_color(i), lw=1.4, ls="--",
                     ds="steps-post")
     if len(runs) > 1:
         _style_legend(ax, labels if run_legend else [],
@@ -578,10 +581,11 @@ def _draw_completed(ax, run, div):
     """The cumulative completions of one run, and the legend. When they
     dwarf the peers present (arrivals over a long run: a steady state), they
     go on a right-hand axis, so the populations keep a readable scale."""
-    t, tl = run.timeline["time_s"] / div, run.timeline
-    present = float(np.max(tl["leechers"] + tl["seeds"], initial=0.0))
+    t, leechers, seeds, completed = resultdir.population(run)
+    t = t / div
+    present = float(np.max(leechers + seeds, initial=0.0))
     done_ax, label = ax, "completed so far (cumulative)"
-    twin = float(np.max(tl["completed"], initial=0.0)) > 3 * max(present, 1.0)
+    twin = float(np.max(completed, initial=0.0)) > 3 * max(present, 1.0)
     if twin:
         done_ax = ax.twinx()
         done_ax.grid(False)
@@ -590,7 +594,7 @@ def _draw_completed(ax, run, div):
         label += ", right axis"
     # Black dots over the lines: in a flash crowd the completed count equals
     # the seeds present, and a grey dotted line under them did not show.
-    done_ax.plot(t, tl["completed"], color=DONE_COLOR, lw=2.2,
+    done_ax.plot(t, completed, color=DONE_COLOR, lw=2.2,
                  ls=(0, (1, 2.2)), ds="steps-post", zorder=5, label=label)
     done_ax.set_ylim(bottom=0)
     handles = ax.get_lines() + (done_ax.get_lines() if twin else [])

@@ -461,6 +461,36 @@ def load(path):
                   file_spec=read_file_spec(yaml_path))
 
 
+def population(result):
+    """Who is in the swarm at every moment it changes, from peers.csv:
+    arrays (time_s, leechers, seeds, completed), each value holding from its
+    time until the next one (a step drawn "steps-post") and the last until
+    the run's end, the timeline's last time. Leechers are the peers present
+    without the whole file, seeds those present with it, completed the
+    leechers that have finished so far. The timeline samples the same
+    counts every sample_interval (equal at every sample: the analysis
+    tests check it on simulator runs); these are exact in between too,
+    where a run stopped early may have only two samples."""
+    import numpy as np
+    p = result.peers
+    joined = np.isfinite(p.join_s)
+    end = float(result.timeline["time_s"][-1])
+    seed_from = np.where(p.initial_seed, p.join_s, p.completion_s)
+    seeding = joined & np.isfinite(seed_from)
+    left = joined & np.isfinite(p.leave_s)
+    done = p.leecher & np.isfinite(p.completion_s)
+    times = np.unique(np.concatenate(
+        ([0.0, end], p.join_s[joined], seed_from[seeding], p.leave_s[left])))
+    times = times[times <= end]
+
+    def upto(x):  # how many of x are <= each time
+        return np.searchsorted(np.sort(x), times, side="right")
+
+    present = upto(p.join_s[joined]) - upto(p.leave_s[left])
+    seeds = upto(seed_from[seeding]) - upto(p.leave_s[seeding & left])
+    return times, present - seeds, seeds, upto(p.completion_s[done])
+
+
 def time_during_run(result):
     """Mask of timeline samples while at least one leecher is present."""
     return result.timeline["leechers"] > 0

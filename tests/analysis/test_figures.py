@@ -316,13 +316,34 @@ class PanelTest(helpers.TempDirTest):
         self.assertTrue(bounds[0].endswith("(a, b)"), bounds)
         self.assertTrue(bounds[1].endswith("(c)"), bounds)
 
-    def test_population_plots_timeline_columns(self):
+    def test_population_steps_at_every_join_completion_and_leave(self):
         figures.draw_population(self.ax, [self.run])
-        leechers, seeds = self.ax.get_lines()[:2]
-        np.testing.assert_array_equal(leechers.get_ydata(),
-                                      self.run.timeline["leechers"])
-        np.testing.assert_array_equal(seeds.get_ydata(),
-                                      self.run.timeline["seeds"])
+        leechers, seeds, done = self.ax.get_lines()[:3]
+        t, want_l, want_s, want_c = resultdir.population(self.run)
+        np.testing.assert_array_equal(leechers.get_xdata(), t)
+        np.testing.assert_array_equal(leechers.get_ydata(), want_l)
+        np.testing.assert_array_equal(seeds.get_ydata(), want_s)
+        np.testing.assert_array_equal(done.get_ydata(), want_c)
+        p = self.run.peers
+        for times in (p.join_s, p.completion_s[p.leecher], p.leave_s[p.leecher]):
+            self.assertTrue(np.isin(times, t).all())
+
+    def test_population_of_a_run_stopped_after_two_samples(self):
+        # A run the pieces_lost stop ended between two samples: its timeline
+        # has rows at 0 and at the end only, and the plot used to draw a
+        # straight line between them.
+        tl = self.run.timeline
+        end = 60.0
+        for k in tl:
+            tl[k] = tl[k][[0, 1]]
+        tl["time_s"][1] = end
+        figures.draw_population(self.ax, [self.run])
+        leechers = self.ax.get_lines()[0]
+        joins = np.sort(self.run.peers.join_s[self.run.peers.leecher])
+        t, y = leechers.get_xdata(), leechers.get_ydata()
+        self.assertEqual(t[-1], end)
+        # All 24 leechers join within 10 s, one step each.
+        np.testing.assert_array_equal(y[np.searchsorted(t, joins)], np.arange(1, 25))
 
     def test_population_legend_hides_no_part_of_a_curve(self):
         # nat.yaml and heterogeneous.yaml: "best" judged a step line by its
@@ -360,29 +381,31 @@ class PanelTest(helpers.TempDirTest):
         # Up to 3x the peers present (churn: 290 completions, at most ~150
         # present) they share the axis, which must reach their top (it was
         # cut off at the populations' top).
-        tl = self.run.timeline
-        tl["completed"] = tl["completed"] * 2
         figures.draw_population(self.ax, [self.run])
         done = self.ax.get_lines()[2]
         self.assertIn("completed so far", done.get_label())
-        np.testing.assert_array_equal(done.get_ydata(), tl["completed"])
-        self.assertGreaterEqual(self.ax.get_ylim()[1], tl["completed"].max())
+        self.assertEqual(done.get_ydata().max(), 24)
+        self.assertGreaterEqual(self.ax.get_ylim()[1], 24)
         self.assertEqual(self.ax.get_ylim()[0], 0)
 
     def test_many_completions_go_on_a_right_axis(self):
         # Arrivals over a long run: completions climb far above the few
-        # peers present, which on one axis would be squashed flat.
-        tl = self.run.timeline
-        tl["completed"] = tl["completed"] * 50
-        figures.draw_population(self.ax, [self.run])
+        # peers present, which on one axis would be squashed flat. 200
+        # leechers over 20,000 s, each gone 120 s after it finishes.
+        run = resultdir.load(synthetic.write_result(
+            os.path.join(self.tmp, "long"), leechers=200, free_riders=0,
+            join_window_s=20000.0))
+        _, leechers, seeds, completed = resultdir.population(run)
+        present = float(np.max(leechers + seeds))
+        self.assertGreater(completed.max(), 3 * present)
+        figures.draw_population(self.ax, [run])
         self.assertEqual(len(self.ax.get_lines()), 2)
-        present = float(np.max(tl["leechers"] + tl["seeds"]))
         self.assertLess(self.ax.get_ylim()[1], 2 * present)
         twin = [a for a in self.fig.axes if a is not self.ax]
         self.assertEqual(len(twin), 1)
         done = twin[0].get_lines()[0]
         self.assertIn("right axis", done.get_label())
-        self.assertGreaterEqual(twin[0].get_ylim()[1], tl["completed"].max())
+        self.assertGreaterEqual(twin[0].get_ylim()[1], 200)
         legend = [t.get_text() for t in twin[0].get_legend().texts]
         self.assertEqual(len(legend), 3)
 

@@ -111,6 +111,32 @@ class LoadTest(helpers.TempDirTest):
         self.assertGreater(len(run.timeline["time_s"]), 10)
 
 
+class PopulationTest(unittest.TestCase):
+
+    def test_equals_the_timeline_at_every_sample_of_simulator_runs(self):
+        import numpy as np
+        for name in ("sim_flash_20", "sim_steady_100", "sim_nat_200"):
+            run = resultdir.load(os.path.join(helpers.HERE, "data", name))
+            t, leechers, seeds, completed = resultdir.population(run)
+            tl = run.timeline
+            at = np.searchsorted(t, tl["time_s"], side="right") - 1
+            for got, column in ((leechers, "leechers"), (seeds, "seeds"),
+                                (completed, "completed")):
+                np.testing.assert_array_equal(got[at], tl[column], err_msg=(name, column))
+            self.assertEqual((t[0], t[-1]), (0.0, tl["time_s"][-1]))
+
+    def test_completion_and_leave_at_one_moment(self):
+        # A leecher that leaves as it completes is a seed for no time at all.
+        import numpy as np
+        run = resultdir.load(os.path.join(helpers.HERE, "data", "sim_nat_200"))
+        p = run.peers
+        p.leave_s = np.where(p.leecher, p.completion_s, p.leave_s)
+        _, leechers, seeds, completed = resultdir.population(run)
+        self.assertEqual(seeds.max(), int(np.sum(p.initial_seed)))
+        self.assertEqual(completed[-1], int(np.sum(np.isfinite(p.completion_s[p.leecher]))))
+        self.assertEqual(leechers[-1], 0)
+
+
 class RejectTest(helpers.TempDirTest):
 
     def setUp(self):

@@ -48,13 +48,14 @@ TEST(ListenProblemTest, BusyPortIsNamed) {
   Listener busy;
   const std::string addr = "127.0.0.1:" + std::to_string(busy.port());
   EXPECT_EQ(ListenProblem(addr), "cannot listen on " + addr + ": Address already in use");
-  // The wildcard overlaps it too (gRPC would fail there as well).
+  // The wildcard overlaps it too.
   EXPECT_NE(ListenProblem("0.0.0.0:" + std::to_string(busy.port())), std::nullopt);
   busy.Close();
   EXPECT_EQ(ListenProblem(addr), std::nullopt);
 }
 
-// The port of a running swarm peer server (gRPC, SO_REUSEPORT off) is busy.
+// The port of a running swarm peer server (its accept loop: no SO_REUSEPORT)
+// is busy.
 TEST(ListenProblemTest, PortOfAGrpcServerIsBusy) {
   std::string error;
   auto server = PeerServer::Start("127.0.0.1:0", &error);

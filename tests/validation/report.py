@@ -3,7 +3,7 @@
 
     report.py RESULTS_DIR OUT.md [--explanations FILE]
 
-RESULTS_DIR holds V1.json ... V6.json as written by validate.py (in the build
+RESULTS_DIR holds V1.json ... V8.json as written by validate.py (in the build
 tree: build/tests/validation/results). The table (check, source, expected,
 measured as mean ± standard deviation over seeds, verdict) is generated; the
 explanations of every disagreement are hand-written in
@@ -17,7 +17,7 @@ import os
 import re
 import sys
 
-CHECKS = ["V1", "V2", "V3", "V4", "V5", "V6", "V7"]
+CHECKS = ["V1", "V2", "V3", "V4", "V5", "V6", "V7", "V8"]
 
 HEADER = """# Validation: the simulator against published theory
 

@@ -95,5 +95,37 @@ class ReportVerdictTest(unittest.TestCase):
             c.row("x", "1", 0.5, False, gate=False)
 
 
+class PipelineModelTest(unittest.TestCase):
+    BLOCK = 16384  # bytes: 131,072 bit, 1.31072 ms at 100 Mbit/s
+
+    def test_window_limited_rate(self):
+        # 5 blocks per round of 2 x 50 ms + 1.31072 ms.
+        x = validate.pipeline_rate(0.050, 5, self.BLOCK, 100e6)
+        self.assertAlmostEqual(x, 5 * 131072 / 0.10131072, places=3)
+
+    def test_capacity_limited_rate(self):
+        # 20 x 131,072 bit over 21.3 ms would be 123 Mbit/s: the link caps it.
+        self.assertAlmostEqual(validate.pipeline_rate(0.010, 20, self.BLOCK, 100e6), 100e6)
+
+    def test_one_block_in_flight(self):
+        # Announce round trip 50 ms, then 6 latencies before the request,
+        # then request, transmission and block: 0.05 + 0.06 + 0.02 + S.
+        t = validate.pipeline_download_time(0.010, 0.025, 1, 1, self.BLOCK, 100e6)
+        self.assertAlmostEqual(t, 0.13131072, places=9)
+
+    def test_last_round_ends_p_minus_one_blocks_after_its_first(self):
+        # Window-limited, 2 rounds of 4: the first request leaves at
+        # 0.05 + 0.6; the first round's blocks arrive at +0.2 + i S, the
+        # second's one round (0.2 + S) later, its last at +0.2 + S + 4 S.
+        s = 131072 / 100e6
+        t = validate.pipeline_download_time(0.100, 0.025, 4, 8, self.BLOCK, 100e6)
+        self.assertAlmostEqual(t, 0.05 + 0.6 + 0.2 + (0.2 + s) + 4 * s, places=9)
+
+    def test_capacity_limited_seed_never_idles(self):
+        s = 131072 / 100e6
+        t = validate.pipeline_download_time(0.010, 0.025, 20, 640, self.BLOCK, 100e6)
+        self.assertAlmostEqual(t, 0.05 + 0.06 + 0.02 + 640 * s, places=9)
+
+
 if __name__ == "__main__":
     unittest.main()
