@@ -40,6 +40,61 @@ class SmoothedLogGrowthTest(unittest.TestCase):
         self.assertTrue(math.isnan(validate.smoothed_log_growth_r2([1.0, 2.0, 3.0], 500, 10.0)))
 
 
+class SignTestTest(unittest.TestCase):
+    def test_ties_are_dropped_not_won(self):
+        # Two identical policies: every pair tied, nothing shown.
+        w, l, t, p = validate.sign_test([1.0] * 30, [1.0] * 30)
+        self.assertEqual((w, l, t), (0, 0, 30))
+        self.assertEqual(p, 1.0)
+        self.assertGreater(p, validate.SIGN_TEST_ALPHA)
+
+    def test_p_value_of_the_remaining_pairs(self):
+        a = [2.0] * 10 + [1.0] * 20
+        b = [1.0] * 30
+        w, l, t, p = validate.sign_test(a, b)
+        self.assertEqual((w, l, t), (10, 0, 20))
+        self.assertAlmostEqual(p, 2 ** -10)
+        # 24 of 30, the entropy row's threshold: p just under 0.001.
+        p24 = validate.sign_test([1] * 24 + [0] * 6, [0] * 24 + [1] * 6)[3]
+        self.assertLess(p24, 0.001)
+        p23 = validate.sign_test([1] * 23 + [0] * 7, [0] * 23 + [1] * 7)[3]
+        self.assertGreater(p23, 0.001)
+
+
+class ReportVerdictTest(unittest.TestCase):
+    def setUp(self):
+        import report
+        self.report = report
+
+    def row(self, met, gate=True, why=None, hard=False, expected="1"):
+        return {"what": "x", "expected": expected, "measured": "y", "ok": met or not gate,
+                "met": met, "gate": gate, "why": why, "hard": hard}
+
+    def test_an_unmet_row_that_does_not_gate_is_not_reproduced_with_its_reason(self):
+        r = self.row(False, gate=False, why="a reason (explanations: V9: s)")
+        self.assertTrue(self.report.verdict(r).startswith("*not reproduced*: a reason"))
+        d = {"check": "V9", "ok": True, "rows": [self.row(True), r]}
+        self.assertIn("not reproduced", self.report.check_verdict(d))
+        self.assertNotEqual(self.report.check_verdict(d), "reproduced")
+
+    def test_all_rows_met_is_reproduced(self):
+        d = {"check": "V9", "ok": True,
+             "rows": [self.row(True), self.row(False, expected="report")]}
+        self.assertEqual(self.report.check_verdict(d), "reproduced")
+
+    def test_a_reason_must_name_a_section_that_exists(self):
+        d = {"check": "V9", "ok": True,
+             "rows": [self.row(False, gate=False, why="r (explanations: V9: gone)")]}
+        self.assertEqual(self.report.missing_sections({"V9": d}, "### V9: here\n"),
+                         ["V9: x"])
+        self.assertEqual(self.report.missing_sections({"V9": d}, "### V9: gone\n"), [])
+
+    def test_a_row_that_does_not_gate_needs_a_reason(self):
+        c = validate.Check("V9", "t", "s")
+        with self.assertRaises(ValueError):
+            c.row("x", "1", 0.5, False, gate=False)
+
+
 class PipelineModelTest(unittest.TestCase):
     BLOCK = 16384  # a Piece message of 16,397 bytes: S = 1.31176 ms at 100 Mbit/s
     S = 16397 * 8 / 100e6
