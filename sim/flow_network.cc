@@ -259,9 +259,9 @@ bool FlowNetwork::ExpandRegion() {
 }
 
 void FlowNetwork::Reallocate(core::Time now, const ChangedFn& changed) {
+  region_.clear();  // last_region(): nothing re-solved yet
   if (dirty_links_.empty()) return;
   ++epoch_;
-  region_.clear();
   region_links_.clear();
   seed_links_.swap(dirty_links_);
   dirty_links_.clear();

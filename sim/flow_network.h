@@ -116,6 +116,10 @@ class FlowNetwork {
   // a load, so checking this after every Reallocate() checks every link at
   // every instant, at the cost of the region instead of the whole network.
   int CheckCapsOfLastRegion() const;
+  // The flows the last Reallocate() re-solved (sorted by id; empty when it
+  // had nothing to do), for a driver's own checks of the same region. Valid
+  // until the next Reallocate().
+  const std::vector<FlowId>& last_region() const { return region_; }
 
  private:
   struct Link {
