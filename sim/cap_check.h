@@ -10,7 +10,8 @@
 // run: no scenario field changes them over time):
 //  - OverCap: one host's summed rate at one instant against its capacity,
 //    with the float slack FlowNetwork's own check allows. The engine calls it
-//    after every reallocation in checked runs (SimOptions::check_invariants).
+//    in checked runs (SimOptions::check_invariants) after every
+//    reallocation and at every timeline sample.
 //  - CheckCapVolumes: over each peer's stay, the bytes it sent and received
 //    against capacity x stay, from the run's results alone (join, leave and
 //    byte counts), so it holds whatever the network model did in between.

@@ -254,7 +254,8 @@ class Simulation::Impl {
   void Reallocate();
   // Checked runs: rate caps against the scenario (sim/cap_check.h).
   void CheckHostRates();
-  void CheckHostRate(uint32_t h);
+  void CheckAllHostRates();
+  void NoteHostRates(uint32_t h, double up, double down);
   void NoteUtilization(double utilization);
   bool Finished() const;
   // Lost pieces (stop.all_complete only). Whether piece `i` has no source
@@ -655,36 +656,50 @@ void Simulation::Impl::Reallocate() {
   }
 }
 
-// Only the flows the reallocation re-solved changed rate, and a flow
-// started or removed since the last one is among them or only lowered a
-// load, so checking their hosts after every reallocation checks every host
-// at every instant (as CheckCapsOfLastRegion does for links).
+// After a reallocation: each host of a re-solved flow, its links' loads
+// against its class's capacities. Only those flows changed rate, and a flow
+// started or removed since the last reallocation is among them or only
+// lowered a load, so this checks every host at every instant (as
+// CheckCapsOfLastRegion does for links against their own capacities). The
+// loads are the network model's sums over its links, which the solver has
+// just touched: cheap.
 void Simulation::Impl::CheckHostRates() {
   ++host_epoch_;
   for (FlowId f : net_.last_region()) {
     if (!net_.active(f)) continue;
-    const FlowInfo& info = flow_info_[f];
-    const uint32_t receiver = endpoints_[endpoints_[info.endpoint].remote].owner;
-    for (uint32_t h : {info.sender, receiver}) {
+    for (uint32_t h : {net_.src(f), net_.dst(f)}) {
       if (host_mark_[h] == host_epoch_) continue;
       host_mark_[h] = host_epoch_;
-      CheckHostRate(h);
+      NoteHostRates(h, net_.UploadRate(h), net_.DownloadRate(h));
     }
   }
 }
 
-// Host h's rates summed from the engine's own record of its connections
-// (the flows each of its endpoints uploads, and those its remote ends
-// upload to it), not from the network model's links, against its class.
-void Simulation::Impl::CheckHostRate(uint32_t h) {
-  double up = 0, down = 0;
-  for (uint32_t ep : nodes_[h].endpoints) {
-    for (FlowId f = endpoints_[ep].first_flow; f != kNoFlow; f = flow_info_[f].next)
-      up += net_.rate(f);
-    for (FlowId f = endpoints_[endpoints_[ep].remote].first_flow; f != kNoFlow;
-         f = flow_info_[f].next)
-      down += net_.rate(f);
+// At every timeline sample: every present host's rates summed from the
+// engine's own record of its connections (the flows each of its endpoints
+// uploads, and those its remote ends upload to it), not from the network
+// model's links, so a flow counted on the wrong link shows too. A walk
+// over every connection of every peer: once per sample, not per
+// reallocation, where summing a host's connections instead of its links
+// made a checked run of v2_steady_state (cut at 1200 s) execute 4.6 % more
+// instructions than without any of these checks, against 1.6 % now
+// (callgrind: 9.22 G and 8.96 G against 8.82 G).
+void Simulation::Impl::CheckAllHostRates() {
+  for (uint32_t h = 0; h < nodes_.size(); ++h) {
+    if (!nodes_[h].present) continue;
+    double up = 0, down = 0;
+    for (uint32_t ep : nodes_[h].endpoints) {
+      for (FlowId f = endpoints_[ep].first_flow; f != kNoFlow; f = flow_info_[f].next)
+        up += net_.rate(f);
+      for (FlowId f = endpoints_[endpoints_[ep].remote].first_flow; f != kNoFlow;
+           f = flow_info_[f].next)
+        down += net_.rate(f);
+    }
+    NoteHostRates(h, up, down);
   }
+}
+
+void Simulation::Impl::NoteHostRates(uint32_t h, double up, double down) {
   const PeerClassSpec& c = s_.peers[peer_class_[h]];
   RunStats& st = result_.stats;
   st.host_rate_violations += OverCap(up, c.upload) + OverCap(down, c.download);
@@ -1299,7 +1314,10 @@ void Simulation::Impl::Sample() {
     interval = (moved - moved_at_row_) / offered;
     row.upload_utilization_mean = std::clamp(interval, 0.0, 1.0);
   }
-  if (opt_.check_invariants) NoteUtilization(std::max(instant, interval));
+  if (opt_.check_invariants) {
+    NoteUtilization(std::max(instant, interval));
+    CheckAllHostRates();
+  }
   moved_at_row_ = moved;
   cap_integral_at_row_ = cap;
   const AvailabilityStats a = PieceAvailability(availability_);

@@ -81,10 +81,11 @@ struct RunStats {
   uint64_t causality_violations = 0;  // SendBlock of a piece not verified
   uint64_t cap_violations = 0;        // links over capacity (checked runs)
   // Rate caps against the scenario's capacities, not the network model's
-  // (sim/cap_check.h; checked runs). After every reallocation, each host a
-  // re-solved flow runs between: its summed upload and download rates
-  // against its class's `upload` and `download`, counting each direction
-  // over it; and the highest rate / capacity seen.
+  // (sim/cap_check.h; checked runs): each host's summed upload and download
+  // rates against its class's `upload` and `download`, after every
+  // reallocation (the hosts of the re-solved flows, from their links) and at
+  // every timeline sample (every present host, from its connections),
+  // counting each direction over it; and the highest rate / capacity seen.
   uint64_t host_rate_violations = 0;
   double worst_host_rate_share = 0;
   // At the end: CheckCapVolumes (bytes over each peer's stay against
