@@ -56,9 +56,17 @@ struct Progress {
 struct SimOptions {
   // One readable line per protocol event (small swarms only).
   std::ostream* trace = nullptr;
-  // Check rate caps after every reallocation, and that no connection is
-  // left idle with blocks to ask for after a peer's input (slow; for tests).
+  // Check rate caps after every reallocation (each link against the
+  // network model's capacity, and each host against its class's capacities
+  // in the scenario), bytes over each peer's stay and the timeline's
+  // utilisation against the scenario's capacities, and that no connection is
+  // left idle with blocks to ask for after a peer's input (slow; for tests
+  // and validation_run). The counts go to RunStats.
   bool check_invariants = false;
+  // Fault injection for tests of those checks: every link of the network
+  // model gets this multiple of its class's capacities. 1 in every real run;
+  // a run with any other value is wrong on purpose.
+  double link_capacity_factor = 1;
   // Called every few thousand events.
   std::function<void(const Progress&)> progress;
   // If set, the simulated time reached (microseconds) is stored here after

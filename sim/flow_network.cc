@@ -259,9 +259,9 @@ bool FlowNetwork::ExpandRegion() {
 }
 
 void FlowNetwork::Reallocate(core::Time now, const ChangedFn& changed) {
+  region_.clear();  // last_region(): nothing re-solved yet
   if (dirty_links_.empty()) return;
   ++epoch_;
-  region_.clear();
   region_links_.clear();
   seed_links_.swap(dirty_links_);
   dirty_links_.clear();
@@ -304,12 +304,16 @@ double FlowNetwork::BytesMoved(core::Time now) const {
   return sum;
 }
 
+double FlowNetwork::LinkLoad(uint32_t link) const {
+  double load = 0;
+  for (FlowId f : links_[link].flows) load += flows_[f].rate;
+  return load;
+}
+
 int FlowNetwork::CheckCaps() const {
   int bad = 0;
-  for (const Link& l : links_) {
-    double load = 0;
-    for (FlowId f : l.flows) load += flows_[f].rate;
-    if (load > l.cap * (1 + 1e-9) + 1e-6) ++bad;
+  for (uint32_t li = 0; li < links_.size(); ++li) {
+    if (LinkLoad(li) > links_[li].cap * (1 + 1e-9) + 1e-6) ++bad;
   }
   return bad;
 }
@@ -319,10 +323,8 @@ int FlowNetwork::CheckCapsOfLastRegion() const {
   for (FlowId f : region_) {
     if (!flows_[f].active) continue;
     for (int side = 0; side < 2; ++side) {
-      const Link& l = links_[LinkOf(flows_[f], side)];
-      double load = 0;
-      for (FlowId g : l.flows) load += flows_[g].rate;
-      if (load > l.cap * (1 + 1e-9) + 1e-6) ++bad;
+      const uint32_t li = LinkOf(flows_[f], side);
+      if (LinkLoad(li) > links_[li].cap * (1 + 1e-9) + 1e-6) ++bad;
     }
   }
   return bad;

@@ -98,6 +98,9 @@ class FlowNetwork {
   double Remaining(FlowId f, core::Time now) const;
   // Sum of the rates of all active flows (bytes/s).
   double TotalRate() const;
+  // Sum of the rates of the flows on one host's uplink / downlink (bytes/s).
+  double UploadRate(uint32_t host) const { return LinkLoad(Up(host)); }
+  double DownloadRate(uint32_t host) const { return LinkLoad(Down(host)); }
   // Bytes moved by all flows, finished, aborted or still active, from the
   // start up to `now`: the integral of TotalRate() over time. A flow counts
   // at most the bytes it was started (or restarted) with, so one that ends
@@ -116,6 +119,10 @@ class FlowNetwork {
   // a load, so checking this after every Reallocate() checks every link at
   // every instant, at the cost of the region instead of the whole network.
   int CheckCapsOfLastRegion() const;
+  // The flows the last Reallocate() re-solved (sorted by id; empty when it
+  // had nothing to do), for a driver's own checks of the same region. Valid
+  // until the next Reallocate().
+  const std::vector<FlowId>& last_region() const { return region_; }
 
  private:
   struct Link {
@@ -149,6 +156,7 @@ class FlowNetwork {
     return std::min(std::max(fl.remaining, 0.0), fl.rate * seconds);
   }
   void LinkStats(uint32_t link, double* load, double* max_rate);
+  double LinkLoad(uint32_t link) const;
 
   std::vector<Link> links_;
   std::vector<Flow> flows_;

@@ -80,6 +80,24 @@ struct RunStats {
   // Invariant counters (all should be zero / balanced).
   uint64_t causality_violations = 0;  // SendBlock of a piece not verified
   uint64_t cap_violations = 0;        // links over capacity (checked runs)
+  // Rate caps against the scenario's capacities, not the network model's
+  // (sim/cap_check.h; checked runs): each host's summed upload and download
+  // rates against its class's `upload` and `download`, after every
+  // reallocation (the hosts of the re-solved flows, from their links) and at
+  // every timeline sample (every present host, from its connections),
+  // counting each direction over it; and the highest rate / capacity seen.
+  uint64_t host_rate_violations = 0;
+  double worst_host_rate_share = 0;
+  // At the end: CheckCapVolumes (bytes over each peer's stay against
+  // capacity x stay): peer-directions over it, and the highest share.
+  uint64_t volume_violations = 0;
+  double worst_volume_share = 0;
+  // Timeline samples whose upload utilisation, instantaneous or over the
+  // interval, exceeds 1 + 1e-6 before timeline.csv caps it at 1 (upload
+  // rates over the scenario's summed upload of the peers present); and the
+  // highest uncapped value (checked runs).
+  uint64_t utilization_violations = 0;
+  double max_upload_utilization = 0;
   // Peer inputs after which a connection could have asked for a block and
   // did not (core::Peer::IdleConnections; checked runs).
   uint64_t idle_violations = 0;

@@ -80,7 +80,12 @@ void ExpectConservation(const RunResult& r) {
 // counter: over its stay, no peer can have sent more payload than its upload
 // rate allows, nor received more than its download rate allows. (The
 // timeline's upload_utilization cannot show a breach: it is clamped to 1.)
+// The engine's checks against the scenario's capacities (sim/cap_check.h)
+// must agree.
 void ExpectRateCaps(const Scenario& s, const RunResult& r) {
+  EXPECT_EQ(r.stats.host_rate_violations, 0u);
+  EXPECT_EQ(r.stats.volume_violations, 0u);
+  EXPECT_EQ(r.stats.utilization_violations, 0u);
   for (size_t i = 0; i < r.peers.size(); ++i) {
     const PeerRecord& p = r.peers[i];
     if (!p.join) continue;

@@ -48,12 +48,30 @@ run failed them; "Gates changed after a failing run" below lists each
 such change, so that a pass can be read against it.
 
 Every run is made with `validation_run`, which switches on the simulator's
-invariant checks (rate caps on every link after every reallocation,
-causality of every upload, no connection left idle after any peer's input
-while it could ask its neighbour for a block) and evaluates byte
-conservation and the
+invariant checks (rate caps after every reallocation, causality of every
+upload, no connection left idle after any peer's input while it could ask
+its neighbour for a block) and evaluates byte conservation and the
 Kumar–Ross per-rank and per-peer bounds; the last row of each check sums
-those up.
+those up. The rate caps (VALIDATION.md's hard bound 2) are checked three
+ways, two of them against the capacities the *scenario* gives each peer's
+class rather than those the network model was set up with, so that a model
+built with wrong capacities cannot pass:
+
+- after every reallocation, every link a re-solved flow uses against the
+  capacity the network model stores (`cap_violations`), and the same hosts'
+  upload and download loads against their class's `upload` and `download`
+  (`host_rate_violations`); at every timeline sample, every present host's
+  rates summed again from the simulator's own record of its connections
+  (so a flow counted on the wrong link shows too), against the same;
+- at the end, every peer's bytes sent and received (with a 13-byte header
+  per block) against its class's capacity × its stay (`volume_violations`),
+  from the run's per-peer records alone;
+- at every timeline sample, the upload utilisation before `timeline.csv`
+  caps it at 1, instantaneous and over the interval (`utilization_violations`:
+  samples above 1 + 10⁻⁶).
+
+A scenario's capacities are fixed per class for the whole run (no field
+changes them over time), so "the capacity in force" is always the class's.
 """
 
 

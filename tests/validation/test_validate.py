@@ -1,4 +1,4 @@
-"""Unit tests of validate.py's measures (fast; no simulator runs)."""
+"""Unit tests of validate.py's measures and hard-bound verdicts (fast; no simulator runs)."""
 
 import math
 import os
@@ -126,6 +126,47 @@ class PipelineModelTest(unittest.TestCase):
     def test_capacity_limited_seed_never_idles(self):
         t = validate.pipeline_download_time(0.010, 0.025, 20, 640, self.BLOCK, 100e6)
         self.assertAlmostEqual(t, 0.05 + 0.06 + 0.02 + 640 * self.S, places=9)
+
+
+class FakeRun:
+    """What Check.hard_bounds reads of a run: checks.json and summary.json."""
+
+    def __init__(self, **checks):
+        self.folder = "/runs/fake-seed1"
+        self.summary = {"makespan_s": 900.0}
+        self.checks = {
+            "causality_violations": 0, "cap_violations": 0, "idle_violations": 0,
+            "host_rate_violations": 0, "volume_violations": 0,
+            "utilization_violations": 0,
+            "bytes_sent": 10, "bytes_delivered": 10, "bytes_dropped": 0,
+            "bytes_in_flight": 0, "peers_uploaded": 10, "peers_downloaded": 10,
+            "rank_bound_violations": 0, "peer_bound_violations": 0,
+            "hit_max_time": False, "kumar_ross_s": 830.6}
+        self.checks.update(checks)
+
+
+class HardBoundsTest(unittest.TestCase):
+    def violations(self, run):
+        c = validate.Check("VX", "test", "none")
+        c.hard_bounds(run)
+        return c.hard["violations"]
+
+    def test_a_clean_run_passes(self):
+        self.assertEqual(self.violations(FakeRun()), [])
+
+    def test_rate_caps_against_the_scenario_fail(self):
+        for key in ("host_rate_violations", "volume_violations", "utilization_violations"):
+            bad = self.violations(FakeRun(**{key: 3}))
+            self.assertEqual(len(bad), 1, key)
+            self.assertIn("3 ", bad[0])
+
+    def test_a_checks_file_without_them_fails(self):
+        run = FakeRun()
+        del run.checks["volume_violations"]
+        bad = self.violations(run)
+        self.assertEqual(len(bad), 1)
+        self.assertIn("no volume_violations", bad[0])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -13,8 +13,10 @@ Each check runs its scenarios from scenarios/validation/ over several seeds
 with validation_run (which writes a result folder plus checks.json), computes
 the measured values from those folders, compares them with the expected ones
 and prints a table of measured vs expected. Every run must also respect the
-hard bounds (byte conservation, rate caps, causality, no idle connection,
-Kumar-Ross per-rank and per-peer bounds). The verdicts go to DIR/results/CHECK.json, from which
+hard bounds (byte conservation, rate caps against both the network model's
+link capacities and the scenario's class capacities, upload utilisation
+<= 1, causality, no idle connection, Kumar-Ross per-rank and per-peer
+bounds). The verdicts go to DIR/results/CHECK.json, from which
 report.py writes docs/validation.md. Exit status 1 if anything failed.
 
 Nothing here is tuned to make a check pass: the expected values and sources
@@ -214,6 +216,21 @@ class Check:
             bad.append(f"{c['causality_violations']} uploads of unverified pieces")
         if c["cap_violations"]:
             bad.append(f"{c['cap_violations']} link-capacity violations")
+        # Rate caps against the scenario's capacities (sim/cap_check.h), which
+        # a network model given wrong capacities cannot hide. A checks.json
+        # without them (an older validation_run, --reuse) fails rather than
+        # passing unchecked.
+        for key, what in (
+                ("host_rate_violations",
+                 "times a host's summed rate exceeded its class's capacity"),
+                ("volume_violations",
+                 "peer-directions moved more bytes than capacity x stay"),
+                ("utilization_violations",
+                 "timeline samples with upload utilisation above 1")):
+            if key not in c:
+                bad.append(f"checks.json has no {key} (made by an older validation_run)")
+            elif c[key]:
+                bad.append(f"{c[key]} {what}")
         if c["idle_violations"]:
             bad.append(f"{c['idle_violations']} inputs left a connection idle with blocks to ask for")
         if c["bytes_sent"] != c["bytes_delivered"] + c["bytes_dropped"] + c["bytes_in_flight"]:
@@ -236,7 +253,8 @@ class Check:
         ok = all(r["ok"] for r in self.rows) and not self.hard["violations"]
         hard_ok = not self.hard["violations"]
         self.rows.append({
-            "what": "hard bounds on every run (conservation, rate caps, causality, "
+            "what": "hard bounds on every run (conservation, rate caps against the "
+                    "links and the scenario, utilisation <= 1, causality, "
                     "no idle connection, Kumar-Ross per-rank and per-peer)",
             "expected": "0 violations",
             "measured": f"{len(self.hard['violations'])} violations in {self.hard['runs']} runs",

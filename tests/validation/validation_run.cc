@@ -3,7 +3,9 @@
 // Like `sim run FILE --seed N --set K=V --out DIR`, but with the simulator's
 // invariant checks switched on, and it also writes DIR/checks.json: the hard
 // bounds of VALIDATION.md evaluated on this run (byte conservation, rate
-// caps, causality, Kumar-Ross per-rank and per-peer bounds), plus what a
+// caps -- against the network model's link capacities and, independently,
+// the scenario's class capacities (sim/cap_check.h) --, causality, upload
+// utilisation <= 1, Kumar-Ross per-rank and per-peer bounds), plus what a
 // single result folder cannot show:
 //   --seed-cost  runs the scenario a second time, stopped at the moment the
 //                first leecher completed (the engine is deterministic, so the
@@ -16,6 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -100,6 +103,16 @@ std::string Num(double v) {
   return buf;
 }
 
+// A ratio to a capacity, to 9 decimals (a breach by a few parts in a
+// million must show); null for an infinite one (bytes over a zero capacity,
+// which the matching violation count also reports): JSON has no infinity.
+std::string Share(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9f", v);
+  return buf;
+}
+
 std::string ChecksJson(const Scenario& s, const RunResult& r, const BoundCheck& b,
                        std::optional<int64_t> seed_cost) {
   const swarm::sim::RunStats& st = r.stats;
@@ -115,6 +128,12 @@ std::string ChecksJson(const Scenario& s, const RunResult& r, const BoundCheck& 
   };
   kv("causality_violations", std::to_string(st.causality_violations));
   kv("cap_violations", std::to_string(st.cap_violations));
+  kv("host_rate_violations", std::to_string(st.host_rate_violations));
+  kv("worst_host_rate_share", Share(st.worst_host_rate_share));
+  kv("volume_violations", std::to_string(st.volume_violations));
+  kv("worst_volume_share", Share(st.worst_volume_share));
+  kv("utilization_violations", std::to_string(st.utilization_violations));
+  kv("max_upload_utilization", Share(st.max_upload_utilization));
   kv("idle_violations", std::to_string(st.idle_violations));
   kv("bytes_sent", std::to_string(st.bytes_sent));
   kv("bytes_delivered", std::to_string(st.bytes_delivered));
