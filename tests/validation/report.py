@@ -42,6 +42,9 @@ on it holds); **FAIL** (a gate is not met: the check fails the test);
 fail the test, and says why, with the section of the findings below that
 explains it); *reported* (a measurement without a verdict). Rows marked
 (hard) are bounds no correct run can violate: **holds** or **VIOLATED**.
+*holds (regression gate)*: a gate kept to catch a broken protocol that
+does not test the published result itself; its label says why (V4's
+seed-limited rows fail when rarest-first picks at random).
 A check's verdict is **reproduced** only when every one of its rows is;
 otherwise it names the rows that are not. Some gates were changed after a
 run failed them; "Gates changed after a failing run" below lists each
@@ -92,7 +95,7 @@ def verdict(row):
     if row.get("hard"):
         return "holds" if met(row) else "**VIOLATED**"
     if met(row):
-        return "reproduced"
+        return "holds (regression gate)" if row.get("regression") else "reproduced"
     if row.get("gate", True):
         return "**FAIL**: not reproduced"
     return f"*not reproduced*: {row.get('why') or 'no reason given'}"
@@ -105,21 +108,29 @@ def check_verdict(d):
         return "**FAIL**"
     missed = [r for r in d["rows"] if not reported(r) and not met(r)]
     if not missed:
-        return "reproduced"
+        return "reproduced" + regression_note(d)
     return (f"passes its gates; **not reproduced** ({len(missed)} of "
             f"{sum(1 for r in d['rows'] if not reported(r))} rows): " +
             "; ".join(r["what"] for r in missed))
 
 
+def regression_note(d):
+    """' (every row but N regression gates)' when a check has any."""
+    n = sum(1 for r in d["rows"] if r.get("regression") and not reported(r))
+    return f" (every row but {n} regression gate{'s' if n > 1 else ''})" if n else ""
+
+
 def missing_sections(data, explanations):
-    """Reasons that point at a heading explanations.md does not have."""
+    """Rows that do not gate, are not met and give no reason, and reasons
+    that point at a heading explanations.md does not have."""
     heads = {line[4:].strip() for line in explanations.splitlines()
              if line.startswith("### ")}
     bad = []
     for d in data.values():
         for r in d["rows"]:
             m = WHY_SECTION.search(r.get("why") or "")
-            if r.get("why") and (not m or m.group(1) not in heads):
+            unexplained = not r.get("gate", True) and not met(r) and not r.get("why")
+            if unexplained or (r.get("why") and (not m or m.group(1) not in heads)):
                 bad.append(f"{d['check']}: {r['what']}")
     return bad
 
@@ -188,7 +199,8 @@ def main():
                            f"{esc(r.get('why') or 'no reason given')}")
             out.append("")
         elif d["ok"]:
-            out.append("Verdict: reproduced (every row).\n")
+            note = regression_note(d) or " (every row)"
+            out.append(f"Verdict: reproduced{note}.\n")
         if d.get("hard_violations"):
             out.append("Hard-bound violations:\n")
             for v in d["hard_violations"][:20]:
