@@ -46,7 +46,9 @@ explains it); *reported* (a measurement without a verdict). Rows marked
 does not test the published result itself; its label says why (V4's
 seed-limited rows fail when rarest-first picks at random).
 A check's verdict is **reproduced** only when every one of its rows is;
-otherwise it names the rows that are not. Some gates were changed after a
+otherwise it names the rows that are not, as "N of M rows", M counting the
+rows that test a result (not hard bounds, regression gates or reported
+measurements); a failed check names its failed gates and violated bounds. Some gates were changed after a
 run failed them; "Gates changed after a failing run" below lists each
 such change, so that a pass can be read against it.
 
@@ -101,17 +103,46 @@ def verdict(row):
     return f"*not reproduced*: {row.get('why') or 'no reason given'}"
 
 
+def failed(row):
+    """Whether a row fails its check: a gate not met or a hard bound violated."""
+    return not reported(row) and not met(row) and (row.get("hard") or row.get("gate", True))
+
+
+def tests_published_result(row):
+    """Rows that put a published figure (or our own model's) to the test:
+    not a measurement without a verdict, not a hard bound, not a regression
+    gate. 'not reproduced (N of M rows)' counts these."""
+    return not reported(row) and not row.get("hard") and not row.get("regression")
+
+
 def check_verdict(d):
-    """The summary's verdict of one check: FAIL if a gate or hard bound
-    failed, else 'reproduced', or which rows are not."""
+    """The summary's verdict of one check: FAIL (naming the failed gates and
+    violated bounds) if the check failed, else 'reproduced', or which rows
+    are not."""
     if not d["ok"]:
-        return "**FAIL**"
+        bad = [r["what"] for r in d["rows"] if failed(r)]
+        return "**FAIL**" + (": " + "; ".join(bad) if bad else "")
     missed = [r for r in d["rows"] if not reported(r) and not met(r)]
     if not missed:
         return "reproduced" + regression_note(d)
     return (f"passes its gates; **not reproduced** ({len(missed)} of "
-            f"{sum(1 for r in d['rows'] if not reported(r))} rows): " +
+            f"{sum(1 for r in d['rows'] if tests_published_result(r))} rows): " +
             "; ".join(r["what"] for r in missed))
+
+
+def missed_label(row):
+    """How the list under a check's table names a row that is not met."""
+    if row.get("hard"):
+        return "**VIOLATED**"
+    return "**FAIL**" if failed(row) else "not reproduced"
+
+
+def missed_lines(missed):
+    """The list under a check's table of the rows that are not met."""
+    return [f"- {missed_label(r)}: {esc(r['what'])} (expected {esc(r['expected'])}, "
+            f"measured {esc(r['measured'])})" +
+            ("" if failed(r) else f": {esc(r.get('why') or 'no reason given')}")
+            for r in missed]
 
 
 def regression_note(d):
@@ -193,10 +224,7 @@ def main():
         missed = [r for r in d["rows"] if not reported(r) and not met(r)]
         if missed:
             out.append(f"Verdict: {check_verdict(d)}.\n")
-            for r in missed:
-                out.append(f"- not reproduced: {esc(r['what'])} (expected {esc(r['expected'])}, "
-                           f"measured {esc(r['measured'])}): "
-                           f"{esc(r.get('why') or 'no reason given')}")
+            out.extend(missed_lines(missed))
             out.append("")
         elif d["ok"]:
             note = regression_note(d) or " (every row)"
@@ -212,11 +240,13 @@ def main():
         if notes:
             out.append("")
 
-    explanations = ""
-    if os.path.exists(args.explanations):
+    try:
         with open(args.explanations) as f:
             explanations = f.read()
-        out.append(explanations)
+    except OSError as e:
+        print(f"report.py: cannot read the explanations file: {e}", file=sys.stderr)
+        return 1
+    out.append(explanations)
     bad = missing_sections(data, explanations)
     if bad:
         print("report.py: these rows give a reason whose '(explanations: SECTION)' "

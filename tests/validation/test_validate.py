@@ -82,6 +82,27 @@ class ReportVerdictTest(unittest.TestCase):
              "rows": [self.row(True), self.row(False, expected="report")]}
         self.assertEqual(self.report.check_verdict(d), "reproduced")
 
+    def test_a_failed_check_names_its_failed_gates_and_bounds(self):
+        gate = dict(self.row(False), what="gate")
+        bound = dict(self.row(False, hard=True), what="bound")
+        loose = dict(self.row(False, gate=False, why="r"), what="loose")
+        d = {"check": "V9", "ok": False, "rows": [self.row(True), gate, bound, loose]}
+        self.assertEqual(self.report.check_verdict(d), "**FAIL**: gate; bound")
+        lines = self.report.missed_lines([gate, bound, loose])
+        self.assertEqual(lines, ["- **FAIL**: gate (expected 1, measured y)",
+                                 "- **VIOLATED**: bound (expected 1, measured y)",
+                                 "- not reproduced: loose (expected 1, measured y): r"])
+
+    def test_rows_not_reproduced_are_counted_among_rows_that_test_a_result(self):
+        hard = self.row(True, hard=True)
+        regression = dict(self.row(True), regression=True)
+        missed = self.row(False, gate=False, why="r")
+        d = {"check": "V9", "ok": True,
+             "rows": [self.row(True), missed, hard, regression,
+                      self.row(False, expected="report")]}
+        self.assertEqual(self.report.check_verdict(d),
+                         "passes its gates; **not reproduced** (1 of 2 rows): x")
+
     def test_a_reason_must_name_a_section_that_exists(self):
         d = {"check": "V9", "ok": True,
              "rows": [self.row(False, gate=False, why="r (explanations: V9: gone)")]}
