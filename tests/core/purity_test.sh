@@ -6,7 +6,8 @@
 # <mutex>, <future>, <atomic> (threads), <fstream>, <iostream>, <filesystem>
 # (I/O); nor anything of gRPC, protobuf, sim/, net-real/, Boost, yaml-cpp or
 # Eigen. Whatever the spacing ("#  include", "# include"). And no code line
-# (comments removed) reads a clock or draws from rand()/random_device.
+# (comments removed) reads a clock, draws from rand()/random_device, or
+# calls the C library's file, console, environment or process functions.
 # Usage: purity_test.sh CORE_DIR
 set -euo pipefail
 core=$1
@@ -49,6 +50,24 @@ while IFS= read -r hit; do
     bad=1
   fi
 done < <(grep -rnE --include='*.h' --include='*.cc' "$clocks" "$core")
+
+# No I/O through the C library either (<cstdio> and <cstdlib> are allowed
+# for snprintf and check.h): no file or console calls, no environment, no
+# processes. check.h's one message to stderr before it aborts is the
+# exception, matched by its exact form.
+io='\b(fopen|freopen|fdopen|fread|fwrite|fputs|fputc|fgets|fgetc|getc|putc|puts|printf|vprintf'
+io+='|fprintf|vfprintf|scanf|fscanf|sscanf|getchar|putchar|perror|getenv|secure_getenv|setenv'
+io+='|putenv|unsetenv|system|popen|open|read|write|close|remove|rename|tmpfile|tmpnam|exit'
+io+='|_Exit|quick_exit|atexit)[[:space:]]*\('
+while IFS= read -r hit; do
+  location=${hit%%:[!0-9]*}
+  code=$(sed -E 's://.*$::' <<< "${hit#"$location":}")
+  [[ $location == */check.h:* && $code == *'std::fprintf(stderr, '* ]] && continue
+  if grep -qE "$io" <<< "$code"; then
+    echo "$location: core/ does I/O (or reads the environment): $code" >&2
+    bad=1
+  fi
+done < <(grep -rnE --include='*.h' --include='*.cc' "$io" "$core")
 
 ((bad == 0)) && echo "purity_test: core/ is pure"
 exit "$bad"
