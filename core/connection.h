@@ -57,6 +57,11 @@ struct Connection {
   // unused_unchoke_timeout; cleared by its next Request while unchoked
   // or a block from it. Since `waiting_since`.
   bool ignores_unchoke = false;
+  // It has said Interested at least once. A super-seed reads it: a
+  // neighbour shown a piece it lacks says Interested within a round trip,
+  // so one that never has is another seed (a super-seed hides its pieces
+  // too) and will not pass a piece on.
+  bool ever_interested = false;
 
   Time connected_at;  // every rechoke reads it (new peers' optimistic odds)
 

@@ -777,13 +777,19 @@ void Peer::SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p) {
   if (Connection* c = Find(from)) SuperSeedRevealIfUnspreadable(now, *c);
 }
 
-// `c` holds the piece last revealed to it, and no other neighbour lacks that
-// piece: nobody will ever announce it, so waiting to see it spread would
-// leave `c` without a new piece for good. Reveal the next one now.
+// `c` holds the piece last revealed to it, and no other neighbour that
+// could pass it on lacks that piece: nobody will ever announce it, so
+// waiting to see it spread would leave `c` without a new piece for good.
+// Reveal the next one now. A neighbour that has never said Interested,
+// though shown a piece it lacks, is taken for a seed: two super-seeds see
+// each other as empty, and the last leecher between them waited for good
+// (docs/architecture.md, Choking). One that has just connected and not yet
+// answered its first reveal is taken for one too, for that round trip.
 void Peer::SuperSeedRevealIfUnspreadable(Time now, Connection& c) {
   if (!c.super_offer || !c.remote_have.Test(c.super_offer->value())) return;
   for (const auto& [id, o] : index_) {
-    if (id != c.id && o->handshake_received && !o->remote_have.Test(c.super_offer->value())) {
+    if (id != c.id && o->handshake_received && o->ever_interested &&
+        !o->remote_have.Test(c.super_offer->value())) {
       return;  // o may still fetch it from c and announce it
     }
   }
@@ -832,6 +838,7 @@ void Peer::HandleHave(Time now, Connection& c, const Have& m) {
 void Peer::HandleInterested(Time now, Connection& c) {
   const bool was_holding = HoldsSlot(c);
   SetPeerInterested(c, true);
+  c.ever_interested = true;
   if (c.am_choking) return FillFreeSlots(now, &c);
   if (!was_holding) {
     c.slot_used_at = now;  // it starts using the slot it was given

@@ -1244,6 +1244,7 @@ TEST_F(StrategyTest, SuperSeedRevealsMoreWhenTheLastNeighbourLackingItLeaves) {
   cfg.super_seeding = true;
   auto p = Make(true, cfg);
   Handshaken(*p, c1_, remote_);
+  p->OnMessage(now_, c1_, Interested{});  // a leecher, wanting what it was shown
   p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
   p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
   const auto first = HavesSentOn(c2_, p->TakeActions());
@@ -1259,6 +1260,28 @@ TEST_F(StrategyTest, SuperSeedRevealsMoreWhenTheLastNeighbourLackingItLeaves) {
   EXPECT_NE(next[0], first[0]);
 }
 
+// Another super-seed looks empty too, and is shown pieces, but never says
+// Interested: it will never pass a piece on. A last leecher between two
+// super-seeds waited for good, each seed waiting for the other to announce
+// the piece it had shown the leecher (found by a random-scenario run: two
+// super-seeds, leechers leaving when done, 3 of 5 seeds left one stranded).
+TEST_F(StrategyTest, SuperSeedDoesNotWaitForANeighbourThatNeverWantsAnything) {
+  PeerConfig cfg = Sequential();
+  cfg.super_seeding = true;
+  auto p = Make(true, cfg);
+  Handshaken(*p, c1_, remote_);  // the other super-seed: no pieces shown, no interest
+  p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
+  p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
+  const auto first = HavesSentOn(c2_, p->TakeActions());
+  ASSERT_EQ(first.size(), 1u);
+  p->OnMessage(now_, c2_, Interested{});
+  p->TakeActions();
+  p->OnMessage(now_, c2_, Have{first[0]});
+  const auto next = HavesSentOn(c2_, p->TakeActions());
+  ASSERT_EQ(next.size(), 1u) << "c2 waits on a neighbour that will never fetch the piece";
+  EXPECT_NE(next[0], first[0]);
+}
+
 // The same when the super-seed itself drops the last neighbour lacking the
 // piece (a protocol violation, or silence for inactivity_timeout): Drop()
 // goes through neither OnDisconnected nor a bitfield.
@@ -1269,6 +1292,8 @@ TEST_F(StrategyTest, SuperSeedRevealsMoreWhenItDropsTheLastNeighbourLackingIt) {
     cfg.super_seeding = true;
     auto p = Make(true, cfg);
     Handshaken(*p, c1_, remote_);
+    p->OnMessage(now_, c1_, Interested{});
+    p->TakeActions();
     p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
     p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
     const auto first = HavesSentOn(c2_, p->TakeActions());
