@@ -842,7 +842,8 @@ def check_v5(r, c):
     c.row("upload-bottlenecked swarm, tit-for-tat: free-rider / contributor mean download time",
           ">= 1.5 (markedly slower)", s_tft, all(x >= 1.5 for x in s_tft), gate=False,
           why="slower than contributors, and more than under round_robin (the gate below), "
-              "but by about a quarter, not a half; why not more is not established "
+              "but by about a quarter, not a half: spare regular slots go to neighbours that gave nothing, "
+              "as in BitTornado, and free-riders are always in the optimistic pool "
               f"(explanations: {V5_WHY})")
     c.row("upload-bottlenecked swarm, round_robin control: free-rider / contributor mean "
           "download time", "report", s_rr, True)
