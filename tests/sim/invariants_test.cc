@@ -249,6 +249,33 @@ TEST(Invariants, ChurnFreeRidersAndLeavingSeed) {
   EXPECT_EQ(r.peers[0].leave->seconds(), 3.0);
 }
 
+// Two super-seeds see each other as empty (each hides its pieces) and are
+// never interested in each other. Each waited for the other to announce the
+// piece it had shown the last leecher, which therefore never got more: with
+// leechers leaving when done, 3 of seeds 1-5 left one stranded until
+// max_time (core fix 45466c4; a random small swarm found it).
+TEST(Invariants, TwoSuperSeedsLeaveNoLeecherStranded) {
+  const char* two_super_seeds = R"(name: two_super_seeds
+stop: {all_complete: true, max_time: 1h}
+file: {size: 4MiB}
+protocol: {super_seeding: true}
+peers:
+  - {class: seed, count: 2, upload: 4Mbit/s, download: 100Mbit/s, start: complete}
+  - {class: l, count: 6, upload: 1Mbit/s, download: 8Mbit/s,
+     arrival: {uniform: [0s, 20s]}, leave: {after_complete: 0s}}
+)";
+  for (int seed = 1; seed <= 5; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Scenario s = Parse(two_super_seeds, {});
+    s.seed = seed;
+    RunResult r = RunChecked(s);
+    const Summary sum = Summarize(s, r);
+    EXPECT_EQ(sum.completed, 6u);
+    EXPECT_EQ(r.stats.stop, StopReason::kLeechersDone);
+    ExpectConservation(r);
+  }
+}
+
 // peers.csv tells a failure (vanished without `stopped`) from a departure.
 TEST(Invariants, PeersCsvMarksFailedPeers) {
   Scenario s = Parse(kSmall, {"peers.1.failure={probability: 1, after: 2s}",
