@@ -35,10 +35,12 @@ const ChokeDecision& Choker::Rechoke(std::span<const ChokeCandidate> candidates,
       break;
     case ChokerKind::kTitForTat:
     case ChokerKind::kStrictTitForTat:
+    case ChokerKind::kMainlineTitForTat:
       if (we_are_seed && config_.seed_choke == SeedChoke::kRoundRobin) {
         RoundRobin(candidates, config_.unchoke_slots, d);
       } else {
-        TitForTat(candidates, we_are_seed, kind, rng, d);
+        TitForTat(candidates, we_are_seed, kind, rng, d,
+                  config_.choker == ChokerKind::kMainlineTitForTat);
       }
       break;
   }
@@ -51,6 +53,7 @@ bool Choker::TakesTurns(bool we_are_seed) const {
       return true;
     case ChokerKind::kTitForTat:
     case ChokerKind::kStrictTitForTat:
+    case ChokerKind::kMainlineTitForTat:
       return we_are_seed && config_.seed_choke == SeedChoke::kRoundRobin;
     default:
       return false;
@@ -71,7 +74,7 @@ bool Choker::CountsSlots(bool we_are_seed) const {
 }
 
 void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, RechokeKind kind,
-                       Rng& rng, ChokeDecision& d) {
+                       Rng& rng, ChokeDecision& d, bool earned) {
   // Rank the interested peers. Shuffle first so that ties (common at the
   // start, when every rate is zero) are broken at random, not by id.
   std::vector<const ChokeCandidate*>& ranked = ranked_scratch_;
@@ -110,6 +113,9 @@ void Choker::TitForTat(std::span<const ChokeCandidate> c, bool seed, RechokeKind
     for (size_t j = i + 1; j < ranked.size(); ++j) {
       if (better(ranked[j], ranked[best])) best = j;
     }
+    // The best left gave nothing, so the rest gave nothing either: with
+    // `earned` their slots stay for the optimistic draw, but one.
+    if (earned && !seed && rate(ranked[best]) == Rate::Zero() && !d.unchoke.empty()) break;
     std::rotate(ranked.begin() + static_cast<std::ptrdiff_t>(i),
                 ranked.begin() + static_cast<std::ptrdiff_t>(best),
                 ranked.begin() + static_cast<std::ptrdiff_t>(best) + 1);

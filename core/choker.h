@@ -13,6 +13,15 @@
 //   unchoke_all  every interested peer.
 //   strict_tit_for_tat  as tit_for_tat; the deficit limit is applied by the
 //                Peer when it serves requests.
+//   mainline_tit_for_tat  as tit_for_tat, but a leecher gives a regular
+//                slot only to a peer that gave it something in the last
+//                20 s; while none has, one regular slot still goes to a
+//                peer drawn from those that gave nothing, so it unchokes
+//                two (with the optimistic one). tit_for_tat fills every
+//                regular slot, drawing among peers that gave nothing as
+//                BitTornado does; this follows BitTorrent mainline 4.x,
+//                which ranks only peers that sent a block in the last 30 s
+//                and unchokes at least `min_uploads` (2) in all.
 //   propshare    every interested peer that gave us something in the last
 //                20 s, weighted by what it gave, plus an optimistic unchoke
 //                weighted by propshare_reserve (Levin et al. 2008).
@@ -124,8 +133,10 @@ class Choker {
 
  private:
   // Each fills `d`, which the caller has cleared.
+  // `earned`: regular slots only for peers with a download rate above
+  // zero, but one (mainline_tit_for_tat).
   void TitForTat(std::span<const ChokeCandidate> c, bool seed, RechokeKind kind,
-                 Rng& rng, ChokeDecision& d);
+                 Rng& rng, ChokeDecision& d, bool earned = false);
   void RoundRobin(std::span<const ChokeCandidate> c, size_t slots, ChokeDecision& d);
   void PropShare(std::span<const ChokeCandidate> c, RechokeKind kind, Rng& rng,
                  ChokeDecision& d);

@@ -40,6 +40,7 @@ constexpr std::pair<std::string_view, ChokerKind> kChokers[] = {
     {"unchoke_all", ChokerKind::kUnchokeAll},
     {"propshare", ChokerKind::kPropShare},
     {"bittyrant", ChokerKind::kBitTyrant},
+    {"mainline_tit_for_tat", ChokerKind::kMainlineTitForTat},
 };
 constexpr std::pair<std::string_view, SeedChoke> kSeedChokes[] = {
     {"fastest_upload", SeedChoke::kFastestUpload},

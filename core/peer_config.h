@@ -22,6 +22,7 @@ enum class ChokerKind : uint8_t {
   kUnchokeAll,
   kPropShare,        // upload shared in proportion to what peers gave
   kBitTyrant,        // strategic: best download per upload spent
+  kMainlineTitForTat,  // tit-for-tat whose regular slots must be earned (4.x)
 };
 // How a seed (which downloads nothing) picks whom to upload to.
 //   fastest_upload  the peers we upload to fastest (BitTorrent 3.x, the

@@ -36,6 +36,44 @@ TEST(ChokerTest, TitForTatUnchokesBestReciprocatorsPlusOptimistic) {
   EXPECT_FALSE(Has(d, 6));  // not interested
 }
 
+// tit_for_tat fills its 3 regular slots whatever the peers gave, drawing
+// among those that gave nothing; mainline_tit_for_tat gives them only to
+// peers that gave something, and while none has, to one peer drawn from
+// the rest (2 unchoked in all with the optimistic one, as mainline 4.x).
+TEST(ChokerTest, MainlineTitForTatKeepsRegularSlotsForPeersThatGave) {
+  PeerConfig tft;
+  PeerConfig mainline;
+  mainline.choker = ChokerKind::kMainlineTitForTat;
+  Rng rng(1);
+  const std::vector<ChokeCandidate> one_gives = {Cand(1, 0), Cand(2, 20), Cand(3, 0),
+                                                 Cand(4, 0), Cand(5, 0)};
+  EXPECT_EQ(Choker(tft).Rechoke(one_gives, false, RechokeKind::kOptimistic, rng).unchoke.size(),
+            4u);
+  {
+    Choker choker(mainline);
+    const ChokeDecision& d = choker.Rechoke(one_gives, false, RechokeKind::kOptimistic, rng);
+    EXPECT_TRUE(Has(d, 2));
+    ASSERT_TRUE(d.optimistic.has_value());
+    EXPECT_NE(*d.optimistic, ConnectionId(2));
+    EXPECT_EQ(d.unchoke.size(), 2u) << "a zero-rate peer got a regular slot";
+  }
+  const std::vector<ChokeCandidate> none_gives = {Cand(1, 0), Cand(2, 0), Cand(3, 0),
+                                                  Cand(4, 0), Cand(5, 0)};
+  std::map<uint64_t, int> regular;
+  for (int i = 0; i < 40; ++i) {
+    Choker choker(mainline);
+    const ChokeDecision& d = choker.Rechoke(none_gives, false, RechokeKind::kOptimistic, rng);
+    ASSERT_EQ(d.unchoke.size(), 2u);
+    for (ConnectionId id : d.unchoke) {
+      if (id != *d.optimistic) regular[id.value()]++;
+    }
+  }
+  EXPECT_EQ(regular.size(), 5u);  // the one regular slot is drawn, not fixed
+  // A seed ranks by its upload rate as under tit_for_tat.
+  Choker seed(mainline);
+  EXPECT_EQ(seed.Rechoke(none_gives, true, RechokeKind::kOptimistic, rng).unchoke.size(), 4u);
+}
+
 TEST(ChokerTest, SnubbedPeersLoseRegularSlots) {
   Choker choker(PeerConfig{});
   Rng rng(1);

@@ -706,6 +706,7 @@ class Conversation {
     ASSERT_EQ(subject_->unchoked_count(), holders) << where;
     const bool counts_slots = cfg_.choker == ChokerKind::kTitForTat ||
                               cfg_.choker == ChokerKind::kStrictTitForTat ||
+                              cfg_.choker == ChokerKind::kMainlineTitForTat ||
                               cfg_.choker == ChokerKind::kRoundRobin;
     if (counts_slots) {
       ASSERT_LE(holders, cfg_.unchoke_slots) << "upload slots overrun\n" << where;

@@ -487,7 +487,7 @@ TEST(ScenarioYaml, OverrideErrorsNameTheOverride) {
   EXPECT_EQ(ErrorOf(kGood, {"protocol.choker=best"}),
             "t.yaml: --set protocol.choker=best: field 'protocol.choker': unknown value "
             "'best' (expected one of: tit_for_tat, strict_tit_for_tat, round_robin, "
-            "unchoke_all, propshare, bittyrant)");
+            "unchoke_all, propshare, bittyrant, mainline_tit_for_tat)");
   EXPECT_EQ(ErrorOf(kGood, {"peers.5.count=1"}),
             "t.yaml: --set peers.5.count=1: field 'peers.5': no class 5: peers is a list of 2 "
             "classes: 0 = seed, 1 = leecher");

@@ -27,9 +27,9 @@ passes its piece on), and strict tit-for-tat with at most 5 connections (a
 closed group can stall on its deficits); docs/scenarios.md describes both.
 Runs take about a tenth of a second each (200 in 20-30 s). The first
 such runs found the last leecher between two super-seeds stranded (core
-fix 45466c4): with the core before it, swarms 193 and 194 fail here. A failing swarm's scenario
-is kept (--keep, default a temporary folder that is then not removed) and
-printed, so that `sim run FILE` reproduces it.
+fix 45466c4): with the core before it, swarm 193 fails here. A failing
+swarm's scenario is kept (--keep, default a temporary folder that is then
+not removed) and printed, so that `sim run FILE` reproduces it.
 """
 import argparse
 import json
@@ -44,7 +44,7 @@ HARD = ["causality_violations", "cap_violations", "host_rate_violations",
         "volume_violations", "utilization_violations", "idle_violations",
         "rank_bound_violations", "peer_bound_violations"]
 CHOKERS = ["tit_for_tat", "strict_tit_for_tat", "round_robin", "unchoke_all",
-           "propshare", "bittyrant"]
+           "propshare", "bittyrant", "mainline_tit_for_tat"]
 
 
 def rate(r, lo, hi):
@@ -77,7 +77,8 @@ def swarm(index):
         if r.random() < 0.1:
             c["failure"], must_complete = "{probability: 0.3, after: {exponential: 60s}}", False
         if r.random() < 0.2:
-            choker = r.choice(["bittyrant", "propshare", "round_robin", "strict_tit_for_tat"])
+            choker = r.choice(["bittyrant", "propshare", "round_robin", "strict_tit_for_tat",
+                               "mainline_tit_for_tat"])
             c["protocol"] = "{choker: " + choker + "}"
             strict_somewhere |= choker == "strict_tit_for_tat"
         classes.append(c)
