@@ -6,9 +6,10 @@
 // are bound to P. The kernel picked P as free on the first address only: on
 // another one P may be taken (another process on [::1]:P). The user asked
 // for any port, so rather than fail, everything opened is closed and the
-// kernel picks again, up to kPickAttempts times (gRPC retries the same way).
-// A port the user named is not retried: busy on one address, it fails as a
-// whole.
+// kernel picks again, up to kPickAttempts times. A port the user named is
+// not retried: busy on one address, it fails as a whole. (gRPC 1.51's own
+// listener retries neither: it keeps the addresses that could be bound and
+// logs "Only 1 addresses added out of total 2 resolved".)
 //
 // Internal to net-real/: accept_loop.cc passes the real socket opener, the
 // tests a fake one that decides which bind fails, since the kernel's choice
