@@ -12,6 +12,9 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <utility>
+
+#include "net-real/listen_on_one_port.h"
 
 namespace swarm::net {
 namespace {
@@ -114,8 +117,41 @@ int OpenListener(const sockaddr_storage& ss, socklen_t len, bool dual_stack) {
   return -1;
 }
 
-// A family this machine lacks, or an address it does not have.
-bool Skippable(int err) { return err == EAFNOSUPPORT || err == EADDRNOTAVAIL; }
+socklen_t LengthOf(const sockaddr_storage& ss) {
+  return ss.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+}
+
+// A socket of a non-wildcard host's: IPv6 ones IPv6 only.
+internal::OpenedSocket OpenOneOfMany(const sockaddr_storage& address, int port) {
+  sockaddr_storage ss = address;
+  SetPort(&ss, port);
+  const int fd = OpenListener(ss, LengthOf(ss), /*dual_stack=*/false);
+  if (fd < 0) return {-1, 0, errno};
+  return {fd, BoundPort(fd), 0};
+}
+
+// As gRPC for a wildcard: every interface, IPv4 and IPv6 alike on one
+// dual-stack socket, or an IPv4 one where IPv6 is off.
+internal::Listeners ListenOnWildcard(int port) {
+  internal::Listeners out;
+  sockaddr_storage any6{};
+  any6.ss_family = AF_INET6;
+  SetPort(&any6, port);
+  int fd = OpenListener(any6, sizeof(sockaddr_in6), /*dual_stack=*/true);
+  if (fd < 0 && internal::Skippable(errno)) {
+    sockaddr_storage any4{};
+    any4.ss_family = AF_INET;
+    SetPort(&any4, port);
+    fd = OpenListener(any4, sizeof(sockaddr_in), false);
+  }
+  if (fd < 0) {
+    out.error = errno;
+  } else {
+    out.fds.push_back(fd);
+    out.port = BoundPort(fd);
+  }
+  return out;
+}
 
 int OpenReserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
@@ -146,48 +182,17 @@ std::unique_ptr<AcceptLoop> AcceptLoop::Listen(const std::string& address, std::
     *error = prefix + why;
     return nullptr;
   }
-  std::unique_ptr<AcceptLoop> loop(new AcceptLoop());
-  int err = 0;
-  if (resolved.wildcard) {
-    // As gRPC: every interface, IPv4 and IPv6 alike on one socket.
-    sockaddr_storage any6{};
-    any6.ss_family = AF_INET6;
-    const int port = PortOf(resolved.addresses[0]);
-    SetPort(&any6, port);
-    int fd = OpenListener(any6, sizeof(sockaddr_in6), /*dual_stack=*/true);
-    if (fd < 0 && Skippable(errno)) {
-      sockaddr_storage any4{};
-      any4.ss_family = AF_INET;
-      SetPort(&any4, port);
-      fd = OpenListener(any4, sizeof(sockaddr_in), false);
-    }
-    if (fd < 0) err = errno;
-    if (fd >= 0) loop->listeners_.push_back(fd);
-  } else {
-    int port = 0;
-    for (size_t i = 0; i < resolved.addresses.size(); ++i) {
-      sockaddr_storage ss = resolved.addresses[i];
-      if (port != 0) SetPort(&ss, port);  // port 0: the one the first bind chose
-      const int fd = OpenListener(ss, resolved.lengths[i], false);
-      if (fd >= 0) {
-        loop->listeners_.push_back(fd);
-        if (port == 0) port = BoundPort(fd);
-        continue;
-      }
-      const int e = errno;
-      if (err == 0 || !Skippable(e)) err = e;
-      if (!Skippable(e)) break;  // e.g. a busy port: fail as a whole
-    }
-    if (err != 0 && !Skippable(err)) {
-      for (int fd : loop->listeners_) ::close(fd);
-      loop->listeners_.clear();
-    }
-  }
-  if (loop->listeners_.empty()) {
-    *error = prefix + std::strerror(err != 0 ? err : EADDRNOTAVAIL);
+  const int port = PortOf(resolved.addresses[0]);
+  internal::Listeners opened =
+      resolved.wildcard ? ListenOnWildcard(port)
+                        : internal::ListenOnOnePort(resolved.addresses, port, OpenOneOfMany);
+  if (opened.fds.empty()) {
+    *error = prefix + std::strerror(opened.error);
     return nullptr;
   }
-  loop->port_ = BoundPort(loop->listeners_[0]);
+  std::unique_ptr<AcceptLoop> loop(new AcceptLoop());
+  loop->listeners_ = std::move(opened.fds);
+  loop->port_ = opened.port;
   loop->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (loop->wake_fd_ < 0) {
     *error = prefix + std::strerror(errno);

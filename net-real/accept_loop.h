@@ -22,7 +22,10 @@
 // dual-stack IPv6 socket, or an IPv4 one where IPv6 is off; any other name
 // gets a socket per address it resolves to ("localhost": 127.0.0.1 and ::1),
 // addresses of a family the machine lacks skipped; port 0 picks a free
-// port, the same for all of them. SO_REUSEADDR (a port whose old
+// port, the same for all of them: the kernel picks it for the first, and
+// if it is taken on another, everything is closed and the kernel asked
+// again, 10 times at most (net-real/listen_on_one_port.h); a port given
+// fails as a whole if busy on any of them. SO_REUSEADDR (a port whose old
 // connections linger in TIME_WAIT can be bound), no SO_REUSEPORT (a busy
 // port fails), TCP_NODELAY (accepted sockets inherit it, as gRPC's do),
 // non-blocking, close-on-exec. Accepted descriptors are non-blocking and
