@@ -32,7 +32,10 @@ import tempfile
 
 DOCS = ["README.md", "analysis/README.md"]
 SUBCOMMANDS = {"run", "check", "bounds", "sweep"}
-SIM_RE = re.compile(r"^(?:\$\s+)?(?:build/bin/)?sim\s+(run|check|bounds|sweep)(?:\s|$)")
+# A command may sit behind a prompt, a timer, a profiler or variables:
+# `$ `, `/usr/bin/time -v `, `perf record -g `, `NAME=value `.
+WRAPPER = r"(?:\$\s+)?(?:(?:/usr/bin/)?time(?:\s+-\S+)*\s+|perf\s+record(?:\s+-\S+)*\s+|[A-Z_]+=\S*\s+)*"
+SIM_RE = re.compile(r"^" + WRAPPER + r"(?:build/bin/)?sim\s+(run|check|bounds|sweep)(?:\s|$)")
 
 
 def code_lines(text):
@@ -82,7 +85,8 @@ def words(cmd):
         ws = shlex.split(cmd, comments=True)
     except ValueError:
         return None
-    if ws and ws[0] == "$":
+    # Drop what SIM_RE allows before `sim`.
+    while ws and not re.match(r"^(?:build/bin/)?sim$", ws[0]):
         ws = ws[1:]
     # Stop at a pipe, a redirection or a second command.
     for j, w in enumerate(ws):
@@ -104,8 +108,11 @@ def scenario_of(ws):
 
 
 def prepare(sub, ws, sim):
-    """The argument list to run for a documented command."""
-    args = [sim] + ws[1:]
+    """The argument list to run for a documented command. An absolute
+    folder or file (`--out /tmp/x`, `--trace /tmp/t`) is moved into the
+    scratch folder, so that the test writes nothing outside it."""
+    args = [sim] + [w.lstrip("/").replace("/", "_") if w.startswith("/") else w
+                    for w in ws[1:]]
     if sub == "run":
         out, limited = [], False
         for w in args:
