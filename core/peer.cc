@@ -780,16 +780,17 @@ void Peer::SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p) {
 // `c` holds the piece last revealed to it, and no other neighbour that
 // could pass it on lacks that piece: nobody will ever announce it, so
 // waiting to see it spread would leave `c` without a new piece for good.
-// Reveal the next one now. A neighbour that has never said Interested,
-// though shown a piece it lacks, is taken for a seed: two super-seeds see
-// each other as empty, and the last leecher between them waited for good
-// (docs/architecture.md, Choking). One that has just connected and not yet
-// answered its first reveal is taken for one too, for that round trip.
+// Reveal the next one now. A neighbour that has not said Interested in a
+// housekeeping interval since it connected, though shown a piece it lacks
+// (a leecher answers within a round trip), is taken for a seed: two
+// super-seeds see each other as empty, and the last leecher between them
+// waited for good (docs/architecture.md, Choking). Housekeeping looks
+// again once such a neighbour is old enough to tell.
 void Peer::SuperSeedRevealIfUnspreadable(Time now, Connection& c) {
   if (!c.super_offer || !c.remote_have.Test(c.super_offer->value())) return;
   for (const auto& [id, o] : index_) {
-    if (id != c.id && o->handshake_received && o->ever_interested &&
-        !o->remote_have.Test(c.super_offer->value())) {
+    if (id != c.id && o->handshake_received && !o->remote_have.Test(c.super_offer->value()) &&
+        (o->ever_interested || now - o->connected_at < config_.housekeeping_interval)) {
       return;  // o may still fetch it from c and announce it
     }
   }
@@ -1585,6 +1586,9 @@ void Peer::Housekeeping(Time now) {
     FillFreeSlots(now, nullptr);
     slot_freed_ = false;  // filled just now: RefillAfterDrops need not again
   }
+  // A neighbour that never said Interested may be old enough now to be
+  // taken for a seed (SuperSeedRevealIfUnspreadable).
+  SuperSeedRevealIfUnspreadableEverywhere(now);
   TurnOverIfStarved(now);
   ConnectMore(now);
   AnnounceEarlyIfStranded(now);

@@ -1265,21 +1265,40 @@ TEST_F(StrategyTest, SuperSeedRevealsMoreWhenTheLastNeighbourLackingItLeaves) {
 // super-seeds waited for good, each seed waiting for the other to announce
 // the piece it had shown the leecher (found by a random-scenario run: two
 // super-seeds, leechers leaving when done, 3 of 5 seeds left one stranded).
+// A neighbour is taken for a seed once it has been connected for a
+// housekeeping interval without saying Interested; until then it may be a
+// leecher whose Interested is on its way.
 TEST_F(StrategyTest, SuperSeedDoesNotWaitForANeighbourThatNeverWantsAnything) {
-  PeerConfig cfg = Sequential();
-  cfg.super_seeding = true;
-  auto p = Make(true, cfg);
-  Handshaken(*p, c1_, remote_);  // the other super-seed: no pieces shown, no interest
-  p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
-  p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
-  const auto first = HavesSentOn(c2_, p->TakeActions());
-  ASSERT_EQ(first.size(), 1u);
-  p->OnMessage(now_, c2_, Interested{});
-  p->TakeActions();
-  p->OnMessage(now_, c2_, Have{first[0]});
-  const auto next = HavesSentOn(c2_, p->TakeActions());
-  ASSERT_EQ(next.size(), 1u) << "c2 waits on a neighbour that will never fetch the piece";
-  EXPECT_NE(next[0], first[0]);
+  for (const bool c1_answers : {false, true}) {
+    SCOPED_TRACE(c1_answers ? "c1 is a leecher" : "c1 is another super-seed");
+    PeerConfig cfg = Sequential();
+    cfg.super_seeding = true;
+    auto p = Make(true, cfg);
+    Handshaken(*p, c1_, remote_);  // shown a piece; Interested only if a leecher
+    p->OnConnected(now_, c2_, Direction::kInbound, std::nullopt);
+    p->OnMessage(now_, c2_, Handshake{torrent_.info_hash(), other_});
+    const auto first = HavesSentOn(c2_, p->TakeActions());
+    ASSERT_EQ(first.size(), 1u);
+    p->OnMessage(now_, c2_, Interested{});
+    p->TakeActions();
+    // c2 fetches its piece at once: c1, just connected, may still fetch it
+    // from c2 and announce it, so c2 waits, as BEP 16 says.
+    p->OnMessage(now_, c2_, Have{first[0]});
+    EXPECT_TRUE(HavesSentOn(c2_, p->TakeActions()).empty());
+    if (c1_answers) p->OnMessage(now_, c1_, Interested{});
+    std::vector<PieceIndex> next;
+    for (Time t = now_; t - now_ <= cfg.housekeeping_interval * 2;) {
+      t = t + Duration::Seconds(1);
+      p->OnTimeout(t);
+      for (PieceIndex x : HavesSentOn(c2_, p->TakeActions())) next.push_back(x);
+    }
+    if (c1_answers) {
+      EXPECT_TRUE(next.empty()) << "c2 was shown more while a leecher lacking its piece waits";
+    } else {
+      ASSERT_EQ(next.size(), 1u) << "c2 waits on a neighbour that will never fetch the piece";
+      EXPECT_NE(next[0], first[0]);
+    }
+  }
 }
 
 // The same when the super-seed itself drops the last neighbour lacking the
