@@ -59,8 +59,9 @@ struct Connection {
   bool ignores_unchoke = false;
   // It has said Interested at least once. A super-seed reads it: a
   // neighbour shown a piece it lacks says Interested within a round trip,
-  // so one that never has is another seed (a super-seed hides its pieces
-  // too) and will not pass a piece on.
+  // so one that has not within a housekeeping interval of connecting is
+  // taken for another seed (a super-seed hides its pieces too), which will
+  // not pass a piece on.
   bool ever_interested = false;
 
   Time connected_at;  // every rechoke reads it (new peers' optimistic odds)

@@ -884,8 +884,14 @@ void PeerDriver::PumpUploads(core::Time now) {
     auto it = links_.find(u.conn);
     if (it == links_.end()) continue;
     std::string error;
-    std::optional<Payload> data = store_->ReadBlock(u.block, &error);
-    if (!data && store_->partial_check_wanted()) {
+    bool ask_disk_thread = false;
+    std::optional<Payload> data = store_->ReadBlock(u.block, &error, &ask_disk_thread);
+    // From ReadBlock's own answer: partial_check_wanted() alone raced the
+    // disk thread, whose next write could clear it in between, and a
+    // refusal meant for the disk thread then stopped the download (a CI
+    // run of net_e2e_swarm, 2026-11-28: "our own write overlapped the
+    // check; asking the disk thread", 56 of 128 pieces).
+    if (!data && (ask_disk_thread || store_->partial_check_wanted())) {
       // Another program may have written into the partial file: nothing is
       // sent until the disk thread has looked and, if so, re-verified what
       // we hold (and stopped the download if a verified piece no longer

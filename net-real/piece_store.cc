@@ -379,7 +379,8 @@ void PieceStore::HashOnArrival(const core::BlockRef& block, const Payload& data)
   it->second->next_offset += block.length;
 }
 
-std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block, std::string* error) {
+std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block, std::string* error,
+                                             bool* ask_disk_thread) {
   std::shared_ptr<char[]> buf(new char[block.length]);
   off_t off = info_.PieceOffset(block.piece) + block.offset;
   // A few tries while our own writes to the partial file overlap the read
@@ -415,10 +416,12 @@ std::optional<Payload> PieceStore::ReadBlock(const core::BlockRef& block, std::s
         // number of quick tries. That is no sign of another program; the
         // disk thread, which cannot race its own writes, is to look.
         check_wanted_ = true;
+        if (ask_disk_thread) *ask_disk_thread = true;
         if (error) *error = path() + ": our own write overlapped the check; asking the disk thread";
         return std::nullopt;
       }
       foreign_write_ = true;
+      if (ask_disk_thread) *ask_disk_thread = true;
       if (error) *error = path() + " was written to by another program";
       return std::nullopt;
     }

@@ -117,7 +117,13 @@ class PieceStore {
   // then says so, until ReverifyVerified()); a change that overlaps one of
   // our own writes is read again (a few times), and if ours still overlaps
   // it is left to the disk thread to judge (partial_check_wanted()).
-  std::optional<Payload> ReadBlock(const core::BlockRef& block, std::string* error = nullptr);
+  // *ask_disk_thread (if given) is set in both partial-file cases: the
+  // caller must hold uploads for the disk thread's look, and must take it
+  // from here, since that look (PartialWrittenByOthers, at the disk
+  // thread's next write) may already have cleared partial_check_wanted()
+  // by the time the caller asks.
+  std::optional<Payload> ReadBlock(const core::BlockRef& block, std::string* error = nullptr,
+                                   bool* ask_disk_thread = nullptr);
   bool changed_on_disk() const { return changed_on_disk_; }
   bool partial_written_by_others() const;
   // Driver's thread, after ReadBlock refused: true if the refusal is the
