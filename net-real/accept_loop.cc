@@ -19,6 +19,10 @@
 namespace swarm::net {
 namespace {
 
+using internal::LengthOf;
+using internal::PortOf;
+using internal::SetPort;
+
 // Connections accepted from one socket before the loop polls again: a
 // flood on one socket neither starves the others nor delays Stop.
 constexpr int kAcceptsPerWake = 64;
@@ -75,19 +79,6 @@ std::string Resolve(const std::string& address, Resolved* out) {
   return "";
 }
 
-void SetPort(sockaddr_storage* ss, int port) {
-  if (ss->ss_family == AF_INET) {
-    reinterpret_cast<sockaddr_in*>(ss)->sin_port = htons(static_cast<uint16_t>(port));
-  } else {
-    reinterpret_cast<sockaddr_in6*>(ss)->sin6_port = htons(static_cast<uint16_t>(port));
-  }
-}
-
-int PortOf(const sockaddr_storage& ss) {
-  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
-  return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
-}
-
 int BoundPort(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -115,10 +106,6 @@ int OpenListener(const sockaddr_storage& ss, socklen_t len, bool dual_stack) {
   ::close(fd);
   errno = err;
   return -1;
-}
-
-socklen_t LengthOf(const sockaddr_storage& ss) {
-  return ss.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
 }
 
 // A socket of a non-wildcard host's: IPv6 ones IPv6 only.

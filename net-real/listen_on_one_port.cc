@@ -1,5 +1,6 @@
 #include "net-real/listen_on_one_port.h"
 
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,6 +36,23 @@ Listeners OpenAll(const std::vector<sockaddr_storage>& addresses, int port,
 }  // namespace
 
 bool Skippable(int error) { return error == EAFNOSUPPORT || error == EADDRNOTAVAIL; }
+
+void SetPort(sockaddr_storage* ss, int port) {
+  if (ss->ss_family == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(ss)->sin_port = htons(static_cast<uint16_t>(port));
+  } else {
+    reinterpret_cast<sockaddr_in6*>(ss)->sin6_port = htons(static_cast<uint16_t>(port));
+  }
+}
+
+int PortOf(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+  return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+}
+
+socklen_t LengthOf(const sockaddr_storage& ss) {
+  return ss.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+}
 
 Listeners ListenOnOnePort(const std::vector<sockaddr_storage>& addresses, int port,
                           const OpenSocket& open) {

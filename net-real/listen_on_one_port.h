@@ -50,6 +50,13 @@ struct Listeners {
 // not have (EADDRNOTAVAIL): left out rather than failing the whole listen.
 bool Skippable(int error);
 
+// The port of an IPv4 or IPv6 address (host order), set or read, and the
+// length of the sockaddr its family uses: for the opener accept_loop.cc
+// passes, and for the tests.
+void SetPort(sockaddr_storage* ss, int port);
+int PortOf(const sockaddr_storage& ss);
+socklen_t LengthOf(const sockaddr_storage& ss);
+
 // Opens a socket on each of `addresses` through `open`, all at `port` (0:
 // the one the kernel picks for the first that opens). Addresses whose open
 // fails with a Skippable error are left out; any other failure closes what

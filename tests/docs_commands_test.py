@@ -130,13 +130,9 @@ def prepare(sub, ws, sim):
                 skip = False
                 continue
             if w in ("--plot", "--plot-paired-to", "--plot-diff-to"):
-                skip = True
+                skip = True  # and the value after it
                 continue
-            if w.startswith("--plot"):
-                if "=" not in w and w in ("--plot-ratio", "--plot-logx"):
-                    continue
-                continue
-            if w in ("--quiet", "--emit-jobs"):
+            if w.startswith("--plot") or w in ("--quiet", "--emit-jobs"):
                 continue
             out.append(w)
         return out + ["--emit-jobs", "--quiet"]

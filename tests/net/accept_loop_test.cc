@@ -25,6 +25,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/net/open_descriptors.h"
+
 namespace swarm::net {
 namespace {
 
@@ -118,14 +120,7 @@ bool Ipv6Loopback() {
   return ok;
 }
 
-size_t OpenDescriptors() {
-  size_t n = 0;
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return 0;
-  while (const dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
-  ::closedir(d);
-  return n - 1;  // the directory's own
-}
+using testing::OpenDescriptors;
 
 int HighestDescriptor() {
   int high = 0;

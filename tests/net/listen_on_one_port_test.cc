@@ -4,7 +4,6 @@
 #include "net-real/listen_on_one_port.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -15,6 +14,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "tests/net/open_descriptors.h"
 
 namespace swarm::net::internal {
 namespace {
@@ -38,14 +39,7 @@ sockaddr_storage Loopback(int family) {
 // 127.0.0.1 then ::1, as /etc/hosts often lists localhost.
 const std::vector<sockaddr_storage> kLocalhost = {Loopback(AF_INET), Loopback(AF_INET6)};
 
-size_t OpenDescriptors() {
-  size_t n = 0;
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return 0;
-  while (const dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
-  ::closedir(d);
-  return n - 1;  // the directory's own
-}
+using testing::OpenDescriptors;
 
 void CloseAll(const Listeners& got) {
   for (int fd : got.fds) ::close(fd);
@@ -172,18 +166,6 @@ bool Ipv6Loopback() {
   return ok;
 }
 
-void SetPort(sockaddr_storage* ss, int port) {
-  if (ss->ss_family == AF_INET) {
-    reinterpret_cast<sockaddr_in*>(ss)->sin_port = htons(static_cast<uint16_t>(port));
-  } else {
-    reinterpret_cast<sockaddr_in6*>(ss)->sin6_port = htons(static_cast<uint16_t>(port));
-  }
-}
-
-socklen_t LengthOf(const sockaddr_storage& ss) {
-  return ss.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-}
-
 // A listening TCP socket on `address`:`port` (IPv6 only for ::1), or -1.
 int ListenAt(const sockaddr_storage& address, int port, int* bound) {
   const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -201,8 +183,7 @@ int ListenAt(const sockaddr_storage& address, int port, int* bound) {
     errno = err;
     return -1;
   }
-  *bound = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
-                                         : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  *bound = PortOf(ss);
   return fd;
 }
 
