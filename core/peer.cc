@@ -309,10 +309,25 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   // peer may be offered (and dialed) again later. A neighbour that left
   // our unchoke unused gives its place up instead (the one that has done
   // so longest): it asked nothing of us, and a newcomer may.
+  //
+  // One of those inbound connections may be the very peer we dialed,
+  // dialing us at the same instant, and it finds itself in our place.
+  // Each refusing its own answered dial would close both connections of
+  // the pair, and peers whose announces run in step did so again at every
+  // announce (a swarm of 25 at max_connections 5 left 4 leechers without
+  // neighbours for hours). So while that may be so (an inbound connection
+  // still awaits its handshake, or the dialed peer's is here already), our
+  // dial is kept over the limit instead: the handshakes then show whether
+  // it is a crossing pair, which HandleHandshake settles by peer id the
+  // same way at both ends, and TrimOverLimit refuses it if it is not.
   std::optional<ConnectionId> replaced;
+  bool over_limit = false;
   if (conns_.size() >= config_.max_connections) {
     replaced = LeastUseful();
-    if (!replaced) {
+    if (!replaced && dialed &&
+        (HandshakenWith(*dialed, std::nullopt) || UnclaimedAwaitingInbound() > 0)) {
+      over_limit = true;
+    } else if (!replaced) {
       if (dialed) {
         // Reached, so not a failed dial: we are the full side.
         dialed_.erase(*dialed);
@@ -321,7 +336,7 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
       actions_.push_back(Disconnect{id, DisconnectReason::kTooManyConnections});
       return;
     }
-    Drop(*replaced, DisconnectReason::kUnusedUnchoke);
+    if (replaced) Drop(*replaced, DisconnectReason::kUnusedUnchoke);
   }
   Connection& c = conns_[id];
   index_.insert(std::lower_bound(index_.begin(), index_.end(), id, IndexLess), {id, &c});
@@ -334,8 +349,56 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   c.last_received = now;
   c.last_block = now;
   c.remote_have = Bitfield(torrent_.piece_count());
+  c.over_limit = over_limit;
+  over_limit_ += over_limit;
   Send(now, c, Handshake{torrent_.info_hash(), self_});
   if (replaced) RefillAfterDrops(now);
+}
+
+bool Peer::HandshakenWith(PeerId who, std::optional<ConnectionId> except) const {
+  for (const auto& [id, c] : index_) {
+    if (id != except && c->remote == who) return true;
+  }
+  return false;
+}
+
+bool Peer::CountsOnAwaitingInbound(const Connection& c) const {
+  return c.over_limit && (c.remote || !HandshakenWith(*c.dialed, c.id));
+}
+
+size_t Peer::UnclaimedAwaitingInbound() const {
+  size_t awaiting = 0, claimed = 0;
+  for (const auto& [id, c] : index_) {
+    awaiting += c->direction == Direction::kInbound && !c->handshake_received;
+    claimed += CountsOnAwaitingInbound(*c);
+  }
+  return awaiting > claimed ? awaiting - claimed : 0;
+}
+
+void Peer::TrimOverLimit() {
+  if (over_limit_ == 0) return;
+  size_t awaiting = 0;
+  for (const auto& [id, c] : index_) {
+    awaiting += c->direction == Direction::kInbound && !c->handshake_received;
+  }
+  // Claims are met in connection id order; any fixed order would do (the
+  // real driver numbers connections as they come, the simulator's ids
+  // carry a reused slot's index).
+  for (size_t i = 0; i < index_.size() && conns_.size() > config_.max_connections;) {
+    const auto [id, c] = index_[i];
+    if (!CountsOnAwaitingInbound(*c)) {
+      ++i;
+    } else if (awaiting > 0) {
+      --awaiting;
+      ++i;
+    } else {
+      Drop(id, DisconnectReason::kTooManyConnections);  // index_[i] is the next one now
+    }
+  }
+  if (conns_.size() <= config_.max_connections) {
+    for (auto& [id, c] : index_) c->over_limit = false;
+    over_limit_ = 0;
+  }
 }
 
 void Peer::OnConnectFailed(Time now, PeerId dialed,
@@ -351,6 +414,7 @@ void Peer::OnDisconnected(Time now, ConnectionId id) {
   if (!c) return;
   const bool held_slot = !c->am_choking && c->peer_interested;
   RemoveConnection(id, std::nullopt);
+  if (over_limit_ > 0) RefillAfterDrops(now);  // TrimOverLimit, and what it drops
   RequestMoreEverywhere(now);
   if (held_slot) FillFreeSlots(now, nullptr);
   SuperSeedRevealIfUnspreadableEverywhere(now);
@@ -557,6 +621,7 @@ void Peer::RemoveConnection(ConnectionId id, std::optional<DisconnectReason> rea
   unchoked_interested_ -= HoldsSlot(c);
   ignoring_holders_ -= HoldsSlot(c) && c.ignores_unchoke;
   ignoring_ -= c.ignores_unchoke;
+  over_limit_ -= c.over_limit;
   const bool was_uploading = c.uploads_in_flight > 0;
   index_.erase(std::lower_bound(index_.begin(), index_.end(), id, IndexLess));
   TableErase(id);
@@ -599,7 +664,9 @@ bool Peer::CheckInvariants() const {
   size_t ignoring_slots = 0;
   size_t ignoring = 0;
   uint32_t in_flight = 0;
+  size_t over_limit = 0;
   for (const auto& [id, c] : conns_) {
+    over_limit += c.over_limit;
     slots += HoldsSlot(c);
     ignoring_slots += HoldsSlot(c) && c.ignores_unchoke;
     ignoring += c.ignores_unchoke;
@@ -609,6 +676,10 @@ bool Peer::CheckInvariants() const {
   }
   if (slots != unchoked_interested_ || in_flight != uploads_in_flight_) return false;
   if (ignoring_slots != ignoring_holders_ || ignoring != ignoring_) return false;
+  // Only dials kept for a possible crossing go over the limit.
+  if (over_limit != over_limit_ || conns_.size() > config_.max_connections + over_limit_) {
+    return false;
+  }
   if (index_.size() != conns_.size()) return false;
   size_t in_table = 0;
   for (const TableSlot& slot : table_) in_table += slot.conn != nullptr;
@@ -1130,6 +1201,7 @@ void Peer::RequestMoreEverywhere(Time now) {
 }
 
 void Peer::RefillAfterDrops(Time now) {
+  if (over_limit_ > 0) TrimOverLimit();  // a handshake came, or a drop
   if (requests_returned_ && !stopped_) RequestMoreEverywhere(now);
   requests_returned_ = false;
   if (super_seed_recheck_ && !stopped_) SuperSeedRevealIfUnspreadableEverywhere(now);

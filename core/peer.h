@@ -250,6 +250,20 @@ class Peer {
   // The connection that has ignored our unchoke longest, if any: the first
   // to go when a connection slot is wanted.
   std::optional<ConnectionId> LeastUseful() const;
+  // Whether a connection other than `except` has shaken hands with `who`.
+  bool HandshakenWith(PeerId who, std::optional<ConnectionId> except) const;
+  // `c` is kept over max_connections (Connection::over_limit) on the chance
+  // that an inbound connection still awaiting its handshake is its twin of
+  // a crossing pair; not so a dial whose peer has shaken hands with us on
+  // another connection already (its own handshake will show the pair).
+  bool CountsOnAwaitingInbound(const Connection& c) const;
+  // Inbound connections awaiting their handshake beyond those counted on.
+  size_t UnclaimedAwaitingInbound() const;
+  // While over max_connections, drops the dials kept over it that can no
+  // longer be one of a crossing pair: those counting on inbound connections
+  // awaiting their handshake beyond their number. Back
+  // within the limit, they count as any other connection.
+  void TrimOverLimit();
   // Whether a connection slot is wanted, so that an idle one may be
   // dropped (idle_timeout): we are full, or a candidate waits to be dialed.
   bool SlotWanted(Time now) const;
@@ -385,6 +399,7 @@ class Peer {
   // Those of them that ignore our unchoke: their slots are free to take.
   size_t ignoring_holders_ = 0;
   size_t ignoring_ = 0;  // connections that ignore our unchoke
+  size_t over_limit_ = 0;  // connections with Connection::over_limit
   std::vector<uint32_t> super_offered_;   // times each piece was revealed
   std::vector<ChokeCandidate> choke_scratch_;  // Rechoke's, kept to reuse
   std::vector<BlockRef> picks_;                // RequestMore's, kept to reuse

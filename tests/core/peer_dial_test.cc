@@ -6,7 +6,9 @@
 //
 // Each test drives one leecher by hand. An empty tracker response is the
 // input that makes it look at its candidates (ConnectMore) at a chosen time.
+#include <algorithm>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -179,6 +181,155 @@ TEST_F(PeerDialTest, ADialWeRefuseOurselvesIsNotRetried) {
   EXPECT_EQ(peer_->candidate_count(), 0u);
   peer_->OnDisconnected(now_, ConnectionId(2));  // room again
   EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
+}
+
+// An inbound connection that has not sent its handshake yet may be the
+// very peer we are dialing, dialing us at the same instant: our answered
+// dial is then kept over the limit until that handshake shows who it is.
+// Someone else: the dial is refused then, and not retried, as above.
+TEST_F(PeerDialTest, ADialAnsweredWhileAnInboundAwaitsItsHandshakeWaitsForIt) {
+  cfg_.max_connections = 1;
+  cfg_.min_connections = 1;
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  peer_->OnConnected(now_, ConnectionId(2), Direction::kInbound, std::nullopt);
+  peer_->TakeActions();
+  peer_->OnConnected(now_, ConnectionId(3), Direction::kOutbound, listed_);
+  EXPECT_EQ(peer_->TakeActions(),
+            (std::vector<Action>{
+                SendMessage{ConnectionId(3), Handshake{torrent_.info_hash(), self_}}}));
+  EXPECT_TRUE(peer_->CheckInvariants());
+  // The dialed peer's handshake on our dial settles nothing yet.
+  peer_->OnMessage(now_, ConnectionId(3), Handshake{torrent_.info_hash(), listed_});
+  for (const Action& a : peer_->TakeActions()) {
+    EXPECT_FALSE(std::holds_alternative<Disconnect>(a)) << ToString(a);
+  }
+  EXPECT_EQ(peer_->connection_count(), 1u);  // handshaken: 3
+  // The inbound one is someone else: our dial goes.
+  peer_->OnMessage(now_, ConnectionId(2), Handshake{torrent_.info_hash(), PeerId(9)});
+  const std::vector<Action> actions = peer_->TakeActions();
+  EXPECT_NE(std::find(actions.begin(), actions.end(),
+                      Action{Disconnect{ConnectionId(3), DisconnectReason::kTooManyConnections}}),
+            actions.end());
+  EXPECT_EQ(peer_->connection_count(), 1u);  // handshaken: 2
+  EXPECT_TRUE(peer_->CheckInvariants());
+  EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
+
+  // An inbound connection that closes before its handshake settles it too.
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  peer_->OnConnected(now_, ConnectionId(2), Direction::kInbound, std::nullopt);
+  peer_->TakeActions();
+  peer_->OnConnected(now_, ConnectionId(3), Direction::kInbound, std::nullopt);
+  EXPECT_EQ(peer_->TakeActions(),  // only dials wait over the limit
+            (std::vector<Action>{Disconnect{ConnectionId(3), DisconnectReason::kTooManyConnections}}));
+  peer_->OnConnected(now_, ConnectionId(4), Direction::kOutbound, listed_);
+  peer_->TakeActions();
+  peer_->OnDisconnected(now_, ConnectionId(2));
+  for (const Action& a : peer_->TakeActions()) {  // 4 stays: within the limit again
+    EXPECT_FALSE(std::holds_alternative<Disconnect>(a)) << ToString(a);
+  }
+  peer_->OnMessage(now_, ConnectionId(4), Handshake{torrent_.info_hash(), listed_});
+  peer_->TakeActions();
+  EXPECT_EQ(peer_->connection_count(), 1u);
+  EXPECT_TRUE(peer_->CheckInvariants());
+}
+
+// On the real network an inbound connection's handshake comes with it (the
+// driver checked it first), so the crossing dial's peer has shaken hands
+// already when our dial is answered: kept over the limit all the same, and
+// its handshake settles the pair as a duplicate (we are the higher id, so
+// the connection the other side dialed stays).
+TEST_F(PeerDialTest, ADialAnsweredWhileItsPeerIsConnectedIsSettledAsADuplicate) {
+  cfg_.max_connections = 1;
+  cfg_.min_connections = 1;
+  ASSERT_LT(listed_, self_);
+  Start();
+  List();
+  ASSERT_TRUE(Dialed());
+  peer_->OnConnected(now_, ConnectionId(2), Direction::kInbound, std::nullopt);
+  peer_->OnMessage(now_, ConnectionId(2), Handshake{torrent_.info_hash(), listed_});
+  peer_->TakeActions();
+  peer_->OnConnected(now_, ConnectionId(3), Direction::kOutbound, listed_);
+  EXPECT_EQ(peer_->TakeActions(),
+            (std::vector<Action>{
+                SendMessage{ConnectionId(3), Handshake{torrent_.info_hash(), self_}}}));
+  EXPECT_TRUE(peer_->CheckInvariants());
+  peer_->OnMessage(now_, ConnectionId(3), Handshake{torrent_.info_hash(), listed_});
+  EXPECT_EQ(peer_->TakeActions(),
+            (std::vector<Action>{
+                Disconnect{ConnectionId(3), DisconnectReason::kDuplicateConnection}}));
+  EXPECT_EQ(peer_->connection_count(), 1u);
+  EXPECT_TRUE(peer_->CheckInvariants());
+}
+
+// Two leechers at their limit dial each other at the same instant, and each
+// is reached by the other's dial before its own is answered (the order a
+// network with equal latencies gives). Each used to refuse its own answered
+// dial as one too many, closing both connections of the pair; announces in
+// step repeated that for hours. Now both ends keep the same one connection:
+// the one dialed by the lower peer id, as for any duplicate.
+TEST(PeerCrossingDialTest, TwoPeersDialingEachOtherAtTheLimitKeepOneConnection) {
+  const TorrentInfo torrent = TorrentInfo::Synthetic("t.bin", 8 * kPiece, kPiece);
+  PeerConfig cfg;
+  cfg.max_connections = 1;
+  cfg.min_connections = 1;
+  const Time now = Time() + Duration::Seconds(1);
+  const PeerId ids[2] = {PeerId(1), PeerId(2)};
+  std::unique_ptr<Peer> peers[2];
+  for (int i = 0; i < 2; ++i) {
+    peers[i] = std::make_unique<Peer>(ids[i], torrent, cfg, Rng(i + 1));
+    peers[i]->OnStart(now, false);
+    peers[i]->TakeActions();
+    AnnounceResponse r;
+    r.peers = {PeerAddress{ids[1 - i], i == 0 ? "b" : "a"}};
+    peers[i]->OnTrackerResponse(now, r);
+    ASSERT_EQ(peers[i]->TakeActions(), (std::vector<Action>{Connect{r.peers[0]}}));
+  }
+  // Connection k is peer k's dial: its id at the dialer is 10 + k, at the
+  // other end 20 + k.
+  auto far_end = [](int at, ConnectionId c) {
+    const int k = c.value() % 10;
+    return std::make_pair(1 - at, ConnectionId(k == at ? 20 + k : 10 + k));
+  };
+  for (int i = 0; i < 2; ++i) {
+    peers[i]->OnConnected(now, ConnectionId(20 + (1 - i)), Direction::kInbound, std::nullopt);
+  }
+  for (int i = 0; i < 2; ++i) {
+    peers[i]->OnConnected(now, ConnectionId(10 + i), Direction::kOutbound, ids[1 - i]);
+  }
+  // Deliver everything both say until both are quiet (no timeouts run).
+  std::set<int> open = {0, 1};  // connections by dialer
+  std::vector<std::pair<int, Action>> pending;
+  auto collect = [&](int i) {
+    for (Action& a : peers[i]->TakeActions()) pending.emplace_back(i, std::move(a));
+  };
+  collect(0);
+  collect(1);
+  for (size_t step = 0; !pending.empty(); ++step) {
+    ASSERT_LT(step, 1000u);
+    auto [from, a] = std::move(pending.front());
+    pending.erase(pending.begin());
+    if (const auto* m = std::get_if<SendMessage>(&a)) {
+      auto [to, c] = far_end(from, m->conn);
+      peers[to]->OnMessage(now, c, m->message);
+      collect(to);
+    } else if (const auto* d = std::get_if<Disconnect>(&a)) {
+      auto [to, c] = far_end(from, d->conn);
+      if (!open.erase(d->conn.value() % 10)) continue;  // both ended it
+      peers[to]->OnDisconnected(now, c);
+      collect(to);
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE("peer " + std::to_string(i));
+    EXPECT_TRUE(peers[i]->CheckInvariants());
+    EXPECT_EQ(peers[i]->connection_count(), 1u);
+  }
+  // Both kept peer 0's dial (the lower id).
+  EXPECT_EQ(open, std::set<int>{0});
 }
 
 // A dialed peer that breaks the protocol at its handshake, or turns out to
