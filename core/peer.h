@@ -214,6 +214,12 @@ class Peer {
   // change that may let several send at once.
   void PumpAll();
   bool MaySend(const Connection& c) const;
+  // Strict tit-for-tat: we sent `c` the allowance more than we got from it,
+  // so it gets no block of ours until it sends us one (a seed is exempt).
+  bool DeficitHoldsUploads(const Connection& c) const {
+    return config_.choker == ChokerKind::kStrictTitForTat && !is_seed() &&
+           c.uploaded - c.downloaded >= config_.strict_tft_allowance;
+  }
   void SuperSeedOffer(Time now, Connection& c);
   void SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p);
   void SuperSeedRevealIfUnspreadable(Time now, Connection& c);

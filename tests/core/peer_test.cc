@@ -1458,6 +1458,54 @@ TEST_F(PeerTest, StarvedLeecherDropsAChokingHolderForACandidate) {
   EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
 }
 
+// Strict tit-for-tat: a neighbour with nothing we lack that still wants
+// from us gets nothing more once its deficit reaches the allowance (it
+// cannot send a block back), so it is as useless as one that wants
+// nothing. A starved leecher turns it over for a candidate. Before, being
+// interested in us kept it, and at a small max_connections groups of such
+// leechers, each holding the others' uploads, stalled for good (9 of 411
+// random swarms with strict tit-for-tat and 2 connections).
+TEST_F(PeerTest, StarvedStrictLeecherDropsANeighbourItsDeficitHoldsBack) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kStrictTitForTat;
+  cfg.strict_tft_allowance = 32 * 1024;  // two blocks
+  cfg.min_connections = 1;
+  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, Bitfield::FromString("11110000"));
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
+  p->OnTrackerResponse(now_, r);
+  EXPECT_EQ(p->TakeActions().back(), (Action{Connect{PeerAddress{remote_, ""}}}));
+  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  p->OnMessage(now_, c1_, Bits("11000000"));  // nothing we lack
+  p->OnMessage(now_, c1_, Interested{});
+  for (uint32_t i = 0; i < 4; ++i) p->OnMessage(now_, c1_, Request{Blk(2 + i / 2, i % 2)});
+  int sent = 0;
+  std::optional<Time> spent, dropped, dialed;
+  Time t = now_;
+  while (!dialed && t < now_ + Duration::Seconds(600)) {
+    for (const Action& a : p->TakeActions()) {
+      if (const auto* b = std::get_if<SendBlock>(&a)) {
+        if (++sent == 2) spent = t;
+        p->OnBlockSent(t, c1_, b->block);
+      }
+      if (a == Action{Dis(c1_, DisconnectReason::kNotUseful)}) dropped = t;
+      if (a == Action{Connect{PeerAddress{other_, ""}}}) dialed = t;
+    }
+    if (dialed) break;
+    t = *p->NextTimeout();
+    if (!dropped) p->OnMessage(t, c1_, KeepAlive{});  // alive, so not inactive
+    p->OnTimeout(t);
+  }
+  EXPECT_EQ(sent, 2);  // the allowance (at the first rechoke), then nothing
+  ASSERT_TRUE(spent);
+  ASSERT_TRUE(dialed);
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(*dropped, *dialed);
+  EXPECT_LE(*dialed, *spent + cfg.housekeeping_interval);  // the next housekeeping
+}
+
 // As above, but holders that never unchoke anyone keep dialing in, one
 // every 30 s, each leaving when the next comes (free-riders that finished
 // and seed at zero upload). Each is new for a request timeout and might yet
