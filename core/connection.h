@@ -113,9 +113,9 @@ struct Connection {
   RateMeter announced;  // piece bytes the neighbour announced (Have);
                         // kept for BitTyrant only
   Direction direction = Direction::kInbound;
-  // Our dial, answered while we were full and kept over max_connections
-  // because it may be one of a crossing pair: the peer we dialed dialing us
-  // at the same instant (Peer::OnConnected, Peer::TrimOverLimit).
+  // Accepted while we were full and kept over max_connections because it
+  // may be one of a crossing pair, two peers dialing each other at the same
+  // instant (Peer::OnConnected, Peer::TrimOverLimit).
   bool over_limit = false;
   // Stale requests pushed out of `stale` by newer ones and not answered
   // since: so many unknown blocks may still come as their late answers,

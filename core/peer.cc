@@ -306,7 +306,7 @@ void Peer::DialFailed(PeerId who, std::optional<ConnectionId> except,
 // Connections.
 
 void Peer::OnConnected(Time now, ConnectionId id, Direction d,
-                       std::optional<PeerId> dialed) {
+                       std::optional<PeerId> dialed, std::optional<PeerId> verified) {
   if (dialed) connecting_.erase(*dialed);
   if (!started_ || stopped_) {
     actions_.push_back(Disconnect{id, DisconnectReason::kShutdown});
@@ -329,12 +329,25 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   // dial is kept over the limit instead: the handshakes then show whether
   // it is a crossing pair, which HandleHandshake settles by peer id the
   // same way at both ends, and TrimOverLimit refuses it if it is not.
+  // On the real network a dialer hears of its dial before the other end
+  // does, so the pair's second connection to reach a full peer is the
+  // inbound one, with its id already proven (`verified`): it is settled
+  // now, refused as the duplicate or kept over the limit to displace ours.
   std::optional<ConnectionId> replaced;
   bool over_limit = false;
   if (conns_.size() >= config_.max_connections) {
     replaced = LeastUseful();
-    if (!replaced && dialed &&
-        (HandshakenWith(*dialed, std::nullopt) || UnclaimedAwaitingInbound() > 0)) {
+    const Connection* twin = !replaced && !dialed && verified
+                                 ? HandshakenWith(*verified, std::nullopt)
+                                 : nullptr;
+    if (twin) {
+      if (!DisplacesDuplicate(twin->direction, d, *verified)) {
+        actions_.push_back(Disconnect{id, DisconnectReason::kDuplicateConnection});
+        return;
+      }
+      over_limit = true;
+    } else if (!replaced && dialed &&
+               (HandshakenWith(*dialed, std::nullopt) || UnclaimedAwaitingInbound() > 0)) {
       over_limit = true;
     } else if (!replaced) {
       if (dialed) {
@@ -364,44 +377,50 @@ void Peer::OnConnected(Time now, ConnectionId id, Direction d,
   if (replaced) RefillAfterDrops(now);
 }
 
-bool Peer::HandshakenWith(PeerId who, std::optional<ConnectionId> except) const {
+const Connection* Peer::HandshakenWith(PeerId who, std::optional<ConnectionId> except) const {
   for (const auto& [id, c] : index_) {
-    if (id != except && c->remote == who) return true;
+    if (id != except && c->remote == who) return c;
   }
-  return false;
+  return nullptr;
+}
+
+size_t Peer::AwaitingHandshakeInbound() const {
+  size_t n = 0;
+  for (const auto& [id, c] : index_) {
+    n += c->direction == Direction::kInbound && !c->handshake_received && !c->over_limit;
+  }
+  return n;
 }
 
 bool Peer::CountsOnAwaitingInbound(const Connection& c) const {
-  return c.over_limit && (c.remote || !HandshakenWith(*c.dialed, c.id));
+  if (!c.over_limit) return false;
+  if (c.remote) return true;  // shaken hands, and no duplicate of it came
+  // Before its handshake: a dial whose peer is here already will be
+  // settled as a duplicate; so will an inbound one kept for its verified
+  // id, whose handshake comes next.
+  return c.dialed && !HandshakenWith(*c.dialed, c.id);
 }
 
 size_t Peer::UnclaimedAwaitingInbound() const {
-  size_t awaiting = 0, claimed = 0;
-  for (const auto& [id, c] : index_) {
-    awaiting += c->direction == Direction::kInbound && !c->handshake_received;
-    claimed += CountsOnAwaitingInbound(*c);
-  }
+  size_t claimed = 0;
+  for (const auto& [id, c] : index_) claimed += CountsOnAwaitingInbound(*c);
+  const size_t awaiting = AwaitingHandshakeInbound();
   return awaiting > claimed ? awaiting - claimed : 0;
 }
 
 void Peer::TrimOverLimit() {
   if (over_limit_ == 0) return;
-  size_t awaiting = 0;
-  for (const auto& [id, c] : index_) {
-    awaiting += c->direction == Direction::kInbound && !c->handshake_received;
-  }
-  // Claims are met in connection id order; any fixed order would do (the
-  // real driver numbers connections as they come, the simulator's ids
-  // carry a reused slot's index).
-  for (size_t i = 0; i < index_.size() && conns_.size() > config_.max_connections;) {
-    const auto [id, c] = index_[i];
-    if (!CountsOnAwaitingInbound(*c)) {
-      ++i;
-    } else if (awaiting > 0) {
-      --awaiting;
-      ++i;
-    } else {
-      Drop(id, DisconnectReason::kTooManyConnections);  // index_[i] is the next one now
+  // Which awaiting inbound connection is which kept dial's twin shows only
+  // at the handshakes; dropping a dial before they are all in could drop
+  // the very one whose twin the other end keeps.
+  if (conns_.size() > config_.max_connections && AwaitingHandshakeInbound() == 0) {
+    for (size_t i = 0; i < index_.size() && conns_.size() > config_.max_connections;) {
+      const auto [id, c] = index_[i];
+      if (CountsOnAwaitingInbound(*c)) {
+        Drop(id, DisconnectReason::kTooManyConnections);  // index_[i] is the next one now
+      } else {
+        ++i;
+      }
     }
   }
   if (conns_.size() <= config_.max_connections) {
@@ -685,8 +704,10 @@ bool Peer::CheckInvariants() const {
   }
   if (slots != unchoked_interested_ || in_flight != uploads_in_flight_) return false;
   if (ignoring_slots != ignoring_holders_ || ignoring != ignoring_) return false;
-  // Only dials kept for a possible crossing go over the limit.
-  if (over_limit != over_limit_ || conns_.size() > config_.max_connections + over_limit_) {
+  // Only connections kept for a possible crossing go over the limit, and
+  // back within it they are marked no more (TrimOverLimit).
+  if (over_limit != over_limit_ || conns_.size() > config_.max_connections + over_limit_ ||
+      (over_limit_ > 0 && conns_.size() <= config_.max_connections)) {
     return false;
   }
   if (index_.size() != conns_.size()) return false;
@@ -777,11 +798,8 @@ void Peer::HandleHandshake(Time now, Connection& c, const Handshake& m) {
   if (banned_.count(m.peer_id)) return Drop(c.id, DisconnectReason::kBanned);
   for (auto& [other_id, other] : conns_) {
     if (other_id == c.id || other.remote != m.peer_id) continue;
-    // Both sides may dial each other at once. Keep the connection dialed by
-    // the lower peer id, so both ends make the same choice.
-    const Direction keep =
-        self_ < m.peer_id ? Direction::kOutbound : Direction::kInbound;
-    if (other.direction == keep || c.direction != keep) {
+    // Both sides may dial each other at once.
+    if (!DisplacesDuplicate(other.direction, c.direction, m.peer_id)) {
       return Drop(c.id, DisconnectReason::kDuplicateConnection);
     }
     Drop(other_id, DisconnectReason::kDuplicateConnection);

@@ -79,8 +79,14 @@ class Peer {
   void OnTrackerReset(Time now);
   // A connection is up. `dialed` is the peer we asked to Connect to
   // (outbound), nullopt for inbound. Both sides then send a Handshake.
+  // `verified`: the remote's id, when the driver proved it before telling
+  // us of the connection (the real network authenticates first; its
+  // Handshake input follows at once). Only a full peer reads it: an
+  // inbound connection duplicating one we hold is then settled at once,
+  // as its handshake would settle it (OnConnected's comment).
   void OnConnected(Time now, ConnectionId c, Direction d,
-                   std::optional<PeerId> dialed);
+                   std::optional<PeerId> dialed,
+                   std::optional<PeerId> verified = std::nullopt);
   // Our Connect to `dialed` failed: without `ended_by_us`, refused,
   // unreachable, timed out or closed by the remote (retried, see
   // PeerConfig::dial_attempts). With it, the driver ended the dial itself
@@ -256,19 +262,28 @@ class Peer {
   // The connection that has ignored our unchoke longest, if any: the first
   // to go when a connection slot is wanted.
   std::optional<ConnectionId> LeastUseful() const;
-  // Whether a connection other than `except` has shaken hands with `who`.
-  bool HandshakenWith(PeerId who, std::optional<ConnectionId> except) const;
+  // The connection other than `except` that has shaken hands with `who`.
+  const Connection* HandshakenWith(PeerId who, std::optional<ConnectionId> except) const;
+  // Two connections to one peer: the one dialed by the lower peer id stays,
+  // so both ends make the same choice. Whether a new connection in
+  // direction `d` to `remote` displaces one in direction `existing`.
+  bool DisplacesDuplicate(Direction existing, Direction d, PeerId remote) const {
+    const Direction keep = self_ < remote ? Direction::kOutbound : Direction::kInbound;
+    return existing != keep && d == keep;
+  }
+  // Inbound connections awaiting their handshake (not kept over the limit).
+  size_t AwaitingHandshakeInbound() const;
   // `c` is kept over max_connections (Connection::over_limit) on the chance
   // that an inbound connection still awaiting its handshake is its twin of
-  // a crossing pair; not so a dial whose peer has shaken hands with us on
-  // another connection already (its own handshake will show the pair).
+  // a crossing pair; not so a connection whose peer has shaken hands with
+  // us on another one already (its own handshake will show the pair).
   bool CountsOnAwaitingInbound(const Connection& c) const;
   // Inbound connections awaiting their handshake beyond those counted on.
   size_t UnclaimedAwaitingInbound() const;
-  // While over max_connections, drops the dials kept over it that can no
-  // longer be one of a crossing pair: those counting on inbound connections
-  // awaiting their handshake beyond their number. Back
-  // within the limit, they count as any other connection.
+  // Once no inbound connection awaits its handshake (until then any of
+  // them may be the twin of any dial kept), drops the dials kept over
+  // max_connections that counted on one, while still over it. Back within
+  // the limit, those kept count as any other connection.
   void TrimOverLimit();
   // Whether a connection slot is wanted, so that an idle one may be
   // dropped (idle_timeout): we are full, or a candidate waits to be dialed.

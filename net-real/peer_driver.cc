@@ -422,10 +422,12 @@ void PeerDriver::Authenticated(core::Time now, core::ConnectionId c) {
     MarkReachable(d->second.endpoint, true);
     dialing_.erase(d);
   }
+  // The proven id goes with it: a full peer settles a crossing pair of
+  // connections by it (core::Peer::OnConnected).
   peer_->OnConnected(now, c,
                      role == AuthRole::kDialer ? core::Direction::kOutbound
                                                : core::Direction::kInbound,
-                     dialed);
+                     dialed, remote.peer_id);
   Drain(now);
   // The remote's handshake, now proven, is the Peer's first message (it
   // arrived first, so it pays the added delay like any other).

@@ -16,9 +16,11 @@
 //     piece, only for missing pieces, never more in flight on a connection
 //     than the pipeline (with request_queue_time, drawn in half the cases,
 //     than half of max_queued_requests);
-//   - never more connections than max_connections, never a dial while
-//     min_connections are reached, to ourselves, to a banned or connected
-//     peer;
+//   - never more connections than max_connections, but for answered dials
+//     that may be one of a crossing pair (kept while inbound connections
+//     await their handshakes, at most as many as awaited); never a dial
+//     while min_connections are reached, to ourselves, to a banned or
+//     connected peer;
 //   - for the chokers that count slots, unchoked-and-interested neighbours
 //     never exceed unchoke_slots (the optimistic one included), and the
 //     subject's unchoked_count() agrees;
@@ -700,8 +702,10 @@ class Conversation {
         << where;
     // Over the limit only by answered dials that may be one of a crossing
     // pair (the same peer dialing the subject at the same instant): kept
-    // while as many inbound connections await their handshakes, or while
-    // the dialed peer has shaken hands on another connection.
+    // while inbound connections await their handshakes, no more of them
+    // than awaited at once since the subject went over (inbound ones are
+    // refused while it is full, so that number only falls), or while the
+    // dialed peer has shaken hands on another connection.
     size_t awaiting = 0, twins = 0;
     for (const auto& [cid, l] : links_) {
       awaiting += l.inbound && !l.greeted;
@@ -713,7 +717,9 @@ class Conversation {
         }
       }
     }
-    ASSERT_LE(links_.size(), cfg_.max_connections + awaiting + twins)
+    peak_awaiting_ = links_.size() <= cfg_.max_connections ? awaiting
+                                                            : std::max(peak_awaiting_, awaiting);
+    ASSERT_LE(links_.size(), cfg_.max_connections + peak_awaiting_ + twins)
         << "too many connections\n" << where;
     size_t accepted = 0, holders = 0;
     for (const auto& [cid, l] : links_) {
@@ -782,6 +788,9 @@ class Conversation {
   Time now_;
   std::deque<std::string> log_;
   uint64_t next_conn_ = 1;
+  // Inbound connections awaiting their handshake, the most at once since
+  // the subject last held no more than max_connections (CheckState).
+  size_t peak_awaiting_ = 0;
   int announces_ = 0;
   Bytes sent_bytes_ = 0, stored_bytes_ = 0, failed_bytes_ = 0;
   bool started_as_seed_ = false;
