@@ -888,12 +888,25 @@ void Peer::SuperSeedRevealIfUnspreadable(Time now, Connection& c) {
   if (!c.super_offer || !c.remote_have.Test(c.super_offer->value())) return;
   for (const auto& [id, o] : index_) {
     if (id != c.id && o->handshake_received && !o->remote_have.Test(c.super_offer->value()) &&
-        (o->ever_interested || now - o->connected_at < config_.housekeeping_interval)) {
+        !TakenForSeed(*o, now)) {
       return;  // o may still fetch it from c and announce it
     }
   }
   c.super_offer.reset();
   SuperSeedOffer(now, c);
+}
+
+std::optional<ConnectionId> Peer::SeedNeighbourOfSuperSeed(Time now) const {
+  if (!config_.super_seeding || !is_seed()) return std::nullopt;
+  std::optional<ConnectionId> oldest;
+  Time since = Time::Never();
+  for (const auto& [id, c] : index_) {
+    if (TakenForSeed(*c, now) && !WaitsForOurReveal(*c) && c->connected_at < since) {
+      oldest = id;
+      since = c->connected_at;
+    }
+  }
+  return oldest;
 }
 
 // After a neighbour left or showed its bitfield, fewer neighbours may lack a
@@ -1661,6 +1674,13 @@ void Peer::Housekeeping(Time now) {
   // still worth keeping.
   if (idle && SlotWanted(now)) {
     Drop(*idle, DisconnectReason::kIdle);
+  } else if (std::optional<ConnectionId> seed = SeedNeighbourOfSuperSeed(now);
+             seed && SlotWanted(now)) {
+    // Super-seeds hide their pieces from each other too, so two of them
+    // never see each other complete and part as not useful: full of each
+    // other (max_connections 1, or several super-seeds) they refused every
+    // leecher until idle_timeout, and for good with it off.
+    Drop(*seed, DisconnectReason::kNotUseful);
   } else if (DialWanted(now)) {
     // A neighbour that ignored our unchoke makes room for a candidate as an
     // idle one would. (At max_connections a newcomer replaces it when it

@@ -230,6 +230,17 @@ class Peer {
   void SuperSeedSawHave(Time now, ConnectionId from, PieceIndex p);
   void SuperSeedRevealIfUnspreadable(Time now, Connection& c);
   void SuperSeedRevealIfUnspreadableEverywhere(Time now);
+  // A super-seed shows each neighbour a piece it lacks, and a leecher says
+  // Interested within a round trip; one that has not within a housekeeping
+  // interval of its handshake is taken for a seed (another super-seed hides
+  // its pieces too), which will neither want nor pass on a piece.
+  bool TakenForSeed(const Connection& c, Time now) const {
+    return c.handshake_received && !c.ever_interested &&
+           now - c.connected_at >= config_.housekeeping_interval;
+  }
+  // A super-seed's oldest neighbour taken for a seed and not waiting for
+  // our next reveal, if any.
+  std::optional<ConnectionId> SeedNeighbourOfSuperSeed(Time now) const;
   // We super-seed and `c` holds the piece we revealed to it last: it waits
   // for that piece to spread before we reveal the next (BEP 16), and is not
   // interested in us only because we hide the rest.

@@ -276,6 +276,38 @@ peers:
   }
 }
 
+// Two super-seeds each hide their pieces from the other, so neither sees
+// the other complete and drops it as not useful. With room for one
+// connection each and idle_timeout off they held each other for good and
+// refused the leecher until max_time (a random swarm found it; with the
+// default idle_timeout it waited 10 minutes). Now a super-seed takes a
+// neighbour never interested for a housekeeping interval for a seed, and
+// lets it go when a place is wanted.
+TEST(Invariants, TwoSuperSeedsAtTheirLimitMakeRoomForALeecher) {
+  const char* two_super_seeds = R"(name: two_super_seeds_full
+stop: {all_complete: true, max_time: 3h}
+file: {size: 256KiB, piece_size: 32KiB}
+network: {latency: {constant: 1ms}}
+protocol: {super_seeding: true, max_connections: 1, idle_timeout: 0s}
+tracker: {announce_interval: 1min}
+peers:
+  - {class: seed, count: 2, upload: 10Mbit/s, download: 100Mbit/s, start: complete}
+  - {class: l, count: 1, upload: 10Mbit/s, download: 10Mbit/s, arrival: {at: 1s}}
+)";
+  for (int seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Scenario s = Parse(two_super_seeds, {});
+    s.seed = seed;
+    RunResult r = RunChecked(s);
+    const Summary sum = Summarize(s, r);
+    EXPECT_EQ(sum.completed, 1u);
+    EXPECT_EQ(r.stats.stop, StopReason::kLeechersDone);
+    ASSERT_TRUE(sum.makespan_s);
+    EXPECT_LT(*sum.makespan_s, 300.0);  // a redial or two, not idle_timeout
+    ExpectConservation(r);
+  }
+}
+
 // peers.csv tells a failure (vanished without `stopped`) from a departure.
 TEST(Invariants, PeersCsvMarksFailedPeers) {
   Scenario s = Parse(kSmall, {"peers.1.failure={probability: 1, after: 2s}",
