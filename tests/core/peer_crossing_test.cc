@@ -10,7 +10,10 @@
 //    at 2l and the acceptor's at 3l (when the dialer's proof arrives), each
 //    with the remote's id (OnConnected's `verified`) and its Handshake input
 //    right after; the cores' own Handshake actions are not sent again.
-// (peer_dial_test.cc drives one peer by hand through the same rules.)
+// (peer_dial_test.cc drives one peer by hand through the same rules.
+// swarm_harness.h's SwarmHarness hears of both ends of a connection at one
+// instant and moves blocks; these tests need the two orders and nothing
+// else, hence a network of their own.)
 #include <functional>
 #include <map>
 #include <memory>

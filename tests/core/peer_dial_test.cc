@@ -47,6 +47,19 @@ class PeerDialTest : public ::testing::Test {
     peer_->OnTrackerResponse(now_, AnnounceResponse{});
     return Dialed();
   }
+  // Room for one connection; started, and dialing the listed peer.
+  void DialWithRoomForOne() {
+    cfg_.max_connections = 1;
+    cfg_.min_connections = 1;
+    Start();
+    List();
+    EXPECT_TRUE(Dialed());
+  }
+  // The only action: our handshake on `c`.
+  void ExpectOnlyOurHandshakeOn(ConnectionId c) {
+    EXPECT_EQ(peer_->TakeActions(),
+              (std::vector<Action>{SendMessage{c, Handshake{torrent_.info_hash(), self_}}}));
+  }
   bool Dialed() {
     bool dialed = false;
     for (const Action& a : peer_->TakeActions()) {
@@ -169,11 +182,7 @@ TEST_F(PeerDialTest, ALeecherWhoseCandidatesAllWaitAnnouncesEarly) {
 // Our dial answered while we are full is refused by us, not by the remote:
 // not a failure of the remote's, and nothing to retry.
 TEST_F(PeerDialTest, ADialWeRefuseOurselvesIsNotRetried) {
-  cfg_.max_connections = 1;
-  cfg_.min_connections = 1;
-  Start();
-  List();
-  ASSERT_TRUE(Dialed());
+  DialWithRoomForOne();
   peer_->OnConnected(now_, ConnectionId(2), Direction::kInbound, std::nullopt);
   peer_->OnMessage(now_, ConnectionId(2), Handshake{torrent_.info_hash(), PeerId(9)});
   peer_->OnConnected(now_, ConnectionId(3), Direction::kOutbound, listed_);
@@ -188,17 +197,11 @@ TEST_F(PeerDialTest, ADialWeRefuseOurselvesIsNotRetried) {
 // dial is then kept over the limit until that handshake shows who it is.
 // Someone else: the dial is refused then, and not retried, as above.
 TEST_F(PeerDialTest, ADialAnsweredWhileAnInboundAwaitsItsHandshakeWaitsForIt) {
-  cfg_.max_connections = 1;
-  cfg_.min_connections = 1;
-  Start();
-  List();
-  ASSERT_TRUE(Dialed());
+  DialWithRoomForOne();
   peer_->OnConnected(now_, ConnectionId(2), Direction::kInbound, std::nullopt);
   peer_->TakeActions();
   peer_->OnConnected(now_, ConnectionId(3), Direction::kOutbound, listed_);
-  EXPECT_EQ(peer_->TakeActions(),
-            (std::vector<Action>{
-                SendMessage{ConnectionId(3), Handshake{torrent_.info_hash(), self_}}}));
+  ExpectOnlyOurHandshakeOn(ConnectionId(3));
   EXPECT_TRUE(peer_->CheckInvariants());
   // The dialed peer's handshake on our dial settles nothing yet.
   peer_->OnMessage(now_, ConnectionId(3), Handshake{torrent_.info_hash(), listed_});
@@ -217,9 +220,7 @@ TEST_F(PeerDialTest, ADialAnsweredWhileAnInboundAwaitsItsHandshakeWaitsForIt) {
   EXPECT_FALSE(DialsAt(now_ + Duration::Seconds(3600)));
 
   // An inbound connection that closes before its handshake settles it too.
-  Start();
-  List();
-  ASSERT_TRUE(Dialed());
+  DialWithRoomForOne();
   peer_->OnConnected(now_, ConnectionId(2), Direction::kInbound, std::nullopt);
   peer_->TakeActions();
   peer_->OnConnected(now_, ConnectionId(3), Direction::kInbound, std::nullopt);
@@ -243,19 +244,13 @@ TEST_F(PeerDialTest, ADialAnsweredWhileAnInboundAwaitsItsHandshakeWaitsForIt) {
 // its handshake settles the pair as a duplicate (we are the higher id, so
 // the connection the other side dialed stays).
 TEST_F(PeerDialTest, ADialAnsweredWhileItsPeerIsConnectedIsSettledAsADuplicate) {
-  cfg_.max_connections = 1;
-  cfg_.min_connections = 1;
   ASSERT_LT(listed_, self_);
-  Start();
-  List();
-  ASSERT_TRUE(Dialed());
+  DialWithRoomForOne();
   peer_->OnConnected(now_, ConnectionId(2), Direction::kInbound, std::nullopt);
   peer_->OnMessage(now_, ConnectionId(2), Handshake{torrent_.info_hash(), listed_});
   peer_->TakeActions();
   peer_->OnConnected(now_, ConnectionId(3), Direction::kOutbound, listed_);
-  EXPECT_EQ(peer_->TakeActions(),
-            (std::vector<Action>{
-                SendMessage{ConnectionId(3), Handshake{torrent_.info_hash(), self_}}}));
+  ExpectOnlyOurHandshakeOn(ConnectionId(3));
   EXPECT_TRUE(peer_->CheckInvariants());
   peer_->OnMessage(now_, ConnectionId(3), Handshake{torrent_.info_hash(), listed_});
   EXPECT_EQ(peer_->TakeActions(),

@@ -249,6 +249,19 @@ TEST(Invariants, ChurnFreeRidersAndLeavingSeed) {
   EXPECT_EQ(r.peers[0].leave->seconds(), 3.0);
 }
 
+// Runs `yaml` at `seed` with the checks on: all `leechers` complete, the
+// run stops for that, and the bytes balance. Returns the summary.
+Summary ExpectEveryLeecherDone(const char* yaml, int seed, uint32_t leechers) {
+  Scenario s = Parse(yaml, {});
+  s.seed = seed;
+  RunResult r = RunChecked(s);
+  Summary sum = Summarize(s, r);
+  EXPECT_EQ(sum.completed, leechers);
+  EXPECT_EQ(r.stats.stop, StopReason::kLeechersDone);
+  ExpectConservation(r);
+  return sum;
+}
+
 // Two super-seeds see each other as empty (each hides its pieces) and are
 // never interested in each other. Each waited for the other to announce the
 // piece it had shown the last leecher, which therefore never got more: with
@@ -266,13 +279,7 @@ peers:
 )";
   for (int seed = 1; seed <= 5; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    Scenario s = Parse(two_super_seeds, {});
-    s.seed = seed;
-    RunResult r = RunChecked(s);
-    const Summary sum = Summarize(s, r);
-    EXPECT_EQ(sum.completed, 6u);
-    EXPECT_EQ(r.stats.stop, StopReason::kLeechersDone);
-    ExpectConservation(r);
+    ExpectEveryLeecherDone(two_super_seeds, seed, 6);
   }
 }
 
@@ -296,15 +303,9 @@ peers:
 )";
   for (int seed = 1; seed <= 3; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    Scenario s = Parse(two_super_seeds, {});
-    s.seed = seed;
-    RunResult r = RunChecked(s);
-    const Summary sum = Summarize(s, r);
-    EXPECT_EQ(sum.completed, 1u);
-    EXPECT_EQ(r.stats.stop, StopReason::kLeechersDone);
+    const Summary sum = ExpectEveryLeecherDone(two_super_seeds, seed, 1);
     ASSERT_TRUE(sum.makespan_s);
     EXPECT_LT(*sum.makespan_s, 300.0);  // a redial or two, not idle_timeout
-    ExpectConservation(r);
   }
 }
 
