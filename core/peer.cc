@@ -1257,7 +1257,6 @@ void Peer::GiveUpRequests(Connection& c, bool send_cancel, Time now) {
     RememberStale(c, r.block);
   }
   c.requests.clear();
-  if (c.remote) picker_.ForgetOwner(*c.remote);
 }
 
 void Peer::RememberStale(Connection& c, const BlockRef& b) {
@@ -1658,6 +1657,16 @@ void Peer::Housekeeping(Time now) {
         now - c.last_block >= config_.request_timeout) {
       c.snubbed = true;
       GiveUpRequests(c, /*send_cancel=*/true, now);
+      if (c.remote) picker_.ForgetOwner(*c.remote);
+      gave_up = true;
+    }
+    // A parole piece waits for its owner through chokes (PiecePicker), but
+    // not for ever: one that has kept us choked and sent no block for two
+    // optimistic intervals, the time a tit-for-tat peer takes to give an
+    // interested neighbour a turn, lets the piece go to another peer.
+    if (c.peer_choking && c.remote && picker_.AnyParole() &&
+        now - c.last_block >= config_.optimistic_interval * 2 &&
+        picker_.ForgetOwner(*c.remote)) {
       gave_up = true;
     }
   }

@@ -99,7 +99,6 @@ void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
   uint16_t* state = &blocks_[Slot(p, 0)];
   auto take = [&](uint32_t i) {
     ++state[i];
-    ++part.in_flight;
     --unrequested_;
     --part.unrequested;
     out.push_back(Block(p, i));
@@ -199,7 +198,6 @@ void PiecePicker::AddEndgameBlocks(
       if (std::find(out.begin(), out.end(), b) != out.end() || from_peer(b)) continue;
       SWARM_CHECK((state[i] & kInFlight) < kInFlight);
       ++state[i];
-      ++part.in_flight;
       out.push_back(b);
     }
   }
@@ -247,20 +245,23 @@ void PiecePicker::AbortRequest(const BlockRef& b) {
   uint16_t& state = blocks_[Slot(b)];
   if ((state & kInFlight) == 0) return;
   --state;
-  --part.in_flight;
   if (state == 0) {  // neither received nor requested
     ++unrequested_;
     ++part.unrequested;
     GiveBack(part, b.offset / config_.block_size);
   }
-  // A parole piece nobody is fetching any more may go to another peer.
-  if (part.in_flight == 0) part.held = false;
 }
 
-void PiecePicker::ForgetOwner(PeerId who) {
+bool PiecePicker::ForgetOwner(PeerId who) {
+  if (parole_count_ == 0) return false;
+  bool held = false;
   for (auto& [index, part] : partial_) {
-    if (part.owner == who) part.held = false;
+    if (part.held && part.owner == who) {
+      part.held = false;
+      held = true;
+    }
   }
+  return held;
 }
 
 PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {
@@ -269,10 +270,7 @@ PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {
   Partial& part = StartPiece(b.piece);
   uint16_t& state = blocks_[Slot(b)];
   if (state & kReceived) {
-    if (state & kInFlight) {
-      --state;
-      --part.in_flight;
-    }
+    if (state & kInFlight) --state;
     return Receipt::kDuplicate;
   }
   // A block that arrives with no request outstanding (a stale request the
@@ -282,7 +280,6 @@ PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {
     --part.unrequested;
   } else {
     --state;
-    --part.in_flight;
   }
   state |= kReceived;
   ++part.received_count;
@@ -314,6 +311,13 @@ void PiecePicker::OnPieceVerified(PieceIndex p, bool ok) {
   partial_.erase(p.value());
   std::fill_n(blocks_.begin() + Slot(p, 0), BlocksIn(p), uint16_t{0});
   started_.Clear(p.value());
+  if (parole_[p.value()] == ok) {  // it changes
+    if (ok) {
+      --parole_count_;
+    } else {
+      ++parole_count_;
+    }
+  }
   parole_[p.value()] = !ok;
   if (ok) {
     have_.Set(p.value());
@@ -350,9 +354,7 @@ bool PiecePicker::CheckCounts() const {
     if (static_cast<uint32_t>(std::count(state, state + blocks, uint16_t{0})) != part.unrequested) {
       return false;
     }
-    uint64_t in_flight = 0;
-    for (uint32_t i = 0; i < blocks; ++i) in_flight += state[i] & kInFlight;
-    if (in_flight != part.in_flight || part.cursor > blocks) return false;
+    if (part.cursor > blocks) return false;
     if (part.received_prefix > blocks ||
         !std::all_of(state, state + part.received_prefix,
                      [](uint16_t k) { return (k & kReceived) != 0; })) {

@@ -12,10 +12,14 @@
 //
 // Parole: a piece that failed verification with blocks from several peers
 // is downloaded again from a single peer at a time, so that a second failure
-// names the culprit (libtorrent calls this parole mode). When a parole piece
-// passes to another peer (its owner choked us or left midway), the blocks
-// the former owner delivered are discarded and the new owner fetches the
-// whole piece: the attempt never mixes two peers' blocks.
+// names the culprit (libtorrent calls this parole mode). The piece stays
+// its owner's while the owner chokes us: a piece takes longer than many
+// unchoke periods (1 MiB at 500 kbit/s, 17 s, against 2 s round-robin
+// rounds), and passing it on at every choke threw each owner's part away
+// for good. It passes to another peer only when the caller releases it
+// (ForgetOwner: the owner left, snubbed us, or kept us choked too long);
+// then the blocks the former owner delivered are discarded and the new
+// owner fetches the whole piece: the attempt never mixes two peers' blocks.
 //
 // Invariants:
 //   - availability_[p] = number of connected peers announcing piece p;
@@ -93,11 +97,13 @@ class PiecePicker {
   // disconnect). The block becomes pickable again if nobody else has it
   // outstanding.
   void AbortRequest(const BlockRef& b);
-  // `who` will send nothing more for now (it left, choked us, or snubbed
-  // us): the parole pieces it was fetching may pass to another peer. Without
-  // this, a parole piece whose owner left between two requests would wait
-  // for it forever.
-  void ForgetOwner(PeerId who);
+  // `who` will send nothing more for a while (it left, snubbed us, or kept
+  // us choked too long): the parole pieces it was fetching may pass to
+  // another peer. A choke alone keeps them its own (see Parole above).
+  // Whether it held any.
+  bool ForgetOwner(PeerId who);
+  // Whether any piece is on parole (ForgetOwner has work to do).
+  bool AnyParole() const { return parole_count_ > 0; }
 
   enum class Receipt { kNew, kDuplicate };
   // A requested block arrived. kNew the first time; kDuplicate if it was
@@ -143,8 +149,8 @@ class PiecePicker {
   // index, per-block state (R received, digit = requests in flight, . none),
   // parole owner.
   std::string DebugString() const;
-  // Whether every piece in progress counts its unrequested blocks and its
-  // requests in flight right (recounted from the block states), carries
+  // Whether every piece in progress counts its unrequested blocks right
+  // (recounted from the block states), carries
   // its parole flag, has every unrequested block below its pick cursor
   // among its holes, and every block below its received prefix received.
   // For tests; O(blocks in progress).
@@ -161,16 +167,11 @@ class PiecePicker {
     // when a piece ends): a pick reads it here, in the line it reads
     // anyway, not in parole_'s.
     bool parole = false;
-    // Parole pieces: whether `owner` is fetching it now. Reset when it stops
-    // (ForgetOwner, its last request aborted): then another peer may take
-    // the piece over.
+    // Parole pieces: whether the piece is `owner`'s. Reset by ForgetOwner:
+    // then another peer may take the piece over.
     bool held = false;
     // Parole pieces: the peer last asked; the blocks received are its.
     std::optional<PeerId> owner;
-    // Requests in flight for the piece's blocks, end-game duplicates
-    // included (the sum of their kInFlight counts): a parole piece with
-    // none is no longer held, known without reading every block's state.
-    uint32_t in_flight = 0;
     // Where a pick resumes its scan for unrequested blocks: every block
     // below `cursor` that is neither received nor requested is in `holes`.
     // Without it a pick rescanned the piece from block 0, quadratic in the
@@ -216,6 +217,7 @@ class PiecePicker {
   Bitfield have_;
   std::vector<uint32_t> availability_;
   std::vector<bool> parole_;
+  uint32_t parole_count_ = 0;  // pieces set in parole_
   FlatMap<uint32_t, Partial> partial_;  // ordered: deterministic scans
   // Every block's state, indexed by Slot(), zero for pieces not in partial_.
   // A block arrival used to follow partial_ to two small heap arrays per

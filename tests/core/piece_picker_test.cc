@@ -291,7 +291,7 @@ TEST_F(PickerTest, ParoleOwnerComingBackKeepsItsBlocks) {
   auto owned = Pick("*.", 1, PeerId(1));
   ASSERT_EQ(owned.size(), 1u);
   picker_->OnBlockReceived(owned[0]);
-  picker_->ForgetOwner(PeerId(1));  // it choked us, say, and unchokes again
+  picker_->ForgetOwner(PeerId(1));  // it snubbed us, say, and comes back
   EXPECT_EQ(Pick("*.", 2, PeerId(1)),
             std::vector<BlockRef>{picker_->Block(PieceIndex(0), 1)});
   EXPECT_TRUE(picker_->TakeDiscards().empty());
@@ -390,7 +390,9 @@ TEST_F(PickerTest, AParolePieceTakenOverIsPickedFromItsFirstBlockAgain) {
   picker_->OnBlockReceived(B(0, 1));
   picker_->AbortRequest(B(0, 3));  // not peer 1's: changes nothing
   EXPECT_TRUE(Pick("*", 4, PeerId(2)).empty());  // peer 1 still fetches block 2
-  picker_->AbortRequest(B(0, 2));  // peer 1 chokes us: nothing in flight
+  picker_->AbortRequest(B(0, 2));  // peer 1 chokes us: the piece stays its own
+  EXPECT_TRUE(Pick("*", 4, PeerId(2)).empty());
+  EXPECT_TRUE(picker_->ForgetOwner(PeerId(1)));  // it kept us choked too long
   EXPECT_EQ(Indices(Pick("*", 4, PeerId(2))), (std::vector<uint32_t>{0, 1, 2, 3}));
   auto discards = picker_->TakeDiscards();
   ASSERT_EQ(discards.size(), 1u);
