@@ -183,8 +183,11 @@ void Peer::AnnounceEarlyIfStranded(Time now) {
 // a block to lift it. (Kept for being interested in us, such neighbours
 // stalled whole groups at max_connections 2: 9 of 411 random swarms.)
 // Failing that, the oldest one not interested in us: starved, no neighbour
-// feeds us, so it is one holding pieces we lack that has kept us choked for
-// a request timeout (a seed that never uploads). Such neighbours alone used
+// feeds us, so it is one holding pieces we lack that has kept us choked, or
+// left our requests unanswered, for a request timeout (a seed that never
+// uploads; strict tit-for-tat leechers holding their uploads to a deficit
+// we cannot repay, which stranded three of them full of each other, random
+// swarm 659 --extended). Such neighbours alone used
 // to fill min_connections for good: with a candidate waiting the leecher
 // neither dialed nor announced early, and sat until a peer dialed it.
 //
@@ -198,18 +201,25 @@ void Peer::AnnounceEarlyIfStranded(Time now) {
 void Peer::TurnOverIfStarved(Time now) {
   if (!HasDueCandidate(now) || !StarvedLong(now)) return;
   if (conns_.size() + connecting_.size() < config_.min_connections) return;
-  std::optional<ConnectionId> choking_holder;
+  std::optional<ConnectionId> holder;
   for (const auto& [id, c] : index_) {
-    // Useless both ways: it has nothing we lack, and wants nothing of us or
-    // nothing we will send (strict tit-for-tat's deficit holds our uploads
-    // until it sends us a block, which it cannot).
-    if (c->interesting == 0 && (!c->peer_interested || DeficitHoldsUploads(*c))) {
-      return Drop(id, DisconnectReason::kNotUseful);
+    // Whether it wants from us and gets it (strict tit-for-tat's deficit
+    // holds our uploads until it sends us a block).
+    const bool we_feed_it = c->peer_interested && !DeficitHoldsUploads(*c);
+    // Useless both ways: it has nothing we lack, and we feed it nothing.
+    if (c->interesting == 0 && !we_feed_it) return Drop(id, DisconnectReason::kNotUseful);
+    // A holder of pieces we lack that we feed nothing, not new, not now
+    // unchoking us with an answer perhaps on its way, and not the owner of
+    // a parole piece waiting for its next unchoke (Housekeeping releases
+    // the piece when its patience runs out; turned over before, the owner
+    // took its part of the piece with it, and owners that each got one
+    // unchoke round before the next turnover never finished the piece).
+    if (!holder && !we_feed_it && !IsNewcomerHolder(*c, now) &&
+        (c->peer_choking || c->snubbed) && !picker_.HoldsParole(*c->remote)) {
+      holder = id;
     }
-    if (c->peer_interested) continue;
-    if (!choking_holder && !IsNewcomerHolder(*c, now)) choking_holder = id;
   }
-  if (choking_holder) Drop(*choking_holder, DisconnectReason::kNotUseful);
+  if (holder) Drop(*holder, DisconnectReason::kNotUseful);
 }
 
 bool Peer::StarvedLong(Time now) const {
@@ -222,6 +232,21 @@ bool Peer::IsNewcomerHolder(const Connection& c, Time now) const {
          now - c.connected_at < config_.request_timeout;
 }
 
+// A neighbour with pieces we lack feeds us if it sent us a block lately, or
+// unchokes us and has not snubbed us while blocks still come in (from
+// anyone) or the connection is new. One that has kept us choked for a
+// request timeout (a seed that never uploads, a full seed) does not count;
+// nor, once nothing has come in for that long, one that unchokes us
+// without answering: strict tit-for-tat leechers holding their uploads to
+// a deficit we cannot repay unchoke and choke again at every rechoke, so
+// our requests never wait long enough to mark them snubbing.
+bool Peer::Feeds(const Connection& c, Time now) const {
+  const Duration patience = config_.request_timeout;
+  if (now - c.last_block < patience) return true;
+  return !c.peer_choking && !c.snubbed &&
+         (now - last_block_ < patience || now - c.connected_at < patience);
+}
+
 bool Peer::Starved(Time now, Newcomers newcomers) const {
   if (is_seed()) return false;
   for (const auto& [id, c] : index_) {
@@ -229,14 +254,7 @@ bool Peer::Starved(Time now, Newcomers newcomers) const {
     if (newcomers == Newcomers::kIgnore && c->peer_choking && IsNewcomerHolder(*c, now)) {
       continue;
     }
-    // A neighbour with pieces we lack feeds us only if it lets us ask: it
-    // unchokes us now or sent us a block lately. One that has kept us
-    // choked for a whole request timeout (a seed that never uploads, a
-    // full seed) does not count.
-    if (c->interesting > 0 &&
-        (!c->peer_choking || now - c->last_block < config_.request_timeout)) {
-      return false;
-    }
+    if (c->interesting > 0 && Feeds(*c, now)) return false;
   }
   return true;
 }
@@ -638,7 +656,8 @@ void Peer::RemoveConnection(ConnectionId id, std::optional<DisconnectReason> rea
     if (!InTouchWith(who, id)) known_.erase(who);
   };
   if (c.remote) {
-    picker_.ForgetOwner(*c.remote);
+    // A parole piece it held while choking us is free for the others now.
+    requests_returned_ |= picker_.ForgetOwner(*c.remote);
     forget(*c.remote);
   } else if (c.dialed) {
     // Closed before its handshake: by the remote (e.g. it was full), or by
@@ -1662,11 +1681,12 @@ void Peer::Housekeeping(Time now) {
     }
     // A parole piece waits for its owner through chokes (PiecePicker), but
     // not for ever: one that has kept us choked and sent no block for two
-    // optimistic intervals, the time a tit-for-tat peer takes to give an
-    // interested neighbour a turn, lets the piece go to another peer.
+    // optimistic intervals (the time a tit-for-tat peer takes to give an
+    // interested neighbour a turn), doubled at each takeover of the piece,
+    // lets the piece go to another peer.
     if (c.peer_choking && c.remote && picker_.AnyParole() &&
-        now - c.last_block >= config_.optimistic_interval * 2 &&
-        picker_.ForgetOwner(*c.remote)) {
+        picker_.ReleaseChokedOwner(*c.remote, now - c.last_block,
+                                   config_.optimistic_interval * 2)) {
       gave_up = true;
     }
   }

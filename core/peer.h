@@ -321,10 +321,11 @@ class Peer {
   // request timeout ago and may yet unchoke us.
   enum class Newcomers { kCount, kIgnore };
   bool IsNewcomerHolder(const Connection& c, Time now) const;
+  // Whether neighbour c, holding pieces we lack, feeds us (peer.cc).
+  bool Feeds(const Connection& c, Time now) const;
   // A leecher none of whose handshaken neighbours feeds it: none has a
-  // piece it lacks, or each that has keeps it choked and sent no block for
-  // a request timeout (newcomer holders count as feeding with kCount, not
-  // at all with kIgnore).
+  // piece it lacks, or none of those that have Feeds() it (newcomer
+  // holders count as feeding with kCount, not at all with kIgnore).
   bool Starved(Time now, Newcomers newcomers = Newcomers::kCount) const;
   // Starved, or starved but for newcomer holders while no block has come
   // from anyone for a request timeout: a leecher that should look for other
@@ -417,8 +418,8 @@ class Peer {
   };
   FlatMap<uint32_t, PieceSources> sources_;  // per partial piece
   bool weighted_uploads_ = false;         // last decision carried weights
-  // A removed connection gave requests back to the picker: other
-  // connections may have work now (RefillAfterDrops).
+  // A removed connection gave requests or a parole piece back to the
+  // picker: other connections may have work now (RefillAfterDrops).
   bool requests_returned_ = false;
   // A connection was dropped while super-seeding: RefillAfterDrops() looks
   // again for peers waiting on a piece nobody is left to spread.

@@ -91,6 +91,7 @@ void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
     if (part.owner != who && part.received_count > 0 &&
         part.received_count < BlocksIn(p)) {
       DiscardReceived(p, part);
+      if (part.takeovers < UINT8_MAX) ++part.takeovers;
     }
     part.owner = who;
     part.held = true;
@@ -262,6 +263,28 @@ bool PiecePicker::ForgetOwner(PeerId who) {
     }
   }
   return held;
+}
+
+bool PiecePicker::ReleaseChokedOwner(PeerId who, Duration choked, Duration base) {
+  if (parole_count_ == 0) return false;
+  bool released = false;
+  for (auto& [index, part] : partial_) {
+    if (!part.held || part.owner != who) continue;
+    // Doubling stops at 2^20 (48 days of a 4 s base): no overflow.
+    if (choked >= base * (int64_t{1} << std::min<int>(part.takeovers, 20))) {
+      part.held = false;
+      released = true;
+    }
+  }
+  return released;
+}
+
+bool PiecePicker::HoldsParole(PeerId who) const {
+  if (parole_count_ == 0) return false;
+  for (const auto& [index, part] : partial_) {
+    if (part.held && part.owner == who) return true;
+  }
+  return false;
 }
 
 PiecePicker::Receipt PiecePicker::OnBlockReceived(const BlockRef& b) {

@@ -13,13 +13,15 @@
 // Parole: a piece that failed verification with blocks from several peers
 // is downloaded again from a single peer at a time, so that a second failure
 // names the culprit (libtorrent calls this parole mode). The piece stays
-// its owner's while the owner chokes us: a piece takes longer than many
-// unchoke periods (1 MiB at 500 kbit/s, 17 s, against 2 s round-robin
+// its owner's while the owner chokes us: a piece may take longer than many
+// unchoke rounds (1 MiB at 500 kbit/s, 17 s, against 2 s round-robin
 // rounds), and passing it on at every choke threw each owner's part away
-// for good. It passes to another peer only when the caller releases it
-// (ForgetOwner: the owner left, snubbed us, or kept us choked too long);
-// then the blocks the former owner delivered are discarded and the new
-// owner fetches the whole piece: the attempt never mixes two peers' blocks.
+// for good. It passes to another peer only when the caller releases it:
+// ForgetOwner (the owner left or snubbed us), or ReleaseChokedOwner (it has
+// kept us choked a patience that doubles with each takeover of the piece,
+// so that it outlasts any owner's wait for its next unchoke round). The
+// blocks the former owner delivered are then discarded and the new owner
+// fetches the whole piece: the attempt never mixes two peers' blocks.
 //
 // Invariants:
 //   - availability_[p] = number of connected peers announcing piece p;
@@ -102,6 +104,12 @@ class PiecePicker {
   // another peer. A choke alone keeps them its own (see Parole above).
   // Whether it held any.
   bool ForgetOwner(PeerId who);
+  // `who` has kept us choked for `choked`: releases the parole pieces it
+  // holds whose patience, `base` doubled at each takeover of the piece so
+  // far, has run out. Whether it released any.
+  bool ReleaseChokedOwner(PeerId who, Duration choked, Duration base);
+  // Whether `who` holds a parole piece.
+  bool HoldsParole(PeerId who) const;
   // Whether any piece is on parole (ForgetOwner has work to do).
   bool AnyParole() const { return parole_count_ > 0; }
 
@@ -170,6 +178,9 @@ class PiecePicker {
     // Parole pieces: whether the piece is `owner`'s. Reset by ForgetOwner:
     // then another peer may take the piece over.
     bool held = false;
+    // Parole pieces: takeovers so far (each doubles the next owner's
+    // patience with chokes; ReleaseChokedOwner).
+    uint8_t takeovers = 0;
     // Parole pieces: the peer last asked; the blocks received are its.
     std::optional<PeerId> owner;
     // Where a pick resumes its scan for unrequested blocks: every block

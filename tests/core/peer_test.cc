@@ -906,6 +906,59 @@ TEST_F(PeerTest, ChokedParoleOwnerKeepsThePiece) {
   EXPECT_EQ(p.stats().discarded, 0);
 }
 
+// A parole owner that leaves while choking us (its connection closed, or
+// turned over by us) hands the piece on at once. It had no requests in
+// flight, so before, nothing asked the others: a neighbour unchoking us
+// sat idle with the piece's blocks to give until some other input came.
+TEST_F(PeerTest, ChokingParoleOwnerLeavingHandsThePieceOnAtOnce) {
+  const TorrentInfo t = ParoleTorrent();
+  Peer p(self_, t, ParoleConfig(), Rng(1));
+  StartParole(p, t);
+  p.OnMessage(now_, c1_, Piece{Blk(0, 0)});
+  p.OnMessage(now_, c1_, Choke{});
+  p.TakeActions();
+  p.OnDisconnected(now_, c1_);
+  EXPECT_EQ(p.TakeActions(), (std::vector<Action>{SendMessage{c2_, Request{Blk(0, 0)}},
+                                                  SendMessage{c2_, Request{Blk(0, 1)}}}));
+  EXPECT_EQ(p.IdleConnections(), 0u);
+}
+
+// A starved leecher with a candidate waiting does not turn over the owner
+// of a parole piece that chokes us: it would take its part of the piece
+// with it, and owners each turned over after one unchoke round never
+// finished the piece. The owner keeps it for its patience (two optimistic
+// intervals here, longer than the request timeout that starves us); then
+// the piece passes on, and the former owner is a choking holder like any.
+TEST_F(PeerTest, StarvedLeecherWaitsOutAChokingParoleOwnersPatience) {
+  const TorrentInfo t = ParoleTorrent();
+  PeerConfig cfg = ParoleConfig();
+  cfg.min_connections = 2;
+  cfg.optimistic_interval = cfg.request_timeout;  // patience: two request timeouts
+  Peer p(self_, t, cfg, Rng(1));
+  StartParole(p, t);
+  AnnounceResponse r;
+  r.peers = {PeerAddress{PeerId(9), ""}};
+  p.OnTrackerResponse(now_, r);  // a candidate, not dialed: two connections
+  p.OnMessage(now_, c1_, Piece{Blk(0, 0)});
+  p.OnMessage(now_, c1_, Choke{});
+  p.TakeActions();
+  const Duration patience = cfg.optimistic_interval * 2;
+  std::optional<Time> dropped, asked;
+  for (auto t2 = p.NextTimeout(); t2 && *t2 <= now_ + patience + cfg.housekeeping_interval;
+       t2 = p.NextTimeout()) {
+    p.OnMessage(*t2, c1_, KeepAlive{});  // both alive, so not inactive
+    p.OnMessage(*t2, c2_, KeepAlive{});
+    p.OnTimeout(*t2);
+    for (const Action& a : p.TakeActions()) {
+      if (a == Action{Dis(c1_, DisconnectReason::kNotUseful)}) dropped = *t2;
+      if (!asked && a == Action{SendMessage{c2_, Request{Blk(0, 0)}}}) asked = *t2;
+    }
+  }
+  ASSERT_TRUE(asked);
+  EXPECT_GE(*asked, now_ + patience);
+  if (dropped) EXPECT_GE(*dropped, *asked);  // a choking holder like any other now
+}
+
 // A parole owner that delivers part of the piece and then keeps us choked
 // for two optimistic intervals lets it go: the peer that takes over fetches
 // the whole piece, whose blocks overwrite the former owner's (counted as
@@ -1495,6 +1548,102 @@ TEST_F(PeerTest, StarvedLeecherDropsAChokingHolderForACandidate) {
   EXPECT_EQ(*dropped, *dialed);
   EXPECT_GE(*dialed, now_ + cfg.request_timeout);
   EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
+}
+
+// The same when the holder unchokes us but never answers our requests
+// (strict tit-for-tat holding its uploads to our deficit, which we cannot
+// repay with nothing it lacks): it snubs us, and does not feed us. Before,
+// an unchoke counted as feeding, and three such leechers full of each other
+// at max_connections 2 waited for good with a seed refused at their door
+// (random swarm 659 --extended).
+TEST_F(PeerTest, StarvedLeecherDropsAHolderThatUnchokesButNeverSends) {
+  PeerConfig cfg = Sequential();
+  cfg.min_connections = 1;
+  auto p = Make(false, cfg);  // announced at now_
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
+  p->OnTrackerResponse(now_, r);
+  EXPECT_EQ(p->TakeActions(), (std::vector<Action>{Connect{PeerAddress{remote_, ""}}}));
+  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  p->OnMessage(now_, c1_, Bits("11111111"));  // all we lack
+  p->OnMessage(now_, c1_, Unchoke{});        // but it never sends
+  bool asked = false;
+  for (const Action& a : p->TakeActions()) {
+    const auto* send = std::get_if<SendMessage>(&a);
+    asked |= send && std::holds_alternative<Request>(send->message);
+  }
+  EXPECT_TRUE(asked);
+  std::optional<Time> dropped, dialed;
+  while (!dialed && *p->NextTimeout() < now_ + Duration::Seconds(600)) {
+    const Time t = *p->NextTimeout();
+    if (!dropped) p->OnMessage(t, c1_, KeepAlive{});  // alive, so not inactive
+    p->OnTimeout(t);
+    for (const Action& a : p->TakeActions()) {
+      if (a == Action{Dis(c1_, DisconnectReason::kNotUseful)}) dropped = t;
+      if (a == Action{Connect{PeerAddress{other_, ""}}}) dialed = t;
+    }
+  }
+  ASSERT_TRUE(dialed);
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(*dropped, *dialed);
+  EXPECT_GE(*dialed, now_ + cfg.request_timeout);
+  EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
+}
+
+// Two strict tit-for-tat leechers with no allowance, each holding pieces
+// the other lacks: neither sends first, and each unchokes and chokes the
+// other at its rechokes, so no request of ours waits a request timeout and
+// the neighbour never counts as snubbing us. With no block from anyone for
+// that long, an unchoke without an answer does not feed us, and a holder
+// interested in us whose deficit holds our uploads is as useless as one
+// that wants nothing: it is turned over for a candidate at a housekeeping
+// that finds it choking us. (Random swarm 659 --extended: three such
+// leechers full of each other at max_connections 2 waited 3 h with the
+// seed refused at their door.)
+TEST_F(PeerTest, StarvedStrictLeecherDropsAHolderThatOnlyTogglesItsChoke) {
+  PeerConfig cfg = Sequential();
+  cfg.choker = ChokerKind::kStrictTitForTat;
+  cfg.strict_tft_allowance = 0;
+  cfg.min_connections = 1;
+  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+  p->OnStart(now_, Bitfield::FromString("10000000"));
+  AnnounceResponse r;
+  r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
+  p->OnTrackerResponse(now_, r);
+  EXPECT_EQ(p->TakeActions().back(), (Action{Connect{PeerAddress{remote_, ""}}}));
+  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  p->OnMessage(now_, c1_, Bits("01111111"));  // all we lack, and lacks our piece
+  p->OnMessage(now_, c1_, Interested{});
+  p->OnMessage(now_, c1_, Request{Blk(0, 0)});
+  const Duration round = Duration::Seconds(30);  // its rechoke: unchoked, then choked
+  bool choking = true;
+  std::optional<Time> dropped, dialed;
+  Time t = now_;
+  while (!dialed && t < now_ + Duration::Seconds(600)) {
+    for (const Action& a : p->TakeActions()) {
+      EXPECT_FALSE(std::holds_alternative<SendBlock>(a));  // our deficit holds it
+      if (a == Action{Dis(c1_, DisconnectReason::kNotUseful)}) dropped = t;
+      if (a == Action{Connect{PeerAddress{other_, ""}}}) dialed = t;
+    }
+    if (dialed) break;
+    t = *p->NextTimeout();
+    if (!dropped) {
+      p->OnMessage(t, c1_, KeepAlive{});  // alive, so not inactive
+      const bool should_choke = ((t - now_).micros() / round.micros()) % 2 == 1;
+      if (should_choke != choking) {
+        choking = should_choke;
+        p->OnMessage(t, c1_, choking ? Message{Choke{}} : Message{Unchoke{}});
+      }
+    }
+    p->OnTimeout(t);
+  }
+  ASSERT_TRUE(dialed);
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(*dropped, *dialed);
+  EXPECT_GE(*dialed, now_ + cfg.request_timeout);
+  EXPECT_LE(*dialed, now_ + cfg.request_timeout + round * 2);
 }
 
 // Strict tit-for-tat: a neighbour with nothing we lack that still wants

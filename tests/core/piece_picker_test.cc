@@ -282,6 +282,34 @@ TEST_F(PickerTest, ForgottenOwnerHandsTheParolePieceOn) {
   EXPECT_TRUE(Pick("*.", 1, PeerId(1)).empty());  // and it is now peer 2's
 }
 
+// An owner that keeps us choked loses its parole piece after a patience
+// that doubles with each takeover of the piece: owners that each wait
+// longer for their next unchoke round than the patience would otherwise
+// pass the piece round for ever, each discarding the last one's part
+// (random swarm 1175 --extended, 1 MiB pieces under round-robin rounds
+// minutes apart). A takeover of a piece nobody had delivered a block of
+// discards nothing and does not count.
+TEST_F(PickerTest, AChokingParoleOwnersPatienceDoublesWithEachTakeover) {
+  Build("22", "  ", PieceSelection::kSequential, 2);
+  FailMixedPiece();
+  const Duration base = Duration::Seconds(2);
+  picker_->OnBlockReceived(Pick("*.", 1, PeerId(1))[0]);
+  EXPECT_TRUE(picker_->HoldsParole(PeerId(1)));
+  EXPECT_FALSE(picker_->HoldsParole(PeerId(2)));
+  EXPECT_FALSE(picker_->ReleaseChokedOwner(PeerId(1), Duration::Seconds(1), base));
+  EXPECT_FALSE(picker_->ReleaseChokedOwner(PeerId(2), Duration::Seconds(9), base));
+  EXPECT_TRUE(picker_->ReleaseChokedOwner(PeerId(1), Duration::Seconds(2), base));
+  EXPECT_FALSE(picker_->HoldsParole(PeerId(1)));
+  picker_->OnBlockReceived(Pick("*.", 1, PeerId(2))[0]);  // takeover 1
+  EXPECT_FALSE(picker_->ReleaseChokedOwner(PeerId(2), Duration::Seconds(3), base));
+  EXPECT_TRUE(picker_->ReleaseChokedOwner(PeerId(2), Duration::Seconds(4), base));
+  picker_->OnBlockReceived(Pick("*.", 1, PeerId(1))[0]);  // takeover 2
+  EXPECT_FALSE(picker_->ReleaseChokedOwner(PeerId(1), Duration::Seconds(7), base));
+  EXPECT_TRUE(picker_->ReleaseChokedOwner(PeerId(1), Duration::Seconds(8), base));
+  EXPECT_EQ(picker_->TakeDiscards().size(), 2u);
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
+}
+
 // An owner that comes back for a parole piece nobody took over meanwhile
 // keeps what it delivered: the attempt is still single-source. A piece
 // complete and awaiting its check is not discarded by a takeover.
