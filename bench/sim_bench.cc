@@ -138,7 +138,7 @@ void BM_PickerTakeFromLargePiece(benchmark::State& state) {
   std::vector<core::BlockRef> out;
   auto none = [](const core::BlockRef&) { return false; };
   for (auto _ : state) {
-    picker.Pick(remote, core::PeerId(1), 16, rng, none, out);
+    picker.Pick(core::Time(), remote, core::PeerId(1), 16, rng, none, out);
     for (const auto& b : out) picker.OnBlockReceived(b);
     if (picker.IsComplete(core::PieceIndex(0))) picker.OnPieceVerified(core::PieceIndex(0), false);
   }

@@ -182,9 +182,11 @@ void Peer::AnnounceEarlyIfStranded(Time now) {
 // that wants from us but whose deficit holds our uploads: it cannot send
 // a block to lift it. (Kept for being interested in us, such neighbours
 // stalled whole groups at max_connections 2: 9 of 411 random swarms.)
-// Failing that, the oldest one not interested in us: starved, no neighbour
-// feeds us, so it is one holding pieces we lack that has kept us choked, or
-// left our requests unanswered, for a request timeout (a seed that never
+// Failing that, the oldest holder of pieces we lack that we feed nothing
+// (not interested in us, or held back by our strict tit-for-tat deficit)
+// and that chokes or snubs us: starved, no neighbour feeds us, so it has
+// kept us choked, or left our requests unanswered, for a request timeout
+// (parole owners waiting for their round aside, see below; a seed that never
 // uploads; strict tit-for-tat leechers holding their uploads to a deficit
 // we cannot repay, which stranded three of them full of each other, random
 // swarm 659 --extended). Such neighbours alone used
@@ -208,14 +210,16 @@ void Peer::TurnOverIfStarved(Time now) {
     const bool we_feed_it = c->peer_interested && !DeficitHoldsUploads(*c);
     // Useless both ways: it has nothing we lack, and we feed it nothing.
     if (c->interesting == 0 && !we_feed_it) return Drop(id, DisconnectReason::kNotUseful);
-    // A holder of pieces we lack that we feed nothing, not new, not now
-    // unchoking us with an answer perhaps on its way, and not the owner of
-    // a parole piece waiting for its next unchoke (Housekeeping releases
-    // the piece when its patience runs out; turned over before, the owner
-    // took its part of the piece with it, and owners that each got one
-    // unchoke round before the next turnover never finished the piece).
+    // A holder of pieces we lack that we feed nothing, not new, choking or
+    // snubbing us (one that unchokes us may have an answer on its way), and
+    // not the owner of a parole piece choking us until its next round
+    // (Housekeeping releases the piece when its patience runs out; turned
+    // over before, the owner took its part of the piece with it, and owners
+    // that each got one unchoke round before the next turnover never
+    // finished the piece). An owner that snubs us is fair game.
+    const bool parole_wait = c->peer_choking && !c->snubbed && picker_.HoldsParole(*c->remote);
     if (!holder && !we_feed_it && !IsNewcomerHolder(*c, now) &&
-        (c->peer_choking || c->snubbed) && !picker_.HoldsParole(*c->remote)) {
+        (c->peer_choking || c->snubbed) && !parole_wait) {
       holder = id;
     }
   }
@@ -656,8 +660,15 @@ void Peer::RemoveConnection(ConnectionId id, std::optional<DisconnectReason> rea
     if (!InTouchWith(who, id)) known_.erase(who);
   };
   if (c.remote) {
-    // A parole piece it held while choking us is free for the others now.
-    requests_returned_ |= picker_.ForgetOwner(*c.remote);
+    // A parole piece it held while choking us is free for the others now,
+    // unless it lives on through another connection (a duplicate settled;
+    // a dial to it does not count: it may fail).
+    if (picker_.AnyParole() &&
+        std::none_of(conns_.begin(), conns_.end(), [&](const auto& e) {
+          return e.first != id && e.second.remote == c.remote;
+        })) {
+      requests_returned_ |= picker_.ForgetOwner(*c.remote);
+    }
     forget(*c.remote);
   } else if (c.dialed) {
     // Closed before its handshake: by the remote (e.g. it was full), or by
@@ -1230,7 +1241,7 @@ void Peer::RequestMore(Time now, Connection& c) {
   if (c.requests.size() >= pipeline) return;
   const size_t want = pipeline - c.requests.size();
   const bool endgame_before = picker_.InEndgame();
-  picker_.Pick(c.remote_have, *c.remote, want, rng_,
+  picker_.Pick(now, c.remote_have, *c.remote, want, rng_,
                [&c](const BlockRef& b) { return c.HasOutstanding(b); }, picks_);
   // A parole piece taken over from another peer starts again (PiecePicker):
   // its former owner's blocks are waste, and the piece's sources start over.
@@ -1680,12 +1691,14 @@ void Peer::Housekeeping(Time now) {
       gave_up = true;
     }
     // A parole piece waits for its owner through chokes (PiecePicker), but
-    // not for ever: one that has kept us choked and sent no block for two
-    // optimistic intervals (the time a tit-for-tat peer takes to give an
-    // interested neighbour a turn), doubled at each takeover of the piece,
-    // lets the piece go to another peer.
-    if (c.peer_choking && c.remote && picker_.AnyParole() &&
-        picker_.ReleaseChokedOwner(*c.remote, now - c.last_block,
+    // not for ever: one that has sent us no block for two optimistic
+    // intervals (the time a tit-for-tat peer takes to give an interested
+    // neighbour a turn), doubled at each takeover of the piece, lets the
+    // piece go to another peer. Choked or not: one that unchokes us at
+    // every rechoke and never answers is never marked snubbing (each
+    // unchoke sends our requests afresh).
+    if (c.remote && picker_.AnyParole() &&
+        picker_.ReleaseSilentOwner(*c.remote, c.last_block, now,
                                    config_.optimistic_interval * 2)) {
       gave_up = true;
     }

@@ -81,7 +81,7 @@ PiecePicker::Partial& PiecePicker::StartPiece(PieceIndex p) {
   return it->second;
 }
 
-void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
+void PiecePicker::TakeFrom(Time now, PieceIndex p, Partial& part, PeerId who, size_t n,
                            std::vector<BlockRef>& out) {
   if (!MayTake(part, who)) return;
   if (part.parole) {
@@ -93,6 +93,7 @@ void PiecePicker::TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
       DiscardReceived(p, part);
       if (part.takeovers < UINT8_MAX) ++part.takeovers;
     }
+    if (!part.held || part.owner != who) part.taken_at = now;
     part.owner = who;
     part.held = true;
   }
@@ -204,7 +205,7 @@ void PiecePicker::AddEndgameBlocks(
   }
 }
 
-void PiecePicker::Pick(const Bitfield& remote, PeerId who, size_t n, Rng& rng,
+void PiecePicker::Pick(Time now, const Bitfield& remote, PeerId who, size_t n, Rng& rng,
                        const std::function<bool(const BlockRef&)>& requested_from_peer,
                        std::vector<BlockRef>& out) {
   out.clear();
@@ -212,13 +213,13 @@ void PiecePicker::Pick(const Bitfield& remote, PeerId who, size_t n, Rng& rng,
   // 1. Strict priority: finish what we started.
   for (auto& [index, part] : partial_) {
     if (out.size() >= n) return;
-    if (remote.Test(index)) TakeFrom(PieceIndex(index), part, who, n, out);
+    if (remote.Test(index)) TakeFrom(now, PieceIndex(index), part, who, n, out);
   }
   // 2. Start new pieces.
   while (out.size() < n) {
     std::optional<PieceIndex> p = ChooseNewPiece(remote, rng);
     if (!p) break;
-    TakeFrom(*p, StartPiece(*p), who, n, out);
+    TakeFrom(now, *p, StartPiece(*p), who, n, out);
   }
   // 3. End-game.
   if (out.size() < n && config_.endgame && InEndgame()) {
@@ -265,13 +266,14 @@ bool PiecePicker::ForgetOwner(PeerId who) {
   return held;
 }
 
-bool PiecePicker::ReleaseChokedOwner(PeerId who, Duration choked, Duration base) {
+bool PiecePicker::ReleaseSilentOwner(PeerId who, Time last_block, Time now, Duration base) {
   if (parole_count_ == 0) return false;
   bool released = false;
   for (auto& [index, part] : partial_) {
     if (!part.held || part.owner != who) continue;
-    // Doubling stops at 2^20 (48 days of a 4 s base): no overflow.
-    if (choked >= base * (int64_t{1} << std::min<int>(part.takeovers, 20))) {
+    // silent >= base * 2^takeovers, without overflowing the product.
+    const Duration silent = now - std::max(last_block, part.taken_at);
+    if ((silent.micros() >> std::min<int>(part.takeovers, 62)) >= base.micros()) {
       part.held = false;
       released = true;
     }
@@ -322,7 +324,7 @@ bool PiecePicker::NeedsBlock(const BlockRef& b) const {
 bool PiecePicker::AcceptsLateFrom(PieceIndex p, PeerId who) const {
   if (!parole_[p.value()]) return true;
   auto it = partial_.find(p.value());
-  return it != partial_.end() && it->second.held && it->second.owner == who;
+  return it != partial_.end() && it->second.owner == who;
 }
 
 bool PiecePicker::IsOutstanding(const BlockRef& b) const {

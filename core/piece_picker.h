@@ -17,11 +17,11 @@
 // unchoke rounds (1 MiB at 500 kbit/s, 17 s, against 2 s round-robin
 // rounds), and passing it on at every choke threw each owner's part away
 // for good. It passes to another peer only when the caller releases it:
-// ForgetOwner (the owner left or snubbed us), or ReleaseChokedOwner (it has
-// kept us choked a patience that doubles with each takeover of the piece,
-// so that it outlasts any owner's wait for its next unchoke round). The
-// blocks the former owner delivered are then discarded and the new owner
-// fetches the whole piece: the attempt never mixes two peers' blocks.
+// ForgetOwner (the owner left or snubbed us), or ReleaseSilentOwner (it has
+// sent us no block for a patience that doubles with each takeover of the
+// piece, so that it outlasts any owner's wait for its next unchoke round).
+// The blocks the former owner delivered are then discarded and the new
+// owner fetches the whole piece: the attempt never mixes two peers' blocks.
 //
 // Invariants:
 //   - availability_[p] = number of connected peers announcing piece p;
@@ -86,7 +86,8 @@ class PiecePicker {
   // outstanding on that peer's connection (skipped in end-game).
   // `who` is the peer the blocks will be requested from. `out` is cleared
   // first; passing the same vector each time spares an allocation per call.
-  void Pick(const Bitfield& remote, PeerId who, size_t n, Rng& rng,
+  // `now` stamps a parole piece `who` takes (ReleaseSilentOwner).
+  void Pick(Time now, const Bitfield& remote, PeerId who, size_t n, Rng& rng,
             const std::function<bool(const BlockRef&)>& requested_from_peer,
             std::vector<BlockRef>& out);
 
@@ -104,10 +105,11 @@ class PiecePicker {
   // another peer. A choke alone keeps them its own (see Parole above).
   // Whether it held any.
   bool ForgetOwner(PeerId who);
-  // `who` has kept us choked for `choked`: releases the parole pieces it
-  // holds whose patience, `base` doubled at each takeover of the piece so
-  // far, has run out. Whether it released any.
-  bool ReleaseChokedOwner(PeerId who, Duration choked, Duration base);
+  // `who` sent us its last block at `last_block`: releases the parole
+  // pieces it holds whose patience, `base` doubled at each takeover of the
+  // piece so far, has run out since that block or since it took the piece,
+  // whichever is later. Whether it released any.
+  bool ReleaseSilentOwner(PeerId who, Time last_block, Time now, Duration base);
   // Whether `who` holds a parole piece.
   bool HoldsParole(PeerId who) const;
   // Whether any piece is on parole (ForgetOwner has work to do).
@@ -142,9 +144,9 @@ class PiecePicker {
   std::vector<Discard> TakeDiscards() { return std::exchange(discards_, {}); }
   // Whether a block of p that `who` sends with no request for it
   // outstanding (the late answer to one we gave up) may be kept. Always,
-  // unless p is on parole: then only from the peer now fetching it, or the
-  // attempt would be mixed from several peers again and a second failure
-  // would name nobody.
+  // unless p is on parole: then only from its owner (also one released
+  // whose piece nobody has taken over yet), or the attempt would be mixed
+  // from several peers again and a second failure would name nobody.
   bool AcceptsLateFrom(PieceIndex p, PeerId who) const;
 
   bool InEndgame() const;
@@ -179,8 +181,10 @@ class PiecePicker {
     // then another peer may take the piece over.
     bool held = false;
     // Parole pieces: takeovers so far (each doubles the next owner's
-    // patience with chokes; ReleaseChokedOwner).
+    // patience; ReleaseSilentOwner).
     uint8_t takeovers = 0;
+    // Parole pieces: when `owner` took it (or took it back after a release).
+    Time taken_at;
     // Parole pieces: the peer last asked; the blocks received are its.
     std::optional<PeerId> owner;
     // Where a pick resumes its scan for unrequested blocks: every block
@@ -216,7 +220,7 @@ class PiecePicker {
   static void GiveBack(Partial& part, uint32_t i);
   // Forgets the received blocks of parole piece p: they become unrequested.
   void DiscardReceived(PieceIndex p, Partial& part);
-  void TakeFrom(PieceIndex p, Partial& part, PeerId who, size_t n,
+  void TakeFrom(Time now, PieceIndex p, Partial& part, PeerId who, size_t n,
                 std::vector<BlockRef>& out);
   std::optional<PieceIndex> ChooseNewPiece(const Bitfield& remote, Rng& rng);
   void AddEndgameBlocks(const Bitfield& remote, PeerId who, size_t n,

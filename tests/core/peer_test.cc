@@ -959,6 +959,41 @@ TEST_F(PeerTest, StarvedLeecherWaitsOutAChokingParoleOwnersPatience) {
   if (dropped) EXPECT_GE(*dropped, *asked);  // a choking holder like any other now
 }
 
+// The exemption is for an owner waiting for its round, not for one that
+// snubs us: that one takes its piece straight back after each snub (no
+// other neighbour unchokes us to take it over), and is turned over like
+// any holder that leaves our requests unanswered.
+TEST_F(PeerTest, StarvedLeecherTurnsOverASnubbingParoleOwner) {
+  const TorrentInfo t = ParoleTorrent();
+  PeerConfig cfg = ParoleConfig();
+  cfg.min_connections = 2;
+  Peer p(self_, t, cfg, Rng(1));
+  StartParole(p, t);  // c1 owns the piece, asked for (0,0) (0,1)
+  p.OnMessage(now_, c2_, Choke{});
+  AnnounceResponse r;
+  r.peers = {PeerAddress{PeerId(9), ""}};
+  p.OnTrackerResponse(now_, r);  // a candidate, not dialed: two connections
+  p.TakeActions();
+  std::optional<Time> dropped;
+  std::optional<ConnectionId> which;
+  for (auto t2 = p.NextTimeout(); t2 && !dropped && *t2 <= now_ + Duration::Seconds(600);
+       t2 = p.NextTimeout()) {
+    p.OnMessage(*t2, c1_, KeepAlive{});  // both alive, so not inactive
+    p.OnMessage(*t2, c2_, KeepAlive{});
+    p.OnTimeout(*t2);
+    for (const Action& a : p.TakeActions()) {
+      if (const auto* d = std::get_if<Disconnect>(&a);
+          d && d->reason == DisconnectReason::kNotUseful) {
+        dropped = *t2;
+        which = d->conn;
+      }
+    }
+  }
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(*which, c1_);
+  EXPECT_LE(*dropped, now_ + cfg.request_timeout + cfg.housekeeping_interval * 2);
+}
+
 // A parole owner that delivers part of the piece and then keeps us choked
 // for two optimistic intervals lets it go: the peer that takes over fetches
 // the whole piece, whose blocks overwrite the former owner's (counted as

@@ -28,9 +28,10 @@ class PickerTest : public ::testing::Test {
       for (int k = 0; k < availability[p] - '0'; ++k) picker_->AddHave(PieceIndex(p));
     }
   }
+  Time now_;  // when a pick takes a parole piece (its owner's patience)
   std::vector<BlockRef> Pick(const std::string& remote, size_t n, PeerId who = PeerId(1)) {
     std::vector<BlockRef> out;
-    picker_->Pick(Bitfield::FromString(remote), who, n, rng_,
+    picker_->Pick(now_, Bitfield::FromString(remote), who, n, rng_,
                   [](const BlockRef&) { return false; }, out);
     return out;
   }
@@ -282,31 +283,54 @@ TEST_F(PickerTest, ForgottenOwnerHandsTheParolePieceOn) {
   EXPECT_TRUE(Pick("*.", 1, PeerId(1)).empty());  // and it is now peer 2's
 }
 
-// An owner that keeps us choked loses its parole piece after a patience
+// An owner that sends us nothing loses its parole piece after a patience
 // that doubles with each takeover of the piece: owners that each wait
 // longer for their next unchoke round than the patience would otherwise
 // pass the piece round for ever, each discarding the last one's part
 // (random swarm 1175 --extended, 1 MiB pieces under round-robin rounds
-// minutes apart). A takeover of a piece nobody had delivered a block of
-// discards nothing and does not count.
-TEST_F(PickerTest, AChokingParoleOwnersPatienceDoublesWithEachTakeover) {
+// minutes apart). The doubling saturates instead of overflowing.
+TEST_F(PickerTest, ASilentParoleOwnersPatienceDoublesWithEachTakeover) {
   Build("22", "  ", PieceSelection::kSequential, 2);
   FailMixedPiece();
   const Duration base = Duration::Seconds(2);
+  // Silent for s seconds: its last block long ago, the piece taken at now_.
+  const Time long_ago = now_;
+  auto silent = [&](PeerId who, int64_t s) {
+    return picker_->ReleaseSilentOwner(who, long_ago, now_ + Duration::Seconds(s), base);
+  };
+  now_ = now_ + Duration::Seconds(100);
   picker_->OnBlockReceived(Pick("*.", 1, PeerId(1))[0]);
   EXPECT_TRUE(picker_->HoldsParole(PeerId(1)));
   EXPECT_FALSE(picker_->HoldsParole(PeerId(2)));
-  EXPECT_FALSE(picker_->ReleaseChokedOwner(PeerId(1), Duration::Seconds(1), base));
-  EXPECT_FALSE(picker_->ReleaseChokedOwner(PeerId(2), Duration::Seconds(9), base));
-  EXPECT_TRUE(picker_->ReleaseChokedOwner(PeerId(1), Duration::Seconds(2), base));
+  EXPECT_FALSE(silent(PeerId(1), 1));  // counted from the take, not the old block
+  EXPECT_FALSE(silent(PeerId(2), 9));
+  EXPECT_FALSE(picker_->ReleaseSilentOwner(PeerId(1), now_ + Duration::Seconds(1),
+                                           now_ + Duration::Seconds(2), base));  // a block since
+  EXPECT_TRUE(silent(PeerId(1), 2));
   EXPECT_FALSE(picker_->HoldsParole(PeerId(1)));
   picker_->OnBlockReceived(Pick("*.", 1, PeerId(2))[0]);  // takeover 1
-  EXPECT_FALSE(picker_->ReleaseChokedOwner(PeerId(2), Duration::Seconds(3), base));
-  EXPECT_TRUE(picker_->ReleaseChokedOwner(PeerId(2), Duration::Seconds(4), base));
+  EXPECT_FALSE(silent(PeerId(2), 3));
+  EXPECT_TRUE(silent(PeerId(2), 4));
   picker_->OnBlockReceived(Pick("*.", 1, PeerId(1))[0]);  // takeover 2
-  EXPECT_FALSE(picker_->ReleaseChokedOwner(PeerId(1), Duration::Seconds(7), base));
-  EXPECT_TRUE(picker_->ReleaseChokedOwner(PeerId(1), Duration::Seconds(8), base));
+  EXPECT_FALSE(silent(PeerId(1), 7));
+  EXPECT_TRUE(silent(PeerId(1), 8));
   EXPECT_EQ(picker_->TakeDiscards().size(), 2u);
+  // A late block from the released owner still joins: nobody took over.
+  EXPECT_TRUE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(1)));
+  EXPECT_FALSE(picker_->AcceptsLateFrom(PieceIndex(0), PeerId(2)));
+  // Hundreds of takeovers later the patience is past any silence, and
+  // comparing it does not overflow.
+  for (int i = 0; i < 300; ++i) {
+    const PeerId who(i % 2 ? 1 : 2);
+    picker_->OnBlockReceived(Pick("*.", 1, who)[0]);
+    ASSERT_TRUE(picker_->ForgetOwner(who));
+  }
+  picker_->OnBlockReceived(Pick("*.", 1, PeerId(1))[0]);
+  const Time much_later = now_ + Duration::Seconds(int64_t{1} << 40);  // 35,000 years
+  EXPECT_FALSE(picker_->ReleaseSilentOwner(PeerId(1), long_ago, much_later, base));
+  EXPECT_FALSE(picker_->ReleaseSilentOwner(PeerId(1), long_ago, much_later,
+                                           Duration::Seconds(int64_t{1} << 40)));
+  EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
   EXPECT_TRUE(picker_->CheckCounts()) << picker_->DebugString();
 }
 

@@ -31,9 +31,11 @@ strikes. Every run must:
     leecher complete in its last 90, unless its options allow a stall.
 
 A slow swarm (1 KiB blocks, one request in flight, 80 ms) may not finish
-in 3 h and is no fault; a swarm where nothing moves for half an hour while
-leechers wait is, and so is one that keeps uploading for 90 minutes
-without a leecher completing (a livelock: data moves and is thrown away).
+in 3 h and is no fault, as long as leechers keep completing (the slowest
+the generator draws still complete some within 90 minutes); a swarm
+where nothing moves for half an hour while leechers wait is a fault, and
+so is one that keeps uploading for 90 minutes without a leecher
+completing (a livelock: data moves and is thrown away).
 Options that allow a stall, and so are not checked for one: a seed
 leaving (pieces may be lost), and super-seeding beside free-riders, peers
 behind a NAT or polluters (BEP 16 waits for good on a neighbour that
