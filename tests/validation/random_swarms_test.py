@@ -38,8 +38,9 @@ so is one that keeps uploading for 90 minutes without a leecher
 completing (a livelock: data moves and is thrown away).
 Options that allow a stall, and so are not checked for one: a seed
 leaving (pieces may be lost), and super-seeding beside free-riders, peers
-behind a NAT or polluters (BEP 16 waits for good on a neighbour that
-never passes its piece on; docs/scenarios.md). Runs take about a tenth
+behind a NAT, polluters or strict tit-for-tat leechers with no
+allowance (BEP 16 waits for good on a neighbour that never passes its
+piece on; docs/scenarios.md). Runs take about a tenth
 of a second each (200 in 20-30 s). Such runs found these core bugs:
 the last leecher between two super-seeds stranded (fix 45466c4; swarm
 193 fails with the core before it), peers at max_connections dialing
@@ -50,7 +51,10 @@ excused until that fix), and, with --extended, super-seeds holding each
 other's places (7508fd1), parole pieces passed round at every choke and
 never finished (958, 1175, 1329, 654: leechers downloading for 3 h), and
 strict tit-for-tat leechers with no allowance that unchoke each other
-and send nothing counting as fed (659). A failing swarm's scenario is
+and send nothing counting as fed (659). Still open: extended swarm 5397,
+four free-riders full of each other at max_connections 2 refusing the
+seeds for good (a starved free-rider keeps neighbours that want from it,
+as if it fed them). A failing swarm's scenario is
 kept (--keep, default a temporary folder that is then not removed) and
 printed, so that `sim run FILE` reproduces it.
 """
@@ -218,6 +222,11 @@ def extend(index, protocol, tracker, classes, latency, must_not_stall):
     if r.random() < 0.2:
         extra["max_queued_requests"] = r.choice([protocol["request_pipeline"], 256])
     protocol.update(extra)
+    strict = protocol["choker"] == "strict_tit_for_tat" or any(
+        "strict_tit_for_tat" in c.get("protocol", "") for c in classes)
+    if protocol["super_seeding"] == "true" and extra.get("strict_tft_allowance") == "0B" \
+            and strict:
+        must_not_stall = False  # strict leechers with no allowance never pass a piece on
     if r.random() < 0.3:
         tracker["latency"] = r.choice(["1ms", "100ms", "2s"])
     if r.random() < 0.2:  # at least announce_interval
