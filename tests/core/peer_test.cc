@@ -111,6 +111,22 @@ class PeerTest : public ::testing::Test {
     }
     return requests;
   }
+  // Runs p's timers for up to 600 s, c1 (remote_) kept alive with
+  // keep-alives until p drops it, until p dials other_: when c1 was dropped
+  // as not useful and when other_ was dialed.
+  std::pair<std::optional<Time>, std::optional<Time>> RunUntilOtherIsDialed(Peer& p) {
+    std::optional<Time> dropped, dialed;
+    while (!dialed && *p.NextTimeout() < now_ + Duration::Seconds(600)) {
+      const Time t = *p.NextTimeout();
+      if (!dropped) p.OnMessage(t, c1_, KeepAlive{});  // alive, so not inactive
+      p.OnTimeout(t);
+      for (const Action& a : p.TakeActions()) {
+        if (a == Action{Dis(c1_, DisconnectReason::kNotUseful)}) dropped = t;
+        if (a == Action{Connect{PeerAddress{other_, ""}}}) dialed = t;
+      }
+    }
+    return {dropped, dialed};
+  }
   // A leecher fetching pieces 0, 1 and half of 2 from c1 (which has all),
   // and interested in c2 (which has only piece 0, already taken): c2 is
   // unchoked with nothing to ask for. Actions are left for the caller.
@@ -1567,17 +1583,7 @@ TEST_F(PeerTest, StarvedLeecherDropsAChokingHolderForACandidate) {
   p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
   p->OnMessage(now_, c1_, Bits("11111111"));  // all we lack; never unchokes
   p->TakeActions();
-  std::optional<Time> dropped, dialed;
-  while (!dialed && *p->NextTimeout() < now_ + Duration::Seconds(600)) {
-    const Time t = *p->NextTimeout();
-    // It stays alive (keep-alives), so inactivity does not drop it.
-    if (!dropped) p->OnMessage(t, c1_, KeepAlive{});
-    p->OnTimeout(t);
-    for (const Action& a : p->TakeActions()) {
-      if (a == Action{Dis(c1_, DisconnectReason::kNotUseful)}) dropped = t;
-      if (a == Action{Connect{PeerAddress{other_, ""}}}) dialed = t;
-    }
-  }
+  const auto [dropped, dialed] = RunUntilOtherIsDialed(*p);
   ASSERT_TRUE(dialed);
   ASSERT_TRUE(dropped);
   EXPECT_EQ(*dropped, *dialed);
@@ -1609,16 +1615,7 @@ TEST_F(PeerTest, StarvedLeecherDropsAHolderThatUnchokesButNeverSends) {
     asked |= send && std::holds_alternative<Request>(send->message);
   }
   EXPECT_TRUE(asked);
-  std::optional<Time> dropped, dialed;
-  while (!dialed && *p->NextTimeout() < now_ + Duration::Seconds(600)) {
-    const Time t = *p->NextTimeout();
-    if (!dropped) p->OnMessage(t, c1_, KeepAlive{});  // alive, so not inactive
-    p->OnTimeout(t);
-    for (const Action& a : p->TakeActions()) {
-      if (a == Action{Dis(c1_, DisconnectReason::kNotUseful)}) dropped = t;
-      if (a == Action{Connect{PeerAddress{other_, ""}}}) dialed = t;
-    }
-  }
+  const auto [dropped, dialed] = RunUntilOtherIsDialed(*p);
   ASSERT_TRUE(dialed);
   ASSERT_TRUE(dropped);
   EXPECT_EQ(*dropped, *dialed);

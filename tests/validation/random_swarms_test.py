@@ -112,8 +112,7 @@ def swarm(index, extended=False):
                                "mainline_tit_for_tat"])
             c["protocol"] = "{choker: " + choker + "}"
         classes.append(c)
-    seeds_leave = r.random() < 0.1
-    if seeds_leave:
+    if r.random() < 0.1:
         classes[0]["leave"], must_not_stall = "{at: 5min}", False
 
     protocol = {
@@ -159,8 +158,7 @@ def swarm(index, extended=False):
     tracker = {"numwant": r.choice([5, 20, 50]),
                "announce_interval": r.choice(["1min", "30min"])}
     if extended:
-        must_not_stall = extend(index, protocol, tracker, classes, latency,
-                                must_not_stall) and not seeds_leave
+        must_not_stall = extend(index, protocol, tracker, classes, latency, must_not_stall)
     lines = [f"name: random_swarm_{index}",
              f"description: swarm {index} of tests/validation/random_swarms_test.py"
              + (" --extended" if extended else ""),
