@@ -1678,6 +1678,44 @@ TEST_F(PeerTest, StarvedStrictLeecherDropsAHolderThatOnlyTogglesItsChoke) {
   EXPECT_LE(*dialed, now_ + cfg.request_timeout + round * 2);
 }
 
+// A free-rider feeds nobody, so a neighbour's interest in it does not keep
+// that neighbour: a leecher that wants our piece 0 and keeps us choked is
+// turned over for a candidate, as one that wanted nothing would be. An
+// ordinary leecher keeps it (it feeds that neighbour). Before, the
+// free-rider counted itself as feeding too, and four free-riders full of
+// each other at max_connections 2 refused the seeds for 3 h (random swarm
+// 5397 --extended).
+TEST_F(PeerTest, StarvedFreeRiderDropsAChokingHolderThatWantsFromIt) {
+  for (const bool free_rider : {true, false}) {
+    SCOPED_TRACE(free_rider ? "free-rider" : "ordinary leecher");
+    PeerConfig cfg = Sequential();
+    cfg.free_rider = free_rider;
+    cfg.min_connections = 1;
+    auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+    p->OnStart(now_, Bitfield::FromString("10000000"));
+    AnnounceResponse r;
+    r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
+    p->OnTrackerResponse(now_, r);
+    EXPECT_EQ(p->TakeActions().back(), (Action{Connect{PeerAddress{remote_, ""}}}));
+    p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+    p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+    p->OnMessage(now_, c1_, Bits("01111111"));  // all we lack; never unchokes
+    p->OnMessage(now_, c1_, Interested{});      // and wants our piece
+    p->TakeActions();
+    const auto [dropped, dialed] = RunUntilOtherIsDialed(*p);
+    if (!free_rider) {
+      EXPECT_FALSE(dropped);
+      EXPECT_FALSE(dialed);
+      continue;
+    }
+    ASSERT_TRUE(dialed);
+    ASSERT_TRUE(dropped);
+    EXPECT_EQ(*dropped, *dialed);
+    EXPECT_GE(*dialed, now_ + cfg.request_timeout);
+    EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
+  }
+}
+
 // Strict tit-for-tat: a neighbour with nothing we lack that still wants
 // from us gets nothing more once its deficit reaches the allowance (it
 // cannot send a block back), so it is as useless as one that wants

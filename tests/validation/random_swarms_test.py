@@ -51,10 +51,10 @@ excused until that fix), and, with --extended, super-seeds holding each
 other's places (7508fd1), parole pieces passed round at every choke and
 never finished (958, 1175, 1329, 654: leechers downloading for 3 h), and
 strict tit-for-tat leechers with no allowance that unchoke each other
-and send nothing counting as fed (659). Still open: extended swarm 5397,
-four free-riders full of each other at max_connections 2 refusing the
-seeds for good (a starved free-rider keeps neighbours that want from it,
-as if it fed them). A failing swarm's scenario is
+and send nothing counting as fed (659), and free-riders counting
+neighbours that want from them as fed, four of them full of each other
+at max_connections 2 refusing the seeds for good (5397). A failing
+swarm's scenario is
 kept (--keep, default a temporary folder that is then not removed) and
 printed, so that `sim run FILE` reproduces it.
 """
