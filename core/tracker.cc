@@ -174,10 +174,10 @@ AnnounceResponse Tracker::Announce(Time now, const AnnounceRequest& request) {
     record->address = request.peer;
     peers.SetSeed(*record, request.left == 0);
     record->last_seen = now;
-    swarm->expiries.push_back(Expiry{now + config_.peer_timeout, self});
+    swarm->expiries.push_back(Expiry{ExpiryOf(now), self});
     std::push_heap(swarm->expiries.begin(), swarm->expiries.end(), std::greater<>());
     if (swarm->expiries.size() > 2 * peers.size() + 64) RebuildExpiries(*swarm);
-    WakeAt(now + config_.peer_timeout);
+    WakeAt(ExpiryOf(now));
   }
 
   // A random subset of the other peers: a partial Fisher-Yates over the
@@ -229,15 +229,19 @@ AnnounceResponse Tracker::Announce(Time now, const AnnounceRequest& request) {
   return response;
 }
 
+Time Tracker::ExpiryOf(Time last_seen) const {
+  return last_seen + config_.peer_timeout + Duration::Micros(1);
+}
+
 bool Tracker::IsCurrent(const Swarm& s, const Expiry& e) const {
   const PeerRecord* r = s.peers.Find(e.peer);
-  return r && r->last_seen + config_.peer_timeout == e.at;
+  return r && ExpiryOf(r->last_seen) == e.at;
 }
 
 void Tracker::RebuildExpiries(Swarm& s) const {
   s.expiries.clear();
   s.peers.ForEach([&](const PeerRecord& r) {
-    s.expiries.push_back(Expiry{r.last_seen + config_.peer_timeout, r.address.id});
+    s.expiries.push_back(Expiry{ExpiryOf(r.last_seen), r.address.id});
   });
   std::make_heap(s.expiries.begin(), s.expiries.end(), std::greater<>());
 }
@@ -248,7 +252,7 @@ void Tracker::OnTimeout(Time now) {
     Swarm& swarm = it->second;
     PeerTable& peers = swarm.peers;
     const bool had_peers = !peers.empty();
-    // Expire peers whose last announce is peer_timeout old, earliest first,
+    // Expire peers whose last announce is over peer_timeout old, earliest first,
     // dropping stale entries on the way; stop at the first live deadline.
     auto& heap = swarm.expiries;
     while (!heap.empty()) {

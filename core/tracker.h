@@ -45,8 +45,8 @@ std::optional<std::string> TorrentNameProblem(std::string_view name);
 struct TrackerConfig {
   // Interval the tracker asks peers to announce at (BitTorrent's 30 min).
   Duration announce_interval = Duration::Seconds(1800);
-  // A peer is forgotten after this long without an announce: one missed
-  // interval plus slack for slow networks.
+  // A peer is forgotten once it has gone longer than this without an
+  // announce: one missed interval plus slack for slow networks.
   Duration peer_timeout = Duration::Seconds(1800 + 300);
   // Upper bound on numwant, whatever the peer asks.
   uint32_t max_numwant = 200;
@@ -182,6 +182,16 @@ class Tracker {
   bool Fits(uint64_t pieces) const;
   // Forgets abandoned swarms, oldest first, until Fits(pieces).
   void EvictAbandoned(Time now, uint64_t pieces);
+  // When a peer last seen at `last_seen` is forgotten: one tick after
+  // peer_timeout, so that a peer silent for exactly peer_timeout is still
+  // listed. With peer_timeout equal to announce_interval (allowed), a peer
+  // announcing on time would otherwise be dropped at the very instant its
+  // next announce arrived, and the announces of that instant handled before
+  // it would not see it: peers joined together announce together, so a
+  // swarm's seeds were missing from every leecher's answer (random swarm
+  // 6489 --extended: a leecher behind a NAT, refused three times by the full
+  // seeds and so forgetting them, never heard of them again and waited 3 h).
+  Time ExpiryOf(Time last_seen) const;
   // The current expiry of `peer`'s record, i.e. `e` is not stale.
   bool IsCurrent(const Swarm& s, const Expiry& e) const;
   // Rebuilds `s.expiries` from the live peers (drops every stale entry).

@@ -25,6 +25,10 @@
 namespace swarm::core {
 namespace {
 
+// A peer is forgotten once silent for longer than peer_timeout: at the
+// first tick after it.
+constexpr Duration kTick = Duration::Micros(1);
+
 struct ModelPeer {
   std::string endpoint;
   bool seed = false;
@@ -96,7 +100,7 @@ class TrackerFuzz {
       if (!t || x < *t) t = x;
     };
     for (const auto& [hash, s] : swarms_) {
-      for (const auto& [id, p] : s.peers) at(p.last_seen + config_.peer_timeout);
+      for (const auto& [id, p] : s.peers) at(p.last_seen + config_.peer_timeout + kTick);
       if (s.peers.empty() && config_.forget_file_after) {
         at(s.empty_since + *config_.forget_file_after);
       }
@@ -134,7 +138,7 @@ class TrackerFuzz {
       ModelSwarm& s = it->second;
       const bool had = !s.peers.empty();
       std::erase_if(s.peers, [&](const auto& e) {
-        return now_ - e.second.last_seen >= config_.peer_timeout;
+        return now_ - e.second.last_seen > config_.peer_timeout;
       });
       if (had && s.peers.empty()) s.empty_since = now_;
       if (s.peers.empty() && config_.forget_file_after &&

@@ -51,10 +51,12 @@ excused until that fix), and, with --extended, super-seeds holding each
 other's places (7508fd1), parole pieces passed round at every choke and
 never finished (958, 1175, 1329, 654: leechers downloading for 3 h), and
 strict tit-for-tat leechers with no allowance that unchoke each other
-and send nothing counting as fed (659), and free-riders counting
+and send nothing counting as fed (659), free-riders counting
 neighbours that want from them as fed, four of them full of each other
-at max_connections 2 refusing the seeds for good (5397). A failing
-swarm's scenario is
+at max_connections 2 refusing the seeds for good (5397), and a tracker
+with peer_timeout equal to announce_interval forgetting the seeds at
+the instant of their own re-announce, so that a leecher behind a NAT
+never heard of them again (6489). A failing swarm's scenario is
 kept (--keep, default a temporary folder that is then not removed) and
 printed, so that `sim run FILE` reproduces it.
 """
