@@ -181,10 +181,12 @@ void Peer::AnnounceEarlyIfStranded(Time now) {
 // Under strict tit-for-tat that includes a neighbour with nothing we lack
 // that wants from us but whose deficit holds our uploads: it cannot send
 // a block to lift it. (Kept for being interested in us, such neighbours
-// stalled whole groups at max_connections 2: 9 of 411 random swarms.)
-// Failing that, the oldest holder of pieces we lack that we feed nothing
-// (not interested in us, or held back by our strict tit-for-tat deficit)
-// and that chokes or snubs us: starved, no neighbour feeds us, so it has
+// stalled whole groups at max_connections 2: 9 of 411 random swarms.) A
+// free-rider feeds nobody, so to it a neighbour's interest counts for
+// nothing, here and below. Failing that, the oldest holder of pieces we
+// lack that we feed nothing (not interested in us, held back by our strict
+// tit-for-tat deficit, or we are a free-rider) and that chokes or snubs
+// us: starved, no neighbour feeds us, so it has
 // kept us choked, or left our requests unanswered, for a request timeout
 // (parole owners waiting for their round aside, see below; a seed that never
 // uploads; strict tit-for-tat leechers holding their uploads to a deficit

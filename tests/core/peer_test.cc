@@ -1716,6 +1716,39 @@ TEST_F(PeerTest, StarvedFreeRiderDropsAChokingHolderThatWantsFromIt) {
   }
 }
 
+// The same for a neighbour with nothing we lack that wants our piece: to a
+// free-rider it is useless both ways, and goes for a candidate; an ordinary
+// leecher feeds it and keeps it.
+TEST_F(PeerTest, StarvedFreeRiderDropsANeighbourThatOnlyWantsFromIt) {
+  for (const bool free_rider : {true, false}) {
+    SCOPED_TRACE(free_rider ? "free-rider" : "ordinary leecher");
+    PeerConfig cfg = Sequential();
+    cfg.free_rider = free_rider;
+    cfg.min_connections = 1;
+    auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+    p->OnStart(now_, Bitfield::FromString("10000000"));
+    AnnounceResponse r;
+    r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
+    p->OnTrackerResponse(now_, r);
+    EXPECT_EQ(p->TakeActions().back(), (Action{Connect{PeerAddress{remote_, ""}}}));
+    p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+    p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+    p->OnMessage(now_, c1_, Bits("00000000"));  // nothing we lack
+    p->OnMessage(now_, c1_, Interested{});      // but wants our piece
+    p->TakeActions();
+    const auto [dropped, dialed] = RunUntilOtherIsDialed(*p);
+    if (!free_rider) {
+      EXPECT_FALSE(dropped);
+      EXPECT_FALSE(dialed);
+      continue;
+    }
+    ASSERT_TRUE(dialed);
+    ASSERT_TRUE(dropped);
+    EXPECT_EQ(*dropped, *dialed);
+    EXPECT_LE(*dialed, now_ + cfg.request_timeout + cfg.housekeeping_interval);
+  }
+}
+
 // Strict tit-for-tat: a neighbour with nothing we lack that still wants
 // from us gets nothing more once its deficit reaches the allowance (it
 // cannot send a block back), so it is as useless as one that wants

@@ -355,6 +355,8 @@ class TrackerTranscriptTest : public ::testing::Test {
     for (const PeerAddress& p : r.peers) out_ << " " << p.id.value();
     out_ << " | " << r.seeds << "s " << r.leechers << "l\n";
   }
+  // Fires the tracker's timeouts up to `until`; each line gives the time in
+  // whole seconds (an expiry falls a tick, 1 us, after its second).
   void Expire(int64_t until) {
     while (tracker_.NextTimeout() && *tracker_.NextTimeout() <= At(until)) {
       const Time t = *tracker_.NextTimeout();

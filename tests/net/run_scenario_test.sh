@@ -6,7 +6,8 @@
 # seed leaves early stops once pieces are lost, and --max-wall stops a slow
 # run. A class of count 0 has no peer. Also: a scenario too big for one
 # machine is refused with exit code 2, as is --set seed=, and the simulator's scenario warnings
-# are printed as `sim run` prints them.
+# are printed as `sim run` prints them, and a peer_timeout with no slack over
+# the announce interval gets a note.
 set -euo pipefail
 SWARM=$1
 SCENARIO=$2
@@ -99,16 +100,22 @@ grep -q '"stopped": "pieces_lost"' "$OUT/lost/summary.json" || fail "lost-piece 
 
 # --max-wall bounds the run too: with 1 s one-way latency the scenario takes
 # over a minute of wall-clock time (its lower bound, 1.6 s, ignores latency);
-# --max-wall 3s stops it after 3 s, with a note.
+# --max-wall 3s stops it after 3 s, with a note. (Its tracker.peer_timeout
+# is checked below.)
 START=$SECONDS
 RC=0
-timeout 60 "$SWARM" run-scenario "$SCENARIO" --max-wall 3s \
+timeout 60 "$SWARM" run-scenario "$SCENARIO" --max-wall 3s --set tracker.peer_timeout=30min \
   --set 'network.latency={constant: 1s}' --out "$OUT/wall" > "$OUT/wall.out" 2> "$OUT/wall.err" || RC=$?
 [[ $RC == 0 ]] || { cat "$OUT/wall.err"; fail "max-wall run exited with $RC"; }
 (( SECONDS - START < 15 )) || fail "max-wall run took $((SECONDS - START)) s"
 grep -q "note: stopped by --max-wall at 3\.[0-9] s" "$OUT/wall.err" \
   || { cat "$OUT/wall.err"; fail "max-wall run: no note"; }
 [[ -s "$OUT/wall/summary.json" ]] || fail "max-wall run: no results"
+# Its peer_timeout equals its announce_interval (30 min): exact in the
+# simulator, not on real sockets, and a note says so (other runs: none).
+grep -q "note: tracker.peer_timeout is within a second of tracker.announce_interval" \
+  "$OUT/wall.err" || { cat "$OUT/wall.err"; fail "peer_timeout = announce_interval: no note"; }
+! grep -q "peer_timeout" "$OUT/lost.err" || fail "default peer_timeout: a note about it"
 grep -q '"stopped": "max_wall"' "$OUT/wall/summary.json" || fail "max-wall run: stop reason"
 ! grep -q "stopped at max_time" "$OUT/wall.out" \
   || { cat "$OUT/wall.out"; fail "max-wall run: summary blames max_time"; }
