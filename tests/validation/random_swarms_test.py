@@ -2,7 +2,7 @@
 """Random small swarms, run with the invariant checks.
 
     random_swarms_test.py VALIDATION_RUN [--count N] [--first I] [--keep DIR]
-                          [--extended]
+                          [--extended] [--scale K]
 
 The shipped scenarios exercise the protocol options one or two at a time;
 users combine them. This draws N small swarms (up to 78 peers, files of
@@ -18,7 +18,9 @@ minimum connections, idle timeout, strict tit-for-tat allowance,
 propshare reserve, every timer, dial attempts and back-off, request
 limits, tracker latency and peer timeout, delayed arrivals, fixed
 failures, a leecher class leaving at a time, and polluters with ban
-strikes. Every run must:
+strikes. `--scale K` multiplies every class's count by K (the same swarm,
+K times the peers, for bugs that need a crowd; runs take longer: x8, 330
+extended swarms held every check on 2026-11-28). Every run must:
 
   - exit 0 (a scenario the generator writes is valid);
   - hold every hard bound of checks.json: no causality, rate-cap, volume,
@@ -86,10 +88,10 @@ def rate(r, lo, hi):
     return f"{r.choice([lo, r.uniform(lo, hi), hi]):.3f}Mbit/s"
 
 
-def swarm(index, extended=False):
+def swarm(index, extended=False, scale=1):
     """(scenario YAML, whether the swarm must not stall, whether its seeds
     stay to the end) of swarm `index`; `extended` adds the rarer options
-    (extend()) to the same swarm."""
+    (extend()) to the same swarm, `scale` multiplies its class counts."""
     r = random.Random(index)
     size_k = r.choice([64, 256, 1024, 3000, 4096, 8192])
     piece_k = r.choice([16, 32, 64, 256, 1024])
@@ -175,6 +177,8 @@ def swarm(index, extended=False):
              "protocol: " + flow(protocol),
              "tracker: " + flow(tracker),
              "peers:"]
+    for c in classes:
+        c["count"] *= scale
     lines += ["  - " + flow(c) for c in classes]
     return "\n".join(lines) + "\n", must_not_stall, classes[0]["leave"] == "never"
 
@@ -261,9 +265,9 @@ def extend(index, protocol, tracker, classes, latency, must_not_stall, piece_k):
     return must_not_stall
 
 
-def problems(runner, index, work, extended=False):
+def problems(runner, index, work, extended=False, scale=1):
     """What is wrong with swarm `index`, run in `work` (empty: nothing)."""
-    text, must_not_stall, seeds_stay = swarm(index, extended)
+    text, must_not_stall, seeds_stay = swarm(index, extended, scale)
     path = os.path.join(work, "scenario.yaml")
     with open(path, "w") as f:
         f.write(text)
@@ -311,23 +315,29 @@ def main():
     ap.add_argument("--keep", help="folder for failing swarms' scenarios")
     ap.add_argument("--extended", action="store_true",
                     help="add the rarer options (timers, limits, polluters) to each swarm")
+    ap.add_argument("--scale", type=int, default=1,
+                    help="multiply every class's count by this (at least 1)")
     args = ap.parse_args()
+    if args.scale < 1:
+        ap.error("--scale must be at least 1")
     keep = args.keep or tempfile.mkdtemp(prefix="random_swarms_")
     failed = 0
     with tempfile.TemporaryDirectory() as scratch:
         for index in range(args.first, args.first + args.count):
             work = os.path.join(scratch, str(index))
             os.makedirs(work)
-            found = problems(args.runner, index, work, args.extended)
+            found = problems(args.runner, index, work, args.extended, args.scale)
             if found:
                 failed += 1
-                kept = os.path.join(
-                    keep, f"random_swarm_{index}{'_extended' if args.extended else ''}.yaml")
+                suffix = ("_extended" if args.extended else "") + \
+                    (f"_x{args.scale}" if args.scale > 1 else "")
+                kept = os.path.join(keep, f"random_swarm_{index}{suffix}.yaml")
                 os.makedirs(keep, exist_ok=True)
                 shutil.copy(os.path.join(work, "scenario.yaml"), kept)
                 print(f"FAIL swarm {index} ({kept}): " + "; ".join(found), flush=True)
             shutil.rmtree(work)
-    kind = "extended random swarms" if args.extended else "random swarms"
+    kind = ("extended random swarms" if args.extended else "random swarms") + \
+        (f" (x{args.scale})" if args.scale > 1 else "")
     print(f"{args.count - failed} of {args.count} {kind} held every check")
     if not failed and not args.keep:
         shutil.rmtree(keep, ignore_errors=True)
