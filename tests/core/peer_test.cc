@@ -127,6 +127,20 @@ class PeerTest : public ::testing::Test {
     }
     return {dropped, dialed};
   }
+  // A leecher (`cfg`, holding `have`) told of remote_ and other_, at
+  // min_connections 1: it dials remote_ alone, which shakes hands; other_
+  // waits as a candidate. Later actions are left for the caller.
+  std::unique_ptr<Peer> ShakenWithFirstOfTwoCandidates(const PeerConfig& cfg, const char* have) {
+    auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
+    p->OnStart(now_, Bitfield::FromString(have));
+    AnnounceResponse r;
+    r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
+    p->OnTrackerResponse(now_, r);
+    EXPECT_EQ(p->TakeActions().back(), (Action{Connect{PeerAddress{remote_, ""}}}));
+    p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
+    p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+    return p;
+  }
   // A leecher fetching pieces 0, 1 and half of 2 from c1 (which has all),
   // and interested in c2 (which has only piece 0, already taken): c2 is
   // unchoked with nothing to ask for. Actions are left for the caller.
@@ -1638,14 +1652,7 @@ TEST_F(PeerTest, StarvedStrictLeecherDropsAHolderThatOnlyTogglesItsChoke) {
   cfg.choker = ChokerKind::kStrictTitForTat;
   cfg.strict_tft_allowance = 0;
   cfg.min_connections = 1;
-  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
-  p->OnStart(now_, Bitfield::FromString("10000000"));
-  AnnounceResponse r;
-  r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
-  p->OnTrackerResponse(now_, r);
-  EXPECT_EQ(p->TakeActions().back(), (Action{Connect{PeerAddress{remote_, ""}}}));
-  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
-  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  auto p = ShakenWithFirstOfTwoCandidates(cfg, "10000000");
   p->OnMessage(now_, c1_, Bits("01111111"));  // all we lack, and lacks our piece
   p->OnMessage(now_, c1_, Interested{});
   p->OnMessage(now_, c1_, Request{Blk(0, 0)});
@@ -1691,14 +1698,7 @@ TEST_F(PeerTest, StarvedFreeRiderDropsAChokingHolderThatWantsFromIt) {
     PeerConfig cfg = Sequential();
     cfg.free_rider = free_rider;
     cfg.min_connections = 1;
-    auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
-    p->OnStart(now_, Bitfield::FromString("10000000"));
-    AnnounceResponse r;
-    r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
-    p->OnTrackerResponse(now_, r);
-    EXPECT_EQ(p->TakeActions().back(), (Action{Connect{PeerAddress{remote_, ""}}}));
-    p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
-    p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+    auto p = ShakenWithFirstOfTwoCandidates(cfg, "10000000");
     p->OnMessage(now_, c1_, Bits("01111111"));  // all we lack; never unchokes
     p->OnMessage(now_, c1_, Interested{});      // and wants our piece
     p->TakeActions();
@@ -1725,14 +1725,7 @@ TEST_F(PeerTest, StarvedFreeRiderDropsANeighbourThatOnlyWantsFromIt) {
     PeerConfig cfg = Sequential();
     cfg.free_rider = free_rider;
     cfg.min_connections = 1;
-    auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
-    p->OnStart(now_, Bitfield::FromString("10000000"));
-    AnnounceResponse r;
-    r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
-    p->OnTrackerResponse(now_, r);
-    EXPECT_EQ(p->TakeActions().back(), (Action{Connect{PeerAddress{remote_, ""}}}));
-    p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
-    p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+    auto p = ShakenWithFirstOfTwoCandidates(cfg, "10000000");
     p->OnMessage(now_, c1_, Bits("00000000"));  // nothing we lack
     p->OnMessage(now_, c1_, Interested{});      // but wants our piece
     p->TakeActions();
@@ -1761,14 +1754,7 @@ TEST_F(PeerTest, StarvedStrictLeecherDropsANeighbourItsDeficitHoldsBack) {
   cfg.choker = ChokerKind::kStrictTitForTat;
   cfg.strict_tft_allowance = 32 * 1024;  // two blocks
   cfg.min_connections = 1;
-  auto p = std::make_unique<Peer>(self_, torrent_, cfg, Rng(1));
-  p->OnStart(now_, Bitfield::FromString("11110000"));
-  AnnounceResponse r;
-  r.peers = {PeerAddress{remote_, ""}, PeerAddress{other_, ""}};
-  p->OnTrackerResponse(now_, r);
-  EXPECT_EQ(p->TakeActions().back(), (Action{Connect{PeerAddress{remote_, ""}}}));
-  p->OnConnected(now_, c1_, Direction::kOutbound, remote_);
-  p->OnMessage(now_, c1_, Handshake{torrent_.info_hash(), remote_});
+  auto p = ShakenWithFirstOfTwoCandidates(cfg, "11110000");
   p->OnMessage(now_, c1_, Bits("11000000"));  // nothing we lack
   p->OnMessage(now_, c1_, Interested{});
   for (uint32_t i = 0; i < 4; ++i) p->OnMessage(now_, c1_, Request{Blk(2 + i / 2, i % 2)});

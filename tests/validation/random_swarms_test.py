@@ -79,6 +79,7 @@ HARD = ["causality_violations", "cap_violations", "host_rate_violations",
         "rank_bound_violations", "peer_bound_violations"]
 STALL_S = 1800  # a run's last half hour
 TRICKLE_S = 5400  # the second half of a 3 h run
+ALLOWANCE_KIB = {"0B": 0, "16KiB": 16, "1MiB": 1024}  # strict_tft_allowance draws
 CHOKERS = ["tit_for_tat", "strict_tit_for_tat", "round_robin", "unchoke_all",
            "propshare", "bittyrant", "mainline_tit_for_tat"]
 
@@ -206,7 +207,7 @@ def extend(index, protocol, tracker, classes, latency, must_not_stall, piece_k):
     if r.random() < 0.3:
         extra["random_first_pieces"] = r.choice([0, 1, 100])
     if r.random() < 0.3:
-        extra["strict_tft_allowance"] = r.choice(["0B", "16KiB", "1MiB"])
+        extra["strict_tft_allowance"] = r.choice(list(ALLOWANCE_KIB))
     if r.random() < 0.3:
         extra["propshare_reserve"] = r.choice([0, 0.5, 0.9])
     if r.random() < 0.3:
@@ -232,7 +233,7 @@ def extend(index, protocol, tracker, classes, latency, must_not_stall, piece_k):
     protocol.update(extra)
     strict = protocol["choker"] == "strict_tit_for_tat" or any(
         "strict_tit_for_tat" in c.get("protocol", "") for c in classes)
-    allowance_k = {"0B": 0, "16KiB": 16, "1MiB": 1024}.get(extra.get("strict_tft_allowance"))
+    allowance_k = ALLOWANCE_KIB.get(extra.get("strict_tft_allowance"))
     if protocol["super_seeding"] == "true" and strict and allowance_k is not None \
             and allowance_k < piece_k:
         # A strict leecher passes no whole piece on to a neighbour that has
